@@ -1,0 +1,217 @@
+"""Identity predicates and naming rules (Gas City's session_capacity.go and friends).
+
+`semantics` selects which controller's rules apply:
+  current  - today's rules: a max=1 agent without a namepool is a canonical singleton (bare name).
+  pre-2053 - #1989's "pool flavour" carve-out: max=1 with min or scale_check set expands to name-1.
+  pre-1989 - the original rules: every pool request expands to name-N, max=1 included.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from core.config.model import Agent, City, qualify
+
+SEMANTICS = ("current", "pre-2053", "pre-1989")
+CURRENT = "current"
+
+
+def generic_ephemeral(a: Agent) -> bool:
+    """SupportsGenericEphemeralSessions: false only when max == 0."""
+    return a.max_active_sessions != 0
+
+
+def multiple_sessions(a: Agent) -> bool:
+    """SupportsMultipleSessions: namepool, or max unset, or max != 1."""
+    return a.has_namepool or a.max_active_sessions is None or a.max_active_sessions != 1
+
+
+def canonical_singleton(a: Agent, semantics: str = CURRENT) -> bool:
+    """UsesCanonicalSingletonPoolIdentity (#2053): no namepool and max == 1. Older controllers
+    had no such rule."""
+    if semantics != CURRENT:
+        return False
+    return not a.has_namepool and a.max_active_sessions == 1
+
+
+def instance_expansion(a: Agent, semantics: str = CURRENT) -> bool:
+    """SupportsInstanceExpansion, with #1989's carve-out (max in {0,1} expands when min or
+    scale_check is set); pre-1989 has no carve-out."""
+    if a.has_namepool or a.max_active_sessions is None:
+        return True
+    m = a.max_active_sessions
+    if m < 0 or m > 1:
+        return True
+    if semantics == "pre-1989":
+        return False
+    return a.min_set or a.has_scale_check
+
+
+def expanded_session_identities(a: Agent, semantics: str = CURRENT) -> bool:
+    """SupportsExpandedSessionIdentities: SIE and not a canonical singleton (false at max 0)."""
+    if a.max_active_sessions == 0:
+        return False
+    return instance_expansion(a, semantics) and not canonical_singleton(a, semantics)
+
+
+def unlimited(a: Agent) -> bool:
+    return a.max_active_sessions is None or a.max_active_sessions < 0
+
+
+def predicates(a: Agent, semantics: str = CURRENT) -> dict[str, bool]:
+    return {
+        "SIE": instance_expansion(a, semantics),
+        "UCS": canonical_singleton(a, semantics),
+        "SESI": expanded_session_identities(a, semantics),
+        "SMS": multiple_sessions(a),
+        "SGE": generic_ephemeral(a),
+        "unlimited": unlimited(a),
+    }
+
+
+@dataclass(frozen=True)
+class Shape:
+    kind: str  # canonical-singleton | slot-pool | namepool | named | unlimited | disabled
+    label: str
+    detail: str
+
+
+def shape(a: Agent, city: City | None = None, semantics: str = CURRENT) -> Shape:
+    """The identity shape an operator sees for a template, and the rule that gave it."""
+    named = city.named_for_template(a.qualified_name) if city is not None else []
+    m = a.max_active_sessions
+    if m == 0:
+        base = Shape("disabled", "disabled", "max_active_sessions = 0: no generic sessions")
+    elif a.has_namepool:
+        names = len(a.namepool_names)
+        base = Shape("namepool", "namepool", f"namepool set ({names} names): identities come from the list")
+    elif canonical_singleton(a, semantics):
+        base = Shape("canonical-singleton", "canonical singleton",
+                     "max_active_sessions = 1 and no namepool: one session named exactly " + a.qualified_name)
+    elif m is None or m < 0:
+        base = Shape("unlimited", "unlimited pool", f"max_active_sessions unset: {a.name}-1, {a.name}-2, ... without bound")
+    elif m == 1:
+        if instance_expansion(a, semantics):
+            base = Shape("slot-pool", "slot pool (1)", f"{semantics} rules: max = 1 with min/scale_check expands to {a.name}-1")
+        elif semantics == "pre-1989":
+            base = Shape("slot-pool", "slot pool (1)", f"pre-1989 rules: max = 1 expands to {a.name}-1")
+        else:
+            base = Shape("canonical-singleton", "singleton", "max_active_sessions = 1: bare name")
+    else:
+        base = Shape("slot-pool", f"slot pool ({m})", f"max_active_sessions = {m}: {a.name}-1 .. {a.name}-{m}")
+    if named:
+        modes = ", ".join(f"{n.identity} ({n.effective_mode})" for n in named)
+        return Shape("named", f"named + {base.label}", f"backs [[named_session]] {modes}; generic shape: {base.detail}")
+    return base
+
+
+def instance_name(a: Agent, slot: int) -> str:
+    """Slot N renders as namepool[N-1] when the list has it, else `<name>-N`."""
+    if 1 <= slot <= len(a.namepool_names):
+        return a.namepool_names[slot - 1]
+    return f"{a.name}-{slot}"
+
+
+def qualified_instance(a: Agent, slot: int) -> str:
+    return qualify(a.dir, a.binding, instance_name(a, slot))
+
+
+def request_identity(a: Agent, slot: int, semantics: str = CURRENT) -> tuple[str, int]:
+    """poolDesiredRequestIdentity: (qualified identity, pool_slot) for a pool request at `slot`."""
+    if semantics == CURRENT:
+        if canonical_singleton(a, semantics):
+            return a.qualified_name, 0
+        return qualified_instance(a, slot), slot
+    if semantics == "pre-2053":
+        if not instance_expansion(a, semantics):
+            return a.qualified_name, 0
+        return qualified_instance(a, slot), slot
+    return qualified_instance(a, max(slot, 1)), max(slot, 1)
+
+
+def sanitize(name: str) -> str:
+    """Runtime-safe form of an identity: `/` -> `--`, `.` -> `__`."""
+    return name.replace("/", "--").replace(".", "__")
+
+
+_TPL_FIELD = re.compile(r"\{\{\s*\.(\w+)\s*\}\}")
+
+
+def session_name_for(city: City | None, identity: str) -> str:
+    """SessionNameFor: the runtime name of a named identity (workspace.session_template, else
+    the sanitized identity)."""
+    tpl = city.workspace.session_template if city is not None else ""
+    if not tpl.strip():
+        return sanitize(identity)
+    dir_, _, base = identity.rpartition("/")
+    fields = {"City": city.name if city else "", "Agent": sanitize(identity), "Dir": dir_, "Name": base}
+    return _TPL_FIELD.sub(lambda m: fields.get(m.group(1), ""), tpl)
+
+
+def basename(template: str) -> str:
+    return template.rsplit("/", 1)[-1]
+
+
+def pool_session_name(template: str, bead_id: str) -> str:
+    """PoolSessionName: sanitized template basename + "-" + bead id (e.g. `claude-gc-7`)."""
+    return f"{sanitize(basename(template))}-{bead_id}"
+
+
+def owns_pool_session_name(session_name: str, template: str, bead_id: str) -> bool:
+    return session_name == pool_session_name(template, bead_id) or session_name.endswith("-" + bead_id)
+
+
+def split_qualified(qn: str) -> tuple[str, str, str]:
+    """(dir, binding, name) of a qualified name; splits at the LAST slash, then the first dot."""
+    dir_, _, rest = qn.rpartition("/")
+    binding, dot, name = rest.partition(".")
+    if not dot:
+        return dir_, "", rest
+    return dir_, binding, name
+
+
+def parse_slot(a: Agent, s: str, stored_template: str = "") -> int:
+    """Identity -> slot: `QN-N`, binding-qualified `-N`, bare `name-N` (no binding, matching
+    template), legacy `-gc-N`, or a namepool name (bare or qualified) -> index+1. 0 if none."""
+    if not s:
+        return 0
+    qn = a.qualified_name
+    for prefix in (qn + "-", qn + "-gc-"):
+        if s.startswith(prefix) and s[len(prefix):].isdigit():
+            n = int(s[len(prefix):])
+            if n > 0:
+                return n
+    if a.binding:
+        bq = f"{a.binding}.{a.name}-"
+        if s.startswith(bq) and s[len(bq):].isdigit():
+            return int(s[len(bq):]) or 0
+    elif (not stored_template or stored_template in (qn, a.name)):
+        local = a.name + "-"
+        if s.startswith(local) and s[len(local):].isdigit():
+            return int(s[len(local):]) or 0
+    for i, nm in enumerate(a.namepool_names):
+        if s == nm or s == qualify(a.dir, a.binding, nm):
+            return i + 1
+    return 0
+
+
+def slot_in_bounds(a: Agent, n: int) -> bool:
+    """"Bounded" = namepool present or max set; in-bounds = N <= len(namepool) and N <= max."""
+    if n <= 0:
+        return False
+    if a.namepool_names and n > len(a.namepool_names):
+        return False
+    m = a.max_active_sessions
+    if m is not None and m > 0 and n > m:
+        return False
+    return True
+
+
+def stale_suffixed(a: Agent, s: str) -> bool:
+    """Does `s` parse as `QN-N` for any N (a leftover slot identity of a canonical singleton)?"""
+    qn = a.qualified_name
+    if s.startswith(qn + "-"):
+        tail = s[len(qn) + 1:]
+        return tail.isdigit() or (tail.startswith("gc-") and tail[3:].isdigit())
+    return False

@@ -1,0 +1,1 @@
+"""The world the model reads: session and work beads, the simulated runtime, the clock."""

@@ -1,0 +1,284 @@
+"""Session and work beads. Beads are immutable records; a change makes a new bead, so a store
+snapshot shares every unchanged bead with the previous one.
+
+Metadata keys are Gas City's own names, kept as constants so a typo is a NameError.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Mapping
+
+# ---- identity ----
+TEMPLATE = "template"
+AGENT_NAME = "agent_name"
+ALIAS = "alias"
+ALIAS_HISTORY = "alias_history"
+SESSION_NAME = "session_name"
+SESSION_NAME_EXPLICIT = "session_name_explicit"
+POOL_SLOT = "pool_slot"
+POOL_MANAGED = "pool_managed"
+SESSION_ORIGIN = "session_origin"
+MANUAL_SESSION = "manual_session"
+CONFIGURED_NAMED_SESSION = "configured_named_session"
+CONFIGURED_NAMED_IDENTITY = "configured_named_identity"
+CONFIGURED_NAMED_MODE = "configured_named_mode"
+CANONICAL_INSTANCE_NAME = "canonical_instance_name"
+CANONICAL_POOL_SLOT = "canonical_pool_slot"
+DEPENDENCY_ONLY = "dependency_only"
+POOL_ALIAS_CONFLICT = "pool_alias_conflict"
+POOL_ALIAS_CONFLICT_COUNT = "pool_alias_conflict_count"
+POOL_ALIAS_CONFLICT_AT = "pool_alias_conflict_at"
+TRIGGER_BEAD_ID = "gc.trigger_bead_id"
+WORK_DIR = "work_dir"
+WAKE_MODE = "wake_mode"
+PROVIDER_TERMINAL_ERROR = "provider_terminal_error"
+# ---- lifecycle ----
+STATE = "state"
+STATE_REASON = "state_reason"
+SLEEP_REASON = "sleep_reason"
+SLEEP_INTENT = "sleep_intent"
+SLEPT_AT = "slept_at"
+DRAIN_AT = "drain_at"
+CLOSE_REASON = "close_reason"
+CLOSED_AT = "closed_at"
+SYNCED_AT = "synced_at"
+PENDING_CREATE_CLAIM = "pending_create_claim"
+PENDING_CREATE_STARTED_AT = "pending_create_started_at"
+LAST_WOKE_AT = "last_woke_at"
+CREATION_COMPLETE_AT = "creation_complete_at"
+AWAKE_STARTED_AT = "awake_started_at"
+WAKE_REQUEST = "wake_request"
+WAKE_REQUESTED_AT = "wake_requested_at"
+GENERATION = "generation"
+INSTANCE_TOKEN = "instance_token"
+CONTINUATION_EPOCH = "continuation_epoch"
+CONTINUATION_RESET_PENDING = "continuation_reset_pending"
+RESET_COMMITTED_AT = "reset_committed_at"
+RESTART_REQUESTED = "restart_requested"
+SESSION_KEY = "session_key"
+CURRENTLY_PROCESSING = "currently_processing_bead_id"
+STARTED_CONFIG_HASH = "started_config_hash"
+STARTED_LIVE_HASH = "started_live_hash"
+LIVE_HASH = "live_hash"
+CORE_HASH_BREAKDOWN = "core_hash_breakdown"
+CONFIG_DRIFT_DEFERRED_AT = "config_drift_deferred_at"
+HELD_UNTIL = "held_until"
+QUARANTINED_UNTIL = "quarantined_until"
+WAIT_HOLD = "wait_hold"
+PIN_AWAKE = "pin_awake"
+WAKE_ATTEMPTS = "wake_attempts"
+CHURN_COUNT = "churn_count"
+DETACHED_AT = "detached_at"
+SESSION_HEALTH = "session_health"
+UNKNOWN_STATE_FIRST_SEEN = "unknown_state_first_seen"
+REQUESTED_SLEEP_AFTER_IDLE = "requested_sleep_after_idle"
+EFFECTIVE_SLEEP_AFTER_IDLE = "effective_sleep_after_idle"
+SLEEP_POLICY_SOURCE = "sleep_policy_source"
+SLEEP_POLICY_FINGERPRINT = "sleep_policy_fingerprint"
+CIRCUIT_STATE = "session_circuit_state"
+CIRCUIT_RESTARTS = "session_circuit_restarts"
+CIRCUIT_OPENED_AT = "session_circuit_opened_at"
+CIRCUIT_LAST_RESTART = "session_circuit_last_restart"
+
+KNOWN_STATES = frozenset(
+    {"start-pending", "creating", "active", "awake", "asleep", "drained", "suspended", "quarantined",
+     "failed-create", "stopped", "orphaned", "closed", "", "draining"}
+)
+COUNTS_AGAINST_CAP = frozenset({"start-pending", "creating", "active", "awake", "draining", "quarantined"})
+DELIBERATE_SLEEP_REASONS = frozenset(
+    {"idle", "idle-timeout", "no-wake-reason", "config-drift", "drained", "city-stop", "user-hold",
+     "wait-hold", "rate_limit", "failed-create", "provider-terminal-error"}
+)
+SLOT_FREEABLE_SLEEP = frozenset(
+    {"idle", "idle-timeout", "city-stop", "failed-create", "runtime-missing", "provider-terminal-error"}
+)
+
+CLOSE_REASON_TEXT = {
+    "orphaned": "session orphaned: configured agent removed",
+    "suspended": "session suspended: agent disabled in city config",
+    "drained": "session drained: pool slot retired by reconciler",
+    "failed-create": "session create failed: aborted before creation_complete",
+    "duplicate": "session duplicate: another open bead owns this session name",
+    "reconfigured": "session reconfigured: named session runtime name changed",
+    "stale-session": "session stale: creating bead never reached a runtime",
+    "gc_swept": "session swept: undesired pool bead with no runtime",
+}
+
+
+def close_reason_text(code: str) -> str:
+    return CLOSE_REASON_TEXT.get(code, f"session terminated: {code}")
+
+
+@dataclass(frozen=True, slots=True)
+class SessionBead:
+    """A session bead. `metadata` is never mutated in place: use `with_meta`."""
+
+    id: str
+    created_at: datetime
+    metadata: Mapping[str, str]
+    open: bool = True
+    title: str = ""
+    labels: frozenset[str] = field(default_factory=frozenset)
+
+    def get(self, key: str) -> str:
+        return self.metadata.get(key, "")
+
+    def with_meta(self, changes: Mapping[str, str]) -> "SessionBead":
+        """A copy with metadata changes applied ("" deletes a key)."""
+        md = dict(self.metadata)
+        for k, v in changes.items():
+            if v == "" or v is None:
+                md.pop(k, None)
+            else:
+                md[k] = str(v)
+        return SessionBead(self.id, self.created_at, md, self.open, self.title, self.labels)
+
+    # ---- derived classifications (pure functions of the bead) ----
+    @property
+    def template(self) -> str:
+        return self.metadata.get(TEMPLATE, "")
+
+    @property
+    def session_name(self) -> str:
+        return self.metadata.get(SESSION_NAME, "")
+
+    @property
+    def state(self) -> str:
+        return self.metadata.get(STATE, "")
+
+    @property
+    def alias(self) -> str:
+        return self.metadata.get(ALIAS, "")
+
+    @property
+    def agent_name(self) -> str:
+        return self.metadata.get(AGENT_NAME, "")
+
+    @property
+    def is_named(self) -> bool:
+        return self.origin == "named"
+
+    @property
+    def origin(self) -> str:
+        o = self.metadata.get(SESSION_ORIGIN, "")
+        if o:
+            return o
+        if self.metadata.get(CONFIGURED_NAMED_SESSION) == "true":
+            return "named"
+        if self.metadata.get(MANUAL_SESSION) == "true":
+            return "manual"
+        md = self.metadata
+        if (md.get(POOL_MANAGED) == "true" or md.get(POOL_SLOT) or md.get(DEPENDENCY_ONLY) == "true"
+                or _template_suffixed(md.get(AGENT_NAME, ""), md.get(TEMPLATE, ""))
+                or _template_suffixed(md.get(SESSION_NAME, ""), md.get(TEMPLATE, ""))):
+            return "ephemeral"
+        return ""
+
+    @property
+    def pool_managed(self) -> bool:
+        return self.origin == "ephemeral" or self.get(POOL_MANAGED) == "true" or bool(self.get(POOL_SLOT))
+
+    @property
+    def controller_managed(self) -> bool:
+        return self.get(POOL_MANAGED) == "true" or bool(self.get(POOL_SLOT)) or self.get(PENDING_CREATE_CLAIM) == "true"
+
+    @property
+    def is_manual(self) -> bool:
+        return self.origin == "manual" or self.get(MANUAL_SESSION) == "true"
+
+    @property
+    def drained(self) -> bool:
+        s = self.state
+        return s == "drained" or (s == "asleep" and self.get(SLEEP_REASON) == "drained")
+
+    @property
+    def failed_create(self) -> bool:
+        return self.state == "failed-create"
+
+    @property
+    def pending_claim(self) -> bool:
+        return self.get(PENDING_CREATE_CLAIM) == "true"
+
+    @property
+    def pool_slot(self) -> int:
+        try:
+            return int(self.get(POOL_SLOT) or 0)
+        except ValueError:
+            return 0
+
+    @property
+    def dependency_only(self) -> bool:
+        return self.get(DEPENDENCY_ONLY) == "true"
+
+    def alias_history(self) -> list[str]:
+        return [x.strip() for x in self.get(ALIAS_HISTORY).split(",") if x.strip()]
+
+    def assignee_identities(self) -> list[str]:
+        """session.AssigneeIdentities: id, session_name, named identity, alias, alias history."""
+        out = [self.id]
+        for v in (self.session_name, self.get(CONFIGURED_NAMED_IDENTITY), self.alias):
+            if v:
+                out.append(v)
+        out.extend(self.alias_history())
+        return out
+
+    def identities(self) -> list[str]:
+        """Every spelling an operator might use for this session."""
+        seen: list[str] = []
+        for v in [self.id, self.session_name, self.agent_name, self.alias, self.get(CONFIGURED_NAMED_IDENTITY),
+                  self.title, *self.alias_history()]:
+            if v and v not in seen:
+                seen.append(v)
+        return seen
+
+
+_SUFFIX = re.compile(r"-(?:gc-)?\d+$")
+
+
+def _template_suffixed(value: str, template: str) -> bool:
+    if not value or not template:
+        return False
+    if not value.startswith(template + "-"):
+        return False
+    return bool(_SUFFIX.search(value[len(template):]))
+
+
+def push_alias_history(history: str, old_alias: str, current: str) -> str:
+    """Newest first, de-duplicated, never containing the current alias."""
+    items = [old_alias] + [x.strip() for x in history.split(",") if x.strip()]
+    out: list[str] = []
+    for x in items:
+        if x and x != current and x not in out:
+            out.append(x)
+    return ",".join(out)
+
+
+@dataclass(frozen=True, slots=True)
+class WorkBead:
+    """A work bead: only what the reconciler reads (status, assignee, route, priority, ready)."""
+
+    id: str
+    status: str = "open"  # open | in_progress | closed
+    assignee: str = ""
+    routed_to: str = ""
+    priority: int = 0
+    ready: bool = True
+    created_at: datetime | None = None
+    title: str = ""
+
+    def with_(self, **changes) -> "WorkBead":
+        d = {f: getattr(self, f) for f in self.__slots__}
+        d.update(changes)
+        return WorkBead(**d)
+
+    @property
+    def actionable(self) -> bool:
+        return self.status == "in_progress" or (self.status == "open" and self.ready)
+
+
+def natural_key(s: str) -> tuple:
+    """Sort key that orders gc-2 before gc-10 (model-made ids) and strings otherwise."""
+    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", s))

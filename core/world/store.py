@@ -1,0 +1,225 @@
+"""The bead store: session and work beads in persistent maps, with indexes kept up to date.
+
+A snapshot is O(1) (the maps are HAMTs that share structure), which is what lets the TUI keep
+one per tick. Indexes are plain dicts rebuilt when an older snapshot is restored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Iterable, Mapping
+
+import immutables
+
+from core.timefmt import format_time
+from core.world import beads as B
+from core.world.beads import SessionBead, WorkBead, natural_key
+
+
+@dataclass(frozen=True)
+class StoreState:
+    sessions: immutables.Map
+    work: immutables.Map
+    next_id: int
+
+
+@dataclass
+class Write:
+    """One store write, for the trace's mutation records and the Events panel."""
+
+    target_kind: str  # session | work
+    target_id: str
+    method: str  # create | update | close | reopen
+    fields: dict[str, tuple[str, str]]
+
+
+class Store:
+    def __init__(self, prefix: str = "gc") -> None:
+        self.prefix = prefix
+        self.sessions: immutables.Map = immutables.Map()
+        self.work: immutables.Map = immutables.Map()
+        self.next_id = 1
+        self.journal: list[Write] = []
+        self._open_sorted: list[str] | None = None
+        self._idx: dict[str, dict[str, set[str]]] = {}
+        self._work_by_assignee: dict[str, set[str]] = {}
+        self._work_by_route: dict[str, set[str]] = {}
+        self._rebuild_indexes()
+
+    # ------------------------------------------------------------------ snapshots
+    def snapshot(self) -> StoreState:
+        return StoreState(self.sessions, self.work, self.next_id)
+
+    def restore(self, st: StoreState) -> None:
+        self.sessions, self.work, self.next_id = st.sessions, st.work, st.next_id
+        self._rebuild_indexes()
+
+    # ------------------------------------------------------------------ indexes
+    _SESSION_KEYS = (B.SESSION_NAME, B.ALIAS, B.AGENT_NAME, B.TEMPLATE, B.CONFIGURED_NAMED_IDENTITY)
+
+    def _rebuild_indexes(self) -> None:
+        self._idx = {k: {} for k in self._SESSION_KEYS}
+        self._open_sorted = None
+        for b in self.sessions.values():
+            if b.open:
+                self._index_add(b)
+        self._work_by_assignee = {}
+        self._work_by_route = {}
+        for w in self.work.values():
+            self._work_index_add(w)
+
+    def _index_add(self, b: SessionBead) -> None:
+        for k in self._SESSION_KEYS:
+            v = b.metadata.get(k)
+            if v:
+                self._idx[k].setdefault(v, set()).add(b.id)
+
+    def _index_remove(self, b: SessionBead) -> None:
+        for k in self._SESSION_KEYS:
+            v = b.metadata.get(k)
+            if v:
+                s = self._idx[k].get(v)
+                if s is not None:
+                    s.discard(b.id)
+                    if not s:
+                        del self._idx[k][v]
+
+    def _work_index_add(self, w: WorkBead) -> None:
+        if w.status == "closed":
+            return
+        if w.assignee:
+            self._work_by_assignee.setdefault(w.assignee, set()).add(w.id)
+        if w.routed_to:
+            self._work_by_route.setdefault(w.routed_to, set()).add(w.id)
+
+    def _work_index_remove(self, w: WorkBead) -> None:
+        if w.assignee and w.assignee in self._work_by_assignee:
+            self._work_by_assignee[w.assignee].discard(w.id)
+        if w.routed_to and w.routed_to in self._work_by_route:
+            self._work_by_route[w.routed_to].discard(w.id)
+
+    # ------------------------------------------------------------------ session reads
+    def session(self, bead_id: str) -> SessionBead | None:
+        return self.sessions.get(bead_id)
+
+    def open_sessions(self) -> list[SessionBead]:
+        """Open session beads in creation order (created_at, then id)."""
+        if self._open_sorted is None:
+            opened = [b for b in self.sessions.values() if b.open]
+            opened.sort(key=lambda b: (b.created_at, natural_key(b.id)))
+            self._open_sorted = [b.id for b in opened]
+        return [self.sessions[i] for i in self._open_sorted]
+
+    def all_sessions(self) -> list[SessionBead]:
+        out = list(self.sessions.values())
+        out.sort(key=lambda b: (b.created_at, natural_key(b.id)))
+        return out
+
+    def open_by(self, key: str, value: str) -> list[SessionBead]:
+        ids = self._idx.get(key, {}).get(value, ())
+        out = [self.sessions[i] for i in ids]
+        out.sort(key=lambda b: (b.created_at, natural_key(b.id)))
+        return out
+
+    # ------------------------------------------------------------------ session writes
+    def new_id(self) -> str:
+        while True:
+            bid = f"{self.prefix}-{self.next_id}"
+            self.next_id += 1
+            if bid not in self.sessions and bid not in self.work:
+                return bid
+
+    def put_session(self, bead: SessionBead, method: str = "create") -> SessionBead:
+        old = self.sessions.get(bead.id)
+        if old is not None and old.open:
+            self._index_remove(old)
+        self.sessions = self.sessions.set(bead.id, bead)
+        if bead.open:
+            self._index_add(bead)
+        if old is None or old.open != bead.open:
+            self._open_sorted = None
+        fields = {k: ((old.metadata.get(k, "") if old else ""), v) for k, v in bead.metadata.items()
+                  if old is None or old.metadata.get(k, "") != v}
+        if old is not None:
+            for k in old.metadata:
+                if k not in bead.metadata:
+                    fields[k] = (old.metadata[k], "")
+        self.journal.append(Write("session", bead.id, method, fields))
+        return bead
+
+    def create_session(self, metadata: Mapping[str, str], now: datetime, *, bead_id: str | None = None,
+                       title: str = "", labels: Iterable[str] = ()) -> SessionBead:
+        bid = bead_id or self.new_id()
+        md = {k: str(v) for k, v in metadata.items() if v not in ("", None)}
+        bead = SessionBead(bid, now, md, True, title, frozenset({"gc:session", *labels}))
+        return self.put_session(bead, "create")
+
+    def update_session(self, bead_id: str, changes: Mapping[str, str], *, title: str | None = None,
+                       labels: frozenset[str] | None = None) -> SessionBead:
+        """Apply metadata changes ("" deletes); no write when nothing differs."""
+        old = self.sessions[bead_id]
+        if all(old.metadata.get(k, "") == (v or "") for k, v in changes.items()) and \
+                (title is None or title == old.title) and (labels is None or labels == old.labels):
+            return old
+        new = old.with_meta(changes)
+        if title is not None or labels is not None:
+            new = SessionBead(new.id, new.created_at, new.metadata, new.open,
+                              old.title if title is None else title, old.labels if labels is None else labels)
+        return self.put_session(new, "update")
+
+    def close_session(self, bead_id: str, code: str, now: datetime, extra: Mapping[str, str] | None = None) -> SessionBead:
+        """Gas City's ClosePatch: state=<code>, close_reason, closed_at; the bead leaves every index."""
+        old = self.sessions[bead_id]
+        changes = {B.STATE: code, B.CLOSE_REASON: B.close_reason_text(code), B.CLOSED_AT: format_time(now),
+                   B.SYNCED_AT: format_time(now), B.PENDING_CREATE_CLAIM: ""}
+        if extra:
+            changes.update(extra)
+        new = old.with_meta(changes)
+        new = SessionBead(new.id, new.created_at, new.metadata, False, new.title, new.labels)
+        return self.put_session(new, "close")
+
+    def reopen_session(self, bead_id: str, changes: Mapping[str, str]) -> SessionBead:
+        old = self.sessions[bead_id]
+        new = old.with_meta({**changes, B.CLOSE_REASON: "", B.CLOSED_AT: ""})
+        new = SessionBead(new.id, new.created_at, new.metadata, True, new.title, new.labels)
+        return self.put_session(new, "reopen")
+
+    # ------------------------------------------------------------------ work
+    def work_bead(self, wid: str) -> WorkBead | None:
+        return self.work.get(wid)
+
+    def put_work(self, w: WorkBead) -> WorkBead:
+        old = self.work.get(w.id)
+        if old is not None:
+            self._work_index_remove(old)
+        self.work = self.work.set(w.id, w)
+        self._work_index_add(w)
+        return w
+
+    def open_work(self) -> list[WorkBead]:
+        out = [w for w in self.work.values() if w.status != "closed"]
+        out.sort(key=lambda w: natural_key(w.id))
+        return out
+
+    def work_assigned_to(self, identity: str) -> list[WorkBead]:
+        ids = self._work_by_assignee.get(identity, ())
+        return [w for w in (self.work[i] for i in ids) if w.status != "closed" and w.assignee == identity]
+
+    def work_routed_to(self, template: str) -> list[WorkBead]:
+        ids = self._work_by_route.get(template, ())
+        return [w for w in (self.work[i] for i in ids) if w.status != "closed" and w.routed_to == template]
+
+    def assigned_work(self) -> list[WorkBead]:
+        """Non-closed work beads with an assignee, in id order."""
+        out = []
+        for ids in self._work_by_assignee.values():
+            for i in ids:
+                w = self.work[i]
+                if w.status != "closed" and w.assignee:
+                    out.append(w)
+        out.sort(key=lambda w: natural_key(w.id))
+        return out
+
+    def routes(self) -> list[str]:
+        return [r for r, ids in self._work_by_route.items() if ids]

@@ -1,0 +1,168 @@
+"""The whole simulated world: store, runtime, clock, scale_check results, controller memory."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import immutables
+
+from core.timefmt import DEFAULT_START, format_time, parse_time
+from core.world.beads import SessionBead, WorkBead
+from core.world.memory import Circuit, DeferStreak, Drain, Memory
+from core.world.runtime import Runtime, RuntimeSession, RuntimeState
+from core.world.store import Store, StoreState
+
+
+@dataclass(frozen=True)
+class WorldState:
+    """An immutable snapshot of a World (cheap: persistent maps share structure)."""
+
+    store: StoreState
+    runtime: RuntimeState
+    now: datetime
+    scale_checks: immutables.Map
+    memory: Memory
+    tick: int
+
+
+class World:
+    def __init__(self, now: datetime = DEFAULT_START, prefix: str = "gc") -> None:
+        self.store = Store(prefix)
+        self.runtime = Runtime()
+        self.now = now
+        self.scale_checks: immutables.Map = immutables.Map()  # template -> int | "error"
+        self.memory = Memory()
+        self.tick = 0
+
+    # ---- clock ----
+    def advance(self, seconds: float) -> None:
+        self.now = self.now + timedelta(seconds=seconds)
+
+    # ---- snapshots ----
+    def snapshot(self) -> WorldState:
+        return WorldState(self.store.snapshot(), self.runtime.snapshot(), self.now, self.scale_checks,
+                          self.memory, self.tick)
+
+    def restore(self, st: WorldState) -> None:
+        self.store.restore(st.store)
+        self.runtime.restore(st.runtime)
+        self.now = st.now
+        self.scale_checks = st.scale_checks
+        self.memory = st.memory
+        self.tick = st.tick
+
+    @classmethod
+    def from_state(cls, st: WorldState, prefix: str = "gc") -> "World":
+        w = cls(st.now, prefix)
+        w.restore(st)
+        return w
+
+    def scale_check(self, template: str) -> int | str:
+        return self.scale_checks.get(template, 0)
+
+    def set_scale_check(self, template: str, value: int | str) -> None:
+        self.scale_checks = self.scale_checks.set(template, value)
+
+    # ---- JSON (save and load a whole world, losing nothing) ----
+    def to_json(self) -> dict[str, Any]:
+        m = self.memory
+        return {
+            "now": format_time(self.now),
+            "tick": self.tick,
+            "next_id": self.store.next_id,
+            "prefix": self.store.prefix,
+            "sessions": [session_json(b) for b in self.store.all_sessions()],
+            "work": [work_json(w) for w in sorted(self.store.work.values(), key=lambda w: w.id)],
+            "runtime": [runtime_json(s) for s in sorted(self.runtime.sessions.values(), key=lambda s: s.name)],
+            "start_failures": [list(f) for f in self.runtime.start_failures],
+            "scale_checks": dict(sorted(self.scale_checks.items())),
+            "memory": {
+                "adopted": m.adopted,
+                "drains": {k: _drain_json(v) for k, v in sorted(m.drains.items())},
+                "defer": {k: {"anchor": v.anchor, "count": v.count} for k, v in sorted(m.defer.items())},
+                "circuits": {k: _circuit_json(v) for k, v in sorted(m.circuits.items())},
+                "named_absence": dict(sorted(m.named_absence.items())),
+                "max_age_offset": dict(sorted(m.max_age_offset.items())),
+            },
+        }
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> "World":
+        w = cls(parse_time(d["now"]) or DEFAULT_START, d.get("prefix", "gc"))
+        w.tick = int(d.get("tick", 0))
+        for s in d.get("sessions", []):
+            b = SessionBead(s["id"], parse_time(s["created_at"]) or w.now, dict(s.get("metadata", {})),
+                            bool(s.get("open", True)), s.get("title", ""), frozenset(s.get("labels", [])))
+            w.store.put_session(b)
+        for x in d.get("work", []):
+            w.store.put_work(WorkBead(x["id"], x.get("status", "open"), x.get("assignee", ""), x.get("routed_to", ""),
+                                      int(x.get("priority", 0)), bool(x.get("ready", True)),
+                                      parse_time(x.get("created_at")), x.get("title", "")))
+        for r in d.get("runtime", []):
+            w.runtime.put(RuntimeSession(
+                name=r["name"], session_id=r.get("session_id", ""), instance_token=r.get("instance_token", ""),
+                template=r.get("template", ""), started_at=parse_time(r.get("started_at")),
+                last_activity=parse_time(r.get("last_activity")), attached=bool(r.get("attached", False)),
+                pending_interaction=bool(r.get("pending_interaction", False)),
+                process_alive=bool(r.get("alive", True)), peek=r.get("peek", ""), meta=dict(r.get("meta", {})),
+                env=dict(r.get("env", {}))))
+        w.runtime.start_failures = [list(f) for f in d.get("start_failures", [])]
+        w.store.next_id = int(d.get("next_id", w.store.next_id))
+        w.store.journal.clear()
+        w.scale_checks = immutables.Map(d.get("scale_checks", {}))
+        mem = d.get("memory", {})
+        w.memory = Memory(
+            drains=immutables.Map({k: _drain_from(v) for k, v in mem.get("drains", {}).items()}),
+            defer=immutables.Map({k: DeferStreak(v["anchor"], int(v["count"])) for k, v in mem.get("defer", {}).items()}),
+            circuits=immutables.Map({k: _circuit_from(v) for k, v in mem.get("circuits", {}).items()}),
+            named_absence=immutables.Map(mem.get("named_absence", {})),
+            max_age_offset=immutables.Map(mem.get("max_age_offset", {})),
+            adopted=bool(mem.get("adopted", False)),
+        )
+        return w
+
+    def dumps(self) -> str:
+        return json.dumps(self.to_json(), sort_keys=True, indent=1)
+
+
+def session_json(b: SessionBead) -> dict[str, Any]:
+    return {"id": b.id, "open": b.open, "created_at": format_time(b.created_at), "title": b.title,
+            "labels": sorted(b.labels), "metadata": dict(sorted(b.metadata.items()))}
+
+
+def work_json(w: WorkBead) -> dict[str, Any]:
+    return {"id": w.id, "status": w.status, "assignee": w.assignee, "routed_to": w.routed_to,
+            "priority": w.priority, "ready": w.ready, "created_at": format_time(w.created_at), "title": w.title}
+
+
+def runtime_json(s: RuntimeSession) -> dict[str, Any]:
+    return {"name": s.name, "alive": s.process_alive, "session_id": s.session_id,
+            "instance_token": s.instance_token, "template": s.template,
+            "started_at": format_time(s.started_at), "last_activity": format_time(s.last_activity),
+            "attached": s.attached, "pending_interaction": s.pending_interaction, "peek": s.peek,
+            "meta": dict(sorted(s.meta.items())), "env": dict(sorted(s.env.items()))}
+
+
+def _drain_json(d: Drain) -> dict[str, Any]:
+    return {"bead_id": d.bead_id, "reason": d.reason, "started_at": format_time(d.started_at),
+            "deadline": format_time(d.deadline), "generation": d.generation, "acked": d.acked}
+
+
+def _drain_from(v: dict[str, Any]) -> Drain:
+    return Drain(v["bead_id"], v["reason"], parse_time(v["started_at"]), parse_time(v["deadline"]),
+                 v.get("generation", ""), bool(v.get("acked", False)))
+
+
+def _circuit_json(c: Circuit) -> dict[str, Any]:
+    return {"restarts": [format_time(t) for t in c.restarts], "state": c.state, "opened_at": format_time(c.opened_at),
+            "last_restart": format_time(c.last_restart), "last_progress": format_time(c.last_progress),
+            "signature": c.signature}
+
+
+def _circuit_from(v: dict[str, Any]) -> Circuit:
+    return Circuit(tuple(parse_time(t) for t in v.get("restarts", [])), v.get("state", "CIRCUIT_CLOSED"),
+                   parse_time(v.get("opened_at")), parse_time(v.get("last_restart")),
+                   parse_time(v.get("last_progress")), v.get("signature"))
