@@ -1,0 +1,112 @@
+"""Desired state records: one entry per desired session, with its source tier and why chain."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+SOURCES = ("resume", "wake-known-identity", "new", "min-fill", "named-always", "named-on-demand", "discovered",
+           "manual", "dependency-floor")
+
+
+@dataclass(frozen=True)
+class Why:
+    rule: str
+    detail: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"rule": self.rule, "detail": self.detail}
+
+
+@dataclass
+class Request:
+    """A pool request (PoolRequest): which tier asked for a session of `template`."""
+
+    template: str
+    tier: str  # resume | wake-known-identity | new
+    session_bead_id: str = ""
+    work_bead_id: str = ""
+    priority: int = 0
+    floor: bool = False  # min fill (FloorGuarantee)
+    inflight: bool = False
+
+    @property
+    def resume_like(self) -> bool:
+        return self.tier in ("resume", "wake-known-identity")
+
+    @property
+    def source(self) -> str:
+        if self.floor:
+            return "min-fill"
+        return self.tier
+
+
+@dataclass
+class DesiredEntry:
+    """Gas City's TemplateParams, reduced to what the reconciler and the operator need."""
+
+    session_name: str
+    template: str
+    identity: str
+    alias: str
+    pool_slot: int
+    source: str
+    bead_id: str = ""
+    named_identity: str = ""
+    named_mode: str = ""
+    manual: bool = False
+    dependency_only: bool = False
+    env_identity_stamped: bool = True
+    work_bead_id: str = ""
+    env: dict[str, str] = field(default_factory=dict)
+    why: list[Why] = field(default_factory=list)
+
+    @property
+    def named(self) -> bool:
+        return bool(self.named_identity)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "session_name": self.session_name,
+            "template": self.template,
+            "identity": self.identity,
+            "alias": self.alias,
+            "pool_slot": self.pool_slot,
+            "source": self.source,
+            "bead_id": self.bead_id,
+            "named": self.named,
+            "named_identity": self.named_identity,
+            "named_mode": self.named_mode,
+            "manual": self.manual,
+            "dependency_only": self.dependency_only,
+            "work_bead_id": self.work_bead_id,
+            "env": dict(sorted(self.env.items())),
+            "why": [w.to_json() for w in self.why],
+        }
+
+
+@dataclass
+class DesiredResult:
+    entries: dict[str, DesiredEntry] = field(default_factory=dict)  # keyed by session_name
+    scale_check_counts: dict[str, int] = field(default_factory=dict)
+    pool_desired: dict[str, int] = field(default_factory=dict)
+    requests: dict[str, list[Request]] = field(default_factory=dict)
+    rejected: list[tuple[Request, str]] = field(default_factory=list)
+    partial_templates: set[str] = field(default_factory=set)
+    partial_reasons: dict[str, str] = field(default_factory=dict)
+    alias_held: dict[str, str] = field(default_factory=dict)  # template -> holder bead id
+    named_demand: dict[str, bool] = field(default_factory=dict)
+    named_routed_demand: dict[str, bool] = field(default_factory=dict)
+    assigned_work_ids: list[str] = field(default_factory=list)
+    roots: set[str] = field(default_factory=set)
+    logs: list[str] = field(default_factory=list)
+    suspended: bool = False
+
+    def by_bead(self) -> dict[str, DesiredEntry]:
+        return {e.bead_id: e for e in self.entries.values() if e.bead_id}
+
+    def templates(self) -> set[str]:
+        return {e.template for e in self.entries.values()}
+
+    def sorted_entries(self) -> list[DesiredEntry]:
+        return [self.entries[k] for k in sorted(self.entries)]

@@ -1,0 +1,294 @@
+"""The model an operator drives: a loaded city, its world, and the calls that change them.
+
+The TUI, the scenario runner and the headless CLI all go through this class, so a keypress
+and a scenario step do exactly the same thing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable
+
+from core.actions import Action, Event
+from core.config.model import City
+from core.desired.model import DesiredResult
+from core.durations import parse_duration
+from core.identity import SEMANTICS
+from core.outcome import Outcome
+from core.timefmt import format_time, parse_time
+from core.world import beads as B
+from core.world.beads import WorkBead
+from core.world.memory import Memory
+from core.world.runtime import RuntimeSession
+from core.world.world import World
+
+
+class ModelError(ValueError):
+    """An operator or scenario asked for something that cannot be done (unknown name, bad value)."""
+
+
+@dataclass
+class ConfigChange:
+    added: list[str]
+    removed: list[str]
+    changed: list[str]
+
+    def summary(self) -> str:
+        parts = []
+        if self.added:
+            parts.append("added " + ", ".join(self.added))
+        if self.removed:
+            parts.append("removed " + ", ".join(self.removed))
+        if self.changed:
+            parts.append("changed " + ", ".join(self.changed))
+        return "; ".join(parts) or "no agent changes"
+
+
+def diff_cities(old: City, new: City) -> ConfigChange:
+    o = {a.qualified_name: a for a in old.agents}
+    n = {a.qualified_name: a for a in new.agents}
+    changed = [q for q in sorted(set(o) & set(n)) if _agent_sig(o[q]) != _agent_sig(n[q])]
+    return ConfigChange(sorted(set(n) - set(o)), sorted(set(o) - set(n)), changed)
+
+
+def _agent_sig(a) -> tuple:
+    return (a.max_active_sessions, a.min_active_sessions, a.scale_check, a.namepool, a.namepool_names,
+            a.depends_on, a.suspended, a.core_fingerprint(), a.idle_timeout, a.sleep_after_idle, a.max_session_age,
+            a.wake_mode, a.tmux_alias)
+
+
+class Model:
+    def __init__(self, city: City, world: World | None = None, semantics: str = "current",
+                 adopt_on_start: bool = True) -> None:
+        if semantics not in SEMANTICS:
+            raise ModelError(f'semantics must be one of {", ".join(SEMANTICS)}, got "{semantics}"')
+        self.city = city
+        self.world = world or World(prefix="gc")
+        self.semantics = semantics
+        self.adopt_on_start = adopt_on_start
+        self.last_desired: DesiredResult | None = None
+        self.pending_city: City | None = None  # hot reload: applied at the next tick
+        self.config_events: list[str] = []
+        if not adopt_on_start:
+            self.world.memory = self.world.memory.with_(adopted=True)
+
+    # ------------------------------------------------------------------ ticks
+    def tick(self) -> Outcome:
+        """One regular controller tick (the adoption barrier first if the controller just started)."""
+        from core.reconcile.tick import run_tick
+
+        out = Outcome()
+        if self.pending_city is not None:
+            out.extend(self.apply_config(self.pending_city))
+            self.pending_city = None
+        self.world.store.journal.clear()
+        self.world.runtime.starts.clear()
+        if not self.world.memory.adopted:
+            from core.reconcile.adoption import adoption_barrier
+
+            out.extend(adoption_barrier(self.city, self.world, self.semantics))
+            self.world.memory = self.world.memory.with_(adopted=True)
+        out.extend(run_tick(self.city, self.world, self.semantics))
+        if out.desired is not None:
+            self.last_desired = out.desired
+        return out
+
+    def build(self) -> Outcome:
+        """Only the desired-state build (a scenario's `build` step)."""
+        from core.reconcile.tick import run_build
+
+        out = run_build(self.city, self.world, self.semantics)
+        self.last_desired = out.desired
+        return out
+
+    # ------------------------------------------------------------------ config
+    def apply_config(self, new: City) -> Outcome:
+        """Swap in a new, already validated config; in-memory trackers are rebuilt as on reload."""
+        out = Outcome()
+        change = diff_cities(self.city, new)
+        self.city = new
+        mem = self.world.memory
+        self.world.memory = Memory(drains=mem.drains, circuits=mem.circuits, named_absence=mem.named_absence,
+                                   adopted=mem.adopted)
+        line = f"config reloaded (revision {new.revision}): {change.summary()}"
+        out.logs.append(line)
+        out.events.append(Event("config.reloaded", new.path, line))
+        out.trace.append({"record_type": "config_reload", "site_code": "config.reload", "reason_code": "reload",
+                          "outcome_code": "applied", "fields": {"added": change.added, "removed": change.removed,
+                                                                "changed": change.changed,
+                                                                "new_revision": new.revision}})
+        return out
+
+    def set_semantics(self, semantics: str) -> None:
+        if semantics not in SEMANTICS:
+            raise ModelError(f'semantics must be one of {", ".join(SEMANTICS)}, got "{semantics}"')
+        self.semantics = semantics
+
+    def restart_controller(self) -> Outcome:
+        """The controller process restarts: in-memory state is lost; adoption runs next tick."""
+        self.world.memory = Memory()
+        out = Outcome()
+        out.logs.append("controller restarted: in-memory trackers cleared; adoption barrier runs before the next tick")
+        return out
+
+    # ------------------------------------------------------------------ world pokes
+    def advance(self, seconds: float) -> Outcome:
+        if seconds < 0:
+            raise ModelError("the clock only moves forward")
+        self.world.advance(seconds)
+        return Outcome(logs=[f"clock advanced {seconds:g}s to {format_time(self.world.now)}"])
+
+    def _runtime(self, name: str) -> RuntimeSession:
+        s = self.world.runtime.get(name)
+        if s is None:
+            raise ModelError(f'no runtime session named "{name}"')
+        return s
+
+    def runtime_exit(self, name: str, crash: bool = False) -> Outcome:
+        s = self._runtime(name)
+        self.world.runtime.stop(name)
+        out = Outcome()
+        kind = "crashed" if crash else "exited"
+        out.logs.append(f"runtime {name} {kind}")
+        if crash:
+            out.events.append(Event("session.crashed", name, "runtime died (operator crash)", s.session_id))
+        return out
+
+    def runtime_start(self, name: str, session_id: str = "", **extra: Any) -> Outcome:
+        if self.world.runtime.get(name) is not None:
+            raise ModelError(f'runtime session "{name}" is already running')
+        now = self.world.now
+        self.world.runtime.put(RuntimeSession(name=name, session_id=session_id, started_at=now, last_activity=now,
+                                              **extra))
+        return Outcome(logs=[f"runtime {name} appeared outside the controller"])
+
+    def activity(self, name: str) -> Outcome:
+        self._runtime(name)
+        self.world.runtime.update(name, last_activity=self.world.now)
+        return Outcome(logs=[f"activity on {name}"])
+
+    def set_attached(self, name: str, attached: bool) -> Outcome:
+        self._runtime(name)
+        self.world.runtime.update(name, attached=attached, last_activity=self.world.now)
+        return Outcome(logs=[f"{'attached to' if attached else 'detached from'} {name}"])
+
+    def set_runtime(self, name: str, **changes: Any) -> Outcome:
+        self._runtime(name)
+        self.world.runtime.update(name, **changes)
+        return Outcome(logs=[f"runtime {name}: " + ", ".join(f"{k}={v}" for k, v in changes.items())])
+
+    def drain_ack(self, name: str) -> Outcome:
+        self._runtime(name)
+        self.world.runtime.set_meta(name, {"GC_DRAIN_ACK": "1", "GC_DRAIN_ACK_SOURCE": "agent"})
+        return Outcome(logs=[f"{name} acknowledged a drain"])
+
+    def fail_start(self, selector: str, count: int = 1, message: str = "") -> Outcome:
+        self.world.runtime.inject_start_failure(selector, count, message)
+        return Outcome(logs=[f"next {count} start(s) of {selector} will fail"])
+
+    def add_work(self, w: WorkBead) -> Outcome:
+        if self.world.store.work_bead(w.id) is not None:
+            raise ModelError(f'work bead "{w.id}" already exists')
+        if w.created_at is None:
+            w = w.with_(created_at=self.world.now)
+        self.world.store.put_work(w)
+        return Outcome(logs=[f"work {w.id} added" + (f" routed to {w.routed_to}" if w.routed_to else "")
+                             + (f" assigned to {w.assignee}" if w.assignee else "")])
+
+    def update_work(self, wid: str, **changes: Any) -> Outcome:
+        w = self.world.store.work_bead(wid)
+        if w is None:
+            raise ModelError(f'no work bead "{wid}"')
+        self.world.store.put_work(w.with_(**changes))
+        return Outcome(logs=[f"work {wid}: " + ", ".join(f"{k}={v}" for k, v in changes.items())])
+
+    def set_scale_check(self, template: str, value: int | str) -> Outcome:
+        if self.city.agent(template) is None:
+            raise ModelError(f'no agent "{template}" in the city')
+        self.world.set_scale_check(template, value)
+        return Outcome(logs=[f"scale_check {template} = {value}"])
+
+    def set_session(self, bead_id: str, metadata: dict[str, str]) -> Outcome:
+        if self.world.store.session(bead_id) is None:
+            raise ModelError(f'no session bead "{bead_id}"')
+        self.world.store.update_session(bead_id, {k: str(v) for k, v in metadata.items()})
+        return Outcome(logs=[f"session {bead_id} edited: " + ", ".join(metadata)])
+
+    def new_work_id(self) -> str:
+        n = len(self.world.store.work) + 1
+        while self.world.store.work_bead(f"w-{n}") is not None:
+            n += 1
+        return f"w-{n}"
+
+    # ------------------------------------------------------------------ scenario steps
+    def do(self, step: dict[str, Any], load_city: Callable[[dict[str, Any]], City] | None = None) -> Outcome:
+        """Run one scenario step (the `do` table of scenario-format.md, plus citywatch's extensions)."""
+        kind = step["do"]
+        if kind == "tick":
+            out = Outcome()
+            every = parse_duration(step.get("every", "0s"))
+            for i in range(int(step.get("count", 1))):
+                if i and every:
+                    self.world.advance(every)
+                out.extend(self.tick())
+            return out
+        if kind == "build":
+            return self.build()
+        if kind == "advance":
+            return self.advance(parse_duration(step.get("by", "30s")))
+        if kind == "runtime_exit":
+            return self.runtime_exit(step["name"], bool(step.get("crash", False)))
+        if kind == "runtime_start":
+            extra = {k: step[k] for k in ("attached", "pending_interaction") if k in step}
+            return self.runtime_start(step["name"], step.get("session_id", ""), **extra)
+        if kind == "activity":
+            return self.activity(step["name"])
+        if kind in ("attach", "detach"):
+            return self.set_attached(step["name"], kind == "attach")
+        if kind == "drain_ack":
+            return self.drain_ack(step["name"])
+        if kind == "set_runtime":
+            changes = {k: v for k, v in step.items() if k not in ("do", "name")}
+            if "alive" in changes:
+                changes["process_alive"] = changes.pop("alive")
+            for k in ("last_activity", "started_at"):
+                if k in changes:
+                    changes[k] = parse_time(changes[k])
+            return self.set_runtime(step["name"], **changes)
+        if kind == "fail_start":
+            sel = step.get("name") or f"template:{step['template']}"
+            return self.fail_start(sel, int(step.get("count", 1)), step.get("message", ""))
+        if kind == "add_work":
+            return self.add_work(work_from_table(step, self.world.now))
+        if kind == "update_work":
+            changes = {k: v for k, v in step.items() if k not in ("do", "id")}
+            return self.update_work(step["id"], **changes)
+        if kind == "set_scale_check":
+            return self.set_scale_check(step["template"], step["value"])
+        if kind == "set_session":
+            return self.set_session(step["id"], step.get("metadata", {}))
+        if kind == "edit_config":
+            assert load_city is not None
+            new = load_city(step)
+            self.pending_city = new
+            return Outcome(logs=["config edited; applied at the next tick"])
+        if kind == "restart_controller":
+            return self.restart_controller()
+        raise ModelError(f'unknown step "{kind}"')
+
+
+def work_from_table(t: dict[str, Any], now: datetime) -> WorkBead:
+    return WorkBead(
+        id=str(t["id"]),
+        status=str(t.get("status", "open")),
+        assignee=str(t.get("assignee", "")),
+        routed_to=str(t.get("routed_to", "")),
+        priority=int(t.get("priority", 0)),
+        ready=bool(t.get("ready", True)),
+        created_at=parse_time(t.get("created_at")) or now,
+        title=str(t.get("title", "")),
+    )
+
+
+__all__ = ["Model", "ModelError", "Action", "work_from_table", "B"]

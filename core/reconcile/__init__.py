@@ -1,0 +1,1 @@
+"""One controller tick: hygiene, drain-ack finalization, desired build, sync, bead reconcile."""

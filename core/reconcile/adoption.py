@@ -1,0 +1,79 @@
+"""The startup adoption barrier: running runtime sessions with no open bead get one.
+
+Resolution order: exact runtime name of a template or named session, then a stale canonical
+singleton `-N` suffix (adopted as the canonical identity, #2053), then a pool `name-N` slot.
+Unknown sessions are adopted permissively under their own name.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from core.actions import Action
+from core.desired.realize import instance_token
+from core.identity import canonical_singleton, instance_expansion, qualified_instance, session_name_for, slot_in_bounds
+from core.outcome import Outcome
+from core.world import beads as B
+
+if TYPE_CHECKING:
+    from core.config.model import City
+    from core.world.world import World
+
+
+def resolve_runtime_name(city: "City", name: str, semantics: str) -> tuple[str, str, int, str]:
+    """(template, identity, slot, how) for a runtime session name; ("", name, 0, "unknown") if none."""
+    for n in city.named_sessions:
+        if session_name_for(city, n.identity) == name:
+            return n.template_qualified, n.identity, 0, "named"
+    for a in city.agents:
+        base = session_name_for(city, a.qualified_name)
+        if name == base:
+            return a.qualified_name, a.qualified_name, 0, "exact"
+    for a in city.agents:
+        base = session_name_for(city, a.qualified_name)
+        if name.startswith(base + "-") and name[len(base) + 1:].isdigit():
+            n = int(name[len(base) + 1:])
+            if canonical_singleton(a, semantics):
+                return a.qualified_name, a.qualified_name, 0, "stale-singleton"
+            if instance_expansion(a, semantics) and n > 0:
+                how = "pool-slot" if slot_in_bounds(a, n) else "pool-slot-out-of-bounds"
+                return a.qualified_name, qualified_instance(a, n), n, how
+    return "", name, 0, "unknown"
+
+
+def adoption_barrier(city: "City", world: "World", semantics: str) -> Outcome:
+    out = Outcome()
+    store = world.store
+    for rs in sorted(world.runtime.sessions.values(), key=lambda s: s.name):
+        if not rs.process_alive or store.open_by(B.SESSION_NAME, rs.name):
+            continue
+        if rs.session_id and (b := store.session(rs.session_id)) is not None and b.open:
+            continue
+        template, identity, slot, how = resolve_runtime_name(city, rs.name, semantics)
+        bid = store.new_id()
+        md = {B.SESSION_NAME: rs.name, B.AGENT_NAME: identity, B.STATE: "active", B.GENERATION: "1",
+              B.CONTINUATION_EPOCH: "1", B.INSTANCE_TOKEN: instance_token(bid, "1")}
+        if template:
+            md[B.TEMPLATE] = template
+            md[B.CANONICAL_INSTANCE_NAME] = identity
+        if how == "named":
+            n = city.named_by_identity(identity)
+            md.update({B.SESSION_ORIGIN: "named", B.CONFIGURED_NAMED_SESSION: "true",
+                       B.CONFIGURED_NAMED_IDENTITY: identity,
+                       B.CONFIGURED_NAMED_MODE: n.effective_mode if n else "on_demand"})
+        elif template:
+            md[B.POOL_MANAGED] = "true"
+            md[B.SESSION_ORIGIN] = "ephemeral"
+            if slot > 0:
+                md[B.POOL_SLOT] = str(slot)
+                md[B.CANONICAL_POOL_SLOT] = str(slot)
+        store.create_session(md, world.now, bead_id=bid, title=identity, labels=[f"agent:{identity}"])
+        world.runtime.update(rs.name, session_id=bid, instance_token=md[B.INSTANCE_TOKEN])
+        if how == "stale-singleton":
+            out.logs.append(f"adopting stale singleton suffix session {rs.name} as {identity}")
+        elif how == "pool-slot-out-of-bounds":
+            out.logs.append(f"adopting {rs.name}: slot {slot} is out of bounds for {template}")
+        else:
+            out.logs.append(f"adopting running session {rs.name} as {identity} ({how})")
+        out.actions.append(Action("adopt", bid, rs.name, how, identity, template))
+    return out

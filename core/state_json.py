@@ -1,0 +1,84 @@
+"""The state JSON of scenario-format.md: one object per step, stable and sorted."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from core.desired.alias import next_retry_at
+from core.timefmt import format_time
+from core.world import beads as B
+from core.world.beads import natural_key
+from core.world.world import runtime_json, session_json
+
+if TYPE_CHECKING:
+    from core.model import Model
+    from core.outcome import Outcome
+
+
+def deferrals(model: "Model") -> list[dict[str, Any]]:
+    """Beads waiting for an alias: the alias wanted, who holds it now, attempts, next retry."""
+    store = model.world.store
+    out = []
+    for b in store.open_sessions():
+        wanted = b.get(B.POOL_ALIAS_CONFLICT)
+        if not wanted or b.alias == wanted:
+            continue
+        holder = ""
+        holder_state = ""
+        for key in (B.ALIAS, B.SESSION_NAME, B.AGENT_NAME):
+            for h in store.open_by(key, wanted):
+                if h.id != b.id and not h.failed_create:
+                    holder, holder_state = h.id, h.state
+                    break
+            if holder:
+                break
+        if not holder and any(n.identity == wanted for n in model.city.named_sessions):
+            holder, holder_state = "(reserved: [[named_session]])", "reserved"
+        out.append({
+            "bead_id": b.id,
+            "session_name": b.session_name,
+            "alias": wanted,
+            "holder": holder,
+            "holder_state": holder_state,
+            "count": int(b.get(B.POOL_ALIAS_CONFLICT_COUNT) or 0),
+            "last_at": b.get(B.POOL_ALIAS_CONFLICT_AT),
+            "next_retry_at": format_time(next_retry_at(b)),
+        })
+    return out
+
+
+def trackers(model: "Model") -> list[dict[str, Any]]:
+    from core.trackers.view import tracker_rows
+
+    return tracker_rows(model)
+
+
+def state(model: "Model", step: int, do: str, outcome: "Outcome | None") -> dict[str, Any]:
+    w = model.world
+    desired = model.last_desired
+    out = outcome
+    return {
+        "step": step,
+        "do": do,
+        "tick": w.tick,
+        "now": format_time(w.now),
+        "semantics": model.semantics,
+        "config_revision": model.city.revision,
+        "desired": [e.to_json() for e in desired.sorted_entries()] if desired else [],
+        "pool_desired": dict(sorted(desired.pool_desired.items())) if desired else {},
+        "scale_check_counts": dict(sorted(desired.scale_check_counts.items())) if desired else {},
+        "partial_templates": sorted(desired.partial_templates) if desired else [],
+        "sessions": [session_json(b) for b in w.store.all_sessions()],
+        "runtime": [runtime_json(s) for s in sorted(w.runtime.sessions.values(), key=lambda s: s.name)],
+        "work": [{"id": x.id, "status": x.status, "assignee": x.assignee, "routed_to": x.routed_to,
+                  "priority": x.priority, "ready": x.ready}
+                 for x in sorted(w.store.work.values(), key=lambda x: natural_key(x.id))],
+        "deferrals": deferrals(model),
+        "trackers": trackers(model),
+        "actions": [a.to_json() for a in out.actions] if out else [],
+        "trace": out.trace if out else [],
+        "events": [e.to_json() for e in out.events] if out else [],
+        "logs": out.logs if out else [],
+        "warnings": ([x.render() for x in model.city.warnings] + (out.warnings if out else [])),
+        "error": out.error if out else "",
+    }

@@ -1,0 +1,170 @@
+"""The `citywatch` command. Headless subcommands never import textual; the app is imported
+only when it opens."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any
+
+HEADLESS = ("scenario", "config", "explain", "bench", "attach")
+
+
+def _err(msg: str) -> int:
+    print(f"citywatch: {msg}", file=sys.stderr)
+    return 2
+
+
+def cmd_scenario(args: argparse.Namespace) -> int:
+    from core.scenario import ScenarioError, check, dumps_state, load_scenario, run
+
+    if args.action == "run":
+        try:
+            scn = load_scenario(args.files[0])
+        except ScenarioError as e:
+            return _err(str(e))
+        r = run(scn)
+        for st in r.states:
+            if args.json:
+                print(dumps_state(st))
+            else:
+                print(f"step {st['step']} {st['do'] or '(start)'} tick={st['tick']} now={st['now']} "
+                      f"desired={[d['identity'] for d in st['desired']]} "
+                      f"actions={[a['kind'] + ':' + a['bead_id'] for a in st['actions']]}")
+        for f in r.invariant_failures:
+            print(f"INVARIANT: {f}", file=sys.stderr)
+        return 0
+    failed = 0
+    for path in args.files:
+        try:
+            scn = load_scenario(path)
+        except ScenarioError as e:
+            print(f"ERROR {path}\n  {e}")
+            failed += 1
+            continue
+        fails = check(run(scn))
+        if scn.xfail:
+            if fails:
+                print(f"xfail {path}  ({scn.xfail})")
+            else:
+                failed += 1
+                print(f"XPASS {path}  (marked xfail but passes: {scn.xfail})")
+            continue
+        if fails:
+            failed += 1
+            print(f"FAIL  {path}  ({scn.name})")
+            for f in fails:
+                print(f"  - {f}")
+        else:
+            print(f"ok    {path}  ({scn.name})")
+    return 1 if failed else 0
+
+
+def cmd_config_show(args: argparse.Namespace) -> int:
+    from core.config.errors import ConfigError
+    from core.config.load import load_city
+    from core.config.validate import validate_city
+    from core.configview import city_summary, render_summary
+
+    try:
+        city = load_city(args.city)
+        validate_city(city)
+    except ConfigError as e:
+        return _err(e.render())
+    summary = city_summary(city, args.semantics)
+    if args.json:
+        print(json.dumps(summary, indent=2, sort_keys=True))
+    else:
+        print(render_summary(summary))
+    return 0
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from core.explain import ExplainError, explain_target
+
+    try:
+        result = explain_target(args.target, args.session, semantics=args.semantics, steps=args.steps)
+    except ExplainError as e:
+        return _err(str(e))
+    if args.json:
+        print(json.dumps(result, indent=2, sort_keys=True))
+    else:
+        from core.explain import render_explanation
+
+        print(render_explanation(result))
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from core.bench import render_bench, run_bench
+
+    result = run_bench(args.size, args.ticks, include_ui=not args.no_ui)
+    print(json.dumps(result, sort_keys=True) if args.json else render_bench(result))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="citywatch", description="An operator's view of a Gas City reconciler.")
+    sub = p.add_subparsers(dest="cmd")
+    sc = sub.add_parser("scenario", help="run or check scenario files")
+    sc.add_argument("action", choices=["run", "check"])
+    sc.add_argument("files", nargs="+")
+    sc.add_argument("--json", action="store_true", help="one JSON state per line (run)")
+    cf = sub.add_parser("config", help="show a city's agents and identity shapes")
+    cf.add_argument("action", choices=["show"])
+    cf.add_argument("city")
+    cf.add_argument("--json", action="store_true")
+    cf.add_argument("--semantics", default="current", choices=["current", "pre-2053", "pre-1989"])
+    ex = sub.add_parser("explain", help="why a session has its identity, slot and alias")
+    ex.add_argument("target", help="a city.toml or a scenario file")
+    ex.add_argument("session", help="bead id, identity, alias or session name")
+    ex.add_argument("--json", action="store_true")
+    ex.add_argument("--semantics", default=None, choices=["current", "pre-2053", "pre-1989"])
+    ex.add_argument("--steps", type=int, default=None, help="scenario: explain after this many steps (default all)")
+    bn = sub.add_parser("bench", help="measure tick, reload and table refresh times on a synthetic city")
+    bn.add_argument("--size", choices=["S", "M", "L"], default="S")
+    bn.add_argument("--ticks", type=int, default=10)
+    bn.add_argument("--json", action="store_true")
+    bn.add_argument("--no-ui", action="store_true", help="skip the headless table-refresh measurement")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in HEADLESS:
+        args = build_parser().parse_args(argv)
+        try:
+            if args.cmd == "scenario":
+                return cmd_scenario(args)
+            if args.cmd == "config":
+                return cmd_config_show(args)
+            if args.cmd == "explain":
+                return cmd_explain(args)
+            if args.cmd == "bench":
+                return cmd_bench(args)
+        except KeyboardInterrupt:
+            return 130
+        except BrokenPipeError:
+            return 0
+    return open_app(argv)
+
+
+def open_app(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="citywatch", description="Open the citywatch TUI (no argument: the demo city). "
+                                "Subcommands: scenario run|check, config show, explain, bench.")
+    p.add_argument("city", nargs="?", help="a city.toml or city directory (default: the embedded demo city)")
+    p.add_argument("--scenario", help="open a scenario file and step through it")
+    p.add_argument("--semantics", default="current", choices=["current", "pre-2053", "pre-1989"])
+    p.add_argument("--run-scale-checks", action="store_true",
+                   help="run the config's scale_check commands (sh -c, in the city directory); off by default")
+    p.add_argument("--scale-check-timeout", default="5s")
+    args = p.parse_args(argv)
+    from tui.app import run_app
+
+    return run_app(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
