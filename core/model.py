@@ -275,6 +275,9 @@ class Model:
             return Outcome(logs=["config edited; applied at the next tick"])
         if kind == "restart_controller":
             return self.restart_controller()
+        if kind == "set_semantics":
+            self.set_semantics(str(step["semantics"]))
+            return Outcome(logs=[f"semantics switched to {self.semantics}"])
         raise ModelError(f'unknown step "{kind}"')
 
 

@@ -51,6 +51,7 @@ STEP_KEYS: dict[str, set[str]] = {
     "set_session": {"id", "metadata"},
     "edit_config": {"city", "city_file"},
     "restart_controller": set(),
+    "set_semantics": {"semantics"},
     "set_runtime": {"name", "alive", "peek", "pending_interaction", "attached", "last_activity", "meta"},
     "fail_start": {"name", "template", "count", "message"},
 }
@@ -58,6 +59,7 @@ STEP_REQUIRED = {
     "runtime_exit": ["name"], "runtime_start": ["name"], "activity": ["name"], "attach": ["name"],
     "detach": ["name"], "drain_ack": ["name"], "add_work": ["id"], "update_work": ["id"],
     "set_scale_check": ["template", "value"], "set_session": ["id", "metadata"], "set_runtime": ["name"],
+    "set_semantics": ["semantics"],
 }
 EXPECT_KEYS = {"after", "desired", "not_desired", "desired_count", "open_sessions", "no_identity", "session",
                "runtime", "deferral", "action", "entry", "no_action", "action_count", "trace", "event",
@@ -274,6 +276,9 @@ def load_scenario(path: str) -> Scenario:
             raise _loc(path, text, fp, 'fail_start needs "name" or "template"')
         if kind == "edit_config":
             _load_scenario_city(path, text, st, f"{fp}.")
+        if kind == "set_semantics" and st["semantics"] not in SEMANTICS:
+            raise _loc(path, text, f"{fp}.semantics",
+                       f'semantics must be one of {", ".join(SEMANTICS)}, got "{st["semantics"]}"')
         steps.append({**st, "_index": i})
     expects = []
     for i, e in enumerate(_array(path, text, d, "expect")):

@@ -1,0 +1,159 @@
+"""Recorded steps for time travel: the model's state after every step, kept bounded.
+
+A `Frame` holds an O(1) `WorldState` snapshot (persistent maps share structure with the live
+world), the config and semantics in force, the desired build, and the event lines the step
+produced. Frames are never mutated, so the UI can read them while the next tick runs.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Iterator
+
+from core.timefmt import format_time
+
+if TYPE_CHECKING:
+    from core.config.model import City
+    from core.desired.model import DesiredResult
+    from core.model import Model
+    from core.outcome import Outcome
+    from core.world.world import WorldState
+
+DEFAULT_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class EventLine:
+    """One line of the Events panel: what happened, when, and of which kind."""
+
+    frame: int
+    tick: int
+    at: datetime
+    kind: str  # action | trace | event | log | warning | error | config | step
+    text: str
+    session: str = ""  # session name or bead id the line is about ("" = none)
+
+    def render(self) -> str:
+        return f"{self.tick:>4} {format_time(self.at)[11:19]} {self.kind:<7} {self.text}"
+
+
+def outcome_lines(outcome: "Outcome", frame: int, tick: int, at: datetime) -> list[EventLine]:
+    """Every action, decision, event and log line of a step, in the order they happened within
+    each kind (actions first: they are what an operator scans for)."""
+    out: list[EventLine] = []
+    for a in outcome.actions:
+        words = " ".join(x for x in (a.kind, a.bead_id, a.session_name) if x)
+        tail = f" ({a.reason})" if a.reason else ""
+        detail = f": {a.detail}" if a.detail else ""
+        out.append(EventLine(frame, tick, at, "action", words + tail + detail, a.session_name or a.bead_id))
+    for e in outcome.events:
+        out.append(EventLine(frame, tick, at, "event", f"{e.type} {e.subject} {e.message}".strip(), e.subject))
+    for t in outcome.trace:
+        if t.get("record_type") == "config_reload":
+            continue  # the reload's log line says the same
+        fields = t.get("fields") or {}
+        who = t.get("session_name") or t.get("template") or fields.get("session_name", "")
+        codes = "/".join(str(t.get(k, "")) for k in ("site_code", "reason_code", "outcome_code"))
+        out.append(EventLine(frame, tick, at, "trace", f"{t.get('record_type', '')} {codes} {who}".strip(), who))
+    for line in outcome.logs:
+        kind = "config" if line.startswith("config ") else "log"
+        out.append(EventLine(frame, tick, at, kind, line))
+    for w in outcome.warnings:
+        out.append(EventLine(frame, tick, at, "warning", w))
+    if outcome.error:
+        out.append(EventLine(frame, tick, at, "error", outcome.error))
+    return out
+
+
+@dataclass(frozen=True)
+class Frame:
+    """The model as it stood after one recorded step."""
+
+    index: int  # 0 = the start; counts every step ever recorded, not only the kept ones
+    label: str
+    steps_taken: int  # how many scenario steps led here (the export cuts the step list here)
+    world: "WorldState"
+    city: "City"
+    semantics: str
+    desired: "DesiredResult | None"
+    pending_city: "City | None"
+    lines: tuple[EventLine, ...] = ()
+    error: str = ""
+    adopt_on_start: bool = True
+    prefix: str = "gc"
+    _cache: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def tick(self) -> int:
+        return self.world.tick
+
+    @property
+    def now(self) -> datetime:
+        return self.world.now
+
+    def model(self) -> "Model":
+        """A detached, read-only-by-convention Model of this frame (built once, then cached)."""
+        m = self._cache.get("model")
+        if m is None:
+            m = detached_model(self)
+            self._cache["model"] = m
+        return m
+
+
+def detached_model(frame: Frame) -> "Model":
+    from core.model import Model
+    from core.world.world import World
+
+    world = World.from_state(frame.world, prefix=frame.prefix)
+    m = Model(frame.city, world, frame.semantics, adopt_on_start=True)
+    m.last_desired = frame.desired
+    m.pending_city = frame.pending_city
+    return m
+
+
+class History:
+    """A bounded list of frames; the oldest fall off once `limit` is reached."""
+
+    def __init__(self, limit: int = DEFAULT_LIMIT) -> None:
+        if limit < 2:
+            raise ValueError("history needs room for at least two frames")
+        self._frames: deque[Frame] = deque(maxlen=limit)
+
+    def append(self, frame: Frame) -> None:
+        self._frames.append(frame)
+
+    def __len__(self) -> int:
+        return len(self._frames)
+
+    def __iter__(self) -> Iterator[Frame]:
+        return iter(self._frames)
+
+    @property
+    def latest(self) -> Frame:
+        return self._frames[-1]
+
+    @property
+    def oldest(self) -> Frame:
+        return self._frames[0]
+
+    def get(self, index: int) -> Frame | None:
+        """The frame recorded as `index`, or None if it was never recorded or has fallen off."""
+        if not self._frames:
+            return None
+        pos = index - self._frames[0].index
+        if 0 <= pos < len(self._frames):
+            return self._frames[pos]
+        return None
+
+    def lines_until(self, index: int, limit: int) -> list[EventLine]:
+        """The last `limit` event lines of the frames up to and including `index`."""
+        out: list[EventLine] = []
+        for f in reversed(self._frames):
+            if f.index > index:
+                continue
+            out[:0] = f.lines
+            if len(out) >= limit:
+                break
+        return out[-limit:]
