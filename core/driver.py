@@ -146,14 +146,44 @@ class Driver:
             label = ", ".join(_label(s) for s in steps)
             return self._run(steps, label)
 
-    def apply(self, step: dict[str, Any], config: ConfigSource | None = None) -> Result:
+    def apply(self, step: dict[str, Any], config: ConfigSource | None = None, label: str = "") -> Result:
         """Run one operator step (a poke such as a kill, or a config edit) now."""
         with self._lock:
-            return self._run([step], _label(step), configs={0: config} if config else None)
+            return self._run([step], label or _label(step), configs={0: config} if config else None)
 
     def reload(self, city: City, source: ConfigSource) -> Result:
         """Queue a new config; the model applies it at its next tick (Gas City's hot reload)."""
-        return self.apply({"do": "edit_config", "_city": city}, config=source)
+        from core.model import diff_cities
+
+        with self._lock:
+            base = self.model.pending_city or self.model.city
+            label = f"config edit queued (revision {city.revision}): {diff_cities(base, city).summary()}"
+            return self.apply({"do": "edit_config", "_city": city}, config=source, label=label)
+
+    def add_routed_work(self, template: str, priority: int = 0) -> Result:
+        """A new ready work bead routed to `template` (its id is the next free `w-N`)."""
+        with self._lock:
+            wid = self.model.new_work_id()
+            return self.apply({"do": "add_work", "id": wid, "routed_to": template, "priority": priority})
+
+    def suggest_work_for(self, template: str) -> str:
+        """The work bead an operator most likely wants to assign: the oldest open, unassigned bead
+        routed to `template`, else a fresh id."""
+        with self._lock:
+            store = self.model.world.store
+            free = [w for w in store.open_work() if w.routed_to == template and not w.assignee]
+            return free[0].id if free else self.model.new_work_id()
+
+    def assign_work(self, work_id: str, identity: str, template: str = "") -> Result:
+        """Assign `work_id` to `identity` (in progress); a work id that does not exist yet is
+        created, routed to `template`."""
+        with self._lock:
+            if self.model.world.store.work_bead(work_id) is None:
+                step = {"do": "add_work", "id": work_id, "status": "in_progress", "assignee": identity}
+                if template:
+                    step["routed_to"] = template
+                return self.apply(step)
+            return self.apply({"do": "update_work", "id": work_id, "assignee": identity, "status": "in_progress"})
 
     def set_semantics(self, semantics: str) -> Result:
         return self.apply({"do": "set_semantics", "semantics": semantics})

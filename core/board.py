@@ -1,0 +1,41 @@
+"""Everything the operator's screen shows for one recorded frame, computed in one place.
+
+A `Board` is built from a frame's detached model, off the UI thread when a tick runs on a
+worker, and cached on the frame so travelling back to it costs nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from core.plan import PlanSummary, SessionRow, session_rows, summarize
+from core.roster import AgentRow, agent_rows
+
+if TYPE_CHECKING:
+    from core.history import Frame
+
+
+@dataclass(frozen=True)
+class Board:
+    agents: list[AgentRow]
+    sessions: list[SessionRow]
+    summary: PlanSummary
+    deferrals: list[dict[str, Any]]
+    trackers: list[dict[str, Any]]
+    warnings: list[str]
+
+
+def board(frame: "Frame") -> Board:
+    """The board of `frame` (built once per frame)."""
+    cached = frame._cache.get("board")
+    if cached is not None:
+        return cached
+    from core.state_json import deferrals, trackers
+
+    m = frame.model()
+    rows = session_rows(m)
+    b = Board(agent_rows(m), rows, summarize(m, rows), deferrals(m), trackers(m),
+              [w.render() for w in m.city.warnings])
+    frame._cache["board"] = b
+    return b

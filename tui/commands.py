@@ -1,0 +1,98 @@
+"""Every control of the app in one table: its id (for keymaps), keys, action, and where it
+applies. Bindings, the footer, the help screen and the command palette are all built from it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+
+@dataclass(frozen=True)
+class Control:
+    id: str
+    keys: str
+    action: str  # an App action name
+    title: str  # short, for the footer and the palette
+    help: str  # one sentence, for the help screen and the palette
+    scope: str = "app"  # app | sessions | agents | events
+    show: bool = True
+
+
+CONTROLS: tuple[Control, ...] = (
+    # ---- the clock of the model
+    Control("step", "s", "step", "Step", "Run one controller tick (or the scenario's next step)."),
+    Control("run", "space", "toggle_run", "Run/Pause", "Start or pause ticking on a timer."),
+    Control("faster", "plus,equals_sign", "faster", "Faster", "More ticks per second while running.", show=False),
+    Control("slower", "minus", "slower", "Slower", "Fewer ticks per second while running.", show=False),
+    Control("back", "left_square_bracket", "back", "Back", "Travel one recorded step back in history."),
+    Control("forward", "right_square_bracket", "forward", "Fwd", "Travel one recorded step forward in history."),
+    Control("live", "L", "live", "Live", "Leave time travel and show the live model."),
+    Control("advance", "A", "advance", "Advance", "Advance the virtual clock by a duration you type."),
+    Control("semantics", "M", "semantics", "Semantics", "Switch the identity rules: current, pre-2053, pre-1989."),
+    # ---- finding things
+    Control("filter", "slash", "filter", "Filter", "Filter the focused panel (a leading ! inverts)."),
+    Control("clear_filter", "escape", "clear_filter", "Clear filter", "Clear the focused panel's filter.", show=False),
+    Control("export", "E", "export", "Export", "Save this session as a scenario file that replays it."),
+    Control("help", "question_mark,f1", "help", "Help", "Show the keys of the focused panel."),
+    Control("quit", "q", "quit", "Quit", "Leave citywatch."),
+    Control("focus_agents", "1", "focus('agents')", "Agents", "Focus the Agents panel.", show=False),
+    Control("focus_sessions", "2", "focus('sessions')", "Sessions", "Focus the Sessions panel.", show=False),
+    Control("focus_deferrals", "3", "focus('deferrals')", "Deferrals", "Focus the Deferrals panel.", show=False),
+    Control("focus_trackers", "4", "focus('trackers')", "Trackers", "Focus the Trackers panel.", show=False),
+    Control("focus_events", "5", "focus('events')", "Events", "Focus the Events panel.", show=False),
+    # ---- the selected session
+    Control("changed_toggle", "c", "toggle_changed", "Changed/All", "Show only changed sessions, or all of them.",
+            scope="sessions"),
+    Control("kill", "K", "kill", "Kill", "Kill the selected session's runtime (a clean exit).", scope="sessions"),
+    Control("crash", "X", "crash", "Crash", "Crash the selected session's runtime.", scope="sessions"),
+    Control("activity", "a", "activity", "Activity", "Mark activity on the selected session now.", scope="sessions"),
+    Control("attach", "t", "attach", "Attach/Detach", "Attach or detach an operator terminal.", scope="sessions"),
+    Control("drain_ack", "D", "drain_ack", "Drain ack", "The selected session acknowledges its drain.",
+            scope="sessions"),
+    Control("assign_work", "W", "assign_work", "Assign work", "Assign a work bead to the selected session.",
+            scope="sessions"),
+    # ---- the selected template
+    Control("scale_check", "n", "scale_check", "scale_check", "Set the selected template's scale_check result.",
+            scope="template"),
+    Control("add_work", "w", "add_work", "Add work", "Add a work bead routed to the selected template.",
+            scope="template"),
+    # ---- the event log
+    Control("follow", "f", "follow", "Follow", "Follow new events (scrolling up stops following).", scope="events"),
+)
+
+SCOPES_OF_PANEL = {
+    "sessions": ("sessions", "template"),
+    "agents": ("template",),
+    "events": ("events",),
+}
+
+
+def by_id(control_id: str) -> Control:
+    for c in CONTROLS:
+        if c.id == control_id:
+            return c
+    raise KeyError(control_id)
+
+
+def bindings(*scopes: str) -> list[Binding]:
+    """Bindings for the given scopes; panel-scoped ones run on the App (`app.` prefix)."""
+    out = []
+    for c in CONTROLS:
+        if c.scope not in scopes:
+            continue
+        action = c.action if c.scope == "app" else f"app.{c.action}"
+        out.append(Binding(c.keys, action, c.title, show=c.show, id=c.id, tooltip=c.help))
+    return out
+
+
+def key_display(c: Control) -> str:
+    names = {"space": "space", "plus": "+", "equals_sign": "=", "minus": "-", "left_square_bracket": "[",
+             "right_square_bracket": "]", "slash": "/", "question_mark": "?", "escape": "esc"}
+    return " ".join(names.get(k, k) for k in c.keys.split(","))
+
+
+def panel_controls(panel: str) -> list[Control]:
+    """The controls an operator can use with `panel` focused: its own first, then the global."""
+    own = [c for c in CONTROLS if c.scope in SCOPES_OF_PANEL.get(panel, ())]
+    return own + [c for c in CONTROLS if c.scope == "app"]

@@ -1,0 +1,45 @@
+"""Help for the focused panel: what it shows, then its keys and the global keys."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from tui.commands import key_display, panel_controls
+
+
+def help_table(panel: str) -> Table:
+    t = Table(box=None, show_header=True, header_style="bold", expand=True)
+    t.add_column("key", no_wrap=True, style="bold cyan")
+    t.add_column("what it does")
+    t.add_column("id", style="dim", no_wrap=True)
+    for c in panel_controls(panel):
+        t.add_row(key_display(c), c.help, c.id)
+    return t
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,q,question_mark,f1", "close", "Close", id="help_close")]
+
+    def __init__(self, panel: str, title: str, about: str) -> None:
+        super().__init__()
+        self.panel = panel
+        self._title = title
+        self._about = about
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help"):
+            yield Static(Text(self._about), id="help-about")
+            yield Static(help_table(self.panel), id="help-keys")
+
+    def on_mount(self) -> None:
+        self.query_one("#help").border_title = f"Help: {self._title}"
+        self.query_one("#help").border_subtitle = "esc: close · ctrl+p: every command"
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,38 @@
+"""Deferrals: beads waiting for an alias another bead holds, with their retry backoff."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+
+from core.board import Board
+from tui.filtering import matches
+from tui.widgets.keyed_table import KeyedTable
+from tui.widgets.panel import Panel
+
+COLUMNS = [("bead", "bead"), ("session", "session"), ("wants alias", "alias"), ("held by", "holder"),
+           ("holder state", "holder_state"), ("attempts", "count"), ("next retry", "next")]
+
+
+class DeferralsPanel(Panel):
+    panel_id = "deferrals"
+    HELP = ("A bead whose alias is deferred: the alias it wants, the bead holding it now and that bead's "
+            "state, how many claims failed, and when the backoff (30s doubling to 30m) allows the next try.")
+
+    def __init__(self) -> None:
+        super().__init__("Deferrals")
+
+    def compose(self) -> ComposeResult:
+        yield KeyedTable(COLUMNS, id="deferrals")
+
+    def focus_target(self):
+        return self.query_one(KeyedTable)
+
+    def show(self, board: Board) -> None:
+        rows = []
+        for d in board.deferrals:
+            cells = (d["bead_id"], d.get("session_name", ""), d["alias"], d["holder"] or "—",
+                     d.get("holder_state", "") or "—", str(d["count"]), (d["next_retry_at"] or "now")[11:19] or "now")
+            if matches(self.filter_text, cells):
+                rows.append((d["bead_id"], cells))
+        self.query_one(KeyedTable).show(rows)
+        self.status("no deferred aliases" if not board.deferrals else f"{len(board.deferrals)} deferred")

@@ -1,0 +1,74 @@
+"""Sessions: desired against actual, one row per session, Terraform-style markers."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.widgets import Static
+
+from core.board import Board
+from core.plan import CHANGE, DEFER, START, STOP, SessionRow
+from tui.commands import bindings
+from tui.filtering import matches
+from tui.widgets.keyed_table import KeyedTable
+from tui.widgets.panel import Panel
+
+COLUMNS = [("", "marker"), ("session", "session"), ("source", "source"), ("identity", "identity"),
+           ("alias", "alias"), ("slot", "slot"), ("bead", "bead"), ("state", "state"), ("runtime", "runtime"),
+           ("why", "reason")]
+MARKER_STYLE = {START: "bold green", STOP: "bold red", CHANGE: "bold yellow", DEFER: "bold magenta"}
+
+
+def row_cells(r: SessionRow) -> tuple:
+    marker = Text(r.marker, style=MARKER_STYLE.get(r.marker, ""))
+    return (marker, r.key, r.source, r.identity, r.alias, r.slot, r.bead_id, r.bead_state, r.runtime, r.reason)
+
+
+class SessionsTable(KeyedTable):
+    BINDINGS = KeyedTable.BINDINGS + bindings("sessions", "template")
+
+
+class SessionsPanel(Panel):
+    panel_id = "sessions"
+    HELP = ("Desired against actual. Markers: + to start, - to stop or close, ~ identity or alias change, "
+            "! alias deferred; blank = in sync. The first line counts them. `c` switches between changed rows "
+            "and all rows. The Why panel follows the cursor.")
+
+    def __init__(self) -> None:
+        super().__init__("Sessions")
+        self.changed_only = True
+        self._rows: dict[str, SessionRow] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="sessions-summary")
+        yield SessionsTable(COLUMNS, id="sessions")
+
+    @property
+    def table(self) -> SessionsTable:
+        return self.query_one(SessionsTable)
+
+    def focus_target(self):
+        return self.table
+
+    def show(self, board: Board) -> None:
+        self._rows = {r.key: r for r in board.sessions}
+        shown = []
+        for r in board.sessions:
+            if self.changed_only and not r.changed:
+                continue
+            cells = row_cells(r)
+            if matches(self.filter_text, (r.marker, *cells[1:])):
+                shown.append((r.key, cells))
+        self.table.show(shown)
+        self.query_one("#sessions-summary", Static).update(board.summary.line())
+        hidden = len(board.sessions) - len(shown)
+        mode = "changed rows" if self.changed_only else "all rows"
+        hint = f"{hidden} hidden (c: show all)" if hidden and self.changed_only else (f"{hidden} hidden" if hidden else "")
+        if not board.sessions:
+            hint = "no sessions yet (s: step a tick)"
+        self.status(mode, hint)
+
+    @property
+    def selected(self) -> SessionRow | None:
+        key = self.table.selected_key
+        return self._rows.get(key) if key else None

@@ -1,0 +1,58 @@
+"""Trackers: each open session's lifecycle trackers (idle, max age, defer backstop, wake
+failures and quarantine, circuit breaker)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+
+from core.board import Board
+from tui.filtering import matches
+from tui.widgets.keyed_table import KeyedTable
+from tui.widgets.panel import Panel
+
+TRACKERS = ("idle", "max_age", "defer", "wake_failures", "circuit")
+COLUMNS = [("bead", "bead"), ("session", "session"), ("idle", "idle"), ("max age", "max_age"),
+           ("defer", "defer"), ("wake fail/quar.", "wake_failures"), ("circuit", "circuit")]
+
+
+def compact(d: Any) -> str:
+    """A tracker's state in one cell: `k=v k=v`, or — when it holds nothing."""
+    if not d:
+        return "—"
+    if not isinstance(d, dict):
+        return str(d)
+    return " ".join(f"{k}={v}" for k, v in d.items() if v not in ("", None, False))
+
+
+class TrackersPanel(Panel):
+    panel_id = "trackers"
+    HELP = ("Lifecycle trackers per open session, as the controller holds them: idle timeout, max session age, "
+            "the assigned-work defer backstop, wake failures and quarantine, and the named-session circuit breaker.")
+
+    def __init__(self) -> None:
+        super().__init__("Trackers")
+
+    def compose(self) -> ComposeResult:
+        yield KeyedTable(COLUMNS, id="trackers")
+
+    def focus_target(self):
+        return self.query_one(KeyedTable)
+
+    def show(self, board: Board) -> None:
+        rows = []
+        any_state = False
+        for t in board.trackers:
+            vals = [compact(t.get(k)) for k in TRACKERS]
+            any_state = any_state or any(v != "—" for v in vals)
+            cells = (t["bead_id"], t.get("session_name", ""), *vals)
+            if matches(self.filter_text, cells):
+                rows.append((t["bead_id"], cells))
+        self.query_one(KeyedTable).show(rows)
+        if not board.trackers:
+            self.status("no open sessions")
+        elif not any_state:
+            self.status("no tracker state yet")
+        else:
+            self.status(f"{len(board.trackers)} sessions")
