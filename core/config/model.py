@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -18,14 +19,31 @@ class Origin:
 
     file: str
     table: str = ""  # field path of the table inside the file, e.g. "agent[2]"; "" = whole file
-    kind: str = "inline"  # inline | pack | pack-v1 | fragment | implicit | rig-import | city-import
+    # inline (city.toml [[agent]]) | fragment | pack (agents/<name>/agent.toml) |
+    # pack-v1 (a pack.toml [[agent]]) | implicit (a [providers.X] agent)
+    kind: str = "inline"
     binding: str = ""
+    pack_dir: str = ""  # the pack directory that defined it ("" for city.toml and fragments)
 
     def describe(self) -> str:
         where = self.file + (f" [{self.table}]" if self.table else "")
         if self.binding:
             return f"{where} (import {self.binding})"
         return where
+
+    def source_label(self, city_file: str = "") -> str:
+        """Gas City's describeSource: the pack directory, else `<inline>` / `<pack: binding>`."""
+        if self.pack_dir:
+            return self.pack_dir
+        if self.kind == "fragment":
+            return os.path.dirname(self.file)
+        if self.kind == "inline":
+            return f"<inline: {os.path.basename(city_file)}>" if city_file else "<inline>"
+        if self.binding:
+            return f"<pack: {self.binding}>"
+        if self.kind == "implicit":
+            return "<implicit>"
+        return "<unknown>"
 
 
 @dataclass
@@ -161,33 +179,45 @@ class NamedSession:
     def effective_mode(self) -> str:
         return self.mode or "on_demand"
 
-    def _split_template(self) -> tuple[str, str]:
-        # template may be "binding.agent"; an explicit binding stamped by import wins.
-        if "." in self.template and not self.binding:
-            b, _, t = self.template.partition(".")
-            return b, t
-        return self.binding, self.template
+    @property
+    def identity_name(self) -> str:
+        """Gas City's IdentityName: [binding "."] (name or template), without the dir."""
+        base = self.name or self.template
+        return f"{self.binding}.{base}" if self.binding else base
 
     @property
     def identity(self) -> str:
-        binding, template = self._split_template()
-        return qualify(self.dir, binding, self.name or template)
+        """The public identity (QualifiedName): [dir "/"] [binding "."] (name or template)."""
+        return f"{self.dir}/{self.identity_name}" if self.dir else self.identity_name
 
     @property
     def template_qualified(self) -> str:
-        binding, template = self._split_template()
-        return qualify(self.dir, binding, template)
+        """The backing template's identity: [dir "/"] [binding "."] template. A template written
+        as `binding.agent` is kept as written, so it names that binding's agent."""
+        return qualify(self.dir, self.binding, self.template)
 
 
 @dataclass
 class Import:
+    """A pack import as declared (`[imports.X]`, `[rigs.imports.X]`, `[defaults.rig.imports.X]`,
+    a pack's nested import, or a legacy include) and how citywatch resolved it."""
+
     binding: str
     source: str
     version: str = ""
     declared_in: str = ""  # file
-    scope: str = "city"  # city | rig:<name> | defaults.rig
+    scope: str = "city"  # city | rig:<name> | defaults.rig | pack:<dir> | include
     resolved_path: str = ""  # local directory when resolved
     unresolved_reason: str = ""
+    field: str = ""  # field path of the declaration inside declared_in
+    shadow: str = ""
+    export: bool = False
+    transitive: bool = True
+    resolved_via: str = ""  # local | packs-dir (a remote source found in --packs)
+
+    @property
+    def resolved(self) -> bool:
+        return bool(self.resolved_path)
 
 
 @dataclass
@@ -201,6 +231,13 @@ class Rig:
     imports: dict[str, Import] = field(default_factory=dict)
     includes: tuple[str, ...] = ()
     origin: Origin = field(default_factory=lambda: Origin(""))
+    path_source: str = ""  # city.toml | site.toml | "" (unbound)
+
+    @property
+    def effective_prefix(self) -> str:
+        from core.config.prefix import derive_beads_prefix
+
+        return self.prefix or derive_beads_prefix(self.name)
 
 
 @dataclass
@@ -276,9 +313,12 @@ class City:
     providers: list[str] = field(default_factory=list)
     imports: list[Import] = field(default_factory=list)
     rig_defaults: list[Agent] = field(default_factory=list)  # from [defaults.rig.imports], not stamped
+    rig_default_named: list[NamedSession] = field(default_factory=list)  # likewise, their named sessions
     warnings: list[ConfigWarning] = field(default_factory=list)
     files: list[str] = field(default_factory=list)  # every file read (watch targets)
     revision: str = ""
+    resolved_name: str = ""  # .gc/site.toml workspace_name, when present
+    resolved_prefix: str = ""  # .gc/site.toml workspace_prefix, when present
 
     # ---- lookups (built lazily; a City is not mutated after load) ----
     def __post_init__(self) -> None:
@@ -307,7 +347,22 @@ class City:
             cands = [x for x in self.agents if x.dir == dir_ and x.name == base]
             if len(cands) == 1:
                 return cands[0]
-        return None
+        return self._rig_view(ref)
+
+    def find_template(self, identity: str) -> Agent | None:
+        """Gas City's FindAgent: the exact qualified name, else a rig-qualified view
+        (`rig/name`) of the one inline `scope = "rig"` agent without a dir, when that rig
+        exists. This is the lookup named sessions use to find their backing template."""
+        return self.agent(identity) or self._rig_view(identity)
+
+    def _rig_view(self, identity: str) -> Agent | None:
+        dir_, _, name = identity.rpartition("/")
+        if not dir_ or not name or self.rig(dir_) is None:
+            return None
+        cands = [a for a in self.agents if a.name == name and not a.dir and a.scope == "rig"]
+        if len(cands) != 1:
+            return None
+        return replace(cands[0], dir=dir_)
 
     def rig(self, name: str) -> Rig | None:
         for r in self.rigs:
@@ -317,9 +372,16 @@ class City:
 
     @property
     def name(self) -> str:
-        import os
+        """EffectiveCityName: site binding name, else workspace.name, else the directory name."""
+        return (self.resolved_name.strip() or self.workspace.name.strip()
+                or os.path.basename(os.path.abspath(self.root)))
 
-        return self.workspace.name or os.path.basename(os.path.abspath(self.root))
+    @property
+    def hq_prefix(self) -> str:
+        """EffectiveHQPrefix: site binding prefix, else workspace.prefix, else derived."""
+        from core.config.prefix import derive_beads_prefix
+
+        return self.resolved_prefix or self.workspace.prefix or derive_beads_prefix(self.name)
 
     @property
     def max_wakes_per_tick(self) -> int:

@@ -6,9 +6,8 @@ Used for unknown-key warnings (city.toml), unknown-key errors (pack.toml) and ty
 
 from __future__ import annotations
 
-import difflib
-
 STR, INT, BOOL, LIST, TABLE, ANY, DUR = "string", "integer", "boolean", "array", "table", "any", "duration"
+STRLIST, STRMAP, TABLES = "array of strings", "table of strings", "array of tables"
 
 AGENT_FIELDS: dict[str, str] = {
     **{k: STR for k in (
@@ -20,45 +19,57 @@ AGENT_FIELDS: dict[str, str] = {
     **{k: DUR for k in "drain_timeout idle_timeout max_session_age max_session_age_jitter sleep_after_idle".split()},
     **{k: INT for k in "max_active_sessions min_active_sessions assigned_work_defer_limit ready_delay_ms".split()},
     **{k: BOOL for k in "suspended attach emits_permission_warning hooks_installed inject_assigned_skills".split()},
-    **{k: LIST for k in (
+    **{k: STRLIST for k in (
         "pre_start args process_names depends_on session_setup session_live inject_fragments "
         "append_fragments skills mcp install_agent_hooks"
     ).split()},
-    **{k: TABLE for k in "env option_defaults".split()},
+    **{k: STRMAP for k in "env option_defaults".split()},
 }
-# Stale but harmless in agent.toml; a [pool] table in city.toml is an unknown field.
+# [[patches.agent]] and [[rigs.overrides]]/[[rigs.patches]] (Gas City's AgentPatch/AgentOverride):
+# the pointer fields a patch may set. A [pool] table is accepted here (legacy min/max/check)
+# though it is an unknown field on an agent in city.toml.
+_OVERRIDABLE = (
+    "dir work_dir tmux_alias scope suspended env env_remove pre_start prompt_template session provider "
+    "upstream args start_command lifecycle nudge idle_timeout max_session_age max_session_age_jitter "
+    "assigned_work_defer_limit sleep_after_idle install_agent_hooks skills mcp hooks_installed "
+    "inject_assigned_skills session_setup session_setup_script session_live overlay_dir "
+    "default_sling_formula inject_fragments append_fragments attach depends_on resume_command wake_mode "
+    "mouse_mode max_active_sessions min_active_sessions scale_check option_defaults"
+).split()
 AGENT_OVERRIDE_FIELDS: dict[str, str] = {
-    **{k: v for k, v in AGENT_FIELDS.items() if k not in ("name", "description")},
+    **{k: AGENT_FIELDS.get(k, STRLIST) for k in _OVERRIDABLE},
+    "env_remove": STRLIST,
     "agent": STR,
     "pool": TABLE,
-    "env_remove": LIST,
-    **{k: LIST for k in (
+    **{k: STRLIST for k in (
         "pre_start_append session_setup_append session_live_append install_agent_hooks_append "
         "skills_append mcp_append inject_fragments_append"
     ).split()},
 }
-AGENT_PATCH_FIELDS = {**AGENT_OVERRIDE_FIELDS, "name": STR}
+AGENT_PATCH_FIELDS = {**{k: v for k, v in AGENT_OVERRIDE_FIELDS.items() if k != "agent"}, "name": STR}
+POOL_OVERRIDE_FIELDS = {"min": INT, "max": INT, "check": STR, "drain_timeout": DUR, "on_death": STR, "on_boot": STR}
 NAMED_SESSION_FIELDS = {k: STR for k in "name template scope dir mode".split()}
 IMPORT_FIELDS = {"source": STR, "version": STR, "export": BOOL, "transitive": BOOL, "shadow": STR}
+RIG_PATCH_FIELDS = {"name": STR, "path": STR, "prefix": STR, "default_branch": STR, "suspended": BOOL,
+                    "suspended_on_start": BOOL, "formula_vars": STRMAP}
 RIG_FIELDS: dict[str, str] = {
-    **{k: STR for k in "name path prefix default_branch formulas_dir default_sling_target dolt_host".split()},
+    **{k: STR for k in "name path prefix default_branch formulas_dir default_sling_target dolt_host dolt_port".split()},
     **{k: BOOL for k in "suspended suspended_on_start".split()},
     "max_active_sessions": INT,
-    "dolt_port": ANY,
-    "includes": LIST,
-    "default_sling_targets": LIST,
+    "includes": STRLIST,
+    "default_sling_targets": STRLIST,
     "imports": TABLE,
-    "overrides": LIST,
-    "patches": LIST,
+    "overrides": TABLES,
+    "patches": TABLES,
     "session_sleep": TABLE,
-    "formula_vars": TABLE,
+    "formula_vars": STRMAP,
 }
 WORKSPACE_FIELDS: dict[str, str] = {
     **{k: STR for k in "name prefix provider timezone start_command session_template".split()},
     **{k: BOOL for k in "suspended suspended_on_start".split()},
     "max_active_sessions": INT,
-    **{k: LIST for k in "install_agent_hooks global_fragments includes default_rig_includes".split()},
-    "env": TABLE,
+    **{k: STRLIST for k in "install_agent_hooks global_fragments includes default_rig_includes".split()},
+    "env": STRMAP,
 }
 DAEMON_FIELDS: dict[str, str] = {
     **{k: DUR for k in (
@@ -72,10 +83,11 @@ DAEMON_FIELDS: dict[str, str] = {
         "auto_reap_closed_bead_worktrees_min_age_minutes"
     ).split()},
     **{k: BOOL for k in (
-        "formula_v2 graph_workflows session_circuit_breaker nudge_dispatcher auto_restart_on_drift "
+        "formula_v2 graph_workflows session_circuit_breaker auto_restart_on_drift "
         "auto_reap_closed_bead_worktrees auto_reap_closed_bead_worktrees_dry_run auto_prune_worker_dir"
     ).split()},
-    "observe_paths": LIST,
+    "nudge_dispatcher": STR,
+    "observe_paths": STRLIST,
 }
 SESSION_FIELDS: dict[str, str] = {
     "provider": STR, "socket": STR, "remote_match": STR,
@@ -91,26 +103,27 @@ CHAT_FIELDS = {"idle_timeout": DUR, "grace_period": DUR}
 SLEEP_FIELDS = {k: DUR for k in ("interactive_resume", "interactive_fresh", "noninteractive")}
 
 CITY_TOP: dict[str, str] = {
-    "include": LIST, "workspace": TABLE, "providers": TABLE, "upstreams": TABLE, "packs": TABLE,
-    "imports": TABLE, "defaults": TABLE, "agent": LIST, "named_session": LIST, "rigs": LIST,
+    "include": STRLIST, "workspace": TABLE, "providers": TABLE, "upstreams": TABLE, "packs": TABLE,
+    "imports": TABLE, "defaults": TABLE, "agent": TABLES, "named_session": TABLES, "rigs": TABLES,
     "patches": TABLE, "storage": TABLE, "beads": TABLE, "session": TABLE, "mail": TABLE,
     "events": TABLE, "usage": TABLE, "dolt": TABLE, "formulas": TABLE, "daemon": TABLE,
     "orders": TABLE, "api": TABLE, "chat_sessions": TABLE, "session_sleep": TABLE,
-    "convergence": TABLE, "doctor": TABLE, "maintenance": TABLE, "service": LIST,
-    "webhook": ANY, "webhooks": ANY, "github": TABLE, "extmsg": TABLE, "agent_defaults": TABLE,
-    "agents": TABLE, "pricing": ANY,
+    "convergence": TABLE, "doctor": TABLE, "maintenance": TABLE, "service": TABLES,
+    "webhook": TABLES, "webhooks": TABLE, "github": TABLE, "extmsg": TABLE, "agent_defaults": TABLE,
+    "agents": TABLE, "pricing": TABLES,
 }
 PACK_TOP: dict[str, str] = {
     "pack": TABLE, "imports": TABLE, "agent_defaults": TABLE, "agents": TABLE, "defaults": TABLE,
-    "agent": LIST, "named_session": LIST, "service": LIST, "webhook": ANY, "providers": TABLE,
-    "upstreams": TABLE, "runtimes": ANY, "formulas": TABLE, "patches": TABLE, "doctor": ANY,
-    "commands": ANY, "global": TABLE, "pricing": ANY,
+    "agent": TABLES, "named_session": TABLES, "service": TABLES, "webhook": TABLES, "providers": TABLE,
+    "upstreams": TABLE, "runtimes": TABLE, "formulas": TABLE, "patches": TABLE, "doctor": TABLES,
+    "commands": TABLES, "global": TABLE, "pricing": TABLES,
 }
 PACK_META_FIELDS = {
     "name": STR, "version": STR, "schema": INT, "requires_gc": STR, "description": STR,
-    "includes": LIST, "requires": LIST,
+    "includes": STRLIST, "requires": TABLES,
 }
-PATCHES_FIELDS = {"agent": LIST, "named_session": LIST, "rigs": LIST, "providers": LIST, "github_pr_monitor": ANY}
+PATCHES_FIELDS = {"agent": TABLES, "named_session": TABLES, "rigs": TABLES, "providers": TABLES,
+                  "github_pr_monitor": TABLES}
 NAMED_PATCH_FIELDS = {"dir": STR, "name": STR, "template": STR, "mode": STR}
 
 
@@ -161,11 +174,21 @@ def type_ok(kind: str, value) -> bool:
         return isinstance(value, int) and not isinstance(value, bool)
     if kind == BOOL:
         return isinstance(value, bool)
-    if kind == LIST:
+    if kind in (LIST, STRLIST):
         return isinstance(value, list)
-    if kind == TABLE:
+    if kind == TABLES:
+        return isinstance(value, list) and all(isinstance(v, dict) for v in value)
+    if kind in (TABLE, STRMAP):
         return isinstance(value, dict)
     return True
 
 
-__all__ = [n for n in dir() if n.isupper()] + ["suggest", "type_name", "type_ok", "difflib"]
+def expected(kind: str) -> str:
+    """`expected a string`, `expected an integer`, `expected a duration string (Go form, ...)`."""
+    if kind == DUR:
+        return 'expected a duration string (Go form, e.g. "90s", "5m", "1h30m")'
+    article = "an" if kind[0] in "aeiou" else "a"
+    return f"expected {article} {kind}"
+
+
+__all__ = [n for n in dir() if n.isupper()] + ["suggest", "type_name", "type_ok", "expected"]

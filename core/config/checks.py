@@ -1,0 +1,190 @@
+"""Load-time checks that produce warnings (Gas City's ValidateDurations and ValidateSemantics),
+the provider-reference check, and namepool files.
+
+Warnings carry Gas City's wording; the location (file, line, field) is citywatch's addition.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+
+from core.config.errors import ConfigError
+from core.config.goduration import duration_error, go_quote
+from core.config.model import Agent, City
+from core.config.reader import Reader
+
+BUILTIN_PROVIDERS = ("claude", "codex", "gemini", "grok", "kimi", "kiro", "cursor", "copilot", "amp", "opencode",
+                     "mimocode", "groq", "cerebras", "auggie", "pi", "omp", "antigravity")
+_SESSION_TRANSPORTS = ("", "acp", "tmux")
+
+
+def agent_field(a: Agent, key: str) -> str:
+    """The field path of `key` on agent `a` inside its origin file."""
+    return f"{a.origin.table}.{key}" if a.origin.table else key
+
+
+def provider_order(names: list[str]) -> list[str]:
+    """configuredProviderOrder: built-in providers in Gas City's order, then the rest sorted."""
+    builtin = [p for p in BUILTIN_PROVIDERS if p in names]
+    return builtin + sorted(n for n in names if n not in BUILTIN_PROVIDERS)
+
+
+# ---------------------------------------------------------------------- durations
+def check_duration(rd: Reader, file: str, field_path: str, context: str, key: str, value: str) -> None:
+    if value == "":
+        return
+    err = duration_error(value)
+    if err:
+        rd.warn(file, f"{context} {key} = {go_quote(value)} is not a valid duration: {err}", field_path)
+
+
+def check_sleep(rd: Reader, file: str, field_path: str, context: str, key: str, value: str) -> None:
+    normalized = value.strip()
+    if normalized == "" or normalized.lower() == "off":
+        return
+    err = duration_error(normalized)
+    if err:
+        rd.warn(file, f'{context} {key} = {go_quote(value)} is not a valid duration or "off": {err}', field_path)
+
+
+def validate_durations(rd: Reader, city: City, raw_sections: dict[str, tuple[dict, str, str]]) -> None:
+    """ValidateDurations: every duration in the merged config; a bad one is a warning (the
+    value then falls back to its default or to off)."""
+    for section, keys in (("session", ("setup_timeout", "setup_max_timeout", "nudge_ready_timeout",
+                                       "nudge_retry_interval", "nudge_poll_interval", "nudge_lock_timeout",
+                                       "startup_timeout", "progress_stall_timeout", "claim_holder_stall_timeout")),
+                          ("daemon", ("patrol_interval", "restart_window", "session_circuit_breaker_window",
+                                      "session_circuit_breaker_reset_after", "shutdown_timeout", "wisp_gc_interval",
+                                      "wisp_ttl", "drift_drain_timeout", "start_ready_timeout", "dolt_stop_timeout",
+                                      "dolt_start_address_in_use_retry_window")),
+                          ("chat_sessions", ("idle_timeout", "grace_period"))):
+        table, file, fp = raw_sections.get(section, ({}, city.path, section))
+        for key in keys:
+            if key in table:
+                check_duration(rd, file, f"{fp}.{key}", f"[{section}]", key, str(table[key]))
+    table, file, fp = raw_sections.get("session_sleep", ({}, city.path, "session_sleep"))
+    for key in ("interactive_resume", "interactive_fresh", "noninteractive"):
+        if key in table:
+            check_sleep(rd, file, f"{fp}.{key}", "[session_sleep]", key, str(table[key]))
+    for r in city.rigs:
+        for key in ("interactive_resume", "interactive_fresh", "noninteractive"):
+            if key in r.session_sleep:
+                check_sleep(rd, r.origin.file, f"{r.origin.table}.session_sleep.{key}",
+                            f'rig "{r.name}" [session_sleep]', key, r.session_sleep[key])
+    for a in city.agents:
+        ctx = f'agent "{a.qualified_name}"'
+        check_duration(rd, a.origin.file, agent_field(a, "idle_timeout"), ctx, "idle_timeout", a.idle_timeout)
+        check_sleep(rd, a.origin.file, agent_field(a, "sleep_after_idle"), ctx, "sleep_after_idle", a.sleep_after_idle)
+        check_duration(rd, a.origin.file, agent_field(a, "drain_timeout"), ctx, "drain_timeout", a.drain_timeout)
+
+
+# ---------------------------------------------------------------------- providers
+def missing_provider_references(city: City, providers: set[str]) -> list[tuple[str, str, str, str]]:
+    """(label, provider, file, field) for each provider named but not configured, workspace
+    first, then agents by qualified name (MissingProviderReferences)."""
+    refs = []
+    if city.workspace.provider.strip() and city.workspace.provider.strip() not in providers:
+        p = city.workspace.provider.strip()
+        refs.append((f"workspace.provider {go_quote(p)}", p, city.path, "workspace.provider"))
+    agent_refs = []
+    for a in city.agents:
+        p = a.provider.strip()
+        if a.start_command or not p or p in providers:
+            continue
+        agent_refs.append((f'agent "{a.qualified_name}": provider {go_quote(p)}', p, a.origin.file,
+                           agent_field(a, "provider")))
+    seen = set()
+    for r in sorted(agent_refs, key=lambda r: (r[0], r[1])):
+        if r[0] not in seen:
+            seen.add(r[0])
+            refs.append(r)
+    return refs
+
+
+def check_provider_references(rd: Reader, city: City, providers: set[str], *, fatal: bool) -> None:
+    """ValidateProviderReferences. Fatal in Gas City; citywatch downgrades it to a warning when
+    an unresolved import might be the pack that defines the provider."""
+    refs = missing_provider_references(city, providers)
+    if not refs:
+        return
+    label, p, file, fp = refs[0]
+    hint = (f'add [providers.{p}] base = "builtin:{p}"' if p in BUILTIN_PROVIDERS
+            else f"add [providers.{p}] with command = ...")
+    more = f" (and {len(refs) - 1} more)" if len(refs) > 1 else ""
+    msg = f"provider catalog is missing referenced providers: {label}: {hint}{more}"
+    if fatal:
+        raise rd.error(file, fp, msg)
+    rd.warn(file, msg + "; an unresolved import may define it", fp)
+
+
+# ---------------------------------------------------------------------- semantics
+def validate_semantics(rd: Reader, city: City, providers: set[str]) -> None:
+    """ValidateSemantics' warnings that concern agents and the workspace."""
+    for a in city.agents:
+        if a.provider and not a.start_command and a.provider not in providers:
+            rd.warn(a.origin.file, f'agent "{a.qualified_name}": provider {go_quote(a.provider)} is not defined in '
+                                   "[providers]", agent_field(a, "provider"))
+    if city.workspace.provider and city.workspace.provider not in providers:
+        rd.warn(city.path, f"[workspace] provider {go_quote(city.workspace.provider)} is not defined in [providers]",
+                "workspace.provider")
+    for a in city.agents:
+        session = str(a.extra.get("session", ""))
+        if session.strip() not in _SESSION_TRANSPORTS:
+            rd.warn(a.origin.file, f'agent "{a.qualified_name}": session {go_quote(session)} is not a valid session '
+                                   'transport (use "acp", "tmux", or omit)', agent_field(a, "session"))
+    for a in city.agents:
+        if a.namepool and a.max_active_sessions is not None and a.max_active_sessions < 0:
+            rd.warn(a.origin.file, f'agent "{a.qualified_name}": namepool requires bounded max_active_sessions (> 0); '
+                                   "unlimited agents use prefix discovery which cannot find themed names",
+                    agent_field(a, "namepool"))
+    for a in city.agents:
+        if a.idle_timeout and a.sleep_after_idle:
+            rd.warn(a.origin.file, f'agent "{a.qualified_name}": idle_timeout and sleep_after_idle are both set; '
+                                   "idle_timeout takes precedence and sleep_after_idle only applies when the session "
+                                   "survives the idle_timeout check", agent_field(a, "sleep_after_idle"))
+
+
+# ---------------------------------------------------------------------- namepools
+def load_namepool(rd: Reader, a: Agent, city_root: str) -> Agent:
+    """Read the agent's namepool file: one name per line, blanks and `#` comments skipped.
+    Gas City fails silently (names fall back to `<name>-N`, yet the path alone keeps the
+    namepool shape); citywatch does the same and says why in a warning."""
+    if not a.namepool:
+        return a
+    path = a.namepool if os.path.isabs(a.namepool) else os.path.join(city_root, a.namepool)
+    file, fp = (a.origin.file, agent_field(a, "namepool"))
+    if a.origin.kind == "pack" and os.path.basename(a.namepool) == "namepool.txt" and os.path.isabs(a.namepool):
+        file, fp = a.namepool, ""  # auto-wired agents/<name>/namepool.txt: no field to point at
+    fallback = f"names fall back to {a.name}-N"
+
+    def fail(why: str) -> Agent:
+        msg = f'agent "{a.qualified_name}": namepool {go_quote(a.namepool)} {why}; {fallback}'
+        rd.warn(file, msg, fp)
+        return replace(a, namepool_error=msg, namepool_names=())
+
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read()
+    except FileNotFoundError:
+        return fail(f"not found ({path})")
+    except IsADirectoryError:
+        return fail(f"is a directory ({path})")
+    except OSError as e:
+        return fail(f"unreadable ({(e.strerror or str(e)).lower()})")
+    if b"\x00" in raw:
+        return fail("is a binary file, not a list of names")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return fail("is not UTF-8 text")
+    rd.track(path, text)
+    names = [s for s in (line.strip() for line in text.split("\n")) if s and not s.startswith("#")]
+    if not names:
+        return fail("has no names")
+    return replace(a, namepool_names=tuple(names), namepool_error="")
+
+
+def raise_first(errors: list[ConfigError]) -> None:
+    if errors:
+        raise errors[0]

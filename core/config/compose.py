@@ -1,0 +1,713 @@
+"""The load pipeline: one flat City from city.toml, as Gas City's LoadWithIncludes builds it.
+
+Order (each step as in Gas City): the root city pack (pack.toml beside city.toml), include
+fragments, city packs and `[imports.X]` (city-scope agents first, then their per-rig stamps),
+rig packs and `[rigs.imports.X]` (after the city's own agents, then hoisted city-scope agents),
+`[[patches.*]]`, per-rig overrides, implicit provider agents, `[agent_defaults]`, site bindings,
+per-rig expansion of generic rig named sessions, named-session validation, duration and
+semantic warnings, provider references, namepool files.
+
+Agent and rig validation (ValidateAgents, ValidateRigs) is a separate step: see validate.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from core.config import schema as S
+from core.config.checks import (
+    check_provider_references,
+    load_namepool,
+    provider_order,
+    validate_durations,
+    validate_semantics,
+)
+from core.config.model import (
+    Agent,
+    ChatSessions,
+    City,
+    Daemon,
+    Import,
+    NamedSession,
+    Origin,
+    Rig,
+    SessionSettings,
+    Workspace,
+)
+from core.config.packs import PACK_FILE, PackLoader, check_pack_surface, rebind_depends_on, stamp_binding
+from core.config.patches import (
+    agent_matches,
+    agent_patch_target,
+    apply_agent_patch,
+    apply_named_session_patches,
+    apply_rig_overrides,
+    apply_rig_patches,
+    check_patch,
+)
+from core.config.reader import Reader
+from core.config.tables import (
+    agents_from_array,
+    is_remote_source,
+    make_import,
+    named_from_array,
+    resolve_config_path,
+    resolve_source,
+)
+
+CONTROL_DISPATCHER = "control-dispatcher"
+_SECTIONS_REPLACED_BY_FRAGMENT = ("daemon", "session")
+_WS_FRAGMENT_STRINGS = ("name", "provider", "start_command", "session_template")
+_WS_FRAGMENT_LISTS = ("includes", "default_rig_includes", "global_fragments")
+_FRAGMENT_IGNORED = ("imports", "defaults", "chat_sessions")
+_PACKV1 = "PackV1 config surfaces are no longer supported"
+
+
+@dataclass
+class _Located:
+    """A raw table and where it was written."""
+
+    table: dict[str, Any]
+    file: str
+    fp: str
+
+
+@dataclass
+class _Sources:
+    agents: list[Agent] = field(default_factory=list)
+    named: list[NamedSession] = field(default_factory=list)
+    rigs: list[_Located] = field(default_factory=list)
+    workspace: dict[str, Any] = field(default_factory=dict)
+    workspace_file: dict[str, str] = field(default_factory=dict)
+    sections: dict[str, _Located] = field(default_factory=dict)
+    session_sleep: dict[str, tuple[str, str]] = field(default_factory=dict)  # key -> (value, file)
+    providers: set[str] = field(default_factory=set)
+    city_imports: dict[str, _Located] = field(default_factory=dict)
+    agent_patches: list[_Located] = field(default_factory=list)
+    named_patches: list[_Located] = field(default_factory=list)
+    rig_patches: list[_Located] = field(default_factory=list)
+    agent_defaults_provider: str = ""
+
+
+class Composer:
+    def __init__(self, rd: Reader, root: str, city_file: str, *, allow_root_pack: bool = True,
+                 packs_dir: str | None = None, site_bindings: bool = True) -> None:
+        self.rd = rd
+        self.root = root
+        self.city_file = city_file
+        self.allow_root_pack = allow_root_pack
+        self.site_bindings = site_bindings
+        self.imports: list[Import] = []
+        self.packs = PackLoader(rd, root, packs_dir, self.imports)
+        self.packs_dir = packs_dir
+        self.schema2 = False
+        self.providers: set[str] = set()  # provider names rig packs define
+
+    # ================================================================== entry point
+    def compose(self, data: dict[str, Any]) -> City:
+        rd, cf = self.rd, self.city_file
+        rd.check_table(data, S.CITY_TOP, cf, "", unknown="warn")
+        city = City(root=self.root, path=cf)
+        src = _Sources()
+        default_rig_imports = self.read_default_rig_imports(data)
+        src.agents = agents_from_array(rd, data.get("agent", []), cf, "agent", "inline", "warn")
+        src.named = named_from_array(rd, data.get("named_session", []), cf, "named_session", "inline", "warn")
+        self.take_city_tables(src, data, cf, root_file=True)
+        self.root_pack(src, data)
+        self.fragments(src, data)
+
+        self.typed_sections(city, src)
+        rig_overrides = self.rigs(city, src)
+
+        agents, named = self.expand_city_packs(city, src)
+        agents, named, rig_ranges = self.expand_rig_packs(city, agents, named)
+        src.providers |= self.providers
+        deferred = self.apply_patches(city, src, agents, named)
+        for rig_name, (start, end) in rig_ranges.items():
+            span = agents[start:end]
+            apply_rig_overrides(rd, rig_name, span, rig_overrides.get(rig_name, []))
+            agents[start:end] = span
+        agents = self.inject_implicit(city, src, agents)
+        for p in deferred:
+            apply_agent_patch(rd, agents, p.table, p.file, p.fp)
+        if src.agent_defaults_provider:
+            agents = [replace(a, provider=src.agent_defaults_provider)
+                      if not a.provider and a.name != CONTROL_DISPATCHER else a for a in agents]
+        city.agents = agents
+        if self.site_bindings:
+            self.apply_site_binding(city)
+        city.named_sessions = _expand_generic_rig_named(named, city.rigs)
+
+        from core.config.validate import validate_named_sessions
+
+        validate_named_sessions(city, rd)
+        validate_durations(rd, city, {k: (v.table, v.file, v.fp) for k, v in src.sections.items()})
+        providers = set(src.providers)
+        unresolved = any(not i.resolved for i in self.imports)
+        check_provider_references(rd, city, providers, fatal=not unresolved)
+        validate_semantics(rd, city, providers)
+        city.agents = [load_namepool(rd, a, self.root) for a in city.agents]
+        self.rig_defaults(city, default_rig_imports)
+        city.providers = provider_order(sorted(providers))
+        city.imports = self.imports
+        city.warnings = rd.warnings
+        city.files = list(rd.files)
+        h = hashlib.sha256()
+        for f in city.files:
+            h.update(f.encode())
+            h.update(rd.texts.get(f, "").encode())
+        city.revision = h.hexdigest()[:12]
+        return city
+
+    # ================================================================== city.toml tables
+    def take_city_tables(self, src: _Sources, data: dict, file: str, *, root_file: bool) -> None:
+        """Tables every city file (root or fragment) contributes by appending."""
+        rd = self.rd
+        for i, t in enumerate(rd.check_array(data.get("rigs", []), file, "rigs")):
+            src.rigs.append(_Located(t, file, f"rigs[{i}]"))
+        providers = data.get("providers", {}) or {}
+        src.providers |= set(providers)
+        patches = data.get("patches", {}) or {}
+        if patches:
+            rd.check_table(patches, S.PATCHES_FIELDS, file, "patches", unknown="warn")
+        for key, out in (("agent", src.agent_patches), ("named_session", src.named_patches),
+                         ("rigs", src.rig_patches)):
+            for i, p in enumerate(rd.check_array(patches.get(key, []), file, f"patches.{key}")):
+                out.append(_Located(p, file, f"patches.{key}[{i}]"))
+        for key in ("agent_defaults", "agents"):
+            t = data.get(key) or {}
+            if isinstance(t, dict) and str(t.get("provider", "")).strip() and not src.agent_defaults_provider:
+                src.agent_defaults_provider = str(t["provider"]).strip()
+        if root_file:
+            ws = rd.check_table(data.get("workspace", {}), S.WORKSPACE_FIELDS, file, "workspace", unknown="warn")
+            src.workspace = dict(ws)
+            src.workspace_file = {k: file for k in ws}
+            for section in ("daemon", "session", "chat_sessions"):
+                if section in data:
+                    src.sections[section] = _Located(data[section], file, section)
+            ss = rd.check_table(data.get("session_sleep", {}), S.SLEEP_FIELDS, file, "session_sleep", unknown="warn")
+            src.session_sleep = {k: (str(v), file) for k, v in ss.items()}
+            src.sections["session_sleep"] = _Located(ss, file, "session_sleep")
+            imports = data.get("imports", {}) or {}
+            for b in imports:
+                src.city_imports[b] = _Located(imports[b], file, f"imports.{b}")
+
+    def read_default_rig_imports(self, data: dict) -> list[_Located]:
+        """`[defaults.rig.imports.X]` in declaration order; each needs a source."""
+        rd, cf = self.rd, self.city_file
+        defaults = rd.check_table(data.get("defaults", {}), {"rig": S.TABLE}, cf, "defaults", unknown="warn")
+        rig = rd.check_table(defaults.get("rig", {}), {"imports": S.TABLE}, cf, "defaults.rig", unknown="warn")
+        out = []
+        for b, t in (rig.get("imports", {}) or {}).items():
+            fp = f"defaults.rig.imports.{b}"
+            rd.check_table(t, S.IMPORT_FIELDS, cf, fp, unknown="warn")
+            if not str(t.get("source", "")).strip():
+                raise rd.error(cf, f"{fp}.source", f"city.toml: {fp}.source is required")
+            out.append(_Located(t, cf, fp))
+        return out
+
+    # ================================================================== root pack
+    def root_pack(self, src: _Sources, data: dict) -> None:
+        rd, cf = self.rd, self.city_file
+        pack_path = os.path.join(self.root, PACK_FILE)
+        if not self.allow_root_pack or not os.path.isfile(pack_path):
+            return
+        pdata = rd.read_toml(pack_path, "city pack.toml")
+        meta = check_pack_surface(rd, pdata, pack_path, "", what="parsing city pack.toml: ")
+        self.schema2 = int(meta.get("schema", 0) or 0) >= 2
+        if self.schema2:
+            self.packv1_surface_errors(data, cf, "")
+            ws = data.get("workspace", {}) or {}
+            fields = [f"workspace.{k}" for k in ("name", "prefix") if str(ws.get(k, "")).strip()]
+            if fields:
+                rd.warn(cf, "workspace identity fields are deprecated in v2; move them to .gc/site.toml "
+                            f"({', '.join(fields)}); move them to .gc/site.toml (run `gc doctor --fix` if this is the "
+                            "root city.toml; fragments must be updated by hand)", fields[0])
+            for r in src.rigs:
+                if str(r.table.get("path", "")).strip():
+                    raise rd.error(cf, f"{r.fp}.path",
+                                   "pre-1.0 site-binding fields are no longer supported: unsupported pre-1.0 rig.path "
+                                   f'for rig "{r.table.get("name", "<unnamed>")}"; move it to .gc/site.toml (run '
+                                   "`gc doctor --fix` if this is the root city.toml; otherwise add the binding "
+                                   "manually and remove rig.path from the fragment)")
+        city_names = {a.name for a in src.agents}
+        pack_agents = [replace(a, origin=replace(a.origin, pack_dir=""))
+                       for a in agents_from_array(rd, pdata.get("agent", []), pack_path, "agent", "pack-v1", "error",
+                                                  context="parsing city pack.toml: ")
+                       if a.name not in city_names]
+        city_import_count = len(src.city_imports)
+        for b, t in (pdata.get("imports", {}) or {}).items():
+            src.city_imports.setdefault(b, _Located(t, pack_path, f"imports.{b}"))
+        src.providers |= set(pdata.get("providers", {}) or {})
+        src.named = named_from_array(rd, pdata.get("named_session", []), pack_path, "named_session", "pack",
+                                     "error") + src.named
+        ppatches = pdata.get("patches", {}) or {}
+        src.agent_patches = [_Located(p, pack_path, f"patches.agent[{i}]")
+                             for i, p in enumerate(rd.check_array(ppatches.get("agent", []), pack_path,
+                                                                  "patches.agent"))] + src.agent_patches
+        skip = {a.name for a in pack_agents} | city_names
+        discovered = [replace(a, origin=replace(a.origin, pack_dir="")) for a in self.packs.discover(self.root, skip)]
+        src.agents = pack_agents + discovered + src.agents
+        if city_import_count:
+            rd.warn(cf, f"city.toml declares {city_import_count} [imports] — consider moving them to pack.toml "
+                        "(imports are definition, city.toml is deployment)", "imports")
+
+    def packv1_surface_errors(self, data: dict, file: str, context: str) -> None:
+        rd = self.rd
+        if data.get("agent"):
+            raise rd.error(file, "agent[0]", f"{context}{_PACKV1}: unsupported PackV1 [[agent]] tables; "
+                                             "move each agent to agents/<name>/agent.toml")
+        if data.get("packs"):
+            raise rd.error(file, "packs", f"{context}{_PACKV1}: unsupported PackV1 [packs] entries; replace them "
+                                          "with [imports] and regenerate packs.lock")
+        ws = data.get("workspace", {}) or {}
+        if any(not _builtin_system_pack(x) for x in ws.get("includes", []) or []):
+            raise rd.error(file, "workspace.includes", f"{context}{_PACKV1}: unsupported PackV1 workspace.includes; "
+                                                       "replace it with [imports.<binding>] entries")
+        if ws.get("default_rig_includes"):
+            raise rd.error(file, "workspace.default_rig_includes",
+                           f"{context}{_PACKV1}: unsupported PackV1 workspace.default_rig_includes; move defaults "
+                           "into city.toml [defaults.rig.imports.<binding>]")
+
+    # ================================================================== fragments
+    def fragments(self, src: _Sources, data: dict) -> None:
+        rd, cf, root = self.rd, self.city_file, self.root
+        for i, inc in enumerate(data.get("include", []) or []):
+            fp = f"include[{i}]"
+            if is_remote_source(inc):
+                self.imports.append(Import(binding="", source=inc, declared_in=cf, scope="include", field=fp,
+                                           unresolved_reason="remote include fragment is not fetched; its content "
+                                                             "is not modelled"))
+                continue
+            path = resolve_config_path(inc, root, root)
+            if not os.path.isfile(path):
+                why = "is a directory, not a file" if os.path.isdir(path) else "no such file or directory"
+                raise rd.error(cf, fp, f'loading fragment "{inc}": open {path}: {why}')
+            ctx = f'fragment "{inc}": '
+            frag = rd.read_toml(path, "config", at=(cf, fp), context=ctx)
+            rd.check_table(frag, S.CITY_TOP, path, "", unknown="warn")
+            if self.schema2:
+                self.packv1_surface_errors(frag, path, ctx)
+            if frag.get("include"):
+                raise rd.error(path, "include", f"{ctx}includes are not allowed in fragments (no recursive includes)")
+            frag_dir = os.path.dirname(path)
+            agents = agents_from_array(rd, frag.get("agent", []), path, "agent", "fragment", "warn")
+            src.agents += [replace(a, namepool=_fragment_path(a.namepool, frag_dir, root)) for a in agents]
+            src.named += named_from_array(rd, frag.get("named_session", []), path, "named_session", "fragment", "warn")
+            self.take_city_tables(src, frag, path, root_file=False)
+            self.merge_fragment_sections(src, frag, path)
+
+    def merge_fragment_sections(self, src: _Sources, frag: dict, path: str) -> None:
+        """mergeFragment: some workspace fields (warning when redefined), [session_sleep] keys,
+        whole [daemon]/[session] tables. Tables Gas City does not merge from a fragment are
+        ignored there; citywatch says so."""
+        rd = self.rd
+        ws = rd.check_table(frag.get("workspace", {}), S.WORKSPACE_FIELDS, path, "workspace", unknown="warn")
+        for k, v in ws.items():
+            if k in _WS_FRAGMENT_STRINGS or k in ("suspended", "install_agent_hooks"):
+                if src.workspace.get(k):
+                    rd.warn(path, f'workspace.{k} redefined by "{path}"', f"workspace.{k}")
+                src.workspace[k] = v
+                src.workspace_file[k] = path
+            elif k in _WS_FRAGMENT_LISTS:
+                src.workspace[k] = list(src.workspace.get(k, []) or []) + list(v)
+            else:
+                rd.warn(path, f"workspace.{k} is not merged from include fragments by Gas City; it is ignored",
+                        f"workspace.{k}")
+        ss = rd.check_table(frag.get("session_sleep", {}), S.SLEEP_FIELDS, path, "session_sleep", unknown="warn")
+        for k, v in ss.items():
+            if src.session_sleep.get(k, ("", ""))[0]:
+                rd.warn(path, f'session_sleep.{k} redefined by "{path}"', f"session_sleep.{k}")
+            src.session_sleep[k] = (str(v), path)
+        for section in _SECTIONS_REPLACED_BY_FRAGMENT:
+            if section in frag:
+                src.sections[section] = _Located(frag[section], path, section)
+        for key in _FRAGMENT_IGNORED:
+            if key in frag:
+                rd.warn(path, f"[{key}] is not merged from include fragments by Gas City; it is ignored", key)
+
+    # ================================================================== typed sections
+    def typed_sections(self, city: City, src: _Sources) -> None:
+        rd = self.rd
+        ws = src.workspace
+        city.workspace = Workspace(
+            name=str(ws.get("name", "")),
+            prefix=str(ws.get("prefix", "")),
+            provider=str(ws.get("provider", "")),
+            max_active_sessions=ws.get("max_active_sessions"),
+            session_template=str(ws.get("session_template", "")),
+            suspended=bool(ws.get("suspended_on_start", ws.get("suspended", False))),
+        )
+        loc = src.sections.get("daemon")
+        dm = rd.check_table(loc.table, S.DAEMON_FIELDS, loc.file, "daemon", unknown="warn") if loc else {}
+        city.daemon = Daemon(
+            patrol_interval=str(dm.get("patrol_interval", "30s")),
+            max_wakes_per_tick=int(dm.get("max_wakes_per_tick", 5) or 5),
+            drift_drain_timeout=str(dm.get("drift_drain_timeout", "2m")),
+            max_restarts=int(dm.get("max_restarts", 5)),
+            restart_window=str(dm.get("restart_window", "1h")),
+            session_circuit_breaker=bool(dm.get("session_circuit_breaker", False)),
+            session_circuit_breaker_max_restarts=dm.get("session_circuit_breaker_max_restarts"),
+            session_circuit_breaker_window=str(dm.get("session_circuit_breaker_window", "")),
+            session_circuit_breaker_reset_after=str(dm.get("session_circuit_breaker_reset_after", "")),
+        )
+        loc = src.sections.get("session")
+        ss = rd.check_table(loc.table, S.SESSION_FIELDS, loc.file, "session", unknown="warn") if loc else {}
+        city.session = SessionSettings(
+            startup_timeout=str(ss.get("startup_timeout", "60s")),
+            progress_stall_timeout=str(ss.get("progress_stall_timeout", "")),
+            claim_holder_stall_timeout=str(ss.get("claim_holder_stall_timeout", "")),
+        )
+        loc = src.sections.get("chat_sessions")
+        cs = rd.check_table(loc.table, S.CHAT_FIELDS, loc.file, "chat_sessions", unknown="warn") if loc else {}
+        city.chat_sessions = ChatSessions(idle_timeout=str(cs.get("idle_timeout", "")),
+                                          grace_period=str(cs.get("grace_period", "10m")))
+        city.session_sleep = {k: v for k, (v, _) in src.session_sleep.items()}
+        src.sections["session_sleep"] = _Located({k: v for k, (v, _) in src.session_sleep.items()},
+                                                 self.city_file, "session_sleep")
+
+    def rigs(self, city: City, src: _Sources) -> dict[str, list[tuple[dict, str, str]]]:
+        """Parse `[[rigs]]` (root and fragments). Returns each rig's overrides then patches."""
+        rd = self.rd
+        overrides: dict[str, list[tuple[dict, str, str]]] = {}
+        for loc in src.rigs:
+            rt, file, fp = loc.table, loc.file, loc.fp
+            rd.check_table(rt, S.RIG_FIELDS, file, fp, unknown="warn")
+            rig = Rig(
+                name=str(rt.get("name", "")),
+                path=str(rt.get("path", "")),
+                prefix=str(rt.get("prefix", "")),
+                suspended=bool(rt.get("suspended_on_start", rt.get("suspended", False))),
+                max_active_sessions=rt.get("max_active_sessions"),
+                includes=tuple(rt.get("includes", ()) or ()),
+                origin=Origin(file, fp),
+                path_source="city.toml" if str(rt.get("path", "")).strip() else "",
+            )
+            rs = rd.check_table(rt.get("session_sleep", {}), S.SLEEP_FIELDS, file, f"{fp}.session_sleep", unknown="warn")
+            rig.session_sleep = {k: str(v) for k, v in rs.items()}
+            rimps = rt.get("imports", {}) or {}
+            for b in sorted(rimps):
+                rig.imports[b] = make_import(rd, b, rimps[b], file, f"{fp}.imports.{b}", f"rig:{rig.name}",
+                                             decl_dir=self.root, city_root=self.root, packs_dir=self.packs_dir)
+                self.imports.append(rig.imports[b])
+            ovs = []
+            for key in ("overrides", "patches"):
+                for k, o in enumerate(rd.check_array(rt.get(key, []), file, f"{fp}.{key}")):
+                    check_patch(rd, o, S.AGENT_OVERRIDE_FIELDS, file, f"{fp}.{key}[{k}]", "warn")
+                    ovs.append((o, file, f"{fp}.{key}[{k}]"))
+            overrides.setdefault(rig.name, []).extend(ovs)
+            city.rigs.append(rig)
+        return overrides
+
+    # ================================================================== city packs and imports
+    def expand_city_packs(self, city: City, src: _Sources) -> tuple[list[Agent], list[NamedSession]]:
+        """Legacy `workspace.includes` packs, then `[imports.X]` sorted by binding. City-scope
+        agents (scope city or unscoped) go first; unscoped and rig-scope ones are also stamped
+        into every rig that does not import the same binding itself."""
+        rd = self.rd
+        city_agents: list[Agent] = []
+        city_named: list[NamedSession] = []
+        rig_agents: list[Agent] = []
+        rig_named: list[NamedSession] = []
+        for i, inc in enumerate(src.workspace.get("includes", []) or []):
+            file = src.workspace_file.get("includes", self.city_file)
+            imp = Import(binding="", source=inc, declared_in=file, scope="include", field=f"workspace.includes[{i}]")
+            resolve_source(imp, decl_dir=self.root, city_root=self.root, packs_dir=self.packs_dir)
+            self.imports.append(imp)
+            if not imp.resolved:
+                continue
+            pack = self.packs.load(imp.resolved_path, "", at=(file, imp.field), context=f'city pack "{inc}": ')
+            rig_agents += _stamp_city_agents_into_rigs(pack.agents, city.rigs, "")
+            rig_named += _stamp_city_named_into_rigs(pack.named, city.rigs, "")
+            city_agents += [a for a in pack.agents if a.scope in ("city", "")]
+            city_named += [n for n in pack.named if n.scope in ("city", "")]
+            src.providers |= set(pack.providers)
+        for binding in sorted(src.city_imports):
+            loc = src.city_imports[binding]
+            ctx = f'city import "{binding}": '
+            imp = make_import(rd, binding, loc.table, loc.file, loc.fp, "city", decl_dir=self.root,
+                              city_root=self.root, packs_dir=self.packs_dir, context=ctx)
+            self.imports.append(imp)
+            if not imp.resolved:
+                continue
+            pack = self.packs.load(imp.resolved_path, "", at=(loc.file, f"{loc.fp}.source"), context=ctx)
+            agents, named = pack.agents, pack.named
+            if not imp.transitive:
+                agents = [a for a in agents if a.origin.pack_dir == pack.dir]
+                named = [n for n in named if n.origin.pack_dir == pack.dir]
+            # The city is the root of composition: its binding replaces any nested one.
+            agents = [rebind_depends_on(a) for a in stamp_binding(agents, binding, force=True)]
+            named = stamp_binding(named, binding, force=True)
+            rig_agents += _stamp_city_agents_into_rigs(agents, city.rigs, binding)
+            rig_named += _stamp_city_named_into_rigs(named, city.rigs, binding)
+            city_agents += [a for a in agents if a.scope in ("city", "")]
+            city_named += [n for n in named if n.scope in ("city", "")]
+            src.providers |= set(pack.providers)
+        from_packs = city_agents + rig_agents
+        self.check_collisions(from_packs, "city")
+        agents = from_packs + src.agents
+        named = city_named + rig_named + src.named
+        if src.city_imports:
+            self.shadow_warnings(agents, src)
+        return agents, named
+
+    def shadow_warnings(self, agents: list[Agent], src: _Sources) -> None:
+        imported: dict[str, str] = {}
+        for a in agents:
+            if a.binding and not a.dir:
+                imported[a.name] = a.binding
+        for a in agents:
+            if a.binding or a.dir or a.implicit or a.name not in imported:
+                continue
+            b = imported[a.name]
+            loc = src.city_imports.get(b)
+            if loc is not None and str(loc.table.get("shadow", "")) == "silent":
+                continue
+            self.rd.warn(a.origin.file, f'city agent "{a.name}" shadows agent of the same name from import "{b}" '
+                                        f'(set shadow = "silent" on [imports.{b}] to suppress)', a.origin.table)
+
+    def check_collisions(self, agents: list[Agent], rig: str) -> None:
+        """checkPackAgentCollisions: one qualified name defined by two different pack dirs."""
+        sources: dict[str, list[Agent]] = {}
+        for a in agents:
+            if not a.origin.pack_dir:
+                continue
+            lst = sources.setdefault(a.qualified_name, [])
+            if all(x.origin.pack_dir != a.origin.pack_dir for x in lst):
+                lst.append(a)
+        for qn in sorted(sources):
+            lst = sources[qn]
+            if len(lst) >= 2:
+                scope = f'rig "{rig}"' if rig != "city" else "city"
+                dirs = ", ".join(x.origin.pack_dir for x in lst)
+                raise self.rd.error(lst[1].origin.file, lst[1].origin.table or "",
+                                    f'{scope}: packs define duplicate agent "{qn}": {dirs}; rename one agent in its '
+                                    "pack.toml, or use separate rigs")
+
+    # ================================================================== rig packs and imports
+    def expand_rig_packs(self, city: City, agents: list[Agent], named: list[NamedSession]
+                         ) -> tuple[list[Agent], list[NamedSession], dict[str, tuple[int, int]]]:
+        """Per rig: its legacy includes (or, with neither includes nor imports, a pack.toml at
+        the rig path), then `[rigs.imports.X]` sorted by binding. Rig agents follow every city
+        agent; city-scope agents met here are hoisted to the city once (first wins)."""
+        rd = self.rd
+        expanded: list[Agent] = []
+        ranges: dict[str, tuple[int, int]] = {}
+        hoisted: list[Agent] = []
+        hoisted_named: list[NamedSession] = []
+        for rig in city.rigs:
+            refs = [(inc, rig.origin.file, f"{rig.origin.table}.includes[{i}]") for i, inc in enumerate(rig.includes)]
+            if not refs and not rig.imports and rig.path.strip():
+                p = rig.path if os.path.isabs(rig.path) else os.path.join(self.root, rig.path)
+                if os.path.isfile(os.path.join(p, PACK_FILE)):
+                    refs = [(p, rig.origin.file, f"{rig.origin.table}.path")]
+            this: list[Agent] = []
+            this_named: list[NamedSession] = []
+            for ref, file, fp in refs:
+                imp = Import(binding="", source=ref, declared_in=file, scope=f"rig:{rig.name}", field=fp)
+                resolve_source(imp, decl_dir=self.root, city_root=self.root, packs_dir=self.packs_dir)
+                self.imports.append(imp)
+                if not imp.resolved:
+                    continue
+                pack = self.packs.load(imp.resolved_path, rig.name, at=(file, fp),
+                                       context=f'rig "{rig.name}" pack "{ref}": ')
+                hoisted += [replace(a, dir="") for a in pack.agents if a.scope == "city"]
+                hoisted_named += [replace(n, dir="") for n in pack.named if n.scope == "city"]
+                this += [a for a in pack.agents if a.scope != "city"]
+                this_named += [n for n in pack.named if n.scope != "city"]
+                self.providers |= set(pack.providers)
+            for binding in sorted(rig.imports):
+                imp = rig.imports[binding]
+                if not imp.resolved:
+                    continue
+                ctx = f'rig "{rig.name}" import "{binding}": '
+                pack = self.packs.load(imp.resolved_path, rig.name, at=(imp.declared_in, f"{imp.field}.source"),
+                                       context=ctx)
+                pa, pn = pack.agents, pack.named
+                if not imp.transitive:
+                    pa = [a for a in pa if a.origin.pack_dir == pack.dir]
+                    pn = [n for n in pn if n.origin.pack_dir == pack.dir]
+                pa = [rebind_depends_on(a) for a in stamp_binding(pa, binding, force=True)]
+                pn = stamp_binding(pn, binding, force=True)
+                hoisted += [replace(a, dir="") for a in pa if a.scope == "city"]
+                hoisted_named += [replace(n, dir="") for n in pn if n.scope == "city"]
+                this += [a for a in pa if a.scope != "city"]
+                this_named += [n for n in pn if n.scope != "city"]
+                self.providers |= set(pack.providers)
+            self.check_collisions(this, rig.name)
+            start = len(agents) + len(expanded)
+            ranges[rig.name] = (start, start + len(this))
+            expanded += this
+            named = named + this_named
+        agents = agents + expanded
+        seen_qn = {a.qualified_name for a in agents}
+        seen_dn = {(a.dir, a.name) for a in agents}
+        for a in hoisted:
+            if a.qualified_name in seen_qn or (a.dir, a.name) in seen_dn:
+                continue
+            seen_qn.add(a.qualified_name)
+            seen_dn.add((a.dir, a.name))
+            agents.append(a)
+        seen_nq = {n.identity for n in named}
+        seen_nt = {(n.dir, n.template) for n in named}
+        for n in hoisted_named:
+            if n.identity in seen_nq or (n.dir, n.template) in seen_nt:
+                continue
+            seen_nq.add(n.identity)
+            seen_nt.add((n.dir, n.template))
+            named.append(n)
+        return agents, named, ranges
+
+    # ================================================================== patches, implicit agents
+    def apply_patches(self, city: City, src: _Sources, agents: list[Agent], named: list[NamedSession]) -> list[_Located]:
+        """City `[[patches.*]]` in place. Agent patches aimed at a provider agent that does not
+        exist yet are returned, to apply after implicit agents are injected."""
+        rd = self.rd
+        implicit_ids = {(d, p) for p in src.providers for d in [""] + [r.name for r in city.rigs]}
+        deferred: list[_Located] = []
+        for p in src.agent_patches:
+            check_patch(rd, p.table, S.AGENT_PATCH_FIELDS, p.file, p.fp, "warn")
+            pdir, pname, target = agent_patch_target(p.table)
+            exists = any(agent_matches(a, target) or (a.dir == pdir and a.name == pname) for a in agents)
+            if not exists and (pdir, pname) in implicit_ids:
+                deferred.append(p)
+                continue
+            apply_agent_patch(rd, agents, p.table, p.file, p.fp)
+        apply_named_session_patches(rd, named, [(p.table, p.file, p.fp) for p in src.named_patches])
+        apply_rig_patches(rd, city, [(p.table, p.file, p.fp) for p in src.rig_patches])
+        return deferred
+
+    def inject_implicit(self, city: City, src: _Sources, agents: list[Agent]) -> list[Agent]:
+        """InjectImplicitAgents: one agent per configured provider at city scope and in every
+        rig, unless an explicit agent has that (dir, name)."""
+        existing = {(a.dir, a.name) for a in agents}
+        out = list(agents)
+        providers = provider_order(sorted(src.providers))
+        for d in [""] + [r.name for r in city.rigs]:
+            for p in providers:
+                if (d, p) not in existing:
+                    out.append(Agent(name=p, dir=d, provider=p, implicit=True,
+                                     origin=Origin(self.city_file, f"providers.{p}", "implicit")))
+        return out
+
+    # ================================================================== site binding
+    def apply_site_binding(self, city: City) -> None:
+        """`.gc/site.toml`: workspace name/prefix and machine-local rig paths."""
+        rd = self.rd
+        path = os.path.join(self.root, ".gc", "site.toml")
+        paths: dict[str, str] = {}
+        if os.path.isfile(path):
+            data = rd.read_toml(path, "site binding", context="")
+            city.resolved_name = str(data.get("workspace_name", "")).strip()
+            city.resolved_prefix = str(data.get("workspace_prefix", "")).strip()
+            rigs = data.get("rig", []) or []
+            for r in rd.check_array(rigs, path, "rig"):
+                name, p = str(r.get("name", "")).strip(), str(r.get("path", "")).strip()
+                if name and p:
+                    paths[name] = p
+        known = set()
+        for rig in city.rigs:
+            known.add(rig.name)
+            if rig.name in paths:
+                rig.path, rig.path_source = paths[rig.name], "site.toml"
+            elif rig.path.strip():
+                rd.warn(rig.origin.file, f'rig "{rig.name}" still declares path in city.toml; move it to '
+                                         ".gc/site.toml (run `gc doctor --fix`)", f"{rig.origin.table}.path")
+            else:
+                rd.warn(rig.origin.file, f'rig "{rig.name}" is declared in city.toml but has no path binding in '
+                                         f".gc/site.toml; run `gc rig add <dir> --name {rig.name}` to bind it",
+                        rig.origin.table)
+        for name in sorted(set(paths) - known):
+            rd.warn(path, f'.gc/site.toml declares a binding for unknown rig "{name}"')
+
+    # ================================================================== [defaults.rig.imports]
+    def rig_defaults(self, city: City, declared: list[_Located]) -> None:
+        """What `gc rig add` would stamp into a new rig: shown, never stamped here."""
+        for loc in declared:
+            binding = loc.fp.rsplit(".", 1)[-1]
+            ctx = f'defaults.rig.imports "{binding}": '
+            imp = make_import(self.rd, binding, loc.table, loc.file, loc.fp, "defaults.rig", decl_dir=self.root,
+                              city_root=self.root, packs_dir=self.packs_dir, context=ctx)
+            self.imports.append(imp)
+            if not imp.resolved:
+                continue
+            pack = self.packs.load(imp.resolved_path, "", at=(loc.file, f"{loc.fp}.source"), context=ctx)
+            agents = [rebind_depends_on(a) for a in stamp_binding(pack.agents, binding, force=True)]
+            city.rig_defaults += [a for a in agents if a.scope != "city"]
+            city.rig_default_named += [n for n in stamp_binding(pack.named, binding, force=True) if n.scope != "city"]
+
+
+def _stamp_city_agents_into_rigs(agents: list[Agent], rigs: list[Rig], binding: str) -> list[Agent]:
+    """expandCityImportedAgentsForRigs: unscoped and rig-scope agents, once per rig that does
+    not declare the same binding itself; bare or same-binding dependencies get the rig prefix."""
+    out = []
+    for rig in rigs:
+        name = rig.name.strip()
+        if not name or (binding and binding in rig.imports):
+            continue
+        for a in agents:
+            if a.scope == "city":
+                continue
+            out.append(_rig_qualified_deps(replace(a, dir=name)))
+    return out
+
+
+def _rig_qualified_deps(a: Agent) -> Agent:
+    deps = []
+    for dep in a.depends_on:
+        d = dep.strip()
+        if d and "/" not in d:
+            if "." not in d:
+                if a.binding:
+                    d = f"{a.binding}.{d}"
+            elif a.binding and not d.startswith(a.binding + "."):
+                deps.append(dep)
+                continue
+            d = f"{a.dir}/{d}" if a.dir else d
+            deps.append(d)
+        else:
+            deps.append(dep)
+    return replace(a, depends_on=tuple(deps))
+
+
+def _stamp_city_named_into_rigs(named: list[NamedSession], rigs: list[Rig], binding: str) -> list[NamedSession]:
+    out = []
+    for rig in rigs:
+        name = rig.name.strip()
+        if not name or (binding and binding in rig.imports):
+            continue
+        out += [replace(n, dir=name) for n in named if n.scope != "city"]
+    return out
+
+
+def _expand_generic_rig_named(named: list[NamedSession], rigs: list[Rig]) -> list[NamedSession]:
+    """ExpandGenericRigNamedSessions: a `scope = "rig"` named session without a dir becomes one
+    per rig (#2161)."""
+    out: list[NamedSession] = []
+    for n in named:
+        if n.scope == "rig" and not n.dir:
+            out += [replace(n, dir=r.name) for r in rigs]
+        else:
+            out.append(n)
+    return out
+
+
+def _fragment_path(p: str, frag_dir: str, root: str) -> str:
+    """adjustFragmentPath: a fragment's relative path is relative to the fragment, stored
+    relative to the city root (`//x` is already city-root relative)."""
+    if not p:
+        return p
+    if p.startswith("//"):
+        return p[2:]
+    if os.path.isabs(p):
+        return p
+    return os.path.relpath(os.path.join(frag_dir, p), root)
+
+
+def _builtin_system_pack(entry: str) -> bool:
+    cleaned = os.path.normpath(entry.strip())
+    prefix = os.path.join(".gc", "system", "packs") + os.sep
+    rest = cleaned[len(prefix):] if cleaned.startswith(prefix) else ""
+    return bool(rest) and os.sep not in rest

@@ -1,0 +1,77 @@
+"""The exact error text Go's time.ParseDuration gives for a string it rejects.
+
+Gas City's duration warnings embed that text ("time: unknown unit \"x\" in duration \"5x\""),
+and operators grep for it, so citywatch reproduces it rather than paraphrasing.
+"""
+
+from __future__ import annotations
+
+_UNITS = frozenset({"ns", "us", "µs", "μs", "ms", "s", "m", "h"})
+_MAX_NS = (1 << 63) - 1
+_NS = {"ns": 1, "us": 1_000, "µs": 1_000, "μs": 1_000, "ms": 1_000_000, "s": 1_000_000_000,
+       "m": 60_000_000_000, "h": 3_600_000_000_000}
+
+
+def go_quote(s: str) -> str:
+    """Go's %q for the plain strings config values are: double quotes, backslash escapes."""
+    out = []
+    for ch in s:
+        if ch in ('"', "\\"):
+            out.append("\\" + ch)
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\x{ord(ch):02x}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def duration_error(value: str) -> str | None:
+    """None when `value` parses as a Go duration, else Go's error message for it."""
+    orig = value
+    s = value
+    invalid = f"time: invalid duration {go_quote(orig)}"
+    if s == "":
+        return invalid
+    if s[0] in "+-":
+        s = s[1:]
+    if s == "0":
+        return None
+    if s == "":
+        return invalid
+    total = 0
+    while s:
+        if not (s[0] == "." or s[0].isdigit() and s[0].isascii()):
+            return invalid
+        i = 0
+        while i < len(s) and s[i].isascii() and s[i].isdigit():
+            i += 1
+        whole, s = s[:i], s[i:]
+        frac = ""
+        if s.startswith("."):
+            s = s[1:]
+            j = 0
+            while j < len(s) and s[j].isascii() and s[j].isdigit():
+                j += 1
+            frac, s = s[:j], s[j:]
+        if not whole and not frac:
+            return invalid
+        k = 0
+        while k < len(s) and s[k] != "." and not (s[k].isascii() and s[k].isdigit()):
+            k += 1
+        if k == 0:
+            return f"time: missing unit in duration {go_quote(orig)}"
+        unit, s = s[:k], s[k:]
+        if unit not in _UNITS:
+            return f"time: unknown unit {go_quote(unit)} in duration {go_quote(orig)}"
+        scale = _NS[unit]
+        part = int(whole or "0") * scale
+        if frac:
+            part += int(frac) * scale // (10 ** len(frac))
+        total += part
+        if total > _MAX_NS:
+            return invalid
+    return None

@@ -1,0 +1,251 @@
+"""Loading one pack directory as Gas City's loadPack does.
+
+Order of the agents a pack yields: agents of `[pack].includes` first, then those of its nested
+`[imports.X]` (sorted by binding; the nested binding is stamped only where none is set, or
+always with `export = true`), then its own `[[agent]]` tables, then `agents/<name>/` directories
+not already declared by an `[[agent]]` table. Every agent without a dir gets the rig name being
+expanded; pack `[[patches.agent]]` apply; bare `depends_on` names are qualified with the
+agent's binding and dir.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+
+from core.config import schema as S
+from core.config.model import Agent, Import, NamedSession, Origin
+from core.config.patches import apply_pack_agent_patches
+from core.config.reader import Reader
+from core.config.tables import agents_from_array, make_agent, make_import, named_from_array, resolve_source
+
+PACK_FILE = "pack.toml"
+CURRENT_PACK_SCHEMA = 2
+
+# pack.toml tables that belong to city.toml only, with Gas City's words for each.
+_CITY_ONLY = (
+    (("agents",), "[agents] is a city.toml compatibility alias for [agent_defaults], not a pack.toml field"),
+    (("defaults", "rig", "imports"), "[defaults.rig.imports] belongs in city.toml, not pack.toml"),
+    (("formulas", "dir"), "[formulas].dir is no longer supported; use the well-known formulas/ directory"),
+    (("patches", "rigs"), "[[patches.rigs]] is only valid in city.toml; pack.toml supports [[patches.agent]] only"),
+    (("patches", "providers"), "[[patches.providers]] is only valid in city.toml; pack.toml supports "
+                               "[[patches.agent]] only"),
+)
+
+
+@dataclass
+class PackResult:
+    dir: str
+    name: str
+    agents: list[Agent] = field(default_factory=list)
+    named: list[NamedSession] = field(default_factory=list)
+    providers: list[str] = field(default_factory=list)
+
+    def copy(self) -> "PackResult":
+        return PackResult(self.dir, self.name, list(self.agents), list(self.named), list(self.providers))
+
+
+def qualify_depends_on(a: Agent) -> Agent:
+    """Bare `depends_on` names (no `/`, no `.`) get the agent's binding and dir."""
+    if not a.depends_on:
+        return a
+    out = []
+    for dep in a.depends_on:
+        if "/" not in dep and "." not in dep:
+            if a.binding:
+                dep = f"{a.binding}.{dep}"
+            if a.dir:
+                dep = f"{a.dir}/{dep}"
+        out.append(dep)
+    return replace(a, depends_on=tuple(out))
+
+
+def rebind_depends_on(a: Agent) -> Agent:
+    """After an importer stamps its binding: a dependency whose name part has no dot gets it
+    (`dir/dep` -> `dir/binding.dep`)."""
+    if not a.binding or not a.depends_on:
+        return a
+    out = []
+    for dep in a.depends_on:
+        _, _, name = dep.rpartition("/")
+        if "." not in name:
+            dep = f"{a.dir}/{a.binding}.{name}" if a.dir else f"{a.binding}.{name}"
+        out.append(dep)
+    return replace(a, depends_on=tuple(out))
+
+
+def stamp_binding(items: list, binding: str, export: bool = False, *, force: bool = False) -> list:
+    """Stamp `binding` on agents or named sessions that have none (all of them when `force`,
+    as a city or rig import does, or when the import sets `export`)."""
+    out = []
+    for x in items:
+        if force or export or not x.binding:
+            x = replace(x, binding=binding, origin=replace(x.origin, binding=binding))
+        out.append(x)
+    return out
+
+
+class PackLoader:
+    """Loads pack directories for one city load; results are cached per (directory, rig)."""
+
+    def __init__(self, rd: Reader, city_root: str, packs_dir: str | None, imports: list[Import]) -> None:
+        self.rd = rd
+        self.city_root = city_root
+        self.packs_dir = packs_dir
+        self.imports = imports  # every import met, resolved or not, for `config show`
+        self._cache: dict[tuple[str, str], PackResult] = {}
+
+    def load(self, pack_dir: str, rig: str, *, at: tuple[str, str], context: str,
+             stack: tuple[str, ...] = ()) -> PackResult:
+        """Load `pack_dir` for rig `rig` ("" = city scope). `at` is the (file, field) of the
+        declaration that named it; `context` prefixes messages (`city import "x": `)."""
+        pack_dir = os.path.normpath(os.path.abspath(pack_dir))
+        if pack_dir in stack:
+            raise self.rd.error(at[0], at[1], f'{context}cycle detected: pack "{pack_dir}" already visited')
+        key = (pack_dir, rig)
+        if key in self._cache:
+            return self._cache[key].copy()
+        result = self._load(pack_dir, rig, at, context, stack + (pack_dir,))
+        self._cache[key] = result
+        return result.copy()
+
+    def _load(self, pack_dir: str, rig: str, at: tuple[str, str], context: str, stack: tuple[str, ...]) -> PackResult:
+        rd = self.rd
+        pack_path = os.path.join(pack_dir, PACK_FILE)
+        if not os.path.isdir(pack_dir):
+            raise rd.error(at[0], at[1], f"{context}pack directory {pack_dir}: no such file or directory")
+        data = rd.read_toml(pack_path, PACK_FILE, at=at, context=context)
+        meta = check_pack_surface(rd, data, pack_path, context)
+        result = PackResult(pack_dir, str(meta.get("name", "")))
+        providers = set(data.get("providers", {}) or {})
+
+        # [pack].includes: legacy V1 packs, no binding.
+        included: list[Agent] = []
+        included_named: list[NamedSession] = []
+        for i, inc in enumerate(meta.get("includes", []) or []):
+            imp = Import(binding="", source=inc, declared_in=pack_path, scope=f"pack:{pack_dir}",
+                         field=f"pack.includes[{i}]")
+            resolve_source(imp, decl_dir=pack_dir, city_root=self.city_root, packs_dir=self.packs_dir)
+            self.imports.append(imp)
+            if not imp.resolved:
+                continue
+            sub = self.load(imp.resolved_path, rig, at=(pack_path, imp.field), context=f'{context}include "{inc}": ',
+                            stack=stack)
+            included += sub.agents
+            included_named += sub.named
+            providers |= set(sub.providers)
+        defaults = data.get("agent_defaults") or {}
+        included = _inherit_provider(included, defaults)
+
+        # Nested [imports.X]: sorted by binding.
+        imports = data.get("imports", {}) or {}
+        for binding in sorted(imports):
+            fp = f"imports.{binding}"
+            imp = make_import(rd, binding, imports[binding], pack_path, fp, f"pack:{pack_dir}", decl_dir=pack_dir,
+                              city_root=self.city_root, packs_dir=self.packs_dir, unknown="error",
+                              context=context)
+            self.imports.append(imp)
+            if not imp.resolved:
+                continue
+            sub = self.load(imp.resolved_path, rig, at=(pack_path, f"{fp}.source"),
+                            context=f'{context}import "{binding}": ', stack=stack)
+            agents, named = sub.agents, sub.named
+            if not imp.transitive:
+                agents = [a for a in agents if a.origin.pack_dir == sub.dir]
+                named = [n for n in named if n.origin.pack_dir == sub.dir]
+            included += stamp_binding(agents, binding, imp.export)
+            included_named += stamp_binding(named, binding, imp.export)
+            providers |= set(sub.providers)
+
+        # This pack's own agents: [[agent]] tables win over agents/<name>/ directories.
+        own = agents_from_array(rd, data.get("agent", []), pack_path, "agent", "pack-v1", "error",
+                                pack_dir=pack_dir, context=context)
+        own += self.discover(pack_dir, {a.name for a in own}, context)
+        own = _inherit_provider(own, defaults)
+        own = [replace(a, dir=a.dir or rig) for a in own]
+        named_own = named_from_array(rd, data.get("named_session", []), pack_path, "named_session", "pack", "error",
+                                     pack_dir=pack_dir, context=context)
+        named_own = [replace(n, dir=n.dir or rig) for n in named_own]
+
+        merged = included + own
+        patches = data.get("patches") or {}
+        if patches.get("agent"):
+            merged = apply_pack_agent_patches(rd, merged, rd.check_array(patches["agent"], pack_path, "patches.agent"),
+                                              pack_path, context)
+        result.agents = [qualify_depends_on(a) for a in merged]
+        result.named = included_named + named_own
+        result.providers = sorted(providers)
+        return result
+
+    def discover(self, pack_dir: str, skip: set[str], context: str = "") -> list[Agent]:
+        """agents/<name>/ directories (names starting with `.` or `_` skipped). The directory
+        name is the agent name; a sibling namepool.txt is the namepool unless one is set.
+        A directory without agent.toml is an agent with every field at its default."""
+        agents_dir = os.path.join(pack_dir, "agents")
+        try:
+            entries = sorted(os.listdir(agents_dir))
+        except OSError:
+            return []
+        out = []
+        for entry in entries:
+            adir = os.path.join(agents_dir, entry)
+            if entry.startswith((".", "_")) or entry in skip or not os.path.isdir(adir):
+                continue
+            path = os.path.join(adir, "agent.toml")
+            origin = Origin(path, "", "pack", pack_dir=pack_dir)
+            if os.path.isfile(path):
+                data = self.rd.read_toml(path, "agent.toml", context=context)
+                # Gas City does not check agent.toml keys for typos; types are checked.
+                a = make_agent(self.rd, data, origin, unknown="ignore", context=context)
+            else:
+                a = Agent(name=entry, origin=origin)
+                self.rd.warn(adir, f'agent directory "agents/{entry}" has no agent.toml; Gas City loads the agent '
+                                   "with every field at its default")
+            a = replace(a, name=entry)
+            pool = os.path.join(adir, "namepool.txt")
+            # A namepool written in agent.toml stays as written: Gas City resolves it against
+            # the city root, not the pack.
+            if not a.namepool and os.path.isfile(pool):
+                a = replace(a, namepool=pool)
+            out.append(a)
+        return out
+
+
+def _inherit_provider(agents: list[Agent], defaults: dict) -> list[Agent]:
+    provider = str(defaults.get("provider", "")) if isinstance(defaults, dict) else ""
+    if not provider:
+        return agents
+    return [replace(a, provider=provider) if not a.binding and not a.provider else a for a in agents]
+
+
+def check_pack_surface(rd: Reader, data: dict, pack_path: str, context: str, *, what: str = "parsing pack.toml: ") -> dict:
+    """City-only tables, unknown keys (fatal in pack.toml) and `[pack]` metadata. Returns [pack]."""
+    for keys, msg in _CITY_ONLY:
+        t = data
+        for k in keys:
+            t = t.get(k) if isinstance(t, dict) else None
+            if t is None:
+                break
+        if t is not None:
+            raise rd.error(pack_path, ".".join(keys), f"{context}{what}{pack_path}: {msg}")
+    rd.check_table(data, S.PACK_TOP, pack_path, "", unknown="error", context=f"{context}{what}")
+    meta = rd.check_table(data.get("pack", {}), S.PACK_META_FIELDS, pack_path, "pack", unknown="error",
+                          context=f"{context}{what}")
+    if not str(meta.get("name", "")).strip():
+        raise rd.error(pack_path, "pack.name" if "name" in meta else "pack", f"{context}[pack] name is required")
+    schema = meta.get("schema")
+    if not schema:
+        raise rd.error(pack_path, "pack.schema" if "schema" in meta else "pack", f"{context}[pack] schema is required")
+    if schema > CURRENT_PACK_SCHEMA:
+        raise rd.error(pack_path, "pack.schema",
+                       f"{context}[pack] schema {schema} not supported (max {CURRENT_PACK_SCHEMA})")
+    for i, req in enumerate(meta.get("requires", []) or []):
+        if not str(req.get("agent", "")):
+            raise rd.error(pack_path, f"pack.requires[{i}]", f"{context}[pack] requires[{i}]: agent is required")
+        if req.get("scope") not in ("city", "rig"):
+            raise rd.error(pack_path, f"pack.requires[{i}].scope",
+                           f'{context}[pack] requires[{i}]: scope must be "city" or "rig", got "{req.get("scope", "")}"')
+    for key in ("agent", "named_session"):
+        if key in data:
+            rd.check_array(data[key], pack_path, key, context=context)
+    return meta

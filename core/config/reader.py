@@ -1,0 +1,156 @@
+"""Reading TOML config files with located errors, and collecting located warnings.
+
+One Reader serves one load: it remembers every file read (the watch set and the revision),
+the text of each (to find the line of a field path), and the warnings raised along the way.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import tomli
+
+from core.config import schema as S
+from core.config.errors import ConfigError
+from core.config.locate import locate, syntax_position
+from core.config.model import ConfigWarning
+
+_INDEX = re.compile(r"\[\d+\]")
+
+
+def toml_key(field_path: str) -> str:
+    """The dotted key Gas City's decoder reports for a field path: `agent[2].foo` -> `agent.foo`."""
+    return _INDEX.sub("", field_path)
+
+
+def short(value: Any) -> str:
+    s = repr(value)
+    return s if len(s) <= 40 else s[:37] + "..."
+
+
+class Reader:
+    def __init__(self, *, strict_unknown: bool = False) -> None:
+        self.strict_unknown = strict_unknown  # unknown keys that would warn are errors instead
+        self.warnings: list[ConfigWarning] = []
+        self.files: list[str] = []
+        self.texts: dict[str, str] = {}
+        self.locate_prefix: dict[str, tuple[str, ...]] = {}
+
+    # ------------------------------------------------------------------ files
+    def read_bytes(self, path: str, what: str, *, at: tuple[str, str] | None = None,
+                   context: str = "") -> bytes:
+        """Read a file; a missing or unreadable one is a ConfigError located at `at`
+        (file, field) when given, else at the file itself."""
+        try:
+            with open(path, "rb") as fh:
+                return fh.read()
+        except FileNotFoundError:
+            why = "no such file or directory"
+        except IsADirectoryError:
+            why = "is a directory, not a file"
+        except OSError as e:
+            why = (e.strerror or str(e)).lower()
+        msg = f"{context}loading {what} {path}: {why}"
+        if at is not None:
+            raise self.error(at[0], at[1], msg)
+        raise ConfigError(path, msg)
+
+    def read_toml(self, path: str, what: str, *, at: tuple[str, str] | None = None,
+                  context: str = "") -> dict[str, Any]:
+        return self.parse_text(path, self.read_bytes(path, what, at=at, context=context), what=what,
+                               context=context)
+
+    def parse_text(self, path: str, raw: bytes | str, *, what: str = "config", context: str = "") -> dict[str, Any]:
+        """Decode and parse TOML; syntax errors become `file:line:col: parsing <what>: ...`."""
+        if isinstance(raw, bytes):
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                line = raw[: e.start].count(b"\n") + 1
+                col = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
+                raise ConfigError(path, f"{context}parsing {what}: file is not valid UTF-8 text", line=line,
+                                  col=col) from None
+        else:
+            text = raw
+        if path not in self.files:
+            self.files.append(path)
+        self.texts[path] = text
+        try:
+            return tomli.loads(text)
+        except tomli.TOMLDecodeError as e:
+            msg = str(e)
+            line, col = syntax_position(msg)
+            if line is None:
+                line = text.count("\n") + 1
+                col = len(text.rsplit("\n", 1)[-1]) + 1
+            detail = re.sub(r"\s*\(at line \d+, column \d+\)", "", msg)
+            detail = re.sub(r"\s*\(at end of document\)", " at end of document", detail)
+            raise ConfigError(path, f"{context}parsing {what}: {detail}", line=line, col=col) from None
+
+    def track(self, path: str, text: str) -> None:
+        """Remember a non-TOML file read (a namepool) for the watch set and the revision."""
+        if path not in self.files:
+            self.files.append(path)
+        self.texts.setdefault(path, text)
+
+    # ------------------------------------------------------------------ locations
+    def line_of(self, file: str, field_path: str) -> int | None:
+        text = self.texts.get(file)
+        if text is None or not field_path:
+            return None
+        return locate(text, field_path, self.locate_prefix.get(file, ()))
+
+    def error(self, file: str, field_path: str, message: str) -> ConfigError:
+        """A ConfigError of meaning: `file: field: message (line N)`."""
+        return ConfigError(file, message, field=field_path, line=self.line_of(file, field_path))
+
+    def warn(self, file: str, message: str, field_path: str = "") -> None:
+        w = ConfigWarning(file, message, field_path, self.line_of(file, field_path))
+        if not any(x == w for x in self.warnings):
+            self.warnings.append(w)
+
+    # ------------------------------------------------------------------ keys and types
+    def check_table(self, table: Any, spec: dict[str, str], file: str, field_path: str, *,
+                    unknown: str, context: str = "") -> dict[str, Any]:
+        """Check key names and value types of one table. Unknown keys: `unknown="warn"`
+        (city.toml), `"error"` (pack.toml) or `"ignore"` (agent.toml). A wrong type is always
+        an error, as in Gas City's decoder."""
+        if not isinstance(table, dict):
+            raise self.error(file, field_path, f"{context}expected a table, got {S.type_name(table)} {short(table)}")
+        for key, value in table.items():
+            fp = f"{field_path}.{key}" if field_path else key
+            kind = spec.get(key)
+            if kind is None:
+                if unknown == "ignore":
+                    continue
+                msg = f'unknown field "{toml_key(fp)}"{S.suggest(key, spec)}'
+                if unknown == "warn" and not self.strict_unknown:
+                    self.warn(file, msg, fp)
+                else:
+                    raise self.error(file, fp, f"{context}{msg}")
+                continue
+            self.check_type(kind, value, file, fp, context=context)
+        return table
+
+    def check_type(self, kind: str, value: Any, file: str, fp: str, *, context: str = "") -> None:
+        if not S.type_ok(kind, value):
+            raise self.error(file, fp, f"{context}{S.expected(kind)}, got {S.type_name(value)} {short(value)}")
+        if kind == S.STRLIST:
+            for i, item in enumerate(value):
+                if not isinstance(item, str):
+                    raise self.error(file, f"{fp}[{i}]",
+                                     f"{context}expected a string, got {S.type_name(item)} {short(item)}")
+        if kind == S.STRMAP:
+            for k, item in value.items():
+                if not isinstance(item, str):
+                    raise self.error(file, f"{fp}.{k}",
+                                     f"{context}expected a string, got {S.type_name(item)} {short(item)}")
+
+    def check_array(self, value: Any, file: str, field_path: str, *, context: str = "") -> list[dict[str, Any]]:
+        """An array of tables (`[[x]]`)."""
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            raise self.error(file, field_path,
+                             f"{context}expected an array of tables ([[{toml_key(field_path)}]]), "
+                             f"got {S.type_name(value)} {short(value)}")
+        return value
