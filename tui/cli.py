@@ -68,8 +68,10 @@ def cmd_config_show(args: argparse.Namespace) -> int:
     from core.config.validate import validate_city
     from core.configview import city_summary, render_summary
 
+    if args.packs and not os.path.isdir(args.packs):
+        return _err(f"--packs {args.packs}: not a directory")
     try:
-        city = load_city(args.city)
+        city = load_city(args.city, packs_dir=args.packs)
         validate_city(city)
     except ConfigError as e:
         return _err(e.render())
@@ -117,6 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
     cf.add_argument("city")
     cf.add_argument("--json", action="store_true")
     cf.add_argument("--semantics", default="current", choices=["current", "pre-2053", "pre-1989"])
+    cf.add_argument("--packs", metavar="DIR", help="a directory of pack folders by name: a remote import whose "
+                    "source ends in /<name> uses DIR/<name> (e.g. the builtin core and bd packs)")
     ex = sub.add_parser("explain", help="why a session has its identity, slot and alias")
     ex.add_argument("target", help="a city.toml or a scenario file")
     ex.add_argument("session", help="bead id, identity, alias or session name")

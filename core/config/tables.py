@@ -145,8 +145,6 @@ def resolve_source(imp: Import, *, decl_dir: str, city_root: str, packs_dir: str
             imp.resolved_path = os.path.normpath(os.path.abspath(cand))
             imp.resolved_via = "packs-dir"
             return
-        imp.unresolved_reason = (f'remote import: no pack "{name}" in {packs_dir}; '
-                                 "its agents and named sessions are not modelled")
+        imp.unresolved_reason = f'remote (git) source; no pack "{name}" in {packs_dir}'
         return
-    imp.unresolved_reason = ("remote import (git) is not fetched; its agents and named sessions are not "
-                             "modelled (pass --packs DIR to use a local copy)")
+    imp.unresolved_reason = "remote (git) source is not fetched (--packs DIR supplies local copies)"

@@ -1,0 +1,242 @@
+"""What `citywatch config show` prints: every agent with its identity shape and where it came
+from, named sessions, rigs, imports citywatch could not resolve, rig-default templates not yet
+stamped, and the load warnings.
+
+`city_summary` builds a plain, JSON-ready dict (sorted keys, paths relative to the city
+directory when inside it, so the same city gives the same bytes); `render_summary` lays it out
+as tables an operator can scan.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from core.config.model import Agent, City, NamedSession, Origin
+from core.identity import CURRENT, predicates, session_name_for, shape
+
+_SCALE_CHECK_WIDTH = 32
+_WARN_WIDTH = 160
+
+
+def _rel(path: str, root: str) -> str:
+    if not path or not os.path.isabs(path):
+        return path
+    rel = os.path.relpath(path, root)
+    return path if rel.startswith("..") else rel
+
+
+def _origin(o: Origin, root: str) -> dict[str, str]:
+    return {"file": _rel(o.file, root), "table": o.table, "kind": o.kind, "binding": o.binding}
+
+
+def _agent_row(a: Agent, city: City | None, root: str, semantics: str,
+               named: list[NamedSession]) -> dict[str, Any]:
+    sh = shape(a, city, semantics)
+    if city is None and named:  # rig defaults: named sessions come from the same pack
+        modes = ", ".join(f"{n.identity} ({n.effective_mode})" for n in named)
+        sh_kind, sh_label, sh_detail = "named", f"named + {sh.label}", f"backs [[named_session]] {modes}; {sh.detail}"
+    else:
+        sh_kind, sh_label, sh_detail = sh.kind, sh.label, sh.detail
+    return {
+        "qualified_name": a.qualified_name,
+        "name": a.name,
+        "dir": a.dir,
+        "binding": a.binding,
+        "scope": a.scope,
+        "shape": {"kind": sh_kind, "label": sh_label, "detail": sh_detail},
+        "predicates": predicates(a, semantics),
+        "min_active_sessions": a.min_active_sessions,
+        "max_active_sessions": a.max_active_sessions,
+        "scale_check": a.scale_check,
+        "namepool": _rel(a.namepool, root),
+        "namepool_names": len(a.namepool_names),
+        "namepool_error": a.namepool_error,
+        "depends_on": list(a.depends_on),
+        "suspended": a.suspended,
+        "implicit": a.implicit,
+        "named_sessions": [n.identity for n in named],
+        "origin": _origin(a.origin, root),
+    }
+
+
+def _named_row(n: NamedSession, city: City, root: str, *, disabled: bool = False) -> dict[str, Any]:
+    row = {
+        "identity": n.identity,
+        "mode": n.effective_mode,
+        "template": n.template_qualified,
+        "runtime_name": session_name_for(city, n.identity),
+        "scope": n.scope,
+        "dir": n.dir,
+        "binding": n.binding,
+        "origin": _origin(n.origin, root),
+    }
+    if disabled:
+        row["why"] = f'backing template "{n.template_qualified}" not found after pack expansion'
+    return row
+
+
+def city_summary(city: City, semantics: str = CURRENT) -> dict[str, Any]:
+    """The whole summary as plain data (stable for a given city and semantics)."""
+    root = city.root
+    agents = [_agent_row(a, city, root, semantics, city.named_for_template(a.qualified_name)) for a in city.agents]
+    imports = []
+    for imp in city.imports:
+        imports.append({
+            "binding": imp.binding,
+            "scope": imp.scope if not imp.scope.startswith("pack:") else "pack:" + _rel(imp.scope[5:], root),
+            "source": imp.source,
+            "version": imp.version,
+            "declared_in": _rel(imp.declared_in, root),
+            "field": imp.field,
+            "resolved": imp.resolved,
+            "resolved_path": _rel(imp.resolved_path, root),
+            "resolved_via": imp.resolved_via,
+            "why": imp.unresolved_reason,
+        })
+    defaults = []
+    for a in city.rig_defaults:
+        named = [n for n in city.rig_default_named if n.template_qualified == a.qualified_name]
+        defaults.append(_agent_row(a, None, root, semantics, named))
+    return {
+        "city": {
+            "name": city.name,
+            "path": city.path,
+            "revision": city.revision,
+            "hq_prefix": city.hq_prefix,
+            "semantics": semantics,
+            "max_active_sessions": city.workspace.max_active_sessions,
+            "session_template": city.workspace.session_template,
+            "providers": list(city.providers),
+        },
+        "agents": agents,
+        "named_sessions": [_named_row(n, city, root) for n in city.named_sessions],
+        "disabled_named_sessions": [_named_row(n, city, root, disabled=True) for n in city.disabled_named_sessions],
+        "rigs": [{
+            "name": r.name,
+            "path": r.path,
+            "path_source": r.path_source,
+            "prefix": r.effective_prefix,
+            "max_active_sessions": r.max_active_sessions,
+            "suspended": r.suspended,
+            "imports": sorted(r.imports),
+            "session_sleep": dict(sorted(r.session_sleep.items())),
+        } for r in city.rigs],
+        "imports": imports,
+        "unresolved_imports": [i for i in imports if not i["resolved"]],
+        "rig_defaults": {
+            "agents": defaults,
+            "named_sessions": [_named_row(n, city, root) for n in city.rig_default_named],
+        },
+        "warnings": [_warning(w, root) for w in city.warnings],
+        "files": [_rel(f, root) for f in city.files],
+    }
+
+
+def _warning(w, root: str) -> str:
+    loc = _rel(w.file, root) + (f":{w.line}" if w.line else "")
+    return f"{loc}: {w.field}: {w.message}" if w.field else f"{loc}: {w.message}"
+
+
+# ---------------------------------------------------------------------- text
+def _cell(v: Any) -> str:
+    if v is None or v == "" or v == []:
+        return "-"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, list):
+        return ", ".join(str(x) for x in v)
+    return str(v)
+
+
+def _clip(s: str, width: int) -> str:
+    return s if len(s) <= width else s[: width - 1] + "…"
+
+
+def table(headers: list[str], rows: list[list[str]], indent: str = "  ") -> list[str]:
+    """Left-aligned columns, two spaces apart; the last column is not padded."""
+    widths = [len(h) for h in headers]
+    for r in rows:
+        for i, c in enumerate(r):
+            widths[i] = max(widths[i], len(c))
+    out = []
+    for r in [headers] + rows:
+        cells = [c.ljust(widths[i]) if i < len(r) - 1 else c for i, c in enumerate(r)]
+        out.append((indent + "  ".join(cells)).rstrip())
+    return out
+
+
+def _where(o: dict[str, str]) -> str:
+    s = o["file"] + (f" [{o['table']}]" if o["table"] else "")
+    if o["kind"] == "implicit":
+        s = f"[{o['table']}] (implicit provider agent)"
+    if o["binding"]:
+        s += f" (import {o['binding']})"
+    return s
+
+
+def _agent_rows(agents: list[dict[str, Any]]) -> list[list[str]]:
+    rows = []
+    for a in agents:
+        flags = []
+        if a["suspended"]:
+            flags.append("suspended")
+        if a["namepool_error"]:
+            flags.append("namepool unreadable")
+        label = a["shape"]["label"] + (f" ({', '.join(flags)})" if flags else "")
+        rows.append([a["qualified_name"], label, _cell(a["min_active_sessions"]), _cell(a["max_active_sessions"]),
+                     _clip(_cell(a["scale_check"]), _SCALE_CHECK_WIDTH), _cell(a["depends_on"]), _where(a["origin"])])
+    return rows
+
+
+def render_summary(s: dict[str, Any]) -> str:
+    """The summary as text: a header line, then one table per section."""
+    c = s["city"]
+    lines = [f"City {c['name']}  ({c['path']})  revision {c['revision']}  semantics {c['semantics']}"]
+    if c["max_active_sessions"] is not None:
+        lines[0] += f"  max_active_sessions {c['max_active_sessions']}"
+    lines.append("")
+    lines.append(f"Agents ({len(s['agents'])})")
+    if s["agents"]:
+        lines += table(["AGENT", "SHAPE", "MIN", "MAX", "SCALE_CHECK", "DEPENDS_ON", "FROM"], _agent_rows(s["agents"]))
+    else:
+        lines.append("  (none)")
+    lines.append("")
+    lines.append(f"Named sessions ({len(s['named_sessions'])})")
+    if s["named_sessions"]:
+        lines += table(["IDENTITY", "MODE", "TEMPLATE", "RUNTIME NAME", "FROM"],
+                       [[n["identity"], n["mode"], n["template"], n["runtime_name"], _where(n["origin"])]
+                        for n in s["named_sessions"]])
+    else:
+        lines.append("  (none)")
+    if s["disabled_named_sessions"]:
+        lines.append("")
+        lines.append(f"Named sessions disabled ({len(s['disabled_named_sessions'])})")
+        lines += table(["IDENTITY", "MODE", "WHY", "FROM"],
+                       [[n["identity"], n["mode"], n["why"], _where(n["origin"])] for n in s["disabled_named_sessions"]])
+    lines.append("")
+    lines.append(f"Rigs ({len(s['rigs'])})")
+    if s["rigs"]:
+        lines += table(["RIG", "PATH", "PREFIX", "MAX", "SUSPENDED", "IMPORTS"],
+                       [[r["name"], _cell(r["path"]) + (f" ({r['path_source']})" if r["path_source"] else ""),
+                         r["prefix"], _cell(r["max_active_sessions"]), _cell(r["suspended"]), _cell(r["imports"])]
+                        for r in s["rigs"]])
+    else:
+        lines.append("  (none)")
+    unresolved = s["unresolved_imports"]
+    lines.append("")
+    lines.append(f"Imports not resolved ({len(unresolved)})")
+    if unresolved:
+        lines += table(["BINDING", "SCOPE", "SOURCE", "WHY"],
+                       [[_cell(i["binding"]), i["scope"], i["source"], i["why"]] for i in unresolved])
+    else:
+        lines.append("  (none)")
+    rd = s["rig_defaults"]
+    if rd["agents"] or rd["named_sessions"]:
+        lines.append("")
+        lines.append(f"Rig defaults not yet stamped ({len(rd['agents'])}): `gc rig add` stamps these into each new rig")
+        lines += table(["TEMPLATE", "SHAPE", "MIN", "MAX", "SCALE_CHECK", "DEPENDS_ON", "FROM"], _agent_rows(rd["agents"]))
+    lines.append("")
+    lines.append(f"Warnings ({len(s['warnings'])})")
+    lines += [f"  {_clip(w, _WARN_WIDTH)}" for w in s["warnings"]] or ["  (none)"]
+    return "\n".join(lines)
