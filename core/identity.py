@@ -171,34 +171,62 @@ def split_qualified(qn: str) -> tuple[str, str, str]:
     return dir_, binding, name
 
 
-def parse_slot(a: Agent, s: str, stored_template: str = "") -> int:
-    """Identity -> slot: `QN-N`, binding-qualified `-N`, bare `name-N` (no binding, matching
-    template), legacy `-gc-N`, or a namepool name (bare or qualified) -> index+1. 0 if none."""
-    if not s:
+def resolve_pool_slot(name: str, template: str) -> int:
+    """resolvePoolSlot: the N of `<template>-N` (or legacy `<template>-gc-N`); 0 otherwise."""
+    prefix = template + "-"
+    if not name.startswith(prefix):
         return 0
-    qn = a.qualified_name
-    for prefix in (qn + "-", qn + "-gc-"):
-        if s.startswith(prefix) and s[len(prefix):].isdigit():
-            n = int(s[len(prefix):])
-            if n > 0:
-                return n
-    if a.binding:
-        bq = f"{a.binding}.{a.name}-"
-        if s.startswith(bq) and s[len(bq):].isdigit():
-            return int(s[len(bq):]) or 0
-    elif (not stored_template or stored_template in (qn, a.name)):
-        local = a.name + "-"
-        if s.startswith(local) and s[len(local):].isdigit():
-            return int(s[len(local):]) or 0
-    for i, nm in enumerate(a.namepool_names):
-        if s == nm or s == qualify(a.dir, a.binding, nm):
-            return i + 1
+    tail = name[len(prefix):]
+    if tail.isdigit():
+        return int(tail)
+    if tail.startswith("gc-") and tail[3:].isdigit():
+        return int(tail[3:])
     return 0
 
 
-def slot_in_bounds(a: Agent, n: int) -> bool:
-    """"Bounded" = namepool present or max set; in-bounds = N <= len(namepool) and N <= max."""
-    if n <= 0:
+def persisted_identity_slot(a: Agent, allow_local: bool, *candidates: str) -> int:
+    """resolvePersistedPoolIdentitySlot: the slot the first candidate identity names, reading
+    `QN-N`, `binding.name-N`, bare `name-N` (only without a binding and when `allow_local`), and
+    namepool names (bare or qualified) as index+1. 0 when none does."""
+    qn = a.qualified_name
+    for raw in candidates:
+        name = (raw or "").strip()
+        if not name:
+            continue
+        n = resolve_pool_slot(name, qn)
+        if n > 0:
+            return n
+        if a.binding:
+            n = resolve_pool_slot(name, f"{a.binding}.{a.name}")
+            if n > 0:
+                return n
+        elif allow_local:
+            n = resolve_pool_slot(name, a.name)
+            if n > 0:
+                return n
+        for i, themed in enumerate(a.namepool_names):
+            themed = themed.strip()
+            if themed and (name == themed or name == qualify(a.dir, a.binding, themed)):
+                return i + 1
+    return 0
+
+
+def parse_slot(a: Agent, s: str, stored_template: str = "") -> int:
+    """Identity -> slot (see persisted_identity_slot); bare `name-N` counts only when the
+    bead's stored template is this agent's (or unknown)."""
+    allow_local = not stored_template or stored_template in (a.qualified_name, a.name)
+    return persisted_identity_slot(a, allow_local, s)
+
+
+def has_configured_bound(a: Agent) -> bool:
+    """poolSlotHasConfiguredBound: a namepool or an explicit max bounds the slot space."""
+    return bool(a.namepool_names) or a.max_active_sessions is not None
+
+
+def in_bounds_slot(a: Agent, n: int) -> bool:
+    """inBoundsPoolSlot: the template is bounded, N <= len(namepool) (if any) and N <= max (if
+    max > 0)."""
+    if n <= 0 or not has_configured_bound(a):
         return False
     if a.namepool_names and n > len(a.namepool_names):
         return False
@@ -208,10 +236,22 @@ def slot_in_bounds(a: Agent, n: int) -> bool:
     return True
 
 
-def stale_suffixed(a: Agent, s: str) -> bool:
-    """Does `s` parse as `QN-N` for any N (a leftover slot identity of a canonical singleton)?"""
-    qn = a.qualified_name
-    if s.startswith(qn + "-"):
-        tail = s[len(qn) + 1:]
-        return tail.isdigit() or (tail.startswith("gc-") and tail[3:].isdigit())
-    return False
+def usable_identity_slot(a: Agent, n: int) -> bool:
+    """usablePoolIdentitySlot: any positive slot of an unbounded template, else an in-bounds one."""
+    if n <= 0:
+        return False
+    if not has_configured_bound(a):
+        return True
+    return in_bounds_slot(a, n)
+
+
+slot_in_bounds = usable_identity_slot
+
+
+def stale_suffixed(a: Agent, s: str, semantics: str = CURRENT) -> bool:
+    """nonExpandingPoolIdentitySlot > 0: for a canonical singleton, does `s` name any numbered
+    slot (`QN-N`, bare `name-N`, legacy `-gc-N`, even out of range)? Such values are leftovers of
+    the old `name-1` identities."""
+    if not canonical_singleton(a, semantics):
+        return False
+    return persisted_identity_slot(a, True, s) > 0

@@ -94,11 +94,20 @@ class Model:
             self.last_desired = out.desired
         return out
 
-    def build(self) -> Outcome:
-        """Only the desired-state build (a scenario's `build` step)."""
+    def build(self, store: bool = True) -> Outcome:
+        """Only the desired-state build (a scenario's `build` step). `store=False` runs Gas City's
+        legacy no-store build, which reads and writes no beads."""
         from core.reconcile.tick import run_build
 
-        out = run_build(self.city, self.world, self.semantics)
+        if store:
+            out = run_build(self.city, self.world, self.semantics)
+        else:
+            from core.desired.build import build_desired
+
+            out = Outcome()
+            out.desired = build_desired(self.city, self.world, self.semantics, out.actions, out.trace,
+                                        store_backed=False)
+            out.logs += out.desired.logs
         self.last_desired = out.desired
         return out
 
@@ -234,7 +243,7 @@ class Model:
                 out.extend(self.tick())
             return out
         if kind == "build":
-            return self.build()
+            return self.build(store=bool(step.get("store", True)))
         if kind == "advance":
             return self.advance(parse_duration(step.get("by", "30s")))
         if kind == "runtime_exit":

@@ -37,7 +37,7 @@ RUNTIME_KEYS = {"name", "session_id", "started_at", "last_activity", "attached",
 WORK_KEYS = {"id", "status", "assignee", "routed_to", "priority", "ready", "title", "created_at"}
 STEP_KEYS: dict[str, set[str]] = {
     "tick": {"count", "every"},
-    "build": set(),
+    "build": {"store"},
     "advance": {"by"},
     "runtime_exit": {"name", "crash"},
     "runtime_start": {"name", "session_id", "attached", "pending_interaction"},
@@ -265,6 +265,8 @@ def load_scenario(path: str) -> Scenario:
                 _duration(path, text, f"{fp}.every", st["every"])
             if "count" in st and (not isinstance(st["count"], int) or st["count"] < 1):
                 raise _loc(path, text, f"{fp}.count", "count must be a positive integer")
+        if kind == "build" and "store" in st and not isinstance(st["store"], bool):
+            raise _loc(path, text, f"{fp}.store", "store must be true or false")
         if kind == "advance" and "by" in st:
             _duration(path, text, f"{fp}.by", st["by"])
         if kind in ("add_work", "update_work"):

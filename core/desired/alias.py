@@ -6,7 +6,7 @@ from datetime import datetime
 
 from core.timefmt import format_time, parse_time
 from core.world import beads as B
-from core.world.beads import SessionBead, push_alias_history
+from core.world.beads import SessionBead, natural_key, push_alias_history
 from core.world.store import Store
 
 BACKOFF_BASE = 30.0
@@ -48,24 +48,61 @@ def next_retry_at(bead: SessionBead) -> datetime | None:
     return t + timedelta(seconds=backoff_seconds(count))
 
 
+def _named_signals_match(b: SessionBead, owner: str) -> bool:
+    """configuredNamedIdentitySignalsMatch: the bead's recorded named identity, alias,
+    agent_name or template names `owner`."""
+    owner = owner.strip().rstrip("/")
+    if not owner:
+        return False
+    return any(v.strip().rstrip("/") == owner for v in (b.get(B.CONFIGURED_NAMED_IDENTITY), b.alias, b.agent_name,
+                                                       b.template))
+
+
 def alias_holder(store: Store, alias: str, self_id: str, owner: str, named_identities: set[str],
                  self_named_identity: str = "") -> tuple[SessionBead | None, str]:
     """ensureSessionAliasAvailable: the open bead (or reservation) that blocks `self_id` from
-    claiming `alias`, with the rule that blocked it; (None, "") when the alias is free."""
+    claiming `alias`, with the rule that blocked it; (None, "") when the alias is free.
+
+    An alias is blocked by another open, non-failed-create bead whose session_name, alias or
+    agent_name equals it. Two exceptions serve the bead's own canonical identity (`owner`): a
+    matching agent_name, and an asleep configured-named predecessor of that identity holding it
+    as session_name (#4741; a drained bead whose raw state is `asleep` qualifies). Closed beads
+    and alias_history never reserve. A configured [[named_session]] identity is reserved for that
+    named session alone."""
+    alias = alias.strip()
+    if not alias:
+        return None, ""
+    seen: set[str] = set()
+    cands: list[SessionBead] = []
     for key in (B.SESSION_NAME, B.ALIAS, B.AGENT_NAME):
-        for other in store.open_by(key, alias):
-            if other.id == self_id or other.failed_create:
+        for b in store.open_by(key, alias):
+            if b.id not in seen:
+                seen.add(b.id)
+                cands.append(b)
+    cands.sort(key=lambda b: (b.created_at, natural_key(b.id)))
+    for other in cands:
+        if other.id == self_id or other.failed_create:
+            continue
+        if other.session_name.strip() == alias:
+            if (owner and owner == alias and other.state == "asleep"
+                    and (other.get(B.CONFIGURED_NAMED_SESSION) == "true" or other.get(B.CONFIGURED_NAMED_IDENTITY))
+                    and _named_signals_match(other, owner)):
                 continue
-            if key == B.SESSION_NAME:
-                if (owner == alias and other.state == "asleep" and other.is_named and
-                        owner in (other.get(B.CONFIGURED_NAMED_IDENTITY), other.alias, other.agent_name,
-                                  other.template)):
-                    continue  # #4741: a drained named predecessor yields its runtime name
-                return other, "session_name"
-            if key == B.AGENT_NAME and owner == alias:
+            return other, "session_name"
+        if other.alias.strip() == alias:
+            return other, "alias"
+        if other.agent_name.strip() == alias:
+            if owner and owner == alias:
                 continue
-            return other, key
-    if alias in named_identities and owner != alias and self_named_identity != alias:
+            return other, "agent_name"
+    if alias in named_identities:
+        if not owner and not self_named_identity and self_id:
+            me = store.session(self_id)
+            if me is not None and me.get(B.CONFIGURED_NAMED_SESSION) == "true" \
+                    and me.get(B.CONFIGURED_NAMED_IDENTITY) == alias:
+                owner = alias
+        if (owner or self_named_identity) == alias:
+            return None, ""
         return None, "reserved"
     return None, ""
 

@@ -1,4 +1,9 @@
-"""Shared state of one desired-state build: config, store, clock and the lookups every step uses."""
+"""Shared state of one desired-state build: config, store, clock and the lookups every step uses.
+
+The template/identity resolution helpers follow Gas City's own (findAgentByTemplate,
+normalizedSessionTemplate, resolvedSessionTemplate, NormalizePoolRouteTarget, ...): a bead or a
+work route is matched to a configured agent exactly the way the controller matches it.
+"""
 
 from __future__ import annotations
 
@@ -6,37 +11,125 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from core.actions import Action
-from core.config.model import Agent, City, qualify
+from core.config.model import Agent, City, NamedSession
 from core.desired.model import DesiredResult, Why
-from core.identity import canonical_singleton, instance_expansion, multiple_sessions, parse_slot, split_qualified
+from core.identity import (
+    canonical_singleton,
+    expanded_session_identities,
+    in_bounds_slot,
+    has_configured_bound,
+    instance_expansion,
+    multiple_sessions,
+    persisted_identity_slot,
+    session_name_for,
+)
 from core.world import beads as B
-from core.world.beads import SessionBead, WorkBead
+from core.world.beads import SessionBead
 
 if TYPE_CHECKING:
     from core.world.world import World
 
 
+def parse_qualified(identity: str) -> tuple[str, str]:
+    """ParseQualifiedName: (dir, name) split at the last slash."""
+    dir_, slash, name = identity.rpartition("/")
+    return (dir_, name) if slash else ("", identity)
+
+
+def is_configured_named(b: SessionBead) -> bool:
+    """isNamedSessionInfo: the bead carries configured_named_session=true."""
+    return b.get(B.CONFIGURED_NAMED_SESSION) == "true"
+
+
+def is_manual(b: SessionBead) -> bool:
+    """isManualSessionInfo: origin manual or manual_session=true."""
+    return b.get(B.SESSION_ORIGIN) == "manual" or b.get(B.MANUAL_SESSION) == "true"
+
+
+def session_origin(b: SessionBead) -> str:
+    """sessionOriginInfo: explicit origin, else named/manual flags, else ephemeral for raw pool
+    markers or a `<template>-N` agent_name/session_name."""
+    from core.identity import resolve_pool_slot
+
+    o = b.get(B.SESSION_ORIGIN).strip()
+    if o:
+        return o
+    if is_configured_named(b):
+        return "named"
+    if is_manual(b):
+        return "manual"
+    if b.get(B.POOL_MANAGED) == "true" or b.get(B.POOL_SLOT).strip() or b.dependency_only:
+        return "ephemeral"
+    tmpl = b.template.strip()
+    if tmpl and (resolve_pool_slot(agent_name_of(b).strip(), tmpl) > 0
+                 or resolve_pool_slot(b.session_name.strip(), tmpl) > 0):
+        return "ephemeral"
+    return ""
+
+
+def is_ephemeral(b: SessionBead) -> bool:
+    return session_origin(b) == "ephemeral"
+
+
+def is_pool_managed(b: SessionBead) -> bool:
+    """isPoolManagedSessionInfo: ephemeral origin, pool_managed=true, or a pool_slot."""
+    return is_ephemeral(b) or b.get(B.POOL_MANAGED) == "true" or bool(b.get(B.POOL_SLOT).strip())
+
+
+def controller_managed(b: SessionBead) -> bool:
+    """Raw controller-capacity markers: pool_managed, a pool_slot, or a live pending-create claim
+    on a pool-managed bead."""
+    return (b.get(B.POOL_MANAGED) == "true" or bool(b.get(B.POOL_SLOT).strip())
+            or (is_pool_managed(b) and b.pending_claim))
+
+
+def agent_name_of(b: SessionBead) -> str:
+    """sessionBeadAgentName: agent_name, else the first `agent:` label."""
+    if b.agent_name:
+        return b.agent_name
+    for lab in sorted(b.labels):
+        if lab.startswith("agent:"):
+            return lab[len("agent:"):]
+    return ""
+
+
+def is_drained(b: SessionBead) -> bool:
+    return b.drained
+
+
+def has_terminal_provider_error(b: SessionBead) -> bool:
+    """sessionHasProviderTerminalErrorInfo."""
+    if b.get(B.PROVIDER_TERMINAL_ERROR).strip():
+        return True
+    return (b.get("session_health_state").strip() == "unhealthy" and b.get("session_drainable") == "true"
+            and bool(b.get("session_health_reason").strip()))
+
+
+def stored_template(b: SessionBead) -> str:
+    return b.template.strip() or b.get("common_name").strip()
+
+
 class BuildContext:
     def __init__(self, city: City, world: "World", semantics: str, actions: list[Action],
-                 trace: list[dict] | None = None) -> None:
+                 trace: list[dict] | None = None, store_backed: bool = True) -> None:
         self.city = city
         self.world = world
         self.store = world.store
+        self.store_backed = store_backed
         self.now: datetime = world.now
         self.semantics = semantics
         self.actions = actions
         self.trace = trace if trace is not None else []
         self.result = DesiredResult()
-        self._template_cache: dict[str, str] = {}
+        self._template_cache: dict[tuple[str, int], str] = {}
         self.named_identities = {n.identity for n in city.named_sessions}
         self.rig_suspended = {r.name for r in city.rigs if r.suspended}
         self.agents_sorted = sorted(city.agents, key=lambda a: a.qualified_name)
         self.why: dict[str, list[Why]] = {}  # bead id -> rules collected during the build
+        self.assigned_work: list = []  # pool-demand assigned work beads (bp.assignedWorkBeads)
+        self._by_template: dict[str, list[str]] | None = None
 
-    # ---- agents ----
-    def agent(self, qn: str) -> Agent | None:
-        return self.city.agent(qn)
-
+    # ---- agent shape (semantics-aware) ----
     def in_suspended_rig(self, a: Agent) -> bool:
         return bool(a.dir) and a.dir in self.rig_suspended
 
@@ -49,92 +142,211 @@ class BuildContext:
     def sie(self, a: Agent) -> bool:
         return instance_expansion(a, self.semantics)
 
+    def sesi(self, a: Agent) -> bool:
+        return expanded_session_identities(a, self.semantics)
+
     def cap(self, a: Agent) -> int | None:
         """ResolvedMaxActiveSessions: agent, else its rig, else the workspace; None = unlimited."""
-        if a.max_active_sessions is not None and a.max_active_sessions >= 0:
-            return a.max_active_sessions
-        if a.max_active_sessions is not None and a.max_active_sessions < 0:
-            return None
+        if a.max_active_sessions is not None:
+            return a.max_active_sessions if a.max_active_sessions >= 0 else None
         rig = self.city.rig(a.dir) if a.dir else None
-        if rig is not None and rig.max_active_sessions is not None and rig.max_active_sessions >= 0:
-            return rig.max_active_sessions
+        if rig is not None and rig.max_active_sessions is not None:
+            return rig.max_active_sessions if rig.max_active_sessions >= 0 else None
         ws = self.city.workspace.max_active_sessions
         if ws is not None and ws >= 0:
             return ws
         return None
 
-    # ---- bead -> template ----
-    def template_of(self, bead: SessionBead) -> str:
-        """The configured template a bead belongs to ("" when none resolves). Recovers the
-        template from identity fields for legacy or alias-only beads (A8)."""
-        cached = self._template_cache.get(bead.id)
+    # ---- agent lookup ----
+    def agent(self, qn: str) -> Agent | None:
+        return self.city.agent(qn)
+
+    def find_agent_by_template(self, template: str) -> Agent | None:
+        """findAgentByTemplate: the exact qualified name, the V1 `dir/name` form of a
+        binding-less agent, then a legacy bound form `dir/binding.name` of an unbound agent."""
+        template = (template or "").strip()
+        if not template:
+            return None
+        a = self.city.agent(template)
+        if a is not None:
+            return a
+        dir_, name = parse_qualified(template)
+        for a in self.city.agents:
+            if not a.binding and a.dir == dir_ and a.name == name:
+                return a
+        binding, dot, unbound = name.partition(".")
+        if dot and binding.strip():
+            for a in self.city.agents:
+                if not a.binding and a.dir.strip() == dir_.strip() and a.name.strip() == unbound.strip():
+                    return a
+        return None
+
+    def normalize_template(self, template: str) -> str:
+        """normalizeAgentTemplateIdentity."""
+        template = (template or "").strip()
+        a = self.find_agent_by_template(template)
+        return a.qualified_name if a is not None else template
+
+    def equivalent(self, a: str, b: str) -> bool:
+        """agentTemplateIdentitiesEquivalent."""
+        a, b = (a or "").strip(), (b or "").strip()
+        if not a or not b:
+            return False
+        return a == b or self.normalize_template(a) == self.normalize_template(b)
+
+    def normalize_route(self, target: str) -> str:
+        """NormalizePoolRouteTarget: `rig/claude-2` -> `rig/claude` for a multi-session agent when
+        2 is within its max (any N >= 1 when unlimited)."""
+        if not target:
+            return target
+        for a in self.city.agents:
+            if not self.sesi(a):
+                continue
+            prefix = a.qualified_name + "-"
+            if not target.startswith(prefix):
+                continue
+            tail = target[len(prefix):]
+            if not tail.isdigit() or int(tail) < 1:
+                continue
+            m = a.max_active_sessions
+            if m is not None and m >= 0 and int(tail) > m:
+                continue
+            return a.qualified_name
+        return target
+
+    def legacy_pool_template(self, stored: str) -> str:
+        """resolveLegacyPoolTemplate: a known template, else the unique expanding agent whose
+        local name equals an unqualified stored template."""
+        stored = (stored or "").strip()
+        if not stored:
+            return ""
+        a = self.find_agent_by_template(stored)
+        if a is not None:
+            return a.qualified_name
+        match = ""
+        for a in self.city.agents:
+            if not self.sie(a):
+                continue
+            if parse_qualified(a.qualified_name)[1] != stored:
+                continue
+            if match and match != a.qualified_name:
+                return ""
+            match = a.qualified_name
+        return match
+
+    def template_for_identity(self, identity: str) -> str:
+        """resolvedTemplateForIdentity: the template an identity spelling belongs to (a template
+        name, a legacy unqualified template, or a unique in-bounds instance identity)."""
+        identity = (identity or "").strip()
+        if not identity:
+            return ""
+        a = self.find_agent_by_template(identity)
+        if a is not None:
+            return a.qualified_name
+        legacy = self.legacy_pool_template(identity)
+        if legacy:
+            return legacy
+        match = ""
+        for a in self.city.agents:
+            if not self.sie(a):
+                continue
+            n = persisted_identity_slot(a, True, identity)
+            if n <= 0:
+                continue
+            if has_configured_bound(a) and not in_bounds_slot(a, n):
+                continue
+            if match and match != a.qualified_name:
+                return ""
+            match = a.qualified_name
+        return match
+
+    def normalized_session_template(self, b: SessionBead) -> str:
+        """normalizedSessionTemplateInfo: the bead's template when configured, else the template
+        its agent_name (or agent: label), then its alias, resolve to; else the raw template."""
+        cached = self._template_cache.get((b.id, 0))
         if cached is not None:
             return cached
-        qn = self._resolve_template(bead)
-        self._template_cache[bead.id] = qn
-        return qn
+        out = b.template
+        if out and (a := self.find_agent_by_template(out)) is not None:
+            out = a.qualified_name
+        else:
+            resolved = self.template_for_identity(agent_name_of(b)) or self.template_for_identity(b.alias.strip())
+            if resolved:
+                out = resolved
+        self._template_cache[(b.id, 0)] = out
+        return out
+
+    def template_of(self, b: SessionBead) -> str:
+        """resolvedSessionTemplateInfo: the configured template a bead belongs to, recovering it
+        from identity fields for legacy or alias-only beads (A8); a stored template that names no
+        configured agent is returned as is (it then matches nothing)."""
+        cached = self._template_cache.get((b.id, 1))
+        if cached is not None:
+            return cached
+        t = self.normalized_session_template(b)
+        if t and self.find_agent_by_template(t) is not None:
+            out = self.normalize_template(t)
+        else:
+            st = stored_template(b)
+            out = (self.legacy_pool_template(st) or st) if st else ""
+        self._template_cache[(b.id, 1)] = out
+        return out
+
+    def template_agent(self, b: SessionBead) -> Agent | None:
+        t = self.template_of(b)
+        return self.find_agent_by_template(t) if t else None
+
+    def open_for_template(self, qn: str) -> list[SessionBead]:
+        """Open beads whose resolved template is `qn`, in creation order (the reuse candidates).
+        The template index is built once per build; beads created later join it."""
+        if self._by_template is None:
+            index: dict[str, list[str]] = {}
+            for b in self.store.open_sessions():
+                t = self.template_of(b)
+                if t:
+                    index.setdefault(t, []).append(b.id)
+            self._by_template = index
+        out = []
+        for bid in self._by_template.get(qn, []):
+            b = self.store.session(bid)
+            if b is not None and b.open:
+                out.append(b)
+        return out
+
+    def track_created(self, b: SessionBead) -> None:
+        if self._by_template is not None:
+            t = self.template_of(b)
+            if t:
+                self._by_template.setdefault(t, []).append(b.id)
 
     def forget(self, bead_id: str) -> None:
-        self._template_cache.pop(bead_id, None)
+        self._template_cache.pop((bead_id, 0), None)
+        self._template_cache.pop((bead_id, 1), None)
 
-    def _resolve_template(self, bead: SessionBead) -> str:
-        t = bead.template
-        if t:
-            a = self.city.agent(t) or self.city.find_agent(t)
-            if a is not None:
-                return a.qualified_name
-            return ""
-        for value in (bead.agent_name, bead.alias, bead.get(B.CONFIGURED_NAMED_IDENTITY)):
-            if not value:
-                continue
-            a = self.city.agent(value)
-            if a is not None:
-                return a.qualified_name
-            n = self.city.named_by_identity(value)
-            if n is not None:
-                return n.template_qualified
-            for a in self.city.agents:
-                if parse_slot(a, value) > 0 and value.startswith(a.dir + "/" if a.dir else ""):
-                    return a.qualified_name
-        return ""
+    # ---- named sessions ----
+    def named_spec(self, identity: str) -> tuple[NamedSession, Agent] | None:
+        """FindNamedSessionSpec: the [[named_session]] with this identity (or the unique binding
+        form of a bare name) and its backing agent."""
+        identity = (identity or "").strip().rstrip("/")
+        if not identity:
+            return None
+        n = self.city.named_by_identity(identity)
+        if n is None and "." not in identity:
+            cands = [x for x in self.city.named_sessions if x.binding and x.identity_name == f"{x.binding}.{identity}"]
+            n = cands[0] if len(cands) == 1 else None
+        if n is None:
+            return None
+        a = self.city.find_template(n.template_qualified)
+        return (n, a) if a is not None else None
 
-    # ---- routing ----
-    def normalize_route(self, route: str) -> str:
-        """Collapse an in-range instance suffix (`rig/claude-1` -> `rig/claude`) and legacy bound
-        forms (`dir/binding.name` for a binding-less agent) onto the template."""
-        if not route:
-            return ""
-        if self.city.agent(route) is not None:
-            return route
-        dir_, binding, name = split_qualified(route)
-        if binding:
-            cand = self.city.agent(f"{dir_}/{name}" if dir_ else name)
-            if cand is not None and not cand.binding:
-                return cand.qualified_name
-        base, dash, num = route.rpartition("-")
-        if dash and num.isdigit() and self.city.agent(base) is not None:
-            a = self.city.agent(base)
-            n = int(num)
-            if n >= 1 and (a.max_active_sessions is None or a.max_active_sessions < 0 or n <= a.max_active_sessions):
-                return base
-        return route
+    def is_configured_named_identity(self, assignee: str) -> bool:
+        """isConfiguredNamedSessionIdentity: a configured named identity whose backing agent is not
+        suspended."""
+        spec = self.named_spec(assignee)
+        return spec is not None and not spec[1].suspended
 
-    def identity_template(self, identity: str) -> str:
-        """The template an identity spelling belongs to (exact, slot or namepool instance)."""
-        norm = self.normalize_route(identity)
-        if self.city.agent(norm) is not None:
-            return norm
-        for a in self.city.agents:
-            if parse_slot(a, identity) > 0:
-                prefix = a.dir + "/" if a.dir else ""
-                if identity.startswith(prefix) or not a.dir:
-                    return a.qualified_name
-        return ""
-
-    # ---- work ----
-    def assigned_to_bead(self, bead: SessionBead, work: list[WorkBead]) -> list[WorkBead]:
-        keys = {bead.id, bead.session_name, bead.get(B.CONFIGURED_NAMED_IDENTITY)} - {""}
-        return [w for w in work if w.assignee in keys]
+    def named_runtime_name(self, identity: str) -> str:
+        return session_name_for(self.city, identity)
 
     # ---- bookkeeping ----
     def note(self, bead_id: str, rule: str, detail: str) -> None:
@@ -152,20 +364,62 @@ class BuildContext:
         self.trace.append(rec)
 
 
-def is_manual_for(a: Agent, b: SessionBead) -> bool:
-    """Manual, or legacy manual: a multi-session template, origin explicitly ephemeral, no pool
-    markers."""
-    if b.is_manual:
-        return True
-    return (multiple_sessions(a) and b.get(B.SESSION_ORIGIN) == "ephemeral" and not b.is_named
-            and b.get(B.POOL_MANAGED) != "true" and not b.get(B.POOL_SLOT) and not b.dependency_only)
+def is_legacy_manual_for(ctx: BuildContext, a: Agent, b: SessionBead) -> bool:
+    """isLegacyManualSessionInfoForAgent: a multi-session template, origin explicitly ephemeral,
+    not named, no pool markers, not dependency-only."""
+    return (multiple_sessions(a) and b.get(B.SESSION_ORIGIN).strip() == "ephemeral" and not is_configured_named(b)
+            and b.get(B.POOL_MANAGED) != "true" and not b.get(B.POOL_SLOT).strip() and not b.dependency_only)
 
 
-def manual_identity(a: Agent, b: SessionBead) -> str:
-    if b.alias:
-        return b.alias
-    if b.agent_name and b.agent_name != a.qualified_name:
-        return b.agent_name
-    return qualify(a.dir, "", b.session_name)
+def is_manual_for(ctx: BuildContext, a: Agent, b: SessionBead) -> bool:
+    """isManualSessionInfoForAgent."""
+    return is_manual(b) or is_legacy_manual_for(ctx, a, b)
 
 
+def normalize_identity_for(a: Agent, identity: str) -> str:
+    """normalizeSessionBeadQualifiedName: a bare persisted identity gets the agent's dir/binding."""
+    from core.config.model import qualify
+
+    identity = (identity or "").strip()
+    if not identity:
+        return ""
+    if identity == a.qualified_name or "/" in identity:
+        return identity
+    if a.binding and identity.startswith(a.binding + "."):
+        return identity
+    return qualify(a.dir, a.binding, identity)
+
+
+def session_qualified_name(ctx: BuildContext, a: Agent, b: SessionBead) -> str:
+    """sessionBeadQualifiedNameInfo: the concrete identity persisted on a manual or legacy bead
+    (agent_name, else an explicit or legacy session_name, else the alias)."""
+    from core.config.model import qualify
+
+    persisted = normalize_identity_for(a, agent_name_of(b))
+    multi = multiple_sessions(a)
+    if persisted and (not multi or persisted != a.qualified_name):
+        return persisted
+    explicit = b.session_name.strip() if b.get(B.SESSION_NAME_EXPLICIT) == "true" else ""
+    alias = b.alias.strip()
+    if not explicit and not alias and multi and (persisted == a.qualified_name or not persisted):
+        explicit = b.session_name.strip()
+
+    def from_identity(identity: str) -> str:
+        identity = identity.strip()
+        if not identity:
+            return ""
+        _, inst = parse_qualified(identity)
+        if inst:
+            identity = inst
+        if a.binding and identity.startswith(a.binding + "."):
+            identity = identity[len(a.binding) + 1:]
+        return qualify(a.dir, a.binding, identity)
+
+    if not multi:
+        if not alias:
+            q = from_identity(explicit)
+            if q:
+                return q
+        return a.qualified_name
+    q = from_identity(alias or explicit)
+    return q or a.qualified_name

@@ -1,109 +1,159 @@
 """Steps 1-4 of the build: demand counts, assigned work, resume tiers, nested caps, in-flight
-creates and min fill (Gas City's pool_desired_state.go)."""
+creates and min fill (Gas City's buildDesiredStateWithSessionBeads demand phase and
+pool_desired_state.go)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from core.config.model import Agent
-from core.desired.context import BuildContext
+from core.desired.context import (
+    BuildContext,
+    controller_managed,
+    has_terminal_provider_error,
+    is_configured_named,
+    is_ephemeral,
+    is_manual,
+    is_pool_managed,
+)
 from core.desired.model import Request
-from core.identity import canonical_singleton, generic_ephemeral
+from core.desired.slots import raw_existing_slot
+from core.identity import generic_ephemeral
 from core.world import beads as B
 from core.world.beads import SessionBead, WorkBead, natural_key
 
-LIVE_POOL_STATES = frozenset({"start-pending", "creating", "active", "awake", "draining", "quarantined"})
+
+@dataclass
+class Demand:
+    """What the demand phase learned, for the request and realize steps."""
+
+    assigned: list[WorkBead] = field(default_factory=list)  # pool-demand assigned work (bp.assignedWorkBeads)
+    ready_assigned: set[str] = field(default_factory=set)  # ids of assigned work that passed a readiness gate
+    triggers: dict[str, list[str]] = field(default_factory=dict)  # template -> remembered demand work beads
+    by_identity: dict[str, SessionBead] = field(default_factory=dict)  # assignee identity -> open session
 
 
 def ready_unassigned_by_template(ctx: BuildContext) -> dict[str, list[WorkBead]]:
-    """Ready, unassigned, open work grouped by its normalized route target."""
+    """The default routed-work probe: ready, open, unassigned work grouped by its normalized route
+    target (an in-range instance suffix collapses onto the template), deduplicated by id."""
     out: dict[str, list[WorkBead]] = {}
     for route in ctx.store.routes():
-        target = ctx.normalize_route(route)
+        target = ctx.normalize_template(ctx.normalize_route(route))
         for w in ctx.store.work_routed_to(route):
-            if w.status == "open" and w.ready and not w.assignee:
+            if w.status == "open" and w.ready and not w.assignee.strip():
                 out.setdefault(target, []).append(w)
     for ws in out.values():
         ws.sort(key=lambda w: (-w.priority, natural_key(w.id)))
     return out
 
 
-def assigned_work(ctx: BuildContext, by_identity: dict[str, SessionBead]) -> list[WorkBead]:
-    """collectAssignedWorkBeads + filterAssignedWorkBeadsForPoolDemand: actionable work with an
-    assignee whose route target is a configured agent."""
-    out = []
-    for w in ctx.store.assigned_work():
-        if not (w.status == "in_progress" or (w.status == "open" and w.ready)):
-            continue
-        if route_target(ctx, w, by_identity):
-            out.append(w)
-    return out
-
-
-def route_target(ctx: BuildContext, w: WorkBead, by_identity: dict[str, SessionBead]) -> str:
-    if w.routed_to:
-        t = ctx.normalize_route(w.routed_to)
-        return t if ctx.agent(t) is not None else ""
-    sess = by_identity.get(w.assignee)
-    if sess is not None:
-        return ctx.template_of(sess)
-    t = ctx.identity_template(w.assignee)
-    if t:
-        return t
-    if len(ctx.city.agents) == 1:
-        return ctx.city.agents[0].qualified_name
-    return ""
-
-
 def identity_index(ctx: BuildContext) -> dict[str, SessionBead]:
     """Every assignee identity of every open, non-terminal session bead -> that bead (later wins)."""
     idx: dict[str, SessionBead] = {}
     for b in ctx.store.open_sessions():
-        if b.get(B.PROVIDER_TERMINAL_ERROR):
+        if has_terminal_provider_error(b):
             continue
         for ident in b.assignee_identities():
             idx[ident] = b
     return idx
 
 
-def live_pool_count(ctx: BuildContext, qn: str) -> int:
-    n = 0
-    for b in ctx.store.open_by(B.TEMPLATE, qn):
-        if b.pool_managed and not b.drained and not b.failed_create and (b.state in LIVE_POOL_STATES or b.pending_claim):
-            n += 1
-    return n
+def collect_assigned_work(ctx: BuildContext, demand: Demand) -> None:
+    """collectAssignedWorkBeads + filterAssignedWorkBeadsForPoolDemand: in-progress assigned work,
+    open routed work that still carries an assignee (kept for orphan release; not proof of
+    readiness), and open assigned work that passes the ready gate; then only beads whose route
+    target is a configured agent."""
+    collected: list[WorkBead] = []
+    seen: set[str] = set()
+    work = ctx.store.assigned_work()
+    for w in work:
+        if w.status == "in_progress" and w.assignee.strip():
+            collected.append(w)
+            seen.add(w.id)
+            demand.ready_assigned.add(w.id)
+    for w in work:
+        if w.status == "open" and w.assignee.strip() and w.routed_to.strip() and w.id not in seen:
+            collected.append(w)
+            seen.add(w.id)
+    for w in work:
+        if w.status == "open" and w.assignee.strip() and w.ready:
+            demand.ready_assigned.add(w.id)
+            if w.id not in seen:
+                collected.append(w)
+                seen.add(w.id)
+    for w in collected:
+        target = w.routed_to.strip()
+        if not target:
+            sess = demand.by_identity.get(w.assignee.strip())
+            if sess is not None:
+                target = ctx.normalized_session_template(sess).strip() or sess.template.strip()
+                if not target and len(ctx.city.agents) == 1:
+                    target = ctx.city.agents[0].qualified_name
+        if not target:
+            continue
+        if ctx.find_agent_by_template(ctx.normalize_route(target)) is None:
+            continue
+        demand.assigned.append(w)
 
 
-def compute_counts(ctx: BuildContext, ready: dict[str, list[WorkBead]]) -> dict[str, list[str]]:
-    """ScaleCheckCounts per template; returns the remembered trigger work beads per template."""
+def _live_pool_counts(ctx: BuildContext) -> dict[str, int]:
+    """Live pool sessions per normalized template (the cold-pool test)."""
+    counts: dict[str, int] = {}
+    for b in ctx.store.open_sessions():
+        if not is_pool_managed(b) or b.state == "asleep" or b.drained:
+            continue
+        t = ctx.normalize_template(b.template)
+        if t:
+            counts[t] = counts.get(t, 0) + 1
+    return counts
+
+
+def compute_counts(ctx: BuildContext, demand: Demand) -> None:
+    """ScaleCheckCounts per template. A custom scale_check is new demand (an error or a
+    non-integer marks the template partial and counts 0); the default routed-work probe counts
+    ready unassigned routed work, clamped to 1 for a cold custom pool's wake probe and for an
+    on_demand named session's backing template; an `always` named template gets no routed demand."""
     res = ctx.result
-    triggers: dict[str, list[str]] = {}
-    for a in ctx.agents_sorted:
-        if not ctx.agent_active(a) or a.max_active_sessions == 0:
+    ready = ready_unassigned_by_template(ctx)
+    live = _live_pool_counts(ctx)
+    counts = res.scale_check_counts
+    for a in ctx.city.agents:
+        if a.suspended or not generic_ephemeral(a):
             continue
         qn = a.qualified_name
         named = ctx.city.named_for_template(qn)
-        any_always = any(n.effective_mode == "always" for n in named)
-        probe = ready.get(qn, [])
-        default = len(probe)
-        triggers[qn] = [w.id for w in probe]
-        cold = live_pool_count(ctx, qn) == 0 and a.min_count == 0
-        if a.has_scale_check:
+        mode = named[0].effective_mode if named else ""
+        if ctx.in_suspended_rig(a):
+            continue
+        cold = live.get(qn, 0) == 0 and a.min_count == 0
+        probe_clamp: int | None = None  # None = no default probe
+        if not a.has_scale_check:
+            if named:
+                if mode == "always":
+                    continue  # the named pass owns it; routed work would only mint {name}-N phantoms
+                probe_clamp = 1
+            else:
+                probe_clamp = 0  # authoritative, unclamped
+        else:
+            if cold and mode != "always":
+                probe_clamp = 1
             raw = ctx.world.scale_check(qn)
-            custom = _scale_value(raw)
-            if custom is None:
+            value = _scale_value(raw)
+            if value is None:
                 res.partial_templates.add(qn)
                 res.partial_reasons[qn] = f"scale_check result {raw!r} is not a non-negative integer"
-                custom = 0
-            count = custom
-            if cold and not any_always and default:
-                count = max(custom, min(default, 1))
-        elif named:
-            if any_always:
-                continue  # #3687: an always-named template gets no routed pool demand
-            count = min(default, 1)
-        else:
-            count = default
-        res.scale_check_counts[qn] = count
-    return triggers
+                value = 0
+            counts[qn] = value
+        if probe_clamp is None:
+            continue
+        probe = ready.get(qn, [])
+        count = len(probe)
+        if probe_clamp and count > probe_clamp:
+            count = probe_clamp
+        if count > counts.get(qn, 0):
+            counts[qn] = count
+        if count > 0 and probe:
+            demand.triggers.setdefault(qn, []).extend(w.id for w in probe[:count])
 
 
 def _scale_value(raw) -> int | None:
@@ -119,15 +169,18 @@ def _scale_value(raw) -> int | None:
 
 
 def alias_held_templates(ctx: BuildContext) -> dict[str, str]:
-    """Canonical singletons whose canonical alias is held by a live, non-pool holder (#3697)."""
+    """Canonical singletons whose canonical alias is held by a live, non-pool holder (#3697):
+    an open bead that is not pool-managed, drained or failed-create, whose alias is the template
+    or that is a configured named session on the template. Asleep holders still hold it."""
     held: dict[str, str] = {}
-    for a in ctx.agents_sorted:
-        if not canonical_singleton(a, ctx.semantics):
+    for a in ctx.city.agents:
+        if a.suspended or not ctx.ucs(a):
             continue
         qn = a.qualified_name
-        cands = ctx.store.open_by(B.ALIAS, qn) + [b for b in ctx.store.open_by(B.TEMPLATE, qn) if b.is_named]
+        cands = ctx.store.open_by(B.ALIAS, qn) + [b for b in ctx.store.open_by(B.TEMPLATE, qn) if is_configured_named(b)]
+        cands.sort(key=lambda b: (b.created_at, natural_key(b.id)))
         for b in cands:
-            if b.pool_managed or b.drained or b.failed_create:
+            if is_pool_managed(b) or b.drained or b.failed_create:
                 continue
             held[qn] = b.id
             break
@@ -135,143 +188,248 @@ def alias_held_templates(ctx: BuildContext) -> dict[str, str]:
 
 
 class Caps:
-    """Nested cap accounting: agent (resolved) -> rig -> workspace."""
+    """Nested cap accounting: agent (resolved max) -> rig -> workspace."""
 
     def __init__(self, ctx: BuildContext) -> None:
         self.ctx = ctx
         self.agent_used: dict[str, int] = {}
         self.rig_used: dict[str, int] = {}
         self.ws_used = 0
+        self.seen: set[str] = set()
 
-    def remaining(self, a: Agent) -> tuple[int | None, str]:
-        qn = a.qualified_name
-        best: int | None = None
-        why = ""
-        cap = self.ctx.cap(a)
-        if cap is not None:
-            best, why = cap - self.agent_used.get(qn, 0), "agent_cap"
+    def _rig_max(self, a: Agent) -> int | None:
         rig = self.ctx.city.rig(a.dir) if a.dir else None
-        if rig is not None and rig.max_active_sessions is not None and rig.max_active_sessions >= 0:
-            r = rig.max_active_sessions - self.rig_used.get(rig.name, 0)
-            if best is None or r < best:
-                best, why = r, "rig_cap"
-        ws = self.ctx.city.workspace.max_active_sessions
-        if ws is not None and ws >= 0:
-            r = ws - self.ws_used
-            if best is None or r < best:
-                best, why = r, "workspace_cap"
-        return (None if best is None else max(best, 0)), why
+        if rig is None or rig.max_active_sessions is None or rig.max_active_sessions < 0:
+            return None
+        return rig.max_active_sessions
 
-    def take(self, a: Agent) -> None:
+    def _ws_max(self) -> int | None:
+        ws = self.ctx.city.workspace.max_active_sessions
+        return ws if ws is not None and ws >= 0 else None
+
+    def rejection(self, a: Agent) -> str:
+        """The cap a new request would exceed ("" when all have room)."""
+        qn = a.qualified_name
+        cap = self.ctx.cap(a)
+        if cap is not None and self.agent_used.get(qn, 0) >= cap:
+            return "agent_cap"
+        rm = self._rig_max(a)
+        if rm is not None and self.rig_used.get(a.dir, 0) >= rm:
+            return "rig_cap"
+        wm = self._ws_max()
+        if wm is not None and self.ws_used >= wm:
+            return "workspace_cap"
+        return ""
+
+    def remaining(self, a: Agent, want: int) -> tuple[int, str]:
+        """capNewDemandCount: how many of `want` new requests fit, and the binding cap."""
+        if want <= 0:
+            return 0, ""
+        left, why = want, ""
+        cap = self.ctx.cap(a)
+        if cap is not None and cap - self.agent_used.get(a.qualified_name, 0) < left:
+            left, why = cap - self.agent_used.get(a.qualified_name, 0), "agent_cap"
+        rm = self._rig_max(a)
+        if rm is not None and rm - self.rig_used.get(a.dir, 0) < left:
+            left, why = rm - self.rig_used.get(a.dir, 0), "rig_cap"
+        wm = self._ws_max()
+        if wm is not None and wm - self.ws_used < left:
+            left, why = wm - self.ws_used, "workspace_cap"
+        return max(left, 0), why
+
+    def duplicate(self, r: Request) -> bool:
+        return bool(r.session_bead_id) and r.session_bead_id in self.seen
+
+    def take(self, a: Agent, r: Request) -> None:
         self.agent_used[a.qualified_name] = self.agent_used.get(a.qualified_name, 0) + 1
         if a.dir:
             self.rig_used[a.dir] = self.rig_used.get(a.dir, 0) + 1
         self.ws_used += 1
+        if r.session_bead_id:
+            self.seen.add(r.session_bead_id)
 
 
-def compute_requests(ctx: BuildContext, by_identity: dict[str, SessionBead], work: list[WorkBead],
-                     triggers: dict[str, list[str]]) -> dict[str, list[Request]]:
+def _priority_order(reqs: list[Request]) -> list[Request]:
+    """Priority descending, resume-like before new at equal priority, otherwise stable."""
+    return sorted(reqs, key=lambda r: (-r.priority, 0 if r.resume_like else 1))
+
+
+def _session_templates(ctx: BuildContext) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for b in ctx.store.open_sessions():
+        if has_terminal_provider_error(b):
+            continue
+        t = ctx.normalized_session_template(b).strip()
+        if t:
+            out[b.id] = t
+    return out
+
+
+def resume_requests(ctx: BuildContext, demand: Demand) -> list[Request]:
+    """The resume and wake-known-identity tiers: assigned work whose assignee resolves to an open
+    session resumes it (unless it is a configured named session's bead); work assigned to the
+    template identity itself with no session wakes one session of the template. Route mismatches
+    between the work and its session's template are skipped."""
+    sess_template = _session_templates(ctx)
+    grouped: dict[str, list[tuple[WorkBead, SessionBead | None]]] = {}
+    single = ctx.city.agents[0].qualified_name if len(ctx.city.agents) == 1 else ""
+    for w in demand.assigned:
+        if w.status not in ("in_progress", "open"):
+            continue
+        assignee = w.assignee.strip()
+        if not assignee:
+            continue
+        sess = demand.by_identity.get(assignee)
+        routed = w.routed_to.strip()
+        if not routed and sess is not None:
+            routed = sess_template.get(sess.id, "") or single
+        routed = ctx.normalize_template(ctx.normalize_route(routed))
+        if sess is not None:
+            st = sess_template.get(sess.id, "")
+            if st and routed and not ctx.equivalent(routed, st):
+                ctx.decision("reconciler.pool.route_mismatch", "route_mismatch", "skipped", routed, sess.session_name,
+                             work_bead=w.id, session_template=st)
+                continue
+        grouped.setdefault(routed, []).append((w, sess))
+    out: list[Request] = []
+    for a in ctx.city.agents:
+        if a.suspended or not generic_ephemeral(a):
+            continue
+        qn = a.qualified_name
+        woken = False
+        for w, sess in grouped.get(qn, []):
+            if sess is not None:
+                if is_configured_named(sess) and ctx.semantics != "pre-1989":
+                    continue  # the named pass owns a named session's canonical bead
+                out.append(Request(qn, "resume", sess.id, w.id, w.priority))
+                continue
+            assignee = w.assignee.strip()
+            if ctx.is_configured_named_identity(assignee):
+                continue  # a named identity's own work wakes the named session, not the pool
+            if not ctx.equivalent(assignee, qn):
+                continue  # assigned to a closed or unknown session: orphaned work, not respawned
+            if woken:
+                continue
+            woken = True
+            out.append(Request(qn, "wake-known-identity", "", w.id, w.priority))
+            ctx.decision("reconciler.pool.wake_known_identity", "assigned_work", "scheduled", qn, work_bead=w.id)
+    return out
+
+
+def _consumes_new_demand(b: SessionBead) -> bool:
+    """poolSessionConsumesNewDemandInfo: a pending create claim or a creating/start-pending state
+    (no clock here: a stale creating bead still represents spent demand)."""
+    return b.pending_claim or b.state.strip() in ("creating", "start-pending")
+
+
+def inflight_requests(ctx: BuildContext, resumed: set[str]) -> dict[str, list[Request]]:
+    """poolInFlightNewRequests: open pool-managed ephemeral beads that already represent spent new
+    demand, per template, in creation order."""
+    by_template: dict[str, list[SessionBead]] = {}
+    for b in ctx.store.open_sessions():
+        if has_terminal_provider_error(b) or b.id in resumed or not is_pool_managed(b) or not _consumes_new_demand(b):
+            continue
+        t = ctx.normalized_session_template(b)
+        if t:
+            by_template.setdefault(t, []).append(b)
+    out: dict[str, list[Request]] = {}
+    for a in ctx.city.agents:
+        if a.suspended or not generic_ephemeral(a):
+            continue
+        qn = a.qualified_name
+        for b in by_template.get(qn, []):
+            ephemeral_for = is_ephemeral(b) or (
+                ctx.sie(a) and not is_configured_named(b) and not is_manual(b)
+                and raw_existing_slot(a, b, ctx.semantics) > 0)
+            if not ephemeral_for:
+                continue
+            out.setdefault(qn, []).append(
+                Request(qn, "new", b.id, b.get(B.TRIGGER_BEAD_ID).strip(), 0, inflight=True))
+    return out
+
+
+def compute_requests(ctx: BuildContext, demand: Demand) -> dict[str, list[Request]]:
+    """computePoolDesiredStates: resume tiers, then new demand capped before it is materialized
+    (in-flight creates fill the first new slots, the rest are anonymous with the remembered demand
+    beads as triggers), then every request through the nested caps in priority order, then the
+    min fill. Sets result.requests and result.pool_desired."""
     res = ctx.result
     held = res.alias_held
-    resume: list[Request] = []
-    wake_known: set[str] = set()
-    for w in work:
-        if w.status not in ("open", "in_progress") or not w.assignee:
-            continue
-        sess = by_identity.get(w.assignee)
-        routed = ctx.normalize_route(w.routed_to) if w.routed_to else ""
-        if not routed and sess is not None:
-            routed = ctx.template_of(sess)
-        if not routed and len(ctx.city.agents) == 1:
-            routed = ctx.city.agents[0].qualified_name
-        if sess is not None and ctx.template_of(sess) and ctx.template_of(sess) != routed:
-            ctx.decision("reconciler.pool.route_mismatch", "route_mismatch", "skipped", routed, sess.session_name,
-                         work_bead=w.id)
-            continue
-        a = ctx.agent(routed)
-        if a is None or not ctx.agent_active(a) or a.max_active_sessions == 0:
-            continue
-        if sess is not None:
-            if sess.is_named and ctx.semantics != "pre-1989":
-                continue  # #1989: a named session's canonical bead is never pool demand
-            resume.append(Request(routed, "resume", sess.id, w.id, w.priority))
-            continue
-        n = ctx.city.named_by_identity(w.assignee)
-        if n is not None:
-            backing = ctx.agent(n.template_qualified)
-            if backing is not None and not backing.suspended:
-                continue
-        if ctx.identity_template(w.assignee) != routed:
-            continue
-        if not (ctx.sie(a) or ctx.ucs(a)):
-            continue
-        if routed in wake_known:
-            continue
-        wake_known.add(routed)
-        resume.append(Request(routed, "wake-known-identity", "", w.id, w.priority))
-
-    resume.sort(key=lambda r: (-r.priority, 0 if r.resume_like else 1))
-    caps = Caps(ctx)
-    accepted: dict[str, list[Request]] = {}
-    seen_ids: set[str] = set()
-    for r in resume:
-        if r.session_bead_id and r.session_bead_id in seen_ids:
-            continue
+    resume = resume_requests(ctx, demand)
+    usage = Caps(ctx)
+    for r in _priority_order(resume):
         a = ctx.agent(r.template)
-        assert a is not None
-        left, why = caps.remaining(a)
-        if left is not None and left <= 0:
-            res.rejected.append((r, why))
-            ctx.decision(f"reconciler.pool.{why}", why, "rejected", r.template, work_bead=r.work_bead_id)
-            continue
-        if r.session_bead_id:
-            seen_ids.add(r.session_bead_id)
-        caps.take(a)
-        accepted.setdefault(r.template, []).append(r)
-        ctx.decision("reconciler.pool.accept", r.tier, "accepted", r.template, session_bead=r.session_bead_id,
-                     work_bead=r.work_bead_id)
-
-    # New demand: in-flight creates fill the first slots, then anonymous requests.
-    for a in ctx.agents_sorted:
-        qn = a.qualified_name
-        if qn not in res.scale_check_counts or qn in held or not ctx.agent_active(a):
-            continue
-        scale = res.scale_check_counts[qn]
-        left, why = caps.remaining(a)
-        new_count = scale if left is None else min(scale, left)
-        if new_count < scale:
-            ctx.decision("reconciler.pool.new_demand_cap", why, "clamped", qn, scale=scale, allowed=new_count)
-        if new_count <= 0:
-            continue
-        inflight = [b for b in ctx.store.open_by(B.TEMPLATE, qn)
-                    if b.id not in seen_ids and b.origin == "ephemeral" and b.pool_managed
-                    and not b.get(B.PROVIDER_TERMINAL_ERROR) and not b.is_named
-                    and (b.pending_claim or b.state in ("creating", "start-pending"))]
-        inflight.sort(key=lambda b: (b.created_at, natural_key(b.id)))
-        trig = list(triggers.get(qn, []))
-        for b in inflight[:new_count]:
-            seen_ids.add(b.id)
-            caps.take(a)
-            accepted.setdefault(qn, []).append(Request(qn, "new", b.id, b.get(B.TRIGGER_BEAD_ID), 0, inflight=True))
-            ctx.decision("reconciler.pool.inflight_reuse", "inflight", "accepted", qn, b.session_name)
-        for j in range(new_count - min(len(inflight), new_count)):
-            caps.take(a)
-            wid = trig[j] if j < len(trig) else ""
-            accepted.setdefault(qn, []).append(Request(qn, "new", "", wid, 0))
-
-    # Min fill.
-    for a in ctx.agents_sorted:
-        qn = a.qualified_name
-        if not ctx.agent_active(a) or qn in held or not generic_ephemeral(a) or a.min_count <= 0:
-            continue
-        while len(accepted.get(qn, [])) < a.min_count:
-            left, why = caps.remaining(a)
-            if left is not None and left <= 0:
-                ctx.decision(f"reconciler.pool.{why}", why, "rejected", qn, floor=True)
-                break
-            caps.take(a)
-            accepted.setdefault(qn, []).append(Request(qn, "new", "", "", 0, floor=True))
-            ctx.decision("reconciler.pool.min_fill", "min_fill", "accepted", qn)
+        if a is not None and not usage.duplicate(r) and not usage.rejection(a):
+            usage.take(a, r)
+    all_reqs = list(resume)
+    inflight = inflight_requests(ctx, {r.session_bead_id for r in resume if r.session_bead_id})
+    if res.scale_check_counts:
+        for a in ctx.city.agents:
+            if a.suspended:
+                continue
+            qn = a.qualified_name
+            if qn not in res.scale_check_counts or qn in held:
+                continue
+            scale = res.scale_check_counts[qn]
+            new_count, why = usage.remaining(a, scale)
+            if 0 < scale and new_count < scale:
+                ctx.decision("reconciler.pool.new_demand_cap", why, "rejected", qn, scale_check=scale,
+                             accepted_new=new_count, blocked_new=scale - new_count)
+            pending = inflight.get(qn, [])
+            n_inflight = min(len(pending), new_count)
+            if scale > 0 and pending:
+                ctx.decision("reconciler.pool.in_flight_reuse", "in_flight_reuse", "accepted", qn, scale_check=scale,
+                             in_flight=len(pending), reused=n_inflight, anonymous_new=new_count - n_inflight)
+            for r in pending[:n_inflight]:
+                all_reqs.append(r)
+                usage.take(a, r)
+            trig = demand.triggers.get(qn, [])
+            for j in range(n_inflight, new_count):
+                r = Request(qn, "new", "", trig[j] if j < len(trig) else "", 0)
+                all_reqs.append(r)
+                usage.take(a, r)
+    accepted = apply_nested_caps(ctx, all_reqs, held)
     res.requests = {k: accepted[k] for k in sorted(accepted) if accepted[k]}
     res.pool_desired = {k: len(v) for k, v in res.requests.items()}
     return res.requests
+
+
+def apply_nested_caps(ctx: BuildContext, reqs: list[Request], held: dict[str, str]) -> dict[str, list[Request]]:
+    """applyNestedCaps: accept requests in priority order while every cap has room (dropping
+    duplicate concrete sessions), then fill each agent's min_active_sessions."""
+    caps = Caps(ctx)
+    accepted: dict[str, list[Request]] = {}
+    for r in _priority_order(reqs):
+        a = ctx.agent(r.template)
+        if a is None or caps.duplicate(r):
+            continue
+        why = caps.rejection(a)
+        if why:
+            ctx.decision(f"reconciler.pool.{why}", why, "rejected", r.template, tier=r.tier,
+                         session_bead=r.session_bead_id, work_bead=r.work_bead_id)
+            res_rejected = ctx.result.rejected
+            res_rejected.append((r, why))
+            continue
+        accepted.setdefault(r.template, []).append(r)
+        caps.take(a, r)
+        ctx.decision("reconciler.pool.accept", "cap", "accepted", r.template, tier=r.tier,
+                     session_bead=r.session_bead_id, work_bead=r.work_bead_id)
+    for a in ctx.city.agents:
+        if a.suspended:
+            continue
+        qn = a.qualified_name
+        if qn in held:
+            continue
+        while caps.agent_used.get(qn, 0) < a.min_count:
+            r = Request(qn, "new", "", "", 0, floor=True)
+            if caps.rejection(a):
+                break
+            accepted.setdefault(qn, []).append(r)
+            ctx.decision("reconciler.pool.min_fill", "min_fill", "accepted", qn, min=a.min_count,
+                         current=caps.agent_used.get(qn, 0))
+            caps.take(a, r)
+    return accepted
+
+
+__all__ = ["Demand", "alias_held_templates", "collect_assigned_work", "compute_counts", "compute_requests",
+           "controller_managed", "identity_index", "ready_unassigned_by_template"]

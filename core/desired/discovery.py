@@ -1,47 +1,81 @@
-"""Step 7: the discovery overlay (discoverSessionBeadsWithRoots): open beads of configured
-templates rejoin the desired set, so scale-down is left to the reconciler."""
+"""Step 7: the discovery overlay (discoverSessionBeadsWithRoots). Open beads of configured
+templates rejoin the desired set so the reconciler, not the build, decides their fate; every
+such bead's template becomes a dependency-floor root.
+
+Controller-created pool capacity is only rediscovered while its template has desired entries
+(scale-down is the reconciler's job), never when drained, and never as a stale duplicate beside
+a canonical singleton that is already desired.
+"""
 
 from __future__ import annotations
 
 from core.config.model import Agent
-from core.desired.context import BuildContext, is_manual_for, manual_identity
+from core.desired.context import (
+    BuildContext,
+    controller_managed,
+    is_configured_named,
+    is_manual,
+    is_manual_for,
+    is_pool_managed,
+    session_qualified_name,
+)
 from core.desired.model import DesiredEntry, Why
-from core.desired.realize import bead_stale_suffixed, shape_why
-from core.desired.slots import existing_slot
-from core.identity import canonical_singleton, request_identity
+from core.desired.realize import base_env, bead_stale_suffixed, shape_why
+from core.desired.slots import existing_slot, raw_existing_slot
+from core.identity import request_identity
 from core.timefmt import parse_time
 from core.world import beads as B
 from core.world.beads import SessionBead
 
 PRESERVABLE_STATES = frozenset({"", "active", "awake", "start-pending", "creating", "asleep", "stopped", "suspended",
                                 "quarantined"})
+STALE_CREATING_SECONDS = 60.0
 
 
 def ephemeral_for(ctx: BuildContext, a: Agent, b: SessionBead) -> bool:
-    if b.origin == "ephemeral":
+    """isEphemeralSessionInfoForAgent: ephemeral origin, or an expanding template's non-named,
+    non-manual bead that holds a pool slot."""
+    from core.desired.context import is_ephemeral
+
+    if is_ephemeral(b):
         return True
-    return ctx.sie(a) and existing_slot(a, b, ctx.semantics) > 0
+    if not ctx.sie(a) or is_configured_named(b) or is_manual(b):
+        return False
+    return raw_existing_slot(a, b, ctx.semantics) > 0
 
 
 def canonical_identity(ctx: BuildContext, a: Agent, b: SessionBead) -> str:
-    """canonicalSessionIdentity: named -> its identity; singleton -> QN; stamped slot ->
-    instance identity; unstamped -> QN."""
-    if b.is_named:
-        return b.get(B.CONFIGURED_NAMED_IDENTITY) or a.qualified_name
-    if canonical_singleton(a, ctx.semantics):
+    """canonicalSessionIdentity: named -> its configured identity; canonical singleton -> QN;
+    stamped slot -> the instance identity; unstamped -> QN."""
+    if is_configured_named(b):
+        return b.get(B.CONFIGURED_NAMED_IDENTITY).strip() or a.qualified_name
+    if ctx.ucs(a):
         return a.qualified_name
-    slot = existing_slot(a, b, ctx.semantics)
+    slot = existing_slot(ctx, a, b)
     if slot > 0:
         return request_identity(a, slot, ctx.semantics)[0]
     return a.qualified_name
 
 
 def has_canonical_singleton_entry(ctx: BuildContext, a: Agent) -> bool:
-    if not canonical_singleton(a, ctx.semantics):
+    """desiredHasCanonicalNonExpandingPoolSession."""
+    if not ctx.ucs(a):
         return False
     qn = a.qualified_name
     return any(e.template == qn and (e.dependency_only or e.identity == qn or e.alias == qn)
                for e in ctx.result.entries.values())
+
+
+def preservable(b: SessionBead) -> bool:
+    """scaleCheckPartialSessionPreservableInfo: a non-terminal bead a partial read must keep (or a
+    pool create still holding its pending claim)."""
+    return b.state.strip() in PRESERVABLE_STATES or (is_pool_managed(b) and b.pending_claim)
+
+
+def stale_creating(ctx: BuildContext, b: SessionBead) -> bool:
+    """isStaleCreatingInfo: a minute has passed since pending_create_started_at (else creation)."""
+    anchor = parse_time(b.get(B.PENDING_CREATE_STARTED_AT)) or b.created_at
+    return (ctx.now - anchor).total_seconds() >= STALE_CREATING_SECONDS
 
 
 def discover(ctx: BuildContext) -> None:
@@ -52,71 +86,66 @@ def discover(ctx: BuildContext) -> None:
         sn = b.session_name
         if not sn or b.failed_create:
             continue
+        already = sn in res.entries
         qn = ctx.template_of(b)
         if not qn:
             continue
-        a = ctx.agent(qn)
+        a = ctx.find_agent_by_template(qn)
         if a is None or ctx.in_suspended_rig(a):
             continue
+        partial = qn in res.partial_templates and preservable(b)
         res.roots.add(qn)
-        already = sn in res.entries
-        partial_tpl = qn in res.partial_templates
-        preservable = b.state in PRESERVABLE_STATES or (b.pool_managed and b.pending_claim)
-        manual = is_manual_for(a, b)
-        if (not already and not manual and not b.is_named and has_canonical_singleton_entry(ctx, a)
-                and bead_stale_suffixed(a, b)):
+        manual = is_manual_for(ctx, a, b)
+        named = is_configured_named(b)
+        if not already and not manual and not named and has_canonical_singleton_entry(ctx, a) \
+                and bead_stale_suffixed(ctx, a, b):
             continue
-        if not b.is_manual and not b.is_named and not b.pool_managed and qn in named_templates:
-            continue
-        if ephemeral_for(ctx, a, b):
+        if not is_manual(b) and not named and not is_pool_managed(b) and qn in named_templates:
+            continue  # leaked plain bead beside the configured named session: the reconciler closes it
+        eph = ephemeral_for(ctx, a, b)
+        if eph:
             creating = b.state in ("creating", "start-pending")
-            pending = b.pool_managed and b.pending_claim
-            managed = b.get(B.POOL_MANAGED) == "true" or bool(b.get(B.POOL_SLOT)) or pending
-            tpl_desired = qn in desired_templates
+            pending = is_pool_managed(b) and b.pending_claim
+            managed = controller_managed(b)
+            template_desired = qn in desired_templates
             if managed and b.drained:
                 continue
-            if managed and not manual and not b.is_named and not already and canonical_singleton(a, ctx.semantics) \
+            if managed and not manual and not named and not already and ctx.ucs(a) \
                     and has_canonical_singleton_entry(ctx, a):
                 continue
-            partial_alive = partial_tpl and (pending or (not creating and preservable))
-            if managed and not manual and not b.is_named and not already and not tpl_desired and not partial_alive:
+            partial_alive = qn in res.partial_templates and (pending or (not creating and preservable(b)))
+            if managed and not manual and not named and not already and not template_desired and not partial_alive:
                 continue
-            if not manual and (not creating or stale_creating(ctx, b)) and not tpl_desired and not pending \
-                    and not (partial_tpl and preservable):
+            if not manual and (not creating or stale_creating(ctx, b)) and not template_desired and not pending \
+                    and not partial:
                 continue
         if already:
             continue
         why = [shape_why(ctx, a)]
         if manual:
-            identity = manual_identity(a, b)
-            alias = b.alias
-            why.append(Why("shape.manual", "manual session keeps its own identity"))
-            source = "manual"
+            identity = session_qualified_name(ctx, a, b)
         else:
             identity = canonical_identity(ctx, a, b)
-            alias = identity
-            source = "discovered"
-        if ephemeral_for(ctx, a, b):
-            if not manual or not b.alias:
+        env = base_env(qn, b, identity)
+        alias = b.alias.strip() if manual and b.alias.strip() else identity
+        instance = identity
+        if eph:
+            if not manual or not b.alias.strip():
                 alias = ""
-            if not manual:
-                identity = sn
-        why.append(Why("demand.discovered" if source == "discovered" else "demand.manual",
+            instance = identity if manual and identity else sn
+        source = "manual" if manual else "discovered"
+        why.append(Why("demand.manual" if manual else "demand.discovered",
                        "an open bead of a configured template rejoins the desired set "
                        "(the reconciler decides whether it stays awake)"))
-        if partial_tpl:
+        if manual:
+            why.append(Why("shape.manual", "manual session: keeps its persisted identity and alias"))
+        if qn in res.partial_templates:
             why.append(Why("demand.partial_retained", f"scale_check for {qn} failed; its sessions are retained"))
-        env = {"GC_TEMPLATE": qn, "GC_ALIAS": alias, "GC_AGENT": alias or sn,
-               "GC_SESSION_ORIGIN": "manual" if manual else ("named" if b.is_named else "ephemeral"),
-               "GC_SESSION_NAME": sn, "GC_SESSION_ID": b.id}
         res.entries[sn] = DesiredEntry(
-            session_name=sn, template=qn, identity=identity, alias=alias, pool_slot=0, source=source, bead_id=b.id,
-            named_identity=b.get(B.CONFIGURED_NAMED_IDENTITY) if b.is_named else "",
-            named_mode=b.get(B.CONFIGURED_NAMED_MODE) if b.is_named else "", manual=manual,
-            dependency_only=b.dependency_only, env=env, why=why)
+            session_name=sn, template=qn, identity=instance, alias=alias, pool_slot=0, source=source, bead_id=b.id,
+            named_identity=b.get(B.CONFIGURED_NAMED_IDENTITY) if named else "",
+            named_mode=b.get(B.CONFIGURED_NAMED_MODE) if named else "", manual=manual,
+            dependency_only=b.dependency_only, env_identity_stamped=False, env=env, why=why)
         desired_templates.add(qn)
-
-
-def stale_creating(ctx: BuildContext, b: SessionBead) -> bool:
-    anchor = parse_time(b.get(B.PENDING_CREATE_STARTED_AT)) or b.created_at
-    return (ctx.now - anchor).total_seconds() > 60
+        if named:
+            named_templates.add(qn)

@@ -1,38 +1,45 @@
-"""Step 8: dependency floors. A template that an existing session depends on gets one
-dependency-only session when nothing else desires it (exempt from the create budget)."""
+"""Step 8: dependency floors (realizeDependencyFloors). Every template that an existing session
+bead belongs to is a root; each agent it depends on (transitively) that nothing else desires
+gets one dependency-only session, exempt from the create budget. No root bead, no floor.
+"""
 
 from __future__ import annotations
 
 from core.config.model import Agent
-from core.desired.context import BuildContext
+from core.desired.context import BuildContext, is_configured_named, is_manual
+from core.desired.discovery import canonical_identity
 from core.desired.model import DesiredEntry, Why
-from core.desired.realize import bead_stale_suffixed, create_pool_bead, identifies_canonical, normalize_singleton, shape_why
-from core.identity import generic_ephemeral, request_identity
-from core.world import beads as B
-from core.world.beads import SessionBead, natural_key
+from core.desired.realize import base_env, bead_stale_suffixed, create_pool_bead, identifies_canonical, \
+    normalize_singleton, shape_why
+from core.identity import generic_ephemeral, qualified_instance, request_identity
+from core.world.beads import SessionBead
 
 
 def _reusable_dep(ctx: BuildContext, b: SessionBead, qn: str) -> bool:
-    return (not b.drained and not b.failed_create and not b.is_manual and not b.is_named
-            and bool(b.session_name) and ctx.template_of(b) == qn)
+    """reusableDependencyPoolSessionInfo: an open dependency-only bead of the template that is not
+    manual, named, drained or failed-create and has a session name."""
+    return (b.open and not is_manual(b) and not b.drained and not b.failed_create and not is_configured_named(b)
+            and b.dependency_only and ctx.template_of(b) == qn and bool(b.session_name.strip()))
 
 
-def select_or_create(ctx: BuildContext, a: Agent) -> tuple[SessionBead, list[Why]]:
+def select_or_create(ctx: BuildContext, a: Agent) -> tuple[SessionBead | None, list[Why]]:
+    """selectOrCreateDependencyPoolSessionBead: a canonical singleton's canonical dependency bead,
+    else the earliest reusable dependency bead (normalized), else a fresh bead at slot 1."""
     qn = a.qualified_name
-    beads = sorted(ctx.store.open_by(B.TEMPLATE, qn), key=lambda b: (b.created_at, natural_key(b.id)))
+    cands = [b for b in ctx.open_for_template(qn) if _reusable_dep(ctx, b, qn)]
     if ctx.ucs(a):
-        for b in beads:
-            if _reusable_dep(ctx, b, qn) and identifies_canonical(b, qn) and not bead_stale_suffixed(a, b):
-                nb, _, why = normalize_singleton(ctx, a, b)
+        for b in cands:
+            if not bead_stale_suffixed(ctx, a, b) and identifies_canonical(b, qn):
+                nb, why = normalize_singleton(ctx, a, b)
                 return nb, [Why("slot.canonical", "reused the canonical dependency bead")] + why
-    for b in beads:
-        if _reusable_dep(ctx, b, qn) and b.dependency_only:
-            if ctx.ucs(a):
-                nb, _, why = normalize_singleton(ctx, a, b)
-                return nb, [Why("slot.canonical", "reused the earliest dependency-only bead")] + why
-            return b, [Why("slot.claimed_existing", "reused the earliest dependency-only bead")]
+    for b in cands:
+        nb, why = normalize_singleton(ctx, a, b)
+        return nb, [Why("slot.reused", "reused the earliest dependency-only bead")] + why
     identity, slot = request_identity(a, 1, ctx.semantics)
-    bead, why = create_pool_bead(ctx, a, identity, slot, "", dependency_only=True)
+    bead, why, err = create_pool_bead(ctx, a, identity, slot, "", dependency_only=True)
+    if err:
+        ctx.log(f"dependency floor {qn!r}: {err} (skipping)")
+        return None, []
     return bead, [Why("slot.canonical" if slot == 0 else "slot.lowest_free", f"fresh floor bead as {identity}")] + why
 
 
@@ -40,34 +47,52 @@ def realize_floors(ctx: BuildContext) -> None:
     res = ctx.result
     visited: set[str] = set()
 
-    def visit(template: str, root: str) -> None:
-        if template in visited:
+    def visit(template: str) -> None:
+        if not template or template in visited:
             return
         visited.add(template)
-        a = ctx.agent(template)
+        a = ctx.find_agent_by_template(template)
         if a is None:
             return
         for dep in a.depends_on:
-            d = ctx.agent(dep) or ctx.city.find_agent(dep)
-            if d is None or not ctx.agent_active(d):
+            d = ctx.find_agent_by_template(dep)
+            if d is None or d.suspended or ctx.in_suspended_rig(d):
                 continue
-            ensure_floor(ctx, d, template)
-            visit(d.qualified_name, root)
+            ensure_floor(ctx, d, a.qualified_name)
+            visit(dep)
 
     for t in sorted(res.roots):
-        visit(t, t)
+        visit(t)
 
 
 def ensure_floor(ctx: BuildContext, a: Agent, dependent: str) -> None:
+    """ensureDependencyOnlyTemplate: one dependency-only entry for a template nothing desires.
+    Its Alias is empty and InstanceName is the session name; GC_ALIAS carries the canonical
+    identity (the slot-1 instance while the bead has no slot stamped)."""
     res = ctx.result
     qn = a.qualified_name
     if not generic_ephemeral(a) or any(e.template == qn for e in res.entries.values()):
         return
-    bead, why = select_or_create(ctx, a)
-    identity = bead.agent_name or request_identity(a, 1, ctx.semantics)[0]
-    env = {"GC_TEMPLATE": qn, "GC_ALIAS": "", "GC_AGENT": identity, "GC_SESSION_ORIGIN": "ephemeral",
-           "GC_SESSION_NAME": bead.session_name, "GC_SESSION_ID": bead.id}
+    why = [shape_why(ctx, a), Why("demand.dependency_floor", f"{dependent} depends_on {qn}; nothing else desires it")]
+    if not ctx.store_backed:
+        identity, slot = request_identity(a, 1, ctx.semantics)
+        from core.identity import session_name_for
+
+        sn = session_name_for(ctx.city, identity)
+        res.entries[sn] = DesiredEntry(
+            session_name=sn, template=qn, identity=identity, alias=identity, pool_slot=slot,
+            source="dependency-floor", dependency_only=True,
+            env={"GC_TEMPLATE": qn, "GC_ALIAS": identity, "GC_AGENT": identity, "GC_SESSION_ORIGIN": "ephemeral",
+                 "GC_SESSION_NAME": sn, "GC_SESSION_ID": identity}, why=why)
+        return
+    bead, bwhy = select_or_create(ctx, a)
+    if bead is None:
+        return
+    identity = canonical_identity(ctx, a, bead)
+    if ctx.sie(a) and not ctx.ucs(a) and identity == qn and not is_configured_named(bead):
+        identity = qualified_instance(a, 1)
+    env = base_env(qn, bead, identity)
     res.entries[bead.session_name] = DesiredEntry(
         session_name=bead.session_name, template=qn, identity=bead.session_name, alias="", pool_slot=0,
-        source="dependency-floor", bead_id=bead.id, dependency_only=True, env=env,
-        why=[shape_why(ctx, a), Why("demand.dependency_floor", f"{dependent} depends_on {qn}; nothing else desires it")] + why)
+        source="dependency-floor", bead_id=bead.id, dependency_only=True, env_identity_stamped=False, env=env,
+        why=why + bwhy)

@@ -1,81 +1,124 @@
-"""Step 6: configured [[named_session]] identities."""
+"""Step 6: configured [[named_session]] identities.
+
+Each spec whose backing agent exists and is not suspended (nor in a suspended rig) is desired
+when its mode is `always`, when it has a canonical bead, or when work is assigned to the named
+identity itself. A live bead squatting its runtime name or alias blocks it for the tick.
+"""
 
 from __future__ import annotations
 
-from core.desired.context import BuildContext
+from core.desired.context import BuildContext, is_configured_named
 from core.desired.model import DesiredEntry, Why
-from core.identity import canonical_singleton, expanded_session_identities, session_name_for
 from core.world import beads as B
 from core.world.beads import SessionBead
 
+CONTINUITY_CLOSED = frozenset({"closing", "closed", "failed-create"})
 
-def canonical_named_bead(ctx: BuildContext, identity: str, runtime_name: str, template_qn: str) -> SessionBead | None:
+
+def continuity_eligible(b: SessionBead) -> bool:
+    """NamedSessionContinuityEligible."""
+    flag = b.get("continuity_eligible").strip()
+    if flag == "false":
+        return False
+    state = b.state.strip()
+    if state == "archived":
+        return flag == "true"
+    return state not in CONTINUITY_CLOSED
+
+
+def matches_spec(b: SessionBead, identity: str, backing: str) -> bool:
+    """NamedSessionBeadMatchesSpec: the named bead of this identity, or a bead whose template or
+    agent_name is the backing template."""
+    if is_configured_named(b) and b.get(B.CONFIGURED_NAMED_IDENTITY).strip() == identity:
+        return True
+    return b.template.strip().rstrip("/") == backing or b.agent_name.strip().rstrip("/") == backing
+
+
+def canonical_named_bead(ctx: BuildContext, identity: str, runtime_name: str, backing: str) -> SessionBead | None:
+    """FindCanonicalNamedSessionInfo: the continuity-eligible configured-named bead of this
+    identity, else a bead matching the spec whose session_name is the runtime name or identity."""
     for b in ctx.store.open_by(B.CONFIGURED_NAMED_IDENTITY, identity):
-        if b.is_named and not b.failed_create:
+        if continuity_eligible(b) and is_configured_named(b):
             return b
+    cands: dict[str, SessionBead] = {}
     for name in (runtime_name, identity):
         for b in ctx.store.open_by(B.SESSION_NAME, name):
-            if b.failed_create:
-                continue
-            if b.is_named and b.get(B.CONFIGURED_NAMED_IDENTITY) in ("", identity) and \
-                    ctx.template_of(b) in ("", template_qn):
-                return b
-    return None
-
-
-def named_conflict(ctx: BuildContext, identity: str, runtime_name: str) -> SessionBead | None:
-    for b in ctx.store.open_by(B.SESSION_NAME, runtime_name) + ctx.store.open_by(B.ALIAS, identity):
-        if not b.failed_create and not (b.is_named and b.get(B.CONFIGURED_NAMED_IDENTITY) == identity):
+            cands[b.id] = b
+    for b in sorted(cands.values(), key=lambda x: (x.created_at, x.id)):
+        if continuity_eligible(b) and matches_spec(b, identity, backing):
             return b
     return None
 
 
-def named_work_ready(ctx: BuildContext, identity: str) -> bool:
+def named_conflict(ctx: BuildContext, identity: str, runtime_name: str, backing: str) -> SessionBead | None:
+    """FindNamedSessionConflictInfo: a live bead (not this identity's named bead) that holds the
+    runtime name without matching the spec, or that holds the identity as its alias."""
+    cands = {b.id: b for b in ctx.store.open_by(B.SESSION_NAME, runtime_name) + ctx.store.open_by(B.ALIAS, identity)}
+    for b in sorted(cands.values(), key=lambda x: (x.created_at, x.id)):
+        if is_configured_named(b) and b.get(B.CONFIGURED_NAMED_IDENTITY).strip() == identity:
+            continue
+        if b.session_name.strip() == runtime_name:
+            if not matches_spec(b, identity, backing):
+                return b
+            continue
+        if b.alias.strip() == identity:
+            return b
+    return None
+
+
+def named_work_ready(ctx: BuildContext, identity: str, ready_assigned: set[str]) -> bool:
+    """Direct named demand: in_progress work, or open work that passed the ready gate, whose
+    assignee is exactly the identity (gc.routed_to never counts)."""
     for w in ctx.store.work_assigned_to(identity):
-        if w.status == "in_progress" or (w.status == "open" and w.ready):
+        if w.status == "in_progress" or (w.status == "open" and w.id in ready_assigned):
             return True
     return False
 
 
-def build_named(ctx: BuildContext) -> None:
+def build_named(ctx: BuildContext, ready_assigned: set[str]) -> None:
     res = ctx.result
+    specs = []
     for n in ctx.city.named_sessions:
-        a = ctx.agent(n.template_qualified) or ctx.city.find_agent(n.template_qualified)
-        if a is None or not ctx.agent_active(a):
+        spec = ctx.named_spec(n.identity)
+        if spec is None:
             continue
+        _, a = spec
+        if a.suspended or ctx.in_suspended_rig(a):
+            continue
+        specs.append((n, a))
+    for n, a in specs:
         identity = n.identity
-        runtime = session_name_for(ctx.city, identity)
-        work = named_work_ready(ctx, identity)
-        if work and identity == a.qualified_name and expanded_session_identities(a, ctx.semantics):
-            work = False  # #3865: bare-template assignee on a multi-slot template is pool work
-        res.named_demand[identity] = work
-        res.named_routed_demand[identity] = (canonical_singleton(a, ctx.semantics)
-                                             and res.scale_check_counts.get(a.qualified_name, 0) > 0)
-        canonical = canonical_named_bead(ctx, identity, runtime, a.qualified_name)
+        res.named_demand[identity] = ctx.store_backed and named_work_ready(ctx, identity, ready_assigned)
+        res.named_routed_demand[identity] = ctx.ucs(a) and res.scale_check_counts.get(a.qualified_name, 0) > 0
+    for n, a in specs:
+        identity = n.identity
+        backing = a.qualified_name
+        runtime = ctx.named_runtime_name(identity)
+        work = res.named_demand[identity]
+        canonical = canonical_named_bead(ctx, identity, runtime, backing) if ctx.store_backed else None
         mode = n.effective_mode
         if canonical is None:
-            other = named_conflict(ctx, identity, runtime)
+            other = named_conflict(ctx, identity, runtime, backing) if ctx.store_backed else None
             if other is not None:
                 ctx.log(f"named session {identity}: {other.id} holds {runtime}/{identity}; skipping this tick")
-                ctx.decision("desired.named_session", "identity_conflict", "skipped", a.qualified_name, runtime,
+                ctx.decision("desired.named_session", "identity_conflict", "skipped", backing, runtime,
                              holder=other.id)
                 continue
             if mode != "always" and not work:
                 continue
-        key = canonical.session_name if canonical is not None else runtime
-        why = [Why("shape.named", f"[[named_session]] {identity} (mode {mode}) on template {a.qualified_name}")]
+        key = canonical.session_name.strip() if canonical is not None and canonical.session_name.strip() else runtime
+        why = [Why("shape.named", f"[[named_session]] {identity} (mode {mode}) on template {backing}")]
         if mode == "always":
             why.append(Why("demand.named_always", "mode = \"always\": kept materialized every tick"))
-        elif canonical is not None and not work:
-            why.append(Why("demand.named_on_demand", "on_demand named session with an existing canonical bead stays desired"))
-        else:
+        elif work:
             why.append(Why("demand.named_on_demand", f"work is assigned directly to {identity}"))
+        else:
+            why.append(Why("demand.named_on_demand", "on_demand named session with an existing canonical bead stays desired"))
         why.append(Why("alias.claimed", f"named identity {identity} is reserved for this session"))
-        env = {"GC_TEMPLATE": a.qualified_name, "GC_ALIAS": identity, "GC_AGENT": identity,
-               "GC_SESSION_ORIGIN": "named", "GC_SESSION_NAME": key,
-               "GC_SESSION_ID": canonical.id if canonical is not None else ""}
+        env = {"GC_TEMPLATE": backing, "GC_ALIAS": identity, "GC_AGENT": identity, "GC_SESSION_ORIGIN": "named",
+               "GC_SESSION_NAME": key, "GC_SESSION_ID": canonical.id if canonical is not None else identity}
         res.entries[key] = DesiredEntry(
-            session_name=key, template=a.qualified_name, identity=identity, alias=identity, pool_slot=0,
+            session_name=key, template=backing, identity=identity, alias=identity, pool_slot=0,
             source="named-always" if mode == "always" else "named-on-demand",
             bead_id=canonical.id if canonical is not None else "", named_identity=identity, named_mode=mode,
             env=env, why=why)

@@ -1,254 +1,207 @@
-"""Step 5 of the build: turn pool requests into sessions (reuse, normalize, or create), under
-the per-tick create budget (realizePoolDesiredSessions and build_desired_state_pool_info.go)."""
+"""Step 5 of the build: turn pool requests into sessions (reuse, normalize, or create) under the
+per-tick create budget (realizePoolDesiredSessions and build_desired_state_pool_info.go).
+
+Per template, in three phases as Gas City runs them: A) each request, in accepted order, picks a
+bead to reuse or plans a fresh create and claims its slot; B) planned creates are executed;
+C) results become desired entries in request order (a failed create frees its slot).
+"""
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from core.actions import Action
 from core.config.model import Agent
 from core.desired.alias import CLEAR_CONFLICT, alias_holder, defer_changes, in_deferred_state, retry_due
-from core.desired.context import BuildContext, is_manual_for, manual_identity
+from core.desired.budget import CreateBudget
+from core.desired.context import (
+    BuildContext,
+    agent_name_of,
+    is_configured_named,
+    is_manual_for,
+    session_qualified_name,
+)
 from core.desired.model import DesiredEntry, Request, Why
-from core.desired.slots import claim_slot, existing_slot, lowest_free
-from core.identity import pool_session_name, request_identity, sanitize, shape, stale_suffixed
+from core.desired.naming import SessionNameError, pool_session_name_for_create
+from core.desired.slots import claim_for_bead, claim_preferred
+from core.identity import request_identity, shape, stale_suffixed
 from core.timefmt import format_time
 from core.world import beads as B
-from core.world.beads import SessionBead, natural_key, push_alias_history
+from core.world.beads import SessionBead, natural_key, push_alias_history, WorkBead
 
 
 @dataclass
-class Plan:
+class Item:
+    """One request's journey through the three phases."""
+
     request: Request
-    agent: Agent
     bead: SessionBead | None = None
     slot: int = 0
-    create: bool = False
-    granted: bool = False
-    note: list[Why] | None = None
+    skip: bool = False
+    create: bool = False  # a planned fresh create (Phase B executes it)
+    create_error: str = ""
+    why: list[Why] = field(default_factory=list)
 
 
 def instance_token(bead_id: str, generation: str) -> str:
+    """A deterministic stand-in for Gas City's random instance token."""
     return "tok-" + hashlib.sha1(f"{bead_id}:{generation}".encode()).hexdigest()[:12]
 
 
 def shape_why(ctx: BuildContext, a: Agent) -> Why:
-    s = shape(a, ctx.city, ctx.semantics)
-    kind = s.kind if s.kind != "named" else shape(a, None, ctx.semantics).kind
-    return Why("shape." + kind.replace("-", "_"), shape(a, None, ctx.semantics).detail)
+    s = shape(a, None, ctx.semantics)
+    return Why("shape." + s.kind.replace("-", "_"), s.detail)
 
 
-def reusable(ctx: BuildContext, b: SessionBead, qn: str, used: set[str], busy: set[str]) -> bool:
-    return (b.open and not b.drained and not b.failed_create and b.state not in ("draining", "asleep")
-            and not is_manual_for(ctx.agent(qn), b) and not b.is_named and b.id not in used and b.id not in busy
-            and bool(b.session_name) and ctx.template_of(b) == qn)
+def reusable(ctx: BuildContext, a: Agent, b: SessionBead, used: set[str], busy: set[str]) -> bool:
+    """reusablePoolSessionInfo: open, not drained, failed-create, draining or asleep, not manual
+    or named, holding no assigned work, not already used, and of this template."""
+    return (b.open and not b.drained and not b.failed_create and b.state.strip() not in ("draining", "asleep")
+            and not is_manual_for(ctx, a, b) and not is_configured_named(b) and b.id not in busy
+            and b.id not in used and ctx.template_of(b) == a.qualified_name)
 
 
 def identifies_canonical(b: SessionBead, qn: str) -> bool:
-    return qn in (b.agent_name, b.alias, b.title) or f"agent:{qn}" in b.labels
+    return qn in (b.agent_name.strip(), b.alias.strip(), b.title.strip()) or f"agent:{qn}" in b.labels
 
 
-def bead_stale_suffixed(a: Agent, b: SessionBead) -> bool:
-    if b.get(B.POOL_SLOT):
-        return True
-    for v in (b.agent_name, b.alias, b.title):
-        if stale_suffixed(a, v):
+def bead_stale_suffixed(ctx: BuildContext, a: Agent, b: SessionBead) -> bool:
+    """staleNonExpandingPoolSessionBeadInfo: a non-manual bead of a canonical singleton still
+    carrying a numbered identity (agent_name, alias, title, an agent: label) or a pool_slot."""
+    if not ctx.ucs(a) or is_manual_for(ctx, a, b):
+        return False
+    for v in (agent_name_of(b), b.alias, b.title):
+        if stale_suffixed(a, v, ctx.semantics):
             return True
-    return any(stale_suffixed(a, lab[6:]) for lab in b.labels if lab.startswith("agent:"))
+    if any(stale_suffixed(a, lab[6:].strip(), ctx.semantics) for lab in b.labels if lab.startswith("agent:")):
+        return True
+    return bool(b.get(B.POOL_SLOT).strip())
 
 
-def busy_bead_ids(ctx: BuildContext, work_ids: list[str]) -> set[str]:
-    """Beads that hold assigned work (by id, session_name or named identity; not by alias)."""
-    keys = set()
-    for wid in work_ids:
-        w = ctx.store.work_bead(wid)
-        if w is not None and w.assignee:
-            keys.add(w.assignee)
-    busy = set()
-    for b in ctx.store.open_sessions():
-        if b.id in keys or b.session_name in keys or (b.get(B.CONFIGURED_NAMED_IDENTITY) or "\0") in keys:
+def busy_bead_ids(ctx: BuildContext, work: list[WorkBead]) -> set[str]:
+    """sessionBeadHasAssignedWorkInfo over the pool-demand assigned work: beads assigned work by
+    id, session_name or configured named identity (never by alias)."""
+    keys = {w.assignee.strip() for w in work if w.assignee.strip() and w.status in ("open", "in_progress")}
+    busy: set[str] = set()
+    for k in keys:
+        b = ctx.store.session(k)
+        if b is not None and b.open:
+            busy.add(b.id)
+        for b in ctx.store.open_by(B.SESSION_NAME, k) + ctx.store.open_by(B.CONFIGURED_NAMED_IDENTITY, k):
             busy.add(b.id)
     return busy
 
 
-def normalize_singleton(ctx: BuildContext, a: Agent, b: SessionBead) -> tuple[SessionBead, bool, list[Why]]:
-    """normalizeNonExpandingPoolSessionInfo: collapse a reused bead of a canonical singleton onto
-    the canonical identity, or defer its alias when a live holder has it. Returns the bead as
-    stored, whether the alias is deferred, and the why rules."""
+def _resumes_assigned_work(r: Request, work: list[WorkBead], b: SessionBead) -> bool:
+    """poolRequestResumesAssignedWorkInfo: a resume whose exact work bead is still assigned to
+    one of the bead's identities."""
+    if r.tier != "resume" or r.session_bead_id != b.id or not r.work_bead_id:
+        return False
+    idents = set(b.assignee_identities())
+    for w in work:
+        if w.id == r.work_bead_id and w.status in ("open", "in_progress"):
+            return bool(w.assignee.strip()) and w.assignee.strip() in idents
+    return False
+
+
+# ---------------------------------------------------------------- singleton normalization
+
+def normalize_singleton(ctx: BuildContext, a: Agent, b: SessionBead) -> tuple[SessionBead, list[Why]]:
+    """normalizeNonExpandingPoolSessionInfoForSelection: collapse a reused bead of a canonical
+    singleton onto the canonical identity (agent_name, alias, title, agent: labels, no pool_slot,
+    conflict keys cleared). When the canonical alias is held by another live bead nothing of the
+    collapse is written; instead the deferral is recorded (alias cleared, pool_alias_conflict,
+    count+1, at=now), throttled by the 30 s -> 30 min backoff. Returns the bead as stored."""
+    if not ctx.ucs(a) or is_manual_for(ctx, a, b) or is_configured_named(b):
+        return b, []
     qn = a.qualified_name
+    sem = ctx.semantics
+    md: dict[str, str] = {}
+    alias = b.alias.strip()
+    deferred = b.get(B.POOL_ALIAS_CONFLICT).strip()
+
+    def clear_conflict() -> None:
+        md.update({k: "" for k in CLEAR_CONFLICT if b.get(k)})
+
+    if stale_suffixed(a, agent_name_of(b), sem) and b.agent_name.strip() != qn:
+        md[B.AGENT_NAME] = qn
+    alias_update = False
+    if (stale_suffixed(a, alias, sem) and alias != qn) or (not alias and deferred == qn):
+        md[B.ALIAS] = qn
+        md[B.ALIAS_HISTORY] = push_alias_history(b.get(B.ALIAS_HISTORY), alias, qn)
+        clear_conflict()
+        alias_update = True
+    if alias == qn:
+        clear_conflict()
+    if b.get(B.POOL_SLOT).strip():
+        md[B.POOL_SLOT] = ""
+    title = qn if stale_suffixed(a, b.title, sem) and b.title.strip() != qn else None
+    remove = {lab for lab in b.labels if lab.startswith("agent:") and stale_suffixed(a, lab[6:].strip(), sem)}
+    add = {f"agent:{qn}"} if (md or title is not None or remove) and f"agent:{qn}" not in b.labels else set()
+    if not md and title is None and not remove and not add:
+        return b, []
     why: list[Why] = []
-    changes: dict[str, str] = {}
-    title = b.title
-    if stale_suffixed(a, b.agent_name):
-        changes[B.AGENT_NAME] = qn
-    new_alias = b.alias
-    if stale_suffixed(a, b.alias) or (not b.alias and b.get(B.POOL_ALIAS_CONFLICT) == qn):
-        new_alias = qn
-    if b.get(B.POOL_SLOT):
-        changes[B.POOL_SLOT] = ""
-    if stale_suffixed(a, b.title):
-        title = qn
-    labels = frozenset(l for l in b.labels if not (l.startswith("agent:") and stale_suffixed(a, l[6:])))
-    if any(l.startswith("agent:") and stale_suffixed(a, l[6:]) for l in b.labels) or f"agent:{qn}" not in b.labels:
-        labels = labels | {f"agent:{qn}"}
-    if new_alias != b.alias:
-        holder, rule = alias_holder(ctx.store, new_alias, b.id, qn, ctx.named_identities)
+    if alias_update:
+        holder, rule = alias_holder(ctx.store, qn, b.id, qn, ctx.named_identities)
         if holder is not None or rule:
-            who = holder.id if holder is not None else "a configured named session"
-            if retry_due(b.get(B.POOL_ALIAS_CONFLICT_AT), b.get(B.POOL_ALIAS_CONFLICT_COUNT), ctx.now) or \
-                    b.get(B.POOL_ALIAS_CONFLICT) != qn:
-                b = ctx.store.update_session(b.id, defer_changes(b, qn, ctx.now))
-                ctx.actions.append(Action("defer_alias", b.id, b.session_name, "alias-held",
-                                          f"{qn} held by {who} ({rule})", qn))
-            ctx.log(f"deferring singleton pool identity normalization for {b.id}: {qn} held by {who}")
-            why.append(Why("alias.deferred", f"{qn} is held by {who} ({rule}); retry after backoff"))
-            return b, True, why
-        changes[B.ALIAS] = new_alias
-        if b.alias:
-            changes[B.ALIAS_HISTORY] = push_alias_history(b.get(B.ALIAS_HISTORY), b.alias, new_alias)
-    final_alias = changes.get(B.ALIAS, b.alias)
-    if final_alias == qn:
-        changes.update({k: v for k, v in CLEAR_CONFLICT.items() if b.get(k)})
-    if changes or title != b.title or labels != b.labels:
-        ctx.log(f"collapsing phantom pool identity {b.agent_name or b.id} -> {qn}")
-        b = ctx.store.update_session(b.id, changes, title=title, labels=labels)
-        ctx.actions.append(Action("normalize", b.id, b.session_name, "canonical-singleton", f"-> {qn}", qn))
-        why.append(Why("alias.normalized", f"stale slot identity collapsed onto {qn}"))
-    return b, False, why
+            who = holder.id if holder is not None else "a configured [[named_session]]"
+            ctx.log(f"pool {qn!r}: deferring singleton pool identity normalization for bead {b.id}: "
+                    f"alias {qn!r} unavailable (held by {who})")
+            return record_deferred(ctx, a, b, who, rule)
+    labels = (b.labels - remove) | add
+    nb = ctx.store.update_session(b.id, md, title=title, labels=labels)
+    ctx.log(f"pool {qn!r}: collapsing phantom pool identity for bead {b.id} to {qn!r}")
+    ctx.actions.append(Action("normalize", b.id, b.session_name, "canonical-singleton",
+                              f"{b.agent_name or b.id} -> {qn}", qn))
+    if alias_update:
+        why.append(Why("alias.reclaimed", f"the canonical alias {qn} was free: claimed and conflict keys cleared"))
+    why.append(Why("alias.normalized", f"stale slot identity collapsed onto {qn}"))
+    return nb, why
 
 
-def plan_template(ctx: BuildContext, a: Agent, reqs: list[Request], used: set[str], busy: set[str]) -> list[Plan]:
+def record_deferred(ctx: BuildContext, a: Agent, b: SessionBead, who: str = "", rule: str = "") -> tuple[SessionBead, list[Why]]:
+    """recordDeferredNonExpandingPoolAliasConflictInfo: clear the alias and count the conflict,
+    unless the backoff says the last attempt was too recent (then nothing is written)."""
     qn = a.qualified_name
-    ucs = ctx.ucs(a)
-    used_slots: set[int] = set()
-    plans: list[Plan] = []
-    candidates = sorted(ctx.store.open_by(B.TEMPLATE, qn), key=lambda b: (b.created_at, natural_key(b.id)))
-    # Alias-only / legacy beads whose template resolves here.
-    for b in ctx.store.open_sessions():
-        if not b.template and ctx.template_of(b) == qn:
-            candidates.append(b)
-    for r in reqs:
-        p = Plan(r, a, note=[])
-        prefer = ctx.store.session(r.session_bead_id) if r.session_bead_id else None
-        if prefer is not None and prefer.is_named:
-            ctx.log(f"refusing to materialize named-session bead {prefer.id} as a pool instance of {qn}")
-            continue
-        if prefer is not None and prefer.id not in used and not prefer.failed_create and prefer.open:
-            work = ctx.store.work_bead(r.work_bead_id) if r.work_bead_id else None
-            preserve = (r.tier == "resume" and work is not None and work.assignee in prefer.assignee_identities())
-            ex = existing_slot(a, prefer, ctx.semantics, preserve)
-            slot = 0 if ucs else claim_slot(ex, used_slots)
-            if slot == 0 and not ucs and not prefer.is_manual:
-                ctx.log(f"concrete slot already claimed for {prefer.id} ({qn}); skipping")
-                continue
-            p.bead, p.slot = prefer, slot
-            p.note.append(Why("slot.preserved" if preserve and ex == slot and ex > 0 else
-                              ("slot.canonical" if ucs else ("slot.claimed_existing" if ex == slot else "slot.lowest_free")),
-                              _slot_detail(ucs, slot, ex)))
-        else:
-            chosen = None
-            if ucs:
-                for b in candidates:
-                    if reusable(ctx, b, qn, used, busy) and not bead_stale_suffixed(a, b) and identifies_canonical(b, qn):
-                        chosen, p.slot = b, 0
-                        p.note.append(Why("slot.canonical", "reused the bead that already carries the canonical identity"))
-                        break
-            if chosen is None:
-                for b in candidates:
-                    if not reusable(ctx, b, qn, used, busy):
-                        continue
-                    if ucs:
-                        chosen, p.slot = b, 0
-                        p.note.append(Why("slot.canonical", "earliest reusable bead, collapsed onto the canonical identity"))
-                        break
-                    ex = existing_slot(a, b, ctx.semantics)
-                    if ex > 0 and ex in used_slots:
-                        continue
-                    chosen, p.slot = b, (ex if ex > 0 else lowest_free(used_slots))
-                    p.note.append(Why("slot.claimed_existing" if ex > 0 else "slot.lowest_free", _slot_detail(False, p.slot, ex)))
-                    break
-            if chosen is not None:
-                p.bead = chosen
-            else:
-                p.create = True
-                p.slot = 0 if ucs else lowest_free(used_slots)
-                p.note.append(Why("slot.canonical" if ucs else "slot.lowest_free", _slot_detail(ucs, p.slot, 0)))
-        if p.bead is not None:
-            used.add(p.bead.id)
-        if p.slot > 0:
-            used_slots.add(p.slot)
-        plans.append(p)
-    return plans
+    why = [Why("alias.deferred", f"{qn} is held by {who or 'another session'}"
+                                 + (f" ({rule})" if rule else "") + "; retried with backoff")]
+    count_text = b.get(B.POOL_ALIAS_CONFLICT_COUNT).strip()
+    try:
+        count = max(int(count_text), 0)
+    except ValueError:
+        count = 0
+    if not retry_due(b.get(B.POOL_ALIAS_CONFLICT_AT), str(count), ctx.now):
+        why.append(Why("alias.backoff", f"last attempt {b.get(B.POOL_ALIAS_CONFLICT_AT)} (count {count}) is "
+                                        "inside the backoff window: nothing written"))
+        return b, why
+    nb = ctx.store.update_session(b.id, defer_changes(b, qn, ctx.now))
+    ctx.actions.append(Action("defer_alias", b.id, b.session_name, "alias-held",
+                              f"{qn} held by {who} ({rule})" if who else qn, qn))
+    return nb, why
 
 
-def _slot_detail(ucs: bool, slot: int, existing: int) -> str:
-    if ucs:
-        return "canonical singletons never take a slot (pool_slot stays empty)"
-    if existing and existing == slot:
-        return f"kept the slot its identity already names ({slot})"
-    return f"lowest free slot ({slot})"
-
-
-def grant_budget(ctx: BuildContext, plans: list[Plan]) -> None:
-    """Fresh creates per tick are capped by [daemon].max_wakes_per_tick, fair-shared across
-    templates (one token reserved per floor-bearing template first)."""
-    budget = ctx.city.max_wakes_per_tick
-    by_tpl: dict[str, list[Plan]] = {}
-    for p in plans:
-        if p.create:
-            if p.agent.qualified_name in ctx.result.partial_templates:
-                ctx.log(f"refusing fresh create for {p.agent.qualified_name}: scale_check read is partial")
-                continue
-            by_tpl.setdefault(p.agent.qualified_name, []).append(p)
-    order = sorted(by_tpl)
-    for t in order:
-        if budget <= 0:
-            break
-        floor = [p for p in by_tpl[t] if p.request.floor]
-        if floor:
-            floor[0].granted = True
-            budget -= 1
-    while budget > 0:
-        progressed = False
-        for t in order:
-            pending = [p for p in by_tpl[t] if not p.granted]
-            if pending and budget > 0:
-                pending[0].granted = True
-                budget -= 1
-                progressed = True
-        if not progressed:
-            break
-    for t in order:
-        denied = [p for p in by_tpl[t] if not p.granted]
-        if denied:
-            ctx.log(f"pool session create budget exhausted: {len(denied)} create(s) for {t} deferred")
-            ctx.decision("reconciler.pool.create_budget", "create_budget_exhausted", "deferred", t, denied=len(denied))
-
-
-def session_name_for_new(ctx: BuildContext, a: Agent, bead_id: str, identity: str) -> str:
-    alias = a.tmux_alias.strip()
-    if alias:
-        rendered = alias.replace("{{.Agent}}", sanitize(identity)).replace("{{.Name}}", a.name)
-        taken = bool(ctx.store.open_by(B.SESSION_NAME, rendered)) or any(
-            b.session_name == rendered for b in ctx.store.sessions.values()) or rendered in {
-            sanitize(n.identity) for n in ctx.city.named_sessions}
-        return f"{rendered}-{bead_id}" if taken else rendered
-    return pool_session_name(a.qualified_name, bead_id)
-
+# ---------------------------------------------------------------- creates
 
 def create_pool_bead(ctx: BuildContext, a: Agent, identity: str, slot: int, trigger: str,
-                     dependency_only: bool = False) -> tuple[SessionBead, list[Why]]:
-    """Mint a start-pending pool bead; its alias is set only when free (else deferred)."""
+                     dependency_only: bool = False) -> tuple[SessionBead | None, list[Why], str]:
+    """createPoolSessionBeadWithGuardedAlias: mint a start-pending pool bead. Its alias is set only
+    when free (no owner: a configured [[named_session]] identity is reserved), else deferred.
+    Returns (bead, why, error); a bad tmux_alias fails the create before anything is written."""
+    qn = a.qualified_name
     bid = ctx.store.new_id()
-    sn = session_name_for_new(ctx, a, bid, identity)
-    holder, rule = alias_holder(ctx.store, identity, bid, "", ctx.named_identities)
+    try:
+        sn = pool_session_name_for_create(ctx, a, bid)
+    except SessionNameError as e:
+        return None, [], str(e)
+    holder, rule = alias_holder(ctx.store, identity, "", "", ctx.named_identities)
+    agent_name = identity or qn
     md = {
-        B.TEMPLATE: a.qualified_name, B.AGENT_NAME: identity, B.SESSION_NAME: sn,
+        B.TEMPLATE: qn, B.AGENT_NAME: agent_name, B.SESSION_NAME: sn,
         B.STATE: "start-pending", B.PENDING_CREATE_CLAIM: "true",
         B.PENDING_CREATE_STARTED_AT: format_time(ctx.now), B.SESSION_ORIGIN: "ephemeral",
         B.POOL_MANAGED: "true", B.GENERATION: "1", B.CONTINUATION_EPOCH: "1",
-        B.INSTANCE_TOKEN: instance_token(bid, "1"), B.CANONICAL_INSTANCE_NAME: identity,
+        B.INSTANCE_TOKEN: instance_token(bid, "1"), B.CANONICAL_INSTANCE_NAME: agent_name,
     }
     if slot > 0:
         md[B.POOL_SLOT] = str(slot)
@@ -263,84 +216,229 @@ def create_pool_bead(ctx: BuildContext, a: Agent, identity: str, slot: int, trig
         why.append(Why("alias.claimed", f"{identity} was free at create"))
     else:
         who = holder.id if holder is not None else "a configured [[named_session]]"
-        ctx.log(f"new pool session {bid}: alias {identity} unavailable (held by {who}); deferring alias")
+        ctx.log(f"pool {qn!r}: new session {bid}: alias {identity!r} unavailable (held by {who}); created without alias")
         why.append(Why("alias.deferred", f"{identity} unavailable at create: held by {who} ({rule})"))
-    bead = ctx.store.create_session(md, ctx.now, bead_id=bid, title=identity, labels=[f"agent:{identity}"])
+    bead = ctx.store.create_session(md, ctx.now, bead_id=bid, title=agent_name, labels=[f"agent:{agent_name}"])
+    ctx.track_created(bead)
     ctx.actions.append(Action("create_bead", bid, sn, "dependency-floor" if dependency_only else "pool-demand",
-                              identity, a.qualified_name))
-    if not md.get(B.ALIAS):
-        ctx.actions.append(Action("defer_alias", bid, sn, "alias-unavailable", identity, a.qualified_name))
-    return bead, why
+                              agent_name, qn))
+    if B.ALIAS not in md:
+        ctx.actions.append(Action("defer_alias", bid, sn, "alias-unavailable", identity, qn))
+    return bead, why, ""
 
 
-def make_entry(ctx: BuildContext, a: Agent, b: SessionBead, identity: str, slot: int, source: str,
-               why: list[Why], *, work_bead: str = "", dependency_only: bool = False) -> DesiredEntry:
-    """Phase C: desired alias is the identity unless the bead is in a deferred alias state."""
-    alias = identity
-    stamped = True
-    if b.alias != identity and in_deferred_state(b):
+# ---------------------------------------------------------------- entries
+
+def base_env(a_qn: str, b: SessionBead, identity: str, origin: str = "ephemeral") -> dict[str, str]:
+    """resolveTemplate's environment: GC_AGENT is the runtime name, GC_ALIAS the identity."""
+    env = {"GC_TEMPLATE": a_qn, "GC_ALIAS": identity, "GC_AGENT": b.session_name, "GC_SESSION_ORIGIN": origin,
+           "GC_SESSION_NAME": b.session_name, "GC_SESSION_ID": b.id}
+    trig = b.get(B.TRIGGER_BEAD_ID).strip()
+    if trig:
+        env["GC_TRIGGER_BEAD_ID"] = trig
+    return env
+
+
+def pool_entry(a: Agent, b: SessionBead, identity: str, slot: int, source: str, why: list[Why],
+               work_bead: str = "") -> DesiredEntry:
+    """setPoolTemplateRuntimeIdentity: the desired alias is the instance identity unless the bead is
+    in a deferred alias state (no alias yet and a conflict record, pending claim or creating
+    state); then Alias/GC_ALIAS are empty and GC_AGENT falls back to the session name."""
+    env = base_env(a.qualified_name, b, identity)
+    alias, stamped = identity, True
+    if b.alias.strip() != identity.strip() and in_deferred_state(b):
         alias, stamped = "", False
-    origin = "manual" if b.is_manual else "ephemeral"
-    env = {"GC_TEMPLATE": a.qualified_name, "GC_ALIAS": alias, "GC_AGENT": alias or b.session_name,
-           "GC_SESSION_ORIGIN": origin, "GC_SESSION_NAME": b.session_name, "GC_SESSION_ID": b.id}
+        env["GC_ALIAS"] = ""
+        env["GC_AGENT"] = b.session_name
+    else:
+        env["GC_ALIAS"] = env["GC_AGENT"] = identity
     return DesiredEntry(session_name=b.session_name, template=a.qualified_name, identity=identity, alias=alias,
-                        pool_slot=slot, source=source, bead_id=b.id, manual=b.is_manual,
-                        dependency_only=dependency_only, env_identity_stamped=stamped, work_bead_id=work_bead,
-                        env=env, why=why)
+                        pool_slot=slot, source=source, bead_id=b.id, env_identity_stamped=stamped,
+                        work_bead_id=work_bead, env=env, why=why)
+
+
+def manual_entry(ctx: BuildContext, a: Agent, b: SessionBead, source: str, why: list[Why],
+                 work_bead: str = "") -> DesiredEntry:
+    """A manual session keeps the identity persisted on its bead and its own alias; PoolSlot 0."""
+    identity = session_qualified_name(ctx, a, b)
+    env = base_env(a.qualified_name, b, identity)
+    alias = b.alias.strip() or identity
+    return DesiredEntry(session_name=b.session_name, template=a.qualified_name, identity=identity or b.session_name,
+                        alias=alias, pool_slot=0, source=source, bead_id=b.id, manual=True,
+                        env_identity_stamped=False, work_bead_id=work_bead, env=env,
+                        why=why + [Why("shape.manual", "manual session: keeps its persisted identity and alias")])
 
 
 DEMAND_WHY = {
     "resume": ("demand.resume", "assigned work {w} resumes this session"),
-    "wake-known-identity": ("demand.wake_known_identity", "work {w} is assigned to this identity and no session holds it"),
+    "wake-known-identity": ("demand.wake_known_identity", "work {w} is assigned to the template identity and no session holds it"),
     "new": ("demand.new", "new demand (scale_check / routed work){wt}"),
     "min-fill": ("demand.min_fill", "min_active_sessions floor"),
 }
 
 
-def realize(ctx: BuildContext) -> None:
+def bind_trigger(ctx: BuildContext, b: SessionBead, r: Request) -> SessionBead:
+    """bindPoolSessionTriggerBead (the trigger id only): point the bead at the request's work
+    bead, or clear a stale trigger when the request carries none."""
+    want = r.work_bead_id.strip()
+    have = b.get(B.TRIGGER_BEAD_ID).strip()
+    if want == have:
+        return b
+    return ctx.store.update_session(b.id, {B.TRIGGER_BEAD_ID: want})
+
+
+# ---------------------------------------------------------------- the three phases
+
+def select_or_plan(ctx: BuildContext, a: Agent, r: Request, prefer: SessionBead | None, used: set[str],
+                   used_slots: set[int], busy: set[str], budget: CreateBudget) -> Item:
+    """selectOrPlanPoolSessionBead: the preferred bead (resume or in-flight), else the bead that
+    already carries a canonical singleton's identity, else the earliest reusable bead, else a
+    fresh create (refused when the demand read was partial or the create budget is spent)."""
+    qn = a.qualified_name
+    ucs = ctx.ucs(a)
+    item = Item(r)
+    work = ctx.assigned_work
+    if prefer is not None and prefer.id not in used and not prefer.failed_create:
+        preserve = _resumes_assigned_work(r, work, prefer)
+        slot = claim_preferred(ctx, a, prefer, preserve, used_slots)
+        if slot == 0 and not ucs:
+            ctx.log(f"pool {qn!r} request: pool session {prefer.id} concrete slot already claimed (skipping)")
+            item.skip = True
+            return item
+        item.slot = slot
+        if ucs:
+            item.why.append(Why("slot.canonical", "canonical singletons never take a slot (pool_slot stays empty)"))
+        elif preserve and slot > (a.max_active_sessions or 0) > 0:
+            item.why.append(Why("slot.preserved", f"assigned work keeps slot {slot} above max_active_sessions"))
+        else:
+            item.why.append(Why("slot.claimed_existing", f"kept the slot its identity names ({slot})"))
+        if is_manual_for(ctx, a, prefer):
+            item.bead = prefer
+            return item
+        item.bead, nwhy = normalize_singleton(ctx, a, prefer)
+        item.why += nwhy
+        return item
+    cands = [b for b in ctx.open_for_template(qn) if reusable(ctx, a, b, used, busy)]
+    if ucs:
+        for b in cands:
+            if b.session_name.strip() and not bead_stale_suffixed(ctx, a, b) and identifies_canonical(b, qn):
+                item.slot = claim_for_bead(ctx, a, b, used_slots)
+                item.why.append(Why("slot.canonical", "reused the bead that already carries the canonical identity"))
+                item.bead, nwhy = normalize_singleton(ctx, a, b)
+                item.why += nwhy
+                return item
+    for b in cands:
+        if not b.session_name.strip():
+            continue
+        slot = claim_for_bead(ctx, a, b, used_slots)
+        if slot == 0 and not ucs:
+            continue
+        item.slot = slot
+        item.why.append(Why("slot.canonical", "earliest reusable bead, collapsed onto the canonical identity") if ucs
+                        else Why("slot.reused", f"earliest reusable bead of the template, at slot {slot}"))
+        item.bead, nwhy = normalize_singleton(ctx, a, b)
+        item.why += nwhy
+        return item
+    slot = claim_for_bead(ctx, a, None, used_slots)
+    if qn in ctx.result.partial_templates:
+        used_slots.discard(slot)
+        ctx.log(f"pool {qn!r} request: pool session create skipped: demand read partial (fresh create blocked)")
+        item.skip = True
+        return item
+    if not budget.try_claim(qn):
+        used_slots.discard(slot)
+        ctx.log(f"pool {qn!r} request: pool session create budget exhausted (fresh create deferred)")
+        ctx.decision("reconciler.pool.create_budget", "create_budget_exhausted", "deferred", qn)
+        item.skip = True
+        return item
+    item.create, item.slot = True, slot
+    item.why.append(Why("slot.canonical", "canonical singletons never take a slot (pool_slot stays empty)") if ucs
+                    else Why("slot.lowest_free", f"lowest free slot ({slot})"))
+    return item
+
+
+def realize_template(ctx: BuildContext, a: Agent, reqs: list[Request], busy: set[str], budget: CreateBudget) -> None:
+    qn = a.qualified_name
     res = ctx.result
     used: set[str] = set()
-    busy = busy_bead_ids(ctx, res.assigned_work_ids)
-    plans: list[Plan] = []
-    for qn, reqs in res.requests.items():
-        a = ctx.agent(qn)
-        assert a is not None
-        plans += plan_template(ctx, a, reqs, used, busy)
-    grant_budget(ctx, plans)
-    for p in plans:
-        a, r = p.agent, p.request
-        qn = a.qualified_name
+    used_slots: set[int] = set()
+    items: list[Item] = []
+    for r in reqs:  # Phase A
+        prefer = ctx.store.session(r.session_bead_id) if r.session_bead_id else None
+        if prefer is not None and not prefer.open:
+            prefer = None
+        if prefer is not None and is_configured_named(prefer):
+            ctx.log(f"pool {qn!r}: refusing to materialize named-session bead {prefer.id} as pool instance "
+                    f"(would create phantom {a.name!r}-N sibling)")
+            items.append(Item(r, skip=True))
+            continue
+        item = select_or_plan(ctx, a, r, prefer, used, used_slots, busy, budget)
+        if not item.skip and item.bead is not None:
+            if item.bead.id in used:
+                item.skip = True
+            else:
+                used.add(item.bead.id)
+        items.append(item)
+    for item in items:  # Phase B
+        if not item.create:
+            continue
+        identity, _ = request_identity(a, item.slot, ctx.semantics)
+        bead, why, err = create_pool_bead(ctx, a, identity, item.slot, item.request.work_bead_id)
+        if err:
+            item.create_error = err
+            budget.release()
+            continue
+        item.bead = bead
+        item.why += why
+    for item in items:  # Phase C
+        if item.skip:
+            continue
+        r = item.request
+        if item.create:
+            if item.create_error:
+                ctx.log(f"pool {qn!r} request: {item.create_error} (skipping)")
+                used_slots.discard(item.slot)
+                continue
+            if item.bead.id in used:
+                continue
+            used.add(item.bead.id)
+        b = item.bead
+        assert b is not None
         why = [shape_why(ctx, a)]
         rule, text = DEMAND_WHY[r.source]
         if r.inflight:
-            rule, text = "demand.inflight", "an in-flight create of this template fills new demand"
+            rule, text = "demand.inflight", "an in-flight create of this template already covers new demand"
         why.append(Why(rule, text.format(w=r.work_bead_id, wt=f"; trigger {r.work_bead_id}" if r.work_bead_id else "")))
-        why += p.note or []
-        if p.create:
-            if not p.granted:
-                continue
-            identity, slot = request_identity(a, p.slot, ctx.semantics)
-            bead, awhy = create_pool_bead(ctx, a, identity, slot, r.work_bead_id)
-            why += awhy
-        else:
-            bead = p.bead
-            assert bead is not None
-            if is_manual_for(a, bead):
-                identity = manual_identity(a, bead)
-                entry = make_entry(ctx, a, bead, identity, 0, "manual", why + [Why("shape.manual", "manual session keeps its own identity")])
-                entry.alias = bead.alias
-                entry.env["GC_ALIAS"] = bead.alias
-                res.entries[bead.session_name] = entry
-                continue
-            if ctx.ucs(a):
-                bead, deferred, nwhy = normalize_singleton(ctx, a, bead)
-                why += nwhy
-            identity, slot = request_identity(a, p.slot, ctx.semantics)
-            if r.tier == "new" and r.work_bead_id and not bead.get(B.TRIGGER_BEAD_ID):
-                bead = ctx.store.update_session(bead.id, {B.TRIGGER_BEAD_ID: r.work_bead_id})
-        entry = make_entry(ctx, a, bead, identity, slot, r.source, why, work_bead=r.work_bead_id)
+        why += item.why
+        b = bind_trigger(ctx, b, r)
+        if is_manual_for(ctx, a, b):
+            res.entries[b.session_name] = manual_entry(ctx, a, b, r.source, why, r.work_bead_id)
+            continue
+        identity, slot = request_identity(a, item.slot, ctx.semantics)
+        entry = pool_entry(a, b, identity, slot, r.source, why, r.work_bead_id)
         if not entry.alias and not any(w.rule == "alias.deferred" for w in entry.why):
-            entry.why.append(Why("alias.deferred", f"bead alias is pending ({bead.get(B.POOL_ALIAS_CONFLICT) or 'create'}); sync claims it"))
+            entry.why.append(Why("alias.deferred", f"alias {identity} not yet claimed "
+                                                   f"({b.get(B.POOL_ALIAS_CONFLICT) or 'pending create'}); sync claims it"))
         elif entry.alias and not any(w.rule.startswith("alias.") for w in entry.why):
             entry.why.append(Why("alias.claimed", f"alias {entry.alias} (the instance identity)"))
-        res.entries[bead.session_name] = entry
+        res.entries[b.session_name] = entry
+
+
+def realize(ctx: BuildContext) -> None:
+    """Realize every template's accepted requests, templates in sorted order."""
+    res = ctx.result
+    busy = busy_bead_ids(ctx, ctx.assigned_work)
+    budget = CreateBudget(ctx.city.max_wakes_per_tick)
+    budget.configure_fair_share(res.requests, seed=ctx.world.tick)
+    for qn, reqs in res.requests.items():
+        a = ctx.agent(qn)
+        if a is None:
+            ctx.log(f"pool {qn!r} has demand but no matching agent in config (skipping)")
+            continue
+        if ctx.in_suspended_rig(a):
+            continue
+        realize_template(ctx, a, reqs, busy, budget)
+
+
+__all__ = ["bead_stale_suffixed", "create_pool_bead", "identifies_canonical", "instance_token", "normalize_singleton",
+           "realize", "shape_why", "natural_key"]
