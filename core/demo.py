@@ -52,6 +52,9 @@ class DemoScript:
     def __init__(self, path: str = DEMO_SCRIPT) -> None:
         self.period, self.cues = load_script(path)
 
+    def done(self) -> None:
+        pass  # the script is a function of the tick number
+
     def describe(self, model: Model) -> str:
         return f"demo script, cycle tick {self._phase(model.world.tick + 1)}/{self.period}"
 

@@ -26,7 +26,13 @@ from core.reload import ConfigSource
 class Script(Protocol):
     """Decides what one press of "step" does."""
 
-    def next_steps(self, model: Model) -> list[dict[str, Any]]: ...
+    def next_steps(self, model: Model) -> list[dict[str, Any]]:
+        """The steps of the next press (without consuming them)."""
+        ...
+
+    def done(self) -> None:
+        """The steps last returned ran: move on (a failed press is retried as it was)."""
+        ...
 
     def describe(self, model: Model) -> str: ...
 
@@ -45,6 +51,9 @@ class Ticks:
 
     def next_steps(self, model: Model) -> list[dict[str, Any]]:
         return tick_steps(model)
+
+    def done(self) -> None:
+        pass
 
     def describe(self, model: Model) -> str:
         return f"tick every {model.city.daemon.patrol_interval or '30s'}"
@@ -144,7 +153,10 @@ class Driver:
         with self._lock:
             steps = self.script.next_steps(self.model)
             label = ", ".join(_label(s) for s in steps)
-            return self._run(steps, label)
+            result = self._run(steps, label)
+            if result.ok:
+                self.script.done()
+            return result
 
     def apply(self, step: dict[str, Any], config: ConfigSource | None = None, label: str = "") -> Result:
         """Run one operator step (a poke such as a kill, or a config edit) now."""
@@ -200,7 +212,7 @@ class Driver:
             ws, m.city, m.semantics, m.last_desired, m.pending_city = saved
             m.world.restore(ws)
             msg = str(e) if isinstance(e, ModelError) else f"{type(e).__name__}: {e}"
-            frame = self._frame(f"failed: {label}", Outcome(error=f"{label}: {msg}"), msg)
+            frame = self._frame(f"failed: {label}", Outcome(error=f"{label} failed: {msg}"), msg)
             self.history.append(frame)
             return Result(frame, msg)
         for i, st in enumerate(steps):
@@ -223,7 +235,7 @@ class Driver:
         idx = self._counter
         self._counter += 1
         lines = tuple(outcome_lines(out, idx, m.world.tick, m.world.now))
-        if label and label != "start":
+        if label and label != "start" and not error:
             lines = (EventLine(idx, m.world.tick, m.world.now, "step", label),) + lines
         return Frame(idx, label, len(self.steps), m.world.snapshot(), m.city, m.semantics, m.last_desired,
                      m.pending_city, lines, error, m.adopt_on_start, m.world.store.prefix)
@@ -250,8 +262,12 @@ class ScenarioSteps:
 
     def next_steps(self, model: Model) -> list[dict[str, Any]]:
         if self.pending:
-            return [self.pending.pop(0)]
+            return [self.pending[0]]
         return tick_steps(model)
+
+    def done(self) -> None:
+        if self.pending:
+            self.pending.pop(0)
 
     def describe(self, model: Model) -> str:
         done = self.total - len(self.pending)
