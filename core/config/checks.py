@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 
-from core.config.errors import ConfigError
 from core.config.goduration import duration_error, go_quote
 from core.config.model import Agent, City
 from core.config.reader import Reader
@@ -102,9 +101,10 @@ def missing_provider_references(city: City, providers: set[str]) -> list[tuple[s
     return refs
 
 
-def check_provider_references(rd: Reader, city: City, providers: set[str], *, fatal: bool) -> None:
-    """ValidateProviderReferences. Fatal in Gas City; citywatch downgrades it to a warning when
-    an unresolved import might be the pack that defines the provider."""
+def check_provider_references(rd: Reader, city: City, providers: set[str]) -> None:
+    """ValidateProviderReferences: fatal in Gas City. Callers skip it while an import is
+    unresolved (that pack may define the provider); ValidateSemantics' per-agent warnings then
+    still name every missing provider."""
     refs = missing_provider_references(city, providers)
     if not refs:
         return
@@ -112,10 +112,7 @@ def check_provider_references(rd: Reader, city: City, providers: set[str], *, fa
     hint = (f'add [providers.{p}] base = "builtin:{p}"' if p in BUILTIN_PROVIDERS
             else f"add [providers.{p}] with command = ...")
     more = f" (and {len(refs) - 1} more)" if len(refs) > 1 else ""
-    msg = f"provider catalog is missing referenced providers: {label}: {hint}{more}"
-    if fatal:
-        raise rd.error(file, fp, msg)
-    rd.warn(file, msg + "; an unresolved import may define it", fp)
+    raise rd.error(file, fp, f"provider catalog is missing referenced providers: {label}: {hint}{more}")
 
 
 # ---------------------------------------------------------------------- semantics
@@ -183,8 +180,3 @@ def load_namepool(rd: Reader, a: Agent, city_root: str) -> Agent:
     if not names:
         return fail("has no names")
     return replace(a, namepool_names=tuple(names), namepool_error="")
-
-
-def raise_first(errors: list[ConfigError]) -> None:
-    if errors:
-        raise errors[0]

@@ -145,8 +145,8 @@ class Composer:
         validate_named_sessions(city, rd)
         validate_durations(rd, city, {k: (v.table, v.file, v.fp) for k, v in src.sections.items()})
         providers = set(src.providers)
-        unresolved = any(not i.resolved for i in self.imports)
-        check_provider_references(rd, city, providers, fatal=not unresolved)
+        if all(i.resolved for i in self.imports):
+            check_provider_references(rd, city, providers)
         validate_semantics(rd, city, providers)
         city.agents = [load_namepool(rd, a, self.root) for a in city.agents]
         self.rig_defaults(city, default_rig_imports)

@@ -37,6 +37,8 @@ def _err(city: City, rd: "Reader | None", file: str, field: str, message: str) -
 
 
 def _fp(base: str, key: str) -> str:
+    if not key:
+        return base
     return f"{base}.{key}" if base else key
 
 
