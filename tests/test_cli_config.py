@@ -1,0 +1,137 @@
+"""`citywatch config show CITY [--json] [--packs DIR] [--semantics S]`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from tui.cli import main
+
+CITY = """
+[workspace]
+name = "harbor"
+
+[[agent]]
+name = "mayor"
+max_active_sessions = 1
+
+[[agent]]
+name = "refinery"
+dir = "api"
+max_active_sessions = 1
+min_active_sessions = 0
+scale_check = "bd list --label merge-ready --json | jq length"
+
+[[agent]]
+name = "polecat"
+dir = "api"
+max_active_sessions = 3
+namepool = "names.txt"
+depends_on = ["api/refinery"]
+
+[[agent]]
+name = "worker"
+dir = "api"
+
+[[agent]]
+name = "archivist"
+max_active_sessions = 0
+
+[[named_session]]
+template = "mayor"
+mode = "always"
+
+[[named_session]]
+template = "ghost"
+
+[[rigs]]
+name = "api"
+
+[imports.gs]
+source = "git@github.com:example/packs.git//gastown"
+"""
+
+
+def city(tmp_path: Path, text: str = CITY) -> Path:
+    (tmp_path / "city.toml").write_text(textwrap.dedent(text))
+    (tmp_path / "names.txt").write_text("furiosa\nnux\nslit\n")
+    return tmp_path
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    rc = main(list(argv))
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def test_json_form(tmp_path, capsys):
+    rc, out, err = run(capsys, "config", "show", str(city(tmp_path)), "--json")
+    assert rc == 0, err
+    s = json.loads(out)
+    shapes = {a["qualified_name"]: a["shape"]["kind"] for a in s["agents"]}
+    assert shapes == {"mayor": "named", "api/refinery": "canonical-singleton", "api/polecat": "namepool",
+                      "api/worker": "unlimited", "archivist": "disabled"}
+    by = {a["qualified_name"]: a for a in s["agents"]}
+    assert by["api/polecat"]["namepool_names"] == 3 and by["api/polecat"]["depends_on"] == ["api/refinery"]
+    assert by["api/refinery"]["predicates"] == {"SIE": True, "UCS": True, "SESI": False, "SMS": False, "SGE": True,
+                                                "unlimited": False}
+    assert by["mayor"]["origin"] == {"file": "city.toml", "table": "agent[0]", "kind": "inline", "binding": ""}
+    assert [(n["identity"], n["mode"], n["runtime_name"]) for n in s["named_sessions"]] == [("mayor", "always", "mayor")]
+    assert [n["identity"] for n in s["disabled_named_sessions"]] == ["ghost"]
+    assert [(i["binding"], i["source"]) for i in s["unresolved_imports"]] == [
+        ("gs", "git@github.com:example/packs.git//gastown")]
+    assert any("named session disabled" in w and w.startswith("city.toml:") for w in s["warnings"])
+
+
+def test_text_form_is_a_table(tmp_path, capsys):
+    rc, out, _ = run(capsys, "config", "show", str(city(tmp_path)))
+    assert rc == 0
+    lines = out.splitlines()
+    assert lines[0].startswith("City harbor  (")
+    header = next(i for i, l in enumerate(lines) if l.startswith("  AGENT"))
+    assert lines[header].split() == ["AGENT", "SHAPE", "MIN", "MAX", "SCALE_CHECK", "DEPENDS_ON", "FROM"]
+    row = next(l for l in lines if l.startswith("  api/refinery"))
+    # Columns line up under their headers.
+    assert row.index("canonical singleton") == lines[header].index("SHAPE")
+    assert "bd list --label merge-ready --j…" in row  # long scale_check clipped
+    assert "Imports not resolved (1)" in out and "Named sessions disabled (1)" in out
+    assert "named + canonical singleton" in out
+
+
+def test_semantics_switch_changes_the_shape(tmp_path, capsys):
+    rc, out, _ = run(capsys, "config", "show", str(city(tmp_path)), "--json", "--semantics", "pre-2053")
+    by = {a["qualified_name"]: a for a in json.loads(out)["agents"]}
+    assert by["api/refinery"]["shape"]["kind"] == "slot-pool"  # #1989's pool flavour: refinery-1
+
+
+def test_output_is_deterministic(tmp_path, capsys):
+    c = str(city(tmp_path))
+    outs = {run(capsys, "config", "show", c, "--json")[1] for _ in range(2)}
+    outs |= {run(capsys, "config", "show", c, "--json")[1]}
+    assert len(outs) == 1
+
+
+def test_bad_config_exits_2_with_the_located_error(tmp_path, capsys):
+    c = city(tmp_path, '[[agent]]\nname = "a"\nmin_active_sessions = 3\nmax_active_sessions = 1\n')
+    rc, out, err = run(capsys, "config", "show", str(c))
+    assert rc == 2 and out == ""
+    assert err.strip() == (f"citywatch: {c / 'city.toml'}: agent[0].min_active_sessions: agent \"a\": "
+                           "min_active_sessions (3) must be <= max_active_sessions (1) (line 3)")
+
+
+def test_missing_city_and_bad_packs_dir(tmp_path, capsys):
+    rc, _, err = run(capsys, "config", "show", str(tmp_path / "nope"))
+    assert rc == 2 and "no such file or directory" in err
+    rc, _, err = run(capsys, "config", "show", str(city(tmp_path)), "--packs", str(tmp_path / "none"))
+    assert rc == 2 and "--packs" in err and "not a directory" in err
+
+
+def test_real_process_prints_no_traceback(tmp_path):
+    c = city(tmp_path, '[[agent]\nname = "a"\n')
+    p = subprocess.run([sys.executable, "-m", "tui.cli", "config", "show", str(c)], capture_output=True, text=True,
+                       cwd=Path(__file__).resolve().parents[1])
+    assert p.returncode == 2 and "Traceback" not in p.stderr
+    assert p.stderr.startswith(f"citywatch: {c / 'city.toml'}:1:")
