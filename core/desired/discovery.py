@@ -82,6 +82,9 @@ def discover(ctx: BuildContext) -> None:
     res = ctx.result
     desired_templates = {e.template for e in res.entries.values()}
     named_templates = {e.template for e in res.entries.values() if e.named_identity}
+    # A rediscovered bead is never a configured named session in desired state (its
+    # [[named_session]] would have claimed it in the named pass); its identity still follows
+    # canonicalSessionIdentity.
     for b in ctx.store.open_sessions():
         sn = b.session_name
         if not sn or b.failed_create:
@@ -143,9 +146,6 @@ def discover(ctx: BuildContext) -> None:
             why.append(Why("demand.partial_retained", f"scale_check for {qn} failed; its sessions are retained"))
         res.entries[sn] = DesiredEntry(
             session_name=sn, template=qn, identity=instance, alias=alias, pool_slot=0, source=source, bead_id=b.id,
-            named_identity=b.get(B.CONFIGURED_NAMED_IDENTITY) if named else "",
-            named_mode=b.get(B.CONFIGURED_NAMED_MODE) if named else "", manual=manual,
+            manual=manual,
             dependency_only=b.dependency_only, env_identity_stamped=False, env=env, why=why)
         desired_templates.add(qn)
-        if named:
-            named_templates.add(qn)
