@@ -70,6 +70,8 @@ class Model:
         self.last_desired: DesiredResult | None = None
         self.pending_city: City | None = None  # hot reload: applied at the next tick
         self.config_events: list[str] = []
+        # Why a scale_check run by --run-scale-checks failed, by template (see core/scalecheck.py).
+        self.scale_check_notes: dict[str, str] = {}
         if not adopt_on_start:
             self.world.memory = self.world.memory.with_(adopted=True)
 
