@@ -1,0 +1,165 @@
+"""Running an agent's scale_check command for real, only when the operator asks for it
+(`--run-scale-checks`); otherwise the model uses the simulated value.
+
+As in Gas City: the command (with its `{{.Agent}}`-style placeholders expanded) runs through
+`sh -c`, its trimmed stdout must be a non-negative integer, and anything else (empty output,
+not an integer, negative, a failing exit status, a timeout) leaves that template's demand read
+partial. citywatch runs it in the city directory with a timeout (default 5 s) and reads at most
+64 KiB of output; the value "error" then marks the template partial in the build and the human
+reason is kept in `model.scale_check_notes`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from core.config.model import Agent, City
+
+if TYPE_CHECKING:
+    from core.model import Model
+
+DEFAULT_TIMEOUT = 5.0
+OUTPUT_LIMIT = 64 * 1024
+_PLACEHOLDER = re.compile(r"\{\{\s*\.(\w+)\s*\}\}")
+_MAX_PARALLEL = 4
+
+
+@dataclass(frozen=True)
+class ScaleCheckResult:
+    template: str
+    command: str  # as run, placeholders expanded
+    value: int | None  # None = the read failed
+    reason: str = ""  # why it failed, for people ("" when it worked)
+    output: str = ""  # trimmed stdout, at most OUTPUT_LIMIT bytes
+
+    @property
+    def ok(self) -> bool:
+        return self.value is not None
+
+    @property
+    def world_value(self) -> int | str:
+        """What the simulated world stores: the count, or "error" (a partial read)."""
+        return self.value if self.value is not None else "error"
+
+
+def expand_command(city: City, agent: Agent, command: str) -> str:
+    """Gas City's command-template fields: Agent, AgentBase, Rig, RigRoot, CityRoot, CityName,
+    WorktreesRoot. A template using anything else runs as written (Gas City falls back to the
+    raw command when expansion fails)."""
+    if "{{" not in command:
+        return command
+    qn = agent.qualified_name
+    rig = city.rig(agent.dir) if agent.dir else None
+    fields = {
+        "Agent": qn,
+        "AgentBase": qn.rpartition("/")[2],
+        "Rig": rig.name if rig else "",
+        "RigRoot": rig.path if rig else "",
+        "CityRoot": city.root,
+        "CityName": city.name,
+        "WorktreesRoot": os.path.join(city.root, ".gc", "worktrees"),
+    }
+    if any(m.group(1) not in fields for m in _PLACEHOLDER.finditer(command)):
+        return command
+    expanded = _PLACEHOLDER.sub(lambda m: fields[m.group(1)], command)
+    return command if "{{" in expanded else expanded
+
+
+def _run_bounded(command: str, cwd: str, timeout: float, limit: int) -> tuple[int | None, bytes, bool, bytes]:
+    """Run `sh -c command`; returns (exit status or None on timeout, stdout head, whether
+    stdout overflowed `limit`, stderr head). The process group is killed on timeout."""
+    proc = subprocess.Popen(["sh", "-c", command], cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, start_new_session=True)
+    out = bytearray()
+    err = bytearray()
+    overflow = [False]
+
+    def drain(stream, buf: bytearray, flag: list[bool] | None) -> None:
+        # Keep reading past the limit (discarding) so the command never blocks on a full pipe.
+        while True:
+            chunk = stream.read(65536)
+            if not chunk:
+                break
+            room = limit - len(buf)
+            if room > 0:
+                buf += chunk[:room]
+            if len(chunk) > room and flag is not None:
+                flag[0] = True
+
+    readers = [threading.Thread(target=drain, args=(proc.stdout, out, overflow), daemon=True),
+               threading.Thread(target=drain, args=(proc.stderr, err, None), daemon=True)]
+    for t in readers:
+        t.start()
+    try:
+        status: int | None = proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        status = None
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait()
+    for t in readers:
+        t.join(timeout=2)
+    proc.stdout.close()
+    proc.stderr.close()
+    return status, bytes(out), overflow[0], bytes(err)
+
+
+def run_scale_check(city: City, agent: Agent, timeout: float = DEFAULT_TIMEOUT) -> ScaleCheckResult:
+    """Run `agent`'s scale_check once and parse it as Gas City does. Never raises for a
+    misbehaving command: every failure is a result with a reason."""
+    qn = agent.qualified_name
+    command = expand_command(city, agent, agent.scale_check)
+    if not command.strip():
+        return ScaleCheckResult(qn, command, None, "no scale_check command")
+    try:
+        status, out, overflow, err = _run_bounded(command, city.root, timeout, OUTPUT_LIMIT)
+    except OSError as e:
+        return ScaleCheckResult(qn, command, None, f"could not run sh: {e.strerror or e}")
+    text = out.decode("utf-8", "replace").strip()
+    if status is None:
+        return ScaleCheckResult(qn, command, None, f"timed out after {timeout:g}s", text)
+    if status != 0:
+        detail = err.decode("utf-8", "replace").strip().splitlines()
+        tail = f": {detail[-1][:200]}" if detail else ""
+        return ScaleCheckResult(qn, command, None, f"exited with status {status}{tail}", text)
+    if overflow:
+        return ScaleCheckResult(qn, command, None, f"output exceeds {OUTPUT_LIMIT // 1024} KiB", text)
+    if not text:
+        return ScaleCheckResult(qn, command, None, "produced empty output", text)
+    if not re.fullmatch(r"[+-]?[0-9]+", text):  # strconv.Atoi's syntax, no Python underscores
+        return ScaleCheckResult(qn, command, None, f"output {_q(text)} is not an integer", text)
+    n = int(text)
+    if n < 0:
+        return ScaleCheckResult(qn, command, None, f"output {_q(text)} is negative", text)
+    return ScaleCheckResult(qn, command, n, "", text)
+
+
+def _q(s: str) -> str:
+    s = s if len(s) <= 40 else s[:37] + "..."
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def refresh_scale_checks(model: "Model", timeout: float = DEFAULT_TIMEOUT) -> dict[str, ScaleCheckResult]:
+    """Run every scale_check in the model's city (a few at a time) and store each result in
+    the world (`set_scale_check`: the count, or "error"). `model.scale_check_notes` then holds
+    the reason for each failed template and nothing for the others. Results by template."""
+    agents = sorted((a for a in model.city.agents if a.has_scale_check), key=lambda a: a.qualified_name)
+    with ThreadPoolExecutor(max_workers=_MAX_PARALLEL) as pool:
+        results = list(pool.map(lambda a: run_scale_check(model.city, a, timeout), agents))
+    by_template = {r.template: r for r in results}
+    for r in results:  # sorted, so the world changes in a fixed order
+        model.set_scale_check(r.template, r.world_value)
+        if r.ok:
+            model.scale_check_notes.pop(r.template, None)
+        else:
+            model.scale_check_notes[r.template] = r.reason
+    return by_template
