@@ -1,0 +1,383 @@
+"""Reading trace segments, whole or incrementally, from a real city or from citywatch's writer.
+
+Use `read_trace(root)` for a one-shot read, or keep a `TraceReader(root)` and call `poll()`
+whenever something under the root may have changed (a watchfiles callback, or a timer): each
+call returns only the batches committed since the last one, and reads only the bytes appended
+since then.
+
+Rules (Gas City's reader is strict and fails the whole query; this one reports and goes on):
+- A batch is published only once its `batch_commit` line is read and both its `record_count`
+  and its chained CRC-32 over the raw lines match. The commit record itself is kept on the
+  batch, not mixed into the records.
+- A mismatching batch is held back for one more poll (its write may still be landing), then
+  skipped with a warning naming the segment, the commit's line and its seq range.
+- Lines with no commit after them: in the newest segment they are a write in progress and are
+  waited for; in a finished segment (a newer one exists), or on a final read, they are a
+  truncated batch and are reported. An unterminated last line is never parsed until it ends.
+- A segment that vanishes was pruned or quarantined: its state is dropped; quarantined files
+  are reported once and never read. A file that cannot be opened is reported once and skipped.
+- Record types and codes outside Gas City's vocabulary are reported once per value; the
+  records are kept as they are.
+- Records are keyed by (`trace_id`, `seq`): after a quarantine the controller can restart its
+  seq numbering, so seq alone does not identify a record.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.tracefile import layout as L
+from core.tracefile.framing import chained_crc
+from core.tracefile.problems import ReadWarning
+from core.tracefile.vocab import unknown_codes
+
+
+@dataclass
+class TraceBatch:
+    segment: str  # relative to the trace root
+    line: int  # 1-based line of the batch's commit
+    records: list[dict[str, Any]]
+    commit: dict[str, Any]
+
+    @property
+    def first_seq(self) -> int:
+        return int(self.commit.get("first_seq") or 0)
+
+    @property
+    def last_seq(self) -> int:
+        return int(self.commit.get("last_seq") or 0)
+
+    @property
+    def durability(self) -> str:
+        return str(self.commit.get("durability_tier") or "")
+
+
+@dataclass
+class TraceDelta:
+    batches: list[TraceBatch] = field(default_factory=list)
+    warnings: list[ReadWarning] = field(default_factory=list)
+
+    def records(self) -> list[dict[str, Any]]:
+        return [r for b in self.batches for r in b.records]
+
+
+@dataclass
+class _Line:
+    raw: bytes  # trimmed
+    parsed: dict[str, Any] | None
+    number: int
+
+
+def _parse(raw: bytes) -> dict[str, Any] | None:
+    try:
+        v = json.loads(raw)
+    except ValueError:
+        return None
+    return v if isinstance(v, dict) else None
+
+
+def _check(lines: list[_Line], commit: dict[str, Any]) -> tuple[str, str]:
+    """(code, why) when `lines` do not match `commit`; ("", "") when they do."""
+    want = commit.get("record_count") or 0
+    if not isinstance(want, int) or want != len(lines):
+        return "count_mismatch", f"its commit says {want} records but {len(lines)} lines precede it"
+    crc = commit.get("batch_crc32") or 0
+    got = chained_crc(x.raw for x in lines)
+    if crc != got:
+        return "crc_mismatch", f"its batch_crc32 is {crc} but the records hash to {got}"
+    return "", ""
+
+
+def _seq_range(commit: dict[str, Any]) -> str:
+    return f"seq {commit.get('first_seq', '?')}-{commit.get('last_seq', '?')}"
+
+
+class SegmentTail:
+    """Incremental reader of one segment file: remembers the byte offset just past the last
+    batch it settled, and re-reads from there on every poll."""
+
+    def __init__(self, root: str, rel: str) -> None:
+        self.root = root
+        self.rel = rel
+        self.path = os.path.join(root, rel)
+        self.offset = 0
+        self.lines_before = 0  # lines up to `offset`
+        self.gone = False
+        self._suspect: int | None = None  # end offset of a mismatching batch seen once
+        self._unreadable = False
+
+    def skip_to_end(self) -> None:
+        """Treat everything already in the file as read (used to skip old history)."""
+        try:
+            with open(self.path, "rb") as f:
+                data = f.read()
+        except OSError:
+            return
+        end = data.rfind(b"\n") + 1
+        self.offset = end
+        self.lines_before = data.count(b"\n", 0, end)
+
+    def poll(self, final: bool = False) -> TraceDelta:
+        out = TraceDelta()
+        try:
+            with open(self.path, "rb") as f:
+                f.seek(self.offset)
+                data = f.read()
+        except FileNotFoundError:
+            self.gone = True
+            return out
+        except OSError as e:
+            if not self._unreadable:
+                self._unreadable = True
+                out.warnings.append(ReadWarning("trace", "unreadable", f"cannot read this segment ({e.strerror or e}); "
+                                                "skipped", self.rel))
+            return out
+        self._unreadable = False
+        pos = 0
+        number = self.lines_before
+        settled, settled_lines = 0, self.lines_before
+        pending: list[_Line] = []
+        held = False
+        while True:
+            nl = data.find(b"\n", pos)
+            if nl < 0:
+                break
+            raw = data[pos:nl].strip()
+            pos = nl + 1
+            number += 1
+            if not raw:
+                if not pending:
+                    settled, settled_lines = pos, number
+                continue
+            parsed = _parse(raw)
+            if parsed is None or parsed.get("record_type") != "batch_commit":
+                pending.append(_Line(raw, parsed, number))
+                continue
+            batch, warns, hold = self._settle(pending, parsed, number, self.offset + pos, final)
+            if hold:
+                held = True
+                break
+            out.warnings += warns
+            if batch is not None:
+                out.batches.append(batch)
+            pending = []
+            settled, settled_lines = pos, number
+        if final and not held:
+            tail = data[pos:]
+            if pending:
+                first, last = pending[0].number, pending[-1].number
+                out.warnings.append(ReadWarning(
+                    "trace", "truncated_batch",
+                    f"truncated batch: {len(pending)} record line(s) (lines {first}-{last}) have no batch_commit "
+                    "after them (an interrupted write); they were skipped", self.rel, first))
+            if tail.strip():
+                out.warnings.append(ReadWarning(
+                    "trace", "torn_tail", "the segment ends in an incomplete line (a torn write); it was ignored",
+                    self.rel, number + 1))
+            settled, settled_lines = len(data), number + (1 if tail else 0)
+        self.offset += settled
+        self.lines_before = settled_lines
+        return out
+
+    def _settle(self, lines: list[_Line], commit: dict[str, Any], number: int, end: int,
+                final: bool) -> tuple[TraceBatch | None, list[ReadWarning], bool]:
+        """Verify one batch; returns (batch or None, warnings, hold-for-another-poll)."""
+        warns: list[ReadWarning] = []
+        code, why = _check(lines, commit)
+        want = commit.get("record_count") or 0
+        if why and isinstance(want, int) and 0 < want < len(lines) and not _check(lines[-want:], commit)[0]:
+            # The commit matches its last `want` lines: what precedes them lost its own commit.
+            lost = lines[:-want]
+            warns.append(ReadWarning(
+                "trace", "truncated_batch",
+                f"truncated batch: {len(lost)} record line(s) (lines {lost[0].number}-{lost[-1].number}) have no "
+                "batch_commit of their own (an interrupted write); they were skipped", self.rel, lost[0].number))
+            lines, why = lines[-want:], ""
+        if why:
+            if not final and self._suspect != end:
+                self._suspect = end
+                return None, [], True
+            warns.append(ReadWarning(
+                "trace", code,
+                f"damaged batch {_seq_range(commit)}: {why}; its {len(lines)} line(s) were skipped", self.rel, number))
+            self._suspect = None
+            return None, warns, False
+        self._suspect = None
+        records = []
+        for x in lines:
+            if x.parsed is None:
+                warns.append(ReadWarning("trace", "bad_line", "this line is not a JSON object although its batch "
+                                         "verifies; it was skipped", self.rel, x.number))
+            else:
+                records.append(x.parsed)
+        return TraceBatch(self.rel, number, records, commit), warns, False
+
+
+@dataclass
+class ScanResult:
+    max_seq: int = 0
+    error: str = ""
+
+
+def scan_segment(path: str) -> ScanResult:
+    """Gas City's strict check of a whole segment (what its startup rescan does before it
+    quarantines a file): any complete line that does not parse, or any batch whose count or
+    CRC is wrong, is an error; an unterminated last line and an uncommitted tail are not."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        return ScanResult(error=str(e))
+    lines = data.split(b"\n")
+    complete, tail = lines[:-1], lines[-1]
+    pending: list[_Line] = []
+    max_seq = 0
+    for i, raw in enumerate(complete + ([tail] if tail.strip() else []), 1):
+        raw = raw.strip()
+        if not raw:
+            continue
+        parsed = _parse(raw)
+        if parsed is None:
+            if i > len(complete):
+                break  # torn tail
+            return ScanResult(error=f"line {i} does not parse")
+        if parsed.get("record_type") == "batch_commit":
+            why = _check(pending, parsed)[1]
+            if why:
+                return ScanResult(error=f"batch ending at line {i}: {why}")
+            max_seq = max(max_seq, int(parsed.get("seq") or 0))
+            pending = []
+        else:
+            pending.append(_Line(raw, parsed, i))
+    return ScanResult(max_seq=max_seq)
+
+
+class TraceReader:
+    """Tails a whole trace root: every segment, head.json and the quarantine directory.
+
+    `history_segments` limits the first poll to the newest N segments (older ones are taken as
+    already read); None reads everything. `poll(final=True)` treats the newest segment as
+    finished too (for a one-shot read)."""
+
+    def __init__(self, root: str, history_segments: int | None = None) -> None:
+        self.root = root
+        self.history_segments = history_segments
+        self.head: dict[str, Any] | None = None
+        self._head_sig: tuple | None = None
+        self._tails: dict[str, SegmentTail] = {}
+        self._finished: set[str] = set()
+        self._quarantine_seen: set[str] = set()
+        self._codes_seen: set[tuple[str, str]] = set()
+        self._first = True
+        self._last_seq = 0
+        self._unreadable_root = False
+        self.exists = False
+
+    def poll(self, final: bool = False) -> TraceDelta:
+        out = TraceDelta()
+        self.exists = os.path.isdir(self.root)
+        if not self.exists:
+            return out  # no trace is a normal state (tracing off, or never started)
+        self._read_head(out)
+        segs = self._list(out)
+        self._note_quarantine(out)
+        for rel in list(self._tails):
+            if rel not in segs:
+                del self._tails[rel]  # pruned or quarantined
+        if self._first and self.history_segments is not None and segs:
+            keep = max(self.history_segments, 0)
+            self._finished.update(segs[:len(segs) - keep] if keep else segs[:-1])
+            if not keep:  # only what is appended from now on
+                tail = self._tails[segs[-1]] = SegmentTail(self.root, segs[-1])
+                tail.skip_to_end()
+        self._first = False
+        for i, rel in enumerate(segs):
+            if rel in self._finished:
+                continue
+            tail = self._tails.get(rel) or self._tails.setdefault(rel, SegmentTail(self.root, rel))
+            newest = i == len(segs) - 1
+            d = tail.poll(final=final or not newest)
+            out.warnings += d.warnings
+            for b in d.batches:
+                self._check_batch(b, out)
+                out.batches.append(b)
+            if tail.gone:
+                self._tails.pop(rel, None)
+            elif not newest:
+                self._finished.add(rel)
+                self._tails.pop(rel, None)
+        return out
+
+    def _read_head(self, out: TraceDelta) -> None:
+        path = os.path.join(self.root, L.HEAD_FILE)
+        try:
+            st = os.stat(path)
+        except OSError:
+            self.head, self._head_sig = None, None
+            return
+        sig = (st.st_ino, st.st_mtime_ns, st.st_size)
+        if sig == self._head_sig:
+            return
+        self._head_sig = sig
+        try:
+            with open(path, "rb") as f:
+                head = json.loads(f.read())
+        except (OSError, ValueError) as e:
+            out.warnings.append(ReadWarning("trace", "bad_head", f"cannot read head.json ({e}); the segments "
+                                            "are read without it", L.HEAD_FILE))
+            return
+        self.head = head if isinstance(head, dict) else None
+
+    def _list(self, out: TraceDelta) -> list[str]:
+        seg_root = os.path.join(self.root, L.SEGMENTS_DIR)
+        try:
+            os.listdir(seg_root)
+        except FileNotFoundError:
+            return []
+        except OSError as e:
+            if not self._unreadable_root:
+                self._unreadable_root = True
+                out.warnings.append(ReadWarning("trace", "unreadable", f"cannot list the segments ({e.strerror or e}); "
+                                                "the trace is unobservable", L.SEGMENTS_DIR))
+            return []
+        self._unreadable_root = False
+        return L.list_segments(self.root)
+
+    def _note_quarantine(self, out: TraceDelta) -> None:
+        try:
+            names = sorted(os.listdir(os.path.join(self.root, L.QUARANTINE_DIR)))
+        except OSError:
+            return
+        for n in names:
+            if n in self._quarantine_seen:
+                continue
+            self._quarantine_seen.add(n)
+            out.warnings.append(ReadWarning(
+                "trace", "quarantined",
+                "the controller quarantined this segment (it failed to verify when the controller started); "
+                "its records are not shown", f"{L.QUARANTINE_DIR}/{n}"))
+
+    def _check_batch(self, b: TraceBatch, out: TraceDelta) -> None:
+        if self._last_seq and b.first_seq and b.first_seq <= self._last_seq:
+            out.warnings.append(ReadWarning(
+                "trace", "seq_restarted",
+                f"seq went back from {self._last_seq} to {b.first_seq} (the controller restarted after a "
+                "quarantine); records stay keyed by trace_id and seq", b.segment, b.line))
+        self._last_seq = int(b.commit.get("seq") or b.last_seq + 1)
+        for rec in b.records:
+            for fld, value in unknown_codes(rec):
+                if (fld, value) in self._codes_seen:
+                    continue
+                self._codes_seen.add((fld, value))
+                out.warnings.append(ReadWarning(
+                    "trace", "unknown_code",
+                    f"unknown {fld} {value!r} (not in Gas City's trace vocabulary); records are kept as written",
+                    b.segment))
+
+
+def read_trace(root: str) -> TraceDelta:
+    """Every committed batch under `root`, with every problem found; never raises on bad data."""
+    return TraceReader(root).poll(final=True)
