@@ -119,9 +119,7 @@ class Model:
         out = Outcome()
         change = diff_cities(self.city, new)
         self.city = new
-        mem = self.world.memory
-        self.world.memory = Memory(drains=mem.drains, circuits=mem.circuits, named_absence=mem.named_absence,
-                                   adopted=mem.adopted)
+        self.world.memory = self.world.memory.after_reload()
         line = f"config reloaded (revision {new.revision}): {change.summary()}"
         out.logs.append(line)
         out.events.append(Event("config.reloaded", new.path, line))

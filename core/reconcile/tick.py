@@ -1,4 +1,9 @@
-"""The tick orchestrator: phases in Gas City's order, nothing else."""
+"""The tick orchestrator: phases in Gas City's order (CityRuntime.tick and
+beadReconcileTick), nothing else.
+
+hygiene -> drain-ack finalize -> desired build -> sync -> bead reconcile (pool sweep,
+expired timers, circuit breakers, forward pass in depends_on order, awake set, wake/sleep
+decisions, start waves, drain advance) -> the queued async stops complete."""
 
 from __future__ import annotations
 
@@ -6,6 +11,22 @@ from typing import TYPE_CHECKING
 
 from core.desired.build import build_desired
 from core.outcome import Outcome
+from core.reconcile import records
+from core.reconcile.breakers import observe_circuits
+from core.reconcile.context import TickContext
+from core.reconcile.drain_ack import finalize_stop_pending_sessions, run_async_stops
+from core.reconcile.drains import advance_drains
+from core.reconcile.forward import forward_pass, topo_order
+from core.reconcile.hygiene import run_hygiene
+from core.reconcile.starts import execute_starts
+from core.reconcile.sweep import sweep_undesired_pool
+from core.reconcile.sync import run_sync
+from core.reconcile.undesired import configured_names
+from core.reconcile.wake_apply import apply_wake_decisions, mature_idle_probes, pool_desired
+from core.trackers import exits as X
+from core.trackers.defer import build_defer_keys
+from core.trackers.idle import build_idle_keys
+from core.trackers.max_age import build_max_age_keys
 
 if TYPE_CHECKING:
     from core.config.model import City
@@ -20,9 +41,61 @@ def run_build(city: "City", world: "World", semantics: str) -> Outcome:
     return out
 
 
-def run_tick(city: "City", world: "World", semantics: str) -> Outcome:
+def run_tick(city: "City", world: "World", semantics: str, trigger: str = "patrol") -> Outcome:
     """One regular controller tick."""
     world.tick += 1
-    out = run_build(city, world, semantics)
-    out.ticks = 1
+    out = Outcome(ticks=1)
+    ctx = TickContext(city, world, semantics, out)
+    records.cycle_start(ctx, trigger)
+    running = world.runtime.running_names()
+    ctx.idle_keys = build_idle_keys(city, semantics, running)
+    ctx.max_age_keys = build_max_age_keys(city, semantics, running)
+    ctx.defer_keys = build_defer_keys(city, semantics, running)
+    reaped = run_hygiene(ctx)
+    ctx.operation("tick.runtime_hygiene", reaped=reaped)
+    finalized = finalize_stop_pending_sessions(ctx)
+    ctx.operation("tick.finalize_drain_ack_stops", finalized=finalized)
+    ctx.desired = out.desired = build_desired(city, world, semantics, out.actions, out.trace)
+    out.logs += out.desired.logs
+    run_sync(ctx)
+    ctx.operation("session_sync.update_index", site="session_sync.update_index")
+    bead_reconcile(ctx)
+    run_async_stops(ctx)
+    records.mutations(ctx)
+    records.cycle_result(ctx, trigger)
+    records.finish(ctx)
     return out
+
+
+def bead_reconcile(ctx: TickContext) -> None:
+    """beadReconcileTick + reconcileSessionBeads."""
+    counts = pool_desired(ctx)
+    records.cycle_input_snapshot(ctx, counts)
+    swept = sweep_undesired_pool(ctx)
+    ctx.operation("bead_reconcile.sweep_undesired_pool_sessions", swept=swept)
+    names = configured_names(ctx)
+    for b in ctx.open_beads():
+        patch = X.clear_expired_timers_patch(b, ctx.now)
+        if patch:
+            ctx.patch(b.id, patch)
+    ordered = [b.id for b in topo_order(ctx, ctx.open_beads())]
+    records.session_baselines(ctx)
+    records.template_summaries(ctx, counts)
+    observe_circuits(ctx, ordered)
+    mature_idle_probes(ctx)
+    targets = forward_pass(ctx, ordered, names)
+    ctx.operation("session_reconcile.forward_pass", site="session_reconcile.forward_pass",
+                  ordered_session_count=len(ordered), wake_target_count=len(targets), rollback_count=ctx.rollbacks)
+    cands, evals = apply_wake_decisions(ctx, ordered, targets)
+    ctx.operation("session_reconcile.apply_wake_sleep_decisions", site="session_reconcile.wake_sleep",
+                  wake_target_count=len(targets), start_candidate_count=len(cands))
+    woke = execute_starts(ctx, cands)
+    ctx.operation("session_reconcile.execute_planned_starts", site="session_reconcile.start_execution",
+                  start_candidate_count=len(cands), planned_wake_count=woke)
+    advance_drains(ctx, evals)
+    for bid in sorted(ctx.mem.idle_probes.keys()):
+        b = ctx.store.session(bid)
+        if b is None or not b.open:
+            ctx.mem = ctx.mem.drop("idle_probes", bid)
+    ctx.operation("session_reconcile.advance_drains", site="session_reconcile.drain_advance")
+    records.session_results(ctx, ordered)

@@ -65,6 +65,18 @@ STARTED_LIVE_HASH = "started_live_hash"
 LIVE_HASH = "live_hash"
 CORE_HASH_BREAKDOWN = "core_hash_breakdown"
 CONFIG_DRIFT_DEFERRED_AT = "config_drift_deferred_at"
+CONFIG_DRIFT_DEFERRED_KEY = "config_drift_deferred_key"
+ATTACHED_CONFIG_DRIFT_DEFERRED_AT = "attached_config_drift_deferred_at"
+ATTACHED_CONFIG_DRIFT_DEFERRED_KEY = "attached_config_drift_deferred_key"
+STARTED_PROVISION_HASH = "started_provision_hash"
+STARTED_LAUNCH_HASH = "started_launch_hash"
+PRIMED_AT = "primed_at"
+PRIMING_ATTEMPTED_AT = "priming_attempted_at"
+PROMPT_HASH = "prompt_hash"
+COMMAND = "command"
+RETIRED_NAMED_IDENTITY = "retired_named_identity"
+ARCHIVED_AT = "archived_at"
+QUARANTINE_CYCLE = "quarantine_cycle"
 HELD_UNTIL = "held_until"
 QUARANTINED_UNTIL = "quarantined_until"
 WAIT_HOLD = "wait_hold"
@@ -73,15 +85,29 @@ WAKE_ATTEMPTS = "wake_attempts"
 CHURN_COUNT = "churn_count"
 DETACHED_AT = "detached_at"
 SESSION_HEALTH = "session_health"
+SESSION_HEALTH_REASON = "session_health_reason"
+SESSION_DRAINABLE = "session_drainable"
+PROVIDER_TERMINAL_ERROR_AT = "provider_terminal_error_at"
+UNKNOWN_STATE_VALUE = "unknown_state_value"
 UNKNOWN_STATE_FIRST_SEEN = "unknown_state_first_seen"
 REQUESTED_SLEEP_AFTER_IDLE = "requested_sleep_after_idle"
 EFFECTIVE_SLEEP_AFTER_IDLE = "effective_sleep_after_idle"
 SLEEP_POLICY_SOURCE = "sleep_policy_source"
 SLEEP_POLICY_FINGERPRINT = "sleep_policy_fingerprint"
+SLEEP_CAPABILITY = "sleep_capability"
+SLEEP_POLICY_ADJUSTMENT_REASON = "sleep_policy_adjustment_reason"
+CONFIG_WAKE_SUPPRESSED = "config_wake_suppressed"
 CIRCUIT_STATE = "session_circuit_state"
 CIRCUIT_RESTARTS = "session_circuit_restarts"
 CIRCUIT_OPENED_AT = "session_circuit_opened_at"
 CIRCUIT_LAST_RESTART = "session_circuit_last_restart"
+CIRCUIT_LAST_PROGRESS = "session_circuit_last_progress"
+CIRCUIT_LAST_OBSERVED = "session_circuit_last_observed"
+CIRCUIT_PROGRESS_SIGNATURE = "session_circuit_progress_signature"
+CIRCUIT_OPEN_RESTART_COUNT = "session_circuit_open_restart_count"
+CIRCUIT_RESET_GENERATION = "session_circuit_reset_generation"
+CIRCUIT_KEYS = (CIRCUIT_STATE, CIRCUIT_RESTARTS, CIRCUIT_LAST_RESTART, CIRCUIT_LAST_PROGRESS, CIRCUIT_LAST_OBSERVED,
+                CIRCUIT_PROGRESS_SIGNATURE, CIRCUIT_OPENED_AT, CIRCUIT_OPEN_RESTART_COUNT, CIRCUIT_RESET_GENERATION)
 
 KNOWN_STATES = frozenset(
     {"start-pending", "creating", "active", "awake", "asleep", "drained", "suspended", "quarantined",
@@ -96,20 +122,25 @@ SLOT_FREEABLE_SLEEP = frozenset(
     {"idle", "idle-timeout", "city-stop", "failed-create", "runtime-missing", "provider-terminal-error"}
 )
 
+# session.CanonicalCloseReason: every close reason is at least 20 characters.
 CLOSE_REASON_TEXT = {
+    "": "session terminated: unknown state",
+    "gc_swept": "session swept: no assigned work in any rig",
     "orphaned": "session orphaned: configured agent removed",
-    "suspended": "session suspended: agent disabled in city config",
     "drained": "session drained: pool slot retired by reconciler",
     "failed-create": "session create failed: aborted before creation_complete",
-    "duplicate": "session duplicate: another open bead owns this session name",
-    "reconfigured": "session reconfigured: named session runtime name changed",
-    "stale-session": "session stale: creating bead never reached a runtime",
-    "gc_swept": "session swept: undesired pool bead with no runtime",
+    "stale-session": "session stale: no liveness signal beyond threshold",
+    "duplicate": "session retired: duplicate of canonical bead",
+    "duplicate-repair": "session retired: duplicate-repair canonicalization",
+    "reconfigured": "session reconfigured: superseded by new agent config",
+    "suspended": "session suspended: agent disabled in city config",
 }
 
 
 def close_reason_text(code: str) -> str:
-    return CLOSE_REASON_TEXT.get(code, f"session terminated: {code}")
+    if code in CLOSE_REASON_TEXT:
+        return CLOSE_REASON_TEXT[code]
+    return code if len(code) >= 20 else f"session terminated: {code}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,14 +13,14 @@ import immutables
 
 @dataclass(frozen=True, slots=True)
 class Drain:
-    """An in-flight drain (session_reconciler's drain tracker entry)."""
+    """An in-flight drain (the drain tracker's drainState), keyed by bead id."""
 
     bead_id: str
     reason: str
     started_at: datetime
     deadline: datetime
     generation: str
-    acked: bool = False
+    acked: bool = False  # the reconciler stamped GC_DRAIN_ACK on the runtime
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +32,16 @@ class DeferStreak:
 
 
 @dataclass(frozen=True, slots=True)
+class IdleProbe:
+    """An idle-sleep probe (WaitForIdle) for an interactive session; ready one tick later."""
+
+    started_at: datetime
+    ready: bool = False
+    success: bool = False
+    completed_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Circuit:
     """Named-session respawn circuit breaker, keyed by configured named identity."""
 
@@ -40,7 +50,10 @@ class Circuit:
     opened_at: datetime | None = None
     last_restart: datetime | None = None
     last_progress: datetime | None = None
-    signature: str | None = None
+    last_observed: datetime | None = None
+    signature: str = ""
+    observed: bool = False
+    open_restart_count: int = 0
 
 
 @dataclass(frozen=True)
@@ -49,7 +62,8 @@ class Memory:
     defer: immutables.Map = field(default_factory=immutables.Map)  # session name -> DeferStreak
     circuits: immutables.Map = field(default_factory=immutables.Map)  # identity -> Circuit
     named_absence: immutables.Map = field(default_factory=immutables.Map)  # bead id -> ticks absent
-    max_age_offset: immutables.Map = field(default_factory=immutables.Map)  # session name -> seconds
+    idle_probes: immutables.Map = field(default_factory=immutables.Map)  # bead id -> IdleProbe
+    idle_probe_cursor: int = 0
     adopted: bool = False  # has the startup adoption barrier run since the last restart
 
     def with_(self, **changes) -> "Memory":
@@ -65,6 +79,14 @@ class Memory:
             return self
         return replace(self, **{name: m.delete(key)})
 
+    def after_reload(self) -> "Memory":
+        """What survives a config reload: the drain tracker (drains, suspend confirmations,
+        idle probes) and the process-wide circuit breaker; the idle, max-age and defer
+        trackers are rebuilt empty."""
+        return Memory(drains=self.drains, circuits=self.circuits, named_absence=self.named_absence,
+                      idle_probes=self.idle_probes, idle_probe_cursor=self.idle_probe_cursor,
+                      adopted=self.adopted)
+
     @staticmethod
     def field_names() -> list[str]:
-        return [f.name for f in fields(Memory) if f.name != "adopted"]
+        return [f.name for f in fields(Memory) if f.name not in ("adopted", "idle_probe_cursor")]

@@ -1,5 +1,11 @@
 """The simulated runtime provider (Gas City's fake provider): sessions start, run, go idle,
-exit, crash, get attached, ask questions, and acknowledge drains. No process is ever run."""
+exit, crash, get attached, ask questions, and acknowledge drains. No process is ever run.
+
+Liveness follows the tmux provider: a session is *running* when its tmux session exists and
+its pane is not a remain-on-exit corpse, and *alive* when it is running and the agent process
+in it is alive (the model assumes process-name hints exist, as every built-in provider has
+them, so a dead agent in a live pane is always seen as a zombie).
+"""
 
 from __future__ import annotations
 
@@ -9,11 +15,23 @@ from typing import Mapping
 
 import immutables
 
-RATE_LIMIT_MARKER = "rate limit"
+# Runtime metadata keys the controller reads and writes (provider SetMeta / GetMeta).
+META_SESSION_ID = "GC_SESSION_ID"
+META_INSTANCE_TOKEN = "GC_INSTANCE_TOKEN"
+META_RUNTIME_EPOCH = "GC_RUNTIME_EPOCH"
+META_DRAIN_ACK = "GC_DRAIN_ACK"
+META_DRAIN_ACK_SOURCE = "GC_DRAIN_ACK_SOURCE"
+META_DRAIN_REASON = "GC_DRAIN_REASON"
+META_DRAIN_GENERATION = "GC_DRAIN_GENERATION"
+META_RESTART_REQUESTED = "GC_RESTART_REQUESTED"
 
 
 class StartError(Exception):
     """A provider Start failure (injected by the operator or a scenario)."""
+
+
+class SessionExists(StartError):
+    """Start was asked for a name that already has a runtime (runtime.ErrSessionExists)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,13 +44,22 @@ class RuntimeSession:
     last_activity: datetime | None = None
     attached: bool = False
     pending_interaction: bool = False
-    process_alive: bool = True  # False: the tmux session exists but the agent died (zombie)
+    process_alive: bool = True  # False: the pane exists but the agent died (zombie)
+    corpse: bool = False  # True: remain-on-exit pane is dead; listed but not running
     peek: str = ""
     meta: Mapping[str, str] = field(default_factory=dict)
     env: Mapping[str, str] = field(default_factory=dict)
 
     def with_(self, **changes) -> "RuntimeSession":
         return replace(self, **changes)
+
+    @property
+    def running(self) -> bool:
+        return not self.corpse
+
+    @property
+    def alive(self) -> bool:
+        return not self.corpse and self.process_alive
 
 
 @dataclass(frozen=True)
@@ -60,29 +87,65 @@ class Runtime:
         return self.sessions.get(name)
 
     def is_running(self, name: str) -> bool:
-        return name in self.sessions
+        """IsRunning: the session exists and its pane is not a dead corpse."""
+        s = self.sessions.get(name)
+        return s is not None and s.running
 
     def alive(self, name: str) -> bool:
+        """ProcessAlive with hints: running and the agent process is alive."""
         s = self.sessions.get(name)
-        return s is not None and s.process_alive
+        return s is not None and s.alive
 
     def running_names(self) -> list[str]:
+        """ListRunning: every visible session name (corpses included), sorted."""
         return sorted(self.sessions.keys())
 
     def by_session_id(self, bead_id: str) -> list[RuntimeSession]:
         return [s for s in self.sessions.values() if s.session_id == bead_id]
 
+    def get_meta(self, name: str, key: str) -> str:
+        """GetMeta: "" when the session or the key is missing."""
+        s = self.sessions.get(name)
+        if s is None:
+            return ""
+        if key == META_SESSION_ID:
+            return s.session_id or s.meta.get(key, "")
+        if key == META_INSTANCE_TOKEN:
+            return s.instance_token or s.meta.get(key, "")
+        return s.meta.get(key, "")
+
+    def attached(self, name: str) -> bool:
+        s = self.sessions.get(name)
+        return s is not None and s.running and s.attached
+
+    def pending(self, name: str) -> bool:
+        s = self.sessions.get(name)
+        return s is not None and s.running and s.pending_interaction
+
+    def last_activity(self, name: str) -> datetime | None:
+        s = self.sessions.get(name)
+        return s.last_activity if s is not None else None
+
+    def rate_limited(self, name: str) -> bool:
+        s = self.sessions.get(name)
+        return s is not None and screen_rate_limited(s.peek)
+
     # ---- control (the controller's calls) ----
     def start(self, name: str, *, session_id: str, instance_token: str, template: str, now: datetime,
               env: Mapping[str, str]) -> RuntimeSession:
+        """Start a runtime; raises StartError for an injected failure, SessionExists when the
+        name is taken."""
         for f in self.start_failures:
             sel, remaining, message = f
             if remaining > 0 and (sel == name or sel == f"template:{template}" or sel == "*"):
                 f[1] -= 1
                 self.start_failures = [x for x in self.start_failures if x[1] > 0]
                 raise StartError(message or "start failed")
+        if name in self.sessions:
+            raise SessionExists(f'session "{name}" already exists')
+        meta = {META_RUNTIME_EPOCH: env.get(META_RUNTIME_EPOCH, "")} if env.get(META_RUNTIME_EPOCH) else {}
         s = RuntimeSession(name=name, session_id=session_id, instance_token=instance_token, template=template,
-                           started_at=now, last_activity=now, env=dict(env))
+                           started_at=now, last_activity=now, env=dict(env), meta=meta)
         self.sessions = self.sessions.set(name, s)
         self.starts.append(name)
         return s
@@ -94,6 +157,7 @@ class Runtime:
         return False
 
     def set_meta(self, name: str, changes: Mapping[str, str]) -> None:
+        """SetMeta / RemoveMeta ("" removes a key)."""
         s = self.sessions.get(name)
         if s is None:
             return
@@ -119,6 +183,21 @@ class Runtime:
     def inject_start_failure(self, selector: str, count: int = 1, message: str = "") -> None:
         self.start_failures.append([selector, count, message])
 
-    def rate_limited(self, name: str) -> bool:
-        s = self.sessions.get(name)
-        return s is not None and RATE_LIMIT_MARKER in s.peek.lower()
+
+def screen_rate_limited(text: str) -> bool:
+    """A provider rate-limit screen (runtime.ContainsProviderRateLimitScreen)."""
+    if "Usage limit reached" in text or "You've hit your limit" in text or "/rate-limit-options" in text:
+        return True
+    return "rate limit" in text.lower() and "Keep trying" in text and "Stop" in text
+
+
+def terminal_error_reason(text: str) -> str:
+    """The terminal provider error a pane shows, "" when none (ProviderTerminalErrorReason)."""
+    low = text.lower()
+    if "model_not_found" in low or any("model" in ln and "not found" in ln for ln in low.split("\n")):
+        return "model_not_found"
+    if "insufficient_quota" in low or "quota_exceeded" in low:
+        return "quota_exceeded"
+    if "quota exceeded" in low and "disk quota" not in low:
+        return "quota_exceeded"
+    return ""

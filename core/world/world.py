@@ -11,7 +11,7 @@ import immutables
 
 from core.timefmt import DEFAULT_START, format_time, parse_time
 from core.world.beads import SessionBead, WorkBead
-from core.world.memory import Circuit, DeferStreak, Drain, Memory
+from core.world.memory import Circuit, DeferStreak, Drain, IdleProbe, Memory
 from core.world.runtime import Runtime, RuntimeSession, RuntimeState
 from core.world.store import Store, StoreState
 
@@ -85,7 +85,8 @@ class World:
                 "defer": {k: {"anchor": v.anchor, "count": v.count} for k, v in sorted(m.defer.items())},
                 "circuits": {k: _circuit_json(v) for k, v in sorted(m.circuits.items())},
                 "named_absence": dict(sorted(m.named_absence.items())),
-                "max_age_offset": dict(sorted(m.max_age_offset.items())),
+                "idle_probes": {k: _probe_json(v) for k, v in sorted(m.idle_probes.items())},
+                "idle_probe_cursor": m.idle_probe_cursor,
             },
         }
 
@@ -107,7 +108,8 @@ class World:
                 template=r.get("template", ""), started_at=parse_time(r.get("started_at")),
                 last_activity=parse_time(r.get("last_activity")), attached=bool(r.get("attached", False)),
                 pending_interaction=bool(r.get("pending_interaction", False)),
-                process_alive=bool(r.get("alive", True)), peek=r.get("peek", ""), meta=dict(r.get("meta", {})),
+                process_alive=bool(r.get("alive", True)), corpse=bool(r.get("corpse", False)),
+                peek=r.get("peek", ""), meta=dict(r.get("meta", {})),
                 env=dict(r.get("env", {}))))
         w.runtime.start_failures = [list(f) for f in d.get("start_failures", [])]
         w.store.next_id = int(d.get("next_id", w.store.next_id))
@@ -119,7 +121,8 @@ class World:
             defer=immutables.Map({k: DeferStreak(v["anchor"], int(v["count"])) for k, v in mem.get("defer", {}).items()}),
             circuits=immutables.Map({k: _circuit_from(v) for k, v in mem.get("circuits", {}).items()}),
             named_absence=immutables.Map(mem.get("named_absence", {})),
-            max_age_offset=immutables.Map(mem.get("max_age_offset", {})),
+            idle_probes=immutables.Map({k: _probe_from(v) for k, v in mem.get("idle_probes", {}).items()}),
+            idle_probe_cursor=int(mem.get("idle_probe_cursor", 0)),
             adopted=bool(mem.get("adopted", False)),
         )
         return w
@@ -139,7 +142,8 @@ def work_json(w: WorkBead) -> dict[str, Any]:
 
 
 def runtime_json(s: RuntimeSession) -> dict[str, Any]:
-    return {"name": s.name, "alive": s.process_alive, "session_id": s.session_id,
+    return {"name": s.name, "alive": s.alive, "running": s.running, "corpse": s.corpse,
+            "session_id": s.session_id,
             "instance_token": s.instance_token, "template": s.template,
             "started_at": format_time(s.started_at), "last_activity": format_time(s.last_activity),
             "attached": s.attached, "pending_interaction": s.pending_interaction, "peek": s.peek,
@@ -159,10 +163,22 @@ def _drain_from(v: dict[str, Any]) -> Drain:
 def _circuit_json(c: Circuit) -> dict[str, Any]:
     return {"restarts": [format_time(t) for t in c.restarts], "state": c.state, "opened_at": format_time(c.opened_at),
             "last_restart": format_time(c.last_restart), "last_progress": format_time(c.last_progress),
-            "signature": c.signature}
+            "last_observed": format_time(c.last_observed), "signature": c.signature, "observed": c.observed,
+            "open_restart_count": c.open_restart_count}
 
 
 def _circuit_from(v: dict[str, Any]) -> Circuit:
     return Circuit(tuple(parse_time(t) for t in v.get("restarts", [])), v.get("state", "CIRCUIT_CLOSED"),
                    parse_time(v.get("opened_at")), parse_time(v.get("last_restart")),
-                   parse_time(v.get("last_progress")), v.get("signature"))
+                   parse_time(v.get("last_progress")), parse_time(v.get("last_observed")),
+                   v.get("signature") or "", bool(v.get("observed", False)), int(v.get("open_restart_count", 0)))
+
+
+def _probe_json(p: IdleProbe) -> dict[str, Any]:
+    return {"started_at": format_time(p.started_at), "ready": p.ready, "success": p.success,
+            "completed_at": format_time(p.completed_at)}
+
+
+def _probe_from(v: dict[str, Any]) -> IdleProbe:
+    return IdleProbe(parse_time(v["started_at"]), bool(v.get("ready", False)), bool(v.get("success", False)),
+                     parse_time(v.get("completed_at")))

@@ -1,0 +1,404 @@
+"""ComputeAwakeSet (compute_awake_set.go): a pure decision, per open bead with a
+session_name, of whether it should be awake and why. Later passes overwrite earlier ones;
+overrides (attached, pending, ready wait, on-demand running, pin) come next; idle sleep,
+hold and quarantine suppress last. Dependencies are not enforced here.
+
+Wait beads, work_query and the ready-wait set are not modeled (always empty)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from core.config.model import City
+from core.durations import try_duration
+from core.identity import session_name_for
+from core.timefmt import parse_time
+from core.world import beads as B
+from core.world.beads import SessionBead, WorkBead
+
+ON_DEMAND_IDLE = 300.0
+
+
+@dataclass
+class AwakeBead:
+    id: str
+    session_name: str
+    template: str
+    state: str  # compat state
+    sleep_reason: str
+    manual: bool
+    pending_create: bool
+    explicit_wake: bool
+    dependency_only: bool
+    named_identity: str
+    configured_named: bool
+    pinned: bool
+    drained: bool
+    wait_hold: bool
+    held_until: datetime | None
+    quarantined_until: datetime | None
+    idle_since: datetime | None
+    created_at: datetime
+    restart_requested: bool
+    reset_pending: bool
+    current_bead: str
+
+
+@dataclass
+class AwakeNamed:
+    identity: str
+    template: str
+    mode: str
+    runtime_name: str
+
+
+@dataclass
+class AwakeAgent:
+    qn: str
+    suspended: bool
+    sleep_after_idle: float
+    min_active: int
+
+
+@dataclass
+class AwakeInput:
+    agents: list[AwakeAgent]
+    named: list[AwakeNamed]
+    beads: list[AwakeBead]
+    work: list[WorkBead]  # assigned, open or in_progress
+    scale_counts: dict[str, int]
+    named_demand: dict[str, bool]
+    named_routed_demand: dict[str, bool]
+    running: set[str] = field(default_factory=set)
+    attached: set[str] = field(default_factory=set)
+    pending: set[str] = field(default_factory=set)
+    chat_idle_timeout: float = 0.0
+    manual_grace: float = 0.0
+    now: datetime | None = None
+
+
+@dataclass
+class AwakeDecision:
+    should_wake: bool = False
+    reason: str = ""
+    has_assigned_work: bool = False
+    assigned_work_bead: str = ""
+    requires_fresh_cycle: bool = False
+
+
+def _awake_demand(w: WorkBead) -> bool:
+    return w.status == "in_progress" or (w.status == "open" and w.ready)
+
+
+def _assignee_matches(named: list[AwakeNamed], b: AwakeBead, assignee: str) -> bool:
+    if not assignee:
+        return False
+    if assignee in (b.id, b.session_name):
+        return True
+    if b.named_identity:
+        return assignee == b.named_identity
+    if not b.configured_named:
+        return False
+    return any(n.runtime_name == b.session_name and n.template in ("", b.template) and assignee == n.identity
+               for n in named)
+
+
+class _WorkIndex:
+    """Assigned work grouped by assignee (input order kept), so each bead looks up only its
+    own spellings instead of scanning all work."""
+
+    def __init__(self, work: list[WorkBead]) -> None:
+        self.by: dict[str, list[tuple[int, WorkBead]]] = {}
+        for i, w in enumerate(work):
+            self.by.setdefault(w.assignee.strip(), []).append((i, w))
+
+    def of(self, named: list[AwakeNamed], b: AwakeBead) -> list[WorkBead]:
+        keys = [b.id, b.session_name]
+        if b.named_identity:
+            keys.append(b.named_identity)
+        elif b.configured_named:
+            keys += [n.identity for n in named if n.runtime_name == b.session_name and n.template in ("", b.template)]
+        out: dict[int, WorkBead] = {}
+        for k in dict.fromkeys(keys):
+            for i, w in self.by.get(k, ()):
+                if _assignee_matches(named, b, w.assignee.strip()):
+                    out[i] = w
+        return [out[i] for i in sorted(out)]
+
+
+def _named_matches(named: list[AwakeNamed], b: AwakeBead, mode: str) -> bool:
+    for n in named:
+        if n.mode != mode:
+            continue
+        if b.named_identity and n.identity == b.named_identity:
+            return True
+        if not b.named_identity and b.configured_named and n.runtime_name == b.session_name and \
+                n.template in ("", b.template):
+            return True
+    return False
+
+
+def _resolve_named_bead(beads: list[AwakeBead], n: AwakeNamed) -> str:
+    for b in beads:
+        if b.named_identity == n.identity:
+            return b.session_name
+    if not n.runtime_name:
+        return ""
+    b = next((x for x in beads if x.session_name == n.runtime_name), None)
+    if b is None or not b.configured_named or (n.template and b.template != n.template):
+        return ""
+    if b.named_identity and b.named_identity != n.identity:
+        return ""
+    return b.session_name
+
+
+def _pool_candidate(b: AwakeBead, template: str) -> bool:
+    return (b.template == template and not b.named_identity and not b.configured_named and not b.manual
+            and not b.drained and not b.dependency_only)
+
+
+def compute_awake_set(inp: AwakeInput) -> dict[str, AwakeDecision]:
+    now = inp.now
+    agents = {a.qn: a for a in inp.agents}
+    by_base: dict[str, AwakeAgent] = {}
+    dup: set[str] = set()
+    for a in inp.agents:
+        base = a.qn.rsplit("/", 1)[-1]
+        if base in by_base and by_base[base].qn != a.qn:
+            dup.add(base)
+        elif base not in dup:
+            by_base[base] = a
+
+    def lookup(name: str) -> AwakeAgent | None:
+        if name in agents:
+            return agents[name]
+        base = name.rsplit("/", 1)[-1]
+        return None if base in dup else by_base.get(base)
+
+    widx = _WorkIndex(inp.work)
+    desired: dict[str, str] = {}
+    for b in inp.beads:
+        if b.pending_create:
+            desired[b.session_name] = "pending-create"
+    for b in inp.beads:
+        if not b.explicit_wake or b.state == "closed" or b.dependency_only:
+            continue
+        a = agents.get(b.template)
+        if a is not None and not a.suspended:
+            desired[b.session_name] = "explicit-wake"
+    for n in inp.named:
+        a = lookup(n.identity)
+        if a is not None and a.suspended:
+            continue
+        if n.mode == "always":
+            sn = _resolve_named_bead(inp.beads, n)
+            if sn:
+                bead = next((x for x in inp.beads if x.session_name == sn), None)
+                if bead is not None and not bead.dependency_only:
+                    desired[sn] = "named-always"
+            else:
+                desired[n.identity] = "named-always"
+        elif n.mode == "on_demand":
+            if inp.named_demand.get(n.identity):
+                reason = "named-demand"
+            elif inp.named_routed_demand.get(n.identity):
+                reason = "routed-demand"
+            else:
+                continue
+            ta = agents.get(n.template)
+            if ta is not None and ta.suspended:
+                continue
+            sn = _resolve_named_bead(inp.beads, n)
+            if sn:
+                bead = next((x for x in inp.beads if x.session_name == sn), None)
+                if bead is not None and not bead.dependency_only and bead.state != "closed":
+                    desired[sn] = reason
+            else:
+                desired[n.identity] = reason
+    for template in sorted(inp.scale_counts):
+        count = inp.scale_counts[template]
+        if count <= 0:
+            continue
+        a = lookup(template)
+        if a is None or a.suspended:
+            continue
+        filled = sum(1 for b in inp.beads if b.template == template and b.state != "closed" and not b.named_identity
+                     and not b.configured_named and not b.manual
+                     and any(_awake_demand(w) for w in widx.of(inp.named, b)))
+        for b in inp.beads:
+            if filled >= count:
+                break
+            if _pool_candidate(b, template) and b.state == "active" and not any(_awake_demand(w) for w in widx.of(inp.named, b)):
+                desired[b.session_name] = "scaled:demand"
+                filled += 1
+        for b in inp.beads:
+            if filled >= count:
+                break
+            if _pool_candidate(b, template) and b.state in ("start-pending", "creating") and \
+                    not any(_awake_demand(w) for w in widx.of(inp.named, b)):
+                desired[b.session_name] = "scaled:creating"
+                filled += 1
+    for b in inp.beads:
+        if b.manual and b.state != "closed" and not b.drained and b.template in agents:
+            desired[b.session_name] = "manual"
+    anchors: dict[str, str] = {}
+    for b in inp.beads:
+        if b.state == "closed":
+            continue
+        a = lookup(b.template)
+        if a is not None and a.suspended:
+            continue
+        matched = [w for w in widx.of(inp.named, b) if _awake_demand(w)]
+        if not matched:
+            continue
+        exact = next((w.id for w in matched if b.current_bead and w.id == b.current_bead), "")
+        desired[b.session_name] = "assigned-work"
+        anchors[b.session_name] = exact or matched[0].id
+    for a in inp.agents:
+        if a.suspended or a.min_active <= 0:
+            continue
+        covered = _min_covered(inp.beads, desired, a.qn, now)
+        if covered >= a.min_active:
+            continue
+        stops = sorted((b for b in inp.beads if _min_pool(b, a.qn) and b.state == "asleep"
+                        and b.sleep_reason == "city-stop"), key=lambda b: b.id)
+        for b in stops:
+            if covered >= a.min_active:
+                break
+            if b.session_name in desired or _hard_blocked(b, now):
+                continue
+            desired[b.session_name] = "min-active"
+            covered += 1
+    for b in inp.beads:
+        if not b.reset_pending or b.restart_requested or b.wait_hold:
+            continue
+        if desired.get(b.session_name) not in ("pending-create", "explicit-wake"):
+            desired[b.session_name] = "reset-pending"
+
+    result: dict[str, AwakeDecision] = {}
+    for b in inp.beads:
+        name = b.session_name
+        d = AwakeDecision()
+        if name in anchors:
+            d.has_assigned_work = True
+            d.assigned_work_bead = anchors[name]
+            d.requires_fresh_cycle = bool(b.current_bead) and anchors[name] != b.current_bead
+        if name in desired and (not b.wait_hold or b.pending_create or b.explicit_wake):
+            d.should_wake, d.reason = True, desired[name]
+        if name in inp.attached and not b.wait_hold:
+            d.should_wake, d.reason = True, "attached"
+        if name in inp.pending and not b.wait_hold:
+            d.should_wake, d.reason = True, "pending"
+        if not d.should_wake and not b.drained and not b.wait_hold and b.sleep_reason != "idle-timeout":
+            if name in inp.running and _named_matches(inp.named, b, "on_demand"):
+                d.should_wake, d.reason = True, "on-demand:running"
+        if not d.should_wake and b.pinned and b.state not in ("suspended", "closed") and not b.drained and \
+                not b.dependency_only and not b.wait_hold:
+            a = lookup(b.template)
+            if a is not None and not a.suspended:
+                d.should_wake, d.reason = True, "pin"
+        a = lookup(b.template)
+        holds_claimed = a is not None and not a.suspended and any(
+            w.status == "in_progress" for w in widx.of(inp.named, b))
+        if (d.should_wake and name not in inp.attached and name not in inp.pending and not b.pinned
+                and not holds_claimed and b.idle_since is not None and not _named_matches(inp.named, b, "always")
+                and desired.get(name) not in ("assigned-work", "min-active", "reset-pending", "named-demand",
+                                              "routed-demand", "work-query")
+                and not (b.manual and inp.manual_grace > 0 and (now - b.created_at).total_seconds() < inp.manual_grace)):
+            timeout = 0.0
+            if b.manual and inp.chat_idle_timeout > 0:
+                timeout = inp.chat_idle_timeout
+            elif a is not None and a.sleep_after_idle > 0:
+                timeout = a.sleep_after_idle
+            elif _named_matches(inp.named, b, "on_demand"):
+                timeout = ON_DEMAND_IDLE
+            if timeout > 0 and (now - b.idle_since).total_seconds() >= timeout:
+                d.should_wake, d.reason = False, "idle-sleep"
+        if b.held_until is not None and now < b.held_until:
+            d.should_wake, d.reason = False, "held"
+        if b.quarantined_until is not None and now < b.quarantined_until:
+            d.should_wake, d.reason = False, "quarantined"
+        result[name] = d
+    return result
+
+
+def _min_pool(b: AwakeBead, template: str) -> bool:
+    return (b.template == template and not b.named_identity and not b.configured_named and not b.manual
+            and not b.drained and not b.dependency_only and b.state != "closed")
+
+
+def _hard_blocked(b: AwakeBead, now: datetime) -> bool:
+    return b.wait_hold or (b.held_until is not None and now < b.held_until) or \
+        (b.quarantined_until is not None and now < b.quarantined_until)
+
+
+def _min_covered(beads: list[AwakeBead], desired: dict[str, str], template: str, now: datetime) -> int:
+    n = 0
+    for b in beads:
+        if not _min_pool(b, template) or _hard_blocked(b, now):
+            continue
+        if b.state == "asleep":
+            n += 1 if b.session_name in desired else 0
+        elif b.state in ("active", "creating"):
+            n += 1
+    return n
+
+
+# ---------------------------------------------------------------------------- input builder
+
+
+def awake_agents(city: City, rig_suspended: set[str]) -> list[AwakeAgent]:
+    out = []
+    for a in city.agents:
+        sai = a.sleep_after_idle.strip()
+        secs = 0.0 if not sai or sai == "off" else (try_duration(sai, 0.0) or 0.0)
+        out.append(AwakeAgent(a.qualified_name, a.suspended or (bool(a.dir) and a.dir in rig_suspended), secs,
+                              a.min_count))
+    return out
+
+
+def awake_named(city: City) -> list[AwakeNamed]:
+    return [AwakeNamed(n.identity, n.template_qualified, n.effective_mode, session_name_for(city, n.identity))
+            for n in city.named_sessions]
+
+
+def awake_bead(b: SessionBead, template: str, compat: str, drained: bool) -> AwakeBead:
+    return AwakeBead(
+        id=b.id, session_name=b.session_name.strip(), template=template, state=compat,
+        sleep_reason=b.get(B.SLEEP_REASON), manual=b.is_manual, pending_create=b.pending_claim,
+        explicit_wake=b.get(B.WAKE_REQUEST).strip() == "explicit", dependency_only=b.dependency_only,
+        named_identity=b.get(B.CONFIGURED_NAMED_IDENTITY).strip(), configured_named=b.is_named,
+        pinned=b.get(B.PIN_AWAKE).strip() == "true", drained=drained, wait_hold=b.get(B.WAIT_HOLD) == "true",
+        held_until=parse_time(b.get(B.HELD_UNTIL)), quarantined_until=parse_time(b.get(B.QUARANTINED_UNTIL)),
+        idle_since=parse_time(b.get(B.DETACHED_AT)), created_at=b.created_at,
+        restart_requested=b.get(B.RESTART_REQUESTED).strip() == "true",
+        reset_pending=b.get(B.CONTINUATION_RESET_PENDING).strip() == "true" and bool(b.get(B.RESET_COMMITTED_AT).strip()),
+        current_bead=b.get(B.CURRENTLY_PROCESSING).strip())
+
+
+REASON_TO_WAKE = {"pending-create": "create", "attached": "attached", "pending": "pending", "pin": "pin",
+                  "wait-ready": "wait", "assigned-work": "work", "named-demand": "work", "routed-demand": "work",
+                  "work-query": "work"}
+
+
+@dataclass
+class WakeEval:
+    """awakeSetToWakeEvals: the older WakeReason vocabulary plus the sleep policy verdict."""
+
+    reasons: list[str]
+    reason: str
+    config_suppressed: bool
+    has_assigned_work: bool
+    policy: object = None
+
+
+def wake_evals(decisions: dict[str, AwakeDecision], beads: list[AwakeBead]) -> dict[str, WakeEval]:
+    out = {}
+    for b in beads:
+        d = decisions.get(b.session_name)
+        if d is None:
+            continue
+        reasons = [REASON_TO_WAKE.get(d.reason, "config")] if d.should_wake else []
+        out[b.id] = WakeEval(reasons, d.reason, d.reason == "idle-sleep", d.has_assigned_work)
+    return out

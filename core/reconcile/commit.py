@@ -1,0 +1,39 @@
+"""Committing a start: what a confirmed start writes to the bead (CommitStartedPatch), used by
+start execution and by the heal of a live pending create."""
+
+from __future__ import annotations
+
+from core.config.model import Agent
+from core.reconcile import hashes
+from core.reconcile.context import TickContext
+from core.timefmt import format_time
+from core.world import beads as B
+from core.world.beads import SessionBead
+
+CONFIRMING_STATES = ("start-pending", "creating")
+
+
+def commit_patch(ctx: TickContext, b: SessionBead, a: Agent | None, confirm: bool, clear_claim: bool) -> dict[str, str]:
+    patch = {B.CONTINUATION_RESET_PENDING: "", B.RESET_COMMITTED_AT: "",
+             B.CREATION_COMPLETE_AT: format_time(ctx.now)}
+    if a is not None:
+        patch.update({B.STARTED_CONFIG_HASH: hashes.core_hash(a), B.LIVE_HASH: hashes.live_hash(a),
+                      B.STARTED_LIVE_HASH: hashes.live_hash(a), B.CORE_HASH_BREAKDOWN: hashes.breakdown(a)})
+    if confirm:
+        patch.update({B.STATE: "active", B.STATE_REASON: "creation_complete", B.PENDING_CREATE_STARTED_AT: "",
+                      B.AWAKE_STARTED_AT: format_time(ctx.now)})
+    if b.get(B.SLEEP_REASON):
+        patch[B.SLEEP_REASON] = ""
+    if clear_claim:
+        patch[B.PENDING_CREATE_CLAIM] = ""
+        patch[B.PENDING_CREATE_STARTED_AT] = ""
+    return patch
+
+
+def recover_running_pending_create(ctx: TickContext, b: SessionBead, template: str) -> SessionBead:
+    """A claimed bead whose runtime is already alive (and ours) is committed as started."""
+    confirm = b.state.strip() in CONFIRMING_STATES or b.state.strip() == "awake"
+    b = ctx.patch(b.id, commit_patch(ctx, b, ctx.agent(template), confirm, True))
+    ctx.decision("reconciler.session.rollback_pending_create", "pending_create_healed", "healed", template,
+                 b.session_name)
+    return b

@@ -1,0 +1,205 @@
+"""Everything one controller tick shares: config, world, clock, the build's result, and the
+helpers every phase uses to read facts and to write beads, actions, trace records and events.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Iterable
+
+from core.actions import Action, Event
+from core.config.model import Agent, City, NamedSession
+from core.durations import try_duration
+from core.identity import session_name_for
+from core.outcome import Outcome
+from core.timefmt import format_time
+from core.world import beads as B
+from core.world.beads import SessionBead, WorkBead
+from core.world.memory import Memory
+
+if TYPE_CHECKING:
+    from core.desired.model import DesiredResult
+    from core.world.world import World
+
+
+class TickContext:
+    def __init__(self, city: City, world: "World", semantics: str, out: Outcome) -> None:
+        self.city = city
+        self.world = world
+        self.semantics = semantics
+        self.out = out
+        self.store = world.store
+        self.rt = world.runtime
+        self.now: datetime = world.now
+        self.desired: "DesiredResult | None" = None
+        self.startup_timeout = try_duration(city.session.startup_timeout, 60.0) or 60.0
+        self.drift_drain_timeout = try_duration(city.daemon.drift_drain_timeout, 120.0) or 120.0
+        self.named_by_runtime: dict[str, NamedSession] = {
+            session_name_for(city, n.identity): n for n in city.named_sessions}
+        self.rig_suspended = {r.name for r in city.rigs if r.suspended}
+        self.follow_up = False  # a drain stamped an ack: Gas City pokes an immediate follow-up tick
+        self.boot = False  # a boot reconcile defers sweeps and closes to the first real tick
+        self.rollbacks = 0  # pending-create rollbacks this tick (at most 5)
+        self.async_stops: list[tuple[str, str, str]] = []  # (bead id, session name, instance token)
+        self.reset_committed_this_tick: set[str] = set()
+        self.awake: dict = {}  # session name -> AwakeDecision, after the awake set
+        self.wake_evals: dict = {}  # bead id -> WakeEval
+        from core.trackers.keys import LifecycleKeys
+
+        self.idle_keys = LifecycleKeys()
+        self.max_age_keys = LifecycleKeys()
+        self.defer_keys = LifecycleKeys()
+        self._seq = 0
+
+    # ------------------------------------------------------------------ memory
+    @property
+    def mem(self) -> Memory:
+        return self.world.memory
+
+    @mem.setter
+    def mem(self, value: Memory) -> None:
+        self.world.memory = value
+
+    # ------------------------------------------------------------------ config lookups
+    def agent(self, template: str) -> Agent | None:
+        if not template:
+            return None
+        return self.city.agent(template) or self.city.find_agent(template)
+
+    def template_of(self, b: SessionBead) -> str:
+        """normalizedSessionTemplate: the configured agent's qualified name, else the raw
+        template metadata."""
+        a = self.agent(b.template)
+        return a.qualified_name if a is not None else b.template
+
+    def agent_of(self, b: SessionBead) -> Agent | None:
+        return self.agent(b.template)
+
+    def agent_suspended(self, a: Agent | None) -> bool:
+        return a is not None and (a.suspended or (bool(a.dir) and a.dir in self.rig_suspended))
+
+    def named_spec(self, b: SessionBead) -> NamedSession | None:
+        """The configured [[named_session]] a named bead belongs to, if still configured."""
+        identity = b.get(B.CONFIGURED_NAMED_IDENTITY)
+        if identity:
+            return self.city.named_by_identity(identity)
+        n = self.named_by_runtime.get(b.session_name)
+        if n is not None and b.template in ("", n.template_qualified):
+            return n
+        return None
+
+    # ------------------------------------------------------------------ liveness
+    def running(self, name: str) -> bool:
+        return bool(name) and self.rt.is_running(name)
+
+    def alive(self, name: str) -> bool:
+        return bool(name) and self.rt.alive(name)
+
+    # ------------------------------------------------------------------ assigned work
+    def identifiers(self, b: SessionBead) -> list[str]:
+        """sessionAssignmentIdentifiersForConfig: bead id, session_name, named identity (and
+        the configured identity a legacy named bead's runtime name resolves to)."""
+        out = [v for v in (b.id, b.session_name, b.get(B.CONFIGURED_NAMED_IDENTITY)) if v]
+        if b.get(B.CONFIGURED_NAMED_SESSION) == "true" and not b.get(B.CONFIGURED_NAMED_IDENTITY):
+            n = self.named_by_runtime.get(b.session_name)
+            tpl = self.template_of(b)
+            if n is not None and (not tpl or tpl == n.template_qualified):
+                out.append(n.identity)
+        seen: list[str] = []
+        for v in out:
+            if v not in seen:
+                seen.append(v)
+        return seen
+
+    def work_of(self, b: SessionBead) -> list[WorkBead]:
+        """Non-closed work assigned to any of the bead's identifiers (index lookups)."""
+        out: dict[str, WorkBead] = {}
+        for ident in self.identifiers(b):
+            for w in self.store.work_assigned_to(ident):
+                out[w.id] = w
+        return [out[k] for k in sorted(out)]
+
+    def has_open_work(self, b: SessionBead) -> bool:
+        return any(w.status in ("open", "in_progress") for w in self.work_of(b))
+
+    def has_awake_work(self, b: SessionBead) -> bool:
+        return any(w.actionable for w in self.work_of(b))
+
+    def has_in_progress_work(self, b: SessionBead) -> bool:
+        return any(w.status == "in_progress" for w in self.work_of(b))
+
+    # ------------------------------------------------------------------ writes
+    def patch(self, bead_id: str, changes: dict[str, str]) -> SessionBead:
+        if not changes:
+            return self.store.session(bead_id)
+        return self.store.update_session(bead_id, changes)
+
+    def close(self, bead_id: str, code: str, *, release: bool = True) -> bool:
+        """closeBead: ClosePatch, then release the work the session held (reopened,
+        unassigned, routed back to its template). failed-create closes also clear the
+        pending-create lease and sleep intent."""
+        b = self.store.session(bead_id)
+        if b is None or not b.open:
+            return False
+        extra = None
+        if code == "failed-create":
+            extra = {B.PENDING_CREATE_CLAIM: "", B.PENDING_CREATE_STARTED_AT: "", B.SLEEP_INTENT: ""}
+        self.store.close_session(bead_id, code, self.now, extra)
+        self.mem = self.mem.drop("drains", bead_id).drop("idle_probes", bead_id).drop("named_absence", bead_id)
+        if release:
+            self.release_work(b)
+        self.action("close", b.id, b.session_name, code, B.close_reason_text(code), self.template_of(b))
+        return True
+
+    def release_work(self, b: SessionBead) -> None:
+        route = self.template_of(b)
+        for w in self.work_of(b):
+            if w.status not in ("open", "in_progress"):
+                continue
+            self.store.put_work(w.with_(status="open", assignee="", routed_to=w.routed_to or route))
+            self.log(f"released work {w.id} from closed session {b.id}")
+
+    def stop(self, name: str, reason: str, bead: SessionBead | None = None) -> bool:
+        if not self.rt.stop(name):
+            return False
+        self.action("stop", bead.id if bead else "", name, reason, "", self.template_of(bead) if bead else "")
+        return True
+
+    # ------------------------------------------------------------------ records
+    def action(self, kind: str, bead_id: str = "", session_name: str = "", reason: str = "", detail: str = "",
+               template: str = "") -> None:
+        self.out.actions.append(Action(kind, bead_id, session_name, reason, detail, template))
+
+    def event(self, type_: str, subject: str, message: str = "", bead_id: str = "") -> None:
+        self.out.events.append(Event(type_, subject, message, bead_id))
+
+    def log(self, line: str) -> None:
+        self.out.logs.append(line)
+
+    def record(self, record_type: str, site: str, reason: str = "", outcome: str = "", template: str = "",
+               session_name: str = "", **fields) -> dict:
+        """One trace record in Gas City's vocabulary (SessionReconcilerTraceRecord, plain dict)."""
+        self._seq += 1
+        rec = {"record_type": record_type, "seq": self._seq, "trace_id": f"cycle-{self.world.tick:016x}",
+               "tick": self.world.tick, "ts": format_time(self.now), "site_code": site, "reason_code": reason,
+               "outcome_code": outcome, "template": template, "session_name": session_name,
+               "config_revision": self.city.revision}
+        if fields:
+            rec["fields"] = fields
+        self.out.trace.append(rec)
+        return rec
+
+    def decision(self, site: str, reason: str, outcome: str, template: str = "", session_name: str = "",
+                 **fields) -> None:
+        self.record("decision", site, reason, outcome, template, session_name, **fields)
+
+    def operation(self, name: str, site: str = "controller.tick.phase", **fields) -> None:
+        """A phase record (record_type operation, reason retained, outcome complete)."""
+        rec = self.record("operation", site, "retained", "complete", **fields)
+        rec["operation_name"] = name
+
+    def open_beads(self) -> list[SessionBead]:
+        return self.store.open_sessions()
+
+    def beads(self, ids: Iterable[str]) -> list[SessionBead]:
+        return [b for b in (self.store.session(i) for i in ids) if b is not None]

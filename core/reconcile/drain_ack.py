@@ -1,0 +1,105 @@
+"""Drain acknowledgement: an acked runtime goes to `draining`/drain-ack-stop-pending with an
+asynchronous stop; once the runtime is gone the bead is finalized (closed `drained` when
+pool-managed or undesired and unassigned, else `drained`, or asleep/idle while it still owns
+work).
+
+The model runs the asynchronous stop at the end of the tick that queued it (Gas City's
+goroutine kills and confirms within seconds, then pokes a follow-up tick)."""
+
+from __future__ import annotations
+
+from core.reconcile.context import TickContext
+from core.reconcile.drains import clear_ack_meta, forget
+from core.timefmt import format_time
+from core.world import beads as B
+from core.world.beads import SessionBead
+from core.world.runtime import META_INSTANCE_TOKEN
+
+STOP_PENDING = "drain-ack-stop-pending"
+
+
+def is_stop_pending(b: SessionBead) -> bool:
+    return b.state.strip() == "draining" and b.get(B.STATE_REASON).strip() == STOP_PENDING
+
+
+def mark_stop_pending(ctx: TickContext, b: SessionBead) -> SessionBead:
+    """DrainAckStopPendingPatch; the drain tracker entry is dropped."""
+    b = ctx.patch(b.id, {B.STATE: "draining", B.STATE_REASON: STOP_PENDING, B.DRAIN_AT: format_time(ctx.now),
+                         B.PENDING_CREATE_CLAIM: "", B.PENDING_CREATE_STARTED_AT: ""})
+    forget(ctx, b.id)
+    return b
+
+
+def queue_async_stop(ctx: TickContext, b: SessionBead) -> None:
+    key = (b.id, b.session_name)
+    if key not in {(x[0], x[1]) for x in ctx.async_stops}:
+        ctx.async_stops.append((b.id, b.session_name, b.get(B.INSTANCE_TOKEN)))
+
+
+def run_async_stops(ctx: TickContext) -> None:
+    """The queued drain-ack stops complete (token-fenced: a replaced runtime is left alone)."""
+    for bead_id, name, token in ctx.async_stops:
+        live = ctx.rt.get_meta(name, META_INSTANCE_TOKEN)
+        if token and live and live != token:
+            ctx.log(f"session reconciler: async drain-ack stop {name} skipped: instance token mismatch")
+            continue
+        b = ctx.store.session(bead_id)
+        ctx.stop(name, "drain-ack", b)
+    ctx.async_stops.clear()
+
+
+def finalize(ctx: TickContext, b: SessionBead, template: str, close_if_unassigned: bool) -> None:
+    """finalizeDrainAckStoppedSession."""
+    has_work = ctx.has_open_work(b)
+    if close_if_unassigned and not has_work:
+        if ctx.close(b.id, "drained"):
+            clear_ack_meta(ctx, b.session_name)
+            ctx.event("session.stopped", template, "drain acknowledged by agent", b.id)
+            return
+    if has_work:
+        patch = {B.STATE: "asleep", B.STATE_REASON: "", B.SLEEP_REASON: "idle", B.LAST_WOKE_AT: "",
+                 B.PENDING_CREATE_CLAIM: "", B.PENDING_CREATE_STARTED_AT: "", B.SLEEP_INTENT: "",
+                 B.SLEPT_AT: format_time(ctx.now)}
+    else:
+        patch = {B.STATE: "drained", B.STATE_REASON: "", B.LAST_WOKE_AT: "", B.PENDING_CREATE_CLAIM: "",
+                 B.PENDING_CREATE_STARTED_AT: ""}
+    if b.get(B.WAKE_MODE) == "fresh":
+        patch.update({B.SESSION_KEY: "", B.STARTED_CONFIG_HASH: "", B.CONTINUATION_RESET_PENDING: "true"})
+    if b.get(B.RESTART_REQUESTED) == "true":
+        patch[B.RESTART_REQUESTED] = ""
+    ctx.patch(b.id, patch)
+    clear_ack_meta(ctx, b.session_name)
+    forget(ctx, b.id)
+    ctx.action("sleep", b.id, b.session_name, patch.get(B.SLEEP_REASON, "drained"), "drain-ack finalized", template)
+    ctx.event("session.stopped", template, "drain acknowledged by agent", b.id)
+    if has_work:
+        w = next(iter(ctx.work_of(b)), None)
+        ctx.event("session.drain_acked_with_assigned_work", template,
+                  "session drain-acked while still assigned to work bead" + (f" {w.id}" if w else ""), b.id)
+
+
+def reconcile_stop_pending(ctx: TickContext, b: SessionBead, template: str, desired: bool) -> bool:
+    """Forward-pass step 1: a stop-pending bead re-queues its stop while the runtime lives,
+    else is finalized. Returns whether the bead was handled (done for this tick)."""
+    if not is_stop_pending(b):
+        return False
+    if ctx.running(b.session_name) or ctx.alive(b.session_name):
+        queue_async_stop(ctx, b)
+        return True
+    finalize(ctx, b, template, (not desired) or b.pool_managed)
+    return True
+
+
+def finalize_stop_pending_sessions(ctx: TickContext) -> int:
+    """Tick phase 7: finalize stop-pending beads whose runtime is gone, before demand, so
+    freed pool slots are visible to allocation."""
+    n = 0
+    for b in ctx.open_beads():
+        if not is_stop_pending(b):
+            continue
+        if ctx.running(b.session_name) or ctx.alive(b.session_name):
+            queue_async_stop(ctx, b)
+            continue
+        finalize(ctx, b, ctx.template_of(b), b.pool_managed)
+        n += 1
+    return n

@@ -1,0 +1,196 @@
+"""The drain protocol (session_wake.go): a graceful stop with a cancel window.
+
+begin: an in-memory record {reason, deadline, generation}, no bead write. advance (end of
+every tick): cancel on a generation change or a wake reason (for cancelable reasons),
+complete when the runtime is gone, stamp GC_DRAIN_ACK on the runtime the first time, and
+stop it (token-fenced) past the deadline. The next tick's forward pass sees the ack and moves
+the bead to `draining`/stop-pending (drain_ack.py).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Callable
+
+from core.reconcile.context import TickContext
+from core.timefmt import format_time
+from core.world import beads as B
+from core.world.beads import SessionBead
+from core.world.memory import Drain
+from core.world.runtime import (
+    META_DRAIN_ACK,
+    META_DRAIN_ACK_SOURCE,
+    META_DRAIN_GENERATION,
+    META_DRAIN_REASON,
+    META_INSTANCE_TOKEN,
+)
+
+DRAIN_TIMEOUT = 300.0
+ACK_KEYS = (META_DRAIN_ACK, META_DRAIN_ACK_SOURCE, META_DRAIN_REASON, META_DRAIN_GENERATION)
+
+
+def cancelable(reason: str) -> bool:
+    """drainReasonCancelable: any wake reason cancels all but these."""
+    return reason not in ("config-drift", "orphaned", "suspended")
+
+
+def pending_cancelable(reason: str) -> bool:
+    return reason not in ("orphaned", "suspended")
+
+
+def assigned_work_cancelable(reason: str) -> bool:
+    return reason in ("orphaned", "no-wake-reason")
+
+
+def begin_drain(ctx: TickContext, b: SessionBead, reason: str, timeout: float = DRAIN_TIMEOUT) -> bool:
+    """beginSessionDrain: no-op (False) when the bead is already draining."""
+    if b.id in ctx.mem.drains:
+        return False
+    d = Drain(b.id, reason, ctx.now, ctx.now + timedelta(seconds=timeout), b.get(B.GENERATION))
+    ctx.mem = ctx.mem.set("drains", b.id, d)
+    ctx.action("drain", b.id, b.session_name, reason, f"deadline {format_time(d.deadline)}", ctx.template_of(b))
+    ctx.log(f"Draining session '{b.session_name}': {reason}")
+    return True
+
+
+def clear_ack_meta(ctx: TickContext, name: str) -> None:
+    ctx.rt.set_meta(name, {k: "" for k in ACK_KEYS})
+
+
+def forget(ctx: TickContext, bead_id: str) -> None:
+    ctx.mem = ctx.mem.drop("drains", bead_id).drop("idle_probes", bead_id)
+
+
+def cancel_if(ctx: TickContext, b: SessionBead, can_cancel: Callable[[str], bool]) -> bool:
+    """cancelSessionDrainIf: cancel a drain of this generation whose reason allows it."""
+    d = ctx.mem.drains.get(b.id)
+    if d is None or not can_cancel(d.reason) or d.generation != b.get(B.GENERATION):
+        return False
+    forget(ctx, b.id)
+    if d.acked:
+        clear_ack_meta(ctx, b.session_name)
+    ctx.log(f"drain of {b.session_name} ({d.reason}) canceled")
+    return True
+
+
+def cancel(ctx: TickContext, b: SessionBead) -> bool:
+    return cancel_if(ctx, b, cancelable)
+
+
+def ack_matches(ctx: TickContext, b: SessionBead) -> tuple[str, bool]:
+    """reconcilerDrainAckMatchesSession: (reason, True) for a reconciler ack of this
+    generation."""
+    name = b.session_name
+    if ctx.rt.get_meta(name, META_DRAIN_ACK_SOURCE) != "reconciler":
+        return "", False
+    reason = ctx.rt.get_meta(name, META_DRAIN_REASON)
+    gen = ctx.rt.get_meta(name, META_DRAIN_GENERATION)
+    if not reason or not gen or gen != b.get(B.GENERATION).strip():
+        return "", False
+    return reason, True
+
+
+def stale_reconciler_ack(ctx: TickContext, b: SessionBead) -> bool:
+    name = b.session_name
+    if ctx.rt.get_meta(name, META_DRAIN_ACK_SOURCE) != "reconciler":
+        return False
+    gen = ctx.rt.get_meta(name, META_DRAIN_GENERATION)
+    if not gen:
+        return True
+    cur = b.get(B.GENERATION).strip()
+    return cur == "" or cur != gen
+
+
+def stale_or_legacy_ack_before_start(ctx: TickContext, b: SessionBead) -> bool:
+    source = ctx.rt.get_meta(b.session_name, META_DRAIN_ACK_SOURCE)
+    if source == "agent":
+        return False
+    if source == "reconciler":
+        return stale_reconciler_ack(ctx, b)
+    return ctx.rt.get_meta(b.session_name, META_DRAIN_ACK) == "1"
+
+
+def acked(ctx: TickContext, name: str) -> bool:
+    """isDrainAcked: the runtime carries GC_DRAIN_ACK=1."""
+    return ctx.rt.get_meta(name, META_DRAIN_ACK) == "1"
+
+
+def cancel_recovered_ack(ctx: TickContext, b: SessionBead, can_cancel: Callable[[str], bool]) -> bool:
+    """A reconciler ack left on the runtime without a tracker entry (lost on restart)."""
+    reason, ok = ack_matches(ctx, b)
+    if not ok or not can_cancel(reason):
+        return False
+    clear_ack_meta(ctx, b.session_name)
+    return True
+
+
+def complete_drain(ctx: TickContext, b: SessionBead, d: Drain) -> None:
+    """CompleteDrainPatch: asleep with sleep_reason = the drain reason (fresh mode resets
+    the conversation)."""
+    patch = {B.STATE: "asleep", B.STATE_REASON: "", B.SLEEP_REASON: d.reason, B.LAST_WOKE_AT: "",
+             B.PENDING_CREATE_CLAIM: "", B.PENDING_CREATE_STARTED_AT: "", B.SLEEP_INTENT: "",
+             B.SLEPT_AT: format_time(ctx.now)}
+    if b.get(B.WAKE_MODE) == "fresh":
+        patch.update({B.SESSION_KEY: "", B.STARTED_CONFIG_HASH: "", B.CONTINUATION_RESET_PENDING: "true"})
+    ctx.patch(b.id, patch)
+    ctx.action("sleep", b.id, b.session_name, d.reason, "drain complete", ctx.template_of(b))
+
+
+def advance_drains(ctx: TickContext, wake_evals: dict) -> None:
+    """advanceSessionDrains, over every tracked drain in bead-id order."""
+    for bead_id in sorted(ctx.mem.drains.keys()):
+        d = ctx.mem.drains.get(bead_id)
+        if d is None:
+            continue
+        b = ctx.store.session(bead_id)
+        if b is None or not b.open:
+            forget(ctx, bead_id)
+            continue
+        name, tpl = b.session_name, ctx.template_of(b)
+        if b.get(B.GENERATION) != d.generation:
+            forget(ctx, bead_id)
+            if d.acked:
+                clear_ack_meta(ctx, name)
+            ctx.decision("reconciler.drain.stale", "stale_generation", "cancel", tpl, name, drain_reason=d.reason)
+            continue
+        if not ctx.running(name):
+            complete_drain(ctx, b, d)
+            forget(ctx, bead_id)
+            ctx.decision("reconciler.drain.complete", d.reason, "complete", tpl, name)
+            continue
+        ev = wake_evals.get(bead_id)
+        if ev is not None and "pending" in ev.reasons and pending_cancelable(d.reason):
+            if cancel_if(ctx, b, pending_cancelable):
+                ctx.decision("reconciler.drain.cancel", d.reason, "cancel_pending", tpl, name)
+                continue
+        if ev is not None and ev.reason == "assigned-work" and "work" in ev.reasons and \
+                assigned_work_cancelable(d.reason):
+            if cancel_if(ctx, b, assigned_work_cancelable):
+                ctx.decision("reconciler.drain.cancel", d.reason, "cancel_assigned_work", tpl, name)
+                continue
+        if cancelable(d.reason) and ev is not None and ev.reasons:
+            forget(ctx, bead_id)
+            if d.acked:
+                clear_ack_meta(ctx, name)
+            ctx.decision("reconciler.drain.cancel", d.reason, "cancel", tpl, name)
+            ctx.log(f"drain of {name} ({d.reason}) canceled: it has a wake reason again")
+            continue
+        if not d.acked:
+            ctx.rt.set_meta(name, {META_DRAIN_ACK_SOURCE: "reconciler", META_DRAIN_REASON: d.reason,
+                                   META_DRAIN_GENERATION: d.generation or "0", META_DRAIN_ACK: "1"})
+            d = Drain(d.bead_id, d.reason, d.started_at, d.deadline, d.generation, True)
+            ctx.mem = ctx.mem.set("drains", bead_id, d)
+            ctx.follow_up = True
+            ctx.record("mutation", "runtime_meta", "unknown", "success", tpl, name, target_kind="provider_meta",
+                       target_id=name, field="GC_DRAIN_ACK", before="", after="1", drain_reason=d.reason)
+        if ctx.now > d.deadline:
+            token = b.get(B.INSTANCE_TOKEN)
+            live = ctx.rt.get_meta(name, META_INSTANCE_TOKEN)
+            if token and live and live != token:
+                forget(ctx, bead_id)
+                ctx.decision("reconciler.drain.timeout", d.reason, "retry", tpl, name, error="instance token mismatch")
+                continue
+            ctx.stop(name, "drain-timeout", b)
+            complete_drain(ctx, ctx.store.session(bead_id), d)
+            forget(ctx, bead_id)
+            ctx.decision("reconciler.drain.timeout", d.reason, "complete", tpl, name)

@@ -1,0 +1,218 @@
+"""Config drift (forward-pass steps 15 and 16): a live session whose `started_config_hash`
+differs from its agent's current core fingerprint.
+
+Legacy or other-version hashes are silently rebaselined. Attached sessions (or attached in
+the last 5 minutes) defer. Manual sessions accept the drift. Named sessions defer while in
+active use, else restart in place (`start-pending` + claim). Others defer on a pending
+interaction or open assigned work, else begin a `config-drift` drain
+(`[daemon].drift_drain_timeout`). A session started before its hash was written never
+drifts. Live-only drift (`session_live`) is re-applied without a restart. Launch-only drift
+is treated as full drift: the model does not split provision and launch hashes.
+"""
+
+from __future__ import annotations
+
+from core.desired.model import DesiredEntry
+from core.reconcile import drains, hashes
+from core.reconcile.context import TickContext
+from core.timefmt import format_time, parse_time
+from core.trackers.exits import PRIMING_KEYS
+from core.world import beads as B
+from core.world.beads import SessionBead
+
+NAMED_ACTIVITY_THRESHOLD = 120.0
+NAMED_RECENT_ACTIVITY_LIMIT = 30.0
+ATTACHED_FALSE_NEGATIVE_LIMIT = 300.0
+ATTACHED_REFRESH_INTERVAL = 120.0
+DEFERRAL_KEYS = (B.CONFIG_DRIFT_DEFERRED_AT, B.CONFIG_DRIFT_DEFERRED_KEY, B.ATTACHED_CONFIG_DRIFT_DEFERRED_AT,
+                 B.ATTACHED_CONFIG_DRIFT_DEFERRED_KEY)
+
+
+def _rebaseline(ctx: TickContext, b: SessionBead, a, core_only: bool = False) -> SessionBead:
+    patch = {B.STARTED_CONFIG_HASH: hashes.core_hash(a), B.CORE_HASH_BREAKDOWN: hashes.breakdown(a)}
+    if not core_only:
+        patch.update({B.STARTED_LIVE_HASH: hashes.live_hash(a), B.LIVE_HASH: hashes.live_hash(a)})
+    return ctx.patch(b.id, patch)
+
+
+def pending_keeps_awake(ctx: TickContext, b: SessionBead) -> bool:
+    """pendingInteractionKeepsAwake: a pending question, no wait hold, no active hold or
+    quarantine."""
+    from core.trackers.timers import timer_blocker
+
+    if not ctx.rt.pending(b.session_name) or b.get(B.WAIT_HOLD).strip():
+        return False
+    return timer_blocker(b.get(B.HELD_UNTIL), b.get(B.QUARANTINED_UNTIL), ctx.now) == ""
+
+
+def _recently_attached(ctx: TickContext, b: SessionBead, key: str) -> bool:
+    if not key or b.get(B.ATTACHED_CONFIG_DRIFT_DEFERRED_KEY) != key:
+        return False
+    t = parse_time(b.get(B.ATTACHED_CONFIG_DRIFT_DEFERRED_AT))
+    if t is None:
+        return False
+    return ctx.now < t or (ctx.now - t).total_seconds() < ATTACHED_FALSE_NEGATIVE_LIMIT
+
+
+def _record_attached(ctx: TickContext, b: SessionBead, key: str) -> None:
+    if key and b.get(B.ATTACHED_CONFIG_DRIFT_DEFERRED_KEY) == key:
+        t = parse_time(b.get(B.ATTACHED_CONFIG_DRIFT_DEFERRED_AT))
+        if t is not None and t <= ctx.now and (ctx.now - t).total_seconds() < ATTACHED_REFRESH_INTERVAL:
+            return
+    ctx.patch(b.id, {B.ATTACHED_CONFIG_DRIFT_DEFERRED_AT: format_time(ctx.now), B.ATTACHED_CONFIG_DRIFT_DEFERRED_KEY: key})
+
+
+def _named_active_reason(ctx: TickContext, b: SessionBead, key: str) -> str:
+    """shouldDeferNamedSessionConfigDrift: "" when the named session may restart now."""
+    if b.get(B.PIN_AWAKE).strip() == "true":
+        if b.get(B.CONFIG_DRIFT_DEFERRED_KEY) != key or not b.get(B.CONFIG_DRIFT_DEFERRED_AT):
+            ctx.patch(b.id, {B.CONFIG_DRIFT_DEFERRED_AT: format_time(ctx.now), B.CONFIG_DRIFT_DEFERRED_KEY: key})
+        return "pinned"
+    name = b.session_name
+    if pending_keeps_awake(ctx, b):
+        return "pending_interaction"
+    if ctx.rt.attached(name):
+        return "attached"
+    last = ctx.rt.last_activity(name)
+    if last is None or (ctx.now - last).total_seconds() >= NAMED_ACTIVITY_THRESHOLD:
+        return ""
+    # recent activity defers for at most 30s from the first deferral of this drift
+    if b.get(B.CONFIG_DRIFT_DEFERRED_KEY) != key or parse_time(b.get(B.CONFIG_DRIFT_DEFERRED_AT)) is None:
+        ctx.patch(b.id, {B.CONFIG_DRIFT_DEFERRED_AT: format_time(ctx.now), B.CONFIG_DRIFT_DEFERRED_KEY: key})
+        return "recent_activity"
+    first = parse_time(b.get(B.CONFIG_DRIFT_DEFERRED_AT))
+    return "recent_activity" if (ctx.now - first).total_seconds() < NAMED_RECENT_ACTIVITY_LIMIT else ""
+
+
+def reset_named_for_drift(ctx: TickContext, b: SessionBead, alive: bool, next_state: str) -> SessionBead:
+    """resetConfiguredNamedSessionForConfigDrift: kill a live runtime, then either restart
+    in place (start-pending + claim, resume key kept) or repair an asleep bead."""
+    if alive:
+        ctx.stop(b.session_name, "config-drift", b)
+    preserve = next_state in ("start-pending", "creating") and b.get(B.SESSION_KEY).strip() and \
+        b.get(B.STARTED_CONFIG_HASH).strip()
+    patch = {B.STATE: next_state, B.LAST_WOKE_AT: "", B.RESTART_REQUESTED: "", B.CONTINUATION_RESET_PENDING: "true",
+             B.PENDING_CREATE_CLAIM: "", B.PENDING_CREATE_STARTED_AT: "", B.SESSION_KEY: "",
+             B.STARTED_CONFIG_HASH: "", B.STARTED_LIVE_HASH: "", B.LIVE_HASH: ""}
+    patch.update({k: "" for k in PRIMING_KEYS})
+    patch.update({k: "" for k in DEFERRAL_KEYS})
+    if next_state in ("start-pending", "creating"):
+        patch[B.PENDING_CREATE_CLAIM] = "true"
+        patch[B.PENDING_CREATE_STARTED_AT] = format_time(ctx.now)
+    if preserve:
+        patch[B.SESSION_KEY] = b.get(B.SESSION_KEY)
+        patch[B.STARTED_CONFIG_HASH] = b.get(B.STARTED_CONFIG_HASH)
+    return ctx.patch(b.id, patch)
+
+
+def alive_drift(ctx: TickContext, b: SessionBead, entry: DesiredEntry) -> tuple[bool, bool]:
+    """Step 15 for a live session. Returns (done, restarted_in_place)."""
+    name, tpl = b.session_name, entry.template or ctx.template_of(b)
+    stored = b.get(B.STARTED_CONFIG_HASH)
+    a = ctx.agent(tpl)
+    if not tpl or not stored or a is None:
+        return False, False
+    current = hashes.core_hash(a)
+    if stored == current:
+        if any(b.get(k) for k in DEFERRAL_KEYS):
+            b = ctx.patch(b.id, {k: "" for k in DEFERRAL_KEYS})
+        live_drift(ctx, b, a, entry)
+        return False, False
+    if hashes.legacy_or_mismatched(stored, current):
+        _rebaseline(ctx, b, a)
+        ctx.log(f"rebaselined legacy hash for {name}")
+        ctx.decision("reconciler.session.config_drift", "config_drift", hashes.rebaseline_outcome(stored), tpl, name,
+                     stored_hash=stored, current_hash=current)
+        return True, False
+    key = f"{stored}:{current}"
+    fields = {"stored_hash": stored, "current_hash": current}
+    if ctx.rt.attached(name):
+        _record_attached(ctx, b, key)
+        canceled = drains.cancel_if(ctx, b, lambda r: r == "config-drift")
+        ctx.decision("reconciler.session.config_drift", "config_drift", "deferred_attached", tpl, name,
+                     active_reason="attached", drain_canceled=canceled, **fields)
+        return True, False
+    if _recently_attached(ctx, b, key):
+        ctx.decision("reconciler.session.config_drift", "config_drift", "deferred_attached", tpl, name,
+                     active_reason="attached_recently", **fields)
+        return True, False
+    if b.is_manual:
+        _rebaseline(ctx, b, a, core_only=True)
+        drains.cancel_if(ctx, b, lambda r: r == "config-drift")
+        ctx.decision("reconciler.session.config_drift", "config_drift", "deferred_active", tpl, name,
+                     active_reason="manual_session", **fields)
+        return True, False
+    if b.is_named:
+        reason = _named_active_reason(ctx, b, key)
+        if reason:
+            ctx.decision("reconciler.session.config_drift", "config_drift", "deferred_active", tpl, name,
+                         active_reason=reason, **fields)
+            return True, False
+        reset_named_for_drift(ctx, b, True, "start-pending")
+        ctx.action("restart", b.id, name, "config-drift", "named session restarted in place", tpl)
+        ctx.decision("reconciler.session.config_drift", "config_drift", "restart_in_place", tpl, name, **fields)
+        ctx.event("session.draining", entry.identity or tpl, "config drift detected", b.id)
+        return False, True
+    if pending_keeps_awake(ctx, b):
+        canceled = drains.cancel_if(ctx, b, drains.pending_cancelable)
+        ctx.decision("reconciler.session.config_drift", "pending", "deferred_pending", tpl, name,
+                     drain_canceled=canceled, **fields)
+        return True, False
+    if ctx.has_open_work(b):
+        ctx.decision("reconciler.session.config_drift", "config_drift", "deferred_active", tpl, name,
+                     active_reason="live_assigned_work", **fields)
+        ctx.log(f"Skipping config-drift drain for '{name}': live assigned work found")
+        return True, False
+    if drains.begin_drain(ctx, b, "config-drift", ctx.drift_drain_timeout):
+        ctx.decision("reconciler.session.config_drift", "config_drift", "drain", tpl, name, **fields)
+        ctx.event("session.draining", entry.identity or tpl, "config drift detected", b.id)
+    return True, False
+
+
+def live_drift(ctx: TickContext, b: SessionBead, a, entry: DesiredEntry) -> None:
+    """Core config matches: backfill, rebaseline or re-apply `session_live` (RunLive)."""
+    stored, current = b.get(B.STARTED_LIVE_HASH), hashes.live_hash(a)
+    if stored == current:
+        return
+    if not stored and not a.session_live:
+        ctx.patch(b.id, {B.LIVE_HASH: current, B.STARTED_LIVE_HASH: current})
+    elif hashes.legacy_or_mismatched(stored, current):
+        _rebaseline(ctx, b, a)
+        ctx.decision("reconciler.session.live_drift", "live_drift", hashes.rebaseline_outcome(stored),
+                     entry.template, b.session_name, stored_hash=stored, current_hash=current)
+    else:
+        ctx.log(f"Live config changed for '{entry.identity or b.session_name}', re-applying...")
+        ctx.patch(b.id, {B.LIVE_HASH: current, B.STARTED_LIVE_HASH: current})
+        ctx.action("restart", b.id, b.session_name, "live-drift", "session_live re-applied (RunLive)", entry.template)
+        ctx.event("session.updated", entry.identity or entry.template, "session_live re-applied", b.id)
+
+
+def asleep_named_drift(ctx: TickContext, b: SessionBead, entry: DesiredEntry) -> bool:
+    """Step 16: a dead named session with a stale hash is repaired in place (stays asleep,
+    conversation reset). True ends the session's tick."""
+    tpl = entry.template or ctx.template_of(b)
+    stored = b.get(B.STARTED_CONFIG_HASH)
+    a = ctx.agent(tpl)
+    if not tpl or not stored or a is None:
+        return False
+    current = hashes.core_hash(a)
+    if stored == current:
+        return False
+    if hashes.legacy_or_mismatched(stored, current):
+        _rebaseline(ctx, b, a)
+        ctx.decision("reconciler.session.config_drift", "config_drift", hashes.rebaseline_outcome(stored), tpl,
+                     b.session_name, stored_hash=stored, current_hash=current)
+        return True
+    reset_named_for_drift(ctx, b, False, "asleep")
+    ctx.decision("reconciler.session.config_drift", "config_drift", "repair_in_place", tpl, b.session_name,
+                 stored_hash=stored, current_hash=current)
+    return True
+
+
+def pending_resume_preserving_restart(ctx: TickContext, b: SessionBead) -> bool:
+    from core.reconcile.lease import lease_active
+
+    return (b.state.strip() in ("start-pending", "creating") and b.pending_claim and bool(b.get(B.SESSION_KEY).strip())
+            and bool(b.get(B.STARTED_CONFIG_HASH).strip()) and parse_time(b.get(B.PENDING_CREATE_STARTED_AT)) is not None
+            and lease_active(b, ctx.now, ctx.startup_timeout))
+

@@ -1,0 +1,100 @@
+"""Applying exit classification in the forward pass: the rate-limit hold, rapid crash
+(wake failure) and churn accounting (checkRateLimitStability, checkStability, checkChurn)."""
+
+from __future__ import annotations
+
+from core.reconcile.context import TickContext
+from core.reconcile.lease import start_in_flight
+from core.trackers import exits as X
+from core.world import beads as B
+from core.world.beads import SessionBead
+from core.world.runtime import screen_rate_limited, terminal_error_reason
+
+
+def facts(ctx: TickContext, b: SessionBead, alive: bool, screen_available: bool) -> X.ExitFacts:
+    return X.ExitFacts(alive=alive, drain_pending=b.id in ctx.mem.drains, pending_claim=b.pending_claim,
+                       start_in_flight=start_in_flight(b, ctx.now, ctx.startup_timeout),
+                       sleep_reason=b.get(B.SLEEP_REASON), last_woke_at=b.get(B.LAST_WOKE_AT), now=ctx.now,
+                       screen_available=screen_available)
+
+
+def peek(ctx: TickContext, b: SessionBead) -> str | None:
+    """The pane text of the bead's runtime; None when there is no pane to read."""
+    rs = ctx.rt.get(b.session_name)
+    return None if rs is None else rs.peek
+
+
+def rate_limit_hold(ctx: TickContext, b: SessionBead, alive: bool) -> bool:
+    """checkRateLimitStability: a crash candidate whose pane shows a terminal provider error
+    is marked unhealthy; one showing a rate-limit screen sleeps 30 minutes with no crash
+    counted. True when the session's tick is done."""
+    f = facts(ctx, b, alive, True)
+    dec = X.decide_exit(f)
+    while dec == X.GATHER_SCREEN:
+        f.screen = "other"
+        text = peek(ctx, b)
+        if text is not None:
+            reason = terminal_error_reason(text)
+            if reason:
+                mark_terminal_error(ctx, b, reason)
+                return True
+            if screen_rate_limited(text):
+                f.screen = "rate_limit"
+        dec = X.decide_exit(f)
+    if dec != X.RATE_LIMIT:
+        return False
+    ctx.patch(b.id, X.rate_limit_patch(ctx.now))
+    ctx.action("quarantine", b.id, b.session_name, "rate_limit", "provider rate-limit screen: hold 30m",
+               ctx.template_of(b))
+    return True
+
+
+def mark_terminal_error(ctx: TickContext, b: SessionBead, reason: str) -> None:
+    ctx.patch(b.id, X.terminal_error_patch(reason, ctx.now))
+    ctx.decision("reconciler.session.terminal_provider_error", reason, "unhealthy", ctx.template_of(b),
+                 b.session_name, session_bead_id=b.id)
+
+
+def record_wake_failure(ctx: TickContext, b: SessionBead) -> SessionBead:
+    patch, quarantined = X.wake_failure_patch(b, ctx.now)
+    b = ctx.patch(b.id, patch)
+    if quarantined:
+        ctx.action("quarantine", b.id, b.session_name, "quarantine",
+                   f"wake_attempts={b.get(B.WAKE_ATTEMPTS)}; quarantined until {b.get(B.QUARANTINED_UNTIL)}",
+                   ctx.template_of(b))
+    return b
+
+
+def check_stability(ctx: TickContext, b: SessionBead, alive: bool) -> bool:
+    """A rapid crash (dead < 30s after waking) counts a wake failure and clears the wake
+    stamp; True ends the session's tick (no same-tick restart)."""
+    if rate_limit_hold(ctx, b, alive):
+        return True
+    if X.decide_exit(facts(ctx, b, alive, False)) != X.RAPID_CRASH:
+        return False
+    b = record_wake_failure(ctx, b)
+    ctx.patch(b.id, {B.LAST_WOKE_AT: ""})
+    ctx.log(f"session reconciler: {b.session_name} died {_age(ctx, b)} after waking: wake_attempts={b.get(B.WAKE_ATTEMPTS)}")
+    return True
+
+
+def check_churn(ctx: TickContext, b: SessionBead, alive: bool) -> bool:
+    """Death 30s..5m after waking counts churn (3 -> quarantine `context-churn`); a death
+    after 5m clears the churn count."""
+    dec = X.decide_exit(facts(ctx, b, alive, False))
+    if dec == X.CHURN:
+        patch, quarantined = X.churn_patch(b, ctx.now)
+        b = ctx.patch(b.id, patch)
+        ctx.patch(b.id, {B.LAST_WOKE_AT: ""})
+        if quarantined:
+            ctx.action("quarantine", b.id, b.session_name, "context-churn",
+                       f"churn_count={b.get(B.CHURN_COUNT)}", ctx.template_of(b))
+        return True
+    if dec == X.PRODUCTIVE_DEATH:
+        ctx.patch(b.id, X.clear_churn_patch(b))
+    return False
+
+
+def _age(ctx: TickContext, b: SessionBead) -> str:
+    t = X.woke_for(b, ctx.now)
+    return "?" if t is None else f"{t:g}s"

@@ -1,0 +1,329 @@
+"""Phase 1 of reconcileSessionBeads: the forward pass over open session beads in
+depends_on topological order. Each step may end the session's tick; a session that reaches
+the end becomes a wake target for the awake set."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.desired.model import DesiredEntry
+from core.reconcile import drain_ack, drains, drift, exits_check, sleep_policy, timers
+from core.reconcile.commit import recover_running_pending_create
+from core.reconcile.context import TickContext
+from core.reconcile.heal import heal_patch
+from core.reconcile.lease import lease_expired_for_rollback, start_in_flight
+from core.reconcile.lifecycle import RECONCILER_KNOWN_STATES
+from core.reconcile.rollback import rollback_pending_create
+from core.reconcile.starts import _ours
+from core.reconcile.undesired import handle_undesired
+from core.timefmt import format_time, parse_time
+from core.trackers import exits as X
+from core.world import beads as B
+from core.world.beads import SessionBead
+from core.world.runtime import META_RESTART_REQUESTED, screen_rate_limited, terminal_error_reason
+
+UNKNOWN_STATE_ESCALATION = 1800.0
+
+
+@dataclass
+class WakeTarget:
+    bead_id: str
+    entry: DesiredEntry
+    alive: bool
+
+
+def topo_order(ctx: TickContext, beads: list[SessionBead]) -> list[SessionBead]:
+    """Group by template, dependencies first (templates in first-seen order); a cycle keeps
+    the original order."""
+    deps = {a.qualified_name: list(a.depends_on) for a in ctx.city.agents if a.depends_on}
+    if not deps:
+        return beads
+    by_tpl: dict[str, list[SessionBead]] = {}
+    order: list[str] = []
+    for b in beads:
+        t = b.template
+        if t not in by_tpl:
+            by_tpl[t] = []
+            order.append(t)
+        by_tpl[t].append(b)
+    color: dict[str, int] = {}
+    out: list[str] = []
+    cycle = False
+
+    def visit(t: str) -> None:
+        nonlocal cycle
+        if cycle:
+            return
+        color[t] = 1
+        for dep in deps.get(t, ()):
+            c = color.get(dep, 0)
+            if c == 1:
+                cycle = True
+                return
+            if c == 0 and dep in by_tpl:
+                visit(dep)
+        color[t] = 2
+        out.append(t)
+
+    for t in order:
+        if color.get(t, 0) == 0:
+            visit(t)
+    if cycle:
+        return beads
+    return [b for t in out for b in by_tpl[t]]
+
+
+def unknown_state(ctx: TickContext, b: SessionBead) -> None:
+    """A throttled, durable session.unknown_state diagnostic; escalates after 30 minutes."""
+    state = b.state
+    first = b.get(B.UNKNOWN_STATE_FIRST_SEEN).strip()
+    if not first or b.get(B.UNKNOWN_STATE_VALUE) != state:
+        ctx.log(f"session reconciler: skipping {b.session_name} with unknown state {state!r}")
+        ctx.event("session.unknown_state", b.id, f"session {b.session_name!r} has unrecognized state {state!r}; "
+                  "reconciler is skipping it (forward-compatible rollback)", b.id)
+        ctx.patch(b.id, {B.UNKNOWN_STATE_FIRST_SEEN: format_time(ctx.now), B.UNKNOWN_STATE_VALUE: state,
+                         "unknown_state_escalated_at": ""})
+    elif not b.get("unknown_state_escalated_at"):
+        t = parse_time(first)
+        if t is not None and (ctx.now - t).total_seconds() >= UNKNOWN_STATE_ESCALATION:
+            ctx.event("session.unknown_state", b.id, f"session {b.session_name!r} still has unrecognized state "
+                      f"{state!r}; operator or pack recovery required", b.id)
+            ctx.patch(b.id, {"unknown_state_escalated_at": format_time(ctx.now)})
+    ctx.decision("reconciler.session.skip_unknown_state", "unknown_state_skipped", "skipped", b.template,
+                 b.session_name, state=state)
+
+
+def forward_pass(ctx: TickContext, order: list[str], names: set[str]) -> list[WakeTarget]:
+    targets: list[WakeTarget] = []
+    for bead_id in order:
+        b = ctx.store.session(bead_id)
+        if b is None or not b.open:
+            continue
+        t = one_session(ctx, b, names)
+        if t is not None:
+            targets.append(t)
+    return targets
+
+
+def one_session(ctx: TickContext, b: SessionBead, names: set[str]) -> WakeTarget | None:
+    name = b.session_name.strip()
+    entry = ctx.desired.entries.get(name) if ctx.desired is not None else None
+    if entry is not None:
+        ctx.mem = ctx.mem.drop("named_absence", b.id)
+    template = entry.template if entry is not None else ctx.template_of(b)
+    # 1. drain-ack stop pending
+    if drain_ack.reconcile_stop_pending(ctx, b, template, entry is not None):
+        return None
+    # 2. unknown state
+    if b.state not in RECONCILER_KNOWN_STATES:
+        unknown_state(ctx, b)
+        return None
+    if b.get(B.UNKNOWN_STATE_FIRST_SEEN) or b.get(B.UNKNOWN_STATE_VALUE):
+        b = ctx.patch(b.id, {B.UNKNOWN_STATE_FIRST_SEEN: "", B.UNKNOWN_STATE_VALUE: "", "unknown_state_escalated_at": ""})
+    # 3. not desired
+    if entry is None:
+        entry = handle_undesired(ctx, b, names)
+        if entry is None:
+            return None
+        b = ctx.store.session(b.id)
+        template = entry.template
+    # 4. observe the runtime; a zombie's pane is captured
+    running, alive = ctx.running(name), ctx.alive(name)
+    if running and not alive:
+        zombie(ctx, b, entry)
+        b = ctx.store.session(b.id)
+    # 5. pending-create rollback
+    if alive and b.pending_claim and not _ours(ctx, b):
+        rollback_pending_create(ctx, b, template, "pending_create_rollback", "live runtime belongs to another session")
+        return None
+    if not alive and b.pending_claim and lease_expired_for_rollback(b, ctx.now, ctx.startup_timeout):
+        if exits_check.rate_limit_hold(ctx, b, alive):
+            return None
+        rollback_pending_create(ctx, b, template, "pending_create_lease_expired", "lease expired and no live runtime")
+        return None
+    # 6. drain acknowledged
+    if drains.acked(ctx, name):
+        if drain_ack_step(ctx, b, entry, alive):
+            return None
+        b = ctx.store.session(b.id)
+    # 8. restart requested
+    done, b = restart_requested(ctx, b, entry, running or alive)
+    if done:
+        return None
+    # 9. sleep policy; rate-limit screen before heal
+    policy = sleep_policy.resolve(ctx, b)
+    if exits_check.rate_limit_hold(ctx, b, alive):
+        return None
+    # 10. heal
+    state_before = b.state.strip()
+    patch = heal_patch(b, alive, ctx.now, ctx.startup_timeout)
+    if patch:
+        b = ctx.patch(b.id, patch)
+    if b.get(B.SLEEP_INTENT) == "idle-stop-pending" and not running:
+        sp = timers.sleep_patch(ctx, "idle")
+        if b.get(B.SLEEP_POLICY_FINGERPRINT):
+            sp[B.SLEEP_POLICY_FINGERPRINT] = b.get(B.SLEEP_POLICY_FINGERPRINT)
+        b = ctx.patch(b.id, sp)
+        alive = False
+    b = sleep_policy.reconcile_detached_at(ctx, b, policy, alive)
+    # 11-12. rapid crash and churn end the session's tick
+    if exits_check.check_stability(ctx, b, alive):
+        return None
+    b = ctx.store.session(b.id)
+    if exits_check.check_churn(ctx, b, alive):
+        return None
+    b = ctx.store.session(b.id)
+    # 13. stable sessions clear their failure counters
+    woke = X.woke_for(b, ctx.now)
+    if alive and woke is not None and woke >= X.STABILITY_THRESHOLD:
+        b = ctx.patch(b.id, X.clear_wake_failures_patch(b))
+    if alive and woke is not None and woke >= X.PRODUCTIVITY_THRESHOLD:
+        b = ctx.patch(b.id, X.clear_churn_patch(b))
+    # 14. a live claimed bead commits its start
+    if alive and b.pending_claim:
+        if state_before in ("start-pending", "creating") and start_in_flight(b, ctx.now, ctx.startup_timeout):
+            ctx.decision("reconciler.session.rollback_pending_create", "pending_create_recovery_in_flight",
+                         "deferred", template, name)
+            return None
+        b = recover_running_pending_create(ctx, b, template)
+    # 15. config drift
+    restarted = False
+    if alive:
+        done, restarted = drift.alive_drift(ctx, b, entry)
+        if done:
+            return None
+        if restarted:
+            alive = False
+        b = ctx.store.session(b.id)
+    # 16. dead named session with a stale hash
+    if not alive and b.is_named and not restarted and not drift.pending_resume_preserving_restart(ctx, b):
+        if drift.asleep_named_drift(ctx, b, entry):
+            return None
+        b = ctx.store.session(b.id)
+    # 17-18. max session age, then idle timeout
+    b, alive = timers.max_age_step(ctx, b, entry, alive)
+    b, alive, skip = timers.idle_step(ctx, b, entry, alive)
+    if skip:
+        return None
+    return WakeTarget(b.id, entry, alive)
+
+
+def zombie(ctx: TickContext, b: SessionBead, entry: DesiredEntry) -> None:
+    """Running but the agent process is dead: capture the pane. A terminal provider error
+    marks the bead unhealthy; any other non-rate-limit output is a session.crashed event."""
+    rs = ctx.rt.get(b.session_name)
+    text = rs.peek if rs is not None else ""
+    if not text:
+        return
+    reason = terminal_error_reason(text)
+    if reason:
+        exits_check.mark_terminal_error(ctx, b, reason)
+    if not screen_rate_limited(text):
+        ctx.event("session.crashed", entry.identity or entry.template, text, b.id)
+        ctx.log(f"session reconciler: zombie {b.session_name}: agent process dead; scrollback captured")
+
+
+def drain_ack_step(ctx: TickContext, b: SessionBead, entry: DesiredEntry, alive: bool) -> bool:
+    """Step 6 for a desired (or preserved) session whose runtime carries GC_DRAIN_ACK.
+    True ends the session's tick."""
+    name, tpl = b.session_name, entry.template
+    if not alive and drains.stale_or_legacy_ack_before_start(ctx, b):
+        drains.clear_ack_meta(ctx, name)
+        return False
+    if drains.stale_reconciler_ack(ctx, b):
+        drains.clear_ack_meta(ctx, name)
+        ctx.decision("reconciler.session.drain_ack", "stale_generation", "clear", tpl, name)
+        return True
+    reason, reconciler_owned = drains.ack_matches(ctx, b)
+    if reconciler_owned and drains.assigned_work_cancelable(reason):
+        if alive and ctx.has_awake_work(b) and (drains.cancel_if(ctx, b, drains.assigned_work_cancelable)
+                                                or drains.cancel_recovered_ack(ctx, b, drains.assigned_work_cancelable)):
+            drains.clear_ack_meta(ctx, name)
+            ctx.decision("reconciler.drain.cancel", reason, "cancel_assigned_work", tpl, name)
+            return True
+    d = ctx.mem.drains.get(b.id)
+    drift_ack = (reconciler_owned and reason == "config-drift") or (d is not None and d.acked and d.reason == "config-drift")
+    if drift_ack:
+        key = _drift_key(ctx, b, tpl)
+        if ctx.rt.attached(name):
+            if key:
+                drift._record_attached(ctx, b, key)
+            if not drains.cancel_if(ctx, b, lambda r: r == "config-drift"):
+                drains.clear_ack_meta(ctx, name)
+            ctx.decision("reconciler.session.drain_ack", "config_drift_attached", "cancel_reconciler_ack", tpl, name)
+            return True
+        if key and drift._recently_attached(ctx, b, key):
+            if not drains.cancel_if(ctx, b, lambda r: r == "config-drift"):
+                drains.clear_ack_meta(ctx, name)
+            ctx.decision("reconciler.session.drain_ack", "config_drift_recently_attached", "cancel_reconciler_ack",
+                         tpl, name)
+            return True
+    if drift.pending_keeps_awake(ctx, b):
+        canceled = False
+        if reconciler_owned and drains.pending_cancelable(reason):
+            d = ctx.mem.drains.get(b.id)
+            if d is not None and d.acked:
+                canceled = drains.cancel_if(ctx, b, drains.pending_cancelable)
+            else:
+                canceled = drains.cancel_recovered_ack(ctx, b, drains.pending_cancelable)
+        if canceled:
+            ctx.decision("reconciler.session.drain_ack", "pending", "cancel_reconciler_ack", tpl, name)
+            return True
+    if alive:
+        drain_ack.mark_stop_pending(ctx, b)
+        drain_ack.queue_async_stop(ctx, b)
+        ctx.decision("reconciler.session.drain_ack", "acknowledged", "stop_pending", tpl, name)
+        return True
+    drain_ack.finalize(ctx, b, tpl, b.pool_managed)
+    return True
+
+
+def _drift_key(ctx: TickContext, b: SessionBead, tpl: str) -> str:
+    from core.reconcile import hashes
+
+    a = ctx.agent(tpl)
+    stored = b.get(B.STARTED_CONFIG_HASH)
+    if a is None or not stored or stored == hashes.core_hash(a):
+        return ""
+    return f"{stored}:{hashes.core_hash(a)}"
+
+
+def restart_requested(ctx: TickContext, b: SessionBead, entry: DesiredEntry, runtime_running: bool) -> tuple[bool, SessionBead]:
+    """Step 8: an agent (GC_RESTART_REQUESTED) or operator (restart_requested) asked for a
+    fresh session. Kill the runtime and write the restart handoff; a pinned named session
+    without a controller reset only has the request cleared."""
+    name = b.session_name
+    rt_req = runtime_running and bool(ctx.rt.get_meta(name, META_RESTART_REQUESTED))
+    bead_req = b.get(B.RESTART_REQUESTED) == "true"
+    if not rt_req and not bead_req:
+        return False, b
+    explicit_reset = b.get(B.CONTINUATION_RESET_PENDING).strip() == "true"
+    if runtime_running and b.is_named and b.get(B.PIN_AWAKE).strip() == "true" and not explicit_reset:
+        if rt_req:
+            ctx.rt.set_meta(name, {META_RESTART_REQUESTED: ""})
+        if bead_req:
+            ctx.patch(b.id, {B.RESTART_REQUESTED: ""})
+        ctx.log(f"session reconciler: skipping abrupt restart-requested kill for pinned named session {name}")
+        return True, ctx.store.session(b.id)
+    if runtime_running:
+        ctx.stop(name, "restart-requested", b)
+    identity = b.get(B.CONFIGURED_NAMED_IDENTITY)
+    if identity:
+        from core.trackers import circuit
+
+        ctx.mem = circuit.reset(ctx.mem, identity)
+        cfg = circuit.circuit_config(ctx.city)
+        if cfg is not None:
+            ctx.patch(b.id, circuit.metadata(ctx.mem, cfg, identity, ctx.now))
+    patch = {B.RESTART_REQUESTED: "", B.STARTED_CONFIG_HASH: "", B.CONTINUATION_RESET_PENDING: "true",
+             B.RESET_COMMITTED_AT: format_time(ctx.now), B.LAST_WOKE_AT: "", B.PENDING_CREATE_CLAIM: "",
+             B.PENDING_CREATE_STARTED_AT: "", B.SESSION_KEY: ""}
+    patch.update({k: "" for k in X.PRIMING_KEYS})
+    b = ctx.patch(b.id, patch)
+    # The reset marker is for the next tick: this tick's awake set must not see it (#2345).
+    ctx.reset_committed_this_tick.add(b.id)
+    ctx.action("restart", b.id, name, "restart-requested", "fresh conversation on the next wake", entry.template)
+    if runtime_running:
+        ctx.log(f"Stopped restart-requested session '{name}'")
+        return True, b
+    return False, b

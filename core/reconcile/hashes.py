@@ -1,0 +1,41 @@
+"""The started-config fingerprints a session is stamped with when its start commits, and the
+version rules for comparing them (runtime.CoreFingerprint / LiveFingerprint /
+IsLegacyOrMismatchedVersion). The core hash is `Agent.core_fingerprint()`."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from core.config.model import Agent
+
+_VERSIONED = re.compile(r"^v(\d+):")
+CURRENT_VERSION = "v5"
+
+
+def core_hash(a: Agent) -> str:
+    return a.core_fingerprint()
+
+
+def live_hash(a: Agent) -> str:
+    """The session_live fingerprint, versioned like the core hash."""
+    return f"{CURRENT_VERSION}:{a.live_fingerprint()}"
+
+
+def breakdown(a: Agent) -> str:
+    """core_hash_breakdown: what the stamped core hash was computed from (diagnostic)."""
+    return json.dumps({"version": CURRENT_VERSION, "core": core_hash(a), "live": live_hash(a)}, sort_keys=True,
+                      separators=(",", ":"))
+
+
+def legacy_or_mismatched(stored: str, current: str) -> bool:
+    """A stored hash with no `vN:` prefix, or another version than the current one."""
+    m = _VERSIONED.match(stored)
+    if m is None:
+        return True
+    c = _VERSIONED.match(current)
+    return c is None or m.group(1) != c.group(1)
+
+
+def rebaseline_outcome(stored: str) -> str:
+    return "rebaselined_unversioned" if _VERSIONED.match(stored) is None else "rebaselined_version_mismatch"

@@ -1,0 +1,93 @@
+"""The per-tick trace records that frame the decisions (Gas City's baseline records):
+cycle_start, session_baseline, template_tick_summary, cycle_input_snapshot, mutation (from
+the store journal), session_result and cycle_result. Records are plain dicts with the
+spec's field names; writing them to disk is someone else's job."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from core.reconcile.context import TickContext
+from core.world import beads as B
+
+
+def cycle_start(ctx: TickContext, trigger: str) -> None:
+    rec = ctx.record("cycle_start", "cycle.start")
+    rec.update({"tick_trigger": trigger, "trigger_detail": "initial_reconcile" if ctx.boot else "controller_tick",
+                "trace_mode": "baseline", "trace_source": "always_on"})
+
+
+def session_baselines(ctx: TickContext) -> None:
+    for b in ctx.open_beads():
+        rec = ctx.record("session_baseline", "", "", "", ctx.template_of(b), b.session_name,
+                         state=b.state, sleep_reason=b.get(B.SLEEP_REASON), session_bead_id=b.id)
+        rec["trace_mode"] = "baseline"
+
+
+def template_summaries(ctx: TickContext, pool_desired: dict[str, int]) -> None:
+    desired = ctx.desired
+    open_by: Counter = Counter(ctx.template_of(b) for b in ctx.open_beads())
+    desired_by: Counter = Counter(e.template for e in desired.entries.values()) if desired else Counter()
+    for a in sorted(ctx.city.agents, key=lambda a: a.qualified_name):
+        qn = a.qualified_name
+        dc, oc = desired_by.get(qn, 0), open_by.get(qn, 0)
+        status, reason = ("eligible", "retained") if (dc or oc) else ("skipped", "no_demand")
+        rec = ctx.record("template_tick_summary", "", reason, "", qn, "", desired_count=dc, open_count=oc,
+                         pool_desired=pool_desired.get(qn, 0),
+                         work_requested=(desired.scale_check_counts.get(qn, 0) if desired else 0))
+        rec["evaluation_status"] = status
+
+
+def cycle_input_snapshot(ctx: TickContext, pool_desired: dict[str, int]) -> None:
+    d = ctx.desired
+    if d is None:
+        return
+    ctx.record("cycle_input_snapshot", "desired_state.build", "retained", "applied", "", "",
+               desired_count=len(d.entries), open_count=len(ctx.open_beads()),
+               scale_check_counts=dict(sorted(d.scale_check_counts.items())), pool_desired=dict(sorted(pool_desired.items())),
+               assigned_work_count=len(d.assigned_work_ids), partial_templates=sorted(d.partial_templates))
+
+
+def mutations(ctx: TickContext) -> None:
+    """One mutation record per store write this tick."""
+    for w in ctx.store.journal:
+        b = ctx.store.session(w.target_id) if w.target_kind == "session" else None
+        rec = ctx.record("mutation", "bead_metadata", "unknown", "success", ctx.template_of(b) if b else "",
+                         b.session_name if b else "",
+                         diffs={k: {"before": v[0], "after": v[1]} for k, v in sorted(w.fields.items())})
+        rec.update({"target_kind": w.target_kind, "target_id": w.target_id, "write_method": w.method})
+
+
+def session_results(ctx: TickContext, evaluated: list[str]) -> None:
+    for bid in evaluated:
+        b = ctx.store.session(bid)
+        if b is None:
+            continue
+        rec = ctx.record("session_result", "", "", "complete", ctx.template_of(b), b.session_name,
+                         state=b.state, sleep_reason=b.get(B.SLEEP_REASON), open=b.open, session_bead_id=b.id)
+        rec["trace_mode"] = "baseline"
+
+
+def cycle_result(ctx: TickContext, trigger: str) -> None:
+    recs = ctx.out.trace
+    decisions = Counter(r["site_code"] for r in recs if r.get("record_type") == "decision")
+    ops = Counter(r.get("operation_name", r["site_code"]) for r in recs if r.get("record_type") == "operation")
+    muts = Counter(r["site_code"] for r in recs if r.get("record_type") == "mutation")
+    reasons = Counter(r["reason_code"] for r in recs if r.get("record_type") == "decision" and r.get("reason_code"))
+    outcomes = Counter(r["outcome_code"] for r in recs if r.get("record_type") == "decision" and r.get("outcome_code"))
+    touched = sorted({r["template"] for r in recs if r.get("record_type") == "decision" and r.get("template")})
+    ctx.record("cycle_result", "cycle.finish", "", "complete", "", "", phase="tick", trigger=trigger,
+               templates_touched=touched, active_template_count=len(touched),
+               decision_counts=dict(sorted(decisions.items())), operation_counts=dict(sorted(ops.items())),
+               mutation_counts=dict(sorted(muts.items())), reason_counts=dict(sorted(reasons.items())),
+               outcome_counts=dict(sorted(outcomes.items())), follow_up_requested=ctx.follow_up)
+
+
+def finish(ctx: TickContext) -> None:
+    """Number every record of the tick (build records included) and stamp its cycle."""
+    for i, rec in enumerate(ctx.out.trace, 1):
+        rec["seq"] = i
+        rec.setdefault("trace_id", f"cycle-{ctx.world.tick:016x}")
+        rec.setdefault("tick", ctx.world.tick)
+        rec.setdefault("template", "")
+        rec.setdefault("session_name", "")

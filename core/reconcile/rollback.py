@@ -1,0 +1,31 @@
+"""Pending-create rollback: a create whose lease expired with no runtime (or whose live
+runtime belongs to another bead) is closed `failed-create`, at most 5 per tick."""
+
+from __future__ import annotations
+
+from core.reconcile.context import TickContext
+from core.world import beads as B
+from core.world.beads import SessionBead
+
+MAX_ROLLBACKS_PER_TICK = 5
+
+
+def rollback_pending_create(ctx: TickContext, b: SessionBead, template: str, reason: str, detail: str,
+                            clear_claim: bool = False, budgeted: bool = True) -> bool:
+    """Close the bead failed-create (an explicit session_name is released). The forward
+    pass's rollbacks are deferred once the per-tick budget is spent; a failed start's
+    rollback is not budgeted."""
+    if budgeted and ctx.rollbacks >= MAX_ROLLBACKS_PER_TICK:
+        ctx.log(f"session reconciler: deferring rollback of {b.session_name} ({detail}): rollback budget exhausted")
+        ctx.decision("reconciler.session.rollback_pending_create", reason, "rollback_deferred", template,
+                     b.session_name, rollbacks_this_tick=ctx.rollbacks, max_rollbacks_per_tick=MAX_ROLLBACKS_PER_TICK)
+        return False
+    if budgeted:
+        ctx.rollbacks += 1
+    ctx.log(f"session reconciler: rolling back pending create {b.session_name}: {detail}")
+    ctx.decision("reconciler.session.rollback_pending_create", reason, "rollback", template, b.session_name)
+    ctx.patch(b.id, {B.LAST_WOKE_AT: ""})
+    ctx.close(b.id, "failed-create")
+    if b.get(B.SESSION_NAME_EXPLICIT).strip() == "true":
+        ctx.store.put_session(ctx.store.session(b.id).with_meta({B.SESSION_NAME: ""}), "update")
+    return True

@@ -1,0 +1,117 @@
+"""The idle sleep policy as the reconciler applies it (session_sleep.go): resolve the
+effective `sleep_after_idle` for a session, decide whether its config demand is suppressed
+because it has been idle long enough, and persist the policy snapshot on the bead.
+
+The simulated provider reports activity and attachment, so sleep capability is `full`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from core.config.model import Agent
+from core.config.sleep import resolve_sleep_policy, sleep_class
+from core.durations import try_duration
+from core.reconcile.context import TickContext
+from core.timefmt import format_time, parse_time
+from core.world import beads as B
+from core.world.beads import SessionBead
+
+CAPABILITY = "full"
+
+
+@dataclass(frozen=True)
+class Policy:
+    sleep_class: str
+    requested: str
+    effective: str
+    source: str
+    capability: str
+    adjustment: str
+    fingerprint: str
+    duration: float
+
+    @property
+    def enabled(self) -> bool:
+        return self.effective not in ("", "off")
+
+
+def resolve(ctx: TickContext, b: SessionBead) -> Policy:
+    a = ctx.agent_of(b)
+    if a is None:
+        return Policy("noninteractive", "off", "off", "legacy_off", CAPABILITY, "", "", 0.0)
+    p = resolve_sleep_policy(ctx.city, a)
+    cls = sleep_class(a)
+    duration = 0.0 if p.value.lower() == "off" else (try_duration(p.value, 0.0) or 0.0)
+    return Policy(cls, p.value, p.value, p.source, CAPABILITY, "", _fingerprint(a, p.value, cls, p.source), duration)
+
+
+def _fingerprint(a: Agent, effective: str, cls: str, source: str) -> str:
+    return "|".join(["value=" + effective, "class=" + cls, "source=" + source,
+                     "wake=" + ("fresh" if a.wake_mode == "fresh" else "resume"), "cap=" + CAPABILITY,
+                     "deps=" + ",".join(a.depends_on), "template=" + a.qualified_name])
+
+
+def idle_reference(ctx: TickContext, b: SessionBead) -> datetime | None:
+    """The later of detached_at and the provider's last activity."""
+    detached = parse_time(b.get(B.DETACHED_AT))
+    activity = ctx.rt.last_activity(b.session_name)
+    if detached is None:
+        return activity
+    if activity is None:
+        return detached
+    return max(detached, activity)
+
+
+def config_wake_suppressed(ctx: TickContext, b: SessionBead, p: Policy) -> bool:
+    """Idle long enough under an enabled policy (or already asleep idle under the same
+    policy, or a zero duration)."""
+    if not p.enabled or b.get(B.SLEEP_REASON) == "idle-timeout":
+        return False
+    if b.get(B.SLEEP_REASON) == "idle" and b.get(B.SLEEP_POLICY_FINGERPRINT) and \
+            b.get(B.SLEEP_POLICY_FINGERPRINT) == p.fingerprint:
+        return True
+    if p.duration == 0:
+        return True
+    ref = idle_reference(ctx, b)
+    if ref is None:
+        return False
+    return ctx.now >= ref + timedelta(seconds=p.duration)
+
+
+def persist(ctx: TickContext, b: SessionBead, p: Policy, suppressed: bool) -> SessionBead:
+    """Diff-write the policy snapshot (an idle-slept bead keeps the fingerprint it slept under)."""
+    fingerprint = p.fingerprint
+    if ((b.state == "asleep" and b.get(B.SLEEP_REASON) == "idle") or b.get(B.SLEEP_INTENT) == "idle-stop-pending") \
+            and b.get(B.SLEEP_POLICY_FINGERPRINT):
+        fingerprint = b.get(B.SLEEP_POLICY_FINGERPRINT)
+    want = {B.REQUESTED_SLEEP_AFTER_IDLE: p.requested, B.EFFECTIVE_SLEEP_AFTER_IDLE: p.effective,
+            B.SLEEP_POLICY_SOURCE: p.source, B.SLEEP_CAPABILITY: p.capability,
+            B.SLEEP_POLICY_ADJUSTMENT_REASON: p.adjustment, B.SLEEP_POLICY_FINGERPRINT: fingerprint,
+            B.CONFIG_WAKE_SUPPRESSED: "true" if suppressed else ""}
+    changed = {k: v for k, v in want.items() if b.get(k) != v}
+    return ctx.patch(b.id, changed) if changed else b
+
+
+def reconcile_detached_at(ctx: TickContext, b: SessionBead, p: Policy, alive: bool) -> SessionBead:
+    """detached_at is the idle reference for interactive sessions: stamped when a live
+    session is seen detached, cleared when attached or when the policy does not apply."""
+    if p.sleep_class == "noninteractive" or not p.enabled or not alive:
+        return ctx.patch(b.id, {B.DETACHED_AT: ""}) if b.get(B.DETACHED_AT) else b
+    if ctx.rt.attached(b.session_name):
+        return ctx.patch(b.id, {B.DETACHED_AT: ""}) if b.get(B.DETACHED_AT) else b
+    if not b.get(B.DETACHED_AT):
+        return ctx.patch(b.id, {B.DETACHED_AT: format_time(ctx.now)})
+    return b
+
+
+def demand_overrides(decision_reason: str, has_assigned_work: bool, reasons: list[str], p: Policy,
+                     pool_desired: int, has_intent: bool) -> bool:
+    """wakeDemandOverridesSleepSuppression."""
+    if has_intent:
+        return False
+    if has_assigned_work:
+        return True
+    if (pool_desired > 0 or decision_reason == "routed-demand") and p.sleep_class == "noninteractive":
+        return True
+    return decision_reason == "min-active" and "config" in reasons

@@ -1,0 +1,321 @@
+"""Start execution (executePlannedStarts): waves in depends_on order, the wake budget
+`[daemon].max_wakes_per_tick`, wake fairness, the circuit breaker at the prepared-start
+boundary, the pre-wake commit, the provider Start and its commit or failure handling.
+
+Starts are synchronous in the model, as in Gas City's tests: a start commits within the tick
+that chose it (production enqueues it and commits from a goroutine)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from core.desired.model import DesiredEntry
+from core.desired.realize import instance_token
+from core.reconcile import drains
+from core.reconcile.commit import CONFIRMING_STATES, commit_patch
+from core.reconcile.context import TickContext
+from core.reconcile.exits_check import mark_terminal_error, record_wake_failure
+from core.reconcile.lease import start_in_flight
+from core.reconcile.rollback import rollback_pending_create
+from core.timefmt import format_time, parse_time
+from core.trackers import circuit
+from core.world import beads as B
+from core.world.beads import SessionBead, natural_key
+from core.world.runtime import META_INSTANCE_TOKEN, META_RUNTIME_EPOCH, META_SESSION_ID, SessionExists, StartError, \
+    terminal_error_reason
+
+START_BATCH = 3  # defaultStartDependencyRecheckBatchSize
+
+
+@dataclass
+class StartCandidate:
+    bead_id: str
+    entry: DesiredEntry
+    order: int
+    wake_reason: str
+    fairness: datetime
+
+    @property
+    def template(self) -> str:
+        return self.entry.template
+
+    @property
+    def name(self) -> str:
+        return self.entry.session_name
+
+
+def candidate_for(b: SessionBead, entry: DesiredEntry, order: int, reason: str) -> StartCandidate:
+    return StartCandidate(b.id, entry, order, reason, parse_time(b.get(B.LAST_WOKE_AT)) or b.created_at)
+
+
+def dependency_alive(ctx: TickContext, template: str) -> bool:
+    """A dependency counts alive when some desired session of its template is alive and
+    not start-in-flight."""
+    if ctx.desired is None:
+        return False
+    for e in ctx.desired.entries.values():
+        if e.template != template:
+            continue
+        b = ctx.store.session(e.bead_id) if e.bead_id else None
+        if b is not None and start_in_flight(b, ctx.now, ctx.startup_timeout):
+            continue
+        if ctx.alive(e.session_name):
+            return True
+    return False
+
+
+def deps_alive(ctx: TickContext, template: str) -> bool:
+    a = ctx.agent(template)
+    if a is None:
+        return True
+    for dep in a.depends_on:
+        d = ctx.agent(dep)
+        if d is not None and not dependency_alive(ctx, d.qualified_name):
+            return False
+    return True
+
+
+def wave_order(ctx: TickContext, cands: list[StartCandidate]) -> tuple[dict[int, int], bool]:
+    """Kahn layers over candidate templates; an edge only to a dependency that is itself a
+    candidate and not yet alive. A cycle falls back to strictly serial order."""
+    templates: list[str] = []
+    for c in cands:
+        if c.template not in templates:
+            templates.append(c.template)
+    present = set(templates)
+    deps: dict[str, list[str]] = {}
+    for t in templates:
+        a = ctx.agent(t)
+        for dep in (a.depends_on if a else ()):
+            d = ctx.agent(dep)
+            dq = d.qualified_name if d else dep
+            if dq in present and not dependency_alive(ctx, dq):
+                deps.setdefault(t, []).append(dq)
+    indegree = {t: len(deps.get(t, [])) for t in templates}
+    wave_of: dict[str, int] = {}
+    wave = 0
+    while len(wave_of) < len(templates):
+        ready = [t for t in templates if t not in wave_of and indegree[t] == 0]
+        if not ready:
+            return {i: i for i in range(len(cands))}, False
+        for t in ready:
+            wave_of[t] = wave
+            for other in templates:
+                if t in deps.get(other, []):
+                    indegree[other] -= 1
+        wave += 1
+    return {i: wave_of[c.template] for i, c in enumerate(cands)}, True
+
+
+def fairness_sort(cands: list[StartCandidate]) -> list[StartCandidate]:
+    """Oldest wake (or creation) first, then round-robin across templates."""
+    ranked = sorted(cands, key=lambda c: c.fairness)
+    seen: dict[str, int] = {}
+    rounds = []
+    for c in ranked:
+        rounds.append((seen.get(c.template, 0), c))
+        seen[c.template] = seen.get(c.template, 0) + 1
+    return [c for _, c in sorted(rounds, key=lambda rc: rc[0])]
+
+
+def execute_starts(ctx: TickContext, cands: list[StartCandidate]) -> int:
+    if not cands:
+        return 0
+    max_wakes = ctx.city.max_wakes_per_tick
+    waves, ok = wave_order(ctx, cands)
+    if not ok:
+        ctx.log("session reconciler: dependency graph fallback to serial start order")
+    woke = 0
+    for wave in range(max(waves.values()) + 1):
+        in_wave = [c for i, c in enumerate(cands) if waves[i] == wave]
+        if not in_wave:
+            continue
+        if woke >= max_wakes:
+            for c in in_wave:
+                _lifecycle(ctx, wave, c, "deferred_by_wake_budget")
+            continue
+        ready = []
+        for c in in_wave:
+            if deps_alive(ctx, c.template):
+                ready.append(c)
+            else:
+                _lifecycle(ctx, wave, c, "blocked_on_dependencies")
+        ready = fairness_sort(ready)
+        offset = 0
+        while offset < len(ready):
+            if woke >= max_wakes:
+                for c in ready[offset:]:
+                    _lifecycle(ctx, wave, c, "deferred_by_wake_budget")
+                break
+            size = min(START_BATCH, max_wakes - woke)
+            batch, offset = ready[offset:offset + size], offset + size
+            for c in batch:
+                if not deps_alive(ctx, c.template):
+                    _lifecycle(ctx, wave, c, "blocked_on_dependencies")
+                    continue
+                if not _circuit_allows(ctx, c):
+                    continue
+                if start_one(ctx, c, wave):
+                    woke += 1
+    return woke
+
+
+def _lifecycle(ctx: TickContext, wave: int, c: StartCandidate, outcome: str, error: str = "") -> None:
+    ctx.log(f"lifecycle start wave={wave} session={c.name} template={c.template} outcome={outcome}"
+            + (f" error={error}" if error else ""))
+    fields = {"wave": wave}
+    if error:
+        fields["error"] = error
+    ctx.record("operation", "reconciler.start.execute", "start", outcome, c.template, c.name, **fields)
+
+
+def _circuit_allows(ctx: TickContext, c: StartCandidate) -> bool:
+    cfg = circuit.circuit_config(ctx.city)
+    b = ctx.store.session(c.bead_id)
+    identity = b.get(B.CONFIGURED_NAMED_IDENTITY) if b is not None else ""
+    if cfg is None or not identity:
+        return True
+    mem, is_open = circuit.is_open(ctx.mem, cfg, identity, ctx.now)
+    ctx.mem = mem
+    if is_open:
+        ctx.patch(b.id, circuit.metadata(ctx.mem, cfg, identity, ctx.now))
+        ctx.decision("reconciler.session.circuit_open", "circuit_open", "skipped", c.template, c.name,
+                     identity=identity)
+        return False
+    ctx.mem, state = circuit.record_restart(ctx.mem, cfg, identity, ctx.now)
+    ctx.patch(b.id, circuit.metadata(ctx.mem, cfg, identity, ctx.now))
+    if state == circuit.OPEN:
+        ctx.decision("reconciler.session.circuit_trip", "circuit_trip", "skipped", c.template, c.name,
+                     identity=identity)
+        ctx.log(f'ERROR session-circuit-breaker: CIRCUIT_OPEN for named session "{identity}" '
+                f"(restarts={len(ctx.mem.circuits[identity].restarts)} in last {cfg.window:g}s, no progress). "
+                f"Supervisor will NOT respawn. Run gc session reset {identity} to clear.")
+        ctx.event("session.quarantined", identity, "circuit breaker open", b.id)
+        return False
+    return True
+
+
+def pre_wake_patch(b: SessionBead, now: datetime) -> dict[str, str]:
+    """preWakeCommit: a new generation and instance token, the wake lease, and a fresh
+    conversation when the wake mode or a pending reset asks for one."""
+    try:
+        gen = int(b.get(B.GENERATION) or 0) + 1
+    except ValueError:
+        gen = 1
+    try:
+        epoch = int(b.get(B.CONTINUATION_EPOCH) or 0)
+    except ValueError:
+        epoch = 0
+    epoch = epoch if epoch > 0 else 1
+    fresh_mode = b.get(B.WAKE_MODE) == "fresh"
+    if b.get(B.CONTINUATION_RESET_PENDING) or (fresh_mode and b.get(B.LAST_WOKE_AT)):
+        epoch += 1
+    state = b.state.strip()
+    pending_reset_fresh = (state not in CONFIRMING_STATES and bool(b.get(B.CONTINUATION_RESET_PENDING).strip())
+                           and bool(b.get(B.STARTED_CONFIG_HASH).strip()))
+    patch = {B.INSTANCE_TOKEN: instance_token(b.id, str(gen)), B.CONTINUATION_EPOCH: str(epoch),
+             B.CONTINUATION_RESET_PENDING: "", B.DETACHED_AT: "", B.STATE: "creating",
+             B.PENDING_CREATE_STARTED_AT: format_time(now), B.LAST_WOKE_AT: format_time(now),
+             B.SLEEP_REASON: "idle-timeout" if b.get(B.SLEEP_REASON) == "idle-timeout" else "",
+             B.SLEEP_INTENT: "", B.GENERATION: str(gen), B.WAKE_REQUEST: "", B.WAKE_REQUESTED_AT: ""}
+    if fresh_mode or pending_reset_fresh:
+        patch.update({B.SESSION_KEY: "", B.STARTED_CONFIG_HASH: "", B.STARTED_LIVE_HASH: "", B.LIVE_HASH: "",
+                      B.PRIMED_AT: "", B.PRIMING_ATTEMPTED_AT: "", B.PROMPT_HASH: ""})
+    return patch
+
+
+def start_env(b: SessionBead, entry: DesiredEntry) -> dict[str, str]:
+    env = dict(entry.env)
+    token = b.get(B.INSTANCE_TOKEN)
+    env.update({"GC_SESSION_ID": b.id, "GC_SESSION_NAME": b.session_name, "GC_TEMPLATE": entry.template,
+                "GC_RUNTIME_EPOCH": b.get(B.GENERATION), "GC_CONTINUATION_EPOCH": b.get(B.CONTINUATION_EPOCH),
+                "GC_INSTANCE_TOKEN": token, "BEADS_HOLDER_TOKEN": token})
+    return env
+
+
+def _ours(ctx: TickContext, b: SessionBead) -> bool:
+    """runningSessionMatchesPendingCreate: the live runtime carries this bead's id/token."""
+    name = b.session_name
+    live_id = ctx.rt.get_meta(name, META_SESSION_ID).strip()
+    if live_id and live_id != b.id:
+        return False
+    token = b.get(B.INSTANCE_TOKEN).strip()
+    live_token = ctx.rt.get_meta(name, META_INSTANCE_TOKEN).strip()
+    if live_token and live_token != token:
+        live_gen = ctx.rt.get_meta(name, META_RUNTIME_EPOCH).strip()
+        gen = b.get(B.GENERATION).strip()
+        if live_gen and gen and live_gen != gen:
+            return False
+        if not live_id:
+            return False
+    if live_id:
+        return live_id == b.id
+    return bool(token) and live_token == token
+
+
+def start_one(ctx: TickContext, c: StartCandidate, wave: int) -> bool:
+    """Pre-wake commit, Start, then commit or failure handling. True when the start counts
+    against the wake budget (it committed)."""
+    b = ctx.store.session(c.bead_id)
+    if b is None or not b.open:
+        return False
+    claim = b.pending_claim
+    b = ctx.patch(b.id, pre_wake_patch(b, ctx.now))
+    name = b.session_name
+    err = ""
+    outcome = "success"
+    rs = ctx.rt.get(name)
+    if rs is not None and rs.running and rs.alive:
+        if claim and not _ours(ctx, b):
+            err, outcome = f'session "{name}" already exists', "session_exists"
+    else:
+        if rs is not None:
+            ctx.stop(name, "recycle-dead-runtime", b)
+        try:
+            ctx.rt.start(name, session_id=b.id, instance_token=b.get(B.INSTANCE_TOKEN), template=c.template,
+                         now=ctx.now, env=start_env(b, c.entry))
+        except SessionExists as e:
+            if claim and _ours(ctx, b):
+                outcome = "session_exists_converged"
+            else:
+                err, outcome = str(e), "session_exists"
+        except StartError as e:
+            err, outcome = str(e) or "start failed", "provider_error"
+    _lifecycle(ctx, wave, c, outcome, err)
+    if err:
+        start_failed(ctx, b, c, err, claim)
+        return False
+    drains.clear_ack_meta(ctx, name)
+    a = ctx.agent(c.template)
+    b = ctx.patch(b.id, commit_patch(ctx, b, a, b.state.strip() in CONFIRMING_STATES, claim))
+    ctx.action("start", b.id, name, c.wake_reason, f"generation {b.get(B.GENERATION)}", c.template)
+    ctx.event("session.woke", c.entry.identity or c.template, f"woke ({c.wake_reason})", b.id)
+    ctx.log(f"Woke session '{c.entry.identity or name}'")
+    return True
+
+
+def start_failed(ctx: TickContext, b: SessionBead, c: StartCandidate, err: str, claim: bool) -> None:
+    """commitStartFailure: terminal provider error, else roll back a pending create, else a
+    wake failure (5 in a row quarantine the session)."""
+    ctx.log(f"session reconciler: starting {b.session_name}: {err}")
+    reason = terminal_error_reason(err)
+    if reason:
+        mark_terminal_error(ctx, b, reason)
+        if claim:
+            rollback_pending_create(ctx, ctx.store.session(b.id), c.template, "pending_create_rollback",
+                                    "start failed with a terminal provider error", budgeted=False)
+        return
+    if claim:
+        ctx.record("operation", "reconciler.start.rollback_pending", "start", "provider_error", c.template,
+                   b.session_name, error=err)
+        rollback_pending_create(ctx, b, c.template, "pending_create_rollback", f"start failed: {err}", budgeted=False)
+        return
+    b = ctx.patch(b.id, {B.LAST_WOKE_AT: ""})
+    record_wake_failure(ctx, b)
+    ctx.record("operation", "reconciler.start.failed", "start", "provider_error", c.template, b.session_name,
+               error=err)
+
+
+def order_key(c: StartCandidate) -> tuple:
+    return (c.order, natural_key(c.bead_id))

@@ -1,0 +1,292 @@
+"""Sync session beads to the desired state (syncSessionBeads, controller mode: sync never
+closes orphaned or suspended beads; the reconciler owns that).
+
+Before the per-entry pass: close failed-create named beads, close `duplicate` beads that share
+a session_name with the canonical owner, and close named beads whose runtime name no longer
+matches their spec (`reconfigured`). Then per desired entry: reuse the bead holding its
+session_name (a named entry may reopen its closed canonical bead), or create one
+(`start-pending` with a claim, or `active` when its runtime already runs); otherwise
+diff-write identity metadata and claim the managed alias, recording `pool_alias_conflict`
+under the deferred-singleton backoff when another open bead holds it.
+"""
+
+from __future__ import annotations
+
+from core.desired.alias import CLEAR_CONFLICT, alias_holder, retry_due
+from core.desired.model import DesiredEntry
+from core.desired.realize import instance_token
+from core.identity import canonical_singleton, pool_session_name, session_name_for
+from core.reconcile.context import TickContext
+from core.timefmt import format_time
+from core.world import beads as B
+from core.world.beads import SessionBead, natural_key, push_alias_history
+
+
+def owns_pool_name(b: SessionBead) -> bool:
+    sn, tpl = b.session_name, b.template
+    if not sn:
+        return False
+    return (bool(tpl) and sn == pool_session_name(tpl, b.id)) or sn.endswith("-" + b.id)
+
+
+def resolve_pool_slot(agent_name: str, template: str) -> int:
+    if not agent_name.startswith(template + "-"):
+        return 0
+    tail = agent_name[len(template) + 1:]
+    if tail.isdigit():
+        return int(tail)
+    if tail.startswith("gc-") and tail[3:].isdigit():
+        return int(tail[3:])
+    return 0
+
+
+def run_sync(ctx: TickContext) -> None:
+    desired = ctx.desired
+    if desired is None:
+        return
+    for b in ctx.open_beads():
+        if b.is_named and b.failed_create:
+            ctx.close(b.id, "failed-create")
+    close_duplicates(ctx)
+    close_reconfigured_named(ctx)
+    named_ids = {n.identity for n in ctx.city.named_sessions}
+    for sn in sorted(desired.entries):
+        sync_entry(ctx, desired.entries[sn], named_ids)
+
+
+def close_duplicates(ctx: TickContext) -> None:
+    """Among open beads sharing a session_name keep the one owning `<base>-<its id>`, else
+    the later one; close the rest `duplicate` when they hold no work."""
+    owner: dict[str, SessionBead] = {}
+    for b in ctx.open_beads():
+        sn = b.session_name.strip()
+        if not sn:
+            continue
+        inc = owner.get(sn)
+        if inc is None:
+            owner[sn] = b
+        elif owns_pool_name(inc) and not owns_pool_name(b):
+            continue
+        else:
+            owner[sn] = b
+    for b in ctx.open_beads():
+        sn = b.session_name.strip()
+        if sn and owner[sn].id != b.id and not ctx.has_open_work(b):
+            ctx.close(b.id, "duplicate")
+
+
+def close_reconfigured_named(ctx: TickContext) -> None:
+    for b in ctx.open_beads():
+        if not b.is_named:
+            continue
+        spec = ctx.city.named_by_identity(b.get(B.CONFIGURED_NAMED_IDENTITY))
+        if spec is None:
+            continue
+        want = session_name_for(ctx.city, spec.identity)
+        if b.session_name.strip() == want or ctx.has_open_work(b):
+            continue
+        if ctx.running(b.session_name):
+            ctx.stop(b.session_name, "reconfigured", b)
+        ctx.close(b.id, "reconfigured")
+
+
+def _agent_name(e: DesiredEntry, slot: int) -> str:
+    if slot > 0 or (e.identity and e.identity != e.template):
+        return e.identity
+    return e.template
+
+
+def _origin(e: DesiredEntry) -> str:
+    if e.named_identity:
+        return "named"
+    return "manual" if e.manual else "ephemeral"
+
+
+def sync_entry(ctx: TickContext, e: DesiredEntry, named_ids: set[str]) -> None:
+    sn = e.session_name
+    origin = _origin(e)
+    slot = e.pool_slot if e.pool_slot > 0 else resolve_pool_slot(e.identity, e.template)
+    agent_name = _agent_name(e, slot)
+    managed_pool = origin == "ephemeral"
+    pool_instance = slot > 0
+    managed_alias = e.alias.strip()
+    if not managed_alias and managed_pool and pool_instance:
+        managed_alias = e.identity
+    holders = ctx.store.open_by(B.SESSION_NAME, sn)
+    b = holders[-1] if holders else None
+    if b is None and e.named_identity:
+        b = reopen_named(ctx, e, sn)
+    if b is None:
+        create_bead(ctx, e, sn, origin, slot, agent_name, managed_alias, named_ids)
+        return
+    e.bead_id = b.id
+    e.env["GC_SESSION_ID"] = b.id
+    if e.named_identity and b.get(B.CONFIGURED_NAMED_IDENTITY) not in ("", e.named_identity):
+        ctx.log(f"session beads: configured named session {e.named_identity!r} conflicts with live bead {b.id}")
+        return
+    if not pool_instance and b.pool_slot > 0:
+        slot, pool_instance = b.pool_slot, True
+        if not managed_alias:
+            a = ctx.agent(e.template)
+            managed_alias = a.qualified_name if a is not None and canonical_singleton(a, ctx.semantics) else b.agent_name
+    batch: dict[str, str] = {}
+    guarded: dict[str, str] = {}
+    if not b.template:
+        batch[B.TEMPLATE] = e.template
+    if b.get(B.SESSION_ORIGIN) != origin:
+        batch[B.SESSION_ORIGIN] = origin
+    if managed_pool and b.get(B.POOL_MANAGED) != "true":
+        batch[B.POOL_MANAGED] = "true"
+    if e.named_identity:
+        if b.get(B.POOL_MANAGED):
+            batch[B.POOL_MANAGED] = ""
+        if b.get(B.POOL_SLOT):
+            batch[B.POOL_SLOT] = ""
+    if not managed_alias and managed_pool and not pool_instance and b.pool_managed:
+        a = ctx.agent(e.template)
+        conflict = b.get(B.POOL_ALIAS_CONFLICT).strip()
+        if a is not None and canonical_singleton(a, ctx.semantics) and conflict == a.qualified_name:
+            managed_alias = conflict
+    needs_alias_sync = b.alias != managed_alias
+    if not b.get(B.POOL_SLOT) and not e.named_identity:
+        target = guarded if (needs_alias_sync and managed_pool and pool_instance) else batch
+        if e.pool_slot > 0:
+            target[B.POOL_SLOT] = str(e.pool_slot)
+        elif resolve_pool_slot(e.identity, e.template) > 0:
+            target[B.POOL_SLOT] = str(resolve_pool_slot(e.identity, e.template))
+    existing_agent = b.agent_name.strip()
+    legacy = agent_name != "" and agent_name != e.template and existing_agent in (e.template, e.template.rsplit("/", 1)[-1])
+    if (existing_agent == "" or legacy) and agent_name:
+        guarded[B.AGENT_NAME] = agent_name
+    if b.get(B.DEPENDENCY_ONLY) != ("true" if e.dependency_only else ""):
+        batch[B.DEPENDENCY_ONLY] = "true" if e.dependency_only else ""
+    if e.named_identity:
+        for k, v in ((B.CONFIGURED_NAMED_SESSION, "true"), (B.CONFIGURED_NAMED_IDENTITY, e.named_identity),
+                     (B.CONFIGURED_NAMED_MODE, e.named_mode)):
+            if b.get(k) != v:
+                batch[k] = v
+    else:
+        for k in (B.CONFIGURED_NAMED_SESSION, B.CONFIGURED_NAMED_IDENTITY, B.CONFIGURED_NAMED_MODE):
+            if b.get(k):
+                batch[k] = ""
+    a = ctx.agent(e.template)
+    wake_mode = a.wake_mode if a is not None else ""
+    if b.get(B.WAKE_MODE) != wake_mode:
+        batch[B.WAKE_MODE] = wake_mode
+    if not b.get(B.CONTINUATION_EPOCH):
+        batch[B.CONTINUATION_EPOCH] = "1"
+    if b.get(B.CLOSE_REASON) or b.get(B.CLOSED_AT):
+        batch[B.CLOSE_REASON] = ""
+        batch[B.CLOSED_AT] = ""
+    validate = not needs_alias_sync and bool(managed_alias) and managed_pool and pool_instance
+    if needs_alias_sync or validate:
+        owner = ""
+        self_named = ""
+        if e.named_identity:
+            owner = self_named = e.named_identity
+        elif managed_pool and pool_instance:
+            owner = managed_alias
+        holder, rule = (None, "") if not managed_alias else alias_holder(
+            ctx.store, managed_alias, b.id, owner, named_ids, self_named)
+        if holder is not None or rule:
+            _record_conflict(ctx, b, e, managed_alias, batch)
+            if validate or (managed_pool and b.alias and b.alias != managed_alias):
+                batch[B.ALIAS] = ""
+            who = holder.id if holder is not None else "a configured [[named_session]]"
+            ctx.log(f"session beads: alias {managed_alias!r} for {agent_name} unavailable: held by {who}")
+        else:
+            batch.update({k: "" for k, v in CLEAR_CONFLICT.items() if b.get(k)})
+            if needs_alias_sync:
+                batch[B.ALIAS] = managed_alias
+                batch[B.ALIAS_HISTORY] = push_alias_history(b.get(B.ALIAS_HISTORY), b.alias, managed_alias)
+                if managed_alias:
+                    ctx.action("claim_alias", b.id, sn, "sync", managed_alias, e.template)
+            batch.update(guarded)
+    else:
+        batch.update({k: "" for k, v in CLEAR_CONFLICT.items() if b.get(k)})
+        batch.update(guarded)
+    batch = {k: v for k, v in batch.items() if b.get(k) != v}
+    if batch:
+        batch[B.SYNCED_AT] = format_time(ctx.now)
+        ctx.patch(b.id, batch)
+
+
+def _record_conflict(ctx: TickContext, b: SessionBead, e: DesiredEntry, alias: str, batch: dict[str, str]) -> None:
+    """recordAliasConflict, with the deferred-singleton retry gate shared with the build."""
+    a = ctx.agent(e.template)
+    retry = (a is not None and canonical_singleton(a, ctx.semantics) and not b.alias.strip()
+             and b.get(B.POOL_ALIAS_CONFLICT).strip() == alias)
+    if b.get(B.POOL_ALIAS_CONFLICT).strip() == alias and b.get(B.POOL_ALIAS_CONFLICT_COUNT).strip() and not retry:
+        return
+    try:
+        count = max(int(b.get(B.POOL_ALIAS_CONFLICT_COUNT) or 0), 0)
+    except ValueError:
+        count = 0
+    if retry and not retry_due(b.get(B.POOL_ALIAS_CONFLICT_AT), str(count), ctx.now):
+        return
+    batch[B.POOL_ALIAS_CONFLICT] = alias
+    batch[B.POOL_ALIAS_CONFLICT_COUNT] = str(count + 1)
+    batch[B.POOL_ALIAS_CONFLICT_AT] = format_time(ctx.now)
+    ctx.action("defer_alias", b.id, b.session_name, "alias-held", alias, e.template)
+
+
+def reopen_named(ctx: TickContext, e: DesiredEntry, sn: str) -> SessionBead | None:
+    """Controller mode: a re-added named session reopens its closed canonical bead."""
+    closed = [b for b in ctx.store.sessions.values() if not b.open and b.session_name == sn
+              and b.get(B.CONFIGURED_NAMED_IDENTITY) == e.named_identity]
+    if not closed:
+        return None
+    closed.sort(key=lambda b: (b.created_at, natural_key(b.id)))
+    b = closed[-1]
+    holder, rule = alias_holder(ctx.store, e.named_identity, b.id, e.named_identity, set(), e.named_identity)
+    if holder is not None or ctx.store.open_by(B.SESSION_NAME, sn):
+        return None
+    running = ctx.running(sn)
+    changes = {B.STATE: "active" if running else "start-pending", B.ALIAS: e.named_identity,
+               B.PENDING_CREATE_CLAIM: "" if running else "true",
+               B.PENDING_CREATE_STARTED_AT: "" if running else format_time(ctx.now),
+               B.SYNCED_AT: format_time(ctx.now)}
+    b = ctx.store.reopen_session(b.id, changes)
+    ctx.action("create_bead", b.id, sn, "reopen-named", e.named_identity, e.template)
+    ctx.log(f"session beads: reopened closed canonical bead {b.id} for named session {e.named_identity}")
+    return b
+
+
+def create_bead(ctx: TickContext, e: DesiredEntry, sn: str, origin: str, slot: int, agent_name: str,
+                managed_alias: str, named_ids: set[str]) -> None:
+    running = ctx.running(sn) or ctx.alive(sn)
+    state = "active" if running else "start-pending"
+    bid = ctx.store.new_id()
+    md = {B.STATE: state, B.GENERATION: "1", B.CONTINUATION_EPOCH: "1", B.INSTANCE_TOKEN: instance_token(bid, "1"),
+          B.AGENT_NAME: agent_name, B.CANONICAL_INSTANCE_NAME: agent_name, B.SESSION_ORIGIN: origin,
+          B.SYNCED_AT: format_time(ctx.now), B.TEMPLATE: e.template,
+          B.SESSION_NAME: pool_session_name(e.template, bid) if slot > 0 else sn}
+    a = ctx.agent(e.template)
+    if a is not None and a.wake_mode:
+        md[B.WAKE_MODE] = a.wake_mode
+    if slot > 0:
+        md[B.POOL_SLOT] = md[B.CANONICAL_POOL_SLOT] = str(slot)
+    if state != "active":
+        md[B.PENDING_CREATE_CLAIM] = "true"
+        md[B.PENDING_CREATE_STARTED_AT] = format_time(ctx.now)
+    if e.dependency_only:
+        md[B.DEPENDENCY_ONLY] = "true"
+    if origin == "ephemeral":
+        md[B.POOL_MANAGED] = "true"
+    if e.named_identity:
+        md.update({B.CONFIGURED_NAMED_SESSION: "true", B.CONFIGURED_NAMED_IDENTITY: e.named_identity,
+                   B.CONFIGURED_NAMED_MODE: e.named_mode})
+    if managed_alias:
+        owner = e.named_identity or (managed_alias if slot > 0 else "")
+        holder, rule = alias_holder(ctx.store, managed_alias, bid, owner, named_ids, e.named_identity)
+        if holder is not None or rule:
+            if e.named_identity:
+                ctx.log(f"session beads: alias {managed_alias!r} for {agent_name} unavailable; not creating")
+                return
+        else:
+            md[B.ALIAS] = managed_alias
+    b = ctx.store.create_session(md, ctx.now, bead_id=bid, title=agent_name, labels=[f"agent:{agent_name}"])
+    e.bead_id = b.id
+    e.env["GC_SESSION_ID"] = b.id
+    ctx.action("create_bead", b.id, b.session_name, "sync", agent_name, e.template)
+    ctx.log(f"session beads: created {b.id} for {agent_name} ({state})")

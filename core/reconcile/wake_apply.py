@@ -1,0 +1,265 @@
+"""Phases 1b and 1c of reconcileSessionBeads: compute the awake set over the post-pass
+snapshot, apply sleep-policy suppression and idle probes, then act per wake target: start
+candidates for sessions that should wake, drains for live sessions that should not, and
+slot-freeing closes for dead pool sessions in a terminal sleep."""
+
+from __future__ import annotations
+
+from core.reconcile import awake as A
+from core.reconcile import drains, sleep_policy
+from core.reconcile.context import TickContext
+from core.reconcile.forward import WakeTarget
+from core.reconcile.lease import start_in_flight, within_spawn_claim_grace
+from core.reconcile.lifecycle import base_state, compat_state
+from core.reconcile.starts import StartCandidate, candidate_for
+from core.trackers import circuit
+from core.trackers.timers import timer_blocker
+from core.world import beads as B
+from core.world.memory import IdleProbe
+
+MAX_IDLE_PROBES = 3
+SLOT_FREEABLE = frozenset({"idle", "idle-timeout", "city-stop", "failed-create", "runtime-missing",
+                           "provider-terminal-error"})
+
+
+def pool_desired(ctx: TickContext) -> dict[str, int]:
+    """The demand snapshot's pool desired counts with named-session direct demand merged in."""
+    d = ctx.desired
+    counts = dict(d.pool_desired) if d is not None else {}
+    if d is not None:
+        for identity, ready in sorted(d.named_demand.items()):
+            n = ctx.city.named_by_identity(identity)
+            if ready and n is not None and counts.get(n.template_qualified, 0) < 1:
+                counts[n.template_qualified] = 1
+    return counts
+
+
+def build_input(ctx: TickContext, order: list[str], targets: list[WakeTarget], counts: dict[str, int]) -> A.AwakeInput:
+    beads = []
+    for bid in order:
+        b = ctx.store.session(bid)
+        if b is None or not b.open or not b.session_name.strip():
+            continue
+        ab = A.awake_bead(b, ctx.template_of(b), compat_state(b), base_state(b) == "drained")
+        if b.id in ctx.reset_committed_this_tick:
+            ab.reset_pending = False
+        beads.append(ab)
+    work_ids = ctx.desired.assigned_work_ids if ctx.desired is not None else []
+    work = [w for w in (ctx.store.work_bead(i) for i in work_ids)
+            if w is not None and w.assignee.strip() and w.status in ("open", "in_progress")]
+    inp = A.AwakeInput(agents=A.awake_agents(ctx.city, ctx.rig_suspended), named=A.awake_named(ctx.city),
+                       beads=beads, work=work, scale_counts=counts,
+                       named_demand=dict(ctx.desired.named_demand) if ctx.desired else {},
+                       named_routed_demand=dict(ctx.desired.named_routed_demand) if ctx.desired else {},
+                       chat_idle_timeout=_dur(ctx.city.chat_sessions.idle_timeout),
+                       manual_grace=_dur(ctx.city.chat_sessions.grace_period), now=ctx.now)
+    for t in targets:
+        b = ctx.store.session(t.bead_id)
+        if b is None:
+            continue
+        name = b.session_name.strip()
+        if t.alive:
+            inp.running.add(name)
+            if ctx.rt.attached(name):
+                inp.attached.add(name)
+        if ctx.rt.pending(name):
+            inp.pending.add(name)
+    return inp
+
+
+def _dur(text: str) -> float:
+    from core.durations import try_duration
+
+    return try_duration(text, 0.0) or 0.0
+
+
+def apply_wake_decisions(ctx: TickContext, order: list[str], targets: list[WakeTarget]) -> tuple[list[StartCandidate], dict]:
+    counts = pool_desired(ctx)
+    inp = build_input(ctx, order, targets, counts)
+    decisions = A.compute_awake_set(inp)
+    evals = A.wake_evals(decisions, inp.beads)
+    ctx.awake = decisions
+    ctx.wake_evals = evals
+    # sleep-policy suppression
+    for t in targets:
+        b = ctx.store.session(t.bead_id)
+        if b is None or not b.open:
+            continue
+        ev = evals.get(b.id)
+        if ev is None:
+            continue
+        policy = sleep_policy.resolve(ctx, b)
+        ev.policy = policy
+        dec = decisions.get(b.session_name)
+        if dec is not None and dec.should_wake and not ctx.rt.pending(b.session_name) and \
+                b.get(B.PIN_AWAKE) != "true" and sleep_policy.config_wake_suppressed(ctx, b, policy):
+            if not sleep_policy.demand_overrides(dec.reason, ev.has_assigned_work, ev.reasons, policy,
+                                                 counts.get(ctx.template_of(b), 0), bool(b.get(B.SLEEP_INTENT))):
+                ev.config_suppressed = True
+                ev.reasons = []
+                ev.reason = ""
+    launch_idle_probes(ctx, targets, evals)
+    cands: list[StartCandidate] = []
+    for t in targets:
+        b = ctx.store.session(t.bead_id)
+        if b is None or not b.open:
+            continue
+        apply_one(ctx, t, decisions, evals, counts, cands)
+    return cands, evals
+
+
+def launch_idle_probes(ctx: TickContext, targets: list[WakeTarget], evals: dict) -> None:
+    """Up to 3 idle probes (round robin) for live interactive sessions suppressed by their
+    sleep policy; a probe is ready at the next tick."""
+    active = sum(1 for p in ctx.mem.idle_probes.values() if not p.ready)
+    limit = MAX_IDLE_PROBES - active
+    if limit <= 0:
+        return
+    cands = []
+    for t in targets:
+        b = ctx.store.session(t.bead_id)
+        ev = evals.get(t.bead_id)
+        if b is None or not t.alive or b.get(B.SLEEP_INTENT) or b.id in ctx.mem.drains or b.id in ctx.mem.idle_probes:
+            continue
+        if ev is None or ev.reasons or not ev.config_suppressed or ev.policy is None or not ev.policy.enabled:
+            continue
+        if ev.policy.sleep_class == "noninteractive":
+            continue
+        cands.append(b.id)
+    if not cands:
+        if active == 0:
+            ctx.mem = ctx.mem.with_(idle_probe_cursor=0)
+        return
+    start = ctx.mem.idle_probe_cursor % len(cands)
+    limit = min(limit, len(cands))
+    for i in range(limit):
+        ctx.mem = ctx.mem.set("idle_probes", cands[(start + i) % len(cands)], IdleProbe(ctx.now))
+    ctx.mem = ctx.mem.with_(idle_probe_cursor=(start + limit) % len(cands))
+
+
+def mature_idle_probes(ctx: TickContext) -> None:
+    """Probes launched last tick have finished: the simulated provider reports idle at once."""
+    for bid, p in sorted(ctx.mem.idle_probes.items()):
+        if not p.ready:
+            ctx.mem = ctx.mem.set("idle_probes", bid, IdleProbe(p.started_at, True, True, p.started_at))
+
+
+def _idle_boundary(ctx: TickContext, b, ev) -> bool:
+    """shouldBeginIdleDrain: non-interactive always; interactive needs a successful probe
+    with no activity since it completed."""
+    if ev.policy is not None and ev.policy.sleep_class == "noninteractive":
+        return True
+    p = ctx.mem.idle_probes.get(b.id)
+    if p is None or not p.ready:
+        return False
+    ctx.mem = ctx.mem.drop("idle_probes", b.id)
+    if not p.success:
+        return False
+    last = ctx.rt.last_activity(b.session_name)
+    return last is None or last <= p.completed_at
+
+
+def apply_one(ctx: TickContext, t: WakeTarget, decisions: dict, evals: dict, counts: dict, cands: list) -> None:
+    b = ctx.store.session(t.bead_id)
+    name = b.session_name.strip()
+    tpl = t.entry.template
+    dec = decisions.get(name)
+    should = dec is not None and dec.should_wake
+    ev = evals.get(b.id) or A.WakeEval([], "", False, False)
+    if should and ev.config_suppressed:
+        should = False
+    if ev.policy is not None:
+        b = sleep_policy.persist(ctx, b, ev.policy, ev.config_suppressed)
+    # a heartbeat hold defers timers, not crash recovery (#3994)
+    if not should and not t.alive and not ev.config_suppressed and dec is not None and dec.has_assigned_work and \
+            not b.get(B.SLEEP_INTENT) and timer_blocker(b.get(B.HELD_UNTIL), b.get(B.QUARANTINED_UNTIL), ctx.now) == "user_hold":
+        should = True
+    if should and not t.alive:
+        if b.failed_create:
+            ctx.decision("reconciler.session.wake_decision", "wake", "failed_create", tpl, name)
+            return
+        q = b.get(B.QUARANTINED_UNTIL)
+        from core.timefmt import parse_time
+
+        qt = parse_time(q)
+        if qt is not None and ctx.now < qt:
+            return
+        if start_in_flight(b, ctx.now, ctx.startup_timeout):
+            ctx.decision("reconciler.session.wake_decision", "wake", "start_in_flight", tpl, name,
+                         last_woke_at=b.get(B.LAST_WOKE_AT))
+            return
+        cfg = circuit.circuit_config(ctx.city)
+        identity = b.get(B.CONFIGURED_NAMED_IDENTITY)
+        if cfg is not None and identity:
+            ctx.mem, is_open = circuit.is_open(ctx.mem, cfg, identity, ctx.now)
+            if is_open:
+                ctx.patch(b.id, circuit.metadata(ctx.mem, cfg, identity, ctx.now))
+                ctx.decision("reconciler.session.circuit_open", "circuit_open", "skipped", tpl, name, identity=identity)
+                return
+        ctx.decision("reconciler.session.wake_decision", "wake", "start_candidate", tpl, name,
+                     wake_reason=dec.reason if dec else "")
+        if dec is not None and dec.assigned_work_bead and b.get(B.CURRENTLY_PROCESSING) != dec.assigned_work_bead:
+            b = ctx.patch(b.id, {B.CURRENTLY_PROCESSING: dec.assigned_work_bead})
+        cands.append(candidate_for(b, t.entry, len(cands), dec.reason if dec else ""))
+        return
+    if should and t.alive:
+        if dec.assigned_work_bead and b.get(B.CURRENTLY_PROCESSING) != dec.assigned_work_bead:
+            b = ctx.patch(b.id, {B.CURRENTLY_PROCESSING: dec.assigned_work_bead})
+        drains.cancel(ctx, b)
+        p = ctx.mem.idle_probes.get(b.id)
+        if p is not None and p.ready:
+            ctx.mem = ctx.mem.drop("idle_probes", b.id)
+        if b.get(B.SLEEP_INTENT) == "idle-stop-pending":
+            ctx.patch(b.id, {B.SLEEP_INTENT: ""})
+        return
+    if not should and t.alive:
+        intent = b.get(B.SLEEP_INTENT)
+        if intent == "" and timer_blocker(b.get(B.HELD_UNTIL), b.get(B.QUARANTINED_UNTIL), ctx.now) == "user_hold":
+            drains.cancel(ctx, b)
+            return
+        if intent == "idle-stop-pending":
+            reason = "idle"
+        elif intent:
+            reason = intent
+        elif (dec is not None and dec.reason == "idle-sleep") or ev.config_suppressed:
+            reason = "idle"
+        else:
+            reason = "no-wake-reason"
+        if reason == "no-wake-reason" and within_spawn_claim_grace(b, ctx.now, ctx.startup_timeout):
+            drains.cancel(ctx, b)
+            return
+        if reason != "idle":
+            p = ctx.mem.idle_probes.get(b.id)
+            if p is not None and p.ready:
+                ctx.mem = ctx.mem.drop("idle_probes", b.id)
+        if reason == "idle" and b.id not in ctx.mem.drains:
+            if intent != "idle-stop-pending" and not _idle_boundary(ctx, b, ev):
+                return
+            if intent != "idle-stop-pending":
+                b = ctx.patch(b.id, {B.SLEEP_INTENT: "idle-stop-pending"})
+        if drains.begin_drain(ctx, b, reason):
+            ctx.decision("reconciler.session.drain", reason, "drain", tpl, name, sleep_intent=intent)
+        return
+    if not should and not t.alive and b.pool_managed and _slot_freeable(b):
+        if ctx.has_open_work(b):
+            stranded(ctx, b, tpl)
+            return
+        code = b.get(B.SLEEP_REASON).strip() or "drained"
+        ctx.close(b.id, code)
+
+
+def _slot_freeable(b) -> bool:
+    if b.drained:
+        return True
+    return b.state.strip() == "asleep" and b.get(B.SLEEP_REASON).strip() in SLOT_FREEABLE
+
+
+def stranded(ctx: TickContext, b, tpl: str) -> None:
+    """A dead pool session still owning work: one diagnostic per episode."""
+    if b.get("stranded_event_emitted_at"):
+        return
+    from core.timefmt import format_time
+
+    ids = ",".join(w.id for w in ctx.work_of(b))
+    ctx.event("session.stranded", tpl, f"session {b.session_name} is dead but still assigned work {ids}", b.id)
+    ctx.patch(b.id, {"stranded_event_emitted_at": format_time(ctx.now)})
