@@ -33,7 +33,7 @@ TOP_KEYS = {"name", "source", "xfail", "start", "semantics", "adopt_on_start", "
             "runtime", "work", "step", "expect"}
 SESSION_KEYS = {"id", "open", "created_at", "metadata", "title", "labels"}
 RUNTIME_KEYS = {"name", "session_id", "started_at", "last_activity", "attached", "pending_interaction", "alive",
-                "peek", "meta", "instance_token", "template"}
+                "peek", "meta", "instance_token", "template", "corpse"}
 WORK_KEYS = {"id", "status", "assignee", "routed_to", "priority", "ready", "title", "created_at"}
 STEP_KEYS: dict[str, set[str]] = {
     "tick": {"count", "every"},
@@ -52,7 +52,7 @@ STEP_KEYS: dict[str, set[str]] = {
     "edit_config": {"city", "city_file"},
     "restart_controller": set(),
     "set_semantics": {"semantics"},
-    "set_runtime": {"name", "alive", "peek", "pending_interaction", "attached", "last_activity", "meta"},
+    "set_runtime": {"name", "alive", "peek", "pending_interaction", "attached", "last_activity", "meta", "corpse"},
     "fail_start": {"name", "template", "count", "message"},
 }
 STEP_REQUIRED = {
@@ -119,7 +119,8 @@ class Scenario:
                 started_at=parse_time(r.get("started_at")) or self.start,
                 last_activity=parse_time(r.get("last_activity")) or self.start,
                 attached=bool(r.get("attached", False)), pending_interaction=bool(r.get("pending_interaction", False)),
-                process_alive=bool(r.get("alive", True)), peek=str(r.get("peek", "")),
+                process_alive=bool(r.get("alive", True)), corpse=bool(r.get("corpse", False)),
+                peek=str(r.get("peek", "")),
                 meta={k: str(v) for k, v in (r.get("meta") or {}).items()}))
         for w in d.get("work", []):
             world.store.put_work(work_from_table(w, self.start))
@@ -174,7 +175,10 @@ def _load_scenario_city(path: str, text: str, d: dict[str, Any], prefix: str) ->
         raise _loc(path, text, prefix.rstrip(".") or "city", "exactly one of [city] or city_file is required")
     try:
         if has_file:
-            city = load_city(os.path.join(base, str(d["city_file"])))
+            city_path = os.path.join(base, str(d["city_file"]))
+            if not os.path.exists(city_path):
+                raise _loc(path, text, prefix + "city_file", f'city_file "{d["city_file"]}" not found ({city_path})')
+            city = load_city(city_path)
         else:
             if not isinstance(d["city"], dict):
                 raise _loc(path, text, prefix + "city", "city must be a table")
@@ -203,7 +207,8 @@ def load_scenario(path: str) -> Scenario:
         raise ScenarioError(ConfigError(path, "scenario is not UTF-8 text", line=1, col=1)) from None
     except tomli.TOMLDecodeError as e:
         line, col = syntax_position(str(e))
-        raise ScenarioError(ConfigError(path, f"parsing scenario: {e}", line=line or 1, col=col or 1)) from None
+        detail = str(e).split(" (at line ")[0]  # the position is in the location already
+        raise ScenarioError(ConfigError(path, f"parsing scenario: {detail}", line=line or 1, col=col or 1)) from None
     _check_keys(path, text, d, TOP_KEYS, "")
     if not isinstance(d.get("name"), str) or not d["name"].strip():
         raise _loc(path, text, "name", "name is required (a one-line story of what the scenario shows)")
@@ -251,6 +256,7 @@ def load_scenario(path: str) -> Scenario:
             raise _loc(path, text, f"work[{i}].id", f'duplicate work id "{w["id"]}"')
         wids.add(w["id"])
     steps = []
+    templates = {a.qualified_name for a in city.agents}  # grows with each edit_config
     for i, st in enumerate(_array(path, text, d, "step")):
         fp = f"step[{i}]"
         kind = st.get("do")
@@ -271,13 +277,19 @@ def load_scenario(path: str) -> Scenario:
             _duration(path, text, f"{fp}.by", st["by"])
         if kind in ("add_work", "update_work"):
             _check_work(path, text, st, fp, partial=kind == "update_work", extra={"do"})
+            if kind == "update_work" and st["id"] not in wids:
+                raise _loc(path, text, f"{fp}.id", f'update_work names unknown work "{st["id"]}" (not in [[work]] '
+                                                   "or an earlier add_work)")
+            wids.add(st["id"])
         if kind == "set_scale_check":
             if city.agent(st["template"]) is None:
                 raise _loc(path, text, f"{fp}.template", f'unknown template "{st["template"]}"')
         if kind == "fail_start" and not (st.get("name") or st.get("template")):
             raise _loc(path, text, fp, 'fail_start needs "name" or "template"')
+        if kind == "fail_start" and st.get("template") and st["template"] not in templates:
+            raise _loc(path, text, f"{fp}.template", f'fail_start names unknown template "{st["template"]}"')
         if kind == "edit_config":
-            _load_scenario_city(path, text, st, f"{fp}.")
+            templates |= {a.qualified_name for a in _load_scenario_city(path, text, st, f"{fp}.").agents}
         if kind == "set_semantics" and st["semantics"] not in SEMANTICS:
             raise _loc(path, text, f"{fp}.semantics",
                        f'semantics must be one of {", ".join(SEMANTICS)}, got "{st["semantics"]}"')
@@ -406,7 +418,7 @@ def _check_one(e: dict[str, Any], st: dict[str, Any]) -> list[str]:
             if k == "name":
                 continue
             if k in ("alive", "running"):
-                have = bool(got) and (got["alive"] if k == "alive" else True)
+                have = bool(got) and bool(got["alive"] if k == "alive" else got.get("running", True))
                 if have != want:
                     out.append(f"runtime {r['name']}: {k} want {want}, got {have}")
             elif got is None:

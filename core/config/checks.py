@@ -160,13 +160,15 @@ def load_namepool(rd: Reader, a: Agent, city_root: str) -> Agent:
         rd.warn(file, msg, fp)
         return replace(a, namepool_error=msg, namepool_names=())
 
+    shown = os.path.relpath(path, city_root) if path.startswith(city_root + os.sep) else path
+    where = f" ({shown})" if shown != a.namepool else ""
     try:
         with open(path, "rb") as fh:
             raw = fh.read()
     except FileNotFoundError:
-        return fail(f"not found ({path})")
+        return fail(f"not found{where}")
     except IsADirectoryError:
-        return fail(f"is a directory ({path})")
+        return fail(f"is a directory{where}")
     except OSError as e:
         return fail(f"unreadable ({(e.strerror or str(e)).lower()})")
     if b"\x00" in raw:

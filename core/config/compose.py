@@ -13,6 +13,7 @@ Agent and rig validation (ValidateAgents, ValidateRigs) is a separate step: see 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -154,7 +155,10 @@ class Composer:
         city.imports = self.imports
         city.warnings = rd.warnings
         city.files = list(rd.files)
+        city.line_finder = rd.line_of
         h = hashlib.sha256()
+        if self.city_file not in rd.files:  # a city given as a table (a scenario's [city])
+            h.update(json.dumps(data, sort_keys=True, default=str).encode())
         for f in city.files:
             h.update(f.encode())
             h.update(rd.texts.get(f, "").encode())

@@ -10,7 +10,7 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Callable
 
 
 @dataclass(frozen=True)
@@ -319,6 +319,8 @@ class City:
     revision: str = ""
     resolved_name: str = ""  # .gc/site.toml workspace_name, when present
     resolved_prefix: str = ""  # .gc/site.toml workspace_prefix, when present
+    # (file, field path) -> line, as the loader saw the text; validation errors use it.
+    line_finder: Callable[[str, str], int | None] | None = field(default=None, repr=False, compare=False)
 
     # ---- lookups (built lazily; a City is not mutated after load) ----
     def __post_init__(self) -> None:

@@ -6,6 +6,7 @@ the text of each (to find the line of a field path), and the warnings raised alo
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -24,8 +25,21 @@ def toml_key(field_path: str) -> str:
     return _INDEX.sub("", field_path)
 
 
+def toml_repr(value: Any) -> str:
+    """A value as TOML would spell it (`true`, `"3"`, `[1, 2]`, `{ a = 1 }`)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_repr(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {toml_repr(v)}" for k, v in value.items()) + " }" if value else "{}"
+    return str(value)
+
+
 def short(value: Any) -> str:
-    s = repr(value)
+    s = toml_repr(value)
     return s if len(s) <= 40 else s[:37] + "..."
 
 
@@ -135,7 +149,8 @@ class Reader:
 
     def check_type(self, kind: str, value: Any, file: str, fp: str, *, context: str = "") -> None:
         if not S.type_ok(kind, value):
-            raise self.error(file, fp, f"{context}{S.expected(kind)}, got {S.type_name(value)} {short(value)}")
+            hint = f" ([[{toml_key(fp)}]])" if kind == S.TABLES else ""
+            raise self.error(file, fp, f"{context}{S.expected(kind)}{hint}, got {S.type_name(value)} {short(value)}")
         if kind == S.STRLIST:
             for i, item in enumerate(value):
                 if not isinstance(item, str):

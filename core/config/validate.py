@@ -23,6 +23,8 @@ ALWAYS_FRESH_MARKER = "starts a fresh provider session after every drain"
 def _line(city: City, file: str, field: str, rd: "Reader | None") -> int | None:
     if rd is not None:
         return rd.line_of(file, field)
+    if city.line_finder is not None:
+        return city.line_finder(file, field)
     from core.config.locate import locate
 
     try:

@@ -64,7 +64,7 @@ def test_agent_toml_keys_are_not_checked_but_types_are(tmp_path):
     with pytest.raises(ConfigError) as e:
         load_city(str(tmp_path))
     assert (e.value.field, e.value.line) == ("max_active_sessions", 1)
-    assert "expected an integer, got string '3'" in e.value.message
+    assert 'expected an integer, got string "3"' in e.value.message
 
 
 def test_scenario_inline_city_refuses_unknown_keys(tmp_path):
