@@ -26,6 +26,16 @@ def cmd_scenario(args: argparse.Namespace) -> int:
         except ScenarioError as e:
             return _err(str(e))
         r = run(scn)
+        if args.trace_dir:
+            from core.tracefile.scenario_trace import write_run_trace
+            from core.tracefile.writer import TraceWriteRefused
+
+            try:
+                print(write_run_trace(r, args.trace_dir).summary(), file=sys.stderr)
+            except TraceWriteRefused as e:
+                return _err(str(e))
+            except OSError as e:
+                return _err(f"{args.trace_dir}: cannot write the trace ({e.strerror or e})")
         for st in r.states:
             if args.json:
                 print(dumps_state(st))
@@ -107,6 +117,35 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_attach(args: argparse.Namespace) -> int:
+    from core.attach.render import render_snapshot
+    from core.attach.session import AttachError, AttachOptions, AttachSession
+    from core.attach.settings import load_thresholds
+    from core.config.errors import ConfigError
+    from core.timefmt import parse_time
+
+    try:
+        thresholds = load_thresholds(args.settings, args.alarm or [])
+    except ConfigError as e:
+        return _err(e.render())
+    opts = AttachOptions(use_bd=args.bd, tmux_socket=args.tmux_socket or "", thresholds=thresholds)
+    if args.now:
+        fixed = parse_time(args.now)
+        if fixed is None:
+            return _err(f"--now: expected an RFC 3339 time such as 2026-08-21T12:00:00Z, got {args.now!r}")
+        opts.clock = lambda: fixed
+    try:
+        session = AttachSession.open(args.city_dir, opts)
+    except AttachError as e:
+        return _err(str(e))
+    try:
+        snap = session.snapshot()
+    finally:
+        session.close()
+    print(json.dumps(snap, indent=2, sort_keys=True) if args.json else render_snapshot(snap))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="citywatch", description="An operator's view of a Gas City reconciler.")
     sub = p.add_subparsers(dest="cmd")
@@ -114,6 +153,8 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("action", choices=["run", "check"])
     sc.add_argument("files", nargs="+")
     sc.add_argument("--json", action="store_true", help="one JSON state per line (run)")
+    sc.add_argument("--trace-dir", metavar="DIR", help="run: also write the run's reconciler trace under DIR, in "
+                    "the layout of a city's .gc/runtime/session-reconciler-trace/ (never inside a city's .gc/)")
     cf = sub.add_parser("config", help="show a city's agents and identity shapes")
     cf.add_argument("action", choices=["show"])
     cf.add_argument("city")
@@ -132,6 +173,18 @@ def build_parser() -> argparse.ArgumentParser:
     bn.add_argument("--ticks", type=int, default=10)
     bn.add_argument("--json", action="store_true")
     bn.add_argument("--no-ui", action="store_true", help="skip the headless table-refresh measurement")
+    at = sub.add_parser("attach", help="read a live city's state without touching it: sessions, runtime, trace, "
+                        "events, drift against the model, loop alarms")
+    at.add_argument("city_dir", help="the city directory (holding city.toml and .gc/)")
+    at.add_argument("--json", action="store_true", help="print the snapshot as JSON")
+    at.add_argument("--bd", action="store_true", help="read session beads with `bd --readonly list` (the only "
+                    "program attach runs besides tmux listings); default: .gc/beads.json")
+    at.add_argument("--tmux-socket", metavar="NAME_OR_PATH", help="the city's tmux server (default: [session] "
+                    "socket, else the city name); a path is passed as -S")
+    at.add_argument("--settings", metavar="FILE", help="citywatch settings with a [citywatch.alarms] table "
+                    "(default: ~/.config/citywatch/citywatch.toml when present)")
+    at.add_argument("--alarm", action="append", metavar="KEY=VALUE", help="override one alarm threshold")
+    at.add_argument("--now", metavar="TIME", help="judge ages and alarms as of this RFC 3339 time (default: now)")
     return p
 
 
@@ -148,6 +201,8 @@ def main(argv: list[str] | None = None) -> int:
                 return cmd_explain(args)
             if args.cmd == "bench":
                 return cmd_bench(args)
+            if args.cmd == "attach":
+                return cmd_attach(args)
         except KeyboardInterrupt:
             return 130
         except BrokenPipeError:

@@ -5,18 +5,22 @@ The model emits plain dicts (`Outcome.trace`): a `record_type` plus whatever it 
 `CycleTracer.write_cycle` gives them what the controller's collector adds to every record of a
 cycle and writes the cycle the way a controller does:
 
-- identity: `trace_id` (`cycle-<16 hex>`, derived from the tick id so a run is reproducible),
-  `tick_id` (`<city>-<pid>-<process start unix nanos>-<NNNNNN cycle counter>`), `ts` (the tick's
-  model time, one microsecond apart per record so file order is creation order);
+- identity, always the tracer's (it plays the controller process): `trace_id` (`cycle-<16 hex>`,
+  derived from the tick id so a run is reproducible), `tick_id` (`<city>-<pid>-<process start
+  unix nanos>-<NNNNNN cycle counter>`), `seq` and `record_id` (assigned at write), `ts` (the
+  record's model time, else the tick's, plus one microsecond per record so that Gas City's
+  batch sort keeps creation order);
 - provenance: `city_path`, `config_revision`, `controller_instance_id` (`host:pid`),
   `controller_pid`, `controller_started_at`, `host`, `gc_version`, `gc_commit`, `build_date`;
 - mode: template-scoped `decision`, `operation`, `mutation` and `template_config_snapshot`
   records are written as `detail` with source `manual` (as if every template were armed with
   `gc trace start`); everything else is `baseline`/`always_on`. Values the model set win.
 - framing: a `cycle_start` (with `tick_trigger`/`trigger_detail`) first and a `cycle_result`
-  (site `cycle.finish`, rollups in `fields`, `record_count` = records of the cycle) last, unless
-  the model supplied them; the first batch is flushed after the cycle's template-less
-  `session_baseline` (the open-count record) when there is one, the rest in a second batch.
+  last, unless the model supplied them; the `cycle_result` gets site `cycle.finish`, status
+  `completed`, `record_count` (records of the cycle) and the rollups in `fields` wherever the
+  model left them out, plus the caller's `result_fields`. The first batch is flushed after the
+  cycle's template-less `session_baseline` (the open-count record) when there is one, the rest
+  goes in a second batch.
 
 Keys a trace record does not have are moved into `fields` rather than lost.
 """
@@ -90,14 +94,17 @@ class CycleTracer:
         body = [_normalize(r) for r in records]
         if not any(r["record_type"] == "cycle_start" for r in body):
             body.insert(0, {"record_type": "cycle_start", "tick_trigger": trigger, "trigger_detail": trigger_detail})
-        has_result = any(r["record_type"] == "cycle_result" for r in body)
-        out: list[dict[str, Any]] = []
-        for i, r in enumerate(body):
-            out.append(_stamp(r, common, base_ns + i * 1000, base_ns))
-        if not has_result:
-            res = {"record_type": "cycle_result", "site_code": "cycle.finish", "completion_status": "completed",
-                   "record_count": len(out) + 1, "fields": _rollup(out, result_fields or {})}
-            out.append(_stamp(res, common, base_ns + len(out) * 1000, base_ns))
+        if not any(r["record_type"] == "cycle_result" for r in body):
+            body.append({"record_type": "cycle_result"})
+        out = [_stamp(r, common, (_ns(r.get("ts")) or base_ns) + i * 1000, base_ns) for i, r in enumerate(body)]
+        for st in (r for r in out if r["record_type"] == "cycle_start"):
+            st.setdefault("tick_trigger", trigger)
+            st.setdefault("trigger_detail", trigger_detail)
+        for res in (r for r in out if r["record_type"] == "cycle_result"):
+            res.setdefault("site_code", "cycle.finish")
+            res.setdefault("completion_status", "completed")
+            res.setdefault("record_count", len(out))
+            res["fields"] = {**_rollup(out, result_fields or {}), **res.get("fields", {})}
         split = next((i + 1 for i, r in enumerate(out)
                       if r["record_type"] == "session_baseline" and not r.get("template")), 0)
         batches = [b for b in (out[:split], out[split:]) if b]
@@ -128,14 +135,20 @@ def _normalize(r: Mapping[str, Any]) -> dict[str, Any]:
     return rec
 
 
+_IDENTITY = ("trace_schema_version", "seq", "trace_id", "tick_id", "record_id", "ts", "cycle_offset_ms")
+
+
 def _stamp(r: dict[str, Any], common: Mapping[str, Any], ts_ns: int, start_ns: int) -> dict[str, Any]:
-    rec = dict(common)
+    """The record with the cycle's identity and provenance. Identity and time are always the
+    tracer's (it is the controller process); other values the model set win."""
     detail = r["record_type"] in DETAIL_RECORD_TYPES and bool(r.get("template"))
-    rec["trace_mode"] = "detail" if detail else "baseline"
-    rec["trace_source"] = "manual" if detail else "always_on"
+    rec: dict[str, Any] = {"trace_mode": "detail" if detail else "baseline",
+                           "trace_source": "manual" if detail else "always_on"}
+    rec.update({k: v for k, v in common.items() if k not in _IDENTITY})
+    rec.update({k: v for k, v in r.items() if v is not None and v != "" and k not in _IDENTITY})
+    rec.update({k: common[k] for k in ("trace_schema_version", "trace_id", "tick_id")})
     rec["ts"] = format_ts_ns(ts_ns)
     rec["cycle_offset_ms"] = (ts_ns - start_ns) // 1_000_000
-    rec.update({k: v for k, v in r.items() if v is not None})
     return rec
 
 
@@ -163,8 +176,7 @@ def _rollup(records: list[dict[str, Any]], extra: Mapping[str, Any]) -> dict[str
         "mutation_counts": counts["mutation"], "reason_counts": counts["reason"], "outcome_counts": counts["outcome"],
         "auto_arms_triggered": auto_arms, "dropped_record_count": 0, "dropped_batch_count": 0, "drop_reason_counts": {},
     }
-    for k, v in extra.items():
-        fields.setdefault(k, v)
+    fields.update(extra)
     return fields
 
 
@@ -172,8 +184,8 @@ def _bump(d: dict[str, int], key: str) -> None:
     d[key] = d.get(key, 0) + 1
 
 
-def _ns(ts: str) -> int:
-    return parse_ts_ns(ts) or 0
+def _ns(ts: Any) -> int:
+    return (parse_ts_ns(ts) if isinstance(ts, str) else None) or 0
 
 
 def _dt(ns: int) -> datetime:
