@@ -38,7 +38,15 @@ from core.config.model import (
     SessionSettings,
     Workspace,
 )
-from core.config.packs import PACK_FILE, PackLoader, check_pack_surface, rebind_depends_on, stamp_binding
+from core.config.packs import (
+    PACK_FILE,
+    PackLoader,
+    Requirement,
+    check_pack_surface,
+    pack_requirements,
+    rebind_depends_on,
+    stamp_binding,
+)
 from core.config.patches import (
     agent_matches,
     agent_patch_target,
@@ -104,7 +112,10 @@ class Composer:
         self.packs = PackLoader(rd, root, packs_dir, self.imports)
         self.packs_dir = packs_dir
         self.schema2 = False
+        self.root_requires: list[Requirement] = []
         self.providers: set[str] = set()  # provider names rig packs define
+        self.city_requires: list[Requirement] = []
+        self.unmet: list[tuple[Requirement, str]] = []
 
     # ================================================================== entry point
     def compose(self, data: dict[str, Any]) -> City:
@@ -130,6 +141,10 @@ class Composer:
             span = agents[start:end]
             apply_rig_overrides(rd, rig_name, span, rig_overrides.get(rig_name, []))
             agents[start:end] = span
+        for r in self.city_requires:
+            if r.scope == "city" and not any(a.name == r.agent for a in agents):
+                self.requirement_failed(r, f'pack requires city agent "{r.agent}" — include a pack that provides it')
+        self.report_requirements()
         agents = self.inject_implicit(city, src, agents)
         for p in deferred:
             apply_agent_patch(rd, agents, p.table, p.file, p.fp)
@@ -221,6 +236,7 @@ class Composer:
         pdata = rd.read_toml(pack_path, "city pack.toml")
         meta = check_pack_surface(rd, pdata, pack_path, "", what="parsing city pack.toml: ")
         self.schema2 = int(meta.get("schema", 0) or 0) >= 2
+        self.root_requires = pack_requirements(meta, pack_path)
         if self.schema2:
             self.packv1_surface_errors(data, cf, "")
             ws = data.get("workspace", {}) or {}
@@ -428,6 +444,7 @@ class Composer:
             city_agents += [a for a in pack.agents if a.scope in ("city", "")]
             city_named += [n for n in pack.named if n.scope in ("city", "")]
             src.providers |= set(pack.providers)
+            self.city_requires += pack.requires
         for binding in sorted(src.city_imports):
             loc = src.city_imports[binding]
             ctx = f'city import "{binding}": '
@@ -438,6 +455,7 @@ class Composer:
                 continue
             pack = self.packs.load(imp.resolved_path, "", at=(loc.file, f"{loc.fp}.source"), context=ctx)
             agents, named = pack.agents, pack.named
+            self.city_requires += pack.requires if imp.transitive else pack.local_requires()
             if not imp.transitive:
                 agents = [a for a in agents if a.origin.pack_dir == pack.dir]
                 named = [n for n in named if n.origin.pack_dir == pack.dir]
@@ -450,12 +468,27 @@ class Composer:
             city_named += [n for n in named if n.scope in ("city", "")]
             src.providers |= set(pack.providers)
         from_packs = city_agents + rig_agents
+        self.city_requires += self.root_requires
         self.check_collisions(from_packs, "city")
         agents = from_packs + src.agents
         named = city_named + rig_named + src.named
         if src.city_imports:
             self.shadow_warnings(agents, src)
         return agents, named
+
+    def requirement_failed(self, r: Requirement, message: str) -> None:
+        self.unmet.append((r, message))
+
+    def report_requirements(self) -> None:
+        """An unmet `[[pack.requires]]` is fatal in Gas City. While an import is unresolved the
+        agent may come from that pack, so citywatch then only warns."""
+        if not self.unmet:
+            return
+        if all(i.resolved for i in self.imports):
+            r, message = self.unmet[0]
+            raise self.rd.error(r.file, r.field, message)
+        for r, message in self.unmet:
+            self.rd.warn(r.file, message + "; an unresolved import may provide it", r.field)
 
     def shadow_warnings(self, agents: list[Agent], src: _Sources) -> None:
         imported: dict[str, str] = {}
@@ -517,6 +550,10 @@ class Composer:
                     continue
                 pack = self.packs.load(imp.resolved_path, rig.name, at=(file, fp),
                                        context=f'rig "{rig.name}" pack "{ref}": ')
+                for r in pack.requires:
+                    if r.scope == "rig" and not any(a.name == r.agent for a in pack.agents):
+                        self.requirement_failed(r, f'rig "{rig.name}": pack requires rig agent "{r.agent}" — '
+                                                   "include a pack that provides it")
                 hoisted += [replace(a, dir="") for a in pack.agents if a.scope == "city"]
                 hoisted_named += [replace(n, dir="") for n in pack.named if n.scope == "city"]
                 this += [a for a in pack.agents if a.scope != "city"]
@@ -533,6 +570,10 @@ class Composer:
                 if not imp.transitive:
                     pa = [a for a in pa if a.origin.pack_dir == pack.dir]
                     pn = [n for n in pn if n.origin.pack_dir == pack.dir]
+                for r in pack.requires if imp.transitive else pack.local_requires():
+                    if r.scope == "rig" and not any(a.name == r.agent for a in pa):
+                        self.requirement_failed(r, f'rig "{rig.name}": import "{binding}" requires rig agent '
+                                                   f'"{r.agent}" — not found')
                 pa = [rebind_depends_on(a) for a in stamp_binding(pa, binding, force=True)]
                 pn = stamp_binding(pn, binding, force=True)
                 hoisted += [replace(a, dir="") for a in pa if a.scope == "city"]

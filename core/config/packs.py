@@ -33,6 +33,16 @@ _CITY_ONLY = (
 )
 
 
+@dataclass(frozen=True)
+class Requirement:
+    """`[[pack.requires]]`: an agent (by bare name) the pack needs in the city or in each rig."""
+
+    scope: str
+    agent: str
+    file: str
+    field: str
+
+
 @dataclass
 class PackResult:
     dir: str
@@ -40,9 +50,14 @@ class PackResult:
     agents: list[Agent] = field(default_factory=list)
     named: list[NamedSession] = field(default_factory=list)
     providers: list[str] = field(default_factory=list)
+    requires: list[Requirement] = field(default_factory=list)  # this pack's and its dependencies'
 
     def copy(self) -> "PackResult":
-        return PackResult(self.dir, self.name, list(self.agents), list(self.named), list(self.providers))
+        return PackResult(self.dir, self.name, list(self.agents), list(self.named), list(self.providers),
+                          list(self.requires))
+
+    def local_requires(self) -> list["Requirement"]:
+        return [r for r in self.requires if os.path.dirname(r.file) == self.dir]
 
 
 def qualify_depends_on(a: Agent) -> Agent:
@@ -118,6 +133,7 @@ class PackLoader:
         meta = check_pack_surface(rd, data, pack_path, context)
         result = PackResult(pack_dir, str(meta.get("name", "")))
         providers = set(data.get("providers", {}) or {})
+        requires: list[Requirement] = []
 
         # [pack].includes: legacy V1 packs, no binding.
         included: list[Agent] = []
@@ -134,6 +150,7 @@ class PackLoader:
             included += sub.agents
             included_named += sub.named
             providers |= set(sub.providers)
+            requires += sub.requires
         defaults = data.get("agent_defaults") or {}
         included = _inherit_provider(included, defaults)
 
@@ -156,6 +173,7 @@ class PackLoader:
             included += stamp_binding(agents, binding, imp.export)
             included_named += stamp_binding(named, binding, imp.export)
             providers |= set(sub.providers)
+            requires += sub.requires if imp.transitive else sub.local_requires()
 
         # This pack's own agents: [[agent]] tables win over agents/<name>/ directories.
         own = agents_from_array(rd, data.get("agent", []), pack_path, "agent", "pack-v1", "error",
@@ -175,6 +193,7 @@ class PackLoader:
         result.agents = [qualify_depends_on(a) for a in merged]
         result.named = included_named + named_own
         result.providers = sorted(providers)
+        result.requires = requires + pack_requirements(meta, pack_path)
         return result
 
     def discover(self, pack_dir: str, skip: set[str], context: str = "") -> list[Agent]:
@@ -216,6 +235,11 @@ def _inherit_provider(agents: list[Agent], defaults: dict) -> list[Agent]:
     if not provider:
         return agents
     return [replace(a, provider=provider) if not a.binding and not a.provider else a for a in agents]
+
+
+def pack_requirements(meta: dict, pack_path: str) -> list[Requirement]:
+    return [Requirement(str(r.get("scope", "")), str(r.get("agent", "")), pack_path, f"pack.requires[{i}]")
+            for i, r in enumerate(meta.get("requires", []) or [])]
 
 
 def check_pack_surface(rd: Reader, data: dict, pack_path: str, context: str, *, what: str = "parsing pack.toml: ") -> dict:

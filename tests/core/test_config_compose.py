@@ -374,3 +374,37 @@ def test_site_binding_supplies_rig_paths_and_city_name(tmp_path):
     assert 'rig "web" is declared in city.toml but has no path binding in .gc/site.toml; run `gc rig add <dir> ' \
            '--name web` to bind it' in warnings(city)
     assert '.gc/site.toml declares a binding for unknown rig "old"' in warnings(city)
+
+
+# ------------------------------------------------------------------ pack requirements
+def test_pack_requires_a_city_agent(tmp_path):
+    write(tmp_path, {
+        "city.toml": '[imports.gs]\nsource = "packs/gs"\n',
+        "packs/gs/pack.toml": PACK.format(name="gs") + '[[pack.requires]]\nscope = "city"\nagent = "mayor"\n',
+        "packs/gs/agents/w/agent.toml": "",
+    })
+    with pytest.raises(ConfigError) as e:
+        load_city(str(tmp_path))
+    assert e.value.message == 'pack requires city agent "mayor" — include a pack that provides it'
+    assert (e.value.field, e.value.line) == ("pack.requires[0]", 4)
+    write(tmp_path, {"city.toml": '[imports.gs]\nsource = "packs/gs"\n[[agent]]\nname = "mayor"\n'})
+    assert "mayor" in qns(load_city(str(tmp_path)))
+
+
+def test_rig_import_requires_a_rig_agent(tmp_path):
+    write(tmp_path, {
+        "city.toml": '[[rigs]]\nname = "api"\n[rigs.imports.gs]\nsource = "packs/gs"\n',
+        "packs/gs/pack.toml": PACK.format(name="gs") + '[[pack.requires]]\nscope = "rig"\nagent = "witness"\n',
+        "packs/gs/agents/w/agent.toml": "",
+    })
+    with pytest.raises(ConfigError) as e:
+        load_city(str(tmp_path))
+    assert e.value.message == 'rig "api": import "gs" requires rig agent "witness" — not found'
+
+
+def test_unmet_requirement_only_warns_while_an_import_is_unresolved(tmp_path):
+    write(tmp_path, {
+        "city.toml": '[imports.gs]\nsource = "packs/gs"\n[imports.far]\nsource = "https://example.com/p.git"\n',
+        "packs/gs/pack.toml": PACK.format(name="gs") + '[[pack.requires]]\nscope = "city"\nagent = "mayor"\n',
+    })
+    assert any("pack requires city agent" in w for w in warnings(load_city(str(tmp_path))))
