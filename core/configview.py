@@ -12,11 +12,11 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from core.config.checks import singleton_session_warnings
 from core.config.model import Agent, City, NamedSession, Origin
 from core.identity import CURRENT, predicates, session_name_for, shape
 
 _SCALE_CHECK_WIDTH = 32
-_WARN_WIDTH = 160
 
 
 def _rel(path: str, root: str) -> str:
@@ -129,6 +129,7 @@ def city_summary(city: City, semantics: str = CURRENT) -> dict[str, Any]:
             "named_sessions": [_named_row(n, city, root) for n in city.rig_default_named],
         },
         "warnings": [_warning(w, root) for w in city.warnings],
+        "validation_warnings": singleton_session_warnings(city),
         "files": [_rel(f, root) for f in city.files],
     }
 
@@ -236,7 +237,8 @@ def render_summary(s: dict[str, Any]) -> str:
         lines.append("")
         lines.append(f"Rig defaults not yet stamped ({len(rd['agents'])}): `gc rig add` stamps these into each new rig")
         lines += table(["TEMPLATE", "SHAPE", "MIN", "MAX", "SCALE_CHECK", "DEPENDS_ON", "FROM"], _agent_rows(rd["agents"]))
+    warnings = s["warnings"] + s["validation_warnings"]
     lines.append("")
-    lines.append(f"Warnings ({len(s['warnings'])})")
-    lines += [f"  {_clip(w, _WARN_WIDTH)}" for w in s["warnings"]] or ["  (none)"]
+    lines.append(f"Warnings ({len(warnings)})")
+    lines += [f"  {w}" for w in warnings] or ["  (none)"]
     return "\n".join(lines)

@@ -135,3 +135,11 @@ def test_real_process_prints_no_traceback(tmp_path):
                        cwd=Path(__file__).resolve().parents[1])
     assert p.returncode == 2 and "Traceback" not in p.stderr
     assert p.stderr.startswith(f"citywatch: {c / 'city.toml'}:1:")
+
+
+def test_gc_config_show_singleton_warning(tmp_path, capsys):
+    rc, out, _ = run(capsys, "config", "show", str(city(tmp_path)), "--json")
+    # mayor backs a named session; api/refinery is a canonical singleton that does not.
+    assert json.loads(out)["validation_warnings"] == [
+        'agent "api/refinery": max_active_sessions=1 creates a canonical singleton that drains when scale_check '
+        "returns 0; declare [[named_session]] only if you need a session that survives empty-demand windows"]
