@@ -408,3 +408,57 @@ def test_unmet_requirement_only_warns_while_an_import_is_unresolved(tmp_path):
         "packs/gs/pack.toml": PACK.format(name="gs") + '[[pack.requires]]\nscope = "city"\nagent = "mayor"\n',
     })
     assert any("pack requires city agent" in w for w in warnings(load_city(str(tmp_path))))
+
+
+# ------------------------------------------------------------------ more composition rules
+def test_hoisted_agent_does_not_duplicate_a_city_scope_one(tmp_path):
+    write(tmp_path, {
+        "city.toml": '[imports.x]\nsource = "packs/x"\n[[rigs]]\nname = "a"\n[rigs.imports.x]\nsource = "packs/x"\n',
+        "packs/x/pack.toml": PACK.format(name="x"),
+        "packs/x/agents/boss/agent.toml": 'scope = "city"\n',
+    })
+    assert qns(load_city(str(tmp_path))) == ["x.boss"]
+
+
+def test_export_keeps_the_importing_binding_for_nested_agents(tmp_path):
+    base = {
+        "packs/top/agents/own/agent.toml": "",
+        "packs/dep/pack.toml": PACK.format(name="dep") + '[imports.inner]\nsource = "../inner"\n{export}\n',
+        "packs/inner/pack.toml": PACK.format(name="inner"),
+        "packs/inner/agents/deep/agent.toml": "",
+    }
+    for export, expected in (("", "r/dep.deep"), ("export = true", "r/dep.deep")):
+        files = dict(base)
+        files["packs/dep/pack.toml"] = base["packs/dep/pack.toml"].format(export=export)
+        files["city.toml"] = '[[rigs]]\nname = "r"\n[rigs.imports.dep]\nsource = "packs/dep"\n'
+        write(tmp_path, files)
+        # At a rig import (as at the city root) the importing binding replaces nested ones.
+        assert qns(load_city(str(tmp_path))) == [expected]
+
+
+def test_root_pack_rig_named_sessions_expand_per_rig(tmp_path):
+    write(tmp_path, {
+        "pack.toml": PACK.format(name="home") + '[[named_session]]\ntemplate = "witness"\nscope = "rig"\n',
+        "agents/witness/agent.toml": 'scope = "rig"\nmax_active_sessions = 1\n',
+        "city.toml": '[[rigs]]\nname = "api"\n[[rigs]]\nname = "web"\n',
+    })
+    city = load_city(str(tmp_path))
+    assert named(city) == ["api/witness", "web/witness"]
+    assert not city.disabled_named_sessions  # the rig-qualified view of the rig-scope agent backs them
+
+
+def test_fragment_replaces_daemon_and_adds_rigs(tmp_path):
+    write(tmp_path, {
+        "city.toml": 'include = ["more.toml"]\n[daemon]\nmax_wakes_per_tick = 9\npatrol_interval = "5s"\n',
+        "more.toml": '[daemon]\npatrol_interval = "1m"\n[[rigs]]\nname = "api"\n',
+    })
+    city = load_city(str(tmp_path))
+    # [daemon] in a fragment replaces the whole table: max_wakes_per_tick is back to its default.
+    assert (city.daemon.patrol_interval, city.daemon.max_wakes_per_tick) == ("1m", 5)
+    assert city.rig("api").origin.file == str(tmp_path / "more.toml")
+
+
+def test_agent_defaults_provider_applies_to_agents_without_one(tmp_path):
+    write(tmp_path, {"city.toml": '[providers.claude]\nbase = "builtin:claude"\n[agent_defaults]\nprovider = "claude"\n'
+                                  '[[agent]]\nname = "w"\n'})
+    assert load_city(str(tmp_path)).agent("w").provider == "claude"

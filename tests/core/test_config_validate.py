@@ -180,3 +180,16 @@ def test_rig_rules(tmp_path, toml, field, message):
     e = validate_error(tmp_path, toml)
     assert (e.field, e.message) == (field, message)
     assert e.line is not None
+
+
+@pytest.mark.parametrize("template,site", [("sess-{{.Name}}", ""), ("{{.City}}--{{.Name}}", "test-city")])
+def test_session_template_collisions(tmp_path, template, site):
+    other = "sess-mayor" if site == "" else "test-city--mayor"
+    files = {"city.toml": f'[workspace]\nname = "test-city"\nsession_template = "{template}"\n'
+                          f'[[agent]]\nname = "mayor"\n[[agent]]\nname = "{other}"\n'
+                          f'[[named_session]]\ntemplate = "mayor"\n[[named_session]]\ntemplate = "{other}"\n'}
+    if site:  # the site binding's name is the one session names use
+        files["city.toml"] = files["city.toml"].replace('name = "test-city"', 'name = "declared"')
+        files[".gc/site.toml"] = f'workspace_name = "{site}"\n'
+    e = load_error(tmp_path, files.pop("city.toml"), **files)
+    assert "collides with deterministic session_name" in e.message and e.field == "named_session[1]"
