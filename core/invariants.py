@@ -1,25 +1,189 @@
-"""Invariants checked after every scenario step; a breach is a model bug, reported loudly."""
+"""Invariants checked after every scenario step; a breach is a model bug, reported loudly.
+
+The session-lifecycle chaos invariants of Gas City (session_lifecycle_chaos_test.go), plus:
+no two open beads share an alias; once the two-tick reclaim has run, no desired bead of a
+canonical singleton keeps a `name-N` identity unless its alias reclaim is still deferred;
+live pool sessions that are neither draining nor holding work never exceed their caps.
+
+Bead and runtime invariants apply to states the model produced: they are checked after
+steps that ran a controller tick. A hand-written starting state may violate them; such a
+violation is reported only if the model never repairs it (the bead is still exactly as
+written when the scenario ends). Beads in a state the reconciler skips by design (unknown
+or newer-version states) are exempt.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from core.identity import canonical_singleton, stale_suffixed
+from core.reconcile.lifecycle import RECONCILER_KNOWN_STATES
 from core.world import beads as B
 
 if TYPE_CHECKING:
     from core.model import Model
     from core.outcome import Outcome
 
+# knownChaosLifecycleState plus start-pending: sync creates start-pending beads with a claim,
+# and one that waits on the wake budget or a dependency keeps them across ticks.
+VALID_STATES = (RECONCILER_KNOWN_STATES | {"draining", "archived", "closing"}) - {""}
+RUNTIME_STATES = frozenset({"active", "awake", "draining"})
+CLAIM_STATES = frozenset({"creating", "failed-create", "start-pending"})
+CANCELABLE_EXEMPT = frozenset({"config-drift", "orphaned", "suspended"})
 
-def check_all(model: "Model", out: "Outcome") -> list[str]:
-    errs: list[str] = []
+
+def _skipped_by_design(b: B.SessionBead) -> bool:
+    return b.state not in RECONCILER_KNOWN_STATES and b.state not in ("draining", "archived")
+
+
+def bead_violations(model: "Model") -> list[tuple[str, str]]:
+    """(bead id or "", message) for every invariant the current world breaks."""
     store, rt = model.world.store, model.world.runtime
+    out: list[tuple[str, str]] = []
     aliases: dict[str, str] = {}
+    open_names: dict[str, str] = {}
     for b in store.open_sessions():
-        if b.state not in B.KNOWN_STATES and b.state != "archived":
-            pass  # unknown states are legal input; the reconciler skips them
+        if b.session_name:
+            open_names[b.session_name] = b.id
         if b.alias:
             if b.alias in aliases:
-                errs.append(f"alias {b.alias!r} held by two open beads: {aliases[b.alias]} and {b.id}")
+                out.append((b.id, f"alias {b.alias!r} held by two open beads: {aliases[b.alias]} and {b.id}"))
             aliases[b.alias] = b.id
-    return errs
+        if _skipped_by_design(b):
+            continue
+        state = b.state.strip()
+        if state not in VALID_STATES:
+            out.append((b.id, f"open bead {b.id} has {'an empty' if not state else 'an invalid'} state {state!r}"))
+        alive = bool(b.session_name) and rt.alive(b.session_name)
+        if alive:
+            if state not in RUNTIME_STATES:
+                out.append((b.id, f"runtime {b.session_name!r} is alive while bead {b.id} has state {state!r}"))
+            if b.pending_claim:
+                out.append((b.id, f"runtime {b.session_name!r} is alive while bead {b.id} keeps pending_create_claim"))
+            rs = rt.get(b.session_name)
+            if rs is not None and rs.env:
+                env = rs.env
+                for key, want in (("GC_SESSION_ID", b.id), ("GC_SESSION_NAME", b.session_name),
+                                  ("GC_TEMPLATE", b.template)):
+                    if env.get(key, "") != want:
+                        out.append((b.id, f"runtime {b.session_name!r} env {key}={env.get(key, '')!r}, want {want!r}"))
+                for key in ("GC_INSTANCE_TOKEN", "GC_RUNTIME_EPOCH"):
+                    if not env.get(key):
+                        out.append((b.id, f"runtime {b.session_name!r} env {key} is empty"))
+        if b.pending_claim and state not in CLAIM_STATES:
+            out.append((b.id, f"bead {b.id} has pending_create_claim with state {state!r}"))
+        d = model.world.memory.drains.get(b.id)
+        if d is not None and d.reason not in CANCELABLE_EXEMPT and alive and rt.pending(b.session_name) \
+                and not b.get(B.WAIT_HOLD) and not _blocked(b, model):
+            out.append((b.id, f"bead {b.id} has a pending interaction beside a cancelable {d.reason!r} drain"))
+    for b in store.all_sessions():
+        if b.open or not b.session_name or b.session_name in open_names:
+            continue
+        rs = rt.get(b.session_name)
+        if rs is not None and rs.alive and rs.session_id == b.id:
+            out.append((b.id, f"closed bead {b.id} still has a live runtime {b.session_name!r}"))
+    return out
+
+
+def _blocked(b: B.SessionBead, model: "Model") -> bool:
+    from core.trackers.timers import timer_blocker
+
+    return timer_blocker(b.get(B.HELD_UNTIL), b.get(B.QUARANTINED_UNTIL), model.world.now) != ""
+
+
+def singleton_violations(model: "Model") -> list[tuple[str, str]]:
+    """A desired bead of a canonical singleton must carry the canonical identity unless its
+    alias reclaim is still deferred (pool_alias_conflict pending)."""
+    out: list[tuple[str, str]] = []
+    desired = model.last_desired
+    if desired is None:
+        return out
+    for e in desired.entries.values():
+        a = model.city.agent(e.template)
+        if a is None or not canonical_singleton(a, model.semantics) or e.manual or e.named or not e.bead_id:
+            continue
+        b = model.world.store.session(e.bead_id)
+        if b is None or not b.open or b.is_manual or b.get(B.POOL_ALIAS_CONFLICT):
+            continue
+        qn = a.qualified_name
+        if stale_suffixed(a, b.alias) or stale_suffixed(a, b.agent_name) or b.get(B.POOL_SLOT):
+            out.append((b.id, f"canonical singleton {qn}: desired bead {b.id} keeps identity "
+                              f"agent_name={b.agent_name!r} alias={b.alias!r} pool_slot={b.get(B.POOL_SLOT)!r}"))
+    return out
+
+
+def cap_violations(model: "Model") -> list[tuple[str, str]]:
+    """Live pool sessions that are not draining and hold no work never exceed the agent's
+    resolved cap, its rig's cap or the workspace cap."""
+    from core.desired.context import BuildContext
+
+    store, rt, mem, city = model.world.store, model.world.runtime, model.world.memory, model.city
+    per_tpl: dict[str, int] = {}
+    for b in store.open_sessions():
+        if not b.pool_managed or b.is_named or b.is_manual or not rt.alive(b.session_name):
+            continue
+        if b.id in mem.drains or b.state == "draining":
+            continue
+        keys = [b.id, b.session_name, b.get(B.CONFIGURED_NAMED_IDENTITY)]
+        if any(store.work_assigned_to(k) for k in keys if k):
+            continue
+        per_tpl[b.template] = per_tpl.get(b.template, 0) + 1
+    out: list[tuple[str, str]] = []
+    ctx = BuildContext(city, model.world, model.semantics, [])
+    per_rig: dict[str, int] = {}
+    for tpl, n in sorted(per_tpl.items()):
+        a = city.agent(tpl)
+        if a is None:
+            continue
+        cap = ctx.cap(a)
+        if cap is not None and n > cap:
+            out.append(("", f"{n} live idle pool sessions of {tpl} exceed its cap of {cap}"))
+        if a.dir:
+            per_rig[a.dir] = per_rig.get(a.dir, 0) + n
+    for rig_name, n in sorted(per_rig.items()):
+        rig = city.rig(rig_name)
+        if rig is not None and rig.max_active_sessions is not None and 0 <= rig.max_active_sessions < n:
+            out.append(("", f"{n} live idle pool sessions in rig {rig_name} exceed its cap of {rig.max_active_sessions}"))
+    ws = city.workspace.max_active_sessions
+    total = sum(per_tpl.values())
+    if ws is not None and 0 <= ws < total:
+        out.append(("", f"{total} live idle pool sessions exceed the workspace cap of {ws}"))
+    return out
+
+
+class InvariantChecker:
+    """Checks a scenario run step by step (see the module docstring for what counts)."""
+
+    def __init__(self, model: "Model") -> None:
+        self.model = model
+        self.base = dict(model.world.store.sessions.items())
+        self.ticks = 0
+        self.initial = {(bid, msg) for bid, msg in bead_violations(model)}
+
+    def _untouched(self, bead_id: str) -> bool:
+        b = self.model.world.store.session(bead_id)
+        return bool(bead_id) and b is not None and self.base.get(bead_id) is b
+
+    def after_step(self, out: "Outcome") -> list[str]:
+        if out.ticks <= 0:
+            return []
+        self.ticks += out.ticks
+        found = bead_violations(self.model) + cap_violations(self.model)
+        if self.ticks >= 2:
+            found += singleton_violations(self.model)
+        return [msg for bid, msg in found if not self._untouched(bid)]
+
+    def finish(self) -> list[str]:
+        """Step-0 violations the model never repaired (the bead is still as written)."""
+        if self.ticks == 0:
+            return []
+        now = {(bid, msg) for bid, msg in bead_violations(self.model)}
+        return [f"at step 0, never repaired: {msg}" for bid, msg in sorted(self.initial & now)
+                if self._untouched(bid)]
+
+
+def check_all(model: "Model", out: "Outcome") -> list[str]:
+    """Stateless check of one step's resulting state (tick steps only)."""
+    if out.ticks <= 0:
+        return []
+    return [msg for _, msg in bead_violations(model) + cap_violations(model)]

@@ -338,9 +338,12 @@ class Run:
 
 def run(scn: Scenario, *, check_invariants: bool = True) -> Run:
     """Run every step; states[i] is the state after step i (states[0] before any step)."""
+    from core.invariants import InvariantChecker
+
     model = scn.model()
     states = [state(model, 0, "", None)]
     failures: list[str] = []
+    checker = InvariantChecker(model) if check_invariants else None
     for n, st in enumerate(scn.steps, 1):
         step = {k: v for k, v in st.items() if k != "_index"}
         try:
@@ -348,11 +351,11 @@ def run(scn: Scenario, *, check_invariants: bool = True) -> Run:
         except ModelError as e:
             out = Outcome(error=str(e))
         states.append(state(model, n, step["do"], out))
-        if check_invariants:
-            from core.invariants import check_all
-
-            for msg in check_all(model, out):
+        if checker is not None:
+            for msg in checker.after_step(out):
                 failures.append(f"after step {n} ({step['do']}): {msg}")
+    if checker is not None:
+        failures += checker.finish()
     return Run(scn, states, failures)
 
 
