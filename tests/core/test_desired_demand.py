@@ -1,0 +1,125 @@
+"""Demand-phase rules that a loaded config cannot reach, or that are tables in Gas City's tests:
+min fill under max 0 (C10), configured named identities (C13), alias-held templates (C18), and
+duplicate concrete sessions across tiers."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from core.config.load import load_city_text
+from core.config.model import Agent, City
+from core.desired.context import BuildContext
+from core.desired.demand import Demand, alias_held_templates, apply_nested_caps, compute_requests
+from core.desired.model import Request
+from core.world.beads import SessionBead
+from core.world.world import World
+
+T0 = datetime(2026, 5, 4, 12, tzinfo=timezone.utc)
+
+
+def ctx_for(city: City, beads: list[SessionBead] = ()) -> BuildContext:
+    world = World(T0)
+    for b in beads:
+        world.store.put_session(b)
+    return BuildContext(city, world, "current", [])
+
+
+def test_min_fill_respects_max_zero():
+    city = City(root="/tmp", path="/tmp/city.toml", agents=[Agent(name="worker", max_active_sessions=0,
+                                                                  min_active_sessions=5)])
+    ctx = ctx_for(city)
+    assert compute_requests(ctx, Demand()) == {}
+    assert ctx.result.pool_desired == {}
+
+
+def test_min_fill_adds_floor_requests_up_to_min():
+    city = City(root="/tmp", path="/tmp/city.toml", agents=[Agent(name="worker", max_active_sessions=5,
+                                                                  min_active_sessions=2)])
+    ctx = ctx_for(city)
+    reqs = compute_requests(ctx, Demand())["worker"]
+    assert [(r.tier, r.floor) for r in reqs] == [("new", True), ("new", True)]
+
+
+NAMED = """
+[[agent]]
+name = "builder"
+dir = "gascity"
+max_active_sessions = 3
+
+[[agent]]
+name = "reviewer"
+dir = "gascity"
+suspended = true
+max_active_sessions = 1
+
+[[named_session]]
+template = "builder"
+dir = "gascity"
+mode = "on_demand"
+
+[[named_session]]
+template = "reviewer"
+dir = "gascity"
+mode = "on_demand"
+"""
+
+
+@pytest.mark.parametrize("assignee, want", [
+    ("gascity/builder", True),
+    ("gascity/reviewer", False),
+    ("gascity/other", False),
+    ("", False),
+], ids=["active", "suspended-backing-agent", "unknown", "empty"])
+def test_is_configured_named_identity(tmp_path, assignee, want):
+    ctx = ctx_for(load_city_text(NAMED, str(tmp_path), "city.toml"))
+    assert ctx.is_configured_named_identity(assignee) is want
+
+
+def holder(state: str, open_: bool = True, **extra: str) -> SessionBead:
+    md = {"session_name": "mayor", "template": "mayor", "alias": "mayor", "session_origin": "named", "state": state,
+          **extra}
+    return SessionBead("sess-" + state, T0, md, open_)
+
+
+MAYOR = City(root="/tmp", path="/tmp/city.toml", agents=[Agent(name="mayor", max_active_sessions=1)])
+
+
+@pytest.mark.parametrize("bead, held", [
+    (holder("active"), True),
+    (holder("asleep"), True),
+    (holder("failed-create"), False),
+    (holder("active", open_=False), False),
+    (holder("active", pool_managed="true"), False),
+    (holder("drained"), False),
+    (holder("asleep", sleep_reason="drained"), False),
+], ids=["active", "asleep", "failed-create", "closed", "pool-managed", "drained", "asleep-drained"])
+def test_alias_held_templates(bead, held):
+    ctx = ctx_for(MAYOR, [bead])
+    assert ("mayor" in alias_held_templates(ctx)) is held
+
+
+def test_named_holder_with_divergent_identity_holds_its_template():
+    city = City(root="/tmp", path="/tmp/city.toml", agents=[Agent(name="worker", max_active_sessions=1)])
+    bead = SessionBead("sess-primary", T0, {"session_name": "primary", "template": "worker", "alias": "primary",
+                                            "state": "asleep", "configured_named_session": "true",
+                                            "configured_named_identity": "primary"})
+    assert alias_held_templates(ctx_for(city, [bead])) == {"worker": "sess-primary"}
+
+
+def test_nested_caps_accept_a_concrete_session_once_across_tiers():
+    city = City(root="/tmp", path="/tmp/city.toml", agents=[Agent(name="claude", max_active_sessions=10)])
+    ctx = ctx_for(city)
+    reqs = [Request("claude", "resume", "sess-1", "", 10), Request("claude", "new", "sess-1"),
+            Request("claude", "new", "sess-2")]
+    accepted = apply_nested_caps(ctx, reqs, {})["claude"]
+    assert [(r.tier, r.session_bead_id) for r in accepted] == [("resume", "sess-1"), ("new", "sess-2")]
+
+
+def test_wake_known_identity_ranks_before_new_at_equal_priority():
+    city = City(root="/tmp", path="/tmp/city.toml", agents=[Agent(name="claude", max_active_sessions=1)])
+    ctx = ctx_for(city)
+    reqs = [Request("claude", "new"), Request("claude", "wake-known-identity", "", "w1", 0)]
+    accepted = apply_nested_caps(ctx, reqs, {})["claude"]
+    assert [r.tier for r in accepted] == ["wake-known-identity"]
