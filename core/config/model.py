@@ -325,10 +325,16 @@ class City:
     # ---- lookups (built lazily; a City is not mutated after load) ----
     def __post_init__(self) -> None:
         self._by_qn: dict[str, Agent] | None = None
+        self._indexed: tuple[int, int] = (0, -1)
 
     def _index(self) -> dict[str, Agent]:
-        if self._by_qn is None or len(self._by_qn) != len(self.agents):
-            self._by_qn = {a.qualified_name: a for a in self.agents}
+        # Rebuilt when `agents` is replaced or grows; the loader replaces the list, never edits it.
+        key = (id(self.agents), len(self.agents))
+        if self._by_qn is None or key != self._indexed:
+            self._by_qn = {}
+            for a in self.agents:
+                self._by_qn.setdefault(a.qualified_name, a)  # first wins, as Gas City's lookups do
+            self._indexed = key
         return self._by_qn
 
     def agent(self, qn: str) -> Agent | None:

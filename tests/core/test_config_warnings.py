@@ -239,3 +239,10 @@ def test_import_cycle_is_fatal(tmp_path):
     with pytest.raises(ConfigError) as e:
         load_city(str(tmp_path))
     assert "cycle detected" in e.value.message and e.value.file == str(tmp_path / "b/pack.toml")
+
+
+def test_lookups_see_the_loaded_namepool(tmp_path):
+    write(tmp_path, {"city.toml": '[[agent]]\nname = "p"\nmax_active_sessions = 2\nnamepool = "n.txt"\n'
+                                  '[[named_session]]\ntemplate = "p"\n', "n.txt": "nux\nslit\n"})
+    city = load_city(str(tmp_path))
+    assert city.agent("p").namepool_names == ("nux", "slit")
