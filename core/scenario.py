@@ -63,7 +63,8 @@ STEP_REQUIRED = {
 }
 EXPECT_KEYS = {"after", "desired", "not_desired", "desired_count", "open_sessions", "no_identity", "session",
                "runtime", "deferral", "action", "entry", "no_action", "action_count", "trace", "event",
-               "pool_desired", "scale_check_counts", "log", "deferral_count", "tracker", "partial_templates"}
+               "pool_desired", "scale_check_counts", "log", "deferral_count", "tracker", "partial_templates",
+               "named_demand", "named_routed_demand"}
 EXPECT_SESSION_KEYS = {"id", "identity", "open", "metadata", "labels_include", "labels_exclude", "title"}
 EXPECT_RUNTIME_KEYS = {"name", "alive", "running", "attached", "pending_interaction", "meta"}
 EXPECT_DEFERRAL_KEYS = {"bead", "alias", "count", "holder"}
@@ -409,6 +410,11 @@ def _check_one(e: dict[str, Any], st: dict[str, Any]) -> list[str]:
         got = st["scale_check_counts"].get(tpl, 0)
         if got != n:
             out.append(f"scale_check_counts[{tpl}]: want {n}, got {got}")
+    for key in ("named_demand", "named_routed_demand"):
+        for ident, want in (e.get(key) or {}).items():
+            got = st[key].get(ident, False)
+            if got != want:
+                out.append(f"{key}[{ident}]: want {want}, got {got}")
     if "partial_templates" in e and sorted(e["partial_templates"]) != st["partial_templates"]:
         out.append(f"partial_templates: want {sorted(e['partial_templates'])}, got {st['partial_templates']}")
     if "deferral_count" in e and e["deferral_count"] != len(st["deferrals"]):

@@ -68,6 +68,8 @@ def state(model: "Model", step: int, do: str, outcome: "Outcome | None") -> dict
         "pool_desired": dict(sorted(desired.pool_desired.items())) if desired else {},
         "scale_check_counts": dict(sorted(desired.scale_check_counts.items())) if desired else {},
         "partial_templates": sorted(desired.partial_templates) if desired else [],
+        "named_demand": dict(sorted(desired.named_demand.items())) if desired else {},
+        "named_routed_demand": dict(sorted(desired.named_routed_demand.items())) if desired else {},
         "sessions": [session_json(b) for b in w.store.all_sessions()],
         "runtime": [runtime_json(s) for s in sorted(w.runtime.sessions.values(), key=lambda s: s.name)],
         "work": [{"id": x.id, "status": x.status, "assignee": x.assignee, "routed_to": x.routed_to,
