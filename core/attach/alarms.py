@@ -1,0 +1,154 @@
+"""Loop alarms: patterns that mean a city is spinning instead of working.
+
+- `wakes`: one identity woke (`session.woke`) at least `wakes_per_hour` times in the last hour.
+- `idle_spawns`: at least `idle_spawns_per_hour` wakes of one template's pool sessions in the
+  last hour went to sessions that never claimed work (no work bead names them as assignee and
+  none is being processed); wakes younger than `idle_spawn_grace` are not judged yet.
+- `alias_conflict`: a bead's `pool_alias_conflict_count` reached `alias_conflict_count`, or
+  rose `alias_conflict_rises` times while attached (the deferral keeps retrying and losing).
+- `start_pending`: a session has been `start-pending`/`creating` for longer than
+  `start_pending_timeout` (since `pending_create_started_at`, else `last_woke_at`, else its
+  creation).
+
+Thresholds come from `AlarmThresholds` (see `core/attach/settings.py` for the settings file).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Iterable
+
+from core.timefmt import format_time, parse_time
+from core.world import beads as B
+from core.world.beads import SessionBead
+from core.world.world import World
+
+START_PENDING_STATES = ("start-pending", "creating")
+
+
+@dataclass(frozen=True)
+class AlarmThresholds:
+    wakes_per_hour: int = 6
+    idle_spawns_per_hour: int = 3
+    idle_spawn_grace_s: float = 300.0
+    alias_conflict_count: int = 5
+    alias_conflict_rises: int = 3
+    start_pending_timeout_s: float = 300.0
+
+
+@dataclass
+class Alarm:
+    kind: str  # wakes | idle_spawns | alias_conflict | start_pending
+    subject: str  # an identity, a template or a session name
+    value: float
+    threshold: float
+    message: str
+    bead_ids: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "subject": self.subject, "value": self.value, "threshold": self.threshold,
+                "message": self.message, "bead_ids": self.bead_ids}
+
+
+@dataclass
+class AlarmMemory:
+    """What alarms remember between polls: each bead's last alias-conflict count and rises."""
+
+    conflict: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    def observe_conflicts(self, world: World) -> None:
+        seen = set()
+        for b in world.store.open_sessions():
+            if not b.get(B.POOL_ALIAS_CONFLICT):
+                continue
+            n = _int(b.get(B.POOL_ALIAS_CONFLICT_COUNT))
+            last, rises = self.conflict.get(b.id, (n, 0))
+            self.conflict[b.id] = (n, rises + (1 if n > last else 0))
+            seen.add(b.id)
+        for bid in set(self.conflict) - seen:
+            del self.conflict[bid]
+
+
+def _int(v: str) -> int:
+    try:
+        return int(v)
+    except ValueError:
+        return 0
+
+
+def _identity(b: SessionBead) -> str:
+    return b.alias or b.get(B.CONFIGURED_NAMED_IDENTITY) or b.agent_name or b.session_name or b.id
+
+
+def _bead_for(ev: dict[str, Any], world: World) -> SessionBead | None:
+    sid = ev.get("session_id")
+    if isinstance(sid, str) and sid:
+        b = world.store.session(sid)
+        if b is not None:
+            return b
+    subj = ev.get("subject")
+    if isinstance(subj, str) and subj:
+        for key in (B.SESSION_NAME, B.ALIAS, B.AGENT_NAME):
+            found = world.store.open_by(key, subj)
+            if found:
+                return found[0]
+    return None
+
+
+def _claimed_work(b: SessionBead, world: World) -> bool:
+    if b.get(B.CURRENTLY_PROCESSING):
+        return True
+    names = set(b.assignee_identities())
+    return any(w.assignee in names for w in world.store.work.values() if w.assignee)
+
+
+def evaluate_alarms(world: World, events: Iterable[dict[str, Any]], now: datetime, t: AlarmThresholds,
+                    memory: AlarmMemory | None = None) -> list[Alarm]:
+    """Every alarm that holds at `now`, in a stable order (kind, subject)."""
+    out: list[Alarm] = []
+    hour_ago = now - timedelta(hours=1)
+    grace_cut = now - timedelta(seconds=t.idle_spawn_grace_s)
+    wakes: dict[str, list[str]] = {}
+    idle: dict[str, list[str]] = {}
+    for ev in events:
+        if ev.get("type") != "session.woke":
+            continue
+        ts = parse_time(ev.get("ts") if isinstance(ev.get("ts"), str) else None)
+        if ts is None or ts < hour_ago or ts > now:
+            continue
+        b = _bead_for(ev, world)
+        ident = _identity(b) if b else str(ev.get("subject") or ev.get("session_id") or "?")
+        wakes.setdefault(ident, []).append(b.id if b else "")
+        if b is not None and b.pool_managed and ts <= grace_cut and not _claimed_work(b, world):
+            idle.setdefault(b.template or "?", []).append(b.id)
+    for ident, ids in sorted(wakes.items()):
+        if len(ids) >= t.wakes_per_hour:
+            out.append(Alarm("wakes", ident, len(ids), t.wakes_per_hour,
+                             f"{ident} woke {len(ids)} times in the last hour (alarm at {t.wakes_per_hour})",
+                             sorted({i for i in ids if i})))
+    for tmpl, ids in sorted(idle.items()):
+        if len(ids) >= t.idle_spawns_per_hour:
+            out.append(Alarm("idle_spawns", tmpl, len(ids), t.idle_spawns_per_hour,
+                             f"{len(ids)} wakes of {tmpl} pool sessions in the last hour claimed no work "
+                             f"(alarm at {t.idle_spawns_per_hour})", sorted(set(ids))))
+    for b in world.store.open_sessions():
+        wanted = b.get(B.POOL_ALIAS_CONFLICT)
+        if wanted:
+            n = _int(b.get(B.POOL_ALIAS_CONFLICT_COUNT))
+            rises = memory.conflict.get(b.id, (n, 0))[1] if memory else 0
+            if n >= t.alias_conflict_count or rises >= t.alias_conflict_rises:
+                how = f"rose {rises} times while watched" if rises >= t.alias_conflict_rises else f"reached {n}"
+                out.append(Alarm("alias_conflict", b.session_name or b.id, n, t.alias_conflict_count,
+                                 f"{b.id} keeps losing alias {wanted!r}: its conflict count {how} "
+                                 f"(alarm at {t.alias_conflict_count} or {t.alias_conflict_rises} rises)", [b.id]))
+        if b.state in START_PENDING_STATES:
+            since = (parse_time(b.get(B.PENDING_CREATE_STARTED_AT)) or parse_time(b.get(B.LAST_WOKE_AT))
+                     or b.created_at)
+            age = (now - since).total_seconds()
+            if age > t.start_pending_timeout_s:
+                out.append(Alarm("start_pending", b.session_name or b.id, round(age), t.start_pending_timeout_s,
+                                 f"{b.id} has been {b.state} since {format_time(since)} ({round(age)}s; alarm after "
+                                 f"{t.start_pending_timeout_s:g}s)", [b.id]))
+    out.sort(key=lambda a: (a.kind, a.subject))
+    return out

@@ -1,0 +1,205 @@
+"""Beads as a live city stores them: the file store (`.gc/beads.json`) or a `bd --json` listing.
+
+Both decode to `LiveBead`s the same way Gas City does: metadata values that are not strings
+are coerced to their JSON text (`true` -> "true", `42` -> "42", `null` -> ""), statuses other
+than `closed` and `in_progress` fold into `open`, and a bead is a session bead when its type
+is `session` or it carries the `gc:session` label. `ready` follows Gas City's Ready filter:
+open, not ephemeral, an actionable type, no infrastructure label, not deferred into the future,
+and no open blocker (`blocks`, `waits-for`, `conditional-blocks`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from core.timefmt import parse_time
+from core.tracefile.problems import ReadWarning
+
+SESSION_LABEL = "gc:session"
+_NOT_READY_TYPES = frozenset({"merge-request", "gate", "molecule", "step", "convoy", "message", "session", "agent",
+                              "role", "rig"})
+_NOT_READY_LABELS = frozenset({"gc:session", "gc:order-tracking", "order-tracking"})
+_BLOCKING_DEPS = frozenset({"blocks", "waits-for", "conditional-blocks"})
+
+
+@dataclass(frozen=True)
+class LiveBead:
+    id: str
+    title: str
+    status: str  # open | in_progress | closed (bd's other statuses fold into open)
+    issue_type: str
+    created_at: datetime | None
+    updated_at: datetime | None
+    assignee: str
+    priority: int
+    labels: tuple[str, ...]
+    metadata: dict[str, str]
+    blockers: tuple[str, ...]  # ids this bead waits on through a blocking dependency
+    ephemeral: bool = False
+    defer_until: datetime | None = None
+    is_blocked: bool | None = None  # bd's own ready projection, when it sent one
+
+    @property
+    def is_session(self) -> bool:
+        return self.issue_type == "session" or SESSION_LABEL in self.labels
+
+
+@dataclass
+class BeadSet:
+    beads: list[LiveBead] = field(default_factory=list)
+    next_seq: int = 0  # the file store's `seq` (the last minted id suffix), 0 when unknown
+    warnings: list[ReadWarning] = field(default_factory=list)
+
+    def sessions(self) -> list[LiveBead]:
+        return [b for b in self.beads if b.is_session]
+
+    def work(self) -> list[LiveBead]:
+        return [b for b in self.beads if not b.is_session]
+
+
+def coerce_metadata(raw: Any) -> dict[str, str]:
+    """Gas City's StringMap decode: strings stay, other JSON values become their JSON text."""
+    if not isinstance(raw, dict):
+        return {}
+    out: dict[str, str] = {}
+    for k, v in raw.items():
+        if isinstance(v, str):
+            out[str(k)] = v
+        elif v is None:
+            out[str(k)] = ""
+        else:
+            out[str(k)] = json.dumps(v, separators=(",", ":"), ensure_ascii=False)
+    return out
+
+
+def fold_status(status: Any) -> str:
+    s = str(status or "").strip()
+    return s if s in ("closed", "in_progress") else "open"
+
+
+def _int(v: Any) -> int:
+    try:
+        return int(v)
+    except (TypeError, ValueError):
+        return 0
+
+
+def decode_bead(raw: dict[str, Any], deps: dict[str, list[tuple[str, str]]] | None = None) -> LiveBead:
+    """One bead object (file store or bd JSON). `deps` adds the file store's top-level
+    dependency rows (issue id -> [(depends_on_id, type)])."""
+    bid = str(raw.get("id", ""))
+    rows = list((deps or {}).get(bid, []))
+    for d in raw.get("dependencies") or []:
+        if isinstance(d, dict):
+            # bd list: {issue_id, depends_on_id, type}; bd show: an expanded issue with dependency_type.
+            target = d.get("depends_on_id") or d.get("id") or ""
+            kind = d.get("type") or d.get("dependency_type") or ""
+            if target and (d.get("issue_id") in (None, "", bid)):
+                rows.append((str(target), str(kind)))
+    labels = tuple(str(x) for x in raw.get("labels") or [] if isinstance(x, (str, int)))
+    blocked = raw.get("is_blocked")
+    return LiveBead(
+        id=bid,
+        title=str(raw.get("title") or ""),
+        status=fold_status(raw.get("status")),
+        issue_type=str(raw.get("issue_type") or raw.get("type") or ""),
+        created_at=parse_time(raw.get("created_at") if isinstance(raw.get("created_at"), str) else None),
+        updated_at=parse_time(raw.get("updated_at") if isinstance(raw.get("updated_at"), str) else None),
+        assignee=str(raw.get("assignee") or ""),
+        priority=_int(raw.get("priority")),
+        labels=labels,
+        metadata=coerce_metadata(raw.get("metadata")),
+        blockers=tuple(t for t, k in rows if k in _BLOCKING_DEPS),
+        ephemeral=bool(raw.get("ephemeral")),
+        defer_until=parse_time(raw.get("defer_until") if isinstance(raw.get("defer_until"), str) else None),
+        is_blocked=blocked if isinstance(blocked, bool) else None,
+    )
+
+
+def is_ready(b: LiveBead, status_by_id: dict[str, str], now: datetime) -> bool:
+    if b.status != "open" or b.ephemeral or b.issue_type in _NOT_READY_TYPES:
+        return False
+    if any(label in _NOT_READY_LABELS for label in b.labels):
+        return False
+    if b.defer_until is not None and b.defer_until > now:
+        return False
+    if b.is_blocked:
+        return False
+    return all(status_by_id.get(t) == "closed" for t in b.blockers)
+
+
+def decode_beads(rows: list[Any], source: str, path: str, deps: dict[str, list[tuple[str, str]]] | None = None
+                 ) -> tuple[list[LiveBead], list[ReadWarning]]:
+    beads: list[LiveBead] = []
+    skipped: list[str] = []
+    for i, r in enumerate(rows):
+        if not isinstance(r, dict) or not isinstance(r.get("id"), str) or not r.get("id"):
+            skipped.append(f"#{i}")
+            continue
+        beads.append(decode_bead(r, deps))
+    warns = []
+    if skipped:
+        warns.append(ReadWarning(source, "bad_bead", f"skipped {len(skipped)} bead entr{'y' if len(skipped) == 1 else 'ies'} "
+                                 f"without an id ({', '.join(skipped[:5])}{', ...' if len(skipped) > 5 else ''})", path))
+    return beads, warns
+
+
+class BeadsFile:
+    """The file store, re-read only when its inode, size or mtime changes. Gas City rewrites it
+    whole (temp file + rename), so a reader never sees a half-written file; a file that does not
+    parse is reported and the previous good read is kept."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._sig: tuple | None = None
+        self.current = BeadSet()
+        self.exists = False
+        self.mtime: float | None = None
+
+    def poll(self) -> tuple[bool, list[ReadWarning]]:
+        """Re-read on change; returns (changed, warnings)."""
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            changed = self.exists
+            self.exists, self._sig, self.mtime = False, None, None
+            if changed:
+                self.current = BeadSet()
+            return changed, []
+        except OSError as e:
+            return False, [ReadWarning("beads", "unreadable", f"cannot stat the bead store ({e.strerror or e})", self.path)]
+        sig = (st.st_ino, st.st_size, st.st_mtime_ns)
+        if sig == self._sig:
+            return False, []
+        self._sig = sig
+        self.exists, self.mtime = True, st.st_mtime
+        try:
+            with open(self.path, "rb") as f:
+                data = json.loads(f.read())
+        except ValueError as e:
+            where = f" (line {e.lineno}, column {e.colno})" if hasattr(e, "lineno") else ""
+            return False, [ReadWarning("beads", "bad_json", f"the bead store is not valid JSON{where}: "
+                                       f"{getattr(e, 'msg', e)}; keeping the previous read", self.path,
+                                       getattr(e, "lineno", None))]
+        except OSError as e:
+            return False, [ReadWarning("beads", "unreadable", f"cannot read the bead store ({e.strerror or e}); "
+                                       "keeping the previous read", self.path)]
+        self.current = parse_file_store(data, self.path)
+        return True, list(self.current.warnings)
+
+
+def parse_file_store(data: Any, path: str) -> BeadSet:
+    """The file store's top level: `seq`, `beads[]`, optional `deps[]`."""
+    if not isinstance(data, dict) or not isinstance(data.get("beads", []), list):
+        return BeadSet(warnings=[ReadWarning("beads", "bad_shape", "expected an object with a `beads` array; "
+                                             "no beads read", path)])
+    deps: dict[str, list[tuple[str, str]]] = {}
+    for d in data.get("deps") or []:
+        if isinstance(d, dict) and d.get("issue_id") and d.get("depends_on_id"):
+            deps.setdefault(str(d["issue_id"]), []).append((str(d["depends_on_id"]), str(d.get("type") or "")))
+    beads, warns = decode_beads(data.get("beads") or [], "beads", path, deps)
+    return BeadSet(beads, _int(data.get("seq")), warns)

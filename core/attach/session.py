@@ -1,0 +1,355 @@
+"""Attach to a live Gas City directory, read-only, and keep an up-to-date picture of it.
+
+API (what the TUI's attach mode drives)::
+
+    s = AttachSession.open("/path/to/city", AttachOptions())   # reads everything once
+    s.watch_paths()       # paths to hand to watchfiles (the city dir's .gc/ and city.toml)
+    s.poll(changed)       # after a watchfiles batch: re-read only the sources under `changed`
+    s.poll()              # on a timer: stat every file source, and list tmux (and bd)
+    s.refresh_runtime()   # only the listings (tmux, and bd with --bd)
+    s.snapshot()          # the current picture as a JSON-ready dict (see below)
+    s.world()             # the live state as a model World (a fresh copy each call)
+    s.model()             # a Model over that copy, for the same panels and explain
+    s.close()
+
+`poll` returns the set of sources that changed (`config`, `beads`, `events`, `trace`,
+`runtime`), so a caller repaints only when something did. Every reader is incremental: beads
+are re-read on an inode/size/mtime change, events and trace segments from a saved byte offset.
+
+Read-only by construction: files are opened for reading only, no lock is taken, nothing is
+created under the city; the only programs run are the listings of `core/attach/commands.py`
+(tmux list-sessions/list-panes/show-environment, and `bd --readonly list` only with `use_bd`).
+Every source is optional: a missing, unreadable or damaged one becomes a warning and the rest
+still shows.
+
+Snapshot keys: `city`, `as_of`, `sources`, `sessions`, `runtime`, `deferrals`, `trackers`,
+`events` (newest last), `trace` (`last_cycle`, `decisions` with their real tick ids), `drift`,
+`alarms`, `warnings`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable, Iterable
+
+from core.attach.alarms import AlarmMemory, AlarmThresholds, evaluate_alarms
+from core.attach.bd import read_bd_sessions
+from core.attach.beads_source import BeadSet, BeadsFile
+from core.attach.city import CityLayout, resolve_layout
+from core.attach.drift import DriftReport, compute_drift
+from core.attach.events import EventTail
+from core.attach.lifecycle import lifecycle_rows
+from core.attach.snapshot import event_row, runtime_rows, session_rows
+from core.attach.tmux import TmuxListing, TmuxReader
+from core.attach.trace_view import TraceView
+from core.attach.world_map import live_world
+from core.timefmt import format_time
+from core.tracefile.problems import ReadWarning
+from core.world.world import World
+
+SOURCES = ("config", "beads", "events", "trace", "runtime")
+
+
+def _wall_clock() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class AttachOptions:
+    use_bd: bool = False
+    bd: str = "bd"
+    bd_timeout: float = 10.0
+    tmux: str = "tmux"
+    tmux_socket: str = ""  # override the resolved socket: a name (-L) or a path (-S)
+    tmux_timeout: float = 2.0
+    thresholds: AlarmThresholds = field(default_factory=AlarmThresholds)
+    semantics: str = "current"
+    trace_history_segments: int | None = 2
+    events_backlog_bytes: int = 1 << 20
+    keep_events: int = 5000
+    show_events: int = 50
+    show_decisions: int = 50
+    max_read_warnings: int = 200
+    clock: Callable[[], datetime] = _wall_clock
+
+
+class AttachError(ValueError):
+    """The path given is not something attach can open (missing, or not a directory)."""
+
+
+class AttachSession:
+    def __init__(self, city_dir: str, options: AttachOptions) -> None:
+        if not os.path.isdir(city_dir):
+            raise AttachError(f"{city_dir}: not a directory (attach needs a city directory)")
+        self.options = options
+        self.layout: CityLayout = resolve_layout(city_dir, options.tmux_socket)
+        self.root = self.layout.root
+        self.city = None
+        self._config_sig: tuple | None = None
+        self._config_warnings: list[ReadWarning] = []
+        self._beads_file = BeadsFile(self.layout.beads_json)
+        self._bd_set: BeadSet | None = None
+        self._events = EventTail(self.layout.events_jsonl, options.events_backlog_bytes)
+        self.events: deque[dict[str, Any]] = deque(maxlen=options.keep_events)
+        self.trace = TraceView(self.layout.trace_root, history_segments=options.trace_history_segments)
+        self._tmux = TmuxReader(self.layout.tmux_socket, tmux=options.tmux, timeout=options.tmux_timeout)
+        self._tmux_listing: TmuxListing | None = None
+        self._read_warnings: list[ReadWarning] = []
+        self._status_warnings: dict[str, list[ReadWarning]] = {}
+        self._alarm_memory = AlarmMemory()
+        self._world: World | None = None
+        self._drift: DriftReport | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+    @classmethod
+    def open(cls, city_dir: str, options: AttachOptions | None = None) -> "AttachSession":
+        """Open a city directory and read every source once. Raises AttachError for a path that
+        is not a directory; everything else is reported as warnings."""
+        s = cls(city_dir, options or AttachOptions())
+        s.poll()
+        return s
+
+    def close(self) -> None:
+        self._events.close()
+
+    def watch_paths(self) -> list[str]:
+        """What a watchfiles worker should watch: the city's `.gc/` (if present) and its config
+        files. A change under them is what `poll(changed)` wants to hear about."""
+        paths = [self.layout.gc_dir] if os.path.isdir(self.layout.gc_dir) else []
+        files = list(self.city.files) if self.city is not None else [self.layout.city_toml]
+        return paths + sorted({f for f in files if os.path.exists(f)})
+
+    # ------------------------------------------------------------------ polling
+    def poll(self, changed: Iterable[str] | None = None) -> set[str]:
+        """Re-read what may have changed. `changed` None: every file source (each is cheap
+        when nothing moved) plus the runtime listings; else only the sources whose files are
+        at or under one of the `changed` paths. Returns the names of sources that changed."""
+        wanted = set(SOURCES) if changed is None else self._sources_for(changed)
+        out: set[str] = set()
+        if "config" in wanted and self._poll_config():
+            out.add("config")
+        if "beads" in wanted and not self.options.use_bd:
+            got, warns = self._beads_file.poll()
+            self._add_read_warnings(warns)
+            if got:
+                out.add("beads")
+        if "events" in wanted:
+            d = self._events.poll()
+            self._add_read_warnings(d.warnings)
+            if d.events:
+                self.events.extend(d.events)
+                out.add("events")
+        if "trace" in wanted:
+            got, warns = self.trace.poll()
+            self._add_read_warnings(warns)
+            if got:
+                out.add("trace")
+        if changed is None:
+            out |= self.refresh_runtime()
+        if out:
+            self._world, self._drift = None, None
+        if out & {"beads", "runtime"}:
+            self._alarm_memory.observe_conflicts(self.world_view())
+        return out
+
+    def refresh_runtime(self) -> set[str]:
+        """Run the listings (tmux; bd with `use_bd`) and return which of them changed."""
+        out: set[str] = set()
+        if self.layout.runtime_observable:
+            listing = self._tmux.poll()
+            self._status_warnings["runtime"] = listing.warnings
+            if self._tmux_listing is None or _runtime_sig(listing) != _runtime_sig(self._tmux_listing):
+                out.add("runtime")
+            self._tmux_listing = listing
+        else:
+            self._status_warnings["runtime"] = [ReadWarning(
+                "tmux", "unobservable", f"sessions use the {self.layout.session_provider!r} provider, which has no "
+                "tmux socket; the runtime is unobservable")]
+        if self.options.use_bd:
+            bs = read_bd_sessions(self.root, bd=self.options.bd, timeout=self.options.bd_timeout)
+            self._status_warnings["bd"] = bs.warnings
+            if self._bd_set is None or bs.beads != self._bd_set.beads:
+                out.add("beads")
+            self._bd_set = bs
+        if out:
+            self._world, self._drift = None, None
+        return out
+
+    def _sources_for(self, changed: Iterable[str]) -> set[str]:
+        config_files = set(self.city.files) if self.city is not None else {self.layout.city_toml}
+        config_files.add(os.path.join(self.layout.gc_dir, "site.toml"))
+        owners = [(self.layout.beads_json, "beads"), (self.layout.events_jsonl, "events"),
+                  (self.layout.trace_root, "trace")]
+        out: set[str] = set()
+        for p in changed:
+            p = os.path.abspath(p)
+            if p in config_files:
+                out.add("config")
+            for base, name in owners:
+                if p == base or p.startswith(base + os.sep) or (name == "events" and p.startswith(base + ".")):
+                    out.add(name)
+            if p == self.layout.gc_dir:
+                out |= {"beads", "events", "trace"}
+        return out
+
+    def _poll_config(self) -> bool:
+        from core.config.errors import ConfigError
+        from core.config.load import load_city
+
+        files = list(self.city.files) if self.city is not None else [self.layout.city_toml]
+        sig = tuple(_stat_sig(f) for f in sorted(set(files) | {os.path.join(self.layout.gc_dir, "site.toml")}))
+        if sig == self._config_sig:
+            return False
+        self._config_sig = sig
+        self.layout = resolve_layout(self.root, self.options.tmux_socket)
+        try:
+            self.city = load_city(self.root)
+            self._config_warnings = [ReadWarning("config", "config_warning", w.render()) for w in self.city.warnings]
+        except ConfigError as e:
+            self.city = None
+            self._config_warnings = [ReadWarning("config", "config_error", f"{e.render()} (the model and drift need "
+                                                 "a loadable config; the rest still shows)")]
+        # A city.toml the loader refused is reported once, by the loader.
+        self._config_warnings += [w for w in self.layout.warnings
+                                  if self.city is not None or w.path != self.layout.city_toml]
+        if self.city is not None:  # the loader knows every file it read; watch them all from now on
+            self._config_sig = tuple(_stat_sig(f) for f in sorted(set(self.city.files)
+                                                                    | {os.path.join(self.layout.gc_dir, "site.toml")}))
+        self._tmux = TmuxReader(self.layout.tmux_socket, tmux=self.options.tmux, timeout=self.options.tmux_timeout)
+        return True
+
+    def _add_read_warnings(self, warns: list[ReadWarning]) -> None:
+        for w in warns:
+            if w not in self._read_warnings:
+                self._read_warnings.append(w)
+        del self._read_warnings[:-self.options.max_read_warnings]
+
+    # ------------------------------------------------------------------ views
+    def beads(self) -> BeadSet:
+        if self.options.use_bd:
+            return self._bd_set or BeadSet()
+        return self._beads_file.current
+
+    def _scale_checks(self) -> dict[str, int]:
+        c = self.trace.last_cycle()
+        raw = (c.snapshot.get("scale_check_counts") if c else None) or {}
+        return {str(k): v for k, v in raw.items() if isinstance(v, int) and not isinstance(v, bool)}
+
+    def world_view(self) -> World:
+        """The cached live world (do not mutate; use `world()` for a copy)."""
+        if self._world is None:
+            prefix = (self.city.workspace.prefix if self.city is not None and self.city.workspace.prefix else "gc")
+            self._world = live_world(self.beads(), self._tmux_listing, self.options.clock(), prefix=prefix,
+                                     scale_checks=self._scale_checks())
+        return self._world
+
+    def world(self) -> World:
+        """A copy of the live world that the caller may tick and poke freely."""
+        w = self.world_view()
+        return World.from_state(w.snapshot(), prefix=w.store.prefix)
+
+    def model(self):
+        """A Model over a copy of the live world (None without a loadable config)."""
+        from core.model import Model
+
+        if self.city is None:
+            return None
+        return Model(self.city, self.world(), self.options.semantics, adopt_on_start=False)
+
+    @property
+    def runtime_observable(self) -> bool:
+        return bool(self._tmux_listing and self._tmux_listing.observable)
+
+    def drift(self) -> DriftReport:
+        if self._drift is None:
+            self._drift = compute_drift(self.city, self.world_view(), self.trace.last_cycle(),
+                                        runtime_observable=self.runtime_observable, semantics=self.options.semantics)
+        return self._drift
+
+    def warnings(self) -> list[ReadWarning]:
+        out = list(self._config_warnings)
+        for k in sorted(self._status_warnings):
+            out += self._status_warnings[k]
+        out += self._scale_check_warnings()
+        return out + self._read_warnings
+
+    def _scale_check_warnings(self) -> list[ReadWarning]:
+        if self.city is None:
+            return []
+        known = self._scale_checks()
+        missing = sorted(a.qualified_name for a in self.city.agents
+                         if getattr(a, "has_scale_check", False) and a.qualified_name not in known)
+        if not missing:
+            return []
+        return [ReadWarning("model", "scale_check_unknown", "attach never runs scale_check commands and the trace "
+                            f"has no scale_check_counts for {', '.join(missing)}; the model assumes 0 for them")]
+
+    def snapshot(self) -> dict[str, Any]:
+        """The current picture, JSON-ready and deterministic for the same inputs and clock."""
+        from core.config.model import City
+        from core.model import Model
+        from core.state_json import deferrals
+
+        now = self.options.clock()
+        world = self.world_view()
+        city = self.city or City(root=self.root, path=self.layout.city_toml)
+        defer_rows = deferrals(Model(city, World.from_state(world.snapshot(), prefix=world.store.prefix),
+                                     self.options.semantics, adopt_on_start=False))
+        last = self.trace.last_cycle()
+        listing = self._tmux_listing
+        head = self.trace.head
+        drift = self.drift()
+        alarms = evaluate_alarms(world, self.events, now, self.options.thresholds, self._alarm_memory)
+        beads = self.beads()
+        last_event = self.events[-1] if self.events else {}
+        return {
+            "city": {"path": self.root, "name": self.layout.name, "config_loaded": self.city is not None,
+                     "config_revision": self.city.revision if self.city is not None else "",
+                     "tmux_socket": self.layout.tmux_socket, "session_provider": self.layout.session_provider,
+                     "bead_provider": self.layout.bead_provider,
+                     "bead_source": "bd" if self.options.use_bd else ("file" if self._beads_file.exists else "none")},
+            "as_of": format_time(now),
+            "sources": {
+                "beads": {"path": os.path.relpath(self.layout.beads_json, self.root), "present": self._beads_file.exists,
+                          "modified_at": format_time(_mtime(self._beads_file.mtime)),
+                          "sessions": len(beads.sessions()), "work": len(beads.work())},
+                "events": {"path": os.path.relpath(self.layout.events_jsonl, self.root), "present": self._events.exists,
+                           "held": len(self.events), "last_seq": last_event.get("seq"), "last_ts": last_event.get("ts")},
+                "trace": {"path": os.path.relpath(self.layout.trace_root, self.root), "present": self.trace.reader.exists,
+                          "head": head, "batches_read": self.trace.batches_read,
+                          "last_tick_id": last.tick_id if last else ""},
+                "runtime": {"socket": self.layout.tmux_socket, "observable": self.runtime_observable,
+                            "server_running": bool(listing and listing.server_running),
+                            "note": listing.note if listing else ""},
+            },
+            "sessions": session_rows(world, self.runtime_observable),
+            "runtime": runtime_rows(world),
+            "deferrals": defer_rows,
+            "trackers": lifecycle_rows(world, now),
+            "events": [event_row(e) for e in list(self.events)[-self.options.show_events:]],
+            "trace": {"last_cycle": last.to_json() if last else None,
+                      "decisions": list(self.trace.decisions)[-self.options.show_decisions:]},
+            "drift": drift.to_json(),
+            "alarms": [a.to_json() for a in alarms],
+            "warnings": [w.to_json() for w in self.warnings()],
+        }
+
+
+def _stat_sig(path: str) -> tuple:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return (path, None)
+    return (path, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _mtime(t: float | None) -> datetime | None:
+    return datetime.fromtimestamp(t, timezone.utc) if t is not None else None
+
+
+def _runtime_sig(listing: TmuxListing) -> tuple:
+    return (listing.observable, listing.server_running,
+            tuple((s.name, s.alive, s.attached, s.activity, tuple(sorted(s.env.items()))) for s in listing.sessions))

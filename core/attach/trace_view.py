@@ -1,0 +1,121 @@
+"""The controller's own account of its recent ticks, folded out of the trace stream.
+
+Cycles are keyed by `trace_id` (a cycle's records can arrive in several batches, and seq
+numbers can repeat after a quarantine). For each cycle this keeps what compares one-to-one
+with the model: `cycle_input_snapshot` (`pool_desired`, `scale_check_counts`, desired and open
+counts), `session_baseline`/`session_result` (pre- and post-tick `state`/`sleep_reason` per
+session name), and its decisions. Only the newest cycles and decisions are kept.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict, deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.tracefile.problems import ReadWarning
+from core.tracefile.reader import TraceReader
+
+
+@dataclass
+class Cycle:
+    trace_id: str
+    tick_id: str = ""
+    started_at: str = ""
+    trigger: str = ""
+    trigger_detail: str = ""
+    controller: str = ""
+    config_revision: str = ""
+    snapshot: dict[str, Any] = field(default_factory=dict)  # cycle_input_snapshot fields
+    baselines: dict[str, dict[str, Any]] = field(default_factory=dict)  # session_name -> pre-tick
+    results: dict[str, dict[str, Any]] = field(default_factory=dict)  # session_name -> post-tick
+    decisions: list[dict[str, Any]] = field(default_factory=list)
+    completion: str = ""  # cycle_result completion_status; "" while the cycle is still open
+    finished_at: str = ""
+    first_seq: int = 0
+    last_seq: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        snap = self.snapshot
+        return {
+            "trace_id": self.trace_id, "tick_id": self.tick_id, "started_at": self.started_at,
+            "finished_at": self.finished_at, "trigger": self.trigger, "trigger_detail": self.trigger_detail,
+            "controller": self.controller, "config_revision": self.config_revision, "completion": self.completion,
+            "seq": [self.first_seq, self.last_seq],
+            "pool_desired": dict(sorted((snap.get("pool_desired") or {}).items())),
+            "scale_check_counts": dict(sorted((snap.get("scale_check_counts") or {}).items())),
+            "desired_session_count": snap.get("desired_session_count"),
+            "open_session_count": snap.get("open_session_count"),
+            "session_results": {k: self.results[k] for k in sorted(self.results)},
+            "decision_count": len(self.decisions),
+        }
+
+
+def decision_row(rec: dict[str, Any]) -> dict[str, Any]:
+    return {k: rec.get(k, "") for k in ("seq", "tick_id", "trace_id", "ts", "site_code", "reason_code",
+                                        "outcome_code", "template", "session_name", "trace_mode")} | \
+        {"fields": rec.get("fields") or {}}
+
+
+class TraceView:
+    def __init__(self, root: str, *, history_segments: int | None = 2, keep_cycles: int = 50,
+                 keep_decisions: int = 500) -> None:
+        self.reader = TraceReader(root, history_segments=history_segments)
+        self.cycles: OrderedDict[str, Cycle] = OrderedDict()
+        self.decisions: deque[dict[str, Any]] = deque(maxlen=keep_decisions)
+        self.keep_cycles = keep_cycles
+        self.batches_read = 0
+
+    @property
+    def head(self) -> dict[str, Any] | None:
+        return self.reader.head
+
+    def poll(self, final: bool = False) -> tuple[bool, list[ReadWarning]]:
+        d = self.reader.poll(final=final)
+        for b in d.batches:
+            self.batches_read += 1
+            for rec in b.records:
+                self._fold(rec)
+        return bool(d.batches), d.warnings
+
+    def _fold(self, rec: dict[str, Any]) -> None:
+        tid = str(rec.get("trace_id") or "")
+        if not tid:
+            return
+        c = self.cycles.get(tid)
+        if c is None:
+            c = self.cycles[tid] = Cycle(tid, str(rec.get("tick_id") or ""), first_seq=int(rec.get("seq") or 0))
+            while len(self.cycles) > self.keep_cycles:
+                self.cycles.popitem(last=False)
+        c.last_seq = max(c.last_seq, int(rec.get("seq") or 0))
+        kind = rec.get("record_type")
+        fields = rec.get("fields") if isinstance(rec.get("fields"), dict) else {}
+        name = str(rec.get("session_name") or "")
+        if kind == "cycle_start":
+            c.started_at = str(rec.get("ts") or "")
+            c.trigger, c.trigger_detail = str(rec.get("tick_trigger") or ""), str(rec.get("trigger_detail") or "")
+            c.controller = str(rec.get("controller_instance_id") or "")
+            c.config_revision = str(rec.get("config_revision") or "")
+        elif kind == "cycle_input_snapshot":
+            c.snapshot = dict(fields)
+        elif kind in ("session_baseline", "session_result") and name:
+            row = {"template": rec.get("template", ""), "state": fields.get("state", ""),
+                   "sleep_reason": fields.get("sleep_reason", "")}
+            (c.baselines if kind == "session_baseline" else c.results)[name] = row
+        elif kind == "decision":
+            row = decision_row(rec)
+            c.decisions.append(row)
+            self.decisions.append(row)
+        elif kind == "cycle_result" and not fields.get("post_cycle_result"):
+            c.completion = str(rec.get("completion_status") or "completed")
+            c.finished_at = str(rec.get("ts") or "")
+
+    def last_cycle(self) -> Cycle | None:
+        """The newest finished cycle that recorded its inputs (the one to compare against)."""
+        for c in reversed(self.cycles.values()):
+            if c.completion and c.snapshot:
+                return c
+        for c in reversed(self.cycles.values()):
+            if c.completion:
+                return c
+        return None

@@ -1,0 +1,74 @@
+"""A live city's state as the model's `World`, so the same panels, `explain` and ticks work on it.
+
+Session beads become `SessionBead`s (open unless closed; empty metadata values dropped, as the
+model stores "" as absent), the other beads `WorkBead`s (route from `gc.routed_to`, `ready`
+from Gas City's Ready filter), tmux sessions `RuntimeSession`s (bead link and template from the
+environment, controller signals such as `GC_DRAIN` as runtime metadata). The controller's
+in-memory trackers (drains in flight, defer streaks, circuit timers) cannot be observed from
+outside; the world starts with empty memory, marked as past the startup adoption barrier.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Mapping
+
+from core.attach.beads_source import BeadSet, LiveBead, is_ready
+from core.attach.tmux import SIGNAL_KEYS, TmuxListing
+from core.world import beads as B
+from core.world.beads import SessionBead, WorkBead
+from core.world.memory import Memory
+from core.world.runtime import RuntimeSession
+from core.world.world import World
+
+ROUTED_TO = "gc.routed_to"
+
+
+def effective_session_name(bead_id: str, metadata: Mapping[str, str]) -> str:
+    """The runtime name Gas City uses: metadata `session_name`, else `s-<id>` with `/` -> `--`."""
+    return metadata.get(B.SESSION_NAME) or "s-" + bead_id.replace("/", "--")
+
+
+def session_bead(b: LiveBead, now: datetime) -> SessionBead:
+    md = {k: v for k, v in b.metadata.items() if v != ""}
+    return SessionBead(b.id, b.created_at or now, md, b.status != "closed", b.title, frozenset(b.labels))
+
+
+def work_bead(b: LiveBead, status_by_id: dict[str, str], now: datetime) -> WorkBead:
+    return WorkBead(id=b.id, status=b.status, assignee=b.assignee, routed_to=b.metadata.get(ROUTED_TO, ""),
+                    priority=b.priority, ready=is_ready(b, status_by_id, now), created_at=b.created_at,
+                    title=b.title)
+
+
+def _next_id(beads: BeadSet, prefix: str) -> int:
+    if beads.next_seq:
+        return beads.next_seq + 1
+    nums = [int(m.group(1)) for b in beads.beads if (m := re.fullmatch(re.escape(prefix) + r"-(\d+)", b.id))]
+    return max(nums, default=0) + 1
+
+
+def live_world(beads: BeadSet, runtime: TmuxListing | None, now: datetime, *, prefix: str = "gc",
+               scale_checks: Mapping[str, int | str] | None = None) -> World:
+    """A fresh World holding the live state; `runtime` None (or unobservable) leaves it empty."""
+    w = World(now, prefix=prefix)
+    status_by_id = {b.id: b.status for b in beads.beads}
+    for b in beads.beads:
+        if b.is_session:
+            w.store.put_session(session_bead(b, now))
+        else:
+            w.store.put_work(work_bead(b, status_by_id, now))
+    if runtime is not None and runtime.observable:
+        for s in runtime.sessions:
+            env = {k: v for k, v in s.env.items() if k.startswith("GC_") and k not in SIGNAL_KEYS}
+            meta = {k: v for k, v in s.env.items() if k in SIGNAL_KEYS}
+            w.runtime.put(RuntimeSession(
+                name=s.name, session_id=s.session_id, instance_token=s.env.get("GC_INSTANCE_TOKEN", ""),
+                template=s.env.get("GC_TEMPLATE", ""), started_at=s.created, last_activity=s.activity or s.created,
+                attached=s.attached, process_alive=s.alive, meta=meta, env=env))
+    for t, v in sorted((scale_checks or {}).items()):
+        w.set_scale_check(t, v)
+    w.store.next_id = _next_id(beads, prefix)
+    w.store.journal.clear()
+    w.memory = Memory().with_(adopted=True)
+    return w
