@@ -348,7 +348,8 @@ def run(scn: Scenario, *, check_invariants: bool = True) -> Run:
     for n, st in enumerate(scn.steps, 1):
         step = {k: v for k, v in st.items() if k != "_index"}
         try:
-            out = model.do(step, load_city=scn.load_step_city)
+            # load_step_city needs the step's index (for located errors), which `step` drops.
+            out = model.do(step, load_city=lambda _step, st=st: scn.load_step_city(st))
         except ModelError as e:
             out = Outcome(error=str(e))
         states.append(state(model, n, step["do"], out))
