@@ -96,8 +96,3 @@ def session_name_taken(ctx: "BuildContext", name: str, self_id: str = "") -> boo
             continue
         return True
     return any(ctx.named_runtime_name(n.identity) == name for n in ctx.city.named_sessions)
-
-
-def pool_session_name_for_create(ctx: "BuildContext", a: Agent, bead_id: str) -> str:
-    alias = resolve_tmux_alias(ctx, a)
-    return derive_pool_session_name(a.qualified_name, bead_id, alias, lambda n: session_name_taken(ctx, n, bead_id))

@@ -23,7 +23,13 @@ from core.desired.context import (
     session_qualified_name,
 )
 from core.desired.model import DesiredEntry, Request, Why
-from core.desired.naming import SessionNameError, pool_session_name_for_create
+from core.desired.naming import (
+    SessionNameError,
+    derive_pool_session_name,
+    resolve_tmux_alias,
+    session_name_taken,
+    validate_explicit_name,
+)
 from core.desired.slots import claim_for_bead, claim_preferred
 from core.identity import request_identity, shape, stale_suffixed
 from core.timefmt import format_time
@@ -189,9 +195,10 @@ def create_pool_bead(ctx: BuildContext, a: Agent, identity: str, slot: int, trig
     when free (no owner: a configured [[named_session]] identity is reserved), else deferred.
     Returns (bead, why, error); a bad tmux_alias fails the create before anything is written."""
     qn = a.qualified_name
-    bid = ctx.store.new_id()
     try:
-        sn = pool_session_name_for_create(ctx, a, bid)
+        tmux_alias = validate_explicit_name(resolve_tmux_alias(ctx, a))  # fails before any write
+        bid = ctx.store.new_id()
+        sn = derive_pool_session_name(qn, bid, tmux_alias, lambda n: session_name_taken(ctx, n, bid))
     except SessionNameError as e:
         return None, [], str(e)
     holder, rule = alias_holder(ctx.store, identity, "", "", ctx.named_identities)
@@ -367,7 +374,7 @@ def realize_template(ctx: BuildContext, a: Agent, reqs: list[Request], busy: set
         prefer = ctx.store.session(r.session_bead_id) if r.session_bead_id else None
         if prefer is not None and not prefer.open:
             prefer = None
-        if prefer is not None and is_configured_named(prefer):
+        if prefer is not None and is_configured_named(prefer) and ctx.semantics != "pre-1989":
             ctx.log(f"pool {qn!r}: refusing to materialize named-session bead {prefer.id} as pool instance "
                     f"(would create phantom {a.name!r}-N sibling)")
             items.append(Item(r, skip=True))
