@@ -9,8 +9,9 @@ has been running. What it concludes is compared with what the controller has:
 - when the runtime is observable, what the tick did on the copy against the live state:
   sessions it started or stopped, beads it put to sleep, drained or closed (without tmux the
   live runtime looks empty, so these comparisons would be noise and are skipped, with a note);
-- per template, `pool_desired` against the controller's last traced `cycle_input_snapshot`, and
-  the desired-session count against the same snapshot.
+- per template, `pool_desired` against the controller's last traced `cycle_input_snapshot` and
+  the number of desired sessions against its `template_tick_summary`; the desired-session
+  count against the same snapshot.
 
 Each difference reads "model expects X, controller has Y" and carries the model's why chain
 for X (the desired entry's rules, the actions the tick took, or why a request was rejected).
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 
 @dataclass
 class DriftItem:
-    kind: str  # missing_bead | alias | undesired | start | stop | state | pool_desired | desired_count
+    kind: str  # missing_bead | alias | undesired | start | stop | state | pool_desired | template_desired | desired_count
     subject: str  # a session name or a template
     model: str
     controller: str
@@ -136,6 +137,16 @@ def compute_drift(city: "City | None", world: World, last_cycle: "Cycle | None",
                 why = [{"rule": f"{r.source} request", "detail": (f"bead {r.session_bead_id}" if r.session_bead_id else "")
                         + (f" work {r.work_bead_id}" if r.work_bead_id else "")} for r in reqs]
                 rep.items.append(DriftItem("pool_desired", t, f"pool_desired[{t}] = {m}",
+                                           f"{c} in its last traced cycle", why, tick_id=tick_id))
+        per_template: dict[str, int] = {}
+        for e in desired.entries.values():
+            per_template[e.template] = per_template.get(e.template, 0) + 1
+        for t, row in sorted(last_cycle.templates.items()):
+            c = row.get("desired_count")
+            if isinstance(c, int) and c != per_template.get(t, 0):
+                why = [{"rule": f"desired entry ({e.source})", "detail": e.session_name}
+                       for e in desired.sorted_entries() if e.template == t]
+                rep.items.append(DriftItem("template_desired", t, f"{per_template.get(t, 0)} desired session(s) of {t}",
                                            f"{c} in its last traced cycle", why, tick_id=tick_id))
         count = snap.get("desired_session_count")
         if isinstance(count, int) and count != len(desired.entries):

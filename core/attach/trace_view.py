@@ -3,8 +3,9 @@
 Cycles are keyed by `trace_id` (a cycle's records can arrive in several batches, and seq
 numbers can repeat after a quarantine). For each cycle this keeps what compares one-to-one
 with the model: `cycle_input_snapshot` (`pool_desired`, `scale_check_counts`, desired and open
-counts), `session_baseline`/`session_result` (pre- and post-tick `state`/`sleep_reason` per
-session name), and its decisions. Only the newest cycles and decisions are kept.
+counts), `template_tick_summary` (desired and open counts per template),
+`session_baseline`/`session_result` (pre- and post-tick `state`/`sleep_reason` per session
+name), and its decisions. Only the newest cycles and decisions are kept.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ class Cycle:
     controller: str = ""
     config_revision: str = ""
     snapshot: dict[str, Any] = field(default_factory=dict)  # cycle_input_snapshot fields
+    templates: dict[str, dict[str, Any]] = field(default_factory=dict)  # template_tick_summary per template
     baselines: dict[str, dict[str, Any]] = field(default_factory=dict)  # session_name -> pre-tick
     results: dict[str, dict[str, Any]] = field(default_factory=dict)  # session_name -> post-tick
     decisions: list[dict[str, Any]] = field(default_factory=list)
@@ -46,6 +48,7 @@ class Cycle:
             "scale_check_counts": dict(sorted((snap.get("scale_check_counts") or {}).items())),
             "desired_session_count": snap.get("desired_session_count"),
             "open_session_count": snap.get("open_session_count"),
+            "templates": {k: self.templates[k] for k in sorted(self.templates)},
             "session_results": {k: self.results[k] for k in sorted(self.results)},
             "decision_count": len(self.decisions),
         }
@@ -98,6 +101,8 @@ class TraceView:
             c.config_revision = str(rec.get("config_revision") or "")
         elif kind == "cycle_input_snapshot":
             c.snapshot = dict(fields)
+        elif kind == "template_tick_summary" and rec.get("template"):
+            c.templates[str(rec["template"])] = dict(fields, evaluation_status=rec.get("evaluation_status", ""))
         elif kind in ("session_baseline", "session_result") and name:
             row = {"template": rec.get("template", ""), "state": fields.get("state", ""),
                    "sleep_reason": fields.get("sleep_reason", "")}

@@ -110,6 +110,21 @@ def test_drift_lists_differences_with_the_models_why(tmp_path: Path) -> None:
         assert i.text.startswith("model expects ") and ", controller has " in i.text
 
 
+def test_drift_compares_counts_with_the_last_traced_cycle(tmp_path: Path) -> None:
+    kit = build_city(tmp_path, ticks=0)
+    kit.land(*kit.tick(NOW - timedelta(seconds=30), pool_desired=5))
+    v = TraceView(str(kit.trace_root))
+    v.poll()
+    rep = compute_drift(city(), live_world(beads(), None, NOW), v.last_cycle(), runtime_observable=False)
+    items = {i.kind: i for i in rep.items if i.subject in ("fixture/worker", "(city)")}
+    assert set(items) == {"pool_desired", "template_desired", "desired_count"}
+    t = items["template_desired"]
+    assert t.controller == "5 in its last traced cycle" and t.tick_id == v.last_cycle().tick_id
+    n = int(t.model.split()[0])
+    assert n <= 3 and len(t.why) == n  # max_active_sessions = 3: one why row per desired worker
+    assert items["desired_count"].controller == "6 in its last traced cycle"
+
+
 def test_drift_without_tmux_skips_post_tick_comparisons_and_says_so() -> None:
     rep = compute_drift(city(), live_world(beads(), None, NOW), None, runtime_observable=False)
     assert rep.error == "" and "unobservable" in rep.notes[0]
