@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -22,9 +21,7 @@ from core.tracefile.cycle import CycleTracer, Provenance
 from core.tracefile.layout import CITY_TRACE_ROOT
 from core.tracefile.writer import TraceWriter
 
-REAL_STATE = Path("/work/shared/real-state")
-if not REAL_STATE.is_dir():  # a checkout next to the shared tree
-    REAL_STATE = Path(__file__).resolve().parents[3] / "shared" / "real-state"
+REAL_STATE = Path(__file__).resolve().parents[3] / "shared" / "real-state"  # ../shared next to the checkout
 FIXTURE_BEADS = REAL_STATE / "test__dashport__testdata__dashport__beads.json"
 FIXTURE_EVENTS = REAL_STATE / "test__dashport__testdata__dashport__events.jsonl"
 BD_CORPUS = REAL_STATE / "bd-corpus"
@@ -249,7 +246,3 @@ def tree(root: Path) -> dict[str, bytes]:
 def tree_stat(root: Path) -> dict[str, tuple[int, int, int]]:
     return {str(p.relative_to(root)): (p.stat().st_mode, p.stat().st_size, p.stat().st_mtime_ns)
             for p in sorted(root.rglob("*"))}
-
-
-def copy_corpus(dst: Path) -> None:
-    shutil.copytree(BD_CORPUS, dst)

@@ -85,6 +85,23 @@ def test_run_writes_the_runs_cycles_with_a_new_segment_per_controller_process(
     assert seqs == list(range(1, len(seqs) + 1))
 
 
+def test_records_fit_the_schema_of_gc_trace_show(scenario: Path, tmp_path: Path) -> None:
+    schema = json.loads((Path(__file__).resolve().parents[3] / "shared" / "real-state" /
+                         "schemas__trace__show__result.schema.json").read_text())
+    item = schema["properties"]["records"]["items"]["properties"]
+    types = {"integer": int, "string": str}
+    assert main(["scenario", "run", str(scenario), "--trace-dir", str(tmp_path / "t")]) == 0
+    d = read_trace(str(tmp_path / "t"))
+    rows = [r for b in d.batches for r in b.records + [b.commit]]  # gc trace show lists commits too
+    assert rows
+    for r in rows:
+        for key, spec in item.items():
+            assert key in r or key in ("template", "session_name", "reason_code", "outcome_code"), key
+            if key in r:
+                assert isinstance(r[key], types[spec["type"]]) and not isinstance(r[key], bool)
+                assert spec.get("minimum", 0) <= r[key] if spec["type"] == "integer" else True
+
+
 def test_same_scenario_gives_byte_identical_traces(scenario: Path, tmp_path: Path) -> None:
     trees = []
     for name in ("a", "b"):
