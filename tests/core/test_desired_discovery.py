@@ -1,0 +1,58 @@
+"""The discovery overlay's guards (catalog F5, F6, F8)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from core.config.model import Agent, City
+from core.desired.context import BuildContext
+from core.desired.discovery import discover
+from core.desired.model import DesiredEntry
+from core.world.beads import SessionBead
+from core.world.world import World
+
+T0 = datetime(2026, 5, 4, 12, tzinfo=timezone.utc)
+
+
+def ctx_with(agents: list[Agent], *beads: SessionBead) -> BuildContext:
+    world = World(T0)
+    for b in beads:
+        world.store.put_session(b)
+    return BuildContext(City(root="/tmp", path="/tmp/city.toml", agents=agents), world, "current", [])
+
+
+def test_stale_max_one_bead_skipped_when_a_dependency_floor_is_desired():
+    stale = SessionBead("gc-stale", T0, {"template": "gascity/db", "agent_name": "gascity/db-1",
+                                         "alias": "gascity/db-1", "session_name": "s-db-stale", "state": "awake",
+                                         "pool_managed": "true", "pool_slot": "1"},
+                        title="gascity/db-1")
+    ctx = ctx_with([Agent(name="db", dir="gascity", max_active_sessions=1)], stale)
+    ctx.result.entries["s-db-canonical"] = DesiredEntry("s-db-canonical", "gascity/db", "s-db-canonical", "", 0,
+                                                        "dependency-floor", dependency_only=True)
+    ctx.result.partial_templates.add("gascity/db")  # even a partial read does not revive it
+    discover(ctx)
+    assert "s-db-stale" not in ctx.result.entries
+    assert "gascity/db" in ctx.result.roots
+
+
+def test_drained_controller_bead_is_not_rediscovered_even_when_the_template_is_desired():
+    drained = SessionBead("gc-d", T0, {"template": "claude", "session_name": "s-drained", "state": "asleep",
+                                       "sleep_reason": "drained", "pool_managed": "true"})
+    live = SessionBead("gc-l", T0, {"template": "claude", "session_name": "s-live", "state": "active",
+                                    "pool_managed": "true", "pool_slot": "2"})
+    ctx = ctx_with([Agent(name="claude", max_active_sessions=5)], drained, live)
+    ctx.result.entries["s-other"] = DesiredEntry("s-other", "claude", "claude-1", "claude-1", 1, "new")
+    discover(ctx)
+    assert "s-drained" not in ctx.result.entries
+    assert ctx.result.entries["s-live"].source == "discovered"
+    assert ctx.result.entries["s-live"].env["GC_ALIAS"] == "claude-2"
+
+
+def test_legacy_aliasless_ephemeral_bead_keeps_its_session_name_identity():
+    legacy = SessionBead("gc-legacy", T0, {"template": "demo/ant", "agent_name": "demo/ant",
+                                           "session_name": "s-gc-legacy", "session_origin": "ephemeral",
+                                           "state": "creating"})
+    ctx = ctx_with([Agent(name="ant", dir="demo", max_active_sessions=4, min_active_sessions=0)], legacy)
+    discover(ctx)
+    e = ctx.result.entries["s-gc-legacy"]
+    assert (e.identity, e.manual, e.alias) == ("demo/s-gc-legacy", True, "")

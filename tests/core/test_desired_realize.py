@@ -1,0 +1,75 @@
+"""Realize-phase rules that a build cannot reach on its own: the named-bead refusal (D7), the
+backoff-gated deferral write (B18) and the create budget's fair share (G2)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from core.config.model import Agent, City
+from core.desired.budget import CreateBudget
+from core.desired.context import BuildContext
+from core.desired.model import Request
+from core.desired.realize import realize_template, record_deferred
+from core.timefmt import format_time
+from core.world.beads import SessionBead
+from core.world.world import World
+
+T0 = datetime(2026, 7, 19, 12, tzinfo=timezone.utc)
+
+
+def ctx_with(agent: Agent, *beads: SessionBead) -> BuildContext:
+    world = World(T0)
+    for b in beads:
+        world.store.put_session(b)
+    return BuildContext(City(root="/tmp", path="/tmp/city.toml", agents=[agent]), world, "current", [])
+
+
+def test_named_session_bead_is_refused_as_a_pool_instance():
+    named = SessionBead("sess-refinery", T0, {
+        "session_name": "refinery", "template": "refinery", "agent_name": "refinery", "state": "active",
+        "configured_named_session": "true", "configured_named_identity": "refinery",
+        "configured_named_mode": "on_demand"})
+    ctx = ctx_with(Agent(name="refinery", max_active_sessions=1), named)
+    realize_template(ctx, ctx.agent("refinery"), [Request("refinery", "resume", "sess-refinery", "w1")], set(),
+                     CreateBudget(5))
+    assert ctx.result.entries == {}
+    assert any("refusing to materialize named-session bead sess-refinery" in line
+               and "'refinery'-N sibling" in line for line in ctx.result.logs)
+
+
+def test_deferral_inside_the_backoff_window_writes_nothing():
+    recent = format_time(T0)
+    b = SessionBead("gm-3", T0, {"template": "mayor", "agent_name": "mayor", "alias": "mayor", "session_name": "s-3",
+                                 "pool_managed": "true", "pool_alias_conflict_count": "5",
+                                 "pool_alias_conflict_at": recent, "pool_alias_conflict": "mayor"})
+    ctx = ctx_with(Agent(name="mayor", max_active_sessions=1), b)
+    ctx.store.journal.clear()
+    stored, why = record_deferred(ctx, ctx.agent("mayor"), b)
+    assert stored.get("pool_alias_conflict_count") == "5"
+    assert stored.get("pool_alias_conflict_at") == recent
+    assert ctx.store.journal == []
+    assert [w.rule for w in why] == ["alias.deferred", "alias.backoff"]
+
+
+def test_floor_template_gets_the_only_token():
+    budget = CreateBudget(1)
+    budget.configure_fair_share({"alpha": [Request("alpha", "new")] * 5,
+                                 "zulu": [Request("zulu", "new", floor=True)]})
+    assert not budget.try_claim("alpha")
+    assert budget.try_claim("zulu")
+
+
+def test_single_contender_is_not_fair_shared_and_a_refund_is_reusable():
+    budget = CreateBudget(2)
+    budget.configure_fair_share({"worker": [Request("worker", "new")] * 5})
+    assert budget.try_claim("worker") and budget.try_claim("worker")
+    assert not budget.try_claim("worker")
+    budget.release()
+    assert budget.try_claim("worker")
+
+
+def test_in_flight_requests_reserve_no_fresh_tokens():
+    budget = CreateBudget(2)
+    budget.configure_fair_share({"alpha": [Request("alpha", "new", "sess-creating", inflight=True)],
+                                 "zulu": [Request("zulu", "new"), Request("zulu", "new")]})
+    assert budget.try_claim("zulu") and budget.try_claim("zulu")
