@@ -36,6 +36,7 @@ def retry_due(at: str, count_text: str, now: datetime) -> bool:
 
 
 def next_retry_at(bead: SessionBead) -> datetime | None:
+    """When the backoff next allows a retry of the bead's deferred alias (None without a stamp)."""
     from datetime import timedelta
 
     t = parse_time(bead.get(B.POOL_ALIAS_CONFLICT_AT))

@@ -11,6 +11,8 @@ from core.desired.model import Request
 
 
 class CreateBudget:
+    """Fresh-create tokens for one build; a limit <= 0 means unlimited."""
+
     def __init__(self, limit: int) -> None:
         self.remaining = max(limit, 0)
         self.unlimited = limit <= 0
@@ -30,6 +32,7 @@ class CreateBudget:
         self.shares, self.spare = _fair_shares(demands, self.remaining, seed)
 
     def try_claim(self, template: str) -> bool:
+        """Take a token for `template` (its reserved share, else a spare one); False when none is left."""
         if self.unlimited:
             return True
         if self.remaining <= 0:

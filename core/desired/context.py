@@ -12,15 +12,16 @@ from typing import TYPE_CHECKING
 
 from core.actions import Action
 from core.config.model import Agent, City, NamedSession
-from core.desired.model import DesiredResult, Why
+from core.desired.model import DesiredResult
 from core.identity import (
     canonical_singleton,
     expanded_session_identities,
-    in_bounds_slot,
     has_configured_bound,
+    in_bounds_slot,
     instance_expansion,
     multiple_sessions,
     persisted_identity_slot,
+    resolve_pool_slot,
     session_name_for,
 )
 from core.world import beads as B
@@ -49,8 +50,6 @@ def is_manual(b: SessionBead) -> bool:
 def session_origin(b: SessionBead) -> str:
     """sessionOriginInfo: explicit origin, else named/manual flags, else ephemeral for raw pool
     markers or a `<template>-N` agent_name/session_name."""
-    from core.identity import resolve_pool_slot
-
     o = b.get(B.SESSION_ORIGIN).strip()
     if o:
         return o
@@ -68,6 +67,7 @@ def session_origin(b: SessionBead) -> str:
 
 
 def is_ephemeral(b: SessionBead) -> bool:
+    """The bead's origin (explicit or derived) is ephemeral."""
     return session_origin(b) == "ephemeral"
 
 
@@ -93,10 +93,6 @@ def agent_name_of(b: SessionBead) -> str:
     return ""
 
 
-def is_drained(b: SessionBead) -> bool:
-    return b.drained
-
-
 def has_terminal_provider_error(b: SessionBead) -> bool:
     """sessionHasProviderTerminalErrorInfo."""
     if b.get(B.PROVIDER_TERMINAL_ERROR).strip():
@@ -106,10 +102,13 @@ def has_terminal_provider_error(b: SessionBead) -> bool:
 
 
 def stored_template(b: SessionBead) -> str:
+    """The template as stored on the bead (legacy beads keep it in common_name)."""
     return b.template.strip() or b.get("common_name").strip()
 
 
 class BuildContext:
+    """One build's inputs (config, store, clock, semantics), its result, and cached lookups."""
+
     def __init__(self, city: City, world: "World", semantics: str, actions: list[Action],
                  trace: list[dict] | None = None, store_backed: bool = True) -> None:
         self.city = city
@@ -125,9 +124,9 @@ class BuildContext:
         self.named_identities = {n.identity for n in city.named_sessions}
         self.rig_suspended = {r.name for r in city.rigs if r.suspended}
         self.agents_sorted = sorted(city.agents, key=lambda a: a.qualified_name)
-        self.why: dict[str, list[Why]] = {}  # bead id -> rules collected during the build
         self.assigned_work: list = []  # pool-demand assigned work beads (bp.assignedWorkBeads)
         self._by_template: dict[str, list[str]] | None = None
+        self._route_cache: dict[str, str] = {}
 
     # ---- agent shape (semantics-aware) ----
     def in_suspended_rig(self, a: Agent) -> bool:
@@ -199,6 +198,14 @@ class BuildContext:
         2 is within its max (any N >= 1 when unlimited)."""
         if not target:
             return target
+        cached = self._route_cache.get(target)
+        if cached is not None:
+            return cached
+        out = self._normalize_route(target)
+        self._route_cache[target] = out
+        return out
+
+    def _normalize_route(self, target: str) -> str:
         for a in self.city.agents:
             if not self.sesi(a):
                 continue
@@ -292,10 +299,6 @@ class BuildContext:
         self._template_cache[(b.id, 1)] = out
         return out
 
-    def template_agent(self, b: SessionBead) -> Agent | None:
-        t = self.template_of(b)
-        return self.find_agent_by_template(t) if t else None
-
     def open_for_template(self, qn: str) -> list[SessionBead]:
         """Open beads whose resolved template is `qn`, in creation order (the reuse candidates).
         The template index is built once per build; beads created later join it."""
@@ -314,14 +317,11 @@ class BuildContext:
         return out
 
     def track_created(self, b: SessionBead) -> None:
+        """Add a bead created during the build to the template index."""
         if self._by_template is not None:
             t = self.template_of(b)
             if t:
                 self._by_template.setdefault(t, []).append(b.id)
-
-    def forget(self, bead_id: str) -> None:
-        self._template_cache.pop((bead_id, 0), None)
-        self._template_cache.pop((bead_id, 1), None)
 
     # ---- named sessions ----
     def named_spec(self, identity: str) -> tuple[NamedSession, Agent] | None:
@@ -346,17 +346,16 @@ class BuildContext:
         return spec is not None and not spec[1].suspended
 
     def named_runtime_name(self, identity: str) -> str:
+        """The runtime session name of a named identity."""
         return session_name_for(self.city, identity)
 
     # ---- bookkeeping ----
-    def note(self, bead_id: str, rule: str, detail: str) -> None:
-        self.why.setdefault(bead_id, []).append(Why(rule, detail))
-
     def log(self, line: str) -> None:
         self.result.logs.append(line)
 
     def decision(self, site: str, reason: str, outcome: str, template: str = "", session_name: str = "",
                  **fields) -> None:
+        """Record a trace decision in Gas City's site/reason/outcome vocabulary."""
         rec = {"record_type": "decision", "site_code": site, "reason_code": reason, "outcome_code": outcome,
                "template": template, "session_name": session_name}
         if fields:

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from core.config.model import Agent
 from core.desired.context import (
     BuildContext,
-    controller_managed,
     has_terminal_provider_error,
     is_configured_named,
     is_ephemeral,
@@ -430,6 +429,3 @@ def apply_nested_caps(ctx: BuildContext, reqs: list[Request], held: dict[str, st
             caps.take(a, r)
     return accepted
 
-
-__all__ = ["Demand", "alias_held_templates", "collect_assigned_work", "compute_counts", "compute_requests",
-           "controller_managed", "identity_index", "ready_unassigned_by_template"]

@@ -79,6 +79,7 @@ def stale_creating(ctx: BuildContext, b: SessionBead) -> bool:
 
 
 def discover(ctx: BuildContext) -> None:
+    """Add rediscovered beads to the desired set and record every bead's template as a root."""
     res = ctx.result
     desired_templates = {e.template for e in res.entries.values()}
     named_templates = {e.template for e in res.entries.values() if e.named_identity}

@@ -44,6 +44,7 @@ def select_or_create(ctx: BuildContext, a: Agent) -> tuple[SessionBead | None, l
 
 
 def realize_floors(ctx: BuildContext) -> None:
+    """Give every dependency (transitively) of every root template its floor."""
     res = ctx.result
     visited: set[str] = set()
 

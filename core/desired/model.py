@@ -11,6 +11,8 @@ SOURCES = ("resume", "wake-known-identity", "new", "min-fill", "named-always", "
 
 @dataclass(frozen=True)
 class Why:
+    """One step of an entry's "why this identity" chain: a rule code and a sentence for people."""
+
     rule: str
     detail: str
 
@@ -87,6 +89,8 @@ class DesiredEntry:
 
 @dataclass
 class DesiredResult:
+    """Everything one build produced: entries by session name, demand counts, requests and signals."""
+
     entries: dict[str, DesiredEntry] = field(default_factory=dict)  # keyed by session_name
     scale_check_counts: dict[str, int] = field(default_factory=dict)
     pool_desired: dict[str, int] = field(default_factory=dict)

@@ -76,6 +76,7 @@ def named_work_ready(ctx: BuildContext, identity: str, ready_assigned: set[str])
 
 
 def build_named(ctx: BuildContext, ready_assigned: set[str]) -> None:
+    """Materialize the desired [[named_session]] entries and record NamedSessionDemand / NamedSessionRoutedDemand."""
     res = ctx.result
     specs = []
     for n in ctx.city.named_sessions:

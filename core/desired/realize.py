@@ -34,7 +34,7 @@ from core.desired.slots import claim_for_bead, claim_preferred
 from core.identity import request_identity, shape, stale_suffixed
 from core.timefmt import format_time
 from core.world import beads as B
-from core.world.beads import SessionBead, natural_key, push_alias_history, WorkBead
+from core.world.beads import SessionBead, WorkBead, push_alias_history
 
 
 @dataclass
@@ -56,6 +56,7 @@ def instance_token(bead_id: str, generation: str) -> str:
 
 
 def shape_why(ctx: BuildContext, a: Agent) -> Why:
+    """The why rule for the template's identity shape."""
     s = shape(a, None, ctx.semantics)
     return Why("shape." + s.kind.replace("-", "_"), s.detail)
 
@@ -69,6 +70,7 @@ def reusable(ctx: BuildContext, a: Agent, b: SessionBead, used: set[str], busy: 
 
 
 def identifies_canonical(b: SessionBead, qn: str) -> bool:
+    """The bead already carries the canonical identity (agent_name, alias, title or agent: label)."""
     return qn in (b.agent_name.strip(), b.alias.strip(), b.title.strip()) or f"agent:{qn}" in b.labels
 
 
@@ -325,17 +327,17 @@ def select_or_plan(ctx: BuildContext, a: Agent, r: Request, prefer: SessionBead 
         item.bead, nwhy = normalize_singleton(ctx, a, prefer)
         item.why += nwhy
         return item
-    cands = [b for b in ctx.open_for_template(qn) if reusable(ctx, a, b, used, busy)]
+    beads = ctx.open_for_template(qn)
     if ucs:
-        for b in cands:
+        for b in (x for x in beads if reusable(ctx, a, x, used, busy)):
             if b.session_name.strip() and not bead_stale_suffixed(ctx, a, b) and identifies_canonical(b, qn):
                 item.slot = claim_for_bead(ctx, a, b, used_slots)
                 item.why.append(Why("slot.canonical", "reused the bead that already carries the canonical identity"))
                 item.bead, nwhy = normalize_singleton(ctx, a, b)
                 item.why += nwhy
                 return item
-    for b in cands:
-        if not b.session_name.strip():
+    for b in beads:
+        if not b.session_name.strip() or not reusable(ctx, a, b, used, busy):
             continue
         slot = claim_for_bead(ctx, a, b, used_slots)
         if slot == 0 and not ucs:
@@ -365,6 +367,7 @@ def select_or_plan(ctx: BuildContext, a: Agent, r: Request, prefer: SessionBead 
 
 
 def realize_template(ctx: BuildContext, a: Agent, reqs: list[Request], busy: set[str], budget: CreateBudget) -> None:
+    """Realize one template's accepted requests in order (Phases A, B and C) into desired entries."""
     qn = a.qualified_name
     res = ctx.result
     used: set[str] = set()
@@ -446,6 +449,3 @@ def realize(ctx: BuildContext) -> None:
             continue
         realize_template(ctx, a, reqs, busy, budget)
 
-
-__all__ = ["bead_stale_suffixed", "create_pool_bead", "identifies_canonical", "instance_token", "normalize_singleton",
-           "realize", "shape_why", "natural_key"]

@@ -124,6 +124,7 @@ def above_capacity_slot(ctx: "BuildContext | None", a: Agent, b: SessionBead) ->
 
 
 def lowest_free(used: set[int]) -> int:
+    """The lowest slot >= 1 not yet claimed."""
     n = 1
     while n in used:
         n += 1
