@@ -153,6 +153,32 @@ def compute_counts(ctx: BuildContext, demand: Demand) -> None:
             counts[qn] = count
         if count > 0 and probe:
             demand.triggers.setdefault(qn, []).extend(w.id for w in probe[:count])
+    for qn in control_dispatcher_demand(ctx):
+        if counts.get(qn, 0) < 1:
+            counts[qn] = 1
+
+
+CONTROL_DISPATCHER = "control-dispatcher"
+
+
+def control_dispatcher_demand(ctx: BuildContext) -> set[str]:
+    """openControlDispatcherDemand: deterministic control dispatchers (agent control-dispatcher
+    running `convoy control --serve`, no provider) with open, unassigned work routed to their
+    qualified name, or to the bare pre-binding route, need at least one session."""
+    routes: dict[str, str] = {}
+    for a in ctx.city.agents:
+        if a.name != CONTROL_DISPATCHER or a.provider.strip() or "convoy control --serve" not in a.start_command:
+            continue
+        qn = a.qualified_name
+        routes[qn] = qn
+        dir_, _, name = qn.rpartition("/")
+        if name != CONTROL_DISPATCHER and name.endswith("." + CONTROL_DISPATCHER):
+            routes.setdefault(f"{dir_}/{CONTROL_DISPATCHER}" if dir_ else CONTROL_DISPATCHER, qn)
+    out: set[str] = set()
+    for route, qn in routes.items():
+        if any(w.status == "open" and not w.assignee.strip() for w in ctx.store.work_routed_to(route)):
+            out.add(qn)
+    return out
 
 
 def _scale_value(raw) -> int | None:

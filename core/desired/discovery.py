@@ -145,6 +145,10 @@ def discover(ctx: BuildContext) -> None:
             why.append(Why("shape.manual", "manual session: keeps its persisted identity and alias"))
         if qn in res.partial_templates:
             why.append(Why("demand.partial_retained", f"scale_check for {qn} failed; its sessions are retained"))
+        if alias:
+            why.append(Why("alias.kept", f"keeps alias {alias}"))
+        else:
+            why.append(Why("alias.none", "rediscovered pool capacity asks for no alias; the bead keeps its own"))
         res.entries[sn] = DesiredEntry(
             session_name=sn, template=qn, identity=instance, alias=alias, pool_slot=0, source=source, bead_id=b.id,
             manual=manual,

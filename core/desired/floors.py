@@ -93,6 +93,7 @@ def ensure_floor(ctx: BuildContext, a: Agent, dependent: str) -> None:
     if ctx.sie(a) and not ctx.ucs(a) and identity == qn and not is_configured_named(bead):
         identity = qualified_instance(a, 1)
     env = base_env(qn, bead, identity)
+    bwhy = bwhy + [Why("alias.none", f"a dependency floor asks for no alias; it runs as {identity}")]
     res.entries[bead.session_name] = DesiredEntry(
         session_name=bead.session_name, template=qn, identity=bead.session_name, alias="", pool_slot=0,
         source="dependency-floor", bead_id=bead.id, dependency_only=True, env_identity_stamped=False, env=env,

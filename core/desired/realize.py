@@ -275,7 +275,8 @@ def manual_entry(ctx: BuildContext, a: Agent, b: SessionBead, source: str, why: 
     return DesiredEntry(session_name=b.session_name, template=a.qualified_name, identity=identity or b.session_name,
                         alias=alias, pool_slot=0, source=source, bead_id=b.id, manual=True,
                         env_identity_stamped=False, work_bead_id=work_bead, env=env,
-                        why=why + [Why("shape.manual", "manual session: keeps its persisted identity and alias")])
+                        why=why + [Why("shape.manual", "manual session: keeps its persisted identity and alias"),
+                                   Why("alias.kept", f"keeps its own alias {alias}")])
 
 
 DEMAND_WHY = {

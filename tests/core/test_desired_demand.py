@@ -123,3 +123,17 @@ def test_wake_known_identity_ranks_before_new_at_equal_priority():
     reqs = [Request("claude", "new"), Request("claude", "wake-known-identity", "", "w1", 0)]
     accepted = apply_nested_caps(ctx, reqs, {})["claude"]
     assert [r.tier for r in accepted] == ["wake-known-identity"]
+
+
+def test_control_dispatcher_with_open_routed_control_work_needs_a_session():
+    from core.desired.demand import compute_counts
+    from core.world.beads import WorkBead
+
+    dispatcher = Agent(name="control-dispatcher", dir="fixture", binding="gc", max_active_sessions=1,
+                       start_command="gc convoy control --serve", scale_check="printf 0")
+    city = City(root="/tmp", path="/tmp/city.toml", agents=[dispatcher])
+    ctx = ctx_for(city)
+    ctx.world.set_scale_check("fixture/gc.control-dispatcher", 0)
+    ctx.store.put_work(WorkBead("c-1", status="open", routed_to="fixture/control-dispatcher"))
+    compute_counts(ctx, Demand())
+    assert ctx.result.scale_check_counts == {"fixture/gc.control-dispatcher": 1}
