@@ -30,7 +30,7 @@ from core.desired.naming import (
     session_name_taken,
     validate_explicit_name,
 )
-from core.desired.slots import claim_for_bead, claim_preferred
+from core.desired.slots import claim_for_bead, claim_preferred, existing_slot
 from core.identity import request_identity, shape, stale_suffixed
 from core.timefmt import format_time
 from core.world import beads as B
@@ -320,8 +320,10 @@ def select_or_plan(ctx: BuildContext, a: Agent, r: Request, prefer: SessionBead 
             item.why.append(Why("slot.canonical", "canonical singletons never take a slot (pool_slot stays empty)"))
         elif preserve and slot > (a.max_active_sessions or 0) > 0:
             item.why.append(Why("slot.preserved", f"assigned work keeps slot {slot} above max_active_sessions"))
-        else:
+        elif existing_slot(ctx, a, prefer) == slot:
             item.why.append(Why("slot.claimed_existing", f"kept the slot its identity names ({slot})"))
+        else:
+            item.why.append(Why("slot.lowest_free", f"its identity names no usable slot: lowest free slot ({slot})"))
         if is_manual_for(ctx, a, prefer):
             item.bead = prefer
             return item
