@@ -58,10 +58,12 @@ def identity_index(ctx: BuildContext) -> dict[str, SessionBead]:
 
 
 def collect_assigned_work(ctx: BuildContext, demand: Demand) -> None:
-    """collectAssignedWorkBeads + filterAssignedWorkBeadsForPoolDemand: in-progress assigned work,
-    open routed work that still carries an assignee (kept for orphan release; not proof of
-    readiness), and open assigned work that passes the ready gate; then only beads whose route
-    target is a configured agent."""
+    """collectAssignedWorkBeads + filterAssignedWorkBeadsForPoolDemand. Collected, in order:
+    in-progress assigned work; open routed work that still carries an assignee (kept for orphan
+    release, with no readiness verdict); then open assigned work that passes the ready gate,
+    probed per assignee (the identities of open sessions and explicit on_demand named sessions,
+    minus assignees already holding captured ready work; every assignee when there is no such
+    list at all). Pool demand keeps only beads whose route target is a configured agent."""
     collected: list[WorkBead] = []
     seen: set[str] = set()
     work = ctx.store.assigned_work()
@@ -74,8 +76,13 @@ def collect_assigned_work(ctx: BuildContext, demand: Demand) -> None:
         if w.status == "open" and w.assignee.strip() and w.routed_to.strip() and w.id not in seen:
             collected.append(w)
             seen.add(w.id)
-    for w in work:
-        if w.status == "open" and w.assignee.strip() and w.ready:
+    probe, probe_all = _ready_probe_assignees(ctx, collected, demand)
+    if probe or probe_all:
+        for w in work:
+            if w.status != "open" or not w.ready or not w.assignee.strip():
+                continue
+            if not probe_all and w.assignee.strip() not in probe:
+                continue
             demand.ready_assigned.add(w.id)
             if w.id not in seen:
                 collected.append(w)
@@ -93,6 +100,25 @@ def collect_assigned_work(ctx: BuildContext, demand: Demand) -> None:
         if ctx.find_agent_by_template(ctx.normalize_route(target)) is None:
             continue
         demand.assigned.append(w)
+
+
+def _ready_probe_assignees(ctx: BuildContext, collected: list[WorkBead], demand: Demand) -> tuple[set[str], bool]:
+    """readyAssignedWorkAssignees: (assignees to probe, probe every assignee)."""
+    skip = {w.assignee.strip() for w in collected if w.id in demand.ready_assigned}
+    if skip:
+        for b in ctx.store.open_sessions():
+            ids = b.assignee_identities()
+            if any(i in skip for i in ids):
+                skip.update(ids)
+    probe: set[str] = set()
+    for b in ctx.store.open_sessions():
+        probe.update(i for i in b.assignee_identities() if i.strip() and i not in skip)
+    for n in ctx.city.named_sessions:
+        if n.mode == "on_demand" and n.identity not in skip:
+            probe.add(n.identity)
+    if not probe:
+        return probe, not skip
+    return probe, False
 
 
 def _live_pool_counts(ctx: BuildContext) -> dict[str, int]:

@@ -137,3 +137,38 @@ def test_control_dispatcher_with_open_routed_control_work_needs_a_session():
     ctx.store.put_work(WorkBead("c-1", status="open", routed_to="fixture/control-dispatcher"))
     compute_counts(ctx, Demand())
     assert ctx.result.scale_check_counts == {"fixture/gc.control-dispatcher": 1}
+
+
+def _assigned_ids(ctx: BuildContext) -> tuple[list[str], set[str]]:
+    from core.desired.demand import collect_assigned_work, identity_index
+
+    d = Demand()
+    d.by_identity = identity_index(ctx)
+    collect_assigned_work(ctx, d)
+    return [w.id for w in d.assigned], d.ready_assigned
+
+
+def test_ready_assigned_work_is_probed_per_known_assignee():
+    from core.world.beads import WorkBead
+
+    city = City(root="/tmp", path="/tmp/city.toml", agents=[Agent(name="claude", max_active_sessions=5)])
+    sess = SessionBead("sess-1", T0, {"template": "claude", "session_name": "claude-sess-1", "state": "awake"})
+    ctx = ctx_for(city, [sess])
+    ctx.store.put_work(WorkBead("w-known", status="open", assignee="claude-sess-1"))
+    ctx.store.put_work(WorkBead("w-stranger", status="open", assignee="nobody", routed_to=""))
+    ctx.store.put_work(WorkBead("w-blocked", status="open", assignee="sess-1", ready=False))
+    ctx.store.put_work(WorkBead("w-routed-blocked", status="open", assignee="gone", routed_to="claude", ready=False))
+    assigned, ready = _assigned_ids(ctx)
+    # the blocked routed bead is kept for orphan release but carries no readiness verdict
+    assert assigned == ["w-routed-blocked", "w-known"]
+    assert ready == {"w-known"}
+
+
+def test_without_any_known_assignee_every_ready_assigned_bead_is_probed():
+    from core.world.beads import WorkBead
+
+    city = City(root="/tmp", path="/tmp/city.toml", agents=[Agent(name="claude", max_active_sessions=5)])
+    ctx = ctx_for(city)
+    ctx.store.put_work(WorkBead("w-1", status="open", assignee="claude"))
+    _, ready = _assigned_ids(ctx)
+    assert ready == {"w-1"}
