@@ -1,0 +1,91 @@
+"""The idle-timeout and max-session-age trackers and their decision ladders."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from core.config.model import Agent, City, NamedSession
+from core.trackers import timers as T
+from core.trackers.idle import build_idle_keys, check_idle
+from core.trackers.max_age import build_max_age_keys, check_max_age, fnv64a, jitter_offset, rfc3339nano
+
+NOW = datetime(2026, 5, 16, 12, 0, tzinfo=timezone.utc)
+
+
+def city(*agents: Agent, named: list[NamedSession] | None = None) -> City:
+    return City(root=".", path="city.toml", agents=list(agents), named_sessions=named or [])
+
+
+def test_fnv64a_matches_the_reference_vectors():
+    assert fnv64a(b"") == 0xCBF29CE484222325
+    assert fnv64a(b"a") == 0xAF63DC4C8601EC8C
+    assert fnv64a(b"foobar") == 0x85944171F73967E8
+
+
+def test_rfc3339nano_drops_trailing_zeros_like_go():
+    assert rfc3339nano(NOW) == "2026-05-16T12:00:00Z"
+    assert rfc3339nano(NOW.replace(microsecond=120000)) == "2026-05-16T12:00:00.12Z"
+
+
+def test_jitter_offset_is_deterministic_and_bounded():
+    a = jitter_offset("rig/worker", "worker-gc-1", NOW, 600.0)
+    assert a == jitter_offset("rig/worker", "worker-gc-1", NOW, 600.0)
+    assert 0.0 <= a < 600.0
+    assert a != jitter_offset("rig/worker", "worker-gc-1", NOW + timedelta(seconds=1), 600.0)
+    assert jitter_offset("rig/worker", "worker-gc-1", NOW, 0.0) == 0.0
+
+
+def test_idle_fires_strictly_after_the_timeout_and_never_without_activity():
+    c = city(Agent(name="worker", idle_timeout="10m"))
+    keys = build_idle_keys(c, "current", [])
+    assert not check_idle(keys, "worker-gc-1", "worker", NOW - timedelta(minutes=10), NOW).fired
+    assert check_idle(keys, "worker-gc-1", "worker", NOW - timedelta(minutes=10, seconds=1), NOW).fired
+    assert not check_idle(keys, "worker-gc-1", "worker", None, NOW).fired
+
+
+def test_max_age_fires_at_the_threshold_plus_offset():
+    c = city(Agent(name="worker", max_session_age="1h"))
+    keys = build_max_age_keys(c, "current", [])
+    anchor = NOW - timedelta(hours=1)
+    assert check_max_age(keys, "worker-gc-1", "worker", anchor, NOW).fired
+    assert not check_max_age(keys, "worker-gc-1", "worker", anchor + timedelta(seconds=1), NOW).fired
+    assert not check_max_age(keys, "worker-gc-1", "worker", None, NOW).fired
+
+
+def test_max_age_jitter_moves_the_deadline():
+    c = city(Agent(name="worker", max_session_age="1h", max_session_age_jitter="30m"))
+    keys = build_max_age_keys(c, "current", [])
+    chk = check_max_age(keys, "worker-gc-1", "worker", NOW, NOW)
+    assert chk.deadline == NOW + timedelta(hours=1, seconds=chk.offset)
+    assert chk.offset == jitter_offset("worker", "worker-gc-1", NOW, 1800.0)
+
+
+def test_idle_ladder_order():
+    stop = T.decide_idle_timeout(T.TimerFacts(triggered=True, pending=False, assigned_work=False))
+    assert (stop.action, stop.reason, stop.outcome, stop.sleep_reason) == ("stop", "idle_timeout", "stop", "idle-timeout")
+    held = T.decide_idle_timeout(T.TimerFacts(triggered=True, blocker="user_hold"))
+    assert (held.action, held.reason, held.outcome) == ("defer", "user_hold", "deferred_user_hold")
+    assert T.decide_idle_timeout(T.TimerFacts(triggered=True)).action == T.GATHER_PENDING
+    pending = T.decide_idle_timeout(T.TimerFacts(triggered=True, pending=True))
+    assert pending.outcome == "deferred_pending" and pending.cancel_drain and pending.skip_wake_pass
+    attached = T.decide_idle_timeout(T.TimerFacts(triggered=True, pending=False, attached=True))
+    assert attached.outcome == "deferred_attached"
+    assert T.decide_idle_timeout(T.TimerFacts(triggered=True, pending=False)).action == T.GATHER_WORK
+    busy = T.decide_idle_timeout(T.TimerFacts(triggered=True, pending=False, assigned_work=True))
+    assert (busy.reason, busy.outcome) == ("assigned_work", "deferred_busy")
+    assert T.decide_idle_timeout(T.TimerFacts(triggered=False)).action == T.NONE
+
+
+def test_max_age_ladder_has_no_attached_rung_and_pending_does_not_cancel_drains():
+    dec = T.decide_max_session_age(T.TimerFacts(triggered=True, pending=False, attached=True, assigned_work=False))
+    assert (dec.action, dec.sleep_reason) == ("stop", "max-session-age")
+    pending = T.decide_max_session_age(T.TimerFacts(triggered=True, pending=True))
+    assert pending.outcome == "deferred_pending" and not pending.cancel_drain
+
+
+def test_timer_blocker_prefers_hold_over_quarantine():
+    ahead = (NOW + timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    behind = (NOW - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert T.timer_blocker(ahead, ahead, NOW) == "user_hold"
+    assert T.timer_blocker(behind, ahead, NOW) == "quarantine"
+    assert T.timer_blocker(behind, "", NOW) == ""
