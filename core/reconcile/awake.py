@@ -177,6 +177,11 @@ def compute_awake_set(inp: AwakeInput) -> dict[str, AwakeDecision]:
         return None if base in dup else by_base.get(base)
 
     widx = _WorkIndex(inp.work)
+    work_of: dict[str, list[WorkBead]] = {b.id: widx.of(inp.named, b) for b in inp.beads}
+    demand_of = {bid: any(_awake_demand(w) for w in ws) for bid, ws in work_of.items()}
+    by_template: dict[str, list[AwakeBead]] = {}
+    for b in inp.beads:
+        by_template.setdefault(b.template, []).append(b)
     desired: dict[str, str] = {}
     for b in inp.beads:
         if b.pending_create:
@@ -223,20 +228,19 @@ def compute_awake_set(inp: AwakeInput) -> dict[str, AwakeDecision]:
         a = lookup(template)
         if a is None or a.suspended:
             continue
-        filled = sum(1 for b in inp.beads if b.template == template and b.state != "closed" and not b.named_identity
-                     and not b.configured_named and not b.manual
-                     and any(_awake_demand(w) for w in widx.of(inp.named, b)))
-        for b in inp.beads:
+        mine = by_template.get(template, [])
+        filled = sum(1 for b in mine if b.state != "closed" and not b.named_identity and not b.configured_named
+                     and not b.manual and demand_of[b.id])
+        for b in mine:
             if filled >= count:
                 break
-            if _pool_candidate(b, template) and b.state == "active" and not any(_awake_demand(w) for w in widx.of(inp.named, b)):
+            if _pool_candidate(b, template) and b.state == "active" and not demand_of[b.id]:
                 desired[b.session_name] = "scaled:demand"
                 filled += 1
-        for b in inp.beads:
+        for b in mine:
             if filled >= count:
                 break
-            if _pool_candidate(b, template) and b.state in ("start-pending", "creating") and \
-                    not any(_awake_demand(w) for w in widx.of(inp.named, b)):
+            if _pool_candidate(b, template) and b.state in ("start-pending", "creating") and not demand_of[b.id]:
                 desired[b.session_name] = "scaled:creating"
                 filled += 1
     for b in inp.beads:
@@ -249,7 +253,7 @@ def compute_awake_set(inp: AwakeInput) -> dict[str, AwakeDecision]:
         a = lookup(b.template)
         if a is not None and a.suspended:
             continue
-        matched = [w for w in widx.of(inp.named, b) if _awake_demand(w)]
+        matched = [w for w in work_of[b.id] if _awake_demand(w)]
         if not matched:
             continue
         exact = next((w.id for w in matched if b.current_bead and w.id == b.current_bead), "")
@@ -258,10 +262,10 @@ def compute_awake_set(inp: AwakeInput) -> dict[str, AwakeDecision]:
     for a in inp.agents:
         if a.suspended or a.min_active <= 0:
             continue
-        covered = _min_covered(inp.beads, desired, a.qn, now)
+        covered = _min_covered(by_template.get(a.qn, []), desired, a.qn, now)
         if covered >= a.min_active:
             continue
-        stops = sorted((b for b in inp.beads if _min_pool(b, a.qn) and b.state == "asleep"
+        stops = sorted((b for b in by_template.get(a.qn, []) if _min_pool(b, a.qn) and b.state == "asleep"
                         and b.sleep_reason == "city-stop"), key=lambda b: b.id)
         for b in stops:
             if covered >= a.min_active:
@@ -299,8 +303,7 @@ def compute_awake_set(inp: AwakeInput) -> dict[str, AwakeDecision]:
             if a is not None and not a.suspended:
                 d.should_wake, d.reason = True, "pin"
         a = lookup(b.template)
-        holds_claimed = a is not None and not a.suspended and any(
-            w.status == "in_progress" for w in widx.of(inp.named, b))
+        holds_claimed = a is not None and not a.suspended and any(w.status == "in_progress" for w in work_of[b.id])
         if (d.should_wake and name not in inp.attached and name not in inp.pending and not b.pinned
                 and not holds_claimed and b.idle_since is not None and not _named_matches(inp.named, b, "always")
                 and desired.get(name) not in ("assigned-work", "min-active", "reset-pending", "named-demand",

@@ -43,6 +43,9 @@ class TickContext:
         self.async_stops: list[tuple[str, str, str]] = []  # (bead id, session name, instance token)
         self.reset_committed_this_tick: set[str] = set()
         self.awake: dict = {}  # session name -> AwakeDecision, after the awake set
+        self.policy_cache: dict = {}  # template -> sleep Policy (a function of the agent alone)
+        self._agent_cache: dict = {}  # template spelling -> Agent | None (the config is fixed for a tick)
+        self._ts = format_time(self.now)
         self.wake_evals: dict = {}  # bead id -> WakeEval
         from core.trackers.keys import LifecycleKeys
 
@@ -64,7 +67,10 @@ class TickContext:
     def agent(self, template: str) -> Agent | None:
         if not template:
             return None
-        return self.city.agent(template) or self.city.find_agent(template)
+        hit = self._agent_cache.get(template, False)
+        if hit is False:
+            hit = self._agent_cache[template] = self.city.agent(template) or self.city.find_agent(template)
+        return hit
 
     def template_of(self, b: SessionBead) -> str:
         """normalizedSessionTemplate: the configured agent's qualified name, else the raw
@@ -181,7 +187,7 @@ class TickContext:
         """One trace record in Gas City's vocabulary (SessionReconcilerTraceRecord, plain dict)."""
         self._seq += 1
         rec = {"record_type": record_type, "seq": self._seq, "trace_id": f"cycle-{self.world.tick:016x}",
-               "tick": self.world.tick, "ts": format_time(self.now), "site_code": site, "reason_code": reason,
+               "tick": self.world.tick, "ts": self._ts, "site_code": site, "reason_code": reason,
                "outcome_code": outcome, "template": template, "session_name": session_name,
                "config_revision": self.city.revision}
         if fields:

@@ -28,6 +28,8 @@ def rate_limit_hold(ctx: TickContext, b: SessionBead, alive: bool) -> bool:
     """checkRateLimitStability: a crash candidate whose pane shows a terminal provider error
     is marked unhealthy; one showing a rate-limit screen sleeps 30 minutes with no crash
     counted. True when the session's tick is done."""
+    if alive:
+        return False  # a live session is never a crash candidate
     f = facts(ctx, b, alive, True)
     dec = X.decide_exit(f)
     while dec == X.GATHER_SCREEN:
@@ -68,6 +70,8 @@ def record_wake_failure(ctx: TickContext, b: SessionBead) -> SessionBead:
 def check_stability(ctx: TickContext, b: SessionBead, alive: bool) -> bool:
     """A rapid crash (dead < 30s after waking) counts a wake failure and clears the wake
     stamp; True ends the session's tick (no same-tick restart)."""
+    if alive:
+        return False
     if rate_limit_hold(ctx, b, alive):
         return True
     if X.decide_exit(facts(ctx, b, alive, False)) != X.RAPID_CRASH:
@@ -81,6 +85,8 @@ def check_stability(ctx: TickContext, b: SessionBead, alive: bool) -> bool:
 def check_churn(ctx: TickContext, b: SessionBead, alive: bool) -> bool:
     """Death 30s..5m after waking counts churn (3 -> quarantine `context-churn`); a death
     after 5m clears the churn count."""
+    if alive:
+        return False
     dec = X.decide_exit(facts(ctx, b, alive, False))
     if dec == X.CHURN:
         patch, quarantined = X.churn_patch(b, ctx.now)

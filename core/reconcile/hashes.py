@@ -13,13 +13,28 @@ _VERSIONED = re.compile(r"^v(\d+):")
 CURRENT_VERSION = "v5"
 
 
+_MEMO: dict[tuple[str, int], tuple[Agent, str]] = {}
+
+
+def _memo(kind: str, a: Agent, compute) -> str:
+    """Per agent object (a loaded City is never mutated), keyed by identity."""
+    hit = _MEMO.get((kind, id(a)))
+    if hit is not None and hit[0] is a:
+        return hit[1]
+    if len(_MEMO) > 8192:
+        _MEMO.clear()
+    value = compute()
+    _MEMO[(kind, id(a))] = (a, value)
+    return value
+
+
 def core_hash(a: Agent) -> str:
-    return a.core_fingerprint()
+    return _memo("core", a, a.core_fingerprint)
 
 
 def live_hash(a: Agent) -> str:
     """The session_live fingerprint, versioned like the core hash."""
-    return f"{CURRENT_VERSION}:{a.live_fingerprint()}"
+    return _memo("live", a, lambda: f"{CURRENT_VERSION}:{a.live_fingerprint()}")
 
 
 def breakdown(a: Agent) -> str:

@@ -37,7 +37,15 @@ class Policy:
 
 
 def resolve(ctx: TickContext, b: SessionBead) -> Policy:
-    a = ctx.agent_of(b)
+    """The session's policy (a function of its agent alone, so resolved once per tick)."""
+    key = b.template
+    cached = ctx.policy_cache.get(key)
+    if cached is None:
+        cached = ctx.policy_cache[key] = _resolve(ctx, ctx.agent_of(b))
+    return cached
+
+
+def _resolve(ctx: TickContext, a: Agent | None) -> Policy:
     if a is None:
         return Policy("noninteractive", "off", "off", "legacy_off", CAPABILITY, "", "", 0.0)
     p = resolve_sleep_policy(ctx.city, a)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import datetime
 from typing import Mapping
 
@@ -310,6 +311,7 @@ class WorkBead:
         return self.status == "in_progress" or (self.status == "open" and self.ready)
 
 
+@lru_cache(maxsize=65536)
 def natural_key(s: str) -> tuple:
     """Sort key that orders gc-2 before gc-10 (model-made ids) and strings otherwise."""
     return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", s))
