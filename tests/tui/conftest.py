@@ -17,7 +17,10 @@ SIZE = (160, 45)
 
 async def settle(app, pilot) -> None:
     """Wait until every model call has finished and the screen has caught up."""
-    await app.workers.wait_for_complete()
+    await pilot.pause()
+    pending = [w for w in app.workers if w.group != "config-watch"]  # the watcher never ends
+    if pending:  # an empty list would mean "all workers" to wait_for_complete
+        await app.workers.wait_for_complete(pending)
     await pilot.pause()
 
 

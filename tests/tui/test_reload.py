@@ -1,0 +1,98 @@
+"""Hot reload through the real watcher: files are saved the way editors save them (a temporary
+file renamed over the original) and the tests poll, with a deadline, until the app has seen it."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from core.driver import open_city
+from core.reload import load, watch_targets
+from tests.tui.conftest import SIZE, settle
+from tui.app import CitywatchApp
+from tui.widgets.status import Banner
+
+CITY = """[workspace]
+name = "quay"
+
+[[agent]]
+name = "worker"
+dir = "quay"
+max_active_sessions = 2
+"""
+
+
+def save(path, text: str) -> None:
+    tmp = str(path) + ".swp"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+async def wait_for(pilot, cond, what: str, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        await pilot.pause(0.05)
+
+
+@pytest.fixture
+def city(tmp_path):
+    p = tmp_path / "city.toml"
+    p.write_text(CITY)
+    return p
+
+
+def test_watch_targets_cover_every_file_the_loader_read(tmp_path):
+    (tmp_path / "frag.toml").write_text('[[agent]]\nname = "extra"\n')
+    (tmp_path / "city.toml").write_text('include = ["frag.toml"]\n' + CITY)
+    loaded = load(str(tmp_path))
+    assert loaded.ok, loaded.error
+    dirs, files = watch_targets(loaded.city)
+    assert dirs == [str(tmp_path)]
+    assert files == {str(tmp_path / "city.toml"), str(tmp_path / "frag.toml")}
+
+
+async def test_an_edit_is_queued_then_applied_at_the_next_tick(city):
+    app = CitywatchApp(open_city(str(city)), watch=True, watch_debounce_ms=50)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        old_rev = app.driver.model.city.revision
+        save(city, CITY + '\n[[agent]]\nname = "scout"\ndir = "quay"\n')
+        await wait_for(pilot, lambda: app.driver.model.pending_city is not None, "the reload to be queued")
+        await settle(app, pilot)
+        assert app.driver.model.city.revision == old_rev  # not yet: Gas City applies it at the next tick
+        assert any("config edit queued" in ln.text and "added quay/scout" in ln.text for ln in app.driver.lines())
+        assert "reload queued" in str(app.query_one("#status").content)
+        await pilot.press("s")
+        await settle(app, pilot)
+        assert app.driver.model.city.revision != old_rev
+        assert "quay/scout" in app.agents.table.row_keys
+        assert any(ln.kind == "config" and "config reloaded" in ln.text for ln in app.driver.lines())
+
+
+async def test_a_bad_edit_shows_a_located_banner_until_it_is_fixed(city):
+    app = CitywatchApp(open_city(str(city)), watch=True, watch_debounce_ms=50)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        banner = app.query_one(Banner)
+        assert not banner.display
+        good_rev = app.driver.model.city.revision
+        save(city, CITY.replace("max_active_sessions = 2", "max_active_sessions = = 2"))
+        await wait_for(pilot, lambda: app.config_error is not None, "the bad config to be reported")
+        await pilot.pause()
+        assert banner.display
+        text = str(banner.content)
+        assert f"{city}:7:" in text and good_rev[:8] in text
+        await pilot.press("s")  # the model keeps running on the last good config
+        await settle(app, pilot)
+        assert app.driver.live.tick == 1 and app.driver.model.city.revision == good_rev
+        seen = app.reloads
+        save(city, CITY.replace("max_active_sessions = 2", "max_active_sessions = 3"))
+        await wait_for(pilot, lambda: app.reloads > seen and app.config_error is None, "the fix to be picked up")
+        await settle(app, pilot)
+        assert not banner.display
+        assert any("changed quay/worker" in ln.text for ln in app.driver.lines())
