@@ -130,17 +130,23 @@ def _unchanged_on_disk(src: "ConfigSource") -> bool:
     return loaded.ok and loaded.city is not None and loaded.city.revision == src.revision
 
 
+def _path_from(export_dir: str, path: str) -> str:
+    """Relative to the export when the two are close (a file saved beside the city), else absolute."""
+    rel = os.path.relpath(path, export_dir)
+    return path if rel.startswith(os.path.join(os.pardir, os.pardir)) else rel
+
+
 def config_entry(src: "ConfigSource", export_dir: str) -> dict[str, Any]:
     """`{"city_file": ...}` or `{"city": {...}}` for one recorded config revision."""
     if _unchanged_on_disk(src):
-        return {"city_file": os.path.relpath(src.path, export_dir)}
+        return {"city_file": _path_from(export_dir, src.path)}
     return {"city": _absolutize(src.table, src.base_dir)}
 
 
 def _scenario_step(step: dict[str, Any], steps_base: str, export_dir: str) -> dict[str, Any]:
     out = {k: v for k, v in step.items() if not k.startswith("_")}
     if "city_file" in out:
-        out["city_file"] = os.path.relpath(os.path.join(steps_base, out["city_file"]), export_dir)
+        out["city_file"] = _path_from(export_dir, os.path.normpath(os.path.join(steps_base, out["city_file"])))
     if isinstance(out.get("city"), dict):
         out["city"] = _absolutize(out["city"], steps_base)
     return out

@@ -128,7 +128,10 @@ def _bead_row(model: "Model", b: SessionBead, e: "DesiredEntry | None", name: st
     rt, alive = _runtime_text(model, b.session_name)
     state = b.state or "(none)"
     if e is None:
-        if model.city.agent(b.template) is None and not b.is_manual:
+        if deferral is not None:
+            marker = DEFER
+            reason = f"alias {deferral['alias']} deferred: held by {deferral.get('holder') or '?'}; not desired"
+        elif model.city.agent(b.template) is None and not b.is_manual:
             marker, reason = STOP, "template not in the config: will be closed (orphaned)"
         elif alive or b.state in COUNTS_AGAINST_CAP:
             marker, reason = STOP, "not desired: " + ("running, will be stopped" if alive else f"{state}, will be stopped")

@@ -18,12 +18,27 @@ COLUMNS = [("bead", "bead"), ("session", "session"), ("idle", "idle"), ("max age
 
 
 def compact(d: Any) -> str:
-    """A tracker's state in one cell: `k=v k=v`, or — when it holds nothing."""
+    """A tracker's state in one cell: its status, then what is due and when (`—` = no state).
+
+    Trackers that are not configured read `off`; times show as HH:MM:SS of virtual time."""
     if not d:
         return "—"
     if not isinstance(d, dict):
         return str(d)
-    return " ".join(f"{k}={v}" for k, v in d.items() if v not in ("", None, False))
+    status = str(d.get("status", "") or "")
+    parts = ["off" if status == "disabled" else status] if status else []
+    if d.get("limit") not in (None, "") and "count" in d:
+        parts.append(f"{d.get('count', 0)}/{d['limit']}")
+    for k in ("wake_attempts", "churn_count", "restarts"):
+        if d.get(k):
+            parts.append(f"{k.split('_')[0]}={d[k]}")
+    for k, word in (("deadline", "due"), ("quarantined_until", "until"), ("opened_at", "opened")):
+        v = d.get(k)
+        if v:
+            parts.append(f"{word} {str(v)[11:19] or v}")
+    if not parts:
+        parts = [f"{k}={v}" for k, v in d.items() if v not in ("", None, False, 0)]
+    return " ".join(parts) or "—"
 
 
 class TrackersPanel(Panel):
@@ -45,7 +60,7 @@ class TrackersPanel(Panel):
         any_state = False
         for t in board.trackers:
             vals = [compact(t.get(k)) for k in TRACKERS]
-            any_state = any_state or any(v != "—" for v in vals)
+            any_state = any_state or any(v not in ("—", "off") for v in vals)
             cells = (t["bead_id"], t.get("session_name", ""), *vals)
             if matches(self.filter_text, cells):
                 rows.append((t["bead_id"], cells))
