@@ -196,3 +196,21 @@ def singleton_session_warnings(city: City) -> list[str]:
         "scale_check returns 0; declare [[named_session]] only if you need a session that survives "
         "empty-demand windows"
         for a in city.agents if canonical_singleton(a) and a.qualified_name not in backed)
+
+
+# ---------------------------------------------------------------------- deprecated workspace fields
+_LEGACY_WORKSPACE = (
+    ("start_command", "Use per-agent `start_command` in `agent.toml` instead."),
+    ("suspended", "This will move to `.gc/site.toml` in a future release. No action is required now."),
+    ("install_agent_hooks", "Set install_agent_hooks per agent in agents/<name>/agent.toml."),
+    ("global_fragments", "Use `[agent_defaults] append_fragments` or explicit `{{ template }}` instead."),
+)
+
+
+def legacy_workspace_warnings(rd: Reader, ws: dict, files: dict[str, str], default_file: str) -> None:
+    """detectLegacyWorkspaceFields: deprecated `[workspace]` keys, each at the file that set it."""
+    for key, suggestion in _LEGACY_WORKSPACE:
+        value = ws.get(key)
+        defined = key in ws if key == "suspended" else bool(value)
+        if defined:
+            rd.warn(files.get(key, default_file), f"workspace.{key} is deprecated: {suggestion}", f"workspace.{key}")

@@ -246,3 +246,12 @@ def test_lookups_see_the_loaded_namepool(tmp_path):
                                   '[[named_session]]\ntemplate = "p"\n', "n.txt": "nux\nslit\n"})
     city = load_city(str(tmp_path))
     assert city.agent("p").namepool_names == ("nux", "slit")
+
+
+def test_deprecated_workspace_fields(tmp_path):
+    write(tmp_path, {"city.toml": '[workspace]\nname = "x"\nstart_command = "true"\nglobal_fragments = ["a"]\n'})
+    city = load_city(str(tmp_path))
+    w = warning(city, "workspace.start_command is deprecated")
+    assert w.message == "workspace.start_command is deprecated: Use per-agent `start_command` in `agent.toml` instead."
+    assert (w.field, w.line) == ("workspace.start_command", 3)
+    assert warning(city, "workspace.global_fragments is deprecated").line == 4
