@@ -128,6 +128,7 @@ def city_summary(city: City, semantics: str = CURRENT) -> dict[str, Any]:
             "agents": defaults,
             "named_sessions": [_named_row(n, city, root) for n in city.rig_default_named],
         },
+        "unstamped": [_agent_row(a, None, root, semantics, []) for a in city.unstamped],
         "warnings": [_warning(w, root) for w in city.warnings],
         "validation_warnings": singleton_session_warnings(city),
         "files": [_rel(f, root) for f in city.files],
@@ -232,6 +233,10 @@ def render_summary(s: dict[str, Any]) -> str:
                        [[_cell(i["binding"]), i["scope"], i["source"], i["why"]] for i in unresolved])
     else:
         lines.append("  (none)")
+    if s["unstamped"]:
+        lines.append("")
+        lines.append(f"Rig-scope templates no rig receives ({len(s['unstamped'])}): add a [[rigs]] entry to stamp them")
+        lines += table(["TEMPLATE", "SHAPE", "MIN", "MAX", "SCALE_CHECK", "DEPENDS_ON", "FROM"], _agent_rows(s["unstamped"]))
     rd = s["rig_defaults"]
     if rd["agents"] or rd["named_sessions"]:
         lines.append("")

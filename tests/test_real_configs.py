@@ -55,8 +55,10 @@ def test_swarm(capsys):
     assert by["swarm.mayor"]["origin"] == {"file": "packs/swarm/agents/mayor/agent.toml", "table": "", "kind": "pack",
                                            "binding": "swarm"}
     assert by["claude"]["origin"]["kind"] == "implicit"
-    # coder and committer are rig-scoped and swarm has no rigs: nothing stamps them.
+    # coder and committer are rig-scoped and swarm has no rigs: nothing stamps them, and
+    # config show says so instead of letting them vanish.
     assert not any("coder" in q or "committer" in q for q in by)
+    assert [a["qualified_name"] for a in s["unstamped"]] == ["swarm.coder", "swarm.committer"]
 
 
 def test_t3bridge_gastown_stamps_the_rig_import(capsys):
@@ -95,6 +97,8 @@ def test_gastown_and_hyperscale_report_git_imports_unresolved(capsys):
     assert [a["qualified_name"] for a in g["agents"]] == ["claude"]
     h = show(capsys, "hyperscale")
     assert sorted(i["binding"] for i in h["unresolved_imports"]) == ["bd", "core"]
+    assert [(a["qualified_name"], a["shape"]["label"]) for a in h["unstamped"]] == [
+        ("hyperscale.worker", "slot pool (100)")]
     assert any(i["binding"] == "hyperscale" and i["resolved"] for i in h["imports"])
 
 

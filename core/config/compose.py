@@ -464,7 +464,10 @@ class Composer:
             # The city is the root of composition: its binding replaces any nested one.
             agents = [rebind_depends_on(a) for a in stamp_binding(agents, binding, force=True)]
             named = stamp_binding(named, binding, force=True)
-            rig_agents += _stamp_city_agents_into_rigs(agents, city.rigs, binding)
+            stamped = _stamp_city_agents_into_rigs(agents, city.rigs, binding)
+            if not stamped:  # no rig takes this import's rig-scope agents: say so in config show
+                city.unstamped += [a for a in agents if a.scope == "rig"]
+            rig_agents += stamped
             rig_named += _stamp_city_named_into_rigs(named, city.rigs, binding)
             city_agents += [a for a in agents if a.scope in ("city", "")]
             city_named += [n for n in named if n.scope in ("city", "")]

@@ -314,6 +314,7 @@ class City:
     imports: list[Import] = field(default_factory=list)
     rig_defaults: list[Agent] = field(default_factory=list)  # from [defaults.rig.imports], not stamped
     rig_default_named: list[NamedSession] = field(default_factory=list)  # likewise, their named sessions
+    unstamped: list[Agent] = field(default_factory=list)  # rig-scope city-import agents no rig received
     warnings: list[ConfigWarning] = field(default_factory=list)
     files: list[str] = field(default_factory=list)  # every file read (watch targets)
     revision: str = ""
