@@ -15,7 +15,9 @@ Rules (Gas City's reader is strict and fails the whole query; this one reports a
   waited for; in a finished segment (a newer one exists), or on a final read, they are a
   truncated batch and are reported. An unterminated last line is never parsed until it ends.
 - A segment that vanishes was pruned or quarantined: its state is dropped; quarantined files
-  are reported once and never read. A file that cannot be opened is reported once and skipped.
+  are reported once and never read; a name that comes back as a new file (the next process may
+  reuse an index) is read from its start. A file that cannot be opened is reported once and
+  skipped.
 - Record types and codes outside Gas City's vocabulary are reported once per value; the
   records are kept as they are.
 - Records are keyed by (`trace_id`, `seq`): after a quarantine the controller can restart its
@@ -108,11 +110,13 @@ class SegmentTail:
         self.gone = False
         self._suspect: int | None = None  # end offset of a mismatching batch seen once
         self._unreadable = False
+        self._ino: int | None = None
 
     def skip_to_end(self) -> None:
         """Treat everything already in the file as read (used to skip old history)."""
         try:
             with open(self.path, "rb") as f:
+                self._ino = os.fstat(f.fileno()).st_ino
                 data = f.read()
         except OSError:
             return
@@ -124,6 +128,10 @@ class SegmentTail:
         out = TraceDelta()
         try:
             with open(self.path, "rb") as f:
+                ino = os.fstat(f.fileno()).st_ino
+                if self._ino is not None and ino != self._ino:  # replaced under the same name
+                    self.offset, self.lines_before, self._suspect = 0, 0, None
+                self._ino = ino
                 f.seek(self.offset)
                 data = f.read()
         except FileNotFoundError:
@@ -268,7 +276,7 @@ class TraceReader:
         self.head: dict[str, Any] | None = None
         self._head_sig: tuple | None = None
         self._tails: dict[str, SegmentTail] = {}
-        self._finished: set[str] = set()
+        self._finished: dict[str, int | None] = {}  # finished segment -> its inode
         self._quarantine_seen: set[str] = set()
         self._codes_seen: set[tuple[str, str]] = set()
         self._first = True
@@ -284,16 +292,23 @@ class TraceReader:
         self._read_head(out)
         segs = self._list(out)
         self._note_quarantine(out)
+        listed = set(segs)
         for rel in list(self._tails):
-            if rel not in segs:
+            if rel not in listed:
                 del self._tails[rel]  # pruned or quarantined
         if self._first and self.history_segments is not None and segs:
             keep = max(self.history_segments, 0)
-            self._finished.update(segs[:len(segs) - keep] if keep else segs[:-1])
+            for rel in segs[:len(segs) - keep] if keep else segs[:-1]:
+                self._finished[rel] = _inode(os.path.join(self.root, rel))
             if not keep:  # only what is appended from now on
                 tail = self._tails[segs[-1]] = SegmentTail(self.root, segs[-1])
                 tail.skip_to_end()
         self._first = False
+        for rel, ino in list(self._finished.items()):
+            # A name can come back as a new file: after a quarantine the next process may reuse
+            # its index. Only an unchanged inode stays finished.
+            if rel not in listed or _inode(os.path.join(self.root, rel)) != ino:
+                del self._finished[rel]
         for i, rel in enumerate(segs):
             if rel in self._finished:
                 continue
@@ -307,7 +322,7 @@ class TraceReader:
             if tail.gone:
                 self._tails.pop(rel, None)
             elif not newest:
-                self._finished.add(rel)
+                self._finished[rel] = _inode(tail.path)
                 self._tails.pop(rel, None)
         return out
 
@@ -376,6 +391,13 @@ class TraceReader:
                     "trace", "unknown_code",
                     f"unknown {fld} {value!r} (not in Gas City's trace vocabulary); records are kept as written",
                     b.segment))
+
+
+def _inode(path: str) -> int | None:
+    try:
+        return os.stat(path).st_ino
+    except OSError:
+        return None
 
 
 def read_trace(root: str) -> TraceDelta:

@@ -270,3 +270,17 @@ def test_rotation_pruning_and_history_limits(tmp_path: Path) -> None:
     w.append_batch([rec(5)], T0)
     assert len(fresh.poll().batches) == 1
     assert L.list_segments(str(tmp_path))[-1].endswith("segment-000003.jsonl")
+
+
+def test_a_reused_segment_name_after_quarantine_is_read_as_a_new_file(tmp_path: Path) -> None:
+    write(tmp_path, [[rec(1)]])
+    write(tmp_path, [[rec(2)]])
+    r = TraceReader(str(tmp_path))
+    assert len(r.poll().batches) == 2  # segment 1 finished, segment 2 the newest
+    for n in (1, 2):  # the controller quarantines both at its next start...
+        os.replace(tmp_path / f"segments/2026/08/21/segment-00000{n}.jsonl", tmp_path / f"quarantine/seg{n}.1")
+    (tmp_path / "head.json").unlink()
+    write(tmp_path, [[rec(3)]])  # ...and, finding no segment, reuses index 1
+    d = r.poll()
+    assert [b.records[0]["trace_id"] for b in d.batches] == [rec(3)["trace_id"]]
+    assert sorted(w.code for w in d.warnings) == ["quarantined", "quarantined", "seq_restarted"]
