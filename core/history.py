@@ -51,12 +51,11 @@ def outcome_lines(outcome: "Outcome", frame: int, tick: int, at: datetime) -> li
     for e in outcome.events:
         out.append(EventLine(frame, tick, at, "event", f"{e.type} {e.subject} {e.message}".strip(), e.subject))
     for t in outcome.trace:
-        if t.get("record_type") == "config_reload":
-            continue  # the reload's log line says the same
-        fields = t.get("fields") or {}
-        who = t.get("session_name") or t.get("template") or fields.get("session_name", "")
-        codes = "/".join(str(t.get(k, "")) for k in ("site_code", "reason_code", "outcome_code"))
-        out.append(EventLine(frame, tick, at, "trace", f"{t.get('record_type', '')} {codes} {who}".strip(), who))
+        if t.get("record_type") != "decision":
+            continue  # operations, mutations and summaries are for `gc trace`, not for reading live
+        who = t.get("session_name") or t.get("template") or ""
+        text = f"{t.get('site_code', '')} {t.get('reason_code', '')} → {t.get('outcome_code', '')} {who}"
+        out.append(EventLine(frame, tick, at, "trace", text.strip(), who))
     for line in outcome.logs:
         kind = "config" if line.startswith("config ") else "log"
         out.append(EventLine(frame, tick, at, kind, line))

@@ -10,7 +10,7 @@ from tui.filtering import matches
 from tui.widgets.keyed_table import KeyedTable
 from tui.widgets.panel import Panel
 
-COLUMNS = [("agent", "agent"), ("shape", "shape"), ("min..max", "bounds"), ("scale_check", "scale_check"),
+COLUMNS = [("agent", "agent"), ("shape", "shape"), ("min..max", "bounds"), ("scale", "scale_check"),
            ("desired", "desired"), ("open", "open"), ("running", "running")]
 
 
