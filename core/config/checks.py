@@ -47,7 +47,8 @@ def check_sleep(rd: Reader, file: str, field_path: str, context: str, key: str, 
         rd.warn(file, f'{context} {key} = {go_quote(value)} is not a valid duration or "off": {err}', field_path)
 
 
-def validate_durations(rd: Reader, city: City, raw_sections: dict[str, tuple[dict, str, str]]) -> None:
+def validate_durations(rd: Reader, city: City, raw_sections: dict[str, tuple[dict, str, str]],
+                       sleep_files: dict[str, str]) -> None:
     """ValidateDurations: every duration in the merged config; a bad one is a warning (the
     value then falls back to its default or to off)."""
     for section, keys in (("session", ("setup_timeout", "setup_max_timeout", "nudge_ready_timeout",
@@ -62,10 +63,10 @@ def validate_durations(rd: Reader, city: City, raw_sections: dict[str, tuple[dic
         for key in keys:
             if key in table:
                 check_duration(rd, file, f"{fp}.{key}", f"[{section}]", key, str(table[key]))
-    table, file, fp = raw_sections.get("session_sleep", ({}, city.path, "session_sleep"))
     for key in ("interactive_resume", "interactive_fresh", "noninteractive"):
-        if key in table:
-            check_sleep(rd, file, f"{fp}.{key}", "[session_sleep]", key, str(table[key]))
+        if key in city.session_sleep:
+            check_sleep(rd, sleep_files.get(key, city.path), f"session_sleep.{key}", "[session_sleep]", key,
+                        city.session_sleep[key])
     for r in city.rigs:
         for key in ("interactive_resume", "interactive_fresh", "noninteractive"):
             if key in r.session_sleep:

@@ -160,7 +160,8 @@ class Composer:
         from core.config.validate import validate_named_sessions
 
         validate_named_sessions(city, rd)
-        validate_durations(rd, city, {k: (v.table, v.file, v.fp) for k, v in src.sections.items()})
+        validate_durations(rd, city, {k: (v.table, v.file, v.fp) for k, v in src.sections.items()},
+                           {k: f for k, (_, f) in src.session_sleep.items()})
         providers = set(src.providers)
         if all(i.resolved for i in self.imports):
             check_provider_references(rd, city, providers)
@@ -210,7 +211,6 @@ class Composer:
                     src.sections[section] = _Located(data[section], file, section)
             ss = rd.check_table(data.get("session_sleep", {}), S.SLEEP_FIELDS, file, "session_sleep", unknown="warn")
             src.session_sleep = {k: (str(v), file) for k, v in ss.items()}
-            src.sections["session_sleep"] = _Located(ss, file, "session_sleep")
             imports = data.get("imports", {}) or {}
             for b in imports:
                 src.city_imports[b] = _Located(imports[b], file, f"imports.{b}")
@@ -387,8 +387,6 @@ class Composer:
         city.chat_sessions = ChatSessions(idle_timeout=str(cs.get("idle_timeout", "")),
                                           grace_period=str(cs.get("grace_period", "10m")))
         city.session_sleep = {k: v for k, (v, _) in src.session_sleep.items()}
-        src.sections["session_sleep"] = _Located({k: v for k, (v, _) in src.session_sleep.items()},
-                                                 self.city_file, "session_sleep")
 
     def rigs(self, city: City, src: _Sources) -> dict[str, list[tuple[dict, str, str]]]:
         """Parse `[[rigs]]` (root and fragments). Returns each rig's overrides then patches."""

@@ -255,3 +255,9 @@ def test_deprecated_workspace_fields(tmp_path):
     assert w.message == "workspace.start_command is deprecated: Use per-agent `start_command` in `agent.toml` instead."
     assert (w.field, w.line) == ("workspace.start_command", 3)
     assert warning(city, "workspace.global_fragments is deprecated").line == 4
+
+
+def test_fragment_session_sleep_warning_points_at_the_fragment(tmp_path):
+    write(tmp_path, {"city.toml": 'include = ["f.toml"]\n', "f.toml": '\n[session_sleep]\ninteractive_fresh = "9"\n'})
+    w = warning(load_city(str(tmp_path)), "interactive_fresh")
+    assert (w.file, w.field, w.line) == (str(tmp_path / "f.toml"), "session_sleep.interactive_fresh", 3)
