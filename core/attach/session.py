@@ -147,12 +147,9 @@ class AttachSession:
             self._add_read_warnings(warns)
             if got:
                 out.add("trace")
+        self._note_changes(out)
         if changed is None:
             out |= self.refresh_runtime()
-        if out:
-            self._world, self._drift = None, None
-        if out & {"beads", "runtime"}:
-            self._alarm_memory.observe_conflicts(self.world_view())
         return out
 
     def refresh_runtime(self) -> set[str]:
@@ -174,9 +171,15 @@ class AttachSession:
             if self._bd_set is None or bs.beads != self._bd_set.beads:
                 out.add("beads")
             self._bd_set = bs
-        if out:
-            self._world, self._drift = None, None
+        self._note_changes(out)
         return out
+
+    def _note_changes(self, changed: set[str]) -> None:
+        """Drop what depends on changed sources; let the alarms see each new bead state once."""
+        if changed:
+            self._world, self._drift = None, None
+        if "beads" in changed:
+            self._alarm_memory.observe_conflicts(self.world_view())
 
     def _sources_for(self, changed: Iterable[str]) -> set[str]:
         config_files = set(self.city.files) if self.city is not None else {self.layout.city_toml}

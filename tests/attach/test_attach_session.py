@@ -239,3 +239,19 @@ def test_the_model_and_world_views_are_copies(tmp_path: Path) -> None:
     assert s.world_view().store.session("gc-5").open
     s.close()
     assert tree(kit.root) == kit.expected
+
+
+def test_alias_conflicts_climbing_between_polls_raise_an_alarm(tmp_path: Path) -> None:
+    from core.attach.alarms import AlarmThresholds
+
+    kit = build_city(tmp_path, ticks=0)
+    s = AttachSession.open(str(kit.root), opts(tmp_path, thresholds=AlarmThresholds(alias_conflict_count=100,
+                                                                                    alias_conflict_rises=2)))
+    assert not [a for a in s.snapshot()["alarms"] if a["kind"] == "alias_conflict"]
+    for n in (8, 9):
+        kit.write(".gc/beads.json", beads_json(edit={"gc-3": {"pool_alias_conflict_count": str(n)}}), atomic=True)
+        s.poll([str(kit.root / ".gc" / "beads.json")])
+    alarm = [a for a in s.snapshot()["alarms"] if a["kind"] == "alias_conflict"]
+    assert len(alarm) == 1 and "rose 2 times while watched" in alarm[0]["message"]
+    s.close()
+    assert tree(kit.root) == kit.expected
