@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from citykit import (NOW, CityKit, beads_json, build_city, event_lines, session_events, tree, tree_stat)
 
+from core.attach.alarms import AlarmThresholds
 from core.attach.session import AttachError, AttachOptions, AttachSession
 from core.tracefile.layout import CITY_TRACE_ROOT
 from tui.cli import main
@@ -242,8 +243,6 @@ def test_the_model_and_world_views_are_copies(tmp_path: Path) -> None:
 
 
 def test_alias_conflicts_climbing_between_polls_raise_an_alarm(tmp_path: Path) -> None:
-    from core.attach.alarms import AlarmThresholds
-
     kit = build_city(tmp_path, ticks=0)
     s = AttachSession.open(str(kit.root), opts(tmp_path, thresholds=AlarmThresholds(alias_conflict_count=100,
                                                                                     alias_conflict_rises=2)))
