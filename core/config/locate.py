@@ -7,6 +7,7 @@ to, so this scans table headers and key lines the way a reader would.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*(\]\]?)\s*(#.*)?$")
 _KEY = re.compile(r"^\s*(\"[^\"]*\"|'[^']*'|[A-Za-z0-9_.\-\"]+)\s*=")
@@ -44,41 +45,53 @@ def parse_field_path(path: str) -> list[tuple[str, int | None]]:
     return parts
 
 
+@lru_cache(maxsize=64)
+def _entries(text: str) -> tuple[tuple[int, bool, bool, tuple[str, ...]], ...]:
+    """(line, is_header, is_array_header, dotted parts) for every header and key line: the
+    text is scanned once, however many fields are then located in it."""
+    out = []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if line.lstrip().startswith("#"):
+            continue
+        m = _HEADER.match(line)
+        if m:
+            out.append((lineno, True, m.group(1) == "[[", tuple(_norm(p) for p in _split_dotted(m.group(2)))))
+            continue
+        km = _KEY.match(line)
+        if km:
+            out.append((lineno, False, False, tuple(_norm(p) for p in _split_dotted(km.group(1)))))
+    return tuple(out)
+
+
 def locate(text: str, field_path: str, prefix: tuple[str, ...] = ()) -> int | None:
     """Return the 1-based line that declares `field_path` in `text`, or the line of its
     closest enclosing table; None when nothing matches. `prefix` is prepended to every
     header (a scenario's inline `[city]` lives under `city.`)."""
-    want = list(prefix) + [p for p, _ in parse_field_path(field_path)]
-    idx = {len(prefix) + i: n for i, (_, n) in enumerate(parse_field_path(field_path)) if n is not None}
+    parsed = parse_field_path(field_path)
+    want = list(prefix) + [p for p, _ in parsed]
+    idx = {len(prefix) + i: n for i, (_, n) in enumerate(parsed) if n is not None}
     counts: dict[tuple[str, ...], int] = {}
     current: tuple[str, ...] = ()
     current_ok = True  # does the current table match the indexes asked for
     best: int | None = None
     best_len = -1
-    lines = text.splitlines()
-    for lineno, line in enumerate(lines, 1):
-        m = _HEADER.match(line)
-        if m and not line.lstrip().startswith("#"):
-            hdr = tuple(_norm(p) for p in _split_dotted(m.group(2)))
-            is_array = m.group(1) == "[["
+    for lineno, is_header, is_array, parts in _entries(text):
+        if is_header:
+            hdr = parts
             if is_array:
                 counts[hdr] = counts.get(hdr, -1) + 1
             current = hdr
             # check array indexes along the header path
             current_ok = True
             for i in range(1, len(hdr) + 1):
-                sub = hdr[:i]
-                if (i - 1) in idx:
-                    if counts.get(sub, 0) != idx[i - 1]:
-                        current_ok = False
-                        break
+                if (i - 1) in idx and counts.get(hdr[:i], 0) != idx[i - 1]:
+                    current_ok = False
+                    break
             if current_ok and list(hdr) == want[: len(hdr)] and len(hdr) > best_len:
                 best, best_len = lineno, len(hdr)
             continue
-        km = _KEY.match(line)
-        if km and current_ok and not line.lstrip().startswith("#"):
-            key = tuple(_norm(p) for p in _split_dotted(km.group(1)))
-            full = list(current) + list(key)
+        if current_ok:
+            full = list(current) + list(parts)
             n = min(len(full), len(want))
             if full[:n] == want[:n] and n > best_len:
                 best, best_len = lineno, n

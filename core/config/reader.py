@@ -47,6 +47,7 @@ class Reader:
     def __init__(self, *, strict_unknown: bool = False) -> None:
         self.strict_unknown = strict_unknown  # unknown keys that would warn are errors instead
         self.warnings: list[ConfigWarning] = []
+        self._warned: set[tuple[str, str, str]] = set()
         self.files: list[str] = []
         self.texts: dict[str, str] = {}
         self.locate_prefix: dict[str, tuple[str, ...]] = {}
@@ -120,9 +121,11 @@ class Reader:
         return ConfigError(file, message, field=field_path, line=self.line_of(file, field_path))
 
     def warn(self, file: str, message: str, field_path: str = "") -> None:
-        w = ConfigWarning(file, message, field_path, self.line_of(file, field_path))
-        if not any(x == w for x in self.warnings):
-            self.warnings.append(w)
+        key = (file, message, field_path)
+        if key in self._warned:  # the same pack loaded for several rigs warns once
+            return
+        self._warned.add(key)
+        self.warnings.append(ConfigWarning(file, message, field_path, self.line_of(file, field_path)))
 
     # ------------------------------------------------------------------ keys and types
     def check_table(self, table: Any, spec: dict[str, str], file: str, field_path: str, *,
