@@ -128,7 +128,7 @@ def compute_drift(city: "City | None", world: World, last_cycle: "Cycle | None",
                          "are not compared")
     snap = last_cycle.snapshot if last_cycle else {}
     if snap:
-        theirs = snap.get("pool_desired") or {}
+        theirs = last_cycle.counts("pool_desired")
         mine = desired.pool_desired
         for t in sorted(set(theirs) | set(mine)):
             m, c = int(mine.get(t, 0) or 0), theirs.get(t, 0)

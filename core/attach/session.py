@@ -238,8 +238,7 @@ class AttachSession:
 
     def _scale_checks(self) -> dict[str, int]:
         c = self.trace.last_cycle()
-        raw = (c.snapshot.get("scale_check_counts") if c else None) or {}
-        return {str(k): v for k, v in raw.items() if isinstance(v, int) and not isinstance(v, bool)}
+        return c.counts("scale_check_counts") if c else {}
 
     def world_view(self) -> World:
         """The cached live world (do not mutate; use `world()` for a copy)."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.tracefile.problems import ReadWarning
-from core.tracefile.reader import TraceReader
+from core.tracefile.reader import TraceReader, as_int
 
 
 @dataclass
@@ -37,6 +37,14 @@ class Cycle:
     first_seq: int = 0
     last_seq: int = 0
 
+    def counts(self, key: str) -> dict[str, int]:
+        """A per-template count map of the input snapshot (`pool_desired`, `scale_check_counts`),
+        keeping only integer values."""
+        raw = self.snapshot.get(key)
+        if not isinstance(raw, dict):
+            return {}
+        return {str(k): v for k, v in sorted(raw.items()) if isinstance(v, int) and not isinstance(v, bool)}
+
     def to_json(self) -> dict[str, Any]:
         snap = self.snapshot
         return {
@@ -44,8 +52,8 @@ class Cycle:
             "finished_at": self.finished_at, "trigger": self.trigger, "trigger_detail": self.trigger_detail,
             "controller": self.controller, "config_revision": self.config_revision, "completion": self.completion,
             "seq": [self.first_seq, self.last_seq],
-            "pool_desired": dict(sorted((snap.get("pool_desired") or {}).items())),
-            "scale_check_counts": dict(sorted((snap.get("scale_check_counts") or {}).items())),
+            "pool_desired": self.counts("pool_desired"),
+            "scale_check_counts": self.counts("scale_check_counts"),
             "desired_session_count": snap.get("desired_session_count"),
             "open_session_count": snap.get("open_session_count"),
             "templates": {k: self.templates[k] for k in sorted(self.templates)},
@@ -87,10 +95,10 @@ class TraceView:
             return
         c = self.cycles.get(tid)
         if c is None:
-            c = self.cycles[tid] = Cycle(tid, str(rec.get("tick_id") or ""), first_seq=int(rec.get("seq") or 0))
+            c = self.cycles[tid] = Cycle(tid, str(rec.get("tick_id") or ""), first_seq=as_int(rec.get("seq")))
             while len(self.cycles) > self.keep_cycles:
                 self.cycles.popitem(last=False)
-        c.last_seq = max(c.last_seq, int(rec.get("seq") or 0))
+        c.last_seq = max(c.last_seq, as_int(rec.get("seq")))
         kind = rec.get("record_type")
         fields = rec.get("fields") if isinstance(rec.get("fields"), dict) else {}
         name = str(rec.get("session_name") or "")

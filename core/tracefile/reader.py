@@ -37,6 +37,11 @@ from core.tracefile.problems import ReadWarning
 from core.tracefile.vocab import unknown_codes
 
 
+def as_int(v: Any) -> int:
+    """A JSON integer, or 0 for anything else (a damaged or foreign record never raises)."""
+    return v if isinstance(v, int) and not isinstance(v, bool) else 0
+
+
 @dataclass
 class TraceBatch:
     segment: str  # relative to the trace root
@@ -46,11 +51,11 @@ class TraceBatch:
 
     @property
     def first_seq(self) -> int:
-        return int(self.commit.get("first_seq") or 0)
+        return as_int(self.commit.get("first_seq"))
 
     @property
     def last_seq(self) -> int:
-        return int(self.commit.get("last_seq") or 0)
+        return as_int(self.commit.get("last_seq"))
 
     @property
     def durability(self) -> str:
@@ -256,7 +261,7 @@ def scan_segment(path: str) -> ScanResult:
             why = _check(pending, parsed)[1]
             if why:
                 return ScanResult(error=f"batch ending at line {i}: {why}")
-            max_seq = max(max_seq, int(parsed.get("seq") or 0))
+            max_seq = max(max_seq, as_int(parsed.get("seq")))
             pending = []
         else:
             pending.append(_Line(raw, parsed, i))
@@ -381,7 +386,7 @@ class TraceReader:
                 "trace", "seq_restarted",
                 f"seq went back from {self._last_seq} to {b.first_seq} (the controller restarted after a "
                 "quarantine); records stay keyed by trace_id and seq", b.segment, b.line))
-        self._last_seq = int(b.commit.get("seq") or b.last_seq + 1)
+        self._last_seq = as_int(b.commit.get("seq")) or b.last_seq + 1
         for rec in b.records:
             for fld, value in unknown_codes(rec):
                 if (fld, value) in self._codes_seen:

@@ -125,6 +125,24 @@ def test_drift_compares_counts_with_the_last_traced_cycle(tmp_path: Path) -> Non
     assert items["desired_count"].controller == "6 in its last traced cycle"
 
 
+def test_odd_values_in_the_controllers_records_are_ignored_not_fatal(tmp_path: Path) -> None:
+    kit = build_city(tmp_path, ticks=0)
+    kit.tracer.write_cycle([
+        {"record_type": "cycle_input_snapshot", "fields": {"pool_desired": ["fixture/worker"],
+                                                           "scale_check_counts": {"a": "3", "b": 2, "c": True},
+                                                           "desired_session_count": "many"}},
+        {"record_type": "template_tick_summary", "template": "fixture/worker", "fields": {"desired_count": None}},
+    ], NOW)
+    rel = "segments/2026/06/01/segment-000001.jsonl"
+    kit.land(rel, (kit.staging / rel).read_bytes())
+    v = TraceView(str(kit.trace_root))
+    v.poll()
+    c = v.last_cycle()
+    assert c.counts("pool_desired") == {} and c.counts("scale_check_counts") == {"b": 2}
+    rep = compute_drift(city(), live_world(beads(), None, NOW), c, runtime_observable=False)
+    assert rep.error == "" and not [i for i in rep.items if i.kind in ("template_desired", "desired_count")]
+
+
 def test_drift_without_tmux_skips_post_tick_comparisons_and_says_so() -> None:
     rep = compute_drift(city(), live_world(beads(), None, NOW), None, runtime_observable=False)
     assert rep.error == "" and "unobservable" in rep.notes[0]
