@@ -367,6 +367,12 @@ class CitywatchApp(App):
     def action_focus(self, panel_id: str) -> None:
         self.panel(panel_id).focus_target().focus()
 
+    def action_zoom(self) -> None:
+        if self.screen.maximized is not None:
+            self.screen.minimize()
+        else:
+            self.screen.maximize(self.focused_panel(), container=False)
+
     def action_toggle_changed(self) -> None:
         s = self.sessions
         s.changed_only = not s.changed_only
@@ -458,7 +464,7 @@ class CitywatchApp(App):
         banner = self.query_one(Banner)
         if not loaded.ok:
             self.config_error = loaded.error
-            banner.show_error(loaded.error.render(), self.driver.model.city.revision)
+            banner.show_error(_short_paths(loaded.error).render(), self.driver.model.city.revision)
             self.refresh_view()
             return
         self.config_error = None
@@ -469,6 +475,16 @@ class CitywatchApp(App):
             return
         self.submit(lambda: self.driver.reload(loaded.city, loaded.source))
         self.call_after_refresh(self.start_watching)  # packs or includes may have come or gone
+
+
+def _short_paths(err):
+    """The error with its file shown relative to the working directory when it lies below it."""
+    from core.config.errors import ConfigError
+
+    rel = os.path.relpath(err.file) if err.file else err.file
+    if not err.file or rel.startswith(os.pardir):
+        return err
+    return ConfigError(rel, err.message, line=err.line, col=err.col, field=err.field)
 
 
 def _slug(name: str) -> str:

@@ -33,6 +33,7 @@ CONTROLS: tuple[Control, ...] = (
     # ---- finding things
     Control("filter", "slash", "filter", "Filter", "Filter the focused panel (a leading ! inverts)."),
     Control("clear_filter", "escape", "clear_filter", "Clear filter", "Clear the focused panel's filter.", show=False),
+    Control("zoom", "z", "zoom", "Zoom", "Fill the screen with the focused panel, or restore the layout."),
     Control("export", "E", "export", "Export", "Save this session as a scenario file that replays it."),
     Control("help", "question_mark,f1", "help", "Help", "Show the keys of the focused panel."),
     Control("quit", "q", "quit", "Quit", "Leave citywatch."),

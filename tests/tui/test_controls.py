@@ -345,3 +345,15 @@ async def test_events_follow_until_scrolled_up(small_app):
         await pilot.pause()
         await answer(app, pilot, "advance")
         assert app.events_panel.shown_text and all("advance" in t for t in app.events_panel.shown_text)
+
+
+async def test_zoom_fills_the_screen_with_the_focused_panel(small_app):
+    app = small_app
+    async with app.run_test(size=SIZE) as pilot:
+        app.panel("deferrals").focus_target().focus()
+        await pilot.press("z")
+        await pilot.pause()
+        assert app.screen.maximized is app.panel("deferrals")
+        await pilot.press("z")
+        await pilot.pause()
+        assert app.screen.maximized is None

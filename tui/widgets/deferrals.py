@@ -30,7 +30,7 @@ class DeferralsPanel(Panel):
     def show(self, board: Board) -> None:
         rows = []
         for d in board.deferrals:
-            cells = (d["bead_id"], d.get("session_name", ""), d["alias"], d["holder"] or "—",
+            cells = (d["bead_id"], d.get("session_name", ""), d["alias"], d["holder"] or "nobody now",
                      d.get("holder_state", "") or "—", str(d["count"]), (d["next_retry_at"] or "now")[11:19] or "now")
             if matches(self.filter_text, cells):
                 rows.append((d["bead_id"], cells))

@@ -14,6 +14,7 @@ class Panel(Vertical):
     panel_id = ""
     HELP = ""
     can_focus = False
+    ALLOW_MAXIMIZE = True
 
     def __init__(self, title: str, **kwargs) -> None:
         super().__init__(id=f"{self.panel_id}-panel", classes="panel", **kwargs)

@@ -1,0 +1,121 @@
+"""Make the README's screenshots from real, headless runs of the app on the demo city.
+
+    .venv/bin/python scripts/screenshots.py [OUT_DIR]     (default: screenshots/)
+
+Each picture is a scripted session: the same keys an operator would press, so the pictures
+show what the app really does. The error-banner picture edits a copy of the demo city in a
+temporary directory, through the real file watcher.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
+
+from core.demo import DEMO_DIR, DemoScript, open_demo  # noqa: E402
+from core.driver import open_scenario  # noqa: E402
+from tui.app import CitywatchApp  # noqa: E402
+
+SIZE = (180, 48)
+
+
+async def settle(app, pilot) -> None:
+    await pilot.pause()
+    pending = [w for w in app.workers if w.group != "config-watch"]
+    if pending:
+        await app.workers.wait_for_complete(pending)
+    await pilot.pause()
+
+
+async def press_steps(app, pilot, n: int) -> None:
+    for _ in range(n):
+        await pilot.press("s")
+        await settle(app, pilot)
+
+
+def save(app, out: str, name: str, title: str) -> str:
+    path = os.path.join(out, name)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(app.export_screenshot(title=title))
+    return path
+
+
+async def main_screen(out: str) -> str:
+    app = CitywatchApp(open_demo(), watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await press_steps(app, pilot, 8)
+        await pilot.press("c")  # all rows
+        await settle(app, pilot)
+        app.sessions.table.select_key("witness-gc-5")
+        await settle(app, pilot)
+        return save(app, out, "demo-main.svg", "citywatch: the demo city, tick 8")
+
+
+async def why_deferred(out: str) -> str:
+    app = CitywatchApp(open_demo(), watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await press_steps(app, pilot, 3)
+        await pilot.press("left_square_bracket", "left_square_bracket")  # back to tick 1
+        await settle(app, pilot)
+        app.sessions.table.select_key("refinery-gc-1")
+        app.panel("why").focus_target().focus()
+        await settle(app, pilot)
+        return save(app, out, "why-deferred-singleton.svg", "citywatch: why the refinery's alias is deferred")
+
+
+async def deferrals_panel(out: str) -> str:
+    app = CitywatchApp(open_demo(), watch=False)
+    async with app.run_test(size=(140, 14)) as pilot:
+        await press_steps(app, pilot, 1)
+        app.panel("deferrals").focus_target().focus()
+        await pilot.press("z")
+        await settle(app, pilot)
+        return save(app, out, "deferrals-panel.svg", "citywatch: the Deferrals panel")
+
+
+async def error_banner(out: str) -> str:
+    tmp = os.path.join(tempfile.gettempdir(), "citywatch-demo")
+    shutil.rmtree(tmp, ignore_errors=True)
+    harbor = os.path.join(tmp, "harbor")
+    shutil.copytree(DEMO_DIR, harbor)
+    driver = open_scenario(os.path.join(harbor, "demo.toml"), script=DemoScript())
+    app = CitywatchApp(driver, watch=True, watch_debounce_ms=50)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await press_steps(app, pilot, 4)
+            await pilot.press("c")  # all rows
+            city = os.path.join(harbor, "city.toml")
+            with open(city) as f:
+                text = f.read()
+            bad = text.replace("max_active_sessions = 4", "max_active_sessions = 4,")
+            with open(city + ".swp", "w") as f:
+                f.write(bad)
+            os.replace(city + ".swp", city)
+            deadline = time.monotonic() + 10
+            while app.config_error is None:
+                if time.monotonic() > deadline:
+                    raise SystemExit("the watcher never reported the bad edit")
+                await pilot.pause(0.05)
+            await press_steps(app, pilot, 1)  # the model keeps running on the last good config
+            return save(app, out, "error-banner.svg", "citywatch: a bad edit, and the model keeps running")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+async def run(out: str) -> list[str]:
+    os.makedirs(out, exist_ok=True)
+    return [await main_screen(out), await why_deferred(out), await deferrals_panel(out), await error_banner(out)]
+
+
+if __name__ == "__main__":
+    target = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "screenshots")
+    for p in asyncio.run(run(target)):
+        print(p)
