@@ -215,6 +215,11 @@ class AttachSession:
             self.city = None
             self._config_warnings = [ReadWarning("config", "config_error", f"{e.render()} (the model and drift need "
                                                  "a loadable config; the rest still shows)")]
+        except Exception as e:  # a live config is arbitrary input: never let it stop the other sources
+            self.city = None
+            self._config_warnings = [ReadWarning("config", "config_error", f"the config could not be loaded "
+                                                 f"({type(e).__name__}: {e}); the rest still shows",
+                                                 self.layout.city_toml)]
         # A city.toml the loader refused is reported once, by the loader.
         self._config_warnings += [w for w in self.layout.warnings
                                   if self.city is not None or w.path != self.layout.city_toml]
@@ -298,8 +303,14 @@ class AttachSession:
         now = self.options.clock()
         world = self.world_view()
         city = self.city or City(root=self.root, path=self.layout.city_toml)
-        defer_rows = deferrals(Model(city, World.from_state(world.snapshot(), prefix=world.store.prefix),
-                                     self.options.semantics, adopt_on_start=False))
+        extra: list[ReadWarning] = []
+        try:
+            defer_rows = deferrals(Model(city, World.from_state(world.snapshot(), prefix=world.store.prefix),
+                                         self.options.semantics, adopt_on_start=False))
+        except Exception as e:  # live beads are arbitrary input: report, keep the rest of the snapshot
+            defer_rows = []
+            extra.append(ReadWarning("model", "deferrals_failed", f"alias deferrals could not be computed "
+                                     f"({type(e).__name__}: {e})"))
         last = self.trace.last_cycle()
         listing = self._tmux_listing
         head = self.trace.head
@@ -336,7 +347,7 @@ class AttachSession:
                       "decisions": list(self.trace.decisions)[-self.options.show_decisions:]},
             "drift": drift.to_json(),
             "alarms": [a.to_json() for a in alarms],
-            "warnings": [w.to_json() for w in self.warnings()],
+            "warnings": [w.to_json() for w in self.warnings() + extra],
         }
 
 

@@ -254,3 +254,22 @@ def test_alias_conflicts_climbing_between_polls_raise_an_alarm(tmp_path: Path) -
     assert len(alarm) == 1 and "rose 2 times while watched" in alarm[0]["message"]
     s.close()
     assert tree(kit.root) == kit.expected
+
+
+def test_a_crashing_config_loader_or_deferral_view_degrades_to_warnings(tmp_path: Path, monkeypatch) -> None:
+    import core.config.load
+    import core.state_json
+
+    def boom(*_a, **_k):
+        raise RuntimeError("unexpected shape")
+
+    monkeypatch.setattr(core.config.load, "load_city", boom)
+    monkeypatch.setattr(core.state_json, "deferrals", boom)
+    kit = build_city(tmp_path, ticks=1)
+    s = AttachSession.open(str(kit.root), opts(tmp_path))
+    snap = s.snapshot()
+    s.close()
+    texts = {w["code"]: w["message"] for w in snap["warnings"]}
+    assert "RuntimeError: unexpected shape" in texts["config_error"]
+    assert "RuntimeError: unexpected shape" in texts["deferrals_failed"]
+    assert len(snap["sessions"]) == 6 and snap["trace"]["last_cycle"] and snap["drift"]["error"]
