@@ -23,7 +23,7 @@ class Board:
     summary: PlanSummary
     deferrals: list[dict[str, Any]]
     trackers: list[dict[str, Any]]
-    warnings: list[str]
+    warnings: list[str]  # config notes: unresolved imports, unstamped rig defaults, loader warnings
 
 
 def board(frame: "Frame") -> Board:
@@ -31,11 +31,11 @@ def board(frame: "Frame") -> Board:
     cached = frame._cache.get("board")
     if cached is not None:
         return cached
+    from core.reload import config_notes
     from core.state_json import deferrals, trackers
 
     m = frame.model()
     rows = session_rows(m)
-    b = Board(agent_rows(m), rows, summarize(m, rows), deferrals(m), trackers(m),
-              [w.render() for w in m.city.warnings])
+    b = Board(agent_rows(m), rows, summarize(m, rows), deferrals(m), trackers(m), config_notes(m.city))
     frame._cache["board"] = b
     return b

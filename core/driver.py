@@ -103,7 +103,9 @@ class Driver:
         self._lock = threading.RLock()
         self._counter = 0
         self.view_index: int | None = None  # None = live
-        self.history.append(self._frame("start", Outcome(), ""))
+        from core.reload import config_notes
+
+        self.history.append(self._frame("start", Outcome(warnings=config_notes(model.city)), ""))
 
     # ------------------------------------------------------------------ reading
     @property
@@ -170,7 +172,16 @@ class Driver:
         with self._lock:
             base = self.model.pending_city or self.model.city
             label = f"config edit queued (revision {city.revision}): {diff_cities(base, city).summary()}"
-            return self.apply({"do": "edit_config", "_city": city}, config=source, label=label)
+            result = self.apply({"do": "edit_config", "_city": city}, config=source, label=label)
+            if result.ok:
+                from core.reload import config_notes
+
+                extra = tuple(EventLine(result.frame.index, result.frame.tick, result.frame.now, "warning", n)
+                              for n in config_notes(city))
+                frame = _with_lines(result.frame, result.frame.lines + extra)
+                self.history.replace_latest(frame)
+                result = Result(frame)
+            return result
 
     def add_routed_work(self, template: str, priority: int = 0) -> Result:
         """A new ready work bead routed to `template` (its id is the next free `w-N`)."""
@@ -241,6 +252,12 @@ class Driver:
                      m.pending_city, lines, error, m.adopt_on_start, m.world.store.prefix)
 
 
+def _with_lines(frame: Frame, lines: tuple[EventLine, ...]) -> Frame:
+    from dataclasses import replace
+
+    return replace(frame, lines=lines, _cache={})
+
+
 def _label(step: dict[str, Any]) -> str:
     kind = step["do"]
     if kind == "tick":
@@ -274,6 +291,36 @@ class ScenarioSteps:
         if self.pending:
             return f"scenario step {done + 1}/{self.total} next: {_label(self.pending[0])}"
         return f"scenario done ({self.total} steps); then {Ticks().describe(model)}"
+
+
+class LiveScaleChecks:
+    """Wraps a script: before each tick, run every scale_check command for real (only when the
+    operator opted in) and record changed results as `set_scale_check` steps, so an export
+    replays the values the commands printed."""
+
+    def __init__(self, inner: Script, timeout: float) -> None:
+        self.inner = inner
+        self.timeout = timeout
+
+    def next_steps(self, model: Model) -> list[dict[str, Any]]:
+        from core.scalecheck import run_scale_check
+
+        steps = self.inner.next_steps(model)
+        ticks = [i for i, st in enumerate(steps) if st["do"] == "tick"]
+        if not ticks:
+            return steps
+        checks = []
+        for a in sorted((a for a in model.city.agents if a.has_scale_check), key=lambda a: a.qualified_name):
+            value = run_scale_check(model.city, a, self.timeout).world_value
+            if model.world.scale_check(a.qualified_name) != value:
+                checks.append({"do": "set_scale_check", "template": a.qualified_name, "value": value})
+        return steps[:ticks[0]] + checks + steps[ticks[0]:]
+
+    def done(self) -> None:
+        self.inner.done()
+
+    def describe(self, model: Model) -> str:
+        return self.inner.describe(model) + " · scale_checks run for real"
 
 
 class OpenError(Exception):

@@ -123,6 +123,12 @@ class History:
     def append(self, frame: Frame) -> None:
         self._frames.append(frame)
 
+    def replace_latest(self, frame: Frame) -> None:
+        """Swap the newest frame for an amended copy of itself (same index)."""
+        if not self._frames or self._frames[-1].index != frame.index:
+            raise ValueError("only the newest frame can be replaced, by a frame of the same index")
+        self._frames[-1] = frame
+
     def __len__(self) -> int:
         return len(self._frames)
 

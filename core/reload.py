@@ -104,3 +104,18 @@ def watch_targets(city: City, exclude: Iterable[str] = ()) -> tuple[list[str], s
 def is_relevant(changed_path: str, files: set[str]) -> bool:
     """Does a change to `changed_path` (as the watcher reports it) call for a reload?"""
     return os.path.abspath(changed_path) in files
+
+
+def config_notes(city: City) -> list[str]:
+    """What an operator should know about a loaded config that the agent list does not say:
+    imports that could not be resolved, rig-default templates not stamped into any rig, and
+    the loader's warnings."""
+    notes = []
+    for imp in city.imports:
+        if imp.unresolved_reason:
+            notes.append(f"import {imp.binding} ({imp.scope}) not resolved: {imp.source}: {imp.unresolved_reason}")
+    if city.rig_defaults:
+        names = ", ".join(a.qualified_name for a in city.rig_defaults)
+        notes.append(f"{len(city.rig_defaults)} rig default template(s) not stamped into any rig: {names}")
+    notes.extend(w.render() for w in city.warnings)
+    return notes

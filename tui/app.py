@@ -493,15 +493,23 @@ def _slug(name: str) -> str:
 
 def make_driver(args: argparse.Namespace) -> tuple[Driver, bool]:
     """The session the command line asks for, and whether it starts running."""
-    from core.driver import open_city, open_scenario
+    from core.driver import LiveScaleChecks, open_city, open_scenario
 
     if args.scenario:
-        return open_scenario(args.scenario), False
-    if args.city:
-        return open_city(args.city, args.semantics), False
-    from core.demo import open_demo
+        driver, running = open_scenario(args.scenario), False
+    elif args.city:
+        driver, running = open_city(args.city, args.semantics), False
+    else:
+        from core.demo import open_demo
 
-    return open_demo(args.semantics), True
+        driver, running = open_demo(args.semantics), True
+    if getattr(args, "run_scale_checks", False):
+        try:
+            timeout = parse_duration(args.scale_check_timeout)
+        except DurationError as e:
+            raise OpenError(f"--scale-check-timeout: {e}") from e
+        driver.script = LiveScaleChecks(driver.script, timeout)
+    return driver, running
 
 
 def run_app(args: argparse.Namespace) -> int:

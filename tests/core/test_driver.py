@@ -114,3 +114,23 @@ def test_demo_script_cues_are_in_range(tmp_path):
     bad.write_text('period = 4\n[[at]]\ntick = 9\ndo = "tick"\n')
     with pytest.raises(ValueError, match="outside 1..4"):
         DemoScript(str(bad))
+
+
+def test_live_scale_checks_are_recorded_as_steps(tmp_path):
+    import argparse
+
+    from tui.app import make_driver
+
+    p = tmp_path / "city.toml"
+    p.write_text('[workspace]\nname = "q"\n[[agent]]\nname = "r"\nmax_active_sessions = 1\nscale_check = "printf 3"\n')
+    args = argparse.Namespace(scenario=None, city=str(p), semantics="current", run_scale_checks=True,
+                              scale_check_timeout="5s")
+    d, running = make_driver(args)
+    assert not running
+    assert d.step().ok
+    assert d.model.world.scale_check("r") == 3
+    assert {"do": "set_scale_check", "template": "r", "value": 3} in [r.step for r in d.steps]
+    args.run_scale_checks = False
+    plain, _ = make_driver(args)
+    plain.step()
+    assert plain.model.world.scale_check("r") == 0

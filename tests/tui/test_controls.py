@@ -357,3 +357,27 @@ async def test_zoom_fills_the_screen_with_the_focused_panel(small_app):
         await pilot.press("z")
         await pilot.pause()
         assert app.screen.maximized is None
+
+
+REAL = __import__("pathlib").Path(__file__).resolve().parents[3] / "shared" / "real-configs"
+REAL_CITIES = sorted(p.parent.name for p in REAL.glob("*/city.toml")) if REAL.is_dir() else []
+
+
+@__import__("pytest").mark.parametrize("name", REAL_CITIES)
+async def test_each_real_city_opens_steps_and_lists_its_agents(name):
+    from core.driver import open_city
+    from core.reload import config_notes
+    from tui.app import CitywatchApp
+
+    driver = open_city(str(REAL / name / "city.toml"))
+    app = CitywatchApp(driver, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("s", "s")
+        await settle(app, pilot)
+        assert not app.last_error, app.last_error
+        assert app.driver.live.tick == 2
+        assert app.agents.table.row_keys == [a.qualified_name for a in driver.model.city.agents]
+        notes = config_notes(driver.model.city)
+        if notes:
+            assert f"{len(notes)} config notes" in app.agents.border_subtitle
+            assert any(ln.kind == "warning" for ln in app.driver.lines())

@@ -45,10 +45,11 @@ class AgentsPanel(Panel):
                 rows.append((a.key, cells))
         self.table.show(rows)
         hidden = len(board.agents) - len(rows)
+        notes = f"{len(board.warnings)} config notes in Events" if board.warnings else ""
         if not board.agents:
-            self.status("no agents in this config")
+            self.status("no agents in this config", notes)
         else:
-            self.status(f"{len(board.agents)} agents", f"{hidden} hidden" if hidden else "")
+            self.status(f"{len(board.agents)} agents", f"{hidden} hidden" if hidden else "", notes)
 
     @property
     def selected(self) -> str | None:
