@@ -11,6 +11,7 @@ records the error.
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
@@ -327,12 +328,15 @@ class OpenError(Exception):
     """A city or scenario that cannot be opened; the message is located (file, line, field)."""
 
 
-def open_city(path: str, semantics: str = "current") -> Driver:
-    """A session on a city.toml (or a directory holding one), starting from an empty world."""
+def open_city(path: str, semantics: str = "current", packs_dir: str = "") -> Driver:
+    """A session on a city.toml (or a directory holding one), starting from an empty world;
+    `packs_dir` holds local copies of remote packs by name (`--packs`)."""
     from core.export import world_tables
     from core.reload import load
 
-    loaded = load(path)
+    if packs_dir and not os.path.isdir(packs_dir):
+        raise OpenError(f"--packs {packs_dir}: not a directory")
+    loaded = load(path, packs_dir)
     if not loaded.ok:
         assert loaded.error is not None
         raise OpenError(loaded.error.render())
@@ -345,8 +349,6 @@ def open_city(path: str, semantics: str = "current") -> Driver:
 
 def open_scenario(path: str, *, script: Script | None = None) -> Driver:
     """A session on a scenario file: its config and world at step 0; "step" runs its steps."""
-    import os
-
     from core.export import world_tables
     from core.reload import file_source, inline_source
     from core.scenario import ScenarioError, load_scenario

@@ -185,6 +185,9 @@ def export_text(driver: "Driver", path: str, *, name: str = "", upto: int | None
     """The scenario file's text (deterministic: the same session gives the same bytes)."""
     header = ("# Recorded with citywatch. Replay: citywatch scenario run THIS_FILE --json\n"
               "# or open it: citywatch --scenario THIS_FILE\n")
+    if driver.config.packs_dir or driver.start.config.packs_dir:
+        header += ("# The session resolved remote imports from --packs; scenario files cannot, so a replay\n"
+                   "# models only the agents the config defines locally.\n")
     return header + tomlkit.dumps(scenario_table(driver, path, name=name, upto=upto))
 
 

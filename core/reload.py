@@ -30,6 +30,7 @@ class ConfigSource:
     table: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     text: str = ""
     revision: str = ""
+    packs_dir: str = ""  # --packs: local copies of remote packs, by name
 
 
 @dataclass(frozen=True)
@@ -52,24 +53,25 @@ def city_file(path: str) -> str:
     return os.path.abspath(path)
 
 
-def load(path: str) -> Loaded:
-    """Load and validate the city at `path`. Never raises for bad input: the error comes back
-    located (`file:line:col` or `file: field`), so the caller can keep the last good config."""
+def load(path: str, packs_dir: str = "") -> Loaded:
+    """Load and validate the city at `path` (remote imports resolved from `packs_dir` when
+    given). Never raises for bad input: the error comes back located (`file:line:col` or
+    `file: field`), so the caller can keep the last good config."""
     from core.config.load import load_city
     from core.config.validate import validate_city
 
     path = city_file(path)
     try:
-        city = load_city(path)
+        city = load_city(path, packs_dir=packs_dir or None)
         validate_city(city)
     except ConfigError as e:
         return Loaded(None, None, e)
     except OSError as e:
         return Loaded(None, None, ConfigError(path, f"cannot read the config: {e.strerror or e}"))
-    return Loaded(city, file_source(path, city.revision))
+    return Loaded(city, file_source(path, city.revision, packs_dir))
 
 
-def file_source(path: str, revision: str = "") -> ConfigSource:
+def file_source(path: str, revision: str = "", packs_dir: str = "") -> ConfigSource:
     """Record the text and table of the city file as loaded (for export)."""
     try:
         with open(path, "rb") as f:
@@ -78,7 +80,7 @@ def file_source(path: str, revision: str = "") -> ConfigSource:
         table = tomli.loads(text)
     except (OSError, tomli.TOMLDecodeError):
         text, table = "", {}
-    return ConfigSource("file", path, os.path.dirname(path), table, text, revision)
+    return ConfigSource("file", path, os.path.dirname(path), table, text, revision, packs_dir)
 
 
 def inline_source(table: dict[str, Any], scenario_path: str, revision: str = "") -> ConfigSource:

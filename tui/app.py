@@ -456,7 +456,7 @@ class CitywatchApp(App):
     def _load_config(self) -> None:
         from core.reload import load
 
-        loaded = load(self.driver.config.path)
+        loaded = load(self.driver.config.path, self.driver.config.packs_dir)
         self.call_from_thread(self._config_loaded, loaded)
 
     def _config_loaded(self, loaded) -> None:
@@ -498,7 +498,7 @@ def make_driver(args: argparse.Namespace) -> tuple[Driver, bool]:
     if args.scenario:
         driver, running = open_scenario(args.scenario), False
     elif args.city:
-        driver, running = open_city(args.city, args.semantics), False
+        driver, running = open_city(args.city, args.semantics, getattr(args, "packs", None) or ""), False
     else:
         from core.demo import open_demo
 

@@ -219,6 +219,8 @@ def open_app(argv: list[str]) -> int:
     p.add_argument("--run-scale-checks", action="store_true",
                    help="run the config's scale_check commands (sh -c, in the city directory); off by default")
     p.add_argument("--scale-check-timeout", default="5s")
+    p.add_argument("--packs", metavar="DIR", help="a directory of pack folders by name, for remote imports "
+                   "(e.g. the builtin core and bd packs)")
     args = p.parse_args(argv)
     from tui.app import run_app
 
