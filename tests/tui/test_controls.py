@@ -381,3 +381,20 @@ async def test_each_real_city_opens_steps_and_lists_its_agents(name):
         if notes:
             assert f"{len(notes)} config notes" in app.agents.border_subtitle
             assert any(ln.kind == "warning" for ln in app.driver.lines())
+
+
+async def test_export_dialog_saves_a_scenario_that_loads(small_app, tmp_path):
+    from core.scenario import load_scenario
+
+    app = small_app
+    async with app.run_test(size=SIZE) as pilot:
+        await select(app, pilot, "worker-gc-3")
+        await pilot.press("K")
+        await settle(app, pilot)
+        await pilot.press("E")
+        await pilot.pause()
+        target = tmp_path / "mine.toml"
+        await answer(app, pilot, str(target))
+        scn = load_scenario(str(target))
+        assert [s["do"] for s in scn.steps] == ["runtime_exit"]
+        assert [s["id"] for s in scn.data["session"]] == ["gc-1", "gc-2", "gc-3"]

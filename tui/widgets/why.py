@@ -23,9 +23,9 @@ def render_explanation(x: dict[str, Any]) -> Text:
         for i, r in enumerate(rules, 1):
             t.append(f"{i:>2}. ", style="dim")
             t.append(r.get("rule", ""), style="cyan")
-            if r.get("detail"):
-                t.append(f"  {r['detail']}")
             t.append("\n")
+            if r.get("detail"):
+                t.append(f"    {r['detail']}\n")
     elif x.get("found"):
         t.append("\nno rule chain: the session is not in the desired set\n", style="dim")
     for section in ("identity", "alias", "slot", "demand", "lifecycle"):
