@@ -206,6 +206,11 @@ def load_scenario(path: str) -> Scenario:
         d = tomli.loads(text)
     except UnicodeDecodeError:
         raise ScenarioError(ConfigError(path, "scenario is not UTF-8 text", line=1, col=1)) from None
+    except RecursionError as e:  # tomli's limit on nested inline arrays and tables
+        from core.config.reader import nesting_position
+
+        line, col = nesting_position(text)
+        raise ScenarioError(ConfigError(path, f"parsing scenario: {e}", line=line, col=col)) from None
     except tomli.TOMLDecodeError as e:
         line, col = syntax_position(str(e))
         detail = str(e).split(" (at line ")[0]  # the position is in the location already

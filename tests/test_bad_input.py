@@ -44,6 +44,7 @@ CONFIG = [
     Case("syntax-in-pack", "packs/gs/pack.toml", 4, col=8, says='city import "gs": parsing pack.toml'),
     Case("syntax-in-agent-toml", "packs/gs/agents/witness/agent.toml", 2, col=23, says="parsing agent.toml"),
     Case("syntax-in-fragment", "conf/agents.toml", 4, col=1, says='fragment "conf/agents.toml": parsing config'),
+    Case("syntax-nesting-bomb", "city.toml", 3, col=2005, says="nested more than the allowed 400 levels"),
     # ---- wrong types for numeric, boolean and duration fields
     Case("type-max-string", "city.toml", 3, "agent[0].max_active_sessions", says='expected an integer, got string "2"'),
     Case("type-min-float", "city.toml", 3, "agent[0].min_active_sessions", says="expected an integer, got float 1.5"),
@@ -137,6 +138,7 @@ CONFIG = [
 SCENARIO = [
     Case("scn-syntax", "", 11, col=11, says="parsing scenario: Illegal character"),
     Case("scn-not-utf8", "", 1, col=1, says="scenario is not UTF-8 text"),
+    Case("scn-nesting-bomb", "", 2, col=405, says="nested more than the allowed 400 levels"),
     Case("scn-unknown-top-key", "", 3, "start_time", says='unknown key "start_time"'),
     Case("scn-unknown-step-key", "", 14, "step[0].repeat", says='unknown key "repeat"'),
     Case("scn-unknown-expect-key", "", 15, "expect[0].desird", says='unknown key "desird" (did you mean "desired"?)'),

@@ -43,6 +43,23 @@ def short(value: Any) -> str:
     return s if len(s) <= 40 else s[:37] + "..."
 
 
+def nesting_position(text: str, limit: int = 400) -> tuple[int, int]:
+    """(line, col) where inline arrays/tables first nest deeper than `limit` (or 1, 1)."""
+    depth = 0
+    line, col = 1, 0
+    for ch in text:
+        col += 1
+        if ch == "\n":
+            line, col = line + 1, 0
+        elif ch in "[{":
+            depth += 1
+            if depth > limit:
+                return line, col
+        elif ch in "]}":
+            depth = max(depth - 1, 0)
+    return 1, 1
+
+
 class Reader:
     def __init__(self, *, strict_unknown: bool = False) -> None:
         self.strict_unknown = strict_unknown  # unknown keys that would warn are errors instead
@@ -102,6 +119,9 @@ class Reader:
             detail = re.sub(r"\s*\(at line \d+, column \d+\)", "", msg)
             detail = re.sub(r"\s*\(at end of document\)", " at end of document", detail)
             raise ConfigError(path, f"{context}parsing {what}: {detail}", line=line, col=col) from None
+        except RecursionError as e:  # tomli's limit on nested inline arrays and tables
+            line, col = nesting_position(text)
+            raise ConfigError(path, f"{context}parsing {what}: {e}", line=line, col=col) from None
 
     def track(self, path: str, text: str) -> None:
         """Remember a non-TOML file read (a namepool) for the watch set and the revision."""
