@@ -39,10 +39,10 @@ class Origin:
             return os.path.dirname(self.file)
         if self.kind == "inline":
             return f"<inline: {os.path.basename(city_file)}>" if city_file else "<inline>"
+        if self.kind in ("pack", "pack-v1"):
+            return f"<pack: {self.binding}>" if self.binding else "<pack>"
         if self.binding:
-            return f"<pack: {self.binding}>"
-        if self.kind == "implicit":
-            return "<implicit>"
+            return f"<unknown: binding={self.binding}>"
         return "<unknown>"
 
 

@@ -193,3 +193,13 @@ def test_session_template_collisions(tmp_path, template, site):
         files[".gc/site.toml"] = f'workspace_name = "{site}"\n'
     e = load_error(tmp_path, files.pop("city.toml"), **files)
     assert "collides with deterministic session_name" in e.message and e.field == "named_session[1]"
+
+
+def test_duplicate_between_root_pack_and_fragment_names_both_sources(tmp_path):
+    write(tmp_path, {"pack.toml": PACK.format(name="home").replace("schema = 2", "schema = 1"),
+                     "agents/w/agent.toml": "",
+                     "city.toml": 'include = ["conf/more.toml"]\n',
+                     "conf/more.toml": '[[agent]]\nname = "w"\n'})
+    e = validate_error(tmp_path, 'include = ["conf/more.toml"]\n')
+    assert e.message == f'agent "w": duplicate name (from "<pack>" and "{tmp_path / "conf"}")'
+    assert (e.file, e.field, e.line) == (str(tmp_path / "conf/more.toml"), "agent[0].name", 2)
