@@ -76,6 +76,7 @@ def test_t3bridge_gastown_stamps_the_rig_import(capsys):
     assert named["example/t3demo.witness"]["mode"] == "always"
     assert named["example/t3demo.refinery"]["runtime_name"] == "example--t3demo__refinery"
     assert [r["name"] for r in s["rigs"]] == ["example"]
+    assert s["unstamped"] == []  # the rig imports t3demo itself
     assert any('rig "example" still declares path in city.toml' in w for w in s["warnings"])
 
 

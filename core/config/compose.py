@@ -463,7 +463,7 @@ class Composer:
             agents = [rebind_depends_on(a) for a in stamp_binding(agents, binding, force=True)]
             named = stamp_binding(named, binding, force=True)
             stamped = _stamp_city_agents_into_rigs(agents, city.rigs, binding)
-            if not stamped:  # no rig takes this import's rig-scope agents: say so in config show
+            if not city.rigs:  # no rig takes this import's rig-scope agents: say so in config show
                 city.unstamped += [a for a in agents if a.scope == "rig"]
             rig_agents += stamped
             rig_named += _stamp_city_named_into_rigs(named, city.rigs, binding)
