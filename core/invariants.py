@@ -181,9 +181,3 @@ class InvariantChecker:
         return [f"at step 0, never repaired: {msg}" for bid, msg in sorted(self.initial & now)
                 if self._untouched(bid)]
 
-
-def check_all(model: "Model", out: "Outcome") -> list[str]:
-    """Stateless check of one step's resulting state (tick steps only)."""
-    if out.ticks <= 0:
-        return []
-    return [msg for _, msg in bead_violations(model) + cap_violations(model)]
