@@ -45,9 +45,7 @@ def adoption_barrier(city: "City", world: "World", semantics: str) -> Outcome:
     out = Outcome()
     store = world.store
     for rs in sorted(world.runtime.sessions.values(), key=lambda s: s.name):
-        if not rs.process_alive or store.open_by(B.SESSION_NAME, rs.name):
-            continue
-        if rs.session_id and (b := store.session(rs.session_id)) is not None and b.open:
+        if not rs.alive or store.open_by(B.SESSION_NAME, rs.name):
             continue
         template, identity, slot, how = resolve_runtime_name(city, rs.name, semantics)
         bid = store.new_id()
@@ -67,8 +65,8 @@ def adoption_barrier(city: "City", world: "World", semantics: str) -> Outcome:
             if slot > 0:
                 md[B.POOL_SLOT] = str(slot)
                 md[B.CANONICAL_POOL_SLOT] = str(slot)
+        # The runtime keeps whatever GC_SESSION_ID it carries: adoption writes only the bead.
         store.create_session(md, world.now, bead_id=bid, title=identity, labels=[f"agent:{identity}"])
-        world.runtime.update(rs.name, session_id=bid, instance_token=md[B.INSTANCE_TOKEN])
         if how == "stale-singleton":
             out.logs.append(f"adopting stale singleton suffix session {rs.name} as {identity}")
         elif how == "pool-slot-out-of-bounds":
