@@ -13,6 +13,7 @@ from core.durations import try_duration
 from core.identity import session_name_for
 from core.outcome import Outcome
 from core.timefmt import format_time
+from core.trackers.keys import LifecycleKeys
 from core.world import beads as B
 from core.world.beads import SessionBead, WorkBead
 from core.world.memory import Memory
@@ -41,14 +42,12 @@ class TickContext:
         self.boot = False  # a boot reconcile defers sweeps and closes to the first real tick
         self.rollbacks = 0  # pending-create rollbacks this tick (at most 5)
         self.async_stops: list[tuple[str, str, str]] = []  # (bead id, session name, instance token)
-        self.reset_committed_this_tick: set[str] = set()
+        self.reset_committed_this_tick: set[str] = set()  # restart handoffs this tick (#2345)
         self.awake: dict = {}  # session name -> AwakeDecision, after the awake set
         self.policy_cache: dict = {}  # template -> sleep Policy (a function of the agent alone)
         self._agent_cache: dict = {}  # template spelling -> Agent | None (the config is fixed for a tick)
         self._ts = format_time(self.now)
         self.wake_evals: dict = {}  # bead id -> WakeEval
-        from core.trackers.keys import LifecycleKeys
-
         self.idle_keys = LifecycleKeys()
         self.max_age_keys = LifecycleKeys()
         self.defer_keys = LifecycleKeys()

@@ -15,8 +15,10 @@ from __future__ import annotations
 from core.desired.model import DesiredEntry
 from core.reconcile import drains, hashes
 from core.reconcile.context import TickContext
+from core.reconcile.lease import lease_active
 from core.timefmt import format_time, parse_time
 from core.trackers.exits import PRIMING_KEYS
+from core.trackers.timers import timer_blocker
 from core.world import beads as B
 from core.world.beads import SessionBead
 
@@ -38,14 +40,12 @@ def _rebaseline(ctx: TickContext, b: SessionBead, a, core_only: bool = False) ->
 def pending_keeps_awake(ctx: TickContext, b: SessionBead) -> bool:
     """pendingInteractionKeepsAwake: a pending question, no wait hold, no active hold or
     quarantine."""
-    from core.trackers.timers import timer_blocker
-
     if not ctx.rt.pending(b.session_name) or b.get(B.WAIT_HOLD).strip():
         return False
     return timer_blocker(b.get(B.HELD_UNTIL), b.get(B.QUARANTINED_UNTIL), ctx.now) == ""
 
 
-def _recently_attached(ctx: TickContext, b: SessionBead, key: str) -> bool:
+def recently_attached(ctx: TickContext, b: SessionBead, key: str) -> bool:
     if not key or b.get(B.ATTACHED_CONFIG_DRIFT_DEFERRED_KEY) != key:
         return False
     t = parse_time(b.get(B.ATTACHED_CONFIG_DRIFT_DEFERRED_AT))
@@ -54,7 +54,7 @@ def _recently_attached(ctx: TickContext, b: SessionBead, key: str) -> bool:
     return ctx.now < t or (ctx.now - t).total_seconds() < ATTACHED_FALSE_NEGATIVE_LIMIT
 
 
-def _record_attached(ctx: TickContext, b: SessionBead, key: str) -> None:
+def record_attached(ctx: TickContext, b: SessionBead, key: str) -> None:
     if key and b.get(B.ATTACHED_CONFIG_DRIFT_DEFERRED_KEY) == key:
         t = parse_time(b.get(B.ATTACHED_CONFIG_DRIFT_DEFERRED_AT))
         if t is not None and t <= ctx.now and (ctx.now - t).total_seconds() < ATTACHED_REFRESH_INTERVAL:
@@ -127,12 +127,12 @@ def alive_drift(ctx: TickContext, b: SessionBead, entry: DesiredEntry) -> tuple[
     key = f"{stored}:{current}"
     fields = {"stored_hash": stored, "current_hash": current}
     if ctx.rt.attached(name):
-        _record_attached(ctx, b, key)
+        record_attached(ctx, b, key)
         canceled = drains.cancel_if(ctx, b, lambda r: r == "config-drift")
         ctx.decision("reconciler.session.config_drift", "config_drift", "deferred_attached", tpl, name,
                      active_reason="attached", drain_canceled=canceled, **fields)
         return True, False
-    if _recently_attached(ctx, b, key):
+    if recently_attached(ctx, b, key):
         ctx.decision("reconciler.session.config_drift", "config_drift", "deferred_attached", tpl, name,
                      active_reason="attached_recently", **fields)
         return True, False
@@ -210,8 +210,8 @@ def asleep_named_drift(ctx: TickContext, b: SessionBead, entry: DesiredEntry) ->
 
 
 def pending_resume_preserving_restart(ctx: TickContext, b: SessionBead) -> bool:
-    from core.reconcile.lease import lease_active
-
+    """A named restart in place still leased in creating keeps its resume hash until the
+    new process commits (the asleep drift repair must skip it)."""
     return (b.state.strip() in ("start-pending", "creating") and b.pending_claim and bool(b.get(B.SESSION_KEY).strip())
             and bool(b.get(B.STARTED_CONFIG_HASH).strip()) and parse_time(b.get(B.PENDING_CREATE_STARTED_AT)) is not None
             and lease_active(b, ctx.now, ctx.startup_timeout))

@@ -7,16 +7,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.desired.model import DesiredEntry
-from core.reconcile import drain_ack, drains, drift, exits_check, sleep_policy, timers
+from core.reconcile import drain_ack, drains, drift, exits_check, hashes, sleep_policy, timers
 from core.reconcile.commit import recover_running_pending_create
 from core.reconcile.context import TickContext
 from core.reconcile.heal import heal_patch
 from core.reconcile.lease import lease_expired_for_rollback, start_in_flight
 from core.reconcile.lifecycle import RECONCILER_KNOWN_STATES
 from core.reconcile.rollback import rollback_pending_create
-from core.reconcile.starts import _ours
+from core.reconcile.starts import runtime_is_ours
 from core.reconcile.undesired import handle_undesired
 from core.timefmt import format_time, parse_time
+from core.trackers import circuit
 from core.trackers import exits as X
 from core.world import beads as B
 from core.world.beads import SessionBead
@@ -133,7 +134,7 @@ def one_session(ctx: TickContext, b: SessionBead, names: set[str]) -> WakeTarget
         zombie(ctx, b, entry)
         b = ctx.store.session(b.id)
     # 5. pending-create rollback
-    if alive and b.pending_claim and not _ours(ctx, b):
+    if alive and b.pending_claim and not runtime_is_ours(ctx, b):
         rollback_pending_create(ctx, b, template, "pending_create_rollback", "live runtime belongs to another session")
         return None
     if not alive and b.pending_claim and lease_expired_for_rollback(b, ctx.now, ctx.startup_timeout):
@@ -247,12 +248,12 @@ def drain_ack_step(ctx: TickContext, b: SessionBead, entry: DesiredEntry, alive:
         key = _drift_key(ctx, b, tpl)
         if ctx.rt.attached(name):
             if key:
-                drift._record_attached(ctx, b, key)
+                drift.record_attached(ctx, b, key)
             if not drains.cancel_if(ctx, b, lambda r: r == "config-drift"):
                 drains.clear_ack_meta(ctx, name)
             ctx.decision("reconciler.session.drain_ack", "config_drift_attached", "cancel_reconciler_ack", tpl, name)
             return True
-        if key and drift._recently_attached(ctx, b, key):
+        if key and drift.recently_attached(ctx, b, key):
             if not drains.cancel_if(ctx, b, lambda r: r == "config-drift"):
                 drains.clear_ack_meta(ctx, name)
             ctx.decision("reconciler.session.drain_ack", "config_drift_recently_attached", "cancel_reconciler_ack",
@@ -279,8 +280,6 @@ def drain_ack_step(ctx: TickContext, b: SessionBead, entry: DesiredEntry, alive:
 
 
 def _drift_key(ctx: TickContext, b: SessionBead, tpl: str) -> str:
-    from core.reconcile import hashes
-
     a = ctx.agent(tpl)
     stored = b.get(B.STARTED_CONFIG_HASH)
     if a is None or not stored or stored == hashes.core_hash(a):
@@ -309,8 +308,6 @@ def restart_requested(ctx: TickContext, b: SessionBead, entry: DesiredEntry, run
         ctx.stop(name, "restart-requested", b)
     identity = b.get(B.CONFIGURED_NAMED_IDENTITY)
     if identity:
-        from core.trackers import circuit
-
         ctx.mem = circuit.reset(ctx.mem, identity)
         cfg = circuit.circuit_config(ctx.city)
         if cfg is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from core.reconcile.lease import STALE_CREATING, start_requested
+from core.reconcile.lease import STALE_CREATING
 from core.timefmt import parse_time
 from core.world import beads as B
 from core.world.beads import SessionBead
@@ -78,6 +78,3 @@ def _resets(base: str, b: SessionBead) -> bool:
 def is_named_always(b: SessionBead) -> bool:
     return b.is_named and b.get(B.CONFIGURED_NAMED_MODE) == "always"
 
-
-def start_requested_state(b: SessionBead, now: datetime) -> bool:
-    return start_requested(b, now)

@@ -234,7 +234,7 @@ def start_env(b: SessionBead, entry: DesiredEntry) -> dict[str, str]:
     return env
 
 
-def _ours(ctx: TickContext, b: SessionBead) -> bool:
+def runtime_is_ours(ctx: TickContext, b: SessionBead) -> bool:
     """runningSessionMatchesPendingCreate: the live runtime carries this bead's id/token."""
     name = b.session_name
     live_id = ctx.rt.get_meta(name, META_SESSION_ID).strip()
@@ -267,7 +267,7 @@ def start_one(ctx: TickContext, c: StartCandidate, wave: int) -> bool:
     outcome = "success"
     rs = ctx.rt.get(name)
     if rs is not None and rs.running and rs.alive:
-        if claim and not _ours(ctx, b):
+        if claim and not runtime_is_ours(ctx, b):
             err, outcome = f'session "{name}" already exists', "session_exists"
     else:
         if rs is not None:
@@ -276,7 +276,7 @@ def start_one(ctx: TickContext, c: StartCandidate, wave: int) -> bool:
             ctx.rt.start(name, session_id=b.id, instance_token=b.get(B.INSTANCE_TOKEN), template=c.template,
                          now=ctx.now, env=start_env(b, c.entry))
         except SessionExists as e:
-            if claim and _ours(ctx, b):
+            if claim and runtime_is_ours(ctx, b):
                 outcome = "session_exists_converged"
             else:
                 err, outcome = str(e), "session_exists"

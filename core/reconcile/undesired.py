@@ -11,6 +11,7 @@ from core.reconcile.context import TickContext
 from core.reconcile.heal import heal_patch
 from core.reconcile.lease import lease_active, lease_expired_for_rollback, start_requested, within_spawn_claim_grace
 from core.reconcile.rollback import rollback_pending_create
+from core.timefmt import parse_time
 from core.world import beads as B
 from core.world.beads import SessionBead
 
@@ -39,8 +40,6 @@ def preserved_named(ctx: TickContext, b: SessionBead) -> DesiredEntry | None:
     if state == "failed-create":
         return None
     if state == "stopped" and not b.get(B.SLEEP_REASON).strip():
-        from core.timefmt import parse_time
-
         woke = parse_time(b.get(B.LAST_WOKE_AT))
         if woke is None or (ctx.now - woke).total_seconds() >= 60:
             return None

@@ -5,6 +5,7 @@ slot-freeing closes for dead pool sessions in a terminal sleep."""
 
 from __future__ import annotations
 
+from core.durations import try_duration
 from core.reconcile import awake as A
 from core.reconcile import drains, sleep_policy
 from core.reconcile.context import TickContext
@@ -12,6 +13,7 @@ from core.reconcile.forward import WakeTarget
 from core.reconcile.lease import start_in_flight, within_spawn_claim_grace
 from core.reconcile.lifecycle import base_state, compat_state
 from core.reconcile.starts import StartCandidate, candidate_for
+from core.timefmt import format_time, parse_time
 from core.trackers import circuit
 from core.trackers.timers import timer_blocker
 from core.world import beads as B
@@ -68,8 +70,6 @@ def build_input(ctx: TickContext, order: list[str], targets: list[WakeTarget], c
 
 
 def _dur(text: str) -> float:
-    from core.durations import try_duration
-
     return try_duration(text, 0.0) or 0.0
 
 
@@ -178,10 +178,7 @@ def apply_one(ctx: TickContext, t: WakeTarget, decisions: dict, evals: dict, cou
         if b.failed_create:
             ctx.decision("reconciler.session.wake_decision", "wake", "failed_create", tpl, name)
             return
-        q = b.get(B.QUARANTINED_UNTIL)
-        from core.timefmt import parse_time
-
-        qt = parse_time(q)
+        qt = parse_time(b.get(B.QUARANTINED_UNTIL))
         if qt is not None and ctx.now < qt:
             return
         if start_in_flight(b, ctx.now, ctx.startup_timeout):
@@ -258,8 +255,6 @@ def stranded(ctx: TickContext, b, tpl: str) -> None:
     """A dead pool session still owning work: one diagnostic per episode."""
     if b.get("stranded_event_emitted_at"):
         return
-    from core.timefmt import format_time
-
     ids = ",".join(w.id for w in ctx.work_of(b))
     ctx.event("session.stranded", tpl, f"session {b.session_name} is dead but still assigned work {ids}", b.id)
     ctx.patch(b.id, {"stranded_event_emitted_at": format_time(ctx.now)})
