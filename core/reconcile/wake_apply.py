@@ -20,8 +20,6 @@ from core.world import beads as B
 from core.world.memory import IdleProbe
 
 MAX_IDLE_PROBES = 3
-SLOT_FREEABLE = frozenset({"idle", "idle-timeout", "city-stop", "failed-create", "runtime-missing",
-                           "provider-terminal-error"})
 
 
 def pool_desired(ctx: TickContext) -> dict[str, int]:
@@ -248,7 +246,7 @@ def apply_one(ctx: TickContext, t: WakeTarget, decisions: dict, evals: dict, cou
 def _slot_freeable(b) -> bool:
     if b.drained:
         return True
-    return b.state.strip() == "asleep" and b.get(B.SLEEP_REASON).strip() in SLOT_FREEABLE
+    return b.state.strip() == "asleep" and b.get(B.SLEEP_REASON).strip() in B.SLOT_FREEABLE_SLEEP
 
 
 def stranded(ctx: TickContext, b, tpl: str) -> None:
