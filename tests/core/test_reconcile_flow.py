@@ -151,3 +151,14 @@ def test_invariants_accept_the_model_repairing_a_hand_written_state(tmp_path):
     r = run(scenario(tmp_path, body, '\n[[step]]\ndo = "tick"\n'))
     assert r.invariant_failures == []
     assert next(s for s in r.states[1]["sessions"] if s["id"] == "gc-1")["metadata"]["state"] == "awake"
+
+
+def test_tick_phases_run_in_gas_citys_order():
+    st = run(load_scenario(str(SCENARIOS / "R11-config-drift-drain.toml"))).states[1]
+    ops = [t["operation_name"] for t in st["trace"] if t["record_type"] == "operation" and "operation_name" in t]
+    assert ops == ["tick.runtime_hygiene", "tick.finalize_drain_ack_stops", "session_sync.update_index",
+                   "bead_reconcile.sweep_undesired_pool_sessions", "session_reconcile.forward_pass",
+                   "session_reconcile.apply_wake_sleep_decisions", "session_reconcile.execute_planned_starts",
+                   "session_reconcile.advance_drains"]
+    kinds = [t["record_type"] for t in st["trace"]]
+    assert kinds.index("cycle_input_snapshot") < kinds.index("session_baseline") < kinds.index("session_result")
