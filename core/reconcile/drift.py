@@ -183,7 +183,8 @@ def live_drift(ctx: TickContext, b: SessionBead, a, entry: DesiredEntry) -> None
     else:
         ctx.log(f"Live config changed for '{entry.identity or b.session_name}', re-applying...")
         ctx.patch(b.id, {B.LIVE_HASH: current, B.STARTED_LIVE_HASH: current})
-        ctx.action("restart", b.id, b.session_name, "live-drift", "session_live re-applied (RunLive)", entry.template)
+        ctx.decision("reconciler.session.live_drift", "live_drift", "applied", entry.template, b.session_name,
+                     stored_hash=stored, current_hash=current)
         ctx.event("session.updated", entry.identity or entry.template, "session_live re-applied", b.id)
 
 

@@ -162,3 +162,14 @@ def test_tick_phases_run_in_gas_citys_order():
                    "session_reconcile.advance_drains"]
     kinds = [t["record_type"] for t in st["trace"]]
     assert kinds.index("cycle_input_snapshot") < kinds.index("session_baseline") < kinds.index("session_result")
+
+
+def test_live_drift_is_applied_once():
+    states = run(load_scenario(str(SCENARIOS / "R16-live-only-drift.toml"))).states
+
+    def applied(st):
+        return [t for t in st["trace"] if t["site_code"] == "reconciler.session.live_drift"]
+
+    assert len(applied(states[3])) == 1 and applied(states[4]) == []
+    bead = next(s for s in states[4]["sessions"] if s["id"] == "gc-1")["metadata"]
+    assert bead["started_live_hash"] == bead["live_hash"]
