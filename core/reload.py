@@ -1,12 +1,15 @@
-"""What to reload and how: the config files to watch, loading a new revision, and the record of
-each revision an export needs to reproduce it.
+"""What to reload and how: the config files to watch, loading a new revision, deciding whether a
+revision on disk may replace the running one, and the record of each revision an export needs
+to reproduce it.
 
 The TUI's watcher only notices file changes; every decision lives here.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -103,9 +106,142 @@ def watch_targets(city: City, exclude: Iterable[str] = ()) -> tuple[list[str], s
     return dirs, files
 
 
-def is_relevant(changed_path: str, files: set[str]) -> bool:
-    """Does a change to `changed_path` (as the watcher reports it) call for a reload?"""
-    return os.path.abspath(changed_path) in files
+def is_relevant(changed_path: str, files: set[str], dirs: Iterable[str] = ()) -> bool:
+    """Does a change to `changed_path` (as the watcher reports it) call for a reload? A watched
+    file, or one of the watched `dirs` (or a directory above one) coming, going or being
+    replaced."""
+    p = os.path.abspath(changed_path)
+    return p in files or any(d == p or d.startswith(p.rstrip(os.sep) + os.sep) for d in dirs)
+
+
+def watch_roots(dirs: Iterable[str]) -> list[str]:
+    """The directories to hand the watcher for `dirs`: each one that exists, and the nearest
+    existing directory above it, so that a watched directory deleted, recreated or replaced by
+    a rename is noticed (a watch follows the directory it was put on, not its path)."""
+    roots = set()
+    for d in dirs:
+        d = os.path.abspath(d)
+        if os.path.isdir(d):
+            roots.add(d)
+        up = os.path.dirname(d)
+        while not os.path.isdir(up) and os.path.dirname(up) != up:
+            up = os.path.dirname(up)
+        if os.path.isdir(up):
+            roots.add(up)
+    return sorted(roots)
+
+
+def digest(files: Iterable[str]) -> str:
+    """A hash of the current bytes of `files`; a missing or unreadable file counts as absent."""
+    h = hashlib.sha256()
+    for f in sorted(files):
+        h.update(f.encode() + b"\0")
+        try:
+            with open(f, "rb") as fh:
+                data = fh.read()
+        except OSError:
+            h.update(b"-\0")
+            continue
+        h.update(b"+%d\0" % len(data) + data)
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What one look at the config on disk means for the running model.
+
+    `kind` is "apply" (a new, valid revision: queue `loaded.city`), "same" (the model already
+    runs or has queued this revision), "error" (the files do not load or validate: keep the last
+    good config and show `error`) or "unsettled" (the files changed while being read: wait for
+    the next change)."""
+
+    kind: str
+    loaded: Loaded | None = None
+    error: ConfigError | None = None
+    digest: str = ""
+
+    @property
+    def revision(self) -> str:
+        return self.loaded.city.revision if self.loaded and self.loaded.city else ""
+
+
+class Reloader:
+    """Decides, each time the watcher says the config may have changed, whether the model takes
+    what is on disk. One check runs at a time (a lock), so verdicts come out in the order the
+    files were read.
+
+    A check reads the files twice, loading and validating each time, and hashes their bytes
+    before and after: unless both loads agree and the bytes held still, the verdict is
+    "unsettled" and nothing is applied (a half-written file is never taken for a whole one).
+    Like Gas City's tryReloadConfig, a revision that changes the city's name is refused: the
+    name is locked when the controller starts.
+    """
+
+    def __init__(self, path: str, packs_dir: str = "", city: City | None = None) -> None:
+        self.path = city_file(path)
+        self.packs_dir = packs_dir
+        self.city_name = city.name if city is not None else ""
+        self.files: set[str] = {self.path}
+        self.dirs: list[str] = [os.path.dirname(self.path)]
+        if city is not None:
+            self._watch(city)
+        self.checked: str = ""  # digest of the files at the last settled check
+        self.last: Verdict | None = None
+        self._lock = threading.Lock()
+
+    def _watch(self, city: City) -> None:
+        dirs, files = watch_targets(city)
+        self.files = files | {self.path}
+        self.dirs = sorted(set(dirs) | {os.path.dirname(self.path)})
+
+    def targets(self) -> tuple[list[str], set[str]]:
+        """The directories and files to watch now (they follow the last config that loaded)."""
+        return list(self.dirs), set(self.files)
+
+    def digest(self) -> str:
+        """The hash of the watched files as they are now."""
+        return digest(self.files)
+
+    @property
+    def error(self) -> ConfigError | None:
+        """The located error of the config on disk, while it is broken (for the banner)."""
+        return self.last.error if self.last is not None else None
+
+    def check(self, current_revision: str) -> Verdict:
+        """Look at the files now. `current_revision` is the revision the model runs, or the one it
+        has queued for its next tick."""
+        with self._lock:
+            before = self.digest()
+            first, second = load(self.path, self.packs_dir), load(self.path, self.packs_dir)
+            after = self.digest()
+            if before != after or _outcome(first) != _outcome(second):
+                return Verdict("unsettled", digest=after)
+            verdict = self._judge(second, current_revision, after)
+            self.checked = after
+            self.last = verdict
+            return verdict
+
+    def _judge(self, loaded: Loaded, current_revision: str, at: str) -> Verdict:
+        if not loaded.ok:
+            return Verdict("error", loaded, loaded.error, at)
+        city = loaded.city
+        assert city is not None
+        if self.city_name and city.name != self.city_name:
+            line = city.line_finder(self.path, "workspace.name") if city.line_finder else None
+            err = ConfigError(self.path, f'workspace.name changed from "{self.city_name}" to "{city.name}" '
+                                         "(restart the controller to apply)", field="workspace.name", line=line)
+            return Verdict("error", Loaded(None, None, err), err, at)
+        self._watch(city)
+        if not self.city_name:
+            self.city_name = city.name
+        return Verdict("same" if city.revision == current_revision else "apply", loaded, None, at)
+
+
+def _outcome(loaded: Loaded) -> str:
+    if loaded.ok:
+        assert loaded.city is not None
+        return "ok " + loaded.city.revision
+    return "error " + (loaded.error.render() if loaded.error else "")
 
 
 def config_notes(city: City) -> list[str]:

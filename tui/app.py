@@ -433,48 +433,38 @@ class CitywatchApp(App):
     def start_watching(self) -> None:
         if not self.watch_enabled:
             return
-        from core.reload import watch_targets
+        from core.reload import Reloader
 
         src = self.driver.config
         if src.kind != "file":
             return
-        dirs, files = watch_targets(self.driver.model.city)
-        files.add(src.path)
-        dirs = sorted(set(dirs) | {os.path.dirname(src.path)})
-        self._watch(dirs, files)
+        self._watch(Reloader(src.path, src.packs_dir, self.driver.model.city))
 
     @work(exclusive=True, group="config-watch", exit_on_error=False)
-    async def _watch(self, dirs: list[str], files: set[str]) -> None:
+    async def _watch(self, reloader) -> None:
         from tui.watch import watch_config
 
-        await watch_config(dirs, files, self.config_changed, debounce_ms=self.watch_debounce_ms)
+        await watch_config(reloader, self._queued_revision, self._queue_reload, self._config_checked,
+                           debounce_ms=self.watch_debounce_ms)
 
-    def config_changed(self) -> None:
-        """A watched file changed: load it off the UI thread, then apply or show the error."""
-        self.run_worker(self._load_config, thread=True, group="config-load", exit_on_error=False)
+    def _queued_revision(self) -> str:
+        model = self.driver.model
+        return (model.pending_city or model.city).revision
 
-    def _load_config(self) -> None:
-        from core.reload import load
+    def _queue_reload(self, verdict) -> None:
+        """A new valid revision (on the watcher's worker thread): queue it for the next tick."""
+        self.driver.reload(verdict.loaded.city, verdict.loaded.source)
 
-        loaded = load(self.driver.config.path, self.driver.config.packs_dir)
-        self.call_from_thread(self._config_loaded, loaded)
-
-    def _config_loaded(self, loaded) -> None:
+    def _config_checked(self, verdict) -> None:
+        """The watcher looked at the config on disk: show its located error, or clear it."""
         self.reloads += 1
         banner = self.query_one(Banner)
-        if not loaded.ok:
-            self.config_error = loaded.error
-            banner.show_error(_short_paths(loaded.error).render(), self.driver.model.city.revision)
-            self.refresh_view()
-            return
-        self.config_error = None
-        banner.clear_error()
-        current = self.driver.model.pending_city or self.driver.model.city
-        if loaded.city.revision == current.revision:
-            self.refresh_view()
-            return
-        self.submit(lambda: self.driver.reload(loaded.city, loaded.source))
-        self.call_after_refresh(self.start_watching)  # packs or includes may have come or gone
+        self.config_error = verdict.error
+        if verdict.error is not None:
+            banner.show_error(_short_paths(verdict.error).render(), self.driver.model.city.revision)
+        else:
+            banner.clear_error()
+        self.refresh_view()
 
 
 def _short_paths(err):

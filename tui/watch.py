@@ -1,29 +1,71 @@
-"""The config watcher: a thin loop over watchfiles that calls back when a config file changes.
+"""The config watcher: a thin loop over watchfiles that hands each settled change to a Reloader.
 
 It watches directories, not files (editors save by writing a temporary file and renaming it
-over the original, which a file watch misses after the first save), non-recursively, and keeps
-only changes to the files core.reload says matter. What to reload and how is core's business.
+over the original, which a file watch misses after the first save), non-recursively, plus the
+directory above each one, so that a config directory deleted, recreated or replaced by a rename
+is noticed and the watch is put back on the new directory. What counts as a change, whether it
+may be applied and what to watch next is core.reload's business.
 """
 
 from __future__ import annotations
 
-import os
+import asyncio
 from typing import Callable
 
 from watchfiles import Change, awatch
 
-from core.reload import is_relevant
+from core.reload import Reloader, Verdict, is_relevant, watch_roots
 
 
-async def watch_config(dirs: list[str], files: set[str], on_change: Callable[[], None], *,
-                       debounce_ms: int = 200) -> None:
-    """Call `on_change` once per debounced batch of changes to `files`, until cancelled."""
-    dirs = [d for d in dirs if os.path.isdir(d)]
-    if not dirs:
-        return
+async def watch_config(reloader: Reloader, current_revision: Callable[[], str], apply: Callable[[Verdict], None],
+                       show: Callable[[Verdict], None] | None = None, *, debounce_ms: int = 200,
+                       settle_ms: int = 200) -> None:
+    """Until cancelled: whenever the watched files change and then hold still for `settle_ms`,
+    run `reloader.check(current_revision())`; hand an "apply" verdict to `apply` (on a worker
+    thread), then every verdict but "unsettled" to `show` (on the event loop).
 
-    def relevant(change: Change, path: str) -> bool:
-        return is_relevant(path, files)
+    Checks run one at a time, each applied before the next file is read, so an older revision
+    never overtakes a newer one. Whenever the watch is put back (at start, and after a watched
+    directory came, went or was replaced), and whenever the watcher is idle and the files no
+    longer hash as last checked, the files are checked, so a change made while nothing was
+    watching is not lost."""
+    settle = settle_ms / 1000
 
-    async for _ in awatch(*dirs, watch_filter=relevant, debounce=debounce_ms, step=50, recursive=False):
-        on_change()
+    def check_and_apply() -> Verdict:
+        verdict = reloader.check(current_revision())
+        if verdict.kind == "apply":
+            apply(verdict)
+        return verdict
+
+    while True:
+        dirs, files = reloader.targets()
+        roots = watch_roots(dirs)
+        if not roots:  # nothing left to watch from: look again later
+            await asyncio.sleep(settle)
+            continue
+
+        def relevant(change: Change, path: str, files=files, dirs=dirs) -> bool:
+            return is_relevant(path, files, dirs)
+
+        rearm = False
+        async for changes in awatch(*roots, watch_filter=relevant, debounce=debounce_ms, step=50,
+                                    rust_timeout=max(debounce_ms, 100), yield_on_timeout=True, recursive=False):
+            rearm = any(path not in files for _, path in changes)  # a directory came, went or moved
+            if changes or reloader.digest() != reloader.checked:
+                await _settled(reloader, settle)
+                verdict = await asyncio.to_thread(check_and_apply)
+                if verdict.kind != "unsettled" and show is not None:
+                    show(verdict)
+            if rearm or reloader.targets() != (dirs, files) or watch_roots(dirs) != roots:
+                break
+
+
+async def _settled(reloader: Reloader, settle: float) -> None:
+    """Return once the watched files have not changed for `settle` seconds."""
+    seen = reloader.digest()
+    while True:
+        await asyncio.sleep(settle)
+        now = reloader.digest()
+        if now == seen:
+            return
+        seen = now
