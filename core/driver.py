@@ -78,6 +78,7 @@ class Result:
 
     frame: Frame
     error: str = ""
+    timings: dict[str, float] = field(default_factory=dict)  # seconds by tick phase (Outcome.timings)
 
     @property
     def ok(self) -> bool:
@@ -233,7 +234,7 @@ class Driver:
                 self.config = configs[i]
         frame = self._frame(label, out, "")
         self.history.append(frame)
-        return Result(frame)
+        return Result(frame, timings=out.timings)
 
     def _step_city(self, step: dict[str, Any]) -> City:
         if "_city" in step:

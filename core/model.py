@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from time import perf_counter
 from typing import Any, Callable
 
 from core.actions import Action, Event
@@ -80,6 +81,7 @@ class Model:
         """One regular controller tick (the adoption barrier first if the controller just started)."""
         from core.reconcile.tick import run_tick
 
+        started = perf_counter()
         out = Outcome()
         if self.pending_city is not None:
             out.extend(self.apply_config(self.pending_city))
@@ -94,6 +96,7 @@ class Model:
         out.extend(run_tick(self.city, self.world, self.semantics))
         if out.desired is not None:
             self.last_desired = out.desired
+        out.timings["tick"] = out.timings.get("tick", 0.0) + perf_counter() - started
         return out
 
     def build(self, store: bool = True) -> Outcome:

@@ -18,6 +18,9 @@ class Outcome:
     warnings: list[str] = field(default_factory=list)
     error: str = ""
     ticks: int = 0
+    # Wall-clock seconds by tick phase ("prepare", "build", "sync", "reconcile", "trace") and for
+    # the whole "tick"; summed over the ticks of a step. Never part of the model's state.
+    timings: dict[str, float] = field(default_factory=dict)
 
     def extend(self, other: "Outcome") -> None:
         self.actions += other.actions
@@ -26,6 +29,8 @@ class Outcome:
         self.logs += other.logs
         self.warnings += other.warnings
         self.ticks += other.ticks
+        for phase, seconds in other.timings.items():
+            self.timings[phase] = self.timings.get(phase, 0.0) + seconds
         if other.desired is not None:
             self.desired = other.desired
         if other.error:

@@ -111,8 +111,11 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     from core.bench import render_bench, run_bench
+    from tui.bench import PROBES
 
-    result = run_bench(args.size, args.ticks, include_ui=not args.no_ui)
+    if args.ticks < 1:
+        return _err("--ticks: must be at least 1")
+    result = run_bench(args.size, args.ticks, include_ui=not args.no_ui, probes=PROBES)
     print(json.dumps(result, sort_keys=True) if args.json else render_bench(result))
     return 0
 

@@ -7,6 +7,7 @@ decisions, start waves, drain advance) -> the queued async stops complete."""
 
 from __future__ import annotations
 
+from time import perf_counter
 from typing import TYPE_CHECKING
 
 from core.desired.build import build_desired
@@ -45,6 +46,7 @@ def run_tick(city: "City", world: "World", semantics: str, trigger: str = "patro
     """One regular controller tick."""
     world.tick += 1
     out = Outcome(ticks=1)
+    lap = _Laps(out.timings)
     ctx = TickContext(city, world, semantics, out)
     records.cycle_start(ctx, trigger)
     running = world.runtime.running_names()
@@ -55,16 +57,34 @@ def run_tick(city: "City", world: "World", semantics: str, trigger: str = "patro
     ctx.operation("tick.runtime_hygiene", reaped=reaped)
     finalized = finalize_stop_pending_sessions(ctx)
     ctx.operation("tick.finalize_drain_ack_stops", finalized=finalized)
+    lap("prepare")
     ctx.desired = out.desired = build_desired(city, world, semantics, out.actions, out.trace)
     out.logs += out.desired.logs
+    lap("build")
     run_sync(ctx)
     ctx.operation("session_sync.update_index", site="session_sync.update_index")
+    lap("sync")
     bead_reconcile(ctx)
     run_async_stops(ctx)
+    lap("reconcile")
     records.mutations(ctx)
     records.cycle_result(ctx, trigger)
     records.finish(ctx)
+    lap("trace")
     return out
+
+
+class _Laps:
+    """Adds the seconds since the previous lap to `timings[phase]` (the phase timing hook)."""
+
+    def __init__(self, timings: dict[str, float]) -> None:
+        self.timings = timings
+        self.last = perf_counter()
+
+    def __call__(self, phase: str) -> None:
+        now = perf_counter()
+        self.timings[phase] = self.timings.get(phase, 0.0) + now - self.last
+        self.last = now
 
 
 def bead_reconcile(ctx: TickContext) -> None:
