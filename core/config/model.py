@@ -327,6 +327,23 @@ class City:
     def __post_init__(self) -> None:
         self._by_qn: dict[str, Agent] | None = None
         self._indexed: tuple[int, int] = (0, -1)
+        self._derived: dict[Any, Any] = {}
+        self._derived_for: tuple[int, ...] = ()
+
+    def derived(self, key: Any, build: Callable[[], Any]) -> Any:
+        """The value `build()` computes from this config, computed once per `key` and kept (a
+        City is not mutated after load; replacing or growing its agent, named-session or rig
+        lists drops every kept value)."""
+        shape = (id(self.agents), len(self.agents), id(self.named_sessions), len(self.named_sessions),
+                 id(self.rigs), len(self.rigs))
+        if shape != self._derived_for:
+            self._derived = {}
+            self._derived_for = shape
+        try:
+            return self._derived[key]
+        except KeyError:
+            value = self._derived[key] = build()
+            return value
 
     def _index(self) -> dict[str, Agent]:
         # Rebuilt when `agents` is replaced or grows; the loader replaces the list, never edits it.
@@ -374,10 +391,7 @@ class City:
         return replace(cands[0], dir=dir_)
 
     def rig(self, name: str) -> Rig | None:
-        for r in self.rigs:
-            if r.name == name:
-                return r
-        return None
+        return self.derived("rigs_by_name", lambda: _first_by(self.rigs, lambda r: r.name)).get(name)
 
     @property
     def name(self) -> str:
@@ -398,10 +412,22 @@ class City:
         return v if v and v > 0 else 5
 
     def named_for_template(self, template_qn: str) -> list[NamedSession]:
-        return [n for n in self.named_sessions if n.template_qualified == template_qn]
+        def build() -> dict[str, list[NamedSession]]:
+            out: dict[str, list[NamedSession]] = {}
+            for n in self.named_sessions:
+                out.setdefault(n.template_qualified, []).append(n)
+            return out
+
+        return list(self.derived("named_by_template", build).get(template_qn, ()))
 
     def named_by_identity(self, identity: str) -> NamedSession | None:
-        for n in self.named_sessions:
-            if n.identity == identity:
-                return n
-        return None
+        by_identity = self.derived("named_by_identity", lambda: _first_by(self.named_sessions, lambda n: n.identity))
+        return by_identity.get(identity)
+
+
+def _first_by(items: list, key: Callable[[Any], str]) -> dict[str, Any]:
+    """`key(item) -> item`, the first item winning (as Gas City's linear lookups do)."""
+    out: dict[str, Any] = {}
+    for item in items:
+        out.setdefault(key(item), item)
+    return out

@@ -12,15 +12,13 @@ from typing import TYPE_CHECKING
 
 from core.actions import Action
 from core.config.model import Agent, City, NamedSession
+from core.desired.lookup import parse_qualified, template_lookup
 from core.desired.model import DesiredResult
 from core.identity import (
     canonical_singleton,
     expanded_session_identities,
-    has_configured_bound,
-    in_bounds_slot,
     instance_expansion,
     multiple_sessions,
-    persisted_identity_slot,
     resolve_pool_slot,
     session_name_for,
 )
@@ -29,12 +27,6 @@ from core.world.beads import SessionBead
 
 if TYPE_CHECKING:
     from core.world.world import World
-
-
-def parse_qualified(identity: str) -> tuple[str, str]:
-    """ParseQualifiedName: (dir, name) split at the last slash."""
-    dir_, slash, name = identity.rpartition("/")
-    return (dir_, name) if slash else ("", identity)
 
 
 def is_configured_named(b: SessionBead) -> bool:
@@ -126,7 +118,7 @@ class BuildContext:
         self.agents_sorted = sorted(city.agents, key=lambda a: a.qualified_name)
         self.assigned_work: list = []  # pool-demand assigned work beads (bp.assignedWorkBeads)
         self._by_template: dict[str, list[str]] | None = None
-        self._route_cache: dict[str, str] = {}
+        self.lookup = template_lookup(city, semantics)
 
     # ---- agent shape (semantics-aware) ----
     def in_suspended_rig(self, a: Agent) -> bool:
@@ -163,22 +155,7 @@ class BuildContext:
     def find_agent_by_template(self, template: str) -> Agent | None:
         """findAgentByTemplate: the exact qualified name, the V1 `dir/name` form of a
         binding-less agent, then a legacy bound form `dir/binding.name` of an unbound agent."""
-        template = (template or "").strip()
-        if not template:
-            return None
-        a = self.city.agent(template)
-        if a is not None:
-            return a
-        dir_, name = parse_qualified(template)
-        for a in self.city.agents:
-            if not a.binding and a.dir == dir_ and a.name == name:
-                return a
-        binding, dot, unbound = name.partition(".")
-        if dot and binding.strip():
-            for a in self.city.agents:
-                if not a.binding and a.dir.strip() == dir_.strip() and a.name.strip() == unbound.strip():
-                    return a
-        return None
+        return self.lookup.find_agent_by_template(template)
 
     def normalize_template(self, template: str) -> str:
         """normalizeAgentTemplateIdentity."""
@@ -196,76 +173,17 @@ class BuildContext:
     def normalize_route(self, target: str) -> str:
         """NormalizePoolRouteTarget: `rig/claude-2` -> `rig/claude` for a multi-session agent when
         2 is within its max (any N >= 1 when unlimited)."""
-        if not target:
-            return target
-        cached = self._route_cache.get(target)
-        if cached is not None:
-            return cached
-        out = self._normalize_route(target)
-        self._route_cache[target] = out
-        return out
-
-    def _normalize_route(self, target: str) -> str:
-        for a in self.city.agents:
-            if not self.sesi(a):
-                continue
-            prefix = a.qualified_name + "-"
-            if not target.startswith(prefix):
-                continue
-            tail = target[len(prefix):]
-            if not tail.isdigit() or int(tail) < 1:
-                continue
-            m = a.max_active_sessions
-            if m is not None and m >= 0 and int(tail) > m:
-                continue
-            return a.qualified_name
-        return target
+        return self.lookup.normalize_route(target)
 
     def legacy_pool_template(self, stored: str) -> str:
         """resolveLegacyPoolTemplate: a known template, else the unique expanding agent whose
         local name equals an unqualified stored template."""
-        stored = (stored or "").strip()
-        if not stored:
-            return ""
-        a = self.find_agent_by_template(stored)
-        if a is not None:
-            return a.qualified_name
-        match = ""
-        for a in self.city.agents:
-            if not self.sie(a):
-                continue
-            if parse_qualified(a.qualified_name)[1] != stored:
-                continue
-            if match and match != a.qualified_name:
-                return ""
-            match = a.qualified_name
-        return match
+        return self.lookup.legacy_pool_template(stored)
 
     def template_for_identity(self, identity: str) -> str:
         """resolvedTemplateForIdentity: the template an identity spelling belongs to (a template
         name, a legacy unqualified template, or a unique in-bounds instance identity)."""
-        identity = (identity or "").strip()
-        if not identity:
-            return ""
-        a = self.find_agent_by_template(identity)
-        if a is not None:
-            return a.qualified_name
-        legacy = self.legacy_pool_template(identity)
-        if legacy:
-            return legacy
-        match = ""
-        for a in self.city.agents:
-            if not self.sie(a):
-                continue
-            n = persisted_identity_slot(a, True, identity)
-            if n <= 0:
-                continue
-            if has_configured_bound(a) and not in_bounds_slot(a, n):
-                continue
-            if match and match != a.qualified_name:
-                return ""
-            match = a.qualified_name
-        return match
+        return self.lookup.template_for_identity(identity)
 
     def normalized_session_template(self, b: SessionBead) -> str:
         """normalizedSessionTemplateInfo: the bead's template when configured, else the template
