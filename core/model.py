@@ -216,7 +216,9 @@ class Model:
         return Outcome(logs=[f"work {wid}: " + ", ".join(f"{k}={v}" for k, v in changes.items())])
 
     def set_scale_check(self, template: str, value: int | str) -> Outcome:
-        if self.city.agent(template) is None:
+        """The simulated scale_check result of `template`, an agent of the running config or of
+        the one queued for the next tick."""
+        if all(c.agent(template) is None for c in (self.city, self.pending_city) if c is not None):
             raise ModelError(f'no agent "{template}" in the city')
         self.world.set_scale_check(template, value)
         return Outcome(logs=[f"scale_check {template} = {value}"])

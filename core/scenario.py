@@ -263,6 +263,7 @@ def load_scenario(path: str) -> Scenario:
         wids.add(w["id"])
     steps = []
     templates = {a.qualified_name for a in city.agents}  # grows with each edit_config
+    cities = [city]  # the configs a step may refer to: the first and every edit so far
     for i, st in enumerate(_array(path, text, d, "step")):
         fp = f"step[{i}]"
         kind = st.get("do")
@@ -288,14 +289,15 @@ def load_scenario(path: str) -> Scenario:
                                                    "or an earlier add_work)")
             wids.add(st["id"])
         if kind == "set_scale_check":
-            if city.agent(st["template"]) is None:
+            if all(c.agent(st["template"]) is None for c in cities):
                 raise _loc(path, text, f"{fp}.template", f'unknown template "{st["template"]}"')
         if kind == "fail_start" and not (st.get("name") or st.get("template")):
             raise _loc(path, text, fp, 'fail_start needs "name" or "template"')
         if kind == "fail_start" and st.get("template") and st["template"] not in templates:
             raise _loc(path, text, f"{fp}.template", f'fail_start names unknown template "{st["template"]}"')
         if kind == "edit_config":
-            templates |= {a.qualified_name for a in _load_scenario_city(path, text, st, f"{fp}.").agents}
+            cities.append(_load_scenario_city(path, text, st, f"{fp}."))
+            templates |= {a.qualified_name for a in cities[-1].agents}
         if kind == "set_semantics" and st["semantics"] not in SEMANTICS:
             raise _loc(path, text, f"{fp}.semantics",
                        f'semantics must be one of {", ".join(SEMANTICS)}, got "{st["semantics"]}"')
