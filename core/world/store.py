@@ -1,7 +1,8 @@
 """The bead store: session and work beads in persistent maps, with indexes kept up to date.
 
 A snapshot is O(1) (the maps are HAMTs that share structure), which is what lets the TUI keep
-one per tick. Indexes are plain dicts rebuilt when an older snapshot is restored.
+one per tick. The indexes (open sessions by identity key, open work by assignee and by route)
+are persistent maps too, carried in the snapshot, so restoring one is O(1) as well.
 """
 
 from __future__ import annotations
@@ -22,6 +23,18 @@ class StoreState:
     sessions: immutables.Map
     work: immutables.Map
     next_id: int
+    index: "Indexes | None" = None  # None: rebuilt from the maps on restore
+
+
+@dataclass(frozen=True)
+class Indexes:
+    """The store's indexes as of one snapshot. Each map takes a value to the frozenset of ids
+    holding it; open sessions only, non-closed work only."""
+
+    sessions: tuple[immutables.Map, ...]  # one per Store.SESSION_KEYS
+    work_by_assignee: immutables.Map
+    work_by_route: immutables.Map
+    open_sorted: tuple[str, ...] | None  # open session ids in creation order, when known
 
 
 @dataclass
@@ -35,69 +48,83 @@ class Write:
 
 
 class Store:
+    SESSION_KEYS = (B.SESSION_NAME, B.ALIAS, B.AGENT_NAME, B.TEMPLATE, B.CONFIGURED_NAMED_IDENTITY)
+
     def __init__(self, prefix: str = "gc") -> None:
         self.prefix = prefix
         self.sessions: immutables.Map = immutables.Map()
         self.work: immutables.Map = immutables.Map()
         self.next_id = 1
         self.journal: list[Write] = []
-        self._open_sorted: list[str] | None = None
-        self._idx: dict[str, dict[str, set[str]]] = {}
-        self._work_by_assignee: dict[str, set[str]] = {}
-        self._work_by_route: dict[str, set[str]] = {}
+        self._open_sorted: tuple[str, ...] | None = None
+        self._idx: dict[str, immutables.Map] = {}
+        self._work_by_assignee: immutables.Map = immutables.Map()
+        self._work_by_route: immutables.Map = immutables.Map()
         self._rebuild_indexes()
 
     # ------------------------------------------------------------------ snapshots
     def snapshot(self) -> StoreState:
-        return StoreState(self.sessions, self.work, self.next_id)
+        index = Indexes(tuple(self._idx[k] for k in self.SESSION_KEYS), self._work_by_assignee,
+                        self._work_by_route, self._open_sorted)
+        return StoreState(self.sessions, self.work, self.next_id, index)
 
     def restore(self, st: StoreState) -> None:
         self.sessions, self.work, self.next_id = st.sessions, st.work, st.next_id
-        self._rebuild_indexes()
+        if st.index is None:
+            self._rebuild_indexes()
+            return
+        self._idx = dict(zip(self.SESSION_KEYS, st.index.sessions))
+        self._work_by_assignee, self._work_by_route = st.index.work_by_assignee, st.index.work_by_route
+        self._open_sorted = st.index.open_sorted
 
     # ------------------------------------------------------------------ indexes
-    _SESSION_KEYS = (B.SESSION_NAME, B.ALIAS, B.AGENT_NAME, B.TEMPLATE, B.CONFIGURED_NAMED_IDENTITY)
-
     def _rebuild_indexes(self) -> None:
-        self._idx = {k: {} for k in self._SESSION_KEYS}
-        self._open_sorted = None
+        idx: dict[str, dict[str, set[str]]] = {k: {} for k in self.SESSION_KEYS}
         for b in self.sessions.values():
             if b.open:
-                self._index_add(b)
-        self._work_by_assignee = {}
-        self._work_by_route = {}
+                for k in self.SESSION_KEYS:
+                    v = b.metadata.get(k)
+                    if v:
+                        idx[k].setdefault(v, set()).add(b.id)
+        self._idx = {k: _frozen_map(v) for k, v in idx.items()}
+        self._open_sorted = None
+        by_assignee: dict[str, set[str]] = {}
+        by_route: dict[str, set[str]] = {}
         for w in self.work.values():
-            self._work_index_add(w)
+            if w.status == "closed":
+                continue
+            if w.assignee:
+                by_assignee.setdefault(w.assignee, set()).add(w.id)
+            if w.routed_to:
+                by_route.setdefault(w.routed_to, set()).add(w.id)
+        self._work_by_assignee = _frozen_map(by_assignee)
+        self._work_by_route = _frozen_map(by_route)
 
     def _index_add(self, b: SessionBead) -> None:
-        for k in self._SESSION_KEYS:
+        for k in self.SESSION_KEYS:
             v = b.metadata.get(k)
             if v:
-                self._idx[k].setdefault(v, set()).add(b.id)
+                self._idx[k] = _add(self._idx[k], v, b.id)
 
     def _index_remove(self, b: SessionBead) -> None:
-        for k in self._SESSION_KEYS:
+        for k in self.SESSION_KEYS:
             v = b.metadata.get(k)
             if v:
-                s = self._idx[k].get(v)
-                if s is not None:
-                    s.discard(b.id)
-                    if not s:
-                        del self._idx[k][v]
+                self._idx[k] = _discard(self._idx[k], v, b.id)
 
     def _work_index_add(self, w: WorkBead) -> None:
         if w.status == "closed":
             return
         if w.assignee:
-            self._work_by_assignee.setdefault(w.assignee, set()).add(w.id)
+            self._work_by_assignee = _add(self._work_by_assignee, w.assignee, w.id)
         if w.routed_to:
-            self._work_by_route.setdefault(w.routed_to, set()).add(w.id)
+            self._work_by_route = _add(self._work_by_route, w.routed_to, w.id)
 
     def _work_index_remove(self, w: WorkBead) -> None:
-        if w.assignee and w.assignee in self._work_by_assignee:
-            self._work_by_assignee[w.assignee].discard(w.id)
-        if w.routed_to and w.routed_to in self._work_by_route:
-            self._work_by_route[w.routed_to].discard(w.id)
+        if w.assignee:
+            self._work_by_assignee = _discard(self._work_by_assignee, w.assignee, w.id)
+        if w.routed_to:
+            self._work_by_route = _discard(self._work_by_route, w.routed_to, w.id)
 
     # ------------------------------------------------------------------ session reads
     def session(self, bead_id: str) -> SessionBead | None:
@@ -108,7 +135,7 @@ class Store:
         if self._open_sorted is None:
             opened = [b for b in self.sessions.values() if b.open]
             opened.sort(key=lambda b: (b.created_at, natural_key(b.id)))
-            self._open_sorted = [b.id for b in opened]
+            self._open_sorted = tuple(b.id for b in opened)
         return [self.sessions[i] for i in self._open_sorted]
 
     def all_sessions(self) -> list[SessionBead]:
@@ -117,7 +144,10 @@ class Store:
         return out
 
     def open_by(self, key: str, value: str) -> list[SessionBead]:
-        ids = self._idx.get(key, {}).get(value, ())
+        """Open session beads whose metadata `key` (one of SESSION_KEYS) is `value`, in creation
+        order."""
+        index = self._idx.get(key)
+        ids = index.get(value, ()) if index is not None else ()
         out = [self.sessions[i] for i in ids]
         out.sort(key=lambda b: (b.created_at, natural_key(b.id)))
         return out
@@ -222,4 +252,28 @@ class Store:
         return out
 
     def routes(self) -> list[str]:
-        return [r for r, ids in self._work_by_route.items() if ids]
+        """Every route (gc.routed_to) some non-closed work bead has, sorted."""
+        return sorted(self._work_by_route.keys())
+
+
+def _frozen_map(index: dict[str, set[str]]) -> immutables.Map:
+    return immutables.Map({k: frozenset(v) for k, v in index.items()})
+
+
+def _add(index: immutables.Map, key: str, item: str) -> immutables.Map:
+    """`index` with `item` in the set at `key`."""
+    held = index.get(key)
+    if held is None:
+        return index.set(key, frozenset((item,)))
+    if item in held:
+        return index
+    return index.set(key, held | {item})
+
+
+def _discard(index: immutables.Map, key: str, item: str) -> immutables.Map:
+    """`index` without `item` in the set at `key` (an emptied set is dropped)."""
+    held = index.get(key)
+    if held is None or item not in held:
+        return index
+    rest = held - {item}
+    return index.set(key, rest) if rest else index.delete(key)
