@@ -245,6 +245,8 @@ class Driver:
 
     def _frame(self, label: str, out: Outcome, error: str) -> Frame:
         m = self.model
+        if m.last_desired is not None and len(self.history):
+            m.last_desired.share_unchanged(self.history.latest.desired)
         idx = self._counter
         self._counter += 1
         lines = tuple(outcome_lines(out, idx, m.world.tick, m.world.now))

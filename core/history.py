@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
+from sys import intern
 from typing import TYPE_CHECKING, Iterator
 
 from core.timefmt import format_time
@@ -22,9 +23,12 @@ if TYPE_CHECKING:
     from core.world.world import WorldState
 
 DEFAULT_LIMIT = 1000
+# Frames (newest first) that keep what was derived from them (their detached model and board);
+# older frames drop it and derive it again if the operator travels back to them.
+WARM_FRAMES = 4
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EventLine:
     """One line of the Events panel: what happened, when, and of which kind."""
 
@@ -41,13 +45,14 @@ class EventLine:
 
 def outcome_lines(outcome: "Outcome", frame: int, tick: int, at: datetime) -> list[EventLine]:
     """Every action, decision, event and log line of a step, in the order they happened within
-    each kind (actions first: they are what an operator scans for)."""
+    each kind (actions first: they are what an operator scans for). Action and decision texts
+    are interned: a tick mostly repeats the last one's, and every recorded frame keeps its own."""
     out: list[EventLine] = []
     for a in outcome.actions:
         words = " ".join(x for x in (a.kind, a.bead_id, a.session_name) if x)
         tail = f" ({a.reason})" if a.reason else ""
         detail = f": {a.detail}" if a.detail else ""
-        out.append(EventLine(frame, tick, at, "action", words + tail + detail, a.session_name or a.bead_id))
+        out.append(EventLine(frame, tick, at, "action", intern(words + tail + detail), a.session_name or a.bead_id))
     for e in outcome.events:
         out.append(EventLine(frame, tick, at, "event", f"{e.type} {e.subject} {e.message}".strip(), e.subject))
     for t in outcome.trace:
@@ -55,7 +60,7 @@ def outcome_lines(outcome: "Outcome", frame: int, tick: int, at: datetime) -> li
             continue  # operations, mutations and summaries are for `gc trace`, not for reading live
         who = t.get("session_name") or t.get("template") or ""
         text = f"{t.get('site_code', '')} {t.get('reason_code', '')} → {t.get('outcome_code', '')} {who}"
-        out.append(EventLine(frame, tick, at, "trace", text.strip(), who))
+        out.append(EventLine(frame, tick, at, "trace", intern(text.strip()), who))
     for line in outcome.logs:
         kind = "config" if line.startswith("config ") else "log"
         out.append(EventLine(frame, tick, at, kind, line))
@@ -113,15 +118,20 @@ def detached_model(frame: Frame) -> "Model":
 
 
 class History:
-    """A bounded list of frames; the oldest fall off once `limit` is reached."""
+    """A bounded list of frames; the oldest fall off once `limit` is reached. Only the newest
+    `warm` frames keep their derived data (detached model, board), so what a recorded tick
+    costs in memory is its snapshot, build and event lines."""
 
-    def __init__(self, limit: int = DEFAULT_LIMIT) -> None:
+    def __init__(self, limit: int = DEFAULT_LIMIT, warm: int = WARM_FRAMES) -> None:
         if limit < 2:
             raise ValueError("history needs room for at least two frames")
         self._frames: deque[Frame] = deque(maxlen=limit)
+        self.warm = max(warm, 1)
 
     def append(self, frame: Frame) -> None:
         self._frames.append(frame)
+        if len(self._frames) > self.warm:
+            self._frames[-1 - self.warm]._cache.clear()
 
     def replace_latest(self, frame: Frame) -> None:
         """Swap the newest frame for an amended copy of itself (same index)."""

@@ -70,11 +70,16 @@ def measure_ticks(session: BenchSession, ticks: int, warmup: int = 1) -> dict:
 
 
 def history_mb_per_tick(session: BenchSession, ticks: int = HISTORY_TICKS) -> float:
-    """Memory the session keeps per recorded tick: what `ticks` more presses (each recording a
-    frame and building its board, as the app does) leave allocated, divided by `ticks`, in MB."""
+    """Memory the session keeps per recorded tick, in MB: with allocations traced, step until
+    the history's warm frames (those keeping a board) were all recorded under the trace, then
+    divide what `ticks` more presses (each recording a frame and building its board, as the app
+    does) leave allocated by `ticks`."""
     gc.collect()
     tracemalloc.start()
     try:
+        for _ in range(session.driver.history.warm + 1):
+            step(session)
+        gc.collect()
         before = tracemalloc.get_traced_memory()[0]
         for _ in range(ticks):
             step(session)

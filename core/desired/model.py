@@ -114,3 +114,19 @@ class DesiredResult:
 
     def sorted_entries(self) -> list[DesiredEntry]:
         return [self.entries[k] for k in sorted(self.entries)]
+
+    def share_unchanged(self, previous: "DesiredResult | None") -> None:
+        """Swap each entry and request list that equals the one `previous` holds under the same
+        key for `previous`'s object, so consecutive recorded builds share what did not change.
+        Values stay equal; call it only once neither result is being built or synced any more
+        (entries are mutable while a tick runs)."""
+        if previous is None or previous is self:
+            return
+        for key, entry in self.entries.items():
+            old = previous.entries.get(key)
+            if old is not None and old is not entry and old == entry:
+                self.entries[key] = old
+        for key, reqs in self.requests.items():
+            old_reqs = previous.requests.get(key)
+            if old_reqs is not None and old_reqs is not reqs and old_reqs == reqs:
+                self.requests[key] = old_reqs
