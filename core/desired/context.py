@@ -117,6 +117,7 @@ class BuildContext:
         self.rig_suspended = {r.name for r in city.rigs if r.suspended}
         self.agents_sorted = sorted(city.agents, key=lambda a: a.qualified_name)
         self.assigned_work: list = []  # pool-demand assigned work beads (bp.assignedWorkBeads)
+        self._live_assigned: tuple[int, dict] | None = None
         self._by_template: dict[str, list[str]] | None = None
         self.lookup = template_lookup(city, semantics)
 
@@ -240,6 +241,16 @@ class BuildContext:
             t = self.template_of(b)
             if t:
                 self._by_template.setdefault(t, []).append(b.id)
+
+    def live_assigned_work(self, work_id: str):
+        """The first open or in-progress bead of `assigned_work` with this id (None if none)."""
+        if self._live_assigned is None or self._live_assigned[0] != id(self.assigned_work):
+            by_id: dict = {}
+            for w in self.assigned_work:
+                if w.status in ("open", "in_progress"):
+                    by_id.setdefault(w.id, w)
+            self._live_assigned = (id(self.assigned_work), by_id)
+        return self._live_assigned[1].get(work_id)
 
     # ---- named sessions ----
     def named_spec(self, identity: str) -> tuple[NamedSession, Agent] | None:

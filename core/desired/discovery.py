@@ -62,8 +62,7 @@ def has_canonical_singleton_entry(ctx: BuildContext, a: Agent) -> bool:
     if not ctx.ucs(a):
         return False
     qn = a.qualified_name
-    return any(e.template == qn and (e.dependency_only or e.identity == qn or e.alias == qn)
-               for e in ctx.result.entries.values())
+    return any(e.dependency_only or e.identity == qn or e.alias == qn for e in ctx.result.entries.of_template(qn))
 
 
 def preservable(b: SessionBead) -> bool:

@@ -45,25 +45,27 @@ def select_or_create(ctx: BuildContext, a: Agent) -> tuple[SessionBead | None, l
 
 def realize_floors(ctx: BuildContext) -> None:
     """Give every dependency (transitively) of every root template its floor."""
-    res = ctx.result
     visited: set[str] = set()
+    for t in sorted(ctx.result.roots):
+        _visit(ctx, t, visited)
 
-    def visit(template: str) -> None:
-        if not template or template in visited:
-            return
-        visited.add(template)
-        a = ctx.find_agent_by_template(template)
-        if a is None:
-            return
-        for dep in a.depends_on:
-            d = ctx.find_agent_by_template(dep)
-            if d is None or d.suspended or ctx.in_suspended_rig(d):
-                continue
-            ensure_floor(ctx, d, a.qualified_name)
-            visit(dep)
 
-    for t in sorted(res.roots):
-        visit(t)
+def _visit(ctx: BuildContext, template: str, visited: set[str]) -> None:
+    """Floor every dependency of `template`, depth first. (A module function, not a closure: a
+    recursive closure is a reference cycle that keeps the whole build context alive until the
+    cyclic collector runs.)"""
+    if not template or template in visited:
+        return
+    visited.add(template)
+    a = ctx.find_agent_by_template(template)
+    if a is None:
+        return
+    for dep in a.depends_on:
+        d = ctx.find_agent_by_template(dep)
+        if d is None or d.suspended or ctx.in_suspended_rig(d):
+            continue
+        ensure_floor(ctx, d, a.qualified_name)
+        _visit(ctx, dep, visited)
 
 
 def ensure_floor(ctx: BuildContext, a: Agent, dependent: str) -> None:
@@ -72,7 +74,7 @@ def ensure_floor(ctx: BuildContext, a: Agent, dependent: str) -> None:
     identity (the slot-1 instance while the bead has no slot stamped)."""
     res = ctx.result
     qn = a.qualified_name
-    if not generic_ephemeral(a) or any(e.template == qn for e in res.entries.values()):
+    if not generic_ephemeral(a) or res.entries.of_template(qn):
         return
     why = [shape_why(ctx, a), Why("demand.dependency_floor", f"{dependent} depends_on {qn}; nothing else desires it")]
     if not ctx.store_backed:

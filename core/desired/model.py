@@ -87,11 +87,34 @@ class DesiredEntry:
         }
 
 
+class Entries(dict):
+    """Desired entries by session name, also grouped by template as they are set (the build asks
+    "is anything of this template desired yet?" for every template and bead). Entries are only
+    ever set, never deleted, and an entry's template does not change once set."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__()
+        self._by_template: dict[str, dict[str, DesiredEntry]] = {}
+        for key, entry in dict(*args, **kwargs).items():
+            self[key] = entry
+
+    def __setitem__(self, key: str, entry: DesiredEntry) -> None:
+        old = self.get(key)
+        if old is not None:
+            self._by_template.get(old.template, {}).pop(key, None)
+        super().__setitem__(key, entry)
+        self._by_template.setdefault(entry.template, {})[key] = entry
+
+    def of_template(self, template: str) -> list[DesiredEntry]:
+        """The entries of `template`, in the order they were set under it."""
+        return list(self._by_template.get(template, {}).values())
+
+
 @dataclass
 class DesiredResult:
     """Everything one build produced: entries by session name, demand counts, requests and signals."""
 
-    entries: dict[str, DesiredEntry] = field(default_factory=dict)  # keyed by session_name
+    entries: Entries = field(default_factory=Entries)  # keyed by session_name
     scale_check_counts: dict[str, int] = field(default_factory=dict)
     pool_desired: dict[str, int] = field(default_factory=dict)
     requests: dict[str, list[Request]] = field(default_factory=dict)
@@ -105,6 +128,10 @@ class DesiredResult:
     roots: set[str] = field(default_factory=set)
     logs: list[str] = field(default_factory=list)
     suspended: bool = False
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.entries, Entries):
+            self.entries = Entries(self.entries)
 
     def by_bead(self) -> dict[str, DesiredEntry]:
         return {e.bead_id: e for e in self.entries.values() if e.bead_id}

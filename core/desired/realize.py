@@ -101,16 +101,15 @@ def busy_bead_ids(ctx: BuildContext, work: list[WorkBead]) -> set[str]:
     return busy
 
 
-def _resumes_assigned_work(r: Request, work: list[WorkBead], b: SessionBead) -> bool:
+def _resumes_assigned_work(ctx: BuildContext, r: Request, b: SessionBead) -> bool:
     """poolRequestResumesAssignedWorkInfo: a resume whose exact work bead is still assigned to
     one of the bead's identities."""
     if r.tier != "resume" or r.session_bead_id != b.id or not r.work_bead_id:
         return False
-    idents = set(b.assignee_identities())
-    for w in work:
-        if w.id == r.work_bead_id and w.status in ("open", "in_progress"):
-            return bool(w.assignee.strip()) and w.assignee.strip() in idents
-    return False
+    w = ctx.live_assigned_work(r.work_bead_id)
+    if w is None:
+        return False
+    return bool(w.assignee.strip()) and w.assignee.strip() in b.assignee_identities()
 
 
 # ---------------------------------------------------------------- singleton normalization
@@ -307,9 +306,8 @@ def select_or_plan(ctx: BuildContext, a: Agent, r: Request, prefer: SessionBead 
     qn = a.qualified_name
     ucs = ctx.ucs(a)
     item = Item(r)
-    work = ctx.assigned_work
     if prefer is not None and prefer.id not in used and not prefer.failed_create:
-        preserve = _resumes_assigned_work(r, work, prefer)
+        preserve = _resumes_assigned_work(ctx, r, prefer)
         slot = claim_preferred(ctx, a, prefer, preserve, used_slots)
         if slot == 0 and not ucs:
             ctx.log(f"pool {qn!r} request: pool session {prefer.id} concrete slot already claimed (skipping)")

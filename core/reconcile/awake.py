@@ -139,13 +139,24 @@ def _named_matches(named: list[AwakeNamed], b: AwakeBead, mode: str) -> bool:
     return False
 
 
-def _resolve_named_bead(beads: list[AwakeBead], n: AwakeNamed) -> str:
-    for b in beads:
-        if b.named_identity == n.identity:
-            return b.session_name
+class _FirstBeads:
+    """The first bead (in input order) by named identity and by session name."""
+
+    def __init__(self, beads: list[AwakeBead]) -> None:
+        self.by_named: dict[str, AwakeBead] = {}
+        self.by_session: dict[str, AwakeBead] = {}
+        for b in beads:
+            self.by_named.setdefault(b.named_identity, b)
+            self.by_session.setdefault(b.session_name, b)
+
+
+def _resolve_named_bead(first: _FirstBeads, n: AwakeNamed) -> str:
+    b = first.by_named.get(n.identity)
+    if b is not None:
+        return b.session_name
     if not n.runtime_name:
         return ""
-    b = next((x for x in beads if x.session_name == n.runtime_name), None)
+    b = first.by_session.get(n.runtime_name)
     if b is None or not b.configured_named or (n.template and b.template != n.template):
         return ""
     if b.named_identity and b.named_identity != n.identity:
@@ -176,6 +187,7 @@ def compute_awake_set(inp: AwakeInput) -> dict[str, AwakeDecision]:
         base = name.rsplit("/", 1)[-1]
         return None if base in dup else by_base.get(base)
 
+    first = _FirstBeads(inp.beads)
     widx = _WorkIndex(inp.work)
     work_of: dict[str, list[WorkBead]] = {b.id: widx.of(inp.named, b) for b in inp.beads}
     demand_of = {bid: any(_awake_demand(w) for w in ws) for bid, ws in work_of.items()}
@@ -197,9 +209,9 @@ def compute_awake_set(inp: AwakeInput) -> dict[str, AwakeDecision]:
         if a is not None and a.suspended:
             continue
         if n.mode == "always":
-            sn = _resolve_named_bead(inp.beads, n)
+            sn = _resolve_named_bead(first, n)
             if sn:
-                bead = next((x for x in inp.beads if x.session_name == sn), None)
+                bead = first.by_session.get(sn)
                 if bead is not None and not bead.dependency_only:
                     desired[sn] = "named-always"
             else:
@@ -214,9 +226,9 @@ def compute_awake_set(inp: AwakeInput) -> dict[str, AwakeDecision]:
             ta = agents.get(n.template)
             if ta is not None and ta.suspended:
                 continue
-            sn = _resolve_named_bead(inp.beads, n)
+            sn = _resolve_named_bead(first, n)
             if sn:
-                bead = next((x for x in inp.beads if x.session_name == sn), None)
+                bead = first.by_session.get(sn)
                 if bead is not None and not bead.dependency_only and bead.state != "closed":
                     desired[sn] = reason
             else:

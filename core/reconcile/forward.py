@@ -49,29 +49,27 @@ def topo_order(ctx: TickContext, beads: list[SessionBead]) -> list[SessionBead]:
         by_tpl[t].append(b)
     color: dict[str, int] = {}
     out: list[str] = []
-    cycle = False
-
-    def visit(t: str) -> None:
-        nonlocal cycle
-        if cycle:
-            return
-        color[t] = 1
-        for dep in deps.get(t, ()):
-            c = color.get(dep, 0)
-            if c == 1:
-                cycle = True
-                return
-            if c == 0 and dep in by_tpl:
-                visit(dep)
-        color[t] = 2
-        out.append(t)
-
     for t in order:
-        if color.get(t, 0) == 0:
-            visit(t)
-    if cycle:
-        return beads
+        if color.get(t, 0) == 0 and not _visit(t, deps, by_tpl, color, out):
+            return beads
     return [b for t in out for b in by_tpl[t]]
+
+
+def _visit(t: str, deps: dict[str, list[str]], by_tpl: dict[str, list[SessionBead]], color: dict[str, int],
+           out: list[str]) -> bool:
+    """Depth-first: append `t` after its dependencies; False on a dependency cycle. (A module
+    function, not a closure: a recursive closure is a reference cycle that keeps a tick's
+    garbage alive until the cyclic collector runs.)"""
+    color[t] = 1
+    for dep in deps.get(t, ()):
+        c = color.get(dep, 0)
+        if c == 1:
+            return False
+        if c == 0 and dep in by_tpl and not _visit(dep, deps, by_tpl, color, out):
+            return False
+    color[t] = 2
+    out.append(t)
+    return True
 
 
 def unknown_state(ctx: TickContext, b: SessionBead) -> None:

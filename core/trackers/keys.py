@@ -12,8 +12,9 @@ exempt from the fallback.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Sequence
 
 from core.config.model import Agent, City
 from core.identity import canonical_singleton, instance_expansion, qualified_instance, session_name_for
@@ -44,8 +45,9 @@ class LifecycleKeys:
         return bool(self.names or self.templates)
 
 
-def pool_instances(city: City, a: Agent, semantics: str, running: Iterable[str]) -> list[str]:
-    """discoverPoolInstances: the qualified instance identities a template enumerates."""
+def pool_instances(city: City, a: Agent, semantics: str, running: Sequence[str]) -> list[str]:
+    """discoverPoolInstances: the qualified instance identities a template enumerates.
+    `running` is sorted (as Runtime.running_names returns it)."""
     qn = a.qualified_name
     m = a.max_active_sessions
     unlimited = a.has_namepool is False and (m is None or m < 0)
@@ -54,9 +56,7 @@ def pool_instances(city: City, a: Agent, semantics: str, running: Iterable[str])
             names = [qn]
             prefix = session_name_for(city, qn + "-")
             stale = set()
-            for sn in running:
-                if not sn.startswith(prefix):
-                    continue
+            for sn in _with_prefix(running, prefix):
                 tail = sn[len(prefix):]
                 if tail.isdigit() and int(tail) > 0:
                     stale.add(f"{qn}-{tail}")
@@ -64,17 +64,23 @@ def pool_instances(city: City, a: Agent, semantics: str, running: Iterable[str])
         count = m if m is not None and m > 0 else len(a.namepool_names)
         return [qualified_instance(a, i) for i in range(1, count + 1)]
     prefix = session_name_for(city, qn + "-")
-    out = []
-    for sn in running:
-        if sn.startswith(prefix):
-            out.append(qn + "-" + sn[len(prefix):])
-    return out
+    return [qn + "-" + sn[len(prefix):] for sn in _with_prefix(running, prefix)]
+
+
+def _with_prefix(names: Sequence[str], prefix: str) -> Sequence[str]:
+    """The names of sorted `names` that start with `prefix`, in order (a binary search, not a
+    scan: every template asks this of every running session)."""
+    start = bisect_left(names, prefix)
+    end = start
+    while end < len(names) and names[end].startswith(prefix):
+        end += 1
+    return names[start:end]
 
 
 def build_keys(city: City, semantics: str, running: Iterable[str], has_knob: Callable[[Agent], bool]) -> LifecycleKeys:
     """Register every agent for which `has_knob` holds, the way Gas City's tracker builders do."""
     keys = LifecycleKeys()
-    running = list(running)
+    running = sorted(running)
     for a in city.agents:
         if not has_knob(a):
             continue
