@@ -503,10 +503,14 @@ def make_driver(args: argparse.Namespace) -> tuple[Driver, bool]:
 
 
 def run_app(args: argparse.Namespace) -> int:
+    from core import heap
+
+    heap.tune_collector()
     try:
         driver, running = make_driver(args)
     except OpenError as e:
         print(f"citywatch: {e}", file=sys.stderr)
         return 2
+    heap.settle()
     CitywatchApp(driver, running=running).run()
     return 0

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from time import perf_counter
 from typing import Any, Callable
 
+from core import heap
 from core.bench.census import census
 from core.bench.city import SIZES
 from core.bench.measure import history_mb_per_tick, measure_ticks, peak_rss_mb, percentiles, world_digest
@@ -52,9 +53,11 @@ def run_bench(size: str, ticks: int, include_ui: bool = True, *, seed: int = 0,
     if ticks < 1:
         raise ValueError("ticks must be at least 1")
     probes = probes or Probes()
+    heap.tune_collector()  # as the app does
     with tempfile.TemporaryDirectory(prefix="citywatch-bench-") as root:
         started = perf_counter()
         session = open_bench(size, root, seed)
+        heap.settle()
         setup_s = perf_counter() - started
         city = census(session.model.city, session.model.world)
         result: dict[str, Any] = {"size": size, "ticks": ticks, "seed": seed, "city": city,

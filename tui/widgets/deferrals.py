@@ -22,7 +22,7 @@ class DeferralsPanel(Panel):
         super().__init__("Deferrals")
 
     def compose(self) -> ComposeResult:
-        yield KeyedTable(COLUMNS, id="deferrals")
+        yield KeyedTable(COLUMNS, key_column="bead", id="deferrals")
 
     def focus_target(self):
         return self.query_one(KeyedTable)

@@ -7,15 +7,27 @@ from typing import Sequence
 from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
-from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
+from textual.render import measure
+from textual._two_way_dict import TwoWayDict
+from textual.widgets.data_table import CellDoesNotExist, CellKey, ColumnKey, RowDoesNotExist
+
+BATCH_REMOVE = 4  # removing this many rows or more renumbers the table once
+_REMOVE_ATTRS = ("_row_locations", "_data", "_updated_cells", "_require_update_dimensions", "_update_count")
+
+try:  # how the table turns a cell into a renderable (markup in strings included)
+    from textual.widgets._data_table import default_cell_formatter as _formatter
+except ImportError:  # pragma: no cover - an older or newer Textual
+    _formatter = None
 
 Cell = str | Text
 
 
 class KeyedTable(DataTable):
-    """`show(rows)` diffs against what is on screen: changed cells are updated in place, and
-    the table is rebuilt only when rows come, go or move; the cursor then returns to the row
-    with the same key."""
+    """`show(rows)` diffs against what is on screen: changed cells are updated in place, rows
+    that went are removed and rows that came are added, and when the order changed the rows are
+    re-sorted (by `key_column`, the column that shows each row's key); the cursor stays on the
+    row with the same key. Without a `key_column`, or when most rows change, the table is
+    rebuilt instead."""
 
     BINDINGS = [
         Binding("j", "cursor_down", "Down", show=False),
@@ -24,9 +36,10 @@ class KeyedTable(DataTable):
         Binding("G", "scroll_bottom", "Bottom", show=False),
     ]
 
-    def __init__(self, columns: Sequence[tuple[str, str]], **kwargs) -> None:
+    def __init__(self, columns: Sequence[tuple[str, str]], key_column: str | None = None, **kwargs) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self._columns = list(columns)
+        self._key_column = key_column
         self._keys: list[str] = []
         self._cells: dict[str, tuple[Cell, ...]] = {}
 
@@ -51,19 +64,81 @@ class KeyedTable(DataTable):
     def show(self, rows: Sequence[tuple[str, Sequence[Cell]]]) -> None:
         keys = [k for k, _ in rows]
         if keys == self._keys:
-            for key, cells in rows:
-                old = self._cells.get(key)
-                cells = tuple(cells)
-                if old == cells:
-                    continue
-                for (_, col), new, was in zip(self._columns, cells, old or ()):
-                    if new != was:
-                        try:
-                            self.update_cell(key, col, new, update_width=True)
-                        except (CellDoesNotExist, RowDoesNotExist):
-                            pass
-                self._cells[key] = cells
+            self._update_cells(rows)
             return
+        wanted = set(keys)
+        gone = [k for k in self._keys if k not in wanted]
+        came = len(keys) - (len(self._keys) - len(gone))
+        if self._key_column is None or not self._keys or len(gone) + came > max(len(keys), len(self._keys)) // 2:
+            self._rebuild(rows, keys)
+            return
+        keep = self.selected_key
+        before = set(self._keys)
+        self._remove_rows(gone)
+        for key in gone:
+            del self._cells[key]
+        self._update_cells([(k, c) for k, c in rows if k in self._cells])
+        for key, cells in rows:
+            if key not in self._cells:
+                self._cells[key] = tuple(cells)
+                self.add_row(*cells, key=key)
+        order = [k for k in self._keys if k in wanted] + [k for k in keys if k not in before]
+        self._keys = keys
+        if order != keys:
+            position = {k: i for i, k in enumerate(keys)}
+            self.sort(self._key_column, key=lambda shown: position[str(shown)])
+        self._restore_cursor(keep)
+
+    def _remove_rows(self, keys: list[str]) -> None:
+        """remove_row for several rows at once. DataTable.remove_row renumbers every row, so
+        removing k of n rows one by one is O(k*n); this does what it does in one pass (the same
+        bookkeeping, on the same attributes), falling back to it when those are not there."""
+        if len(keys) < BATCH_REMOVE or not all(hasattr(self, a) for a in _REMOVE_ATTRS):
+            for key in keys:
+                self.remove_row(key)
+            return
+        gone = set(keys)
+        for key in keys:
+            if key not in self._row_locations:
+                raise RowDoesNotExist(f"Row key {key!r} is not valid.")
+        kept = sorted((self._row_locations.get(k), k) for k in self._row_locations if k not in gone)
+        for key in keys:
+            for column_key in self._data.get(key, ()):
+                self._updated_cells.discard(CellKey(key, column_key))
+            del self.rows[key]
+            del self._data[key]
+        self._row_locations = TwoWayDict({k: i for i, (_, k) in enumerate(kept)})
+        self._require_update_dimensions = True
+        self.check_idle()
+        self.cursor_coordinate = self.cursor_coordinate
+        self.hover_coordinate = self.hover_coordinate
+        self._update_count += 1
+        self.refresh(layout=True)
+
+    def _update_cells(self, rows: Sequence[tuple[str, Sequence[Cell]]]) -> None:
+        for key, cells in rows:
+            old = self._cells.get(key)
+            cells = tuple(cells)
+            if old == cells:
+                continue
+            for (_, col), new, was in zip(self._columns, cells, old or ()):
+                if new != was:
+                    try:
+                        self.update_cell(key, col, new, update_width=self._widens(col, new))
+                    except (CellDoesNotExist, RowDoesNotExist):
+                        pass
+            self._cells[key] = cells
+
+    def _widens(self, column: str, value: Cell) -> bool:
+        """Is `value` wider than its column? Only then may an update resize the column: Textual
+        re-measures the whole column for every narrower value it is asked to fit, which made
+        each refresh of a large table quadratic. Columns therefore only grow between rebuilds."""
+        col = self.columns.get(ColumnKey(column))
+        if col is None:
+            return True
+        return measure(self.app.console, _renderable(value), 1) > col.content_width
+
+    def _rebuild(self, rows: Sequence[tuple[str, Sequence[Cell]]], keys: list[str]) -> None:
         keep = self.selected_key
         old_row = self.cursor_row
         self.clear(columns=False)
@@ -72,13 +147,23 @@ class KeyedTable(DataTable):
         for key, cells in rows:
             self._cells[key] = tuple(cells)
             self.add_row(*cells, key=key)
-        if keep is not None and keep in self._keys:
+        self._restore_cursor(keep, old_row)
+
+    def _restore_cursor(self, keep: str | None, old_row: int | None = None) -> None:
+        if keep is not None and keep in self._cells:
             self.move_cursor(row=self._keys.index(keep), animate=False)
         elif self._keys:
-            self.move_cursor(row=min(max(old_row, 0), len(self._keys) - 1), animate=False)
+            row = self.cursor_row if old_row is None else old_row
+            self.move_cursor(row=min(max(row, 0), len(self._keys) - 1), animate=False)
 
     def select_key(self, key: str) -> bool:
         if key in self._keys:
             self.move_cursor(row=self._keys.index(key), animate=False)
             return True
         return False
+
+
+def _renderable(value: Cell):
+    if _formatter is not None:
+        return _formatter(value, wrap=False, height=1)
+    return Text.from_markup(value) if isinstance(value, str) else value

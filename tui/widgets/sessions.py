@@ -41,7 +41,7 @@ class SessionsPanel(Panel):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="sessions-summary")
-        yield SessionsTable(COLUMNS, id="sessions")
+        yield SessionsTable(COLUMNS, key_column="session", id="sessions")
 
     @property
     def table(self) -> SessionsTable:

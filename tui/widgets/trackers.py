@@ -50,7 +50,7 @@ class TrackersPanel(Panel):
         super().__init__("Trackers")
 
     def compose(self) -> ComposeResult:
-        yield KeyedTable(COLUMNS, id="trackers")
+        yield KeyedTable(COLUMNS, key_column="bead", id="trackers")
 
     def focus_target(self):
         return self.query_one(KeyedTable)
