@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import gc
 
-YOUNG_THRESHOLD = 50_000
+YOUNG_THRESHOLD = 200_000
 
 
 def tune_collector() -> None:

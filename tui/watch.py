@@ -19,7 +19,7 @@ from core.reload import Reloader, Verdict, is_relevant, watch_roots
 
 async def watch_config(reloader: Reloader, current_revision: Callable[[], str], apply: Callable[[Verdict], None],
                        show: Callable[[Verdict], None] | None = None, *, debounce_ms: int = 200,
-                       settle_ms: int = 200) -> None:
+                       settle_ms: int = 100) -> None:
     """Until cancelled: whenever the watched files change and then hold still for `settle_ms`,
     run `reloader.check(current_revision())`; hand an "apply" verdict to `apply` (on a worker
     thread), then every verdict but "unsettled" to `show` (on the event loop).

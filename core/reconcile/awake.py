@@ -127,16 +127,24 @@ class _WorkIndex:
         return [out[i] for i in sorted(out)]
 
 
-def _named_matches(named: list[AwakeNamed], b: AwakeBead, mode: str) -> bool:
-    for n in named:
-        if n.mode != mode:
-            continue
-        if b.named_identity and n.identity == b.named_identity:
-            return True
-        if not b.named_identity and b.configured_named and n.runtime_name == b.session_name and \
-                n.template in ("", b.template):
-            return True
-    return False
+class _NamedModes:
+    """Which configured named sessions of each mode a bead matches: by its named identity, or
+    (a configured-named bead without one) by runtime name and template."""
+
+    def __init__(self, named: list[AwakeNamed]) -> None:
+        self.identities: dict[str, set[str]] = {}
+        self.templates: dict[tuple[str, str], set[str]] = {}
+        for n in named:
+            self.identities.setdefault(n.mode, set()).add(n.identity)
+            self.templates.setdefault((n.mode, n.runtime_name), set()).add(n.template)
+
+    def matches(self, b: AwakeBead, mode: str) -> bool:
+        if b.named_identity:
+            return b.named_identity in self.identities.get(mode, ())
+        if not b.configured_named:
+            return False
+        templates = self.templates.get((mode, b.session_name), ())
+        return "" in templates or b.template in templates
 
 
 class _FirstBeads:
@@ -188,6 +196,7 @@ def compute_awake_set(inp: AwakeInput) -> dict[str, AwakeDecision]:
         return None if base in dup else by_base.get(base)
 
     first = _FirstBeads(inp.beads)
+    named_modes = _NamedModes(inp.named)
     widx = _WorkIndex(inp.work)
     work_of: dict[str, list[WorkBead]] = {b.id: widx.of(inp.named, b) for b in inp.beads}
     demand_of = {bid: any(_awake_demand(w) for w in ws) for bid, ws in work_of.items()}
@@ -307,7 +316,7 @@ def compute_awake_set(inp: AwakeInput) -> dict[str, AwakeDecision]:
         if name in inp.pending and not b.wait_hold:
             d.should_wake, d.reason = True, "pending"
         if not d.should_wake and not b.drained and not b.wait_hold and b.sleep_reason != "idle-timeout":
-            if name in inp.running and _named_matches(inp.named, b, "on_demand"):
+            if name in inp.running and named_modes.matches(b, "on_demand"):
                 d.should_wake, d.reason = True, "on-demand:running"
         if not d.should_wake and b.pinned and b.state not in ("suspended", "closed") and not b.drained and \
                 not b.dependency_only and not b.wait_hold:
@@ -317,7 +326,7 @@ def compute_awake_set(inp: AwakeInput) -> dict[str, AwakeDecision]:
         a = lookup(b.template)
         holds_claimed = a is not None and not a.suspended and any(w.status == "in_progress" for w in work_of[b.id])
         if (d.should_wake and name not in inp.attached and name not in inp.pending and not b.pinned
-                and not holds_claimed and b.idle_since is not None and not _named_matches(inp.named, b, "always")
+                and not holds_claimed and b.idle_since is not None and not named_modes.matches(b, "always")
                 and desired.get(name) not in ("assigned-work", "min-active", "reset-pending", "named-demand",
                                               "routed-demand", "work-query")
                 and not (b.manual and inp.manual_grace > 0 and (now - b.created_at).total_seconds() < inp.manual_grace)):
@@ -326,7 +335,7 @@ def compute_awake_set(inp: AwakeInput) -> dict[str, AwakeDecision]:
                 timeout = inp.chat_idle_timeout
             elif a is not None and a.sleep_after_idle > 0:
                 timeout = a.sleep_after_idle
-            elif _named_matches(inp.named, b, "on_demand"):
+            elif named_modes.matches(b, "on_demand"):
                 timeout = ON_DEMAND_IDLE
             if timeout > 0 and (now - b.idle_since).total_seconds() >= timeout:
                 d.should_wake, d.reason = False, "idle-sleep"

@@ -57,6 +57,7 @@ class Store:
         self.next_id = 1
         self.journal: list[Write] = []
         self._open_sorted: tuple[str, ...] | None = None
+        self._open_beads: tuple[immutables.Map, list[SessionBead]] | None = None  # (for sessions, beads)
         self._idx: dict[str, immutables.Map] = {}
         self._work_by_assignee: immutables.Map = immutables.Map()
         self._work_by_route: immutables.Map = immutables.Map()
@@ -131,12 +132,17 @@ class Store:
         return self.sessions.get(bead_id)
 
     def open_sessions(self) -> list[SessionBead]:
-        """Open session beads in creation order (created_at, then id)."""
+        """Open session beads in creation order (created_at, then id). A new list each call; the
+        beads are looked up once per change of the session map, not once per call."""
+        if self._open_beads is not None and self._open_beads[0] is self.sessions:
+            return list(self._open_beads[1])
         if self._open_sorted is None:
             opened = [b for b in self.sessions.values() if b.open]
             opened.sort(key=lambda b: (b.created_at, natural_key(b.id)))
             self._open_sorted = tuple(b.id for b in opened)
-        return [self.sessions[i] for i in self._open_sorted]
+        beads = [self.sessions[i] for i in self._open_sorted]
+        self._open_beads = (self.sessions, beads)
+        return list(beads)
 
     def all_sessions(self) -> list[SessionBead]:
         out = list(self.sessions.values())
