@@ -7,6 +7,7 @@ are persistent maps too, carried in the snapshot, so restoring one is O(1) as we
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterable, Mapping
@@ -56,8 +57,8 @@ class Store:
         self.work: immutables.Map = immutables.Map()
         self.next_id = 1
         self.journal: list[Write] = []
-        self._open_sorted: tuple[str, ...] | None = None
-        self._open_beads: tuple[immutables.Map, list[SessionBead]] | None = None  # (for sessions, beads)
+        self._open_sorted: tuple[str, ...] | None = None  # open ids in creation order, kept up to date
+        self._open: dict[str, SessionBead] | None = None  # open beads by id (None: rebuilt when read)
         self._idx: dict[str, immutables.Map] = {}
         self._work_by_assignee: immutables.Map = immutables.Map()
         self._work_by_route: immutables.Map = immutables.Map()
@@ -77,6 +78,7 @@ class Store:
         self._idx = dict(zip(self.SESSION_KEYS, st.index.sessions))
         self._work_by_assignee, self._work_by_route = st.index.work_by_assignee, st.index.work_by_route
         self._open_sorted = st.index.open_sorted
+        self._open = None
 
     # ------------------------------------------------------------------ indexes
     def _rebuild_indexes(self) -> None:
@@ -89,6 +91,7 @@ class Store:
                         idx[k].setdefault(v, set()).add(b.id)
         self._idx = {k: _frozen_map(v) for k, v in idx.items()}
         self._open_sorted = None
+        self._open = None
         by_assignee: dict[str, set[str]] = {}
         by_route: dict[str, set[str]] = {}
         for w in self.work.values():
@@ -132,17 +135,14 @@ class Store:
         return self.sessions.get(bead_id)
 
     def open_sessions(self) -> list[SessionBead]:
-        """Open session beads in creation order (created_at, then id). A new list each call; the
-        beads are looked up once per change of the session map, not once per call."""
-        if self._open_beads is not None and self._open_beads[0] is self.sessions:
-            return list(self._open_beads[1])
+        """Open session beads in creation order (created_at, then id). The order is kept up to
+        date as beads open and close (not re-sorted per call), the beads in a plain dict."""
+        if self._open is None:
+            self._open = {b.id: b for b in self.sessions.values() if b.open}
         if self._open_sorted is None:
-            opened = [b for b in self.sessions.values() if b.open]
-            opened.sort(key=lambda b: (b.created_at, natural_key(b.id)))
+            opened = sorted(self._open.values(), key=_creation_key)
             self._open_sorted = tuple(b.id for b in opened)
-        beads = [self.sessions[i] for i in self._open_sorted]
-        self._open_beads = (self.sessions, beads)
-        return list(beads)
+        return [self._open[i] for i in self._open_sorted]
 
     def all_sessions(self) -> list[SessionBead]:
         out = list(self.sessions.values())
@@ -173,8 +173,7 @@ class Store:
         self.sessions = self.sessions.set(bead.id, bead)
         if bead.open:
             self._index_add(bead)
-        if old is None or old.open != bead.open:
-            self._open_sorted = None
+        self._track_open(old, bead)
         fields = {k: ((old.metadata.get(k, "") if old else ""), v) for k, v in bead.metadata.items()
                   if old is None or old.metadata.get(k, "") != v}
         if old is not None:
@@ -183,6 +182,31 @@ class Store:
                     fields[k] = (old.metadata[k], "")
         self.journal.append(Write("session", bead.id, method, fields))
         return bead
+
+    def _track_open(self, old: SessionBead | None, new: SessionBead) -> None:
+        """Keep the open beads and their creation order up to date after a write."""
+        was_open = old is not None and old.open
+        if self._open is not None:
+            if new.open:
+                self._open[new.id] = new
+            else:
+                self._open.pop(new.id, None)
+        order = self._open_sorted
+        if order is None or (was_open == new.open and (not was_open or old.created_at == new.created_at)):
+            return
+        def key(bead_id: str) -> tuple:
+            return _creation_key(self.sessions[bead_id])
+
+        if was_open:
+            pos = bisect_left(order, _creation_key(old), key=key)
+            if pos >= len(order) or order[pos] != old.id:
+                self._open_sorted = None  # not where its key says: sort again when next read
+                return
+            order = order[:pos] + order[pos + 1:]
+        if new.open:
+            pos = bisect_left(order, _creation_key(new), key=key)
+            order = order[:pos] + (new.id,) + order[pos:]
+        self._open_sorted = order
 
     def create_session(self, metadata: Mapping[str, str], now: datetime, *, bead_id: str | None = None,
                        title: str = "", labels: Iterable[str] = ()) -> SessionBead:
@@ -260,6 +284,10 @@ class Store:
     def routes(self) -> list[str]:
         """Every route (gc.routed_to) some non-closed work bead has, sorted."""
         return sorted(self._work_by_route.keys())
+
+
+def _creation_key(b: SessionBead) -> tuple:
+    return (b.created_at, natural_key(b.id))
 
 
 def _frozen_map(index: dict[str, set[str]]) -> immutables.Map:
