@@ -69,13 +69,27 @@ def session_results(ctx: TickContext, evaluated: list[str]) -> None:
 
 
 def cycle_result(ctx: TickContext, trigger: str) -> None:
-    recs = ctx.out.trace
-    decisions = Counter(r["site_code"] for r in recs if r.get("record_type") == "decision")
-    ops = Counter(r.get("operation_name", r["site_code"]) for r in recs if r.get("record_type") == "operation")
-    muts = Counter(r["site_code"] for r in recs if r.get("record_type") == "mutation")
-    reasons = Counter(r["reason_code"] for r in recs if r.get("record_type") == "decision" and r.get("reason_code"))
-    outcomes = Counter(r["outcome_code"] for r in recs if r.get("record_type") == "decision" and r.get("outcome_code"))
-    touched = sorted({r["template"] for r in recs if r.get("record_type") == "decision" and r.get("template")})
+    decisions: Counter = Counter()
+    ops: Counter = Counter()
+    muts: Counter = Counter()
+    reasons: Counter = Counter()
+    outcomes: Counter = Counter()
+    templates: set[str] = set()
+    for r in ctx.out.trace:  # one pass: a large tick records thousands
+        kind = r.get("record_type")
+        if kind == "decision":
+            decisions[r["site_code"]] += 1
+            if r.get("reason_code"):
+                reasons[r["reason_code"]] += 1
+            if r.get("outcome_code"):
+                outcomes[r["outcome_code"]] += 1
+            if r.get("template"):
+                templates.add(r["template"])
+        elif kind == "operation":
+            ops[r.get("operation_name", r["site_code"])] += 1
+        elif kind == "mutation":
+            muts[r["site_code"]] += 1
+    touched = sorted(templates)
     ctx.record("cycle_result", "cycle.finish", "", "complete", "", "", phase="tick", trigger=trigger,
                templates_touched=touched, active_template_count=len(touched),
                decision_counts=dict(sorted(decisions.items())), operation_counts=dict(sorted(ops.items())),
