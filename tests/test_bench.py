@@ -27,6 +27,7 @@ def test_bench_json_has_every_measurement(capsys):
     assert r["table_refresh_ms"] is None  # --no-ui
     assert r["actions_per_tick"] > 0
     assert r["machine"]["cpus"] >= 1
+    assert isinstance(r["over_target"], list)
 
 
 def test_bench_rejects_a_bad_tick_count(capsys):
@@ -72,3 +73,12 @@ def test_percentiles_are_nearest_rank():
     assert percentiles(range(1, 21)) == {"p50": 10, "p95": 19}
     assert percentiles([5.04]) == {"p50": 5.0, "p95": 5.0}
     assert percentiles([]) == {"p50": 0.0, "p95": 0.0}
+
+
+def test_over_target_names_what_misses_its_target():
+    from core.bench import over_target
+
+    r = {"size": "M", "tick_ms": {"p50": 120.0, "p95": 200.0}, "history_mb_per_tick": 0.2,
+         "reload_ms": {"p50": 100.0, "p95": 350.0}, "table_refresh_ms": None}
+    assert over_target(r) == ["tick_ms.p50", "reload_ms.p95"]
+    assert over_target({**r, "size": "L"}) == ["reload_ms.p95"]  # tick and history targets are for M
