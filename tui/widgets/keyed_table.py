@@ -6,17 +6,23 @@ from typing import Sequence
 
 from rich.text import Text
 from textual.binding import Binding
-from textual.widgets import DataTable
 from textual.render import measure
-from textual._two_way_dict import TwoWayDict
+from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, CellKey, ColumnKey, RowDoesNotExist
 
 BATCH_REMOVE = 4  # removing this many rows or more renumbers the table once
 _REMOVE_ATTRS = ("_row_locations", "_data", "_updated_cells", "_require_update_dimensions", "_update_count")
 
-try:  # how the table turns a cell into a renderable (markup in strings included)
+# Two DataTable internals, each with a fallback when a Textual release moves it: the mapping
+# type of row positions (for removing many rows at once) and how a cell becomes a renderable
+# (markup in strings included, for measuring a new value's width).
+try:
+    from textual._two_way_dict import TwoWayDict
+except ImportError:  # pragma: no cover
+    TwoWayDict = None
+try:
     from textual.widgets._data_table import default_cell_formatter as _formatter
-except ImportError:  # pragma: no cover - an older or newer Textual
+except ImportError:  # pragma: no cover
     _formatter = None
 
 Cell = str | Text
@@ -93,7 +99,7 @@ class KeyedTable(DataTable):
         """remove_row for several rows at once. DataTable.remove_row renumbers every row, so
         removing k of n rows one by one is O(k*n); this does what it does in one pass (the same
         bookkeeping, on the same attributes), falling back to it when those are not there."""
-        if len(keys) < BATCH_REMOVE or not all(hasattr(self, a) for a in _REMOVE_ATTRS):
+        if len(keys) < BATCH_REMOVE or TwoWayDict is None or not all(hasattr(self, a) for a in _REMOVE_ATTRS):
             for key in keys:
                 self.remove_row(key)
             return
