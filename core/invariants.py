@@ -3,8 +3,8 @@
 The session-lifecycle chaos invariants of Gas City (session_lifecycle_chaos_test.go), plus:
 no two open beads share an alias; once the two-tick reclaim has run, no desired bead of a
 canonical singleton keeps a `name-N` identity unless its alias reclaim is still deferred;
-desired live pool sessions that are neither draining, holding work nor dependency floors never
-exceed their caps.
+live pool sessions desired for demand (not only rediscovered, not dependency floors) that are
+neither draining nor holding work never exceed their caps.
 
 Bead and runtime invariants apply to states the model produced: they are checked after
 steps that ran a controller tick. A hand-written starting state may violate them; such a
@@ -115,14 +115,16 @@ def singleton_violations(model: "Model") -> list[tuple[str, str]]:
 
 def cap_violations(model: "Model") -> list[tuple[str, str]]:
     """Live pool sessions that are not draining and hold no work never exceed the agent's
-    resolved cap, its rig's cap or the workspace cap. Only sessions the last build desires
-    count: one left out (its agent removed or suspended, or scaled down) is on its way out,
-    after the spawn-claim grace. Dependency floors do not count either: Gas City creates them
-    outside the create budget (selectOrCreateDependencyPoolSessionBead)."""
+    resolved cap, its rig's cap or the workspace cap. Only sessions the last build desires for
+    demand count: one left out (its agent removed or suspended), or only rediscovered (its
+    template's budget went elsewhere), is on its way out after the spawn-claim grace. Dependency
+    floors do not count either: Gas City creates them outside the create budget
+    (selectOrCreateDependencyPoolSessionBead)."""
     from core.desired.context import BuildContext
 
     store, rt, mem, city = model.world.store, model.world.runtime, model.world.memory, model.city
-    kept = {e.bead_id for e in model.last_desired.entries.values()} if model.last_desired else set()
+    entries = model.last_desired.entries.values() if model.last_desired else ()
+    kept = {e.bead_id for e in entries if e.source != "discovered"}
     per_tpl: dict[str, int] = {}
     for b in store.open_sessions():
         if not b.pool_managed or b.is_named or b.is_manual or b.dependency_only or not rt.alive(b.session_name):
