@@ -12,14 +12,13 @@ config edits to another drawn city, controller restarts). What must hold:
 - a world saved as JSON and loaded back loses nothing and ticks on exactly as the original.
 
 A failing example is printed as a scenario file (see `note`), ready to be shrunk further by
-hand or filed under tests/scenarios/. The "ci" profile (the default) is derandomized and small;
-HYPOTHESIS_PROFILE=dev explores at random, HYPOTHESIS_PROFILE=deep explores longer.
+hand or filed under tests/scenarios/. Profiles: tests/hypothesis_profiles.py (HYPOTHESIS_PROFILE=
+dev or deep to explore at random).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 from typing import Any
 
@@ -36,14 +35,9 @@ from core.scenario import ScenarioError, dumps_state, load_scenario, run
 from core.state_json import state
 from core.world import beads as B
 from core.world.world import World
+from tests import hypothesis_profiles  # noqa: F401  (selects the profile)
+from tests.test_world_roundtrip import saved_and_loaded, world_diff
 
-settings.register_profile("ci", max_examples=100, deadline=None, derandomize=True, print_blob=True,
-                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
-settings.register_profile("dev", max_examples=60, deadline=None, print_blob=True,
-                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
-settings.register_profile("deep", max_examples=600, deadline=None, print_blob=True,
-                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 START = "2026-07-19T12:00:00Z"
 NAMEPOOL = "namepools/crew.txt"
@@ -316,31 +310,6 @@ def test_invariants_hold_after_every_step_and_a_replay_is_byte_identical(data, w
             first = next(i for i, (a, b) in enumerate(zip(replayed, states)) if a != b)
             pytest.fail(f"{attempt} replay differs from the live run at step {first}")
         assert replay.invariant_failures == reported
-
-
-def world_diff(a: World, b: World) -> list[str]:
-    """Where two worlds differ, field by field (empty when equal)."""
-    x, y = a.snapshot(), b.snapshot()
-    out = [f"{f}: {getattr(x, f)!r} != {getattr(y, f)!r}" for f in ("now", "tick", "scale_checks", "memory")
-           if getattr(x, f) != getattr(y, f)]
-    if x.store.next_id != y.store.next_id:
-        out.append(f"next_id: {x.store.next_id} != {y.store.next_id}")
-    for what, p, q in (("session", x.store.sessions, y.store.sessions), ("work", x.store.work, y.store.work),
-                       ("runtime", x.runtime.sessions, y.runtime.sessions)):
-        out += [f"{what} {k}: {p.get(k)!r} != {q.get(k)!r}" for k in sorted(set(p) | set(q)) if p.get(k) != q.get(k)]
-    if x.runtime.start_failures != y.runtime.start_failures:
-        out.append(f"start_failures: {x.runtime.start_failures!r} != {y.runtime.start_failures!r}")
-    return out
-
-
-def saved_and_loaded(world: World) -> World:
-    """`world` through World.to_json, json.dumps and World.from_json, checked to lose nothing."""
-    saved = json.dumps(world.to_json())
-    loaded = World.from_json(json.loads(saved))
-    lost = world_diff(loaded, world)
-    assert not lost, "the loaded world differs from the saved one: " + "; ".join(lost)
-    assert json.dumps(loaded.to_json()) == saved, "saving the loaded world again gives other JSON"
-    return loaded
 
 
 @given(data=st.data())

@@ -76,7 +76,9 @@ class World:
             "prefix": self.store.prefix,
             "sessions": [session_json(b) for b in self.store.all_sessions()],
             "work": [work_json(w) for w in sorted(self.store.work.values(), key=lambda w: w.id)],
-            "runtime": [runtime_json(s) for s in sorted(self.runtime.sessions.values(), key=lambda s: s.name)],
+            # "alive" is false for a corpse whatever its process did: keep process_alive itself too
+            "runtime": [{**runtime_json(s), "process_alive": s.process_alive}
+                        for s in sorted(self.runtime.sessions.values(), key=lambda s: s.name)],
             "start_failures": [list(f) for f in self.runtime.start_failures],
             "scale_checks": dict(sorted(self.scale_checks.items())),
             "memory": {
@@ -108,7 +110,7 @@ class World:
                 template=r.get("template", ""), started_at=parse_time(r.get("started_at")),
                 last_activity=parse_time(r.get("last_activity")), attached=bool(r.get("attached", False)),
                 pending_interaction=bool(r.get("pending_interaction", False)),
-                process_alive=bool(r.get("alive", True)), corpse=bool(r.get("corpse", False)),
+                process_alive=bool(r.get("process_alive", r.get("alive", True))), corpse=bool(r.get("corpse", False)),
                 peek=r.get("peek", ""), meta=dict(r.get("meta", {})),
                 env=dict(r.get("env", {}))))
         w.runtime.start_failures = [list(f) for f in d.get("start_failures", [])]

@@ -1,0 +1,21 @@
+"""Hypothesis profiles for the property tests, chosen by HYPOTHESIS_PROFILE.
+
+- ci (the default): derandomized, a modest number of examples, no deadline: the same examples
+  on every run, so the suite is fast and never flaky;
+- dev: random examples, as many; a failure is kept in .hypothesis/ and replayed first;
+- deep: random and ten times longer, for hunting.
+"""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+_QUIET = [HealthCheck.too_slow, HealthCheck.filter_too_much]
+
+settings.register_profile("ci", max_examples=100, deadline=None, derandomize=True, print_blob=True,
+                          suppress_health_check=_QUIET)
+settings.register_profile("dev", max_examples=100, deadline=None, print_blob=True, suppress_health_check=_QUIET)
+settings.register_profile("deep", max_examples=1000, deadline=None, print_blob=True, suppress_health_check=_QUIET)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
