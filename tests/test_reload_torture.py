@@ -3,10 +3,16 @@ way a file changes on disk (half-written in place, renamed over, deleted and rec
 directory replaced), through the real path: watchfiles, tui.watch, core.reload, and the model
 applying a queued revision at its next tick.
 
-What must hold, whatever the timing: the model only ever runs a complete version that loads and
-validates; while the file on disk is broken it keeps ticking on the last good config and the
-located error is there for the banner; it ends on the last version written. The test polls
-with deadlines and never asserts on how long anything took.
+What must hold: the model only ever runs a complete version that loads and validates; while the
+file on disk is broken it keeps ticking on the last good config and the located error is there
+for the banner; it ends on the last version written. The test polls with deadlines and never
+asserts on how long anything took.
+
+A file that holds still is taken for whole: the watcher waits until the files have not changed
+for `settle_ms` (200 here; in-place writers pause at most 80 ms half-way). A writer stalled
+longer than that leaves a half file on disk for as long as it likes; the stalled writes here
+wait until the watcher has looked at the half, and use versions whose half does not load (no
+[workspace] renames the city, or a broken line), as a half that loads would rightly be taken.
 """
 
 from __future__ import annotations
