@@ -93,15 +93,18 @@ def _blocked(b: B.SessionBead, model: "Model") -> bool:
 
 
 def singleton_violations(model: "Model") -> list[tuple[str, str]]:
-    """A desired bead of a canonical singleton must carry the canonical identity unless its
-    alias reclaim is still deferred (pool_alias_conflict pending)."""
+    """A bead the build desires for a canonical singleton must carry the canonical identity
+    unless its alias reclaim is still deferred (pool_alias_conflict pending). A bead that is
+    only rediscovered is exempt: discovery keeps a bead's identity as it is (Gas City normalizes
+    only the beads it selects for demand) and the reconciler decides its fate."""
     out: list[tuple[str, str]] = []
     desired = model.last_desired
     if desired is None:
         return out
     for e in desired.entries.values():
         a = model.city.agent(e.template)
-        if a is None or not canonical_singleton(a, model.semantics) or e.manual or e.named or not e.bead_id:
+        if a is None or not canonical_singleton(a, model.semantics) or e.manual or e.named or not e.bead_id \
+                or e.source == "discovered":
             continue
         b = model.world.store.session(e.bead_id)
         if b is None or not b.open or b.is_manual or b.get(B.POOL_ALIAS_CONFLICT):

@@ -256,9 +256,9 @@ ENV_TEMPLATE = re.compile(r"^runtime '(.+)' env GC_TEMPLATE=")
 def unexplained(model: Model, broken: list[str]) -> list[str]:
     """The invariant breaches (just found, on the model as it is now) not already filed.
     Known, as Gas City does them:
-    - a canonical singleton's bead that a dependency floor or discovery desires by its session
-      name, which sync reads as a legacy `<template>-gc-<n>` pool identity and stamps on the
-      bead (tests/scenarios/reconcile/PROP01-*.toml, PROP02-*.toml);
+    - a canonical singleton's bead that a dependency floor desires by its session name, which
+      sync reads as a legacy `<template>-gc-<n>` pool identity and stamps on the bead
+      (tests/scenarios/reconcile/PROP01-*.toml);
     - a [[named_session]] moved to another template by a reload: its bead keeps the old
       template while starts use the new one (PROP06-*.toml)."""
     store, out = model.world.store, []
