@@ -88,7 +88,12 @@ class AwakeDecision:
 
 
 def _awake_demand(w: WorkBead) -> bool:
-    return w.status == "in_progress" or (w.status == "open" and w.ready)
+    """workBeadHasAwakeDemand: in-progress work unless it is blocked (a scenario's `ready =
+    false` on an in-progress bead is an open blocking dependency, #4759); open work only
+    once ready."""
+    if w.status == "in_progress":
+        return w.ready
+    return w.status == "open" and w.ready
 
 
 def _assignee_matches(named: list[AwakeNamed], b: AwakeBead, assignee: str) -> bool:
