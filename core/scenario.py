@@ -64,7 +64,7 @@ STEP_REQUIRED = {
 EXPECT_KEYS = {"after", "desired", "not_desired", "desired_count", "open_sessions", "no_identity", "session",
                "runtime", "deferral", "action", "entry", "no_action", "action_count", "trace", "event",
                "pool_desired", "scale_check_counts", "log", "deferral_count", "tracker", "partial_templates",
-               "named_demand", "named_routed_demand"}
+               "named_demand", "named_routed_demand", "warning"}
 EXPECT_SESSION_KEYS = {"id", "identity", "open", "metadata", "labels_include", "labels_exclude", "title"}
 EXPECT_RUNTIME_KEYS = {"name", "alive", "running", "attached", "pending_interaction", "meta"}
 EXPECT_DEFERRAL_KEYS = {"bead", "alias", "count", "holder"}
@@ -478,6 +478,9 @@ def _check_one(e: dict[str, Any], st: dict[str, Any]) -> list[str]:
     for line in e.get("log", []):
         if not any(line in x for x in st["logs"]):
             out.append(f"no log line containing {line!r}")
+    for text in e.get("warning", []):
+        if not any(text in x for x in st["warnings"]):
+            out.append(f"no warning containing {text!r}; warnings were {st['warnings']}")
     for t in e.get("tracker", []):
         row = next((x for x in st["trackers"] if x["bead_id"] == t["bead"]), None)
         if row is None:
