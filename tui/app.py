@@ -24,7 +24,7 @@ from core.driver import Driver, OpenError, Result
 from core.durations import DurationError, parse_duration
 from core.explain import explain_session
 from core.identity import SEMANTICS
-from tui.commands import CONTROLS, bindings
+from tui.commands import MODEL, bindings, controls
 from tui.screens.dialog import AskDialog
 from tui.screens.help import HelpScreen
 from tui.widgets.agents import AgentsPanel
@@ -46,6 +46,7 @@ class CitywatchApp(App):
     CSS_PATH = "app.tcss"
     BINDINGS = bindings("app")
     ENABLE_COMMAND_PALETTE = True
+    MODE = MODEL  # which controls are offered (tui.commands); attach mode subclasses with ATTACH
 
     def __init__(self, driver: Driver, *, running: bool = False, speed: float = 2.0, watch: bool = True,
                  watch_debounce_ms: int = 200) -> None:
@@ -403,7 +404,7 @@ class CitywatchApp(App):
 
     def action_help(self) -> None:
         panel = self.focused_panel()
-        self.push_screen(HelpScreen(panel.panel_id, str(panel.border_title), panel.HELP))
+        self.push_screen(HelpScreen(panel.panel_id, str(panel.border_title), panel.HELP, self.MODE))
 
     def action_export(self) -> None:
         from core.export import ExportError, save
@@ -424,7 +425,7 @@ class CitywatchApp(App):
 
     def get_system_commands(self, screen: Screen):
         yield from super().get_system_commands(screen)
-        for c in CONTROLS:
+        for c in controls(self.MODE):
             if c.id in ("quit", "help") or c.action.startswith("focus("):
                 continue
             yield SystemCommand(c.title, c.help, partial(self.run_action, c.action))

@@ -1,11 +1,20 @@
 """Every control of the app in one table: its id (for keymaps), keys, action, and where it
-applies. Bindings, the footer, the help screen and the command palette are all built from it."""
+applies. Bindings, the footer, the help screen and the command palette are all built from it.
+
+Each control also says in which modes it is offered: `model` (a model session: the demo, a
+city.toml or a scenario, which the operator steps and pokes) and `attach` (a live city, read
+only). A control that changes the world or steps the model is `model` only, so attach mode
+never binds, lists or offers it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from textual.binding import Binding
+
+
+MODEL, ATTACH = "model", "attach"
+BOTH = (MODEL, ATTACH)  # controls that only read: filters, focus, help, zoom, quit
 
 
 @dataclass(frozen=True)
@@ -17,6 +26,7 @@ class Control:
     help: str  # one sentence, for the help screen and the palette
     scope: str = "app"  # app | sessions | agents | events
     show: bool = True
+    modes: tuple[str, ...] = (MODEL,)  # where it is offered (see the module docstring)
 
 
 CONTROLS: tuple[Control, ...] = (
@@ -31,20 +41,28 @@ CONTROLS: tuple[Control, ...] = (
     Control("advance", "A", "advance", "Advance", "Advance the virtual clock by a duration you type."),
     Control("semantics", "M", "semantics", "Semantics", "Switch the identity rules: current, pre-2053, pre-1989."),
     # ---- finding things
-    Control("filter", "slash", "filter", "Filter", "Filter the focused panel (a leading ! inverts)."),
-    Control("clear_filter", "escape", "clear_filter", "Clear filter", "Clear the focused panel's filter.", show=False),
-    Control("zoom", "z", "zoom", "Zoom", "Fill the screen with the focused panel, or restore the layout."),
+    Control("filter", "slash", "filter", "Filter", "Filter the focused panel (a leading ! inverts).", modes=BOTH),
+    Control("clear_filter", "escape", "clear_filter", "Clear filter", "Clear the focused panel's filter.", show=False,
+            modes=BOTH),
+    Control("zoom", "z", "zoom", "Zoom", "Fill the screen with the focused panel, or restore the layout.", modes=BOTH),
     Control("export", "E", "export", "Export", "Save this session as a scenario file that replays it."),
-    Control("help", "question_mark,f1", "help", "Help", "Show the keys of the focused panel."),
-    Control("quit", "q", "quit", "Quit", "Leave citywatch."),
-    Control("focus_agents", "1", "focus('agents')", "Agents", "Focus the Agents panel.", show=False),
-    Control("focus_sessions", "2", "focus('sessions')", "Sessions", "Focus the Sessions panel.", show=False),
-    Control("focus_deferrals", "3", "focus('deferrals')", "Deferrals", "Focus the Deferrals panel.", show=False),
-    Control("focus_trackers", "4", "focus('trackers')", "Trackers", "Focus the Trackers panel.", show=False),
-    Control("focus_events", "5", "focus('events')", "Events", "Focus the Events panel.", show=False),
+    Control("help", "question_mark,f1", "help", "Help", "Show the keys of the focused panel.", modes=BOTH),
+    Control("quit", "q", "quit", "Quit", "Leave citywatch.", modes=BOTH),
+    Control("focus_agents", "1", "focus('agents')", "Agents", "Focus the Agents panel.", show=False, modes=BOTH),
+    Control("focus_sessions", "2", "focus('sessions')", "Sessions", "Focus the Sessions panel.", show=False,
+            modes=BOTH),
+    Control("focus_deferrals", "3", "focus('deferrals')", "Deferrals", "Focus the Deferrals panel.", show=False,
+            modes=BOTH),
+    Control("focus_trackers", "4", "focus('trackers')", "Trackers", "Focus the Trackers panel.", show=False,
+            modes=BOTH),
+    Control("focus_events", "5", "focus('events')", "Events", "Focus the Events panel.", show=False, modes=BOTH),
+    Control("focus_drift", "6", "focus('drift')", "Drift", "Focus the Drift panel.", show=False, modes=(ATTACH,)),
+    Control("focus_alarms", "7", "focus('alarms')", "Alarms", "Focus the Alarms panel.", show=False, modes=(ATTACH,)),
+    Control("refresh", "r", "refresh", "Refresh", "Re-read every source of the live city now (files, tmux, bd).",
+            modes=(ATTACH,)),
     # ---- the selected session
     Control("changed_toggle", "c", "toggle_changed", "Changed/All", "Show only changed sessions, or all of them.",
-            scope="sessions"),
+            scope="sessions", modes=BOTH),
     Control("kill", "K", "kill", "Kill", "Kill the selected session's runtime (a clean exit).", scope="sessions"),
     Control("crash", "X", "crash", "Crash", "Crash the selected session's runtime.", scope="sessions"),
     Control("activity", "a", "activity", "Activity", "Mark activity on the selected session now.", scope="sessions"),
@@ -59,7 +77,8 @@ CONTROLS: tuple[Control, ...] = (
     Control("add_work", "w", "add_work", "Add work", "Add a work bead routed to the selected template.",
             scope="template"),
     # ---- the event log
-    Control("follow", "f", "follow", "Follow", "Follow new events (scrolling up stops following).", scope="events"),
+    Control("follow", "f", "follow", "Follow", "Follow new events (scrolling up stops following).", scope="events",
+            modes=BOTH),
 )
 
 SCOPES_OF_PANEL = {
@@ -76,10 +95,15 @@ def by_id(control_id: str) -> Control:
     raise KeyError(control_id)
 
 
-def bindings(*scopes: str) -> list[Binding]:
-    """Bindings for the given scopes; panel-scoped ones run on the App (`app.` prefix)."""
+def controls(mode: str = MODEL) -> list[Control]:
+    """The controls offered in `mode`, in table order."""
+    return [c for c in CONTROLS if mode in c.modes]
+
+
+def bindings(*scopes: str, mode: str = MODEL) -> list[Binding]:
+    """Bindings for the given scopes in `mode`; panel-scoped ones run on the App (`app.` prefix)."""
     out = []
-    for c in CONTROLS:
+    for c in controls(mode):
         if c.scope not in scopes:
             continue
         action = c.action if c.scope == "app" else f"app.{c.action}"
@@ -93,7 +117,8 @@ def key_display(c: Control) -> str:
     return " ".join(names.get(k, k) for k in c.keys.split(","))
 
 
-def panel_controls(panel: str) -> list[Control]:
-    """The controls an operator can use with `panel` focused: its own first, then the global."""
-    own = [c for c in CONTROLS if c.scope in SCOPES_OF_PANEL.get(panel, ())]
-    return own + [c for c in CONTROLS if c.scope == "app"]
+def panel_controls(panel: str, mode: str = MODEL) -> list[Control]:
+    """The controls an operator can use with `panel` focused in `mode`: its own first, then the global."""
+    offered = controls(mode)
+    own = [c for c in offered if c.scope in SCOPES_OF_PANEL.get(panel, ())]
+    return own + [c for c in offered if c.scope == "app"]

@@ -7,7 +7,7 @@ from datetime import timedelta
 from textual.command import CommandPalette
 
 from tests.tui.conftest import SIZE, settle
-from tui.commands import CONTROLS
+from tui.commands import MODEL, controls
 from tui.screens.dialog import AskDialog
 from tui.screens.help import HelpScreen
 from tui.widgets.status import StatusBar
@@ -275,10 +275,11 @@ async def test_every_control_has_an_id_a_binding_and_a_palette_command(small_app
         bound = set()
         for node in (app, app.sessions.table, app.agents.table, app.events_panel.log_widget):
             bound |= {b.id for b in type(node).BINDINGS if b.id}
-        ids = {c.id for c in CONTROLS}
+        ids = {c.id for c in controls(MODEL)}
         assert ids <= bound, ids - bound
         titles = {cmd.title for cmd in app.get_system_commands(app.screen)}
-        wanted = {c.title for c in CONTROLS if c.id not in ("quit", "help") and not c.action.startswith("focus(")}
+        wanted = {c.title for c in controls(MODEL)
+                  if c.id not in ("quit", "help") and not c.action.startswith("focus(")}
         assert wanted <= titles, wanted - titles
         await pilot.press("ctrl+p")
         await pilot.pause()

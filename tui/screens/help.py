@@ -10,15 +10,15 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from tui.commands import key_display, panel_controls
+from tui.commands import MODEL, key_display, panel_controls
 
 
-def help_table(panel: str) -> Table:
+def help_table(panel: str, mode: str = MODEL) -> Table:
     t = Table(box=None, show_header=True, header_style="bold", expand=True)
     t.add_column("key", no_wrap=True, style="bold cyan")
     t.add_column("what it does")
     t.add_column("id", style="dim", no_wrap=True)
-    for c in panel_controls(panel):
+    for c in panel_controls(panel, mode):
         t.add_row(key_display(c), c.help, c.id)
     return t
 
@@ -26,16 +26,17 @@ def help_table(panel: str) -> Table:
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q,question_mark,f1", "close", "Close", id="help_close")]
 
-    def __init__(self, panel: str, title: str, about: str) -> None:
+    def __init__(self, panel: str, title: str, about: str, mode: str = MODEL) -> None:
         super().__init__()
         self.panel = panel
+        self.mode = mode
         self._title = title
         self._about = about
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help"):
             yield Static(Text(self._about), id="help-about")
-            yield Static(help_table(self.panel), id="help-keys")
+            yield Static(help_table(self.panel, self.mode), id="help-keys")
 
     def on_mount(self) -> None:
         self.query_one("#help").border_title = f"Help: {self._title}"
