@@ -250,7 +250,7 @@ def report(doc: dict[str, Any]) -> str:
 
 
 SINGLETON_BEAD = re.compile(r"^canonical singleton \S+: desired bead (\S+) keeps identity")
-ENV_TEMPLATE = re.compile(r"^runtime '(.+)' env GC_TEMPLATE=")
+ENV_TEMPLATE = re.compile(r"^runtime '(.+)' env GC_TEMPLATE='(.*)', want ")
 
 
 def unexplained(model: Model, broken: list[str]) -> list[str]:
@@ -259,9 +259,13 @@ def unexplained(model: Model, broken: list[str]) -> list[str]:
     - a canonical singleton's bead that a dependency floor desires by its session name, which
       sync reads as a legacy `<template>-gc-<n>` pool identity and stamps on the bead
       (tests/scenarios/reconcile/PROP01-*.toml);
-    - a [[named_session]] moved to another template by a reload: its bead keeps the old
-      template while starts use the new one (PROP06-*.toml)."""
+    - a bead that a reload moved to another template (a [[named_session]] retargeted, or a
+      bead recovered to a new agent by its namepool name): it keeps the old template while
+      starts use the new one (PROP06-*.toml, PROP08-*.toml)."""
+    from core.desired.context import BuildContext
+
     store, out = model.world.store, []
+    ctx = BuildContext(model.city, model.world, model.semantics, [])
     for msg in broken:
         m = SINGLETON_BEAD.match(msg)
         b = store.session(m.group(1)) if m else None
@@ -269,10 +273,11 @@ def unexplained(model: Model, broken: list[str]) -> list[str]:
             continue
         m = ENV_TEMPLATE.match(msg)
         b = next(iter(store.open_by(B.SESSION_NAME, m.group(1))), None) if m else None
-        spec = model.city.named_by_identity(b.get(B.CONFIGURED_NAMED_IDENTITY)) if b is not None and b.is_named \
-            else None
-        if spec is not None and spec.template_qualified != b.template:
-            continue
+        if b is not None:
+            spec = model.city.named_by_identity(b.get(B.CONFIGURED_NAMED_IDENTITY)) if b.is_named else None
+            now = spec.template_qualified if spec is not None else ctx.template_of(b)
+            if now != b.template and m.group(2) == now:
+                continue
         out.append(msg)
     return out
 
