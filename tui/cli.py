@@ -214,8 +214,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def open_app(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="citywatch", description="Open the citywatch TUI (no argument: the demo city). "
-                                "Subcommands: scenario run|check, config show, explain, bench.")
+    p = argparse.ArgumentParser(prog="citywatch", description="Open the citywatch TUI (no argument: the demo city; "
+                                "--attach CITY_DIR: a live city, read-only). "
+                                "Subcommands: scenario run|check, config show, explain, bench, attach.")
     p.add_argument("city", nargs="?", help="a city.toml or city directory (default: the embedded demo city)")
     p.add_argument("--scenario", help="open a scenario file and step through it")
     p.add_argument("--semantics", default="current", choices=["current", "pre-2053", "pre-1989"])
@@ -224,7 +225,26 @@ def open_app(argv: list[str]) -> int:
     p.add_argument("--scale-check-timeout", default="5s")
     p.add_argument("--packs", metavar="DIR", help="a directory of pack folders by name, for remote imports "
                    "(e.g. the builtin core and bd packs)")
+    at = p.add_argument_group("attach to a live city (read-only)")
+    at.add_argument("--attach", metavar="CITY_DIR", help="show a running city's real state (beads, tmux, trace, "
+                    "events), its drift from the model and its loop alarms; nothing under it is ever written")
+    at.add_argument("--bd", action="store_true", help="with --attach: read session beads with `bd --readonly list` "
+                    "(default: .gc/beads.json)")
+    at.add_argument("--settings", metavar="FILE", help="with --attach: citywatch settings with a [citywatch.alarms] "
+                    "table (default: ~/.config/citywatch/citywatch.toml when present)")
+    at.add_argument("--tmux-socket", metavar="NAME_OR_PATH", help="with --attach: the city's tmux server (default: "
+                    "[session] socket, else the city name); a path is passed as -S")
+    at.add_argument("--alarm", action="append", metavar="KEY=VALUE", help="with --attach: override one alarm "
+                    "threshold")
     args = p.parse_args(argv)
+    if args.attach is not None:
+        from tui.attach_app import run_attach
+
+        return run_attach(args)
+    stray = [f for f, v in (("--bd", args.bd), ("--settings", args.settings), ("--tmux-socket", args.tmux_socket),
+                            ("--alarm", args.alarm)) if v]
+    if stray:
+        return _err(f"{', '.join(stray)}: only with --attach CITY_DIR")
     from tui.app import run_app
 
     return run_app(args)

@@ -1,0 +1,264 @@
+"""`citywatch --attach CITY_DIR`: the operator's panels over a live city, read-only.
+
+The app shows the real controller's state: sessions from the beads and tmux, deferrals from the
+`pool_alias_conflict*` keys, trackers from the persisted lifecycle keys, events and trace
+decisions with their real tick ids; beside them the drift between one model tick and the
+controller, and the loop alarms. A watchfiles worker on `AttachSession.watch_paths()` re-reads
+the sources a change touched; a slow timer lists tmux (and bd) and re-reads everything. Reading
+runs on a worker thread and the screen shows each new `AttachBoard` (tui.attach_board).
+
+Nothing that changes the world or steps the model is offered: the app binds, lists and runs
+only the controls tui.commands offers in attach mode.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+from typing import Iterable
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import DataTable, Footer
+
+from tui.app import CitywatchApp
+from tui.attach_board import AttachBoard, AttachState, alarm_explanation, drift_explanation, session_explanation
+from tui.commands import ATTACH, bindings, controls
+from tui.widgets.alarms import AlarmsPanel
+from tui.widgets.attach_panels import (AttachAgentsPanel, AttachEventsPanel, AttachSessionsPanel, AttachStatusBar,
+                                       AttachWhyPanel, LifecyclePanel)
+from tui.widgets.deferrals import DeferralsPanel
+from tui.widgets.drift import DriftPanel
+from tui.widgets.status import Banner
+from tui.widgets.why import WhyPanel
+
+OFFERED_ACTIONS = frozenset(c.action for c in controls(ATTACH))
+WORLD_CHANGING = frozenset(c.action for c in controls() if c.action not in OFFERED_ACTIONS)
+
+
+class AttachApp(CitywatchApp, inherit_bindings=False):
+    """The citywatch panels on a live city. Inherits the read-only actions (focus, zoom, filter,
+    help, follow, the changed/all toggle) and none of the model's: its bindings are rebuilt
+    from the attach-mode controls only."""
+
+    TITLE = "citywatch (attached, read-only)"
+    CSS_PATH = ["app.tcss", "attach.tcss"]
+    BINDINGS = App.BINDINGS + bindings("app", mode=ATTACH)
+    MODE = ATTACH
+
+    def __init__(self, session, *, watch: bool = True, runtime_interval: float = 5.0,
+                 watch_debounce_ms: int = 200) -> None:
+        App.__init__(self)
+        self.state = AttachState(session)
+        self.watch_enabled = watch
+        self.watch_debounce_ms = watch_debounce_ms
+        self.runtime_interval = runtime_interval
+        self.board: AttachBoard | None = None
+        self.boards = 0  # boards shown (tests wait on it)
+        self.watch_batches = 0  # batches of changes the watcher reported
+        self._why_from = "sessions"  # the table whose selection the Why panel explains
+        self._why_cache: dict[tuple[int, str, str], dict] = {}
+        self._pending_lock = threading.Lock()
+        self._pending_full = False
+        self._pending_paths: set[str] = set()
+        self._polling = False
+        self._timer = None
+
+    # ------------------------------------------------------------------ layout
+    def compose(self) -> ComposeResult:
+        yield AttachStatusBar(id="status")
+        yield Banner(id="banner")
+        with Horizontal(id="top"):
+            yield AttachAgentsPanel()
+            yield AttachSessionsPanel()
+        with Horizontal(id="attach-middle"):
+            yield DriftPanel()
+            yield AttachWhyPanel()
+        with Horizontal(id="attach-lower"):
+            yield DeferralsPanel()
+            yield LifecyclePanel()
+            yield AlarmsPanel()
+        yield AttachEventsPanel()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        # Textual then runs CitywatchApp.on_mount too, which focuses Sessions and calls the
+        # `_set_timer` and `start_watching` hooks below.
+        self.query_one(AttachStatusBar).update(f" citywatch  ATTACHED (read-only)  reading "
+                                               f"{self.state.session.root} …")
+        self.request_poll(None)
+
+    def _set_timer(self) -> None:
+        if self._timer is None and self.runtime_interval > 0:
+            self._timer = self.set_interval(self.runtime_interval, self.action_refresh, name="attach-runtime")
+
+    def start_watching(self) -> None:
+        if self.watch_enabled:
+            self._watch_city()
+
+    def on_unmount(self) -> None:
+        self.state.close()
+
+    # ------------------------------------------------------------------ reading the city
+    def action_refresh(self) -> None:
+        """Re-read every source now (files, tmux, bd)."""
+        self.request_poll(None)
+
+    def request_poll(self, paths: Iterable[str] | None) -> None:
+        """Ask for a poll: every source (`paths` None) or those under `paths`. Requests made
+        while a poll runs are merged into the next one."""
+        with self._pending_lock:
+            if paths is None:
+                self._pending_full = True
+            else:
+                self._pending_paths |= set(paths)
+            if self._polling:
+                return
+            self._polling = True
+        self.run_worker(self._poll_loop, thread=True, group="attach-poll", exit_on_error=False)
+
+    def _poll_loop(self) -> None:
+        while True:
+            with self._pending_lock:
+                full, paths = self._pending_full, self._pending_paths
+                if not full and not paths:
+                    self._polling = False
+                    return
+                self._pending_full, self._pending_paths = False, set()
+            board = self.state.refresh(None if full else sorted(paths))  # never raises: failures are lines
+            try:
+                self.call_from_thread(self._show_board, board)
+            except Exception:  # the app is closing
+                with self._pending_lock:
+                    self._polling = False
+                return
+
+    @work(exclusive=True, group="attach-watch", exit_on_error=False)
+    async def _watch_city(self) -> None:
+        from tui.attach_watch import watch_city
+
+        await watch_city(self.state.watch_paths, self._changed, debounce_ms=self.watch_debounce_ms)
+
+    def _changed(self, paths: set[str]) -> None:
+        self.watch_batches += 1
+        self.request_poll(paths)
+
+    def _show_board(self, board: AttachBoard) -> None:
+        if self.board is not None and board.generation <= self.board.generation:
+            return
+        self.board = board
+        self.boards += 1
+        self.refresh_view()
+
+    # ------------------------------------------------------------------ rendering
+    def refresh_view(self) -> None:
+        b = self.board
+        if b is None:
+            return
+        with self.batch_update():
+            self.query_one(AttachStatusBar).show_attached(b.header)
+            banner = self.query_one(Banner)
+            if b.banner:
+                banner.update(b.banner)
+                banner.display = True
+            else:
+                banner.clear_error()
+            self.agents.show_attached(b)
+            self.sessions.show_attached(b)
+            self.query_one(DriftPanel).show(b)
+            self.query_one(DeferralsPanel).show(b.board)
+            self.query_one(LifecyclePanel).show_attached(b)
+            self.query_one(AlarmsPanel).show(b)
+            self.events_panel.show(list(b.lines))
+            self.update_why()
+
+    def update_why(self) -> None:
+        why = self.query_one(WhyPanel)
+        b = self.board
+        if b is None:
+            why.show(None, None)
+            return
+        if self._why_from == "drift":
+            drow = self.query_one(DriftPanel).selected
+            if drow is not None:
+                why.show(drow.subject, self._explained(b, "drift", drow.key, lambda: drift_explanation(b, drow)))
+                return
+        if self._why_from == "alarms":
+            arow = self.query_one(AlarmsPanel).selected
+            if arow is not None:
+                why.show(arow.subject, self._explained(b, "alarms", arow.key, lambda: alarm_explanation(b, arow)))
+                return
+        row = self.sessions.selected
+        if row is None:
+            why.show(None, None)
+            return
+        why.show(row.key, self._explained(b, "sessions", row.key, lambda: session_explanation(b, row)))
+
+    def _explained(self, b: AttachBoard, where: str, key: str, make) -> dict:
+        ck = (b.generation, where, key)
+        x = self._why_cache.get(ck)
+        if x is None:
+            try:
+                x = make()
+            except Exception as e:  # live data is arbitrary input: say so in the panel
+                x = {"found": False, "summary": f"{key}: no explanation ({type(e).__name__}: {e})"}
+            self._why_cache = {ck: x}
+        return x
+
+    @on(DataTable.RowHighlighted, "#drift")
+    def _drift_moved(self, event: DataTable.RowHighlighted) -> None:
+        self._why_from = "drift"
+        self.update_why()
+
+    @on(DataTable.RowHighlighted, "#alarms")
+    def _alarm_moved(self, event: DataTable.RowHighlighted) -> None:
+        self._why_from = "alarms"
+        self.update_why()
+
+    @on(DataTable.RowHighlighted, "#sessions")
+    def _session_moved(self, event: DataTable.RowHighlighted) -> None:
+        self._why_from = "sessions"
+        self.update_why()
+
+    def on_descendant_focus(self, event) -> None:
+        """The Why panel explains the selection of the table last focused among Sessions, Drift
+        and Alarms."""
+        panel = self.focused_panel()
+        source = {DriftPanel: "drift", AlarmsPanel: "alarms", AttachSessionsPanel: "sessions"}.get(type(panel))
+        if source and source != self._why_from:
+            self._why_from = source
+            self.update_why()
+
+    # ------------------------------------------------------------------ nothing that changes the world
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in WORLD_CHANGING:
+            return False  # not offered while attached (and never bound: see BINDINGS)
+        return True
+
+
+def run_attach(args: argparse.Namespace) -> int:
+    """Open the app on `args.attach`; 2 with a one-line message when that cannot be done."""
+    from core.attach.session import AttachError, AttachOptions, AttachSession
+    from core.attach.settings import load_thresholds
+    from core.config.errors import ConfigError
+
+    if args.city or args.scenario:
+        print("citywatch: --attach takes the city directory itself; give no other city or --scenario",
+              file=sys.stderr)
+        return 2
+    try:
+        thresholds = load_thresholds(args.settings, args.alarm or [])
+    except ConfigError as e:
+        print(f"citywatch: {e.render()}", file=sys.stderr)
+        return 2
+    opts = AttachOptions(use_bd=args.bd, tmux_socket=args.tmux_socket or "", thresholds=thresholds,
+                         semantics=args.semantics)
+    try:
+        session = AttachSession.open(args.attach, opts)
+    except AttachError as e:
+        print(f"citywatch: {e}", file=sys.stderr)
+        return 2
+    AttachApp(session).run()
+    return 0

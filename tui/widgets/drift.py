@@ -1,0 +1,68 @@
+"""Drift: every difference between one model tick on the live world and what the controller has."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+
+from tui.attach_board import AttachBoard, DriftRow
+from tui.filtering import matches
+from tui.widgets.keyed_table import KeyedTable
+from tui.widgets.panel import Panel
+
+COLUMNS = [("", "marker"), ("kind", "kind"), ("subject", "subject"), ("bead", "bead"),
+           ("model expects", "model"), ("controller has", "controller")]
+MARKER_STYLE = {"+": "bold green", "-": "bold red", "~": "bold yellow", "≠": "bold magenta"}
+CLIP = 44  # the two sides are clipped to this many characters; the Why panel shows them whole
+
+
+def clip(text: str, width: int = CLIP) -> str:
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+class DriftPanel(Panel):
+    panel_id = "drift"
+    HELP = ("Where the model and the live controller disagree: one model tick runs on a copy of the live world and "
+            "each difference reads \"model expects X, controller has Y\". + a session the model would start or a "
+            "desired session without a bead, - one it would stop or does not desire, ~ an alias or bead state it "
+            "would change, ≠ a count that differs from the controller's last traced cycle (its tick id is in the "
+            "panel's footer). The Why panel shows the whole difference and the model's why chain for the selected "
+            "row. Differences are facts to explain, not verdicts: the controller's beads can trail its runtime by a "
+            "tick.")
+
+    def __init__(self) -> None:
+        super().__init__("Drift")
+        self._rows: dict[str, DriftRow] = {}
+
+    def compose(self) -> ComposeResult:
+        yield KeyedTable(COLUMNS, id="drift")
+
+    @property
+    def table(self) -> KeyedTable:
+        return self.query_one(KeyedTable)
+
+    def focus_target(self):
+        return self.table
+
+    def show(self, board: AttachBoard) -> None:
+        self._rows = {r.key: r for r in board.drift}
+        shown = []
+        for r in board.drift:
+            cells = r.cells()
+            if matches(self.filter_text, cells):
+                shown.append((r.key, (Text(r.marker, style=MARKER_STYLE.get(r.marker, "")), *cells[1:4],
+                                      clip(cells[4]), clip(cells[5]))))
+        self.table.show(shown)
+        hidden = len(board.drift) - len(shown)
+        if board.drift_error:
+            self.status(f"unavailable: {board.drift_error}")
+            return
+        tick = next((r.tick_id for r in board.drift if r.tick_id), "")
+        head = f"{len(board.drift)} differences" if board.drift else "the model agrees with the controller"
+        self.status(head, f"vs tick {tick}" if tick else "", f"{hidden} hidden" if hidden else "",
+                    *board.drift_notes)
+
+    @property
+    def selected(self) -> DriftRow | None:
+        key = self.table.selected_key
+        return self._rows.get(key) if key else None
