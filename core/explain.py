@@ -1,80 +1,317 @@
-"""Why a session has its identity: the desired entry's rule chain, the bead's identity fields,
-its alias deferral and its lifecycle, as one dictionary the Why panel and the CLI render.
+"""Why a session has its identity: the rules that gave it its identity, slot and alias (or why
+it is not desired), the demand tier that keeps it, its alias deferral and its lifecycle, as one
+dictionary that the Why panel and `citywatch explain` render.
 
-`explain_session(model, key)` keeps its signature; sections may grow.
+`explain_session(model, key)` explains one session of a model as it stands; `explain_target(path,
+session, semantics=, steps=)` first runs a scenario (or ticks a city.toml on a fresh world) and
+adds what the run did to that session.
+
+The key may be any spelling of the session (`SessionBead.identities()`: bead id, session name,
+agent name, alias, named identity, title, an earlier alias) or a desired entry's identity. When
+several beads match, the bead id wins, then a session name, then a desired entry (by alias,
+named identity, identity), then open beads (by alias, named identity, agent name, title, alias
+history), then closed ones, newest first; `also_matches` lists the others.
+
+The JSON form (`citywatch explain --json`, keys sorted) is stable; keys may be added:
+
+    session        the key as asked
+    found          false only from explain_session when nothing matches (explain_target raises)
+    matched_by     which spelling matched: "bead id", "session name", "alias", "named identity",
+                   "desired identity", "agent name", "title", "alias history"
+    also_matches   other beads or entries the same key names: ["gc-3", ...]
+    summary        one line
+    desired        whether the last build desires it
+    rules          ordered, first rule first, [{rule, detail}]: the desired entry's why chain
+                   (shape.*, demand.*, slot.*, alias.*), preceded by adopt.<how> when the startup
+                   adoption barrier created the bead; for a bead that is not desired: its shape,
+                   identity.recorded (what the bead carries) and one undesired.* rule saying why
+                   (closed, no_agent, suspended, named_removed, failed_create, drained, draining,
+                   canonical_duplicate, floor_unneeded, no_demand, asleep_not_reused,
+                   not_selected, no_build)
+    identity       {template, shape, shape_rule, semantics, desired_identity, bead_agent_name,
+                    session_name, named_identity, canonical_instance_name, origin, spellings,
+                    explanation}
+    alias          {desired, bead, history, deferred (the state JSON's deferral row or null),
+                    state: claimed | pending | deferred | named | none | held | released,
+                    explanation; when deferred also wanted, holder, holder_state, attempts,
+                    last_attempt, next_retry_at, backoff, retry_due}
+    slot           {desired, bead, explanation}
+    demand         {desired, source, tier, work_bead, pool_desired, scale_check_count, partial,
+                    named_demand, named_routed_demand, reason, explanation}
+    lifecycle      {bead, open, state, state_reason, sleep_reason, sleep_intent, close_reason,
+                    held_until, quarantined_until, runtime (running | zombie | corpse | none),
+                    last_activity, wake_reason, last_step (this session's actions and trace
+                    decisions in the last step), trackers (the state JSON's tracker row),
+                    explanation (sentences)}
+    history        explain_target only: every action of the run on this bead, [{step, do, kind,
+                   reason}]
+    target         explain_target only: {path, kind (scenario | city), steps_run, steps_total,
+                   tick, now, semantics}
+
+The wake reason comes from the last step (the reason of a start or a wake decision there); the
+model does not keep the awake set between ticks, so a session that stayed up shows none.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from core.explain_reasons import alias_state, lifecycle_words, source_words, why_not_desired
+from core.explain_run import ExplainError, run_target
+from core.explain_text import render_explanation
 from core.timefmt import format_time
 from core.world import beads as B
 
 if TYPE_CHECKING:
     from core.desired.model import DesiredEntry
     from core.model import Model
+    from core.outcome import Outcome
     from core.world.beads import SessionBead
 
+__all__ = ["ExplainError", "explain_session", "explain_target", "known_names", "render_explanation"]
 
-def _find_bead(model: "Model", key: str) -> "SessionBead | None":
-    store = model.world.store
-    b = store.session(key)
-    if b is not None:
-        return b
-    for field in (B.SESSION_NAME, B.ALIAS, B.AGENT_NAME, B.CONFIGURED_NAMED_IDENTITY):
-        found = store.open_by(field, key)
-        if found:
-            return sorted(found, key=lambda x: x.created_at)[0]
-    return None
+_BEAD_FIELDS = (  # (rank, how, spellings of a bead)
+    (1, "session name", lambda b: [b.session_name]),
+    (6, "alias", lambda b: [b.alias]),
+    (7, "named identity", lambda b: [b.get(B.CONFIGURED_NAMED_IDENTITY)]),
+    (8, "agent name", lambda b: [b.agent_name]),
+    (9, "title", lambda b: [b.title]),
+    (10, "alias history", lambda b: b.alias_history()),
+)
+_ENTRY_FIELDS = (
+    (1, "session name", lambda e: e.session_name),
+    (2, "alias", lambda e: e.alias),
+    (3, "named identity", lambda e: e.named_identity),
+    (4, "desired identity", lambda e: e.identity),
+)
 
 
-def _find_entry(model: "Model", key: str, bead: "SessionBead | None") -> "DesiredEntry | None":
+def _entry_of(model: "Model", b: "SessionBead") -> "DesiredEntry | None":
     d = model.last_desired
     if d is None:
         return None
-    if bead is not None:
-        for e in d.entries.values():
-            if e.bead_id == bead.id:
-                return e
-        if bead.session_name in d.entries:
-            return d.entries[bead.session_name]
-    if key in d.entries:
-        return d.entries[key]
-    for e in d.sorted_entries():
-        if key in (e.identity, e.alias, e.named_identity):
-            return e
+    e = d.by_bead().get(b.id)
+    if e is None and b.open:
+        e = d.entries.get(b.session_name)
+        if e is not None and e.bead_id not in ("", b.id):
+            e = None
+    return e
+
+
+def _bead_of(model: "Model", e: "DesiredEntry") -> "SessionBead | None":
+    store = model.world.store
+    if e.bead_id:
+        return store.session(e.bead_id)
+    found = store.open_by(B.SESSION_NAME, e.session_name)
+    return found[0] if found else None
+
+
+def _resolve(model: "Model", key: str) -> tuple["SessionBead | None", "DesiredEntry | None", str, list[str]]:
+    """(bead, entry, matched_by, also_matches) for `key`; (None, None, "", []) when unknown."""
+    store = model.world.store
+    b = store.session(key)
+    if b is not None:
+        return b, _entry_of(model, b), "bead id", []
+    cands: list[tuple[int, int, str, "SessionBead | None", "DesiredEntry | None"]] = []
+    d = model.last_desired
+    for i, e in enumerate(d.sorted_entries() if d else []):
+        for rank, how, get in _ENTRY_FIELDS:
+            if get(e) == key:
+                cands.append((rank, i, how, _bead_of(model, e), e))
+                break
+    sessions = store.all_sessions()
+    for i, s in enumerate(sessions):
+        for rank, how, get in _BEAD_FIELDS:
+            if key in [v for v in get(s) if v]:
+                cands.append((rank if s.open else rank + 20, i if s.open else -i, how, s, _entry_of(model, s)))
+                break
+    if not cands:
+        return None, None, "", []
+    cands.sort(key=lambda c: (c[0], c[1]))
+    _, _, how, bead, entry = cands[0]
+    chosen = bead.id if bead is not None else (entry.session_name if entry else "")
+    also: list[str] = []
+    for _, _, _, ob, oe in cands[1:]:
+        name = ob.id if ob is not None else (oe.session_name if oe else "")
+        if name and name != chosen and name not in also:
+            also.append(name)
+    return bead, entry, how, also
+
+
+def known_names(model: "Model") -> list[str]:
+    """Every spelling `explain` accepts for this model: bead identities and desired identities."""
+    names: set[str] = set()
+    for b in model.world.store.all_sessions():
+        names.update(b.identities())
+    d = model.last_desired
+    for e in (d.sorted_entries() if d else []):
+        names.update(v for v in (e.session_name, e.identity, e.alias, e.named_identity) if v)
+    return sorted(names)
+
+
+def _shape_rule(model: "Model", template: str) -> tuple[dict[str, str], Any]:
+    from core.identity import shape
+
+    agent = model.city.agent(template) or (model.city.find_agent(template) if template else None)
+    if agent is None:
+        return {"rule": "shape.unconfigured", "detail": f"template {template or '(none)'} is not in the config"}, None
+    sh = shape(agent, model.city, model.semantics)
+    return {"rule": "shape." + sh.kind.replace("-", "_"), "detail": sh.detail}, agent
+
+
+def _adoption_rule(b: "SessionBead | None", history: list[dict[str, Any]] | None) -> dict[str, str] | None:
+    if b is None or not history:
+        return None
+    for h in history:
+        if h["kind"] == "adopt" and h["bead_id"] == b.id:
+            how = h["reason"] or "unknown"
+            return {"rule": "adopt." + how.replace("-", "_"),
+                    "detail": f"the startup adoption barrier found running session {h['session_name']} without "
+                              f"a bead and adopted it as {b.agent_name} ({how})"}
     return None
 
 
-def explain_session(model: "Model", key: str) -> dict[str, Any]:
-    """Explain the session `key` (bead id, session name, identity or alias) as the model stands.
+def _slot(entry: "DesiredEntry | None", b: "SessionBead | None") -> dict[str, Any]:
+    out: dict[str, Any] = {"desired": entry.pool_slot if entry else None, "bead": b.get(B.POOL_SLOT) if b else ""}
+    if entry is None:
+        out["explanation"] = (f"not desired; the bead records slot {out['bead']}" if out["bead"]
+                              else "not desired; the bead records no slot")
+        return out
+    rule = next((w for w in entry.why if w.rule.startswith("slot.")), None)
+    if entry.pool_slot == 0:
+        kind = ("named session" if entry.named else "manual session" if entry.manual
+                else "dependency floor" if entry.dependency_only else "canonical or unslotted identity")
+        out["explanation"] = f"no slot: {kind}" + (f" ({rule.detail})" if rule else "")
+    else:
+        out["explanation"] = f"slot {entry.pool_slot}" + (f": {rule.rule} ({rule.detail})" if rule else "")
+    return out
 
-    Returns `found` (False when nothing matches), `summary` (one line), `rules` (the desired
-    entry's why chain, first rule first, as {rule, detail}), and the sections `identity`,
-    `alias`, `slot`, `demand` and `lifecycle`.
+
+def _demand(model: "Model", entry: "DesiredEntry | None", template: str, why_not: tuple[str, str] | None) -> dict[str, Any]:
+    d = model.last_desired
+    named = entry.named_identity if entry else ""
+    out: dict[str, Any] = {
+        "desired": entry is not None,
+        "source": entry.source if entry else "",
+        "tier": source_words(entry.source) if entry else "",
+        "work_bead": entry.work_bead_id if entry else "",
+        "pool_desired": d.pool_desired.get(template, 0) if d else None,
+        "scale_check_count": d.scale_check_counts.get(template) if d else None,
+        "partial": (template in d.partial_templates) if d else False,
+        "named_demand": bool(d and named and d.named_demand.get(named)),
+        "named_routed_demand": bool(d and named and d.named_routed_demand.get(named)),
+    }
+    if entry is not None:
+        demand_rule = next((w for w in entry.why if w.rule.startswith("demand.")), None)
+        out["reason"] = demand_rule.rule if demand_rule else ""
+        out["explanation"] = out["tier"] + (f" ({demand_rule.detail})" if demand_rule else "")
+    else:
+        assert why_not is not None
+        out["reason"], out["explanation"] = why_not
+    return out
+
+
+def _runtime(model: "Model", name: str) -> tuple[str, str]:
+    rt = model.world.runtime.get(name) if name else None
+    if rt is None:
+        return "none", ""
+    kind = "corpse" if rt.corpse else ("running" if rt.process_alive else "zombie")
+    return kind, format_time(rt.last_activity)
+
+
+def _last_step(outcome: "Outcome | None", b: "SessionBead | None", name: str) -> tuple[dict[str, Any], str]:
+    """This session's actions and trace decisions in the last step, and the wake reason seen."""
+    if outcome is None:
+        return {}, ""
+    bid = b.id if b is not None else ""
+    actions = [f"{a.kind} ({a.reason})" if a.reason else a.kind for a in outcome.actions
+               if (bid and a.bead_id == bid) or (not bid and name and a.session_name == name)]
+    decisions, wake = [], ""
+    for r in outcome.trace:
+        if r.get("record_type") != "decision" or not name or r.get("session_name") != name:
+            continue
+        decisions.append(f"{r.get('site_code')}: {r.get('reason_code')} -> {r.get('outcome_code')}")
+        fields = r.get("fields") or {}
+        if fields.get("wake_reason"):
+            wake = fields["wake_reason"]
+    for a in outcome.actions:
+        if a.kind in ("start", "wake") and bid and a.bead_id == bid and a.reason:
+            wake = a.reason
+    return {"actions": actions, "decisions": decisions}, wake
+
+
+def _tracker_row(model: "Model", b: "SessionBead | None") -> dict[str, Any]:
+    if b is None or not b.open:
+        return {}
+    from core.state_json import trackers
+
+    return next((t for t in trackers(model) if t["bead_id"] == b.id), {})
+
+
+def _summary(entry: "DesiredEntry | None", b: "SessionBead | None", alias: dict[str, Any],
+             why_not: tuple[str, str] | None) -> str:
+    if entry is None:
+        assert b is not None and why_not is not None
+        who = b.agent_name or b.session_name or b.id
+        return f"{b.id} ({who}) is not desired: {why_not[1]}"
+    head = f"{entry.identity} is desired ({entry.source})"
+    if b is not None:
+        head += f" as bead {b.id}" + (f", {b.state}" if b.state else "")
+    st = alias.get("state")
+    if st == "deferred":
+        holder = alias.get("holder") or "no open bead"
+        return head + f"; its alias {alias.get('wanted', '')} is deferred while {holder} holds it"
+    if st in ("claimed", "named"):
+        return head + f" under alias {entry.alias}"
+    if entry.alias:
+        return head + f"; alias {entry.alias} not claimed yet"
+    if b is not None and b.alias:
+        return head + f"; the entry asks for no alias (the bead carries {b.alias})"
+    return head + "; it has no alias"
+
+
+def explain_session(model: "Model", key: str, *, outcome: "Outcome | None" = None,
+                    history: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Explain the session `key` (any spelling, see the module doc) as the model stands.
+
+    Returns the dictionary documented in the module doc, with `found` False (and every section
+    empty) when nothing matches. `outcome` (the last step's) adds the wake reason and what the
+    step did to the session; `history` (actions of the run) adds adoption and the history list.
     """
-    from core.identity import shape
-    from core.state_json import deferrals, trackers
+    from core.state_json import deferrals
 
-    bead = _find_bead(model, key)
-    entry = _find_entry(model, key, bead)
+    bead, entry, how, also = _resolve(model, key)
     out: dict[str, Any] = {"session": key, "found": bead is not None or entry is not None}
     if not out["found"]:
-        out.update(summary=f"no session, bead or desired entry matches {key!r}", rules=[], identity={}, alias={},
-                   slot={}, demand={}, lifecycle={})
+        out.update(summary=f"no session, bead or desired entry matches {key!r}", rules=[], desired=False,
+                   matched_by="", also_matches=[], identity={}, alias={}, slot={}, demand={}, lifecycle={})
         return out
     template = entry.template if entry is not None else (bead.template if bead else "")
-    agent = model.city.agent(template)
-    sh = shape(agent, model.city, model.semantics) if agent is not None else None
+    shape_rule, agent = _shape_rule(model, template)
+    if agent is not None:
+        template = agent.qualified_name
+    why_not = None
+    adopt = _adoption_rule(bead, history)
+    if entry is not None:
+        rules = [w.to_json() for w in entry.why]
+    else:
+        assert bead is not None
+        why_not = why_not_desired(model.city, model.last_desired, bead, agent, model.semantics)
+        slot = bead.get(B.POOL_SLOT)
+        recorded = (f"the bead carries agent_name {bead.agent_name or '(none)'}, alias {bead.alias or '(none)'}"
+                    + (f", pool_slot {slot}" if slot else "") + f", origin {bead.origin or '(unknown)'}")
+        rules = [shape_rule, {"rule": "identity.recorded", "detail": recorded},
+                 {"rule": why_not[0], "detail": why_not[1]}]
+    if adopt is not None:
+        rules.insert(0, adopt)
     deferral = None
     if bead is not None:
         deferral = next((d for d in deferrals(model) if d["bead_id"] == bead.id), None)
-    out["rules"] = [w.to_json() for w in entry.why] if entry is not None else []
-    out["identity"] = {
+    alias = alias_state(entry, bead, deferral, model.world.now)
+    identity = {
         "template": template,
-        "shape": sh.label if sh else "(template not in the config)",
-        "shape_rule": sh.detail if sh else "",
+        "shape": shape_rule["rule"].removeprefix("shape.").replace("_", " "),
+        "shape_rule": shape_rule["detail"],
         "semantics": model.semantics,
         "desired_identity": entry.identity if entry else "",
         "bead_agent_name": bead.agent_name if bead else "",
@@ -82,44 +319,67 @@ def explain_session(model: "Model", key: str) -> dict[str, Any]:
         "named_identity": (entry.named_identity if entry else "") or (bead.get(B.CONFIGURED_NAMED_IDENTITY) if bead else ""),
         "canonical_instance_name": bead.get(B.CANONICAL_INSTANCE_NAME) if bead else "",
         "origin": bead.origin if bead else "",
+        "spellings": bead.identities() if bead else [v for v in (entry.session_name, entry.identity) if v],
     }
-    out["alias"] = {
-        "desired": entry.alias if entry else "",
-        "bead": bead.alias if bead else "",
-        "history": bead.alias_history() if bead else [],
-        "deferred": deferral,
-    }
-    out["slot"] = {"desired": entry.pool_slot if entry else None, "bead": bead.get(B.POOL_SLOT) if bead else ""}
-    d = model.last_desired
-    out["demand"] = {
-        "source": entry.source if entry else "",
-        "work_bead": entry.work_bead_id if entry else "",
-        "pool_desired": d.pool_desired.get(template) if d else None,
-        "scale_check_count": d.scale_check_counts.get(template) if d else None,
-        "partial": (template in d.partial_templates) if d else False,
-    }
-    rt = model.world.runtime.get(bead.session_name if bead else entry.session_name if entry else "")
-    tracker = next((t for t in trackers(model) if bead is not None and t["bead_id"] == bead.id), None)
-    out["lifecycle"] = {
+    if entry is not None and bead is not None and bead.agent_name and bead.agent_name != entry.identity:
+        if entry.identity == entry.session_name:
+            # Floors and rediscovered pool beads carry no instance identity of their own.
+            identity["explanation"] = (f"desired under its session name {entry.identity} "
+                                       f"({'dependency floor' if entry.dependency_only else entry.source}); "
+                                       f"it runs as {bead.agent_name}")
+        else:
+            identity["explanation"] = (f"desired as {entry.identity}; the bead still records {bead.agent_name} "
+                                       "until normalization or sync rewrites it")
+    elif entry is not None:
+        identity["explanation"] = f"desired as {entry.identity} ({shape_rule['detail']})"
+    else:
+        identity["explanation"] = f"recorded as {bead.agent_name or bead.session_name} ({shape_rule['detail']})"
+    name = identity["session_name"]
+    runtime, last_activity = _runtime(model, name)
+    last_step, wake = _last_step(outcome, bead, name)
+    tracker = _tracker_row(model, bead)
+    lifecycle = {
         "bead": bead.id if bead else "",
+        "open": bead.open if bead else False,
         "state": bead.state if bead else "",
         "state_reason": bead.get(B.STATE_REASON) if bead else "",
         "sleep_reason": bead.get(B.SLEEP_REASON) if bead else "",
-        "runtime": ("running" if rt.process_alive else "zombie") if rt else "none",
-        "last_activity": format_time(rt.last_activity) if rt else "",
-        "trackers": tracker or {},
+        "sleep_intent": bead.get(B.SLEEP_INTENT) if bead else "",
+        "close_reason": bead.get(B.CLOSE_REASON) if bead else "",
+        "held_until": bead.get(B.HELD_UNTIL) if bead else "",
+        "quarantined_until": bead.get(B.QUARANTINED_UNTIL) if bead else "",
+        "runtime": runtime,
+        "last_activity": last_activity,
+        "wake_reason": wake,
+        "last_step": last_step,
+        "trackers": tracker,
+        "explanation": lifecycle_words(bead, runtime, tracker),
     }
-    out["summary"] = _summary(entry, bead, deferral)
+    if wake:
+        lifecycle["explanation"].append(f"woken in the last step: {wake}")
+    out.update(
+        matched_by=how, also_matches=also, desired=entry is not None, rules=rules, identity=identity, alias=alias,
+        slot=_slot(entry, bead), demand=_demand(model, entry, template, why_not), lifecycle=lifecycle,
+    )
+    out["summary"] = _summary(entry, bead, alias, why_not)
+    if history is not None and bead is not None:
+        out["history"] = [{k: h[k] for k in ("step", "do", "kind", "reason")} for h in history
+                          if h["bead_id"] == bead.id]
     return out
 
 
-def _summary(entry: "DesiredEntry | None", bead: "SessionBead | None", deferral: dict | None) -> str:
-    if entry is None:
-        assert bead is not None
-        return f"{bead.id} ({bead.agent_name or bead.session_name}) is not in the desired set this tick"
-    head = f"{entry.identity} is desired ({entry.source})"
-    if deferral:
-        return head + f"; its alias {deferral['alias']} is deferred while {deferral['holder'] or 'another bead'} holds it"
-    if not entry.alias:
-        return head + "; it has no alias yet"
-    return head + f" under alias {entry.alias}"
+def explain_target(target: str, session: str, *, semantics: str | None = None,
+                   steps: int | None = None) -> dict[str, Any]:
+    """Run `target` (a scenario to its end or its first `steps` steps; a city.toml for one tick,
+    or `steps` ticks, on a fresh world) and explain `session` there. Raises ExplainError for a
+    bad file or step count, and for an unknown session (naming the known ones)."""
+    ran = run_target(target, semantics=semantics, steps=steps)
+    model = ran.model
+    x = explain_session(model, session, outcome=ran.last, history=ran.history)
+    if not x["found"]:
+        names = known_names(model)
+        listing = ", ".join(names) if names else "(none: no session beads or desired entries)"
+        raise ExplainError(f"{target}: no session {session!r} after {ran.steps_run} step(s); known: {listing}")
+    x["target"] = {"path": target, "kind": ran.kind, "steps_run": ran.steps_run, "steps_total": ran.steps_total,
+                   "tick": model.world.tick, "now": format_time(model.world.now), "semantics": model.semantics}
+    return x

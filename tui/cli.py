@@ -165,12 +165,16 @@ def build_parser() -> argparse.ArgumentParser:
     cf.add_argument("--semantics", default="current", choices=["current", "pre-2053", "pre-1989"])
     cf.add_argument("--packs", metavar="DIR", help="a directory of pack folders by name: a remote import whose "
                     "source ends in /<name> uses DIR/<name> (e.g. the builtin core and bd packs)")
-    ex = sub.add_parser("explain", help="why a session has its identity, slot and alias")
-    ex.add_argument("target", help="a city.toml or a scenario file")
-    ex.add_argument("session", help="bead id, identity, alias or session name")
-    ex.add_argument("--json", action="store_true")
-    ex.add_argument("--semantics", default=None, choices=["current", "pre-2053", "pre-1989"])
-    ex.add_argument("--steps", type=int, default=None, help="scenario: explain after this many steps (default all)")
+    ex = sub.add_parser("explain", help="why a session has its identity, slot and alias, which demand keeps it "
+                        "(or why it is not desired), and its lifecycle")
+    ex.add_argument("target", help="a city.toml (or its directory) or a scenario file")
+    ex.add_argument("session", help="bead id, identity, alias, session name or any earlier alias")
+    ex.add_argument("--json", action="store_true", help="the stable JSON form documented in core/explain.py")
+    ex.add_argument("--semantics", default=None, choices=["current", "pre-2053", "pre-1989"],
+                    help="follow an older controller's rules (default: the scenario's, or current)")
+    ex.add_argument("--steps", type=int, default=None,
+                    help="scenario: run only its first N steps (default all); city: run N ticks a patrol "
+                         "interval apart on a fresh world (default 1)")
     bn = sub.add_parser("bench", help="measure tick, reload and table refresh times on a synthetic city")
     bn.add_argument("--size", choices=["S", "M", "L"], default="S")
     bn.add_argument("--ticks", type=int, default=10)

@@ -1,0 +1,235 @@
+"""Operator words for what `explain` reports: demand tiers, why a bead is not desired, alias
+deferrals, bead states and sleep reasons, tracker rows. Pure functions of the model's state."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from core.desired.alias import backoff_seconds, retry_due
+from core.durations import format_duration
+from core.identity import canonical_singleton
+from core.world import beads as B
+
+if TYPE_CHECKING:
+    from core.config.model import Agent, City
+    from core.desired.model import DesiredEntry, DesiredResult
+    from core.world.beads import SessionBead
+
+SOURCE_WORDS = {
+    "resume": "resume tier: work assigned to this session keeps it",
+    "wake-known-identity": "wake-known-identity tier: work is assigned to the template's identity and no session holds it",
+    "new": "new demand: scale_check or routed work asks for a session",
+    "min-fill": "min fill: the template's min_active_sessions floor",
+    "named-always": "named session, mode always: desired every tick",
+    "named-on-demand": "named session, mode on_demand: direct work or an existing canonical bead keeps it",
+    "discovered": "discovered: an open bead of a template that already has desired sessions",
+    "manual": "manual session: kept under its own identity",
+    "dependency-floor": "dependency floor: a desired session depends_on this template",
+}
+
+CLOSE_WORDS = {
+    "orphaned": "the reconciler closes a session that is no longer desired and not running as orphaned "
+                "(also when only its demand went away)",
+    "suspended": "its agent or rig is suspended, or its named session runtime name is configured elsewhere",
+    "gc_swept": "the undesired-pool sweep closed an idle pool bead with no assigned work",
+    "drained": "its drain finished: the pool slot was retired",
+    "dead-runtime": "its runtime died (a dead pane) with no work assigned, so runtime hygiene closed it",
+    "failed-create": "its start failed and the create was rolled back",
+    "stale-session": "it sat in creating past the stale threshold without a runtime",
+    "duplicate": "another open bead had the same session name",
+    "reconfigured": "its named session's runtime name changed",
+    "idle-timeout": "its pool slot was freed after an idle-timeout stop",
+    "city-stop": "its pool slot was freed after the city stopped",
+    "runtime-missing": "its pool slot was freed after its runtime vanished",
+}
+
+SLEEP_WORDS = {
+    "idle": "put to sleep after sleep_after_idle (wakes on demand)",
+    "idle-timeout": "stopped by idle_timeout",
+    "no-wake-reason": "drained because nothing wanted it awake",
+    "config-drift": "drained because its config changed",
+    "drained": "drained (acknowledged drain)",
+    "city-stop": "stopped with the city",
+    "user-hold": "held by an operator",
+    "wait-hold": "waiting on a durable wait",
+    "rate_limit": "hit a provider rate limit (30 m quarantine)",
+    "failed-create": "its start failed",
+    "provider-terminal-error": "the provider reported a terminal error",
+    "runtime-missing": "its runtime disappeared without a deliberate stop",
+    "quarantine": "quarantined after repeated failed starts",
+    "context-churn": "quarantined after repeated short-lived runs (churn)",
+    "max-session-age": "restarted for max_session_age",
+    "assigned-work-exhausted": "stopped after too many idle defers for the same work",
+    "orphaned": "drained as orphaned",
+    "suspended": "drained as suspended",
+}
+
+STATE_WORDS = {
+    "start-pending": "start pending: identity reserved, start wanted",
+    "creating": "creating: a start is in flight",
+    "active": "active (started; running when last observed)",
+    "awake": "awake (running when last observed)",
+    "asleep": "asleep: no runtime, resumable",
+    "drained": "drained",
+    "draining": "draining: a stop is in flight after a drain ack",
+    "suspended": "suspended",
+    "quarantined": "quarantined",
+    "failed-create": "failed create",
+}
+
+
+def source_words(source: str) -> str:
+    return SOURCE_WORDS.get(source, source)
+
+
+def why_not_desired(city: "City", d: "DesiredResult | None", b: "SessionBead", agent: "Agent | None",
+                    semantics: str) -> tuple[str, str]:
+    """(rule code, sentence) saying why an existing bead has no desired entry."""
+    if not b.open:
+        code = b.state or "closed"
+        text = b.get(B.CLOSE_REASON) or "closed"
+        why = CLOSE_WORDS.get(code, "")
+        return "undesired.closed", f"closed as {code} ({text})" + (f": {why}" if why else "")
+    if d is None:
+        return "undesired.no_build", "no desired state has been built yet (no tick has run)"
+    if agent is None:
+        return "undesired.no_agent", (f"template {b.template!r} is not in the config (agent removed or renamed): "
+                                      "live sessions drain as orphaned, dead ones close")
+    qn = agent.qualified_name
+    rig = city.rig(agent.dir) if agent.dir else None
+    if agent.suspended or (rig is not None and rig.suspended):
+        where = "agent" if agent.suspended else f"rig {agent.dir}"
+        return "undesired.suspended", f"{where} is suspended: no desired sessions for {qn}"
+    if b.is_named:
+        ident = b.get(B.CONFIGURED_NAMED_IDENTITY) or b.agent_name
+        if city.named_by_identity(ident) is None:
+            return "undesired.named_removed", f"named session {ident} is no longer configured"
+    if b.failed_create:
+        return "undesired.failed_create", "failed-create beads are never reused; it is closed once its lease ends"
+    if b.drained:
+        return "undesired.drained", "drained pool beads are neither reused nor rediscovered; demand mints new beads"
+    if b.state == "draining":
+        return "undesired.draining", "its stop is in flight after a drain ack; it will be closed or marked drained"
+    same = [e for e in d.entries.values() if e.template == qn and e.bead_id != b.id]
+    if canonical_singleton(agent, semantics):
+        holder = next((e for e in same if qn in (e.identity, e.alias)), None)
+        if holder is not None:
+            return "undesired.canonical_duplicate", (
+                f"{qn} is a canonical singleton and bead {holder.bead_id or holder.session_name} holds its desired "
+                "entry: this bead is a duplicate (the reconciler closes it, which frees the canonical alias)")
+    if b.dependency_only:
+        return "undesired.floor_unneeded", f"a dependency-only floor bead, and no desired session needs {qn} now"
+    pd = d.pool_desired.get(qn, 0)
+    if pd == 0:
+        sc = d.scale_check_counts.get(qn, 0)
+        return "undesired.no_demand", (f"no demand for {qn}: pool demand 0 (scale_check count {sc}, no assigned "
+                                       f"work, min_active_sessions {agent.min_count})")
+    if b.state == "asleep" and b.pool_managed:
+        return "undesired.asleep_not_reused", ("asleep pool beads are not reused by generic demand; demand for "
+                                               f"{qn} ({pd}) is met by other beads")
+    holders = ", ".join(sorted(e.bead_id or e.session_name for e in same)) or "new beads"
+    return "undesired.not_selected", f"demand for {qn} is {pd} and {holders} fill it"
+
+
+def alias_state(entry: "DesiredEntry | None", b: "SessionBead | None", deferral: dict | None,
+                now: datetime) -> dict[str, Any]:
+    """The alias section: what it is, who blocks it, and when the next attempt is due."""
+    out: dict[str, Any] = {
+        "desired": entry.alias if entry else "",
+        "bead": b.alias if b else "",
+        "history": b.alias_history() if b else [],
+        "deferred": deferral,
+    }
+    if deferral is not None:
+        count = int(deferral.get("count") or 0)
+        backoff = format_duration(backoff_seconds(count))
+        holder, hstate = deferral.get("holder", ""), deferral.get("holder_state", "")
+        due = retry_due(deferral.get("last_at", ""), str(count), now)
+        who = f"{holder} ({hstate})" if holder else "no open bead now"
+        out.update(state="deferred", wanted=deferral["alias"], holder=holder, holder_state=hstate, attempts=count,
+                   last_attempt=deferral.get("last_at", ""), next_retry_at=deferral.get("next_retry_at", ""),
+                   backoff=backoff, retry_due=due)
+        tail = ("the holder is gone, so the next sync or normalization claims it" if not holder else
+                f"retries back off 30s, doubling per attempt, capped at 30m: now {backoff}, "
+                f"{'due now' if due else 'next at ' + (deferral.get('next_retry_at') or '?')}")
+        out["explanation"] = (f"wants {deferral['alias']} but {who} holds it; {count} attempt(s), last at "
+                              f"{deferral.get('last_at') or '(no stamp)'}; {tail}")
+        return out
+    if entry is None:
+        out["state"] = "released" if b is not None and not b.open else ("held" if b and b.alias else "none")
+        out["explanation"] = (f"not desired; the bead {'held' if b and not b.open else 'holds'} alias {b.alias}"
+                              if b and b.alias else "not desired and holds no alias")
+        return out
+    if entry.named:
+        out["state"] = "named"
+        out["explanation"] = f"the configured named identity {entry.named_identity} is reserved for this session"
+    elif entry.dependency_only:
+        out["state"] = "none"
+        out["explanation"] = "a dependency floor asks for no alias"
+    elif entry.alias and b is not None and b.alias == entry.alias:
+        out["state"] = "claimed"
+        out["explanation"] = f"holds alias {entry.alias}"
+    elif entry.alias:
+        out["state"] = "pending"
+        out["explanation"] = f"desired alias {entry.alias}; the bead has {b.alias or 'none' if b else 'no bead'} until sync claims it"
+    elif b is not None and b.get(B.POOL_ALIAS_CONFLICT):
+        out["state"] = "deferred"
+        out["explanation"] = f"deferred: alias {b.get(B.POOL_ALIAS_CONFLICT)} is not available yet"
+    else:
+        out["state"] = "none"
+        out["explanation"] = ("no alias yet: a pending create claims its instance identity at sync"
+                              if b is not None and b.pending_claim else "this entry asks for no alias")
+    return out
+
+
+def lifecycle_words(b: "SessionBead | None", runtime: str, tracker: dict[str, Any]) -> list[str]:
+    """Sentences for the bead state, sleep reason and each tracker row that is doing something."""
+    out: list[str] = []
+    if b is None:
+        return ["no bead yet: sync creates one for this desired entry"]
+    if not b.open:
+        out.append(f"closed ({b.state or 'closed'}): {b.get(B.CLOSE_REASON) or 'no close reason'}")
+        return out
+    state = STATE_WORDS.get(b.state, b.state or "no state")
+    line = f"bead state {state}; runtime {runtime}"
+    sr = b.get(B.SLEEP_REASON)
+    if sr:
+        line += f"; sleep reason {sr}: {SLEEP_WORDS.get(sr, sr)}"
+    if b.get(B.SLEEP_INTENT):
+        line += f"; sleep intent {b.get(B.SLEEP_INTENT)}"
+    out.append(line)
+    if b.get(B.HELD_UNTIL):
+        out.append(f"held until {b.get(B.HELD_UNTIL)}")
+    if not tracker:
+        return out
+    idle = tracker.get("idle") or {}
+    if idle.get("status") == "fired":
+        out.append(f"idle timeout {idle.get('timeout')} passed (last activity {idle.get('last_activity')})")
+    elif idle.get("status") == "deferred":
+        out.append(f"idle timeout passed but deferred ({idle.get('reason')})")
+    elif idle.get("status") == "armed":
+        out.append(f"idle timeout {idle.get('timeout')} armed, fires after {idle.get('deadline')}")
+    age = tracker.get("max_age") or {}
+    if age.get("status") in ("armed", "fired", "deferred"):
+        out.append(f"max session age {age.get('max_age')} (+{age.get('offset') or '0s'} jitter): {age['status']}"
+                   + (f", deadline {age.get('deadline')}" if age.get("deadline") else ""))
+    defer = tracker.get("defer") or {}
+    if defer.get("status") in ("deferring", "exhausted"):
+        out.append(f"idle stop deferred for assigned work {defer.get('count')} of {defer.get('limit')} time(s)"
+                   + (f" (anchor {defer['anchor']})" if defer.get("anchor") else "")
+                   + ("; limit reached" if defer["status"] == "exhausted" else ""))
+    wf = tracker.get("wake_failures") or {}
+    if wf.get("status") == "quarantined":
+        out.append(f"quarantined until {wf.get('quarantined_until')} ({wf.get('reason')})")
+    elif wf.get("status") == "counting":
+        out.append(f"wake failures {wf.get('wake_attempts')}, churn {wf.get('churn_count')} (quarantine at 5 "
+                   "failed starts or 3 churns)")
+    circuit = tracker.get("circuit") or {}
+    if circuit.get("status") == "open":
+        out.append(f"respawn circuit breaker OPEN for {circuit.get('identity')} since {circuit.get('opened_at')}; "
+                   f"resets at {circuit.get('reset_at')}")
+    elif circuit.get("status") == "closed" and circuit.get("restarts"):
+        out.append(f"respawn circuit breaker closed: {circuit.get('restarts')} of {circuit.get('max_restarts')} "
+                   f"restarts in {circuit.get('window')}")
+    return out

@@ -1,0 +1,125 @@
+"""Bring a model to the point `citywatch explain` looks at: a scenario run to its end (or its
+first N steps), or a city.toml ticked on a fresh world. Keeps what the last step did and every
+action of the run, so an explanation can say what just happened and how the session got here.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.config.errors import ConfigError
+from core.model import Model, ModelError
+from core.outcome import Outcome
+
+
+class ExplainError(Exception):
+    """The explain target cannot be run or the session is unknown: the message is for the
+    operator (file, line and field for a bad file; the known names for an unknown session)."""
+
+
+# Top-level keys only a scenario file has; a city.toml has none of them.
+_SCENARIO_KEYS = frozenset({"step", "expect", "city", "city_file"})
+
+
+@dataclass
+class Ran:
+    """A model after the requested steps, with the last step's outcome and the run's actions."""
+
+    model: Model
+    kind: str  # "scenario" | "city"
+    path: str
+    steps_run: int
+    steps_total: int
+    last: Outcome | None = None
+    last_do: str = ""
+    history: list[dict[str, Any]] = field(default_factory=list)  # {step, do, kind, bead_id, session_name, reason}
+
+
+def target_kind(path: str) -> str:
+    """"city" for a directory or a TOML file without scenario keys, else "scenario". A file that
+    does not parse is left to the city loader, which reports the located syntax error."""
+    if os.path.isdir(path):
+        return "city"
+    try:
+        with open(path, "rb") as f:
+            data = tomllib.load(f)
+    except FileNotFoundError:
+        raise ExplainError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        return "city"
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return "city"
+    except OSError as e:
+        raise ExplainError(f"{path}: cannot read ({e.strerror or e})") from None
+    return "scenario" if _SCENARIO_KEYS & set(data) else "city"
+
+
+def run_target(path: str, *, semantics: str | None = None, steps: int | None = None) -> Ran:
+    """Run `path` as `citywatch explain` does. Raises ExplainError with a located message."""
+    if steps is not None and steps < 0:
+        raise ExplainError(f"--steps: must be 0 or more, got {steps}")
+    if target_kind(path) == "scenario":
+        return _run_scenario(path, semantics, steps)
+    return _run_city(path, semantics, steps)
+
+
+def _record(ran: Ran, n: int, do: str, out: Outcome) -> None:
+    ran.last, ran.last_do, ran.steps_run = out, do, n
+    for a in out.actions:
+        ran.history.append({"step": n, "do": do, "kind": a.kind, "bead_id": a.bead_id,
+                            "session_name": a.session_name, "reason": a.reason})
+
+
+def _run_scenario(path: str, semantics: str | None, steps: int | None) -> Ran:
+    from core.scenario import ScenarioError, load_scenario
+
+    try:
+        scn = load_scenario(path)
+    except ScenarioError as e:
+        raise ExplainError(str(e)) from None
+    total = len(scn.steps)
+    if steps is not None and steps > total:
+        raise ExplainError(f"--steps {steps}: {path} has only {total} step(s)")
+    model = scn.model()
+    if semantics:
+        model.set_semantics(semantics)
+    ran = Ran(model, "scenario", path, 0, total)
+    for n, st in enumerate(scn.steps[:total if steps is None else steps], 1):
+        step = {k: v for k, v in st.items() if k != "_index"}
+        try:
+            # load_step_city needs the step's index (for located errors), which `step` drops.
+            out = model.do(step, load_city=lambda _step, st=st: scn.load_step_city(st))
+        except ModelError as e:
+            out = Outcome(error=str(e))
+        _record(ran, n, step["do"], out)
+    return ran
+
+
+def _run_city(path: str, semantics: str | None, steps: int | None) -> Ran:
+    from core.config.load import load_city
+    from core.config.validate import validate_city
+    from core.driver import tick_steps
+
+    ticks = 1 if steps is None else steps
+    try:
+        city = load_city(path)
+        validate_city(city)
+    except ConfigError as e:
+        raise ExplainError(e.render()) from None
+    except OSError as e:
+        raise ExplainError(f"{path}: cannot read ({e.strerror or e})") from None
+    try:
+        model = Model(city, semantics=semantics or "current")
+    except ModelError as e:
+        raise ExplainError(str(e)) from None
+    ran = Ran(model, "city", path, 0, ticks)
+    for n in range(1, ticks + 1):
+        out = Outcome()
+        # The app's own cadence: one patrol interval between ticks, the first at once.
+        for step in tick_steps(model):
+            out.extend(model.do(step))
+        _record(ran, n, "tick", out)
+    return ran

@@ -1,0 +1,158 @@
+"""Focused `explain` cases: a deferral and its reclaim, a named session, a dependency floor, a
+discovered session, a closed orphan, adoption, spellings and the Why panel's entry point."""
+
+from __future__ import annotations
+
+import pathlib
+
+import pytest
+
+from core.explain import ExplainError, explain_session, explain_target, known_names, render_explanation
+from core.explain_run import run_target
+
+SCN = pathlib.Path(__file__).parent.parent / "scenarios"
+B9 = str(SCN / "desired" / "B9-two-tick-reclaim.toml")
+S8 = str(SCN / "incidents" / "S8-deferred-alias-backoff.toml")
+S1 = str(SCN / "incidents" / "S1-named-max1-no-phantom-slot.toml")
+F3 = str(SCN / "desired" / "F3-discovered-root-gets-floor.toml")
+R18 = str(SCN / "reconcile" / "R18-orphan-dead-closed.toml")
+R36 = str(SCN / "reconcile" / "R36-adoption-pool-slot.toml")
+S10 = str(SCN / "incidents" / "S10-drained-predecessor-swept-then-alias-claimed.toml")
+
+
+def rules(x: dict) -> list[str]:
+    return [r["rule"] for r in x["rules"]]
+
+
+def test_b9_deferred_on_the_first_tick_then_reclaimed_on_the_second() -> None:
+    first = explain_target(B9, "gc-stale", steps=1)
+    assert first["desired"] and first["demand"]["source"] == "resume" and first["demand"]["work_bead"] == "w-1"
+    assert rules(first)[:3] == ["shape.canonical_singleton", "demand.resume", "slot.canonical"]
+    assert "alias.deferred" in rules(first)
+    a = first["alias"]
+    assert a["state"] == "deferred" and a["wanted"] == "cashmaster/refinery" and a["attempts"] == 1
+    assert a["backoff"] == "30s" and a["next_retry_at"] == "2026-05-16T12:00:30Z" and a["retry_due"] is False
+    # the canonical holder was swept on that same tick: nothing holds the alias any more
+    assert a["holder"] == "" and "next sync or normalization claims it" in a["explanation"]
+    assert first["identity"]["bead_agent_name"] == "cashmaster/refinery-1"
+    assert first["identity"]["desired_identity"] == "cashmaster/refinery"
+    assert "deferred" in first["summary"]
+
+    last = explain_target(B9, "gc-stale")
+    assert last["alias"]["state"] == "claimed" and last["alias"]["bead"] == "cashmaster/refinery"
+    assert "alias.reclaimed" in rules(last) and "alias.deferred" not in rules(last)
+    assert last["alias"]["history"] == ["cashmaster/refinery-1"]
+    assert [(h["step"], h["kind"]) for h in last["history"]] == [(1, "defer_alias"), (3, "normalize")]
+    # the old spelling still finds the session
+    assert explain_target(B9, "cashmaster/refinery-1")["lifecycle"]["bead"] == "gc-stale"
+
+
+def test_deferral_names_the_live_holder_and_the_backoff() -> None:
+    x = explain_target(S8, "gc-2", steps=1)
+    a = x["alias"]
+    assert (a["holder"], a["holder_state"], a["attempts"], a["backoff"]) == ("gc-1", "awake", 1, "30s")
+    assert "gc-1 (awake) holds it" in a["explanation"] and "next at 2026-08-01T12:00:30Z" in a["explanation"]
+    later = explain_target(S8, "gc-2", steps=5)
+    assert (later["alias"]["attempts"], later["alias"]["backoff"]) == (2, "1m0s")
+    # the holder itself: undesired but kept alive by its work
+    holder = explain_target(S8, "gc-1", steps=1)
+    assert not holder["desired"] and holder["rules"][-1]["rule"] == "undesired.canonical_duplicate"
+    assert "gc-2" in holder["rules"][-1]["detail"]
+    assert holder["alias"]["state"] == "held"
+
+
+def test_named_session_by_identity() -> None:
+    x = explain_target(S1, "cashmaster/refinery", steps=1)
+    assert x["matched_by"] == "alias"  # the entry's alias is its identity; alias ranks first
+    assert rules(x)[:2] == ["shape.named", "demand.named_on_demand"]
+    assert x["alias"]["state"] == "named" and x["demand"]["named_demand"] is True
+    assert x["identity"]["shape"] == "named"
+    assert x["lifecycle"]["wake_reason"] == "assigned-work"
+    assert "start (assigned-work)" in x["lifecycle"]["last_step"]["actions"]
+    # the runtime name and the bead id are the same session
+    by_name = explain_target(S1, "cashmaster--refinery", steps=1)
+    assert by_name["lifecycle"]["bead"] == x["lifecycle"]["bead"] == "gc-1"
+    assert by_name["matched_by"] == "session name"
+
+
+def test_dependency_floor_and_the_discovered_root() -> None:
+    floor = explain_target(F3, "gc-1")
+    assert floor["demand"]["source"] == "dependency-floor"
+    assert "demand.dependency_floor" in rules(floor)
+    assert "helper depends_on db" in floor["demand"]["explanation"]
+    assert floor["alias"]["state"] == "none" and floor["slot"]["explanation"].startswith("no slot: dependency floor")
+    assert "runs as db-1" in floor["identity"]["explanation"]
+    root = explain_target(F3, "s-gc-100")
+    assert root["lifecycle"]["bead"] == "gc-100" and root["demand"]["source"] == "discovered"
+    assert "demand.discovered" in rules(root)
+
+
+def test_closed_orphan_says_why_it_is_not_desired() -> None:
+    x = explain_target(R18, "orphan")
+    assert x["lifecycle"]["bead"] == "gc-1" and not x["lifecycle"]["open"] and not x["desired"]
+    assert rules(x) == ["shape.unconfigured", "identity.recorded", "undesired.closed"]
+    assert "closed as orphaned" in x["rules"][-1]["detail"]
+    assert x["demand"]["reason"] == "undesired.closed"
+    assert x["lifecycle"]["close_reason"] == "session orphaned: configured agent removed"
+    assert [(h["kind"], h["reason"]) for h in x["history"]] == [("close", "orphaned")]
+
+
+def test_swept_predecessor_and_its_replacement() -> None:
+    old = explain_target(S10, "gc-1")
+    assert "gc_swept" in old["summary"] and old["alias"]["state"] == "released"
+    new = explain_target(S10, "repo/refinery")
+    assert new["lifecycle"]["bead"] == "gc-2" and new["alias"]["state"] == "claimed"
+
+
+def test_adopted_bead_starts_its_chain_with_the_adoption() -> None:
+    ran = run_target(R36)
+    adopted = [h["bead_id"] for h in ran.history if h["kind"] == "adopt"]
+    assert adopted
+    x = explain_session(ran.model, adopted[0], outcome=ran.last, history=ran.history)
+    assert x["rules"][0]["rule"].startswith("adopt.")
+    assert "adoption barrier" in x["rules"][0]["detail"]
+
+
+def test_unknown_session_lists_the_known_names() -> None:
+    with pytest.raises(ExplainError) as e:
+        explain_target(B9, "nobody")
+    msg = str(e.value)
+    assert "'nobody'" in msg and "gc-stale" in msg and "cashmaster/refinery" in msg and "s-refinery-canonical" in msg
+
+
+def test_steps_out_of_range() -> None:
+    with pytest.raises(ExplainError, match="has only 3 step"):
+        explain_target(B9, "gc-stale", steps=4)
+    with pytest.raises(ExplainError, match="--steps"):
+        explain_target(B9, "gc-stale", steps=-1)
+
+
+def test_before_any_step_beads_are_explained_without_a_build() -> None:
+    x = explain_target(B9, "gc-canonical", steps=0)
+    assert not x["desired"] and x["rules"][-1]["rule"] == "undesired.no_build"
+    assert x["target"]["steps_run"] == 0
+
+
+def test_semantics_override_reaches_the_model() -> None:
+    x = explain_target(B9, "gc-stale", steps=1, semantics="pre-2053")
+    assert x["identity"]["semantics"] == "pre-2053" and x["target"]["semantics"] == "pre-2053"
+
+
+def test_why_panel_entry_point_keeps_its_shape() -> None:
+    ran = run_target(B9)
+    x = explain_session(ran.model, "gc-stale")
+    assert x["found"] and x["rules"] and "history" not in x and x["lifecycle"]["last_step"] == {}
+    for section in ("identity", "alias", "slot", "demand", "lifecycle"):
+        assert isinstance(x[section], dict) and x[section]
+    missing = explain_session(ran.model, "nobody")
+    assert missing["found"] is False and missing["rules"] == []
+    assert "gc-stale" in known_names(ran.model)
+
+
+def test_text_form_reads_top_to_bottom() -> None:
+    text = render_explanation(explain_target(B9, "gc-stale", steps=1))
+    lines = text.splitlines()
+    assert lines[0].startswith("cashmaster/refinery is desired (resume)")
+    order = [lines.index(h) for h in ("rules", "identity", "alias", "slot", "demand", "lifecycle", "history")]
+    assert order == sorted(order)
+    assert "   1. shape.canonical_singleton" in lines

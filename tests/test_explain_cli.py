@@ -1,0 +1,128 @@
+"""`citywatch explain CITY_OR_SCENARIO SESSION [--json] [--steps N] [--semantics S]`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from tui.cli import main
+
+SCN = Path(__file__).parent / "scenarios"
+B9 = str(SCN / "desired" / "B9-two-tick-reclaim.toml")
+
+CITY = """
+[workspace]
+name = "harbor"
+
+[[agent]]
+name = "mayor"
+max_active_sessions = 1
+
+[[named_session]]
+template = "mayor"
+mode = "always"
+
+[[agent]]
+name = "db"
+dir = "api"
+max_active_sessions = 2
+
+[[agent]]
+name = "worker"
+dir = "api"
+max_active_sessions = 1
+min_active_sessions = 1
+depends_on = ["api/db"]
+
+[[rigs]]
+name = "api"
+path = "api"
+"""
+
+
+def write_city(tmp_path: Path, text: str = CITY) -> Path:
+    p = tmp_path / "city.toml"
+    p.write_text(textwrap.dedent(text))
+    return p
+
+
+def test_scenario_text(capsys) -> None:
+    assert main(["explain", B9, "gc-stale"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("cashmaster/refinery is desired (resume) as bead gc-stale")
+    assert "alias.reclaimed" in out and "history" in out
+
+
+def test_scenario_json_is_stable(capsys) -> None:
+    assert main(["explain", B9, "s-refinery-stale", "--json", "--steps", "1"]) == 0
+    first = capsys.readouterr().out
+    assert main(["explain", B9, "s-refinery-stale", "--json", "--steps", "1"]) == 0
+    assert capsys.readouterr().out == first
+    x = json.loads(first)
+    assert x["matched_by"] == "session name" and x["lifecycle"]["bead"] == "gc-stale"
+    assert x["alias"]["state"] == "deferred" and x["target"] == {
+        "path": B9, "kind": "scenario", "steps_run": 1, "steps_total": 3, "tick": 1,
+        "now": "2026-05-16T12:00:00Z", "semantics": "current"}
+    assert list(x) == sorted(x)
+
+
+def test_unknown_session_exits_2_with_the_known_names(capsys) -> None:
+    assert main(["explain", B9, "nobody"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"citywatch: {B9}: no session 'nobody'")
+    assert "known: " in err and "gc-canonical" in err and "gc-stale" in err and "w-1" not in err
+
+
+def test_city_runs_one_tick_on_a_fresh_world(tmp_path: Path, capsys) -> None:
+    city = write_city(tmp_path)
+    assert main(["explain", str(city), "mayor", "--json"]) == 0
+    x = json.loads(capsys.readouterr().out)
+    assert x["target"]["kind"] == "city" and x["target"]["steps_run"] == 1 and x["target"]["tick"] == 1
+    assert x["demand"]["source"] == "named-always" and x["lifecycle"]["wake_reason"] == "named-always"
+    assert x["rules"][0]["rule"] == "shape.named"
+
+
+def test_city_steps_tick_a_patrol_interval_apart(tmp_path: Path, capsys) -> None:
+    city = write_city(tmp_path)
+    assert main(["explain", str(tmp_path), "api/worker", "--json", "--steps", "3"]) == 0
+    x = json.loads(capsys.readouterr().out)
+    assert x["target"]["steps_run"] == 3 and x["target"]["now"] == "2026-01-01T00:01:00Z"
+    assert x["demand"]["source"] == "min-fill" and x["alias"]["state"] == "claimed"
+    # its dependency gets a floor session, found by the floor bead's alias
+    assert main(["explain", str(city), "api/db-1", "--steps", "3"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("db-gc-2 is desired (dependency-floor)")
+    assert "api/worker depends_on api/db" in out
+
+
+def test_bad_city_is_a_located_error(tmp_path: Path, capsys) -> None:
+    city = write_city(tmp_path, "[workspace]\nname = \"x\"\n[[agent]]\nname = \"a\"\nmax_active_sessions = \"one\"\n")
+    assert main(["explain", str(city), "a"]) == 2
+    err = capsys.readouterr().err
+    assert str(city) in err and "max_active_sessions" in err and "line 5" in err
+
+
+def test_bad_scenario_is_a_located_error(tmp_path: Path, capsys) -> None:
+    p = tmp_path / "s.toml"
+    p.write_text('name = "x"\n[[city.agent]]\nname = "a"\n[[step]]\ndo = "tick"\nbogus = 1\n')
+    assert main(["explain", str(p), "a"]) == 2
+    err = capsys.readouterr().err
+    assert str(p) in err and "bogus" in err
+
+
+def test_missing_file_and_bad_steps(tmp_path: Path, capsys) -> None:
+    assert main(["explain", str(tmp_path / "nope.toml"), "a"]) == 2
+    assert "no such file" in capsys.readouterr().err
+    assert main(["explain", B9, "gc-stale", "--steps", "7"]) == 2
+    assert "has only 3 step(s)" in capsys.readouterr().err
+
+
+def test_console_script_exit_codes() -> None:
+    exe = Path(sys.executable).with_name("citywatch")
+    ok = subprocess.run([str(exe), "explain", B9, "gc-canonical"], capture_output=True, text=True)
+    assert ok.returncode == 0 and "is not desired" in ok.stdout and ok.stderr == ""
+    bad = subprocess.run([str(exe), "explain", B9, "ghost"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr and "known:" in bad.stderr
