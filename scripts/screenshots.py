@@ -4,7 +4,8 @@
 
 Each picture is a scripted session: the same keys an operator would press, so the pictures
 show what the app really does. The error-banner picture edits a copy of the demo city in a
-temporary directory, through the real file watcher.
+temporary directory, through the real file watcher. The attach picture opens `--attach` on a
+live-looking city the attach tests build from Gas City's fixture files (../shared/real-state).
 """
 
 from __future__ import annotations
@@ -110,9 +111,42 @@ async def error_banner(out: str) -> str:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+async def attach_screen(out: str) -> str | None:
+    from pathlib import Path
+
+    from core.attach.session import AttachOptions, AttachSession
+    from tests.attach.citykit import FIXTURE_BEADS, NOW, build_city
+    from tui.attach_app import AttachApp
+    from tui.widgets.drift import DriftPanel
+
+    if not FIXTURE_BEADS.is_file():
+        print(f"skipped the attach picture: {FIXTURE_BEADS} is not present", file=sys.stderr)
+        return None
+    tmp = tempfile.mkdtemp(prefix="citywatch-attach-")
+    try:
+        kit = build_city(Path(tmp), ticks=2)
+        opts = AttachOptions(tmux_socket=os.path.join(tmp, "no-such-socket"), clock=lambda: NOW)
+        app = AttachApp(AttachSession.open(str(kit.root), opts), watch=False, runtime_interval=0)
+        async with app.run_test(size=SIZE) as pilot:
+            deadline = time.monotonic() + 10
+            while not app.boards:
+                if time.monotonic() > deadline:
+                    raise SystemExit("the attached app never showed the city")
+                await pilot.pause(0.05)
+            drift = app.query_one(DriftPanel)
+            drift.focus_target().focus()
+            drift.table.select_key("undesired:fixture--oldagent:gc-5")
+            await settle(app, pilot)
+            return save(app, out, "attach-live-city.svg", "citywatch --attach: a live city, read-only")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 async def run(out: str) -> list[str]:
     os.makedirs(out, exist_ok=True)
-    return [await main_screen(out), await why_deferred(out), await deferrals_panel(out), await error_banner(out)]
+    shots = [await main_screen(out), await why_deferred(out), await deferrals_panel(out), await error_banner(out),
+             await attach_screen(out)]
+    return [p for p in shots if p]
 
 
 if __name__ == "__main__":
