@@ -403,10 +403,12 @@ class AttachState:
         self._generation = 0
         self._view: tuple["Model | None", str] | None = None  # (model over the live world, why not)
         self.board: AttachBoard | None = None
+        self._watch_paths = session.watch_paths()
 
     def watch_paths(self) -> list[str]:
-        with self._lock:
-            return self.session.watch_paths()
+        """What to watch, as of the last refresh (never waits for a refresh in progress, so the
+        watcher on the event loop cannot stall the screen)."""
+        return list(self._watch_paths)
 
     def close(self) -> None:
         with self._lock:
@@ -425,6 +427,10 @@ class AttachState:
                                         "the last picture is kept"))
             if got & MODEL_SOURCES:
                 self._view = None
+            try:
+                self._watch_paths = self.session.watch_paths()
+            except Exception:  # keep watching what was watched
+                pass
             try:
                 self.feed.fold(self.session, now)
             except Exception as e:
@@ -487,8 +493,9 @@ class AttachState:
         banner = ""
         if not snap["city"]["config_loaded"]:
             err = next((w["text"] for w in snap["warnings"] if w["code"] == "config_error"), "")
-            banner = (f"city.toml is not loaded: {err or 'no city.toml'} · beads, tmux, trace and events still "
-                      "show; the model, drift and the why chains need a loadable config")
+            banner = f"city.toml is not loaded: {err or 'no city.toml'}"
+            if "still shows" not in banner:
+                banner += " · beads, tmux, trace and events still show; the model, drift and why chains need it"
         elif why_not:
             banner = why_not
         self._generation += 1
