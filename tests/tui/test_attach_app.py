@@ -229,6 +229,11 @@ async def test_damage_becomes_warnings_and_reading_goes_on(tmp_path: Path) -> No
         kit.append(".gc/events.jsonl", line[9:] + b"{oops\n")
         await until(pilot, lambda: "session.woke mayor (gc-4)  #400" in events(app), "the completed line")
         await until(pilot, lambda: "warning events bad_line" in events(app), "the malformed-line warning")
+
+        # the bead store becomes unreadable (a directory in its place)
+        kit.remove(".gc/beads.json")
+        (kit.root / ".gc" / "beads.json").mkdir()
+        await until(pilot, lambda: "warning beads unreadable" in events(app), "the unreadable-file warning")
         assert "ATTACHED (read-only)" in header(app) and app.is_running
     assert tree(kit.root) == kit.expected
 
