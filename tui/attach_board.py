@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Sequence
 from core.board import Board
 from core.history import EventLine
 from core.plan import CHANGE, DEFER, START, STOP, SYNCED, SessionRow, summarize
-from core.timefmt import format_time, parse_time
+from core.timefmt import parse_time
 from core.tracefile.problems import ReadWarning
 
 if TYPE_CHECKING:
@@ -526,7 +526,3 @@ def summarize_plain(rows: Sequence[SessionRow]):
 def _empty_board(session: "AttachSession", now: datetime) -> AttachBoard:
     h = Header(session.layout.name, session.root, "", session.city is not None, "", "", "", now, None, 0, 0, ())
     return AttachBoard(0, h, Board([], [], summarize_plain([]), [], [], []), "", False, (), (), (), "", (), (), "")
-
-
-def format_as_of(h: Header) -> str:
-    return format_time(h.as_of)[11:19]
