@@ -176,6 +176,10 @@ def test_tmux_listing_reads_sessions_env_and_dead_panes(tmp_path: Path) -> None:
         subprocess.run(base + ["new-session", "-d", "-s", "worker-gc-1", "-e", "GC_SESSION_ID=gc-1", "-e",
                                "GC_TEMPLATE=fixture/worker", "-e", "GC_INSTANCE_TOKEN=tok-1", "sleep 60"], check=True)
         subprocess.run(base + ["new-session", "-d", "-s", "mayor", "-e", "GC_SESSION_ID=gc-4", "true"], check=True)
+        for _ in range(100):  # mayor's pane must be gone before remain-on-exit could keep it
+            if subprocess.run(base + ["has-session", "-t", "=mayor"], capture_output=True).returncode != 0:
+                break
+            subprocess.run(["sleep", "0.05"])
         subprocess.run(base + ["set-option", "-g", "remain-on-exit", "on"], check=True)
         subprocess.run(base + ["new-session", "-d", "-s", "zombie", "true"], check=True)
         subprocess.run(base + ["set-environment", "-t", "=worker-gc-1", "GC_DRAIN", "1"], check=True)
