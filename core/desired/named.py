@@ -75,6 +75,23 @@ def named_work_ready(ctx: BuildContext, identity: str, ready_assigned: set[str])
     return False
 
 
+def pool_took_canonical(ctx: BuildContext, identity: str, canonical: SessionBead | None, key: str) -> bool:
+    """Before #1989 only: the pool resume pass already realized this named session's canonical
+    bead as a numbered pool instance (`name-1`), and that entry stands, so sync stamps the slot
+    identity onto the bead (#1439). Today's controller never lets a pool request reach a named
+    bead, so this never applies under other semantics."""
+    if ctx.semantics != "pre-1989" or canonical is None:
+        return False
+    taken = ctx.result.entries.get(key)
+    if taken is None or taken.named_identity or taken.bead_id != canonical.id:
+        return False
+    ctx.log(f"named session {identity}: canonical bead {canonical.id} "
+            f"was taken by the pool resume pass as {taken.identity} (pre-1989)")
+    ctx.decision("desired.named_session", "pool_resume_took_canonical", "skipped", taken.template, key,
+                 bead=canonical.id, pool_identity=taken.identity)
+    return True
+
+
 def build_named(ctx: BuildContext, ready_assigned: set[str]) -> None:
     """Materialize the desired [[named_session]] entries and record NamedSessionDemand / NamedSessionRoutedDemand."""
     res = ctx.result
@@ -108,6 +125,8 @@ def build_named(ctx: BuildContext, ready_assigned: set[str]) -> None:
             if mode != "always" and not work:
                 continue
         key = canonical.session_name.strip() if canonical is not None and canonical.session_name.strip() else runtime
+        if pool_took_canonical(ctx, identity, canonical, key):
+            continue
         why = [Why("shape.named", f"[[named_session]] {identity} (mode {mode}) on template {backing}")]
         if mode == "always":
             why.append(Why("demand.named_always", "mode = \"always\": kept materialized every tick"))
