@@ -4,7 +4,10 @@ The session-lifecycle chaos invariants of Gas City (session_lifecycle_chaos_test
 no two open beads share an alias; once the two-tick reclaim has run, no desired bead of a
 canonical singleton keeps a `name-N` identity unless its alias reclaim is still deferred;
 live pool sessions desired for demand (not only rediscovered, not dependency floors) that are
-neither draining nor holding work never exceed their caps.
+neither draining nor holding work never exceed their caps. Where Gas City's code breaks these
+itself, the exact case is exempt (docs/reconcile.md, Invariants): a superseded named predecessor
+sharing its alias (#4741), a bead's own session name read as a legacy slot, and GC_TEMPLATE
+checked against the configured template as Gas City's chaos harness does.
 
 Bead and runtime invariants apply to states the model produced: they are checked after
 steps that ran a controller tick. A hand-written starting state may violate them; such a
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from core.desired.alias import superseded_named_predecessor
 from core.identity import canonical_singleton, stale_suffixed
 from core.reconcile.lifecycle import RECONCILER_KNOWN_STATES
 from core.world import beads as B
@@ -41,15 +45,17 @@ def bead_violations(model: "Model") -> list[tuple[str, str]]:
     """(bead id or "", message) for every invariant the current world breaks."""
     store, rt = model.world.store, model.world.runtime
     out: list[tuple[str, str]] = []
-    aliases: dict[str, str] = {}
+    aliases: dict[str, B.SessionBead] = {}
     open_names: dict[str, str] = {}
     for b in store.open_sessions():
         if b.session_name:
             open_names[b.session_name] = b.id
         if b.alias:
-            if b.alias in aliases:
-                out.append((b.id, f"alias {b.alias!r} held by two open beads: {aliases[b.alias]} and {b.id}"))
-            aliases[b.alias] = b.id
+            held = aliases.get(b.alias)
+            if held is not None and not _predecessor_pair(held, b):
+                out.append((b.id, f"alias {b.alias!r} held by two open beads: {held.id} and {b.id}"))
+            if held is None or superseded_named_predecessor(held, b.alias):
+                aliases[b.alias] = b
         if _skipped_by_design(b):
             continue
         state = b.state.strip()
@@ -66,6 +72,9 @@ def bead_violations(model: "Model") -> list[tuple[str, str]]:
                 env = rs.env
                 for key, want in (("GC_SESSION_ID", b.id), ("GC_SESSION_NAME", b.session_name),
                                   ("GC_TEMPLATE", b.template)):
+                    if key == "GC_TEMPLATE" and env.get(key, "") != want \
+                            and env.get(key, "") == _configured_template(model, b):
+                        continue
                     if env.get(key, "") != want:
                         out.append((b.id, f"runtime {b.session_name!r} env {key}={env.get(key, '')!r}, want {want!r}"))
                 for key in ("GC_INSTANCE_TOKEN", "GC_RUNTIME_EPOCH"):
@@ -84,6 +93,31 @@ def bead_violations(model: "Model") -> list[tuple[str, str]]:
         if rs is not None and rs.alive and rs.session_id == b.id:
             out.append((b.id, f"closed bead {b.id} still has a live runtime {b.session_name!r}"))
     return out
+
+
+def _configured_template(model: "Model", b: B.SessionBead) -> str:
+    """The template the running config gives the bead: its [[named_session]]'s backing template,
+    else the agent its template, agent_name or namepool name resolves to. Gas City's chaos
+    harness checks GC_TEMPLATE against the configured template; sync writes a bead's `template`
+    only when it is empty or rig-unqualified, so after a reload moves a named session or
+    recovers a bead to another agent the bead keeps the old one while starts use the new one
+    (PROP06, PROP08)."""
+    from core.desired.context import BuildContext
+
+    if b.is_named:
+        spec = model.city.named_by_identity(b.get(B.CONFIGURED_NAMED_IDENTITY))
+        if spec is not None:
+            return spec.template_qualified
+    return BuildContext(model.city, model.world, model.semantics, []).template_of(b)
+
+
+def _predecessor_pair(a: B.SessionBead, b: B.SessionBead) -> bool:
+    """Two open beads may share alias A when one of them is an asleep configured-named
+    predecessor holding A as its session_name (#4741): Gas City's alias check skips such a
+    holder, alias and all, when the identity's own live holder claims A, and nothing clears
+    the predecessor's alias afterwards (incident S7)."""
+    alias = a.alias
+    return superseded_named_predecessor(a, alias) != superseded_named_predecessor(b, alias)
 
 
 def _blocked(b: B.SessionBead, model: "Model") -> bool:
@@ -110,10 +144,26 @@ def singleton_violations(model: "Model") -> list[tuple[str, str]]:
         if b is None or not b.open or b.is_manual or b.get(B.POOL_ALIAS_CONFLICT):
             continue
         qn = a.qualified_name
+        if _own_name_as_legacy_slot(b, e.template):
+            continue
         if stale_suffixed(a, b.alias) or stale_suffixed(a, b.agent_name) or b.get(B.POOL_SLOT):
             out.append((b.id, f"canonical singleton {qn}: desired bead {b.id} keeps identity "
                               f"agent_name={b.agent_name!r} alias={b.alias!r} pool_slot={b.get(B.POOL_SLOT)!r}"))
     return out
+
+
+def _own_name_as_legacy_slot(b: B.SessionBead, template: str) -> bool:
+    """Gas City's sync reads a city-scoped bead's own session name `<template>-<bead id>` as the
+    legacy `<template>-gc-<n>` pool form when the id is `gc-<n>` (resolvePoolSlot): an entry
+    whose instance name is that session name (a dependency floor, a rediscovered bead) gets
+    agent_name, alias and pool_slot stamped from it every tick, after the build collapsed them
+    (PROP01, PROP02). Exempt exactly that identity."""
+    from core.reconcile.sync import resolve_pool_slot
+
+    sn = b.session_name.strip()
+    slot = resolve_pool_slot(sn, template)
+    return slot > 0 and b.agent_name.strip() == sn and b.alias.strip() in (sn, "") \
+        and b.get(B.POOL_SLOT).strip() == str(slot)
 
 
 def cap_violations(model: "Model") -> list[tuple[str, str]]:

@@ -19,7 +19,6 @@ dev or deep to explore at random).
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 import pytest
@@ -33,7 +32,6 @@ from core.model import Model, ModelError
 from core.outcome import Outcome
 from core.scenario import ScenarioError, dumps_state, load_scenario, run
 from core.state_json import state
-from core.world import beads as B
 from core.world.world import World
 from tests import hypothesis_profiles  # noqa: F401  (selects the profile)
 from tests.test_world_roundtrip import saved_and_loaded, world_diff
@@ -249,39 +247,6 @@ def report(doc: dict[str, Any]) -> str:
     return "the scenario so far:\n" + tomlkit.dumps(doc)
 
 
-SINGLETON_BEAD = re.compile(r"^canonical singleton \S+: desired bead (\S+) keeps identity")
-ENV_TEMPLATE = re.compile(r"^runtime '(.+)' env GC_TEMPLATE='(.*)', want ")
-
-
-def unexplained(model: Model, broken: list[str]) -> list[str]:
-    """The invariant breaches (just found, on the model as it is now) not already filed.
-    Known, as Gas City does them:
-    - a canonical singleton's bead that a dependency floor desires by its session name, which
-      sync reads as a legacy `<template>-gc-<n>` pool identity and stamps on the bead
-      (tests/scenarios/reconcile/PROP01-*.toml);
-    - a bead that a reload moved to another template (a [[named_session]] retargeted, or a
-      bead recovered to a new agent by its namepool name): it keeps the old template while
-      starts use the new one (PROP06-*.toml, PROP08-*.toml)."""
-    from core.desired.context import BuildContext
-
-    store, out = model.world.store, []
-    ctx = BuildContext(model.city, model.world, model.semantics, [])
-    for msg in broken:
-        m = SINGLETON_BEAD.match(msg)
-        b = store.session(m.group(1)) if m else None
-        if b is not None and b.agent_name == b.session_name:
-            continue
-        m = ENV_TEMPLATE.match(msg)
-        b = next(iter(store.open_by(B.SESSION_NAME, m.group(1))), None) if m else None
-        if b is not None:
-            spec = model.city.named_by_identity(b.get(B.CONFIGURED_NAMED_IDENTITY)) if b.is_named else None
-            now = spec.template_qualified if spec is not None else ctx.template_of(b)
-            if now != b.template and m.group(2) == now:
-                continue
-        out.append(msg)
-    return out
-
-
 # ---------------------------------------------------------------------- properties
 
 
@@ -290,21 +255,19 @@ def test_invariants_hold_after_every_step_and_a_replay_is_byte_identical(data, w
     doc, scn, model = start_model(data.draw, workdir)
     checker = InvariantChecker(model)
     states = [dumps_state(state(model, 0, "", None))]
-    reported: list[str] = []  # every breach, known ones included, as the scenario runner words them
+    reported: list[str] = []  # every breach, as the scenario runner words them
     for n in range(1, data.draw(st.integers(1, 20), label="length") + 1):
         step = data.draw(steps(model, scn, workdir, n), label=f"step {n}")
         out, scn = take(model, scn, doc, step, n, workdir)
         states.append(dumps_state(state(model, n, step["do"], out)))
         found = checker.after_step(out)
         reported += [f"after step {n} ({step['do']}): {msg}" for msg in found]
-        broken = unexplained(model, found)
-        if broken:
+        if found:
             note(report(doc))
-        assert not broken, f"after step {n} ({step['do']}): " + "; ".join(broken)
+        assert not found, f"after step {n} ({step['do']}): " + "; ".join(found)
     found = checker.finish()
     reported += found
-    unrepaired = unexplained(model, found)
-    assert not unrepaired, unrepaired
+    assert not found, found
 
     path = write(doc, workdir / "case.toml")  # the same file name: warnings name it
     for attempt in ("first", "second"):

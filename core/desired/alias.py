@@ -59,6 +59,17 @@ def _named_signals_match(b: SessionBead, owner: str) -> bool:
                                                        b.template))
 
 
+def superseded_named_predecessor(b: SessionBead, owner: str) -> bool:
+    """The #4741 exception of ensureSessionAliasAvailable: `b` holds `owner` as its session_name,
+    its raw state is `asleep`, it was a configured named session and its named signals name
+    `owner`. Such a holder never blocks `owner`'s own live holder from claiming the alias; the
+    check skips it entirely, so it keeps any alias it already has."""
+    owner = owner.strip()
+    return (bool(owner) and b.session_name.strip() == owner and b.state == "asleep"
+            and (b.get(B.CONFIGURED_NAMED_SESSION) == "true" or bool(b.get(B.CONFIGURED_NAMED_IDENTITY)))
+            and _named_signals_match(b, owner))
+
+
 def alias_holder(store: Store, alias: str, self_id: str, owner: str, named_identities: set[str],
                  self_named_identity: str = "") -> tuple[SessionBead | None, str]:
     """ensureSessionAliasAvailable: the open bead (or reservation) that blocks `self_id` from
@@ -85,9 +96,7 @@ def alias_holder(store: Store, alias: str, self_id: str, owner: str, named_ident
         if other.id == self_id or other.failed_create:
             continue
         if other.session_name.strip() == alias:
-            if (owner and owner == alias and other.state == "asleep"
-                    and (other.get(B.CONFIGURED_NAMED_SESSION) == "true" or other.get(B.CONFIGURED_NAMED_IDENTITY))
-                    and _named_signals_match(other, owner)):
+            if owner and owner == alias and superseded_named_predecessor(other, owner):
                 continue
             return other, "session_name"
         if other.alias.strip() == alias:
