@@ -51,6 +51,7 @@ from core.tracefile.problems import ReadWarning
 from core.world.world import World
 
 SOURCES = ("config", "beads", "events", "trace", "runtime")
+MODEL_SOURCES = frozenset({"config", "beads", "trace", "runtime"})  # what the live world and drift read
 
 
 def _wall_clock() -> datetime:
@@ -101,7 +102,11 @@ class AttachSession:
         self._status_warnings: dict[str, list[ReadWarning]] = {}
         self._alarm_memory = AlarmMemory()
         self._world: World | None = None
-        self._drift: DriftReport | None = None
+        self._drift: DriftReport | None = None  # the last one computed (kept while stale)
+        self._inputs = 0  # bumped whenever a source the model reads changes
+        self._drift_inputs = -1  # the `_inputs` the drift was computed from
+        self.drift_runs = 0  # how many times drift was computed (one model tick each)
+        self.drift_computed_at: datetime | None = None
 
     # ------------------------------------------------------------------ lifecycle
     @classmethod
@@ -175,9 +180,11 @@ class AttachSession:
         return out
 
     def _note_changes(self, changed: set[str]) -> None:
-        """Drop what depends on changed sources; let the alarms see each new bead state once."""
-        if changed:
-            self._world, self._drift = None, None
+        """Drop what depends on changed sources; let the alarms see each new bead state once.
+        Events feed only the alarms and the feed: the world and drift do not depend on them."""
+        if changed & MODEL_SOURCES:
+            self._world = None
+            self._inputs += 1
         if "beads" in changed:
             self._alarm_memory.observe_conflicts(self.world_view())
 
@@ -270,10 +277,27 @@ class AttachSession:
     def runtime_observable(self) -> bool:
         return bool(self._tmux_listing and self._tmux_listing.observable)
 
-    def drift(self) -> DriftReport:
-        if self._drift is None:
+    @property
+    def inputs_version(self) -> int:
+        """Bumped whenever a source the model reads (config, beads, trace, runtime) changes."""
+        return self._inputs
+
+    @property
+    def drift_stale(self) -> bool:
+        """Has a source the model reads changed since drift was last computed?"""
+        return self._drift is None or self._drift_inputs != self._inputs
+
+    def drift(self, *, recompute: bool = True) -> DriftReport:
+        """The drift of the current state. `recompute=False` returns the last one computed even
+        when it is stale (see `drift_stale`), and computes only when there is none yet: a caller
+        that coalesces changes (core.attach.settle) recomputes when the city settles."""
+        if self._drift is None or (recompute and self.drift_stale):
+            inputs = self._inputs
             self._drift = compute_drift(self.city, self.world_view(), self.trace.last_cycle(),
                                         runtime_observable=self.runtime_observable, semantics=self.options.semantics)
+            self._drift_inputs = inputs
+            self.drift_runs += 1
+            self.drift_computed_at = self.options.clock()
         return self._drift
 
     def warnings(self) -> list[ReadWarning]:
@@ -294,8 +318,9 @@ class AttachSession:
         return [ReadWarning("model", "scale_check_unknown", "attach never runs scale_check commands and the trace "
                             f"has no scale_check_counts for {', '.join(missing)}; the model assumes 0 for them")]
 
-    def snapshot(self) -> dict[str, Any]:
-        """The current picture, JSON-ready and deterministic for the same inputs and clock."""
+    def snapshot(self, *, fresh_drift: bool = True) -> dict[str, Any]:
+        """The current picture, JSON-ready and deterministic for the same inputs and clock.
+        `fresh_drift=False`: the last drift computed, even when stale (see `drift()`)."""
         from core.config.model import City
         from core.model import Model
         from core.state_json import deferrals
@@ -314,7 +339,7 @@ class AttachSession:
         last = self.trace.last_cycle()
         listing = self._tmux_listing
         head = self.trace.head
-        drift = self.drift()
+        drift = self.drift(recompute=fresh_drift)
         alarms = evaluate_alarms(world, self.events, now, self.options.thresholds, self._alarm_memory)
         beads = self.beads()
         last_event = self.events[-1] if self.events else {}
