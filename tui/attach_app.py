@@ -16,19 +16,21 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
+import time
 from typing import Iterable
 
 from textual import on, work
 from textual.app import App, ComposeResult
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer
 
+from core.attach.settle import Settle
 from tui.app import CitywatchApp
 from tui.attach_board import AttachBoard, AttachState, alarm_explanation, drift_explanation, session_explanation
 from tui.commands import ATTACH, bindings, controls
 from tui.widgets.alarms import AlarmsPanel
-from tui.widgets.attach_panels import (AttachAgentsPanel, AttachEventsPanel, AttachSessionsPanel, AttachStatusBar,
-                                       AttachWhyPanel, LifecyclePanel)
+from tui.widgets.attach_panels import (AttachAgentsPanel, AttachDeferralsPanel, AttachEventsPanel, AttachSessionsPanel,
+                                       AttachStatusBar, AttachWhyPanel, LifecyclePanel)
 from tui.widgets.deferrals import DeferralsPanel
 from tui.widgets.drift import DriftPanel
 from tui.widgets.status import Banner
@@ -49,7 +51,7 @@ class AttachApp(CitywatchApp, inherit_bindings=False):
     MODE = ATTACH
 
     def __init__(self, session, *, watch: bool = True, runtime_interval: float = 5.0,
-                 watch_debounce_ms: int = 200) -> None:
+                 watch_debounce_ms: int = 200, settle: float = 0.5, max_delay: float = 2.0) -> None:
         App.__init__(self)
         self.state = AttachState(session)
         self.watch_enabled = watch
@@ -63,21 +65,26 @@ class AttachApp(CitywatchApp, inherit_bindings=False):
         self._pending_lock = threading.Lock()
         self._pending_full = False
         self._pending_paths: set[str] = set()
+        self._pending_model = False
         self._polling = False
         self._timer = None
+        self.settle = Settle(settle, max_delay)  # drift (a model tick) waits for the city to settle
+        self._settle_timer = None
+        self._stale_inputs = -1
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
         yield AttachStatusBar(id="status")
         yield Banner(id="banner")
         with Horizontal(id="top"):
-            yield AttachAgentsPanel()
+            with Vertical(id="attach-left"):
+                yield AttachAgentsPanel()
+                yield AttachDeferralsPanel()
             yield AttachSessionsPanel()
         with Horizontal(id="attach-middle"):
             yield DriftPanel()
             yield AttachWhyPanel()
         with Horizontal(id="attach-lower"):
-            yield DeferralsPanel()
             yield LifecyclePanel()
             yield AlarmsPanel()
         yield AttachEventsPanel()
@@ -88,11 +95,14 @@ class AttachApp(CitywatchApp, inherit_bindings=False):
         # `_set_timer` and `start_watching` hooks below.
         self.query_one(AttachStatusBar).update(f" citywatch  ATTACHED (read-only)  reading "
                                                f"{self.state.session.root} …")
-        self.request_poll(None)
+        self.request_poll(None, model=True)
 
     def _set_timer(self) -> None:
         if self._timer is None and self.runtime_interval > 0:
-            self._timer = self.set_interval(self.runtime_interval, self.action_refresh, name="attach-runtime")
+            self._timer = self.set_interval(self.runtime_interval, self._runtime_poll, name="attach-runtime")
+
+    def _runtime_poll(self) -> None:
+        self.request_poll(None)
 
     def start_watching(self) -> None:
         if self.watch_enabled:
@@ -103,17 +113,19 @@ class AttachApp(CitywatchApp, inherit_bindings=False):
 
     # ------------------------------------------------------------------ reading the city
     def action_refresh(self) -> None:
-        """Re-read every source now (files, tmux, bd)."""
-        self.request_poll(None)
+        """Re-read every source now (files, tmux, bd) and recompute drift."""
+        self.request_poll(None, model=True)
 
-    def request_poll(self, paths: Iterable[str] | None) -> None:
-        """Ask for a poll: every source (`paths` None) or those under `paths`. Requests made
-        while a poll runs are merged into the next one."""
+    def request_poll(self, paths: Iterable[str] | None, *, model: bool = False) -> None:
+        """Ask for a poll: every source (`paths` None) or those under `paths` (none: an empty
+        list). `model` recomputes drift and the model's view now; without it they wait for the
+        city to settle (`self.settle`). Requests made while a poll runs are merged into the next."""
         with self._pending_lock:
             if paths is None:
                 self._pending_full = True
             else:
                 self._pending_paths |= set(paths)
+            self._pending_model = self._pending_model or model
             if self._polling:
                 return
             self._polling = True
@@ -122,12 +134,13 @@ class AttachApp(CitywatchApp, inherit_bindings=False):
     def _poll_loop(self) -> None:
         while True:
             with self._pending_lock:
-                full, paths = self._pending_full, self._pending_paths
-                if not full and not paths:
+                full, paths, model = self._pending_full, self._pending_paths, self._pending_model
+                if not full and not paths and not model:
                     self._polling = False
                     return
-                self._pending_full, self._pending_paths = False, set()
-            board = self.state.refresh(None if full else sorted(paths))  # never raises: failures are lines
+                self._pending_full, self._pending_paths, self._pending_model = False, set(), False
+            # never raises: failures are lines
+            board = self.state.refresh(None if full else sorted(paths), model=model)
             try:
                 self.call_from_thread(self._show_board, board)
             except Exception:  # the app is closing
@@ -150,7 +163,29 @@ class AttachApp(CitywatchApp, inherit_bindings=False):
             return
         self.board = board
         self.boards += 1
+        h = board.header
+        if h.drift_stale and h.inputs_version != self._stale_inputs:  # a new change: wait for the city to settle
+            self._stale_inputs = h.inputs_version
+            self._schedule_model(self.settle.change(time.monotonic()))
         self.refresh_view()
+
+    # ------------------------------------------------------------------ drift when the city settles
+    def _schedule_model(self, due: float | None) -> None:
+        if due is None:
+            return
+        if self._settle_timer is not None:
+            self._settle_timer.stop()
+        self._settle_timer = self.set_timer(max(due - time.monotonic(), 0.0), self._settled, name="attach-settle")
+
+    def _settled(self) -> None:
+        self._settle_timer = None
+        if not self.settle.pending:
+            return
+        if not self.settle.due(time.monotonic()):
+            self._schedule_model(self.settle.due_at())
+            return
+        self.settle.take()
+        self.request_poll([], model=True)
 
     # ------------------------------------------------------------------ rendering
     def refresh_view(self) -> None:
@@ -209,18 +244,23 @@ class AttachApp(CitywatchApp, inherit_bindings=False):
 
     @on(DataTable.RowHighlighted, "#drift")
     def _drift_moved(self, event: DataTable.RowHighlighted) -> None:
-        self._why_from = "drift"
-        self.update_why()
+        self._row_moved("drift", event)
 
     @on(DataTable.RowHighlighted, "#alarms")
     def _alarm_moved(self, event: DataTable.RowHighlighted) -> None:
-        self._why_from = "alarms"
-        self.update_why()
+        self._row_moved("alarms", event)
 
     @on(DataTable.RowHighlighted, "#sessions")
     def _session_moved(self, event: DataTable.RowHighlighted) -> None:
-        self._why_from = "sessions"
-        self.update_why()
+        self._row_moved("sessions", event)
+
+    def _row_moved(self, source: str, event: DataTable.RowHighlighted) -> None:
+        """The Why panel follows the cursor of the focused table (a table filling up or
+        refreshing in the background moves its cursor too: that must not take the Why panel)."""
+        if event.data_table.has_focus:
+            self._why_from = source
+        if self._why_from == source:
+            self.update_why()
 
     def on_descendant_focus(self, event) -> None:
         """The Why panel explains the selection of the table last focused among Sessions, Drift

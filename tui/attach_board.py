@@ -14,6 +14,7 @@ becomes an error line in the feed and the last good picture is kept.
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -52,6 +53,9 @@ class Header:
     alarms: int
     warnings: int
     sources: tuple[str, ...]  # one short phrase per source
+    drift_at: datetime | None = None  # when drift (one model tick) was last computed
+    drift_stale: bool = False  # a source the model reads changed since: a recompute is due
+    inputs_version: int = 0  # the session's inputs_version (changes with what the model reads)
 
 
 @dataclass(frozen=True)
@@ -126,7 +130,7 @@ class AttachBoard:
 
 
 LIFECYCLE_COLUMNS = [("bead", "bead"), ("session", "session"), ("state", "state"), ("wakes/churn", "wakes"),
-                     ("quarantine", "quarantine"), ("hold", "hold"), ("pending since", "pending"),
+                     ("quarantine", "quarantine"), ("hold", "hold"), ("pending", "pending"),
                      ("circuit", "circuit"), ("alias conflict", "conflict")]
 
 
@@ -228,14 +232,14 @@ def header(snap: dict[str, Any], now: datetime, warnings: int) -> Header:
                                                       if isinstance(trace.get("head"), dict) else "")
          if trace["present"] else "trace: none"),
         ("tmux: unobservable" + (f" ({rt['note']})" if rt.get("note") else "") if not rt["observable"]
-         else (f"tmux {rt['socket']}: " + (f"{len(snap['runtime'])} sessions" if rt["server_running"]
+         else (f"tmux {os.path.basename(rt['socket']) or rt['socket']}: " + (f"{len(snap['runtime'])} sessions" if rt["server_running"]
                                            else "no server"))),
     ]
     drift = snap["drift"]
     return Header(c["name"], c["path"], c.get("config_revision", ""), c["config_loaded"],
                   last.get("tick_id", "") or "", last.get("finished_at", "") or "", last.get("completion", "") or "",
                   now, None if drift.get("error") else len(drift.get("items") or []), len(snap["alarms"]), warnings,
-                  tuple(phrases))
+                  tuple(phrases[-1:] + phrases[:-1]))  # tmux first: whether anything runs matters most
 
 
 # ---------------------------------------------------------------------------------------- explanations
@@ -258,10 +262,17 @@ def drift_explanation(board: AttachBoard, row: DriftRow) -> dict[str, Any]:
         x = explain_session(board.model, row.bead_id or row.subject)
         if x.get("found"):
             base = dict(x)
-    where = f" (compared with the controller's tick {row.tick_id})" if row.tick_id else ""
+    where = f". Compared with the controller's tick {row.tick_id}" if row.tick_id else ""
     base["summary"] = f"{row.kind} · {row.subject}: {row.text}{where}"
-    base["rules"] = list(row.why)
-    base["found"] = bool(row.why) or bool(base.get("identity"))
+    rules = list(row.why)
+    if not rules and base.get("rules"):  # the tick recorded no action for it: the session's own chain
+        rules = [{"rule": "no action recorded", "detail": "the model's tick took no action that explains this "
+                  "difference; the session's desired chain follows"}] + list(base["rules"])
+    elif not rules:
+        rules = [{"rule": "no action recorded", "detail": "the model's tick took no action that explains this "
+                  "difference, and the session is not in its desired set"}]
+    base["rules"] = rules
+    base["found"] = True
     return base
 
 
@@ -402,6 +413,9 @@ class AttachState:
         self._lock = threading.RLock()
         self._generation = 0
         self._view: tuple["Model | None", str] | None = None  # (model over the live world, why not)
+        self._view_stale = True
+        self._fresh_model = True
+        self.model_runs = 0  # model ticks for the Sessions view (drift ticks are the session's drift_runs)
         self.board: AttachBoard | None = None
         self._watch_paths = session.watch_paths()
 
@@ -414,9 +428,14 @@ class AttachState:
         with self._lock:
             self.session.close()
 
-    def refresh(self, changed: Iterable[str] | None = None) -> AttachBoard:
+    def refresh(self, changed: Iterable[str] | None = None, *, model: bool = True) -> AttachBoard:
         """Poll (every source when `changed` is None, else only those under the changed paths,
-        none for an empty list) and return the new picture."""
+        none for an empty list) and return the new picture.
+
+        `model=False` keeps the last model tick (drift, markers, why chains) even when a source
+        it reads changed, and says so in the header (`drift_stale`): the caller recomputes it
+        with `model=True` once the city settles (core.attach.settle). The sources themselves
+        (beads, tmux, trace, events, alarms) are always read fresh."""
         with self._lock:
             now = self.session.options.clock()
             got: set[str] = set()
@@ -426,7 +445,8 @@ class AttachState:
                 self.feed.add(EventLine(0, 0, now, "error", f"reading the city failed ({type(e).__name__}: {e}); "
                                         "the last picture is kept"))
             if got & MODEL_SOURCES:
-                self._view = None
+                self._view_stale = True
+            self._fresh_model = model
             try:
                 self._watch_paths = self.session.watch_paths()
             except Exception:  # keep watching what was watched
@@ -449,7 +469,9 @@ class AttachState:
     def _model_view(self) -> tuple["Model | None", str]:
         """The live world with the desired set of one model tick on a copy of it (cached until a
         source the model reads changes)."""
-        if self._view is None:
+        if self._view is None or (self._view_stale and self._fresh_model):
+            self._view_stale = False
+            self.model_runs += 1
             s = self.session
             if s.city is None:
                 self._view = (None, NO_MODEL)
@@ -469,7 +491,7 @@ class AttachState:
         from core.plan import session_rows
 
         s = self.session
-        snap = s.snapshot()
+        snap = s.snapshot(fresh_drift=self._fresh_model)
         model, why_not = self._model_view()
         if model is not None:
             rows = session_rows(model)
@@ -501,7 +523,8 @@ class AttachState:
         self._generation += 1
         return AttachBoard(
             generation=self._generation,
-            header=header(snap, now, len(s.warnings())),
+            header=replace(header(snap, now, len(s.warnings())), drift_at=s.drift_computed_at,
+                           drift_stale=s.drift_stale or self._view_stale, inputs_version=s.inputs_version),
             board=board,
             sessions_summary=line,
             runtime_observable=observable,
@@ -526,3 +549,46 @@ def summarize_plain(rows: Sequence[SessionRow]):
 def _empty_board(session: "AttachSession", now: datetime) -> AttachBoard:
     h = Header(session.layout.name, session.root, "", session.city is not None, "", "", "", now, None, 0, 0, ())
     return AttachBoard(0, h, Board([], [], summarize_plain([]), [], [], []), "", False, (), (), (), "", (), (), "")
+
+
+# ---------------------------------------------------------------------------------------- column widths
+def fit_widths(natural: Sequence[int], available: int, mins: Sequence[int],
+               shrink_first: Sequence[int] = ()) -> list[int]:
+    """Column widths (content only, without padding) that fit `available` cells: each column's
+    natural width when they all fit; else the columns in `shrink_first` give way first (down to
+    their minimum, in that order), then the widest of the others shrink to a common level, never
+    below their minimum. A column's minimum is at most its natural width. When even the minimums
+    do not fit, the minimums are returned (the table scrolls)."""
+    widths = list(natural)
+    lows = [min(m, n) for m, n in zip(mins, natural)]
+    excess = sum(widths) - available
+    if excess <= 0:
+        return widths
+    for i in shrink_first:
+        give = min(excess, widths[i] - lows[i])
+        widths[i] -= give
+        excess -= give
+        if excess <= 0:
+            return widths
+    rest = [i for i in range(len(widths)) if i not in set(shrink_first)]
+    budget = available - sum(widths[i] for i in shrink_first)
+    if budget <= sum(lows[i] for i in rest):
+        return [lows[i] if i in rest else widths[i] for i in range(len(widths))]
+    # the highest level L with sum(max(low, min(natural, L))) <= budget
+    lo, hi = 0, max(widths[i] for i in rest)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if sum(max(lows[i], min(widths[i], mid)) for i in rest) <= budget:
+            lo = mid
+        else:
+            hi = mid - 1
+    for i in rest:
+        widths[i] = max(lows[i], min(widths[i], lo))
+    spare = budget - sum(widths[i] for i in rest)
+    for i in sorted(rest, key=lambda i: -natural[i]):  # hand out what rounding left
+        if spare <= 0:
+            break
+        if widths[i] < natural[i]:
+            widths[i] += 1
+            spare -= 1
+    return widths

@@ -6,6 +6,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 
 from tui.attach_board import AlarmRow, AttachBoard
+from tui.attach_fit import FitColumns
 from tui.filtering import matches
 from tui.widgets.keyed_table import KeyedTable
 from tui.widgets.panel import Panel
@@ -14,8 +15,9 @@ COLUMNS = [("alarm", "kind"), ("subject", "subject"), ("value", "value"), ("at",
            ("what", "message")]
 
 
-class AlarmsPanel(Panel):
+class AlarmsPanel(FitColumns, Panel):
     panel_id = "alarms"
+    SHRINK_FIRST = ("message",)
     HELP = ("Loop alarms: an identity that woke too often in the last hour (wakes), pool sessions woken without "
             "ever claiming work (idle_spawns), an alias-conflict counter at or climbing past its limit "
             "(alias_conflict), and a session stuck in start-pending (start_pending). `value` is what was seen, "
@@ -42,7 +44,7 @@ class AlarmsPanel(Panel):
             cells = r.cells()
             if matches(self.filter_text, cells):
                 shown.append((r.key, (Text(cells[0], style="bold red"), *cells[1:])))
-        self.table.show(shown)
+        self.fit_show(shown)
         hidden = len(board.alarms) - len(shown)
         self.status(f"{len(board.alarms)} alarms" if board.alarms else "no alarms",
                     f"{hidden} hidden" if hidden else "")

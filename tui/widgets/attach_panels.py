@@ -13,11 +13,13 @@ from textual.widgets import Static
 
 from core.history import EventLine
 from core.timefmt import format_time
-from tui.attach_board import LIFECYCLE_COLUMNS, AttachBoard, Header, TableRow
+from tui.attach_board import LIFECYCLE_COLUMNS, AttachBoard, Header, TableRow, short_tick
+from tui.attach_fit import FitColumns
 from tui.commands import ATTACH, bindings
 from tui.filtering import matches
 from tui.widgets.agents import COLUMNS as AGENT_COLUMNS
 from tui.widgets.agents import AgentsPanel
+from tui.widgets.deferrals import DeferralsPanel
 from tui.widgets.events import KIND_STYLE, EventsPanel, _last_index
 from tui.widgets.keyed_table import KeyedTable
 from tui.widgets.panel import Panel
@@ -30,45 +32,70 @@ ATTACH_KIND_STYLE = dict(KIND_STYLE, trace="", cycle="blue", event="magenta")
 
 
 class AttachStatusBar(StatusBar):
-    """Two lines: ATTACHED (read-only), the city, its last traced tick, drift and alarm counts;
-    then how fresh each source is."""
+    """Two lines that never wrap: ATTACHED (read-only), the city, its alarms, drift (and when it
+    was computed), warnings, the last traced tick; then how fresh each source is. When a line is
+    wider than the screen the tick id shortens to its counter, then the line ends in an ellipsis."""
+
+    _header: Header | None = None
 
     def show_attached(self, h: Header) -> None:
-        t = Text()
-        t.append(" citywatch ", style="bold reverse")
-        t.append(" ATTACHED (read-only) ", style="bold black on yellow")
-        t.append(f" {h.city} ", style="bold")
-        t.append(f"rev {h.revision[:8]}" if h.config_loaded else "config not loaded",
-                 style="dim" if h.config_loaded else "bold red")
-        if h.last_tick_id:
-            t.append(" · last tick ")
-            t.append(h.last_tick_id, style="bold")
-            t.append(f" {h.last_tick_completion} {h.last_tick_at[11:19]}", style="dim")
-        else:
-            t.append(" · no traced tick yet", style="yellow")
-        t.append(" · ")
-        if h.drift is None:
-            t.append("drift ?", style="dim")
-        else:
-            t.append(f"drift {h.drift}", style="yellow" if h.drift else "green")
-        t.append(" · ")
-        if h.alarms:
-            t.append(f" {h.alarms} alarm{'s' if h.alarms != 1 else ''} ", style="bold white on red")
-        else:
-            t.append("no alarms", style="green")
-        if h.warnings:
-            t.append(f" · {h.warnings} warning{'s' if h.warnings != 1 else ''}", style="yellow")
-        t.append("\n")
-        t.append(f" as of {format_time(h.as_of)[11:19]} · ", style="dim")
-        t.append(" · ".join(h.sources), style="dim")
-        self.update(t)
+        self._header = h
+        width = self.size.width or 10_000
+        first = _header_line(h, full_tick=True)
+        if first.cell_len > width:
+            first = _header_line(h, full_tick=False)
+        second = Text(f" as of {format_time(h.as_of)[11:19]} · ", style="dim")
+        second.append(" · ".join(h.sources), style="dim")
+        for line in (first, second):
+            line.no_wrap = True
+            line.overflow = "ellipsis"
+            line.truncate(max(width, 1), overflow="ellipsis")
+        self.update(Text("\n").join([first, second]))
+
+    def on_resize(self, event) -> None:
+        if self._header is not None:
+            self.show_attached(self._header)
+
+
+def _header_line(h: Header, *, full_tick: bool) -> Text:
+    t = Text()
+    t.append(" citywatch ", style="bold reverse")
+    t.append(" ATTACHED (read-only) ", style="bold black on yellow")
+    t.append(f" {h.city} ", style="bold")
+    if h.alarms:
+        t.append(f" {h.alarms} alarm{'s' if h.alarms != 1 else ''} ", style="bold white on red")
+    else:
+        t.append("no alarms", style="green")
+    t.append(" · ")
+    if h.drift is None:
+        t.append("drift ?", style="dim")
+    else:
+        t.append(f"drift {h.drift}", style="yellow" if h.drift else "green")
+        if h.drift_at is not None:
+            t.append(f" @{format_time(h.drift_at)[11:19]}", style="dim")
+        if h.drift_stale:
+            t.append(" (updating)", style="cyan")
+    if h.warnings:
+        t.append(f" · {h.warnings} warning{'s' if h.warnings != 1 else ''}", style="yellow")
+    t.append(" · ")
+    t.append(f"rev {h.revision[:8]}" if h.config_loaded else "config not loaded",
+             style="dim" if h.config_loaded else "bold red")
+    if h.last_tick_id:
+        t.append(" · last tick ")
+        t.append(h.last_tick_id if full_tick else "…" + short_tick(h.last_tick_id), style="bold")
+        t.append(f" {h.last_tick_completion} {h.last_tick_at[11:19]}", style="dim")
+    else:
+        t.append(" · no traced tick yet", style="yellow")
+    return t
 
 
 class AttachSessionsTable(KeyedTable):
     BINDINGS = KeyedTable.BINDINGS + bindings("sessions", "template", mode=ATTACH)
 
 
-class AttachSessionsPanel(SessionsPanel):
+class AttachSessionsPanel(FitColumns, SessionsPanel):
+    SHRINK_FIRST = ("reason", "source")
+
     HELP = ("The live sessions: every open session bead and tmux session, joined by session name, with what one "
             "model tick on the live world would do to each. Markers: + the model would start it, - stop or close "
             "it, ~ change its identity or alias, ! its alias is deferred; blank = in sync. `?` runtime: tmux "
@@ -96,7 +123,7 @@ class AttachSessionsPanel(SessionsPanel):
             cells = row_cells(r)
             if matches(self.filter_text, (r.marker, *cells[1:])):
                 shown.append((r.key, cells))
-        self.table.show(shown)
+        self.fit_show(shown)
         self.query_one("#sessions-summary", Static).update(ab.sessions_summary)
         hidden = len(rows) - len(shown)
         mode = "changed rows" if self.changed_only else "all rows"
@@ -110,7 +137,9 @@ class AttachAgentsTable(KeyedTable):
     BINDINGS = KeyedTable.BINDINGS + bindings("template", mode=ATTACH)
 
 
-class AttachAgentsPanel(AgentsPanel):
+class AttachAgentsPanel(FitColumns, AgentsPanel):
+    SHRINK_FIRST = ("shape",)
+
     HELP = ("Each [[agent]] template of the live city.toml: its identity shape, min..max sessions, the scale_check "
             "count of the controller's last traced cycle (attach never runs scale_check commands), and how many "
             "sessions the model desires, how many beads are open and how many tmux sessions run.")
@@ -123,12 +152,56 @@ class AttachAgentsPanel(AgentsPanel):
         return self.query_one(AttachAgentsTable)
 
     def show_attached(self, ab: AttachBoard) -> None:
-        self.show(ab.board)
+        agents = ab.board.agents
+        rows = []
+        for a in agents:
+            cells = (a.key + (" (suspended)" if a.suspended else ""), a.shape, a.bounds, a.scale_check,
+                     str(a.desired), str(a.open), str(a.running))
+            if matches(self.filter_text, cells):
+                rows.append((a.key, cells))
+        self.fit_show(rows)
+        hidden = len(agents) - len(rows)
+        notes = f"{len(ab.board.warnings)} config notes in Events" if ab.board.warnings else ""
         if not ab.header.config_loaded:
             self.status("city.toml is not loaded")
+        elif not agents:
+            self.status("no agents in this config", notes)
+        else:
+            self.status(f"{len(agents)} agents", f"{hidden} hidden" if hidden else "", notes)
 
 
-class LifecyclePanel(Panel):
+DEFERRAL_COLUMNS = [("bead", "bead"), ("session", "session"), ("alias", "alias"), ("holder", "holder"),
+                    ("its state", "holder_state"), ("tries", "count"), ("retry at", "next")]
+
+
+class AttachDeferralsPanel(FitColumns, DeferralsPanel):
+    """Deferrals, attached: the shared panel with shorter labels and columns that fit."""
+
+    HELP = ("A bead whose alias is deferred: the alias it wants, the bead holding it now (holder) and that "
+            "bead's state, how many claims failed (tries), and when the backoff (30s doubling to 30m) allows "
+            "the next try (retry at).")
+
+    def compose(self) -> ComposeResult:
+        yield KeyedTable(DEFERRAL_COLUMNS, key_column="bead", id="deferrals")
+
+    @property
+    def table(self) -> KeyedTable:
+        return self.query_one(KeyedTable)
+
+    def show(self, board) -> None:
+        rows = []
+        for d in board.deferrals:
+            cells = (d["bead_id"], d.get("session_name", ""), d["alias"], d["holder"] or "nobody now",
+                     d.get("holder_state", "") or "—", str(d["count"]), (d["next_retry_at"] or "now")[11:19] or "now")
+            if matches(self.filter_text, cells):
+                rows.append((d["bead_id"], cells))
+        self.fit_show(rows)
+        hidden = len(board.deferrals) - len(rows)
+        self.status("no deferred aliases" if not board.deferrals else f"{len(board.deferrals)} deferred",
+                    f"{hidden} hidden" if hidden else "")
+
+
+class LifecyclePanel(FitColumns, Panel):
     """Trackers, attached: what the controller persists about each session's lifecycle."""
 
     panel_id = "trackers"
@@ -155,7 +228,7 @@ class LifecyclePanel(Panel):
         for r in ab.trackers:
             if matches(self.filter_text, r.cells):
                 rows.append((r.key, _styled_cells(r)))
-        self.table.show(rows)
+        self.fit_show(rows)
         busy = sum(1 for r in ab.trackers if r.level)
         if not ab.trackers:
             self.status("no open sessions")

@@ -6,6 +6,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 
 from tui.attach_board import AttachBoard, DriftRow
+from tui.attach_fit import FitColumns
 from tui.filtering import matches
 from tui.widgets.keyed_table import KeyedTable
 from tui.widgets.panel import Panel
@@ -13,14 +14,11 @@ from tui.widgets.panel import Panel
 COLUMNS = [("", "marker"), ("kind", "kind"), ("subject", "subject"), ("bead", "bead"),
            ("model expects", "model"), ("controller has", "controller")]
 MARKER_STYLE = {"+": "bold green", "-": "bold red", "~": "bold yellow", "≠": "bold magenta"}
-CLIP = 44  # the two sides are clipped to this many characters; the Why panel shows them whole
 
 
-def clip(text: str, width: int = CLIP) -> str:
-    return text if len(text) <= width else text[:width - 1] + "…"
+class DriftPanel(FitColumns, Panel):
+    """The two sides are cut to fit the panel (the Why panel shows the selected row whole)."""
 
-
-class DriftPanel(Panel):
     panel_id = "drift"
     HELP = ("Where the model and the live controller disagree: one model tick runs on a copy of the live world and "
             "each difference reads \"model expects X, controller has Y\". + a session the model would start or a "
@@ -50,9 +48,8 @@ class DriftPanel(Panel):
         for r in board.drift:
             cells = r.cells()
             if matches(self.filter_text, cells):
-                shown.append((r.key, (Text(r.marker, style=MARKER_STYLE.get(r.marker, "")), *cells[1:4],
-                                      clip(cells[4]), clip(cells[5]))))
-        self.table.show(shown)
+                shown.append((r.key, (Text(r.marker, style=MARKER_STYLE.get(r.marker, "")), *cells[1:])))
+        self.fit_show(shown)
         hidden = len(board.drift) - len(shown)
         if board.drift_error:
             self.status(f"unavailable: {board.drift_error}")
