@@ -131,7 +131,10 @@ def sync_entry(ctx: TickContext, e: DesiredEntry, named_ids: set[str]) -> None:
             managed_alias = a.qualified_name if a is not None and canonical_singleton(a, ctx.semantics) else b.agent_name
     batch: dict[str, str] = {}
     guarded: dict[str, str] = {}
-    if not b.template:
+    # Only an empty or rig-unqualified template is (re)written: a bead whose configured template
+    # moved (a retargeted [[named_session]], a bead recovered to another agent) keeps the old one.
+    tpl_agent = ctx.agent(e.template)
+    if not b.template or (tpl_agent is not None and tpl_agent.dir and "/" not in b.template):
         batch[B.TEMPLATE] = e.template
     if b.get(B.SESSION_ORIGIN) != origin:
         batch[B.SESSION_ORIGIN] = origin
