@@ -6,7 +6,7 @@ and a scenario step do exactly the same thing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from time import perf_counter
 from typing import Any, Callable
@@ -34,6 +34,7 @@ class ConfigChange:
     added: list[str]
     removed: list[str]
     changed: list[str]
+    settings: list[str] = field(default_factory=list)  # city-wide settings, as "field old → new"
 
     def summary(self) -> str:
         parts = []
@@ -43,14 +44,49 @@ class ConfigChange:
             parts.append("removed " + ", ".join(self.removed))
         if self.changed:
             parts.append("changed " + ", ".join(self.changed))
-        return "; ".join(parts) or "no agent changes"
+        parts.extend(self.settings)
+        if parts:
+            return "; ".join(parts)
+        return "no change the model reads"
 
 
 def diff_cities(old: City, new: City) -> ConfigChange:
     o = {a.qualified_name: a for a in old.agents}
     n = {a.qualified_name: a for a in new.agents}
     changed = [q for q in sorted(set(o) & set(n)) if _agent_sig(o[q]) != _agent_sig(n[q])]
-    return ConfigChange(sorted(set(n) - set(o)), sorted(set(o) - set(n)), changed)
+    return ConfigChange(sorted(set(n) - set(o)), sorted(set(o) - set(n)), changed, _settings_diff(old, new))
+
+
+def _settings_diff(old: City, new: City) -> list[str]:
+    """The city-wide settings an edit changed (workspace, daemon, sleep defaults, named sessions,
+    rigs), each as `field old → new`, so a reload that touches no agent still says what it did."""
+    def show(v: Any) -> str:
+        return "unset" if v in (None, "", (), [], {}) else str(v)
+
+    out = []
+    for table in ("workspace", "daemon", "session"):
+        a, b = getattr(old, table), getattr(new, table)
+        for f in fields(a):
+            va, vb = getattr(a, f.name), getattr(b, f.name)
+            if va != vb and f.name != "name":  # a rename is refused before it gets here
+                out.append(f"{table}.{f.name} {show(va)} → {show(vb)}")
+    if old.session_sleep != new.session_sleep:
+        out.append(f"session_sleep {show(old.session_sleep)} → {show(new.session_sleep)}")
+    named = ({(ns.identity, ns.effective_mode) for ns in old.named_sessions},
+             {(ns.identity, ns.effective_mode) for ns in new.named_sessions})
+    if named[0] != named[1]:
+        gone = sorted(f"{i} ({m})" for i, m in named[0] - named[1])
+        came = sorted(f"{i} ({m})" for i, m in named[1] - named[0])
+        out.append("named sessions " + ", ".join(["-" + x for x in gone] + ["+" + x for x in came]))
+    rigs = ({r.name: (r.suspended, r.max_active_sessions) for r in old.rigs},
+            {r.name: (r.suspended, r.max_active_sessions) for r in new.rigs})
+    for name in sorted(set(rigs[0]) | set(rigs[1])):
+        a, b = rigs[0].get(name), rigs[1].get(name)
+        if a is None or b is None:
+            out.append(f"rig {name} {'added' if a is None else 'removed'}")
+        elif a != b:
+            out.append(f"rig {name} suspended={b[0]} max_active_sessions={show(b[1])}")
+    return out
 
 
 def _agent_sig(a) -> tuple:

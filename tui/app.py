@@ -75,7 +75,7 @@ class CitywatchApp(App):
             yield TrackersPanel()
             yield WhyPanel()
         yield EventsPanel()
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one(Banner).clear_error()
@@ -124,7 +124,7 @@ class CitywatchApp(App):
                 script=d.script.describe(frame.model()), pending_reload=frame.pending_city is not None,
                 last_error=self.last_error)
             self.agents.show(b)
-            self.sessions.show(b)
+            self.sessions.show(b, frame.tick)
             self.query_one(DeferralsPanel).show(b)
             self.query_one(TrackersPanel).show(b)
             self.events_panel.show(d.lines())
@@ -277,6 +277,10 @@ class CitywatchApp(App):
         if row is None:
             self.notify(f"{what}: select a session first", severity="warning")
             return
+        if self.driver.frame().model().world.runtime.get(row.key) is None:
+            self.notify(f"{what}: {row.key} has no runtime session (it is not running); nothing was done",
+                        severity="warning")
+            return
         step = make(row)
         if step is not None:
             self.submit(lambda: self.driver.apply(step))
@@ -325,7 +329,13 @@ class CitywatchApp(App):
         if not template:
             self.notify("scale_check: select a template first", severity="warning")
             return
-        current = str(self.driver.frame().model().world.scale_check(template))
+        model = self.driver.frame().model()
+        current = str(model.world.scale_check(template))
+        agent = model.city.agent(template)
+        if agent is not None and not agent.has_scale_check:
+            self.notify(f"{template} has no scale_check in its config, so the controller never runs one and "
+                        "this result is not read; its demand comes from routed work (w adds some)",
+                        title="scale_check not configured", severity="warning", timeout=8)
 
         def done(value: str | None) -> None:
             if value is None:

@@ -25,7 +25,7 @@ class Control:
     title: str  # short, for the footer and the palette
     help: str  # one sentence, for the help screen and the palette
     scope: str = "app"  # app | sessions | agents | events
-    show: bool = True
+    show: bool = True  # in the footer (narrow terminals cut it); help and the palette list every control
     modes: tuple[str, ...] = (MODEL,)  # where it is offered (see the module docstring)
 
 
@@ -33,20 +33,21 @@ CONTROLS: tuple[Control, ...] = (
     # ---- the clock of the model
     Control("step", "s", "step", "Step", "Run one controller tick (or the scenario's next step)."),
     Control("run", "space", "toggle_run", "Run/Pause", "Start or pause ticking on a timer."),
+    Control("help", "question_mark,f1", "help", "Help", "Show the keys of the focused panel.", modes=BOTH),
     Control("faster", "plus,equals_sign", "faster", "Faster", "More ticks per second while running.", show=False),
     Control("slower", "minus", "slower", "Slower", "Fewer ticks per second while running.", show=False),
     Control("back", "left_square_bracket", "back", "Back", "Travel one recorded step back in history."),
     Control("forward", "right_square_bracket", "forward", "Fwd", "Travel one recorded step forward in history."),
     Control("live", "L", "live", "Live", "Leave time travel and show the live model."),
     Control("advance", "A", "advance", "Advance", "Advance the virtual clock by a duration you type."),
-    Control("semantics", "M", "semantics", "Semantics", "Switch the identity rules: current, pre-2053, pre-1989."),
+    Control("semantics", "M", "semantics", "Semantics", "Switch the identity rules: current, pre-2053, pre-1989.",
+            show=False),
     # ---- finding things
     Control("filter", "slash", "filter", "Filter", "Filter the focused panel (a leading ! inverts).", modes=BOTH),
     Control("clear_filter", "escape", "clear_filter", "Clear filter", "Clear the focused panel's filter.", show=False,
             modes=BOTH),
     Control("zoom", "z", "zoom", "Zoom", "Fill the screen with the focused panel, or restore the layout.", modes=BOTH),
-    Control("export", "E", "export", "Export", "Save this session as a scenario file that replays it."),
-    Control("help", "question_mark,f1", "help", "Help", "Show the keys of the focused panel.", modes=BOTH),
+    Control("export", "E", "export", "Export", "Save this session as a scenario file that replays it.", show=False),
     Control("quit", "q", "quit", "Quit", "Leave citywatch.", modes=BOTH),
     Control("focus_agents", "1", "focus('agents')", "Agents", "Focus the Agents panel.", show=False, modes=BOTH),
     Control("focus_sessions", "2", "focus('sessions')", "Sessions", "Focus the Sessions panel.", show=False,
@@ -65,15 +66,17 @@ CONTROLS: tuple[Control, ...] = (
             scope="sessions", modes=BOTH),
     Control("kill", "K", "kill", "Kill", "Kill the selected session's runtime (a clean exit).", scope="sessions"),
     Control("crash", "X", "crash", "Crash", "Crash the selected session's runtime.", scope="sessions"),
-    Control("activity", "a", "activity", "Activity", "Mark activity on the selected session now.", scope="sessions"),
-    Control("attach", "t", "attach", "Attach/Detach", "Attach or detach an operator terminal.", scope="sessions"),
+    Control("activity", "a", "activity", "Activity", "Mark activity on the selected session now.", scope="sessions",
+            show=False),
+    Control("attach", "t", "attach", "Attach/Detach", "Attach or detach an operator terminal.", scope="sessions",
+            show=False),
     Control("drain_ack", "D", "drain_ack", "Drain ack", "The selected session acknowledges its drain.",
-            scope="sessions"),
+            scope="sessions", show=False),
     Control("assign_work", "W", "assign_work", "Assign work", "Assign a work bead to the selected session.",
-            scope="sessions"),
+            scope="sessions", show=False),
     # ---- the selected template
     Control("scale_check", "n", "scale_check", "scale_check", "Set the selected template's scale_check result.",
-            scope="template"),
+            scope="template", show=False),
     Control("add_work", "w", "add_work", "Add work", "Add a work bead routed to the selected template.",
             scope="template"),
     # ---- the event log

@@ -8,7 +8,7 @@ from core.board import Board
 from tui.commands import bindings
 from tui.filtering import matches
 from tui.widgets.keyed_table import KeyedTable
-from tui.widgets.panel import Panel
+from tui.widgets.panel import Panel, counted
 
 COLUMNS = [("agent", "agent"), ("shape", "shape"), ("min..max", "bounds"), ("scale", "scale_check"),
            ("desired", "desired"), ("open", "open"), ("running", "running")]
@@ -45,11 +45,11 @@ class AgentsPanel(Panel):
                 rows.append((a.key, cells))
         self.table.show(rows)
         hidden = len(board.agents) - len(rows)
-        notes = f"{len(board.warnings)} config notes in Events" if board.warnings else ""
+        notes = f"{counted(len(board.warnings), 'config note')} in Events" if board.warnings else ""
         if not board.agents:
             self.status("no agents in this config", notes)
         else:
-            self.status(f"{len(board.agents)} agents", f"{hidden} hidden" if hidden else "", notes)
+            self.status(counted(len(board.agents), "agent"), f"{hidden} hidden" if hidden else "", notes)
 
     @property
     def selected(self) -> str | None:

@@ -64,7 +64,7 @@ class EventsPanel(Panel):
         self._pending = 0
 
     def compose(self) -> ComposeResult:
-        yield EventLog(max_lines=5000, wrap=False, markup=False, auto_scroll=False, id="events")
+        yield EventLog(max_lines=5000, wrap=True, markup=False, auto_scroll=False, id="events")
 
     @property
     def log_widget(self) -> EventLog:

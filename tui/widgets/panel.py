@@ -8,6 +8,11 @@ from __future__ import annotations
 from textual.containers import Vertical
 
 
+def counted(n: int, word: str, plural: str = "") -> str:
+    """`1 agent`, `2 agents` (`plural` when adding an s is wrong)."""
+    return f"{n} {word if n == 1 else (plural or word + 's')}"
+
+
 class Panel(Vertical):
     """Base of every panel. `panel_id` names it for focus keys, help and filtering."""
 

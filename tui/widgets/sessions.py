@@ -24,6 +24,15 @@ def row_cells(r: SessionRow) -> tuple:
     return (marker, r.key, r.source, r.identity, r.alias, r.slot, r.bead_id, r.bead_state, r.runtime, r.reason)
 
 
+def _empty_hint(board: Board, tick: int | None) -> str:
+    """What an operator can do about an empty Sessions panel."""
+    if not board.agents:
+        return "no sessions: the config defines no agents"
+    if not tick:
+        return "no sessions yet (s: step a tick)"
+    return "no sessions: nothing is desired (w on a template adds work)"
+
+
 class SessionsTable(KeyedTable):
     BINDINGS = KeyedTable.BINDINGS + bindings("sessions", "template")
 
@@ -50,7 +59,8 @@ class SessionsPanel(Panel):
     def focus_target(self):
         return self.table
 
-    def show(self, board: Board) -> None:
+    def show(self, board: Board, tick: int | None = None) -> None:
+        """Render `board`; `tick` (the viewed frame's) picks the hint shown when nothing is there."""
         self._rows = {r.key: r for r in board.sessions}
         shown = []
         for r in board.sessions:
@@ -65,7 +75,7 @@ class SessionsPanel(Panel):
         mode = "changed rows" if self.changed_only else "all rows"
         hint = f"{hidden} hidden (c: show all)" if hidden and self.changed_only else (f"{hidden} hidden" if hidden else "")
         if not board.sessions:
-            hint = "no sessions yet (s: step a tick)"
+            hint = _empty_hint(board, tick)
         self.status(mode, hint)
 
     @property

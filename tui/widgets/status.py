@@ -25,12 +25,15 @@ class RunState:
 
 
 class StatusBar(Static):
-    """One line: what is loaded, where the model is, and whether it is moving."""
+    """One line (wrapped onto a second when the terminal is narrow): time travel first, then what
+    is loaded, where the model is, and whether it is moving."""
 
     def show(self, *, city: str, revision: str, tick: int, now, run: RunState, semantics: str,
              travel: str = "", script: str = "", pending_reload: bool = False, last_error: str = "") -> None:
         t = Text()
         t.append(" citywatch ", style="bold reverse")
+        if travel:  # first, so a narrow terminal never hides that this is the past
+            t.append(f" {travel} ", style="bold reverse magenta")
         t.append(f" {city} ", style="bold")
         t.append(f"rev {revision[:8] or '—'}", style="dim")
         if pending_reload:
@@ -40,8 +43,6 @@ class StatusBar(Static):
         t.append(f" · semantics {semantics}")
         if script:
             t.append(f" · {script}", style="dim")
-        if travel:
-            t.append(f"  {travel}", style="bold reverse magenta")
         if last_error:
             t.append(f"  last step failed: {last_error}", style="bold red")
         self.update(t)

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from core.board import Board
 from tui.filtering import matches
 from tui.widgets.keyed_table import KeyedTable
-from tui.widgets.panel import Panel
+from tui.widgets.panel import Panel, counted
 
 TRACKERS = ("idle", "max_age", "defer", "wake_failures", "circuit")
 COLUMNS = [("bead", "bead"), ("session", "session"), ("idle", "idle"), ("max age", "max_age"),
@@ -70,4 +70,4 @@ class TrackersPanel(Panel):
         elif not any_state:
             self.status("no tracker state yet")
         else:
-            self.status(f"{len(board.trackers)} sessions")
+            self.status(counted(len(board.trackers), "session"))
