@@ -199,6 +199,36 @@ def singleton_session_warnings(city: City) -> list[str]:
         for a in city.agents if canonical_singleton(a) and a.qualified_name not in backed)
 
 
+# ---------------------------------------------------------------------- gc doctor advisories
+DOCTOR_NAMED_ALWAYS_MIN = "gc doctor named-always-min-conflict (advisory): "
+
+
+def named_always_min_conflicts(city: City) -> list[tuple[Agent, str]]:
+    """gc doctor's NamedAlwaysMinConflictCheck (#2762/#2768): every non-suspended agent with
+    min_active_sessions > 0 that backs a mode = "always" [[named_session]] gets a duplicate pool
+    session beside the named one. Agents in config order; when several always sessions share a
+    template, the last one is named (the check keys them by template)."""
+    always: dict[str, str] = {}
+    for n in city.named_sessions:
+        if n.effective_mode == "always":
+            always[n.template_qualified] = n.identity
+    out: list[tuple[Agent, str]] = []
+    for a in city.agents:
+        if a.suspended or a.min_count <= 0 or a.qualified_name not in always:
+            continue
+        out.append((a, f'agent "{a.qualified_name}": min_active_sessions={a.min_count} with named_session '
+                       f'"{always[a.qualified_name]}" mode=always; set min_active_sessions=0 to avoid a duplicate '
+                       "pool session"))
+    return out
+
+
+def doctor_advisories(rd: Reader, city: City) -> None:
+    """The gc doctor checks that read only the config, as warnings at the field to edit. Gas City
+    shows them from `gc doctor`, never at load: they never block a start or a reload."""
+    for a, detail in named_always_min_conflicts(city):
+        rd.warn(a.origin.file, DOCTOR_NAMED_ALWAYS_MIN + detail, agent_field(a, "min_active_sessions"))
+
+
 # ---------------------------------------------------------------------- deprecated workspace fields
 _LEGACY_WORKSPACE = (
     ("start_command", "Use per-agent `start_command` in `agent.toml` instead."),

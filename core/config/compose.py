@@ -21,6 +21,7 @@ from typing import Any
 from core.config import schema as S
 from core.config.checks import (
     check_provider_references,
+    doctor_advisories,
     legacy_workspace_warnings,
     load_namepool,
     provider_order,
@@ -166,6 +167,7 @@ class Composer:
         if all(i.resolved for i in self.imports):
             check_provider_references(rd, city, providers)
         validate_semantics(rd, city, providers)
+        doctor_advisories(rd, city)
         legacy_workspace_warnings(rd, src.workspace, src.workspace_file, self.city_file)
         city.agents = [load_namepool(rd, a, self.root) for a in city.agents]
         self.rig_defaults(city, default_rig_imports)
