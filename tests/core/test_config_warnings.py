@@ -261,3 +261,54 @@ def test_fragment_session_sleep_warning_points_at_the_fragment(tmp_path):
     write(tmp_path, {"city.toml": 'include = ["f.toml"]\n', "f.toml": '\n[session_sleep]\ninteractive_fresh = "9"\n'})
     w = warning(load_city(str(tmp_path)), "interactive_fresh")
     assert (w.file, w.field, w.line) == (str(tmp_path / "f.toml"), "session_sleep.interactive_fresh", 3)
+
+
+# ------------------------------------------------------------------ gc doctor advisories
+def test_named_always_min_conflict_advisory(tmp_path):
+    city = load_city(str(write(tmp_path, {"city.toml": """
+        [workspace]
+        name = "c"
+
+        [[agent]]
+        name = "mayor"
+        min_active_sessions = 2
+
+        [[agent]]
+        name = "deacon"
+        min_active_sessions = 1
+        suspended = true
+
+        [[agent]]
+        name = "witness"
+        min_active_sessions = 1
+
+        [[agent]]
+        name = "polecat"
+
+        [[named_session]]
+        template = "mayor"
+        mode = "always"
+
+        [[named_session]]
+        template = "mayor"
+        name = "boss"
+        mode = "always"
+
+        [[named_session]]
+        template = "deacon"
+        mode = "always"
+
+        [[named_session]]
+        template = "witness"
+
+        [[named_session]]
+        template = "polecat"
+        mode = "always"
+    """})))
+    hits = [w for w in city.warnings if "named-always-min-conflict" in w.message]
+    # only mayor: deacon is suspended, witness's session is on_demand, polecat has no minimum;
+    # of two always sessions on one template the check names the last
+    assert [w.message for w in hits] == [
+        'gc doctor named-always-min-conflict (advisory): agent "mayor": min_active_sessions=2 with named_session '
+        '"boss" mode=always; set min_active_sessions=0 to avoid a duplicate pool session']
+    assert hits[0].field == "agent[0].min_active_sessions" and hits[0].line == 7
