@@ -41,22 +41,25 @@ The JSON form (`citywatch explain --json`, keys sorted) is stable; keys may be a
     lifecycle      {bead, open, state, state_reason, sleep_reason, sleep_intent, close_reason,
                     held_until, quarantined_until, runtime (running | zombie | corpse | none),
                     last_activity, wake_reason, last_step (this session's actions and trace
-                    decisions in the last step), trackers (the state JSON's tracker row),
-                    explanation (sentences)}
+                    decisions in the last step), awake (its row of the last tick's awake set:
+                    should_wake, reason, wake_reasons, sleep_policy_suppressed,
+                    has_assigned_work, assigned_work_bead; {} when none), trackers (the state
+                    JSON's tracker row), explanation (sentences)}
     history        explain_target only: every action of the run on this bead, [{step, do, kind,
                    reason}]
     target         explain_target only: {path, kind (scenario | city), steps_run, steps_total,
                    tick, now, semantics}
 
-The wake reason comes from the last step (the reason of a start or a wake decision there); the
-model does not keep the awake set between ticks, so a session that stayed up shows none.
+The wake reason comes from the last step (the reason of a start or a wake decision there), so a
+session that stayed up shows none; its awake-set row says why it is kept awake (or not).
+`explain_target` passes the awake set of the run's last tick, even when later steps ran none.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from core.explain_reasons import alias_state, lifecycle_words, source_words, why_not_desired
+from core.explain_reasons import alias_state, awake_words, lifecycle_words, source_words, why_not_desired
 from core.explain_run import ExplainError, run_target
 from core.explain_text import render_explanation
 from core.timefmt import format_time
@@ -240,6 +243,14 @@ def _last_step(outcome: "Outcome | None", b: "SessionBead | None", name: str) ->
     return {"actions": actions, "decisions": decisions}, wake
 
 
+def _awake_row(awake: list[dict[str, Any]], b: "SessionBead | None", name: str) -> dict[str, Any]:
+    """This session's row of the awake set: by bead id, else by session name."""
+    for r in awake:
+        if (b is not None and r.get("bead_id") == b.id) or (b is None and name and r.get("session_name") == name):
+            return {k: v for k, v in r.items() if k not in ("bead_id", "session_name")}
+    return {}
+
+
 def _tracker_row(model: "Model", b: "SessionBead | None") -> dict[str, Any]:
     if b is None or not b.open:
         return {}
@@ -271,12 +282,14 @@ def _summary(entry: "DesiredEntry | None", b: "SessionBead | None", alias: dict[
 
 
 def explain_session(model: "Model", key: str, *, outcome: "Outcome | None" = None,
-                    history: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+                    history: list[dict[str, Any]] | None = None,
+                    awake: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """Explain the session `key` (any spelling, see the module doc) as the model stands.
 
     Returns the dictionary documented in the module doc, with `found` False (and every section
     empty) when nothing matches. `outcome` (the last step's) adds the wake reason and what the
-    step did to the session; `history` (actions of the run) adds adoption and the history list.
+    step did to the session; `history` (actions of the run) adds adoption and the history list;
+    `awake` (the last tick's awake set; default: the outcome's) adds the awake-set decision.
     """
     from core.state_json import deferrals
 
@@ -355,6 +368,12 @@ def explain_session(model: "Model", key: str, *, outcome: "Outcome | None" = Non
         "trackers": tracker,
         "explanation": lifecycle_words(bead, runtime, tracker),
     }
+    if awake is None:
+        awake = outcome.awake if outcome is not None else []
+    row = _awake_row(awake, bead, name)
+    lifecycle["awake"] = row
+    if row:
+        lifecycle["explanation"].append(awake_words(row))
     if wake:
         lifecycle["explanation"].append(f"woken in the last step: {wake}")
     out.update(
@@ -375,7 +394,7 @@ def explain_target(target: str, session: str, *, semantics: str | None = None,
     bad file or step count, and for an unknown session (naming the known ones)."""
     ran = run_target(target, semantics=semantics, steps=steps)
     model = ran.model
-    x = explain_session(model, session, outcome=ran.last, history=ran.history)
+    x = explain_session(model, session, outcome=ran.last, history=ran.history, awake=ran.awake)
     if not x["found"]:
         names = known_names(model)
         listing = ", ".join(names) if names else "(none: no session beads or desired entries)"

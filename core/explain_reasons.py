@@ -233,3 +233,41 @@ def lifecycle_words(b: "SessionBead | None", runtime: str, tracker: dict[str, An
         out.append(f"respawn circuit breaker closed: {circuit.get('restarts')} of {circuit.get('max_restarts')} "
                    f"restarts in {circuit.get('window')}")
     return out
+
+
+AWAKE_WORDS = {
+    "pending-create": "its create is pending",
+    "explicit-wake": "an explicit wake request",
+    "named-always": "an always-on named session",
+    "named-demand": "work assigned to the named session",
+    "routed-demand": "work routed to its backing template",
+    "work-query": "its work query found work",
+    "scaled:demand": "pool demand for its template",
+    "scaled:creating": "a pool session still being created",
+    "manual": "a manual session",
+    "assigned-work": "work assigned to it",
+    "min-active": "min_active_sessions wakes it from city-stop",
+    "reset-pending": "a continuation reset is pending",
+    "attached": "a terminal is attached",
+    "pending": "a pending interaction",
+    "wait-ready": "a wait it holds is ready",
+    "on-demand:running": "a running on-demand session stays up until its idle timeout",
+    "pin": "pinned awake",
+    "idle-sleep": "idle past its sleep timeout",
+    "held": "held (held_until)",
+    "quarantined": "quarantined",
+}
+
+
+def awake_words(row: dict[str, Any]) -> str:
+    """One sentence for the session's row of the last tick's awake set (ComputeAwakeSet)."""
+    reason = row.get("reason") or ""
+    words = AWAKE_WORDS.get(reason, reason)
+    if row.get("should_wake"):
+        line = f"the last tick's awake set wants it awake: {reason} ({words})"
+        if row.get("sleep_policy_suppressed"):
+            line += "; its sleep policy suppresses this wake"
+        return line
+    if reason:
+        return f"the last tick's awake set wants it asleep: {reason} ({words})"
+    return "the last tick's awake set has no wake reason for it"

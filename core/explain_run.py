@@ -36,6 +36,7 @@ class Ran:
     last: Outcome | None = None
     last_do: str = ""
     history: list[dict[str, Any]] = field(default_factory=list)  # {step, do, kind, bead_id, session_name, reason}
+    awake: list[dict[str, Any]] = field(default_factory=list)  # the awake set of the last step that ticked
 
 
 def target_kind(path: str) -> str:
@@ -68,6 +69,8 @@ def run_target(path: str, *, semantics: str | None = None, steps: int | None = N
 
 def _record(ran: Ran, n: int, do: str, out: Outcome) -> None:
     ran.last, ran.last_do, ran.steps_run = out, do, n
+    if out.ticks:
+        ran.awake = out.awake
     for a in out.actions:
         ran.history.append({"step": n, "do": do, "kind": a.kind, "bead_id": a.bead_id,
                             "session_name": a.session_name, "reason": a.reason})

@@ -16,6 +16,9 @@ class Outcome:
     logs: list[str] = field(default_factory=list)
     desired: DesiredResult | None = None
     warnings: list[str] = field(default_factory=list)
+    # The last tick's awake set (ComputeAwakeSet, one row per session by session name); [] when
+    # the step ran no tick.
+    awake: list[dict] = field(default_factory=list)
     error: str = ""
     ticks: int = 0
     # Wall-clock seconds by tick phase ("prepare", "build", "sync", "reconcile", "trace") and for
@@ -28,6 +31,8 @@ class Outcome:
         self.events += other.events
         self.logs += other.logs
         self.warnings += other.warnings
+        if other.ticks:
+            self.awake = other.awake
         self.ticks += other.ticks
         for phase, seconds in other.timings.items():
             self.timings[phase] = self.timings.get(phase, 0.0) + seconds

@@ -77,6 +77,7 @@ def state(model: "Model", step: int, do: str, outcome: "Outcome | None") -> dict
                  for x in sorted(w.store.work.values(), key=lambda x: natural_key(x.id))],
         "deferrals": deferrals(model),
         "trackers": trackers(model),
+        "awake": out.awake if out else [],
         "actions": [a.to_json() for a in out.actions] if out else [],
         "trace": out.trace if out else [],
         "events": [e.to_json() for e in out.events] if out else [],

@@ -96,6 +96,7 @@ def apply_wake_decisions(ctx: TickContext, order: list[str], targets: list[WakeT
                 ev.config_suppressed = True
                 ev.reasons = []
                 ev.reason = ""
+    ctx.out.awake = awake_rows(decisions, evals, inp.beads)
     launch_idle_probes(ctx, targets, evals)
     cands: list[StartCandidate] = []
     for t in targets:
@@ -104,6 +105,30 @@ def apply_wake_decisions(ctx: TickContext, order: list[str], targets: list[WakeT
             continue
         apply_one(ctx, t, decisions, evals, counts, cands)
     return cands, evals
+
+
+def awake_rows(decisions: dict, evals: dict, beads: list) -> list[dict]:
+    """The tick's awake set as the state JSON shows it, one row per session ComputeAwakeSet
+    decided, by session name: its decision and reason, the older WakeReason vocabulary the wake
+    pass and drains use (empty when the sleep policy suppressed a config wake), and the
+    assigned work behind it."""
+    rows = []
+    for b in beads:
+        d = decisions.get(b.session_name)
+        if d is None:
+            continue
+        ev = evals.get(b.id)
+        rows.append({
+            "session_name": b.session_name,
+            "bead_id": b.id,
+            "should_wake": d.should_wake,
+            "reason": d.reason,
+            "wake_reasons": list(ev.reasons) if ev is not None else [],
+            "sleep_policy_suppressed": bool(ev is not None and ev.config_suppressed and d.should_wake),
+            "has_assigned_work": d.has_assigned_work,
+            "assigned_work_bead": d.assigned_work_bead,
+        })
+    return sorted(rows, key=lambda r: r["session_name"])
 
 
 def launch_idle_probes(ctx: TickContext, targets: list[WakeTarget], evals: dict) -> None:

@@ -156,3 +156,27 @@ def test_text_form_reads_top_to_bottom() -> None:
     order = [lines.index(h) for h in ("rules", "identity", "alias", "slot", "demand", "lifecycle", "history")]
     assert order == sorted(order)
     assert "   1. shape.canonical_singleton" in lines
+
+
+S7 = str(SCN / "incidents" / "S7-named-predecessor-session-name-reclaimed.toml")
+
+
+def test_lifecycle_carries_the_awake_set_row_of_the_last_tick() -> None:
+    live = explain_target(S7, "gc-live")
+    row = live["lifecycle"]["awake"]
+    assert row["should_wake"] is True and row["reason"] == "assigned-work" and row["wake_reasons"] == ["work"]
+    assert row["has_assigned_work"] is True and row["assigned_work_bead"] == "w-1"
+    assert "the last tick's awake set wants it awake: assigned-work (work assigned to it)" in live["lifecycle"]["explanation"]
+    old = explain_target(S7, "gc-old")
+    assert old["lifecycle"]["awake"]["should_wake"] is False and old["lifecycle"]["awake"]["reason"] == ""
+    assert "the last tick's awake set has no wake reason for it" in old["lifecycle"]["explanation"]
+    # before any tick there is no awake set
+    assert explain_target(S7, "gc-live", steps=0)["lifecycle"]["awake"] == {}
+
+
+def test_a_step_without_a_tick_keeps_the_last_ticks_awake_set_for_explain(tmp_path) -> None:
+    text = pathlib.Path(S7).read_text().replace('[[expect]]', '[[step]]\ndo = "advance"\nby = "5s"\n\n[[expect]]', 1)
+    path = tmp_path / "s7-advance.toml"
+    path.write_text(text.replace("after = 2", "after = 3"))
+    x = explain_target(str(path), "gc-live")
+    assert x["target"]["steps_run"] == 3 and x["lifecycle"]["awake"]["reason"] == "assigned-work"
