@@ -60,24 +60,32 @@ def try_duration(text: str | None, default: float | None = None) -> float | None
 
 
 def format_duration(seconds: float) -> str:
-    """Render seconds the way Go's Duration.String does for whole seconds ("1h30m0s", "45s")."""
-    if seconds == 0:
+    """Render seconds exactly as Go's time.Duration.String does, to the nanosecond: "1h30m0s",
+    "45s", "2m3.456789012s"; under a second in ms, µs or ns ("500ms", "1.5µs", "250ns")."""
+    ns = int(round(seconds * 1e9))
+    if ns == 0:
         return "0s"
-    neg = seconds < 0
-    s = abs(seconds)
-    if s < 1:
-        ms = s * 1000
-        out = f"{ms:g}ms"
+    u = abs(ns)
+    if u < 1_000:
+        out = f"{u}ns"
+    elif u < 1_000_000:
+        out = _with_fraction(u, 1_000) + "µs"
+    elif u < 1_000_000_000:
+        out = _with_fraction(u, 1_000_000) + "ms"
     else:
-        h, rem = divmod(int(round(s)), 3600)
-        m, sec = divmod(rem, 60)
-        if h:
-            out = f"{h}h{m}m{sec}s"
-        elif m:
-            out = f"{m}m{sec}s"
-        else:
-            out = f"{sec}s"
-    return "-" + out if neg else out
+        secs = _with_fraction(u % 60_000_000_000, 1_000_000_000) + "s"
+        total_m = u // 60_000_000_000
+        h, m = divmod(total_m, 60)
+        out = (f"{h}h{m}m" if h else f"{m}m" if m else "") + secs
+    return "-" + out if ns < 0 else out
+
+
+def _with_fraction(value: int, unit: int) -> str:
+    whole, frac = divmod(value, unit)
+    if not frac:
+        return str(whole)
+    digits = len(str(unit)) - 1
+    return f"{whole}." + f"{frac:0{digits}d}".rstrip("0")
 
 
 def short_duration(seconds: float) -> str:
