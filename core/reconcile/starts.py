@@ -191,7 +191,7 @@ def _circuit_allows(ctx: TickContext, c: StartCandidate) -> bool:
         ctx.log(f'ERROR session-circuit-breaker: CIRCUIT_OPEN for named session "{identity}" '
                 f"(restarts={len(ctx.mem.circuits[identity].restarts)} in last {cfg.window:g}s, no progress). "
                 f"Supervisor will NOT respawn. Run gc session reset {identity} to clear.")
-        ctx.event("session.quarantined", identity, "circuit breaker open", b.id)
+        # No event: Gas City registers session.quarantined but no production path emits it.
         return False
     return True
 
