@@ -23,7 +23,9 @@ The JSON form (`citywatch explain --json`, keys sorted) is stable; keys may be a
     desired        whether the last build desires it
     rules          ordered, first rule first, [{rule, detail}]: the desired entry's why chain
                    (shape.*, demand.*, slot.*, alias.*), preceded by adopt.<how> when the startup
-                   adoption barrier created the bead; for a bead that is not desired: its shape,
+                   adoption barrier created the bead; a store-backed dependency floor adds
+                   identity.floor_session_name after alias.none (its canonical identity only
+                   resolves its env; it is desired under its session name); for a bead that is not desired: its shape,
                    identity.recorded (what the bead carries) and one undesired.* rule saying why
                    (closed, no_agent, suspended, named_removed, failed_create, drained, draining,
                    canonical_duplicate, floor_unneeded, no_demand, asleep_not_reused,
@@ -160,6 +162,21 @@ def _shape_rule(model: "Model", template: str) -> tuple[dict[str, str], Any]:
         return {"rule": "shape.unconfigured", "detail": f"template {template or '(none)'} is not in the config"}, None
     sh = shape(agent, model.city, model.semantics)
     return {"rule": "shape." + sh.kind.replace("-", "_"), "detail": sh.detail}, agent
+
+
+def _floor_identity_rule(entry: "DesiredEntry") -> dict[str, str] | None:
+    """Why a store-backed dependency floor is desired under its session name, not the canonical
+    identity its shape and environment name (ensureDependencyOnlyTemplate: the canonical
+    identity resolves the floor's env, then InstanceName becomes the bead's session name and the
+    alias is cleared)."""
+    canonical = entry.env.get("GC_ALIAS", "") if entry.env else ""
+    if not entry.dependency_only or not canonical or entry.identity != entry.session_name \
+            or canonical == entry.session_name:
+        return None
+    return {"rule": "identity.floor_session_name",
+            "detail": f"a dependency floor resolves the canonical identity {canonical} only for its environment "
+                      f"(GC_ALIAS); its instance name is the bead's session name {entry.session_name} and its alias "
+                      f"is cleared, so it is desired and shown as {entry.session_name}"}
 
 
 def _adoption_rule(b: "SessionBead | None", history: list[dict[str, Any]] | None) -> dict[str, str] | None:
@@ -307,6 +324,10 @@ def explain_session(model: "Model", key: str, *, outcome: "Outcome | None" = Non
     adopt = _adoption_rule(bead, history)
     if entry is not None:
         rules = [w.to_json() for w in entry.why]
+        floor = _floor_identity_rule(entry)
+        if floor is not None:
+            at = next((i + 1 for i, r in enumerate(rules) if r["rule"] == "alias.none"), len(rules))
+            rules.insert(at, floor)
     else:
         assert bead is not None
         why_not = why_not_desired(model.city, model.last_desired, bead, agent, model.semantics)

@@ -82,6 +82,11 @@ def test_dependency_floor_and_the_discovered_root() -> None:
     assert "helper depends_on db" in floor["demand"]["explanation"]
     assert floor["alias"]["state"] == "none" and floor["slot"]["explanation"].startswith("no slot: dependency floor")
     assert "runs as db-1" in floor["identity"]["explanation"]
+    # the floor takes the bead's session name as its identity, and says so right after the alias rule
+    names = rules(floor)
+    assert names.index("identity.floor_session_name") == names.index("alias.none") + 1
+    detail = floor["rules"][names.index("identity.floor_session_name")]["detail"]
+    assert "canonical identity db-1" in detail and "session name db-gc-1" in detail
     root = explain_target(F3, "s-gc-100")
     assert root["lifecycle"]["bead"] == "gc-100" and root["demand"]["source"] == "discovered"
     assert "demand.discovered" in rules(root)
