@@ -107,7 +107,8 @@ class Driver:
         self.view_index: int | None = None  # None = live
         from core.reload import config_notes
 
-        self.history.append(self._frame("start", Outcome(warnings=config_notes(model.city)), ""))
+        self._notes = config_notes(model.city)  # the config notes last logged
+        self.history.append(self._frame("start", Outcome(warnings=list(self._notes)), ""))
 
     # ------------------------------------------------------------------ reading
     @property
@@ -178,12 +179,29 @@ class Driver:
             if result.ok:
                 from core.reload import config_notes
 
-                extra = tuple(EventLine(result.frame.index, result.frame.tick, result.frame.now, "warning", n)
-                              for n in config_notes(city))
+                f = result.frame
+                extra = tuple(EventLine(f.index, f.tick, f.now, kind, text)
+                              for kind, text in self._note_lines(config_notes(city)))
                 frame = _with_lines(result.frame, result.frame.lines + extra)
                 self.history.replace_latest(frame)
                 result = Result(frame)
             return result
+
+    def _note_lines(self, notes: list[str]) -> list[tuple[str, str]]:
+        """The Events lines for a reloaded config's notes: each note the config before it did not
+        have, as a warning, then how many are unchanged and how many went. A note that went and
+        comes back is new again."""
+        before = set(self._notes)
+        fresh = [n for n in notes if n not in before]
+        kept = len(notes) - len(fresh)
+        gone = len(before - set(notes))
+        self._notes = list(notes)
+        lines = [("warning", n) for n in fresh]
+        counts = [f"{kept} unchanged" if kept else "", f"{gone} gone" if gone else ""]
+        if any(counts):
+            word = "warning" if kept + gone == 1 else "warnings"
+            lines.append(("config", f"config {word}: " + ", ".join(c for c in counts if c)))
+        return lines
 
     def add_routed_work(self, template: str, priority: int = 0) -> Result:
         """A new ready work bead routed to `template` (its id is the next free `w-N`)."""
