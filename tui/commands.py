@@ -59,6 +59,8 @@ CONTROLS: tuple[Control, ...] = (
     Control("focus_events", "5", "focus('events')", "Events", "Focus the Events panel.", show=False, modes=BOTH),
     Control("focus_drift", "6", "focus('drift')", "Drift", "Focus the Drift panel.", show=False, modes=(ATTACH,)),
     Control("focus_alarms", "7", "focus('alarms')", "Alarms", "Focus the Alarms panel.", show=False, modes=(ATTACH,)),
+    Control("focus_why", "8", "focus('why')", "Why", "Focus the Why panel (arrows scroll it).", show=False,
+            modes=BOTH),
     Control("refresh", "r", "refresh", "Refresh", "Re-read every source of the live city now (files, tmux, bd).",
             modes=(ATTACH,)),
     # ---- the selected session

@@ -93,13 +93,13 @@ async def test_the_panels_show_the_live_city(tmp_path: Path) -> None:
         assert app.agents.table.row_keys == ["mayor", "fixture/worker", "fixture/refinery"]
 
         # deferrals from the pool_alias_conflict keys, trackers from the lifecycle keys
-        # (the tables cut long values to fit: full_cells is each row as given)
+        # (the tables cut long values to fit: table.cells is each row as given)
         deferrals = app.query_one(DeferralsPanel)
-        assert deferrals.table.row_keys == ["gc-3"] and deferrals.full_cells("gc-3")[2:4] == ("fixture/worker-1", "gc-1")
+        assert deferrals.table.row_keys == ["gc-3"] and deferrals.table.cells("gc-3")[2:4] == ("fixture/worker-1", "gc-1")
         trackers = app.query_one(LifecyclePanel)
-        assert trackers.full_cells("gc-2")[2:4] == ("asleep (idle)", "2/1")
-        assert str(trackers.full_cells("gc-5")[4]) == "until 12:10:00"
-        assert trackers.full_cells("gc-3")[8] == "fixture/worker-1 ×7"
+        assert trackers.table.cells("gc-2")[2:4] == ("asleep (idle)", "2/1")
+        assert str(trackers.table.cells("gc-5")[4]) == "until 12:10:00"
+        assert trackers.table.cells("gc-3")[8] == "fixture/worker-1 ×7"
 
         # drift, and the model's why chain for the selected difference
         drift = app.query_one(DriftPanel)
@@ -116,7 +116,7 @@ async def test_the_panels_show_the_live_city(tmp_path: Path) -> None:
         alarms = app.query_one(AlarmsPanel).table
         assert alarms.row_keys == ["alias_conflict:worker-gc-3", "idle_spawns:fixture/worker",
                                    "start_pending:worker-gc-3", "wakes:fixture/worker-3"]
-        assert app.query_one(AlarmsPanel).full_cells("start_pending:worker-gc-3")[2:4] == ("20m0s", "5m0s")
+        assert app.query_one(AlarmsPanel).table.cells("start_pending:worker-gc-3")[2:4] == ("20m0s", "5m0s")
 
         # selecting a session shows its explain chain again
         app.sessions.focus_target().focus()
@@ -204,7 +204,7 @@ async def test_the_watcher_shows_what_the_controller_appends(tmp_path: Path) -> 
 
         # the bead store is rewritten whole (temp file + rename): the session panel follows
         kit.write(".gc/beads.json", beads_json(edit={"gc-2": {"state": "active", "sleep_reason": ""}}), atomic=True)
-        await until(pilot, lambda: app.sessions.full_cells("worker-gc-2")[7] == "active", "the bead change")
+        await until(pilot, lambda: app.sessions.table.cells("worker-gc-2")[7] == "active", "the bead change")
     assert tree(kit.root) == kit.expected  # every byte is the controller's (the test's) own
 
 

@@ -7,11 +7,16 @@ from textual.app import ComposeResult
 from core.board import Board
 from tui.commands import bindings
 from tui.filtering import matches
+from tui.widgets.fit import ColumnFit
 from tui.widgets.keyed_table import KeyedTable
 from tui.widgets.panel import Panel, counted
 
 COLUMNS = [("agent", "agent"), ("shape", "shape"), ("min..max", "bounds"), ("scale", "scale_check"),
            ("desired", "desired"), ("open", "open"), ("running", "running")]
+
+# narrow panels keep the template and its counts; its shape shrinks first
+FIT = ColumnFit(priority=("agent", "desired", "running", "open", "bounds", "shape", "scale_check"),
+                shrink_first=("shape",), mins={"agent": 12, "shape": 10})
 
 
 class AgentsTable(KeyedTable):
@@ -27,7 +32,7 @@ class AgentsPanel(Panel):
         super().__init__("Agents")
 
     def compose(self) -> ComposeResult:
-        yield AgentsTable(COLUMNS, id="agents")
+        yield AgentsTable(COLUMNS, fit=FIT, id="agents")
 
     @property
     def table(self) -> AgentsTable:

@@ -6,18 +6,20 @@ from rich.text import Text
 from textual.app import ComposeResult
 
 from tui.attach_board import AlarmRow, AttachBoard
-from tui.attach_fit import FitColumns
 from tui.filtering import matches
+from tui.widgets.fit import ColumnFit
 from tui.widgets.keyed_table import KeyedTable
 from tui.widgets.panel import Panel
 
 COLUMNS = [("alarm", "kind"), ("subject", "subject"), ("value", "value"), ("at", "threshold"),
            ("what", "message")]
 
+FIT = ColumnFit(priority=("kind", "subject", "value", "threshold", "message"), shrink_first=("message",),
+                mins={"kind": 14, "subject": 12, "message": 10})
 
-class AlarmsPanel(FitColumns, Panel):
+
+class AlarmsPanel(Panel):
     panel_id = "alarms"
-    SHRINK_FIRST = ("message",)
     HELP = ("Loop alarms: an identity that woke too often in the last hour (wakes), pool sessions woken without "
             "ever claiming work (idle_spawns), an alias-conflict counter at or climbing past its limit "
             "(alias_conflict), and a session stuck in start-pending (start_pending). `value` is what was seen, "
@@ -28,7 +30,7 @@ class AlarmsPanel(FitColumns, Panel):
         self._rows: dict[str, AlarmRow] = {}
 
     def compose(self) -> ComposeResult:
-        yield KeyedTable(COLUMNS, id="alarms")
+        yield KeyedTable(COLUMNS, fit=FIT, id="alarms")
 
     @property
     def table(self) -> KeyedTable:
@@ -44,7 +46,7 @@ class AlarmsPanel(FitColumns, Panel):
             cells = r.cells()
             if matches(self.filter_text, cells):
                 shown.append((r.key, (Text(cells[0], style="bold red"), *cells[1:])))
-        self.fit_show(shown)
+        self.table.show(shown)
         hidden = len(board.alarms) - len(shown)
         self.status(f"{len(board.alarms)} alarms" if board.alarms else "no alarms",
                     f"{hidden} hidden" if hidden else "")

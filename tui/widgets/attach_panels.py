@@ -14,16 +14,19 @@ from textual.widgets import Static
 from core.history import EventLine
 from core.timefmt import format_time
 from tui.attach_board import LIFECYCLE_COLUMNS, AttachBoard, Header, TableRow, short_tick
-from tui.attach_fit import FitColumns
 from tui.commands import ATTACH, bindings
 from tui.filtering import matches
 from tui.widgets.agents import COLUMNS as AGENT_COLUMNS
+from tui.widgets.agents import FIT as AGENT_FIT
 from tui.widgets.agents import AgentsPanel
+from tui.widgets.deferrals import FIT as DEFERRAL_FIT
 from tui.widgets.deferrals import DeferralsPanel
-from tui.widgets.events import KIND_STYLE, EventsPanel, _last_index
+from tui.widgets.events import KIND_STYLE, EventsPanel, _last_index, hanging
 from tui.widgets.keyed_table import KeyedTable
 from tui.widgets.panel import Panel
+from tui.widgets.fit import ColumnFit
 from tui.widgets.sessions import COLUMNS as SESSION_COLUMNS
+from tui.widgets.sessions import FIT as SESSION_FIT
 from tui.widgets.sessions import SessionsPanel, row_cells
 from tui.widgets.status import StatusBar
 from tui.widgets.why import WhyPanel
@@ -93,9 +96,7 @@ class AttachSessionsTable(KeyedTable):
     BINDINGS = KeyedTable.BINDINGS + bindings("sessions", "template", mode=ATTACH)
 
 
-class AttachSessionsPanel(FitColumns, SessionsPanel):
-    SHRINK_FIRST = ("reason", "source")
-
+class AttachSessionsPanel(SessionsPanel):
     HELP = ("The live sessions: every open session bead and tmux session, joined by session name, with what one "
             "model tick on the live world would do to each. Markers: + the model would start it, - stop or close "
             "it, ~ change its identity or alias, ! its alias is deferred; blank = in sync. `?` runtime: tmux "
@@ -107,7 +108,7 @@ class AttachSessionsPanel(FitColumns, SessionsPanel):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="sessions-summary")
-        yield AttachSessionsTable(SESSION_COLUMNS, key_column="session", id="sessions")
+        yield AttachSessionsTable(SESSION_COLUMNS, key_column="session", fit=SESSION_FIT, id="sessions")
 
     @property
     def table(self) -> AttachSessionsTable:
@@ -123,7 +124,7 @@ class AttachSessionsPanel(FitColumns, SessionsPanel):
             cells = row_cells(r)
             if matches(self.filter_text, (r.marker, *cells[1:])):
                 shown.append((r.key, cells))
-        self.fit_show(shown)
+        self.table.show(shown)
         self.query_one("#sessions-summary", Static).update(ab.sessions_summary)
         hidden = len(rows) - len(shown)
         mode = "changed rows" if self.changed_only else "all rows"
@@ -137,15 +138,13 @@ class AttachAgentsTable(KeyedTable):
     BINDINGS = KeyedTable.BINDINGS + bindings("template", mode=ATTACH)
 
 
-class AttachAgentsPanel(FitColumns, AgentsPanel):
-    SHRINK_FIRST = ("shape",)
-
+class AttachAgentsPanel(AgentsPanel):
     HELP = ("Each [[agent]] template of the live city.toml: its identity shape, min..max sessions, the scale_check "
             "count of the controller's last traced cycle (attach never runs scale_check commands), and how many "
             "sessions the model desires, how many beads are open and how many tmux sessions run.")
 
     def compose(self) -> ComposeResult:
-        yield AttachAgentsTable(AGENT_COLUMNS, id="agents")
+        yield AttachAgentsTable(AGENT_COLUMNS, fit=AGENT_FIT, id="agents")
 
     @property
     def table(self) -> AttachAgentsTable:
@@ -159,7 +158,7 @@ class AttachAgentsPanel(FitColumns, AgentsPanel):
                      str(a.desired), str(a.open), str(a.running))
             if matches(self.filter_text, cells):
                 rows.append((a.key, cells))
-        self.fit_show(rows)
+        self.table.show(rows)
         hidden = len(agents) - len(rows)
         notes = f"{len(ab.board.warnings)} config notes in Events" if ab.board.warnings else ""
         if not ab.header.config_loaded:
@@ -172,9 +171,11 @@ class AttachAgentsPanel(FitColumns, AgentsPanel):
 
 DEFERRAL_COLUMNS = [("bead", "bead"), ("session", "session"), ("alias", "alias"), ("holder", "holder"),
                     ("its state", "holder_state"), ("tries", "count"), ("retry at", "next")]
+LIFECYCLE_FIT = ColumnFit(priority=("session", "bead", "state", "quarantine", "hold", "conflict", "wakes", "pending",
+                                    "circuit"), mins={"session": 12})
 
 
-class AttachDeferralsPanel(FitColumns, DeferralsPanel):
+class AttachDeferralsPanel(DeferralsPanel):
     """Deferrals, attached: the shared panel with shorter labels and columns that fit."""
 
     HELP = ("A bead whose alias is deferred: the alias it wants, the bead holding it now (holder) and that "
@@ -182,7 +183,7 @@ class AttachDeferralsPanel(FitColumns, DeferralsPanel):
             "the next try (retry at).")
 
     def compose(self) -> ComposeResult:
-        yield KeyedTable(DEFERRAL_COLUMNS, key_column="bead", id="deferrals")
+        yield KeyedTable(DEFERRAL_COLUMNS, key_column="bead", fit=DEFERRAL_FIT, id="deferrals")
 
     @property
     def table(self) -> KeyedTable:
@@ -195,13 +196,13 @@ class AttachDeferralsPanel(FitColumns, DeferralsPanel):
                      d.get("holder_state", "") or "—", str(d["count"]), (d["next_retry_at"] or "now")[11:19] or "now")
             if matches(self.filter_text, cells):
                 rows.append((d["bead_id"], cells))
-        self.fit_show(rows)
+        self.table.show(rows)
         hidden = len(board.deferrals) - len(rows)
         self.status("no deferred aliases" if not board.deferrals else f"{len(board.deferrals)} deferred",
                     f"{hidden} hidden" if hidden else "")
 
 
-class LifecyclePanel(FitColumns, Panel):
+class LifecyclePanel(Panel):
     """Trackers, attached: what the controller persists about each session's lifecycle."""
 
     panel_id = "trackers"
@@ -214,7 +215,7 @@ class LifecyclePanel(FitColumns, Panel):
         super().__init__("Trackers")
 
     def compose(self) -> ComposeResult:
-        yield KeyedTable(LIFECYCLE_COLUMNS, key_column="bead", id="trackers")
+        yield KeyedTable(LIFECYCLE_COLUMNS, key_column="bead", fit=LIFECYCLE_FIT, id="trackers")
 
     @property
     def table(self) -> KeyedTable:
@@ -228,7 +229,7 @@ class LifecyclePanel(FitColumns, Panel):
         for r in ab.trackers:
             if matches(self.filter_text, r.cells):
                 rows.append((r.key, _styled_cells(r)))
-        self.fit_show(rows)
+        self.table.show(rows)
         busy = sum(1 for r in ab.trackers if r.level)
         if not ab.trackers:
             self.status("no open sessions")
@@ -292,7 +293,7 @@ class AttachEventsPanel(EventsPanel):
             start = 0
         new = [ln for ln in lines[start:] if matches(self.filter_text, (ln.kind, ln.text))]
         for ln in new:
-            log.write(attach_line(ln), scroll_end=self.follow, animate=False)
+            log.write(hanging(attach_line(ln), ln.text), scroll_end=self.follow, animate=False)
         if not self.follow:
             self._pending += len(new)
         self._shown = list(lines)

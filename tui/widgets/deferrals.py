@@ -6,11 +6,15 @@ from textual.app import ComposeResult
 
 from core.board import Board
 from tui.filtering import matches
+from tui.widgets.fit import ColumnFit
 from tui.widgets.keyed_table import KeyedTable
 from tui.widgets.panel import Panel
 
 COLUMNS = [("bead", "bead"), ("session", "session"), ("wants alias", "alias"), ("held by", "holder"),
            ("holder state", "holder_state"), ("attempts", "count"), ("next retry", "next")]
+
+FIT = ColumnFit(priority=("bead", "alias", "holder", "next", "session", "count", "holder_state"),
+                mins={"alias": 12})
 
 
 class DeferralsPanel(Panel):
@@ -22,7 +26,7 @@ class DeferralsPanel(Panel):
         super().__init__("Deferrals")
 
     def compose(self) -> ComposeResult:
-        yield KeyedTable(COLUMNS, key_column="bead", id="deferrals")
+        yield KeyedTable(COLUMNS, key_column="bead", fit=FIT, id="deferrals")
 
     def focus_target(self):
         return self.query_one(KeyedTable)

@@ -6,17 +6,19 @@ from rich.text import Text
 from textual.app import ComposeResult
 
 from tui.attach_board import AttachBoard, DriftRow
-from tui.attach_fit import FitColumns
 from tui.filtering import matches
+from tui.widgets.fit import ColumnFit
 from tui.widgets.keyed_table import KeyedTable
 from tui.widgets.panel import Panel
 
 COLUMNS = [("", "marker"), ("kind", "kind"), ("subject", "subject"), ("bead", "bead"),
            ("model expects", "model"), ("controller has", "controller")]
+FIT = ColumnFit(priority=("marker", "subject", "model", "controller", "kind", "bead"),
+                mins={"subject": 12, "model": 16, "controller": 16})
 MARKER_STYLE = {"+": "bold green", "-": "bold red", "~": "bold yellow", "≠": "bold magenta"}
 
 
-class DriftPanel(FitColumns, Panel):
+class DriftPanel(Panel):
     """The two sides are cut to fit the panel (the Why panel shows the selected row whole)."""
 
     panel_id = "drift"
@@ -33,7 +35,7 @@ class DriftPanel(FitColumns, Panel):
         self._rows: dict[str, DriftRow] = {}
 
     def compose(self) -> ComposeResult:
-        yield KeyedTable(COLUMNS, id="drift")
+        yield KeyedTable(COLUMNS, fit=FIT, id="drift")
 
     @property
     def table(self) -> KeyedTable:
@@ -49,7 +51,7 @@ class DriftPanel(FitColumns, Panel):
             cells = r.cells()
             if matches(self.filter_text, cells):
                 shown.append((r.key, (Text(r.marker, style=MARKER_STYLE.get(r.marker, "")), *cells[1:])))
-        self.fit_show(shown)
+        self.table.show(shown)
         hidden = len(board.drift) - len(shown)
         if board.drift_error:
             self.status(f"unavailable: {board.drift_error}")

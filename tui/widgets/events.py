@@ -12,6 +12,7 @@ from textual.widgets import RichLog
 from core.history import EventLine
 from tui.commands import bindings
 from tui.filtering import matches
+from tui.widgets.hanging import Hanging
 from tui.widgets.panel import Panel
 
 KIND_STYLE = {"action": "bold", "error": "bold red", "warning": "yellow", "config": "cyan", "trace": "dim",
@@ -23,6 +24,11 @@ def styled(line: EventLine) -> Text:
     t.append(f"{line.kind:<7} ", style=KIND_STYLE.get(line.kind, ""))
     t.append(line.text, style="red" if line.kind == "error" else "")
     return t
+
+
+def hanging(t: Text, message: str) -> Hanging:
+    """An event line whose message, when it wraps, continues under itself (past time and kind)."""
+    return Hanging([(t, len(t.plain) - len(message))])
 
 
 class EventLog(RichLog):
@@ -104,7 +110,7 @@ class EventsPanel(Panel):
             start = 0
         new = [ln for ln in lines[start:] if matches(self.filter_text, (ln.kind, ln.text))]
         for ln in new:
-            log.write(styled(ln), scroll_end=self.follow, animate=False)
+            log.write(hanging(styled(ln), ln.text), scroll_end=self.follow, animate=False)
         if not self.follow:
             self._pending += len(new)
         self._shown = list(lines)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.binding import Binding
 from textual.render import measure
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, CellKey, ColumnKey, RowDoesNotExist
+
+from tui.widgets.fit import Cell, ColumnFit, ColumnPlan, cell_width, clip_cell, plan_columns
 
 BATCH_REMOVE = 4  # removing this many rows or more renumbers the table once
 _REMOVE_ATTRS = ("_row_locations", "_data", "_updated_cells", "_require_update_dimensions", "_update_count")
@@ -25,15 +28,17 @@ try:
 except ImportError:  # pragma: no cover
     _formatter = None
 
-Cell = str | Text
-
 
 class KeyedTable(DataTable):
     """`show(rows)` diffs against what is on screen: changed cells are updated in place, rows
     that went are removed and rows that came are added, and when the order changed the rows are
     re-sorted (by `key_column`, the column that shows each row's key); the cursor stays on the
     row with the same key. Without a `key_column`, or when most rows change, the table is
-    rebuilt instead."""
+    rebuilt instead.
+
+    Rows are given whole and fitted to the table's width (tui.widgets.fit, by `fit`): columns of
+    low priority are dropped and long values cut short, again on every resize. `cells(key)` is a
+    row as given, `shown_cells(key)` what is on screen."""
 
     BINDINGS = [
         Binding("j", "cursor_down", "Down", show=False),
@@ -42,12 +47,17 @@ class KeyedTable(DataTable):
         Binding("G", "scroll_bottom", "Bottom", show=False),
     ]
 
-    def __init__(self, columns: Sequence[tuple[str, str]], key_column: str | None = None, **kwargs) -> None:
+    def __init__(self, columns: Sequence[tuple[str, str]], key_column: str | None = None,
+                 fit: ColumnFit | None = None, **kwargs) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
-        self._columns = list(columns)
+        self._all_columns = list(columns)
+        self._columns = list(columns)  # the columns on screen
         self._key_column = key_column
+        self._fit = fit or ColumnFit()
         self._keys: list[str] = []
-        self._cells: dict[str, tuple[Cell, ...]] = {}
+        self._cells: dict[str, tuple[Cell, ...]] = {}  # as shown
+        self._given: list[tuple[str, tuple[Cell, ...]]] | None = None
+        self._full: dict[str, tuple[Cell, ...]] = {}  # as given
 
     def on_mount(self) -> None:
         for label, key in self._columns:
@@ -65,9 +75,88 @@ class KeyedTable(DataTable):
         return self._keys[self.cursor_row]
 
     def cells(self, key: str) -> tuple[Cell, ...] | None:
-        return self._cells.get(key)
+        """The row's cells as given, before any column was dropped or value cut to fit."""
+        return self._full.get(key)
+
+    def shown_cells(self, key: str) -> dict[str, Cell] | None:
+        """The row as on screen: each visible column's key with its (perhaps cut) value."""
+        cells = self._cells.get(key)
+        return None if cells is None else {k: c for (_, k), c in zip(self._columns, cells)}
+
+    @property
+    def visible_columns(self) -> list[str]:
+        """The labels of the columns on screen, in order."""
+        return [label for label, _ in self._columns]
+
+    @property
+    def hidden_columns(self) -> list[str]:
+        """The labels of the columns dropped to fit."""
+        shown = {k for _, k in self._columns}
+        return [label for label, k in self._all_columns if k not in shown]
 
     def show(self, rows: Sequence[tuple[str, Sequence[Cell]]]) -> None:
+        rows = [(k, tuple(cells)) for k, cells in rows]
+        self._given = rows
+        self._full = dict(rows)
+        plan = self._plan(rows)
+        if plan is None:  # not laid out yet: the first resize fits it
+            self._show(rows)
+            return
+        visible = [self._all_columns[i] for i in plan.visible]
+        shown = [(k, tuple(clip_cell(cells[i], w) for i, w in zip(plan.visible, plan.widths) if i < len(cells)))
+                 for k, cells in rows]
+        if visible == self._columns and not self._too_wide(plan):
+            self._show(shown)
+            return
+        # a column comes or goes, or must narrow (DataTable columns only ever widen): start over
+        keep, row = self.selected_key, self.cursor_row
+        self.clear(columns=True)
+        self._columns = visible
+        self._keys, self._cells = [], {}
+        for label, key in visible:
+            self.add_column(label, key=key)
+        self._show(shown)
+        if keep is None or not self.select_key(keep):
+            self._restore_cursor(None, row)
+
+    def _plan(self, rows: list[tuple[str, tuple[Cell, ...]]]) -> ColumnPlan | None:
+        available = self.size.width - 1  # the vertical scrollbar's cell
+        if available <= 0 or not self._all_columns:
+            return None
+        keys = [k for _, k in self._all_columns]
+        labels = [cell_len(label) for label, _ in self._all_columns]
+        natural = list(labels)
+        for _, cells in rows:
+            for i, c in enumerate(cells[:len(natural)]):
+                w = cell_width(c)
+                if w > natural[i]:
+                    natural[i] = w
+        return plan_columns(keys, labels, natural, available, self._fit, 2 * self.cell_padding, self._zoomed())
+
+    def _zoomed(self) -> bool:
+        """Is the table, or the panel it is in, maximized (`z`)? Then it keeps every column."""
+        try:
+            zoomed = self.screen.maximized
+        except Exception:  # not on a screen yet
+            return False
+        return zoomed is not None and (zoomed is self or zoomed in self.ancestors)
+
+    def _too_wide(self, plan: ColumnPlan) -> bool:
+        for i, w in zip(plan.visible, plan.widths):
+            label, key = self._all_columns[i]
+            col = self.columns.get(ColumnKey(key))
+            if col is not None and col.content_width > max(w, cell_len(label)):
+                return True
+        return False
+
+    def on_resize(self, event) -> None:
+        self.call_after_refresh(self._refit)
+
+    def _refit(self) -> None:
+        if self._given is not None:
+            self.show(self._given)
+
+    def _show(self, rows: Sequence[tuple[str, Sequence[Cell]]]) -> None:
         keys = [k for k, _ in rows]
         if keys == self._keys:
             self._update_cells(rows)
@@ -91,9 +180,20 @@ class KeyedTable(DataTable):
         order = [k for k in self._keys if k in wanted] + [k for k in keys if k not in before]
         self._keys = keys
         if order != keys:
-            position = {k: i for i, k in enumerate(keys)}
-            self.sort(self._key_column, key=lambda shown: position[str(shown)])
+            self._reorder(keys)
         self._restore_cursor(keep)
+
+    def _reorder(self, keys: list[str]) -> None:
+        """Put the rows in the order of `keys`. DataTable.sort sees only the (perhaps cut) values,
+        so this sets the row positions by key the way sort does; without those internals, the
+        key column's values are sorted on (they are the keys whenever that column is not cut)."""
+        position = {k: i for i, k in enumerate(keys)}
+        if TwoWayDict is None or not hasattr(self, "_row_locations"):  # pragma: no cover
+            self.sort(self._key_column, key=lambda shown: position.get(str(shown), len(keys)))
+            return
+        self._row_locations = TwoWayDict({rk: position[rk.value] for rk in self._row_locations})
+        self._update_count += 1
+        self.refresh()
 
     def _remove_rows(self, keys: list[str]) -> None:
         """remove_row for several rows at once. DataTable.remove_row renumbers every row, so

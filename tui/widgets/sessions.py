@@ -10,12 +10,18 @@ from core.board import Board
 from core.plan import CHANGE, DEFER, START, STOP, SessionRow
 from tui.commands import bindings
 from tui.filtering import matches
+from tui.widgets.fit import ColumnFit
 from tui.widgets.keyed_table import KeyedTable
 from tui.widgets.panel import Panel
 
 COLUMNS = [("", "marker"), ("session", "session"), ("source", "source"), ("identity", "identity"),
            ("alias", "alias"), ("slot", "slot"), ("bead", "bead"), ("state", "state"), ("runtime", "runtime"),
            ("why", "reason")]
+# narrow panels drop from the end of `priority`: what happens to the session and why come before
+# how it is named; the source, then the long why text, shrink first
+FIT = ColumnFit(priority=("marker", "session", "state", "runtime", "reason", "identity", "alias", "bead", "slot",
+                          "source"),
+                shrink_first=("source", "reason"), mins={"session": 12, "reason": 16, "identity": 12, "alias": 10})
 MARKER_STYLE = {START: "bold green", STOP: "bold red", CHANGE: "bold yellow", DEFER: "bold magenta"}
 
 
@@ -50,7 +56,7 @@ class SessionsPanel(Panel):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="sessions-summary")
-        yield SessionsTable(COLUMNS, key_column="session", id="sessions")
+        yield SessionsTable(COLUMNS, key_column="session", fit=FIT, id="sessions")
 
     @property
     def table(self) -> SessionsTable:

@@ -9,12 +9,16 @@ from textual.app import ComposeResult
 
 from core.board import Board
 from tui.filtering import matches
+from tui.widgets.fit import ColumnFit
 from tui.widgets.keyed_table import KeyedTable
 from tui.widgets.panel import Panel, counted
 
 TRACKERS = ("idle", "max_age", "defer", "wake_failures", "circuit")
 COLUMNS = [("bead", "bead"), ("session", "session"), ("idle", "idle"), ("max age", "max_age"),
            ("defer", "defer"), ("wake fail/quar.", "wake_failures"), ("circuit", "circuit")]
+
+FIT = ColumnFit(priority=("session", "bead", "wake_failures", "idle", "max_age", "circuit", "defer"),
+                mins={"session": 12})
 
 
 def compact(d: Any) -> str:
@@ -50,7 +54,7 @@ class TrackersPanel(Panel):
         super().__init__("Trackers")
 
     def compose(self) -> ComposeResult:
-        yield KeyedTable(COLUMNS, key_column="bead", id="trackers")
+        yield KeyedTable(COLUMNS, key_column="bead", fit=FIT, id="trackers")
 
     def focus_target(self):
         return self.query_one(KeyedTable)

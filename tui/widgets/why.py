@@ -9,36 +9,42 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from tui.widgets.hanging import Hanging
 from tui.widgets.panel import Panel
 
 
-def render_explanation(x: dict[str, Any]) -> Text:
-    """The explain dict as lines an operator reads top to bottom: summary, rules, sections."""
-    t = Text()
-    t.append(x.get("summary", ""), style="bold")
-    t.append("\n")
+def render_explanation(x: dict[str, Any]) -> Hanging:
+    """The explain dict as lines an operator reads top to bottom: summary, rules, sections. A
+    wrapped line continues under its own text (a rule's name, a detail, a field's value)."""
+    out = Hanging()
+
+    def line(prefix: str, text: str, style: str = "", prefix_style: str = "dim", hang: int | None = None) -> None:
+        t = Text(prefix, style=prefix_style)
+        t.append(text, style=style)
+        out.add(t, len(prefix) if hang is None else hang)
+
+    line("", x.get("summary", ""), "bold", hang=2)
     rules = x.get("rules") or []
     if rules:
-        t.append("\nrules\n", style="underline")
+        out.add(Text(""), 0)
+        line("", "rules", "underline")
         for i, r in enumerate(rules, 1):
-            t.append(f"{i:>2}. ", style="dim")
-            t.append(r.get("rule", ""), style="cyan")
-            t.append("\n")
+            line(f"{i:>2}. ", r.get("rule", ""), "cyan")
             if r.get("detail"):
-                t.append(f"    {r['detail']}\n")
+                line("    ", r["detail"])
     elif x.get("found"):
-        t.append("\nno rule chain: the session is not in the desired set\n", style="dim")
+        out.add(Text(""), 0)
+        line("", "no rule chain: the session is not in the desired set", "dim", hang=2)
     for section in ("identity", "alias", "slot", "demand", "lifecycle"):
         body = x.get(section) or {}
         items = [(k, v) for k, v in body.items() if v not in ("", None, [], {}, False)]
         if not items:
             continue
-        t.append(f"\n{section}\n", style="underline")
+        out.add(Text(""), 0)
+        line("", section, "underline")
         for k, v in items:
-            t.append(f"  {k}: ", style="dim")
-            t.append(_value(v))
-            t.append("\n")
-    return t
+            line(f"  {k}: ", _value(v))
+    return out
 
 
 def _value(v: Any) -> str:
