@@ -364,6 +364,10 @@ def explain_session(model: "Model", key: str, *, outcome: "Outcome | None" = Non
         else:
             identity["explanation"] = (f"desired as {entry.identity}; the bead still records {bead.agent_name} "
                                        "until normalization or sync rewrites it")
+    elif entry is not None and (floor := _floor_identity_rule(entry)) is not None:
+        # The shape rule names the canonical identity, which a floor uses only for its env.
+        identity["explanation"] = (f"desired under its session name {entry.identity} (dependency floor); "
+                                   f"it runs as {entry.env['GC_ALIAS']}")
     elif entry is not None:
         identity["explanation"] = f"desired as {entry.identity} ({shape_rule['detail']})"
     else:

@@ -185,3 +185,18 @@ def test_a_step_without_a_tick_keeps_the_last_ticks_awake_set_for_explain(tmp_pa
     path.write_text(text.replace("after = 2", "after = 3"))
     x = explain_target(str(path), "gc-live")
     assert x["target"]["steps_run"] == 3 and x["lifecycle"]["awake"]["reason"] == "assigned-work"
+
+
+def test_a_floor_whose_bead_records_its_session_name_says_what_it_runs_as() -> None:
+    """The demo's witness floor: bead and entry agree on witness-gc-N, so the identity sentence
+    must still say the canonical identity is only what it runs as, not its shape's name."""
+    from core.demo import open_demo
+    from core.explain import explain_session
+    d = open_demo()
+    for _ in range(8):
+        d.step()
+    x = explain_session(d.model, "harbor/witness")
+    assert x["demand"]["source"] == "dependency-floor"
+    name = x["identity"]["session_name"]
+    assert x["identity"]["explanation"] == (f"desired under its session name {name} (dependency floor); "
+                                            "it runs as harbor/witness")
