@@ -6,7 +6,8 @@ canonical singleton keeps a `name-N` identity unless its alias reclaim is still 
 live pool sessions desired for demand (not only rediscovered, not dependency floors) that are
 neither draining nor holding work never exceed their caps. Where Gas City's code breaks these
 itself, the exact case is exempt (docs/reconcile.md, Invariants): a superseded named predecessor
-sharing its alias (#4741), a bead's own session name read as a legacy slot, and GC_TEMPLATE
+sharing its alias (#4741), a bead's own session name read as a legacy slot (city- or
+rig-scoped), and GC_TEMPLATE
 checked against the configured template as Gas City's chaos harness does.
 
 Bead and runtime invariants apply to states the model produced: they are checked after
@@ -144,7 +145,7 @@ def singleton_violations(model: "Model") -> list[tuple[str, str]]:
         if b is None or not b.open or b.is_manual or b.get(B.POOL_ALIAS_CONFLICT):
             continue
         qn = a.qualified_name
-        if _own_name_as_legacy_slot(b, e.template):
+        if _own_name_as_legacy_slot(b, a, e.template):
             continue
         if stale_suffixed(a, b.alias) or stale_suffixed(a, b.agent_name) or b.get(B.POOL_SLOT):
             out.append((b.id, f"canonical singleton {qn}: desired bead {b.id} keeps identity "
@@ -152,18 +153,26 @@ def singleton_violations(model: "Model") -> list[tuple[str, str]]:
     return out
 
 
-def _own_name_as_legacy_slot(b: B.SessionBead, template: str) -> bool:
-    """Gas City's sync reads a city-scoped bead's own session name `<template>-<bead id>` as the
-    legacy `<template>-gc-<n>` pool form when the id is `gc-<n>` (resolvePoolSlot): an entry
-    whose instance name is that session name (a dependency floor, a rediscovered bead) gets
-    agent_name, alias and pool_slot stamped from it every tick, after the build collapsed them
-    (PROP01, PROP02). Exempt exactly that identity."""
+def _own_name_as_legacy_slot(b: B.SessionBead, a, template: str) -> bool:
+    """Gas City's sync stamps an entry's instance name as agent_name when the stored one is the
+    template (legacyTemplateIdentity); a dependency floor's instance name is the bead's own
+    session name `<agent>-<bead id>` (ensureDependencyOnlyTemplate), which with bead ids
+    `gc-<n>` reads as a stale slot, and the next build collapses it again. Exempt exactly the
+    identity sync leaves:
+    - city-scoped (PROP01, PROP02): resolvePoolSlot reads the session name as the legacy
+      `<template>-gc-<n>` pool form, so alias and pool_slot are stamped from it too;
+    - rig-scoped (PROP09): resolvePoolSlot against the qualified template reads nothing, so
+      alias and pool_slot stay empty; only the build's bare `<agent>-gc-<n>` read sees a slot."""
     from core.reconcile.sync import resolve_pool_slot
 
     sn = b.session_name.strip()
+    if not sn or b.agent_name.strip() != sn:
+        return False
+    alias, slot_md = b.alias.strip(), b.get(B.POOL_SLOT).strip()
     slot = resolve_pool_slot(sn, template)
-    return slot > 0 and b.agent_name.strip() == sn and b.alias.strip() in (sn, "") \
-        and b.get(B.POOL_SLOT).strip() == str(slot)
+    if slot > 0:
+        return alias in (sn, "") and slot_md == str(slot)
+    return stale_suffixed(a, sn) and alias == "" and slot_md == ""
 
 
 def cap_violations(model: "Model") -> list[tuple[str, str]]:
