@@ -72,3 +72,111 @@ async def test_without_a_key_column_the_table_is_rebuilt():
         assert shown(t) == [("c", "v-c"), ("a", "v-a")]
         assert t.rows["a"] is not before
         assert t.selected_key == "c"
+
+
+def rendered(t: KeyedTable, row: int) -> str:
+    """The text of table row `row` as painted (line 0 is the header)."""
+    return t.render_line(row + 1).text
+
+
+async def test_a_repaint_renders_only_the_cells_that_changed(monkeypatch):
+    from textual.widgets import DataTable
+
+    renders: list[tuple[int, int]] = []
+    render_cell = DataTable._render_cell
+
+    def counting(self, row_index, column_index, *args, **kwargs):
+        renders.append((row_index, column_index))
+        return render_cell(self, row_index, column_index, *args, **kwargs)
+
+    monkeypatch.setattr(DataTable, "_render_cell", counting)
+    app = TableApp("key")
+    async with app.run_test() as pilot:
+        t = app.query_one(KeyedTable)
+        keys = ["a", "b", "c", "d", "e", "f"]
+        t.show(rows(keys))
+        await pilot.pause()
+        t.move_cursor(row=5)  # away from the rows that change
+        await pilot.pause()
+        renders.clear()
+        t.show([(k, (k, "v-X" if k == "c" else f"v-{k}")) for k in keys])  # as wide as before
+        await pilot.pause()
+        assert "v-X" in rendered(t, 2)
+        assert "v-b" in rendered(t, 1) and "v-d" in rendered(t, 3)
+        assert {r for r, c in renders if r >= 0} == {2}  # row c only; the others came from before
+
+
+async def test_a_row_that_moved_is_painted_at_its_new_place_and_points_there():
+    app = TableApp("key")
+    async with app.run_test() as pilot:
+        t = app.query_one(KeyedTable)
+        t.show(rows(["a", "b", "c", "d", "e", "f"]))
+        await pilot.pause()
+        t.move_cursor(row=5)
+        await pilot.pause()
+        t.show(rows(["a", "c", "d", "e", "f"]))  # b goes: the rows below move up one
+        await pilot.pause()
+        for i, k in enumerate(["a", "c", "d", "e", "f"]):
+            strip = t.render_line(i + 1)
+            assert f"v-{k}" in strip.text
+            rows_meant = {seg.style.meta.get("row") for seg in strip if seg.style is not None and seg.style.meta}
+            assert rows_meant == {i}  # a click lands on the row that is there now
+
+
+async def test_rows_given_as_before_are_not_measured_or_cut_again(monkeypatch):
+    import tui.widgets.keyed_table as kt
+
+    calls: list[object] = []
+    for name in ("cell_width", "clip_cell"):
+        real = getattr(kt, name)
+
+        def counting(*args, _real=real, _name=name):
+            calls.append((_name, args[0]))
+            return _real(*args)
+
+        monkeypatch.setattr(kt, name, counting)
+    app = TableApp("key")
+    async with app.run_test() as pilot:
+        t = app.query_one(KeyedTable)
+        given = rows(["a", "b", "c"])
+        t.show(given)
+        await pilot.pause()
+        calls.clear()
+        t.show([given[0], ("b", ("b", "new")), given[2]])
+        await pilot.pause()
+        assert {value for _, value in calls} <= {"b", "new"}  # only the changed row
+        assert shown(t) == [("a", "v-a"), ("b", "new"), ("c", "v-c")]
+
+
+class SessionsApp(App):
+    def compose(self) -> ComposeResult:
+        from tui.widgets.sessions import SessionsPanel
+
+        yield SessionsPanel()
+
+
+def session_board(reasons: dict[str, str]):
+    from core.board import Board
+    from core.plan import START, PlanSummary, SessionRow
+
+    sessions = [SessionRow(k, START, "t", "pool", k, "", "", "", "", "—", why) for k, why in sorted(reasons.items())]
+    return Board([], sessions, PlanSummary(len(sessions), 0, len(sessions), 0, 0, 0, 0), [], [], [])
+
+
+async def test_the_sessions_panel_makes_cells_only_for_rows_that_changed(monkeypatch):
+    import tui.widgets.sessions as sessions
+
+    made: list[str] = []
+    real = sessions.row_cells
+    monkeypatch.setattr(sessions, "row_cells", lambda r: made.append(r.key) or real(r))
+    app = SessionsApp()
+    async with app.run_test() as pilot:
+        panel = app.query_one(sessions.SessionsPanel)
+        panel.show(session_board({"a": "new", "b": "new", "c": "new"}), tick=1)
+        await pilot.pause()
+        assert made == ["a", "b", "c"]
+        made.clear()
+        panel.show(session_board({"a": "new", "b": "later", "c": "new", "d": "new"}), tick=2)
+        await pilot.pause()
+        assert made == ["b", "d"]
+        assert [panel.table.shown_cells(k)["reason"] for k in "abcd"] == ["new", "later", "new", "new"]

@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import Sequence
 
 from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
+from textual.cache import LRUCache
 from textual.render import measure
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, CellKey, ColumnKey, RowDoesNotExist
@@ -14,6 +17,7 @@ from textual.widgets.data_table import CellDoesNotExist, CellKey, ColumnKey, Row
 from tui.widgets.fit import Cell, ColumnFit, ColumnPlan, cell_width, clip_cell, plan_columns
 
 BATCH_REMOVE = 4  # removing this many rows or more renumbers the table once
+RENDERED_CELLS = 4096  # rendered cells kept across updates (a screenful is a few hundred)
 _REMOVE_ATTRS = ("_row_locations", "_data", "_updated_cells", "_require_update_dimensions", "_update_count")
 
 # Two DataTable internals, each with a fallback when a Textual release moves it: the mapping
@@ -36,6 +40,11 @@ class KeyedTable(DataTable):
     row with the same key. Without a `key_column`, or when most rows change, the table is
     rebuilt instead.
 
+    DataTable drops every rendered cell whenever any cell changes; this table keeps them, by
+    row version (bumped whenever one of the row's cells is set), column, width and style, so a
+    repaint renders only the cells that changed (a row that only moved gets its new position
+    put in its cells' style, where DataTable keeps it for the mouse).
+
     Rows are given whole and fitted to the table's width (tui.widgets.fit, by `fit`): columns of
     low priority are dropped and long values cut short, again on every resize. `cells(key)` is a
     row as given, `shown_cells(key)` what is on screen."""
@@ -49,6 +58,9 @@ class KeyedTable(DataTable):
 
     def __init__(self, columns: Sequence[tuple[str, str]], key_column: str | None = None,
                  fit: ColumnFit | None = None, **kwargs) -> None:
+        self._version = 0
+        self._row_versions: dict[str, int] = {}  # row key -> version of its cells
+        self._rendered: LRUCache = LRUCache(RENDERED_CELLS)  # set first: DataTable's setup clears it
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self._all_columns = list(columns)
         self._columns = list(columns)  # the columns on screen
@@ -58,6 +70,8 @@ class KeyedTable(DataTable):
         self._cells: dict[str, tuple[Cell, ...]] = {}  # as shown
         self._given: list[tuple[str, tuple[Cell, ...]]] | None = None
         self._full: dict[str, tuple[Cell, ...]] = {}  # as given
+        self._measured: dict[str, tuple[tuple[Cell, ...], tuple[int, ...]]] = {}  # row as given, cell widths
+        self._fitted: dict[str, tuple[tuple[Cell, ...], tuple, tuple[Cell, ...]]] = {}  # as given, layout, as shown
 
     def on_mount(self) -> None:
         for label, key in self._columns:
@@ -103,8 +117,7 @@ class KeyedTable(DataTable):
             self._show(rows)
             return
         visible = [self._all_columns[i] for i in plan.visible]
-        shown = [(k, tuple(clip_cell(cells[i], w) for i, w in zip(plan.visible, plan.widths) if i < len(cells)))
-                 for k, cells in rows]
+        shown = self._clip(rows, plan)
         if visible == self._columns and not self._too_wide(plan):
             self._show(shown)
             return
@@ -126,12 +139,32 @@ class KeyedTable(DataTable):
         keys = [k for _, k in self._all_columns]
         labels = [cell_len(label) for label, _ in self._all_columns]
         natural = list(labels)
-        for _, cells in rows:
-            for i, c in enumerate(cells[:len(natural)]):
-                w = cell_width(c)
-                if w > natural[i]:
-                    natural[i] = w
+        n = len(natural)
+        measured = self._measured
+        self._measured = fresh = {}
+        for key, cells in rows:
+            m = measured.get(key)
+            if m is None or not _same(m[0], cells):
+                m = (cells, tuple(cell_width(c) for c in cells[:n]) + (0,) * (n - len(cells)))
+            fresh[key] = m
+            natural = list(map(max, natural, m[1]))
         return plan_columns(keys, labels, natural, available, self._fit, 2 * self.cell_padding, self._zoomed())
+
+    def _clip(self, rows: list[tuple[str, tuple[Cell, ...]]], plan: ColumnPlan) -> list[tuple[str, tuple[Cell, ...]]]:
+        """Each row cut to the plan's columns and widths; a row given as before keeps the very
+        tuple it had (so comparing it with what is on screen is quick)."""
+        fitted = self._fitted
+        self._fitted = fresh = {}
+        layout = (plan.visible, plan.widths)
+        shown = []
+        for key, cells in rows:
+            f = fitted.get(key)
+            if f is None or f[1] != layout or not _same(f[0], cells):
+                f = (cells, layout, tuple(clip_cell(cells[i], w) for i, w in zip(plan.visible, plan.widths)
+                                          if i < len(cells)))
+            fresh[key] = f
+            shown.append((key, f[2]))
+        return shown
 
     def _zoomed(self) -> bool:
         """Is the table, or the panel it is in, maximized (`z`)? Then it keeps every column."""
@@ -213,6 +246,7 @@ class KeyedTable(DataTable):
                 self._updated_cells.discard(CellKey(key, column_key))
             del self.rows[key]
             del self._data[key]
+            self._row_versions.pop(key, None)
         self._row_locations = TwoWayDict({k: i for i, (_, k) in enumerate(kept)})
         self._require_update_dimensions = True
         self.check_idle()
@@ -242,6 +276,8 @@ class KeyedTable(DataTable):
         col = self.columns.get(ColumnKey(column))
         if col is None:
             return True
+        if cell_width(value) <= col.content_width:  # markup and line breaks only ever make a value narrower
+            return False
         return measure(self.app.console, _renderable(value), 1) > col.content_width
 
     def _rebuild(self, rows: Sequence[tuple[str, Sequence[Cell]]], keys: list[str]) -> None:
@@ -262,11 +298,77 @@ class KeyedTable(DataTable):
             row = self.cursor_row if old_row is None else old_row
             self.move_cursor(row=min(max(row, 0), len(self._keys) - 1), animate=False)
 
+    # Rendered cells, kept across updates (see the class docstring).
+
+    def _bump(self, key) -> None:
+        self._version += 1
+        self._row_versions[key.value if hasattr(key, "value") else key] = self._version
+
+    def add_row(self, *cells, height: int | None = 1, key: str | None = None, label=None):
+        row_key = super().add_row(*cells, height=height, key=key, label=label)
+        self._bump(row_key)
+        return row_key
+
+    def update_cell(self, row_key, column_key, value, *, update_width: bool = False) -> None:
+        super().update_cell(row_key, column_key, value, update_width=update_width)
+        self._bump(row_key)
+
+    def add_column(self, *args, **kwargs):
+        self._forget_rendered()
+        return super().add_column(*args, **kwargs)
+
+    def clear(self, columns: bool = False):
+        self._row_versions.clear()
+        return super().clear(columns)  # which forgets the rendered cells
+
+    def _clear_caches(self) -> None:
+        super()._clear_caches()
+        self._forget_rendered()
+
+    def notify_style_update(self) -> None:
+        self._forget_rendered()
+        super().notify_style_update()
+
+    def _forget_rendered(self) -> None:
+        self._rendered.clear()
+
+    def _render_cell(self, row_index: int, column_index: int, base_style, width: int,
+                     cursor: bool = False, hover: bool = False):
+        if row_index < 0 or column_index < 0:  # the header and row labels: as DataTable does
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        row_key = self._row_locations.get_key(row_index)
+        version = self._row_versions.get(row_key.value) if row_key is not None else None
+        if version is None:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        key = (version, column_index, self._column_locations.get_key(column_index), base_style, width, cursor,
+               hover, self._show_hover_cursor, self._pseudo_class_state, self.show_cursor, self.cell_padding)
+        kept = self._rendered.get(key)
+        if kept is None:
+            lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        elif kept[0] != row_index:  # the row moved: the same cells, pointing at its new position
+            lines = _at(kept[1], row_index, column_index)
+        else:
+            return kept[1]
+        self._rendered[key] = (row_index, lines)
+        return lines
+
     def select_key(self, key: str) -> bool:
         if key in self._keys:
             self.move_cursor(row=self._keys.index(key), animate=False)
             return True
         return False
+
+
+def _at(lines: list[list[Segment]], row: int, column: int) -> list[list[Segment]]:
+    """Rendered cell `lines` with the position DataTable puts in their style (for the mouse)
+    set to `row` and `column`."""
+    meta = Style.from_meta({"row": row, "column": column})
+    return [[Segment(text, meta if style is None else style + meta, control) for text, style, control in line]
+            for line in lines]
+
+
+def _same(a: tuple, b: tuple) -> bool:
+    return a is b or a == b
 
 
 def _renderable(value: Cell):

@@ -53,6 +53,7 @@ class SessionsPanel(Panel):
         super().__init__("Sessions")
         self.changed_only = True
         self._rows: dict[str, SessionRow] = {}
+        self._made: dict[str, tuple[SessionRow, tuple]] = {}  # the cells last made for each row
 
     def compose(self) -> ComposeResult:
         yield Static("", id="sessions-summary")
@@ -68,11 +69,14 @@ class SessionsPanel(Panel):
     def show(self, board: Board, tick: int | None = None) -> None:
         """Render `board`; `tick` (the viewed frame's) picks the hint shown when nothing is there."""
         self._rows = {r.key: r for r in board.sessions}
+        made, self._made = self._made, {}
         shown = []
         for r in board.sessions:
             if self.changed_only and not r.changed:
                 continue
-            cells = row_cells(r)
+            was = made.get(r.key)
+            cells = was[1] if was is not None and was[0] == r else row_cells(r)  # an unchanged row: the same cells
+            self._made[r.key] = (r, cells)
             if matches(self.filter_text, (r.marker, *cells[1:])):
                 shown.append((r.key, cells))
         self.table.show(shown)
