@@ -1,6 +1,6 @@
 """The bad-input catalog: broken cities (tests/bad_input/config/<case>/) through `citywatch
 config show`, broken scenarios (tests/bad_input/scenario/<case>.toml) through `citywatch
-scenario run`. Every case must exit as stated without a traceback, and its message must name
+scenario run` and `scenario check`. Every case must exit as stated without a traceback, and its message must name
 the exact place to fix: the file, the line (and column for TOML syntax) and the field path.
 
 A case with exit 0 is a warning case: the city still loads, and `config show --json` lists the
@@ -219,11 +219,68 @@ def test_scenario_case(c: Case, capsys):
     check_error(c, err, path)
 
 
+@pytest.mark.parametrize("c", SCENARIO, ids=[c.id for c in SCENARIO])
+def test_scenario_case_through_check(c: Case, capsys):
+    """`scenario check` lists an invalid file as ERROR and exits 2, the same located message on
+    stderr as `scenario run` (scenario-format.md: an invalid file is exit 2)."""
+    path = ROOT / "scenario" / f"{c.id}.toml"
+    rc = main(["scenario", "check", str(path)])
+    out, err = capsys.readouterr()
+    assert rc == c.exit
+    assert out == f"ERROR {path}\n"
+    check_error(c, err, path)
+
+
+FAILING = """name = "expects a desired session the city never has"
+[city.workspace]
+name = "t"
+[[city.agent]]
+name = "mayor"
+max_active_sessions = 1
+[[city.named_session]]
+template = "mayor"
+mode = "always"
+[[step]]
+do = "tick"
+[[expect]]
+after = 1
+desired = ["nobody"]
+"""
+
+PASSING = FAILING.replace('"nobody"', '"mayor"').replace("never has", "has")
+
+
+@pytest.mark.parametrize("files, rc", [
+    (["pass"], 0),
+    (["fail", "pass"], 1),
+    (["invalid"], 2),
+    (["fail", "invalid", "pass"], 2),
+    (["invalid", "fail"], 2),
+], ids=["pass", "fail", "invalid", "fail-invalid-pass", "invalid-first"])
+def test_check_exits_2_on_any_invalid_file_else_1_on_a_failed_expectation(files, rc, tmp_path, capsys):
+    (tmp_path / "pass.toml").write_text(PASSING)
+    (tmp_path / "fail.toml").write_text(FAILING)
+    invalid = ROOT / "scenario" / "scn-unknown-step-key.toml"
+    paths = {"pass": str(tmp_path / "pass.toml"), "fail": str(tmp_path / "fail.toml"), "invalid": str(invalid)}
+    assert main(["scenario", "check", *(paths[f] for f in files)]) == rc
+    out, err = capsys.readouterr()
+    lines = out.splitlines()
+    for f in files:  # every file is still reported, in order, whatever came before it
+        word = {"pass": "ok    ", "fail": "FAIL  ", "invalid": "ERROR "}[f]
+        assert any(line.startswith(word + paths[f]) for line in lines), out
+    if "invalid" in files:
+        assert err == f'citywatch: {invalid}: step[0].repeat: unknown key "repeat" (line 14)\n'
+    else:
+        assert err == ""
+
+
 def test_no_traceback_from_a_real_process():
     """The catalog's worst inputs through the installed entry point, as an operator runs it."""
     repo = Path(__file__).resolve().parents[1]
     for argv in (["config", "show", str(ROOT / "config" / "syntax-not-utf8")],
                  ["config", "show", str(ROOT / "config" / "pack-import-cycle"), "--json"],
-                 ["scenario", "run", str(ROOT / "scenario" / "scn-not-utf8.toml")]):
+                 ["scenario", "run", str(ROOT / "scenario" / "scn-not-utf8.toml")],
+                 ["scenario", "check", str(ROOT / "scenario" / "scn-not-utf8.toml"),
+                  str(ROOT / "scenario" / "scn-syntax.toml")]):
         p = subprocess.run([sys.executable, "-m", "tui.cli", *argv], capture_output=True, text=True, cwd=repo)
         assert p.returncode == 2 and "Traceback" not in p.stderr and p.stderr.startswith("citywatch: ")
