@@ -1,0 +1,195 @@
+"""The invariant checks fire: for alias uniqueness, the pool caps and the canonical-singleton
+identity, a state the model reached is broken by hand and the checker must report it (both
+the check itself and InvariantChecker.after_step, as the scenario runner calls it). Each case
+also shows the unbroken state passes, and that an exemption covers only its exact case."""
+
+from __future__ import annotations
+
+from core.invariants import InvariantChecker, bead_violations, cap_violations, singleton_violations
+from core.outcome import Outcome
+from core.scenario import load_scenario
+from core.world import beads as B
+
+HEAD = """name = "t"
+start = "2026-07-19T12:00:00Z"
+[city.workspace]
+name = "t"
+"""
+
+POOL = HEAD + """
+[[city.agent]]
+name = "worker"
+max_active_sessions = 2
+min_active_sessions = 2
+"""
+
+SINGLETON = HEAD + """
+[[city.agent]]
+name = "mayor"
+max_active_sessions = 1
+scale_check = "printf 1"
+
+[scale_check]
+mayor = 1
+"""
+
+
+def model_of(tmp_path, text: str, name: str = "s.toml"):
+    p = tmp_path / name
+    p.write_text(text)
+    return load_scenario(str(p)).model()
+
+
+def tick(model, checker: InvariantChecker, n: int = 1) -> list[str]:
+    found: list[str] = []
+    for _ in range(n):
+        found = checker.after_step(model.do({"do": "tick"}))
+    return found
+
+
+def breach(model, bead_id: str, **meta: str) -> None:
+    model.world.store.update_session(bead_id, meta)
+
+
+def open_bead(model, template: str):
+    return [b for b in model.world.store.open_sessions() if b.template == template]
+
+
+# ---------------------------------------------------------------------- alias uniqueness
+
+
+def test_two_open_beads_holding_one_alias_are_reported(tmp_path):
+    model = model_of(tmp_path, POOL)
+    checker = InvariantChecker(model)
+    assert tick(model, checker) == []
+    first, second = open_bead(model, "worker")
+    assert first.alias and first.alias != second.alias
+    breach(model, second.id, alias=first.alias)
+    want = f"alias {first.alias!r} held by two open beads: {first.id} and {second.id}"
+    assert (second.id, want) in bead_violations(model)
+    assert want in checker.after_step(Outcome(ticks=1))
+
+
+def test_the_superseded_predecessor_exemption_needs_an_asleep_named_holder(tmp_path):
+    """#4741 exempts an asleep configured-named bead whose session_name is the alias; two
+    ordinary pool beads sharing an alias are never that pair, whatever their state."""
+    model = model_of(tmp_path, POOL)
+    checker = InvariantChecker(model)
+    tick(model, checker)
+    first, second = open_bead(model, "worker")
+    breach(model, first.id, state="asleep", session_name=first.alias)
+    breach(model, second.id, alias=first.alias)
+    assert any("held by two open beads" in m for m in checker.after_step(Outcome(ticks=1)))
+
+
+# ---------------------------------------------------------------------- caps
+
+
+def test_live_idle_pool_sessions_beyond_each_cap_are_reported(tmp_path):
+    """Two live, idle, desired worker sessions; then the agent's, the rig's and the workspace's
+    cap each drop to 1 under them."""
+    rigged = HEAD + """
+[[city.rigs]]
+name = "alpha"
+path = "alpha"
+{rig_cap}
+
+[[city.agent]]
+name = "worker"
+dir = "alpha"
+min_active_sessions = 2
+{agent_cap}
+"""
+    model = model_of(tmp_path, rigged.format(rig_cap="", agent_cap="max_active_sessions = 2"))
+    checker = InvariantChecker(model)
+    assert tick(model, checker) == []
+    live = [b for b in open_bead(model, "alpha/worker") if model.world.runtime.alive(b.session_name)]
+    assert len(live) == 2 and cap_violations(model) == []
+    cases = {
+        "agent": (rigged.format(rig_cap="", agent_cap="max_active_sessions = 1"),
+                  "2 live idle pool sessions of alpha/worker exceed its cap of 1"),
+        "rig": (rigged.format(rig_cap="max_active_sessions = 1", agent_cap=""),
+                "2 live idle pool sessions of alpha/worker exceed its cap of 1"),
+        "rig beside the agent": (rigged.format(rig_cap="max_active_sessions = 1", agent_cap="max_active_sessions = 2"),
+                                 "2 live idle pool sessions in rig alpha exceed its cap of 1"),
+        "workspace": (rigged.replace('[city.workspace]\n', '[city.workspace]\nmax_active_sessions = 1\n')
+                      .format(rig_cap="", agent_cap="max_active_sessions = 2"),
+                      "2 live idle pool sessions exceed the workspace cap of 1"),
+    }
+    for what, (text, want) in cases.items():
+        model.city = model_of(tmp_path, text.replace("min_active_sessions = 2", ""), f"{what}.toml").city
+        assert want in [m for _, m in cap_violations(model)], what
+        assert want in checker.after_step(Outcome(ticks=1)), what
+
+
+def test_a_draining_or_busy_session_does_not_count_against_the_cap(tmp_path):
+    model = model_of(tmp_path, POOL)
+    checker = InvariantChecker(model)
+    tick(model, checker)
+    model.city = model_of(tmp_path, POOL.replace("max_active_sessions = 2\nmin_active_sessions = 2",
+                                                 "max_active_sessions = 1"), "c.toml").city
+    assert cap_violations(model) != []
+    first, _ = open_bead(model, "worker")
+    breach(model, first.id, state="draining")
+    assert cap_violations(model) == []
+
+
+# ---------------------------------------------------------------------- canonical singleton identity
+
+
+def test_a_desired_singleton_bead_keeping_a_slot_identity_is_reported_after_two_ticks(tmp_path):
+    model = model_of(tmp_path, SINGLETON)
+    checker = InvariantChecker(model)
+    assert tick(model, checker) == []
+    (bead,) = open_bead(model, "mayor")
+    assert bead.alias == "mayor" and singleton_violations(model) == []
+    breach(model, bead.id, alias="mayor-1")
+    assert checker.after_step(Outcome(ticks=0)) == []  # no tick: nothing is judged
+    assert not any("canonical singleton" in m for m in checker.after_step(Outcome(ticks=0)))
+    found = checker.after_step(Outcome(ticks=1))  # the second tick: the reclaim has had its chance
+    assert f"canonical singleton mayor: desired bead {bead.id} keeps identity agent_name='mayor' " \
+           f"alias='mayor-1' pool_slot=''" in found
+    for meta in ({"alias": "mayor", "agent_name": "mayor-2"}, {"alias": "mayor", "pool_slot": "1"}):
+        breach(model, bead.id, **{"agent_name": "mayor", "pool_slot": "", **meta})
+        assert [bid for bid, _ in singleton_violations(model)] == [bead.id], meta
+
+
+def test_the_first_tick_and_a_deferred_reclaim_are_not_judged(tmp_path):
+    model = model_of(tmp_path, SINGLETON)
+    checker = InvariantChecker(model)
+    tick(model, checker)
+    (bead,) = open_bead(model, "mayor")
+    fresh = InvariantChecker(model)
+    breach(model, bead.id, alias="mayor-1")
+    assert not any("canonical singleton" in m for m in fresh.after_step(Outcome(ticks=1)))
+    breach(model, bead.id, **{B.POOL_ALIAS_CONFLICT: "mayor"})
+    assert singleton_violations(model) == []
+
+
+def test_the_own_session_name_exemption_is_exact(tmp_path):
+    """PROP01/PROP09: a dependency floor whose agent_name is its own session name is exempt
+    (city-scoped: alias and pool_slot read from it; rig-scoped: neither); anything more is not."""
+    city = HEAD + """
+[[city.agent]]
+name = "mayor"
+{dir}
+max_active_sessions = 1
+
+[[city.agent]]
+name = "worker"
+max_active_sessions = 2
+min_active_sessions = 1
+depends_on = ["{dep}"]
+"""
+    for dir_, dep, exempt, broken in (
+            ("", "mayor", {"alias": "mayor-gc-2", "pool_slot": "2"}, {"alias": "mayor-gc-2", "pool_slot": "1"}),
+            ('dir = "town"', "town/mayor", {"alias": "", "pool_slot": ""}, {"alias": "", "pool_slot": "2"}),
+            ('dir = "town"', "town/mayor", {"alias": "", "pool_slot": ""}, {"alias": "mayor-gc-2", "pool_slot": ""})):
+        model = model_of(tmp_path, city.format(dir=dir_, dep=dep))
+        checker = InvariantChecker(model)
+        assert tick(model, checker, 3) == [], dep
+        floor = next(b for b in model.world.store.open_sessions() if b.dependency_only)
+        assert floor.session_name == "mayor-gc-2" and floor.agent_name == "mayor-gc-2"
+        assert {k: floor.get(k) for k in ("alias", "pool_slot")} == exempt
+        breach(model, floor.id, **broken)
+        assert [bid for bid, _ in singleton_violations(model)] == [floor.id], (dep, broken)
