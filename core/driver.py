@@ -119,6 +119,11 @@ class Driver:
     def viewing_past(self) -> bool:
         return self.view_index is not None
 
+    @property
+    def scale_checks_live(self) -> bool:
+        """Whether scale_check commands run for real (`--run-scale-checks`); else values are simulated."""
+        return isinstance(self.script, LiveScaleChecks)
+
     def frame(self) -> Frame:
         """The frame the operator is looking at: live, or the one time travel stopped on."""
         if self.view_index is None:
@@ -288,6 +293,8 @@ def _label(step: dict[str, Any]) -> str:
         return f"advance {format_duration(parse_duration(step.get('by', '30s')))}"
     if kind == "edit_config":
         return "config edit"
+    if kind == "set_scale_check" and step.get("ran"):
+        return f"scale_check {step['template']} read {step['value']}"
     args = [str(v) for k, v in step.items() if k not in ("do",) and not k.startswith("_")]
     return f"{kind} " + " ".join(args) if args else kind
 
@@ -317,26 +324,18 @@ class ScenarioSteps:
 
 class LiveScaleChecks:
     """Wraps a script: before each tick, run every scale_check command for real (only when the
-    operator opted in) and record changed results as `set_scale_check` steps, so an export
-    replays the values the commands printed."""
+    operator opted in) and record changed outcomes as `set_scale_check` steps (`ran`, and the
+    reason of a failure), so an export replays the values the commands printed; the tick records
+    when the unchanged ones ran (core/scalecheck.py `with_live_runs`)."""
 
     def __init__(self, inner: Script, timeout: float) -> None:
         self.inner = inner
         self.timeout = timeout
 
     def next_steps(self, model: Model) -> list[dict[str, Any]]:
-        from core.scalecheck import run_scale_check
+        from core.scalecheck import with_live_runs
 
-        steps = self.inner.next_steps(model)
-        ticks = [i for i, st in enumerate(steps) if st["do"] == "tick"]
-        if not ticks:
-            return steps
-        checks = []
-        for a in sorted((a for a in model.city.agents if a.has_scale_check), key=lambda a: a.qualified_name):
-            value = run_scale_check(model.city, a, self.timeout).world_value
-            if model.world.scale_check(a.qualified_name) != value:
-                checks.append({"do": "set_scale_check", "template": a.qualified_name, "value": value})
-        return steps[:ticks[0]] + checks + steps[ticks[0]:]
+        return with_live_runs(model, self.inner.next_steps(model), self.timeout)
 
     def done(self) -> None:
         self.inner.done()

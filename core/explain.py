@@ -39,7 +39,10 @@ The JSON form (`citywatch explain --json`, keys sorted) is stable; keys may be a
                     last_attempt, next_retry_at, backoff, retry_due}
     slot           {desired, bead, explanation}
     demand         {desired, source, tier, work_bead, pool_desired, scale_check_count, partial,
-                    named_demand, named_routed_demand, reason, explanation}
+                    partial_reason, scale_check, named_demand, named_routed_demand, reason,
+                    explanation}; scale_check ({} when the template has none) is what the
+                   controller read: {source: run | simulated, value (the count or "error"), ok,
+                   reason (why a real run failed), ran_at, tick (the tick that read it)}
     lifecycle      {bead, open, state, state_reason, sleep_reason, sleep_intent, close_reason,
                     held_until, quarantined_until, runtime (running | zombie | corpse | none),
                     last_activity, wake_reason, last_step (this session's actions and trace
@@ -50,7 +53,8 @@ The JSON form (`citywatch explain --json`, keys sorted) is stable; keys may be a
     history        explain_target only: every action of the run on this bead, [{step, do, kind,
                    reason}]
     target         explain_target only: {path, kind (scenario | city), steps_run, steps_total,
-                   tick, now, semantics}
+                   tick, now, semantics, scale_checks (run: --run-scale-checks ran the commands;
+                   simulated)}
 
 The wake reason comes from the last step (the reason of a start or a wake decision there), so a
 session that stayed up shows none; its awake-set row says why it is kept awake (or not).
@@ -218,9 +222,15 @@ def _demand(model: "Model", entry: "DesiredEntry | None", template: str, why_not
         "pool_desired": d.pool_desired.get(template, 0) if d else None,
         "scale_check_count": d.scale_check_counts.get(template) if d else None,
         "partial": (template in d.partial_templates) if d else False,
+        "partial_reason": "",
+        "scale_check": _scale_check(model, template),
         "named_demand": bool(d and named and d.named_demand.get(named)),
         "named_routed_demand": bool(d and named and d.named_routed_demand.get(named)),
     }
+    if out["partial"]:
+        sc = out["scale_check"]
+        out["partial_reason"] = (sc.get("reason") if sc.get("source") == "run" else "") or \
+            (d.partial_reasons.get(template, "") if d else "")
     if entry is not None:
         demand_rule = next((w for w in entry.why if w.rule.startswith("demand.")), None)
         out["reason"] = demand_rule.rule if demand_rule else ""
@@ -228,7 +238,24 @@ def _demand(model: "Model", entry: "DesiredEntry | None", template: str, why_not
     else:
         assert why_not is not None
         out["reason"], out["explanation"] = why_not
+    run = model.world.scale_check_run(template) if out["scale_check"] else None
+    if run is not None and not run.ok:
+        out["explanation"] += f"; scale_check {run.describe()}"
     return out
+
+
+def _scale_check(model: "Model", template: str) -> dict[str, Any]:
+    """What the controller read from `template`'s scale_check: its last real run, or the
+    simulated value ({} when the template has no scale_check)."""
+    agent = model.city.agent(template)
+    if agent is None or not agent.has_scale_check:
+        return {}
+    run = model.world.scale_check_run(template)
+    if run is None:
+        value = model.world.scale_check(template)
+        return {"source": "simulated", "value": value, "ok": isinstance(value, int) and value >= 0}
+    return {"source": "run", "value": run.value if run.ok else "error", "ok": run.ok, "reason": run.reason,
+            "ran_at": format_time(run.at), "tick": run.tick}
 
 
 def _runtime(model: "Model", name: str) -> tuple[str, str]:
@@ -413,17 +440,22 @@ def explain_session(model: "Model", key: str, *, outcome: "Outcome | None" = Non
 
 
 def explain_target(target: str, session: str, *, semantics: str | None = None,
-                   steps: int | None = None) -> dict[str, Any]:
+                   steps: int | None = None, scale_check_timeout: float | None = None) -> dict[str, Any]:
     """Run `target` (a scenario to its end or its first `steps` steps; a city.toml for one tick,
-    or `steps` ticks, on a fresh world) and explain `session` there. Raises ExplainError for a
-    bad file or step count, and for an unknown session (naming the known ones)."""
-    ran = run_target(target, semantics=semantics, steps=steps)
+    or `steps` ticks, on a fresh world) and explain `session` there. With `scale_check_timeout`
+    (`--run-scale-checks`) the scale_check commands run for real before each tick. Raises
+    ExplainError for a bad file or step count, and for an unknown session (naming the known ones)."""
+    ran = run_target(target, semantics=semantics, steps=steps, scale_check_timeout=scale_check_timeout)
     model = ran.model
     x = explain_session(model, session, outcome=ran.last, history=ran.history, awake=ran.awake)
     if not x["found"]:
         names = known_names(model)
         listing = ", ".join(names) if names else "(none: no session beads or desired entries)"
-        raise ExplainError(f"{target}: no session {session!r} after {ran.steps_run} step(s); known: {listing}")
+        partial = [f"{qn} scale_check {r.describe()}" for qn, r in sorted(model.world.scale_check_runs.items())
+                   if not r.ok]
+        note = f"; demand read partial: {'; '.join(partial)}" if partial else ""
+        raise ExplainError(f"{target}: no session {session!r} after {ran.steps_run} step(s); known: {listing}{note}")
     x["target"] = {"path": target, "kind": ran.kind, "steps_run": ran.steps_run, "steps_total": ran.steps_total,
-                   "tick": model.world.tick, "now": format_time(model.world.now), "semantics": model.semantics}
+                   "tick": model.world.tick, "now": format_time(model.world.now), "semantics": model.semantics,
+                   "scale_checks": "run" if scale_check_timeout is not None else "simulated"}
     return x

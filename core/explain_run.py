@@ -58,13 +58,24 @@ def target_kind(path: str) -> str:
     return "scenario" if _SCENARIO_KEYS & set(data) else "city"
 
 
-def run_target(path: str, *, semantics: str | None = None, steps: int | None = None) -> Ran:
-    """Run `path` as `citywatch explain` does. Raises ExplainError with a located message."""
+def run_target(path: str, *, semantics: str | None = None, steps: int | None = None,
+               scale_check_timeout: float | None = None) -> Ran:
+    """Run `path` as `citywatch explain` does. Raises ExplainError with a located message.
+    With `scale_check_timeout` (`--run-scale-checks`) every scale_check command runs for real
+    before each tick, as in the app; otherwise its values are the simulated ones."""
     if steps is not None and steps < 0:
         raise ExplainError(f"--steps: must be 0 or more, got {steps}")
     if target_kind(path) == "scenario":
-        return _run_scenario(path, semantics, steps)
-    return _run_city(path, semantics, steps)
+        return _run_scenario(path, semantics, steps, scale_check_timeout)
+    return _run_city(path, semantics, steps, scale_check_timeout)
+
+
+def _live(model: Model, steps: list[dict[str, Any]], timeout: float | None) -> list[dict[str, Any]]:
+    if timeout is None:
+        return steps
+    from core.scalecheck import with_live_runs
+
+    return with_live_runs(model, steps, timeout)
 
 
 def _record(ran: Ran, n: int, do: str, out: Outcome) -> None:
@@ -76,7 +87,7 @@ def _record(ran: Ran, n: int, do: str, out: Outcome) -> None:
                             "session_name": a.session_name, "reason": a.reason})
 
 
-def _run_scenario(path: str, semantics: str | None, steps: int | None) -> Ran:
+def _run_scenario(path: str, semantics: str | None, steps: int | None, timeout: float | None) -> Ran:
     from core.scenario import ScenarioError, load_scenario
 
     try:
@@ -92,16 +103,18 @@ def _run_scenario(path: str, semantics: str | None, steps: int | None) -> Ran:
     ran = Ran(model, "scenario", path, 0, total)
     for n, st in enumerate(scn.steps[:total if steps is None else steps], 1):
         step = {k: v for k, v in st.items() if k != "_index"}
+        out = Outcome()
         try:
-            # load_step_city needs the step's index (for located errors), which `step` drops.
-            out = model.do(step, load_city=lambda _step, st=st: scn.load_step_city(st))
+            for sub in _live(model, [step], timeout):
+                # load_step_city needs the step's index (for located errors), which `step` drops.
+                out.extend(model.do(sub, load_city=lambda _step, st=st: scn.load_step_city(st)))
         except ModelError as e:
-            out = Outcome(error=str(e))
+            out.extend(Outcome(error=str(e)))
         _record(ran, n, step["do"], out)
     return ran
 
 
-def _run_city(path: str, semantics: str | None, steps: int | None) -> Ran:
+def _run_city(path: str, semantics: str | None, steps: int | None, timeout: float | None) -> Ran:
     from core.config.load import load_city
     from core.config.validate import validate_city
     from core.driver import tick_steps
@@ -122,7 +135,7 @@ def _run_city(path: str, semantics: str | None, steps: int | None) -> Ran:
     for n in range(1, ticks + 1):
         out = Outcome()
         # The app's own cadence: one patrol interval between ticks, the first at once.
-        for step in tick_steps(model):
+        for step in _live(model, tick_steps(model), timeout):
             out.extend(model.do(step))
         _record(ran, n, "tick", out)
     return ran

@@ -7,6 +7,7 @@ from typing import Any
 
 _SECTIONS = ("identity", "alias", "slot", "demand", "lifecycle")
 # Facts already said in a section's explanation sentence, or too bulky for the text form.
+_SCALE_CHECKS = {"run": "run for real", "simulated": "simulated (--run-scale-checks runs them)"}
 _SKIP = {"explanation", "deferred", "trackers", "last_step", "spellings"}
 
 
@@ -26,7 +27,9 @@ def render_explanation(x: dict[str, Any]) -> str:
     tgt = x.get("target") or {}
     if tgt:
         lines.append(f"({tgt['kind']} {tgt['path']}, after {tgt['steps_run']} of {tgt['steps_total']} step(s), "
-                     f"tick {tgt['tick']}, {tgt['now']}, semantics {tgt['semantics']})")
+                     f"tick {tgt['tick']}, {tgt['now']}, semantics {tgt['semantics']}"
+                     + (f", scale_checks {_SCALE_CHECKS.get(tgt['scale_checks'], tgt['scale_checks'])}"
+                        if tgt.get("scale_checks") else "") + ")")
     if x.get("matched_by"):
         line = f"matched by {x['matched_by']}"
         if x.get("also_matches"):

@@ -107,8 +107,6 @@ class Model:
         self.last_desired: DesiredResult | None = None
         self.pending_city: City | None = None  # hot reload: applied at the next tick
         self.config_events: list[str] = []
-        # Why a scale_check run by --run-scale-checks failed, by template (see core/scalecheck.py).
-        self.scale_check_notes: dict[str, str] = {}
         if not adopt_on_start:
             self.world.memory = self.world.memory.with_(adopted=True)
 
@@ -251,13 +249,35 @@ class Model:
         self.world.store.put_work(w.with_(**changes))
         return Outcome(logs=[f"work {wid}: " + ", ".join(f"{k}={v}" for k, v in changes.items())])
 
-    def set_scale_check(self, template: str, value: int | str) -> Outcome:
-        """The simulated scale_check result of `template`, an agent of the running config or of
-        the one queued for the next tick."""
+    def set_scale_check(self, template: str, value: int | str, ran: bool = False, reason: str = "") -> Outcome:
+        """The scale_check result of `template`, an agent of the running config or of the one
+        queued for the next tick. `ran`: the value is what its command printed when run for real
+        (`--run-scale-checks`; `reason` says why that run failed), recorded as the template's
+        last run; otherwise it is a simulated value and any earlier run is forgotten."""
         if all(c.agent(template) is None for c in (self.city, self.pending_city) if c is not None):
             raise ModelError(f'no agent "{template}" in the city')
         self.world.set_scale_check(template, value)
-        return Outcome(logs=[f"scale_check {template} = {value}"])
+        if not ran:
+            self.world.forget_scale_check_run(template)
+            return Outcome(logs=[f"scale_check {template} = {value}"])
+        from core.scalecheck import stamp_run
+
+        before = self.world.scale_check_run(template)
+        run = stamp_run(self.world, template, value, reason)
+        self.world.record_scale_check_run(run)
+        was = f" (was {before.outcome()})" if before is not None else ""
+        if run.ok:
+            return Outcome(logs=[f"scale_check {template} = {run.value}: its command ran{was}"])
+        return Outcome(warnings=[f"scale_check {template} {run.outcome()}{was}"])
+
+    def record_scale_check_runs(self, runs: list[tuple[str, int | None, str]]) -> None:
+        """Real runs (template, value or None, reason) read for the tick about to run, whose
+        outcome is the one already recorded: only when they ran changes."""
+        from core.scalecheck import stamp_run
+
+        for template, value, reason in runs:
+            if self.world.scale_check_run(template) is not None:
+                self.world.record_scale_check_run(stamp_run(self.world, template, value, reason))
 
     def set_session(self, bead_id: str, metadata: dict[str, str]) -> Outcome:
         if self.world.store.session(bead_id) is None:
@@ -277,6 +297,7 @@ class Model:
         kind = step["do"]
         if kind == "tick":
             out = Outcome()
+            self.record_scale_check_runs(step.get("_scale_check_runs", ()))
             every = parse_duration(step.get("every", "0s"))
             for i in range(int(step.get("count", 1))):
                 if i and every:
@@ -315,7 +336,8 @@ class Model:
             changes = {k: v for k, v in step.items() if k not in ("do", "id")}
             return self.update_work(step["id"], **changes)
         if kind == "set_scale_check":
-            return self.set_scale_check(step["template"], step["value"])
+            return self.set_scale_check(step["template"], step["value"], bool(step.get("ran", False)),
+                                        str(step.get("reason", "")))
         if kind == "set_session":
             return self.set_session(step["id"], step.get("metadata", {}))
         if kind == "edit_config":

@@ -22,6 +22,21 @@ class AgentRow:
     open: int
     running: int
     suspended: bool
+    scale_source: str = ""  # "run" (its command ran for real), "simulated", or "" (no scale_check)
+    scale_detail: str = ""  # for people: the value or the failure reason, and when it ran
+
+
+def scale_check_view(model: "Model", template: str) -> tuple[str, str, str]:
+    """(cell, source, detail) of `template`'s scale_check: the last real run's value or
+    "partial !" with its reason and tick, else the simulated value."""
+    agent = model.city.agent(template)
+    if agent is None or not agent.has_scale_check:
+        return "—", "", "no scale_check: demand comes from routed work"
+    run = model.world.scale_check_run(template)
+    if run is not None:
+        return run.cell, "run", run.describe()
+    value = model.world.scale_check(template)
+    return str(value), "simulated", f"{value} (simulated: scale_check commands run only with --run-scale-checks)"
 
 
 def bounds_text(min_count: int, min_set: bool, max_: int | None) -> str:
@@ -34,8 +49,8 @@ def bounds_text(min_count: int, min_set: bool, max_: int | None) -> str:
 def agent_rows(model: "Model") -> list[AgentRow]:
     """One row per configured agent, in the config's merged order.
 
-    `scale_check` shows the simulated result the controller would read (or "—" when the agent
-    has none); the counts are desired entries, open session beads and live runtime sessions of
+    `scale_check` shows what the controller reads (`scale_check_view`): the last real run's
+    count or "partial !", else the simulated result (or "—" when the agent has none); the counts are desired entries, open session beads and live runtime sessions of
     the template.
     """
     city = model.city
@@ -55,9 +70,28 @@ def agent_rows(model: "Model") -> list[AgentRow]:
     for a in city.agents:
         qn = a.qualified_name
         sh = shape(a, city, model.semantics)
-        sc = "—"
-        if a.has_scale_check:
-            sc = str(model.world.scale_check(qn))
+        sc, source, detail = scale_check_view(model, qn)
         rows.append(AgentRow(qn, sh.label, sh.detail, bounds_text(a.min_count, a.min_set, a.max_active_sessions), sc,
-                             desired.get(qn, 0), open_.get(qn, 0), running.get(qn, 0), a.suspended))
+                             desired.get(qn, 0), open_.get(qn, 0), running.get(qn, 0), a.suspended, source, detail))
     return rows
+
+
+def agent_detail(model: "Model", template: str) -> dict | None:
+    """The Why panel's view of one template (selected in the Agents panel), in the explain
+    dictionary's shape: a summary, then identity and demand sections. None when unknown."""
+    row = next((r for r in agent_rows(model) if r.key == template), None)
+    if row is None:
+        return None
+    cell, source, detail = scale_check_view(model, template)
+    partial = bool(model.last_desired and template in model.last_desired.partial_templates)
+    state = {"run": "read from its command", "simulated": "simulated", "": "none"}[source]
+    summary = f"{template}: {row.desired} desired, {row.open} open, {row.running} running; scale_check {state}"
+    if source == "run" and cell.startswith("partial"):
+        summary = f"{template}: demand read partial, scale_check {detail}"
+    return {
+        "summary": summary,
+        "identity": {"template": template, "shape": row.shape, "shape_detail": row.shape_detail,
+                     "bounds": row.bounds, "suspended": row.suspended},
+        "demand": {"scale_check": detail, "source": source, "partial": partial,
+                   "desired": row.desired, "open": row.open, "running": row.running},
+    }

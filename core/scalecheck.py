@@ -5,8 +5,11 @@ As in Gas City: the command (with its `{{.Agent}}`-style placeholders expanded) 
 `sh -c`, its trimmed stdout must be a non-negative integer, and anything else (empty output,
 not an integer, negative, a failing exit status, a timeout) leaves that template's demand read
 partial. citywatch runs it in the city directory with a timeout (default 5 s) and reads at most
-64 KiB of output; the value "error" then marks the template partial in the build and the human
-reason is kept in `model.scale_check_notes`.
+64 KiB of output; the value "error" then marks the template partial in the build, and the
+outcome of each template's last run (its value or the human reason, and the tick it fed) is
+kept in the world (`World.scale_check_runs`, a `ScaleCheckRun` per template), so every frame,
+the Agents panel, the Why panel and `citywatch explain` show it. A template without a run
+record has a simulated value.
 """
 
 from __future__ import annotations
@@ -18,12 +21,14 @@ import subprocess
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from core.config.model import Agent, City
+from core.world.scaleruns import ScaleCheckRun
 
 if TYPE_CHECKING:
     from core.model import Model
+    from core.world.world import World
 
 DEFAULT_TIMEOUT = 5.0
 OUTPUT_LIMIT = 64 * 1024
@@ -148,18 +153,61 @@ def _q(s: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def refresh_scale_checks(model: "Model", timeout: float = DEFAULT_TIMEOUT) -> dict[str, ScaleCheckResult]:
-    """Run every scale_check in the model's city (a few at a time) and store each result in
-    the world (`set_scale_check`: the count, or "error"). `model.scale_check_notes` then holds
-    the reason for each failed template and nothing for the others. Results by template."""
-    agents = sorted((a for a in model.city.agents if a.has_scale_check), key=lambda a: a.qualified_name)
-    with ThreadPoolExecutor(max_workers=_MAX_PARALLEL) as pool:
-        results = list(pool.map(lambda a: run_scale_check(model.city, a, timeout), agents))
-    by_template = {r.template: r for r in results}
-    for r in results:  # sorted, so the world changes in a fixed order
-        model.set_scale_check(r.template, r.world_value)
-        if r.ok:
-            model.scale_check_notes.pop(r.template, None)
+def run_all(city: City, timeout: float = DEFAULT_TIMEOUT) -> list[ScaleCheckResult]:
+    """Run every scale_check of `city` (a few at a time), sorted by template."""
+    agents = sorted((a for a in city.agents if a.has_scale_check), key=lambda a: a.qualified_name)
+    if not agents:
+        return []
+    with ThreadPoolExecutor(max_workers=min(_MAX_PARALLEL, len(agents))) as pool:
+        return list(pool.map(lambda a: run_scale_check(city, a, timeout), agents))
+
+
+def stamp_run(world: "World", template: str, value: int | str | None, reason: str) -> ScaleCheckRun:
+    """The record of a real run read for the tick about to run (the world's time, its next tick)."""
+    n = value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+    if n is None and not reason:
+        reason = f"result {value!r} is not a non-negative integer"
+    return ScaleCheckRun(template, n, "" if n is not None else reason, world.now, world.tick + 1)
+
+
+def result_step(r: ScaleCheckResult) -> dict[str, Any]:
+    """The recorded step that gives the model a real run's result (an export replays it)."""
+    step: dict[str, Any] = {"do": "set_scale_check", "template": r.template, "value": r.world_value, "ran": True}
+    if not r.ok:
+        step["reason"] = r.reason
+    return step
+
+
+def with_live_runs(model: "Model", steps: list[dict[str, Any]], timeout: float = DEFAULT_TIMEOUT,
+                   results: list[ScaleCheckResult] | None = None) -> list[dict[str, Any]]:
+    """`steps` with every scale_check of the model's city run for real before their first tick:
+    a template whose outcome (value or failure reason) changed, or that never ran, gets a
+    `set_scale_check` step (logged: an event only when the outcome changes); the others are
+    passed to the tick (`_scale_check_runs`, never exported), which records when they ran."""
+    ticks = [i for i, st in enumerate(steps) if st["do"] == "tick"]
+    if not ticks:
+        return steps
+    if results is None:
+        results = run_all(model.city, timeout)
+    world = model.world
+    changed, same = [], []
+    for r in results:
+        prev = world.scale_check_run(r.template)
+        if prev is None or (prev.value, prev.reason) != (r.value, r.reason) \
+                or world.scale_check(r.template) != r.world_value:
+            changed.append(result_step(r))
         else:
-            model.scale_check_notes[r.template] = r.reason
-    return by_template
+            same.append((r.template, r.value, r.reason))
+    t = ticks[0]
+    tick = dict(steps[t], _scale_check_runs=tuple(same)) if same else steps[t]
+    return steps[:t] + changed + [tick] + steps[t + 1:]
+
+
+def refresh_scale_checks(model: "Model", timeout: float = DEFAULT_TIMEOUT) -> dict[str, ScaleCheckResult]:
+    """Run every scale_check in the model's city now and record each result as a real run
+    (`set_scale_check` with `ran`): the count, or "error" with the reason. Results by template."""
+    results = run_all(model.city, timeout)
+    for r in results:  # sorted, so the world changes in a fixed order
+        st = result_step(r)
+        model.set_scale_check(r.template, st["value"], True, st.get("reason", ""))
+    return {r.template: r for r in results}

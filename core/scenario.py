@@ -47,7 +47,7 @@ STEP_KEYS: dict[str, set[str]] = {
     "drain_ack": {"name"},
     "add_work": WORK_KEYS,
     "update_work": WORK_KEYS,
-    "set_scale_check": {"template", "value"},
+    "set_scale_check": {"template", "value", "ran", "reason"},  # ran/reason: citywatch, from --run-scale-checks
     "set_session": {"id", "metadata"},
     "edit_config": {"city", "city_file"},
     "restart_controller": set(),

@@ -13,6 +13,7 @@ from core.timefmt import DEFAULT_START, format_time, parse_time
 from core.world.beads import SessionBead, WorkBead
 from core.world.memory import Circuit, DeferStreak, Drain, IdleProbe, Memory
 from core.world.runtime import Runtime, RuntimeSession, RuntimeState
+from core.world.scaleruns import ScaleCheckRun
 from core.world.store import Store, StoreState
 
 
@@ -26,6 +27,7 @@ class WorldState:
     scale_checks: immutables.Map
     memory: Memory
     tick: int
+    scale_check_runs: immutables.Map = immutables.Map()  # template -> ScaleCheckRun (--run-scale-checks)
 
 
 class World:
@@ -34,6 +36,7 @@ class World:
         self.runtime = Runtime()
         self.now = now
         self.scale_checks: immutables.Map = immutables.Map()  # template -> int | "error"
+        self.scale_check_runs: immutables.Map = immutables.Map()  # template -> ScaleCheckRun, the last real run
         self.memory = Memory()
         self.tick = 0
 
@@ -44,13 +47,14 @@ class World:
     # ---- snapshots ----
     def snapshot(self) -> WorldState:
         return WorldState(self.store.snapshot(), self.runtime.snapshot(), self.now, self.scale_checks,
-                          self.memory, self.tick)
+                          self.memory, self.tick, self.scale_check_runs)
 
     def restore(self, st: WorldState) -> None:
         self.store.restore(st.store)
         self.runtime.restore(st.runtime)
         self.now = st.now
         self.scale_checks = st.scale_checks
+        self.scale_check_runs = st.scale_check_runs
         self.memory = st.memory
         self.tick = st.tick
 
@@ -65,6 +69,17 @@ class World:
 
     def set_scale_check(self, template: str, value: int | str) -> None:
         self.scale_checks = self.scale_checks.set(template, value)
+
+    def scale_check_run(self, template: str) -> ScaleCheckRun | None:
+        """The last real run of `template`'s scale_check, or None (its value is simulated)."""
+        return self.scale_check_runs.get(template)
+
+    def record_scale_check_run(self, run: ScaleCheckRun) -> None:
+        self.scale_check_runs = self.scale_check_runs.set(run.template, run)
+
+    def forget_scale_check_run(self, template: str) -> None:
+        if template in self.scale_check_runs:
+            self.scale_check_runs = self.scale_check_runs.delete(template)
 
     # ---- JSON (save and load a whole world, losing nothing) ----
     def to_json(self) -> dict[str, Any]:
@@ -81,6 +96,8 @@ class World:
                         for s in sorted(self.runtime.sessions.values(), key=lambda s: s.name)],
             "start_failures": [list(f) for f in self.runtime.start_failures],
             "scale_checks": dict(sorted(self.scale_checks.items())),
+            **({"scale_check_runs": {k: v.to_json() for k, v in sorted(self.scale_check_runs.items())}}
+               if self.scale_check_runs else {}),
             "memory": {
                 "adopted": m.adopted,
                 "drains": {k: _drain_json(v) for k, v in sorted(m.drains.items())},
@@ -117,6 +134,8 @@ class World:
         w.store.next_id = int(d.get("next_id", w.store.next_id))
         w.store.journal.clear()
         w.scale_checks = immutables.Map(d.get("scale_checks", {}))
+        w.scale_check_runs = immutables.Map({k: ScaleCheckRun.from_json(k, v)
+                                             for k, v in d.get("scale_check_runs", {}).items()})
         mem = d.get("memory", {})
         w.memory = Memory(
             drains=immutables.Map({k: _drain_from(v) for k, v in mem.get("drains", {}).items()}),
