@@ -65,7 +65,7 @@ def test_scenario_json_is_stable(capsys) -> None:
     assert x["matched_by"] == "session name" and x["lifecycle"]["bead"] == "gc-stale"
     assert x["alias"]["state"] == "deferred" and x["target"] == {
         "path": B9, "kind": "scenario", "steps_run": 1, "steps_total": 3, "tick": 1,
-        "now": "2026-05-16T12:00:00Z", "semantics": "current"}
+        "now": "2026-05-16T12:00:00Z", "semantics": "current", "scale_checks": "simulated"}
     assert list(x) == sorted(x)
 
 
@@ -126,3 +126,46 @@ def test_console_script_exit_codes() -> None:
     assert ok.returncode == 0 and "is not desired" in ok.stdout and ok.stderr == ""
     bad = subprocess.run([str(exe), "explain", B9, "ghost"], capture_output=True, text=True)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr and "known:" in bad.stderr
+
+
+FLAKY_CHECK = """\
+    [workspace]
+    name = "sc"
+
+    [[agent]]
+    name = "w"
+    max_active_sessions = 3
+    scale_check = "if [ -f ran ]; then echo garbage; else touch ran; echo 1; fi"
+    """
+
+
+def test_run_scale_checks_shows_the_partial_reason(tmp_path: Path, capsys) -> None:
+    write_city(tmp_path, FLAKY_CHECK)
+    # without the flag the command never runs and the value is the simulated one
+    assert main(["explain", str(tmp_path), "w-1", "--steps", "2"]) == 2
+    assert "known: (none" in capsys.readouterr().err and not (tmp_path / "ran").exists()
+    # with it: tick 1 reads 1 (a session starts), tick 2 reads garbage (partial, the session is kept)
+    assert main(["explain", str(tmp_path), "w-1", "--steps", "2", "--run-scale-checks", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["target"]["scale_checks"] == "run"
+    assert d["demand"]["partial"] is True
+    assert d["demand"]["partial_reason"] == 'output "garbage" is not an integer'
+    assert d["demand"]["scale_check"] == {"source": "run", "value": "error", "ok": False, "tick": 2,
+                                          "reason": 'output "garbage" is not an integer',
+                                          "ran_at": "2026-01-01T00:00:30Z"}
+    (tmp_path / "ran").unlink()
+    assert main(["explain", str(tmp_path), "w-1", "--steps", "2", "--run-scale-checks"]) == 0
+    out = capsys.readouterr().out
+    assert "scale_checks run for real)" in out
+    assert 'scale_check partial: output "garbage" is not an integer (ran for real at tick 2, ' in out
+
+
+def test_run_scale_checks_names_the_failure_when_nothing_is_desired(tmp_path: Path, capsys) -> None:
+    write_city(tmp_path, FLAKY_CHECK.replace("if [ -f ran ]; then echo garbage; else touch ran; echo 1; fi",
+                                             "echo queue down >&2; exit 3"))
+    assert main(["explain", str(tmp_path), "w-1", "--run-scale-checks", "--scale-check-timeout", "2s"]) == 2
+    err = capsys.readouterr().err
+    assert err.endswith("demand read partial: w scale_check partial: exited with status 3: queue down "
+                        "(ran for real at tick 1, 2026-01-01T00:00:00Z)\n")
+    assert main(["explain", str(tmp_path), "w-1", "--run-scale-checks", "--scale-check-timeout", "soon"]) == 2
+    assert "--scale-check-timeout" in capsys.readouterr().err
