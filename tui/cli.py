@@ -46,13 +46,15 @@ def cmd_scenario(args: argparse.Namespace) -> int:
         for f in r.invariant_failures:
             print(f"INVARIANT: {f}", file=sys.stderr)
         return 0
-    failed = 0
+    failed = invalid = 0
     for path in args.files:
         try:
             scn = load_scenario(path)
         except ScenarioError as e:
-            print(f"ERROR {path}\n  {e}")
-            failed += 1
+            # an invalid file is bad input, as for `scenario run`: listed, located on stderr, exit 2
+            print(f"ERROR {path}", flush=True)
+            _err(str(e))
+            invalid += 1
             continue
         fails = check(run(scn))
         if scn.xfail:
@@ -69,7 +71,7 @@ def cmd_scenario(args: argparse.Namespace) -> int:
                 print(f"  - {f}")
         else:
             print(f"ok    {path}  ({scn.name})")
-    return 1 if failed else 0
+    return 2 if invalid else 1 if failed else 0
 
 
 def cmd_config_show(args: argparse.Namespace) -> int:
