@@ -24,6 +24,7 @@ from core.driver import Driver, OpenError, Result
 from core.durations import DurationError, parse_duration
 from core.explain import explain_session
 from core.identity import SEMANTICS
+from core.roster import agent_detail
 from tui.commands import MODEL, bindings, controls
 from tui.screens.dialog import AskDialog
 from tui.screens.help import HelpScreen
@@ -42,6 +43,7 @@ TEMPLATE_ACTIONS = {"scale_check", "add_work"}
 
 
 class CitywatchApp(App):
+    _why_agents = False  # the Why panel shows the selected template (the Agents table was focused last)
     TITLE = "citywatch"
     CSS_PATH = "app.tcss"
     BINDINGS = bindings("app")
@@ -123,7 +125,7 @@ class CitywatchApp(App):
                 run=RunState(self.running, self.speed, self.busy > 0), semantics=frame.semantics, travel=travel,
                 script=d.script.describe(frame.model()), pending_reload=frame.pending_city is not None,
                 last_error=self.last_error)
-            self.agents.show(b)
+            self.agents.show(b, d.scale_checks_live)
             self.sessions.show(b, frame.tick)
             self.query_one(DeferralsPanel).show(b)
             self.query_one(TrackersPanel).show(b)
@@ -131,8 +133,20 @@ class CitywatchApp(App):
             self.update_why()
 
     def update_why(self) -> None:
-        row = self.sessions.selected
         why = self.query_one(WhyPanel)
+        if self._why_agents:
+            template = self.agents.selected
+            if template is not None:
+                frame = self.driver.frame()
+                ck = (frame.index, "template:" + template)
+                x = self._why_cache.get(ck)
+                if x is None:
+                    x = agent_detail(frame.model(), template)
+                    self._why_cache = {ck: x} if x is not None else {}
+                if x is not None:
+                    why.show(template, x)
+                    return
+        row = self.sessions.selected
         if row is None:
             why.show(None, None)
             return
@@ -146,8 +160,22 @@ class CitywatchApp(App):
 
     @on(DataTable.RowHighlighted, "#sessions")
     def _session_moved(self, event: DataTable.RowHighlighted) -> None:
+        self._why_agents = False
         self.update_why()
         self.refresh_bindings()
+
+    @on(DataTable.RowHighlighted, "#agents")
+    def _agent_moved(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table.has_focus:
+            self._why_agents = True
+            self.update_why()
+
+    def on_descendant_focus(self, event) -> None:
+        """The Why panel follows the table last focused: a template's detail, or a session's chain."""
+        wid = getattr(event.widget, "id", None)
+        if wid in ("agents", "sessions") and self._why_agents != (wid == "agents"):
+            self._why_agents = wid == "agents"
+            self.update_why()
 
     # ------------------------------------------------------------------ running model steps
     def submit(self, fn: Callable[[], Result]) -> None:

@@ -45,9 +45,13 @@ async def test_narrow_tables_keep_their_important_columns_without_scrolling(size
         await stepped(app, pilot)
         sessions, agents = app.sessions.table, app.agents.table
         assert {"", "session", "state", "runtime", "why"} <= set(sessions.visible_columns)
-        assert {"agent", "desired", "running"} <= set(agents.visible_columns)
+        assert {"agent", "shape"} <= set(agents.visible_columns)  # the identity shape is a key column
         if size[0] >= 120:
-            assert "open" in agents.visible_columns
+            assert "min..max" in agents.visible_columns
+        if size[0] >= 160:
+            assert {"min..max", "scale", "desired"} <= set(agents.visible_columns)
+        if size[0] >= 200:
+            assert {"open", "running"} <= set(agents.visible_columns)
         for table in (sessions, agents, app.panel("trackers").focus_target(), app.panel("deferrals").focus_target()):
             assert fits(table), (size, table.id, table.visible_columns)
             assert table.max_scroll_x == 0

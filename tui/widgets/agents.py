@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 
 from core.board import Board
@@ -14,9 +15,12 @@ from tui.widgets.panel import Panel, counted
 COLUMNS = [("agent", "agent"), ("shape", "shape"), ("min..max", "bounds"), ("scale", "scale_check"),
            ("desired", "desired"), ("open", "open"), ("running", "running")]
 
-# narrow panels keep the template and its counts; its shape shrinks first
-FIT = ColumnFit(priority=("agent", "desired", "running", "open", "bounds", "shape", "scale_check"),
-                shrink_first=("shape",), mins={"agent": 12, "shape": 10})
+# narrow panels keep the template and its identity shape (a key column), its bounds and what its
+# scale_check read, then its counts; the shape shrinks first
+FIT = ColumnFit(priority=("agent", "shape", "bounds", "scale_check", "desired", "running", "open"),
+                shrink_first=("shape",), mins={"agent": 12, "shape": 10, "scale_check": 9})
+
+SIMULATED = "scale: simulated (n to set)"
 
 
 class AgentsTable(KeyedTable):
@@ -26,7 +30,9 @@ class AgentsTable(KeyedTable):
 class AgentsPanel(Panel):
     panel_id = "agents"
     HELP = ("Each [[agent]] template: its identity shape under the current semantics, min..max sessions, "
-            "the simulated scale_check result, and how many sessions are desired, open (beads) and running.")
+            "its scale_check result, and how many sessions are desired, open (beads) and running. The "
+            "scale_check value is simulated (n sets it) unless citywatch runs with --run-scale-checks; then "
+            "it is what the command printed, or \"partial !\" when the run failed (the Why panel says why).")
 
     def __init__(self) -> None:
         super().__init__("Agents")
@@ -41,10 +47,12 @@ class AgentsPanel(Panel):
     def focus_target(self):
         return self.table
 
-    def show(self, board: Board) -> None:
+    def show(self, board: Board, live_scale_checks: bool = False) -> None:
         rows = []
         for a in board.agents:
-            cells = (a.key + (" (suspended)" if a.suspended else ""), a.shape, a.bounds, a.scale_check,
+            scale = Text(a.scale_check, style="bold red") if a.scale_source == "run" and a.scale_check.startswith(
+                "partial") else a.scale_check
+            cells = (a.key + (" (suspended)" if a.suspended else ""), a.shape, a.bounds, scale,
                      str(a.desired), str(a.open), str(a.running))
             if matches(self.filter_text, cells):
                 rows.append((a.key, cells))
@@ -54,8 +62,20 @@ class AgentsPanel(Panel):
         if not board.agents:
             self.status("no agents in this config", notes)
         else:
-            self.status(counted(len(board.agents), "agent"), f"{hidden} hidden" if hidden else "", notes)
+            self.status(counted(len(board.agents), "agent"), f"{hidden} hidden" if hidden else "",
+                        scale_status(board, live_scale_checks), notes)
 
     @property
     def selected(self) -> str | None:
         return self.table.selected_key
+
+
+def scale_status(board: Board, live: bool) -> str:
+    """Where the scale column's values come from: simulated, or run (and how many failed)."""
+    checked = [a for a in board.agents if a.scale_source]
+    if not checked:
+        return ""
+    if not live:
+        return SIMULATED
+    partial = sum(1 for a in checked if a.scale_source == "run" and a.scale_check.startswith("partial"))
+    return "scale: run for real" + (f", {partial} partial" if partial else "")

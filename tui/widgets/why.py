@@ -59,7 +59,8 @@ def _value(v: Any) -> str:
 class WhyPanel(Panel):
     panel_id = "why"
     HELP = ("Why the selected session has its identity: the desired entry's rules (shape, demand, slot, alias), "
-            "then identity, alias, slot, demand and lifecycle fields of its bead.")
+            "then identity, alias, slot, demand and lifecycle fields of its bead, including what its template's "
+            "scale_check read and why a real run failed. With the Agents panel focused: the selected template.")
 
     def __init__(self) -> None:
         super().__init__("Why")
@@ -74,7 +75,7 @@ class WhyPanel(Panel):
     def show(self, key: str | None, explanation: dict[str, Any] | None) -> None:
         body = self.query_one("#why", Static)
         if key is None or explanation is None:
-            body.update(Text("select a session in the Sessions panel", style="dim"))
+            body.update(Text("select a session in the Sessions panel (or a template in Agents)", style="dim"))
             self.status("")
             return
         body.update(render_explanation(explanation))
