@@ -7,8 +7,8 @@ live pool sessions desired for demand (not only rediscovered, not dependency flo
 neither draining nor holding work never exceed their caps. Where Gas City's code breaks these
 itself, the exact case is exempt (docs/reconcile.md, Invariants): a superseded named predecessor
 sharing its alias (#4741), a bead's own session name read as a legacy slot (city- or
-rig-scoped), and GC_TEMPLATE
-checked against the configured template as Gas City's chaos harness does.
+rig-scoped), GC_TEMPLATE checked against the configured template as Gas City's chaos harness
+does, and a runtime started as an unqualified template that a reload qualified on its bead.
 
 Bead and runtime invariants apply to states the model produced: they are checked after
 steps that ran a controller tick. A hand-written starting state may violate them; such a
@@ -74,7 +74,8 @@ def bead_violations(model: "Model") -> list[tuple[str, str]]:
                 for key, want in (("GC_SESSION_ID", b.id), ("GC_SESSION_NAME", b.session_name),
                                   ("GC_TEMPLATE", b.template)):
                     if key == "GC_TEMPLATE" and env.get(key, "") != want \
-                            and env.get(key, "") == _configured_template(model, b):
+                            and (env.get(key, "") == _configured_template(model, b)
+                                 or _requalified_template(model, b, env.get(key, ""))):
                         continue
                     if env.get(key, "") != want:
                         out.append((b.id, f"runtime {b.session_name!r} env {key}={env.get(key, '')!r}, want {want!r}"))
@@ -110,6 +111,21 @@ def _configured_template(model: "Model", b: B.SessionBead) -> str:
         if spec is not None:
             return spec.template_qualified
     return BuildContext(model.city, model.world, model.semantics, []).template_of(b)
+
+
+def _requalified_template(model: "Model", b: B.SessionBead, started_as: str) -> bool:
+    """A runtime started as an unqualified template `T` whose bead a reload handed to the rig
+    agent `dir/T` (resolveLegacyPoolTemplate: the unique expanding agent whose local name is
+    T): sync qualifies an unqualified stored template (syncSessionBeads), so the bead says
+    `dir/T` while the process keeps the env it was started with until the config-drift drain
+    replaces it (PROP10). Exactly that spelling: the current config resolves `T` to the bead's
+    template."""
+    from core.desired.context import BuildContext
+
+    if not started_as or "/" in started_as or "/" not in b.template:
+        return False
+    ctx = BuildContext(model.city, model.world, model.semantics, [])
+    return ctx.legacy_pool_template(started_as) == b.template
 
 
 def _predecessor_pair(a: B.SessionBead, b: B.SessionBead) -> bool:

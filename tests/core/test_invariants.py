@@ -5,10 +5,14 @@ also shows the unbroken state passes, and that an exemption covers only its exac
 
 from __future__ import annotations
 
+import pathlib
+
 from core.invariants import InvariantChecker, bead_violations, cap_violations, singleton_violations
 from core.outcome import Outcome
 from core.scenario import load_scenario
 from core.world import beads as B
+
+SCENARIOS = pathlib.Path(__file__).parent.parent / "scenarios" / "reconcile"
 
 HEAD = """name = "t"
 start = "2026-07-19T12:00:00Z"
@@ -193,3 +197,23 @@ depends_on = ["{dep}"]
         assert {k: floor.get(k) for k in ("alias", "pool_slot")} == exempt
         breach(model, floor.id, **broken)
         assert [bid for bid, _ in singleton_violations(model)] == [floor.id], (dep, broken)
+
+
+# ---------------------------------------------------------------------- start env
+
+
+def test_a_runtime_env_naming_another_template_is_reported_beside_the_reload_exemption(tmp_path):
+    """PROP10: a runtime started as `mayor` whose bead a reload qualified to `town/mayor` is
+    exempt; the same runtime naming any other template is not."""
+    scn = load_scenario(str(SCENARIOS / "PROP10-reload-qualifies-live-bead-template.toml"))
+    model = scn.model()
+    checker = InvariantChecker(model)
+    for n, step in enumerate(scn.steps[:3], 1):
+        out = model.do(step, load_city=lambda s, n=n: scn.load_step_city({**s, "_index": n - 1}))
+        assert checker.after_step(out) == []
+    rs = model.world.runtime.get("mayor-gc-1")
+    assert rs.env["GC_TEMPLATE"] == "mayor" and model.world.store.session("gc-1").template == "town/mayor"
+    for other in ("worker", "town/mayor-1", "town"):
+        model.world.runtime.update("mayor-gc-1", env={**rs.env, "GC_TEMPLATE": other})
+        assert f"runtime 'mayor-gc-1' env GC_TEMPLATE={other!r}, want 'town/mayor'" in \
+            checker.after_step(Outcome(ticks=1)), other
