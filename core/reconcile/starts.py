@@ -79,10 +79,7 @@ def deps_alive(ctx: TickContext, template: str) -> bool:
 def wave_order(ctx: TickContext, cands: list[StartCandidate]) -> tuple[dict[int, int], bool]:
     """Kahn layers over candidate templates; an edge only to a dependency that is itself a
     candidate and not yet alive. A cycle falls back to strictly serial order."""
-    templates: list[str] = []
-    for c in cands:
-        if c.template not in templates:
-            templates.append(c.template)
+    templates = list(dict.fromkeys(c.template for c in cands))
     present = set(templates)
     deps: dict[str, list[str]] = {}
     for t in templates:
@@ -93,6 +90,10 @@ def wave_order(ctx: TickContext, cands: list[StartCandidate]) -> tuple[dict[int,
             if dq in present and not dependency_alive(ctx, dq):
                 deps.setdefault(t, []).append(dq)
     indegree = {t: len(deps.get(t, [])) for t in templates}
+    dependents: dict[str, list[str]] = {}  # a dependency -> the templates waiting on it (each once)
+    for t in templates:
+        for dq in dict.fromkeys(deps.get(t, ())):
+            dependents.setdefault(dq, []).append(t)
     wave_of: dict[str, int] = {}
     wave = 0
     while len(wave_of) < len(templates):
@@ -101,9 +102,8 @@ def wave_order(ctx: TickContext, cands: list[StartCandidate]) -> tuple[dict[int,
             return {i: i for i in range(len(cands))}, False
         for t in ready:
             wave_of[t] = wave
-            for other in templates:
-                if t in deps.get(other, []):
-                    indegree[other] -= 1
+            for other in dependents.get(t, ()):
+                indegree[other] -= 1
         wave += 1
     return {i: wave_of[c.template] for i, c in enumerate(cands)}, True
 

@@ -59,6 +59,7 @@ class Store:
         self.journal: list[Write] = []
         self._open_sorted: tuple[str, ...] | None = None  # open ids in creation order, kept up to date
         self._open: dict[str, SessionBead] | None = None  # open beads by id (None: rebuilt when read)
+        self._open_list: tuple[SessionBead, ...] | None = None  # open_sessions() until the next write
         self._idx: dict[str, immutables.Map] = {}
         self._work_by_assignee: immutables.Map = immutables.Map()
         self._work_by_route: immutables.Map = immutables.Map()
@@ -79,6 +80,7 @@ class Store:
         self._work_by_assignee, self._work_by_route = st.index.work_by_assignee, st.index.work_by_route
         self._open_sorted = st.index.open_sorted
         self._open = None
+        self._open_list = None
 
     # ------------------------------------------------------------------ indexes
     def _rebuild_indexes(self) -> None:
@@ -92,6 +94,7 @@ class Store:
         self._idx = {k: _frozen_map(v) for k, v in idx.items()}
         self._open_sorted = None
         self._open = None
+        self._open_list = None
         by_assignee: dict[str, set[str]] = {}
         by_route: dict[str, set[str]] = {}
         for w in self.work.values():
@@ -142,7 +145,9 @@ class Store:
         if self._open_sorted is None:
             opened = sorted(self._open.values(), key=_creation_key)
             self._open_sorted = tuple(b.id for b in opened)
-        return [self._open[i] for i in self._open_sorted]
+        if self._open_list is None:  # a tick reads them many times between writes
+            self._open_list = tuple(self._open[i] for i in self._open_sorted)
+        return list(self._open_list)
 
     def all_sessions(self) -> list[SessionBead]:
         out = list(self.sessions.values())
@@ -185,6 +190,7 @@ class Store:
 
     def _track_open(self, old: SessionBead | None, new: SessionBead) -> None:
         """Keep the open beads and their creation order up to date after a write."""
+        self._open_list = None
         was_open = old is not None and old.open
         if self._open is not None:
             if new.open:

@@ -85,3 +85,25 @@ def test_a_restored_snapshot_answers_like_a_rebuilt_store(sequence):
     again = Store()
     again.restore(first)
     assert answers(again) == seen
+
+
+@settings(max_examples=100, deadline=None)
+@given(ops)
+def test_open_sessions_read_between_writes_are_the_current_beads(sequence):
+    """open_sessions() is kept between writes: every read, wherever it falls, gives the open beads
+    as they are now (the same objects the store holds), and a caller changing the list it got
+    changes nothing for the next caller."""
+    store = Store()
+    for n, op in enumerate(sequence):
+        if op[0] == "snapshot":
+            restored = Store()
+            restored.restore(store.snapshot())
+            store = restored
+        else:
+            apply(store, op, n)
+        got = store.open_sessions()
+        expected = sorted((b for b in store.sessions.values() if b.open), key=lambda b: (b.created_at, B.natural_key(b.id)))
+        assert [b.id for b in got] == [b.id for b in expected]
+        assert all(b is store.sessions[b.id] for b in got)
+        got.clear()
+        assert [b.id for b in store.open_sessions()] == [b.id for b in expected]
