@@ -75,7 +75,7 @@ def bead_violations(model: "Model") -> list[tuple[str, str]]:
                                   ("GC_TEMPLATE", b.template)):
                     if key == "GC_TEMPLATE" and env.get(key, "") != want \
                             and (env.get(key, "") == _configured_template(model, b)
-                                 or _requalified_template(model, b, env.get(key, ""))):
+                                 or _requalified_template(b, env.get(key, ""))):
                         continue
                     if env.get(key, "") != want:
                         out.append((b.id, f"runtime {b.session_name!r} env {key}={env.get(key, '')!r}, want {want!r}"))
@@ -113,19 +113,18 @@ def _configured_template(model: "Model", b: B.SessionBead) -> str:
     return BuildContext(model.city, model.world, model.semantics, []).template_of(b)
 
 
-def _requalified_template(model: "Model", b: B.SessionBead, started_as: str) -> bool:
-    """A runtime started as an unqualified template `T` whose bead a reload handed to the rig
-    agent `dir/T` (resolveLegacyPoolTemplate: the unique expanding agent whose local name is
-    T): sync qualifies an unqualified stored template (syncSessionBeads), so the bead says
-    `dir/T` while the process keeps the env it was started with until the config-drift drain
-    replaces it (PROP10). Exactly that spelling: the current config resolves `T` to the bead's
-    template."""
-    from core.desired.context import BuildContext
-
-    if not started_as or "/" in started_as or "/" not in b.template:
+def _requalified_template(b: B.SessionBead, started_as: str) -> bool:
+    """A runtime started as an unqualified template `T` whose bead a reload later handed to the
+    rig agent `dir/T` (resolveLegacyPoolTemplate: the unique expanding agent whose local name is
+    T): sync rewrites an unqualified stored template to the qualified one (syncSessionBeads), so
+    the bead says `dir/T` while the process keeps the env it was started with, for as long as it
+    runs (a later reload may even make `T` resolve to nothing). Starts always name the entry's
+    qualified template, so exactly that pair is exempt: GC_TEMPLATE without a `/` and the bead's
+    template `<dir>/<GC_TEMPLATE>` (PROP10)."""
+    if not started_as or "/" in started_as:
         return False
-    ctx = BuildContext(model.city, model.world, model.semantics, [])
-    return ctx.legacy_pool_template(started_as) == b.template
+    rig, slash, local = b.template.rpartition("/")
+    return bool(slash and rig) and local == started_as
 
 
 def _predecessor_pair(a: B.SessionBead, b: B.SessionBead) -> bool:
