@@ -114,17 +114,14 @@ def _configured_template(model: "Model", b: B.SessionBead) -> str:
 
 
 def _requalified_template(b: B.SessionBead, started_as: str) -> bool:
-    """A runtime started as an unqualified template `T` whose bead a reload later handed to the
-    rig agent `dir/T` (resolveLegacyPoolTemplate: the unique expanding agent whose local name is
-    T): sync rewrites an unqualified stored template to the qualified one (syncSessionBeads), so
-    the bead says `dir/T` while the process keeps the env it was started with, for as long as it
-    runs (a later reload may even make `T` resolve to nothing). Starts always name the entry's
-    qualified template, so exactly that pair is exempt: GC_TEMPLATE without a `/` and the bead's
-    template `<dir>/<GC_TEMPLATE>` (PROP10)."""
-    if not started_as or "/" in started_as:
-        return False
-    rig, slash, local = b.template.rpartition("/")
-    return bool(slash and rig) and local == started_as
+    """A runtime started as an unqualified template whose bead a reload later handed to a rig
+    agent: sync rewrites a rig-unqualified stored template to the entry's qualified one
+    (syncSessionBeads), so the bead says `<dir>/<name>` while the process keeps the env it was
+    started with for as long as it runs. The new agent may share the local name
+    (resolveLegacyPoolTemplate, PROP10) or not (recovered by its namepool name, PROP11). Sync
+    never rewrites a qualified template and never unqualifies one, so exactly the pair
+    GC_TEMPLATE without a `/` beside a bead template with one is exempt."""
+    return bool(started_as) and "/" not in started_as and "/" in b.template
 
 
 def _predecessor_pair(a: B.SessionBead, b: B.SessionBead) -> bool:

@@ -204,7 +204,8 @@ depends_on = ["{dep}"]
 
 def test_a_runtime_env_naming_another_template_is_reported_beside_the_reload_exemption(tmp_path):
     """PROP10: a runtime started as `mayor` whose bead a reload qualified to `town/mayor` is
-    exempt; the same runtime naming any other template is not."""
+    exempt (sync only ever qualifies a template); the same runtime naming any qualified
+    template other than the bead's is not."""
     scn = load_scenario(str(SCENARIOS / "PROP10-reload-qualifies-live-bead-template.toml"))
     model = scn.model()
     checker = InvariantChecker(model)
@@ -213,7 +214,7 @@ def test_a_runtime_env_naming_another_template_is_reported_beside_the_reload_exe
         assert checker.after_step(out) == []
     rs = model.world.runtime.get("mayor-gc-1")
     assert rs.env["GC_TEMPLATE"] == "mayor" and model.world.store.session("gc-1").template == "town/mayor"
-    for other in ("worker", "town/mayor-1", "town"):
+    for other in ("town/worker", "town/mayor-1", "alpha/mayor"):
         model.world.runtime.update("mayor-gc-1", env={**rs.env, "GC_TEMPLATE": other})
         assert f"runtime 'mayor-gc-1' env GC_TEMPLATE={other!r}, want 'town/mayor'" in \
             checker.after_step(Outcome(ticks=1)), other
