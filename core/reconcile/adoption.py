@@ -42,6 +42,8 @@ def resolve_runtime_name(city: "City", name: str, semantics: str) -> tuple[str, 
 
 
 def adoption_barrier(city: "City", world: "World", semantics: str) -> Outcome:
+    """Create a session bead for every live runtime session no open bead claims (named, pool or
+    singleton by its name) and return an Outcome with an "adopt" action and a log line for each."""
     out = Outcome()
     store = world.store
     for rs in sorted(world.runtime.sessions.values(), key=lambda s: s.name):

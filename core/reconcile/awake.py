@@ -22,6 +22,7 @@ ON_DEMAND_IDLE = 300.0
 
 @dataclass
 class AwakeBead:
+    """One open session bead as compute_awake_set sees it: its identity, flags and timers."""
     id: str
     session_name: str
     template: str
@@ -47,6 +48,7 @@ class AwakeBead:
 
 @dataclass
 class AwakeNamed:
+    """A configured named session: identity, qualified template, mode and runtime session name."""
     identity: str
     template: str
     mode: str
@@ -55,6 +57,7 @@ class AwakeNamed:
 
 @dataclass
 class AwakeAgent:
+    """A configured agent's wake-relevant settings (sleep_after_idle in seconds, 0 when off)."""
     qn: str
     suspended: bool
     sleep_after_idle: float
@@ -63,6 +66,7 @@ class AwakeAgent:
 
 @dataclass
 class AwakeInput:
+    """Everything compute_awake_set decides from; runtime sets hold session names."""
     agents: list[AwakeAgent]
     named: list[AwakeNamed]
     beads: list[AwakeBead]
@@ -80,6 +84,7 @@ class AwakeInput:
 
 @dataclass
 class AwakeDecision:
+    """Whether a session should be awake, the reason, and the assigned work that wakes it."""
     should_wake: bool = False
     reason: str = ""
     has_assigned_work: bool = False
@@ -183,6 +188,7 @@ def _pool_candidate(b: AwakeBead, template: str) -> bool:
 
 
 def compute_awake_set(inp: AwakeInput) -> dict[str, AwakeDecision]:
+    """Decide, without side effects, whether each bead's session should be awake; keyed by session name."""
     now = inp.now
     agents = {a.qn: a for a in inp.agents}
     by_base: dict[str, AwakeAgent] = {}
@@ -378,6 +384,7 @@ def _min_covered(beads: list[AwakeBead], desired: dict[str, str], template: str,
 
 
 def awake_agents(city: City, rig_suspended: set[str]) -> list[AwakeAgent]:
+    """The city's agents as AwakeAgents; an agent in a suspended rig counts as suspended."""
     out = []
     for a in city.agents:
         sai = a.sleep_after_idle.strip()
@@ -388,11 +395,13 @@ def awake_agents(city: City, rig_suspended: set[str]) -> list[AwakeAgent]:
 
 
 def awake_named(city: City) -> list[AwakeNamed]:
+    """The city's configured named sessions as AwakeNamed, with their runtime session names."""
     return [AwakeNamed(n.identity, n.template_qualified, n.effective_mode, session_name_for(city, n.identity))
             for n in city.named_sessions]
 
 
 def awake_bead(b: SessionBead, template: str, compat: str, drained: bool) -> AwakeBead:
+    """Project a session bead's metadata into an AwakeBead for the given template and compat state."""
     return AwakeBead(
         id=b.id, session_name=b.session_name.strip(), template=template, state=compat,
         sleep_reason=b.get(B.SLEEP_REASON), manual=b.is_manual, pending_create=b.pending_claim,
@@ -423,6 +432,7 @@ class WakeEval:
 
 
 def wake_evals(decisions: dict[str, AwakeDecision], beads: list[AwakeBead]) -> dict[str, WakeEval]:
+    """Turn awake decisions into WakeEvals keyed by bead id; beads without a decision are left out."""
     out = {}
     for b in beads:
         d = decisions.get(b.session_name)

@@ -10,6 +10,8 @@ from core.world import beads as B
 
 
 def observe_circuits(ctx: TickContext, ordered: list[str]) -> None:
+    """Restore and advance each named session's circuit breaker from its bead and open work,
+    patching the bead's circuit metadata when it changes, then prune idle breakers."""
     cfg = circuit.circuit_config(ctx.city)
     if cfg is None:
         return

@@ -14,6 +14,8 @@ CONFIRMING_STATES = ("start-pending", "creating")
 
 
 def commit_patch(ctx: TickContext, b: SessionBead, a: Agent | None, confirm: bool, clear_claim: bool) -> dict[str, str]:
+    """The bead patch that commits a start: clears reset markers, records the agent's hashes,
+    and optionally confirms the bead active and clears its pending-create claim."""
     patch = {B.CONTINUATION_RESET_PENDING: "", B.RESET_COMMITTED_AT: "",
              B.CREATION_COMPLETE_AT: format_time(ctx.now)}
     if a is not None:

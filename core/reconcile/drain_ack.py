@@ -19,6 +19,7 @@ STOP_PENDING = "drain-ack-stop-pending"
 
 
 def is_stop_pending(b: SessionBead) -> bool:
+    """True if the bead is draining with a drain-ack stop pending."""
     return b.state.strip() == "draining" and b.get(B.STATE_REASON).strip() == STOP_PENDING
 
 
@@ -31,6 +32,7 @@ def mark_stop_pending(ctx: TickContext, b: SessionBead) -> SessionBead:
 
 
 def queue_async_stop(ctx: TickContext, b: SessionBead) -> None:
+    """Queue an asynchronous stop of the bead's session for this tick, once per bead and session name."""
     key = (b.id, b.session_name)
     if key not in {(x[0], x[1]) for x in ctx.async_stops}:
         ctx.async_stops.append((b.id, b.session_name, b.get(B.INSTANCE_TOKEN)))

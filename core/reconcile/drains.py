@@ -35,10 +35,12 @@ def cancelable(reason: str) -> bool:
 
 
 def pending_cancelable(reason: str) -> bool:
+    """Whether a pending-create wake may cancel a drain with this reason."""
     return reason not in ("orphaned", "suspended")
 
 
 def assigned_work_cancelable(reason: str) -> bool:
+    """Whether assigned work may cancel a drain with this reason."""
     return reason in ("orphaned", "no-wake-reason")
 
 
@@ -54,10 +56,12 @@ def begin_drain(ctx: TickContext, b: SessionBead, reason: str, timeout: float = 
 
 
 def clear_ack_meta(ctx: TickContext, name: str) -> None:
+    """Blank the drain-ack runtime metadata of session `name`."""
     ctx.rt.set_meta(name, {k: "" for k in ACK_KEYS})
 
 
 def forget(ctx: TickContext, bead_id: str) -> None:
+    """Drop the bead's drain and idle probe from controller memory."""
     ctx.mem = ctx.mem.drop("drains", bead_id).drop("idle_probes", bead_id)
 
 
@@ -74,6 +78,7 @@ def cancel_if(ctx: TickContext, b: SessionBead, can_cancel: Callable[[str], bool
 
 
 def cancel(ctx: TickContext, b: SessionBead) -> bool:
+    """Cancel the bead's drain if its reason is cancelable by a wake; True if one was canceled."""
     return cancel_if(ctx, b, cancelable)
 
 
@@ -91,6 +96,7 @@ def ack_matches(ctx: TickContext, b: SessionBead) -> tuple[str, bool]:
 
 
 def stale_reconciler_ack(ctx: TickContext, b: SessionBead) -> bool:
+    """True if the session's drain ack came from the reconciler for a missing or other generation."""
     name = b.session_name
     if ctx.rt.get_meta(name, META_DRAIN_ACK_SOURCE) != "reconciler":
         return False
@@ -102,6 +108,8 @@ def stale_reconciler_ack(ctx: TickContext, b: SessionBead) -> bool:
 
 
 def stale_or_legacy_ack_before_start(ctx: TickContext, b: SessionBead) -> bool:
+    """True if a drain ack left on the session should not survive a start: a stale reconciler ack
+    or a set ack without a source; an agent's own ack is kept."""
     source = ctx.rt.get_meta(b.session_name, META_DRAIN_ACK_SOURCE)
     if source == "agent":
         return False

@@ -46,6 +46,8 @@ def pending_keeps_awake(ctx: TickContext, b: SessionBead) -> bool:
 
 
 def recently_attached(ctx: TickContext, b: SessionBead, key: str) -> bool:
+    """True if config drift with this key was deferred for an attached session recently enough
+    to still trust it."""
     if not key or b.get(B.ATTACHED_CONFIG_DRIFT_DEFERRED_KEY) != key:
         return False
     t = parse_time(b.get(B.ATTACHED_CONFIG_DRIFT_DEFERRED_AT))
@@ -55,6 +57,8 @@ def recently_attached(ctx: TickContext, b: SessionBead, key: str) -> bool:
 
 
 def record_attached(ctx: TickContext, b: SessionBead, key: str) -> None:
+    """Record on the bead that drift `key` was deferred because the session is attached; an
+    unchanged key is refreshed only once its record is old enough."""
     if key and b.get(B.ATTACHED_CONFIG_DRIFT_DEFERRED_KEY) == key:
         t = parse_time(b.get(B.ATTACHED_CONFIG_DRIFT_DEFERRED_AT))
         if t is not None and t <= ctx.now and (ctx.now - t).total_seconds() < ATTACHED_REFRESH_INTERVAL:

@@ -12,6 +12,7 @@ from core.world.runtime import screen_rate_limited, terminal_error_reason
 
 
 def facts(ctx: TickContext, b: SessionBead, alive: bool, screen_available: bool) -> X.ExitFacts:
+    """The ExitFacts for this bead's session this tick."""
     return X.ExitFacts(alive=alive, drain_pending=b.id in ctx.mem.drains, pending_claim=b.pending_claim,
                        start_in_flight=start_in_flight(b, ctx.now, ctx.startup_timeout),
                        sleep_reason=b.get(B.SLEEP_REASON), last_woke_at=b.get(B.LAST_WOKE_AT), now=ctx.now,
@@ -52,12 +53,15 @@ def rate_limit_hold(ctx: TickContext, b: SessionBead, alive: bool) -> bool:
 
 
 def mark_terminal_error(ctx: TickContext, b: SessionBead, reason: str) -> None:
+    """Patch the bead as failed with a terminal provider error and record the decision."""
     ctx.patch(b.id, X.terminal_error_patch(reason, ctx.now))
     ctx.decision("reconciler.session.terminal_provider_error", reason, "unhealthy", ctx.template_of(b),
                  b.session_name, session_bead_id=b.id)
 
 
 def record_wake_failure(ctx: TickContext, b: SessionBead) -> SessionBead:
+    """Count a failed wake on the bead, quarantining it (with an action) once the limit is
+    reached; returns the patched bead."""
     patch, quarantined = X.wake_failure_patch(b, ctx.now)
     b = ctx.patch(b.id, patch)
     if quarantined:

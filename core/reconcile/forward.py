@@ -28,6 +28,7 @@ UNKNOWN_STATE_ESCALATION = 1800.0
 
 @dataclass
 class WakeTarget:
+    """A bead that survived the forward pass, its desired entry, and whether its runtime is alive."""
     bead_id: str
     entry: DesiredEntry
     alive: bool
@@ -93,6 +94,7 @@ def unknown_state(ctx: TickContext, b: SessionBead) -> None:
 
 
 def forward_pass(ctx: TickContext, order: list[str], names: set[str]) -> list[WakeTarget]:
+    """Run one_session over the open beads in `order`; the beads left to wake or sleep."""
     targets: list[WakeTarget] = []
     for bead_id in order:
         b = ctx.store.session(bead_id)
@@ -105,6 +107,9 @@ def forward_pass(ctx: TickContext, order: list[str], names: set[str]) -> list[Wa
 
 
 def one_session(ctx: TickContext, b: SessionBead, names: set[str]) -> WakeTarget | None:
+    """Advance one open bead through the per-session steps (drain ack, unknown state, undesired,
+    rollback, restart, heal, crash and churn, drift, age and idle), patching it as it goes;
+    None if a step ended the bead's tick, otherwise its WakeTarget."""
     name = b.session_name.strip()
     entry = ctx.desired.entries.get(name) if ctx.desired is not None else None
     if entry is not None:

@@ -29,6 +29,7 @@ def _memo(kind: str, a: Agent, compute) -> str:
 
 
 def core_hash(a: Agent) -> str:
+    """The agent's core config hash (memoised per loaded agent)."""
     return _memo("core", a, a.core_fingerprint)
 
 
@@ -53,4 +54,5 @@ def legacy_or_mismatched(stored: str, current: str) -> bool:
 
 
 def rebaseline_outcome(stored: str) -> str:
+    """The outcome code for re-baselining a stored hash: unversioned or version mismatch."""
     return "rebaselined_unversioned" if _VERSIONED.match(stored) is None else "rebaselined_version_mismatch"

@@ -47,6 +47,8 @@ def never_started_lease_expired(b: SessionBead, now: datetime) -> bool:
 
 
 def lease_active(b: SessionBead, now: datetime, startup_timeout: float) -> bool:
+    """True while the bead's pending-create claim still holds its lease: a start in flight, a
+    never-started claim not yet expired, or a recent attempt."""
     if not b.pending_claim:
         return False
     if start_in_flight(b, now, startup_timeout):
@@ -57,6 +59,7 @@ def lease_active(b: SessionBead, now: datetime, startup_timeout: float) -> bool:
 
 
 def rollback_state(state: str) -> bool:
+    """True if a bead in this state may have its pending create rolled back."""
     return state.strip() in ("start-pending", "creating", "asleep")
 
 

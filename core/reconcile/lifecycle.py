@@ -41,6 +41,7 @@ def compat_state(b: SessionBead) -> str:
 
 
 def creating_is_stale(b: SessionBead, now: datetime) -> bool:
+    """True once a creating bead has been pending for STALE_CREATING seconds or more."""
     started = parse_time(b.get(B.PENDING_CREATE_STARTED_AT)) or b.created_at
     return (now - started).total_seconds() >= STALE_CREATING
 
@@ -76,5 +77,6 @@ def _resets(base: str, b: SessionBead) -> bool:
 
 
 def is_named_always(b: SessionBead) -> bool:
+    """True for a configured named session in "always" mode."""
     return b.is_named and b.get(B.CONFIGURED_NAMED_MODE) == "always"
 

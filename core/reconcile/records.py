@@ -12,12 +12,14 @@ from core.world import beads as B
 
 
 def cycle_start(ctx: TickContext, trigger: str) -> None:
+    """Record the cycle_start trace record for this tick's trigger."""
     rec = ctx.record("cycle_start", "cycle.start")
     rec.update({"tick_trigger": trigger, "trigger_detail": "initial_reconcile" if ctx.boot else "controller_tick",
                 "trace_mode": "baseline", "trace_source": "always_on"})
 
 
 def session_baselines(ctx: TickContext) -> None:
+    """Record a session_baseline trace record for every open bead."""
     for b in ctx.open_beads():
         rec = ctx.record("session_baseline", "", "", "", ctx.template_of(b), b.session_name,
                          state=b.state, sleep_reason=b.get(B.SLEEP_REASON), session_bead_id=b.id)
@@ -25,6 +27,8 @@ def session_baselines(ctx: TickContext) -> None:
 
 
 def template_summaries(ctx: TickContext, pool_desired: dict[str, int]) -> None:
+    """Record a template_tick_summary for every agent: desired and open counts, and whether it
+    was evaluated."""
     desired = ctx.desired
     open_by: Counter = Counter(ctx.template_of(b) for b in ctx.open_beads())
     desired_by: Counter = Counter(e.template for e in desired.entries.values()) if desired else Counter()
@@ -39,6 +43,7 @@ def template_summaries(ctx: TickContext, pool_desired: dict[str, int]) -> None:
 
 
 def cycle_input_snapshot(ctx: TickContext, pool_desired: dict[str, int]) -> None:
+    """Record the desired-state counts the tick starts from; nothing without a desired state."""
     d = ctx.desired
     if d is None:
         return
@@ -59,6 +64,7 @@ def mutations(ctx: TickContext) -> None:
 
 
 def session_results(ctx: TickContext, evaluated: list[str]) -> None:
+    """Record a session_result for each evaluated bead still in the store."""
     for bid in evaluated:
         b = ctx.store.session(bid)
         if b is None:
@@ -69,6 +75,8 @@ def session_results(ctx: TickContext, evaluated: list[str]) -> None:
 
 
 def cycle_result(ctx: TickContext, trigger: str) -> None:
+    """Record the cycle_result: decision, operation, mutation, reason and outcome counts over the
+    tick's trace, and the templates it touched."""
     decisions: Counter = Counter()
     ops: Counter = Counter()
     muts: Counter = Counter()

@@ -22,6 +22,8 @@ CAPABILITY = "full"
 
 @dataclass(frozen=True)
 class Policy:
+    """A session's resolved sleep policy: requested and effective values, where they came from,
+    and the idle duration in seconds."""
     sleep_class: str
     requested: str
     effective: str

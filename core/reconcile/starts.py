@@ -30,6 +30,8 @@ START_BATCH = 3  # defaultStartDependencyRecheckBatchSize
 
 @dataclass
 class StartCandidate:
+    """A bead chosen to start this tick, with its desired entry, order, wake reason and the time
+    fairness sorts by."""
     bead_id: str
     entry: DesiredEntry
     order: int
@@ -46,6 +48,7 @@ class StartCandidate:
 
 
 def candidate_for(b: SessionBead, entry: DesiredEntry, order: int, reason: str) -> StartCandidate:
+    """A StartCandidate for the bead, fair-ordered by its last wake (else its creation)."""
     return StartCandidate(b.id, entry, order, reason, parse_time(b.get(B.LAST_WOKE_AT)) or b.created_at)
 
 
@@ -66,6 +69,7 @@ def dependency_alive(ctx: TickContext, template: str) -> bool:
 
 
 def deps_alive(ctx: TickContext, template: str) -> bool:
+    """True if every configured dependency of the template is alive (or unknown to the city)."""
     a = ctx.agent(template)
     if a is None:
         return True
@@ -120,6 +124,8 @@ def fairness_sort(cands: list[StartCandidate]) -> list[StartCandidate]:
 
 
 def execute_starts(ctx: TickContext, cands: list[StartCandidate]) -> int:
+    """Start candidates in dependency waves and batches within the city's wake budget, recording
+    each deferral; returns how many started."""
     if not cands:
         return 0
     max_wakes = ctx.city.max_wakes_per_tick
@@ -226,6 +232,7 @@ def pre_wake_patch(b: SessionBead, now: datetime) -> dict[str, str]:
 
 
 def start_env(b: SessionBead, entry: DesiredEntry) -> dict[str, str]:
+    """The entry's environment plus the GC_* session identity variables from the bead."""
     env = dict(entry.env)
     token = b.get(B.INSTANCE_TOKEN)
     env.update({"GC_SESSION_ID": b.id, "GC_SESSION_NAME": b.session_name, "GC_TEMPLATE": entry.template,
@@ -318,4 +325,5 @@ def start_failed(ctx: TickContext, b: SessionBead, c: StartCandidate, err: str, 
 
 
 def order_key(c: StartCandidate) -> tuple:
+    """Sort key: candidate order, then natural order of bead id."""
     return (c.order, natural_key(c.bead_id))

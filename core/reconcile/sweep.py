@@ -13,6 +13,8 @@ POST_CREATE_PROTECTION = 120.0
 
 
 def sweep_undesired_pool(ctx: TickContext) -> int:
+    """Close ephemeral pool beads no longer desired, not running, without open work and past
+    their start protections; returns how many closed. Does nothing on boot."""
     if ctx.boot or ctx.desired is None:
         return 0
     n = 0

@@ -23,6 +23,7 @@ from core.world.beads import SessionBead, natural_key, push_alias_history
 
 
 def owns_pool_name(b: SessionBead) -> bool:
+    """True if the bead's session name is the pool name derived from its own id."""
     sn, tpl = b.session_name, b.template
     if not sn:
         return False
@@ -30,6 +31,7 @@ def owns_pool_name(b: SessionBead) -> bool:
 
 
 def resolve_pool_slot(agent_name: str, template: str) -> int:
+    """The slot number in "<template>-N" or "<template>-gc-N"; 0 if the name has none."""
     if not agent_name.startswith(template + "-"):
         return 0
     tail = agent_name[len(template) + 1:]
@@ -41,6 +43,8 @@ def resolve_pool_slot(agent_name: str, template: str) -> int:
 
 
 def run_sync(ctx: TickContext) -> None:
+    """Sync session beads to the desired state: close failed named creates, duplicates and
+    reconfigured named beads, then create or update a bead per desired entry."""
     desired = ctx.desired
     if desired is None:
         return
@@ -76,6 +80,8 @@ def close_duplicates(ctx: TickContext) -> None:
 
 
 def close_reconfigured_named(ctx: TickContext) -> None:
+    """Close (stopping if running) named beads whose session name no longer matches their
+    configuration, unless they have open work."""
     for b in ctx.open_beads():
         if not b.is_named:
             continue
@@ -103,6 +109,7 @@ def _origin(e: DesiredEntry) -> str:
 
 
 def sync_entry(ctx: TickContext, e: DesiredEntry, named_ids: set[str]) -> None:
+    """Create, reopen or update the bead for one desired entry, recording its id on the entry."""
     sn = e.session_name
     origin = _origin(e)
     slot = e.pool_slot if e.pool_slot > 0 else resolve_pool_slot(e.identity, e.template)
@@ -257,6 +264,9 @@ def reopen_named(ctx: TickContext, e: DesiredEntry, sn: str) -> SessionBead | No
 
 def create_bead(ctx: TickContext, e: DesiredEntry, sn: str, origin: str, slot: int, agent_name: str,
                 managed_alias: str, named_ids: set[str]) -> None:
+    """Create the session bead for a desired entry with no holder: active if its runtime is
+    running, otherwise start-pending with a claim. A held alias is left off the bead, or for a
+    named entry stops the create."""
     running = ctx.running(sn) or ctx.alive(sn)
     state = "active" if running else "start-pending"
     bid = ctx.store.new_id()

@@ -35,6 +35,8 @@ def pool_desired(ctx: TickContext) -> dict[str, int]:
 
 
 def build_input(ctx: TickContext, order: list[str], targets: list[WakeTarget], counts: dict[str, int]) -> A.AwakeInput:
+    """Build the AwakeInput for this tick from open beads in `order`, assigned work, and the
+    targets' runtime state."""
     beads = []
     for bid in order:
         b = ctx.store.session(bid)
@@ -72,6 +74,8 @@ def _dur(text: str) -> float:
 
 
 def apply_wake_decisions(ctx: TickContext, order: list[str], targets: list[WakeTarget]) -> tuple[list[StartCandidate], dict]:
+    """Compute the awake set, apply sleep-policy suppression and each target's decision; returns
+    the start candidates and the WakeEvals by bead id."""
     counts = pool_desired(ctx)
     inp = build_input(ctx, order, targets, counts)
     decisions = A.compute_awake_set(inp)
@@ -183,6 +187,8 @@ def _idle_boundary(ctx: TickContext, b, ev) -> bool:
 
 
 def apply_one(ctx: TickContext, t: WakeTarget, decisions: dict, evals: dict, counts: dict, cands: list) -> None:
+    """Act on one target's wake decision: queue a start candidate, cancel a drain, begin a drain,
+    or close a freeable pool bead."""
     b = ctx.store.session(t.bead_id)
     name = b.session_name.strip()
     tpl = t.entry.template
