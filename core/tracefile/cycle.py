@@ -57,6 +57,7 @@ class Provenance:
 
 @dataclass(frozen=True)
 class CycleWritten:
+    """Where one reconcile cycle's trace landed: ids, sequence range and segments written."""
     trace_id: str
     tick_id: str
     first_seq: int
@@ -65,6 +66,7 @@ class CycleWritten:
 
 
 def trace_id_for(tick_id: str) -> str:
+    """The stable trace id derived from a tick id."""
     return "cycle-" + hashlib.sha256(tick_id.encode()).hexdigest()[:16]
 
 

@@ -26,11 +26,13 @@ def chained_crc(lines: Iterable[bytes]) -> int:
 
 
 def record_id(trace_id: str, seq: int, index: int) -> str:
+    """The id of the `index`th record of batch `seq` in trace `trace_id`."""
     return f"{trace_id}:{seq}:{index}"
 
 
 @dataclass(frozen=True)
 class FramedBatch:
+    """One batch framed for a single write: its bytes, its commit record, and the records as read back."""
     data: bytes  # every line, each with its newline, commit last: one write
     commit: dict[str, Any]
     records: list[dict[str, Any]]  # the records as a reader parses them back from disk

@@ -46,6 +46,7 @@ class GoJSONError(ValueError):
 
 
 def go_string(s: str) -> str:
+    """`s` as a JSON string the way Go's encoding/json writes it (HTML-safe escapes)."""
     text = json.dumps(s, ensure_ascii=False)
     if any(c in text for c in _ESCAPES):
         text = "".join(_ESCAPES.get(c, c) for c in text)
@@ -53,6 +54,7 @@ def go_string(s: str) -> str:
 
 
 def go_float(f: float) -> str:
+    """`f` as Go's encoding/json formats a float64; raises GoJSONError for NaN and infinities."""
     if f != f or f in (float("inf"), float("-inf")):
         raise GoJSONError(f"Go's encoder refuses the float {f!r}")
     if f == 0:
@@ -112,6 +114,7 @@ def parse_ts_ns(text: str) -> int | None:
 
 
 def datetime_to_ns(dt: datetime) -> int:
+    """Nanoseconds since the Unix epoch; a naive datetime is taken as UTC."""
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=timezone.utc)
     whole = int(dt.replace(microsecond=0).timestamp())

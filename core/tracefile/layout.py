@@ -34,6 +34,7 @@ _SEGMENT_REL = re.compile(r"^segments/(\d{4})/(\d{2})/(\d{2})/segment-(\d+)\.jso
 
 
 def segment_name(index: int) -> str:
+    """The file name of segment number `index`."""
     return f"segment-{index:06d}.jsonl"
 
 
@@ -44,6 +45,7 @@ def segment_index(name: str) -> int | None:
 
 
 def day_dir(root: str, when: datetime) -> str:
+    """The segment directory for the UTC day of `when` under trace root `root`."""
     d = when.astimezone(timezone.utc)
     return os.path.join(root, SEGMENTS_DIR, f"{d.year:04d}", f"{d.month:02d}", f"{d.day:02d}")
 
@@ -54,6 +56,7 @@ def relative(root: str, path: str) -> str:
 
 
 def is_segment_rel(rel: str) -> bool:
+    """True if `rel` is a segment path relative to the trace root."""
     return bool(_SEGMENT_REL.match(rel))
 
 

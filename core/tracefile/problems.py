@@ -9,6 +9,7 @@ from typing import Any
 
 @dataclass(frozen=True)
 class ReadWarning:
+    """Something found wrong while reading an input, and what was done about it."""
     source: str  # trace | events | beads | bd | tmux | config | settings | model
     code: str  # a stable slug, e.g. crc_mismatch, truncated_batch, unreadable, unknown_code
     message: str  # a full sentence saying what was found and what was done

@@ -44,6 +44,7 @@ def as_int(v: Any) -> int:
 
 @dataclass
 class TraceBatch:
+    """One committed batch read from a segment: its records and commit record."""
     segment: str  # relative to the trace root
     line: int  # 1-based line of the batch's commit
     records: list[dict[str, Any]]
@@ -64,6 +65,7 @@ class TraceBatch:
 
 @dataclass
 class TraceDelta:
+    """The batches read since the last poll and any warnings from reading them."""
     batches: list[TraceBatch] = field(default_factory=list)
     warnings: list[ReadWarning] = field(default_factory=list)
 
@@ -231,6 +233,7 @@ class SegmentTail:
 
 @dataclass
 class ScanResult:
+    """scan_segment's result: the highest sequence seen, or an error."""
     max_seq: int = 0
     error: str = ""
 

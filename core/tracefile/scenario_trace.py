@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 @dataclass
 class RunTrace:
+    """The trace cycles a scenario run wrote under `root`."""
     root: str
     cycles: list[CycleWritten] = field(default_factory=list)
 
@@ -38,6 +39,7 @@ class RunTrace:
 
 
 def city_name(run: "Run") -> str:
+    """A file-safe name for the run's city: workspace, else scenario, else "city"."""
     name = run.scenario.city.workspace.name or run.scenario.name or "city"
     return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-") or "city"
 

@@ -34,6 +34,7 @@ class TraceWriteRefused(ValueError):
 
 @dataclass(frozen=True)
 class BatchWritten:
+    """A batch written, and the segment path it went to."""
     path: str  # relative to the root
     batch: FramedBatch
 

@@ -28,6 +28,7 @@ OPEN, CLOSED = "CIRCUIT_OPEN", "CIRCUIT_CLOSED"
 
 @dataclass(frozen=True)
 class CircuitConfig:
+    """The city's restart circuit-breaker settings: window and reset_after in seconds."""
     window: float
     max_restarts: int
     reset_after: float
@@ -63,6 +64,7 @@ def _auto_reset(c: Circuit, cfg: CircuitConfig, now: datetime) -> tuple[Circuit,
 
 
 def is_open(mem: Memory, cfg: CircuitConfig, identity: str, now: datetime) -> tuple[Memory, bool]:
+    """Whether the identity's breaker is open now, after any due auto-reset; returns the updated memory too."""
     c = mem.circuits.get(identity)
     if c is None:
         return mem, False
@@ -103,6 +105,7 @@ def observe_progress(mem: Memory, identity: str, signature: str, now: datetime) 
 
 
 def prune_idle(mem: Memory, cfg: CircuitConfig, now: datetime) -> Memory:
+    """Drop closed breakers with no restarts that have not been observed for reset_after seconds."""
     for identity, c in sorted(mem.circuits.items()):
         if c.state != CLOSED or c.last_restart is not None or c.last_observed is None:
             continue
@@ -112,6 +115,7 @@ def prune_idle(mem: Memory, cfg: CircuitConfig, now: datetime) -> Memory:
 
 
 def reset(mem: Memory, identity: str) -> Memory:
+    """Forget the identity's breaker."""
     return mem.drop("circuits", identity)
 
 

@@ -14,6 +14,7 @@ DEFAULT_LIMIT = 3
 
 
 def build_defer_keys(city: City, semantics: str, running: Iterable[str]) -> LifecycleKeys:
+    """Tracker keys for the agents that set an assigned-work defer limit."""
     return build_keys(city, semantics, running, lambda a: a.assigned_work_defer_limit is not None)
 
 
@@ -40,4 +41,5 @@ def record_defer(mem: Memory, keys: LifecycleKeys, session_name: str, template: 
 
 
 def reset_defer(mem: Memory, session_name: str) -> Memory:
+    """Forget the session's assigned-work defer count."""
     return mem.drop("defer", session_name)

@@ -26,6 +26,7 @@ PRIMING_KEYS = (B.PRIMED_AT, B.PRIMING_ATTEMPTED_AT, B.PROMPT_HASH)
 
 @dataclass
 class ExitFacts:
+    """What the exit checks know about one session this tick; `screen` is "", "rate_limit" or "other"."""
     alive: bool
     drain_pending: bool
     pending_claim: bool
@@ -80,6 +81,8 @@ def conversation_reset(clear_started_hash: bool) -> dict[str, str]:
 
 
 def accrual(key: str, prior: int, threshold: int, sleep_reason: str, until: datetime) -> tuple[dict[str, str], bool]:
+    """Bump counter `key` past `prior`; at `threshold` the patch also quarantines until `until` with
+    `sleep_reason`. Returns the patch and whether it quarantines."""
     nxt = prior + 1
     if nxt >= threshold:
         return {key: str(nxt), B.QUARANTINED_UNTIL: format_time(until), B.SLEEP_REASON: sleep_reason}, True
@@ -126,6 +129,7 @@ def terminal_error_patch(reason: str, now: datetime) -> dict[str, str]:
 
 
 def clear_wake_failures_patch(bead: B.SessionBead) -> dict[str, str]:
+    """The patch that zeroes the bead's wake attempts and lifts its quarantine; empty if already clear."""
     patch = {}
     if bead.get(B.WAKE_ATTEMPTS) not in ("", "0"):
         patch[B.WAKE_ATTEMPTS] = "0"
@@ -135,10 +139,12 @@ def clear_wake_failures_patch(bead: B.SessionBead) -> dict[str, str]:
 
 
 def clear_churn_patch(bead: B.SessionBead) -> dict[str, str]:
+    """The patch that zeroes the bead's churn count; empty if already zero."""
     return {B.CHURN_COUNT: "0"} if bead.get(B.CHURN_COUNT) not in ("", "0") else {}
 
 
 def woke_for(bead: B.SessionBead, now: datetime) -> float | None:
+    """Seconds since the bead's last wake, or None if it has none."""
     t = parse_time(bead.get(B.LAST_WOKE_AT))
     return None if t is None else (now - t).total_seconds()
 

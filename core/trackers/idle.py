@@ -14,15 +14,19 @@ from core.trackers.keys import LifecycleKeys, build_keys
 
 
 def idle_timeout_seconds(a) -> float:
+    """The agent's idle_timeout in seconds; 0 when unset or unparsable."""
     return try_duration(a.idle_timeout, 0.0) or 0.0
 
 
 def build_idle_keys(city: City, semantics: str, running: Iterable[str]) -> LifecycleKeys:
+    """Tracker keys for the agents with an idle timeout."""
     return build_keys(city, semantics, running, lambda a: idle_timeout_seconds(a) > 0)
 
 
 @dataclass(frozen=True)
 class IdleCheck:
+    """One session's idle-timeout state: the timeout, the key it resolved by, last activity, and
+    whether it fired."""
     timeout: float  # seconds; 0 = no entry
     key: str
     source: str  # name | template | ""

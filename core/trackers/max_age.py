@@ -22,6 +22,7 @@ _FNV_PRIME = 0x100000001B3
 
 
 def fnv64a(data: bytes) -> int:
+    """64-bit FNV-1a hash of `data`."""
     h = _FNV_OFFSET
     for b in data:
         h ^= b
@@ -47,15 +48,19 @@ def jitter_offset(template: str, session_name: str, anchor: datetime, jitter: fl
 
 
 def max_age_seconds(a) -> float:
+    """The agent's max_session_age in seconds; 0 when unset or unparsable."""
     return try_duration(a.max_session_age, 0.0) or 0.0
 
 
 def build_max_age_keys(city: City, semantics: str, running: Iterable[str]) -> LifecycleKeys:
+    """Tracker keys for the agents with a max session age."""
     return build_keys(city, semantics, running, lambda a: max_age_seconds(a) > 0)
 
 
 @dataclass(frozen=True)
 class MaxAgeCheck:
+    """One session's max-age state: the age limit, its jitter and this session's offset, the anchor
+    it counts from, and whether it fired."""
     max_age: float
     jitter: float
     offset: float

@@ -17,6 +17,7 @@ NONE, GATHER_PENDING, GATHER_WORK, DEFER, STOP = "none", "gather_pending", "gath
 
 @dataclass
 class TimerFacts:
+    """Runtime facts a timer decision depends on; None means not known."""
     triggered: bool = False
     blocker: str = ""  # "user_hold" | "quarantine" | ""
     pending: bool | None = None
@@ -26,6 +27,7 @@ class TimerFacts:
 
 @dataclass(frozen=True)
 class TimerDecision:
+    """What a timer decided (action) and the trace codes and sleep reason to record for it."""
     action: str
     reason: str = ""  # trace reason code
     outcome: str = ""  # trace outcome code
@@ -76,6 +78,7 @@ def decide_idle_timeout(f: TimerFacts) -> TimerDecision:
 
 
 def decide_assigned_work_exhausted() -> TimerDecision:
+    """The decision to stop a session whose assigned-work defers are exhausted."""
     return TimerDecision(STOP, "assigned_work_exhausted", "stop_defer_exhausted", "assigned-work-exhausted")
 
 

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 
 def tracker_rows(model: "Model") -> list[dict[str, Any]]:
+    """One row per open session bead: its idle, max-age, defer, wake-failure and circuit tracker state."""
     city, world, sem = model.city, model.world, model.semantics
     running = world.runtime.running_names()
     idle_keys = build_idle_keys(city, sem, running)
