@@ -29,6 +29,7 @@ START_PENDING_STATES = ("start-pending", "creating")
 
 @dataclass(frozen=True)
 class AlarmThresholds:
+    """The limits at which attach raises alarms; the *_s fields are seconds."""
     wakes_per_hour: int = 6
     idle_spawns_per_hour: int = 3
     idle_spawn_grace_s: float = 300.0
@@ -39,6 +40,7 @@ class AlarmThresholds:
 
 @dataclass
 class Alarm:
+    """One raised alarm: what kind, about whom, the value seen against its threshold, and the beads involved."""
     kind: str  # wakes | idle_spawns | alias_conflict | start_pending
     subject: str  # an identity, a template or a session name
     value: float

@@ -43,6 +43,8 @@ def bd_rows(text: str) -> tuple[list[Any] | None, str]:
 
 
 def read_bd_sessions(city_dir: str, *, bd: str = "bd", timeout: float = 10.0) -> BeadSet:
+    """Session and work beads as `bd` lists them in `city_dir`; a failed or unparsable run yields
+    no beads and a warning, never an exception."""
     env = dict(os.environ, BD_BACKUP_ENABLED="false")
     res = run_listing([bd, *BD_ARGS], timeout=timeout, cwd=city_dir, env=env)
     label = "bd " + " ".join(BD_ARGS)

@@ -28,6 +28,8 @@ _BLOCKING_DEPS = frozenset({"blocks", "waits-for", "conditional-blocks"})
 
 @dataclass(frozen=True)
 class LiveBead:
+    """A bead as read from a live city (bd or the file store), statuses folded to open,
+    in_progress or closed."""
     id: str
     title: str
     status: str  # open | in_progress | closed (bd's other statuses fold into open)
@@ -50,6 +52,7 @@ class LiveBead:
 
 @dataclass
 class BeadSet:
+    """The beads read from one source, the file store's last id sequence, and read warnings."""
     beads: list[LiveBead] = field(default_factory=list)
     next_seq: int = 0  # the file store's `seq` (the last minted id suffix), 0 when unknown
     warnings: list[ReadWarning] = field(default_factory=list)
@@ -77,6 +80,7 @@ def coerce_metadata(raw: Any) -> dict[str, str]:
 
 
 def fold_status(status: Any) -> str:
+    """"closed" and "in_progress" unchanged; any other status (or none) as "open"."""
     s = str(status or "").strip()
     return s if s in ("closed", "in_progress") else "open"
 
@@ -121,6 +125,8 @@ def decode_bead(raw: dict[str, Any], deps: dict[str, list[tuple[str, str]]] | No
 
 
 def is_ready(b: LiveBead, status_by_id: dict[str, str], now: datetime) -> bool:
+    """True if the open bead is ready for work: not ephemeral, deferred, blocked, or of a
+    not-ready type or label, and every blocker is closed."""
     if b.status != "open" or b.ephemeral or b.issue_type in _NOT_READY_TYPES:
         return False
     if any(label in _NOT_READY_LABELS for label in b.labels):
@@ -134,6 +140,7 @@ def is_ready(b: LiveBead, status_by_id: dict[str, str], now: datetime) -> bool:
 
 def decode_beads(rows: list[Any], source: str, path: str, deps: dict[str, list[tuple[str, str]]] | None = None
                  ) -> tuple[list[LiveBead], list[ReadWarning]]:
+    """Decode raw bead rows into LiveBeads; rows without a string id are skipped with one warning."""
     beads: list[LiveBead] = []
     skipped: list[str] = []
     for i, r in enumerate(rows):

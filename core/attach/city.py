@@ -22,6 +22,7 @@ from core.tracefile.problems import ReadWarning
 
 @dataclass
 class CityLayout:
+    """Where a live city's files are and how it runs: its tmux socket and session and bead providers."""
     root: str
     name: str
     tmux_socket: str
@@ -75,6 +76,8 @@ def _str(v: Any) -> str:
 
 
 def resolve_layout(root: str, socket_override: str = "") -> CityLayout:
+    """Read city.toml and .gc/site.toml under `root` into a CityLayout; unreadable files become
+    warnings. A .gc/beads.json makes the bead provider "file"."""
     root = os.path.abspath(root)
     warns: list[ReadWarning] = []
     city = _read_toml(os.path.join(root, "city.toml"), "config", warns)

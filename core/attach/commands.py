@@ -23,6 +23,7 @@ class RefusedCommand(ValueError):
 
 @dataclass(frozen=True)
 class Listing:
+    """The result of running a listing command: its output, and why it failed if it did."""
     ok: bool
     stdout: str
     stderr: str

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 @dataclass
 class DriftItem:
+    """One difference between what the model expects and what the controller did."""
     kind: str  # missing_bead | alias | undesired | start | stop | state | pool_desired | template_desired | desired_count
     subject: str  # a session name or a template
     model: str
@@ -53,6 +54,8 @@ class DriftItem:
 
 @dataclass
 class DriftReport:
+    """The model-versus-controller comparison for one tick: the differences, the model's actions
+    and desired state, and notes or an error."""
     items: list[DriftItem] = field(default_factory=list)
     model_actions: list[dict[str, Any]] = field(default_factory=list)
     model_desired: list[dict[str, Any]] = field(default_factory=list)

@@ -20,6 +20,7 @@ from core.tracefile.problems import ReadWarning
 
 @dataclass
 class EventDelta:
+    """The events read since the last poll, warnings, and whether the events file was rotated."""
     events: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[ReadWarning] = field(default_factory=list)
     rotated: bool = False

@@ -30,6 +30,8 @@ def _until(value: str, now: datetime) -> dict[str, Any]:
 
 
 def lifecycle_rows(world: World, now: datetime) -> list[dict[str, Any]]:
+    """One row of lifecycle state (state, reasons, counters, holds, quarantine, circuit, alias
+    conflicts) per open session bead, with remaining times measured from `now`."""
     rows = []
     for b in world.store.open_sessions():
         g = b.get

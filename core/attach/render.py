@@ -6,6 +6,7 @@ from typing import Any
 
 
 def render_snapshot(s: dict[str, Any]) -> str:
+    """A plain-text rendering of an attach snapshot dict."""
     c, src = s["city"], s["sources"]
     rt = src["runtime"]
     lines = [f"city {c['name']} at {c['path']} (as of {s['as_of']})",

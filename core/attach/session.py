@@ -60,6 +60,8 @@ def _wall_clock() -> datetime:
 
 @dataclass
 class AttachOptions:
+    """How to attach to a live city: which bd and tmux to run, their timeouts, alarm thresholds,
+    and how much history to read and keep."""
     use_bd: bool = False
     bd: str = "bd"
     bd_timeout: float = 10.0

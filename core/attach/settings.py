@@ -38,6 +38,7 @@ ALARM_KEYS: dict[str, tuple[str, str]] = {
 
 
 def default_settings_path() -> str:
+    """The citywatch settings file: $XDG_CONFIG_HOME (else ~/.config)/citywatch/citywatch.toml."""
     base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
     return os.path.join(base, "citywatch", "citywatch.toml")
 
@@ -58,6 +59,8 @@ def _value(key: str, v: Any, where: str, text: str, fp: str) -> Any:
 
 
 def thresholds_from_table(table: Any, where: str, text: str = "") -> AlarmThresholds:
+    """AlarmThresholds from a [citywatch.alarms] table, defaults for keys not given; raises
+    ConfigError on a non-table, an unknown key or a bad value."""
     t = AlarmThresholds()
     if not isinstance(table, dict):
         raise ConfigError(where, "must be a table", field="citywatch.alarms", line=locate(text, "citywatch.alarms"))

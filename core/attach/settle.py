@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 
 @dataclass
 class Settle:
+    """Debounces changes: work is due `settle` seconds after the last change, but never more than
+    `max_delay` (or `settle`, if longer) after the first one still pending."""
     settle: float = 0.5  # quiet time after the last change
     max_delay: float = 2.0  # the longest a change waits, however busy the city
     _first: float | None = field(default=None, init=False)  # the oldest change not served yet

@@ -43,5 +43,6 @@ def runtime_rows(world: World) -> list[dict[str, Any]]:
 
 
 def event_row(ev: dict[str, Any]) -> dict[str, Any]:
+    """The event's displayed fields (seq, type, ts, actor, subject, message, session_id, payload)."""
     keep = ("seq", "type", "ts", "actor", "subject", "message", "session_id", "payload")
     return {k: ev[k] for k in keep if k in ev}

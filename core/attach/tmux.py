@@ -27,6 +27,7 @@ _NO_SERVER = ("no server running", "error connecting to", "no such file or direc
 
 @dataclass(frozen=True)
 class TmuxSession:
+    """One tmux session as listed: times, whether attached or alive, pane commands and environment."""
     name: str
     created: datetime | None
     activity: datetime | None
@@ -42,6 +43,7 @@ class TmuxSession:
 
 @dataclass
 class TmuxListing:
+    """What listing the city's tmux server found, or a note on why it was not observable."""
     observable: bool  # False: tmux missing, socket unanswered, or not a tmux city
     server_running: bool = False
     sessions: list[TmuxSession] = field(default_factory=list)

@@ -20,6 +20,8 @@ from core.tracefile.reader import TraceReader, as_int
 
 @dataclass
 class Cycle:
+    """One controller cycle assembled from the trace: its start, inputs, per-template and
+    per-session records, decisions and completion."""
     trace_id: str
     tick_id: str = ""
     started_at: str = ""
@@ -63,6 +65,7 @@ class Cycle:
 
 
 def decision_row(rec: dict[str, Any]) -> dict[str, Any]:
+    """The displayed fields of a decision trace record, with its `fields` (empty if none)."""
     return {k: rec.get(k, "") for k in ("seq", "tick_id", "trace_id", "ts", "site_code", "reason_code",
                                         "outcome_code", "template", "session_name", "trace_mode")} | \
         {"fields": rec.get("fields") or {}}

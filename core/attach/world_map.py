@@ -31,11 +31,14 @@ def effective_session_name(bead_id: str, metadata: Mapping[str, str]) -> str:
 
 
 def session_bead(b: LiveBead, now: datetime) -> SessionBead:
+    """The live bead as a model SessionBead; empty metadata values are dropped and a missing
+    creation time becomes `now`."""
     md = {k: v for k, v in b.metadata.items() if v != ""}
     return SessionBead(b.id, b.created_at or now, md, b.status != "closed", b.title, frozenset(b.labels))
 
 
 def work_bead(b: LiveBead, status_by_id: dict[str, str], now: datetime) -> WorkBead:
+    """The live bead as a model WorkBead, with its readiness computed against `status_by_id` at `now`."""
     return WorkBead(id=b.id, status=b.status, assignee=b.assignee, routed_to=b.metadata.get(ROUTED_TO, ""),
                     priority=b.priority, ready=is_ready(b, status_by_id, now), created_at=b.created_at,
                     title=b.title)
