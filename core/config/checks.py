@@ -31,6 +31,7 @@ def provider_order(names: list[str]) -> list[str]:
 
 # ---------------------------------------------------------------------- durations
 def check_duration(rd: Reader, file: str, field_path: str, context: str, key: str, value: str) -> None:
+    """Warn if a non-empty `value` of `key` is not a valid duration."""
     if value == "":
         return
     err = duration_error(value)
@@ -39,6 +40,7 @@ def check_duration(rd: Reader, file: str, field_path: str, context: str, key: st
 
 
 def check_sleep(rd: Reader, file: str, field_path: str, context: str, key: str, value: str) -> None:
+    """Warn if `value` of `key` is neither empty, "off", nor a valid duration."""
     normalized = value.strip()
     if normalized == "" or normalized.lower() == "off":
         return

@@ -222,6 +222,7 @@ class Import:
 
 @dataclass
 class Rig:
+    """A [[rigs]] entry: a project directory agents can be scoped to, with its own limits and imports."""
     name: str
     path: str = ""
     prefix: str = ""
@@ -242,6 +243,7 @@ class Rig:
 
 @dataclass
 class Workspace:
+    """The [workspace] table."""
     name: str = ""
     prefix: str = ""
     provider: str = ""
@@ -252,6 +254,7 @@ class Workspace:
 
 @dataclass
 class Daemon:
+    """The [daemon] table: patrol interval, wake budget, restart limits and circuit breaker."""
     patrol_interval: str = "30s"
     max_wakes_per_tick: int = 5
     drift_drain_timeout: str = "2m"
@@ -265,6 +268,7 @@ class Daemon:
 
 @dataclass
 class SessionSettings:
+    """The [session] timeouts, as duration strings."""
     startup_timeout: str = "60s"
     progress_stall_timeout: str = ""
     claim_holder_stall_timeout: str = ""
@@ -272,6 +276,7 @@ class SessionSettings:
 
 @dataclass
 class ChatSessions:
+    """The [chat_sessions] idle timeout and grace period, as duration strings."""
     idle_timeout: str = ""
     grace_period: str = "10m"
 
@@ -281,6 +286,7 @@ SLEEP_CLASSES = ("interactive_resume", "interactive_fresh", "noninteractive")
 
 @dataclass
 class ConfigWarning:
+    """A problem found in the config, located by file, line and field path."""
     file: str
     message: str
     field: str = ""

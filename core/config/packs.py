@@ -45,6 +45,7 @@ class Requirement:
 
 @dataclass
 class PackResult:
+    """What one loaded pack contributes: agents, named sessions, providers and requirements."""
     dir: str
     name: str
     agents: list[Agent] = field(default_factory=list)
@@ -238,6 +239,7 @@ def _inherit_provider(agents: list[Agent], defaults: dict) -> list[Agent]:
 
 
 def pack_requirements(meta: dict, pack_path: str) -> list[Requirement]:
+    """The pack's [[requires]] entries as Requirements located in `pack_path`."""
     return [Requirement(str(r.get("scope", "")), str(r.get("agent", "")), pack_path, f"pack.requires[{i}]")
             for i, r in enumerate(meta.get("requires", []) or [])]
 

@@ -57,6 +57,7 @@ def patched_agent(a: Agent, p: dict[str, Any]) -> Agent:
 
 
 def check_patch(rd: Reader, p: dict, spec: dict[str, str], file: str, fp: str, unknown: str, context: str = "") -> None:
+    """Check a patch table (and its pool table) against `spec`, warning about unknown keys and bad types."""
     rd.check_table(p, spec, file, fp, unknown=unknown, context=context)
     if "pool" in p:
         rd.check_table(p["pool"], S.POOL_OVERRIDE_FIELDS, file, f"{fp}.pool", unknown=unknown, context=context)
@@ -97,6 +98,7 @@ def agent_matches(a: Agent, identity: str) -> bool:
 
 
 def agent_patch_target(p: dict) -> tuple[str, str, str]:
+    """The patch's (dir, name, qualified name) of the agent it targets."""
     pdir, pname = str(p.get("dir", "")), str(p.get("name", ""))
     return pdir, pname, qualify(pdir, "", pname)
 

@@ -39,6 +39,7 @@ def toml_repr(value: Any) -> str:
 
 
 def short(value: Any) -> str:
+    """The value in TOML form, cut to 40 characters with "..." when longer."""
     s = toml_repr(value)
     return s if len(s) <= 40 else s[:37] + "..."
 

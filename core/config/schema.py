@@ -150,6 +150,7 @@ def _distance(a: str, b: str) -> int:
 
 
 def type_name(value) -> str:
+    """The TOML type name of a parsed value ("string", "table", ...)."""
     if isinstance(value, bool):
         return "boolean"
     if isinstance(value, int):
@@ -166,6 +167,7 @@ def type_name(value) -> str:
 
 
 def type_ok(kind: str, value) -> bool:
+    """True if the value has the type the schema kind expects; unknown kinds accept anything."""
     if kind == ANY:
         return True
     if kind in (STR, DUR):

@@ -10,6 +10,7 @@ from core.durations import try_duration
 
 @dataclass(frozen=True)
 class SleepPolicy:
+    """An agent's resolved sleep_after_idle, where it came from, and its sleep class."""
     value: str  # "off" or a duration string
     source: str  # agent | rig_default | workspace_default | legacy_off
     sleep_class: str
@@ -27,6 +28,8 @@ class SleepPolicy:
 
 
 def sleep_class(agent: Agent) -> str:
+    """"noninteractive" for attach = false, "interactive_fresh" for wake_mode fresh, else
+    "interactive_resume"."""
     if agent.attach is False:
         return "noninteractive"
     if agent.wake_mode == "fresh":

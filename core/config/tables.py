@@ -93,6 +93,8 @@ def make_agent(rd: Reader, t: Any, origin: Origin, *, unknown: str, context: str
 
 def agents_from_array(rd: Reader, value: Any, file: str, key: str, kind: str, unknown: str, *,
                       pack_dir: str = "", context: str = "") -> list[Agent]:
+    """Agents from an array of agent tables, each checked and given its origin; raises the
+    reader's error if `value` is not an array of tables."""
     out = []
     for i, t in enumerate(rd.check_array(value, file, key, context=context)):
         origin = Origin(file, f"{key}[{i}]", kind, pack_dir=pack_dir)
@@ -102,6 +104,8 @@ def agents_from_array(rd: Reader, value: Any, file: str, key: str, kind: str, un
 
 def named_from_array(rd: Reader, value: Any, file: str, key: str, kind: str, unknown: str, *,
                      pack_dir: str = "", context: str = "") -> list[NamedSession]:
+    """NamedSessions from an array of named-session tables, each checked and given its origin;
+    raises the reader's error if `value` is not an array of tables."""
     out = []
     for i, t in enumerate(rd.check_array(value, file, key, context=context)):
         fp = f"{key}[{i}]"
