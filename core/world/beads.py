@@ -139,6 +139,7 @@ CLOSE_REASON_TEXT = {
 
 
 def close_reason_text(code: str) -> str:
+    """The human text for a close reason code; a short unknown code becomes "session terminated: <code>"."""
     if code in CLOSE_REASON_TEXT:
         return CLOSE_REASON_TEXT[code]
     return code if len(code) >= 20 else f"session terminated: {code}"

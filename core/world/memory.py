@@ -58,6 +58,8 @@ class Circuit:
 
 @dataclass(frozen=True)
 class Memory:
+    """The controller's in-memory state that is not stored on beads (drains, defers, circuits,
+    idle probes, ...); immutable, each change returns a new Memory."""
     drains: immutables.Map = field(default_factory=immutables.Map)  # bead id -> Drain
     defer: immutables.Map = field(default_factory=immutables.Map)  # session name -> DeferStreak
     circuits: immutables.Map = field(default_factory=immutables.Map)  # identity -> Circuit

@@ -36,6 +36,7 @@ class SessionExists(StartError):
 
 @dataclass(frozen=True, slots=True)
 class RuntimeSession:
+    """One runtime (tmux) session: identity, times, attachment, liveness, metadata and environment."""
     name: str
     session_id: str = ""  # GC_SESSION_ID
     instance_token: str = ""  # GC_INSTANCE_TOKEN
@@ -64,6 +65,7 @@ class RuntimeSession:
 
 @dataclass(frozen=True)
 class RuntimeState:
+    """An immutable snapshot of the runtime: its sessions and recorded start failures."""
     sessions: immutables.Map
     start_failures: tuple
 

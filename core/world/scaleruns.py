@@ -12,6 +12,7 @@ from core.timefmt import format_time, parse_time
 
 @dataclass(frozen=True)
 class ScaleCheckRun:
+    """One template's scale_check read in a tick: the count, or why it failed, and when."""
     template: str
     value: int | None  # None = the read failed: the template's demand is partial
     reason: str  # why it failed, for people ("" when it worked)

@@ -21,6 +21,7 @@ from core.world.beads import SessionBead, WorkBead, natural_key
 
 @dataclass(frozen=True)
 class StoreState:
+    """An immutable snapshot of the bead store: sessions, work, the next id, and its indexes."""
     sessions: immutables.Map
     work: immutables.Map
     next_id: int

@@ -153,16 +153,19 @@ class World:
 
 
 def session_json(b: SessionBead) -> dict[str, Any]:
+    """The session bead as a JSON-ready dict."""
     return {"id": b.id, "open": b.open, "created_at": format_time(b.created_at), "title": b.title,
             "labels": sorted(b.labels), "metadata": dict(sorted(b.metadata.items()))}
 
 
 def work_json(w: WorkBead) -> dict[str, Any]:
+    """The work bead as a JSON-ready dict."""
     return {"id": w.id, "status": w.status, "assignee": w.assignee, "routed_to": w.routed_to,
             "priority": w.priority, "ready": w.ready, "created_at": format_time(w.created_at), "title": w.title}
 
 
 def runtime_json(s: RuntimeSession) -> dict[str, Any]:
+    """The runtime session as a JSON-ready dict."""
     return {"name": s.name, "alive": s.alive, "running": s.running, "corpse": s.corpse,
             "session_id": s.session_id,
             "instance_token": s.instance_token, "template": s.template,
