@@ -11,6 +11,7 @@ ACTION_KINDS = ("create_bead", "start", "stop", "drain", "close", "adopt", "clai
 
 @dataclass
 class Action:
+    """One thing a tick did to a session or bead (kind, target, reason), as the outcome reports it."""
     kind: str
     bead_id: str = ""
     session_name: str = ""

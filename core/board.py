@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Board:
+    """Everything the board shows at one moment: agent and session rows, the plan summary,
+    alias deferrals, tracker rows and config warnings."""
     agents: list[AgentRow]
     sessions: list[SessionRow]
     summary: PlanSummary

@@ -33,6 +33,8 @@ class Cue:
 
 
 def load_script(path: str = DEMO_SCRIPT) -> tuple[int, list[Cue]]:
+    """The demo script at `path`: its period in ticks and its cues; raises ValueError for a cue
+    tick outside 1..period."""
     with open(path, "rb") as f:
         d = tomli.load(f)
     period = int(d["period"])

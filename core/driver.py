@@ -87,6 +87,7 @@ class Result:
 
 @dataclass
 class Recorded:
+    """One step the driver ran, and for a config edit the config it installed."""
     step: dict[str, Any]
     config: ConfigSource | None = None  # for edit_config steps
 

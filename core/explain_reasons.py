@@ -80,6 +80,7 @@ STATE_WORDS = {
 
 
 def source_words(source: str) -> str:
+    """How a sleep-policy source reads in prose; an unknown source as itself."""
     return SOURCE_WORDS.get(source, source)
 
 

@@ -107,6 +107,7 @@ class Frame:
 
 
 def detached_model(frame: Frame) -> "Model":
+    """A new Model rebuilt from the frame's city, world and desired state, independent of the live one."""
     from core.model import Model
     from core.world.world import World
 

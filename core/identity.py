@@ -56,10 +56,12 @@ def expanded_session_identities(a: Agent, semantics: str = CURRENT) -> bool:
 
 
 def unlimited(a: Agent) -> bool:
+    """True if the agent has no session cap (max_active_sessions unset or negative)."""
     return a.max_active_sessions is None or a.max_active_sessions < 0
 
 
 def predicates(a: Agent, semantics: str = CURRENT) -> dict[str, bool]:
+    """The agent's identity predicates by short name (SIE, UCS, SESI, SMS, SGE, unlimited)."""
     return {
         "SIE": instance_expansion(a, semantics),
         "UCS": canonical_singleton(a, semantics),
@@ -72,6 +74,7 @@ def predicates(a: Agent, semantics: str = CURRENT) -> dict[str, bool]:
 
 @dataclass(frozen=True)
 class Shape:
+    """How an agent's sessions are named and counted, with a short label and detail for display."""
     kind: str  # canonical-singleton | slot-pool | namepool | named | unlimited | disabled
     label: str
     detail: str
@@ -114,6 +117,7 @@ def instance_name(a: Agent, slot: int) -> str:
 
 
 def qualified_instance(a: Agent, slot: int) -> str:
+    """The qualified identity of the agent's instance in pool slot `slot`."""
     return qualify(a.dir, a.binding, instance_name(a, slot))
 
 
@@ -150,6 +154,7 @@ def session_name_for(city: City | None, identity: str) -> str:
 
 
 def basename(template: str) -> str:
+    """The last path component of a qualified template name."""
     return template.rsplit("/", 1)[-1]
 
 
@@ -159,6 +164,7 @@ def pool_session_name(template: str, bead_id: str) -> str:
 
 
 def owns_pool_session_name(session_name: str, template: str, bead_id: str) -> bool:
+    """True if `session_name` is the pool session name of `template` for `bead_id`, or ends in "-<bead_id>"."""
     return session_name == pool_session_name(template, bead_id) or session_name.endswith("-" + bead_id)
 
 

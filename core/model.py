@@ -31,6 +31,7 @@ class ModelError(ValueError):
 
 @dataclass
 class ConfigChange:
+    """Which agents a config reload added, removed or changed, and the city settings it changed."""
     added: list[str]
     removed: list[str]
     changed: list[str]
@@ -51,6 +52,7 @@ class ConfigChange:
 
 
 def diff_cities(old: City, new: City) -> ConfigChange:
+    """The agent and city-setting differences from `old` to `new`."""
     o = {a.qualified_name: a for a in old.agents}
     n = {a.qualified_name: a for a in new.agents}
     changed = [q for q in sorted(set(o) & set(n)) if _agent_sig(o[q]) != _agent_sig(n[q])]
@@ -354,6 +356,8 @@ class Model:
 
 
 def work_from_table(t: dict[str, Any], now: datetime) -> WorkBead:
+    """A WorkBead from a scenario's work table; missing fields default (status open, ready,
+    created at `now`)."""
     return WorkBead(
         id=str(t["id"]),
         status=str(t.get("status", "open")),

@@ -10,6 +10,8 @@ from core.desired.model import DesiredResult
 
 @dataclass
 class Outcome:
+    """What a step produced: actions, trace records, events, logs, the desired state, warnings,
+    the last awake set, any error, tick count and phase timings."""
     actions: list[Action] = field(default_factory=list)
     trace: list[dict] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)

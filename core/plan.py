@@ -44,6 +44,7 @@ class SessionRow:
 
 @dataclass(frozen=True)
 class PlanSummary:
+    """Session counts for the plan line: desired, running, and what is to start, stop or change."""
     desired: int
     running: int
     to_start: int

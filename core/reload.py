@@ -87,6 +87,7 @@ def file_source(path: str, revision: str = "", packs_dir: str = "") -> ConfigSou
 
 
 def inline_source(table: dict[str, Any], scenario_path: str, revision: str = "") -> ConfigSource:
+    """A ConfigSource for a scenario's inline [city] table, resolving paths against the scenario's directory."""
     return ConfigSource("inline", scenario_path, os.path.dirname(os.path.abspath(scenario_path)), table, "",
                         revision)
 

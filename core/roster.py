@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class AgentRow:
+    """One agent's row on the board: identity shape, bounds, scale check, and session counts."""
     key: str  # qualified name
     shape: str
     shape_detail: str

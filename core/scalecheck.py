@@ -38,6 +38,7 @@ _MAX_PARALLEL = 4
 
 @dataclass(frozen=True)
 class ScaleCheckResult:
+    """One scale_check command's result for a template: the count, or why the read failed."""
     template: str
     command: str  # as run, placeholders expanded
     value: int | None  # None = the read failed

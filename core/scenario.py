@@ -86,6 +86,7 @@ class ScenarioError(Exception):
 
 @dataclass
 class Scenario:
+    """A loaded scenario file: its city, start time, semantics, steps and expectations."""
     path: str
     text: str
     name: str
@@ -339,6 +340,7 @@ def _check_work(path: str, text: str, w: dict, fp: str, partial: bool = False, e
 
 @dataclass
 class Run:
+    """A scenario run: the state after each step and any invariant failures."""
     scenario: Scenario
     states: list[dict[str, Any]]
     invariant_failures: list[str] = field(default_factory=list)
@@ -580,4 +582,5 @@ def _fmt_action(x: dict) -> str:
 
 
 def dumps_state(st: dict[str, Any]) -> str:
+    """The state as compact JSON with sorted keys, so equal states give equal text."""
     return json.dumps(st, sort_keys=True, separators=(",", ":"))

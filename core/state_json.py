@@ -48,12 +48,14 @@ def deferrals(model: "Model") -> list[dict[str, Any]]:
 
 
 def trackers(model: "Model") -> list[dict[str, Any]]:
+    """The model's tracker rows (see core.trackers.view.tracker_rows)."""
     from core.trackers.view import tracker_rows
 
     return tracker_rows(model)
 
 
 def state(model: "Model", step: int, do: str, outcome: "Outcome | None") -> dict[str, Any]:
+    """The model's full state after a step as a JSON-ready dict, with the step's outcome."""
     w = model.world
     desired = model.last_desired
     out = outcome

@@ -44,4 +44,5 @@ def format_time(dt: datetime | None) -> str:
 
 
 def seconds(td: timedelta) -> float:
+    """The timedelta in seconds."""
     return td.total_seconds()

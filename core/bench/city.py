@@ -48,6 +48,7 @@ SIZES = {
 
 
 def rig_name(block: int) -> str:
+    """The benchmark city's rig name for block number `block` ("rig007")."""
     return f"rig{block:03d}"
 
 

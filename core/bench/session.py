@@ -16,6 +16,7 @@ from core.reload import load
 
 @dataclass
 class BenchSession:
+    """A benchmark city of one size: its city.toml path and the driver that runs it."""
     size: Size
     path: str  # the city.toml
     driver: Driver

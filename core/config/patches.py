@@ -57,7 +57,8 @@ def patched_agent(a: Agent, p: dict[str, Any]) -> Agent:
 
 
 def check_patch(rd: Reader, p: dict, spec: dict[str, str], file: str, fp: str, unknown: str, context: str = "") -> None:
-    """Check a patch table (and its pool table) against `spec`, warning about unknown keys and bad types."""
+    """Check a patch table (and its pool table) against `spec`: unknown keys as `unknown` says,
+    a wrong type raises."""
     rd.check_table(p, spec, file, fp, unknown=unknown, context=context)
     if "pool" in p:
         rd.check_table(p["pool"], S.POOL_OVERRIDE_FIELDS, file, f"{fp}.pool", unknown=unknown, context=context)
