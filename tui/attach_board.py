@@ -60,6 +60,7 @@ class Header:
 
 @dataclass(frozen=True)
 class TableRow:
+    """One plain table row: its key, cell texts and highlight level ("", "warn" or "alarm")."""
     key: str
     cells: tuple[str, ...]
     level: str = ""  # "" | warn | alarm
@@ -67,6 +68,7 @@ class TableRow:
 
 @dataclass(frozen=True)
 class DriftRow:
+    """One model-versus-controller difference as the drift panel shows it."""
     key: str
     kind: str
     subject: str
@@ -90,6 +92,7 @@ class DriftRow:
 
 @dataclass(frozen=True)
 class AlarmRow:
+    """One alarm as the alarms panel shows it."""
     key: str
     kind: str
     subject: str
@@ -114,6 +117,7 @@ def _amount(kind: str, v: float) -> str:
 
 @dataclass(frozen=True)
 class AttachBoard:
+    """Everything the attach screen shows for one snapshot generation."""
     generation: int
     header: Header
     board: Board  # agents, sessions (with the model's markers), deferrals: for the shared panels
@@ -200,6 +204,7 @@ def unobservable(rows: Sequence[SessionRow]) -> list[SessionRow]:
 
 
 def drift_rows(drift: dict[str, Any]) -> list[DriftRow]:
+    """DriftRows for a drift report's items, keys made unique with "#2", "#3", ..."""
     rows, seen = [], set()
     for i in drift.get("items") or []:
         key = f"{i['kind']}:{i['subject']}:{i.get('bead_id', '')}"
@@ -213,11 +218,14 @@ def drift_rows(drift: dict[str, Any]) -> list[DriftRow]:
 
 
 def alarm_rows(alarms: list[dict[str, Any]]) -> list[AlarmRow]:
+    """AlarmRows for a snapshot's alarms."""
     return [AlarmRow(f"{a['kind']}:{a['subject']}", a["kind"], a["subject"], a["value"], a["threshold"],
                      a["message"], tuple(a.get("bead_ids") or ())) for a in alarms]
 
 
 def header(snap: dict[str, Any], now: datetime, warnings: int) -> Header:
+    """The attach header for a snapshot: city, last cycle, drift and alarm counts, and one phrase
+    per source (tmux first)."""
     c, src = snap["city"], snap["sources"]
     last = (snap.get("trace") or {}).get("last_cycle") or {}
     beads, events, trace, rt = src["beads"], src["events"], src["trace"], src["runtime"]
@@ -402,6 +410,7 @@ def cycle_line(c: Any, now: datetime) -> EventLine:
 
 
 def warning_line(w: ReadWarning, now: datetime) -> EventLine:
+    """A read warning as an event-log line at `now`."""
     return EventLine(0, 0, now, "warning", f"{w.source} {w.code}: {w.render()}", w.path)
 
 
@@ -540,6 +549,7 @@ class AttachState:
 
 
 def summarize_plain(rows: Sequence[SessionRow]):
+    """A PlanSummary counting rows by marker; the desired and running counts are left 0."""
     from core.plan import PlanSummary
 
     count = {m: sum(1 for r in rows if r.marker == m) for m in (START, STOP, CHANGE, DEFER, SYNCED)}

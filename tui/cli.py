@@ -18,6 +18,8 @@ def _err(msg: str) -> int:
 
 
 def cmd_scenario(args: argparse.Namespace) -> int:
+    """`citywatch scenario run|check`: print a run's states, or check files against their
+    expectations. Returns 0, 1 if any check failed, 2 for bad input."""
     from core.scenario import ScenarioError, check, dumps_state, load_scenario, run
 
     if args.action == "run":
@@ -75,6 +77,7 @@ def cmd_scenario(args: argparse.Namespace) -> int:
 
 
 def cmd_config_show(args: argparse.Namespace) -> int:
+    """`citywatch config show`: print a city's agents and identity shapes; 2 on a config error."""
     from core.config.errors import ConfigError
     from core.config.load import load_city
     from core.config.validate import validate_city
@@ -96,6 +99,7 @@ def cmd_config_show(args: argparse.Namespace) -> int:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
+    """`citywatch explain`: print why a session is as it is; 2 on bad input."""
     from core.explain import ExplainError, explain_target
 
     from core.durations import DurationError, parse_duration
@@ -121,6 +125,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    """`citywatch bench`: run the benchmark and print its result; 2 for --ticks below 1."""
     from core.bench import render_bench, run_bench
     from tui.bench import PROBES
 
@@ -132,6 +137,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_attach(args: argparse.Namespace) -> int:
+    """`citywatch attach`: print one read-only snapshot of a live city; 2 if it cannot be read."""
     from core.attach.render import render_snapshot
     from core.attach.session import AttachError, AttachOptions, AttachSession
     from core.attach.settings import load_thresholds
@@ -161,6 +167,7 @@ def cmd_attach(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for the headless subcommands."""
     p = argparse.ArgumentParser(prog="citywatch", description="An operator's view of a Gas City reconciler.")
     sub = p.add_subparsers(dest="cmd")
     sc = sub.add_parser("scenario", help="run or check scenario files")
@@ -211,6 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The citywatch entry point: run a headless subcommand, else open the TUI; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in HEADLESS:
         args = build_parser().parse_args(argv)
@@ -233,6 +241,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def open_app(argv: list[str]) -> int:
+    """Parse the TUI's arguments and run it; 2 for attach-only options given without --attach."""
     p = argparse.ArgumentParser(prog="citywatch", description="Open the citywatch TUI (no argument: the demo city; "
                                 "--attach CITY_DIR: a live city, read-only). "
                                 "Subcommands: scenario run|check, config show, explain, bench, attach.")

@@ -19,6 +19,7 @@ BOTH = (MODEL, ATTACH)  # controls that only read: filters, focus, help, zoom, q
 
 @dataclass(frozen=True)
 class Control:
+    """One operator control: its keys, App action, texts, and where it is offered."""
     id: str
     keys: str
     action: str  # an App action name
@@ -94,6 +95,7 @@ SCOPES_OF_PANEL = {
 
 
 def by_id(control_id: str) -> Control:
+    """The control with this id; raises KeyError if there is none."""
     for c in CONTROLS:
         if c.id == control_id:
             return c
@@ -117,6 +119,7 @@ def bindings(*scopes: str, mode: str = MODEL) -> list[Binding]:
 
 
 def key_display(c: Control) -> str:
+    """The control's keys as the footer and help show them ("+", "esc", ...)."""
     names = {"space": "space", "plus": "+", "equals_sign": "=", "minus": "-", "left_square_bracket": "[",
              "right_square_bracket": "]", "slash": "/", "question_mark": "?", "escape": "esc"}
     return " ".join(names.get(k, k) for k in c.keys.split(","))

@@ -14,6 +14,7 @@ from tui.commands import MODEL, key_display, panel_controls
 
 
 def help_table(panel: str, mode: str = MODEL) -> Table:
+    """A key / what it does / id table of the controls offered with `panel` focused in `mode`."""
     t = Table(box=None, show_header=True, header_style="bold", expand=True)
     t.add_column("key", no_wrap=True, style="bold cyan")
     t.add_column("what it does")

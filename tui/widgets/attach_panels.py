@@ -258,6 +258,7 @@ class AttachWhyPanel(WhyPanel):
 
 
 def attach_line(line: EventLine) -> Text:
+    """An attach event-log line styled by kind: time, kind, text."""
     t = Text(f"{format_time(line.at)[11:19]} ", style="dim")
     t.append(f"{line.kind:<7} ", style=ATTACH_KIND_STYLE.get(line.kind, ""))
     t.append(line.text, style="red" if line.kind == "error" else ("yellow" if line.kind == "warning" else ""))
@@ -265,6 +266,7 @@ def attach_line(line: EventLine) -> Text:
 
 
 def attach_plain(line: EventLine) -> str:
+    """An attach event-log line as plain text: time, kind, text."""
     return f"{format_time(line.at)[11:19]} {line.kind:<7} {line.text}"
 
 

@@ -20,6 +20,7 @@ KIND_STYLE = {"action": "bold", "error": "bold red", "warning": "yellow", "confi
 
 
 def styled(line: EventLine) -> Text:
+    """A model event-log line styled by kind: tick, time, kind, text."""
     t = Text(f"{line.tick:>4} {line.render()[5:14]} ", style="dim")
     t.append(f"{line.kind:<7} ", style=KIND_STYLE.get(line.kind, ""))
     t.append(line.text, style="red" if line.kind == "error" else "")

@@ -37,6 +37,7 @@ class ColumnFit:
 
 @dataclass(frozen=True)
 class ColumnPlan:
+    """Which table columns fit and how wide each visible one is."""
     visible: tuple[int, ...]  # indices of the columns shown, in table order
     widths: tuple[int, ...]  # content width of each visible column
 
@@ -45,6 +46,7 @@ class ColumnPlan:
 
 
 def cell_width(c: Cell) -> int:
+    """The terminal cell width of a plain or rich cell."""
     return c.cell_len if isinstance(c, Text) else cell_len(c)
 
 

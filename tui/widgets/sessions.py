@@ -26,6 +26,7 @@ MARKER_STYLE = {START: "bold green", STOP: "bold red", CHANGE: "bold yellow", DE
 
 
 def row_cells(r: SessionRow) -> tuple:
+    """The sessions table's cells for a row, the marker styled."""
     marker = Text(r.marker, style=MARKER_STYLE.get(r.marker, ""))
     return (marker, r.key, r.source, r.identity, r.alias, r.slot, r.bead_id, r.bead_state, r.runtime, r.reason)
 

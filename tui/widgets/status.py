@@ -13,6 +13,7 @@ from core.timefmt import format_time
 
 @dataclass(frozen=True)
 class RunState:
+    """Whether the model is running, at what speed (ticks per second), and whether a model call is in progress."""
     running: bool
     speed: float  # ticks per second while running
     busy: bool = False
