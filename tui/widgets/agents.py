@@ -10,7 +10,7 @@ from tui.commands import bindings
 from tui.filtering import matches
 from tui.widgets.fit import ColumnFit
 from tui.widgets.keyed_table import KeyedTable
-from tui.widgets.panel import Panel, counted
+from tui.widgets.panel import TablePanel, counted
 
 COLUMNS = [("agent", "agent"), ("shape", "shape"), ("min..max", "bounds"), ("scale", "scale_check"),
            ("desired", "desired"), ("open", "open"), ("running", "running")]
@@ -27,7 +27,7 @@ class AgentsTable(KeyedTable):
     BINDINGS = KeyedTable.BINDINGS + bindings("template")
 
 
-class AgentsPanel(Panel):
+class AgentsPanel(TablePanel):
     panel_id = "agents"
     HELP = ("Each [[agent]] template: its identity shape under the current semantics, min..max sessions, "
             "its scale_check result, and how many sessions are desired, open (beads) and running. The "
@@ -43,9 +43,6 @@ class AgentsPanel(Panel):
     @property
     def table(self) -> AgentsTable:
         return self.query_one(AgentsTable)
-
-    def focus_target(self):
-        return self.table
 
     def show(self, board: Board, live_scale_checks: bool = False) -> None:
         rows = []

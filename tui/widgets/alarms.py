@@ -9,7 +9,7 @@ from tui.attach_board import AlarmRow, AttachBoard
 from tui.filtering import matches
 from tui.widgets.fit import ColumnFit
 from tui.widgets.keyed_table import KeyedTable
-from tui.widgets.panel import Panel
+from tui.widgets.panel import TablePanel
 
 COLUMNS = [("alarm", "kind"), ("subject", "subject"), ("value", "value"), ("at", "threshold"),
            ("what", "message")]
@@ -18,7 +18,7 @@ FIT = ColumnFit(priority=("kind", "subject", "value", "threshold", "message"), s
                 mins={"kind": 14, "subject": 12, "message": 10})
 
 
-class AlarmsPanel(Panel):
+class AlarmsPanel(TablePanel):
     panel_id = "alarms"
     HELP = ("Loop alarms: an identity that woke too often in the last hour (wakes), pool sessions woken without "
             "ever claiming work (idle_spawns), an alias-conflict counter at or climbing past its limit "
@@ -31,13 +31,6 @@ class AlarmsPanel(Panel):
 
     def compose(self) -> ComposeResult:
         yield KeyedTable(COLUMNS, fit=FIT, id="alarms")
-
-    @property
-    def table(self) -> KeyedTable:
-        return self.query_one(KeyedTable)
-
-    def focus_target(self):
-        return self.table
 
     def show(self, board: AttachBoard) -> None:
         self._rows = {r.key: r for r in board.alarms}

@@ -23,7 +23,7 @@ from tui.widgets.deferrals import FIT as DEFERRAL_FIT
 from tui.widgets.deferrals import DeferralsPanel
 from tui.widgets.events import KIND_STYLE, EventsPanel, _last_index, hanging
 from tui.widgets.keyed_table import KeyedTable
-from tui.widgets.panel import Panel
+from tui.widgets.panel import TablePanel
 from tui.widgets.fit import ColumnFit
 from tui.widgets.sessions import COLUMNS as SESSION_COLUMNS
 from tui.widgets.sessions import FIT as SESSION_FIT
@@ -185,10 +185,6 @@ class AttachDeferralsPanel(DeferralsPanel):
     def compose(self) -> ComposeResult:
         yield KeyedTable(DEFERRAL_COLUMNS, key_column="bead", fit=DEFERRAL_FIT, id="deferrals")
 
-    @property
-    def table(self) -> KeyedTable:
-        return self.query_one(KeyedTable)
-
     def show(self, board) -> None:
         rows = []
         for d in board.deferrals:
@@ -202,7 +198,7 @@ class AttachDeferralsPanel(DeferralsPanel):
                     f"{hidden} hidden" if hidden else "")
 
 
-class LifecyclePanel(Panel):
+class LifecyclePanel(TablePanel):
     """Trackers, attached: what the controller persists about each session's lifecycle."""
 
     panel_id = "trackers"
@@ -216,13 +212,6 @@ class LifecyclePanel(Panel):
 
     def compose(self) -> ComposeResult:
         yield KeyedTable(LIFECYCLE_COLUMNS, key_column="bead", fit=LIFECYCLE_FIT, id="trackers")
-
-    @property
-    def table(self) -> KeyedTable:
-        return self.query_one(KeyedTable)
-
-    def focus_target(self):
-        return self.table
 
     def show_attached(self, ab: AttachBoard) -> None:
         rows = []

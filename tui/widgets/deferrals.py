@@ -8,7 +8,7 @@ from core.board import Board
 from tui.filtering import matches
 from tui.widgets.fit import ColumnFit
 from tui.widgets.keyed_table import KeyedTable
-from tui.widgets.panel import Panel
+from tui.widgets.panel import TablePanel
 
 COLUMNS = [("bead", "bead"), ("session", "session"), ("wants alias", "alias"), ("held by", "holder"),
            ("holder state", "holder_state"), ("attempts", "count"), ("next retry", "next")]
@@ -17,7 +17,7 @@ FIT = ColumnFit(priority=("bead", "alias", "holder", "next", "session", "count",
                 mins={"alias": 12})
 
 
-class DeferralsPanel(Panel):
+class DeferralsPanel(TablePanel):
     panel_id = "deferrals"
     HELP = ("A bead whose alias is deferred: the alias it wants, the bead holding it now and that bead's "
             "state, how many claims failed, and when the backoff (30s doubling to 30m) allows the next try.")
@@ -27,9 +27,6 @@ class DeferralsPanel(Panel):
 
     def compose(self) -> ComposeResult:
         yield KeyedTable(COLUMNS, key_column="bead", fit=FIT, id="deferrals")
-
-    def focus_target(self):
-        return self.query_one(KeyedTable)
 
     def show(self, board: Board) -> None:
         rows = []

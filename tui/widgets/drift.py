@@ -9,7 +9,7 @@ from tui.attach_board import AttachBoard, DriftRow
 from tui.filtering import matches
 from tui.widgets.fit import ColumnFit
 from tui.widgets.keyed_table import KeyedTable
-from tui.widgets.panel import Panel
+from tui.widgets.panel import TablePanel
 
 COLUMNS = [("", "marker"), ("kind", "kind"), ("subject", "subject"), ("bead", "bead"),
            ("model expects", "model"), ("controller has", "controller")]
@@ -18,7 +18,7 @@ FIT = ColumnFit(priority=("marker", "subject", "model", "controller", "kind", "b
 MARKER_STYLE = {"+": "bold green", "-": "bold red", "~": "bold yellow", "≠": "bold magenta"}
 
 
-class DriftPanel(Panel):
+class DriftPanel(TablePanel):
     """The two sides are cut to fit the panel (the Why panel shows the selected row whole)."""
 
     panel_id = "drift"
@@ -36,13 +36,6 @@ class DriftPanel(Panel):
 
     def compose(self) -> ComposeResult:
         yield KeyedTable(COLUMNS, fit=FIT, id="drift")
-
-    @property
-    def table(self) -> KeyedTable:
-        return self.query_one(KeyedTable)
-
-    def focus_target(self):
-        return self.table
 
     def show(self, board: AttachBoard) -> None:
         self._rows = {r.key: r for r in board.drift}

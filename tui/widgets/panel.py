@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from textual.containers import Vertical
 
+from tui.widgets.keyed_table import KeyedTable
+
 
 def counted(n: int, word: str, plural: str = "") -> str:
     """`1 agent`, `2 agents` (`plural` when adding an s is wrong)."""
@@ -38,3 +40,15 @@ class Panel(Vertical):
     def focus_target(self):
         """The widget that takes focus for this panel."""
         return self
+
+
+class TablePanel(Panel):
+    """A panel around one KeyedTable, which is what its focus key focuses."""
+
+    @property
+    def table(self) -> KeyedTable:
+        """The panel's table (subclasses of KeyedTable included)."""
+        return self.query_one(KeyedTable)
+
+    def focus_target(self) -> KeyedTable:
+        return self.table

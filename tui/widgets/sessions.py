@@ -12,7 +12,7 @@ from tui.commands import bindings
 from tui.filtering import matches
 from tui.widgets.fit import ColumnFit
 from tui.widgets.keyed_table import KeyedTable
-from tui.widgets.panel import Panel
+from tui.widgets.panel import TablePanel
 
 COLUMNS = [("", "marker"), ("session", "session"), ("source", "source"), ("identity", "identity"),
            ("alias", "alias"), ("slot", "slot"), ("bead", "bead"), ("state", "state"), ("runtime", "runtime"),
@@ -44,7 +44,7 @@ class SessionsTable(KeyedTable):
     BINDINGS = KeyedTable.BINDINGS + bindings("sessions", "template")
 
 
-class SessionsPanel(Panel):
+class SessionsPanel(TablePanel):
     panel_id = "sessions"
     HELP = ("Desired against actual. Markers: + to start, - to stop or close, ~ identity or alias change, "
             "! alias deferred; blank = in sync. The first line counts them. `c` switches between changed rows "
@@ -63,9 +63,6 @@ class SessionsPanel(Panel):
     @property
     def table(self) -> SessionsTable:
         return self.query_one(SessionsTable)
-
-    def focus_target(self):
-        return self.table
 
     def show(self, board: Board, tick: int | None = None) -> None:
         """Render `board`; `tick` (the viewed frame's) picks the hint shown when nothing is there."""

@@ -11,7 +11,7 @@ from core.board import Board
 from tui.filtering import matches
 from tui.widgets.fit import ColumnFit
 from tui.widgets.keyed_table import KeyedTable
-from tui.widgets.panel import Panel, counted
+from tui.widgets.panel import TablePanel, counted
 
 TRACKERS = ("idle", "max_age", "defer", "wake_failures", "circuit")
 COLUMNS = [("bead", "bead"), ("session", "session"), ("idle", "idle"), ("max age", "max_age"),
@@ -45,7 +45,7 @@ def compact(d: Any) -> str:
     return " ".join(parts) or "—"
 
 
-class TrackersPanel(Panel):
+class TrackersPanel(TablePanel):
     panel_id = "trackers"
     HELP = ("Lifecycle trackers per open session, as the controller holds them: idle timeout, max session age, "
             "the assigned-work defer backstop, wake failures and quarantine, and the named-session circuit breaker.")
@@ -55,9 +55,6 @@ class TrackersPanel(Panel):
 
     def compose(self) -> ComposeResult:
         yield KeyedTable(COLUMNS, key_column="bead", fit=FIT, id="trackers")
-
-    def focus_target(self):
-        return self.query_one(KeyedTable)
 
     def show(self, board: Board) -> None:
         rows = []
