@@ -21,7 +21,7 @@ from tui.widgets.agents import FIT as AGENT_FIT
 from tui.widgets.agents import AgentsPanel
 from tui.widgets.deferrals import FIT as DEFERRAL_FIT
 from tui.widgets.deferrals import DeferralsPanel
-from tui.widgets.events import KIND_STYLE, EventsPanel, _last_index, hanging
+from tui.widgets.events import KIND_STYLE, EventsPanel
 from tui.widgets.keyed_table import KeyedTable
 from tui.widgets.panel import TablePanel
 from tui.widgets.fit import ColumnFit
@@ -265,27 +265,8 @@ class AttachEventsPanel(EventsPanel):
             "does not match, a torn line, an unreadable file, an unknown code) as a warning; reading goes on. New "
             "lines follow at the bottom; scrolling up stops following, `f` or End resumes.")
 
-    @property
-    def shown_text(self) -> list[str]:
-        return [attach_plain(ln) for ln in self._shown if matches(self.filter_text, (ln.kind, ln.text))]
+    def plain(self, ln: EventLine) -> str:
+        return attach_plain(ln)
 
-    def show(self, lines: list[EventLine]) -> None:
-        """Append the lines not on screen yet (all of them again after a filter change)."""
-        log = self.log_widget
-        start = 0
-        if self._shown and lines:
-            pos = _last_index(lines, self._shown[-1])
-            if pos is None:
-                self._shown = []
-            else:
-                start = pos + 1
-        if not self._shown:
-            log.clear()
-            start = 0
-        new = [ln for ln in lines[start:] if matches(self.filter_text, (ln.kind, ln.text))]
-        for ln in new:
-            log.write(hanging(attach_line(ln), ln.text), scroll_end=self.follow, animate=False)
-        if not self.follow:
-            self._pending += len(new)
-        self._shown = list(lines)
-        self._status()
+    def styled(self, ln: EventLine) -> Text:
+        return attach_line(ln)

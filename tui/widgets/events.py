@@ -94,7 +94,15 @@ class EventsPanel(Panel):
     @property
     def shown_text(self) -> list[str]:
         """The plain text of the lines on screen (the filter applied)."""
-        return [ln.render() for ln in self._shown if matches(self.filter_text, (ln.kind, ln.text))]
+        return [self.plain(ln) for ln in self._shown if matches(self.filter_text, (ln.kind, ln.text))]
+
+    def plain(self, ln: EventLine) -> str:
+        """One line as plain text."""
+        return ln.render()
+
+    def styled(self, ln: EventLine) -> Text:
+        """One line as it is drawn."""
+        return styled(ln)
 
     def show(self, lines: list[EventLine]) -> None:
         log = self.log_widget
@@ -111,7 +119,7 @@ class EventsPanel(Panel):
             start = 0
         new = [ln for ln in lines[start:] if matches(self.filter_text, (ln.kind, ln.text))]
         for ln in new:
-            log.write(hanging(styled(ln), ln.text), scroll_end=self.follow, animate=False)
+            log.write(hanging(self.styled(ln), ln.text), scroll_end=self.follow, animate=False)
         if not self.follow:
             self._pending += len(new)
         self._shown = list(lines)
