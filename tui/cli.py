@@ -206,15 +206,21 @@ def build_parser() -> argparse.ArgumentParser:
                         "events, drift against the model, loop alarms")
     at.add_argument("city_dir", help="the city directory (holding city.toml and .gc/)")
     at.add_argument("--json", action="store_true", help="print the snapshot as JSON")
-    at.add_argument("--bd", action="store_true", help="read session beads with `bd --readonly list` (the only "
-                    "program attach runs besides tmux listings); default: .gc/beads.json")
-    at.add_argument("--tmux-socket", metavar="NAME_OR_PATH", help="the city's tmux server (default: [session] "
-                    "socket, else the city name); a path is passed as -S")
-    at.add_argument("--settings", metavar="FILE", help="citywatch settings with a [citywatch.alarms] table "
-                    "(default: ~/.config/citywatch/citywatch.toml when present)")
-    at.add_argument("--alarm", action="append", metavar="KEY=VALUE", help="override one alarm threshold")
+    add_attach_source_options(at)
     at.add_argument("--now", metavar="TIME", help="judge ages and alarms as of this RFC 3339 time (default: now)")
     return p
+
+
+def add_attach_source_options(group, note: str = "") -> None:
+    """The options that say where and how a live city is read (shared by `attach` and `--attach`);
+    `note` prefixes each help text."""
+    group.add_argument("--bd", action="store_true", help=f"{note}read session beads with `bd --readonly list` "
+                       "(the only program attach runs besides tmux listings); default: .gc/beads.json")
+    group.add_argument("--tmux-socket", metavar="NAME_OR_PATH", help=f"{note}the city's tmux server (default: "
+                       "[session] socket, else the city name); a path is passed as -S")
+    group.add_argument("--settings", metavar="FILE", help=f"{note}citywatch settings with a [citywatch.alarms] "
+                       "table (default: ~/.config/citywatch/citywatch.toml when present)")
+    group.add_argument("--alarm", action="append", metavar="KEY=VALUE", help=f"{note}override one alarm threshold")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -256,14 +262,7 @@ def open_app(argv: list[str]) -> int:
     at = p.add_argument_group("attach to a live city (read-only)")
     at.add_argument("--attach", metavar="CITY_DIR", help="show a running city's real state (beads, tmux, trace, "
                     "events), its drift from the model and its loop alarms; nothing under it is ever written")
-    at.add_argument("--bd", action="store_true", help="with --attach: read session beads with `bd --readonly list` "
-                    "(default: .gc/beads.json)")
-    at.add_argument("--settings", metavar="FILE", help="with --attach: citywatch settings with a [citywatch.alarms] "
-                    "table (default: ~/.config/citywatch/citywatch.toml when present)")
-    at.add_argument("--tmux-socket", metavar="NAME_OR_PATH", help="with --attach: the city's tmux server (default: "
-                    "[session] socket, else the city name); a path is passed as -S")
-    at.add_argument("--alarm", action="append", metavar="KEY=VALUE", help="with --attach: override one alarm "
-                    "threshold")
+    add_attach_source_options(at, "with --attach: ")
     args = p.parse_args(argv)
     if args.attach is not None:
         from tui.attach_app import run_attach
