@@ -88,7 +88,7 @@ def _record(ran: Ran, n: int, do: str, out: Outcome) -> None:
 
 
 def _run_scenario(path: str, semantics: str | None, steps: int | None, timeout: float | None) -> Ran:
-    from core.scenario import ScenarioError, load_scenario
+    from core.scenario import ScenarioError, bare_step, load_scenario
 
     try:
         scn = load_scenario(path)
@@ -102,12 +102,11 @@ def _run_scenario(path: str, semantics: str | None, steps: int | None, timeout: 
         model.set_semantics(semantics)
     ran = Ran(model, "scenario", path, 0, total)
     for n, st in enumerate(scn.steps[:total if steps is None else steps], 1):
-        step = {k: v for k, v in st.items() if k != "_index"}
+        step = bare_step(st)
         out = Outcome()
         try:
             for sub in _live(model, [step], timeout):
-                # load_step_city needs the step's index (for located errors), which `step` drops.
-                out.extend(model.do(sub, load_city=lambda _step, st=st: scn.load_step_city(st)))
+                out.extend(scn.apply(model, st, sub))
         except ModelError as e:
             out.extend(Outcome(error=str(e)))
         _record(ran, n, step["do"], out)

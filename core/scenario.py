@@ -133,6 +133,16 @@ class Scenario:
         idx = step["_index"]
         return _load_scenario_city(self.path, self.text, step, f"step[{idx}].")
 
+    def apply(self, model: Model, st: dict[str, Any], step: dict[str, Any] | None = None) -> Outcome:
+        """Apply step `st` of this scenario to `model` (or `step`, one derived from it); a config the
+        step loads is located at `st`'s index in the file. Raises ModelError as Model.do does."""
+        return model.do(bare_step(st) if step is None else step, load_city=lambda _step: self.load_step_city(st))
+
+
+def bare_step(st: dict[str, Any]) -> dict[str, Any]:
+    """A scenario step without the file position the loader records in it."""
+    return {k: v for k, v in st.items() if k != "_index"}
+
 
 def _loc(path: str, text: str, field_path: str, message: str) -> ScenarioError:
     return ScenarioError(ConfigError(path, message, field=field_path, line=locate(text, field_path)))
@@ -355,10 +365,9 @@ def run(scn: Scenario, *, check_invariants: bool = True) -> Run:
     failures: list[str] = []
     checker = InvariantChecker(model) if check_invariants else None
     for n, st in enumerate(scn.steps, 1):
-        step = {k: v for k, v in st.items() if k != "_index"}
+        step = bare_step(st)
         try:
-            # load_step_city needs the step's index (for located errors), which `step` drops.
-            out = model.do(step, load_city=lambda _step, st=st: scn.load_step_city(st))
+            out = scn.apply(model, st)
         except ModelError as e:
             out = Outcome(error=str(e))
         states.append(state(model, n, step["do"], out))

@@ -62,9 +62,8 @@ def test_explain_every_session_after_every_step(path: pathlib.Path) -> None:
     scn = load_scenario(str(path))
     model = scn.model()
     for n, st in enumerate(scn.steps, 1):
-        step = {k: v for k, v in st.items() if k != "_index"}
         try:
-            out = model.do(step, load_city=lambda _step, st=st: scn.load_step_city(st))
+            out = scn.apply(model, st)
         except ModelError as e:
             out = Outcome(error=str(e))
         for kind, key in _keys(model):
