@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from core.config import builtin
 from core.config.checks import singleton_session_warnings
 from core.config.model import Agent, City, NamedSession, Origin
 from core.identity import CURRENT, predicates, session_name_for, shape
@@ -22,6 +23,8 @@ _SCALE_CHECK_WIDTH = 32
 def _rel(path: str, root: str) -> str:
     if not path or not os.path.isabs(path):
         return path
+    if builtin.is_builtin_path(path):  # the same text on every install
+        return builtin.display_path(path)
     rel = os.path.relpath(path, root)
     return path if rel.startswith("..") else rel
 
@@ -92,6 +95,7 @@ def city_summary(city: City, semantics: str = CURRENT) -> dict[str, Any]:
             "resolved": imp.resolved,
             "resolved_path": _rel(imp.resolved_path, root),
             "resolved_via": imp.resolved_via,
+            "builtin": imp.builtin,
             "why": imp.unresolved_reason,
         })
     defaults = []
@@ -124,6 +128,7 @@ def city_summary(city: City, semantics: str = CURRENT) -> dict[str, Any]:
         } for r in city.rigs],
         "imports": imports,
         "unresolved_imports": [i for i in imports if not i["resolved"]],
+        "builtin_packs": sorted({i["builtin"] for i in imports if i["builtin"]}),
         "rig_defaults": {
             "agents": defaults,
             "named_sessions": [_named_row(n, city, root) for n in city.rig_default_named],
@@ -225,6 +230,10 @@ def render_summary(s: dict[str, Any]) -> str:
                         for r in s["rigs"]])
     else:
         lines.append("  (none)")
+    if s["builtin_packs"]:
+        lines.append("")
+        lines.append(f"Builtin packs used ({len(s['builtin_packs'])}): shipped with citywatch, as gc embeds them")
+        lines += [f"  {b}" for b in s["builtin_packs"]]
     unresolved = s["unresolved_imports"]
     lines.append("")
     lines.append(f"Imports not resolved ({len(unresolved)})")

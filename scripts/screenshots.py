@@ -5,7 +5,7 @@
 Each picture is a scripted session: the same keys an operator would press, so the pictures
 show what the app really does. The error-banner picture edits a copy of the demo city in a
 temporary directory, through the real file watcher. The attach picture opens `--attach` on a
-live-looking city the attach tests build from Gas City's fixture files (../shared/real-state).
+live-looking city the attach tests build from Gas City's fixture files (tests/fixtures/gascity/state).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.join(ROOT, "tests"))  # the test kits import their fixture paths
 os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
 
 from core.demo import DEMO_DIR, DemoScript, open_demo  # noqa: E402

@@ -15,10 +15,10 @@ import pytest
 from core.config.load import load_city
 from core.config.validate import validate_city
 from core.model import Model
+from gascity_fixtures import BUILTIN, CITIES
 from tui.cli import main
 
-REAL = Path(__file__).resolve().parents[2] / "shared" / "real-configs"
-pytestmark = pytest.mark.skipif(not REAL.is_dir(), reason=f"{REAL} is not present")
+REAL = CITIES
 
 
 def snapshot(root: Path) -> dict[str, str]:
@@ -34,6 +34,7 @@ def snapshot(root: Path) -> dict[str, str]:
 def cities(tmp_path) -> Path:
     dst = tmp_path / "cities"
     shutil.copytree(REAL, dst)
+    shutil.copytree(BUILTIN, dst / "builtin")  # a --packs folder the operator owns
     return dst
 
 
@@ -70,10 +71,13 @@ def test_scenario_run_writes_nothing(cities, capsys):
 
 def test_headless_model_of_a_real_city_writes_nothing(cities):
     before = snapshot(cities)
-    city = load_city(str(cities / "t3bridge-gastown"), packs_dir=str(cities / "builtin"))
-    validate_city(city)
-    model = Model(city)
-    for _ in range(5):
-        model.tick()
-    assert model.last_desired is not None and model.last_desired.entries
+    shipped = snapshot(BUILTIN)
+    for packs in (str(cities / "builtin"), None):  # the operator's copies, then the shipped ones
+        city = load_city(str(cities / "t3bridge-gastown"), packs_dir=packs)
+        validate_city(city)
+        model = Model(city)
+        for _ in range(5):
+            model.tick()
+        assert model.last_desired is not None and model.last_desired.entries
     assert snapshot(cities) == before
+    assert snapshot(BUILTIN) == shipped

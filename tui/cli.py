@@ -10,6 +10,18 @@ import sys
 from typing import Any
 
 HEADLESS = ("scenario", "config", "explain", "bench", "attach")
+PACKS_HELP = ("a directory of local pack folders by name: a remote import whose source ends in /<name> uses "
+              "DIR/<name>, before the builtin core and bd packs that ship with citywatch")
+
+
+def version_text() -> str:
+    """`citywatch <version>` as installed (the package metadata is the one source of the number)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"citywatch {version('citywatch')}"
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "citywatch (version unknown: not installed)"
 
 
 def _err(msg: str) -> int:
@@ -169,6 +181,7 @@ def cmd_attach(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for the headless subcommands."""
     p = argparse.ArgumentParser(prog="citywatch", description="An operator's view of a Gas City reconciler.")
+    p.add_argument("--version", action="version", version=version_text())
     sub = p.add_subparsers(dest="cmd")
     sc = sub.add_parser("scenario", help="run or check scenario files")
     sc.add_argument("action", choices=["run", "check"])
@@ -181,8 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     cf.add_argument("city")
     cf.add_argument("--json", action="store_true")
     cf.add_argument("--semantics", default="current", choices=["current", "pre-2053", "pre-1989"])
-    cf.add_argument("--packs", metavar="DIR", help="a directory of pack folders by name: a remote import whose "
-                    "source ends in /<name> uses DIR/<name> (e.g. the builtin core and bd packs)")
+    cf.add_argument("--packs", metavar="DIR", help=PACKS_HELP)
     ex = sub.add_parser("explain", help="why a session has its identity, slot and alias, which demand keeps it "
                         "(or why it is not desired), and its lifecycle")
     ex.add_argument("target", help="a city.toml (or its directory) or a scenario file")
@@ -257,8 +269,8 @@ def open_app(argv: list[str]) -> int:
     p.add_argument("--run-scale-checks", action="store_true",
                    help="run the config's scale_check commands (sh -c, in the city directory); off by default")
     p.add_argument("--scale-check-timeout", default="5s")
-    p.add_argument("--packs", metavar="DIR", help="a directory of pack folders by name, for remote imports "
-                   "(e.g. the builtin core and bd packs)")
+    p.add_argument("--packs", metavar="DIR", help=PACKS_HELP)
+    p.add_argument("--version", action="version", version=version_text())
     at = p.add_argument_group("attach to a live city (read-only)")
     at.add_argument("--attach", metavar="CITY_DIR", help="show a running city's real state (beads, tmux, trace, "
                     "events), its drift from the model and its loop alarms; nothing under it is ever written")

@@ -213,7 +213,8 @@ class Import:
     shadow: str = ""
     export: bool = False
     transitive: bool = True
-    resolved_via: str = ""  # local | packs-dir (a remote source found in --packs)
+    resolved_via: str = ""  # local | packs-dir (a remote source found in --packs) | builtin
+    builtin: str = ""  # which shipped builtin pack answered, for people ("builtin core 0.1.0 (...)")
 
     @property
     def resolved(self) -> bool:

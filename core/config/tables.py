@@ -1,7 +1,8 @@
 """TOML tables to model objects: agents, named sessions and imports, type-checked and located.
 
-Also where an import's source points: a local directory, a remote (git) source citywatch
-cannot fetch, or a remote source found in an operator-supplied directory of packs (`--packs`).
+Also where an import's source points: a local directory, a remote source found in an
+operator-supplied directory of packs (`--packs`), one of Gas City's builtin packs that citywatch
+ships (core/config/builtin.py), or a remote (git) source citywatch cannot fetch.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import os
 import re
 from typing import Any
 
+from core.config import builtin
 from core.config import schema as S
 from core.config.model import Agent, Import, NamedSession, Origin
 from core.config.reader import Reader
@@ -137,7 +139,9 @@ def make_import(rd: Reader, binding: str, t: Any, file: str, field_path: str, sc
 
 
 def resolve_source(imp: Import, *, decl_dir: str, city_root: str, packs_dir: str | None) -> None:
-    """Fill `resolved_path` (a directory) or `unresolved_reason`."""
+    """Fill `resolved_path` (a directory) or `unresolved_reason`. A remote source resolves, in
+    order, to `packs_dir/<name>` (the operator's copies override everything), then to the
+    builtin pack it addresses when `gc` would serve that pin offline; else it stays unresolved."""
     if not is_remote_source(imp.source):
         imp.resolved_path = resolve_config_path(imp.source, decl_dir, city_root)
         imp.resolved_via = "local"
@@ -149,6 +153,18 @@ def resolve_source(imp: Import, *, decl_dir: str, city_root: str, packs_dir: str
             imp.resolved_path = os.path.normpath(os.path.abspath(cand))
             imp.resolved_via = "packs-dir"
             return
+    pack = builtin.builtin_pack(imp.source)
+    if pack is not None:
+        pinned, lock_problem = builtin.locked_version(city_root, imp.source)
+        problem = lock_problem or builtin.pin_problem(pinned or imp.version)
+        if not problem:
+            imp.resolved_path = pack.path
+            imp.resolved_via = "builtin"
+            imp.builtin = pack.describe()
+            return
+        imp.unresolved_reason = problem
+        return
+    if packs_dir and name:
         imp.unresolved_reason = f'remote (git) source; no pack "{name}" in {packs_dir}'
         return
     imp.unresolved_reason = "remote (git) source is not fetched (--packs DIR supplies local copies)"

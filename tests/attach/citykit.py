@@ -20,8 +20,9 @@ from typing import Any
 from core.tracefile.cycle import CycleTracer, Provenance
 from core.tracefile.layout import CITY_TRACE_ROOT
 from core.tracefile.writer import TraceWriter
+from gascity_fixtures import STATE
 
-REAL_STATE = Path(__file__).resolve().parents[3] / "shared" / "real-state"  # ../shared next to the checkout
+REAL_STATE = STATE  # Gas City's fixture files, copied into tests/fixtures/gascity
 FIXTURE_BEADS = REAL_STATE / "test__dashport__testdata__dashport__beads.json"
 FIXTURE_EVENTS = REAL_STATE / "test__dashport__testdata__dashport__events.jsonl"
 BD_CORPUS = REAL_STATE / "bd-corpus"

@@ -10,9 +10,10 @@ import pytest
 
 from core.config.errors import ConfigError
 from core.config.load import load_city, load_city_from_table
+from gascity_fixtures import BUILTIN as BUILTIN_PACKS
 
 PACK = '[pack]\nname = "{name}"\nschema = 2\n'
-BUILTIN = "/work/shared/real-configs/builtin"
+BUILTIN = str(BUILTIN_PACKS)
 
 
 def write(root: Path, files: dict[str, str | bytes]) -> Path:
@@ -203,11 +204,11 @@ def test_missing_provider_only_warns_while_an_import_is_unresolved(tmp_path):
 
 # ------------------------------------------------------------------ remote imports and --packs
 def test_remote_imports_are_recorded_unresolved(tmp_path):
-    write(tmp_path, {"city.toml": '[imports.core]\nsource = "https://github.com/gastownhall/gascity.git//'
-                                  'internal/bootstrap/packs/core"\n[[agent]]\nname = "a"\n'})
+    write(tmp_path, {"city.toml": '[imports.gt]\nsource = "https://github.com/gastownhall/gascity-packs/tree/'
+                                  'main/gastown"\n[[agent]]\nname = "a"\n'})
     city = load_city(str(tmp_path))
     (imp,) = city.imports
-    assert not imp.resolved and imp.binding == "core" and "not fetched" in imp.unresolved_reason
+    assert not imp.resolved and imp.binding == "gt" and "not fetched" in imp.unresolved_reason
     assert [a.qualified_name for a in city.agents] == ["a"]
 
 

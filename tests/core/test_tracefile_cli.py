@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from core.tracefile.reader import read_trace
+from gascity_fixtures import STATE
 from tui.cli import main
 
 SCENARIO = """\
@@ -86,7 +87,7 @@ def test_run_writes_the_runs_cycles_with_a_new_segment_per_controller_process(
 
 
 def test_records_fit_the_schema_of_gc_trace_show(scenario: Path, tmp_path: Path) -> None:
-    schema = json.loads((Path(__file__).resolve().parents[3] / "shared" / "real-state" /
+    schema = json.loads((STATE /
                          "schemas__trace__show__result.schema.json").read_text())
     item = schema["properties"]["records"]["items"]["properties"]
     types = {"integer": int, "string": str}

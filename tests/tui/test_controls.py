@@ -361,8 +361,8 @@ async def test_zoom_fills_the_screen_with_the_focused_panel(small_app):
         assert app.screen.maximized is None
 
 
-REAL = __import__("pathlib").Path(__file__).resolve().parents[3] / "shared" / "real-configs"
-REAL_CITIES = sorted(p.parent.name for p in REAL.glob("*/city.toml")) if REAL.is_dir() else []
+REAL = __import__("gascity_fixtures").CITIES
+REAL_CITIES = sorted(p.parent.name for p in REAL.glob("*/city.toml"))
 
 
 @__import__("pytest").mark.parametrize("name", REAL_CITIES)
@@ -381,7 +381,7 @@ async def test_each_real_city_opens_steps_and_lists_its_agents(name):
         assert app.agents.table.row_keys == [a.qualified_name for a in driver.model.city.agents]
         notes = config_notes(driver.model.city)
         if notes:
-            assert f"{len(notes)} config notes" in app.agents.border_subtitle
+            assert f"{len(notes)} config note{'s' if len(notes) > 1 else ''} in Events" in app.agents.border_subtitle
             assert any(ln.kind == "warning" for ln in app.driver.lines())
 
 

@@ -14,23 +14,17 @@ from textual.render import measure
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, CellKey, ColumnKey, RowDoesNotExist
 
+from tui.textual_internals import TwoWayDict
+from tui.textual_internals import default_cell_formatter as _formatter
 from tui.widgets.fit import Cell, ColumnFit, ColumnPlan, cell_width, clip_cell, plan_columns
 
 BATCH_REMOVE = 4  # removing this many rows or more renumbers the table once
 RENDERED_CELLS = 4096  # rendered cells kept across updates (a screenful is a few hundred)
 _REMOVE_ATTRS = ("_row_locations", "_data", "_updated_cells", "_require_update_dimensions", "_update_count")
 
-# Two DataTable internals, each with a fallback when a Textual release moves it: the mapping
-# type of row positions (for removing many rows at once) and how a cell becomes a renderable
-# (markup in strings included, for measuring a new value's width).
-try:
-    from textual._two_way_dict import TwoWayDict
-except ImportError:  # pragma: no cover
-    TwoWayDict = None
-try:
-    from textual.widgets._data_table import default_cell_formatter as _formatter
-except ImportError:  # pragma: no cover
-    _formatter = None
+# DataTable internals (tui/textual_internals.py), each with a fallback when a Textual release
+# moves it: the mapping type of row positions (for removing many rows at once) and how a cell
+# becomes a renderable (markup in strings included, for measuring a new value's width).
 
 
 class KeyedTable(DataTable):
