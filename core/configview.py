@@ -16,6 +16,7 @@ from core.config import builtin
 from core.config.checks import singleton_session_warnings
 from core.config.model import Agent, City, NamedSession, Origin
 from core.identity import CURRENT, predicates, session_name_for, shape
+from core.scalecheck import ScaleCheckResult
 
 _SCALE_CHECK_WIDTH = 32
 
@@ -77,6 +78,12 @@ def _named_row(n: NamedSession, city: City, root: str, *, disabled: bool = False
     if disabled:
         row["why"] = f'backing template "{n.template_qualified}" not found after pack expansion'
     return row
+
+
+def scale_check_rows(results: list[ScaleCheckResult]) -> list[dict[str, Any]]:
+    """`--run-scale-checks` results as rows: template, the command as run, the count or why the
+    read failed (a partial read)."""
+    return [{"template": r.template, "command": r.command, "value": r.value, "reason": r.reason} for r in results]
 
 
 def city_summary(city: City, semantics: str = CURRENT) -> dict[str, Any]:
@@ -156,8 +163,8 @@ def _cell(v: Any) -> str:
     return str(v)
 
 
-def _clip(s: str, width: int) -> str:
-    return s if len(s) <= width else s[: width - 1] + "…"
+def _clip(s: str, width: int | None) -> str:
+    return s if width is None or len(s) <= width else s[: width - 1] + "…"
 
 
 def table(headers: list[str], rows: list[list[str]], indent: str = "  ") -> list[str]:
@@ -182,7 +189,7 @@ def _where(o: dict[str, str]) -> str:
     return s
 
 
-def _agent_rows(agents: list[dict[str, Any]]) -> list[list[str]]:
+def _agent_rows(agents: list[dict[str, Any]], clip: bool = True) -> list[list[str]]:
     rows = []
     for a in agents:
         flags = []
@@ -192,12 +199,14 @@ def _agent_rows(agents: list[dict[str, Any]]) -> list[list[str]]:
             flags.append("namepool unreadable")
         label = a["shape"]["label"] + (f" ({', '.join(flags)})" if flags else "")
         rows.append([a["qualified_name"], label, _cell(a["min_active_sessions"]), _cell(a["max_active_sessions"]),
-                     _clip(_cell(a["scale_check"]), _SCALE_CHECK_WIDTH), _cell(a["depends_on"]), _where(a["origin"])])
+                     _clip(_cell(a["scale_check"]), _SCALE_CHECK_WIDTH if clip else None), _cell(a["depends_on"]), _where(a["origin"])])
     return rows
 
 
-def render_summary(s: dict[str, Any]) -> str:
-    """The summary as text: a header line, then one table per section."""
+def render_summary(s: dict[str, Any], *, clip: bool = True) -> str:
+    """The summary as text: a header line, then one table per section. With `clip`, long
+    scale_check commands are cut to fit a screen; without it (output to a file or a pipe,
+    `--wide`) every value is whole."""
     c = s["city"]
     lines = [f"City {c['name']}  ({c['path']})  revision {c['revision']}  semantics {c['semantics']}"]
     if c["max_active_sessions"] is not None:
@@ -205,7 +214,7 @@ def render_summary(s: dict[str, Any]) -> str:
     lines.append("")
     lines.append(f"Agents ({len(s['agents'])})")
     if s["agents"]:
-        lines += table(["AGENT", "SHAPE", "MIN", "MAX", "SCALE_CHECK", "DEPENDS_ON", "FROM"], _agent_rows(s["agents"]))
+        lines += table(["AGENT", "SHAPE", "MIN", "MAX", "SCALE_CHECK", "DEPENDS_ON", "FROM"], _agent_rows(s["agents"], clip))
     else:
         lines.append("  (none)")
     lines.append("")
@@ -245,12 +254,19 @@ def render_summary(s: dict[str, Any]) -> str:
     if s["unstamped"]:
         lines.append("")
         lines.append(f"Rig-scope templates no rig receives ({len(s['unstamped'])}): add a [[rigs]] entry to stamp them")
-        lines += table(["TEMPLATE", "SHAPE", "MIN", "MAX", "SCALE_CHECK", "DEPENDS_ON", "FROM"], _agent_rows(s["unstamped"]))
+        lines += table(["TEMPLATE", "SHAPE", "MIN", "MAX", "SCALE_CHECK", "DEPENDS_ON", "FROM"], _agent_rows(s["unstamped"], clip))
     rd = s["rig_defaults"]
     if rd["agents"] or rd["named_sessions"]:
         lines.append("")
         lines.append(f"Rig defaults not yet stamped ({len(rd['agents'])}): `gc rig add` stamps these into each new rig")
-        lines += table(["TEMPLATE", "SHAPE", "MIN", "MAX", "SCALE_CHECK", "DEPENDS_ON", "FROM"], _agent_rows(rd["agents"]))
+        lines += table(["TEMPLATE", "SHAPE", "MIN", "MAX", "SCALE_CHECK", "DEPENDS_ON", "FROM"], _agent_rows(rd["agents"], clip))
+    runs = s.get("scale_check_runs")
+    if runs is not None:
+        lines.append("")
+        lines.append(f"scale_check runs ({len(runs)}): --run-scale-checks ran each command once")
+        lines += table(["TEMPLATE", "RESULT", "COMMAND"],
+                       [[r["template"], str(r["value"]) if r["value"] is not None else f"partial: {r['reason']}",
+                         _clip(r["command"], None if not clip else 60)] for r in runs]) if runs else ["  (none)"]
     warnings = s["warnings"] + s["validation_warnings"]
     lines.append("")
     lines.append(f"Warnings ({len(warnings)})")

@@ -440,12 +440,14 @@ def explain_session(model: "Model", key: str, *, outcome: "Outcome | None" = Non
 
 
 def explain_target(target: str, session: str, *, semantics: str | None = None,
-                   steps: int | None = None, scale_check_timeout: float | None = None) -> dict[str, Any]:
+                   steps: int | None = None, scale_check_timeout: float | None = None,
+                   packs_dir: str | None = None) -> dict[str, Any]:
     """Run `target` (a scenario to its end or its first `steps` steps; a city.toml for one tick,
     or `steps` ticks, on a fresh world) and explain `session` there. With `scale_check_timeout`
     (`--run-scale-checks`) the scale_check commands run for real before each tick. Raises
     ExplainError for a bad file or step count, and for an unknown session (naming the known ones)."""
-    ran = run_target(target, semantics=semantics, steps=steps, scale_check_timeout=scale_check_timeout)
+    ran = run_target(target, semantics=semantics, steps=steps, scale_check_timeout=scale_check_timeout,
+                     packs_dir=packs_dir)
     model = ran.model
     x = explain_session(model, session, outcome=ran.last, history=ran.history, awake=ran.awake)
     if not x["found"]:

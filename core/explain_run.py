@@ -59,15 +59,15 @@ def target_kind(path: str) -> str:
 
 
 def run_target(path: str, *, semantics: str | None = None, steps: int | None = None,
-               scale_check_timeout: float | None = None) -> Ran:
+               scale_check_timeout: float | None = None, packs_dir: str | None = None) -> Ran:
     """Run `path` as `citywatch explain` does. Raises ExplainError with a located message.
     With `scale_check_timeout` (`--run-scale-checks`) every scale_check command runs for real
     before each tick, as in the app; otherwise its values are the simulated ones."""
     if steps is not None and steps < 0:
         raise ExplainError(f"--steps: must be 0 or more, got {steps}")
     if target_kind(path) == "scenario":
-        return _run_scenario(path, semantics, steps, scale_check_timeout)
-    return _run_city(path, semantics, steps, scale_check_timeout)
+        return _run_scenario(path, semantics, steps, scale_check_timeout, packs_dir)
+    return _run_city(path, semantics, steps, scale_check_timeout, packs_dir)
 
 
 def _live(model: Model, steps: list[dict[str, Any]], timeout: float | None) -> list[dict[str, Any]]:
@@ -87,11 +87,12 @@ def _record(ran: Ran, n: int, do: str, out: Outcome) -> None:
                             "session_name": a.session_name, "reason": a.reason})
 
 
-def _run_scenario(path: str, semantics: str | None, steps: int | None, timeout: float | None) -> Ran:
+def _run_scenario(path: str, semantics: str | None, steps: int | None, timeout: float | None,
+                  packs_dir: str | None) -> Ran:
     from core.scenario import ScenarioError, bare_step, load_scenario
 
     try:
-        scn = load_scenario(path)
+        scn = load_scenario(path, packs_dir)
     except ScenarioError as e:
         raise ExplainError(str(e)) from None
     total = len(scn.steps)
@@ -113,14 +114,15 @@ def _run_scenario(path: str, semantics: str | None, steps: int | None, timeout: 
     return ran
 
 
-def _run_city(path: str, semantics: str | None, steps: int | None, timeout: float | None) -> Ran:
+def _run_city(path: str, semantics: str | None, steps: int | None, timeout: float | None,
+              packs_dir: str | None) -> Ran:
     from core.config.load import load_city
     from core.config.validate import validate_city
     from core.driver import tick_steps
 
     ticks = 1 if steps is None else steps
     try:
-        city = load_city(path)
+        city = load_city(path, packs_dir=packs_dir)
         validate_city(city)
     except ConfigError as e:
         raise ExplainError(e.render()) from None

@@ -99,6 +99,7 @@ class Scenario:
     steps: list[dict[str, Any]] = field(default_factory=list)
     xfail: str = ""
     expects: list[dict[str, Any]] = field(default_factory=list)
+    packs_dir: str | None = None  # where later config steps also find remote packs (--packs)
 
     def model(self) -> Model:
         """A fresh model at step 0."""
@@ -131,7 +132,7 @@ class Scenario:
 
     def load_step_city(self, step: dict[str, Any]) -> City:
         idx = step["_index"]
-        return _load_scenario_city(self.path, self.text, step, f"step[{idx}].")
+        return _load_scenario_city(self.path, self.text, step, f"step[{idx}].", self.packs_dir)
 
     def apply(self, model: Model, st: dict[str, Any], step: dict[str, Any] | None = None) -> Outcome:
         """Apply step `st` of this scenario to `model` (or `step`, one derived from it); a config the
@@ -180,7 +181,7 @@ def _time(path: str, text: str, fp: str, v: Any) -> datetime:
     return t
 
 
-def _load_scenario_city(path: str, text: str, d: dict[str, Any], prefix: str) -> City:
+def _load_scenario_city(path: str, text: str, d: dict[str, Any], prefix: str, packs_dir: str | None = None) -> City:
     base = os.path.dirname(os.path.abspath(path))
     has_inline, has_file = "city" in d, "city_file" in d
     if has_inline == has_file:
@@ -190,13 +191,14 @@ def _load_scenario_city(path: str, text: str, d: dict[str, Any], prefix: str) ->
             city_path = os.path.join(base, str(d["city_file"]))
             if not os.path.exists(city_path):
                 raise _loc(path, text, prefix + "city_file", f'city_file "{d["city_file"]}" not found ({city_path})')
-            city = load_city(city_path)
+            city = load_city(city_path, packs_dir=packs_dir)
         else:
             if not isinstance(d["city"], dict):
                 raise _loc(path, text, prefix + "city", "city must be a table")
             lp = tuple(p for p in (prefix.rstrip(".").split(".") if prefix else []) if p) + ("city",)
             lp = tuple(x.split("[")[0] for x in lp)
-            city = load_city_from_table(d["city"], base, path, text, locate_prefix=lp if prefix else ("city",))
+            city = load_city_from_table(d["city"], base, path, text, locate_prefix=lp if prefix else ("city",),
+                                        packs_dir=packs_dir)
         validate_city(city)
     except ConfigError as e:
         if e.file == path and e.field and not e.field.startswith(prefix + "city"):
@@ -205,8 +207,9 @@ def _load_scenario_city(path: str, text: str, d: dict[str, Any], prefix: str) ->
     return city
 
 
-def load_scenario(path: str) -> Scenario:
-    """Parse and validate a scenario file. Raises ScenarioError naming file, line and field."""
+def load_scenario(path: str, packs_dir: str | None = None) -> Scenario:
+    """Parse and validate a scenario file (remote imports of its cities resolved from `packs_dir`
+    first, as `--packs` does). Raises ScenarioError naming file, line and field."""
     try:
         with open(path, "rb") as fh:
             raw = fh.read()
@@ -233,7 +236,7 @@ def load_scenario(path: str) -> Scenario:
     sem = d.get("semantics", "current")
     if sem not in SEMANTICS:
         raise _loc(path, text, "semantics", f'semantics must be one of {", ".join(SEMANTICS)}, got "{sem}"')
-    city = _load_scenario_city(path, text, d, "")
+    city = _load_scenario_city(path, text, d, "", packs_dir)
     sc = d.get("scale_check", {})
     if not isinstance(sc, dict):
         raise _loc(path, text, "scale_check", "[scale_check] must be a table of template = integer or \"error\"")
@@ -307,7 +310,7 @@ def load_scenario(path: str) -> Scenario:
         if kind == "fail_start" and st.get("template") and st["template"] not in templates:
             raise _loc(path, text, f"{fp}.template", f'fail_start names unknown template "{st["template"]}"')
         if kind == "edit_config":
-            cities.append(_load_scenario_city(path, text, st, f"{fp}."))
+            cities.append(_load_scenario_city(path, text, st, f"{fp}.", packs_dir))
             templates |= {a.qualified_name for a in cities[-1].agents}
         if kind == "set_semantics" and st["semantics"] not in SEMANTICS:
             raise _loc(path, text, f"{fp}.semantics",
@@ -330,7 +333,7 @@ def load_scenario(path: str) -> Scenario:
         expects.append({**e, "_index": i})
     return Scenario(path=path, text=text, name=d["name"], source=str(d.get("source", "")), start=start,
                     semantics=sem, adopt_on_start=bool(d.get("adopt_on_start", True)), city=city, data=d,
-                    steps=steps, expects=expects, xfail=str(d.get("xfail", "")))
+                    steps=steps, expects=expects, xfail=str(d.get("xfail", "")), packs_dir=packs_dir)
 
 
 def _check_work(path: str, text: str, w: dict, fp: str, partial: bool = False, extra: set[str] = frozenset()) -> None:
@@ -356,8 +359,10 @@ class Run:
     invariant_failures: list[str] = field(default_factory=list)
 
 
-def run(scn: Scenario, *, check_invariants: bool = True) -> Run:
-    """Run every step; states[i] is the state after step i (states[0] before any step)."""
+def run(scn: Scenario, *, check_invariants: bool = True, scale_check_timeout: float | None = None) -> Run:
+    """Run every step; states[i] is the state after step i (states[0] before any step). With
+    `scale_check_timeout` (`--run-scale-checks`) the city's scale_check commands run for real
+    before each tick, as in the app."""
     from core.invariants import InvariantChecker
 
     model = scn.model()
@@ -367,7 +372,14 @@ def run(scn: Scenario, *, check_invariants: bool = True) -> Run:
     for n, st in enumerate(scn.steps, 1):
         step = bare_step(st)
         try:
-            out = scn.apply(model, st)
+            if scale_check_timeout is None:
+                out = scn.apply(model, st)
+            else:
+                from core.scalecheck import with_live_runs
+
+                out = Outcome()
+                for sub in with_live_runs(model, [step], scale_check_timeout):
+                    out.extend(scn.apply(model, st, sub))
         except ModelError as e:
             out = Outcome(error=str(e))
         states.append(state(model, n, step["do"], out))

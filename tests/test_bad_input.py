@@ -221,14 +221,17 @@ def test_scenario_case(c: Case, capsys):
 
 @pytest.mark.parametrize("c", SCENARIO, ids=[c.id for c in SCENARIO])
 def test_scenario_case_through_check(c: Case, capsys):
-    """`scenario check` lists an invalid file as ERROR and exits 2, the same located message on
-    stderr as `scenario run` (scenario-format.md: an invalid file is exit 2)."""
+    """`scenario check` lists an invalid file as ERROR, the same located message as `scenario run`
+    indented beside it, then the totals, and exits 2 (scenario-format.md: an invalid file is exit 2)."""
     path = ROOT / "scenario" / f"{c.id}.toml"
     rc = main(["scenario", "check", str(path)])
     out, err = capsys.readouterr()
-    assert rc == c.exit
-    assert out == f"ERROR {path}\n"
-    check_error(c, err, path)
+    assert rc == c.exit and err == ""
+    head, message, totals = out.splitlines()
+    assert head == f"ERROR {path}"
+    assert message.startswith("  ")
+    check_error(c, "citywatch: " + message.strip(), path)
+    assert totals.startswith("0 passed, 0 failed, 1 errors, 0 xfail in ")
 
 
 FAILING = """name = "expects a desired session the city never has"
@@ -268,10 +271,12 @@ def test_check_exits_2_on_any_invalid_file_else_1_on_a_failed_expectation(files,
     for f in files:  # every file is still reported, in order, whatever came before it
         word = {"pass": "ok    ", "fail": "FAIL  ", "invalid": "ERROR "}[f]
         assert any(line.startswith(word + paths[f]) for line in lines), out
-    if "invalid" in files:
-        assert err == f'citywatch: {invalid}: step[0].repeat: unknown key "repeat" (line 14)\n'
-    else:
-        assert err == ""
+    assert err == ""
+    if "invalid" in files:  # the reason sits under its file, not after every other line
+        at = lines.index(f"ERROR {invalid}")
+        assert lines[at + 1] == f'  {invalid}: step[0].repeat: unknown key "repeat" (line 14)'
+    n = {k: files.count(k) for k in ("pass", "fail", "invalid")}
+    assert lines[-1].startswith(f"{n['pass']} passed, {n['fail']} failed, {n['invalid']} errors, 0 xfail in ")
 
 
 def test_no_traceback_from_a_real_process():
@@ -283,4 +288,8 @@ def test_no_traceback_from_a_real_process():
                  ["scenario", "check", str(ROOT / "scenario" / "scn-not-utf8.toml"),
                   str(ROOT / "scenario" / "scn-syntax.toml")]):
         p = subprocess.run([sys.executable, "-m", "tui.cli", *argv], capture_output=True, text=True, cwd=repo)
-        assert p.returncode == 2 and "Traceback" not in p.stderr and p.stderr.startswith("citywatch: ")
+        assert p.returncode == 2 and "Traceback" not in p.stderr + p.stdout
+        if argv[1] == "check":  # each reason beside its file on stdout
+            assert p.stderr == "" and p.stdout.count("ERROR ") == 2
+        else:
+            assert p.stderr.startswith("citywatch: ")

@@ -14,7 +14,6 @@ only the controls tui.commands offers in attach mode.
 from __future__ import annotations
 
 import argparse
-import sys
 import threading
 import time
 from typing import Iterable
@@ -280,25 +279,13 @@ class AttachApp(CitywatchApp, inherit_bindings=False):
 
 def run_attach(args: argparse.Namespace) -> int:
     """Open the app on `args.attach`; 2 with a one-line message when that cannot be done."""
-    from core.attach.session import AttachError, AttachOptions, AttachSession
-    from core.attach.settings import load_thresholds
-    from core.config.errors import ConfigError
+    from tui.cli_attach import open_session
+    from tui.cli_commands import err
 
     if args.city or args.scenario:
-        print("citywatch: --attach takes the city directory itself; give no other city or --scenario",
-              file=sys.stderr)
-        return 2
-    try:
-        thresholds = load_thresholds(args.settings, args.alarm or [])
-    except ConfigError as e:
-        print(f"citywatch: {e.render()}", file=sys.stderr)
-        return 2
-    opts = AttachOptions(use_bd=args.bd, tmux_socket=args.tmux_socket or "", thresholds=thresholds,
-                         semantics=args.semantics)
-    try:
-        session = AttachSession.open(args.attach, opts)
-    except AttachError as e:
-        print(f"citywatch: {e}", file=sys.stderr)
-        return 2
+        return err("--attach takes the city directory itself; give no other city or --scenario")
+    session = open_session(args, args.attach)
+    if isinstance(session, int):
+        return session
     AttachApp(session).run()
     return 0

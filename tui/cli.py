@@ -1,17 +1,20 @@
-"""The `citywatch` command. Headless subcommands never import textual; the app is imported
-only when it opens."""
+# PYTHON_ARGCOMPLETE_OK
+"""The `citywatch` command: the app (no command, a city, `--scenario` or `--attach`) or one of the
+headless commands. Headless commands never import textual; the app is imported only when it
+opens. One parser per form, built from the shared option groups of tui.cli_options."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
-from typing import Any
 
-HEADLESS = ("scenario", "config", "explain", "bench", "attach")
-PACKS_HELP = ("a directory of local pack folders by name: a remote import whose source ends in /<name> uses "
-              "DIR/<name>, before the builtin core and bd packs that ship with citywatch")
+from tui.cli_options import (BAD_INPUT, EXIT_CODES_HELP, OK, SEMANTICS, add_attach_source_options,
+                             add_city_options, add_json_option)
+
+COMMANDS = ("scenario", "config", "explain", "bench", "attach", "help", "completion")
+HEADLESS = COMMANDS  # every subcommand runs without the app
+SHELLS = ("bash", "zsh", "fish")
 
 
 def version_text() -> str:
@@ -24,258 +27,192 @@ def version_text() -> str:
         return "citywatch (version unknown: not installed)"
 
 
-def _err(msg: str) -> int:
-    print(f"citywatch: {msg}", file=sys.stderr)
-    return 2
-
-
-def cmd_scenario(args: argparse.Namespace) -> int:
-    """`citywatch scenario run|check`: print a run's states, or check files against their
-    expectations. Returns 0, 1 if any check failed, 2 for bad input."""
-    from core.scenario import ScenarioError, check, dumps_state, load_scenario, run
-
-    if args.action == "run":
-        try:
-            scn = load_scenario(args.files[0])
-        except ScenarioError as e:
-            return _err(str(e))
-        r = run(scn)
-        if args.trace_dir:
-            from core.tracefile.scenario_trace import write_run_trace
-            from core.tracefile.writer import TraceWriteRefused
-
-            try:
-                print(write_run_trace(r, args.trace_dir).summary(), file=sys.stderr)
-            except TraceWriteRefused as e:
-                return _err(str(e))
-            except OSError as e:
-                return _err(f"{args.trace_dir}: cannot write the trace ({e.strerror or e})")
-        for st in r.states:
-            if args.json:
-                print(dumps_state(st))
-            else:
-                print(f"step {st['step']} {st['do'] or '(start)'} tick={st['tick']} now={st['now']} "
-                      f"desired={[d['identity'] for d in st['desired']]} "
-                      f"actions={[a['kind'] + ':' + a['bead_id'] for a in st['actions']]}")
-        for f in r.invariant_failures:
-            print(f"INVARIANT: {f}", file=sys.stderr)
-        return 0
-    failed = invalid = 0
-    for path in args.files:
-        try:
-            scn = load_scenario(path)
-        except ScenarioError as e:
-            # an invalid file is bad input, as for `scenario run`: listed, located on stderr, exit 2
-            print(f"ERROR {path}", flush=True)
-            _err(str(e))
-            invalid += 1
-            continue
-        fails = check(run(scn))
-        if scn.xfail:
-            if fails:
-                print(f"xfail {path}  ({scn.xfail})")
-            else:
-                failed += 1
-                print(f"XPASS {path}  (marked xfail but passes: {scn.xfail})")
-            continue
-        if fails:
-            failed += 1
-            print(f"FAIL  {path}  ({scn.name})")
-            for f in fails:
-                print(f"  - {f}")
-        else:
-            print(f"ok    {path}  ({scn.name})")
-    return 2 if invalid else 1 if failed else 0
-
-
-def cmd_config_show(args: argparse.Namespace) -> int:
-    """`citywatch config show`: print a city's agents and identity shapes; 2 on a config error."""
-    from core.config.errors import ConfigError
-    from core.config.load import load_city
-    from core.config.validate import validate_city
-    from core.configview import city_summary, render_summary
-
-    if args.packs and not os.path.isdir(args.packs):
-        return _err(f"--packs {args.packs}: not a directory")
-    try:
-        city = load_city(args.city, packs_dir=args.packs)
-        validate_city(city)
-    except ConfigError as e:
-        return _err(e.render())
-    summary = city_summary(city, args.semantics)
-    if args.json:
-        print(json.dumps(summary, indent=2, sort_keys=True))
-    else:
-        print(render_summary(summary))
-    return 0
-
-
-def cmd_explain(args: argparse.Namespace) -> int:
-    """`citywatch explain`: print why a session is as it is; 2 on bad input."""
-    from core.explain import ExplainError, explain_target
-
-    from core.durations import DurationError, parse_duration
-
-    timeout = None
-    if args.run_scale_checks:
-        try:
-            timeout = parse_duration(args.scale_check_timeout)
-        except DurationError as e:
-            return _err(f"--scale-check-timeout: {e}")
-    try:
-        result = explain_target(args.target, args.session, semantics=args.semantics, steps=args.steps,
-                                scale_check_timeout=timeout)
-    except ExplainError as e:
-        return _err(str(e))
-    if args.json:
-        print(json.dumps(result, indent=2, sort_keys=True))
-    else:
-        from core.explain import render_explanation
-
-        print(render_explanation(result))
-    return 0
-
-
-def cmd_bench(args: argparse.Namespace) -> int:
-    """`citywatch bench`: run the benchmark and print its result; 2 for --ticks below 1."""
-    from core.bench import render_bench, run_bench
-    from tui.bench import PROBES
-
-    if args.ticks < 1:
-        return _err("--ticks: must be at least 1")
-    result = run_bench(args.size, args.ticks, include_ui=not args.no_ui, probes=PROBES)
-    print(json.dumps(result, sort_keys=True) if args.json else render_bench(result))
-    return 0
-
-
-def cmd_attach(args: argparse.Namespace) -> int:
-    """`citywatch attach`: print one read-only snapshot of a live city; 2 if it cannot be read."""
-    from core.attach.render import render_snapshot
-    from core.attach.session import AttachError, AttachOptions, AttachSession
-    from core.attach.settings import load_thresholds
-    from core.config.errors import ConfigError
-    from core.timefmt import parse_time
-
-    try:
-        thresholds = load_thresholds(args.settings, args.alarm or [])
-    except ConfigError as e:
-        return _err(e.render())
-    opts = AttachOptions(use_bd=args.bd, tmux_socket=args.tmux_socket or "", thresholds=thresholds)
-    if args.now:
-        fixed = parse_time(args.now)
-        if fixed is None:
-            return _err(f"--now: expected an RFC 3339 time such as 2026-08-21T12:00:00Z, got {args.now!r}")
-        opts.clock = lambda: fixed
-    try:
-        session = AttachSession.open(args.city_dir, opts)
-    except AttachError as e:
-        return _err(str(e))
-    try:
-        snap = session.snapshot()
-    finally:
-        session.close()
-    print(json.dumps(snap, indent=2, sort_keys=True) if args.json else render_snapshot(snap))
-    return 0
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """Help text as written (the epilogs are laid out by hand), with defaults shown."""
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser for the headless subcommands."""
-    p = argparse.ArgumentParser(prog="citywatch", description="An operator's view of a Gas City reconciler.")
+    """The parser of the headless commands (`citywatch COMMAND ...`)."""
+    p = argparse.ArgumentParser(prog="citywatch", formatter_class=_Formatter,
+                                description="An operator's view of a Gas City reconciler: the headless commands. "
+                                "Run `citywatch [CITY]` with no command to open the app.",
+                                epilog=EXIT_CODES_HELP)
     p.add_argument("--version", action="version", version=version_text())
-    sub = p.add_subparsers(dest="cmd")
-    sc = sub.add_parser("scenario", help="run or check scenario files")
-    sc.add_argument("action", choices=["run", "check"])
-    sc.add_argument("files", nargs="+")
-    sc.add_argument("--json", action="store_true", help="one JSON state per line (run)")
+    sub = p.add_subparsers(dest="cmd", metavar="COMMAND")
+
+    sc = sub.add_parser("scenario", help="run or check scenario files", formatter_class=_Formatter,
+                        description="run: print the state after each step of one scenario file. check: evaluate "
+                        "the [[expect]] blocks of each file and print one line per file, then the totals.",
+                        epilog=EXIT_CODES_HELP)
+    sc.add_argument("action", choices=["run", "check"], help="run one file, or check many")
+    sc.add_argument("files", nargs="+", metavar="FILE", help="scenario files (docs/scenario-format.md)")
+    add_json_option(sc, "run: one state per line (the scenario-format contract); check: the report")
+    sc.add_argument("--junit", metavar="FILE", help="check: also write a JUnit XML report to FILE (one testcase "
+                    "per scenario, for CI)")
+    sc.add_argument("-q", "--quiet", action="store_true", help="check: list only the files that did not pass")
     sc.add_argument("--trace-dir", metavar="DIR", help="run: also write the run's reconciler trace under DIR, in "
                     "the layout of a city's .gc/runtime/session-reconciler-trace/ (never inside a city's .gc/)")
-    cf = sub.add_parser("config", help="show a city's agents and identity shapes")
-    cf.add_argument("action", choices=["show"])
-    cf.add_argument("city")
-    cf.add_argument("--json", action="store_true")
-    cf.add_argument("--semantics", default="current", choices=["current", "pre-2053", "pre-1989"])
-    cf.add_argument("--packs", metavar="DIR", help=PACKS_HELP)
+    add_city_options(sc)
+
+    cf = sub.add_parser("config", help="show a city's agents and identity shapes", formatter_class=_Formatter,
+                        description="show: every agent with its identity shape and origin, named sessions, rigs, "
+                        "imports (builtin, local, unresolved), rig-scope templates no rig receives, warnings.",
+                        epilog=EXIT_CODES_HELP)
+    cf.add_argument("action", choices=["show"], help="what to do with the config (show)")
+    cf.add_argument("city", metavar="CITY", help="a city.toml or the directory holding it")
+    add_json_option(cf, "the summary")
+    cf.add_argument("--wide", action="store_true", help="never cut long values (the default when the output is "
+                    "not a terminal)")
+    add_city_options(cf, semantics_default="current")
+
     ex = sub.add_parser("explain", help="why a session has its identity, slot and alias, which demand keeps it "
-                        "(or why it is not desired), and its lifecycle")
-    ex.add_argument("target", help="a city.toml (or its directory) or a scenario file")
-    ex.add_argument("session", help="bead id, identity, alias, session name or any earlier alias")
-    ex.add_argument("--json", action="store_true", help="the stable JSON form documented in core/explain.py")
-    ex.add_argument("--semantics", default=None, choices=["current", "pre-2053", "pre-1989"],
-                    help="follow an older controller's rules (default: the scenario's, or current)")
-    ex.add_argument("--steps", type=int, default=None,
+                        "(or why it is not desired), and its lifecycle", formatter_class=_Formatter,
+                        epilog=EXIT_CODES_HELP)
+    ex.add_argument("target", metavar="CITY_OR_SCENARIO", help="a city.toml (or its directory) or a scenario file")
+    ex.add_argument("session", metavar="SESSION", help="bead id, identity, alias, session name or any earlier alias")
+    add_json_option(ex, "the explanation (the stable form documented in core/explain.py)")
+    ex.add_argument("--steps", type=int, default=None, metavar="N",
                     help="scenario: run only its first N steps (default all); city: run N ticks a patrol "
                          "interval apart on a fresh world (default 1)")
-    ex.add_argument("--run-scale-checks", action="store_true",
-                    help="run the config's scale_check commands (sh -c, in the city directory) before each tick; "
-                         "off by default (the simulated values are used)")
-    ex.add_argument("--scale-check-timeout", default="5s")
-    bn = sub.add_parser("bench", help="measure tick, reload and table refresh times on a synthetic city")
-    bn.add_argument("--size", choices=["S", "M", "L"], default="S")
-    bn.add_argument("--ticks", type=int, default=10)
-    bn.add_argument("--json", action="store_true")
+    add_city_options(ex)
+
+    bn = sub.add_parser("bench", help="measure tick, reload and table refresh times on a synthetic city",
+                        formatter_class=_Formatter, epilog=EXIT_CODES_HELP)
+    bn.add_argument("--size", choices=["S", "M", "L"], default="S", help="the synthetic city's size (README table)")
+    bn.add_argument("--ticks", type=int, default=10, metavar="N", help="ticks measured after the warm-up")
+    add_json_option(bn, "the measurements")
     bn.add_argument("--no-ui", action="store_true", help="skip the headless table-refresh measurement")
+
     at = sub.add_parser("attach", help="read a live city's state without touching it: sessions, runtime, trace, "
-                        "events, drift against the model, loop alarms")
-    at.add_argument("city_dir", help="the city directory (holding city.toml and .gc/)")
-    at.add_argument("--json", action="store_true", help="print the snapshot as JSON")
+                        "events, drift against the model, loop alarms", formatter_class=_Formatter,
+                        description="A snapshot of a live city, read-only. --check is a monitoring probe (exit 1 "
+                        "while any alarm is active, one line per alarm); --watch prints a new snapshot on every "
+                        "change until interrupted (JSON Lines with --json).", epilog=EXIT_CODES_HELP)
+    at.add_argument("city_dir", metavar="CITY_DIR", help="the city directory (holding city.toml and .gc/)")
+    add_json_option(at, "the snapshot")
+    mode = at.add_mutually_exclusive_group()
+    mode.add_argument("--check", action="store_true", help="print the active alarms, one per line; exit 1 if any")
+    mode.add_argument("--watch", action="store_true", help="print the snapshot again on every change, until "
+                      "interrupted")
+    at.add_argument("--interval", default="2s", metavar="DURATION", help="--watch: how often the runtime "
+                    "listings are read (file changes are seen at once)")
     add_attach_source_options(at)
     at.add_argument("--now", metavar="TIME", help="judge ages and alarms as of this RFC 3339 time (default: now)")
+    add_city_options(at)
+
+    hp = sub.add_parser("help", help="show the help of citywatch or of one command")
+    hp.add_argument("topic", nargs="?", choices=[c for c in COMMANDS if c != "help"] + ["app"],
+                    metavar="COMMAND", help="a command, or `app` for the app's options")
+
+    cp = sub.add_parser("completion", help="print a shell completion script", formatter_class=_Formatter,
+                        description="Print the completion script for SHELL. Install it with, for example:\n"
+                        "  bash: citywatch completion bash > ~/.local/share/bash-completion/completions/citywatch\n"
+                        "  zsh:  citywatch completion zsh > ~/.zfunc/_citywatch  (with fpath+=~/.zfunc)\n"
+                        "  fish: citywatch completion fish > ~/.config/fish/completions/citywatch.fish")
+    cp.add_argument("shell", choices=SHELLS, help="the shell to complete in")
     return p
 
 
-def add_attach_source_options(group, note: str = "") -> None:
-    """The options that say where and how a live city is read (shared by `attach` and `--attach`);
-    `note` prefixes each help text."""
-    group.add_argument("--bd", action="store_true", help=f"{note}read session beads with `bd --readonly list` "
-                       "(the only program attach runs besides tmux listings); default: .gc/beads.json")
-    group.add_argument("--tmux-socket", metavar="NAME_OR_PATH", help=f"{note}the city's tmux server (default: "
-                       "[session] socket, else the city name); a path is passed as -S")
-    group.add_argument("--settings", metavar="FILE", help=f"{note}citywatch settings with a [citywatch.alarms] "
-                       "table (default: ~/.config/citywatch/citywatch.toml when present)")
-    group.add_argument("--alarm", action="append", metavar="KEY=VALUE", help=f"{note}override one alarm threshold")
-
-
-def main(argv: list[str] | None = None) -> int:
-    """The citywatch entry point: run a headless subcommand, else open the TUI; returns the exit status."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] in HEADLESS:
-        args = build_parser().parse_args(argv)
-        try:
-            if args.cmd == "scenario":
-                return cmd_scenario(args)
-            if args.cmd == "config":
-                return cmd_config_show(args)
-            if args.cmd == "explain":
-                return cmd_explain(args)
-            if args.cmd == "bench":
-                return cmd_bench(args)
-            if args.cmd == "attach":
-                return cmd_attach(args)
-        except KeyboardInterrupt:
-            return 130
-        except BrokenPipeError:
-            return 0
-    return open_app(argv)
-
-
-def open_app(argv: list[str]) -> int:
-    """Parse the TUI's arguments and run it; 2 for attach-only options given without --attach."""
-    p = argparse.ArgumentParser(prog="citywatch", description="Open the citywatch TUI (no argument: the demo city; "
-                                "--attach CITY_DIR: a live city, read-only). "
-                                "Subcommands: scenario run|check, config show, explain, bench, attach.")
-    p.add_argument("city", nargs="?", help="a city.toml or city directory (default: the embedded demo city)")
-    p.add_argument("--scenario", help="open a scenario file and step through it")
-    p.add_argument("--semantics", default="current", choices=["current", "pre-2053", "pre-1989"])
-    p.add_argument("--run-scale-checks", action="store_true",
-                   help="run the config's scale_check commands (sh -c, in the city directory); off by default")
-    p.add_argument("--scale-check-timeout", default="5s")
-    p.add_argument("--packs", metavar="DIR", help=PACKS_HELP)
+def app_parser() -> argparse.ArgumentParser:
+    """The parser of the app (`citywatch [CITY] [options]`)."""
+    p = argparse.ArgumentParser(prog="citywatch", formatter_class=_Formatter,
+                                description="Open the citywatch app: with no argument the embedded demo city; a "
+                                "city.toml to model it (hot-reloaded on save); --scenario to step through a scenario; "
+                                "--attach CITY_DIR to watch a live city, read-only.",
+                                epilog="commands (citywatch help COMMAND): " + ", ".join(COMMANDS) + "\n\n"
+                                + EXIT_CODES_HELP)
     p.add_argument("--version", action="version", version=version_text())
+    city = p.add_argument("city", nargs="?", metavar="CITY",
+                          help="a city.toml or city directory (default: the embedded demo city)")
+    city.completer = _city_completer  # type: ignore[attr-defined]
+    p.add_argument("--scenario", metavar="FILE", help="open a scenario file and step through it")
+    add_city_options(p, semantics_default="current")
     at = p.add_argument_group("attach to a live city (read-only)")
     at.add_argument("--attach", metavar="CITY_DIR", help="show a running city's real state (beads, tmux, trace, "
                     "events), its drift from the model and its loop alarms; nothing under it is ever written")
     add_attach_source_options(at, "with --attach: ")
-    args = p.parse_args(argv)
+    return p
+
+
+def _city_completer(prefix: str, **_kw) -> list[str]:
+    """The first word completes to a command or a path."""
+    from argcomplete.completers import FilesCompleter
+
+    return [c for c in COMMANDS if c.startswith(prefix)] + list(FilesCompleter()(prefix))
+
+
+def completion_script(shell: str) -> str:
+    """The completion script for `shell`, generated from the parsers by argcomplete."""
+    import argcomplete
+
+    return argcomplete.shellcode(["citywatch"], shell=shell)
+
+
+def _autocomplete() -> None:
+    """Answer a shell's completion request (argcomplete sets _ARGCOMPLETE), else do nothing."""
+    if "_ARGCOMPLETE" not in os.environ:
+        return
+    import argcomplete
+
+    words = os.environ.get("COMP_LINE", "").split()
+    headless = len(words) > 1 and words[1] in COMMANDS and (len(words) > 2 or os.environ["COMP_LINE"].endswith(" "))
+    argcomplete.autocomplete(build_parser() if headless else app_parser())
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The citywatch entry point: run a headless command, else open the app; returns the exit code."""
+    _autocomplete()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv and argv[0] in COMMANDS:
+            return run_command(build_parser().parse_args(argv))
+        return open_app(argv)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # `citywatch ... | head`: stop quietly
+        try:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps the interpreter's final flush quiet
+        except OSError:
+            pass
+        return OK
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Run the parsed headless command."""
+    from tui import cli_commands as c
+
+    if args.cmd == "help":
+        return show_help(args.topic)
+    if args.cmd == "completion":
+        print(completion_script(args.shell), end="")
+        return OK
+    if args.cmd == "attach":
+        from tui.cli_attach import cmd_attach
+
+        return cmd_attach(args)
+    return {"scenario": c.cmd_scenario, "config": c.cmd_config_show, "explain": c.cmd_explain,
+            "bench": c.cmd_bench}[args.cmd](args)
+
+
+def show_help(topic: str | None) -> int:
+    """`citywatch help [COMMAND]`: the help of one command, of the app (`app`), or of both forms."""
+    if topic == "app":
+        app_parser().print_help()
+    elif topic:
+        try:
+            build_parser().parse_args([topic, "--help"])  # argparse prints the command's help and exits
+        except SystemExit:
+            pass
+    else:
+        app_parser().print_help()
+        print()
+        build_parser().print_help()
+    return OK
+
+
+def open_app(argv: list[str]) -> int:
+    """Parse the app's arguments and run it; 2 for attach-only options given without --attach."""
+    args = app_parser().parse_args(argv)
     if args.attach is not None:
         from tui.attach_app import run_attach
 
@@ -283,10 +220,15 @@ def open_app(argv: list[str]) -> int:
     stray = [f for f, v in (("--bd", args.bd), ("--settings", args.settings), ("--tmux-socket", args.tmux_socket),
                             ("--alarm", args.alarm)) if v]
     if stray:
-        return _err(f"{', '.join(stray)}: only with --attach CITY_DIR")
+        from tui.cli_commands import err
+
+        return err(f"{', '.join(stray)}: only with --attach CITY_DIR")
     from tui.app import run_app
 
     return run_app(args)
+
+
+__all__ = ["BAD_INPUT", "COMMANDS", "SEMANTICS", "app_parser", "build_parser", "main", "version_text"]
 
 
 if __name__ == "__main__":

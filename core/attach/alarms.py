@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Iterable
 
+from core.durations import format_duration
 from core.timefmt import format_time, parse_time
 from core.world import beads as B
 from core.world.beads import SessionBead
@@ -150,7 +151,7 @@ def evaluate_alarms(world: World, events: Iterable[dict[str, Any]], now: datetim
             age = (now - since).total_seconds()
             if age > t.start_pending_timeout_s:
                 out.append(Alarm("start_pending", b.session_name or b.id, round(age), t.start_pending_timeout_s,
-                                 f"{b.id} has been {b.state} since {format_time(since)} ({round(age)}s; alarm after "
-                                 f"{t.start_pending_timeout_s:g}s)", [b.id]))
+                                 f"{b.id} has been {b.state} since {format_time(since)} ({format_duration(round(age))}; "
+                                 f"alarm after {format_duration(t.start_pending_timeout_s)})", [b.id]))
     out.sort(key=lambda a: (a.kind, a.subject))
     return out

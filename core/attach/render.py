@@ -27,7 +27,7 @@ def render_snapshot(s: dict[str, Any]) -> str:
     if s["deferrals"]:
         lines.append("alias deferrals:")
         for d in s["deferrals"]:
-            lines.append(f"  {d['bead_id']} wants {d['alias']!r} held by {d['holder'] or '?'} "
+            lines.append(f"  {d['bead_id']} wants {d['alias']!r} held by {d['holder'] or 'nobody now'} "
                          f"(tries {d['count']}, next {d['next_retry_at'] or '?'})")
     drift = s["drift"]
     if drift["error"]:

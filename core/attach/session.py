@@ -70,6 +70,10 @@ class AttachOptions:
     tmux_timeout: float = 2.0
     thresholds: AlarmThresholds = field(default_factory=AlarmThresholds)
     semantics: str = "current"
+    packs_dir: str | None = None  # --packs: local copies of remote packs, by name
+    # --run-scale-checks: a template the last traced cycle gives no demand count for gets one read
+    # of its scale_check per config revision (None: no config command ever runs)
+    scale_check_timeout: float | None = None
     trace_history_segments: int | None = 2
     events_backlog_bytes: int = 1 << 20
     keep_events: int = 5000
@@ -80,13 +84,31 @@ class AttachOptions:
 
 
 class AttachError(ValueError):
-    """The path given is not something attach can open (missing, or not a directory)."""
+    """The path given is not something attach can open: missing, not a directory, or not a Gas
+    City city (bad input)."""
+
+
+class AttachUnreachable(AttachError):
+    """The city directory exists but cannot be read (a source that cannot be reached)."""
+
+
+def check_city_dir(city_dir: str) -> None:
+    """Raise AttachError unless `city_dir` is a directory holding a Gas City city (its
+    `city.toml`, or the `.gc/` folder a running city keeps), AttachUnreachable when it cannot be
+    listed."""
+    if not os.path.isdir(city_dir):
+        raise AttachError(f"{city_dir}: not a directory (attach needs a city directory)")
+    try:
+        names = set(os.listdir(city_dir))
+    except OSError as e:
+        raise AttachUnreachable(f"{city_dir}: cannot be read ({e.strerror or e})") from None
+    if "city.toml" not in names and ".gc" not in names:
+        raise AttachError(f"{city_dir}: not a Gas City city (looked for city.toml and .gc/ in it; found neither)")
 
 
 class AttachSession:
     def __init__(self, city_dir: str, options: AttachOptions) -> None:
-        if not os.path.isdir(city_dir):
-            raise AttachError(f"{city_dir}: not a directory (attach needs a city directory)")
+        check_city_dir(city_dir)
         self.options = options
         self.layout: CityLayout = resolve_layout(city_dir, options.tmux_socket)
         self.root = self.layout.root
@@ -109,6 +131,7 @@ class AttachSession:
         self._drift_inputs = -1  # the `_inputs` the drift was computed from
         self.drift_runs = 0  # how many times drift was computed (one model tick each)
         self.drift_computed_at: datetime | None = None
+        self._fresh_counts: tuple[str, dict[str, int]] | None = None  # (config revision, scale_check counts)
 
     # ------------------------------------------------------------------ lifecycle
     @classmethod
@@ -181,6 +204,14 @@ class AttachSession:
         self._note_changes(out)
         return out
 
+    def bd_failed(self) -> str:
+        """Why `bd` could not give the session beads on its last run ("" when it did, or when
+        bd is not used): with `--bd`, the one source of the beads."""
+        if not self.options.use_bd:
+            return ""
+        failed = [w for w in self._status_warnings.get("bd", []) if w.code == "bd_failed"]
+        return failed[0].message if failed and self._bd_set is not None and not self._bd_set.beads else ""
+
     def _note_changes(self, changed: set[str]) -> None:
         """Drop what depends on changed sources; let the alarms see each new bead state once.
         Events feed only the alarms and the feed: the world and drift do not depend on them."""
@@ -218,7 +249,7 @@ class AttachSession:
         self._config_sig = sig
         self.layout = resolve_layout(self.root, self.options.tmux_socket)
         try:
-            self.city = load_city(self.root)
+            self.city = load_city(self.root, packs_dir=self.options.packs_dir)
             self._config_warnings = [ReadWarning("config", "config_warning", w.render()) for w in self.city.warnings]
         except ConfigError as e:
             self.city = None
@@ -252,7 +283,20 @@ class AttachSession:
 
     def _scale_checks(self) -> dict[str, int]:
         c = self.trace.last_cycle()
-        return c.counts("scale_check_counts") if c else {}
+        traced = c.counts("scale_check_counts") if c else {}
+        if self.options.scale_check_timeout is None or self.city is None:
+            return traced
+        return {**self._fresh_scale_checks(), **traced}  # the controller's own reads come first
+
+    def _fresh_scale_checks(self) -> dict[str, int]:
+        """One run of the city's scale_check commands per config revision (opt-in only)."""
+        from core.scalecheck import run_all
+
+        assert self.city is not None and self.options.scale_check_timeout is not None
+        if self._fresh_counts is None or self._fresh_counts[0] != self.city.revision:
+            runs = run_all(self.city, self.options.scale_check_timeout)
+            self._fresh_counts = (self.city.revision, {r.template: r.value for r in runs if r.value is not None})
+        return self._fresh_counts[1]
 
     def world_view(self) -> World:
         """The cached live world (do not mutate; use `world()` for a copy)."""
