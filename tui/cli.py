@@ -119,8 +119,7 @@ def app_parser() -> argparse.ArgumentParser:
                                 description="Open the citywatch app: with no argument the embedded demo city; a "
                                 "city.toml to model it (hot-reloaded on save); --scenario to step through a scenario; "
                                 "--attach CITY_DIR to watch a live city, read-only.",
-                                epilog="commands (citywatch help COMMAND): " + ", ".join(COMMANDS) + "\n\n"
-                                + EXIT_CODES_HELP)
+                                epilog=_commands_help() + "\n\n" + EXIT_CODES_HELP)
     p.add_argument("--version", action="version", version=version_text())
     city = p.add_argument("city", nargs="?", metavar="CITY",
                           help="a city.toml or city directory (default: the embedded demo city)")
@@ -132,6 +131,15 @@ def app_parser() -> argparse.ArgumentParser:
                     "events), its drift from the model and its loop alarms; nothing under it is ever written")
     add_attach_source_options(at, "with --attach: ")
     return p
+
+
+def _commands_help() -> str:
+    """The headless commands, one per line with what each does (from their parsers)."""
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    rows = [(c.dest, c.help or "") for c in sub._choices_actions]
+    width = max(len(name) for name, _ in rows)
+    return "commands (citywatch help COMMAND for each):\n" + "\n".join(
+        f"  {name.ljust(width)}  {text}" for name, text in rows)
 
 
 def _city_completer(prefix: str, **_kw) -> list[str]:
