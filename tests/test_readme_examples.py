@@ -13,7 +13,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 CONSOLE = Path(sys.executable).parent / "citywatch"
-HEADLESS = ("config", "scenario", "explain", "bench", "attach")
+HEADLESS = ("config", "scenario", "explain", "plan", "bench", "attach")
 
 
 def try_it_lines() -> list[list[str]]:

@@ -12,7 +12,7 @@ import sys
 from tui.cli_options import (BAD_INPUT, EXIT_CODES_HELP, OK, SEMANTICS, add_attach_source_options,
                              add_city_options, add_json_option)
 
-COMMANDS = ("scenario", "config", "explain", "bench", "attach", "help", "completion")
+COMMANDS = ("scenario", "config", "explain", "plan", "bench", "attach", "help", "completion")
 HEADLESS = COMMANDS  # every subcommand runs without the app
 SHELLS = ("bash", "zsh", "fish")
 
@@ -75,6 +75,24 @@ def build_parser() -> argparse.ArgumentParser:
                     help="scenario: run only its first N steps (default all); city: run N ticks a patrol "
                          "interval apart on a fresh world (default 1)")
     add_city_options(ex)
+
+    pl = sub.add_parser("plan", help="what a config change will do to a city before it lands",
+                        formatter_class=_Formatter,
+                        description="Run the city forward twice, with the config running now and with NEW, and print "
+                        "the difference: sessions created, woken, drained or closed, renames, alias deferrals, "
+                        "restarts, each with the rule that causes it. A live city is only read, never written.",
+                        epilog="with --exit-code: 0 no change, 1 changes (as `git diff --exit-code`), 2 bad input "
+                        "(a broken NEW config is located), 3 a source that cannot be reached\n\n" + EXIT_CODES_HELP)
+    pl.add_argument("source", metavar="SOURCE", help="a live city directory (holding .gc/), a scenario file (its "
+                    "state after its last step) or a city.toml (a fresh world)")
+    pl.add_argument("--config", required=True, metavar="NEW", dest="new_config",
+                    help="the changed city.toml, or a directory holding it (its packs come along)")
+    pl.add_argument("--ticks", type=int, default=None, metavar="N",
+                    help="compare N ticks (default: until a tick in which nothing acts, at most 10)")
+    add_json_option(pl, "the plan")
+    pl.add_argument("--exit-code", action="store_true", help="exit 1 when the plan has changes, 0 when it has none")
+    pl.add_argument("--now", metavar="TIME", help="the clock of a live city or a fresh world, RFC 3339 (default: now)")
+    add_city_options(pl)
 
     bn = sub.add_parser("bench", help="measure tick, reload and table refresh times on a synthetic city",
                         formatter_class=_Formatter, epilog=EXIT_CODES_HELP)
@@ -199,7 +217,7 @@ def run_command(args: argparse.Namespace) -> int:
 
         return cmd_attach(args)
     return {"scenario": c.cmd_scenario, "config": c.cmd_config_show, "explain": c.cmd_explain,
-            "bench": c.cmd_bench}[args.cmd](args)
+            "plan": c.cmd_plan, "bench": c.cmd_bench}[args.cmd](args)
 
 
 def show_help(topic: str | None) -> int:

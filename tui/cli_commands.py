@@ -9,7 +9,7 @@ import os
 import sys
 from typing import Any
 
-from tui.cli_options import BAD_INPUT, OK, city_options
+from tui.cli_options import BAD_INPUT, CHECK_FAILED, OK, UNREACHABLE, city_options
 
 
 def err(msg: str, code: int = BAD_INPUT) -> int:
@@ -166,6 +166,37 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
         print(printable_lines(render_explanation(result)))
     return OK
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    """`citywatch plan`: print what NEW would do to SOURCE; with --exit-code, 1 when it changes
+    anything. 2 for bad input, 3 for a live city that cannot be read."""
+    from core.change_plan import PlanError, make_plan
+    from core.timefmt import parse_time
+
+    try:
+        timeout, packs = scale_check_timeout(args), packs_dir(args)
+    except ValueError as e:
+        return err(str(e))
+    now = None
+    if args.now:
+        now = parse_time(args.now)
+        if now is None:
+            return err(f"--now: expected an RFC 3339 time such as 2026-08-21T12:00:00Z, got {args.now!r}")
+    try:
+        plan = make_plan(args.source, args.new_config, ticks=args.ticks, now=now, packs_dir=packs,
+                         semantics=args.semantics, scale_check_timeout=timeout)
+    except PlanError as e:
+        return err(str(e), UNREACHABLE if e.unreachable else BAD_INPUT)
+    if args.json:
+        from core.safetext import json_text
+
+        print(json_text(json.dumps(plan.to_json(), indent=2, sort_keys=True)))
+    else:
+        from core.change_plan.render import render_plan
+
+        print(render_plan(plan, colour=sys.stdout.isatty() and "NO_COLOR" not in os.environ))
+    return CHECK_FAILED if args.exit_code and not plan.empty else OK
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
