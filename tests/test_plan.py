@@ -270,3 +270,19 @@ def test_the_worked_example_in_the_docs_is_what_the_command_prints(capsys, monke
     assert main(["plan", "core/demo/demo.toml", "--config", "docs/examples/harbor-deacon-always"]) == 0
     out = capsys.readouterr().out.strip()
     assert out in (ROOT / "docs" / "plan.md").read_text()
+
+
+def test_a_plan_for_the_apps_model_leaves_the_model_as_it_was(harbor):
+    from core.scenario import load_scenario
+
+    scn = load_scenario(str(harbor / "running.toml"))
+    model = scn.model()
+    for st_ in scn.steps:
+        scn.apply(model, st_)
+    before = model.world.snapshot()
+    tick = model.world.tick
+    from core.change_plan import plan_for_model
+
+    plan = plan_for_model(model, load_city(new_config(harbor, BASE.replace("= 4", "= 3"))))
+    assert [c.session for c in plan.changes if c.symbol == "-"] == ["worker-4"]
+    assert model.world.tick == tick and model.world.snapshot() == before and model.pending_city is None

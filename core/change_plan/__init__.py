@@ -17,6 +17,7 @@ from core.change_plan.diff import Change, session_changes, summary, summary_line
 from core.change_plan.future import run_futures
 from core.change_plan.source import PlanError, Start, load_config, load_start
 from core.config.model import City
+from core.model import Model
 
 SCHEMA_VERSION = 1
 
@@ -69,9 +70,26 @@ def make_plan(source: str, new_config: str, *, ticks: int | None = None, now: da
     if ticks is not None and ticks < 1:
         raise PlanError(f"--ticks: must be at least 1, got {ticks}")
     start = load_start(source, now=now, packs_dir=packs_dir, semantics=semantics)
-    new = load_config(new_config, packs_dir)
+    return plan_from(start, new_config, load_config(new_config, packs_dir), ticks=ticks,
+                     scale_check_timeout=scale_check_timeout)
+
+
+def plan_for_model(model: Model, new_city: City, label: str = "the edited config", *,
+                   ticks: int | None = None) -> Plan:
+    """What `new_city` would do to the world `model` holds now (the app's "what if" before a
+    reload is applied); the model itself is not touched."""
+    start = Start("model", "the running model", model.pending_city or model.city, model.world, model.semantics,
+                  fresh=False)
+    return plan_from(start, label, new_city, ticks=ticks)
+
+
+def plan_from(start: Start, new_label: str, new: City, *, ticks: int | None = None,
+              scale_check_timeout: float | None = None) -> Plan:
+    """The plan of `new` against `start` (see make_plan)."""
+    if ticks is not None and ticks < 1:
+        raise PlanError(f"--ticks: must be at least 1, got {ticks}")
     if new.name != start.city.name:
-        raise PlanError(f"{new_config}: renames the city from {start.city.name!r} to {new.name!r}; Gas City refuses "
+        raise PlanError(f"{new_label}: renames the city from {start.city.name!r} to {new.name!r}; Gas City refuses "
                         "that on reload until the controller restarts, so there is no plan to show")
     current = start.model()
     proposed = start.model(new) if start.fresh else start.model()
@@ -85,7 +103,7 @@ def make_plan(source: str, new_config: str, *, ticks: int | None = None, now: da
         changes = _note_scale_checks(changes, start.city, new)
     changes.sort(key=lambda c: (c.agent, c.session, c.kind))
     warnings = [w.render() for w in new.warnings]
-    return Plan(start, new_config, new, n, changes, warnings, "run" if scale_check_timeout is not None else "simulated")
+    return Plan(start, new_label, new, n, changes, warnings, "run" if scale_check_timeout is not None else "simulated")
 
 
 def _run_scale_checks(current, proposed, timeout: float) -> None:
@@ -103,4 +121,4 @@ def _note_scale_checks(changes: list[Change], *cities: City) -> list[Change]:
             for c in changes]
 
 
-__all__ = ["Plan", "PlanError", "make_plan"]
+__all__ = ["Plan", "PlanError", "make_plan", "plan_for_model"]
