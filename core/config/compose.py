@@ -122,12 +122,13 @@ class Composer:
     # ================================================================== entry point
     def compose(self, data: dict[str, Any]) -> City:
         rd, cf = self.rd, self.city_file
-        rd.check_table(data, S.CITY_TOP, cf, "", unknown="warn")
+        rd.check_document(data, "City", cf, unknown="warn")
+        rd.check_table(data, S.CITY_TOP, cf, "")
         city = City(root=self.root, path=cf)
         src = _Sources()
         default_rig_imports = self.read_default_rig_imports(data)
-        src.agents = agents_from_array(rd, data.get("agent", []), cf, "agent", "inline", "warn")
-        src.named = named_from_array(rd, data.get("named_session", []), cf, "named_session", "inline", "warn")
+        src.agents = agents_from_array(rd, data.get("agent", []), cf, "agent", "inline")
+        src.named = named_from_array(rd, data.get("named_session", []), cf, "named_session", "inline")
         self.take_city_tables(src, data, cf, root_file=True)
         self.root_pack(src, data)
         self.fragments(src, data)
@@ -195,7 +196,7 @@ class Composer:
         src.providers |= set(providers)
         patches = data.get("patches", {}) or {}
         if patches:
-            rd.check_table(patches, S.PATCHES_FIELDS, file, "patches", unknown="warn")
+            rd.check_table(patches, S.PATCHES_FIELDS, file, "patches")
         for key, out in (("agent", src.agent_patches), ("named_session", src.named_patches),
                          ("rigs", src.rig_patches)):
             for i, p in enumerate(rd.check_array(patches.get(key, []), file, f"patches.{key}")):
@@ -205,13 +206,13 @@ class Composer:
             if isinstance(t, dict) and str(t.get("provider", "")).strip() and not src.agent_defaults_provider:
                 src.agent_defaults_provider = str(t["provider"]).strip()
         if root_file:
-            ws = rd.check_table(data.get("workspace", {}), S.WORKSPACE_FIELDS, file, "workspace", unknown="warn")
+            ws = rd.check_table(data.get("workspace", {}), S.WORKSPACE_FIELDS, file, "workspace")
             src.workspace = dict(ws)
             src.workspace_file = {k: file for k in ws}
             for section in ("daemon", "session", "chat_sessions"):
                 if section in data:
                     src.sections[section] = _Located(data[section], file, section)
-            ss = rd.check_table(data.get("session_sleep", {}), S.SLEEP_FIELDS, file, "session_sleep", unknown="warn")
+            ss = rd.check_table(data.get("session_sleep", {}), S.SLEEP_FIELDS, file, "session_sleep")
             src.session_sleep = {k: (str(v), file) for k, v in ss.items()}
             imports = data.get("imports", {}) or {}
             for b in imports:
@@ -220,12 +221,12 @@ class Composer:
     def read_default_rig_imports(self, data: dict) -> list[_Located]:
         """`[defaults.rig.imports.X]` in declaration order; each needs a source."""
         rd, cf = self.rd, self.city_file
-        defaults = rd.check_table(data.get("defaults", {}), {"rig": S.TABLE}, cf, "defaults", unknown="warn")
-        rig = rd.check_table(defaults.get("rig", {}), {"imports": S.TABLE}, cf, "defaults.rig", unknown="warn")
+        defaults = rd.check_table(data.get("defaults", {}), {"rig": S.TABLE}, cf, "defaults")
+        rig = rd.check_table(defaults.get("rig", {}), {"imports": S.TABLE}, cf, "defaults.rig")
         out = []
         for b, t in (rig.get("imports", {}) or {}).items():
             fp = f"defaults.rig.imports.{b}"
-            rd.check_table(t, S.IMPORT_FIELDS, cf, fp, unknown="warn")
+            rd.check_table(t, S.IMPORT_FIELDS, cf, fp)
             if not str(t.get("source", "")).strip():
                 raise rd.error(cf, f"{fp}.source", f"city.toml: {fp}.source is required")
             out.append(_Located(t, cf, fp))
@@ -258,15 +259,14 @@ class Composer:
                                    "manually and remove rig.path from the fragment)")
         city_names = {a.name for a in src.agents}
         pack_agents = [replace(a, origin=replace(a.origin, pack_dir=""))
-                       for a in agents_from_array(rd, pdata.get("agent", []), pack_path, "agent", "pack-v1", "error",
+                       for a in agents_from_array(rd, pdata.get("agent", []), pack_path, "agent", "pack-v1",
                                                   context="parsing city pack.toml: ")
                        if a.name not in city_names]
         city_import_count = len(src.city_imports)
         for b, t in (pdata.get("imports", {}) or {}).items():
             src.city_imports.setdefault(b, _Located(t, pack_path, f"imports.{b}"))
         src.providers |= set(pdata.get("providers", {}) or {})
-        src.named = named_from_array(rd, pdata.get("named_session", []), pack_path, "named_session", "pack",
-                                     "error") + src.named
+        src.named = named_from_array(rd, pdata.get("named_session", []), pack_path, "named_session", "pack") + src.named
         ppatches = pdata.get("patches", {}) or {}
         src.agent_patches = [_Located(p, pack_path, f"patches.agent[{i}]")
                              for i, p in enumerate(rd.check_array(ppatches.get("agent", []), pack_path,
@@ -311,15 +311,16 @@ class Composer:
                 raise rd.error(cf, fp, f'loading fragment "{inc}": open {path}: {why}')
             ctx = f'fragment "{inc}": '
             frag = rd.read_toml(path, "config", at=(cf, fp), context=ctx)
-            rd.check_table(frag, S.CITY_TOP, path, "", unknown="warn")
+            rd.check_document(frag, "City", path, unknown="warn", context=ctx)
+            rd.check_table(frag, S.CITY_TOP, path, "")
             if self.schema2:
                 self.packv1_surface_errors(frag, path, ctx)
             if frag.get("include"):
                 raise rd.error(path, "include", f"{ctx}includes are not allowed in fragments (no recursive includes)")
             frag_dir = os.path.dirname(path)
-            agents = agents_from_array(rd, frag.get("agent", []), path, "agent", "fragment", "warn")
+            agents = agents_from_array(rd, frag.get("agent", []), path, "agent", "fragment")
             src.agents += [replace(a, namepool=_fragment_path(a.namepool, frag_dir, root)) for a in agents]
-            src.named += named_from_array(rd, frag.get("named_session", []), path, "named_session", "fragment", "warn")
+            src.named += named_from_array(rd, frag.get("named_session", []), path, "named_session", "fragment")
             self.take_city_tables(src, frag, path, root_file=False)
             self.merge_fragment_sections(src, frag, path)
 
@@ -328,7 +329,7 @@ class Composer:
         whole [daemon]/[session] tables. Tables Gas City does not merge from a fragment are
         ignored there; citywatch says so."""
         rd = self.rd
-        ws = rd.check_table(frag.get("workspace", {}), S.WORKSPACE_FIELDS, path, "workspace", unknown="warn")
+        ws = rd.check_table(frag.get("workspace", {}), S.WORKSPACE_FIELDS, path, "workspace")
         for k, v in ws.items():
             if k in _WS_FRAGMENT_STRINGS or k in ("suspended", "install_agent_hooks"):
                 if src.workspace.get(k):
@@ -340,7 +341,7 @@ class Composer:
             else:
                 rd.warn(path, f"workspace.{k} is not merged from include fragments by Gas City; it is ignored",
                         f"workspace.{k}")
-        ss = rd.check_table(frag.get("session_sleep", {}), S.SLEEP_FIELDS, path, "session_sleep", unknown="warn")
+        ss = rd.check_table(frag.get("session_sleep", {}), S.SLEEP_FIELDS, path, "session_sleep")
         for k, v in ss.items():
             if src.session_sleep.get(k, ("", ""))[0]:
                 rd.warn(path, f'session_sleep.{k} redefined by "{path}"', f"session_sleep.{k}")
@@ -365,7 +366,7 @@ class Composer:
             suspended=bool(ws.get("suspended_on_start", ws.get("suspended", False))),
         )
         loc = src.sections.get("daemon")
-        dm = rd.check_table(loc.table, S.DAEMON_FIELDS, loc.file, "daemon", unknown="warn") if loc else {}
+        dm = rd.check_table(loc.table, S.DAEMON_FIELDS, loc.file, "daemon") if loc else {}
         city.daemon = Daemon(
             patrol_interval=str(dm.get("patrol_interval", "30s")),
             max_wakes_per_tick=int(dm.get("max_wakes_per_tick", 5) or 5),
@@ -378,14 +379,14 @@ class Composer:
             session_circuit_breaker_reset_after=str(dm.get("session_circuit_breaker_reset_after", "")),
         )
         loc = src.sections.get("session")
-        ss = rd.check_table(loc.table, S.SESSION_FIELDS, loc.file, "session", unknown="warn") if loc else {}
+        ss = rd.check_table(loc.table, S.SESSION_FIELDS, loc.file, "session") if loc else {}
         city.session = SessionSettings(
             startup_timeout=str(ss.get("startup_timeout", "60s")),
             progress_stall_timeout=str(ss.get("progress_stall_timeout", "")),
             claim_holder_stall_timeout=str(ss.get("claim_holder_stall_timeout", "")),
         )
         loc = src.sections.get("chat_sessions")
-        cs = rd.check_table(loc.table, S.CHAT_FIELDS, loc.file, "chat_sessions", unknown="warn") if loc else {}
+        cs = rd.check_table(loc.table, S.CHAT_FIELDS, loc.file, "chat_sessions") if loc else {}
         city.chat_sessions = ChatSessions(idle_timeout=str(cs.get("idle_timeout", "")),
                                           grace_period=str(cs.get("grace_period", "10m")))
         city.session_sleep = {k: v for k, (v, _) in src.session_sleep.items()}
@@ -396,7 +397,7 @@ class Composer:
         overrides: dict[str, list[tuple[dict, str, str]]] = {}
         for loc in src.rigs:
             rt, file, fp = loc.table, loc.file, loc.fp
-            rd.check_table(rt, S.RIG_FIELDS, file, fp, unknown="warn")
+            rd.check_table(rt, S.RIG_FIELDS, file, fp)
             rig = Rig(
                 name=str(rt.get("name", "")),
                 path=str(rt.get("path", "")),
@@ -407,7 +408,7 @@ class Composer:
                 origin=Origin(file, fp),
                 path_source="city.toml" if str(rt.get("path", "")).strip() else "",
             )
-            rs = rd.check_table(rt.get("session_sleep", {}), S.SLEEP_FIELDS, file, f"{fp}.session_sleep", unknown="warn")
+            rs = rd.check_table(rt.get("session_sleep", {}), S.SLEEP_FIELDS, file, f"{fp}.session_sleep")
             rig.session_sleep = {k: str(v) for k, v in rs.items()}
             rimps = rt.get("imports", {}) or {}
             for b in sorted(rimps):
@@ -417,7 +418,7 @@ class Composer:
             ovs = []
             for key in ("overrides", "patches"):
                 for k, o in enumerate(rd.check_array(rt.get(key, []), file, f"{fp}.{key}")):
-                    check_patch(rd, o, S.AGENT_OVERRIDE_FIELDS, file, f"{fp}.{key}[{k}]", "warn")
+                    check_patch(rd, o, S.AGENT_OVERRIDE_FIELDS, file, f"{fp}.{key}[{k}]")
                     ovs.append((o, file, f"{fp}.{key}[{k}]"))
             overrides.setdefault(rig.name, []).extend(ovs)
             city.rigs.append(rig)
@@ -618,7 +619,7 @@ class Composer:
         implicit_ids = {(d, p) for p in src.providers for d in [""] + [r.name for r in city.rigs]}
         deferred: list[_Located] = []
         for p in src.agent_patches:
-            check_patch(rd, p.table, S.AGENT_PATCH_FIELDS, p.file, p.fp, "warn")
+            check_patch(rd, p.table, S.AGENT_PATCH_FIELDS, p.file, p.fp)
             pdir, pname, target = agent_patch_target(p.table)
             exists = any(agent_matches(a, target) or (a.dir == pdir and a.name == pname) for a in agents)
             if not exists and (pdir, pname) in implicit_ids:

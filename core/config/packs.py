@@ -160,7 +160,7 @@ class PackLoader:
         for binding in sorted(imports):
             fp = f"imports.{binding}"
             imp = make_import(rd, binding, imports[binding], pack_path, fp, f"pack:{pack_dir}", decl_dir=pack_dir,
-                              city_root=self.city_root, packs_dir=self.packs_dir, unknown="error",
+                              city_root=self.city_root, packs_dir=self.packs_dir,
                               context=context)
             self.imports.append(imp)
             if not imp.resolved:
@@ -177,12 +177,12 @@ class PackLoader:
             requires += sub.requires if imp.transitive else sub.local_requires()
 
         # This pack's own agents: [[agent]] tables win over agents/<name>/ directories.
-        own = agents_from_array(rd, data.get("agent", []), pack_path, "agent", "pack-v1", "error",
+        own = agents_from_array(rd, data.get("agent", []), pack_path, "agent", "pack-v1",
                                 pack_dir=pack_dir, context=context)
         own += self.discover(pack_dir, {a.name for a in own}, context)
         own = _inherit_provider(own, defaults)
         own = [replace(a, dir=a.dir or rig) for a in own]
-        named_own = named_from_array(rd, data.get("named_session", []), pack_path, "named_session", "pack", "error",
+        named_own = named_from_array(rd, data.get("named_session", []), pack_path, "named_session", "pack",
                                      pack_dir=pack_dir, context=context)
         named_own = [replace(n, dir=n.dir or rig) for n in named_own]
 
@@ -215,8 +215,9 @@ class PackLoader:
             origin = Origin(path, "", "pack", pack_dir=pack_dir)
             if os.path.isfile(path):
                 data = self.rd.read_toml(path, "agent.toml", context=context)
+                self.rd.check_types(data, "Agent", path, context=context)
                 # Gas City does not check agent.toml keys for typos; types are checked.
-                a = make_agent(self.rd, data, origin, unknown="ignore", context=context)
+                a = make_agent(self.rd, data, origin, context=context)
             else:
                 a = Agent(name=entry, origin=origin)
                 self.rd.warn(adir, f'agent directory "agents/{entry}" has no agent.toml; Gas City loads the agent '
@@ -245,7 +246,9 @@ def pack_requirements(meta: dict, pack_path: str) -> list[Requirement]:
 
 
 def check_pack_surface(rd: Reader, data: dict, pack_path: str, context: str, *, what: str = "parsing pack.toml: ") -> dict:
-    """City-only tables, unknown keys (fatal in pack.toml) and `[pack]` metadata. Returns [pack]."""
+    """In Gas City's order (loadPack): value types, city-only tables, unknown keys (fatal in
+    pack.toml, all named in one error), then `[pack]` metadata. Returns [pack]."""
+    rd.check_types(data, "PackConfig", pack_path, context=f"{context}{what}")
     for keys, msg in _CITY_ONLY:
         t = data
         for k in keys:
@@ -254,8 +257,9 @@ def check_pack_surface(rd: Reader, data: dict, pack_path: str, context: str, *, 
                 break
         if t is not None:
             raise rd.error(pack_path, ".".join(keys), f"{context}{what}{pack_path}: {msg}")
-    rd.check_table(data, S.PACK_TOP, pack_path, "", unknown="error", context=f"{context}{what}")
-    meta = rd.check_table(data.get("pack", {}), S.PACK_META_FIELDS, pack_path, "pack", unknown="error",
+    rd.check_unknown(data, "PackConfig", pack_path, unknown="error", context=f"{context}{what}")
+    rd.check_table(data, S.PACK_TOP, pack_path, "", context=f"{context}{what}")
+    meta = rd.check_table(data.get("pack", {}), S.PACK_META_FIELDS, pack_path, "pack",
                           context=f"{context}{what}")
     if not str(meta.get("name", "")).strip():
         raise rd.error(pack_path, "pack.name" if "name" in meta else "pack", f"{context}[pack] name is required")

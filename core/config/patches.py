@@ -56,12 +56,12 @@ def patched_agent(a: Agent, p: dict[str, Any]) -> Agent:
     return replace(a, extra=extra, **changes)
 
 
-def check_patch(rd: Reader, p: dict, spec: dict[str, str], file: str, fp: str, unknown: str, context: str = "") -> None:
-    """Check a patch table (and its pool table) against `spec`: unknown keys as `unknown` says,
-    a wrong type raises."""
-    rd.check_table(p, spec, file, fp, unknown=unknown, context=context)
+def check_patch(rd: Reader, p: dict, spec: dict[str, str], file: str, fp: str, context: str = "") -> None:
+    """Check the value types of a patch table (and its pool table) against `spec`: a wrong type
+    raises."""
+    rd.check_table(p, spec, file, fp, context=context)
     if "pool" in p:
-        rd.check_table(p["pool"], S.POOL_OVERRIDE_FIELDS, file, f"{fp}.pool", unknown=unknown, context=context)
+        rd.check_table(p["pool"], S.POOL_OVERRIDE_FIELDS, file, f"{fp}.pool", context=context)
 
 
 def apply_pack_agent_patches(rd: Reader, agents: list[Agent], patches: list[dict], file: str,
@@ -70,7 +70,7 @@ def apply_pack_agent_patches(rd: Reader, agents: list[Agent], patches: list[dict
     agents = list(agents)
     for i, p in enumerate(patches):
         fp = f"patches.agent[{i}]"
-        check_patch(rd, p, S.AGENT_PATCH_FIELDS, file, fp, "error", context)
+        check_patch(rd, p, S.AGENT_PATCH_FIELDS, file, fp, context)
         pdir, pname = str(p.get("dir", "")), str(p.get("name", ""))
         target = qualify(pdir, "", pname)
         for j, a in enumerate(agents):
@@ -120,7 +120,7 @@ def apply_named_session_patches(rd: Reader, named: list[NamedSession], patches: 
     """`[[patches.named_session]]`: target by name (exact identity) or by an unambiguous
     template; only `mode` is patchable."""
     for p, file, fp in patches:
-        rd.check_table(p, S.NAMED_PATCH_FIELDS, file, fp, unknown="warn")
+        rd.check_table(p, S.NAMED_PATCH_FIELDS, file, fp)
         pdir, pname, ptpl = str(p.get("dir", "")), str(p.get("name", "")), str(p.get("template", ""))
         if not pname and not ptpl:
             raise rd.error(file, fp, f"{fp}: named_session patch: name or template is required")
@@ -142,7 +142,7 @@ def apply_named_session_patches(rd: Reader, named: list[NamedSession], patches: 
 def apply_rig_patches(rd: Reader, city: City, patches: list[tuple[dict, str, str]]) -> None:
     """`[[patches.rigs]]`: path, prefix, suspension of an existing rig."""
     for p, file, fp in patches:
-        rd.check_table(p, S.RIG_PATCH_FIELDS, file, fp, unknown="warn")
+        rd.check_table(p, S.RIG_PATCH_FIELDS, file, fp)
         name = str(p.get("name", ""))
         if not name:
             raise rd.error(file, fp, f"{fp}: rig patch: name is required")

@@ -149,26 +149,47 @@ class Reader:
         self.warnings.append(ConfigWarning(file, message, field_path, self.line_of(file, field_path)))
 
     # ------------------------------------------------------------------ keys and types
+    def check_document(self, data: dict[str, Any], struct: str, file: str, *, unknown: str,
+                       context: str = "") -> None:
+        """Check a whole parsed file against Gas City's struct `struct` (gc_structs): value
+        types first (check_types), then unknown keys (check_unknown)."""
+        self.check_types(data, struct, file, context=context)
+        self.check_unknown(data, struct, file, unknown=unknown, context=context)
+
+    def check_types(self, data: dict[str, Any], struct: str, file: str, *, context: str = "") -> None:
+        """Raise for the first value whose type Gas City's decoder refuses (its decode fails)."""
+        from core.config.undecoded import type_error
+
+        found = type_error(data, struct)
+        if found is not None:
+            raise self.error(file, found[0], f"{context}{found[1]}")
+
+    def check_unknown(self, data: dict[str, Any], struct: str, file: str, *, unknown: str,
+                      context: str = "") -> None:
+        """Keys no field of `struct` takes: warnings with `unknown="warn"` (city.toml), one
+        joined error with `unknown="error"` (pack.toml, where Gas City fails on them). A
+        release-wave notice (`[agent_defaults] scope`) always stays a warning."""
+        from core.config.undecoded import undecoded
+
+        fatal = []
+        for f in undecoded(data, struct):
+            if not f.fatal or (unknown == "warn" and not self.strict_unknown):
+                self.warn(file, f.message, f.field)
+            else:
+                fatal.append(f)
+        if fatal:
+            raise self.error(file, fatal[0].field, context + "; ".join(f.message for f in fatal))
+
     def check_table(self, table: Any, spec: dict[str, str], file: str, field_path: str, *,
-                    unknown: str, context: str = "") -> dict[str, Any]:
-        """Check key names and value types of one table. Unknown keys: `unknown="warn"`
-        (city.toml), `"error"` (pack.toml) or `"ignore"` (agent.toml). A wrong type is always
-        an error, as in Gas City's decoder."""
+                    context: str = "") -> dict[str, Any]:
+        """Check the value types of one table (a wrong type is an error, as in Gas City's
+        decoder) and return it. Unknown keys are reported once per file by check_document."""
         if not isinstance(table, dict):
             raise self.error(file, field_path, f"{context}expected a table, got {S.type_name(table)} {short(table)}")
         for key, value in table.items():
-            fp = f"{field_path}.{key}" if field_path else key
             kind = spec.get(key)
-            if kind is None:
-                if unknown == "ignore":
-                    continue
-                msg = f'unknown field "{toml_key(fp)}"{S.suggest(key, spec)}'
-                if unknown == "warn" and not self.strict_unknown:
-                    self.warn(file, msg, fp)
-                else:
-                    raise self.error(file, fp, f"{context}{msg}")
-                continue
-            self.check_type(kind, value, file, fp, context=context)
+            if kind is not None:
+                self.check_type(kind, value, file, f"{field_path}.{key}" if field_path else key, context=context)
         return table
 
     def check_type(self, kind: str, value: Any, file: str, fp: str, *, context: str = "") -> None:

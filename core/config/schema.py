@@ -128,18 +128,19 @@ NAMED_PATCH_FIELDS = {"dir": STR, "name": STR, "template": STR, "mode": STR}
 
 
 def suggest(key: str, known) -> str:
-    """Gas City's "(did you mean ...)" hint: the closest known key within edit distance 2."""
+    """A "(did you mean ...)" hint: the closest of `known` within edit distance 2."""
     best, best_d = "", 3
     for k in known:
-        d = _distance(key, k)
+        d = edit_distance(key, k, limit=3)
         if d < best_d:
             best, best_d = k, d
     return f' (did you mean "{best}"?)' if best else ""
 
 
-def _distance(a: str, b: str) -> int:
-    if abs(len(a) - len(b)) > 2:
-        return 3
+def edit_distance(a: str, b: str, limit: int | None = None) -> int:
+    """Levenshtein distance; with `limit`, any distance >= limit may come back as `limit`."""
+    if limit is not None and abs(len(a) - len(b)) >= limit:
+        return limit
     prev = list(range(len(b) + 1))
     for i, ca in enumerate(a, 1):
         cur = [i]
@@ -193,4 +194,4 @@ def expected(kind: str) -> str:
     return f"expected {article} {kind}"
 
 
-__all__ = [n for n in dir() if n.isupper()] + ["suggest", "type_name", "type_ok", "expected"]
+__all__ = [n for n in dir() if n.isupper()] + ["suggest", "edit_distance", "type_name", "type_ok", "expected"]

@@ -57,10 +57,10 @@ def resolve_config_path(path: str, decl_dir: str, city_root: str) -> str:
     return os.path.normpath(os.path.join(decl_dir, path))
 
 
-def make_agent(rd: Reader, t: Any, origin: Origin, *, unknown: str, context: str = "") -> Agent:
+def make_agent(rd: Reader, t: Any, origin: Origin, *, context: str = "") -> Agent:
     """An Agent from one `[[agent]]` table or agent.toml. Types are checked (a wrong type is
-    fatal, as in Gas City's decoder); unknown keys are handled per `unknown`."""
-    rd.check_table(t, S.AGENT_FIELDS, origin.file, origin.table, unknown=unknown, context=context)
+    fatal, as in Gas City's decoder); unknown keys are reported for the whole file (undecoded.py)."""
+    rd.check_table(t, S.AGENT_FIELDS, origin.file, origin.table, context=context)
     extra = {k: v for k, v in t.items() if k in S.AGENT_FIELDS and k not in AGENT_DIRECT}
     return Agent(
         name=str(t.get("name", "")),
@@ -93,25 +93,25 @@ def make_agent(rd: Reader, t: Any, origin: Origin, *, unknown: str, context: str
     )
 
 
-def agents_from_array(rd: Reader, value: Any, file: str, key: str, kind: str, unknown: str, *,
+def agents_from_array(rd: Reader, value: Any, file: str, key: str, kind: str, *,
                       pack_dir: str = "", context: str = "") -> list[Agent]:
     """Agents from an array of agent tables, each checked and given its origin; raises the
     reader's error if `value` is not an array of tables."""
     out = []
     for i, t in enumerate(rd.check_array(value, file, key, context=context)):
         origin = Origin(file, f"{key}[{i}]", kind, pack_dir=pack_dir)
-        out.append(make_agent(rd, t, origin, unknown=unknown, context=context))
+        out.append(make_agent(rd, t, origin, context=context))
     return out
 
 
-def named_from_array(rd: Reader, value: Any, file: str, key: str, kind: str, unknown: str, *,
+def named_from_array(rd: Reader, value: Any, file: str, key: str, kind: str, *,
                      pack_dir: str = "", context: str = "") -> list[NamedSession]:
     """NamedSessions from an array of named-session tables, each checked and given its origin;
     raises the reader's error if `value` is not an array of tables."""
     out = []
     for i, t in enumerate(rd.check_array(value, file, key, context=context)):
         fp = f"{key}[{i}]"
-        rd.check_table(t, S.NAMED_SESSION_FIELDS, file, fp, unknown=unknown, context=context)
+        rd.check_table(t, S.NAMED_SESSION_FIELDS, file, fp, context=context)
         out.append(NamedSession(
             template=str(t.get("template", "")),
             name=str(t.get("name", "")),
@@ -124,10 +124,10 @@ def named_from_array(rd: Reader, value: Any, file: str, key: str, kind: str, unk
 
 
 def make_import(rd: Reader, binding: str, t: Any, file: str, field_path: str, scope: str, *,
-                decl_dir: str, city_root: str, packs_dir: str | None, unknown: str = "warn",
+                decl_dir: str, city_root: str, packs_dir: str | None,
                 context: str = "") -> Import:
     """Parse one `[imports.<binding>]` table and resolve its source (see module doc)."""
-    rd.check_table(t, S.IMPORT_FIELDS, file, field_path, unknown=unknown, context=context)
+    rd.check_table(t, S.IMPORT_FIELDS, file, field_path, context=context)
     source = str(t.get("source", ""))
     if not source.strip():
         raise rd.error(file, f"{field_path}.source", f"{context}{field_path}.source is required")
