@@ -49,22 +49,12 @@ def check_sleep(rd: Reader, file: str, field_path: str, context: str, key: str, 
         rd.warn(file, f'{context} {key} = {go_quote(value)} is not a valid duration or "off": {err}', field_path)
 
 
-def validate_durations(rd: Reader, city: City, raw_sections: dict[str, tuple[dict, str, str]],
-                       sleep_files: dict[str, str]) -> None:
-    """ValidateDurations: every duration in the merged config; a bad one is a warning (the
-    value then falls back to its default or to off)."""
-    for section, keys in (("session", ("setup_timeout", "setup_max_timeout", "nudge_ready_timeout",
-                                       "nudge_retry_interval", "nudge_poll_interval", "nudge_lock_timeout",
-                                       "startup_timeout", "progress_stall_timeout", "claim_holder_stall_timeout")),
-                          ("daemon", ("patrol_interval", "restart_window", "session_circuit_breaker_window",
-                                      "session_circuit_breaker_reset_after", "shutdown_timeout", "wisp_gc_interval",
-                                      "wisp_ttl", "drift_drain_timeout", "start_ready_timeout", "dolt_stop_timeout",
-                                      "dolt_start_address_in_use_retry_window")),
-                          ("chat_sessions", ("idle_timeout", "grace_period"))):
-        table, file, fp = raw_sections.get(section, ({}, city.path, section))
-        for key in keys:
-            if key in table:
-                check_duration(rd, file, f"{fp}.{key}", f"[{section}]", key, str(table[key]))
+def validate_durations(rd: Reader, city: City, sleep_files: dict[str, str]) -> None:
+    """ValidateDurations: every duration in the merged config, in Gas City's order; a bad one is
+    a warning (the value then falls back to its default or to off)."""
+    from core.config.section_checks import section_duration_warnings
+
+    section_duration_warnings(rd, city)
     for key in ("interactive_resume", "interactive_fresh", "noninteractive"):
         if key in city.session_sleep:
             check_sleep(rd, sleep_files.get(key, city.path), f"session_sleep.{key}", "[session_sleep]", key,
@@ -74,6 +64,9 @@ def validate_durations(rd: Reader, city: City, raw_sections: dict[str, tuple[dic
             if key in r.session_sleep:
                 check_sleep(rd, r.origin.file, f"{r.origin.table}.session_sleep.{key}",
                             f'rig "{r.name}" [session_sleep]', key, r.session_sleep[key])
+    from core.config.section_checks import pr_monitor_duration_warnings
+
+    pr_monitor_duration_warnings(rd, city)
     for a in city.agents:
         ctx = f'agent "{a.qualified_name}"'
         check_duration(rd, a.origin.file, agent_field(a, "idle_timeout"), ctx, "idle_timeout", a.idle_timeout)
@@ -128,6 +121,11 @@ def validate_semantics(rd: Reader, city: City, providers: set[str]) -> None:
     if city.workspace.provider and city.workspace.provider not in providers:
         rd.warn(city.path, f"[workspace] provider {go_quote(city.workspace.provider)} is not defined in [providers]",
                 "workspace.provider")
+    defaults = city.sections.get("agent_defaults")
+    default_provider = str(defaults.get("provider", "")) if defaults is not None else ""
+    if defaults is not None and default_provider and default_provider not in providers:
+        rd.warn(defaults.file, f"[agent_defaults] provider {go_quote(default_provider)} is not a built-in or "
+                               "city-defined provider", defaults.at("provider"))
     for a in city.agents:
         session = str(a.extra.get("session", ""))
         if session.strip() not in _SESSION_TRANSPORTS:
@@ -143,6 +141,62 @@ def validate_semantics(rd: Reader, city: City, providers: set[str]) -> None:
             rd.warn(a.origin.file, f'agent "{a.qualified_name}": idle_timeout and sleep_after_idle are both set; '
                                    "idle_timeout takes precedence and sleep_after_idle only applies when the session "
                                    "survives the idle_timeout check", agent_field(a, "sleep_after_idle"))
+    provider_spec_warnings(rd, city)
+
+
+def provider_spec_warnings(rd: Reader, city: City) -> None:
+    """ValidateSemantics' checks of the provider catalog: reserved ":" in a name, the grammar of
+    `base`, options_schema_merge, and prompt_mode / prompt_flag (by provider name; Gas City walks
+    them in map order)."""
+    specs = sorted(city.provider_specs.items())
+    for name, spec in specs:
+        if ":" in name:
+            rd.warn(spec.file, f'[providers.{name}] custom provider name contains reserved character ":" (used for '
+                               '"builtin:" / "provider:" namespace prefixes on base field)', spec.field)
+    for name, spec in specs:
+        base = spec.get("base")
+        for prefix in ("builtin:", "provider:"):
+            if isinstance(base, str) and base == prefix:
+                rd.warn(spec.file, f"[providers.{name}] base {go_quote(base)} has empty suffix after "
+                                   f"{go_quote(prefix)} prefix", spec.at("base"))
+    for name, spec in specs:
+        merge = str(spec.get("options_schema_merge", ""))
+        if merge not in ("", "replace", "by_key"):
+            rd.warn(spec.file, f'[providers.{name}] options_schema_merge must be "replace" or "by_key", got '
+                               f"{go_quote(merge)}", spec.at("options_schema_merge"))
+    for name, spec in specs:
+        mode = str(spec.get("prompt_mode", ""))
+        if mode not in ("", "arg", "flag", "none"):
+            rd.warn(spec.file, f'[providers.{name}] prompt_mode must be "arg", "flag", "none", or empty, got '
+                               f"{go_quote(mode)}", spec.at("prompt_mode"))
+        if mode == "flag" and not str(spec.get("prompt_flag", "")):
+            rd.warn(spec.file, f'[providers.{name}] prompt_flag is required when prompt_mode = "flag"',
+                    spec.at("prompt_mode"))
+
+
+def legacy_provider_inheritance_warnings(rd: Reader, city: City) -> None:
+    """DetectLegacyProviderInheritance: a provider without `base` whose name (or command) is a
+    built-in still inherits from it implicitly, which Gas City will stop doing."""
+    for name, spec in sorted(city.provider_specs.items()):
+        if "base" in spec.table:
+            continue
+        command = str(spec.get("command", ""))
+        name_match = name in BUILTIN_PROVIDERS
+        cmd_match = command if command in BUILTIN_PROVIDERS else ""
+        if not name_match and not cmd_match:
+            continue
+        suggest = name if name_match else cmd_match
+        if name_match and cmd_match and cmd_match != name:
+            reason = (f"name matches built-in {go_quote(name)} and command {go_quote(command)} matches built-in "
+                      f"{go_quote(cmd_match)} (name-match wins)")
+        elif name_match:
+            reason = f"name matches built-in {go_quote(name)}"
+        else:
+            reason = f"command {go_quote(command)} matches built-in {go_quote(cmd_match)}"
+        rd.warn(spec.file, f"[providers.{name}] relying on legacy auto-inheritance: {reason}. This becomes a hard "
+                           f'error in a future release. Fix: add `base = "builtin:{suggest}"` to the provider block. '
+                           'If this provider should NOT inherit from the built-in, add `base = ""` to explicitly '
+                           "opt out.", spec.field)
 
 
 # ---------------------------------------------------------------------- namepools

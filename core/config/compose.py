@@ -22,6 +22,7 @@ from core.config import schema as S
 from core.config.checks import (
     check_provider_references,
     doctor_advisories,
+    legacy_provider_inheritance_warnings,
     legacy_workspace_warnings,
     load_namepool,
     provider_order,
@@ -59,6 +60,13 @@ from core.config.patches import (
     check_patch,
 )
 from core.config.reader import Reader
+from core.config.section_checks import (
+    check_bead_policy_storage,
+    check_dolt,
+    check_non_negative_durations,
+    events_rotation_warnings,
+)
+from core.config.sections import SectionMerger
 from core.config.tables import (
     agents_from_array,
     is_remote_source,
@@ -69,7 +77,6 @@ from core.config.tables import (
 )
 
 CONTROL_DISPATCHER = "control-dispatcher"
-_SECTIONS_REPLACED_BY_FRAGMENT = ("daemon", "session")
 _WS_FRAGMENT_STRINGS = ("name", "provider", "start_command", "session_template")
 _WS_FRAGMENT_LISTS = ("includes", "default_rig_includes", "global_fragments")
 _FRAGMENT_IGNORED = ("imports", "defaults", "chat_sessions")
@@ -92,14 +99,12 @@ class _Sources:
     rigs: list[_Located] = field(default_factory=list)
     workspace: dict[str, Any] = field(default_factory=dict)
     workspace_file: dict[str, str] = field(default_factory=dict)
-    sections: dict[str, _Located] = field(default_factory=dict)
     session_sleep: dict[str, tuple[str, str]] = field(default_factory=dict)  # key -> (value, file)
     providers: set[str] = field(default_factory=set)
     city_imports: dict[str, _Located] = field(default_factory=dict)
     agent_patches: list[_Located] = field(default_factory=list)
     named_patches: list[_Located] = field(default_factory=list)
     rig_patches: list[_Located] = field(default_factory=list)
-    agent_defaults_provider: str = ""
 
 
 class Composer:
@@ -118,6 +123,7 @@ class Composer:
         self.providers: set[str] = set()  # provider names rig packs define
         self.city_requires: list[Requirement] = []
         self.unmet: list[tuple[Requirement, str]] = []
+        self.merger = SectionMerger(rd)  # the tables citywatch only validates
 
     # ================================================================== entry point
     def compose(self, data: dict[str, Any]) -> City:
@@ -151,8 +157,9 @@ class Composer:
         agents = self.inject_implicit(city, src, agents)
         for p in deferred:
             apply_agent_patch(rd, agents, p.table, p.file, p.fp)
-        if src.agent_defaults_provider:
-            agents = [replace(a, provider=src.agent_defaults_provider)
+        default_provider = self.merger.agent_defaults.provider
+        if default_provider:
+            agents = [replace(a, provider=default_provider)
                       if not a.provider and a.name != CONTROL_DISPATCHER else a for a in agents]
         city.agents = agents
         if self.site_bindings:
@@ -162,12 +169,17 @@ class Composer:
         from core.config.validate import validate_named_sessions
 
         validate_named_sessions(city, rd)
-        validate_durations(rd, city, {k: (v.table, v.file, v.fp) for k, v in src.sections.items()},
-                           {k: f for k, (_, f) in src.session_sleep.items()})
+        self.merger.store(city)
+        validate_durations(rd, city, {k: f for k, (_, f) in src.session_sleep.items()})
+        events_rotation_warnings(rd, city)
+        check_bead_policy_storage(rd, city)
+        check_non_negative_durations(rd, city)
+        check_dolt(rd, city)
         providers = set(src.providers)
         if all(i.resolved for i in self.imports):
             check_provider_references(rd, city, providers)
         validate_semantics(rd, city, providers)
+        legacy_provider_inheritance_warnings(rd, city)
         doctor_advisories(rd, city)
         legacy_workspace_warnings(rd, src.workspace, src.workspace_file, self.city_file)
         city.agents = [load_namepool(rd, a, self.root) for a in city.agents]
@@ -201,17 +213,11 @@ class Composer:
                          ("rigs", src.rig_patches)):
             for i, p in enumerate(rd.check_array(patches.get(key, []), file, f"patches.{key}")):
                 out.append(_Located(p, file, f"patches.{key}[{i}]"))
-        for key in ("agent_defaults", "agents"):
-            t = data.get(key) or {}
-            if isinstance(t, dict) and str(t.get("provider", "")).strip() and not src.agent_defaults_provider:
-                src.agent_defaults_provider = str(t["provider"]).strip()
         if root_file:
+            self.merger.take_root(data, file)
             ws = rd.check_table(data.get("workspace", {}), S.WORKSPACE_FIELDS, file, "workspace")
             src.workspace = dict(ws)
             src.workspace_file = {k: file for k in ws}
-            for section in ("daemon", "session", "chat_sessions"):
-                if section in data:
-                    src.sections[section] = _Located(data[section], file, section)
             ss = rd.check_table(data.get("session_sleep", {}), S.SLEEP_FIELDS, file, "session_sleep")
             src.session_sleep = {k: (str(v), file) for k, v in ss.items()}
             imports = data.get("imports", {}) or {}
@@ -266,6 +272,7 @@ class Composer:
         for b, t in (pdata.get("imports", {}) or {}).items():
             src.city_imports.setdefault(b, _Located(t, pack_path, f"imports.{b}"))
         src.providers |= set(pdata.get("providers", {}) or {})
+        self.merger.take_root_pack(pdata, pack_path)
         src.named = named_from_array(rd, pdata.get("named_session", []), pack_path, "named_session", "pack") + src.named
         ppatches = pdata.get("patches", {}) or {}
         src.agent_patches = [_Located(p, pack_path, f"patches.agent[{i}]")
@@ -346,9 +353,7 @@ class Composer:
             if src.session_sleep.get(k, ("", ""))[0]:
                 rd.warn(path, f'session_sleep.{k} redefined by "{path}"', f"session_sleep.{k}")
             src.session_sleep[k] = (str(v), path)
-        for section in _SECTIONS_REPLACED_BY_FRAGMENT:
-            if section in frag:
-                src.sections[section] = _Located(frag[section], path, section)
+        self.merger.merge_fragment(frag, path)
         for key in _FRAGMENT_IGNORED:
             if key in frag:
                 rd.warn(path, f"[{key}] is not merged from include fragments by Gas City; it is ignored", key)
@@ -365,7 +370,8 @@ class Composer:
             session_template=str(ws.get("session_template", "")),
             suspended=bool(ws.get("suspended_on_start", ws.get("suspended", False))),
         )
-        loc = src.sections.get("daemon")
+        sections = self.merger.sections
+        loc = sections.get("daemon")
         dm = rd.check_table(loc.table, S.DAEMON_FIELDS, loc.file, "daemon") if loc else {}
         city.daemon = Daemon(
             patrol_interval=str(dm.get("patrol_interval", "30s")),
@@ -378,14 +384,14 @@ class Composer:
             session_circuit_breaker_window=str(dm.get("session_circuit_breaker_window", "")),
             session_circuit_breaker_reset_after=str(dm.get("session_circuit_breaker_reset_after", "")),
         )
-        loc = src.sections.get("session")
+        loc = sections.get("session")
         ss = rd.check_table(loc.table, S.SESSION_FIELDS, loc.file, "session") if loc else {}
         city.session = SessionSettings(
             startup_timeout=str(ss.get("startup_timeout", "60s")),
             progress_stall_timeout=str(ss.get("progress_stall_timeout", "")),
             claim_holder_stall_timeout=str(ss.get("claim_holder_stall_timeout", "")),
         )
-        loc = src.sections.get("chat_sessions")
+        loc = sections.get("chat_sessions")
         cs = rd.check_table(loc.table, S.CHAT_FIELDS, loc.file, "chat_sessions") if loc else {}
         city.chat_sessions = ChatSessions(idle_timeout=str(cs.get("idle_timeout", "")),
                                           grace_period=str(cs.get("grace_period", "10m")))
@@ -447,6 +453,7 @@ class Composer:
             city_agents += [a for a in pack.agents if a.scope in ("city", "")]
             city_named += [n for n in pack.named if n.scope in ("city", "")]
             src.providers |= set(pack.providers)
+            self.merger.add_pack_providers(pack.providers)
             self.city_requires += pack.requires
         for binding in sorted(src.city_imports):
             loc = src.city_imports[binding]
@@ -473,6 +480,7 @@ class Composer:
             city_agents += [a for a in agents if a.scope in ("city", "")]
             city_named += [n for n in named if n.scope in ("city", "")]
             src.providers |= set(pack.providers)
+            self.merger.add_pack_providers(pack.providers)
         from_packs = city_agents + rig_agents
         self.city_requires += self.root_requires
         self.check_collisions(from_packs, "city")
@@ -565,6 +573,7 @@ class Composer:
                 this += [a for a in pack.agents if a.scope != "city"]
                 this_named += [n for n in pack.named if n.scope != "city"]
                 self.providers |= set(pack.providers)
+                self.merger.add_pack_providers(pack.providers)
             for binding in sorted(rig.imports):
                 imp = rig.imports[binding]
                 if not imp.resolved:
@@ -587,6 +596,7 @@ class Composer:
                 this += [a for a in pa if a.scope != "city"]
                 this_named += [n for n in pn if n.scope != "city"]
                 self.providers |= set(pack.providers)
+                self.merger.add_pack_providers(pack.providers)
             self.check_collisions(this, rig.name)
             start = len(agents) + len(expanded)
             ranges[rig.name] = (start, start + len(this))

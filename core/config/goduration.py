@@ -31,21 +31,28 @@ def go_quote(s: str) -> str:
 
 def duration_error(value: str) -> str | None:
     """None when `value` parses as a Go duration, else Go's error message for it."""
+    return parse_go_duration(value)[1]
+
+
+def parse_go_duration(value: str) -> tuple[int, str | None]:
+    """(nanoseconds, None) for a valid Go duration (negative when it starts with "-"), else
+    (0, Go's error message)."""
     orig = value
     s = value
     invalid = f"time: invalid duration {go_quote(orig)}"
     if s == "":
-        return invalid
+        return 0, invalid
+    negative = s[0] == "-"
     if s[0] in "+-":
         s = s[1:]
     if s == "0":
-        return None
+        return 0, None
     if s == "":
-        return invalid
+        return 0, invalid
     total = 0
     while s:
         if not (s[0] == "." or s[0].isdigit() and s[0].isascii()):
-            return invalid
+            return 0, invalid
         i = 0
         while i < len(s) and s[i].isascii() and s[i].isdigit():
             i += 1
@@ -58,20 +65,55 @@ def duration_error(value: str) -> str | None:
                 j += 1
             frac, s = s[:j], s[j:]
         if not whole and not frac:
-            return invalid
+            return 0, invalid
         k = 0
         while k < len(s) and s[k] != "." and not (s[k].isascii() and s[k].isdigit()):
             k += 1
         if k == 0:
-            return f"time: missing unit in duration {go_quote(orig)}"
+            return 0, f"time: missing unit in duration {go_quote(orig)}"
         unit, s = s[:k], s[k:]
         if unit not in _UNITS:
-            return f"time: unknown unit {go_quote(unit)} in duration {go_quote(orig)}"
+            return 0, f"time: unknown unit {go_quote(unit)} in duration {go_quote(orig)}"
         scale = _NS[unit]
         part = int(whole or "0") * scale
         if frac:
             part += int(frac) * scale // (10 ** len(frac))
         total += part
         if total > _MAX_NS:
-            return invalid
-    return None
+            return 0, invalid
+    return (-total if negative else total), None
+
+
+_DAY_NS = 24 * 3_600_000_000_000
+_MAX_DAYS = _MAX_NS // _DAY_NS
+
+
+def parse_days_duration(value: str) -> tuple[int, str | None]:
+    """Gas City's parseConfigDurationWithDays: a Go duration, optionally led by a positive
+    whole number of days (`7d`, `1d12h`). (nanoseconds, None) or (0, the error text)."""
+    raw = value.strip()
+    if raw == "":
+        return 0, "empty duration"
+    idx = raw.find("d")
+    if idx < 0:
+        return parse_go_duration(raw)
+    count = raw[:idx]
+    if count == "":
+        return 0, "missing day count"
+    if not all("0" <= c <= "9" for c in count):
+        return 0, f"invalid day count {go_quote(count)}"
+    days = int(count)
+    if days <= 0:
+        return 0, "day count must be positive"
+    if days > _MAX_DAYS:
+        return 0, f"day count {go_quote(count)} exceeds maximum {_MAX_DAYS}"
+    rest = raw[idx + 1:]
+    if rest == "":
+        return days * _DAY_NS, None
+    ns, err = parse_go_duration(rest)
+    if err:
+        return 0, err
+    total = days * _DAY_NS + ns
+    if total > _MAX_NS:
+        return 0, "duration exceeds maximum"
+    return total, None

@@ -285,6 +285,24 @@ class ChatSessions:
 SLEEP_CLASSES = ("interactive_resume", "interactive_fresh", "noninteractive")
 
 
+@dataclass(frozen=True)
+class Section:
+    """A config table citywatch validates as Gas City does without modelling it (`[dolt]`,
+    `[beads]`, a `[[service]]`, a provider spec, ...): its raw TOML and where it was written
+    (`field` is its field path inside `file`)."""
+
+    table: dict[str, Any]
+    file: str
+    field: str
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.table.get(key, default) if isinstance(self.table, dict) else default
+
+    def at(self, key: str) -> str:
+        """The field path of `key` inside this table."""
+        return f"{self.field}.{key}" if self.field else key
+
+
 @dataclass
 class ConfigWarning:
     """A problem found in the config, located by file, line and field path."""
@@ -322,6 +340,12 @@ class City:
     rig_defaults: list[Agent] = field(default_factory=list)  # from [defaults.rig.imports], not stamped
     rig_default_named: list[NamedSession] = field(default_factory=list)  # likewise, their named sessions
     unstamped: list[Agent] = field(default_factory=list)  # rig-scope city-import agents no rig received
+    # Tables citywatch only validates, merged as Gas City merges root, fragments and packs.
+    sections: dict[str, Section] = field(default_factory=dict)  # [dolt], [beads], [daemon], ...
+    provider_specs: dict[str, Section] = field(default_factory=dict)  # [providers.<name>]
+    services: list[Section] = field(default_factory=list)  # [[service]]
+    webhooks: list[Section] = field(default_factory=list)  # [[webhook]]
+    pr_monitors: list[Section] = field(default_factory=list)  # [[github.pr_monitor]]
     warnings: list[ConfigWarning] = field(default_factory=list)
     files: list[str] = field(default_factory=list)  # every file read (watch targets)
     revision: str = ""

@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass, field, replace
 
 from core.config import schema as S
-from core.config.model import Agent, Import, NamedSession, Origin
+from core.config.model import Agent, Import, NamedSession, Origin, Section
 from core.config.patches import apply_pack_agent_patches
 from core.config.reader import Reader
 from core.config.tables import agents_from_array, make_agent, make_import, named_from_array, resolve_source
@@ -50,11 +50,11 @@ class PackResult:
     name: str
     agents: list[Agent] = field(default_factory=list)
     named: list[NamedSession] = field(default_factory=list)
-    providers: list[str] = field(default_factory=list)
+    providers: dict[str, Section] = field(default_factory=dict)  # name -> spec, first definition wins
     requires: list[Requirement] = field(default_factory=list)  # this pack's and its dependencies'
 
     def copy(self) -> "PackResult":
-        return PackResult(self.dir, self.name, list(self.agents), list(self.named), list(self.providers),
+        return PackResult(self.dir, self.name, list(self.agents), list(self.named), dict(self.providers),
                           list(self.requires))
 
     def local_requires(self) -> list["Requirement"]:
@@ -133,7 +133,9 @@ class PackLoader:
         data = rd.read_toml(pack_path, PACK_FILE, at=at, context=context)
         meta = check_pack_surface(rd, data, pack_path, context)
         result = PackResult(pack_dir, str(meta.get("name", "")))
-        providers = set(data.get("providers", {}) or {})
+        own_providers = {name: Section(spec, pack_path, f"providers.{name}")
+                         for name, spec in (data.get("providers", {}) or {}).items()}
+        providers: dict[str, Section] = {}
         requires: list[Requirement] = []
 
         # [pack].includes: legacy V1 packs, no binding.
@@ -150,7 +152,8 @@ class PackLoader:
                             stack=stack)
             included += sub.agents
             included_named += sub.named
-            providers |= set(sub.providers)
+            for name, spec in sub.providers.items():
+                providers.setdefault(name, spec)
             requires += sub.requires
         defaults = data.get("agent_defaults") or {}
         included = _inherit_provider(included, defaults)
@@ -173,7 +176,8 @@ class PackLoader:
                 named = [n for n in named if n.origin.pack_dir == sub.dir]
             included += stamp_binding(agents, binding, imp.export)
             included_named += stamp_binding(named, binding, imp.export)
-            providers |= set(sub.providers)
+            for name, spec in sub.providers.items():
+                providers.setdefault(name, spec)
             requires += sub.requires if imp.transitive else sub.local_requires()
 
         # This pack's own agents: [[agent]] tables win over agents/<name>/ directories.
@@ -193,7 +197,7 @@ class PackLoader:
                                               pack_path, context)
         result.agents = [qualify_depends_on(a) for a in merged]
         result.named = included_named + named_own
-        result.providers = sorted(providers)
+        result.providers = {**providers, **own_providers}
         result.requires = requires + pack_requirements(meta, pack_path)
         return result
 
