@@ -14,6 +14,7 @@ from typing import Any
 
 from core.config import builtin
 from core.config.checks import singleton_session_warnings
+from core.config.errors import ConfigError
 from core.config.model import Agent, City, NamedSession, Origin
 from core.identity import CURRENT, predicates, session_name_for, shape
 from core.scalecheck import ScaleCheckResult
@@ -86,8 +87,9 @@ def scale_check_rows(results: list[ScaleCheckResult]) -> list[dict[str, Any]]:
     return [{"template": r.template, "command": r.command, "value": r.value, "reason": r.reason} for r in results]
 
 
-def city_summary(city: City, semantics: str = CURRENT) -> dict[str, Any]:
-    """The whole summary as plain data (stable for a given city and semantics)."""
+def city_summary(city: City, semantics: str = CURRENT, errors: list[ConfigError] | None = None) -> dict[str, Any]:
+    """The whole summary as plain data (stable for a given city and semantics). `errors` are the
+    validators' errors (validate.validation_errors), listed as `validation_errors`."""
     root = city.root
     agents = [_agent_row(a, city, root, semantics, city.named_for_template(a.qualified_name)) for a in city.agents]
     imports = []
@@ -143,8 +145,13 @@ def city_summary(city: City, semantics: str = CURRENT) -> dict[str, Any]:
         "unstamped": [_agent_row(a, None, root, semantics, []) for a in city.unstamped],
         "warnings": [_warning(w, root) for w in city.warnings],
         "validation_warnings": singleton_session_warnings(city),
+        "validation_errors": [_error(e, root) for e in errors or []],
         "files": [_rel(f, root) for f in city.files],
     }
+
+
+def _error(e: ConfigError, root: str) -> str:
+    return e.with_file(_rel(e.file, root)).render()
 
 
 def _warning(w, root: str) -> str:
@@ -267,7 +274,7 @@ def render_summary(s: dict[str, Any], *, clip: bool = True) -> str:
         lines += table(["TEMPLATE", "RESULT", "COMMAND"],
                        [[r["template"], str(r["value"]) if r["value"] is not None else f"partial: {r['reason']}",
                          _clip(r["command"], None if not clip else 60)] for r in runs]) if runs else ["  (none)"]
-    warnings = s["warnings"] + s["validation_warnings"]
+    warnings = s["warnings"] + s["validation_warnings"] + [f"validation error: {e}" for e in s["validation_errors"]]
     lines.append("")
     lines.append(f"Warnings ({len(warnings)})")
     lines += [f"  {w}" for w in warnings] or ["  (none)"]

@@ -349,18 +349,19 @@ class OpenError(Exception):
     """A city or scenario that cannot be opened; the message is located (file, line, field)."""
 
 
-def open_city(path: str, semantics: str = "current", packs_dir: str = "") -> Driver:
+def open_city(path: str, semantics: str = "current", packs_dir: str = "", *, strict: bool = True) -> Driver:
     """A session on a city.toml (or a directory holding one), starting from an empty world;
-    `packs_dir` holds local copies of remote packs by name (`--packs`)."""
+    `packs_dir` holds local copies of remote packs by name (`--packs`). A city `gc start` would
+    refuse (strict mode unless `strict` is off) is not opened: OpenError lists every reason,
+    one located reason per line."""
     from core.export import world_tables
     from core.reload import load
 
     if packs_dir and not os.path.isdir(packs_dir):
         raise OpenError(f"--packs {packs_dir}: not a directory")
-    loaded = load(path, packs_dir)
+    loaded = load(path, packs_dir, strict=strict)
     if not loaded.ok:
-        assert loaded.error is not None
-        raise OpenError(loaded.error.render())
+        raise OpenError("\n".join(e.render() for e in loaded.reasons))
     assert loaded.city is not None and loaded.source is not None
     model = Model(loaded.city, semantics=semantics)
     start = Start(loaded.city.name, loaded.source, world_tables(model.world), semantics, True,

@@ -34,19 +34,32 @@ class ConfigSource:
     text: str = ""
     revision: str = ""
     packs_dir: str = ""  # --packs: local copies of remote packs, by name
+    strict: bool = True  # Gas City's strict mode for reloads (off with --no-strict)
 
 
 @dataclass(frozen=True)
 class Loaded:
-    """A reload attempt: either a validated city with its source, or the located error."""
+    """A load attempt: either a city Gas City would run, with its source, or every reason it
+    would refuse it (`errors`, each located; `error` is the first)."""
 
     city: City | None
     source: ConfigSource | None
     error: ConfigError | None = None
+    errors: tuple[ConfigError, ...] = ()
 
     @property
     def ok(self) -> bool:
         return self.city is not None
+
+    @property
+    def reasons(self) -> tuple[ConfigError, ...]:
+        """Every reason the config is refused (at least the first error when refused)."""
+        return self.errors or ((self.error,) if self.error is not None else ())
+
+
+def refused(errors: list[ConfigError]) -> Loaded:
+    """A refusal with all its reasons."""
+    return Loaded(None, None, errors[0], tuple(errors))
 
 
 def city_file(path: str) -> str:
@@ -56,25 +69,29 @@ def city_file(path: str) -> str:
     return os.path.abspath(path)
 
 
-def load(path: str, packs_dir: str = "") -> Loaded:
-    """Load and validate the city at `path` (remote imports resolved from `packs_dir` when
-    given). Never raises for bad input: the error comes back located (`file:line:col` or
-    `file: field`), so the caller can keep the last good config."""
+def load(path: str, packs_dir: str = "", *, gate: str = "start", strict: bool = True) -> Loaded:
+    """Load the city at `path` (remote imports resolved from `packs_dir` when given) and judge
+    it as Gas City's `gc start` (`gate="start"`) or a controller reload (`gate="reload"`) does,
+    strict mode included unless `strict` is off (`--no-strict`); see gates.py. Never raises for
+    bad input: every reason comes back located (`file:line:col` or `file: field`), so the caller
+    can keep the last good config."""
+    from core.config.gates import gate_city
     from core.config.load import load_city
-    from core.config.validate import validate_city
 
     path = city_file(path)
     try:
         city = load_city(path, packs_dir=packs_dir or None)
-        validate_city(city)
     except ConfigError as e:
-        return Loaded(None, None, e)
+        return refused([e])
     except OSError as e:
-        return Loaded(None, None, ConfigError(path, f"cannot read the config: {e.strerror or e}"))
-    return Loaded(city, file_source(path, city.revision, packs_dir))
+        return refused([ConfigError(path, f"cannot read the config: {e.strerror or e}")])
+    reasons = gate_city(city, gate=gate, strict=strict)
+    if reasons:
+        return refused(reasons)
+    return Loaded(city, file_source(path, city.revision, packs_dir, strict))
 
 
-def file_source(path: str, revision: str = "", packs_dir: str = "") -> ConfigSource:
+def file_source(path: str, revision: str = "", packs_dir: str = "", strict: bool = True) -> ConfigSource:
     """Record the text and table of the city file as loaded (for export)."""
     try:
         with open(path, "rb") as f:
@@ -83,7 +100,7 @@ def file_source(path: str, revision: str = "", packs_dir: str = "") -> ConfigSou
         table = tomli.loads(text)
     except (OSError, tomli.TOMLDecodeError):
         text, table = "", {}
-    return ConfigSource("file", path, os.path.dirname(path), table, text, revision, packs_dir)
+    return ConfigSource("file", path, os.path.dirname(path), table, text, revision, packs_dir, strict)
 
 
 def inline_source(table: dict[str, Any], scenario_path: str, revision: str = "") -> ConfigSource:
@@ -162,6 +179,13 @@ class Verdict:
     digest: str = ""
 
     @property
+    def errors(self) -> tuple[ConfigError, ...]:
+        """Every reason the config on disk is refused (empty unless kind is "error")."""
+        if self.loaded is not None and self.loaded.reasons:
+            return self.loaded.reasons
+        return (self.error,) if self.error is not None else ()
+
+    @property
     def revision(self) -> str:
         return self.loaded.city.revision if self.loaded and self.loaded.city else ""
 
@@ -178,9 +202,10 @@ class Reloader:
     name is locked when the controller starts.
     """
 
-    def __init__(self, path: str, packs_dir: str = "", city: City | None = None) -> None:
+    def __init__(self, path: str, packs_dir: str = "", city: City | None = None, *, strict: bool = True) -> None:
         self.path = city_file(path)
         self.packs_dir = packs_dir
+        self.strict = strict  # Gas City's strict mode (off with --no-strict)
         self.city_name = city.name if city is not None else ""
         self.files: set[str] = {self.path}
         self.dirs: list[str] = [os.path.dirname(self.path)]
@@ -205,15 +230,21 @@ class Reloader:
 
     @property
     def error(self) -> ConfigError | None:
-        """The located error of the config on disk, while it is broken (for the banner)."""
+        """The first located reason the config on disk is refused, while it is (for the banner)."""
         return self.last.error if self.last is not None else None
+
+    @property
+    def errors(self) -> tuple[ConfigError, ...]:
+        """Every located reason the config on disk is refused, while it is."""
+        return self.last.errors if self.last is not None else ()
 
     def check(self, current_revision: str) -> Verdict:
         """Look at the files now. `current_revision` is the revision the model runs, or the one it
         has queued for its next tick."""
         with self._lock:
             before = self.digest()
-            first, second = load(self.path, self.packs_dir), load(self.path, self.packs_dir)
+            first, second = (load(self.path, self.packs_dir, gate="reload", strict=self.strict),
+                             load(self.path, self.packs_dir, gate="reload", strict=self.strict))
             after = self.digest()
             if before != after or _outcome(first) != _outcome(second):
                 return Verdict("unsettled", digest=after)
@@ -242,7 +273,7 @@ def _outcome(loaded: Loaded) -> str:
     if loaded.ok:
         assert loaded.city is not None
         return "ok " + loaded.city.revision
-    return "error " + (loaded.error.render() if loaded.error else "")
+    return "error " + "\n".join(e.render() for e in loaded.reasons)
 
 
 def config_notes(city: City) -> list[str]:

@@ -1,5 +1,5 @@
 """The bad-input catalog: broken cities (tests/bad_input/config/<case>/) through `citywatch
-config show`, broken scenarios (tests/bad_input/scenario/<case>.toml) through `citywatch
+config show --validate` (a validator error is bad input there, as a loader refusal is), broken scenarios (tests/bad_input/scenario/<case>.toml) through `citywatch
 scenario run` and `scenario check`. Every case must exit as stated without a traceback, and its message must name
 the exact place to fix: the file, the line (and column for TOML syntax) and the field path.
 
@@ -198,7 +198,7 @@ def check_error(c: Case, err: str, file: Path) -> None:
 @pytest.mark.parametrize("c", CONFIG, ids=[c.id for c in CONFIG])
 def test_config_case(c: Case, capsys):
     case_dir = ROOT / "config" / c.id
-    rc = main(["config", "show", str(case_dir), "--json"])
+    rc = main(["config", "show", str(case_dir), "--json", "--validate"])
     out, err = capsys.readouterr()
     assert rc == c.exit, err
     if c.exit == 0:

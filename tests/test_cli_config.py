@@ -114,12 +114,34 @@ def test_output_is_deterministic(tmp_path, capsys):
     assert len(outs) == 1
 
 
-def test_bad_config_exits_2_with_the_located_error(tmp_path, capsys):
-    c = city(tmp_path, '[[agent]]\nname = "a"\nmin_active_sessions = 3\nmax_active_sessions = 1\n')
-    rc, out, err = run(capsys, "config", "show", str(c))
+def test_validate_makes_validator_errors_fatal_with_every_reason(tmp_path, capsys):
+    c = city(tmp_path, '[[agent]]\nname = "a"\nmin_active_sessions = 3\nmax_active_sessions = 1\n'
+                       '[[rigs]]\nname = "*"\n')
+    rc, out, err = run(capsys, "config", "show", str(c), "--validate")
     assert rc == 2 and out == ""
-    assert err.strip() == (f"citywatch: {c / 'city.toml'}: agent[0].min_active_sessions: agent \"a\": "
-                           "min_active_sessions (3) must be <= max_active_sessions (1) (line 3)")
+    assert err.splitlines() == [
+        f"citywatch: {c / 'city.toml'}: agent[0].min_active_sessions: agent \"a\": "
+        "min_active_sessions (3) must be <= max_active_sessions (1) (line 3)",
+        f"citywatch: {c / 'city.toml'}: rigs[0].name: rig[0]: name \"*\" is reserved as the [[orders.overrides]] "
+        "wildcard (line 6)"]
+
+
+def test_without_validate_validator_errors_are_warnings_and_validation_errors(tmp_path, capsys):
+    c = city(tmp_path, '[[agent]]\nname = "a"\nmin_active_sessions = 3\nmax_active_sessions = 1\n')
+    rc, out, err = run(capsys, "config", "show", str(c), "--json")
+    assert rc == 0, err
+    assert json.loads(out)["validation_errors"] == [
+        'city.toml: agent[0].min_active_sessions: agent "a": min_active_sessions (3) must be <= '
+        "max_active_sessions (1) (line 3)"]
+    rc, out, _ = run(capsys, "config", "show", str(c))
+    assert rc == 0 and "validation error: city.toml: agent[0].min_active_sessions" in out
+
+
+def test_validate_on_a_valid_city(tmp_path, capsys):
+    c = city(tmp_path, '[[agent]]\nname = "a"\n')
+    assert run(capsys, "config", "show", str(c), "--validate") == (0, "Config valid.\n", "")
+    rc, out, _ = run(capsys, "config", "show", str(c), "--validate", "--json")
+    assert rc == 0 and json.loads(out)["validation_errors"] == []
 
 
 def test_missing_city_and_bad_packs_dir(tmp_path, capsys):

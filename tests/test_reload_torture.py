@@ -288,8 +288,8 @@ def test_a_file_changing_while_it_is_read_is_not_applied(tmp_path, monkeypatch):
     real_load = reload_mod.load
     texts = iter([valid_version(2), valid_version(4)])
 
-    def load_then_write(p, packs=""):
-        out = real_load(p, packs)
+    def load_then_write(p, packs="", **gate):
+        out = real_load(p, packs, **gate)
         write_atomic(path, next(texts, valid_version(4)))  # a writer gets in between the two reads
         return out
 

@@ -477,7 +477,7 @@ class CitywatchApp(App):
         src = self.driver.config
         if src.kind != "file":
             return
-        self._watch(Reloader(src.path, src.packs_dir, self.driver.model.city))
+        self._watch(Reloader(src.path, src.packs_dir, self.driver.model.city, strict=src.strict))
 
     @work(exclusive=True, group="config-watch", exit_on_error=False)
     async def _watch(self, reloader) -> None:
@@ -500,7 +500,7 @@ class CitywatchApp(App):
         banner = self.query_one(Banner)
         self.config_error = verdict.error
         if verdict.error is not None:
-            banner.show_error(_short_paths(verdict.error).render(), self.driver.model.city.revision)
+            banner.show_error([_short_paths(e).render() for e in verdict.errors], self.driver.model.city.revision)
         else:
             banner.clear_error()
         self.refresh_view()
@@ -508,12 +508,10 @@ class CitywatchApp(App):
 
 def _short_paths(err):
     """The error with its file shown relative to the working directory when it lies below it."""
-    from core.config.errors import ConfigError
-
     rel = os.path.relpath(err.file) if err.file else err.file
     if not err.file or rel.startswith(os.pardir):
         return err
-    return ConfigError(rel, err.message, line=err.line, col=err.col, field=err.field)
+    return err.with_file(rel)
 
 
 def _slug(name: str) -> str:
@@ -527,7 +525,8 @@ def make_driver(args: argparse.Namespace) -> tuple[Driver, bool]:
     if args.scenario:
         driver, running = open_scenario(args.scenario), False
     elif args.city:
-        driver, running = open_city(args.city, args.semantics, getattr(args, "packs", None) or ""), False
+        driver, running = open_city(args.city, args.semantics, getattr(args, "packs", None) or "",
+                                    strict=not getattr(args, "no_strict", False)), False
     else:
         from core.demo import open_demo
 
@@ -550,7 +549,8 @@ def run_app(args: argparse.Namespace) -> int:
     try:
         driver, running = make_driver(args)
     except OpenError as e:
-        print(f"citywatch: {e}", file=sys.stderr)
+        for line in str(e).splitlines():  # one located reason per line
+            print(f"citywatch: {line}", file=sys.stderr)
         return 2
     heap.settle()
     CitywatchApp(driver, running=running).run()

@@ -63,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_json_option(cf, "the summary")
     cf.add_argument("--wide", action="store_true", help="never cut long values (the default when the output is "
                     "not a terminal)")
+    cf.add_argument("--validate", action="store_true", help="as gc config show --validate: validator errors "
+                    "(ValidateAgents, ValidateRigs, ValidateWebhooks, ValidateServices) are fatal, each printed, exit "
+                    "2; without it they are listed as warnings and as validation_errors in --json")
     add_city_options(cf, semantics_default="current")
 
     ex = sub.add_parser("explain", help="why a session has its identity, slot and alias, which demand keeps it "
@@ -143,6 +146,8 @@ def app_parser() -> argparse.ArgumentParser:
                           help="a city.toml or city directory (default: the embedded demo city)")
     city.completer = _city_completer  # type: ignore[attr-defined]
     p.add_argument("--scenario", metavar="FILE", help="open a scenario file and step through it")
+    p.add_argument("--no-strict", action="store_true", help="as gc start --no-strict: load warnings do not refuse "
+                   "the city when it opens or reloads (only validator errors do)")
     add_city_options(p, semantics_default="current")
     at = p.add_argument_group("attach to a live city (read-only)")
     at.add_argument("--attach", metavar="CITY_DIR", help="show a running city's real state (beads, tmux, trace, "

@@ -116,10 +116,12 @@ def _scenario_run(args: argparse.Namespace, timeout: float | None, packs: str | 
 
 
 def cmd_config_show(args: argparse.Namespace) -> int:
-    """`citywatch config show`: print a city's agents and identity shapes; 2 on a config error."""
+    """`citywatch config show`: print a city's agents and identity shapes. A config Gas City's
+    loader refuses exits 2; so do validator errors with `--validate`, which otherwise are shown
+    as warnings and `validation_errors` (as `gc config show` does)."""
     from core.config.errors import ConfigError
     from core.config.load import load_city
-    from core.config.validate import validate_city
+    from core.config.validate import validation_errors
     from core.configview import city_summary, render_summary, scale_check_rows
 
     try:
@@ -128,16 +130,22 @@ def cmd_config_show(args: argparse.Namespace) -> int:
         return err(str(e))
     try:
         city = load_city(args.city, packs_dir=packs)
-        validate_city(city)
     except ConfigError as e:
         return err(e.render())
-    summary = city_summary(city, args.semantics or "current")
+    errors = validation_errors(city)
+    if args.validate and errors:
+        for e in errors:
+            err(e.render())
+        return BAD_INPUT
+    summary = city_summary(city, args.semantics or "current", errors)
     if timeout is not None:
         from core.scalecheck import run_all
 
         summary["scale_check_runs"] = scale_check_rows(run_all(city, timeout))
     if args.json:
         print_json(summary)
+    elif args.validate:
+        print("Config valid.")
     else:
         from core.safetext import printable_lines
 

@@ -214,7 +214,7 @@ def load_namepool(rd: Reader, a: Agent, city_root: str) -> Agent:
 
     def fail(why: str) -> Agent:
         msg = f'agent "{a.qualified_name}": namepool {go_quote(a.namepool)} {why}; {fallback}'
-        rd.warn(file, msg, fp)
+        rd.warn(file, msg, fp, source="citywatch")
         return replace(a, namepool_error=msg, namepool_names=())
 
     shown = os.path.relpath(path, city_root) if path.startswith(city_root + os.sep) else path
@@ -282,7 +282,8 @@ def doctor_advisories(rd: Reader, city: City) -> None:
     """The gc doctor checks that read only the config, as warnings at the field to edit. Gas City
     shows them from `gc doctor`, never at load: they never block a start or a reload."""
     for a, detail in named_always_min_conflicts(city):
-        rd.warn(a.origin.file, DOCTOR_NAMED_ALWAYS_MIN + detail, agent_field(a, "min_active_sessions"))
+        rd.warn(a.origin.file, DOCTOR_NAMED_ALWAYS_MIN + detail, agent_field(a, "min_active_sessions"),
+                source="citywatch")
 
 
 # ---------------------------------------------------------------------- deprecated workspace fields

@@ -146,9 +146,9 @@ class Composer:
         agents, named, rig_ranges = self.expand_rig_packs(city, agents, named)
         src.providers |= self.providers
         deferred = self.apply_patches(city, src, agents, named)
-        for rig_name, (start, end) in rig_ranges.items():
+        for rig_name, (start, end, partial) in rig_ranges.items():
             span = agents[start:end]
-            apply_rig_overrides(rd, rig_name, span, rig_overrides.get(rig_name, []))
+            apply_rig_overrides(rd, rig_name, span, rig_overrides.get(rig_name, []), partial=partial)
             agents[start:end] = span
         for r in self.city_requires:
             if r.scope == "city" and not any(a.name == r.agent for a in agents):
@@ -347,7 +347,7 @@ class Composer:
                 src.workspace[k] = list(src.workspace.get(k, []) or []) + list(v)
             else:
                 rd.warn(path, f"workspace.{k} is not merged from include fragments by Gas City; it is ignored",
-                        f"workspace.{k}")
+                        f"workspace.{k}", source="citywatch")
         ss = rd.check_table(frag.get("session_sleep", {}), S.SLEEP_FIELDS, path, "session_sleep")
         for k, v in ss.items():
             if src.session_sleep.get(k, ("", ""))[0]:
@@ -356,7 +356,8 @@ class Composer:
         self.merger.merge_fragment(frag, path)
         for key in _FRAGMENT_IGNORED:
             if key in frag:
-                rd.warn(path, f"[{key}] is not merged from include fragments by Gas City; it is ignored", key)
+                rd.warn(path, f"[{key}] is not merged from include fragments by Gas City; it is ignored", key,
+                        source="citywatch")
 
     # ================================================================== typed sections
     def typed_sections(self, city: City, src: _Sources) -> None:
@@ -454,6 +455,7 @@ class Composer:
             city_named += [n for n in pack.named if n.scope in ("city", "")]
             src.providers |= set(pack.providers)
             self.merger.add_pack_providers(pack.providers)
+            self.merger.add_pack_services(pack.services, pack.webhooks)
             self.city_requires += pack.requires
         for binding in sorted(src.city_imports):
             loc = src.city_imports[binding]
@@ -466,9 +468,13 @@ class Composer:
             pack = self.packs.load(imp.resolved_path, "", at=(loc.file, f"{loc.fp}.source"), context=ctx)
             agents, named = pack.agents, pack.named
             self.city_requires += pack.requires if imp.transitive else pack.local_requires()
+            services, webhooks = pack.services, pack.webhooks
             if not imp.transitive:
                 agents = [a for a in agents if a.origin.pack_dir == pack.dir]
                 named = [n for n in named if n.origin.pack_dir == pack.dir]
+                services = [x for x in services if x.source_dir == pack.dir]
+                webhooks = [x for x in webhooks if x.source_dir == pack.dir]
+            self.merger.add_pack_services(services, webhooks)
             # The city is the root of composition: its binding replaces any nested one.
             agents = [rebind_depends_on(a) for a in stamp_binding(agents, binding, force=True)]
             named = stamp_binding(named, binding, force=True)
@@ -502,7 +508,7 @@ class Composer:
             r, message = self.unmet[0]
             raise self.rd.error(r.file, r.field, message)
         for r, message in self.unmet:
-            self.rd.warn(r.file, message + "; an unresolved import may provide it", r.field)
+            self.rd.warn(r.file, message + "; an unresolved import may provide it", r.field, source="citywatch")
 
     def shadow_warnings(self, agents: list[Agent], src: _Sources) -> None:
         imported: dict[str, str] = {}
@@ -539,13 +545,13 @@ class Composer:
 
     # ================================================================== rig packs and imports
     def expand_rig_packs(self, city: City, agents: list[Agent], named: list[NamedSession]
-                         ) -> tuple[list[Agent], list[NamedSession], dict[str, tuple[int, int]]]:
+                         ) -> tuple[list[Agent], list[NamedSession], dict[str, tuple[int, int, bool]]]:
         """Per rig: its legacy includes (or, with neither includes nor imports, a pack.toml at
         the rig path), then `[rigs.imports.X]` sorted by binding. Rig agents follow every city
         agent; city-scope agents met here are hoisted to the city once (first wins)."""
         rd = self.rd
         expanded: list[Agent] = []
-        ranges: dict[str, tuple[int, int]] = {}
+        ranges: dict[str, tuple[int, int, bool]] = {}
         hoisted: list[Agent] = []
         hoisted_named: list[NamedSession] = []
         for rig in city.rigs:
@@ -554,6 +560,9 @@ class Composer:
                 p = rig.path if os.path.isabs(rig.path) else os.path.join(self.root, rig.path)
                 if os.path.isfile(os.path.join(p, PACK_FILE)):
                     refs = [(p, rig.origin.file, f"{rig.origin.table}.path")]
+            if not refs and not rig.imports:
+                continue  # expandPacks skips the rig: its overrides and patches are never applied
+            partial = any(not i.resolved for i in rig.imports.values())
             this: list[Agent] = []
             this_named: list[NamedSession] = []
             for ref, file, fp in refs:
@@ -561,9 +570,13 @@ class Composer:
                 resolve_source(imp, decl_dir=self.root, city_root=self.root, packs_dir=self.packs_dir)
                 self.imports.append(imp)
                 if not imp.resolved:
+                    partial = True
                     continue
                 pack = self.packs.load(imp.resolved_path, rig.name, at=(file, fp),
                                        context=f'rig "{rig.name}" pack "{ref}": ')
+                if pack.services:
+                    raise rd.error(file, fp, f'rig "{rig.name}" pack "{ref}": [[service]] is only allowed in '
+                                             "city-scoped packs")
                 for r in pack.requires:
                     if r.scope == "rig" and not any(a.name == r.agent for a in pack.agents):
                         self.requirement_failed(r, f'rig "{rig.name}": pack requires rig agent "{r.agent}" — '
@@ -582,6 +595,9 @@ class Composer:
                 pack = self.packs.load(imp.resolved_path, rig.name, at=(imp.declared_in, f"{imp.field}.source"),
                                        context=ctx)
                 pa, pn = pack.agents, pack.named
+                if [x for x in pack.services if imp.transitive or x.source_dir == pack.dir]:
+                    raise rd.error(imp.declared_in, f"{imp.field}.source", f'{ctx}[[service]] is only allowed in '
+                                                                           "city-scoped packs")
                 if not imp.transitive:
                     pa = [a for a in pa if a.origin.pack_dir == pack.dir]
                     pn = [n for n in pn if n.origin.pack_dir == pack.dir]
@@ -599,7 +615,7 @@ class Composer:
                 self.merger.add_pack_providers(pack.providers)
             self.check_collisions(this, rig.name)
             start = len(agents) + len(expanded)
-            ranges[rig.name] = (start, start + len(this))
+            ranges[rig.name] = (start, start + len(this), partial)
             expanded += this
             named = named + this_named
         agents = agents + expanded
@@ -657,6 +673,7 @@ class Composer:
     def apply_site_binding(self, city: City) -> None:
         """`.gc/site.toml`: workspace name/prefix and machine-local rig paths."""
         rd = self.rd
+        city.site_bound = True
         path = os.path.join(self.root, ".gc", "site.toml")
         paths: dict[str, str] = {}
         if os.path.isfile(path):

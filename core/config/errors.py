@@ -26,6 +26,10 @@ class ConfigError(Exception):
         self.col = col
         self.field = field
 
+    def with_file(self, file: str) -> "ConfigError":
+        """The same error, its file spelled `file` (e.g. relative to a directory)."""
+        return ConfigError(file, self.message, line=self.line, col=self.col, field=self.field)
+
     @property
     def is_syntax(self) -> bool:
         return self.col is not None and not self.field

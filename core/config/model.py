@@ -284,6 +284,22 @@ class ChatSessions:
 
 SLEEP_CLASSES = ("interactive_resume", "interactive_fresh", "noninteractive")
 
+# Markers of the load warnings strict mode leaves non-fatal (cmd/gc strictWarningIsNonFatal): site
+# binding and v1/workspace migration guidance, idle_timeout masking sleep_after_idle, always +
+# fresh named sessions, retired keys.
+STRICT_NON_FATAL_MARKERS = (
+    "still declares path in city.toml; move it to .gc/site.toml",
+    "workspace identity fields are deprecated in v2; move them to .gc/site.toml",
+    "rig.path is deprecated in v2; move it to .gc/site.toml",
+    "[[agent]] tables are deprecated", "[packs] is deprecated", "workspace.includes is deprecated",
+    "workspace.default_rig_includes is deprecated",
+    "workspace.start_command is deprecated", "workspace.suspended is deprecated",
+    "workspace.install_agent_hooks is deprecated", "workspace.global_fragments is deprecated",
+    "idle_timeout and sleep_after_idle are both set; idle_timeout takes precedence",
+    "starts a fresh provider session after every drain",
+    " and is ignored",
+)
+
 
 @dataclass(frozen=True)
 class Section:
@@ -294,6 +310,7 @@ class Section:
     table: dict[str, Any]
     file: str
     field: str
+    source_dir: str = ""  # Gas City's SourceDir of a service or webhook: "" when the operator wrote it
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.table.get(key, default) if isinstance(self.table, dict) else default
@@ -305,11 +322,22 @@ class Section:
 
 @dataclass
 class ConfigWarning:
-    """A problem found in the config, located by file, line and field path."""
+    """A problem found in the config, located by file, line and field path. `source` is "gc"
+    for a warning Gas City's loader gives (its wording), "citywatch" for citywatch's own note
+    (something it cannot read or model, or a gc doctor advisory)."""
     file: str
     message: str
     field: str = ""
     line: int | None = None
+    source: str = "gc"
+
+    @property
+    def strict_fatal(self) -> bool:
+        """Whether `gc start` and a controller reload in strict mode (the default) refuse the
+        config for this warning (splitStrictConfigWarnings): every load warning of Gas City's
+        except migration guidance."""
+        return self.source == "gc" and not any(m in self.message for m in STRICT_NON_FATAL_MARKERS) \
+            and not self.message.startswith(".gc/site.toml declares a binding for unknown rig ")
 
     def render(self) -> str:
         loc = self.file
@@ -351,6 +379,7 @@ class City:
     revision: str = ""
     resolved_name: str = ""  # .gc/site.toml workspace_name, when present
     resolved_prefix: str = ""  # .gc/site.toml workspace_prefix, when present
+    site_bound: bool = False  # site bindings applied (a city.toml on disk): every rig then needs a path
     # (file, field path) -> line, as the loader saw the text; validation errors use it.
     line_finder: Callable[[str, str], int | None] | None = field(default=None, repr=False, compare=False)
 

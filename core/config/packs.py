@@ -52,10 +52,12 @@ class PackResult:
     named: list[NamedSession] = field(default_factory=list)
     providers: dict[str, Section] = field(default_factory=dict)  # name -> spec, first definition wins
     requires: list[Requirement] = field(default_factory=list)  # this pack's and its dependencies'
+    services: list[Section] = field(default_factory=list)  # [[service]], each with its pack as source
+    webhooks: list[Section] = field(default_factory=list)  # [[webhook]], likewise
 
     def copy(self) -> "PackResult":
         return PackResult(self.dir, self.name, list(self.agents), list(self.named), dict(self.providers),
-                          list(self.requires))
+                          list(self.requires), list(self.services), list(self.webhooks))
 
     def local_requires(self) -> list["Requirement"]:
         return [r for r in self.requires if os.path.dirname(r.file) == self.dir]
@@ -137,6 +139,8 @@ class PackLoader:
                          for name, spec in (data.get("providers", {}) or {}).items()}
         providers: dict[str, Section] = {}
         requires: list[Requirement] = []
+        services: list[Section] = []
+        webhooks: list[Section] = []
 
         # [pack].includes: legacy V1 packs, no binding.
         included: list[Agent] = []
@@ -152,6 +156,8 @@ class PackLoader:
                             stack=stack)
             included += sub.agents
             included_named += sub.named
+            services += sub.services
+            webhooks += sub.webhooks
             for name, spec in sub.providers.items():
                 providers.setdefault(name, spec)
             requires += sub.requires
@@ -176,6 +182,8 @@ class PackLoader:
                 named = [n for n in named if n.origin.pack_dir == sub.dir]
             included += stamp_binding(agents, binding, imp.export)
             included_named += stamp_binding(named, binding, imp.export)
+            services += [x for x in sub.services if imp.transitive or x.source_dir == sub.dir]
+            webhooks += [x for x in sub.webhooks if imp.transitive or x.source_dir == sub.dir]
             for name, spec in sub.providers.items():
                 providers.setdefault(name, spec)
             requires += sub.requires if imp.transitive else sub.local_requires()
@@ -199,6 +207,15 @@ class PackLoader:
         result.named = included_named + named_own
         result.providers = {**providers, **own_providers}
         result.requires = requires + pack_requirements(meta, pack_path)
+        own_services = [Section(t, pack_path, f"service[{i}]", pack_dir)
+                        for i, t in enumerate(data.get("service", []) or [])]
+        for svc in own_services:
+            if svc.get("publish_mode") == "direct":
+                raise rd.error(pack_path, svc.at("publish_mode"), f'{context}service "{svc.get("name", "")}": packs '
+                                                                  "may not set publish_mode=direct")
+        result.services = services + own_services
+        result.webhooks = webhooks + [Section(t, pack_path, f"webhook[{i}]", pack_dir)
+                                      for i, t in enumerate(data.get("webhook", []) or [])]
         return result
 
     def discover(self, pack_dir: str, skip: set[str], context: str = "") -> list[Agent]:
@@ -225,7 +242,7 @@ class PackLoader:
             else:
                 a = Agent(name=entry, origin=origin)
                 self.rd.warn(adir, f'agent directory "agents/{entry}" has no agent.toml; Gas City loads the agent '
-                                   "with every field at its default")
+                                   "with every field at its default", source="citywatch")
             a = replace(a, name=entry)
             pool = os.path.join(adir, "namepool.txt")
             # A namepool written in agent.toml stays as written: Gas City resolves it against

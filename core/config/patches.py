@@ -157,9 +157,12 @@ def apply_rig_patches(rd: Reader, city: City, patches: list[tuple[dict, str, str
             rig.suspended = bool(p.get("suspended_on_start", p.get("suspended", rig.suspended)))
 
 
-def apply_rig_overrides(rd: Reader, rig_name: str, agents: list[Agent], overrides: list[tuple[dict, str, str]]) -> None:
+def apply_rig_overrides(rd: Reader, rig_name: str, agents: list[Agent], overrides: list[tuple[dict, str, str]], *,
+                        partial: bool = False) -> None:
     """A rig's `overrides` then `patches`, in place, over the agents its own packs stamped
-    (matched by bare agent name, first match). Indexes count across both lists, as in Gas City."""
+    (matched by bare agent name, first match). Indexes count across both lists, as in Gas City.
+    With `partial` (one of the rig's packs is a remote import citywatch could not read) a
+    target not found may be in that pack: a warning, not Gas City's error."""
     for i, (o, file, fp) in enumerate(overrides):
         name = str(o.get("agent", ""))
         if not name:
@@ -169,4 +172,8 @@ def apply_rig_overrides(rd: Reader, rig_name: str, agents: list[Agent], override
                 agents[j] = patched_agent(a, o)
                 break
         else:
-            raise rd.error(file, f"{fp}.agent", f'rig "{rig_name}": overrides[{i}]: agent "{name}" not found in pack')
+            msg = f'rig "{rig_name}": overrides[{i}]: agent "{name}" not found in pack'
+            if partial:
+                rd.warn(file, msg + "; an unresolved import may provide it", f"{fp}.agent", source="citywatch")
+                continue
+            raise rd.error(file, f"{fp}.agent", msg)

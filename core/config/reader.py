@@ -141,12 +141,14 @@ class Reader:
         """A ConfigError of meaning: `file: field: message (line N)`."""
         return ConfigError(file, message, field=field_path, line=self.line_of(file, field_path))
 
-    def warn(self, file: str, message: str, field_path: str = "") -> None:
+    def warn(self, file: str, message: str, field_path: str = "", *, source: str = "gc") -> None:
+        """Record a located warning once. `source="citywatch"` marks citywatch's own note (not a
+        warning Gas City gives, so never one strict mode refuses)."""
         key = (file, message, field_path)
         if key in self._warned:  # the same pack loaded for several rigs warns once
             return
         self._warned.add(key)
-        self.warnings.append(ConfigWarning(file, message, field_path, self.line_of(file, field_path)))
+        self.warnings.append(ConfigWarning(file, message, field_path, self.line_of(file, field_path), source))
 
     # ------------------------------------------------------------------ keys and types
     def check_document(self, data: dict[str, Any], struct: str, file: str, *, unknown: str,

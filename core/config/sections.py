@@ -9,6 +9,7 @@ The result is stored on the City (`sections`, `provider_specs`, `services`, `web
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,7 +92,7 @@ class SectionMerger:
             self.sections[name] = Section(merged, path, name)
         for name, spec in _tables(frag.get("providers")):
             self._merge_provider(name, spec, path)
-        self._append_lists(frag, path)
+        self._append_lists(frag, path, fragment=True)
         if "agent_defaults" in frag or "agents" in frag:
             self._merge_agent_defaults(fold_agent_defaults(frag), path)
 
@@ -99,10 +100,16 @@ class SectionMerger:
         """The root pack.toml: its providers and services are the base layer city.toml wins over."""
         for name, spec in _tables(pdata.get("providers")):
             self.providers.setdefault(name, Section(spec, pack_path, f"providers.{name}"))
-        services = [Section(t, pack_path, f"service[{i}]") for i, t in enumerate(_list(pdata.get("service")))]
+        root = os.path.dirname(pack_path)
+        services = [Section(t, pack_path, f"service[{i}]", root) for i, t in enumerate(_list(pdata.get("service")))]
         self.services = services + self.services
-        webhooks = [Section(t, pack_path, f"webhook[{i}]") for i, t in enumerate(_list(pdata.get("webhook")))]
+        webhooks = [Section(t, pack_path, f"webhook[{i}]", root) for i, t in enumerate(_list(pdata.get("webhook")))]
         self.webhooks = webhooks + self.webhooks
+
+    def add_pack_services(self, services: list[Section], webhooks: list[Section]) -> None:
+        """A city-scope pack's services and webhooks, after the city's own."""
+        self.services += services
+        self.webhooks += webhooks
 
     def add_pack_providers(self, providers: dict[str, Section]) -> None:
         """Providers an imported pack defines: a name the city already has keeps its spec."""
@@ -120,9 +127,13 @@ class SectionMerger:
         city.pr_monitors = list(self.pr_monitors)
 
     # ------------------------------------------------------------------ merging
-    def _append_lists(self, data: dict[str, Any], file: str) -> None:
+    def _append_lists(self, data: dict[str, Any], file: str, *, fragment: bool = False) -> None:
+        # A fragment's webhooks carry its directory as their source (so the pack guard caps them);
+        # its services do not (mergeFragment stamps webhooks only).
+        hook_source = os.path.dirname(file) if fragment else ""
         self.services += [Section(t, file, f"service[{i}]") for i, t in enumerate(_list(data.get("service")))]
-        self.webhooks += [Section(t, file, f"webhook[{i}]") for i, t in enumerate(_list(data.get("webhook")))]
+        self.webhooks += [Section(t, file, f"webhook[{i}]", hook_source)
+                          for i, t in enumerate(_list(data.get("webhook")))]
         github = data.get("github") if isinstance(data.get("github"), dict) else {}
         self.pr_monitors += [Section(t, file, f"github.pr_monitor[{i}]")
                              for i, t in enumerate(_list(github.get("pr_monitor")))]

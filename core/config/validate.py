@@ -7,7 +7,7 @@ import re
 from typing import TYPE_CHECKING
 
 from core.config.errors import ConfigError
-from core.config.model import Agent, City, NamedSession
+from core.config.model import Agent, City, ConfigWarning, NamedSession
 from core.config.sleep import resolve_sleep_policy
 
 if TYPE_CHECKING:
@@ -121,10 +121,27 @@ def validate_named_sessions(city: City, rd: "Reader | None" = None) -> None:
     city.disabled_named_sessions = disabled
 
 
+def validation_errors(city: City) -> list[ConfigError]:
+    """What `gc config show` collects: the first error of each validator, in its order
+    (ValidateAgents, ValidateRigs, ValidateWebhooks, ValidateServices with the runtime support
+    check). Empty when the config validates."""
+    from core.config.service_checks import validate_services, validate_webhooks
+
+    out = []
+    for check in (validate_agents, validate_rigs, validate_webhooks, validate_services):
+        try:
+            check(city)
+        except ConfigError as e:
+            out.append(e)
+    return out
+
+
 def validate_city(city: City) -> None:
-    """ValidateAgents then ValidateRigs; the first error wins (as `gc start` reports it)."""
-    validate_agents(city)
-    validate_rigs(city)
+    """Raise the first of validation_errors (ValidateAgents first), as a scenario load or
+    `config show --validate` reports it."""
+    errors = validation_errors(city)
+    if errors:
+        raise errors[0]
 
 
 _ENUMS = (
@@ -229,8 +246,8 @@ def validate_depends_on(city: City) -> None:
 
 
 def validate_rigs(city: City) -> None:
-    """Gas City's ValidateRigs, minus the path check: citywatch never needs a rig's checkout,
-    and a rig path normally lives in .gc/site.toml, which scenarios do not have."""
+    """Gas City's ValidateRigs. A rig's path is required once site bindings are applied (a
+    city.toml on disk); a scenario's inline city has no site binding, so its rigs need none."""
     seen: set[str] = set()
     prefixes: dict[str, str] = {city.hq_prefix.lower(): "HQ"}
     for i, r in enumerate(city.rigs):
@@ -240,6 +257,8 @@ def validate_rigs(city: City) -> None:
         if r.name == ORDERS_RIG_WILDCARD:
             raise _err(city, None, f, fp + ".name",
                        f'rig[{i}]: name "*" is reserved as the [[orders.overrides]] wildcard')
+        if city.site_bound and not r.path:
+            raise _err(city, None, f, fp, f'rig "{r.name}": path is required')
         if r.name in seen:
             raise _err(city, None, f, fp + ".name", f'rig "{r.name}": duplicate name')
         seen.add(r.name)
@@ -248,3 +267,27 @@ def validate_rigs(city: City) -> None:
             raise _err(city, None, f, fp + (".prefix" if r.prefix else ".name"),
                        f'rig "{r.name}": prefix "{prefix}" collides with {prefixes[prefix]}')
         prefixes[prefix] = r.name
+
+
+# Bead-id prefixes Gas City reserves for its coordination-class stores (reserved_prefixes.go).
+RESERVED_CLASS_PREFIXES = ("gcg", "gcm", "gcn", "gco", "gcs")
+
+
+def reserved_prefix_warnings(city: City) -> list[ConfigWarning]:
+    """ReservedPrefixWarnings, printed by `gc start` and a reload: an HQ or rig prefix that is a
+    reserved coordination-class id-prefix."""
+    listed = ", ".join(RESERVED_CLASS_PREFIXES)
+    tail = (f" is a reserved coordination-class id-prefix ({listed}); it is allowed today because class-store "
+            "relocation is inert, but rename it before per-class stores activate or class ids will be ambiguous")
+    out = []
+    hq = city.hq_prefix.strip().lower()
+    if hq in RESERVED_CLASS_PREFIXES:
+        field = "workspace.prefix" if city.workspace.prefix else "workspace.name"
+        out.append(ConfigWarning(city.path, f'HQ prefix "{hq}"{tail}', field, _line(city, city.path, field, None)))
+    for i, r in enumerate(city.rigs):
+        prefix = r.effective_prefix.lower()
+        if prefix in RESERVED_CLASS_PREFIXES:
+            fp = (r.origin.table or f"rigs[{i}]") + (".prefix" if r.prefix else ".name")
+            out.append(ConfigWarning(r.origin.file, f'rig "{r.name}" prefix "{prefix}"{tail}', fp,
+                                     _line(city, r.origin.file, fp, None)))
+    return out

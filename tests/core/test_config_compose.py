@@ -234,6 +234,7 @@ def test_depends_on_bare_names_are_qualified_with_binding_and_dir(tmp_path):
             [rigs.imports.gs]
             source = "packs/gs"
         """,
+        ".gc/site.toml": "".join(f'[[rig]]\nname = "{r}"\npath = "/srv/{r}"\n' for r in ("alpha", "beta", "gamma")),
         "packs/core/pack.toml": PACK.format(name="core"),
         "packs/core/agents/worker/agent.toml": 'depends_on = ["db"]\n',
         "packs/core/agents/db/agent.toml": "",

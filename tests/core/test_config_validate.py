@@ -169,12 +169,15 @@ def test_named_identity_with_name_and_bound_template(tmp_path):
 @pytest.mark.parametrize("toml,field,message", [
     ('[[rigs]]\npath = "/x"\n', "rigs[0].name", "rig[0]: name is required"),
     ('[[rigs]]\nname = "*"\n', "rigs[0].name", 'rig[0]: name "*" is reserved as the [[orders.overrides]] wildcard'),
-    ('[[rigs]]\nname = "api"\n[[rigs]]\nname = "api"\n', "rigs[1].name", 'rig "api": duplicate name'),
-    ('[[rigs]]\nname = "frontend"\n[[rigs]]\nname = "framework"\n', "rigs[1].name",
+    ('[[rigs]]\nname = "api"\n', "rigs[0]", 'rig "api": path is required'),
+    ('[[rigs]]\nname = "api"\npath = "/a"\n[[rigs]]\nname = "api"\npath = "/b"\n', "rigs[1].name",
+     'rig "api": duplicate name'),
+    ('[[rigs]]\nname = "frontend"\npath = "/f"\n[[rigs]]\nname = "framework"\npath = "/w"\n', "rigs[1].name",
      'rig "framework": prefix "fr" collides with frontend'),
-    ('[workspace]\nname = "harbor"\n[[rigs]]\nname = "hammer"\n', "rigs[0].name", 'rig "hammer": prefix "ha" collides with HQ'),
-    ('[[rigs]]\nname = "a"\nprefix = "XY"\n[[rigs]]\nname = "b"\nprefix = "xy"\n', "rigs[1].prefix",
-     'rig "b": prefix "xy" collides with a'),
+    ('[workspace]\nname = "harbor"\n[[rigs]]\nname = "hammer"\npath = "/h"\n', "rigs[0].name",
+     'rig "hammer": prefix "ha" collides with HQ'),
+    ('[[rigs]]\nname = "a"\nprefix = "XY"\npath = "/a"\n[[rigs]]\nname = "b"\nprefix = "xy"\npath = "/b"\n',
+     "rigs[1].prefix", 'rig "b": prefix "xy" collides with a'),
 ])
 def test_rig_rules(tmp_path, toml, field, message):
     e = validate_error(tmp_path, toml)

@@ -96,3 +96,24 @@ async def test_a_bad_edit_shows_a_located_banner_until_it_is_fixed(city):
         await settle(app, pilot)
         assert not banner.display
         assert any("changed quay/worker" in ln.text for ln in app.driver.lines())
+
+
+async def test_a_reload_gas_city_refuses_keeps_the_last_good_config_and_shows_every_reason(city):
+    """The edit parses, but a controller reload refuses it: an unknown key (strict mode) and two
+    agents with one name (ValidateAgents). Both reasons are shown, each with its file and line."""
+    app = CitywatchApp(open_city(str(city)), watch=True, watch_debounce_ms=50)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        good_rev = app.driver.model.city.revision
+        save(city, CITY.replace("max_active_sessions = 2", "max_active_session = 2")
+             + '\n[[agent]]\nname = "worker"\ndir = "quay"\n')
+        await wait_for(pilot, lambda: app.config_error is not None, "the refusal to be reported")
+        await pilot.pause()
+        text = str(app.query_one(Banner).content)
+        assert "config refused (2 reasons)" in text and good_rev[:8] in text
+        assert f'{city}: agent[0].max_active_session: strict: unknown field "agent.max_active_session"' in text
+        assert "(line 7)" in text
+        assert f'{city}: agent[1].name: agent "quay/worker": duplicate name' in text and "(line 10)" in text
+        await pilot.press("s")
+        await settle(app, pilot)
+        assert app.driver.model.city.revision == good_rev and app.driver.model.pending_city is None

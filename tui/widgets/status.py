@@ -50,12 +50,17 @@ class StatusBar(Static):
 
 
 class Banner(Static):
-    """Shown while the config on disk is broken: the located error, and that the model keeps
-    running on the last good revision."""
+    """Shown while the config on disk is refused: every located reason, one per line, and that
+    the model keeps running on the last good revision."""
 
-    def show_error(self, rendered: str, revision: str) -> None:
-        self.update(Text.assemble(("config error ", "bold"), rendered,
-                                  (f"  — still running on revision {revision[:8]}", "italic")))
+    def show_error(self, reasons: list[str], revision: str) -> None:
+        tail = (f"  — still running on revision {revision[:8]}", "italic")
+        if len(reasons) == 1:
+            self.update(Text.assemble(("config error ", "bold"), reasons[0], tail))
+        else:
+            lines = [Text.assemble((f"config refused ({len(reasons)} reasons)", "bold"), tail)]
+            lines += [Text.assemble("  ", r) for r in reasons]
+            self.update(Text("\n").join(lines))
         self.display = True
 
     def clear_error(self) -> None:
