@@ -62,6 +62,16 @@ def _agent_row(a: Agent, city: City | None, root: str, semantics: str,
         "implicit": a.implicit,
         "named_sessions": [n.identity for n in named],
         "origin": _origin(a.origin, root),
+        "provider": a.provider,
+        "start_command": a.start_command,
+        "wake_mode": a.wake_mode,
+        "attach": a.attach,
+        "work_dir": a.work_dir,
+        "lifecycle": a.lifecycle,
+        "durations": {k: v for k, v in (("idle_timeout", a.idle_timeout), ("sleep_after_idle", a.sleep_after_idle),
+                                         ("drain_timeout", a.drain_timeout), ("max_session_age", a.max_session_age),
+                                         ("max_session_age_jitter", a.max_session_age_jitter)) if v},
+        "settings": {k: a.extra[k] for k in sorted(a.extra)},  # every other key the config sets
     }
 
 
@@ -134,7 +144,9 @@ def city_summary(city: City, semantics: str = CURRENT, errors: list[ConfigError]
             "suspended": r.suspended,
             "imports": sorted(r.imports),
             "session_sleep": dict(sorted(r.session_sleep.items())),
+            "settings": {k: r.settings[k] for k in sorted(r.settings)},
         } for r in city.rigs],
+        "provider_specs": {name: dict(spec.table) for name, spec in sorted(city.provider_specs.items())},
         "imports": imports,
         "unresolved_imports": [i for i in imports if not i["resolved"]],
         "builtin_packs": sorted({i["builtin"] for i in imports if i["builtin"]}),

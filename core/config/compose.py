@@ -81,6 +81,8 @@ _WS_FRAGMENT_STRINGS = ("name", "provider", "start_command", "session_template")
 _WS_FRAGMENT_LISTS = ("includes", "default_rig_includes", "global_fragments")
 _FRAGMENT_IGNORED = ("imports", "defaults", "chat_sessions")
 _PACKV1 = "PackV1 config surfaces are no longer supported"
+RIG_SETTINGS = ("default_branch", "formulas_dir", "default_sling_target", "default_sling_targets", "dolt_host",
+                "dolt_port", "formula_vars")
 
 
 @dataclass
@@ -105,6 +107,8 @@ class _Sources:
     agent_patches: list[_Located] = field(default_factory=list)
     named_patches: list[_Located] = field(default_factory=list)
     rig_patches: list[_Located] = field(default_factory=list)
+    provider_patches: list[_Located] = field(default_factory=list)
+    monitor_patches: list[_Located] = field(default_factory=list)
 
 
 class Composer:
@@ -210,7 +214,8 @@ class Composer:
         if patches:
             rd.check_table(patches, S.PATCHES_FIELDS, file, "patches")
         for key, out in (("agent", src.agent_patches), ("named_session", src.named_patches),
-                         ("rigs", src.rig_patches)):
+                         ("rigs", src.rig_patches), ("providers", src.provider_patches),
+                         ("github_pr_monitor", src.monitor_patches)):
             for i, p in enumerate(rd.check_array(patches.get(key, []), file, f"patches.{key}")):
                 out.append(_Located(p, file, f"patches.{key}[{i}]"))
         if root_file:
@@ -414,6 +419,7 @@ class Composer:
                 includes=tuple(rt.get("includes", ()) or ()),
                 origin=Origin(file, fp),
                 path_source="city.toml" if str(rt.get("path", "")).strip() else "",
+                settings={k: rt[k] for k in RIG_SETTINGS if k in rt},
             )
             rs = rd.check_table(rt.get("session_sleep", {}), S.SLEEP_FIELDS, file, f"{fp}.session_sleep")
             rig.session_sleep = {k: str(v) for k, v in rs.items()}
@@ -654,6 +660,8 @@ class Composer:
             apply_agent_patch(rd, agents, p.table, p.file, p.fp)
         apply_named_session_patches(rd, named, [(p.table, p.file, p.fp) for p in src.named_patches])
         apply_rig_patches(rd, city, [(p.table, p.file, p.fp) for p in src.rig_patches])
+        self.merger.apply_provider_patches([(p.table, p.file, p.fp) for p in src.provider_patches])
+        self.merger.apply_monitor_patches([(p.table, p.file, p.fp) for p in src.monitor_patches])
         return deferred
 
     def inject_implicit(self, city: City, src: _Sources, agents: list[Agent]) -> list[Agent]:

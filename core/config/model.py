@@ -234,6 +234,7 @@ class Rig:
     includes: tuple[str, ...] = ()
     origin: Origin = field(default_factory=lambda: Origin(""))
     path_source: str = ""  # city.toml | site.toml | "" (unbound)
+    settings: dict[str, Any] = field(default_factory=dict)  # keys citywatch keeps but does not use
 
     @property
     def effective_prefix(self) -> str:

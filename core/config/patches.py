@@ -27,7 +27,8 @@ def patched_agent(a: Agent, p: dict[str, Any]) -> Agent:
     `pool.{min,max,check,drain_timeout}` map onto the agent fields."""
     changes: dict[str, Any] = {}
     extra = dict(a.extra)
-    for k, v in p.items():
+    # Replacements first, then the `*_append` lists extend the result (applyAgentMutation).
+    for k, v in sorted(p.items(), key=lambda kv: kv[0].endswith("_append")):
         if k in _TARGETING:
             continue
         if k in _APPENDS:
@@ -140,7 +141,8 @@ def apply_named_session_patches(rd: Reader, named: list[NamedSession], patches: 
 
 
 def apply_rig_patches(rd: Reader, city: City, patches: list[tuple[dict, str, str]]) -> None:
-    """`[[patches.rigs]]`: path, prefix, suspension of an existing rig."""
+    """`[[patches.rigs]]`: path, prefix, suspension, default branch and formula_vars (merged, the
+    patch's keys winning) of an existing rig."""
     for p, file, fp in patches:
         rd.check_table(p, S.RIG_PATCH_FIELDS, file, fp)
         name = str(p.get("name", ""))
@@ -155,6 +157,10 @@ def apply_rig_patches(rd: Reader, city: City, patches: list[tuple[dict, str, str
             rig.prefix = str(p["prefix"])
         if "suspended" in p or "suspended_on_start" in p:
             rig.suspended = bool(p.get("suspended_on_start", p.get("suspended", rig.suspended)))
+        if "default_branch" in p:
+            rig.settings["default_branch"] = str(p["default_branch"])
+        if p.get("formula_vars"):
+            rig.settings["formula_vars"] = {**(rig.settings.get("formula_vars") or {}), **p["formula_vars"]}
 
 
 def apply_rig_overrides(rd: Reader, rig_name: str, agents: list[Agent], overrides: list[tuple[dict, str, str]], *,

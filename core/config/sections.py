@@ -116,6 +116,47 @@ class SectionMerger:
         for name, spec in providers.items():
             self.providers.setdefault(name, spec)
 
+    # ------------------------------------------------------------------ patches
+    def apply_provider_patches(self, patches: list[tuple[dict[str, Any], str, str]]) -> None:
+        """`[[patches.providers]]` (applyProviderPatch): an existing provider's fields are set
+        (env merged, env_remove applied), or with `_replace = true` the spec is rebuilt from the
+        patch alone."""
+        for p, file, fp in patches:
+            name = str(p.get("name", ""))
+            if not name:
+                raise self.rd.error(file, fp, f"{fp}: provider patch: name is required")
+            base = self.providers.get(name)
+            if base is None:
+                raise self.rd.error(file, fp, f'{fp}: provider "{name}" not found in merged config')
+            fields = {k: v for k, v in p.items() if k not in ("name", "_replace", "env", "env_remove")}
+            if p.get("_replace"):
+                spec = {**fields, **({"env": dict(p["env"])} if p.get("env") else {})}
+            else:
+                spec = {**base.table, **fields}
+                env = {**(base.table.get("env") or {}), **(p.get("env") or {})}
+                for k in p.get("env_remove") or []:
+                    env.pop(k, None)
+                if env or "env" in base.table:
+                    spec["env"] = env
+            self.providers[name] = Section(spec, base.file, base.field)
+
+    def apply_monitor_patches(self, patches: list[tuple[dict[str, Any], str, str]]) -> None:
+        """`[[patches.github_pr_monitor]]` (applyGitHubPRMonitorPatch): fields of an existing
+        monitor, `notify_append` extending its notify list."""
+        for p, file, fp in patches:
+            name = str(p.get("name", ""))
+            if not name:
+                raise self.rd.error(file, fp, f"{fp}: github pr monitor patch: name is required")
+            for i, mon in enumerate(self.pr_monitors):
+                if mon.get("name") == name:
+                    table = {**mon.table, **{k: v for k, v in p.items() if k not in ("name", "notify_append")}}
+                    if p.get("notify_append"):
+                        table["notify"] = list(table.get("notify") or []) + list(p["notify_append"])
+                    self.pr_monitors[i] = Section(table, mon.file, mon.field, mon.source_dir)
+                    break
+            else:
+                raise self.rd.error(file, fp, f'{fp}: github pr monitor "{name}" not found in merged config')
+
     def store(self, city: City) -> None:
         city.sections = dict(self.sections)
         if self.agent_defaults.values:
