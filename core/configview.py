@@ -15,6 +15,7 @@ from typing import Any
 from core.config import builtin
 from core.config.checks import singleton_session_warnings
 from core.config.errors import ConfigError
+from core.config.validate import reserved_prefix_warnings
 from core.config.model import Agent, City, NamedSession, Origin
 from core.identity import CURRENT, predicates, session_name_for, shape
 from core.scalecheck import ScaleCheckResult
@@ -147,6 +148,7 @@ def city_summary(city: City, semantics: str = CURRENT, errors: list[ConfigError]
             "settings": {k: r.settings[k] for k in sorted(r.settings)},
         } for r in city.rigs],
         "provider_specs": {name: dict(spec.table) for name, spec in sorted(city.provider_specs.items())},
+        "sections": {name: dict(sec.table) for name, sec in sorted(city.sections.items())},
         "imports": imports,
         "unresolved_imports": [i for i in imports if not i["resolved"]],
         "builtin_packs": sorted({i["builtin"] for i in imports if i["builtin"]}),
@@ -156,8 +158,9 @@ def city_summary(city: City, semantics: str = CURRENT, errors: list[ConfigError]
         },
         "unstamped": [_agent_row(a, None, root, semantics, []) for a in city.unstamped],
         "warnings": [_warning(w, root) for w in city.warnings],
-        "validation_warnings": singleton_session_warnings(city),
+        "validation_warnings": singleton_session_warnings(city),  # what gc config show adds
         "validation_errors": [_error(e, root) for e in errors or []],
+        "start_warnings": [_warning(w, root) for w in reserved_prefix_warnings(city)],
         "files": [_rel(f, root) for f in city.files],
     }
 
@@ -286,7 +289,8 @@ def render_summary(s: dict[str, Any], *, clip: bool = True) -> str:
         lines += table(["TEMPLATE", "RESULT", "COMMAND"],
                        [[r["template"], str(r["value"]) if r["value"] is not None else f"partial: {r['reason']}",
                          _clip(r["command"], None if not clip else 60)] for r in runs]) if runs else ["  (none)"]
-    warnings = s["warnings"] + s["validation_warnings"] + [f"validation error: {e}" for e in s["validation_errors"]]
+    warnings = (s["warnings"] + s["validation_warnings"] + [f"validation error: {e}" for e in s["validation_errors"]]
+                + [f"gc start: {w}" for w in s["start_warnings"]])
     lines.append("")
     lines.append(f"Warnings ({len(warnings)})")
     lines += [f"  {w}" for w in warnings] or ["  (none)"]

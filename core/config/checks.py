@@ -199,6 +199,44 @@ def legacy_provider_inheritance_warnings(rd: Reader, city: City) -> None:
                            "opt out.", spec.field)
 
 
+DEPRECATED_ATTACHMENTS = (
+    "gc: warning: attachment-list fields (`skills`, `mcp`, `skills_append`, `mcp_append`, `shared_skills`) are "
+    "deprecated as of v0.15.1 and ignored. They may appear on agents, [agent_defaults], [[patches.agent]], "
+    "[[rigs.overrides]], or [[rigs.patches]]. Remove them from your config (or run `gc doctor --fix` once "
+    "available). Hard parse error lands in v0.16.")
+_ATTACHMENT_KEYS = ("skills", "mcp", "skills_append", "mcp_append")
+
+
+def deprecated_attachment_warning(rd: Reader, city: City, rig_tables: list[dict]) -> None:
+    """WarnDeprecatedAttachmentFields: one warning per load when any agent, `[agent_defaults]`
+    or rig override / patch still lists skills or mcp (`rig_tables`: the raw overrides and
+    patches of every rig)."""
+    defaults = city.sections.get("agent_defaults")
+    found = defaults is not None and any(defaults.get(k) for k in ("skills", "mcp"))
+    found = found or any(a.extra.get(k) for a in city.agents for k in ("skills", "mcp"))
+    found = found or any(t.get(k) for t in rig_tables for k in _ATTACHMENT_KEYS)
+    if found:
+        rd.warn(city.path, DEPRECATED_ATTACHMENTS)
+
+
+_AGENTS_ALIAS = ("[agents] is a deprecated compatibility alias for [agent_defaults]; rewrite the table name to "
+                 "[agent_defaults]")
+_DEFAULTS_OVERLAP = ("provider", "model", "wake_mode", "default_sling_formula", "allow_overlay", "allow_env_override",
+                     "append_fragments")
+
+
+def agents_alias_warnings(rd: Reader, data: dict, file: str) -> None:
+    """agentDefaultsCompatibilityWarnings: `[agents]` is the old name of `[agent_defaults]`; with
+    both tables setting one key, `[agent_defaults]` wins."""
+    alias, canonical = data.get("agents"), data.get("agent_defaults")
+    if not isinstance(alias, dict):
+        return
+    rd.warn(file, _AGENTS_ALIAS, "agents")
+    if isinstance(canonical, dict) and any(k in alias and k in canonical for k in _DEFAULTS_OVERLAP):
+        rd.warn(file, "both [agent_defaults] and [agents] are present; canonical [agent_defaults] wins for "
+                      "overlapping keys", "agents")
+
+
 # ---------------------------------------------------------------------- namepools
 def load_namepool(rd: Reader, a: Agent, city_root: str) -> Agent:
     """Read the agent's namepool file: one name per line, blanks and `#` comments skipped.

@@ -20,7 +20,9 @@ from typing import Any
 
 from core.config import schema as S
 from core.config.checks import (
+    agents_alias_warnings,
     check_provider_references,
+    deprecated_attachment_warning,
     doctor_advisories,
     legacy_provider_inheritance_warnings,
     legacy_workspace_warnings,
@@ -133,6 +135,7 @@ class Composer:
     def compose(self, data: dict[str, Any]) -> City:
         rd, cf = self.rd, self.city_file
         rd.check_document(data, "City", cf, unknown="warn")
+        agents_alias_warnings(rd, data, cf)
         rd.check_table(data, S.CITY_TOP, cf, "")
         city = City(root=self.root, path=cf)
         src = _Sources()
@@ -187,6 +190,7 @@ class Composer:
         doctor_advisories(rd, city)
         legacy_workspace_warnings(rd, src.workspace, src.workspace_file, self.city_file)
         city.agents = [load_namepool(rd, a, self.root) for a in city.agents]
+        deprecated_attachment_warning(rd, city, [o for ovs in rig_overrides.values() for o, _, _ in ovs])
         self.rig_defaults(city, default_rig_imports)
         city.providers = provider_order(sorted(providers))
         city.imports = self.imports
@@ -324,6 +328,7 @@ class Composer:
             ctx = f'fragment "{inc}": '
             frag = rd.read_toml(path, "config", at=(cf, fp), context=ctx)
             rd.check_document(frag, "City", path, unknown="warn", context=ctx)
+            agents_alias_warnings(rd, frag, path)
             rd.check_table(frag, S.CITY_TOP, path, "")
             if self.schema2:
                 self.packv1_surface_errors(frag, path, ctx)

@@ -208,9 +208,12 @@ def validate_agents(city: City) -> None:
 
 
 def _layout_collision(a: Agent, b: Agent) -> str:
+    """formatV1V2MigrationError's text, its lines joined with "; "."""
     v1, v2 = (a, b) if _layout(a) == "v1" else (b, a)
-    return (f'agent "{v1.qualified_name}": pack v1/v2 layout collision (v1 source: {v1.origin.file} '
-            f"([[agent]] {v1.name}); v2 source: {v2.origin.file})")
+    return (f'agent "{v1.qualified_name}": pack v1/v2 layout collision; v1 source: {v1.origin.file} '
+            f"([[agent]] {v1.name}); v2 source: {v2.origin.file}; A v1 [[agent]] block coexists with a v2 "
+            "agents/<name>/agent.toml of the same name.; Run gc doctor to inspect migration issues, then see: "
+            "docs/guides/shareable-packs.md")
 
 
 def validate_depends_on(city: City) -> None:

@@ -27,7 +27,7 @@ _EXPECT_KEYS = {
     "error", "error_field", "error_file", "error_line", "agents", "agents_include", "agents_exclude",
     "named_sessions", "named_include", "disabled_named_sessions", "rigs", "warnings", "warnings_exclude",
     "no_warnings", "validation_errors", "valid", "agent", "rig", "named", "city", "imports_unresolved",
-    "providers", "provider_spec",
+    "providers", "provider_spec", "sections", "sections_absent", "start_warnings", "no_start_warnings",
 }
 
 
@@ -146,6 +146,9 @@ def test_case(c: Case, capsys):
     if exp.get("no_warnings"):
         assert s["warnings"] == []
     _contains_each(s["validation_errors"], exp.get("validation_errors", []), "validation error")
+    _contains_each(s["start_warnings"], exp.get("start_warnings", []), "start warning")
+    if exp.get("no_start_warnings"):
+        assert s["start_warnings"] == []
     if exp.get("valid"):
         assert s["validation_errors"] == []
     if "imports_unresolved" in exp:
@@ -155,5 +158,9 @@ def test_case(c: Case, capsys):
     _check_rows(s["named_sessions"], exp.get("named", []), "identity", "named session")
     specs = [{"name": k, **v} for k, v in s["provider_specs"].items()]
     _check_rows(specs, exp.get("provider_spec", []), "name", "provider")
+    for k, v in exp.get("sections", {}).items():  # dotted paths into the merged raw sections
+        assert _get(s["sections"], k) == v, f"section {k} = {_get(s['sections'], k)!r}, want {v!r}"
+    for k in exp.get("sections_absent", []):
+        assert _get(s["sections"], k) is None, f"section {k} = {_get(s['sections'], k)!r}, want none"
     for k, v in exp.get("city", {}).items():
         assert _get(s["city"], k) == v, f"city {k} = {_get(s['city'], k)!r}, want {v!r}"
