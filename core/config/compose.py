@@ -68,7 +68,7 @@ from core.config.section_checks import (
     check_non_negative_durations,
     events_rotation_warnings,
 )
-from core.config.sections import SectionMerger
+from core.config.sections import SectionMerger, apply_agent_defaults
 from core.config.tables import (
     agents_from_array,
     is_remote_source,
@@ -78,7 +78,6 @@ from core.config.tables import (
     resolve_source,
 )
 
-CONTROL_DISPATCHER = "control-dispatcher"
 _WS_FRAGMENT_STRINGS = ("name", "provider", "start_command", "session_template")
 _WS_FRAGMENT_LISTS = ("includes", "default_rig_includes", "global_fragments")
 _FRAGMENT_IGNORED = ("imports", "defaults", "chat_sessions")
@@ -164,10 +163,7 @@ class Composer:
         agents = self.inject_implicit(city, src, agents)
         for p in deferred:
             apply_agent_patch(rd, agents, p.table, p.file, p.fp)
-        default_provider = self.merger.agent_defaults.provider
-        if default_provider:
-            agents = [replace(a, provider=default_provider)
-                      if not a.provider and a.name != CONTROL_DISPATCHER else a for a in agents]
+        agents = apply_agent_defaults(agents, self.merger.agent_defaults.values)
         city.agents = agents
         if self.site_bindings:
             self.apply_site_binding(city)

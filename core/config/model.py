@@ -79,12 +79,24 @@ class Agent:
     process_names: tuple[str, ...] = ()
     session_live: tuple[str, ...] = ()
     implicit: bool = False
+    # A pack's [agent_defaults] for its own agents (applyInheritedPackAgentDefaults): used when the
+    # agent sets none and the city's [agent_defaults] does not replace it.
+    inherited_provider: str = ""
+    inherited_sling_formula: str | None = None
     origin: Origin = field(default_factory=lambda: Origin(""))
     extra: dict[str, Any] = field(default_factory=dict)  # launch keys kept for the fingerprint
 
     @property
     def qualified_name(self) -> str:
         return qualify(self.dir, self.binding, self.name)
+
+    @property
+    def default_sling_formula(self) -> str:
+        """EffectiveDefaultSlingFormula: the agent's own, else the one its pack's defaults gave it."""
+        own = self.extra.get("default_sling_formula")
+        if own is not None:
+            return str(own)
+        return self.inherited_sling_formula or ""
 
     @property
     def min_set(self) -> bool:

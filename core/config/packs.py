@@ -162,7 +162,7 @@ class PackLoader:
                 providers.setdefault(name, spec)
             requires += sub.requires
         defaults = data.get("agent_defaults") or {}
-        included = _inherit_provider(included, defaults)
+        included = _inherit_defaults(included, defaults)
 
         # Nested [imports.X]: sorted by binding.
         imports = data.get("imports", {}) or {}
@@ -192,7 +192,10 @@ class PackLoader:
         own = agents_from_array(rd, data.get("agent", []), pack_path, "agent", "pack-v1",
                                 pack_dir=pack_dir, context=context)
         own += self.discover(pack_dir, {a.name for a in own}, context)
-        own = _inherit_provider(own, defaults)
+        unused = unused_defaults_warning(included, defaults)
+        if unused:
+            rd.warn(pack_path, unused, "agent_defaults")
+        own = _inherit_defaults(own, defaults)
         own = [replace(a, dir=a.dir or rig) for a in own]
         named_own = named_from_array(rd, data.get("named_session", []), pack_path, "named_session", "pack",
                                      pack_dir=pack_dir, context=context)
@@ -253,11 +256,39 @@ class PackLoader:
         return out
 
 
-def _inherit_provider(agents: list[Agent], defaults: dict) -> list[Agent]:
+def _inherit_defaults(agents: list[Agent], defaults: dict) -> list[Agent]:
+    """applyInheritedPackAgentDefaults: a pack's [agent_defaults] provider and
+    default_sling_formula for its agents without a binding that set neither (an included pack's
+    agents keep what their own pack gave them)."""
     provider = str(defaults.get("provider", "")) if isinstance(defaults, dict) else ""
-    if not provider:
-        return agents
-    return [replace(a, provider=provider) if not a.binding and not a.provider else a for a in agents]
+    formula = str(defaults.get("default_sling_formula", "")) if isinstance(defaults, dict) else ""
+    out = []
+    for a in agents:
+        if not a.binding:
+            if provider and not a.provider and not a.inherited_provider:
+                a = replace(a, inherited_provider=provider)
+            if formula and "default_sling_formula" not in a.extra and a.inherited_sling_formula is None:
+                a = replace(a, inherited_sling_formula=formula)
+        out.append(a)
+    return out
+
+
+def unused_defaults_warning(agents: list[Agent], defaults: dict) -> str:
+    """warnUnusedPackAgentDefaultsForImports: the pack's [agent_defaults] fields that none of its
+    imported (bound) agents take, or ""."""
+    if not isinstance(defaults, dict):
+        return ""
+    bound = [a for a in agents if a.binding]
+    counts = (("provider", sum(1 for a in bound if defaults.get("provider") and not a.provider)),
+              ("default_sling_formula", sum(1 for a in bound if defaults.get("default_sling_formula")
+                                            and "default_sling_formula" not in a.extra)),
+              ("append_fragments", sum(1 for a in bound if defaults.get("append_fragments")
+                                       and not a.extra.get("append_fragments"))))
+    fields = [f"{k} unused by {n} imported agent(s)" for k, n in counts if n]
+    if not fields:
+        return ""
+    return ("agent_defaults currently does not apply to a pack's own [imports.*] agents (the loader scopes it to "
+            f"the pack's own agents/ and [[agent]] blocks; see pack-spec §2.7); {', '.join(fields)}")
 
 
 def pack_requirements(meta: dict, pack_path: str) -> list[Requirement]:

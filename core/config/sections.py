@@ -10,10 +10,10 @@ The result is stored on the City (`sections`, `provider_specs`, `services`, `web
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from core.config.model import City, Section
+from core.config.model import Agent, City, Section
 from core.config.reader import Reader
 
 # Sections a fragment replaces whole when it defines them (mergeFragment's last writer wins).
@@ -41,6 +41,38 @@ class AgentDefaults:
     @property
     def provider(self) -> str:
         return str(self.values.get("provider", "")).strip()
+
+
+CONTROL_DISPATCHER = "control-dispatcher"
+
+
+def apply_agent_defaults(agents: list[Agent], defaults: dict[str, Any]) -> list[Agent]:
+    """ApplyAgentDefaults, after the city's defaults have replaced what packs gave their unbound
+    agents: an agent without a provider takes the one it inherited from its pack, else the
+    city's; without a default_sling_formula (own or inherited) it takes the city's; without an
+    upstream, the city's. The control dispatcher takes none of them."""
+    provider = str(defaults.get("provider", "") or "")
+    formula = str(defaults.get("default_sling_formula", "") or "")
+    upstream = str(defaults.get("upstream", "") or "")
+    out = []
+    for a in agents:
+        if not a.binding:
+            if provider:
+                a = replace(a, inherited_provider="")
+            if formula:
+                a = replace(a, inherited_sling_formula=None)
+        if a.name != CONTROL_DISPATCHER:
+            if not a.provider and (a.inherited_provider or provider):
+                a = replace(a, provider=a.inherited_provider or provider)
+            extra = dict(a.extra)
+            if formula and "default_sling_formula" not in extra and a.inherited_sling_formula is None:
+                extra["default_sling_formula"] = formula
+            if upstream and not extra.get("upstream"):
+                extra["upstream"] = upstream
+            if extra != a.extra:
+                a = replace(a, extra=extra)
+        out.append(a)
+    return out
 
 
 def fold_agent_defaults(data: dict[str, Any]) -> dict[str, Any]:
