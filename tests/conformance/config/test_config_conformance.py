@@ -13,6 +13,7 @@ City's test asserts.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -112,7 +113,7 @@ def test_case(c: Case, capsys):
     if "error" in exp:
         assert rc == 2 and out == "", f"expected a refusal, got exit {rc}: {err}"
         assert exp["error"] in err, err
-        where = str(city_dir(c) / exp.get("error_file", "city.toml"))
+        where = os.path.normpath(city_dir(c) / exp.get("error_file", "city.toml"))
         if "error_file" in exp or "error_field" in exp:
             assert f"citywatch: {where}" in err, err
         if "error_field" in exp:
