@@ -98,17 +98,21 @@ def missing_provider_references(city: City, providers: set[str]) -> list[tuple[s
 
 
 def check_provider_references(rd: Reader, city: City, providers: set[str]) -> None:
-    """ValidateProviderReferences: fatal in Gas City. Callers skip it while an import is
+    """ValidateProviderReferences: fatal in Gas City, every missing provider listed with its fix
+    (its lines joined with "; "), located at the first. Callers skip it while an import is
     unresolved (that pack may define the provider); ValidateSemantics' per-agent warnings then
     still name every missing provider."""
     refs = missing_provider_references(city, providers)
     if not refs:
         return
-    label, p, file, fp = refs[0]
-    hint = (f'add [providers.{p}] base = "builtin:{p}"' if p in BUILTIN_PROVIDERS
-            else f"add [providers.{p}] with command = ...")
-    more = f" (and {len(refs) - 1} more)" if len(refs) > 1 else ""
-    raise rd.error(file, fp, f"provider catalog is missing referenced providers: {label}: {hint}{more}")
+    parts = []
+    for label, p, _, _ in refs:
+        hint = (f'add [providers.{p}] base = "builtin:{p}"' if p in BUILTIN_PROVIDERS
+                else f"add [providers.{p}] with command = ...")
+        parts.append(f"{label}: {hint}")
+    _, _, file, fp = refs[0]
+    raise rd.error(file, fp, "provider catalog is missing referenced providers: " + "; ".join(parts)
+                   + "; Run `gc doctor --fix` to add missing builtin provider aliases.")
 
 
 # ---------------------------------------------------------------------- semantics

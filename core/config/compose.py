@@ -61,6 +61,7 @@ from core.config.patches import (
     apply_rig_patches,
     check_patch,
 )
+from core.config.provider_chain import check_provider_chains
 from core.config.reader import Reader
 from core.config.section_checks import (
     check_bead_policy_storage,
@@ -185,6 +186,7 @@ class Composer:
         legacy_provider_inheritance_warnings(rd, city)
         doctor_advisories(rd, city)
         legacy_workspace_warnings(rd, src.workspace, src.workspace_file, self.city_file)
+        check_provider_chains(rd, city)
         city.agents = [load_namepool(rd, a, self.root) for a in city.agents]
         deprecated_attachment_warning(rd, city, [o for ovs in rig_overrides.values() for o, _, _ in ovs])
         self.rig_defaults(city, default_rig_imports)

@@ -191,7 +191,8 @@ def test_missing_provider_is_fatal_when_every_import_resolved(tmp_path):
     with pytest.raises(ConfigError) as e:
         load_city(str(tmp_path))
     assert e.value.message == ('provider catalog is missing referenced providers: agent "w": provider "claude": '
-                               'add [providers.claude] base = "builtin:claude"')
+                               'add [providers.claude] base = "builtin:claude"; Run `gc doctor --fix` to add missing '
+                               'builtin provider aliases.')
     assert (e.value.field, e.value.line) == ("agent[0].provider", 3)
 
 
