@@ -135,6 +135,7 @@ class Composer:
     def compose(self, data: dict[str, Any]) -> City:
         rd, cf = self.rd, self.city_file
         rd.check_document(data, "City", cf, unknown="warn")
+        _check_city_surface(rd, data, cf, "")
         agents_alias_warnings(rd, data, cf)
         rd.check_table(data, S.CITY_TOP, cf, "")
         city = City(root=self.root, path=cf)
@@ -326,6 +327,7 @@ class Composer:
             ctx = f'fragment "{inc}": '
             frag = rd.read_toml(path, "config", at=(cf, fp), context=ctx)
             rd.check_document(frag, "City", path, unknown="warn", context=ctx)
+            _check_city_surface(rd, frag, path, ctx)
             agents_alias_warnings(rd, frag, path)
             rd.check_table(frag, S.CITY_TOP, path, "")
             if self.schema2:
@@ -793,6 +795,14 @@ def _fragment_path(p: str, frag_dir: str, root: str) -> str:
     if os.path.isabs(p):
         return p
     return os.path.relpath(os.path.join(frag_dir, p), root)
+
+
+def _check_city_surface(rd: Reader, data: dict, file: str, context: str) -> None:
+    """validateCityAuthoringSurface: `[formulas] dir` is refused in any city file."""
+    formulas = data.get("formulas")
+    if isinstance(formulas, dict) and "dir" in formulas:
+        raise rd.error(file, "formulas.dir", f"{context}parsing config: [formulas].dir is no longer supported; use the "
+                                             "well-known formulas/ directory")
 
 
 def _builtin_system_pack(entry: str) -> bool:
