@@ -220,6 +220,8 @@ class Composer:
                          ("rigs", src.rig_patches), ("providers", src.provider_patches),
                          ("github_pr_monitor", src.monitor_patches)):
             for i, p in enumerate(rd.check_array(patches.get(key, []), file, f"patches.{key}")):
+                if key == "agent" and isinstance(p, dict):
+                    p = _patch_paths(p, os.path.dirname(file), self.root)
                 out.append(_Located(p, file, f"patches.{key}[{i}]"))
         if root_file:
             self.merger.take_root(data, file)
@@ -336,7 +338,7 @@ class Composer:
                 raise rd.error(path, "include", f"{ctx}includes are not allowed in fragments (no recursive includes)")
             frag_dir = os.path.dirname(path)
             agents = agents_from_array(rd, frag.get("agent", []), path, "agent", "fragment")
-            src.agents += [replace(a, namepool=_fragment_path(a.namepool, frag_dir, root)) for a in agents]
+            src.agents += [_fragment_agent(a, frag_dir, root) for a in agents]
             src.named += named_from_array(rd, frag.get("named_session", []), path, "named_session", "fragment")
             self.take_city_tables(src, frag, path, root_file=False)
             self.merge_fragment_sections(src, frag, path)
@@ -437,7 +439,7 @@ class Composer:
             for key in ("overrides", "patches"):
                 for k, o in enumerate(rd.check_array(rt.get(key, []), file, f"{fp}.{key}")):
                     check_patch(rd, o, S.AGENT_OVERRIDE_FIELDS, file, f"{fp}.{key}[{k}]")
-                    ovs.append((o, file, f"{fp}.{key}[{k}]"))
+                    ovs.append((_patch_paths(o, os.path.dirname(file), self.root), file, f"{fp}.{key}[{k}]"))
             overrides.setdefault(rig.name, []).extend(ovs)
             city.rigs.append(rig)
         return overrides
@@ -785,16 +787,43 @@ def _expand_generic_rig_named(named: list[NamedSession], rigs: list[Rig]) -> lis
     return out
 
 
+def _pack_qualified(p: str) -> bool:
+    """splitPackQualifiedPath: `<pack>//<subpath>`, resolved against the imported packs later."""
+    if not p or p.startswith("//") or os.path.isabs(p):
+        return False
+    pack, sep, sub = p.partition("//")
+    return bool(sep and pack and sub) and "/" not in pack and ":" not in pack
+
+
 def _fragment_path(p: str, frag_dir: str, root: str) -> str:
     """adjustFragmentPath: a fragment's relative path is relative to the fragment, stored
     relative to the city root (`//x` is already city-root relative)."""
-    if not p:
+    if not p or _pack_qualified(p):
         return p
     if p.startswith("//"):
         return p[2:]
     if os.path.isabs(p):
         return p
     return os.path.relpath(os.path.join(frag_dir, p), root)
+
+
+def _fragment_agent(a: Agent, frag_dir: str, root: str) -> Agent:
+    """adjustAgentPaths: a fragment agent's prompt_template, overlay_dir and namepool."""
+    extra = {k: (_fragment_path(v, frag_dir, root) if k in ("prompt_template", "overlay_dir") and isinstance(v, str)
+                 else v) for k, v in a.extra.items()}
+    return replace(a, namepool=_fragment_path(a.namepool, frag_dir, root), extra=extra)
+
+
+def _patch_paths(p: dict, decl_dir: str, root: str) -> dict:
+    """adjustPatchPaths / adjustAgentOverridePaths: a patch's session_setup_script resolves against
+    the file that wrote it; its prompt_template and overlay_dir become city-root relative."""
+    out = dict(p)
+    if isinstance(out.get("session_setup_script"), str) and out["session_setup_script"]:
+        out["session_setup_script"] = resolve_config_path(out["session_setup_script"], decl_dir, root)
+    for key in ("prompt_template", "overlay_dir"):
+        if isinstance(out.get(key), str) and out[key]:
+            out[key] = _fragment_path(out[key], decl_dir, root)
+    return out
 
 
 def _check_city_surface(rd: Reader, data: dict, file: str, context: str) -> None:

@@ -21,6 +21,8 @@ REPLACED_BY_FRAGMENT = ("beads", "dolt", "formulas", "daemon", "session", "mail"
                         "api", "convergence", "maintenance")
 # Sections only the root city.toml sets (a fragment's copy is ignored by Gas City).
 ROOT_ONLY = ("chat_sessions", "doctor", "webhooks", "storage")
+# Tables of named entries a fragment adds to (or redefines one of, with a warning).
+ADDITIVE = ("upstreams", "packs")
 # [beads] and [daemon] keys a replacing fragment keeps from the base unless it sets them.
 _KEPT = {"beads": ("conditional_writes", "guarded_release"), "daemon": ("formula_v2", "graph_workflows")}
 # Provider spec fields a fragment merges into an existing provider (deepMergeProvider).
@@ -100,7 +102,7 @@ class SectionMerger:
     # ------------------------------------------------------------------ files
     def take_root(self, data: dict[str, Any], file: str) -> None:
         """The root city.toml."""
-        for name in REPLACED_BY_FRAGMENT + ROOT_ONLY:
+        for name in REPLACED_BY_FRAGMENT + ROOT_ONLY + ADDITIVE:
             if isinstance(data.get(name), dict):
                 self.sections[name] = Section(data[name], file, name)
         for name, spec in _tables(data.get("providers")):
@@ -122,6 +124,9 @@ class SectionMerger:
             elif base is not None and name == "daemon" and not any(k in table for k in kept):
                 merged.update({k: base.table[k] for k in kept if k in base.table})
             self.sections[name] = Section(merged, path, name)
+        for section, what in (("upstreams", "upstream"), ("packs", "pack")):
+            for name, spec in _tables(frag.get(section)):
+                self._merge_named(section, what, name, spec, path)
         for name, spec in _tables(frag.get("providers")):
             self._merge_provider(name, spec, path)
         self._append_lists(frag, path, fragment=True)
@@ -210,6 +215,16 @@ class SectionMerger:
         github = data.get("github") if isinstance(data.get("github"), dict) else {}
         self.pr_monitors += [Section(t, file, f"github.pr_monitor[{i}]")
                              for i, t in enumerate(_list(github.get("pr_monitor")))]
+
+    def _merge_named(self, section: str, what: str, name: str, spec: dict[str, Any], path: str) -> None:
+        """mergeUpstreams / mergePacks: a fragment's entry is added, or replaces one of the same
+        name with a warning."""
+        base = self.sections.get(section)
+        table = dict(base.table) if base is not None else {}
+        if name in table:
+            self.rd.warn(path, f'{what} "{name}" redefined by "{path}"', f"{section}.{name}")
+        table[name] = spec
+        self.sections[section] = Section(table, base.file if base is not None else path, section)
 
     def _merge_provider(self, name: str, spec: dict[str, Any], path: str) -> None:
         """deepMergeProvider: a fragment's scalars and lists replace the base's (a warning when

@@ -105,9 +105,20 @@ def _contains_each(found: list[str], wanted: list[str], what: str) -> None:
         assert any(w in f for f in found), f"no {what} contains {w!r}: {found}"
 
 
+def _with_city(value: Any, city: str) -> Any:
+    """`{city}` in an expected string stands for the city's directory (absolute paths)."""
+    if isinstance(value, str):
+        return value.replace("{city}", city)
+    if isinstance(value, list):
+        return [_with_city(v, city) for v in value]
+    if isinstance(value, dict):
+        return {k: _with_city(v, city) for k, v in value.items()}
+    return value
+
+
 @pytest.mark.parametrize("c", _params())
 def test_case(c: Case, capsys):
-    exp = c.spec["expect"]
+    exp = _with_city(c.spec["expect"], str(city_dir(c).resolve()))
     rc, out, err = show(c, capsys)
     assert "Traceback" not in err
     if "error" in exp:
