@@ -132,6 +132,7 @@ def city_summary(city: City, semantics: str = CURRENT, errors: list[ConfigError]
             "semantics": semantics,
             "max_active_sessions": city.workspace.max_active_sessions,
             "session_template": city.workspace.session_template,
+            "session_sleep": dict(sorted(city.session_sleep.items())),
             "providers": list(city.providers),
         },
         "agents": agents,
