@@ -47,7 +47,9 @@ from core.config.packs import (
     PACK_FILE,
     PackLoader,
     Requirement,
+    apply_pack_globals,
     check_pack_surface,
+    pack_global,
     pack_requirements,
     rebind_depends_on,
     stamp_binding,
@@ -130,6 +132,9 @@ class Composer:
         self.city_requires: list[Requirement] = []
         self.unmet: list[tuple[Requirement, str]] = []
         self.merger = SectionMerger(rd)  # the tables citywatch only validates
+        self.city_globals: list = []  # pack [global] session_live for every agent
+        self.root_globals: list = []  # the root pack.toml's, after every imported pack's
+        self.rig_globals: dict[str, list] = {}  # ... for one rig's agents
 
     # ================================================================== entry point
     def compose(self, data: dict[str, Any]) -> City:
@@ -158,6 +163,7 @@ class Composer:
             span = agents[start:end]
             apply_rig_overrides(rd, rig_name, span, rig_overrides.get(rig_name, []), partial=partial)
             agents[start:end] = span
+        agents = apply_pack_globals(agents, self.city_globals + self.root_globals, self.rig_globals)
         for r in self.city_requires:
             if r.scope == "city" and not any(a.name == r.agent for a in agents):
                 self.requirement_failed(r, f'pack requires city agent "{r.agent}" — include a pack that provides it')
@@ -283,6 +289,7 @@ class Composer:
             src.city_imports.setdefault(b, _Located(t, pack_path, f"imports.{b}"))
         src.providers |= set(pdata.get("providers", {}) or {})
         self.merger.take_root_pack(pdata, pack_path)
+        self.root_globals = pack_global(pdata, self.root, str(meta.get("name", "")))
         src.named = named_from_array(rd, pdata.get("named_session", []), pack_path, "named_session", "pack") + src.named
         ppatches = pdata.get("patches", {}) or {}
         src.agent_patches = [_Located(p, pack_path, f"patches.agent[{i}]")
@@ -469,6 +476,7 @@ class Composer:
             src.providers |= set(pack.providers)
             self.merger.add_pack_providers(pack.providers)
             self.merger.add_pack_services(pack.services, pack.webhooks)
+            self.city_globals += pack.globals
             self.city_requires += pack.requires
         for binding in sorted(src.city_imports):
             loc = src.city_imports[binding]
@@ -488,6 +496,7 @@ class Composer:
                 services = [x for x in services if x.source_dir == pack.dir]
                 webhooks = [x for x in webhooks if x.source_dir == pack.dir]
             self.merger.add_pack_services(services, webhooks)
+            self.city_globals += pack.globals if imp.transitive else pack.local_globals()
             # The city is the root of composition: its binding replaces any nested one.
             agents = [rebind_depends_on(a) for a in stamp_binding(agents, binding, force=True)]
             named = stamp_binding(named, binding, force=True)
@@ -590,6 +599,7 @@ class Composer:
                 if pack.services:
                     raise rd.error(file, fp, f'rig "{rig.name}" pack "{ref}": [[service]] is only allowed in '
                                              "city-scoped packs")
+                self.rig_globals.setdefault(rig.name, []).extend(pack.globals)
                 for r in pack.requires:
                     if r.scope == "rig" and not any(a.name == r.agent for a in pack.agents):
                         self.requirement_failed(r, f'rig "{rig.name}": pack requires rig agent "{r.agent}" — '
@@ -611,6 +621,8 @@ class Composer:
                 if [x for x in pack.services if imp.transitive or x.source_dir == pack.dir]:
                     raise rd.error(imp.declared_in, f"{imp.field}.source", f'{ctx}[[service]] is only allowed in '
                                                                            "city-scoped packs")
+                self.rig_globals.setdefault(rig.name, []).extend(pack.globals if imp.transitive
+                                                                 else pack.local_globals())
                 if not imp.transitive:
                     pa = [a for a in pa if a.origin.pack_dir == pack.dir]
                     pn = [n for n in pn if n.origin.pack_dir == pack.dir]

@@ -54,10 +54,15 @@ class PackResult:
     requires: list[Requirement] = field(default_factory=list)  # this pack's and its dependencies'
     services: list[Section] = field(default_factory=list)  # [[service]], each with its pack as source
     webhooks: list[Section] = field(default_factory=list)  # [[webhook]], likewise
+    # [global] session_live commands: (pack name, commands, pack dir), this pack's after its includes'
+    globals: list[tuple[str, tuple[str, ...], str]] = field(default_factory=list)
 
     def copy(self) -> "PackResult":
         return PackResult(self.dir, self.name, list(self.agents), list(self.named), dict(self.providers),
-                          list(self.requires), list(self.services), list(self.webhooks))
+                          list(self.requires), list(self.services), list(self.webhooks), list(self.globals))
+
+    def local_globals(self) -> list[tuple[str, tuple[str, ...], str]]:
+        return [g for g in self.globals if g[2] == self.dir]
 
     def local_requires(self) -> list["Requirement"]:
         return [r for r in self.requires if os.path.dirname(r.file) == self.dir]
@@ -141,6 +146,7 @@ class PackLoader:
         requires: list[Requirement] = []
         services: list[Section] = []
         webhooks: list[Section] = []
+        pack_globals: list[tuple[str, tuple[str, ...], str]] = []
 
         # [pack].includes: legacy V1 packs, no binding.
         included: list[Agent] = []
@@ -158,6 +164,7 @@ class PackLoader:
             included_named += sub.named
             services += sub.services
             webhooks += sub.webhooks
+            pack_globals += sub.globals
             for name, spec in sub.providers.items():
                 providers.setdefault(name, spec)
             requires += sub.requires
@@ -183,6 +190,7 @@ class PackLoader:
             included += stamp_binding(agents, binding, imp.export)
             included_named += stamp_binding(named, binding, imp.export)
             services += [x for x in sub.services if imp.transitive or x.source_dir == sub.dir]
+            pack_globals += sub.globals if imp.transitive else sub.local_globals()
             webhooks += [x for x in sub.webhooks if imp.transitive or x.source_dir == sub.dir]
             for name, spec in sub.providers.items():
                 providers.setdefault(name, spec)
@@ -219,6 +227,7 @@ class PackLoader:
         result.services = services + own_services
         result.webhooks = webhooks + [Section(t, pack_path, f"webhook[{i}]", pack_dir)
                                       for i, t in enumerate(data.get("webhook", []) or [])]
+        result.globals = pack_globals + pack_global(data, pack_dir, str(meta.get("name", "")))
         return result
 
     def discover(self, pack_dir: str, skip: set[str], context: str = "") -> list[Agent]:
@@ -289,6 +298,31 @@ def unused_defaults_warning(agents: list[Agent], defaults: dict) -> str:
         return ""
     return ("agent_defaults currently does not apply to a pack's own [imports.*] agents (the loader scopes it to "
             f"the pack's own agents/ and [[agent]] blocks; see pack-spec §2.7); {', '.join(fields)}")
+
+
+def pack_global(data: dict, pack_dir: str, name: str) -> list[tuple[str, tuple[str, ...], str]]:
+    """A pack's `[global] session_live`, `{{.ConfigDir}}` replaced by the pack directory
+    (resolveConfigDirInCommands), as (pack name, commands, pack dir); [] when it has none."""
+    glob = data.get("global") if isinstance(data.get("global"), dict) else {}
+    live = [str(c).replace("{{.ConfigDir}}", pack_dir) for c in glob.get("session_live") or []]
+    return [(name, tuple(live), pack_dir)] if live else []
+
+
+def apply_pack_globals(agents: list[Agent], city_globals: list, rig_globals: dict[str, list]) -> list[Agent]:
+    """applyPackGlobals: city-level pack globals append their session_live commands to every
+    agent, a rig's only to that rig's agents; one pack's globals reach an agent once."""
+    out = []
+    for a in agents:
+        seen: set[str] = set()
+        live = list(a.session_live)
+        for name, cmds, _ in list(city_globals) + list(rig_globals.get(a.dir, []) if a.dir else []):
+            if name:
+                if name in seen:
+                    continue
+                seen.add(name)
+            live += cmds
+        out.append(replace(a, session_live=tuple(live)) if len(live) != len(a.session_live) else a)
+    return out
 
 
 def pack_requirements(meta: dict, pack_path: str) -> list[Requirement]:
