@@ -77,6 +77,8 @@ from core.config.tables import (
     is_remote_source,
     make_import,
     named_from_array,
+    city_relative_path,
+    relocate_paths,
     resolve_config_path,
     resolve_source,
 )
@@ -799,31 +801,9 @@ def _expand_generic_rig_named(named: list[NamedSession], rigs: list[Rig]) -> lis
     return out
 
 
-def _pack_qualified(p: str) -> bool:
-    """splitPackQualifiedPath: `<pack>//<subpath>`, resolved against the imported packs later."""
-    if not p or p.startswith("//") or os.path.isabs(p):
-        return False
-    pack, sep, sub = p.partition("//")
-    return bool(sep and pack and sub) and "/" not in pack and ":" not in pack
-
-
-def _fragment_path(p: str, frag_dir: str, root: str) -> str:
-    """adjustFragmentPath: a fragment's relative path is relative to the fragment, stored
-    relative to the city root (`//x` is already city-root relative)."""
-    if not p or _pack_qualified(p):
-        return p
-    if p.startswith("//"):
-        return p[2:]
-    if os.path.isabs(p):
-        return p
-    return os.path.relpath(os.path.join(frag_dir, p), root)
-
-
 def _fragment_agent(a: Agent, frag_dir: str, root: str) -> Agent:
     """adjustAgentPaths: a fragment agent's prompt_template, overlay_dir and namepool."""
-    extra = {k: (_fragment_path(v, frag_dir, root) if k in ("prompt_template", "overlay_dir") and isinstance(v, str)
-                 else v) for k, v in a.extra.items()}
-    return replace(a, namepool=_fragment_path(a.namepool, frag_dir, root), extra=extra)
+    return replace(relocate_paths(a, frag_dir, root), namepool=city_relative_path(a.namepool, frag_dir, root))
 
 
 def _patch_paths(p: dict, decl_dir: str, root: str) -> dict:
@@ -834,7 +814,7 @@ def _patch_paths(p: dict, decl_dir: str, root: str) -> dict:
         out["session_setup_script"] = resolve_config_path(out["session_setup_script"], decl_dir, root)
     for key in ("prompt_template", "overlay_dir"):
         if isinstance(out.get(key), str) and out[key]:
-            out[key] = _fragment_path(out[key], decl_dir, root)
+            out[key] = city_relative_path(out[key], decl_dir, root)
     return out
 
 

@@ -17,7 +17,14 @@ from core.config import schema as S
 from core.config.model import Agent, Import, NamedSession, Origin, Section
 from core.config.patches import apply_pack_agent_patches
 from core.config.reader import Reader
-from core.config.tables import agents_from_array, make_agent, make_import, named_from_array, resolve_source
+from core.config.tables import (
+    agents_from_array,
+    make_agent,
+    make_import,
+    named_from_array,
+    relocate_paths,
+    resolve_source,
+)
 
 PACK_FILE = "pack.toml"
 CURRENT_PACK_SCHEMA = 2
@@ -204,7 +211,7 @@ class PackLoader:
         if unused:
             rd.warn(pack_path, unused, "agent_defaults")
         own = _inherit_defaults(own, defaults)
-        own = [replace(a, dir=a.dir or rig) for a in own]
+        own = [replace(relocate_paths(a, pack_dir, self.city_root), dir=a.dir or rig) for a in own]
         named_own = named_from_array(rd, data.get("named_session", []), pack_path, "named_session", "pack",
                                      pack_dir=pack_dir, context=context)
         named_own = [replace(n, dir=n.dir or rig) for n in named_own]

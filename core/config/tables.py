@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import replace
 from typing import Any
 
 from core.config import builtin
@@ -55,6 +56,34 @@ def resolve_config_path(path: str, decl_dir: str, city_root: str) -> str:
     if os.path.isabs(path):
         return os.path.normpath(path)
     return os.path.normpath(os.path.join(decl_dir, path))
+
+
+def _pack_qualified(p: str) -> bool:
+    """splitPackQualifiedPath: `<pack>//<subpath>`, resolved against the imported packs later."""
+    if not p or p.startswith("//") or os.path.isabs(p):
+        return False
+    pack, sep, sub = p.partition("//")
+    return bool(sep and pack and sub) and "/" not in pack and ":" not in pack
+
+
+def city_relative_path(p: str, frag_dir: str, root: str) -> str:
+    """adjustFragmentPath: a path relative to the file (fragment or pack) that wrote it, stored
+    relative to the city root (`//x` is already city-root relative, `<pack>//x` is kept)."""
+    if not p or _pack_qualified(p):
+        return p
+    if p.startswith("//"):
+        return p[2:]
+    if os.path.isabs(p):
+        return p
+    return os.path.relpath(os.path.join(frag_dir, p), root)
+
+
+def relocate_paths(a: Agent, decl_dir: str, root: str) -> Agent:
+    """An agent's prompt_template and overlay_dir, written relative to `decl_dir` (a fragment's
+    or pack's directory), made city-root relative."""
+    extra = {k: (city_relative_path(v, decl_dir, root) if k in ("prompt_template", "overlay_dir") and isinstance(v, str)
+                 else v) for k, v in a.extra.items()}
+    return replace(a, extra=extra) if extra != a.extra else a
 
 
 def make_agent(rd: Reader, t: Any, origin: Origin, *, context: str = "") -> Agent:
