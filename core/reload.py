@@ -198,8 +198,8 @@ class Reloader:
     A check reads the files twice, loading and validating each time, and hashes their bytes
     before and after: unless both loads agree and the bytes held still, the verdict is
     "unsettled" and nothing is applied (a half-written file is never taken for a whole one).
-    Like Gas City's tryReloadConfig, a revision that changes the city's name is refused: the
-    name is locked when the controller starts.
+    Like Gas City's reload, a revision that changes the city's name or its `[storage]` is
+    refused: both are fixed when the controller starts.
     """
 
     def __init__(self, path: str, packs_dir: str = "", city: City | None = None, *, strict: bool = True) -> None:
@@ -207,6 +207,7 @@ class Reloader:
         self.packs_dir = packs_dir
         self.strict = strict  # Gas City's strict mode (off with --no-strict)
         self.city_name = city.name if city is not None else ""
+        self.storage = _storage(city) if city is not None else None  # [storage] is fixed at boot
         self.files: set[str] = {self.path}
         self.dirs: list[str] = [os.path.dirname(self.path)]
         if city is not None:
@@ -263,10 +264,23 @@ class Reloader:
             err = ConfigError(self.path, f'workspace.name changed from "{self.city_name}" to "{city.name}" '
                                          "(restart the controller to apply)", field="workspace.name", line=line)
             return Verdict("error", Loaded(None, None, err), err, at)
+        if self.storage is not None and _storage(city) != self.storage:
+            err = ConfigError(self.path, "config reload: [storage] changed, and live storage handles cannot be "
+                                         "swapped; restart this city to apply it (keeping old config)", field="storage",
+                              line=city.line_finder(self.path, "storage") if city.line_finder else None)
+            return Verdict("error", Loaded(None, None, err), err, at)
         self._watch(city)
         if not self.city_name:
             self.city_name = city.name
+        if self.storage is None:
+            self.storage = _storage(city)
         return Verdict("same" if city.revision == current_revision else "apply", loaded, None, at)
+
+
+def _storage(city: City):
+    from core.config.storage_checks import storage_identity
+
+    return storage_identity(city.sections.get("storage"))
 
 
 def _outcome(loaded: Loaded) -> str:

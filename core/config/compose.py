@@ -69,9 +69,11 @@ from core.config.section_checks import (
     check_bead_policy_storage,
     check_dolt,
     check_non_negative_durations,
+    check_pr_monitors,
     events_rotation_warnings,
 )
 from core.config.sections import SectionMerger, apply_agent_defaults
+from core.config.storage_checks import check_storage, storage_surface_error
 from core.config.tables import (
     agents_from_array,
     is_remote_source,
@@ -153,6 +155,7 @@ class Composer:
         self.take_city_tables(src, data, cf, root_file=True)
         self.root_pack(src, data)
         self.fragments(src, data)
+        check_storage(rd, self.merger.sections.get("storage"))
 
         self.typed_sections(city, src)
         rig_overrides = self.rigs(city, src)
@@ -183,6 +186,7 @@ class Composer:
 
         validate_named_sessions(city, rd)
         self.merger.store(city)
+        check_pr_monitors(rd, city)
         validate_durations(rd, city, {k: f for k, (_, f) in src.session_sleep.items()})
         events_rotation_warnings(rd, city)
         check_bead_policy_storage(rd, city)
@@ -819,11 +823,15 @@ def _patch_paths(p: dict, decl_dir: str, root: str) -> dict:
 
 
 def _check_city_surface(rd: Reader, data: dict, file: str, context: str) -> None:
-    """validateCityAuthoringSurface: `[formulas] dir` is refused in any city file."""
+    """validateCityAuthoringSurface: `[formulas] dir` and any key [storage] does not take are
+    refused in any city file."""
     formulas = data.get("formulas")
     if isinstance(formulas, dict) and "dir" in formulas:
         raise rd.error(file, "formulas.dir", f"{context}parsing config: [formulas].dir is no longer supported; use the "
                                              "well-known formulas/ directory")
+    found = storage_surface_error(data)
+    if found is not None:
+        raise rd.error(file, found[0], f"{context}parsing config: {found[1]}")
 
 
 def _builtin_system_pack(entry: str) -> bool:

@@ -8,6 +8,8 @@ Gas City's loader would return; a warning goes to the reader.
 
 from __future__ import annotations
 
+import re
+
 from core.config.errors import ConfigError
 from core.config.goduration import go_quote, parse_days_duration, parse_go_duration
 from core.config.model import City, Section
@@ -182,3 +184,72 @@ def check_dolt(rd: Reader, city: City) -> None:
         value = sec.get(key)
         if isinstance(value, int) and not isinstance(value, bool) and value < 0:
             raise _refuse(rd, sec, key, f"[dolt] {key} must not be negative: got {value}")
+
+
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def check_pr_monitors(rd: Reader, city: City) -> None:
+    """ValidateGitHubPRMonitors: every `[[github.pr_monitor]]` names a declared rig, a repo with
+    its base branches (no repo/base watched twice), a repair route, and well-formed options."""
+    rigs = {r.name for r in city.rigs}
+    names: dict[str, int] = {}
+    repo_base: dict[str, str] = {}
+    for i, mon in enumerate(city.pr_monitors):
+        ctx = f"github.pr_monitor[{i}]"
+        name = str(mon.get("name", "")).strip()
+
+        def fail(key: str, message: str) -> ConfigError:
+            return _refuse(rd, mon, key, message)
+
+        if not name:
+            raise fail("name", f"{ctx}: name is required")
+        q = f"{ctx} {go_quote(name)}"
+        if name in names:
+            raise fail("name", f"{q}: duplicate name also used by github.pr_monitor[{names[name]}]")
+        names[name] = i
+        owner, repo, rig = (str(mon.get(k, "")).strip() for k in ("owner", "repo", "rig"))
+        for key, value in (("owner", owner), ("repo", repo), ("rig", rig)):
+            if not value:
+                raise fail(key, f"{q}: {key} is required")
+        if rig not in rigs:
+            raise fail("rig", f"{q}: rig {go_quote(rig)} is not declared")
+        if not str(mon.get("repair_route", "")).strip():
+            raise fail("repair_route", f"{q}: repair_route is required")
+        bases = mon.get("base_branches") or []
+        if not bases:
+            raise fail("base_branches", f"{q}: base_branches is required")
+        seen: set[str] = set()
+        for base in bases:
+            base = str(base).strip()
+            if not base:
+                raise fail("base_branches", f"{q}: base_branches contains an empty branch")
+            key = base.lower()
+            if key in seen:
+                raise fail("base_branches", f"{q}: duplicate base branch {go_quote(base)}")
+            seen.add(key)
+            rb = f"{owner.lower()}/{repo.lower()}@{key}"
+            if rb in repo_base:
+                raise fail("base_branches", f"{q}: duplicate repo/base {rb} also monitored by "
+                                            f"{go_quote(repo_base[rb])}")
+            repo_base[rb] = name
+        if any(not str(r).strip() for r in mon.get("notify") or []):
+            raise fail("notify", f"{q}: notify contains an empty recipient")
+        env = str(mon.get("webhook_secret_env", ""))
+        if env.strip() and not _ENV_NAME.match(env.strip()):
+            raise fail("webhook_secret_env", f"{q}: webhook_secret_env must be an environment variable name, got "
+                                             f"{go_quote(env)}")
+        secret_key = str(mon.get("webhook_secret_key", ""))
+        if secret_key and not secret_key.strip():
+            raise fail("webhook_secret_key", f"{q}: webhook_secret_key must not be blank")
+        poll = str(mon.get("poll_interval", ""))
+        if poll.strip():
+            ns, err = parse_go_duration(poll)
+            if err:
+                raise fail("poll_interval", f"{q}: poll_interval is not a valid duration: {err}")
+            if ns <= 0:
+                raise fail("poll_interval", f"{q}: poll_interval must be positive: got {go_quote(poll)}")
+        policy = str(mon.get("merge_queue", "")).strip().lower() or "observe"
+        if policy not in ("ignore", "observe", "repair"):
+            raise fail("merge_queue", f'{q}: merge_queue must be "ignore", "observe", or "repair", got '
+                                      f"{go_quote(str(mon.get('merge_queue', '')))}")

@@ -15,12 +15,13 @@ from typing import Any
 
 from core.config.model import Agent, City, Section
 from core.config.reader import Reader
+from core.config.storage_checks import merge_storage
 
 # Sections a fragment replaces whole when it defines them (mergeFragment's last writer wins).
 REPLACED_BY_FRAGMENT = ("beads", "dolt", "formulas", "daemon", "session", "mail", "events", "usage", "orders",
                         "api", "convergence", "maintenance")
 # Sections only the root city.toml sets (a fragment's copy is ignored by Gas City).
-ROOT_ONLY = ("chat_sessions", "doctor", "webhooks", "storage")
+ROOT_ONLY = ("chat_sessions", "doctor", "webhooks")
 # Tables of named entries a fragment adds to (or redefines one of, with a warning).
 ADDITIVE = ("upstreams", "packs")
 # [beads] and [daemon] keys a replacing fragment keeps from the base unless it sets them.
@@ -102,7 +103,7 @@ class SectionMerger:
     # ------------------------------------------------------------------ files
     def take_root(self, data: dict[str, Any], file: str) -> None:
         """The root city.toml."""
-        for name in REPLACED_BY_FRAGMENT + ROOT_ONLY + ADDITIVE:
+        for name in REPLACED_BY_FRAGMENT + ROOT_ONLY + ADDITIVE + ("storage",):
             if isinstance(data.get(name), dict):
                 self.sections[name] = Section(data[name], file, name)
         for name, spec in _tables(data.get("providers")):
@@ -124,6 +125,9 @@ class SectionMerger:
             elif base is not None and name == "daemon" and not any(k in table for k in kept):
                 merged.update({k: base.table[k] for k in kept if k in base.table})
             self.sections[name] = Section(merged, path, name)
+        storage = merge_storage(self.rd, self.sections.get("storage"), frag, path)
+        if storage is not None:
+            self.sections["storage"] = storage
         for section, what in (("upstreams", "upstream"), ("packs", "pack")):
             for name, spec in _tables(frag.get(section)):
                 self._merge_named(section, what, name, spec, path)
