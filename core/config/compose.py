@@ -80,6 +80,7 @@ from core.config.tables import (
     make_import,
     named_from_array,
     city_relative_path,
+    patch_paths,
     relocate_paths,
     resolve_config_path,
     resolve_source,
@@ -233,7 +234,7 @@ class Composer:
                          ("github_pr_monitor", src.monitor_patches)):
             for i, p in enumerate(rd.check_array(patches.get(key, []), file, f"patches.{key}")):
                 if key == "agent" and isinstance(p, dict):
-                    p = _patch_paths(p, os.path.dirname(file), self.root)
+                    p = patch_paths(p, os.path.dirname(file), self.root)
                 out.append(_Located(p, file, f"patches.{key}[{i}]"))
         if root_file:
             self.merger.take_root(data, file)
@@ -452,7 +453,7 @@ class Composer:
             for key in ("overrides", "patches"):
                 for k, o in enumerate(rd.check_array(rt.get(key, []), file, f"{fp}.{key}")):
                     check_patch(rd, o, S.AGENT_OVERRIDE_FIELDS, file, f"{fp}.{key}[{k}]")
-                    ovs.append((_patch_paths(o, os.path.dirname(file), self.root), file, f"{fp}.{key}[{k}]"))
+                    ovs.append((patch_paths(o, os.path.dirname(file), self.root), file, f"{fp}.{key}[{k}]"))
             overrides.setdefault(rig.name, []).extend(ovs)
             city.rigs.append(rig)
         return overrides
@@ -808,18 +809,6 @@ def _expand_generic_rig_named(named: list[NamedSession], rigs: list[Rig]) -> lis
 def _fragment_agent(a: Agent, frag_dir: str, root: str) -> Agent:
     """adjustAgentPaths: a fragment agent's prompt_template, overlay_dir and namepool."""
     return replace(relocate_paths(a, frag_dir, root), namepool=city_relative_path(a.namepool, frag_dir, root))
-
-
-def _patch_paths(p: dict, decl_dir: str, root: str) -> dict:
-    """adjustPatchPaths / adjustAgentOverridePaths: a patch's session_setup_script resolves against
-    the file that wrote it; its prompt_template and overlay_dir become city-root relative."""
-    out = dict(p)
-    if isinstance(out.get("session_setup_script"), str) and out["session_setup_script"]:
-        out["session_setup_script"] = resolve_config_path(out["session_setup_script"], decl_dir, root)
-    for key in ("prompt_template", "overlay_dir"):
-        if isinstance(out.get(key), str) and out[key]:
-            out[key] = city_relative_path(out[key], decl_dir, root)
-    return out
 
 
 def _check_city_surface(rd: Reader, data: dict, file: str, context: str) -> None:

@@ -22,6 +22,7 @@ from core.config.tables import (
     make_agent,
     make_import,
     named_from_array,
+    patch_paths,
     relocate_paths,
     resolve_source,
 )
@@ -219,8 +220,9 @@ class PackLoader:
         merged = included + own
         patches = data.get("patches") or {}
         if patches.get("agent"):
-            merged = apply_pack_agent_patches(rd, merged, rd.check_array(patches["agent"], pack_path, "patches.agent"),
-                                              pack_path, context)
+            pack_patches = [patch_paths(p, pack_dir, self.city_root) if isinstance(p, dict) else p
+                            for p in rd.check_array(patches["agent"], pack_path, "patches.agent")]
+            merged = apply_pack_agent_patches(rd, merged, pack_patches, pack_path, context)
         result.agents = [qualify_depends_on(a) for a in merged]
         result.named = included_named + named_own
         result.providers = {**providers, **own_providers}

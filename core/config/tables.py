@@ -86,6 +86,19 @@ def relocate_paths(a: Agent, decl_dir: str, root: str) -> Agent:
     return replace(a, extra=extra) if extra != a.extra else a
 
 
+def patch_paths(p: dict, decl_dir: str, root: str) -> dict:
+    """adjustPatchPaths / adjustAgentOverridePaths / adjustPackPatchPaths: a patch's
+    session_setup_script resolves against `decl_dir` (the directory of the city file or pack
+    that wrote it); its prompt_template and overlay_dir become city-root relative."""
+    out = dict(p)
+    if isinstance(out.get("session_setup_script"), str) and out["session_setup_script"]:
+        out["session_setup_script"] = resolve_config_path(out["session_setup_script"], decl_dir, root)
+    for key in ("prompt_template", "overlay_dir"):
+        if isinstance(out.get(key), str) and out[key]:
+            out[key] = city_relative_path(out[key], decl_dir, root)
+    return out
+
+
 def make_agent(rd: Reader, t: Any, origin: Origin, *, context: str = "") -> Agent:
     """An Agent from one `[[agent]]` table or agent.toml. Types are checked (a wrong type is
     fatal, as in Gas City's decoder); unknown keys are reported for the whole file (undecoded.py)."""
