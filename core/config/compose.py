@@ -213,7 +213,8 @@ class Composer:
         if self.city_file not in rd.files:  # a city given as a table (a scenario's [city])
             h.update(json.dumps(data, sort_keys=True, default=str).encode())
         for f in city.files:
-            h.update(f.encode())
+            # Paths relative to the city, so one city has one revision wherever it is checked out.
+            h.update(os.path.relpath(f, self.root).encode() if os.path.isabs(f) else f.encode())
             h.update(rd.texts.get(f, "").encode())
         city.revision = h.hexdigest()[:12]
         return city
