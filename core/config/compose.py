@@ -31,6 +31,7 @@ from core.config.checks import (
     validate_durations,
     validate_semantics,
 )
+from core.config.errors import ConfigError
 from core.config.model import (
     Agent,
     ChatSessions,
@@ -737,7 +738,8 @@ class Composer:
 
     # ================================================================== [defaults.rig.imports]
     def rig_defaults(self, city: City, declared: list[_Located]) -> None:
-        """What `gc rig add` would stamp into a new rig: shown, never stamped here."""
+        """What `gc rig add` would stamp into a new rig: shown, never stamped here. Gas City's
+        load only records these imports, so a pack citywatch cannot read is a note, not a refusal."""
         for loc in declared:
             binding = loc.fp.rsplit(".", 1)[-1]
             ctx = f'defaults.rig.imports "{binding}": '
@@ -746,7 +748,13 @@ class Composer:
             self.imports.append(imp)
             if not imp.resolved:
                 continue
-            pack = self.packs.load(imp.resolved_path, "", at=(loc.file, f"{loc.fp}.source"), context=ctx)
+            try:
+                pack = self.packs.load(imp.resolved_path, "", at=(loc.file, f"{loc.fp}.source"), context=ctx)
+            except ConfigError as e:
+                imp.unresolved_reason, imp.resolved_path = e.message, ""
+                self.rd.warn(loc.file, f"{e.message}; its templates are not shown", f"{loc.fp}.source",
+                             source="citywatch")
+                continue
             agents = [rebind_depends_on(a) for a in stamp_binding(pack.agents, binding, force=True)]
             city.rig_defaults += [a for a in agents if a.scope != "city"]
             city.rig_default_named += [n for n in stamp_binding(pack.named, binding, force=True) if n.scope != "city"]
