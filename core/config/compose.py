@@ -694,14 +694,17 @@ class Composer:
 
     def inject_implicit(self, city: City, src: _Sources, agents: list[Agent]) -> list[Agent]:
         """InjectImplicitAgents: one agent per configured provider at city scope and in every
-        rig, unless an explicit agent has that (dir, name)."""
+        rig, unless an explicit agent has that (dir, name). (Their prompt template, the core
+        pack's pool-worker prompt, is not modelled.)"""
         existing = {(a.dir, a.name) for a in agents}
         out = list(agents)
+        # Implicit agents sling the city's default formula, else mol-do-work (InjectImplicitAgents).
+        formula = str(self.merger.agent_defaults.values.get("default_sling_formula") or "mol-do-work")
         providers = provider_order(sorted(src.providers))
         for d in [""] + [r.name for r in city.rigs]:
             for p in providers:
                 if (d, p) not in existing:
-                    out.append(Agent(name=p, dir=d, provider=p, implicit=True,
+                    out.append(Agent(name=p, dir=d, provider=p, implicit=True, extra={"default_sling_formula": formula},
                                      origin=Origin(self.city_file, f"providers.{p}", "implicit")))
         return out
 
