@@ -113,6 +113,15 @@ def why_not_desired(city: "City", d: "DesiredResult | None", b: "SessionBead", a
     if b.state == "draining":
         return "undesired.draining", "its stop is in flight after a drain ack; it will be closed or marked drained"
     same = [e for e in d.entries.values() if e.template == qn and e.bead_id != b.id]
+    floor = next((e for e in same if e.dependency_only and any(
+        w.rule == "demand.duplicate_floor" and b.id in w.detail for w in e.why)), None)
+    if floor is not None:
+        return "undesired.duplicate_floor", (
+            f"an earlier dependency-floor bead for {qn}: it was never marked dependency_only (only sync writes "
+            f"that), so a refresh pass of the controller could not reuse it and minted "
+            f"{floor.bead_id or floor.session_name}, which is now the floor; this bead keeps its create claim"
+            + (f" and alias {b.alias}" if b.alias else "")
+            + " until the claim's lease lapses, then the sweep closes it")
     if canonical_singleton(agent, semantics):
         holder = next((e for e in same if qn in (e.identity, e.alias)), None)
         if holder is not None:

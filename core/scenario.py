@@ -63,7 +63,7 @@ STEP_REQUIRED = {
 }
 EXPECT_KEYS = {"after", "desired", "not_desired", "desired_count", "open_sessions", "no_identity", "session",
                "runtime", "deferral", "action", "entry", "no_action", "action_count", "trace", "event",
-               "pool_desired", "scale_check_counts", "log", "deferral_count", "tracker", "partial_templates",
+               "pool_desired", "pool_requests", "scale_check_counts", "log", "deferral_count", "tracker", "partial_templates",
                "named_demand", "named_routed_demand", "warning"}
 EXPECT_SESSION_KEYS = {"id", "identity", "open", "metadata", "labels_include", "labels_exclude", "title"}
 EXPECT_RUNTIME_KEYS = {"name", "alive", "running", "attached", "pending_interaction", "meta"}
@@ -433,10 +433,11 @@ def _check_one(e: dict[str, Any], st: dict[str, Any]) -> list[str]:
         holders = [s["id"] for s in _open_beads(st) if ident in (s["metadata"].get("agent_name"), s["metadata"].get("alias"))]
         if holders:
             out.append(f"no_identity {ident!r}: held by open bead(s) {holders}")
-    for tpl, n in (e.get("pool_desired") or {}).items():
-        got = st["pool_desired"].get(tpl, 0)
-        if got != n:
-            out.append(f"pool_desired[{tpl}]: want {n}, got {got}")
+    for key in ("pool_desired", "pool_requests"):
+        for tpl, n in (e.get(key) or {}).items():
+            got = st[key].get(tpl, 0)
+            if got != n:
+                out.append(f"{key}[{tpl}]: want {n}, got {got}")
     for tpl, n in (e.get("scale_check_counts") or {}).items():
         got = st["scale_check_counts"].get(tpl, 0)
         if got != n:

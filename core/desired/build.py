@@ -44,20 +44,30 @@ def build_desired(city: City, world: "World", semantics: str = "current", action
     if not store_backed:
         build_without_store(ctx)
         build_named(ctx, set())
+        res.base_keys = frozenset(res.entries)
         return res
     demand = Demand()
     demand.by_identity = identity_index(ctx)
     collect_assigned_work(ctx, demand)
     ctx.assigned_work = demand.assigned
     res.assigned_work_ids = [w.id for w in demand.assigned]
+    res.collected_work_ids = [w.id for w in demand.collected]
     compute_counts(ctx, demand)
     res.alias_held = alias_held_templates(ctx)
     compute_requests(ctx, demand)
     realize(ctx)
     build_named(ctx, demand.ready_assigned)
+    res.base_keys = frozenset(res.entries)
+    apply_overlay(ctx)
+    return res
+
+
+def apply_overlay(ctx: BuildContext) -> None:
+    """applySessionBeadDesiredOverlay: rediscover open beads of configured templates, then give
+    every dependency of their templates its floor. The build runs it once; each
+    refreshDesiredState pass runs it again over the base entries."""
     discover(ctx)
     realize_floors(ctx)
-    return res
 
 
 def build_without_store(ctx: BuildContext) -> None:
@@ -99,4 +109,4 @@ def build_without_store(ctx: BuildContext) -> None:
                      "GC_SESSION_NAME": sn, "GC_SESSION_ID": identity},
                 why=why)
         if count:
-            res.pool_desired[qn] = count
+            res.pool_requests[qn] = res.pool_desired[qn] = count

@@ -26,6 +26,7 @@ from core.world.beads import SessionBead, WorkBead, natural_key
 class Demand:
     """What the demand phase learned, for the request and realize steps."""
 
+    collected: list[WorkBead] = field(default_factory=list)  # actionable assigned work (result.AssignedWorkBeads)
     assigned: list[WorkBead] = field(default_factory=list)  # pool-demand assigned work (bp.assignedWorkBeads)
     ready_assigned: set[str] = field(default_factory=set)  # ids of assigned work that passed a readiness gate
     triggers: dict[str, list[str]] = field(default_factory=dict)  # template -> remembered demand work beads
@@ -87,10 +88,19 @@ def collect_assigned_work(ctx: BuildContext, demand: Demand) -> None:
             if w.id not in seen:
                 collected.append(w)
                 seen.add(w.id)
+    demand.collected = collected
+    demand.assigned = filter_for_pool_demand(ctx, demand.by_identity, collected)
+
+
+def filter_for_pool_demand(ctx: BuildContext, by_identity: dict[str, SessionBead],
+                           collected: list[WorkBead]) -> list[WorkBead]:
+    """filterAssignedWorkBeadsForPoolDemand: the collected work whose route target (gc.routed_to,
+    else the template of the session its assignee names) is a configured agent."""
+    out: list[WorkBead] = []
     for w in collected:
         target = w.routed_to.strip()
         if not target:
-            sess = demand.by_identity.get(w.assignee.strip())
+            sess = by_identity.get(w.assignee.strip())
             if sess is not None:
                 target = ctx.normalized_session_template(sess).strip() or sess.template.strip()
                 if not target and len(ctx.city.agents) == 1:
@@ -99,7 +109,8 @@ def collect_assigned_work(ctx: BuildContext, demand: Demand) -> None:
             continue
         if ctx.find_agent_by_template(ctx.normalize_route(target)) is None:
             continue
-        demand.assigned.append(w)
+        out.append(w)
+    return out
 
 
 def _ready_probe_assignees(ctx: BuildContext, collected: list[WorkBead], demand: Demand) -> tuple[set[str], bool]:
@@ -338,9 +349,7 @@ def resume_requests(ctx: BuildContext, demand: Demand) -> list[Request]:
         if sess is not None:
             st = sess_template.get(sess.id, "")
             if st and routed and not ctx.equivalent(routed, st):
-                ctx.decision("reconciler.pool.route_mismatch", "route_mismatch", "skipped", routed, sess.session_name,
-                             work_bead=w.id, session_template=st)
-                continue
+                continue  # routed elsewhere than its session's template: Gas City skips it untraced
         grouped.setdefault(routed, []).append((w, sess))
     out: list[Request] = []
     for a in ctx.city.agents:
@@ -403,7 +412,7 @@ def compute_requests(ctx: BuildContext, demand: Demand) -> dict[str, list[Reques
     """computePoolDesiredStates: resume tiers, then new demand capped before it is materialized
     (in-flight creates fill the first new slots, the rest are anonymous with the remembered demand
     beads as triggers), then every request through the nested caps in priority order, then the
-    min fill. Sets result.requests and result.pool_desired."""
+    min fill. Sets result.requests and result.pool_requests (PoolDesiredCounts of the states)."""
     res = ctx.result
     held = res.alias_held
     resume = resume_requests(ctx, demand)
@@ -429,7 +438,7 @@ def compute_requests(ctx: BuildContext, demand: Demand) -> dict[str, list[Reques
             pending = inflight.get(qn, [])
             n_inflight = min(len(pending), new_count)
             if scale > 0 and pending:
-                ctx.decision("reconciler.pool.in_flight_reuse", "in_flight_reuse", "accepted", qn, scale_check=scale,
+                ctx.decision("reconciler.pool.inflight_reuse", "inflight_reuse", "accepted", qn, scale_check=scale,
                              in_flight=len(pending), reused=n_inflight, anonymous_new=new_count - n_inflight)
             for r in pending[:n_inflight]:
                 all_reqs.append(r)
@@ -441,7 +450,7 @@ def compute_requests(ctx: BuildContext, demand: Demand) -> dict[str, list[Reques
                 usage.take(a, r)
     accepted = apply_nested_caps(ctx, all_reqs, held)
     res.requests = {k: accepted[k] for k in sorted(accepted) if accepted[k]}
-    res.pool_desired = {k: len(v) for k, v in res.requests.items()}
+    res.pool_requests = {k: len(v) for k, v in res.requests.items()}
     return res.requests
 
 

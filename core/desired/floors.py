@@ -1,12 +1,19 @@
 """Step 8: dependency floors (realizeDependencyFloors). Every template that an existing session
 bead belongs to is a root; each agent it depends on (transitively) that nothing else desires
 gets one dependency-only session, exempt from the create budget. No root bead, no floor.
+
+A floor reuses only beads that carry `dependency_only = true`, which sync writes, never the
+create. So when a refresh pass (refreshDesiredState, run twice per tick) floors a template whose
+bead the build created moments earlier in the same tick, it cannot see that bead and mints a
+second one, as Gas City does. The model records each such duplicate on the result
+(`duplicate_floors`), in the new entry's why chain (`demand.duplicate_floor`), in the log and
+as a warning of the tick.
 """
 
 from __future__ import annotations
 
 from core.config.model import Agent
-from core.desired.context import BuildContext, is_configured_named, is_manual
+from core.desired.context import BuildContext, is_configured_named, is_manual, is_pool_managed
 from core.desired.discovery import canonical_identity
 from core.desired.model import DesiredEntry, Why
 from core.desired.realize import base_env, bead_stale_suffixed, create_pool_bead, identifies_canonical, \
@@ -40,7 +47,45 @@ def select_or_create(ctx: BuildContext, a: Agent) -> tuple[SessionBead | None, l
     if err:
         ctx.log(f"dependency floor {qn!r}: {err} (skipping)")
         return None, []
-    return bead, [Why("slot.canonical" if slot == 0 else "slot.lowest_free", f"fresh floor bead as {identity}")] + why
+    why = [Why("slot.canonical" if slot == 0 else "slot.lowest_free", f"fresh floor bead as {identity}")] + why
+    return bead, _note_duplicate(ctx, qn, bead) + why
+
+
+def _lingering_duplicate(ctx: BuildContext, a: Agent, bead: SessionBead) -> list[Why]:
+    """A reused floor bead whose earlier duplicate is still open: a pool bead of the same template,
+    created before it as the floor's identity (the slot-1 or canonical one), that never got
+    dependency_only and still holds its create claim (it keeps the alias and a slot until its
+    lease lapses and the sweep closes it)."""
+    qn = a.qualified_name
+    floor_identity = request_identity(a, 1, ctx.semantics)[0]
+    twins = sorted(b.id for b in ctx.open_for_template(qn)
+                   if b.id != bead.id and not b.dependency_only and b.pending_claim and is_pool_managed(b)
+                   and not is_manual(b) and not is_configured_named(b)
+                   and b.agent_name == floor_identity and b.created_at <= bead.created_at)
+    if not twins:
+        return []
+    return [Why("demand.duplicate_floor",
+                f"{', '.join(twins)}, an earlier floor bead for {qn} that never got dependency_only, is still open "
+                "with its create claim: a refresh pass could not reuse it and minted this one (Gas City "
+                "refreshDesiredState); it keeps its alias until its lease lapses and the sweep closes it")]
+
+
+def _note_duplicate(ctx: BuildContext, qn: str, bead: SessionBead) -> list[Why]:
+    """Remember a fresh floor bead; when an earlier floor bead of the same template from this
+    tick is still open, record the duplicate (the controller hazard) and explain it."""
+    res = ctx.result
+    earlier = tuple(bid for bid in res.floor_created.get(qn, [])
+                    if (b := ctx.store.session(bid)) is not None and b.open and bid != bead.id)
+    res.floor_created.setdefault(qn, []).append(bead.id)
+    if not earlier:
+        return []
+    res.duplicate_floors.append((qn, bead.id, earlier))
+    ctx.log(f"dependency floor {qn!r}: created {bead.id} beside {', '.join(earlier)}, created for the same floor "
+            "earlier this tick: sync had not stamped dependency_only on it yet, so the reuse lookup skipped it")
+    return [Why("demand.duplicate_floor",
+                f"a second floor bead for {qn}: {', '.join(earlier)} was created for this floor earlier in the "
+                "same tick, but floors only reuse beads marked dependency_only and sync writes that mark after "
+                "the refresh pass (Gas City refreshDesiredState)")]
 
 
 def realize_floors(ctx: BuildContext) -> None:
@@ -91,6 +136,8 @@ def ensure_floor(ctx: BuildContext, a: Agent, dependent: str) -> None:
     bead, bwhy = select_or_create(ctx, a)
     if bead is None:
         return
+    if not any(w.rule == "demand.duplicate_floor" for w in bwhy):
+        bwhy = _lingering_duplicate(ctx, a, bead) + bwhy
     identity = canonical_identity(ctx, a, bead)
     if ctx.sie(a) and not ctx.ucs(a) and identity == qn and not is_configured_named(bead):
         identity = qualified_instance(a, 1)

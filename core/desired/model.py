@@ -116,6 +116,12 @@ class DesiredResult:
 
     entries: Entries = field(default_factory=Entries)  # keyed by session_name
     scale_check_counts: dict[str, int] = field(default_factory=dict)
+    # PoolDesiredCounts(ComputePoolDesiredStates): accepted requests per template, as the build
+    # computed them (resume, new and min fill under the nested caps), before the tick's retention.
+    pool_requests: dict[str, int] = field(default_factory=dict)
+    # Gas City's DesiredStateResult.PoolDesiredCounts as the demand snapshot sets it: the request
+    # counts with partial-read retention and the named-session demand merge applied (what the
+    # awake computation reads as ScaleCheckCounts). See core/reconcile/demand_snapshot.py.
     pool_desired: dict[str, int] = field(default_factory=dict)
     requests: dict[str, list[Request]] = field(default_factory=dict)
     rejected: list[tuple[Request, str]] = field(default_factory=list)
@@ -125,7 +131,18 @@ class DesiredResult:
     named_demand: dict[str, bool] = field(default_factory=dict)
     named_routed_demand: dict[str, bool] = field(default_factory=dict)
     assigned_work_ids: list[str] = field(default_factory=list)
+    # Every actionable assigned work bead the build collected (result.AssignedWorkBeads), before
+    # the pool-demand filter that gives assigned_work_ids.
+    collected_work_ids: list[str] = field(default_factory=list)
     roots: set[str] = field(default_factory=set)
+    # The session names desired before the session-bead overlay (discovery and dependency floors):
+    # Gas City's BaseState, which each refreshDesiredState pass starts again from.
+    base_keys: frozenset[str] = frozenset()
+    # Beads a dependency floor created this tick, by template (the build and each refresh pass
+    # add to it), and the floors a pass minted beside an earlier one its reuse lookup could not
+    # see because sync had not stamped dependency_only yet: (template, new bead, earlier beads).
+    floor_created: dict[str, list[str]] = field(default_factory=dict)
+    duplicate_floors: list[tuple[str, str, tuple[str, ...]]] = field(default_factory=list)
     logs: list[str] = field(default_factory=list)
     suspended: bool = False
 

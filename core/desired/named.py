@@ -87,8 +87,6 @@ def pool_took_canonical(ctx: BuildContext, identity: str, canonical: SessionBead
         return False
     ctx.log(f"named session {identity}: canonical bead {canonical.id} "
             f"was taken by the pool resume pass as {taken.identity} (pre-1989)")
-    ctx.decision("desired.named_session", "pool_resume_took_canonical", "skipped", taken.template, key,
-                 bead=canonical.id, pool_identity=taken.identity)
     return True
 
 
@@ -119,8 +117,6 @@ def build_named(ctx: BuildContext, ready_assigned: set[str]) -> None:
             other = named_conflict(ctx, identity, runtime, backing) if ctx.store_backed else None
             if other is not None:
                 ctx.log(f"named session {identity}: {other.id} holds {runtime}/{identity}; skipping this tick")
-                ctx.decision("desired.named_session", "identity_conflict", "skipped", backing, runtime,
-                             holder=other.id)
                 continue
             if mode != "always" and not work:
                 continue

@@ -194,7 +194,11 @@ def create_pool_bead(ctx: BuildContext, a: Agent, identity: str, slot: int, trig
                      dependency_only: bool = False) -> tuple[SessionBead | None, list[Why], str]:
     """createPoolSessionBeadWithGuardedAlias: mint a start-pending pool bead. Its alias is set only
     when free (no owner: a configured [[named_session]] identity is reserved), else deferred.
-    Returns (bead, why, error); a bad tmux_alias fails the create before anything is written."""
+    Returns (bead, why, error); a bad tmux_alias fails the create before anything is written.
+
+    A dependency floor's bead is created exactly like any other pool bead: `dependency_only` is
+    not written here (only sync stamps it), which is what lets a refresh pass mint a second floor
+    bead (see core/desired/floors.py). `dependency_only` only names the create's reason."""
     qn = a.qualified_name
     try:
         tmux_alias = validate_explicit_name(resolve_tmux_alias(ctx, a))  # fails before any write
@@ -214,8 +218,6 @@ def create_pool_bead(ctx: BuildContext, a: Agent, identity: str, slot: int, trig
     if slot > 0:
         md[B.POOL_SLOT] = str(slot)
         md[B.CANONICAL_POOL_SLOT] = str(slot)
-    if dependency_only:
-        md[B.DEPENDENCY_ONLY] = "true"
     if trigger:
         md[B.TRIGGER_BEAD_ID] = trigger
     why: list[Why] = []
@@ -358,7 +360,6 @@ def select_or_plan(ctx: BuildContext, a: Agent, r: Request, prefer: SessionBead 
     if not budget.try_claim(qn):
         used_slots.discard(slot)
         ctx.log(f"pool {qn!r} request: pool session create budget exhausted (fresh create deferred)")
-        ctx.decision("reconciler.pool.create_budget", "create_budget_exhausted", "deferred", qn)
         item.skip = True
         return item
     item.create, item.slot = True, slot

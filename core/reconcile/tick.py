@@ -1,9 +1,11 @@
 """The tick orchestrator: phases in Gas City's order (CityRuntime.tick and
 beadReconcileTick), nothing else.
 
-hygiene -> drain-ack finalize -> desired build -> sync -> bead reconcile (pool sweep,
-expired timers, circuit breakers, forward pass in depends_on order, awake set, wake/sleep
-decisions, start waves, drain advance) -> the queued async stops complete."""
+hygiene -> drain-ack finalize -> demand snapshot (desired build, then PoolDesiredCounts with
+partial-read retention) -> refresh desired state (before sync) -> sync -> refresh desired state
+(after sync) -> bead reconcile (pool sweep, expired timers, circuit breakers, forward pass in
+depends_on order, awake set, wake/sleep decisions, start waves, drain advance) -> the queued
+async stops complete. docs/reconcile.md names the Go function each phase follows."""
 
 from __future__ import annotations
 
@@ -11,10 +13,12 @@ from time import perf_counter
 from typing import TYPE_CHECKING
 
 from core.desired.build import build_desired
+from core.desired.refresh import refresh_desired
 from core.outcome import Outcome
 from core.reconcile import records
 from core.reconcile.breakers import observe_circuits
 from core.reconcile.context import TickContext
+from core.reconcile.demand_snapshot import load_demand_snapshot, pool_desired_counts
 from core.reconcile.drain_ack import finalize_stop_pending_sessions, run_async_stops
 from core.reconcile.drains import advance_drains
 from core.reconcile.forward import forward_pass, topo_order
@@ -23,7 +27,7 @@ from core.reconcile.starts import execute_starts
 from core.reconcile.sweep import sweep_undesired_pool
 from core.reconcile.sync import run_sync
 from core.reconcile.undesired import configured_names
-from core.reconcile.wake_apply import apply_wake_decisions, mature_idle_probes, pool_desired
+from core.reconcile.wake_apply import apply_wake_decisions, mature_idle_probes
 from core.trackers import exits as X
 from core.trackers.defer import build_defer_keys
 from core.trackers.idle import build_idle_keys
@@ -35,9 +39,11 @@ if TYPE_CHECKING:
 
 
 def run_build(city: "City", world: "World", semantics: str) -> Outcome:
-    """Only the desired-state build (with its store side effects)."""
+    """Only the desired-state build (with its store side effects). Its `pool_desired` is what the
+    demand snapshot would derive from it (retention and named merge), computed untraced."""
     out = Outcome()
     out.desired = build_desired(city, world, semantics, out.actions, out.trace)
+    out.desired.pool_desired = pool_desired_counts(city, world, semantics, out.desired, None)
     out.logs += out.desired.logs
     return out
 
@@ -58,11 +64,17 @@ def run_tick(city: "City", world: "World", semantics: str, trigger: str = "patro
     finalized = finalize_stop_pending_sessions(ctx)
     ctx.operation("tick.finalize_drain_ack_stops", finalized=finalized)
     lap("prepare")
-    ctx.desired = out.desired = build_desired(city, world, semantics, out.actions, out.trace)
-    out.logs += out.desired.logs
+    built = load_demand_snapshot(city, world, semantics, out.actions, out.trace)
+    out.logs += built.logs
+    ctx.operation("load_demand_snapshot", site="demand_snapshot.load", trigger=trigger)
+    _reload_snapshot(ctx, "load_session_snapshot.after_demand")
+    ctx.desired = _refresh(ctx, built, "refresh_desired_state.before_sync")
     lap("build")
     run_sync(ctx)
-    ctx.operation("session_sync.update_index", site="session_sync.update_index")
+    ctx.operation("sync_beads_and_update_index", site="session_sync.update_index")
+    _reload_snapshot(ctx, "load_session_snapshot.after_sync")
+    ctx.desired = _refresh(ctx, ctx.desired, "refresh_desired_state.after_sync")
+    out.desired = ctx.desired
     lap("sync")
     bead_reconcile(ctx)
     run_async_stops(ctx)
@@ -72,6 +84,26 @@ def run_tick(city: "City", world: "World", semantics: str, trigger: str = "patro
     records.finish(ctx)
     lap("trace")
     return out
+
+
+def _reload_snapshot(ctx: TickContext, phase: str) -> None:
+    """loadSessionBeadSnapshot: the model's store is always current, so reloading is only the
+    phase record (with the open session count the snapshot would hold)."""
+    ctx.operation(phase, site="session_snapshot.load", open_session_count=len(ctx.open_beads()))
+
+
+def _refresh(ctx: TickContext, built, phase: str):
+    """One refreshDesiredState pass; a dependency floor it mints beside an earlier one of this
+    tick becomes a warning of the tick (the operator's view of the controller hazard)."""
+    before = len(built.duplicate_floors)
+    res = refresh_desired(ctx.city, ctx.world, ctx.semantics, built, ctx.out.actions, ctx.out.trace)
+    ctx.out.logs += res.logs
+    for template, bead, earlier in res.duplicate_floors[before:]:
+        ctx.out.warnings.append(
+            f"duplicate dependency floor: {phase} created {bead} for {template} beside {', '.join(earlier)} "
+            "(created earlier this tick, not yet marked dependency_only), as Gas City's refresh pass does")
+    ctx.operation(phase, site="desired_state.build", desired_session_count=len(res.entries))
+    return res
 
 
 class _Laps:
@@ -89,7 +121,7 @@ class _Laps:
 
 def bead_reconcile(ctx: TickContext) -> None:
     """beadReconcileTick + reconcileSessionBeads."""
-    counts = pool_desired(ctx)
+    counts = dict(ctx.desired.pool_desired) if ctx.desired is not None else {}
     records.cycle_input_snapshot(ctx, counts)
     swept = sweep_undesired_pool(ctx)
     ctx.operation("bead_reconcile.sweep_undesired_pool_sessions", swept=swept)

@@ -23,15 +23,8 @@ MAX_IDLE_PROBES = 3
 
 
 def pool_desired(ctx: TickContext) -> dict[str, int]:
-    """The demand snapshot's pool desired counts with named-session direct demand merged in."""
-    d = ctx.desired
-    counts = dict(d.pool_desired) if d is not None else {}
-    if d is not None:
-        for identity, ready in sorted(d.named_demand.items()):
-            n = ctx.city.named_by_identity(identity)
-            if ready and n is not None and counts.get(n.template_qualified, 0) < 1:
-                counts[n.template_qualified] = 1
-    return counts
+    """The demand snapshot's PoolDesiredCounts (retention and named demand already applied)."""
+    return dict(ctx.desired.pool_desired) if ctx.desired is not None else {}
 
 
 def build_input(ctx: TickContext, order: list[str], targets: list[WakeTarget], counts: dict[str, int]) -> A.AwakeInput:

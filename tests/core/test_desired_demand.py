@@ -31,7 +31,7 @@ def test_min_fill_respects_max_zero():
                                                                   min_active_sessions=5)])
     ctx = ctx_for(city)
     assert compute_requests(ctx, Demand()) == {}
-    assert ctx.result.pool_desired == {}
+    assert ctx.result.pool_requests == {}
 
 
 def test_min_fill_adds_floor_requests_up_to_min():

@@ -195,8 +195,25 @@ def test_a_floor_whose_bead_records_its_session_name_says_what_it_runs_as() -> N
     d = open_demo()
     for _ in range(8):
         d.step()
-    x = explain_session(d.model, "harbor/witness")
+    floor = next(e for e in d.model.last_desired.entries.values() if e.template == "harbor/witness")
+    x = explain_session(d.model, floor.bead_id)
     assert x["demand"]["source"] == "dependency-floor"
     name = x["identity"]["session_name"]
     assert x["identity"]["explanation"] == (f"desired under its session name {name} (dependency floor); "
                                             "it runs as harbor/witness")
+
+
+def test_a_duplicate_floor_bead_is_explained_as_such() -> None:
+    """The demo's first tick mints the witness floor twice (Gas City's refresh pass cannot reuse
+    the build's bead, which sync has not marked dependency_only yet): the canonical alias stays
+    with the earlier bead, and explain must say why it is undesired, not blame missing demand."""
+    from core.demo import open_demo
+    from core.explain import explain_session
+    d = open_demo()
+    for _ in range(2):
+        d.step()
+    floor = next(e for e in d.model.last_desired.entries.values() if e.template == "harbor/witness")
+    assert "demand.duplicate_floor" in [w.rule for w in floor.why]
+    x = explain_session(d.model, "harbor/witness")
+    assert x["desired"] is False and x["demand"]["reason"] == "undesired.duplicate_floor"
+    assert floor.bead_id in x["demand"]["explanation"] and "dependency_only" in x["demand"]["explanation"]

@@ -172,7 +172,10 @@ def test_the_first_tick_and_a_deferred_reclaim_are_not_judged(tmp_path):
 
 def test_the_own_session_name_exemption_is_exact(tmp_path):
     """PROP01/PROP09: a dependency floor whose agent_name is its own session name is exempt
-    (city-scoped: alias and pool_slot read from it; rig-scoped: neither); anything more is not."""
+    (city-scoped: alias and pool_slot read from it; rig-scoped: neither); anything more is not.
+    The root is a manual worker bead, so nothing is desired before the overlay: each refresh pass
+    then starts from the whole built state (Gas City's empty-BaseState fallback), the floor is
+    minted once, and the tick ends with sync's stamp on it."""
     city = HEAD + """
 [[city.agent]]
 name = "mayor"
@@ -182,18 +185,25 @@ max_active_sessions = 1
 [[city.agent]]
 name = "worker"
 max_active_sessions = 2
-min_active_sessions = 1
 depends_on = ["{dep}"]
+
+[[session]]
+id = "root"
+[session.metadata]
+template = "worker"
+session_name = "s-worker"
+state = "active"
+session_origin = "manual"
 """
     for dir_, dep, exempt, broken in (
-            ("", "mayor", {"alias": "mayor-gc-2", "pool_slot": "2"}, {"alias": "mayor-gc-2", "pool_slot": "1"}),
+            ("", "mayor", {"alias": "mayor-gc-1", "pool_slot": "1"}, {"alias": "mayor-gc-1", "pool_slot": "2"}),
             ('dir = "town"', "town/mayor", {"alias": "", "pool_slot": ""}, {"alias": "", "pool_slot": "2"}),
-            ('dir = "town"', "town/mayor", {"alias": "", "pool_slot": ""}, {"alias": "mayor-gc-2", "pool_slot": ""})):
+            ('dir = "town"', "town/mayor", {"alias": "", "pool_slot": ""}, {"alias": "mayor-gc-1", "pool_slot": ""})):
         model = model_of(tmp_path, city.format(dir=dir_, dep=dep))
         checker = InvariantChecker(model)
         assert tick(model, checker, 3) == [], dep
         floor = next(b for b in model.world.store.open_sessions() if b.dependency_only)
-        assert floor.session_name == "mayor-gc-2" and floor.agent_name == "mayor-gc-2"
+        assert floor.session_name == "mayor-gc-1" and floor.agent_name == "mayor-gc-1"
         assert {k: floor.get(k) for k in ("alias", "pool_slot")} == exempt
         breach(model, floor.id, **broken)
         assert [bid for bid, _ in singleton_violations(model)] == [floor.id], (dep, broken)

@@ -214,6 +214,7 @@ async def test_why_says_a_dependency_floor_is_desired_under_its_session_name():
         await pilot.pause()
         text = str(app.query_one("#why").content)
         assert "identity.floor_session_name" in text
-        assert f"the bead's session name {row.identity}" in text and "harbor/witness" in text
+        # the row shows the bead's agent_name → the desired identity (the floor's session name)
+        assert f"the bead's session name {row.identity.split(' → ')[-1]}" in text and "harbor/witness" in text
         # the new rule follows the alias rule it explains
         assert text.index("alias.none") < text.index("identity.floor_session_name")
