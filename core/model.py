@@ -157,15 +157,19 @@ class Model:
         """Swap in a new, already validated config; in-memory trackers are rebuilt as on reload."""
         out = Outcome()
         change = diff_cities(self.city, new)
+        old_revision = self.city.revision
         self.city = new
         self.world.memory = self.world.memory.after_reload()
         line = f"config reloaded (revision {new.revision}): {change.summary()}"
         out.logs.append(line)
         out.events.append(Event("config.reloaded", new.path, line))
-        out.trace.append({"record_type": "config_reload", "site_code": "config.reload", "reason_code": "reload",
-                          "outcome_code": "applied", "fields": {"added": change.added, "removed": change.removed,
-                                                                "changed": change.changed,
-                                                                "new_revision": new.revision}})
+        # RecordConfigReload: reason unknown, outcome applied, Gas City's field names (plus the
+        # changed templates, which it does not record).
+        out.trace.append({"record_type": "config_reload", "site_code": "config.reload", "reason_code": "unknown",
+                          "outcome_code": "applied",
+                          "fields": {"previous_config_revision": old_revision, "new_config_revision": new.revision,
+                                     "source": "watch", "added_templates": change.added,
+                                     "removed_templates": change.removed, "changed_templates": change.changed}})
         return out
 
     def set_semantics(self, semantics: str) -> None:

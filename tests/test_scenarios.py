@@ -11,6 +11,7 @@ import pathlib
 import pytest
 
 from core.scenario import check, load_scenario, run
+from tests.trace_codes import code_problems
 
 ROOT = pathlib.Path(__file__).parent / "scenarios"
 FILES = sorted(ROOT.rglob("*.toml"))
@@ -30,7 +31,8 @@ def _param(path: pathlib.Path):
 @pytest.mark.parametrize("path", [_param(p) for p in FILES])
 def test_scenario(path: pathlib.Path) -> None:
     scn = load_scenario(str(path))
-    failures = check(run(scn))
+    ran = run(scn)
+    failures = check(ran) + [f"trace code outside Gas City's vocabulary: {p}" for p in code_problems(ran.states)]
     assert not failures, "\n".join(failures)
 
 
