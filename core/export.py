@@ -67,7 +67,8 @@ def world_tables(world: "World") -> dict[str, Any]:
     for w in sorted(world.store.work.values(), key=lambda w: w.id):
         t = {"id": w.id, "status": w.status}
         for key, value, default in (("assignee", w.assignee, ""), ("routed_to", w.routed_to, ""),
-                                    ("priority", w.priority, 0), ("ready", w.ready, True), ("title", w.title, "")):
+                                    ("priority", w.priority, 0), ("ready", w.ready, True), ("title", w.title, ""),
+                                    ("store", w.store, ""), ("type", w.type, ""), ("metadata", dict(w.metadata), {})):
             if value != default:
                 t[key] = value
         if w.created_at is not None:

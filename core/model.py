@@ -252,6 +252,14 @@ class Model:
         w = self.world.store.work_bead(wid)
         if w is None:
             raise ModelError(f'no work bead "{wid}"')
+        if "metadata" in changes:  # merged into the bead's metadata; "" deletes a key
+            merged = dict(w.metadata)
+            for k, v in (changes["metadata"] or {}).items():
+                if str(v) == "":
+                    merged.pop(str(k), None)
+                else:
+                    merged[str(k)] = str(v)
+            changes["metadata"] = tuple(sorted(merged.items()))
         self.world.store.put_work(w.with_(**changes))
         return Outcome(logs=[f"work {wid}: " + ", ".join(f"{k}={v}" for k, v in changes.items())])
 
@@ -371,6 +379,9 @@ def work_from_table(t: dict[str, Any], now: datetime) -> WorkBead:
         ready=bool(t.get("ready", True)),
         created_at=parse_time(t.get("created_at")) or now,
         title=str(t.get("title", "")),
+        store=str(t.get("store", "")),
+        type=str(t.get("type", "")),
+        metadata=tuple(sorted((str(k), str(v)) for k, v in (t.get("metadata") or {}).items())),
     )
 
 

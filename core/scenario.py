@@ -23,6 +23,8 @@ from core.durations import DurationError, parse_duration
 from core.identity import SEMANTICS
 from core.model import Model, ModelError, work_from_table
 from core.outcome import Outcome
+from core.scenario_expect import evaluate
+from core.scenario_expect import validate as validate_expect
 from core.state_json import state
 from core.timefmt import DEFAULT_START, parse_time
 from core.world.beads import SessionBead
@@ -34,7 +36,8 @@ TOP_KEYS = {"name", "source", "xfail", "start", "semantics", "adopt_on_start", "
 SESSION_KEYS = {"id", "open", "created_at", "metadata", "title", "labels"}
 RUNTIME_KEYS = {"name", "session_id", "started_at", "last_activity", "attached", "pending_interaction", "alive",
                 "peek", "meta", "instance_token", "template", "corpse"}
-WORK_KEYS = {"id", "status", "assignee", "routed_to", "priority", "ready", "title", "created_at"}
+WORK_KEYS = {"id", "status", "assignee", "routed_to", "priority", "ready", "title", "created_at", "store", "type",
+             "metadata"}
 STEP_KEYS: dict[str, set[str]] = {
     "tick": {"count", "every"},
     "build": {"store"},
@@ -61,21 +64,6 @@ STEP_REQUIRED = {
     "set_scale_check": ["template", "value"], "set_session": ["id", "metadata"], "set_runtime": ["name"],
     "set_semantics": ["semantics"],
 }
-EXPECT_KEYS = {"after", "desired", "not_desired", "desired_count", "open_sessions", "no_identity", "session",
-               "runtime", "deferral", "action", "entry", "no_action", "action_count", "trace", "event",
-               "pool_desired", "pool_requests", "scale_check_counts", "log", "deferral_count", "tracker", "partial_templates",
-               "named_demand", "named_routed_demand", "warning"}
-EXPECT_SESSION_KEYS = {"id", "identity", "open", "metadata", "labels_include", "labels_exclude", "title"}
-EXPECT_RUNTIME_KEYS = {"name", "alive", "running", "attached", "pending_interaction", "meta"}
-EXPECT_DEFERRAL_KEYS = {"bead", "alias", "count", "holder"}
-EXPECT_ACTION_KEYS = {"kind", "bead", "reason", "session_name", "template"}
-EXPECT_ENTRY_KEYS = {"session_name", "identity", "bead", "template", "alias", "pool_slot", "source", "named",
-                     "dependency_only", "manual", "env", "why_rules", "work_bead"}
-EXPECT_TRACE_KEYS = {"record_type", "site_code", "reason_code", "outcome_code", "template", "session_name"}
-EXPECT_EVENT_KEYS = {"type", "subject", "bead"}
-EXPECT_TRACKER_KEYS = {"bead", "idle", "max_age", "defer", "wake_failures", "circuit"}
-
-
 class ScenarioError(Exception):
     """An invalid scenario file: rendered as `file: field: message (line N)` or `file:line:col: ...`."""
 
@@ -317,19 +305,10 @@ def load_scenario(path: str, packs_dir: str | None = None) -> Scenario:
                        f'semantics must be one of {", ".join(SEMANTICS)}, got "{st["semantics"]}"')
         steps.append({**st, "_index": i})
     expects = []
+    from core.config.schema import suggest
+
     for i, e in enumerate(_array(path, text, d, "expect")):
-        fp = f"expect[{i}]"
-        _check_keys(path, text, e, EXPECT_KEYS, fp)
-        after = e.get("after")
-        if not isinstance(after, int) or isinstance(after, bool) or not (0 <= after <= len(steps)):
-            raise _loc(path, text, f"{fp}.after", f"after must be a step number between 0 and {len(steps)}")
-        for key, allowed in (("session", EXPECT_SESSION_KEYS), ("runtime", EXPECT_RUNTIME_KEYS),
-                             ("deferral", EXPECT_DEFERRAL_KEYS), ("action", EXPECT_ACTION_KEYS),
-                             ("no_action", EXPECT_ACTION_KEYS), ("entry", EXPECT_ENTRY_KEYS),
-                             ("trace", EXPECT_TRACE_KEYS), ("event", EXPECT_EVENT_KEYS),
-                             ("tracker", EXPECT_TRACKER_KEYS)):
-            for j, sub in enumerate(_array(path, text, e, key) if key in e else []):
-                _check_keys(path, text, sub, allowed, f"{fp}.{key}[{j}]")
+        validate_expect(e, f"expect[{i}]", len(steps), lambda fp, msg: _loc(path, text, fp, msg), suggest)
         expects.append({**e, "_index": i})
     return Scenario(path=path, text=text, name=d["name"], source=str(d.get("source", "")), start=start,
                     semantics=sem, adopt_on_start=bool(d.get("adopt_on_start", True)), city=city, data=d,
@@ -346,6 +325,14 @@ def _check_work(path: str, text: str, w: dict, fp: str, partial: bool = False, e
         raise _loc(path, text, f"{fp}.priority", "priority must be an integer")
     if "ready" in w and not isinstance(w["ready"], bool):
         raise _loc(path, text, f"{fp}.ready", "ready must be true or false")
+    for key in ("store", "type"):
+        if key in w and not isinstance(w[key], str):
+            raise _loc(path, text, f"{fp}.{key}", f"{key} must be a string")
+    md = w.get("metadata", {})
+    if not isinstance(md, dict) or not all(isinstance(v, str) for v in md.values()):
+        raise _loc(path, text, f"{fp}.metadata", "metadata values must all be strings")
+    if "gc.routed_to" in md:
+        raise _loc(path, text, f"{fp}.metadata", 'gc.routed_to is the "routed_to" key, not metadata')
 
 
 # ---------------------------------------------------------------------------- running
@@ -394,213 +381,15 @@ def run(scn: Scenario, *, check_invariants: bool = True, scale_check_timeout: fl
 # ---------------------------------------------------------------------------- checking
 
 
-def _norm_bool(v: Any) -> Any:
-    return v
-
-
 def check(run_: Run) -> list[str]:
     """Evaluate every [[expect]] block; return readable failure messages (empty = pass)."""
     fails: list[str] = []
     for e in run_.scenario.expects:
         st = run_.states[e["after"]]
         label = f"expect[{e['_index']}] after step {e['after']}"
-        fails += [f"{label}: {m}" for m in _check_one(e, st)]
+        fails += [f"{label}: {m}" for m in evaluate(e, st)]
     fails += [f"invariant: {m}" for m in run_.invariant_failures]
     return fails
-
-
-def _open_beads(st: dict) -> list[dict]:
-    return [s for s in st["sessions"] if s["open"]]
-
-
-def _check_one(e: dict[str, Any], st: dict[str, Any]) -> list[str]:
-    out: list[str] = []
-    desired_ids = sorted(d["identity"] for d in st["desired"])
-    if "desired" in e and sorted(e["desired"]) != desired_ids:
-        out.append(f"desired identities: want {sorted(e['desired'])}, got {desired_ids}")
-    for ident in e.get("not_desired", []):
-        if ident in desired_ids:
-            out.append(f"{ident!r} is desired but should not be")
-    for tpl, n in (e.get("desired_count") or {}).items():
-        got = sum(1 for d in st["desired"] if d["template"] == tpl)
-        if got != n:
-            out.append(f"desired_count[{tpl}]: want {n}, got {got}")
-    for tpl, n in (e.get("open_sessions") or {}).items():
-        got = sum(1 for s in _open_beads(st) if s["metadata"].get("template") == tpl)
-        if got != n:
-            out.append(f"open_sessions[{tpl}]: want {n}, got {got}")
-    for ident in e.get("no_identity", []):
-        holders = [s["id"] for s in _open_beads(st) if ident in (s["metadata"].get("agent_name"), s["metadata"].get("alias"))]
-        if holders:
-            out.append(f"no_identity {ident!r}: held by open bead(s) {holders}")
-    for key in ("pool_desired", "pool_requests"):
-        for tpl, n in (e.get(key) or {}).items():
-            got = st[key].get(tpl, 0)
-            if got != n:
-                out.append(f"{key}[{tpl}]: want {n}, got {got}")
-    for tpl, n in (e.get("scale_check_counts") or {}).items():
-        got = st["scale_check_counts"].get(tpl, 0)
-        if got != n:
-            out.append(f"scale_check_counts[{tpl}]: want {n}, got {got}")
-    for key in ("named_demand", "named_routed_demand"):
-        for ident, want in (e.get(key) or {}).items():
-            got = st[key].get(ident, False)
-            if got != want:
-                out.append(f"{key}[{ident}]: want {want}, got {got}")
-    if "partial_templates" in e and sorted(e["partial_templates"]) != st["partial_templates"]:
-        out.append(f"partial_templates: want {sorted(e['partial_templates'])}, got {st['partial_templates']}")
-    if "deferral_count" in e and e["deferral_count"] != len(st["deferrals"]):
-        out.append(f"deferral_count: want {e['deferral_count']}, got {len(st['deferrals'])}")
-    for s in e.get("session", []):
-        out += _check_session(s, st)
-    for r in e.get("runtime", []):
-        got = next((x for x in st["runtime"] if x["name"] == r["name"]), None)
-        for k, want in r.items():
-            if k == "name":
-                continue
-            if k in ("alive", "running"):
-                have = bool(got) and bool(got["alive"] if k == "alive" else got.get("running", True))
-                if have != want:
-                    out.append(f"runtime {r['name']}: {k} want {want}, got {have}")
-            elif got is None:
-                out.append(f"runtime {r['name']}: not running (wanted {k} = {want!r})")
-            elif k == "meta":
-                for mk, mv in want.items():
-                    if got["meta"].get(mk, "") != mv:
-                        out.append(f"runtime {r['name']}: meta.{mk} want {mv!r}, got {got['meta'].get(mk, '')!r}")
-            elif got.get(k) != want:
-                out.append(f"runtime {r['name']}: {k} want {want!r}, got {got.get(k)!r}")
-    for dfr in e.get("deferral", []):
-        match = [x for x in st["deferrals"] if x["bead_id"] == dfr["bead"]]
-        if not match:
-            out.append(f"deferral for {dfr['bead']}: none (deferrals: {[x['bead_id'] for x in st['deferrals']]})")
-            continue
-        x = match[0]
-        for k, src in (("alias", "alias"), ("count", "count"), ("holder", "holder")):
-            if k in dfr and x[src] != dfr[k]:
-                out.append(f"deferral {dfr['bead']}: {k} want {dfr[k]!r}, got {x[src]!r}")
-    for a in e.get("action", []):
-        if not any(_action_matches(a, x) for x in st["actions"]):
-            out.append(f"no action matching {_fmt(a)}; actions were {[_fmt_action(x) for x in st['actions']]}")
-    for a in e.get("no_action", []):
-        hits = [x for x in st["actions"] if _action_matches(a, x)]
-        if hits:
-            out.append(f"unexpected action(s) matching {_fmt(a)}: {[_fmt_action(x) for x in hits]}")
-    for kind, n in (e.get("action_count") or {}).items():
-        got = sum(1 for x in st["actions"] if x["kind"] == kind)
-        if got != n:
-            out.append(f"action_count[{kind}]: want {n}, got {got}")
-    for ent in e.get("entry", []):
-        out += _check_entry(ent, st)
-    for t in e.get("trace", []):
-        if not any(all(rec.get(k) == v for k, v in t.items()) for rec in st["trace"]):
-            out.append(f"no trace record matching {_fmt(t)}")
-    for ev in e.get("event", []):
-        if not any(ev.get("type") == x["type"] and ev.get("subject", x["subject"]) == x["subject"]
-                   and ev.get("bead", x["bead_id"]) == x["bead_id"] for x in st["events"]):
-            out.append(f"no event matching {_fmt(ev)}; events were {[x['type'] + ':' + x['subject'] for x in st['events']]}")
-    for line in e.get("log", []):
-        if not any(line in x for x in st["logs"]):
-            out.append(f"no log line containing {line!r}")
-    for text in e.get("warning", []):
-        if not any(text in x for x in st["warnings"]):
-            out.append(f"no warning containing {text!r}; warnings were {st['warnings']}")
-    for t in e.get("tracker", []):
-        row = next((x for x in st["trackers"] if x["bead_id"] == t["bead"]), None)
-        if row is None:
-            out.append(f"tracker for {t['bead']}: none")
-            continue
-        for k, want in t.items():
-            if k == "bead":
-                continue
-            for kk, vv in want.items():
-                if row[k].get(kk) != vv:
-                    out.append(f"tracker {t['bead']}.{k}.{kk}: want {vv!r}, got {row[k].get(kk)!r}")
-    return out
-
-
-def _check_session(s: dict, st: dict) -> list[str]:
-    if "id" in s:
-        cands = [x for x in st["sessions"] if x["id"] == s["id"]]
-        label = s["id"]
-    else:
-        ident = s.get("identity", "")
-        cands = [x for x in _open_beads(st) if x["metadata"].get("agent_name") == ident] or \
-                [x for x in st["sessions"] if x["metadata"].get("agent_name") == ident]
-        label = f"identity {ident}"
-    if not cands:
-        return [f"session {label}: no such bead"]
-    best: list[str] | None = None
-    for x in cands:
-        errs = []
-        if "open" in s and x["open"] != s["open"]:
-            errs.append(f"session {label}: open want {s['open']}, got {x['open']}")
-        for k, v in (s.get("metadata") or {}).items():
-            have = x["metadata"].get(k, "")
-            if have != v:
-                errs.append(f"session {label}: metadata.{k} want {v!r}, got {have!r}")
-        for lab in s.get("labels_include", []):
-            if lab not in x["labels"]:
-                errs.append(f"session {label}: label {lab!r} missing (labels {x['labels']})")
-        for lab in s.get("labels_exclude", []):
-            if lab in x["labels"]:
-                errs.append(f"session {label}: label {lab!r} present")
-        if "title" in s and x["title"] != s["title"]:
-            errs.append(f"session {label}: title want {s['title']!r}, got {x['title']!r}")
-        if not errs:
-            return []
-        if best is None:
-            best = errs
-    return best or []
-
-
-def _check_entry(ent: dict, st: dict) -> list[str]:
-    def sel(d: dict) -> bool:
-        return all(d.get(k) == ent[k] for k in ("session_name", "identity") if k in ent) and \
-            ("bead" not in ent or d["bead_id"] == ent["bead"])
-
-    cands = [d for d in st["desired"] if sel(d)]
-    label = _fmt({k: ent[k] for k in ("session_name", "identity", "bead") if k in ent})
-    if not cands:
-        return [f"desired entry {label}: none (desired: {[d['identity'] for d in st['desired']]})"]
-    best: list[str] | None = None
-    for d in cands:
-        errs = []
-        for k, v in ent.items():
-            if k in ("session_name", "identity", "bead"):
-                continue
-            if k == "env":
-                for ek, ev in v.items():
-                    if d["env"].get(ek, "") != ev:
-                        errs.append(f"desired entry {label}: env.{ek} want {ev!r}, got {d['env'].get(ek, '')!r}")
-            elif k == "why_rules":
-                rules = [w["rule"] for w in d["why"]]
-                for r in v:
-                    if r not in rules:
-                        errs.append(f"desired entry {label}: why rule {r!r} missing (rules {rules})")
-            elif k == "work_bead":
-                if d["work_bead_id"] != v:
-                    errs.append(f"desired entry {label}: work_bead want {v!r}, got {d['work_bead_id']!r}")
-            elif d.get(k) != v:
-                errs.append(f"desired entry {label}: {k} want {v!r}, got {d.get(k)!r}")
-        if not errs:
-            return []
-        if best is None:
-            best = errs
-    return best or []
-
-
-def _action_matches(want: dict, x: dict) -> bool:
-    keymap = {"bead": "bead_id"}
-    return all(x.get(keymap.get(k, k), "") == v for k, v in want.items())
-
-
-def _fmt(d: dict) -> str:
-    return "{" + ", ".join(f"{k}={v!r}" for k, v in d.items()) + "}"
-
-
-def _fmt_action(x: dict) -> str:
-    return f"{x['kind']}:{x['bead_id']}:{x['reason']}"
 
 
 def dumps_state(st: dict[str, Any]) -> str:

@@ -69,6 +69,7 @@ def state(model: "Model", step: int, do: str, outcome: "Outcome | None") -> dict
         "desired": [e.to_json() for e in desired.sorted_entries()] if desired else [],
         "pool_desired": dict(sorted(desired.pool_desired.items())) if desired else {},
         "pool_requests": dict(sorted(desired.pool_requests.items())) if desired else {},
+        "requests": {t: [r.to_json() for r in rs] for t, rs in sorted(desired.requests.items())} if desired else {},
         "scale_check_counts": dict(sorted(desired.scale_check_counts.items())) if desired else {},
         "partial_templates": sorted(desired.partial_templates) if desired else [],
         "named_demand": dict(sorted(desired.named_demand.items())) if desired else {},
@@ -76,7 +77,8 @@ def state(model: "Model", step: int, do: str, outcome: "Outcome | None") -> dict
         "sessions": [session_json(b) for b in w.store.all_sessions()],
         "runtime": [runtime_json(s) for s in sorted(w.runtime.sessions.values(), key=lambda s: s.name)],
         "work": [{"id": x.id, "status": x.status, "assignee": x.assignee, "routed_to": x.routed_to,
-                  "priority": x.priority, "ready": x.ready}
+                  "priority": x.priority, "ready": x.ready, "store": x.store, "type": x.type,
+                  "metadata": x.meta}
                  for x in sorted(w.store.work.values(), key=lambda x: natural_key(x.id))],
         "deferrals": deferrals(model),
         "trackers": trackers(model),

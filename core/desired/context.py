@@ -121,6 +121,11 @@ class BuildContext:
         self._by_template: dict[str, list[str]] | None = None
         self.lookup = template_lookup(city, semantics)
 
+    def work_visible(self, w) -> bool:
+        """coordClassStoreCandidates: demand is read from the city store and the stores of rigs
+        that are not suspended (a work bead's `store` names its rig; "" is the city store)."""
+        return not w.store or w.store not in self.rig_suspended
+
     # ---- agent shape (semantics-aware) ----
     def in_suspended_rig(self, a: Agent) -> bool:
         return bool(a.dir) and a.dir in self.rig_suspended

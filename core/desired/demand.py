@@ -40,7 +40,7 @@ def ready_unassigned_by_template(ctx: BuildContext) -> dict[str, list[WorkBead]]
     for route in ctx.store.routes():
         target = ctx.normalize_template(ctx.normalize_route(route))
         for w in ctx.store.work_routed_to(route):
-            if w.status == "open" and w.ready and not w.assignee.strip():
+            if w.status == "open" and w.ready and not w.assignee.strip() and ctx.work_visible(w):
                 out.setdefault(target, []).append(w)
     for ws in out.values():
         ws.sort(key=lambda w: (-w.priority, natural_key(w.id)))
@@ -67,14 +67,19 @@ def collect_assigned_work(ctx: BuildContext, demand: Demand) -> None:
     list at all). Pool demand keeps only beads whose route target is a configured agent."""
     collected: list[WorkBead] = []
     seen: set[str] = set()
-    work = ctx.store.assigned_work()
+    work = [w for w in ctx.store.assigned_work() if ctx.work_visible(w)]
     for w in work:
         if w.status == "in_progress" and w.assignee.strip():
             collected.append(w)
             seen.add(w.id)
             demand.ready_assigned.add(w.id)
+    for w in work:  # appendOpenAssignedMoleculeWorkUnique: assigned molecule roots are wake demand
+        if w.molecule_root_demand and w.id not in seen:
+            collected.append(w)
+            seen.add(w.id)
+            demand.ready_assigned.add(w.id)
     for w in work:
-        if w.status == "open" and w.assignee.strip() and w.routed_to.strip() and w.id not in seen:
+        if w.status == "open" and w.assignee.strip() and w.route and w.id not in seen:
             collected.append(w)
             seen.add(w.id)
     probe, probe_all = _ready_probe_assignees(ctx, collected, demand)
@@ -98,7 +103,7 @@ def filter_for_pool_demand(ctx: BuildContext, by_identity: dict[str, SessionBead
     else the template of the session its assignee names) is a configured agent."""
     out: list[WorkBead] = []
     for w in collected:
-        target = w.routed_to.strip()
+        target = w.route
         if not target:
             sess = by_identity.get(w.assignee.strip())
             if sess is not None:
@@ -342,7 +347,7 @@ def resume_requests(ctx: BuildContext, demand: Demand) -> list[Request]:
         if not assignee:
             continue
         sess = demand.by_identity.get(assignee)
-        routed = w.routed_to.strip()
+        routed = w.route
         if not routed and sess is not None:
             routed = sess_template.get(sess.id, "") or single
         routed = ctx.normalize_template(ctx.normalize_route(routed))

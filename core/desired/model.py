@@ -42,6 +42,11 @@ class Request:
             return "min-fill"
         return self.tier
 
+    def to_json(self) -> dict[str, Any]:
+        """The request as the state JSON's `requests` rows show it."""
+        return {"tier": self.tier, "session_bead_id": self.session_bead_id, "work_bead_id": self.work_bead_id,
+                "priority": self.priority, "floor": self.floor, "inflight": self.inflight}
+
 
 @dataclass
 class DesiredEntry:

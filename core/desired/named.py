@@ -69,7 +69,7 @@ def named_conflict(ctx: BuildContext, identity: str, runtime_name: str, backing:
 def named_work_ready(ctx: BuildContext, identity: str, ready_assigned: set[str]) -> bool:
     """Direct named demand: in_progress work, or open work that passed the ready gate, whose
     assignee is exactly the identity (gc.routed_to never counts)."""
-    for w in ctx.store.work_assigned_to(identity):
+    for w in (x for x in ctx.store.work_assigned_to(identity) if ctx.work_visible(x)):
         if w.status == "in_progress" or (w.status == "open" and w.id in ready_assigned):
             return True
     return False

@@ -289,9 +289,18 @@ def push_alias_history(history: str, old_alias: str, current: str) -> str:
     return ",".join(out)
 
 
+ROUTED_TO = "gc.routed_to"
+RUN_TARGET = "gc.run_target"
+KIND = "gc.kind"
+KIND_WORKFLOW = "workflow"
+MOLECULE_TYPES = frozenset({"molecule", "wisp"})
+
+
 @dataclass(frozen=True, slots=True)
 class WorkBead:
-    """A work bead: only what the reconciler reads (status, assignee, route, priority, ready)."""
+    """A work bead: what the reconciler reads (status, assignee, route, priority, ready), the
+    store it lives in ("" = the city store, else a rig name), its bead type and any other
+    metadata (sorted key/value pairs; gc.routed_to is `routed_to`)."""
 
     id: str
     status: str = "open"  # open | in_progress | closed
@@ -301,15 +310,55 @@ class WorkBead:
     ready: bool = True
     created_at: datetime | None = None
     title: str = ""
+    store: str = ""
+    type: str = ""
+    metadata: tuple[tuple[str, str], ...] = ()
 
     def with_(self, **changes) -> "WorkBead":
         d = {f: getattr(self, f) for f in self.__slots__}
         d.update(changes)
+        if isinstance(d.get("metadata"), dict):
+            d["metadata"] = tuple(sorted(d["metadata"].items()))
         return WorkBead(**d)
 
     @property
     def actionable(self) -> bool:
         return self.status == "in_progress" or (self.status == "open" and self.ready)
+
+    def get(self, key: str) -> str:
+        """A metadata value ("" when absent); gc.routed_to reads `routed_to`."""
+        if key == ROUTED_TO:
+            return self.routed_to
+        for k, v in self.metadata:
+            if k == key:
+                return v
+        return ""
+
+    @property
+    def meta(self) -> dict[str, str]:
+        """Every metadata key, gc.routed_to included when set."""
+        out = dict(self.metadata)
+        if self.routed_to:
+            out[ROUTED_TO] = self.routed_to
+        return out
+
+    @property
+    def route(self) -> str:
+        """routedToOrLegacyWorkflowTarget: gc.routed_to, else the gc.run_target of a workflow
+        (gc.kind = workflow) bead that has no gc.routed_to."""
+        routed = self.routed_to.strip()
+        if routed:
+            return routed
+        if self.get(KIND).strip() != KIND_WORKFLOW:
+            return ""
+        return self.get(RUN_TARGET).strip()
+
+    @property
+    def molecule_root_demand(self) -> bool:
+        """isOpenAssignedMoleculeWork: open, assigned, a molecule or wisp type, and ephemeral (a
+        wisp) or a workflow root (gc.kind = workflow)."""
+        return (self.status == "open" and bool(self.assignee.strip()) and self.type in MOLECULE_TYPES
+                and (self.type == "wisp" or self.get(KIND).strip() == KIND_WORKFLOW))
 
 
 @lru_cache(maxsize=65536)

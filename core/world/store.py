@@ -103,8 +103,8 @@ class Store:
                 continue
             if w.assignee:
                 by_assignee.setdefault(w.assignee, set()).add(w.id)
-            if w.routed_to:
-                by_route.setdefault(w.routed_to, set()).add(w.id)
+            if w.route:
+                by_route.setdefault(w.route, set()).add(w.id)
         self._work_by_assignee = _frozen_map(by_assignee)
         self._work_by_route = _frozen_map(by_route)
 
@@ -125,14 +125,14 @@ class Store:
             return
         if w.assignee:
             self._work_by_assignee = _add(self._work_by_assignee, w.assignee, w.id)
-        if w.routed_to:
-            self._work_by_route = _add(self._work_by_route, w.routed_to, w.id)
+        if w.route:
+            self._work_by_route = _add(self._work_by_route, w.route, w.id)
 
     def _work_index_remove(self, w: WorkBead) -> None:
         if w.assignee:
             self._work_by_assignee = _discard(self._work_by_assignee, w.assignee, w.id)
-        if w.routed_to:
-            self._work_by_route = _discard(self._work_by_route, w.routed_to, w.id)
+        if w.route:
+            self._work_by_route = _discard(self._work_by_route, w.route, w.id)
 
     # ------------------------------------------------------------------ session reads
     def session(self, bead_id: str) -> SessionBead | None:
@@ -275,7 +275,7 @@ class Store:
 
     def work_routed_to(self, template: str) -> list[WorkBead]:
         ids = self._work_by_route.get(template, ())
-        return [w for w in (self.work[i] for i in ids) if w.status != "closed" and w.routed_to == template]
+        return [w for w in (self.work[i] for i in ids) if w.status != "closed" and w.route == template]
 
     def assigned_work(self) -> list[WorkBead]:
         """Non-closed work beads with an assignee, in id order."""

@@ -120,7 +120,8 @@ class World:
         for x in d.get("work", []):
             w.store.put_work(WorkBead(x["id"], x.get("status", "open"), x.get("assignee", ""), x.get("routed_to", ""),
                                       int(x.get("priority", 0)), bool(x.get("ready", True)),
-                                      parse_time(x.get("created_at")), x.get("title", "")))
+                                      parse_time(x.get("created_at")), x.get("title", ""), x.get("store", ""),
+                                      x.get("type", ""), tuple(sorted(dict(x.get("metadata", {})).items()))))
         for r in d.get("runtime", []):
             w.runtime.put(RuntimeSession(
                 name=r["name"], session_id=r.get("session_id", ""), instance_token=r.get("instance_token", ""),
@@ -161,7 +162,8 @@ def session_json(b: SessionBead) -> dict[str, Any]:
 def work_json(w: WorkBead) -> dict[str, Any]:
     """The work bead as a JSON-ready dict."""
     return {"id": w.id, "status": w.status, "assignee": w.assignee, "routed_to": w.routed_to,
-            "priority": w.priority, "ready": w.ready, "created_at": format_time(w.created_at), "title": w.title}
+            "priority": w.priority, "ready": w.ready, "created_at": format_time(w.created_at), "title": w.title,
+            "store": w.store, "type": w.type, "metadata": dict(w.metadata)}
 
 
 def runtime_json(s: RuntimeSession) -> dict[str, Any]:

@@ -1,0 +1,473 @@
+"""A scenario's [[expect]] blocks: the keys each may carry with the type of every value (checked
+when the file loads, so `pool_desired = { w = "1" }` is refused with its line instead of failing
+as "want 1, got 1"), and their evaluation against a state of the run.
+
+The contract's keys keep their meaning (scenario-format.md); the rest are the extensions listed
+in docs/scenario-extensions.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+# ---------------------------------------------------------------------------- schema
+
+INT, BOOL, STR, LIST_STR, TABLE_INT, TABLE_BOOL, TABLE_STR, TABLE_SCALAR = (
+    "int", "bool", "str", "list_str", "table_int", "table_bool", "table_str", "table_scalar")
+
+_WORDS = {INT: "an integer", BOOL: "true or false", STR: "a string", LIST_STR: "an array of strings",
+          TABLE_INT: "a table of integers", TABLE_BOOL: "a table of true/false values",
+          TABLE_STR: "a table of strings", TABLE_SCALAR: "a table of strings, integers or booleans"}
+
+
+@dataclass(frozen=True)
+class Sub:
+    """The schema of an array of tables ([[expect.X]]): its keys and their kinds; `one_of` names
+    keys of which at least one must be given (how the entry selects what it checks)."""
+
+    keys: dict[str, str]
+    one_of: tuple[str, ...] = ()
+
+
+_ACTION = {"kind": STR, "bead": STR, "reason": STR, "session_name": STR, "template": STR}
+_TRACE = {"record_type": STR, "site_code": STR, "reason_code": STR, "outcome_code": STR, "template": STR,
+          "session_name": STR, "fields": TABLE_SCALAR}
+_EVENT = {"type": STR, "subject": STR, "bead": STR}
+
+SUBS: dict[str, Sub] = {
+    "session": Sub({"id": STR, "identity": STR, "open": BOOL, "metadata": TABLE_STR, "labels_include": LIST_STR,
+                    "labels_exclude": LIST_STR, "title": STR}, ("id", "identity")),
+    "runtime": Sub({"name": STR, "alive": BOOL, "running": BOOL, "attached": BOOL, "pending_interaction": BOOL,
+                    "meta": TABLE_STR}, ("name",)),
+    "deferral": Sub({"bead": STR, "alias": STR, "count": INT, "holder": STR}, ("bead",)),
+    "action": Sub(_ACTION),
+    "no_action": Sub(_ACTION),
+    "entry": Sub({"session_name": STR, "identity": STR, "bead": STR, "template": STR, "alias": STR,
+                  "pool_slot": INT, "source": STR, "named": BOOL, "named_identity": STR, "named_mode": STR,
+                  "dependency_only": BOOL, "manual": BOOL, "env": TABLE_STR, "why_rules": LIST_STR,
+                  "work_bead": STR}),
+    "no_entry": Sub({"session_name": STR, "identity": STR, "bead": STR, "template": STR, "source": STR,
+                     "named_identity": STR}, ("session_name", "identity", "bead", "template", "source",
+                                              "named_identity")),
+    "trace": Sub(_TRACE),
+    "no_trace": Sub(_TRACE, tuple(_TRACE)),
+    "event": Sub(_EVENT, ("type",)),
+    "no_event": Sub(_EVENT, ("type",)),
+    "tracker": Sub({"bead": STR, "idle": TABLE_SCALAR, "max_age": TABLE_SCALAR, "defer": TABLE_SCALAR,
+                    "wake_failures": TABLE_SCALAR, "circuit": TABLE_SCALAR}, ("bead",)),
+    "work": Sub({"id": STR, "status": STR, "assignee": STR, "routed_to": STR, "priority": INT,
+                 "metadata": TABLE_STR}, ("id",)),
+    "awake": Sub({"session_name": STR, "bead": STR, "should_wake": BOOL, "reason": STR, "wake_reasons": LIST_STR,
+                  "has_assigned_work": BOOL, "assigned_work_bead": STR, "sleep_policy_suppressed": BOOL},
+                 ("session_name", "bead")),
+    "request": Sub({"template": STR, "index": INT, "tier": STR, "session_bead": STR, "work_bead": STR,
+                    "floor": BOOL}, ("template",)),
+}
+
+KEYS: dict[str, str] = {
+    "after": INT, "desired": LIST_STR, "not_desired": LIST_STR, "desired_sessions": LIST_STR,
+    "desired_count": TABLE_INT, "open_sessions": TABLE_INT, "no_identity": LIST_STR,
+    "pool_desired": TABLE_INT, "pool_requests": TABLE_INT, "scale_check_counts": TABLE_INT,
+    "scale_check_present": TABLE_BOOL, "partial_templates": LIST_STR, "named_demand": TABLE_BOOL,
+    "named_routed_demand": TABLE_BOOL, "deferral_count": INT, "log": LIST_STR, "no_log": LIST_STR,
+    "warning": LIST_STR, "action_count": TABLE_INT,
+}
+ALL_KEYS = set(KEYS) | set(SUBS)
+
+Locate = Callable[[str, str], Exception]  # (field path, message) -> the error to raise
+
+
+def _kind_of(v: Any) -> str:
+    if isinstance(v, bool):
+        return "boolean"
+    if isinstance(v, int):
+        return "integer"
+    if isinstance(v, float):
+        return "float"
+    if isinstance(v, str):
+        return f'string "{v}"'
+    if isinstance(v, list):
+        return "array"
+    if isinstance(v, dict):
+        return "table"
+    return type(v).__name__
+
+
+def _scalar_ok(kind: str, v: Any) -> bool:
+    if kind == INT:
+        return isinstance(v, int) and not isinstance(v, bool)
+    if kind == BOOL:
+        return isinstance(v, bool)
+    if kind == STR:
+        return isinstance(v, str)
+    return isinstance(v, (str, bool, int)) and not isinstance(v, float)
+
+
+def check_value(kind: str, v: Any, fp: str, loc: Locate) -> None:
+    """Raise loc(field, message) unless `v` has the kind the key takes."""
+    if kind in (INT, BOOL, STR):
+        if not _scalar_ok(kind, v):
+            raise loc(fp, f"expected {_WORDS[kind]}, got {_kind_of(v)}")
+        return
+    if kind == LIST_STR:
+        if not isinstance(v, list):
+            raise loc(fp, f"expected {_WORDS[kind]}, got {_kind_of(v)}")
+        for i, x in enumerate(v):
+            if not isinstance(x, str):
+                raise loc(fp, f"expected {_WORDS[kind]}, item {i} is {_kind_of(x)}")
+        return
+    if not isinstance(v, dict):
+        raise loc(fp, f"expected {_WORDS[kind]}, got {_kind_of(v)}")
+    item = {TABLE_INT: INT, TABLE_BOOL: BOOL, TABLE_STR: STR, TABLE_SCALAR: "scalar"}[kind]
+    for k, x in v.items():
+        if not _scalar_ok(item, x):
+            want = _WORDS[item] if item in _WORDS else "a string, integer or boolean"
+            raise loc(f"{fp}.{k}", f"expected {want}, got {_kind_of(x)}")
+
+
+def validate(e: Any, fp: str, steps: int, loc: Locate, suggest: Callable[[str, set[str]], str]) -> None:
+    """Check one [[expect]] table: known keys only, every value of the kind its key takes, the
+    selecting keys of each sub-table present, and `after` a step number of the file."""
+    if not isinstance(e, dict):
+        raise loc(fp, f"expected a table, got {_kind_of(e)}")
+    for k in e:
+        if k not in ALL_KEYS:
+            raise loc(f"{fp}.{k}", f'unknown key "{k}"{suggest(k, ALL_KEYS)}')
+    after = e.get("after")
+    if not isinstance(after, int) or isinstance(after, bool) or not (0 <= after <= steps):
+        raise loc(f"{fp}.after", f"after must be a step number between 0 and {steps}")
+    for k, kind in KEYS.items():
+        if k in e:
+            check_value(kind, e[k], f"{fp}.{k}", loc)
+    for k, sub in SUBS.items():
+        if k not in e:
+            continue
+        rows = e[k]
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise loc(f"{fp}.{k}", f"{k} must be an array of tables ([[expect.{k}]])")
+        for j, row in enumerate(rows):
+            rfp = f"{fp}.{k}[{j}]"
+            for rk in row:
+                if rk not in sub.keys:
+                    raise loc(f"{rfp}.{rk}", f'unknown key "{rk}"{suggest(rk, set(sub.keys))}')
+            for rk, v in row.items():
+                check_value(sub.keys[rk], v, f"{rfp}.{rk}", loc)
+            if sub.one_of and not any(x in row for x in sub.one_of):
+                raise loc(rfp, f"[[expect.{k}]] needs one of: {', '.join(sub.one_of)}")
+
+
+# ---------------------------------------------------------------------------- evaluation
+
+
+def evaluate(e: dict[str, Any], st: dict[str, Any]) -> list[str]:
+    """The failed checks of one [[expect]] block against the state after its step."""
+    out: list[str] = []
+    out += _desired(e, st)
+    out += _counts(e, st)
+    for s in e.get("session", []):
+        out += _check_session(s, st)
+    for r in e.get("runtime", []):
+        out += _check_runtime(r, st)
+    for dfr in e.get("deferral", []):
+        out += _check_deferral(dfr, st)
+    for a in e.get("action", []):
+        if not any(_action_matches(a, x) for x in st["actions"]):
+            out.append(f"no action matching {_fmt(a)}; actions were {[_fmt_action(x) for x in st['actions']]}")
+    for a in e.get("no_action", []):
+        hits = [x for x in st["actions"] if _action_matches(a, x)]
+        if hits:
+            out.append(f"unexpected action(s) matching {_fmt(a)}: {[_fmt_action(x) for x in hits]}")
+    for kind, n in (e.get("action_count") or {}).items():
+        got = sum(1 for x in st["actions"] if x["kind"] == kind)
+        if got != n:
+            out.append(f"action_count[{kind}]: want {n}, got {got}")
+    for ent in e.get("entry", []):
+        out += _check_entry(ent, st)
+    for ent in e.get("no_entry", []):
+        hits = [d["session_name"] for d in st["desired"] if _entry_selected(ent, d)]
+        if hits:
+            out.append(f"unexpected desired entry matching {_fmt(ent)}: {hits}")
+    for t in e.get("trace", []):
+        if not any(_trace_matches(t, rec) for rec in st["trace"]):
+            out.append(f"no trace record matching {_fmt(t)}")
+    for t in e.get("no_trace", []):
+        hits = [rec for rec in st["trace"] if _trace_matches(t, rec)]
+        if hits:
+            out.append(f"unexpected trace record(s) matching {_fmt(t)}: "
+                       f"{[(r.get('site_code'), r.get('reason_code'), r.get('outcome_code')) for r in hits]}")
+    for ev in e.get("event", []):
+        if not any(_event_matches(ev, x) for x in st["events"]):
+            out.append(f"no event matching {_fmt(ev)}; events were {[x['type'] + ':' + x['subject'] for x in st['events']]}")
+    for ev in e.get("no_event", []):
+        hits = [x["type"] + ":" + x["subject"] for x in st["events"] if _event_matches(ev, x)]
+        if hits:
+            out.append(f"unexpected event(s) matching {_fmt(ev)}: {hits}")
+    for line in e.get("log", []):
+        if not any(line in x for x in st["logs"]):
+            out.append(f"no log line containing {line!r}")
+    for line in e.get("no_log", []):
+        hits = [x for x in st["logs"] if line in x]
+        if hits:
+            out.append(f"unexpected log line(s) containing {line!r}: {hits}")
+    for text in e.get("warning", []):
+        if not any(text in x for x in st["warnings"]):
+            out.append(f"no warning containing {text!r}; warnings were {st['warnings']}")
+    for t in e.get("tracker", []):
+        out += _check_tracker(t, st)
+    for w in e.get("work", []):
+        out += _check_work(w, st)
+    for a in e.get("awake", []):
+        out += _check_awake(a, st)
+    for r in e.get("request", []):
+        out += _check_request(r, st)
+    return out
+
+
+def _open_beads(st: dict) -> list[dict]:
+    return [s for s in st["sessions"] if s["open"]]
+
+
+def _desired(e: dict[str, Any], st: dict[str, Any]) -> list[str]:
+    out: list[str] = []
+    desired_ids = sorted(d["identity"] for d in st["desired"])
+    if "desired" in e and sorted(e["desired"]) != desired_ids:
+        out.append(f"desired identities: want {sorted(e['desired'])}, got {desired_ids}")
+    names = sorted(d["session_name"] for d in st["desired"])
+    if "desired_sessions" in e and sorted(e["desired_sessions"]) != names:
+        out.append(f"desired session names: want {sorted(e['desired_sessions'])}, got {names}")
+    for ident in e.get("not_desired", []):
+        if ident in desired_ids:
+            out.append(f"{ident!r} is desired but should not be")
+    for tpl, n in (e.get("desired_count") or {}).items():
+        got = sum(1 for d in st["desired"] if d["template"] == tpl)
+        if got != n:
+            out.append(f"desired_count[{tpl}]: want {n}, got {got}")
+    return out
+
+
+def _counts(e: dict[str, Any], st: dict[str, Any]) -> list[str]:
+    out: list[str] = []
+    for tpl, n in (e.get("open_sessions") or {}).items():
+        got = sum(1 for s in _open_beads(st) if s["metadata"].get("template") == tpl)
+        if got != n:
+            out.append(f"open_sessions[{tpl}]: want {n}, got {got}")
+    for ident in e.get("no_identity", []):
+        holders = [s["id"] for s in _open_beads(st) if ident in (s["metadata"].get("agent_name"), s["metadata"].get("alias"))]
+        if holders:
+            out.append(f"no_identity {ident!r}: held by open bead(s) {holders}")
+    for key in ("pool_desired", "pool_requests", "scale_check_counts"):
+        for tpl, n in (e.get(key) or {}).items():
+            got = st[key].get(tpl, 0)  # a missing key reads 0, as a Go map does
+            if got != n:
+                out.append(f"{key}[{tpl}]: want {n}, got {got}")
+    for tpl, present in (e.get("scale_check_present") or {}).items():
+        if (tpl in st["scale_check_counts"]) != present:
+            out.append(f"scale_check_counts has {'no' if present else 'a'} key {tpl!r}"
+                       f"{'' if present else ' (value ' + str(st['scale_check_counts'][tpl]) + ')'}")
+    for key in ("named_demand", "named_routed_demand"):
+        for ident, want in (e.get(key) or {}).items():
+            got = st[key].get(ident, False)
+            if got != want:
+                out.append(f"{key}[{ident}]: want {want}, got {got}")
+    if "partial_templates" in e and sorted(e["partial_templates"]) != st["partial_templates"]:
+        out.append(f"partial_templates: want {sorted(e['partial_templates'])}, got {st['partial_templates']}")
+    if "deferral_count" in e and e["deferral_count"] != len(st["deferrals"]):
+        out.append(f"deferral_count: want {e['deferral_count']}, got {len(st['deferrals'])}")
+    return out
+
+
+def _check_runtime(r: dict, st: dict) -> list[str]:
+    out: list[str] = []
+    got = next((x for x in st["runtime"] if x["name"] == r["name"]), None)
+    for k, want in r.items():
+        if k == "name":
+            continue
+        if k in ("alive", "running"):
+            have = bool(got) and bool(got["alive"] if k == "alive" else got.get("running", True))
+            if have != want:
+                out.append(f"runtime {r['name']}: {k} want {want}, got {have}")
+        elif got is None:
+            out.append(f"runtime {r['name']}: not running (wanted {k} = {want!r})")
+        elif k == "meta":
+            for mk, mv in want.items():
+                if got["meta"].get(mk, "") != mv:
+                    out.append(f"runtime {r['name']}: meta.{mk} want {mv!r}, got {got['meta'].get(mk, '')!r}")
+        elif got.get(k) != want:
+            out.append(f"runtime {r['name']}: {k} want {want!r}, got {got.get(k)!r}")
+    return out
+
+
+def _check_deferral(dfr: dict, st: dict) -> list[str]:
+    match = [x for x in st["deferrals"] if x["bead_id"] == dfr["bead"]]
+    if not match:
+        return [f"deferral for {dfr['bead']}: none (deferrals: {[x['bead_id'] for x in st['deferrals']]})"]
+    x = match[0]
+    return [f"deferral {dfr['bead']}: {k} want {dfr[k]!r}, got {x[k]!r}"
+            for k in ("alias", "count", "holder") if k in dfr and x[k] != dfr[k]]
+
+
+def _check_session(s: dict, st: dict) -> list[str]:
+    if "id" in s:
+        cands = [x for x in st["sessions"] if x["id"] == s["id"]]
+        label = s["id"]
+    else:
+        ident = s.get("identity", "")
+        cands = [x for x in _open_beads(st) if x["metadata"].get("agent_name") == ident] or \
+                [x for x in st["sessions"] if x["metadata"].get("agent_name") == ident]
+        label = f"identity {ident}"
+    if not cands:
+        return [f"session {label}: no such bead"]
+    best: list[str] | None = None
+    for x in cands:
+        errs = []
+        if "open" in s and x["open"] != s["open"]:
+            errs.append(f"session {label}: open want {s['open']}, got {x['open']}")
+        for k, v in (s.get("metadata") or {}).items():
+            have = x["metadata"].get(k, "")
+            if have != v:
+                errs.append(f"session {label}: metadata.{k} want {v!r}, got {have!r}")
+        for lab in s.get("labels_include", []):
+            if lab not in x["labels"]:
+                errs.append(f"session {label}: label {lab!r} missing (labels {x['labels']})")
+        for lab in s.get("labels_exclude", []):
+            if lab in x["labels"]:
+                errs.append(f"session {label}: label {lab!r} present")
+        if "title" in s and x["title"] != s["title"]:
+            errs.append(f"session {label}: title want {s['title']!r}, got {x['title']!r}")
+        if not errs:
+            return []
+        if best is None:
+            best = errs
+    return best or []
+
+
+def _entry_selected(ent: dict, d: dict) -> bool:
+    keymap = {"bead": "bead_id"}
+    return all(d.get(keymap.get(k, k)) == ent[k]
+               for k in ("session_name", "identity", "bead", "template", "source", "named_identity") if k in ent)
+
+
+def _check_entry(ent: dict, st: dict) -> list[str]:
+    def sel(d: dict) -> bool:
+        return all(d.get(k) == ent[k] for k in ("session_name", "identity") if k in ent) and \
+            ("bead" not in ent or d["bead_id"] == ent["bead"])
+
+    cands = [d for d in st["desired"] if sel(d)]
+    label = _fmt({k: ent[k] for k in ("session_name", "identity", "bead") if k in ent})
+    if not cands:
+        return [f"desired entry {label}: none (desired: {[d['identity'] for d in st['desired']]})"]
+    best: list[str] | None = None
+    for d in cands:
+        errs = []
+        for k, v in ent.items():
+            if k in ("session_name", "identity", "bead"):
+                continue
+            if k == "env":
+                for ek, ev in v.items():
+                    if d["env"].get(ek, "") != ev:
+                        errs.append(f"desired entry {label}: env.{ek} want {ev!r}, got {d['env'].get(ek, '')!r}")
+            elif k == "why_rules":
+                rules = [w["rule"] for w in d["why"]]
+                for r in v:
+                    if r not in rules:
+                        errs.append(f"desired entry {label}: why rule {r!r} missing (rules {rules})")
+            elif k == "work_bead":
+                if d["work_bead_id"] != v:
+                    errs.append(f"desired entry {label}: work_bead want {v!r}, got {d['work_bead_id']!r}")
+            elif d.get(k) != v:
+                errs.append(f"desired entry {label}: {k} want {v!r}, got {d.get(k)!r}")
+        if not errs:
+            return []
+        if best is None:
+            best = errs
+    return best or []
+
+
+def _trace_matches(want: dict, rec: dict) -> bool:
+    for k, v in want.items():
+        if k == "fields":
+            fields = rec.get("fields") or {}
+            if any(fields.get(fk) != fv for fk, fv in v.items()):
+                return False
+        elif rec.get(k) != v:
+            return False
+    return True
+
+
+def _event_matches(ev: dict, x: dict) -> bool:
+    return (ev.get("type") == x["type"] and ev.get("subject", x["subject"]) == x["subject"]
+            and ev.get("bead", x["bead_id"]) == x["bead_id"])
+
+
+def _check_tracker(t: dict, st: dict) -> list[str]:
+    row = next((x for x in st["trackers"] if x["bead_id"] == t["bead"]), None)
+    if row is None:
+        return [f"tracker for {t['bead']}: none"]
+    out = []
+    for k, want in t.items():
+        if k == "bead":
+            continue
+        for kk, vv in want.items():
+            if row[k].get(kk) != vv:
+                out.append(f"tracker {t['bead']}.{k}.{kk}: want {vv!r}, got {row[k].get(kk)!r}")
+    return out
+
+
+def _check_work(w: dict, st: dict) -> list[str]:
+    row = next((x for x in st["work"] if x["id"] == w["id"]), None)
+    if row is None:
+        return [f"work {w['id']}: no such work bead"]
+    out = []
+    for k, want in w.items():
+        if k == "id":
+            continue
+        if k == "metadata":
+            for mk, mv in want.items():
+                have = row["metadata"].get(mk, "")
+                if have != mv:
+                    out.append(f"work {w['id']}: metadata.{mk} want {mv!r}, got {have!r}")
+        elif row.get(k) != want:
+            out.append(f"work {w['id']}: {k} want {want!r}, got {row.get(k)!r}")
+    return out
+
+
+def _check_awake(a: dict, st: dict) -> list[str]:
+    def sel(x: dict) -> bool:
+        return all(x.get(k) == a[k] for k in ("session_name",) if k in a) and ("bead" not in a or x["bead_id"] == a["bead"])
+
+    label = _fmt({k: a[k] for k in ("session_name", "bead") if k in a})
+    rows = [x for x in st["awake"] if sel(x)]
+    if not rows:
+        return [f"awake row {label}: none (rows: {[x['session_name'] for x in st['awake']]})"]
+    x = rows[0]
+    return [f"awake row {label}: {k} want {v!r}, got {x.get(k)!r}"
+            for k, v in a.items() if k not in ("session_name", "bead") and x.get(k) != v]
+
+
+def _check_request(r: dict, st: dict) -> list[str]:
+    reqs = st["requests"].get(r["template"], [])
+    keymap = {"session_bead": "session_bead_id", "work_bead": "work_bead_id"}
+    want = {keymap.get(k, k): v for k, v in r.items() if k not in ("template", "index")}
+    if "index" in r:
+        if r["index"] >= len(reqs):
+            return [f"request {r['template']}[{r['index']}]: none ({len(reqs)} accepted)"]
+        got = reqs[r["index"]]
+        return [f"request {r['template']}[{r['index']}]: {k} want {v!r}, got {got.get(k)!r}"
+                for k, v in want.items() if got.get(k) != v]
+    if not any(all(q.get(k) == v for k, v in want.items()) for q in reqs):
+        return [f"no request of {r['template']} matching {_fmt(want)}; requests were {reqs}"]
+    return []
+
+
+def _action_matches(want: dict, x: dict) -> bool:
+    keymap = {"bead": "bead_id"}
+    return all(x.get(keymap.get(k, k), "") == v for k, v in want.items())
+
+
+def _fmt(d: dict) -> str:
+    return "{" + ", ".join(f"{k}={v!r}" for k, v in d.items()) + "}"
+
+
+def _fmt_action(x: dict) -> str:
+    return f"{x['kind']}:{x['bead_id']}:{x['reason']}"
