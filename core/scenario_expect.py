@@ -13,12 +13,13 @@ from typing import Any, Callable
 
 # ---------------------------------------------------------------------------- schema
 
-INT, BOOL, STR, LIST_STR, TABLE_INT, TABLE_BOOL, TABLE_STR, TABLE_SCALAR = (
-    "int", "bool", "str", "list_str", "table_int", "table_bool", "table_str", "table_scalar")
+INT, BOOL, STR, LIST_STR, TABLE_INT, TABLE_BOOL, TABLE_STR, TABLE_SCALAR, TABLE_FIELD = (
+    "int", "bool", "str", "list_str", "table_int", "table_bool", "table_str", "table_scalar", "table_field")
 
 _WORDS = {INT: "an integer", BOOL: "true or false", STR: "a string", LIST_STR: "an array of strings",
           TABLE_INT: "a table of integers", TABLE_BOOL: "a table of true/false values",
-          TABLE_STR: "a table of strings", TABLE_SCALAR: "a table of strings, integers or booleans"}
+          TABLE_STR: "a table of strings", TABLE_SCALAR: "a table of strings, integers or booleans",
+          TABLE_FIELD: "a table of strings, integers, booleans or arrays of strings"}
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ class Sub:
 
 _ACTION = {"kind": STR, "bead": STR, "reason": STR, "session_name": STR, "template": STR}
 _TRACE = {"record_type": STR, "site_code": STR, "reason_code": STR, "outcome_code": STR, "template": STR,
-          "session_name": STR, "fields": TABLE_SCALAR}
+          "session_name": STR, "fields": TABLE_FIELD}
 _EVENT = {"type": STR, "subject": STR, "bead": STR}
 
 SUBS: dict[str, Sub] = {
@@ -71,7 +72,7 @@ KEYS: dict[str, str] = {
     "pool_desired": TABLE_INT, "pool_requests": TABLE_INT, "scale_check_counts": TABLE_INT,
     "scale_check_present": TABLE_BOOL, "partial_templates": LIST_STR, "named_demand": TABLE_BOOL,
     "named_routed_demand": TABLE_BOOL, "deferral_count": INT, "log": LIST_STR, "no_log": LIST_STR,
-    "warning": LIST_STR, "action_count": TABLE_INT,
+    "warning": LIST_STR, "action_count": TABLE_INT, "request_templates": LIST_STR, "trace_count": TABLE_INT,
 }
 ALL_KEYS = set(KEYS) | set(SUBS)
 
@@ -119,10 +120,14 @@ def check_value(kind: str, v: Any, fp: str, loc: Locate) -> None:
         return
     if not isinstance(v, dict):
         raise loc(fp, f"expected {_WORDS[kind]}, got {_kind_of(v)}")
-    item = {TABLE_INT: INT, TABLE_BOOL: BOOL, TABLE_STR: STR, TABLE_SCALAR: "scalar"}[kind]
+    item = {TABLE_INT: INT, TABLE_BOOL: BOOL, TABLE_STR: STR, TABLE_SCALAR: "scalar", TABLE_FIELD: "field"}[kind]
     for k, x in v.items():
+        if item == "field" and isinstance(x, list) and all(isinstance(i, str) for i in x):
+            continue
         if not _scalar_ok(item, x):
             want = _WORDS[item] if item in _WORDS else "a string, integer or boolean"
+            if item == "field":
+                want = "a string, integer, boolean or array of strings"
             raise loc(f"{fp}.{k}", f"expected {want}, got {_kind_of(x)}")
 
 
@@ -178,6 +183,14 @@ def evaluate(e: dict[str, Any], st: dict[str, Any]) -> list[str]:
         hits = [x for x in st["actions"] if _action_matches(a, x)]
         if hits:
             out.append(f"unexpected action(s) matching {_fmt(a)}: {[_fmt_action(x) for x in hits]}")
+    if "request_templates" in e:
+        have = sorted(t for t, rs in st["requests"].items() if rs)
+        if sorted(e["request_templates"]) != have:
+            out.append(f"templates with accepted requests: want {sorted(e['request_templates'])}, got {have}")
+    for site, n in (e.get("trace_count") or {}).items():
+        got = sum(1 for rec in st["trace"] if rec.get("record_type") == "decision" and rec.get("site_code") == site)
+        if got != n:
+            out.append(f"trace_count[{site}]: want {n} decision(s), got {got}")
     for kind, n in (e.get("action_count") or {}).items():
         got = sum(1 for x in st["actions"] if x["kind"] == kind)
         if got != n:

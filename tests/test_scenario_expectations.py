@@ -104,7 +104,7 @@ def test_work_in_a_suspended_rig_store_is_not_demand(tmp_path):
      "[[expect.awake]]"),
     ('[[expect.work]]\nid = "w-1"\nmetadata = { k = 1 }', "expect[0].work[0].metadata.k", "expected a string",
      "metadata"),
-    ('[[expect.trace]]\nfields = { n = [1] }', "expect[0].trace[0].fields.n", "a string, integer or boolean",
+    ('[[expect.trace]]\nfields = { n = [1] }', "expect[0].trace[0].fields.n", "boolean or array of strings",
      "fields"),
     ('[[expect.request]]\ntemplate = "worker"\nindx = 0', "expect[0].request[0].indx", 'unknown key "indx"', "indx"),
     ("session = 3", "expect[0].session", "must be an array of tables", "session"),

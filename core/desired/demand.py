@@ -255,7 +255,8 @@ def alias_held_templates(ctx: BuildContext) -> dict[str, str]:
 
 
 class Caps:
-    """Nested cap accounting: agent (resolved max) -> rig -> workspace."""
+    """Nested cap accounting (nestedCapLimits + nestedCapUsage): agent (resolved max) -> rig ->
+    workspace, with the requests accepted so far (the blockers a new-demand cap names)."""
 
     def __init__(self, ctx: BuildContext) -> None:
         self.ctx = ctx
@@ -263,6 +264,7 @@ class Caps:
         self.rig_used: dict[str, int] = {}
         self.ws_used = 0
         self.seen: set[str] = set()
+        self.accepted: list[tuple[Request, str]] = []  # (request, its agent's rig)
 
     def _rig_max(self, a: Agent) -> int | None:
         rig = self.ctx.city.rig(a.dir) if a.dir else None
@@ -274,35 +276,50 @@ class Caps:
         ws = self.ctx.city.workspace.max_active_sessions
         return ws if ws is not None and ws >= 0 else None
 
-    def rejection(self, a: Agent) -> str:
-        """The cap a new request would exceed ("" when all have room)."""
+    def rejection(self, a: Agent, tier: str = "new") -> tuple[str, dict]:
+        """The cap a new request would exceed ("" when all have room) and its trace payload."""
         qn = a.qualified_name
         cap = self.ctx.cap(a)
         if cap is not None and self.agent_used.get(qn, 0) >= cap:
-            return "agent_cap"
+            return "agent_cap", {"agent_max": cap, "current": self.agent_used.get(qn, 0), "tier": tier}
         rm = self._rig_max(a)
         if rm is not None and self.rig_used.get(a.dir, 0) >= rm:
-            return "rig_cap"
+            return "rig_cap", {"rig": a.dir, "rig_max": rm, "current": self.rig_used.get(a.dir, 0), "tier": tier}
         wm = self._ws_max()
         if wm is not None and self.ws_used >= wm:
-            return "workspace_cap"
-        return ""
+            return "workspace_cap", {"workspace_max": wm, "current": self.ws_used, "tier": tier}
+        return "", {}
 
-    def remaining(self, a: Agent, want: int) -> tuple[int, str]:
-        """capNewDemandCount: how many of `want` new requests fit, and the binding cap."""
+    def remaining(self, a: Agent, want: int) -> int:
+        """capNewDemandCount: how many of `want` new requests fit under every cap."""
         if want <= 0:
-            return 0, ""
-        left, why = want, ""
+            return 0
+        left = want
         cap = self.ctx.cap(a)
-        if cap is not None and cap - self.agent_used.get(a.qualified_name, 0) < left:
-            left, why = cap - self.agent_used.get(a.qualified_name, 0), "agent_cap"
+        if cap is not None:
+            left = min(left, cap - self.agent_used.get(a.qualified_name, 0))
         rm = self._rig_max(a)
-        if rm is not None and rm - self.rig_used.get(a.dir, 0) < left:
-            left, why = rm - self.rig_used.get(a.dir, 0), "rig_cap"
+        if rm is not None:
+            left = min(left, rm - self.rig_used.get(a.dir, 0))
         wm = self._ws_max()
-        if wm is not None and wm - self.ws_used < left:
-            left, why = wm - self.ws_used, "workspace_cap"
-        return max(left, 0), why
+        if wm is not None:
+            left = min(left, wm - self.ws_used)
+        return max(left, 0)
+
+    def blocking_scope(self, a: Agent, new_count: int) -> tuple[str, int, int, list[Request]]:
+        """newDemandBlockingScope: the first cap (agent, rig, workspace) with no room beyond
+        `new_count`, its max and current use, and the accepted requests that hold it."""
+        qn = a.qualified_name
+        cap = self.ctx.cap(a)
+        if cap is not None and cap - self.agent_used.get(qn, 0) <= new_count:
+            return "agent_cap", cap, self.agent_used.get(qn, 0), [r for r, _ in self.accepted if r.template == qn]
+        rm = self._rig_max(a)
+        if rm is not None and rm - self.rig_used.get(a.dir, 0) <= new_count:
+            return "rig_cap", rm, self.rig_used.get(a.dir, 0), [r for r, rig in self.accepted if rig == a.dir]
+        wm = self._ws_max()
+        if wm is not None and wm - self.ws_used <= new_count:
+            return "workspace_cap", wm, self.ws_used, [r for r, _ in self.accepted]
+        return "", 0, 0, []
 
     def duplicate(self, r: Request) -> bool:
         return bool(r.session_bead_id) and r.session_bead_id in self.seen
@@ -314,6 +331,7 @@ class Caps:
         self.ws_used += 1
         if r.session_bead_id:
             self.seen.add(r.session_bead_id)
+        self.accepted.append((r, a.dir))
 
 
 def _priority_order(reqs: list[Request]) -> list[Request]:
@@ -424,7 +442,7 @@ def compute_requests(ctx: BuildContext, demand: Demand) -> dict[str, list[Reques
     usage = Caps(ctx)
     for r in _priority_order(resume):
         a = ctx.agent(r.template)
-        if a is not None and not usage.duplicate(r) and not usage.rejection(a):
+        if a is not None and not usage.duplicate(r) and not usage.rejection(a)[0]:
             usage.take(a, r)
     all_reqs = list(resume)
     inflight = inflight_requests(ctx, {r.session_bead_id for r in resume if r.session_bead_id})
@@ -436,10 +454,9 @@ def compute_requests(ctx: BuildContext, demand: Demand) -> dict[str, list[Reques
             if qn not in res.scale_check_counts or qn in held:
                 continue
             scale = res.scale_check_counts[qn]
-            new_count, why = usage.remaining(a, scale)
+            new_count = usage.remaining(a, scale)
             if 0 < scale and new_count < scale:
-                ctx.decision("reconciler.pool.new_demand_cap", why, "rejected", qn, scale_check=scale,
-                             accepted_new=new_count, blocked_new=scale - new_count)
+                _new_demand_cap_decision(ctx, usage, a, scale, new_count)
             pending = inflight.get(qn, [])
             n_inflight = min(len(pending), new_count)
             if scale > 0 and pending:
@@ -459,6 +476,19 @@ def compute_requests(ctx: BuildContext, demand: Demand) -> dict[str, list[Reques
     return res.requests
 
 
+def _new_demand_cap_decision(ctx: BuildContext, usage: Caps, a: Agent, scale: int, new_count: int) -> None:
+    """recordNewDemandCapTrace: new demand the caps cut, with the binding cap and the accepted
+    requests (sessions and work) that hold its capacity."""
+    why, cap, current, blockers = usage.blocking_scope(a, new_count)
+    if not why:
+        return
+    ctx.decision("reconciler.pool.new_demand_cap", why, "rejected", a.qualified_name, scale_check=scale,
+                 accepted_new=new_count, blocked_new=scale - new_count, current=current, max=cap,
+                 blocking_sessions=[r.session_bead_id for r in blockers if r.session_bead_id],
+                 blocking_work_beads=[r.work_bead_id for r in blockers if r.work_bead_id],
+                 active_capacity_kind=why)
+
+
 def apply_nested_caps(ctx: BuildContext, reqs: list[Request], held: dict[str, str]) -> dict[str, list[Request]]:
     """applyNestedCaps: accept requests in priority order while every cap has room (dropping
     duplicate concrete sessions), then fill each agent's min_active_sessions."""
@@ -468,17 +498,14 @@ def apply_nested_caps(ctx: BuildContext, reqs: list[Request], held: dict[str, st
         a = ctx.agent(r.template)
         if a is None or caps.duplicate(r):
             continue
-        why = caps.rejection(a)
+        why, payload = caps.rejection(a, r.tier)
         if why:
-            ctx.decision(f"reconciler.pool.{why}", why, "rejected", r.template, tier=r.tier,
-                         session_bead=r.session_bead_id, work_bead=r.work_bead_id)
-            res_rejected = ctx.result.rejected
-            res_rejected.append((r, why))
+            ctx.decision(f"reconciler.pool.{why}", why, "rejected", r.template, **payload)
+            ctx.result.rejected.append((r, why))
             continue
         accepted.setdefault(r.template, []).append(r)
         caps.take(a, r)
-        ctx.decision("reconciler.pool.accept", "cap", "accepted", r.template, tier=r.tier,
-                     session_bead=r.session_bead_id, work_bead=r.work_bead_id)
+        ctx.decision("reconciler.pool.accept", "cap", "accepted", r.template, tier=r.tier)
     for a in ctx.city.agents:
         if a.suspended:
             continue
@@ -487,11 +514,11 @@ def apply_nested_caps(ctx: BuildContext, reqs: list[Request], held: dict[str, st
             continue
         while caps.agent_used.get(qn, 0) < a.min_count:
             r = Request(qn, "new", "", "", 0, floor=True)
-            if caps.rejection(a):
+            if caps.rejection(a)[0]:
                 break
             accepted.setdefault(qn, []).append(r)
             ctx.decision("reconciler.pool.min_fill", "min_fill", "accepted", qn, min=a.min_count,
-                         current=caps.agent_used.get(qn, 0))
+                         current=caps.agent_used.get(qn, 0), tier="new")
             caps.take(a, r)
     return accepted
 
