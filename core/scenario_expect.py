@@ -64,6 +64,8 @@ SUBS: dict[str, Sub] = {
                  ("session_name", "bead")),
     "request": Sub({"template": STR, "index": INT, "tier": STR, "session_bead": STR, "work_bead": STR,
                     "floor": BOOL}, ("template",)),
+    "no_request": Sub({"template": STR, "tier": STR, "session_bead": STR, "work_bead": STR, "floor": BOOL},
+                      ("template", "tier", "session_bead", "work_bead", "floor")),
 }
 
 KEYS: dict[str, str] = {
@@ -72,7 +74,8 @@ KEYS: dict[str, str] = {
     "pool_desired": TABLE_INT, "pool_requests": TABLE_INT, "scale_check_counts": TABLE_INT,
     "scale_check_present": TABLE_BOOL, "partial_templates": LIST_STR, "named_demand": TABLE_BOOL,
     "named_routed_demand": TABLE_BOOL, "deferral_count": INT, "log": LIST_STR, "no_log": LIST_STR,
-    "warning": LIST_STR, "action_count": TABLE_INT, "request_templates": LIST_STR, "trace_count": TABLE_INT,
+    "warning": LIST_STR, "action_count": TABLE_INT, "request_templates": LIST_STR, "request_total": INT, "request_tiers": TABLE_INT,
+    "trace_count": TABLE_INT,
 }
 ALL_KEYS = set(KEYS) | set(SUBS)
 
@@ -187,6 +190,14 @@ def evaluate(e: dict[str, Any], st: dict[str, Any]) -> list[str]:
         have = sorted(t for t, rs in st["requests"].items() if rs)
         if sorted(e["request_templates"]) != have:
             out.append(f"templates with accepted requests: want {sorted(e['request_templates'])}, got {have}")
+    if "request_total" in e:
+        total = sum(len(rs) for rs in st["requests"].values())
+        if total != e["request_total"]:
+            out.append(f"request_total: want {e['request_total']}, got {total}")
+    for tier, n in (e.get("request_tiers") or {}).items():
+        got = sum(1 for rs in st["requests"].values() for q in rs if q["tier"] == tier)
+        if got != n:
+            out.append(f"request_tiers[{tier}]: want {n}, got {got}")
     for site, n in (e.get("trace_count") or {}).items():
         got = sum(1 for rec in st["trace"] if rec.get("record_type") == "decision" and rec.get("site_code") == site)
         if got != n:
@@ -234,6 +245,13 @@ def evaluate(e: dict[str, Any], st: dict[str, Any]) -> list[str]:
         out += _check_awake(a, st)
     for r in e.get("request", []):
         out += _check_request(r, st)
+    for r in e.get("no_request", []):
+        keymap = {"session_bead": "session_bead_id", "work_bead": "work_bead_id"}
+        want = {keymap.get(k, k): v for k, v in r.items() if k != "template"}
+        hits = [(t, q) for t, rs in st["requests"].items() if r.get("template", t) == t for q in rs
+                if all(q.get(k) == v for k, v in want.items())]
+        if hits:
+            out.append(f"unexpected request(s) matching {_fmt(r)}: {hits}")
     return out
 
 
