@@ -74,7 +74,7 @@ KEYS: dict[str, str] = {
     "pool_desired": TABLE_INT, "pool_requests": TABLE_INT, "scale_check_counts": TABLE_INT,
     "scale_check_present": TABLE_BOOL, "partial_templates": LIST_STR, "named_demand": TABLE_BOOL,
     "named_routed_demand": TABLE_BOOL, "deferral_count": INT, "log": LIST_STR, "no_log": LIST_STR,
-    "warning": LIST_STR, "action_count": TABLE_INT, "request_templates": LIST_STR, "request_total": INT, "request_tiers": TABLE_INT,
+    "warning": LIST_STR, "action_count": TABLE_INT, "request_templates": LIST_STR, "request_total": INT, "request_tiers": TABLE_INT, "assigned_work": LIST_STR,
     "trace_count": TABLE_INT,
 }
 ALL_KEYS = set(KEYS) | set(SUBS)
@@ -190,6 +190,8 @@ def evaluate(e: dict[str, Any], st: dict[str, Any]) -> list[str]:
         have = sorted(t for t, rs in st["requests"].items() if rs)
         if sorted(e["request_templates"]) != have:
             out.append(f"templates with accepted requests: want {sorted(e['request_templates'])}, got {have}")
+    if "assigned_work" in e and sorted(e["assigned_work"]) != sorted(st["assigned_work"]):
+        out.append(f"assigned work: want {sorted(e['assigned_work'])}, got {sorted(st['assigned_work'])}")
     if "request_total" in e:
         total = sum(len(rs) for rs in st["requests"].values())
         if total != e["request_total"]:

@@ -70,6 +70,7 @@ def state(model: "Model", step: int, do: str, outcome: "Outcome | None") -> dict
         "pool_desired": dict(sorted(desired.pool_desired.items())) if desired else {},
         "pool_requests": dict(sorted(desired.pool_requests.items())) if desired else {},
         "requests": {t: [r.to_json() for r in rs] for t, rs in sorted(desired.requests.items())} if desired else {},
+        "assigned_work": list(desired.collected_work_ids) if desired else [],
         "scale_check_counts": dict(sorted(desired.scale_check_counts.items())) if desired else {},
         "partial_templates": sorted(desired.partial_templates) if desired else [],
         "named_demand": dict(sorted(desired.named_demand.items())) if desired else {},
