@@ -69,10 +69,35 @@ def named_conflict(ctx: BuildContext, identity: str, runtime_name: str, backing:
 def named_work_ready(ctx: BuildContext, identity: str, ready_assigned: set[str]) -> bool:
     """Direct named demand: in_progress work, or open work that passed the ready gate, whose
     assignee is exactly the identity (gc.routed_to never counts)."""
+    spec = ctx.named_spec(identity)
     for w in (x for x in ctx.store.work_assigned_to(identity) if ctx.work_visible(x)):
+        if spec is not None and not work_reachable(ctx, spec[1], w):
+            continue
         if w.status == "in_progress" or (w.status == "open" and w.id in ready_assigned):
             return True
     return False
+
+
+def work_reachable(ctx: BuildContext, a, w) -> bool:
+    """assignedWorkIndexReachableFromAgent: a city-scope agent (scope = "city") serves work in
+    any store; any other agent only work in its configured rig's store (ConfiguredRigName: the
+    rig its dir names, or whose path it is; "" = the city store)."""
+    if a.scope.strip() == "city":
+        return True
+    return w.store == configured_rig_name(ctx, a)
+
+
+def configured_rig_name(ctx: BuildContext, a) -> str:
+    """ConfiguredRigName: the rig an agent's dir names, else the rig at that path; "" for none."""
+    if not a.dir:
+        return ""
+    for r in ctx.city.rigs:
+        if r.name == a.dir:
+            return r.name
+    for r in ctx.city.rigs:
+        if r.path.rstrip("/") == a.dir.rstrip("/"):
+            return r.name
+    return ""
 
 
 def pool_took_canonical(ctx: BuildContext, identity: str, canonical: SessionBead | None, key: str) -> bool:
