@@ -123,7 +123,7 @@ class BuildContext:
 
     def work_visible(self, w) -> bool:
         """coordClassStoreCandidates: demand is read from the city store and the stores of rigs
-        that are not suspended (a work bead's `store` names its rig; "" is the city store)."""
+        that are not suspended (a work bead's `store` names its rig, "city" the city store)."""
         return not w.store or w.store not in self.rig_suspended
 
     # ---- agent shape (semantics-aware) ----

@@ -16,6 +16,7 @@ from core.desired.context import (
     is_pool_managed,
 )
 from core.desired.model import Request
+from core.desired.reach import work_reachable
 from core.desired.slots import raw_existing_slot
 from core.identity import generic_ephemeral
 from core.world import beads as B
@@ -100,7 +101,8 @@ def collect_assigned_work(ctx: BuildContext, demand: Demand) -> None:
 def filter_for_pool_demand(ctx: BuildContext, by_identity: dict[str, SessionBead],
                            collected: list[WorkBead]) -> list[WorkBead]:
     """filterAssignedWorkBeadsForPoolDemand: the collected work whose route target (gc.routed_to,
-    else the template of the session its assignee names) is a configured agent."""
+    else the template of the session its assignee names) is a configured agent that can reach
+    the store the work lives in (assignedWorkIndexReachableFromAgent)."""
     out: list[WorkBead] = []
     for w in collected:
         target = w.route
@@ -112,7 +114,8 @@ def filter_for_pool_demand(ctx: BuildContext, by_identity: dict[str, SessionBead
                     target = ctx.city.agents[0].qualified_name
         if not target:
             continue
-        if ctx.find_agent_by_template(ctx.normalize_route(target)) is None:
+        a = ctx.find_agent_by_template(ctx.normalize_route(target))
+        if a is None or not work_reachable(ctx, a, w):
             continue
         out.append(w)
     return out

@@ -8,6 +8,7 @@ identity itself. A live bead squatting its runtime name or alias blocks it for t
 from __future__ import annotations
 
 from core.desired.context import BuildContext, is_configured_named
+from core.desired.reach import work_reachable
 from core.desired.model import DesiredEntry, Why
 from core.world import beads as B
 from core.world.beads import SessionBead
@@ -78,19 +79,6 @@ def named_work_ready(ctx: BuildContext, identity: str, ready_assigned: set[str])
     return False
 
 
-def work_reachable(ctx: BuildContext, a, w) -> bool:
-    """assignedWorkIndexReachableFromAgent: a city-scope agent (scope = "city") serves work in
-    any store; any other agent only work in its configured rig's store (ConfiguredRigName: the
-    rig its dir names, or whose path it is; "" = the city store)."""
-    if a.scope.strip() == "city":
-        return True
-    return w.store == configured_rig_name(ctx, a)
-
-
-def configured_rig_name(ctx: BuildContext, a) -> str:
-    """ConfiguredRigName: the rig an agent's dir names, else the rig at that path; "" for none."""
-    if not a.dir:
-        return ""
     for r in ctx.city.rigs:
         if r.name == a.dir:
             return r.name
