@@ -37,7 +37,8 @@ _TRACE = {"record_type": STR, "site_code": STR, "reason_code": STR, "outcome_cod
 _EVENT = {"type": STR, "subject": STR, "bead": STR}
 
 SUBS: dict[str, Sub] = {
-    "session": Sub({"id": STR, "identity": STR, "open": BOOL, "metadata": TABLE_STR, "present": LIST_STR,
+    "session": Sub({"id": STR, "identity": STR, "open": BOOL, "metadata": TABLE_STR, "metadata_not": TABLE_STR,
+                    "present": LIST_STR,
                     "labels_include": LIST_STR, "labels_exclude": LIST_STR, "title": STR}, ("id", "identity")),
     "runtime": Sub({"name": STR, "alive": BOOL, "running": BOOL, "attached": BOOL, "pending_interaction": BOOL,
                     "meta": TABLE_STR}, ("name",)),
@@ -360,6 +361,9 @@ def _check_session(s: dict, st: dict) -> list[str]:
             have = x["metadata"].get(k, "")
             if have != v:
                 errs.append(f"session {label}: metadata.{k} want {v!r}, got {have!r}")
+        for k, v in (s.get("metadata_not") or {}).items():
+            if x["metadata"].get(k, "") == v:
+                errs.append(f"session {label}: metadata.{k} is still {v!r}")
         for k in s.get("present", []):
             if not x["metadata"].get(k, ""):
                 errs.append(f"session {label}: metadata.{k} is empty or missing")
