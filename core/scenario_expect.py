@@ -34,7 +34,7 @@ class Sub:
 _ACTION = {"kind": STR, "bead": STR, "reason": STR, "session_name": STR, "template": STR}
 _TRACE = {"record_type": STR, "site_code": STR, "reason_code": STR, "outcome_code": STR, "template": STR,
           "session_name": STR, "fields": TABLE_FIELD}
-_EVENT = {"type": STR, "subject": STR, "bead": STR}
+_EVENT = {"type": STR, "subject": STR, "bead": STR, "message": STR}
 
 SUBS: dict[str, Sub] = {
     "session": Sub({"id": STR, "identity": STR, "open": BOOL, "metadata": TABLE_STR, "metadata_not": TABLE_STR,
@@ -437,7 +437,7 @@ def _trace_matches(want: dict, rec: dict) -> bool:
 
 def _event_matches(ev: dict, x: dict) -> bool:
     return (ev.get("type") == x["type"] and ev.get("subject", x["subject"]) == x["subject"]
-            and ev.get("bead", x["bead_id"]) == x["bead_id"])
+            and ev.get("bead", x["bead_id"]) == x["bead_id"] and ev.get("message", "") in x.get("message", ""))
 
 
 def _check_tracker(t: dict, st: dict) -> list[str]:
