@@ -41,7 +41,7 @@ def ready_unassigned_by_template(ctx: BuildContext) -> dict[str, list[WorkBead]]
     for route in ctx.store.routes():
         target = ctx.normalize_template(ctx.normalize_route(route))
         for w in ctx.store.work_routed_to(route):
-            if w.status == "open" and w.ready and not w.assignee.strip() and ctx.work_visible(w):
+            if w.status == "open" and w.is_ready and not w.assignee.strip() and ctx.work_visible(w):
                 out.setdefault(target, []).append(w)
     for ws in out.values():
         ws.sort(key=lambda w: (-w.priority, natural_key(w.id)))
@@ -86,7 +86,7 @@ def collect_assigned_work(ctx: BuildContext, demand: Demand) -> None:
     probe, probe_all = _ready_probe_assignees(ctx, collected, demand)
     if probe or probe_all:
         for w in work:
-            if w.status != "open" or not w.ready or not w.assignee.strip():
+            if w.status != "open" or not w.is_ready or not w.assignee.strip():
                 continue
             if not probe_all and w.assignee.strip() not in probe:
                 continue

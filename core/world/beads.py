@@ -294,6 +294,9 @@ RUN_TARGET = "gc.run_target"
 KIND = "gc.kind"
 KIND_WORKFLOW = "workflow"
 MOLECULE_TYPES = frozenset({"molecule", "wisp"})
+# Bead types Ready() never returns (readyExcludeTypes): containers, steps, gates and bookkeeping.
+READY_EXCLUDED_TYPES = frozenset({"merge-request", "gate", "molecule", "step", "convoy", "message", "session",
+                                  "agent", "role", "rig"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,7 +326,13 @@ class WorkBead:
 
     @property
     def actionable(self) -> bool:
-        return self.status == "in_progress" or (self.status == "open" and self.ready)
+        return self.status == "in_progress" or (self.status == "open" and self.is_ready)
+
+    @property
+    def is_ready(self) -> bool:
+        """What a store's Ready() query returns: open-ready by the scenario's `ready` flag (its
+        dependencies are closed) and not of a type Ready() excludes (molecule, step, gate, ...)."""
+        return self.ready and self.type not in READY_EXCLUDED_TYPES
 
     def get(self, key: str) -> str:
         """A metadata value ("" when absent); gc.routed_to reads `routed_to`."""
