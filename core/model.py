@@ -118,10 +118,7 @@ class Model:
         from core.reconcile.tick import run_tick
 
         started = perf_counter()
-        out = Outcome()
-        if self.pending_city is not None:
-            out.extend(self.apply_config(self.pending_city))
-            self.pending_city = None
+        out = self._apply_pending_config()
         self.world.store.journal.clear()
         self.world.runtime.starts.clear()
         if not self.world.memory.adopted:
@@ -150,6 +147,26 @@ class Model:
                                         store_backed=False)
             out.logs += out.desired.logs
         self.last_desired = out.desired
+        return out
+
+    def sync_only(self) -> Outcome:
+        """The tick up to and including session bead sync, no reconcile (a scenario's `sync` step);
+        a pending config edit is applied first, as a tick does."""
+        from core.reconcile.tick import run_sync_only
+
+        out = self._apply_pending_config()
+        synced = run_sync_only(self.city, self.world, self.semantics)
+        out.extend(synced)
+        out.desired = synced.desired
+        self.last_desired = synced.desired
+        return out
+
+    def _apply_pending_config(self) -> Outcome:
+        """Apply an edited config waiting for the next tick (hot reload), if any."""
+        if self.pending_city is None:
+            return Outcome()
+        out = self.apply_config(self.pending_city)
+        self.pending_city = None
         return out
 
     # ------------------------------------------------------------------ config
@@ -320,6 +337,8 @@ class Model:
             return out
         if kind == "build":
             return self.build(store=bool(step.get("store", True)))
+        if kind == "sync":
+            return self.sync_only()
         if kind == "advance":
             return self.advance(parse_duration(step.get("by", "30s")))
         if kind == "runtime_exit":

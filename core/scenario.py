@@ -41,6 +41,7 @@ WORK_KEYS = {"id", "status", "assignee", "routed_to", "priority", "ready", "titl
 STEP_KEYS: dict[str, set[str]] = {
     "tick": {"count", "every"},
     "build": {"store"},
+    "sync": set(),
     "advance": {"by"},
     "runtime_exit": {"name", "crash"},
     "runtime_start": {"name", "session_id", "attached", "pending_interaction"},

@@ -148,3 +148,32 @@ def test_open_assigned_molecule_roots_are_demand(typ, kind, status, assignee, de
 
     md = (("gc.kind", kind),) if kind else ()
     assert WorkBead("w", status=status, assignee=assignee, type=typ, metadata=md).molecule_root_demand is demand
+
+
+def test_a_sync_step_leaves_the_beads_as_sync_wrote_them(tmp_path):
+    """`do = "sync"` runs the tick up to session bead sync: the named session's bead is created
+    start-pending with a create claim and nothing is started; a full tick goes on to start it."""
+    city = """name = "t"
+[city.workspace]
+name = "t"
+[[city.agent]]
+name = "mayor"
+[[city.named_session]]
+template = "mayor"
+mode = "always"
+[[step]]
+do = "%s"
+[[expect]]
+after = 1
+[[expect.session]]
+identity = "mayor"
+metadata = { state = "start-pending", pending_create_claim = "true" }
+[[expect.runtime]]
+name = "mayor"
+alive = false
+"""
+    p = tmp_path / "s.toml"
+    p.write_text(city % "sync")
+    assert check(run(load_scenario(str(p)))) == []
+    p.write_text(city % "tick")
+    assert check(run(load_scenario(str(p))))

@@ -48,6 +48,22 @@ def run_build(city: "City", world: "World", semantics: str) -> Outcome:
     return out
 
 
+def run_sync_only(city: "City", world: "World", semantics: str) -> Outcome:
+    """The tick's phases up to and including session bead sync (demand snapshot, refresh, sync,
+    refresh), without runtime hygiene, drain-ack finalization or the bead reconcile: what Gas
+    City's syncSessionBeads tests observe, since a full tick's reconcile would act on the synced
+    beads before anyone looked."""
+    out = Outcome()
+    ctx = TickContext(city, world, semantics, out)
+    built = load_demand_snapshot(city, world, semantics, out.actions, out.trace)
+    out.logs += built.logs
+    ctx.desired = _refresh(ctx, built, "refresh_desired_state.before_sync")
+    run_sync(ctx)
+    ctx.desired = _refresh(ctx, ctx.desired, "refresh_desired_state.after_sync")
+    out.desired = ctx.desired
+    return out
+
+
 def run_tick(city: "City", world: "World", semantics: str, trigger: str = "patrol") -> Outcome:
     """One regular controller tick."""
     world.tick += 1
