@@ -116,12 +116,16 @@ def test_a_wrong_typed_expectation_exits_2_with_its_line(tmp_path, capsys, expec
     with pytest.raises(ScenarioError):
         load_scenario(str(p))
     assert main(["scenario", "check", str(p)]) == 2
-    err = capsys.readouterr().err.strip()
-    assert "Traceback" not in err and len(err.splitlines()) == 1, err
+    out = capsys.readouterr()
+    printed = out.out + out.err
+    assert "Traceback" not in printed, printed
+    located = [ln.strip() for ln in printed.splitlines() if f"{p}: {field}: " in ln]
+    assert len(located) == 1, printed
+    err = located[0]
     lines = text.splitlines()
     start = lines.index("[[expect]]")
     line = next(n for n, ln in enumerate(lines[start:], start + 1) if ln.startswith(at))
-    assert err.startswith(f"citywatch: {p}: {field}: ") and says in err, err
+    assert err.startswith(f"{p}: {field}: ") and says in err, err
     assert err.endswith(f"(line {line})"), err
 
 
