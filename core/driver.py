@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, Protocol, Sequence
 
 from core.config.model import City
 from core.durations import format_duration, parse_duration
@@ -95,7 +95,7 @@ class Recorded:
 class Driver:
     def __init__(self, model: Model, start: Start, *, script: Script | None = None,
                  load_step_city: Callable[[dict[str, Any]], City] | None = None,
-                 history_limit: int = DEFAULT_LIMIT) -> None:
+                 history_limit: int = DEFAULT_LIMIT, start_notes: Sequence[str] = ()) -> None:
         self.model = model
         self.start = start
         self.script: Script = script or Ticks()
@@ -109,7 +109,7 @@ class Driver:
         from core.reload import config_notes
 
         self._notes = config_notes(model.city)  # the config notes last logged
-        self.history.append(self._frame("start", Outcome(warnings=list(self._notes)), ""))
+        self.history.append(self._frame("start", Outcome(warnings=list(start_notes) + list(self._notes)), ""))
 
     # ------------------------------------------------------------------ reading
     @property
@@ -351,22 +351,32 @@ class OpenError(Exception):
 
 def open_city(path: str, semantics: str = "current", packs_dir: str = "", *, strict: bool = True) -> Driver:
     """A session on a city.toml (or a directory holding one), starting from an empty world;
-    `packs_dir` holds local copies of remote packs by name (`--packs`). A city `gc start` would
-    refuse (strict mode unless `strict` is off) is not opened: OpenError lists every reason,
-    one located reason per line."""
+    `packs_dir` holds local copies of remote packs by name (`--packs`). A city Gas City's loader
+    or validators refuse is not opened: OpenError lists every reason, one located reason per
+    line. A city that only strict mode refuses (`gc start`'s default) is opened as
+    `gc start --no-strict` would run it, the only way a controller can, and the first Events
+    lines say what strict mode refused; its reloads are then not strict either."""
     from core.export import world_tables
     from core.reload import load
 
     if packs_dir and not os.path.isdir(packs_dir):
         raise OpenError(f"--packs {packs_dir}: not a directory")
     loaded = load(path, packs_dir, strict=strict)
+    notes: list[str] = []
+    if not loaded.ok and strict:
+        relaxed = load(path, packs_dir, strict=False)
+        if relaxed.ok:
+            notes = [f"gc start would refuse this city in strict mode (its default): {e.render()}"
+                     for e in loaded.reasons]
+            notes.append("citywatch runs it as `gc start --no-strict` would; reloads are not strict either")
+            loaded = relaxed
     if not loaded.ok:
         raise OpenError("\n".join(e.render() for e in loaded.reasons))
     assert loaded.city is not None and loaded.source is not None
     model = Model(loaded.city, semantics=semantics)
     start = Start(loaded.city.name, loaded.source, world_tables(model.world), semantics, True,
                   loaded.source.base_dir)
-    return Driver(model, start)
+    return Driver(model, start, start_notes=notes)
 
 
 def open_scenario(path: str, *, script: Script | None = None) -> Driver:

@@ -206,3 +206,23 @@ def test_reserved_prefixes_warn_at_start(tmp_path):
     assert loaded.ok
     assert any(w.message.startswith('HQ prefix "gco" is a reserved coordination-class id-prefix')
                for w in loaded.city.warnings)
+
+
+def test_a_city_only_strict_mode_refuses_opens_as_no_strict_and_says_why(tmp_path):
+    from core.driver import OpenError, open_city
+
+    write(tmp_path, {"city.toml": '[workspace]\nname = "c"\n[[agent]]\nname = "w"\nmax_active_session = 2\n'})
+    driver = open_city(str(tmp_path / "city.toml"))
+    warnings = [ln.text for ln in driver.lines() if ln.kind == "warning"]
+    assert warnings[0].startswith("gc start would refuse this city in strict mode (its default): ")
+    assert 'did you mean "max_active_sessions"' in warnings[0]
+    assert any("--no-strict" in w for w in warnings)
+    assert driver.config.strict is False  # reloads follow the mode the controller could run in
+    clean = tmp_path / "clean"
+    write(clean, {"city.toml": '[workspace]\nname = "c"\n[[agent]]\nname = "w"\n'})
+    d2 = open_city(str(clean / "city.toml"))
+    assert d2.config.strict is True and not any("strict" in ln.text for ln in d2.lines())
+    bad = tmp_path / "bad"
+    write(bad, {"city.toml": '[workspace]\nname = "c"\n[[agent]]\nname = "w"\n[[agent]]\nname = "w"\n'})
+    with pytest.raises(OpenError):  # what the loader or validators refuse is never opened
+        open_city(str(bad / "city.toml"))

@@ -371,8 +371,8 @@ async def test_each_real_city_opens_steps_and_lists_its_agents(name):
     from core.reload import config_notes
     from tui.app import CitywatchApp
 
-    # Not strict: a real city may carry a key its gc version does not know (`gc start --no-strict`).
-    driver = open_city(str(REAL / name / "city.toml"), strict=False)
+    # Opened as a user opens it: a city only strict mode refuses runs as `gc start --no-strict` would.
+    driver = open_city(str(REAL / name / "city.toml"))
     app = CitywatchApp(driver, watch=False)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("s", "s")
