@@ -11,4 +11,5 @@ from core.config import builtin
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "gascity"
 CITIES = FIXTURES / "cities"  # one folder per example city, each with its city.toml
 STATE = FIXTURES / "state"  # events.jsonl, beads.json, bd --json outputs, JSON schemas
+OPENAPI = FIXTURES / "api" / "openapi.json"  # the supervisor HTTP API's OpenAPI schema
 BUILTIN = Path(builtin.ROOT)  # the shipped builtin packs (core, bd) by name
