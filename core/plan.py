@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from core.world.beads import COUNTS_AGAINST_CAP, SessionBead, natural_key
+from core.world.runtime import META_ACTIVITY
 
 if TYPE_CHECKING:
     from core.desired.model import DesiredEntry
@@ -63,6 +64,8 @@ def _runtime_text(model: "Model", name: str) -> tuple[str, bool]:
     if s is None:
         return "—", False
     text = "running" if s.process_alive else "zombie"
+    if s.meta.get(META_ACTIVITY):
+        text += f" {s.meta[META_ACTIVITY]}"
     if s.attached:
         text += " +attached"
     if s.pending_interaction:

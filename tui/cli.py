@@ -9,7 +9,7 @@ import argparse
 import os
 import sys
 
-from tui.cli_options import (BAD_INPUT, EXIT_CODES_HELP, OK, SEMANTICS, add_attach_source_options,
+from tui.cli_options import (BAD_INPUT, EXIT_CODES_HELP, OK, SEMANTICS, add_api_options, add_attach_source_options,
                              add_city_options, add_json_option)
 
 COMMANDS = ("scenario", "config", "explain", "plan", "bench", "attach", "help", "completion")
@@ -106,10 +106,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     at = sub.add_parser("attach", help="read a live city's state without touching it: sessions, runtime, trace, "
                         "events, drift against the model, loop alarms", formatter_class=_Formatter,
-                        description="A snapshot of a live city, read-only. --check is a monitoring probe (exit 1 "
-                        "while any alarm is active, one line per alarm); --watch prints a new snapshot on every "
-                        "change until interrupted (JSON Lines with --json).", epilog=EXIT_CODES_HELP)
-    at.add_argument("city_dir", metavar="CITY_DIR", help="the city directory (holding city.toml and .gc/)")
+                        description="A snapshot of a live city, read-only: from its directory, or through a Gas "
+                        "City supervisor's HTTP API (a URL; without --city its cities are listed). --check is a "
+                        "monitoring probe (exit 1 while any alarm is active, one line per alarm); --watch prints a "
+                        "new snapshot on every change until interrupted (JSON Lines with --json).",
+                        epilog=EXIT_CODES_HELP)
+    at.add_argument("city_dir", metavar="CITY_DIR|URL", help="the city directory (holding city.toml and .gc/), or "
+                    "a supervisor's URL such as http://127.0.0.1:8372")
     add_json_option(at, "the snapshot")
     mode = at.add_mutually_exclusive_group()
     mode.add_argument("--check", action="store_true", help="print the active alarms, one per line; exit 1 if any")
@@ -118,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     at.add_argument("--interval", default="2s", metavar="DURATION", help="--watch: how often the runtime "
                     "listings are read (file changes are seen at once)")
     add_attach_source_options(at)
+    add_api_options(at.add_argument_group("a supervisor's API (attach URL)"))
     at.add_argument("--now", metavar="TIME", help="judge ages and alarms as of this RFC 3339 time (default: now)")
     add_city_options(at)
 
@@ -139,7 +143,8 @@ def app_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="citywatch", formatter_class=_Formatter,
                                 description="Open the citywatch app: with no argument the embedded demo city; a "
                                 "city.toml to model it (hot-reloaded on save); --scenario to step through a scenario; "
-                                "--attach CITY_DIR to watch a live city, read-only.",
+                                "--attach CITY_DIR|URL to watch a live city, read-only (a URL: through a supervisor's "
+                                "API, with a city picker).",
                                 epilog=_commands_help() + "\n\n" + EXIT_CODES_HELP)
     p.add_argument("--version", action="version", version=version_text())
     city = p.add_argument("city", nargs="?", metavar="CITY",
@@ -150,9 +155,11 @@ def app_parser() -> argparse.ArgumentParser:
                    "the city when it opens or reloads (only validator errors do)")
     add_city_options(p, semantics_default="current")
     at = p.add_argument_group("attach to a live city (read-only)")
-    at.add_argument("--attach", metavar="CITY_DIR", help="show a running city's real state (beads, tmux, trace, "
-                    "events), its drift from the model and its loop alarms; nothing under it is ever written")
+    at.add_argument("--attach", metavar="CITY_DIR|URL", help="show a running city's real state (beads, tmux, trace, "
+                    "events), its drift from the model and its loop alarms; nothing under it is ever written. A URL "
+                    "attaches through a Gas City supervisor's HTTP API (only GET requests), with a city picker")
     add_attach_source_options(at, "with --attach: ")
+    add_api_options(p.add_argument_group("attach through a supervisor's API (--attach URL)"), "with --attach URL: ")
     return p
 
 
@@ -249,11 +256,13 @@ def open_app(argv: list[str]) -> int:
 
         return run_attach(args)
     stray = [f for f, v in (("--bd", args.bd), ("--settings", args.settings), ("--tmux-socket", args.tmux_socket),
-                            ("--alarm", args.alarm)) if v]
+                            ("--alarm", args.alarm), ("--city", args.api_city), ("--token-file", args.token_file),
+                            ("--ca-file", args.ca_file), ("--insecure-skip-verify", args.insecure_skip_verify),
+                            ("--config", args.config_dir)) if v]
     if stray:
         from tui.cli_commands import err
 
-        return err(f"{', '.join(stray)}: only with --attach CITY_DIR")
+        return err(f"{', '.join(stray)}: only with --attach")
     from tui.app import run_app
 
     return run_app(args)

@@ -1,5 +1,9 @@
-"""`citywatch attach CITY_DIR`: a read-only look at a live city, as a snapshot (text or JSON), a
-monitoring probe (`--check`), or a stream of snapshots (`--watch`, JSON Lines with `--json`)."""
+"""`citywatch attach CITY_DIR|URL`: a read-only look at a live city, as a snapshot (text or JSON),
+a monitoring probe (`--check`), or a stream of snapshots (`--watch`, JSON Lines with `--json`).
+
+A city directory is read from its files; an http(s) URL is a Gas City supervisor (or a
+standalone controller's API), read through its HTTP API (core.attach.api): without `--city` its
+cities are listed, with `--city NAME` that city is attached to."""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import argparse
 import asyncio
 import hashlib
 import json
+import os
 import sys
 from typing import Any, Callable
 
@@ -14,10 +19,14 @@ from tui.cli_commands import err, packs_dir, print_json, scale_check_timeout
 from tui.cli_options import BAD_INPUT, CHECK_FAILED, OK, UNREACHABLE
 
 
-def open_session(args: argparse.Namespace, city_dir: str):
-    """The AttachSession of `city_dir` the options ask for, or an int exit code after printing
-    why not (used by `attach` and by the app's `--attach`)."""
-    from core.attach.session import AttachError, AttachOptions, AttachSession, AttachUnreachable
+def is_url(target: str) -> bool:
+    """Is the attach target a supervisor URL (rather than a city directory)?"""
+    return target.startswith(("http://", "https://"))
+
+
+def attach_options(args: argparse.Namespace):
+    """The AttachOptions the shared options ask for, or an int exit code after printing why not."""
+    from core.attach.session import AttachOptions
     from core.attach.settings import load_thresholds
     from core.config.errors import ConfigError
     from core.timefmt import parse_time
@@ -36,6 +45,94 @@ def open_session(args: argparse.Namespace, city_dir: str):
         if fixed is None:
             return err(f"--now: expected an RFC 3339 time such as 2026-08-21T12:00:00Z, got {args.now!r}")
         opts.clock = lambda: fixed
+    return opts
+
+
+def api_target(args: argparse.Namespace):
+    """The ApiTarget of a supervisor URL and the API options, or an int exit code after printing
+    why not: a bad URL, a token that cannot be read, a file-only option."""
+    from core.attach.api.client import ApiTarget, TokenError, read_token
+    from core.attach.api.guard import Origin
+    from core.durations import DurationError, parse_duration
+
+    target = args.attach if getattr(args, "attach", None) else args.city_dir
+    stray = [f for f, v in (("--bd", args.bd), ("--tmux-socket", args.tmux_socket),
+                            ("--run-scale-checks", args.run_scale_checks)) if v]
+    if stray:
+        return err(f"{', '.join(stray)}: only for a city directory, not a supervisor URL (a supervisor's city "
+                   "runs elsewhere)")
+    try:
+        Origin.parse(target)
+        token = read_token(args.token_file)
+        timeout = parse_duration(args.timeout)
+    except TokenError as e:
+        return err(str(e))
+    except DurationError as e:
+        return err(f"--timeout: {e}")
+    except ValueError as e:
+        return err(str(e))
+    if timeout <= 0:
+        return err("--timeout: must be above 0")
+    if args.ca_file and not os.path.isfile(args.ca_file):
+        return err(f"--ca-file {args.ca_file}: not a file")
+    if args.config_dir and not os.path.isdir(args.config_dir):
+        return err(f"--config {args.config_dir}: not a directory")
+    return ApiTarget(target, token=token, verify=not args.insecure_skip_verify, ca_file=args.ca_file,
+                     timeout=timeout)
+
+
+def open_api_session(args: argparse.Namespace, target, city: str, *, stream: bool = True):
+    """The ApiAttachSession of `city` on the supervisor `target` (with its live event stream
+    unless `stream` is False), or an int exit code after printing why not (3 when the supervisor
+    does not answer or refuses, 2 for bad input)."""
+    from core.attach.api.client import ApiError
+    from core.attach.api.session import ApiAttachSession
+    from core.attach.session import AttachError
+
+    opts = attach_options(args)
+    if isinstance(opts, int):
+        return opts
+    try:
+        return ApiAttachSession.open(target, city, opts, config_dir=args.config_dir, stream=stream)
+    except ApiError as e:
+        return err(str(e), UNREACHABLE)
+    except AttachError as e:
+        return err(str(e), BAD_INPUT)
+
+
+def list_supervisor_cities(target, as_json: bool) -> int:
+    """`citywatch attach URL` without --city: the supervisor and its cities (the headless city
+    picker); 3 when it does not answer."""
+    from core.attach.api.client import ApiError, SupervisorClient
+    from core.attach.api.session import list_cities
+
+    client = SupervisorClient(target)
+    try:
+        health, cities, problems = list_cities(client)
+    except ApiError as e:
+        return err(str(e), UNREACHABLE)
+    finally:
+        client.close()
+    doc = {"url": client.origin.base_url, "supervisor": health.to_json() if health else None,
+           "cities": [c.to_json() for c in cities], "warnings": problems}
+    if as_json:
+        print_json(doc)
+        return OK
+    from core.attach.render import render_cities
+    from core.safetext import printable_lines
+
+    print(printable_lines(render_cities(doc)))
+    return OK
+
+
+def open_session(args: argparse.Namespace, city_dir: str):
+    """The AttachSession of `city_dir` the options ask for, or an int exit code after printing
+    why not (used by `attach` and by the app's `--attach`)."""
+    from core.attach.session import AttachError, AttachSession, AttachUnreachable
+
+    opts = attach_options(args)
+    if isinstance(opts, int):
+        return opts
     try:
         session = AttachSession.open(city_dir, opts)
     except AttachUnreachable as e:
@@ -51,8 +148,24 @@ def open_session(args: argparse.Namespace, city_dir: str):
 
 def cmd_attach(args: argparse.Namespace) -> int:
     """`citywatch attach`: print a snapshot, check the alarms, or stream changes; see the module
-    docstring. Exit codes as every command's (3 when the city or `bd` cannot be read)."""
-    session = open_session(args, args.city_dir)
+    docstring. Exit codes as every command's (3 when the city, `bd` or the supervisor cannot be
+    read)."""
+    if is_url(args.city_dir):
+        target = api_target(args)
+        if isinstance(target, int):
+            return target
+        if not args.api_city:
+            if args.check or args.watch:
+                return err("--check and --watch need --city NAME with a supervisor URL")
+            return list_supervisor_cities(target, args.json)
+        session = open_api_session(args, target, args.api_city, stream=args.watch)
+    else:
+        api_only = [f for f, v in (("--city", args.api_city), ("--token-file", args.token_file),
+                                   ("--ca-file", args.ca_file), ("--insecure-skip-verify", args.insecure_skip_verify),
+                                   ("--config", args.config_dir)) if v]
+        if api_only:
+            return err(f"{', '.join(api_only)}: only with a supervisor URL (http:// or https://)")
+        session = open_session(args, args.city_dir)
     if isinstance(session, int):
         return session
     try:
@@ -97,15 +210,20 @@ def check_alarms(snap: dict[str, Any], as_json: bool) -> int:
 def change_digest(snap: dict[str, Any]) -> str:
     """What counts as a change between two snapshots: everything but the clock (`as_of`) and the
     ages that grow with it (an alarm's value and message); the set of alarms still counts."""
-    stable = {k: v for k, v in snap.items() if k not in ("as_of", "alarms")}
+    stable = {k: v for k, v in snap.items() if k not in ("as_of", "alarms", "sources")}
     stable["alarms"] = [(a["kind"], a["subject"], a["threshold"]) for a in snap["alarms"]]
+    # what a source says of itself, less the times that move on every read
+    stable["sources"] = {name: {k: v for k, v in src.items() if k not in ("fetched_at", "last_ok_at", "stale_for_s", "stream")}
+                         if isinstance(src, dict) else src for name, src in snap["sources"].items()}
+    stream = (snap["sources"].get("api") or {}).get("stream") or {}
+    stable["stream"] = (stream.get("phase"), stream.get("attempt"))
     return hashlib.sha256(json.dumps(stable, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def watch(session, args: argparse.Namespace) -> int:
     """Print the snapshot, then a new one each time it changes, until interrupted (Ctrl-C ends
-    with 130, as every command does): files under the city are watched, and the runtime
-    listings (which no file announces) are read every `--interval`."""
+    with 130, as every command does): files under the city (or a supervisor's event stream) are
+    watched, and the runtime listings (or every API endpoint) are read every `--interval`."""
     from core.durations import DurationError, parse_duration
 
     try:
@@ -155,7 +273,13 @@ async def stream_changes(session, emit: Callable[[dict[str, Any]], None], interv
                 session.poll()
                 publish()
 
-    watcher = asyncio.create_task(watch_city(session.watch_paths, changed))
+    async def stream_watch() -> None:  # a supervisor's event stream says when something changed
+        while not stop.is_set():
+            if await asyncio.to_thread(session.wait_change, 0.5) and session.poll([]):
+                publish()
+
+    api = hasattr(session, "wait_change")
+    watcher = asyncio.create_task(stream_watch() if api else watch_city(session.watch_paths, changed))
     timer = asyncio.create_task(runtime_timer())
     try:
         await stop.wait()

@@ -10,14 +10,15 @@ from dataclasses import dataclass
 OK = 0  # done; for a check: nothing failed
 CHECK_FAILED = 1  # a check failed: an expectation, an invariant, an active alarm, a planned change
 BAD_INPUT = 2  # bad input or usage: a broken config or scenario, a wrong option, not a Gas City city
-UNREACHABLE = 3  # a source could not be reached: an unreadable city directory, bd that cannot run
+UNREACHABLE = 3  # a source could not be reached: an unreadable city directory, bd that cannot run, a supervisor
 
 EXIT_CODES_HELP = """exit codes (the same for every command):
   0  done (for a check: nothing failed)
   1  a check failed: an expectation or invariant (scenario check), an active alarm (attach --check)
   2  bad input or usage: a broken config or scenario file (located: file:line:col or file: field),
      a wrong option, a directory that is not a Gas City city
-  3  a source could not be reached: an unreadable city directory, `bd` that cannot run (--bd)
+  3  a source could not be reached: an unreadable city directory, `bd` that cannot run (--bd), a
+     supervisor that does not answer or refuses the read
   130 interrupted (Ctrl-C)"""
 
 SEMANTICS = ("current", "pre-2053", "pre-1989")
@@ -66,6 +67,23 @@ def add_attach_source_options(group, note: str = "") -> None:
     group.add_argument("--settings", metavar="FILE", help=f"{note}citywatch settings with a [citywatch.alarms] "
                        "table (default: ~/.config/citywatch/citywatch.toml when present)")
     group.add_argument("--alarm", action="append", metavar="KEY=VALUE", help=f"{note}override one alarm threshold")
+
+
+def add_api_options(group, note: str = "") -> None:
+    """The options of an attach through a supervisor's HTTP API (shared by `attach URL` and
+    `--attach URL`); `note` prefixes each help text. There is deliberately no option that takes
+    the token itself: a command line is visible to every user of the machine."""
+    group.add_argument("--city", dest="api_city", metavar="NAME", help=f"{note}the supervisor's city to attach to (default: list its "
+                       "cities; the app opens a city picker)")
+    group.add_argument("--token-file", metavar="FILE", help=f"{note}read the bearer token from FILE (default: the "
+                       "CITYWATCH_API_TOKEN variable, else GC_CITY_URL_TOKEN; none when neither is set)")
+    group.add_argument("--ca-file", metavar="FILE", help=f"{note}verify the supervisor's TLS certificate against this "
+                       "CA bundle (default: the system's roots)")
+    group.add_argument("--insecure-skip-verify", action="store_true", help=f"{note}do not verify the supervisor's TLS "
+                       "certificate (only for a self-signed development server)")
+    group.add_argument("--config", dest="config_dir", metavar="DIR", help=f"{note}a local copy of the city's config for the model (the "
+                       "API's config lacks pool sizes, namepools and scale_check); default: the API's config")
+    group.add_argument("--timeout", default="10s", metavar="DURATION", help=f"{note}how long one API reply may take")
 
 
 def add_json_option(p: argparse.ArgumentParser, what: str) -> None:

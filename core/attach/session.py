@@ -30,28 +30,23 @@ Snapshot keys: `city`, `as_of`, `sources`, `sessions`, `runtime`, `deferrals`, `
 from __future__ import annotations
 
 import os
-from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable
 
-from core.attach.alarms import AlarmMemory, AlarmThresholds, evaluate_alarms
+from core.attach.alarms import AlarmThresholds
 from core.attach.bd import read_bd_sessions
 from core.attach.beads_source import BeadSet, BeadsFile
 from core.attach.city import CityLayout, resolve_layout
-from core.attach.drift import DriftReport, compute_drift
 from core.attach.events import EventTail
-from core.attach.lifecycle import lifecycle_rows
-from core.attach.snapshot import event_row, runtime_rows, session_rows
+from core.attach.live import MODEL_SOURCES, LiveCitySession
 from core.attach.tmux import TmuxListing, TmuxReader
-from core.attach.trace_view import TraceView
-from core.attach.world_map import live_world
+from core.attach.trace_view import Cycle, TraceView
 from core.timefmt import format_time
 from core.tracefile.problems import ReadWarning
-from core.world.world import World
 
 SOURCES = ("config", "beads", "events", "trace", "runtime")
-MODEL_SOURCES = frozenset({"config", "beads", "trace", "runtime"})  # what the live world and drift read
+__all__ = ["MODEL_SOURCES", "SOURCES", "AttachError", "AttachOptions", "AttachSession", "AttachUnreachable"]
 
 
 def _wall_clock() -> datetime:
@@ -106,31 +101,24 @@ def check_city_dir(city_dir: str) -> None:
         raise AttachError(f"{city_dir}: not a Gas City city (looked for city.toml and .gc/ in it; found neither)")
 
 
-class AttachSession:
+class AttachSession(LiveCitySession):
+    """A live city read from its directory (see the module docstring)."""
+
     def __init__(self, city_dir: str, options: AttachOptions) -> None:
         check_city_dir(city_dir)
-        self.options = options
+        super().__init__(options)
         self.layout: CityLayout = resolve_layout(city_dir, options.tmux_socket)
         self.root = self.layout.root
-        self.city = None
         self._config_sig: tuple | None = None
         self._config_warnings: list[ReadWarning] = []
         self._beads_file = BeadsFile(self.layout.beads_json)
         self._bd_set: BeadSet | None = None
         self._events = EventTail(self.layout.events_jsonl, options.events_backlog_bytes)
-        self.events: deque[dict[str, Any]] = deque(maxlen=options.keep_events)
         self.trace = TraceView(self.layout.trace_root, history_segments=options.trace_history_segments)
         self._tmux = TmuxReader(self.layout.tmux_socket, tmux=options.tmux, timeout=options.tmux_timeout)
         self._tmux_listing: TmuxListing | None = None
         self._read_warnings: list[ReadWarning] = []
         self._status_warnings: dict[str, list[ReadWarning]] = {}
-        self._alarm_memory = AlarmMemory()
-        self._world: World | None = None
-        self._drift: DriftReport | None = None  # the last one computed (kept while stale)
-        self._inputs = 0  # bumped whenever a source the model reads changes
-        self._drift_inputs = -1  # the `_inputs` the drift was computed from
-        self.drift_runs = 0  # how many times drift was computed (one model tick each)
-        self.drift_computed_at: datetime | None = None
         self._fresh_counts: tuple[str, dict[str, int]] | None = None  # (config revision, scale_check counts)
 
     # ------------------------------------------------------------------ lifecycle
@@ -212,15 +200,6 @@ class AttachSession:
         failed = [w for w in self._status_warnings.get("bd", []) if w.code == "bd_failed"]
         return failed[0].message if failed and self._bd_set is not None and not self._bd_set.beads else ""
 
-    def _note_changes(self, changed: set[str]) -> None:
-        """Drop what depends on changed sources; let the alarms see each new bead state once.
-        Events feed only the alarms and the feed: the world and drift do not depend on them."""
-        if changed & MODEL_SOURCES:
-            self._world = None
-            self._inputs += 1
-        if "beads" in changed:
-            self._alarm_memory.observe_conflicts(self.world_view())
-
     def _sources_for(self, changed: Iterable[str]) -> set[str]:
         config_files = set(self.city.files) if self.city is not None else {self.layout.city_toml}
         config_files.add(os.path.join(self.layout.gc_dir, "site.toml"))
@@ -298,53 +277,11 @@ class AttachSession:
             self._fresh_counts = (self.city.revision, {r.template: r.value for r in runs if r.value is not None})
         return self._fresh_counts[1]
 
-    def world_view(self) -> World:
-        """The cached live world (do not mutate; use `world()` for a copy)."""
-        if self._world is None:
-            prefix = (self.city.workspace.prefix if self.city is not None and self.city.workspace.prefix else "gc")
-            self._world = live_world(self.beads(), self._tmux_listing, self.options.clock(), prefix=prefix,
-                                     scale_checks=self._scale_checks())
-        return self._world
+    def runtime_listing(self) -> TmuxListing | None:
+        return self._tmux_listing
 
-    def world(self) -> World:
-        """A copy of the live world that the caller may tick and poke freely."""
-        w = self.world_view()
-        return World.from_state(w.snapshot(), prefix=w.store.prefix)
-
-    def model(self):
-        """A Model over a copy of the live world (None without a loadable config)."""
-        from core.model import Model
-
-        if self.city is None:
-            return None
-        return Model(self.city, self.world(), self.options.semantics, adopt_on_start=False)
-
-    @property
-    def runtime_observable(self) -> bool:
-        return bool(self._tmux_listing and self._tmux_listing.observable)
-
-    @property
-    def inputs_version(self) -> int:
-        """Bumped whenever a source the model reads (config, beads, trace, runtime) changes."""
-        return self._inputs
-
-    @property
-    def drift_stale(self) -> bool:
-        """Has a source the model reads changed since drift was last computed?"""
-        return self._drift is None or self._drift_inputs != self._inputs
-
-    def drift(self, *, recompute: bool = True) -> DriftReport:
-        """The drift of the current state. `recompute=False` returns the last one computed even
-        when it is stale (see `drift_stale`), and computes only when there is none yet: a caller
-        that coalesces changes (core.attach.settle) recomputes when the city settles."""
-        if self._drift is None or (recompute and self.drift_stale):
-            inputs = self._inputs
-            self._drift = compute_drift(self.city, self.world_view(), self.trace.last_cycle(),
-                                        runtime_observable=self.runtime_observable, semantics=self.options.semantics)
-            self._drift_inputs = inputs
-            self.drift_runs += 1
-            self.drift_computed_at = self.options.clock()
-        return self._drift
+    def last_cycle(self) -> Cycle | None:
+        return self.trace.last_cycle()
 
     def warnings(self) -> list[ReadWarning]:
         out = list(self._config_warnings)
@@ -353,73 +290,41 @@ class AttachSession:
         out += self._scale_check_warnings()
         return out + self._read_warnings
 
-    def _scale_check_warnings(self) -> list[ReadWarning]:
-        if self.city is None:
-            return []
-        known = self._scale_checks()
-        missing = sorted(a.qualified_name for a in self.city.agents
-                         if getattr(a, "has_scale_check", False) and a.qualified_name not in known)
-        if not missing:
-            return []
-        return [ReadWarning("model", "scale_check_unknown", "attach never runs scale_check commands and the trace "
-                            f"has no scale_check_counts for {', '.join(missing)}; the model assumes 0 for them")]
-
-    def snapshot(self, *, fresh_drift: bool = True) -> dict[str, Any]:
-        """The current picture, JSON-ready and deterministic for the same inputs and clock.
-        `fresh_drift=False`: the last drift computed, even when stale (see `drift()`)."""
+    def _empty_city(self):
         from core.config.model import City
-        from core.model import Model
-        from core.state_json import deferrals
 
-        now = self.options.clock()
-        world = self.world_view()
-        city = self.city or City(root=self.root, path=self.layout.city_toml)
-        extra: list[ReadWarning] = []
-        try:
-            defer_rows = deferrals(Model(city, World.from_state(world.snapshot(), prefix=world.store.prefix),
-                                         self.options.semantics, adopt_on_start=False))
-        except Exception as e:  # live beads are arbitrary input: report, keep the rest of the snapshot
-            defer_rows = []
-            extra.append(ReadWarning("model", "deferrals_failed", f"alias deferrals could not be computed "
-                                     f"({type(e).__name__}: {e})"))
+        return City(root=self.root, path=self.layout.city_toml)
+
+    def _snapshot_city(self) -> dict[str, Any]:
+        return {"path": self.root, "name": self.layout.name, "config_loaded": self.city is not None,
+                "config_revision": self.city.revision if self.city is not None else "",
+                "tmux_socket": self.layout.tmux_socket, "session_provider": self.layout.session_provider,
+                "bead_provider": self.layout.bead_provider,
+                "bead_source": "bd" if self.options.use_bd else ("file" if self._beads_file.exists else "none")}
+
+    def _snapshot_sources(self) -> dict[str, Any]:
+        beads = self.beads()
         last = self.trace.last_cycle()
         listing = self._tmux_listing
-        head = self.trace.head
-        drift = self.drift(recompute=fresh_drift)
-        alarms = evaluate_alarms(world, self.events, now, self.options.thresholds, self._alarm_memory)
-        beads = self.beads()
         last_event = self.events[-1] if self.events else {}
         return {
-            "city": {"path": self.root, "name": self.layout.name, "config_loaded": self.city is not None,
-                     "config_revision": self.city.revision if self.city is not None else "",
-                     "tmux_socket": self.layout.tmux_socket, "session_provider": self.layout.session_provider,
-                     "bead_provider": self.layout.bead_provider,
-                     "bead_source": "bd" if self.options.use_bd else ("file" if self._beads_file.exists else "none")},
-            "as_of": format_time(now),
-            "sources": {
-                "beads": {"path": os.path.relpath(self.layout.beads_json, self.root), "present": self._beads_file.exists,
-                          "modified_at": format_time(_mtime(self._beads_file.mtime)),
-                          "sessions": len(beads.sessions()), "work": len(beads.work())},
-                "events": {"path": os.path.relpath(self.layout.events_jsonl, self.root), "present": self._events.exists,
-                           "held": len(self.events), "last_seq": last_event.get("seq"), "last_ts": last_event.get("ts")},
-                "trace": {"path": os.path.relpath(self.layout.trace_root, self.root), "present": self.trace.reader.exists,
-                          "head": head, "batches_read": self.trace.batches_read,
-                          "last_tick_id": last.tick_id if last else ""},
-                "runtime": {"socket": self.layout.tmux_socket, "observable": self.runtime_observable,
-                            "server_running": bool(listing and listing.server_running),
-                            "note": listing.note if listing else ""},
-            },
-            "sessions": session_rows(world, self.runtime_observable),
-            "runtime": runtime_rows(world),
-            "deferrals": defer_rows,
-            "trackers": lifecycle_rows(world, now),
-            "events": [event_row(e) for e in list(self.events)[-self.options.show_events:]],
-            "trace": {"last_cycle": last.to_json() if last else None,
-                      "decisions": list(self.trace.decisions)[-self.options.show_decisions:]},
-            "drift": drift.to_json(),
-            "alarms": [a.to_json() for a in alarms],
-            "warnings": [w.to_json() for w in self.warnings() + extra],
+            "beads": {"path": os.path.relpath(self.layout.beads_json, self.root), "present": self._beads_file.exists,
+                      "modified_at": format_time(_mtime(self._beads_file.mtime)),
+                      "sessions": len(beads.sessions()), "work": len(beads.work())},
+            "events": {"path": os.path.relpath(self.layout.events_jsonl, self.root), "present": self._events.exists,
+                       "held": len(self.events), "last_seq": last_event.get("seq"), "last_ts": last_event.get("ts")},
+            "trace": {"path": os.path.relpath(self.layout.trace_root, self.root), "present": self.trace.reader.exists,
+                      "head": self.trace.head, "batches_read": self.trace.batches_read,
+                      "last_tick_id": last.tick_id if last else ""},
+            "runtime": {"socket": self.layout.tmux_socket, "observable": self.runtime_observable,
+                        "server_running": bool(listing and listing.server_running),
+                        "note": listing.note if listing else ""},
         }
+
+    def _snapshot_trace(self) -> dict[str, Any]:
+        last = self.trace.last_cycle()
+        return {"last_cycle": last.to_json() if last else None,
+                "decisions": list(self.trace.decisions)[-self.options.show_decisions:]}
 
 
 def _stat_sig(path: str) -> tuple:

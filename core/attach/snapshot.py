@@ -7,6 +7,7 @@ from typing import Any
 from core.attach.tmux import SIGNAL_KEYS
 from core.timefmt import format_time
 from core.world.beads import natural_key
+from core.world.runtime import META_ACTIVITY
 from core.world.world import World
 
 
@@ -36,6 +37,7 @@ def runtime_rows(world: World) -> list[dict[str, Any]]:
             "name": s.name, "session_id": s.session_id, "bead_linked": bead is not None,
             "bead_session_name_matches": bool(bead and bead.session_name == s.name),
             "template": s.template, "alive": s.process_alive, "attached": s.attached,
+            "activity": s.meta.get(META_ACTIVITY, ""),
             "started_at": format_time(s.started_at), "last_activity": format_time(s.last_activity),
             "signals": {k: v for k, v in sorted(s.meta.items()) if k in SIGNAL_KEYS},
         })

@@ -19,7 +19,7 @@ from core.attach.tmux import SIGNAL_KEYS, TmuxListing
 from core.world import beads as B
 from core.world.beads import SessionBead, WorkBead
 from core.world.memory import Memory
-from core.world.runtime import RuntimeSession
+from core.world.runtime import META_ACTIVITY, RuntimeSession
 from core.world.world import World
 
 ROUTED_TO = "gc.routed_to"
@@ -52,10 +52,14 @@ def _next_id(beads: BeadSet, prefix: str) -> int:
 
 
 def live_world(beads: BeadSet, runtime: TmuxListing | None, now: datetime, *, prefix: str = "gc",
-               scale_checks: Mapping[str, int | str] | None = None) -> World:
-    """A fresh World holding the live state; `runtime` None (or unobservable) leaves it empty."""
+               scale_checks: Mapping[str, int | str] | None = None, open_only: bool = False) -> World:
+    """A fresh World holding the live state; `runtime` None (or unobservable) leaves it empty.
+    `open_only`: the beads are a listing of the open beads only (a supervisor's), so a blocker
+    that is not among them is closed."""
     w = World(now, prefix=prefix)
     status_by_id = {b.id: b.status for b in beads.beads}
+    if open_only:
+        status_by_id = {t: "closed" for b in beads.beads for t in b.blockers} | status_by_id
     for b in beads.beads:
         if b.is_session:
             w.store.put_session(session_bead(b, now))
@@ -64,7 +68,7 @@ def live_world(beads: BeadSet, runtime: TmuxListing | None, now: datetime, *, pr
     if runtime is not None and runtime.observable:
         for s in runtime.sessions:
             env = {k: v for k, v in s.env.items() if k.startswith("GC_") and k not in SIGNAL_KEYS}
-            meta = {k: v for k, v in s.env.items() if k in SIGNAL_KEYS}
+            meta = {k: v for k, v in s.env.items() if k in SIGNAL_KEYS or (k == META_ACTIVITY and v)}
             w.runtime.put(RuntimeSession(
                 name=s.name, session_id=s.session_id, instance_token=s.env.get("GC_INSTANCE_TOKEN", ""),
                 template=s.env.get("GC_TEMPLATE", ""), started_at=s.created, last_activity=s.activity or s.created,

@@ -24,6 +24,9 @@ META_DRAIN_ACK_SOURCE = "GC_DRAIN_ACK_SOURCE"
 META_DRAIN_REASON = "GC_DRAIN_REASON"
 META_DRAIN_GENERATION = "GC_DRAIN_GENERATION"
 META_RESTART_REQUESTED = "GC_RESTART_REQUESTED"
+# What a provider reports the agent is doing ("idle", "in-turn"), where it reports it (a
+# supervisor's API does, for every provider); shown beside the liveness, never read by the model.
+META_ACTIVITY = "activity"
 
 
 class StartError(Exception):
