@@ -69,6 +69,15 @@ def add_attach_source_options(group, note: str = "") -> None:
     group.add_argument("--alarm", action="append", metavar="KEY=VALUE", help=f"{note}override one alarm threshold")
 
 
+class _NoTokenValue(argparse.Action):
+    """`--token VALUE` is refused without echoing VALUE: a command line is visible to every user
+    of the machine and lands in shell histories and logs."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        parser.error(f"{option_string} is not accepted: a token on the command line is visible to every user of "
+                     "the machine; put it in CITYWATCH_API_TOKEN or a file named by --token-file")
+
+
 def add_api_options(group, note: str = "") -> None:
     """The options of an attach through a supervisor's HTTP API (shared by `attach URL` and
     `--attach URL`); `note` prefixes each help text. There is deliberately no option that takes
@@ -77,6 +86,7 @@ def add_api_options(group, note: str = "") -> None:
                        "cities; the app opens a city picker)")
     group.add_argument("--token-file", metavar="FILE", help=f"{note}read the bearer token from FILE (default: the "
                        "CITYWATCH_API_TOKEN variable, else GC_CITY_URL_TOKEN; none when neither is set)")
+    group.add_argument("--token", "--api-token", "--bearer", nargs="?", action=_NoTokenValue, help=argparse.SUPPRESS)
     group.add_argument("--ca-file", metavar="FILE", help=f"{note}verify the supervisor's TLS certificate against this "
                        "CA bundle (default: the system's roots)")
     group.add_argument("--insecure-skip-verify", action="store_true", help=f"{note}do not verify the supervisor's TLS "

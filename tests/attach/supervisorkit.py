@@ -14,6 +14,7 @@ whatever its method, is recorded in `requests`; anything but GET is answered 405
 from __future__ import annotations
 
 import json
+import re
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -424,6 +425,27 @@ class _Handler(BaseHTTPRequestHandler):
         with self.supervisor.lock:
             self.supervisor.frames.append((name, text))
             self.supervisor.lock.notify_all()
+
+
+def allowed(method: str, path: str, query: list[tuple[str, str]]) -> bool:
+    """The read-only rule, written out independently of core/attach/api/guard.py: GET, one of
+    the read paths citywatch uses, and only that path's query keys, each once."""
+    from core.attach.api.guard import ENDPOINTS
+
+    if method != "GET":
+        return False
+    for e in ENDPOINTS:
+        pattern = "^" + re.escape(e.path).replace(re.escape("{city}"), "[A-Za-z0-9_-]+") + "$"
+        if re.match(pattern, path):
+            keys = [k for k, _ in query]
+            return set(keys) <= e.query and len(keys) == len(set(keys))
+    return False
+
+
+def not_allowed(requests: list[Seen]) -> list[str]:
+    """The requests a supervisor received that break the read-only rule (none, always)."""
+    return [f"{r.method} {r.path}?{r.query}" for r in requests
+            if not allowed(r.method, r.path, list(r.query)) or r.body]
 
 
 # ---------------------------------------------------------------------------------- schema checks
