@@ -49,10 +49,11 @@ class AttachApp(CitywatchApp, inherit_bindings=False):
     BINDINGS = App.BINDINGS + bindings("app", mode=ATTACH)
     MODE = ATTACH
 
-    def __init__(self, session, *, watch: bool = True, runtime_interval: float = 5.0,
+    def __init__(self, session=None, *, watch: bool = True, runtime_interval: float = 5.0,
                  watch_debounce_ms: int = 200, settle: float = 0.5, max_delay: float = 2.0) -> None:
         App.__init__(self)
-        self.state = AttachState(session)
+        # None until a session is attached (`switch_session`: an API attach picks its city first)
+        self.state: AttachState | None = AttachState(session) if session is not None else None
         self.watch_enabled = watch
         self.watch_debounce_ms = watch_debounce_ms
         self.runtime_interval = runtime_interval
@@ -92,8 +93,23 @@ class AttachApp(CitywatchApp, inherit_bindings=False):
     def on_mount(self) -> None:
         # Textual then runs CitywatchApp.on_mount too, which focuses Sessions and calls the
         # `_set_timer` and `start_watching` hooks below.
-        self.query_one(AttachStatusBar).update(f" citywatch  ATTACHED (read-only)  reading "
-                                               f"{self.state.session.root} …")
+        if self.state is not None:
+            self.query_one(AttachStatusBar).update(f" citywatch  ATTACHED (read-only)  reading "
+                                                   f"{self.state.session.root} …")
+        self.request_poll(None, model=True)
+
+    def switch_session(self, session) -> None:
+        """Show `session` from now on (another city): the last one is closed, the panels follow
+        the new city's first picture."""
+        old = self.state
+        self.state = AttachState(session)
+        self.board = None
+        self._why_cache = {}
+        self.settle.take()
+        self._stale_inputs = -1
+        self.query_one(AttachStatusBar).update(f" citywatch  ATTACHED (read-only)  reading {session.root} …")
+        if old is not None:  # off the screen's thread: a poll of the old city may still be waiting on it
+            threading.Thread(target=old.close, name="attach-close", daemon=True).start()
         self.request_poll(None, model=True)
 
     def _set_timer(self) -> None:
@@ -108,7 +124,8 @@ class AttachApp(CitywatchApp, inherit_bindings=False):
             self._watch_city()
 
     def on_unmount(self) -> None:
-        self.state.close()
+        if self.state is not None:
+            self.state.close()
 
     # ------------------------------------------------------------------ reading the city
     def action_refresh(self) -> None:
@@ -119,6 +136,8 @@ class AttachApp(CitywatchApp, inherit_bindings=False):
         """Ask for a poll: every source (`paths` None) or those under `paths` (none: an empty
         list). `model` recomputes drift and the model's view now; without it they wait for the
         city to settle (`self.settle`). Requests made while a poll runs are merged into the next."""
+        if self.state is None:
+            return
         with self._pending_lock:
             if paths is None:
                 self._pending_full = True
@@ -138,10 +157,11 @@ class AttachApp(CitywatchApp, inherit_bindings=False):
                     self._polling = False
                     return
                 self._pending_full, self._pending_paths, self._pending_model = False, set(), False
+            state = self.state  # the city shown now (a switch makes the next board the new city's)
             # never raises: failures are lines
-            board = self.state.refresh(None if full else sorted(paths), model=model)
+            board = state.refresh(None if full else sorted(paths), model=model)
             try:
-                self.call_from_thread(self._show_board, board)
+                self.call_from_thread(self._show_board, board, state)
             except Exception:  # the app is closing
                 with self._pending_lock:
                     self._polling = False
@@ -157,7 +177,9 @@ class AttachApp(CitywatchApp, inherit_bindings=False):
         self.watch_batches += 1
         self.request_poll(paths)
 
-    def _show_board(self, board: AttachBoard) -> None:
+    def _show_board(self, board: AttachBoard, state: AttachState | None = None) -> None:
+        if state is not None and state is not self.state:
+            return  # a picture of the city shown before a switch
         if self.board is not None and board.generation <= self.board.generation:
             return
         self.board = board
@@ -284,6 +306,14 @@ def run_attach(args: argparse.Namespace) -> int:
 
     if args.city or args.scenario:
         return err("--attach takes the city directory itself; give no other city or --scenario")
+    from tui.cli_attach import api_only_options, is_url
+
+    if is_url(args.attach):
+        from tui.api_attach_app import run_api_attach
+
+        return run_api_attach(args)
+    if api_only_options(args):
+        return err(f"{', '.join(api_only_options(args))}: only with --attach URL (a supervisor)")
     session = open_session(args, args.attach)
     if isinstance(session, int):
         return session

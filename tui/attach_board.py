@@ -243,11 +243,53 @@ def header(snap: dict[str, Any], now: datetime, warnings: int) -> Header:
          else (f"tmux {os.path.basename(rt['socket']) or rt['socket']}: " + (f"{len(snap['runtime'])} sessions" if rt["server_running"]
                                            else "no server"))),
     ]
+    # the runtime first: whether anything runs matters most
+    ordered = api_phrases(snap, now) if "api" in src else phrases[-1:] + phrases[:-1]
     drift = snap["drift"]
     return Header(c["name"], c["path"], c.get("config_revision", ""), c["config_loaded"],
                   last.get("tick_id", "") or "", last.get("finished_at", "") or "", last.get("completion", "") or "",
                   now, None if drift.get("error") else len(drift.get("items") or []), len(snap["alarms"]), warnings,
-                  tuple(phrases[-1:] + phrases[:-1]))  # tmux first: whether anything runs matters most
+                  tuple(ordered))
+
+
+def _age(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    from core.durations import format_duration
+
+    return format_duration(round(seconds))
+
+
+def api_phrases(snap: dict[str, Any], now: datetime) -> list[str]:
+    """The source phrases of a city attached through a supervisor's API: the beads and sessions
+    with the age of the supervisor's cache, the event stream's state (live, or reconnecting with
+    its attempt and why), and, when the supervisor stopped answering, how long the view has been
+    stale (first: everything after it is as of the supervisor's last answer)."""
+    src = snap["sources"]
+    api, beads, events, rt = src["api"], src["beads"], src["events"], src["runtime"]
+
+    def cache(s: dict[str, Any]) -> str:
+        age = s.get("cache_age_s")
+        return f", cache {_age(age)} old" if age else ""
+
+    stream = api.get("stream") or {}
+    phase = stream.get("phase", "off")
+    if phase == "reconnecting":
+        retry = parse_time(stream.get("retry_at") or None)
+        wait = f" in {_age(max((retry - now).total_seconds(), 0))}" if retry else ""
+        stream_text = f"stream RECONNECTING (attempt {stream.get('attempt', 0)}{wait})"
+    else:
+        stream_text = f"stream {phase}"
+    last = f"last #{events['last_seq']}" if events.get("last_seq") is not None else "no events yet"
+    phrases = [f"runtime (api): {rt.get('running', 0)} running{cache(rt)}" if rt["observable"]
+               else f"runtime (api): unobservable ({rt.get('note') or rt.get('error') or '?'})",
+               f"beads api: {beads['sessions']} sessions, {beads['work']} work{cache(beads)}",
+               f"events: {stream_text}, {last}"]
+    if not api["reachable"]:
+        since = parse_time(api.get("last_ok_at") or None)
+        phrases.insert(0, f"STALE {_age((now - since).total_seconds()) if since else '?'}: the supervisor "
+                          "does not answer")
+    return phrases
 
 
 # ---------------------------------------------------------------------------------------- explanations
@@ -529,6 +571,9 @@ class AttachState:
                 banner += " · beads, tmux, trace and events still show; the model, drift and why chains need it"
         elif why_not:
             banner = why_not
+        notice = (snap["sources"].get("api") or {}).get("notice")
+        if notice:  # the supervisor's state first: everything below it is as of its last answer
+            banner = notice + (f" · {banner}" if banner else "")
         self._generation += 1
         return AttachBoard(
             generation=self._generation,

@@ -255,10 +255,10 @@ def open_app(argv: list[str]) -> int:
         from tui.attach_app import run_attach
 
         return run_attach(args)
+    from tui.cli_attach import api_only_options
+
     stray = [f for f, v in (("--bd", args.bd), ("--settings", args.settings), ("--tmux-socket", args.tmux_socket),
-                            ("--alarm", args.alarm), ("--city", args.api_city), ("--token-file", args.token_file),
-                            ("--ca-file", args.ca_file), ("--insecure-skip-verify", args.insecure_skip_verify),
-                            ("--config", args.config_dir)) if v]
+                            ("--alarm", args.alarm)) if v] + api_only_options(args)
     if stray:
         from tui.cli_commands import err
 

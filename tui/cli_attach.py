@@ -24,6 +24,12 @@ def is_url(target: str) -> bool:
     return target.startswith(("http://", "https://"))
 
 
+def api_only_options(args: argparse.Namespace) -> list[str]:
+    """The supervisor-API options given (each is an error with a city directory)."""
+    return [f for f, v in (("--city", args.api_city), ("--token-file", args.token_file), ("--ca-file", args.ca_file),
+                           ("--insecure-skip-verify", args.insecure_skip_verify), ("--config", args.config_dir)) if v]
+
+
 def attach_options(args: argparse.Namespace):
     """The AttachOptions the shared options ask for, or an int exit code after printing why not."""
     from core.attach.session import AttachOptions
@@ -160,11 +166,8 @@ def cmd_attach(args: argparse.Namespace) -> int:
             return list_supervisor_cities(target, args.json)
         session = open_api_session(args, target, args.api_city, stream=args.watch)
     else:
-        api_only = [f for f, v in (("--city", args.api_city), ("--token-file", args.token_file),
-                                   ("--ca-file", args.ca_file), ("--insecure-skip-verify", args.insecure_skip_verify),
-                                   ("--config", args.config_dir)) if v]
-        if api_only:
-            return err(f"{', '.join(api_only)}: only with a supervisor URL (http:// or https://)")
+        if api_only_options(args):
+            return err(f"{', '.join(api_only_options(args))}: only with a supervisor URL (http:// or https://)")
         session = open_session(args, args.city_dir)
     if isinstance(session, int):
         return session

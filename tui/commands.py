@@ -4,7 +4,8 @@ applies. Bindings, the footer, the help screen and the command palette are all b
 Each control also says in which modes it is offered: `model` (a model session: the demo, a
 city.toml or a scenario, which the operator steps and pokes) and `attach` (a live city, read
 only). A control that changes the world or steps the model is `model` only, so attach mode
-never binds, lists or offers it."""
+never binds, lists or offers it. `api` (a city attached through a supervisor's API) offers every
+attach control and its own (picking another of the supervisor's cities)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from textual.binding import Binding
 
 
-MODEL, ATTACH = "model", "attach"
+MODEL, ATTACH, API = "model", "attach", "api"
 BOTH = (MODEL, ATTACH)  # controls that only read: filters, focus, help, zoom, quit
 
 
@@ -64,6 +65,8 @@ CONTROLS: tuple[Control, ...] = (
             modes=BOTH),
     Control("refresh", "r", "refresh", "Refresh", "Re-read every source of the live city now (files, tmux, bd).",
             modes=(ATTACH,)),
+    Control("cities", "C", "pick_city", "Cities", "Pick another city of the supervisor (the app keeps running).",
+            modes=(API,)),
     # ---- the selected session
     Control("changed_toggle", "c", "toggle_changed", "Changed/All", "Show only changed sessions, or all of them.",
             scope="sessions", modes=BOTH),
@@ -103,8 +106,8 @@ def by_id(control_id: str) -> Control:
 
 
 def controls(mode: str = MODEL) -> list[Control]:
-    """The controls offered in `mode`, in table order."""
-    return [c for c in CONTROLS if mode in c.modes]
+    """The controls offered in `mode`, in table order (`api` offers the attach controls too)."""
+    return [c for c in CONTROLS if mode in c.modes or (mode == API and ATTACH in c.modes)]
 
 
 def bindings(*scopes: str, mode: str = MODEL) -> list[Binding]:

@@ -408,11 +408,11 @@ class ApiAttachSession(LiveCitySession):
         """One sentence for a banner when the view is not live ("" when it is)."""
         st = self.stream_status
         if self.unreachable_since is not None:
-            return (f"the supervisor has not answered since {format_time(self.unreachable_since)}: the view is as "
-                    f"of {format_time(self.last_ok_at) or 'never'}, marked stale")
+            return (f"the supervisor has not answered since {_clock(self.unreachable_since)}: the view is as of "
+                    f"{_clock(self.last_ok_at) if self.last_ok_at else 'never'}, marked stale")
         if st is not None and st.phase != LIVE:
-            return (f"the event stream is {st.phase}" + (f" (attempt {st.attempt}, next try "
-                                                        f"{format_time(st.retry_at)})" if st.attempt else "")
+            return (f"the event stream is {st.phase}" + (f" (attempt {st.attempt}, next try {_clock(st.retry_at)})"
+                                                        if st.attempt and st.retry_at else "")
                     + (f": {st.last_error}" if st.last_error else ""))
         return ""
 
@@ -451,6 +451,11 @@ class ApiAttachSession(LiveCitySession):
                         "server_running": self._listing is not None, "running": running,
                         "note": self._listing.note if self._listing else "", **self._reads["runtime"].to_json()},
         }
+
+
+def _clock(t: datetime) -> str:
+    """A time of day for a sentence, to the second (UTC, as every time citywatch shows)."""
+    return t.strftime("%H:%M:%S UTC")
 
 
 def _oldest(*ages: float | None) -> float | None:
