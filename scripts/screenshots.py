@@ -6,6 +6,9 @@ Each picture is a scripted session: the same keys an operator would press, so th
 show what the app really does. The error-banner picture edits a copy of the demo city in a
 temporary directory, through the real file watcher. The attach picture opens `--attach` on a
 live-looking city the attach tests build from Gas City's fixture files (tests/fixtures/gascity/state).
+The two API attach pictures open `--attach URL` on the attach tests' supervisor (a real HTTP
+server on the loopback interface serving the same city through Gas City's API shapes): its city
+picker, then the city attached through the API with an event arriving on the stream.
 """
 
 from __future__ import annotations
@@ -143,10 +146,80 @@ async def attach_screen(out: str) -> str | None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+async def api_attach_screens(out: str) -> list[str]:
+    """The city picker of `--attach URL`, and a city attached through the supervisor's API."""
+    from pathlib import Path
+
+    sys.path.insert(0, os.path.join(ROOT, "tests", "attach"))
+    from citykit import NOW
+    from supervisorkit import Supervisor, fixture_city
+
+    from core.attach.api.client import ApiTarget, SupervisorClient
+    from core.attach.api.session import ApiAttachSession, list_cities
+    from core.attach.session import AttachOptions
+    from tui.api_attach_app import ApiAttachApp
+    from tui.screens.city_picker import CityPickerScreen
+
+    tmp = tempfile.mkdtemp(prefix="citywatch-api-")
+    stopped = fixture_city("billing")
+    stopped.running, stopped.status_text = False, "init_failed"
+    stopped.error = "city.toml:12: agent[3].max_active_sessions: not an integer"
+    cities = [fixture_city("fixture", provider="k8s"), stopped, fixture_city("staging", provider="subprocess")]
+    shots = []
+    sup = Supervisor(cities, Path(tmp))
+    try:
+        try:
+            sup.start(8372)  # Gas City's default supervisor port, when free: the same URL in every picture
+        except OSError:
+            sup.start()
+        target = ApiTarget(sup.url, timeout=5)
+
+        def lister():
+            client = SupervisorClient(target)
+            try:
+                return list_cities(client)
+            finally:
+                client.close()
+
+        def opener(name):
+            return ApiAttachSession.open(target, name, AttachOptions(clock=lambda: NOW))
+
+        app = ApiAttachApp(sup.url, opener, lister, runtime_interval=0, watch=False)
+        async with app.run_test(size=SIZE) as pilot:
+            deadline = time.monotonic() + 10
+            while not (isinstance(app.screen, CityPickerScreen) and app.screen.loaded):
+                if time.monotonic() > deadline:
+                    raise SystemExit("the city picker never showed the cities")
+                await pilot.pause(0.05)
+            table = app.screen.query_one("#picker-table")
+            table.move_cursor(row=table.get_row_index("fixture"))
+            await settle(app, pilot)
+            shots.append(save(app, out, "attach-api-city-picker.svg",
+                              "citywatch --attach URL: the supervisor's cities"))
+            await pilot.press("enter")
+            while app.board is None or app.board.header.city != "fixture":
+                if time.monotonic() > deadline + 10:
+                    raise SystemExit("the API attach never showed the city")
+                await pilot.pause(0.05)
+            sup.add_event("fixture", "session.woke", subject="fixture/worker-1", session_id="gc-1")
+            while "#108" not in "\n".join(app.events_panel.shown_text):
+                app.request_poll(["stream"])  # what the stream watcher does (off here: `settle` waits for workers)
+                if time.monotonic() > deadline + 20:
+                    raise SystemExit("the streamed event never reached Events")
+                await pilot.pause(0.05)
+            await settle(app, pilot)
+            shots.append(save(app, out, "attach-api-live-city.svg",
+                              "citywatch --attach URL: a city through the supervisor's API, read-only"))
+    finally:
+        sup.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    return shots
+
+
 async def run(out: str) -> list[str]:
     os.makedirs(out, exist_ok=True)
     shots = [await main_screen(out), await why_deferred(out), await deferrals_panel(out), await error_banner(out),
-             await attach_screen(out)]
+             await attach_screen(out), *await api_attach_screens(out)]
     return [p for p in shots if p]
 
 
