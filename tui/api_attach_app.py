@@ -77,7 +77,8 @@ class ApiAttachApp(AttachApp, inherit_bindings=False):
         self.switch_session(session)
 
     def _open_failed(self, name: str, message: str) -> None:
-        self.notify(printable(message), title=f"cannot attach to {printable(name)}", severity="error", timeout=10)
+        self.notify(printable(message), title=f"cannot attach to {printable(name)}", severity="error", timeout=10,
+                    markup=False)
         if self.state is None:
             self.action_pick_city()
 

@@ -18,12 +18,14 @@ import threading
 import time
 from typing import Iterable
 
+from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer
 
 from core.attach.settle import Settle
+from core.safetext import printable
 from tui.app import CitywatchApp
 from tui.attach_board import AttachBoard, AttachState, alarm_explanation, drift_explanation, session_explanation
 from tui.commands import ATTACH, bindings, controls
@@ -217,7 +219,7 @@ class AttachApp(CitywatchApp, inherit_bindings=False):
             self.query_one(AttachStatusBar).show_attached(b.header)
             banner = self.query_one(Banner)
             if b.banner:
-                banner.update(b.banner)
+                banner.update(Text(printable(b.banner)))  # live text: no markup, no control characters
                 banner.display = True
             else:
                 banner.clear_error()

@@ -265,6 +265,8 @@ def api_phrases(snap: dict[str, Any], now: datetime) -> list[str]:
     with the age of the supervisor's cache, the event stream's state (live, or reconnecting with
     its attempt and why), and, when the supervisor stopped answering, how long the view has been
     stale (first: everything after it is as of the supervisor's last answer)."""
+    from core.safetext import printable
+
     src = snap["sources"]
     api, beads, events, rt = src["api"], src["beads"], src["events"], src["runtime"]
 
@@ -282,7 +284,7 @@ def api_phrases(snap: dict[str, Any], now: datetime) -> list[str]:
         stream_text = f"stream {phase}"
     last = f"last #{events['last_seq']}" if events.get("last_seq") is not None else "no events yet"
     phrases = [f"runtime (api): {rt.get('running', 0)} running{cache(rt)}" if rt["observable"]
-               else f"runtime (api): unobservable ({rt.get('note') or rt.get('error') or '?'})",
+               else f"runtime (api): unobservable ({printable(rt.get('note') or rt.get('error') or '?')})",
                f"beads api: {beads['sessions']} sessions, {beads['work']} work{cache(beads)}",
                f"events: {stream_text}, {last}"]
     if not api["reachable"]:

@@ -9,4 +9,6 @@
   `drift`: one model tick on a copy, compared with the controller; `alarms` and `settings`:
   loop alarms and their thresholds; `snapshot`, `render`: the JSON rows and the text view.
 - `commands`: the allow-list of the only programs attach may run.
+- `live.LiveCitySession`: what both ways of attaching share once the sources are read (the
+  model's world, drift, alarms, the snapshot); `api/`: attaching through a supervisor's HTTP API.
 """

@@ -384,3 +384,17 @@ def test_watch_json_survives_a_dropped_stream_and_sends_only_gets(supervisor) ->
         p.wait(timeout=10)
     assert not_allowed(supervisor.gets()) == []
     assert {r.method for r in supervisor.gets()} == {"GET"}
+
+
+def test_a_hostile_city_list_prints_escaped(tmp_path, capsys) -> None:
+    evil = fixture_city("evil")
+    evil.name, evil.error = "x\x1b]52;c;aGk=\x07", "\x1b[2Jcleared"
+    with Supervisor([evil], tmp_path) as sup:
+        assert main(["attach", sup.url]) == 0
+        out = capsys.readouterr().out
+        assert "\x1b" not in out and "\\x1b]52;c;aGk=\\x07" in out and "\\x1b[2Jcleared" in out
+        assert main(["attach", sup.url, "--json"]) == 0
+        assert json.loads(capsys.readouterr().out)["cities"][0]["name"] == evil.name
+        assert main(["attach", sup.url, "--city", evil.name]) == 2
+        assert "\x1b" not in capsys.readouterr().err
+        assert not_allowed(sup.gets()) == []

@@ -155,3 +155,24 @@ async def test_a_city_that_cannot_be_opened_says_why_and_the_picker_stays(superv
                     "the notification")
         await until(pilot, lambda: isinstance(app.screen, CityPickerScreen), "the picker again")
         assert app.state is None
+
+
+async def test_hostile_names_and_errors_are_shown_escaped(tmp_path) -> None:
+    """A supervisor is input like any other: a city name and error with terminal escapes and
+    markup are shown escaped in the picker, and attaching to an unrequestable name says why."""
+    evil = fixture_city("evil")
+    evil.name = "ev[b]il\x1b[2J"
+    evil.error = "[red]boom\x07\u202e"
+    with Supervisor([fixture_city(), evil], tmp_path) as sup:
+        app = make_app(sup)
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: isinstance(app.screen, CityPickerScreen) and app.screen.loaded, "the picker")
+            table = app.screen.query_one("#picker-table")
+            cells = [str(c) for i in range(table.row_count) for c in table.get_row_at(i)]
+            assert "ev[b]il\\x1b[2J" in cells and "[red]boom\\x07\\u202e" in cells
+            assert not any("\x1b" in c or "\x07" in c for c in cells)
+            await pick(app, pilot, evil.name)
+            await until(pilot, lambda: any("cannot read this city" in str(n.message) for n in app._notifications),
+                        "the refusal")
+            assert app.is_running
+        assert not_allowed(sup.gets()) == []

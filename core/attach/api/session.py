@@ -34,6 +34,7 @@ from typing import Any, Iterable
 
 from core.attach.api.client import ApiError, ApiRefused, ApiTarget, ApiUnreachable, Listing, SupervisorClient
 from core.attach.api.config_map import city_from_api, compare_configs
+from core.attach.api.guard import RefusedRequest
 from core.attach.api.records import (ApiSession, CityInfo, CityStatus, ConfigView, SupervisorHealth, decode_cities,
                                      decode_config, decode_health, decode_sessions, decode_status, event_problem)
 from core.attach.api.runtime import runtime_listing
@@ -154,6 +155,9 @@ class ApiAttachSession(LiveCitySession):
             s = cls(client, city, options or AttachOptions(), **kw)
             s._connect()
             return s
+        except RefusedRequest as e:  # a name the supervisor lists but that no read request may carry
+            client.close()
+            raise AttachError(f"{city!r}: citywatch cannot read this city ({e})") from None
         except BaseException:
             client.close()
             raise
