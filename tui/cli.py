@@ -258,11 +258,13 @@ def open_app(argv: list[str]) -> int:
     from tui.cli_attach import api_only_options
 
     stray = [f for f, v in (("--bd", args.bd), ("--settings", args.settings), ("--tmux-socket", args.tmux_socket),
-                            ("--alarm", args.alarm)) if v] + api_only_options(args)
-    if stray:
+                            ("--alarm", args.alarm)) if v]
+    if stray or api_only_options(args):
         from tui.cli_commands import err
 
-        return err(f"{', '.join(stray)}: only with --attach")
+        if stray:
+            return err(f"{', '.join(stray)}: only with --attach CITY_DIR")
+        return err(f"{', '.join(api_only_options(args))}: only with --attach URL (a supervisor)")
     from tui.app import run_app
 
     return run_app(args)

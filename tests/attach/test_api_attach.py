@@ -285,6 +285,10 @@ def test_a_token_comes_from_the_environment_or_a_file_and_never_the_command_line
     (["attach", "http://127.0.0.1:9", "--timeout", "soon"], 2, "--timeout"),
     (["attach", "http://127.0.0.1:9", "--token-file", "/nonexistent/tok"], 2, "cannot be read"),
     (["attach", "/nonexistent-city", "--city", "x"], 2, "only with a supervisor URL"),
+    (["--city", "x"], 2, "--city: only with --attach URL"),
+    (["--attach", "/nonexistent-city", "--token-file", "t"], 2, "--token-file: only with --attach URL"),
+    (["--attach", "http://127.0.0.1:9", "--tmux-socket", "s"], 2, "only for a city directory"),
+    (["--attach", "http://127.0.0.1:9"], 3, "cannot connect"),
 ])
 def test_bad_input_and_unreachable_supervisors_exit_with_their_codes(args, code, says, capsys) -> None:
     assert main(args) == code
