@@ -156,6 +156,20 @@ def test_heartbeats_keep_the_stream_alive_and_malformed_frames_are_skipped(super
         s.close()
 
 
+def test_a_silent_stream_is_a_drop_and_is_resumed(supervisor) -> None:
+    """No frame for `stream_idle` seconds (Gas City heartbeats every 15 s) means the connection
+    is dead even if no error says so: reconnect, from the last seq."""
+    supervisor.script.heartbeat = 3.0
+    s = attach(supervisor, target=ApiTarget(supervisor.url, timeout=5, stream_idle=0.3))
+    try:
+        seen = []
+        wait(lambda: seen.append(s.stream_status) or s.stream_status.reconnects >= 1, s)
+        assert any("did not answer in time (ReadTimeout)" in st.last_error for st in seen)
+        assert [c.get("after_seq") for c in supervisor.stream_connects][:2] == ["107", "107"]
+    finally:
+        s.close()
+
+
 def test_refused_connections_back_off_exponentially_and_say_so(supervisor) -> None:
     supervisor.script.refuse = 4
     s = attach(supervisor, backoff=Backoff(initial=0.05, factor=2.0, maximum=1.0, jitter=0.0))
@@ -217,9 +231,7 @@ def test_partial_replies_and_an_old_cache_are_warnings(supervisor) -> None:
 
 
 def test_pages_are_followed(supervisor) -> None:
-    city = supervisor.cities["fixture"]
-    city.sessions = city.sessions * 1  # five sessions
-    s = attach(supervisor, stream=False)
+    s = attach(supervisor, stream=False)  # the fixture city has five sessions
     try:
         got = s.client.call(s.client.list("sessions", "fixture", page=2))
     finally:

@@ -29,7 +29,7 @@ from typing import Any, Callable
 
 from httpx_sse import SSEError
 
-from core.attach.api.client import ApiError, ApiRefused, SupervisorClient
+from core.attach.api.client import ApiError, SupervisorClient
 from core.attach.api.records import event_problem
 from core.attach.api.wire import load_json
 from core.tracefile.problems import ReadWarning
@@ -171,9 +171,7 @@ class EventStream:
                 raise StreamDropped("the supervisor closed the stream")
             except asyncio.CancelledError:
                 raise
-            except ApiRefused as e:
-                error = str(e)
-            except ApiError as e:
+            except ApiError as e:  # unreachable, refused (401/403), dropped: all retried, the reason shown
                 error = str(e)
             except SSEError as e:
                 error = f"not an event stream ({e})"
