@@ -21,7 +21,7 @@ from core.board import board
 from core.reload import Reloader
 from tui.watch import watch_config
 
-ARMED_TIMEOUT = 10.0
+ARMED_TIMEOUT = 60.0  # a safety net against a watcher that never starts, not a measure: a loaded machine is slow
 APPLY_TIMEOUT = 10.0
 IDLE_BETWEEN = 0.3  # seconds between edits, so each one is a separate save
 
