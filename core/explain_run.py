@@ -13,6 +13,7 @@ from typing import Any
 from core.config.errors import ConfigError
 from core.model import Model, ModelError
 from core.outcome import Outcome
+from core.safeio import SCENARIO_MAX_BYTES, read_regular
 
 
 class ExplainError(Exception):
@@ -45,13 +46,12 @@ def target_kind(path: str) -> str:
     if os.path.isdir(path):
         return "city"
     try:
-        with open(path, "rb") as f:
-            data = tomllib.load(f)
+        data = tomllib.loads(read_regular(path, SCENARIO_MAX_BYTES).decode("utf-8"))
     except FileNotFoundError:
         raise ExplainError(f"{path}: no such file") from None
     except IsADirectoryError:
         return "city"
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError):
         return "city"
     except OSError as e:
         raise ExplainError(f"{path}: cannot read ({e.strerror or e})") from None

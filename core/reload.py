@@ -17,6 +17,7 @@ import tomli
 
 from core.config.errors import ConfigError
 from core.config.model import City
+from core.safeio import CONFIG_MAX_BYTES, read_regular
 
 
 @dataclass(frozen=True)
@@ -81,11 +82,13 @@ def load(path: str, packs_dir: str = "", *, gate: str = "start", strict: bool = 
     path = city_file(path)
     try:
         city = load_city(path, packs_dir=packs_dir or None)
+        reasons = gate_city(city, gate=gate, strict=strict)
     except ConfigError as e:
         return refused([e])
     except OSError as e:
         return refused([ConfigError(path, f"cannot read the config: {e.strerror or e}")])
-    reasons = gate_city(city, gate=gate, strict=strict)
+    except Exception as e:  # noqa: BLE001 - a bug met on hostile input must not stop the watcher
+        return refused([ConfigError(path, f"the config could not be loaded ({type(e).__name__}: {e})")])
     if reasons:
         return refused(reasons)
     return Loaded(city, file_source(path, city.revision, packs_dir, strict))
@@ -94,11 +97,10 @@ def load(path: str, packs_dir: str = "", *, gate: str = "start", strict: bool = 
 def file_source(path: str, revision: str = "", packs_dir: str = "", strict: bool = True) -> ConfigSource:
     """Record the text and table of the city file as loaded (for export)."""
     try:
-        with open(path, "rb") as f:
-            raw = f.read()
+        raw = read_regular(path, CONFIG_MAX_BYTES)
         text = raw.decode("utf-8", errors="replace")
         table = tomli.loads(text)
-    except (OSError, tomli.TOMLDecodeError):
+    except (OSError, ValueError, RecursionError):  # TOMLDecodeError is a ValueError
         text, table = "", {}
     return ConfigSource("file", path, os.path.dirname(path), table, text, revision, packs_dir, strict)
 
@@ -155,8 +157,7 @@ def digest(files: Iterable[str]) -> str:
     for f in sorted(files):
         h.update(f.encode() + b"\0")
         try:
-            with open(f, "rb") as fh:
-                data = fh.read()
+            data = read_regular(f, CONFIG_MAX_BYTES)
         except OSError:
             h.update(b"-\0")
             continue

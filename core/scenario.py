@@ -23,6 +23,7 @@ from core.durations import DurationError, parse_duration
 from core.identity import SEMANTICS
 from core.model import Model, ModelError, work_from_table
 from core.outcome import Outcome
+from core.safeio import SCENARIO_MAX_BYTES, read_regular
 from core.scenario_expect import evaluate
 from core.scenario_expect import validate as validate_expect
 from core.state_json import state
@@ -200,8 +201,7 @@ def load_scenario(path: str, packs_dir: str | None = None) -> Scenario:
     """Parse and validate a scenario file (remote imports of its cities resolved from `packs_dir`
     first, as `--packs` does). Raises ScenarioError naming file, line and field."""
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
+        raw = read_regular(path, SCENARIO_MAX_BYTES)
     except OSError as e:
         raise ScenarioError(ConfigError(path, f"cannot read scenario: {e.strerror or e}")) from None
     try:

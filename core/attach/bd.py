@@ -9,12 +9,12 @@ array (bd <= 1.0.4), `{"issues": [...]}` (some 1.0.5 builds), or the v2 envelope
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any
 
 from core.attach.beads_source import BeadSet, decode_beads
 from core.attach.commands import run_listing
+from core.safeio import load_json
 from core.tracefile.problems import ReadWarning
 
 BD_ARGS = ["--readonly", "list", "--json", "--label=gc:session", "--include-infra", "--all", "--limit", "0"]
@@ -27,7 +27,7 @@ def bd_rows(text: str) -> tuple[list[Any] | None, str]:
     if not starts:
         return None, "bd printed no JSON"
     try:
-        data = json.loads(text[min(starts):])
+        data = load_json(text[min(starts):])
     except ValueError as e:
         return None, f"bd printed JSON that does not parse ({e})"
     if isinstance(data, list):

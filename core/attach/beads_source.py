@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from core.safeio import STATE_MAX_BYTES, load_json, read_regular
 from core.timefmt import parse_time
 from core.tracefile.problems import ReadWarning
 
@@ -185,8 +186,7 @@ class BeadsFile:
         self._sig = sig
         self.exists, self.mtime = True, st.st_mtime
         try:
-            with open(self.path, "rb") as f:
-                data = json.loads(f.read())
+            data = load_json(read_regular(self.path, STATE_MAX_BYTES))
         except ValueError as e:
             where = f" (line {e.lineno}, column {e.colno})" if hasattr(e, "lineno") else ""
             return False, [ReadWarning("beads", "bad_json", f"the bead store is not valid JSON{where}: "

@@ -16,6 +16,7 @@ from typing import Any
 
 import tomli
 
+from core.safeio import CONFIG_MAX_BYTES, read_regular
 from core.tracefile.layout import CITY_TRACE_ROOT
 from core.tracefile.problems import ReadWarning
 
@@ -57,13 +58,15 @@ class CityLayout:
 
 def _read_toml(path: str, source: str, warns: list[ReadWarning]) -> dict[str, Any]:
     try:
-        with open(path, "rb") as f:
-            return tomli.load(f)
+        return tomli.loads(read_regular(path, CONFIG_MAX_BYTES).decode("utf-8"))
     except FileNotFoundError:
         return {}
-    except (OSError, tomli.TOMLDecodeError) as e:
-        warns.append(ReadWarning(source, "unreadable", f"cannot read ({e}); using defaults", path))
-        return {}
+    except UnicodeDecodeError:
+        why = "it is not UTF-8 text"
+    except (OSError, ValueError, RecursionError) as e:  # TOMLDecodeError is a ValueError
+        why = str(e)
+    warns.append(ReadWarning(source, "unreadable", f"cannot read ({why}); using defaults", path))
+    return {}
 
 
 def _table(d: dict[str, Any], key: str) -> dict[str, Any]:

@@ -10,12 +10,17 @@ a line that is not a JSON object is skipped and reported. On the first poll only
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
+from core.safeio import load_json, open_regular
 from core.tracefile.problems import ReadWarning
+
+# At most this much is read per poll (the rest waits for the next one), and a line longer than
+# MAX_LINE_BYTES is dropped: Gas City's event lines are a few hundred bytes.
+POLL_READ_BYTES = 16 << 20
+MAX_LINE_BYTES = 1 << 20
 
 
 @dataclass
@@ -72,7 +77,7 @@ class EventTail:
 
     def _open(self, out: EventDelta, first: bool) -> bool:
         try:
-            f = open(self.path, "rb")
+            f = open_regular(self.path)
         except OSError as e:
             out.warnings.append(ReadWarning("events", "unreadable", f"cannot open the events log ({e.strerror or e})",
                                             self.path))
@@ -88,9 +93,14 @@ class EventTail:
 
     def _drain(self, out: EventDelta) -> None:
         assert self._f is not None
-        data = self._partial + self._f.read()
+        data = self._partial + self._f.read(POLL_READ_BYTES)
         end = data.rfind(b"\n") + 1
         self._partial = data[end:]
+        if len(self._partial) > MAX_LINE_BYTES:
+            out.warnings.append(ReadWarning("events", "long_line", f"skipped a line longer than {MAX_LINE_BYTES >> 20} "
+                                            "MiB (not an event)", self.path))
+            self._partial = b""
+            self._line = None
         bad: list[str] = []
         for raw in data[:end].split(b"\n")[:-1]:
             if self._line is not None:
@@ -99,7 +109,7 @@ class EventTail:
             if not raw:
                 continue
             try:
-                ev = json.loads(raw)
+                ev = load_json(raw)
             except ValueError:
                 ev = None
             if not isinstance(ev, dict):

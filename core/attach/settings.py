@@ -25,6 +25,7 @@ from core.attach.alarms import AlarmThresholds
 from core.config.errors import ConfigError
 from core.config.locate import locate, syntax_position
 from core.durations import DurationError, parse_duration
+from core.safeio import CONFIG_MAX_BYTES, read_regular
 
 # settings key -> (AlarmThresholds field, kind)
 ALARM_KEYS: dict[str, tuple[str, str]] = {
@@ -81,13 +82,14 @@ def load_thresholds(path: str | None, overrides: list[str] = ()) -> AlarmThresho
     t = AlarmThresholds()
     if explicit or os.path.exists(path):
         try:
-            with open(path, "rb") as f:
-                raw = f.read()
+            raw = read_regular(path, CONFIG_MAX_BYTES)
         except OSError as e:
             raise ConfigError(path, f"cannot read the settings file ({e.strerror or e})") from None
         text = raw.decode("utf-8", "replace")
         try:
             data = tomli.loads(text)
+        except RecursionError:
+            raise ConfigError(path, "nested too deeply", line=1, col=1) from None
         except tomli.TOMLDecodeError as e:
             line, col = syntax_position(str(e))
             raise ConfigError(path, str(e).split(" (at ")[0], line=line, col=col) from None

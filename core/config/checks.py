@@ -12,6 +12,7 @@ from dataclasses import replace
 from core.config.goduration import duration_error, go_quote
 from core.config.model import Agent, City
 from core.config.reader import Reader
+from core.safeio import CONFIG_MAX_BYTES, UnsafeFileError, read_regular
 
 BUILTIN_PROVIDERS = ("claude", "codex", "gemini", "grok", "kimi", "kiro", "cursor", "copilot", "amp", "opencode",
                      "mimocode", "groq", "cerebras", "auggie", "pi", "omp", "antigravity")
@@ -262,12 +263,13 @@ def load_namepool(rd: Reader, a: Agent, city_root: str) -> Agent:
     shown = os.path.relpath(path, city_root) if path.startswith(city_root + os.sep) else path
     where = f" ({shown})" if shown != a.namepool else ""
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
+        raw = read_regular(path, CONFIG_MAX_BYTES)
     except FileNotFoundError:
         return fail(f"not found{where}")
     except IsADirectoryError:
         return fail(f"is a directory{where}")
+    except UnsafeFileError as e:
+        return fail(f"{e.strerror}{where}")
     except OSError as e:
         return fail(f"unreadable ({(e.strerror or str(e)).lower()})")
     if b"\x00" in raw:

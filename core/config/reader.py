@@ -16,6 +16,7 @@ from core.config import schema as S
 from core.config.errors import ConfigError
 from core.config.locate import locate, syntax_position
 from core.config.model import ConfigWarning
+from core.safeio import CONFIG_MAX_BYTES, UnsafeFileError, read_regular
 
 _INDEX = re.compile(r"\[\d+\]")
 
@@ -76,12 +77,13 @@ class Reader:
         """Read a file; a missing or unreadable one is a ConfigError located at `at`
         (file, field) when given, else at the file itself."""
         try:
-            with open(path, "rb") as fh:
-                return fh.read()
+            return read_regular(path, CONFIG_MAX_BYTES)
         except FileNotFoundError:
             why = "no such file or directory"
         except IsADirectoryError:
             why = "is a directory, not a file"
+        except UnsafeFileError as e:
+            why = e.strerror
         except OSError as e:
             why = (e.strerror or str(e)).lower()
         msg = f"{context}loading {what} {path}: {why}"

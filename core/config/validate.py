@@ -27,9 +27,10 @@ def _line(city: City, file: str, field: str, rd: "Reader | None") -> int | None:
         return city.line_finder(file, field)
     from core.config.locate import locate
 
+    from core.safeio import CONFIG_MAX_BYTES, read_regular
+
     try:
-        with open(file, encoding="utf-8") as fh:
-            return locate(fh.read(), field)
+        return locate(read_regular(file, CONFIG_MAX_BYTES).decode("utf-8"), field)
     except (OSError, UnicodeDecodeError):
         return None
 

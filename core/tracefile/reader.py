@@ -26,15 +26,21 @@ Rules (Gas City's reader is strict and fails the whole query; this one reports a
 
 from __future__ import annotations
 
-import json
+import errno
 import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.safeio import SMALL_JSON_MAX_BYTES, UnsafeFileError, load_json, open_regular, read_regular
 from core.tracefile import layout as L
 from core.tracefile.framing import chained_crc
 from core.tracefile.problems import ReadWarning
 from core.tracefile.vocab import unknown_codes
+
+
+# The largest segment read: Gas City rotates at MAX_SEGMENT_BYTES, so anything much larger was
+# not written by its trace writer.
+SEGMENT_READ_MAX = 4 * L.MAX_SEGMENT_BYTES
 
 
 def as_int(v: Any) -> int:
@@ -82,7 +88,7 @@ class _Line:
 
 def _parse(raw: bytes) -> dict[str, Any] | None:
     try:
-        v = json.loads(raw)
+        v = load_json(raw)
     except ValueError:
         return None
     return v if isinstance(v, dict) else None
@@ -122,9 +128,9 @@ class SegmentTail:
     def skip_to_end(self) -> None:
         """Treat everything already in the file as read (used to skip old history)."""
         try:
-            with open(self.path, "rb") as f:
+            with open_regular(self.path) as f:
                 self._ino = os.fstat(f.fileno()).st_ino
-                data = f.read()
+                data = f.read(SEGMENT_READ_MAX)
         except OSError:
             return
         end = data.rfind(b"\n") + 1
@@ -134,13 +140,16 @@ class SegmentTail:
     def poll(self, final: bool = False) -> TraceDelta:
         out = TraceDelta()
         try:
-            with open(self.path, "rb") as f:
-                ino = os.fstat(f.fileno()).st_ino
-                if self._ino is not None and ino != self._ino:  # replaced under the same name
+            with open_regular(self.path) as f:
+                st = os.fstat(f.fileno())
+                if self._ino is not None and st.st_ino != self._ino:  # replaced under the same name
                     self.offset, self.lines_before, self._suspect = 0, 0, None
-                self._ino = ino
+                self._ino = st.st_ino
+                if st.st_size > SEGMENT_READ_MAX:
+                    raise UnsafeFileError(errno.EFBIG, f"is larger than the {SEGMENT_READ_MAX >> 20} MiB a "
+                                          "segment can be", self.path)
                 f.seek(self.offset)
-                data = f.read()
+                data = f.read(SEGMENT_READ_MAX + 1 - self.offset)
         except FileNotFoundError:
             self.gone = True
             return out
@@ -243,8 +252,7 @@ def scan_segment(path: str) -> ScanResult:
     quarantines a file): any complete line that does not parse, or any batch whose count or
     CRC is wrong, is an error; an unterminated last line and an uncommitted tail are not."""
     try:
-        with open(path, "rb") as f:
-            data = f.read()
+        data = read_regular(path, SEGMENT_READ_MAX)
     except OSError as e:
         return ScanResult(error=str(e))
     lines = data.split(b"\n")
@@ -346,8 +354,7 @@ class TraceReader:
             return
         self._head_sig = sig
         try:
-            with open(path, "rb") as f:
-                head = json.loads(f.read())
+            head = load_json(read_regular(path, SMALL_JSON_MAX_BYTES))
         except (OSError, ValueError) as e:
             out.warnings.append(ReadWarning("trace", "bad_head", f"cannot read head.json ({e}); the segments "
                                             "are read without it", L.HEAD_FILE))

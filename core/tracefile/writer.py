@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, Mapping
 
+from core.safeio import SMALL_JSON_MAX_BYTES, load_json, read_regular
 from core.tracefile import layout as L
 from core.tracefile.framing import FramedBatch, frame_batch
 from core.tracefile.gojson import datetime_to_ns, format_ts_ns
@@ -74,8 +75,7 @@ class TraceWriter:
 
     def _recover_from_head(self) -> bool:
         try:
-            with open(os.path.join(self.root, L.HEAD_FILE), "rb") as f:
-                head = json.loads(f.read())
+            head = load_json(read_regular(os.path.join(self.root, L.HEAD_FILE), SMALL_JSON_MAX_BYTES))
         except (OSError, ValueError):
             return False
         if not isinstance(head, dict):
