@@ -2,19 +2,7 @@
 
 from __future__ import annotations
 
-import re
-
-_UNIT_SECONDS = {
-    "ns": 1e-9,
-    "us": 1e-6,
-    "µs": 1e-6,
-    "μs": 1e-6,
-    "ms": 1e-3,
-    "s": 1.0,
-    "m": 60.0,
-    "h": 3600.0,
-}
-_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
+from core.config.goduration import parse_go_duration
 
 
 class DurationError(ValueError):
@@ -22,31 +10,17 @@ class DurationError(ValueError):
 
 
 def parse_duration(text: str) -> float:
-    """Return the number of seconds in a Go duration string.
+    """Return the number of seconds in a Go duration string (surrounding blanks ignored).
 
-    Accepts what Go accepts: an optional sign, then one or more number+unit parts, or a bare
-    "0". Raises DurationError otherwise, with Go's wording ("invalid duration").
-    """
-    s = text.strip() if isinstance(text, str) else text
-    if not isinstance(s, str) or not s:
+    Accepts exactly what Go accepts, within time.Duration's range (about 292 years): an
+    optional sign, then one or more number+unit parts, or a bare "0". Raises DurationError
+    otherwise, with Go's message."""
+    if not isinstance(text, str):
         raise DurationError(f"time: invalid duration {text!r}")
-    sign = 1.0
-    if s[0] in "+-":
-        sign = -1.0 if s[0] == "-" else 1.0
-        s = s[1:]
-    if s == "0":
-        return 0.0
-    pos = 0
-    total = 0.0
-    while pos < len(s):
-        m = _PART.match(s, pos)
-        if not m:
-            if re.match(r"\d", s[pos:]):
-                raise DurationError(f"time: missing unit in duration {text!r}")
-            raise DurationError(f"time: invalid duration {text!r}")
-        total += float(m.group(1)) * _UNIT_SECONDS[m.group(2)]
-        pos = m.end()
-    return sign * total
+    ns, err = parse_go_duration(text.strip())
+    if err is not None:
+        raise DurationError(err)
+    return ns / 1e9
 
 
 def try_duration(text: str | None, default: float | None = None) -> float | None:

@@ -22,7 +22,7 @@ from core.world import beads as B
 from core.world.beads import WorkBead
 from core.world.memory import Memory
 from core.world.runtime import RuntimeSession
-from core.world.world import World
+from core.world.world import ClockRangeError, World
 
 
 class ModelError(ValueError):
@@ -205,7 +205,10 @@ class Model:
     def advance(self, seconds: float) -> Outcome:
         if seconds < 0:
             raise ModelError("the clock only moves forward")
-        self.world.advance(seconds)
+        try:
+            self.world.advance(seconds)
+        except ClockRangeError as e:
+            raise ModelError(str(e)) from None
         return Outcome(logs=[f"clock advanced {seconds:g}s to {format_time(self.world.now)}"])
 
     def _runtime(self, name: str) -> RuntimeSession:
@@ -325,6 +328,12 @@ class Model:
     # ------------------------------------------------------------------ scenario steps
     def do(self, step: dict[str, Any], load_city: Callable[[dict[str, Any]], City] | None = None) -> Outcome:
         """Run one scenario step (the `do` table of scenario-format.md, plus citywatch's extensions)."""
+        try:
+            return self._do(step, load_city)
+        except ClockRangeError as e:
+            raise ModelError(str(e)) from None
+
+    def _do(self, step: dict[str, Any], load_city: Callable[[dict[str, Any]], City] | None) -> Outcome:
         kind = step["do"]
         if kind == "tick":
             out = Outcome()

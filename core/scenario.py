@@ -19,10 +19,10 @@ from core.config.load import load_city, load_city_from_table
 from core.config.locate import locate, syntax_position
 from core.config.model import City
 from core.config.validate import validate_city
-from core.durations import DurationError, parse_duration
 from core.identity import SEMANTICS
 from core.model import Model, ModelError, work_from_table
 from core.outcome import Outcome
+from core import scenario_schema as SS
 from core.safeio import SCENARIO_MAX_BYTES, read_regular
 from core.scenario_expect import evaluate
 from core.scenario_expect import validate as validate_expect
@@ -32,34 +32,11 @@ from core.world.beads import SessionBead
 from core.world.runtime import RuntimeSession
 from core.world.world import World
 
-TOP_KEYS = {"name", "source", "xfail", "start", "semantics", "adopt_on_start", "city", "city_file", "scale_check", "session",
-            "runtime", "work", "step", "expect"}
-SESSION_KEYS = {"id", "open", "created_at", "metadata", "title", "labels"}
-RUNTIME_KEYS = {"name", "session_id", "started_at", "last_activity", "attached", "pending_interaction", "alive",
-                "peek", "meta", "instance_token", "template", "corpse"}
-WORK_KEYS = {"id", "status", "assignee", "routed_to", "priority", "ready", "title", "created_at", "store", "type",
-             "metadata"}
-STEP_KEYS: dict[str, set[str]] = {
-    "tick": {"count", "every"},
-    "build": {"store"},
-    "sync": set(),
-    "advance": {"by"},
-    "runtime_exit": {"name", "crash"},
-    "runtime_start": {"name", "session_id", "attached", "pending_interaction"},
-    "activity": {"name"},
-    "attach": {"name"},
-    "detach": {"name"},
-    "drain_ack": {"name"},
-    "add_work": WORK_KEYS,
-    "update_work": WORK_KEYS,
-    "set_scale_check": {"template", "value", "ran", "reason"},  # ran/reason: citywatch, from --run-scale-checks
-    "set_session": {"id", "metadata"},
-    "edit_config": {"city", "city_file"},
-    "restart_controller": set(),
-    "set_semantics": {"semantics"},
-    "set_runtime": {"name", "alive", "peek", "pending_interaction", "attached", "last_activity", "meta", "corpse"},
-    "fail_start": {"name", "template", "count", "message"},
-}
+TOP_KEYS = set(SS.TOP)
+SESSION_KEYS = set(SS.SESSION)
+RUNTIME_KEYS = set(SS.RUNTIME)
+WORK_KEYS = set(SS.WORK)
+STEP_KEYS: dict[str, set[str]] = {k: set(v) for k, v in SS.STEP.items()}
 STEP_REQUIRED = {
     "runtime_exit": ["name"], "runtime_start": ["name"], "activity": ["name"], "attach": ["name"],
     "detach": ["name"], "drain_ack": ["name"], "add_work": ["id"], "update_work": ["id"],
@@ -157,18 +134,11 @@ def _array(path: str, text: str, d: dict, key: str) -> list[dict[str, Any]]:
     return v
 
 
-def _duration(path: str, text: str, fp: str, v: Any) -> None:
-    try:
-        parse_duration(str(v))
-    except DurationError:
-        raise _loc(path, text, fp, f'invalid duration "{v}" (Go form, e.g. "90s", "5m", "1h30m")') from None
-
-
-def _time(path: str, text: str, fp: str, v: Any) -> datetime:
-    t = parse_time(str(v)) if isinstance(v, str) else None
-    if t is None:
-        raise _loc(path, text, fp, f'invalid time "{v}" (RFC 3339 UTC, e.g. "2026-07-19T12:00:00Z")')
-    return t
+def _typed(path: str, text: str, table: dict[str, Any], spec: dict[str, str], fp: str) -> None:
+    """Refuse the first value of `table` whose type `spec` does not allow, where it is written."""
+    p = SS.table_problem(table, spec, fp)
+    if p is not None:
+        raise _loc(path, text, p.field, p.message)
 
 
 def _load_scenario_city(path: str, text: str, d: dict[str, Any], prefix: str, packs_dir: str | None = None) -> City:
@@ -221,43 +191,41 @@ def load_scenario(path: str, packs_dir: str | None = None) -> Scenario:
     _check_keys(path, text, d, TOP_KEYS, "")
     if not isinstance(d.get("name"), str) or not d["name"].strip():
         raise _loc(path, text, "name", "name is required (a one-line story of what the scenario shows)")
-    start = _time(path, text, "start", d["start"]) if "start" in d else DEFAULT_START
     sem = d.get("semantics", "current")
-    if sem not in SEMANTICS:
+    if isinstance(sem, str) and sem not in SEMANTICS:
         raise _loc(path, text, "semantics", f'semantics must be one of {", ".join(SEMANTICS)}, got "{sem}"')
+    _typed(path, text, d, SS.TOP, "")
+    start = parse_time(d["start"]) if "start" in d else DEFAULT_START
+    assert start is not None  # checked by _typed
     city = _load_scenario_city(path, text, d, "", packs_dir)
     sc = d.get("scale_check", {})
-    if not isinstance(sc, dict):
-        raise _loc(path, text, "scale_check", "[scale_check] must be a table of template = integer or \"error\"")
     for k, v in sc.items():
-        if not (isinstance(v, int) and not isinstance(v, bool)) and v != "error":
-            raise _loc(path, text, f"scale_check.{k}", f'scale_check value must be an integer or "error", got {v!r}')
+        p = SS.value_problem(SS.SCALE, v, f"scale_check.{k}")
+        if p is not None:
+            raise _loc(path, text, p.field, p.message)
         if city.agent(k) is None:
             raise _loc(path, text, f"scale_check.{k}", f'scale_check names unknown template "{k}"')
     ids: set[str] = set()
     for i, s in enumerate(_array(path, text, d, "session")):
         _check_keys(path, text, s, SESSION_KEYS, f"session[{i}]")
+        md = s.get("metadata", {})
+        if not isinstance(md, dict) or not all(isinstance(v, str) for v in md.values()):
+            raise _loc(path, text, f"session[{i}].metadata", "metadata values must all be strings")
+        _typed(path, text, s, SS.SESSION, f"session[{i}]")
         if not s.get("id"):
             raise _loc(path, text, f"session[{i}].id", "session id is required")
         if s["id"] in ids:
             raise _loc(path, text, f"session[{i}].id", f'duplicate session id "{s["id"]}"')
         ids.add(s["id"])
-        if "created_at" in s:
-            _time(path, text, f"session[{i}].created_at", s["created_at"])
-        md = s.get("metadata", {})
-        if not isinstance(md, dict) or not all(isinstance(v, str) for v in md.values()):
-            raise _loc(path, text, f"session[{i}].metadata", "metadata values must all be strings")
     names: set[str] = set()
     for i, r in enumerate(_array(path, text, d, "runtime")):
         _check_keys(path, text, r, RUNTIME_KEYS, f"runtime[{i}]")
+        _typed(path, text, r, SS.RUNTIME, f"runtime[{i}]")
         if not r.get("name"):
             raise _loc(path, text, f"runtime[{i}].name", "runtime name is required")
         if r["name"] in names:
             raise _loc(path, text, f"runtime[{i}].name", f'duplicate runtime name "{r["name"]}"')
         names.add(r["name"])
-        for k in ("started_at", "last_activity"):
-            if k in r:
-                _time(path, text, f"runtime[{i}].{k}", r[k])
     wids: set[str] = set()
     for i, w in enumerate(_array(path, text, d, "work")):
         _check_work(path, text, w, f"work[{i}]")
@@ -267,29 +235,32 @@ def load_scenario(path: str, packs_dir: str | None = None) -> Scenario:
     steps = []
     templates = {a.qualified_name for a in city.agents}  # grows with each edit_config
     cities = [city]  # the configs a step may refer to: the first and every edit so far
-    for i, st in enumerate(_array(path, text, d, "step")):
+    work = SS.WorkBudget(start)
+    step_tables = _array(path, text, d, "step")
+    if len(step_tables) > SS.MAX_STEPS:
+        raise _loc(path, text, f"step[{SS.MAX_STEPS}]", f"a scenario has at most {SS.MAX_STEPS} steps")
+    for i, st in enumerate(step_tables):
         fp = f"step[{i}]"
         kind = st.get("do")
-        if kind not in STEP_KEYS:
-            raise _loc(path, text, f"{fp}.do", f'unknown step "{kind}" (one of {", ".join(sorted(STEP_KEYS))})')
+        if not isinstance(kind, str) or kind not in STEP_KEYS:
+            raise _loc(path, text, f"{fp}.do", f'unknown step {SS.short(kind)} (one of {", ".join(sorted(STEP_KEYS))})')
         _check_keys(path, text, st, STEP_KEYS[kind] | {"do"}, fp)
         for k in STEP_REQUIRED.get(kind, []):
             if k not in st:
                 raise _loc(path, text, fp, f'step "{kind}" needs "{k}"')
-        if kind == "tick":
-            if "every" in st:
-                _duration(path, text, f"{fp}.every", st["every"])
-            if "count" in st and (not isinstance(st["count"], int) or st["count"] < 1):
-                raise _loc(path, text, f"{fp}.count", "count must be a positive integer")
-        if kind == "build" and "store" in st and not isinstance(st["store"], bool):
-            raise _loc(path, text, f"{fp}.store", "store must be true or false")
-        if kind == "advance" and "by" in st:
-            _duration(path, text, f"{fp}.by", st["by"])
+        if kind == "tick" and "count" in st and (not SS.is_int(st["count"]) or st["count"] < 1):
+            raise _loc(path, text, f"{fp}.count", "count must be a positive integer")
         if kind in ("add_work", "update_work"):
             _check_work(path, text, st, fp, partial=kind == "update_work", extra={"do"})
-            if kind == "update_work" and st["id"] not in wids:
-                raise _loc(path, text, f"{fp}.id", f'update_work names unknown work "{st["id"]}" (not in [[work]] '
-                                                   "or an earlier add_work)")
+        else:
+            _typed(path, text, st, SS.STEP[kind], fp)
+        problem = work.add(kind, st, fp)
+        if problem is not None:
+            raise _loc(path, text, problem.field, problem.message)
+        if kind == "update_work" and st["id"] not in wids:
+            raise _loc(path, text, f"{fp}.id", f'update_work names unknown work "{st["id"]}" (not in [[work]] '
+                                               "or an earlier add_work)")
+        if kind in ("add_work", "update_work"):
             wids.add(st["id"])
         if kind == "set_scale_check":
             if all(c.agent(st["template"]) is None for c in cities):
@@ -318,20 +289,14 @@ def load_scenario(path: str, packs_dir: str | None = None) -> Scenario:
 
 def _check_work(path: str, text: str, w: dict, fp: str, partial: bool = False, extra: set[str] = frozenset()) -> None:
     _check_keys(path, text, w, WORK_KEYS | set(extra), fp)
+    md = w.get("metadata", {})
+    if not isinstance(md, dict) or not all(isinstance(v, str) for v in md.values()):
+        raise _loc(path, text, f"{fp}.metadata", "metadata values must all be strings")
+    _typed(path, text, w, SS.WORK, fp)
     if not w.get("id"):
         raise _loc(path, text, f"{fp}.id", "work id is required")
     if "status" in w and w["status"] not in ("open", "in_progress", "closed"):
         raise _loc(path, text, f"{fp}.status", f'status must be open, in_progress or closed, got "{w["status"]}"')
-    if "priority" in w and (not isinstance(w["priority"], int) or isinstance(w["priority"], bool)):
-        raise _loc(path, text, f"{fp}.priority", "priority must be an integer")
-    if "ready" in w and not isinstance(w["ready"], bool):
-        raise _loc(path, text, f"{fp}.ready", "ready must be true or false")
-    for key in ("store", "type"):
-        if key in w and not isinstance(w[key], str):
-            raise _loc(path, text, f"{fp}.{key}", f"{key} must be a string")
-    md = w.get("metadata", {})
-    if not isinstance(md, dict) or not all(isinstance(v, str) for v in md.values()):
-        raise _loc(path, text, f"{fp}.metadata", "metadata values must all be strings")
     if "gc.routed_to" in md:
         raise _loc(path, text, f"{fp}.metadata", 'gc.routed_to is the "routed_to" key, not metadata')
 

@@ -6,11 +6,23 @@ from datetime import datetime, timedelta, timezone
 
 UTC = timezone.utc
 DEFAULT_START = datetime(2026, 1, 1, tzinfo=UTC)
+# The times Go's UnixNano can hold (int64 nanoseconds around 1970): every clock and timestamp
+# citywatch models lies within them, so adding any Go duration (at most about 292 years) to one
+# stays far inside what a datetime holds. A time outside is not one Gas City writes (its zero
+# time, 0001-01-01, means "never").
+EARLIEST = datetime(1678, 1, 1, tzinfo=UTC)
+LATEST = datetime(2262, 4, 11, tzinfo=UTC)
+
+
+def in_range(dt: datetime) -> bool:
+    """True if `dt` lies within EARLIEST..LATEST."""
+    return EARLIEST <= dt <= LATEST
 
 
 def parse_time(text: str | None) -> datetime | None:
-    """Parse an RFC 3339 string into an aware UTC datetime; None when empty or unparseable."""
-    if not text:
+    """Parse an RFC 3339 string into an aware UTC datetime; None when empty, unparseable or
+    outside EARLIEST..LATEST."""
+    if not text or not isinstance(text, str):
         return None
     s = text.strip()
     if s.endswith("Z") or s.endswith("z"):
@@ -30,7 +42,11 @@ def parse_time(text: str | None) -> datetime | None:
         return None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC)
+    try:
+        dt = dt.astimezone(UTC)
+    except OverflowError:  # an offset that pushes year 1 or 9999 out of range
+        return None
+    return dt if in_range(dt) else None
 
 
 def format_time(dt: datetime | None) -> str:

@@ -267,7 +267,7 @@ class Composer:
     def root_pack(self, src: _Sources, data: dict) -> None:
         rd, cf = self.rd, self.city_file
         pack_path = os.path.join(self.root, PACK_FILE)
-        if not self.allow_root_pack or not os.path.isfile(pack_path):
+        if not self.allow_root_pack or not _present_file(pack_path):
             return
         pdata = rd.read_toml(pack_path, "city pack.toml")
         meta = check_pack_surface(rd, pdata, pack_path, "", what="parsing city pack.toml: ")
@@ -339,7 +339,7 @@ class Composer:
                                                              "is not modelled"))
                 continue
             path = resolve_config_path(inc, root, root)
-            if not os.path.isfile(path):
+            if not _present_file(path):
                 why = "is a directory, not a file" if os.path.isdir(path) else "no such file or directory"
                 raise rd.error(cf, fp, f'loading fragment "{inc}": open {path}: {why}')
             ctx = f'fragment "{inc}": '
@@ -715,7 +715,7 @@ class Composer:
         city.site_bound = True
         path = os.path.join(self.root, ".gc", "site.toml")
         paths: dict[str, str] = {}
-        if os.path.isfile(path):
+        if _present_file(path):
             data = rd.read_toml(path, "site binding", context="")
             city.resolved_name = str(data.get("workspace_name", "")).strip()
             city.resolved_prefix = str(data.get("workspace_prefix", "")).strip()
@@ -833,6 +833,12 @@ def _check_city_surface(rd: Reader, data: dict, file: str, context: str) -> None
     found = storage_surface_error(data)
     if found is not None:
         raise rd.error(file, found[0], f"{context}parsing config: {found[1]}")
+
+
+def _present_file(path: str) -> bool:
+    """Something other than a directory is at `path`: a file to read, or, when it is a FIFO or a
+    device, one the reader refuses by name (rather than taking it for absent)."""
+    return os.path.lexists(path) and not os.path.isdir(path)
 
 
 def _builtin_system_pack(entry: str) -> bool:

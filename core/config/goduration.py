@@ -64,6 +64,8 @@ def parse_go_duration(value: str) -> tuple[int, str | None]:
             while j < len(s) and s[j].isascii() and s[j].isdigit():
                 j += 1
             frac, s = s[:j], s[j:]
+        if len(whole) > 20:  # more digits than an int64 holds: Go's leadingInt overflows
+            return 0, invalid
         if not whole and not frac:
             return 0, invalid
         k = 0
@@ -77,6 +79,7 @@ def parse_go_duration(value: str) -> tuple[int, str | None]:
         scale = _NS[unit]
         part = int(whole or "0") * scale
         if frac:
+            frac = frac[:30]  # digits past the nanosecond cannot change the result
             part += int(frac) * scale // (10 ** len(frac))
         total += part
         if total > _MAX_NS:

@@ -255,7 +255,7 @@ class PackLoader:
                 continue
             path = os.path.join(adir, "agent.toml")
             origin = Origin(path, "", "pack", pack_dir=pack_dir)
-            if os.path.isfile(path):
+            if os.path.lexists(path) and not os.path.isdir(path):  # a FIFO or device is refused by name
                 data = self.rd.read_toml(path, "agent.toml", context=context)
                 self.rd.check_types(data, "Agent", path, context=context)
                 # Gas City does not check agent.toml keys for typos; types are checked.

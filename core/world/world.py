@@ -9,12 +9,16 @@ from typing import Any
 
 import immutables
 
-from core.timefmt import DEFAULT_START, format_time, parse_time
+from core.timefmt import DEFAULT_START, EARLIEST, LATEST, format_time, parse_time
 from core.world.beads import SessionBead, WorkBead
 from core.world.memory import Circuit, DeferStreak, Drain, IdleProbe, Memory
 from core.world.runtime import Runtime, RuntimeSession, RuntimeState
 from core.world.scaleruns import ScaleCheckRun
 from core.world.store import Store, StoreState
+
+
+class ClockRangeError(ValueError):
+    """A clock move that would leave the times Go's clock can hold (timefmt.EARLIEST..LATEST)."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,11 @@ class World:
 
     # ---- clock ----
     def advance(self, seconds: float) -> None:
+        """Move the clock forward; raises ClockRangeError past timefmt.LATEST (the clock stays
+        where it was)."""
+        if not (EARLIEST - self.now).total_seconds() <= seconds <= (LATEST - self.now).total_seconds():
+            raise ClockRangeError(f"the clock must stay between {format_time(EARLIEST)} and {format_time(LATEST)} "
+                                  "(the times Go's clock holds)")
         self.now = self.now + timedelta(seconds=seconds)
 
     # ---- snapshots ----
