@@ -29,6 +29,9 @@ from core.config.tables import (
 
 PACK_FILE = "pack.toml"
 CURRENT_PACK_SCHEMA = 2
+# How deep pack imports may nest (a pack importing a pack importing ...). Real packs nest two or
+# three deep; the cap keeps a generated chain of packs from exhausting Python's recursion limit.
+MAX_PACK_NESTING = 64
 
 # pack.toml tables that belong to city.toml only, with Gas City's words for each.
 _CITY_ONLY = (
@@ -133,6 +136,9 @@ class PackLoader:
         pack_dir = os.path.normpath(os.path.abspath(pack_dir))
         if pack_dir in stack:
             raise self.rd.error(at[0], at[1], f'{context}cycle detected: pack "{pack_dir}" already visited')
+        if len(stack) >= MAX_PACK_NESTING:
+            raise self.rd.error(at[0], at[1], f"{context}pack imports nest more than {MAX_PACK_NESTING} deep "
+                                              f'(at pack "{pack_dir}")')
         key = (pack_dir, rig)
         if key in self._cache:
             return self._cache[key].copy()

@@ -229,24 +229,32 @@ def validate_depends_on(city: City) -> None:
             if d == qn:
                 raise _err(city, None, a.origin.file, fp, f'agent "{qn}": depends_on contains self-reference')
     graph = {a.qualified_name: a for a in city.agents}
-    color: dict[str, int] = {}
-
-    def visit(name: str) -> None:
-        color[name] = 1
-        node = graph.get(name)
-        for j, dep in enumerate(node.depends_on if node is not None else ()):
+    color: dict[str, int] = {}  # 1 = on the current path, 2 = done
+    for a in city.agents:
+        if color.get(a.qualified_name, 0):
+            continue
+        # Depth first with an explicit stack (a chain of thousands of agents must not exhaust
+        # Python's recursion limit): each frame is (name, index of the next dependency).
+        color[a.qualified_name] = 1
+        stack: list[tuple[str, int]] = [(a.qualified_name, 0)]
+        while stack:
+            name, j = stack[-1]
+            node = graph.get(name)
+            deps = node.depends_on if node is not None else ()
+            if j >= len(deps):
+                color[name] = 2
+                stack.pop()
+                continue
+            stack[-1] = (name, j + 1)
+            dep = deps[j]
             c = color.get(dep, 0)
             if c == 1:
                 assert node is not None
                 raise _err(city, None, node.origin.file, _fp(node.origin.table, f"depends_on[{j}]"),
                            f'agent "{name}": dependency cycle detected ({name} -> {dep})')
             if c == 0:
-                visit(dep)
-        color[name] = 2
-
-    for a in city.agents:
-        if color.get(a.qualified_name, 0) == 0:
-            visit(a.qualified_name)
+                color[dep] = 1
+                stack.append((dep, 0))
 
 
 def validate_rigs(city: City) -> None:

@@ -89,28 +89,30 @@ def _note_duplicate(ctx: BuildContext, qn: str, bead: SessionBead) -> list[Why]:
 
 
 def realize_floors(ctx: BuildContext) -> None:
-    """Give every dependency (transitively) of every root template its floor."""
+    """Give every dependency (transitively) of every root template its floor, depth first: a
+    dependency's own dependencies are floored before its next sibling. An explicit stack, not
+    recursion: a long dependency chain must not exhaust Python's recursion limit."""
     visited: set[str] = set()
-    for t in sorted(ctx.result.roots):
-        _visit(ctx, t, visited)
-
-
-def _visit(ctx: BuildContext, template: str, visited: set[str]) -> None:
-    """Floor every dependency of `template`, depth first. (A module function, not a closure: a
-    recursive closure is a reference cycle that keeps the whole build context alive until the
-    cyclic collector runs.)"""
-    if not template or template in visited:
-        return
-    visited.add(template)
-    a = ctx.find_agent_by_template(template)
-    if a is None:
-        return
-    for dep in a.depends_on:
-        d = ctx.find_agent_by_template(dep)
-        if d is None or d.suspended or ctx.in_suspended_rig(d):
+    for root in sorted(ctx.result.roots):
+        a = ctx.find_agent_by_template(root) if root and root not in visited else None
+        visited.add(root)
+        if a is None:
             continue
-        ensure_floor(ctx, d, a.qualified_name)
-        _visit(ctx, dep, visited)
+        stack: list[tuple[Agent, int]] = [(a, 0)]  # (agent, index of its next dependency)
+        while stack:
+            a, j = stack[-1]
+            if j >= len(a.depends_on):
+                stack.pop()
+                continue
+            stack[-1] = (a, j + 1)
+            dep = a.depends_on[j]
+            d = ctx.find_agent_by_template(dep)
+            if d is None or d.suspended or ctx.in_suspended_rig(d):
+                continue
+            ensure_floor(ctx, d, a.qualified_name)
+            if dep and dep not in visited:
+                visited.add(dep)
+                stack.append((d, 0))
 
 
 def ensure_floor(ctx: BuildContext, a: Agent, dependent: str) -> None:

@@ -48,29 +48,41 @@ def topo_order(ctx: TickContext, beads: list[SessionBead]) -> list[SessionBead]:
             by_tpl[t] = []
             order.append(t)
         by_tpl[t].append(b)
-    color: dict[str, int] = {}
-    out: list[str] = []
-    for t in order:
-        if color.get(t, 0) == 0 and not _visit(t, deps, by_tpl, color, out):
-            return beads
+    out = _dependencies_first(order, deps, by_tpl)
+    if out is None:
+        return beads
     return [b for t in out for b in by_tpl[t]]
 
 
-def _visit(t: str, deps: dict[str, list[str]], by_tpl: dict[str, list[SessionBead]], color: dict[str, int],
-           out: list[str]) -> bool:
-    """Depth-first: append `t` after its dependencies; False on a dependency cycle. (A module
-    function, not a closure: a recursive closure is a reference cycle that keeps a tick's
-    garbage alive until the cyclic collector runs.)"""
-    color[t] = 1
-    for dep in deps.get(t, ()):
-        c = color.get(dep, 0)
-        if c == 1:
-            return False
-        if c == 0 and dep in by_tpl and not _visit(dep, deps, by_tpl, color, out):
-            return False
-    color[t] = 2
-    out.append(t)
-    return True
+def _dependencies_first(order: list[str], deps: dict[str, list[str]], by_tpl: dict[str, list[SessionBead]]
+                        ) -> list[str] | None:
+    """The templates of `order`, each after its dependencies (depth first, dependencies without
+    beads skipped); None on a dependency cycle. An explicit stack, not recursion: a long
+    dependency chain must not exhaust Python's recursion limit."""
+    color: dict[str, int] = {}  # 1 = on the current path, 2 = placed
+    out: list[str] = []
+    for root in order:
+        if color.get(root, 0):
+            continue
+        color[root] = 1
+        stack: list[tuple[str, int]] = [(root, 0)]
+        while stack:
+            t, j = stack[-1]
+            ds = deps.get(t, ())
+            if j >= len(ds):
+                color[t] = 2
+                out.append(t)
+                stack.pop()
+                continue
+            stack[-1] = (t, j + 1)
+            dep = ds[j]
+            c = color.get(dep, 0)
+            if c == 1:
+                return None
+            if c == 0 and dep in by_tpl:
+                color[dep] = 1
+                stack.append((dep, 0))
+    return out
 
 
 def unknown_state(ctx: TickContext, b: SessionBead) -> None:
