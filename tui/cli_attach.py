@@ -30,9 +30,13 @@ def api_only_options(args: argparse.Namespace) -> list[str]:
                            ("--insecure-skip-verify", args.insecure_skip_verify), ("--config", args.config_dir)) if v]
 
 
-def attach_options(args: argparse.Namespace):
-    """The AttachOptions the shared options ask for, or an int exit code after printing why not."""
+def attach_options(args: argparse.Namespace, *, one_shot: bool = False):
+    """The AttachOptions the shared options ask for, or an int exit code after printing why not.
+    `one_shot`: the city is read once and never polled again (see AttachOptions.one_shot)."""
+    from core import heap
     from core.attach.session import AttachOptions
+
+    heap.tune_collector()  # a live city can hold hundreds of thousands of beads
     from core.attach.settings import load_thresholds
     from core.config.errors import ConfigError
     from core.timefmt import parse_time
@@ -45,7 +49,8 @@ def attach_options(args: argparse.Namespace):
     except ValueError as e:
         return err(str(e))
     opts = AttachOptions(use_bd=args.bd, tmux_socket=args.tmux_socket or "", thresholds=thresholds,
-                         semantics=args.semantics or "current", packs_dir=packs, scale_check_timeout=timeout)
+                         semantics=args.semantics or "current", packs_dir=packs, scale_check_timeout=timeout,
+                         one_shot=one_shot)
     if getattr(args, "now", None):
         fixed = parse_time(args.now)
         if fixed is None:
@@ -131,12 +136,12 @@ def list_supervisor_cities(target, as_json: bool) -> int:
     return OK
 
 
-def open_session(args: argparse.Namespace, city_dir: str):
+def open_session(args: argparse.Namespace, city_dir: str, *, one_shot: bool = False):
     """The AttachSession of `city_dir` the options ask for, or an int exit code after printing
     why not (used by `attach` and by the app's `--attach`)."""
     from core.attach.session import AttachError, AttachSession, AttachUnreachable
 
-    opts = attach_options(args)
+    opts = attach_options(args, one_shot=one_shot)
     if isinstance(opts, int):
         return opts
     try:
@@ -168,7 +173,7 @@ def cmd_attach(args: argparse.Namespace) -> int:
     else:
         if api_only_options(args):
             return err(f"{', '.join(api_only_options(args))}: only with a supervisor URL (http:// or https://)")
-        session = open_session(args, args.city_dir)
+        session = open_session(args, args.city_dir, one_shot=not args.watch)
     if isinstance(session, int):
         return session
     try:

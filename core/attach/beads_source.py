@@ -82,45 +82,66 @@ def coerce_metadata(raw: Any) -> dict[str, str]:
 
 def fold_status(status: Any) -> str:
     """"closed" and "in_progress" unchanged; any other status (or none) as "open"."""
-    s = str(status or "").strip()
+    s = status.strip() if isinstance(status, str) else ""
     return s if s in ("closed", "in_progress") else "open"
 
 
 def _int(v: Any) -> int:
-    try:
-        return int(v)
-    except (TypeError, ValueError):
+    """An integer field (a number or a numeric string) within int64, else 0."""
+    if isinstance(v, bool):
         return 0
+    if isinstance(v, float):
+        v = int(v) if v.is_integer() else 0
+    try:
+        n = int(v) if isinstance(v, (int, str)) and len(str(v)) <= 20 else 0
+    except ValueError:
+        return 0
+    return n if -(1 << 63) <= n < (1 << 63) else 0
+
+
+def _text(v: Any) -> str:
+    """A field that should be a string: a string as is, a number or boolean as its JSON text,
+    anything else (null, an array, an object) as ""."""
+    if isinstance(v, str):
+        return v
+    if isinstance(v, (bool, int, float)):
+        return json.dumps(v)
+    return ""
+
+
+def _items(v: Any) -> list[Any]:
+    return v if isinstance(v, list) else []
 
 
 def decode_bead(raw: dict[str, Any], deps: dict[str, list[tuple[str, str]]] | None = None) -> LiveBead:
     """One bead object (file store or bd JSON). `deps` adds the file store's top-level
-    dependency rows (issue id -> [(depends_on_id, type)])."""
-    bid = str(raw.get("id", ""))
+    dependency rows (issue id -> [(depends_on_id, type)]). A field of the wrong type reads as
+    empty, never raises."""
+    bid = _text(raw.get("id"))
     rows = list((deps or {}).get(bid, []))
-    for d in raw.get("dependencies") or []:
+    for d in _items(raw.get("dependencies")):
         if isinstance(d, dict):
             # bd list: {issue_id, depends_on_id, type}; bd show: an expanded issue with dependency_type.
-            target = d.get("depends_on_id") or d.get("id") or ""
-            kind = d.get("type") or d.get("dependency_type") or ""
-            if target and (d.get("issue_id") in (None, "", bid)):
-                rows.append((str(target), str(kind)))
-    labels = tuple(str(x) for x in raw.get("labels") or [] if isinstance(x, (str, int)))
+            target = _text(d.get("depends_on_id")) or _text(d.get("id"))
+            kind = _text(d.get("type")) or _text(d.get("dependency_type"))
+            if target and _text(d.get("issue_id")) in ("", bid):
+                rows.append((target, kind))
+    labels = tuple(str(x) for x in _items(raw.get("labels")) if isinstance(x, (str, int)) and not isinstance(x, bool))
     blocked = raw.get("is_blocked")
     return LiveBead(
         id=bid,
-        title=str(raw.get("title") or ""),
+        title=_text(raw.get("title")),
         status=fold_status(raw.get("status")),
-        issue_type=str(raw.get("issue_type") or raw.get("type") or ""),
-        created_at=parse_time(raw.get("created_at") if isinstance(raw.get("created_at"), str) else None),
-        updated_at=parse_time(raw.get("updated_at") if isinstance(raw.get("updated_at"), str) else None),
-        assignee=str(raw.get("assignee") or ""),
+        issue_type=_text(raw.get("issue_type")) or _text(raw.get("type")),
+        created_at=parse_time(raw.get("created_at")),
+        updated_at=parse_time(raw.get("updated_at")),
+        assignee=_text(raw.get("assignee")),
         priority=_int(raw.get("priority")),
         labels=labels,
         metadata=coerce_metadata(raw.get("metadata")),
         blockers=tuple(t for t, k in rows if k in _BLOCKING_DEPS),
-        ephemeral=bool(raw.get("ephemeral")),
-        defer_until=parse_time(raw.get("defer_until") if isinstance(raw.get("defer_until"), str) else None),
+        ephemeral=raw.get("ephemeral") is True,
+        defer_until=parse_time(raw.get("defer_until")),
         is_blocked=blocked if isinstance(blocked, bool) else None,
     )
 
@@ -205,8 +226,8 @@ def parse_file_store(data: Any, path: str) -> BeadSet:
         return BeadSet(warnings=[ReadWarning("beads", "bad_shape", "expected an object with a `beads` array; "
                                              "no beads read", path)])
     deps: dict[str, list[tuple[str, str]]] = {}
-    for d in data.get("deps") or []:
-        if isinstance(d, dict) and d.get("issue_id") and d.get("depends_on_id"):
-            deps.setdefault(str(d["issue_id"]), []).append((str(d["depends_on_id"]), str(d.get("type") or "")))
+    for d in _items(data.get("deps")):
+        if isinstance(d, dict) and _text(d.get("issue_id")) and _text(d.get("depends_on_id")):
+            deps.setdefault(_text(d["issue_id"]), []).append((_text(d["depends_on_id"]), _text(d.get("type"))))
     beads, warns = decode_beads(data.get("beads") or [], "beads", path, deps)
     return BeadSet(beads, _int(data.get("seq")), warns)

@@ -76,6 +76,9 @@ class AttachOptions:
     show_decisions: int = 50
     max_read_warnings: int = 200
     clock: Callable[[], datetime] = _wall_clock
+    # One read, no later poll (`citywatch attach`): every trace segment is read as finished, so
+    # a damaged batch is reported now and what follows it is read, not held for a next poll.
+    one_shot: bool = False
 
 
 class AttachError(ValueError):
@@ -117,7 +120,7 @@ class AttachSession(LiveCitySession):
         self.trace = TraceView(self.layout.trace_root, history_segments=options.trace_history_segments)
         self._tmux = TmuxReader(self.layout.tmux_socket, tmux=options.tmux, timeout=options.tmux_timeout)
         self._tmux_listing: TmuxListing | None = None
-        self._read_warnings: list[ReadWarning] = []
+        self._read_warnings: dict[ReadWarning, None] = {}  # newest last, at most max_read_warnings
         self._status_warnings: dict[str, list[ReadWarning]] = {}
         self._fresh_counts: tuple[str, dict[str, int]] | None = None  # (config revision, scale_check counts)
 
@@ -161,7 +164,7 @@ class AttachSession(LiveCitySession):
                 self.events.extend(d.events)
                 out.add("events")
         if "trace" in wanted:
-            got, warns = self.trace.poll()
+            got, warns = self.trace.poll(final=self.options.one_shot)
             self._add_read_warnings(warns)
             if got:
                 out.add("trace")
@@ -220,6 +223,7 @@ class AttachSession(LiveCitySession):
     def _poll_config(self) -> bool:
         from core.config.errors import ConfigError
         from core.config.load import load_city
+        from core.config.validate import validate_city
 
         files = list(self.city.files) if self.city is not None else [self.layout.city_toml]
         sig = tuple(_stat_sig(f) for f in sorted(set(files) | {os.path.join(self.layout.gc_dir, "site.toml")}))
@@ -229,6 +233,7 @@ class AttachSession(LiveCitySession):
         self.layout = resolve_layout(self.root, self.options.tmux_socket)
         try:
             self.city = load_city(self.root, packs_dir=self.options.packs_dir)
+            validate_city(self.city)  # Gas City's controller refuses a config that fails validation
             self._config_warnings = [ReadWarning("config", "config_warning", w.render()) for w in self.city.warnings]
         except ConfigError as e:
             self.city = None
@@ -249,10 +254,11 @@ class AttachSession(LiveCitySession):
         return True
 
     def _add_read_warnings(self, warns: list[ReadWarning]) -> None:
-        for w in warns:
+        for w in warns:  # a dict: each check is a lookup, not a scan of every warning held
             if w not in self._read_warnings:
-                self._read_warnings.append(w)
-        del self._read_warnings[:-self.options.max_read_warnings]
+                self._read_warnings[w] = None
+                if len(self._read_warnings) > self.options.max_read_warnings:
+                    del self._read_warnings[next(iter(self._read_warnings))]
 
     # ------------------------------------------------------------------ views
     def beads(self) -> BeadSet:
@@ -288,7 +294,7 @@ class AttachSession(LiveCitySession):
         for k in sorted(self._status_warnings):
             out += self._status_warnings[k]
         out += self._scale_check_warnings()
-        return out + self._read_warnings
+        return out + list(self._read_warnings)
 
     def _empty_city(self):
         from core.config.model import City

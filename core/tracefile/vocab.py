@@ -107,6 +107,8 @@ def unknown_codes(rec: Mapping) -> list[tuple[str, str]]:
     if isinstance(rtype, str) and rtype not in RECORD_TYPES:
         out.append(("record_type", rtype))
     site = rec.get("site_code") or ""
+    if not isinstance(site, str):
+        site = ""
     if isinstance(site, str) and site and site not in SITE_CODES:
         out.append(("site_code", site))
     reason = rec.get("reason_code") or ""

@@ -7,7 +7,7 @@ are persistent maps too, carried in the snapshot, so restoring one is O(1) as we
 
 from __future__ import annotations
 
-from bisect import bisect_left
+import heapq
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterable, Mapping
@@ -59,6 +59,7 @@ class Store:
         self.next_id = 1
         self.journal: list[Write] = []
         self._open_sorted: tuple[str, ...] | None = None  # open ids in creation order, kept up to date
+        self._order_touched: set[str] = set()  # ids written since _open_sorted was brought up to date
         self._open: dict[str, SessionBead] | None = None  # open beads by id (None: rebuilt when read)
         self._open_list: tuple[SessionBead, ...] | None = None  # open_sessions() until the next write
         self._idx: dict[str, immutables.Map] = {}
@@ -69,7 +70,7 @@ class Store:
     # ------------------------------------------------------------------ snapshots
     def snapshot(self) -> StoreState:
         index = Indexes(tuple(self._idx[k] for k in self.SESSION_KEYS), self._work_by_assignee,
-                        self._work_by_route, self._open_sorted)
+                        self._work_by_route, self._sorted_open_ids())
         return StoreState(self.sessions, self.work, self.next_id, index)
 
     def restore(self, st: StoreState) -> None:
@@ -80,6 +81,7 @@ class Store:
         self._idx = dict(zip(self.SESSION_KEYS, st.index.sessions))
         self._work_by_assignee, self._work_by_route = st.index.work_by_assignee, st.index.work_by_route
         self._open_sorted = st.index.open_sorted
+        self._order_touched = set()
         self._open = None
         self._open_list = None
 
@@ -94,6 +96,7 @@ class Store:
                         idx[k].setdefault(v, set()).add(b.id)
         self._idx = {k: _frozen_map(v) for k, v in idx.items()}
         self._open_sorted = None
+        self._order_touched = set()
         self._open = None
         self._open_list = None
         by_assignee: dict[str, set[str]] = {}
@@ -143,7 +146,7 @@ class Store:
         date as beads open and close (not re-sorted per call), the beads in a plain dict."""
         if self._open is None:
             self._open = {b.id: b for b in self.sessions.values() if b.open}
-        if self._open_sorted is None:
+        if self._sorted_open_ids() is None:
             opened = sorted(self._open.values(), key=_creation_key)
             self._open_sorted = tuple(b.id for b in opened)
         if self._open_list is None:  # a tick reads them many times between writes
@@ -198,22 +201,24 @@ class Store:
                 self._open[new.id] = new
             else:
                 self._open.pop(new.id, None)
-        order = self._open_sorted
-        if order is None or (was_open == new.open and (not was_open or old.created_at == new.created_at)):
+        if self._open_sorted is None or (was_open == new.open and (not was_open or old.created_at == new.created_at)):
             return
-        def key(bead_id: str) -> tuple:
-            return _creation_key(self.sessions[bead_id])
+        # Noted, not applied: a run of writes (a sweep closing thousands of beads) would copy
+        # the whole order once per write; it is brought up to date once, when next read.
+        self._order_touched.add(new.id)
 
-        if was_open:
-            pos = bisect_left(order, _creation_key(old), key=key)
-            if pos >= len(order) or order[pos] != old.id:
-                self._open_sorted = None  # not where its key says: sort again when next read
-                return
-            order = order[:pos] + order[pos + 1:]
-        if new.open:
-            pos = bisect_left(order, _creation_key(new), key=key)
-            order = order[:pos] + (new.id,) + order[pos:]
-        self._open_sorted = order
+    def _sorted_open_ids(self) -> tuple[str, ...] | None:
+        """The open ids in creation order, with the writes noted since it was last known merged
+        in (O(n + k log k) for k writes)."""
+        order = self._open_sorted
+        if order is None or not self._order_touched:
+            return order
+        touched = self._order_touched
+        self._order_touched = set()
+        kept = [i for i in order if i not in touched]
+        came = sorted((i for i in touched if self.sessions[i].open), key=lambda i: _creation_key(self.sessions[i]))
+        self._open_sorted = tuple(heapq.merge(kept, came, key=lambda i: _creation_key(self.sessions[i])))
+        return self._open_sorted
 
     def create_session(self, metadata: Mapping[str, str], now: datetime, *, bead_id: str | None = None,
                        title: str = "", labels: Iterable[str] = ()) -> SessionBead:
@@ -297,8 +302,19 @@ def _creation_key(b: SessionBead) -> tuple:
     return (b.created_at, natural_key(b.id))
 
 
+# An index maps a key to the ids that have it, as a persistent set shared by every snapshot. Small
+# sets are frozensets (cheapest to hold and to copy); once one grows past this, it becomes an
+# immutables.Map of id -> True, so adding to a set of n ids costs O(log n), not a copy of n ids
+# (thousands of open beads of one template made loading a live city quadratic).
+_SMALL_SET = 32
+
+
+def _id_set(ids: set[str]) -> frozenset[str] | immutables.Map:
+    return frozenset(ids) if len(ids) <= _SMALL_SET else immutables.Map(dict.fromkeys(ids, True))
+
+
 def _frozen_map(index: dict[str, set[str]]) -> immutables.Map:
-    return immutables.Map({k: frozenset(v) for k, v in index.items()})
+    return immutables.Map({k: _id_set(v) for k, v in index.items()})
 
 
 def _add(index: immutables.Map, key: str, item: str) -> immutables.Map:
@@ -308,7 +324,11 @@ def _add(index: immutables.Map, key: str, item: str) -> immutables.Map:
         return index.set(key, frozenset((item,)))
     if item in held:
         return index
-    return index.set(key, held | {item})
+    if isinstance(held, frozenset):
+        if len(held) < _SMALL_SET:
+            return index.set(key, held | {item})
+        held = immutables.Map(dict.fromkeys(held, True))
+    return index.set(key, held.set(item, True))
 
 
 def _discard(index: immutables.Map, key: str, item: str) -> immutables.Map:
@@ -316,5 +336,5 @@ def _discard(index: immutables.Map, key: str, item: str) -> immutables.Map:
     held = index.get(key)
     if held is None or item not in held:
         return index
-    rest = held - {item}
-    return index.set(key, rest) if rest else index.delete(key)
+    rest = held - {item} if isinstance(held, frozenset) else held.delete(item)
+    return index.set(key, rest) if len(rest) else index.delete(key)
