@@ -193,6 +193,13 @@ class Driver:
                 result = Result(frame)
             return result
 
+    def note(self, kind: str, text: str) -> None:
+        """Add one line of `kind` to the Events panel, at the newest recorded frame (something
+        that happened beside the model, such as a config error the watcher found)."""
+        with self._lock:
+            f = self.history.latest
+            self.history.replace_latest(_with_lines(f, f.lines + (EventLine(f.index, f.tick, f.now, kind, text),)))
+
     def _note_lines(self, notes: list[str]) -> list[tuple[str, str]]:
         """The Events lines for a reloaded config's notes: each note the config before it did not
         have, as a warning, then how many are unchanged and how many went. A note that went and

@@ -244,13 +244,18 @@ class Reloader:
         """Look at the files now. `current_revision` is the revision the model runs, or the one it
         has queued for its next tick."""
         with self._lock:
-            before = self.digest()
-            first, second = (load(self.path, self.packs_dir, gate="reload", strict=self.strict),
-                             load(self.path, self.packs_dir, gate="reload", strict=self.strict))
-            after = self.digest()
-            if before != after or _outcome(first) != _outcome(second):
-                return Verdict("unsettled", digest=after)
-            verdict = self._judge(second, current_revision, after)
+            try:
+                before = self.digest()
+                first, second = (load(self.path, self.packs_dir, gate="reload", strict=self.strict),
+                                 load(self.path, self.packs_dir, gate="reload", strict=self.strict))
+                after = self.digest()
+                if before != after or _outcome(first) != _outcome(second):
+                    return Verdict("unsettled", digest=after)
+                verdict = self._judge(second, current_revision, after)
+            except Exception as e:  # noqa: BLE001 - whatever the files hold, the watcher must live on
+                after = self.digest()
+                err = ConfigError(self.path, f"the config could not be checked ({type(e).__name__}: {e})")
+                verdict = Verdict("error", refused([err]), err, after)
             self.checked = after
             self.last = verdict
             return verdict

@@ -498,9 +498,14 @@ class CitywatchApp(App):
         """The watcher looked at the config on disk: show its located error, or clear it."""
         self.reloads += 1
         banner = self.query_one(Banner)
+        was = self.config_error
         self.config_error = verdict.error
         if verdict.error is not None:
-            banner.show_error([_short_paths(e).render() for e in verdict.errors], self.driver.model.city.revision)
+            reasons = [_short_paths(e).render() for e in verdict.errors]
+            banner.show_error(reasons, self.driver.model.city.revision)
+            if was is None or was.render() != verdict.error.render():  # each new error once, not every look
+                for reason in reasons:
+                    self.driver.note("error", f"config error: {reason}")
         else:
             banner.clear_error()
         self.refresh_view()

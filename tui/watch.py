@@ -38,6 +38,29 @@ async def watch_config(reloader: Reloader, current_revision: Callable[[], str], 
         return verdict
 
     while True:
+        try:
+            await _watch_once(reloader, check_and_apply, show, debounce_ms, settle)
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:  # noqa: BLE001 - a failed watch is put back, never given up
+            reloader.checked = ""  # look at the files again once the watch is back
+            if show is not None:
+                show(_failure(reloader, e))
+            await asyncio.sleep(settle)
+
+
+def _failure(reloader: Reloader, e: Exception) -> Verdict:
+    """A verdict for an error of the watch itself, shown like a config error."""
+    from core.config.errors import ConfigError
+
+    err = ConfigError(reloader.path, f"watching the config failed ({type(e).__name__}: {e}); watching again")
+    return Verdict("error", error=err)
+
+
+async def _watch_once(reloader: Reloader, check_and_apply: Callable[[], Verdict],
+                      show: Callable[[Verdict], None] | None, debounce_ms: int, settle: float) -> None:
+    """One watch over the current targets, until they change (then return to be put back)."""
+    while True:
         dirs, files = reloader.targets()
         roots = watch_roots(dirs)
         if not roots:  # nothing left to watch from: look again later
@@ -57,7 +80,7 @@ async def watch_config(reloader: Reloader, current_revision: Callable[[], str], 
                 if verdict.kind != "unsettled" and show is not None:
                     show(verdict)
             if rearm or reloader.targets() != (dirs, files) or watch_roots(dirs) != roots:
-                break
+                return
 
 
 async def _settled(reloader: Reloader, settle: float) -> None:

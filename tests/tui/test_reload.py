@@ -87,6 +87,8 @@ async def test_a_bad_edit_shows_a_located_banner_until_it_is_fixed(city):
         assert banner.display
         text = str(banner.content)
         assert f"{city}:7:" in text and good_rev[:8] in text
+        errors = [ln for ln in app.driver.lines() if ln.kind == "error"]  # and one Events line says it
+        assert len(errors) == 1 and errors[0].text.startswith("config error: ") and ":7:" in errors[0].text
         await pilot.press("s")  # the model keeps running on the last good config
         await settle(app, pilot)
         assert app.driver.live.tick == 1 and app.driver.model.city.revision == good_rev
