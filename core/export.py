@@ -26,6 +26,10 @@ class ExportError(Exception):
     """The session cannot be written (an unwritable path); the message names the file."""
 
 
+class ExportExists(ExportError):
+    """Something already exists at the export path; it is only replaced when the operator says so."""
+
+
 def world_tables(world: "World") -> dict[str, Any]:
     """The scenario tables (`start`, `[scale_check]`, `[[session]]`, `[[runtime]]`, `[[work]]`)
     that rebuild `world`. Controller memory is not part of the format: a session starts with
@@ -192,13 +196,17 @@ def export_text(driver: "Driver", path: str, *, name: str = "", upto: int | None
     return header + tomlkit.dumps(scenario_table(driver, path, name=name, upto=upto))
 
 
-def save(driver: "Driver", path: str, *, name: str = "") -> str:
-    """Write the scenario to `path` (parent directories must exist) and return the path."""
+def save(driver: "Driver", path: str, *, name: str = "", overwrite: bool = False) -> str:
+    """Write the scenario to `path` (parent directories must exist) and return the path. An
+    existing file (or anything else at `path`, a symlink included) is left alone and ExportExists
+    raised, unless `overwrite` says the operator agreed to replace it."""
     path = os.path.abspath(os.path.expanduser(path))
     text = export_text(driver, path, name=name)
     try:
-        with open(path, "w", encoding="utf-8") as f:
+        with open(path, "w" if overwrite else "x", encoding="utf-8") as f:
             f.write(text)
+    except FileExistsError:
+        raise ExportExists(f"{path}: a file already exists there; not overwritten") from None
     except OSError as e:
         raise ExportError(f"{path}: cannot write the scenario: {e.strerror or e}") from e
     return path

@@ -445,19 +445,26 @@ class CitywatchApp(App):
         self.push_screen(HelpScreen(panel.panel_id, str(panel.border_title), panel.HELP, self.MODE))
 
     def action_export(self) -> None:
-        from core.export import ExportError, save
+        from core.export import ExportError, ExportExists, save
 
         default = os.path.join(os.getcwd(), f"{_slug(self.driver.start.name)}-session.toml")
 
-        def done(value: str | None) -> None:
-            if not value:
-                return
+        def write(target: str, overwrite: bool) -> None:
             try:
-                path = save(self.driver, value.strip())
+                path = save(self.driver, target, overwrite=overwrite)
+            except ExportExists:
+                self.push_screen(AskDialog("Export scenario", f"{target} exists: type yes to replace it", ""),
+                                 lambda answer: answer and answer.strip().lower() in ("y", "yes")
+                                 and write(target, True))
+                return
             except ExportError as e:
                 self.notify(str(e), severity="error")
                 return
             self.notify(f"saved {path} ({self.driver.frame().steps_taken} steps)", title="exported")
+
+        def done(value: str | None) -> None:
+            if value and value.strip():
+                write(value.strip(), False)
 
         self.push_screen(AskDialog("Export scenario", "save this session (up to the viewed step) as", default), done)
 

@@ -47,13 +47,38 @@ def check_allowed(argv: list[str]) -> None:
     raise RefusedCommand(f"{prog} is not a listing attach may run")
 
 
+def resolve_program(name: str, path: str, run_in: str | None) -> str | None:
+    """The absolute path of the program `name` before anything runs. A name with a slash is
+    taken relative to citywatch's own working directory. A bare name is looked up in the
+    absolute entries of `path` only, skipping any inside `run_in` (the directory the program will
+    run in): a relative entry such as "." or "" would otherwise find a city's own `./bd`."""
+    if os.sep in name:
+        cand = os.path.abspath(name)
+        return cand if os.path.isfile(cand) and os.access(cand, os.X_OK) else None
+    avoid = os.path.realpath(run_in) if run_in else None
+    for d in path.split(os.pathsep):
+        if not d or not os.path.isabs(d):
+            continue
+        real = os.path.realpath(d)
+        if avoid and (real == avoid or real.startswith(avoid.rstrip(os.sep) + os.sep)):
+            continue
+        cand = os.path.join(d, name)
+        if os.path.isfile(cand) and os.access(cand, os.X_OK):
+            return cand
+    return None
+
+
 def run_listing(argv: list[str], *, timeout: float, cwd: str | None = None,
                 env: dict[str, str] | None = None) -> Listing:
     """Run one allowed listing with no stdin and a timeout. Never raises for a missing program,
     a timeout or a failure: the Listing says what happened."""
     check_allowed(argv)
+    prog = resolve_program(argv[0], (env or os.environ).get("PATH", os.defpath), cwd)
+    if prog is None:
+        where = " outside the city directory" if cwd else ""
+        return Listing(False, "", "", f"{argv[0]} is not installed (not found on PATH{where})")
     try:
-        p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, cwd=cwd, env=env,
+        p = subprocess.run([prog, *argv[1:]], capture_output=True, text=True, timeout=timeout, cwd=cwd, env=env,
                            stdin=subprocess.DEVNULL, check=False)
     except FileNotFoundError:
         return Listing(False, "", "", f"{argv[0]} is not installed (not found on PATH)")

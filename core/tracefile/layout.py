@@ -83,6 +83,42 @@ def _sorted_dirs(path: str) -> list[str]:
         return []
 
 
+_QUARANTINED = re.compile(r"^segment-\d+\.jsonl\.\d+$")
+_HEAD_TMP = re.compile(r"^head\.json\.tmp\.\d+\.\d+$")
+
+
+def foreign_entry(root: str) -> str:
+    """The first entry under `root` that a trace's layout does not have (relative, e.g.
+    "notes.txt" or "segments/2026/x"), or "" when it holds nothing else."""
+    def scan(rel: str, depth: int) -> str:
+        path = os.path.join(root, rel) if rel else root
+        try:
+            entries = sorted(os.scandir(path), key=lambda e: e.name)
+        except OSError as e:
+            return f"{rel or '.'} (unreadable: {e.strerror or e})"
+        for e in entries:
+            name = f"{rel}/{e.name}" if rel else e.name
+            is_dir = e.is_dir(follow_symlinks=False)
+            if not rel:
+                ok = (e.name in (HEAD_FILE, ARMS_FILE) or _HEAD_TMP.match(e.name)) and e.is_file(follow_symlinks=False)
+                ok = ok or (e.name in (SEGMENTS_DIR, QUARANTINE_DIR) and is_dir)
+            elif rel == QUARANTINE_DIR:
+                ok = bool(_QUARANTINED.match(e.name)) and e.is_file(follow_symlinks=False)
+            elif depth < 4:  # segments/YYYY/MM/DD
+                ok = is_dir and e.name.isdigit() and len(e.name) == (4 if depth == 1 else 2)
+            else:
+                ok = segment_index(e.name) is not None and e.is_file(follow_symlinks=False)
+            if not ok:
+                return name
+            if is_dir and (rel or e.name in (SEGMENTS_DIR, QUARANTINE_DIR)):
+                found = scan(name, depth + 1)
+                if found:
+                    return found
+        return ""
+
+    return scan("", 0)
+
+
 def inside_city_runtime(path: str) -> bool:
     """True when `path` is, or is inside, a `.gc` directory (after resolving symlinks)."""
     real = os.path.realpath(path)

@@ -30,12 +30,15 @@ class RunTrace:
     root: str
     cycles: list[CycleWritten] = field(default_factory=list)
 
+    damaged: list[str] = field(default_factory=list)  # segments already there that fail to verify (left as they are)
+
     def summary(self) -> str:
+        note = f"; left in place, failing to verify: {', '.join(self.damaged)}" if self.damaged else ""
         if not self.cycles:
-            return f"no trace records to write; {self.root} holds an empty trace"
+            return f"no trace records to write; {self.root} holds an empty trace{note}"
         segs = sorted({s for c in self.cycles for s in c.segments})
         return (f"wrote {len(self.cycles)} cycle(s), seq {self.cycles[0].first_seq}-{self.cycles[-1].last_seq}, "
-                f"in {len(segs)} segment(s) under {self.root}")
+                f"in {len(segs)} segment(s) under {self.root}{note}")
 
 
 def city_name(run: "Run") -> str:
@@ -51,7 +54,9 @@ def write_run_trace(run: "Run", trace_dir: str, *, fsync: bool = True) -> RunTra
     out = RunTrace(trace_dir)
     pid = 1
     prov = Provenance(city_name(run), scn.city.root, pid=pid, started_at=scn.start)
-    tracer = CycleTracer(TraceWriter(trace_dir, fsync=fsync), prov)
+    writer = TraceWriter(trace_dir, fsync=fsync)
+    out.damaged = list(writer.damaged)
+    tracer = CycleTracer(writer, prov)
     prev_tick = run.states[0]["tick"] if run.states else 0
     for n, st in enumerate(run.states[1:], 1):
         ticks = st["tick"] - prev_tick

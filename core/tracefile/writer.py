@@ -2,12 +2,18 @@
 
 One `TraceWriter` behaves like one controller process: on open it recovers the last seq (from
 `head.json` when the file it names still has exactly `current_bytes` bytes, else by rescanning
-every segment and moving any that fail to verify into `quarantine/`), and its first batch goes
-to a new segment. After that it appends batch after batch to the same segment until 512
-batches, 16 MiB, or a new UTC day, then rotates to the next index in that day's directory. Each
-batch is one write of its records plus their `batch_commit`; `head.json` is replaced atomically
-after every batch. Segments whose mtime is over 7 days old, or the oldest while the total
-exceeds 1 GiB, are pruned at most every 5 minutes (of wall-clock time), never the current one.
+every segment), and its first batch goes to a new segment. After that it appends batch after
+batch to the same segment until 512 batches, 16 MiB, or a new UTC day, then rotates to the next
+index in that day's directory. Each batch is one write of its records plus their `batch_commit`;
+`head.json` is replaced atomically after every batch.
+
+Where it departs from Gas City's writer, because the folder is the operator's: it never changes
+what it did not write. It creates its root, or takes an existing one only when it holds nothing
+but a trace's own layout (head.json, segments/, quarantine/, arms.json), and never changes a
+folder's mode. A segment that fails to verify at open is left where it is and listed in
+`damaged` (Gas City moves it to `quarantine/`). Retention (segments over 7 days old, or the
+oldest while the total exceeds 1 GiB, at most every 5 minutes of wall-clock time, never the
+current one) only ever removes segments this writer wrote.
 
 It refuses a root that is, or lies inside, a `.gc` directory: citywatch never writes into a
 live city.
@@ -62,16 +68,28 @@ class TraceWriter:
         self.low_space = False
         self._last_prune: float | None = None
         self._tmp_counter = 0
-        self.quarantined: list[str] = []
+        self.damaged: list[str] = []  # segments that failed to verify at open, left in place
+        self._written: set[str] = set()  # segments this writer created: the only ones it may prune
         self._ensure_root()
         if not self._recover_from_head():
             self._recover_by_rescan()
 
     # ------------------------------------------------------------------ recovery
     def _ensure_root(self) -> None:
+        """Create the root (private, as Gas City does), or check that an existing one holds only
+        a trace's layout. An existing folder's mode is never changed."""
+        if os.path.lexists(self.root):
+            if not os.path.isdir(self.root):
+                raise TraceWriteRefused(f"{self.root}: not a directory")
+            foreign = L.foreign_entry(self.root)
+            if foreign:
+                raise TraceWriteRefused(f"{self.root}: holds {foreign}, which is not part of a citywatch trace; "
+                                        "give a new or empty directory (citywatch never writes among other files)")
+        else:
+            os.makedirs(self.root, mode=L.DIR_MODE)
         for d in (os.path.join(self.root, L.SEGMENTS_DIR), os.path.join(self.root, L.QUARANTINE_DIR)):
-            os.makedirs(d, mode=L.DIR_MODE, exist_ok=True)
-        os.chmod(self.root, L.DIR_MODE)
+            if not os.path.isdir(d):
+                os.mkdir(d, L.DIR_MODE)
 
     def _recover_from_head(self) -> bool:
         try:
@@ -99,9 +117,7 @@ class TraceWriter:
             path = os.path.join(self.root, rel)
             result = scan_segment(path)
             if result.error:
-                dest = os.path.join(self.root, L.QUARANTINE_DIR, f"{os.path.basename(rel)}.{time.time_ns()}")
-                os.replace(path, dest)
-                self.quarantined.append(L.relative(self.root, dest))
+                self.damaged.append(rel)  # not this writer's file: reported, never moved
                 continue
             max_seq = max(max_seq, result.max_seq)
         self.seq = max_seq
@@ -139,10 +155,11 @@ class TraceWriter:
         return BatchWritten(self.current_rel, batch)
 
     def _open_new_segment(self, day: str) -> None:
-        os.makedirs(day, mode=L.DIR_MODE, exist_ok=True)
+        _make_dirs(day, self.root)
         indexes = [L.segment_index(n) for n in os.listdir(day)]
         nxt = max([i for i in indexes if i is not None], default=0) + 1
         self.current_rel = L.relative(self.root, os.path.join(day, L.segment_name(nxt)))
+        self._written.add(self.current_rel)
         self._current_day = day
         self.current_bytes = 0
         self.current_batches = 0
@@ -180,11 +197,14 @@ class TraceWriter:
         self.prune(wall)
 
     def prune(self, wall: float) -> list[str]:
-        """Delete segments older than 7 days (mtime), then the oldest while the total exceeds
-        1 GiB; never the current segment. Returns the relative paths removed."""
+        """Delete segments this writer wrote that are older than 7 days (mtime), then the oldest
+        of them while the total exceeds 1 GiB; never the current segment, never a segment it did
+        not write. Returns the relative paths removed."""
         segs = []
         total = 0
         for rel in L.list_segments(self.root):
+            if rel not in self._written:
+                continue
             try:
                 st = os.stat(os.path.join(self.root, rel))
             except FileNotFoundError:
@@ -204,3 +224,14 @@ class TraceWriter:
             total -= size
             removed.append(rel)
         return removed
+
+
+def _make_dirs(path: str, root: str) -> None:
+    """Create `path` and the directories between it and `root` (private), leaving the mode of
+    any that exist alone."""
+    missing = []
+    while not os.path.isdir(path) and path != root:
+        missing.append(path)
+        path = os.path.dirname(path)
+    for d in reversed(missing):
+        os.mkdir(d, L.DIR_MODE)

@@ -108,3 +108,19 @@ def test_saving_to_an_unwritable_place_is_a_clear_error(tmp_path):
     with pytest.raises(ExportError, match="cannot write"):
         save(d, str(tmp_path / "missing-dir" / "x.toml"))
     assert not os.path.exists(tmp_path / "missing-dir")
+
+
+def test_an_existing_file_is_never_overwritten_unless_asked(tmp_path):
+    from core.export import ExportExists
+
+    d = open_demo()
+    target = tmp_path / "mine.toml"
+    target.write_text("the operator's notes\n")
+    link = tmp_path / "link.toml"
+    link.symlink_to(tmp_path / "elsewhere.toml")  # a dangling link is not followed either
+    for p in (target, link):
+        with pytest.raises(ExportExists, match="already exists"):
+            save(d, str(p))
+    assert target.read_text() == "the operator's notes\n" and not (tmp_path / "elsewhere.toml").exists()
+    assert save(d, str(target), overwrite=True) == str(target)
+    assert target.read_text().startswith("# Recorded with citywatch")

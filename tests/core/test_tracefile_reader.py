@@ -139,8 +139,8 @@ def test_truncated_batch_at_the_end_of_a_finished_segment(tmp_path: Path) -> Non
 def test_an_unreadable_segment_is_reported_once_and_skipped(tmp_path: Path) -> None:
     write(tmp_path, [[rec(1)]])
     write(tmp_path, [[rec(2)]])
-    (tmp_path / "segments/2026/08/21/segment-000003.jsonl").mkdir()  # cannot be read as a file
     write(tmp_path, [[rec(4)]], T0 + timedelta(days=1))
+    (tmp_path / "segments/2026/08/21/segment-000003.jsonl").mkdir()  # cannot be read as a file
     r = TraceReader(str(tmp_path))
     d = r.poll()
     assert codes(d) == ["unreadable"] and d.warnings[0].path.endswith("segment-000003.jsonl")
@@ -194,10 +194,10 @@ def test_seq_restart_after_quarantine_is_noted_and_records_stay_distinct(tmp_pat
     w = write(tmp_path, [[rec(3)]], T0 + timedelta(days=1))
     assert w.seq == 6
     (tmp_path / "head.json").unlink()
-    os.replace(tmp_path / "segments/2026/08/22/segment-000001.jsonl",
-               tmp_path / "segments/2026/08/20-not-a-day")  # out of the glob
+    aside = tmp_path.with_name(tmp_path.name + "-aside")
+    os.replace(tmp_path / "segments/2026/08/22/segment-000001.jsonl", aside)  # out of the trace
     write(tmp_path, [[rec(4)]], T0 + timedelta(days=1))  # rescans: max seq 4, so seq 5 again
-    os.replace(tmp_path / "segments/2026/08/20-not-a-day", tmp_path / "segments/2026/08/22/segment-000000.jsonl")
+    os.replace(aside, tmp_path / "segments/2026/08/22/segment-000000.jsonl")
     d = read_trace(str(tmp_path))
     assert "seq_restarted" in codes(d)
     keys = [(r["trace_id"], r["seq"]) for r in d.records()]
@@ -278,7 +278,8 @@ def test_a_reused_segment_name_after_quarantine_is_read_as_a_new_file(tmp_path: 
     r = TraceReader(str(tmp_path))
     assert len(r.poll().batches) == 2  # segment 1 finished, segment 2 the newest
     for n in (1, 2):  # the controller quarantines both at its next start...
-        os.replace(tmp_path / f"segments/2026/08/21/segment-00000{n}.jsonl", tmp_path / f"quarantine/seg{n}.1")
+        os.replace(tmp_path / f"segments/2026/08/21/segment-00000{n}.jsonl",
+                   tmp_path / f"quarantine/segment-00000{n}.jsonl.1")
     (tmp_path / "head.json").unlink()
     write(tmp_path, [[rec(3)]])  # ...and, finding no segment, reuses index 1
     d = r.poll()

@@ -1,5 +1,6 @@
 """The segment writer behaves like Gas City's trace store: layout, head.json, seq numbering,
-rotation, recovery, quarantine, pruning, and it never writes into a city's `.gc/`."""
+rotation, recovery, pruning, and it never writes into a city's `.gc/` nor changes what it did not
+write."""
 
 from __future__ import annotations
 
@@ -60,7 +61,7 @@ def test_uncommitted_tail_is_ignored_and_a_reopened_store_starts_a_new_segment(t
     with open(seg1, "ab") as f:
         f.write(b'{"trace_schema_version":1,"seq":4,"record_type":"decision"')  # torn write, no commit
     w2 = writer(root)  # head no longer matches the file size: rescan
-    assert w2.seq == 3 and not w2.quarantined
+    assert w2.seq == 3 and not w2.damaged
     w2.append_batch([rec(i=2)], T0)
     assert segments(root)[-1] == "segments/2026/08/21/segment-000002.jsonl"
     d = read_trace(str(root))
@@ -69,18 +70,22 @@ def test_uncommitted_tail_is_ignored_and_a_reopened_store_starts_a_new_segment(t
     assert [w.code for w in d.warnings] == ["torn_tail"]
 
 
-def test_recovery_quarantines_a_segment_with_interior_corruption(tmp_path: Path) -> None:
+def test_recovery_reports_a_segment_with_interior_corruption_and_leaves_it_in_place(tmp_path: Path) -> None:
+    """Gas City's writer moves it to quarantine/; citywatch did not write it in this run, so it
+    stays where it is, byte for byte, and the next batch goes to a new segment."""
     root = tmp_path / "t"
     w = writer(root)
     w.append_batch([rec(), rec(i=1)], T0)
     w.append_batch([rec(i=2)], T0)
     seg = root / "segments/2026/08/21/segment-000001.jsonl"
-    seg.write_bytes(seg.read_bytes().replace(b'"record_count":2', b'"record_count":3', 1))
+    damaged = seg.read_bytes().replace(b'"record_count":2', b'"record_count":3', 1)
+    seg.write_bytes(damaged)
     (root / "head.json").unlink()
     w2 = writer(root)
-    assert len(w2.quarantined) == 1 and w2.quarantined[0].startswith("quarantine/segment-000001.jsonl.")
-    assert not seg.exists() and w2.seq == 0
-    assert json.loads((root / "head.json").read_text())["seq"] == 0
+    assert w2.damaged == ["segments/2026/08/21/segment-000001.jsonl"] and w2.seq == 0
+    assert seg.read_bytes() == damaged and not list((root / "quarantine").iterdir())
+    w2.append_batch([rec(i=3)], T0)
+    assert w2.current_rel == "segments/2026/08/21/segment-000002.jsonl" and seg.read_bytes() == damaged
 
 
 def test_trusted_head_keeps_seq_without_rescanning(tmp_path: Path) -> None:
@@ -134,20 +139,22 @@ def test_low_space_writes_metadata_tier_until_well_clear(tmp_path: Path) -> None
     assert w.append_batch([rec()], T0).batch.commit["durability_tier"] == "durable"
 
 
-def test_prune_removes_old_segments_but_never_the_current_one(tmp_path: Path) -> None:
+def test_prune_removes_its_own_old_segments_but_never_the_current_one_nor_another_writers(tmp_path: Path) -> None:
     root = tmp_path / "t"
     wall = [1_000_000_000.0]
+    eight_days = 8 * 24 * 3600
+    w0 = writer(root, wall_clock=lambda: wall[0])  # an earlier run: not this writer's file
+    w0.append_batch([rec()], T0)
+    earlier = root / segments(root)[0]
     w = writer(root, wall_clock=lambda: wall[0])
     w.append_batch([rec()], T0)
-    old = root / segments(root)[0]
-    w2 = writer(root, wall_clock=lambda: wall[0])
-    w2.append_batch([rec()], T0)
-    eight_days = 8 * 24 * 3600
-    os.utime(old, (wall[0] - eight_days, wall[0] - eight_days))
-    cur = root / w2.current_rel
-    os.utime(cur, (wall[0] - eight_days, wall[0] - eight_days))
-    assert w2.prune(wall[0]) == [str(old.relative_to(root))]
-    assert cur.exists() and not old.exists()
+    own_old = root / w.current_rel
+    w.append_batch([rec()], T0 + timedelta(days=1))  # a new day: a new current segment
+    cur = root / w.current_rel
+    for p in (earlier, own_old, cur):
+        os.utime(p, (wall[0] - eight_days, wall[0] - eight_days))
+    assert w.prune(wall[0]) == [str(own_old.relative_to(root))]
+    assert cur.exists() and earlier.exists() and not own_old.exists()
 
 
 @pytest.mark.parametrize("rel", [".gc", ".gc/runtime/session-reconciler-trace", "city/.gc/runtime"])
@@ -224,3 +231,31 @@ def test_same_inputs_give_byte_identical_trees(tmp_path: Path) -> None:
     files = {p.relative_to(tmp_path / "a"): p.read_bytes() for p in (tmp_path / "a").rglob("*") if p.is_file()}
     assert files == {p.relative_to(tmp_path / "b"): p.read_bytes()
                      for p in (tmp_path / "b").rglob("*") if p.is_file()}
+
+
+def test_an_existing_shared_folder_keeps_its_mode(tmp_path: Path) -> None:
+    """A 1777 folder (shared, sticky) that holds only a trace stays 1777; the writer only sets
+    the mode of directories it creates."""
+    root = tmp_path / "shared"
+    root.mkdir()
+    os.chmod(root, 0o1777)
+    w = writer(root)
+    w.append_batch([rec()], T0)
+    assert stat.S_IMODE(root.stat().st_mode) == 0o1777
+    assert stat.S_IMODE((root / "segments").stat().st_mode) == 0o700
+
+
+@pytest.mark.parametrize("foreign", ["notes.txt", "segments/readme", "segments/2026/08/21/x.jsonl",
+                                     "quarantine/photo.png", "other/dir/file"])
+def test_refuses_a_folder_holding_anything_but_a_trace(tmp_path: Path, foreign: str) -> None:
+    root = tmp_path / "t"
+    writer(root).append_batch([rec()], T0)
+    p = root / foreign
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text("the operator's")
+    before = {q: q.read_bytes() for q in root.rglob("*") if q.is_file()}
+    modes = {q: q.stat().st_mode for q in root.rglob("*")}
+    with pytest.raises(TraceWriteRefused, match="not part of a citywatch trace"):
+        writer(root)
+    assert {q: q.read_bytes() for q in root.rglob("*") if q.is_file()} == before
+    assert {q: q.stat().st_mode for q in root.rglob("*")} == modes

@@ -401,3 +401,21 @@ async def test_export_dialog_saves_a_scenario_that_loads(small_app, tmp_path):
         scn = load_scenario(str(target))
         assert [s["do"] for s in scn.steps] == ["runtime_exit"]
         assert [s["id"] for s in scn.data["session"]] == ["gc-1", "gc-2", "gc-3"]
+
+
+async def test_export_asks_before_replacing_an_existing_file(small_app, tmp_path):
+    app = small_app
+    target = tmp_path / "mine.toml"
+    target.write_text("the operator's notes\n")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("E")
+        await pilot.pause()
+        await answer(app, pilot, str(target))
+        assert isinstance(app.screen, AskDialog) and "exists" in str(app.screen._prompt)
+        await answer(app, pilot, "no")
+        assert target.read_text() == "the operator's notes\n"
+        await pilot.press("E")
+        await pilot.pause()
+        await answer(app, pilot, str(target))
+        await answer(app, pilot, "yes")
+        assert target.read_text().startswith("# Recorded with citywatch")
