@@ -4,6 +4,7 @@ and the guarantee that attaching changes nothing under the city directory."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from datetime import timedelta
 from pathlib import Path
@@ -212,7 +213,9 @@ def test_only_listings_run_and_bd_only_when_asked(tmp_path: Path, monkeypatch) -
     s = AttachSession.open(str(kit.root), opts(tmp_path))
     s.snapshot()
     s.close()
-    assert calls and all(c[0] == "tmux" and c[3] in ("list-sessions", "list-panes", "show-environment") for c in calls)
+    # programs run by absolute path (resolved before running: never from inside the city)
+    assert calls and all(os.path.isabs(c[0]) and os.path.basename(c[0]) == "tmux"
+                         and c[3] in ("list-sessions", "list-panes", "show-environment") for c in calls)
     calls.clear()
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
@@ -222,7 +225,7 @@ def test_only_listings_run_and_bd_only_when_asked(tmp_path: Path, monkeypatch) -
     s = AttachSession.open(str(kit.root), opts(tmp_path, use_bd=True, bd=str(bd)))
     snap = s.snapshot()
     s.close()
-    assert [c[0] for c in calls if c[0] != "tmux"] == [str(bd)]
+    assert [c[0] for c in calls if os.path.basename(c[0]) != "tmux"] == [str(bd)]
     # the file store prints {"seq", "beads"}: neither bd shape, so bd mode says so and shows no beads
     assert snap["city"]["bead_source"] == "bd" and snap["sessions"] == []
     assert any(w["source"] == "bd" and "neither `issues` nor `data`" in w["message"] for w in snap["warnings"])
