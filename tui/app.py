@@ -25,6 +25,7 @@ from core.durations import DurationError, parse_duration
 from core.explain import explain_session
 from core.identity import SEMANTICS
 from core.roster import agent_detail
+from core.safetext import printable
 from tui.commands import MODEL, bindings, controls
 from tui.screens.dialog import AskDialog
 from tui.screens.help import HelpScreen
@@ -562,7 +563,7 @@ def run_app(args: argparse.Namespace) -> int:
         driver, running = make_driver(args)
     except OpenError as e:
         for line in str(e).splitlines():  # one located reason per line
-            print(f"citywatch: {line}", file=sys.stderr)
+            print(f"citywatch: {printable(line)}", file=sys.stderr)
         return 2
     heap.settle()
     CitywatchApp(driver, running=running).run()

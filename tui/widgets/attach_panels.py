@@ -13,6 +13,7 @@ from textual.widgets import Static
 
 from core.history import EventLine
 from core.timefmt import format_time
+from core.safetext import printable
 from tui.attach_board import LIFECYCLE_COLUMNS, AttachBoard, Header, TableRow, short_tick
 from tui.commands import ATTACH, bindings
 from tui.filtering import matches
@@ -48,7 +49,7 @@ class AttachStatusBar(StatusBar):
         if first.cell_len > width:
             first = _header_line(h, full_tick=False)
         second = Text(f" as of {format_time(h.as_of)[11:19]} · ", style="dim")
-        second.append(" · ".join(h.sources), style="dim")
+        second.append(printable(" · ".join(h.sources)), style="dim")
         for line in (first, second):
             line.no_wrap = True
             line.overflow = "ellipsis"
@@ -64,7 +65,7 @@ def _header_line(h: Header, *, full_tick: bool) -> Text:
     t = Text()
     t.append(" citywatch ", style="bold reverse")
     t.append(" ATTACHED (read-only) ", style="bold black on yellow")
-    t.append(f" {h.city} ", style="bold")
+    t.append(f" {printable(h.city)} ", style="bold")
     if h.alarms:
         t.append(f" {h.alarms} alarm{'s' if h.alarms != 1 else ''} ", style="bold white on red")
     else:
@@ -250,7 +251,7 @@ def attach_line(line: EventLine) -> Text:
     """An attach event-log line styled by kind: time, kind, text."""
     t = Text(f"{format_time(line.at)[11:19]} ", style="dim")
     t.append(f"{line.kind:<7} ", style=ATTACH_KIND_STYLE.get(line.kind, ""))
-    t.append(line.text, style="red" if line.kind == "error" else ("yellow" if line.kind == "warning" else ""))
+    t.append(printable(line.text), style="red" if line.kind == "error" else ("yellow" if line.kind == "warning" else ""))
     return t
 
 

@@ -10,6 +10,7 @@ from textual.binding import Binding
 from textual.widgets import RichLog
 
 from core.history import EventLine
+from core.safetext import printable
 from tui.commands import bindings
 from tui.filtering import matches
 from tui.widgets.hanging import Hanging
@@ -23,7 +24,7 @@ def styled(line: EventLine) -> Text:
     """A model event-log line styled by kind: tick, time, kind, text."""
     t = Text(f"{line.tick:>4} {line.render()[5:14]} ", style="dim")
     t.append(f"{line.kind:<7} ", style=KIND_STYLE.get(line.kind, ""))
-    t.append(line.text, style="red" if line.kind == "error" else "")
+    t.append(printable(line.text), style="red" if line.kind == "error" else "")
     return t
 
 

@@ -18,6 +18,8 @@ from typing import Mapping, Sequence
 from rich.cells import cell_len
 from rich.text import Text
 
+from core.safetext import is_printable, printable
+
 Cell = str | Text
 
 MIN_WIDTH = 6  # a shrunk column keeps at least this many cells (or its label's width)
@@ -45,13 +47,24 @@ class ColumnPlan:
         return total - len(self.visible)
 
 
+def shown(c: Cell) -> Cell:
+    """`c` as a terminal may show it: control and bidirectional-formatting characters (from a
+    config or a live city) escaped, so they are seen, not obeyed (core.safetext). A cell with
+    none comes back as the same object."""
+    if isinstance(c, Text):
+        return c if is_printable(c.plain) else Text(printable(c.plain), style=c.style)
+    return c if is_printable(c) else printable(c)
+
+
 def cell_width(c: Cell) -> int:
-    """The terminal cell width of a plain or rich cell."""
+    """The terminal cell width of a plain or rich cell, as shown."""
+    c = shown(c)
     return c.cell_len if isinstance(c, Text) else cell_len(c)
 
 
 def clip_cell(c: Cell, width: int) -> Cell:
-    """`c` cut to `width` cells, ending in "…" when cut (a str stays a str)."""
+    """`c` as shown, cut to `width` cells, ending in "…" when cut (a str stays a str)."""
+    c = shown(c)
     if cell_width(c) <= width:
         return c
     t = c.copy() if isinstance(c, Text) else Text(c)

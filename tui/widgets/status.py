@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual.widgets import Static
 
+from core.safetext import printable
 from core.timefmt import format_time
 
 
@@ -35,7 +36,7 @@ class StatusBar(Static):
         t.append(" citywatch ", style="bold reverse")
         if travel:  # first, so a narrow terminal never hides that this is the past
             t.append(f" {travel} ", style="bold reverse magenta")
-        t.append(f" {city} ", style="bold")
+        t.append(f" {printable(city)} ", style="bold")
         t.append(f"rev {revision[:8] or '—'}", style="dim")
         if pending_reload:
             t.append(" (reload queued)", style="cyan")
@@ -43,9 +44,9 @@ class StatusBar(Static):
         t.append(run.text(), style="green" if run.running else "yellow")
         t.append(f" · semantics {semantics}")
         if script:
-            t.append(f" · {script}", style="dim")
+            t.append(f" · {printable(script)}", style="dim")
         if last_error:
-            t.append(f"  last step failed: {last_error}", style="bold red")
+            t.append(f"  last step failed: {printable(last_error)}", style="bold red")
         self.update(t)
 
 
@@ -54,13 +55,15 @@ class Banner(Static):
     the model keeps running on the last good revision."""
 
     def show_error(self, reasons: list[str], revision: str) -> None:
+        reasons = [printable(r) for r in reasons]
         tail = (f"  — still running on revision {revision[:8]}", "italic")
         if len(reasons) == 1:
             self.update(Text.assemble(("config error ", "bold"), reasons[0], tail))
         else:
             lines = [Text.assemble((f"config refused ({len(reasons)} reasons)", "bold"), tail)]
             lines += [Text.assemble("  ", r) for r in reasons]
-            self.update(Text("\n").join(lines))
+            self.update(Text("
+").join(lines))
         self.display = True
 
     def clear_error(self) -> None:

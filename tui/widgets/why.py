@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from core.safetext import printable
 from tui.widgets.hanging import Hanging
 from tui.widgets.panel import Panel
 
@@ -19,8 +20,8 @@ def render_explanation(x: dict[str, Any]) -> Hanging:
     out = Hanging()
 
     def line(prefix: str, text: str, style: str = "", prefix_style: str = "dim", hang: int | None = None) -> None:
-        t = Text(prefix, style=prefix_style)
-        t.append(text, style=style)
+        t = Text(printable(prefix), style=prefix_style)
+        t.append(printable(text), style=style)
         out.add(t, len(prefix) if hang is None else hang)
 
     line("", x.get("summary", ""), "bold", hang=2)
@@ -79,4 +80,4 @@ class WhyPanel(Panel):
             self.status("")
             return
         body.update(render_explanation(explanation))
-        self.status(key)
+        self.status(printable(key))
