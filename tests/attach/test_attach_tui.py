@@ -53,8 +53,11 @@ def test_settle_waits_for_quiet_but_never_longer_than_the_max_delay() -> None:
 
 
 async def test_a_burst_of_changes_recomputes_drift_once_the_city_settles(tmp_path: Path) -> None:
+    """No timing is assumed: the quiet time is longer than any test, each write is waited for
+    until its picture is shown, and the city is then declared settled by making the pending
+    recompute due now (what the settle timer does when the quiet time has passed)."""
     kit = build_city(tmp_path, ticks=2)
-    app = open_app(kit, tmp_path, settle=0.3, max_delay=30.0)
+    app = open_app(kit, tmp_path, settle=600.0, max_delay=600.0)
     session = app.state.session
     async with app.run_test(size=(160, 45)) as pilot:
         await until(pilot, lambda: app.boards, "the first picture")
@@ -64,11 +67,16 @@ async def test_a_burst_of_changes_recomputes_drift_once_the_city_settles(tmp_pat
         n = 20
         for i in range(n):  # the controller rewrites the bead store again and again; each write is a batch
             kit.write(".gc/beads.json", beads_json(edit={"gc-2": {"wake_attempts": str(i)}}), atomic=True)
+            seen = app.boards
             app._changed({beads})
-            await pilot.pause(0.02)
+            await until(pilot, lambda: app.boards > seen, f"the picture after write {i + 1}")
+        assert app.watch_batches == n
+        assert app.settle.pending and app.board.header.drift_stale  # drift waits while the city is busy
+        assert session.drift_runs == drift_runs and app.state.model_runs == model_runs
+        app.settle.settle = 0.0  # the city has been quiet long enough: the pending recompute is due
+        app._settled()
         await until(pilot, lambda: app.board is not None and not app.board.header.drift_stale
                     and not app.settle.pending, "drift recomputed after the burst")
-        assert app.watch_batches == n
         assert session.drift_runs - drift_runs == 1  # one model tick for drift, not twenty
         assert app.state.model_runs - model_runs == 1  # and one for the sessions' markers
         assert app.query_one("#trackers-panel").table.cells("gc-2")[3] == f"{n - 1}/1"  # the last write shows
@@ -80,8 +88,8 @@ async def test_a_burst_of_changes_recomputes_drift_once_the_city_settles(tmp_pat
         seen = app.boards
         app._changed({str(kit.root / ".gc" / "events.jsonl")})
         await until(pilot, lambda: app.boards > seen, "the events batch")
-        await pilot.pause(0.5)
-        assert session.drift_runs - drift_runs == 1 and not app.settle.pending
+        assert not app.board.header.drift_stale and not app.settle.pending  # nothing is waiting to recompute
+        assert session.drift_runs - drift_runs == 1
 
 
 async def test_the_header_says_when_drift_waits_for_the_city_to_settle(tmp_path: Path) -> None:
