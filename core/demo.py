@@ -125,9 +125,11 @@ def resolve(model: Model, cue: dict[str, Any], cycle: int) -> dict[str, Any] | N
     return dict(cue)
 
 
-def open_demo(semantics: str = "current") -> Driver:
-    """A session on the demo city, at its starting world, driven by the demo script."""
-    d = open_scenario(DEMO_SCENARIO, script=DemoScript())
+def open_demo(semantics: str = "current", history_limit: int | None = None) -> Driver:
+    """A session on the demo city, at its starting world, driven by the demo script (time travel
+    keeping `history_limit` recorded steps, by default the driver's)."""
+    kw = {"history_limit": history_limit} if history_limit else {}
+    d = open_scenario(DEMO_SCENARIO, script=DemoScript(), **kw)
     if semantics != "current":
         d.set_semantics(semantics)
     return d

@@ -386,8 +386,9 @@ def open_city(path: str, semantics: str = "current", packs_dir: str = "", *, str
     return Driver(model, start, start_notes=notes)
 
 
-def open_scenario(path: str, *, script: Script | None = None) -> Driver:
-    """A session on a scenario file: its config and world at step 0; "step" runs its steps."""
+def open_scenario(path: str, *, script: Script | None = None, history_limit: int = DEFAULT_LIMIT) -> Driver:
+    """A session on a scenario file: its config and world at step 0; "step" runs its steps.
+    `history_limit`: how many recorded steps time travel keeps."""
     from core.export import world_tables
     from core.reload import file_source, inline_source
     from core.scenario import ScenarioError, load_scenario
@@ -405,4 +406,5 @@ def open_scenario(path: str, *, script: Script | None = None) -> Driver:
     else:
         source = inline_source(scn.data["city"], path, scn.city.revision)
     start = Start(scn.name, source, world_tables(model.world), scn.semantics, scn.adopt_on_start, base)
-    return Driver(model, start, script=script or ScenarioSteps(scn.steps), load_step_city=scn.load_step_city)
+    return Driver(model, start, script=script or ScenarioSteps(scn.steps), load_step_city=scn.load_step_city,
+                  history_limit=history_limit)

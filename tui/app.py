@@ -17,7 +17,7 @@ from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer
+from textual.widgets import DataTable
 
 from core.board import board
 from core.driver import Driver, OpenError, Result
@@ -29,6 +29,7 @@ from core.safetext import printable
 from tui.commands import MODEL, bindings, controls
 from tui.screens.dialog import AskDialog
 from tui.screens.help import HelpScreen
+from tui.widgets.footer import Footer
 from tui.widgets.agents import AgentsPanel
 from tui.widgets.deferrals import DeferralsPanel
 from tui.widgets.events import EventsPanel

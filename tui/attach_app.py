@@ -22,13 +22,14 @@ from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Footer
+from textual.widgets import DataTable
 
 from core.attach.settle import Settle
 from core.safetext import printable
 from tui.app import CitywatchApp
 from tui.attach_board import AttachBoard, AttachState, alarm_explanation, drift_explanation, session_explanation
 from tui.commands import ATTACH, bindings, controls
+from tui.widgets.footer import Footer
 from tui.widgets.alarms import AlarmsPanel
 from tui.widgets.attach_panels import (AttachAgentsPanel, AttachDeferralsPanel, AttachEventsPanel, AttachSessionsPanel,
                                        AttachStatusBar, AttachWhyPanel, LifecyclePanel)
