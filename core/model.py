@@ -16,6 +16,7 @@ from core.config.model import City
 from core.desired.model import DesiredResult
 from core.durations import parse_duration
 from core.identity import SEMANTICS
+from core.limits import MAX_TEMPLATE_SESSIONS
 from core.outcome import Outcome
 from core.timefmt import format_time, parse_time
 from core.world import beads as B
@@ -290,6 +291,9 @@ class Model:
         last run; otherwise it is a simulated value and any earlier run is forgotten."""
         if all(c.agent(template) is None for c in (self.city, self.pending_city) if c is not None):
             raise ModelError(f'no agent "{template}" in the city')
+        if isinstance(value, int) and not 0 <= value <= MAX_TEMPLATE_SESSIONS:
+            raise ModelError(f"scale_check {template}: {value} is outside 0..{MAX_TEMPLATE_SESSIONS} (what citywatch "
+                             "models)")
         self.world.set_scale_check(template, value)
         if not ran:
             self.world.forget_scale_check_run(template)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from core.config.model import Agent, City
+from core.limits import MAX_TEMPLATE_SESSIONS
 from core.world.scaleruns import ScaleCheckRun
 
 if TYPE_CHECKING:
@@ -146,6 +147,9 @@ def run_scale_check(city: City, agent: Agent, timeout: float = DEFAULT_TIMEOUT) 
     n = int(text)
     if n < 0:
         return ScaleCheckResult(qn, command, None, f"output {_q(text)} is negative", text)
+    if n > MAX_TEMPLATE_SESSIONS:
+        return ScaleCheckResult(qn, command, None, f"output {_q(text)} asks for more sessions than citywatch "
+                                                   f"models (at most {MAX_TEMPLATE_SESSIONS})", text)
     return ScaleCheckResult(qn, command, n, "", text)
 
 

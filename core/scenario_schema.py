@@ -18,13 +18,14 @@ from core.config.reader import short
 
 __all__ = ["short"]
 from core.durations import DurationError, parse_duration
+from core.limits import MAX_TEMPLATE_SESSIONS
 from core.timefmt import EARLIEST, LATEST, format_time, parse_time
 
 # ---------------------------------------------------------------------- caps
 MAX_TICKS_PER_STEP = 1_000  # a `tick` step's `count`
 MAX_TICKS_TOTAL = 10_000  # every tick step's count, added up
 MAX_STEPS = 10_000  # [[step]] tables in one file
-MAX_SCALE_CHECK = 10_000  # a simulated scale_check result (an agent asking for more sessions than this is no city)
+MAX_SCALE_CHECK = MAX_TEMPLATE_SESSIONS  # a simulated scale_check result
 MAX_FAIL_COUNT = 10_000  # a fail_start's `count`
 
 # ---------------------------------------------------------------------- kinds

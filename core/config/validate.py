@@ -127,9 +127,11 @@ def validation_errors(city: City) -> list[ConfigError]:
     (ValidateAgents, ValidateRigs, ValidateWebhooks, ValidateServices with the runtime support
     check). Empty when the config validates."""
     from core.config.service_checks import validate_services, validate_webhooks
+    from core.limits import check_city_limits
 
     out = []
-    for check in (validate_agents, validate_rigs, validate_webhooks, validate_services):
+    # citywatch's own ceiling last, after Gas City's validators
+    for check in (validate_agents, validate_rigs, validate_webhooks, validate_services, check_city_limits):
         try:
             check(city)
         except ConfigError as e:

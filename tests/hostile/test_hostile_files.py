@@ -100,3 +100,13 @@ def test_attach_reads_around_a_hostile_live_file(tmp_path: Path, which: str, kin
         return  # nothing to read where the log should be; a log may be huge: only its tail is read
     assert any(s in text for s in ("FIFO", "character device", "larger than", "directory", "not a regular",
                                    "is a directory")), snap["warnings"]
+
+
+def test_a_city_asking_for_more_sessions_than_citywatch_models_is_refused_where_it_asks(tmp_path: Path, capsys):
+    root = tmp_path / "big"
+    root.mkdir()
+    (root / "city.toml").write_text('[workspace]\nname = "big"\n\n[[agent]]\nname = "w"\nmax_active_sessions = -1\n'
+                                    "min_active_sessions = 1000000000\n")
+    assert main(["config", "show", str(root)]) == 2
+    _, err = capsys.readouterr()
+    assert err.startswith(f"citywatch: {root / 'city.toml'}: agent[0].min_active_sessions: ") and "(line 7)" in err

@@ -1,0 +1,63 @@
+"""A long watch in bounded memory: once the app's history is full, running on costs (next to)
+nothing per step. The app records a frame per step (History keeps the newest `limit`), and the
+Events log keeps its newest `max_lines`; everything else it holds must stay the same size.
+
+Small bounds make the test quick: a 30-frame history and a 200-line log fill within the first
+steps, and the app then runs a thousand more. Memory is counted by tracemalloc; the unit is what
+one recorded frame costs while the history fills."""
+
+from __future__ import annotations
+
+import gc
+import tracemalloc
+
+import pytest
+from textual.dom import DOMNode
+
+from core.demo import open_demo
+from tui.app import CitywatchApp
+
+pytestmark = pytest.mark.timeout(600)
+
+LIMIT = 30  # frames of history
+LOG_LINES = 200
+
+
+def traced() -> int:
+    gc.collect()
+    return tracemalloc.get_traced_memory()[0]
+
+
+def dom_nodes() -> int:
+    gc.collect()
+    return sum(1 for o in gc.get_objects() if isinstance(o, DOMNode))
+
+
+async def test_memory_is_flat_once_the_history_is_full():
+    app = CitywatchApp(open_demo(history_limit=LIMIT), running=False, watch=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        app.events_panel.log_widget.max_lines = LOG_LINES
+
+        async def run(steps: int) -> None:
+            for i in range(steps):  # what the run timer does: a step, then the screen follows it
+                app.driver.step()
+                app.refresh_view()
+                if i % 10 == 9:  # let the messages a step posts (cursor, bindings, footer) be handled
+                    await pilot.pause()
+            await pilot.pause()
+
+        tracemalloc.start()
+        try:
+            empty = traced()
+            await run(LIMIT - 1)  # the history fills
+            frame_cost = (traced() - empty) / (LIMIT - 1)
+            await run(400)  # the log fills, caches warm
+            nodes, before = dom_nodes(), traced()
+            steps = 1000
+            await run(steps)
+            per_step = (traced() - before) / steps
+        finally:
+            tracemalloc.stop()
+        assert len(app.driver.history) == LIMIT and len(app.events_panel.log_widget.lines) <= LOG_LINES
+        assert dom_nodes() == nodes, "widgets pile up as the app runs"
+        assert per_step < 0.05 * frame_cost, (per_step, frame_cost)
