@@ -21,6 +21,7 @@ from core.config.errors import ConfigError
 from core.config.model import City, ConfigWarning
 from core.config.service_checks import validate_services, validate_webhooks
 from core.config.validate import reserved_prefix_warnings, validate_agents, validate_rigs
+from core.limits import check_city_limits  # citywatch's own ceiling, after Gas City's checks
 
 STRICT_HINT = "use --no-strict to disable strict checking"
 
@@ -46,12 +47,13 @@ def gate_city(city: City, *, gate: str, strict: bool = True) -> list[ConfigError
     empty when it would run it. The gate's warnings are added to `city.warnings`."""
     reasons = strict_refusals(city) if strict else []
     if gate == "start":
-        reasons += _first_errors(city, (validate_rigs, validate_services, validate_webhooks, validate_agents))
+        reasons += _first_errors(city, (validate_rigs, validate_services, validate_webhooks, validate_agents,
+                                        check_city_limits))
         city.warnings = list(city.warnings) + reserved_prefix_warnings(city)
         return reasons
     if gate != "reload":
         raise ValueError(f"unknown gate {gate!r}")
-    reasons += _first_errors(city, (validate_agents, validate_services, validate_webhooks))
+    reasons += _first_errors(city, (validate_agents, validate_services, validate_webhooks, check_city_limits))
     notes: list[ConfigWarning] = []
     try:
         validate_rigs(city)

@@ -62,8 +62,7 @@ class Banner(Static):
         else:
             lines = [Text.assemble((f"config refused ({len(reasons)} reasons)", "bold"), tail)]
             lines += [Text.assemble("  ", r) for r in reasons]
-            self.update(Text("
-").join(lines))
+            self.update(Text("\n").join(lines))
         self.display = True
 
     def clear_error(self) -> None:
