@@ -22,7 +22,9 @@ from core.config.errors import ConfigError
 from core.config.load import load_city_text
 from core.config.validate import validate_city
 from core.scenario import ScenarioError, check, load_scenario, run
-from core.scenario_schema import EXPECT, EXPECT_TABLES, RUNTIME, SESSION, STEP, WORK
+from core.scenario_expect import KEYS as EXPECT
+from core.scenario_expect import SUBS
+from core.scenario_schema import RUNTIME, SESSION, STEP, WORK
 from tests import hypothesis_profiles  # noqa: F401  (selects the profile)
 
 pytestmark = pytest.mark.timeout(300)
@@ -59,7 +61,7 @@ def table_of(keys: list[str], extra: int = 1) -> st.SearchStrategy:
 def typed(kind: str) -> st.SearchStrategy:
     """Mostly a value of the schema kind (so that loading gets far and runs happen), now and then
     anything at all."""
-    good = {
+    kinds = {
         "string": st.sampled_from(HOSTILE_TEXT), "integer": st.sampled_from(HOSTILE_INT[:6]),
         "boolean": st.booleans(), "duration": st.sampled_from(["0s", "30s", "5m", "1h", "99999999999h", "-5m", "x"]),
         "time": st.sampled_from(["2026-01-01T00:00:00Z", "2026-01-01T00:05:00Z", "0001-01-01T00:00:00Z", "now"]),
@@ -70,7 +72,14 @@ def typed(kind: str) -> st.SearchStrategy:
         "table of booleans": st.dictionaries(st.sampled_from(TEMPLATES), st.booleans(), max_size=2),
         "table of values": st.dictionaries(st.sampled_from(["status", "count", "x"]), scalars(), max_size=2),
         "scale_check value": st.sampled_from([0, 1, 3, "error", 10_001, -1, "x"]),
-    }.get(kind, values())
+    }
+    # the [[expect]] schema's names for the same kinds (core/scenario_expect.py)
+    for alias, same in (("int", "integer"), ("bool", "boolean"), ("str", "string"), ("list_str", "array of strings"),
+                        ("table_int", "table of integers"), ("table_bool", "table of booleans"),
+                        ("table_str", "table of strings"), ("table_scalar", "table of values"),
+                        ("table_field", "table of values")):
+        kinds[alias] = kinds[same]
+    good = kinds.get(kind, values())
     return st.one_of(good, good, good, values())
 
 
@@ -207,10 +216,10 @@ def scenario_docs(draw) -> dict:
     doc["step"] = draw(st.lists(step_tables(), max_size=4))
     expects = []
     for _ in range(draw(st.integers(0, 2))):
-        e = draw(typed_table({k: v for k, v in EXPECT.items() if k not in EXPECT_TABLES}))
+        e = draw(typed_table(EXPECT))
         e["after"] = draw(st.one_of(st.integers(0, 4), st.integers(0, 4), values(0)))
-        for sub in draw(st.lists(st.sampled_from(sorted(EXPECT_TABLES)), max_size=2)):
-            e[sub] = draw(st.lists(typed_table(EXPECT_TABLES[sub]), max_size=2))
+        for sub in draw(st.lists(st.sampled_from(sorted(SUBS)), max_size=2)):
+            e[sub] = draw(st.lists(typed_table(SUBS[sub].keys), max_size=2))
         expects.append(e)
     if expects:
         doc["expect"] = expects
