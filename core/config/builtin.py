@@ -14,10 +14,11 @@ The copies live in `builtin_packs/` beside this module (see its PROVENANCE.md).
 from __future__ import annotations
 
 import os
-import stat
 import tomllib
 from dataclasses import dataclass
 from functools import cache
+
+from core.safeio import read_regular
 
 REPOSITORY = "https://github.com/gastownhall/gascity.git"
 CANONICAL_PIN = "sha:f895c0ff47d6ee9334ed282a416387eb5b084d24"
@@ -148,16 +149,15 @@ def locked_version(city_root: str, source: str) -> tuple[str, str]:
     when the file or the entry is absent; ("", reason) when the lock cannot be read. Gas City
     consults the lock before the declared version (resolveInstalledRemoteImport)."""
     path = os.path.join(city_root, "packs.lock")
-    try:
-        st = os.stat(path)
-    except OSError:
+    if not os.path.lexists(path):
         return "", ""
-    if not stat.S_ISREG(st.st_mode) or st.st_size > _LOCK_LIMIT:
+    try:
+        raw = read_regular(path, _LOCK_LIMIT)  # never blocks on a FIFO swapped in after a check
+    except OSError:
         return "", "packs.lock is not a regular file of at most 1 MiB"
     try:
-        with open(path, "rb") as f:
-            data = tomllib.loads(f.read(_LOCK_LIMIT + 1).decode("utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError) as e:
         return "", f"parsing packs.lock: {e}"
     packs = data.get("packs")
     entry = packs.get(source) if isinstance(packs, dict) else None

@@ -107,6 +107,23 @@ def test_a_city_asking_for_more_sessions_than_citywatch_models_is_refused_where_
     root.mkdir()
     (root / "city.toml").write_text('[workspace]\nname = "big"\n\n[[agent]]\nname = "w"\nmax_active_sessions = -1\n'
                                     "min_active_sessions = 1000000000\n")
-    assert main(["config", "show", str(root)]) == 2
+    assert main(["config", "show", str(root), "--validate"]) == 2
     _, err = capsys.readouterr()
     assert err.startswith(f"citywatch: {root / 'city.toml'}: agent[0].min_active_sessions: ") and "(line 7)" in err
+
+
+@pytest.mark.parametrize("value", ["99999999999h", "2562047h47m16.854775807s", "2562047h47m16.854775808s"])
+def test_a_duration_at_or_beyond_gos_range_never_stalls_a_tick(tmp_path: Path, value: str, capsys):
+    """Beyond time.Duration's range Go refuses the value (a warning here; strict mode refuses
+    the city); at the very edge, from the latest start a scenario may have, every deadline still
+    fits: no tick fails."""
+    scn = tmp_path / "case.toml"
+    scn.write_text(f'name = "edge"\nstart = "2262-04-10T00:00:00Z"\n[city.workspace]\nname = "edge"\n'
+                   f'[[city.agent]]\nname = "w"\nmax_active_sessions = 2\nmin_active_sessions = 1\n'
+                   f'idle_timeout = "{value}"\nmax_session_age = "{value}"\n'
+                   '[[step]]\ndo = "tick"\ncount = 3\n')
+    assert main(["scenario", "run", str(scn), "--json"]) == 0
+    out, err = capsys.readouterr()
+    states = [json.loads(line) for line in out.splitlines()]
+    assert len(states) == 2 and all(not s.get("error") for s in states), [s.get("error") for s in states]
+    assert "Traceback" not in err

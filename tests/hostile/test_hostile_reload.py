@@ -91,10 +91,10 @@ def repair(kind: str, root: Path, n: int) -> None:
 
 
 # Edits Gas City refuses (the banner shows the error), and edits that load with a warning (a
-# namepool that is not a file, a duration beyond Go's range): both must leave the watcher alive.
+# namepool that is not a file): both must leave the watcher alive.
 REFUSED = ["syntax", "validation", "cycle-chain", "not-utf8", "nesting-bomb", "fifo-city", "oversized-city",
-           "renamed-city", "loader-crash", "apply-crash"]
-WARNED = {"fifo-namepool": "namepool", "dev-zero-namepool": "namepool", "overflow-duration": "idle_timeout"}
+           "renamed-city", "overflow-duration", "loader-crash", "apply-crash"]  # strict mode refuses the duration
+WARNED = {"fifo-namepool": "namepool", "dev-zero-namepool": "namepool"}
 KINDS = REFUSED + sorted(WARNED)
 
 
