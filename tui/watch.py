@@ -70,17 +70,27 @@ async def _watch_once(reloader: Reloader, check_and_apply: Callable[[], Verdict]
         def relevant(change: Change, path: str, files=files, dirs=dirs) -> bool:
             return is_relevant(path, files, dirs)
 
+        # Look first: a watch over a busy directory (the one above the city may be /tmp or a home)
+        # yields only for relevant changes, and never times out while others keep coming.
+        if reloader.digest() != reloader.checked:
+            await _look(reloader, check_and_apply, show, settle)
         rearm = False
         async for changes in awatch(*roots, watch_filter=relevant, debounce=debounce_ms, step=50,
                                     rust_timeout=max(debounce_ms, 100), yield_on_timeout=True, recursive=False):
             rearm = any(path not in files for _, path in changes)  # a directory came, went or moved
             if changes or reloader.digest() != reloader.checked:
-                await _settled(reloader, settle)
-                verdict = await asyncio.to_thread(check_and_apply)
-                if verdict.kind != "unsettled" and show is not None:
-                    show(verdict)
+                await _look(reloader, check_and_apply, show, settle)
             if rearm or reloader.targets() != (dirs, files) or watch_roots(dirs) != roots:
                 return
+
+
+async def _look(reloader: Reloader, check_and_apply: Callable[[], Verdict], show: Callable[[Verdict], None] | None,
+                settle: float) -> None:
+    """Once the files hold still, check them (on a worker thread) and show the verdict."""
+    await _settled(reloader, settle)
+    verdict = await asyncio.to_thread(check_and_apply)
+    if verdict.kind != "unsettled" and show is not None:
+        show(verdict)
 
 
 async def _settled(reloader: Reloader, settle: float) -> None:

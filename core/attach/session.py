@@ -43,7 +43,7 @@ from core.attach.live import MODEL_SOURCES, LiveCitySession
 from core.attach.tmux import TmuxListing, TmuxReader
 from core.attach.trace_view import Cycle, TraceView
 from core.timefmt import format_time
-from core.tracefile.problems import ReadWarning
+from core.tracefile.problems import ReadWarning, RecentWarnings
 
 SOURCES = ("config", "beads", "events", "trace", "runtime")
 __all__ = ["MODEL_SOURCES", "SOURCES", "AttachError", "AttachOptions", "AttachSession", "AttachUnreachable"]
@@ -120,7 +120,7 @@ class AttachSession(LiveCitySession):
         self.trace = TraceView(self.layout.trace_root, history_segments=options.trace_history_segments)
         self._tmux = TmuxReader(self.layout.tmux_socket, tmux=options.tmux, timeout=options.tmux_timeout)
         self._tmux_listing: TmuxListing | None = None
-        self._read_warnings: dict[ReadWarning, None] = {}  # newest last, at most max_read_warnings
+        self._read_warnings = RecentWarnings(options.max_read_warnings)
         self._status_warnings: dict[str, list[ReadWarning]] = {}
         self._fresh_counts: tuple[str, dict[str, int]] | None = None  # (config revision, scale_check counts)
 
@@ -254,11 +254,7 @@ class AttachSession(LiveCitySession):
         return True
 
     def _add_read_warnings(self, warns: list[ReadWarning]) -> None:
-        for w in warns:  # a dict: each check is a lookup, not a scan of every warning held
-            if w not in self._read_warnings:
-                self._read_warnings[w] = None
-                if len(self._read_warnings) > self.options.max_read_warnings:
-                    del self._read_warnings[next(iter(self._read_warnings))]
+        self._read_warnings.add(warns)
 
     # ------------------------------------------------------------------ views
     def beads(self) -> BeadSet:

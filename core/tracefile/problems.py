@@ -23,3 +23,25 @@ class ReadWarning:
     def to_json(self) -> dict[str, Any]:
         return {"source": self.source, "code": self.code, "path": self.path, "line": self.line,
                 "message": self.message, "text": self.render()}
+
+
+class RecentWarnings:
+    """The newest `limit` distinct warnings, oldest first. Adding one is a lookup, not a scan of
+    every warning held, so a reader that meets thousands stays linear."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._held: dict[ReadWarning, None] = {}
+
+    def add(self, warns: list[ReadWarning]) -> None:
+        for w in warns:
+            if w not in self._held:
+                self._held[w] = None
+                if len(self._held) > self.limit:
+                    del self._held[next(iter(self._held))]
+
+    def __iter__(self):
+        return iter(self._held)
+
+    def __len__(self) -> int:
+        return len(self._held)

@@ -178,3 +178,35 @@ async def test_the_watcher_shows_every_bad_edit_and_applies_the_next_good_one(tm
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_a_busy_directory_above_the_city_does_not_starve_the_watcher(tmp_path: Path):
+    """The watch also covers the directory above the city (to see it replaced). When that one
+    never falls quiet (a shared /tmp, a home directory), the watcher still looks at the city at
+    once and applies a save."""
+    root = tmp_path / "quay"
+    root.mkdir()
+    (root / "names.txt").write_text("ace\nbuzz\n")
+    (root / "city.toml").write_text(GOOD.format(n=1))
+    w = Watch(root)
+    stop = asyncio.Event()
+
+    async def noise() -> None:  # someone else's files, changing all the time
+        i = 0
+        while not stop.is_set():
+            (tmp_path / f"other-{i % 5}.log").write_text(str(i))
+            i += 1
+            await asyncio.sleep(0.01)
+
+    busy = asyncio.create_task(noise())
+    task = asyncio.create_task(watch_config(w.reloader, lambda: w.revision, w.apply, w.show, debounce_ms=50,
+                                            settle_ms=50))
+    try:
+        await w.until(lambda: w.shown, "the first look at the files")
+        write(root / "city.toml", GOOD.format(n=3))
+        good = load(str(root / "city.toml")).city.revision
+        await w.until(lambda: good in w.applied, "the save to be applied")
+    finally:
+        stop.set()
+        task.cancel()
+        await asyncio.gather(task, busy, return_exceptions=True)

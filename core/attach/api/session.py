@@ -45,7 +45,7 @@ from core.attach.live import LiveCitySession
 from core.attach.session import AttachError, AttachOptions
 from core.attach.tmux import TmuxListing
 from core.timefmt import format_time
-from core.tracefile.problems import ReadWarning
+from core.tracefile.problems import ReadWarning, RecentWarnings
 
 STALE_CACHE_S = 30.0  # Gas City's own clients flag a cache older than this as a stale read
 RELEVANT_EVENTS = ("session.", "bead.", "controller.", "city.")  # events after which the state is read again
@@ -133,7 +133,7 @@ class ApiAttachSession(LiveCitySession):
         self._reads: dict[str, SourceRead] = {k: SourceRead() for k in ("config", "status", "beads", "runtime",
                                                                         "events")}
         self._problems: dict[str, list[str]] = {}
-        self._stream_warnings: list[ReadWarning] = []
+        self._stream_warnings = RecentWarnings(self.options.max_read_warnings)
         self.unreachable_since: datetime | None = None
         self.last_ok_at: datetime | None = None
         self._last_fetch: datetime | None = None
@@ -355,10 +355,7 @@ class ApiAttachSession(LiveCitySession):
         if self._stream is None:
             return []
         events, warnings = self._stream.drain()
-        for w in warnings:
-            if w not in self._stream_warnings:
-                self._stream_warnings.append(w)
-        del self._stream_warnings[:-self.options.max_read_warnings]
+        self._stream_warnings.add(warnings)
         self.events.extend(events)
         return events
 
