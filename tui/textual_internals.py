@@ -26,6 +26,12 @@ DATATABLE_ATTRIBUTES = ("_row_locations", "_column_locations", "_data", "_update
                         "_pseudo_class_state")
 DATATABLE_METHODS = ("_render_cell", "_clear_caches")
 
+# The attribute textual.reactive keeps an object's data-bound watchers in (`_watch` creates it),
+# and the flags a message pump sets as it closes: the Footer (tui/widgets/footer.py) drops the
+# watchers of keys that closed, which Textual's Footer keeps for ever.
+REACTIVE_WATCHERS = "__watchers"
+NODE_CLOSE_FLAGS = ("_closing", "_closed")
+
 
 def missing() -> list[str]:
     """The private names above that the installed Textual no longer has (empty when all are
@@ -38,4 +44,20 @@ def missing() -> list[str]:
     table = DataTable()
     out += [f"DataTable.{a}" for a in DATATABLE_ATTRIBUTES if not hasattr(table, a)]
     out += [f"DataTable.{m}" for m in DATATABLE_METHODS if not callable(getattr(DataTable, m, None))]
+    out += [f"MessagePump.{f}" for f in NODE_CLOSE_FLAGS if not isinstance(getattr(table, f, None), bool)]
+    if not _reactive_keeps_watchers_in(REACTIVE_WATCHERS):
+        out.append(f"textual.reactive {REACTIVE_WATCHERS}")
     return out
+
+
+def _reactive_keeps_watchers_in(attr: str) -> bool:
+    """Whether textual.reactive still registers watchers under `attr` (read from its source, as
+    the attribute only exists once a watcher is registered)."""
+    import inspect
+
+    from textual import reactive
+
+    try:
+        return repr(attr) in inspect.getsource(reactive) or f'"{attr}"' in inspect.getsource(reactive)
+    except (OSError, TypeError):  # pragma: no cover - no source shipped
+        return False

@@ -22,3 +22,9 @@ def test_missing_notices_a_moved_name(monkeypatch):
 def test_keyed_table_overrides_only_names_that_exist():
     for name in ("_render_cell", "_clear_caches"):
         assert name in vars(KeyedTable) and callable(getattr(DataTable, name))
+
+
+def test_missing_notices_moved_reactive_and_close_flags(monkeypatch):
+    monkeypatch.setattr(textual_internals, "REACTIVE_WATCHERS", "__no_watchers_here")
+    monkeypatch.setattr(textual_internals, "NODE_CLOSE_FLAGS", ("_closing", "_no_flag"))
+    assert textual_internals.missing() == ["MessagePump._no_flag", "textual.reactive __no_watchers_here"]

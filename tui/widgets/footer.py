@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from textual.widgets import Footer as TextualFooter
 
+from tui.textual_internals import NODE_CLOSE_FLAGS, REACTIVE_WATCHERS
+
 
 class Footer(TextualFooter):
     """Textual's Footer that lets go of the keys each rebuild replaces."""
@@ -22,7 +24,7 @@ class Footer(TextualFooter):
 
     def drop_closed_watchers(self) -> None:
         """Forget reactive watchers registered by nodes that have been removed."""
-        watchers = getattr(self, "__watchers", None)
-        for name, entries in (watchers or {}).items():
+        watchers = getattr(self, REACTIVE_WATCHERS, None)
+        for entries in (watchers or {}).values():
             entries[:] = [(node, callback) for node, callback in entries
-                          if not (getattr(node, "_closing", False) or getattr(node, "_closed", False))]
+                          if not any(getattr(node, flag, False) for flag in NODE_CLOSE_FLAGS)]
