@@ -36,3 +36,22 @@ def small_app(small_driver):
     from tui.app import CitywatchApp
 
     return CitywatchApp(small_driver, watch=False)
+
+
+def notices(app) -> list[str]:
+    """The texts of the notifications the app has raised and not yet dropped (titles included)."""
+    return [f"{n.title}: {n.message}" for n in app._notifications]
+
+
+async def laid_out(app, pilot, rounds: int = 12) -> None:
+    """Wait until the layout has settled: the panels sized to what their tables now hold, and the
+    tables fitted to those sizes (each pass may change what a table asks for)."""
+    for _ in range(rounds):
+        await pilot.pause()
+        app.refresh_view()
+        await pilot.pause()
+        if not app.relayout():
+            break
+    await pilot.pause()
+    app._refit_tables()
+    await pilot.pause()
