@@ -10,10 +10,11 @@ raised over a live city (attach) and over the model's own steps (core/loops.py).
 - `start_pending`: a session has been `start-pending`/`creating` for longer than
   `start_pending_timeout` (since `pending_create_started_at`, else `last_woke_at`, else its
   creation).
-- `quarantine`: a session is quarantined after a crash loop (core/holds.py), until when.
+- `quarantine`: a session is quarantined after a crash loop (core/holds.py), until when
+  (with `holds`, on by default).
 - `churn`: a session not yet quarantined has churned (died young after a wake) at least
   `churn_count` times.
-- `circuit_open`: a named session's circuit breaker is open, until it resets.
+- `circuit_open`: a named session's circuit breaker is open, until it resets (with `holds`).
 
 Thresholds come from `AlarmThresholds` (see `core/attach/settings.py` for the settings file).
 """
@@ -47,6 +48,7 @@ class AlarmThresholds:
     alias_conflict_rises: int = 3
     start_pending_timeout_s: float = 300.0
     churn_count: int = 2
+    holds: bool = True  # a quarantined or circuit-open session is an alarm
 
 
 @dataclass
@@ -198,7 +200,9 @@ def evaluate_alarms(world: World, events: Iterable[dict[str, Any]], now: datetim
                                  f"alarm after {format_duration(t.start_pending_timeout_s)})", [b.id]))
         hold = None if running.alive(b.session_name) else session_hold(b, now, city, world.memory)
         churn = _int(b.get(B.CHURN_COUNT))
-        if hold is not None and hold.kind == QUARANTINED:
+        if hold is not None and not t.holds:
+            pass
+        elif hold is not None and hold.kind == QUARANTINED:
             out.append(Alarm("quarantine", name, churn, t.churn_count,
                              f"{b.id} is {hold.text()}: the controller will not wake it before then", [b.id],
                              format_time(hold.until)))

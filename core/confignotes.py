@@ -57,7 +57,19 @@ def rig_default_note(city: City) -> str:
 
 def config_notes(city: City, errors: list[ConfigError] | None = None) -> list[str]:
     """Every note and warning of `city`, in a stable order (see the module docstring); `errors`
-    are the validators' errors (default: computed here, as `config show` does)."""
+    are the validators' errors (default: computed here, as `config show` does, once per loaded
+    city: every recorded frame of a session asks again)."""
+    if errors is None:
+        kept = city.__dict__.get("_config_notes")
+        if kept is not None and kept[0] == len(city.warnings):
+            return list(kept[1])
+        notes = _notes(city, None)
+        city.__dict__["_config_notes"] = (len(city.warnings), tuple(notes))
+        return notes
+    return _notes(city, errors)
+
+
+def _notes(city: City, errors: list[ConfigError] | None) -> list[str]:
     from core.config.validate import reserved_prefix_warnings, validation_errors
 
     root = city.root

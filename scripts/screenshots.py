@@ -47,7 +47,10 @@ async def press_steps(app, pilot, n: int) -> None:
 
 
 async def laid_out(app, pilot) -> None:
-    """The highlight of the last step over, and the panels sized to what they now hold."""
+    """The highlight of the last step over, the panels sized to what they now hold, and every
+    table fitted to its size."""
+    from tui.widgets.keyed_table import KeyedTable
+
     app._end_highlight()
     await settle(app, pilot)
     for _ in range(12):
@@ -55,9 +58,12 @@ async def laid_out(app, pilot) -> None:
         await pilot.pause()
         if not app.relayout():
             break
-    await pilot.pause()
-    app._refit_tables()
-    await pilot.pause()
+    for _ in range(12):
+        await pilot.pause()
+        app._refit_tables()
+        await pilot.pause()
+        if all(t.fitted for t in app.query(KeyedTable) if t.display and t.size.width and t.row_count):
+            break
 
 
 def save(app, out: str, name: str, title: str) -> str:

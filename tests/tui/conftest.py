@@ -44,14 +44,19 @@ def notices(app) -> list[str]:
 
 
 async def laid_out(app, pilot, rounds: int = 12) -> None:
-    """Wait until the layout has settled: the panels sized to what their tables now hold, and the
-    tables fitted to those sizes (each pass may change what a table asks for)."""
+    """Wait until the layout has settled: the panels sized to what their tables now hold, and every
+    table on screen fitted to its size (each pass may change what a table asks for)."""
+    from tui.widgets.keyed_table import KeyedTable
+
     for _ in range(rounds):
         await pilot.pause()
         app.refresh_view()
         await pilot.pause()
         if not app.relayout():
             break
-    await pilot.pause()
-    app._refit_tables()
-    await pilot.pause()
+    for _ in range(rounds):
+        await pilot.pause()
+        app._refit_tables()
+        await pilot.pause()
+        if all(t.fitted for t in app.query(KeyedTable) if t.display and t.size.width and t.row_count):
+            break

@@ -306,6 +306,7 @@ async def test_a_config_error_on_disk_is_logged_in_events_once_and_its_fix_too(s
     class Verdict:
         def __init__(self, error):
             self.error = error
+            self.errors = [error] if error is not None else []
 
     app = small_app
     async with app.run_test(size=SIZE) as pilot:

@@ -91,8 +91,8 @@ def attached():
 def test_attached(snap_compare, attached, size):
     async def shown(pilot):
         a = pilot.app
-        while not a.boards:
-            await pilot.pause(0.05)
+        while not a.boards or a.board.header.drift_stale or a.settle.pending or a._polling:
+            await pilot.pause(0.05)  # the first picture, with drift computed: nothing more is coming
         a.clear_notifications()
         await laid_out(a, pilot)
 

@@ -63,6 +63,7 @@ class KeyedTable(DataTable):
         self._columns = list(columns)  # the columns on screen
         self._sort: tuple[str | None, bool] = (None, False)  # the column the rows are sorted by, reversed
         self._relabel = False  # a header changed: rebuild the columns at the next show
+        self.fitted_to = 0  # the width (less the scrollbar) the columns were last fitted to
         self._key_column = key_column
         self._fit = fit or ColumnFit()
         self._keys: list[str] = []
@@ -166,6 +167,7 @@ class KeyedTable(DataTable):
         available = self.size.width - 1  # the vertical scrollbar's cell
         if available <= 0 or not self._all_columns:
             return None
+        self.fitted_to = available
         keys, labels, natural, filled = self._widths
         return plan_columns(keys, labels, natural, available, self._fit, 2 * self.cell_padding, self._zoomed(),
                             filled)
@@ -241,6 +243,11 @@ class KeyedTable(DataTable):
     def refit(self) -> None:
         """Fit the rows last given to the table as it is now (zoomed or not)."""
         self._refit()
+
+    @property
+    def fitted(self) -> bool:
+        """Are the columns fitted to the table's current width?"""
+        return self.fitted_to == self.size.width - 1
 
     def _show(self, rows: Sequence[tuple[str, Sequence[Cell]]]) -> None:
         keys = [k for k, _ in rows]
