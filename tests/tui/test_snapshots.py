@@ -14,7 +14,7 @@ import pytest
 
 from core.demo import open_demo
 from core.driver import open_scenario
-from tests.tui.conftest import laid_out, settle
+from tests.tui.conftest import laid_out, settle, steady
 from tui.app import CitywatchApp
 
 FIXTURE = "tests/tui/fixtures/small.toml"
@@ -58,7 +58,7 @@ def test_demo(snap_compare, size):
             await settle(a, pilot)
         a._end_highlight()  # the moment's highlight would depend on timing
         await settle(a, pilot)
-        await laid_out(a, pilot)
+        await steady(a, pilot)
 
     assert snap_compare(CitywatchApp(open_demo(), watch=False), terminal_size=size, run_before=stepped)
 
@@ -94,6 +94,6 @@ def test_attached(snap_compare, attached, size):
         while not a.boards or a.board.header.drift_stale or a.settle.pending or a._polling:
             await pilot.pause(0.05)  # the first picture, with drift computed: nothing more is coming
         a.clear_notifications()
-        await laid_out(a, pilot)
+        await steady(a, pilot)
 
     assert snap_compare(attached, terminal_size=size, run_before=shown)
