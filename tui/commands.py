@@ -135,10 +135,11 @@ def bindings(*scopes: str, mode: str = MODEL) -> list[Binding]:
     """Bindings for the given scopes in `mode`; panel-scoped ones run on the App (`app.` prefix).
     A control not offered in `mode` is still bound, to `refuse`, which says why it is not."""
     out = []
+    offered_here = set(c.id for c in controls(mode))
     for c in CONTROLS:
         if c.scope not in scopes:
             continue
-        offered = mode in c.modes
+        offered = c.id in offered_here
         action = c.action if offered else f"refuse('{c.id}')"
         action = action if c.scope == "app" else f"app.{action}"
         out.append(Binding(c.keys, action, c.title, show=c.show and offered, id=c.id if offered else None,
