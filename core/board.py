@@ -33,7 +33,7 @@ def board(frame: "Frame") -> Board:
     cached = frame._cache.get("board")
     if cached is not None:
         return cached
-    from core.reload import config_notes
+    from core.confignotes import config_notes
     from core.state_json import deferrals, trackers
 
     m = frame.model()
@@ -41,3 +41,18 @@ def board(frame: "Frame") -> Board:
     b = Board(agent_rows(m), rows, summarize(m, rows), deferrals(m), trackers(m), config_notes(m.city))
     frame._cache["board"] = b
     return b
+
+
+def changes(frame: "Frame", previous: "Frame | None") -> frozenset[str]:
+    """The keys of the Sessions rows that are new or different after `frame`'s step than after
+    `previous` (none without a previous frame). Kept on the frame once computed."""
+    cached = frame._cache.get("changes")
+    if cached is not None:
+        return cached
+    if previous is None:
+        out: frozenset[str] = frozenset()
+    else:
+        before = {r.key: r for r in board(previous).sessions}
+        out = frozenset(r.key for r in board(frame).sessions if before.get(r.key) != r)
+    frame._cache["changes"] = out
+    return out

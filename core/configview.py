@@ -9,27 +9,20 @@ as tables an operator can scan.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
-from core.config import builtin
 from core.config.checks import singleton_session_warnings
 from core.config.errors import ConfigError
 from core.config.validate import reserved_prefix_warnings
 from core.config.model import Agent, City, NamedSession, Origin
+from core.confignotes import config_notes, relative, warning_text
 from core.identity import CURRENT, predicates, session_name_for, shape
 from core.scalecheck import ScaleCheckResult
 
 _SCALE_CHECK_WIDTH = 32
 
 
-def _rel(path: str, root: str) -> str:
-    if not path or not os.path.isabs(path):
-        return path
-    if builtin.is_builtin_path(path):  # the same text on every install
-        return builtin.display_path(path)
-    rel = os.path.relpath(path, root)
-    return path if rel.startswith("..") else rel
+_rel = relative
 
 
 def _origin(o: Origin, root: str) -> dict[str, str]:
@@ -160,21 +153,17 @@ def city_summary(city: City, semantics: str = CURRENT, errors: list[ConfigError]
             "named_sessions": [_named_row(n, city, root) for n in city.rig_default_named],
         },
         "unstamped": [_agent_row(a, None, root, semantics, []) for a in city.unstamped],
-        "warnings": [_warning(w, root) for w in city.warnings],
+        "warnings": [warning_text(w, root) for w in city.warnings],
         "validation_warnings": singleton_session_warnings(city),  # what gc config show adds
         "validation_errors": [_error(e, root) for e in errors or []],
-        "start_warnings": [_warning(w, root) for w in reserved_prefix_warnings(city)],
+        "start_warnings": [warning_text(w, root) for w in reserved_prefix_warnings(city)],
+        "notes": config_notes(city, errors or []),  # every line above that needs attention, as the app logs them
         "files": [_rel(f, root) for f in city.files],
     }
 
 
 def _error(e: ConfigError, root: str) -> str:
     return e.with_file(_rel(e.file, root)).render()
-
-
-def _warning(w, root: str) -> str:
-    loc = _rel(w.file, root) + (f":{w.line}" if w.line else "")
-    return f"{loc}: {w.field}: {w.message}" if w.field else f"{loc}: {w.message}"
 
 
 # ---------------------------------------------------------------------- text
@@ -292,9 +281,7 @@ def render_summary(s: dict[str, Any], *, clip: bool = True) -> str:
         lines += table(["TEMPLATE", "RESULT", "COMMAND"],
                        [[r["template"], str(r["value"]) if r["value"] is not None else f"partial: {r['reason']}",
                          _clip(r["command"], None if not clip else 60)] for r in runs]) if runs else ["  (none)"]
-    warnings = (s["warnings"] + s["validation_warnings"] + [f"validation error: {e}" for e in s["validation_errors"]]
-                + [f"gc start: {w}" for w in s["start_warnings"]])
     lines.append("")
-    lines.append(f"Warnings ({len(warnings)})")
-    lines += [f"  {w}" for w in warnings] or ["  (none)"]
+    lines.append(f"Notes and warnings ({len(s['notes'])})")
+    lines += [f"  {w}" for w in s["notes"]] or ["  (none)"]
     return "\n".join(lines)

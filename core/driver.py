@@ -17,11 +17,13 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol, Sequence
 
 from core.config.model import City
+from core.alarms import AlarmThresholds
 from core.durations import format_duration, parse_duration
 from core.history import DEFAULT_LIMIT, EventLine, Frame, History, outcome_lines
 from core.model import Model, ModelError
 from core.outcome import Outcome
 from core.reload import ConfigSource
+from core.scenario import CheckResult
 
 
 class Script(Protocol):
@@ -37,6 +39,31 @@ class Script(Protocol):
 
     def describe(self, model: Model) -> str: ...
 
+    def checkpoint(self) -> Any:
+        """Where the script stands now (a what-if fork resumes from a frame's checkpoint)."""
+        ...
+
+    def restore(self, state: Any) -> None:
+        """Go back to a `checkpoint()`."""
+        ...
+
+    def checks(self, model: Model, outcome: Outcome | None) -> tuple["CheckResult", ...]:
+        """The scenario expectations due now the step that was just done ran (none for a plain city)."""
+        ...
+
+
+class Unscripted:
+    """What a script without expectations or a position of its own does for the optional hooks."""
+
+    def checkpoint(self) -> Any:
+        return None
+
+    def restore(self, state: Any) -> None:
+        pass
+
+    def checks(self, model: Model, outcome: Outcome | None) -> tuple["CheckResult", ...]:
+        return ()
+
 
 def tick_steps(model: Model) -> list[dict[str, Any]]:
     """One controller tick one patrol interval after the last (the first tick runs at once)."""
@@ -47,7 +74,7 @@ def tick_steps(model: Model) -> list[dict[str, Any]]:
     return steps
 
 
-class Ticks:
+class Ticks(Unscripted):
     """The plain script: every press is one patrol interval and one tick."""
 
     def next_steps(self, model: Model) -> list[dict[str, Any]]:
@@ -92,10 +119,38 @@ class Recorded:
     config: ConfigSource | None = None  # for edit_config steps
 
 
+@dataclass(frozen=True)
+class Fork:
+    """A what-if fork: the session went on from a past frame instead of the live one. The main
+    line (everything after that frame) is kept aside and comes back when the fork is left."""
+
+    from_index: int
+    from_tick: int
+    set_aside: int  # frames of the main line after the fork point
+
+
+@dataclass
+class _Line:
+    """A line of history set aside while a what-if fork runs: enough to put it all back."""
+
+    world: Any
+    city: City
+    semantics: str
+    last_desired: Any
+    pending_city: City | None
+    frames: list[Frame]
+    steps: list[Recorded]
+    config: ConfigSource
+    counter: int
+    script_state: Any
+    notes: list[str]
+
+
 class Driver:
     def __init__(self, model: Model, start: Start, *, script: Script | None = None,
                  load_step_city: Callable[[dict[str, Any]], City] | None = None,
-                 history_limit: int = DEFAULT_LIMIT, start_notes: Sequence[str] = ()) -> None:
+                 history_limit: int = DEFAULT_LIMIT, start_notes: Sequence[str] = (),
+                 thresholds: AlarmThresholds | None = None) -> None:
         self.model = model
         self.start = start
         self.script: Script = script or Ticks()
@@ -103,13 +158,18 @@ class Driver:
         self.history = History(history_limit)
         self.steps: list[Recorded] = []
         self.config = start.config
+        self.thresholds = thresholds or AlarmThresholds()
         self._lock = threading.RLock()
         self._counter = 0
         self.view_index: int | None = None  # None = live
-        from core.reload import config_notes
+        self.fork: Fork | None = None
+        self._main: _Line | None = None
+        self.expects: list[dict[str, Any]] = list(getattr(self.script, "expects", []) or [])  # [[expect]] blocks
+        from core.confignotes import config_notes
 
         self._notes = config_notes(model.city)  # the config notes last logged
-        self.history.append(self._frame("start", Outcome(warnings=list(start_notes) + list(self._notes)), ""))
+        self.history.append(self._frame("start", Outcome(warnings=list(start_notes) + list(self._notes)), "",
+                                        _checks(self.script, model, None)))
 
     # ------------------------------------------------------------------ reading
     @property
@@ -135,28 +195,100 @@ class Driver:
             return self.history.latest
         return f
 
+    def previous(self, frame: Frame) -> Frame | None:
+        """The frame recorded just before `frame`, if it is still kept."""
+        return self.history.get(frame.index - 1)
+
     def lines(self, limit: int = 2000) -> list[EventLine]:
         return self.history.lines_until(self.frame().index, limit)
 
-    # ------------------------------------------------------------------ time travel
-    def back(self) -> Frame:
-        """Step the view one recorded frame back (stops at the oldest kept frame)."""
-        cur = self.frame().index
-        target = max(cur - 1, self.history.oldest.index)
-        self.view_index = target if target != self.history.latest.index else None
-        return self.frame()
+    def scenario_name(self) -> str:
+        """The scenario's name when the session is a scenario with a script of its own, else ""."""
+        return self.start.name if isinstance(_inner(self.script), ScenarioSteps) else ""
 
-    def forward(self) -> Frame:
-        """Step the view one frame forward; reaching the newest frame returns to live."""
+    def checks_until(self, frame: Frame | None = None) -> list[CheckResult]:
+        """The scenario expectations evaluated up to `frame` (default: the viewed one), in order."""
+        upto = (frame or self.frame()).index
+        return [c for f in self.history if f.index <= upto for c in f.checks]
+
+    # ------------------------------------------------------------------ time travel
+    def back(self, n: int = 1) -> Frame:
+        """Step the view `n` recorded frames back (stops at the oldest kept frame)."""
+        return self.go_to(self.frame().index - n)
+
+    def forward(self, n: int = 1) -> Frame:
+        """Step the view `n` frames forward; reaching the newest frame returns to live."""
         if self.view_index is None:
             return self.frame()
-        target = self.view_index + 1
-        self.view_index = None if target >= self.history.latest.index else target
+        return self.go_to(self.view_index + n)
+
+    def go_to(self, index: int) -> Frame:
+        """View the frame recorded as `index` (clamped to the kept ones; the newest is live)."""
+        target = min(max(index, self.history.oldest.index), self.history.latest.index)
+        self.view_index = None if target == self.history.latest.index else target
         return self.frame()
+
+    def first(self) -> Frame:
+        """View the oldest kept frame."""
+        return self.go_to(self.history.oldest.index)
+
+    def frame_at_tick(self, tick: int) -> Frame:
+        """View the first kept frame at controller tick `tick` (the nearest when there is none)."""
+        best = min(self.history, key=lambda f: (abs(f.tick - tick), f.index))
+        return self.go_to(best.index)
 
     def to_live(self) -> Frame:
         self.view_index = None
         return self.frame()
+
+    # ------------------------------------------------------------------ what-if forks
+    def branch(self) -> Fork:
+        """Go on from the viewed past frame: the model returns to it and becomes live there (a
+        what-if fork). The frames after it are set aside, not lost: `leave_fork` brings the main
+        line back. Branching again inside a fork forks from the fork."""
+        with self._lock:
+            f = self.frame()
+            m = self.model
+            if self._main is None:
+                self._main = _Line(m.world.snapshot(), m.city, m.semantics, m.last_desired, m.pending_city,
+                                   self.history.frames(), list(self.steps), self.config, self._counter,
+                                   _checkpoint(self.script), list(self._notes))
+            dropped = self.history.truncate(f.index)
+            self._restore_frame(f)
+            self.view_index = None
+            self.fork = Fork(f.index, f.tick, (self.fork.set_aside if self.fork else 0) + len(dropped))
+            return self.fork
+
+    def leave_fork(self) -> Frame:
+        """End a what-if fork: the main line comes back, live."""
+        with self._lock:
+            line = self._main
+            if line is None:
+                return self.frame()
+            m = self.model
+            m.world.restore(line.world)
+            m.city, m.semantics, m.last_desired, m.pending_city = line.city, line.semantics, line.last_desired, \
+                line.pending_city
+            self.history.reset(line.frames)
+            self.steps, self.config, self._counter = line.steps, line.config, line.counter
+            _restore_script(self.script, line.script_state)
+            self._notes = line.notes
+            self._main, self.fork, self.view_index = None, None, None
+            return self.frame()
+
+    def _restore_frame(self, f: Frame) -> None:
+        """Make the model what it was after frame `f`, with the steps and script that led there."""
+        m = self.model
+        m.world.restore(f.world)
+        m.city, m.semantics, m.last_desired, m.pending_city = f.city, f.semantics, f.desired, f.pending_city
+        m.adopt_on_start = f.adopt_on_start
+        self.steps = self.steps[:f.steps_taken]
+        self.config = next((r.config for r in reversed(self.steps) if r.config is not None), self.start.config)
+        self._counter = f.index + 1
+        _restore_script(self.script, f.script_state)
+        from core.confignotes import config_notes
+
+        self._notes = config_notes(f.city)
 
     # ------------------------------------------------------------------ changing the model
     def step(self) -> Result:
@@ -164,10 +296,7 @@ class Driver:
         with self._lock:
             steps = self.script.next_steps(self.model)
             label = ", ".join(_label(s) for s in steps)
-            result = self._run(steps, label)
-            if result.ok:
-                self.script.done()
-            return result
+            return self._run(steps, label, scripted=True)
 
     def apply(self, step: dict[str, Any], config: ConfigSource | None = None, label: str = "") -> Result:
         """Run one operator step (a poke such as a kill, or a config edit) now."""
@@ -183,22 +312,38 @@ class Driver:
             label = f"config edit queued (revision {city.revision}): {diff_cities(base, city).summary()}"
             result = self.apply({"do": "edit_config", "_city": city}, config=source, label=label)
             if result.ok:
-                from core.reload import config_notes
+                from core.confignotes import config_notes
 
-                f = result.frame
-                extra = tuple(EventLine(f.index, f.tick, f.now, kind, text)
-                              for kind, text in self._note_lines(config_notes(city)))
-                frame = _with_lines(result.frame, result.frame.lines + extra)
-                self.history.replace_latest(frame)
-                result = Result(frame)
+                result = Result(self._amend(self._note_lines(config_notes(city))))
             return result
 
-    def note(self, kind: str, text: str) -> None:
-        """Add one line of `kind` to the Events panel, at the newest recorded frame (something
-        that happened beside the model, such as a config error the watcher found)."""
+    def note(self, kind: str, text: str, session: str = "") -> Frame:
+        """Log a line in Events that no step produced (a config error seen on disk, say), on the
+        newest frame."""
         with self._lock:
+            return self._amend([(kind, text)], session)
+
+    def _amend(self, lines: list[tuple[str, str]], session: str = "") -> Frame:
+        f = self.history.latest
+        extra = tuple(EventLine(f.index, f.tick, f.now, kind, text, session) for kind, text in lines)
+        frame = _with_lines(f, f.lines + extra)
+        self.history.replace_latest(frame)
+        return frame
+
+    def set_thresholds(self, thresholds: AlarmThresholds) -> None:
+        """Use these alarm thresholds from now on (the newest frame's alarms are recomputed)."""
+        from dataclasses import replace
+
+        from core.loops import observe, recent_events
+
+        with self._lock:
+            self.thresholds = thresholds
             f = self.history.latest
-            self.history.replace_latest(_with_lines(f, f.lines + (EventLine(f.index, f.tick, f.now, kind, text),)))
+            prev = self.previous(f)
+            earlier = recent_events(((x.now, x.loops) for x in reversed(self.history) if x.index < f.index), f.now)
+            loops = observe(f.model(), prev.loops if prev else None, f.loops.events if f.loops else (), earlier,
+                            thresholds)
+            self.history.replace_latest(replace(f, loops=loops))
 
     def _note_lines(self, notes: list[str]) -> list[tuple[str, str]]:
         """The Events lines for a reloaded config's notes: each note the config before it did not
@@ -245,7 +390,7 @@ class Driver:
         return self.apply({"do": "set_semantics", "semantics": semantics})
 
     def _run(self, steps: list[dict[str, Any]], label: str,
-             configs: dict[int, ConfigSource] | None = None) -> Result:
+             configs: dict[int, ConfigSource] | None = None, scripted: bool = False) -> Result:
         m = self.model
         saved = (m.world.snapshot(), m.city, m.semantics, m.last_desired, m.pending_city)
         out = Outcome()
@@ -263,7 +408,11 @@ class Driver:
             self.steps.append(Recorded(st, (configs or {}).get(i)))
             if configs and configs.get(i) is not None:
                 self.config = configs[i]
-        frame = self._frame(label, out, "")
+        checks: tuple[CheckResult, ...] = ()
+        if scripted:
+            self.script.done()
+            checks = _checks(self.script, m, out)
+        frame = self._frame(label, out, "", checks)
         self.history.append(frame)
         return Result(frame, timings=out.timings)
 
@@ -274,17 +423,51 @@ class Driver:
             raise ModelError("this session cannot load a config from a step")
         return self._load_step_city(step)
 
-    def _frame(self, label: str, out: Outcome, error: str) -> Frame:
+    def _frame(self, label: str, out: Outcome, error: str, checks: tuple[CheckResult, ...] = ()) -> Frame:
+        from core.loops import event_records, observe, recent_events
+
         m = self.model
-        if m.last_desired is not None and len(self.history):
-            m.last_desired.share_unchanged(self.history.latest.desired)
+        prev = self.history.latest if len(self.history) else None
+        if m.last_desired is not None and prev is not None:
+            m.last_desired.share_unchanged(prev.desired)
         idx = self._counter
         self._counter += 1
-        lines = tuple(outcome_lines(out, idx, m.world.tick, m.world.now))
+        now = m.world.now
+        lines = outcome_lines(out, idx, m.world.tick, now)
         if label and label != "start" and not error:
-            lines = (EventLine(idx, m.world.tick, m.world.now, "step", label),) + lines
+            lines.insert(0, EventLine(idx, m.world.tick, now, "step", label))
+        earlier = recent_events(((f.now, f.loops) for f in reversed(self.history)), now)
+        loops = observe(m, prev.loops if prev is not None else None, event_records(out.events, now), earlier,
+                        self.thresholds)
+        for a in loops.raised:
+            lines.append(EventLine(idx, m.world.tick, now, "alarm", f"{a.kind} {a.subject}: {a.message}",
+                                   a.bead_ids[0] if a.bead_ids else a.subject))
+        for c in checks:
+            lines.append(EventLine(idx, m.world.tick, now, "check", c.line()))
         return Frame(idx, label, len(self.steps), m.world.snapshot(), m.city, m.semantics, m.last_desired,
-                     m.pending_city, lines, error, m.adopt_on_start, m.world.store.prefix)
+                     m.pending_city, tuple(lines), error, m.adopt_on_start, m.world.store.prefix, loops,
+                     _checkpoint(self.script), checks)
+
+
+def _inner(script: Script) -> Script:
+    return script.inner if isinstance(script, LiveScaleChecks) else script
+
+
+# A script need not implement the optional hooks (a benchmark's churn script does not).
+def _checks(script: Script, model: Model, outcome: Outcome | None) -> tuple[CheckResult, ...]:
+    hook = getattr(script, "checks", None)
+    return tuple(hook(model, outcome)) if hook is not None else ()
+
+
+def _checkpoint(script: Script) -> Any:
+    hook = getattr(script, "checkpoint", None)
+    return hook() if hook is not None else None
+
+
+def _restore_script(script: Script, state: Any) -> None:
+    hook = getattr(script, "restore", None)
+    if hook is not None:
+        hook(state)
 
 
 def _with_lines(frame: Frame, lines: tuple[EventLine, ...]) -> Frame:
@@ -307,12 +490,17 @@ def _label(step: dict[str, Any]) -> str:
     return f"{kind} " + " ".join(args) if args else kind
 
 
-class ScenarioSteps:
-    """A scenario's own steps, one per press; then plain ticks once they run out."""
+class ScenarioSteps(Unscripted):
+    """A scenario's own steps, one per press; then plain ticks once they run out. With the
+    scenario's [[expect]] blocks, each is evaluated as soon as the step it follows has run."""
 
-    def __init__(self, steps: list[dict[str, Any]]) -> None:
+    def __init__(self, steps: list[dict[str, Any]], expects: list[dict[str, Any]] | None = None,
+                 name: str = "") -> None:
+        self.all = list(steps)
         self.pending = list(steps)
         self.total = len(steps)
+        self.expects = list(expects or [])
+        self.name = name
 
     def next_steps(self, model: Model) -> list[dict[str, Any]]:
         if self.pending:
@@ -322,15 +510,45 @@ class ScenarioSteps:
     def done(self) -> None:
         if self.pending:
             self.pending.pop(0)
+            self._just_ran = True
+        else:
+            self._just_ran = False
+
+    _just_ran = False
+
+    @property
+    def taken(self) -> int:
+        return self.total - len(self.pending)
 
     def describe(self, model: Model) -> str:
-        done = self.total - len(self.pending)
+        done = self.taken
         if self.pending:
             return f"scenario step {done + 1}/{self.total} next: {_label(self.pending[0])}"
         return f"scenario done ({self.total} steps); then {Ticks().describe(model)}"
 
+    def checkpoint(self) -> Any:
+        return self.taken
 
-class LiveScaleChecks:
+    def restore(self, state: Any) -> None:
+        self.pending = self.all[int(state or 0):]
+
+    def checks(self, model: Model, outcome: Outcome | None) -> tuple[CheckResult, ...]:
+        """The expectations that follow the step just taken (those after step 0 at the start)."""
+        from core.scenario import bare_step, evaluate_expect
+        from core.state_json import state
+
+        if outcome is not None and not self._just_ran:
+            return ()  # past the scenario's end: plain ticks check nothing
+        n = self.taken if outcome is not None else 0
+        due = [e for e in self.expects if e["after"] == n]
+        if not due:
+            return ()
+        do = bare_step(self.all[n - 1])["do"] if n else ""
+        st = state(model, n, do, outcome)
+        return tuple(evaluate_expect(e, st) for e in due)
+
+
+class LiveScaleChecks(Unscripted):
     """Wraps a script: before each tick, run every scale_check command for real (only when the
     operator opted in) and record changed outcomes as `set_scale_check` steps (`ran`, and the
     reason of a failure), so an export replays the values the commands printed; the tick records
@@ -350,6 +568,15 @@ class LiveScaleChecks:
 
     def describe(self, model: Model) -> str:
         return self.inner.describe(model) + " · scale_checks run for real"
+
+    def checkpoint(self) -> Any:
+        return _checkpoint(self.inner)
+
+    def restore(self, state: Any) -> None:
+        _restore_script(self.inner, state)
+
+    def checks(self, model: Model, outcome: Outcome | None) -> tuple[CheckResult, ...]:
+        return _checks(self.inner, model, outcome)
 
 
 class OpenError(Exception):
@@ -406,5 +633,5 @@ def open_scenario(path: str, *, script: Script | None = None, history_limit: int
     else:
         source = inline_source(scn.data["city"], path, scn.city.revision)
     start = Start(scn.name, source, world_tables(model.world), scn.semantics, scn.adopt_on_start, base)
-    return Driver(model, start, script=script or ScenarioSteps(scn.steps), load_step_city=scn.load_step_city,
-                  history_limit=history_limit)
+    return Driver(model, start, script=script or ScenarioSteps(scn.steps, scn.expects, scn.name),
+                  load_step_city=scn.load_step_city, history_limit=history_limit)

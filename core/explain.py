@@ -303,6 +303,15 @@ def _tracker_row(model: "Model", b: "SessionBead | None") -> dict[str, Any]:
     return next((t for t in trackers(model) if t["bead_id"] == b.id), {})
 
 
+def _hold(model: "Model", bead: "SessionBead | None"):
+    """The hold keeping an open, not running bead down (core.holds), or None."""
+    from core.holds import session_hold
+
+    if bead is None or not bead.open or model.world.runtime.alive(bead.session_name):
+        return None
+    return session_hold(bead, model.world.now, model.city, model.world.memory)
+
+
 def _summary(entry: "DesiredEntry | None", b: "SessionBead | None", alias: dict[str, Any],
              why_not: tuple[str, str] | None) -> str:
     if entry is None:
@@ -433,6 +442,10 @@ def explain_session(model: "Model", key: str, *, outcome: "Outcome | None" = Non
         slot=_slot(entry, bead), demand=_demand(model, entry, template, why_not), lifecycle=lifecycle,
     )
     out["summary"] = _summary(entry, bead, alias, why_not)
+    hold = _hold(model, bead)
+    if hold is not None:  # a crash loop or an open circuit is the first thing to know
+        lifecycle["hold"] = {"kind": hold.kind, "until": format_time(hold.until), "reason": hold.reason}
+        out["summary"] = f"{hold.headline()} · {out['summary']}"
     if history is not None and bead is not None:
         out["history"] = [{k: h[k] for k in ("step", "do", "kind", "reason")} for h in history
                           if h["bead_id"] == bead.id]

@@ -11,13 +11,14 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 from sys import intern
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from core.timefmt import format_time
 
 if TYPE_CHECKING:
     from core.config.model import City
     from core.desired.model import DesiredResult
+    from core.loops import LoopState
     from core.model import Model
     from core.outcome import Outcome
     from core.world.world import WorldState
@@ -35,7 +36,7 @@ class EventLine:
     frame: int
     tick: int
     at: datetime
-    kind: str  # action | trace | event | log | warning | error | config | step
+    kind: str  # action | trace | event | log | warning | error | config | step | alarm | check
     text: str
     session: str = ""  # session name or bead id the line is about ("" = none)
 
@@ -87,6 +88,9 @@ class Frame:
     error: str = ""
     adopt_on_start: bool = True
     prefix: str = "gc"
+    loops: "LoopState | None" = None  # the loop alarms after this step (core/loops.py)
+    script_state: Any = None  # where the press script stood after this step (a what-if fork resumes there)
+    checks: tuple = ()  # the scenario expectations evaluated after this step (core.scenario.CheckResult)
     _cache: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -132,7 +136,9 @@ class History:
     def append(self, frame: Frame) -> None:
         self._frames.append(frame)
         if len(self._frames) > self.warm:
-            self._frames[-1 - self.warm]._cache.clear()
+            cold = self._frames[-1 - self.warm]._cache
+            for heavy in ("model", "board"):  # small derived facts (which rows changed) are kept
+                cold.pop(heavy, None)
 
     def replace_latest(self, frame: Frame) -> None:
         """Swap the newest frame for an amended copy of itself (same index)."""
@@ -140,11 +146,30 @@ class History:
             raise ValueError("only the newest frame can be replaced, by a frame of the same index")
         self._frames[-1] = frame
 
+    def truncate(self, index: int) -> list[Frame]:
+        """Drop every frame recorded after `index`; returns them, oldest first."""
+        dropped: list[Frame] = []
+        while self._frames and self._frames[-1].index > index:
+            dropped.insert(0, self._frames.pop())
+        return dropped
+
+    def frames(self) -> list[Frame]:
+        """Every kept frame, oldest first."""
+        return list(self._frames)
+
+    def reset(self, frames: list[Frame]) -> None:
+        """Keep exactly `frames` (oldest first), as a saved line of history is put back."""
+        self._frames.clear()
+        self._frames.extend(frames)
+
     def __len__(self) -> int:
         return len(self._frames)
 
     def __iter__(self) -> Iterator[Frame]:
         return iter(self._frames)
+
+    def __reversed__(self) -> Iterator[Frame]:
+        return reversed(self._frames)
 
     @property
     def latest(self) -> Frame:

@@ -4,6 +4,8 @@
   current  - today's rules: a max=1 agent without a namepool is a canonical singleton (bare name).
   pre-2053 - #1989's "pool flavour" carve-out: max=1 with min or scale_check set expands to name-1.
   pre-1989 - the original rules: every pool request expands to name-N, max=1 included.
+
+The ids are Gas City pull-request numbers, not years: people read them as `SEMANTICS_LABEL`.
 """
 
 from __future__ import annotations
@@ -15,6 +17,14 @@ from core.config.model import Agent, City, qualify
 
 SEMANTICS = ("current", "pre-2053", "pre-1989")
 CURRENT = "current"
+# What each semantics means, for people (the ids name Gas City pull requests).
+SEMANTICS_LABEL = {"current": "current Gas City", "pre-2053": "before Gas City #2053",
+                   "pre-1989": "before Gas City #1989"}
+
+
+def semantics_label(semantics: str) -> str:
+    """How an operator reads `semantics`: "before Gas City #2053" for "pre-2053"."""
+    return SEMANTICS_LABEL.get(semantics, semantics)
 
 
 def generic_ephemeral(a: Agent) -> bool:

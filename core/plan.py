@@ -2,8 +2,9 @@
 
 Two axes are kept apart (as Argo CD keeps sync and health apart): the *drift* marker says how
 the session differs from what the controller wants (`+` to start, `-` to stop or close, `~` an
-identity or alias change, `!` an alias deferral); the bead state and runtime liveness say where
-the session is in its lifecycle.
+identity or alias change, `!` an alias deferral, `×` desired but held down: quarantined after a
+crash loop, its circuit breaker open, or an operator hold, with the time it ends); the bead state
+and runtime liveness say where the session is in its lifecycle.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ if TYPE_CHECKING:
     from core.desired.model import DesiredEntry
     from core.model import Model
 
-START, STOP, CHANGE, DEFER, SYNCED = "+", "-", "~", "!", " "
-MARKER_WORDS = {START: "to start", STOP: "to stop", CHANGE: "changing", DEFER: "deferred", SYNCED: "in sync"}
+START, STOP, CHANGE, DEFER, HOLD, SYNCED = "+", "-", "~", "!", "×", " "
+MARKER_WORDS = {START: "to start", STOP: "to stop", CHANGE: "changing", DEFER: "deferred", HOLD: "held",
+                SYNCED: "in sync"}
 
 
 @dataclass(frozen=True)
@@ -53,10 +55,12 @@ class PlanSummary:
     changing: int
     deferred: int
     in_sync: int
+    held: int = 0
 
     def line(self) -> str:
+        held = f" · held {self.held}" if self.held else ""
         return (f"desired {self.desired} · running {self.running} · to start {self.to_start} · "
-                f"to stop {self.to_stop} · changing {self.changing} · deferred {self.deferred}")
+                f"to stop {self.to_stop} · changing {self.changing} · deferred {self.deferred}{held}")
 
 
 def _runtime_text(model: "Model", name: str) -> tuple[str, bool]:
@@ -129,8 +133,11 @@ def _deferred_aliases(model: "Model") -> dict[str, dict]:
 
 
 def _bead_row(model: "Model", b: SessionBead, e: "DesiredEntry | None", name: str, deferral: dict | None) -> SessionRow:
+    from core.holds import session_hold
+
     rt, alive = _runtime_text(model, b.session_name)
     state = b.state or "(none)"
+    hold = None if alive else session_hold(b, model.world.now, model.city, model.world.memory)
     if e is None:
         if deferral is not None:
             marker = DEFER
@@ -139,6 +146,8 @@ def _bead_row(model: "Model", b: SessionBead, e: "DesiredEntry | None", name: st
             marker, reason = STOP, "template not in the config: will be closed (orphaned)"
         elif alive or b.state in COUNTS_AGAINST_CAP:
             marker, reason = STOP, "not desired: " + ("running, will be stopped" if alive else f"{state}, will be stopped")
+        elif hold is not None:
+            marker, reason = HOLD, f"{hold.text()}; not desired"
         else:
             marker, reason = SYNCED, f"not desired; {state}"
         return SessionRow(name or b.id, marker, b.template, "", b.agent_name, b.alias, _slot(b.get("pool_slot")),
@@ -146,7 +155,10 @@ def _bead_row(model: "Model", b: SessionBead, e: "DesiredEntry | None", name: st
     identity = _arrow(b.agent_name, e.identity) if b.agent_name else e.identity
     alias = _arrow(b.alias, e.alias) if (b.alias or e.alias) else ""
     slot = _arrow(_slot(b.get("pool_slot")), _slot(e.pool_slot))
-    if deferral is not None:
+    if hold is not None:
+        marker = HOLD
+        reason = f"{hold.text()}: desired, not started before then"
+    elif deferral is not None:
         marker = DEFER
         holder = deferral.get("holder") or "?"
         reason = f"alias {deferral['alias']} deferred: held by {holder}"
@@ -171,4 +183,5 @@ def summarize(model: "Model", rows: list[SessionRow]) -> PlanSummary:
     count = {m: 0 for m in MARKER_WORDS}
     for r in rows:
         count[r.marker] += 1
-    return PlanSummary(n_desired, running, count[START], count[STOP], count[CHANGE], count[DEFER], count[SYNCED])
+    return PlanSummary(n_desired, running, count[START], count[STOP], count[CHANGE], count[DEFER], count[SYNCED],
+                       count[HOLD])

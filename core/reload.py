@@ -294,18 +294,3 @@ def _outcome(loaded: Loaded) -> str:
         assert loaded.city is not None
         return "ok " + loaded.city.revision
     return "error " + "\n".join(e.render() for e in loaded.reasons)
-
-
-def config_notes(city: City) -> list[str]:
-    """What an operator should know about a loaded config that the agent list does not say:
-    imports that could not be resolved, rig-default templates not stamped into any rig, and
-    the loader's warnings."""
-    notes = []
-    for imp in city.imports:
-        if imp.unresolved_reason:
-            notes.append(f"import {imp.binding} ({imp.scope}) not resolved: {imp.source}: {imp.unresolved_reason}")
-    if city.rig_defaults:
-        names = ", ".join(a.qualified_name for a in city.rig_defaults)
-        notes.append(f"{len(city.rig_defaults)} rig default template(s) not stamped into any rig: {names}")
-    notes.extend(w.render() for w in city.warnings)
-    return notes

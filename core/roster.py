@@ -25,6 +25,12 @@ class AgentRow:
     suspended: bool
     scale_source: str = ""  # "run" (its command ran for real), "simulated", or "" (no scale_check)
     scale_detail: str = ""  # for people: the value or the failure reason, and when it ran
+    inactive: str = ""  # why the template produces no session at all ("" = it is a live template)
+
+    @property
+    def note(self) -> str:
+        """What the row's note column says: why it produces no session, or that it is suspended."""
+        return self.inactive or ("suspended" if self.suspended else "")
 
 
 def scale_check_view(model: "Model", template: str) -> tuple[str, str, str]:
@@ -47,8 +53,14 @@ def bounds_text(min_count: int, min_set: bool, max_: int | None) -> str:
     return f"{lo}..{hi}"
 
 
+UNSTAMPED = "rig-scope template no rig receives: add a [[rigs]] entry to stamp it"
+RIG_DEFAULT = "rig default not yet stamped: `gc rig add` stamps it into each new rig"
+
+
 def agent_rows(model: "Model") -> list[AgentRow]:
-    """One row per configured agent, in the config's merged order.
+    """One row per configured agent, in the config's merged order, then the templates the config
+    declares that produce no session (rig-scope templates no rig receives, rig defaults not yet
+    stamped), each with the reason in `inactive`, as `config show` lists them.
 
     `scale_check` shows what the controller reads (`scale_check_view`): the last real run's
     count or "partial !", else the simulated result (or "—" when the agent has none); the counts are desired entries, open session beads and live runtime sessions of
@@ -74,6 +86,16 @@ def agent_rows(model: "Model") -> list[AgentRow]:
         sc, source, detail = scale_check_view(model, qn)
         rows.append(AgentRow(qn, sh.label, sh.detail, bounds_text(a.min_count, a.min_set, a.max_active_sessions), sc,
                              desired.get(qn, 0), open_.get(qn, 0), running.get(qn, 0), a.suspended, source, detail))
+    seen = {r.key for r in rows}
+    for group, why in ((city.unstamped, UNSTAMPED), (city.rig_defaults, RIG_DEFAULT)):
+        for a in group:
+            if a.qualified_name in seen:
+                continue
+            seen.add(a.qualified_name)
+            sh = shape(a, None, model.semantics)
+            rows.append(AgentRow(a.qualified_name, sh.label, sh.detail,
+                                 bounds_text(a.min_count, a.min_set, a.max_active_sessions), "—", 0, 0, 0, a.suspended,
+                                 "", "no session: " + why, why))
     return rows
 
 
@@ -87,12 +109,15 @@ def agent_detail(model: "Model", template: str) -> dict | None:
     partial = bool(model.last_desired and template in model.last_desired.partial_templates)
     state = {"run": "read from its command", "simulated": "simulated", "": "none"}[source]
     summary = f"{template}: {row.desired} desired, {row.open} open, {row.running} running; scale_check {state}"
-    if source == "run" and cell.startswith("partial"):
+    if row.inactive:
+        summary = f"{template} produces no session: {row.inactive}"
+        cell, source, detail = "—", "", row.scale_detail
+    elif source == "run" and cell.startswith("partial"):
         summary = f"{template}: demand read partial, scale_check {detail}"
     return {
         "summary": summary,
         "identity": {"template": template, "shape": row.shape, "shape_detail": row.shape_detail,
-                     "bounds": row.bounds, "suspended": row.suspended},
+                     "bounds": row.bounds, "suspended": row.suspended, "no_session": row.inactive},
         "demand": {"scale_check": detail, "source": source, "partial": partial,
                    "desired": row.desired, "open": row.open, "running": row.running},
     }

@@ -347,13 +347,58 @@ def run(scn: Scenario, *, check_invariants: bool = True, scale_check_timeout: fl
 # ---------------------------------------------------------------------------- checking
 
 
+@dataclass(frozen=True)
+class CheckResult:
+    """One [[expect]] block evaluated: which (its index in the file), after which step, and what
+    failed (nothing: it passed)."""
+
+    index: int
+    after: int
+    failures: tuple[str, ...]
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+    @property
+    def label(self) -> str:
+        return f"expect[{self.index}] after step {self.after}"
+
+    def line(self) -> str:
+        """One line: pass, or fail with the first failure and how many more."""
+        if self.passed:
+            return f"{self.label}: pass"
+        more = f" (and {len(self.failures) - 1} more)" if len(self.failures) > 1 else ""
+        return f"{self.label}: FAIL: {self.failures[0]}{more}"
+
+
+def check_summary(expects: list[dict[str, Any]], results: list[CheckResult]) -> str:
+    """One line: how many of the scenario's expectations passed, failed, or are still to come."""
+    if not expects:
+        return "no expectations"
+    latest = {r.index: r for r in results}
+    passed = sum(1 for r in latest.values() if r.passed)
+    failed = len(latest) - passed
+    pending = len(expects) - len(latest)
+    parts = [f"{passed}/{len(expects)} expectations passed"]
+    if failed:
+        parts.append(f"{failed} failed")
+    if pending:
+        parts.append(f"{pending} to come")
+    return ", ".join(parts)
+
+
+def evaluate_expect(e: dict[str, Any], st: dict[str, Any]) -> CheckResult:
+    """Evaluate one [[expect]] block against the state after its step (core.state_json.state)."""
+    return CheckResult(e["_index"], e["after"], tuple(evaluate(e, st)))
+
+
 def check(run_: Run) -> list[str]:
     """Evaluate every [[expect]] block; return readable failure messages (empty = pass)."""
     fails: list[str] = []
     for e in run_.scenario.expects:
-        st = run_.states[e["after"]]
-        label = f"expect[{e['_index']}] after step {e['after']}"
-        fails += [f"{label}: {m}" for m in evaluate(e, st)]
+        r = evaluate_expect(e, run_.states[e["after"]])
+        fails += [f"{r.label}: {m}" for m in r.failures]
     fails += [f"invariant: {m}" for m in run_.invariant_failures]
     return fails
 

@@ -46,6 +46,26 @@ async def press_steps(app, pilot, n: int) -> None:
         await settle(app, pilot)
 
 
+async def laid_out(app, pilot) -> None:
+    """The highlight of the last step over, the panels sized to what they now hold, and every
+    table fitted to its size."""
+    from tui.widgets.keyed_table import KeyedTable
+
+    app._end_highlight()
+    await settle(app, pilot)
+    for _ in range(12):
+        app.refresh_view()
+        await pilot.pause()
+        if not app.relayout():
+            break
+    for _ in range(12):
+        await pilot.pause()
+        app._refit_tables()
+        await pilot.pause()
+        if all(t.fitted for t in app.query(KeyedTable) if t.display and t.size.width and t.row_count):
+            break
+
+
 def save(app, out: str, name: str, title: str) -> str:
     path = os.path.join(out, name)
     with open(path, "w", encoding="utf-8") as f:
@@ -57,11 +77,45 @@ async def main_screen(out: str) -> str:
     app = CitywatchApp(open_demo(), watch=False)
     async with app.run_test(size=SIZE) as pilot:
         await press_steps(app, pilot, 8)
-        await pilot.press("c")  # all rows
-        await settle(app, pilot)
         app.sessions.table.select_key("witness-gc-5")
-        await settle(app, pilot)
+        await laid_out(app, pilot)
         return save(app, out, "demo-main.svg", "citywatch: the demo city, tick 8")
+
+
+async def small_screen(out: str) -> str:
+    app = CitywatchApp(open_demo(), watch=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await press_steps(app, pilot, 8)
+        await laid_out(app, pilot)
+        return save(app, out, "demo-80x24.svg", "citywatch at 80x24: one panel at a time, tabs to the others")
+
+
+async def loop_alarm(out: str) -> str:
+    app = CitywatchApp(open_demo(), watch=False)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await press_steps(app, pilot, 3)
+        for _ in range(8):  # mayor's agent dies right after every wake
+            if any(a.kind == "quarantine" for a in app.driver.live.loops.alarms):
+                break
+            rt = app.driver.model.world.runtime.get("mayor")
+            if rt is not None and rt.process_alive:
+                app.sessions.focus_target().focus()
+                app.sessions.table.select_key("mayor")
+                await pilot.press("X")
+                await settle(app, pilot)
+            await press_steps(app, pilot, 1)
+        app.sessions.table.select_key("mayor")
+        await laid_out(app, pilot)
+        return save(app, out, "loop-alarm.svg", "citywatch: a crash loop, quarantined, in every panel")
+
+
+async def scenario_checks(out: str) -> str:
+    app = CitywatchApp(open_scenario(os.path.join(ROOT, "tests", "tui", "fixtures", "checked.toml")), watch=False)
+    async with app.run_test(size=(140, 36)) as pilot:
+        await press_steps(app, pilot, 2)
+        app.panel("checks").focus_target().focus()
+        await laid_out(app, pilot)
+        return save(app, out, "scenario-checks.svg", "citywatch --scenario: each expectation checked as its step runs")
 
 
 async def why_deferred(out: str) -> str:
@@ -72,7 +126,7 @@ async def why_deferred(out: str) -> str:
         await settle(app, pilot)
         app.sessions.table.select_key("refinery-gc-1")
         app.panel("why").focus_target().focus()
-        await settle(app, pilot)
+        await laid_out(app, pilot)
         return save(app, out, "why-deferred-singleton.svg", "citywatch: why the refinery's alias is deferred")
 
 
@@ -82,7 +136,7 @@ async def deferrals_panel(out: str) -> str:
         await press_steps(app, pilot, 1)
         app.panel("deferrals").focus_target().focus()
         await pilot.press("z")
-        await settle(app, pilot)
+        await laid_out(app, pilot)
         return save(app, out, "deferrals-panel.svg", "citywatch: the Deferrals panel")
 
 
@@ -96,7 +150,6 @@ async def error_banner(out: str) -> str:
     try:
         async with app.run_test(size=SIZE) as pilot:
             await press_steps(app, pilot, 4)
-            await pilot.press("c")  # all rows
             city = os.path.join(harbor, "city.toml")
             with open(city) as f:
                 text = f.read()
@@ -110,12 +163,13 @@ async def error_banner(out: str) -> str:
                     raise SystemExit("the watcher never reported the bad edit")
                 await pilot.pause(0.05)
             await press_steps(app, pilot, 1)  # the model keeps running on the last good config
+            await laid_out(app, pilot)
             return save(app, out, "error-banner.svg", "citywatch: a bad edit, and the model keeps running")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-async def attach_screen(out: str) -> str | None:
+async def attach_screen(out: str) -> list[str]:
     from pathlib import Path
 
     from core.attach.session import AttachOptions, AttachSession
@@ -124,24 +178,30 @@ async def attach_screen(out: str) -> str | None:
     from tui.widgets.drift import DriftPanel
 
     if not FIXTURE_BEADS.is_file():
-        print(f"skipped the attach picture: {FIXTURE_BEADS} is not present", file=sys.stderr)
-        return None
+        print(f"skipped the attach pictures: {FIXTURE_BEADS} is not present", file=sys.stderr)
+        return []
     tmp = tempfile.mkdtemp(prefix="citywatch-attach-")
     try:
         kit = build_city(Path(tmp), ticks=2)
         opts = AttachOptions(tmux_socket=os.path.join(tmp, "no-such-socket"), clock=lambda: NOW)
-        app = AttachApp(AttachSession.open(str(kit.root), opts), watch=False, runtime_interval=0)
-        async with app.run_test(size=SIZE) as pilot:
-            deadline = time.monotonic() + 10
-            while not app.boards:
-                if time.monotonic() > deadline:
-                    raise SystemExit("the attached app never showed the city")
-                await pilot.pause(0.05)
-            drift = app.query_one(DriftPanel)
-            drift.focus_target().focus()
-            drift.table.select_key("undesired:fixture--oldagent:gc-5")
-            await settle(app, pilot)
-            return save(app, out, "attach-live-city.svg", "citywatch --attach: a live city, read-only")
+        shots = []
+        for size, name, title in ((SIZE, "attach-live-city.svg", "citywatch --attach: a live city, read-only"),
+                                  ((80, 24), "attach-80x24.svg", "citywatch --attach at 80x24")):
+            app = AttachApp(AttachSession.open(str(kit.root), opts), watch=False, runtime_interval=0)
+            async with app.run_test(size=size) as pilot:
+                deadline = time.monotonic() + 10
+                while not app.boards:
+                    if time.monotonic() > deadline:
+                        raise SystemExit("the attached app never showed the city")
+                    await pilot.pause(0.05)
+                app.clear_notifications()
+                drift = app.query_one(DriftPanel)
+                if size == SIZE:
+                    drift.focus_target().focus()
+                    drift.table.select_key("undesired:fixture--oldagent:gc-5")
+                await laid_out(app, pilot)
+                shots.append(save(app, out, name, title))
+        return shots
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -218,9 +278,9 @@ async def api_attach_screens(out: str) -> list[str]:
 
 async def run(out: str) -> list[str]:
     os.makedirs(out, exist_ok=True)
-    shots = [await main_screen(out), await why_deferred(out), await deferrals_panel(out), await error_banner(out),
-             await attach_screen(out), *await api_attach_screens(out)]
-    return [p for p in shots if p]
+    shots = [await main_screen(out), await small_screen(out), await why_deferred(out), await deferrals_panel(out),
+             await error_banner(out), await loop_alarm(out), await scenario_checks(out)]
+    return shots + await attach_screen(out) + [p for p in await api_attach_screens(out) if p]
 
 
 if __name__ == "__main__":

@@ -20,21 +20,23 @@ from typing import Iterable
 
 from rich.text import Text
 from textual import on, work
-from textual.app import App, ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.app import App
 from textual.widgets import DataTable
 
 from core.attach.settle import Settle
 from core.safetext import printable
+from core.settings import Settings
+from tui import layout
 from tui.app import CitywatchApp
 from tui.attach_board import AttachBoard, AttachState, alarm_explanation, drift_explanation, session_explanation
 from tui.commands import ATTACH, bindings, controls
-from tui.widgets.footer import Footer
+from tui.layout import Grid
 from tui.widgets.alarms import AlarmsPanel
 from tui.widgets.attach_panels import (AttachAgentsPanel, AttachDeferralsPanel, AttachEventsPanel, AttachSessionsPanel,
                                        AttachStatusBar, AttachWhyPanel, LifecyclePanel)
 from tui.widgets.deferrals import DeferralsPanel
 from tui.widgets.drift import DriftPanel
+from tui.widgets.panel import Panel
 from tui.widgets.status import Banner
 from tui.widgets.why import WhyPanel
 
@@ -42,19 +44,30 @@ OFFERED_ACTIONS = frozenset(c.action for c in controls(ATTACH))
 WORLD_CHANGING = frozenset(c.action for c in controls() if c.action not in OFFERED_ACTIONS)
 
 
+ATTACH_GRID: Grid = (
+    (("agents", "deferrals"), ("sessions",)),
+    (("drift",), ("why",)),
+    (("trackers",), ("alarms",)),
+    (("events",),),
+)
+
+
 class AttachApp(CitywatchApp, inherit_bindings=False):
     """The citywatch panels on a live city. Inherits the read-only actions (focus, zoom, filter,
-    help, follow, the changed/all toggle) and none of the model's: its bindings are rebuilt
-    from the attach-mode controls only."""
+    sort, jump, copy, help, follow, the changed/all toggle) and none of the model's: its bindings
+    are rebuilt from the attach-mode controls, and every other key says why it is not offered."""
 
     TITLE = "citywatch (attached, read-only)"
     CSS_PATH = ["app.tcss", "attach.tcss"]
     BINDINGS = App.BINDINGS + bindings("app", mode=ATTACH)
     MODE = ATTACH
+    GRID = ATTACH_GRID
 
     def __init__(self, session=None, *, watch: bool = True, runtime_interval: float = 5.0,
-                 watch_debounce_ms: int = 200, settle: float = 0.5, max_delay: float = 2.0) -> None:
+                 watch_debounce_ms: int = 200, settle: float = 0.5, max_delay: float = 2.0,
+                 settings: Settings | None = None) -> None:
         App.__init__(self)
+        self.init_view(settings)
         # None until a session is attached (`switch_session`: an API attach picks its city first)
         self.state: AttachState | None = AttachState(session) if session is not None else None
         self.watch_enabled = watch
@@ -76,22 +89,16 @@ class AttachApp(CitywatchApp, inherit_bindings=False):
         self._stale_inputs = -1
 
     # ------------------------------------------------------------------ layout
-    def compose(self) -> ComposeResult:
-        yield AttachStatusBar(id="status")
-        yield Banner(id="banner")
-        with Horizontal(id="top"):
-            with Vertical(id="attach-left"):
-                yield AttachAgentsPanel()
-                yield AttachDeferralsPanel()
-            yield AttachSessionsPanel()
-        with Horizontal(id="attach-middle"):
-            yield DriftPanel()
-            yield AttachWhyPanel()
-        with Horizontal(id="attach-lower"):
-            yield LifecyclePanel()
-            yield AlarmsPanel()
-        yield AttachEventsPanel()
-        yield Footer()
+    def present_panels(self) -> list[str]:
+        return layout.panels(self.GRID)
+
+    def make_panel(self, panel_id: str) -> Panel:
+        return {"agents": AttachAgentsPanel, "deferrals": AttachDeferralsPanel, "sessions": AttachSessionsPanel,
+                "drift": DriftPanel, "why": AttachWhyPanel, "trackers": LifecyclePanel, "alarms": AlarmsPanel,
+                "events": AttachEventsPanel}[panel_id]()
+
+    def make_header(self):
+        return AttachStatusBar(id="status")
 
     def on_mount(self) -> None:
         # Textual then runs CitywatchApp.on_mount too, which focuses Sessions and calls the
@@ -114,6 +121,10 @@ class AttachApp(CitywatchApp, inherit_bindings=False):
         if old is not None:  # off the screen's thread: a poll of the old city may still be waiting on it
             threading.Thread(target=old.close, name="attach-close", daemon=True).start()
         self.request_poll(None, model=True)
+
+    def refusal(self, control_id: str) -> str:
+        return ("attached to a live city, citywatch is read-only: nothing steps the model, travels its history or "
+                "changes the world (open the city itself, citywatch CITY_DIR/city.toml, to do that)")
 
     def _set_timer(self) -> None:
         if self._timer is None and self.runtime_interval > 0:
@@ -187,6 +198,7 @@ class AttachApp(CitywatchApp, inherit_bindings=False):
             return
         self.board = board
         self.boards += 1
+        self.announce_alarms(board.raised)
         h = board.header
         if h.drift_stale and h.inputs_version != self._stale_inputs:  # a new change: wait for the city to settle
             self._stale_inputs = h.inputs_version
@@ -214,8 +226,9 @@ class AttachApp(CitywatchApp, inherit_bindings=False):
     # ------------------------------------------------------------------ rendering
     def refresh_view(self) -> None:
         b = self.board
-        if b is None:
+        if b is None or not self.screen_stack or not self.query(WhyPanel):  # nothing yet, or closing
             return
+        self.renders += 1
         with self.batch_update():
             self.query_one(AttachStatusBar).show_attached(b.header)
             banner = self.query_one(Banner)
@@ -229,11 +242,14 @@ class AttachApp(CitywatchApp, inherit_bindings=False):
             self.query_one(DriftPanel).show(b)
             self.query_one(DeferralsPanel).show(b.board)
             self.query_one(LifecyclePanel).show_attached(b)
-            self.query_one(AlarmsPanel).show(b)
+            self.query_one(AlarmsPanel).show_alarms(b.alarms)
             self.events_panel.show(list(b.lines))
             self.update_why()
+        self.call_after_refresh(self.relayout)
 
     def update_why(self) -> None:
+        if not self.screen_stack or not self.query(WhyPanel):  # the screen is being taken down
+            return
         why = self.query_one(WhyPanel)
         b = self.board
         if b is None:
@@ -294,16 +310,19 @@ class AttachApp(CitywatchApp, inherit_bindings=False):
         if source and source != self._why_from:
             self._why_from = source
             self.update_why()
+        self.follow_focus(panel)
 
     # ------------------------------------------------------------------ nothing that changes the world
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in WORLD_CHANGING:
-            return False  # not offered while attached (and never bound: see BINDINGS)
+            return False  # not offered while attached (its keys are bound to `refuse`: see BINDINGS)
         return True
 
 
 def run_attach(args: argparse.Namespace) -> int:
     """Open the app on `args.attach`; 2 with a one-line message when that cannot be done."""
+    from core.config.errors import ConfigError
+    from core.settings import load_settings
     from tui.cli_attach import open_session
     from tui.cli_commands import err
 
@@ -317,8 +336,12 @@ def run_attach(args: argparse.Namespace) -> int:
         return run_api_attach(args)
     if api_only_options(args):
         return err(f"{', '.join(api_only_options(args))}: only with --attach URL (a supervisor)")
+    try:
+        settings = load_settings(args.settings, args.alarm or [])  # the app's settings (the thresholds too)
+    except ConfigError as e:
+        return err(e.render())
     session = open_session(args, args.attach)
     if isinstance(session, int):
         return session
-    AttachApp(session).run()
+    AttachApp(session, settings=settings).run()
     return 0

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
+from core.alarms import Alarm
 from core.board import Board
 from core.history import EventLine
 from core.plan import CHANGE, DEFER, START, STOP, SYNCED, SessionRow, summarize
@@ -91,31 +92,6 @@ class DriftRow:
 
 
 @dataclass(frozen=True)
-class AlarmRow:
-    """One alarm as the alarms panel shows it."""
-    key: str
-    kind: str
-    subject: str
-    value: float
-    threshold: float
-    message: str
-    bead_ids: tuple[str, ...]
-
-    def cells(self) -> tuple[str, ...]:
-        return (self.kind, self.subject, _amount(self.kind, self.value), _amount(self.kind, self.threshold),
-                self.message)
-
-
-def _amount(kind: str, v: float) -> str:
-    """An alarm's value or threshold: a duration for start_pending (seconds), else a count."""
-    if kind == "start_pending":
-        from core.durations import format_duration
-
-        return format_duration(v)
-    return str(int(v)) if float(v).is_integer() else f"{v:g}"
-
-
-@dataclass(frozen=True)
 class AttachBoard:
     """Everything the attach screen shows for one snapshot generation."""
     generation: int
@@ -127,10 +103,16 @@ class AttachBoard:
     drift: tuple[DriftRow, ...]
     drift_notes: tuple[str, ...]
     drift_error: str
-    alarms: tuple[AlarmRow, ...]
+    alarms: tuple[Alarm, ...]
     lines: tuple[EventLine, ...]
     banner: str  # "" when the model is available
     model: "Model | None" = field(default=None, compare=False)  # the live world with the model's desired set
+    raised: tuple[Alarm, ...] = ()  # alarms holding now that did not at the previous board
+
+    @property
+    def alarmed(self) -> frozenset[str]:
+        """The beads some alarm is about (their Sessions rows are marked)."""
+        return frozenset(b for a in self.alarms for b in a.bead_ids)
 
 
 LIFECYCLE_COLUMNS = [("bead", "bead"), ("session", "session"), ("state", "state"), ("wakes/churn", "wakes"),
@@ -217,10 +199,10 @@ def drift_rows(drift: dict[str, Any]) -> list[DriftRow]:
     return rows
 
 
-def alarm_rows(alarms: list[dict[str, Any]]) -> list[AlarmRow]:
-    """AlarmRows for a snapshot's alarms."""
-    return [AlarmRow(f"{a['kind']}:{a['subject']}", a["kind"], a["subject"], a["value"], a["threshold"],
-                     a["message"], tuple(a.get("bead_ids") or ())) for a in alarms]
+def alarm_rows(alarms: list[dict[str, Any]]) -> list[Alarm]:
+    """The snapshot's alarms (JSON) as core Alarms."""
+    return [Alarm(a["kind"], a["subject"], a["value"], a["threshold"], a["message"], list(a.get("bead_ids") or ()),
+                  a.get("until", "")) for a in alarms]
 
 
 def header(snap: dict[str, Any], now: datetime, warnings: int) -> Header:
@@ -328,7 +310,7 @@ def drift_explanation(board: AttachBoard, row: DriftRow) -> dict[str, Any]:
     return base
 
 
-def alarm_explanation(board: AttachBoard, row: AlarmRow) -> dict[str, Any]:
+def alarm_explanation(board: AttachBoard, row: Alarm) -> dict[str, Any]:
     """The Why panel for an Alarms row: the alarm, then the model's view of its first session."""
     from core.explain import explain_session
 
@@ -576,6 +558,13 @@ class AttachState:
         notice = (snap["sources"].get("api") or {}).get("notice")
         if notice:  # the supervisor's state first: everything below it is as of its last answer
             banner = notice + (f" · {banner}" if banner else "")
+        alarms = tuple(alarm_rows(snap["alarms"]))
+        before = {a.key for a in self.board.alarms} if self.board is not None else set()
+        raised = tuple(a for a in alarms if a.key not in before)
+        for a in raised:
+            until = f" (until {a.until[11:19]})" if a.until else ""
+            self.feed.add(EventLine(0, 0, now, "alarm", f"{a.kind} {a.subject}: {a.message}{until}",
+                                    a.bead_ids[0] if a.bead_ids else a.subject))
         self._generation += 1
         return AttachBoard(
             generation=self._generation,
@@ -588,10 +577,11 @@ class AttachState:
             drift=tuple(drift_rows(drift)),
             drift_notes=tuple(drift.get("notes") or ()),
             drift_error=drift.get("error") or "",
-            alarms=tuple(alarm_rows(snap["alarms"])),
+            alarms=alarms,
             lines=tuple(self.feed.lines),
             banner=banner,
             model=model,
+            raised=raised,
         )
 
 

@@ -257,8 +257,7 @@ def open_app(argv: list[str]) -> int:
         return run_attach(args)
     from tui.cli_attach import api_only_options
 
-    stray = [f for f, v in (("--bd", args.bd), ("--settings", args.settings), ("--tmux-socket", args.tmux_socket),
-                            ("--alarm", args.alarm)) if v]
+    stray = [f for f, v in (("--bd", args.bd), ("--tmux-socket", args.tmux_socket)) if v]
     if stray or api_only_options(args):
         from tui.cli_commands import err
 

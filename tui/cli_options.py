@@ -64,9 +64,10 @@ def add_attach_source_options(group, note: str = "") -> None:
                        "(the only program attach runs besides tmux listings); default: .gc/beads.json")
     group.add_argument("--tmux-socket", metavar="NAME_OR_PATH", help=f"{note}the city's tmux server (default: "
                        "[session] socket, else the city name); a path is passed as -S")
-    group.add_argument("--settings", metavar="FILE", help=f"{note}citywatch settings with a [citywatch.alarms] "
-                       "table (default: ~/.config/citywatch/citywatch.toml when present)")
-    group.add_argument("--alarm", action="append", metavar="KEY=VALUE", help=f"{note}override one alarm threshold")
+    group.add_argument("--settings", metavar="FILE", help="citywatch settings: [citywatch] theme, bell, export_dir, "
+                       "keymap (the app) and [citywatch.alarms] thresholds (default: ~/.config/citywatch/citywatch.toml "
+                       "when present)")
+    group.add_argument("--alarm", action="append", metavar="KEY=VALUE", help="override one loop-alarm threshold")
 
 
 class _NoTokenValue(argparse.Action):

@@ -38,18 +38,34 @@ CONTROLS: tuple[Control, ...] = (
     Control("help", "question_mark,f1", "help", "Help", "Show the keys of the focused panel.", modes=BOTH),
     Control("faster", "plus,equals_sign", "faster", "Faster", "More ticks per second while running.", show=False),
     Control("slower", "minus", "slower", "Slower", "Fewer ticks per second while running.", show=False),
-    Control("back", "left_square_bracket", "back", "Back", "Travel one recorded step back in history."),
+    Control("back", "left_square_bracket", "back", "Back", "Travel one recorded step back in history (hold it: "
+            "the screen keeps up)."),
     Control("forward", "right_square_bracket", "forward", "Fwd", "Travel one recorded step forward in history."),
-    Control("live", "L", "live", "Live", "Leave time travel and show the live model."),
+    Control("first", "home", "first", "First", "Travel to the oldest recorded step.", show=False),
+    Control("last", "end", "last", "Last", "Travel to the newest step (live).", show=False),
+    Control("goto", "g", "goto", "Go to tick", "Travel to the step of a tick you type.", show=False),
+    Control("live", "L", "live", "Live", "Leave time travel and show the live model; in a what-if fork already live, "
+            "leave the fork and return to the recorded timeline."),
     Control("advance", "A", "advance", "Advance", "Advance the virtual clock by a duration you type."),
-    Control("semantics", "M", "semantics", "Semantics", "Switch the identity rules: current, pre-2053, pre-1989.",
+    Control("semantics", "M", "semantics", "Semantics", "Switch the identity rules: current Gas City, before Gas City "
+            "#2053 (the pool-flavour carve-out of #1989), before Gas City #1989 (max = 1 expands to name-1).",
             show=False),
     # ---- finding things
     Control("filter", "slash", "filter", "Filter", "Filter the focused panel (a leading ! inverts).", modes=BOTH),
     Control("clear_filter", "escape", "clear_filter", "Clear filter", "Clear the focused panel's filter.", show=False,
             modes=BOTH),
     Control("zoom", "z", "zoom", "Zoom", "Fill the screen with the focused panel, or restore the layout.", modes=BOTH),
-    Control("export", "E", "export", "Export", "Save this session as a scenario file that replays it.", show=False),
+    Control("sort", "o", "sort_next", "Sort", "Sort the focused table by its next column (a header click sorts by "
+            "that column; the same column again reverses).", show=False, modes=BOTH),
+    Control("sort_reverse", "O", "sort_reverse", "Reverse", "Reverse the focused table's sort.", show=False,
+            modes=BOTH),
+    Control("jump", "colon", "jump", "Jump", "Jump to a session or template by name (fuzzy matching).", modes=BOTH),
+    Control("copy", "y", "copy", "Copy", "Copy the selected name (session, template, alarm) to the clipboard.",
+            show=False, modes=BOTH),
+    Control("export", "E", "export", "Export", "Save this session as a scenario file that replays (and checks) it.",
+            show=False),
+    Control("palette", "ctrl+p", "command_palette", "Palette", "Every command, searchable (and the themes).",
+            modes=BOTH),
     Control("quit", "q", "quit", "Quit", "Leave citywatch.", modes=BOTH),
     Control("focus_agents", "1", "focus('agents')", "Agents", "Focus the Agents panel.", show=False, modes=BOTH),
     Control("focus_sessions", "2", "focus('sessions')", "Sessions", "Focus the Sessions panel.", show=False,
@@ -60,9 +76,11 @@ CONTROLS: tuple[Control, ...] = (
             modes=BOTH),
     Control("focus_events", "5", "focus('events')", "Events", "Focus the Events panel.", show=False, modes=BOTH),
     Control("focus_drift", "6", "focus('drift')", "Drift", "Focus the Drift panel.", show=False, modes=(ATTACH,)),
-    Control("focus_alarms", "7", "focus('alarms')", "Alarms", "Focus the Alarms panel.", show=False, modes=(ATTACH,)),
+    Control("focus_alarms", "7", "focus('alarms')", "Alarms", "Focus the Alarms panel.", show=False, modes=BOTH),
     Control("focus_why", "8", "focus('why')", "Why", "Focus the Why panel (arrows scroll it).", show=False,
             modes=BOTH),
+    Control("focus_checks", "9", "focus('checks')", "Checks", "Focus the Checks panel (a scenario's expectations).",
+            show=False),
     Control("refresh", "r", "refresh", "Refresh", "Re-read every source of the live city now (files, tmux, bd).",
             modes=(ATTACH,)),
     Control("cities", "C", "pick_city", "Cities", "Pick another city of the supervisor (the app keeps running).",
@@ -76,8 +94,8 @@ CONTROLS: tuple[Control, ...] = (
             show=False),
     Control("attach", "t", "attach", "Attach/Detach", "Attach or detach an operator terminal.", scope="sessions",
             show=False),
-    Control("drain_ack", "D", "drain_ack", "Drain ack", "The selected session acknowledges its drain.",
-            scope="sessions", show=False),
+    Control("drain_ack", "D", "drain_ack", "Drain ack", "The selected session acknowledges its drain (only when one is "
+            "pending).", scope="sessions", show=False),
     Control("assign_work", "W", "assign_work", "Assign work", "Assign a work bead to the selected session.",
             scope="sessions", show=False),
     # ---- the selected template
@@ -89,6 +107,9 @@ CONTROLS: tuple[Control, ...] = (
     Control("follow", "f", "follow", "Follow", "Follow new events (scrolling up stops following).", scope="events",
             modes=BOTH),
 )
+
+PANEL_KEYS = {"agents": "1", "sessions": "2", "deferrals": "3", "trackers": "4", "events": "5", "drift": "6",
+              "alarms": "7", "why": "8", "checks": "9"}  # each panel's focus key (and tab number)
 
 SCOPES_OF_PANEL = {
     "sessions": ("sessions", "template"),
@@ -111,20 +132,25 @@ def controls(mode: str = MODEL) -> list[Control]:
 
 
 def bindings(*scopes: str, mode: str = MODEL) -> list[Binding]:
-    """Bindings for the given scopes in `mode`; panel-scoped ones run on the App (`app.` prefix)."""
+    """Bindings for the given scopes in `mode`; panel-scoped ones run on the App (`app.` prefix).
+    A control not offered in `mode` is still bound, to `refuse`, which says why it is not."""
     out = []
-    for c in controls(mode):
+    offered_here = set(c.id for c in controls(mode))
+    for c in CONTROLS:
         if c.scope not in scopes:
             continue
-        action = c.action if c.scope == "app" else f"app.{c.action}"
-        out.append(Binding(c.keys, action, c.title, show=c.show, id=c.id, tooltip=c.help))
+        offered = c.id in offered_here
+        action = c.action if offered else f"refuse('{c.id}')"
+        action = action if c.scope == "app" else f"app.{action}"
+        out.append(Binding(c.keys, action, c.title, show=c.show and offered, id=c.id if offered else None,
+                           tooltip=c.help))
     return out
 
 
 def key_display(c: Control) -> str:
     """The control's keys as the footer and help show them ("+", "esc", ...)."""
     names = {"space": "space", "plus": "+", "equals_sign": "=", "minus": "-", "left_square_bracket": "[",
-             "right_square_bracket": "]", "slash": "/", "question_mark": "?", "escape": "esc"}
+             "right_square_bracket": "]", "slash": "/", "question_mark": "?", "escape": "esc", "colon": ":"}
     return " ".join(names.get(k, k) for k in c.keys.split(","))
 
 

@@ -14,7 +14,7 @@ from collections import deque
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from core.attach.alarms import AlarmMemory, evaluate_alarms
+from core.alarms import AlarmMemory, evaluate_alarms
 from core.attach.beads_source import BeadSet
 from core.attach.drift import DriftReport, compute_drift
 from core.attach.lifecycle import lifecycle_rows
@@ -182,7 +182,7 @@ class LiveCitySession:
             extra.append(ReadWarning("model", "deferrals_failed", f"alias deferrals could not be computed "
                                      f"({type(e).__name__}: {e})"))
         drift = self.drift(recompute=fresh_drift)
-        alarms = evaluate_alarms(world, self.events, now, self.options.thresholds, self._alarm_memory)
+        alarms = evaluate_alarms(world, self.events, now, self.options.thresholds, self._alarm_memory, self.city)
         return {
             "city": self._snapshot_city(),
             "as_of": format_time(now),

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable
 
-from core.attach.alarms import AlarmThresholds
+from core.alarms import AlarmThresholds
 from core.attach.bd import read_bd_sessions
 from core.attach.beads_source import BeadSet, BeadsFile
 from core.attach.city import CityLayout, resolve_layout

@@ -8,6 +8,8 @@
     alias_conflict_count = 5      # pool_alias_conflict_count at or above this
     alias_conflict_rises = 3      # ... or rising this many times while attached
     start_pending_timeout = "5m"  # start-pending/creating for longer than this
+    churn_count = 2               # a session that died young after a wake this many times
+    holds = true                  # every quarantined or circuit-open session is an alarm
 
 Every key is optional; `--alarm KEY=VALUE` on the command line overrides the file. A bad file
 is an error naming the file, the line and the field.
@@ -21,7 +23,7 @@ from typing import Any
 
 import tomli
 
-from core.attach.alarms import AlarmThresholds
+from core.alarms import AlarmThresholds
 from core.config.errors import ConfigError
 from core.config.locate import locate, syntax_position
 from core.durations import DurationError, parse_duration
@@ -35,6 +37,8 @@ ALARM_KEYS: dict[str, tuple[str, str]] = {
     "alias_conflict_count": ("alias_conflict_count", "count"),
     "alias_conflict_rises": ("alias_conflict_rises", "count"),
     "start_pending_timeout": ("start_pending_timeout_s", "duration"),
+    "churn_count": ("churn_count", "count"),
+    "holds": ("holds", "bool"),
 }
 
 
@@ -46,6 +50,10 @@ def default_settings_path() -> str:
 
 def _value(key: str, v: Any, where: str, text: str, fp: str) -> Any:
     kind = ALARM_KEYS[key][1]
+    if kind == "bool":
+        if not isinstance(v, bool):
+            raise ConfigError(where, f"must be true or false, got {v!r}", field=fp, line=locate(text, fp))
+        return v
     if kind == "count":
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
             raise ConfigError(where, f"must be a whole number of at least 1, got {v!r}", field=fp, line=locate(text, fp))

@@ -27,7 +27,8 @@ from core.bench.session import BenchSession, open_bench
 
 # Targets on a 2-core machine: M tick p50, history per tick at M, reload p95 and table refresh
 # p95 (always measured at M), in milliseconds or MB. L p50 / M p50 <= 6 needs two runs.
-TARGETS = {"tick_ms.p50": 100.0, "history_mb_per_tick": 0.5, "reload_ms.p95": 300.0, "table_refresh_ms.p95": 50.0}
+TARGETS = {"tick_ms.p50": 100.0, "history_mb_per_tick": 0.5, "reload_ms.p95": 300.0, "table_refresh_ms.p95": 50.0,
+           "travel_ms.p95": 250.0, "held_travel.renders": 2}
 AT_M_ONLY = ("tick_ms.p50", "history_mb_per_tick")
 RELOADS = 10
 UI_SIZE = "M"
@@ -40,13 +41,14 @@ class Probes:
 
     reload: Callable[[BenchSession, int], list[float]] | None = None
     table_refresh: Callable[..., list[float]] | None = None
+    travel: Callable[..., dict[str, Any]] | None = None  # (ticks, seed, size) -> {"samples", "held_ms", "renders"}
 
 
 def run_bench(size: str, ticks: int, include_ui: bool = True, *, seed: int = 0,
               probes: Probes | None = None) -> dict[str, Any]:
     """Build the `size` city and world (seeded, so every run builds the same one), step `ticks`
     measured ticks with churn after one warm-up tick, size the history, and run the probes
-    (`table_refresh` only when `include_ui`, always at size M). Returns one JSON-ready dict;
+    (`table_refresh` and `travel` only when `include_ui`, always at size M). Returns one JSON-ready dict;
     a probe that is not supplied or skipped reports None."""
     if size not in SIZES:
         raise ValueError(f"size must be one of {', '.join(SIZES)}, got {size!r}")
@@ -71,6 +73,13 @@ def run_bench(size: str, ticks: int, include_ui: bool = True, *, seed: int = 0,
     if include_ui and probes.table_refresh is not None:
         table = {**percentiles(probes.table_refresh(ticks, seed, UI_SIZE)), "size": UI_SIZE}
     result["table_refresh_ms"] = table
+    travel, held = None, None
+    if include_ui and probes.travel is not None:
+        got = probes.travel(ticks, seed, UI_SIZE)
+        travel = {**percentiles(got["samples"]), "size": UI_SIZE}
+        held = {"presses": got["presses"], "ms": round(got["held_ms"], 1), "renders": got["renders"], "size": UI_SIZE}
+    result["travel_ms"] = travel
+    result["held_travel"] = held
     result["over_target"] = over_target(result)
     result["machine"] = machine()
     return result
@@ -126,6 +135,14 @@ def render_bench(r: dict[str, Any]) -> str:
         else:
             at = f" (size {v['size']})" if "size" in v else ""
             lines.append(f"  {label:<11} p50 {v['p50']:>8.1f} ms   p95 {v['p95']:>8.1f} ms{at}")
+    v = r.get("travel_ms")
+    h = r.get("held_travel")
+    if v is None:
+        lines.append("  travel      skipped")
+    else:
+        lines.append(f"  travel      p50 {v['p50']:>8.1f} ms   p95 {v['p95']:>8.1f} ms (size {v['size']})")
+    if h is not None:
+        lines.append(f"  held [      {h['presses']} presses in {h['ms']:.0f} ms, {h['renders']} render(s)")
     over = r.get("over_target")
     if over is not None:
         lines.append("  targets     " + ("over: " + ", ".join(over) if over else "met (where measured)"))

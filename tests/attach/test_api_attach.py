@@ -112,7 +112,8 @@ def test_attach_url_json_is_a_snapshot_like_a_file_attach(supervisor, capsys) ->
             "alarms", "warnings"} <= set(snap)
     assert snap["sources"]["api"]["reachable"] is True
     assert [e["seq"] for e in snap["events"]] == list(range(100, 108))
-    assert {a["kind"] for a in snap["alarms"]} == {"alias_conflict", "idle_spawns", "start_pending", "wakes"}
+    assert {a["kind"] for a in snap["alarms"]} == {"alias_conflict", "idle_spawns", "quarantine", "start_pending",
+                                                    "wakes"}  # the fixture's quarantined bead too
     assert main(["attach", supervisor.url, "--city", "fixture", "--check", "--now", "2026-06-01T12:00:00Z"]) == 1
     assert "ALARM wakes fixture/worker-3" in capsys.readouterr().out
 

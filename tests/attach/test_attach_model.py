@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from citykit import CITY_TOML, NOW, beads_json, build_city, session_events
 
-from core.attach.alarms import AlarmMemory, AlarmThresholds, evaluate_alarms
+from core.alarms import AlarmMemory, AlarmThresholds, evaluate_alarms
 from core.attach.beads_source import parse_file_store
 from core.attach.drift import compute_drift
 from core.attach.lifecycle import lifecycle_rows
@@ -161,22 +161,28 @@ def test_every_alarm_kind_fires_on_the_fixture_city() -> None:
     w = live_world(beads(), None, NOW)
     alarms = evaluate_alarms(w, session_events(), NOW, AlarmThresholds())
     assert [(a.kind, a.subject) for a in alarms] == [
-        ("alias_conflict", "worker-gc-3"), ("idle_spawns", "fixture/worker"), ("start_pending", "worker-gc-3"),
-        ("wakes", "fixture/worker-3")]
+        ("alias_conflict", "worker-gc-3"), ("idle_spawns", "fixture/worker"), ("quarantine", "fixture--oldagent"),
+        ("start_pending", "worker-gc-3"), ("wakes", "fixture/worker-3")]
     wakes = alarms[-1]
     assert (wakes.value, wakes.threshold, wakes.bead_ids) == (7, 6, ["gc-3"])
     idle = alarms[1]
     assert idle.value == 7 and idle.bead_ids == ["gc-3"]  # gc-1 woke too but holds w-1: not idle
-    assert alarms[2].value == 1200
+    quarantine = alarms[2]  # the fixture's crash-looping bead, with the time its quarantine ends
+    assert quarantine.until == "2026-06-01T12:10:00Z" and "quarantined until 12:10:00" in quarantine.message
+    assert alarms[3].value == 1200
 
 
 def test_alarms_stay_quiet_below_their_thresholds() -> None:
     w = live_world(beads(edit={"gc-3": {"pool_alias_conflict_count": "2", "pending_create_started_at":
                                         "2026-06-01T11:58:00Z"}}), None, NOW)
     t = AlarmThresholds(wakes_per_hour=8, idle_spawns_per_hour=8)
-    assert evaluate_alarms(w, session_events(), NOW, t) == []
+
+    def loops(alarms):  # a quarantine holds whatever the thresholds: the fixture has one
+        return [a for a in alarms if a.kind != "quarantine"]
+
+    assert loops(evaluate_alarms(w, session_events(), NOW, t)) == []
     old = [dict(e, ts="2026-06-01T10:00:00Z") for e in session_events()]  # outside the hour
-    assert evaluate_alarms(w, old, NOW, AlarmThresholds()) == []
+    assert loops(evaluate_alarms(w, old, NOW, AlarmThresholds())) == []
 
 
 def test_alias_conflicts_that_keep_climbing_alarm_before_the_count_threshold() -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from citykit import (NOW, CityKit, beads_json, build_city, event_lines, session_events, tree, tree_stat)
 
-from core.attach.alarms import AlarmThresholds
+from core.alarms import AlarmThresholds
 from core.attach.session import AttachError, AttachOptions, AttachSession
 from core.tracefile.layout import CITY_TRACE_ROOT
 from tui.cli import main
@@ -63,7 +63,8 @@ def test_attach_json_on_a_city_built_from_the_fixtures(tmp_path: Path, capsys, m
     assert ("undesired", "fixture--oldagent") in kinds and ("pool_desired", "fixture/worker") in kinds
     assert all(i["text"].startswith("model expects ") for i in snap["drift"]["items"])
     assert snap["drift"]["compared_tick_id"] == ticks[1]
-    assert {a["kind"] for a in snap["alarms"]} == {"alias_conflict", "idle_spawns", "start_pending", "wakes"}
+    assert {a["kind"] for a in snap["alarms"]} == {"alias_conflict", "idle_spawns", "quarantine", "start_pending",
+                                                    "wakes"}
     assert [w["code"] for w in snap["warnings"]] == ["unknown_code"]
     assert "'resume'" in snap["warnings"][0]["message"]
     # deterministic: the same city and clock print the same bytes

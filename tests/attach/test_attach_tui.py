@@ -12,6 +12,7 @@ import pytest
 from core.attach.session import AttachOptions, AttachSession
 from core.attach.settle import Settle
 from tests.attach.citykit import NOW, beads_json, build_city
+from tests.tui.conftest import laid_out
 from tui.attach_app import AttachApp
 from tui.widgets.alarms import AlarmsPanel
 from tui.widgets.attach_panels import AttachAgentsPanel, AttachStatusBar
@@ -115,7 +116,7 @@ async def test_tables_fit_their_panels(tmp_path: Path, size: tuple[int, int]) ->
     app = open_app(kit, tmp_path)
     async with app.run_test(size=size) as pilot:
         await until(pilot, lambda: app.boards, "the first picture")
-        await pilot.pause(0.1)
+        await laid_out(app, pilot)
 
         def fits(panel) -> bool:
             t = panel.table
@@ -128,7 +129,9 @@ async def test_tables_fit_their_panels(tmp_path: Path, size: tuple[int, int]) ->
         for panel in (app.query_one(AttachAgentsPanel), app.query_one("#deferrals-panel"), app.sessions,
                       app.query_one("#trackers-panel")):
             assert fits(panel), (size, panel.id, panel.table.visible_columns)
-        assert {"session", "state", "runtime", "why"} <= set(app.sessions.table.visible_columns)
+        assert {"session", "identity"} <= set(app.sessions.table.visible_columns)
+        if size[0] >= 160:
+            assert {"alias", "template", "state"} <= set(app.sessions.table.visible_columns)
         assert {"alarm", "subject"} <= set(alarms.table.visible_columns)
         if size[0] >= 200:
             header_line = header(app).splitlines()[0]

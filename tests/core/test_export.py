@@ -34,7 +34,7 @@ def test_demo_session_with_pokes_replays_to_the_same_state(tmp_path):
     assert d.set_semantics("pre-2053").ok
     for _ in range(4):
         assert d.step().ok
-    path = save(d, str(tmp_path / "demo-session.toml"))
+    path = save(d, str(tmp_path / "demo-session.toml")).path
     scn = load_scenario(path)
     assert len(scn.steps) == len(d.steps)
     same_state(d, run(scn, check_invariants=False).states[-1])
@@ -83,7 +83,7 @@ def test_config_edits_replay_even_after_the_file_changed_again(tmp_path):
     city.write_text(CITY.replace("= 2", "= 5"))  # a later edit the session never saw
     out = tmp_path / "sub" / "session.toml"
     out.parent.mkdir()
-    path = save(d, str(out))
+    path = save(d, str(out)).path
     text = open(path).read()
     assert "[[step.city.agent]]" in text  # that revision is no longer on disk: inlined
     scn = load_scenario(path)
@@ -105,9 +105,11 @@ def test_saving_to_an_unwritable_place_is_a_clear_error(tmp_path):
     from core.export import ExportError
 
     d = open_demo()
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
     with pytest.raises(ExportError, match="cannot write"):
-        save(d, str(tmp_path / "missing-dir" / "x.toml"))
-    assert not os.path.exists(tmp_path / "missing-dir")
+        save(d, str(blocker / "x.toml"))
+    assert blocker.read_text() == "not a folder"
 
 
 def test_an_existing_file_is_never_overwritten_unless_asked(tmp_path):
@@ -122,5 +124,57 @@ def test_an_existing_file_is_never_overwritten_unless_asked(tmp_path):
         with pytest.raises(ExportExists, match="already exists"):
             save(d, str(p))
     assert target.read_text() == "the operator's notes\n" and not (tmp_path / "elsewhere.toml").exists()
-    assert save(d, str(target), overwrite=True) == str(target)
+    assert save(d, str(target), overwrite=True).path == str(target)
     assert target.read_text().startswith("# Recorded with citywatch")
+
+
+def test_an_export_is_self_contained_and_replays_after_it_is_moved(tmp_path):
+    import shutil
+
+    d = open_demo()
+    for _ in range(4):
+        assert d.step().ok
+    saved = save(d, str(tmp_path / "out" / "demo.toml"))
+    text = open(saved.path).read()
+    assert 'city_file = "demo.city/city.toml"' in text and "core/demo" not in text  # nothing of the install
+    copied = sorted(p.name for p in (tmp_path / "out" / "demo.city").iterdir())
+    assert "city.toml" in copied and "polecats.txt" in copied  # the namepool file it reads too
+    moved = tmp_path / "elsewhere"
+    shutil.move(str(tmp_path / "out"), str(moved))
+    scn = load_scenario(str(moved / "demo.toml"))
+    same_state(d, run(scn, check_invariants=False).states[-1])
+
+
+def test_pinned_expectations_check_the_replay(tmp_path):
+    from core.scenario import check
+
+    d = open_demo()
+    for _ in range(7):
+        assert d.step().ok
+    d.back()
+    saved = save(d, str(tmp_path / "pinned.toml"), pin=True)
+    assert saved.pinned == 1
+    scn = load_scenario(saved.path)
+    (expect,) = scn.expects
+    assert expect["after"] == d.frame().steps_taken == len(scn.steps)
+    assert expect["desired"] and expect["open_sessions"] and expect["session"]
+    assert check(run(scn, check_invariants=False)) == []
+    # the pins are real: a replay that ends elsewhere fails them
+    scn.expects[0] = dict(expect, desired=expect["desired"] + ["harbor/ghost"])
+    assert check(run(scn, check_invariants=False))
+
+
+def test_an_export_never_goes_into_the_package_nor_over_a_file_unasked(tmp_path):
+    from core.export import ExportError, default_export_path, package_dirs
+
+    d = open_demo()
+    with pytest.raises(ExportError, match="installed package"):
+        save(d, os.path.join(package_dirs()[0], "demo", "mine.toml"))
+    target = tmp_path / "kept.toml"
+    target.write_text("# mine\n")
+    with pytest.raises(ExportError, match="exists"):
+        save(d, str(target))
+    assert target.read_text() == "# mine\n"
+    assert save(d, str(target), overwrite=True).path == str(target)
+    default = default_export_path("~/exports", "harbor: the demo", 12)
+    assert default == os.path.join(os.path.expanduser("~/exports"), "harbor-the-demo-tick12.toml")

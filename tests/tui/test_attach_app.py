@@ -82,7 +82,7 @@ async def test_the_panels_show_the_live_city(tmp_path: Path) -> None:
         assert titles == ["Agents", "Deferrals", "Sessions", "Drift", "Why", "Trackers", "Alarms", "Events"]
         h = header(app)
         assert "ATTACHED (read-only)" in h and "fixture" in h and in_header(2) in h
-        assert " 4 alarms " in h and "drift 7" in h and "no server" in h
+        assert " 5 alarms " in h and "drift 7" in h and "no server" in h
 
         # sessions: the open beads, joined with tmux (no server: nothing runs), with the model's markers
         sessions = app.sessions.table
@@ -115,7 +115,9 @@ async def test_the_panels_show_the_live_city(tmp_path: Path) -> None:
         # alarms: each loop alarm of the fixture, in the panel and counted in the header
         alarms = app.query_one(AlarmsPanel).table
         assert alarms.row_keys == ["alias_conflict:worker-gc-3", "idle_spawns:fixture/worker",
-                                   "start_pending:worker-gc-3", "wakes:fixture/worker-3"]
+                                   "quarantine:fixture--oldagent", "start_pending:worker-gc-3", "wakes:fixture/worker-3"]
+        assert alarms.value("quarantine:fixture--oldagent", "until") == "12:10:00"
+        assert sessions.cells("fixture--oldagent")[1].style  # its row is marked: an alarm is about it
         assert app.query_one(AlarmsPanel).table.cells("start_pending:worker-gc-3")[2:4] == ("20m0s", "5m0s")
 
         # selecting a session shows its explain chain again
@@ -204,7 +206,7 @@ async def test_the_watcher_shows_what_the_controller_appends(tmp_path: Path) -> 
 
         # the bead store is rewritten whole (temp file + rename): the session panel follows
         kit.write(".gc/beads.json", beads_json(edit={"gc-2": {"state": "active", "sleep_reason": ""}}), atomic=True)
-        await until(pilot, lambda: app.sessions.table.cells("worker-gc-2")[7] == "active", "the bead change")
+        await until(pilot, lambda: app.sessions.table.value("worker-gc-2", "state") == "active", "the bead change")
     assert tree(kit.root) == kit.expected  # every byte is the controller's (the test's) own
 
 

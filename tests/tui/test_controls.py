@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from textual.command import CommandPalette
 
-from tests.tui.conftest import SIZE, settle
+from tests.tui.conftest import SIZE, notices, settle
 from tui.commands import MODEL, controls
 from tui.screens.dialog import AskDialog
 from tui.screens.help import HelpScreen
@@ -25,7 +25,7 @@ async def select(app, pilot, key: str) -> None:
 
 async def answer(app, pilot, text: str | None) -> None:
     """Type into the open dialog (replacing its default) and accept it."""
-    assert isinstance(app.screen, AskDialog)
+    assert app.screen.query("#dialog-input"), f"no dialog with an input: {app.screen}"
     if text is not None:
         inp = app.screen.query_one("#dialog-input")
         inp.value = text
@@ -38,7 +38,7 @@ async def test_panels_are_titled_and_show_the_world(small_app):
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         titles = [str(p.border_title) for p in app.query(".panel")]
-        assert titles == ["Agents", "Sessions", "Deferrals", "Trackers", "Why", "Events"]
+        assert titles == ["Agents", "Sessions", "Deferrals", "Alarms", "Trackers", "Why", "Events"]
         assert app.agents.table.row_keys == ["dock/refinery", "dock/worker"]
         assert app.agents.table.cells("dock/refinery")[1] == "canonical singleton"
         assert app.agents.table.cells("dock/refinery")[3] == "1"  # the simulated scale_check result
@@ -89,16 +89,20 @@ async def test_time_travel_back_forward_and_live(small_app):
         assert app.driver.live.index == steps and app.last_error == ""  # no failed step, no error
         live = app.driver.live.index
         await pilot.press("left_square_bracket")
+        await settle(app, pilot)
         assert app.driver.viewing_past
         assert app.driver.frame().index == live - 1
         assert "viewing step" in status_text(app)
         await pilot.press("left_square_bracket", "left_square_bracket", "left_square_bracket")
         assert app.driver.frame().index == 0  # stops at the oldest frame
-        assert "running" in app.sessions.table.cells("worker-gc-3")[8]  # the past still had it
+        await settle(app, pilot)
+        assert "running" in app.sessions.table.value("worker-gc-3", "runtime")  # the past still had it
         await pilot.press("right_square_bracket")
+        await settle(app, pilot)
         assert app.driver.frame().index == 1
-        assert app.sessions.table.cells("worker-gc-3")[8] == "—"
+        assert app.sessions.table.value("worker-gc-3", "runtime") == "—"
         await pilot.press("L")
+        await settle(app, pilot)
         assert not app.driver.viewing_past and "viewing" not in status_text(app)
 
 
@@ -145,13 +149,23 @@ async def test_activity_attach_detach_and_drain_ack(small_app):
         await pilot.press("t")
         await settle(app, pilot)
         assert rt.get("worker-gc-3").attached
-        assert "+attached" in app.sessions.table.cells("worker-gc-3")[8]
+        assert "+attached" in app.sessions.table.value("worker-gc-3", "runtime")
         await pilot.press("t")
         await settle(app, pilot)
         assert not rt.get("worker-gc-3").attached
+        steps = len(app.driver.steps)
+        await pilot.press("D")  # no drain is pending: refused, and it says why
+        await settle(app, pilot)
+        assert len(app.driver.steps) == steps and rt.get("worker-gc-3").meta.get("GC_DRAIN_ACK") != "1"
+        assert any("no pending drain" in n for n in notices(app))
+        app.driver.apply({"do": "set_scale_check", "template": "dock/refinery", "value": 0})
+        app.driver.step()  # no demand left: the controller asks the refinery to drain
+        assert app.driver.model.world.memory.drains.get("gc-1") is not None
+        app.refresh_view()
+        await select(app, pilot, "refinery-gc-1")
         await pilot.press("D")
         await settle(app, pilot)
-        assert rt.get("worker-gc-3").meta.get("GC_DRAIN_ACK") == "1"
+        assert app.driver.steps[-1].step == {"do": "drain_ack", "name": "refinery-gc-1"}
 
 
 async def test_scale_check_dialog_sets_the_selected_template(small_app):
@@ -214,7 +228,7 @@ async def test_switch_semantics(small_app):
         await pilot.press("M")
         await settle(app, pilot)
         assert app.driver.model.semantics == "pre-2053"
-        assert "semantics pre-2053" in status_text(app)
+        assert "before Gas City #2053" in status_text(app)  # a pull request, not a year
         assert app.agents.table.cells("dock/refinery")[1] == "slot pool (1)"
 
 
@@ -239,17 +253,38 @@ async def test_filter_the_focused_panel_and_clear_it(small_app):
 async def test_changed_toggle_says_how_many_rows_are_hidden(small_app):
     app = small_app
     async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("s", "s")  # the second tick changes nothing
+        await settle(app, pilot)
+        assert app.sessions.table.row_keys == ["refinery-gc-1", "worker-gc-3"]  # all, by default
+        assert "all rows" in app.sessions.border_subtitle
         await select(app, pilot, "worker-gc-3")
-        app.driver.apply({"do": "set_session", "id": "gc-3", "metadata": {"state": "asleep"}})
+        await pilot.press("c")
+        await pilot.pause()
+        assert app.sessions.table.row_keys == []  # both in sync, neither changed by the last step
+        assert "2 hidden" in app.sessions.border_subtitle and "changed rows" in app.sessions.border_subtitle
         app.driver.apply({"do": "runtime_exit", "name": "worker-gc-3"})
         app.refresh_view()
         await pilot.pause()
-        assert "worker-gc-3" not in app.sessions.table.row_keys  # asleep and not desired: in sync
-        assert "1 hidden" in app.sessions.border_subtitle
+        assert app.sessions.table.row_keys == ["worker-gc-3"]  # changed by the last step (and now + to start)
         await pilot.press("c")
         await pilot.pause()
-        assert "worker-gc-3" in app.sessions.table.row_keys
-        assert "all rows" in app.sessions.border_subtitle
+        assert len(app.sessions.table.row_keys) == 2
+
+
+async def test_rows_changed_by_a_step_are_highlighted_for_a_moment(small_app):
+    from tui.widgets.sessions import CHANGED_STYLE
+
+    app = small_app
+    async with app.run_test(size=SIZE) as pilot:
+        await select(app, pilot, "worker-gc-3")
+        await pilot.press("K")
+        await settle(app, pilot)
+        name = app.sessions.table.cells("worker-gc-3")[1]
+        assert str(name.style) == CHANGED_STYLE  # the row the kill changed
+        assert str(app.sessions.table.cells("refinery-gc-1")[1]) == "refinery-gc-1"  # untouched: plain
+        app._end_highlight()
+        await settle(app, pilot)
+        assert app.sessions.table.cells("worker-gc-3")[1] == "worker-gc-3"  # the moment is over
 
 
 async def test_help_screen_lists_the_focused_panels_keys(small_app):
@@ -280,7 +315,7 @@ async def test_every_control_has_an_id_a_binding_and_a_palette_command(small_app
         assert ids <= bound, ids - bound
         titles = {cmd.title for cmd in app.get_system_commands(app.screen)}
         wanted = {c.title for c in controls(MODEL)
-                  if c.id not in ("quit", "help") and not c.action.startswith("focus(")}
+                  if c.id not in ("quit", "help", "palette") and not c.action.startswith("focus(")}
         assert wanted <= titles, wanted - titles
         await pilot.press("ctrl+p")
         await pilot.pause()
@@ -368,7 +403,7 @@ REAL_CITIES = sorted(p.parent.name for p in REAL.glob("*/city.toml"))
 @__import__("pytest").mark.parametrize("name", REAL_CITIES)
 async def test_each_real_city_opens_steps_and_lists_its_agents(name):
     from core.driver import open_city
-    from core.reload import config_notes
+    from core.confignotes import config_notes
     from tui.app import CitywatchApp
 
     # Opened as a user opens it: a city only strict mode refuses runs as `gc start --no-strict` would.
@@ -379,43 +414,49 @@ async def test_each_real_city_opens_steps_and_lists_its_agents(name):
         await settle(app, pilot)
         assert not app.last_error, app.last_error
         assert app.driver.live.tick == 2
-        assert app.agents.table.row_keys == [a.qualified_name for a in driver.model.city.agents]
+        city = driver.model.city
+        inactive = [a.qualified_name for a in city.unstamped + city.rig_defaults]
+        assert app.agents.table.row_keys == [a.qualified_name for a in city.agents] + inactive
         notes = config_notes(driver.model.city)
         if notes:
             assert f"{len(notes)} config note{'s' if len(notes) > 1 else ''} in Events" in app.agents.border_subtitle
             assert any(ln.kind == "warning" for ln in app.driver.lines())
 
 
-async def test_export_dialog_saves_a_scenario_that_loads(small_app, tmp_path):
-    from core.scenario import load_scenario
+async def test_export_dialog_saves_a_scenario_that_loads(small_driver, tmp_path):
+    from core.scenario import check, load_scenario, run
+    from core.settings import Settings
+    from tui.app import CitywatchApp
+    from tui.screens.choice import ChoiceDialog
 
-    app = small_app
+    app = CitywatchApp(small_driver, watch=False, settings=Settings(export_dir=str(tmp_path / "exports")))
     async with app.run_test(size=SIZE) as pilot:
         await select(app, pilot, "worker-gc-3")
         await pilot.press("K")
         await settle(app, pilot)
         await pilot.press("E")
         await pilot.pause()
-        target = tmp_path / "mine.toml"
-        await answer(app, pilot, str(target))
-        scn = load_scenario(str(target))
+        default = app.screen.query_one("#dialog-input").value
+        assert default.startswith(str(tmp_path / "exports")) and default.endswith(".toml")  # the settings' folder
+        await answer(app, pilot, None)
+        scn = load_scenario(default)
         assert [s["do"] for s in scn.steps] == ["runtime_exit"]
         assert [s["id"] for s in scn.data["session"]] == ["gc-1", "gc-2", "gc-3"]
-
-
-async def test_export_asks_before_replacing_an_existing_file(small_app, tmp_path):
-    app = small_app
-    target = tmp_path / "mine.toml"
-    target.write_text("the operator's notes\n")
-    async with app.run_test(size=SIZE) as pilot:
+        assert scn.expects and check(run(scn, check_invariants=False)) == []  # it pins and checks itself
+        before = open(default).read()
+        await pilot.press("s")
+        await settle(app, pilot)
         await pilot.press("E")
         await pilot.pause()
-        await answer(app, pilot, str(target))
-        assert isinstance(app.screen, AskDialog) and "exists" in str(app.screen._prompt)
-        await answer(app, pilot, "no")
-        assert target.read_text() == "the operator's notes\n"
+        await answer(app, pilot, default)
+        assert isinstance(app.screen, ChoiceDialog)  # the file exists: asked, not overwritten
+        await pilot.press("n")
+        await settle(app, pilot)
+        assert open(default).read() == before
         await pilot.press("E")
         await pilot.pause()
-        await answer(app, pilot, str(target))
-        await answer(app, pilot, "yes")
-        assert target.read_text().startswith("# Recorded with citywatch")
+        await answer(app, pilot, default)
+        await pilot.press("y")
+        await settle(app, pilot)
+        assert open(default).read() != before
+        assert len(load_scenario(default).steps) == 2

@@ -168,7 +168,7 @@ async def test_the_sessions_panel_makes_cells_only_for_rows_that_changed(monkeyp
 
     made: list[str] = []
     real = sessions.row_cells
-    monkeypatch.setattr(sessions, "row_cells", lambda r: made.append(r.key) or real(r))
+    monkeypatch.setattr(sessions, "row_cells", lambda r, **kw: made.append(r.key) or real(r, **kw))
     app = SessionsApp()
     async with app.run_test() as pilot:
         panel = app.query_one(sessions.SessionsPanel)

@@ -16,7 +16,7 @@ from tui.commands import key_display, panel_controls
 from tui.widgets.events import styled
 from tui.widgets.hanging import Hanging, hang
 
-SIZES = [(100, 30), (120, 40), (160, 45), (200, 50)]
+SIZES = [(80, 24), (100, 30), (120, 40), (160, 45), (200, 50)]
 
 
 def demo_app() -> CitywatchApp:
@@ -28,56 +28,119 @@ def fits(table) -> bool:
     return sum(c.get_render_width(table) for c in table.columns.values()) <= table.size.width - 1
 
 
+def slack(table) -> int:
+    """Cells of the table's width no column uses."""
+    return table.size.width - 1 - sum(c.get_render_width(table) for c in table.columns.values())
+
+
+def cut_keys(table) -> list[str]:
+    """The key columns (names, identities, alias, template, shape) shown cut short in some row."""
+    keys = [k for _, k in table.all_columns]
+    out = set()
+    for row in table.row_keys:
+        full, shown = table.cells(row), table.shown_cells(row) or {}
+        for col in table._fit.keys:
+            if col in shown and str(shown[col]) != str(full[keys.index(col)]):
+                out.add(col)
+    return sorted(out)
+
+
+def assert_keys_whole_unless_full(table) -> None:
+    """A key column is cut only when no column below it in rank is shown and no space is left."""
+    cut = cut_keys(table)
+    if not cut:
+        return
+    ranks = {k: i for i, k in enumerate(table._fit.priority)}
+    labels = {label: key for label, key in table.all_columns}
+    shown = [labels[c.rsplit(" ", 1)[0] if c.endswith(("▲", "▼")) else c] for c in table.visible_columns]
+    worst = max(ranks[c] for c in cut)
+    lower = [c for c in shown if ranks.get(c, 99) > worst and c not in table._fit.keys]
+    assert not lower, (table.id, cut, lower)
+    assert slack(table) <= 2, (table.id, cut, slack(table))
+
+
 async def stepped(app, pilot, n: int = 6) -> None:
     await settle(app, pilot)
     for _ in range(n):
         await pilot.press("s")
         await settle(app, pilot)
-    app.sessions.changed_only = False
     app.refresh_view()
+    await pilot.pause(0.1)
+    app.relayout()
     await pilot.pause(0.1)
 
 
 @pytest.mark.parametrize("size", SIZES)
-async def test_narrow_tables_keep_their_important_columns_without_scrolling(size):
+async def test_tables_keep_their_key_columns_whole_and_fit_without_scrolling(size):
     app = demo_app()
     async with app.run_test(size=size) as pilot:
         await stepped(app, pilot)
         sessions, agents = app.sessions.table, app.agents.table
-        assert {"", "session", "state", "runtime", "why"} <= set(sessions.visible_columns)
-        assert {"agent", "shape"} <= set(agents.visible_columns)  # the identity shape is a key column
-        if size[0] >= 120:
-            assert "min..max" in agents.visible_columns
+        assert not app.sessions.changed_only and len(sessions.row_keys) >= 5  # every row by default
+        assert {"session", "identity", "alias"} <= set(sessions.visible_columns)
         if size[0] >= 160:
-            assert {"min..max", "scale", "desired"} <= set(agents.visible_columns)
+            assert {"template", "state", "runtime"} <= set(sessions.visible_columns)
+            assert {"agent", "shape"} <= set(agents.visible_columns)
         if size[0] >= 200:
-            assert {"open", "running"} <= set(agents.visible_columns)
-        for table in (sessions, agents, app.panel("trackers").focus_target(), app.panel("deferrals").focus_target()):
+            assert {"min..max", "scale"} <= set(agents.visible_columns)
+        tables = [sessions] if size[0] < 100 else [sessions, agents, app.panel("trackers").focus_target(),
+                                                   app.panel("deferrals").focus_target()]
+        for table in tables:
             assert fits(table), (size, table.id, table.visible_columns)
             assert table.max_scroll_x == 0
-        if size[0] <= 120:
-            assert sessions.hidden_columns  # something had to give
-        # what was dropped is lower in priority than everything shown
+            assert_keys_whole_unless_full(table)
+        if size[0] >= 160:
+            assert not cut_keys(sessions) and not cut_keys(agents), (cut_keys(sessions), cut_keys(agents))
+        # what was dropped is lower in priority than everything shown (or has no value in any row)
         from tui.widgets.sessions import FIT
         ranks = {k: i for i, k in enumerate(FIT.priority)}
-        labels = {label: key for label, key in sessions._all_columns}
+        labels = {label: key for label, key in sessions.all_columns}
+        filled = dict(zip(sessions._widths[0], sessions._widths[3]))
         shown = [ranks[labels[c]] for c in sessions.visible_columns]
-        dropped = [ranks[labels[c]] for c in sessions.hidden_columns]
-        assert not dropped or max(shown) < min(dropped)
+        dropped = [ranks[labels[c]] for c in sessions.hidden_columns if filled[labels[c]]]
+        assert not dropped or max(shown) < min(dropped) or any(labels[c] in FIT.keys for c in sessions.hidden_columns)
         # a cut value ends in "…" and the full one is still the row's
         for key in sessions.row_keys:
             full = sessions.cells(key)
-            for (label, col), cell in zip(sessions._all_columns, full):
+            for (label, col), cell in zip(sessions.all_columns, full):
                 shown_cell = (sessions.shown_cells(key) or {}).get(col)
                 if shown_cell is None:
                     continue
-                plain, whole = str(shown_cell), str(full[[k for _, k in sessions._all_columns].index(col)])
+                plain, whole = str(shown_cell), str(full[[k for _, k in sessions.all_columns].index(col)])
                 assert plain == whole or (plain.endswith("…") and whole.startswith(plain[:-1]))
+
+
+@pytest.mark.parametrize("size", [(80, 24), (90, 40)])
+async def test_on_a_small_screen_every_panel_is_a_tab_away_and_shows_rows(size):
+    from tui.commands import PANEL_KEYS
+    from tui.widgets.status import TabBar
+
+    app = demo_app()
+    async with app.run_test(size=size) as pilot:
+        await stepped(app, pilot, 8)
+        assert app.query_one(TabBar).display
+        assert app.query_one("#status").outer_size.height == 1  # the header is one line
+        for pid in app.present_panels():
+            await pilot.press(PANEL_KEYS[pid])
+            await pilot.pause(0.1)
+            panel = app.panel(pid)
+            assert panel.display and panel.region.height >= 5, (pid, panel.region)
+            assert app.active_panel == pid and app.focused_panel() is panel
+            hidden = [p for p in app.present_panels() if app.panel(p).display and p not in (pid, "why")]
+            assert not hidden, (pid, hidden)
+            if pid in ("agents", "sessions", "trackers"):
+                table = panel.focus_target()
+                visible_rows = table.region.height - 1  # less the header
+                assert visible_rows >= min(table.row_count, 5) > 0, (pid, table.region, table.row_count)
+        if size[1] >= 30:  # tall enough: Why sits under Sessions
+            await pilot.press("2")
+            await pilot.pause(0.1)
+            assert app.panel("why").display and app.panel("why").region.height >= 5
 
 
 async def test_zoom_shows_every_column_and_the_layout_comes_back():
     app = demo_app()
-    async with app.run_test(size=(100, 30)) as pilot:
+    async with app.run_test(size=(80, 24)) as pilot:
         await stepped(app, pilot)
         table = app.sessions.table
         assert table.hidden_columns
@@ -85,7 +148,7 @@ async def test_zoom_shows_every_column_and_the_layout_comes_back():
         await pilot.press("z")
         await pilot.pause(0.2)
         assert not table.hidden_columns
-        assert table.visible_columns == [label for label, _ in table._all_columns]
+        assert table.visible_columns == [label for label, _ in table.all_columns]
         await pilot.press("z")
         await pilot.pause(0.2)
         assert table.hidden_columns and fits(table)
@@ -93,16 +156,16 @@ async def test_zoom_shows_every_column_and_the_layout_comes_back():
 
 async def test_the_cursor_stays_on_its_row_when_columns_come_and_go():
     app = demo_app()
-    async with app.run_test(size=(100, 30)) as pilot:
+    async with app.run_test(size=(80, 24)) as pilot:
         await stepped(app, pilot)
         table = app.sessions.table
         key = table.row_keys[-1]
         assert table.select_key(key)
-        await pilot.resize_terminal(200, 50)
-        await pilot.pause(0.2)
-        assert table.selected_key == key and not table.hidden_columns
-        await pilot.resize_terminal(100, 30)
-        await pilot.pause(0.2)
+        await pilot.resize_terminal(220, 60)
+        await pilot.pause(0.3)
+        assert table.selected_key == key and len(table.visible_columns) > 6
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause(0.3)
         assert table.selected_key == key and table.hidden_columns
 
 
@@ -135,7 +198,7 @@ def test_a_wrapped_line_continues_under_its_text():
 
 async def test_why_and_events_lines_hang_under_their_first_line():
     app = demo_app()
-    async with app.run_test(size=(100, 30)) as pilot:
+    async with app.run_test(size=(120, 40)) as pilot:
         await stepped(app, pilot)
         app.sessions.focus_target().focus()
         why = app.query_one("#why")
@@ -151,7 +214,7 @@ async def test_why_and_events_lines_hang_under_their_first_line():
         # the event log: a message longer than the panel continues under the message, past time and kind
         first = app.driver.lines()[0]
         prefix = len(styled(first).plain) - len(first.text)
-        texts = [strip.text for strip in app.events_panel.log_widget.lines]
+        texts = app.events_panel.log_widget.rows_text()
         heads = [i for i, s in enumerate(texts) if s[:4].strip().isdigit()]
         wrapped = [i + 1 for i in heads if i + 1 < len(texts) and not texts[i + 1][:4].strip()]
         assert wrapped, "no event line wrapped at 100 columns"
@@ -218,3 +281,33 @@ async def test_why_says_a_dependency_floor_is_desired_under_its_session_name():
         assert f"the bead's session name {row.identity.split(' → ')[-1]}" in text and "harbor/witness" in text
         # the new rule follows the alias rule it explains
         assert text.index("alias.none") < text.index("identity.floor_session_name")
+
+
+from tests.tui.test_controls import REAL, REAL_CITIES  # noqa: E402  (one list of the example cities)
+
+
+@pytest.mark.parametrize("name", REAL_CITIES)
+async def test_no_key_column_is_cut_at_160_columns_on_an_example_city(name):
+    app = CitywatchApp(open_city(str(REAL / name / "city.toml")), watch=False)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await stepped(app, pilot, 2)
+        for table in (app.sessions.table, app.agents.table):
+            assert not cut_keys(table), (name, table.id, cut_keys(table), app.panel(table.id).size)
+            assert fits(table)
+        city = app.driver.model.city
+        assert len(app.agents.table.row_keys) == len(city.agents) + len(city.unstamped) + len(city.rig_defaults)
+
+
+def test_a_key_column_let_in_cut_gives_way_before_the_key_columns_above_it():
+    from tui.widgets.fit import ColumnFit, plan_columns
+
+    fit = ColumnFit(priority=("name", "identity", "state", "template"), keys=("name", "identity", "template"))
+    keys = ["name", "identity", "state", "template"]
+    labels = [4, 8, 5, 8]
+    natural = [13, 15, 8, 15]
+    plan = plan_columns(keys, labels, natural, 13 + 15 + 8 + 10 + 8, fit, padding=2)
+    widths = dict(zip([keys[i] for i in plan.visible], plan.widths))
+    assert widths["name"] == 13 and widths["identity"] == 15  # the keys above it stay whole
+    assert widths["state"] == 6 and widths["template"] == 12  # what is not a key gives way first, then the last key
+    plan = plan_columns(keys, labels, natural, 13 + 15 + 8 + 6, fit, padding=2)  # no room for even its minimum
+    assert [keys[i] for i in plan.visible] == ["name", "identity", "state"] and plan.widths == (13, 15, 8)

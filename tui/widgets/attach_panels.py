@@ -16,81 +16,97 @@ from core.timefmt import format_time
 from core.safetext import printable
 from tui.attach_board import LIFECYCLE_COLUMNS, AttachBoard, Header, TableRow, short_tick
 from tui.commands import ATTACH, bindings
-from tui.filtering import matches
 from tui.widgets.agents import COLUMNS as AGENT_COLUMNS
 from tui.widgets.agents import FIT as AGENT_FIT
-from tui.widgets.agents import AgentsPanel
+from tui.widgets.agents import AgentsPanel, agent_cells, agents_status, notes_status
 from tui.widgets.deferrals import FIT as DEFERRAL_FIT
-from tui.widgets.deferrals import DeferralsPanel
+from tui.widgets.deferrals import DeferralsPanel, deferral_cells
 from tui.widgets.events import KIND_STYLE, EventsPanel
 from tui.widgets.keyed_table import KeyedTable
 from tui.widgets.panel import TablePanel
 from tui.widgets.fit import ColumnFit
 from tui.widgets.sessions import COLUMNS as SESSION_COLUMNS
 from tui.widgets.sessions import FIT as SESSION_FIT
-from tui.widgets.sessions import SessionsPanel, row_cells
-from tui.widgets.status import StatusBar
+from tui.widgets.sessions import SessionsPanel
+from tui.widgets.status import HeaderLine, Segment, fit_segments
 from tui.widgets.why import WhyPanel
 
 ATTACH_KIND_STYLE = dict(KIND_STYLE, trace="", cycle="blue", event="magenta")
 
 
-class AttachStatusBar(StatusBar):
-    """Two lines that never wrap: ATTACHED (read-only), the city, its alarms, drift (and when it
-    was computed), warnings, the last traced tick; then how fresh each source is. When a line is
-    wider than the screen the tick id shortens to its counter, then the line ends in an ellipsis."""
+class AttachStatusBar(HeaderLine):
+    """The attached header: one line that never wraps (ATTACHED (read-only), the city, its
+    alarms, drift and when it was computed, warnings, the revision, the last traced tick; the
+    least important parts are left out when the line is too wide), and, when the screen has room
+    for the full layout, a second line saying how fresh each source is."""
 
     _header: Header | None = None
 
     def show_attached(self, h: Header) -> None:
         self._header = h
-        width = self.size.width or 10_000
-        first = _header_line(h, full_tick=True)
-        if first.cell_len > width:
-            first = _header_line(h, full_tick=False)
-        second = Text(f" as of {format_time(h.as_of)[11:19]} · ", style="dim")
-        second.append(printable(" · ".join(h.sources)), style="dim")
-        for line in (first, second):
-            line.no_wrap = True
-            line.overflow = "ellipsis"
-            line.truncate(max(width, 1), overflow="ellipsis")
+        self.show_segments(_header_segments(h))
+
+    def _draw(self) -> None:
+        width = self.size.width or 200
+        first = fit_segments(self._segments, width)
+        if self._header is None or not self._two_lines():
+            self.styles.height = 1
+            self.update(first)
+            return
+        second = Text(f" as of {format_time(self._header.as_of)[11:19]} · ", style="dim", no_wrap=True,
+                      overflow="ellipsis")
+        second.append(printable(" · ".join(self._header.sources)), style="dim")
+        second.truncate(max(width, 1), overflow="ellipsis")
+        self.styles.height = 2
         self.update(Text("\n").join([first, second]))
 
-    def on_resize(self, event) -> None:
-        if self._header is not None:
-            self.show_attached(self._header)
+    def _two_lines(self) -> bool:
+        from tui.layout import compact
+
+        w, h = self.app.size
+        return not compact(w, h)
+
+    @property
+    def full_text(self) -> str:
+        head = super().full_text
+        if self._header is None:
+            return head
+        return head + "\n" + " · ".join(self._header.sources)
 
 
-def _header_line(h: Header, *, full_tick: bool) -> Text:
-    t = Text()
-    t.append(" citywatch ", style="bold reverse")
-    t.append(" ATTACHED (read-only) ", style="bold black on yellow")
-    t.append(f" {printable(h.city)} ", style="bold")
+def _header_segments(h: Header) -> list[Segment]:
+    segs = [Segment(Text(" citywatch ", style="bold reverse"), 3, Text("cw", style="bold reverse")),
+            Segment(Text(" ATTACHED (read-only) ", style="bold black on yellow"), 0,
+                    Text(" ATTACHED ", style="bold black on yellow"), glue=True),
+            Segment(Text(printable(h.city), style="bold"), 1, glue=True)]
     if h.alarms:
-        t.append(f" {h.alarms} alarm{'s' if h.alarms != 1 else ''} ", style="bold white on red")
+        segs.append(Segment(Text(f" {h.alarms} alarm{'s' if h.alarms != 1 else ''} ", style="bold white on red"), 0,
+                            Text(f" ⚑{h.alarms} ", style="bold white on red")))
     else:
-        t.append("no alarms", style="green")
-    t.append(" · ")
+        segs.append(Segment(Text("no alarms", style="green"), 4))
     if h.drift is None:
-        t.append("drift ?", style="dim")
+        drift = Text("drift ?", style="dim")
     else:
-        t.append(f"drift {h.drift}", style="yellow" if h.drift else "green")
-        if h.drift_at is not None:
-            t.append(f" @{format_time(h.drift_at)[11:19]}", style="dim")
-        if h.drift_stale:
-            t.append(" (updating)", style="cyan")
+        drift = Text(f"drift {h.drift}", style="yellow" if h.drift else "green")
+    short = drift.copy()
+    if h.drift is not None and h.drift_at is not None:
+        drift.append(f" @{format_time(h.drift_at)[11:19]}", style="dim")
+    if h.drift_stale:
+        drift.append(" (updating)", style="cyan")
+    segs.append(Segment(drift, 2, short))
     if h.warnings:
-        t.append(f" · {h.warnings} warning{'s' if h.warnings != 1 else ''}", style="yellow")
-    t.append(" · ")
-    t.append(f"rev {h.revision[:8]}" if h.config_loaded else "config not loaded",
-             style="dim" if h.config_loaded else "bold red")
+        segs.append(Segment(Text(f"{h.warnings} warning{'s' if h.warnings != 1 else ''}", style="yellow"), 3))
+    segs.append(Segment(Text(f"rev {h.revision[:8]}" if h.config_loaded else "config not loaded",
+                             style="dim" if h.config_loaded else "bold red"), 5 if h.config_loaded else 1))
     if h.last_tick_id:
-        t.append(" · last tick ")
-        t.append(h.last_tick_id if full_tick else "…" + short_tick(h.last_tick_id), style="bold")
+        t = Text("last tick ")
+        t.append(h.last_tick_id, style="bold")
         t.append(f" {h.last_tick_completion} {h.last_tick_at[11:19]}", style="dim")
+        segs.append(Segment(t, 6, Text.assemble("last tick ", ("…" + short_tick(h.last_tick_id), "bold"),
+                                                (f" {h.last_tick_completion}", "dim"))))
     else:
-        t.append(" · no traced tick yet", style="yellow")
-    return t
+        segs.append(Segment(Text("no traced tick yet", style="yellow"), 6))
+    return segs
 
 
 class AttachSessionsTable(KeyedTable):
@@ -100,12 +116,9 @@ class AttachSessionsTable(KeyedTable):
 class AttachSessionsPanel(SessionsPanel):
     HELP = ("The live sessions: every open session bead and tmux session, joined by session name, with what one "
             "model tick on the live world would do to each. Markers: + the model would start it, - stop or close "
-            "it, ~ change its identity or alias, ! its alias is deferred; blank = in sync. `?` runtime: tmux "
-            "cannot be listed. `c` switches between all rows and changed rows. The Why panel follows the cursor.")
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.changed_only = False  # attached, the operator first wants to see every live session
+            "it, ~ change its identity or alias, ! its alias is deferred, × held down (quarantined or circuit "
+            "open, until when); blank = in sync. A name on red: a loop alarm is about it. `?` runtime: tmux "
+            "cannot be listed. `c` narrows to changed rows and back. The Why panel follows the cursor.")
 
     def compose(self) -> ComposeResult:
         yield Static("", id="sessions-summary")
@@ -117,22 +130,9 @@ class AttachSessionsPanel(SessionsPanel):
 
     def show_attached(self, ab: AttachBoard) -> None:
         rows = ab.board.sessions
-        self._rows = {r.key: r for r in rows}
-        shown = []
-        for r in rows:
-            if self.changed_only and not r.changed:
-                continue
-            cells = row_cells(r)
-            if matches(self.filter_text, (r.marker, *cells[1:])):
-                shown.append((r.key, cells))
-        self.table.show(shown)
-        self.query_one("#sessions-summary", Static).update(ab.sessions_summary)
-        hidden = len(rows) - len(shown)
-        mode = "changed rows" if self.changed_only else "all rows"
-        hint = f"{hidden} hidden" + (" (c: show all)" if self.changed_only else "") if hidden else ""
-        if not rows:
-            hint = "no open session beads and no tmux sessions"
-        self.status(mode, hint, "" if ab.runtime_observable else "runtime unobservable")
+        hidden = self.show_sessions(rows, ab.sessions_summary, alarmed=ab.alarmed)
+        empty = "" if rows else "no open session beads and no tmux sessions"
+        self._status(hidden, empty, "" if ab.runtime_observable else "runtime unobservable")
 
 
 class AttachAgentsTable(KeyedTable):
@@ -142,7 +142,9 @@ class AttachAgentsTable(KeyedTable):
 class AttachAgentsPanel(AgentsPanel):
     HELP = ("Each [[agent]] template of the live city.toml: its identity shape, min..max sessions, the scale_check "
             "count of the controller's last traced cycle (attach never runs scale_check commands), and how many "
-            "sessions the model desires, how many beads are open and how many tmux sessions run.")
+            "sessions the model desires, how many beads are open and how many tmux sessions run. Templates that "
+            "produce no session (rig-scope templates no rig receives, rig defaults not yet stamped) are greyed, "
+            "with the reason.")
 
     def compose(self) -> ComposeResult:
         yield AttachAgentsTable(AGENT_COLUMNS, fit=AGENT_FIT, id="agents")
@@ -153,27 +155,20 @@ class AttachAgentsPanel(AgentsPanel):
 
     def show_attached(self, ab: AttachBoard) -> None:
         agents = ab.board.agents
-        rows = []
-        for a in agents:
-            cells = (a.key + (" (suspended)" if a.suspended else ""), a.shape, a.bounds, a.scale_check,
-                     str(a.desired), str(a.open), str(a.running))
-            if matches(self.filter_text, cells):
-                rows.append((a.key, cells))
-        self.table.show(rows)
-        hidden = len(agents) - len(rows)
-        notes = f"{len(ab.board.warnings)} config notes in Events" if ab.board.warnings else ""
+        hidden = self.show_rows([(a.key, agent_cells(a)) for a in agents])
+        notes = notes_status(ab.board)
         if not ab.header.config_loaded:
             self.status("city.toml is not loaded")
         elif not agents:
             self.status("no agents in this config", notes)
         else:
-            self.status(f"{len(agents)} agents", f"{hidden} hidden" if hidden else "", notes)
+            self.status(agents_status(ab.board), f"{hidden} hidden" if hidden else "", notes)
 
 
 DEFERRAL_COLUMNS = [("bead", "bead"), ("session", "session"), ("alias", "alias"), ("holder", "holder"),
                     ("its state", "holder_state"), ("tries", "count"), ("retry at", "next")]
 LIFECYCLE_FIT = ColumnFit(priority=("session", "bead", "state", "quarantine", "hold", "conflict", "wakes", "pending",
-                                    "circuit"), mins={"session": 12})
+                                    "circuit"), keys=("session",), mins={"session": 12})
 
 
 class AttachDeferralsPanel(DeferralsPanel):
@@ -187,14 +182,7 @@ class AttachDeferralsPanel(DeferralsPanel):
         yield KeyedTable(DEFERRAL_COLUMNS, key_column="bead", fit=DEFERRAL_FIT, id="deferrals")
 
     def show(self, board) -> None:
-        rows = []
-        for d in board.deferrals:
-            cells = (d["bead_id"], d.get("session_name", ""), d["alias"], d["holder"] or "nobody now",
-                     d.get("holder_state", "") or "—", str(d["count"]), (d["next_retry_at"] or "now")[11:19] or "now")
-            if matches(self.filter_text, cells):
-                rows.append((d["bead_id"], cells))
-        self.table.show(rows)
-        hidden = len(board.deferrals) - len(rows)
+        hidden = self.show_rows([(d["bead_id"], deferral_cells(d)) for d in board.deferrals])
         self.status("no deferred aliases" if not board.deferrals else f"{len(board.deferrals)} deferred",
                     f"{hidden} hidden" if hidden else "")
 
@@ -215,11 +203,7 @@ class LifecyclePanel(TablePanel):
         yield KeyedTable(LIFECYCLE_COLUMNS, key_column="bead", fit=LIFECYCLE_FIT, id="trackers")
 
     def show_attached(self, ab: AttachBoard) -> None:
-        rows = []
-        for r in ab.trackers:
-            if matches(self.filter_text, r.cells):
-                rows.append((r.key, _styled_cells(r)))
-        self.table.show(rows)
+        self.show_rows([(r.key, _styled_cells(r)) for r in ab.trackers])
         busy = sum(1 for r in ab.trackers if r.level)
         if not ab.trackers:
             self.status("no open sessions")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from textual.app import ComposeResult
 
 from core.board import Board
-from tui.filtering import matches
 from tui.widgets.fit import ColumnFit
 from tui.widgets.keyed_table import KeyedTable
 from tui.widgets.panel import TablePanel
@@ -13,8 +12,14 @@ from tui.widgets.panel import TablePanel
 COLUMNS = [("bead", "bead"), ("session", "session"), ("wants alias", "alias"), ("held by", "holder"),
            ("holder state", "holder_state"), ("attempts", "count"), ("next retry", "next")]
 
-FIT = ColumnFit(priority=("bead", "alias", "holder", "next", "session", "count", "holder_state"),
-                mins={"alias": 12})
+FIT = ColumnFit(priority=("bead", "session", "alias", "holder", "next", "count", "holder_state"),
+                keys=("session", "alias"), mins={"alias": 12})
+
+
+def deferral_cells(d: dict) -> tuple:
+    """One deferral's cells: bead, session, alias, holder, its state, attempts, next retry."""
+    return (d["bead_id"], d.get("session_name", ""), d["alias"], d["holder"] or "nobody now",
+            d.get("holder_state", "") or "—", str(d["count"]), (d["next_retry_at"] or "now")[11:19] or "now")
 
 
 class DeferralsPanel(TablePanel):
@@ -29,11 +34,6 @@ class DeferralsPanel(TablePanel):
         yield KeyedTable(COLUMNS, key_column="bead", fit=FIT, id="deferrals")
 
     def show(self, board: Board) -> None:
-        rows = []
-        for d in board.deferrals:
-            cells = (d["bead_id"], d.get("session_name", ""), d["alias"], d["holder"] or "nobody now",
-                     d.get("holder_state", "") or "—", str(d["count"]), (d["next_retry_at"] or "now")[11:19] or "now")
-            if matches(self.filter_text, cells):
-                rows.append((d["bead_id"], cells))
-        self.query_one(KeyedTable).show(rows)
-        self.status("no deferred aliases" if not board.deferrals else f"{len(board.deferrals)} deferred")
+        hidden = self.show_rows([(d["bead_id"], deferral_cells(d)) for d in board.deferrals])
+        self.status("no deferred aliases" if not board.deferrals else f"{len(board.deferrals)} deferred",
+                    f"{hidden} hidden" if hidden else "")

@@ -6,15 +6,14 @@ from rich.text import Text
 from textual.app import ComposeResult
 
 from tui.attach_board import AttachBoard, DriftRow
-from tui.filtering import matches
 from tui.widgets.fit import ColumnFit
 from tui.widgets.keyed_table import KeyedTable
 from tui.widgets.panel import TablePanel
 
 COLUMNS = [("", "marker"), ("kind", "kind"), ("subject", "subject"), ("bead", "bead"),
            ("model expects", "model"), ("controller has", "controller")]
-FIT = ColumnFit(priority=("marker", "subject", "model", "controller", "kind", "bead"),
-                mins={"subject": 12, "model": 16, "controller": 16})
+FIT = ColumnFit(priority=("marker", "subject", "model", "controller", "kind", "bead"), keys=("subject",),
+                shrink_first=("model", "controller"), mins={"subject": 12, "model": 16, "controller": 16})
 MARKER_STYLE = {"+": "bold green", "-": "bold red", "~": "bold yellow", "≠": "bold magenta"}
 
 
@@ -39,13 +38,8 @@ class DriftPanel(TablePanel):
 
     def show(self, board: AttachBoard) -> None:
         self._rows = {r.key: r for r in board.drift}
-        shown = []
-        for r in board.drift:
-            cells = r.cells()
-            if matches(self.filter_text, cells):
-                shown.append((r.key, (Text(r.marker, style=MARKER_STYLE.get(r.marker, "")), *cells[1:])))
-        self.table.show(shown)
-        hidden = len(board.drift) - len(shown)
+        hidden = self.show_rows([(r.key, (Text(r.marker, style=MARKER_STYLE.get(r.marker, "")), *r.cells()[1:]))
+                                 for r in board.drift])
         if board.drift_error:
             self.status(f"unavailable: {board.drift_error}")
             return
@@ -53,6 +47,10 @@ class DriftPanel(TablePanel):
         head = f"{len(board.drift)} differences" if board.drift else "the model agrees with the controller"
         self.status(head, f"vs tick {tick}" if tick else "", f"{hidden} hidden" if hidden else "",
                     *board.drift_notes)
+
+    def selected_name(self) -> str:
+        row = self.selected
+        return row.subject if row is not None else ""
 
     @property
     def selected(self) -> DriftRow | None:

@@ -1,13 +1,16 @@
 """Table columns that fit their panel, in every mode (one mechanism for every KeyedTable).
 
 A table is given its rows whole. When its columns do not fit the width it has, the columns of
-lowest priority are dropped (until the minimum widths of the others fit), then the columns that
-remain shrink (those named `shrink_first` first, then the widest of the others) and a value cut
-short ends in "…". The most important columns therefore always show without scrolling sideways;
+lowest priority are dropped (empty ones first), until the key columns fit whole beside the
+minimum widths of the others; then the columns that are not keys shrink (those named
+`shrink_first` first, then the widest of the others) and a value cut short ends in "…". Key
+columns (names, identities, shapes) are cut only when nothing else can give way. The most
+important columns therefore always show without scrolling sideways;
 a zoomed panel (`z`) keeps every column and only shrinks them (scrolling when even that is too
 wide). The Why panel shows the selected row whole.
 
-The functions here are pure: `plan_columns` decides, `clip_cell` cuts; `KeyedTable` applies them.
+The functions here are pure: `plan_columns` decides, `wanted_width` says how wide a panel would
+like to be, `clip_cell` cuts; `KeyedTable` applies them.
 """
 
 from __future__ import annotations
@@ -23,18 +26,22 @@ from core.safetext import is_printable, printable
 Cell = str | Text
 
 MIN_WIDTH = 6  # a shrunk column keeps at least this many cells (or its label's width)
+TEXT_WIDTH = 32  # what a shrink-first text column asks for when a panel says how wide it would like to be
 
 
 @dataclass(frozen=True)
 class ColumnFit:
     """How a table's columns give way. `priority`: column keys, most important first (keys not
-    named follow in table order, so an empty priority drops columns from the right);
-    `shrink_first`: keys of the columns that shrink before the others; `mins`: the width (in
-    cells) a column keeps before it is dropped instead (default: its label, at least MIN_WIDTH)."""
+    named follow in table order, so an empty priority drops columns from the right); `keys`:
+    the key columns (a name, an identity, a shape), which keep their whole width as long as
+    any other column can give way; `shrink_first`: columns that shrink before the others;
+    `mins`: the width (in cells) a column keeps before it is dropped instead (default: its
+    label, at least MIN_WIDTH). A column with no value in any row is dropped before any other."""
 
     priority: tuple[str, ...] = ()
     shrink_first: tuple[str, ...] = ()
     mins: Mapping[str, int] = field(default_factory=dict)
+    keys: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -72,31 +79,91 @@ def clip_cell(c: Cell, width: int) -> Cell:
     return t if isinstance(c, Text) else t.plain
 
 
+def _lows(keys: Sequence[str], labels: Sequence[int], natural: Sequence[int], fit: ColumnFit) -> list[int]:
+    return [min(max(fit.mins.get(k, MIN_WIDTH), label), nat) for k, label, nat in zip(keys, labels, natural)]
+
+
+def _order(keys: Sequence[str], filled: Sequence[bool], fit: ColumnFit) -> list[int]:
+    """Column indices, most important first: by `priority`, the columns with no value last."""
+    n = len(keys)
+    order = [keys.index(k) for k in fit.priority if k in keys]
+    order += [i for i in range(n) if i not in order]
+    return [i for i in order if filled[i]] + [i for i in order if not filled[i]]
+
+
+def wanted_width(keys: Sequence[str], labels: Sequence[int], natural: Sequence[int], fit: ColumnFit,
+                 padding: int = 2, filled: Sequence[bool] | None = None) -> tuple[int, int]:
+    """(least, whole): the cells a table needs to show its key columns whole (with the columns
+    ranked above them at their minimum), and to show every column whole."""
+    n = len(keys)
+    filled = filled if filled is not None else [True] * n
+    lows = _lows(keys, labels, natural, fit)
+    # long free text (a reason, a message) shrinks first: showing all of it is not worth a panel's width
+    whole = sum(min(nat, max(low, TEXT_WIDTH)) if k in fit.shrink_first else nat
+                for k, nat, low in zip(keys, natural, lows)) + padding * n
+    ranked = _order(keys, filled, fit)
+    key_cols = [i for i in ranked if keys[i] in fit.keys and filled[i]]
+    if not key_cols:
+        first = ranked[:1]
+        return (sum(lows[i] + padding for i in first), whole)
+    last = max(ranked.index(i) for i in key_cols)
+    least = sum((natural[i] if keys[i] in fit.keys else lows[i]) + padding for i in ranked[:last + 1])
+    return least, whole
+
+
 def plan_columns(keys: Sequence[str], labels: Sequence[int], natural: Sequence[int], available: int,
-                 fit: ColumnFit, padding: int = 2, keep_all: bool = False) -> ColumnPlan:
+                 fit: ColumnFit, padding: int = 2, keep_all: bool = False,
+                 filled: Sequence[bool] | None = None) -> ColumnPlan:
     """Which columns show and how wide, in `available` cells. `labels` and `natural` are each
     column's label width and widest value (label included); `padding` the cells a column adds
-    around its content. With `keep_all` no column is dropped."""
+    around its content; `filled` whether any row has a value in it. With `keep_all` no column
+    is dropped.
+
+    Columns are taken in rank order (`_order`), a key column at its whole width and any other at
+    its minimum, until the next one does not fit; then the columns that are not keys shrink
+    (those in `shrink_first` first) and only when they are all at their minimum do key columns
+    shrink too."""
     n = len(keys)
     if sum(natural) + padding * n <= available:
         return ColumnPlan(tuple(range(n)), tuple(natural))
-    lows = [min(max(fit.mins.get(k, MIN_WIDTH), label), nat) for k, label, nat in zip(keys, labels, natural)]
+    filled = filled if filled is not None else [True] * n
+    lows = _lows(keys, labels, natural, fit)
+    is_key = [k in fit.keys for k in keys]
+    cut_last = None  # a key column let in cut short, to the room the columns above it leave
     if keep_all:
         visible = list(range(n))
     else:
-        order = [keys.index(k) for k in fit.priority if k in keys]
-        order += [i for i in range(n) if i not in order]
         visible, used = [], 0
-        for i in order:
-            used += lows[i] + padding
-            if used > available and visible:
+        for i in _order(keys, filled, fit):
+            need = (natural[i] if is_key[i] else lows[i]) + padding
+            if used + need > available and visible:
+                if is_key[i] and used + lows[i] + padding <= available:
+                    visible.append(i)  # a key column cut to the room left beats dropping it
+                    cut_last = i
                 break
             visible.append(i)
+            used += need
         visible.sort()
-    first = [visible.index(keys.index(k)) for k in fit.shrink_first if k in keys and keys.index(k) in visible]
-    widths = fit_widths([natural[i] for i in visible], available - padding * len(visible),
-                        [lows[i] for i in visible], first)
-    return ColumnPlan(tuple(visible), tuple(widths))
+    room = available - padding * len(visible)
+    widths = {i: natural[i] for i in visible}
+    others = [i for i in visible if not is_key[i]]
+    firsts = [keys.index(k) for k in fit.shrink_first if k in keys and keys.index(k) in others]
+    excess = sum(widths.values()) - room
+    if excess > 0 and others:
+        budget = room - sum(widths[i] for i in visible if is_key[i])
+        got = fit_widths([natural[i] for i in others], max(budget, 0), [lows[i] for i in others],
+                         [others.index(i) for i in firsts])
+        widths.update(zip(others, got))
+        excess = sum(widths.values()) - room
+    if excess > 0 and cut_last is not None:  # the key column let in cut gives way before the ones above it
+        widths[cut_last] = max(lows[cut_last], widths[cut_last] - excess)
+        excess = sum(widths.values()) - room
+    if excess > 0:
+        key_cols = [i for i in visible if is_key[i]]
+        budget = room - sum(widths[i] for i in others)
+        got = fit_widths([natural[i] for i in key_cols], max(budget, 0), [lows[i] for i in key_cols])
+        widths.update(zip(key_cols, got))
+    return ColumnPlan(tuple(visible), tuple(widths[i] for i in visible))
 
 
 def fit_widths(natural: Sequence[int], available: int, mins: Sequence[int],

@@ -16,7 +16,7 @@ from textual.widgets.data_table import CellDoesNotExist, CellKey, ColumnKey, Row
 
 from tui.textual_internals import TwoWayDict
 from tui.textual_internals import default_cell_formatter as _formatter
-from tui.widgets.fit import Cell, ColumnFit, ColumnPlan, cell_width, clip_cell, plan_columns
+from tui.widgets.fit import Cell, ColumnFit, ColumnPlan, cell_width, clip_cell, plan_columns, wanted_width
 
 BATCH_REMOVE = 4  # removing this many rows or more renumbers the table once
 RENDERED_CELLS = 4096  # rendered cells kept across updates (a screenful is a few hundred)
@@ -46,8 +46,11 @@ class KeyedTable(DataTable):
     BINDINGS = [
         Binding("j", "cursor_down", "Down", show=False),
         Binding("k", "cursor_up", "Up", show=False),
-        Binding("g", "scroll_top", "Top", show=False),
         Binding("G", "scroll_bottom", "Bottom", show=False),
+        Binding("ctrl+home", "scroll_top", "Top", show=False),
+        # Home, End and g travel through time (the app's controls), not along a row
+        Binding("home", "app.first", "First", show=False),
+        Binding("end", "app.last", "Last", show=False),
     ]
 
     def __init__(self, columns: Sequence[tuple[str, str]], key_column: str | None = None,
@@ -58,18 +61,40 @@ class KeyedTable(DataTable):
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self._all_columns = list(columns)
         self._columns = list(columns)  # the columns on screen
+        self._sort: tuple[str | None, bool] = (None, False)  # the column the rows are sorted by, reversed
+        self._relabel = False  # a header changed: rebuild the columns at the next show
+        self.fitted_to = 0  # the width (less the scrollbar) the columns were last fitted to
         self._key_column = key_column
         self._fit = fit or ColumnFit()
         self._keys: list[str] = []
         self._cells: dict[str, tuple[Cell, ...]] = {}  # as shown
         self._given: list[tuple[str, tuple[Cell, ...]]] | None = None
         self._full: dict[str, tuple[Cell, ...]] = {}  # as given
-        self._measured: dict[str, tuple[tuple[Cell, ...], tuple[int, ...]]] = {}  # row as given, cell widths
+        self._measured: dict[str, tuple] = {}  # row as given, its cell widths, which cells hold a value
+        self._widths: tuple[list[str], list[int], list[int], list[bool]] = ([], [], [], [])
         self._fitted: dict[str, tuple[tuple[Cell, ...], tuple, tuple[Cell, ...]]] = {}  # as given, layout, as shown
 
     def on_mount(self) -> None:
         for label, key in self._columns:
-            self.add_column(label, key=key)
+            self.add_column(self._label(label, key), key=key)
+
+    def _label(self, label: str, key: str) -> str:
+        """A column's header: its label, with an arrow when the rows are sorted by it."""
+        if key != self._sort[0]:
+            return label
+        return f"{label} {'▼' if self._sort[1] else '▲'}".strip()
+
+    @property
+    def all_columns(self) -> list[tuple[str, str]]:
+        """Every column (label, key), shown or dropped to fit, in table order."""
+        return list(self._all_columns)
+
+    def mark_sorted(self, column: str | None, reverse: bool) -> None:
+        """Put the sort arrow on `column`'s header (None: no column is sorted); the headers are
+        redrawn at the next `show`."""
+        if self._sort != (column, reverse):
+            self._sort = (column, reverse)
+            self._relabel = True
 
     @property
     def row_keys(self) -> list[str]:
@@ -85,6 +110,15 @@ class KeyedTable(DataTable):
     def cells(self, key: str) -> tuple[Cell, ...] | None:
         """The row's cells as given, before any column was dropped or value cut to fit."""
         return self._full.get(key)
+
+    def value(self, key: str, column: str) -> str:
+        """The plain text of row `key`'s cell in `column` (a column key), as given ("" when none)."""
+        cells = self._full.get(key)
+        keys = [k for _, k in self._all_columns]
+        if cells is None or column not in keys or keys.index(column) >= len(cells):
+            return ""
+        c = cells[keys.index(column)]
+        return c.plain if isinstance(c, Text) else str(c)
 
     def shown_cells(self, key: str) -> dict[str, Cell] | None:
         """The row as on screen: each visible column's key with its (perhaps cut) value."""
@@ -107,42 +141,65 @@ class KeyedTable(DataTable):
         self._given = rows
         self._full = dict(rows)
         plan = self._plan(rows)
-        if plan is None:  # not laid out yet: the first resize fits it
-            self._show(rows)
+        if plan is None:  # not laid out (or hidden): the next resize fits it
+            if self._columns == self._all_columns:
+                self._show(rows)
             return
         visible = [self._all_columns[i] for i in plan.visible]
         shown = self._clip(rows, plan)
-        if visible == self._columns and not self._too_wide(plan):
+        if visible == self._columns and not self._relabel and not self._too_wide(plan):
             self._show(shown)
             return
+        self._relabel = False
         # a column comes or goes, or must narrow (DataTable columns only ever widen): start over
         keep, row = self.selected_key, self.cursor_row
         self.clear(columns=True)
         self._columns = visible
         self._keys, self._cells = [], {}
         for label, key in visible:
-            self.add_column(label, key=key)
+            self.add_column(self._label(label, key), key=key)
         self._show(shown)
         if keep is None or not self.select_key(keep):
             self._restore_cursor(None, row)
 
     def _plan(self, rows: list[tuple[str, tuple[Cell, ...]]]) -> ColumnPlan | None:
+        self._measure(rows)
         available = self.size.width - 1  # the vertical scrollbar's cell
         if available <= 0 or not self._all_columns:
             return None
+        self.fitted_to = available
+        keys, labels, natural, filled = self._widths
+        return plan_columns(keys, labels, natural, available, self._fit, 2 * self.cell_padding, self._zoomed(),
+                            filled)
+
+    def _measure(self, rows: list[tuple[str, tuple[Cell, ...]]]) -> None:
+        """Each column's label width, widest value and whether any row has a value in it (a cell
+        that is blank or "—" has none), remembered for `wanted_width`."""
         keys = [k for _, k in self._all_columns]
-        labels = [cell_len(label) for label, _ in self._all_columns]
+        labels = [cell_len(self._label(label, k)) for label, k in self._all_columns]
         natural = list(labels)
         n = len(natural)
+        filled = [False] * n
         measured = self._measured
         self._measured = fresh = {}
         for key, cells in rows:
             m = measured.get(key)
             if m is None or not _same(m[0], cells):
-                m = (cells, tuple(cell_width(c) for c in cells[:n]) + (0,) * (n - len(cells)))
+                m = (cells, tuple(cell_width(c) for c in cells[:n]) + (0,) * (n - len(cells)),
+                     tuple(_has_value(c) for c in cells[:n]) + (False,) * (n - len(cells)))
             fresh[key] = m
             natural = list(map(max, natural, m[1]))
-        return plan_columns(keys, labels, natural, available, self._fit, 2 * self.cell_padding, self._zoomed())
+            filled = list(map(bool.__or__, filled, m[2]))
+        self._widths = (keys, labels, natural, filled)
+
+    def wanted_width(self) -> tuple[int, int]:
+        """(least, whole) cells the table needs: its key columns whole, or every column whole
+        (tui.widgets.fit.wanted_width), plus the vertical scrollbar's cell."""
+        keys, labels, natural, filled = self._widths
+        if not keys:
+            return (1, 1)
+        least, whole = wanted_width(keys, labels, natural, self._fit, 2 * self.cell_padding, filled)
+        return least + 1, whole + 1
 
     def _clip(self, rows: list[tuple[str, tuple[Cell, ...]]], plan: ColumnPlan) -> list[tuple[str, tuple[Cell, ...]]]:
         """Each row cut to the plan's columns and widths; a row given as before keeps the very
@@ -172,7 +229,7 @@ class KeyedTable(DataTable):
         for i, w in zip(plan.visible, plan.widths):
             label, key = self._all_columns[i]
             col = self.columns.get(ColumnKey(key))
-            if col is not None and col.content_width > max(w, cell_len(label)):
+            if col is not None and col.content_width > max(w, cell_len(self._label(label, key))):
                 return True
         return False
 
@@ -182,6 +239,15 @@ class KeyedTable(DataTable):
     def _refit(self) -> None:
         if self._given is not None:
             self.show(self._given)
+
+    def refit(self) -> None:
+        """Fit the rows last given to the table as it is now (zoomed or not)."""
+        self._refit()
+
+    @property
+    def fitted(self) -> bool:
+        """Are the columns fitted to the table's current width?"""
+        return self.fitted_to == self.size.width - 1
 
     def _show(self, rows: Sequence[tuple[str, Sequence[Cell]]]) -> None:
         keys = [k for k, _ in rows]
@@ -359,6 +425,11 @@ def _at(lines: list[list[Segment]], row: int, column: int) -> list[list[Segment]
     meta = Style.from_meta({"row": row, "column": column})
     return [[Segment(text, meta if style is None else style + meta, control) for text, style, control in line]
             for line in lines]
+
+
+def _has_value(c: Cell) -> bool:
+    text = c.plain if isinstance(c, Text) else c
+    return text.strip() not in ("", "—")
 
 
 def _same(a: tuple, b: tuple) -> bool:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.text import Text
 from textual.app import ComposeResult
 
 from core.board import Board
-from tui.filtering import matches
 from tui.widgets.fit import ColumnFit
 from tui.widgets.keyed_table import KeyedTable
 from tui.widgets.panel import TablePanel, counted
@@ -17,8 +17,8 @@ TRACKERS = ("idle", "max_age", "defer", "wake_failures", "circuit")
 COLUMNS = [("bead", "bead"), ("session", "session"), ("idle", "idle"), ("max age", "max_age"),
            ("defer", "defer"), ("wake fail/quar.", "wake_failures"), ("circuit", "circuit")]
 
-FIT = ColumnFit(priority=("session", "bead", "wake_failures", "idle", "max_age", "circuit", "defer"),
-                mins={"session": 12})
+FIT = ColumnFit(priority=("session", "bead", "wake_failures", "circuit", "idle", "max_age", "defer"),
+                keys=("session",), mins={"session": 12})
 
 
 def compact(d: Any) -> str:
@@ -62,13 +62,15 @@ class TrackersPanel(TablePanel):
         for t in board.trackers:
             vals = [compact(t.get(k)) for k in TRACKERS]
             any_state = any_state or any(v not in ("—", "off") for v in vals)
-            cells = (t["bead_id"], t.get("session_name", ""), *vals)
-            if matches(self.filter_text, cells):
-                rows.append((t["bead_id"], cells))
-        self.query_one(KeyedTable).show(rows)
+            cells: tuple = (t["bead_id"], t.get("session_name", ""), *vals)
+            if "quarantined" in vals[3] or vals[4].startswith("open"):  # a crash loop, or an open circuit
+                cells = (Text(cells[0], style="bold red"), *cells[1:])
+            rows.append((t["bead_id"], cells))
+        hidden = self.show_rows(rows)
+        extra = f"{hidden} hidden" if hidden else ""
         if not board.trackers:
             self.status("no open sessions")
         elif not any_state:
-            self.status("no tracker state yet")
+            self.status("no tracker state yet", extra)
         else:
-            self.status(counted(len(board.trackers), "session"))
+            self.status(counted(len(board.trackers), "session"), extra)

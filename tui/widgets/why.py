@@ -11,6 +11,7 @@ from textual.widgets import Static
 
 from core.safetext import printable
 from tui.widgets.hanging import Hanging
+from tui.layout import Want
 from tui.widgets.panel import Panel
 
 
@@ -73,7 +74,16 @@ class WhyPanel(Panel):
     def focus_target(self):
         return self.query_one("#why-scroll")
 
+    def wanted_width(self) -> Want:
+        return Want(40, 80)
+
+    def wanted_height(self) -> Want:
+        return Want(6, 14)
+
+    shown_key: str | None = None  # what the panel explains now
+
     def show(self, key: str | None, explanation: dict[str, Any] | None) -> None:
+        self.shown_key = key if explanation is not None else None
         body = self.query_one("#why", Static)
         if key is None or explanation is None:
             body.update(Text("select a session in the Sessions panel (or a template in Agents)", style="dim"))
