@@ -432,11 +432,19 @@ def allowed(method: str, path: str, query: list[tuple[str, str]]) -> bool:
     the read paths citywatch uses, and only that path's query keys, each once."""
     from core.attach.api.guard import ENDPOINTS
 
+    from urllib.parse import unquote
+
     if method != "GET":
         return False
     for e in ENDPOINTS:
-        pattern = "^" + re.escape(e.path).replace(re.escape("{city}"), "[A-Za-z0-9_-]+") + "$"
-        if re.match(pattern, path):
+        # a city is one path segment (percent-encoded as a client sends it) that is not a
+        # relative step and holds no slash once decoded: it can only name a city
+        pattern = "^" + re.escape(e.path).replace(re.escape("{city}"), "(?P<city>[^/?#]+)") + "$"
+        m = re.match(pattern, path)
+        if m:
+            if "city" in m.groupdict() and (unquote(m.group("city")) in (".", "..")
+                                            or "/" in unquote(m.group("city"))):
+                return False
             keys = [k for k, _ in query]
             return set(keys) <= e.query and len(keys) == len(set(keys))
     return False
