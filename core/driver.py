@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence
 
 from core.config.model import City
 from core.alarms import AlarmThresholds
@@ -24,6 +24,9 @@ from core.model import Model, ModelError
 from core.outcome import Outcome
 from core.reload import ConfigSource
 from core.scenario import CheckResult
+
+if TYPE_CHECKING:
+    from core.change_plan import Plan
 
 
 class Script(Protocol):
@@ -316,6 +319,21 @@ class Driver:
 
                 result = Result(self._amend(self._note_lines(config_notes(city))))
             return result
+
+    def what_if(self, city: City, label: str = "the edited config") -> "Plan":
+        """What `city` would do to the live model if it were applied now: the plan of
+        core.change_plan, run on a copy taken under the lock (the model is not touched, and the
+        copy runs outside the lock so stepping is not held up). Raises PlanError as plan does."""
+        from core.change_plan import plan_from
+        from core.change_plan.source import Start as PlanStart
+        from core.world.world import World
+
+        with self._lock:
+            m = self.model
+            start = PlanStart("model", "the running model", m.pending_city or m.city,
+                              World.from_state(m.world.snapshot(), prefix=m.world.store.prefix), m.semantics,
+                              fresh=False)
+        return plan_from(start, label, city)
 
     def note(self, kind: str, text: str, session: str = "") -> Frame:
         """Log a line in Events that no step produced (a config error seen on disk, say), on the

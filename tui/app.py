@@ -93,6 +93,7 @@ class CitywatchApp(App):
         self._prefetch_timer = None
         self._announced: set[int] = set()  # frames whose new alarms were announced
         self._logged_config_error = ""
+        self.last_plan = None  # the what-if plan of the last config edit seen on disk (`P`)
         self.init_view(settings)
 
     def init_view(self, settings: Settings | None) -> None:
@@ -316,6 +317,7 @@ class CitywatchApp(App):
                 city=frame.city.name, revision=frame.city.revision, tick=frame.tick, now=frame.now,
                 run=RunState(self.running, self.speed, self.busy > 0), semantics=frame.semantics, travel=travel,
                 script=d.script.describe(frame.model()), pending_reload=frame.pending_city is not None,
+                reload_touches=self._reload_touches(frame),
                 last_error=self.last_error, alarms=len(alarms), scenario=d.scenario_name(), checks=check_line,
                 checks_failed=any(not c.passed for c in checks), fork=fork)
             self.agents.show(b, d.scale_checks_live)
@@ -990,8 +992,54 @@ class CitywatchApp(App):
         return (model.pending_city or model.city).revision
 
     def _queue_reload(self, verdict) -> None:
-        """A new valid revision (on the watcher's worker thread): queue it for the next tick."""
-        self.driver.reload(verdict.loaded.city, verdict.loaded.source)
+        """A new valid revision (on the watcher's worker thread): work out what it would do to the
+        model (its what-if plan), then queue it for the next tick."""
+        from core.change_plan import PlanError
+
+        city = verdict.loaded.city
+        try:
+            plan = self.driver.what_if(city, os.path.relpath(self.driver.config.path))
+        except PlanError as e:
+            plan, why = None, str(e)
+        else:
+            why = ""
+        self.driver.reload(city, verdict.loaded.source)
+        self.call_from_thread(self._show_what_if, city.revision, plan, why)
+
+    def _reload_touches(self, frame) -> int | None:
+        """How many sessions the queued edit would touch (None when none is queued or planned)."""
+        plan = self.last_plan
+        if frame.pending_city is None or plan is None or plan.new_city.revision != frame.pending_city.revision:
+            return None
+        return len({c.session for c in plan.changes})
+
+    def _show_what_if(self, revision: str, plan, why: str) -> None:
+        """Log what a queued edit will do and keep its plan for `P`."""
+        if plan is None:
+            self.note_event("warning", f"what if: no plan for revision {revision[:8]} ({why})")
+            return
+        self.last_plan = plan
+        touched = len({c.session for c in plan.changes})
+        head = f"what if (revision {revision[:8]}): {plan.summary_line()}"
+        self.note_event("config", head + (f"; {touched} session(s) touched, P shows why" if touched else ""))
+        for c in plan.changes[:12]:
+            self.note_event("config", f"  {c.symbol} {c.kind} {c.session}: {c.detail}")
+        if len(plan.changes) > 12:
+            self.note_event("config", f"  … {len(plan.changes) - 12} more (P)")
+        self.refresh_view()
+
+    def action_show_plan(self) -> None:
+        """`P`: the plan of the last config edit seen on disk."""
+        from core.change_plan.render import render_plan
+        from tui.screens.plan import PlanScreen
+
+        plan = self.last_plan
+        if plan is None:
+            self.notify("No config edit seen yet: save the city's config and P shows what it would do.",
+                        title="what if")
+            return
+        self.push_screen(PlanScreen(f"What if: {plan.new_path} (revision {plan.new_city.revision[:8]})",
+                                    render_plan(plan)))
 
     def _config_checked(self, verdict) -> None:
         """The watcher looked at the config on disk: show its located error (and log it in

@@ -62,6 +62,8 @@ CONTROLS: tuple[Control, ...] = (
     Control("jump", "colon", "jump", "Jump", "Jump to a session or template by name (fuzzy matching).", modes=BOTH),
     Control("copy", "y", "copy", "Copy", "Copy the selected name (session, template, alarm) to the clipboard.",
             show=False, modes=BOTH),
+    Control("plan", "P", "show_plan", "What if", "Show what the last config edit saved on disk does to the model "
+            "(the plan of `citywatch plan`: sessions created, drained, renamed, with their rules).", show=False),
     Control("export", "E", "export", "Export", "Save this session as a scenario file that replays (and checks) it.",
             show=False),
     Control("palette", "ctrl+p", "command_palette", "Palette", "Every command, searchable (and the themes).",

@@ -119,3 +119,41 @@ async def test_a_reload_gas_city_refuses_keeps_the_last_good_config_and_shows_ev
         await pilot.press("s")
         await settle(app, pilot)
         assert app.driver.model.city.revision == good_rev and app.driver.model.pending_city is None
+
+
+async def test_an_edit_shows_its_what_if_plan_before_it_is_applied(city):
+    """The watcher saw an edit: Events and the status line say what it will do before the next
+    tick applies it, and P shows the same plan as `citywatch plan`."""
+    from tui.screens.plan import PlanScreen
+
+    city.write_text(CITY.replace('max_active_sessions = 2', 'max_active_sessions = 2\nmin_active_sessions = 2'))
+    app = CitywatchApp(open_city(str(city)), watch=True, watch_debounce_ms=50)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("P")  # nothing edited yet: it says so instead of an empty plan
+        await pilot.pause()
+        assert not isinstance(app.screen, PlanScreen)
+        for _ in range(2):
+            await pilot.press("s")
+            await settle(app, pilot)
+        save(city, CITY + '\n[[agent]]\nname = "scout"\ndir = "quay"\nmax_active_sessions = 1\n'
+                          'min_active_sessions = 1\n')
+        await wait_for(pilot, lambda: app.last_plan is not None, "the what-if plan")
+        await settle(app, pilot)
+        assert app.driver.model.pending_city is not None  # still queued: nothing applied yet
+        lines = [ln.text for ln in app.driver.lines() if ln.text.startswith(("what if", "  "))]
+        assert any("what if" in t and "Plan: 1 to create, 0 to drain" in t for t in lines)
+        assert any("+ create quay/scout" in t for t in lines)
+        # the running workers stay: a lower min_active_sessions never drains a live session
+        assert not any(t.startswith("  -") for t in lines)
+        assert "reload queued: touches 1 session)" in str(app.query_one("#status").content)
+        await pilot.press("P")
+        await pilot.pause()
+        assert isinstance(app.screen, PlanScreen)
+        shown = str(app.screen.query_one("#plan-text").content)
+        assert "agent quay/scout" in shown and "because demand.min_fill" in shown
+        await pilot.press("escape")
+        await pilot.press("s")
+        await settle(app, pilot)
+        assert app.driver.model.pending_city is None
+        assert "touches" not in str(app.query_one("#status").content)

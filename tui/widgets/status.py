@@ -106,7 +106,7 @@ class StatusBar(HeaderLine):
     def show(self, *, city: str, revision: str, tick: int, now, run: RunState, semantics: str,
              travel: str = "", script: str = "", pending_reload: bool = False, last_error: str = "",
              alarms: int = 0, scenario: str = "", checks: str = "", checks_failed: bool = False,
-             fork: str = "") -> None:
+             fork: str = "", reload_touches: int | None = None) -> None:
         segs = [Segment(Text(" citywatch ", style="bold reverse"), 2, Text("cw", style="bold reverse"))]
         if fork:
             segs.append(Segment(Text(f" {fork} ", style="bold black on cyan"), 0, Text(" WHAT-IF ", style="bold black on cyan")))
@@ -133,7 +133,9 @@ class StatusBar(HeaderLine):
                                 Text("last step failed", style="bold red")))
         rev = Text(f"rev {revision[:8] or '—'}", style="dim")
         if pending_reload:
-            rev.append(" (reload queued)", style="cyan")
+            touches = "" if reload_touches is None else f": touches {reload_touches} session" + (
+                "s" if reload_touches != 1 else "")
+            rev.append(f" (reload queued{touches})", style="cyan")
         segs.append(Segment(rev, 6 if not pending_reload else 3))
         if semantics != "current":
             segs.append(Segment(Text(semantics_label(semantics), style="bold yellow"), 2))
