@@ -24,7 +24,7 @@ except ImportError:  # pragma: no cover - a Textual release moved it
 DATATABLE_ATTRIBUTES = ("_row_locations", "_column_locations", "_data", "_updated_cells",
                         "_require_update_dimensions", "_update_count", "_show_hover_cursor",
                         "_pseudo_class_state")
-DATATABLE_METHODS = ("_render_cell", "_clear_caches")
+DATATABLE_METHODS = ("_render_cell", "_clear_caches", "_update_dimensions")
 
 # The attribute textual.reactive keeps an object's data-bound watchers in (`_watch` creates it),
 # and the flags a message pump sets as it closes: the Footer (tui/widgets/footer.py) drops the

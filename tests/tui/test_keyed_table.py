@@ -180,3 +180,32 @@ async def test_the_sessions_panel_makes_cells_only_for_rows_that_changed(monkeyp
         await pilot.pause()
         assert made == ["b", "d"]
         assert [panel.table.shown_cells(k)["reason"] for k in "abcd"] == ["new", "later", "new", "new"]
+
+
+async def test_a_frame_drawn_before_the_columns_widen_is_not_kept():
+    """Textual measures a widened cell when the table is next idle; a frame drawn between the
+    update and that measure must not be the one shown afterwards (it was cut to the old widths)."""
+    app = TableApp("key")
+    async with app.run_test(size=(80, 10)) as pilot:
+        t = app.query_one(KeyedTable)
+        t.show(rows(["a"]))
+        await pilot.pause()
+        wide = "a value much wider than the column was"
+        t.show([("a", ("a", wide))])
+        app.export_screenshot()  # a frame drawn now, before the table is idle, at the old widths
+        await pilot.pause()
+        assert wide in "".join(seg.text for seg in t.render_line(1))  # the row under the header
+
+
+async def test_a_frame_drawn_before_new_rows_are_measured_is_not_kept():
+    """The same for rows that came (the table rebuilt): their widths are measured on idle too."""
+    app = TableApp(None)  # no key column: every show rebuilds
+    async with app.run_test(size=(80, 10)) as pilot:
+        t = app.query_one(KeyedTable)
+        t.show(rows(["a"]))
+        await pilot.pause()
+        wide = "a value much wider than the column was"
+        t.show([("b", ("b", wide))])
+        app.export_screenshot()
+        await pilot.pause()
+        assert wide in "".join(seg.text for seg in t.render_line(1))

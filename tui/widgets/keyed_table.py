@@ -57,6 +57,7 @@ class KeyedTable(DataTable):
                  fit: ColumnFit | None = None, **kwargs) -> None:
         self._version = 0
         self._row_versions: dict[str, int] = {}  # row key -> version of its cells
+        self._measured_widths: tuple[int, ...] = ()  # the column widths of the last measure
         self._rendered: LRUCache = LRUCache(RENDERED_CELLS)  # set first: DataTable's setup clears it
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self._all_columns = list(columns)
@@ -388,6 +389,18 @@ class KeyedTable(DataTable):
     def notify_style_update(self) -> None:
         self._forget_rendered()
         super().notify_style_update()
+
+    def _update_dimensions(self, new_rows) -> None:
+        # Textual measures new rows and widened cells when the table is next idle, but keeps the
+        # lines it drew before at the old widths (its line cache is keyed by the update count,
+        # which measuring does not bump): a frame drawn in between would stay on screen, cut,
+        # until the next update.
+        super()._update_dimensions(new_rows)
+        widths = tuple(c.get_render_width(self) for c in self.columns.values())
+        if widths != self._measured_widths:
+            self._measured_widths = widths
+            self._update_count += 1
+            self.refresh()
 
     def _forget_rendered(self) -> None:
         self._rendered.clear()
