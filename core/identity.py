@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 from core.config.model import Agent, City, qualify
+from core.goparse import digits_value
 
 SEMANTICS = ("current", "pre-2053", "pre-1989")
 CURRENT = "current"
@@ -193,11 +194,10 @@ def resolve_pool_slot(name: str, template: str) -> int:
     if not name.startswith(prefix):
         return 0
     tail = name[len(prefix):]
-    if tail.isdigit():
-        return int(tail)
-    if tail.startswith("gc-") and tail[3:].isdigit():
-        return int(tail[3:])
-    return 0
+    n = digits_value(tail)
+    if n is None and tail.startswith("gc-"):
+        n = digits_value(tail[3:])
+    return n or 0
 
 
 def persisted_identity_slot(a: Agent, allow_local: bool, *candidates: str) -> int:

@@ -251,6 +251,8 @@ class InvariantChecker:
         if out.ticks <= 0:
             return []
         self.ticks += out.ticks
+        if out.panic:
+            return [f"the tick panicked (a model bug): {out.panic}"]
         found = bead_violations(self.model) + cap_violations(self.model)
         if self.ticks >= 2:
             found += singleton_violations(self.model)

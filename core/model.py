@@ -127,7 +127,13 @@ class Model:
 
             out.extend(adoption_barrier(self.city, self.world, self.semantics))
             self.world.memory = self.world.memory.with_(adopted=True)
-        out.extend(run_tick(self.city, self.world, self.semantics))
+        try:
+            out.extend(run_tick(self.city, self.world, self.semantics))
+        except Exception as e:  # noqa: BLE001 - safeTick: a panicking tick is logged, the controller goes on
+            line = f"controller: reconciler tick panicked (trigger=patrol): {e} (type={type(e).__name__})"
+            out.logs.append(line)
+            out.panic = line
+            out.ticks += 1
         if out.desired is not None:
             self.last_desired = out.desired
         out.timings["tick"] = out.timings.get("tick", 0.0) + perf_counter() - started

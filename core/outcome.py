@@ -22,6 +22,9 @@ class Outcome:
     # the step ran no tick.
     awake: list[dict] = field(default_factory=list)
     error: str = ""
+    # A tick that raised (Gas City's safeTick recovers a panicking tick and logs it): the log
+    # line, for checkers to report as a model bug; the app keeps running.
+    panic: str = ""
     ticks: int = 0
     # Wall-clock seconds by tick phase ("prepare", "build", "sync", "reconcile", "trace") and for
     # the whole "tick"; summed over the ticks of a step. Never part of the model's state.
@@ -42,3 +45,5 @@ class Outcome:
             self.desired = other.desired
         if other.error:
             self.error = other.error
+        if other.panic:
+            self.panic = other.panic

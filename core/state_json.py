@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from core.desired.alias import next_retry_at
+from core.goparse import atoi_or
 from core.timefmt import format_time
 from core.world import beads as B
 from core.world.beads import natural_key
@@ -40,7 +41,7 @@ def deferrals(model: "Model") -> list[dict[str, Any]]:
             "alias": wanted,
             "holder": holder,
             "holder_state": holder_state,
-            "count": int(b.get(B.POOL_ALIAS_CONFLICT_COUNT) or 0),
+            "count": atoi_or(b.get(B.POOL_ALIAS_CONFLICT_COUNT).strip()),
             "last_at": b.get(B.POOL_ALIAS_CONFLICT_AT),
             "next_retry_at": format_time(next_retry_at(b)),
         })

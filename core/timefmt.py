@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+from core.goparse import parse_time_or_none
+
 UTC = timezone.utc
 DEFAULT_START = datetime(2026, 1, 1, tzinfo=UTC)
 # The times Go's UnixNano can hold (int64 nanoseconds around 1970): every clock and timestamp
@@ -20,33 +22,11 @@ def in_range(dt: datetime) -> bool:
 
 
 def parse_time(text: str | None) -> datetime | None:
-    """Parse an RFC 3339 string into an aware UTC datetime; None when empty, unparseable or
-    outside EARLIEST..LATEST."""
-    if not text or not isinstance(text, str):
-        return None
-    s = text.strip()
-    if s.endswith("Z") or s.endswith("z"):
-        s = s[:-1] + "+00:00"
-    # Go writes up to nanoseconds; Python takes microseconds.
-    if "." in s:
-        head, _, rest = s.partition(".")
-        frac = ""
-        i = 0
-        while i < len(rest) and rest[i].isdigit():
-            frac += rest[i]
-            i += 1
-        s = head + "." + (frac[:6].ljust(6, "0")) + rest[i:]
-    try:
-        dt = datetime.fromisoformat(s)
-    except ValueError:
-        return None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    try:
-        dt = dt.astimezone(UTC)
-    except OverflowError:  # an offset that pushes year 1 or 9999 out of range
-        return None
-    return dt if in_range(dt) else None
+    """Parse an RFC 3339 string (Go's time.RFC3339Nano form) into an aware UTC datetime; None
+    when empty, unparseable, Go's zero time, which Gas City reads as unset
+    (core.goparse.parse_time_or_none), or outside EARLIEST..LATEST."""
+    dt = parse_time_or_none(text)
+    return dt if dt is not None and in_range(dt) else None
 
 
 def format_time(dt: datetime | None) -> str:

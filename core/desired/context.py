@@ -89,13 +89,13 @@ def has_terminal_provider_error(b: SessionBead) -> bool:
     """sessionHasProviderTerminalErrorInfo."""
     if b.get(B.PROVIDER_TERMINAL_ERROR).strip():
         return True
-    return (b.get("session_health_state").strip() == "unhealthy" and b.get("session_drainable") == "true"
-            and bool(b.get("session_health_reason").strip()))
+    return (b.get(B.SESSION_HEALTH).strip() == "unhealthy" and b.get(B.SESSION_DRAINABLE) == "true"
+            and bool(b.get(B.SESSION_HEALTH_REASON).strip()))
 
 
 def stored_template(b: SessionBead) -> str:
     """The template as stored on the bead (legacy beads keep it in common_name)."""
-    return b.template.strip() or b.get("common_name").strip()
+    return b.template.strip() or b.get(B.COMMON_NAME).strip()
 
 
 class BuildContext:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from core.config.model import Agent, City, qualify
+from core.goparse import ascii_digits, digits_value
 from core.identity import expanded_session_identities, has_configured_bound, in_bounds_slot, instance_expansion, \
     persisted_identity_slot
 
@@ -119,10 +120,11 @@ class TemplateLookup:
         if out is None:
             out = target
             prefix, dash, tail = target.rpartition("-")
-            if dash and tail.isdigit() and int(tail) >= 1:
+            n = digits_value(tail) if dash else None
+            if n is not None and n >= 1:
                 for a in self._sesi_by_qn.get(prefix, ()):
                     m = a.max_active_sessions
-                    if m is not None and m >= 0 and int(tail) > m:
+                    if m is not None and m >= 0 and n > m:
                         continue
                     out = a.qualified_name
                     break
@@ -146,10 +148,10 @@ def _identity_keys(identity: str) -> list[str]:
     suffix and the part before a legacy `-gc-N` suffix."""
     keys = [identity]
     base, dash, tail = identity.rpartition("-")
-    if dash and tail.isdigit():
+    if dash and ascii_digits(tail):
         keys.append(base)
     i = identity.rfind("-gc-")
-    if i >= 0 and identity[i + 4:].isdigit():
+    if i >= 0 and ascii_digits(identity[i + 4:]):
         keys.append(identity[:i])
     return keys
 

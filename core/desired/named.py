@@ -18,7 +18,7 @@ CONTINUITY_CLOSED = frozenset({"closing", "closed", "failed-create"})
 
 def continuity_eligible(b: SessionBead) -> bool:
     """NamedSessionContinuityEligible."""
-    flag = b.get("continuity_eligible").strip()
+    flag = b.get(B.CONTINUITY_ELIGIBLE).strip()
     if flag == "false":
         return False
     state = b.state.strip()

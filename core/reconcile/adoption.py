@@ -14,6 +14,7 @@ from core.desired.realize import instance_token
 from core.identity import canonical_singleton, instance_expansion, qualified_instance, session_name_for, slot_in_bounds
 from core.outcome import Outcome
 from core.world import beads as B
+from core.goparse import digits_value
 
 if TYPE_CHECKING:
     from core.config.model import City
@@ -31,8 +32,8 @@ def resolve_runtime_name(city: "City", name: str, semantics: str) -> tuple[str, 
             return a.qualified_name, a.qualified_name, 0, "exact"
     for a in city.agents:
         base = session_name_for(city, a.qualified_name)
-        if name.startswith(base + "-") and name[len(base) + 1:].isdigit():
-            n = int(name[len(base) + 1:])
+        n = digits_value(name[len(base) + 1:]) if name.startswith(base + "-") else None
+        if n is not None:
             if canonical_singleton(a, semantics):
                 return a.qualified_name, a.qualified_name, 0, "stale-singleton"
             if instance_expansion(a, semantics) and n > 0:

@@ -22,7 +22,11 @@ def observe_circuits(ctx: TickContext, ordered: list[str]) -> None:
         if not identity:
             continue
         bead_by_identity[identity] = bid
-        ctx.mem, reset = circuit.restore(ctx.mem, cfg, identity, b, ctx.now)
+        try:
+            ctx.mem, reset = circuit.restore(ctx.mem, cfg, identity, b, ctx.now)
+        except circuit.RestoreError as e:
+            ctx.log(f"session reconciler: loading session circuit breaker state for {identity}: {e}")
+            continue
         if reset:
             ctx.patch(bid, circuit.metadata(ctx.mem, cfg, identity, ctx.now))
     for identity in sorted(bead_by_identity):
@@ -32,3 +36,10 @@ def observe_circuits(ctx: TickContext, ordered: list[str]) -> None:
         if changed:
             ctx.patch(b.id, circuit.metadata(ctx.mem, cfg, identity, ctx.now))
     ctx.mem = circuit.prune_idle(ctx.mem, cfg, ctx.now)
+
+
+def log_open_once(ctx: TickContext, cfg: circuit.CircuitConfig, identity: str) -> None:
+    """LogOpenOnce at a refused respawn: the breaker's ERROR line, the first time only."""
+    ctx.mem, line = circuit.log_open_once(ctx.mem, cfg, identity)
+    if line:
+        ctx.log(line)

@@ -94,13 +94,13 @@ def unknown_state(ctx: TickContext, b: SessionBead) -> None:
         ctx.event("session.unknown_state", b.id, f"session {b.session_name!r} has unrecognized state {state!r}; "
                   "reconciler is skipping it (forward-compatible rollback)", b.id)
         ctx.patch(b.id, {B.UNKNOWN_STATE_FIRST_SEEN: format_time(ctx.now), B.UNKNOWN_STATE_VALUE: state,
-                         "unknown_state_escalated_at": ""})
-    elif not b.get("unknown_state_escalated_at"):
+                         B.UNKNOWN_STATE_ESCALATED_AT: ""})
+    elif not b.get(B.UNKNOWN_STATE_ESCALATED_AT):
         t = parse_time(first)
         if t is not None and (ctx.now - t).total_seconds() >= UNKNOWN_STATE_ESCALATION:
             ctx.event("session.unknown_state", b.id, f"session {b.session_name!r} still has unrecognized state "
                       f"{state!r}; operator or pack recovery required", b.id)
-            ctx.patch(b.id, {"unknown_state_escalated_at": format_time(ctx.now)})
+            ctx.patch(b.id, {B.UNKNOWN_STATE_ESCALATED_AT: format_time(ctx.now)})
     ctx.decision("reconciler.session.skip_unknown_state", "unknown_state_skipped", "skipped", b.template,
                  b.session_name, state=state)
 
@@ -135,7 +135,7 @@ def one_session(ctx: TickContext, b: SessionBead, names: set[str]) -> WakeTarget
         unknown_state(ctx, b)
         return None
     if b.get(B.UNKNOWN_STATE_FIRST_SEEN) or b.get(B.UNKNOWN_STATE_VALUE):
-        b = ctx.patch(b.id, {B.UNKNOWN_STATE_FIRST_SEEN: "", B.UNKNOWN_STATE_VALUE: "", "unknown_state_escalated_at": ""})
+        b = ctx.patch(b.id, {B.UNKNOWN_STATE_FIRST_SEEN: "", B.UNKNOWN_STATE_VALUE: "", B.UNKNOWN_STATE_ESCALATED_AT: ""})
     # 3. not desired
     if entry is None:
         entry = handle_undesired(ctx, b, names)

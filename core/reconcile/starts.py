@@ -13,6 +13,7 @@ from datetime import datetime
 from core.desired.model import DesiredEntry
 from core.desired.realize import instance_token
 from core.reconcile import drains
+from core.reconcile.breakers import log_open_once
 from core.reconcile.commit import CONFIRMING_STATES, commit_patch
 from core.reconcile.context import TickContext
 from core.reconcile.exits_check import mark_terminal_error, record_wake_failure
@@ -186,17 +187,16 @@ def _circuit_allows(ctx: TickContext, c: StartCandidate) -> bool:
     ctx.mem = mem
     if is_open:
         ctx.patch(b.id, circuit.metadata(ctx.mem, cfg, identity, ctx.now))
+        log_open_once(ctx, cfg, identity)
         ctx.decision("reconciler.session.circuit_open", "circuit_open", "skipped", c.template, c.name,
                      identity=identity)
         return False
     ctx.mem, state = circuit.record_restart(ctx.mem, cfg, identity, ctx.now)
     ctx.patch(b.id, circuit.metadata(ctx.mem, cfg, identity, ctx.now))
     if state == circuit.OPEN:
+        log_open_once(ctx, cfg, identity)
         ctx.decision("reconciler.session.circuit_trip", "circuit_trip", "skipped", c.template, c.name,
                      identity=identity)
-        ctx.log(f'ERROR session-circuit-breaker: CIRCUIT_OPEN for named session "{identity}" '
-                f"(restarts={len(ctx.mem.circuits[identity].restarts)} in last {cfg.window:g}s, no progress). "
-                f"Supervisor will NOT respawn. Run gc session reset {identity} to clear.")
         # No event: Gas City registers session.quarantined but no production path emits it.
         return False
     return True

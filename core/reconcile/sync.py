@@ -20,6 +20,7 @@ from core.reconcile.context import TickContext
 from core.timefmt import format_time
 from core.world import beads as B
 from core.world.beads import SessionBead, natural_key, push_alias_history
+from core.goparse import digits_value
 
 
 def owns_pool_name(b: SessionBead) -> bool:
@@ -35,11 +36,10 @@ def resolve_pool_slot(agent_name: str, template: str) -> int:
     if not agent_name.startswith(template + "-"):
         return 0
     tail = agent_name[len(template) + 1:]
-    if tail.isdigit():
-        return int(tail)
-    if tail.startswith("gc-") and tail[3:].isdigit():
-        return int(tail[3:])
-    return 0
+    n = digits_value(tail)
+    if n is None and tail.startswith("gc-"):
+        n = digits_value(tail[3:])
+    return n or 0
 
 
 def run_sync(ctx: TickContext) -> None:

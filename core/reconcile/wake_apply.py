@@ -8,6 +8,7 @@ from __future__ import annotations
 from core.durations import try_duration
 from core.reconcile import awake as A
 from core.reconcile import drains, sleep_policy
+from core.reconcile.breakers import log_open_once
 from core.reconcile.context import TickContext
 from core.reconcile.forward import WakeTarget
 from core.reconcile.lease import start_in_flight, within_spawn_claim_grace
@@ -213,6 +214,7 @@ def apply_one(ctx: TickContext, t: WakeTarget, decisions: dict, evals: dict, cou
             ctx.mem, is_open = circuit.is_open(ctx.mem, cfg, identity, ctx.now)
             if is_open:
                 ctx.patch(b.id, circuit.metadata(ctx.mem, cfg, identity, ctx.now))
+                log_open_once(ctx, cfg, identity)
                 ctx.decision("reconciler.session.circuit_open", "circuit_open", "skipped", tpl, name, identity=identity)
                 return
         ctx.decision("reconciler.session.wake_decision", "wake", "start_candidate", tpl, name,
@@ -275,8 +277,8 @@ def _slot_freeable(b) -> bool:
 
 def stranded(ctx: TickContext, b, tpl: str) -> None:
     """A dead pool session still owning work: one diagnostic per episode."""
-    if b.get("stranded_event_emitted_at"):
+    if b.get(B.STRANDED_EVENT_EMITTED_AT):
         return
     ids = ",".join(w.id for w in ctx.work_of(b))
     ctx.event("session.stranded", tpl, f"session {b.session_name} is dead but still assigned work {ids}", b.id)
-    ctx.patch(b.id, {"stranded_event_emitted_at": format_time(ctx.now)})
+    ctx.patch(b.id, {B.STRANDED_EVENT_EMITTED_AT: format_time(ctx.now)})

@@ -17,8 +17,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from core.config.model import City
-from core.durations import try_duration
-from core.timefmt import parse_time
+from core.config.goduration import go_quote
+from core.durations import format_duration, try_duration
+from core.goparse import GoParseError, ascii_digits, atoi, parse_rfc3339
 from core.trackers.max_age import rfc3339nano
 from core.world import beads as B
 from core.world.memory import Circuit, Memory
@@ -152,24 +153,122 @@ def metadata(mem: Memory, cfg: CircuitConfig, identity: str, now: datetime) -> d
     return out
 
 
+class RestoreError(ValueError):
+    """The persisted breaker cannot be read (restoreFromMetadata's error); the message is what
+    Gas City logs after `loading session circuit breaker state for <identity>: `."""
+
+
+def _circuit_time(value: str) -> datetime | None:
+    """parseCircuitTime: trimmed; empty or Go's zero time is unset; otherwise RFC 3339 or an error."""
+    value = value.strip()
+    if not value:
+        return None
+    return parse_rfc3339(value)
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"invalid character {name[0]!r} looking for beginning of value")
+
+
+def _json_kind(v) -> str:
+    if isinstance(v, bool):
+        return "bool"
+    if isinstance(v, (int, float)):
+        return "number"
+    if isinstance(v, dict):
+        return "object"
+    if isinstance(v, list):
+        return "array"
+    return "string"
+
+
+def _circuit_times(value: str) -> tuple[datetime, ...]:
+    """parseCircuitTimeList: a JSON array of RFC 3339 strings (JSON null is an empty list);
+    zero times are dropped."""
+    value = value.strip()
+    if not value:
+        return ()
+    try:
+        raw = json.loads(value, parse_constant=_reject_constant)
+    except ValueError as e:  # json.JSONDecodeError is a ValueError
+        msg = str(e)
+        if isinstance(e, json.JSONDecodeError):
+            at = value[e.pos:e.pos + 1]
+            msg = f"invalid character {at!r} looking for beginning of value" if at else "unexpected end of JSON input"
+        raise GoParseError(msg) from None
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise GoParseError(f"json: cannot unmarshal {_json_kind(raw)} into Go value of type []string")
+    out = []
+    for item in raw:
+        if item is None:
+            continue
+        if not isinstance(item, str):
+            raise GoParseError(f"json: cannot unmarshal {_json_kind(item)} into Go value of type string")
+        t = _circuit_time(item)
+        if t is not None:
+            out.append(t)
+    return tuple(out)
+
+
+def has_persisted(bead: B.SessionBead) -> bool:
+    """hasSessionCircuitMetadata: any breaker key but the reset generation carries a value."""
+    return any(bead.get(k).strip() for k in B.CIRCUIT_KEYS if k != B.CIRCUIT_RESET_GENERATION)
+
+
+def read_persisted(bead: B.SessionBead) -> Circuit:
+    """The breaker persisted on the bead, parsed as restoreFromMetadata parses it (the same
+    order, the same checks); RestoreError names the key that failed."""
+    generation = bead.get(B.CIRCUIT_RESET_GENERATION).strip()
+    if generation and not (ascii_digits(generation) and len(generation) <= 20 and int(generation) < 1 << 64):
+        why = "invalid syntax" if not ascii_digits(generation) else "value out of range"
+        raise RestoreError(f"parsing {B.CIRCUIT_RESET_GENERATION}: strconv.ParseUint: parsing "
+                           f"{go_quote(generation)}: {why}")
+    values: dict[str, object] = {}
+    try:
+        key = B.CIRCUIT_RESTARTS
+        values[key] = _circuit_times(bead.get(key))
+        for key in (B.CIRCUIT_LAST_RESTART, B.CIRCUIT_LAST_PROGRESS, B.CIRCUIT_LAST_OBSERVED, B.CIRCUIT_OPENED_AT):
+            values[key] = _circuit_time(bead.get(key))
+        key = B.CIRCUIT_OPEN_RESTART_COUNT
+        count = bead.get(key).strip()
+        values[key] = atoi(count) if count else 0
+    except GoParseError as e:
+        raise RestoreError(f"parsing {key}: {e}") from None
+    state = bead.get(B.CIRCUIT_STATE)  # compared untrimmed, as Gas City does
+    if state not in ("", OPEN, CLOSED):
+        raise RestoreError(f"parsing {B.CIRCUIT_STATE}: unknown state {go_quote(state)}")
+    last_observed = values[B.CIRCUIT_LAST_OBSERVED]
+    signature = bead.get(B.CIRCUIT_PROGRESS_SIGNATURE)
+    return Circuit(restarts=values[B.CIRCUIT_RESTARTS], state=OPEN if state == OPEN else CLOSED,
+                   opened_at=values[B.CIRCUIT_OPENED_AT], last_restart=values[B.CIRCUIT_LAST_RESTART],
+                   last_progress=values[B.CIRCUIT_LAST_PROGRESS], last_observed=last_observed,
+                   signature=signature, observed=last_observed is not None or bool(signature.strip()),
+                   open_restart_count=values[B.CIRCUIT_OPEN_RESTART_COUNT])
+
+
 def restore(mem: Memory, cfg: CircuitConfig, identity: str, bead: B.SessionBead, now: datetime) -> tuple[Memory, bool]:
     """restoreFromMetadata: adopt the persisted breaker when memory has no entry. True when
-    the restored breaker auto-reset (the caller persists the reset)."""
-    if identity in mem.circuits or not any(bead.get(k) for k in B.CIRCUIT_KEYS):
+    the restored breaker auto-reset (the caller persists the reset). Raises RestoreError, and
+    makes no entry, when a persisted value cannot be read."""
+    if not identity or not has_persisted(bead):
         return mem, False
-    try:
-        restarts = tuple(parse_time(t) for t in json.loads(bead.get(B.CIRCUIT_RESTARTS) or "[]"))
-    except ValueError:
+    c = read_persisted(bead)
+    if identity in mem.circuits:
         return mem, False
-    c = Circuit(restarts=tuple(t for t in restarts if t is not None),
-                state=OPEN if bead.get(B.CIRCUIT_STATE) == OPEN else CLOSED,
-                opened_at=parse_time(bead.get(B.CIRCUIT_OPENED_AT)),
-                last_restart=parse_time(bead.get(B.CIRCUIT_LAST_RESTART)),
-                last_progress=parse_time(bead.get(B.CIRCUIT_LAST_PROGRESS)),
-                last_observed=parse_time(bead.get(B.CIRCUIT_LAST_OBSERVED)),
-                signature=bead.get(B.CIRCUIT_PROGRESS_SIGNATURE),
-                open_restart_count=int(bead.get(B.CIRCUIT_OPEN_RESTART_COUNT) or 0))
-    c = replace(c, observed=c.last_observed is not None or bool(c.signature))
     c, was_reset = _auto_reset(c, cfg, now)
     c = _trim(c, cfg, now)
     return mem.set("circuits", identity, c), was_reset
+
+
+def log_open_once(mem: Memory, cfg: CircuitConfig, identity: str) -> tuple[Memory, str]:
+    """LogOpenOnce: the ERROR line for the first refused respawn of an OPEN breaker, once per
+    open incident (an auto-reset or a restart of the controller arms it again); "" otherwise."""
+    c = mem.circuits.get(identity)
+    if not identity or c is None or c.state != OPEN or c.logged_open_once:
+        return mem, ""
+    mem = mem.set("circuits", identity, replace(c, logged_open_once=True))
+    return mem, (f"ERROR session-circuit-breaker: CIRCUIT_OPEN for named session {go_quote(identity)} "
+                 f"(restarts={c.open_restart_count} in last {format_duration(cfg.window)}, no progress). "
+                 f"Supervisor will NOT respawn. Run `gc session reset {identity}` to clear.")

@@ -18,6 +18,7 @@ from typing import Callable, Iterable, Sequence
 
 from core.config.model import Agent, City
 from core.identity import canonical_singleton, instance_expansion, qualified_instance, session_name_for
+from core.goparse import digits_value
 
 
 @dataclass
@@ -58,7 +59,8 @@ def pool_instances(city: City, a: Agent, semantics: str, running: Sequence[str])
             stale = set()
             for sn in _with_prefix(running, prefix):
                 tail = sn[len(prefix):]
-                if tail.isdigit() and int(tail) > 0:
+                n = digits_value(tail)
+                if n is not None and n > 0:
                     stale.add(f"{qn}-{tail}")
             return names + sorted(stale)
         count = m if m is not None and m > 0 else len(a.namepool_names)

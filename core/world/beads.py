@@ -88,6 +88,10 @@ DETACHED_AT = "detached_at"
 SESSION_HEALTH = "session_health"
 SESSION_HEALTH_REASON = "session_health_reason"
 SESSION_DRAINABLE = "session_drainable"
+STRANDED_EVENT_EMITTED_AT = "stranded_event_emitted_at"
+UNKNOWN_STATE_ESCALATED_AT = "unknown_state_escalated_at"
+CONTINUITY_ELIGIBLE = "continuity_eligible"
+COMMON_NAME = "common_name"
 PROVIDER_TERMINAL_ERROR_AT = "provider_terminal_error_at"
 UNKNOWN_STATE_VALUE = "unknown_state_value"
 UNKNOWN_STATE_FIRST_SEEN = "unknown_state_first_seen"
@@ -373,4 +377,5 @@ class WorkBead:
 @lru_cache(maxsize=65536)
 def natural_key(s: str) -> tuple:
     """Sort key that orders gc-2 before gc-10 (model-made ids) and strings otherwise."""
-    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", s))
+    return tuple(int(p) if p.isascii() and p.isdigit() and len(p) < 4000 else p
+                 for p in re.split(r"([0-9]+)", s))

@@ -54,6 +54,7 @@ class Circuit:
     signature: str = ""
     observed: bool = False
     open_restart_count: int = 0
+    logged_open_once: bool = False  # LogOpenOnce wrote this open incident's ERROR line
 
 
 @dataclass(frozen=True)

@@ -199,14 +199,15 @@ def _circuit_json(c: Circuit) -> dict[str, Any]:
     return {"restarts": [format_time(t) for t in c.restarts], "state": c.state, "opened_at": format_time(c.opened_at),
             "last_restart": format_time(c.last_restart), "last_progress": format_time(c.last_progress),
             "last_observed": format_time(c.last_observed), "signature": c.signature, "observed": c.observed,
-            "open_restart_count": c.open_restart_count}
+            "open_restart_count": c.open_restart_count, "logged_open_once": c.logged_open_once}
 
 
 def _circuit_from(v: dict[str, Any]) -> Circuit:
     return Circuit(tuple(parse_time(t) for t in v.get("restarts", [])), v.get("state", "CIRCUIT_CLOSED"),
                    parse_time(v.get("opened_at")), parse_time(v.get("last_restart")),
                    parse_time(v.get("last_progress")), parse_time(v.get("last_observed")),
-                   v.get("signature") or "", bool(v.get("observed", False)), int(v.get("open_restart_count", 0)))
+                   v.get("signature") or "", bool(v.get("observed", False)), int(v.get("open_restart_count", 0)),
+                   bool(v.get("logged_open_once", False)))
 
 
 def _probe_json(p: IdleProbe) -> dict[str, Any]:
