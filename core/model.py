@@ -323,6 +323,14 @@ class Model:
             if self.world.scale_check_run(template) is not None:
                 self.world.record_scale_check_run(stamp_run(self.world, template, value, reason))
 
+    def set_suspension(self, table: dict[str, Any]) -> Outcome:
+        """What `gc suspend` / `gc resume` (`city`), `gc rig suspend` / `gc rig resume` (`rigs`)
+        write to the runtime suspension state, or GC_SUSPENDED=1 (`gc_suspended`); read from the
+        next tick on."""
+        self.world.suspension = self.world.suspension.updated(table)
+        parts = [f"{k}={v}" for k, v in sorted(table.items())]
+        return Outcome(logs=["runtime suspension state: " + ", ".join(parts)])
+
     def set_session(self, bead_id: str, metadata: dict[str, str]) -> Outcome:
         if self.world.store.session(bead_id) is None:
             raise ModelError(f'no session bead "{bead_id}"')
@@ -399,6 +407,8 @@ class Model:
             return Outcome(logs=["config edited; applied at the next tick"])
         if kind == "restart_controller":
             return self.restart_controller()
+        if kind == "set_suspension":
+            return self.set_suspension({k: v for k, v in step.items() if k != "do"})
         if kind == "set_semantics":
             self.set_semantics(str(step["semantics"]))
             return Outcome(logs=[f"semantics switched to {self.semantics}"])

@@ -37,6 +37,7 @@ SESSION_KEYS = set(SS.SESSION)
 RUNTIME_KEYS = set(SS.RUNTIME)
 WORK_KEYS = set(SS.WORK)
 STEP_KEYS: dict[str, set[str]] = {k: set(v) for k, v in SS.STEP.items()}
+SUSPENSION_KEYS = set(SS.SUSPENSION)
 STEP_REQUIRED = {
     "runtime_exit": ["name"], "runtime_start": ["name"], "activity": ["name"], "attach": ["name"],
     "detach": ["name"], "drain_ack": ["name"], "add_work": ["id"], "update_work": ["id"],
@@ -74,6 +75,8 @@ class Scenario:
         d = self.data
         for k, v in (d.get("scale_check") or {}).items():
             world.set_scale_check(k, v)
+        if "suspension" in d:
+            world.suspension = world.suspension.updated(d["suspension"])
         sessions = d.get("session", [])
         n = len(sessions)
         for i, s in enumerate(sessions):
@@ -232,6 +235,8 @@ def load_scenario(path: str, packs_dir: str | None = None) -> Scenario:
         if w["id"] in wids:
             raise _loc(path, text, f"work[{i}].id", f'duplicate work id "{w["id"]}"')
         wids.add(w["id"])
+    if "suspension" in d:
+        _check_suspension(path, text, d["suspension"], "suspension", city)
     steps = []
     templates = {a.qualified_name for a in city.agents}  # grows with each edit_config
     cities = [city]  # the configs a step may refer to: the first and every edit so far
@@ -272,6 +277,8 @@ def load_scenario(path: str, packs_dir: str | None = None) -> Scenario:
         if kind == "edit_config":
             cities.append(_load_scenario_city(path, text, st, f"{fp}.", packs_dir))
             templates |= {a.qualified_name for a in cities[-1].agents}
+        if kind == "set_suspension":
+            _check_suspension(path, text, {k: v for k, v in st.items() if k != "do"}, fp, cities[-1])
         if kind == "set_semantics" and st["semantics"] not in SEMANTICS:
             raise _loc(path, text, f"{fp}.semantics",
                        f'semantics must be one of {", ".join(SEMANTICS)}, got "{st["semantics"]}"')
@@ -285,6 +292,23 @@ def load_scenario(path: str, packs_dir: str | None = None) -> Scenario:
     return Scenario(path=path, text=text, name=d["name"], source=str(d.get("source", "")), start=start,
                     semantics=sem, adopt_on_start=bool(d.get("adopt_on_start", True)), city=city, data=d,
                     steps=steps, expects=expects, xfail=str(d.get("xfail", "")), packs_dir=packs_dir)
+
+
+def _check_suspension(path: str, text: str, t: Any, fp: str, city: City) -> None:
+    """A runtime suspension table: `city` and `gc_suspended` booleans, `rigs` a table of rig
+    name = boolean naming rigs of the city."""
+    _check_keys(path, text, t, SUSPENSION_KEYS, fp)
+    for key in ("city", "gc_suspended"):
+        if key in t and not isinstance(t[key], bool):
+            raise _loc(path, text, f"{fp}.{key}", f"{key} must be true or false")
+    rigs = t.get("rigs", {})
+    if not isinstance(rigs, dict):
+        raise _loc(path, text, f"{fp}.rigs", "rigs must be a table of rig name = true or false")
+    for name, v in rigs.items():
+        if not isinstance(v, bool):
+            raise _loc(path, text, f"{fp}.rigs.{name}", "a rig's suspension must be true or false")
+        if city.rig(name) is None:
+            raise _loc(path, text, f"{fp}.rigs.{name}", f'unknown rig "{name}"')
 
 
 def _check_work(path: str, text: str, w: dict, fp: str, partial: bool = False, extra: set[str] = frozenset()) -> None:

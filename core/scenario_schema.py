@@ -39,8 +39,9 @@ ANY_TABLE = "any table"  # an inline city: the config loader checks it
 TOP: dict[str, str] = {
     "name": STR, "source": STR, "xfail": STR, "start": TIME, "semantics": STR, "adopt_on_start": BOOL,
     "city": ANY_TABLE, "city_file": STR, "scale_check": TABLE, "session": TABLES, "runtime": TABLES,
-    "work": TABLES, "step": TABLES, "expect": TABLES,
+    "work": TABLES, "step": TABLES, "expect": TABLES, "suspension": TABLE,
 }
+SUSPENSION: dict[str, str] = {"city": BOOL, "rigs": BOOLMAP, "gc_suspended": BOOL}
 SESSION: dict[str, str] = {"id": STR, "open": BOOL, "created_at": TIME, "metadata": STRMAP, "title": STR,
                            "labels": STRLIST}
 RUNTIME: dict[str, str] = {
@@ -72,6 +73,7 @@ STEP: dict[str, dict[str, str]] = {
     "set_runtime": {"name": STR, "alive": BOOL, "peek": STR, "pending_interaction": BOOL, "attached": BOOL,
                     "last_activity": TIME, "meta": STRMAP, "corpse": BOOL},
     "fail_start": {"name": STR, "template": STR, "count": INT, "message": STR},
+    "set_suspension": SUSPENSION,
 }
 @dataclass(frozen=True)
 class TypeProblem:

@@ -23,6 +23,7 @@ from core.desired.model import DesiredEntry, DesiredResult, Why
 from core.desired.named import build_named
 from core.desired.realize import realize, shape_why
 from core.identity import generic_ephemeral, request_identity, session_name_for
+from core.world.suspension import city_suspended
 
 if TYPE_CHECKING:
     from core.world.world import World
@@ -38,7 +39,7 @@ def build_desired(city: City, world: "World", semantics: str = "current", action
     read or written."""
     ctx = BuildContext(city, world, semantics, actions if actions is not None else [], trace, store_backed)
     res = ctx.result
-    if city.workspace.suspended:
+    if city_suspended(city, world.suspension):
         res.suspended = True
         return res
     if not store_backed:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from core.actions import Action
 from core.config.model import Agent, City, NamedSession
 from core.desired.lookup import parse_qualified, template_lookup
+from core.world.suspension import suspended_rigs
 from core.desired.model import DesiredResult
 from core.identity import (
     canonical_singleton,
@@ -114,7 +115,7 @@ class BuildContext:
         self.result = DesiredResult()
         self._template_cache: dict[tuple[str, int], str] = {}
         self.named_identities = {n.identity for n in city.named_sessions}
-        self.rig_suspended = {r.name for r in city.rigs if r.suspended}
+        self.rig_suspended = suspended_rigs(city, world.suspension)
         self.agents_sorted = sorted(city.agents, key=lambda a: a.qualified_name)
         self.assigned_work: list = []  # pool-demand assigned work beads (bp.assignedWorkBeads)
         self._live_assigned: tuple[int, dict] | None = None

@@ -383,14 +383,14 @@ def _min_covered(beads: list[AwakeBead], desired: dict[str, str], template: str,
 # ---------------------------------------------------------------------------- input builder
 
 
-def awake_agents(city: City, rig_suspended: set[str]) -> list[AwakeAgent]:
-    """The city's agents as AwakeAgents; an agent in a suspended rig counts as suspended."""
+def awake_agents(city: City, suspended) -> list[AwakeAgent]:
+    """The city's agents as AwakeAgents; `suspended(agent)` is isAgentEffectivelySuspendedWith
+    (a suspended city or rig suspends every agent in it)."""
     out = []
     for a in city.agents:
         sai = a.sleep_after_idle.strip()
         secs = 0.0 if not sai or sai == "off" else (try_duration(sai, 0.0) or 0.0)
-        out.append(AwakeAgent(a.qualified_name, a.suspended or (bool(a.dir) and a.dir in rig_suspended), secs,
-                              a.min_count))
+        out.append(AwakeAgent(a.qualified_name, suspended(a), secs, a.min_count))
     return out
 
 

@@ -17,6 +17,7 @@ from core.trackers.keys import LifecycleKeys
 from core.world import beads as B
 from core.world.beads import SessionBead, WorkBead
 from core.world.memory import Memory
+from core.world.suspension import city_suspended, suspended_rigs
 
 if TYPE_CHECKING:
     from core.desired.model import DesiredResult
@@ -37,7 +38,8 @@ class TickContext:
         self.drift_drain_timeout = try_duration(city.daemon.drift_drain_timeout, 120.0) or 120.0
         self.named_by_runtime: dict[str, NamedSession] = {
             session_name_for(city, n.identity): n for n in city.named_sessions}
-        self.rig_suspended = {r.name for r in city.rigs if r.suspended}
+        self.rig_suspended = suspended_rigs(city, world.suspension)
+        self.city_suspended = city_suspended(city, world.suspension)
         self.follow_up = False  # a drain stamped an ack: Gas City pokes an immediate follow-up tick
         self.boot = False  # a boot reconcile defers sweeps and closes to the first real tick
         self.rollbacks = 0  # pending-create rollbacks this tick (at most 5)
@@ -81,7 +83,8 @@ class TickContext:
         return self.agent(b.template)
 
     def agent_suspended(self, a: Agent | None) -> bool:
-        return a is not None and (a.suspended or (bool(a.dir) and a.dir in self.rig_suspended))
+        """isAgentEffectivelySuspendedWith: the city, the agent, or its rig is suspended."""
+        return a is not None and (self.city_suspended or a.suspended or (bool(a.dir) and a.dir in self.rig_suspended))
 
     def named_spec(self, b: SessionBead) -> NamedSession | None:
         """The configured [[named_session]] a named bead belongs to, if still configured."""

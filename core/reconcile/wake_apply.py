@@ -43,7 +43,7 @@ def build_input(ctx: TickContext, order: list[str], targets: list[WakeTarget], c
     work_ids = ctx.desired.assigned_work_ids if ctx.desired is not None else []
     work = [w for w in (ctx.store.work_bead(i) for i in work_ids)
             if w is not None and w.assignee.strip() and w.status in ("open", "in_progress")]
-    inp = A.AwakeInput(agents=A.awake_agents(ctx.city, ctx.rig_suspended), named=A.awake_named(ctx.city),
+    inp = A.AwakeInput(agents=A.awake_agents(ctx.city, ctx.agent_suspended), named=A.awake_named(ctx.city),
                        beads=beads, work=work, scale_counts=counts,
                        named_demand=dict(ctx.desired.named_demand) if ctx.desired else {},
                        named_routed_demand=dict(ctx.desired.named_routed_demand) if ctx.desired else {},

@@ -15,6 +15,7 @@ from core.world.memory import Circuit, DeferStreak, Drain, IdleProbe, Memory
 from core.world.runtime import Runtime, RuntimeSession, RuntimeState
 from core.world.scaleruns import ScaleCheckRun
 from core.world.store import Store, StoreState
+from core.world.suspension import RuntimeSuspension
 
 
 class ClockRangeError(ValueError):
@@ -32,6 +33,7 @@ class WorldState:
     memory: Memory
     tick: int
     scale_check_runs: immutables.Map = immutables.Map()  # template -> ScaleCheckRun (--run-scale-checks)
+    suspension: RuntimeSuspension = RuntimeSuspension()
 
 
 class World:
@@ -43,6 +45,7 @@ class World:
         self.scale_check_runs: immutables.Map = immutables.Map()  # template -> ScaleCheckRun, the last real run
         self.memory = Memory()
         self.tick = 0
+        self.suspension = RuntimeSuspension()  # gc suspend / gc resume overrides, GC_SUSPENDED
 
     # ---- clock ----
     def advance(self, seconds: float) -> None:
@@ -56,7 +59,7 @@ class World:
     # ---- snapshots ----
     def snapshot(self) -> WorldState:
         return WorldState(self.store.snapshot(), self.runtime.snapshot(), self.now, self.scale_checks,
-                          self.memory, self.tick, self.scale_check_runs)
+                          self.memory, self.tick, self.scale_check_runs, self.suspension)
 
     def restore(self, st: WorldState) -> None:
         self.store.restore(st.store)
@@ -66,6 +69,7 @@ class World:
         self.scale_check_runs = st.scale_check_runs
         self.memory = st.memory
         self.tick = st.tick
+        self.suspension = st.suspension
 
     @classmethod
     def from_state(cls, st: WorldState, prefix: str = "gc") -> "World":
@@ -107,6 +111,7 @@ class World:
             "scale_checks": dict(sorted(self.scale_checks.items())),
             **({"scale_check_runs": {k: v.to_json() for k, v in sorted(self.scale_check_runs.items())}}
                if self.scale_check_runs else {}),
+            **({"suspension": self.suspension.to_json()} if self.suspension.to_json() else {}),
             "memory": {
                 "adopted": m.adopted,
                 "drains": {k: _drain_json(v) for k, v in sorted(m.drains.items())},
@@ -122,6 +127,7 @@ class World:
     def from_json(cls, d: dict[str, Any]) -> "World":
         w = cls(parse_time(d["now"]) or DEFAULT_START, d.get("prefix", "gc"))
         w.tick = int(d.get("tick", 0))
+        w.suspension = RuntimeSuspension.from_json(d.get("suspension"))
         for s in d.get("sessions", []):
             b = SessionBead(s["id"], parse_time(s["created_at"]) or w.now, dict(s.get("metadata", {})),
                             bool(s.get("open", True)), s.get("title", ""), frozenset(s.get("labels", [])))
