@@ -390,6 +390,10 @@ class Model:
         if kind == "fail_start":
             sel = step.get("name") or f"template:{step['template']}"
             return self.fail_start(sel, int(step.get("count", 1)), step.get("message", ""))
+        if kind == "fail_stop":
+            sel = step.get("name") or f"template:{step['template']}"
+            self.world.runtime.inject_stop_failure(sel, int(step.get("count", 1)), step.get("message", ""))
+            return Outcome(logs=[f"next {int(step.get('count', 1))} stop(s) of {sel} will fail"])
         if kind == "add_work":
             return self.add_work(work_from_table(step, self.world.now))
         if kind == "update_work":

@@ -270,10 +270,10 @@ def load_scenario(path: str, packs_dir: str | None = None) -> Scenario:
         if kind == "set_scale_check":
             if all(c.agent(st["template"]) is None for c in cities):
                 raise _loc(path, text, f"{fp}.template", f'unknown template "{st["template"]}"')
-        if kind == "fail_start" and not (st.get("name") or st.get("template")):
-            raise _loc(path, text, fp, 'fail_start needs "name" or "template"')
-        if kind == "fail_start" and st.get("template") and st["template"] not in templates:
-            raise _loc(path, text, f"{fp}.template", f'fail_start names unknown template "{st["template"]}"')
+        if kind in ("fail_start", "fail_stop") and not (st.get("name") or st.get("template")):
+            raise _loc(path, text, fp, f'{kind} needs "name" or "template"')
+        if kind in ("fail_start", "fail_stop") and st.get("template") and st["template"] not in templates:
+            raise _loc(path, text, f"{fp}.template", f'{kind} names unknown template "{st["template"]}"')
         if kind == "edit_config":
             cities.append(_load_scenario_city(path, text, st, f"{fp}.", packs_dir))
             templates |= {a.qualified_name for a in cities[-1].agents}

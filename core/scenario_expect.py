@@ -37,11 +37,12 @@ _TRACE = {"record_type": STR, "site_code": STR, "reason_code": STR, "outcome_cod
 _EVENT = {"type": STR, "subject": STR, "bead": STR, "message": STR}
 
 SUBS: dict[str, Sub] = {
-    "session": Sub({"id": STR, "identity": STR, "open": BOOL, "metadata": TABLE_STR, "metadata_not": TABLE_STR,
-                    "present": LIST_STR,
-                    "labels_include": LIST_STR, "labels_exclude": LIST_STR, "title": STR}, ("id", "identity")),
+    "session": Sub({"id": STR, "identity": STR, "session_name": STR, "open": BOOL, "metadata": TABLE_STR,
+                    "metadata_not": TABLE_STR, "present": LIST_STR,
+                    "labels_include": LIST_STR, "labels_exclude": LIST_STR, "title": STR},
+                   ("id", "identity", "session_name")),
     "runtime": Sub({"name": STR, "alive": BOOL, "running": BOOL, "attached": BOOL, "pending_interaction": BOOL,
-                    "meta": TABLE_STR}, ("name",)),
+                    "meta": TABLE_STR, "env": TABLE_STR}, ("name",)),
     "deferral": Sub({"bead": STR, "alias": STR, "count": INT, "holder": STR}, ("bead",)),
     "action": Sub(_ACTION),
     "no_action": Sub(_ACTION),
@@ -76,7 +77,7 @@ KEYS: dict[str, str] = {
     "scale_check_present": TABLE_BOOL, "partial_templates": LIST_STR, "named_demand": TABLE_BOOL,
     "named_routed_demand": TABLE_BOOL, "deferral_count": INT, "log": LIST_STR, "no_log": LIST_STR,
     "warning": LIST_STR, "action_count": TABLE_INT, "request_templates": LIST_STR, "request_total": INT, "request_tiers": TABLE_INT, "assigned_work": LIST_STR,
-    "trace_count": TABLE_INT,
+    "trace_count": TABLE_INT, "session_count": INT,
 }
 ALL_KEYS = set(KEYS) | set(SUBS)
 
@@ -282,6 +283,9 @@ def _desired(e: dict[str, Any], st: dict[str, Any]) -> list[str]:
 
 def _counts(e: dict[str, Any], st: dict[str, Any]) -> list[str]:
     out: list[str] = []
+    if "session_count" in e and len(st["sessions"]) != e["session_count"]:
+        out.append(f"session_count: want {e['session_count']}, got {len(st['sessions'])} "
+                   f"({[x['id'] for x in st['sessions']]})")
     for tpl, n in (e.get("open_sessions") or {}).items():
         got = sum(1 for s in _open_beads(st) if s["metadata"].get("template") == tpl)
         if got != n:
@@ -323,10 +327,10 @@ def _check_runtime(r: dict, st: dict) -> list[str]:
                 out.append(f"runtime {r['name']}: {k} want {want}, got {have}")
         elif got is None:
             out.append(f"runtime {r['name']}: not running (wanted {k} = {want!r})")
-        elif k == "meta":
+        elif k in ("meta", "env"):
             for mk, mv in want.items():
-                if got["meta"].get(mk, "") != mv:
-                    out.append(f"runtime {r['name']}: meta.{mk} want {mv!r}, got {got['meta'].get(mk, '')!r}")
+                if got[k].get(mk, "") != mv:
+                    out.append(f"runtime {r['name']}: {k}.{mk} want {mv!r}, got {got[k].get(mk, '')!r}")
         elif got.get(k) != want:
             out.append(f"runtime {r['name']}: {k} want {want!r}, got {got.get(k)!r}")
     return out
@@ -345,6 +349,9 @@ def _check_session(s: dict, st: dict) -> list[str]:
     if "id" in s:
         cands = [x for x in st["sessions"] if x["id"] == s["id"]]
         label = s["id"]
+    elif "session_name" in s:
+        cands = [x for x in st["sessions"] if x["metadata"].get("session_name") == s["session_name"]]
+        label = f"session_name {s['session_name']}"
     else:
         ident = s.get("identity", "")
         cands = [x for x in _open_beads(st) if x["metadata"].get("agent_name") == ident] or \

@@ -74,6 +74,7 @@ STEP: dict[str, dict[str, str]] = {
                     "last_activity": TIME, "meta": STRMAP, "corpse": BOOL},
     "fail_start": {"name": STR, "template": STR, "count": INT, "message": STR},
     "set_suspension": SUSPENSION,
+    "fail_stop": {"name": STR, "template": STR, "count": INT, "message": STR},
 }
 @dataclass(frozen=True)
 class TypeProblem:

@@ -430,7 +430,8 @@ def inflight_requests(ctx: BuildContext, resumed: set[str]) -> dict[str, list[Re
             if not ephemeral_for:
                 continue
             out.setdefault(qn, []).append(
-                Request(qn, "new", b.id, b.get(B.TRIGGER_BEAD_ID).strip(), 0, inflight=True))
+                Request(qn, "new", b.id, b.get(B.TRIGGER_BEAD_ID).strip(), 0, inflight=True,
+                        work_store_ref=b.get(B.TRIGGER_BEAD_STORE_REF).strip()))
     return out
 
 
@@ -470,7 +471,9 @@ def compute_requests(ctx: BuildContext, demand: Demand) -> dict[str, list[Reques
                 usage.take(a, r)
             trig = demand.triggers.get(qn, [])
             for j in range(n_inflight, new_count):
-                r = Request(qn, "new", "", trig[j] if j < len(trig) else "", 0)
+                wid = trig[j] if j < len(trig) else ""
+                w = ctx.store.work_bead(wid) if wid else None
+                r = Request(qn, "new", "", wid, 0, work_store_ref=w.store.strip() if w is not None else "")
                 all_reqs.append(r)
                 usage.take(a, r)
     accepted = apply_nested_caps(ctx, all_reqs, held)

@@ -31,6 +31,7 @@ class Request:
     priority: int = 0
     floor: bool = False  # min fill (FloorGuarantee)
     inflight: bool = False
+    work_store_ref: str = ""  # the trigger work bead's store ("city" or a rig; "" = no reference)
 
     @property
     def resume_like(self) -> bool:

@@ -191,7 +191,7 @@ def record_deferred(ctx: BuildContext, a: Agent, b: SessionBead, who: str = "", 
 # ---------------------------------------------------------------- creates
 
 def create_pool_bead(ctx: BuildContext, a: Agent, identity: str, slot: int, trigger: str,
-                     dependency_only: bool = False) -> tuple[SessionBead | None, list[Why], str]:
+                     dependency_only: bool = False, trigger_store: str = "") -> tuple[SessionBead | None, list[Why], str]:
     """createPoolSessionBeadWithGuardedAlias: mint a start-pending pool bead. Its alias is set only
     when free (no owner: a configured [[named_session]] identity is reserved), else deferred.
     Returns (bead, why, error); a bad tmux_alias fails the create before anything is written.
@@ -218,8 +218,10 @@ def create_pool_bead(ctx: BuildContext, a: Agent, identity: str, slot: int, trig
     if slot > 0:
         md[B.POOL_SLOT] = str(slot)
         md[B.CANONICAL_POOL_SLOT] = str(slot)
-    if trigger:
+    if trigger:  # poolTriggerMetadata
         md[B.TRIGGER_BEAD_ID] = trigger
+        if trigger_store:
+            md[B.TRIGGER_BEAD_STORE_REF] = trigger_store
     why: list[Why] = []
     if holder is None and not rule:
         md[B.ALIAS] = identity
@@ -243,9 +245,21 @@ def base_env(a_qn: str, b: SessionBead, identity: str, origin: str = "ephemeral"
     """resolveTemplate's environment: GC_AGENT is the runtime name, GC_ALIAS the identity."""
     env = {"GC_TEMPLATE": a_qn, "GC_ALIAS": identity, "GC_AGENT": b.session_name, "GC_SESSION_ORIGIN": origin,
            "GC_SESSION_NAME": b.session_name, "GC_SESSION_ID": b.id}
+    env.update(trigger_env(b))
+    return env
+
+
+def trigger_env(b: SessionBead) -> dict[str, str]:
+    """sessionTriggerBeadEnv (resolveTemplateForSessionBeadInfo has the same): the work bead that
+    triggered the session, under both names, and its store when the bead records one."""
     trig = b.get(B.TRIGGER_BEAD_ID).strip()
-    if trig:
-        env["GC_TRIGGER_BEAD_ID"] = trig
+    if not trig:
+        return {}
+    env = {"GC_TRIGGER_BEAD_ID": trig, "GC_TRIGGER_WORK_BEAD_ID": trig}
+    ref = b.get(B.TRIGGER_BEAD_STORE_REF).strip()
+    if ref:
+        env["GC_TRIGGER_BEAD_STORE_REF"] = ref
+        env["GC_TRIGGER_WORK_STORE_REF"] = ref
     return env
 
 
@@ -289,13 +303,27 @@ DEMAND_WHY = {
 
 
 def bind_trigger(ctx: BuildContext, b: SessionBead, r: Request) -> SessionBead:
-    """bindPoolSessionTriggerBead (the trigger id only): point the bead at the request's work
-    bead, or clear a stale trigger when the request carries none."""
-    want = r.work_bead_id.strip()
-    have = b.get(B.TRIGGER_BEAD_ID).strip()
-    if want == have:
+    """bindPoolSessionTriggerBead (computePoolTriggerBindingPatch, the trigger id and its store):
+    point the bead at the request's work bead and that bead's store, or clear both when the
+    request carries none. Work directories and pack metadata are not modelled."""
+    want, have = r.work_bead_id.strip(), b.get(B.TRIGGER_BEAD_ID).strip()
+    have_ref, want_ref = b.get(B.TRIGGER_BEAD_STORE_REF).strip(), r.work_store_ref.strip()
+    patch: dict[str, str] = {}
+    if not want:
+        if have:
+            patch[B.TRIGGER_BEAD_ID] = ""
+        if have_ref:
+            patch[B.TRIGGER_BEAD_STORE_REF] = ""
+    else:
+        if have != want:
+            patch[B.TRIGGER_BEAD_ID] = want
+        if want_ref and have_ref != want_ref:
+            patch[B.TRIGGER_BEAD_STORE_REF] = want_ref
+        elif not want_ref and have != want and have_ref:
+            patch[B.TRIGGER_BEAD_STORE_REF] = ""
+    if not patch:
         return b
-    return ctx.store.update_session(b.id, {B.TRIGGER_BEAD_ID: want})
+    return ctx.store.update_session(b.id, patch)
 
 
 # ---------------------------------------------------------------- the three phases
@@ -395,7 +423,8 @@ def realize_template(ctx: BuildContext, a: Agent, reqs: list[Request], busy: set
         if not item.create:
             continue
         identity, _ = request_identity(a, item.slot, ctx.semantics)
-        bead, why, err = create_pool_bead(ctx, a, identity, item.slot, item.request.work_bead_id)
+        bead, why, err = create_pool_bead(ctx, a, identity, item.slot, item.request.work_bead_id,
+                                          trigger_store=item.request.work_store_ref)
         if err:
             item.create_error = err
             budget.release()

@@ -168,10 +168,28 @@ class TickContext:
             self.log(f"released work {w.id} from closed session {b.id}")
 
     def stop(self, name: str, reason: str, bead: SessionBead | None = None) -> bool:
-        if not self.rt.stop(name):
+        """Stop the runtime; True when it was there and is now gone (a failed stop is logged)."""
+        if self.rt.get(name) is None:
             return False
-        self.action("stop", bead.id if bead else "", name, reason, "", self.template_of(bead) if bead else "")
+        err = self.stop_error(name, reason, bead)
+        if err:
+            self.log(f"session reconciler: stopping {name} ({reason}): {err}")
+            return False
         return True
+
+    def stop_error(self, name: str, reason: str, bead: SessionBead | None = None) -> str:
+        """Stop the runtime through the provider: "" when it is gone afterwards, else the
+        provider's error (an injected stop fault keeps it running)."""
+        from core.world.runtime import StopError
+
+        if self.rt.get(name) is None:
+            return ""
+        try:
+            self.rt.kill(name, self.template_of(bead) if bead else "")
+        except StopError as e:
+            return str(e) or "stop failed"
+        self.action("stop", bead.id if bead else "", name, reason, "", self.template_of(bead) if bead else "")
+        return ""
 
     # ------------------------------------------------------------------ records
     def action(self, kind: str, bead_id: str = "", session_name: str = "", reason: str = "", detail: str = "",

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from core.desired.model import DesiredEntry
-from core.desired.realize import instance_token
+from core.desired.realize import instance_token, trigger_env
 from core.reconcile import drains
 from core.reconcile.breakers import log_open_once
 from core.reconcile.commit import CONFIRMING_STATES, commit_patch
@@ -234,6 +234,7 @@ def pre_wake_patch(b: SessionBead, now: datetime) -> dict[str, str]:
 def start_env(b: SessionBead, entry: DesiredEntry) -> dict[str, str]:
     """The entry's environment plus the GC_* session identity variables from the bead."""
     env = dict(entry.env)
+    env.update(trigger_env(b))  # sessionTriggerBeadEnv: the bead's trigger as it stands at start
     token = b.get(B.INSTANCE_TOKEN)
     env.update({"GC_SESSION_ID": b.id, "GC_SESSION_NAME": b.session_name, "GC_TEMPLATE": entry.template,
                 "GC_RUNTIME_EPOCH": b.get(B.GENERATION), "GC_CONTINUATION_EPOCH": b.get(B.CONTINUATION_EPOCH),

@@ -52,10 +52,65 @@ def run_sync(ctx: TickContext) -> None:
         if b.is_named and b.failed_create:
             ctx.close(b.id, "failed-create")
     close_duplicates(ctx)
-    close_reconfigured_named(ctx)
+    reconfigured = close_reconfigured_named(ctx)
     named_ids = {n.identity for n in ctx.city.named_sessions}
     for sn in sorted(desired.entries):
-        sync_entry(ctx, desired.entries[sn], named_ids)
+        e = desired.entries[sn]
+        if e.named_identity and e.named_identity in reconfigured:
+            continue
+        sync_entry(ctx, e, named_ids)
+    sync_desired_pool_slots(ctx)
+
+
+def sync_desired_pool_slots(ctx: TickContext) -> None:
+    """syncDesiredPoolSlots: for each instance-expanding (not canonical-singleton) template, the
+    desired pool beads whose alias already agrees get their slot written: the entry's own slot
+    first, else the slot the bead already holds (existingPoolSlotWithConfig), each slot to one
+    bead in session-name order; a stale pool_slot is rewritten, pool_managed stamped."""
+    from core.desired.context import BuildContext
+    from core.desired.slots import existing_slot
+    from core.identity import instance_expansion
+
+    by_template: dict[str, list[str]] = {}
+    for sn, e in ctx.desired.entries.items():
+        if e.manual or e.named_identity:
+            continue
+        a = ctx.agent(e.template)
+        if a is None or not instance_expansion(a, ctx.semantics) or canonical_singleton(a, ctx.semantics):
+            continue
+        by_template.setdefault(e.template, []).append(sn)
+    if not by_template:
+        return
+    bctx = BuildContext(ctx.city, ctx.world, ctx.semantics, [])
+    for template in sorted(by_template):
+        a = ctx.agent(template)
+        names = sorted(by_template[template])
+        used: set[int] = set()
+        slot_of: dict[str, int] = {}
+        beads: dict[str, SessionBead] = {}
+        for sn in names:
+            holders = ctx.store.open_by(B.SESSION_NAME, sn)
+            e = ctx.desired.entries[sn]
+            if not holders or (e.alias and holders[-1].alias != e.alias):
+                continue
+            b = beads[sn] = holders[-1]
+            slot = e.pool_slot if e.pool_slot > 0 and e.pool_slot not in used else existing_slot(bctx, a, b)
+            if slot <= 0 or slot in used:
+                continue
+            used.add(slot)
+            slot_of[sn] = slot
+        for sn in names:
+            b, slot = beads.get(sn), slot_of.get(sn, 0)
+            if b is None or slot <= 0:
+                continue
+            batch = {}
+            if b.get(B.POOL_MANAGED) != "true":
+                batch[B.POOL_MANAGED] = "true"
+            if b.get(B.POOL_SLOT) != str(slot):
+                batch[B.POOL_SLOT] = str(slot)
+            if batch:
+                batch[B.SYNCED_AT] = format_time(ctx.now)
+                ctx.patch(b.id, batch)
 
 
 def close_duplicates(ctx: TickContext) -> None:
@@ -79,21 +134,41 @@ def close_duplicates(ctx: TickContext) -> None:
             ctx.close(b.id, "duplicate")
 
 
-def close_reconfigured_named(ctx: TickContext) -> None:
-    """Close (stopping if running) named beads whose session name no longer matches their
-    configuration, unless they have open work."""
+def close_reconfigured_named(ctx: TickContext) -> set[str]:
+    """Close named beads whose session name no longer matches their configuration
+    (closeSessionBeadIfRuntimeStoppedAndUnassigned): not while they hold open work, and only
+    once their runtime is stopped (stopRuntimeBeforeSessionBeadMutation). Returns the
+    identities this pass touched: a closed one is replaced by a fresh canonical bead on a
+    later tick, a blocked one keeps its old bead; either way sync skips its desired entry now
+    (Gas City's pass still sees the old bead under its old name)."""
+    touched: set[str] = set()
     for b in ctx.open_beads():
         if not b.is_named:
             continue
-        spec = ctx.city.named_by_identity(b.get(B.CONFIGURED_NAMED_IDENTITY))
+        identity = b.get(B.CONFIGURED_NAMED_IDENTITY).strip()
+        spec = ctx.city.named_by_identity(identity)
         if spec is None:
             continue
-        want = session_name_for(ctx.city, spec.identity)
-        if b.session_name.strip() == want or ctx.has_open_work(b):
+        if b.session_name.strip() == session_name_for(ctx.city, spec.identity):
             continue
-        if ctx.running(b.session_name):
-            ctx.stop(b.session_name, "reconfigured", b)
-        ctx.close(b.id, "reconfigured")
+        touched.add(identity)
+        if ctx.has_open_work(b) or not stop_before_mutation(ctx, b, "reconfigured"):
+            continue
+        ctx.close(b.id, "failed-create" if b.failed_create else "reconfigured")
+    return touched
+
+
+def stop_before_mutation(ctx: TickContext, b: SessionBead, reason: str) -> bool:
+    """stopRuntimeBeforeSessionBeadMutation: True once the bead's runtime is not running
+    (stopping it if it is); a stop that fails is logged and leaves the bead as it is."""
+    name = b.session_name.strip()
+    if not name or not ctx.running(name):
+        return True
+    err = ctx.stop_error(name, reason, b)
+    if err:
+        ctx.log(f"session beads: stopping {reason} {name!r} (bead {b.id}): {err}")
+        return False
+    return True
 
 
 def _agent_name(e: DesiredEntry, slot: int) -> str:
@@ -241,9 +316,13 @@ def _record_conflict(ctx: TickContext, b: SessionBead, e: DesiredEntry, alias: s
 
 
 def reopen_named(ctx: TickContext, e: DesiredEntry, sn: str) -> SessionBead | None:
-    """Controller mode: a re-added named session reopens its closed canonical bead."""
-    closed = [b for b in ctx.store.sessions.values() if not b.open and b.session_name == sn
-              and b.get(B.CONFIGURED_NAMED_IDENTITY) == e.named_identity]
+    """reopenClosedConfiguredNamedSessionBead: a re-added named session reopens its closed
+    canonical bead, only under the configured runtime name (a bead closed under another name,
+    such as one closed `reconfigured`, is never revived) and never a failed create."""
+    if sn != session_name_for(ctx.city, e.named_identity):
+        return None
+    closed = [b for b in ctx.store.sessions.values() if not b.open and b.session_name.strip() == sn
+              and b.get(B.CONFIGURED_NAMED_IDENTITY).strip() == e.named_identity and reopen_eligible(b)]
     if not closed:
         return None
     closed.sort(key=lambda b: (b.created_at, natural_key(b.id)))
@@ -260,6 +339,19 @@ def reopen_named(ctx: TickContext, e: DesiredEntry, sn: str) -> SessionBead | No
     ctx.action("create_bead", b.id, sn, "reopen-named", e.named_identity, e.template)
     ctx.log(f"session beads: reopened closed canonical bead {b.id} for named session {e.named_identity}")
     return b
+
+
+NOT_REOPENABLE = frozenset({"duplicate", "duplicate-repair", "gc_swept", "orphaned", "reconfigured", "stale-session",
+                            "failed-create"})
+
+
+def reopen_eligible(b: SessionBead) -> bool:
+    """closedNamedSessionReopenEligible (internal/session/named_config.go): not marked
+    continuity-ineligible, and not closed as a duplicate, swept, orphaned, reconfigured, stale
+    or failed create: those are replaced by a fresh bead."""
+    if b.get(B.CONTINUITY_ELIGIBLE).strip() == "false":
+        return False
+    return b.get(B.CLOSE_REASON).strip() not in NOT_REOPENABLE and b.state.strip() not in NOT_REOPENABLE
 
 
 def create_bead(ctx: TickContext, e: DesiredEntry, sn: str, origin: str, slot: int, agent_name: str,

@@ -33,6 +33,10 @@ class StartError(Exception):
     """A provider Start failure (injected by the operator or a scenario)."""
 
 
+class StopError(Exception):
+    """A provider Stop failure (injected by a scenario's `fail_stop` step)."""
+
+
 class SessionExists(StartError):
     """Start was asked for a name that already has a runtime (runtime.ErrSessionExists)."""
 
@@ -68,9 +72,10 @@ class RuntimeSession:
 
 @dataclass(frozen=True)
 class RuntimeState:
-    """An immutable snapshot of the runtime: its sessions and recorded start failures."""
+    """An immutable snapshot of the runtime: its sessions and injected start and stop failures."""
     sessions: immutables.Map
     start_failures: tuple
+    stop_failures: tuple = ()
 
 
 class Runtime:
@@ -78,14 +83,17 @@ class Runtime:
         self.sessions: immutables.Map = immutables.Map()
         # (selector, remaining, message): selector is a session name or "template:<qn>"
         self.start_failures: list[list] = []
+        self.stop_failures: list[list] = []  # the same form, for Stop
         self.starts: list[str] = []  # names started during the current tick (for the trace)
 
     def snapshot(self) -> RuntimeState:
-        return RuntimeState(self.sessions, tuple(tuple(f) for f in self.start_failures))
+        return RuntimeState(self.sessions, tuple(tuple(f) for f in self.start_failures),
+                            tuple(tuple(f) for f in self.stop_failures))
 
     def restore(self, st: RuntimeState) -> None:
         self.sessions = st.sessions
         self.start_failures = [list(f) for f in st.start_failures]
+        self.stop_failures = [list(f) for f in st.stop_failures]
 
     # ---- observations ----
     def get(self, name: str) -> RuntimeSession | None:
@@ -140,12 +148,7 @@ class Runtime:
               env: Mapping[str, str]) -> RuntimeSession:
         """Start a runtime; raises StartError for an injected failure, SessionExists when the
         name is taken."""
-        for f in self.start_failures:
-            sel, remaining, message = f
-            if remaining > 0 and (sel == name or sel == f"template:{template}" or sel == "*"):
-                f[1] -= 1
-                self.start_failures = [x for x in self.start_failures if x[1] > 0]
-                raise StartError(message or "start failed")
+        self.start_failures = _take_failure(self.start_failures, name, template, StartError, "start failed")
         if name in self.sessions:
             raise SessionExists(f'session "{name}" already exists')
         meta = {META_RUNTIME_EPOCH: env.get(META_RUNTIME_EPOCH, "")} if env.get(META_RUNTIME_EPOCH) else {}
@@ -154,6 +157,12 @@ class Runtime:
         self.sessions = self.sessions.set(name, s)
         self.starts.append(name)
         return s
+
+    def kill(self, name: str, template: str = "") -> None:
+        """The controller's Stop: raises StopError for an injected failure (the session keeps
+        running), else stops the session if it exists."""
+        _take_failure(self.stop_failures, name, template, StopError, "stop failed")
+        self.stop(name)
 
     def stop(self, name: str) -> bool:
         if name in self.sessions:
@@ -187,6 +196,21 @@ class Runtime:
 
     def inject_start_failure(self, selector: str, count: int = 1, message: str = "") -> None:
         self.start_failures.append([selector, count, message])
+
+    def inject_stop_failure(self, selector: str, count: int = 1, message: str = "") -> None:
+        self.stop_failures.append([selector, count, message])
+
+
+def _take_failure(failures: list[list], name: str, template: str, error: type, default: str) -> list[list]:
+    """Consume the first injected failure matching the session (by name, `template:<qn>` or
+    `*`) and raise it; returns the failures left otherwise."""
+    for f in failures:
+        sel, remaining, message = f
+        if remaining > 0 and (sel == name or (template and sel == f"template:{template}") or sel == "*"):
+            f[1] -= 1
+            failures[:] = [x for x in failures if x[1] > 0]
+            raise error(message or default)
+    return failures
 
 
 def screen_rate_limited(text: str) -> bool:

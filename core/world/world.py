@@ -108,6 +108,7 @@ class World:
             "runtime": [{**runtime_json(s), "process_alive": s.process_alive}
                         for s in sorted(self.runtime.sessions.values(), key=lambda s: s.name)],
             "start_failures": [list(f) for f in self.runtime.start_failures],
+            **({"stop_failures": [list(f) for f in self.runtime.stop_failures]} if self.runtime.stop_failures else {}),
             "scale_checks": dict(sorted(self.scale_checks.items())),
             **({"scale_check_runs": {k: v.to_json() for k, v in sorted(self.scale_check_runs.items())}}
                if self.scale_check_runs else {}),
@@ -147,6 +148,7 @@ class World:
                 peek=r.get("peek", ""), meta=dict(r.get("meta", {})),
                 env=dict(r.get("env", {}))))
         w.runtime.start_failures = [list(f) for f in d.get("start_failures", [])]
+        w.runtime.stop_failures = [list(f) for f in d.get("stop_failures", [])]
         w.store.next_id = int(d.get("next_id", w.store.next_id))
         w.store.journal.clear()
         w.scale_checks = immutables.Map(d.get("scale_checks", {}))
