@@ -417,6 +417,7 @@ class Composer:
         ss = rd.check_table(loc.table, S.SESSION_FIELDS, loc.file, "session") if loc else {}
         city.session = SessionSettings(
             startup_timeout=str(ss.get("startup_timeout", "60s")),
+            provider=str(ss.get("provider", "") or ""),
             progress_stall_timeout=str(ss.get("progress_stall_timeout", "")),
             claim_holder_stall_timeout=str(ss.get("claim_holder_stall_timeout", "")),
         )

@@ -282,8 +282,10 @@ class Daemon:
 
 @dataclass
 class SessionSettings:
-    """The [session] timeouts, as duration strings."""
+    """The [session] timeouts, as duration strings, and the session provider (`tmux` when unset,
+    `subprocess`, `acp`, `auto`, ...)."""
     startup_timeout: str = "60s"
+    provider: str = ""
     progress_stall_timeout: str = ""
     claim_holder_stall_timeout: str = ""
 

@@ -122,6 +122,20 @@ class BuildContext:
         self._by_template: dict[str, list[str]] | None = None
         self.lookup = template_lookup(city, semantics)
 
+    def transport_error(self, a: Agent) -> str:
+        """validateAgentSessionTransportForBuild for `a` ("" when its sessions can be created)."""
+        from core.desired.provider import transport_error
+
+        return self.city.derived(("transport_error", a.qualified_name), lambda: transport_error(self.city, a))
+
+    def refuse_transport(self, a: Agent, what: str) -> bool:
+        """True (after Gas City's `buildDesiredState: <what>: <error> (skipping)` line) when the
+        agent's session transport cannot be routed by the city's session provider."""
+        err = self.transport_error(a)
+        if err:
+            self.log(f"buildDesiredState: {what}: {err} (skipping)")
+        return bool(err)
+
     def work_visible(self, w) -> bool:
         """coordClassStoreCandidates: demand is read from the city store and the stores of rigs
         that are not suspended (a work bead's `store` names its rig, "city" the city store)."""

@@ -9,6 +9,7 @@ a canonical singleton that is already desired.
 
 from __future__ import annotations
 
+from core.config.goduration import go_quote
 from core.config.model import Agent
 from core.desired.context import (
     BuildContext,
@@ -123,6 +124,8 @@ def discover(ctx: BuildContext) -> None:
                     and not partial:
                 continue
         if already:
+            continue
+        if ctx.refuse_transport(a, f"bead {b.id} template {go_quote(qn)}"):
             continue
         why = [shape_why(ctx, a)]
         if manual:

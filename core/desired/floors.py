@@ -12,6 +12,7 @@ as a warning of the tick.
 
 from __future__ import annotations
 
+from core.config.goduration import go_quote
 from core.config.model import Agent
 from core.desired.context import BuildContext, is_configured_named, is_manual, is_pool_managed
 from core.desired.discovery import canonical_identity
@@ -122,6 +123,8 @@ def ensure_floor(ctx: BuildContext, a: Agent, dependent: str) -> None:
     res = ctx.result
     qn = a.qualified_name
     if not generic_ephemeral(a) or res.entries.of_template(qn):
+        return
+    if ctx.refuse_transport(a, f"dependency floor {go_quote(qn)}"):
         return
     why = [shape_why(ctx, a), Why("demand.dependency_floor", f"{dependent} depends_on {qn}; nothing else desires it")]
     if not ctx.store_backed:

@@ -7,6 +7,7 @@ identity itself. A live bead squatting its runtime name or alias blocks it for t
 
 from __future__ import annotations
 
+from core.config.goduration import go_quote
 from core.desired.context import BuildContext, is_configured_named
 from core.desired.reach import work_reachable
 from core.desired.model import DesiredEntry, Why
@@ -133,6 +134,8 @@ def build_named(ctx: BuildContext, ready_assigned: set[str]) -> None:
                 continue
             if mode != "always" and not work:
                 continue
+        if ctx.refuse_transport(a, f"named session {go_quote(identity)}"):
+            continue
         key = canonical.session_name.strip() if canonical is not None and canonical.session_name.strip() else runtime
         if pool_took_canonical(ctx, identity, canonical, key):
             continue

@@ -8,6 +8,7 @@ C) results become desired entries in request order (a failed create frees its sl
 
 from __future__ import annotations
 
+from core.config.goduration import go_quote
 import hashlib
 from dataclasses import dataclass, field
 
@@ -399,6 +400,8 @@ def select_or_plan(ctx: BuildContext, a: Agent, r: Request, prefer: SessionBead 
 def realize_template(ctx: BuildContext, a: Agent, reqs: list[Request], busy: set[str], budget: CreateBudget) -> None:
     """Realize one template's accepted requests in order (Phases A, B and C) into desired entries."""
     qn = a.qualified_name
+    if ctx.refuse_transport(a, f"pool {go_quote(qn)}"):
+        return
     res = ctx.result
     used: set[str] = set()
     used_slots: set[int] = set()

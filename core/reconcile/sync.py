@@ -171,6 +171,20 @@ def stop_before_mutation(ctx: TickContext, b: SessionBead, reason: str) -> bool:
     return True
 
 
+def launch_metadata(ctx: TickContext, e: DesiredEntry) -> dict[str, str]:
+    """The command and resolved-provider keys sync stamps on a bead (`command`, `provider`,
+    `provider_kind`, `builtin_ancestor`, `resume_*`; stampResolvedProviderSessionMetadata), only
+    the non-empty ones (queueChangedResolvedProviderSessionMetadata never clobbers a stored value
+    with an empty one)."""
+    a = ctx.agent(e.template)
+    if a is None:
+        return {}
+    from core.desired.provider import resolve_provider
+
+    rp = ctx.city.derived(("resolved_provider", a.qualified_name), lambda: resolve_provider(ctx.city, a))
+    return rp.session_metadata() if rp is not None else {}
+
+
 def _agent_name(e: DesiredEntry, slot: int) -> str:
     if slot > 0 or (e.identity and e.identity != e.template):
         return e.identity
@@ -260,6 +274,9 @@ def sync_entry(ctx: TickContext, e: DesiredEntry, named_ids: set[str]) -> None:
         batch[B.WAKE_MODE] = wake_mode
     if not b.get(B.CONTINUATION_EPOCH):
         batch[B.CONTINUATION_EPOCH] = "1"
+    for k, v in launch_metadata(ctx, e).items():  # refreshed when the config changes, never blanked
+        if b.get(k) != v:
+            batch[k] = v
     if b.get(B.CLOSE_REASON) or b.get(B.CLOSED_AT):
         batch[B.CLOSE_REASON] = ""
         batch[B.CLOSED_AT] = ""
@@ -369,6 +386,7 @@ def create_bead(ctx: TickContext, e: DesiredEntry, sn: str, origin: str, slot: i
     a = ctx.agent(e.template)
     if a is not None and a.wake_mode:
         md[B.WAKE_MODE] = a.wake_mode
+    md.update(launch_metadata(ctx, e))
     if slot > 0:
         md[B.POOL_SLOT] = md[B.CANONICAL_POOL_SLOT] = str(slot)
     if state != "active":
