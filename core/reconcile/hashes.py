@@ -44,13 +44,16 @@ def breakdown(a: Agent) -> str:
                       separators=(",", ":"))
 
 
-def legacy_or_mismatched(stored: str, current: str) -> bool:
-    """A stored hash with no `vN:` prefix, or another version than the current one."""
-    m = _VERSIONED.match(stored)
-    if m is None:
+def legacy_or_mismatched(stored: str, current: str = "") -> bool:
+    """runtime.IsLegacyOrMismatchedVersion: a stored hash without a `version:` prefix (a bare
+    pre-versioning hash) or of another fingerprint version. An empty stored hash is not legacy:
+    nothing was recorded, so a live hash is applied, not silently rebaselined."""
+    if stored == "":
+        return False
+    head, colon, _ = stored.partition(":")
+    if not colon:
         return True
-    c = _VERSIONED.match(current)
-    return c is None or m.group(1) != c.group(1)
+    return head != CURRENT_VERSION
 
 
 def rebaseline_outcome(stored: str) -> str:

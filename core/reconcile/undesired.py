@@ -19,8 +19,12 @@ NAMED_SUSPEND_CONFIRM_TICKS = 2
 
 
 def configured_names(ctx: TickContext) -> set[str]:
-    """Runtime names of every [[named_session]] (and of their canonical beads)."""
+    """configuredSessionNamesWithSnapshot: runtime names of every [[named_session]] (and of their
+    canonical beads). A named session whose backing template is missing stays configured (Gas
+    City's loader only warns that it is disabled), so its bead leaves as `suspended`, never
+    `orphaned`."""
     names = set(ctx.named_by_runtime)
+    names |= {session_name_for(ctx.city, n.identity) for n in ctx.city.disabled_named_sessions}
     for b in ctx.open_beads():
         if b.is_named and ctx.city.named_by_identity(b.get(B.CONFIGURED_NAMED_IDENTITY)) is not None:
             names.add(b.session_name)
