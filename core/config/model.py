@@ -120,6 +120,10 @@ class Agent:
     def core_fingerprint(self) -> str:
         """The started-config hash: launch fields, depends_on, non-default wake_mode, and the
         pool min/max when any pool control is set. scale_check never counts (as in Gas City)."""
+        digest = hashlib.sha256(self._core_payload_json().encode()).hexdigest()
+        return "v5:" + digest
+
+    def _core_payload_json(self) -> str:
         payload: dict[str, Any] = {
             "provider": self.provider,
             "start_command": self.start_command,
@@ -138,7 +142,17 @@ class Agent:
         for k in sorted(self.extra):
             if k in LAUNCH_KEYS:
                 payload[k] = self.extra[k]
-        digest = hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+        return json.dumps(payload, sort_keys=True, default=str)
+
+    def partition_fingerprint(self, half: str) -> str:
+        """ProvisionFingerprint / LaunchFingerprint: the core fields that affect the box
+        (`provision`: work_dir, pool, depends_on, wake_mode, env, pre_start, overlay) or the
+        agent process (`launch`: provider, command, args, prompt and session setup, upstream).
+        Together they cover every core field, so a core drift moves exactly one of them."""
+        core = json.loads(self._core_payload_json())
+        launch_keys = {"provider", "start_command"} | (LAUNCH_KEYS - PROVISION_KEYS)
+        part = {k: v for k, v in core.items() if (k in launch_keys) == (half == "launch")}
+        digest = hashlib.sha256(json.dumps(part, sort_keys=True, default=str).encode()).hexdigest()
         return "v5:" + digest
 
     def live_fingerprint(self) -> str:
@@ -167,6 +181,10 @@ LAUNCH_KEYS = frozenset(
         "mouse_mode",
     }
 )
+
+
+# The core keys that shape the box rather than the agent process (runtime's provision half).
+PROVISION_KEYS = frozenset({"env", "env_remove", "pre_start", "overlay_dir"})
 
 
 def qualify(dir_: str, binding: str, name: str) -> str:

@@ -20,7 +20,8 @@ def commit_patch(ctx: TickContext, b: SessionBead, a: Agent | None, confirm: boo
              B.CREATION_COMPLETE_AT: format_time(ctx.now)}
     if a is not None:
         patch.update({B.STARTED_CONFIG_HASH: hashes.core_hash(a), B.LIVE_HASH: hashes.live_hash(a),
-                      B.STARTED_LIVE_HASH: hashes.live_hash(a), B.CORE_HASH_BREAKDOWN: hashes.breakdown(a)})
+                      B.STARTED_LIVE_HASH: hashes.live_hash(a), B.CORE_HASH_BREAKDOWN: hashes.breakdown(a),
+                      B.STARTED_PROVISION_HASH: hashes.provision_hash(a), B.STARTED_LAUNCH_HASH: hashes.launch_hash(a)})
     if confirm:
         patch.update({B.STATE: "active", B.STATE_REASON: "creation_complete", B.PENDING_CREATE_STARTED_AT: "",
                       B.AWAKE_STARTED_AT: format_time(ctx.now)})

@@ -31,7 +31,8 @@ DEFERRAL_KEYS = (B.CONFIG_DRIFT_DEFERRED_AT, B.CONFIG_DRIFT_DEFERRED_KEY, B.ATTA
 
 
 def _rebaseline(ctx: TickContext, b: SessionBead, a, core_only: bool = False) -> SessionBead:
-    patch = {B.STARTED_CONFIG_HASH: hashes.core_hash(a), B.CORE_HASH_BREAKDOWN: hashes.breakdown(a)}
+    patch = {B.STARTED_CONFIG_HASH: hashes.core_hash(a), B.CORE_HASH_BREAKDOWN: hashes.breakdown(a),
+             B.STARTED_PROVISION_HASH: hashes.provision_hash(a), B.STARTED_LAUNCH_HASH: hashes.launch_hash(a)}
     if not core_only:
         patch.update({B.STARTED_LIVE_HASH: hashes.live_hash(a), B.LIVE_HASH: hashes.live_hash(a)})
     return ctx.patch(b.id, patch)
@@ -146,11 +147,14 @@ def alive_drift(ctx: TickContext, b: SessionBead, entry: DesiredEntry) -> tuple[
         ctx.decision("reconciler.session.config_drift", "config_drift", "deferred_active", tpl, name,
                      active_reason="manual_session", **fields)
         return True, False
+    launch_only = launch_only_drift(b, a)
     if b.is_named:
         reason = _named_active_reason(ctx, b, key)
         if reason:
             ctx.decision("reconciler.session.config_drift", "config_drift", "deferred_active", tpl, name,
                          active_reason=reason, **fields)
+            return True, False
+        if launch_only and relaunch(ctx, b, a, entry, fields):
             return True, False
         reset_named_for_drift(ctx, b, True, "start-pending")
         ctx.action("restart", b.id, name, "config-drift", "named session restarted in place", tpl)
@@ -167,10 +171,52 @@ def alive_drift(ctx: TickContext, b: SessionBead, entry: DesiredEntry) -> tuple[
                      active_reason="live_assigned_work", **fields)
         ctx.log(f"Skipping config-drift drain for '{name}': live assigned work found")
         return True, False
+    if launch_only and relaunch(ctx, b, a, entry, fields):
+        return True, False
     if drains.begin_drain(ctx, b, "config-drift", ctx.drift_drain_timeout):
         ctx.decision("reconciler.session.config_drift", "config_drift", "drain", tpl, name, **fields)
         ctx.event("session.draining", entry.identity or tpl, "config drift detected", b.id)
     return True, False
+
+
+def launch_only_drift(b: SessionBead, a) -> bool:
+    """Only the launch half moved (the box is unchanged): the session can be relaunched in its
+    warm box. A session started before the halves were stamped is never launch-only."""
+    stored_provision, stored_launch = b.get(B.STARTED_PROVISION_HASH), b.get(B.STARTED_LAUNCH_HASH)
+    return (bool(stored_provision) and bool(stored_launch) and stored_provision == hashes.provision_hash(a)
+            and stored_launch != hashes.launch_hash(a))
+
+
+# Session providers whose runtimes cannot relaunch an agent in place (no RelaunchProvider).
+NO_RELAUNCH_PROVIDERS = frozenset({"subprocess", "acp", "t3bridge"})
+
+
+def relaunch(ctx: TickContext, b: SessionBead, a, entry: DesiredEntry, fields: dict) -> bool:
+    """relaunchAgentForLaunchDrift: restart only the agent in its warm box and rebaseline the
+    core, provision and launch hashes (the live hash is left to the live-drift clause). False
+    (fall back to the full restart or drain) when the session provider cannot relaunch, or when
+    the relaunch would resume a conversation key minted just now (a provider with a session-id
+    flag and no key yet: the resume would name a conversation that does not exist)."""
+    from core.desired.provider import resolve_provider
+
+    if ctx.city.session.provider.strip() in NO_RELAUNCH_PROVIDERS:
+        return False
+    rp = resolve_provider(ctx.city, a)
+    if rp is not None and rp.session_id_flag and not b.get(B.SESSION_KEY).strip():
+        ctx.log(f"session reconciler: launch-drift relaunch for {b.session_name} minted a speculative resume key "
+                "(no prior conversation); falling back to full restart")
+        return False
+    display = entry.identity or entry.template
+    ctx.patch(b.id, {B.STARTED_CONFIG_HASH: hashes.core_hash(a), B.CORE_HASH_BREAKDOWN: hashes.breakdown(a),
+                     B.STARTED_PROVISION_HASH: hashes.provision_hash(a), B.STARTED_LAUNCH_HASH: hashes.launch_hash(a)})
+    ctx.rt.relaunch(b.session_name, ctx.now)
+    ctx.log(f"Launch-only config change for '{display}', relaunched agent in warm box")
+    ctx.action("restart", b.id, b.session_name, "launch-drift", "launch-only change: agent relaunched in its box",
+               entry.template)
+    ctx.decision("reconciler.session.config_drift", "config_drift", "relaunch", entry.template, b.session_name,
+                 **fields)
+    ctx.event("session.updated", display, "agent relaunched (launch-only config change)", b.id)
+    return True
 
 
 def live_drift(ctx: TickContext, b: SessionBead, a, entry: DesiredEntry) -> None:

@@ -33,6 +33,16 @@ def core_hash(a: Agent) -> str:
     return _memo("core", a, a.core_fingerprint)
 
 
+def provision_hash(a: Agent) -> str:
+    """ProvisionFingerprint: the box half of the core hash."""
+    return _memo("provision", a, lambda: a.partition_fingerprint("provision"))
+
+
+def launch_hash(a: Agent) -> str:
+    """LaunchFingerprint: the agent-process half of the core hash."""
+    return _memo("launch", a, lambda: a.partition_fingerprint("launch"))
+
+
 def live_hash(a: Agent) -> str:
     """The session_live fingerprint, versioned like the core hash."""
     return _memo("live", a, lambda: f"{CURRENT_VERSION}:{a.live_fingerprint()}")

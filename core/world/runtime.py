@@ -170,6 +170,13 @@ class Runtime:
             return True
         return False
 
+    def relaunch(self, name: str, now: datetime) -> None:
+        """Relaunch the agent process inside the existing session (its box stays): the process is
+        new and alive, the pane and its metadata are kept."""
+        s = self.sessions.get(name)
+        if s is not None:
+            self.sessions = self.sessions.set(name, replace(s, process_alive=True, last_activity=now))
+
     def set_meta(self, name: str, changes: Mapping[str, str]) -> None:
         """SetMeta / RemoveMeta ("" removes a key)."""
         s = self.sessions.get(name)
