@@ -168,9 +168,17 @@ def execute_starts(ctx: TickContext, cands: list[StartCandidate]) -> int:
     return woke
 
 
-def _lifecycle(ctx: TickContext, wave: int, c: StartCandidate, outcome: str, error: str = "") -> None:
-    ctx.log(f"lifecycle start wave={wave} session={c.name} template={c.template} outcome={outcome}"
-            + (f" error={error}" if error else ""))
+def _lifecycle(ctx: TickContext, wave: int, c: StartCandidate, outcome: str, error: str = "",
+               executed: bool = False) -> None:
+    """logLifecycleOutcome: Gas City's `session lifecycle:` line; a start that ran carries its
+    duration (0s: the model's starts take no time), an error stays on one line
+    (formatLifecycleError escapes newlines)."""
+    line = f"session lifecycle: op=start wave={wave} session={c.name} template={c.template} outcome={outcome}"
+    if executed:
+        line += " duration=0s"
+    if error:
+        line += " err=" + error.replace("\n", "\\n")
+    ctx.log(line)
     fields = {"wave": wave}
     if error:
         fields["error"] = error
@@ -290,7 +298,7 @@ def start_one(ctx: TickContext, c: StartCandidate, wave: int) -> bool:
                 err, outcome = str(e), "session_exists"
         except StartError as e:
             err, outcome = str(e) or "start failed", "provider_error"
-    _lifecycle(ctx, wave, c, outcome, err)
+    _lifecycle(ctx, wave, c, outcome, err, executed=True)
     if err:
         start_failed(ctx, b, c, err, claim)
         return False
