@@ -127,6 +127,8 @@ def one_session(ctx: TickContext, b: SessionBead, names: set[str]) -> WakeTarget
     if entry is not None:
         ctx.mem = ctx.mem.drop("named_absence", b.id)
     template = entry.template if entry is not None else ctx.template_of(b)
+    if reset_committed_at(b) is None:
+        ctx.mem = ctx.mem.drop("reset_stalls", b.id)
     # 1. drain-ack stop pending
     if drain_ack.reconcile_stop_pending(ctx, b, template, entry is not None):
         return None
@@ -145,6 +147,7 @@ def one_session(ctx: TickContext, b: SessionBead, names: set[str]) -> WakeTarget
         template = entry.template
     # 4. observe the runtime; a zombie's pane is captured
     running, alive = ctx.running(name), ctx.alive(name)
+    record_reset_stall(ctx, b, template, name, alive)
     if running and not alive:
         zombie(ctx, b, entry)
         b = ctx.store.session(b.id)
@@ -222,6 +225,33 @@ def one_session(ctx: TickContext, b: SessionBead, names: set[str]) -> WakeTarget
     if skip:
         return None
     return WakeTarget(b.id, entry, alive)
+
+
+def reset_committed_at(b: SessionBead):
+    """resetPendingCommittedAtInfo: the reset commit time of a pending conversation reset, None
+    when no reset is pending (or its time does not parse)."""
+    if b.get(B.CONTINUATION_RESET_PENDING).strip() != "true":
+        return None
+    return parse_time(b.get(B.RESET_COMMITTED_AT))
+
+
+def record_reset_stall(ctx: TickContext, b: SessionBead, template: str, name: str, alive: bool) -> None:
+    """recordResetStallIfDue: a committed conversation reset whose session is still not alive
+    after the startup timeout is logged, evented (session.reset_stalled) and traced, once."""
+    committed = reset_committed_at(b)
+    if committed is None or alive or ctx.startup_timeout <= 0:
+        return
+    elapsed = (ctx.now - committed).total_seconds()
+    if elapsed <= ctx.startup_timeout or b.id in ctx.mem.reset_stalls:
+        return
+    ctx.mem = ctx.mem.set("reset_stalls", b.id, True)
+    raw = b.get(B.RESET_COMMITTED_AT).strip()
+    msg = (f"session reconciler: reset stalled for {name}: elapsed_s={int(elapsed)} reset_committed_at={raw} "
+           f"bead_id={b.id}")
+    ctx.log(msg)
+    ctx.event("session.reset_stalled", name, msg, b.id)
+    ctx.decision("reconciler.session.reset_stalled", "reset_stalled", "failed", template, name, bead_id=b.id,
+                 elapsed_s=int(elapsed), reset_committed_at=raw, startup_timeout_s=int(ctx.startup_timeout))
 
 
 def zombie(ctx: TickContext, b: SessionBead, entry: DesiredEntry) -> None:

@@ -5,6 +5,7 @@ slot-freeing closes for dead pool sessions in a terminal sleep."""
 
 from __future__ import annotations
 
+from core.config.goduration import go_quote
 from core.durations import try_duration
 from core.reconcile import awake as A
 from core.reconcile import drains, sleep_policy
@@ -193,6 +194,10 @@ def apply_one(ctx: TickContext, t: WakeTarget, decisions: dict, evals: dict, cou
         should = False
     if ev.policy is not None:
         b = sleep_policy.persist(ctx, b, ev.policy, ev.config_suppressed)
+    if t.alive and b.get(B.STRANDED_EVENT_EMITTED_AT):
+        # clearStrandedEventMarker: a live tick ends the stranding episode, so the marker measures
+        # continuous non-liveness and a later episode is reported (and confirmed) afresh.
+        b = ctx.patch(b.id, {B.STRANDED_EVENT_EMITTED_AT: ""})
     # a heartbeat hold defers timers, not crash recovery (#3994)
     if not should and not t.alive and not ev.config_suppressed and dec is not None and dec.has_assigned_work and \
             not b.get(B.SLEEP_INTENT) and timer_blocker(b.get(B.HELD_UNTIL), b.get(B.QUARANTINED_UNTIL), ctx.now) == "user_hold":
@@ -275,10 +280,40 @@ def _slot_freeable(b) -> bool:
     return b.state.strip() == "asleep" and b.get(B.SLEEP_REASON).strip() in B.SLOT_FREEABLE_SLEEP
 
 
+STRANDED_REPAIR_CONFIRM_GRACE = 120.0  # strandedRepairConfirmGrace
+STRANDED_WORK_ID_LIST_LIMIT = 10  # strandedWorkIDListLimit
+
+
 def stranded(ctx: TickContext, b, tpl: str) -> None:
-    """A dead pool session still owning work: one diagnostic per episode."""
-    if b.get(B.STRANDED_EVENT_EMITTED_AT):
+    """A dead pool session in a terminal sleep that still owns work: one session.stranded per
+    episode (emitSessionStrandedDiagnostic, subject the session bead), then, once the episode
+    has lasted the confirmation window, the repair (repairStrandedPoolWorkerBead): the work is
+    reopened, unassigned and routed to the template if it had no route, and the session bead is
+    closed `stranded-repair` to free its slot."""
+    work = [w for w in ctx.work_of(b) if w.status in ("open", "in_progress")]
+    if not b.get(B.STRANDED_EVENT_EMITTED_AT):
+        ctx.event("session.stranded", b.id, stranded_message(tpl, b.session_name, [w.id for w in work]), b.id)
+        b = ctx.patch(b.id, {B.STRANDED_EVENT_EMITTED_AT: format_time(ctx.now)})
+    since = parse_time(b.get(B.STRANDED_EVENT_EMITTED_AT))
+    if since is None or (ctx.now - since).total_seconds() < STRANDED_REPAIR_CONFIRM_GRACE:
         return
-    ids = ",".join(w.id for w in ctx.work_of(b))
-    ctx.event("session.stranded", tpl, f"session {b.session_name} is dead but still assigned work {ids}", b.id)
-    ctx.patch(b.id, {B.STRANDED_EVENT_EMITTED_AT: format_time(ctx.now)})
+    fallback = b.template.strip() or b.agent_name.strip()
+    for w in work:
+        route = w.routed_to.strip() or w.get(B.RUN_TARGET).strip()
+        meta = dict(w.metadata)
+        if fallback and not route:
+            meta[B.RUN_TARGET] = fallback
+        ctx.store.put_work(w.with_(status="open", assignee="", metadata=meta))
+        ctx.log(f"session beads: released work {w.id} from stranded session {b.id}")
+    ctx.close(b.id, "stranded-repair", release=False)
+
+
+def stranded_message(template: str, session_name: str, ids: list[str]) -> str:
+    """formatStrandedMessage."""
+    prefix = (f"pool session {go_quote(session_name.strip())} (template {go_quote(template or '<unknown-template>')}) "
+              "terminated without clean drain")
+    if not ids:
+        return prefix + "; close gate retains slot — work assignee count unavailable"
+    shown, more = ids[:STRANDED_WORK_ID_LIST_LIMIT], len(ids) - STRANDED_WORK_ID_LIST_LIMIT
+    suffix = f" (+{more} more)" if more > 0 else ""
+    return f"{prefix}; {len(ids)} in-progress work bead(s) stranded: {','.join(shown)}{suffix}"

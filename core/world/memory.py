@@ -67,6 +67,7 @@ class Memory:
     named_absence: immutables.Map = field(default_factory=immutables.Map)  # bead id -> ticks absent
     idle_probes: immutables.Map = field(default_factory=immutables.Map)  # bead id -> IdleProbe
     idle_probe_cursor: int = 0
+    reset_stalls: immutables.Map = field(default_factory=immutables.Map)  # bead id -> True (reported once)
     adopted: bool = False  # has the startup adoption barrier run since the last restart
 
     def with_(self, **changes) -> "Memory":
@@ -88,7 +89,7 @@ class Memory:
         trackers are rebuilt empty."""
         return Memory(drains=self.drains, circuits=self.circuits, named_absence=self.named_absence,
                       idle_probes=self.idle_probes, idle_probe_cursor=self.idle_probe_cursor,
-                      adopted=self.adopted)
+                      reset_stalls=self.reset_stalls, adopted=self.adopted)
 
     @staticmethod
     def field_names() -> list[str]:

@@ -221,10 +221,28 @@ def _take_failure(failures: list[list], name: str, template: str, error: type, d
 
 
 def screen_rate_limited(text: str) -> bool:
-    """A provider rate-limit screen (runtime.ContainsProviderRateLimitScreen)."""
+    """A provider rate-limit screen (runtime.ContainsProviderRateLimitScreen), Claude's
+    spend-limit modal included: a rate limit to wait out, not a crash."""
     if "Usage limit reached" in text or "You've hit your limit" in text or "/rate-limit-options" in text:
         return True
+    if claude_spend_limit_modal(text):
+        return True
     return "rate limit" in text.lower() and "Keep trying" in text and "Stop" in text
+
+
+SPEND_LIMIT_MODAL_WINDOW_LINES = 6
+_SPEND_LIMIT_ANCHORS = ("Usage credit balance", "Adjust monthly spend limit", "Wait for limit to reset")
+
+
+def claude_spend_limit_modal(text: str) -> bool:
+    """containsClaudeSpendLimitModal: the modal's three anchors within one block of at most six
+    consecutive lines (the same words scattered through scrollback do not count)."""
+    lines = text.split("\n")
+    for start in range(len(lines)):
+        window = "\n".join(lines[start:start + SPEND_LIMIT_MODAL_WINDOW_LINES])
+        if all(anchor in window for anchor in _SPEND_LIMIT_ANCHORS):
+            return True
+    return False
 
 
 def terminal_error_reason(text: str) -> str:

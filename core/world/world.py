@@ -121,6 +121,7 @@ class World:
                 "named_absence": dict(sorted(m.named_absence.items())),
                 "idle_probes": {k: _probe_json(v) for k, v in sorted(m.idle_probes.items())},
                 "idle_probe_cursor": m.idle_probe_cursor,
+                **({"reset_stalls": sorted(m.reset_stalls.keys())} if m.reset_stalls else {}),
             },
         }
 
@@ -162,6 +163,7 @@ class World:
             named_absence=immutables.Map(mem.get("named_absence", {})),
             idle_probes=immutables.Map({k: _probe_from(v) for k, v in mem.get("idle_probes", {}).items()}),
             idle_probe_cursor=int(mem.get("idle_probe_cursor", 0)),
+            reset_stalls=immutables.Map({k: True for k in mem.get("reset_stalls", [])}),
             adopted=bool(mem.get("adopted", False)),
         )
         return w
