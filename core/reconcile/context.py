@@ -79,6 +79,16 @@ class TickContext:
         a = self.agent(b.template)
         return a.qualified_name if a is not None else b.template
 
+    def normalize_template(self, template: str) -> str:
+        """normalizeAgentTemplateIdentity: the qualified name of the agent a stored template
+        names (findAgentByTemplate: exact, `dir/name` of a binding-less agent, or a legacy bound
+        `dir/binding.name` of an agent that lost its binding), else the template trimmed."""
+        from core.desired.lookup import template_lookup
+
+        template = template.strip()
+        a = template_lookup(self.city, self.semantics).find_agent_by_template(template) if template else None
+        return a.qualified_name if a is not None else template
+
     def agent_of(self, b: SessionBead) -> Agent | None:
         return self.agent(b.template)
 

@@ -37,7 +37,9 @@ def build_input(ctx: TickContext, order: list[str], targets: list[WakeTarget], c
         b = ctx.store.session(bid)
         if b is None or not b.open or not b.session_name.strip():
             continue
-        ab = A.awake_bead(b, ctx.template_of(b), compat_state(b), base_state(b) == "drained")
+        # The awake engine keys beads by the current agent: a bead stored under a legacy
+        # identity (a removed binding, `rig/gc.pl`) counts for today's agent (`rig/pl`).
+        ab = A.awake_bead(b, ctx.normalize_template(b.template), compat_state(b), base_state(b) == "drained")
         if b.id in ctx.reset_committed_this_tick:
             ab.reset_pending = False
         beads.append(ab)
@@ -229,6 +231,8 @@ def apply_one(ctx: TickContext, t: WakeTarget, decisions: dict, evals: dict, cou
         cands.append(candidate_for(b, t.entry, len(cands), dec.reason if dec else ""))
         return
     if should and t.alive:
+        if dec.requires_fresh_cycle and b.get(B.WAKE_MODE) == "fresh" and fresh_reassign_cycle(ctx, b, tpl, dec):
+            return
         if dec.assigned_work_bead and b.get(B.CURRENTLY_PROCESSING) != dec.assigned_work_bead:
             b = ctx.patch(b.id, {B.CURRENTLY_PROCESSING: dec.assigned_work_bead})
         drains.cancel(ctx, b)
@@ -272,6 +276,56 @@ def apply_one(ctx: TickContext, t: WakeTarget, decisions: dict, evals: dict, cou
             return
         code = b.get(B.SLEEP_REASON).strip() or "drained"
         ctx.close(b.id, code)
+
+
+def fresh_reassign_cycle(ctx: TickContext, b, tpl: str, dec) -> bool:
+    """cycleAliveSessionForFreshReassign: a live wake_mode = "fresh" session whose assigned work
+    moved to another bead gets a brand-new conversation: its runtime is stopped, its named
+    circuit breaker reset (a deliberate cycle is not a crash), and the restart handoff written
+    (RestartRequestPatch) with the new bead recorded, so the next tick wakes it fresh. False when
+    the stop fails (the session then stays as it is)."""
+    from core.trackers.exits import PRIMING_KEYS
+
+    new_bead = dec.assigned_work_bead.strip()
+    if not new_bead:
+        return False
+    name, prev = b.session_name, b.get(B.CURRENTLY_PROCESSING).strip()
+    err = ctx.stop_error(name, "fresh-cycle", b)
+    if err:
+        ctx.log(f"session reconciler: stopping fresh-cycle {name}: {err}")
+        return False
+    identity = b.get(B.CONFIGURED_NAMED_IDENTITY).strip()
+    cfg = circuit.circuit_config(ctx.city)
+    if identity:
+        ctx.mem = circuit.reset(ctx.mem, identity)
+        if cfg is not None:
+            ctx.patch(b.id, circuit.metadata(ctx.mem, cfg, identity, ctx.now))
+    patch = {B.RESTART_REQUESTED: "", B.STARTED_CONFIG_HASH: "", B.CONTINUATION_RESET_PENDING: "true",
+             B.RESET_COMMITTED_AT: format_time(ctx.now), B.LAST_WOKE_AT: "", B.PENDING_CREATE_CLAIM: "",
+             B.PENDING_CREATE_STARTED_AT: "", B.CURRENTLY_PROCESSING: new_bead}
+    patch.update({k: "" for k in PRIMING_KEYS})
+    a = ctx.agent(tpl)
+    if a is not None:  # freshRestartSessionKeyInfo: a provider that takes --session-id gets a new key
+        from core.desired.provider import resolve_provider
+
+        rp = resolve_provider(ctx.city, a)
+        if rp is not None and rp.session_id_flag:
+            patch[B.SESSION_KEY] = fresh_session_key(b.id, ctx.now)
+    ctx.patch(b.id, patch)
+    ctx.log(f"Cycled fresh-mode session '{name}' for bead reassign: {prev} \u2192 {new_bead}")
+    ctx.action("restart", b.id, name, "bead-reassign", f"fresh conversation for {new_bead} (was {prev})", tpl)
+    ctx.decision("reconciler.session.bead_reassign_cycle", "fresh_cycle", "restart", tpl, name,
+                 previous_bead_id=prev, new_bead_id=new_bead)
+    return True
+
+
+def fresh_session_key(bead_id: str, now) -> str:
+    """A new conversation key (Gas City generates a random UUID; the model derives one from the
+    bead and the time, so a run replays identically)."""
+    import hashlib
+
+    digest = hashlib.sha256(f"{bead_id}|{format_time(now)}".encode()).hexdigest()
+    return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
 
 
 def _slot_freeable(b) -> bool:
