@@ -14,6 +14,7 @@ from core.world.runtime import screen_rate_limited, terminal_error_reason
 def facts(ctx: TickContext, b: SessionBead, alive: bool, screen_available: bool) -> X.ExitFacts:
     """The ExitFacts for this bead's session this tick."""
     return X.ExitFacts(alive=alive, drain_pending=b.id in ctx.mem.drains, pending_claim=b.pending_claim,
+                       subprocess_provider=ctx.city.session.provider == "subprocess",
                        start_in_flight=start_in_flight(b, ctx.now, ctx.startup_timeout),
                        sleep_reason=b.get(B.SLEEP_REASON), last_woke_at=b.get(B.LAST_WOKE_AT), now=ctx.now,
                        screen_available=screen_available)
