@@ -10,6 +10,12 @@ sharing its alias (#4741), a bead's own session name read as a legacy slot (city
 rig-scoped), GC_TEMPLATE checked against the configured template as Gas City's chaos harness
 does, and a runtime started as an unqualified template that a reload qualified on its bead.
 
+They encode Gas City's guarantees, not stricter ones: a runtime belongs to a bead by its session
+id and instance token (not by name); an asleep bead may keep its create claim while a startup
+lease longer than the 60 s stale-creating window is active; a live claimed bead may be awake
+while its start is in flight; a bead closed by a pending-create rollback may keep its runtime
+until the next tick's hygiene reaps it. Gas City's own tests require each of these states.
+
 Bead and runtime invariants apply to states the model produced: they are checked after
 steps that ran a controller tick. A hand-written starting state may violate them; such a
 violation is reported only if the model never repairs it (the bead is still exactly as
@@ -62,11 +68,11 @@ def bead_violations(model: "Model") -> list[tuple[str, str]]:
         state = b.state.strip()
         if state not in VALID_STATES:
             out.append((b.id, f"open bead {b.id} has {'an empty' if not state else 'an invalid'} state {state!r}"))
-        alive = bool(b.session_name) and rt.alive(b.session_name)
+        alive = bool(b.session_name) and rt.alive(b.session_name) and _owns_runtime(model, b)
         if alive:
             if state not in RUNTIME_STATES:
                 out.append((b.id, f"runtime {b.session_name!r} is alive while bead {b.id} has state {state!r}"))
-            if b.pending_claim:
+            if b.pending_claim and not _start_in_flight(model, b):
                 out.append((b.id, f"runtime {b.session_name!r} is alive while bead {b.id} keeps pending_create_claim"))
             rs = rt.get(b.session_name)
             if rs is not None and rs.env:
@@ -82,7 +88,7 @@ def bead_violations(model: "Model") -> list[tuple[str, str]]:
                 for key in ("GC_INSTANCE_TOKEN", "GC_RUNTIME_EPOCH"):
                     if not env.get(key):
                         out.append((b.id, f"runtime {b.session_name!r} env {key} is empty"))
-        if b.pending_claim and state not in CLAIM_STATES:
+        if b.pending_claim and state not in CLAIM_STATES and not _asleep_within_lease(model, b):
             out.append((b.id, f"bead {b.id} has pending_create_claim with state {state!r}"))
         d = model.world.memory.drains.get(b.id)
         if d is not None and d.reason not in CANCELABLE_EXEMPT and alive and rt.pending(b.session_name) \
@@ -92,9 +98,58 @@ def bead_violations(model: "Model") -> list[tuple[str, str]]:
         if b.open or not b.session_name or b.session_name in open_names:
             continue
         rs = rt.get(b.session_name)
-        if rs is not None and rs.alive and rs.session_id == b.id:
+        if rs is not None and rs.alive and rs.session_id == b.id and not _closed_this_tick(model, b):
             out.append((b.id, f"closed bead {b.id} still has a live runtime {b.session_name!r}"))
     return out
+
+
+def _owns_runtime(model: "Model", b: B.SessionBead) -> bool:
+    """Gas City matches a runtime to a bead by its session id and instance token
+    (runningSessionMatchesPendingCreate), not by name: a live runtime under the bead's name that
+    carries another bead's id or token is not this bead's (the reconciler rolls such a create
+    back). A runtime that carries neither (started outside the controller) goes by name."""
+    from core.world.runtime import META_INSTANCE_TOKEN, META_SESSION_ID
+
+    rt = model.world.runtime
+    live_id = rt.get_meta(b.session_name, META_SESSION_ID).strip()
+    if live_id:
+        return live_id == b.id
+    live_token = rt.get_meta(b.session_name, META_INSTANCE_TOKEN).strip()
+    token = b.get(B.INSTANCE_TOKEN).strip()
+    return not live_token or not token or live_token == token
+
+
+def _start_in_flight(model: "Model", b: B.SessionBead) -> bool:
+    """A live, claimed bead whose start is still in flight (pendingCreateStartInFlight): heal
+    already calls it awake, the claim is committed once the start finishes (Gas City's
+    reconciler tests hold this state for a tick)."""
+    from core.reconcile.lease import start_in_flight
+
+    return start_in_flight(b, model.world.now, _startup_timeout(model))
+
+
+def _asleep_within_lease(model: "Model", b: B.SessionBead) -> bool:
+    """healStatePatchWithRollback turns a creating bead stale after 60 s into `asleep` but keeps
+    its claim while the configured startup lease (longer than 60 s) is still active."""
+    from core.reconcile.lease import lease_active
+
+    timeout = _startup_timeout(model)
+    return b.state.strip() == "asleep" and timeout > 60.0 and lease_active(b, model.world.now, timeout)
+
+
+def _closed_this_tick(model: "Model", b: B.SessionBead) -> bool:
+    """A bead closed by a pending-create rollback during this tick: its runtime is reaped by the
+    next tick's hygiene (reapRuntimesBoundToClosedBeads), not in the same tick."""
+    from core.timefmt import parse_time
+
+    closed = parse_time(b.get(B.CLOSED_AT))
+    return closed is not None and closed == model.world.now and b.state.strip() == "failed-create"
+
+
+def _startup_timeout(model: "Model") -> float:
+    from core.durations import try_duration
+
+    return try_duration(model.city.session.startup_timeout, 60.0) or 60.0
 
 
 def _configured_template(model: "Model", b: B.SessionBead) -> str:

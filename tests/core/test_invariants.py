@@ -228,3 +228,80 @@ def test_a_runtime_env_naming_another_template_is_reported_beside_the_reload_exe
         model.world.runtime.update("mayor-gc-1", env={**rs.env, "GC_TEMPLATE": other})
         assert f"runtime 'mayor-gc-1' env GC_TEMPLATE={other!r}, want 'town/mayor'" in \
             checker.after_step(Outcome(ticks=1)), other
+
+
+NAMED = HEAD + """
+[session]
+startup_timeout = "{timeout}"
+
+[[city.agent]]
+name = "mayor"
+
+[[city.named_session]]
+template = "mayor"
+mode = "always"
+
+[[session]]
+id = "gc-1"
+[session.metadata]
+session_name = "mayor"
+template = "mayor"
+state = "{state}"
+instance_token = "tok-1"
+"""
+
+
+def _named(tmp_path, state: str, timeout: str = "60s"):
+    text = NAMED.replace("[session]\n", "[city.session]\n").format(state=state, timeout=timeout)
+    return model_of(tmp_path, text)
+
+
+def _msgs(model) -> list[str]:
+    return [m for _, m in bead_violations(model)]
+
+
+def test_an_asleep_claim_is_allowed_only_within_a_startup_lease_longer_than_the_stale_window(tmp_path):
+    # healStatePatchWithRollback: a creating bead goes asleep after 60 s but keeps its claim while a
+    # configured 5-minute startup lease is active (TestHealStatePatchWithRollbackHonorsConfiguredStartupTimeout).
+    model = _named(tmp_path, "asleep", "5m")
+    woke = "2026-07-19T11:58:30Z"
+    breach(model, "gc-1", pending_create_claim="true", pending_create_started_at=woke, last_woke_at=woke)
+    assert not [m for m in _msgs(model) if "pending_create_claim" in m]
+    model = _named(tmp_path, "asleep", "60s")
+    breach(model, "gc-1", pending_create_claim="true", pending_create_started_at=woke, last_woke_at=woke)
+    assert [m for m in _msgs(model) if "pending_create_claim with state 'asleep'" in m]
+
+
+def test_a_live_claimed_bead_is_allowed_only_while_its_start_is_in_flight(tmp_path):
+    from core.world.runtime import RuntimeSession
+
+    model = _named(tmp_path, "awake")
+    model.world.runtime.put(RuntimeSession(name="mayor", session_id="gc-1", instance_token="tok-1",
+                                           env={"GC_SESSION_ID": "gc-1", "GC_SESSION_NAME": "mayor",
+                                                "GC_TEMPLATE": "mayor", "GC_INSTANCE_TOKEN": "tok-1",
+                                                "GC_RUNTIME_EPOCH": "1"}))
+    breach(model, "gc-1", pending_create_claim="true", last_woke_at="2026-07-19T11:59:40Z")
+    assert not [m for m in _msgs(model) if "keeps pending_create_claim" in m]
+    breach(model, "gc-1", last_woke_at="2026-07-19T11:50:00Z")
+    assert [m for m in _msgs(model) if "keeps pending_create_claim" in m]
+
+
+def test_a_runtime_is_matched_to_its_bead_by_session_id_not_by_name(tmp_path):
+    from core.world.runtime import RuntimeSession
+
+    model = _named(tmp_path, "asleep")
+    model.world.runtime.put(RuntimeSession(name="mayor", session_id="gc-9", instance_token="other"))
+    assert not [m for m in _msgs(model) if "is alive while bead gc-1" in m]
+    model.world.runtime.put(RuntimeSession(name="mayor", session_id="gc-1", instance_token="tok-1"))
+    assert [m for m in _msgs(model) if "is alive while bead gc-1 has state 'asleep'" in m]
+
+
+def test_a_rolled_back_create_may_keep_its_runtime_until_the_next_tick(tmp_path):
+    from core.world.runtime import RuntimeSession
+
+    model = _named(tmp_path, "creating")
+    model.world.runtime.put(RuntimeSession(name="mayor", session_id="gc-1", instance_token="tok-1"))
+    model.world.store.close_session("gc-1", "failed-create", model.world.now)
+    assert not [m for m in _msgs(model) if "closed bead gc-1" in m]
+    model.world.advance(30)
+    assert [m for m in _msgs(model) if "closed bead gc-1 still has a live runtime" in m]
