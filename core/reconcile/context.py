@@ -117,9 +117,9 @@ class TickContext:
     def identifiers(self, b: SessionBead) -> list[str]:
         """sessionAssignmentIdentifiersForConfig: bead id, session_name, named identity (and
         the configured identity a legacy named bead's runtime name resolves to)."""
-        out = [v for v in (b.id, b.session_name, b.get(B.CONFIGURED_NAMED_IDENTITY)) if v]
-        if b.get(B.CONFIGURED_NAMED_SESSION) == "true" and not b.get(B.CONFIGURED_NAMED_IDENTITY):
-            n = self.named_by_runtime.get(b.session_name)
+        out = [v.strip() for v in (b.id, b.session_name, b.get(B.CONFIGURED_NAMED_IDENTITY)) if v.strip()]
+        if b.get(B.CONFIGURED_NAMED_SESSION) == "true" and not b.get(B.CONFIGURED_NAMED_IDENTITY).strip():
+            n = self.named_by_runtime.get(b.session_name.strip())
             tpl = self.template_of(b)
             if n is not None and (not tpl or tpl == n.template_qualified):
                 out.append(n.identity)

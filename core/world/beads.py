@@ -255,11 +255,12 @@ class SessionBead:
         return [x.strip() for x in self.get(ALIAS_HISTORY).split(",") if x.strip()]
 
     def assignee_identities(self) -> list[str]:
-        """session.AssigneeIdentities: id, session_name, named identity, alias, alias history."""
-        out = [self.id]
-        for v in (self.session_name, self.get(CONFIGURED_NAMED_IDENTITY), self.alias):
-            if v:
-                out.append(v)
+        """session.AssigneeIdentities: id, session_name, named identity, alias, alias history,
+        each trimmed (an identity stored as "  reviewer  " answers to work for `reviewer`)."""
+        out = []
+        for v in (self.id, self.session_name, self.get(CONFIGURED_NAMED_IDENTITY), self.alias):
+            if v.strip():
+                out.append(v.strip())
         out.extend(self.alias_history())
         return out
 
