@@ -74,6 +74,12 @@ def collect_assigned_work(ctx: BuildContext, demand: Demand) -> None:
             collected.append(w)
             seen.add(w.id)
             demand.ready_assigned.add(w.id)
+    for w in ctx.store.open_work():  # in-progress pool work left without an assignee, for its release
+        if w.status == "in_progress" and not w.assignee.strip() and ctx.work_visible(w) and w.id not in seen \
+                and _recoverable_unassigned(ctx, w):
+            collected.append(w)
+            seen.add(w.id)
+            demand.ready_assigned.add(w.id)
     for w in work:  # appendOpenAssignedMoleculeWorkUnique: assigned molecule roots are wake demand
         if w.molecule_root_demand and w.id not in seen:
             collected.append(w)
@@ -96,6 +102,15 @@ def collect_assigned_work(ctx: BuildContext, demand: Demand) -> None:
                 seen.add(w.id)
     demand.collected = collected
     demand.assigned = filter_for_pool_demand(ctx, demand.by_identity, collected)
+
+
+def _recoverable_unassigned(ctx: BuildContext, w: WorkBead) -> bool:
+    """isRecoverableUnassignedInProgressPoolWork: routed to an agent that runs generic pool
+    sessions, and not a canonical workflow root."""
+    if not w.route or (w.get(B.KIND).strip() == B.KIND_WORKFLOW and not w.get(B.RUN_TARGET).strip()):
+        return False
+    a = ctx.find_agent_by_template(w.route)
+    return a is not None and generic_ephemeral(a)
 
 
 def filter_for_pool_demand(ctx: BuildContext, by_identity: dict[str, SessionBead],

@@ -23,6 +23,7 @@ from core.reconcile.drain_ack import finalize_stop_pending_sessions, run_async_s
 from core.reconcile.drains import advance_drains
 from core.reconcile.forward import forward_pass, topo_order
 from core.reconcile.hygiene import run_hygiene
+from core.reconcile.orphans import release_orphaned_pool_work
 from core.reconcile.starts import execute_starts
 from core.reconcile.sweep import sweep_undesired_pool
 from core.reconcile.sync import run_sync
@@ -139,6 +140,8 @@ def bead_reconcile(ctx: TickContext) -> None:
     """beadReconcileTick + reconcileSessionBeads."""
     counts = dict(ctx.desired.pool_desired) if ctx.desired is not None else {}
     records.cycle_input_snapshot(ctx, counts)
+    released = release_orphaned_pool_work(ctx)
+    ctx.operation("bead_reconcile.release_orphaned_pool_assignments", released_count=len(released))
     swept = sweep_undesired_pool(ctx)
     ctx.operation("bead_reconcile.sweep_undesired_pool_sessions", swept=swept)
     names = configured_names(ctx)
