@@ -323,6 +323,21 @@ class Model:
             if self.world.scale_check_run(template) is not None:
                 self.world.record_scale_check_run(stamp_run(self.world, template, value, reason))
 
+    def set_wait(self, table: dict[str, Any]) -> Outcome:
+        """Register a durable wait (`gc wait`) or change one: its fields as a scenario's [[wait]]
+        table gives them; an existing wait keeps the fields the step leaves out."""
+        from core.world.world import wait_from_json
+
+        old = self.world.store.waits.get(str(table["id"]))
+        base = {} if old is None else {"session": old.session_id, "state": old.state, "kind": old.kind,
+                                       "deps": list(old.dep_ids), "dep_mode": old.dep_mode,
+                                       "registered_epoch": old.registered_epoch, "expires_at": old.expires_at}
+        w = wait_from_json({**base, **table})
+        if not w.session_id:
+            raise ModelError(f'wait "{w.id}" names no session')
+        self.world.store.put_wait(w)
+        return Outcome(logs=[f"wait {w.id} for {w.session_id}: {w.state}"])
+
     def set_suspension(self, table: dict[str, Any]) -> Outcome:
         """What `gc suspend` / `gc resume` (`city`), `gc rig suspend` / `gc rig resume` (`rigs`)
         write to the runtime suspension state, or GC_SUSPENDED=1 (`gc_suspended`); read from the
@@ -411,6 +426,8 @@ class Model:
             return Outcome(logs=["config edited; applied at the next tick"])
         if kind == "restart_controller":
             return self.restart_controller()
+        if kind == "set_wait":
+            return self.set_wait({k: v for k, v in step.items() if k != "do"})
         if kind == "set_suspension":
             return self.set_suspension({k: v for k, v in step.items() if k != "do"})
         if kind == "set_semantics":

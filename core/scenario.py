@@ -30,6 +30,7 @@ from core.state_json import state
 from core.timefmt import DEFAULT_START, parse_time
 from core.world.beads import SessionBead
 from core.world.runtime import RuntimeSession
+from core.world.world import wait_from_json
 from core.world.world import World
 
 TOP_KEYS = set(SS.TOP)
@@ -38,11 +39,12 @@ RUNTIME_KEYS = set(SS.RUNTIME)
 WORK_KEYS = set(SS.WORK)
 STEP_KEYS: dict[str, set[str]] = {k: set(v) for k, v in SS.STEP.items()}
 SUSPENSION_KEYS = set(SS.SUSPENSION)
+WAIT_KEYS = set(SS.WAIT)
 STEP_REQUIRED = {
     "runtime_exit": ["name"], "runtime_start": ["name"], "activity": ["name"], "attach": ["name"],
     "detach": ["name"], "drain_ack": ["name"], "add_work": ["id"], "update_work": ["id"],
     "set_scale_check": ["template", "value"], "set_session": ["id", "metadata"], "set_runtime": ["name"],
-    "set_semantics": ["semantics"],
+    "set_semantics": ["semantics"], "set_wait": ["id"],
 }
 class ScenarioError(Exception):
     """An invalid scenario file: rendered as `file: field: message (line N)` or `file:line:col: ...`."""
@@ -97,6 +99,8 @@ class Scenario:
                 meta={k: str(v) for k, v in (r.get("meta") or {}).items()}))
         for w in d.get("work", []):
             world.store.put_work(work_from_table(w, self.start))
+        for w in d.get("wait", []):
+            world.store.put_wait(wait_from_json(w))
         world.store.journal.clear()
         return Model(self.city, world, self.semantics, self.adopt_on_start)
 
@@ -237,6 +241,12 @@ def load_scenario(path: str, packs_dir: str | None = None) -> Scenario:
         wids.add(w["id"])
     if "suspension" in d:
         _check_suspension(path, text, d["suspension"], "suspension", city)
+    wait_ids: set[str] = set()
+    for i, w in enumerate(_array(path, text, d, "wait")):
+        _check_wait(path, text, w, f"wait[{i}]")
+        if w["id"] in wait_ids:
+            raise _loc(path, text, f"wait[{i}].id", f'duplicate wait id "{w["id"]}"')
+        wait_ids.add(w["id"])
     steps = []
     templates = {a.qualified_name for a in city.agents}  # grows with each edit_config
     cities = [city]  # the configs a step may refer to: the first and every edit so far
@@ -277,6 +287,8 @@ def load_scenario(path: str, packs_dir: str | None = None) -> Scenario:
         if kind == "edit_config":
             cities.append(_load_scenario_city(path, text, st, f"{fp}.", packs_dir))
             templates |= {a.qualified_name for a in cities[-1].agents}
+        if kind == "set_wait":
+            _check_wait(path, text, {k: v for k, v in st.items() if k != "do"}, fp, partial=True)
         if kind == "set_suspension":
             _check_suspension(path, text, {k: v for k, v in st.items() if k != "do"}, fp, cities[-1])
         if kind == "set_semantics" and st["semantics"] not in SEMANTICS:
@@ -292,6 +304,30 @@ def load_scenario(path: str, packs_dir: str | None = None) -> Scenario:
     return Scenario(path=path, text=text, name=d["name"], source=str(d.get("source", "")), start=start,
                     semantics=sem, adopt_on_start=bool(d.get("adopt_on_start", True)), city=city, data=d,
                     steps=steps, expects=expects, xfail=str(d.get("xfail", "")), packs_dir=packs_dir)
+
+
+WAIT_STATES = ("pending", "ready", "closed", "canceled", "expired", "failed")
+
+
+def _check_wait(path: str, text: str, w: Any, fp: str, partial: bool = False) -> None:
+    """A durable wait table: string fields, `deps` an array of work ids, a known state and
+    dep_mode, an RFC 3339 `expires_at`; `session` required unless the step updates a wait."""
+    _check_keys(path, text, w, WAIT_KEYS, fp)
+    if not w.get("id") or not isinstance(w["id"], str):
+        raise _loc(path, text, f"{fp}.id", "wait id is required (a string)")
+    if not partial and not w.get("session"):
+        raise _loc(path, text, f"{fp}.session", "a wait names its session bead id (session)")
+    for key in ("session", "state", "kind", "dep_mode", "registered_epoch", "expires_at"):
+        if key in w and not isinstance(w[key], str):
+            raise _loc(path, text, f"{fp}.{key}", f"{key} must be a string")
+    if "state" in w and w["state"] not in WAIT_STATES:
+        raise _loc(path, text, f"{fp}.state", f'state must be one of {", ".join(WAIT_STATES)}, got "{w["state"]}"')
+    if "dep_mode" in w and w["dep_mode"] not in ("all", "any"):
+        raise _loc(path, text, f"{fp}.dep_mode", f'dep_mode must be "all" or "any", got "{w["dep_mode"]}"')
+    if "deps" in w and (not isinstance(w["deps"], list) or not all(isinstance(x, str) for x in w["deps"])):
+        raise _loc(path, text, f"{fp}.deps", "deps must be an array of work bead ids")
+    if w.get("expires_at"):
+        _time(path, text, f"{fp}.expires_at", w["expires_at"])
 
 
 def _check_suspension(path: str, text: str, t: Any, fp: str, city: City) -> None:

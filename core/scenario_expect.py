@@ -61,6 +61,7 @@ SUBS: dict[str, Sub] = {
                     "wake_failures": TABLE_SCALAR, "circuit": TABLE_SCALAR}, ("bead",)),
     "work": Sub({"id": STR, "status": STR, "assignee": STR, "routed_to": STR, "priority": INT,
                  "metadata": TABLE_STR}, ("id",)),
+    "wait": Sub({"id": STR, "state": STR, "reason": STR}, ("id",)),
     "awake": Sub({"session_name": STR, "bead": STR, "should_wake": BOOL, "reason": STR, "wake_reasons": LIST_STR,
                   "has_assigned_work": BOOL, "assigned_work_bead": STR, "sleep_policy_suppressed": BOOL},
                  ("session_name", "bead")),
@@ -177,6 +178,13 @@ def evaluate(e: dict[str, Any], st: dict[str, Any]) -> list[str]:
     out += _counts(e, st)
     for s in e.get("session", []):
         out += _check_session(s, st)
+    for w in e.get("wait", []):
+        got = next((x for x in st.get("waits", []) if x["id"] == w["id"]), None)
+        if got is None:
+            out.append(f"wait {w['id']}: no such wait")
+            continue
+        out += [f"wait {w['id']}: {k} want {w[k]!r}, got {got[k]!r}" for k in ("state", "reason")
+                if k in w and got[k] != w[k]]
     for r in e.get("runtime", []):
         out += _check_runtime(r, st)
     for dfr in e.get("deferral", []):

@@ -40,7 +40,10 @@ TOP: dict[str, str] = {
     "name": STR, "source": STR, "xfail": STR, "start": TIME, "semantics": STR, "adopt_on_start": BOOL,
     "city": ANY_TABLE, "city_file": STR, "scale_check": TABLE, "session": TABLES, "runtime": TABLES,
     "work": TABLES, "step": TABLES, "expect": TABLES, "suspension": TABLE,
+    "wait": TABLES,
 }
+WAIT: dict[str, str] = {"id": STR, "session": STR, "state": STR, "kind": STR, "deps": STRLIST, "dep_mode": STR,
+                        "registered_epoch": STR, "expires_at": STR}
 SUSPENSION: dict[str, str] = {"city": BOOL, "rigs": BOOLMAP, "gc_suspended": BOOL}
 SESSION: dict[str, str] = {"id": STR, "open": BOOL, "created_at": TIME, "metadata": STRMAP, "title": STR,
                            "labels": STRLIST}
@@ -75,6 +78,7 @@ STEP: dict[str, dict[str, str]] = {
     "fail_start": {"name": STR, "template": STR, "count": INT, "message": STR},
     "set_suspension": SUSPENSION,
     "fail_stop": {"name": STR, "template": STR, "count": INT, "message": STR},
+    "set_wait": WAIT,
 }
 @dataclass(frozen=True)
 class TypeProblem:

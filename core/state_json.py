@@ -9,7 +9,7 @@ from core.goparse import atoi_or
 from core.timefmt import format_time
 from core.world import beads as B
 from core.world.beads import natural_key
-from core.world.world import runtime_json, session_json
+from core.world.world import runtime_json, session_json, wait_json
 
 if TYPE_CHECKING:
     from core.model import Model
@@ -83,6 +83,7 @@ def state(model: "Model", step: int, do: str, outcome: "Outcome | None") -> dict
                   "metadata": x.meta}
                  for x in sorted(w.store.work.values(), key=lambda x: natural_key(x.id))],
         "deferrals": deferrals(model),
+        "waits": [wait_json(x) for x in w.store.waits_in_order()],
         "trackers": trackers(model),
         "awake": out.awake if out else [],
         "actions": [a.to_json() for a in out.actions] if out else [],

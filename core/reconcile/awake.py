@@ -3,7 +3,10 @@ session_name, of whether it should be awake and why. Later passes overwrite earl
 overrides (attached, pending, ready wait, on-demand running, pin) come next; idle sleep,
 hold and quarantine suppress last. Dependencies are not enforced here.
 
-Wait beads, work_query and the ready-wait set are not modeled (always empty)."""
+The ready-wait set comes from the durable waits (core/reconcile/waits.py). The work_query set
+(WorkSet) is honoured as Gas City's ComputeAwakeSet honours it, but the controller tick feeds it
+empty, as CityRuntime.beadReconcileTick does: work_query is the agents' claim path, not the
+controller's demand signal (computeWorkSet is a legacy helper no tick calls)."""
 
 from __future__ import annotations
 
@@ -80,6 +83,9 @@ class AwakeInput:
     chat_idle_timeout: float = 0.0
     manual_grace: float = 0.0
     now: datetime | None = None
+    ready_wait: set[str] = field(default_factory=set)  # session bead ids whose durable wait is ready
+    work_set: dict[str, bool] = field(default_factory=dict)  # template -> work_query found work
+    named_work_query: dict[str, bool] = field(default_factory=dict)  # identity -> bridge-carried work_query
 
 
 @dataclass
@@ -241,6 +247,8 @@ def compute_awake_set(inp: AwakeInput) -> dict[str, AwakeDecision]:
                 reason = "named-demand"
             elif inp.named_routed_demand.get(n.identity):
                 reason = "routed-demand"
+            elif inp.named_work_query.get(n.identity):
+                reason = "work-query"
             else:
                 continue
             ta = agents.get(n.template)
@@ -275,6 +283,20 @@ def compute_awake_set(inp: AwakeInput) -> dict[str, AwakeDecision]:
             if _pool_candidate(b, template) and b.state in ("start-pending", "creating") and not demand_of[b.id]:
                 desired[b.session_name] = "scaled:creating"
                 filled += 1
+    named_templates = {n.template for n in inp.named}
+    for template in sorted(inp.work_set):  # work_query: one session when scale_check has not caught up
+        if not inp.work_set[template] or inp.scale_counts.get(template, 0) > 0:
+            continue
+        a = lookup(template)
+        if a is None or a.suspended or template in named_templates:
+            continue
+        mine = by_template.get(template, [])
+        active = [b for b in mine if _pool_candidate(b, template) and b.state == "active"]
+        creating = [b for b in mine if _pool_candidate(b, template) and b.state in ("start-pending", "creating")]
+        if active:
+            desired[active[0].session_name] = "work-query"
+        elif creating:
+            desired[creating[0].session_name] = "work-query"
     for b in inp.beads:
         if b.manual and b.state != "closed" and not b.drained and b.template in agents:
             desired[b.session_name] = "manual"
@@ -326,6 +348,8 @@ def compute_awake_set(inp: AwakeInput) -> dict[str, AwakeDecision]:
             d.should_wake, d.reason = True, "attached"
         if name in inp.pending and not b.wait_hold:
             d.should_wake, d.reason = True, "pending"
+        if b.id in inp.ready_wait:
+            d.should_wake, d.reason = True, "wait-ready"
         if not d.should_wake and not b.drained and not b.wait_hold and b.sleep_reason != "idle-timeout":
             if name in inp.running and named_modes.matches(b, "on_demand"):
                 d.should_wake, d.reason = True, "on-demand:running"

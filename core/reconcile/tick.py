@@ -17,6 +17,7 @@ from core.desired.refresh import refresh_desired
 from core.outcome import Outcome
 from core.reconcile import records
 from core.reconcile.breakers import observe_circuits
+from core.reconcile.chat import auto_suspend_chat_sessions
 from core.reconcile.context import TickContext
 from core.reconcile.demand_snapshot import load_demand_snapshot, pool_desired_counts
 from core.reconcile.drain_ack import finalize_stop_pending_sessions, run_async_stops
@@ -24,6 +25,7 @@ from core.reconcile.drains import advance_drains
 from core.reconcile.forward import forward_pass, topo_order
 from core.reconcile.hygiene import run_hygiene
 from core.reconcile.orphans import release_orphaned_pool_work
+from core.reconcile.waits import prepare_wait_wake_state
 from core.reconcile.starts import execute_starts
 from core.reconcile.sweep import sweep_undesired_pool
 from core.reconcile.sync import run_sync
@@ -95,6 +97,8 @@ def run_tick(city: "City", world: "World", semantics: str, trigger: str = "patro
     lap("sync")
     bead_reconcile(ctx)
     run_async_stops(ctx)
+    if auto_suspend_chat_sessions(ctx):
+        ctx.operation("auto_suspend_chat_sessions")
     lap("reconcile")
     records.mutations(ctx)
     records.cycle_result(ctx, trigger)
@@ -145,6 +149,9 @@ def bead_reconcile(ctx: TickContext) -> None:
     swept = sweep_undesired_pool(ctx)
     ctx.operation("bead_reconcile.sweep_undesired_pool_sessions", swept=swept)
     names = configured_names(ctx)
+    ready_wait = prepare_wait_wake_state(ctx)
+    ctx.operation("bead_reconcile.prepare_wait_wake_state", configured_name_count=len(names),
+                  ready_wait_count=len(ready_wait))
     for b in ctx.open_beads():
         patch = X.clear_expired_timers_patch(b, ctx.now)
         if patch:
@@ -157,7 +164,7 @@ def bead_reconcile(ctx: TickContext) -> None:
     targets = forward_pass(ctx, ordered, names)
     ctx.operation("session_reconcile.forward_pass", site="session_reconcile.forward_pass",
                   ordered_session_count=len(ordered), wake_target_count=len(targets), rollback_count=ctx.rollbacks)
-    cands, evals = apply_wake_decisions(ctx, ordered, targets)
+    cands, evals = apply_wake_decisions(ctx, ordered, targets, ready_wait)
     ctx.operation("session_reconcile.apply_wake_sleep_decisions", site="session_reconcile.wake_sleep",
                   wake_target_count=len(targets), start_candidate_count=len(cands))
     woke = execute_starts(ctx, cands)

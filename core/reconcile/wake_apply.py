@@ -70,11 +70,13 @@ def _dur(text: str) -> float:
     return try_duration(text, 0.0) or 0.0
 
 
-def apply_wake_decisions(ctx: TickContext, order: list[str], targets: list[WakeTarget]) -> tuple[list[StartCandidate], dict]:
+def apply_wake_decisions(ctx: TickContext, order: list[str], targets: list[WakeTarget],
+                         ready_wait: set[str] | None = None) -> tuple[list[StartCandidate], dict]:
     """Compute the awake set, apply sleep-policy suppression and each target's decision; returns
-    the start candidates and the WakeEvals by bead id."""
+    the start candidates and the WakeEvals by bead id. `ready_wait` is the ready-wait set."""
     counts = pool_desired(ctx)
     inp = build_input(ctx, order, targets, counts)
+    inp.ready_wait = set(ready_wait or ())
     decisions = A.compute_awake_set(inp)
     evals = A.wake_evals(decisions, inp.beads)
     ctx.awake = decisions

@@ -89,6 +89,7 @@ DETACHED_AT = "detached_at"
 SESSION_HEALTH = "session_health"
 SESSION_HEALTH_REASON = "session_health_reason"
 SESSION_DRAINABLE = "session_drainable"
+SUSPENDED_AT = "suspended_at"
 STRANDED_EVENT_EMITTED_AT = "stranded_event_emitted_at"
 UNKNOWN_STATE_ESCALATED_AT = "unknown_state_escalated_at"
 CONTINUITY_ELIGIBLE = "continuity_eligible"
@@ -374,6 +375,36 @@ class WorkBead:
         wisp) or a workflow root (gc.kind = workflow)."""
         return (self.status == "open" and bool(self.assignee.strip()) and self.type in MOLECULE_TYPES
                 and (self.type == "wisp" or self.get(KIND).strip() == KIND_WORKFLOW))
+
+
+WAIT_TERMINAL_STATES = frozenset({"closed", "canceled", "expired", "failed"})
+
+
+@dataclass(frozen=True, slots=True)
+class WaitBead:
+    """A durable wait (`gc wait`): a session parked until its dependencies close (`kind =
+    "deps"`, all of them or, with `dep_mode = "any"`, one) or until it is marked ready; it
+    expires at `expires_at`. `registered_epoch` is the session's continuation epoch when the
+    wait was registered (a later conversation cancels it)."""
+
+    id: str
+    session_id: str
+    state: str = "pending"  # pending | ready | closed | canceled | expired | failed
+    kind: str = "deps"
+    dep_ids: tuple[str, ...] = ()
+    dep_mode: str = "all"
+    registered_epoch: str = ""
+    expires_at: str = ""
+    reason: str = ""  # why a terminal wait ended (continuation-stale, session-closed, ...)
+
+    @property
+    def terminal(self) -> bool:
+        return self.state in WAIT_TERMINAL_STATES
+
+    def with_(self, **changes) -> "WaitBead":
+        d = {f: getattr(self, f) for f in self.__slots__}
+        d.update(changes)
+        return WaitBead(**d)
 
 
 @lru_cache(maxsize=65536)

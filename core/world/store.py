@@ -16,7 +16,7 @@ import immutables
 
 from core.timefmt import format_time
 from core.world import beads as B
-from core.world.beads import SessionBead, WorkBead, natural_key
+from core.world.beads import SessionBead, WaitBead, WorkBead, natural_key
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,7 @@ class StoreState:
     work: immutables.Map
     next_id: int
     index: "Indexes | None" = None  # None: rebuilt from the maps on restore
+    waits: immutables.Map = immutables.Map()  # wait id -> WaitBead
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class Store:
         self.prefix = prefix
         self.sessions: immutables.Map = immutables.Map()
         self.work: immutables.Map = immutables.Map()
+        self.waits: immutables.Map = immutables.Map()  # wait id -> WaitBead
         self.next_id = 1
         self.journal: list[Write] = []
         self._open_sorted: tuple[str, ...] | None = None  # open ids in creation order, kept up to date
@@ -71,10 +73,11 @@ class Store:
     def snapshot(self) -> StoreState:
         index = Indexes(tuple(self._idx[k] for k in self.SESSION_KEYS), self._work_by_assignee,
                         self._work_by_route, self._sorted_open_ids())
-        return StoreState(self.sessions, self.work, self.next_id, index)
+        return StoreState(self.sessions, self.work, self.next_id, index, self.waits)
 
     def restore(self, st: StoreState) -> None:
         self.sessions, self.work, self.next_id = st.sessions, st.work, st.next_id
+        self.waits = st.waits
         if st.index is None:
             self._rebuild_indexes()
             return
@@ -256,6 +259,15 @@ class Store:
         new = old.with_meta({**changes, B.CLOSE_REASON: "", B.CLOSED_AT: ""})
         new = SessionBead(new.id, new.created_at, new.metadata, True, new.title, new.labels)
         return self.put_session(new, "reopen")
+
+    # ------------------------------------------------------------------ waits
+    def put_wait(self, w: WaitBead) -> WaitBead:
+        self.waits = self.waits.set(w.id, w)
+        return w
+
+    def waits_in_order(self) -> list[WaitBead]:
+        """Every wait, by id."""
+        return [self.waits[k] for k in sorted(self.waits.keys(), key=natural_key)]
 
     # ------------------------------------------------------------------ work
     def work_bead(self, wid: str) -> WorkBead | None:

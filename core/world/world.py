@@ -10,7 +10,7 @@ from typing import Any
 import immutables
 
 from core.timefmt import DEFAULT_START, EARLIEST, LATEST, format_time, parse_time
-from core.world.beads import SessionBead, WorkBead
+from core.world.beads import SessionBead, WaitBead, WorkBead
 from core.world.memory import Circuit, DeferStreak, Drain, IdleProbe, Memory
 from core.world.runtime import Runtime, RuntimeSession, RuntimeState
 from core.world.scaleruns import ScaleCheckRun
@@ -104,6 +104,7 @@ class World:
             "prefix": self.store.prefix,
             "sessions": [session_json(b) for b in self.store.all_sessions()],
             "work": [work_json(w) for w in sorted(self.store.work.values(), key=lambda w: w.id)],
+            **({"waits": [wait_json(w) for w in self.store.waits_in_order()]} if self.store.waits else {}),
             # "alive" is false for a corpse whatever its process did: keep process_alive itself too
             "runtime": [{**runtime_json(s), "process_alive": s.process_alive}
                         for s in sorted(self.runtime.sessions.values(), key=lambda s: s.name)],
@@ -148,6 +149,8 @@ class World:
                 process_alive=bool(r.get("process_alive", r.get("alive", True))), corpse=bool(r.get("corpse", False)),
                 peek=r.get("peek", ""), meta=dict(r.get("meta", {})),
                 env=dict(r.get("env", {}))))
+        for x in d.get("waits", []):
+            w.store.put_wait(wait_from_json(x))
         w.runtime.start_failures = [list(f) for f in d.get("start_failures", [])]
         w.runtime.stop_failures = [list(f) for f in d.get("stop_failures", [])]
         w.store.next_id = int(d.get("next_id", w.store.next_id))
@@ -183,6 +186,21 @@ def work_json(w: WorkBead) -> dict[str, Any]:
     return {"id": w.id, "status": w.status, "assignee": w.assignee, "routed_to": w.routed_to,
             "priority": w.priority, "ready": w.ready, "created_at": format_time(w.created_at), "title": w.title,
             "store": w.store, "type": w.type, "metadata": dict(w.metadata)}
+
+
+def wait_json(w: WaitBead) -> dict[str, Any]:
+    """The wait as a JSON-ready dict."""
+    return {"id": w.id, "session_id": w.session_id, "state": w.state, "kind": w.kind, "dep_ids": list(w.dep_ids),
+            "dep_mode": w.dep_mode, "registered_epoch": w.registered_epoch, "expires_at": w.expires_at,
+            "reason": w.reason}
+
+
+def wait_from_json(x: dict[str, Any]) -> WaitBead:
+    """A WaitBead from its JSON (or scenario table) form; missing fields default."""
+    deps = x.get("dep_ids", x.get("deps", ()))
+    return WaitBead(str(x["id"]), str(x.get("session_id", x.get("session", ""))), str(x.get("state", "pending")),
+                    str(x.get("kind", "deps")), tuple(str(d) for d in deps or ()), str(x.get("dep_mode", "all")),
+                    str(x.get("registered_epoch", "")), str(x.get("expires_at", "")), str(x.get("reason", "")))
 
 
 def runtime_json(s: RuntimeSession) -> dict[str, Any]:

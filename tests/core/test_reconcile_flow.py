@@ -163,7 +163,7 @@ def test_tick_phases_run_in_gas_citys_order():
                    "load_session_snapshot.after_demand", "refresh_desired_state.before_sync",
                    "sync_beads_and_update_index", "load_session_snapshot.after_sync",
                    "refresh_desired_state.after_sync", "bead_reconcile.release_orphaned_pool_assignments",
-                   "bead_reconcile.sweep_undesired_pool_sessions", "session_reconcile.forward_pass",
+                   "bead_reconcile.sweep_undesired_pool_sessions", "bead_reconcile.prepare_wait_wake_state", "session_reconcile.forward_pass",
                    "session_reconcile.apply_wake_sleep_decisions", "session_reconcile.execute_planned_starts",
                    "session_reconcile.advance_drains"]
     kinds = [t["record_type"] for t in st["trace"]]
