@@ -17,7 +17,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from core.world.beads import SessionBead, WorkBead
+from core.world.beads import WaitBead
 from core.world.memory import Circuit, DeferStreak, Drain, IdleProbe, Memory
+from core.world.suspension import RuntimeSuspension
 from core.world.runtime import RuntimeSession
 from core.world.world import World
 from core.timefmt import UTC
@@ -29,15 +31,16 @@ from tests import hypothesis_profiles  # noqa: F401  (selects the profile)
 def world_diff(a: World, b: World) -> list[str]:
     """Where two worlds differ, field by field (empty when equal)."""
     x, y = a.snapshot(), b.snapshot()
-    out = [f"{f}: {getattr(x, f)!r} != {getattr(y, f)!r}" for f in ("now", "tick", "scale_checks", "memory")
-           if getattr(x, f) != getattr(y, f)]
+    out = [f"{f}: {getattr(x, f)!r} != {getattr(y, f)!r}"
+           for f in ("now", "tick", "scale_checks", "memory", "suspension") if getattr(x, f) != getattr(y, f)]
     if x.store.next_id != y.store.next_id or a.store.prefix != b.store.prefix:
         out.append(f"ids: {a.store.prefix}/{x.store.next_id} != {b.store.prefix}/{y.store.next_id}")
     for what, p, q in (("session", x.store.sessions, y.store.sessions), ("work", x.store.work, y.store.work),
-                       ("runtime", x.runtime.sessions, y.runtime.sessions)):
+                       ("wait", x.store.waits, y.store.waits), ("runtime", x.runtime.sessions, y.runtime.sessions)):
         out += [f"{what} {k}: {p.get(k)!r} != {q.get(k)!r}" for k in sorted(set(p) | set(q)) if p.get(k) != q.get(k)]
-    if x.runtime.start_failures != y.runtime.start_failures:
-        out.append(f"start_failures: {x.runtime.start_failures!r} != {y.runtime.start_failures!r}")
+    for kind in ("start_failures", "stop_failures"):
+        if getattr(x.runtime, kind) != getattr(y.runtime, kind):
+            out.append(f"{kind}: {getattr(x.runtime, kind)!r} != {getattr(y.runtime, kind)!r}")
     return out
 
 
@@ -145,5 +148,9 @@ def test_a_world_with_every_record_kind_loads_back_whole():
                                                   EPOCH, None, EPOCH, "sig", True, 2)}),
         named_absence=immutables.Map({"gc-1": 1}),
         idle_probes=immutables.Map({"gc-1": IdleProbe(EPOCH, True, False, None)}),
-        idle_probe_cursor=4, adopted=True)
+        idle_probe_cursor=4, adopted=True, reset_stalls=immutables.Map({"gc-1": True}))
+    w.runtime.inject_stop_failure("mayor", 1, "stuck")
+    w.store.put_wait(WaitBead("wait-1", "gc-1", "pending", "deps", ("w-1", "w-2"), "any", "3",
+                              "2026-01-01T00:05:00Z"))
+    w.suspension = RuntimeSuspension(city=False, rigs={"town": True}, env_suspended=True)
     saved_and_loaded(w)

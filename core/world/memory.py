@@ -67,8 +67,8 @@ class Memory:
     named_absence: immutables.Map = field(default_factory=immutables.Map)  # bead id -> ticks absent
     idle_probes: immutables.Map = field(default_factory=immutables.Map)  # bead id -> IdleProbe
     idle_probe_cursor: int = 0
-    reset_stalls: immutables.Map = field(default_factory=immutables.Map)  # bead id -> True (reported once)
     adopted: bool = False  # has the startup adoption barrier run since the last restart
+    reset_stalls: immutables.Map = field(default_factory=immutables.Map)  # bead id -> True (reported once)
 
     def with_(self, **changes) -> "Memory":
         return replace(self, **changes)
