@@ -311,7 +311,7 @@ class InvariantChecker:
         found = bead_violations(self.model) + cap_violations(self.model)
         if self.ticks >= 2:
             found += singleton_violations(self.model)
-        return [msg for bid, msg in found if not self._untouched(bid)]
+        return [msg for bid, msg in found if not self._untouched(bid) and bid not in out.faulted_beads]
 
     def finish(self) -> list[str]:
         """Step-0 violations the model never repaired (the bead is still as written)."""

@@ -405,6 +405,20 @@ class Model:
         if kind == "fail_start":
             sel = step.get("name") or f"template:{step['template']}"
             return self.fail_start(sel, int(step.get("count", 1)), step.get("message", ""))
+        if kind == "fail_store_read":
+            store, mode, ticks = str(step["store"]), str(step.get("mode", "error")), int(step.get("ticks", 1))
+            self.world.store.read_faults[store] = (mode, ticks)
+            return Outcome(logs=[f"reads of the {store} store will {'fail' if mode == 'error' else 'come back partial'}"
+                                 f" for {ticks} tick(s)"])
+        if kind == "fail_store_write":
+            op, count = str(step.get("op", "write")), int(step.get("count", 1))
+            self.world.store.write_faults.append([op, count, str(step.get("message", ""))])
+            return Outcome(logs=[f"the next {count} session bead {op}(s) will fail"])
+        if kind == "slow_start":
+            sel = step.get("name") or f"template:{step['template']}"
+            seconds = parse_duration(step["by"])
+            self.world.runtime.slow_starts.append([sel, int(step.get("count", 1)), seconds])
+            return Outcome(logs=[f"the next {int(step.get('count', 1))} start(s) of {sel} will take {step['by']}"])
         if kind == "fail_stop":
             sel = step.get("name") or f"template:{step['template']}"
             self.world.runtime.inject_stop_failure(sel, int(step.get("count", 1)), step.get("message", ""))

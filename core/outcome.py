@@ -25,6 +25,9 @@ class Outcome:
     # A tick that raised (Gas City's safeTick recovers a panicking tick and logs it): the log
     # line, for checkers to report as a model bug; the app keeps running.
     panic: str = ""
+    # Beads whose writes an injected store fault refused during the step: the state they are left
+    # in is the fault's doing, so the invariant checker does not judge them for this step.
+    faulted_beads: set[str] = field(default_factory=set)
     ticks: int = 0
     # Wall-clock seconds by tick phase ("prepare", "build", "sync", "reconcile", "trace") and for
     # the whole "tick"; summed over the ticks of a step. Never part of the model's state.
@@ -47,3 +50,4 @@ class Outcome:
             self.error = other.error
         if other.panic:
             self.panic = other.panic
+        self.faulted_beads |= other.faulted_beads

@@ -44,7 +44,7 @@ STEP_REQUIRED = {
     "runtime_exit": ["name"], "runtime_start": ["name"], "activity": ["name"], "attach": ["name"],
     "detach": ["name"], "drain_ack": ["name"], "add_work": ["id"], "update_work": ["id"],
     "set_scale_check": ["template", "value"], "set_session": ["id", "metadata"], "set_runtime": ["name"],
-    "set_semantics": ["semantics"], "set_wait": ["id"],
+    "set_semantics": ["semantics"], "set_wait": ["id"], "fail_store_read": ["store"], "slow_start": ["by"],
 }
 class ScenarioError(Exception):
     """An invalid scenario file: rendered as `file: field: message (line N)` or `file:line:col: ...`."""
@@ -280,9 +280,23 @@ def load_scenario(path: str, packs_dir: str | None = None) -> Scenario:
         if kind == "set_scale_check":
             if all(c.agent(st["template"]) is None for c in cities):
                 raise _loc(path, text, f"{fp}.template", f'unknown template "{st["template"]}"')
-        if kind in ("fail_start", "fail_stop") and not (st.get("name") or st.get("template")):
+        if kind in ("fail_start", "fail_stop", "slow_start") and not (st.get("name") or st.get("template")):
             raise _loc(path, text, fp, f'{kind} needs "name" or "template"')
-        if kind in ("fail_start", "fail_stop") and st.get("template") and st["template"] not in templates:
+        if kind == "slow_start":
+            _duration(path, text, f"{fp}.by", st["by"])
+        if kind in ("fail_start", "fail_stop", "slow_start", "fail_store_write") and "count" in st and \
+                (not isinstance(st["count"], int) or isinstance(st["count"], bool) or st["count"] < 1):
+            raise _loc(path, text, f"{fp}.count", "count must be a positive integer")
+        if kind == "fail_store_read":
+            if st["store"] != "city" and cities[-1].rig(str(st["store"])) is None:
+                raise _loc(path, text, f"{fp}.store", f'store must be "city" or a rig of the city, got "{st["store"]}"')
+            if st.get("mode", "error") not in ("error", "partial"):
+                raise _loc(path, text, f"{fp}.mode", f'mode must be "error" or "partial", got "{st["mode"]}"')
+            if "ticks" in st and (not isinstance(st["ticks"], int) or isinstance(st["ticks"], bool) or st["ticks"] < 1):
+                raise _loc(path, text, f"{fp}.ticks", "ticks must be a positive integer")
+        if kind == "fail_store_write" and st.get("op", "write") not in ("write", "create"):
+            raise _loc(path, text, f"{fp}.op", f'op must be "write" or "create", got "{st["op"]}"')
+        if kind in ("fail_start", "fail_stop", "slow_start") and st.get("template") and st["template"] not in templates:
             raise _loc(path, text, f"{fp}.template", f'{kind} names unknown template "{st["template"]}"')
         if kind == "edit_config":
             cities.append(_load_scenario_city(path, text, st, f"{fp}.", packs_dir))

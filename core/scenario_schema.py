@@ -79,6 +79,9 @@ STEP: dict[str, dict[str, str]] = {
     "set_suspension": SUSPENSION,
     "fail_stop": {"name": STR, "template": STR, "count": INT, "message": STR},
     "set_wait": WAIT,
+    "fail_store_read": {"store": STR, "mode": STR, "ticks": INT},
+    "fail_store_write": {"op": STR, "count": INT, "message": STR},
+    "slow_start": {"name": STR, "template": STR, "by": DUR, "count": INT},
 }
 @dataclass(frozen=True)
 class TypeProblem:

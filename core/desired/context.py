@@ -24,7 +24,7 @@ from core.identity import (
     session_name_for,
 )
 from core.world import beads as B
-from core.world.beads import SessionBead
+from core.world.beads import SessionBead, natural_key
 
 if TYPE_CHECKING:
     from core.world.world import World
@@ -121,6 +121,7 @@ class BuildContext:
         self._live_assigned: tuple[int, dict] | None = None
         self._by_template: dict[str, list[str]] | None = None
         self.lookup = template_lookup(city, semantics)
+        self._partial_cache: dict[str, set[str]] = {}
 
     def transport_error(self, a: Agent) -> str:
         """validateAgentSessionTransportForBuild for `a` ("" when its sessions can be created)."""
@@ -138,8 +139,25 @@ class BuildContext:
 
     def work_visible(self, w) -> bool:
         """coordClassStoreCandidates: demand is read from the city store and the stores of rigs
-        that are not suspended (a work bead's `store` names its rig, "city" the city store)."""
-        return not w.store or w.store not in self.rig_suspended
+        that are not suspended (a work bead's `store` names its rig, "city" the city store). A
+        store whose reads fail returns nothing; a partial read returns the first half of that
+        store's open work (by id)."""
+        if w.store and w.store in self.rig_suspended:
+            return False
+        fault = self.store.read_fault(w.store)
+        if not fault:
+            return True
+        self.result.store_query_partial = True
+        if fault == "error":
+            return False
+        return w.id in self._partial_visible(w.store or "city")
+
+    def _partial_visible(self, store: str) -> set[str]:
+        cached = self._partial_cache.get(store)
+        if cached is None:
+            ids = sorted((x.id for x in self.store.open_work() if (x.store or "city") == store), key=natural_key)
+            cached = self._partial_cache[store] = set(ids[:(len(ids) + 1) // 2])
+        return cached
 
     # ---- agent shape (semantics-aware) ----
     def in_suspended_rig(self, a: Agent) -> bool:

@@ -151,6 +151,9 @@ class DesiredResult:
     duplicate_floors: list[tuple[str, str, tuple[str, ...]]] = field(default_factory=list)
     logs: list[str] = field(default_factory=list)
     suspended: bool = False
+    # StoreQueryPartial: a work store read failed or came back partial this tick (an injected
+    # store fault), so the reconciler defers what an incomplete view could make wrong.
+    store_query_partial: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.entries, Entries):

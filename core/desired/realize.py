@@ -35,6 +35,7 @@ from core.desired.slots import claim_for_bead, claim_preferred, existing_slot
 from core.identity import request_identity, shape, stale_suffixed
 from core.timefmt import format_time
 from core.world import beads as B
+from core.world.store import StoreWriteError
 from core.world.beads import SessionBead, WorkBead, push_alias_history
 
 
@@ -231,7 +232,10 @@ def create_pool_bead(ctx: BuildContext, a: Agent, identity: str, slot: int, trig
         who = holder.id if holder is not None else "a configured [[named_session]]"
         ctx.log(f"pool {qn!r}: new session {bid}: alias {identity!r} unavailable (held by {who}); created without alias")
         why.append(Why("alias.deferred", f"{identity} unavailable at create: held by {who} ({rule})"))
-    bead = ctx.store.create_session(md, ctx.now, bead_id=bid, title=agent_name, labels=[f"agent:{agent_name}"])
+    try:
+        bead = ctx.store.create_session(md, ctx.now, bead_id=bid, title=agent_name, labels=[f"agent:{agent_name}"])
+    except StoreWriteError as err:
+        return None, [], f"creating pool session for {go_quote(qn)}: {err}"
     ctx.track_created(bead)
     ctx.actions.append(Action("create_bead", bid, sn, "dependency-floor" if dependency_only else "pool-demand",
                               agent_name, qn))

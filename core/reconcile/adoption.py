@@ -14,6 +14,7 @@ from core.desired.realize import instance_token
 from core.identity import canonical_singleton, instance_expansion, qualified_instance, session_name_for, slot_in_bounds
 from core.outcome import Outcome
 from core.world import beads as B
+from core.world.store import StoreWriteError
 from core.goparse import digits_value
 
 if TYPE_CHECKING:
@@ -69,7 +70,11 @@ def adoption_barrier(city: "City", world: "World", semantics: str) -> Outcome:
                 md[B.POOL_SLOT] = str(slot)
                 md[B.CANONICAL_POOL_SLOT] = str(slot)
         # The runtime keeps whatever GC_SESSION_ID it carries: adoption writes only the bead.
-        store.create_session(md, world.now, bead_id=bid, title=identity, labels=[f"agent:{identity}"])
+        try:
+            store.create_session(md, world.now, bead_id=bid, title=identity, labels=[f"agent:{identity}"])
+        except StoreWriteError as err:
+            out.logs.append(f"adoption barrier: creating bead for {rs.name}: {err}")
+            continue
         if how == "stale-singleton":
             out.logs.append(f"adopting stale singleton suffix session {rs.name} as {identity}")
         elif how == "pool-slot-out-of-bounds":

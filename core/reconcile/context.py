@@ -55,6 +55,12 @@ class TickContext:
         self.defer_keys = LifecycleKeys()
         self._seq = 0
 
+    @property
+    def store_partial(self) -> bool:
+        """storeQueryPartial: this tick's work reads failed or came back partial, so closes,
+        rollbacks, drains and releases an incomplete view could make wrong are deferred."""
+        return self.desired is not None and self.desired.store_query_partial
+
     # ------------------------------------------------------------------ memory
     @property
     def mem(self) -> Memory:
@@ -162,7 +168,8 @@ class TickContext:
         extra = None
         if code == "failed-create":
             extra = {B.PENDING_CREATE_CLAIM: "", B.PENDING_CREATE_STARTED_AT: "", B.SLEEP_INTENT: ""}
-        self.store.close_session(bead_id, code, self.now, extra)
+        if self.store.close_session(bead_id, code, self.now, extra).open:
+            return False  # the store refused the close (logged with the tick's failed writes)
         self.mem = self.mem.drop("drains", bead_id).drop("idle_probes", bead_id).drop("named_absence", bead_id)
         if release:
             self.release_work(b)

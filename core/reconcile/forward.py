@@ -281,6 +281,11 @@ def drain_ack_step(ctx: TickContext, b: SessionBead, entry: DesiredEntry, alive:
         ctx.decision("reconciler.session.drain_ack", "stale_generation", "clear", tpl, name)
         return True
     reason, reconciler_owned = drains.ack_matches(ctx, b)
+    if reconciler_owned and ctx.store_partial:
+        ctx.log(f"Skipping reconciler drain-ack stop for '{name}': store query partial (transient failure)")
+        ctx.decision("reconciler.session.drain_ack", "store_query_partial", "deferred", tpl, name,
+                     store_query_partial=True, reconciler_owned_ack=True)
+        return True
     if reconciler_owned and drains.assigned_work_cancelable(reason):
         if alive and ctx.has_awake_work(b) and (drains.cancel_if(ctx, b, drains.assigned_work_cancelable)
                                                 or drains.cancel_recovered_ack(ctx, b, drains.assigned_work_cancelable)):

@@ -12,6 +12,8 @@ from datetime import datetime
 
 from core.desired.model import DesiredEntry
 from core.desired.realize import instance_token, trigger_env
+from core.durations import format_duration
+from core.goparse import add_seconds
 from core.reconcile import drains
 from core.reconcile.breakers import log_open_once
 from core.reconcile.commit import CONFIRMING_STATES, commit_patch
@@ -23,8 +25,8 @@ from core.timefmt import format_time, parse_time
 from core.trackers import circuit
 from core.world import beads as B
 from core.world.beads import SessionBead, natural_key
-from core.world.runtime import META_INSTANCE_TOKEN, META_RUNTIME_EPOCH, META_SESSION_ID, SessionExists, StartError, \
-    terminal_error_reason
+from core.world.runtime import META_INSTANCE_TOKEN, META_RUNTIME_EPOCH, META_SESSION_ID, PendingStart, SessionExists, \
+    StartError, terminal_error_reason
 
 START_BATCH = 3  # defaultStartDependencyRecheckBatchSize
 
@@ -288,6 +290,24 @@ def start_one(ctx: TickContext, c: StartCandidate, wave: int) -> bool:
     else:
         if rs is not None:
             ctx.stop(name, "recycle-dead-runtime", b)
+        delay = ctx.rt.slow_start_delay(name, c.template)
+        if delay >= ctx.startup_timeout:
+            # The provider Start outlives its startup deadline (startCtxErr == DeadlineExceeded).
+            err, outcome = f'session "{name}" startup: context deadline exceeded', "deadline_exceeded"
+            if claim:
+                ctx.event("session.cold_start_timeout", name, f'session "{name}" cold start timed out', b.id)
+            _lifecycle(ctx, wave, c, outcome, err, executed=True)
+            start_failed(ctx, b, c, err, claim)
+            return False
+        if delay > 0:
+            # Still starting when the tick ends: the bead stays creating with its wake stamp (the
+            # in-flight guards hold it) and the start commits once it finishes (complete_async_starts).
+            ctx.rt.pending_starts[name] = PendingStart(
+                name, b.id, b.get(B.INSTANCE_TOKEN), c.template, start_env(b, c.entry), ctx.now,
+                add_seconds(ctx.now, delay), claim, c.wake_reason, wave, c.entry.identity or c.template)
+            ctx.log(f"session reconciler: starting {name}: provider Start still running (slow start, "
+                    f"{format_duration(delay)})")
+            return True
         try:
             ctx.rt.start(name, session_id=b.id, instance_token=b.get(B.INSTANCE_TOKEN), template=c.template,
                          now=ctx.now, env=start_env(b, c.entry))
@@ -309,6 +329,33 @@ def start_one(ctx: TickContext, c: StartCandidate, wave: int) -> bool:
     ctx.event("session.woke", c.entry.identity or c.template, f"woke ({c.wake_reason})", b.id)
     ctx.log(f"Woke session '{c.entry.identity or name}'")
     return True
+
+
+def complete_async_starts(ctx: TickContext) -> int:
+    """Slow starts whose provider Start has finished by now: the session appears and the start
+    commits (the asynchronous start's completion), logged with its duration. A start whose bead
+    closed or moved to another generation meanwhile is stale: its session is torn down."""
+    done = 0
+    for name, p in sorted(ctx.rt.pending_starts.items()):
+        if p.ready_at > ctx.now:
+            continue
+        del ctx.rt.pending_starts[name]
+        b = ctx.store.session(p.bead_id)
+        line = (f"session lifecycle: op=start wave={p.wave} session={name} template={p.template} outcome=")
+        if b is None or not b.open or b.get(B.INSTANCE_TOKEN) != p.instance_token:
+            ctx.log(line + "stale_async_start")
+            continue
+        ctx.rt.start(name, session_id=b.id, instance_token=p.instance_token, template=p.template, now=p.ready_at,
+                     env=p.env)
+        ctx.log(line + f"success duration={format_duration((p.ready_at - p.started_at).total_seconds())}")
+        drains.clear_ack_meta(ctx, name)
+        a = ctx.agent(p.template)
+        b = ctx.patch(b.id, commit_patch(ctx, b, a, b.state.strip() in CONFIRMING_STATES, p.claim))
+        ctx.action("start", b.id, name, p.wake_reason, f"generation {b.get(B.GENERATION)}", p.template)
+        ctx.event("session.woke", p.identity, f"woke ({p.wake_reason})", b.id)
+        ctx.log(f"Woke session '{p.identity}'")
+        done += 1
+    return done
 
 
 def start_failed(ctx: TickContext, b: SessionBead, c: StartCandidate, err: str, claim: bool) -> None:

@@ -15,7 +15,7 @@ POST_CREATE_PROTECTION = 120.0
 def sweep_undesired_pool(ctx: TickContext) -> int:
     """Close ephemeral pool beads no longer desired, not running, without open work and past
     their start protections; returns how many closed. Does nothing on boot."""
-    if ctx.boot or ctx.desired is None:
+    if ctx.boot or ctx.desired is None or ctx.store_partial:
         return 0
     n = 0
     for b in ctx.open_beads():

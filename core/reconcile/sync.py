@@ -20,6 +20,7 @@ from core.reconcile.context import TickContext
 from core.timefmt import format_time
 from core.world import beads as B
 from core.world.beads import SessionBead, natural_key, push_alias_history
+from core.world.store import StoreWriteError
 from core.goparse import digits_value
 
 
@@ -408,7 +409,11 @@ def create_bead(ctx: TickContext, e: DesiredEntry, sn: str, origin: str, slot: i
                 return
         else:
             md[B.ALIAS] = managed_alias
-    b = ctx.store.create_session(md, ctx.now, bead_id=bid, title=agent_name, labels=[f"agent:{agent_name}"])
+    try:
+        b = ctx.store.create_session(md, ctx.now, bead_id=bid, title=agent_name, labels=[f"agent:{agent_name}"])
+    except StoreWriteError as err:
+        ctx.log(f"session beads: creating bead for {agent_name}: {err}")
+        return
     e.bead_id = b.id
     e.env["GC_SESSION_ID"] = b.id
     ctx.action("create_bead", b.id, b.session_name, "sync", agent_name, e.template)

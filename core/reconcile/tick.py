@@ -26,7 +26,7 @@ from core.reconcile.forward import forward_pass, topo_order
 from core.reconcile.hygiene import run_hygiene
 from core.reconcile.orphans import release_orphaned_pool_work
 from core.reconcile.waits import prepare_wait_wake_state
-from core.reconcile.starts import execute_starts
+from core.reconcile.starts import complete_async_starts, execute_starts
 from core.reconcile.sweep import sweep_undesired_pool
 from core.reconcile.sync import run_sync
 from core.reconcile.undesired import configured_names
@@ -48,6 +48,7 @@ def run_build(city: "City", world: "World", semantics: str) -> Outcome:
     out.desired = build_desired(city, world, semantics, out.actions, out.trace)
     out.desired.pool_desired = pool_desired_counts(city, world, semantics, out.desired, None)
     out.logs += out.desired.logs
+    report_failed_writes(world.store, out)
     return out
 
 
@@ -64,6 +65,7 @@ def run_sync_only(city: "City", world: "World", semantics: str) -> Outcome:
     run_sync(ctx)
     ctx.desired = _refresh(ctx, ctx.desired, "refresh_desired_state.after_sync")
     out.desired = ctx.desired
+    report_failed_writes(world.store, out)
     return out
 
 
@@ -74,6 +76,9 @@ def run_tick(city: "City", world: "World", semantics: str, trigger: str = "patro
     lap = _Laps(out.timings)
     ctx = TickContext(city, world, semantics, out)
     records.cycle_start(ctx, trigger)
+    completed = complete_async_starts(ctx)
+    if completed:
+        ctx.operation("reconcile_execution_completions", completed=completed)
     running = world.runtime.running_names()
     ctx.idle_keys = build_idle_keys(city, semantics, running)
     ctx.max_age_keys = build_max_age_keys(city, semantics, running)
@@ -100,11 +105,22 @@ def run_tick(city: "City", world: "World", semantics: str, trigger: str = "patro
     if auto_suspend_chat_sessions(ctx):
         ctx.operation("auto_suspend_chat_sessions")
     lap("reconcile")
+    report_failed_writes(ctx.world.store, out)
+    world.store.end_tick_faults()
     records.mutations(ctx)
     records.cycle_result(ctx, trigger)
     records.finish(ctx)
     lap("trace")
     return out
+
+
+def report_failed_writes(store, out: Outcome) -> None:
+    """The session bead writes the store refused this step (injected faults), as log lines (Gas
+    City logs each failed write where it happens and goes on without it), and their beads."""
+    out.logs += [f"session store: {line}" for line in store.failed_writes]
+    out.faulted_beads |= store.faulted_beads
+    store.failed_writes.clear()
+    store.faulted_beads.clear()
 
 
 def _reload_snapshot(ctx: TickContext, phase: str) -> None:
@@ -144,7 +160,7 @@ def bead_reconcile(ctx: TickContext) -> None:
     """beadReconcileTick + reconcileSessionBeads."""
     counts = dict(ctx.desired.pool_desired) if ctx.desired is not None else {}
     records.cycle_input_snapshot(ctx, counts)
-    released = release_orphaned_pool_work(ctx)
+    released = release_orphaned_pool_work(ctx, partial=ctx.store_partial)
     ctx.operation("bead_reconcile.release_orphaned_pool_assignments", released_count=len(released))
     swept = sweep_undesired_pool(ctx)
     ctx.operation("bead_reconcile.sweep_undesired_pool_sessions", swept=swept)

@@ -73,7 +73,8 @@ def handle_undesired(ctx: TickContext, b: SessionBead, names: set[str]) -> Desir
     name = b.session_name.strip()
     tpl = ctx.template_of(b)
     provider_alive = ctx.running(name)
-    if not provider_alive and b.pending_claim and lease_expired_for_rollback(b, ctx.now, ctx.startup_timeout):
+    if not ctx.store_partial and not provider_alive and b.pending_claim and \
+            lease_expired_for_rollback(b, ctx.now, ctx.startup_timeout):
         if exits_check.rate_limit_hold(ctx, b, provider_alive):
             return None
         clear_claim = b.is_named and ctx.named_spec(b) is not None
@@ -93,10 +94,10 @@ def handle_undesired(ctx: TickContext, b: SessionBead, names: set[str]) -> Desir
             return None
         if not provider_alive:
             ctx.decision("reconciler.session.close_failed_create", "failed-create", "closed", tpl, name)
-            if not ctx.boot and not ctx.has_open_work(b):
+            if not ctx.boot and not ctx.store_partial and not ctx.has_open_work(b):
                 ctx.close(b.id, "failed-create")
             return None
-    patch = heal_patch(b, provider_alive, ctx.now, ctx.startup_timeout)
+    patch = heal_patch(b, provider_alive, ctx.now, ctx.startup_timeout, rollback_available=not ctx.store_partial)
     if patch:
         b = ctx.patch(b.id, patch)
     if preserved is not None:
@@ -108,6 +109,11 @@ def handle_undesired(ctx: TickContext, b: SessionBead, names: set[str]) -> Desir
                      state=b.state, provider_alive=provider_alive)
         return None
     if drains.acked(ctx, name):
+        if ctx.store_partial:
+            ctx.log(f"Skipping drain-ack stop for '{name}': store query partial (transient failure)")
+            ctx.decision("reconciler.session.drain_ack", "store_query_partial", "deferred", tpl, name,
+                         store_query_partial=True, provider_alive=provider_alive)
+            return None
         ack_reason, _ = drains.ack_matches(ctx, b)
         if provider_alive and ctx.has_awake_work(b):
             if drains.cancel_if(ctx, b, drains.assigned_work_cancelable) or \
@@ -123,6 +129,9 @@ def handle_undesired(ctx: TickContext, b: SessionBead, names: set[str]) -> Desir
         drain_ack.finalize(ctx, b, tpl, True)
         return None
     reason = "suspended" if name in names else "orphaned"
+    if provider_alive and ctx.store_partial:
+        ctx.log(f"Skipping drain for '{name}': store query partial (transient failure)")
+        return None
     if provider_alive:
         if reason == "orphaned" and within_spawn_claim_grace(b, ctx.now, ctx.startup_timeout):
             ctx.decision("reconciler.session.orphan_or_suspended", reason, "kept_open", tpl, name,
@@ -144,7 +153,7 @@ def handle_undesired(ctx: TickContext, b: SessionBead, names: set[str]) -> Desir
             ctx.decision("reconciler.session.orphan_or_suspended", reason, "drain", tpl, name, provider_alive=True)
         return None
     ctx.decision("reconciler.session.close_orphan", reason, "closed", tpl, name)
-    if ctx.boot or ctx.has_open_work(b):
+    if ctx.boot or ctx.store_partial or ctx.has_open_work(b):
         return None
     ctx.close(b.id, reason)
     return None

@@ -351,7 +351,7 @@ def stranded(ctx: TickContext, b, tpl: str) -> None:
         ctx.event("session.stranded", b.id, stranded_message(tpl, b.session_name, [w.id for w in work]), b.id)
         b = ctx.patch(b.id, {B.STRANDED_EVENT_EMITTED_AT: format_time(ctx.now)})
     since = parse_time(b.get(B.STRANDED_EVENT_EMITTED_AT))
-    if since is None or (ctx.now - since).total_seconds() < STRANDED_REPAIR_CONFIRM_GRACE:
+    if ctx.store_partial or since is None or (ctx.now - since).total_seconds() < STRANDED_REPAIR_CONFIRM_GRACE:
         return
     fallback = b.template.strip() or b.agent_name.strip()
     for w in work:

@@ -70,12 +70,31 @@ class RuntimeSession:
         return not self.corpse and self.process_alive
 
 
+@dataclass(frozen=True, slots=True)
+class PendingStart:
+    """A provider Start still running (a slow start): the session appears, and the start
+    commits, once `ready_at` is reached (Gas City's asynchronous start goroutine)."""
+    name: str
+    bead_id: str
+    instance_token: str
+    template: str
+    env: Mapping[str, str]
+    started_at: datetime
+    ready_at: datetime
+    claim: bool
+    wake_reason: str
+    wave: int
+    identity: str
+
+
 @dataclass(frozen=True)
 class RuntimeState:
     """An immutable snapshot of the runtime: its sessions and injected start and stop failures."""
     sessions: immutables.Map
     start_failures: tuple
     stop_failures: tuple = ()
+    slow_starts: tuple = ()
+    pending_starts: tuple = ()
 
 
 class Runtime:
@@ -84,16 +103,21 @@ class Runtime:
         # (selector, remaining, message): selector is a session name or "template:<qn>"
         self.start_failures: list[list] = []
         self.stop_failures: list[list] = []  # the same form, for Stop
+        self.slow_starts: list[list] = []  # [selector, remaining, seconds]: starts that take that long
+        self.pending_starts: dict[str, PendingStart] = {}  # session name -> a slow start in flight
         self.starts: list[str] = []  # names started during the current tick (for the trace)
 
     def snapshot(self) -> RuntimeState:
         return RuntimeState(self.sessions, tuple(tuple(f) for f in self.start_failures),
-                            tuple(tuple(f) for f in self.stop_failures))
+                            tuple(tuple(f) for f in self.stop_failures), tuple(tuple(f) for f in self.slow_starts),
+                            tuple(sorted(self.pending_starts.items())))
 
     def restore(self, st: RuntimeState) -> None:
         self.sessions = st.sessions
         self.start_failures = [list(f) for f in st.start_failures]
         self.stop_failures = [list(f) for f in st.stop_failures]
+        self.slow_starts = [list(f) for f in st.slow_starts]
+        self.pending_starts = dict(st.pending_starts)
 
     # ---- observations ----
     def get(self, name: str) -> RuntimeSession | None:
@@ -157,6 +181,16 @@ class Runtime:
         self.sessions = self.sessions.set(name, s)
         self.starts.append(name)
         return s
+
+    def slow_start_delay(self, name: str, template: str) -> float:
+        """Seconds an injected slow start of this session takes (consumed), 0 when none."""
+        for f in self.slow_starts:
+            sel, remaining, seconds = f
+            if remaining > 0 and (sel == name or (template and sel == f"template:{template}") or sel == "*"):
+                f[1] -= 1
+                self.slow_starts = [x for x in self.slow_starts if x[1] > 0]
+                return float(seconds)
+        return 0.0
 
     def kill(self, name: str, template: str = "") -> None:
         """The controller's Stop: raises StopError for an injected failure (the session keeps

@@ -27,6 +27,8 @@ class StoreState:
     next_id: int
     index: "Indexes | None" = None  # None: rebuilt from the maps on restore
     waits: immutables.Map = immutables.Map()  # wait id -> WaitBead
+    read_faults: tuple = ()  # ((store, mode, ticks), ...)
+    write_faults: tuple = ()  # ((op, remaining, message), ...)
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,10 @@ class Indexes:
     work_by_assignee: immutables.Map
     work_by_route: immutables.Map
     open_sorted: tuple[str, ...] | None  # open session ids in creation order, when known
+
+
+class StoreWriteError(Exception):
+    """A session bead write or create the store refused (an injected store fault)."""
 
 
 @dataclass
@@ -58,6 +64,12 @@ class Store:
         self.sessions: immutables.Map = immutables.Map()
         self.work: immutables.Map = immutables.Map()
         self.waits: immutables.Map = immutables.Map()  # wait id -> WaitBead
+        # Injected faults: a work store ("city" or a rig) whose reads fail or come back partial
+        # for `ticks` more ticks, and session bead writes or creates that fail `remaining` times.
+        self.read_faults: dict[str, tuple[str, int]] = {}
+        self.write_faults: list[list] = []  # [op ("write" | "create"), remaining, message]
+        self.failed_writes: list[str] = []  # refused writes since the last drain (for the tick's log)
+        self.faulted_beads: set[str] = set()  # the beads those writes were for
         self.next_id = 1
         self.journal: list[Write] = []
         self._open_sorted: tuple[str, ...] | None = None  # open ids in creation order, kept up to date
@@ -73,11 +85,15 @@ class Store:
     def snapshot(self) -> StoreState:
         index = Indexes(tuple(self._idx[k] for k in self.SESSION_KEYS), self._work_by_assignee,
                         self._work_by_route, self._sorted_open_ids())
-        return StoreState(self.sessions, self.work, self.next_id, index, self.waits)
+        return StoreState(self.sessions, self.work, self.next_id, index, self.waits,
+                          tuple((k, m, n) for k, (m, n) in sorted(self.read_faults.items())),
+                          tuple(tuple(f) for f in self.write_faults))
 
     def restore(self, st: StoreState) -> None:
         self.sessions, self.work, self.next_id = st.sessions, st.work, st.next_id
         self.waits = st.waits
+        self.read_faults = {k: (m, n) for k, m, n in st.read_faults}
+        self.write_faults = [list(f) for f in st.write_faults]
         if st.index is None:
             self._rebuild_indexes()
             return
@@ -223,8 +239,31 @@ class Store:
         self._open_sorted = tuple(heapq.merge(kept, came, key=lambda i: _creation_key(self.sessions[i])))
         return self._open_sorted
 
+    # ------------------------------------------------------------------ faults
+    def _refused(self, op: str) -> str:
+        """The message of an armed write fault for `op` ("write" or "create"), consuming it; ""."""
+        for f in self.write_faults:
+            if f[0] == op and f[1] > 0:
+                f[1] -= 1
+                self.write_faults = [x for x in self.write_faults if x[1] > 0]
+                return f[2] or f"injected {op} failure"
+        return ""
+
+    def read_fault(self, store: str) -> str:
+        """"error", "partial" or "" for reads of a work store ("city" or a rig name)."""
+        f = self.read_faults.get(store or "city")
+        return f[0] if f is not None else ""
+
+    def end_tick_faults(self) -> None:
+        """A tick ran: read faults that were to last for it expire."""
+        self.read_faults = {k: (m, n - 1) for k, (m, n) in self.read_faults.items() if n > 1}
+
     def create_session(self, metadata: Mapping[str, str], now: datetime, *, bead_id: str | None = None,
                        title: str = "", labels: Iterable[str] = ()) -> SessionBead:
+        """Create a session bead; raises StoreWriteError when an injected create fault fires."""
+        err = self._refused("create")
+        if err:
+            raise StoreWriteError(err)
         bid = bead_id or self.new_id()
         md = {k: str(v) for k, v in metadata.items() if v not in ("", None)}
         bead = SessionBead(bid, now, md, True, title, frozenset({"gc:session", *labels}))
@@ -232,10 +271,16 @@ class Store:
 
     def update_session(self, bead_id: str, changes: Mapping[str, str], *, title: str | None = None,
                        labels: frozenset[str] | None = None) -> SessionBead:
-        """Apply metadata changes ("" deletes); no write when nothing differs."""
+        """Apply metadata changes ("" deletes); no write when nothing differs. A write refused by an
+        injected fault leaves the bead as it was (recorded in failed_writes)."""
         old = self.sessions[bead_id]
         if all(old.metadata.get(k, "") == (v or "") for k, v in changes.items()) and \
                 (title is None or title == old.title) and (labels is None or labels == old.labels):
+            return old
+        err = self._refused("write")
+        if err:
+            self.failed_writes.append(f"writing {bead_id}: {err}")
+            self.faulted_beads.add(bead_id)
             return old
         new = old.with_meta(changes)
         if title is not None or labels is not None:
@@ -244,8 +289,14 @@ class Store:
         return self.put_session(new, "update")
 
     def close_session(self, bead_id: str, code: str, now: datetime, extra: Mapping[str, str] | None = None) -> SessionBead:
-        """Gas City's ClosePatch: state=<code>, close_reason, closed_at; the bead leaves every index."""
+        """Gas City's ClosePatch: state=<code>, close_reason, closed_at; the bead leaves every index.
+        A close refused by an injected write fault leaves the bead open (recorded in failed_writes)."""
         old = self.sessions[bead_id]
+        err = self._refused("write")
+        if err:
+            self.failed_writes.append(f"closing {bead_id}: {err}")
+            self.faulted_beads.add(bead_id)
+            return old
         changes = {B.STATE: code, B.CLOSE_REASON: B.close_reason_text(code), B.CLOSED_AT: format_time(now),
                    B.SYNCED_AT: format_time(now), B.PENDING_CREATE_CLAIM: ""}
         if extra:

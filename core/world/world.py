@@ -12,7 +12,7 @@ import immutables
 from core.timefmt import DEFAULT_START, EARLIEST, LATEST, format_time, parse_time
 from core.world.beads import SessionBead, WaitBead, WorkBead
 from core.world.memory import Circuit, DeferStreak, Drain, IdleProbe, Memory
-from core.world.runtime import Runtime, RuntimeSession, RuntimeState
+from core.world.runtime import PendingStart, Runtime, RuntimeSession, RuntimeState
 from core.world.scaleruns import ScaleCheckRun
 from core.world.store import Store, StoreState
 from core.world.suspension import RuntimeSuspension
@@ -105,11 +105,17 @@ class World:
             "sessions": [session_json(b) for b in self.store.all_sessions()],
             "work": [work_json(w) for w in sorted(self.store.work.values(), key=lambda w: w.id)],
             **({"waits": [wait_json(w) for w in self.store.waits_in_order()]} if self.store.waits else {}),
+            **({"read_faults": {k: list(v) for k, v in sorted(self.store.read_faults.items())}}
+               if self.store.read_faults else {}),
+            **({"write_faults": [list(f) for f in self.store.write_faults]} if self.store.write_faults else {}),
             # "alive" is false for a corpse whatever its process did: keep process_alive itself too
             "runtime": [{**runtime_json(s), "process_alive": s.process_alive}
                         for s in sorted(self.runtime.sessions.values(), key=lambda s: s.name)],
             "start_failures": [list(f) for f in self.runtime.start_failures],
             **({"stop_failures": [list(f) for f in self.runtime.stop_failures]} if self.runtime.stop_failures else {}),
+            **({"slow_starts": [list(f) for f in self.runtime.slow_starts]} if self.runtime.slow_starts else {}),
+            **({"pending_starts": [_pending_json(p) for _, p in sorted(self.runtime.pending_starts.items())]}
+               if self.runtime.pending_starts else {}),
             "scale_checks": dict(sorted(self.scale_checks.items())),
             **({"scale_check_runs": {k: v.to_json() for k, v in sorted(self.scale_check_runs.items())}}
                if self.scale_check_runs else {}),
@@ -151,8 +157,12 @@ class World:
                 env=dict(r.get("env", {}))))
         for x in d.get("waits", []):
             w.store.put_wait(wait_from_json(x))
+        w.store.read_faults = {k: (str(v[0]), int(v[1])) for k, v in d.get("read_faults", {}).items()}
+        w.store.write_faults = [list(f) for f in d.get("write_faults", [])]
         w.runtime.start_failures = [list(f) for f in d.get("start_failures", [])]
         w.runtime.stop_failures = [list(f) for f in d.get("stop_failures", [])]
+        w.runtime.slow_starts = [list(f) for f in d.get("slow_starts", [])]
+        w.runtime.pending_starts = {p["name"]: _pending_from(p) for p in d.get("pending_starts", [])}
         w.store.next_id = int(d.get("next_id", w.store.next_id))
         w.store.journal.clear()
         w.scale_checks = immutables.Map(d.get("scale_checks", {}))
@@ -211,6 +221,20 @@ def runtime_json(s: RuntimeSession) -> dict[str, Any]:
             "started_at": format_time(s.started_at), "last_activity": format_time(s.last_activity),
             "attached": s.attached, "pending_interaction": s.pending_interaction, "peek": s.peek,
             "meta": dict(sorted(s.meta.items())), "env": dict(sorted(s.env.items()))}
+
+
+def _pending_json(p: PendingStart) -> dict[str, Any]:
+    return {"name": p.name, "bead_id": p.bead_id, "instance_token": p.instance_token, "template": p.template,
+            "env": dict(sorted(p.env.items())), "started_at": format_time(p.started_at),
+            "ready_at": format_time(p.ready_at), "claim": p.claim, "wake_reason": p.wake_reason, "wave": p.wave,
+            "identity": p.identity}
+
+
+def _pending_from(v: dict[str, Any]) -> PendingStart:
+    return PendingStart(v["name"], v["bead_id"], v.get("instance_token", ""), v.get("template", ""),
+                        dict(v.get("env", {})), parse_time(v["started_at"]), parse_time(v["ready_at"]),
+                        bool(v.get("claim", False)), v.get("wake_reason", ""), int(v.get("wave", 0)),
+                        v.get("identity", ""))
 
 
 def _drain_json(d: Drain) -> dict[str, Any]:
