@@ -48,8 +48,15 @@ The JSON form (`citywatch explain --json`, keys sorted) is stable; keys may be a
                     last_activity, wake_reason, last_step (this session's actions and trace
                     decisions in the last step), awake (its row of the last tick's awake set:
                     should_wake, reason, wake_reasons, sleep_policy_suppressed,
-                    has_assigned_work, assigned_work_bead; {} when none), trackers (the state
-                    JSON's tracker row), explanation (sentences)}
+                    has_assigned_work, assigned_work_bead; {} when none), reason (the REASON
+                    a session that is not awake gives, as `gc session list` shows it: circuit-open,
+                    its sleep reason, quarantine, wait-hold, user-hold, else suspended, idle,
+                    held, quarantined or no-demand; "" when awake or closed), reason_hint (the
+                    next step, e.g. `gc session reset <identity>` for an open circuit), trackers
+                    (the state JSON's tracker row), explanation (sentences)}
+    model          {simplifies}: sentences saying where the model simplifies Gas City for this session
+                   (a work_query it never runs, the derived launch command, a ready wait's nudge,
+                   a detached-work probe)
     history        explain_target only: every action of the run on this bead, [{step, do, kind,
                    reason}]
     target         explain_target only: {path, kind (scenario | city), steps_run, steps_total,
@@ -65,7 +72,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from core.explain_reasons import alias_state, awake_words, lifecycle_words, source_words, why_not_desired
+from core.explain_reasons import REASON_WORDS, SLEEP_WORDS, alias_state, awake_words, lifecycle_words, model_notes, \
+    session_reason, source_words, why_not_desired
 from core.explain_run import ExplainError, run_target
 from core.explain_text import render_explanation
 from core.timefmt import format_time
@@ -435,6 +443,13 @@ def explain_session(model: "Model", key: str, *, outcome: "Outcome | None" = Non
     lifecycle["awake"] = row
     if row:
         lifecycle["explanation"].append(awake_words(row))
+    alive = bead is not None and bool(bead.session_name) and model.world.runtime.alive(bead.session_name)
+    reason, hint = session_reason(model, bead, row) if not alive else ("", "")
+    lifecycle["reason"] = reason
+    lifecycle["reason_hint"] = hint
+    if reason:
+        lifecycle["explanation"].insert(0, f"REASON {reason}: {REASON_WORDS.get(reason, SLEEP_WORDS.get(reason, reason))}"
+                                        + (f"; {hint}" if hint else ""))
     if wake:
         lifecycle["explanation"].append(f"woken in the last step: {wake}")
     out.update(
@@ -446,6 +461,7 @@ def explain_session(model: "Model", key: str, *, outcome: "Outcome | None" = Non
     if hold is not None:  # a crash loop or an open circuit is the first thing to know
         lifecycle["hold"] = {"kind": hold.kind, "until": format_time(hold.until), "reason": hold.reason}
         out["summary"] = f"{hold.headline()} · {out['summary']}"
+    out["model"] = {"simplifies": model_notes(model, bead, template)}
     if history is not None and bead is not None:
         out["history"] = [{k: h[k] for k in ("step", "do", "kind", "reason")} for h in history
                           if h["bead_id"] == bead.id]

@@ -14,6 +14,7 @@ from core.world import beads as B
 if TYPE_CHECKING:
     from core.config.model import Agent, City
     from core.desired.model import DesiredEntry, DesiredResult
+    from core.model import Model
     from core.world.beads import SessionBead
 
 SOURCE_WORDS = {
@@ -267,6 +268,90 @@ AWAKE_WORDS = {
     "held": "held (held_until)",
     "quarantined": "quarantined",
 }
+
+
+REASON_WORDS = {
+    "circuit-open": "its respawn circuit breaker is open",
+    "quarantine": "quarantined after repeated failed wakes",
+    "wait-hold": "parked on a durable wait",
+    "user-hold": "held (held_until)",
+    "suspended": "its agent, rig or city is suspended",
+    "idle": "idle past its sleep timeout",
+    "held": "held (held_until)",
+    "quarantined": "quarantined",
+    "no-demand": "nothing wants it awake (no demand, no named always mode, no assigned work)",
+}
+
+
+def session_reason(model: "Model", b: "SessionBead | None", row: dict[str, Any] | None = None) -> tuple[str, str]:
+    """The REASON a sleeping session gives, as `gc session list` shows it (sessionReason: the
+    lifecycle display reason first, LifecycleDisplayReasonWithLivenessInfo: an open circuit, the
+    sleep reason unless its hold or quarantine has lapsed, an active quarantine, a wait hold, an
+    active hold), else why the awake computation lets it sleep (suspended, idle, held,
+    quarantined, or no demand). ("", "") for an awake or closed session. The second value is the
+    operator's next step when there is one (an open circuit: `gc session reset <identity>`)."""
+    from core.timefmt import parse_time
+    from core.world.suspension import agent_suspended
+
+    if b is None or not b.open:
+        return "", ""
+    if row and row.get("should_wake"):
+        return "", ""
+    now = model.world.now
+    held = parse_time(b.get(B.HELD_UNTIL))
+    quarantined = parse_time(b.get(B.QUARANTINED_UNTIL))
+    held_active = held is not None and now < held
+    quarantine_active = quarantined is not None and now < quarantined
+    identity = b.get(B.CONFIGURED_NAMED_IDENTITY).strip() or b.session_name
+    if b.get(B.CIRCUIT_STATE).strip() == "CIRCUIT_OPEN":
+        return "circuit-open", f"run `gc session reset {identity}` to clear the breaker"
+    raw = b.get(B.SLEEP_REASON).strip()
+    if raw:
+        stale_quarantine = raw in ("quarantine", "context-churn", "rate_limit") and bool(
+            b.get(B.QUARANTINED_UNTIL).strip()) and not quarantine_active
+        stale_hold = raw == "user-hold" and bool(b.get(B.HELD_UNTIL).strip()) and not held_active
+        if not stale_quarantine and not stale_hold:
+            return raw, ""
+    if quarantine_active:
+        return "quarantine", ""
+    if b.get(B.WAIT_HOLD).strip():
+        return "wait-hold", ""
+    if held_active:
+        return "user-hold", ""
+    reason = (row or {}).get("reason") or ""
+    if reason == "idle-sleep":
+        return "idle", ""
+    if reason in ("held", "quarantined"):
+        return reason, ""
+    from core.desired.lookup import template_lookup
+
+    a = template_lookup(model.city, model.semantics).find_agent_by_template(b.template)
+    if a is not None and agent_suspended(model.city, model.world.suspension, a):
+        return "suspended", ""
+    return "no-demand", ""
+
+
+def model_notes(model: "Model", b: "SessionBead | None", template: str) -> list[str]:
+    """Where the model simplifies Gas City for this session (docs/reconcile.md), one sentence
+    each; [] when none applies."""
+    from core.desired.lookup import template_lookup
+
+    out: list[str] = []
+    a = template_lookup(model.city, model.semantics).find_agent_by_template(template) if template else None
+    if a is not None and a.work_query.strip():
+        out.append("work_query: the controller does not run it (Gas City's controller keeps its work set empty; "
+                   "work queries are the agents' claim path), and citywatch never runs the command")
+    if a is not None:
+        out.append("launch command: recorded as start_command, else the provider's command and args; the option "
+                   "defaults and schema flags Gas City appends are not derived")
+    if b is None:
+        return out
+    if any(w.session_id == b.id and w.state == "ready" for w in model.world.store.waits.values()):
+        out.append("a ready durable wait stays ready until it is closed: the nudge that finishes it is not modelled")
+    for w in model.world.store.work.values():
+        if w.assignee.strip() in b.assignee_identities() and w.get("gc.detached").strip():
+            out.append(f"work {w.id} has a detached-work probe, which is never run: it is not released as orphaned")
+    return out
 
 
 def awake_words(row: dict[str, Any]) -> str:

@@ -22,10 +22,11 @@ class AgentRow:
     desired: int
     open: int
     running: int
-    suspended: bool
+    suspended: bool  # effectively: the agent, its rig or the city (isAgentEffectivelySuspendedWith)
     scale_source: str = ""  # "run" (its command ran for real), "simulated", or "" (no scale_check)
     scale_detail: str = ""  # for people: the value or the failure reason, and when it ran
     inactive: str = ""  # why the template produces no session at all ("" = it is a live template)
+    suspended_by: str = ""  # what suspends it, for people ("city suspended (gc suspend)", "rig x ...")
 
     @property
     def note(self) -> str:
@@ -79,13 +80,17 @@ def agent_rows(model: "Model") -> list[AgentRow]:
         s = rt.get(b.session_name) if b.session_name else None
         if s is not None and s.process_alive:
             running[b.template] = running.get(b.template, 0) + 1
+    from core.world.suspension import why_suspended
+
     rows = []
     for a in city.agents:
         qn = a.qualified_name
         sh = shape(a, city, model.semantics)
         sc, source, detail = scale_check_view(model, qn)
+        by = why_suspended(city, model.world.suspension, a)
         rows.append(AgentRow(qn, sh.label, sh.detail, bounds_text(a.min_count, a.min_set, a.max_active_sessions), sc,
-                             desired.get(qn, 0), open_.get(qn, 0), running.get(qn, 0), a.suspended, source, detail))
+                             desired.get(qn, 0), open_.get(qn, 0), running.get(qn, 0), bool(by), source, detail,
+                             suspended_by=by))
     seen = {r.key for r in rows}
     for group, why in ((city.unstamped, UNSTAMPED), (city.rig_defaults, RIG_DEFAULT)):
         for a in group:
@@ -117,7 +122,8 @@ def agent_detail(model: "Model", template: str) -> dict | None:
     return {
         "summary": summary,
         "identity": {"template": template, "shape": row.shape, "shape_detail": row.shape_detail,
-                     "bounds": row.bounds, "suspended": row.suspended, "no_session": row.inactive},
+                     "bounds": row.bounds, "suspended": row.suspended, "no_session": row.inactive,
+                     "suspended_by": row.suspended_by},
         "demand": {"scale_check": detail, "source": source, "partial": partial,
                    "desired": row.desired, "open": row.open, "running": row.running},
     }

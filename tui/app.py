@@ -30,6 +30,7 @@ from core.explain import explain_session
 from core.identity import SEMANTICS, semantics_label
 from core.roster import agent_detail
 from core.safetext import printable
+from core.world.suspension import city_note
 from tui.commands import MODEL, bindings, controls
 from core.settings import Settings
 from tui import layout
@@ -319,7 +320,8 @@ class CitywatchApp(App):
                 script=d.script.describe(frame.model()), pending_reload=frame.pending_city is not None,
                 reload_touches=self._reload_touches(frame),
                 last_error=self.last_error, alarms=len(alarms), scenario=d.scenario_name(), checks=check_line,
-                checks_failed=any(not c.passed for c in checks), fork=fork)
+                checks_failed=any(not c.passed for c in checks), fork=fork,
+                suspended=city_note(frame.city, frame.world.suspension))
             self.agents.show(b, d.scale_checks_live)
             hidden = self.sessions.show_sessions(b.sessions, b.summary.line(), changed=changed, highlight=highlight,
                                                  alarmed=loops.bead_ids if loops else ())

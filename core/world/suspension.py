@@ -75,6 +75,15 @@ def agent_suspended(city: "City", st: RuntimeSuspension, a: "Agent", rigs: set[s
     return bool(a.dir) and a.dir in rigs
 
 
+def city_note(city: "City", st: RuntimeSuspension) -> str:
+    """The header's suspension note: what suspends the city, else which rigs are suspended."""
+    city_why = why_suspended(city, st)
+    if city_why:
+        return city_why.upper()[:1] + city_why[1:]
+    rigs = sorted(suspended_rigs(city, st))
+    return f"rig{'s' if len(rigs) > 1 else ''} {', '.join(rigs)} suspended" if rigs else ""
+
+
 def why_suspended(city: "City", st: RuntimeSuspension, a: "Agent | None" = None) -> str:
     """What suspends the city (or the agent), for an operator: "" when nothing does."""
     if st.env_suspended:

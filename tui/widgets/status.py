@@ -106,7 +106,7 @@ class StatusBar(HeaderLine):
     def show(self, *, city: str, revision: str, tick: int, now, run: RunState, semantics: str,
              travel: str = "", script: str = "", pending_reload: bool = False, last_error: str = "",
              alarms: int = 0, scenario: str = "", checks: str = "", checks_failed: bool = False,
-             fork: str = "", reload_touches: int | None = None) -> None:
+             fork: str = "", reload_touches: int | None = None, suspended: str = "") -> None:
         segs = [Segment(Text(" citywatch ", style="bold reverse"), 2, Text("cw", style="bold reverse"))]
         if fork:
             segs.append(Segment(Text(f" {fork} ", style="bold black on cyan"), 0, Text(" WHAT-IF ", style="bold black on cyan")))
@@ -114,6 +114,9 @@ class StatusBar(HeaderLine):
             segs.append(Segment(Text(f" {travel} ", style="bold reverse magenta"), 0,
                                 Text(f" ⏪ {travel.split(' · ')[0].split('(')[0].strip()} ", style="bold reverse magenta")))
         segs.append(Segment(Text(printable(city), style="bold"), 1, glue=True))
+        if suspended:  # a suspended city sleeps every session: as loud as the tick
+            segs.append(Segment(Text(f"⏸ {printable(suspended)}", style="bold yellow"), 0,
+                                Text("⏸ suspended", style="bold yellow")))
         if scenario:
             scenario = printable(scenario)
             segs.append(Segment(Text(f"scenario: {scenario}", style="italic"), 4,

@@ -37,7 +37,7 @@ def render_explanation(x: dict[str, Any]) -> Hanging:
     elif x.get("found"):
         out.add(Text(""), 0)
         line("", "no rule chain: the session is not in the desired set", "dim", hang=2)
-    for section in ("identity", "alias", "slot", "demand", "lifecycle"):
+    for section in ("identity", "alias", "slot", "demand", "lifecycle", "model"):
         body = x.get(section) or {}
         items = [(k, v) for k, v in body.items() if v not in ("", None, [], {}, False)]
         if not items:

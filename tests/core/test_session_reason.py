@@ -1,0 +1,90 @@
+"""The REASON a session that is not awake gives (explain's lifecycle.reason, the Why panel's first
+lifecycle line), as `gc session list` computes it: the lifecycle display reason first (an open
+circuit with its `gc session reset` hint, the sleep reason unless its timer lapsed, quarantine,
+wait hold, hold), else why the awake computation lets it sleep."""
+
+from __future__ import annotations
+
+import pathlib
+
+import pytest
+
+from core.explain import explain_session
+from core.scenario import load_scenario
+
+CITY = """
+name = "reasons"
+start = "2026-05-16T12:00:00Z"
+
+[city.workspace]
+name = "test-city"
+
+[[city.agent]]
+name = "mayor"
+
+[[city.agent]]
+name = "worker"
+max_active_sessions = 2
+suspended = {worker_suspended}
+
+[[city.named_session]]
+template = "mayor"
+mode = "always"
+
+[[session]]
+id = "gc-1"
+[session.metadata]
+session_name = "mayor"
+agent_name = "mayor"
+template = "mayor"
+session_origin = "named"
+configured_named_session = "true"
+configured_named_identity = "mayor"
+configured_named_mode = "always"
+state = "asleep"
+{mayor}
+
+[[session]]
+id = "gc-2"
+[session.metadata]
+session_name = "worker-gc-2"
+agent_name = "worker-1"
+template = "worker"
+pool_slot = "1"
+pool_managed = "true"
+session_origin = "ephemeral"
+state = "asleep"
+{worker}
+"""
+
+
+def _reason(tmp_path, *, mayor: str = "", worker: str = "", worker_suspended: str = "false",
+            bead: str = "gc-1") -> tuple[str, str, list[str]]:
+    p = pathlib.Path(tmp_path) / "s.toml"
+    p.write_text(CITY.format(mayor=mayor, worker=worker, worker_suspended=worker_suspended))
+    x = explain_session(load_scenario(str(p)).model(), bead)
+    life = x["lifecycle"]
+    return life["reason"], life["reason_hint"], life["explanation"]
+
+
+def test_an_open_circuit_gives_circuit_open_and_the_reset_hint(tmp_path):
+    reason, hint, lines = _reason(tmp_path, mayor='session_circuit_state = "CIRCUIT_OPEN"\nsleep_reason = "idle"')
+    assert reason == "circuit-open"
+    assert hint == "run `gc session reset mayor` to clear the breaker"
+    assert lines[0].startswith("REASON circuit-open") and "gc session reset mayor" in lines[0]
+
+
+@pytest.mark.parametrize("meta, want", [
+    ('sleep_reason = "idle-timeout"', "idle-timeout"),
+    ('quarantined_until = "2026-05-16T13:00:00Z"', "quarantine"),
+    ('sleep_reason = "quarantine"\nquarantined_until = "2026-05-16T11:00:00Z"', "no-demand"),  # lapsed
+    ('wait_hold = "true"', "wait-hold"),
+    ('held_until = "2026-05-16T13:00:00Z"', "user-hold"),
+])
+def test_the_lifecycle_display_reason_comes_first(tmp_path, meta, want):
+    assert _reason(tmp_path, worker=meta, bead="gc-2")[0] == want
+
+
+def test_a_suspended_agent_says_suspended_and_an_undemanded_pool_bead_no_demand(tmp_path):
+    assert _reason(tmp_path, bead="gc-2", worker_suspended="true")[0] == "suspended"
+    assert _reason(tmp_path, bead="gc-2")[0] == "no-demand"

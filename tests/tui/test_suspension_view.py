@@ -1,0 +1,67 @@
+"""A suspended city, rig or agent is shown as such: the status line names what suspends the city
+and the Agents panel marks every agent it suspends (the suspension itself is core's verdict,
+core/world/suspension.py); the Why panel gives a sleeping session its REASON."""
+
+from __future__ import annotations
+
+from core.driver import open_scenario
+from tests.tui.conftest import SIZE, settle
+from tui.app import CitywatchApp
+from tui.widgets.status import StatusBar
+
+SCENARIO = """
+name = "suspended city"
+start = "2026-05-16T12:00:00Z"
+
+[city.workspace]
+name = "test-city"
+suspended_on_start = {suspended}
+
+[[city.agent]]
+name = "mayor"
+
+[[city.named_session]]
+template = "mayor"
+mode = "always"
+
+[[session]]
+id = "gc-1"
+[session.metadata]
+session_name = "mayor"
+agent_name = "mayor"
+template = "mayor"
+session_origin = "named"
+configured_named_session = "true"
+configured_named_identity = "mayor"
+configured_named_mode = "always"
+state = "asleep"
+"""
+
+
+def _app(tmp_path, suspended: str) -> CitywatchApp:
+    p = tmp_path / "s.toml"
+    p.write_text(SCENARIO.format(suspended=suspended))
+    return CitywatchApp(open_scenario(str(p)), watch=False)
+
+
+async def test_a_suspended_city_is_shown_in_the_header_the_agents_panel_and_why(tmp_path):
+    app = _app(tmp_path, "true")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("s")
+        await settle(app, pilot)
+        assert "City suspended ([workspace] suspended_on_start)" in str(app.query_one(StatusBar).content)
+        cells = [str(app.agents.table.get_row_at(i)[0]) for i in range(app.agents.table.row_count)]
+        assert any("mayor (suspended)" in c for c in cells), cells
+        app.sessions.focus_target().focus()
+        assert app.sessions.table.select_key(app.sessions.table.row_keys[0]), app.sessions.table.row_keys
+        await settle(app, pilot)
+        assert "REASON suspended" in str(app.query_one("#why").content)
+
+
+async def test_a_running_city_shows_no_suspension(tmp_path):
+    app = _app(tmp_path, "false")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        assert "suspended" not in str(app.query_one(StatusBar).content).lower()
+        cells = [str(app.agents.table.get_row_at(i)[0]) for i in range(app.agents.table.row_count)]
+        assert not any("(suspended)" in c for c in cells), cells
