@@ -6,8 +6,9 @@ the last 5 minutes) defer. Manual sessions accept the drift. Named sessions defe
 active use, else restart in place (`start-pending` + claim). Others defer on a pending
 interaction or open assigned work, else begin a `config-drift` drain
 (`[daemon].drift_drain_timeout`). A session started before its hash was written never
-drifts. Live-only drift (`session_live`) is re-applied without a restart. Launch-only drift
-is treated as full drift: the model does not split provision and launch hashes.
+drifts. Live-only drift (`session_live`) is re-applied without a restart. A drift of the launch
+half alone (the box unchanged) relaunches the agent in its box after the same deferrals, where
+the session provider can relaunch (relaunchAgentForLaunchDrift).
 """
 
 from __future__ import annotations
