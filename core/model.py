@@ -444,6 +444,10 @@ class Model:
             return self.set_wait({k: v for k, v in step.items() if k != "do"})
         if kind == "set_suspension":
             return self.set_suspension({k: v for k, v in step.items() if k != "do"})
+        if kind == "set_work_query":
+            t, found = str(step["template"]), step["found"] is True
+            self.world.work_query = self.world.work_query.set(t, found)
+            return Outcome(logs=[f"work_query of {t}: {'work found' if found else 'no work'} (given by the scenario)"])
         if kind == "set_semantics":
             self.set_semantics(str(step["semantics"]))
             return Outcome(logs=[f"semantics switched to {self.semantics}"])

@@ -44,7 +44,7 @@ STEP_REQUIRED = {
     "runtime_exit": ["name"], "runtime_start": ["name"], "activity": ["name"], "attach": ["name"],
     "detach": ["name"], "drain_ack": ["name"], "add_work": ["id"], "update_work": ["id"],
     "set_scale_check": ["template", "value"], "set_session": ["id", "metadata"], "set_runtime": ["name"],
-    "set_semantics": ["semantics"], "set_wait": ["id"], "fail_store_read": ["store"], "slow_start": ["by"],
+    "set_semantics": ["semantics"], "set_wait": ["id"], "set_work_query": ["template", "found"], "fail_store_read": ["store"], "slow_start": ["by"],
 }
 class ScenarioError(Exception):
     """An invalid scenario file: rendered as `file: field: message (line N)` or `file:line:col: ...`."""
@@ -79,6 +79,8 @@ class Scenario:
             world.set_scale_check(k, v)
         if "suspension" in d:
             world.suspension = world.suspension.updated(d["suspension"])
+        for k, v in (d.get("work_query") or {}).items():
+            world.work_query = world.work_query.set(k, v)
         sessions = d.get("session", [])
         n = len(sessions)
         for i, s in enumerate(sessions):
@@ -241,6 +243,11 @@ def load_scenario(path: str, packs_dir: str | None = None) -> Scenario:
         wids.add(w["id"])
     if "suspension" in d:
         _check_suspension(path, text, d["suspension"], "suspension", city)
+    wq = d.get("work_query", {})
+    if not isinstance(wq, dict):
+        raise _loc(path, text, "work_query", "[work_query] must be a table of template = true/false")
+    for k, v in wq.items():
+        _check_work_query(path, text, f"work_query.{k}", k, v, city)
     wait_ids: set[str] = set()
     for i, w in enumerate(_array(path, text, d, "wait")):
         _check_wait(path, text, w, f"wait[{i}]")
@@ -305,6 +312,8 @@ def load_scenario(path: str, packs_dir: str | None = None) -> Scenario:
             _check_wait(path, text, {k: v for k, v in st.items() if k != "do"}, fp, partial=True)
         if kind == "set_suspension":
             _check_suspension(path, text, {k: v for k, v in st.items() if k != "do"}, fp, cities[-1])
+        if kind == "set_work_query":
+            _check_work_query(path, text, fp, st["template"], st["found"], cities[-1])
         if kind == "set_semantics" and st["semantics"] not in SEMANTICS:
             raise _loc(path, text, f"{fp}.semantics",
                        f'semantics must be one of {", ".join(SEMANTICS)}, got "{st["semantics"]}"')
@@ -342,6 +351,13 @@ def _check_wait(path: str, text: str, w: Any, fp: str, partial: bool = False) ->
         raise _loc(path, text, f"{fp}.deps", "deps must be an array of work bead ids")
     if w.get("expires_at"):
         _time(path, text, f"{fp}.expires_at", w["expires_at"])
+
+
+def _check_work_query(path: str, text: str, fp: str, template: Any, found: Any, city: City) -> None:
+    if not isinstance(found, bool):
+        raise _loc(path, text, fp, f"a work_query result must be true or false, got {found!r}")
+    if not isinstance(template, str) or city.agent(template) is None:
+        raise _loc(path, text, fp, f'work_query names unknown template "{template}"')
 
 
 def _check_suspension(path: str, text: str, t: Any, fp: str, city: City) -> None:

@@ -65,6 +65,7 @@ SUBS: dict[str, Sub] = {
     "awake": Sub({"session_name": STR, "bead": STR, "should_wake": BOOL, "reason": STR, "wake_reasons": LIST_STR,
                   "has_assigned_work": BOOL, "assigned_work_bead": STR, "sleep_policy_suppressed": BOOL},
                  ("session_name", "bead")),
+    "not_awake": Sub({"session_name": STR, "bead": STR}, ("session_name", "bead")),
     "request": Sub({"template": STR, "index": INT, "tier": STR, "session_bead": STR, "work_bead": STR,
                     "floor": BOOL}, ("template",)),
     "no_request": Sub({"template": STR, "tier": STR, "session_bead": STR, "work_bead": STR, "floor": BOOL},
@@ -78,7 +79,7 @@ KEYS: dict[str, str] = {
     "scale_check_present": TABLE_BOOL, "partial_templates": LIST_STR, "named_demand": TABLE_BOOL,
     "named_routed_demand": TABLE_BOOL, "deferral_count": INT, "log": LIST_STR, "no_log": LIST_STR,
     "warning": LIST_STR, "action_count": TABLE_INT, "request_templates": LIST_STR, "request_total": INT, "request_tiers": TABLE_INT, "assigned_work": LIST_STR,
-    "trace_count": TABLE_INT, "session_count": INT,
+    "trace_count": TABLE_INT, "session_count": INT, "awake_count": INT, "awake_rows": INT,
 }
 ALL_KEYS = set(KEYS) | set(SUBS)
 
@@ -255,6 +256,11 @@ def evaluate(e: dict[str, Any], st: dict[str, Any]) -> list[str]:
         out += _check_work(w, st)
     for a in e.get("awake", []):
         out += _check_awake(a, st)
+    for a in e.get("not_awake", []):
+        woken = [x for x in st["awake"] if x["should_wake"] and x["session_name"] == a.get("session_name", x["session_name"])
+                 and x["bead_id"] == a.get("bead", x["bead_id"])]
+        if woken:
+            out.append(f"awake set wakes {_fmt(a)} (reason {woken[0]['reason']!r})")
     for r in e.get("request", []):
         out += _check_request(r, st)
     for r in e.get("no_request", []):
@@ -291,6 +297,13 @@ def _desired(e: dict[str, Any], st: dict[str, Any]) -> list[str]:
 
 def _counts(e: dict[str, Any], st: dict[str, Any]) -> list[str]:
     out: list[str] = []
+    if "awake_count" in e:
+        woken = sorted(r["session_name"] for r in st["awake"] if r["should_wake"])
+        if len(woken) != e["awake_count"]:
+            out.append(f"awake_count: want {e['awake_count']} sessions the awake set wakes, got {len(woken)} {woken}")
+    if "awake_rows" in e and len(st["awake"]) != e["awake_rows"]:
+        out.append(f"awake_rows: want {e['awake_rows']} rows in the awake set, got {len(st['awake'])} "
+                   f"{[r['session_name'] for r in st['awake']]}")
     if "session_count" in e and len(st["sessions"]) != e["session_count"]:
         out.append(f"session_count: want {e['session_count']}, got {len(st['sessions'])} "
                    f"({[x['id'] for x in st['sessions']]})")

@@ -40,7 +40,7 @@ TOP: dict[str, str] = {
     "name": STR, "source": STR, "xfail": STR, "start": TIME, "semantics": STR, "adopt_on_start": BOOL,
     "city": ANY_TABLE, "city_file": STR, "scale_check": TABLE, "session": TABLES, "runtime": TABLES,
     "work": TABLES, "step": TABLES, "expect": TABLES, "suspension": TABLE,
-    "wait": TABLES,
+    "wait": TABLES, "work_query": BOOLMAP,
 }
 WAIT: dict[str, str] = {"id": STR, "session": STR, "state": STR, "kind": STR, "deps": STRLIST, "dep_mode": STR,
                         "registered_epoch": STR, "expires_at": STR}
@@ -82,6 +82,7 @@ STEP: dict[str, dict[str, str]] = {
     "fail_store_read": {"store": STR, "mode": STR, "ticks": INT},
     "fail_store_write": {"op": STR, "count": INT, "message": STR},
     "slow_start": {"name": STR, "template": STR, "by": DUR, "count": INT},
+    "set_work_query": {"template": STR, "found": BOOL},
 }
 @dataclass(frozen=True)
 class TypeProblem:

@@ -36,3 +36,50 @@ def configured_rig_name(ctx: "BuildContext", a: "Agent") -> str:
         if r.path.rstrip("/") == a.dir.rstrip("/"):
             return r.name
     return ""
+
+
+def filter_for_session_wake(ctx: "BuildContext", collected: list["WorkBead"]) -> list["WorkBead"]:
+    """filterAssignedWorkBeadsForSessionWake: the assigned work the awake computation sees. A
+    work bead is kept when its assignee is reachable from the store it lives in: a configured
+    named identity or an open session's identities and template, each reachable from its agent's
+    store (a city-scope agent's from every store). Work without a store reference is kept, as
+    Gas City keeps work handed over without store references."""
+    reach: dict[str, set[str]] = {}
+    cross: set[str] = set()
+
+    def add(ident: str, ref: str) -> None:
+        ident = ident.strip()
+        if ident:
+            reach.setdefault(ident, set()).add(ref)
+
+    for n in ctx.city.named_sessions:
+        spec = ctx.named_spec(n.identity)
+        if spec is None:
+            continue
+        a = spec[1]
+        if a.scope.strip() == "city":
+            cross.add(n.identity.strip())
+            continue
+        add(n.identity, configured_rig_name(ctx, a) or CITY_STORE)
+    for b in ctx.store.open_sessions():
+        template = ctx.normalized_session_template(b).strip() or b.template.strip()
+        a = ctx.find_agent_by_template(template)
+        if a is None:
+            continue
+        if a.scope.strip() == "city":
+            cross.update(i.strip() for i in b.assignee_identities())
+            cross.add(template)
+            continue
+        ref = configured_rig_name(ctx, a) or CITY_STORE
+        for i in b.assignee_identities():
+            add(i, ref)
+        add(template, ref)
+    out = []
+    for w in collected:
+        if not w.store:
+            out.append(w)
+            continue
+        assignee = w.assignee.strip()
+        if assignee and (assignee in cross or w.store in reach.get(assignee, ())):
+            out.append(w)
+    return out

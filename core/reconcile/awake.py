@@ -6,7 +6,9 @@ hold and quarantine suppress last. Dependencies are not enforced here.
 The ready-wait set comes from the durable waits (core/reconcile/waits.py). The work_query set
 (WorkSet) is honoured as Gas City's ComputeAwakeSet honours it, but the controller tick feeds it
 empty, as CityRuntime.beadReconcileTick does: work_query is the agents' claim path, not the
-controller's demand signal (computeWorkSet is a legacy helper no tick calls)."""
+controller's demand signal (computeWorkSet is a legacy helper no tick calls). A scenario can give
+a work_query result (`[work_query]`, `set_work_query`) to see what ComputeAwakeSet makes of it;
+the app never runs the command and never has one."""
 
 from __future__ import annotations
 
@@ -186,6 +188,18 @@ def _resolve_named_bead(first: _FirstBeads, n: AwakeNamed) -> str:
     if b.named_identity and b.named_identity != n.identity:
         return ""
     return b.session_name
+
+
+def bridge_named_work_query(inp: AwakeInput) -> None:
+    """buildAwakeInputFromReconciler's named work-query carry: an on-demand named session whose
+    backing template's work_query found work, and whose canonical bead exists, gets its own
+    work-query signal (NamedSessionWorkQ) instead of the generic WorkSet path."""
+    first = _FirstBeads(inp.beads)
+    for n in inp.named:
+        if n.mode != "on_demand" or not inp.work_set.get(n.template):
+            continue
+        if _resolve_named_bead(first, n):
+            inp.named_work_query[n.identity] = True
 
 
 def _pool_candidate(b: AwakeBead, template: str) -> bool:

@@ -6,6 +6,8 @@ slot-freeing closes for dead pool sessions in a terminal sleep."""
 from __future__ import annotations
 
 from core.config.goduration import go_quote
+from core.desired.context import BuildContext
+from core.desired.reach import filter_for_session_wake
 from core.durations import try_duration
 from core.reconcile import awake as A
 from core.reconcile import drains, sleep_policy
@@ -43,15 +45,22 @@ def build_input(ctx: TickContext, order: list[str], targets: list[WakeTarget], c
         if b.id in ctx.reset_committed_this_tick:
             ab.reset_pending = False
         beads.append(ab)
-    work_ids = ctx.desired.assigned_work_ids if ctx.desired is not None else []
-    work = [w for w in (ctx.store.work_bead(i) for i in work_ids)
-            if w is not None and w.assignee.strip() and w.status in ("open", "in_progress")]
+    # The build's assigned work (result.AssignedWorkBeads) through the session-wake store filter
+    # (filterAssignedWorkBeadsForSessionWake), not the pool-demand one
+    work_ids = ctx.desired.collected_work_ids if ctx.desired is not None else []
+    collected = [w for w in (ctx.store.work_bead(i) for i in work_ids) if w is not None]
+    if collected:
+        collected = filter_for_session_wake(BuildContext(ctx.city, ctx.world, ctx.semantics, [], []), collected)
+    work = [w for w in collected if w.assignee.strip() and w.status in ("open", "in_progress")]
     inp = A.AwakeInput(agents=A.awake_agents(ctx.city, ctx.agent_suspended), named=A.awake_named(ctx.city),
                        beads=beads, work=work, scale_counts=counts,
                        named_demand=dict(ctx.desired.named_demand) if ctx.desired else {},
                        named_routed_demand=dict(ctx.desired.named_routed_demand) if ctx.desired else {},
                        chat_idle_timeout=_dur(ctx.city.chat_sessions.idle_timeout),
                        manual_grace=_dur(ctx.city.chat_sessions.grace_period), now=ctx.now)
+    # WorkSet: empty, as Gas City's tick keeps it, unless a scenario gives a work_query result
+    inp.work_set = dict(ctx.world.work_query)
+    A.bridge_named_work_query(inp)
     for t in targets:
         b = ctx.store.session(t.bead_id)
         if b is None:

@@ -34,6 +34,7 @@ class WorldState:
     tick: int
     scale_check_runs: immutables.Map = immutables.Map()  # template -> ScaleCheckRun (--run-scale-checks)
     suspension: RuntimeSuspension = RuntimeSuspension()
+    work_query: immutables.Map = immutables.Map()  # template -> bool, a scenario-given work_query result
 
 
 class World:
@@ -46,6 +47,9 @@ class World:
         self.memory = Memory()
         self.tick = 0
         self.suspension = RuntimeSuspension()  # gc suspend / gc resume overrides, GC_SUSPENDED
+        # template -> whether its work_query found work: given by a scenario only (the controller never
+        # runs work_query; Gas City's tick keeps the awake computation's WorkSet empty)
+        self.work_query: immutables.Map = immutables.Map()
 
     # ---- clock ----
     def advance(self, seconds: float) -> None:
@@ -59,7 +63,7 @@ class World:
     # ---- snapshots ----
     def snapshot(self) -> WorldState:
         return WorldState(self.store.snapshot(), self.runtime.snapshot(), self.now, self.scale_checks,
-                          self.memory, self.tick, self.scale_check_runs, self.suspension)
+                          self.memory, self.tick, self.scale_check_runs, self.suspension, self.work_query)
 
     def restore(self, st: WorldState) -> None:
         self.store.restore(st.store)
@@ -70,6 +74,7 @@ class World:
         self.memory = st.memory
         self.tick = st.tick
         self.suspension = st.suspension
+        self.work_query = st.work_query
 
     @classmethod
     def from_state(cls, st: WorldState, prefix: str = "gc") -> "World":
@@ -120,6 +125,7 @@ class World:
             **({"scale_check_runs": {k: v.to_json() for k, v in sorted(self.scale_check_runs.items())}}
                if self.scale_check_runs else {}),
             **({"suspension": self.suspension.to_json()} if self.suspension.to_json() else {}),
+            **({"work_query": dict(sorted(self.work_query.items()))} if self.work_query else {}),
             "memory": {
                 "adopted": m.adopted,
                 "drains": {k: _drain_json(v) for k, v in sorted(m.drains.items())},
@@ -137,6 +143,7 @@ class World:
         w = cls(parse_time(d["now"]) or DEFAULT_START, d.get("prefix", "gc"))
         w.tick = int(d.get("tick", 0))
         w.suspension = RuntimeSuspension.from_json(d.get("suspension"))
+        w.work_query = immutables.Map({str(k): v is True for k, v in (d.get("work_query") or {}).items()})
         for s in d.get("sessions", []):
             b = SessionBead(s["id"], parse_time(s["created_at"]) or w.now, dict(s.get("metadata", {})),
                             bool(s.get("open", True)), s.get("title", ""), frozenset(s.get("labels", [])))
