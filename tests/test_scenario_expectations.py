@@ -65,7 +65,7 @@ def failures(tmp_path: Path, expect: str) -> list[str]:
     ('[[expect.work]]\nid = "w-2"\nstatus = "in_progress"\nassignee = "mayor"\nmetadata = { "gc.kind" = "workflow" }',
      '[[expect.work]]\nid = "w-2"\nmetadata = { "gc.kind" = "task" }'),
     ('[[expect.work]]\nid = "w-1"\nstatus = "open"', '[[expect.work]]\nid = "w-9"'),
-    ('[[expect.awake]]\nsession_name = "mayor"\nshould_wake = true\nreason = "named-demand"',
+    ('[[expect.awake]]\nsession_name = "mayor"\nshould_wake = true\nreason = "assigned-work"',
      '[[expect.awake]]\nsession_name = "mayor"\nreason = "named-always"'),
     ('[[expect.entry]]\nidentity = "mayor"\nnamed_identity = "mayor"\nnamed_mode = "on_demand"',
      '[[expect.entry]]\nidentity = "mayor"\nnamed_mode = "always"'),
