@@ -139,6 +139,7 @@ def awake_rows(decisions: dict, evals: dict, beads: list) -> list[dict]:
             "sleep_policy_suppressed": bool(ev is not None and ev.config_suppressed and d.should_wake),
             "has_assigned_work": d.has_assigned_work,
             "assigned_work_bead": d.assigned_work_bead,
+            "requires_fresh_cycle": d.requires_fresh_cycle,
         })
     return sorted(rows, key=lambda r: r["session_name"])
 
