@@ -64,9 +64,11 @@ SUBS: dict[str, Sub] = {
     "wait": Sub({"id": STR, "state": STR, "reason": STR}, ("id",)),
     "awake": Sub({"session_name": STR, "bead": STR, "should_wake": BOOL, "reason": STR, "wake_reasons": LIST_STR,
                   "has_assigned_work": BOOL, "assigned_work_bead": STR, "sleep_policy_suppressed": BOOL,
-                  "requires_fresh_cycle": BOOL},
+                  "requires_fresh_cycle": BOOL, "input": TABLE_SCALAR, "work_ready": TABLE_BOOL,
+                  "work_blocked": TABLE_BOOL},
                  ("session_name", "bead")),
     "not_awake": Sub({"session_name": STR, "bead": STR}, ("session_name", "bead")),
+    "awake_among": Sub({"sessions": LIST_STR, "count": INT}, ("sessions",)),
     "request": Sub({"template": STR, "index": INT, "tier": STR, "session_bead": STR, "work_bead": STR,
                     "floor": BOOL}, ("template",)),
     "no_request": Sub({"template": STR, "tier": STR, "session_bead": STR, "work_bead": STR, "floor": BOOL},
@@ -257,6 +259,10 @@ def evaluate(e: dict[str, Any], st: dict[str, Any]) -> list[str]:
         out += _check_work(w, st)
     for a in e.get("awake", []):
         out += _check_awake(a, st)
+    for a in e.get("awake_among", []):
+        woken = sorted(x["session_name"] for x in st["awake"] if x["should_wake"] and x["session_name"] in a["sessions"])
+        if "count" in a and len(woken) != a["count"]:
+            out.append(f"awake set wakes {len(woken)} of {a['sessions']} {woken}, want {a['count']}")
     for a in e.get("not_awake", []):
         woken = [x for x in st["awake"] if x["should_wake"] and x["session_name"] == a.get("session_name", x["session_name"])
                  and x["bead_id"] == a.get("bead", x["bead_id"])]
@@ -510,8 +516,20 @@ def _check_awake(a: dict, st: dict) -> list[str]:
     if not rows:
         return [f"awake row {label}: none (rows: {[x['session_name'] for x in st['awake']]})"]
     x = rows[0]
-    return [f"awake row {label}: {k} want {v!r}, got {x.get(k)!r}"
-            for k, v in a.items() if k not in ("session_name", "bead") and x.get(k) != v]
+    out = [f"awake row {label}: {k} want {v!r}, got {x.get(k)!r}"
+           for k, v in a.items() if k not in ("session_name", "bead", "input", "work_ready", "work_blocked")
+           and x.get(k) != v]
+    for k, v in (a.get("input") or {}).items():
+        if x.get("input", {}).get(k) != v:
+            out.append(f"awake row {label}: input {k} want {v!r}, got {x.get('input', {}).get(k)!r}")
+    for key, flag in (("work_ready", "ready"), ("work_blocked", "blocked")):
+        for wid, v in (a.get(key) or {}).items():
+            got = x.get("work", {}).get(wid)
+            if got is None:
+                out.append(f"awake row {label}: no assigned work {wid!r} in its input (work: {sorted(x.get('work', {}))})")
+            elif got[flag] != v:
+                out.append(f"awake row {label}: work {wid} {flag} want {v!r}, got {got[flag]!r}")
+    return out
 
 
 def _check_request(r: dict, st: dict) -> list[str]:

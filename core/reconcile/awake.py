@@ -109,7 +109,7 @@ def _awake_demand(w: WorkBead) -> bool:
     return w.status == "open" and w.ready
 
 
-def _assignee_matches(named: list[AwakeNamed], b: AwakeBead, assignee: str) -> bool:
+def assignee_matches(named: list[AwakeNamed], b: AwakeBead, assignee: str) -> bool:
     if not assignee:
         return False
     if assignee in (b.id, b.session_name):
@@ -140,7 +140,7 @@ class _WorkIndex:
         out: dict[int, WorkBead] = {}
         for k in dict.fromkeys(keys):
             for i, w in self.by.get(k, ()):
-                if _assignee_matches(named, b, w.assignee.strip()):
+                if assignee_matches(named, b, w.assignee.strip()):
                     out[i] = w
         return [out[i] for i in sorted(out)]
 

@@ -108,7 +108,7 @@ def apply_wake_decisions(ctx: TickContext, order: list[str], targets: list[WakeT
                 ev.config_suppressed = True
                 ev.reasons = []
                 ev.reason = ""
-    ctx.out.awake = awake_rows(decisions, evals, inp.beads)
+    ctx.out.awake = awake_rows(decisions, evals, inp.beads, inp)
     launch_idle_probes(ctx, targets, evals)
     cands: list[StartCandidate] = []
     for t in targets:
@@ -119,11 +119,13 @@ def apply_wake_decisions(ctx: TickContext, order: list[str], targets: list[WakeT
     return cands, evals
 
 
-def awake_rows(decisions: dict, evals: dict, beads: list) -> list[dict]:
+def awake_rows(decisions: dict, evals: dict, beads: list, inp: A.AwakeInput | None = None) -> list[dict]:
     """The tick's awake set as the state JSON shows it, one row per session ComputeAwakeSet
     decided, by session name: its decision and reason, the older WakeReason vocabulary the wake
-    pass and drains use (empty when the sleep policy suppressed a config wake), and the
-    assigned work behind it."""
+    pass and drains use (empty when the sleep policy suppressed a config wake), the assigned
+    work behind it, and what the bridge (buildAwakeInputFromReconciler) handed the computation
+    for it: `input` (its projected template, compat state and flags) and `work` (the assigned
+    work beads whose assignee names it, with their readiness and blocked verdicts)."""
     rows = []
     for b in beads:
         d = decisions.get(b.session_name)
@@ -140,8 +142,23 @@ def awake_rows(decisions: dict, evals: dict, beads: list) -> list[dict]:
             "has_assigned_work": d.has_assigned_work,
             "assigned_work_bead": d.assigned_work_bead,
             "requires_fresh_cycle": d.requires_fresh_cycle,
+            **(_row_input(b, inp) if inp is not None else {}),
         })
     return sorted(rows, key=lambda r: r["session_name"])
+
+
+def _row_input(b: A.AwakeBead, inp: A.AwakeInput) -> dict:
+    work = {}
+    for w in inp.work:
+        if A.assignee_matches(inp.named, b, w.assignee.strip()):
+            work[w.id] = {"status": w.status, "ready": w.status == "open" and w.ready,
+                          "blocked": w.status == "in_progress" and not w.ready}
+    return {"input": {"template": b.template, "state": b.state, "sleep_reason": b.sleep_reason,
+                      "named_identity": b.named_identity, "explicit_wake": b.explicit_wake,
+                      "restart_requested": b.restart_requested, "reset_pending": b.reset_pending,
+                      "running": b.session_name in inp.running, "attached": b.session_name in inp.attached,
+                      "pending_interaction": b.session_name in inp.pending},
+            "work": work}
 
 
 def launch_idle_probes(ctx: TickContext, targets: list[WakeTarget], evals: dict) -> None:
