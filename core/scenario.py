@@ -289,8 +289,6 @@ def load_scenario(path: str, packs_dir: str | None = None) -> Scenario:
                 raise _loc(path, text, f"{fp}.template", f'unknown template "{st["template"]}"')
         if kind in ("fail_start", "fail_stop", "slow_start") and not (st.get("name") or st.get("template")):
             raise _loc(path, text, fp, f'{kind} needs "name" or "template"')
-        if kind == "slow_start":
-            _duration(path, text, f"{fp}.by", st["by"])
         if kind in ("fail_start", "fail_stop", "slow_start", "fail_store_write") and "count" in st and \
                 (not isinstance(st["count"], int) or isinstance(st["count"], bool) or st["count"] < 1):
             raise _loc(path, text, f"{fp}.count", "count must be a positive integer")
@@ -350,7 +348,9 @@ def _check_wait(path: str, text: str, w: Any, fp: str, partial: bool = False) ->
     if "deps" in w and (not isinstance(w["deps"], list) or not all(isinstance(x, str) for x in w["deps"])):
         raise _loc(path, text, f"{fp}.deps", "deps must be an array of work bead ids")
     if w.get("expires_at"):
-        _time(path, text, f"{fp}.expires_at", w["expires_at"])
+        problem = SS.value_problem(SS.TIME, w["expires_at"], f"{fp}.expires_at")
+        if problem is not None:
+            raise _loc(path, text, problem.field, problem.message)
 
 
 def _check_work_query(path: str, text: str, fp: str, template: Any, found: Any, city: City) -> None:

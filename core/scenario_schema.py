@@ -26,7 +26,7 @@ MAX_TICKS_PER_STEP = 1_000  # a `tick` step's `count`
 MAX_TICKS_TOTAL = 10_000  # every tick step's count, added up
 MAX_STEPS = 10_000  # [[step]] tables in one file
 MAX_SCALE_CHECK = MAX_TEMPLATE_SESSIONS  # a simulated scale_check result
-MAX_FAIL_COUNT = 10_000  # a fail_start's `count`
+MAX_FAIL_COUNT = 10_000  # the `count` of a fail_start, fail_stop, fail_store_write or slow_start
 
 # ---------------------------------------------------------------------- kinds
 STR, INT, BOOL, TIME, DUR = S.STR, S.INT, S.BOOL, "time", S.DUR
@@ -195,7 +195,8 @@ class WorkBudget:
             return self._move((count - 1) * parse_duration(st.get("every", "0s")), f"{fp}.every")
         if kind == "advance":
             return self._move(parse_duration(st.get("by", "30s")), f"{fp}.by")
-        if kind == "fail_start" and "count" in st and not 1 <= st["count"] <= MAX_FAIL_COUNT:
+        if kind in ("fail_start", "fail_stop", "fail_store_write", "slow_start") and "count" in st \
+                and not 1 <= st["count"] <= MAX_FAIL_COUNT:
             return TypeProblem(f"{fp}.count", f"count must be from 1 to {MAX_FAIL_COUNT}")
         return None
 
