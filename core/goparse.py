@@ -34,8 +34,9 @@ class GoParseError(ValueError):
 
 
 def atoi(text: str) -> int:
-    """strconv.Atoi: the integer, or GoParseError with Go's message."""
-    if not _ASCII_INT.match(text):
+    """strconv.Atoi: the integer, or GoParseError with Go's message (a value that is not a
+    string at all is invalid syntax too)."""
+    if not isinstance(text, str) or not _ASCII_INT.match(text):
         raise GoParseError(f"strconv.Atoi: parsing {go_quote(text)}: invalid syntax")
     digits = text.lstrip("+-").lstrip("0")
     if len(digits) > 19:
@@ -100,8 +101,9 @@ def parse_rfc3339(text: str) -> datetime | None:
 
 def parse_time_or_none(text: str | None) -> datetime | None:
     """A stored time the way most of Gas City reads one (`t, err := time.Parse(...); err == nil
-    && !t.IsZero()`): trimmed, None when empty, zero or unparseable."""
-    if not text:
+    && !t.IsZero()`): trimmed, None when empty, zero or unparseable, or not a string at all (a
+    live store's value of the wrong type reads as unset)."""
+    if not text or not isinstance(text, str):
         return None
     s = text.strip()
     if not s:
