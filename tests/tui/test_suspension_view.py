@@ -10,7 +10,7 @@ from tui.app import CitywatchApp
 from tui.widgets.status import StatusBar
 
 SCENARIO = """
-name = "suspended city"
+name = "a named mayor"
 start = "2026-05-16T12:00:00Z"
 
 [city.workspace]
