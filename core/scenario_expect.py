@@ -38,7 +38,7 @@ _EVENT = {"type": STR, "subject": STR, "bead": STR, "message": STR}
 
 SUBS: dict[str, Sub] = {
     "session": Sub({"id": STR, "identity": STR, "session_name": STR, "open": BOOL, "metadata": TABLE_STR,
-                    "metadata_not": TABLE_STR, "present": LIST_STR,
+                    "metadata_not": TABLE_STR, "present": LIST_STR, "unchanged": LIST_STR, "no_writes": BOOL,
                     "labels_include": LIST_STR, "labels_exclude": LIST_STR, "title": STR},
                    ("id", "identity", "session_name")),
     "runtime": Sub({"name": STR, "alive": BOOL, "running": BOOL, "attached": BOOL, "pending_interaction": BOOL,
@@ -410,11 +410,33 @@ def _check_session(s: dict, st: dict) -> list[str]:
                 errs.append(f"session {label}: label {lab!r} present")
         if "title" in s and x["title"] != s["title"]:
             errs.append(f"session {label}: title want {s['title']!r}, got {x['title']!r}")
+        errs += _check_writes(s, x["id"], st)
         if not errs:
             return []
         if best is None:
             best = errs
     return best or []
+
+
+def _check_writes(s: dict, bead_id: str, st: dict) -> list[str]:
+    """`unchanged` and `no_writes`: what the step's store writes (its mutation records) did to
+    the bead. A write of a value a key already had changes nothing but is still a write."""
+    if "unchanged" not in s and "no_writes" not in s:
+        return []
+    writes = [t for t in st.get("trace", []) if t.get("record_type") == "mutation" and t.get("target_id") == bead_id]
+    errs = []
+    if s.get("no_writes") is True and writes:
+        errs.append(f"session {bead_id}: {len(writes)} store write(s) during the step, want none")
+    if s.get("no_writes") is False and not writes:
+        errs.append(f"session {bead_id}: no store write during the step, want at least one")
+    for k in s.get("unchanged", []):
+        for t in writes:
+            d = (t.get("fields") or {}).get("diffs", {}).get(k)
+            if d is not None:
+                errs.append(f"session {bead_id}: metadata.{k} changed during the step "
+                            f"({d.get('before', '')!r} -> {d.get('after', '')!r})")
+                break
+    return errs
 
 
 def _entry_selected(ent: dict, d: dict) -> bool:
