@@ -73,6 +73,9 @@ def failures(tmp_path: Path, expect: str) -> list[str]:
      '[[expect.request]]\ntemplate = "worker"\nindex = 1'),
     ('scale_check_present = { worker = true, mayor = false }', 'scale_check_present = { mayor = true }'),
     ('desired_sessions = ["mayor", "worker-gc-1"]', 'desired_sessions = ["mayor"]'),
+    ('[[expect.session]]\nid = "gc-1"\nunchanged = ["held_until", "quarantined_until"]',
+     '[[expect.session]]\nid = "gc-1"\nunchanged = ["held_until", "state"]'),
+    ('[[expect.session]]\nid = "gc-2"\nno_writes = false', '[[expect.session]]\nid = "gc-2"\nno_writes = true'),
 ])
 def test_an_extension_holds_and_fails(tmp_path, holds, broken):
     assert failures(tmp_path, holds) == []
