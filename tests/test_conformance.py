@@ -59,3 +59,16 @@ def test_the_suite_is_large_enough_and_its_readme_lists_what_is_not_ported() -> 
     ported = {SOURCE.search(load_scenario(str(p)).source).group(2) for p in FILES}
     for name in re.findall(r"^\| `(Test\w+)` \|", readme, re.M):
         assert name not in ported, f"{name} is listed as not ported but has a case"
+
+
+def test_the_readme_counts_follow_from_the_case_files() -> None:
+    """Its case, ported and not-ported counts are what scripts/conformance_readme.py computes."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("conformance_readme", ROOT.parent.parent / "scripts" / "conformance_readme.py")
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    readme = (ROOT / "README.md").read_text()
+    assert mod.render(readme) == readme, "counts out of date: run python scripts/conformance_readme.py"
+    assert f"**{len(FILES)} cases**" in readme
