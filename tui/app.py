@@ -31,7 +31,6 @@ from core.identity import SEMANTICS, semantics_label
 from core.roster import agent_detail
 from core.safetext import printable
 from core.world.suspension import city_note
-from tui.commands import MODEL, bindings, controls
 from core.settings import Settings
 from tui import layout
 from tui.commands import CONTROLS, MODEL, PANEL_KEYS, bindings, by_id, controls
@@ -1048,7 +1047,6 @@ class CitywatchApp(App):
         Events once), or clear it."""
         self.reloads += 1
         banner = self.query_one(Banner)
-        was = self.config_error
         self.config_error = verdict.error
         revision = self.driver.model.city.revision
         if verdict.error is not None:

@@ -80,15 +80,6 @@ def named_work_ready(ctx: BuildContext, identity: str, ready_assigned: set[str])
     return False
 
 
-    for r in ctx.city.rigs:
-        if r.name == a.dir:
-            return r.name
-    for r in ctx.city.rigs:
-        if r.path.rstrip("/") == a.dir.rstrip("/"):
-            return r.name
-    return ""
-
-
 def pool_took_canonical(ctx: BuildContext, identity: str, canonical: SessionBead | None, key: str) -> bool:
     """Before #1989 only: the pool resume pass already realized this named session's canonical
     bead as a numbered pool instance (`name-1`), and that entry stands, so sync stamps the slot
