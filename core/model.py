@@ -168,6 +168,15 @@ class Model:
         self.last_desired = synced.desired
         return out
 
+    def hygiene_only(self) -> Outcome:
+        """Only the tick's runtime and bead hygiene phase (a scenario's `hygiene` step); a
+        pending config edit is applied first, as a tick does."""
+        from core.reconcile.tick import run_hygiene_only
+
+        out = self._apply_pending_config()
+        out.extend(run_hygiene_only(self.city, self.world, self.semantics))
+        return out
+
     def _apply_pending_config(self) -> Outcome:
         """Apply an edited config waiting for the next tick (hot reload), if any."""
         if self.pending_city is None:
@@ -381,6 +390,8 @@ class Model:
             return self.build(store=bool(step.get("store", True)))
         if kind == "sync":
             return self.sync_only()
+        if kind == "hygiene":
+            return self.hygiene_only()
         if kind == "advance":
             return self.advance(parse_duration(step.get("by", "30s")))
         if kind == "runtime_exit":

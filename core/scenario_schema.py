@@ -59,6 +59,7 @@ STEP: dict[str, dict[str, str]] = {
     "tick": {"count": INT, "every": DUR},
     "build": {"store": BOOL},
     "sync": {},
+    "hygiene": {},
     "advance": {"by": DUR},
     "runtime_exit": {"name": STR, "crash": BOOL},
     "runtime_start": {"name": STR, "session_id": STR, "attached": BOOL, "pending_interaction": BOOL},

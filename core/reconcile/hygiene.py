@@ -22,19 +22,23 @@ def run_hygiene(ctx: TickContext) -> int:
 
 def close_dead_runtime_corpses(ctx: TickContext) -> int:
     """A visible runtime whose pane is a dead corpse, bound to an open bead that is not
-    pending-create, draining or named: stop it and close the bead `dead-runtime`."""
+    pending-create, draining or named: stop it and close the bead `dead-runtime`. A stop that
+    fails is logged and the bead stays open."""
     visible = set(ctx.rt.running_names())
     done = 0
     seen: set[str] = set()
     for b in ctx.open_beads():
-        name = b.session_name
+        name = b.session_name.strip()
         if b.pending_claim or b.id in ctx.mem.drains or b.is_named or not name or name in seen or name not in visible:
             continue
         seen.add(name)
         rs = ctx.rt.get(name)
         if rs is None or not rs.corpse:
             continue
-        ctx.stop(name, "dead-runtime", b)
+        err = ctx.stop_error(name, "dead-runtime", b)
+        if err:  # a failed stop leaves the corpse and its bead for the next tick
+            ctx.log(f"session reconciler: cleaning dead runtime session {name}: {err}")
+            continue
         ctx.log(f"session reconciler: cleaned dead runtime session {name}")
         ctx.close(b.id, "dead-runtime")
         done += 1
@@ -42,7 +46,8 @@ def close_dead_runtime_corpses(ctx: TickContext) -> int:
 
 
 def stop_runtimes_of_closed_beads(ctx: TickContext) -> int:
-    """A runtime carrying GC_SESSION_ID of a closed bead (and no active drain) is stopped."""
+    """A runtime carrying GC_SESSION_ID of a closed bead (and no active drain) is stopped; a
+    stop that fails is logged and not counted."""
     done = 0
     for name in ctx.rt.running_names():
         live_id = ctx.rt.get_meta(name, META_SESSION_ID).strip()
@@ -51,7 +56,10 @@ def stop_runtimes_of_closed_beads(ctx: TickContext) -> int:
         b = ctx.store.session(live_id)
         if b is None or b.open or live_id in ctx.mem.drains:
             continue
-        ctx.stop(name, "closed-bead", b)
+        err = ctx.stop_error(name, "closed-bead", b)
+        if err:
+            ctx.log(f'session reconciler: reaping runtime "{name}" bound to closed bead {live_id}: {err}')
+            continue
         ctx.log(f'session reconciler: reaped runtime "{name}" bound to closed session bead {live_id}')
         done += 1
     return done

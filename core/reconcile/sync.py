@@ -345,18 +345,51 @@ def reopen_named(ctx: TickContext, e: DesiredEntry, sn: str) -> SessionBead | No
         return None
     closed.sort(key=lambda b: (b.created_at, natural_key(b.id)))
     b = closed[-1]
-    holder, rule = alias_holder(ctx.store, e.named_identity, b.id, e.named_identity, set(), e.named_identity)
-    if holder is not None or ctx.store.open_by(B.SESSION_NAME, sn):
+    identity = e.named_identity
+    holder, rule = alias_holder(ctx.store, identity, b.id, identity, set(), identity)
+    if holder is not None or rule:
+        who = holder.id if holder is not None else "a configured [[named_session]]"
+        ctx.log(f"session beads: alias {identity!r} for {identity} unavailable during reopen: held by {who}")
+        return None
+    live = [o for o in ctx.store.open_by(B.SESSION_NAME, sn) if o.id != b.id]
+    if live:
+        ctx.log(f"session beads: session_name {sn!r} for {identity} unavailable during reopen: held by {live[-1].id}")
         return None
     running = ctx.running(sn)
-    changes = {B.STATE: "active" if running else "start-pending", B.ALIAS: e.named_identity,
-               B.PENDING_CREATE_CLAIM: "" if running else "true",
-               B.PENDING_CREATE_STARTED_AT: "" if running else format_time(ctx.now),
-               B.SYNCED_AT: format_time(ctx.now)}
+    changes = reopen_patch(b, "active" if running else "start-pending", format_time(ctx.now))
+    changes[B.ALIAS] = identity
     b = ctx.store.reopen_session(b.id, changes)
-    ctx.action("create_bead", b.id, sn, "reopen-named", e.named_identity, e.template)
-    ctx.log(f"session beads: reopened closed canonical bead {b.id} for named session {e.named_identity}")
+    ctx.action("create_bead", b.id, sn, "reopen-named", identity, e.template)
+    ctx.log(f"session beads: reopened closed canonical bead {b.id} for named session {identity}")
     return b
+
+
+# Wake blockers and crash counters a fresh spawn resets (ClearWakeBlockersPatch).
+_CLEAR_WAKE_BLOCKERS = {B.HELD_UNTIL: "", B.QUARANTINED_UNTIL: "", B.WAIT_HOLD: "", B.SLEEP_INTENT: "",
+                        B.WAKE_ATTEMPTS: "0", B.CHURN_COUNT: "0"}
+# Start markers of the previous runtime a fresh spawn forgets: its completion and wake stamps,
+# its drift baselines and its priming markers.
+_STALE_START_MARKERS = (B.CREATION_COMPLETE_AT, B.LAST_WOKE_AT, B.STARTED_CONFIG_HASH, B.STARTED_LIVE_HASH,
+                        B.LIVE_HASH, "startup_dialog_verified", B.PRIMED_AT, B.PRIMING_ATTEMPTED_AT, B.PROMPT_HASH)
+
+
+def reopen_patch(b: SessionBead, state: str, now: str) -> dict[str, str]:
+    """The metadata reopenClosedConfiguredNamedSessionBead writes with the status flip: the
+    target state and a cleared close record; a reopen for a fresh spawn (not active) also takes
+    a create claim stamped now, forgets the previous runtime's start markers, clears the wake
+    blockers, zeroes the crash counters and drops the sleep reason; an active one drops the
+    claim and its stamp."""
+    fresh = state != "active"
+    patch = {B.STATE: state, B.STATE_REASON: "", B.CLOSE_REASON: "", B.CLOSED_AT: "",
+             B.PENDING_CREATE_CLAIM: "true" if fresh else "", B.SYNCED_AT: now}
+    if not fresh:
+        patch[B.PENDING_CREATE_STARTED_AT] = ""
+        return patch
+    patch[B.PENDING_CREATE_STARTED_AT] = now
+    patch.update({k: "" for k in _STALE_START_MARKERS})
+    patch.update(_CLEAR_WAKE_BLOCKERS)
+    patch[B.SLEEP_REASON] = ""
+    return patch
 
 
 NOT_REOPENABLE = frozenset({"duplicate", "duplicate-repair", "gc_swept", "orphaned", "reconfigured", "stale-session",

@@ -69,6 +69,16 @@ def run_sync_only(city: "City", world: "World", semantics: str) -> Outcome:
     return out
 
 
+def run_hygiene_only(city: "City", world: "World", semantics: str) -> Outcome:
+    """Only the tick's first phase, runtime and bead hygiene (dead corpses, runtimes bound to
+    closed beads, stale creating beads): what Gas City's tests of those functions observe, since
+    the rest of a tick would act on the beads they leave."""
+    out = Outcome()
+    run_hygiene(TickContext(city, world, semantics, out))
+    report_failed_writes(world.store, out)
+    return out
+
+
 def run_tick(city: "City", world: "World", semantics: str, trigger: str = "patrol") -> Outcome:
     """One regular controller tick."""
     world.tick += 1
