@@ -156,13 +156,14 @@ class Model:
         self.last_desired = out.desired
         return out
 
-    def sync_only(self) -> Outcome:
+    def sync_only(self, close: bool = False) -> Outcome:
         """The tick up to and including session bead sync, no reconcile (a scenario's `sync` step);
-        a pending config edit is applied first, as a tick does."""
+        a pending config edit is applied first, as a tick does. `close` runs sync's close pass
+        too (gc start's one-shot sync)."""
         from core.reconcile.tick import run_sync_only
 
         out = self._apply_pending_config()
-        synced = run_sync_only(self.city, self.world, self.semantics)
+        synced = run_sync_only(self.city, self.world, self.semantics, close)
         out.extend(synced)
         out.desired = synced.desired
         self.last_desired = synced.desired
@@ -389,7 +390,7 @@ class Model:
         if kind == "build":
             return self.build(store=bool(step.get("store", True)))
         if kind == "sync":
-            return self.sync_only()
+            return self.sync_only(close=bool(step.get("close", False)))
         if kind == "hygiene":
             return self.hygiene_only()
         if kind == "advance":

@@ -58,7 +58,7 @@ WORK: dict[str, str] = {"id": STR, "status": STR, "assignee": STR, "routed_to": 
 STEP: dict[str, dict[str, str]] = {
     "tick": {"count": INT, "every": DUR},
     "build": {"store": BOOL},
-    "sync": {},
+    "sync": {"close": BOOL},
     "hygiene": {},
     "advance": {"by": DUR},
     "runtime_exit": {"name": STR, "crash": BOOL},

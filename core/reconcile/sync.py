@@ -43,9 +43,11 @@ def resolve_pool_slot(agent_name: str, template: str) -> int:
     return n or 0
 
 
-def run_sync(ctx: TickContext) -> None:
+def run_sync(ctx: TickContext, close: bool = False) -> None:
     """Sync session beads to the desired state: close failed named creates, duplicates and
-    reconfigured named beads, then create or update a bead per desired entry."""
+    reconfigured named beads, then create or update a bead per desired entry. With `close`
+    (skipClose off: `gc start`'s final one-shot sync, never the controller's) the beads no
+    desired entry names are then closed `orphaned` or `suspended`."""
     desired = ctx.desired
     if desired is None:
         return
@@ -61,6 +63,65 @@ def run_sync(ctx: TickContext) -> None:
             continue
         sync_entry(ctx, e, named_ids)
     sync_desired_pool_slots(ctx)
+    if close:
+        close_undesired(ctx)
+
+
+def close_undesired(ctx: TickContext) -> None:
+    """syncSessionBeads' close pass (skipClose off): an open bead whose session name no desired
+    entry has is kept when it is a configured named bead that preserveConfiguredNamedSessionBead
+    holds, or one that blocks a configured named session (logged); otherwise it is closed
+    `suspended` when its name is a configured session name, else `orphaned`, once its runtime is
+    stopped and no open work is assigned to it (closeSessionBeadIfRuntimeStoppedAndUnassigned).
+    A named bead whose [[named_session]] was removed is archived by Gas City
+    (retireRemovedConfiguredNamedSessionBead); that archive is not modelled and such a bead is
+    left as it is."""
+    from core.reconcile.undesired import configured_names, preserved_named
+
+    desired_names = set(ctx.desired.entries)
+    names = configured_names(ctx)
+    for b in ctx.open_beads():
+        sn = b.session_name
+        if not sn or sn in desired_names:
+            continue
+        if b.is_named:
+            identity = b.get(B.CONFIGURED_NAMED_IDENTITY).strip()
+            if identity and ctx.city.named_by_identity(identity) is None:
+                continue
+        if preserved_named(ctx, b) is not None:
+            continue
+        blocked = blocks_named_session(ctx, b)
+        if blocked:
+            ctx.log(f"session beads: live bead {b.id} blocks configured named session {blocked!r}; leaving it open")
+            continue
+        reason = "suspended" if sn in names else "orphaned"
+        if reason == "orphaned" and not b.pool_managed and b.template and ctx.agent(b.template) is not None \
+                and ctx.city.named_by_identity(b.template) is None:
+            ctx.log(f"session beads: plain template session {b.id} ({b.template}) is no longer controller-managed; "
+                    "declare [[named_session]] to keep a canonical alias-backed session")
+        if ctx.has_open_work(b) or not stop_before_mutation(ctx, b, f"{reason} session"):
+            continue
+        if ctx.has_open_work(b):
+            continue
+        ctx.close(b.id, "failed-create" if b.failed_create else reason)
+
+
+def blocks_named_session(ctx: TickContext, b: SessionBead) -> str:
+    """FindConflictingNamedSessionSpecForBead: the identity of the configured named session
+    whose runtime name or alias this bead (not that session's own named bead) holds; ""."""
+    own = b.get(B.CONFIGURED_NAMED_IDENTITY).strip() if b.is_named else ""
+    for spec in ctx.city.named_sessions:
+        if own == spec.identity:
+            continue
+        if b.session_name.strip() == session_name_for(ctx.city, spec.identity):
+            # NamedSessionBeadMatchesSpec: a bead of the backing template holds the name rightfully
+            backing = spec.template_qualified
+            if b.template.strip() != backing and b.agent_name.strip() != backing:
+                return spec.identity
+            continue
+        if b.alias.strip() == spec.identity:
+            return spec.identity
+    return ""
 
 
 def sync_desired_pool_slots(ctx: TickContext) -> None:

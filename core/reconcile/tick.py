@@ -52,7 +52,7 @@ def run_build(city: "City", world: "World", semantics: str) -> Outcome:
     return out
 
 
-def run_sync_only(city: "City", world: "World", semantics: str) -> Outcome:
+def run_sync_only(city: "City", world: "World", semantics: str, close: bool = False) -> Outcome:
     """The tick's phases up to and including session bead sync (demand snapshot, refresh, sync,
     refresh), without runtime hygiene, drain-ack finalization or the bead reconcile: what Gas
     City's syncSessionBeads tests observe, since a full tick's reconcile would act on the synced
@@ -62,7 +62,7 @@ def run_sync_only(city: "City", world: "World", semantics: str) -> Outcome:
     built = load_demand_snapshot(city, world, semantics, out.actions, out.trace)
     out.logs += built.logs
     ctx.desired = _refresh(ctx, built, "refresh_desired_state.before_sync")
-    run_sync(ctx)
+    run_sync(ctx, close)
     ctx.desired = _refresh(ctx, ctx.desired, "refresh_desired_state.after_sync")
     out.desired = ctx.desired
     report_failed_writes(world.store, out)
