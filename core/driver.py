@@ -24,6 +24,7 @@ from core.model import Model, ModelError
 from core.outcome import Outcome
 from core.reload import ConfigSource
 from core.scenario import CheckResult
+from core.steplog import Recorded, StepLog
 
 if TYPE_CHECKING:
     from core.change_plan import Plan
@@ -115,13 +116,6 @@ class Result:
         return not self.error
 
 
-@dataclass
-class Recorded:
-    """One step the driver ran, and for a config edit the config it installed."""
-    step: dict[str, Any]
-    config: ConfigSource | None = None  # for edit_config steps
-
-
 @dataclass(frozen=True)
 class Fork:
     """A what-if fork: the session went on from a past frame instead of the live one. The main
@@ -142,7 +136,7 @@ class _Line:
     last_desired: Any
     pending_city: City | None
     frames: list[Frame]
-    steps: list[Recorded]
+    steps: StepLog
     config: ConfigSource
     counter: int
     script_state: Any
@@ -159,7 +153,7 @@ class Driver:
         self.script: Script = script or Ticks()
         self._load_step_city = load_step_city
         self.history = History(history_limit)
-        self.steps: list[Recorded] = []
+        self.steps = StepLog()
         self.config = start.config
         self.thresholds = thresholds or AlarmThresholds()
         self._lock = threading.RLock()
@@ -254,7 +248,7 @@ class Driver:
             m = self.model
             if self._main is None:
                 self._main = _Line(m.world.snapshot(), m.city, m.semantics, m.last_desired, m.pending_city,
-                                   self.history.frames(), list(self.steps), self.config, self._counter,
+                                   self.history.frames(), StepLog(self.steps), self.config, self._counter,
                                    _checkpoint(self.script), list(self._notes))
             dropped = self.history.truncate(f.index)
             self._restore_frame(f)
@@ -285,8 +279,8 @@ class Driver:
         m.world.restore(f.world)
         m.city, m.semantics, m.last_desired, m.pending_city = f.city, f.semantics, f.desired, f.pending_city
         m.adopt_on_start = f.adopt_on_start
-        self.steps = self.steps[:f.steps_taken]
-        self.config = next((r.config for r in reversed(self.steps) if r.config is not None), self.start.config)
+        self.steps = self.steps.upto(f.steps_taken)
+        self.config = self.steps.last_config() or self.start.config
         self._counter = f.index + 1
         _restore_script(self.script, f.script_state)
         from core.confignotes import config_notes
@@ -422,8 +416,8 @@ class Driver:
             frame = self._frame(f"failed: {label}", Outcome(error=f"{label} failed: {msg}"), msg)
             self.history.append(frame)
             return Result(frame, msg)
-        for i, st in enumerate(steps):
-            self.steps.append(Recorded(st, (configs or {}).get(i)))
+        self.steps.add([Recorded(st, (configs or {}).get(i)) for i, st in enumerate(steps)])
+        for i in range(len(steps)):
             if configs and configs.get(i) is not None:
                 self.config = configs[i]
         checks: tuple[CheckResult, ...] = ()

@@ -310,7 +310,7 @@ def scenario_table(driver: "Driver", path: str, *, name: str = "", upto: int | N
         if key in start.world:
             d[key] = start.world[key]
     steps = []
-    for rec in driver.steps[:n]:
+    for rec in driver.steps.upto(n):
         st = _scenario_step(rec.step, start.steps_base, export_dir, copies)
         if rec.config is not None:
             st.pop("city", None)

@@ -43,7 +43,7 @@ def test_a_refused_poke_records_the_error_and_changes_nothing():
     r = d.apply({"do": "runtime_exit", "name": "nobody"})
     assert not r.ok and "nobody" in r.error
     assert d.model.world.snapshot().runtime == before.runtime
-    assert d.steps == []
+    assert len(d.steps) == 0 and d.steps.last is None
     assert [ln.kind for ln in r.frame.lines] == ["error"]
 
 

@@ -1,0 +1,60 @@
+"""StepLog: every step kept in order, equal consecutive presses stored once with a count."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from core.steplog import Recorded, StepLog
+
+TICK = {"do": "tick"}
+CITY = "docs/examples/harbor-deacon-always/city.toml"
+
+
+def test_a_watch_that_only_ticks_keeps_one_entry():
+    log = StepLog()
+    press = [{"do": "advance", "by": "30s"}, TICK]
+    for _ in range(10_000):
+        log.add([Recorded(dict(s)) for s in press])
+    assert len(log) == 20_000 and log.runs == 1
+    assert [r.step for r in log] == press * 10_000
+    assert [r.step for r in log.upto(5)] == (press * 3)[:5] and log.upto(5).runs == 2
+
+
+def test_a_config_edit_is_never_merged_and_is_the_last_config():
+    cfg = object()
+    log = StepLog()
+    for rec in [Recorded(TICK), Recorded({"do": "edit_config"}, cfg), Recorded({"do": "edit_config"}, cfg),
+                Recorded(TICK)]:
+        log.add([rec])
+    assert log.runs == 4 and log.last_config() is cfg
+    assert log.upto(1).last_config() is None
+
+
+steps = st.lists(st.sampled_from([{"do": "tick"}, {"do": "kill", "session": "a"}, {"do": "advance", "by": "1m"}]),
+                 max_size=60)
+
+
+@given(steps, st.integers(min_value=-3, max_value=70), st.integers(min_value=1, max_value=3))
+def test_the_log_is_the_list_of_steps_it_was_given(given_steps, n, width):
+    log = StepLog()
+    for i in range(0, len(given_steps), width):  # presses of `width` steps
+        log.add([Recorded(s) for s in given_steps[i:i + width]])
+    assert [r.step for r in log] == given_steps
+    assert [r.step for r in reversed(log)] == given_steps[::-1]
+    assert len(log) == len(given_steps)
+    cut = log.upto(n)
+    assert [r.step for r in cut] == given_steps[:max(n, 0)] and len(cut) == len(given_steps[:max(n, 0)])
+    copy = StepLog(log)
+    copy.add([Recorded(TICK)])
+    assert len(log) == len(given_steps)  # a copy never changes the original
+
+
+def test_a_city_on_the_timer_keeps_one_run():
+    from core.driver import open_city
+
+    d = open_city(CITY)
+    for _ in range(50):
+        d.step()
+    assert len(d.steps) == d.frame().steps_taken >= 50
+    assert d.steps.runs == 2  # the first tick, then one run of (advance, tick)
