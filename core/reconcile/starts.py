@@ -167,6 +167,10 @@ def execute_starts(ctx: TickContext, cands: list[StartCandidate]) -> int:
                     continue
                 if start_one(ctx, c, wave):
                     woke += 1
+        if len(in_wave) > 1:
+            # logLifecycleWave: a wave of more than one candidate is summarised (its starts run
+            # in parallel in Gas City; the model's take no time).
+            ctx.log(f"session lifecycle: op=start wave={wave} candidates={len(in_wave)} duration=0s")
     return woke
 
 
