@@ -222,11 +222,14 @@ class Model:
     def advance(self, seconds: float) -> Outcome:
         if seconds < 0:
             raise ModelError("the clock only moves forward")
+        from core.reconcile.tick import run_async_commits
+
         try:
-            self.world.advance(seconds)
+            out = run_async_commits(self.city, self.world, self.semantics, seconds)
         except ClockRangeError as e:
             raise ModelError(str(e)) from None
-        return Outcome(logs=[f"clock advanced {seconds:g}s to {format_time(self.world.now)}"])
+        out.logs.append(f"clock advanced {seconds:g}s to {format_time(self.world.now)}")
+        return out
 
     def _runtime(self, name: str) -> RuntimeSession:
         s = self.world.runtime.get(name)

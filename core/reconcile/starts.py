@@ -21,6 +21,7 @@ from core.reconcile.context import TickContext
 from core.reconcile.exits_check import mark_terminal_error, record_wake_failure
 from core.reconcile.lease import start_in_flight
 from core.reconcile.rollback import rollback_pending_create
+from core.reconcile.sync import launch_metadata
 from core.timefmt import format_time, parse_time
 from core.trackers import circuit
 from core.world import beads as B
@@ -162,6 +163,13 @@ def execute_starts(ctx: TickContext, cands: list[StartCandidate]) -> int:
             for c in batch:
                 if not deps_alive(ctx, c.template):
                     _lifecycle(ctx, wave, c, "blocked_on_dependencies")
+                    continue
+                if len(ctx.rt.pending_starts) >= max_wakes:
+                    # The asynchronous start limiter (CityRuntime.asyncStartLimiter, capacity
+                    # max_wakes_per_tick) is shared across ticks: starts still in flight from an
+                    # earlier tick hold their slots, and a start that finds none waits a tick.
+                    ctx.log(f"session lifecycle: op=start wave={wave} session={c.name} template={c.template} "
+                            "outcome=deferred_by_async_start_limit")
                     continue
                 if not _circuit_allows(ctx, c):
                     continue
@@ -308,9 +316,11 @@ def start_one(ctx: TickContext, c: StartCandidate, wave: int) -> bool:
             # in-flight guards hold it) and the start commits once it finishes (complete_async_starts).
             ctx.rt.pending_starts[name] = PendingStart(
                 name, b.id, b.get(B.INSTANCE_TOKEN), c.template, start_env(b, c.entry), ctx.now,
-                add_seconds(ctx.now, delay), claim, c.wake_reason, wave, c.entry.identity or c.template)
-            ctx.log(f"session reconciler: starting {name}: provider Start still running (slow start, "
-                    f"{format_duration(delay)})")
+                add_seconds(ctx.now, delay), claim, c.wake_reason, wave, c.entry.identity or c.template,
+                b.get(B.GENERATION), launch_metadata(ctx, c.entry).get(B.COMMAND, ""))
+            # enqueuePreparedStartWaveForCity: the start is handed to its goroutine and logged as
+            # enqueued at once (it counts against the wake budget).
+            _lifecycle(ctx, wave, c, "start_enqueued", executed=True)
             return True
         try:
             ctx.rt.start(name, session_id=b.id, instance_token=b.get(B.INSTANCE_TOKEN), template=c.template,
@@ -346,12 +356,26 @@ def complete_async_starts(ctx: TickContext) -> int:
         del ctx.rt.pending_starts[name]
         b = ctx.store.session(p.bead_id)
         line = (f"session lifecycle: op=start wave={p.wave} session={name} template={p.template} outcome=")
-        if b is None or not b.open or b.get(B.INSTANCE_TOKEN) != p.instance_token:
-            ctx.log(line + "stale_async_start")
+        took = format_duration((p.ready_at - p.started_at).total_seconds())
+        current_command = b.get(B.COMMAND).strip() if b is not None else ""
+        if p.command.strip() and current_command and p.command.strip() != current_command:
+            # asyncStartPreparedCommandStaleInfo: the desired command changed while the agent
+            # started; its runtime is stopped and the wake stamp released so a later tick starts
+            # the new command.
+            ctx.log(f"session reconciler: ignoring stale async start result for {name}: desired command changed "
+                    "during startup")
+            ctx.patch(b.id, {B.LAST_WOKE_AT: ""})
+            ctx.log(line + f"async_start_refresh_failed duration={took}")
             continue
-        ctx.rt.start(name, session_id=b.id, instance_token=p.instance_token, template=p.template, now=p.ready_at,
-                     env=p.env)
-        ctx.log(line + f"success duration={format_duration((p.ready_at - p.started_at).total_seconds())}")
+        if not async_start_still_current(p, b):
+            # refreshAsyncStartResult: the result is stale; the runtime it spawned (which carries
+            # the prepared identity) is stopped, so the model never brings it up.
+            ctx.log(f"session reconciler: ignoring stale async start result for {name}")
+            ctx.log(line + f"stale_async_start duration={took}")
+            continue
+        ctx.rt.start(name, session_id=b.id, instance_token=b.get(B.INSTANCE_TOKEN), template=p.template,
+                     now=p.ready_at, env=p.env)
+        ctx.log(line + f"success duration={took}")
         drains.clear_ack_meta(ctx, name)
         a = ctx.agent(p.template)
         b = ctx.patch(b.id, commit_patch(ctx, b, a, b.state.strip() in CONFIRMING_STATES, p.claim))
@@ -360,6 +384,28 @@ def complete_async_starts(ctx: TickContext) -> int:
         ctx.log(f"Woke session '{p.identity}'")
         done += 1
     return done
+
+
+def async_start_still_current(p: PendingStart, b: SessionBead | None) -> bool:
+    """PendingCreateLease.CommitVerdict (internal/session/pending_create_lease.go): a finished
+    start commits unless its bead closed, its instance token changed (generation drift alone does
+    not matter; the generation is the fallback only when the start carried no token), or its
+    claim was cleared from under a bead that is still mid-create; a bead already active or awake
+    commits whatever its claim, one in another state than a pending start's does not."""
+    if b is None or not b.open:
+        return False
+    token, gen = p.instance_token.strip(), p.generation.strip()
+    if token:
+        if b.get(B.INSTANCE_TOKEN).strip() != token:
+            return False
+    elif gen and b.get(B.GENERATION).strip() != gen:
+        return False
+    state = b.state.strip()
+    if state in ("active", "awake"):
+        return True
+    if p.claim and not b.pending_claim:
+        return False
+    return state in ("", "start-pending", "creating", "asleep", "drained")
 
 
 def start_failed(ctx: TickContext, b: SessionBead, c: StartCandidate, err: str, claim: bool) -> None:

@@ -79,6 +79,25 @@ def run_hygiene_only(city: "City", world: "World", semantics: str) -> Outcome:
     return out
 
 
+def run_async_commits(city: "City", world: "World", semantics: str, seconds: float) -> Outcome:
+    """Move the clock forward by `seconds`, committing each slow start whose provider Start
+    returns on the way at the instant it returns (commitAsyncStartResultWithContext runs in the
+    start's goroutine, between ticks). The clock ends `seconds` later."""
+    from core.goparse import add_seconds
+
+    out = Outcome()
+    until = add_seconds(world.now, seconds)
+    for ready in sorted({p.ready_at for p in world.runtime.pending_starts.values() if p.ready_at <= until}):
+        if ready > world.now:
+            world.advance((ready - world.now).total_seconds())
+        ctx = TickContext(city, world, semantics, out)
+        complete_async_starts(ctx)
+    if until > world.now:
+        world.advance((until - world.now).total_seconds())
+    report_failed_writes(world.store, out)
+    return out
+
+
 def run_tick(city: "City", world: "World", semantics: str, trigger: str = "patrol") -> Outcome:
     """One regular controller tick."""
     world.tick += 1

@@ -85,6 +85,8 @@ class PendingStart:
     wake_reason: str
     wave: int
     identity: str
+    generation: str = ""  # the generation the pre-wake commit gave the bead
+    command: str = ""  # the launch command the start was prepared with
 
 
 @dataclass(frozen=True)

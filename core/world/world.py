@@ -234,14 +234,14 @@ def _pending_json(p: PendingStart) -> dict[str, Any]:
     return {"name": p.name, "bead_id": p.bead_id, "instance_token": p.instance_token, "template": p.template,
             "env": dict(sorted(p.env.items())), "started_at": format_time(p.started_at),
             "ready_at": format_time(p.ready_at), "claim": p.claim, "wake_reason": p.wake_reason, "wave": p.wave,
-            "identity": p.identity}
+            "identity": p.identity, "generation": p.generation, "command": p.command}
 
 
 def _pending_from(v: dict[str, Any]) -> PendingStart:
     return PendingStart(v["name"], v["bead_id"], v.get("instance_token", ""), v.get("template", ""),
                         dict(v.get("env", {})), parse_time(v["started_at"]), parse_time(v["ready_at"]),
                         bool(v.get("claim", False)), v.get("wake_reason", ""), int(v.get("wave", 0)),
-                        v.get("identity", ""))
+                        v.get("identity", ""), v.get("generation", ""), v.get("command", ""))
 
 
 def _drain_json(d: Drain) -> dict[str, Any]:
