@@ -191,12 +191,17 @@ def _lifecycle(ctx: TickContext, wave: int, c: StartCandidate, outcome: str, err
     if executed:
         line += " duration=0s"
     if error:
-        line += " err=" + error.replace("\n", "\\n")
+        line += " err=" + format_lifecycle_error(error)
     ctx.log(line)
     fields = {"wave": wave}
     if error:
         fields["error"] = error
     ctx.record("operation", "reconciler.start.execute", "start", outcome, c.template, c.name, **fields)
+
+
+def format_lifecycle_error(err: str) -> str:
+    """formatLifecycleError: an error written to a log line keeps to one line (newlines escaped)."""
+    return err.replace("\n", "\\n")
 
 
 def _circuit_allows(ctx: TickContext, c: StartCandidate) -> bool:
@@ -411,8 +416,9 @@ def async_start_still_current(p: PendingStart, b: SessionBead | None) -> bool:
 def start_failed(ctx: TickContext, b: SessionBead, c: StartCandidate, err: str, claim: bool) -> None:
     """commitStartFailure: terminal provider error, else roll back a pending create, else a
     wake failure (5 in a row quarantine the session)."""
-    ctx.log(f"session reconciler: starting {b.session_name}: {err}")
     reason = terminal_error_reason(err)
+    err = format_lifecycle_error(err)
+    ctx.log(f"session reconciler: starting {b.session_name}: {err}")
     if reason:
         mark_terminal_error(ctx, b, reason)
         if claim:
