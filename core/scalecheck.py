@@ -140,17 +140,33 @@ def run_scale_check(city: City, agent: Agent, timeout: float = DEFAULT_TIMEOUT) 
         return ScaleCheckResult(qn, command, None, f"exited with status {status}{tail}", text)
     if overflow:
         return ScaleCheckResult(qn, command, None, f"output exceeds {OUTPUT_LIMIT // 1024} KiB", text)
+    n, reason = parse_output(text)
+    return ScaleCheckResult(qn, command, n, reason, text)
+
+
+def parse_output(out: str) -> tuple[int | None, str]:
+    """parseScaleCheckCount: the trimmed stdout as a non-negative integer, or None and why not
+    (empty, not an integer, negative, or more sessions than citywatch models)."""
+    text = out.strip()
     if not text:
-        return ScaleCheckResult(qn, command, None, "produced empty output", text)
+        return None, "produced empty output"
     if not re.fullmatch(r"[+-]?[0-9]+", text):  # strconv.Atoi's syntax, no Python underscores
-        return ScaleCheckResult(qn, command, None, f"output {_q(text)} is not an integer", text)
+        return None, f"output {_q(text)} is not an integer"
     n = int(text)
     if n < 0:
-        return ScaleCheckResult(qn, command, None, f"output {_q(text)} is negative", text)
+        return None, f"output {_q(text)} is negative"
     if n > MAX_TEMPLATE_SESSIONS:
-        return ScaleCheckResult(qn, command, None, f"output {_q(text)} asks for more sessions than citywatch "
-                                                   f"models (at most {MAX_TEMPLATE_SESSIONS})", text)
-    return ScaleCheckResult(qn, command, n, "", text)
+        return None, f"output {_q(text)} asks for more sessions than citywatch models (at most {MAX_TEMPLATE_SESSIONS})"
+    return n, ""
+
+
+def simulated_value(v: int | str | dict[str, str]) -> int | str:
+    """A scenario's simulated scale_check result as the world stores it: an integer or "error"
+    as given, or `{ output = "..." }` (the command's stdout) parsed as Gas City parses it."""
+    if isinstance(v, dict):
+        n, _ = parse_output(v["output"])
+        return n if n is not None else "error"
+    return v
 
 
 def _q(s: str) -> str:

@@ -24,6 +24,7 @@ from core.model import Model, ModelError, work_from_table
 from core.outcome import Outcome
 from core import scenario_schema as SS
 from core.safeio import SCENARIO_MAX_BYTES, read_regular
+from core.scalecheck import simulated_value
 from core.scenario_expect import evaluate
 from core.scenario_expect import validate as validate_expect
 from core.state_json import state
@@ -76,7 +77,8 @@ class Scenario:
         world = World(self.start, prefix="gc")
         d = self.data
         for k, v in (d.get("scale_check") or {}).items():
-            world.set_scale_check(k, v)
+            world.set_scale_check(k, simulated_value(v))
+        world.store.next_ids = list(d.get("new_bead_ids", []))
         if "suspension" in d:
             world.suspension = world.suspension.updated(d["suspension"])
         for k, v in (d.get("work_query") or {}).items():
@@ -209,7 +211,7 @@ def load_scenario(path: str, packs_dir: str | None = None) -> Scenario:
     city = _load_scenario_city(path, text, d, "", packs_dir)
     sc = d.get("scale_check", {})
     for k, v in sc.items():
-        p = SS.value_problem(SS.SCALE, v, f"scale_check.{k}")
+        p = SS.value_problem(SS.SCALE_OUTPUT, v, f"scale_check.{k}")
         if p is not None:
             raise _loc(path, text, p.field, p.message)
         if city.agent(k) is None:

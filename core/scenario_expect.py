@@ -60,7 +60,7 @@ SUBS: dict[str, Sub] = {
     "tracker": Sub({"bead": STR, "idle": TABLE_SCALAR, "max_age": TABLE_SCALAR, "defer": TABLE_SCALAR,
                     "wake_failures": TABLE_SCALAR, "circuit": TABLE_SCALAR}, ("bead",)),
     "work": Sub({"id": STR, "status": STR, "assignee": STR, "routed_to": STR, "priority": INT,
-                 "metadata": TABLE_STR}, ("id",)),
+                 "store": STR, "metadata": TABLE_STR}, ("id",)),
     "wait": Sub({"id": STR, "state": STR, "reason": STR}, ("id",)),
     "awake": Sub({"session_name": STR, "bead": STR, "should_wake": BOOL, "reason": STR, "wake_reasons": LIST_STR,
                   "has_assigned_work": BOOL, "assigned_work_bead": STR, "sleep_policy_suppressed": BOOL,

@@ -34,13 +34,14 @@ STRLIST, STRMAP, TABLE = S.STRLIST, S.STRMAP, S.TABLE
 INTMAP, BOOLMAP, SCALARMAP = "table of integers", "table of booleans", "table of values"
 TABLES = S.TABLES
 SCALE = "scale_check value"  # an integer or "error"
+SCALE_OUTPUT = "scale_check value or output"  # SCALE, or { output = "..." }: the command's stdout
 ANY_TABLE = "any table"  # an inline city: the config loader checks it
 
 TOP: dict[str, str] = {
     "name": STR, "source": STR, "xfail": STR, "start": TIME, "semantics": STR, "adopt_on_start": BOOL,
     "city": ANY_TABLE, "city_file": STR, "scale_check": TABLE, "session": TABLES, "runtime": TABLES,
     "work": TABLES, "step": TABLES, "expect": TABLES, "suspension": TABLE,
-    "wait": TABLES, "work_query": BOOLMAP,
+    "wait": TABLES, "work_query": BOOLMAP, "new_bead_ids": STRLIST,
 }
 WAIT: dict[str, str] = {"id": STR, "session": STR, "state": STR, "kind": STR, "deps": STRLIST, "dep_mode": STR,
                         "registered_epoch": STR, "expires_at": STR}
@@ -151,6 +152,13 @@ def value_problem(kind: str, v: Any, fp: str) -> TypeProblem | None:
             return None
         return TypeProblem(fp, f'scale_check value must be an integer or "error" (integers from 0 to '
                                f"{MAX_SCALE_CHECK}), got {short(v)}")
+    if kind == SCALE_OUTPUT:
+        if isinstance(v, dict):
+            if set(v) != {"output"} or not isinstance(v["output"], str):
+                return TypeProblem(fp, 'a simulated scale_check output is a table with one string key, '
+                                       f'output (e.g. {{ output = " 3\\n" }}), got {short(v)}')
+            return None
+        return value_problem(SCALE, v, fp)
     if kind == STRLIST:
         if not isinstance(v, list):
             return TypeProblem(fp, f"expected an array of strings, got {S.type_name(v)} {short(v)}")

@@ -9,19 +9,35 @@ the release, so the freed work counts as routed demand from the next tick on. A 
 read (fault injection) makes assigned work look orphaned only by accident, so nothing is
 released on such a tick.
 
+Ownership follows the work's store (openSessionOwnsWork, makeOpenSessionStoreRefIndex): a work
+bead that lives in a store (`store` set) is owned only by an open session whose agent reaches that
+store (its configured rig's store, the city store for an agent without a rig; a `scope = "city"`
+agent, or a session whose agent cannot be resolved, reaches every store); work without a store
+reference is owned by any open session that answers to its assignee. A named identity keeps its
+claim under the same rule (assigneePreservesNamedSessionRoute). Before releasing, the store is
+asked once more (liveOpenSessionAssignmentExists): an open session bead whose id is a suffix of
+the assignee after a "-" (directSessionBeadIDCandidates), or one labelled `gc:session`, that
+answers to the assignee keeps the work claimed, whichever store the work lives in.
+
 What the model simplifies: a detached-work probe (`gc.detached`) runs a command in Gas City;
 the model runs none, so work carrying one is never released.
 """
 
 from __future__ import annotations
 
+from core.config.model import Agent
+from core.desired.reach import CITY_STORE, configured_rig_name
 from core.identity import generic_ephemeral
 from core.reconcile.context import TickContext
 from core.world import beads as B
-from core.world.beads import WorkBead
+from core.world.beads import SessionBead, WorkBead
 
 SESSION_AFFINITY_KEYS = ("gc.session_affinity", "gc.continuation_group")
 DETACHED = "gc.detached"
+SESSION_LABEL = "gc:session"
+# Store references an open session owns work under besides a rig or the city store: its agent
+# reaches every store (scope = "city"), or its agent cannot be resolved (kept on any match).
+ANY_STORE = "\x00any"
 
 
 def _canonical_workflow_root(w: WorkBead) -> bool:
@@ -29,11 +45,69 @@ def _canonical_workflow_root(w: WorkBead) -> bool:
     return w.get(B.KIND).strip() == B.KIND_WORKFLOW and not w.get(B.RUN_TARGET).strip()
 
 
-def _named_route(ctx: TickContext, assignee: str, template: str) -> bool:
+def _agent_store(ctx: TickContext, a: Agent) -> str:
+    """The store reference of the work an agent serves (assignedWorkStoreRefForAgent); a
+    city-scope agent serves every store (agentIsCrossStoreEligible)."""
+    if a.scope.strip() == "city":
+        return ANY_STORE
+    return configured_rig_name(ctx, a) or CITY_STORE  # type: ignore[arg-type]  # reads ctx.city only
+
+
+def _owner_index(ctx: TickContext, beads: list[SessionBead]) -> dict[str, set[str]]:
+    """makeOpenSessionStoreRefIndex: each identity of an open session bead, with the stores it
+    owns work in (openSessionReachableStoreRefInfo)."""
+    index: dict[str, set[str]] = {}
+    for b in beads:
+        a = ctx.agent(ctx.normalize_template(b.template))
+        ref = ANY_STORE if a is None else _agent_store(ctx, a)
+        for ident in b.assignee_identities():
+            index.setdefault(ident, set()).add(ref)
+    return index
+
+
+def _owned(index: dict[str, set[str]], assignee: str, w: WorkBead) -> bool:
+    """openSessionOwnsWork: work without a store reference is owned by any session answering to
+    its assignee; work in a store only by one whose agent reaches that store."""
+    refs = index.get(assignee)
+    if not refs:
+        return False
+    return not w.store or ANY_STORE in refs or w.store in refs
+
+
+def _named_route(ctx: TickContext, assignee: str, template: str, w: WorkBead) -> bool:
     """assigneePreservesNamedSessionRoute: the assignee is a configured named session backed by
-    the work's template (its named holder claims it back)."""
+    the work's template whose agent reaches the work's store (its named holder claims it back)."""
     spec = ctx.city.named_by_identity(assignee)
-    return spec is not None and spec.template_qualified == template
+    if spec is None or spec.template_qualified != template:
+        return False
+    if not w.store:
+        return True
+    a = ctx.city.find_template(spec.template_qualified)
+    if a is None:
+        return False
+    ref = _agent_store(ctx, a)
+    return ref == ANY_STORE or ref == w.store
+
+
+def _direct_candidates(assignee: str) -> list[str]:
+    """directSessionBeadIDCandidates: the assignee itself and every suffix that starts right
+    after a "-" (a pool session name ends with its bead id, which has a "-" of its own); a
+    suffix starting with "-" (the "--" that encodes "/") is never an id."""
+    out = [assignee]
+    for i, ch in enumerate(assignee):
+        if ch == "-" and assignee[i + 1:i + 2] not in ("", "-"):
+            out.append(assignee[i + 1:])
+    return out
+
+
+def _live_session_answers(ctx: TickContext, beads: list[SessionBead], assignee: str) -> bool:
+    """liveOpenSessionAssignmentExists: a session bead fetched by a direct id candidate, or one
+    the store lists under the gc:session label, is open and answers to the assignee."""
+    for bid in _direct_candidates(assignee):
+        b = ctx.store.session(bid)
+        if b is not None and b.open and assignee in b.assignee_identities():
+            return True
+    return any(SESSION_LABEL in b.labels and assignee in b.assignee_identities() for b in beads)
 
 
 def release_orphaned_pool_work(ctx: TickContext, partial: bool = False) -> list[str]:
@@ -44,9 +118,8 @@ def release_orphaned_pool_work(ctx: TickContext, partial: bool = False) -> list[
     from core.desired.lookup import template_lookup
 
     lookup = template_lookup(ctx.city, ctx.semantics)
-    identities: set[str] = set()
-    for b in ctx.open_beads():
-        identities.update(b.assignee_identities())
+    open_beads = ctx.open_beads()
+    index = _owner_index(ctx, open_beads)
     released: list[str] = []
     for wid in ctx.desired.collected_work_ids:
         w = ctx.store.work_bead(wid)
@@ -64,7 +137,8 @@ def release_orphaned_pool_work(ctx: TickContext, partial: bool = False) -> list[
         if not assignee:
             if w.status != "in_progress":
                 continue
-        elif assignee in identities or _named_route(ctx, assignee, template):
+        elif (_owned(index, assignee, w) or _named_route(ctx, assignee, template, w)
+              or _live_session_answers(ctx, open_beads, assignee)):
             continue
         if w.get(DETACHED).strip():
             continue

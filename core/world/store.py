@@ -29,6 +29,7 @@ class StoreState:
     waits: immutables.Map = immutables.Map()  # wait id -> WaitBead
     read_faults: tuple = ()  # ((store, mode, ticks), ...)
     write_faults: tuple = ()  # ((op, remaining, message), ...)
+    next_ids: tuple = ()  # ids a scenario gave for the next creates (new_bead_ids), not yet used
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ class Store:
         self.failed_writes: list[str] = []  # refused writes since the last drain (for the tick's log)
         self.faulted_beads: set[str] = set()  # the beads those writes were for
         self.next_id = 1
+        self.next_ids: list[str] = []  # ids handed out before `<prefix>-<n>` (a scenario's new_bead_ids)
         self.journal: list[Write] = []
         self._open_sorted: tuple[str, ...] | None = None  # open ids in creation order, kept up to date
         self._order_touched: set[str] = set()  # ids written since _open_sorted was brought up to date
@@ -87,13 +89,14 @@ class Store:
                         self._work_by_route, self._sorted_open_ids())
         return StoreState(self.sessions, self.work, self.next_id, index, self.waits,
                           tuple((k, m, n) for k, (m, n) in sorted(self.read_faults.items())),
-                          tuple(tuple(f) for f in self.write_faults))
+                          tuple(tuple(f) for f in self.write_faults), tuple(self.next_ids))
 
     def restore(self, st: StoreState) -> None:
         self.sessions, self.work, self.next_id = st.sessions, st.work, st.next_id
         self.waits = st.waits
         self.read_faults = {k: (m, n) for k, m, n in st.read_faults}
         self.write_faults = [list(f) for f in st.write_faults]
+        self.next_ids = list(st.next_ids)
         if st.index is None:
             self._rebuild_indexes()
             return
@@ -188,6 +191,12 @@ class Store:
 
     # ------------------------------------------------------------------ session writes
     def new_id(self) -> str:
+        """The next free id: a scenario's given ids first (new_bead_ids, in order), then
+        `<prefix>-<n>`."""
+        while self.next_ids:
+            bid = self.next_ids.pop(0)
+            if bid not in self.sessions and bid not in self.work:
+                return bid
         while True:
             bid = f"{self.prefix}-{self.next_id}"
             self.next_id += 1

@@ -106,6 +106,7 @@ class World:
             "now": format_time(self.now),
             "tick": self.tick,
             "next_id": self.store.next_id,
+            **({"next_ids": list(self.store.next_ids)} if self.store.next_ids else {}),
             "prefix": self.store.prefix,
             "sessions": [session_json(b) for b in self.store.all_sessions()],
             "work": [work_json(w) for w in sorted(self.store.work.values(), key=lambda w: w.id)],
@@ -171,6 +172,7 @@ class World:
         w.runtime.slow_starts = [list(f) for f in d.get("slow_starts", [])]
         w.runtime.pending_starts = {p["name"]: _pending_from(p) for p in d.get("pending_starts", [])}
         w.store.next_id = int(d.get("next_id", w.store.next_id))
+        w.store.next_ids = [str(x) for x in d.get("next_ids", [])]
         w.store.journal.clear()
         w.scale_checks = immutables.Map(d.get("scale_checks", {}))
         w.scale_check_runs = immutables.Map({k: ScaleCheckRun.from_json(k, v)

@@ -1,0 +1,67 @@
+"""Orphaned pool work release: the store-scoped ownership and the store's own second look
+(liveOpenSessionAssignmentExists) that the conformance cases do not reach on their own."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.scenario import load_scenario, run
+
+CITY = """
+name = "t"
+source = "test"
+
+[city.workspace]
+name = "test-city"
+
+[[city.rigs]]
+name = "repo"
+path = "/tmp/repo"
+
+[[city.agent]]
+name = "worker"
+min_active_sessions = 0
+max_active_sessions = 2
+
+[[session]]
+id = "{bead_id}"
+labels = {labels}
+[session.metadata]
+session_name = "{session_name}"
+template = "worker"
+pool_managed = "true"
+
+[[work]]
+id = "rp-1"
+status = "in_progress"
+assignee = "{session_name}"
+routed_to = "worker"
+store = "repo"
+
+[[step]]
+do = "tick"
+"""
+
+
+def _work_after_tick(tmp_path, **kw) -> dict:
+    p = tmp_path / "s.toml"
+    p.write_text(CITY.format(**kw))
+    st = run(load_scenario(str(p))).states[-1]
+    return next(w for w in st["work"] if w["id"] == "rp-1")
+
+
+@pytest.mark.parametrize("bead_id,labels,session_name,released", [
+    # the city agent's session cannot reach rig repo's store, and the store cannot find it again
+    ("gc-1", '["agent:worker"]', "worker-live", True),
+    # the store lists it under gc:session: the claim is kept
+    ("gc-1", '["gc:session"]', "worker-live", False),
+    # its id ends the assignee after a "-": a direct lookup finds it, the claim is kept
+    ("th-vb20q", '["agent:worker"]', "worker-th-vb20q", False),
+])
+def test_rig_work_of_an_unreaching_session_is_released_unless_the_store_still_finds_it(
+        tmp_path, bead_id, labels, session_name, released):
+    w = _work_after_tick(tmp_path, bead_id=bead_id, labels=labels, session_name=session_name)
+    if released:
+        assert (w["status"], w["assignee"]) == ("open", "")
+    else:
+        assert (w["status"], w["assignee"]) == ("in_progress", session_name)
