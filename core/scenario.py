@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import immutables
 import tomli
 
 from core.config.errors import ConfigError
@@ -32,7 +33,7 @@ from core.timefmt import DEFAULT_START, parse_time
 from core.world.beads import SessionBead
 from core.world.runtime import RuntimeSession
 from core.world.world import wait_from_json
-from core.world.world import World
+from core.world.world import DETACHED_PROBE_RESULTS, World
 
 TOP_KEYS = set(SS.TOP)
 SESSION_KEYS = set(SS.SESSION)
@@ -79,6 +80,7 @@ class Scenario:
         for k, v in (d.get("scale_check") or {}).items():
             world.set_scale_check(k, simulated_value(v))
         world.store.next_ids = list(d.get("new_bead_ids", []))
+        world.detached_probe = immutables.Map(d.get("detached_probe", {}))
         if "suspension" in d:
             world.suspension = world.suspension.updated(d["suspension"])
         for k, v in (d.get("work_query") or {}).items():
@@ -250,6 +252,10 @@ def load_scenario(path: str, packs_dir: str | None = None) -> Scenario:
         raise _loc(path, text, "work_query", "[work_query] must be a table of template = true/false")
     for k, v in wq.items():
         _check_work_query(path, text, f"work_query.{k}", k, v, city)
+    for k, v in d.get("detached_probe", {}).items():
+        if v not in DETACHED_PROBE_RESULTS:
+            raise _loc(path, text, f"detached_probe.{k}",
+                       f'a detached probe answers one of {", ".join(DETACHED_PROBE_RESULTS)}, got "{v}"')
     wait_ids: set[str] = set()
     for i, w in enumerate(_array(path, text, d, "wait")):
         _check_wait(path, text, w, f"wait[{i}]")

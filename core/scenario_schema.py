@@ -42,6 +42,7 @@ TOP: dict[str, str] = {
     "city": ANY_TABLE, "city_file": STR, "scale_check": TABLE, "session": TABLES, "runtime": TABLES,
     "work": TABLES, "step": TABLES, "expect": TABLES, "suspension": TABLE,
     "wait": TABLES, "work_query": BOOLMAP, "new_bead_ids": STRLIST,
+    "detached_probe": STRMAP,
 }
 WAIT: dict[str, str] = {"id": STR, "session": STR, "state": STR, "kind": STR, "deps": STRLIST, "dep_mode": STR,
                         "registered_epoch": STR, "expires_at": STR}

@@ -19,8 +19,12 @@ asked once more (liveOpenSessionAssignmentExists): an open session bead whose id
 the assignee after a "-" (directSessionBeadIDCandidates), or one labelled `gc:session`, that
 answers to the assignee keeps the work claimed, whichever store the work lives in.
 
-What the model simplifies: a detached-work probe (`gc.detached`) runs a command in Gas City;
-the model runs none, so work carrying one is never released.
+Work that carries a detached-work probe (`gc.detached`) is released only as the probe allows
+(detachedProbeAllowsOrphanRelease): alive keeps it claimed, dead releases it and clears the
+probe, and a failed probe keeps it until the third failure in a row (the count is in-memory,
+lost with a controller restart). Gas City runs the probe (`tmux has-session`); citywatch runs
+no command, so the answer comes from a scenario's `[detached_probe]`, and work whose probe has
+no given answer is never released.
 """
 
 from __future__ import annotations
@@ -34,6 +38,8 @@ from core.world.beads import SessionBead, WorkBead
 
 SESSION_AFFINITY_KEYS = ("gc.session_affinity", "gc.continuation_group")
 DETACHED = "gc.detached"
+DETACHED_PROBE_ERROR_THRESHOLD = 3  # detachedProbeErrorThreshold
+RELEASE_LOG = "releaseOrphanedPoolAssignments"
 SESSION_LABEL = "gc:session"
 # Store references an open session owns work under besides a rig or the city store: its agent
 # reaches every store (scope = "city"), or its agent cannot be resolved (kept on any match).
@@ -110,6 +116,38 @@ def _live_session_answers(ctx: TickContext, beads: list[SessionBead], assignee: 
     return any(SESSION_LABEL in b.labels and assignee in b.assignee_identities() for b in beads)
 
 
+def _detached_probe_allows_release(ctx: TickContext, w: WorkBead) -> tuple[bool, bool]:
+    """detachedProbeAllowsOrphanRelease: (release allowed, clear gc.detached). No probe allows it;
+    an alive probe keeps the claim, a dead one releases and clears; a failing probe keeps the
+    claim until its third failure in a row. A probe without a scenario-given answer is not run
+    and keeps the claim."""
+    spec = w.get(DETACHED).strip()
+    errors = ctx.mem.detached_probe_errors
+    if not spec:
+        ctx.mem = ctx.mem.drop("detached_probe_errors", w.id)
+        return True, False
+    answer = ctx.world.detached_probe.get(spec)
+    if answer is None:
+        return False, False
+    if answer == "alive":
+        ctx.mem = ctx.mem.drop("detached_probe_errors", w.id)
+        ctx.log(f"{RELEASE_LOG}: skipping release: detached probe alive for {w.id}: {spec}")
+        return False, False
+    if answer == "dead":
+        ctx.mem = ctx.mem.drop("detached_probe_errors", w.id)
+        ctx.log(f"{RELEASE_LOG}: releasing {w.id}: detached probe dead: {spec}")
+        return True, True
+    count = errors.get(w.id, 0) + 1
+    if count < DETACHED_PROBE_ERROR_THRESHOLD:
+        ctx.mem = ctx.mem.set("detached_probe_errors", w.id, count)
+        ctx.log(f"{RELEASE_LOG}: detached probe error for {w.id}: probe failed "
+                f"(error {count}/{DETACHED_PROBE_ERROR_THRESHOLD})")
+        return False, False
+    ctx.mem = ctx.mem.drop("detached_probe_errors", w.id)
+    ctx.log(f"{RELEASE_LOG}: releasing {w.id}: detached probe error after {count} errors: probe failed")
+    return True, True
+
+
 def release_orphaned_pool_work(ctx: TickContext, partial: bool = False) -> list[str]:
     """Release the collected assigned work whose pool session is gone; returns the released
     ids (nothing on a tick whose store reads were partial)."""
@@ -140,9 +178,11 @@ def release_orphaned_pool_work(ctx: TickContext, partial: bool = False) -> list[
         elif (_owned(index, assignee, w) or _named_route(ctx, assignee, template, w)
               or _live_session_answers(ctx, open_beads, assignee)):
             continue
-        if w.get(DETACHED).strip():
+        allowed, clear_detached = _detached_probe_allows_release(ctx, w)
+        if not allowed:
             continue
-        meta = {k: v for k, v in w.metadata if k not in SESSION_AFFINITY_KEYS}
+        drop = SESSION_AFFINITY_KEYS + ((DETACHED,) if clear_detached else ())
+        meta = {k: v for k, v in w.metadata if k not in drop}
         ctx.store.put_work(w.with_(status="open", assignee="", metadata=meta))
         released.append(w.id)
         ctx.log(f"released orphaned pool work: {w.id}")

@@ -69,6 +69,8 @@ class Memory:
     idle_probe_cursor: int = 0
     adopted: bool = False  # has the startup adoption barrier run since the last restart
     reset_stalls: immutables.Map = field(default_factory=immutables.Map)  # bead id -> True (reported once)
+    # work id -> consecutive failed detached-work probes (Gas City's process-wide error counter)
+    detached_probe_errors: immutables.Map = field(default_factory=immutables.Map)
 
     def with_(self, **changes) -> "Memory":
         return replace(self, **changes)
@@ -89,7 +91,8 @@ class Memory:
         trackers are rebuilt empty."""
         return Memory(drains=self.drains, circuits=self.circuits, named_absence=self.named_absence,
                       idle_probes=self.idle_probes, idle_probe_cursor=self.idle_probe_cursor,
-                      reset_stalls=self.reset_stalls, adopted=self.adopted)
+                      reset_stalls=self.reset_stalls, adopted=self.adopted,
+                      detached_probe_errors=self.detached_probe_errors)
 
     @staticmethod
     def field_names() -> list[str]:

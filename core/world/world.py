@@ -22,6 +22,8 @@ class ClockRangeError(ValueError):
     """A clock move that would leave the times Go's clock can hold (timefmt.EARLIEST..LATEST)."""
 
 
+DETACHED_PROBE_RESULTS = ("alive", "dead", "error")  # what a scenario can say a detached-work probe answers
+
 @dataclass(frozen=True)
 class WorldState:
     """An immutable snapshot of a World (cheap: persistent maps share structure)."""
@@ -35,6 +37,7 @@ class WorldState:
     scale_check_runs: immutables.Map = immutables.Map()  # template -> ScaleCheckRun (--run-scale-checks)
     suspension: RuntimeSuspension = RuntimeSuspension()
     work_query: immutables.Map = immutables.Map()  # template -> bool, a scenario-given work_query result
+    detached_probe: immutables.Map = immutables.Map()  # gc.detached spec -> "alive" | "dead" | "error"
 
 
 class World:
@@ -50,6 +53,9 @@ class World:
         # template -> whether its work_query found work: given by a scenario only (the controller never
         # runs work_query; Gas City's tick keeps the awake computation's WorkSet empty)
         self.work_query: immutables.Map = immutables.Map()
+        # gc.detached spec -> what probing it answers ("alive", "dead", "error"): given by a scenario
+        # only (Gas City runs `tmux has-session`; citywatch runs no probe command)
+        self.detached_probe: immutables.Map = immutables.Map()
 
     # ---- clock ----
     def advance(self, seconds: float) -> None:
@@ -63,7 +69,8 @@ class World:
     # ---- snapshots ----
     def snapshot(self) -> WorldState:
         return WorldState(self.store.snapshot(), self.runtime.snapshot(), self.now, self.scale_checks,
-                          self.memory, self.tick, self.scale_check_runs, self.suspension, self.work_query)
+                          self.memory, self.tick, self.scale_check_runs, self.suspension, self.work_query,
+                          self.detached_probe)
 
     def restore(self, st: WorldState) -> None:
         self.store.restore(st.store)
@@ -75,6 +82,7 @@ class World:
         self.tick = st.tick
         self.suspension = st.suspension
         self.work_query = st.work_query
+        self.detached_probe = st.detached_probe
 
     @classmethod
     def from_state(cls, st: WorldState, prefix: str = "gc") -> "World":
@@ -127,6 +135,7 @@ class World:
                if self.scale_check_runs else {}),
             **({"suspension": self.suspension.to_json()} if self.suspension.to_json() else {}),
             **({"work_query": dict(sorted(self.work_query.items()))} if self.work_query else {}),
+            **({"detached_probe": dict(sorted(self.detached_probe.items()))} if self.detached_probe else {}),
             "memory": {
                 "adopted": m.adopted,
                 "drains": {k: _drain_json(v) for k, v in sorted(m.drains.items())},
@@ -136,6 +145,8 @@ class World:
                 "idle_probes": {k: _probe_json(v) for k, v in sorted(m.idle_probes.items())},
                 "idle_probe_cursor": m.idle_probe_cursor,
                 **({"reset_stalls": sorted(m.reset_stalls.keys())} if m.reset_stalls else {}),
+                **({"detached_probe_errors": dict(sorted(m.detached_probe_errors.items()))}
+                   if m.detached_probe_errors else {}),
             },
         }
 
@@ -145,6 +156,8 @@ class World:
         w.tick = int(d.get("tick", 0))
         w.suspension = RuntimeSuspension.from_json(d.get("suspension"))
         w.work_query = immutables.Map({str(k): v is True for k, v in (d.get("work_query") or {}).items()})
+        w.detached_probe = immutables.Map({str(k): str(v) for k, v in (d.get("detached_probe") or {}).items()
+                                           if v in DETACHED_PROBE_RESULTS})
         for s in d.get("sessions", []):
             b = SessionBead(s["id"], parse_time(s["created_at"]) or w.now, dict(s.get("metadata", {})),
                             bool(s.get("open", True)), s.get("title", ""), frozenset(s.get("labels", [])))
@@ -186,6 +199,7 @@ class World:
             idle_probes=immutables.Map({k: _probe_from(v) for k, v in mem.get("idle_probes", {}).items()}),
             idle_probe_cursor=int(mem.get("idle_probe_cursor", 0)),
             reset_stalls=immutables.Map({k: True for k in mem.get("reset_stalls", [])}),
+            detached_probe_errors=immutables.Map({str(k): int(v) for k, v in mem.get("detached_probe_errors", {}).items()}),
             adopted=bool(mem.get("adopted", False)),
         )
         return w

@@ -65,3 +65,45 @@ def test_rig_work_of_an_unreaching_session_is_released_unless_the_store_still_fi
         assert (w["status"], w["assignee"]) == ("open", "")
     else:
         assert (w["status"], w["assignee"]) == ("in_progress", session_name)
+
+
+PROBED = """
+name = "t"
+source = "test"
+detached_probe = { "tmux:city:loop" = "error" }
+
+[city.workspace]
+name = "test-city"
+
+[[city.agent]]
+name = "worker"
+min_active_sessions = 0
+max_active_sessions = 2
+
+[[work]]
+id = "w-1"
+status = "in_progress"
+assignee = "worker-dead"
+routed_to = "worker"
+metadata = { "gc.detached" = "tmux:city:loop" }
+
+[[step]]
+do = "tick"
+count = 2
+{between}
+[[step]]
+do = "tick"
+"""
+
+
+@pytest.mark.parametrize("between,released", [
+    ("", True),  # the third failed probe in a row releases the work
+    ('\n[[step]]\ndo = "restart_controller"\n', False),  # the failure count is in memory: a restart loses it
+])
+def test_a_failing_detached_probe_releases_on_its_third_failure_counted_in_memory(tmp_path, between, released):
+    p = tmp_path / "s.toml"
+    p.write_text(PROBED.replace("{between}", between))
+    r = run(load_scenario(str(p)))
+    w = next(w for w in r.states[-1]["work"] if w["id"] == "w-1")
+    assert (w["status"] == "open") is released
+    assert "error_count" not in w["metadata"]
