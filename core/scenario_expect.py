@@ -31,7 +31,7 @@ class Sub:
     one_of: tuple[str, ...] = ()
 
 
-_ACTION = {"kind": STR, "bead": STR, "reason": STR, "session_name": STR, "template": STR}
+_ACTION = {"kind": STR, "bead": STR, "reason": STR, "session_name": STR, "template": STR, "detail": STR}
 _TRACE = {"record_type": STR, "site_code": STR, "reason_code": STR, "outcome_code": STR, "template": STR,
           "session_name": STR, "fields": TABLE_FIELD}
 _EVENT = {"type": STR, "subject": STR, "bead": STR, "message": STR}
