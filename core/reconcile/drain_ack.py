@@ -9,7 +9,7 @@ goroutine kills and confirms within seconds, then pokes a follow-up tick)."""
 from __future__ import annotations
 
 from core.reconcile.context import TickContext
-from core.reconcile.drains import clear_ack_meta, forget
+from core.reconcile.drains import clear_ack_meta, forget, fresh_wake_reset
 from core.timefmt import format_time
 from core.world import beads as B
 from core.world.beads import SessionBead
@@ -66,7 +66,7 @@ def finalize(ctx: TickContext, b: SessionBead, template: str, close_if_unassigne
         patch = {B.STATE: "drained", B.STATE_REASON: "", B.LAST_WOKE_AT: "", B.PENDING_CREATE_CLAIM: "",
                  B.PENDING_CREATE_STARTED_AT: ""}
     if b.get(B.WAKE_MODE) == "fresh":
-        patch.update({B.SESSION_KEY: "", B.STARTED_CONFIG_HASH: "", B.CONTINUATION_RESET_PENDING: "true"})
+        patch.update(fresh_wake_reset())
     if b.get(B.RESTART_REQUESTED) == "true":
         patch[B.RESTART_REQUESTED] = ""
     ctx.patch(b.id, patch)

@@ -132,6 +132,15 @@ def cancel_recovered_ack(ctx: TickContext, b: SessionBead, can_cancel: Callable[
     return True
 
 
+def fresh_wake_reset() -> dict[str, str]:
+    """The conversation reset a completed drain of a wake_mode=fresh session writes
+    (applyFreshWakeConversationReset plus continuation_reset_pending): no session key, no
+    started or live hashes, no startup-dialog or priming markers, and a reset pending."""
+    return {B.SESSION_KEY: "", B.STARTED_CONFIG_HASH: "", B.STARTED_LIVE_HASH: "", B.LIVE_HASH: "",
+            "startup_dialog_verified": "", B.PRIMED_AT: "", B.PRIMING_ATTEMPTED_AT: "", B.PROMPT_HASH: "",
+            B.CONTINUATION_RESET_PENDING: "true"}
+
+
 def complete_drain(ctx: TickContext, b: SessionBead, d: Drain) -> None:
     """CompleteDrainPatch: asleep with sleep_reason = the drain reason (fresh mode resets
     the conversation)."""
@@ -139,7 +148,7 @@ def complete_drain(ctx: TickContext, b: SessionBead, d: Drain) -> None:
              B.PENDING_CREATE_CLAIM: "", B.PENDING_CREATE_STARTED_AT: "", B.SLEEP_INTENT: "",
              B.SLEPT_AT: format_time(ctx.now)}
     if b.get(B.WAKE_MODE) == "fresh":
-        patch.update({B.SESSION_KEY: "", B.STARTED_CONFIG_HASH: "", B.CONTINUATION_RESET_PENDING: "true"})
+        patch.update(fresh_wake_reset())
     ctx.patch(b.id, patch)
     ctx.action("sleep", b.id, b.session_name, d.reason, "drain complete", ctx.template_of(b))
 
