@@ -13,21 +13,37 @@ from tui.cli import main
 
 
 def test_bench_json_has_every_measurement(capsys):
-    assert main(["bench", "--size", "S", "--ticks", "3", "--json", "--no-ui"]) == 0
+    """The smoke run: every measurement is there and plausible (never compared with a target)."""
+    assert main(["bench", "--size", "S", "--ticks", "3", "--json"]) == 0
     r = json.loads(capsys.readouterr().out)
     assert (r["size"], r["ticks"]) == ("S", 3)
     s = SIZES["S"]
     assert (r["city"]["agents"], r["city"]["session_beads"], r["city"]["work_beads"]) == (s.agents, s.sessions, s.work)
     tick = r["tick_ms"]
     assert set(tick["phases"]) == set(PHASES)
-    for v in (tick, *tick["phases"].values(), r["board_ms"], r["reload_ms"]):
+    keys = r["keys_ms"]
+    assert keys["size"] == "S" and r["table_refresh_ms"]["size"] == "S" and r["attach_ms"]["size"] == "S"
+    pressed = [keys[k] for k in ("step", "back", "forward", "filter", "zoom")]
+    for v in (tick, *tick["phases"].values(), r["board_ms"], r["reload_ms"], r["table_refresh_ms"], r["attach_ms"],
+              *pressed, *(k["cpu"] for k in pressed), keys["step"]["tick"]):
         assert 0 < v["p50"] <= v["p95"]
+    assert keys["step"]["beyond_tick"]["p50"] > 0  # the frame comes after the tick
+    held = r["held_travel"]
+    assert held["presses"] == 30 and held["ms"] > 0
+    assert 1 <= held["renders"] <= 2 and held["boards"] <= 2  # the held key's presses coalesced
+    assert set(r["first_frame_ms"]) == {"demo", "S"} and all(v > 0 for v in r["first_frame_ms"].values())
     assert r["peak_rss_mb"] > 10
     assert 0 < r["history_mb_per_tick"] < 100
-    assert r["table_refresh_ms"] is None  # --no-ui
     assert r["actions_per_tick"] > 0
     assert r["machine"]["cpus"] >= 1
     assert isinstance(r["over_target"], list)
+
+
+def test_bench_without_the_ui_skips_the_app_and_attach(capsys):
+    assert main(["bench", "--size", "S", "--ticks", "1", "--json", "--no-ui"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    assert r["reload_ms"]["p50"] > 0
+    assert all(r[k] is None for k in ("table_refresh_ms", "keys_ms", "held_travel", "first_frame_ms", "attach_ms"))
 
 
 def test_bench_rejects_a_bad_tick_count(capsys):
@@ -78,7 +94,26 @@ def test_percentiles_are_nearest_rank():
 def test_over_target_names_what_misses_its_target():
     from core.bench import over_target
 
-    r = {"size": "M", "tick_ms": {"p50": 120.0, "p95": 200.0}, "history_mb_per_tick": 0.2,
-         "reload_ms": {"p50": 100.0, "p95": 350.0}, "table_refresh_ms": None}
-    assert over_target(r) == ["tick_ms.p50", "reload_ms.p95"]
-    assert over_target({**r, "size": "L"}) == ["reload_ms.p95"]  # tick and history targets are for M
+    r = {"size": "M", "tick_ms": {"p50": 120.0, "p95": 200.0}, "history_mb_per_tick": 0.1, "peak_rss_mb": 900.0,
+         "reload_ms": {"p50": 100.0, "p95": 350.0}, "table_refresh_ms": None,
+         "keys_ms": {"back": {"p50": 5.0, "p95": 9.0}, "step": {"beyond_tick": {"p50": 9.0, "p95": 40.0}}}}
+    assert over_target(r) == ["tick_ms.p50", "reload_ms.p95", "keys_ms.step.beyond_tick.p95"]
+    # the tick and history targets are for M, peak RSS for L
+    assert over_target({**r, "size": "L"}) == ["peak_rss_mb", "reload_ms.p95", "keys_ms.step.beyond_tick.p95"]
+
+
+def test_the_live_city_reads_back_through_attach(tmp_path):
+    """The benchmark's live city directory is a city attach reads without a warning: its
+    session beads, events and traced cycles all arrive."""
+    from core.attach.session import AttachOptions, AttachSession
+    from core.bench.live_city import write_live_city
+
+    now = write_live_city("S", str(tmp_path), ticks=2)
+    s = AttachSession.open(str(tmp_path), AttachOptions(one_shot=True, clock=lambda: now))
+    try:
+        snap = s.snapshot()
+    finally:
+        s.close()
+    assert not snap["warnings"]
+    assert len(snap["sessions"]) >= SIZES["S"].sessions  # every session bead, and those the ticks created
+    assert snap["events"] and snap["trace"]["last_cycle"] is not None

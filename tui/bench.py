@@ -1,6 +1,6 @@
-"""The benchmark's probes of the app's own machinery: the config watcher (`tui.watch`) and the
-Sessions table, each driven headless. `core.bench.run_bench` takes them as `Probes`, so the
-model stays free of the UI toolkit."""
+"""The benchmark's probes of the app's own machinery, each driven headless: the config watcher
+(`tui.watch`) and the Sessions table here, the keys and the first frame in tui/bench_keys.py.
+`core.bench.run_bench` takes them as `Probes`, so the model stays free of the UI toolkit."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from core.bench.measure import step
 from core.bench.session import BenchSession, open_bench
 from core.board import board
 from core.reload import Reloader
+from tui.bench_keys import first_frames, measure_keys
 from tui.watch import watch_config
 
 ARMED_TIMEOUT = 60.0  # a safety net against a watcher that never starts, not a measure: a loaded machine is slow
@@ -125,58 +126,5 @@ async def _table_refresh(ticks: int, seed: int, size: str) -> list[float]:
         return samples
 
 
-TRAVEL_STEPS = 12  # travel steps measured one by one
-HELD_PRESSES = 30  # `[` presses queued at once, as a held key sends them
-
-
-def measure_travel(ticks: int, seed: int = 0, size: str = "M") -> dict:
-    """What time travel costs in a headless app (200x60) on the `size` city after `ticks` ticks:
-    the CPU milliseconds of each step back (the view moved and the screen repainted; between
-    presses, as an operator reads each frame, the app prepares the frames next to it), and for
-    HELD_PRESSES presses of `[`
-    arriving together (a held key), the wall time until the screen shows where they stopped
-    and how many times it rendered (held keys must coalesce: one render, not one per press)."""
-    return asyncio.run(_travel(ticks, seed, size))
-
-
-async def _travel(ticks: int, seed: int, size: str) -> dict:
-    from textual import events
-
-    from tui.app import CitywatchApp
-
-    with tempfile.TemporaryDirectory(prefix="citywatch-bench-travel-") as root:
-        session = open_bench(size, root, seed)
-        heap.settle()
-        for _ in range(max(ticks, TRAVEL_STEPS) + 1):
-            step(session)
-        app = CitywatchApp(session.driver, running=False, watch=False)
-        samples: list[float] = []
-        async with app.run_test(size=(200, 60)) as pilot:
-            app.refresh_view()
-            await pilot.pause()
-            for _ in range(TRAVEL_STEPS):
-                started = process_time()
-                app.action_back()
-                await pilot.pause()
-                while app._render_pending:
-                    await pilot.pause()
-                samples.append((process_time() - started) * 1000)
-                # an operator reads the frame before the next press: the app prepares its neighbours
-                await pilot.pause(0.4)
-                await app.workers.wait_for_complete()
-            app.action_live()
-            await pilot.pause()
-            renders = app.renders
-            started = perf_counter()
-            for _ in range(HELD_PRESSES):
-                app.post_message(events.Key("left_square_bracket", "["))
-            await pilot.pause()
-            while app._render_pending:
-                await pilot.pause()
-            held_ms = (perf_counter() - started) * 1000
-            return {"samples": samples, "held_ms": held_ms, "renders": app.renders - renders,
-                    "presses": HELD_PRESSES}
-
-
-PROBES = Probes(reload=measure_reload, table_refresh=measure_table_refresh, travel=measure_travel)
-__all__ = ["PROBES", "measure_reload", "measure_table_refresh", "measure_travel", "SIZES"]
+PROBES = Probes(reload=measure_reload, table_refresh=measure_table_refresh, keys=measure_keys, first_frame=first_frames)
+__all__ = ["PROBES", "measure_reload", "measure_table_refresh", "SIZES"]

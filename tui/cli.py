@@ -102,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     bn.add_argument("--size", choices=["S", "M", "L"], default="S", help="the synthetic city's size (README table)")
     bn.add_argument("--ticks", type=int, default=10, metavar="N", help="ticks measured after the warm-up")
     add_json_option(bn, "the measurements")
-    bn.add_argument("--no-ui", action="store_true", help="skip the headless table-refresh measurement")
+    bn.add_argument("--no-ui", action="store_true", help="skip the app and attach measurements (table, keys, first frame, attach)")
 
     at = sub.add_parser("attach", help="read a live city's state without touching it: sessions, runtime, trace, "
                         "events, drift against the model, loop alarms", formatter_class=_Formatter,

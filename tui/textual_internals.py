@@ -19,6 +19,14 @@ try:
     from textual.widgets._data_table import default_cell_formatter  # a cell value as a renderable
 except ImportError:  # pragma: no cover - a Textual release moved it
     default_cell_formatter = None  # type: ignore[assignment]
+try:
+    from textual._compositor import CompositorUpdate  # a screen update, as the terminal gets it
+except ImportError:  # pragma: no cover - a Textual release moved it
+    CompositorUpdate = None  # type: ignore[assignment,misc]
+
+# The App method that hands each screen update to the driver: `citywatch bench` (tui/bench_keys.py)
+# has a headless app turn every update into terminal bytes there, as a terminal's driver would.
+APP_METHODS = ("_display",)
 
 # Private DataTable attributes (set on every instance) and methods KeyedTable reads or overrides.
 DATATABLE_ATTRIBUTES = ("_row_locations", "_column_locations", "_data", "_updated_cells",
@@ -41,6 +49,11 @@ def missing() -> list[str]:
         out.append("textual._two_way_dict.TwoWayDict")
     if default_cell_formatter is None:
         out.append("textual.widgets._data_table.default_cell_formatter")
+    if CompositorUpdate is None:
+        out.append("textual._compositor.CompositorUpdate")
+    from textual.app import App
+
+    out += [f"App.{m}" for m in APP_METHODS if not callable(getattr(App, m, None))]
     table = DataTable()
     out += [f"DataTable.{a}" for a in DATATABLE_ATTRIBUTES if not hasattr(table, a)]
     out += [f"DataTable.{m}" for m in DATATABLE_METHODS if not callable(getattr(DataTable, m, None))]
