@@ -31,8 +31,8 @@ APP_METHODS = ("_display",)
 # Private DataTable attributes (set on every instance) and methods KeyedTable reads or overrides.
 DATATABLE_ATTRIBUTES = ("_row_locations", "_column_locations", "_data", "_updated_cells",
                         "_require_update_dimensions", "_update_count", "_show_hover_cursor",
-                        "_pseudo_class_state")
-DATATABLE_METHODS = ("_render_cell", "_clear_caches", "_update_dimensions")
+                        "_pseudo_class_state", "_header_row_key")
+DATATABLE_METHODS = ("_render_cell", "_clear_caches", "_update_dimensions", "_render_line", "_get_offsets")
 
 # The attribute textual.reactive keeps an object's data-bound watchers in (`_watch` creates it),
 # and the flags a message pump sets as it closes: the Footer (tui/widgets/footer.py) drops the

@@ -209,3 +209,41 @@ async def test_a_frame_drawn_before_new_rows_are_measured_is_not_kept():
         app.export_screenshot()
         await pilot.pause()
         assert wide in "".join(seg.text for seg in t.render_line(1))
+
+
+def cursor_rows(t: KeyedTable) -> list[int]:
+    """The table rows painted in the cursor's style."""
+    cursor = t.get_component_rich_style("datatable--cursor", partial=True)
+    return [i for i in range(t.row_count)
+            if any(seg.style is not None and seg.style.bgcolor == cursor.bgcolor
+                   for seg in t.render_line(i + 1) if seg.text.strip())]
+
+
+async def test_kept_lines_follow_the_cursor_and_the_cells():
+    app = TableApp("key")
+    async with app.run_test() as pilot:
+        t = app.query_one(KeyedTable)
+        t.show(rows(["a", "b", "c", "d"]))
+        await pilot.pause()
+        for row in (2, 0, 3, 2):  # each line painted before is painted again as it is now
+            t.move_cursor(row=row)
+            await pilot.pause()
+            assert cursor_rows(t) == [row]
+        t.update_cell("b", "value", "new")
+        await pilot.pause()
+        assert "new" in rendered(t, 1) and "v-b" not in rendered(t, 1)
+        assert cursor_rows(t) == [2]
+
+
+async def test_a_changed_cell_repaints_only_its_row():
+    app = TableApp("key")
+    async with app.run_test() as pilot:
+        t = app.query_one(KeyedTable)
+        t.show(rows(["a", "b", "c", "d"]))
+        await pilot.pause()
+        asked: list[object] = []
+        real = t.refresh
+        t.refresh = lambda *regions, **kw: asked.append(regions) or real(*regions, **kw)
+        t.update_cell("c", "value", "v-C")
+        assert asked and all(regions for regions in asked)  # a region each time, never the whole table
+        assert {r.y for regions in asked for r in regions} == {t._get_row_region(2).y - t.scroll_offset.y}

@@ -11,8 +11,9 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.cache import LRUCache
 from textual.render import measure
+from textual.strip import Strip
 from textual.widgets import DataTable
-from textual.widgets.data_table import CellDoesNotExist, CellKey, ColumnKey, RowDoesNotExist
+from textual.widgets.data_table import CellDoesNotExist, CellKey, ColumnKey, RowDoesNotExist, RowKey
 
 from tui.textual_internals import TwoWayDict
 from tui.textual_internals import default_cell_formatter as _formatter
@@ -20,6 +21,7 @@ from tui.widgets.fit import Cell, ColumnFit, ColumnPlan, cell_width, clip_cell, 
 
 BATCH_REMOVE = 4  # removing this many rows or more renumbers the table once
 RENDERED_CELLS = 4096  # rendered cells kept across updates (a screenful is a few hundred)
+RENDERED_LINES = 1024  # rendered row lines kept across updates (a screenful is fifty)
 _REMOVE_ATTRS = ("_row_locations", "_data", "_updated_cells", "_require_update_dimensions", "_update_count")
 
 # DataTable internals (tui/textual_internals.py), each with a fallback when a Textual release
@@ -34,10 +36,13 @@ class KeyedTable(DataTable):
     row with the same key. Without a `key_column`, or when most rows change, the table is
     rebuilt instead.
 
-    DataTable drops every rendered cell whenever any cell changes; this table keeps them, by
-    row version (bumped whenever one of the row's cells is set), column, width and style, so a
-    repaint renders only the cells that changed (a row that only moved gets its new position
-    put in its cells' style, where DataTable keeps it for the mouse).
+    DataTable drops every rendered cell and line whenever any cell changes, and repaints the
+    whole table for each cell set. This table keeps rendered lines by row version (bumped
+    whenever one of the row's cells is set), stripe, cursor and hover state, crop and column
+    widths, and cells by row version, column, width and style, so a repaint renders only the
+    rows that changed; a changed cell repaints only its row. A row that only moved keeps its
+    line, with its new position put in the line's style (where DataTable looks for the row
+    under the mouse).
 
     Rows are given whole and fitted to the table's width (tui.widgets.fit, by `fit`): columns of
     low priority are dropped and long values cut short, again on every resize. `cells(key)` is a
@@ -59,6 +64,8 @@ class KeyedTable(DataTable):
         self._row_versions: dict[str, int] = {}  # row key -> version of its cells
         self._measured_widths: tuple[int, ...] = ()  # the column widths of the last measure
         self._rendered: LRUCache = LRUCache(RENDERED_CELLS)  # set first: DataTable's setup clears it
+        self._lines: LRUCache = LRUCache(RENDERED_LINES)
+        self._column_widths: tuple = ()  # the columns' render widths at this render
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self._all_columns = list(columns)
         self._columns = list(columns)  # the columns on screen
@@ -371,8 +378,22 @@ class KeyedTable(DataTable):
         return row_key
 
     def update_cell(self, row_key, column_key, value, *, update_width: bool = False) -> None:
-        super().update_cell(row_key, column_key, value, update_width=update_width)
-        self._bump(row_key)
+        """DataTable.update_cell, repainting only the cell's row (DataTable repaints the table)."""
+        if not _HAS_ROW_INTERNALS or not all(hasattr(self, a) for a in _UPDATE_ATTRS):
+            super().update_cell(row_key, column_key, value, update_width=update_width)
+            self._bump(row_key)
+            return
+        rk = RowKey(row_key) if isinstance(row_key, str) else row_key
+        ck = ColumnKey(column_key) if isinstance(column_key, str) else column_key
+        if rk not in self._row_locations or ck not in self._column_locations:
+            raise CellDoesNotExist(f"No cell exists for row_key={row_key!r}, column_key={column_key!r}.")
+        self._data[rk][ck] = value
+        self._update_count += 1
+        if update_width:
+            self._updated_cells.add(CellKey(rk, ck))
+            self._require_update_dimensions = True
+        self._bump(rk)
+        self.refresh_row(self._row_locations.get(rk))
 
     def add_column(self, *args, **kwargs):
         self._forget_rendered()
@@ -404,6 +425,33 @@ class KeyedTable(DataTable):
 
     def _forget_rendered(self) -> None:
         self._rendered.clear()
+        if hasattr(self, "_lines"):
+            self._lines.clear()
+
+    def render_lines(self, crop):
+        self._column_widths = tuple(c.get_render_width(self) for c in self.ordered_columns)
+        return super().render_lines(crop)
+
+    def _render_line(self, y: int, x1: int, x2: int, base_style) -> Strip:
+        if not _HAS_ROW_INTERNALS or self.cursor_type != "row" or self.fixed_columns:
+            return super()._render_line(y, x1, x2, base_style)
+        try:
+            row_key, line_in_row = self._get_offsets(y)
+        except LookupError:
+            return super()._render_line(y, x1, x2, base_style)
+        version = self._row_versions.get(row_key.value) if row_key is not self._header_row_key else None
+        if version is None or line_in_row:
+            return super()._render_line(y, x1, x2, base_style)
+        row = self._row_locations.get(row_key)
+        key = (version, row % 2, self.show_cursor and row == self.cursor_coordinate.row,
+               self._show_hover_cursor and row == self.hover_coordinate.row, x1, x2, self.size.width,
+               self._column_widths, base_style, self._pseudo_class_state, self.zebra_stripes)
+        kept = self._lines.get(key)
+        if kept is None:
+            kept = super()._render_line(y, x1, x2, base_style).discard_meta()
+            self._lines[key] = kept
+        # where the mouse finds the row (a row cursor needs no column: the whole row is selected)
+        return kept.apply_meta({"row": row, "column": 0})
 
     def _render_cell(self, row_index: int, column_index: int, base_style, width: int,
                      cursor: bool = False, hover: bool = False):
@@ -430,6 +478,11 @@ class KeyedTable(DataTable):
             self.move_cursor(row=self._keys.index(key), animate=False)
             return True
         return False
+
+
+_HAS_ROW_INTERNALS = all(callable(getattr(DataTable, m, None)) for m in ("_get_offsets", "_render_line"))
+_UPDATE_ATTRS = ("_data", "_row_locations", "_column_locations", "_updated_cells", "_require_update_dimensions",
+                 "_update_count", "_header_row_key")
 
 
 def _at(lines: list[list[Segment]], row: int, column: int) -> list[list[Segment]]:

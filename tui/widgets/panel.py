@@ -43,6 +43,7 @@ class Panel(Vertical):
         self.border_title = title
         self.title = title
         self.filter_text = ""
+        self._status_text: str | None = None
 
     def set_filter(self, text: str) -> None:
         self.filter_text = text.strip()
@@ -51,7 +52,10 @@ class Panel(Vertical):
         bits = [p for p in parts if p]
         if self.filter_text:
             bits.insert(0, f"/{self.filter_text}")
-        self.border_subtitle = " · ".join(bits)
+        text = " · ".join(bits)
+        if text != self._status_text:  # setting a subtitle repaints the whole panel, its table too
+            self._status_text = text
+            self.border_subtitle = text
 
     def focus_target(self):
         """The widget that takes focus for this panel."""

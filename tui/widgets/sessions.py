@@ -71,6 +71,7 @@ class SessionsPanel(TablePanel):
         self.changed_only = False
         self._rows: dict[str, SessionRow] = {}
         self._made: dict[str, tuple[SessionRow, bool, bool, tuple]] = {}  # the cells last made for each row
+        self._summary: str | None = None  # the count line shown
 
     def compose(self) -> ComposeResult:
         yield Static("", id="sessions-summary")
@@ -101,7 +102,12 @@ class SessionsPanel(TablePanel):
             self._made[r.key] = (r, moved, alarm, cells)
             shown.append((r.key, cells))
         hidden = len(rows) - len(shown) + self.show_rows(shown, lambda k, c: (c[0].plain, *c[1:]))
-        self.query_one("#sessions-summary", Static).update(summary)
+        if summary != self._summary:
+            # a layout only when the line wraps to another number of lines
+            width = max(self.size.width - 2, 20)
+            layout = self._summary is None or _wraps(summary, width) != _wraps(self._summary, width)
+            self._summary = summary
+            self.query_one("#sessions-summary", Static).update(summary, layout=layout)
         return hidden
 
     def show(self, board: Board, tick: int | None = None, *, changed: Collection[str] = (),
@@ -129,7 +135,7 @@ class SessionsPanel(TablePanel):
         want = super().wanted_height()
         summary = self.query_one("#sessions-summary", Static)
         width = max(self.size.width - 2, 20)
-        extra = max(len(str(summary.content)) - 1, 0) // width  # lines past the one EXTRA_LINES counts
+        extra = _wraps(str(summary.content), width)  # lines past the one EXTRA_LINES counts
         return Want(want.least + extra, want.whole + extra, want.fill)
 
     @property
@@ -139,3 +145,8 @@ class SessionsPanel(TablePanel):
 
     def row(self, key: str) -> SessionRow | None:
         return self._rows.get(key)
+
+
+def _wraps(line: str, width: int) -> int:
+    """The lines `line` takes beyond its first at `width` cells."""
+    return max(len(line) - 1, 0) // width

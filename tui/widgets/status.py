@@ -82,13 +82,17 @@ class HeaderLine(Static):
 
     DEFAULT_CSS = "HeaderLine { height: 1; }"
     _segments: Sequence[Segment] = ()
+    _drawn: Text | None = None
 
     def show_segments(self, segments: Sequence[Segment]) -> None:
         self._segments = list(segments)
         self._draw()
 
     def _draw(self) -> None:
-        self.update(fit_segments(self._segments, self.size.width or 200))
+        line = fit_segments(self._segments, self.size.width or 200)
+        if line != self._drawn:  # one line whatever it says: a new text needs no layout
+            self._drawn = line
+            self.update(line, layout=False)
 
     def on_resize(self, event) -> None:
         self._draw()

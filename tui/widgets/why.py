@@ -81,9 +81,14 @@ class WhyPanel(Panel):
         return Want(6, 14)
 
     shown_key: str | None = None  # what the panel explains now
+    _drawn: tuple[str | None, dict[str, Any] | None] | None = None  # the key and explanation on screen
 
     def show(self, key: str | None, explanation: dict[str, Any] | None) -> None:
         self.shown_key = key if explanation is not None else None
+        drawn = (key, explanation) if key is not None and explanation is not None else (None, None)
+        if self._drawn is not None and self._drawn[0] == drawn[0] and self._drawn[1] is drawn[1]:
+            return  # the very explanation on screen already
+        self._drawn = drawn
         body = self.query_one("#why", Static)
         if key is None or explanation is None:
             body.update(Text("select a session in the Sessions panel (or a template in Agents)", style="dim"))
