@@ -122,7 +122,7 @@ def assignee_matches(named: list[AwakeNamed], b: AwakeBead, assignee: str) -> bo
                for n in named)
 
 
-class _WorkIndex:
+class WorkIndex:
     """Assigned work grouped by assignee (input order kept), so each bead looks up only its
     own spellings instead of scanning all work."""
 
@@ -228,7 +228,7 @@ def compute_awake_set(inp: AwakeInput) -> dict[str, AwakeDecision]:
 
     first = _FirstBeads(inp.beads)
     named_modes = _NamedModes(inp.named)
-    widx = _WorkIndex(inp.work)
+    widx = WorkIndex(inp.work)
     work_of: dict[str, list[WorkBead]] = {b.id: widx.of(inp.named, b) for b in inp.beads}
     demand_of = {bid: any(_awake_demand(w) for w in ws) for bid, ws in work_of.items()}
     by_template: dict[str, list[AwakeBead]] = {}

@@ -127,6 +127,7 @@ def awake_rows(decisions: dict, evals: dict, beads: list, inp: A.AwakeInput | No
     for it: `input` (its projected template, compat state and flags) and `work` (the assigned
     work beads whose assignee names it, with their readiness and blocked verdicts)."""
     rows = []
+    index = A.WorkIndex(inp.work) if inp is not None else None
     for b in beads:
         d = decisions.get(b.session_name)
         if d is None:
@@ -142,17 +143,16 @@ def awake_rows(decisions: dict, evals: dict, beads: list, inp: A.AwakeInput | No
             "has_assigned_work": d.has_assigned_work,
             "assigned_work_bead": d.assigned_work_bead,
             "requires_fresh_cycle": d.requires_fresh_cycle,
-            **(_row_input(b, inp) if inp is not None else {}),
+            **(_row_input(b, inp, index) if inp is not None and index is not None else {}),
         })
     return sorted(rows, key=lambda r: r["session_name"])
 
 
-def _row_input(b: A.AwakeBead, inp: A.AwakeInput) -> dict:
+def _row_input(b: A.AwakeBead, inp: A.AwakeInput, index: A.WorkIndex) -> dict:
     work = {}
-    for w in inp.work:
-        if A.assignee_matches(inp.named, b, w.assignee.strip()):
-            work[w.id] = {"status": w.status, "ready": w.status == "open" and w.ready,
-                          "blocked": w.status == "in_progress" and not w.ready}
+    for w in index.of(inp.named, b):  # the work whose assignee names `b`, in input order
+        work[w.id] = {"status": w.status, "ready": w.status == "open" and w.ready,
+                      "blocked": w.status == "in_progress" and not w.ready}
     return {"input": {"template": b.template, "state": b.state, "sleep_reason": b.sleep_reason,
                       "named_identity": b.named_identity, "explicit_wake": b.explicit_wake,
                       "restart_requested": b.restart_requested, "reset_pending": b.reset_pending,
