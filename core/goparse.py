@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 
 from core.config.goduration import go_quote
 
@@ -27,6 +28,7 @@ RFC3339_NANO_LAYOUT = "2006-01-02T15:04:05.999999999Z07:00"
 # tick adds durations to stored times (a deadline, a backoff), so both ends keep a margin.
 _EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
 _LATEST = datetime(9999, 1, 1, tzinfo=UTC)
+TIMES_KEPT = 1 << 15  # distinct stored times kept parsed (a large city holds tens of thousands)
 
 
 class GoParseError(ValueError):
@@ -105,6 +107,13 @@ def parse_time_or_none(text: str | None) -> datetime | None:
     live store's value of the wrong type reads as unset)."""
     if not text or not isinstance(text, str):
         return None
+    return _parsed_time(text)
+
+
+@lru_cache(maxsize=TIMES_KEPT)
+def _parsed_time(text: str) -> datetime | None:
+    # A tick reads the same few stored times thousands of times; a datetime is immutable, so
+    # one parse per distinct string is enough.
     s = text.strip()
     if not s:
         return None

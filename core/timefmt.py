@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 
 from core.goparse import parse_time_or_none
 
@@ -29,6 +30,7 @@ def parse_time(text: str | None) -> datetime | None:
     return dt if dt is not None and in_range(dt) else None
 
 
+@lru_cache(maxsize=1 << 14)  # a board renders the same few instants for hundreds of sessions
 def format_time(dt: datetime | None) -> str:
     """Format as RFC 3339 UTC with a Z, seconds precision unless sub-second parts exist."""
     if dt is None:

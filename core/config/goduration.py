@@ -6,6 +6,8 @@ and operators grep for it, so citywatch reproduces it rather than paraphrasing.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 _UNITS = frozenset({"ns", "us", "µs", "μs", "ms", "s", "m", "h"})
 _MAX_NS = (1 << 63) - 1
 _NS = {"ns": 1, "us": 1_000, "µs": 1_000, "μs": 1_000, "ms": 1_000_000, "s": 1_000_000_000,
@@ -37,6 +39,18 @@ def duration_error(value: str) -> str | None:
 def parse_go_duration(value: str) -> tuple[int, str | None]:
     """(nanoseconds, None) for a valid Go duration (negative when it starts with "-"), else
     (0, Go's error message)."""
+    if isinstance(value, str):
+        return _parsed_duration(value)
+    return _parse_go_duration(value)
+
+
+@lru_cache(maxsize=4096)
+def _parsed_duration(value: str) -> tuple[int, str | None]:
+    # a config names a few durations, which every tick reads again for every session
+    return _parse_go_duration(value)
+
+
+def _parse_go_duration(value: str) -> tuple[int, str | None]:
     orig = value
     s = value
     invalid = f"time: invalid duration {go_quote(orig)}"

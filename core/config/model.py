@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any, Callable
 
 
@@ -86,8 +87,10 @@ class Agent:
     origin: Origin = field(default_factory=lambda: Origin(""))
     extra: dict[str, Any] = field(default_factory=dict)  # launch keys kept for the fingerprint
 
-    @property
+    @cached_property
     def qualified_name(self) -> str:
+        # Kept: a tick asks it hundreds of thousands of times, and an agent's dir, binding and
+        # name never change once loaded (a changed agent is a new one, made by `replace`).
         return qualify(self.dir, self.binding, self.name)
 
     @property

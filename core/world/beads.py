@@ -258,11 +258,15 @@ class SessionBead:
     def assignee_identities(self) -> list[str]:
         """session.AssigneeIdentities: id, session_name, named identity, alias, alias history,
         each trimmed (an identity stored as "  reviewer  " answers to work for `reviewer`)."""
+        md = self.metadata  # read directly: every tick asks this of every open bead several times
         out = []
-        for v in (self.id, self.session_name, self.get(CONFIGURED_NAMED_IDENTITY), self.alias):
-            if v.strip():
-                out.append(v.strip())
-        out.extend(self.alias_history())
+        for v in (self.id, md.get(SESSION_NAME, ""), md.get(CONFIGURED_NAMED_IDENTITY, ""), md.get(ALIAS, "")):
+            v = v.strip()
+            if v:
+                out.append(v)
+        history = md.get(ALIAS_HISTORY, "")
+        if history:
+            out.extend(x.strip() for x in history.split(",") if x.strip())
         return out
 
     def identities(self) -> list[str]:
