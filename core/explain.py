@@ -306,9 +306,9 @@ def _awake_row(awake: list[dict[str, Any]], b: "SessionBead | None", name: str) 
 def _tracker_row(model: "Model", b: "SessionBead | None") -> dict[str, Any]:
     if b is None or not b.open:
         return {}
-    from core.state_json import trackers
+    from core.trackers.view import tracker_rows
 
-    return next((t for t in trackers(model) if t["bead_id"] == b.id), {})
+    return next(iter(tracker_rows(model, {b.id})), {})
 
 
 def _hold(model: "Model", bead: "SessionBead | None"):

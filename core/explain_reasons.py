@@ -348,8 +348,9 @@ def model_notes(model: "Model", b: "SessionBead | None", template: str) -> list[
         return out
     if any(w.session_id == b.id and w.state == "ready" for w in model.world.store.waits.values()):
         out.append("a ready durable wait stays ready until it is closed: the nudge that finishes it is not modelled")
+    identities = set(b.assignee_identities())
     for w in model.world.store.work.values():
-        if w.assignee.strip() in b.assignee_identities() and w.get("gc.detached").strip():
+        if w.assignee.strip() in identities and w.get("gc.detached").strip():
             out.append(f"work {w.id} has a detached-work probe, which is never run: it is not released as orphaned")
     return out
 

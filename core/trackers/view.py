@@ -10,7 +10,7 @@ breaker). Each has a `status` and Gas City's reason code when it is holding or f
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Collection
 
 from core.config.sleep import resolve_sleep_policy
 from core.durations import try_duration
@@ -26,8 +26,9 @@ if TYPE_CHECKING:
     from core.model import Model
 
 
-def tracker_rows(model: "Model") -> list[dict[str, Any]]:
-    """One row per open session bead: its idle, max-age, defer, wake-failure and circuit tracker state."""
+def tracker_rows(model: "Model", bead_ids: Collection[str] | None = None) -> list[dict[str, Any]]:
+    """One row per open session bead (of those in `bead_ids`, when given): its idle, max-age,
+    defer, wake-failure and circuit tracker state."""
     city, world, sem = model.city, model.world, model.semantics
     running = world.runtime.running_names()
     idle_keys = build_idle_keys(city, sem, running)
@@ -37,6 +38,8 @@ def tracker_rows(model: "Model") -> list[dict[str, Any]]:
     now = world.now
     out = []
     for b in world.store.open_sessions():
+        if bead_ids is not None and b.id not in bead_ids:
+            continue
         a = city.agent(b.template) or (city.find_agent(b.template) if b.template else None)
         tpl = a.qualified_name if a is not None else b.template
         name = b.session_name
