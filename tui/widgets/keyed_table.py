@@ -22,6 +22,7 @@ from tui.widgets.fit import Cell, ColumnFit, ColumnPlan, cell_width, clip_cell, 
 BATCH_REMOVE = 4  # removing this many rows or more renumbers the table once
 RENDERED_CELLS = 4096  # rendered cells kept across updates (a screenful is a few hundred)
 RENDERED_LINES = 1024  # rendered row lines kept across updates (a screenful is fifty)
+ROW_REPAINTS = 16  # rows changed at once up to which each row is repainted alone
 _REMOVE_ATTRS = ("_row_locations", "_data", "_updated_cells", "_require_update_dimensions", "_update_count")
 
 # DataTable internals (tui/textual_internals.py), each with a fallback when a Textual release
@@ -66,6 +67,7 @@ class KeyedTable(DataTable):
         self._rendered: LRUCache = LRUCache(RENDERED_CELLS)  # set first: DataTable's setup clears it
         self._lines: LRUCache = LRUCache(RENDERED_LINES)
         self._column_widths: tuple = ()  # the columns' render widths at this render
+        self._pending_rows: set | None = None  # rows whose cells changed, while _update_cells runs
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self._all_columns = list(columns)
         self._columns = list(columns)  # the columns on screen
@@ -324,18 +326,35 @@ class KeyedTable(DataTable):
         self.refresh(layout=True)
 
     def _update_cells(self, rows: Sequence[tuple[str, Sequence[Cell]]]) -> None:
-        for key, cells in rows:
-            old = self._cells.get(key)
-            cells = tuple(cells)
-            if old == cells:
-                continue
-            for (_, col), new, was in zip(self._columns, cells, old or ()):
-                if new != was:
-                    try:
-                        self.update_cell(key, col, new, update_width=self._widens(col, new))
-                    except (CellDoesNotExist, RowDoesNotExist):
-                        pass
-            self._cells[key] = cells
+        self._pending_rows = set()  # repainted once at the end, not once per cell
+        try:
+            for key, cells in rows:
+                old = self._cells.get(key)
+                cells = tuple(cells)
+                if old == cells:
+                    continue
+                for (_, col), new, was in zip(self._columns, cells, old or ()):
+                    if new != was:
+                        try:
+                            self.update_cell(key, col, new, update_width=self._widens(col, new))
+                        except (CellDoesNotExist, RowDoesNotExist):
+                            pass
+                self._cells[key] = cells
+        finally:
+            changed, self._pending_rows = self._pending_rows, None
+            self._repaint_rows(changed)
+
+    def _repaint_rows(self, changed: set) -> None:
+        """Repaint the rows whose cells were set (a region each; the whole table when many
+        changed: each row's region costs a walk over the rows above it)."""
+        if not changed:
+            return
+        self._update_count += 1
+        if len(changed) > ROW_REPAINTS:
+            self.refresh()
+            return
+        for rk in changed:
+            self.refresh_row(self._row_locations.get(rk))
 
     def _widens(self, column: str, value: Cell) -> bool:
         """Is `value` wider than its column? Only then may an update resize the column: Textual
@@ -388,12 +407,14 @@ class KeyedTable(DataTable):
         if rk not in self._row_locations or ck not in self._column_locations:
             raise CellDoesNotExist(f"No cell exists for row_key={row_key!r}, column_key={column_key!r}.")
         self._data[rk][ck] = value
-        self._update_count += 1
         if update_width:
             self._updated_cells.add(CellKey(rk, ck))
             self._require_update_dimensions = True
         self._bump(rk)
-        self.refresh_row(self._row_locations.get(rk))
+        if self._pending_rows is not None:  # within _update_cells: repainted when it ends
+            self._pending_rows.add(rk)
+        else:
+            self._repaint_rows({rk})
 
     def add_column(self, *args, **kwargs):
         self._forget_rendered()
