@@ -168,13 +168,18 @@ class AttachSession(LiveCitySession):
             self._add_read_warnings(warns)
             if got:
                 out.add("trace")
-        self._note_changes(out)
         if changed is None:
-            out |= self.refresh_runtime()
+            out |= self._list_runtime()
+        self._note_changes(out)  # once for all sources: each note rebuilds the live world
         return out
 
     def refresh_runtime(self) -> set[str]:
         """Run the listings (tmux; bd with `use_bd`) and return which of them changed."""
+        out = self._list_runtime()
+        self._note_changes(out)
+        return out
+
+    def _list_runtime(self) -> set[str]:
         out: set[str] = set()
         if self.layout.runtime_observable:
             listing = self._tmux.poll()
@@ -192,7 +197,6 @@ class AttachSession(LiveCitySession):
             if self._bd_set is None or bs.beads != self._bd_set.beads:
                 out.add("beads")
             self._bd_set = bs
-        self._note_changes(out)
         return out
 
     def bd_failed(self) -> str:

@@ -60,11 +60,13 @@ def live_world(beads: BeadSet, runtime: TmuxListing | None, now: datetime, *, pr
     status_by_id = {b.id: b.status for b in beads.beads}
     if open_only:
         status_by_id = {t: "closed" for b in beads.beads for t in b.blockers} | status_by_id
+    work = []
     for b in beads.beads:
         if b.is_session:
             w.store.put_session(session_bead(b, now))
         else:
-            w.store.put_work(work_bead(b, status_by_id, now))
+            work.append(work_bead(b, status_by_id, now))
+    w.store.put_work_many(work)
     if runtime is not None and runtime.observable:
         for s in runtime.sessions:
             env = {k: v for k, v in s.env.items() if k.startswith("GC_") and k not in SIGNAL_KEYS}

@@ -121,6 +121,9 @@ class Store:
         self._order_touched = set()
         self._open = None
         self._open_list = None
+        self._rebuild_work_indexes()
+
+    def _rebuild_work_indexes(self) -> None:
         by_assignee: dict[str, set[str]] = {}
         by_route: dict[str, set[str]] = {}
         for w in self.work.values():
@@ -340,6 +343,13 @@ class Store:
         self.work = self.work.set(w.id, w)
         self._work_index_add(w)
         return w
+
+    def put_work_many(self, beads: "Iterable[WorkBead]") -> None:
+        """put_work for each of `beads` in one pass (the later of two with one id wins): the
+        work map is updated once and the work indexes rebuilt once, which loading a large
+        city's work needs (put_work copies a path of each map per bead)."""
+        self.work = self.work.update({w.id: w for w in beads})
+        self._rebuild_work_indexes()
 
     def open_work(self) -> list[WorkBead]:
         out = [w for w in self.work.values() if w.status != "closed"]

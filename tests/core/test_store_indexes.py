@@ -107,3 +107,20 @@ def test_open_sessions_read_between_writes_are_the_current_beads(sequence):
         assert all(b is store.sessions[b.id] for b in got)
         got.clear()
         assert [b.id for b in store.open_sessions()] == [b.id for b in expected]
+
+
+work_beads = st.lists(st.builds(WorkBead, st.sampled_from([f"w-{i}" for i in range(8)]),
+                                st.sampled_from(("open", "in_progress", "closed")), st.sampled_from(VALUES),
+                                st.sampled_from(VALUES)), max_size=20)
+
+
+@settings(max_examples=100, deadline=None)
+@given(work_beads, work_beads)
+def test_work_put_at_once_answers_like_work_put_one_by_one(first, then):
+    one, bulk = Store(), Store()
+    for w in first + then:
+        one.put_work(w)
+    bulk.put_work_many(first)
+    bulk.put_work_many(then)
+    assert dict(bulk.work) == dict(one.work)
+    assert answers(bulk) == answers(one)
