@@ -381,6 +381,8 @@ class CitywatchApp(App):
     def on_descendant_focus(self, event) -> None:
         """The Why panel follows the table last focused: a template's detail, or a session's chain.
         On a small screen the focused panel is the one shown."""
+        if not self.screen_stack:  # the app is closing (a focus event can arrive after its last screen went)
+            return
         panel = self.focused_panel()
         wid = getattr(event.widget, "id", None)
         if wid in ("agents", "sessions") and self._why_agents != (wid == "agents"):

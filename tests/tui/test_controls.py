@@ -460,3 +460,15 @@ async def test_export_dialog_saves_a_scenario_that_loads(small_driver, tmp_path)
         await settle(app, pilot)
         assert open(default).read() != before
         assert len(load_scenario(default).steps) == 2
+
+
+async def test_a_focus_event_after_the_last_screen_went_is_ignored(small_app):
+    """An app closed right after its first frame can still be handed a focus event: it must not
+    ask for the focused widget of a screen stack that is already empty."""
+    from textual.events import DescendantFocus
+
+    async with small_app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        table = small_app.sessions.table
+    assert not small_app.screen_stack
+    small_app.on_descendant_focus(DescendantFocus(table))  # no ScreenStackError
