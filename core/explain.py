@@ -72,8 +72,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from core.explain_reasons import REASON_WORDS, SLEEP_WORDS, alias_state, awake_words, lifecycle_words, model_notes, \
-    session_reason, source_words, why_not_desired
+from core.explain_reasons import alias_state, awake_words, lifecycle_words, model_notes, \
+    reason_words, session_reason, source_words, why_not_desired
 from core.explain_run import ExplainError, run_target
 from core.explain_text import render_explanation
 from core.timefmt import format_time
@@ -443,12 +443,11 @@ def explain_session(model: "Model", key: str, *, outcome: "Outcome | None" = Non
     lifecycle["awake"] = row
     if row:
         lifecycle["explanation"].append(awake_words(row))
-    alive = bead is not None and bool(bead.session_name) and model.world.runtime.alive(bead.session_name)
-    reason, hint = session_reason(model, bead, row) if not alive else ("", "")
+    reason, hint = session_reason(model, bead, row)
     lifecycle["reason"] = reason
     lifecycle["reason_hint"] = hint
     if reason:
-        lifecycle["explanation"].insert(0, f"REASON {reason}: {REASON_WORDS.get(reason, SLEEP_WORDS.get(reason, reason))}"
+        lifecycle["explanation"].insert(0, f"REASON {reason}: {reason_words(reason)}"
                                         + (f"; {hint}" if hint else ""))
     if wake:
         lifecycle["explanation"].append(f"woken in the last step: {wake}")

@@ -283,19 +283,42 @@ REASON_WORDS = {
 }
 
 
+WAKE_WORDS = {
+    "wait": "a wait it holds is ready",
+    "create": "its start is requested",
+    "session": "an active session of a configured agent with no sleep policy",
+    "config": "the config wants it (a pool within its max, an always named session, or a manual session)",
+    "work": "its template's work_query found work",
+    "keep-warm": "an interactive session kept warm after detaching",
+    "attached": "a terminal is attached",
+    "pending": "a pending interaction",
+    "pin": "pinned awake",
+}
+
+
+def reason_words(reason: str) -> str:
+    """The operator's words for a REASON cell: a sleep or lifecycle reason, or a comma-joined
+    list of wake reasons."""
+    if reason in REASON_WORDS or reason in SLEEP_WORDS:
+        return REASON_WORDS.get(reason, SLEEP_WORDS.get(reason, reason))
+    return "; ".join(WAKE_WORDS.get(r, r) for r in reason.split(","))
+
+
 def session_reason(model: "Model", b: "SessionBead | None", row: dict[str, Any] | None = None) -> tuple[str, str]:
-    """The REASON a sleeping session gives, as `gc session list` shows it (sessionReason: the
-    lifecycle display reason first, LifecycleDisplayReasonWithLivenessInfo: an open circuit, the
-    sleep reason unless its hold or quarantine has lapsed, an active quarantine, a wait hold, an
-    active hold), else why the awake computation lets it sleep (suspended, idle, held,
-    quarantined, or no demand). ("", "") for an awake or closed session. The second value is the
-    operator's next step when there is one (an open circuit: `gc session reset <identity>`)."""
+    """The REASON `gc session list` shows for a session (sessionReason): the lifecycle display
+    reason first (LifecycleDisplayReasonWithLivenessInfo: an open circuit, the sleep reason unless
+    its hold or quarantine has lapsed, an active quarantine, a wait hold, an active hold); else,
+    for a session that is running or that the awake set wakes, its wake reasons comma-joined
+    (core.wake_reasons.list_wake_reasons; "" when it has none); else, for a sleeping session, why
+    the awake computation lets it sleep (suspended, idle, held, quarantined, or no demand) where
+    Gas City's CLI would show its approximate wake reasons. ("", "") for a closed session. The
+    second value is the operator's next step when there is one (an open circuit: `gc session
+    reset <identity>`)."""
     from core.timefmt import parse_time
+    from core.wake_reasons import list_wake_reasons
     from core.world.suspension import agent_suspended
 
     if b is None or not b.open:
-        return "", ""
-    if row and row.get("should_wake"):
         return "", ""
     now = model.world.now
     held = parse_time(b.get(B.HELD_UNTIL))
@@ -318,6 +341,9 @@ def session_reason(model: "Model", b: "SessionBead | None", row: dict[str, Any] 
         return "wait-hold", ""
     if held_active:
         return "user-hold", ""
+    awake = bool(row and row.get("should_wake")) or (bool(b.session_name) and model.world.runtime.alive(b.session_name))
+    if awake:
+        return ",".join(list_wake_reasons(model, b)), ""
     reason = (row or {}).get("reason") or ""
     if reason == "idle-sleep":
         return "idle", ""

@@ -67,6 +67,8 @@ SUBS: dict[str, Sub] = {
                   "requires_fresh_cycle": BOOL, "input": TABLE_SCALAR, "work_ready": TABLE_BOOL,
                   "work_blocked": TABLE_BOOL},
                  ("session_name", "bead")),
+    "list_reason": Sub({"bead": STR, "wake_reasons": LIST_STR, "wake_reasons_include": LIST_STR,
+                        "wake_reasons_exclude": LIST_STR}, ("bead",)),
     "not_awake": Sub({"session_name": STR, "bead": STR}, ("session_name", "bead")),
     "awake_among": Sub({"sessions": LIST_STR, "count": INT}, ("sessions",)),
     "request": Sub({"template": STR, "index": INT, "tier": STR, "session_bead": STR, "work_bead": STR,
@@ -259,6 +261,8 @@ def evaluate(e: dict[str, Any], st: dict[str, Any]) -> list[str]:
         out += _check_work(w, st)
     for a in e.get("awake", []):
         out += _check_awake(a, st)
+    for a in e.get("list_reason", []):
+        out += _check_list_reason(a, st)
     for a in e.get("awake_among", []):
         woken = sorted(x["session_name"] for x in st["awake"] if x["should_wake"] and x["session_name"] in a["sessions"])
         if "count" in a and len(woken) != a["count"]:
@@ -526,6 +530,21 @@ def _check_work(w: dict, st: dict) -> list[str]:
                     out.append(f"work {w['id']}: metadata.{mk} want {mv!r}, got {have!r}")
         elif row.get(k) != want:
             out.append(f"work {w['id']}: {k} want {want!r}, got {row.get(k)!r}")
+    return out
+
+
+def _check_list_reason(a: dict, st: dict) -> list[str]:
+    row = next((x for x in st.get("session_reasons", []) if x["bead"] == a["bead"]), None)
+    if row is None:
+        return [f"list reason of {a['bead']}: no open session bead with that id"]
+    got = row["wake_reasons"]
+    out = []
+    if "wake_reasons" in a and got != a["wake_reasons"]:
+        out.append(f"list reason of {a['bead']}: wake_reasons want {a['wake_reasons']}, got {got}")
+    out += [f"list reason of {a['bead']}: wake reason {r!r} missing from {got}"
+            for r in a.get("wake_reasons_include", []) if r not in got]
+    out += [f"list reason of {a['bead']}: wake reason {r!r} present in {got}"
+            for r in a.get("wake_reasons_exclude", []) if r in got]
     return out
 
 

@@ -55,6 +55,15 @@ def trackers(model: "Model") -> list[dict[str, Any]]:
     return tracker_rows(model)
 
 
+def session_reasons(model: "Model") -> list[dict[str, Any]]:
+    """Per open session bead, the wake reasons `gc session list` shows for it now
+    (core.wake_reasons.list_wake_reasons)."""
+    from core.wake_reasons import list_wake_reasons
+
+    return [{"bead": b.id, "session_name": b.session_name, "wake_reasons": list(list_wake_reasons(model, b))}
+            for b in model.world.store.all_sessions() if b.open]
+
+
 def state(model: "Model", step: int, do: str, outcome: "Outcome | None") -> dict[str, Any]:
     """The model's full state after a step as a JSON-ready dict, with the step's outcome."""
     w = model.world
@@ -77,6 +86,7 @@ def state(model: "Model", step: int, do: str, outcome: "Outcome | None") -> dict
         "named_demand": dict(sorted(desired.named_demand.items())) if desired else {},
         "named_routed_demand": dict(sorted(desired.named_routed_demand.items())) if desired else {},
         "sessions": [session_json(b) for b in w.store.all_sessions()],
+        "session_reasons": session_reasons(model),
         "runtime": [runtime_json(s) for s in sorted(w.runtime.sessions.values(), key=lambda s: s.name)],
         "work": [{"id": x.id, "status": x.status, "assignee": x.assignee, "routed_to": x.routed_to,
                   "priority": x.priority, "ready": x.ready, "store": x.store, "type": x.type,

@@ -76,6 +76,12 @@ def failures(tmp_path: Path, expect: str) -> list[str]:
     ('[[expect.session]]\nid = "gc-1"\nunchanged = ["held_until", "quarantined_until"]',
      '[[expect.session]]\nid = "gc-1"\nunchanged = ["held_until", "state"]'),
     ('[[expect.session]]\nid = "gc-2"\nno_writes = false', '[[expect.session]]\nid = "gc-2"\nno_writes = true'),
+    ('[[expect.list_reason]]\nbead = "gc-1"\nwake_reasons = ["session", "config"]',
+     '[[expect.list_reason]]\nbead = "gc-1"\nwake_reasons = ["config"]'),
+    ('[[expect.list_reason]]\nbead = "gc-2"\nwake_reasons_include = ["session"]\nwake_reasons_exclude = ["config"]',
+     '[[expect.list_reason]]\nbead = "gc-2"\nwake_reasons_include = ["config"]'),
+    ('[[expect.list_reason]]\nbead = "gc-1"\nwake_reasons_exclude = ["attached"]',
+     '[[expect.list_reason]]\nbead = "gc-9"\nwake_reasons = []'),
 ])
 def test_an_extension_holds_and_fails(tmp_path, holds, broken):
     assert failures(tmp_path, holds) == []
@@ -111,6 +117,8 @@ def test_work_in_a_suspended_rig_store_is_not_demand(tmp_path):
      "fields"),
     ('[[expect.request]]\ntemplate = "worker"\nindx = 0', "expect[0].request[0].indx", 'unknown key "indx"', "indx"),
     ("session = 3", "expect[0].session", "must be an array of tables", "session"),
+    ('[[expect.list_reason]]\nwake_reasons = []', "expect[0].list_reason[0]", "needs one of: bead",
+     "[[expect.list_reason]]"),
 ])
 def test_a_wrong_typed_expectation_exits_2_with_its_line(tmp_path, capsys, expect, field, says, at):
     p = tmp_path / "s.toml"

@@ -9,13 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from core.config.model import Agent
+from core.config.model import Agent, City
 from core.config.sleep import resolve_sleep_policy, sleep_class
 from core.durations import try_duration
 from core.reconcile.context import TickContext
 from core.timefmt import format_time, parse_time
 from core.world import beads as B
 from core.world.beads import SessionBead
+from core.world.runtime import Runtime
 
 CAPABILITY = "full"
 
@@ -43,14 +44,16 @@ def resolve(ctx: TickContext, b: SessionBead) -> Policy:
     key = b.template
     cached = ctx.policy_cache.get(key)
     if cached is None:
-        cached = ctx.policy_cache[key] = _resolve(ctx, ctx.agent_of(b))
+        cached = ctx.policy_cache[key] = policy_for(ctx.city, ctx.agent_of(b))
     return cached
 
 
-def _resolve(ctx: TickContext, a: Agent | None) -> Policy:
+def policy_for(city: City, a: Agent | None) -> Policy:
+    """resolveSessionSleepPolicyInfo for a session of agent `a` (None: a template the config does
+    not know, whose policy is off)."""
     if a is None:
         return Policy("noninteractive", "off", "off", "legacy_off", CAPABILITY, "", "", 0.0)
-    p = resolve_sleep_policy(ctx.city, a)
+    p = resolve_sleep_policy(city, a)
     cls = sleep_class(a)
     duration = 0.0 if p.value.lower() == "off" else (try_duration(p.value, 0.0) or 0.0)
     return Policy(cls, p.value, p.value, p.source, CAPABILITY, "", _fingerprint(a, p.value, cls, p.source), duration)
@@ -64,8 +67,13 @@ def _fingerprint(a: Agent, effective: str, cls: str, source: str) -> str:
 
 def idle_reference(ctx: TickContext, b: SessionBead) -> datetime | None:
     """The later of detached_at and the provider's last activity."""
+    return idle_reference_in(ctx.rt, b)
+
+
+def idle_reference_in(rt: Runtime, b: SessionBead) -> datetime | None:
+    """sessionIdleReferenceInfo: the later of detached_at and `rt`'s last activity."""
     detached = parse_time(b.get(B.DETACHED_AT))
-    activity = ctx.rt.last_activity(b.session_name)
+    activity = rt.last_activity(b.session_name)
     if detached is None:
         return activity
     if activity is None:
@@ -76,6 +84,11 @@ def idle_reference(ctx: TickContext, b: SessionBead) -> datetime | None:
 def config_wake_suppressed(ctx: TickContext, b: SessionBead, p: Policy) -> bool:
     """Idle long enough under an enabled policy (or already asleep idle under the same
     policy, or a zero duration)."""
+    return wake_suppressed_at(ctx.rt, ctx.now, b, p)
+
+
+def wake_suppressed_at(rt: Runtime, now: datetime, b: SessionBead, p: Policy) -> bool:
+    """configWakeSuppressedInfo against runtime `rt` at `now` (see config_wake_suppressed)."""
     if not p.enabled or b.get(B.SLEEP_REASON) == "idle-timeout":
         return False
     if b.get(B.SLEEP_REASON) == "idle" and b.get(B.SLEEP_POLICY_FINGERPRINT) and \
@@ -83,10 +96,20 @@ def config_wake_suppressed(ctx: TickContext, b: SessionBead, p: Policy) -> bool:
         return True
     if p.duration == 0:
         return True
-    ref = idle_reference(ctx, b)
+    ref = idle_reference_in(rt, b)
     if ref is None:
         return False
-    return ctx.now >= ref + timedelta(seconds=p.duration)
+    return now >= ref + timedelta(seconds=p.duration)
+
+
+def keep_warm_eligible(rt: Runtime, now: datetime, b: SessionBead, p: Policy) -> bool:
+    """sessionKeepWarmEligibleInfo: an interactive session under an enabled, non-zero policy
+    with an idle reference, not yet idle long enough to be suppressed."""
+    if not p.enabled or p.sleep_class == "noninteractive" or p.duration == 0:
+        return False
+    if idle_reference_in(rt, b) is None:
+        return False
+    return not wake_suppressed_at(rt, now, b, p)
 
 
 def persist(ctx: TickContext, b: SessionBead, p: Policy, suppressed: bool) -> SessionBead:

@@ -1,7 +1,8 @@
-"""The REASON a session that is not awake gives (explain's lifecycle.reason, the Why panel's first
+"""The REASON a session gives (explain's lifecycle.reason, the Why panel's first
 lifecycle line), as `gc session list` computes it: the lifecycle display reason first (an open
 circuit with its `gc session reset` hint, the sleep reason unless its timer lapsed, quarantine,
-wait hold, hold), else why the awake computation lets it sleep."""
+wait hold, hold), else for a running session its comma-joined wake reasons, for a sleeping one
+why the awake computation lets it sleep."""
 
 from __future__ import annotations
 
@@ -88,3 +89,15 @@ def test_the_lifecycle_display_reason_comes_first(tmp_path, meta, want):
 def test_a_suspended_agent_says_suspended_and_an_undemanded_pool_bead_no_demand(tmp_path):
     assert _reason(tmp_path, bead="gc-2", worker_suspended="true")[0] == "suspended"
     assert _reason(tmp_path, bead="gc-2")[0] == "no-demand"
+
+
+def test_a_running_session_gives_the_wake_reasons_gc_session_list_shows(tmp_path):
+    """A running session's REASON is its comma-joined wake reasons (core.wake_reasons): the pool
+    bead is within cliPoolDesired (its pool's max), and a terminal is attached."""
+    runtime = '\n[[runtime]]\nname = "worker-gc-2"\nsession_id = "gc-2"\nattached = {attached}\n'
+    p = pathlib.Path(tmp_path) / "s.toml"
+    for attached, want in (("true", "config,attached"), ("false", "config")):
+        p.write_text(CITY.format(mayor="", worker="", worker_suspended="false") + runtime.format(attached=attached))
+        life = explain_session(load_scenario(str(p)).model(), "gc-2")["lifecycle"]
+        assert life["reason"] == want
+        assert life["explanation"][0].startswith(f"REASON {want}: ")
