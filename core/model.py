@@ -365,6 +365,14 @@ class Model:
         self.world.store.update_session(bead_id, {k: str(v) for k, v in metadata.items()})
         return Outcome(logs=[f"session {bead_id} edited: " + ", ".join(metadata)])
 
+    def close_session(self, bead_id: str) -> Outcome:
+        """Close a session bead outside the controller, as a plain store close (`bd close`) does:
+        the bead leaves the open set and its metadata is left as it was."""
+        if self.world.store.session(bead_id) is None:
+            raise ModelError(f'no session bead "{bead_id}"')
+        self.world.store.close_session_plain(bead_id)
+        return Outcome(logs=[f"session {bead_id} closed outside the controller"])
+
     def new_work_id(self) -> str:
         n = len(self.world.store.work) + 1
         while self.world.store.work_bead(f"w-{n}") is not None:
@@ -448,6 +456,8 @@ class Model:
                                         str(step.get("reason", "")))
         if kind == "set_session":
             return self.set_session(step["id"], step.get("metadata", {}))
+        if kind == "close_session":
+            return self.close_session(step["id"])
         if kind == "edit_config":
             assert load_city is not None
             new = load_city(step)

@@ -45,7 +45,7 @@ WAIT_KEYS = set(SS.WAIT)
 STEP_REQUIRED = {
     "runtime_exit": ["name"], "runtime_start": ["name"], "activity": ["name"], "attach": ["name"],
     "detach": ["name"], "drain_ack": ["name"], "add_work": ["id"], "update_work": ["id"],
-    "set_scale_check": ["template", "value"], "set_session": ["id", "metadata"], "set_runtime": ["name"],
+    "set_scale_check": ["template", "value"], "set_session": ["id", "metadata"], "close_session": ["id"], "set_runtime": ["name"],
     "set_semantics": ["semantics"], "set_wait": ["id"], "set_work_query": ["template", "found"], "fail_store_read": ["store"], "slow_start": ["by"],
 }
 class ScenarioError(Exception):

@@ -73,6 +73,7 @@ STEP: dict[str, dict[str, str]] = {
     "update_work": WORK,
     "set_scale_check": {"template": STR, "value": SCALE, "ran": BOOL, "reason": STR},
     "set_session": {"id": STR, "metadata": STRMAP},
+    "close_session": {"id": STR},
     "edit_config": {"city": ANY_TABLE, "city_file": STR},
     "restart_controller": {},
     "set_semantics": {"semantics": STR},

@@ -317,6 +317,11 @@ class Store:
         new = SessionBead(new.id, new.created_at, new.metadata, False, new.title, new.labels)
         return self.put_session(new, "close")
 
+    def close_session_plain(self, bead_id: str) -> SessionBead:
+        """A store close with no metadata patch (beads.Store.Close): only the open flag changes."""
+        old = self.sessions[bead_id]
+        return self.put_session(SessionBead(old.id, old.created_at, old.metadata, False, old.title, old.labels), "close")
+
     def reopen_session(self, bead_id: str, changes: Mapping[str, str]) -> SessionBead:
         old = self.sessions[bead_id]
         new = old.with_meta({**changes, B.CLOSE_REASON: "", B.CLOSED_AT: ""})
