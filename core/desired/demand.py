@@ -176,6 +176,7 @@ def compute_counts(ctx: BuildContext, demand: Demand) -> None:
     ready = ready_unassigned_by_template(ctx)
     live = _live_pool_counts(ctx)
     counts = res.scale_check_counts
+    probe_reads = ProbeReads()
     for a in ctx.city.agents:
         if a.suspended or not generic_ephemeral(a):
             continue
@@ -187,15 +188,21 @@ def compute_counts(ctx: BuildContext, demand: Demand) -> None:
         cold = live.get(qn, 0) == 0 and a.min_count == 0
         probe_clamp: int | None = None  # None = no default probe
         if not a.has_scale_check:
+            stores = _own_probe_stores(ctx, a)
             if named:
+                probe_reads.add(stores, qn, named=True)
                 if mode == "always":
                     continue  # the named pass owns it; routed work would only mint {name}-N phantoms
                 probe_clamp = 1
             else:
                 probe_clamp = 0  # authoritative, unclamped
+            probe_reads.add(stores, qn, named=False)
         else:
+            if cold and named:
+                probe_reads.add(_active_stores(ctx), qn, named=True)
             if cold and mode != "always":
                 probe_clamp = 1
+                probe_reads.add(_active_stores(ctx), qn, named=False)
             raw = ctx.world.scale_check(qn)
             value = _scale_value(raw)
             if value is None:
@@ -216,6 +223,59 @@ def compute_counts(ctx: BuildContext, demand: Demand) -> None:
     for qn in control_dispatcher_demand(ctx):
         if counts.get(qn, 0) < 1:
             counts[qn] = 1
+    probe_reads.report(ctx)
+
+
+def _store_key(store: str) -> str:
+    return "city" if store == "city" else f"rig:{store}"
+
+
+def _own_probe_stores(ctx: BuildContext, a: Agent) -> list[str]:
+    """The stores a template's default routed-work probe reads (defaultScaleCheckTargetForAgent
+    plus the city-store guard for rig pools): its rig's store and the city store, or the city
+    store alone for a city agent."""
+    if a.dir and ctx.city.rig(a.dir) is not None:
+        return [a.dir, "city"]
+    return ["city"]
+
+
+def _active_stores(ctx: BuildContext) -> list[str]:
+    """Every store a cold custom pool's wake probe reads: the city store and each rig store that
+    is not suspended."""
+    return ["city"] + [r.name for r in ctx.city.rigs if r.name not in ctx.rig_suspended]
+
+
+class ProbeReads:
+    """The Ready() reads of the default demand probes, grouped by store as Gas City groups its
+    targets (defaultScaleCheckCountsAndDemand for pool demand, defaultNamedSessionDemand for
+    named-session backing templates). A read that fails or comes back partial marks every
+    template of its group partial and is logged once per group."""
+
+    def __init__(self) -> None:
+        self.groups: dict[tuple[bool, str], set[str]] = {}
+
+    def add(self, stores: list[str], template: str, *, named: bool) -> None:
+        for store in stores:
+            self.groups.setdefault((named, store), set()).add(template)
+
+    def report(self, ctx: BuildContext) -> None:
+        res = ctx.result
+        for named in (False, True):
+            for (is_named, store), templates in sorted(self.groups.items()):
+                if is_named != named:
+                    continue
+                fault = ctx.store.read_fault(store)
+                if not fault:
+                    continue
+                res.store_query_partial = True
+                err = "partial result" if fault == "partial" else "store read failed"
+                tail = "using named demand=false" if named else "counts above may be a partial of one demand source"
+                ctx.log(f"buildDesiredState: default scale_check {_store_key(store)} "
+                        f"templates={','.join(sorted(templates))}: Ready(): {err} ({tail})")
+                for t in templates:
+                    res.partial_templates.add(t)
+                    res.partial_reasons.setdefault(t, f"the default demand read of the {_store_key(store)} store "
+                                                      f"{'came back partial' if fault == 'partial' else 'failed'}")
 
 
 CONTROL_DISPATCHER = "control-dispatcher"
