@@ -81,7 +81,7 @@ KEYS: dict[str, str] = {
     "after": INT, "desired": LIST_STR, "not_desired": LIST_STR, "desired_sessions": LIST_STR,
     "desired_count": TABLE_INT, "open_sessions": TABLE_INT, "no_identity": LIST_STR,
     "pool_desired": TABLE_INT, "pool_requests": TABLE_INT, "scale_check_counts": TABLE_INT,
-    "scale_check_present": TABLE_BOOL, "partial_templates": LIST_STR, "named_demand": TABLE_BOOL,
+    "scale_check_present": TABLE_BOOL, "partial_templates": LIST_STR, "store_query_partial": BOOL, "named_demand": TABLE_BOOL,
     "named_routed_demand": TABLE_BOOL, "deferral_count": INT, "log": LIST_STR, "no_log": LIST_STR,
     "warning": LIST_STR, "action_count": TABLE_INT, "request_templates": LIST_STR, "request_total": INT, "request_tiers": TABLE_INT, "assigned_work": LIST_STR,
     "trace_count": TABLE_INT, "session_count": INT, "awake_count": INT, "awake_rows": INT,
@@ -340,6 +340,8 @@ def _counts(e: dict[str, Any], st: dict[str, Any]) -> list[str]:
             got = st[key].get(ident, False)
             if got != want:
                 out.append(f"{key}[{ident}]: want {want}, got {got}")
+    if "store_query_partial" in e and e["store_query_partial"] != st["store_query_partial"]:
+        out.append(f"store_query_partial: want {e['store_query_partial']}, got {st['store_query_partial']}")
     if "partial_templates" in e and sorted(e["partial_templates"]) != st["partial_templates"]:
         out.append(f"partial_templates: want {sorted(e['partial_templates'])}, got {st['partial_templates']}")
     if "deferral_count" in e and e["deferral_count"] != len(st["deferrals"]):

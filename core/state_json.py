@@ -83,6 +83,7 @@ def state(model: "Model", step: int, do: str, outcome: "Outcome | None") -> dict
         "assigned_work": list(desired.collected_work_ids) if desired else [],
         "scale_check_counts": dict(sorted(desired.scale_check_counts.items())) if desired else {},
         "partial_templates": sorted(desired.partial_templates) if desired else [],
+        "store_query_partial": bool(desired.store_query_partial) if desired else False,
         "named_demand": dict(sorted(desired.named_demand.items())) if desired else {},
         "named_routed_demand": dict(sorted(desired.named_routed_demand.items())) if desired else {},
         "sessions": [session_json(b) for b in w.store.all_sessions()],
