@@ -173,6 +173,7 @@ def compute_counts(ctx: BuildContext, demand: Demand) -> None:
     ready unassigned routed work, clamped to 1 for a cold custom pool's wake probe and for an
     on_demand named session's backing template; an `always` named template gets no routed demand."""
     res = ctx.result
+    _report_unassigned_routed_reads(ctx)
     ready = ready_unassigned_by_template(ctx)
     live = _live_pool_counts(ctx)
     counts = res.scale_check_counts
@@ -224,6 +225,17 @@ def compute_counts(ctx: BuildContext, demand: Demand) -> None:
         if counts.get(qn, 0) < 1:
             counts[qn] = 1
     probe_reads.report(ctx)
+
+
+def _report_unassigned_routed_reads(ctx: BuildContext) -> None:
+    """collectOpenUnassignedRoutedWork reads open work from the city store and every active rig
+    store; a store whose read fails outright is logged under Gas City's store ref
+    (`city:<city name>`, `rig:<rig>`) and skipped. A partial read is not logged there."""
+    city_name = ctx.city.workspace.name.strip() or "city"
+    for store in _active_stores(ctx):
+        if ctx.store.read_fault(store) == "error":
+            ref = f"city:{city_name}" if store == "city" else f"rig:{store}"
+            ctx.log(f"collectOpenUnassignedRoutedWork: {ref}: List(open): store read failed")
 
 
 def _store_key(store: str) -> str:
