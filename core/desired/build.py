@@ -48,11 +48,21 @@ def build_desired(city: City, world: "World", semantics: str = "current", action
         res.base_keys = frozenset(res.entries)
         return res
     demand = Demand()
+    ctx.sub_phase("demand_snapshot.collect_open_session_beads", beads=len(ctx.store.open_sessions()), partial=False)
     demand.by_identity = identity_index(ctx)
     collect_assigned_work(ctx, demand)
     ctx.assigned_work = demand.assigned
     res.assigned_work_ids = [w.id for w in demand.assigned]
     res.collected_work_ids = [w.id for w in demand.collected]
+    ctx.sub_phase("demand_snapshot.collect_assigned_work", beads=len(demand.collected),
+                  partial=res.store_query_partial)
+    ctx.sub_phase("demand_snapshot.collect_unassigned_routed",
+                  beads=sum(1 for w in ctx.store.open_work()
+                            if w.status == "open" and w.routed_to.strip() and not w.assignee.strip()
+                            and ctx.work_visible(w)))
+    ctx.sub_phase("demand_snapshot.evaluate_pending_pools",
+                  pools=sum(1 for a in city.agents if a.has_scale_check and generic_ephemeral(a)
+                            and ctx.agent_active(a)))
     compute_counts(ctx, demand)
     res.alias_held = alias_held_templates(ctx)
     compute_requests(ctx, demand)

@@ -320,6 +320,14 @@ class BuildContext:
     def log(self, line: str) -> None:
         self.result.logs.append(line)
 
+    def sub_phase(self, name: str, **fields) -> None:
+        """recordDemandSubPhase: an operation record of one demand sub-phase at the demand snapshot
+        site; Gas City carries the operation name in the record's fields."""
+        self.trace.append({"record_type": "operation", "site_code": "demand_snapshot.load",
+                           "reason_code": "retained", "outcome_code": "complete", "template": "",
+                           "session_name": "", "operation_name": name,
+                           "fields": {"operation_name": name, **fields}})
+
     def decision(self, site: str, reason: str, outcome: str, template: str = "", session_name: str = "",
                  **fields) -> None:
         """Record a trace decision in Gas City's site/reason/outcome vocabulary."""

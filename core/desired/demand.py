@@ -272,6 +272,11 @@ class ProbeReads:
 
     def report(self, ctx: BuildContext) -> None:
         res = ctx.result
+        for named, phase in ((False, "demand_snapshot.default_scale_demand"),
+                             (True, "demand_snapshot.named_session_demand")):
+            targets = sum(len(ts) for (is_named, _), ts in self.groups.items() if is_named == named)
+            if targets:
+                ctx.sub_phase(phase, targets=targets)
         for named in (False, True):
             for (is_named, store), templates in sorted(self.groups.items()):
                 if is_named != named:
