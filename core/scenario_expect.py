@@ -39,6 +39,7 @@ _EVENT = {"type": STR, "subject": STR, "bead": STR, "message": STR}
 SUBS: dict[str, Sub] = {
     "session": Sub({"id": STR, "identity": STR, "session_name": STR, "open": BOOL, "metadata": TABLE_STR,
                     "metadata_not": TABLE_STR, "present": LIST_STR, "unchanged": LIST_STR, "no_writes": BOOL,
+                    "write_count": INT, "written_keys": LIST_STR,
                     "labels_include": LIST_STR, "labels_exclude": LIST_STR, "title": STR},
                    ("id", "identity", "session_name")),
     "runtime": Sub({"name": STR, "alive": BOOL, "running": BOOL, "attached": BOOL, "pending_interaction": BOOL,
@@ -427,7 +428,7 @@ def _check_session(s: dict, st: dict) -> list[str]:
 def _check_writes(s: dict, bead_id: str, st: dict) -> list[str]:
     """`unchanged` and `no_writes`: what the step's store writes (its mutation records) did to
     the bead. A write of a value a key already had changes nothing but is still a write."""
-    if "unchanged" not in s and "no_writes" not in s:
+    if not {"unchanged", "no_writes", "write_count", "written_keys"} & set(s):
         return []
     writes = [t for t in st.get("trace", []) if t.get("record_type") == "mutation" and t.get("target_id") == bead_id]
     errs = []
@@ -435,6 +436,13 @@ def _check_writes(s: dict, bead_id: str, st: dict) -> list[str]:
         errs.append(f"session {bead_id}: {len(writes)} store write(s) during the step, want none")
     if s.get("no_writes") is False and not writes:
         errs.append(f"session {bead_id}: no store write during the step, want at least one")
+    if "write_count" in s and len(writes) != s["write_count"]:
+        errs.append(f"session {bead_id}: {len(writes)} store write(s) during the step, want {s['write_count']}")
+    if "written_keys" in s:
+        keys = sorted({k for t in writes for k in (t.get("fields") or {}).get("diffs", {})})
+        if keys != sorted(s["written_keys"]):
+            errs.append(f"session {bead_id}: metadata keys written during the step {keys}, "
+                        f"want {sorted(s['written_keys'])}")
     for k in s.get("unchanged", []):
         for t in writes:
             d = (t.get("fields") or {}).get("diffs", {}).get(k)

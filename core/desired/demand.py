@@ -523,7 +523,8 @@ def inflight_requests(ctx: BuildContext, resumed: set[str]) -> dict[str, list[Re
                 continue
             out.setdefault(qn, []).append(
                 Request(qn, "new", b.id, b.get(B.TRIGGER_BEAD_ID).strip(), 0, inflight=True,
-                        work_store_ref=b.get(B.TRIGGER_BEAD_STORE_REF).strip()))
+                        work_store_ref=b.get(B.TRIGGER_BEAD_STORE_REF).strip(),
+                        brain_parent_sid=b.get(B.BRAIN_PARENT_SID).strip()))
     return out
 
 
@@ -565,7 +566,8 @@ def compute_requests(ctx: BuildContext, demand: Demand) -> dict[str, list[Reques
             for j in range(n_inflight, new_count):
                 wid = trig[j] if j < len(trig) else ""
                 w = ctx.store.work_bead(wid) if wid else None
-                r = Request(qn, "new", "", wid, 0, work_store_ref=w.store.strip() if w is not None else "")
+                r = Request(qn, "new", "", wid, 0, work_store_ref=w.store.strip() if w is not None else "",
+                            brain_parent_sid=w.meta.get(B.BRAIN_PARENT_SID, "").strip() if w is not None else "")
                 all_reqs.append(r)
                 usage.take(a, r)
     accepted = apply_nested_caps(ctx, all_reqs, held)

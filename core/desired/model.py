@@ -32,6 +32,7 @@ class Request:
     floor: bool = False  # min fill (FloorGuarantee)
     inflight: bool = False
     work_store_ref: str = ""  # the trigger work bead's store ("city" or a rig; "" = no reference)
+    brain_parent_sid: str = ""  # the fork parent the trigger work names (gc.brain_parent_sid)
 
     @property
     def resume_like(self) -> bool:

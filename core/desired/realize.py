@@ -308,9 +308,11 @@ DEMAND_WHY = {
 
 
 def bind_trigger(ctx: BuildContext, b: SessionBead, r: Request) -> SessionBead:
-    """bindPoolSessionTriggerBead (computePoolTriggerBindingPatch, the trigger id and its store):
-    point the bead at the request's work bead and that bead's store, or clear both when the
-    request carries none. Work directories and pack metadata are not modelled."""
+    """bindPoolSessionTriggerBead (computePoolTriggerBindingPatch, the trigger id, its store and
+    the fork parent): point the bead at the request's work bead, that bead's store and its
+    gc.brain_parent_sid, or clear all three when the request carries none, in one write. A
+    refused write leaves the bead as it was and is logged; the entry goes on without the new
+    trigger. Work directories and pack metadata are not modelled."""
     want, have = r.work_bead_id.strip(), b.get(B.TRIGGER_BEAD_ID).strip()
     have_ref, want_ref = b.get(B.TRIGGER_BEAD_STORE_REF).strip(), r.work_store_ref.strip()
     patch: dict[str, str] = {}
@@ -319,16 +321,26 @@ def bind_trigger(ctx: BuildContext, b: SessionBead, r: Request) -> SessionBead:
             patch[B.TRIGGER_BEAD_ID] = ""
         if have_ref:
             patch[B.TRIGGER_BEAD_STORE_REF] = ""
+        if b.get(B.BRAIN_PARENT_SID).strip():
+            patch[B.BRAIN_PARENT_SID] = ""
     else:
         if have != want:
             patch[B.TRIGGER_BEAD_ID] = want
+            if b.get(B.BRAIN_PARENT_SID).strip() != r.brain_parent_sid.strip():
+                patch[B.BRAIN_PARENT_SID] = r.brain_parent_sid.strip()
         if want_ref and have_ref != want_ref:
             patch[B.TRIGGER_BEAD_STORE_REF] = want_ref
         elif not want_ref and have != want and have_ref:
             patch[B.TRIGGER_BEAD_STORE_REF] = ""
     if not patch:
         return b
-    return ctx.store.update_session(b.id, patch)
+    refused = len(ctx.store.failed_writes)
+    nb = ctx.store.update_session(b.id, patch)
+    if len(ctx.store.failed_writes) > refused:
+        err = ctx.store.failed_writes[-1].split(": ", 1)[-1]
+        ctx.log(f"buildDesiredState: pool {go_quote(r.template)} session {b.id} trigger bead {r.work_bead_id}: "
+                f"{err} (continuing without trigger env)")
+    return nb
 
 
 # ---------------------------------------------------------------- the three phases

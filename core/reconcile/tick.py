@@ -45,10 +45,12 @@ def run_build(city: "City", world: "World", semantics: str) -> Outcome:
     """Only the desired-state build (with its store side effects). Its `pool_desired` is what the
     demand snapshot would derive from it (retention and named merge), computed untraced."""
     out = Outcome()
+    world.store.journal.clear()
     out.desired = build_desired(city, world, semantics, out.actions, out.trace)
     out.desired.pool_desired = pool_desired_counts(city, world, semantics, out.desired, None)
     out.logs += out.desired.logs
     report_failed_writes(world.store, out)
+    records.mutations(TickContext(city, world, semantics, out))
     return out
 
 
@@ -58,6 +60,7 @@ def run_sync_only(city: "City", world: "World", semantics: str, close: bool = Fa
     City's syncSessionBeads tests observe, since a full tick's reconcile would act on the synced
     beads before anyone looked."""
     out = Outcome()
+    world.store.journal.clear()
     ctx = TickContext(city, world, semantics, out)
     built = load_demand_snapshot(city, world, semantics, out.actions, out.trace)
     out.logs += built.logs
@@ -66,6 +69,7 @@ def run_sync_only(city: "City", world: "World", semantics: str, close: bool = Fa
     ctx.desired = _refresh(ctx, ctx.desired, "refresh_desired_state.after_sync")
     out.desired = ctx.desired
     report_failed_writes(world.store, out)
+    records.mutations(ctx)
     return out
 
 
@@ -74,8 +78,11 @@ def run_hygiene_only(city: "City", world: "World", semantics: str) -> Outcome:
     closed beads, stale creating beads): what Gas City's tests of those functions observe, since
     the rest of a tick would act on the beads they leave."""
     out = Outcome()
-    run_hygiene(TickContext(city, world, semantics, out))
+    world.store.journal.clear()
+    ctx = TickContext(city, world, semantics, out)
+    run_hygiene(ctx)
     report_failed_writes(world.store, out)
+    records.mutations(ctx)
     return out
 
 
