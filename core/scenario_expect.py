@@ -61,7 +61,8 @@ SUBS: dict[str, Sub] = {
     "tracker": Sub({"bead": STR, "idle": TABLE_SCALAR, "max_age": TABLE_SCALAR, "defer": TABLE_SCALAR,
                     "wake_failures": TABLE_SCALAR, "circuit": TABLE_SCALAR}, ("bead",)),
     "work": Sub({"id": STR, "status": STR, "assignee": STR, "routed_to": STR, "priority": INT,
-                 "store": STR, "metadata": TABLE_STR}, ("id",)),
+                 "metadata": TABLE_STR, "no_writes": BOOL, "write_count": INT, "written_keys": LIST_STR,
+                 "unchanged": LIST_STR}, ("id",)),
     "wait": Sub({"id": STR, "state": STR, "reason": STR}, ("id",)),
     "awake": Sub({"session_name": STR, "bead": STR, "should_wake": BOOL, "reason": STR, "wake_reasons": LIST_STR,
                   "has_assigned_work": BOOL, "assigned_work_bead": STR, "sleep_policy_suppressed": BOOL,
@@ -425,29 +426,34 @@ def _check_session(s: dict, st: dict) -> list[str]:
     return best or []
 
 
-def _check_writes(s: dict, bead_id: str, st: dict) -> list[str]:
-    """`unchanged` and `no_writes`: what the step's store writes (its mutation records) did to
-    the bead. A write of a value a key already had changes nothing but is still a write."""
-    if not {"unchanged", "no_writes", "write_count", "written_keys"} & set(s):
+WRITE_KEYS = frozenset({"unchanged", "no_writes", "write_count", "written_keys"})
+
+
+def _check_writes(s: dict, bead_id: str, st: dict, kind: str = "session") -> list[str]:
+    """`unchanged`, `no_writes`, `write_count`, `written_keys`: what the step's store writes (its
+    mutation records) did to the session or work bead. A write of a value a key already had
+    changes nothing but is still a write."""
+    if not WRITE_KEYS & set(s):
         return []
-    writes = [t for t in st.get("trace", []) if t.get("record_type") == "mutation" and t.get("target_id") == bead_id]
+    writes = [t for t in st.get("trace", []) if t.get("record_type") == "mutation" and t.get("target_id") == bead_id
+              and t.get("target_kind", "session") == kind]
     errs = []
     if s.get("no_writes") is True and writes:
-        errs.append(f"session {bead_id}: {len(writes)} store write(s) during the step, want none")
+        errs.append(f"{kind} {bead_id}: {len(writes)} store write(s) during the step, want none")
     if s.get("no_writes") is False and not writes:
-        errs.append(f"session {bead_id}: no store write during the step, want at least one")
+        errs.append(f"{kind} {bead_id}: no store write during the step, want at least one")
     if "write_count" in s and len(writes) != s["write_count"]:
-        errs.append(f"session {bead_id}: {len(writes)} store write(s) during the step, want {s['write_count']}")
+        errs.append(f"{kind} {bead_id}: {len(writes)} store write(s) during the step, want {s['write_count']}")
     if "written_keys" in s:
         keys = sorted({k for t in writes for k in (t.get("fields") or {}).get("diffs", {})})
         if keys != sorted(s["written_keys"]):
-            errs.append(f"session {bead_id}: metadata keys written during the step {keys}, "
+            errs.append(f"{kind} {bead_id}: metadata keys written during the step {keys}, "
                         f"want {sorted(s['written_keys'])}")
     for k in s.get("unchanged", []):
         for t in writes:
             d = (t.get("fields") or {}).get("diffs", {}).get(k)
             if d is not None:
-                errs.append(f"session {bead_id}: metadata.{k} changed during the step "
+                errs.append(f"{kind} {bead_id}: metadata.{k} changed during the step "
                             f"({d.get('before', '')!r} -> {d.get('after', '')!r})")
                 break
     return errs
@@ -529,9 +535,9 @@ def _check_work(w: dict, st: dict) -> list[str]:
     row = next((x for x in st["work"] if x["id"] == w["id"]), None)
     if row is None:
         return [f"work {w['id']}: no such work bead"]
-    out = []
+    out = _check_writes(w, w["id"], st, "work")
     for k, want in w.items():
-        if k == "id":
+        if k == "id" or k in WRITE_KEYS:
             continue
         if k == "metadata":
             for mk, mv in want.items():

@@ -349,12 +349,23 @@ class Store:
         self._work_index_add(w)
         return w
 
-    def put_work_many(self, beads: "Iterable[WorkBead]") -> None:
-        """put_work for each of `beads` in one pass (the later of two with one id wins): the
-        work map is updated once and the work indexes rebuilt once, which loading a large
-        city's work needs (put_work copies a path of each map per bead)."""
-        self.work = self.work.update({w.id: w for w in beads})
-        self._rebuild_work_indexes()
+    def update_work_metadata(self, wid: str, patch: Mapping[str, str]) -> WorkBead:
+        """A controller write of work bead metadata (SetMetadataBatch): merged, "" deletes a key;
+        journaled like a session write."""
+        old = self.work[wid]
+        merged = dict(old.metadata)
+        fields: dict[str, tuple[str, str]] = {}
+        for k, v in patch.items():
+            before = merged.get(k, "")
+            if v:
+                merged[k] = v
+            else:
+                merged.pop(k, None)
+            if before != v:
+                fields[k] = (before, v)
+        new = self.put_work(old.with_(metadata=tuple(sorted(merged.items()))))
+        self.journal.append(Write("work", wid, "update", fields))
+        return new
 
     def open_work(self) -> list[WorkBead]:
         out = [w for w in self.work.values() if w.status != "closed"]
