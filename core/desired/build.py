@@ -22,6 +22,7 @@ from core.desired.floors import realize_floors
 from core.desired.model import DesiredEntry, DesiredResult, Why
 from core.desired.named import build_named
 from core.desired.realize import realize, shape_why
+from core.desired.rehome import rehome_assigned_work, rehome_unassigned_routed_work
 from core.desired.stamp import stamp_run_session_identity
 from core.identity import generic_ephemeral, request_identity, session_name_for
 from core.world.suspension import city_suspended
@@ -58,6 +59,8 @@ def build_desired(city: City, world: "World", semantics: str = "current", action
     ctx.sub_phase("demand_snapshot.collect_assigned_work", beads=len(demand.collected),
                   partial=res.store_query_partial)
     stamp_run_session_identity(ctx, demand.collected)
+    rehome_assigned_work(ctx, demand.collected)
+    rehome_unassigned_routed_work(ctx)
     ctx.sub_phase("demand_snapshot.collect_unassigned_routed",
                   beads=sum(1 for w in ctx.store.open_work()
                             if w.status == "open" and w.routed_to.strip() and not w.assignee.strip()

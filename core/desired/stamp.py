@@ -14,7 +14,7 @@ LEGACY_WORK_DIR = "work_dir"
 ROOT_BEAD_ID = "gc.root_bead_id"
 
 
-def _assignee_index(ctx: BuildContext) -> dict[str, SessionBead | None]:
+def assignee_index(ctx: BuildContext) -> dict[str, SessionBead | None]:
     """buildSessionAssigneeIndex: every identity of every open session bead -> that bead; an
     identity two different beads answer to maps to None (ambiguous)."""
     index: dict[str, SessionBead | None] = {}
@@ -61,7 +61,7 @@ def stamp_run_session_identity(ctx: BuildContext, collected: list[WorkBead]) -> 
     """Stamp each collected in-progress work bead (and its run root) with the executing
     session's identifier and work_dir. A pool session's work_dir is written only where the
     bead already names that path as its worktree (a slot cwd is no ownership evidence)."""
-    index = _assignee_index(ctx)
+    index = assignee_index(ctx)
     stamped_roots: set[str] = set()
     for w in collected:
         if w.status != "in_progress" or not w.assignee.strip():

@@ -349,9 +349,11 @@ class Store:
         self._work_index_add(w)
         return w
 
-    def update_work_metadata(self, wid: str, patch: Mapping[str, str]) -> WorkBead:
-        """A controller write of work bead metadata (SetMetadataBatch): merged, "" deletes a key;
-        journaled like a session write."""
+    def update_work_metadata(self, wid: str, patch: Mapping[str, str], *, assignee: str | None = None,
+                             routed_to: str | None = None) -> WorkBead:
+        """A controller write of a work bead (Update / SetMetadataBatch): metadata merged ("" deletes
+        a key), and the assignee or route when given; journaled like a session write (the route
+        as `gc.routed_to`, the assignee as `assignee`)."""
         old = self.work[wid]
         merged = dict(old.metadata)
         fields: dict[str, tuple[str, str]] = {}
@@ -363,7 +365,16 @@ class Store:
                 merged.pop(k, None)
             if before != v:
                 fields[k] = (before, v)
-        new = self.put_work(old.with_(metadata=tuple(sorted(merged.items()))))
+        changes: dict = {"metadata": tuple(sorted(merged.items()))}
+        if assignee is not None:
+            changes["assignee"] = assignee
+            if old.assignee != assignee:
+                fields["assignee"] = (old.assignee, assignee)
+        if routed_to is not None:
+            changes["routed_to"] = routed_to
+            if old.routed_to != routed_to:
+                fields["gc.routed_to"] = (old.routed_to, routed_to)
+        new = self.put_work(old.with_(**changes))
         self.journal.append(Write("work", wid, "update", fields))
         return new
 

@@ -1,0 +1,57 @@
+"""The bound -> unbound migration's work re-home (canonicalizeLegacyBoundAssignedWork,
+canonicalizeLegacyBoundUnassignedRoutedWork): work persisted under the legacy bound form of a
+now-unbound pool agent (`dir/binding.name`) is rewritten onto the agent's canonical identity
+(`dir/name`), so the canonical session's work query and claim, which match by raw string, can
+see it. Idempotent: only a differing identity is written."""
+
+from __future__ import annotations
+
+from core.desired.context import BuildContext
+from core.desired.stamp import assignee_index
+from core.identity import generic_ephemeral
+from core.world.beads import WorkBead
+
+
+def _known_pool_template(ctx: BuildContext, assignee: str) -> bool:
+    """isKnownPoolTemplate: an unsuspended multi-session agent answers to the assignee."""
+    return any(not a.suspended and generic_ephemeral(a) and ctx.equivalent(assignee, a.qualified_name)
+               for a in ctx.city.agents)
+
+
+def rehome_assigned_work(ctx: BuildContext, collected: list[WorkBead]) -> None:
+    """canonicalizeLegacyBoundAssignedWork over the collected assigned work: open or in-progress
+    work whose assignee is a pool template's legacy form gets the canonical assignee (and route),
+    unless a live session still answers to the legacy identity (the resume tier owns it)."""
+    index = assignee_index(ctx)
+    for w in collected:
+        if w.status not in ("in_progress", "open"):
+            continue
+        assignee = w.assignee.strip()
+        if not assignee or not _known_pool_template(ctx, assignee):
+            continue
+        canon_assignee = ctx.normalize_template(assignee)
+        routed = w.routed_to.strip()
+        canon_routed = ctx.normalize_template(routed)
+        assignee_changed = bool(canon_assignee) and canon_assignee != assignee
+        routed_changed = bool(routed) and canon_routed != routed
+        if not assignee_changed and not routed_changed:
+            continue
+        if assignee in index:
+            continue
+        ctx.store.update_work_metadata(w.id, {}, assignee=canon_assignee if assignee_changed else None,
+                                       routed_to=canon_routed if routed_changed else None)
+
+
+def rehome_unassigned_routed_work(ctx: BuildContext) -> None:
+    """canonicalizeLegacyBoundUnassignedRoutedWork over the open, unassigned routed work of every
+    readable store: a route whose local name carries a binding dot and normalizes to another
+    configured identity is rewritten to it."""
+    for w in ctx.store.open_work():
+        if w.status != "open" or w.assignee.strip() or not ctx.work_visible(w):
+            continue
+        routed = w.routed_to.strip()
+        if not routed or "." not in routed.rpartition("/")[2]:
+            continue
+        canon = ctx.normalize_template(routed)
+        if canon and canon != routed:
+            ctx.store.update_work_metadata(w.id, {}, routed_to=canon)
