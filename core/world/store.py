@@ -378,6 +378,13 @@ class Store:
         self.journal.append(Write("work", wid, "update", fields))
         return new
 
+    def put_work_many(self, beads: "Iterable[WorkBead]") -> None:
+        """put_work for each of `beads` in one pass (the later of two with one id wins): the
+        work map is updated once and the work indexes rebuilt once, which loading a large
+        city's work needs (put_work copies a path of each map per bead)."""
+        self.work = self.work.update({w.id: w for w in beads})
+        self._rebuild_work_indexes()
+
     def open_work(self) -> list[WorkBead]:
         out = [w for w in self.work.values() if w.status != "closed"]
         out.sort(key=lambda w: natural_key(w.id))
