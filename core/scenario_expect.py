@@ -86,7 +86,7 @@ KEYS: dict[str, str] = {
     "pool_desired": TABLE_INT, "pool_requests": TABLE_INT, "scale_check_counts": TABLE_INT,
     "scale_check_present": TABLE_BOOL, "partial_templates": LIST_STR, "store_query_partial": BOOL, "named_demand": TABLE_BOOL,
     "named_routed_demand": TABLE_BOOL, "deferral_count": INT, "log": LIST_STR, "no_log": LIST_STR,
-    "warning": LIST_STR, "action_count": TABLE_INT, "request_templates": LIST_STR, "request_total": INT, "request_tiers": TABLE_INT, "assigned_work": LIST_STR,
+    "warning": LIST_STR, "action_count": TABLE_INT, "event_count": TABLE_INT, "request_templates": LIST_STR, "request_total": INT, "request_tiers": TABLE_INT, "assigned_work": LIST_STR,
     "trace_count": TABLE_INT, "session_count": INT, "awake_count": INT, "awake_rows": INT,
 }
 ALL_KEYS = set(KEYS) | set(SUBS)
@@ -227,6 +227,10 @@ def evaluate(e: dict[str, Any], st: dict[str, Any]) -> list[str]:
         got = sum(1 for x in st["actions"] if x["kind"] == kind)
         if got != n:
             out.append(f"action_count[{kind}]: want {n}, got {got}")
+    for etype, n in (e.get("event_count") or {}).items():
+        got = sum(1 for x in st["events"] if x["type"] == etype)
+        if got != n:
+            out.append(f"event_count[{etype}]: want {n}, got {got}")
     for ent in e.get("entry", []):
         out += _check_entry(ent, st)
     for ent in e.get("no_entry", []):

@@ -146,6 +146,22 @@ class TickContext:
     def has_open_work(self, b: SessionBead) -> bool:
         return any(w.status in ("open", "in_progress") for w in self.work_of(b))
 
+    def has_open_work_for_close_gate(self, b: SessionBead) -> bool:
+        """The drain-ack finalize's close gate (sessionHasOpenAssignedWorkForReachableStoreForCloseGate):
+        open work, not counting the session's own mol-do-work drain step (isSessionOwnDrainStepBead)."""
+        return any(w.status in ("open", "in_progress") and not self._is_own_drain_step(w) for w in self.work_of(b))
+
+    def _is_own_drain_step(self, w: WorkBead) -> bool:
+        """A step whose gc.step_ref ends in segment `drain` under a root compiled from mol-do-work
+        (drainStepRootFormulaName: gc.formula_name, else the root's id)."""
+        if w.get("gc.step_ref").strip().rsplit(".", 1)[-1] != "drain":
+            return False
+        root_id = w.get("gc.root_bead_id").strip()
+        root = self.store.work_bead(root_id) if root_id else None
+        if root is None:
+            return False
+        return (root.get("gc.formula_name").strip() or root.id) == "mol-do-work"
+
     def has_awake_work(self, b: SessionBead) -> bool:
         return any(w.actionable for w in self.work_of(b))
 

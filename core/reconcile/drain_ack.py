@@ -52,7 +52,7 @@ def run_async_stops(ctx: TickContext) -> None:
 
 def finalize(ctx: TickContext, b: SessionBead, template: str, close_if_unassigned: bool) -> None:
     """finalizeDrainAckStoppedSession."""
-    has_work = ctx.has_open_work(b)
+    has_work = ctx.has_open_work_for_close_gate(b)
     if close_if_unassigned and not has_work:
         if ctx.close(b.id, "drained"):
             clear_ack_meta(ctx, b.session_name)
