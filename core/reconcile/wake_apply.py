@@ -375,7 +375,10 @@ def stranded(ctx: TickContext, b, tpl: str) -> None:
     closed `stranded-repair` to free its slot."""
     work = [w for w in ctx.work_of(b) if w.status in ("open", "in_progress")]
     if not b.get(B.STRANDED_EVENT_EMITTED_AT):
-        ctx.event("session.stranded", b.id, stranded_message(tpl, b.session_name, [w.id for w in work]), b.id)
+        shown = _stranded_diagnostic_work(ctx, work)
+        if work and not shown:
+            return
+        ctx.event("session.stranded", b.id, stranded_message(tpl, b.session_name, [w.id for w in shown]), b.id)
         b = ctx.patch(b.id, {B.STRANDED_EVENT_EMITTED_AT: format_time(ctx.now)})
     since = parse_time(b.get(B.STRANDED_EVENT_EMITTED_AT))
     if ctx.store_partial or since is None or (ctx.now - since).total_seconds() < STRANDED_REPAIR_CONFIRM_GRACE:
@@ -389,6 +392,28 @@ def stranded(ctx: TickContext, b, tpl: str) -> None:
         ctx.store.put_work(w.with_(status="open", assignee="", metadata=meta))
         ctx.log(f"session beads: released work {w.id} from stranded session {b.id}")
     ctx.close(b.id, "stranded-repair", release=False)
+
+
+def _stranded_diagnostic_work(ctx: TickContext, work: list) -> list:
+    """filterDetachedStrandedDiagnosticWork: work whose detached-work probe (`gc.detached`) is
+    alive is not reported stranded; a dead probe's marker is cleared and the work reported; a
+    failing (or, in the model, unanswered) probe keeps the work in the report."""
+    from core.reconcile.orphans import DETACHED
+
+    out = []
+    for w in work:
+        spec = w.get(DETACHED).strip()
+        answer = ctx.world.detached_probe.get(spec) if spec else None
+        if spec and answer == "alive":
+            ctx.log(f"session reconciler: suppressing session.stranded for {w.id}: detached probe alive: {spec}")
+            continue
+        if spec and answer == "dead":
+            ctx.log(f"session reconciler: clearing dead detached probe for {w.id} before session.stranded: {spec}")
+            w = ctx.store.put_work(w.with_(metadata={k: v for k, v in w.metadata if k != DETACHED}))
+        elif spec:
+            ctx.log(f"session reconciler: preserving session.stranded for {w.id} after detached probe error")
+        out.append(w)
+    return out
 
 
 def stranded_message(template: str, session_name: str, ids: list[str]) -> str:
