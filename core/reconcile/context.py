@@ -146,10 +146,29 @@ class TickContext:
     def has_open_work(self, b: SessionBead) -> bool:
         return any(w.status in ("open", "in_progress") for w in self.work_of(b))
 
+    def reachable_work_of(self, b: SessionBead) -> list[WorkBead]:
+        """work_of, limited to the stores the bead's agent can reach (reachableStoresForSessionInfo):
+        every store for a city-scope agent or a bead whose agent is not configured, else its
+        configured rig's store (the city store without a rig). Work without a store reference
+        is reachable from every session."""
+        from core.desired.reach import work_reachable
+
+        a = self.agent(self.template_of(b))
+        if a is None:
+            return self.work_of(b)
+        return [w for w in self.work_of(b) if work_reachable(self, a, w)]  # type: ignore[arg-type]
+
+    def has_reachable_open_work(self, b: SessionBead) -> bool:
+        """The reconciler's close gates (reachableAssignedWorkScope): open or in-progress work in a
+        store the session can reach; work it cannot reach does not keep its bead open."""
+        return any(w.status in ("open", "in_progress") for w in self.reachable_work_of(b))
+
     def has_open_work_for_close_gate(self, b: SessionBead) -> bool:
         """The drain-ack finalize's close gate (sessionHasOpenAssignedWorkForReachableStoreForCloseGate):
-        open work, not counting the session's own mol-do-work drain step (isSessionOwnDrainStepBead)."""
-        return any(w.status in ("open", "in_progress") and not self._is_own_drain_step(w) for w in self.work_of(b))
+        reachable open work, not counting the session's own mol-do-work drain step
+        (isSessionOwnDrainStepBead)."""
+        return any(w.status in ("open", "in_progress") and not self._is_own_drain_step(w)
+                   for w in self.reachable_work_of(b))
 
     def _is_own_drain_step(self, w: WorkBead) -> bool:
         """A step whose gc.step_ref ends in segment `drain` under a root compiled from mol-do-work
@@ -174,7 +193,7 @@ class TickContext:
             return self.store.session(bead_id)
         return self.store.update_session(bead_id, changes)
 
-    def close(self, bead_id: str, code: str, *, release: bool = True) -> bool:
+    def close(self, bead_id: str, code: str, *, release: bool = True, reachable_only: bool = False) -> bool:
         """closeBead: ClosePatch, then release the work the session held (reopened,
         unassigned, routed back to its template). failed-create closes also clear the
         pending-create lease and sleep intent."""
@@ -188,13 +207,16 @@ class TickContext:
             return False  # the store refused the close (logged with the tick's failed writes)
         self.mem = self.mem.drop("drains", bead_id).drop("idle_probes", bead_id).drop("named_absence", bead_id)
         if release:
-            self.release_work(b)
+            self.release_work(b, reachable_only)
         self.action("close", b.id, b.session_name, code, B.close_reason_text(code), self.template_of(b))
         return True
 
-    def release_work(self, b: SessionBead) -> None:
+    def release_work(self, b: SessionBead, reachable_only: bool = False) -> None:
+        """Reopen and unassign the closed session's open work (routed back to its template);
+        `reachable_only` limits it to the stores the close gate probed (closeBead with the
+        gate's reachable scope), so work the gate could not judge is left alone."""
         route = self.template_of(b)
-        for w in self.work_of(b):
+        for w in (self.reachable_work_of(b) if reachable_only else self.work_of(b)):
             if w.status not in ("open", "in_progress"):
                 continue
             self.store.put_work(w.with_(status="open", assignee="", routed_to=w.routed_to or route))

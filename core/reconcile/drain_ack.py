@@ -54,7 +54,7 @@ def finalize(ctx: TickContext, b: SessionBead, template: str, close_if_unassigne
     """finalizeDrainAckStoppedSession."""
     has_work = ctx.has_open_work_for_close_gate(b)
     if close_if_unassigned and not has_work:
-        if ctx.close(b.id, "drained"):
+        if ctx.close(b.id, "drained", reachable_only=True):
             clear_ack_meta(ctx, b.session_name)
             ctx.event("session.stopped", template, "drain acknowledged by agent", b.id)
             return

@@ -94,7 +94,7 @@ def handle_undesired(ctx: TickContext, b: SessionBead, names: set[str]) -> Desir
             return None
         if not provider_alive:
             ctx.decision("reconciler.session.close_failed_create", "failed-create", "closed", tpl, name)
-            if not ctx.boot and not ctx.store_partial and not ctx.has_open_work(b):
+            if not ctx.boot and not ctx.store_partial and not ctx.has_reachable_open_work(b):
                 ctx.close(b.id, "failed-create")
             return None
     patch = heal_patch(b, provider_alive, ctx.now, ctx.startup_timeout, rollback_available=not ctx.store_partial)
@@ -153,7 +153,7 @@ def handle_undesired(ctx: TickContext, b: SessionBead, names: set[str]) -> Desir
             ctx.decision("reconciler.session.orphan_or_suspended", reason, "drain", tpl, name, provider_alive=True)
         return None
     ctx.decision("reconciler.session.close_orphan", reason, "closed", tpl, name)
-    if ctx.boot or ctx.store_partial or ctx.has_open_work(b):
+    if ctx.boot or ctx.store_partial or ctx.has_reachable_open_work(b):
         return None
-    ctx.close(b.id, reason)
+    ctx.close(b.id, reason, reachable_only=True)
     return None

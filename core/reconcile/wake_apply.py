@@ -300,11 +300,11 @@ def apply_one(ctx: TickContext, t: WakeTarget, decisions: dict, evals: dict, cou
             ctx.decision("reconciler.session.drain", reason, "drain", tpl, name, sleep_intent=intent)
         return
     if not should and not t.alive and b.pool_managed and _slot_freeable(b):
-        if ctx.has_open_work(b):
+        if ctx.has_reachable_open_work(b):
             stranded(ctx, b, tpl)
             return
         code = b.get(B.SLEEP_REASON).strip() or "drained"
-        ctx.close(b.id, code)
+        ctx.close(b.id, code, reachable_only=True)
 
 
 def fresh_reassign_cycle(ctx: TickContext, b, tpl: str, dec) -> bool:
@@ -373,7 +373,7 @@ def stranded(ctx: TickContext, b, tpl: str) -> None:
     has lasted the confirmation window, the repair (repairStrandedPoolWorkerBead): the work is
     reopened, unassigned and routed to the template if it had no route, and the session bead is
     closed `stranded-repair` to free its slot."""
-    work = [w for w in ctx.work_of(b) if w.status in ("open", "in_progress")]
+    work = [w for w in ctx.reachable_work_of(b) if w.status in ("open", "in_progress")]
     if not b.get(B.STRANDED_EVENT_EMITTED_AT):
         shown = _stranded_diagnostic_work(ctx, work)
         if work and not shown:
