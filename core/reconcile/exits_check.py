@@ -20,10 +20,16 @@ def facts(ctx: TickContext, b: SessionBead, alive: bool, screen_available: bool)
                        screen_available=screen_available)
 
 
-def peek(ctx: TickContext, b: SessionBead) -> str | None:
-    """The pane text of the bead's runtime; None when there is no pane to read."""
+RATE_LIMIT_PEEK_LINES = 120  # rateLimitPeekLines
+
+
+def peek(ctx: TickContext, b: SessionBead, lines: int = RATE_LIMIT_PEEK_LINES) -> str | None:
+    """The last `lines` lines of the pane text of the bead's runtime (a provider Peek of that
+    many lines); None when there is no pane to read."""
     rs = ctx.rt.get(b.session_name)
-    return None if rs is None else rs.peek
+    if rs is None:
+        return None
+    return "\n".join(rs.peek.split("\n")[-lines:]) if rs.peek else rs.peek
 
 
 def rate_limit_hold(ctx: TickContext, b: SessionBead, alive: bool) -> bool:
