@@ -88,7 +88,12 @@ def bead_violations(model: "Model") -> list[tuple[str, str]]:
                 for key in ("GC_INSTANCE_TOKEN", "GC_RUNTIME_EPOCH"):
                     if not env.get(key):
                         out.append((b.id, f"runtime {b.session_name!r} env {key} is empty"))
-        if b.pending_claim and state not in CLAIM_STATES and not _asleep_within_lease(model, b):
+        # Gas City's heal turns a live claimed bead into awake while its start is still in flight
+        # (healStateWithRollbackInfo); the claim stays until the start commits
+        # (TestReconcileSessionBeads_DefersPendingCreateRecoveryWhileStartInFlight).
+        awake_in_flight = state == "awake" and alive and _start_in_flight(model, b)
+        if b.pending_claim and state not in CLAIM_STATES and not _asleep_within_lease(model, b) \
+                and not awake_in_flight:
             out.append((b.id, f"bead {b.id} has pending_create_claim with state {state!r}"))
         d = model.world.memory.drains.get(b.id)
         if d is not None and d.reason not in CANCELABLE_EXEMPT and alive and rt.pending(b.session_name) \
