@@ -119,6 +119,7 @@ def handle_undesired(ctx: TickContext, b: SessionBead, names: set[str]) -> Desir
             if drains.cancel_if(ctx, b, drains.assigned_work_cancelable) or \
                     drains.cancel_recovered_ack(ctx, b, drains.assigned_work_cancelable):
                 drains.clear_ack_meta(ctx, name)
+                ctx.log(f"Canceled drain-acked session '{name}' (assigned work)")
                 ctx.decision("reconciler.drain.cancel", ack_reason, "cancel_assigned_work", tpl, name)
                 return None
         if provider_alive:
