@@ -43,10 +43,13 @@ def run_async_stops(ctx: TickContext) -> None:
     for bead_id, name, token in ctx.async_stops:
         live = ctx.rt.get_meta(name, META_INSTANCE_TOKEN)
         if token and live and live != token:
-            ctx.log(f"session reconciler: async drain-ack stop {name} skipped: instance token mismatch")
+            ctx.log(f"session reconciler: async drain-ack stop {name} skipped: instance token mismatch "
+                    "(session was replaced)")
             continue
         b = ctx.store.session(bead_id)
-        ctx.stop(name, "drain-ack", b)
+        err = ctx.stop_error(name, "drain-ack", b)
+        if err:  # the bead stays stop-pending; the next tick retries (queueDrainAckAsyncStop)
+            ctx.log(f"session reconciler: async drain-ack stop {name}: {err}")
     ctx.async_stops.clear()
 
 
