@@ -122,6 +122,10 @@ class BuildContext:
         self._by_template: dict[str, list[str]] | None = None
         self.lookup = template_lookup(city, semantics)
         self._partial_cache: dict[str, set[str]] = {}
+        # A store whose reads fail or come back partial makes the whole tick store-partial, work
+        # or no work: Gas City's list queries fail before any bead is seen (storeQueryPartial).
+        if store_backed and any(s == "city" or s not in self.rig_suspended for s in self.store.read_faults):
+            self.result.store_query_partial = True
 
     def transport_error(self, a: Agent) -> str:
         """validateAgentSessionTransportForBuild for `a` ("" when its sessions can be created)."""

@@ -160,15 +160,31 @@ class TickContext:
 
     def has_reachable_open_work(self, b: SessionBead) -> bool:
         """The reconciler's close gates (reachableAssignedWorkScope): open or in-progress work in a
-        store the session can reach; work it cannot reach does not keep its bead open."""
-        return any(w.status in ("open", "in_progress") for w in self.reachable_work_of(b))
+        store the session can reach; work it cannot reach does not keep its bead open. A failing
+        read of a reachable store counts as work (the gates fail closed on a live-query error)."""
+        return self.reachable_read_failed(b) or \
+            any(w.status in ("open", "in_progress") for w in self.reachable_work_of(b))
+
+    def reachable_read_failed(self, b: SessionBead) -> bool:
+        """True when reads of a store the bead's session can reach fail this tick (an injected
+        `fail_store_read` of mode error)."""
+        from core.desired.reach import CITY_STORE, configured_rig_name
+
+        failed = [s for s, (mode, _n) in self.store.read_faults.items() if mode == "error"]
+        if not failed:
+            return False
+        a = self.agent(self.template_of(b))
+        if a is None or a.scope.strip() == "city":
+            return True
+        home = configured_rig_name(self, a) or CITY_STORE  # type: ignore[arg-type]
+        return home in failed
 
     def has_open_work_for_close_gate(self, b: SessionBead) -> bool:
         """The drain-ack finalize's close gate (sessionHasOpenAssignedWorkForReachableStoreForCloseGate):
         reachable open work, not counting the session's own mol-do-work drain step
         (isSessionOwnDrainStepBead)."""
-        return any(w.status in ("open", "in_progress") and not self._is_own_drain_step(w)
-                   for w in self.reachable_work_of(b))
+        return self.reachable_read_failed(b) or any(
+            w.status in ("open", "in_progress") and not self._is_own_drain_step(w) for w in self.reachable_work_of(b))
 
     def _is_own_drain_step(self, w: WorkBead) -> bool:
         """A step whose gc.step_ref ends in segment `drain` under a root compiled from mol-do-work
