@@ -43,6 +43,16 @@ def _kill(ctx: TickContext, b: SessionBead, reason: str, event: str, subject: st
     return b
 
 
+def _max_age_work(ctx: TickContext, b: SessionBead) -> bool:
+    """The max-age busy check: open assigned work; a failing live read of a store the session
+    can reach is logged and counts as work (fails closed, so an aged session is not killed on a
+    transient store error)."""
+    if ctx.reachable_read_failed(b):
+        ctx.log(f"session reconciler: checking assigned work for max-age {b.session_name}: store read failed")
+        return True
+    return ctx.has_open_work(b)
+
+
 def max_age_step(ctx: TickContext, b: SessionBead, entry: DesiredEntry, alive: bool) -> tuple[SessionBead, bool]:
     """Returns the bead and whether it is still alive."""
     if not alive or not ctx.max_age_keys:
@@ -53,7 +63,7 @@ def max_age_step(ctx: TickContext, b: SessionBead, entry: DesiredEntry, alive: b
     facts = T.TimerFacts(triggered=chk.fired)
     if chk.fired:
         facts.blocker = T.timer_blocker(b.get(B.HELD_UNTIL), b.get(B.QUARANTINED_UNTIL), ctx.now)
-    dec = _gather(ctx, b, facts, T.decide_max_session_age, ctx.has_open_work)
+    dec = _gather(ctx, b, facts, T.decide_max_session_age, lambda bead: _max_age_work(ctx, bead))
     if dec.action == T.DEFER:
         ctx.decision("reconciler.session.max_session_age", dec.reason, dec.outcome, tpl, name, key=chk.key)
     elif dec.action == T.STOP:
