@@ -23,12 +23,26 @@ def is_stop_pending(b: SessionBead) -> bool:
     return b.state.strip() == "draining" and b.get(B.STATE_REASON).strip() == STOP_PENDING
 
 
-def mark_stop_pending(ctx: TickContext, b: SessionBead) -> SessionBead:
-    """DrainAckStopPendingPatch; the drain tracker entry is dropped."""
-    b = ctx.patch(b.id, {B.STATE: "draining", B.STATE_REASON: STOP_PENDING, B.DRAIN_AT: format_time(ctx.now),
-                         B.PENDING_CREATE_CLAIM: "", B.PENDING_CREATE_STARTED_AT: ""})
+def _refused_write(ctx: TickContext, before: int) -> str:
+    """The error of a store write refused since `before` failed writes were recorded; ""."""
+    failed = ctx.store.failed_writes
+    if len(failed) <= before:
+        return ""
+    return failed[-1].split(": ", 1)[-1]
+
+
+def mark_stop_pending(ctx: TickContext, b: SessionBead) -> bool:
+    """markDrainAckStopPending: DrainAckStopPendingPatch and the drain tracker entry dropped.
+    False (logged; no stop is queued) when the store refuses the write."""
+    before = len(ctx.store.failed_writes)
+    ctx.patch(b.id, {B.STATE: "draining", B.STATE_REASON: STOP_PENDING, B.DRAIN_AT: format_time(ctx.now),
+                     B.PENDING_CREATE_CLAIM: "", B.PENDING_CREATE_STARTED_AT: ""})
+    err = _refused_write(ctx, before)
+    if err:
+        ctx.log(f"session reconciler: marking drain-ack stop-pending {b.session_name}: {err}")
+        return False
     forget(ctx, b.id)
-    return b
+    return True
 
 
 def queue_async_stop(ctx: TickContext, b: SessionBead) -> None:
@@ -72,7 +86,12 @@ def finalize(ctx: TickContext, b: SessionBead, template: str, close_if_unassigne
         patch.update(fresh_wake_reset())
     if b.get(B.RESTART_REQUESTED) == "true":
         patch[B.RESTART_REQUESTED] = ""
+    before = len(ctx.store.failed_writes)
     ctx.patch(b.id, patch)
+    err = _refused_write(ctx, before)
+    if err:  # nothing changed: no events, the bead stays stop-pending for the next tick
+        ctx.log(f"session reconciler: finalizing drain-ack stopped {b.session_name}: {err}")
+        return
     clear_ack_meta(ctx, b.session_name)
     forget(ctx, b.id)
     ctx.action("sleep", b.id, b.session_name, patch.get(B.SLEEP_REASON, "drained"), "drain-ack finalized", template)

@@ -332,9 +332,9 @@ def drain_ack_step(ctx: TickContext, b: SessionBead, entry: DesiredEntry, alive:
             ctx.decision("reconciler.session.drain_ack", "pending", "cancel_reconciler_ack", tpl, name)
             return True
     if alive:
-        drain_ack.mark_stop_pending(ctx, b)
-        drain_ack.queue_async_stop(ctx, b)
-        ctx.decision("reconciler.session.drain_ack", "acknowledged", "stop_pending", tpl, name)
+        if drain_ack.mark_stop_pending(ctx, b):
+            drain_ack.queue_async_stop(ctx, ctx.store.session(b.id))
+            ctx.decision("reconciler.session.drain_ack", "acknowledged", "stop_pending", tpl, name)
         return True
     drain_ack.finalize(ctx, b, tpl, b.pool_managed)
     return True

@@ -123,9 +123,9 @@ def handle_undesired(ctx: TickContext, b: SessionBead, names: set[str]) -> Desir
                 ctx.decision("reconciler.drain.cancel", ack_reason, "cancel_assigned_work", tpl, name)
                 return None
         if provider_alive:
-            drain_ack.mark_stop_pending(ctx, b)
-            drain_ack.queue_async_stop(ctx, b)
-            ctx.decision("reconciler.session.drain_ack", "orphaned", "stop_pending", tpl, name)
+            if drain_ack.mark_stop_pending(ctx, b):
+                drain_ack.queue_async_stop(ctx, ctx.store.session(b.id))
+                ctx.decision("reconciler.session.drain_ack", "orphaned", "stop_pending", tpl, name)
             return None
         drain_ack.finalize(ctx, b, tpl, True)
         return None
