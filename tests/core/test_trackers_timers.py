@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
 from core.config.model import Agent, City, NamedSession
 from core.trackers import timers as T
 from core.trackers.idle import build_idle_keys, check_idle
@@ -33,6 +35,37 @@ def test_jitter_offset_is_deterministic_and_bounded():
     assert 0.0 <= a < 600.0
     assert a != jitter_offset("rig/worker", "worker-gc-1", NOW + timedelta(seconds=1), 600.0)
     assert jitter_offset("rig/worker", "worker-gc-1", NOW, 0.0) == 0.0
+
+
+# Offsets computed outside this code base, with Go's own hash/fnv (New64a) and time packages: the
+# bytes template, NUL, session name, NUL, anchor.UTC().Format(time.RFC3339Nano) hashed, the 64-bit
+# sum taken modulo the jitter in nanoseconds, as deterministicMaxSessionAgeOffset in
+# cmd/gc/max_session_age_tracker.go does (a throwaway Go program printed sum and offset; e.g. the
+# first row hashes "rig/worker\0worker-gc-1\02026-05-16T12:00:00Z" to 8396921684309638998, and
+# 8396921684309638998 mod 600e9 = 284309638998 ns = 4m44.309638998s).
+GO_OFFSETS = [
+    ("rig/worker", "worker-gc-1", NOW, 600, 284_309_638_998),
+    ("rig/worker", "worker-gc-1", NOW + timedelta(seconds=1), 600, 477_007_377_747),
+    ("rig/worker", "worker-gc-2", NOW, 600, 485_893_913_429),
+    ("worker", "worker-gc-1", NOW, 1800, 1_383_849_353_439),
+    ("rig/worker", "worker-gc-1", NOW + timedelta(milliseconds=120), 600, 561_449_568_913),
+    ("gascity/polecat", "polecat-gc-7", datetime(2026, 1, 1, tzinfo=timezone.utc), 3600, 2_863_127_517_213),
+]
+
+
+@pytest.mark.parametrize("template, name, anchor, jitter, want_ns", GO_OFFSETS)
+def test_jitter_offset_is_the_one_gas_city_computes(template, name, anchor, jitter, want_ns):
+    assert round(jitter_offset(template, name, anchor, float(jitter)) * 1e9) == want_ns
+
+
+def test_max_age_fires_exactly_at_the_go_computed_deadline():
+    """worker-gc-1 of rig/worker anchored at NOW, 1h max age, 10m jitter: Gas City restarts it
+    once 1h 4m 44.309638998s have passed, not a microsecond before."""
+    c = city(Agent(name="worker", dir="rig", max_session_age="1h", max_session_age_jitter="10m"))
+    keys = build_max_age_keys(c, "current", [])
+    due = NOW + timedelta(hours=1, minutes=4, seconds=44, microseconds=309639)
+    assert check_max_age(keys, "worker-gc-1", "rig/worker", NOW, due).fired
+    assert not check_max_age(keys, "worker-gc-1", "rig/worker", NOW, due - timedelta(microseconds=2)).fired
 
 
 def test_idle_fires_strictly_after_the_timeout_and_never_without_activity():
