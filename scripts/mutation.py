@@ -30,6 +30,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -134,26 +135,36 @@ def _mutmut() -> list[str]:
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "mutmut"]
 
 
-def run(module: str, minutes: float, children: int) -> int:
-    """Run mutmut on one module; stop it (as Ctrl-C would) once `minutes` have passed."""
-    wd = prepare(module)
-    log = (wd / "run.log").open("w")
+def _mutmut_run(wd: Path, args: list[str], children: int, seconds: float, log) -> None:
     # A fixed seed: a property kills a mutant or not the same way on every run.
     env = dict(os.environ, HYPOTHESIS_PROFILE=os.environ.get("HYPOTHESIS_PROFILE", "ci"),
                HYPOTHESIS_SEED=os.environ.get("HYPOTHESIS_SEED", "0"))
-    proc = subprocess.Popen([*_mutmut(), "run", "--max-children", str(children)], cwd=wd, stdout=log,
+    proc = subprocess.Popen([*_mutmut(), "run", "--max-children", str(children), *args], cwd=wd, stdout=log,
                             stderr=subprocess.STDOUT, env=env, start_new_session=True)
     try:
-        return proc.wait(timeout=minutes * 60)
+        proc.wait(timeout=max(seconds, 1))
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGINT)  # mutmut saves what it has on KeyboardInterrupt
         try:
-            return proc.wait(timeout=120)
+            proc.wait(timeout=120)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
-            return proc.wait()
-    finally:
-        log.close()
+            proc.wait()
+
+
+def run(module: str, minutes: float, children: int) -> None:
+    """Run mutmut on one module, then test again every mutant an earlier run left alive (mutmut
+    keeps a verdict until the function changes, though new tests may kill it now); stop (as
+    Ctrl-C would) once `minutes` have passed."""
+    wd = prepare(module)
+    deadline = time.monotonic() + minutes * 60
+    with (wd / "run.log").open("w") as log:
+        _mutmut_run(wd, [], children, deadline - time.monotonic(), log)
+        alive = [n for n, status in results(module).items() if status in _SURVIVED]
+        for i in range(0, len(alive), 200):
+            if time.monotonic() >= deadline:
+                break
+            _mutmut_run(wd, alive[i:i + 200], children, deadline - time.monotonic(), log)
 
 
 def results(module: str) -> dict[str, str]:
