@@ -122,3 +122,33 @@ def test_timer_blocker_prefers_hold_over_quarantine():
     assert T.timer_blocker(ahead, ahead, NOW) == "user_hold"
     assert T.timer_blocker(behind, ahead, NOW) == "quarantine"
     assert T.timer_blocker(behind, "", NOW) == ""
+
+
+def test_no_timer_config_reports_nothing_and_a_subsecond_limit_still_counts():
+    """An agent without idle_timeout / max_session_age gives an inert check (zeros, no key, the
+    given anchor, not fired); a 500ms limit is a limit (positive, so keyed and able to fire)."""
+    from core.trackers.idle import IdleCheck
+    from core.trackers.max_age import MaxAgeCheck
+
+    c = city(Agent(name="worker"))
+    anchor = NOW - timedelta(days=3)
+    assert check_max_age(build_max_age_keys(c, "current", []), "worker-gc-1", "worker", anchor, NOW) == \
+        MaxAgeCheck(0.0, 0.0, 0.0, "", "", anchor, False)
+    assert check_idle(build_idle_keys(c, "current", []), "worker-gc-1", "worker", anchor, NOW) == \
+        IdleCheck(0.0, "", "", anchor, False)
+    quick = city(Agent(name="worker", max_session_age="500ms", idle_timeout="500ms"))
+    mk = build_max_age_keys(quick, "current", [])
+    chk = check_max_age(mk, "worker-gc-1", "worker", NOW - timedelta(seconds=1), NOW)
+    assert chk.fired and chk.max_age == 0.5 and chk.jitter == 0.0 and chk.offset == 0.0
+    assert not check_max_age(mk, "worker-gc-1", "worker", None, NOW).fired
+    assert check_max_age(mk, "worker-gc-1", "worker", None, NOW).offset == 0.0
+    assert check_idle(build_idle_keys(quick, "current", []), "worker-gc-1", "worker",
+                      NOW - timedelta(seconds=1), NOW).fired
+
+
+def test_timer_ladders_name_the_pending_and_attached_reasons():
+    age = T.decide_max_session_age(T.TimerFacts(triggered=True, pending=True))
+    assert (age.action, age.reason, age.outcome) == ("defer", "pending", "deferred_pending")
+    assert T.decide_max_session_age(T.TimerFacts(triggered=False)).action == T.NONE
+    idle = T.decide_idle_timeout(T.TimerFacts(triggered=True, pending=False, attached=True))
+    assert (idle.action, idle.reason, idle.outcome) == ("defer", "attached", "deferred_attached")
