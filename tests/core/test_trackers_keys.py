@@ -52,3 +52,59 @@ def test_defer_limit_defaults_to_three_and_honours_overrides():
     keys = build_defer_keys(city(Agent(name="worker"), Agent(name="busy", assigned_work_defer_limit=5)), "current", [])
     assert limit_for(keys, "worker-gc-1", "worker") == (3, "default")
     assert limit_for(keys, "busy-gc-1", "busy") == (5, "template")
+
+
+def test_pool_instances_by_shape():
+    """discoverPoolInstances: a bounded pool enumerates 1..max (namepool names first), an
+    unlimited pool (max unset or negative, namepool or not: scaleParamsFor) the running
+    `<name>-N` runtimes, a canonical singleton its name plus running numbered leftovers
+    (positive numbers only)."""
+    from core.trackers.keys import pool_instances
+
+    c = city()
+    slots = Agent(name="worker", dir="rig", max_active_sessions=3, namepool_names=("furiosa",))
+    assert pool_instances(c, slots, "current", []) == ["rig/furiosa", "rig/worker-2", "rig/worker-3"]
+    crew = Agent(name="crew", namepool_names=("a", "b"), max_active_sessions=-1)
+    assert pool_instances(c, crew, "current", sorted(["crew-9", "a", "b"])) == ["crew-9"]
+    assert pool_instances(c, Agent(name="crew", namepool_names=("a", "b")), "current", []) == []
+    assert pool_instances(c, Agent(name="off", max_active_sessions=0, scale_check="x"), "current", []) == []
+    dog = Agent(name="dog", dir="rig")
+    running = sorted(["rig--dog-2", "rig--dog-10", "rig--dogx-1", "rig--do", "other", "rig--dog-"])
+    assert pool_instances(c, dog, "current", running) == ["rig/dog-", "rig/dog-10", "rig/dog-2"]
+    assert pool_instances(c, Agent(name="dog", max_active_sessions=-1), "current", ["dog-4"]) == ["dog-4"]
+    ref = refinery()
+    stale = sorted(["cashmaster--refinery-0", "cashmaster--refinery-3", "cashmaster--refinery-x",
+                    "cashmaster--refinery-1", "cashmaster--refinery"])
+    assert pool_instances(c, ref, "current", stale) == ["cashmaster/refinery", "cashmaster/refinery-1",
+                                                        "cashmaster/refinery-3"]
+    assert pool_instances(c, ref, "pre-2053", stale) == ["cashmaster/refinery-1"]
+
+
+def test_pool_instances_follow_the_session_template():
+    from core.config.model import Workspace
+    from core.trackers.keys import pool_instances
+
+    c = City(root=".", path="city.toml", workspace=Workspace(name="harbor", session_template="{{.City}}-{{.Agent}}"))
+    dog = Agent(name="dog", dir="rig")
+    assert pool_instances(c, dog, "current", sorted(["harbor-rig--dog-3", "rig--dog-4"])) == ["rig/dog-3"]
+    keys = build_idle_keys(City(root=".", path="city.toml", agents=[Agent(name="dog", dir="rig", idle_timeout="1m")],
+                                workspace=c.workspace), "current", ["harbor-rig--dog-3"])
+    assert set(keys.names) == {"harbor-rig--dog-3"} and set(keys.templates) == {"rig/dog"}
+
+
+def test_a_disabled_pool_registers_instances_but_no_template_fallback():
+    """max_active_sessions = 0 with a scale_check expands (the #1989 carve-out) yet has no
+    generic sessions: no template entry, so bead-named sessions resolve to nothing."""
+    off = Agent(name="worker", max_active_sessions=0, scale_check="printf 1", idle_timeout="10m")
+    keys = build_idle_keys(city(off), "current", [])
+    assert not keys.templates and keys.resolve("worker-gc-1", "worker") is None
+
+
+def test_an_always_named_backing_pool_exempts_the_named_runtime_from_the_fallback():
+    worker = Agent(name="worker", max_active_sessions=3, idle_timeout="10m")
+    keys = build_idle_keys(city(worker, named=[NamedSession(template="worker", name="boss", mode="always")]),
+                           "current", [])
+    assert "boss" in keys.exempt and keys.resolve("boss", "worker") is None
+    assert keys.resolve("worker-gc-1", "worker")[1:] == ("worker", "template")
+    assert keys.resolve("worker-2", "worker")[1:] == ("worker-2", "name")
+    assert keys.resolve("worker-gc-1", "") is None
