@@ -127,3 +127,54 @@ def test_the_wake_failure_row_counts_and_quarantines(model):
     assert row(m, "wake_failures")["reason"] == "context-churn"
     m.world.advance(300)
     assert row(m, "wake_failures")["status"] == "counting"
+
+
+NAMED = """name = "rows"
+start = "2026-07-19T12:00:00Z"
+[city.workspace]
+name = "t"
+[city.daemon]
+session_circuit_breaker = true
+max_restarts = 2
+restart_window = "10m"
+[[city.agent]]
+name = "mayor"
+max_active_sessions = 1
+[[city.named_session]]
+template = "mayor"
+mode = "always"
+"""
+
+
+def test_the_circuit_row_closed_counting_and_open(tmp_path):
+    from core.trackers import circuit as C
+    from core.world.memory import Circuit
+
+    p = tmp_path / "named.toml"
+    p.write_text(NAMED)
+    m = load_scenario(str(p)).model()
+    m.do({"do": "tick"})
+    (bead,) = m.world.store.open_sessions()
+
+    def circuit() -> dict:
+        (r,) = [r for r in tracker_rows(m) if r["bead_id"] == bead.id]
+        return r["circuit"]
+
+    m.world.memory = m.world.memory.drop("circuits", "mayor")
+    assert circuit() == {"status": "closed", "identity": "mayor", "state": C.CLOSED, "restarts": 0, "max_restarts": 2}
+    now = m.world.now
+    old, recent = now - timedelta(minutes=11), now - timedelta(minutes=1)
+    m.world.memory = m.world.memory.set("circuits", "mayor", Circuit(restarts=(old, recent), last_restart=recent,
+                                                                     last_progress=old))
+    assert circuit() == {"identity": "mayor", "state": C.CLOSED, "restarts": 1, "max_restarts": 2, "window": "10m0s",
+                         "last_restart": format_time(recent), "last_progress": format_time(old), "status": "closed"}
+    m.world.memory = m.world.memory.set("circuits", "mayor", Circuit(restarts=(recent,) * 3, last_restart=recent,
+                                                                     state=C.OPEN, opened_at=recent))
+    assert circuit() == {"identity": "mayor", "state": C.OPEN, "restarts": 3, "max_restarts": 2, "window": "10m0s",
+                         "last_restart": format_time(recent), "last_progress": "", "status": "open",
+                         "reason": "circuit_open", "opened_at": format_time(recent),
+                         "reset_at": format_time(recent + timedelta(minutes=20))}
+    m.world.memory = m.world.memory.set("circuits", "mayor", Circuit(state=C.OPEN))
+    assert circuit()["reset_at"] == ""
+    m.world.store.update_session(bead.id, {B.CONFIGURED_NAMED_IDENTITY: ""})
+    assert circuit() == {"status": "disabled", "identity": ""}
