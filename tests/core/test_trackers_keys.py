@@ -108,3 +108,61 @@ def test_an_always_named_backing_pool_exempts_the_named_runtime_from_the_fallbac
     assert keys.resolve("worker-gc-1", "worker")[1:] == ("worker", "template")
     assert keys.resolve("worker-2", "worker")[1:] == ("worker-2", "name")
     assert keys.resolve("worker-gc-1", "") is None
+
+
+def test_keys_follow_the_semantics_and_the_session_template():
+    from core.config.model import Workspace
+    from core.trackers.defer import build_defer_keys
+    from core.trackers.keys import pool_instances
+
+    limited = refinery(assigned_work_defer_limit=2)
+    assert set(build_defer_keys(city(limited), "current", []).names) == {"cashmaster--refinery"}
+    assert set(build_defer_keys(city(limited), "pre-2053", []).names) == {"cashmaster--refinery-1"}
+    assert set(build_defer_keys(city(limited), "pre-1989", []).names) == {"cashmaster--refinery"}
+    ws = Workspace(name="harbor", session_template="{{.City}}-{{.Agent}}")
+    templated = City(root=".", path="city.toml", workspace=ws, agents=[limited, Agent(name="deacon", idle_timeout="1m")],
+                     named_sessions=[NamedSession(template="deacon")])
+    assert pool_instances(templated, limited, "current", ["harbor-cashmaster--refinery-2"]) == [
+        "cashmaster/refinery", "cashmaster/refinery-2"]
+    assert set(build_idle_keys(templated, "current", []).names) == {"harbor-cashmaster--refinery", "harbor-deacon"}
+    always = City(root=".", path="city.toml", workspace=ws, agents=[Agent(name="deacon", max_active_sessions=3,
+                                                                          idle_timeout="1m")],
+                  named_sessions=[NamedSession(template="deacon", name="boss", mode="always")])
+    assert build_idle_keys(always, "current", []).exempt == {"harbor-boss"}
+    off = Agent(name="off", max_active_sessions=0, scale_check="printf 1")
+    assert pool_instances(city(), off, "current", ["off-3"]) == []
+
+
+def test_a_named_non_expanding_agent_registers_once_and_later_agents_still_register():
+    mayor = Agent(name="mayor", max_active_sessions=1, idle_timeout="10m")
+    worker = Agent(name="worker", idle_timeout="10m")
+    keys = build_idle_keys(city(mayor, worker, named=[NamedSession(template="mayor", mode="always")]), "current", [])
+    assert keys.exempt == {"mayor"} and "mayor" not in keys.names and "worker" in keys.templates
+    other = build_idle_keys(city(mayor, named=[NamedSession(template="mayor", name="boss", mode="always")]), "current", [])
+    assert other.exempt == set() and "mayor" in other.names  # FindNamedSession matches the agent's own name
+
+
+def test_defer_limits():
+    from core.trackers.defer import record_defer
+    from core.world.memory import Memory
+
+    zero = build_defer_keys(city(Agent(name="busy", assigned_work_defer_limit=0)), "current", [])
+    assert limit_for(zero, "busy-gc-1", "busy") == (3, "default")
+    mayor = Agent(name="mayor", max_active_sessions=1, assigned_work_defer_limit=1)
+    keys = build_defer_keys(city(mayor), "current", [])
+    assert limit_for(keys, "mayor", "mayor") == (1, "name")
+    mem, over = record_defer(Memory(), keys, "mayor", "mayor", "w-1")
+    assert not over and mem.defer["mayor"].anchor == "w-1"
+    mem, over = record_defer(mem, keys, "mayor", "mayor", "w-1")
+    assert over and mem.defer["mayor"].count == 2
+
+
+def test_a_hold_or_quarantine_blocks_until_its_instant_and_not_at_it():
+    from core.trackers.timers import timer_blocker
+
+    now = "2026-05-16T12:00:00Z"
+    from core.timefmt import parse_time
+    t = parse_time(now)
+    assert timer_blocker(now, "", t) == "" and timer_blocker("", now, t) == ""
+    assert timer_blocker("2026-05-16T12:00:01Z", "", t) == "user_hold"
+    assert timer_blocker("", "2026-05-16T12:00:01Z", t) == "quarantine"
