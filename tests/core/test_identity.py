@@ -100,6 +100,7 @@ CREW = Agent(name="worker", dir="rig", max_active_sessions=5, namepool_names=("f
     (Agent(name="dog", max_active_sessions=-1), "current",
      dict(SIE=True, UCS=False, SESI=True, SMS=True, SGE=True, unlimited=True)),
     (SLOTS3, "pre-1989", dict(SIE=True, UCS=False, SESI=True, SMS=True, SGE=True, unlimited=False)),
+    (POOL_FLAVOUR, "pre-1989", dict(SIE=False, UCS=False, SESI=False, SMS=False, SGE=True, unlimited=False)),
 ])
 def test_predicates_table_is_exact(agent, semantics, want):
     assert predicates(agent, semantics) == want
@@ -117,6 +118,7 @@ def test_predicates_table_is_exact(agent, semantics, want):
     (POOL_FLAVOUR, "pre-2053", Shape("slot-pool", "slot pool (1)",
                                      "pre-2053 rules: max = 1 with min/scale_check expands to refinery-1")),
     (NAMED_FLAVOUR, "pre-1989", Shape("slot-pool", "slot pool (1)", "pre-1989 rules: max = 1 expands to refinery-1")),
+    (POOL_FLAVOUR, "pre-1989", Shape("slot-pool", "slot pool (1)", "pre-1989 rules: max = 1 expands to refinery-1")),
     (NAMED_FLAVOUR, "pre-2053", Shape("canonical-singleton", "singleton", "max_active_sessions = 1: bare name")),
     (SLOTS3, "current", Shape("slot-pool", "slot pool (3)", "max_active_sessions = 3: polecat-1 .. polecat-3")),
 ])
@@ -185,6 +187,8 @@ def test_persisted_identity_slot_reads_each_form():
     assert persisted_identity_slot(SLOTS3, False, "polecat-2") == 0
     assert persisted_identity_slot(SLOTS3, True, "polecat-2") == 2
     assert persisted_identity_slot(bound, True, "gastown.polecat-3") == 3
+    assert persisted_identity_slot(bound, False, "gastown.polecat-1") == 1
+    assert persisted_identity_slot(SLOTS3, True, "polecat-1") == 1
     assert persisted_identity_slot(bound, True, "polecat-3") == 0  # a binding forbids the bare form
     assert persisted_identity_slot(bound, False, "nux") == 2
     assert persisted_identity_slot(bound, False, "repo/gastown.furiosa") == 1
