@@ -18,6 +18,11 @@ dir = "rig"
 max_active_sessions = 2
 min_active_sessions = 1
 scale_check = "printf 3"
+depends_on = ["rig/db"]
+[[city.agent]]
+name = "db"
+dir = "rig"
+max_active_sessions = 3
 [[city.agent]]
 name = "mayor"
 max_active_sessions = 1
@@ -76,12 +81,13 @@ def build(tmp_path: Path):
 
 def test_counts_are_scale_check_clamped_to_min_and_max(tmp_path):
     m, d = build(tmp_path)
-    counts = {"rig/worker": 2, "mayor": 1, "scout": 2, "broken": 1, "dog": 4, "idle": 0}
+    counts = {"rig/worker": 2, "rig/db": 0, "mayor": 1, "scout": 2, "broken": 1, "dog": 4, "idle": 0}
     assert dict(d.scale_check_counts) == counts
     assert dict(d.pool_desired) == dict(d.pool_requests) == {k: v for k, v in counts.items() if v}
     assert d.partial_templates == {"broken"}
     assert d.partial_reasons == {"broken": "scale_check result 'error' is not a non-negative integer"}
     assert len(m.world.store.sessions) == 0
+    assert not d.entries.of_template("rig/db")  # no bead is read, so no root and no dependency floor
 
 
 def test_identities_are_slots_one_to_count_under_legacy_names(tmp_path):
