@@ -1,0 +1,61 @@
+"""The create budget's token accounting, the rig an agent's dir names, and when a deferred alias
+may be retried."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from core.config.model import Agent, City, Rig
+from core.desired.alias import next_retry_at
+from core.desired.budget import CreateBudget
+from core.desired.context import BuildContext
+from core.desired.reach import configured_rig_name
+from core.world.beads import SessionBead
+from core.world.world import World
+
+T0 = datetime(2026, 5, 4, 12, tzinfo=timezone.utc)
+
+
+def test_a_budget_without_shares_counts_down_and_refunds():
+    b = CreateBudget(2)
+    assert (b.try_claim("a"), b.try_claim("b"), b.try_claim("a")) == (True, True, False)
+    b.release()
+    assert b.try_claim("c") and not b.try_claim("c")
+    free = CreateBudget(0)
+    assert all(free.try_claim("a") for _ in range(50)) and CreateBudget(-3).unlimited
+    free.release()
+    assert free.try_claim("a")
+
+
+def test_a_budget_with_shares_spends_a_templates_share_then_the_spare():
+    b = CreateBudget(3)
+    b.shares, b.spare = {"a": 1, "b": 1}, 1
+    assert b.try_claim("a") and b.shares["a"] == 0 and b.spare == 1
+    assert b.try_claim("a") and b.spare == 0           # a's share is spent: the spare goes
+    assert not b.try_claim("a")                        # nothing left for a
+    assert b.try_claim("b") and b.remaining == 0
+    assert not b.try_claim("b")
+    b.release()  # a failed create's token comes back as spare capacity for any template
+    assert (b.remaining, b.spare) == (1, 1) and b.try_claim("a")
+
+
+def test_configured_rig_name_by_name_then_by_path():
+    city = City(root="/c", path="/c/city.toml", rigs=[Rig(name="alpha", path="repos/alpha/"), Rig(name="beta", path="beta")])
+    ctx = BuildContext(city, World(T0), "current", [])
+    assert configured_rig_name(ctx, Agent(name="w", dir="alpha")) == "alpha"
+    assert configured_rig_name(ctx, Agent(name="w", dir="repos/alpha")) == "alpha"
+    assert configured_rig_name(ctx, Agent(name="w", dir="repos/alpha/")) == "alpha"
+    assert configured_rig_name(ctx, Agent(name="w", dir="gamma")) == ""
+    assert configured_rig_name(ctx, Agent(name="w")) == ""
+
+
+def test_next_retry_at_follows_the_backoff():
+    at = "2026-05-04T12:00:00Z"
+    assert next_retry_at(SessionBead("b", T0, {})) is None
+    assert next_retry_at(SessionBead("b", T0, {"pool_alias_conflict_at": at})) == T0 + timedelta(seconds=30)
+    assert next_retry_at(SessionBead("b", T0, {"pool_alias_conflict_at": at, "pool_alias_conflict_count": "x"})) == \
+        T0 + timedelta(seconds=30)
+    assert next_retry_at(SessionBead("b", T0, {"pool_alias_conflict_at": at, "pool_alias_conflict_count": "3"})) == \
+        T0 + timedelta(seconds=120)
+    assert next_retry_at(SessionBead("b", T0, {"pool_alias_conflict_at": at, "pool_alias_conflict_count": "9"})) == \
+        T0 + timedelta(minutes=30)
