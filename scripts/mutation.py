@@ -134,15 +134,19 @@ def _mutmut_run(wd: Path, args: list[str], children: int, seconds: float, log) -
                HYPOTHESIS_SEED=os.environ.get("HYPOTHESIS_SEED", "0"))
     proc = subprocess.Popen([*_mutmut(), "run", "--max-children", str(children), *args], cwd=wd, stdout=log,
                             stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    interrupted = False
     try:
         proc.wait(timeout=max(seconds, 1))
-    except (subprocess.TimeoutExpired, KeyboardInterrupt):
+    except (subprocess.TimeoutExpired, KeyboardInterrupt) as e:
+        interrupted = isinstance(e, KeyboardInterrupt)
         os.killpg(proc.pid, signal.SIGINT)  # mutmut saves what it has on KeyboardInterrupt
         try:
             proc.wait(timeout=120)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+    if interrupted:
+        raise KeyboardInterrupt
 
 
 def run(module: str, minutes: float, children: int) -> None:
