@@ -59,3 +59,10 @@ def test_next_retry_at_follows_the_backoff():
         T0 + timedelta(seconds=120)
     assert next_retry_at(SessionBead("b", T0, {"pool_alias_conflict_at": at, "pool_alias_conflict_count": "9"})) == \
         T0 + timedelta(minutes=30)
+
+
+def test_a_scale_check_value_is_a_non_negative_integer_or_nothing():
+    from core.desired.demand import _scale_value
+
+    assert [_scale_value(v) for v in (0, 3, -1, True, False, "4", " 5 ", "-2", "x", "", "error")] == \
+        [0, 3, None, None, None, 4, 5, None, None, None, None]
