@@ -13,6 +13,10 @@ start = "2026-07-19T12:00:00Z"
 [city.workspace]
 name = "t"
 [[city.agent]]
+name = "asleep"
+suspended = true
+scale_check = "printf 1"
+[[city.agent]]
 name = "worker"
 dir = "rig"
 max_active_sessions = 2
@@ -56,6 +60,7 @@ dog = 4
 idle = 0
 off = 1
 sleepy = 1
+asleep = 1
 [[work]]
 id = "w-1"
 status = "open"
@@ -109,4 +114,16 @@ def test_identities_are_slots_one_to_count_under_legacy_names(tmp_path):
     assert [w.rule for w in e.why] == ["shape.slot_pool", "demand.new", "slot.lowest_free", "alias.claimed"]
     assert [w.rule for w in d.entries["mayor"].why] == ["shape.canonical_singleton", "demand.new", "slot.canonical",
                                                         "alias.claimed"]
-    assert "scale_check clamped to [min, max] gives 2; slot 2" in e.why[1].detail
+    assert e.why[1].detail == "no bead store: scale_check clamped to [min, max] gives 2; slot 2"
+    assert e.why[2].detail == "slot 2 of 2"
+    assert d.entries["mayor"].why[2].detail == "canonical singletons never take a slot"
+    assert d.entries["mayor"].why[3].detail == "mayor (no store: identities are not reserved)"
+
+
+def test_older_semantics_and_a_session_template_reach_the_names(tmp_path):
+    p = tmp_path / "old.toml"
+    p.write_text(CITY.replace('name = "no store"', 'name = "no store"\nsemantics = "pre-2053"')
+                 .replace('[city.workspace]\nname = "t"', '[city.workspace]\nname = "t"\nsession_template = "c-{{.Agent}}"'))
+    d = load_scenario(str(p)).model().do({"do": "build", "store": False}).desired
+    assert (d.entries["c-mayor-1"].identity, d.entries["c-mayor-1"].pool_slot) == ("mayor-1", 1)
+    assert d.entries["c-rig--worker-2"].env["GC_SESSION_NAME"] == "c-rig--worker-2"

@@ -167,3 +167,21 @@ def test_above_capacity_slot_with_a_context():
     assert above_capacity_slot(pre, SOLO, bead(template="w", agent_name="w-2")) == 2
     assert above_capacity_slot(ctx_with(W3), W3, bead(template="other", agent_name="w-5")) == 0
     assert above_capacity_slot(ctx_with(W3), W3, bead(template="w", agent_name="w-5")) == 5
+
+
+def test_bare_numbered_names_count_for_a_rig_agent():
+    """allow_local: a bare `<name>-N` reads as slot N of a rig agent (the stored template matched)."""
+    from core.desired.slots import raw_existing_slot
+
+    rig_w = Agent(name="w", dir="rig", max_active_sessions=3)
+    assert above_capacity_slot(None, rig_w, bead(agent_name="w-5")) == 5
+    assert above_capacity_slot(None, rig_w, bead(alias="w-6")) == 6
+    assert above_capacity_slot(None, rig_w, bead(session_name="w-7")) == 7
+    assert raw_existing_slot(rig_w, bead(agent_name="w-2")) == 2
+    assert raw_existing_slot(rig_w, bead(alias="w-3")) == 3
+    assert raw_existing_slot(rig_w, bead(pool_slot="1", agent_name="w-2")) == 1   # pool_slot first
+    assert raw_existing_slot(rig_w, bead(session_name="w-3")) == 3
+    assert raw_existing_slot(rig_w, bead(session_name="w-3", alias="x")) == 0
+    assert raw_existing_slot(rig_w, bead(session_name="w-b1")) == 0              # its own pool session name
+    assert raw_existing_slot(SOLO, bead(pool_slot="1", agent_name="w-1")) == 0
+    assert raw_existing_slot(SOLO, bead(pool_slot="1", agent_name="w-1"), "pre-2053") == 1
