@@ -97,6 +97,61 @@ CHAINS = {
             ('alias.kept', 'keeps alias rig/claude-1'),
         ],
     },
+    'B14-dependency-floor-defers-taken-alias.toml': {
+        'claude-gc-1': [
+            ('shape.slot_pool', 'max_active_sessions = 5: claude-1 .. claude-5'),
+            ('demand.dependency_floor', 'api depends_on claude; nothing else desires it'),
+            ('slot.lowest_free', 'fresh floor bead as claude-1'),
+            ('alias.deferred', 'claude-1 unavailable at create: held by gc-manual (alias)'),
+            ('alias.none', 'a dependency floor asks for no alias; it runs as claude-1'),
+        ],
+        'manual-claude-1': [
+            ('shape.disabled', 'max_active_sessions = 0: no generic sessions'),
+            ('demand.manual', 'an open bead of a configured template rejoins the desired set (the reconciler decides whether it stays awake)'),
+            ('shape.manual', 'manual session: keeps its persisted identity and alias'),
+            ('alias.kept', 'keeps alias claude-1'),
+        ],
+        's-api-root': [
+            ('shape.unlimited', 'max_active_sessions unset: api-1, api-2, ... without bound'),
+            ('demand.manual', 'an open bead of a configured template rejoins the desired set (the reconciler decides whether it stays awake)'),
+            ('shape.manual', 'manual session: keeps its persisted identity and alias'),
+            ('alias.kept', 'keeps alias s-api-root'),
+        ],
+    },
+    'B15-dependency-floor-normalizes-stale.toml': {
+        's-api-root': [
+            ('shape.unlimited', 'max_active_sessions unset: api-1, api-2, ... without bound'),
+            ('demand.manual', 'an open bead of a configured template rejoins the desired set (the reconciler decides whether it stays awake)'),
+            ('shape.manual', 'manual session: keeps its persisted identity and alias'),
+            ('alias.kept', 'keeps alias cashmaster/s-api-root'),
+        ],
+        's-refinery-dep-stale': [
+            ('shape.canonical_singleton', 'max_active_sessions = 1 and no namepool: one session named exactly cashmaster/refinery'),
+            ('demand.dependency_floor', 'cashmaster/api depends_on cashmaster/refinery; nothing else desires it'),
+            ('slot.reused', 'reused the earliest dependency-only bead'),
+            ('alias.reclaimed', 'the canonical alias cashmaster/refinery was free: claimed and conflict keys cleared'),
+            ('alias.normalized', 'stale slot identity collapsed onto cashmaster/refinery'),
+            ('alias.none', 'a dependency floor asks for no alias; it runs as cashmaster/refinery'),
+        ],
+    },
+    'B16-dependency-floor-canonical-identity.toml': {
+        'db-gc-1': [
+            ('shape.canonical_singleton', 'max_active_sessions = 1 and no namepool: one session named exactly gascity/db'),
+            ('demand.dependency_floor', 'gascity/api depends_on gascity/db; nothing else desires it'),
+            ('slot.canonical', 'fresh floor bead as gascity/db'),
+            ('alias.claimed', 'gascity/db was free at create'),
+            ('alias.none', 'a dependency floor asks for no alias; it runs as gascity/db'),
+        ],
+    },
+    'B17-deferred-alias-retry-backoff.toml': {
+        's-mayor-stale': [
+            ('shape.canonical_singleton', 'max_active_sessions = 1 and no namepool: one session named exactly mayor'),
+            ('demand.resume', 'assigned work w-1 resumes this session'),
+            ('slot.canonical', 'canonical singletons never take a slot (pool_slot stays empty)'),
+            ('alias.deferred', 'mayor is held by gc-holder (alias); retried with backoff'),
+            ('alias.backoff', 'last attempt 2026-07-19T11:59:59Z (count 5) is inside the backoff window: nothing written'),
+        ],
+    },
 }
 
 
