@@ -120,3 +120,14 @@ def test_a_singleton_normalization_waits_for_its_alias_with_backoff(tmp_path):
     assert [a.reason for a in later.actions if a.bead_id == "gc-s"] == ["alias-held"]
     md = m.world.store.session("gc-s").metadata
     assert (md["pool_alias_conflict_count"], md["pool_alias_conflict_at"]) == ("2", "2026-07-19T13:00:00Z")
+
+
+def test_an_unreadable_or_negative_conflict_count_reads_as_zero(tmp_path):
+    for text in ("junk", "-2"):
+        m = model(tmp_path)
+        m.world.store.update_session("gc-s", {"pool_alias_conflict": "mayor", "pool_alias_conflict_count": text,
+                                              "pool_alias_conflict_at": "2026-07-19T12:00:00Z"})
+        out = m.do({"do": "build"})
+        last = out.desired.entries["mayor-gc-s"].why[-1]
+        assert (last.rule, last.detail) == (
+            "alias.backoff", "last attempt 2026-07-19T12:00:00Z (count 0) is inside the backoff window: nothing written")
