@@ -231,6 +231,9 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({"threshold": a.threshold, "modules": [s.to_json() for s in scores]}, indent=2))
     else:
         for s in scores:
+            if not (s.killed or s.survived or s.no_tests or s.equivalent or s.not_checked):
+                print(f"{s.module:10}   not run (no results in .mutation/{s.module}/)")
+                continue
             partial = f", {s.not_checked} not checked (partial)" if s.not_checked else ""
             print(f"{s.module:10} {s.score:5.1f}%  killed {s.killed}, survived {len(s.survived)}, "
                   f"no tests {len(s.no_tests)}, equivalent {len(s.equivalent)}{partial}")
