@@ -68,3 +68,34 @@ def test_a_conflict_holds_the_runtime_name_off_spec_or_the_identity_as_alias():
     both = ctx_with(("first", {"session_name": "q", "alias": "rig/boss"}),
                     ("second", {"session_name": "rig--boss", "template": "rig/x"}))
     assert named_conflict(both, *spec).id == "first"
+
+
+def test_direct_named_demand_is_ready_work_assigned_to_the_identity_in_a_store_it_reaches():
+    from core.config.model import Agent, NamedSession, Rig
+    from core.desired.named import named_work_ready
+    from core.desired.reach import work_reachable
+    from core.world.beads import WorkBead
+
+    worker = Agent(name="worker", dir="alpha", max_active_sessions=1)
+    city = City(root="/tmp", path="/tmp/city.toml", agents=[worker], rigs=[Rig(name="alpha", path="alpha"),
+                                                                         Rig(name="beta", path="beta", suspended=True)],
+                named_sessions=[NamedSession(template="worker", dir="alpha", name="boss")])
+
+    def ready(*work: WorkBead, gate: set[str] = frozenset()) -> bool:
+        w = World(T0)
+        for x in work:
+            w.store.put_work(x)
+        return named_work_ready(BuildContext(city, w, "current", []), "alpha/boss", set(gate))
+
+    assert ready(WorkBead("w1", status="in_progress", assignee="alpha/boss"))
+    assert ready(WorkBead("w1", status="open", assignee="alpha/boss"), gate={"w1"})
+    assert not ready(WorkBead("w1", status="open", assignee="alpha/boss"))           # not through the ready gate
+    assert not ready(WorkBead("w1", status="closed", assignee="alpha/boss"), gate={"w1"})
+    assert not ready(WorkBead("w1", status="in_progress", routed_to="alpha/boss"))   # routing is not assignment
+    assert not ready(WorkBead("w1", status="in_progress", assignee="alpha/boss", store="city"))  # another store
+    assert ready(WorkBead("w1", status="in_progress", assignee="alpha/boss", store="alpha"))
+    assert not ready(WorkBead("w1", status="in_progress", assignee="alpha/boss", store="beta"))  # suspended rig
+    ctx = BuildContext(city, World(T0), "current", [])
+    assert work_reachable(ctx, Agent(name="x", scope="city"), WorkBead("w", store="beta"))
+    assert work_reachable(ctx, Agent(name="x"), WorkBead("w", store="city"))
+    assert not work_reachable(ctx, Agent(name="x"), WorkBead("w", store="alpha"))
