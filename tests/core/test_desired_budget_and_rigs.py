@@ -66,3 +66,32 @@ def test_a_scale_check_value_is_a_non_negative_integer_or_nothing():
 
     assert [_scale_value(v) for v in (0, 3, -1, True, False, "4", " 5 ", "-2", "x", "", "error")] == \
         [0, 3, None, None, None, 4, 5, None, None, None, None]
+
+
+def test_context_helpers_live_work_resume_checks_activity_and_caps():
+    from core.config.model import Workspace
+    from core.desired.model import Request
+    from core.desired.realize import _resumes_assigned_work
+    from core.world.beads import WorkBead
+
+    city = City(root="/c", path="/c/city.toml", rigs=[Rig(name="alpha", path="alpha", max_active_sessions=4),
+                                                       Rig(name="frozen", path="frozen", suspended=True)],
+                workspace=Workspace(name="t", max_active_sessions=7))
+    ctx = BuildContext(city, World(T0), "current", [])
+    ctx.assigned_work = [WorkBead("w1", status="closed", assignee="gc-1"), WorkBead("w1", status="open", assignee="gc-1"),
+                         WorkBead("w2", status="in_progress", assignee="other"), WorkBead("w3", status="closed")]
+    assert ctx.live_assigned_work("w1").status == "open" and ctx.live_assigned_work("w3") is None
+    ctx.assigned_work = [WorkBead("w9", status="open")]  # a new list is indexed again
+    assert ctx.live_assigned_work("w9") is not None and ctx.live_assigned_work("w1") is None
+    ctx.assigned_work = [WorkBead("w1", status="open", assignee="gc-1"), WorkBead("w2", status="open", assignee=" ")]
+    b = SessionBead("gc-1", T0, {"session_name": "w-gc-1"})
+    assert _resumes_assigned_work(ctx, Request("w", "resume", session_bead_id="gc-1", work_bead_id="w1"), b)
+    assert not _resumes_assigned_work(ctx, Request("w", "new", session_bead_id="gc-1", work_bead_id="w1"), b)
+    assert not _resumes_assigned_work(ctx, Request("w", "resume", session_bead_id="gc-2", work_bead_id="w1"), b)
+    assert not _resumes_assigned_work(ctx, Request("w", "resume", session_bead_id="gc-1"), b)
+    assert not _resumes_assigned_work(ctx, Request("w", "resume", session_bead_id="gc-1", work_bead_id="w2"), b)
+    assert not _resumes_assigned_work(ctx, Request("w", "resume", session_bead_id="gc-1", work_bead_id="w7"), b)
+    assert ctx.agent_active(Agent(name="a")) and not ctx.agent_active(Agent(name="a", suspended=True))
+    assert not ctx.agent_active(Agent(name="a", dir="frozen"))
+    assert [ctx.cap(a) for a in (Agent(name="a", max_active_sessions=2), Agent(name="a", max_active_sessions=-1),
+                                 Agent(name="a", dir="alpha"), Agent(name="a"))] == [2, None, 4, 7]
