@@ -84,3 +84,20 @@ def test_a_configured_named_identity_is_reserved_for_its_named_session():
     assert holder(st, "boss", self_id="x", owner="boss", named={"boss"}) == (None, "")
     assert holder(st, "boss", self_id="x", named={"boss"}, self_named="boss") == (None, "")
     assert holder(st, "boss", self_id="", named={"boss"}) == (None, "reserved")
+
+
+def test_named_signals_and_canonical_identification():
+    from core.desired.alias import _named_signals_match, retry_due
+    from core.desired.realize import identifies_canonical
+
+    b = SessionBead("p", T0, {"alias": "mayor"})
+    assert _named_signals_match(b, "mayor/") and _named_signals_match(b, " mayor ")
+    assert not _named_signals_match(b, "") and not _named_signals_match(b, "/")
+    assert _named_signals_match(SessionBead("p", T0, {"agent_name": "BOX"}), "BOX")  # only slashes are trimmed
+    assert _named_signals_match(SessionBead("p", T0, {"template": "town/mayor/"}), "town/mayor")
+    assert identifies_canonical(SessionBead("p", T0, {"agent_name": " town/mayor "}), "town/mayor")
+    assert identifies_canonical(SessionBead("p", T0, {}, True, "town/mayor"), "town/mayor")
+    assert identifies_canonical(SessionBead("p", T0, {}, True, "", frozenset({"agent:town/mayor"})), "town/mayor")
+    assert not identifies_canonical(SessionBead("p", T0, {"alias": "town/mayor-1"}), "town/mayor")
+    assert retry_due("2026-05-04T12:00:00Z", "junk", T0 + timedelta(seconds=30))
+    assert not retry_due("2026-05-04T12:00:00Z", "junk", T0 + timedelta(seconds=29))
