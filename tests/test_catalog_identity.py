@@ -15,7 +15,7 @@ from pathlib import Path
 
 CATALOG = Path(__file__).parent / "scenarios"
 _ID = re.compile(r"([A-Z]+[0-9]+)-")
-_FIELDS = {"agent_name", "alias", "pool_slot", "session_name", "template"}
+_FIELDS = {"agent_name", "alias", "pool_slot", "session_name", "template", "configured_named_identity"}
 
 NOT_ABOUT_IDENTITY = {
     "R04": "the wake budget: how many of eight singletons start per tick",
@@ -34,6 +34,23 @@ NOT_ABOUT_IDENTITY = {
     "R33": "closing an undesired failed-create bead",
     "R37": "the heal table of bead states",
     "S19": "drain-ack accounting of an always-named session (the loop, not its name)",
+    "BUILD01": "an agent refused for its session transport: no session at all, so no identity",
+    "CIRC01": "restoring the circuit breaker from a corrupt count on one named bead",
+    "CIRC02": "restoring the circuit breaker from an unknown state on one named bead",
+    "CIRC03": "restoring the circuit breaker from an unreadable time on one named bead",
+    "CIRC04": "the once-per-incident log line of an open breaker",
+    "FAULT02": "how much demand a partial store read yields (counts, not names)",
+    "FAULT04": "a failed metadata write logged while the tick goes on",
+    "LIFE01": "zero timestamps read as absent by the lifecycle projection of one bead",
+    "LIFE02": "crash and churn counting under the subprocess provider",
+    "LIMIT01": "a rate-limit screen classified on one live session",
+    "REC01": "the close reason of a named bead whose template is gone",
+    "REC02": "re-applying session_live after an empty stored live hash",
+    "REC04": "the words of the lifecycle log line",
+    "STALL01": "a stalled continuation reset logged, evented and traced",
+    "STRAND01": "stranded pool work reported and then repaired (the work and the close, not the name)",
+    "STRAND02": "the stranded marker cleared while the session is alive",
+    "WAIT01": "a ready wait waking its held session",
 }
 
 
@@ -44,7 +61,9 @@ def _checks_identity(e: dict) -> bool:
         return True
     if any(set(x) & {"identity", "session_name"} for x in e.get("no_entry", [])):
         return True
-    if any("identity" in s or set(s.get("metadata", {})) & _FIELDS for s in e.get("session", [])):
+    if any(set(s) & {"identity", "session_name"} or set(s.get("metadata", {})) & _FIELDS for s in e.get("session", [])):
+        return True
+    if any(set(r) & {"identity", "session_bead"} for r in e.get("request", [])):
         return True
     if any("alias" in d for d in e.get("deferral", [])) or e.get("runtime"):
         return True

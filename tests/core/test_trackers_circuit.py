@@ -165,12 +165,13 @@ def test_a_closed_breaker_persists_its_observation_and_trims_old_restarts():
     only_sig = SessionBead("gc-1", NOW, {B.CIRCUIT_PROGRESS_SIGNATURE: "s"})
     assert C.restore(Memory(), CFG, "mayor", only_sig, NOW)[0].circuits["mayor"].observed
     bad = SessionBead("gc-1", NOW, {B.CIRCUIT_RESTARTS: "not json", B.CIRCUIT_STATE: C.OPEN})
-    assert C.restore(Memory(), CFG, "mayor", bad, NOW) == (Memory(), False)
+    with pytest.raises(C.RestoreError, match="parsing session_circuit_restarts"):
+        C.restore(Memory(), CFG, "mayor", bad, NOW)
 
 
-@pytest.mark.xfail(strict=True, reason="restoreFromMetadata refuses an unknown session_circuit_state (and any "
-                                       "unparsable time); the model restores it as CLOSED (circuit breaker "
-                                       "fidelity, #21)")
 def test_an_unknown_persisted_state_is_not_restored():
+    """restoreFromMetadata refuses an unknown session_circuit_state: no entry is made, and the
+    error names the key and the value."""
     bead = SessionBead("gc-1", NOW, {B.CIRCUIT_STATE: "HALF_OPEN", B.CIRCUIT_LAST_RESTART: "2026-05-16T11:59:00Z"})
-    assert C.restore(Memory(), CFG, "mayor", bead, NOW) == (Memory(), False)
+    with pytest.raises(C.RestoreError, match='parsing session_circuit_state: unknown state "HALF_OPEN"'):
+        C.restore(Memory(), CFG, "mayor", bead, NOW)
