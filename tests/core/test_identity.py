@@ -193,3 +193,23 @@ def test_persisted_identity_slot_reads_each_form():
     assert persisted_identity_slot(bound, False, "nux") == 2
     assert persisted_identity_slot(bound, False, "repo/gastown.furiosa") == 1
     assert persisted_identity_slot(SLOTS3, False, "rig/polecat-0", "rig/polecat-2") == 2
+
+
+def test_semantics_labels_name_the_pull_request_and_pass_an_unknown_id_through():
+    from core.identity import semantics_label
+
+    assert [semantics_label(s) for s in ("current", "pre-2053", "pre-1989")] == \
+        ["current Gas City", "before Gas City #2053", "before Gas City #1989"]
+    assert semantics_label("pre-9999") == "pre-9999"
+
+
+def test_resolve_pool_slot_reads_only_what_strconv_atoi_reads():
+    # resolvePoolSlot parses the suffix with strconv.Atoi: ASCII digits within int64, leading
+    # zeros allowed; a sign, a non-ASCII digit or an overflow is no slot.
+    from core.identity import resolve_pool_slot
+
+    assert resolve_pool_slot("rig/claude-007", "rig/claude") == 7
+    assert resolve_pool_slot("rig/claude-gc-012", "rig/claude") == 12
+    for tail in ("", "+3", "-3", "٣", "gc-", "gc-+3", "gc-x", "99999999999999999999", "gc-99999999999999999999"):
+        assert resolve_pool_slot(f"rig/claude-{tail}", "rig/claude") == 0, tail
+    assert resolve_pool_slot("rig/claude-0", "rig/claude") == 0

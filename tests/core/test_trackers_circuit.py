@@ -175,3 +175,73 @@ def test_an_unknown_persisted_state_is_not_restored():
     bead = SessionBead("gc-1", NOW, {B.CIRCUIT_STATE: "HALF_OPEN", B.CIRCUIT_LAST_RESTART: "2026-05-16T11:59:00Z"})
     with pytest.raises(C.RestoreError, match='parsing session_circuit_state: unknown state "HALF_OPEN"'):
         C.restore(Memory(), CFG, "mayor", bead, NOW)
+
+
+def _read(**md) -> Circuit:
+    return C.read_persisted(SessionBead("gc-1", NOW, {getattr(B, k): v for k, v in md.items()}))
+
+
+@pytest.mark.parametrize("raw, msg", [
+    ("[", "unexpected end of JSON input"),
+    ("x", "invalid character 'x' looking for beginning of value"),
+    ("NaN", "invalid character 'N' looking for beginning of value"),
+    ("{}", "json: cannot unmarshal object into Go value of type []string"),
+    ("5", "json: cannot unmarshal number into Go value of type []string"),
+    ("true", "json: cannot unmarshal bool into Go value of type []string"),
+    ('"2026-05-16T12:00:00Z"', "json: cannot unmarshal string into Go value of type []string"),
+    ("[1]", "json: cannot unmarshal number into Go value of type string"),
+    ("[[]]", "json: cannot unmarshal array into Go value of type string"),
+    ("[{}]", "json: cannot unmarshal object into Go value of type string"),
+    ("[false]", "json: cannot unmarshal bool into Go value of type string"),
+])
+def test_a_restart_list_go_cannot_unmarshal_fails_the_restore_with_its_words(raw, msg):
+    """parseCircuitTimeList: json.Unmarshal into []string; its error is what the log shows."""
+    with pytest.raises(C.RestoreError) as e:
+        _read(CIRCUIT_RESTARTS=raw)
+    assert str(e.value) == f"parsing {B.CIRCUIT_RESTARTS}: {msg}"
+
+
+def test_a_restart_list_reads_null_entries_and_zero_times_as_nothing():
+    t = "2026-05-16T12:00:00Z"
+    assert _read(CIRCUIT_RESTARTS=" null ").restarts == ()
+    assert _read(CIRCUIT_RESTARTS=f'[null, "0001-01-01T00:00:00Z", " {t} "]').restarts == (NOW,)
+    assert _read(CIRCUIT_RESTARTS="  ", CIRCUIT_LAST_RESTART=" ").restarts == ()
+
+
+@pytest.mark.parametrize("key", ["CIRCUIT_LAST_RESTART", "CIRCUIT_LAST_PROGRESS", "CIRCUIT_LAST_OBSERVED",
+                                 "CIRCUIT_OPENED_AT"])
+def test_each_time_key_is_read_as_rfc3339_and_named_when_it_fails(key):
+    assert getattr(_read(**{key: " 2026-05-16T12:00:00Z "}), {
+        "CIRCUIT_LAST_RESTART": "last_restart", "CIRCUIT_LAST_PROGRESS": "last_progress",
+        "CIRCUIT_LAST_OBSERVED": "last_observed", "CIRCUIT_OPENED_AT": "opened_at"}[key]) == NOW
+    with pytest.raises(C.RestoreError, match=f"^parsing {getattr(B, key)}: "):
+        _read(**{key: "yesterday"})
+
+
+def test_the_open_restart_count_and_reset_generation_are_go_integers():
+    assert _read(CIRCUIT_OPEN_RESTART_COUNT=" 7 ").open_restart_count == 7
+    assert _read(CIRCUIT_OPEN_RESTART_COUNT=" ").open_restart_count == 0
+    with pytest.raises(C.RestoreError, match=f"^parsing {B.CIRCUIT_OPEN_RESTART_COUNT}: "):
+        _read(CIRCUIT_OPEN_RESTART_COUNT="seven")
+    _read(CIRCUIT_RESET_GENERATION=" 18446744073709551615 ")  # the largest uint64 reads
+    for gen, why in (("abc", "invalid syntax"), ("-1", "invalid syntax"),
+                     ("18446744073709551616", "value out of range")):
+        with pytest.raises(C.RestoreError) as e:
+            _read(CIRCUIT_RESET_GENERATION=gen)
+        assert str(e.value) == (f'parsing {B.CIRCUIT_RESET_GENERATION}: strconv.ParseUint: parsing "{gen}": {why}')
+
+
+def test_the_state_is_compared_untrimmed_and_an_observation_is_a_time_or_a_signature():
+    assert _read(CIRCUIT_STATE=C.OPEN).state == C.OPEN
+    assert _read(CIRCUIT_STATE=C.CLOSED).state == C.CLOSED and _read(CIRCUIT_STATE="").state == C.CLOSED
+    with pytest.raises(C.RestoreError, match="unknown state"):
+        _read(CIRCUIT_STATE=f" {C.OPEN}")
+    assert not _read(CIRCUIT_PROGRESS_SIGNATURE="  ").observed
+    assert _read(CIRCUIT_LAST_OBSERVED="2026-05-16T12:00:00Z").observed
+
+
+def test_only_a_breaker_key_with_a_value_other_than_the_generation_is_persisted_state():
+    bead = lambda **md: SessionBead("gc-1", NOW, {getattr(B, k): v for k, v in md.items()})  # noqa: E731
+    assert not C.has_persisted(bead(CIRCUIT_RESET_GENERATION="3"))
+    assert not C.has_persisted(bead(CIRCUIT_STATE="  ", CIRCUIT_RESTARTS=""))
+    assert C.has_persisted(bead(CIRCUIT_OPEN_RESTART_COUNT="0"))
