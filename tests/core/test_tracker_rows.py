@@ -178,3 +178,19 @@ def test_the_circuit_row_closed_counting_and_open(tmp_path):
     assert circuit()["reset_at"] == ""
     m.world.store.update_session(bead.id, {B.CONFIGURED_NAMED_IDENTITY: ""})
     assert circuit() == {"status": "disabled", "identity": ""}
+
+
+
+def test_the_defer_row_resolves_its_limit_by_session_name_before_template():
+    """An on-demand named session registers by its runtime name; the row reads that entry even
+    when its template registers another limit."""
+    from core.config.model import Agent
+    from core.trackers.keys import LifecycleKeys
+    from core.trackers.view import _defer
+    from core.world.memory import Memory
+
+    keys = LifecycleKeys(names={"mayor": Agent(name="mayor", assigned_work_defer_limit=4)},
+                         templates={"rig/mayor": Agent(name="mayor", dir="rig", assigned_work_defer_limit=2)})
+    assert _defer(Memory(), keys, "mayor", "rig/mayor") == {"limit": 4, "limit_source": "name", "count": 0,
+                                                            "anchor": "", "status": "clear"}
+    assert _defer(Memory(), keys, "mayor-2", "rig/mayor")["limit_source"] == "template"

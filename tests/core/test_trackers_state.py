@@ -186,3 +186,29 @@ def test_a_crash_candidate_needs_every_condition():
     assert X.decide_exit(facts(NOW - timedelta(seconds=299))) == X.CHURN
     assert X.decide_exit(facts(NOW - timedelta(seconds=300))) == X.PRODUCTIVE_DEATH
     assert X.decide_exit(facts(NOW - timedelta(minutes=2), start_in_flight=True)) == X.CHURN
+
+
+def test_a_wake_failure_resets_the_conversation_for_a_session_key_or_a_started_hash_alone():
+    """recordWakeFailure resets when the bead had a conversation key or a started config hash;
+    with neither it only counts."""
+    for md in ({"session_key": "k"}, {"started_config_hash": "h"}):
+        patch, _ = X.wake_failure_patch(SessionBead("gc-1", NOW, md), NOW)
+        assert (patch["session_key"], patch["started_config_hash"], patch["continuation_reset_pending"]) == \
+            ("", "", "true"), md
+    patch, _ = X.wake_failure_patch(SessionBead("gc-1", NOW, {}), NOW)
+    assert patch == {"wake_attempts": "1"}
+
+
+def test_the_open_breaker_is_logged_once_and_only_for_an_open_breaker_of_a_named_identity():
+    from core.world.memory import Circuit
+
+    cfg = C.circuit_config(City(root="/c", path="/c/city.toml", daemon=Daemon(session_circuit_breaker=True)))
+    closed = Memory().set("circuits", "mayor", Circuit(state=C.CLOSED))
+    assert C.log_open_once(closed, cfg, "mayor") == (closed, "")
+    assert C.log_open_once(closed, cfg, "deacon") == (closed, "")
+    nameless = Memory().set("circuits", "", Circuit(state=C.OPEN, open_restart_count=4))
+    assert C.log_open_once(nameless, cfg, "") == (nameless, "")
+    opened = Memory().set("circuits", "mayor", Circuit(state=C.OPEN, open_restart_count=4))
+    mem, line = C.log_open_once(opened, cfg, "mayor")
+    assert line.startswith('ERROR session-circuit-breaker: CIRCUIT_OPEN for named session "mayor" (restarts=4 ')
+    assert C.log_open_once(mem, cfg, "mayor") == (mem, "")
