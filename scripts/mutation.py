@@ -150,18 +150,20 @@ def _mutmut_run(wd: Path, args: list[str], children: int, seconds: float, log) -
 
 
 def run(module: str, minutes: float, children: int) -> None:
-    """Run mutmut on one module, then test again every mutant an earlier run left alive (mutmut
-    keeps a verdict until the function changes, though new tests may kill it now); stop (as
-    Ctrl-C would) once `minutes` have passed."""
+    """Test again every mutant an earlier run left alive (mutmut keeps a verdict until the
+    function changes, though new tests may kill it now), then run mutmut on the mutants not yet
+    checked; stop (as Ctrl-C would) once `minutes` have passed. The earlier survivors go first:
+    they are what new tests were written to kill, so a run cut short still retries them."""
+    alive = [n for n, status in results(module).items() if status in _SURVIVED]
     wd = prepare(module)
     deadline = time.monotonic() + minutes * 60
     with (wd / "run.log").open("w") as log:
-        _mutmut_run(wd, [], children, deadline - time.monotonic(), log)
-        alive = [n for n, status in results(module).items() if status in _SURVIVED]
         for i in range(0, len(alive), 200):
             if time.monotonic() >= deadline:
-                break
+                return
             _mutmut_run(wd, alive[i:i + 200], children, deadline - time.monotonic(), log)
+        if time.monotonic() < deadline:
+            _mutmut_run(wd, [], children, deadline - time.monotonic(), log)
 
 
 def results(module: str) -> dict[str, str]:
