@@ -238,7 +238,7 @@ def _own_name_as_legacy_slot(b: B.SessionBead, a, template: str) -> bool:
       `<template>-gc-<n>` pool form, so alias and pool_slot are stamped from it too;
     - rig-scoped (PROP09): resolvePoolSlot against the qualified template reads nothing, so
       alias and pool_slot stay empty; only the build's bare `<agent>-gc-<n>` read sees a slot."""
-    from core.reconcile.sync import resolve_pool_slot
+    from core.identity import resolve_pool_slot
 
     sn = b.session_name.strip()
     if not sn or b.agent_name.strip() != sn:
