@@ -153,8 +153,10 @@ def run(module: str, minutes: float, children: int) -> None:
     """Test again every mutant an earlier run left alive (mutmut keeps a verdict until the
     function changes, though new tests may kill it now), then run mutmut on the mutants not yet
     checked; stop (as Ctrl-C would) once `minutes` have passed. The earlier survivors go first:
-    they are what new tests were written to kill, so a run cut short still retries them."""
-    alive = [n for n, status in results(module).items() if status in _SURVIVED]
+    they are what new tests were written to kill, so a run cut short still retries them (those
+docs/mutation.md shows equivalent are not retried: no test can kill them)."""
+    eq = equivalents()
+    alive = [n for n, status in results(module).items() if status in _SURVIVED and n not in eq]
     wd = prepare(module)
     deadline = time.monotonic() + minutes * 60
     with (wd / "run.log").open("w") as log:
