@@ -194,3 +194,49 @@ def test_the_defer_row_resolves_its_limit_by_session_name_before_template():
     assert _defer(Memory(), keys, "mayor", "rig/mayor") == {"limit": 4, "limit_source": "name", "count": 0,
                                                             "anchor": "", "status": "clear"}
     assert _defer(Memory(), keys, "mayor-2", "rig/mayor")["limit_source"] == "template"
+
+
+SINGLETON = """name = "rows"
+start = "2026-07-19T12:00:00Z"
+[city.workspace]
+name = "t"
+[[city.agent]]
+name = "mayor"
+max_active_sessions = 1
+min_active_sessions = 1
+idle_timeout = "10m"
+max_session_age = "1h"
+assigned_work_defer_limit = 5
+"""
+
+
+def test_the_tracker_keys_follow_the_models_identity_rules(tmp_path):
+    """A max-1 agent with min set expands to instances (#1989's carve-out) and its pool beads
+    fall back to its template registration; before #1989 it does not expand, registers only its
+    bare name, and its pool-named bead has no tracker entry."""
+    p = tmp_path / "one.toml"
+    p.write_text(SINGLETON)
+    for semantics, key, source, limit in (("current", "mayor", "template", (5, "template")),
+                                          ("pre-1989", "", "", (3, "default"))):
+        m = load_scenario(str(p)).model()
+        m.semantics = semantics
+        m.do({"do": "tick"})
+        (r,) = tracker_rows(m)
+        assert r["session_name"] == "mayor-gc-1"
+        assert (r["idle"]["key"], r["idle"]["key_source"]) == (key, source), semantics
+        assert (r["max_age"]["key"], r["max_age"]["key_source"]) == (key, source), semantics
+        assert (r["defer"]["limit"], r["defer"]["limit_source"]) == limit, semantics
+
+
+def test_a_quarantine_defers_the_timers_and_a_bead_template_names_its_agent_by_dir_and_name(model):
+    m = model()
+    bead = m.world.store.session("gc-1")
+    m.world.store.update_session("gc-1", {B.QUARANTINED_UNTIL: format_time(m.world.now + timedelta(minutes=20))})
+    m.world.advance(11 * 60)
+    assert (row(m, "idle")["status"], row(m, "idle")["reason"]) == ("deferred", "quarantine")
+    import dataclasses
+
+    m.city.agents[:] = [dataclasses.replace(a, binding="gt") for a in m.city.agents]
+    m.city = dataclasses.replace(m.city)
+    assert m.city.agent(bead.template) is None and m.city.find_agent(bead.template) is not None
+    assert row(m, "idle")["key"] == "rig/gt.worker"
