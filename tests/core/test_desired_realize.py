@@ -11,6 +11,7 @@ from core.desired.context import BuildContext
 from core.desired.model import Request
 from core.desired.realize import realize_template, record_deferred
 from core.timefmt import format_time
+from core.world import beads as B
 from core.world.beads import SessionBead
 from core.world.world import World
 
@@ -95,3 +96,15 @@ def test_a_refresh_pass_that_mints_a_second_floor_bead_records_and_explains_it()
         "gc-1, an earlier floor bead for app/db that never got dependency_only, is still open with its create "
         "claim: a refresh pass could not reuse it and minted this one (Gas City refreshDesiredState); it keeps "
         "its alias until its lease lapses and the sweep closes it")
+
+
+def test_trigger_env_names_the_work_bead_and_its_store_under_both_names():
+    from core.desired.realize import trigger_env
+
+    assert trigger_env(SessionBead("gc-1", T0, {B.TRIGGER_BEAD_ID: "  "})) == {}
+    b = SessionBead("gc-1", T0, {B.TRIGGER_BEAD_ID: " w-1 "})
+    assert trigger_env(b) == {"GC_TRIGGER_BEAD_ID": "w-1", "GC_TRIGGER_WORK_BEAD_ID": "w-1"}
+    b = SessionBead("gc-1", T0, {B.TRIGGER_BEAD_ID: "w-1", B.TRIGGER_BEAD_STORE_REF: " rig:alpha "})
+    assert trigger_env(b) == {"GC_TRIGGER_BEAD_ID": "w-1", "GC_TRIGGER_WORK_BEAD_ID": "w-1",
+                              "GC_TRIGGER_BEAD_STORE_REF": "rig:alpha", "GC_TRIGGER_WORK_STORE_REF": "rig:alpha"}
+    assert trigger_env(SessionBead("gc-1", T0, {B.TRIGGER_BEAD_STORE_REF: "rig:alpha"})) == {}
