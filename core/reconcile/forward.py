@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.config.goduration import go_quote
 from core.desired.model import DesiredEntry
+from core.durations import format_duration
 from core.reconcile import drain_ack, drains, drift, exits_check, hashes, sleep_policy, timers
 from core.reconcile.commit import recover_running_pending_create
 from core.reconcile.context import TickContext
@@ -86,20 +88,25 @@ def _dependencies_first(order: list[str], deps: dict[str, list[str]], by_tpl: di
 
 
 def unknown_state(ctx: TickContext, b: SessionBead) -> None:
-    """A throttled, durable session.unknown_state diagnostic; escalates after 30 minutes."""
-    state = b.state
+    """emitSessionUnknownStateDiagnostic: a throttled, durable session.unknown_state diagnostic
+    (on first sight and whenever the raw state changes), escalated once after 30 minutes."""
+    state, name = b.state, b.session_name.strip()
     first = b.get(B.UNKNOWN_STATE_FIRST_SEEN).strip()
     if not first or b.get(B.UNKNOWN_STATE_VALUE) != state:
-        ctx.log(f"session reconciler: skipping {b.session_name} with unknown state {state!r}")
-        ctx.event("session.unknown_state", b.id, f"session {b.session_name!r} has unrecognized state {state!r}; "
+        ctx.log(f"session reconciler: skipping {name} with unknown state {go_quote(state)}")
+        ctx.event("session.unknown_state", b.id, f"session {go_quote(name)} has unrecognized state {go_quote(state)}; "
                   "reconciler is skipping it (forward-compatible rollback)", b.id)
-        ctx.patch(b.id, {B.UNKNOWN_STATE_FIRST_SEEN: format_time(ctx.now), B.UNKNOWN_STATE_VALUE: state,
-                         B.UNKNOWN_STATE_ESCALATED_AT: ""})
-    elif not b.get(B.UNKNOWN_STATE_ESCALATED_AT):
+        patch = {B.UNKNOWN_STATE_FIRST_SEEN: format_time(ctx.now), B.UNKNOWN_STATE_VALUE: state}
+        if b.get(B.UNKNOWN_STATE_ESCALATED_AT).strip():
+            patch[B.UNKNOWN_STATE_ESCALATED_AT] = ""
+        ctx.patch(b.id, patch)
+    elif not b.get(B.UNKNOWN_STATE_ESCALATED_AT).strip():
         t = parse_time(first)
         if t is not None and (ctx.now - t).total_seconds() >= UNKNOWN_STATE_ESCALATION:
-            ctx.event("session.unknown_state", b.id, f"session {b.session_name!r} still has unrecognized state "
-                      f"{state!r}; operator or pack recovery required", b.id)
+            age = format_duration(round((ctx.now - t).total_seconds()))
+            ctx.event("session.unknown_state", b.id, f"session {go_quote(name)} still has unrecognized state "
+                      f"{go_quote(state)} after {age}; reconciler continues to skip it \u2014 operator or pack "
+                      "recovery required", b.id)
             ctx.patch(b.id, {B.UNKNOWN_STATE_ESCALATED_AT: format_time(ctx.now)})
     ctx.decision("reconciler.session.skip_unknown_state", "unknown_state_skipped", "skipped", b.template,
                  b.session_name, state=state)
@@ -136,7 +143,8 @@ def one_session(ctx: TickContext, b: SessionBead, names: set[str]) -> WakeTarget
     if b.state not in RECONCILER_KNOWN_STATES:
         unknown_state(ctx, b)
         return None
-    if b.get(B.UNKNOWN_STATE_FIRST_SEEN) or b.get(B.UNKNOWN_STATE_VALUE):
+    if b.get(B.UNKNOWN_STATE_FIRST_SEEN) or b.get(B.UNKNOWN_STATE_VALUE) or b.get(B.UNKNOWN_STATE_ESCALATED_AT):
+        # clearSessionUnknownStateMarkers: a recurrence later is a fresh first sight
         b = ctx.patch(b.id, {B.UNKNOWN_STATE_FIRST_SEEN: "", B.UNKNOWN_STATE_VALUE: "", B.UNKNOWN_STATE_ESCALATED_AT: ""})
     # 3. not desired
     if entry is None:
