@@ -12,6 +12,7 @@ from core.outcome import Outcome
 from core.reconcile.context import TickContext
 from core.reconcile.drift import _named_active_reason, reset_named_for_drift
 from core.scenario import load_scenario
+from core.timefmt import format_time
 
 CITY = """name = "drift"
 start = "2026-05-16T12:00:00Z"
@@ -123,3 +124,34 @@ def test_recent_activity_defers_thirty_seconds_from_the_first_deferral_of_this_d
 def test_activity_older_than_the_threshold_does_not_defer(tmp_path):
     ctx, m = ctx_of(tmp_path, activity="2026-05-16T11:00:00Z")
     assert _named_active_reason(ctx, m.world.store.session("gc-1"), "x:y") == ""
+
+
+def test_an_attached_deferral_is_recorded_and_refreshed_only_once_old(tmp_path):
+    from core.reconcile.drift import ATTACHED_FALSE_NEGATIVE_LIMIT, ATTACHED_REFRESH_INTERVAL, record_attached, \
+        recently_attached
+
+    ctx, m = ctx_of(tmp_path)
+    record_attached(ctx, m.world.store.session("gc-1"), "x:y")
+    b = m.world.store.session("gc-1")
+    assert (b.get("attached_config_drift_deferred_at"), b.get("attached_config_drift_deferred_key")) == \
+        ("2026-05-16T12:00:00Z", "x:y")
+    assert recently_attached(ctx, b, "x:y") and not recently_attached(ctx, b, "a:b") and not recently_attached(ctx, b, "")
+    ctx.now += timedelta(seconds=ATTACHED_REFRESH_INTERVAL - 1)
+    record_attached(ctx, b, "x:y")
+    assert m.world.store.session("gc-1").get("attached_config_drift_deferred_at") == "2026-05-16T12:00:00Z"
+    ctx.now += timedelta(seconds=1)
+    record_attached(ctx, b, "x:y")
+    b = m.world.store.session("gc-1")
+    assert b.get("attached_config_drift_deferred_at") == format_time(ctx.now)
+    record_attached(ctx, b, "p:q")
+    assert m.world.store.session("gc-1").get("attached_config_drift_deferred_key") == "p:q"
+
+    ctx2, m2 = ctx_of(tmp_path)
+    record_attached(ctx2, m2.world.store.session("gc-1"), "x:y")
+    b2 = m2.world.store.session("gc-1")
+    ctx2.now += timedelta(seconds=ATTACHED_FALSE_NEGATIVE_LIMIT - 1)
+    assert recently_attached(ctx2, b2, "x:y")
+    ctx2.now += timedelta(seconds=1)
+    assert not recently_attached(ctx2, b2, "x:y")
+    ctx2.now -= timedelta(days=1)  # a record from the future is trusted
+    assert recently_attached(ctx2, b2, "x:y")
