@@ -51,7 +51,7 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
     "reconcile": (["core/reconcile/"], _TESTS),
     "trackers": (["core/trackers/"], _TESTS),
 }
-_COPY = ["core", "tui", "tests", "docs", "README.md"]
+_COPY = ["core", "tui", "tests", "docs", "scripts", "README.md"]
 _KILLED = {"killed", "timeout", "segfault", "caught by type check"}
 _SURVIVED = {"survived", "no tests", "suspicious"}
 
