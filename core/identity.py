@@ -157,7 +157,7 @@ def session_name_for(city: City | None, identity: str) -> str:
     """SessionNameFor: the runtime name of a named identity (workspace.session_template, else
     the sanitized identity)."""
     tpl = city.workspace.session_template if city is not None else ""
-    if not tpl.strip():
+    if tpl == "":  # SessionNameFor renders any non-empty template, even one of blanks
         return sanitize(identity)
     dir_, _, base = identity.rpartition("/")
     fields = {"City": city.name if city else "", "Agent": sanitize(identity), "Dir": dir_, "Name": base}
@@ -177,15 +177,6 @@ def pool_session_name(template: str, bead_id: str) -> str:
 def owns_pool_session_name(session_name: str, template: str, bead_id: str) -> bool:
     """True if `session_name` is the pool session name of `template` for `bead_id`, or ends in "-<bead_id>"."""
     return session_name == pool_session_name(template, bead_id) or session_name.endswith("-" + bead_id)
-
-
-def split_qualified(qn: str) -> tuple[str, str, str]:
-    """(dir, binding, name) of a qualified name; splits at the LAST slash, then the first dot."""
-    dir_, _, rest = qn.rpartition("/")
-    binding, dot, name = rest.partition(".")
-    if not dot:
-        return dir_, "", rest
-    return dir_, binding, name
 
 
 def resolve_pool_slot(name: str, template: str) -> int:
@@ -225,13 +216,6 @@ def persisted_identity_slot(a: Agent, allow_local: bool, *candidates: str) -> in
             if themed and (name == themed or name == qualify(a.dir, a.binding, themed)):
                 return i + 1
     return 0
-
-
-def parse_slot(a: Agent, s: str, stored_template: str = "") -> int:
-    """Identity -> slot (see persisted_identity_slot); bare `name-N` counts only when the
-    bead's stored template is this agent's (or unknown)."""
-    allow_local = not stored_template or stored_template in (a.qualified_name, a.name)
-    return persisted_identity_slot(a, allow_local, s)
 
 
 def has_configured_bound(a: Agent) -> bool:

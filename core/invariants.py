@@ -1,7 +1,8 @@
 """Invariants checked after every scenario step; a breach is a model bug, reported loudly.
 
 The session-lifecycle chaos invariants of Gas City (session_lifecycle_chaos_test.go), plus:
-no two open beads share an alias; once the two-tick reclaim has run, no desired bead of a
+no two open beads share an alias (a failed-create bead
+never holds one: ensureSessionAliasAvailable skips it); once the two-tick reclaim has run, no desired bead of a
 canonical singleton keeps a `name-N` identity unless its alias reclaim is still deferred;
 live pool sessions desired for demand (not only rediscovered, not dependency floors) that are
 neither draining nor holding work never exceed their caps. Where Gas City's code breaks these
@@ -59,9 +60,9 @@ def bead_violations(model: "Model") -> list[tuple[str, str]]:
             open_names[b.session_name] = b.id
         if b.alias:
             held = aliases.get(b.alias)
-            if held is not None and not _predecessor_pair(held, b):
+            if held is not None and not _predecessor_pair(held, b) and not (held.failed_create or b.failed_create):
                 out.append((b.id, f"alias {b.alias!r} held by two open beads: {held.id} and {b.id}"))
-            if held is None or superseded_named_predecessor(held, b.alias):
+            if held is None or superseded_named_predecessor(held, b.alias) or held.failed_create:
                 aliases[b.alias] = b
         if _skipped_by_design(b):
             continue
@@ -81,7 +82,7 @@ def bead_violations(model: "Model") -> list[tuple[str, str]]:
                                   ("GC_TEMPLATE", b.template)):
                     if key == "GC_TEMPLATE" and env.get(key, "") != want \
                             and (env.get(key, "") == _configured_template(model, b)
-                                 or _requalified_template(b, env.get(key, ""))):
+                                 or _requalified_template(model, b, env.get(key, ""))):
                         continue
                     if env.get(key, "") != want:
                         out.append((b.id, f"runtime {b.session_name!r} env {key}={env.get(key, '')!r}, want {want!r}"))
@@ -173,15 +174,20 @@ def _configured_template(model: "Model", b: B.SessionBead) -> str:
     return BuildContext(model.city, model.world, model.semantics, []).template_of(b)
 
 
-def _requalified_template(b: B.SessionBead, started_as: str) -> bool:
+def _requalified_template(model: "Model", b: B.SessionBead, started_as: str) -> bool:
     """A runtime started as an unqualified template whose bead a reload later handed to a rig
     agent: sync rewrites a rig-unqualified stored template to the entry's qualified one
     (syncSessionBeads), so the bead says `<dir>/<name>` while the process keeps the env it was
     started with for as long as it runs. The new agent may share the local name
     (resolveLegacyPoolTemplate, PROP10) or not (recovered by its namepool name, PROP11). Sync
-    never rewrites a qualified template and never unqualifies one, so exactly the pair
-    GC_TEMPLATE without a `/` beside a bead template with one is exempt."""
-    return bool(started_as) and "/" not in started_as and "/" in b.template
+    never rewrites a qualified template and never unqualifies one, and it qualifies only with
+    the rig of a rig-scoped entry (`<rig>/<template>`), so exactly the pair GC_TEMPLATE without a
+    `/` beside a bead template naming a configured agent `<dir>/<name>` is exempt."""
+    if not started_as or "/" in started_as:
+        return False
+    rig, slash, _ = b.template.rpartition("/")
+    a = model.city.agent(b.template) if slash else None
+    return a is not None and a.dir == rig
 
 
 def _predecessor_pair(a: B.SessionBead, b: B.SessionBead) -> bool:
@@ -214,9 +220,11 @@ def singleton_violations(model: "Model") -> list[tuple[str, str]]:
                 or e.source == "discovered":
             continue
         b = model.world.store.session(e.bead_id)
-        if b is None or not b.open or b.is_manual or b.get(B.POOL_ALIAS_CONFLICT):
-            continue
         qn = a.qualified_name
+        # Only a reclaim of the canonical alias itself waits on a holder (pool_alias_conflict
+        # names the alias the bead could not take); any other recorded conflict exempts nothing.
+        if b is None or not b.open or b.is_manual or b.get(B.POOL_ALIAS_CONFLICT).strip() == qn:
+            continue
         if _own_name_as_legacy_slot(b, a, e.template):
             continue
         if stale_suffixed(a, b.alias) or stale_suffixed(a, b.agent_name) or b.get(B.POOL_SLOT):
@@ -235,7 +243,7 @@ def _own_name_as_legacy_slot(b: B.SessionBead, a, template: str) -> bool:
       `<template>-gc-<n>` pool form, so alias and pool_slot are stamped from it too;
     - rig-scoped (PROP09): resolvePoolSlot against the qualified template reads nothing, so
       alias and pool_slot stay empty; only the build's bare `<agent>-gc-<n>` read sees a slot."""
-    from core.reconcile.sync import resolve_pool_slot
+    from core.identity import resolve_pool_slot
 
     sn = b.session_name.strip()
     if not sn or b.agent_name.strip() != sn:
@@ -294,6 +302,42 @@ def cap_violations(model: "Model") -> list[tuple[str, str]]:
     return out
 
 
+# An undesired pool session must be gone this long after it was first seen undesired: the spawn
+# claim grace (startup_timeout + 60 s from its wake), the drain deadline (300 s), and then the
+# tick that stops it; RETIRE_TICKS ticks must have run meanwhile.
+RETIRE_TICKS = 3
+
+
+def retire_bound(model: "Model") -> float:
+    """Seconds within which an undesired pool session is retired (see RETIRE_TICKS)."""
+    from core.durations import try_duration
+    from core.reconcile.drains import DRAIN_TIMEOUT
+    from core.reconcile.lease import POOL_SPAWN_CLAIM_GRACE
+
+    startup = try_duration(model.city.session.startup_timeout, 60.0) or 60.0
+    return startup + POOL_SPAWN_CLAIM_GRACE + DRAIN_TIMEOUT
+
+
+def undesired_live_pool_sessions(model: "Model") -> list[B.SessionBead]:
+    """Open pool beads (not named, not manual) with a live runtime that the last build does not
+    desire and that hold no open work: the reconciler drains and stops them (orphaned)."""
+    if model.last_desired is None:
+        return []
+    store, rt = model.world.store, model.world.runtime
+    wanted = {e.session_name for e in model.last_desired.entries.values()}
+    out = []
+    for b in store.open_sessions():
+        if not b.pool_managed or b.is_named or b.is_manual or not b.session_name or b.session_name in wanted:
+            continue
+        if not rt.alive(b.session_name):
+            continue
+        keys = [b.id, b.session_name, b.get(B.CONFIGURED_NAMED_IDENTITY)]
+        if any(w.status in ("open", "in_progress") for k in keys if k for w in store.work_assigned_to(k)):
+            continue
+        out.append(b)
+    return out
+
+
 class InvariantChecker:
     """Checks a scenario run step by step (see the module docstring for what counts)."""
 
@@ -302,21 +346,80 @@ class InvariantChecker:
         self.base = dict(model.world.store.sessions.items())
         self.ticks = 0
         self.initial = {(bid, msg) for bid, msg in bead_violations(model)}
+        self.undesired_since: dict[str, tuple[object, int]] = {}  # bead id -> (first seen, ticks then)
+        self.last = model.world.store.sessions  # the beads as the previous step left them
+        self.desired_since: dict[str, int] = {}  # bead id -> tick count when a build first desired it
 
     def _untouched(self, bead_id: str) -> bool:
         b = self.model.world.store.session(bead_id)
         return bool(bead_id) and b is not None and self.base.get(bead_id) is b
 
+    def _inherited(self, bead_id: str, msg: str) -> bool:
+        """A breach the hand-written starting state already had, on a bead the model has not
+        written since (finish() reports it if the model never repairs it). A new breach on an
+        untouched bead (say, a runtime started for it) is the model's own."""
+        return (bead_id, msg) in self.initial and self._untouched(bead_id)
+
     def after_step(self, out: "Outcome") -> list[str]:
-        if out.ticks <= 0:
+        """The breaches after a step that ran the controller: a tick, or a build or sync step
+        (which write beads too); operator pokes are not checked."""
+        if out.ticks <= 0 and out.desired is None:
+            self._hand_written()
             return []
         self.ticks += out.ticks
+        self.last = self.model.world.store.sessions
         if out.panic:
             return [f"the tick panicked (a model bug): {out.panic}"]
         found = bead_violations(self.model) + cap_violations(self.model)
+        settled = self._settled(singleton_violations(self.model), out)
         if self.ticks >= 2:
-            found += singleton_violations(self.model)
-        return [msg for bid, msg in found if not self._untouched(bid) and bid not in out.faulted_beads]
+            found += settled
+        if out.ticks > 0:
+            found += self._retirement()
+        # A build alone repairs no bead state (only a tick's sync and reconcile do): after one,
+        # every breach the starting state had is still the starting state's.
+        built_only = out.ticks <= 0
+        return [msg for bid, msg in found
+                if not self._inherited(bid, msg) and not (built_only and (bid, msg) in self.initial)
+                and bid not in out.faulted_beads]
+
+    def _settled(self, found: list[tuple[str, str]], out: "Outcome") -> list[tuple[str, str]]:
+        """The singleton breaches of beads desired since before this step's last tick: a bead that
+        just became desired (work assigned to it, say) gets the next build's normalization."""
+        if out.ticks <= 0:
+            return [f for f in found if f[0] in self.desired_since]
+        desired = {e.bead_id for e in self.model.last_desired.entries.values() if e.bead_id} \
+            if self.model.last_desired else set()
+        before = self.desired_since
+        self.desired_since = {bid: before.get(bid, self.ticks) for bid in desired}
+        return [f for f in found if f[0] in before]
+
+    def _hand_written(self) -> None:
+        """After an operator's poke (set_session and the like), the beads it wrote count as
+        hand-written, like the starting state: their breaches are theirs, not the model's."""
+        sessions = self.model.world.store.sessions
+        edited = {bid for bid, b in sessions.items() if self.last.get(bid) is not b}
+        self.last = sessions
+        if not edited:
+            return
+        self.base.update({bid: sessions[bid] for bid in edited})
+        self.initial |= set(bead_violations(self.model))
+
+    def _retirement(self) -> list[tuple[str, str]]:
+        now = self.model.world.now
+        bound = retire_bound(self.model)
+        seen = {}
+        out = []
+        for b in undesired_live_pool_sessions(self.model):
+            since, ticks = self.undesired_since.get(b.id, (now, self.ticks))
+            seen[b.id] = (since, ticks)
+            waited = (now - since).total_seconds()
+            if self.ticks - ticks >= RETIRE_TICKS and waited > bound:
+                out.append((b.id, f"undesired pool session {b.session_name!r} (bead {b.id}) still runs "
+                                  f"{waited:.0f}s and {self.ticks - ticks} ticks after it left the desired set "
+                                  f"(bound {bound:.0f}s)"))
+        self.undesired_since = seen
+        return out
 
     def finish(self) -> list[str]:
         """Step-0 violations the model never repaired (the bead is still as written)."""
@@ -325,4 +428,3 @@ class InvariantChecker:
         now = {(bid, msg) for bid, msg in bead_violations(self.model)}
         return [f"at step 0, never repaired: {msg}" for bid, msg in sorted(self.initial & now)
                 if self._untouched(bid)]
-

@@ -11,6 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from core.actions import EMITTED_KINDS
+from core.tracefile.vocab import unknown_codes
+
 # ---------------------------------------------------------------------------- schema
 
 INT, BOOL, STR, LIST_STR, TABLE_INT, TABLE_BOOL, TABLE_STR, TABLE_SCALAR, TABLE_FIELD = (
@@ -91,6 +94,18 @@ KEYS: dict[str, str] = {
 }
 ALL_KEYS = set(KEYS) | set(SUBS)
 
+# Tables of counts where an empty table means "exactly none" (no template, kind, site or tier with
+# a non-zero count; no identity with demand), so `pool_desired = {}` checks something.
+NONE_WHEN_EMPTY = ("desired_count", "open_sessions", "pool_desired", "pool_requests", "scale_check_counts",
+                   "action_count", "trace_count", "request_tiers", "named_demand", "named_routed_demand")
+# Keys that check each item they list: empty, they would check nothing, so they are refused.
+# (Keys that compare a whole set, such as `desired = []`, already mean "exactly none".)
+_NOT_EMPTY = ("not_desired", "no_identity", "log", "no_log", "warning", "scale_check_present")
+_SUB_NOT_EMPTY = {"session": ("metadata", "metadata_not", "present", "labels_include", "labels_exclude"),
+                  "runtime": ("meta",), "entry": ("env", "why_rules"), "work": ("metadata",),
+                  "tracker": ("idle", "max_age", "defer", "wake_failures", "circuit"),
+                  "trace": ("fields",), "no_trace": ("fields",)}
+
 Locate = Callable[[str, str], Exception]  # (field path, message) -> the error to raise
 
 
@@ -160,6 +175,13 @@ def validate(e: Any, fp: str, steps: int, loc: Locate, suggest: Callable[[str, s
     for k, kind in KEYS.items():
         if k in e:
             check_value(kind, e[k], f"{fp}.{k}", loc)
+    for k in _NOT_EMPTY:
+        if k in e and not e[k]:
+            raise loc(f"{fp}.{k}", f"an empty {k} checks nothing; list what it must check, or drop the key")
+    for kind in (e.get("action_count") or {}):
+        _check_action_kind(kind, f"{fp}.action_count.{kind}", loc)
+    for site in (e.get("trace_count") or {}):
+        _check_trace_codes({"site_code": site}, f"{fp}.trace_count.{site}", loc)
     for k, sub in SUBS.items():
         if k not in e:
             continue
@@ -175,6 +197,25 @@ def validate(e: Any, fp: str, steps: int, loc: Locate, suggest: Callable[[str, s
                 check_value(sub.keys[rk], v, f"{rfp}.{rk}", loc)
             if sub.one_of and not any(x in row for x in sub.one_of):
                 raise loc(rfp, f"[[expect.{k}]] needs one of: {', '.join(sub.one_of)}")
+            for rk in _SUB_NOT_EMPTY.get(k, ()):
+                if rk in row and not row[rk]:
+                    raise loc(f"{rfp}.{rk}", f"an empty {rk} checks nothing; list what it must check, or drop the key")
+            if k in ("action", "no_action") and "kind" in row:
+                _check_action_kind(row["kind"], f"{rfp}.kind", loc)
+            if k in ("trace", "no_trace"):
+                _check_trace_codes(row, rfp, loc)
+
+
+def _check_action_kind(kind: str, fp: str, loc: Locate) -> None:
+    if kind not in EMITTED_KINDS:
+        raise loc(fp, f'the model never reports an action of kind "{kind}", so this can never fail; '
+                      f"kinds: {', '.join(EMITTED_KINDS)}")
+
+
+def _check_trace_codes(row: dict[str, Any], fp: str, loc: Locate) -> None:
+    for field_, value in unknown_codes(row):
+        raise loc(f"{fp}.{field_}", f'"{value}" is not a {field_.replace("_", " ")} of Gas City\'s trace vocabulary, '
+                                   "so no record can match it")
 
 
 # ---------------------------------------------------------------------------- evaluation
@@ -223,6 +264,14 @@ def evaluate(e: dict[str, Any], st: dict[str, Any]) -> list[str]:
         got = sum(1 for rec in st["trace"] if rec.get("record_type") == "decision" and rec.get("site_code") == site)
         if got != n:
             out.append(f"trace_count[{site}]: want {n} decision(s), got {got}")
+    if e.get("action_count") == {} and st["actions"]:
+        out.append(f"action_count = {{}}: want no action, got {[_fmt_action(x) for x in st['actions']]}")
+    if e.get("trace_count") == {}:
+        sites = sorted({rec.get("site_code") for rec in st["trace"] if rec.get("record_type") == "decision"})
+        if sites:
+            out.append(f"trace_count = {{}}: want no decision record, got some at {sites}")
+    if e.get("request_tiers") == {} and any(st["requests"].values()):
+        out.append(f"request_tiers = {{}}: want no accepted request, got {sum(len(r) for r in st['requests'].values())}")
     for kind, n in (e.get("action_count") or {}).items():
         got = sum(1 for x in st["actions"] if x["kind"] == kind)
         if got != n:
@@ -306,6 +355,8 @@ def _desired(e: dict[str, Any], st: dict[str, Any]) -> list[str]:
     for ident in e.get("not_desired", []):
         if ident in desired_ids:
             out.append(f"{ident!r} is desired but should not be")
+    if e.get("desired_count") == {} and st["desired"]:
+        out.append(f"desired_count = {{}}: want no desired entry, got {names}")
     for tpl, n in (e.get("desired_count") or {}).items():
         got = sum(1 for d in st["desired"] if d["template"] == tpl)
         if got != n:
@@ -325,6 +376,8 @@ def _counts(e: dict[str, Any], st: dict[str, Any]) -> list[str]:
     if "session_count" in e and len(st["sessions"]) != e["session_count"]:
         out.append(f"session_count: want {e['session_count']}, got {len(st['sessions'])} "
                    f"({[x['id'] for x in st['sessions']]})")
+    if e.get("open_sessions") == {} and _open_beads(st):
+        out.append(f"open_sessions = {{}}: want no open session bead, got {[s['id'] for s in _open_beads(st)]}")
     for tpl, n in (e.get("open_sessions") or {}).items():
         got = sum(1 for s in _open_beads(st) if s["metadata"].get("template") == tpl)
         if got != n:
@@ -334,6 +387,9 @@ def _counts(e: dict[str, Any], st: dict[str, Any]) -> list[str]:
         if holders:
             out.append(f"no_identity {ident!r}: held by open bead(s) {holders}")
     for key in ("pool_desired", "pool_requests", "scale_check_counts"):
+        nonzero = {t: n for t, n in st[key].items() if n}
+        if e.get(key) == {} and nonzero:
+            out.append(f"{key} = {{}}: want no template with a count, got {nonzero}")
         for tpl, n in (e.get(key) or {}).items():
             got = st[key].get(tpl, 0)  # a missing key reads 0, as a Go map does
             if got != n:
@@ -343,6 +399,9 @@ def _counts(e: dict[str, Any], st: dict[str, Any]) -> list[str]:
             out.append(f"scale_check_counts has {'no' if present else 'a'} key {tpl!r}"
                        f"{'' if present else ' (value ' + str(st['scale_check_counts'][tpl]) + ')'}")
     for key in ("named_demand", "named_routed_demand"):
+        held = sorted(i for i, v in st[key].items() if v)
+        if e.get(key) == {} and held:
+            out.append(f"{key} = {{}}: want no identity with demand, got {held}")
         for ident, want in (e.get(key) or {}).items():
             got = st[key].get(ident, False)
             if got != want:

@@ -5,7 +5,9 @@ scale_check, slot pools, namepools, unlimited pools, min fill, named always / on
 sessions, depends_on DAGs, rigs, caps at agent, rig and workspace level); then a sequence of
 steps, each drawn against the state reached so far (ticks, clock advances, exits and crashes,
 activity, attach and detach, drain acks, work added, updated and closed, scale_check changes,
-config edits to another drawn city, controller restarts). What must hold:
+config edits to another drawn city, controller restarts). Most runs start from a drawn world
+(session beads of every origin, stale numbered identities, deferred alias claims, runtimes,
+assigned and routed work), the rest from an empty one. What must hold:
 
 - every invariant of core.invariants after every step;
 - the same scenario gives byte-identical state JSON, run live and replayed twice from its file;
@@ -149,13 +151,81 @@ def write(doc: dict[str, Any], path) -> str:
     return str(path)
 
 
+BEAD_STATES = ["awake", "awake", "active", "asleep", "asleep", "creating", "drained"]
+LIVE_STATES = ("awake", "active")
+
+
+@st.composite
+def worlds(draw, city: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """A world a running controller could have left for this city: pool beads (some holding a
+    numbered identity their singleton template no longer uses, some with an alias claim still
+    deferred), named beads, manual sessions, their runtimes, and work assigned or routed to them."""
+    sessions: list[dict[str, Any]] = []
+    runtime: list[dict[str, Any]] = []
+    held: set[str] = set()
+    named = {(n.get("dir", ""), n["template"]): n for n in city.get("named_session", [])}
+    for i in range(1, draw(st.integers(0, 6), label="beads") + 1):
+        a = draw(st.sampled_from(city["agent"]))
+        qn, bid = qualified(a), f"gc-{i}"
+        kind = draw(st.sampled_from(["pool", "pool", "named", "manual"]))
+        n = named.get((a.get("dir", ""), a["name"]))
+        if kind == "named" and n is None:
+            kind = "pool"
+        md = {"template": qn, "session_name": f"{a['name']}-{bid}",
+              "state": draw(st.sampled_from(BEAD_STATES))}
+        if kind == "pool":
+            slot = draw(st.integers(1, 3))
+            ident = qn if a.get("max_active_sessions") == 1 and draw(st.booleans()) else f"{qn}-{slot}"
+            md |= {"agent_name": ident, "pool_managed": "true", "session_origin": "ephemeral"}
+            if ident != qn:
+                md["pool_slot"] = str(slot)
+            if ident not in held:
+                md["alias"] = ident
+                held.add(ident)
+            elif draw(st.booleans()):  # the alias is taken: its claim waits (a deferral)
+                md |= {"pool_alias_conflict": ident, "pool_alias_conflict_count": str(draw(st.integers(1, 3))),
+                       "pool_alias_conflict_at": START}
+        elif kind == "named":
+            ident = f'{n["dir"]}/{n.get("name", n["template"])}' if n.get("dir") else n.get("name", n["template"])
+            md |= {"agent_name": ident, "session_origin": "named", "configured_named_session": "true",
+                   "configured_named_identity": ident, "configured_named_mode": n["mode"]}
+            if ident not in held:
+                md["alias"] = ident
+                held.add(ident)
+        else:
+            md |= {"session_origin": "manual", "manual_session": "true"}
+        bead = {"id": bid, "metadata": md}
+        if draw(st.integers(0, 7)) == 0:
+            bead["open"] = False
+        sessions.append(bead)
+        if bead.get("open", True) and md["state"] in LIVE_STATES and draw(st.integers(0, 3)):
+            runtime.append({"name": md["session_name"], "session_id": bid})
+    people = sorted({s["metadata"].get("agent_name", "") for s in sessions} - {""}) + [s["id"] for s in sessions]
+    work = []
+    for i in range(1, draw(st.integers(0, 4), label="work") + 1):
+        w = {"id": f"w-{i}", "status": draw(st.sampled_from(["open", "in_progress", "closed"])),
+             "routed_to": draw(st.sampled_from(["", *[qualified(a) for a in city["agent"]]])),
+             "priority": draw(st.integers(0, 2))}
+        if people and draw(st.booleans()):
+            w["assignee"] = draw(st.sampled_from(people))
+        work.append(w)
+    return {"session": sessions, "runtime": runtime, "work": work}
+
+
 def start_model(draw, workdir) -> tuple[dict[str, Any], Any, Model]:
-    """Draw a valid city and its scale_check results; the scenario document and its live model."""
+    """Draw a valid city, its scale_check results and a world to start from (empty or not); the
+    scenario document and its live model."""
     city = draw(cities(), label="city")
     doc: dict[str, Any] = {"name": "property counterexample", "source": "tests/test_properties.py",
                            "start": START, "city": city,
                            "scale_check": {t: draw(scale_check_values(), label=f"scale_check {t}")
                                            for t in with_scale_check(city)}}
+    if draw(st.integers(0, 3), label="start empty") > 0:
+        world = draw(worlds(city), label="world")
+        doc.update({k: v for k, v in world.items() if v})
+        event("started from a drawn world" + ("" if world["session"] else " without beads"))
+    else:
+        event("started from an empty world")
     try:
         scn = load_scenario(write(doc, workdir / "case.toml"))
     except ScenarioError:
@@ -344,6 +414,42 @@ def test_the_city_strategy_covers_every_shape(workdir):
 
     draw_some()
     assert seen == set(wants), f"never drawn as a loading city: {sorted(set(wants) - seen)}"
+
+
+def test_the_world_strategy_covers_every_kind_of_start(workdir):
+    """The drawn worlds hold each thing the properties claim to start from, and load."""
+    wants = {
+        "pool bead": lambda w: any(b["metadata"].get("pool_managed") for b in w["session"]),
+        "named bead": lambda w: any(b["metadata"].get("configured_named_session") for b in w["session"]),
+        "manual bead": lambda w: any(b["metadata"].get("manual_session") for b in w["session"]),
+        "closed bead": lambda w: any(b.get("open") is False for b in w["session"]),
+        "stale numbered singleton": lambda w: any(b["metadata"].get("pool_slot") and b["metadata"]["template"] in w["_singletons"]
+                                                  for b in w["session"]),
+        "deferred alias claim": lambda w: any(b["metadata"].get("pool_alias_conflict") for b in w["session"]),
+        "runtime": lambda w: bool(w["runtime"]),
+        "assigned work": lambda w: any(x.get("assignee") for x in w["work"]),
+        "routed work": lambda w: any(x["routed_to"] for x in w["work"]),
+    }
+    seen: set[str] = set()
+
+    @settings(max_examples=300, database=None, derandomize=True, suppress_health_check=list(HealthCheck))
+    @given(st.data())
+    def draw_some(data):
+        city = data.draw(cities())
+        w = data.draw(worlds(city))
+        w["_singletons"] = {qualified(a) for a in city["agent"] if a.get("max_active_sessions") == 1}
+        new = {what for what, pred in wants.items() if what not in seen and pred(w)}
+        if not new:
+            return
+        doc = {"name": "world", "start": START, "city": city, **{k: v for k, v in w.items() if v and k != "_singletons"}}
+        try:
+            load_scenario(write(doc, workdir / "world.toml"))
+        except (ScenarioError, ConfigError):
+            return
+        seen.update(new)
+
+    draw_some()
+    assert seen == set(wants), f"never drawn in a loading world: {sorted(set(wants) - seen)}"
 
 
 def test_a_scenario_may_set_the_scale_check_of_an_agent_an_earlier_edit_added(workdir):

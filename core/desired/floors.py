@@ -127,17 +127,9 @@ def ensure_floor(ctx: BuildContext, a: Agent, dependent: str) -> None:
     if ctx.refuse_transport(a, f"dependency floor {go_quote(qn)}"):
         return
     why = [shape_why(ctx, a), Why("demand.dependency_floor", f"{dependent} depends_on {qn}; nothing else desires it")]
-    if not ctx.store_backed:
-        identity, slot = request_identity(a, 1, ctx.semantics)
-        from core.identity import session_name_for
-
-        sn = session_name_for(ctx.city, identity)
-        res.entries[sn] = DesiredEntry(
-            session_name=sn, template=qn, identity=identity, alias=identity, pool_slot=slot,
-            source="dependency-floor", dependency_only=True,
-            env={"GC_TEMPLATE": qn, "GC_ALIAS": identity, "GC_AGENT": identity, "GC_SESSION_ORIGIN": "ephemeral",
-                 "GC_SESSION_NAME": sn, "GC_SESSION_ID": identity}, why=why)
-        return
+    # Gas City's no-store branch (bp.beadStore == nil) needs session beads to find roots; the
+    # model's no-store build reads none, so it never realizes floors (build_desired returns
+    # before the overlay) and that branch has no counterpart here.
     bead, bwhy = select_or_create(ctx, a)
     if bead is None:
         return

@@ -16,26 +16,27 @@ from dataclasses import dataclass
 from core.config.goduration import go_quote
 from core.config.model import Agent, City
 
-# The builtin provider profiles (internal/worker/builtin/profiles.go): command, args, ACP support
-# and resume fields.
+# The builtin provider profiles (internal/worker/builtin/profiles.go): command, args, ACP support,
+# whether an ACP launch is configured (ACPCommand or ACPArgs) and resume fields.
 _BUILTIN: dict[str, dict] = {
     "claude": {"command": "claude", "acp": True, "resume_flag": "--resume", "resume_style": "flag"},
     "codex": {"command": "codex", "resume_flag": "resume", "resume_style": "subcommand"},
     "gemini": {"command": "gemini", "resume_flag": "--resume", "resume_style": "flag"},
     "grok": {"command": "grok", "resume_flag": "--resume", "resume_style": "flag"},
-    "kimi": {"command": "kimi", "args": ("--yolo", "--no-thinking"), "acp": True, "resume_flag": "--session",
-             "resume_style": "flag"},
+    "kimi": {"command": "kimi", "args": ("--yolo", "--no-thinking"), "acp": True, "acp_launch": True,
+             "resume_flag": "--session", "resume_style": "flag"},
     "kiro": {"command": "kiro-cli", "args": ("chat", "--no-interactive", "--agent", "gascity", "--trust-all-tools"),
-             "acp": True},
+             "acp": True, "acp_launch": True},
     "cursor": {"command": "cursor-agent", "args": ("-f",), "resume_flag": "--resume", "resume_style": "flag"},
     "copilot": {"command": "copilot", "args": ("--yolo",), "resume_flag": "--resume", "resume_style": "flag"},
     "amp": {"command": "amp", "args": ("--dangerously-allow-all", "--no-ide"), "resume_flag": "threads continue",
             "resume_style": "subcommand"},
-    "opencode": {"command": "opencode", "acp": True, "resume_flag": "--session", "resume_style": "flag"},
-    "mimocode": {"command": "mimo", "args": ("--never-ask",), "acp": True, "resume_flag": "--session",
+    "opencode": {"command": "opencode", "acp": True, "acp_launch": True, "resume_flag": "--session",
                  "resume_style": "flag"},
-    "groq": {"command": "opencode", "acp": True},
-    "cerebras": {"command": "opencode", "acp": True},
+    "mimocode": {"command": "mimo", "args": ("--never-ask",), "acp": True, "acp_launch": True,
+                 "resume_flag": "--session", "resume_style": "flag"},
+    "groq": {"command": "opencode", "acp": True, "acp_launch": True},
+    "cerebras": {"command": "opencode", "acp": True, "acp_launch": True},
     "auggie": {"command": "auggie", "resume_flag": "--resume", "resume_style": "flag"},
     "pi": {"command": "pi", "resume_flag": "--session", "resume_style": "flag"},
     "omp": {"command": "omp", "resume_flag": "--resume", "resume_style": "flag"},
@@ -56,6 +57,7 @@ class ResolvedProvider:
     resume_style: str = ""
     resume_command: str = ""
     session_id_flag: str = ""
+    acp_launch: bool = False  # an ACP command or ACP args are configured
 
     @property
     def family(self) -> str:
@@ -122,6 +124,8 @@ def resolve_provider(city: City, a: Agent) -> ResolvedProvider | None:
             merged["args"] = tuple(str(x) for x in table["args"])
         if "supports_acp" in table:
             merged["acp"] = bool(table["supports_acp"])
+        if str(table.get("acp_command") or "").strip() or isinstance(table.get("acp_args"), list):
+            merged["acp_launch"] = True
     if not chain and name not in _BUILTIN:
         return None
     return ResolvedProvider(name=name, command=str(merged.get("command", "")), args=tuple(merged.get("args", ())),
@@ -129,18 +133,25 @@ def resolve_provider(city: City, a: Agent) -> ResolvedProvider | None:
                             resume_flag=str(merged.get("resume_flag", "")),
                             resume_style=str(merged.get("resume_style", "")),
                             resume_command=str(a.extra.get("resume_command") or merged.get("resume_command", "")),
-                            session_id_flag=str(merged.get("session_id_flag", "")))
+                            session_id_flag=str(merged.get("session_id_flag", "")),
+                            acp_launch=bool(merged.get("acp_launch", False)))
 
 
 def session_transport(a: Agent, rp: ResolvedProvider | None) -> str:
     """ResolveSessionCreateTransport: the agent's `session` setting, else the provider's default
-    (ACP for an ACP-capable opencode-family provider)."""
+    (ProviderSessionCreateTransport): for an ACP-capable provider, ACP when its family is
+    opencode or when an ACP launch is configured, except for the kiro and mimocode families
+    (whose CLI transport carries flags their ACP launch lacks)."""
     explicit = str(a.extra.get("session") or "").strip()
     if explicit:
         return explicit
     if rp is None or not rp.supports_acp:
         return ""
-    return "acp" if rp.family == "opencode" else ""
+    if rp.family == "opencode":
+        return "acp"
+    if rp.family in ("kiro", "mimocode"):
+        return ""
+    return "acp" if rp.acp_launch else ""
 
 
 def _runtime_supports(city: City, transport: str) -> bool:

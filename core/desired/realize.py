@@ -152,9 +152,11 @@ def normalize_singleton(ctx: BuildContext, a: Agent, b: SessionBead) -> tuple[Se
         return b, []
     why: list[Why] = []
     if alias_update:
+        # The owner is the canonical identity itself, so a [[named_session]] reservation of it never
+        # refuses the claim: only another bead can hold it.
         holder, rule = alias_holder(ctx.store, qn, b.id, qn, ctx.named_identities)
-        if holder is not None or rule:
-            who = holder.id if holder is not None else "a configured [[named_session]]"
+        if holder is not None:
+            who = holder.id
             ctx.log(f"pool {qn!r}: deferring singleton pool identity normalization for bead {b.id}: "
                     f"alias {qn!r} unavailable (held by {who})")
             return record_deferred(ctx, a, b, who, rule)

@@ -110,6 +110,9 @@ def _awake_demand(w: WorkBead) -> bool:
 
 
 def assignee_matches(named: list[AwakeNamed], b: AwakeBead, assignee: str) -> bool:
+    """sessionAssigneeMatches: the bead's id or session name, its named identity, or (for a
+    configured-named bead without one) the identity of the named session whose runtime name it
+    carries and whose template, when set, is the bead's."""
     if not assignee:
         return False
     if assignee in (b.id, b.session_name):
@@ -118,8 +121,8 @@ def assignee_matches(named: list[AwakeNamed], b: AwakeBead, assignee: str) -> bo
         return assignee == b.named_identity
     if not b.configured_named:
         return False
-    return any(n.runtime_name == b.session_name and n.template in ("", b.template) and assignee == n.identity
-               for n in named)
+    return any(n.runtime_name and n.runtime_name == b.session_name and n.template in ("", b.template)
+               and assignee == n.identity for n in named)
 
 
 class WorkIndex:

@@ -5,11 +5,9 @@ IsLegacyOrMismatchedVersion). The core hash is `Agent.core_fingerprint()`."""
 from __future__ import annotations
 
 import json
-import re
 
 from core.config.model import Agent
 
-_VERSIONED = re.compile(r"^v(\d+):")
 CURRENT_VERSION = "v5"
 
 
@@ -66,6 +64,15 @@ def legacy_or_mismatched(stored: str, current: str = "") -> bool:
     return head != CURRENT_VERSION
 
 
+def version_mismatched(stored: str) -> bool:
+    """runtime.IsVersionMismatchedHash: the stored hash carries a `v<ASCII digits>:` prefix (the
+    digits may be none) that is not the current fingerprint version."""
+    head, colon, _ = stored.partition(":")
+    if not colon or not head or head == CURRENT_VERSION or head[0] != "v":
+        return False
+    return all("0" <= ch <= "9" for ch in head[1:])
+
+
 def rebaseline_outcome(stored: str) -> str:
-    """The outcome code for re-baselining a stored hash: unversioned or version mismatch."""
-    return "rebaselined_unversioned" if _VERSIONED.match(stored) is None else "rebaselined_version_mismatch"
+    """rebaselineLegacyHashOutcome: the outcome code for re-baselining a stored hash."""
+    return "rebaselined_version_mismatch" if version_mismatched(stored) else "rebaselined_unversioned"

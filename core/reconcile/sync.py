@@ -15,13 +15,12 @@ from __future__ import annotations
 from core.desired.alias import CLEAR_CONFLICT, alias_holder, retry_due
 from core.desired.model import DesiredEntry
 from core.desired.realize import instance_token
-from core.identity import canonical_singleton, pool_session_name, session_name_for
+from core.identity import canonical_singleton, pool_session_name, resolve_pool_slot, session_name_for
 from core.reconcile.context import TickContext
 from core.timefmt import format_time
 from core.world import beads as B
 from core.world.beads import SessionBead, natural_key, push_alias_history
 from core.world.store import StoreWriteError
-from core.goparse import digits_value
 
 
 def owns_pool_name(b: SessionBead) -> bool:
@@ -30,17 +29,6 @@ def owns_pool_name(b: SessionBead) -> bool:
     if not sn:
         return False
     return (bool(tpl) and sn == pool_session_name(tpl, b.id)) or sn.endswith("-" + b.id)
-
-
-def resolve_pool_slot(agent_name: str, template: str) -> int:
-    """The slot number in "<template>-N" or "<template>-gc-N"; 0 if the name has none."""
-    if not agent_name.startswith(template + "-"):
-        return 0
-    tail = agent_name[len(template) + 1:]
-    n = digits_value(tail)
-    if n is None and tail.startswith("gc-"):
-        n = digits_value(tail[3:])
-    return n or 0
 
 
 def run_sync(ctx: TickContext, close: bool = False) -> None:

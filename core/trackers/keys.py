@@ -51,8 +51,9 @@ def pool_instances(city: City, a: Agent, semantics: str, running: Sequence[str])
     `running` is sorted (as Runtime.running_names returns it)."""
     qn = a.qualified_name
     m = a.max_active_sessions
-    unlimited = a.has_namepool is False and (m is None or m < 0)
-    if not unlimited:
+    # scaleParamsFor: an unset max is -1, unlimited, namepool or not; a namepool without a max
+    # enumerates no names, only the running `<name>-N` runtimes.
+    if m is not None and m >= 0:
         if canonical_singleton(a, semantics):
             names = [qn]
             prefix = session_name_for(city, qn + "-")
@@ -63,8 +64,7 @@ def pool_instances(city: City, a: Agent, semantics: str, running: Sequence[str])
                 if n is not None and n > 0:
                     stale.add(f"{qn}-{tail}")
             return names + sorted(stale)
-        count = m if m is not None and m > 0 else len(a.namepool_names)
-        return [qualified_instance(a, i) for i in range(1, count + 1)]
+        return [qualified_instance(a, i) for i in range(1, m + 1)]
     prefix = session_name_for(city, qn + "-")
     return [qn + "-" + sn[len(prefix):] for sn in _with_prefix(running, prefix)]
 

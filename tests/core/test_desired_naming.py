@@ -41,3 +41,58 @@ def test_invalid_alias_is_rejected(alias):
 def test_collision_suffix_may_not_exceed_the_name_limit():
     with pytest.raises(SessionNameError):
         derive_pool_session_name("crew", "gc-1", "a" * 64, lambda n: n == "a" * 64)
+
+
+# ---------------------------------------------------------------- tmux_alias and taken names
+
+from core.config.model import Agent, City, NamedSession, Rig, Workspace  # noqa: E402
+from core.desired.context import BuildContext  # noqa: E402
+from core.desired.naming import resolve_tmux_alias, session_name_taken  # noqa: E402
+from core.world.world import World  # noqa: E402
+
+
+def ctx_of(agents=(), named=(), rigs=()) -> BuildContext:
+    city = City(root="/city", path="/city/city.toml", agents=list(agents), named_sessions=list(named),
+                rigs=list(rigs), workspace=Workspace(name="harbor"))
+    return BuildContext(city, World(), "current", [])
+
+
+@pytest.mark.parametrize("spec, want", [
+    ("", ""), ("   ", ""),
+    ("{{.Agent}}", "alpha--crew"), ("{{ .AgentBase }}-x", "crew-x"), ("{{.Rig}}.{{.CityName}}", "alpha__harbor"),
+    ("  lead  ", "lead"),
+])
+def test_resolve_tmux_alias_expands_the_identity_fields_and_sanitizes(spec, want):
+    """ResolveTmuxAlias (PathContextForQualifiedName): Agent is the qualified name, AgentBase its
+    last part, Rig the agent's rig, CityName the city's; the result is trimmed and sanitized."""
+    a = Agent(name="crew", dir="alpha", tmux_alias=spec)
+    assert resolve_tmux_alias(ctx_of([a], rigs=[Rig(name="alpha", path="alpha")]), a) == want
+
+
+def test_resolve_tmux_alias_refuses_an_unknown_field():
+    a = Agent(name="crew", tmux_alias="{{.Nope}}")
+    with pytest.raises(SessionNameError, match="expanding tmux_alias '{{.Nope}}': no field 'Nope'"):
+        resolve_tmux_alias(ctx_of([a]), a)
+    assert resolve_tmux_alias(ctx_of([a]), Agent(name="crew", tmux_alias="{{.Rig}}x")) == "x"
+
+
+def test_session_name_taken_by_open_closed_and_named_holders():
+    ctx = ctx_of(named=[NamedSession(template="mayor")])
+    st, now = ctx.store, ctx.now
+    st.create_session({"session_name": "s1", "alias": "a1", "agent_name": "n1", "template": "t1"}, now, bead_id="gc-1")
+    for name in ("s1", "a1", "n1", "t1"):
+        assert session_name_taken(ctx, name) and not session_name_taken(ctx, name, self_id="gc-1"), name
+    st.create_session({"session_name": "f1", "state": "failed-create"}, now, bead_id="gc-2")
+    assert not session_name_taken(ctx, "f1")
+    st.create_session({"session_name": "c1"}, now, bead_id="gc-3")
+    st.create_session({"session_name": "c2", "configured_named_session": "true"}, now, bead_id="gc-4")
+    st.create_session({"session_name": "c3", "configured_named_identity": "boss"}, now, bead_id="gc-5")
+    st.create_session({"session_name": "c4", "pool_managed": "true", "session_origin": "ephemeral"}, now, bead_id="gc-6")
+    st.create_session({"session_name": "c5", "pool_managed": "true", "session_origin": "manual"}, now, bead_id="gc-7")
+    st.create_session({"session_name": "c6", "state": "failed-create"}, now, bead_id="gc-8")
+    for bid in ("gc-3", "gc-4", "gc-5", "gc-6", "gc-7", "gc-8"):
+        st.close_session(bid, "done", now)
+    st.update_session("gc-8", {"state": "failed-create"})  # a create that failed, closed as such
+    assert session_name_taken(ctx, "c1") and not session_name_taken(ctx, "c1", self_id="gc-3")
+    assert [session_name_taken(ctx, n) for n in ("c2", "c3", "c4", "c5", "c6")] == [False, False, False, True, False]
+    assert session_name_taken(ctx, "mayor") and not session_name_taken(ctx, "deacon")

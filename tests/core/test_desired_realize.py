@@ -11,6 +11,7 @@ from core.desired.context import BuildContext
 from core.desired.model import Request
 from core.desired.realize import realize_template, record_deferred
 from core.timefmt import format_time
+from core.world import beads as B
 from core.world.beads import SessionBead
 from core.world.world import World
 
@@ -73,3 +74,37 @@ def test_in_flight_requests_reserve_no_fresh_tokens():
     budget.configure_fair_share({"alpha": [Request("alpha", "new", "sess-creating", inflight=True)],
                                  "zulu": [Request("zulu", "new"), Request("zulu", "new")]})
     assert budget.try_claim("zulu") and budget.try_claim("zulu")
+
+
+def test_a_refresh_pass_that_mints_a_second_floor_bead_records_and_explains_it():
+    """FID02: the floor bead gc-1 created by the build has no dependency_only mark when the
+    refresh pass floors app/db again, so it mints gc-2; the result records the pair, the log and
+    the entry's why chain say what happened."""
+    from pathlib import Path
+
+    from core.scenario import load_scenario
+
+    scn = load_scenario(str(Path(__file__).parent.parent / "scenarios" / "reconcile"
+                            / "FID02-refresh-mints-second-floor-bead.toml"))
+    m = scn.model()
+    out = m.do({"do": "tick"})
+    assert m.last_desired.duplicate_floors == [("app/db", "gc-2", ("gc-1",))]
+    assert "dependency floor 'app/db': created gc-2 beside gc-1, created for the same floor earlier this tick: " \
+           "sync had not stamped dependency_only on it yet, so the reuse lookup skipped it" in out.logs
+    why = {w.rule: w.detail for w in m.last_desired.entries["db-gc-2"].why}
+    assert why["demand.duplicate_floor"] == (
+        "gc-1, an earlier floor bead for app/db that never got dependency_only, is still open with its create "
+        "claim: a refresh pass could not reuse it and minted this one (Gas City refreshDesiredState); it keeps "
+        "its alias until its lease lapses and the sweep closes it")
+
+
+def test_trigger_env_names_the_work_bead_and_its_store_under_both_names():
+    from core.desired.realize import trigger_env
+
+    assert trigger_env(SessionBead("gc-1", T0, {B.TRIGGER_BEAD_ID: "  "})) == {}
+    b = SessionBead("gc-1", T0, {B.TRIGGER_BEAD_ID: " w-1 "})
+    assert trigger_env(b) == {"GC_TRIGGER_BEAD_ID": "w-1", "GC_TRIGGER_WORK_BEAD_ID": "w-1"}
+    b = SessionBead("gc-1", T0, {B.TRIGGER_BEAD_ID: "w-1", B.TRIGGER_BEAD_STORE_REF: " rig:alpha "})
+    assert trigger_env(b) == {"GC_TRIGGER_BEAD_ID": "w-1", "GC_TRIGGER_WORK_BEAD_ID": "w-1",
+                              "GC_TRIGGER_BEAD_STORE_REF": "rig:alpha", "GC_TRIGGER_WORK_STORE_REF": "rig:alpha"}
+    assert trigger_env(SessionBead("gc-1", T0, {B.TRIGGER_BEAD_STORE_REF: "rig:alpha"})) == {}

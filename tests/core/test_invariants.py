@@ -305,3 +305,119 @@ def test_a_rolled_back_create_may_keep_its_runtime_until_the_next_tick(tmp_path)
     assert not [m for m in _msgs(model) if "closed bead gc-1" in m]
     model.world.advance(30)
     assert [m for m in _msgs(model) if "closed bead gc-1 still has a live runtime" in m]
+
+
+# ---------------------------------------------------------------------- exemptions, exactly
+
+
+def test_only_a_deferred_reclaim_of_the_canonical_alias_exempts_a_singleton(tmp_path):
+    """pool_alias_conflict names the alias a bead could not take: `mayor` (the canonical alias)
+    defers the reclaim; a conflict recorded for any other alias exempts nothing."""
+    model = model_of(tmp_path, SINGLETON)
+    checker = InvariantChecker(model)
+    tick(model, checker)
+    (bead,) = open_bead(model, "mayor")
+    breach(model, bead.id, alias="mayor-1", **{B.POOL_ALIAS_CONFLICT: "mayor"})
+    assert singleton_violations(model) == []
+    for other in ("mayor-1", "deacon", " "):
+        breach(model, bead.id, **{B.POOL_ALIAS_CONFLICT: other})
+        assert [bid for bid, _ in singleton_violations(model)] == [bead.id], other
+
+
+def test_a_failed_create_bead_shares_an_alias_but_no_other_state_does(tmp_path):
+    """ensureSessionAliasAvailable skips failed-create holders, so a new bead may take their
+    alias; a holder in any other state still holds it."""
+    model = model_of(tmp_path, POOL)
+    checker = InvariantChecker(model)
+    tick(model, checker)
+    first, second = open_bead(model, "worker")
+    breach(model, second.id, alias=first.alias, state="failed-create")
+    assert not any("held by two open beads" in m for _, m in bead_violations(model))
+    for state in ("creating", "asleep", "drained", "start-pending"):
+        breach(model, second.id, state=state)
+        assert any("held by two open beads" in m for _, m in bead_violations(model)), state
+
+
+def test_an_unqualified_gc_template_is_exempt_only_beside_a_configured_dir_agent(tmp_path):
+    """PROP10's exemption needs the bead's template to name a configured `<dir>/<name>` agent
+    (sync qualifies with the entry's rig); beside a template no agent has, it is reported."""
+    scn = load_scenario(str(SCENARIOS / "PROP10-reload-qualifies-live-bead-template.toml"))
+    model = scn.model()
+    checker = InvariantChecker(model)
+    for n, step in enumerate(scn.steps[:3], 1):
+        checker.after_step(model.do(step, load_city=lambda s, n=n: scn.load_step_city({**s, "_index": n - 1})))
+    assert checker.after_step(Outcome(ticks=1)) == []
+    breach(model, "gc-1", template="nowhere/mayor")
+    found = checker.after_step(Outcome(ticks=1))
+    assert "runtime 'mayor-gc-1' env GC_TEMPLATE='mayor', want 'nowhere/mayor'" in found
+
+
+STARTING = POOL.replace("min_active_sessions = 2", "") + """
+[[session]]
+id = "gc-9"
+[session.metadata]
+template = "worker"
+agent_name = "worker-1"
+alias = "worker-1"
+pool_slot = "1"
+pool_managed = "true"
+session_name = "worker-gc-9"
+state = "asleep"
+"""
+
+
+def test_a_starting_bead_is_exempt_only_from_the_breaches_it_started_with(tmp_path):
+    """A hand-written bead the model never wrote keeps its own breaches (reported at the end if
+    never repaired), but a new breach on it, say a runtime started beside its asleep state, is
+    the model's and is reported at once."""
+    model = model_of(tmp_path, STARTING)
+    checker = InvariantChecker(model)
+    assert checker.initial == set()
+    model.world.runtime.start("worker-gc-9", session_id="gc-9", instance_token="t", template="worker",
+                              now=model.world.now, env={})
+    assert model.world.store.session("gc-9") is checker.base["gc-9"]  # untouched by the model
+    assert "runtime 'worker-gc-9' is alive while bead gc-9 has state 'asleep'" in checker.after_step(Outcome(ticks=1))
+
+
+def test_a_build_step_is_checked_and_an_operator_poke_is_not(tmp_path):
+    model = model_of(tmp_path, POOL)
+    checker = InvariantChecker(model)
+    out = model.do({"do": "build"})
+    assert out.ticks == 0 and out.desired is not None and checker.after_step(out) == []
+    first, second = open_bead(model, "worker")
+    breach(model, second.id, alias=first.alias)
+    assert any("held by two open beads" in m for m in checker.after_step(out))
+    poke = model.do({"do": "advance", "by": "5s"})
+    assert checker.after_step(poke) == []
+
+
+# ---------------------------------------------------------------------- undesired pool sessions retire
+
+
+def test_undesired_pool_sessions_retire_within_the_bound(tmp_path):
+    """Two live worker sessions lose their min fill: the model drains and stops them within the
+    spawn-claim grace plus the drain deadline. A model that never acts on them (the same ticks
+    with nothing done) is reported once RETIRE_TICKS ticks and the bound have passed."""
+    from core.invariants import RETIRE_TICKS, retire_bound
+
+    model = model_of(tmp_path, POOL)
+    checker = InvariantChecker(model)
+    assert tick(model, checker) == []
+    live = [b.session_name for b in open_bead(model, "worker") if model.world.runtime.alive(b.session_name)]
+    assert len(live) == 2
+    model.city = model_of(tmp_path, POOL.replace("min_active_sessions = 2", ""), "scaled.toml").city
+    lazy = InvariantChecker(model)
+    lazy.after_step(Outcome(ticks=1, desired=model.do({"do": "build"}).desired))
+    bound = retire_bound(model)
+    for _ in range(RETIRE_TICKS):
+        model.world.advance(bound / 2)
+        found = lazy.after_step(Outcome(ticks=1))
+    assert sum("still runs" in m for m in found) == 2, found
+
+    steps = 0
+    while any(model.world.runtime.alive(n) for n in live):
+        steps += 1
+        assert steps <= 20, "the model never retired them"
+        found = checker.after_step(model.do({"do": "tick"}))
+        model.world.advance(60)
+        assert not any("still runs" in m for m in found), found

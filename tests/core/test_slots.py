@@ -105,3 +105,83 @@ def test_claims_take_the_lowest_free_slot():
     assert lowest_free(used) == 3
     assert claim_slot(0, used) == 3 and 3 in used
     assert claim_slot(2, used) == 0
+
+
+# ---------------------------------------------------------------- every rule, one case each (no config
+# context unless stated: the stored template is then taken to match)
+
+W3 = Agent(name="w", max_active_sessions=3)
+FREE = Agent(name="w")
+ZERO = Agent(name="w", max_active_sessions=0, scale_check="printf 1")
+SOLO = Agent(name="w", max_active_sessions=1)
+CREW = Agent(name="w", max_active_sessions=2, namepool_names=("a", "b", "c"))
+
+
+@pytest.mark.parametrize("agent, md, want", [
+    (W3, {"pool_slot": "2", "agent_name": "w-3"}, 3),          # a concrete agent_name slot beats pool_slot
+    (W3, {"pool_slot": "2", "agent_name": "w-2"}, 2),
+    (W3, {"pool_slot": "2", "agent_name": "w-9"}, 2),          # unusable agent_name slot: pool_slot stands
+    (W3, {"pool_slot": "5", "alias": "w-1"}, 1),               # out of bounds: the first usable identity slot
+    (W3, {"pool_slot": "5", "session_name": "w-2"}, 2),
+    (W3, {"pool_slot": "5"}, 0),                               # bounded and nothing usable: no slot
+    (FREE, {"pool_slot": "5"}, 5),                             # unbounded: any positive slot stands
+    (W3, {"agent_name": "w-9", "alias": "w-2"}, 2),
+    (W3, {"agent_name": "w-9"}, 0),
+    (FREE, {"agent_name": "w-9"}, 9),
+    (W3, {"session_name": "w-3"}, 3),                          # no alias: the session name is read
+    (W3, {"session_name": "w-3", "alias": "x"}, 0),            # an alias stops the session-name read
+    (W3, {"session_name": "w-b1"}, 0),                         # a pool session name of its own bead id is not a slot
+    (SOLO, {"pool_slot": "1", "agent_name": "w-1"}, 0),        # a canonical singleton never holds a slot
+])
+def test_existing_slot_rules(agent, md, want):
+    assert existing_slot(None, agent, bead(**md)) == want
+
+
+def test_existing_slot_reads_the_context_semantics_and_stored_template():
+    pre = BuildContext(City(root="/tmp", path="/tmp/city.toml", agents=[SOLO]), World(T0), "pre-1989", [])
+    assert existing_slot(pre, SOLO, bead(template="w", pool_slot="1", agent_name="w-1")) == 1
+    ctx = ctx_with(W3)
+    assert existing_slot(ctx, W3, bead(template="other", pool_slot="2")) == 0  # not this template's identity
+    assert existing_slot(ctx, W3, bead(template="other", pool_slot="2", alias="w-3")) == 2
+    assert existing_slot(ctx, W3, bead(template="w", pool_slot="2")) == 2
+
+
+@pytest.mark.parametrize("agent, md, want", [
+    (W3, {"agent_name": "w-5"}, 5),
+    (W3, {"agent_name": "w-3"}, 0),                            # at max: not above capacity
+    (W3, {"alias": "w-4"}, 4),
+    (W3, {"session_name": "w-4"}, 4),
+    (W3, {"session_name": "w-4", "alias": "x"}, 0),
+    (FREE, {"agent_name": "w-5"}, 0),                          # no max: nothing is above it
+    (ZERO, {"agent_name": "w-5"}, 0),
+    (SOLO, {"agent_name": "w-2"}, 0),                          # canonical singleton
+    (CREW, {"agent_name": "c"}, 3),                            # above max, within the namepool
+    (CREW, {"agent_name": "w-4"}, 0),                          # beyond the namepool
+])
+def test_above_capacity_slot_rules(agent, md, want):
+    assert above_capacity_slot(None, agent, bead(**md)) == want
+
+
+def test_above_capacity_slot_with_a_context():
+    pre = BuildContext(City(root="/tmp", path="/tmp/city.toml", agents=[SOLO]), World(T0), "pre-2053", [])
+    assert above_capacity_slot(pre, SOLO, bead(template="w", agent_name="w-2")) == 2
+    assert above_capacity_slot(ctx_with(W3), W3, bead(template="other", agent_name="w-5")) == 0
+    assert above_capacity_slot(ctx_with(W3), W3, bead(template="w", agent_name="w-5")) == 5
+
+
+def test_bare_numbered_names_count_for_a_rig_agent():
+    """allow_local: a bare `<name>-N` reads as slot N of a rig agent (the stored template matched)."""
+    from core.desired.slots import raw_existing_slot
+
+    rig_w = Agent(name="w", dir="rig", max_active_sessions=3)
+    assert above_capacity_slot(None, rig_w, bead(agent_name="w-5")) == 5
+    assert above_capacity_slot(None, rig_w, bead(alias="w-6")) == 6
+    assert above_capacity_slot(None, rig_w, bead(session_name="w-7")) == 7
+    assert raw_existing_slot(rig_w, bead(agent_name="w-2")) == 2
+    assert raw_existing_slot(rig_w, bead(alias="w-3")) == 3
+    assert raw_existing_slot(rig_w, bead(pool_slot="1", agent_name="w-2")) == 1   # pool_slot first
+    assert raw_existing_slot(rig_w, bead(session_name="w-3")) == 3
+    assert raw_existing_slot(rig_w, bead(session_name="w-3", alias="x")) == 0
+    assert raw_existing_slot(rig_w, bead(session_name="w-b1")) == 0              # its own pool session name
+    assert raw_existing_slot(SOLO, bead(pool_slot="1", agent_name="w-1")) == 0
+    assert raw_existing_slot(SOLO, bead(pool_slot="1", agent_name="w-1"), "pre-2053") == 1

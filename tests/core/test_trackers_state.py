@@ -120,3 +120,95 @@ def test_circuit_metadata_round_trips_through_the_bead():
     restored, _ = C.restore(Memory(), cfg, "mayor", bead, NOW + timedelta(minutes=2))
     assert restored.circuits["mayor"].state == C.OPEN
     assert restored.circuits["mayor"].restarts == mem.circuits["mayor"].restarts
+
+
+# ------------------------------------------------------------------ exact patches (lifecycle_exits.go,
+# lifecycle_transition.go, healExpiredTimersInfo)
+
+
+def test_exact_exit_patches():
+    assert X.rate_limit_patch(NOW) == {"state": "asleep", "quarantined_until": "2026-05-16T12:30:00Z",
+                                       "sleep_reason": "rate_limit", "last_woke_at": "", "pending_create_claim": "",
+                                       "pending_create_started_at": ""}
+    assert X.terminal_error_patch("auth expired", NOW) == {
+        "state": "asleep", "sleep_reason": "provider-terminal-error", "last_woke_at": "", "pending_create_claim": "",
+        "pending_create_started_at": "", "session_health": "unhealthy", "session_health_reason": "auth expired",
+        "session_drainable": "true", "provider_terminal_error": "auth expired",
+        "provider_terminal_error_at": "2026-05-16T12:00:00Z"}
+    b = SessionBead("gc-1", NOW, {"wake_attempts": "1"})
+    assert X.wake_failure_patch(b, NOW) == ({"wake_attempts": "2"}, False)
+    assert X.wake_failure_patch(SessionBead("gc-1", NOW, {"wake_attempts": "junk"}), NOW) == ({"wake_attempts": "1"}, False)
+    assert X.wake_failure_patch(SessionBead("gc-1", NOW, {"started_config_hash": "h", "prompt_hash": "p"}), NOW)[0] == {
+        "session_key": "", "continuation_reset_pending": "true", "started_config_hash": "", "primed_at": "",
+        "priming_attempted_at": "", "prompt_hash": "", "wake_attempts": "1"}
+    assert X.churn_patch(SessionBead("gc-1", NOW, {"churn_count": "1", "session_key": "k"}), NOW) == (
+        {"session_key": "", "continuation_reset_pending": "true", "churn_count": "2"}, False)
+    assert X.churn_patch(SessionBead("gc-1", NOW, {"churn_count": "2"}), NOW) == (
+        {"churn_count": "3", "quarantined_until": "2026-05-16T12:05:00Z", "sleep_reason": "context-churn"}, True)
+
+
+def test_clearing_patches_touch_only_what_is_set():
+    assert X.clear_wake_failures_patch(SessionBead("gc-1", NOW, {"wake_attempts": "0"})) == {}
+    assert X.clear_wake_failures_patch(SessionBead("gc-1", NOW, {"wake_attempts": "3", "quarantined_until": "x"})) == \
+        {"wake_attempts": "0", "quarantined_until": ""}
+    assert X.clear_churn_patch(SessionBead("gc-1", NOW, {"churn_count": "0"})) == {}
+    assert X.clear_churn_patch(SessionBead("gc-1", NOW, {"churn_count": "2"})) == {"churn_count": "0"}
+    assert X.woke_for(SessionBead("gc-1", NOW, {"last_woke_at": "2026-05-16T11:59:00Z"}), NOW) == 60.0
+    assert X.woke_for(SessionBead("gc-1", NOW, {}), NOW) is None
+
+
+def test_expired_timers_clear_only_after_their_deadline_and_only_their_own_reason():
+    at = format_time(NOW)
+    held = SessionBead("gc-1", NOW, {"held_until": at, "sleep_reason": "user-hold"})
+    assert X.clear_expired_timers_patch(held, NOW) == {}  # After(t): not at t itself
+    later = NOW + timedelta(seconds=1)
+    assert X.clear_expired_timers_patch(held, later) == {"held_until": "", "sleep_reason": ""}
+    other = SessionBead("gc-1", NOW, {"held_until": at, "sleep_reason": "idle"})
+    assert X.clear_expired_timers_patch(other, later) == {"held_until": ""}
+    for reason, cleared in (("rate_limit", True), ("context-churn", True), ("user-hold", False)):
+        q = SessionBead("gc-1", NOW, {"quarantined_until": at, "sleep_reason": reason})
+        want = {"quarantined_until": "", "wake_attempts": "0", "churn_count": "0"}
+        if cleared:
+            want["sleep_reason"] = ""
+        assert X.clear_expired_timers_patch(q, later) == want, reason
+        assert X.clear_expired_timers_patch(q, NOW) == {}
+
+
+def test_a_crash_candidate_needs_every_condition():
+    """A subprocess provider, a create in flight or a missing wake stamp is never a rapid crash;
+    a rate-limit screen is read only for a candidate; 30 s and 300 s are the thresholds."""
+    five = NOW - timedelta(seconds=5)
+    assert X.decide_exit(facts(five, subprocess_provider=True)) == X.NONE
+    assert X.decide_exit(facts(five, start_in_flight=True)) == X.NONE
+    assert X.decide_exit(facts(five, start_in_flight=True, screen_available=True, screen="rate_limit")) == X.NONE
+    assert X.decide_exit(facts(five, screen_available=True, screen="other")) == X.RAPID_CRASH
+    assert X.decide_exit(facts(NOW - timedelta(seconds=30))) == X.CHURN
+    assert X.decide_exit(facts(NOW - timedelta(seconds=299))) == X.CHURN
+    assert X.decide_exit(facts(NOW - timedelta(seconds=300))) == X.PRODUCTIVE_DEATH
+    assert X.decide_exit(facts(NOW - timedelta(minutes=2), start_in_flight=True)) == X.CHURN
+
+
+def test_a_wake_failure_resets_the_conversation_for_a_session_key_or_a_started_hash_alone():
+    """recordWakeFailure resets when the bead had a conversation key or a started config hash;
+    with neither it only counts."""
+    for md in ({"session_key": "k"}, {"started_config_hash": "h"}):
+        patch, _ = X.wake_failure_patch(SessionBead("gc-1", NOW, md), NOW)
+        assert (patch["session_key"], patch["started_config_hash"], patch["continuation_reset_pending"]) == \
+            ("", "", "true"), md
+    patch, _ = X.wake_failure_patch(SessionBead("gc-1", NOW, {}), NOW)
+    assert patch == {"wake_attempts": "1"}
+
+
+def test_the_open_breaker_is_logged_once_and_only_for_an_open_breaker_of_a_named_identity():
+    from core.world.memory import Circuit
+
+    cfg = C.circuit_config(City(root="/c", path="/c/city.toml", daemon=Daemon(session_circuit_breaker=True)))
+    closed = Memory().set("circuits", "mayor", Circuit(state=C.CLOSED))
+    assert C.log_open_once(closed, cfg, "mayor") == (closed, "")
+    assert C.log_open_once(closed, cfg, "deacon") == (closed, "")
+    nameless = Memory().set("circuits", "", Circuit(state=C.OPEN, open_restart_count=4))
+    assert C.log_open_once(nameless, cfg, "") == (nameless, "")
+    opened = Memory().set("circuits", "mayor", Circuit(state=C.OPEN, open_restart_count=4))
+    mem, line = C.log_open_once(opened, cfg, "mayor")
+    assert line.startswith('ERROR session-circuit-breaker: CIRCUIT_OPEN for named session "mayor" (restarts=4 ')
+    assert C.log_open_once(mem, cfg, "mayor") == (mem, "")

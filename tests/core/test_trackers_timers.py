@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
 from core.config.model import Agent, City, NamedSession
 from core.trackers import timers as T
 from core.trackers.idle import build_idle_keys, check_idle
@@ -33,6 +35,37 @@ def test_jitter_offset_is_deterministic_and_bounded():
     assert 0.0 <= a < 600.0
     assert a != jitter_offset("rig/worker", "worker-gc-1", NOW + timedelta(seconds=1), 600.0)
     assert jitter_offset("rig/worker", "worker-gc-1", NOW, 0.0) == 0.0
+
+
+# Offsets computed outside this code base, with Go's own hash/fnv (New64a) and time packages: the
+# bytes template, NUL, session name, NUL, anchor.UTC().Format(time.RFC3339Nano) hashed, the 64-bit
+# sum taken modulo the jitter in nanoseconds, as deterministicMaxSessionAgeOffset in
+# cmd/gc/max_session_age_tracker.go does (a throwaway Go program printed sum and offset; e.g. the
+# first row hashes "rig/worker\0worker-gc-1\02026-05-16T12:00:00Z" to 8396921684309638998, and
+# 8396921684309638998 mod 600e9 = 284309638998 ns = 4m44.309638998s).
+GO_OFFSETS = [
+    ("rig/worker", "worker-gc-1", NOW, 600, 284_309_638_998),
+    ("rig/worker", "worker-gc-1", NOW + timedelta(seconds=1), 600, 477_007_377_747),
+    ("rig/worker", "worker-gc-2", NOW, 600, 485_893_913_429),
+    ("worker", "worker-gc-1", NOW, 1800, 1_383_849_353_439),
+    ("rig/worker", "worker-gc-1", NOW + timedelta(milliseconds=120), 600, 561_449_568_913),
+    ("gascity/polecat", "polecat-gc-7", datetime(2026, 1, 1, tzinfo=timezone.utc), 3600, 2_863_127_517_213),
+]
+
+
+@pytest.mark.parametrize("template, name, anchor, jitter, want_ns", GO_OFFSETS)
+def test_jitter_offset_is_the_one_gas_city_computes(template, name, anchor, jitter, want_ns):
+    assert round(jitter_offset(template, name, anchor, float(jitter)) * 1e9) == want_ns
+
+
+def test_max_age_fires_exactly_at_the_go_computed_deadline():
+    """worker-gc-1 of rig/worker anchored at NOW, 1h max age, 10m jitter: Gas City restarts it
+    once 1h 4m 44.309638998s have passed, not a microsecond before."""
+    c = city(Agent(name="worker", dir="rig", max_session_age="1h", max_session_age_jitter="10m"))
+    keys = build_max_age_keys(c, "current", [])
+    due = NOW + timedelta(hours=1, minutes=4, seconds=44, microseconds=309639)
+    assert check_max_age(keys, "worker-gc-1", "rig/worker", NOW, due).fired
+    assert not check_max_age(keys, "worker-gc-1", "rig/worker", NOW, due - timedelta(microseconds=2)).fired
 
 
 def test_idle_fires_strictly_after_the_timeout_and_never_without_activity():
@@ -89,3 +122,33 @@ def test_timer_blocker_prefers_hold_over_quarantine():
     assert T.timer_blocker(ahead, ahead, NOW) == "user_hold"
     assert T.timer_blocker(behind, ahead, NOW) == "quarantine"
     assert T.timer_blocker(behind, "", NOW) == ""
+
+
+def test_no_timer_config_reports_nothing_and_a_subsecond_limit_still_counts():
+    """An agent without idle_timeout / max_session_age gives an inert check (zeros, no key, the
+    given anchor, not fired); a 500ms limit is a limit (positive, so keyed and able to fire)."""
+    from core.trackers.idle import IdleCheck
+    from core.trackers.max_age import MaxAgeCheck
+
+    c = city(Agent(name="worker"))
+    anchor = NOW - timedelta(days=3)
+    assert check_max_age(build_max_age_keys(c, "current", []), "worker-gc-1", "worker", anchor, NOW) == \
+        MaxAgeCheck(0.0, 0.0, 0.0, "", "", anchor, False)
+    assert check_idle(build_idle_keys(c, "current", []), "worker-gc-1", "worker", anchor, NOW) == \
+        IdleCheck(0.0, "", "", anchor, False)
+    quick = city(Agent(name="worker", max_session_age="500ms", idle_timeout="500ms"))
+    mk = build_max_age_keys(quick, "current", [])
+    chk = check_max_age(mk, "worker-gc-1", "worker", NOW - timedelta(seconds=1), NOW)
+    assert chk.fired and chk.max_age == 0.5 and chk.jitter == 0.0 and chk.offset == 0.0
+    assert not check_max_age(mk, "worker-gc-1", "worker", None, NOW).fired
+    assert check_max_age(mk, "worker-gc-1", "worker", None, NOW).offset == 0.0
+    assert check_idle(build_idle_keys(quick, "current", []), "worker-gc-1", "worker",
+                      NOW - timedelta(seconds=1), NOW).fired
+
+
+def test_timer_ladders_name_the_pending_and_attached_reasons():
+    age = T.decide_max_session_age(T.TimerFacts(triggered=True, pending=True))
+    assert (age.action, age.reason, age.outcome) == ("defer", "pending", "deferred_pending")
+    assert T.decide_max_session_age(T.TimerFacts(triggered=False)).action == T.NONE
+    idle = T.decide_idle_timeout(T.TimerFacts(triggered=True, pending=False, attached=True))
+    assert (idle.action, idle.reason, idle.outcome) == ("defer", "attached", "deferred_attached")

@@ -1,0 +1,254 @@
+#!/usr/bin/env python3
+"""Mutation testing of the model's core, one module at a time, in bounded time.
+
+    .venv/bin/python scripts/mutation.py                      # every module, 20 minutes each at most
+    .venv/bin/python scripts/mutation.py identity trackers    # some modules
+    .venv/bin/python scripts/mutation.py --minutes 5 identity # a tighter bound
+    .venv/bin/python scripts/mutation.py --report             # the scores of the last runs, no run
+    .venv/bin/python scripts/mutation.py --survivors identity # each survivor's diff
+    .venv/bin/python scripts/mutation.py --json               # the report as JSON
+
+Each module runs in its own folder, .mutation/<module>/ (a fresh copy of the project's sources
+and tests with a [tool.mutmut] section naming that module and its tests), so the modules keep
+separate results and a rerun only tests the mutants of functions that changed. mutmut's progress
+stream goes to .mutation/<module>/run.log, never to the terminal.
+
+The score of a module is killed / (killed + survived), where a mutant no test reaches counts as
+survived and a mutant listed in docs/mutation.md as equivalent is left out of both. A run cut by
+its time bound leaves mutants "not checked": the report says how many, and the score is then
+partial. The exit code is 1 if a module scores under --threshold (90 by default) or has mutants
+not checked, 0 otherwise. Needs the `dev` extra (`pip install -e '.[dev]'`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / ".mutation"
+EQUIVALENTS = ROOT / "docs" / "mutation.md"
+
+# Every module runs against the unit tests (tests/core/) and the scenario and conformance suites;
+# mutmut runs, for each mutant, only the tests that reach its function. The selection is folders
+# and fixed files, so adding a test file keeps earlier verdicts (mutmut finds the new tests and
+# the rerun of survivors below tries them); changing the selection starts a module over. The
+# Hypothesis properties are left out: they reach nearly every function and take seconds each,
+# which every surviving mutant would pay again.
+_TESTS = ["tests/core/", "tests/test_scenarios.py", "tests/test_conformance.py"]
+MODULES: dict[str, tuple[list[str], list[str]]] = {
+    "identity": (["core/identity.py"], _TESTS),
+    "desired": (["core/desired/"], _TESTS),
+    "reconcile": (["core/reconcile/"], _TESTS),
+    "trackers": (["core/trackers/"], _TESTS),
+}
+_COPY = ["core", "tui", "tests", "docs", "scripts", "README.md"]
+_KILLED = {"killed", "timeout", "segfault", "caught by type check"}
+_SURVIVED = {"survived", "no tests", "suspicious"}
+
+
+@dataclass
+class Score:
+    """One module's tally; `equivalent` survivors are listed in docs/mutation.md."""
+
+    module: str
+    killed: int = 0
+    survived: list[str] = field(default_factory=list)
+    no_tests: list[str] = field(default_factory=list)
+    equivalent: list[str] = field(default_factory=list)
+    not_checked: int = 0
+    stale: list[str] = field(default_factory=list)  # listed equivalent but killed or gone
+
+    @property
+    def score(self) -> float:
+        counted = self.killed + len(self.survived) + len(self.no_tests)
+        return 100.0 * self.killed / counted if counted else 0.0
+
+    def to_json(self) -> dict:
+        return {"module": self.module, "score": round(self.score, 1), "killed": self.killed,
+                "survived": len(self.survived), "no_tests": len(self.no_tests),
+                "equivalent": len(self.equivalent), "not_checked": self.not_checked,
+                "survivors": self.survived + self.no_tests, "stale_equivalents": self.stale}
+
+
+def equivalents() -> dict[str, str]:
+    """Mutant name -> reason, from the rows of docs/mutation.md whose first cell is `name`."""
+    if not EQUIVALENTS.exists():
+        return {}
+    out = {}
+    for line in EQUIVALENTS.read_text().splitlines():
+        m = re.match(r"\|\s*`([\w.]+__mutmut_\d+)`\s*\|(.*)\|\s*$", line)
+        if m:
+            out[m.group(1)] = m.group(2).strip()
+    return out
+
+
+def _config(paths: list[str], tests: list[str]) -> str:
+    def arr(xs: list[str]) -> str:
+        return "[" + ", ".join(json.dumps(x) for x in xs) + "]"
+    return ("\n[tool.mutmut]\n"
+            f"source_paths = {arr(paths)}\n"
+            f"also_copy = {arr([c + ('/' if (ROOT / c).is_dir() else '') for c in _COPY])}\n"
+            f"pytest_add_cli_args = {arr(['-p', 'no:cacheprovider', '-q'])}\n"
+            f"pytest_add_cli_args_test_selection = {arr(tests)}\n")
+
+
+def prepare(module: str) -> Path:
+    """A fresh copy of the sources and tests in .mutation/<module>/, keeping its mutants/."""
+    paths, tests = MODULES[module]
+    wd = WORK / module
+    wd.mkdir(parents=True, exist_ok=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".hypothesis", "snapshot_report.html")
+    for name in _COPY:
+        src, dst = ROOT / name, wd / name
+        if dst.is_dir():
+            shutil.rmtree(dst)
+        elif dst.exists():
+            dst.unlink()
+        if src.is_dir():
+            shutil.copytree(src, dst, ignore=ignore)
+        else:
+            shutil.copy2(src, dst)
+    text = (ROOT / "pyproject.toml").read_text()
+    (wd / "pyproject.toml").write_text(text + _config(paths, tests))
+    return wd
+
+
+def _mutmut() -> list[str]:
+    exe = Path(sys.executable).with_name("mutmut")
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "mutmut"]
+
+
+def _mutmut_run(wd: Path, args: list[str], children: int, seconds: float, log) -> None:
+    # A fixed seed: a property kills a mutant or not the same way on every run.
+    env = dict(os.environ, HYPOTHESIS_PROFILE=os.environ.get("HYPOTHESIS_PROFILE", "ci"),
+               HYPOTHESIS_SEED=os.environ.get("HYPOTHESIS_SEED", "0"))
+    proc = subprocess.Popen([*_mutmut(), "run", "--max-children", str(children), *args], cwd=wd, stdout=log,
+                            stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    interrupted = False
+    try:
+        proc.wait(timeout=max(seconds, 1))
+    except (subprocess.TimeoutExpired, KeyboardInterrupt) as e:
+        interrupted = isinstance(e, KeyboardInterrupt)
+        os.killpg(proc.pid, signal.SIGINT)  # mutmut saves what it has on KeyboardInterrupt
+        try:
+            proc.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    if interrupted:
+        raise KeyboardInterrupt
+
+
+def run(module: str, minutes: float, children: int) -> None:
+    """Test again every mutant an earlier run left alive (mutmut keeps a verdict until the
+    function changes, though new tests may kill it now), then run mutmut on the mutants not yet
+    checked; stop (as Ctrl-C would) once `minutes` have passed. The earlier survivors go first:
+    they are what new tests were written to kill, so a run cut short still retries them (those
+docs/mutation.md shows equivalent are not retried: no test can kill them)."""
+    eq = equivalents()
+    alive = [n for n, status in results(module).items() if status in _SURVIVED and n not in eq]
+    wd = prepare(module)
+    deadline = time.monotonic() + minutes * 60
+    with (wd / "run.log").open("w") as log:
+        for i in range(0, len(alive), 200):
+            if time.monotonic() >= deadline:
+                return
+            _mutmut_run(wd, alive[i:i + 200], children, deadline - time.monotonic(), log)
+        if time.monotonic() < deadline:
+            _mutmut_run(wd, [], children, deadline - time.monotonic(), log)
+
+
+def results(module: str) -> dict[str, str]:
+    """Mutant name -> mutmut status, from the last run of a module (empty if none)."""
+    wd = WORK / module
+    if not (wd / "mutants").is_dir():
+        return {}
+    out = subprocess.run([*_mutmut(), "results", "--all", "true"], cwd=wd, capture_output=True, text=True)
+    res = {}
+    for line in out.stdout.splitlines():
+        m = re.match(r"\s+([\w.]+__mutmut_\d+): (.+)$", line)
+        if m:
+            res[m.group(1)] = m.group(2).strip()
+    return res
+
+
+def tally(module: str, eq: dict[str, str]) -> Score:
+    s = Score(module)
+    res = results(module)
+    prefix = tuple(p.rstrip("/").removesuffix(".py").replace("/", ".") + "." for p in MODULES[module][0])
+    for name, status in sorted(res.items()):
+        if name in eq and status in _SURVIVED:
+            s.equivalent.append(name)
+        elif status in _KILLED:
+            s.killed += 1
+            if name in eq:
+                s.stale.append(name)
+        elif status == "no tests":
+            s.no_tests.append(name)
+        elif status in _SURVIVED:
+            s.survived.append(name)
+        else:
+            s.not_checked += 1
+    s.stale += [n for n in eq if n.startswith(prefix) and n not in res]
+    return s
+
+
+def show(module: str, name: str) -> str:
+    out = subprocess.run([*_mutmut(), "show", name], cwd=WORK / module, capture_output=True, text=True)
+    return out.stdout
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("modules", nargs="*", default=[], metavar="MODULE",
+                    help=f"modules to run (default: all): {', '.join(MODULES)}")
+    ap.add_argument("--minutes", type=float, default=20.0, help="time bound of each module's run (default 20)")
+    ap.add_argument("--children", type=int, default=2, help="mutants tested at once (default 2)")
+    ap.add_argument("--threshold", type=float, default=90.0, help="lowest passing score, in percent (default 90)")
+    ap.add_argument("--report", action="store_true", help="report the last runs' scores without running")
+    ap.add_argument("--survivors", action="store_true", help="print the diff of every survivor")
+    ap.add_argument("--json", action="store_true", help="the report as JSON")
+    a = ap.parse_args(argv)
+    modules = a.modules or list(MODULES)
+    unknown = [m for m in modules if m not in MODULES]
+    if unknown:
+        ap.error(f"unknown module(s) {', '.join(unknown)}; choose from {', '.join(MODULES)}")
+    eq = equivalents()
+    scores = []
+    for m in modules:
+        if not a.report and not a.survivors:
+            print(f"mutation: {m}: running (at most {a.minutes:g} min, log in .mutation/{m}/run.log)",
+                  file=sys.stderr, flush=True)
+            run(m, a.minutes, a.children)
+        scores.append(tally(m, eq))
+    if a.json:
+        print(json.dumps({"threshold": a.threshold, "modules": [s.to_json() for s in scores]}, indent=2))
+    else:
+        for s in scores:
+            if not (s.killed or s.survived or s.no_tests or s.equivalent or s.not_checked):
+                print(f"{s.module:10}   not run (no results in .mutation/{s.module}/)")
+                continue
+            partial = f", {s.not_checked} not checked (partial)" if s.not_checked else ""
+            print(f"{s.module:10} {s.score:5.1f}%  killed {s.killed}, survived {len(s.survived)}, "
+                  f"no tests {len(s.no_tests)}, equivalent {len(s.equivalent)}{partial}")
+            for n in s.stale:
+                print(f"           stale entry in docs/mutation.md: {n} (killed now, or no longer generated)")
+            if a.survivors:
+                for n in s.survived + s.no_tests:
+                    print(show(s.module, n))
+    bad = [s for s in scores if s.score < a.threshold or s.not_checked or not (s.killed or s.survived)]
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""recordNewDemandCapTrace: new demand cut by a cap names the binding cap (agent, then rig, then
+workspace), its max and use, and the accepted requests (sessions and work) that hold it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from core.scenario import load_scenario
+
+CITY = '''name = "caps"
+start = "2026-07-19T12:00:00Z"
+[city.workspace]
+name = "t"
+{ws}
+[[city.rigs]]
+name = "alpha"
+path = "alpha"
+{rig}
+[[city.agent]]
+name = "w"
+dir = "alpha"
+{agent}
+scale_check = "printf 4"
+[[city.agent]]
+name = "v"
+dir = "alpha"
+max_active_sessions = 5
+[scale_check]
+"alpha/w" = 4
+[[session]]
+id = "gc-r"
+[session.metadata]
+template = "alpha/w"
+session_name = "w-gc-r"
+state = "awake"
+pool_managed = "true"
+[[session]]
+id = "gc-v"
+[session.metadata]
+template = "alpha/v"
+session_name = "v-gc-v"
+state = "awake"
+pool_managed = "true"
+[[work]]
+id = "w-1"
+status = "in_progress"
+assignee = "gc-r"
+[[work]]
+id = "w-2"
+status = "in_progress"
+assignee = "gc-v"
+'''
+
+
+@pytest.mark.parametrize("ws, rig, agent, want", [
+    ("", "", "max_active_sessions = 2",
+     ("agent_cap", {"scale_check": 4, "accepted_new": 1, "blocked_new": 3, "current": 1, "max": 2,
+                    "blocking_sessions": ["gc-r"], "blocking_work_beads": ["w-1"], "active_capacity_kind": "agent_cap"})),
+    ("", "max_active_sessions = 3", "max_active_sessions = 5",
+     ("rig_cap", {"scale_check": 4, "accepted_new": 1, "blocked_new": 3, "current": 2, "max": 3,
+                  "blocking_sessions": ["gc-r", "gc-v"], "blocking_work_beads": ["w-1", "w-2"],
+                  "active_capacity_kind": "rig_cap"})),
+    ("max_active_sessions = 3", "", "max_active_sessions = 5",
+     ("workspace_cap", {"scale_check": 4, "accepted_new": 1, "blocked_new": 3, "current": 2, "max": 3,
+                        "blocking_sessions": ["gc-r", "gc-v"], "blocking_work_beads": ["w-1", "w-2"],
+                        "active_capacity_kind": "workspace_cap"})),
+    ("", "", "max_active_sessions = 9", None),
+], ids=["agent", "rig", "workspace", "room"])
+def test_the_binding_cap_and_its_holders_are_traced(tmp_path: Path, ws, rig, agent, want):
+    p = tmp_path / "caps.toml"
+    p.write_text(CITY.format(ws=ws, rig=rig, agent=agent))
+    out = load_scenario(str(p)).model().do({"do": "build"})
+    got = [(r["reason_code"], r["fields"]) for r in out.trace if r.get("site_code") == "reconciler.pool.new_demand_cap"]
+    assert got == ([want] if want else [])
+
+
+def test_a_rig_with_no_room_at_all_is_traced_with_nothing_holding_it(tmp_path: Path):
+    """A rig cap of 0: no request of the rig was accepted, so its use reads 0 and no session or
+    work bead holds the capacity."""
+    p = tmp_path / "caps.toml"
+    p.write_text(CITY.format(ws="", rig="max_active_sessions = 0", agent="max_active_sessions = 5"))
+    out = load_scenario(str(p)).model().do({"do": "build"})
+    got = [(r["reason_code"], r["fields"]) for r in out.trace if r.get("site_code") == "reconciler.pool.new_demand_cap"]
+    assert got == [("rig_cap", {"scale_check": 4, "accepted_new": 0, "blocked_new": 4, "current": 0, "max": 0,
+                                "blocking_sessions": [], "blocking_work_beads": [], "active_capacity_kind": "rig_cap"})]

@@ -1,0 +1,125 @@
+"""The reduced provider resolution (config.ResolveProvider) and the build's session transport
+check (validateAgentSessionTransportForBuild): one case per rule."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.config.model import Agent, City, Section, SessionSettings, Workspace
+from core.desired.provider import ResolvedProvider, resolve_provider, session_transport, transport_error
+
+
+def city(specs: dict | None = None, session_provider: str = "", workspace_provider: str = "") -> City:
+    return City(root="/c", path="/c/city.toml", workspace=Workspace(name="c", provider=workspace_provider),
+                session=SessionSettings(provider=session_provider),
+                provider_specs={k: Section(v, "/c/city.toml", f"providers.{k}") for k, v in (specs or {}).items()})
+
+
+def test_a_start_command_is_the_launch_command_with_no_provider_and_its_own_resume_command():
+    rp = resolve_provider(city(), Agent(name="w", provider="claude", start_command="run me",
+                                         extra={"resume_command": "run again"}))
+    assert rp == ResolvedProvider(command="run me", resume_command="run again")
+    assert resolve_provider(city(), Agent(name="w", start_command="run me")).resume_command == ""
+
+
+def test_the_provider_is_the_agents_else_the_inherited_else_the_workspaces():
+    assert resolve_provider(city(workspace_provider="codex"), Agent(name="w", provider="gemini")).name == "gemini"
+    assert resolve_provider(city(workspace_provider="codex"),
+                            Agent(name="w", inherited_provider="kimi")).name == "kimi"
+    assert resolve_provider(city(workspace_provider="codex"), Agent(name="w")).name == "codex"
+    assert resolve_provider(city(), Agent(name="w")) is None
+    assert resolve_provider(city(), Agent(name="w", provider="nosuch")) is None
+
+
+def test_a_builtin_profile_gives_command_args_acp_and_resume_fields():
+    rp = resolve_provider(city(), Agent(name="w", provider="kimi"))
+    assert (rp.name, rp.command, rp.args, rp.builtin_ancestor, rp.supports_acp, rp.resume_flag, rp.resume_style) == \
+        ("kimi", "kimi", ("--yolo", "--no-thinking"), "kimi", True, "--session", "flag")
+    assert rp.launch_command == "kimi --yolo --no-thinking" and rp.family == "kimi"
+    codex = resolve_provider(city(), Agent(name="w", provider="codex"))
+    assert (codex.supports_acp, codex.launch_command, codex.resume_style) == (False, "codex", "subcommand")
+
+
+def test_a_spec_overrides_its_base_chain_field_by_field():
+    specs = {"mine": {"base": "provider:team", "command": "my-claude", "resume_flag": "  "},
+             "team": {"base": "builtin:claude", "args": ["--model", "big one"], "supports_acp": False,
+                      "session_id_flag": "--sid", "resume_command": "team-resume"}}
+    rp = resolve_provider(city(specs), Agent(name="w", provider="mine"))
+    assert rp == ResolvedProvider(name="mine", command="my-claude", args=("--model", "big one"),
+                                  builtin_ancestor="claude", supports_acp=False, resume_flag="--resume",
+                                  resume_style="flag", resume_command="team-resume", session_id_flag="--sid")
+    assert rp.launch_command == "my-claude --model 'big one'" and rp.family == "claude"
+    md = rp.session_metadata()
+    assert md == {"command": "my-claude --model 'big one'", "provider": "mine", "provider_kind": "claude",
+                  "resume_flag": "--resume", "resume_style": "flag", "resume_command": "team-resume",
+                  "builtin_ancestor": "claude"}
+    agent_resume = resolve_provider(city(specs), Agent(name="w", provider="mine", extra={"resume_command": "own"}))
+    assert agent_resume.resume_command == "own"
+
+
+def test_a_base_chain_ends_at_a_builtin_by_name_or_at_nothing():
+    specs = {"a": {"base": "b"}, "b": {"base": "codex"}, "loop1": {"base": "loop2"}, "loop2": {"base": "loop1"},
+             "bad": {"base": "builtin:nosuch"}, "bare": {"command": "x"}, "claude": {"args": ["-v"]},
+             "odd": {"base": "", "command": "y"}}
+    a = resolve_provider(city(specs), Agent(name="w", provider="a"))
+    assert (a.builtin_ancestor, a.command, a.resume_style, a.family) == ("codex", "codex", "subcommand", "codex")
+    loop = resolve_provider(city(specs), Agent(name="w", provider="loop1"))
+    assert (loop.builtin_ancestor, loop.command) == ("", "")
+    assert resolve_provider(city(specs), Agent(name="w", provider="bad")).builtin_ancestor == ""
+    bare = resolve_provider(city(specs), Agent(name="w", provider="bare"))
+    assert (bare.builtin_ancestor, bare.family, bare.command) == ("", "bare", "x")
+    shadow = resolve_provider(city(specs), Agent(name="w", provider="claude"))
+    assert (shadow.builtin_ancestor, shadow.command, shadow.args, shadow.supports_acp) == ("claude", "claude", ("-v",), True)
+    assert "builtin_ancestor" not in shadow.session_metadata()
+    assert resolve_provider(city(specs), Agent(name="w", provider="odd")).builtin_ancestor == ""
+
+
+def test_session_metadata_writes_no_empty_value():
+    assert ResolvedProvider(command="run me").session_metadata() == {"command": "run me"}
+    assert ResolvedProvider(name="p", command=" ").session_metadata() == {"provider": "p", "provider_kind": "p"}
+
+
+SPECS = {"own-args": {"supports_acp": True, "acp_args": []}, "own-cmd": {"supports_acp": True, "acp_command": "x-acp"},
+         "blank-cmd": {"supports_acp": True, "acp_command": "  "}, "no-acp": {"acp_args": ["acp"]},
+         "my-open": {"base": "builtin:opencode"}, "my-kiro": {"base": "builtin:kiro"}}
+
+
+@pytest.mark.parametrize("agent_session, provider, want", [
+    ("tmux", "opencode", "tmux"), ("  acp ", None, "acp"), ("", "opencode", "acp"), ("", "groq", "acp"),
+    ("", "cerebras", "acp"), ("", "kimi", "acp"), ("", "kiro", ""), ("", "mimocode", ""), ("", "my-kiro", ""),
+    ("", "my-open", "acp"), ("", "own-args", "acp"), ("", "own-cmd", "acp"), ("", "blank-cmd", ""), ("", "no-acp", ""),
+    ("", "claude", ""), ("", "codex", ""), ("", None, ""),
+])
+def test_the_session_transport_is_the_agents_else_the_providers_create_default(agent_session, provider, want):
+    """ResolveSessionCreateTransport and ProviderSessionCreateTransport: an ACP-capable provider
+    defaults to ACP for the opencode family or a configured ACP launch (ACPCommand, ACPArgs), but
+    kiro and mimocode stay on their CLI; claude supports ACP without defaulting to it."""
+    a = Agent(name="w", provider=provider or "", extra={"session": agent_session} if agent_session else {})
+    assert session_transport(a, resolve_provider(city(SPECS), a)) == want
+
+
+@pytest.mark.parametrize("session, provider, runtime, want", [
+    ("", "claude", "acp", ""),
+    ("tmux", "claude", "tmux", ""),
+    ("tmux", "claude", "auto", ""),
+    ("tmux", "claude", "acp", 'agent "w": provider "claude" requires tmux transport but the session provider '
+                              "cannot route tmux sessions"),
+    ("tmux", "", "acp", 'agent "w": provider "tmux" requires tmux transport but the session provider '
+                        "cannot route tmux sessions"),
+    ("ssh", "claude", "", 'agent "w": unknown session transport "ssh"'),
+    ("acp", "codex", "acp", 'agent "w": provider "codex" does not support ACP transport'),
+    ("acp", "claude", "acp", ""),
+    ("acp", "claude", " auto ", ""),
+    ("acp", "claude", "", 'agent "w": provider "claude" requires ACP transport but the session provider '
+                          "cannot route ACP sessions"),
+    ("acp", "", "tmux", 'agent "w": provider "acp" requires ACP transport but the session provider '
+                        "cannot route ACP sessions"),
+    ("", "opencode", "tmux", 'agent "w": provider "opencode" requires ACP transport but the session provider '
+                             "cannot route ACP sessions"),
+    ("", "kimi", "", 'agent "w": provider "kimi" requires ACP transport but the session provider '
+                     "cannot route ACP sessions"),
+    ("", "kimi", "auto", ""),
+])
+def test_transport_errors(session, provider, runtime, want):
+    a = Agent(name="w", provider=provider, extra={"session": session} if session else {})
+    assert transport_error(city(session_provider=runtime), a) == want

@@ -1,0 +1,56 @@
+"""A rapid crash that reaches the wake-failure limit (checkStability, recordWakeFailure):
+the bead is quarantined for five minutes and the tick reports a quarantine action naming it."""
+
+from __future__ import annotations
+
+from core.scenario import load_scenario
+
+CITY = """name = "crash"
+start = "2026-05-16T12:00:00Z"
+[city.workspace]
+name = "t"
+[[city.agent]]
+name = "mayor"
+[[city.named_session]]
+template = "mayor"
+mode = "always"
+[[session]]
+id = "gc-1"
+[session.metadata]
+session_name = "mayor"
+agent_name = "mayor"
+alias = "mayor"
+template = "mayor"
+session_origin = "named"
+configured_named_session = "true"
+configured_named_identity = "mayor"
+configured_named_mode = "always"
+state = "active"
+generation = "1"
+wake_attempts = "{attempts}"
+last_woke_at = "2026-05-16T11:59:50Z"
+"""
+
+
+def tick(tmp_path, attempts: int):
+    p = tmp_path / "c.toml"
+    p.write_text(CITY.format(attempts=attempts))
+    m = load_scenario(str(p)).model()
+    return m, m.do({"do": "tick"})
+
+
+def test_the_fifth_rapid_crash_quarantines_with_an_action_that_names_the_bead(tmp_path):
+    m, out = tick(tmp_path, 4)
+    b = m.world.store.session("gc-1")
+    assert (b.get("wake_attempts"), b.get("quarantined_until"), b.get("sleep_reason")) == \
+        ("5", "2026-05-16T12:05:00Z", "quarantine")
+    (q,) = [a for a in out.actions if a.kind == "quarantine"]
+    assert (q.bead_id, q.session_name, q.reason, q.detail, q.template) == \
+        ("gc-1", "mayor", "quarantine", "wake_attempts=5; quarantined until 2026-05-16T12:05:00Z", "mayor")
+    assert "session reconciler: mayor died 10s after waking: wake_attempts=5" in out.logs
+
+
+def test_an_earlier_rapid_crash_only_counts(tmp_path):
+    m, out = tick(tmp_path, 2)
+    assert m.world.store.session("gc-1").get("wake_attempts") == "3"
+    assert not [a for a in out.actions if a.kind == "quarantine"]

@@ -1,0 +1,71 @@
+"""A zombie (the runtime runs, its agent process is dead): its pane is captured; a terminal
+provider error in it marks the bead unhealthy, any output that is not a rate-limit screen is a
+session.crashed event (ProviderTerminalErrorReason, the crash capture of the reconciler)."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.scenario import load_scenario
+
+CITY = """name = "zombie"
+start = "2026-05-16T12:00:00Z"
+[city.workspace]
+name = "t"
+[[city.agent]]
+name = "mayor"
+[[city.named_session]]
+template = "mayor"
+mode = "always"
+[[session]]
+id = "gc-1"
+[session.metadata]
+session_name = "mayor"
+agent_name = "mayor"
+alias = "mayor"
+template = "mayor"
+session_origin = "named"
+configured_named_session = "true"
+configured_named_identity = "mayor"
+configured_named_mode = "always"
+state = "active"
+generation = "1"
+last_woke_at = "2026-05-16T11:00:00Z"
+[[runtime]]
+name = "mayor"
+session_id = "gc-1"
+alive = false
+peek = "{peek}"
+"""
+
+
+def tick(tmp_path, peek: str):
+    p = tmp_path / "z.toml"
+    p.write_text(CITY.format(peek=peek))
+    m = load_scenario(str(p)).model()
+    out = m.do({"do": "tick"})
+    crashed = [(e.subject, e.message, e.bead_id) for e in out.events if e.type == "session.crashed"]
+    terminal = [(t["reason_code"], t["outcome_code"], t["template"], t["session_name"]) for t in out.trace
+                if t.get("site_code") == "reconciler.session.terminal_provider_error"]
+    return m, out, crashed, terminal
+
+
+def test_a_terminal_provider_error_marks_the_bead_and_is_reported_as_a_crash(tmp_path):
+    m, out, crashed, terminal = tick(tmp_path, "Error: model claude-9 not found")
+    assert terminal == [("model_not_found", "unhealthy", "mayor", "mayor")]
+    assert m.world.store.session("gc-1").get("provider_terminal_error") == "model_not_found"
+    assert crashed == [("mayor", "Error: model claude-9 not found", "gc-1")]
+    assert "session reconciler: zombie mayor: agent process dead; scrollback captured" in out.logs
+
+
+def test_other_output_is_a_crash_only_and_a_rate_limit_screen_is_neither(tmp_path):
+    m, _, crashed, terminal = tick(tmp_path, "segfault")
+    assert terminal == [] and crashed == [("mayor", "segfault", "gc-1")]
+    assert m.world.store.session("gc-1").get("provider_terminal_error") == ""
+    _, out, crashed, terminal = tick(tmp_path, "Usage limit reached. Try again later.")
+    assert crashed == [] and terminal == [] and not any("zombie" in line for line in out.logs)
+
+
+def test_an_empty_pane_says_nothing(tmp_path):
+    _, out, crashed, terminal = tick(tmp_path, "")
+    assert crashed == [] and terminal == []

@@ -1,0 +1,135 @@
+"""No expectation can be written that passes whatever the model does: an empty table of counts
+means "exactly none" (and fails on a state that has some), a key that checks each item it lists
+is refused when empty, and an action kind the model never reports (or a trace code outside Gas
+City's vocabulary) is refused when the file loads."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from core.actions import ACTION_KINDS, EMITTED_KINDS
+from core.scenario import ScenarioError, check, load_scenario, run
+from core.scenario_expect import _NOT_EMPTY, _SUB_NOT_EMPTY, NONE_WHEN_EMPTY, SUBS
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# A tick of this city desires a named mayor (on demand: work is assigned to it) and a pool worker,
+# creates and starts both, and records decisions: every count table has something in it.
+CITY = """name = "t"
+start = "2026-07-19T12:00:00Z"
+[city.workspace]
+name = "t"
+[[city.agent]]
+name = "worker"
+max_active_sessions = 3
+scale_check = "printf 1"
+[[city.agent]]
+name = "mayor"
+max_active_sessions = 1
+[[city.named_session]]
+template = "mayor"
+mode = "on_demand"
+[scale_check]
+worker = 1
+[[work]]
+id = "w-1"
+status = "open"
+assignee = "mayor"
+[[step]]
+do = "tick"
+"""
+
+
+def _failures(tmp_path: Path, expect: str, after: int = 1) -> list[str]:
+    p = tmp_path / "s.toml"
+    p.write_text(CITY + f"\n[[expect]]\nafter = {after}\n" + expect + "\n")
+    return check(run(load_scenario(str(p))))
+
+
+def _refusal(tmp_path: Path, expect: str) -> str:
+    p = tmp_path / "s.toml"
+    p.write_text(CITY + "\n[[expect]]\nafter = 1\n" + expect + "\n")
+    with pytest.raises(ScenarioError) as e:
+        load_scenario(str(p))
+    return str(e.value)
+
+
+@pytest.mark.parametrize("key", [k for k in NONE_WHEN_EMPTY if k != "named_routed_demand"])
+def test_an_empty_count_table_means_exactly_none(tmp_path, key):
+    """Before the first step nothing exists, so `key = {}` holds; after a tick that desires,
+    creates, starts and traces sessions it fails, naming what it found."""
+    assert _failures(tmp_path, f"{key} = {{}}", after=0) == []
+    got = _failures(tmp_path, f"{key} = {{}}")
+    assert len(got) == 1 and f"{key} = {{}}: want no" in got[0], got
+
+
+def test_an_empty_named_routed_demand_fails_when_a_singleton_has_routed_demand(tmp_path):
+    """Routed (not assigned) work on the named mayor's template is routed demand."""
+    p = tmp_path / "s.toml"
+    p.write_text(CITY.replace('assignee = "mayor"', 'routed_to = "mayor"')
+                 + '\n[[expect]]\nafter = 1\nnamed_routed_demand = {}\n')
+    got = check(run(load_scenario(str(p))))
+    assert len(got) == 1 and "named_routed_demand = {}: want no identity with demand" in got[0], got
+
+
+@pytest.mark.parametrize("key", _NOT_EMPTY)
+def test_a_key_that_checks_each_item_is_refused_empty(tmp_path, key):
+    kind = "[]" if key != "scale_check_present" else "{}"
+    assert "checks nothing" in _refusal(tmp_path, f"{key} = {kind}")
+
+
+@pytest.mark.parametrize("sub, key", [(s, k) for s, ks in _SUB_NOT_EMPTY.items() for k in ks])
+def test_an_empty_subtable_field_is_refused(tmp_path, sub, key):
+    sel = next(iter(SUBS[sub].one_of), None)
+    row = f'{sel} = "x"\n' if sel else ""
+    empty = "[]" if SUBS[sub].keys[key] == "list_str" else "{}"
+    assert "checks nothing" in _refusal(tmp_path, f"[[expect.{sub}]]\n{row}{key} = {empty}")
+
+
+@pytest.mark.parametrize("expect", [
+    "action_count = { wake = 0 }",
+    '[[expect.no_action]]\nkind = "wake"',
+    '[[expect.action]]\nkind = "wake"',
+    '[[expect.no_action]]\nkind = "strat"',
+    "action_count = { restrat = 0 }",
+])
+def test_an_action_kind_the_model_never_reports_is_refused(tmp_path, expect):
+    assert "the model never reports an action of kind" in _refusal(tmp_path, expect)
+
+
+@pytest.mark.parametrize("expect", [
+    "trace_count = { \"reconciler.pool.acept\" = 0 }",
+    '[[expect.no_trace]]\nsite_code = "reconciler.pool.acept"',
+    '[[expect.trace]]\nsite_code = "reconciler.pool.accept"\noutcome_code = "acepted"',
+])
+def test_a_trace_code_outside_the_vocabulary_is_refused(tmp_path, expect):
+    assert "trace vocabulary" in _refusal(tmp_path, expect)
+
+
+def test_every_reported_kind_is_accepted_and_wake_is_the_only_contract_kind_left_out(tmp_path):
+    for kind in EMITTED_KINDS:
+        assert _failures(tmp_path, f'[[expect.no_action]]\nkind = "{kind}"', after=0) == []
+    assert set(ACTION_KINDS) - set(EMITTED_KINDS) == {"wake"}
+
+
+def _kinds_in_code() -> set[str]:
+    """Every action kind a literal in core/ hands to Action(...) or ctx.action(...)."""
+    kinds: set[str] = set()
+    for path in (ROOT / "core").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.Call) or not node.args:
+                continue
+            f = node.func
+            name = f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else ""
+            first = node.args[0]
+            if name in ("Action", "action") and isinstance(first, ast.Constant) and isinstance(first.value, str):
+                kinds.add(first.value)
+    return kinds
+
+
+def test_the_emitted_kinds_are_the_kinds_the_code_reports():
+    """EMITTED_KINDS is what the refusal trusts: it must list exactly the kinds core/ reports."""
+    assert _kinds_in_code() == set(EMITTED_KINDS)
