@@ -125,7 +125,11 @@ def detached_model(frame: Frame) -> "Model":
 class History:
     """A bounded list of frames; the oldest fall off once `limit` is reached. Only the newest
     `warm` frames keep their derived data (detached model, board), so what a recorded tick
-    costs in memory is its snapshot, build and event lines."""
+    costs in memory is its snapshot, build and event lines.
+
+    The run timer appends from a worker thread while the screen reads: every read goes over a
+    copy of the frame list taken at once (a deque iterated while another thread appends raises,
+    and an index computed before an append can point one frame off)."""
 
     def __init__(self, limit: int = DEFAULT_LIMIT, warm: int = WARM_FRAMES) -> None:
         if limit < 2:
@@ -166,10 +170,10 @@ class History:
         return len(self._frames)
 
     def __iter__(self) -> Iterator[Frame]:
-        return iter(self._frames)
+        return iter(tuple(self._frames))  # copied in one call, which no other thread interleaves
 
     def __reversed__(self) -> Iterator[Frame]:
-        return reversed(self._frames)
+        return reversed(tuple(self._frames))
 
     @property
     def latest(self) -> Frame:
@@ -181,17 +185,19 @@ class History:
 
     def get(self, index: int) -> Frame | None:
         """The frame recorded as `index`, or None if it was never recorded or has fallen off."""
-        if not self._frames:
-            return None
-        pos = index - self._frames[0].index
-        if 0 <= pos < len(self._frames):
-            return self._frames[pos]
-        return None
+        frames = self._frames
+        try:
+            f = frames[index - frames[0].index]
+            if f.index == index:
+                return f
+        except IndexError:  # empty, out of range, or the oldest fell off meanwhile
+            pass
+        return next((f for f in tuple(frames) if f.index == index), None)
 
     def lines_until(self, index: int, limit: int) -> list[EventLine]:
         """The last `limit` event lines of the frames up to and including `index`."""
         out: list[EventLine] = []
-        for f in reversed(self._frames):
+        for f in reversed(self):
             if f.index > index:
                 continue
             out[:0] = f.lines

@@ -66,3 +66,43 @@ def test_recorded_frames_share_unchanged_entries_and_show_the_same(tmp_path):
     shared = [k for k, e in live.desired.entries.items() if prev.desired.entries.get(k) is e]
     assert shared, "an S tick changes only a few sessions"
     assert all(live.desired.entries[k] == prev.desired.entries[k] for k in shared)
+
+
+def test_the_screen_reads_history_while_the_run_timer_appends():
+    """The run timer records frames on a worker thread while the screen iterates the history
+    (the Checks panel, the Events lines, travel): no read may fail or see a frame twice."""
+    import sys
+    import threading
+
+    from core.demo import open_demo
+
+    d = open_demo(history_limit=50)
+    for _ in range(60):
+        d.step()
+    frames = d.history.frames()
+    done, reading = threading.Event(), threading.Event()
+
+    def record() -> None:
+        reading.wait()
+        for i in range(30_000):
+            d.history.append(frames[i % len(frames)])
+        done.set()
+
+    worker = threading.Thread(target=record)
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # hand the GIL back and forth as often as the interpreter allows
+    worker.start()
+    reads = 0
+    try:
+        while not done.is_set():
+            seen = [f.index for f in d.history]
+            assert len(seen) <= 50
+            d.history.lines_until(10**9, 2000)
+            list(reversed(d.history))
+            reads += 1
+            reading.set()
+    finally:
+        reading.set()
+        worker.join()
+        sys.setswitchinterval(switch)
+    assert reads > 1
