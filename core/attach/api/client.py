@@ -25,9 +25,16 @@ from typing import Any, AsyncIterator, Awaitable, Coroutine, TypeVar
 import httpx
 from httpx_sse import EventSource
 
-from core.attach.api.guard import BUDGET, BodyBudget, Origin, RefusedRequest, ResponseTooLarge, open_client, \
-    tls_verification
-from core.attach.api.wire import load_json
+from core.attach.api.guard import (
+    BUDGET,
+    BodyBudget,
+    Origin,
+    RefusedRequest,
+    ResponseTooLarge,
+    open_client,
+    tls_verification,
+)
+from core.safeio import load_json
 
 T = TypeVar("T")
 TOKEN_ENV = "CITYWATCH_API_TOKEN"  # citywatch's own variable

@@ -31,7 +31,7 @@ from httpx_sse import SSEError
 
 from core.attach.api.client import ApiError, SupervisorClient
 from core.attach.api.records import event_problem
-from core.attach.api.wire import load_json
+from core.safeio import load_json
 from core.tracefile.problems import ReadWarning
 
 CONNECTING, LIVE, RECONNECTING, STOPPED = "connecting", "live", "reconnecting", "stopped"

@@ -1,4 +1,4 @@
-"""Decoding what a supervisor sends: JSON with a depth limit and without NaN/Infinity, and the
+"""Decoding what a supervisor sends (its JSON is parsed by core.safeio.load_json): the
 typed fields of its objects read defensively.
 
 A supervisor is a program on another machine: a reply may be damaged, hostile or simply newer
@@ -9,42 +9,12 @@ show one warning for the whole reply.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from core.timefmt import parse_time
-
-JSON_MAX_DEPTH = 64  # far deeper than anything Gas City sends
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON value")
-
-
-def load_json(raw: bytes | str, max_depth: int = JSON_MAX_DEPTH) -> Any:
-    """Parse JSON sent by someone else. Raises ValueError (never RecursionError) for text that
-    does not parse, that nests arrays and objects more than `max_depth` deep, or that holds
-    NaN or Infinity, which JSON does not have (Python's parser accepts them)."""
-    try:
-        data = json.loads(raw, parse_constant=_no_constant)
-    except RecursionError:
-        raise ValueError(f"nested more than {max_depth} levels deep") from None
-    stack = [(data, 1)]
-    while stack:  # iterative: the depth check itself must not recurse
-        value, depth = stack.pop()
-        if isinstance(value, dict):
-            children = value.values()
-        elif isinstance(value, list):
-            children = value
-        else:
-            continue
-        if depth > max_depth:
-            raise ValueError(f"nested more than {max_depth} levels deep")
-        stack.extend((c, depth + 1) for c in children if isinstance(c, (dict, list)))
-    return data
 
 
 @dataclass
