@@ -37,3 +37,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     if rep.failed and call.when == "call" and item.get_closest_marker("hypothesis"):
         seed = item.config.stash[_SEED_KEY]
         rep.sections.append(("hypothesis seed", f"this run's seed was {seed}: rerun with HYPOTHESIS_SEED={seed}"))
+
+
+@pytest.fixture(autouse=True)
+def faults_fail_tests(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fault in the app's handlers fails the test that set it off: the app's safety net
+    (tui/faults.py) would otherwise report it on screen and carry on. Tests of the net itself
+    turn it back off."""
+    from tui.app import CitywatchApp
+
+    monkeypatch.setattr(CitywatchApp, "reraise_faults", True)

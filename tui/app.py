@@ -15,6 +15,7 @@ import sys
 from functools import partial
 from typing import Any, Callable
 
+from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.command import CommandListItem
@@ -33,6 +34,7 @@ from core.safetext import printable
 from core.world.suspension import city_note
 from core.settings import Settings
 from tui import layout
+from tui.faults import FaultBook, Guarded, append_fault_log, guard
 from tui.commands import CONTROLS, MODEL, PANEL_KEYS, bindings, by_id, controls
 from tui.layout import Grid, Want
 from tui.screens.choice import ChoiceDialog
@@ -65,7 +67,7 @@ MODEL_GRID: Grid = (
 )
 
 
-class CitywatchApp(App):
+class CitywatchApp(Guarded, App):
     _why_agents = False  # the Why panel shows the selected template (the Agents table was focused last)
     TITLE = "citywatch"
     CSS_PATH = "app.tcss"
@@ -73,6 +75,9 @@ class CitywatchApp(App):
     ENABLE_COMMAND_PALETTE = True
     MODE = MODEL  # which controls are offered (tui.commands); attach mode subclasses with ATTACH
     GRID: Grid = MODEL_GRID
+    # A fault in a handler is reported and the app goes on (tui/faults.py); the test suite sets
+    # this so that a fault fails the test that set it off.
+    reraise_faults = False
 
     def __init__(self, driver: Driver, *, running: bool = False, speed: float = 2.0, watch: bool = True,
                  watch_debounce_ms: int = 200, settings: Settings | None = None) -> None:
@@ -103,6 +108,50 @@ class CitywatchApp(App):
         self.active_panel = "sessions"  # the panel the compact layout shows
         self._render_pending = False
         self._placed: dict[int, tuple] = {}  # the sizes the layout last gave each widget
+        self.fault_book = FaultBook()
+        self._reporting_fault = False
+
+    # ------------------------------------------------------------------ faults
+    def report_fault(self, where: str, error: Exception) -> None:
+        """A handler raised: say so once (a notification and an `error` line in Events, the
+        traceback in the fault log) and carry on from the state the app had. Repeats of the same
+        fault are counted, not announced again."""
+        if self.reraise_faults:
+            raise error
+        fault, new = self.fault_book.record(where, error)
+        if not new or self._reporting_fault:
+            return
+        self._reporting_fault = True
+        try:
+            path = append_fault_log(fault)
+            tail = f"; its traceback is in {path}" if path else ""
+            self.notify(f"{fault.summary}{tail}", title="internal error: the app goes on", severity="error",
+                        timeout=10)
+            self.driver.note("error", f"internal error: {fault.summary}{tail}")
+            self.request_render()
+        except Exception:  # reporting must never be what ends the app
+            pass
+        finally:
+            self._reporting_fault = False
+
+    def _handle_exception(self, error: Exception) -> None:
+        # The last resort, for a fault outside any guarded handler (drawing, say): end with one
+        # line and the fault log's path instead of a screen of traceback.
+        if self.reraise_faults or not isinstance(error, Exception):
+            super()._handle_exception(error)
+            return
+        fault, _ = self.fault_book.record("the screen", error)
+        path = append_fault_log(fault)
+        self._return_code = 1
+        tail = f"\nIts traceback is in {path}" if path else ""
+        self.panic(Text(f"citywatch stopped on an internal error: {fault.summary}{tail}"))
+
+    def call_from_thread(self, callback: Callable, *args: Any, **kwargs: Any) -> Any:
+        return super().call_from_thread(guard(callback, self), *args, **kwargs)
+
+    def push_screen(self, screen: Any, callback: Callable | None = None, wait_for_dismiss: bool = False) -> Any:
+        return super().push_screen(screen, callback and guard(callback, self),  # type: ignore[call-overload]
+                                   wait_for_dismiss=wait_for_dismiss)
 
     # ------------------------------------------------------------------ layout
     def present_panels(self) -> list[str]:

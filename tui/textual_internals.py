@@ -26,7 +26,10 @@ except ImportError:  # pragma: no cover - a Textual release moved it
 
 # The App method that hands each screen update to the driver: `citywatch bench` (tui/bench_keys.py)
 # has a headless app turn every update into terminal bytes there, as a terminal's driver would.
-APP_METHODS = ("_display",)
+APP_METHODS = ("_display", "_handle_exception")
+# The safety net for faults (tui/faults.py) takes over the App's last-resort handler, which is
+# private, and sets the exit code it would have set.
+APP_ATTRIBUTES = ("_return_code",)
 
 # Private DataTable attributes (set on every instance) and methods KeyedTable reads or overrides.
 DATATABLE_ATTRIBUTES = ("_row_locations", "_column_locations", "_data", "_updated_cells",
@@ -54,6 +57,8 @@ def missing() -> list[str]:
     from textual.app import App
 
     out += [f"App.{m}" for m in APP_METHODS if not callable(getattr(App, m, None))]
+    app = App()
+    out += [f"App.{a}" for a in APP_ATTRIBUTES if not hasattr(app, a)]
     table = DataTable()
     out += [f"DataTable.{a}" for a in DATATABLE_ATTRIBUTES if not hasattr(table, a)]
     out += [f"DataTable.{m}" for m in DATATABLE_METHODS if not callable(getattr(DataTable, m, None))]

@@ -9,9 +9,10 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label
+from tui.faults import Guarded
 
 
-class ChoiceDialog(ModalScreen[str | None]):
+class ChoiceDialog(Guarded, ModalScreen[str | None]):
     """Dismisses with the id of the answer chosen (a button, or its key), or None (Escape)."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog_cancel")]

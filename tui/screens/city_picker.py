@@ -19,11 +19,12 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label
 
 from core.safetext import printable
+from tui.faults import Guarded
 
 COLUMNS = ("city", "running", "status", "error")
 
 
-class CityPickerScreen(ModalScreen[str | None]):
+class CityPickerScreen(Guarded, ModalScreen[str | None]):
     """Dismisses with the chosen city's name, or None (Escape with a city still shown)."""
 
     DEFAULT_CSS = """

@@ -7,9 +7,10 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
+from tui.faults import Guarded
 
 
-class AskDialog(ModalScreen[str | None]):
+class AskDialog(Guarded, ModalScreen[str | None]):
     """Dismisses with the typed text (Enter) or None (Escape)."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog_cancel")]

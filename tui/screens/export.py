@@ -9,6 +9,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Input, Label
+from tui.faults import Guarded
 
 
 @dataclass(frozen=True)
@@ -18,7 +19,7 @@ class ExportAnswer:
     pin: bool
 
 
-class ExportDialog(ModalScreen[ExportAnswer | None]):
+class ExportDialog(Guarded, ModalScreen[ExportAnswer | None]):
     """Dismisses with an ExportAnswer (Enter in the path) or None (Escape)."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog_cancel")]

@@ -13,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from tui.commands import MODEL, key_display, panel_controls
+from tui.faults import Guarded
 
 
 def help_table(panel: str, mode: str = MODEL, keymap: dict[str, str] | None = None) -> Table:
@@ -28,7 +29,7 @@ def help_table(panel: str, mode: str = MODEL, keymap: dict[str, str] | None = No
     return t
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(Guarded, ModalScreen[None]):
     BINDINGS = [Binding("escape,q,question_mark,f1", "close", "Close", id="help_close")]
 
     def __init__(self, panel: str, title: str, about: str, mode: str = MODEL, *, status: str = "",

@@ -8,9 +8,10 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
+from tui.faults import Guarded
 
 
-class PlanScreen(ModalScreen[None]):
+class PlanScreen(Guarded, ModalScreen[None]):
     """The plan as `citywatch plan` prints it (core.change_plan.render), scrollable."""
 
     BINDINGS = [Binding("escape,q,P", "close", "Close", id="plan_close")]

@@ -27,6 +27,7 @@ from tui.filtering import matches
 from tui.layout import Want
 from tui.widgets.hanging import Hanging, hang
 from tui.widgets.panel import Panel
+from tui.faults import Guarded
 
 PREFIX_ROOM = 32  # cells an event line's prefix (tick, time, kind) takes at most: a shorter line fits in one row
 KIND_STYLE = {"action": "bold", "error": "bold red", "warning": "yellow", "config": "cyan", "trace": "dim",
@@ -46,7 +47,7 @@ def hanging(t: Text, message: str) -> Hanging:
     return Hanging([(t, len(t.plain) - len(message))])
 
 
-class EventLog(ScrollView, can_focus=True):
+class EventLog(Guarded, ScrollView, can_focus=True):
     """The lines of the Events panel, wrapped to the current width and drawn row by row."""
 
     BINDINGS = [

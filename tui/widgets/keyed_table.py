@@ -18,6 +18,7 @@ from textual.widgets.data_table import CellDoesNotExist, CellKey, ColumnKey, Row
 from tui.textual_internals import TwoWayDict
 from tui.textual_internals import default_cell_formatter as _formatter
 from tui.widgets.fit import Cell, ColumnFit, ColumnPlan, cell_width, clip_cell, plan_columns, wanted_width
+from tui.faults import Guarded
 
 BATCH_REMOVE = 4  # removing this many rows or more renumbers the table once
 RENDERED_CELLS = 4096  # rendered cells kept across updates (a screenful is a few hundred)
@@ -30,7 +31,7 @@ _REMOVE_ATTRS = ("_row_locations", "_data", "_updated_cells", "_require_update_d
 # becomes a renderable (markup in strings included, for measuring a new value's width).
 
 
-class KeyedTable(DataTable):
+class KeyedTable(Guarded, DataTable):
     """`show(rows)` diffs against what is on screen: changed cells are updated in place, rows
     that went are removed and rows that came are added, and when the order changed the rows are
     re-sorted (by `key_column`, the column that shows each row's key); the cursor stays on the

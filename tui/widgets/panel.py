@@ -19,6 +19,7 @@ from tui.filtering import matches
 from tui.layout import Want
 from tui.widgets.fit import Cell
 from tui.widgets.keyed_table import KeyedTable
+from tui.faults import Guarded
 
 CHROME = 2  # a panel's border: one cell each side, one line above and below
 WANTS_KEPT = 8  # a table asks for the most it needed over this many renders, so widths do not twitch
@@ -29,7 +30,7 @@ def counted(n: int, word: str, plural: str = "") -> str:
     return f"{n} {word if n == 1 else (plural or word + 's')}"
 
 
-class Panel(Vertical):
+class Panel(Guarded, Vertical):
     """Base of every panel. `panel_id` names it for focus keys, help, filtering and tabs."""
 
     panel_id = ""

@@ -18,6 +18,7 @@ from textual.widgets import Static
 from core.safetext import printable
 from core.identity import semantics_label
 from core.timefmt import format_time
+from tui.faults import Guarded
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ def fit_segments(segments: Sequence[Segment], width: int) -> Text:
     return out
 
 
-class HeaderLine(Static):
+class HeaderLine(Guarded, Static):
     """A one-line header fitted to the screen's width, re-fitted on every resize."""
 
     DEFAULT_CSS = "HeaderLine { height: 1; }"
@@ -156,7 +157,7 @@ class StatusBar(HeaderLine):
 SHORT_TITLES = {"Deferrals": "Defer", "Trackers": "Track"}  # when the tabs do not fit with the full titles
 
 
-class TabBar(Static):
+class TabBar(Guarded, Static):
     """The compact layout's tabs: each panel's focus key and title; the one shown is marked.
     Clicking a tab shows it."""
 
@@ -191,7 +192,7 @@ class TabBar(Static):
         self._draw()
 
 
-class Banner(Static):
+class Banner(Guarded, Static):
     """Shown while the config on disk is refused: every located reason, one per line, and that
     the model keeps running on the last good revision."""
 
