@@ -169,10 +169,9 @@ class Store:
     def open_sessions(self) -> list[SessionBead]:
         """Open session beads in creation order (created_at, then id). The order is kept up to
         date as beads open and close (not re-sorted per call), the beads in a plain dict."""
-        if self._open is None:
-            self._open = {b.id: b for b in self.sessions.values() if b.open}
+        opened_by_id = self._open_ids()
         if self._sorted_open_ids() is None:
-            opened = sorted(self._open.values(), key=_creation_key)
+            opened = sorted(opened_by_id.values(), key=_creation_key)
             self._open_sorted = tuple(b.id for b in opened)
         if self._open_list is None:  # a tick reads them many times between writes
             self._open_list = tuple(self._open[i] for i in self._open_sorted)
@@ -250,6 +249,28 @@ class Store:
         came = sorted((i for i in touched if self.sessions[i].open), key=lambda i: _creation_key(self.sessions[i]))
         self._open_sorted = tuple(heapq.merge(kept, came, key=lambda i: _creation_key(self.sessions[i])))
         return self._open_sorted
+
+    def closed_session_count(self) -> int:
+        return len(self.sessions) - len(self._open_ids())
+
+    def _open_ids(self) -> dict[str, SessionBead]:
+        if self._open is None:
+            self._open = {b.id: b for b in self.sessions.values() if b.open}
+        return self._open
+
+    def forget_sessions(self, ids: Iterable[str]) -> int:
+        """Drop closed session beads from the store (citywatch's retention for a long watch, see
+        World.forget_closed_sessions; not a Gas City write, so nothing is journaled). Open beads
+        are never dropped. Returns how many were."""
+        n = 0
+        with self.sessions.mutate() as m:
+            for bid in ids:
+                b = m.get(bid)
+                if b is not None and not b.open:
+                    del m[bid]
+                    n += 1
+            self.sessions = m.finish()
+        return n
 
     # ------------------------------------------------------------------ faults
     def _refused(self, op: str) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 import immutables
 
 from core.timefmt import DEFAULT_START, EARLIEST, LATEST, format_time, parse_time
-from core.world.beads import SessionBead, WaitBead, WorkBead
+from core.world.beads import CONFIGURED_NAMED_IDENTITY, SessionBead, WaitBead, WorkBead, natural_key
 from core.world.memory import Circuit, DeferStreak, Drain, IdleProbe, Memory
 from core.world.runtime import PendingStart, Runtime, RuntimeSession, RuntimeState
 from core.world.scaleruns import ScaleCheckRun
@@ -65,6 +65,37 @@ class World:
             raise ClockRangeError(f"the clock must stay between {format_time(EARLIEST)} and {format_time(LATEST)} "
                                   "(the times Go's clock holds)")
         self.now = self.now + timedelta(seconds=seconds)
+
+    # ---- retention ----
+    def forget_closed_sessions(self, keep: int) -> int:
+        """Forget the oldest closed session beads beyond the newest `keep` that nothing in the
+        world can reach any more, so a long watch stays in bounded memory (a bd store keeps
+        every closed bead; the controller only ever looks closed beads up by what still refers
+        to them). Kept whatever their age: a closed bead of a configured named session (it is
+        what a re-added named session reopens), one whose session name still runs, one that
+        open work is assigned to (by id, session name or alias), and one a live wait names.
+        Runs when the closed beads pass `keep` by a tenth, so its scan is paid once per many
+        closes. Returns how many beads were forgotten."""
+        store = self.store
+        closed = store.closed_session_count()
+        if keep < 0 or closed <= keep + max(keep // 10, 1):
+            return 0
+        held: set[str] = set()
+        for s in self.runtime.sessions.values():
+            held.update((s.name, s.session_id))
+        for w in store.work.values():
+            if w.status != "closed" and w.assignee:
+                held.add(w.assignee)
+        for wait in store.waits.values():
+            if wait.state in ("pending", "ready"):
+                held.add(wait.session_id)
+                held.update(wait.dep_ids)
+        held.discard("")
+        candidates = [b for b in store.sessions.values()
+                      if not b.open and not b.get(CONFIGURED_NAMED_IDENTITY).strip()
+                      and b.id not in held and b.session_name not in held and b.alias not in held]
+        candidates.sort(key=lambda b: (b.created_at, natural_key(b.id)))
+        return store.forget_sessions(b.id for b in candidates[:closed - keep])
 
     # ---- snapshots ----
     def snapshot(self) -> WorldState:
