@@ -34,7 +34,7 @@ class TickContext:
         self.rt = world.runtime
         self.now: datetime = world.now
         self.desired: "DesiredResult | None" = None
-        self.startup_timeout = try_duration(city.session.startup_timeout, 60.0) or 60.0
+        self.startup_timeout = city.session.startup_timeout_seconds()
         self.drift_drain_timeout = try_duration(city.daemon.drift_drain_timeout, 120.0) or 120.0
         self.named_by_runtime: dict[str, NamedSession] = {
             session_name_for(city, n.identity): n for n in city.named_sessions}
