@@ -74,13 +74,18 @@ def fingerprints(model: "Model") -> dict[str, dict[str, str]]:
     desired = model.last_desired
     entry_template = {e.bead_id: e.template for e in desired.entries.values() if e.bead_id} if desired else {}
     city = model.city
+    per_agent: dict[str, dict[str, str]] = {}
     out: dict[str, dict[str, str]] = {}
     for b in model.world.store.open_sessions():
         tpl = entry_template.get(b.id) or b.template
         a = (city.agent(tpl) or city.find_agent(tpl)) if tpl else None
-        if a is not None:
-            out[b.id] = {"core": hashes.core_hash(a), "live": hashes.live_hash(a), "provision": hashes.provision_hash(a),
-                         "launch": hashes.launch_hash(a), "breakdown": hashes.breakdown(a)}
+        if a is None:
+            continue
+        if a.qualified_name not in per_agent:
+            per_agent[a.qualified_name] = {
+                "core": hashes.core_hash(a), "live": hashes.live_hash(a), "provision": hashes.provision_hash(a),
+                "launch": hashes.launch_hash(a), "breakdown": hashes.breakdown(a)}
+        out[b.id] = per_agent[a.qualified_name]
     return out
 
 
