@@ -20,9 +20,16 @@ from core.scenario import check, load_scenario, run
 
 @pytest.mark.parametrize(("raw", "seconds"), [
     ("0s", 0.0), ("0", 0.0), ("-5s", -5.0), ("2m", 120.0), ("1m30s", 90.0),
-    ("", 60.0), ("soon", 60.0), ("5mins", 60.0), (" 30s", 60.0)])
+    ("", 60.0), ("bad", 60.0), ("5mins", 60.0), (" 30s", 60.0)])
 def test_the_accessor_reads_the_value_as_durationOr_does(raw, seconds):
+    # "", "2m" and "bad" are internal/config/config_test.go's TestSessionStartupTimeoutDefault,
+    # TestSessionStartupTimeoutCustom and TestSessionStartupTimeoutInvalid (accessor tests that load
+    # no config, so they are not config conformance cases)
     assert SessionSettings(startup_timeout=raw).startup_timeout_seconds() == seconds
+
+
+def test_an_unset_startup_timeout_is_60_seconds():
+    assert SessionSettings().startup_timeout_seconds() == 60.0
 
 
 def _failures(tmp_path: Path, text: str) -> list[str]:
