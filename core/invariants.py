@@ -153,9 +153,7 @@ def _closed_this_tick(model: "Model", b: B.SessionBead) -> bool:
 
 
 def _startup_timeout(model: "Model") -> float:
-    from core.durations import try_duration
-
-    return try_duration(model.city.session.startup_timeout, 60.0) or 60.0
+    return model.city.session.startup_timeout_seconds()
 
 
 def _configured_template(model: "Model", b: B.SessionBead) -> str:
@@ -310,12 +308,10 @@ RETIRE_TICKS = 3
 
 def retire_bound(model: "Model") -> float:
     """Seconds within which an undesired pool session is retired (see RETIRE_TICKS)."""
-    from core.durations import try_duration
     from core.reconcile.drains import DRAIN_TIMEOUT
     from core.reconcile.lease import POOL_SPAWN_CLAIM_GRACE
 
-    startup = try_duration(model.city.session.startup_timeout, 60.0) or 60.0
-    return startup + POOL_SPAWN_CLAIM_GRACE + DRAIN_TIMEOUT
+    return model.city.session.startup_timeout_seconds() + POOL_SPAWN_CLAIM_GRACE + DRAIN_TIMEOUT
 
 
 def undesired_live_pool_sessions(model: "Model") -> list[B.SessionBead]:

@@ -430,7 +430,7 @@ class Model:
             return self.fail_start(sel, int(step.get("count", 1)), step.get("message", ""))
         if kind == "fail_store_read":
             store, mode, ticks = str(step["store"]), str(step.get("mode", "error")), int(step.get("ticks", 1))
-            self.world.store.read_faults[store] = (mode, ticks)
+            self.world.store.read_faults[store] = (mode, ticks, str(step.get("message", "")))
             return Outcome(logs=[f"reads of the {store} store will {'fail' if mode == 'error' else 'come back partial'}"
                                  f" for {ticks} tick(s)"])
         if kind == "fail_store_write":

@@ -307,6 +307,8 @@ def load_scenario(path: str, packs_dir: str | None = None) -> Scenario:
                 raise _loc(path, text, f"{fp}.mode", f'mode must be "error" or "partial", got "{st["mode"]}"')
             if "ticks" in st and (not isinstance(st["ticks"], int) or isinstance(st["ticks"], bool) or st["ticks"] < 1):
                 raise _loc(path, text, f"{fp}.ticks", "ticks must be a positive integer")
+            if "message" in st and st.get("mode", "error") != "error":
+                raise _loc(path, text, f"{fp}.message", 'message is the error text of failing reads: it needs mode "error"')
         if kind == "fail_store_write" and st.get("op", "write") not in ("write", "create"):
             raise _loc(path, text, f"{fp}.op", f'op must be "write" or "create", got "{st["op"]}"')
         if kind in ("fail_start", "fail_stop", "slow_start") and st.get("template") and st["template"] not in templates:

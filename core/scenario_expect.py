@@ -8,6 +8,7 @@ in docs/scenario-extensions.md.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -37,11 +38,12 @@ class Sub:
 _ACTION = {"kind": STR, "bead": STR, "reason": STR, "session_name": STR, "template": STR, "detail": STR}
 _TRACE = {"record_type": STR, "site_code": STR, "reason_code": STR, "outcome_code": STR, "template": STR,
           "session_name": STR, "fields": TABLE_FIELD}
-_EVENT = {"type": STR, "subject": STR, "bead": STR, "message": STR}
+_EVENT = {"type": STR, "subject": STR, "bead": STR, "message": STR, "message_is": STR}
 
 SUBS: dict[str, Sub] = {
     "session": Sub({"id": STR, "identity": STR, "session_name": STR, "open": BOOL, "metadata": TABLE_STR,
-                    "metadata_not": TABLE_STR, "present": LIST_STR, "unchanged": LIST_STR, "no_writes": BOOL,
+                    "metadata_not": TABLE_STR, "fingerprint_metadata": TABLE_STR, "present": LIST_STR,
+                    "unchanged": LIST_STR, "no_writes": BOOL,
                     "write_count": INT, "written_keys": LIST_STR,
                     "labels_include": LIST_STR, "labels_exclude": LIST_STR, "title": STR},
                    ("id", "identity", "session_name")),
@@ -91,6 +93,7 @@ KEYS: dict[str, str] = {
     "named_routed_demand": TABLE_BOOL, "deferral_count": INT, "log": LIST_STR, "no_log": LIST_STR,
     "warning": LIST_STR, "action_count": TABLE_INT, "event_count": TABLE_INT, "request_templates": LIST_STR, "request_total": INT, "request_tiers": TABLE_INT, "assigned_work": LIST_STR,
     "trace_count": TABLE_INT, "session_count": INT, "awake_count": INT, "awake_rows": INT,
+    "log_count": TABLE_INT, "log_total": INT, "event_total": INT,
 }
 ALL_KEYS = set(KEYS) | set(SUBS)
 
@@ -100,13 +103,19 @@ NONE_WHEN_EMPTY = ("desired_count", "open_sessions", "pool_desired", "pool_reque
                    "action_count", "trace_count", "request_tiers", "named_demand", "named_routed_demand")
 # Keys that check each item they list: empty, they would check nothing, so they are refused.
 # (Keys that compare a whole set, such as `desired = []`, already mean "exactly none".)
-_NOT_EMPTY = ("not_desired", "no_identity", "log", "no_log", "warning", "scale_check_present")
-_SUB_NOT_EMPTY = {"session": ("metadata", "metadata_not", "present", "labels_include", "labels_exclude"),
+_NOT_EMPTY = ("not_desired", "no_identity", "log", "no_log", "warning", "scale_check_present", "log_count")
+_SUB_NOT_EMPTY = {"session": ("metadata", "metadata_not", "fingerprint_metadata", "present", "labels_include",
+                              "labels_exclude"),
                   "runtime": ("meta",), "entry": ("env", "why_rules"), "work": ("metadata",),
                   "tracker": ("idle", "max_age", "defer", "wake_failures", "circuit"),
                   "trace": ("fields",), "no_trace": ("fields",)}
 
 Locate = Callable[[str, str], Exception]  # (field path, message) -> the error to raise
+
+# `fingerprint_metadata` placeholders: the fingerprints the running config gives a bead's agent
+# (the state JSON's `fingerprints`).
+FINGERPRINTS = ("core", "live", "provision", "launch", "breakdown")
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
 
 def _kind_of(v: Any) -> str:
@@ -204,6 +213,22 @@ def validate(e: Any, fp: str, steps: int, loc: Locate, suggest: Callable[[str, s
                 _check_action_kind(row["kind"], f"{rfp}.kind", loc)
             if k in ("trace", "no_trace"):
                 _check_trace_codes(row, rfp, loc)
+            if k == "session":
+                _check_placeholders(row.get("fingerprint_metadata") or {}, f"{rfp}.fingerprint_metadata", loc)
+
+
+def _check_placeholders(table: dict[str, str], fp: str, loc: Locate) -> None:
+    """Each value of a fingerprint_metadata table names at least one fingerprint, and only known
+    ones: a value without one is a plain `metadata` check."""
+    for key, value in table.items():
+        names = _PLACEHOLDER.findall(value)
+        if not names:
+            raise loc(f"{fp}.{key}", "names no fingerprint ({" + "}, {".join(FINGERPRINTS) + "}); "
+                                     "a plain value belongs in metadata")
+        for n in names:
+            if n not in FINGERPRINTS:
+                raise loc(f"{fp}.{key}", f'unknown fingerprint "{{{n}}}"; one of: '
+                                         + ", ".join("{" + x + "}" for x in FINGERPRINTS))
 
 
 def _check_action_kind(kind: str, fp: str, loc: Locate) -> None:
@@ -304,6 +329,15 @@ def evaluate(e: dict[str, Any], st: dict[str, Any]) -> list[str]:
     for line in e.get("log", []):
         if not any(line in x for x in st["logs"]):
             out.append(f"no log line containing {line!r}")
+    for text, n in (e.get("log_count") or {}).items():
+        got = sum(x.count(text) for x in st["logs"])  # as strings.Count over the step's output
+        if got != n:
+            out.append(f"log_count[{text!r}]: want {n}, got {got}")
+    if "log_total" in e and len(st["logs"]) != e["log_total"]:
+        out.append(f"log_total: want {e['log_total']} log line(s), got {len(st['logs'])}: {st['logs']}")
+    if "event_total" in e and len(st["events"]) != e["event_total"]:
+        out.append(f"event_total: want {e['event_total']} event(s), got "
+                   f"{[x['type'] + ':' + x['subject'] for x in st['events']]}")
     for line in e.get("no_log", []):
         hits = [x for x in st["logs"] if line in x]
         if hits:
@@ -474,6 +508,7 @@ def _check_session(s: dict, st: dict) -> list[str]:
         for k in s.get("present", []):
             if not x["metadata"].get(k, ""):
                 errs.append(f"session {label}: metadata.{k} is empty or missing")
+        errs += _check_fingerprints(s, x, label, st)
         for lab in s.get("labels_include", []):
             if lab not in x["labels"]:
                 errs.append(f"session {label}: label {lab!r} missing (labels {x['labels']})")
@@ -488,6 +523,24 @@ def _check_session(s: dict, st: dict) -> list[str]:
         if best is None:
             best = errs
     return best or []
+
+
+def _check_fingerprints(s: dict, x: dict, label: str, st: dict) -> list[str]:
+    """`fingerprint_metadata`: each key holds its value with every {placeholder} replaced by that
+    fingerprint of the bead's agent under the running config."""
+    table = s.get("fingerprint_metadata") or {}
+    if not table:
+        return []
+    prints = st.get("fingerprints", {}).get(x["id"])
+    if prints is None:
+        return [f"session {label}: no configured agent to fingerprint"]
+    errs = []
+    for k, v in table.items():
+        want = _PLACEHOLDER.sub(lambda m: prints[m.group(1)], v)
+        have = x["metadata"].get(k, "")
+        if have != want:
+            errs.append(f"session {label}: metadata.{k} want {v} = {want!r}, got {have!r}")
+    return errs
 
 
 WRITE_KEYS = frozenset({"unchanged", "no_writes", "write_count", "written_keys"})
@@ -578,7 +631,8 @@ def _trace_matches(want: dict, rec: dict) -> bool:
 
 def _event_matches(ev: dict, x: dict) -> bool:
     return (ev.get("type") == x["type"] and ev.get("subject", x["subject"]) == x["subject"]
-            and ev.get("bead", x["bead_id"]) == x["bead_id"] and ev.get("message", "") in x.get("message", ""))
+            and ev.get("bead", x["bead_id"]) == x["bead_id"] and ev.get("message", "") in x.get("message", "")
+            and ev.get("message_is", x.get("message", "")) == x.get("message", ""))
 
 
 def _check_tracker(t: dict, st: dict) -> list[str]:

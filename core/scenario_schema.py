@@ -83,7 +83,7 @@ STEP: dict[str, dict[str, str]] = {
     "set_suspension": SUSPENSION,
     "fail_stop": {"name": STR, "template": STR, "count": INT, "message": STR},
     "set_wait": WAIT,
-    "fail_store_read": {"store": STR, "mode": STR, "ticks": INT},
+    "fail_store_read": {"store": STR, "mode": STR, "ticks": INT, "message": STR},
     "fail_store_write": {"op": STR, "count": INT, "message": STR},
     "slow_start": {"name": STR, "template": STR, "by": DUR, "count": INT},
     "set_work_query": {"template": STR, "found": BOOL},

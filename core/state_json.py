@@ -64,6 +64,31 @@ def session_reasons(model: "Model") -> list[dict[str, Any]]:
             for b in model.world.store.all_sessions() if b.open]
 
 
+def fingerprints(model: "Model") -> dict[str, dict[str, str]]:
+    """Per open session bead whose template names a configured agent (the template of its
+    desired entry when it has one), the fingerprints the running config gives that agent now:
+    `core`, `live`, `provision`, `launch` and the `breakdown` (core.reconcile.hashes), what the
+    reconciler stamps and compares a bead's started hashes with."""
+    from core.reconcile import hashes
+
+    desired = model.last_desired
+    entry_template = {e.bead_id: e.template for e in desired.entries.values() if e.bead_id} if desired else {}
+    city = model.city
+    per_agent: dict[str, dict[str, str]] = {}
+    out: dict[str, dict[str, str]] = {}
+    for b in model.world.store.open_sessions():
+        tpl = entry_template.get(b.id) or b.template
+        a = (city.agent(tpl) or city.find_agent(tpl)) if tpl else None
+        if a is None:
+            continue
+        if a.qualified_name not in per_agent:
+            per_agent[a.qualified_name] = {
+                "core": hashes.core_hash(a), "live": hashes.live_hash(a), "provision": hashes.provision_hash(a),
+                "launch": hashes.launch_hash(a), "breakdown": hashes.breakdown(a)}
+        out[b.id] = per_agent[a.qualified_name]
+    return out
+
+
 def state(model: "Model", step: int, do: str, outcome: "Outcome | None") -> dict[str, Any]:
     """The model's full state after a step as a JSON-ready dict, with the step's outcome."""
     w = model.world
@@ -88,6 +113,7 @@ def state(model: "Model", step: int, do: str, outcome: "Outcome | None") -> dict
         "named_routed_demand": dict(sorted(desired.named_routed_demand.items())) if desired else {},
         "sessions": [session_json(b) for b in w.store.all_sessions()],
         "session_reasons": session_reasons(model),
+        "fingerprints": fingerprints(model),
         "runtime": [runtime_json(s) for s in sorted(w.runtime.sessions.values(), key=lambda s: s.name)],
         "work": [{"id": x.id, "status": x.status, "assignee": x.assignee, "routed_to": x.routed_to,
                   "priority": x.priority, "ready": x.ready, "store": x.store, "type": x.type,

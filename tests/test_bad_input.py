@@ -164,6 +164,8 @@ SCENARIO = [
     Case("scn-fail-start-unknown-template", "", 12, "step[0].template",
          says='fail_start names unknown template "api/polecat"'),
     Case("scn-step-missing-name", "", 10, "step[0]", says='step "runtime_exit" needs "name"'),
+    Case("scn-read-fault-message-partial", "", 12, "step[0].message",
+         says='message is the error text of failing reads: it needs mode "error"'),
     Case("scn-metadata-not-string", "", 12, "session[0].metadata", says="metadata values must all be strings"),
     Case("scn-work-bad-status", "", 12, "work[0].status", says='got "done"'),
     Case("scn-expect-after-range", "", 14, "expect[0].after", says="between 0 and 1"),

@@ -12,7 +12,7 @@ import pytest
 
 from core.actions import ACTION_KINDS, EMITTED_KINDS
 from core.scenario import ScenarioError, check, load_scenario, run
-from core.scenario_expect import _NOT_EMPTY, _SUB_NOT_EMPTY, NONE_WHEN_EMPTY, SUBS
+from core.scenario_expect import _NOT_EMPTY, _SUB_NOT_EMPTY, KEYS, NONE_WHEN_EMPTY, SUBS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -77,7 +77,7 @@ def test_an_empty_named_routed_demand_fails_when_a_singleton_has_routed_demand(t
 
 @pytest.mark.parametrize("key", _NOT_EMPTY)
 def test_a_key_that_checks_each_item_is_refused_empty(tmp_path, key):
-    kind = "[]" if key != "scale_check_present" else "{}"
+    kind = "{}" if KEYS[key].startswith("table") else "[]"
     assert "checks nothing" in _refusal(tmp_path, f"{key} = {kind}")
 
 
@@ -133,3 +133,82 @@ def _kinds_in_code() -> set[str]:
 def test_the_emitted_kinds_are_the_kinds_the_code_reports():
     """EMITTED_KINDS is what the refusal trusts: it must list exactly the kinds core/ reports."""
     assert _kinds_in_code() == set(EMITTED_KINDS)
+
+
+# ---------------------------------------------------------------- counts of log lines and events
+
+
+def test_log_count_counts_every_occurrence_in_the_steps_output(tmp_path):
+    """Tick 1 of CITY writes two `Woke session` lines and three lifecycle lines with `outcome=`
+    (two starts, one wave summary without it): the exact counts pass, any other fails, and a
+    text the step never wrote counts 0."""
+    assert _failures(tmp_path, 'log_count = { "Woke session" = 2, "outcome=success" = 2, "no such text" = 0 }') == []
+    got = _failures(tmp_path, 'log_count = { "Woke session" = 1 }')
+    assert len(got) == 1 and "log_count['Woke session']: want 1, got 2" in got[0], got
+    got = _failures(tmp_path, 'log_count = { "no such text" = 1 }')
+    assert len(got) == 1 and "want 1, got 0" in got[0], got
+
+
+def test_log_total_and_event_total_are_exact(tmp_path):
+    assert _failures(tmp_path, "log_total = 6\nevent_total = 2") == []
+    assert _failures(tmp_path, "log_total = 0\nevent_total = 0", after=0) == []
+    got = _failures(tmp_path, "log_total = 5\nevent_total = 3")
+    assert len(got) == 2 and any("log_total: want 5" in g for g in got) and \
+        any("event_total: want 3 event(s), got ['session.woke:" in g for g in got), got
+
+
+# ---------------------------------------------------------------- fingerprint_metadata
+
+
+def test_fingerprint_metadata_compares_with_the_fingerprints_of_the_running_config(tmp_path):
+    """Tick 1 starts the worker (gc-1) and stamps its hashes from the config: each equals the
+    fingerprint it is named for, and no other; a literal around a placeholder is kept."""
+    ok = ('[[expect.session]]\nid = "gc-1"\nfingerprint_metadata = { started_config_hash = "{core}", '
+          'started_live_hash = "{live}", live_hash = "{live}", started_provision_hash = "{provision}", '
+          'started_launch_hash = "{launch}", core_hash_breakdown = "{breakdown}" }')
+    assert _failures(tmp_path, ok) == []
+    got = _failures(tmp_path, '[[expect.session]]\nid = "gc-1"\nfingerprint_metadata = { started_config_hash = "{launch}" }')
+    assert len(got) == 1 and "metadata.started_config_hash want {launch} = 'v" in got[0], got
+    got = _failures(tmp_path, '[[expect.session]]\nid = "gc-1"\nfingerprint_metadata = { started_config_hash = "x{core}" }')
+    assert len(got) == 1 and "want x{core}" in got[0], got
+    # before the first step nothing was started: the key is empty, not the fingerprint
+    got = _failures(tmp_path, '[[expect.session]]\nid = "gc-1"\nfingerprint_metadata = { started_config_hash = "{core}" }',
+                    after=0)
+    assert got and ("no such bead" in got[0] or "got ''" in got[0]), got
+
+
+def test_fingerprint_metadata_fails_for_a_bead_without_a_configured_agent(tmp_path):
+    p = tmp_path / "s.toml"
+    p.write_text(CITY + '''
+[[session]]
+id = "gc-9"
+[session.metadata]
+session_name = "ghost"
+template = "ghost"
+state = "asleep"
+[[expect]]
+after = 0
+[[expect.session]]
+id = "gc-9"
+fingerprint_metadata = { started_config_hash = "{core}" }
+''')
+    got = check(run(load_scenario(str(p))))
+    assert len(got) == 1 and "no configured agent to fingerprint" in got[0], got
+
+
+@pytest.mark.parametrize(("value", "why"), [('"abc"', "names no fingerprint"), ('"{cores}"', 'unknown fingerprint "{cores}"')])
+def test_a_fingerprint_value_without_a_known_placeholder_is_refused(tmp_path, value, why):
+    assert why in _refusal(tmp_path, f'[[expect.session]]\nid = "gc-1"\nfingerprint_metadata = {{ started_config_hash = {value} }}')
+
+
+def test_an_events_message_is_compared_whole_with_message_is(tmp_path):
+    """Tick 1 of CITY wakes the mayor; its session.woke message contains the name, but is more."""
+    p = tmp_path / "s.toml"
+    p.write_text(CITY)
+    woke = next(e for e in run(load_scenario(str(p))).states[1]["events"]
+                if e["type"] == "session.woke" and e["subject"] == "mayor")
+    msg = woke["message"]
+    assert _failures(tmp_path, f'[[expect.event]]\ntype = "session.woke"\nmessage_is = "{msg}"') == []
+    got = _failures(tmp_path, f'[[expect.event]]\ntype = "session.woke"\nmessage_is = "{msg[1:]}"')
+    assert len(got) == 1 and "no event matching" in got[0], got
+    assert _failures(tmp_path, f'[[expect.event]]\ntype = "session.woke"\nmessage = "{msg[1:]}"') == []

@@ -310,6 +310,18 @@ class SessionSettings:
     progress_stall_timeout: str = ""
     claim_holder_stall_timeout: str = ""
 
+    def startup_timeout_seconds(self) -> float:
+        """The startup timeout in seconds, as Gas City's StartupTimeoutDuration (durationOr) reads
+        it: 60 only when the value is empty or does not parse as a Go duration; "0s" is 0 and a
+        negative duration stays negative. Each caller decides what a non-positive value means
+        (docs/reconcile.md, Startup timeout)."""
+        from core.config.goduration import parse_go_duration
+
+        if self.startup_timeout == "":
+            return 60.0
+        ns, err = parse_go_duration(self.startup_timeout)
+        return 60.0 if err is not None else ns / 1e9
+
 
 @dataclass
 class ChatSessions:

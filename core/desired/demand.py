@@ -233,9 +233,10 @@ def _report_unassigned_routed_reads(ctx: BuildContext) -> None:
     (`city:<city name>`, `rig:<rig>`) and skipped. A partial read is not logged there."""
     city_name = ctx.city.workspace.name.strip() or "city"
     for store in _active_stores(ctx):
-        if ctx.store.read_fault(store) == "error":
+        err = ctx.store.read_error(store)
+        if err:
             ref = f"city:{city_name}" if store == "city" else f"rig:{store}"
-            ctx.log(f"collectOpenUnassignedRoutedWork: {ref}: List(open): store read failed")
+            ctx.log(f"collectOpenUnassignedRoutedWork: {ref}: List(open): {err}")
 
 
 def _store_key(store: str) -> str:
@@ -285,7 +286,7 @@ class ProbeReads:
                 if not fault:
                     continue
                 res.store_query_partial = True
-                err = "partial result" if fault == "partial" else "store read failed"
+                err = "partial result" if fault == "partial" else ctx.store.read_error(store)
                 tail = "using named demand=false" if named else "counts above may be a partial of one demand source"
                 ctx.log(f"buildDesiredState: default scale_check {_store_key(store)} "
                         f"templates={','.join(sorted(templates))}: Ready(): {err} ({tail})")

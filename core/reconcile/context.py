@@ -34,7 +34,7 @@ class TickContext:
         self.rt = world.runtime
         self.now: datetime = world.now
         self.desired: "DesiredResult | None" = None
-        self.startup_timeout = try_duration(city.session.startup_timeout, 60.0) or 60.0
+        self.startup_timeout = city.session.startup_timeout_seconds()
         self.drift_drain_timeout = try_duration(city.daemon.drift_drain_timeout, 120.0) or 120.0
         self.named_by_runtime: dict[str, NamedSession] = {
             session_name_for(city, n.identity): n for n in city.named_sessions}
@@ -168,16 +168,22 @@ class TickContext:
     def reachable_read_failed(self, b: SessionBead) -> bool:
         """True when reads of a store the bead's session can reach fail this tick (an injected
         `fail_store_read` of mode error)."""
+        return bool(self.reachable_read_error(b))
+
+    def reachable_read_error(self, b: SessionBead) -> str:
+        """The error text of a failing read of a store the bead's session can reach ("" when
+        none fails): the city store's first, then the other stores' by name."""
         from core.desired.reach import CITY_STORE, configured_rig_name
 
-        failed = [s for s, (mode, _n) in self.store.read_faults.items() if mode == "error"]
+        failed = sorted((s for s, f in self.store.read_faults.items() if f[0] == "error"),
+                        key=lambda s: (s != CITY_STORE, s))
         if not failed:
-            return False
+            return ""
         a = self.agent(self.template_of(b))
         if a is None or a.scope.strip() == "city":
-            return True
+            return self.store.read_error(failed[0])
         home = configured_rig_name(self, a) or CITY_STORE  # type: ignore[arg-type]
-        return home in failed
+        return self.store.read_error(home) if home in failed else ""
 
     def has_open_work_for_close_gate(self, b: SessionBead) -> bool:
         """The drain-ack finalize's close gate (sessionHasOpenAssignedWorkForReachableStoreForCloseGate):

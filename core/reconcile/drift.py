@@ -212,7 +212,12 @@ def relaunch(ctx: TickContext, b: SessionBead, a, entry: DesiredEntry, fields: d
                      B.STARTED_PROVISION_HASH: hashes.provision_hash(a), B.STARTED_LAUNCH_HASH: hashes.launch_hash(a)})
     ctx.rt.relaunch(b.session_name, ctx.now)
     ctx.log(f"Launch-only config change for '{display}', relaunched agent in warm box")
-    ctx.action("restart", b.id, b.session_name, "launch-drift", "launch-only change: agent relaunched in its box",
+    # The Config handed to Relaunch is the drifted agent's: its command is the one sync stamps.
+    from core.reconcile.sync import launch_metadata
+
+    command = launch_metadata(ctx, entry).get(B.COMMAND, "")
+    ctx.action("restart", b.id, b.session_name, "launch-drift",
+               "launch-only change: agent relaunched in its box" + (f" with command {command}" if command else ""),
                entry.template)
     ctx.decision("reconciler.session.config_drift", "config_drift", "relaunch", entry.template, b.session_name,
                  **fields)

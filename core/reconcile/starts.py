@@ -308,8 +308,9 @@ def start_one(ctx: TickContext, c: StartCandidate, wave: int) -> bool:
         if rs is not None:
             ctx.stop(name, "recycle-dead-runtime", b)
         delay = ctx.rt.slow_start_delay(name, c.template)
-        if delay >= ctx.startup_timeout:
-            # The provider Start outlives its startup deadline (startCtxErr == DeadlineExceeded).
+        if ctx.startup_timeout > 0 and delay >= ctx.startup_timeout:
+            # The provider Start outlives its startup deadline (startCtxErr == DeadlineExceeded);
+            # runPreparedStartCandidate sets no deadline at all when the timeout is not positive.
             err, outcome = f'session "{name}" startup: context deadline exceeded', "deadline_exceeded"
             if claim:
                 ctx.event("session.cold_start_timeout", name, f'session "{name}" cold start timed out', b.id)

@@ -47,8 +47,9 @@ def _max_age_work(ctx: TickContext, b: SessionBead) -> bool:
     """The max-age busy check: open assigned work; a failing live read of a store the session
     can reach is logged and counts as work (fails closed, so an aged session is not killed on a
     transient store error)."""
-    if ctx.reachable_read_failed(b):
-        ctx.log(f"session reconciler: checking assigned work for max-age {b.session_name}: store read failed")
+    err = ctx.reachable_read_error(b)
+    if err:
+        ctx.log(f"session reconciler: checking assigned work for max-age {b.session_name}: {err}")
         return True
     return ctx.has_open_work(b)
 

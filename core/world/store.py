@@ -18,6 +18,9 @@ from core.timefmt import format_time
 from core.world import beads as B
 from core.world.beads import SessionBead, WaitBead, WorkBead, natural_key
 
+# The error text of an injected failing work-store read that names no message.
+READ_FAILED = "store read failed"
+
 
 @dataclass(frozen=True)
 class StoreState:
@@ -27,7 +30,7 @@ class StoreState:
     next_id: int
     index: "Indexes | None" = None  # None: rebuilt from the maps on restore
     waits: immutables.Map = immutables.Map()  # wait id -> WaitBead
-    read_faults: tuple = ()  # ((store, mode, ticks), ...)
+    read_faults: tuple = ()  # ((store, mode, ticks, message), ...)
     write_faults: tuple = ()  # ((op, remaining, message), ...)
     next_ids: tuple = ()  # ids a scenario gave for the next creates (new_bead_ids), not yet used
 
@@ -67,7 +70,9 @@ class Store:
         self.waits: immutables.Map = immutables.Map()  # wait id -> WaitBead
         # Injected faults: a work store ("city" or a rig) whose reads fail or come back partial
         # for `ticks` more ticks, and session bead writes or creates that fail `remaining` times.
-        self.read_faults: dict[str, tuple[str, int]] = {}
+        # store -> (mode, ticks left, message): mode "error" or "partial"; the message is the error
+        # text a failed read returns ("" = the default, READ_FAILED)
+        self.read_faults: dict[str, tuple[str, int, str]] = {}
         self.write_faults: list[list] = []  # [op ("write" | "create"), remaining, message]
         self.failed_writes: list[str] = []  # refused writes since the last drain (for the tick's log)
         self.faulted_beads: set[str] = set()  # the beads those writes were for
@@ -88,13 +93,13 @@ class Store:
         index = Indexes(tuple(self._idx[k] for k in self.SESSION_KEYS), self._work_by_assignee,
                         self._work_by_route, self._sorted_open_ids())
         return StoreState(self.sessions, self.work, self.next_id, index, self.waits,
-                          tuple((k, m, n) for k, (m, n) in sorted(self.read_faults.items())),
+                          tuple((k, *f) for k, f in sorted(self.read_faults.items())),
                           tuple(tuple(f) for f in self.write_faults), tuple(self.next_ids))
 
     def restore(self, st: StoreState) -> None:
         self.sessions, self.work, self.next_id = st.sessions, st.work, st.next_id
         self.waits = st.waits
-        self.read_faults = {k: (m, n) for k, m, n in st.read_faults}
+        self.read_faults = {k: (m, n, msg) for k, m, n, msg in st.read_faults}
         self.write_faults = [list(f) for f in st.write_faults]
         self.next_ids = list(st.next_ids)
         if st.index is None:
@@ -287,9 +292,17 @@ class Store:
         f = self.read_faults.get(store or "city")
         return f[0] if f is not None else ""
 
+    def read_error(self, store: str) -> str:
+        """The error text a failing read of a work store returns (the fault's message, else
+        READ_FAILED); "" when its reads do not fail."""
+        f = self.read_faults.get(store or "city")
+        if f is None or f[0] != "error":
+            return ""
+        return f[2] or READ_FAILED
+
     def end_tick_faults(self) -> None:
         """A tick ran: read faults that were to last for it expire."""
-        self.read_faults = {k: (m, n - 1) for k, (m, n) in self.read_faults.items() if n > 1}
+        self.read_faults = {k: (m, n - 1, msg) for k, (m, n, msg) in self.read_faults.items() if n > 1}
 
     def create_session(self, metadata: Mapping[str, str], now: datetime, *, bead_id: str | None = None,
                        title: str = "", labels: Iterable[str] = ()) -> SessionBead:

@@ -209,7 +209,8 @@ class World:
                 env=dict(r.get("env", {}))))
         for x in d.get("waits", []):
             w.store.put_wait(wait_from_json(x))
-        w.store.read_faults = {k: (str(v[0]), int(v[1])) for k, v in d.get("read_faults", {}).items()}
+        w.store.read_faults = {k: (str(v[0]), int(v[1]), str(v[2]) if len(v) > 2 else "")
+                              for k, v in d.get("read_faults", {}).items()}
         w.store.write_faults = [list(f) for f in d.get("write_faults", [])]
         w.runtime.start_failures = [list(f) for f in d.get("start_failures", [])]
         w.runtime.stop_failures = [list(f) for f in d.get("stop_failures", [])]

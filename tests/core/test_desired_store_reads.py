@@ -34,7 +34,7 @@ def test_a_suspended_rigs_store_is_not_read_and_every_other_store_is():
 
 def test_a_failing_store_shows_nothing_and_marks_the_build_partial():
     ctx = ctx_of()
-    ctx.store.read_faults["beta"] = ("error", 1)
+    ctx.store.read_faults["beta"] = ("error", 1, "")
     assert not ctx.work_visible(WorkBead(id="w", store="beta"))
     assert ctx.result.store_query_partial
     assert ctx_of().work_visible(WorkBead(id="w", store="beta"))
@@ -44,11 +44,11 @@ def test_a_partial_read_shows_the_first_half_of_that_stores_open_work_by_natural
     work = [WorkBead(id=f"w-{n}", status="open") for n in (10, 2, 1, 3, 9)] + \
         [WorkBead(id="r-1", status="open", store="beta")]
     ctx = ctx_of(work=work)
-    ctx.store.read_faults["city"] = ("partial", 1)
+    ctx.store.read_faults["city"] = ("partial", 1, "")
     seen = {w.id for w in work if ctx.work_visible(w)}
     assert seen == {"w-1", "w-2", "w-3", "r-1"} and ctx.result.store_query_partial
     one = ctx_of(work=[WorkBead(id="w-1", status="open")])
-    one.store.read_faults["city"] = ("partial", 1)
+    one.store.read_faults["city"] = ("partial", 1, "")
     assert one.work_visible(WorkBead(id="w-1"))
 
 
