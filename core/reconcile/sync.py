@@ -252,11 +252,14 @@ def close_reconfigured_named(ctx: TickContext) -> set[str]:
 
 def stop_before_mutation(ctx: TickContext, b: SessionBead, reason: str) -> bool:
     """stopRuntimeBeforeSessionBeadMutation: True once the bead's runtime is not running
-    (stopping it if it is); a stop that fails is logged and leaves the bead as it is."""
+    (stopping it if it is); a stop that fails, or returns with the runtime still running, is
+    logged and leaves the bead as it is."""
     name = b.session_name.strip()
     if not name or not ctx.running(name):
         return True
     err = ctx.stop_error(name, reason, b)
+    if not err and ctx.rt.get(name) is not None:
+        err = "still running after stop"  # the stop returned but the session is still there
     if err:
         ctx.log(f"session beads: stopping {reason} {name!r} (bead {b.id}): {err}")
         return False
