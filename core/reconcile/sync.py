@@ -12,6 +12,7 @@ under the deferred-singleton backoff when another open bead holds it.
 
 from __future__ import annotations
 
+from core.config.goduration import go_quote
 from core.desired.alias import CLEAR_CONFLICT, alias_holder, retry_due
 from core.desired.model import DesiredEntry
 from core.desired.realize import instance_token
@@ -453,6 +454,10 @@ def reopen_named(ctx: TickContext, e: DesiredEntry, sn: str) -> SessionBead | No
     changes = reopen_patch(b, "active" if running else "start-pending", format_time(ctx.now))
     changes[B.ALIAS] = identity
     b = ctx.store.reopen_session(b.id, changes)
+    if not b.open:  # the store refused the reopen: the bead stays closed as it was
+        err = ctx.store.failed_writes[-1].split(": ", 1)[-1]
+        ctx.log(f"session beads: reopening configured named session {go_quote(identity)}: {err}")
+        return None
     ctx.action("create_bead", b.id, sn, "reopen-named", identity, e.template)
     ctx.log(f"session beads: reopened closed canonical bead {b.id} for named session {identity}")
     return b
