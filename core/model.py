@@ -444,8 +444,10 @@ class Model:
             return Outcome(logs=[f"the next {int(step.get('count', 1))} start(s) of {sel} will take {step['by']}"])
         if kind == "fail_stop":
             sel = step.get("name") or f"template:{step['template']}"
-            self.world.runtime.inject_stop_failure(sel, int(step.get("count", 1)), step.get("message", ""))
-            return Outcome(logs=[f"next {int(step.get('count', 1))} stop(s) of {sel} will fail"])
+            leaves = bool(step.get("leaves_running", False))
+            self.world.runtime.inject_stop_failure(sel, int(step.get("count", 1)), step.get("message", ""), leaves)
+            effect = "return but leave it running" if leaves else "fail"
+            return Outcome(logs=[f"next {int(step.get('count', 1))} stop(s) of {sel} will {effect}"])
         if kind == "add_work":
             return self.add_work(work_from_table(step, self.world.now))
         if kind == "update_work":

@@ -81,7 +81,7 @@ STEP: dict[str, dict[str, str]] = {
                     "last_activity": TIME, "meta": STRMAP, "corpse": BOOL},
     "fail_start": {"name": STR, "template": STR, "count": INT, "message": STR},
     "set_suspension": SUSPENSION,
-    "fail_stop": {"name": STR, "template": STR, "count": INT, "message": STR},
+    "fail_stop": {"name": STR, "template": STR, "count": INT, "message": STR, "leaves_running": BOOL},
     "set_wait": WAIT,
     "fail_store_read": {"store": STR, "mode": STR, "ticks": INT, "message": STR},
     "fail_store_write": {"op": STR, "count": INT, "message": STR},

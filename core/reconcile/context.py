@@ -135,10 +135,11 @@ class TickContext:
                 seen.append(v)
         return seen
 
-    def work_of(self, b: SessionBead) -> list[WorkBead]:
-        """Non-closed work assigned to any of the bead's identifiers (index lookups)."""
+    def work_of(self, b: SessionBead, identities: list[str] | None = None) -> list[WorkBead]:
+        """Non-closed work assigned to any of the bead's identifiers (index lookups); the
+        close-release passes sessionBeadAssigneeIdentities instead (alias and alias history too)."""
         out: dict[str, WorkBead] = {}
-        for ident in self.identifiers(b):
+        for ident in (self.identifiers(b) if identities is None else identities):
             for w in self.store.work_assigned_to(ident):
                 out[w.id] = w
         return [out[k] for k in sorted(out)]
@@ -146,17 +147,18 @@ class TickContext:
     def has_open_work(self, b: SessionBead) -> bool:
         return any(w.status in ("open", "in_progress") for w in self.work_of(b))
 
-    def reachable_work_of(self, b: SessionBead) -> list[WorkBead]:
+    def reachable_work_of(self, b: SessionBead, identities: list[str] | None = None) -> list[WorkBead]:
         """work_of, limited to the stores the bead's agent can reach (reachableStoresForSessionInfo):
         every store for a city-scope agent or a bead whose agent is not configured, else its
         configured rig's store (the city store without a rig). Work without a store reference
         is reachable from every session."""
         from core.desired.reach import work_reachable
 
+        work = self.work_of(b, identities)
         a = self.agent(self.template_of(b))
         if a is None:
-            return self.work_of(b)
-        return [w for w in self.work_of(b) if work_reachable(self, a, w)]  # type: ignore[arg-type]
+            return work
+        return [w for w in work if work_reachable(self, a, w)]  # type: ignore[arg-type]
 
     def has_reachable_open_work(self, b: SessionBead) -> bool:
         """The reconciler's close gates (reachableAssignedWorkScope): open or in-progress work in a
@@ -234,14 +236,20 @@ class TickContext:
         return True
 
     def release_work(self, b: SessionBead, reachable_only: bool = False) -> None:
-        """Reopen and unassign the closed session's open work (routed back to its template);
-        `reachable_only` limits it to the stores the close gate probed (closeBead with the
-        gate's reachable scope), so work the gate could not judge is left alone."""
+        """releaseWorkFromClosedSessionBead: the open and in-progress work assigned to any of
+        the closed session's assignee identities (sessionBeadAssigneeIdentities: id,
+        session_name, named identity, alias, alias history) is reopened, unassigned and cleared
+        of its session affinity (ReleaseWorkBead); work with no route is routed back to the
+        session's template. `reachable_only` limits it to the stores the close gate probed
+        (closeBead with the gate's reachable scope), so work the gate could not judge is left
+        alone."""
         route = self.template_of(b)
-        for w in (self.reachable_work_of(b) if reachable_only else self.work_of(b)):
+        idents = b.assignee_identities()
+        for w in (self.reachable_work_of(b, idents) if reachable_only else self.work_of(b, idents)):
             if w.status not in ("open", "in_progress"):
                 continue
-            self.store.put_work(w.with_(status="open", assignee="", routed_to=w.routed_to or route))
+            meta = {k: v for k, v in w.metadata if k not in B.SESSION_AFFINITY_KEYS}
+            self.store.put_work(w.with_(status="open", assignee="", routed_to=w.routed_to or route, metadata=meta))
             self.log(f"released work {w.id} from closed session {b.id}")
 
     def stop(self, name: str, reason: str, bead: SessionBead | None = None) -> bool:

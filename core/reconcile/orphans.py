@@ -36,7 +36,6 @@ from core.reconcile.context import TickContext
 from core.world import beads as B
 from core.world.beads import SessionBead, WorkBead
 
-SESSION_AFFINITY_KEYS = ("gc.session_affinity", "gc.continuation_group")
 DETACHED = "gc.detached"
 DETACHED_PROBE_ERROR_THRESHOLD = 3  # detachedProbeErrorThreshold
 RELEASE_LOG = "releaseOrphanedPoolAssignments"
@@ -181,7 +180,7 @@ def release_orphaned_pool_work(ctx: TickContext, partial: bool = False) -> list[
         allowed, clear_detached = _detached_probe_allows_release(ctx, w)
         if not allowed:
             continue
-        drop = SESSION_AFFINITY_KEYS + ((DETACHED,) if clear_detached else ())
+        drop = B.SESSION_AFFINITY_KEYS + ((DETACHED,) if clear_detached else ())
         meta = {k: v for k, v in w.metadata if k not in drop}
         ctx.store.put_work(w.with_(status="open", assignee="", metadata=meta))
         released.append(w.id)

@@ -12,6 +12,7 @@ under the deferred-singleton backoff when another open bead holds it.
 
 from __future__ import annotations
 
+from core.config.goduration import go_quote
 from core.desired.alias import CLEAR_CONFLICT, alias_holder, retry_due
 from core.desired.model import DesiredEntry
 from core.desired.realize import instance_token
@@ -61,9 +62,7 @@ def close_undesired(ctx: TickContext) -> None:
     holds, or one that blocks a configured named session (logged); otherwise it is closed
     `suspended` when its name is a configured session name, else `orphaned`, once its runtime is
     stopped and no open work is assigned to it (closeSessionBeadIfRuntimeStoppedAndUnassigned).
-    A named bead whose [[named_session]] was removed is archived by Gas City
-    (retireRemovedConfiguredNamedSessionBead); that archive is not modelled and such a bead is
-    left as it is."""
+    A named bead whose [[named_session]] was removed is archived instead (retire_removed_named)."""
     from core.reconcile.undesired import configured_names, preserved_named
 
     desired_names = set(ctx.desired.entries)
@@ -75,6 +74,7 @@ def close_undesired(ctx: TickContext) -> None:
         if b.is_named:
             identity = b.get(B.CONFIGURED_NAMED_IDENTITY).strip()
             if identity and ctx.city.named_by_identity(identity) is None:
+                retire_removed_named(ctx, b, identity)
                 continue
         if preserved_named(ctx, b) is not None:
             continue
@@ -92,6 +92,49 @@ def close_undesired(ctx: TickContext) -> None:
         if ctx.has_open_work(b):
             continue
         ctx.close(b.id, "failed-create" if b.failed_create else reason)
+
+
+def retire_removed_named(ctx: TickContext, b: SessionBead, identity: str) -> bool:
+    """retireRemovedConfiguredNamedSessionBead: once its runtime is stopped, a named bead whose
+    [[named_session]] was removed stays open as history, archived (RetireNamedSessionPatch:
+    state `archived`, its alias, session name and canonical identity freed, holds cleared, the
+    identity kept in retired_named_identity); the work it held is unclaimed
+    (unclaimWorkAssignedToRetiredSessionBead) and its durable waits are canceled
+    (cancelStateAssignedToRetiredSessionBead). False when the stop or the write failed."""
+    if not stop_before_mutation(ctx, b, "removed named session"):
+        return False
+    now = format_time(ctx.now)
+    patch = {B.STATE: "archived", B.STATE_REASON: "removed-configured-named-session", B.ARCHIVED_AT: now,
+             B.CONTINUITY_ELIGIBLE: "false", B.PENDING_CREATE_CLAIM: "", B.PENDING_CREATE_STARTED_AT: "",
+             B.ALIAS: "", B.SESSION_NAME: "", B.SESSION_NAME_EXPLICIT: "", B.CANONICAL_INSTANCE_NAME: "",
+             B.CANONICAL_POOL_SLOT: "", B.SYNCED_AT: now, B.HELD_UNTIL: "", B.QUARANTINED_UNTIL: "",
+             B.WAIT_HOLD: "", B.SLEEP_INTENT: "", B.SLEEP_REASON: ""}
+    if identity:
+        patch[B.RETIRED_NAMED_IDENTITY] = identity
+    if ctx.patch(b.id, patch).get(B.STATE) != "archived":
+        return False  # the store refused the write (logged with the tick's failed writes)
+    unclaim_retired_work(ctx, b, b.template.strip() or b.agent_name.strip())
+    for w in ctx.store.waits_in_order():
+        if w.session_id == b.id and not w.terminal:
+            ctx.store.put_wait(w.with_(state="canceled", reason=""))
+            ctx.log(f"wait {w.id} for {b.id}: canceled (retired session)")
+    return True
+
+
+def unclaim_retired_work(ctx: TickContext, b: SessionBead, fallback: str) -> None:
+    """unclaimWorkAssignedToRetiredSessionBead: the open and in-progress work assigned to the
+    retired session's identifiers (sessionAssignmentIdentifiers: id, session name, named
+    identity) is released (ReleaseWorkBead): unassigned, reopened, cleared of its session
+    affinity, and given `fallback` as gc.run_target when it has neither a run target nor a
+    route. `b` is the bead as it was before its retirement patch."""
+    for w in ctx.work_of(b):
+        if w.status not in ("open", "in_progress"):
+            continue
+        meta = {k: v for k, v in w.metadata if k not in B.SESSION_AFFINITY_KEYS}
+        if fallback and not w.routed_to.strip() and not w.get(B.RUN_TARGET).strip():
+            meta[B.RUN_TARGET] = fallback
+        ctx.store.put_work(w.with_(status="open", assignee="", metadata=meta))
+        ctx.log(f"session beads: unclaimed work {w.id} from retired session {b.id}")
 
 
 def blocks_named_session(ctx: TickContext, b: SessionBead) -> str:
@@ -210,11 +253,14 @@ def close_reconfigured_named(ctx: TickContext) -> set[str]:
 
 def stop_before_mutation(ctx: TickContext, b: SessionBead, reason: str) -> bool:
     """stopRuntimeBeforeSessionBeadMutation: True once the bead's runtime is not running
-    (stopping it if it is); a stop that fails is logged and leaves the bead as it is."""
+    (stopping it if it is); a stop that fails, or returns with the runtime still running, is
+    logged and leaves the bead as it is."""
     name = b.session_name.strip()
     if not name or not ctx.running(name):
         return True
     err = ctx.stop_error(name, reason, b)
+    if not err and ctx.rt.get(name) is not None:
+        err = "still running after stop"  # the stop returned but the session is still there
     if err:
         ctx.log(f"session beads: stopping {reason} {name!r} (bead {b.id}): {err}")
         return False
@@ -408,6 +454,10 @@ def reopen_named(ctx: TickContext, e: DesiredEntry, sn: str) -> SessionBead | No
     changes = reopen_patch(b, "active" if running else "start-pending", format_time(ctx.now))
     changes[B.ALIAS] = identity
     b = ctx.store.reopen_session(b.id, changes)
+    if not b.open:  # the store refused the reopen: the bead stays closed as it was
+        err = ctx.store.failed_writes[-1].split(": ", 1)[-1]
+        ctx.log(f"session beads: reopening configured named session {go_quote(identity)}: {err}")
+        return None
     ctx.action("create_bead", b.id, sn, "reopen-named", identity, e.template)
     ctx.log(f"session beads: reopened closed canonical bead {b.id} for named session {identity}")
     return b

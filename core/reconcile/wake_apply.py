@@ -371,7 +371,7 @@ def stranded(ctx: TickContext, b, tpl: str) -> None:
     """A dead pool session in a terminal sleep that still owns work: one session.stranded per
     episode (emitSessionStrandedDiagnostic, subject the session bead), then, once the episode
     has lasted the confirmation window, the repair (repairStrandedPoolWorkerBead): the work is
-    reopened, unassigned and routed to the template if it had no route, and the session bead is
+    reopened, unassigned, cleared of its session affinity and routed to the template if it had no route, and the session bead is
     closed `stranded-repair` to free its slot."""
     work = [w for w in ctx.reachable_work_of(b) if w.status in ("open", "in_progress")]
     if not b.get(B.STRANDED_EVENT_EMITTED_AT):
@@ -386,7 +386,7 @@ def stranded(ctx: TickContext, b, tpl: str) -> None:
     fallback = b.template.strip() or b.agent_name.strip()
     for w in work:
         route = w.routed_to.strip() or w.get(B.RUN_TARGET).strip()
-        meta = dict(w.metadata)
+        meta = {k: v for k, v in w.metadata if k not in B.SESSION_AFFINITY_KEYS}  # ReleaseWorkBead
         if fallback and not route:
             meta[B.RUN_TARGET] = fallback
         ctx.store.put_work(w.with_(status="open", assignee="", metadata=meta))

@@ -303,6 +303,8 @@ def push_alias_history(history: str, old_alias: str, current: str) -> str:
 
 ROUTED_TO = "gc.routed_to"
 RUN_TARGET = "gc.run_target"
+# beadmeta.SessionAffinityMetadataKeys: cleared whenever work is released from its session
+SESSION_AFFINITY_KEYS = ("gc.session_affinity", "gc.continuation_group")
 KIND = "gc.kind"
 KIND_WORKFLOW = "workflow"
 MOLECULE_TYPES = frozenset({"molecule", "wisp"})

@@ -196,8 +196,17 @@ class Runtime:
 
     def kill(self, name: str, template: str = "") -> None:
         """The controller's Stop: raises StopError for an injected failure (the session keeps
-        running), else stops the session if it exists."""
-        _take_failure(self.stop_failures, name, template, StopError, "stop failed")
+        running); an injected `leaves_running` failure returns as if it worked and leaves the
+        session running (the fake provider's StopLeavesRunning); else stops the session if it
+        exists."""
+        for f in self.stop_failures:
+            sel, remaining, message = f[:3]
+            if remaining > 0 and (sel == name or (template and sel == f"template:{template}") or sel == "*"):
+                f[1] -= 1
+                self.stop_failures = [x for x in self.stop_failures if x[1] > 0]
+                if len(f) > 3 and f[3]:
+                    return
+                raise StopError(message or "stop failed")
         self.stop(name)
 
     def stop(self, name: str) -> bool:
@@ -240,8 +249,8 @@ class Runtime:
     def inject_start_failure(self, selector: str, count: int = 1, message: str = "") -> None:
         self.start_failures.append([selector, count, message])
 
-    def inject_stop_failure(self, selector: str, count: int = 1, message: str = "") -> None:
-        self.stop_failures.append([selector, count, message])
+    def inject_stop_failure(self, selector: str, count: int = 1, message: str = "", leaves_running: bool = False) -> None:
+        self.stop_failures.append([selector, count, message, leaves_running])
 
 
 def _take_failure(failures: list[list], name: str, template: str, error: type, default: str) -> list[list]:

@@ -357,7 +357,15 @@ class Store:
         return self.put_session(SessionBead(old.id, old.created_at, old.metadata, False, old.title, old.labels), "close")
 
     def reopen_session(self, bead_id: str, changes: Mapping[str, str]) -> SessionBead:
+        """Reopen a closed bead with its metadata changes in one write (status and metadata
+        together, as reopenClosedConfiguredNamedSessionBead's single Update). A write refused by
+        an injected fault leaves the bead closed and as it was (recorded in failed_writes)."""
         old = self.sessions[bead_id]
+        err = self._refused("write")
+        if err:
+            self.failed_writes.append(f"reopening {bead_id}: {err}")
+            self.faulted_beads.add(bead_id)
+            return old
         new = old.with_meta({**changes, B.CLOSE_REASON: "", B.CLOSED_AT: ""})
         new = SessionBead(new.id, new.created_at, new.metadata, True, new.title, new.labels)
         return self.put_session(new, "reopen")
