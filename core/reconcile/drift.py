@@ -91,8 +91,9 @@ def _named_active_reason(ctx: TickContext, b: SessionBead, key: str) -> str:
 
 
 def reset_named_for_drift(ctx: TickContext, b: SessionBead, alive: bool, next_state: str) -> SessionBead:
-    """resetConfiguredNamedSessionForConfigDrift: kill a live runtime, then either restart
-    in place (start-pending + claim, resume key kept) or repair an asleep bead."""
+    """resetConfiguredNamedSessionForConfigDriftInfo: kill a live runtime, then either restart
+    in place (start-pending + claim, resume key and started hash kept when both are set) or
+    repair an asleep bead; a reset that does not keep the resume key gets a fresh one."""
     if alive:
         ctx.stop(b.session_name, "config-drift", b)
     preserve = next_state in ("start-pending", "creating") and b.get(B.SESSION_KEY).strip() and \
@@ -108,6 +109,10 @@ def reset_named_for_drift(ctx: TickContext, b: SessionBead, alive: bool, next_st
     if preserve:
         patch[B.SESSION_KEY] = b.get(B.SESSION_KEY)
         patch[B.STARTED_CONFIG_HASH] = b.get(B.STARTED_CONFIG_HASH)
+    else:  # ConfigDriftResetPatch: a reset that does not resume mints a fresh conversation key
+        from core.reconcile.wake_apply import fresh_session_key
+
+        patch[B.SESSION_KEY] = fresh_session_key(b.id, ctx.now)
     return ctx.patch(b.id, patch)
 
 

@@ -348,6 +348,37 @@ def _drift_key(ctx: TickContext, b: SessionBead, tpl: str) -> str:
     return f"{stored}:{hashes.core_hash(a)}"
 
 
+def reset_circuit(ctx: TickContext, b: SessionBead, what: str) -> bool:
+    """resetSessionCircuitBreakerState for a named session's explicit restart (enabled or not);
+    False, logged, when the bead's reset generation cannot be read: the restart waits."""
+    identity = b.get(B.CONFIGURED_NAMED_IDENTITY).strip()
+    if not identity:
+        return True
+    try:
+        ctx.mem, patch = circuit.reset_persisted(ctx.mem, identity, b)
+    except circuit.RestoreError as e:
+        ctx.log(f"session reconciler: clearing session circuit breaker for {what}: loading session circuit "
+                f"breaker reset generation for {b.id}: {e}")
+        return False
+    ctx.patch(b.id, patch)
+    return True
+
+
+def fresh_restart_session_key(ctx: TickContext, b: SessionBead, entry: DesiredEntry) -> str:
+    """freshRestartSessionKeyInfo: a provider that takes a session id (its resolved spec, else
+    the bead's stamped session_id_flag) gets a new conversation key; any other provider has its
+    key cleared, so the next wake starts without resuming."""
+    from core.desired.provider import resolve_provider
+    from core.reconcile.wake_apply import fresh_session_key
+
+    a = ctx.agent(entry.template or ctx.template_of(b))
+    rp = resolve_provider(ctx.city, a) if a is not None else None
+    if rp is not None and (rp.session_id_flag.strip() or rp.resume_flag.strip() or rp.resume_command.strip()
+                           or rp.resume_style.strip()):
+        return fresh_session_key(b.id, ctx.now) if rp.session_id_flag.strip() else ""
+    return fresh_session_key(b.id, ctx.now) if b.get("session_id_flag").strip() else ""
+
+
 def restart_requested(ctx: TickContext, b: SessionBead, entry: DesiredEntry, runtime_running: bool) -> tuple[bool, SessionBead]:
     """Step 8: an agent (GC_RESTART_REQUESTED) or operator (restart_requested) asked for a
     fresh session. Kill the runtime and write the restart handoff; a pinned named session
@@ -366,16 +397,15 @@ def restart_requested(ctx: TickContext, b: SessionBead, entry: DesiredEntry, run
         ctx.log(f"session reconciler: skipping abrupt restart-requested kill for pinned named session {name}")
         return True, ctx.store.session(b.id)
     if runtime_running:
-        ctx.stop(name, "restart-requested", b)
-    identity = b.get(B.CONFIGURED_NAMED_IDENTITY)
-    if identity:
-        ctx.mem = circuit.reset(ctx.mem, identity)
-        cfg = circuit.circuit_config(ctx.city)
-        if cfg is not None:
-            ctx.patch(b.id, circuit.metadata(ctx.mem, cfg, identity, ctx.now))
+        err = ctx.stop_error(name, "restart-requested", b)
+        if err:  # the request stands: it is retried on the next tick
+            ctx.log(f"session reconciler: stopping restart-requested {name}: {err}")
+            return True, b
+    if not reset_circuit(ctx, b, f"restart-requested {name}"):
+        return True, b
     patch = {B.RESTART_REQUESTED: "", B.STARTED_CONFIG_HASH: "", B.CONTINUATION_RESET_PENDING: "true",
              B.RESET_COMMITTED_AT: format_time(ctx.now), B.LAST_WOKE_AT: "", B.PENDING_CREATE_CLAIM: "",
-             B.PENDING_CREATE_STARTED_AT: "", B.SESSION_KEY: ""}
+             B.PENDING_CREATE_STARTED_AT: "", B.SESSION_KEY: fresh_restart_session_key(ctx, b, entry)}
     patch.update({k: "" for k in X.PRIMING_KEYS})
     b = ctx.patch(b.id, patch)
     # The reset marker is for the next tick: this tick's awake set must not see it (#2345).

@@ -141,6 +141,8 @@ class World:
                 "drains": {k: _drain_json(v) for k, v in sorted(m.drains.items())},
                 "defer": {k: {"anchor": v.anchor, "count": v.count} for k, v in sorted(m.defer.items())},
                 "circuits": {k: _circuit_json(v) for k, v in sorted(m.circuits.items())},
+                **({"circuit_generations": dict(sorted(m.circuit_generations.items()))}
+                   if m.circuit_generations else {}),
                 "named_absence": dict(sorted(m.named_absence.items())),
                 "idle_probes": {k: _probe_json(v) for k, v in sorted(m.idle_probes.items())},
                 "idle_probe_cursor": m.idle_probe_cursor,
@@ -195,6 +197,7 @@ class World:
             drains=immutables.Map({k: _drain_from(v) for k, v in mem.get("drains", {}).items()}),
             defer=immutables.Map({k: DeferStreak(v["anchor"], int(v["count"])) for k, v in mem.get("defer", {}).items()}),
             circuits=immutables.Map({k: _circuit_from(v) for k, v in mem.get("circuits", {}).items()}),
+            circuit_generations=immutables.Map({str(k): int(v) for k, v in mem.get("circuit_generations", {}).items()}),
             named_absence=immutables.Map(mem.get("named_absence", {})),
             idle_probes=immutables.Map({k: _probe_from(v) for k, v in mem.get("idle_probes", {}).items()}),
             idle_probe_cursor=int(mem.get("idle_probe_cursor", 0)),
