@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from core.config.goduration import go_quote
 from core.desired.model import DesiredEntry
 from core.durations import format_duration
-from core.reconcile import drain_ack, drains, drift, exits_check, hashes, sleep_policy, timers
+from core.reconcile import drain_ack, drains, drift, exits_check, hashes, progress, sleep_policy, timers
 from core.reconcile.commit import recover_running_pending_create
 from core.reconcile.context import TickContext
 from core.reconcile.heal import heal_patch
@@ -176,8 +176,10 @@ def one_session(ctx: TickContext, b: SessionBead, names: set[str]) -> WakeTarget
         if drain_ack_step(ctx, b, entry, alive):
             return None
         b = ctx.store.session(b.id)
+    # 7. progress stall: a stalled session is asked to restart, which step 8 carries out
+    stalled = progress.progress_stalled(ctx, b, entry, alive)
     # 8. restart requested
-    done, b = restart_requested(ctx, b, entry, running or alive)
+    done, b = restart_requested(ctx, b, entry, running or alive, stalled)
     if done:
         return None
     # 9. sleep policy; rate-limit screen before heal
@@ -379,13 +381,15 @@ def fresh_restart_session_key(ctx: TickContext, b: SessionBead, entry: DesiredEn
     return fresh_session_key(b.id, ctx.now) if b.get("session_id_flag").strip() else ""
 
 
-def restart_requested(ctx: TickContext, b: SessionBead, entry: DesiredEntry, runtime_running: bool) -> tuple[bool, SessionBead]:
-    """Step 8: an agent (GC_RESTART_REQUESTED) or operator (restart_requested) asked for a
-    fresh session. Kill the runtime and write the restart handoff; a pinned named session
-    without a controller reset only has the request cleared."""
+def restart_requested(ctx: TickContext, b: SessionBead, entry: DesiredEntry, runtime_running: bool,
+                      stalled: bool = False) -> tuple[bool, SessionBead]:
+    """Step 8: an agent (GC_RESTART_REQUESTED), the operator (restart_requested) or the
+    progress-stall step (`stalled`) asked for a fresh session. Kill the runtime and write the
+    restart handoff; a pinned named session without a controller reset only has the request
+    cleared."""
     name = b.session_name
     rt_req = runtime_running and bool(ctx.rt.get_meta(name, META_RESTART_REQUESTED))
-    bead_req = b.get(B.RESTART_REQUESTED) == "true"
+    bead_req = b.get(B.RESTART_REQUESTED) == "true" or stalled
     if not rt_req and not bead_req:
         return False, b
     explicit_reset = b.get(B.CONTINUATION_RESET_PENDING).strip() == "true"
