@@ -258,6 +258,21 @@ def pre_wake_patch(b: SessionBead, now: datetime) -> dict[str, str]:
     return patch
 
 
+def mint_session_key(ctx: TickContext, b: SessionBead, template: str) -> SessionBead:
+    """prepareStartCandidate: a start whose provider takes a session id and whose bead has no
+    conversation key gets a new one, stored before the start."""
+    if b.get(B.SESSION_KEY):
+        return b
+    from core.desired.provider import resolve_provider
+    from core.reconcile.wake_apply import fresh_session_key
+
+    a = ctx.agent(template)
+    rp = resolve_provider(ctx.city, a) if a is not None else None
+    if rp is None or not rp.session_id_flag:
+        return b
+    return ctx.patch(b.id, {B.SESSION_KEY: fresh_session_key(b.id, ctx.now)})
+
+
 def start_env(b: SessionBead, entry: DesiredEntry) -> dict[str, str]:
     """The entry's environment plus the GC_* session identity variables from the bead."""
     env = dict(entry.env)
@@ -297,6 +312,7 @@ def start_one(ctx: TickContext, c: StartCandidate, wave: int) -> bool:
         return False
     claim = b.pending_claim
     b = ctx.patch(b.id, pre_wake_patch(b, ctx.now))
+    b = mint_session_key(ctx, b, c.template)
     name = b.session_name
     err = ""
     outcome = "success"
