@@ -46,7 +46,8 @@ SUBS: dict[str, Sub] = {
                     "labels_include": LIST_STR, "labels_exclude": LIST_STR, "title": STR},
                    ("id", "identity", "session_name")),
     "runtime": Sub({"name": STR, "alive": BOOL, "running": BOOL, "attached": BOOL, "pending_interaction": BOOL,
-                    "meta": TABLE_STR, "env": TABLE_STR}, ("name",)),
+                    "meta": TABLE_STR, "env": TABLE_STR, "command_contains": LIST_STR,
+                    "command_excludes": LIST_STR}, ("name",)),
     "deferral": Sub({"bead": STR, "alias": STR, "count": INT, "holder": STR}, ("bead",)),
     "action": Sub(_ACTION),
     "no_action": Sub(_ACTION),
@@ -102,7 +103,7 @@ NONE_WHEN_EMPTY = ("desired_count", "open_sessions", "pool_desired", "pool_reque
 # (Keys that compare a whole set, such as `desired = []`, already mean "exactly none".)
 _NOT_EMPTY = ("not_desired", "no_identity", "log", "no_log", "warning", "scale_check_present")
 _SUB_NOT_EMPTY = {"session": ("metadata", "metadata_not", "present", "labels_include", "labels_exclude"),
-                  "runtime": ("meta",), "entry": ("env", "why_rules"), "work": ("metadata",),
+                  "runtime": ("meta", "command_contains", "command_excludes"), "entry": ("env", "why_rules"), "work": ("metadata",),
                   "tracker": ("idle", "max_age", "defer", "wake_failures", "circuit"),
                   "trace": ("fields",), "no_trace": ("fields",)}
 
@@ -431,6 +432,11 @@ def _check_runtime(r: dict, st: dict) -> list[str]:
             for mk, mv in want.items():
                 if got[k].get(mk, "") != mv:
                     out.append(f"runtime {r['name']}: {k}.{mk} want {mv!r}, got {got[k].get(mk, '')!r}")
+        elif k in ("command_contains", "command_excludes"):
+            for text in want:
+                if (text in got["command"]) != (k == "command_contains"):
+                    verb = "lacks" if k == "command_contains" else "contains"
+                    out.append(f"runtime {r['name']}: start command {got['command']!r} {verb} {text!r}")
         elif got.get(k) != want:
             out.append(f"runtime {r['name']}: {k} want {want!r}, got {got.get(k)!r}")
     return out

@@ -177,7 +177,7 @@ class World:
                 pending_interaction=bool(r.get("pending_interaction", False)),
                 process_alive=bool(r.get("process_alive", r.get("alive", True))), corpse=bool(r.get("corpse", False)),
                 peek=r.get("peek", ""), meta=dict(r.get("meta", {})),
-                env=dict(r.get("env", {}))))
+                env=dict(r.get("env", {})), command=str(r.get("command", ""))))
         for x in d.get("waits", []):
             w.store.put_wait(wait_from_json(x))
         w.store.read_faults = {k: (str(v[0]), int(v[1])) for k, v in d.get("read_faults", {}).items()}
@@ -246,21 +246,22 @@ def runtime_json(s: RuntimeSession) -> dict[str, Any]:
             "instance_token": s.instance_token, "template": s.template,
             "started_at": format_time(s.started_at), "last_activity": format_time(s.last_activity),
             "attached": s.attached, "pending_interaction": s.pending_interaction, "peek": s.peek,
-            "meta": dict(sorted(s.meta.items())), "env": dict(sorted(s.env.items()))}
+            "meta": dict(sorted(s.meta.items())), "env": dict(sorted(s.env.items())), "command": s.command}
 
 
 def _pending_json(p: PendingStart) -> dict[str, Any]:
     return {"name": p.name, "bead_id": p.bead_id, "instance_token": p.instance_token, "template": p.template,
             "env": dict(sorted(p.env.items())), "started_at": format_time(p.started_at),
             "ready_at": format_time(p.ready_at), "claim": p.claim, "wake_reason": p.wake_reason, "wave": p.wave,
-            "identity": p.identity, "generation": p.generation, "command": p.command}
+            "identity": p.identity, "generation": p.generation, "command": p.command, "start_line": p.start_line}
 
 
 def _pending_from(v: dict[str, Any]) -> PendingStart:
     return PendingStart(v["name"], v["bead_id"], v.get("instance_token", ""), v.get("template", ""),
                         dict(v.get("env", {})), parse_time(v["started_at"]), parse_time(v["ready_at"]),
                         bool(v.get("claim", False)), v.get("wake_reason", ""), int(v.get("wave", 0)),
-                        v.get("identity", ""), v.get("generation", ""), v.get("command", ""))
+                        v.get("identity", ""), v.get("generation", ""), v.get("command", ""),
+                        v.get("start_line", ""))
 
 
 def _drain_json(d: Drain) -> dict[str, Any]:
