@@ -36,7 +36,7 @@ class Sub:
 
 _ACTION = {"kind": STR, "bead": STR, "reason": STR, "session_name": STR, "template": STR, "detail": STR}
 _TRACE = {"record_type": STR, "site_code": STR, "reason_code": STR, "outcome_code": STR, "template": STR,
-          "session_name": STR, "fields": TABLE_FIELD}
+          "session_name": STR, "operation_name": STR, "evaluation_status": STR, "fields": TABLE_FIELD}
 _EVENT = {"type": STR, "subject": STR, "bead": STR, "message": STR}
 
 SUBS: dict[str, Sub] = {
@@ -60,6 +60,7 @@ SUBS: dict[str, Sub] = {
                                               "named_identity")),
     "trace": Sub(_TRACE),
     "no_trace": Sub(_TRACE, tuple(_TRACE)),
+    "trace_tally": Sub({**_TRACE, "count": INT}, ("count",)),
     "event": Sub(_EVENT, ("type",)),
     "no_event": Sub(_EVENT, ("type",)),
     "tracker": Sub({"bead": STR, "idle": TABLE_SCALAR, "max_age": TABLE_SCALAR, "defer": TABLE_SCALAR,
@@ -92,6 +93,7 @@ KEYS: dict[str, str] = {
     "named_routed_demand": TABLE_BOOL, "deferral_count": INT, "log": LIST_STR, "no_log": LIST_STR,
     "warning": LIST_STR, "action_count": TABLE_INT, "event_count": TABLE_INT, "request_templates": LIST_STR, "request_total": INT, "request_tiers": TABLE_INT, "assigned_work": LIST_STR,
     "trace_count": TABLE_INT, "session_count": INT, "awake_count": INT, "awake_rows": INT,
+    "operations": TABLE_FIELD,
 }
 ALL_KEYS = set(KEYS) | set(SUBS)
 
@@ -183,6 +185,11 @@ def validate(e: Any, fp: str, steps: int, loc: Locate, suggest: Callable[[str, s
         _check_action_kind(kind, f"{fp}.action_count.{kind}", loc)
     for site in (e.get("trace_count") or {}):
         _check_trace_codes({"site_code": site}, f"{fp}.trace_count.{site}", loc)
+    for prefix, names in (e.get("operations") or {}).items():
+        if not isinstance(names, list):
+            raise loc(f"{fp}.operations.{prefix}", "expected an array of operation names")
+    if e.get("operations") == {}:
+        raise loc(f"{fp}.operations", "an empty operations checks nothing; list what it must check, or drop the key")
     for k, sub in SUBS.items():
         if k not in e:
             continue
@@ -203,8 +210,10 @@ def validate(e: Any, fp: str, steps: int, loc: Locate, suggest: Callable[[str, s
                     raise loc(f"{rfp}.{rk}", f"an empty {rk} checks nothing; list what it must check, or drop the key")
             if k in ("action", "no_action") and "kind" in row:
                 _check_action_kind(row["kind"], f"{rfp}.kind", loc)
-            if k in ("trace", "no_trace"):
+            if k in ("trace", "no_trace", "trace_tally"):
                 _check_trace_codes(row, rfp, loc)
+            if k == "trace_tally" and len(row) < 2:
+                raise loc(rfp, "[[expect.trace_tally]] needs a key selecting the records it counts besides count")
 
 
 def _check_action_kind(kind: str, fp: str, loc: Locate) -> None:
@@ -261,6 +270,11 @@ def evaluate(e: dict[str, Any], st: dict[str, Any]) -> list[str]:
         got = sum(1 for rs in st["requests"].values() for q in rs if q["tier"] == tier)
         if got != n:
             out.append(f"request_tiers[{tier}]: want {n}, got {got}")
+    for prefix, names in (e.get("operations") or {}).items():
+        got_ops = sorted({rec.get("operation_name", "") for rec in st["trace"] if rec.get("record_type") == "operation"
+                          and rec.get("operation_name", "").startswith(prefix)})
+        if got_ops != sorted(names):
+            out.append(f"operations[{prefix}]: want {sorted(names)}, got {got_ops}")
     for site, n in (e.get("trace_count") or {}).items():
         got = sum(1 for rec in st["trace"] if rec.get("record_type") == "decision" and rec.get("site_code") == site)
         if got != n:
@@ -290,6 +304,11 @@ def evaluate(e: dict[str, Any], st: dict[str, Any]) -> list[str]:
     for t in e.get("trace", []):
         if not any(_trace_matches(t, rec) for rec in st["trace"]):
             out.append(f"no trace record matching {_fmt(t)}")
+    for t in e.get("trace_tally", []):
+        want = {k: v for k, v in t.items() if k != "count"}
+        got = sum(1 for rec in st["trace"] if _trace_matches(want, rec))
+        if got != t["count"]:
+            out.append(f"trace_tally {_fmt(want)}: want {t['count']} record(s), got {got}")
     for t in e.get("no_trace", []):
         hits = [rec for rec in st["trace"] if _trace_matches(t, rec)]
         if hits:
@@ -575,7 +594,9 @@ def _trace_matches(want: dict, rec: dict) -> bool:
     for k, v in want.items():
         if k == "fields":
             fields = rec.get("fields") or {}
-            if any(fields.get(fk) != fv for fk, fv in v.items()):
+            # a boolean never equals a number here (Python's True == 1 would let a count pass for a flag)
+            if any(fields.get(fk) != fv or isinstance(fields.get(fk), bool) != isinstance(fv, bool)
+                   for fk, fv in v.items()):
                 return False
         elif rec.get(k) != v:
             return False

@@ -110,6 +110,8 @@ def apply_wake_decisions(ctx: TickContext, order: list[str], targets: list[WakeT
                 ev.reason = ""
     ctx.out.awake = awake_rows(decisions, evals, inp.beads, inp)
     launch_idle_probes(ctx, targets, evals)
+    ctx.operation("session_reconcile.compute_awake_set_and_idle_probes", site="session_reconcile.awake_set",
+                  wake_target_count=len(targets), awake_decision_count=len(decisions), awake_eval_count=len(evals))
     cands: list[StartCandidate] = []
     for t in targets:
         b = ctx.store.session(t.bead_id)
