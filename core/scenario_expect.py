@@ -37,7 +37,7 @@ class Sub:
 
 _ACTION = {"kind": STR, "bead": STR, "reason": STR, "session_name": STR, "template": STR, "detail": STR}
 _TRACE = {"record_type": STR, "site_code": STR, "reason_code": STR, "outcome_code": STR, "template": STR,
-          "session_name": STR, "fields": TABLE_FIELD}
+          "session_name": STR, "operation_name": STR, "evaluation_status": STR, "fields": TABLE_FIELD}
 _EVENT = {"type": STR, "subject": STR, "bead": STR, "message": STR, "message_is": STR}
 
 SUBS: dict[str, Sub] = {
@@ -48,7 +48,8 @@ SUBS: dict[str, Sub] = {
                     "labels_include": LIST_STR, "labels_exclude": LIST_STR, "title": STR},
                    ("id", "identity", "session_name")),
     "runtime": Sub({"name": STR, "alive": BOOL, "running": BOOL, "attached": BOOL, "pending_interaction": BOOL,
-                    "meta": TABLE_STR, "env": TABLE_STR}, ("name",)),
+                    "meta": TABLE_STR, "env": TABLE_STR, "command_contains": LIST_STR,
+                    "command_excludes": LIST_STR}, ("name",)),
     "deferral": Sub({"bead": STR, "alias": STR, "count": INT, "holder": STR}, ("bead",)),
     "action": Sub(_ACTION),
     "no_action": Sub(_ACTION),
@@ -61,6 +62,7 @@ SUBS: dict[str, Sub] = {
                                               "named_identity")),
     "trace": Sub(_TRACE),
     "no_trace": Sub(_TRACE, tuple(_TRACE)),
+    "trace_tally": Sub({**_TRACE, "count": INT}, ("count",)),
     "event": Sub(_EVENT, ("type",)),
     "no_event": Sub(_EVENT, ("type",)),
     "tracker": Sub({"bead": STR, "idle": TABLE_SCALAR, "max_age": TABLE_SCALAR, "defer": TABLE_SCALAR,
@@ -94,6 +96,7 @@ KEYS: dict[str, str] = {
     "warning": LIST_STR, "action_count": TABLE_INT, "event_count": TABLE_INT, "request_templates": LIST_STR, "request_total": INT, "request_tiers": TABLE_INT, "assigned_work": LIST_STR,
     "trace_count": TABLE_INT, "session_count": INT, "awake_count": INT, "awake_rows": INT,
     "log_count": TABLE_INT, "log_total": INT, "event_total": INT,
+    "operations": TABLE_FIELD,
 }
 ALL_KEYS = set(KEYS) | set(SUBS)
 
@@ -106,7 +109,8 @@ NONE_WHEN_EMPTY = ("desired_count", "open_sessions", "pool_desired", "pool_reque
 _NOT_EMPTY = ("not_desired", "no_identity", "log", "no_log", "warning", "scale_check_present", "log_count")
 _SUB_NOT_EMPTY = {"session": ("metadata", "metadata_not", "fingerprint_metadata", "present", "labels_include",
                               "labels_exclude"),
-                  "runtime": ("meta",), "entry": ("env", "why_rules"), "work": ("metadata",),
+                  "runtime": ("meta", "command_contains", "command_excludes"), "entry": ("env", "why_rules"),
+                  "work": ("metadata",),
                   "tracker": ("idle", "max_age", "defer", "wake_failures", "circuit"),
                   "trace": ("fields",), "no_trace": ("fields",)}
 
@@ -191,6 +195,11 @@ def validate(e: Any, fp: str, steps: int, loc: Locate, suggest: Callable[[str, s
         _check_action_kind(kind, f"{fp}.action_count.{kind}", loc)
     for site in (e.get("trace_count") or {}):
         _check_trace_codes({"site_code": site}, f"{fp}.trace_count.{site}", loc)
+    for prefix, names in (e.get("operations") or {}).items():
+        if not isinstance(names, list):
+            raise loc(f"{fp}.operations.{prefix}", "expected an array of operation names")
+    if e.get("operations") == {}:
+        raise loc(f"{fp}.operations", "an empty operations checks nothing; list what it must check, or drop the key")
     for k, sub in SUBS.items():
         if k not in e:
             continue
@@ -211,8 +220,10 @@ def validate(e: Any, fp: str, steps: int, loc: Locate, suggest: Callable[[str, s
                     raise loc(f"{rfp}.{rk}", f"an empty {rk} checks nothing; list what it must check, or drop the key")
             if k in ("action", "no_action") and "kind" in row:
                 _check_action_kind(row["kind"], f"{rfp}.kind", loc)
-            if k in ("trace", "no_trace"):
+            if k in ("trace", "no_trace", "trace_tally"):
                 _check_trace_codes(row, rfp, loc)
+            if k == "trace_tally" and len(row) < 2:
+                raise loc(rfp, "[[expect.trace_tally]] needs a key selecting the records it counts besides count")
             if k == "session":
                 _check_placeholders(row.get("fingerprint_metadata") or {}, f"{rfp}.fingerprint_metadata", loc)
 
@@ -285,6 +296,11 @@ def evaluate(e: dict[str, Any], st: dict[str, Any]) -> list[str]:
         got = sum(1 for rs in st["requests"].values() for q in rs if q["tier"] == tier)
         if got != n:
             out.append(f"request_tiers[{tier}]: want {n}, got {got}")
+    for prefix, names in (e.get("operations") or {}).items():
+        got_ops = sorted({rec.get("operation_name", "") for rec in st["trace"] if rec.get("record_type") == "operation"
+                          and rec.get("operation_name", "").startswith(prefix)})
+        if got_ops != sorted(names):
+            out.append(f"operations[{prefix}]: want {sorted(names)}, got {got_ops}")
     for site, n in (e.get("trace_count") or {}).items():
         got = sum(1 for rec in st["trace"] if rec.get("record_type") == "decision" and rec.get("site_code") == site)
         if got != n:
@@ -314,6 +330,11 @@ def evaluate(e: dict[str, Any], st: dict[str, Any]) -> list[str]:
     for t in e.get("trace", []):
         if not any(_trace_matches(t, rec) for rec in st["trace"]):
             out.append(f"no trace record matching {_fmt(t)}")
+    for t in e.get("trace_tally", []):
+        want = {k: v for k, v in t.items() if k != "count"}
+        got = sum(1 for rec in st["trace"] if _trace_matches(want, rec))
+        if got != t["count"]:
+            out.append(f"trace_tally {_fmt(want)}: want {t['count']} record(s), got {got}")
     for t in e.get("no_trace", []):
         hits = [rec for rec in st["trace"] if _trace_matches(t, rec)]
         if hits:
@@ -465,6 +486,11 @@ def _check_runtime(r: dict, st: dict) -> list[str]:
             for mk, mv in want.items():
                 if got[k].get(mk, "") != mv:
                     out.append(f"runtime {r['name']}: {k}.{mk} want {mv!r}, got {got[k].get(mk, '')!r}")
+        elif k in ("command_contains", "command_excludes"):
+            for text in want:
+                if (text in got["command"]) != (k == "command_contains"):
+                    verb = "lacks" if k == "command_contains" else "contains"
+                    out.append(f"runtime {r['name']}: start command {got['command']!r} {verb} {text!r}")
         elif got.get(k) != want:
             out.append(f"runtime {r['name']}: {k} want {want!r}, got {got.get(k)!r}")
     return out
@@ -622,7 +648,9 @@ def _trace_matches(want: dict, rec: dict) -> bool:
     for k, v in want.items():
         if k == "fields":
             fields = rec.get("fields") or {}
-            if any(fields.get(fk) != fv for fk, fv in v.items()):
+            # a boolean never equals a number here (Python's True == 1 would let a count pass for a flag)
+            if any(fields.get(fk) != fv or isinstance(fields.get(fk), bool) != isinstance(fv, bool)
+                   for fk, fv in v.items()):
                 return False
         elif rec.get(k) != v:
             return False

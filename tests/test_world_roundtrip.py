@@ -88,7 +88,8 @@ def maps(values):
 
 
 memories = st.builds(Memory, maps(drains), maps(st.builds(DeferStreak, ids, st.integers(0, 9))), maps(circuits),
-                     maps(st.integers(0, 5)), maps(probes), st.integers(0, 9), st.booleans())
+                     maps(st.integers(0, 5)), maps(probes), st.integers(0, 9), st.booleans(),
+                     circuit_generations=maps(st.integers(1, 9)))
 
 
 @st.composite

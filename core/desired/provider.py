@@ -185,3 +185,28 @@ def transport_error(city: City, a: Agent) -> str:
         return ""
     return (f"agent {go_quote(qn)}: provider {go_quote(name)} requires ACP transport but the session provider "
             "cannot route ACP sessions")
+
+
+def resolve_session_command(command: str, session_key: str, rp: ResolvedProvider, first_start: bool,
+                            force_fresh: bool) -> str:
+    """resolveSessionCommand (without fork launches, which the model does not have): a first or
+    fresh start of a provider that takes a session id names the new conversation; any other
+    start resumes the key (resolveResumeCommand)."""
+    if (first_start or force_fresh) and rp.session_id_flag:
+        return f"{command} {rp.session_id_flag} {session_key}"
+    return resolve_resume_command(command, session_key, rp)
+
+
+def resolve_resume_command(command: str, session_key: str, rp: ResolvedProvider) -> str:
+    """resolveResumeCommand: an explicit resume_command (with {{.SessionKey}} expanded), else the
+    resume flag placed as its style says (a subcommand after the binary, a flag at the end), else
+    the command unchanged."""
+    if rp.resume_command:
+        return rp.resume_command.replace("{{.SessionKey}}", session_key)
+    if not rp.resume_flag:
+        return command
+    if rp.resume_style == "subcommand":
+        head, sep, rest = command.partition(" ")
+        if sep:
+            return f"{head} {rp.resume_flag} {session_key} {rest}"
+    return f"{command} {rp.resume_flag} {session_key}"

@@ -91,8 +91,9 @@ def _named_active_reason(ctx: TickContext, b: SessionBead, key: str) -> str:
 
 
 def reset_named_for_drift(ctx: TickContext, b: SessionBead, alive: bool, next_state: str) -> SessionBead:
-    """resetConfiguredNamedSessionForConfigDrift: kill a live runtime, then either restart
-    in place (start-pending + claim, resume key kept) or repair an asleep bead."""
+    """resetConfiguredNamedSessionForConfigDriftInfo: kill a live runtime, then either restart
+    in place (start-pending + claim, resume key and started hash kept when both are set) or
+    repair an asleep bead; a reset that does not keep the resume key gets a fresh one."""
     if alive:
         ctx.stop(b.session_name, "config-drift", b)
     preserve = next_state in ("start-pending", "creating") and b.get(B.SESSION_KEY).strip() and \
@@ -108,6 +109,10 @@ def reset_named_for_drift(ctx: TickContext, b: SessionBead, alive: bool, next_st
     if preserve:
         patch[B.SESSION_KEY] = b.get(B.SESSION_KEY)
         patch[B.STARTED_CONFIG_HASH] = b.get(B.STARTED_CONFIG_HASH)
+    else:  # ConfigDriftResetPatch: a reset that does not resume mints a fresh conversation key
+        from core.reconcile.wake_apply import fresh_session_key
+
+        patch[B.SESSION_KEY] = fresh_session_key(b.id, ctx.now)
     return ctx.patch(b.id, patch)
 
 
@@ -157,6 +162,7 @@ def alive_drift(ctx: TickContext, b: SessionBead, entry: DesiredEntry) -> tuple[
             return True, False
         if launch_only and relaunch(ctx, b, a, entry, fields):
             return True, False
+        b = ctx.store.session(b.id)  # a refused relaunch may have cleared a speculative key
         reset_named_for_drift(ctx, b, True, "start-pending")
         ctx.action("restart", b.id, name, "config-drift", "named session restarted in place", tpl)
         ctx.decision("reconciler.session.config_drift", "config_drift", "restart_in_place", tpl, name, **fields)
@@ -174,6 +180,7 @@ def alive_drift(ctx: TickContext, b: SessionBead, entry: DesiredEntry) -> tuple[
         return True, False
     if launch_only and relaunch(ctx, b, a, entry, fields):
         return True, False
+    b = ctx.store.session(b.id)  # a refused relaunch may have cleared a speculative key
     if drains.begin_drain(ctx, b, "config-drift", ctx.drift_drain_timeout):
         ctx.decision("reconciler.session.config_drift", "config_drift", "drain", tpl, name, **fields)
         ctx.event("session.draining", entry.identity or tpl, "config drift detected", b.id)
@@ -206,6 +213,11 @@ def relaunch(ctx: TickContext, b: SessionBead, a, entry: DesiredEntry, fields: d
     if rp is not None and rp.session_id_flag and not b.get(B.SESSION_KEY).strip():
         ctx.log(f"session reconciler: launch-drift relaunch for {b.session_name} minted a speculative resume key "
                 "(no prior conversation); falling back to full restart")
+        # relaunchAbortResidueFold: the key the preparation minted is cleared as a stale resume
+        # key is (clearStaleResumeKeyMetadata), so the full restart starts a fresh conversation
+        patch = {B.SESSION_KEY: "", B.STARTED_CONFIG_HASH: "", B.CONTINUATION_RESET_PENDING: "true"}
+        patch.update({k: "" for k in PRIMING_KEYS})
+        ctx.patch(b.id, patch)
         return False
     display = entry.identity or entry.template
     ctx.patch(b.id, {B.STARTED_CONFIG_HASH: hashes.core_hash(a), B.CORE_HASH_BREAKDOWN: hashes.breakdown(a),

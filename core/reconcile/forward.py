@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from core.config.goduration import go_quote
 from core.desired.model import DesiredEntry
 from core.durations import format_duration
-from core.reconcile import drain_ack, drains, drift, exits_check, hashes, sleep_policy, timers
+from core.reconcile import drain_ack, drains, drift, exits_check, hashes, progress, sleep_policy, timers
 from core.reconcile.commit import recover_running_pending_create
 from core.reconcile.context import TickContext
 from core.reconcile.heal import heal_patch
@@ -176,8 +176,10 @@ def one_session(ctx: TickContext, b: SessionBead, names: set[str]) -> WakeTarget
         if drain_ack_step(ctx, b, entry, alive):
             return None
         b = ctx.store.session(b.id)
+    # 7. progress stall: a stalled session is asked to restart, which step 8 carries out
+    stalled = progress.progress_stalled(ctx, b, entry, alive)
     # 8. restart requested
-    done, b = restart_requested(ctx, b, entry, running or alive)
+    done, b = restart_requested(ctx, b, entry, running or alive, stalled)
     if done:
         return None
     # 9. sleep policy; rate-limit screen before heal
@@ -348,13 +350,46 @@ def _drift_key(ctx: TickContext, b: SessionBead, tpl: str) -> str:
     return f"{stored}:{hashes.core_hash(a)}"
 
 
-def restart_requested(ctx: TickContext, b: SessionBead, entry: DesiredEntry, runtime_running: bool) -> tuple[bool, SessionBead]:
-    """Step 8: an agent (GC_RESTART_REQUESTED) or operator (restart_requested) asked for a
-    fresh session. Kill the runtime and write the restart handoff; a pinned named session
-    without a controller reset only has the request cleared."""
+def reset_circuit(ctx: TickContext, b: SessionBead, what: str) -> bool:
+    """resetSessionCircuitBreakerState for a named session's explicit restart (enabled or not);
+    False, logged, when the bead's reset generation cannot be read: the restart waits."""
+    identity = b.get(B.CONFIGURED_NAMED_IDENTITY).strip()
+    if not identity:
+        return True
+    try:
+        ctx.mem, patch = circuit.reset_persisted(ctx.mem, identity, b)
+    except circuit.RestoreError as e:
+        ctx.log(f"session reconciler: clearing session circuit breaker for {what}: loading session circuit "
+                f"breaker reset generation for {b.id}: {e}")
+        return False
+    ctx.patch(b.id, patch)
+    return True
+
+
+def fresh_restart_session_key(ctx: TickContext, b: SessionBead, entry: DesiredEntry) -> str:
+    """freshRestartSessionKeyInfo: a provider that takes a session id (its resolved spec, else
+    the bead's stamped session_id_flag) gets a new conversation key; any other provider has its
+    key cleared, so the next wake starts without resuming."""
+    from core.desired.provider import resolve_provider
+    from core.reconcile.wake_apply import fresh_session_key
+
+    a = ctx.agent(entry.template or ctx.template_of(b))
+    rp = resolve_provider(ctx.city, a) if a is not None else None
+    if rp is not None and (rp.session_id_flag.strip() or rp.resume_flag.strip() or rp.resume_command.strip()
+                           or rp.resume_style.strip()):
+        return fresh_session_key(b.id, ctx.now) if rp.session_id_flag.strip() else ""
+    return fresh_session_key(b.id, ctx.now) if b.get("session_id_flag").strip() else ""
+
+
+def restart_requested(ctx: TickContext, b: SessionBead, entry: DesiredEntry, runtime_running: bool,
+                      stalled: bool = False) -> tuple[bool, SessionBead]:
+    """Step 8: an agent (GC_RESTART_REQUESTED), the operator (restart_requested) or the
+    progress-stall step (`stalled`) asked for a fresh session. Kill the runtime and write the
+    restart handoff; a pinned named session without a controller reset only has the request
+    cleared."""
     name = b.session_name
     rt_req = runtime_running and bool(ctx.rt.get_meta(name, META_RESTART_REQUESTED))
-    bead_req = b.get(B.RESTART_REQUESTED) == "true"
+    bead_req = b.get(B.RESTART_REQUESTED) == "true" or stalled
     if not rt_req and not bead_req:
         return False, b
     explicit_reset = b.get(B.CONTINUATION_RESET_PENDING).strip() == "true"
@@ -366,16 +401,15 @@ def restart_requested(ctx: TickContext, b: SessionBead, entry: DesiredEntry, run
         ctx.log(f"session reconciler: skipping abrupt restart-requested kill for pinned named session {name}")
         return True, ctx.store.session(b.id)
     if runtime_running:
-        ctx.stop(name, "restart-requested", b)
-    identity = b.get(B.CONFIGURED_NAMED_IDENTITY)
-    if identity:
-        ctx.mem = circuit.reset(ctx.mem, identity)
-        cfg = circuit.circuit_config(ctx.city)
-        if cfg is not None:
-            ctx.patch(b.id, circuit.metadata(ctx.mem, cfg, identity, ctx.now))
+        err = ctx.stop_error(name, "restart-requested", b)
+        if err:  # the request stands: it is retried on the next tick
+            ctx.log(f"session reconciler: stopping restart-requested {name}: {err}")
+            return True, b
+    if not reset_circuit(ctx, b, f"restart-requested {name}"):
+        return True, b
     patch = {B.RESTART_REQUESTED: "", B.STARTED_CONFIG_HASH: "", B.CONTINUATION_RESET_PENDING: "true",
              B.RESET_COMMITTED_AT: format_time(ctx.now), B.LAST_WOKE_AT: "", B.PENDING_CREATE_CLAIM: "",
-             B.PENDING_CREATE_STARTED_AT: "", B.SESSION_KEY: ""}
+             B.PENDING_CREATE_STARTED_AT: "", B.SESSION_KEY: fresh_restart_session_key(ctx, b, entry)}
     patch.update({k: "" for k in X.PRIMING_KEYS})
     b = ctx.patch(b.id, patch)
     # The reset marker is for the next tick: this tick's awake set must not see it (#2345).

@@ -27,18 +27,26 @@ def session_baselines(ctx: TickContext) -> None:
 
 
 def template_summaries(ctx: TickContext, pool_desired: dict[str, int]) -> None:
-    """Record a template_tick_summary for every agent: desired and open counts, and whether it
-    was evaluated."""
+    """recordReconcileTraceInputs: a template_tick_summary for every template with an open bead,
+    a desired entry, a pool-desired count or requested work, in name order: eligible unless it
+    has none of the first three. `work_requested` is traceWorkRequestedByTemplate: the work set
+    found work, the build counted demand, or a named session of the template has named demand."""
     desired = ctx.desired
-    open_by: Counter = Counter(ctx.template_of(b) for b in ctx.open_beads())
-    desired_by: Counter = Counter(e.template for e in desired.entries.values()) if desired else Counter()
-    for a in sorted(ctx.city.agents, key=lambda a: a.qualified_name):
-        qn = a.qualified_name
-        dc, oc = desired_by.get(qn, 0), open_by.get(qn, 0)
-        status, reason = ("eligible", "retained") if (dc or oc) else ("skipped", "no_demand")
+    open_by: Counter = Counter(t for t in (ctx.template_of(b) for b in ctx.open_beads()) if t)
+    desired_by: Counter = Counter(e.template for e in desired.entries.values() if e.template) if desired else Counter()
+    requested: set[str] = {t for t, found in ctx.world.work_query.items() if found}
+    if desired is not None:
+        requested |= {t for t, n in desired.scale_check_counts.items() if n > 0}
+        for identity, wanted in desired.named_demand.items():
+            n = ctx.city.named_by_identity(identity) if wanted else None
+            if n is not None and n.template_qualified:
+                requested.add(n.template_qualified)
+    templates = set(open_by) | set(desired_by) | set(pool_desired) | requested
+    for qn in sorted(templates):
+        dc, oc, pd = desired_by.get(qn, 0), open_by.get(qn, 0), pool_desired.get(qn, 0)
+        status, reason = ("eligible", "retained") if (dc or oc or pd) else ("skipped", "no_demand")
         rec = ctx.record("template_tick_summary", "", reason, "", qn, "", desired_count=dc, open_count=oc,
-                         pool_desired=pool_desired.get(qn, 0),
-                         work_requested=(desired.scale_check_counts.get(qn, 0) if desired else 0))
+                         pool_desired=pd, work_requested=qn in requested)
         rec["evaluation_status"] = status
 
 

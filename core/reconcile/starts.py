@@ -258,6 +258,39 @@ def pre_wake_patch(b: SessionBead, now: datetime) -> dict[str, str]:
     return patch
 
 
+def mint_session_key(ctx: TickContext, b: SessionBead, template: str) -> SessionBead:
+    """prepareStartCandidate: a start whose provider takes a session id and whose bead has no
+    conversation key gets a new one, stored before the start."""
+    if b.get(B.SESSION_KEY):
+        return b
+    from core.desired.provider import resolve_provider
+    from core.reconcile.wake_apply import fresh_session_key
+
+    a = ctx.agent(template)
+    rp = resolve_provider(ctx.city, a) if a is not None else None
+    if rp is None or not rp.session_id_flag:
+        return b
+    return ctx.patch(b.id, {B.SESSION_KEY: fresh_session_key(b.id, ctx.now)})
+
+
+def start_command(ctx: TickContext, b: SessionBead, template: str) -> str:
+    """The command line a start runs (buildPreparedStart): the agent's launch command, with the
+    session-id or resume argument for the bead's conversation key (resolveSessionCommand); a
+    first start is one whose bead has no started hash, a fresh one a wake_mode = "fresh" bead.
+    An ACP session takes no such argument."""
+    from core.desired.provider import resolve_provider, resolve_session_command, session_transport
+
+    a = ctx.agent(template)
+    rp = resolve_provider(ctx.city, a) if a is not None else None
+    if rp is None:
+        return a.start_command if a is not None else ""
+    key = b.get(B.SESSION_KEY)
+    if not key or session_transport(a, rp) == "acp":
+        return rp.launch_command
+    return resolve_session_command(rp.launch_command, key, rp, not b.get(B.STARTED_CONFIG_HASH),
+                                   b.get(B.WAKE_MODE) == "fresh")
+
+
 def start_env(b: SessionBead, entry: DesiredEntry) -> dict[str, str]:
     """The entry's environment plus the GC_* session identity variables from the bead."""
     env = dict(entry.env)
@@ -297,6 +330,7 @@ def start_one(ctx: TickContext, c: StartCandidate, wave: int) -> bool:
         return False
     claim = b.pending_claim
     b = ctx.patch(b.id, pre_wake_patch(b, ctx.now))
+    b = mint_session_key(ctx, b, c.template)
     name = b.session_name
     err = ""
     outcome = "success"
@@ -323,14 +357,14 @@ def start_one(ctx: TickContext, c: StartCandidate, wave: int) -> bool:
             ctx.rt.pending_starts[name] = PendingStart(
                 name, b.id, b.get(B.INSTANCE_TOKEN), c.template, start_env(b, c.entry), ctx.now,
                 add_seconds(ctx.now, delay), claim, c.wake_reason, wave, c.entry.identity or c.template,
-                b.get(B.GENERATION), launch_metadata(ctx, c.entry).get(B.COMMAND, ""))
+                b.get(B.GENERATION), launch_metadata(ctx, c.entry).get(B.COMMAND, ""), start_command(ctx, b, c.template))
             # enqueuePreparedStartWaveForCity: the start is handed to its goroutine and logged as
             # enqueued at once (it counts against the wake budget).
             _lifecycle(ctx, wave, c, "start_enqueued", executed=True)
             return True
         try:
             ctx.rt.start(name, session_id=b.id, instance_token=b.get(B.INSTANCE_TOKEN), template=c.template,
-                         now=ctx.now, env=start_env(b, c.entry))
+                         now=ctx.now, env=start_env(b, c.entry), command=start_command(ctx, b, c.template))
         except SessionExists as e:
             if claim and runtime_is_ours(ctx, b):
                 outcome = "session_exists_converged"
@@ -380,7 +414,7 @@ def complete_async_starts(ctx: TickContext) -> int:
             ctx.log(line + f"stale_async_start duration={took}")
             continue
         ctx.rt.start(name, session_id=b.id, instance_token=b.get(B.INSTANCE_TOKEN), template=p.template,
-                     now=p.ready_at, env=p.env)
+                     now=p.ready_at, env=p.env, command=p.start_line)
         ctx.log(line + f"success duration={took}")
         drains.clear_ack_meta(ctx, name)
         a = ctx.agent(p.template)

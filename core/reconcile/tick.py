@@ -32,6 +32,7 @@ from core.reconcile.sync import run_sync
 from core.reconcile.undesired import configured_names
 from core.reconcile.wake_apply import apply_wake_decisions, mature_idle_probes
 from core.trackers import exits as X
+from core.trackers.circuit import circuit_config
 from core.trackers.defer import build_defer_keys
 from core.trackers.idle import build_idle_keys
 from core.trackers.max_age import build_max_age_keys
@@ -204,14 +205,23 @@ def bead_reconcile(ctx: TickContext) -> None:
     ready_wait = prepare_wait_wake_state(ctx)
     ctx.operation("bead_reconcile.prepare_wait_wake_state", configured_name_count=len(names),
                   ready_wait_count=len(ready_wait))
+    # reconcileSessionBeads' phases, each with its operation record (recordPhase)
+    ctx.operation("session_reconcile.build_deps", site="session_reconcile.build_deps",
+                  dependency_template_count=sum(1 for a in ctx.city.agents if a.depends_on))
     for b in ctx.open_beads():
         patch = X.clear_expired_timers_patch(b, ctx.now)
         if patch:
             ctx.patch(b.id, patch)
+    ctx.operation("session_reconcile.heal_and_retire_duplicates", site="session_reconcile.heal_retire",
+                  session_count=len(ctx.open_beads()))
     ordered = [b.id for b in topo_order(ctx, ctx.open_beads())]
+    ctx.operation("session_reconcile.topo_order", site="session_reconcile.topo_order",
+                  ordered_session_count=len(ordered))
     records.session_baselines(ctx)
     records.template_summaries(ctx, counts)
     observe_circuits(ctx, ordered)
+    ctx.operation("session_reconcile.circuit_breaker_restore", site="session_reconcile.circuit_breaker",
+                  enabled=circuit_config(ctx.city) is not None, session_count=len(ordered))
     mature_idle_probes(ctx)
     targets = forward_pass(ctx, ordered, names)
     ctx.operation("session_reconcile.forward_pass", site="session_reconcile.forward_pass",

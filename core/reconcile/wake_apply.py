@@ -13,7 +13,7 @@ from core.reconcile import awake as A
 from core.reconcile import drains, sleep_policy
 from core.reconcile.breakers import log_open_once
 from core.reconcile.context import TickContext
-from core.reconcile.forward import WakeTarget
+from core.reconcile.forward import WakeTarget, reset_circuit
 from core.reconcile.lease import start_in_flight, within_spawn_claim_grace
 from core.reconcile.lifecycle import base_state, compat_state
 from core.reconcile.starts import StartCandidate, candidate_for
@@ -110,6 +110,8 @@ def apply_wake_decisions(ctx: TickContext, order: list[str], targets: list[WakeT
                 ev.reason = ""
     ctx.out.awake = awake_rows(decisions, evals, inp.beads, inp)
     launch_idle_probes(ctx, targets, evals)
+    ctx.operation("session_reconcile.compute_awake_set_and_idle_probes", site="session_reconcile.awake_set",
+                  wake_target_count=len(targets), awake_decision_count=len(decisions), awake_eval_count=len(evals))
     cands: list[StartCandidate] = []
     for t in targets:
         b = ctx.store.session(t.bead_id)
@@ -323,12 +325,8 @@ def fresh_reassign_cycle(ctx: TickContext, b, tpl: str, dec) -> bool:
     if err:
         ctx.log(f"session reconciler: stopping fresh-cycle {name}: {err}")
         return False
-    identity = b.get(B.CONFIGURED_NAMED_IDENTITY).strip()
-    cfg = circuit.circuit_config(ctx.city)
-    if identity:
-        ctx.mem = circuit.reset(ctx.mem, identity)
-        if cfg is not None:
-            ctx.patch(b.id, circuit.metadata(ctx.mem, cfg, identity, ctx.now))
+    if not reset_circuit(ctx, b, f"fresh-cycle {name}"):
+        return False
     patch = {B.RESTART_REQUESTED: "", B.STARTED_CONFIG_HASH: "", B.CONTINUATION_RESET_PENDING: "true",
              B.RESET_COMMITTED_AT: format_time(ctx.now), B.LAST_WOKE_AT: "", B.PENDING_CREATE_CLAIM: "",
              B.PENDING_CREATE_STARTED_AT: "", B.CURRENTLY_PROCESSING: new_bead}

@@ -115,9 +115,29 @@ def prune_idle(mem: Memory, cfg: CircuitConfig, now: datetime) -> Memory:
     return mem
 
 
-def reset(mem: Memory, identity: str) -> Memory:
-    """Forget the identity's breaker."""
-    return mem.drop("circuits", identity)
+def reset_persisted(mem: Memory, identity: str, bead: B.SessionBead) -> tuple[Memory, dict[str, str]]:
+    """resetSessionCircuitBreakerState, as the controller runs it for an explicit restart: the
+    bead's reset generation is observed, then two reset-and-clear cycles forget the breaker and
+    advance the generation twice (the second invalidates an OPEN persist racing the first).
+    Returns the patch that clears every breaker key and records the generation. It runs
+    whether or not the breaker is enabled. Raises RestoreError for an unreadable generation."""
+    generation = max(mem.circuit_generations.get(identity, 0), _persisted_generation(bead)) + 2
+    mem = mem.drop("circuits", identity).set("circuit_generations", identity, generation)
+    patch = {k: "" for k in B.CIRCUIT_KEYS}
+    patch[B.CIRCUIT_RESET_GENERATION] = str(generation)
+    return mem, patch
+
+
+def _persisted_generation(bead: B.SessionBead) -> int:
+    """parseCircuitResetGeneration: 0 when unset."""
+    generation = bead.get(B.CIRCUIT_RESET_GENERATION).strip()
+    if not generation:
+        return 0
+    if not (ascii_digits(generation) and len(generation) <= 20 and int(generation) < 1 << 64):
+        why = "invalid syntax" if not ascii_digits(generation) else "value out of range"
+        raise RestoreError(f"parsing {B.CIRCUIT_RESET_GENERATION}: strconv.ParseUint: parsing "
+                           f"{go_quote(generation)}: {why}")
+    return int(generation)
 
 
 def progress_signature(work: list) -> str:
@@ -138,6 +158,8 @@ def metadata(mem: Memory, cfg: CircuitConfig, identity: str, now: datetime) -> d
     c = mem.circuits.get(identity)
     if c is None:
         return out
+    if mem.circuit_generations.get(identity, 0) > 0:
+        out[B.CIRCUIT_RESET_GENERATION] = str(mem.circuit_generations[identity])
     c, _ = _auto_reset(c, cfg, now)
     c = _trim(c, cfg, now)
     if c.restarts:
@@ -220,11 +242,7 @@ def has_persisted(bead: B.SessionBead) -> bool:
 def read_persisted(bead: B.SessionBead) -> Circuit:
     """The breaker persisted on the bead, parsed as restoreFromMetadata parses it (the same
     order, the same checks); RestoreError names the key that failed."""
-    generation = bead.get(B.CIRCUIT_RESET_GENERATION).strip()
-    if generation and not (ascii_digits(generation) and len(generation) <= 20 and int(generation) < 1 << 64):
-        why = "invalid syntax" if not ascii_digits(generation) else "value out of range"
-        raise RestoreError(f"parsing {B.CIRCUIT_RESET_GENERATION}: strconv.ParseUint: parsing "
-                           f"{go_quote(generation)}: {why}")
+    _persisted_generation(bead)
     values: dict[str, object] = {}
     try:
         key = B.CIRCUIT_RESTARTS
@@ -255,6 +273,8 @@ def restore(mem: Memory, cfg: CircuitConfig, identity: str, bead: B.SessionBead,
     if not identity or not has_persisted(bead):
         return mem, False
     c = read_persisted(bead)
+    if _persisted_generation(bead) < mem.circuit_generations.get(identity, 0):
+        return mem, False  # a snapshot from before the last reset
     if identity in mem.circuits:
         return mem, False
     c, was_reset = _auto_reset(c, cfg, now)

@@ -62,6 +62,7 @@ CONTINUATION_RESET_PENDING = "continuation_reset_pending"
 RESET_COMMITTED_AT = "reset_committed_at"
 RESTART_REQUESTED = "restart_requested"
 SESSION_KEY = "session_key"
+SESSION_ID_FLAG = "session_id_flag"  # the provider flag stamped on the bead (freshRestartSessionKeyInfo reads it)
 CURRENTLY_PROCESSING = "currently_processing_bead_id"
 STARTED_CONFIG_HASH = "started_config_hash"
 STARTED_LIVE_HASH = "started_live_hash"

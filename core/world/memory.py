@@ -71,6 +71,9 @@ class Memory:
     reset_stalls: immutables.Map = field(default_factory=immutables.Map)  # bead id -> True (reported once)
     # work id -> consecutive failed detached-work probes (Gas City's process-wide error counter)
     detached_probe_errors: immutables.Map = field(default_factory=immutables.Map)
+    # identity -> the breaker's reset generation (resetGenerations: the floor below which a
+    # persisted breaker snapshot is stale and not restored)
+    circuit_generations: immutables.Map = field(default_factory=immutables.Map)
 
     def with_(self, **changes) -> "Memory":
         return replace(self, **changes)
@@ -89,7 +92,8 @@ class Memory:
         """What survives a config reload: the drain tracker (drains, suspend confirmations,
         idle probes) and the process-wide circuit breaker; the idle, max-age and defer
         trackers are rebuilt empty."""
-        return Memory(drains=self.drains, circuits=self.circuits, named_absence=self.named_absence,
+        return Memory(drains=self.drains, circuits=self.circuits, circuit_generations=self.circuit_generations,
+                      named_absence=self.named_absence,
                       idle_probes=self.idle_probes, idle_probe_cursor=self.idle_probe_cursor,
                       reset_stalls=self.reset_stalls, adopted=self.adopted,
                       detached_probe_errors=self.detached_probe_errors)

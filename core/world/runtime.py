@@ -57,6 +57,7 @@ class RuntimeSession:
     peek: str = ""
     meta: Mapping[str, str] = field(default_factory=dict)
     env: Mapping[str, str] = field(default_factory=dict)
+    command: str = ""  # the command line the controller started it with ("" when not started by it)
 
     def with_(self, **changes) -> "RuntimeSession":
         return replace(self, **changes)
@@ -87,6 +88,7 @@ class PendingStart:
     identity: str
     generation: str = ""  # the generation the pre-wake commit gave the bead
     command: str = ""  # the launch command the start was prepared with
+    start_line: str = ""  # the command line it runs (the launch command with its resume argument)
 
 
 @dataclass(frozen=True)
@@ -171,7 +173,7 @@ class Runtime:
 
     # ---- control (the controller's calls) ----
     def start(self, name: str, *, session_id: str, instance_token: str, template: str, now: datetime,
-              env: Mapping[str, str]) -> RuntimeSession:
+              env: Mapping[str, str], command: str = "") -> RuntimeSession:
         """Start a runtime; raises StartError for an injected failure, SessionExists when the
         name is taken."""
         self.start_failures = _take_failure(self.start_failures, name, template, StartError, "start failed")
@@ -179,7 +181,7 @@ class Runtime:
             raise SessionExists(f'session "{name}" already exists')
         meta = {META_RUNTIME_EPOCH: env.get(META_RUNTIME_EPOCH, "")} if env.get(META_RUNTIME_EPOCH) else {}
         s = RuntimeSession(name=name, session_id=session_id, instance_token=instance_token, template=template,
-                           started_at=now, last_activity=now, env=dict(env), meta=meta)
+                           started_at=now, last_activity=now, env=dict(env), meta=meta, command=command)
         self.sessions = self.sessions.set(name, s)
         self.starts.append(name)
         return s

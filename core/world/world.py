@@ -172,6 +172,8 @@ class World:
                 "drains": {k: _drain_json(v) for k, v in sorted(m.drains.items())},
                 "defer": {k: {"anchor": v.anchor, "count": v.count} for k, v in sorted(m.defer.items())},
                 "circuits": {k: _circuit_json(v) for k, v in sorted(m.circuits.items())},
+                **({"circuit_generations": dict(sorted(m.circuit_generations.items()))}
+                   if m.circuit_generations else {}),
                 "named_absence": dict(sorted(m.named_absence.items())),
                 "idle_probes": {k: _probe_json(v) for k, v in sorted(m.idle_probes.items())},
                 "idle_probe_cursor": m.idle_probe_cursor,
@@ -206,7 +208,7 @@ class World:
                 pending_interaction=bool(r.get("pending_interaction", False)),
                 process_alive=bool(r.get("process_alive", r.get("alive", True))), corpse=bool(r.get("corpse", False)),
                 peek=r.get("peek", ""), meta=dict(r.get("meta", {})),
-                env=dict(r.get("env", {}))))
+                env=dict(r.get("env", {})), command=str(r.get("command", ""))))
         for x in d.get("waits", []):
             w.store.put_wait(wait_from_json(x))
         w.store.read_faults = {k: (str(v[0]), int(v[1]), str(v[2]) if len(v) > 2 else "")
@@ -227,6 +229,7 @@ class World:
             drains=immutables.Map({k: _drain_from(v) for k, v in mem.get("drains", {}).items()}),
             defer=immutables.Map({k: DeferStreak(v["anchor"], int(v["count"])) for k, v in mem.get("defer", {}).items()}),
             circuits=immutables.Map({k: _circuit_from(v) for k, v in mem.get("circuits", {}).items()}),
+            circuit_generations=immutables.Map({str(k): int(v) for k, v in mem.get("circuit_generations", {}).items()}),
             named_absence=immutables.Map(mem.get("named_absence", {})),
             idle_probes=immutables.Map({k: _probe_from(v) for k, v in mem.get("idle_probes", {}).items()}),
             idle_probe_cursor=int(mem.get("idle_probe_cursor", 0)),
@@ -275,21 +278,22 @@ def runtime_json(s: RuntimeSession) -> dict[str, Any]:
             "instance_token": s.instance_token, "template": s.template,
             "started_at": format_time(s.started_at), "last_activity": format_time(s.last_activity),
             "attached": s.attached, "pending_interaction": s.pending_interaction, "peek": s.peek,
-            "meta": dict(sorted(s.meta.items())), "env": dict(sorted(s.env.items()))}
+            "meta": dict(sorted(s.meta.items())), "env": dict(sorted(s.env.items())), "command": s.command}
 
 
 def _pending_json(p: PendingStart) -> dict[str, Any]:
     return {"name": p.name, "bead_id": p.bead_id, "instance_token": p.instance_token, "template": p.template,
             "env": dict(sorted(p.env.items())), "started_at": format_time(p.started_at),
             "ready_at": format_time(p.ready_at), "claim": p.claim, "wake_reason": p.wake_reason, "wave": p.wave,
-            "identity": p.identity, "generation": p.generation, "command": p.command}
+            "identity": p.identity, "generation": p.generation, "command": p.command, "start_line": p.start_line}
 
 
 def _pending_from(v: dict[str, Any]) -> PendingStart:
     return PendingStart(v["name"], v["bead_id"], v.get("instance_token", ""), v.get("template", ""),
                         dict(v.get("env", {})), parse_time(v["started_at"]), parse_time(v["ready_at"]),
                         bool(v.get("claim", False)), v.get("wake_reason", ""), int(v.get("wave", 0)),
-                        v.get("identity", ""), v.get("generation", ""), v.get("command", ""))
+                        v.get("identity", ""), v.get("generation", ""), v.get("command", ""),
+                        v.get("start_line", ""))
 
 
 def _drain_json(d: Drain) -> dict[str, Any]:

@@ -76,17 +76,20 @@ def test_a_restart_in_place_stops_the_runtime_claims_a_start_and_keeps_the_resum
 def test_the_resume_key_is_kept_only_with_a_started_hash_beside_it(tmp_path, key, started):
     ctx, m = ctx_of(tmp_path, key=key, started=started)
     b = reset_named_for_drift(ctx, m.world.store.session("gc-1"), True, "creating")
-    assert (b.get("session_key"), b.get("started_config_hash"), b.state) == ("", "", "creating")
+    assert (b.get("started_config_hash"), b.state) == ("", "creating")
     assert b.get("pending_create_claim") == "true"
+    # nothing to resume: ConfigDriftResetPatch gets a freshly minted conversation key
+    assert b.get("session_key").strip() and b.get("session_key") != key
 
 
-def test_an_asleep_repair_clears_the_claim_and_the_resume_key_and_stops_nothing(tmp_path):
+def test_an_asleep_repair_clears_the_claim_and_replaces_the_resume_key_and_stops_nothing(tmp_path):
     ctx, m = ctx_of(tmp_path)
     b = reset_named_for_drift(ctx, m.world.store.session("gc-1"), False, "asleep")
     assert m.world.runtime.alive("mayor")
     for k, v in {**CLEARED, "state": "asleep", "continuation_reset_pending": "true", "pending_create_claim": "",
-                 "pending_create_started_at": "", "session_key": "", "started_config_hash": ""}.items():
+                 "pending_create_started_at": "", "started_config_hash": ""}.items():
         assert b.get(k) == v, k
+    assert b.get("session_key").strip() and b.get("session_key") != "k-1"
 
 
 def test_a_pinned_session_defers_and_records_the_drift_once(tmp_path):

@@ -126,7 +126,22 @@ def test_prune_drops_only_idle_observation_entries():
            .set("circuits", "never", Circuit()).set("circuits", "open", Circuit(state=C.OPEN, last_observed=NOW)))
     assert set(C.prune_idle(mem, CFG, NOW + timedelta(seconds=1199)).circuits) == {"idle", "restarted", "never", "open"}
     assert set(C.prune_idle(mem, CFG, NOW + timedelta(seconds=1200)).circuits) == {"restarted", "never", "open"}
-    assert "mayor" not in C.reset(Memory().set("circuits", "mayor", obs), "mayor").circuits
+
+
+def test_an_explicit_reset_forgets_the_breaker_advances_its_generation_twice_and_fences_stale_snapshots():
+    open_md = {B.CIRCUIT_STATE: C.OPEN, B.CIRCUIT_LAST_RESTART: "2026-05-16T11:59:00Z",
+               B.CIRCUIT_RESET_GENERATION: "3"}
+    mem = Memory().set("circuits", "mayor", Circuit(state=C.OPEN, last_restart=NOW))
+    mem, patch = C.reset_persisted(mem, "mayor", SessionBead("gc-1", NOW, open_md))
+    assert "mayor" not in mem.circuits
+    assert patch[B.CIRCUIT_RESET_GENERATION] == "5"  # the bead's 3, then two reset cycles
+    assert all(patch[k] == "" for k in B.CIRCUIT_KEYS if k != B.CIRCUIT_RESET_GENERATION)
+    # an OPEN snapshot persisted before the reset (generation 3 < 5) is not restored
+    assert C.restore(mem, CFG, "mayor", SessionBead("gc-1", NOW, open_md), NOW)[0] is mem
+    again, _ = C.restore(mem, CFG, "mayor", SessionBead("gc-1", NOW, dict(open_md, **{B.CIRCUIT_RESET_GENERATION: "5"})), NOW)
+    assert again.circuits["mayor"].state == C.OPEN
+    with pytest.raises(C.RestoreError, match="strconv.ParseUint"):
+        C.reset_persisted(Memory(), "mayor", SessionBead("gc-1", NOW, {B.CIRCUIT_RESET_GENERATION: "x"}))
 
 
 def test_metadata_persists_an_open_breaker_and_restores_it():
