@@ -4,12 +4,14 @@ A session on a timer runs the same press (advance the clock, tick) thousands of 
 keeping each step would grow without bound over a day-long watch. A StepLog keeps runs: a press
 equal to the one before it (the same steps, no config installed) adds to that press's count, so
 a watch that only ticks costs one entry, while every step stays recoverable, in order, for export
-and time travel.
+and time travel. Equal presses share one stored copy, so what a long watch adds per step is a
+few bytes (and each press it had not run before).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from array import array
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -25,18 +27,41 @@ class Recorded:
 
 
 class StepLog:
-    """An append-only sequence of Recorded steps, stored as runs of equal presses."""
+    """An append-only sequence of Recorded steps, stored as runs of equal presses.
 
-    __slots__ = ("_runs", "_len")
+    A run is two integers (which press, how many times in a row) and equal presses are stored
+    once, however far apart they ran: a day-long watch that ticks and now and then pokes pays a
+    few bytes a step, plus each distinct press once."""
+
+    __slots__ = ("_blocks", "_interned", "_run_block", "_run_count", "_len")
 
     def __init__(self, steps: "StepLog | Sequence[Recorded] | None" = None) -> None:
-        self._runs: list[list[Any]] = []  # [press (a tuple of Recorded), how many times in a row]
+        self._blocks: list[tuple[Recorded, ...]] = []  # each distinct press once
+        self._interned: dict[Any, int] = {}  # a plain press's key -> its index in _blocks
+        self._run_block = array("q")  # per run: the index of its press in _blocks
+        self._run_count = array("q")  # per run: how many times in a row it ran
         self._len = 0
         if isinstance(steps, StepLog):
-            self._runs = [list(r) for r in steps._runs]
+            self._blocks = list(steps._blocks)
+            self._interned = dict(steps._interned)
+            self._run_block = array("q", steps._run_block)
+            self._run_count = array("q", steps._run_count)
             self._len = steps._len
         elif steps:
             self.add(steps)
+
+    def _block_index(self, block: tuple[Recorded, ...]) -> int:
+        """The index of `block` in _blocks, an earlier equal press's when there was one (a press
+        that installs a config is never shared: its config is its own)."""
+        key = _press_key(block) if _plain(block) else None
+        if key is not None:
+            got = self._interned.get(key)
+            if got is not None:
+                return got
+        self._blocks.append(block)
+        if key is not None:
+            self._interned[key] = len(self._blocks) - 1
+        return len(self._blocks) - 1
 
     def add(self, press: Sequence[Recorded]) -> None:
         """Add the steps of one press after the last step (counted into the last run when the
@@ -44,25 +69,33 @@ class StepLog:
         block = tuple(press)
         if not block:
             return
-        last = self._runs[-1] if self._runs else None
-        if last is not None and _plain(block) and _plain(last[0]) and _same(last[0], block):
-            last[1] += 1
+        index = self._block_index(block)
+        if self._run_block and self._run_block[-1] == index and _plain(block):
+            self._run_count[-1] += 1
         else:
-            self._runs.append([block, 1])
+            self._run_block.append(index)
+            self._run_count.append(1)
         self._len += len(block)
+
+    def _runs(self) -> Iterator[tuple[tuple[Recorded, ...], int]]:
+        blocks = self._blocks
+        for index, count in zip(self._run_block, self._run_count):
+            yield blocks[index], count
 
     def upto(self, n: int) -> "StepLog":
         """The first `n` steps (all of them when `n` is at least the length)."""
         out = StepLog()
         left = max(n, 0)
-        for block, count in self._runs:
+        for block, count in self._runs():
             if left <= 0:
                 break
             whole, part = divmod(min(left, len(block) * count), len(block))
             if whole:
-                out._runs.append([block, whole])
+                out._run_block.append(out._block_index(block))
+                out._run_count.append(whole)
             if part:
-                out._runs.append([block[:part], 1])
+                out._run_block.append(out._block_index(block[:part]))
+                out._run_count.append(1)
             taken = whole * len(block) + part
             out._len += taken
             left -= taken
@@ -72,19 +105,20 @@ class StepLog:
         return self._len
 
     def __iter__(self) -> Iterator[Recorded]:
-        for block, count in self._runs:
+        for block, count in self._runs():
             for _ in range(count):
                 yield from block
 
     def __reversed__(self) -> Iterator[Recorded]:
-        for block, count in reversed(self._runs):
+        blocks = self._blocks
+        for index, count in zip(reversed(self._run_block), reversed(self._run_count)):
             for _ in range(count):
-                yield from reversed(block)
+                yield from reversed(blocks[index])
 
     @property
     def last(self) -> Recorded | None:
         """The latest step (None when the log is empty)."""
-        return self._runs[-1][0][-1] if self._runs else None
+        return self._blocks[self._run_block[-1]][-1] if self._run_block else None
 
     def last_config(self) -> "ConfigSource | None":
         """The config the latest config-installing step installed (None when none did)."""
@@ -93,12 +127,26 @@ class StepLog:
     @property
     def runs(self) -> int:
         """How many entries the log keeps (runs of equal presses)."""
-        return len(self._runs)
+        return len(self._run_block)
 
 
 def _plain(block: tuple[Recorded, ...]) -> bool:
     return all(r.config is None for r in block)
 
 
-def _same(a: tuple[Recorded, ...], b: tuple[Recorded, ...]) -> bool:
-    return len(a) == len(b) and all(x.step == y.step for x, y in zip(a, b))
+def _press_key(block: tuple[Recorded, ...]) -> Any:
+    """A hashable key equal for two presses exactly when their steps are: types included, so
+    `1`, `1.0` and `true` stay apart (Python counts them equal; an export must not)."""
+    return tuple(_frozen(r.step) for r in block)
+
+
+def _frozen(v: Any) -> Any:
+    if isinstance(v, dict):
+        return ("dict", tuple(sorted(((str(k), _frozen(x)) for k, x in v.items()), key=lambda kv: kv[0])))
+    if isinstance(v, (list, tuple)):
+        return (type(v).__name__, tuple(_frozen(x) for x in v))
+    try:
+        hash(v)
+    except TypeError:  # an object compared by identity: the stored press keeps it alive, so its id stays its own
+        return ("object", id(v))
+    return (type(v).__name__, v)

@@ -58,3 +58,18 @@ def test_a_city_on_the_timer_keeps_one_run():
         d.step()
     assert len(d.steps) == d.frame().steps_taken >= 50
     assert d.steps.runs == 2  # the first tick, then one run of (advance, tick)
+
+
+def test_equal_presses_far_apart_are_stored_once_and_values_keep_their_types():
+    log = StepLog()
+    for i in range(300):
+        log.add([Recorded({"do": "advance", "by": "30s"}), Recorded(dict(TICK))])
+        log.add([Recorded({"do": "set_scale_check", "template": "t", "value": i % 2})])
+    log.add([Recorded({"do": "set_scale_check", "template": "t", "value": True})])
+    log.add([Recorded({"do": "set_scale_check", "template": "t", "value": 1.0})])
+    assert log.runs == 602 and len(log) == 902
+    ticks = [r for r in log if r.step == TICK]
+    assert len(ticks) == 300 and all(r is ticks[0] for r in ticks)  # one stored copy
+    values = [r.step["value"] for r in log if r.step["do"] == "set_scale_check"]
+    assert values[-2:] == [True, 1.0] and type(values[-2]) is bool and type(values[-1]) is float
+    assert [type(v) for v in values[:2]] == [int, int]
