@@ -29,8 +29,8 @@ from core.steplog import Recorded, StepLog
 if TYPE_CHECKING:
     from core.change_plan import Plan
 
-# Closed session beads a session keeps in memory (World.forget_closed_sessions): a day-long watch
-# of a city that churns pool sessions closes one every few ticks.
+# Closed session beads, and closed work beads, a session keeps in memory (World.forget_closed): a
+# day-long watch of a city that churns pool sessions closes one every few ticks.
 KEEP_CLOSED_SESSIONS = 2000
 
 
@@ -154,7 +154,7 @@ class Driver:
                  thresholds: AlarmThresholds | None = None, keep_closed: int = KEEP_CLOSED_SESSIONS) -> None:
         self.model = model
         self.keep_closed = keep_closed
-        self.forgotten = 0  # closed session beads forgotten so far (World.forget_closed_sessions)
+        self.forgotten = 0  # closed beads forgotten so far (World.forget_closed)
         self.start = start
         self.script: Script = script or Ticks()
         self._load_step_city = load_step_city
@@ -426,10 +426,11 @@ class Driver:
         for i in range(len(steps)):
             if configs and configs.get(i) is not None:
                 self.config = configs[i]
-        forgot = m.world.forget_closed_sessions(self.keep_closed)
+        forgot = m.world.forget_closed(self.keep_closed)
         if forgot and not self.forgotten:
-            out.logs.append(f"citywatch keeps the newest {self.keep_closed} closed session beads in memory; "
-                            "older ones nothing refers to any more are forgotten as the session runs on")
+            out.logs.append(f"citywatch keeps the newest {self.keep_closed} closed session beads and closed work "
+                            "beads in memory; older ones nothing refers to any more are forgotten as the session "
+                            "runs on")
         self.forgotten += forgot
         checks: tuple[CheckResult, ...] = ()
         if scripted:

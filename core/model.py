@@ -374,7 +374,8 @@ class Model:
         return Outcome(logs=[f"session {bead_id} closed outside the controller"])
 
     def new_work_id(self) -> str:
-        n = len(self.world.store.work) + 1
+        # Forgotten closed work still counts: an id is never handed out twice in a session.
+        n = len(self.world.store.work) + self.world.store.forgotten_work + 1
         while self.world.store.work_bead(f"w-{n}") is not None:
             n += 1
         return f"w-{n}"

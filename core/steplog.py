@@ -33,17 +33,21 @@ class StepLog:
     once, however far apart they ran: a day-long watch that ticks and now and then pokes pays a
     few bytes a step, plus each distinct press once."""
 
-    __slots__ = ("_blocks", "_interned", "_run_block", "_run_count", "_len")
+    __slots__ = ("_blocks", "_interned", "_steps", "_step_index", "_run_block", "_run_count", "_len")
 
     def __init__(self, steps: "StepLog | Sequence[Recorded] | None" = None) -> None:
         self._blocks: list[tuple[Recorded, ...]] = []  # each distinct press once
-        self._interned: dict[Any, int] = {}  # a plain press's key -> its index in _blocks
+        self._interned: dict[int, Any] = {}  # a plain press's hash -> its index in _blocks (a list on a collision)
+        self._steps: list[Recorded] = []  # each distinct step of the plain presses once
+        self._step_index: dict[int, Any] = {}  # a step's hash -> its index in _steps (a list on a collision)
         self._run_block = array("q")  # per run: the index of its press in _blocks
         self._run_count = array("q")  # per run: how many times in a row it ran
         self._len = 0
         if isinstance(steps, StepLog):
             self._blocks = list(steps._blocks)
-            self._interned = dict(steps._interned)
+            self._interned = {h: list(ix) if isinstance(ix, list) else ix for h, ix in steps._interned.items()}
+            self._steps = list(steps._steps)
+            self._step_index = {h: list(ix) if isinstance(ix, list) else ix for h, ix in steps._step_index.items()}
             self._run_block = array("q", steps._run_block)
             self._run_count = array("q", steps._run_count)
             self._len = steps._len
@@ -52,16 +56,31 @@ class StepLog:
 
     def _block_index(self, block: tuple[Recorded, ...]) -> int:
         """The index of `block` in _blocks, an earlier equal press's when there was one (a press
-        that installs a config is never shared: its config is its own)."""
-        key = _press_key(block) if _plain(block) else None
-        if key is not None:
-            got = self._interned.get(key)
-            if got is not None:
-                return got
+        that installs a config is never shared: its config is its own). Presses, and the steps
+        of a new press, are looked up by a hash of their typed contents and compared in full, so
+        the tables cost an integer an entry, not a second copy."""
+        if not _plain(block):
+            self._blocks.append(block)
+            return len(self._blocks) - 1
+        h = hash(_press_key(block))
+        found = _lookup(self._interned, h, lambda i: _press_key(self._blocks[i]) == _press_key(block))
+        if found is not None:
+            return found
+        # A new press mostly repeats steps seen before (advance, tick, around one poke): share them.
+        block = tuple(self._shared_step(r) for r in block)
         self._blocks.append(block)
-        if key is not None:
-            self._interned[key] = len(self._blocks) - 1
+        _file(self._interned, h, len(self._blocks) - 1)
         return len(self._blocks) - 1
+
+    def _shared_step(self, rec: Recorded) -> Recorded:
+        key = _frozen(rec.step)
+        h = hash(key)
+        found = _lookup(self._step_index, h, lambda i: _frozen(self._steps[i].step) == key)
+        if found is not None:
+            return self._steps[found]
+        self._steps.append(rec)
+        _file(self._step_index, h, len(self._steps) - 1)
+        return rec
 
     def add(self, press: Sequence[Recorded]) -> None:
         """Add the steps of one press after the last step (counted into the last run when the
@@ -132,6 +151,24 @@ class StepLog:
 
 def _plain(block: tuple[Recorded, ...]) -> bool:
     return all(r.config is None for r in block)
+
+
+def _lookup(table: dict[int, Any], h: int, same: Any) -> int | None:
+    """The index filed under hash `h` for which `same(index)` holds, or None."""
+    got = table.get(h)
+    if got is None:
+        return None
+    return next((i for i in (got if isinstance(got, list) else (got,)) if same(i)), None)
+
+
+def _file(table: dict[int, Any], h: int, index: int) -> None:
+    got = table.get(h)
+    if got is None:
+        table[h] = index
+    elif isinstance(got, list):
+        got.append(index)
+    else:
+        table[h] = [got, index]
 
 
 def _press_key(block: tuple[Recorded, ...]) -> Any:

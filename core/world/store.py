@@ -33,6 +33,7 @@ class StoreState:
     read_faults: tuple = ()  # ((store, mode, ticks, message), ...)
     write_faults: tuple = ()  # ((op, remaining, message), ...)
     next_ids: tuple = ()  # ids a scenario gave for the next creates (new_bead_ids), not yet used
+    forgotten_work: int = 0  # closed work beads forgotten (forget_work): new work ids count them still
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ class Store:
         self.next_id = 1
         self.next_ids: list[str] = []  # ids handed out before `<prefix>-<n>` (a scenario's new_bead_ids)
         self.journal: list[Write] = []
+        self.forgotten_work = 0  # closed work beads dropped by forget_work (Model.new_work_id counts them)
         self._open_sorted: tuple[str, ...] | None = None  # open ids in creation order, kept up to date
         self._order_touched: set[str] = set()  # ids written since _open_sorted was brought up to date
         self._open: dict[str, SessionBead] | None = None  # open beads by id (None: rebuilt when read)
@@ -94,7 +96,7 @@ class Store:
                         self._work_by_route, self._sorted_open_ids())
         return StoreState(self.sessions, self.work, self.next_id, index, self.waits,
                           tuple((k, *f) for k, f in sorted(self.read_faults.items())),
-                          tuple(tuple(f) for f in self.write_faults), tuple(self.next_ids))
+                          tuple(tuple(f) for f in self.write_faults), tuple(self.next_ids), self.forgotten_work)
 
     def restore(self, st: StoreState) -> None:
         self.sessions, self.work, self.next_id = st.sessions, st.work, st.next_id
@@ -102,6 +104,7 @@ class Store:
         self.read_faults = {k: (m, n, msg) for k, m, n, msg in st.read_faults}
         self.write_faults = [list(f) for f in st.write_faults]
         self.next_ids = list(st.next_ids)
+        self.forgotten_work = st.forgotten_work
         if st.index is None:
             self._rebuild_indexes()
             return
@@ -265,7 +268,7 @@ class Store:
 
     def forget_sessions(self, ids: Iterable[str]) -> int:
         """Drop closed session beads from the store (citywatch's retention for a long watch, see
-        World.forget_closed_sessions; not a Gas City write, so nothing is journaled). Open beads
+        World.forget_closed; not a Gas City write, so nothing is journaled). Open beads
         are never dropped. Returns how many were."""
         n = 0
         with self.sessions.mutate() as m:
@@ -275,6 +278,20 @@ class Store:
                     del m[bid]
                     n += 1
             self.sessions = m.finish()
+        return n
+
+    def forget_work(self, ids: Iterable[str]) -> int:
+        """Drop closed work beads from the store (see forget_sessions; closed work is in no
+        index). Returns how many were."""
+        n = 0
+        with self.work.mutate() as m:
+            for wid in ids:
+                w = m.get(wid)
+                if w is not None and w.status == "closed":
+                    del m[wid]
+                    n += 1
+            self.work = m.finish()
+        self.forgotten_work += n
         return n
 
     # ------------------------------------------------------------------ faults

@@ -67,35 +67,43 @@ class World:
         self.now = self.now + timedelta(seconds=seconds)
 
     # ---- retention ----
-    def forget_closed_sessions(self, keep: int) -> int:
-        """Forget the oldest closed session beads beyond the newest `keep` that nothing in the
-        world can reach any more, so a long watch stays in bounded memory (a bd store keeps
-        every closed bead; the controller only ever looks closed beads up by what still refers
-        to them). Kept whatever their age: a closed bead of a configured named session (it is
-        what a re-added named session reopens), one whose session name still runs, one that
-        open work is assigned to (by id, session name or alias), and one a live wait names.
-        Runs when the closed beads pass `keep` by a tenth, so its scan is paid once per many
-        closes. Returns how many beads were forgotten."""
-        store = self.store
-        closed = store.closed_session_count()
-        if keep < 0 or closed <= keep + max(keep // 10, 1):
+    def forget_closed(self, keep: int) -> int:
+        """Forget the oldest closed session beads, and the oldest closed work beads, beyond the
+        newest `keep` of each that nothing in the world can reach any more, so a long watch
+        stays in bounded memory (a bd store keeps every closed bead; the controller reads open
+        work only and looks closed session beads up by what still refers to them). Kept whatever
+        their age: a closed session bead of a configured named session (what a re-added named
+        session reopens), one whose session name still runs, one that open work is assigned to
+        (by id, session name or alias), and any bead a live wait names. Each kind is scanned
+        only once its closed beads pass `keep` by a tenth. Returns how many beads were
+        forgotten."""
+        if keep < 0:
             return 0
-        held: set[str] = set()
-        for s in self.runtime.sessions.values():
-            held.update((s.name, s.session_id))
-        for w in store.work.values():
-            if w.status != "closed" and w.assignee:
-                held.add(w.assignee)
-        for wait in store.waits.values():
-            if wait.state in ("pending", "ready"):
-                held.add(wait.session_id)
-                held.update(wait.dep_ids)
-        held.discard("")
-        candidates = [b for b in store.sessions.values()
-                      if not b.open and not b.get(CONFIGURED_NAMED_IDENTITY).strip()
-                      and b.id not in held and b.session_name not in held and b.alias not in held]
-        candidates.sort(key=lambda b: (b.created_at, natural_key(b.id)))
-        return store.forget_sessions(b.id for b in candidates[:closed - keep])
+        slack = keep + max(keep // 10, 1)
+        store = self.store
+        closed_sessions = store.closed_session_count()
+        closed_work = sum(1 for w in store.work.values() if w.status == "closed") if len(store.work) > slack else 0
+        if closed_sessions <= slack and closed_work <= slack:
+            return 0
+        waited = {i for wait in store.waits.values() if wait.state in ("pending", "ready")
+                  for i in (wait.session_id, *wait.dep_ids)}
+        forgotten = 0
+        if closed_sessions > slack:
+            held = set(waited)
+            for s in self.runtime.sessions.values():
+                held.update((s.name, s.session_id))
+            held.update(w.assignee for w in store.work.values() if w.status != "closed" and w.assignee)
+            held.discard("")
+            old = [b for b in store.sessions.values()
+                   if not b.open and not b.get(CONFIGURED_NAMED_IDENTITY).strip()
+                   and b.id not in held and b.session_name not in held and b.alias not in held]
+            old.sort(key=lambda b: (b.created_at, natural_key(b.id)))
+            forgotten += store.forget_sessions(b.id for b in old[:closed_sessions - keep])
+        if closed_work > slack:
+            done = [w for w in store.work.values() if w.status == "closed" and w.id not in waited]
+            done.sort(key=lambda w: (w.created_at or EARLIEST, natural_key(w.id)))
+            forgotten += store.forget_work(w.id for w in done[:closed_work - keep])
+        return forgotten
 
     # ---- snapshots ----
     def snapshot(self) -> WorldState:

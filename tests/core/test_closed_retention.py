@@ -1,4 +1,4 @@
-"""A long watch forgets closed session beads nothing can reach (World.forget_closed_sessions),
+"""A long watch forgets closed session beads nothing can reach (World.forget_closed),
 and forgetting them changes no decision the model makes."""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from datetime import timedelta
 from core.demo import open_demo
 from core.world import beads as B
 from core.world.beads import WaitBead, WorkBead
+from core.world.beads import natural_key
 from core.world.world import World
 
 
@@ -25,15 +26,15 @@ def closed_world(n: int) -> tuple[World, list[str]]:
 def test_the_oldest_unreachable_closed_beads_go_and_the_newest_stay():
     w, ids = closed_world(120)
     live = w.store.create_session({B.SESSION_NAME: "worker-live", B.TEMPLATE: "worker"}, w.now)
-    assert w.forget_closed_sessions(100) == 20
+    assert w.forget_closed(100) == 20
     assert set(w.store.sessions) == set(ids[20:]) | {live.id}
 
 
 def test_nothing_is_forgotten_until_the_closed_beads_pass_the_bound_by_a_tenth():
     w, ids = closed_world(110)
-    assert w.forget_closed_sessions(100) == 0 and len(w.store.sessions) == 110
+    assert w.forget_closed(100) == 0 and len(w.store.sessions) == 110
     w, ids = closed_world(111)
-    assert w.forget_closed_sessions(100) == 11
+    assert w.forget_closed(100) == 11
 
 
 def test_closed_beads_something_still_refers_to_are_kept_whatever_their_age():
@@ -46,7 +47,7 @@ def test_closed_beads_something_still_refers_to_are_kept_whatever_their_age():
     w.store.put_work(WorkBead("w-3", status="closed", assignee=ids[4]))  # closed work holds nothing
     w.store.put_wait(WaitBead("wait-1", ids[5], dep_ids=(ids[6],)))
     w.store.put_wait(WaitBead("wait-2", ids[7], state="expired"))  # a finished wait holds nothing
-    assert w.forget_closed_sessions(0) == 41 - 6
+    assert w.forget_closed(0) == 41 - 6
     assert set(w.store.sessions) == {named.id, ids[1], ids[2], ids[3], ids[5], ids[6]}
 
 
@@ -64,13 +65,25 @@ def test_forgetting_changes_no_decision_and_bounds_the_store():
     kept, lines_kept = run(40, 1200)
     full, lines_full = run(10**9, 1200)
     closed = kept.model.world.store.closed_session_count()
-    assert kept.forgotten > 0 and closed <= 44
+    closed_work = sum(1 for w in kept.model.world.store.work.values() if w.status == "closed")
+    assert kept.forgotten > 0 and closed <= 44 and closed_work <= 44
     assert full.model.world.store.closed_session_count() > 400
-    forgot_note = [i for i, t in enumerate(lines_kept) if any("closed session beads in memory" in x for x in t)]
+    assert sum(1 for w in full.model.world.store.work.values() if w.status == "closed") > 60
+    forgot_note = [i for i, t in enumerate(lines_kept) if any("beads in memory; older ones" in x for x in t)]
     assert len(forgot_note) == 1
     i = forgot_note[0]
-    lines_kept[i] = [x for x in lines_kept[i] if "closed session beads in memory" not in x]
+    lines_kept[i] = [x for x in lines_kept[i] if "beads in memory; older ones" not in x]
     assert lines_kept == lines_full
     open_kept = {b.id: b.metadata for b in kept.model.world.store.open_sessions()}
     assert open_kept == {b.id: b.metadata for b in full.model.world.store.open_sessions()}
     assert sorted(kept.model.world.runtime.sessions) == sorted(full.model.world.runtime.sessions)
+
+
+def test_closed_work_a_live_wait_names_is_kept():
+    w = World()
+    for i in range(30):
+        w.store.put_work(WorkBead(f"w-{i}", status="closed"))
+    w.store.put_work(WorkBead("w-open", status="open"))
+    w.store.put_wait(WaitBead("wait-1", "gc-9", dep_ids=("w-0",)))
+    assert w.forget_closed(10) == 20  # down to 10 closed: the waited-on w-0 and the nine newest
+    assert sorted(w.store.work, key=natural_key) == ["w-0", *[f"w-{i}" for i in range(21, 30)], "w-open"]
