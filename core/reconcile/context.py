@@ -238,18 +238,18 @@ class TickContext:
     def release_work(self, b: SessionBead, reachable_only: bool = False) -> None:
         """releaseWorkFromClosedSessionBead: the open and in-progress work assigned to any of
         the closed session's assignee identities (sessionBeadAssigneeIdentities: id,
-        session_name, named identity, alias, alias history) is reopened, unassigned and cleared
-        of its session affinity (ReleaseWorkBead); work with no route is routed back to the
-        session's template. `reachable_only` limits it to the stores the close gate probed
-        (closeBead with the gate's reachable scope), so work the gate could not judge is left
-        alone."""
-        route = self.template_of(b)
+        session_name, named identity, alias, alias history), in every store (city and rigs:
+        workAssignmentStores), is released (ReleaseWorkBead: reopened, unassigned, cleared of its
+        session affinity, and given the session's pool route as gc.run_target when it has no
+        route at all). Mail messages and session beads are not work and are left alone.
+        `reachable_only` limits it to the stores the close gate probed (closeBead with the gate's
+        reachable scope), so work the gate could not judge is left alone."""
+        route = b.fallback_route
         idents = b.assignee_identities()
         for w in (self.reachable_work_of(b, idents) if reachable_only else self.work_of(b, idents)):
-            if w.status not in ("open", "in_progress"):
+            if w.status not in ("open", "in_progress") or not w.releasable:
                 continue
-            meta = {k: v for k, v in w.metadata if k not in B.SESSION_AFFINITY_KEYS}
-            self.store.put_work(w.with_(status="open", assignee="", routed_to=w.routed_to or route, metadata=meta))
+            self.store.put_work(w.released(route))
             self.log(f"released work {w.id} from closed session {b.id}")
 
     def stop(self, name: str, reason: str, bead: SessionBead | None = None) -> bool:
