@@ -145,7 +145,10 @@ class TickContext:
         return [out[k] for k in sorted(out)]
 
     def has_open_work(self, b: SessionBead) -> bool:
-        return any(w.status in ("open", "in_progress") for w in self.work_of(b))
+        """sessionHasOpenAssignedWork: open or in-progress work assigned to the bead; a mail
+        message or a session bead assigned to it is not work (OpenAssignedTo's
+        excludeMailMessageBeads, HasNonSessionWork)."""
+        return any(w.status in ("open", "in_progress") and w.releasable for w in self.work_of(b))
 
     def reachable_work_of(self, b: SessionBead, identities: list[str] | None = None) -> list[WorkBead]:
         """work_of, limited to the stores the bead's agent can reach (reachableStoresForSessionInfo):
@@ -165,7 +168,7 @@ class TickContext:
         store the session can reach; work it cannot reach does not keep its bead open. A failing
         read of a reachable store counts as work (the gates fail closed on a live-query error)."""
         return self.reachable_read_failed(b) or \
-            any(w.status in ("open", "in_progress") for w in self.reachable_work_of(b))
+            any(w.status in ("open", "in_progress") and w.releasable for w in self.reachable_work_of(b))
 
     def reachable_read_failed(self, b: SessionBead) -> bool:
         """True when reads of a store the bead's session can reach fail this tick (an injected
@@ -192,7 +195,8 @@ class TickContext:
         reachable open work, not counting the session's own mol-do-work drain step
         (isSessionOwnDrainStepBead)."""
         return self.reachable_read_failed(b) or any(
-            w.status in ("open", "in_progress") and not self._is_own_drain_step(w) for w in self.reachable_work_of(b))
+            w.status in ("open", "in_progress") and w.releasable and not self._is_own_drain_step(w)
+            for w in self.reachable_work_of(b))
 
     def _is_own_drain_step(self, w: WorkBead) -> bool:
         """A step whose gc.step_ref ends in segment `drain` under a root compiled from mol-do-work

@@ -114,3 +114,50 @@ def test_a_failing_store_read_is_logged_and_skipped(tmp_path):
     after = states[-1]
     assert "gc start: route recovery (rig repo): listing open work: dolt down" in after["logs"]
     assert _work(after, "w-1")["routed_to"] == ""
+
+
+GATE = """
+name = "t"
+source = "test"
+start = "2026-04-18T12:00:00Z"
+adopt_on_start = false
+
+[city.workspace]
+name = "test-city"
+
+[[city.agent]]
+name = "worker"
+max_active_sessions = 2
+
+[[session]]
+id = "s1"
+[session.metadata]
+session_name = "worker-s1"
+template = "worker"
+pool_managed = "true"
+state = "asleep"
+sleep_reason = "drained"
+
+[[work]]
+id = "m-1"
+type = "{type}"
+status = "open"
+assignee = "s1"
+
+[[step]]
+do = "tick"
+"""
+
+
+def test_a_mail_message_does_not_keep_a_session_bead_open(tmp_path):
+    """The close gates count work as Gas City's OpenAssignedTo does: a mail message assigned to
+    the session is not work (excludeMailMessageBeads), so the undesired bead closes and the
+    message keeps its assignee; a real task keeps the bead open."""
+    for bead_type, closed in (("message", True), ("task", False)):
+        p = tmp_path / f"{bead_type}.toml"
+        p.write_text(GATE.format(type=bead_type))
+        st = run(load_scenario(str(p))).states[-1]
+        s1 = next(s for s in st["sessions"] if s["id"] == "s1")
+        assert (not s1["open"]) == closed, bead_type
+        if closed:
+            assert _work(st, "m-1")["assignee"] == "s1"
