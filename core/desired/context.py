@@ -24,7 +24,7 @@ from core.identity import (
     session_name_for,
 )
 from core.world import beads as B
-from core.world.beads import SessionBead, natural_key
+from core.world.beads import SessionBead
 
 if TYPE_CHECKING:
     from core.world.world import World
@@ -159,8 +159,7 @@ class BuildContext:
     def _partial_visible(self, store: str) -> set[str]:
         cached = self._partial_cache.get(store)
         if cached is None:
-            ids = sorted((x.id for x in self.store.open_work() if (x.store or "city") == store), key=natural_key)
-            cached = self._partial_cache[store] = set(ids[:(len(ids) + 1) // 2])
+            cached = self._partial_cache[store] = self.store.partial_read_ids(store)
         return cached
 
     # ---- agent shape (semantics-aware) ----

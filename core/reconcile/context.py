@@ -145,7 +145,10 @@ class TickContext:
         return [out[k] for k in sorted(out)]
 
     def has_open_work(self, b: SessionBead) -> bool:
-        return any(w.status in ("open", "in_progress") for w in self.work_of(b))
+        """sessionHasOpenAssignedWork: open or in-progress work assigned to the bead; a mail
+        message or a session bead assigned to it is not work (OpenAssignedTo's
+        excludeMailMessageBeads, HasNonSessionWork)."""
+        return any(w.status in ("open", "in_progress") and w.releasable for w in self.work_of(b))
 
     def reachable_work_of(self, b: SessionBead, identities: list[str] | None = None) -> list[WorkBead]:
         """work_of, limited to the stores the bead's agent can reach (reachableStoresForSessionInfo):
@@ -165,7 +168,7 @@ class TickContext:
         store the session can reach; work it cannot reach does not keep its bead open. A failing
         read of a reachable store counts as work (the gates fail closed on a live-query error)."""
         return self.reachable_read_failed(b) or \
-            any(w.status in ("open", "in_progress") for w in self.reachable_work_of(b))
+            any(w.status in ("open", "in_progress") and w.releasable for w in self.reachable_work_of(b))
 
     def reachable_read_failed(self, b: SessionBead) -> bool:
         """True when reads of a store the bead's session can reach fail this tick (an injected
@@ -192,7 +195,8 @@ class TickContext:
         reachable open work, not counting the session's own mol-do-work drain step
         (isSessionOwnDrainStepBead)."""
         return self.reachable_read_failed(b) or any(
-            w.status in ("open", "in_progress") and not self._is_own_drain_step(w) for w in self.reachable_work_of(b))
+            w.status in ("open", "in_progress") and w.releasable and not self._is_own_drain_step(w)
+            for w in self.reachable_work_of(b))
 
     def _is_own_drain_step(self, w: WorkBead) -> bool:
         """A step whose gc.step_ref ends in segment `drain` under a root compiled from mol-do-work
@@ -238,18 +242,18 @@ class TickContext:
     def release_work(self, b: SessionBead, reachable_only: bool = False) -> None:
         """releaseWorkFromClosedSessionBead: the open and in-progress work assigned to any of
         the closed session's assignee identities (sessionBeadAssigneeIdentities: id,
-        session_name, named identity, alias, alias history) is reopened, unassigned and cleared
-        of its session affinity (ReleaseWorkBead); work with no route is routed back to the
-        session's template. `reachable_only` limits it to the stores the close gate probed
-        (closeBead with the gate's reachable scope), so work the gate could not judge is left
-        alone."""
-        route = self.template_of(b)
+        session_name, named identity, alias, alias history), in every store (city and rigs:
+        workAssignmentStores), is released (ReleaseWorkBead: reopened, unassigned, cleared of its
+        session affinity, and given the session's pool route as gc.run_target when it has no
+        route at all). Mail messages and session beads are not work and are left alone.
+        `reachable_only` limits it to the stores the close gate probed (closeBead with the gate's
+        reachable scope), so work the gate could not judge is left alone."""
+        route = b.fallback_route
         idents = b.assignee_identities()
         for w in (self.reachable_work_of(b, idents) if reachable_only else self.work_of(b, idents)):
-            if w.status not in ("open", "in_progress"):
+            if w.status not in ("open", "in_progress") or not w.releasable:
                 continue
-            meta = {k: v for k, v in w.metadata if k not in B.SESSION_AFFINITY_KEYS}
-            self.store.put_work(w.with_(status="open", assignee="", routed_to=w.routed_to or route, metadata=meta))
+            self.store.put_work(w.released(route))
             self.log(f"released work {w.id} from closed session {b.id}")
 
     def stop(self, name: str, reason: str, bead: SessionBead | None = None) -> bool:

@@ -113,7 +113,7 @@ def retire_removed_named(ctx: TickContext, b: SessionBead, identity: str) -> boo
         patch[B.RETIRED_NAMED_IDENTITY] = identity
     if ctx.patch(b.id, patch).get(B.STATE) != "archived":
         return False  # the store refused the write (logged with the tick's failed writes)
-    unclaim_retired_work(ctx, b, b.template.strip() or b.agent_name.strip())
+    unclaim_retired_work(ctx, b, b.fallback_route)
     for w in ctx.store.waits_in_order():
         if w.session_id == b.id and not w.terminal:
             ctx.store.put_wait(w.with_(state="canceled", reason=""))
@@ -128,12 +128,9 @@ def unclaim_retired_work(ctx: TickContext, b: SessionBead, fallback: str) -> Non
     affinity, and given `fallback` as gc.run_target when it has neither a run target nor a
     route. `b` is the bead as it was before its retirement patch."""
     for w in ctx.work_of(b):
-        if w.status not in ("open", "in_progress"):
+        if w.status not in ("open", "in_progress") or not w.releasable:
             continue
-        meta = {k: v for k, v in w.metadata if k not in B.SESSION_AFFINITY_KEYS}
-        if fallback and not w.routed_to.strip() and not w.get(B.RUN_TARGET).strip():
-            meta[B.RUN_TARGET] = fallback
-        ctx.store.put_work(w.with_(status="open", assignee="", metadata=meta))
+        ctx.store.put_work(w.released(fallback))
         ctx.log(f"session beads: unclaimed work {w.id} from retired session {b.id}")
 
 

@@ -25,6 +25,7 @@ from core.reconcile.drains import advance_drains
 from core.reconcile.forward import forward_pass, topo_order
 from core.reconcile.hygiene import run_hygiene
 from core.reconcile.orphans import release_orphaned_pool_work
+from core.reconcile.route_recovery import recover_unrouted_work_routes
 from core.reconcile.waits import prepare_wait_wake_state
 from core.reconcile.starts import complete_async_starts, execute_starts
 from core.reconcile.sweep import sweep_undesired_pool
@@ -116,6 +117,8 @@ def run_tick(city: "City", world: "World", semantics: str, trigger: str = "patro
     completed = complete_async_starts(ctx)
     if completed:
         ctx.operation("reconcile_execution_completions", completed=completed)
+    recover_unrouted_work_routes(ctx)
+    ctx.operation("recover_unrouted_work_routes")
     running = world.runtime.running_names()
     ctx.idle_keys = build_idle_keys(city, semantics, running)
     ctx.max_age_keys = build_max_age_keys(city, semantics, running)

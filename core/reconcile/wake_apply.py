@@ -371,7 +371,7 @@ def stranded(ctx: TickContext, b, tpl: str) -> None:
     has lasted the confirmation window, the repair (repairStrandedPoolWorkerBead): the work is
     reopened, unassigned, cleared of its session affinity and routed to the template if it had no route, and the session bead is
     closed `stranded-repair` to free its slot."""
-    work = [w for w in ctx.reachable_work_of(b) if w.status in ("open", "in_progress")]
+    work = [w for w in ctx.reachable_work_of(b) if w.status in ("open", "in_progress") and w.releasable]
     if not b.get(B.STRANDED_EVENT_EMITTED_AT):
         shown = _stranded_diagnostic_work(ctx, work)
         if work and not shown:
@@ -381,13 +381,8 @@ def stranded(ctx: TickContext, b, tpl: str) -> None:
     since = parse_time(b.get(B.STRANDED_EVENT_EMITTED_AT))
     if ctx.store_partial or since is None or (ctx.now - since).total_seconds() < STRANDED_REPAIR_CONFIRM_GRACE:
         return
-    fallback = b.template.strip() or b.agent_name.strip()
     for w in work:
-        route = w.routed_to.strip() or w.get(B.RUN_TARGET).strip()
-        meta = {k: v for k, v in w.metadata if k not in B.SESSION_AFFINITY_KEYS}  # ReleaseWorkBead
-        if fallback and not route:
-            meta[B.RUN_TARGET] = fallback
-        ctx.store.put_work(w.with_(status="open", assignee="", metadata=meta))
+        ctx.store.put_work(w.released(b.fallback_route))
         ctx.log(f"session beads: released work {w.id} from stranded session {b.id}")
     ctx.close(b.id, "stranded-repair", release=False)
 

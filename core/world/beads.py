@@ -199,6 +199,12 @@ class SessionBead:
         return self.metadata.get(AGENT_NAME, "")
 
     @property
+    def fallback_route(self) -> str:
+        """retiredSessionFallbackRoute: the pool route work released from this session goes back
+        to, its template metadata (trimmed, as stored), else its agent_name."""
+        return self.template.strip() or self.agent_name.strip()
+
+    @property
     def is_named(self) -> bool:
         return self.origin == "named"
 
@@ -376,6 +382,23 @@ class WorkBead:
         if self.get(KIND).strip() != KIND_WORKFLOW:
             return ""
         return self.get(RUN_TARGET).strip()
+
+    @property
+    def releasable(self) -> bool:
+        """Whether a session close or retirement may release this bead as work: not a mail
+        message (excludeMailMessageBeads: a mail wisp's assignee is its only route to an inbox)
+        and not a session bead (IsSessionBeadOrRepairable)."""
+        return self.type not in ("message", "session")
+
+    def released(self, fallback_route: str = "") -> "WorkBead":
+        """ReleaseWorkBead: unassigned, in-progress reset to open, session affinity cleared; the
+        fallback route is stamped as gc.run_target only when the bead has neither a gc.run_target
+        nor a gc.routed_to (gc.routed_to itself is never written here: route recovery backfills
+        it from gc.run_target on a later tick)."""
+        meta = {k: v for k, v in self.metadata if k not in SESSION_AFFINITY_KEYS}
+        if fallback_route and not self.routed_to.strip() and not self.get(RUN_TARGET).strip():
+            meta[RUN_TARGET] = fallback_route
+        return self.with_(status="open", assignee="", metadata=meta)
 
     @property
     def molecule_root_demand(self) -> bool:

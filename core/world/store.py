@@ -317,6 +317,11 @@ class Store:
             return ""
         return f[2] or READ_FAILED
 
+    def partial_read_ids(self, store: str) -> set[str]:
+        """The ids a partial read of a work store returns: the first half of its open work, by id."""
+        ids = sorted((w.id for w in self.open_work() if (w.store or "city") == (store or "city")), key=natural_key)
+        return set(ids[:(len(ids) + 1) // 2])
+
     def end_tick_faults(self) -> None:
         """A tick ran: read faults that were to last for it expire."""
         self.read_faults = {k: (m, n - 1, msg) for k, (m, n, msg) in self.read_faults.items() if n > 1}

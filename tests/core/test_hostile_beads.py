@@ -15,7 +15,13 @@ import pathlib
 
 import pytest
 
+from core.desired.stamp import LEGACY_WORK_DIR as STAMP_LEGACY_WORK_DIR
+from core.desired.stamp import ROOT_BEAD_ID as STAMP_ROOT_BEAD_ID
+from core.desired.stamp import SESSION_NAME as STAMP_SESSION_NAME
+from core.desired.stamp import WORK_DIR as STAMP_WORK_DIR
 from core.model import Model
+from core.reconcile.orphans import DETACHED
+from core.reconcile.route_recovery import WORKFLOW_ID
 from core.scenario import load_scenario
 from core.world import beads as B
 from core.world.beads import SessionBead, WorkBead
@@ -142,6 +148,14 @@ def test_no_session_metadata_value_raises_out_of_a_tick(scenario, key):
         _run(_world(scenario, key, value), f"{key}={value[:40]!r}")
 
 
+# every work-bead metadata key the model reads (routing, workflow links, the detached probe, the
+# drain-step check, the run-session stamps, route recovery's workflow link)
+WORK_METADATA_KEYS = (
+    B.KIND, B.RUN_TARGET, B.CURRENTLY_PROCESSING, *B.SESSION_AFFINITY_KEYS, DETACHED, "gc.step_ref",
+    STAMP_ROOT_BEAD_ID, "gc.formula_name", STAMP_SESSION_NAME, STAMP_WORK_DIR, STAMP_LEGACY_WORK_DIR, WORKFLOW_ID,
+)
+
+
 @pytest.mark.parametrize("field", ["status", "assignee", "routed_to", "metadata", "store", "type"])
 def test_no_work_bead_value_raises_out_of_a_tick(scenario, field):
     for value in HOSTILE:
@@ -149,7 +163,7 @@ def test_no_work_bead_value_raises_out_of_a_tick(scenario, field):
         store = model.world.store
         for w in list(store.work.values()):
             if field == "metadata":
-                w = w.with_(metadata={"gc.kind": value, "gc.run_target": value, B.CURRENTLY_PROCESSING: value})
+                w = w.with_(metadata={k: value for k in WORK_METADATA_KEYS})
             else:
                 w = w.with_(**{field: value})
             store.put_work(w)

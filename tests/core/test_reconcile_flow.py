@@ -161,7 +161,7 @@ def test_invariants_accept_the_model_repairing_a_hand_written_state(tmp_path):
 def test_tick_phases_run_in_gas_citys_order():
     st = run(load_scenario(str(SCENARIOS / "R11-config-drift-drain.toml"))).states[1]
     ops = [t["operation_name"] for t in st["trace"] if t["record_type"] == "operation" and "operation_name" in t]
-    assert ops == ["tick.runtime_hygiene", "tick.finalize_drain_ack_stops",
+    assert ops == ["recover_unrouted_work_routes", "tick.runtime_hygiene", "tick.finalize_drain_ack_stops",
                    "demand_snapshot.collect_open_session_beads", "demand_snapshot.collect_assigned_work",
                    "demand_snapshot.collect_unassigned_routed", "demand_snapshot.evaluate_pending_pools",
                    "demand_snapshot.default_scale_demand", "load_demand_snapshot",

@@ -65,3 +65,85 @@ async def test_a_running_city_shows_no_suspension(tmp_path):
         assert "suspended" not in str(app.query_one(StatusBar).content).lower()
         cells = [str(app.agents.table.get_row_at(i)[0]) for i in range(app.agents.table.row_count)]
         assert not any("(suspended)" in c for c in cells), cells
+
+
+PARTS = """
+name = "a rig and an agent"
+start = "2026-05-16T12:00:00Z"
+
+[city.workspace]
+name = "test-city"
+
+[[city.rigs]]
+name = "repo"
+path = "/tmp/repo"
+suspended = {rig}
+
+[[city.agent]]
+name = "builder"
+dir = "repo"
+
+[[city.agent]]
+name = "mayor"
+suspended = {agent}
+
+[[city.agent]]
+name = "helper"
+
+[[city.named_session]]
+template = "mayor"
+mode = "always"
+
+[[session]]
+id = "gc-1"
+[session.metadata]
+session_name = "mayor"
+agent_name = "mayor"
+template = "mayor"
+session_origin = "named"
+configured_named_session = "true"
+configured_named_identity = "mayor"
+configured_named_mode = "always"
+state = "asleep"
+{mayor}
+"""
+
+
+async def _parts_app(tmp_path, pilot_fn, *, rig="false", agent="false", mayor=""):
+    p = tmp_path / "s.toml"
+    p.write_text(PARTS.format(rig=rig, agent=agent, mayor=mayor))
+    app = CitywatchApp(open_scenario(str(p)), watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        cells = {str(app.agents.table.get_row_at(i)[0]) for i in range(app.agents.table.row_count)}
+        await pilot_fn(app, pilot, str(app.query_one(StatusBar).content), cells)
+
+
+async def test_a_suspended_rig_is_named_in_the_header_and_marks_its_agents(tmp_path):
+    async def check(app, pilot, header, cells):
+        assert "rig repo suspended" in header
+        assert any("repo/builder (suspended)" in c for c in cells), cells
+        assert not any(c.startswith("helper (suspended)") or "mayor (suspended)" in c for c in cells), cells
+    await _parts_app(tmp_path, check, rig="true")
+
+
+async def test_a_suspended_agent_is_marked_in_the_agents_panel_and_its_session_says_why(tmp_path):
+    async def check(app, pilot, header, cells):
+        assert "suspended" not in header.lower()  # the city and its rigs are not suspended
+        assert any("mayor (suspended)" in c for c in cells), cells
+        assert not any("builder (suspended)" in c for c in cells), cells
+        app.sessions.focus_target().focus()
+        assert app.sessions.table.select_key(app.sessions.table.row_keys[0])
+        await settle(app, pilot)
+        assert "REASON suspended" in str(app.query_one("#why").content)
+    await _parts_app(tmp_path, check, agent="true")
+
+
+async def test_an_open_circuit_shows_its_reset_hint_in_why(tmp_path):
+    async def check(app, pilot, header, cells):
+        app.sessions.focus_target().focus()
+        assert app.sessions.table.select_key(app.sessions.table.row_keys[0])
+        await settle(app, pilot)
+        why = " ".join(str(app.query_one("#why").content).split())
+        assert "REASON circuit-open" in why and "gc session reset mayor" in why, why
+    await _parts_app(tmp_path, check, mayor='session_circuit_state = "CIRCUIT_OPEN"')
