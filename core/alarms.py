@@ -21,9 +21,10 @@ Thresholds come from `AlarmThresholds` (see `core/attach/settings.py` for the se
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 from core.durations import format_duration
 from core.timefmt import format_time, parse_time
@@ -144,7 +145,7 @@ class _Claims:
 
 
 def evaluate_alarms(world: World, events: Iterable[dict[str, Any]], now: datetime, t: AlarmThresholds,
-                    memory: AlarmMemory | None = None, city: "City | None" = None) -> list[Alarm]:
+                    memory: AlarmMemory | None = None, city: City | None = None) -> list[Alarm]:
     """Every alarm that holds at `now`, in a stable order (kind, subject). `events` are
     events.jsonl-shaped records (`type`, `ts`, `session_id`, `subject`); `city` gives the
     circuit breaker's reset time."""

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
-from core.config.model import City
 from core.alarms import AlarmThresholds
+from core.config.model import City
 from core.durations import format_duration, parse_duration
 from core.history import DEFAULT_LIMIT, EventLine, Frame, History, outcome_lines
 from core.model import Model, ModelError
@@ -55,7 +56,7 @@ class Script(Protocol):
         """Go back to a `checkpoint()`."""
         ...
 
-    def checks(self, model: Model, outcome: Outcome | None) -> tuple["CheckResult", ...]:
+    def checks(self, model: Model, outcome: Outcome | None) -> tuple[CheckResult, ...]:
         """The scenario expectations due now the step that was just done ran (none for a plain city)."""
         ...
 
@@ -69,7 +70,7 @@ class Unscripted:
     def restore(self, state: Any) -> None:
         pass
 
-    def checks(self, model: Model, outcome: Outcome | None) -> tuple["CheckResult", ...]:
+    def checks(self, model: Model, outcome: Outcome | None) -> tuple[CheckResult, ...]:
         return ()
 
 
@@ -320,7 +321,7 @@ class Driver:
                 result = Result(self._amend(self._note_lines(config_notes(city))))
             return result
 
-    def what_if(self, city: City, label: str = "the edited config") -> "Plan":
+    def what_if(self, city: City, label: str = "the edited config") -> Plan:
         """What `city` would do to the live model if it were applied now: the plan of
         core.change_plan, run on a copy taken under the lock (the model is not touched, and the
         copy runs outside the lock so stepping is not held up). Raises PlanError as plan does."""

@@ -115,7 +115,7 @@ class ExportExists(ExportError):
     """Something already exists at the export path; it is only replaced when the operator says so."""
 
 
-def world_tables(world: "World") -> dict[str, Any]:
+def world_tables(world: World) -> dict[str, Any]:
     """The scenario tables (`start`, `[scale_check]`, `[[session]]`, `[[runtime]]`, `[[work]]`)
     that rebuild `world`. Controller memory is not part of the format: a session starts with
     none, which is what the scenario runner assumes too."""
@@ -211,7 +211,7 @@ def _copy(v: Any) -> Any:
     return v
 
 
-def _on_disk(src: "ConfigSource"):
+def _on_disk(src: ConfigSource):
     """The city as loaded now from `src`'s file, when it is still the recorded revision."""
     from core.reload import load
 
@@ -229,7 +229,7 @@ def _path_from(export_dir: str, path: str) -> str:
     return path if rel.startswith(os.path.join(os.pardir, os.pardir)) else rel
 
 
-def config_entry(src: "ConfigSource", export_dir: str, copies: ConfigCopies | None = None) -> dict[str, Any]:
+def config_entry(src: ConfigSource, export_dir: str, copies: ConfigCopies | None = None) -> dict[str, Any]:
     """`{"city_file": ...}` or `{"city": {...}}` for one recorded config revision: a copy beside
     the export (with `copies`), the file where it is, or the recorded table inlined."""
     city = _on_disk(src)
@@ -257,7 +257,7 @@ def _scenario_step(step: dict[str, Any], steps_base: str, export_dir: str,
     return out
 
 
-def pinned_expectation(model: "Model", after: int) -> dict[str, Any]:
+def pinned_expectation(model: Model, after: int) -> dict[str, Any]:
     """An [[expect]] block that holds exactly when the model's state after step `after` is what it
     is now: the desired identities and their count per template, the open sessions per template
     and each one's identity, alias and state, and every alias deferral."""
@@ -290,7 +290,7 @@ def pinned_expectation(model: "Model", after: int) -> dict[str, Any]:
     return out
 
 
-def scenario_table(driver: "Driver", path: str, *, name: str = "", upto: int | None = None,
+def scenario_table(driver: Driver, path: str, *, name: str = "", upto: int | None = None,
                    pin: bool = False, copies: ConfigCopies | None = None) -> dict[str, Any]:
     """The scenario (as a table) for the session up to the viewed frame (or `upto` steps); with
     `pin`, an [[expect]] block pinning the viewed frame's state (only when cutting there)."""
@@ -324,7 +324,7 @@ def scenario_table(driver: "Driver", path: str, *, name: str = "", upto: int | N
     return d
 
 
-def export_text(driver: "Driver", path: str, *, name: str = "", upto: int | None = None, pin: bool = False,
+def export_text(driver: Driver, path: str, *, name: str = "", upto: int | None = None, pin: bool = False,
                 copies: ConfigCopies | None = None) -> str:
     """The scenario file's text (deterministic: the same session gives the same bytes)."""
     header = ("# Recorded with citywatch. Replay: citywatch scenario run THIS_FILE --json\n"
@@ -338,7 +338,7 @@ def export_text(driver: "Driver", path: str, *, name: str = "", upto: int | None
     return header + tomlkit.dumps(scenario_table(driver, path, name=name, upto=upto, pin=pin, copies=copies))
 
 
-def save(driver: "Driver", path: str, *, name: str = "", pin: bool = False, overwrite: bool = False,
+def save(driver: Driver, path: str, *, name: str = "", pin: bool = False, overwrite: bool = False,
          self_contained: bool = True) -> Saved:
     """Write the scenario to `path` (its folder is created) with its config copied beside it, and
     say what was written. Raises ExportError for a place inside citywatch's package, a folder, or

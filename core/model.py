@@ -6,10 +6,11 @@ and a scenario step do exactly the same thing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from time import perf_counter
-from typing import Any, Callable
+from typing import Any
 
 from core.actions import Action, Event
 from core.config.model import City

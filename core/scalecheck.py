@@ -183,7 +183,7 @@ def run_all(city: City, timeout: float = DEFAULT_TIMEOUT) -> list[ScaleCheckResu
         return list(pool.map(lambda a: run_scale_check(city, a, timeout), agents))
 
 
-def stamp_run(world: "World", template: str, value: int | str | None, reason: str) -> ScaleCheckRun:
+def stamp_run(world: World, template: str, value: int | str | None, reason: str) -> ScaleCheckRun:
     """The record of a real run read for the tick about to run (the world's time, its next tick)."""
     n = value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
     if n is None and not reason:
@@ -199,7 +199,7 @@ def result_step(r: ScaleCheckResult) -> dict[str, Any]:
     return step
 
 
-def with_live_runs(model: "Model", steps: list[dict[str, Any]], timeout: float = DEFAULT_TIMEOUT,
+def with_live_runs(model: Model, steps: list[dict[str, Any]], timeout: float = DEFAULT_TIMEOUT,
                    results: list[ScaleCheckResult] | None = None) -> list[dict[str, Any]]:
     """`steps` with every scale_check of the model's city run for real before their first tick:
     a template whose outcome (value or failure reason) changed, or that never ran, gets a
@@ -224,7 +224,7 @@ def with_live_runs(model: "Model", steps: list[dict[str, Any]], timeout: float =
     return steps[:t] + changed + [tick] + steps[t + 1:]
 
 
-def refresh_scale_checks(model: "Model", timeout: float = DEFAULT_TIMEOUT) -> dict[str, ScaleCheckResult]:
+def refresh_scale_checks(model: Model, timeout: float = DEFAULT_TIMEOUT) -> dict[str, ScaleCheckResult]:
     """Run every scale_check in the model's city now and record each result as a real run
     (`set_scale_check` with `ran`): the count, or "error" with the reason. Results by template."""
     results = run_all(model.city, timeout)

@@ -15,6 +15,7 @@ from typing import Any
 import immutables
 import tomli
 
+from core import scenario_schema as SS
 from core.config.errors import ConfigError
 from core.config.load import load_city, load_city_from_table
 from core.config.locate import locate, syntax_position
@@ -23,7 +24,6 @@ from core.config.validate import validate_city
 from core.identity import SEMANTICS
 from core.model import Model, ModelError, work_from_table
 from core.outcome import Outcome
-from core import scenario_schema as SS
 from core.safeio import SCENARIO_MAX_BYTES, read_regular
 from core.scalecheck import simulated_value
 from core.scenario_expect import evaluate
@@ -32,8 +32,7 @@ from core.state_json import state
 from core.timefmt import DEFAULT_START, parse_time
 from core.world.beads import SessionBead
 from core.world.runtime import RuntimeSession
-from core.world.world import wait_from_json
-from core.world.world import DETACHED_PROBE_RESULTS, World
+from core.world.world import DETACHED_PROBE_RESULTS, World, wait_from_json
 
 TOP_KEYS = set(SS.TOP)
 SESSION_KEYS = set(SS.SESSION)

@@ -9,8 +9,9 @@ in docs/scenario-extensions.md.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from core.actions import EMITTED_KINDS
 from core.tracefile.vocab import unknown_codes

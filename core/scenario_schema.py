@@ -9,9 +9,10 @@ reaches the model.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
 from core.config import schema as S
 from core.config.reader import short

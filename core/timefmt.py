@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from core.goparse import parse_time_or_none
 
-UTC = timezone.utc
+UTC = UTC
 DEFAULT_START = datetime(2026, 1, 1, tzinfo=UTC)
 # The times Go's UnixNano can hold (int64 nanoseconds around 1970): every clock and timestamp
 # citywatch models lies within them, so adding any Go duration (at most about 292 years) to one

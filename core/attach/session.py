@@ -30,9 +30,10 @@ Snapshot keys: `city`, `as_of`, `sources`, `sessions`, `runtime`, `deferrals`, `
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any
 
 from core.alarms import AlarmThresholds
 from core.attach.bd import read_bd_sessions
@@ -50,7 +51,7 @@ __all__ = ["MODEL_SOURCES", "SOURCES", "AttachError", "AttachOptions", "AttachSe
 
 
 def _wall_clock() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass
@@ -126,7 +127,7 @@ class AttachSession(LiveCitySession):
 
     # ------------------------------------------------------------------ lifecycle
     @classmethod
-    def open(cls, city_dir: str, options: AttachOptions | None = None) -> "AttachSession":
+    def open(cls, city_dir: str, options: AttachOptions | None = None) -> AttachSession:
         """Open a city directory and read every source once. Raises AttachError for a path that
         is not a directory; everything else is reported as warnings."""
         s = cls(city_dir, options or AttachOptions())
@@ -342,7 +343,7 @@ def _stat_sig(path: str) -> tuple:
 
 
 def _mtime(t: float | None) -> datetime | None:
-    return datetime.fromtimestamp(t, timezone.utc) if t is not None else None
+    return datetime.fromtimestamp(t, UTC) if t is not None else None
 
 
 def _runtime_sig(listing: TmuxListing) -> tuple:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from core.config.errors import ConfigError
 from core.config.model import City
@@ -105,7 +105,7 @@ def _scenario(path: str, packs_dir: str | None, semantics: str | None) -> Start:
 
 def _city(path: str, now: datetime | None, packs_dir: str | None, semantics: str | None) -> Start:
     city = load_config(path, packs_dir)
-    start = now or datetime.now(timezone.utc).replace(microsecond=0)
+    start = now or datetime.now(UTC).replace(microsecond=0)
     return Start("city", path, city, World(start, prefix="gc"), semantics or "current",
                  fresh=True)
 

@@ -77,10 +77,10 @@ from core.config.sections import SectionMerger, apply_agent_defaults
 from core.config.storage_checks import check_storage, storage_surface_error
 from core.config.tables import (
     agents_from_array,
+    city_relative_path,
     is_remote_source,
     make_import,
     named_from_array,
-    city_relative_path,
     patch_paths,
     relocate_paths,
     resolve_config_path,

@@ -68,14 +68,14 @@ class PackResult:
     # [global] session_live commands: (pack name, commands, pack dir), this pack's after its includes'
     globals: list[tuple[str, tuple[str, ...], str]] = field(default_factory=list)
 
-    def copy(self) -> "PackResult":
+    def copy(self) -> PackResult:
         return PackResult(self.dir, self.name, list(self.agents), list(self.named), dict(self.providers),
                           list(self.requires), list(self.services), list(self.webhooks), list(self.globals))
 
     def local_globals(self) -> list[tuple[str, tuple[str, ...], str]]:
         return [g for g in self.globals if g[2] == self.dir]
 
-    def local_requires(self) -> list["Requirement"]:
+    def local_requires(self) -> list[Requirement]:
         return [r for r in self.requires if os.path.dirname(r.file) == self.dir]
 
 

@@ -10,9 +10,10 @@ dotted key (`agent.foo`, as its messages print it).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Iterator
+from typing import Any
 
 from core.config import schema as S
 from core.config.gc_structs import STRUCTS, SUGGESTION_STRUCTS

@@ -20,13 +20,12 @@ DISABLED_MARKER = "; named session disabled until its template resolves"
 ALWAYS_FRESH_MARKER = "starts a fresh provider session after every drain"
 
 
-def _line(city: City, file: str, field: str, rd: "Reader | None") -> int | None:
+def _line(city: City, file: str, field: str, rd: Reader | None) -> int | None:
     if rd is not None:
         return rd.line_of(file, field)
     if city.line_finder is not None:
         return city.line_finder(file, field)
     from core.config.locate import locate
-
     from core.safeio import CONFIG_MAX_BYTES, read_regular
 
     try:
@@ -35,7 +34,7 @@ def _line(city: City, file: str, field: str, rd: "Reader | None") -> int | None:
         return None
 
 
-def _err(city: City, rd: "Reader | None", file: str, field: str, message: str) -> ConfigError:
+def _err(city: City, rd: Reader | None, file: str, field: str, message: str) -> ConfigError:
     return ConfigError(file, message, field=field, line=_line(city, file, field, rd))
 
 
@@ -45,7 +44,7 @@ def _fp(base: str, key: str) -> str:
     return f"{base}.{key}" if base else key
 
 
-def validate_named_sessions(city: City, rd: "Reader | None" = None) -> None:
+def validate_named_sessions(city: City, rd: Reader | None = None) -> None:
     """Gas City's validateNamedSessions, in declaration order: fatal errors raise; a named
     session whose backing template is missing is dropped with a warning (disabled)."""
     from core.identity import session_name_for

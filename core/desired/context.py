@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 from core.actions import Action
 from core.config.model import Agent, City, NamedSession
 from core.desired.lookup import parse_qualified, template_lookup
-from core.world.suspension import suspended_rigs
 from core.desired.model import DesiredResult
 from core.identity import (
     canonical_singleton,
@@ -25,6 +24,7 @@ from core.identity import (
 )
 from core.world import beads as B
 from core.world.beads import SessionBead, natural_key
+from core.world.suspension import suspended_rigs
 
 if TYPE_CHECKING:
     from core.world.world import World
@@ -102,7 +102,7 @@ def stored_template(b: SessionBead) -> str:
 class BuildContext:
     """One build's inputs (config, store, clock, semantics), its result, and cached lookups."""
 
-    def __init__(self, city: City, world: "World", semantics: str, actions: list[Action],
+    def __init__(self, city: City, world: World, semantics: str, actions: list[Action],
                  trace: list[dict] | None = None, store_backed: bool = True) -> None:
         self.city = city
         self.world = world

@@ -553,7 +553,7 @@ def compute_requests(ctx: BuildContext, demand: Demand) -> dict[str, list[Reques
                 continue
             scale = res.scale_check_counts[qn]
             new_count = usage.remaining(a, scale)
-            if 0 < scale and new_count < scale:
+            if scale > 0 and new_count < scale:
                 _new_demand_cap_decision(ctx, usage, a, scale, new_count)
             pending = inflight.get(qn, [])
             n_inflight = min(len(pending), new_count)

@@ -17,8 +17,14 @@ from core.config.model import Agent
 from core.desired.context import BuildContext, is_configured_named, is_manual, is_pool_managed
 from core.desired.discovery import canonical_identity
 from core.desired.model import DesiredEntry, Why
-from core.desired.realize import base_env, bead_stale_suffixed, create_pool_bead, identifies_canonical, \
-    normalize_singleton, shape_why
+from core.desired.realize import (
+    base_env,
+    bead_stale_suffixed,
+    create_pool_bead,
+    identifies_canonical,
+    normalize_singleton,
+    shape_why,
+)
 from core.identity import generic_ephemeral, qualified_instance, request_identity
 from core.world.beads import SessionBead
 

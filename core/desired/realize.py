@@ -8,13 +8,19 @@ C) results become desired entries in request order (a failed create frees its sl
 
 from __future__ import annotations
 
-from core.config.goduration import go_quote
 import hashlib
 from dataclasses import dataclass, field
 
 from core.actions import Action
+from core.config.goduration import go_quote
 from core.config.model import Agent
-from core.desired.alias import CLEAR_CONFLICT, alias_holder, defer_changes, in_deferred_state, retry_due
+from core.desired.alias import (
+    CLEAR_CONFLICT,
+    alias_holder,
+    defer_changes,
+    in_deferred_state,
+    retry_due,
+)
 from core.desired.budget import CreateBudget
 from core.desired.context import (
     BuildContext,
@@ -35,8 +41,8 @@ from core.desired.slots import claim_for_bead, claim_preferred, existing_slot
 from core.identity import request_identity, shape, stale_suffixed
 from core.timefmt import format_time
 from core.world import beads as B
-from core.world.store import StoreWriteError
 from core.world.beads import SessionBead, WorkBead, push_alias_history
+from core.world.store import StoreWriteError
 
 
 @dataclass

@@ -9,8 +9,8 @@ the bead to `draining`/stop-pending (drain_ack.py).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Callable
 
 from core.reconcile.context import TickContext
 from core.timefmt import format_time

@@ -9,7 +9,16 @@ from dataclasses import dataclass
 from core.config.goduration import go_quote
 from core.desired.model import DesiredEntry
 from core.durations import format_duration
-from core.reconcile import drain_ack, drains, drift, exits_check, hashes, progress, sleep_policy, timers
+from core.reconcile import (
+    drain_ack,
+    drains,
+    drift,
+    exits_check,
+    hashes,
+    progress,
+    sleep_policy,
+    timers,
+)
 from core.reconcile.commit import recover_running_pending_create
 from core.reconcile.context import TickContext
 from core.reconcile.heal import heal_patch

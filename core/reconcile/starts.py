@@ -26,8 +26,15 @@ from core.timefmt import format_time, parse_time
 from core.trackers import circuit
 from core.world import beads as B
 from core.world.beads import SessionBead, natural_key
-from core.world.runtime import META_INSTANCE_TOKEN, META_RUNTIME_EPOCH, META_SESSION_ID, PendingStart, SessionExists, \
-    StartError, terminal_error_reason
+from core.world.runtime import (
+    META_INSTANCE_TOKEN,
+    META_RUNTIME_EPOCH,
+    META_SESSION_ID,
+    PendingStart,
+    SessionExists,
+    StartError,
+    terminal_error_reason,
+)
 
 START_BATCH = 3  # defaultStartDependencyRecheckBatchSize
 

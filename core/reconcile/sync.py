@@ -16,7 +16,12 @@ from core.config.goduration import go_quote
 from core.desired.alias import CLEAR_CONFLICT, alias_holder, retry_due
 from core.desired.model import DesiredEntry
 from core.desired.realize import instance_token
-from core.identity import canonical_singleton, pool_session_name, resolve_pool_slot, session_name_for
+from core.identity import (
+    canonical_singleton,
+    pool_session_name,
+    resolve_pool_slot,
+    session_name_for,
+)
 from core.reconcile.context import TickContext
 from core.timefmt import format_time
 from core.world import beads as B

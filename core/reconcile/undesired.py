@@ -9,7 +9,12 @@ from core.identity import session_name_for
 from core.reconcile import drain_ack, drains, exits_check
 from core.reconcile.context import TickContext
 from core.reconcile.heal import heal_patch
-from core.reconcile.lease import lease_active, lease_expired_for_rollback, start_requested, within_spawn_claim_grace
+from core.reconcile.lease import (
+    lease_active,
+    lease_expired_for_rollback,
+    start_requested,
+    within_spawn_claim_grace,
+)
 from core.reconcile.rollback import rollback_pending_create
 from core.timefmt import parse_time
 from core.world import beads as B

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 CITY_TRACE_ROOT = os.path.join(".gc", "runtime", "session-reconciler-trace")
 HEAD_FILE = "head.json"
@@ -46,7 +46,7 @@ def segment_index(name: str) -> int | None:
 
 def day_dir(root: str, when: datetime) -> str:
     """The segment directory for the UTC day of `when` under trace root `root`."""
-    d = when.astimezone(timezone.utc)
+    d = when.astimezone(UTC)
     return os.path.join(root, SEGMENTS_DIR, f"{d.year:04d}", f"{d.month:02d}", f"{d.day:02d}")
 
 

@@ -37,7 +37,6 @@ from core.tracefile.framing import chained_crc
 from core.tracefile.problems import ReadWarning
 from core.tracefile.vocab import unknown_codes
 
-
 # The largest segment read: Gas City rotates at MAX_SEGMENT_BYTES, so anything much larger was
 # not written by its trace writer.
 SEGMENT_READ_MAX = 4 * L.MAX_SEGMENT_BYTES

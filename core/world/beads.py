@@ -7,10 +7,10 @@ Metadata keys are Gas City's own names, kept as constants so a typo is a NameErr
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from datetime import datetime
-from typing import Mapping
+from functools import lru_cache
 
 # ---- identity ----
 TEMPLATE = "template"
@@ -167,7 +167,7 @@ class SessionBead:
     def get(self, key: str) -> str:
         return self.metadata.get(key, "")
 
-    def with_meta(self, changes: Mapping[str, str]) -> "SessionBead":
+    def with_meta(self, changes: Mapping[str, str]) -> SessionBead:
         """A copy with metadata changes applied ("" deletes a key)."""
         md = dict(self.metadata)
         for k, v in changes.items():
@@ -332,7 +332,7 @@ class WorkBead:
     type: str = ""
     metadata: tuple[tuple[str, str], ...] = ()
 
-    def with_(self, **changes) -> "WorkBead":
+    def with_(self, **changes) -> WorkBead:
         d = {f: getattr(self, f) for f in self.__slots__}
         d.update(changes)
         if isinstance(d.get("metadata"), dict):
@@ -409,7 +409,7 @@ class WaitBead:
     def terminal(self) -> bool:
         return self.state in WAIT_TERMINAL_STATES
 
-    def with_(self, **changes) -> "WaitBead":
+    def with_(self, **changes) -> WaitBead:
         d = {f: getattr(self, f) for f in self.__slots__}
         d.update(changes)
         return WaitBead(**d)

@@ -8,9 +8,9 @@ are persistent maps too, carried in the snapshot, so restoring one is O(1) as we
 from __future__ import annotations
 
 import heapq
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable, Mapping
 
 import immutables
 
@@ -28,7 +28,7 @@ class StoreState:
     sessions: immutables.Map
     work: immutables.Map
     next_id: int
-    index: "Indexes | None" = None  # None: rebuilt from the maps on restore
+    index: Indexes | None = None  # None: rebuilt from the maps on restore
     waits: immutables.Map = immutables.Map()  # wait id -> WaitBead
     read_faults: tuple = ()  # ((store, mode, ticks, message), ...)
     write_faults: tuple = ()  # ((op, remaining, message), ...)
@@ -420,7 +420,7 @@ class Store:
         self.journal.append(Write("work", wid, "update", fields))
         return new
 
-    def put_work_many(self, beads: "Iterable[WorkBead]") -> None:
+    def put_work_many(self, beads: Iterable[WorkBead]) -> None:
         """put_work for each of `beads` in one pass (the later of two with one id wins): the
         work map is updated once and the work indexes rebuilt once, which loading a large
         city's work needs (put_work copies a path of each map per bead)."""

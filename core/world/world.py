@@ -116,7 +116,7 @@ class World:
         self.detached_probe = st.detached_probe
 
     @classmethod
-    def from_state(cls, st: WorldState, prefix: str = "gc") -> "World":
+    def from_state(cls, st: WorldState, prefix: str = "gc") -> World:
         w = cls(st.now, prefix)
         w.restore(st)
         return w
@@ -184,7 +184,7 @@ class World:
         }
 
     @classmethod
-    def from_json(cls, d: dict[str, Any]) -> "World":
+    def from_json(cls, d: dict[str, Any]) -> World:
         w = cls(parse_time(d["now"]) or DEFAULT_START, d.get("prefix", "gc"))
         w.tick = int(d.get("tick", 0))
         w.suspension = RuntimeSuspension.from_json(d.get("suspension"))

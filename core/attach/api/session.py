@@ -28,15 +28,34 @@ answering, everything stays as last read, `sources.api.reachable` turns false an
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any
 
-from core.attach.api.client import ApiError, ApiRefused, ApiTarget, ApiUnreachable, Listing, SupervisorClient
+from core.attach.api.client import (
+    ApiError,
+    ApiRefused,
+    ApiTarget,
+    ApiUnreachable,
+    Listing,
+    SupervisorClient,
+)
 from core.attach.api.config_map import city_from_api, compare_configs
 from core.attach.api.guard import RefusedRequest
-from core.attach.api.records import (ApiSession, CityInfo, CityStatus, ConfigView, SupervisorHealth, decode_cities,
-                                     decode_config, decode_health, decode_sessions, decode_status, event_problem)
+from core.attach.api.records import (
+    ApiSession,
+    CityInfo,
+    CityStatus,
+    ConfigView,
+    SupervisorHealth,
+    decode_cities,
+    decode_config,
+    decode_health,
+    decode_sessions,
+    decode_status,
+    event_problem,
+)
 from core.attach.api.runtime import runtime_listing
 from core.attach.api.stream import LIVE, Backoff, EventStream
 from core.attach.api.wire import problems_text
@@ -146,7 +165,7 @@ class ApiAttachSession(LiveCitySession):
 
     # ------------------------------------------------------------------ lifecycle
     @classmethod
-    def open(cls, target: ApiTarget, city: str, options: AttachOptions | None = None, **kw: Any) -> "ApiAttachSession":
+    def open(cls, target: ApiTarget, city: str, options: AttachOptions | None = None, **kw: Any) -> ApiAttachSession:
         """Connect, check that the supervisor runs `city`, read everything once and start the
         event stream. Raises ApiUnreachable (nothing answered), ApiRefused (401/403),
         CityNotFound (no such city) or ApiError."""
