@@ -12,8 +12,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from functools import partial
-from typing import Any, Callable
+from typing import Any
 
 from rich.text import Text
 from textual import on, work
@@ -31,21 +32,21 @@ from core.explain import explain_session
 from core.identity import SEMANTICS, semantics_label
 from core.roster import agent_detail
 from core.safetext import printable
-from core.world.suspension import city_note
 from core.settings import Settings
+from core.world.suspension import city_note
 from tui import layout
-from tui.faults import FaultBook, Guarded, append_fault_log, guard
 from tui.commands import CONTROLS, MODEL, PANEL_KEYS, bindings, by_id, controls
+from tui.faults import FaultBook, Guarded, append_fault_log, guard
 from tui.layout import Grid, Want
 from tui.screens.choice import ChoiceDialog
 from tui.screens.dialog import AskDialog
 from tui.screens.help import HelpScreen
-from tui.widgets.footer import Footer
 from tui.widgets.agents import AgentsPanel
 from tui.widgets.alarms import AlarmsPanel
 from tui.widgets.checks import ChecksPanel
 from tui.widgets.deferrals import DeferralsPanel
 from tui.widgets.events import EventsPanel
+from tui.widgets.footer import Footer
 from tui.widgets.keyed_table import KeyedTable
 from tui.widgets.panel import Panel, TablePanel
 from tui.widgets.sessions import SessionsPanel

@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import threading
 import time
-from typing import Iterable
+from collections.abc import Iterable
 
 from rich.text import Text
 from textual import on, work
@@ -28,12 +28,25 @@ from core.safetext import printable
 from core.settings import Settings
 from tui import layout
 from tui.app import CitywatchApp
-from tui.attach_board import AttachBoard, AttachState, alarm_explanation, drift_explanation, session_explanation
+from tui.attach_board import (
+    AttachBoard,
+    AttachState,
+    alarm_explanation,
+    drift_explanation,
+    session_explanation,
+)
 from tui.commands import ATTACH, bindings, controls
 from tui.layout import Grid
 from tui.widgets.alarms import AlarmsPanel
-from tui.widgets.attach_panels import (AttachAgentsPanel, AttachDeferralsPanel, AttachEventsPanel, AttachSessionsPanel,
-                                       AttachStatusBar, AttachWhyPanel, LifecyclePanel)
+from tui.widgets.attach_panels import (
+    AttachAgentsPanel,
+    AttachDeferralsPanel,
+    AttachEventsPanel,
+    AttachSessionsPanel,
+    AttachStatusBar,
+    AttachWhyPanel,
+    LifecyclePanel,
+)
 from tui.widgets.deferrals import DeferralsPanel
 from tui.widgets.drift import DriftPanel
 from tui.widgets.panel import Panel

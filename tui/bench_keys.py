@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from time import perf_counter, process_time
-from typing import Any, Callable
+from typing import Any
 
 from textual import events
 
@@ -49,7 +50,7 @@ def frame_app_class():
 
     class FrameStampedApp(CitywatchApp):
         frames: list[float]  # when each frame was drawn
-        first: "asyncio.Future | None" = None  # set to the first frame's time
+        first: asyncio.Future | None = None  # set to the first frame's time
 
         def _display(self, screen, renderable) -> None:  # textual_internals.APP_METHODS
             drawn = renderable is not None and not getattr(self, "_batch_count", 0)

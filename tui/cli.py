@@ -9,8 +9,16 @@ import argparse
 import os
 import sys
 
-from tui.cli_options import (BAD_INPUT, EXIT_CODES_HELP, OK, SEMANTICS, add_api_options, add_attach_source_options,
-                             add_city_options, add_json_option)
+from tui.cli_options import (
+    BAD_INPUT,
+    EXIT_CODES_HELP,
+    OK,
+    SEMANTICS,
+    add_api_options,
+    add_attach_source_options,
+    add_city_options,
+    add_json_option,
+)
 
 COMMANDS = ("scenario", "config", "explain", "plan", "bench", "attach", "help", "completion")
 HEADLESS = COMMANDS  # every subcommand runs without the app

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 from textual.binding import Binding
 
-
 MODEL, ATTACH, API = "model", "attach", "api"
 BOTH = (MODEL, ATTACH)  # controls that only read: filters, focus, help, zoom, quit
 

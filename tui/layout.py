@@ -14,8 +14,8 @@ the others.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 COMPACT_WIDTH = 100  # narrower than this, panels take turns (tabs)
 COMPACT_HEIGHT = 26  # lower than this too

@@ -10,7 +10,7 @@ of the same lines) costs no more than finding where the prefix ends.
 from __future__ import annotations
 
 from bisect import bisect_right
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from rich.text import Text
 from textual import events
@@ -23,11 +23,11 @@ from textual.strip import Strip
 from core.history import EventLine
 from core.safetext import printable
 from tui.commands import bindings
+from tui.faults import Guarded
 from tui.filtering import matches
 from tui.layout import Want
 from tui.widgets.hanging import Hanging, hang
 from tui.widgets.panel import Panel
-from tui.faults import Guarded
 
 PREFIX_ROOM = 32  # cells an event line's prefix (tick, time, kind) takes at most: a shorter line fits in one row
 KIND_STYLE = {"action": "bold", "error": "bold red", "warning": "yellow", "config": "cyan", "trace": "dim",
@@ -172,7 +172,7 @@ class EventLog(Guarded, ScrollView, can_focus=True):
             panel.set_follow(False)
 
     @property
-    def panel(self) -> "EventsPanel | None":
+    def panel(self) -> EventsPanel | None:
         p = self.parent
         return p if isinstance(p, EventsPanel) else None
 

@@ -15,8 +15,8 @@ like to be, `clip_cell` cuts; `KeyedTable` applies them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
 
 from rich.cells import cell_len
 from rich.text import Text

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -15,10 +15,18 @@ from textual.strip import Strip
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, CellKey, ColumnKey, RowDoesNotExist, RowKey
 
+from tui.faults import Guarded
 from tui.textual_internals import TwoWayDict
 from tui.textual_internals import default_cell_formatter as _formatter
-from tui.widgets.fit import Cell, ColumnFit, ColumnPlan, cell_width, clip_cell, plan_columns, wanted_width
-from tui.faults import Guarded
+from tui.widgets.fit import (
+    Cell,
+    ColumnFit,
+    ColumnPlan,
+    cell_width,
+    clip_cell,
+    plan_columns,
+    wanted_width,
+)
 
 BATCH_REMOVE = 4  # removing this many rows or more renumbers the table once
 RENDERED_CELLS = 4096  # rendered cells kept across updates (a screenful is a few hundred)

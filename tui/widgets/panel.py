@@ -7,7 +7,7 @@ share of the screen.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from rich.text import Text
 from textual import on
@@ -15,11 +15,11 @@ from textual.containers import Vertical
 from textual.widgets import DataTable
 
 from core.sorting import order
+from tui.faults import Guarded
 from tui.filtering import matches
 from tui.layout import Want
 from tui.widgets.fit import Cell
 from tui.widgets.keyed_table import KeyedTable
-from tui.faults import Guarded
 
 CHROME = 2  # a panel's border: one cell each side, one line above and below
 WANTS_KEPT = 8  # a table asks for the most it needed over this many renders, so widths do not twitch

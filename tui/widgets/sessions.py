@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Collection
+from collections.abc import Collection
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -11,9 +11,9 @@ from textual.widgets import Static
 from core.board import Board
 from core.plan import CHANGE, DEFER, HOLD, START, STOP, SessionRow
 from tui.commands import bindings
+from tui.layout import Want
 from tui.widgets.fit import ColumnFit
 from tui.widgets.keyed_table import KeyedTable
-from tui.layout import Want
 from tui.widgets.panel import TablePanel
 
 COLUMNS = [("", "marker"), ("session", "session"), ("identity", "identity"), ("alias", "alias"),
