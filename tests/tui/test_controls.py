@@ -402,8 +402,8 @@ REAL_CITIES = sorted(p.parent.name for p in REAL.glob("*/city.toml"))
 
 @__import__("pytest").mark.parametrize("name", REAL_CITIES)
 async def test_each_real_city_opens_steps_and_lists_its_agents(name):
-    from core.driver import open_city
     from core.confignotes import config_notes
+    from core.driver import open_city
     from tui.app import CitywatchApp
 
     # Opened as a user opens it: a city only strict mode refuses runs as `gc start --no-strict` would.
