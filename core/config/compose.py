@@ -576,7 +576,7 @@ class Composer:
                                     "pack.toml, or use separate rigs")
 
     # ================================================================== rig packs and imports
-    def expand_rig_packs(self, city: City, agents: list[Agent], named: list[NamedSession]
+    def expand_rig_packs(self, city: City, agents: list[Agent], named: list[NamedSession]  # noqa: C901 - a long function issue 13 item 5 splits into named passes
                          ) -> tuple[list[Agent], list[NamedSession], dict[str, tuple[int, int, bool]]]:
         """Per rig: its legacy includes (or, with neither includes nor imports, a pack.toml at
         the rig path), then `[rigs.imports.X]` sorted by binding. Rig agents follow every city
