@@ -210,7 +210,7 @@ def _pool_candidate(b: AwakeBead, template: str) -> bool:
             and not b.drained and not b.dependency_only)
 
 
-def compute_awake_set(inp: AwakeInput) -> dict[str, AwakeDecision]:
+def compute_awake_set(inp: AwakeInput) -> dict[str, AwakeDecision]:  # noqa: C901 - a long function issue 13 item 5 splits into named passes
     """Decide, without side effects, whether each bead's session should be awake; keyed by session name."""
     now = inp.now
     agents = {a.qn: a for a in inp.agents}
@@ -367,9 +367,9 @@ def compute_awake_set(inp: AwakeInput) -> dict[str, AwakeDecision]:
             d.should_wake, d.reason = True, "pending"
         if b.id in inp.ready_wait:
             d.should_wake, d.reason = True, "wait-ready"
-        if not d.should_wake and not b.drained and not b.wait_hold and b.sleep_reason != "idle-timeout":
-            if name in inp.running and named_modes.matches(b, "on_demand"):
-                d.should_wake, d.reason = True, "on-demand:running"
+        if not d.should_wake and not b.drained and not b.wait_hold and b.sleep_reason != "idle-timeout" \
+                and name in inp.running and named_modes.matches(b, "on_demand"):
+            d.should_wake, d.reason = True, "on-demand:running"
         if not d.should_wake and b.pinned and b.state not in ("suspended", "closed") and not b.drained and \
                 not b.dependency_only and not b.wait_hold:
             a = lookup(b.template)

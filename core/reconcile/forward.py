@@ -135,7 +135,7 @@ def forward_pass(ctx: TickContext, order: list[str], names: set[str]) -> list[Wa
     return targets
 
 
-def one_session(ctx: TickContext, b: SessionBead, names: set[str]) -> WakeTarget | None:
+def one_session(ctx: TickContext, b: SessionBead, names: set[str]) -> WakeTarget | None:  # noqa: C901 - a long function issue 13 item 5 splits into named passes
     """Advance one open bead through the per-session steps (drain ack, unknown state, undesired,
     rollback, restart, heal, crash and churn, drift, age and idle), patching it as it goes;
     None if a step ended the bead's tick, otherwise its WakeTarget."""
@@ -291,7 +291,7 @@ def zombie(ctx: TickContext, b: SessionBead, entry: DesiredEntry) -> None:
         ctx.log(f"session reconciler: zombie {b.session_name}: agent process dead; scrollback captured")
 
 
-def drain_ack_step(ctx: TickContext, b: SessionBead, entry: DesiredEntry, alive: bool) -> bool:
+def drain_ack_step(ctx: TickContext, b: SessionBead, entry: DesiredEntry, alive: bool) -> bool:  # noqa: C901 - a long function issue 13 item 5 splits into named passes
     """Step 6 for a desired (or preserved) session whose runtime carries GC_DRAIN_ACK.
     True ends the session's tick."""
     name, tpl = b.session_name, entry.template
@@ -308,12 +308,12 @@ def drain_ack_step(ctx: TickContext, b: SessionBead, entry: DesiredEntry, alive:
         ctx.decision("reconciler.session.drain_ack", "store_query_partial", "deferred", tpl, name,
                      store_query_partial=True, reconciler_owned_ack=True)
         return True
-    if reconciler_owned and drains.assigned_work_cancelable(reason):
-        if alive and ctx.has_awake_work(b) and (drains.cancel_if(ctx, b, drains.assigned_work_cancelable)
-                                                or drains.cancel_recovered_ack(ctx, b, drains.assigned_work_cancelable)):
-            drains.clear_ack_meta(ctx, name)
-            ctx.decision("reconciler.drain.cancel", reason, "cancel_assigned_work", tpl, name)
-            return True
+    work_cancels = reconciler_owned and drains.assigned_work_cancelable(reason) and alive and ctx.has_awake_work(b)
+    if work_cancels and (drains.cancel_if(ctx, b, drains.assigned_work_cancelable)
+                         or drains.cancel_recovered_ack(ctx, b, drains.assigned_work_cancelable)):
+        drains.clear_ack_meta(ctx, name)
+        ctx.decision("reconciler.drain.cancel", reason, "cancel_assigned_work", tpl, name)
+        return True
     d = ctx.mem.drains.get(b.id)
     drift_ack = (reconciler_owned and reason == "config-drift") or (d is not None and d.acked and d.reason == "config-drift")
     if drift_ack:

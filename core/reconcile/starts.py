@@ -134,7 +134,7 @@ def fairness_sort(cands: list[StartCandidate]) -> list[StartCandidate]:
     return [c for _, c in sorted(rounds, key=lambda rc: rc[0])]
 
 
-def execute_starts(ctx: TickContext, cands: list[StartCandidate]) -> int:
+def execute_starts(ctx: TickContext, cands: list[StartCandidate]) -> int:  # noqa: C901 - a long function issue 13 item 5 splits into named passes
     """Start candidates in dependency waves and batches within the city's wake budget, recording
     each deferral; returns how many started."""
     if not cands:

@@ -298,7 +298,7 @@ def _origin(e: DesiredEntry) -> str:
     return "manual" if e.manual else "ephemeral"
 
 
-def sync_entry(ctx: TickContext, e: DesiredEntry, named_ids: set[str]) -> None:
+def sync_entry(ctx: TickContext, e: DesiredEntry, named_ids: set[str]) -> None:  # noqa: C901 - a long function issue 13 item 5 splits into named passes
     """Create, reopen or update the bead for one desired entry, recording its id on the entry."""
     sn = e.session_name
     origin = _origin(e)

@@ -101,13 +101,14 @@ def apply_wake_decisions(ctx: TickContext, order: list[str], targets: list[WakeT
         policy = sleep_policy.resolve(ctx, b)
         ev.policy = policy
         dec = decisions.get(b.session_name)
-        if dec is not None and dec.should_wake and not ctx.rt.pending(b.session_name) and \
-                b.get(B.PIN_AWAKE) != "true" and sleep_policy.config_wake_suppressed(ctx, b, policy):
-            if not sleep_policy.demand_overrides(dec.reason, ev.has_assigned_work, ev.reasons, policy,
-                                                 counts.get(ctx.template_of(b), 0), bool(b.get(B.SLEEP_INTENT))):
-                ev.config_suppressed = True
-                ev.reasons = []
-                ev.reason = ""
+        suppressed = dec is not None and dec.should_wake and not ctx.rt.pending(b.session_name) and \
+            b.get(B.PIN_AWAKE) != "true" and sleep_policy.config_wake_suppressed(ctx, b, policy)
+        if suppressed and dec is not None and not sleep_policy.demand_overrides(
+                dec.reason, ev.has_assigned_work, ev.reasons, policy,
+                counts.get(ctx.template_of(b), 0), bool(b.get(B.SLEEP_INTENT))):
+            ev.config_suppressed = True
+            ev.reasons = []
+            ev.reason = ""
     ctx.out.awake = awake_rows(decisions, evals, inp.beads, inp)
     launch_idle_probes(ctx, targets, evals)
     ctx.operation("session_reconcile.compute_awake_set_and_idle_probes", site="session_reconcile.awake_set",
@@ -214,7 +215,7 @@ def _idle_boundary(ctx: TickContext, b, ev) -> bool:
     return last is None or last <= p.completed_at
 
 
-def apply_one(ctx: TickContext, t: WakeTarget, decisions: dict, evals: dict, counts: dict, cands: list) -> None:
+def apply_one(ctx: TickContext, t: WakeTarget, decisions: dict, evals: dict, counts: dict, cands: list) -> None:  # noqa: C901 - a long function issue 13 item 5 splits into named passes
     """Act on one target's wake decision: queue a start candidate, cancel a drain, begin a drain,
     or close a freeable pool bead."""
     b = ctx.store.session(t.bead_id)
