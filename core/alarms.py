@@ -144,7 +144,7 @@ class _Claims:
         return any(n in self._assignees for n in b.assignee_identities())
 
 
-def evaluate_alarms(world: World, events: Iterable[dict[str, Any]], now: datetime, t: AlarmThresholds,
+def evaluate_alarms(world: World, events: Iterable[dict[str, Any]], now: datetime, t: AlarmThresholds,  # noqa: C901 - a long function issue 13 item 5 splits into named passes
                     memory: AlarmMemory | None = None, city: City | None = None) -> list[Alarm]:
     """Every alarm that holds at `now`, in a stable order (kind, subject). `events` are
     events.jsonl-shaped records (`type`, `ts`, `session_id`, `subject`); `city` gives the

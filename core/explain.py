@@ -350,7 +350,7 @@ def _summary(entry: DesiredEntry | None, b: SessionBead | None, alias: dict[str,
     return head + "; it has no alias"
 
 
-def explain_session(model: Model, key: str, *, outcome: Outcome | None = None,
+def explain_session(model: Model, key: str, *, outcome: Outcome | None = None,  # noqa: C901 - a long function issue 13 item 5 splits into named passes
                     history: list[dict[str, Any]] | None = None,
                     awake: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """Explain the session `key` (any spelling, see the module doc) as the model stands.

@@ -85,7 +85,7 @@ def source_words(source: str) -> str:
     return SOURCE_WORDS.get(source, source)
 
 
-def why_not_desired(city: City, d: DesiredResult | None, b: SessionBead, agent: Agent | None,
+def why_not_desired(city: City, d: DesiredResult | None, b: SessionBead, agent: Agent | None,  # noqa: C901 - a long function issue 13 item 5 splits into named passes
                     semantics: str) -> tuple[str, str]:
     """(rule code, sentence) saying why an existing bead has no desired entry."""
     if not b.open:
@@ -194,7 +194,7 @@ def alias_state(entry: DesiredEntry | None, b: SessionBead | None, deferral: dic
     return out
 
 
-def lifecycle_words(b: SessionBead | None, runtime: str, tracker: dict[str, Any]) -> list[str]:
+def lifecycle_words(b: SessionBead | None, runtime: str, tracker: dict[str, Any]) -> list[str]:  # noqa: C901 - a long function issue 13 item 5 splits into named passes
     """Sentences for the bead state, sleep reason and each tracker row that is doing something."""
     out: list[str] = []
     if b is None:

@@ -49,7 +49,7 @@ def _skipped_by_design(b: B.SessionBead) -> bool:
     return b.state not in RECONCILER_KNOWN_STATES and b.state not in ("draining", "archived")
 
 
-def bead_violations(model: Model) -> list[tuple[str, str]]:
+def bead_violations(model: Model) -> list[tuple[str, str]]:  # noqa: C901 - a long function issue 13 item 5 splits into named passes
     """(bead id or "", message) for every invariant the current world breaks."""
     store, rt = model.world.store, model.world.runtime
     out: list[tuple[str, str]] = []

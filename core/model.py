@@ -388,7 +388,7 @@ class Model:
         except ClockRangeError as e:
             raise ModelError(str(e)) from None
 
-    def _do(self, step: dict[str, Any], load_city: Callable[[dict[str, Any]], City] | None) -> Outcome:
+    def _do(self, step: dict[str, Any], load_city: Callable[[dict[str, Any]], City] | None) -> Outcome:  # noqa: C901 - a long function issue 13 item 5 splits into named passes
         kind = step["do"]
         if kind == "tick":
             out = Outcome()

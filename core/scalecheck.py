@@ -14,6 +14,7 @@ record has a simulated value.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -108,10 +109,8 @@ def _run_bounded(command: str, cwd: str, timeout: float, limit: int) -> tuple[in
         status: int | None = proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         status = None
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         proc.wait()
     for t in readers:
         t.join(timeout=2)

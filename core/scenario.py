@@ -179,7 +179,7 @@ def _load_scenario_city(path: str, text: str, d: dict[str, Any], prefix: str, pa
     return city
 
 
-def load_scenario(path: str, packs_dir: str | None = None) -> Scenario:
+def load_scenario(path: str, packs_dir: str | None = None) -> Scenario:  # noqa: C901 - a long function issue 13 item 5 splits into named passes
     """Parse and validate a scenario file (remote imports of its cities resolved from `packs_dir`
     first, as `--packs` does). Raises ScenarioError naming file, line and field."""
     try:
@@ -291,9 +291,8 @@ def load_scenario(path: str, packs_dir: str | None = None) -> Scenario:
                                                "or an earlier add_work)")
         if kind in ("add_work", "update_work"):
             wids.add(st["id"])
-        if kind == "set_scale_check":
-            if all(c.agent(st["template"]) is None for c in cities):
-                raise _loc(path, text, f"{fp}.template", f'unknown template "{st["template"]}"')
+        if kind == "set_scale_check" and all(c.agent(st["template"]) is None for c in cities):
+            raise _loc(path, text, f"{fp}.template", f'unknown template "{st["template"]}"')
         if kind in ("fail_start", "fail_stop", "slow_start") and not (st.get("name") or st.get("template")):
             raise _loc(path, text, fp, f'{kind} needs "name" or "template"')
         if kind in ("fail_start", "fail_stop", "slow_start", "fail_store_write") and "count" in st and \

@@ -130,7 +130,7 @@ _MAPS = {INTMAP: _map_of(_is_int, INTMAP), BOOLMAP: _map_of(lambda v: isinstance
          STRMAP: _map_of(lambda v: isinstance(v, str), STRMAP)}
 
 
-def value_problem(kind: str, v: Any, fp: str) -> TypeProblem | None:
+def value_problem(kind: str, v: Any, fp: str) -> TypeProblem | None:  # noqa: C901 - a long function issue 13 item 5 splits into named passes
     """Why `v` is not a value of `kind`, or None when it is."""
     if kind in _MAPS:
         return _MAPS[kind](v, fp)

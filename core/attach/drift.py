@@ -74,7 +74,7 @@ def _state(b) -> str:
     return f"state {b.state or 'active'}" + (f", sleep_reason {sr}" if sr else "")
 
 
-def compute_drift(city: City | None, world: World, last_cycle: Cycle | None, *, runtime_observable: bool,
+def compute_drift(city: City | None, world: World, last_cycle: Cycle | None, *, runtime_observable: bool,  # noqa: C901 - a long function issue 13 item 5 splits into named passes
                   semantics: str = "current") -> DriftReport:
     """Compare one model tick on a copy of `world` with the live state and the last cycle."""
     from core.model import Model

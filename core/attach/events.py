@@ -68,9 +68,8 @@ class EventTail:
             self.close()
         if st is None:
             return out
-        if self._f is None:
-            if not self._open(out, first=not self._started):
-                return out
+        if self._f is None and not self._open(out, first=not self._started):
+            return out
         self._started = True
         self._drain(out)
         return out

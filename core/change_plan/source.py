@@ -3,6 +3,7 @@ a scenario file (its world after its last step), or a bare city.toml (a fresh wo
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -96,10 +97,8 @@ def _scenario(path: str, packs_dir: str | None, semantics: str | None) -> Start:
         scn.semantics = semantics
     model = scn.model()
     for st in scn.steps:
-        try:
+        with contextlib.suppress(ModelError):  # a refused poke changes nothing, as in `scenario run`
             scn.apply(model, st)
-        except ModelError:
-            pass  # a refused poke changes nothing, as in `scenario run`
     return Start("scenario", path, model.pending_city or model.city, model.world, model.semantics, fresh=False)
 
 

@@ -421,7 +421,7 @@ def select_or_plan(ctx: BuildContext, a: Agent, r: Request, prefer: SessionBead 
     return item
 
 
-def realize_template(ctx: BuildContext, a: Agent, reqs: list[Request], busy: set[str], budget: CreateBudget) -> None:
+def realize_template(ctx: BuildContext, a: Agent, reqs: list[Request], busy: set[str], budget: CreateBudget) -> None:  # noqa: C901 - a long function issue 13 item 5 splits into named passes
     """Realize one template's accepted requests in order (Phases A, B and C) into desired entries."""
     qn = a.qualified_name
     if ctx.refuse_transport(a, f"pool {go_quote(qn)}"):

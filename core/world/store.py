@@ -105,7 +105,7 @@ class Store:
         if st.index is None:
             self._rebuild_indexes()
             return
-        self._idx = dict(zip(self.SESSION_KEYS, st.index.sessions))
+        self._idx = dict(zip(self.SESSION_KEYS, st.index.sessions, strict=True))
         self._work_by_assignee, self._work_by_route = st.index.work_by_assignee, st.index.work_by_route
         self._open_sorted = st.index.open_sorted
         self._order_touched = set()

@@ -280,7 +280,7 @@ class SupervisorClient:
         are kept."""
         out = Listing(endpoint, [])
         cursor = ""
-        for n in range(max_pages):
+        for _n in range(max_pages):
             q = {**(params or {}), "limit": page}
             if cursor:
                 q["cursor"] = cursor
