@@ -223,7 +223,7 @@ class CitywatchApp(Guarded, App):
             if compact:
                 order = sorted(present, key=lambda p: PANEL_KEYS.get(p, "9"))
                 tabs.show_tabs([(p, PANEL_KEYS.get(p, ""), self.panel(p).title) for p in order], self.active_panel)
-            for r, row in enumerate(self.GRID):
+            for r, _row in enumerate(self.GRID):
                 row_node = self.query_one(f"#row-{r}")
                 columns = [col for col in row_node.children]
                 row_node.display = any(_panel_ids(col) & set(shown) for col in columns)
@@ -259,7 +259,7 @@ class CitywatchApp(Guarded, App):
     def _size_compact(self, shown: list[str], body: int, width: int) -> None:
         heights = [body] if len(shown) == 1 else layout.allocate(body, [Want(body * 3 // 5, body, True),
                                                                         Want(body * 2 // 5, body, True)])
-        height_of = dict(zip(shown, heights))
+        height_of = dict(zip(shown, heights, strict=False))
         for r, row in enumerate(self.GRID):
             row_node = self.query_one(f"#row-{r}")
             self._place(row_node, None, sum(height_of.get(p, 0) for p in _panel_ids_of(row)) or 1)
@@ -284,7 +284,7 @@ class CitywatchApp(Guarded, App):
             else:
                 row_wants.append(Want(max((w.least for w in heights), default=3),
                                       max((w.whole for w in heights), default=3), fill=any(w.fill for w in heights)))
-        for row_node, h, stack in zip(rows, layout.allocate(body, row_wants), stacked):
+        for row_node, h, stack in zip(rows, layout.allocate(body, row_wants), stacked, strict=True):
             self._place(row_node, None, h)
             direction = "vertical" if stack else "horizontal"
             if row_node.styles.layout is None or row_node.styles.layout.name != direction:
@@ -294,11 +294,11 @@ class CitywatchApp(Guarded, App):
                 sizes = [(width, ch) for ch in layout.allocate(h, [_column_height(c) for c in cols])]
             else:
                 sizes = [(cw, h) for cw in layout.allocate(width, [_column_width(c) for c in cols])]
-            for col, (w, ch) in zip(cols, sizes):
+            for col, (w, ch) in zip(cols, sizes, strict=True):
                 self._place(col, w, ch)
                 panels = [c for c in col.children if isinstance(c, Panel)]
                 heights = layout.allocate(ch, [p.wanted_height() for p in panels]) if len(panels) > 1 else [ch]
-                for p, ph in zip(panels, heights):
+                for p, ph in zip(panels, heights, strict=False):
                     self._place(p, w, ph)
 
     def action_show_panel(self, panel_id: str) -> None:

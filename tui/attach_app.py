@@ -327,9 +327,8 @@ class AttachApp(CitywatchApp, inherit_bindings=False):
 
     # ------------------------------------------------------------------ nothing that changes the world
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in WORLD_CHANGING:
-            return False  # not offered while attached (its keys are bound to `refuse`: see BINDINGS)
-        return True
+        # a world-changing action is not offered while attached (its keys are bound to `refuse`: see BINDINGS)
+        return action not in WORLD_CHANGING
 
 
 def run_attach(args: argparse.Namespace) -> int:

@@ -14,6 +14,7 @@ becomes an error line in the feed and the last good picture is kept.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Iterable, Sequence
@@ -483,10 +484,8 @@ class AttachState:
             if got & MODEL_SOURCES:
                 self._view_stale = True
             self._fresh_model = model
-            try:
+            with contextlib.suppress(Exception):  # on a fault, keep watching what was watched
                 self._watch_paths = self.session.watch_paths()
-            except Exception:  # keep watching what was watched
-                pass
             try:
                 self.feed.fold(self.session, now)
             except Exception as e:

@@ -158,7 +158,7 @@ async def _keys(ticks: int, seed: int, size: str) -> dict[str, Any]:
     keys: dict[str, Any] = {}
     for name, s in out.items():
         keys[name] = {**percentiles(s.wall), "cpu": percentiles(s.cpu)}
-    beyond = [w - t for w, t in zip(out["step"].wall, out["step"].tick)]
+    beyond = [w - t for w, t in zip(out["step"].wall, out["step"].tick, strict=False)]
     keys["step"]["tick"] = percentiles(out["step"].tick)
     keys["step"]["beyond_tick"] = percentiles(beyond)
     keys["size"] = size

@@ -6,6 +6,7 @@ opens. One parser per form, built from the shared option groups of tui.cli_optio
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 
@@ -216,10 +217,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `citywatch ... | head`: stop quietly
-        try:
+        with contextlib.suppress(OSError):
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps the interpreter's final flush quiet
-        except OSError:
-            pass
         return OK
 
 
@@ -245,10 +244,8 @@ def show_help(topic: str | None) -> int:
     if topic == "app":
         app_parser().print_help()
     elif topic:
-        try:
-            build_parser().parse_args([topic, "--help"])  # argparse prints the command's help and exits
-        except SystemExit:
-            pass
+        with contextlib.suppress(SystemExit):  # argparse prints the command's help and exits
+            build_parser().parse_args([topic, "--help"])
     else:
         app_parser().print_help()
         print()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 
 from rich.cells import cell_len
@@ -142,7 +143,7 @@ class KeyedTable(Guarded, DataTable):
     def shown_cells(self, key: str) -> dict[str, Cell] | None:
         """The row as on screen: each visible column's key with its (perhaps cut) value."""
         cells = self._cells.get(key)
-        return None if cells is None else {k: c for (_, k), c in zip(self._columns, cells)}
+        return None if cells is None else {k: c for (_, k), c in zip(self._columns, cells, strict=False)}
 
     @property
     def visible_columns(self) -> list[str]:
@@ -230,7 +231,7 @@ class KeyedTable(Guarded, DataTable):
         for key, cells in rows:
             f = fitted.get(key)
             if f is None or f[1] != layout or not _same(f[0], cells):
-                f = (cells, layout, tuple(clip_cell(cells[i], w) for i, w in zip(plan.visible, plan.widths)
+                f = (cells, layout, tuple(clip_cell(cells[i], w) for i, w in zip(plan.visible, plan.widths, strict=True)
                                           if i < len(cells)))
             fresh[key] = f
             shown.append((key, f[2]))
@@ -245,7 +246,7 @@ class KeyedTable(Guarded, DataTable):
         return zoomed is not None and (zoomed is self or zoomed in self.ancestors)
 
     def _too_wide(self, plan: ColumnPlan) -> bool:
-        for i, w in zip(plan.visible, plan.widths):
+        for i, w in zip(plan.visible, plan.widths, strict=True):
             label, key = self._all_columns[i]
             col = self.columns.get(ColumnKey(key))
             if col is not None and col.content_width > max(w, cell_len(self._label(label, key))):
@@ -342,12 +343,10 @@ class KeyedTable(Guarded, DataTable):
                 cells = tuple(cells)
                 if old == cells:
                     continue
-                for (_, col), new, was in zip(self._columns, cells, old or ()):
+                for (_, col), new, was in zip(self._columns, cells, old or (), strict=False):
                     if new != was:
-                        try:
+                        with contextlib.suppress(CellDoesNotExist, RowDoesNotExist):
                             self.update_cell(key, col, new, update_width=self._widens(col, new))
-                        except (CellDoesNotExist, RowDoesNotExist):
-                            pass
                 self._cells[key] = cells
         finally:
             changed, self._pending_rows = self._pending_rows, None
