@@ -342,7 +342,7 @@ def test_invariants_hold_after_every_step_and_a_replay_is_byte_identical(data, w
         replayed = [dumps_state(s) for s in replay.states]
         if replayed != states:
             note(report(doc))
-            first = next(i for i, (a, b) in enumerate(zip(replayed, states)) if a != b)
+            first = next(i for i, (a, b) in enumerate(zip(replayed, states, strict=False)) if a != b)
             pytest.fail(f"{attempt} replay differs from the live run at step {first}")
         assert replay.invariant_failures == reported
 

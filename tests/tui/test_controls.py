@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pathlib
 from datetime import timedelta
 
 from textual.command import CommandPalette
@@ -443,7 +444,7 @@ async def test_export_dialog_saves_a_scenario_that_loads(small_driver, tmp_path)
         assert [s["do"] for s in scn.steps] == ["runtime_exit"]
         assert [s["id"] for s in scn.data["session"]] == ["gc-1", "gc-2", "gc-3"]
         assert scn.expects and check(run(scn, check_invariants=False)) == []  # it pins and checks itself
-        before = open(default).read()
+        before = pathlib.Path(default).read_text()
         await pilot.press("s")
         await settle(app, pilot)
         await pilot.press("E")
@@ -452,13 +453,13 @@ async def test_export_dialog_saves_a_scenario_that_loads(small_driver, tmp_path)
         assert isinstance(app.screen, ChoiceDialog)  # the file exists: asked, not overwritten
         await pilot.press("n")
         await settle(app, pilot)
-        assert open(default).read() == before
+        assert pathlib.Path(default).read_text() == before
         await pilot.press("E")
         await pilot.pause()
         await answer(app, pilot, default)
         await pilot.press("y")
         await settle(app, pilot)
-        assert open(default).read() != before
+        assert pathlib.Path(default).read_text() != before
         assert len(load_scenario(default).steps) == 2
 
 
