@@ -39,13 +39,13 @@ def resolve_runtime_name(city: City, name: str, semantics: str) -> tuple[str, st
             return a.qualified_name, a.qualified_name, 0, "exact"
     for a in city.agents:
         base = session_name_for(city, a.qualified_name)
-        n = digits_value(name[len(base) + 1:]) if name.startswith(base + "-") else None
-        if n is not None:
+        slot = digits_value(name[len(base) + 1:]) if name.startswith(base + "-") else None
+        if slot is not None:
             if canonical_singleton(a, semantics):
                 return a.qualified_name, a.qualified_name, 0, "stale-singleton"
-            if instance_expansion(a, semantics) and n > 0:
-                how = "pool-slot" if slot_in_bounds(a, n) else "pool-slot-out-of-bounds"
-                return a.qualified_name, qualified_instance(a, n), n, how
+            if instance_expansion(a, semantics) and slot > 0:
+                how = "pool-slot" if slot_in_bounds(a, slot) else "pool-slot-out-of-bounds"
+                return a.qualified_name, qualified_instance(a, slot), slot, how
     return "", name, 0, "unknown"
 
 

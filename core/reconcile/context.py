@@ -215,7 +215,7 @@ class TickContext:
     # ------------------------------------------------------------------ writes
     def patch(self, bead_id: str, changes: dict[str, str]) -> SessionBead:
         if not changes:
-            return self.store.session(bead_id)
+            return self.store.reread(bead_id)
         return self.store.update_session(bead_id, changes)
 
     def close(self, bead_id: str, code: str, *, release: bool = True, reachable_only: bool = False) -> bool:

@@ -207,6 +207,6 @@ def advance_drains(ctx: TickContext, wake_evals: dict) -> None:
                 ctx.decision("reconciler.drain.timeout", d.reason, "retry", tpl, name, error="instance token mismatch")
                 continue
             ctx.stop(name, "drain-timeout", b)
-            complete_drain(ctx, ctx.store.session(bead_id), d)
+            complete_drain(ctx, ctx.store.reread(bead_id), d)
             forget(ctx, bead_id)
             ctx.decision("reconciler.drain.timeout", d.reason, "complete", tpl, name)

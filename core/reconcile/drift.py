@@ -83,10 +83,10 @@ def _named_active_reason(ctx: TickContext, b: SessionBead, key: str) -> str:
     if last is None or (ctx.now - last).total_seconds() >= NAMED_ACTIVITY_THRESHOLD:
         return ""
     # recent activity defers for at most 30s from the first deferral of this drift
-    if b.get(B.CONFIG_DRIFT_DEFERRED_KEY) != key or parse_time(b.get(B.CONFIG_DRIFT_DEFERRED_AT)) is None:
+    first = parse_time(b.get(B.CONFIG_DRIFT_DEFERRED_AT))
+    if b.get(B.CONFIG_DRIFT_DEFERRED_KEY) != key or first is None:
         ctx.patch(b.id, {B.CONFIG_DRIFT_DEFERRED_AT: format_time(ctx.now), B.CONFIG_DRIFT_DEFERRED_KEY: key})
         return "recent_activity"
-    first = parse_time(b.get(B.CONFIG_DRIFT_DEFERRED_AT))
     return "recent_activity" if (ctx.now - first).total_seconds() < NAMED_RECENT_ACTIVITY_LIMIT else ""
 
 
@@ -162,7 +162,7 @@ def alive_drift(ctx: TickContext, b: SessionBead, entry: DesiredEntry) -> tuple[
             return True, False
         if launch_only and relaunch(ctx, b, a, entry, fields):
             return True, False
-        b = ctx.store.session(b.id)  # a refused relaunch may have cleared a speculative key
+        b = ctx.store.reread(b.id)  # a refused relaunch may have cleared a speculative key
         reset_named_for_drift(ctx, b, True, "start-pending")
         ctx.action("restart", b.id, name, "config-drift", "named session restarted in place", tpl)
         ctx.decision("reconciler.session.config_drift", "config_drift", "restart_in_place", tpl, name, **fields)
@@ -180,7 +180,7 @@ def alive_drift(ctx: TickContext, b: SessionBead, entry: DesiredEntry) -> tuple[
         return True, False
     if launch_only and relaunch(ctx, b, a, entry, fields):
         return True, False
-    b = ctx.store.session(b.id)  # a refused relaunch may have cleared a speculative key
+    b = ctx.store.reread(b.id)  # a refused relaunch may have cleared a speculative key
     if drains.begin_drain(ctx, b, "config-drift", ctx.drift_drain_timeout):
         ctx.decision("reconciler.session.config_drift", "config_drift", "drain", tpl, name, **fields)
         ctx.event("session.draining", entry.identity or tpl, "config drift detected", b.id)

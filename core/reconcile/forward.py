@@ -163,14 +163,14 @@ def one_session(ctx: TickContext, b: SessionBead, names: set[str]) -> WakeTarget
         entry = handle_undesired(ctx, b, names)
         if entry is None:
             return None
-        b = ctx.store.session(b.id)
+        b = ctx.store.reread(b.id)
         template = entry.template
     # 4. observe the runtime; a zombie's pane is captured
     running, alive = ctx.running(name), ctx.alive(name)
     record_reset_stall(ctx, b, template, name, alive)
     if running and not alive:
         zombie(ctx, b, entry)
-        b = ctx.store.session(b.id)
+        b = ctx.store.reread(b.id)
     # 5. pending-create rollback
     if alive and b.pending_claim and not runtime_is_ours(ctx, b):
         rollback_pending_create(ctx, b, template, "pending_create_rollback", "live runtime belongs to another session")
@@ -184,7 +184,7 @@ def one_session(ctx: TickContext, b: SessionBead, names: set[str]) -> WakeTarget
     if drains.acked(ctx, name):
         if drain_ack_step(ctx, b, entry, alive):
             return None
-        b = ctx.store.session(b.id)
+        b = ctx.store.reread(b.id)
     # 7. progress stall: a stalled session is asked to restart, which step 8 carries out
     stalled = progress.progress_stalled(ctx, b, entry, alive)
     # 8. restart requested
@@ -210,10 +210,10 @@ def one_session(ctx: TickContext, b: SessionBead, names: set[str]) -> WakeTarget
     # 11-12. rapid crash and churn end the session's tick
     if exits_check.check_stability(ctx, b, alive):
         return None
-    b = ctx.store.session(b.id)
+    b = ctx.store.reread(b.id)
     if exits_check.check_churn(ctx, b, alive):
         return None
-    b = ctx.store.session(b.id)
+    b = ctx.store.reread(b.id)
     # 13. stable sessions clear their failure counters
     woke = X.woke_for(b, ctx.now)
     if alive and woke is not None and woke >= X.STABILITY_THRESHOLD:
@@ -235,12 +235,12 @@ def one_session(ctx: TickContext, b: SessionBead, names: set[str]) -> WakeTarget
             return None
         if restarted:
             alive = False
-        b = ctx.store.session(b.id)
+        b = ctx.store.reread(b.id)
     # 16. dead named session with a stale hash
     if not alive and b.is_named and not restarted and not drift.pending_resume_preserving_restart(ctx, b):
         if drift.asleep_named_drift(ctx, b, entry):
             return None
-        b = ctx.store.session(b.id)
+        b = ctx.store.reread(b.id)
     # 17-18. max session age, then idle timeout
     b, alive = timers.max_age_step(ctx, b, entry, alive)
     b, alive, skip = timers.idle_step(ctx, b, entry, alive)
@@ -344,7 +344,7 @@ def drain_ack_step(ctx: TickContext, b: SessionBead, entry: DesiredEntry, alive:
             return True
     if alive:
         if drain_ack.mark_stop_pending(ctx, b):
-            drain_ack.queue_async_stop(ctx, ctx.store.session(b.id))
+            drain_ack.queue_async_stop(ctx, ctx.store.reread(b.id))
             ctx.decision("reconciler.session.drain_ack", "acknowledged", "stop_pending", tpl, name)
         return True
     drain_ack.finalize(ctx, b, tpl, b.pool_managed)
@@ -408,7 +408,7 @@ def restart_requested(ctx: TickContext, b: SessionBead, entry: DesiredEntry, run
         if bead_req:
             ctx.patch(b.id, {B.RESTART_REQUESTED: ""})
         ctx.log(f"session reconciler: skipping abrupt restart-requested kill for pinned named session {name}")
-        return True, ctx.store.session(b.id)
+        return True, ctx.store.reread(b.id)
     if runtime_running:
         err = ctx.stop_error(name, "restart-requested", b)
         if err:  # the request stands: it is retried on the next tick

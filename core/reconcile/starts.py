@@ -200,7 +200,7 @@ def _lifecycle(ctx: TickContext, wave: int, c: StartCandidate, outcome: str, err
     if error:
         line += " err=" + format_lifecycle_error(error)
     ctx.log(line)
-    fields = {"wave": wave}
+    fields: dict[str, int | str] = {"wave": wave}
     if error:
         fields["error"] = error
     ctx.record("operation", "reconciler.start.execute", "start", outcome, c.template, c.name, **fields)
@@ -214,8 +214,10 @@ def format_lifecycle_error(err: str) -> str:
 def _circuit_allows(ctx: TickContext, c: StartCandidate) -> bool:
     cfg = circuit.circuit_config(ctx.city)
     b = ctx.store.session(c.bead_id)
-    identity = b.get(B.CONFIGURED_NAMED_IDENTITY) if b is not None else ""
-    if cfg is None or not identity:
+    if cfg is None or b is None:
+        return True
+    identity = b.get(B.CONFIGURED_NAMED_IDENTITY)
+    if not identity:
         return True
     mem, is_open = circuit.is_open(ctx.mem, cfg, identity, ctx.now)
     ctx.mem = mem
@@ -288,9 +290,11 @@ def start_command(ctx: TickContext, b: SessionBead, template: str) -> str:
     from core.desired.provider import resolve_provider, resolve_session_command, session_transport
 
     a = ctx.agent(template)
-    rp = resolve_provider(ctx.city, a) if a is not None else None
+    if a is None:
+        return ""
+    rp = resolve_provider(ctx.city, a)
     if rp is None:
-        return a.start_command if a is not None else ""
+        return a.start_command
     key = b.get(B.SESSION_KEY)
     if not key or session_transport(a, rp) == "acp":
         return rp.launch_command
@@ -405,7 +409,7 @@ def complete_async_starts(ctx: TickContext) -> int:
         line = (f"session lifecycle: op=start wave={p.wave} session={name} template={p.template} outcome=")
         took = format_duration((p.ready_at - p.started_at).total_seconds())
         current_command = b.get(B.COMMAND).strip() if b is not None else ""
-        if p.command.strip() and current_command and p.command.strip() != current_command:
+        if b is not None and p.command.strip() and current_command and p.command.strip() != current_command:
             # asyncStartPreparedCommandStaleInfo: the desired command changed while the agent
             # started; its runtime is stopped and the wake stamp released so a later tick starts
             # the new command.
@@ -414,7 +418,7 @@ def complete_async_starts(ctx: TickContext) -> int:
             ctx.patch(b.id, {B.LAST_WOKE_AT: ""})
             ctx.log(line + f"async_start_refresh_failed duration={took}")
             continue
-        if not async_start_still_current(p, b):
+        if b is None or not async_start_still_current(p, b):
             # refreshAsyncStartResult: the result is stale; the runtime it spawned (which carries
             # the prepared identity) is stopped, so the model never brings it up.
             ctx.log(f"session reconciler: ignoring stale async start result for {name}")
@@ -464,7 +468,7 @@ def start_failed(ctx: TickContext, b: SessionBead, c: StartCandidate, err: str, 
     if reason:
         mark_terminal_error(ctx, b, reason)
         if claim:
-            rollback_pending_create(ctx, ctx.store.session(b.id), c.template, "pending_create_rollback",
+            rollback_pending_create(ctx, ctx.store.reread(b.id), c.template, "pending_create_rollback",
                                     "start failed with a terminal provider error", budgeted=False)
         return
     if claim:

@@ -234,8 +234,8 @@ def bead_reconcile(ctx: TickContext) -> None:
                   start_candidate_count=len(cands), planned_wake_count=woke)
     advance_drains(ctx, evals)
     for bid in sorted(ctx.mem.idle_probes.keys()):
-        b = ctx.store.session(bid)
-        if b is None or not b.open:
+        probed = ctx.store.session(bid)
+        if probed is None or not probed.open:
             ctx.mem = ctx.mem.drop("idle_probes", bid)
     ctx.operation("session_reconcile.advance_drains", site="session_reconcile.drain_advance")
     records.session_results(ctx, ordered)

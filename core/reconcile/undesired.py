@@ -129,7 +129,7 @@ def handle_undesired(ctx: TickContext, b: SessionBead, names: set[str]) -> Desir
             return None
         if provider_alive:
             if drain_ack.mark_stop_pending(ctx, b):
-                drain_ack.queue_async_stop(ctx, ctx.store.session(b.id))
+                drain_ack.queue_async_stop(ctx, ctx.store.reread(b.id))
                 ctx.decision("reconciler.session.drain_ack", "orphaned", "stop_pending", tpl, name)
             return None
         drain_ack.finalize(ctx, b, tpl, True)

@@ -21,6 +21,7 @@ from core.timefmt import format_time, parse_time
 from core.trackers import circuit
 from core.trackers.timers import timer_blocker
 from core.world import beads as B
+from core.world.beads import SessionBead
 from core.world.memory import IdleProbe
 
 MAX_IDLE_PROBES = 3
@@ -118,7 +119,7 @@ def apply_wake_decisions(ctx: TickContext, order: list[str], targets: list[WakeT
         b = ctx.store.session(t.bead_id)
         if b is None or not b.open:
             continue
-        apply_one(ctx, t, decisions, evals, counts, cands)
+        apply_one(ctx, t, b, decisions, evals, counts, cands)
     return cands, evals
 
 
@@ -215,10 +216,11 @@ def _idle_boundary(ctx: TickContext, b, ev) -> bool:
     return last is None or last <= p.completed_at
 
 
-def apply_one(ctx: TickContext, t: WakeTarget, decisions: dict, evals: dict, counts: dict, cands: list) -> None:  # noqa: C901 - a long function issue 13 item 5 splits into named passes
+def apply_one(ctx: TickContext, t: WakeTarget, b: SessionBead,  # noqa: C901 - a long function issue 13 item 5 splits into named passes
+              decisions: dict[str, A.AwakeDecision], evals: dict[str, A.WakeEval], counts: dict[str, int],
+              cands: list[StartCandidate]) -> None:
     """Act on one target's wake decision: queue a start candidate, cancel a drain, begin a drain,
-    or close a freeable pool bead."""
-    b = ctx.store.session(t.bead_id)
+    or close a freeable pool bead. `b` is the target's open bead."""
     name = b.session_name.strip()
     tpl = t.entry.template
     dec = decisions.get(name)
@@ -262,7 +264,7 @@ def apply_one(ctx: TickContext, t: WakeTarget, decisions: dict, evals: dict, cou
             b = ctx.patch(b.id, {B.CURRENTLY_PROCESSING: dec.assigned_work_bead})
         cands.append(candidate_for(b, t.entry, len(cands), dec.reason if dec else ""))
         return
-    if should and t.alive:
+    if should and dec is not None and t.alive:
         if dec.requires_fresh_cycle and b.get(B.WAKE_MODE) == "fresh" and fresh_reassign_cycle(ctx, b, tpl, dec):
             return
         if dec.assigned_work_bead and b.get(B.CURRENTLY_PROCESSING) != dec.assigned_work_bead:

@@ -171,6 +171,11 @@ class Store:
     def session(self, bead_id: str) -> SessionBead | None:
         return self.sessions.get(bead_id)
 
+    def reread(self, bead_id: str) -> SessionBead:
+        """The bead as stored now, for a caller holding an older copy of it (a write since may have
+        changed it). The bead must exist: a tick closes beads, it never removes one."""
+        return self.sessions[bead_id]
+
     def open_sessions(self) -> list[SessionBead]:
         """Open session beads in creation order (created_at, then id). The order is kept up to
         date as beads open and close (not re-sorted per call), the beads in a plain dict."""
