@@ -83,7 +83,7 @@ class Reader:
         except IsADirectoryError:
             why = "is a directory, not a file"
         except UnsafeFileError as e:
-            why = e.strerror
+            why = e.strerror or str(e)
         except OSError as e:
             why = (e.strerror or str(e)).lower()
         msg = f"{context}loading {what} {path}: {why}"
@@ -115,13 +115,13 @@ class Reader:
             return tomli.loads(text)
         except tomli.TOMLDecodeError as e:
             msg = str(e)
-            line, col = syntax_position(msg)
-            if line is None:
-                line = text.count("\n") + 1
-                col = len(text.rsplit("\n", 1)[-1]) + 1
+            at_line, at_col = syntax_position(msg)
+            if at_line is None:
+                at_line = text.count("\n") + 1
+                at_col = len(text.rsplit("\n", 1)[-1]) + 1
             detail = re.sub(r"\s*\(at line \d+, column \d+\)", "", msg)
             detail = re.sub(r"\s*\(at end of document\)", " at end of document", detail)
-            raise ConfigError(path, f"{context}parsing {what}: {detail}", line=line, col=col) from None
+            raise ConfigError(path, f"{context}parsing {what}: {detail}", line=at_line, col=at_col) from None
         except RecursionError as e:  # tomli's limit on nested inline arrays and tables
             line, col = nesting_position(text)
             raise ConfigError(path, f"{context}parsing {what}: {e}", line=line, col=col) from None

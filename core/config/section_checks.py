@@ -93,7 +93,7 @@ def section_duration_warnings(rd: Reader, city: City) -> None:
     orders = city.sections.get("orders")
     _bad_duration(rd, orders, "[orders]", "max_timeout")
     for i, ov in enumerate(orders.get("overrides", []) if orders else []):
-        if isinstance(ov, dict) and "check_timeout" in ov:
+        if orders is not None and isinstance(ov, dict) and "check_timeout" in ov:
             sec = Section(ov, orders.file, orders.at(f"overrides[{i}]"))
             _not_positive(rd, sec, f"[[orders.overrides]] {go_quote(str(ov.get('name', '')))}", "check_timeout",
                           days=False)
