@@ -8,7 +8,7 @@ work route is matched to a configured agent exactly the way the controller match
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from core.actions import Action
 from core.config.model import Agent, City, NamedSession
@@ -272,9 +272,9 @@ class BuildContext:
             self._by_template = index
         out = []
         for bid in self._by_template.get(qn, []):
-            b = self.store.session(bid)
-            if b is not None and b.open:
-                out.append(b)
+            bead = self.store.session(bid)
+            if bead is not None and bead.open:
+                out.append(bead)
         return out
 
     def track_created(self, b: SessionBead) -> None:
@@ -335,7 +335,7 @@ class BuildContext:
     def decision(self, site: str, reason: str, outcome: str, template: str = "", session_name: str = "",
                  **fields) -> None:
         """Record a trace decision in Gas City's site/reason/outcome vocabulary."""
-        rec = {"record_type": "decision", "site_code": site, "reason_code": reason, "outcome_code": outcome,
+        rec: dict[str, Any] = {"record_type": "decision", "site_code": site, "reason_code": reason, "outcome_code": outcome,
                "template": template, "session_name": session_name}
         if fields:
             rec["fields"] = fields

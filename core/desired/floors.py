@@ -51,7 +51,7 @@ def select_or_create(ctx: BuildContext, a: Agent) -> tuple[SessionBead | None, l
         return nb, [Why("slot.reused", "reused the earliest dependency-only bead")] + why
     identity, slot = request_identity(a, 1, ctx.semantics)
     bead, why, err = create_pool_bead(ctx, a, identity, slot, "", dependency_only=True)
-    if err:
+    if bead is None:  # the create failed: err says why
         ctx.log(f"dependency floor {qn!r}: {err} (skipping)")
         return None, []
     why = [Why("slot.canonical" if slot == 0 else "slot.lowest_free", f"fresh floor bead as {identity}")] + why

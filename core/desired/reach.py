@@ -63,14 +63,14 @@ def filter_for_session_wake(ctx: BuildContext, collected: list[WorkBead]) -> lis
         add(n.identity, configured_rig_name(ctx, a) or CITY_STORE)
     for b in ctx.store.open_sessions():
         template = ctx.normalized_session_template(b).strip() or b.template.strip()
-        a = ctx.find_agent_by_template(template)
-        if a is None:
+        agent = ctx.find_agent_by_template(template)
+        if agent is None:
             continue
-        if a.scope.strip() == "city":
+        if agent.scope.strip() == "city":
             cross.update(i.strip() for i in b.assignee_identities())
             cross.add(template)
             continue
-        ref = configured_rig_name(ctx, a) or CITY_STORE
+        ref = configured_rig_name(ctx, agent) or CITY_STORE
         for i in b.assignee_identities():
             add(i, ref)
         add(template, ref)

@@ -462,16 +462,16 @@ def realize_template(ctx: BuildContext, a: Agent, reqs: list[Request], busy: set
         if item.skip:
             continue
         r = item.request
-        if item.create:
-            if item.create_error:
-                ctx.log(f"pool {qn!r} request: {item.create_error} (skipping)")
-                used_slots.discard(item.slot)
-                continue
-            if item.bead.id in used:
-                continue
-            used.add(item.bead.id)
+        if item.create and item.create_error:
+            ctx.log(f"pool {qn!r} request: {item.create_error} (skipping)")
+            used_slots.discard(item.slot)
+            continue
         b = item.bead
-        assert b is not None
+        assert b is not None  # a request without a create error holds its bead
+        if item.create:
+            if b.id in used:
+                continue
+            used.add(b.id)
         why = [shape_why(ctx, a)]
         rule, text = DEMAND_WHY[r.source]
         if r.inflight:
