@@ -30,6 +30,15 @@ def parse_time(text: str | None) -> datetime | None:
     return dt if dt is not None and in_range(dt) else None
 
 
+def parse_stamp(text: str) -> datetime:
+    """parse_time for a stamp that is always set (one citywatch wrote itself); ValueError naming
+    the text when it is not a time."""
+    dt = parse_time(text)
+    if dt is None:
+        raise ValueError(f"not a time: {text!r}")
+    return dt
+
+
 @lru_cache(maxsize=1 << 14)  # a board renders the same few instants for hundreds of sessions
 def format_time(dt: datetime | None) -> str:
     """Format as RFC 3339 UTC with a Z, seconds precision unless sub-second parts exist."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
+from typing import Any
 
 import immutables
 
@@ -80,13 +81,15 @@ class Memory:
 
     def set(self, name: str, key: str, value) -> Memory:
         m: immutables.Map = getattr(self, name)
-        return replace(self, **{name: m.set(key, value)})
+        changed: dict[str, Any] = {name: m.set(key, value)}  # one of the maps, named at run time
+        return replace(self, **changed)
 
     def drop(self, name: str, key: str) -> Memory:
         m: immutables.Map = getattr(self, name)
         if key not in m:
             return self
-        return replace(self, **{name: m.delete(key)})
+        changed: dict[str, Any] = {name: m.delete(key)}
+        return replace(self, **changed)
 
     def after_reload(self) -> Memory:
         """What survives a config reload: the drain tracker (drains, suspend confirmations,

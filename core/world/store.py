@@ -180,11 +180,11 @@ class Store:
         """Open session beads in creation order (created_at, then id). The order is kept up to
         date as beads open and close (not re-sorted per call), the beads in a plain dict."""
         opened_by_id = self._open_ids()
-        if self._sorted_open_ids() is None:
-            opened = sorted(opened_by_id.values(), key=_creation_key)
-            self._open_sorted = tuple(b.id for b in opened)
+        order = self._sorted_open_ids()
+        if order is None:
+            order = self._open_sorted = tuple(b.id for b in sorted(opened_by_id.values(), key=_creation_key))
         if self._open_list is None:  # a tick reads them many times between writes
-            self._open_list = tuple(self._open[i] for i in self._open_sorted)
+            self._open_list = tuple(opened_by_id[i] for i in order)
         return list(self._open_list)
 
     def all_sessions(self) -> list[SessionBead]:
@@ -241,7 +241,8 @@ class Store:
                 self._open[new.id] = new
             else:
                 self._open.pop(new.id, None)
-        if self._open_sorted is None or (was_open == new.open and (not was_open or old.created_at == new.created_at)):
+        if self._open_sorted is None or (was_open == new.open and
+                                         (old is None or not was_open or old.created_at == new.created_at)):
             return
         # Noted, not applied: a run of writes (a sweep closing thousands of beads) would copy
         # the whole order once per write; it is brought up to date once, when next read.
