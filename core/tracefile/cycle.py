@@ -28,7 +28,7 @@ Keys a trace record does not have are moved into `fields` rather than lost.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -77,7 +77,7 @@ class CycleTracer:
         self.prov = provenance
         self.cycles = 0
 
-    def write_cycle(self, records: list[Mapping[str, Any]], now: datetime, *, trigger: str = "patrol",
+    def write_cycle(self, records: Sequence[Mapping[str, Any]], now: datetime, *, trigger: str = "patrol",
                     trigger_detail: str = "controller_tick", config_revision: str = "",
                     result_fields: Mapping[str, Any] | None = None) -> CycleWritten:
         """Write one controller cycle holding `records` at model time `now`."""

@@ -94,8 +94,8 @@ def foreign_entry(root: str) -> str:
         path = os.path.join(root, rel) if rel else root
         try:
             entries = sorted(os.scandir(path), key=lambda e: e.name)
-        except OSError as e:
-            return f"{rel or '.'} (unreadable: {e.strerror or e})"
+        except OSError as err:
+            return f"{rel or '.'} (unreadable: {err.strerror or err})"
         for e in entries:
             name = f"{rel}/{e.name}" if rel else e.name
             is_dir = e.is_dir(follow_symlinks=False)

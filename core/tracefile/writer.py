@@ -25,7 +25,7 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -125,7 +125,7 @@ class TraceWriter:
         self._save_head(datetime.fromtimestamp(self._wall_clock(), UTC))
 
     # ------------------------------------------------------------------ appending
-    def append_batch(self, records: list[Mapping[str, Any]], now: datetime, durability: str = "durable") -> BatchWritten:
+    def append_batch(self, records: Sequence[Mapping[str, Any]], now: datetime, durability: str = "durable") -> BatchWritten:
         """Write `records` (each carrying its `ts`, trace and tick ids) and their commit as one
         batch at time `now`; returns where it went and the records as written."""
         if not records:
