@@ -26,6 +26,7 @@ or newer-version states) are exempt.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from core.desired.alias import superseded_named_predecessor
@@ -342,7 +343,7 @@ class InvariantChecker:
         self.base = dict(model.world.store.sessions.items())
         self.ticks = 0
         self.initial = {(bid, msg) for bid, msg in bead_violations(model)}
-        self.undesired_since: dict[str, tuple[object, int]] = {}  # bead id -> (first seen, ticks then)
+        self.undesired_since: dict[str, tuple[datetime, int]] = {}  # bead id -> (first seen, ticks then)
         self.last = model.world.store.sessions  # the beads as the previous step left them
         self.desired_since: dict[str, int] = {}  # bead id -> tick count when a build first desired it
 

@@ -22,7 +22,7 @@ import subprocess
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from core.config.model import Agent, City
 from core.limits import MAX_TEMPLATE_SESSIONS
@@ -89,7 +89,7 @@ def _run_bounded(command: str, cwd: str, timeout: float, limit: int) -> tuple[in
     err = bytearray()
     overflow = [False]
 
-    def drain(stream, buf: bytearray, flag: list[bool] | None) -> None:
+    def drain(stream: IO[bytes], buf: bytearray, flag: list[bool] | None) -> None:
         # Keep reading past the limit (discarding) so the command never blocks on a full pipe.
         while True:
             chunk = stream.read(65536)
@@ -101,8 +101,10 @@ def _run_bounded(command: str, cwd: str, timeout: float, limit: int) -> tuple[in
             if len(chunk) > room and flag is not None:
                 flag[0] = True
 
-    readers = [threading.Thread(target=drain, args=(proc.stdout, out, overflow), daemon=True),
-               threading.Thread(target=drain, args=(proc.stderr, err, None), daemon=True)]
+    stdout, stderr = proc.stdout, proc.stderr
+    assert stdout is not None and stderr is not None  # both piped above
+    readers = [threading.Thread(target=drain, args=(stdout, out, overflow), daemon=True),
+               threading.Thread(target=drain, args=(stderr, err, None), daemon=True)]
     for t in readers:
         t.start()
     try:
@@ -114,8 +116,8 @@ def _run_bounded(command: str, cwd: str, timeout: float, limit: int) -> tuple[in
         proc.wait()
     for t in readers:
         t.join(timeout=2)
-    proc.stdout.close()
-    proc.stderr.close()
+    stdout.close()
+    stderr.close()
     return status, bytes(out), overflow[0], bytes(err)
 
 

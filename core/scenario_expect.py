@@ -478,7 +478,7 @@ def _check_runtime(r: dict, st: dict) -> list[str]:
         if k == "name":
             continue
         if k in ("alive", "running"):
-            have = bool(got) and bool(got["alive"] if k == "alive" else got.get("running", True))
+            have = got is not None and bool(got) and bool(got["alive"] if k == "alive" else got.get("running", True))
             if have != want:
                 out.append(f"runtime {r['name']}: {k} want {want}, got {have}")
         elif got is None:
