@@ -394,6 +394,12 @@ def explain_session(model: Model, key: str, *, outcome: Outcome | None = None,  
     if bead is not None:
         deferral = next((d for d in deferrals(model) if d["bead_id"] == bead.id), None)
     alias = alias_state(entry, bead, deferral, model.world.now)
+    name = (entry.session_name if entry else "") or (bead.session_name if bead else "")
+    if bead is not None:
+        spellings = bead.identities()
+    else:
+        assert entry is not None  # found: a bead or a desired entry matched
+        spellings = [v for v in (entry.session_name, entry.identity) if v]
     identity = {
         "template": template,
         "shape": shape_rule["rule"].removeprefix("shape.").replace("_", " "),
@@ -401,11 +407,11 @@ def explain_session(model: Model, key: str, *, outcome: Outcome | None = None,  
         "semantics": model.semantics,
         "desired_identity": entry.identity if entry else "",
         "bead_agent_name": bead.agent_name if bead else "",
-        "session_name": (entry.session_name if entry else "") or (bead.session_name if bead else ""),
+        "session_name": name,
         "named_identity": (entry.named_identity if entry else "") or (bead.get(B.CONFIGURED_NAMED_IDENTITY) if bead else ""),
         "canonical_instance_name": bead.get(B.CANONICAL_INSTANCE_NAME) if bead else "",
         "origin": bead.origin if bead else "",
-        "spellings": bead.identities() if bead else [v for v in (entry.session_name, entry.identity) if v],
+        "spellings": spellings,
     }
     if entry is not None and bead is not None and bead.agent_name and bead.agent_name != entry.identity:
         if entry.identity == entry.session_name:
@@ -423,11 +429,12 @@ def explain_session(model: Model, key: str, *, outcome: Outcome | None = None,  
     elif entry is not None:
         identity["explanation"] = f"desired as {entry.identity} ({shape_rule['detail']})"
     else:
+        assert bead is not None  # found: with no desired entry, a bead matched
         identity["explanation"] = f"recorded as {bead.agent_name or bead.session_name} ({shape_rule['detail']})"
-    name = identity["session_name"]
     runtime, last_activity = _runtime(model, name)
     last_step, wake = _last_step(outcome, bead, name)
     tracker = _tracker_row(model, bead)
+    explanation = lifecycle_words(bead, runtime, tracker)
     lifecycle = {
         "bead": bead.id if bead else "",
         "open": bead.open if bead else False,
@@ -443,22 +450,21 @@ def explain_session(model: Model, key: str, *, outcome: Outcome | None = None,  
         "wake_reason": wake,
         "last_step": last_step,
         "trackers": tracker,
-        "explanation": lifecycle_words(bead, runtime, tracker),
+        "explanation": explanation,
     }
     if awake is None:
         awake = outcome.awake if outcome is not None else []
     row = _awake_row(awake, bead, name)
     lifecycle["awake"] = row
     if row:
-        lifecycle["explanation"].append(awake_words(row))
+        explanation.append(awake_words(row))
     reason, hint = session_reason(model, bead, row)
     lifecycle["reason"] = reason
     lifecycle["reason_hint"] = hint
     if reason:
-        lifecycle["explanation"].insert(0, f"REASON {reason}: {reason_words(reason)}"
-                                        + (f"; {hint}" if hint else ""))
+        explanation.insert(0, f"REASON {reason}: {reason_words(reason)}" + (f"; {hint}" if hint else ""))
     if wake:
-        lifecycle["explanation"].append(f"woken in the last step: {wake}")
+        explanation.append(f"woken in the last step: {wake}")
     out.update(
         matched_by=how, also_matches=also, desired=entry is not None, rules=rules, identity=identity, alias=alias,
         slot=_slot(entry, bead), demand=_demand(model, entry, template, why_not), lifecycle=lifecycle,

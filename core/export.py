@@ -154,15 +154,17 @@ def world_tables(world: World) -> dict[str, Any]:  # noqa: C901 - a long functio
         out["runtime"] = runtime
     work = []
     for w in sorted(world.store.work.values(), key=lambda w: w.id):
-        t = {"id": w.id, "status": w.status}
-        for key, value, default in (("assignee", w.assignee, ""), ("routed_to", w.routed_to, ""),
-                                    ("priority", w.priority, 0), ("ready", w.ready, True), ("title", w.title, ""),
-                                    ("store", w.store, ""), ("type", w.type, ""), ("metadata", dict(w.metadata), {})):
-            if value != default:
-                t[key] = value
+        row: dict[str, Any] = {"id": w.id, "status": w.status}
+        optional: tuple[tuple[str, object, object], ...] = (
+            ("assignee", w.assignee, ""), ("routed_to", w.routed_to, ""), ("priority", w.priority, 0),
+            ("ready", w.ready, True), ("title", w.title, ""), ("store", w.store, ""), ("type", w.type, ""),
+            ("metadata", dict(w.metadata), {}))
+        for key, got, default in optional:  # written only when not the default
+            if got != default:
+                row[key] = got
         if w.created_at is not None:
-            t["created_at"] = format_time(w.created_at)
-        work.append(t)
+            row["created_at"] = format_time(w.created_at)
+        work.append(row)
     if work:
         out["work"] = work
     return out

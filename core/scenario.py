@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -197,9 +198,9 @@ def load_scenario(path: str, packs_dir: str | None = None) -> Scenario:  # noqa:
         line, col = nesting_position(text)
         raise ScenarioError(ConfigError(path, f"parsing scenario: {e}", line=line, col=col)) from None
     except tomli.TOMLDecodeError as e:
-        line, col = syntax_position(str(e))
+        at_line, at_col = syntax_position(str(e))
         detail = str(e).split(" (at line ")[0]  # the position is in the location already
-        raise ScenarioError(ConfigError(path, f"parsing scenario: {detail}", line=line or 1, col=col or 1)) from None
+        raise ScenarioError(ConfigError(path, f"parsing scenario: {detail}", line=at_line or 1, col=at_col or 1)) from None
     _check_keys(path, text, d, TOP_KEYS, "")
     if not isinstance(d.get("name"), str) or not d["name"].strip():
         raise _loc(path, text, "name", "name is required (a one-line story of what the scenario shows)")
@@ -327,9 +328,9 @@ def load_scenario(path: str, packs_dir: str | None = None) -> Scenario:  # noqa:
     expects = []
     from core.config.schema import suggest
 
-    for i, e in enumerate(_array(path, text, d, "expect")):
-        validate_expect(e, f"expect[{i}]", len(steps), lambda fp, msg: _loc(path, text, fp, msg), suggest)
-        expects.append({**e, "_index": i})
+    for i, ex in enumerate(_array(path, text, d, "expect")):
+        validate_expect(ex, f"expect[{i}]", len(steps), lambda fp, msg: _loc(path, text, fp, msg), suggest)
+        expects.append({**ex, "_index": i})
     return Scenario(path=path, text=text, name=d["name"], source=str(d.get("source", "")), start=start,
                     semantics=sem, adopt_on_start=bool(d.get("adopt_on_start", True)), city=city, data=d,
                     steps=steps, expects=expects, xfail=str(d.get("xfail", "")), packs_dir=packs_dir)
@@ -385,7 +386,7 @@ def _check_suspension(path: str, text: str, t: Any, fp: str, city: City) -> None
             raise _loc(path, text, f"{fp}.rigs.{name}", f'unknown rig "{name}"')
 
 
-def _check_work(path: str, text: str, w: dict, fp: str, partial: bool = False, extra: set[str] = frozenset()) -> None:
+def _check_work(path: str, text: str, w: dict, fp: str, partial: bool = False, extra: Collection[str] = frozenset()) -> None:
     _check_keys(path, text, w, WORK_KEYS | set(extra), fp)
     md = w.get("metadata", {})
     if not isinstance(md, dict) or not all(isinstance(v, str) for v in md.values()):

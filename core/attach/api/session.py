@@ -63,6 +63,7 @@ from core.attach.beads_source import BeadSet, decode_beads
 from core.attach.live import LiveCitySession
 from core.attach.session import AttachError, AttachOptions
 from core.attach.tmux import TmuxListing
+from core.config.model import City
 from core.timefmt import format_time
 from core.tracefile.problems import ReadWarning, RecentWarnings
 
@@ -144,7 +145,7 @@ class ApiAttachSession(LiveCitySession):
         self.info: CityInfo | None = None
         self._config: ConfigView | None = None
         self._status: CityStatus | None = None
-        self._local_city = None
+        self._local_city: City | None = None
         self._config_notes: list[str] = []
         self._beads = BeadSet()
         self._sessions: list[ApiSession] = []
@@ -192,7 +193,7 @@ class ApiAttachSession(LiveCitySession):
         if problems:
             self._problems["cities"] = problems
         if self.config_dir:
-            self._load_local_config()
+            self._load_local_config(self.config_dir)
         self.poll()
         if self.unreachable_since is not None:
             raise ApiUnreachable(self._reads["beads"].error or self._reads["config"].error
@@ -224,12 +225,12 @@ class ApiAttachSession(LiveCitySession):
         return self._stream.wait_change(timeout)
 
     # ------------------------------------------------------------------ reading
-    def _load_local_config(self) -> None:
+    def _load_local_config(self, config_dir: str) -> None:
         from core.config.errors import ConfigError
         from core.config.load import load_city
 
         try:
-            self._local_city = load_city(self.config_dir, packs_dir=self.options.packs_dir)
+            self._local_city = load_city(config_dir, packs_dir=self.options.packs_dir)
         except ConfigError as e:
             raise AttachError(f"--config: {e.render()}") from None
         except OSError as e:
@@ -361,7 +362,8 @@ class ApiAttachSession(LiveCitySession):
         if reply is None:
             return
         body = reply.body if isinstance(reply.body, dict) else {}
-        items = body.get("items") if isinstance(body.get("items"), list) else []
+        items = body.get("items")
+        items = items if isinstance(items, list) else []
         good = [e for e in items if not event_problem(e)]
         if len(good) != len(items):
             self._problems["events"] = [f"{len(items) - len(good)} event(s) without an integer seq or a type"]
