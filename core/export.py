@@ -159,8 +159,8 @@ def world_tables(world: World) -> dict[str, Any]:  # noqa: C901 - a long functio
             ("assignee", w.assignee, ""), ("routed_to", w.routed_to, ""), ("priority", w.priority, 0),
             ("ready", w.ready, True), ("title", w.title, ""), ("store", w.store, ""), ("type", w.type, ""),
             ("metadata", dict(w.metadata), {}))
-        for key, got, default in optional:  # written only when not the default
-            if got != default:
+        for key, got, unset in optional:  # written only when not the default
+            if got != unset:
                 row[key] = got
         if w.created_at is not None:
             row["created_at"] = format_time(w.created_at)
