@@ -17,6 +17,7 @@ from core.desired.model import DesiredEntry
 from core.reconcile import drains, hashes
 from core.reconcile.context import TickContext
 from core.reconcile.lease import lease_active
+from core.reconcile.session_key import fresh_session_key
 from core.timefmt import format_time, parse_time
 from core.trackers.exits import PRIMING_KEYS
 from core.trackers.timers import timer_blocker
@@ -110,8 +111,6 @@ def reset_named_for_drift(ctx: TickContext, b: SessionBead, alive: bool, next_st
         patch[B.SESSION_KEY] = b.get(B.SESSION_KEY)
         patch[B.STARTED_CONFIG_HASH] = b.get(B.STARTED_CONFIG_HASH)
     else:  # ConfigDriftResetPatch: a reset that does not resume mints a fresh conversation key
-        from core.reconcile.wake_apply import fresh_session_key
-
         patch[B.SESSION_KEY] = fresh_session_key(b.id, ctx.now)
     return ctx.patch(b.id, patch)
 

@@ -25,6 +25,7 @@ from core.reconcile.heal import heal_patch
 from core.reconcile.lease import lease_expired_for_rollback, start_in_flight
 from core.reconcile.lifecycle import RECONCILER_KNOWN_STATES
 from core.reconcile.rollback import rollback_pending_create
+from core.reconcile.session_key import fresh_session_key
 from core.reconcile.starts import runtime_is_ours
 from core.reconcile.undesired import handle_undesired
 from core.timefmt import format_time, parse_time
@@ -380,8 +381,6 @@ def fresh_restart_session_key(ctx: TickContext, b: SessionBead, entry: DesiredEn
     the bead's stamped session_id_flag) gets a new conversation key; any other provider has its
     key cleared, so the next wake starts without resuming."""
     from core.desired.provider import resolve_provider
-    from core.reconcile.wake_apply import fresh_session_key
-
     a = ctx.agent(entry.template or ctx.template_of(b))
     rp = resolve_provider(ctx.city, a) if a is not None else None
     if rp is not None and (rp.session_id_flag.strip() or rp.resume_flag.strip() or rp.resume_command.strip()

@@ -21,6 +21,7 @@ from core.reconcile.context import TickContext
 from core.reconcile.exits_check import mark_terminal_error, record_wake_failure
 from core.reconcile.lease import start_in_flight
 from core.reconcile.rollback import rollback_pending_create
+from core.reconcile.session_key import fresh_session_key
 from core.reconcile.sync import launch_metadata
 from core.timefmt import format_time, parse_time
 from core.trackers import circuit
@@ -273,8 +274,6 @@ def mint_session_key(ctx: TickContext, b: SessionBead, template: str) -> Session
     if b.get(B.SESSION_KEY):
         return b
     from core.desired.provider import resolve_provider
-    from core.reconcile.wake_apply import fresh_session_key
-
     a = ctx.agent(template)
     rp = resolve_provider(ctx.city, a) if a is not None else None
     if rp is None or not rp.session_id_flag:

@@ -16,6 +16,7 @@ from core.reconcile.context import TickContext
 from core.reconcile.forward import WakeTarget, reset_circuit
 from core.reconcile.lease import start_in_flight, within_spawn_claim_grace
 from core.reconcile.lifecycle import base_state, compat_state
+from core.reconcile.session_key import fresh_session_key
 from core.reconcile.starts import StartCandidate, candidate_for
 from core.timefmt import format_time, parse_time
 from core.trackers import circuit
@@ -347,15 +348,6 @@ def fresh_reassign_cycle(ctx: TickContext, b, tpl: str, dec) -> bool:
     ctx.decision("reconciler.session.bead_reassign_cycle", "fresh_cycle", "restart", tpl, name,
                  previous_bead_id=prev, new_bead_id=new_bead)
     return True
-
-
-def fresh_session_key(bead_id: str, now) -> str:
-    """A new conversation key (Gas City generates a random UUID; the model derives one from the
-    bead and the time, so a run replays identically)."""
-    import hashlib
-
-    digest = hashlib.sha256(f"{bead_id}|{format_time(now)}".encode()).hexdigest()
-    return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
 
 
 def _slot_freeable(b) -> bool:

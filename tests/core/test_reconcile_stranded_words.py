@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from core.reconcile.wake_apply import fresh_session_key, stranded_message
+from core.reconcile.session_key import fresh_session_key
+from core.reconcile.wake_apply import stranded_message
 
 PREFIX = 'pool session "worker-gc-1" (template "rig/worker") terminated without clean drain'
 
