@@ -318,10 +318,8 @@ class Model:
         if not ran:
             self.world.forget_scale_check_run(template)
             return Outcome(logs=[f"scale_check {template} = {value}"])
-        from core.scalecheck import stamp_run
-
         before = self.world.scale_check_run(template)
-        run = stamp_run(self.world, template, value, reason)
+        run = self.world.stamp_scale_check_run(template, value, reason)
         self.world.record_scale_check_run(run)
         was = f" (was {before.outcome()})" if before is not None else ""
         if run.ok:
@@ -331,11 +329,9 @@ class Model:
     def record_scale_check_runs(self, runs: list[tuple[str, int | None, str]]) -> None:
         """Real runs (template, value or None, reason) read for the tick about to run, whose
         outcome is the one already recorded: only when they ran changes."""
-        from core.scalecheck import stamp_run
-
         for template, value, reason in runs:
             if self.world.scale_check_run(template) is not None:
-                self.world.record_scale_check_run(stamp_run(self.world, template, value, reason))
+                self.world.record_scale_check_run(self.world.stamp_scale_check_run(template, value, reason))
 
     def set_wait(self, table: dict[str, Any]) -> Outcome:
         """Register a durable wait (`gc wait`) or change one: its fields as a scenario's [[wait]]

@@ -26,11 +26,9 @@ from typing import IO, TYPE_CHECKING, Any
 
 from core.config.model import Agent, City
 from core.limits import MAX_TEMPLATE_SESSIONS
-from core.world.scaleruns import ScaleCheckRun
 
 if TYPE_CHECKING:
     from core.model import Model
-    from core.world.world import World
 
 DEFAULT_TIMEOUT = 5.0
 OUTPUT_LIMIT = 64 * 1024
@@ -182,14 +180,6 @@ def run_all(city: City, timeout: float = DEFAULT_TIMEOUT) -> list[ScaleCheckResu
         return []
     with ThreadPoolExecutor(max_workers=min(_MAX_PARALLEL, len(agents))) as pool:
         return list(pool.map(lambda a: run_scale_check(city, a, timeout), agents))
-
-
-def stamp_run(world: World, template: str, value: int | str | None, reason: str) -> ScaleCheckRun:
-    """The record of a real run read for the tick about to run (the world's time, its next tick)."""
-    n = value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
-    if n is None and not reason:
-        reason = f"result {value!r} is not a non-negative integer"
-    return ScaleCheckRun(template, n, "" if n is not None else reason, world.now, world.tick + 1)
 
 
 def result_step(r: ScaleCheckResult) -> dict[str, Any]:

@@ -131,6 +131,14 @@ class World:
         """The last real run of `template`'s scale_check, or None (its value is simulated)."""
         return self.scale_check_runs.get(template)
 
+    def stamp_scale_check_run(self, template: str, value: int | str | None, reason: str) -> ScaleCheckRun:
+        """The record of a real run read for the tick about to run (this world's time, its next
+        tick); a value that is not a non-negative integer is a failed read."""
+        n = value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+        if n is None and not reason:
+            reason = f"result {value!r} is not a non-negative integer"
+        return ScaleCheckRun(template, n, "" if n is not None else reason, self.now, self.tick + 1)
+
     def record_scale_check_run(self, run: ScaleCheckRun) -> None:
         self.scale_check_runs = self.scale_check_runs.set(run.template, run)
 
