@@ -24,7 +24,7 @@ from core.tracefile.problems import ReadWarning
 from core.world.world import World
 
 if TYPE_CHECKING:
-    from core.attach.session import AttachOptions
+    from core.attach.options import AttachOptions
     from core.attach.tmux import TmuxListing
     from core.attach.trace_view import Cycle
     from core.config.model import City

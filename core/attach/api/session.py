@@ -61,7 +61,8 @@ from core.attach.api.stream import LIVE, Backoff, EventStream
 from core.attach.api.wire import problems_text
 from core.attach.beads_source import BeadSet, decode_beads
 from core.attach.live import LiveCitySession
-from core.attach.session import AttachError, AttachOptions
+from core.attach.options import AttachOptions
+from core.attach.session import AttachError
 from core.attach.tmux import TmuxListing
 from core.config.model import City
 from core.timefmt import format_time
