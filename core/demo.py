@@ -13,8 +13,9 @@ from typing import Any
 
 import tomli
 
-from core.driver import Driver, Unscripted, open_scenario, tick_steps
+from core.driver import Driver, Unscripted, open_scenario
 from core.model import Model
+from core.patrol import tick_steps
 
 DEMO_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "demo")
 DEMO_SCENARIO = os.path.join(DEMO_DIR, "demo.toml")

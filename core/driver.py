@@ -23,9 +23,11 @@ from core.durations import format_duration, parse_duration
 from core.history import DEFAULT_LIMIT, EventLine, Frame, History, outcome_lines
 from core.model import Model, ModelError
 from core.outcome import Outcome
+from core.patrol import tick_steps
 from core.reload import ConfigSource
 from core.scenario import CheckResult
 from core.steplog import Recorded, StepLog
+from core.world.tables import world_tables
 
 if TYPE_CHECKING:
     from core.change_plan import Plan
@@ -72,15 +74,6 @@ class Unscripted:
 
     def checks(self, model: Model, outcome: Outcome | None) -> tuple[CheckResult, ...]:
         return ()
-
-
-def tick_steps(model: Model) -> list[dict[str, Any]]:
-    """One controller tick one patrol interval after the last (the first tick runs at once)."""
-    steps: list[dict[str, Any]] = []
-    if model.world.tick > 0:
-        steps.append({"do": "advance", "by": model.city.daemon.patrol_interval or "30s"})
-    steps.append({"do": "tick"})
-    return steps
 
 
 class Ticks(Unscripted):
@@ -614,7 +607,6 @@ def open_city(path: str, semantics: str = "current", packs_dir: str = "", *, str
     line. A city that only strict mode refuses (`gc start`'s default) is opened as
     `gc start --no-strict` would run it, the only way a controller can, and the first Events
     lines say what strict mode refused; its reloads are then not strict either."""
-    from core.export import world_tables
     from core.reload import load
 
     if packs_dir and not os.path.isdir(packs_dir):
@@ -640,7 +632,6 @@ def open_city(path: str, semantics: str = "current", packs_dir: str = "", *, str
 def open_scenario(path: str, *, script: Script | None = None, history_limit: int = DEFAULT_LIMIT) -> Driver:
     """A session on a scenario file: its config and world at step 0; "step" runs its steps.
     `history_limit`: how many recorded steps time travel keeps."""
-    from core.export import world_tables
     from core.reload import file_source, inline_source
     from core.scenario import ScenarioError, load_scenario
 

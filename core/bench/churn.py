@@ -13,8 +13,9 @@ from typing import Any
 
 from core.bench.city import rig_name
 from core.bench.world import ROUTED
-from core.driver import Unscripted, tick_steps
+from core.driver import Unscripted
 from core.model import Model
+from core.patrol import tick_steps
 from core.world import beads as B
 
 

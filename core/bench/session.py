@@ -9,10 +9,10 @@ from core.bench.churn import Churn
 from core.bench.city import SIZES, Size, write_city
 from core.bench.world import build_world
 from core.driver import Driver, Start
-from core.export import world_tables
 from core.history import DEFAULT_LIMIT
 from core.model import Model
 from core.reload import load
+from core.world.tables import world_tables
 
 
 @dataclass
