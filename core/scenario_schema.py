@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from core.config import schema as S
-from core.config.reader import short
+from core.config.schema import short
 
 __all__ = ["short"]
 from core.durations import DurationError, parse_duration

@@ -6,7 +6,6 @@ the text of each (to find the line of a field path), and the warnings raised alo
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -16,6 +15,7 @@ from core.config import schema as S
 from core.config.errors import ConfigError
 from core.config.locate import locate, syntax_position
 from core.config.model import ConfigWarning
+from core.config.schema import short
 from core.safeio import CONFIG_MAX_BYTES, UnsafeFileError, read_regular
 
 _INDEX = re.compile(r"\[\d+\]")
@@ -24,25 +24,6 @@ _INDEX = re.compile(r"\[\d+\]")
 def toml_key(field_path: str) -> str:
     """The dotted key Gas City's decoder reports for a field path: `agent[2].foo` -> `agent.foo`."""
     return _INDEX.sub("", field_path)
-
-
-def toml_repr(value: Any) -> str:
-    """A value as TOML would spell it (`true`, `"3"`, `[1, 2]`, `{ a = 1 }`)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, list):
-        return "[" + ", ".join(toml_repr(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{k} = {toml_repr(v)}" for k, v in value.items()) + " }" if value else "{}"
-    return str(value)
-
-
-def short(value: Any) -> str:
-    """The value in TOML form, cut to 40 characters with "..." when longer."""
-    s = toml_repr(value)
-    return s if len(s) <= 40 else s[:37] + "..."
 
 
 def nesting_position(text: str, limit: int = 400) -> tuple[int, int]:

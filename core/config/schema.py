@@ -6,6 +6,9 @@ Used for unknown-key warnings (city.toml), unknown-key errors (pack.toml) and ty
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 STR, INT, BOOL, LIST, TABLE, ANY, DUR = "string", "integer", "boolean", "array", "table", "any", "duration"
 STRLIST, STRMAP, TABLES = "array of strings", "table of strings", "array of tables"
 
@@ -162,3 +165,22 @@ def expected(kind: str) -> str:
 
 
 __all__ = [n for n in dir() if n.isupper()] + ["suggest", "edit_distance", "type_name", "type_ok", "expected"]
+
+
+def toml_repr(value: Any) -> str:
+    """A value as TOML would spell it (`true`, `"3"`, `[1, 2]`, `{ a = 1 }`)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_repr(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {toml_repr(v)}" for k, v in value.items()) + " }" if value else "{}"
+    return str(value)
+
+
+def short(value: Any) -> str:
+    """The value in TOML form, cut to 40 characters with "..." when longer."""
+    s = toml_repr(value)
+    return s if len(s) <= 40 else s[:37] + "..."

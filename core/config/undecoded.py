@@ -163,12 +163,10 @@ def type_error(data: dict[str, Any], struct: str) -> tuple[str, str] | None:
 
 def _first_type_error(value: Any, kind: str, fp: str, parts: list[str], parent: str = "",
                       key: str = "") -> tuple[str, str] | None:
-    from core.config.reader import short
-
     if not _type_ok(kind, value):
         hint_key = gc_key(parts)
         return fp, f"{_expected(kind, parent, key if not kind.startswith('[') else hint_key)}, got " \
-                   f"{S.type_name(value)} {short(value)}"
+                   f"{S.type_name(value)} {S.short(value)}"
     if kind in STRUCTS:
         fields = STRUCTS[kind]
         for k, v in value.items():
