@@ -17,6 +17,7 @@ import argparse
 import threading
 import time
 from collections.abc import Iterable
+from typing import Any
 
 from rich.text import Text
 from textual import on, work
@@ -90,7 +91,7 @@ class AttachApp(CitywatchApp, inherit_bindings=False):
         self.boards = 0  # boards shown (tests wait on it)
         self.watch_batches = 0  # batches of changes the watcher reported
         self._why_from = "sessions"  # the table whose selection the Why panel explains
-        self._why_cache: dict[tuple[int, str, str], dict] = {}
+        self._why_cache: dict[tuple[int | str, ...], dict[str, Any]] = {}
         self._pending_lock = threading.Lock()
         self._pending_full = False
         self._pending_paths: set[str] = set()
@@ -185,6 +186,7 @@ class AttachApp(CitywatchApp, inherit_bindings=False):
                     return
                 self._pending_full, self._pending_paths, self._pending_model = False, set(), False
             state = self.state  # the city shown now (a switch makes the next board the new city's)
+            assert state is not None  # request_poll starts polling only once a session is attached
             # never raises: failures are lines
             board = state.refresh(None if full else sorted(paths), model=model)
             try:
@@ -198,6 +200,7 @@ class AttachApp(CitywatchApp, inherit_bindings=False):
     async def _watch_city(self) -> None:
         from tui.attach_watch import watch_city
 
+        assert self.state is not None  # watching starts once a session is attached
         await watch_city(self.state.watch_paths, self._changed, debounce_ms=self.watch_debounce_ms)
 
     def _changed(self, paths: set[str]) -> None:
@@ -250,8 +253,8 @@ class AttachApp(CitywatchApp, inherit_bindings=False):
                 banner.display = True
             else:
                 banner.clear_error()
-            self.agents.show_attached(b)
-            self.sessions.show_attached(b)
+            self.query_one(AttachAgentsPanel).show_attached(b)
+            self.query_one(AttachSessionsPanel).show_attached(b)
             self.query_one(DriftPanel).show(b)
             self.query_one(DeferralsPanel).show(b.board)
             self.query_one(LifecyclePanel).show_attached(b)
@@ -319,7 +322,8 @@ class AttachApp(CitywatchApp, inherit_bindings=False):
         """The Why panel explains the selection of the table last focused among Sessions, Drift
         and Alarms."""
         panel = self.focused_panel()
-        source = {DriftPanel: "drift", AlarmsPanel: "alarms", AttachSessionsPanel: "sessions"}.get(type(panel))
+        sources: dict[type[Panel], str] = {DriftPanel: "drift", AlarmsPanel: "alarms", AttachSessionsPanel: "sessions"}
+        source = sources.get(type(panel))
         if source and source != self._why_from:
             self._why_from = source
             self.update_why()
@@ -332,7 +336,8 @@ class AttachApp(CitywatchApp, inherit_bindings=False):
 
 
 def run_attach(args: argparse.Namespace) -> int:
-    """Open the app on `args.attach`; 2 with a one-line message when that cannot be done."""
+    """Open the app on the city directory `args.attach` (a supervisor URL is tui.api_attach_app's);
+    2 with a one-line message when that cannot be done."""
     from core.config.errors import ConfigError
     from core.settings import load_settings
     from tui.cli_attach import open_session
@@ -340,12 +345,8 @@ def run_attach(args: argparse.Namespace) -> int:
 
     if args.city or args.scenario:
         return err("--attach takes the city directory itself; give no other city or --scenario")
-    from tui.cli_attach import api_only_options, is_url
+    from tui.cli_attach import api_only_options
 
-    if is_url(args.attach):
-        from tui.api_attach_app import run_api_attach
-
-        return run_api_attach(args)
     if api_only_options(args):
         return err(f"{', '.join(api_only_options(args))}: only with --attach URL (a supervisor)")
     try:

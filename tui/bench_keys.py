@@ -19,6 +19,7 @@ from time import perf_counter, process_time
 from typing import Any
 
 from textual import events
+from textual.widgets import Input
 
 from core import heap
 from core.bench.measure import step
@@ -125,7 +126,7 @@ async def _keys(ticks: int, seed: int, size: str) -> dict[str, Any]:
             ticks_seen.append(result.timings.get("tick", 0.0) * 1000)
             return result
 
-        driver.step = timed_step  # the tick's own time, to tell it from the app's
+        driver.step = timed_step  # type: ignore[method-assign]  # times the tick itself, to tell it from the app's
         app = cls(driver, running=False, watch=False)
         app.frames = []
         async with app.run_test(size=SCREEN) as pilot:
@@ -146,7 +147,7 @@ async def _keys(ticks: int, seed: int, size: str) -> dict[str, Any]:
                 await pilot.pause()
                 if not isinstance(app.screen, AskDialog):
                     raise RuntimeError("the filter key opened no dialog")
-                app.screen.query_one("#dialog-input").value = "" if i % 2 else FILTER_TEXT
+                app.screen.query_one("#dialog-input", Input).value = "" if i % 2 else FILTER_TEXT
                 await _settle(app, pilot, len(app.frames))
                 await _press(app, pilot, "enter", "\r", out["filter"])
             for _ in range(presses):

@@ -258,8 +258,13 @@ def open_app(argv: list[str]) -> int:
     args = app_parser().parse_args(argv)
     if args.attach is not None:
         from tui.attach_app import run_attach
+        from tui.cli_attach import is_url
 
-        return run_attach(args)
+        if is_url(args.attach) and not (args.city or args.scenario):
+            from tui.api_attach_app import run_api_attach
+
+            return run_api_attach(args)
+        return run_attach(args)  # a city directory, or a refusal of what --attach cannot take
     from tui.cli_attach import api_only_options
 
     stray = [f for f, v in (("--bd", args.bd), ("--tmux-socket", args.tmux_socket)) if v]

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
+from typing import ClassVar
 
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -50,7 +51,7 @@ def hanging(t: Text, message: str) -> Hanging:
 class EventLog(Guarded, ScrollView, can_focus=True):
     """The lines of the Events panel, wrapped to the current width and drawn row by row."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up,k", "scroll_back('up')", "Up", show=False),
         Binding("pageup", "scroll_back('page_up')", "Page up", show=False),
         Binding("ctrl+home", "scroll_back('home')", "Top", show=False),

@@ -78,7 +78,7 @@ class SessionsPanel(TablePanel):
         yield SessionsTable(COLUMNS, key_column="session", fit=FIT, id="sessions")
 
     @property
-    def table(self) -> SessionsTable:
+    def table(self) -> KeyedTable:  # the attach panel shows an attach-mode table instead
         return self.query_one(SessionsTable)
 
     def show_sessions(self, rows: list[SessionRow], summary: str, *, changed: Collection[str] = (),
