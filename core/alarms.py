@@ -21,9 +21,10 @@ Thresholds come from `AlarmThresholds` (see `core/attach/settings.py` for the se
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 from core.durations import format_duration
 from core.timefmt import format_time, parse_time
@@ -143,8 +144,8 @@ class _Claims:
         return any(n in self._assignees for n in b.assignee_identities())
 
 
-def evaluate_alarms(world: World, events: Iterable[dict[str, Any]], now: datetime, t: AlarmThresholds,
-                    memory: AlarmMemory | None = None, city: "City | None" = None) -> list[Alarm]:
+def evaluate_alarms(world: World, events: Iterable[dict[str, Any]], now: datetime, t: AlarmThresholds,  # noqa: C901 - a long function issue 13 item 5 splits into named passes
+                    memory: AlarmMemory | None = None, city: City | None = None) -> list[Alarm]:
     """Every alarm that holds at `now`, in a stable order (kind, subject). `events` are
     events.jsonl-shaped records (`type`, `ts`, `session_id`, `subject`); `city` gives the
     circuit breaker's reset time."""

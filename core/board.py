@@ -28,7 +28,7 @@ class Board:
     warnings: list[str]  # config notes: unresolved imports, unstamped rig defaults, loader warnings
 
 
-def board(frame: "Frame") -> Board:
+def board(frame: Frame) -> Board:
     """The board of `frame` (built once per frame)."""
     cached = frame._cache.get("board")
     if cached is not None:
@@ -43,7 +43,7 @@ def board(frame: "Frame") -> Board:
     return b
 
 
-def changes(frame: "Frame", previous: "Frame | None") -> frozenset[str]:
+def changes(frame: Frame, previous: Frame | None) -> frozenset[str]:
     """The keys of the Sessions rows that are new or different after `frame`'s step than after
     `previous` (none without a previous frame). Kept on the frame once computed."""
     cached = frame._cache.get("changes")

@@ -13,8 +13,8 @@ from typing import Any
 
 from core.config.checks import singleton_session_warnings
 from core.config.errors import ConfigError
-from core.config.validate import reserved_prefix_warnings
 from core.config.model import Agent, City, NamedSession, Origin
+from core.config.validate import reserved_prefix_warnings
 from core.confignotes import config_notes, relative, warning_text
 from core.identity import CURRENT, predicates, session_name_for, shape
 from core.scalecheck import ScaleCheckResult

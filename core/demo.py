@@ -13,8 +13,9 @@ from typing import Any
 
 import tomli
 
-from core.driver import Driver, open_scenario, tick_steps
+from core.driver import Driver, Unscripted, open_scenario
 from core.model import Model
+from core.patrol import tick_steps
 
 DEMO_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "demo")
 DEMO_SCENARIO = os.path.join(DEMO_DIR, "demo.toml")
@@ -48,7 +49,7 @@ def load_script(path: str = DEMO_SCRIPT) -> tuple[int, list[Cue]]:
     return period, cues
 
 
-class DemoScript:
+class DemoScript(Unscripted):
     """Each press: the cues due before the coming tick, then the tick itself."""
 
     def __init__(self, path: str = DEMO_SCRIPT) -> None:

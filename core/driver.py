@@ -13,18 +13,21 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
-from core.config.model import City
 from core.alarms import AlarmThresholds
+from core.config.model import City
 from core.durations import format_duration, parse_duration
 from core.history import DEFAULT_LIMIT, EventLine, Frame, History, outcome_lines
 from core.model import Model, ModelError
 from core.outcome import Outcome
+from core.patrol import tick_steps
 from core.reload import ConfigSource
 from core.scenario import CheckResult
 from core.steplog import Recorded, StepLog
+from core.world.tables import world_tables
 
 if TYPE_CHECKING:
     from core.change_plan import Plan
@@ -55,7 +58,7 @@ class Script(Protocol):
         """Go back to a `checkpoint()`."""
         ...
 
-    def checks(self, model: Model, outcome: Outcome | None) -> tuple["CheckResult", ...]:
+    def checks(self, model: Model, outcome: Outcome | None) -> tuple[CheckResult, ...]:
         """The scenario expectations due now the step that was just done ran (none for a plain city)."""
         ...
 
@@ -69,17 +72,8 @@ class Unscripted:
     def restore(self, state: Any) -> None:
         pass
 
-    def checks(self, model: Model, outcome: Outcome | None) -> tuple["CheckResult", ...]:
+    def checks(self, model: Model, outcome: Outcome | None) -> tuple[CheckResult, ...]:
         return ()
-
-
-def tick_steps(model: Model) -> list[dict[str, Any]]:
-    """One controller tick one patrol interval after the last (the first tick runs at once)."""
-    steps: list[dict[str, Any]] = []
-    if model.world.tick > 0:
-        steps.append({"do": "advance", "by": model.city.daemon.patrol_interval or "30s"})
-    steps.append({"do": "tick"})
-    return steps
 
 
 class Ticks(Unscripted):
@@ -320,7 +314,7 @@ class Driver:
                 result = Result(self._amend(self._note_lines(config_notes(city))))
             return result
 
-    def what_if(self, city: City, label: str = "the edited config") -> "Plan":
+    def what_if(self, city: City, label: str = "the edited config") -> Plan:
         """What `city` would do to the live model if it were applied now: the plan of
         core.change_plan, run on a copy taken under the lock (the model is not touched, and the
         copy runs outside the lock so stepping is not held up). Raises PlanError as plan does."""
@@ -614,7 +608,6 @@ def open_city(path: str, semantics: str = "current", packs_dir: str = "", *, str
     line. A city that only strict mode refuses (`gc start`'s default) is opened as
     `gc start --no-strict` would run it, the only way a controller can, and the first Events
     lines say what strict mode refused; its reloads are then not strict either."""
-    from core.export import world_tables
     from core.reload import load
 
     if packs_dir and not os.path.isdir(packs_dir):
@@ -640,7 +633,6 @@ def open_city(path: str, semantics: str = "current", packs_dir: str = "", *, str
 def open_scenario(path: str, *, script: Script | None = None, history_limit: int = DEFAULT_LIMIT) -> Driver:
     """A session on a scenario file: its config and world at step 0; "step" runs its steps.
     `history_limit`: how many recorded steps time travel keeps."""
-    from core.export import world_tables
     from core.reload import file_source, inline_source
     from core.scenario import ScenarioError, load_scenario
 

@@ -72,8 +72,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from core.explain_reasons import alias_state, awake_words, lifecycle_words, model_notes, \
-    reason_words, session_reason, source_words, why_not_desired
+from core.explain_reasons import (
+    alias_state,
+    awake_words,
+    lifecycle_words,
+    model_notes,
+    reason_words,
+    session_reason,
+    source_words,
+    why_not_desired,
+)
 from core.explain_run import ExplainError, run_target
 from core.explain_text import render_explanation
 from core.timefmt import format_time
@@ -103,7 +111,7 @@ _ENTRY_FIELDS = (
 )
 
 
-def _entry_of(model: "Model", b: "SessionBead") -> "DesiredEntry | None":
+def _entry_of(model: Model, b: SessionBead) -> DesiredEntry | None:
     d = model.last_desired
     if d is None:
         return None
@@ -115,7 +123,7 @@ def _entry_of(model: "Model", b: "SessionBead") -> "DesiredEntry | None":
     return e
 
 
-def _bead_of(model: "Model", e: "DesiredEntry") -> "SessionBead | None":
+def _bead_of(model: Model, e: DesiredEntry) -> SessionBead | None:
     store = model.world.store
     if e.bead_id:
         return store.session(e.bead_id)
@@ -123,13 +131,13 @@ def _bead_of(model: "Model", e: "DesiredEntry") -> "SessionBead | None":
     return found[0] if found else None
 
 
-def _resolve(model: "Model", key: str) -> tuple["SessionBead | None", "DesiredEntry | None", str, list[str]]:
+def _resolve(model: Model, key: str) -> tuple[SessionBead | None, DesiredEntry | None, str, list[str]]:
     """(bead, entry, matched_by, also_matches) for `key`; (None, None, "", []) when unknown."""
     store = model.world.store
     b = store.session(key)
     if b is not None:
         return b, _entry_of(model, b), "bead id", []
-    cands: list[tuple[int, int, str, "SessionBead | None", "DesiredEntry | None"]] = []
+    cands: list[tuple[int, int, str, SessionBead | None, DesiredEntry | None]] = []
     d = model.last_desired
     for i, e in enumerate(d.sorted_entries() if d else []):
         for rank, how, get in _ENTRY_FIELDS:
@@ -155,7 +163,7 @@ def _resolve(model: "Model", key: str) -> tuple["SessionBead | None", "DesiredEn
     return bead, entry, how, also
 
 
-def known_names(model: "Model") -> list[str]:
+def known_names(model: Model) -> list[str]:
     """Every spelling `explain` accepts for this model: bead identities and desired identities."""
     names: set[str] = set()
     for b in model.world.store.all_sessions():
@@ -166,7 +174,7 @@ def known_names(model: "Model") -> list[str]:
     return sorted(names)
 
 
-def _shape_rule(model: "Model", template: str) -> tuple[dict[str, str], Any]:
+def _shape_rule(model: Model, template: str) -> tuple[dict[str, str], Any]:
     from core.identity import shape
 
     agent = model.city.agent(template) or (model.city.find_agent(template) if template else None)
@@ -176,7 +184,7 @@ def _shape_rule(model: "Model", template: str) -> tuple[dict[str, str], Any]:
     return {"rule": "shape." + sh.kind.replace("-", "_"), "detail": sh.detail}, agent
 
 
-def _floor_identity_rule(entry: "DesiredEntry") -> dict[str, str] | None:
+def _floor_identity_rule(entry: DesiredEntry) -> dict[str, str] | None:
     """Why a store-backed dependency floor is desired under its session name, not the canonical
     identity its shape and environment name (ensureDependencyOnlyTemplate: the canonical
     identity resolves the floor's env, then InstanceName becomes the bead's session name and the
@@ -191,7 +199,7 @@ def _floor_identity_rule(entry: "DesiredEntry") -> dict[str, str] | None:
                       f"is cleared, so it is desired and shown as {entry.session_name}"}
 
 
-def _adoption_rule(b: "SessionBead | None", history: list[dict[str, Any]] | None) -> dict[str, str] | None:
+def _adoption_rule(b: SessionBead | None, history: list[dict[str, Any]] | None) -> dict[str, str] | None:
     if b is None or not history:
         return None
     for h in history:
@@ -203,7 +211,7 @@ def _adoption_rule(b: "SessionBead | None", history: list[dict[str, Any]] | None
     return None
 
 
-def _slot(entry: "DesiredEntry | None", b: "SessionBead | None") -> dict[str, Any]:
+def _slot(entry: DesiredEntry | None, b: SessionBead | None) -> dict[str, Any]:
     out: dict[str, Any] = {"desired": entry.pool_slot if entry else None, "bead": b.get(B.POOL_SLOT) if b else ""}
     if entry is None:
         out["explanation"] = (f"not desired; the bead records slot {out['bead']}" if out["bead"]
@@ -219,7 +227,7 @@ def _slot(entry: "DesiredEntry | None", b: "SessionBead | None") -> dict[str, An
     return out
 
 
-def _demand(model: "Model", entry: "DesiredEntry | None", template: str, why_not: tuple[str, str] | None) -> dict[str, Any]:
+def _demand(model: Model, entry: DesiredEntry | None, template: str, why_not: tuple[str, str] | None) -> dict[str, Any]:
     d = model.last_desired
     named = entry.named_identity if entry else ""
     out: dict[str, Any] = {
@@ -252,7 +260,7 @@ def _demand(model: "Model", entry: "DesiredEntry | None", template: str, why_not
     return out
 
 
-def _scale_check(model: "Model", template: str) -> dict[str, Any]:
+def _scale_check(model: Model, template: str) -> dict[str, Any]:
     """What the controller read from `template`'s scale_check: its last real run, or the
     simulated value ({} when the template has no scale_check)."""
     agent = model.city.agent(template)
@@ -266,7 +274,7 @@ def _scale_check(model: "Model", template: str) -> dict[str, Any]:
             "ran_at": format_time(run.at), "tick": run.tick}
 
 
-def _runtime(model: "Model", name: str) -> tuple[str, str]:
+def _runtime(model: Model, name: str) -> tuple[str, str]:
     rt = model.world.runtime.get(name) if name else None
     if rt is None:
         return "none", ""
@@ -274,7 +282,7 @@ def _runtime(model: "Model", name: str) -> tuple[str, str]:
     return kind, format_time(rt.last_activity)
 
 
-def _last_step(outcome: "Outcome | None", b: "SessionBead | None", name: str) -> tuple[dict[str, Any], str]:
+def _last_step(outcome: Outcome | None, b: SessionBead | None, name: str) -> tuple[dict[str, Any], str]:
     """This session's actions and trace decisions in the last step, and the wake reason seen."""
     if outcome is None:
         return {}, ""
@@ -295,7 +303,7 @@ def _last_step(outcome: "Outcome | None", b: "SessionBead | None", name: str) ->
     return {"actions": actions, "decisions": decisions}, wake
 
 
-def _awake_row(awake: list[dict[str, Any]], b: "SessionBead | None", name: str) -> dict[str, Any]:
+def _awake_row(awake: list[dict[str, Any]], b: SessionBead | None, name: str) -> dict[str, Any]:
     """This session's row of the awake set: by bead id, else by session name."""
     for r in awake:
         if (b is not None and r.get("bead_id") == b.id) or (b is None and name and r.get("session_name") == name):
@@ -303,7 +311,7 @@ def _awake_row(awake: list[dict[str, Any]], b: "SessionBead | None", name: str) 
     return {}
 
 
-def _tracker_row(model: "Model", b: "SessionBead | None") -> dict[str, Any]:
+def _tracker_row(model: Model, b: SessionBead | None) -> dict[str, Any]:
     if b is None or not b.open:
         return {}
     from core.trackers.view import tracker_rows
@@ -311,7 +319,7 @@ def _tracker_row(model: "Model", b: "SessionBead | None") -> dict[str, Any]:
     return next(iter(tracker_rows(model, {b.id})), {})
 
 
-def _hold(model: "Model", bead: "SessionBead | None"):
+def _hold(model: Model, bead: SessionBead | None):
     """The hold keeping an open, not running bead down (core.holds), or None."""
     from core.holds import session_hold
 
@@ -320,7 +328,7 @@ def _hold(model: "Model", bead: "SessionBead | None"):
     return session_hold(bead, model.world.now, model.city, model.world.memory)
 
 
-def _summary(entry: "DesiredEntry | None", b: "SessionBead | None", alias: dict[str, Any],
+def _summary(entry: DesiredEntry | None, b: SessionBead | None, alias: dict[str, Any],
              why_not: tuple[str, str] | None) -> str:
     if entry is None:
         assert b is not None and why_not is not None
@@ -342,7 +350,7 @@ def _summary(entry: "DesiredEntry | None", b: "SessionBead | None", alias: dict[
     return head + "; it has no alias"
 
 
-def explain_session(model: "Model", key: str, *, outcome: "Outcome | None" = None,
+def explain_session(model: Model, key: str, *, outcome: Outcome | None = None,  # noqa: C901 - a long function issue 13 item 5 splits into named passes
                     history: list[dict[str, Any]] | None = None,
                     awake: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """Explain the session `key` (any spelling, see the module doc) as the model stands.
@@ -386,6 +394,12 @@ def explain_session(model: "Model", key: str, *, outcome: "Outcome | None" = Non
     if bead is not None:
         deferral = next((d for d in deferrals(model) if d["bead_id"] == bead.id), None)
     alias = alias_state(entry, bead, deferral, model.world.now)
+    name = (entry.session_name if entry else "") or (bead.session_name if bead else "")
+    if bead is not None:
+        spellings = bead.identities()
+    else:
+        assert entry is not None  # found: a bead or a desired entry matched
+        spellings = [v for v in (entry.session_name, entry.identity) if v]
     identity = {
         "template": template,
         "shape": shape_rule["rule"].removeprefix("shape.").replace("_", " "),
@@ -393,11 +407,11 @@ def explain_session(model: "Model", key: str, *, outcome: "Outcome | None" = Non
         "semantics": model.semantics,
         "desired_identity": entry.identity if entry else "",
         "bead_agent_name": bead.agent_name if bead else "",
-        "session_name": (entry.session_name if entry else "") or (bead.session_name if bead else ""),
+        "session_name": name,
         "named_identity": (entry.named_identity if entry else "") or (bead.get(B.CONFIGURED_NAMED_IDENTITY) if bead else ""),
         "canonical_instance_name": bead.get(B.CANONICAL_INSTANCE_NAME) if bead else "",
         "origin": bead.origin if bead else "",
-        "spellings": bead.identities() if bead else [v for v in (entry.session_name, entry.identity) if v],
+        "spellings": spellings,
     }
     if entry is not None and bead is not None and bead.agent_name and bead.agent_name != entry.identity:
         if entry.identity == entry.session_name:
@@ -415,11 +429,12 @@ def explain_session(model: "Model", key: str, *, outcome: "Outcome | None" = Non
     elif entry is not None:
         identity["explanation"] = f"desired as {entry.identity} ({shape_rule['detail']})"
     else:
+        assert bead is not None  # found: with no desired entry, a bead matched
         identity["explanation"] = f"recorded as {bead.agent_name or bead.session_name} ({shape_rule['detail']})"
-    name = identity["session_name"]
     runtime, last_activity = _runtime(model, name)
     last_step, wake = _last_step(outcome, bead, name)
     tracker = _tracker_row(model, bead)
+    explanation = lifecycle_words(bead, runtime, tracker)
     lifecycle = {
         "bead": bead.id if bead else "",
         "open": bead.open if bead else False,
@@ -435,22 +450,21 @@ def explain_session(model: "Model", key: str, *, outcome: "Outcome | None" = Non
         "wake_reason": wake,
         "last_step": last_step,
         "trackers": tracker,
-        "explanation": lifecycle_words(bead, runtime, tracker),
+        "explanation": explanation,
     }
     if awake is None:
         awake = outcome.awake if outcome is not None else []
     row = _awake_row(awake, bead, name)
     lifecycle["awake"] = row
     if row:
-        lifecycle["explanation"].append(awake_words(row))
+        explanation.append(awake_words(row))
     reason, hint = session_reason(model, bead, row)
     lifecycle["reason"] = reason
     lifecycle["reason_hint"] = hint
     if reason:
-        lifecycle["explanation"].insert(0, f"REASON {reason}: {reason_words(reason)}"
-                                        + (f"; {hint}" if hint else ""))
+        explanation.insert(0, f"REASON {reason}: {reason_words(reason)}" + (f"; {hint}" if hint else ""))
     if wake:
-        lifecycle["explanation"].append(f"woken in the last step: {wake}")
+        explanation.append(f"woken in the last step: {wake}")
     out.update(
         matched_by=how, also_matches=also, desired=entry is not None, rules=rules, identity=identity, alias=alias,
         slot=_slot(entry, bead), demand=_demand(model, entry, template, why_not), lifecycle=lifecycle,

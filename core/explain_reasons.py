@@ -85,7 +85,7 @@ def source_words(source: str) -> str:
     return SOURCE_WORDS.get(source, source)
 
 
-def why_not_desired(city: "City", d: "DesiredResult | None", b: "SessionBead", agent: "Agent | None",
+def why_not_desired(city: City, d: DesiredResult | None, b: SessionBead, agent: Agent | None,  # noqa: C901 - a long function issue 13 item 5 splits into named passes
                     semantics: str) -> tuple[str, str]:
     """(rule code, sentence) saying why an existing bead has no desired entry."""
     if not b.open:
@@ -143,7 +143,7 @@ def why_not_desired(city: "City", d: "DesiredResult | None", b: "SessionBead", a
     return "undesired.not_selected", f"demand for {qn} is {pd} and {holders} fill it"
 
 
-def alias_state(entry: "DesiredEntry | None", b: "SessionBead | None", deferral: dict | None,
+def alias_state(entry: DesiredEntry | None, b: SessionBead | None, deferral: dict | None,
                 now: datetime) -> dict[str, Any]:
     """The alias section: what it is, who blocks it, and when the next attempt is due."""
     out: dict[str, Any] = {
@@ -194,7 +194,7 @@ def alias_state(entry: "DesiredEntry | None", b: "SessionBead | None", deferral:
     return out
 
 
-def lifecycle_words(b: "SessionBead | None", runtime: str, tracker: dict[str, Any]) -> list[str]:
+def lifecycle_words(b: SessionBead | None, runtime: str, tracker: dict[str, Any]) -> list[str]:  # noqa: C901 - a long function issue 13 item 5 splits into named passes
     """Sentences for the bead state, sleep reason and each tracker row that is doing something."""
     out: list[str] = []
     if b is None:
@@ -304,7 +304,7 @@ def reason_words(reason: str) -> str:
     return "; ".join(WAKE_WORDS.get(r, r) for r in reason.split(","))
 
 
-def session_reason(model: "Model", b: "SessionBead | None", row: dict[str, Any] | None = None) -> tuple[str, str]:
+def session_reason(model: Model, b: SessionBead | None, row: dict[str, Any] | None = None) -> tuple[str, str]:
     """The REASON `gc session list` shows for a session (sessionReason): the lifecycle display
     reason first (LifecycleDisplayReasonWithLivenessInfo: an open circuit, the sleep reason unless
     its hold or quarantine has lapsed, an active quarantine, a wait hold, an active hold); else,
@@ -357,7 +357,7 @@ def session_reason(model: "Model", b: "SessionBead | None", row: dict[str, Any] 
     return "no-demand", ""
 
 
-def model_notes(model: "Model", b: "SessionBead | None", template: str) -> list[str]:
+def model_notes(model: Model, b: SessionBead | None, template: str) -> list[str]:
     """Where the model simplifies Gas City for this session (docs/reconcile.md), one sentence
     each; [] when none applies."""
     from core.desired.lookup import template_lookup

@@ -118,7 +118,7 @@ def _run_city(path: str, semantics: str | None, steps: int | None, timeout: floa
               packs_dir: str | None) -> Ran:
     from core.config.load import load_city
     from core.config.validate import validate_city
-    from core.driver import tick_steps
+    from core.patrol import tick_steps
 
     ticks = 1 if steps is None else steps
     try:

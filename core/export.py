@@ -21,13 +21,10 @@ from typing import TYPE_CHECKING, Any
 
 import tomlkit
 
-from core.timefmt import format_time
-
 if TYPE_CHECKING:
     from core.driver import Driver
     from core.model import Model
     from core.reload import ConfigSource
-    from core.world.world import World
 
 
 class ExportError(Exception):
@@ -115,59 +112,6 @@ class ExportExists(ExportError):
     """Something already exists at the export path; it is only replaced when the operator says so."""
 
 
-def world_tables(world: "World") -> dict[str, Any]:
-    """The scenario tables (`start`, `[scale_check]`, `[[session]]`, `[[runtime]]`, `[[work]]`)
-    that rebuild `world`. Controller memory is not part of the format: a session starts with
-    none, which is what the scenario runner assumes too."""
-    out: dict[str, Any] = {"start": format_time(world.now)}
-    if world.scale_checks:
-        out["scale_check"] = dict(sorted(world.scale_checks.items()))
-    sessions = []
-    for b in world.store.all_sessions():
-        t: dict[str, Any] = {"id": b.id}
-        if not b.open:
-            t["open"] = False
-        t["created_at"] = format_time(b.created_at)
-        if b.title:
-            t["title"] = b.title
-        if b.labels and set(b.labels) != {"gc:session"}:
-            t["labels"] = sorted(b.labels)
-        t["metadata"] = dict(sorted(b.metadata.items()))
-        sessions.append(t)
-    if sessions:
-        out["session"] = sessions
-    runtime = []
-    for s in sorted(world.runtime.sessions.values(), key=lambda s: s.name):
-        r: dict[str, Any] = {"name": s.name}
-        for key, value, default in (("session_id", s.session_id, ""), ("instance_token", s.instance_token, ""),
-                                    ("template", s.template, ""), ("attached", s.attached, False),
-                                    ("pending_interaction", s.pending_interaction, False),
-                                    ("alive", s.process_alive, True), ("peek", s.peek, "")):
-            if value != default:
-                r[key] = value
-        r["started_at"] = format_time(s.started_at or world.now)
-        r["last_activity"] = format_time(s.last_activity or world.now)
-        if s.meta:
-            r["meta"] = dict(sorted(s.meta.items()))
-        runtime.append(r)
-    if runtime:
-        out["runtime"] = runtime
-    work = []
-    for w in sorted(world.store.work.values(), key=lambda w: w.id):
-        t = {"id": w.id, "status": w.status}
-        for key, value, default in (("assignee", w.assignee, ""), ("routed_to", w.routed_to, ""),
-                                    ("priority", w.priority, 0), ("ready", w.ready, True), ("title", w.title, ""),
-                                    ("store", w.store, ""), ("type", w.type, ""), ("metadata", dict(w.metadata), {})):
-            if value != default:
-                t[key] = value
-        if w.created_at is not None:
-            t["created_at"] = format_time(w.created_at)
-        work.append(t)
-    if work:
-        out["work"] = work
-    return out
-
-
 # Keys of a city table that hold paths relative to the config's directory.
 def _absolutize(table: dict[str, Any], base: str) -> dict[str, Any]:
     from core.config.load import is_remote_source
@@ -211,7 +155,7 @@ def _copy(v: Any) -> Any:
     return v
 
 
-def _on_disk(src: "ConfigSource"):
+def _on_disk(src: ConfigSource):
     """The city as loaded now from `src`'s file, when it is still the recorded revision."""
     from core.reload import load
 
@@ -229,7 +173,7 @@ def _path_from(export_dir: str, path: str) -> str:
     return path if rel.startswith(os.path.join(os.pardir, os.pardir)) else rel
 
 
-def config_entry(src: "ConfigSource", export_dir: str, copies: ConfigCopies | None = None) -> dict[str, Any]:
+def config_entry(src: ConfigSource, export_dir: str, copies: ConfigCopies | None = None) -> dict[str, Any]:
     """`{"city_file": ...}` or `{"city": {...}}` for one recorded config revision: a copy beside
     the export (with `copies`), the file where it is, or the recorded table inlined."""
     city = _on_disk(src)
@@ -257,7 +201,7 @@ def _scenario_step(step: dict[str, Any], steps_base: str, export_dir: str,
     return out
 
 
-def pinned_expectation(model: "Model", after: int) -> dict[str, Any]:
+def pinned_expectation(model: Model, after: int) -> dict[str, Any]:
     """An [[expect]] block that holds exactly when the model's state after step `after` is what it
     is now: the desired identities and their count per template, the open sessions per template
     and each one's identity, alias and state, and every alias deferral."""
@@ -290,7 +234,7 @@ def pinned_expectation(model: "Model", after: int) -> dict[str, Any]:
     return out
 
 
-def scenario_table(driver: "Driver", path: str, *, name: str = "", upto: int | None = None,
+def scenario_table(driver: Driver, path: str, *, name: str = "", upto: int | None = None,
                    pin: bool = False, copies: ConfigCopies | None = None) -> dict[str, Any]:
     """The scenario (as a table) for the session up to the viewed frame (or `upto` steps); with
     `pin`, an [[expect]] block pinning the viewed frame's state (only when cutting there)."""
@@ -324,7 +268,7 @@ def scenario_table(driver: "Driver", path: str, *, name: str = "", upto: int | N
     return d
 
 
-def export_text(driver: "Driver", path: str, *, name: str = "", upto: int | None = None, pin: bool = False,
+def export_text(driver: Driver, path: str, *, name: str = "", upto: int | None = None, pin: bool = False,
                 copies: ConfigCopies | None = None) -> str:
     """The scenario file's text (deterministic: the same session gives the same bytes)."""
     header = ("# Recorded with citywatch. Replay: citywatch scenario run THIS_FILE --json\n"
@@ -338,7 +282,7 @@ def export_text(driver: "Driver", path: str, *, name: str = "", upto: int | None
     return header + tomlkit.dumps(scenario_table(driver, path, name=name, upto=upto, pin=pin, copies=copies))
 
 
-def save(driver: "Driver", path: str, *, name: str = "", pin: bool = False, overwrite: bool = False,
+def save(driver: Driver, path: str, *, name: str = "", pin: bool = False, overwrite: bool = False,
          self_contained: bool = True) -> Saved:
     """Write the scenario to `path` (its folder is created) with its config copied beside it, and
     say what was written. Raises ExportError for a place inside citywatch's package, a folder, or

@@ -12,12 +12,12 @@ through these functions.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from core.config.goduration import go_quote
 
-UTC = timezone.utc
+UTC = UTC
 _INT64_MAX = (1 << 63) - 1
 _INT64_MIN = -(1 << 63)
 _ASCII_INT = re.compile(r"[+-]?[0-9]+\Z")

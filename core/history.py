@@ -8,10 +8,11 @@ produced. Frames are never mutated, so the UI can read them while the next tick 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from sys import intern
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 from core.timefmt import format_time
 
@@ -44,7 +45,7 @@ class EventLine:
         return f"{self.tick:>4} {format_time(self.at)[11:19]} {self.kind:<7} {self.text}"
 
 
-def outcome_lines(outcome: "Outcome", frame: int, tick: int, at: datetime) -> list[EventLine]:
+def outcome_lines(outcome: Outcome, frame: int, tick: int, at: datetime) -> list[EventLine]:
     """Every action, decision, event and log line of a step, in the order they happened within
     each kind (actions first: they are what an operator scans for). Action and decision texts
     are interned: a tick mostly repeats the last one's, and every recorded frame keeps its own."""
@@ -79,16 +80,16 @@ class Frame:
     index: int  # 0 = the start; counts every step ever recorded, not only the kept ones
     label: str
     steps_taken: int  # how many scenario steps led here (the export cuts the step list here)
-    world: "WorldState"
-    city: "City"
+    world: WorldState
+    city: City
     semantics: str
-    desired: "DesiredResult | None"
-    pending_city: "City | None"
+    desired: DesiredResult | None
+    pending_city: City | None
     lines: tuple[EventLine, ...] = ()
     error: str = ""
     adopt_on_start: bool = True
     prefix: str = "gc"
-    loops: "LoopState | None" = None  # the loop alarms after this step (core/loops.py)
+    loops: LoopState | None = None  # the loop alarms after this step (core/loops.py)
     script_state: Any = None  # where the press script stood after this step (a what-if fork resumes there)
     checks: tuple = ()  # the scenario expectations evaluated after this step (core.scenario.CheckResult)
     _cache: dict = field(default_factory=dict, compare=False, repr=False)
@@ -101,7 +102,7 @@ class Frame:
     def now(self) -> datetime:
         return self.world.now
 
-    def model(self) -> "Model":
+    def model(self) -> Model:
         """A detached, read-only-by-convention Model of this frame (built once, then cached)."""
         m = self._cache.get("model")
         if m is None:
@@ -110,7 +111,7 @@ class Frame:
         return m
 
 
-def detached_model(frame: Frame) -> "Model":
+def detached_model(frame: Frame) -> Model:
     """A new Model rebuilt from the frame's city, world and desired state, independent of the live one."""
     from core.model import Model
     from core.world.world import World

@@ -54,14 +54,14 @@ def _int(v: str) -> int:
         return 0
 
 
-def _loop_reason(b: "SessionBead") -> str:
+def _loop_reason(b: SessionBead) -> str:
     churn, wakes = _int(b.get(B.CHURN_COUNT)), _int(b.get(B.WAKE_ATTEMPTS))
     bits = [f"churn {churn}" if churn else "", f"{wakes} failed wake{'s' if wakes != 1 else ''}" if wakes else ""]
     counted = ", ".join(x for x in bits if x)
     return "crash loop" + (f": {counted}" if counted else "")
 
 
-def circuit_reset_at(b: "SessionBead", city: "City | None", memory: "Memory | None" = None) -> datetime | None:
+def circuit_reset_at(b: SessionBead, city: City | None, memory: Memory | None = None) -> datetime | None:
     """When an open circuit closes by itself: `reset_after` past its last restart (controller
     memory first, else what the bead persisted); None when that cannot be known."""
     from core.trackers.circuit import circuit_config
@@ -75,7 +75,7 @@ def circuit_reset_at(b: "SessionBead", city: "City | None", memory: "Memory | No
     return last + timedelta(seconds=cfg.reset_after) if last is not None else None
 
 
-def _circuit_open(b: "SessionBead", memory: "Memory | None") -> bool:
+def _circuit_open(b: SessionBead, memory: Memory | None) -> bool:
     from core.trackers.circuit import OPEN
 
     identity = b.get(B.CONFIGURED_NAMED_IDENTITY)
@@ -85,8 +85,8 @@ def _circuit_open(b: "SessionBead", memory: "Memory | None") -> bool:
     return b.get(B.CIRCUIT_STATE) == OPEN
 
 
-def session_hold(b: "SessionBead", now: datetime, city: "City | None" = None,
-                 memory: "Memory | None" = None) -> Hold | None:
+def session_hold(b: SessionBead, now: datetime, city: City | None = None,
+                 memory: Memory | None = None) -> Hold | None:
     """The hold in force on bead `b` at `now` (quarantine first, then an open circuit, then an
     operator hold), or None."""
     q = parse_time(b.get(B.QUARANTINED_UNTIL))

@@ -231,9 +231,7 @@ def in_bounds_slot(a: Agent, n: int) -> bool:
     if a.namepool_names and n > len(a.namepool_names):
         return False
     m = a.max_active_sessions
-    if m is not None and m > 0 and n > m:
-        return False
-    return True
+    return not (m is not None and m > 0 and n > m)
 
 
 def usable_identity_slot(a: Agent, n: int) -> bool:

@@ -26,6 +26,7 @@ or newer-version states) are exempt.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from core.desired.alias import superseded_named_predecessor
@@ -49,7 +50,7 @@ def _skipped_by_design(b: B.SessionBead) -> bool:
     return b.state not in RECONCILER_KNOWN_STATES and b.state not in ("draining", "archived")
 
 
-def bead_violations(model: "Model") -> list[tuple[str, str]]:
+def bead_violations(model: Model) -> list[tuple[str, str]]:  # noqa: C901 - a long function issue 13 item 5 splits into named passes
     """(bead id or "", message) for every invariant the current world breaks."""
     store, rt = model.world.store, model.world.runtime
     out: list[tuple[str, str]] = []
@@ -109,7 +110,7 @@ def bead_violations(model: "Model") -> list[tuple[str, str]]:
     return out
 
 
-def _owns_runtime(model: "Model", b: B.SessionBead) -> bool:
+def _owns_runtime(model: Model, b: B.SessionBead) -> bool:
     """Gas City matches a runtime to a bead by its session id and instance token
     (runningSessionMatchesPendingCreate), not by name: a live runtime under the bead's name that
     carries another bead's id or token is not this bead's (the reconciler rolls such a create
@@ -125,7 +126,7 @@ def _owns_runtime(model: "Model", b: B.SessionBead) -> bool:
     return not live_token or not token or live_token == token
 
 
-def _start_in_flight(model: "Model", b: B.SessionBead) -> bool:
+def _start_in_flight(model: Model, b: B.SessionBead) -> bool:
     """A live, claimed bead whose start is still in flight (pendingCreateStartInFlight): heal
     already calls it awake, the claim is committed once the start finishes (Gas City's
     reconciler tests hold this state for a tick)."""
@@ -134,7 +135,7 @@ def _start_in_flight(model: "Model", b: B.SessionBead) -> bool:
     return start_in_flight(b, model.world.now, _startup_timeout(model))
 
 
-def _asleep_within_lease(model: "Model", b: B.SessionBead) -> bool:
+def _asleep_within_lease(model: Model, b: B.SessionBead) -> bool:
     """healStatePatchWithRollback turns a creating bead stale after 60 s into `asleep` but keeps
     its claim while the configured startup lease (longer than 60 s) is still active."""
     from core.reconcile.lease import lease_active
@@ -143,7 +144,7 @@ def _asleep_within_lease(model: "Model", b: B.SessionBead) -> bool:
     return b.state.strip() == "asleep" and timeout > 60.0 and lease_active(b, model.world.now, timeout)
 
 
-def _closed_this_tick(model: "Model", b: B.SessionBead) -> bool:
+def _closed_this_tick(model: Model, b: B.SessionBead) -> bool:
     """A bead closed by a pending-create rollback during this tick: its runtime is reaped by the
     next tick's hygiene (reapRuntimesBoundToClosedBeads), not in the same tick."""
     from core.timefmt import parse_time
@@ -152,11 +153,11 @@ def _closed_this_tick(model: "Model", b: B.SessionBead) -> bool:
     return closed is not None and closed == model.world.now and b.state.strip() == "failed-create"
 
 
-def _startup_timeout(model: "Model") -> float:
+def _startup_timeout(model: Model) -> float:
     return model.city.session.startup_timeout_seconds()
 
 
-def _configured_template(model: "Model", b: B.SessionBead) -> str:
+def _configured_template(model: Model, b: B.SessionBead) -> str:
     """The template the running config gives the bead: its [[named_session]]'s backing template,
     else the agent its template, agent_name or namepool name resolves to. Gas City's chaos
     harness checks GC_TEMPLATE against the configured template; sync writes a bead's `template`
@@ -172,7 +173,7 @@ def _configured_template(model: "Model", b: B.SessionBead) -> str:
     return BuildContext(model.city, model.world, model.semantics, []).template_of(b)
 
 
-def _requalified_template(model: "Model", b: B.SessionBead, started_as: str) -> bool:
+def _requalified_template(model: Model, b: B.SessionBead, started_as: str) -> bool:
     """A runtime started as an unqualified template whose bead a reload later handed to a rig
     agent: sync rewrites a rig-unqualified stored template to the entry's qualified one
     (syncSessionBeads), so the bead says `<dir>/<name>` while the process keeps the env it was
@@ -197,13 +198,13 @@ def _predecessor_pair(a: B.SessionBead, b: B.SessionBead) -> bool:
     return superseded_named_predecessor(a, alias) != superseded_named_predecessor(b, alias)
 
 
-def _blocked(b: B.SessionBead, model: "Model") -> bool:
+def _blocked(b: B.SessionBead, model: Model) -> bool:
     from core.trackers.timers import timer_blocker
 
     return timer_blocker(b.get(B.HELD_UNTIL), b.get(B.QUARANTINED_UNTIL), model.world.now) != ""
 
 
-def singleton_violations(model: "Model") -> list[tuple[str, str]]:
+def singleton_violations(model: Model) -> list[tuple[str, str]]:
     """A bead the build desires for a canonical singleton must carry the canonical identity
     unless its alias reclaim is still deferred (pool_alias_conflict pending). A bead that is
     only rediscovered is exempt: discovery keeps a bead's identity as it is (Gas City normalizes
@@ -253,7 +254,7 @@ def _own_name_as_legacy_slot(b: B.SessionBead, a, template: str) -> bool:
     return stale_suffixed(a, sn) and alias == "" and slot_md == ""
 
 
-def cap_violations(model: "Model") -> list[tuple[str, str]]:
+def cap_violations(model: Model) -> list[tuple[str, str]]:
     """Live pool sessions that are not draining and hold no work never exceed the agent's
     resolved cap, its rig's cap or the workspace cap. Only sessions the last build desires for
     demand count: one left out (its agent removed or suspended), or only rediscovered (its
@@ -306,7 +307,7 @@ def cap_violations(model: "Model") -> list[tuple[str, str]]:
 RETIRE_TICKS = 3
 
 
-def retire_bound(model: "Model") -> float:
+def retire_bound(model: Model) -> float:
     """Seconds within which an undesired pool session is retired (see RETIRE_TICKS)."""
     from core.reconcile.drains import DRAIN_TIMEOUT
     from core.reconcile.lease import POOL_SPAWN_CLAIM_GRACE
@@ -314,7 +315,7 @@ def retire_bound(model: "Model") -> float:
     return model.city.session.startup_timeout_seconds() + POOL_SPAWN_CLAIM_GRACE + DRAIN_TIMEOUT
 
 
-def undesired_live_pool_sessions(model: "Model") -> list[B.SessionBead]:
+def undesired_live_pool_sessions(model: Model) -> list[B.SessionBead]:
     """Open pool beads (not named, not manual) with a live runtime that the last build does not
     desire and that hold no open work: the reconciler drains and stops them (orphaned)."""
     if model.last_desired is None:
@@ -337,12 +338,12 @@ def undesired_live_pool_sessions(model: "Model") -> list[B.SessionBead]:
 class InvariantChecker:
     """Checks a scenario run step by step (see the module docstring for what counts)."""
 
-    def __init__(self, model: "Model") -> None:
+    def __init__(self, model: Model) -> None:
         self.model = model
         self.base = dict(model.world.store.sessions.items())
         self.ticks = 0
         self.initial = {(bid, msg) for bid, msg in bead_violations(model)}
-        self.undesired_since: dict[str, tuple[object, int]] = {}  # bead id -> (first seen, ticks then)
+        self.undesired_since: dict[str, tuple[datetime, int]] = {}  # bead id -> (first seen, ticks then)
         self.last = model.world.store.sessions  # the beads as the previous step left them
         self.desired_since: dict[str, int] = {}  # bead id -> tick count when a build first desired it
 
@@ -356,7 +357,7 @@ class InvariantChecker:
         untouched bead (say, a runtime started for it) is the model's own."""
         return (bead_id, msg) in self.initial and self._untouched(bead_id)
 
-    def after_step(self, out: "Outcome") -> list[str]:
+    def after_step(self, out: Outcome) -> list[str]:
         """The breaches after a step that ran the controller: a tick, or a build or sync step
         (which write beads too); operator pokes are not checked."""
         if out.ticks <= 0 and out.desired is None:
@@ -379,7 +380,7 @@ class InvariantChecker:
                 if not self._inherited(bid, msg) and not (built_only and (bid, msg) in self.initial)
                 and bid not in out.faulted_beads]
 
-    def _settled(self, found: list[tuple[str, str]], out: "Outcome") -> list[tuple[str, str]]:
+    def _settled(self, found: list[tuple[str, str]], out: Outcome) -> list[tuple[str, str]]:
         """The singleton breaches of beads desired since before this step's last tick: a bead that
         just became desired (work assigned to it, say) gets the next build's normalization."""
         if out.ticks <= 0:

@@ -10,9 +10,10 @@ state as it was; a what-if fork goes on from it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from core.alarms import Alarm, AlarmMemory, AlarmThresholds, evaluate_alarms
 
@@ -44,13 +45,13 @@ class LoopState:
         return frozenset(a.subject for a in self.alarms)
 
 
-def event_records(events: Iterable["Event"], at: datetime) -> tuple[dict[str, Any], ...]:
+def event_records(events: Iterable[Event], at: datetime) -> tuple[dict[str, Any], ...]:
     """The model's events an alarm reads, as the records attach reads from events.jsonl."""
     return tuple({"type": e.type, "ts": at, "session_id": e.bead_id, "subject": e.subject}
                  for e in events if e.type in ALARM_EVENTS)
 
 
-def recent_events(states: Iterable[tuple[datetime, "LoopState | None"]], now: datetime) -> list[dict[str, Any]]:
+def recent_events(states: Iterable[tuple[datetime, LoopState | None]], now: datetime) -> list[dict[str, Any]]:
     """The alarm inputs of the frames (newest first: (time, state)) within the last hour."""
     out: list[dict[str, Any]] = []
     for at, st in states:
@@ -61,7 +62,7 @@ def recent_events(states: Iterable[tuple[datetime, "LoopState | None"]], now: da
     return out
 
 
-def observe(model: "Model", previous: "LoopState | None", step_events: tuple[dict[str, Any], ...],
+def observe(model: Model, previous: LoopState | None, step_events: tuple[dict[str, Any], ...],
             earlier_events: list[dict[str, Any]], thresholds: AlarmThresholds) -> LoopState:
     """The loop state after a step: `step_events` are the step's own alarm inputs,
     `earlier_events` those of the steps before it within the hour."""

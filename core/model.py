@@ -6,10 +6,11 @@ and a scenario step do exactly the same thing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from time import perf_counter
-from typing import Any, Callable
+from typing import Any
 
 from core.actions import Action, Event
 from core.config.model import City
@@ -317,10 +318,8 @@ class Model:
         if not ran:
             self.world.forget_scale_check_run(template)
             return Outcome(logs=[f"scale_check {template} = {value}"])
-        from core.scalecheck import stamp_run
-
         before = self.world.scale_check_run(template)
-        run = stamp_run(self.world, template, value, reason)
+        run = self.world.stamp_scale_check_run(template, value, reason)
         self.world.record_scale_check_run(run)
         was = f" (was {before.outcome()})" if before is not None else ""
         if run.ok:
@@ -330,11 +329,9 @@ class Model:
     def record_scale_check_runs(self, runs: list[tuple[str, int | None, str]]) -> None:
         """Real runs (template, value or None, reason) read for the tick about to run, whose
         outcome is the one already recorded: only when they ran changes."""
-        from core.scalecheck import stamp_run
-
         for template, value, reason in runs:
             if self.world.scale_check_run(template) is not None:
-                self.world.record_scale_check_run(stamp_run(self.world, template, value, reason))
+                self.world.record_scale_check_run(self.world.stamp_scale_check_run(template, value, reason))
 
     def set_wait(self, table: dict[str, Any]) -> Outcome:
         """Register a durable wait (`gc wait`) or change one: its fields as a scenario's [[wait]]
@@ -388,7 +385,7 @@ class Model:
         except ClockRangeError as e:
             raise ModelError(str(e)) from None
 
-    def _do(self, step: dict[str, Any], load_city: Callable[[dict[str, Any]], City] | None) -> Outcome:
+    def _do(self, step: dict[str, Any], load_city: Callable[[dict[str, Any]], City] | None) -> Outcome:  # noqa: C901 - a long function issue 13 item 5 splits into named passes
         kind = step["do"]
         if kind == "tick":
             out = Outcome()

@@ -33,7 +33,7 @@ class Outcome:
     # the whole "tick"; summed over the ticks of a step. Never part of the model's state.
     timings: dict[str, float] = field(default_factory=dict)
 
-    def extend(self, other: "Outcome") -> None:
+    def extend(self, other: Outcome) -> None:
         self.actions += other.actions
         self.trace += other.trace
         self.events += other.events

@@ -13,6 +13,7 @@ import errno
 import json
 import os
 import stat
+from collections.abc import Iterable
 from typing import Any, BinaryIO
 
 MiB = 1 << 20
@@ -103,6 +104,7 @@ def load_json(raw: bytes | str, max_depth: int = JSON_MAX_DEPTH) -> Any:
     stack = [(data, 1)]
     while stack:  # iterative: the depth check itself must not recurse
         value, depth = stack.pop()
+        children: Iterable[Any]
         if isinstance(value, dict):
             children = value.values()
         elif isinstance(value, list):

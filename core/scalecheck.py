@@ -14,6 +14,7 @@ record has a simulated value.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -21,15 +22,13 @@ import subprocess
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from core.config.model import Agent, City
 from core.limits import MAX_TEMPLATE_SESSIONS
-from core.world.scaleruns import ScaleCheckRun
 
 if TYPE_CHECKING:
     from core.model import Model
-    from core.world.world import World
 
 DEFAULT_TIMEOUT = 5.0
 OUTPUT_LIMIT = 64 * 1024
@@ -88,7 +87,7 @@ def _run_bounded(command: str, cwd: str, timeout: float, limit: int) -> tuple[in
     err = bytearray()
     overflow = [False]
 
-    def drain(stream, buf: bytearray, flag: list[bool] | None) -> None:
+    def drain(stream: IO[bytes], buf: bytearray, flag: list[bool] | None) -> None:
         # Keep reading past the limit (discarding) so the command never blocks on a full pipe.
         while True:
             chunk = stream.read(65536)
@@ -100,23 +99,23 @@ def _run_bounded(command: str, cwd: str, timeout: float, limit: int) -> tuple[in
             if len(chunk) > room and flag is not None:
                 flag[0] = True
 
-    readers = [threading.Thread(target=drain, args=(proc.stdout, out, overflow), daemon=True),
-               threading.Thread(target=drain, args=(proc.stderr, err, None), daemon=True)]
+    stdout, stderr = proc.stdout, proc.stderr
+    assert stdout is not None and stderr is not None  # both piped above
+    readers = [threading.Thread(target=drain, args=(stdout, out, overflow), daemon=True),
+               threading.Thread(target=drain, args=(stderr, err, None), daemon=True)]
     for t in readers:
         t.start()
     try:
         status: int | None = proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         status = None
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         proc.wait()
     for t in readers:
         t.join(timeout=2)
-    proc.stdout.close()
-    proc.stderr.close()
+    stdout.close()
+    stderr.close()
     return status, bytes(out), overflow[0], bytes(err)
 
 
@@ -183,14 +182,6 @@ def run_all(city: City, timeout: float = DEFAULT_TIMEOUT) -> list[ScaleCheckResu
         return list(pool.map(lambda a: run_scale_check(city, a, timeout), agents))
 
 
-def stamp_run(world: "World", template: str, value: int | str | None, reason: str) -> ScaleCheckRun:
-    """The record of a real run read for the tick about to run (the world's time, its next tick)."""
-    n = value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
-    if n is None and not reason:
-        reason = f"result {value!r} is not a non-negative integer"
-    return ScaleCheckRun(template, n, "" if n is not None else reason, world.now, world.tick + 1)
-
-
 def result_step(r: ScaleCheckResult) -> dict[str, Any]:
     """The recorded step that gives the model a real run's result (an export replays it)."""
     step: dict[str, Any] = {"do": "set_scale_check", "template": r.template, "value": r.world_value, "ran": True}
@@ -199,7 +190,7 @@ def result_step(r: ScaleCheckResult) -> dict[str, Any]:
     return step
 
 
-def with_live_runs(model: "Model", steps: list[dict[str, Any]], timeout: float = DEFAULT_TIMEOUT,
+def with_live_runs(model: Model, steps: list[dict[str, Any]], timeout: float = DEFAULT_TIMEOUT,
                    results: list[ScaleCheckResult] | None = None) -> list[dict[str, Any]]:
     """`steps` with every scale_check of the model's city run for real before their first tick:
     a template whose outcome (value or failure reason) changed, or that never ran, gets a
@@ -224,7 +215,7 @@ def with_live_runs(model: "Model", steps: list[dict[str, Any]], timeout: float =
     return steps[:t] + changed + [tick] + steps[t + 1:]
 
 
-def refresh_scale_checks(model: "Model", timeout: float = DEFAULT_TIMEOUT) -> dict[str, ScaleCheckResult]:
+def refresh_scale_checks(model: Model, timeout: float = DEFAULT_TIMEOUT) -> dict[str, ScaleCheckResult]:
     """Run every scale_check in the model's city now and record each result as a real run
     (`set_scale_check` with `ran`): the count, or "error" with the reason. Results by template."""
     results = run_all(model.city, timeout)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 import immutables
 import tomli
 
+from core import scenario_schema as SS
 from core.config.errors import ConfigError
 from core.config.load import load_city, load_city_from_table
 from core.config.locate import locate, syntax_position
@@ -23,7 +25,6 @@ from core.config.validate import validate_city
 from core.identity import SEMANTICS
 from core.model import Model, ModelError, work_from_table
 from core.outcome import Outcome
-from core import scenario_schema as SS
 from core.safeio import SCENARIO_MAX_BYTES, read_regular
 from core.scalecheck import simulated_value
 from core.scenario_expect import evaluate
@@ -32,8 +33,7 @@ from core.state_json import state
 from core.timefmt import DEFAULT_START, parse_time
 from core.world.beads import SessionBead
 from core.world.runtime import RuntimeSession
-from core.world.world import wait_from_json
-from core.world.world import DETACHED_PROBE_RESULTS, World
+from core.world.world import DETACHED_PROBE_RESULTS, World, wait_from_json
 
 TOP_KEYS = set(SS.TOP)
 SESSION_KEYS = set(SS.SESSION)
@@ -180,7 +180,7 @@ def _load_scenario_city(path: str, text: str, d: dict[str, Any], prefix: str, pa
     return city
 
 
-def load_scenario(path: str, packs_dir: str | None = None) -> Scenario:
+def load_scenario(path: str, packs_dir: str | None = None) -> Scenario:  # noqa: C901 - a long function issue 13 item 5 splits into named passes
     """Parse and validate a scenario file (remote imports of its cities resolved from `packs_dir`
     first, as `--packs` does). Raises ScenarioError naming file, line and field."""
     try:
@@ -198,9 +198,9 @@ def load_scenario(path: str, packs_dir: str | None = None) -> Scenario:
         line, col = nesting_position(text)
         raise ScenarioError(ConfigError(path, f"parsing scenario: {e}", line=line, col=col)) from None
     except tomli.TOMLDecodeError as e:
-        line, col = syntax_position(str(e))
+        at_line, at_col = syntax_position(str(e))
         detail = str(e).split(" (at line ")[0]  # the position is in the location already
-        raise ScenarioError(ConfigError(path, f"parsing scenario: {detail}", line=line or 1, col=col or 1)) from None
+        raise ScenarioError(ConfigError(path, f"parsing scenario: {detail}", line=at_line or 1, col=at_col or 1)) from None
     _check_keys(path, text, d, TOP_KEYS, "")
     if not isinstance(d.get("name"), str) or not d["name"].strip():
         raise _loc(path, text, "name", "name is required (a one-line story of what the scenario shows)")
@@ -292,9 +292,8 @@ def load_scenario(path: str, packs_dir: str | None = None) -> Scenario:
                                                "or an earlier add_work)")
         if kind in ("add_work", "update_work"):
             wids.add(st["id"])
-        if kind == "set_scale_check":
-            if all(c.agent(st["template"]) is None for c in cities):
-                raise _loc(path, text, f"{fp}.template", f'unknown template "{st["template"]}"')
+        if kind == "set_scale_check" and all(c.agent(st["template"]) is None for c in cities):
+            raise _loc(path, text, f"{fp}.template", f'unknown template "{st["template"]}"')
         if kind in ("fail_start", "fail_stop", "slow_start") and not (st.get("name") or st.get("template")):
             raise _loc(path, text, fp, f'{kind} needs "name" or "template"')
         if kind in ("fail_start", "fail_stop", "slow_start", "fail_store_write") and "count" in st and \
@@ -329,9 +328,9 @@ def load_scenario(path: str, packs_dir: str | None = None) -> Scenario:
     expects = []
     from core.config.schema import suggest
 
-    for i, e in enumerate(_array(path, text, d, "expect")):
-        validate_expect(e, f"expect[{i}]", len(steps), lambda fp, msg: _loc(path, text, fp, msg), suggest)
-        expects.append({**e, "_index": i})
+    for i, ex in enumerate(_array(path, text, d, "expect")):
+        validate_expect(ex, f"expect[{i}]", len(steps), lambda fp, msg: _loc(path, text, fp, msg), suggest)
+        expects.append({**ex, "_index": i})
     return Scenario(path=path, text=text, name=d["name"], source=str(d.get("source", "")), start=start,
                     semantics=sem, adopt_on_start=bool(d.get("adopt_on_start", True)), city=city, data=d,
                     steps=steps, expects=expects, xfail=str(d.get("xfail", "")), packs_dir=packs_dir)
@@ -387,7 +386,7 @@ def _check_suspension(path: str, text: str, t: Any, fp: str, city: City) -> None
             raise _loc(path, text, f"{fp}.rigs.{name}", f'unknown rig "{name}"')
 
 
-def _check_work(path: str, text: str, w: dict, fp: str, partial: bool = False, extra: set[str] = frozenset()) -> None:
+def _check_work(path: str, text: str, w: dict, fp: str, partial: bool = False, extra: Collection[str] = frozenset()) -> None:
     _check_keys(path, text, w, WORK_KEYS | set(extra), fp)
     md = w.get("metadata", {})
     if not isinstance(md, dict) or not all(isinstance(v, str) for v in md.values()):

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 SCHEMA_VERSION = 1
 
@@ -81,10 +82,7 @@ def check_files(paths: list[str], *, packs_dir: str | None = None, semantics: st
         if semantics:
             scn.semantics = semantics
         fails = check(run(scn, scale_check_timeout=scale_check_timeout))
-        if scn.xfail:
-            status = XFAIL if fails else XPASS
-        else:
-            status = FAILED if fails else PASSED
+        status = (XFAIL if fails else XPASS) if scn.xfail else FAILED if fails else PASSED
         results.append(FileResult(path, status, name=scn.name, failures=fails, xfail_reason=scn.xfail,
                                   seconds=clock() - t0))
     return Report(results, clock() - start)

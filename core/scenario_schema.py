@@ -9,12 +9,13 @@ reaches the model.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
 from core.config import schema as S
-from core.config.reader import short
+from core.config.schema import short
 
 __all__ = ["short"]
 from core.durations import DurationError, parse_duration
@@ -129,7 +130,7 @@ _MAPS = {INTMAP: _map_of(_is_int, INTMAP), BOOLMAP: _map_of(lambda v: isinstance
          STRMAP: _map_of(lambda v: isinstance(v, str), STRMAP)}
 
 
-def value_problem(kind: str, v: Any, fp: str) -> TypeProblem | None:
+def value_problem(kind: str, v: Any, fp: str) -> TypeProblem | None:  # noqa: C901 - a long function issue 13 item 5 splits into named passes
     """Why `v` is not a value of `kind`, or None when it is."""
     if kind in _MAPS:
         return _MAPS[kind](v, fp)

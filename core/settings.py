@@ -21,6 +21,7 @@ file (comments included) is kept as it was.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,7 +62,7 @@ def _read(path: str) -> tuple[dict[str, Any], str]:
         raise ConfigError(path, str(e).split(" (at ")[0], line=line, col=col) from None
 
 
-def load_settings(path: str | None = None, alarm_overrides: list[str] = ()) -> Settings:
+def load_settings(path: str | None = None, alarm_overrides: Sequence[str] = ()) -> Settings:
     """The settings in `path` (None: the default file, if it exists), with `alarm_overrides`
     ("key=value") on top. Raises ConfigError, located, on anything invalid."""
     explicit = path is not None

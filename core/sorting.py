@@ -10,7 +10,7 @@ template, identity, name), so a refresh never shuffles them.
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 from core.world.beads import natural_key
 

@@ -10,8 +10,8 @@ few bytes (and each press it had not run before).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
 from array import array
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 class Recorded:
     """One step the driver ran, and for a config edit the config it installed."""
     step: dict[str, Any]
-    config: "ConfigSource | None" = None  # for edit_config steps
+    config: ConfigSource | None = None  # for edit_config steps
 
 
 class StepLog:
@@ -35,7 +35,7 @@ class StepLog:
 
     __slots__ = ("_blocks", "_interned", "_steps", "_step_index", "_run_block", "_run_count", "_len")
 
-    def __init__(self, steps: "StepLog | Sequence[Recorded] | None" = None) -> None:
+    def __init__(self, steps: StepLog | Sequence[Recorded] | None = None) -> None:
         self._blocks: list[tuple[Recorded, ...]] = []  # each distinct press once
         self._interned: dict[int, Any] = {}  # a plain press's hash -> its index in _blocks (a list on a collision)
         self._steps: list[Recorded] = []  # each distinct step of the plain presses once
@@ -98,10 +98,10 @@ class StepLog:
 
     def _runs(self) -> Iterator[tuple[tuple[Recorded, ...], int]]:
         blocks = self._blocks
-        for index, count in zip(self._run_block, self._run_count):
+        for index, count in zip(self._run_block, self._run_count, strict=True):  # parallel arrays
             yield blocks[index], count
 
-    def upto(self, n: int) -> "StepLog":
+    def upto(self, n: int) -> StepLog:
         """The first `n` steps (all of them when `n` is at least the length)."""
         out = StepLog()
         left = max(n, 0)
@@ -130,7 +130,7 @@ class StepLog:
 
     def __reversed__(self) -> Iterator[Recorded]:
         blocks = self._blocks
-        for index, count in zip(reversed(self._run_block), reversed(self._run_count)):
+        for index, count in zip(reversed(self._run_block), reversed(self._run_count), strict=True):
             for _ in range(count):
                 yield from reversed(blocks[index])
 
@@ -139,7 +139,7 @@ class StepLog:
         """The latest step (None when the log is empty)."""
         return self._blocks[self._run_block[-1]][-1] if self._run_block else None
 
-    def last_config(self) -> "ConfigSource | None":
+    def last_config(self) -> ConfigSource | None:
         """The config the latest config-installing step installed (None when none did)."""
         return next((r.config for r in reversed(self) if r.config is not None), None)
 

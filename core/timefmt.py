@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from core.goparse import parse_time_or_none
 
-UTC = timezone.utc
+UTC = UTC
 DEFAULT_START = datetime(2026, 1, 1, tzinfo=UTC)
 # The times Go's UnixNano can hold (int64 nanoseconds around 1970): every clock and timestamp
 # citywatch models lies within them, so adding any Go duration (at most about 292 years) to one
@@ -28,6 +28,15 @@ def parse_time(text: str | None) -> datetime | None:
     (core.goparse.parse_time_or_none), or outside EARLIEST..LATEST."""
     dt = parse_time_or_none(text)
     return dt if dt is not None and in_range(dt) else None
+
+
+def parse_stamp(text: str) -> datetime:
+    """parse_time for a stamp that is always set (one citywatch wrote itself); ValueError naming
+    the text when it is not a time."""
+    dt = parse_time(text)
+    if dt is None:
+        raise ValueError(f"not a time: {text!r}")
+    return dt
 
 
 @lru_cache(maxsize=1 << 14)  # a board renders the same few instants for hundreds of sessions

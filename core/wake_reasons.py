@@ -9,9 +9,10 @@ asleep pool session within a pool's max shows `config`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING
 
 from core.desired.context import agent_name_of, is_configured_named, is_manual
 from core.desired.lookup import TemplateLookup, template_lookup
@@ -42,7 +43,7 @@ class WakeEvaluation:
     config_suppressed: bool
 
 
-def cli_pool_desired(city: "City", semantics: str) -> dict[str, int]:
+def cli_pool_desired(city: City, semantics: str) -> dict[str, int]:
     """cliPoolDesired: each instance-expanding agent with a positive max_active_sessions mapped to
     that max; unlimited pools and non-pool agents are left out (read as 0)."""
     out: dict[str, int] = {}
@@ -53,7 +54,7 @@ def cli_pool_desired(city: "City", semantics: str) -> dict[str, int]:
     return out
 
 
-def _normalized_template(lookup: TemplateLookup, b: "SessionBead") -> str:
+def _normalized_template(lookup: TemplateLookup, b: SessionBead) -> str:
     """normalizedSessionTemplateInfo: the configured template, else the one the bead's agent name
     (or agent: label), then its alias, resolve to; else the raw template."""
     if b.template and (a := lookup.find_agent_by_template(b.template)) is not None:
@@ -62,7 +63,7 @@ def _normalized_template(lookup: TemplateLookup, b: "SessionBead") -> str:
             or b.template)
 
 
-def _metadata_state(b: "SessionBead") -> str:
+def _metadata_state(b: SessionBead) -> str:
     """sessionMetadataStateInfo: awake reads as active, start-pending as creating, drained as asleep."""
     state = b.get(B.STATE).strip()
     return {"awake": "active", "start-pending": "creating", "drained": "asleep"}.get(state, state)
@@ -73,7 +74,7 @@ def _future(raw: str, now: datetime) -> bool:
     return t is not None and now < t
 
 
-def _config_eligible(agent: "Agent | None", b: "SessionBead", template: str,
+def _config_eligible(agent: Agent | None, b: SessionBead, template: str,
                      pool_desired: Mapping[str, int]) -> bool:
     """sessionWithinDesiredConfigInfo's verdict."""
     if agent is None:
@@ -90,7 +91,7 @@ def _config_eligible(agent: "Agent | None", b: "SessionBead", template: str,
     return pool_desired.get(template, 0) > 0
 
 
-def evaluate_wake_reasons(city: "City", semantics: str, rt: "Runtime", b: "SessionBead", now: datetime, *,
+def evaluate_wake_reasons(city: City, semantics: str, rt: Runtime, b: SessionBead, now: datetime, *,
                           pool_desired: Mapping[str, int], work_set: Mapping[str, bool],
                           ready_waits: set[str]) -> WakeEvaluation:
     """evaluateWakeReasonsInfo: the reasons a session bead would be woken for, as the CLI lists
@@ -128,7 +129,7 @@ def evaluate_wake_reasons(city: "City", semantics: str, rt: "Runtime", b: "Sessi
     return WakeEvaluation(tuple(reasons), policy, policy.enabled and suppressed)
 
 
-def pin_visible(city: "City", semantics: str, suspended: bool, b: "SessionBead", now: datetime) -> bool:
+def pin_visible(city: City, semantics: str, suspended: bool, b: SessionBead, now: datetime) -> bool:
     """pinAwakeWakeReasonVisible: pin_awake=true on a live-able bead (not closed, suspended,
     drained, a dependency floor or wait-held, no active hold or quarantine) of a configured agent
     that is not suspended (`suspended`: the agent, its rig or the city is)."""
@@ -142,7 +143,7 @@ def pin_visible(city: "City", semantics: str, suspended: bool, b: "SessionBead",
         _normalized_template(template_lookup(city, semantics), b)) is not None and not suspended
 
 
-def list_wake_reasons(model: "Model", b: "SessionBead") -> tuple[str, ...]:
+def list_wake_reasons(model: Model, b: SessionBead) -> tuple[str, ...]:
     """The wake reasons `gc session list` shows for bead `b` now: read against the config file as
     the CLI reads it (an edit the controller has not applied yet included), with cliPoolDesired,
     the ready waits in the store, and a scenario's [work_query] results as the work set (empty in

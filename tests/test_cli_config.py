@@ -91,9 +91,9 @@ def test_text_form_is_a_table(tmp_path, capsys):
     assert rc == 0
     lines = out.splitlines()
     assert lines[0].startswith("City harbor  (")
-    header = next(i for i, l in enumerate(lines) if l.startswith("  AGENT"))
+    header = next(i for i, line in enumerate(lines) if line.startswith("  AGENT"))
     assert lines[header].split() == ["AGENT", "SHAPE", "MIN", "MAX", "SCALE_CHECK", "DEPENDS_ON", "FROM"]
-    row = next(l for l in lines if l.startswith("  api/refinery"))
+    row = next(line for line in lines if line.startswith("  api/refinery"))
     # Columns line up under their headers.
     assert row.index("canonical singleton") == lines[header].index("SHAPE")
     assert "bd list --label merge-ready --json | jq length" in row  # piped: every value whole

@@ -14,7 +14,6 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-
 from gascity_fixtures import CITIES
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -11,11 +11,11 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from gascity_fixtures import BUILTIN, CITIES
 
 from core.config.load import load_city
 from core.config.validate import validate_city
 from core.model import Model
-from gascity_fixtures import BUILTIN, CITIES
 from tui.cli import main
 
 REAL = CITIES

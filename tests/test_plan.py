@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections import Counter
 import subprocess
 import sys
-from datetime import datetime, timezone
+from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "attach"))
 from citykit import NOW, build_city, tree  # noqa: E402
 
-T0 = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 BASE = """\
 [workspace]
 name = "harbor"

@@ -20,7 +20,6 @@ dev or deep to explore at random).
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -34,10 +33,8 @@ from core.model import Model, ModelError
 from core.outcome import Outcome
 from core.scenario import ScenarioError, dumps_state, load_scenario, run
 from core.state_json import state
-from core.world.world import World
 from tests import hypothesis_profiles  # noqa: F401  (selects the profile)
 from tests.test_world_roundtrip import saved_and_loaded, world_diff
-
 
 START = "2026-07-19T12:00:00Z"
 NAMEPOOL = "namepools/crew.txt"
@@ -345,7 +342,7 @@ def test_invariants_hold_after_every_step_and_a_replay_is_byte_identical(data, w
         replayed = [dumps_state(s) for s in replay.states]
         if replayed != states:
             note(report(doc))
-            first = next(i for i, (a, b) in enumerate(zip(replayed, states)) if a != b)
+            first = next(i for i, (a, b) in enumerate(zip(replayed, states, strict=False)) if a != b)
             pytest.fail(f"{attempt} replay differs from the live run at step {first}")
         assert replay.invariant_failures == reported
 

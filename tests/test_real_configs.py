@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 import pytest
+from gascity_fixtures import BUILTIN
+from gascity_fixtures import CITIES as CITIES_DIR
 
 from core.config.load import load_city
 from core.config.validate import validate_city
 from core.identity import shape
-from gascity_fixtures import BUILTIN
-from gascity_fixtures import CITIES as CITIES_DIR
 from tui.cli import main
 
 REAL = CITIES_DIR
@@ -46,8 +45,8 @@ def test_loads_validates_and_shows(name, capsys):
     assert via[("core", CORE)] == via[("bd", BD)] == "builtin"
     assert not {i["binding"] for i in s["unresolved_imports"]} & {"core", "bd"}
     assert all(i["why"] for i in s["unresolved_imports"])
-    assert s["builtin_packs"] == [f"builtin bd (Gas City 9e89da7c, pin sha:f895c0ff)",
-                                  f"builtin core 0.1.0 (Gas City 9e89da7c, pin sha:f895c0ff)"]
+    assert s["builtin_packs"] == ["builtin bd (Gas City 9e89da7c, pin sha:f895c0ff)",
+                                  "builtin core 0.1.0 (Gas City 9e89da7c, pin sha:f895c0ff)"]
 
 
 def test_swarm(capsys):

@@ -16,13 +16,12 @@ import immutables
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.world.beads import SessionBead, WorkBead
-from core.world.beads import WaitBead
-from core.world.memory import Circuit, DeferStreak, Drain, IdleProbe, Memory
-from core.world.suspension import RuntimeSuspension
-from core.world.runtime import RuntimeSession
-from core.world.world import World
 from core.timefmt import UTC
+from core.world.beads import SessionBead, WaitBead, WorkBead
+from core.world.memory import Circuit, DeferStreak, Drain, IdleProbe, Memory
+from core.world.runtime import RuntimeSession
+from core.world.suspension import RuntimeSuspension
+from core.world.world import World
 from tests import hypothesis_profiles  # noqa: F401  (selects the profile)
 
 # ---------------------------------------------------------------------- comparing worlds

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from typing import Callable
+from collections.abc import Callable
 
 from textual import work
 from textual.app import App
@@ -88,12 +88,16 @@ class ApiAttachApp(AttachApp, inherit_bindings=False):
 
     @work(exclusive=True, group="attach-stream", exit_on_error=False)
     async def _watch_stream(self) -> None:
+        from core.attach.api.session import ApiAttachSession
+
         while True:
             state = self.state
             if state is None:
                 await asyncio.sleep(0.2)
                 continue
-            if await asyncio.to_thread(state.session.wait_change, 0.5) and state is self.state:
+            session = state.session
+            assert isinstance(session, ApiAttachSession)  # this app opens only supervisor API sessions
+            if await asyncio.to_thread(session.wait_change, 0.5) and state is self.state:
                 self.request_poll(["stream"])
 
 

@@ -12,14 +12,16 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from functools import partial
-from typing import Any, Callable
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import App, ComposeResult, CSSPathType, SystemCommand
 from textual.command import CommandListItem
 from textual.containers import Horizontal, Vertical
+from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import DataTable
@@ -31,25 +33,25 @@ from core.explain import explain_session
 from core.identity import SEMANTICS, semantics_label
 from core.roster import agent_detail
 from core.safetext import printable
-from core.world.suspension import city_note
 from core.settings import Settings
+from core.world.suspension import city_note
 from tui import layout
-from tui.faults import FaultBook, Guarded, append_fault_log, guard
 from tui.commands import CONTROLS, MODEL, PANEL_KEYS, bindings, by_id, controls
+from tui.faults import FaultBook, Guarded, append_fault_log, guard
 from tui.layout import Grid, Want
 from tui.screens.choice import ChoiceDialog
 from tui.screens.dialog import AskDialog
 from tui.screens.help import HelpScreen
-from tui.widgets.footer import Footer
 from tui.widgets.agents import AgentsPanel
 from tui.widgets.alarms import AlarmsPanel
 from tui.widgets.checks import ChecksPanel
 from tui.widgets.deferrals import DeferralsPanel
 from tui.widgets.events import EventsPanel
+from tui.widgets.footer import Footer
 from tui.widgets.keyed_table import KeyedTable
 from tui.widgets.panel import Panel, TablePanel
 from tui.widgets.sessions import SessionsPanel
-from tui.widgets.status import Banner, RunState, StatusBar, TabBar
+from tui.widgets.status import Banner, HeaderLine, RunState, StatusBar, TabBar
 from tui.widgets.trackers import TrackersPanel
 from tui.widgets.why import WhyPanel
 
@@ -70,7 +72,7 @@ MODEL_GRID: Grid = (
 class CitywatchApp(Guarded, App):
     _why_agents = False  # the Why panel shows the selected template (the Agents table was focused last)
     TITLE = "citywatch"
-    CSS_PATH = "app.tcss"
+    CSS_PATH: ClassVar[CSSPathType | None] = "app.tcss"
     BINDINGS = bindings("app")
     ENABLE_COMMAND_PALETTE = True
     MODE = MODEL  # which controls are offered (tui.commands); attach mode subclasses with ATTACH
@@ -92,7 +94,7 @@ class CitywatchApp(Guarded, App):
         self.last_error = ""
         self.reloads = 0  # reload attempts seen (tests wait on it)
         self._timer = None
-        self._why_cache: dict[tuple[int, str], dict] = {}
+        self._why_cache: dict[tuple[int | str, ...], dict[str, Any]] = {}  # one explanation, by what it explains
         self._highlight_until_render: int | None = None  # the frame whose changed rows are highlighted
         self._highlight_timer = None
         self._prefetch_timer = None
@@ -149,7 +151,9 @@ class CitywatchApp(Guarded, App):
     def call_from_thread(self, callback: Callable, *args: Any, **kwargs: Any) -> Any:
         return super().call_from_thread(guard(callback, self), *args, **kwargs)
 
-    def push_screen(self, screen: Any, callback: Callable | None = None, wait_for_dismiss: bool = False) -> Any:
+    # One signature for Textual's two overloads: only the callback changes (guarded), the rest is passed on.
+    def push_screen(self, screen: Any, callback: Callable | None = None,  # type: ignore[override]
+                    wait_for_dismiss: bool = False) -> Any:
         return super().push_screen(screen, callback and guard(callback, self),  # type: ignore[call-overload]
                                    wait_for_dismiss=wait_for_dismiss)
 
@@ -222,7 +226,7 @@ class CitywatchApp(Guarded, App):
             if compact:
                 order = sorted(present, key=lambda p: PANEL_KEYS.get(p, "9"))
                 tabs.show_tabs([(p, PANEL_KEYS.get(p, ""), self.panel(p).title) for p in order], self.active_panel)
-            for r, row in enumerate(self.GRID):
+            for r, _row in enumerate(self.GRID):
                 row_node = self.query_one(f"#row-{r}")
                 columns = [col for col in row_node.children]
                 row_node.display = any(_panel_ids(col) & set(shown) for col in columns)
@@ -258,7 +262,7 @@ class CitywatchApp(Guarded, App):
     def _size_compact(self, shown: list[str], body: int, width: int) -> None:
         heights = [body] if len(shown) == 1 else layout.allocate(body, [Want(body * 3 // 5, body, True),
                                                                         Want(body * 2 // 5, body, True)])
-        height_of = dict(zip(shown, heights))
+        height_of = dict(zip(shown, heights, strict=False))
         for r, row in enumerate(self.GRID):
             row_node = self.query_one(f"#row-{r}")
             self._place(row_node, None, sum(height_of.get(p, 0) for p in _panel_ids_of(row)) or 1)
@@ -283,7 +287,7 @@ class CitywatchApp(Guarded, App):
             else:
                 row_wants.append(Want(max((w.least for w in heights), default=3),
                                       max((w.whole for w in heights), default=3), fill=any(w.fill for w in heights)))
-        for row_node, h, stack in zip(rows, layout.allocate(body, row_wants), stacked):
+        for row_node, h, stack in zip(rows, layout.allocate(body, row_wants), stacked, strict=True):
             self._place(row_node, None, h)
             direction = "vertical" if stack else "horizontal"
             if row_node.styles.layout is None or row_node.styles.layout.name != direction:
@@ -293,16 +297,16 @@ class CitywatchApp(Guarded, App):
                 sizes = [(width, ch) for ch in layout.allocate(h, [_column_height(c) for c in cols])]
             else:
                 sizes = [(cw, h) for cw in layout.allocate(width, [_column_width(c) for c in cols])]
-            for col, (w, ch) in zip(cols, sizes):
+            for col, (w, ch) in zip(cols, sizes, strict=True):
                 self._place(col, w, ch)
                 panels = [c for c in col.children if isinstance(c, Panel)]
-                heights = layout.allocate(ch, [p.wanted_height() for p in panels]) if len(panels) > 1 else [ch]
-                for p, ph in zip(panels, heights):
+                panel_heights = layout.allocate(ch, [p.wanted_height() for p in panels]) if len(panels) > 1 else [ch]
+                for p, ph in zip(panels, panel_heights, strict=False):
                     self._place(p, w, ph)
 
     def action_show_panel(self, panel_id: str) -> None:
         """Show and focus a panel (a tab click, or its number key)."""
-        self.action_focus(panel_id)
+        self.action_focus_panel(panel_id)
 
     # ------------------------------------------------------------------ panels
     @property
@@ -324,7 +328,7 @@ class CitywatchApp(Guarded, App):
         return bool(self.query(f"#{panel_id}-panel"))
 
     def focused_panel(self) -> Panel:
-        node = self.focused
+        node: DOMNode | None = self.focused
         while node is not None:
             if isinstance(node, Panel):
                 return node
@@ -598,7 +602,7 @@ class CitywatchApp(Guarded, App):
         self.run_worker(partial(_warm, d, near), thread=True, group="prefetch", exclusive=True, exit_on_error=False,
                         description="prepare the frames next to the one viewed")  # (no repr of the frames)
 
-    def action_back(self) -> None:
+    def action_step_back(self) -> None:
         self._travel(self.driver.back)
 
     def action_forward(self) -> None:
@@ -810,7 +814,7 @@ class CitywatchApp(Guarded, App):
         self.push_screen(AskDialog("Add work", f"add a ready work bead routed to {template}: priority", "0"), done)
 
     # ------------------------------------------------------------------ panels, filter, sort, jump, help
-    def action_focus(self, panel_id: str) -> None:
+    def action_focus_panel(self, panel_id: str) -> None:
         if not self.has_panel(panel_id):
             self.notify(f"no {panel_id} panel here" + (": a scenario with [[expect]] blocks has one"
                                                        if panel_id == "checks" else ""), severity="warning")
@@ -903,7 +907,7 @@ class CitywatchApp(Guarded, App):
             if isinstance(panel, SessionsPanel):
                 panel.changed_only = False
             self.refresh_view()
-        self.action_focus(panel_id)
+        self.action_focus_panel(panel_id)
         return panel.table.select_key(key)
 
     def selected_name(self) -> str:
@@ -929,7 +933,7 @@ class CitywatchApp(Guarded, App):
     def action_help(self) -> None:
         panel = self.focused_panel()
         self.push_screen(HelpScreen(panel.panel_id, str(panel.title), panel.HELP, self.MODE,
-                                    status=self.query_one("#status").full_text, keymap=dict(self._keymap)))
+                                    status=self.query_one("#status", HeaderLine).full_text, keymap=dict(self._keymap)))
 
     # ------------------------------------------------------------------ export
     def action_export(self) -> None:
@@ -979,7 +983,7 @@ class CitywatchApp(Guarded, App):
     def get_system_commands(self, screen: Screen):
         yield from super().get_system_commands(screen)
         for c in controls(self.MODE):
-            if c.id in ("quit", "help", "palette") or c.action.startswith("focus("):
+            if c.id in ("quit", "help", "palette") or c.action.startswith("focus_panel("):
                 continue
             yield SystemCommand(c.title, c.help, partial(self.run_action, c.action))
 

@@ -16,7 +16,8 @@ from __future__ import annotations
 import argparse
 import threading
 import time
-from typing import Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from rich.text import Text
 from textual import on, work
@@ -28,12 +29,25 @@ from core.safetext import printable
 from core.settings import Settings
 from tui import layout
 from tui.app import CitywatchApp
-from tui.attach_board import AttachBoard, AttachState, alarm_explanation, drift_explanation, session_explanation
+from tui.attach_board import (
+    AttachBoard,
+    AttachState,
+    alarm_explanation,
+    drift_explanation,
+    session_explanation,
+)
 from tui.commands import ATTACH, bindings, controls
 from tui.layout import Grid
 from tui.widgets.alarms import AlarmsPanel
-from tui.widgets.attach_panels import (AttachAgentsPanel, AttachDeferralsPanel, AttachEventsPanel, AttachSessionsPanel,
-                                       AttachStatusBar, AttachWhyPanel, LifecyclePanel)
+from tui.widgets.attach_panels import (
+    AttachAgentsPanel,
+    AttachDeferralsPanel,
+    AttachEventsPanel,
+    AttachSessionsPanel,
+    AttachStatusBar,
+    AttachWhyPanel,
+    LifecyclePanel,
+)
 from tui.widgets.deferrals import DeferralsPanel
 from tui.widgets.drift import DriftPanel
 from tui.widgets.panel import Panel
@@ -77,7 +91,7 @@ class AttachApp(CitywatchApp, inherit_bindings=False):
         self.boards = 0  # boards shown (tests wait on it)
         self.watch_batches = 0  # batches of changes the watcher reported
         self._why_from = "sessions"  # the table whose selection the Why panel explains
-        self._why_cache: dict[tuple[int, str, str], dict] = {}
+        self._why_cache: dict[tuple[int | str, ...], dict[str, Any]] = {}
         self._pending_lock = threading.Lock()
         self._pending_full = False
         self._pending_paths: set[str] = set()
@@ -172,6 +186,7 @@ class AttachApp(CitywatchApp, inherit_bindings=False):
                     return
                 self._pending_full, self._pending_paths, self._pending_model = False, set(), False
             state = self.state  # the city shown now (a switch makes the next board the new city's)
+            assert state is not None  # request_poll starts polling only once a session is attached
             # never raises: failures are lines
             board = state.refresh(None if full else sorted(paths), model=model)
             try:
@@ -185,6 +200,7 @@ class AttachApp(CitywatchApp, inherit_bindings=False):
     async def _watch_city(self) -> None:
         from tui.attach_watch import watch_city
 
+        assert self.state is not None  # watching starts once a session is attached
         await watch_city(self.state.watch_paths, self._changed, debounce_ms=self.watch_debounce_ms)
 
     def _changed(self, paths: set[str]) -> None:
@@ -237,8 +253,8 @@ class AttachApp(CitywatchApp, inherit_bindings=False):
                 banner.display = True
             else:
                 banner.clear_error()
-            self.agents.show_attached(b)
-            self.sessions.show_attached(b)
+            self.query_one(AttachAgentsPanel).show_attached(b)
+            self.query_one(AttachSessionsPanel).show_attached(b)
             self.query_one(DriftPanel).show(b)
             self.query_one(DeferralsPanel).show(b.board)
             self.query_one(LifecyclePanel).show_attached(b)
@@ -306,7 +322,8 @@ class AttachApp(CitywatchApp, inherit_bindings=False):
         """The Why panel explains the selection of the table last focused among Sessions, Drift
         and Alarms."""
         panel = self.focused_panel()
-        source = {DriftPanel: "drift", AlarmsPanel: "alarms", AttachSessionsPanel: "sessions"}.get(type(panel))
+        sources: dict[type[Panel], str] = {DriftPanel: "drift", AlarmsPanel: "alarms", AttachSessionsPanel: "sessions"}
+        source = sources.get(type(panel))
         if source and source != self._why_from:
             self._why_from = source
             self.update_why()
@@ -314,13 +331,13 @@ class AttachApp(CitywatchApp, inherit_bindings=False):
 
     # ------------------------------------------------------------------ nothing that changes the world
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in WORLD_CHANGING:
-            return False  # not offered while attached (its keys are bound to `refuse`: see BINDINGS)
-        return True
+        # a world-changing action is not offered while attached (its keys are bound to `refuse`: see BINDINGS)
+        return action not in WORLD_CHANGING
 
 
 def run_attach(args: argparse.Namespace) -> int:
-    """Open the app on `args.attach`; 2 with a one-line message when that cannot be done."""
+    """Open the app on the city directory `args.attach` (a supervisor URL is tui.api_attach_app's);
+    2 with a one-line message when that cannot be done."""
     from core.config.errors import ConfigError
     from core.settings import load_settings
     from tui.cli_attach import open_session
@@ -328,12 +345,8 @@ def run_attach(args: argparse.Namespace) -> int:
 
     if args.city or args.scenario:
         return err("--attach takes the city directory itself; give no other city or --scenario")
-    from tui.cli_attach import api_only_options, is_url
+    from tui.cli_attach import api_only_options
 
-    if is_url(args.attach):
-        from tui.api_attach_app import run_api_attach
-
-        return run_api_attach(args)
     if api_only_options(args):
         return err(f"{', '.join(api_only_options(args))}: only with --attach URL (a supervisor)")
     try:

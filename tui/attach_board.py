@@ -14,11 +14,13 @@ becomes an error line in the feed and the last good picture is kept.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from core.alarms import Alarm
 from core.board import Board
@@ -106,7 +108,7 @@ class AttachBoard:
     alarms: tuple[Alarm, ...]
     lines: tuple[EventLine, ...]
     banner: str  # "" when the model is available
-    model: "Model | None" = field(default=None, compare=False)  # the live world with the model's desired set
+    model: Model | None = field(default=None, compare=False)  # the live world with the model's desired set
     raised: tuple[Alarm, ...] = ()  # alarms holding now that did not at the previous board
 
     @property
@@ -362,7 +364,7 @@ class Feed:
     def add(self, line: EventLine) -> None:
         self.lines.append(line)
 
-    def fold(self, session: "AttachSession", now: datetime) -> None:
+    def fold(self, session: AttachSession, now: datetime) -> None:
         first = not self._folded
         self._folded = True
         events = _after(session.events, self._last_event)
@@ -442,12 +444,12 @@ def warning_line(w: ReadWarning, now: datetime) -> EventLine:
 
 # ---------------------------------------------------------------------------------------- the state
 class AttachState:
-    def __init__(self, session: "AttachSession", *, max_lines: int = 3000, backlog: int = 400) -> None:
+    def __init__(self, session: AttachSession, *, max_lines: int = 3000, backlog: int = 400) -> None:
         self.session = session
         self.feed = Feed(max_lines, backlog)
         self._lock = threading.RLock()
         self._generation = 0
-        self._view: tuple["Model | None", str] | None = None  # (model over the live world, why not)
+        self._view: tuple[Model | None, str] | None = None  # (model over the live world, why not)
         self._view_stale = True
         self._fresh_model = True
         self.model_runs = 0  # model ticks for the Sessions view (drift ticks are the session's drift_runs)
@@ -482,10 +484,8 @@ class AttachState:
             if got & MODEL_SOURCES:
                 self._view_stale = True
             self._fresh_model = model
-            try:
+            with contextlib.suppress(Exception):  # on a fault, keep watching what was watched
                 self._watch_paths = self.session.watch_paths()
-            except Exception:  # keep watching what was watched
-                pass
             try:
                 self.feed.fold(self.session, now)
             except Exception as e:
@@ -501,7 +501,7 @@ class AttachState:
                 self.board = replace(self.board, generation=self._generation, lines=tuple(self.feed.lines))
             return self.board
 
-    def _model_view(self) -> tuple["Model | None", str]:
+    def _model_view(self) -> tuple[Model | None, str]:
         """The live world with the desired set of one model tick on a copy of it (cached until a
         source the model reads changes)."""
         if self._view is None or (self._view_stale and self._fresh_model):
@@ -522,8 +522,8 @@ class AttachState:
         return self._view
 
     def _build(self, now: datetime) -> AttachBoard:
-        from core.roster import agent_rows
         from core.plan import session_rows
+        from core.roster import agent_rows
 
         s = self.session
         snap = s.snapshot(fresh_drift=self._fresh_model)
@@ -593,6 +593,6 @@ def summarize_plain(rows: Sequence[SessionRow]):
     return PlanSummary(0, 0, count[START], count[STOP], count[CHANGE], count[DEFER], count[SYNCED])
 
 
-def _empty_board(session: "AttachSession", now: datetime) -> AttachBoard:
+def _empty_board(session: AttachSession, now: datetime) -> AttachBoard:
     h = Header(session.layout.name, session.root, "", session.city is not None, "", "", "", now, None, 0, 0, ())
     return AttachBoard(0, h, Board([], [], summarize_plain([]), [], [], []), "", False, (), (), (), "", (), (), "")

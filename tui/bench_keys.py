@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from time import perf_counter, process_time
-from typing import Any, Callable
+from typing import Any
 
 from textual import events
+from textual.widgets import Input
 
 from core import heap
 from core.bench.measure import step
@@ -49,7 +51,7 @@ def frame_app_class():
 
     class FrameStampedApp(CitywatchApp):
         frames: list[float]  # when each frame was drawn
-        first: "asyncio.Future | None" = None  # set to the first frame's time
+        first: asyncio.Future | None = None  # set to the first frame's time
 
         def _display(self, screen, renderable) -> None:  # textual_internals.APP_METHODS
             drawn = renderable is not None and not getattr(self, "_batch_count", 0)
@@ -124,7 +126,7 @@ async def _keys(ticks: int, seed: int, size: str) -> dict[str, Any]:
             ticks_seen.append(result.timings.get("tick", 0.0) * 1000)
             return result
 
-        driver.step = timed_step  # the tick's own time, to tell it from the app's
+        driver.step = timed_step  # type: ignore[method-assign]  # times the tick itself, to tell it from the app's
         app = cls(driver, running=False, watch=False)
         app.frames = []
         async with app.run_test(size=SCREEN) as pilot:
@@ -145,7 +147,7 @@ async def _keys(ticks: int, seed: int, size: str) -> dict[str, Any]:
                 await pilot.pause()
                 if not isinstance(app.screen, AskDialog):
                     raise RuntimeError("the filter key opened no dialog")
-                app.screen.query_one("#dialog-input").value = "" if i % 2 else FILTER_TEXT
+                app.screen.query_one("#dialog-input", Input).value = "" if i % 2 else FILTER_TEXT
                 await _settle(app, pilot, len(app.frames))
                 await _press(app, pilot, "enter", "\r", out["filter"])
             for _ in range(presses):
@@ -157,7 +159,7 @@ async def _keys(ticks: int, seed: int, size: str) -> dict[str, Any]:
     keys: dict[str, Any] = {}
     for name, s in out.items():
         keys[name] = {**percentiles(s.wall), "cpu": percentiles(s.cpu)}
-    beyond = [w - t for w, t in zip(out["step"].wall, out["step"].tick)]
+    beyond = [w - t for w, t in zip(out["step"].wall, out["step"].tick, strict=False)]
     keys["step"]["tick"] = percentiles(out["step"].tick)
     keys["step"]["beyond_tick"] = percentiles(beyond)
     keys["size"] = size

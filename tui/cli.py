@@ -6,11 +6,20 @@ opens. One parser per form, built from the shared option groups of tui.cli_optio
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 
-from tui.cli_options import (BAD_INPUT, EXIT_CODES_HELP, OK, SEMANTICS, add_api_options, add_attach_source_options,
-                             add_city_options, add_json_option)
+from tui.cli_options import (
+    BAD_INPUT,
+    EXIT_CODES_HELP,
+    OK,
+    SEMANTICS,
+    add_api_options,
+    add_attach_source_options,
+    add_city_options,
+    add_json_option,
+)
 
 COMMANDS = ("scenario", "config", "explain", "plan", "bench", "attach", "help", "completion")
 HEADLESS = COMMANDS  # every subcommand runs without the app
@@ -208,10 +217,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `citywatch ... | head`: stop quietly
-        try:
+        with contextlib.suppress(OSError):
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps the interpreter's final flush quiet
-        except OSError:
-            pass
         return OK
 
 
@@ -237,10 +244,8 @@ def show_help(topic: str | None) -> int:
     if topic == "app":
         app_parser().print_help()
     elif topic:
-        try:
-            build_parser().parse_args([topic, "--help"])  # argparse prints the command's help and exits
-        except SystemExit:
-            pass
+        with contextlib.suppress(SystemExit):  # argparse prints the command's help and exits
+            build_parser().parse_args([topic, "--help"])
     else:
         app_parser().print_help()
         print()
@@ -253,8 +258,13 @@ def open_app(argv: list[str]) -> int:
     args = app_parser().parse_args(argv)
     if args.attach is not None:
         from tui.attach_app import run_attach
+        from tui.cli_attach import is_url
 
-        return run_attach(args)
+        if is_url(args.attach) and not (args.city or args.scenario):
+            from tui.api_attach_app import run_api_attach
+
+            return run_api_attach(args)
+        return run_attach(args)  # a city directory, or a refusal of what --attach cannot take
     from tui.cli_attach import api_only_options
 
     stray = [f for f, v in (("--bd", args.bd), ("--tmux-socket", args.tmux_socket)) if v]

@@ -13,7 +13,8 @@ import hashlib
 import json
 import os
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from tui.cli_commands import err, packs_dir, print_json, scale_check_timeout
 from tui.cli_options import BAD_INPUT, CHECK_FAILED, OK, UNREACHABLE
@@ -277,7 +278,7 @@ async def stream_changes(session, emit: Callable[[dict[str, Any]], None], interv
         while not stop.is_set():
             try:
                 await asyncio.wait_for(stop.wait(), interval)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 session.poll()
                 publish()
 

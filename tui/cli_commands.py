@@ -134,8 +134,8 @@ def cmd_config_show(args: argparse.Namespace) -> int:
         return err(e.render())
     errors = validation_errors(city)
     if args.validate and errors:
-        for e in errors:
-            err(e.render())
+        for problem in errors:
+            err(problem.render())
         return BAD_INPUT
     summary = city_summary(city, args.semantics or "current", errors)
     if timeout is not None:

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from textual.binding import Binding
-
+from textual.binding import Binding, BindingType
 
 MODEL, ATTACH, API = "model", "attach", "api"
 BOTH = (MODEL, ATTACH)  # controls that only read: filters, focus, help, zoom, quit
@@ -38,7 +37,7 @@ CONTROLS: tuple[Control, ...] = (
     Control("help", "question_mark,f1", "help", "Help", "Show the keys of the focused panel.", modes=BOTH),
     Control("faster", "plus,equals_sign", "faster", "Faster", "More ticks per second while running.", show=False),
     Control("slower", "minus", "slower", "Slower", "Fewer ticks per second while running.", show=False),
-    Control("back", "left_square_bracket", "back", "Back", "Travel one recorded step back in history (hold it: "
+    Control("back", "left_square_bracket", "step_back", "Back", "Travel one recorded step back in history (hold it: "
             "the screen keeps up)."),
     Control("forward", "right_square_bracket", "forward", "Fwd", "Travel one recorded step forward in history."),
     Control("first", "home", "first", "First", "Travel to the oldest recorded step.", show=False),
@@ -69,19 +68,19 @@ CONTROLS: tuple[Control, ...] = (
     Control("palette", "ctrl+p", "command_palette", "Palette", "Every command, searchable (and the themes).",
             modes=BOTH),
     Control("quit", "q", "quit", "Quit", "Leave citywatch.", modes=BOTH),
-    Control("focus_agents", "1", "focus('agents')", "Agents", "Focus the Agents panel.", show=False, modes=BOTH),
-    Control("focus_sessions", "2", "focus('sessions')", "Sessions", "Focus the Sessions panel.", show=False,
+    Control("focus_agents", "1", "focus_panel('agents')", "Agents", "Focus the Agents panel.", show=False, modes=BOTH),
+    Control("focus_sessions", "2", "focus_panel('sessions')", "Sessions", "Focus the Sessions panel.", show=False,
             modes=BOTH),
-    Control("focus_deferrals", "3", "focus('deferrals')", "Deferrals", "Focus the Deferrals panel.", show=False,
+    Control("focus_deferrals", "3", "focus_panel('deferrals')", "Deferrals", "Focus the Deferrals panel.", show=False,
             modes=BOTH),
-    Control("focus_trackers", "4", "focus('trackers')", "Trackers", "Focus the Trackers panel.", show=False,
+    Control("focus_trackers", "4", "focus_panel('trackers')", "Trackers", "Focus the Trackers panel.", show=False,
             modes=BOTH),
-    Control("focus_events", "5", "focus('events')", "Events", "Focus the Events panel.", show=False, modes=BOTH),
-    Control("focus_drift", "6", "focus('drift')", "Drift", "Focus the Drift panel.", show=False, modes=(ATTACH,)),
-    Control("focus_alarms", "7", "focus('alarms')", "Alarms", "Focus the Alarms panel.", show=False, modes=BOTH),
-    Control("focus_why", "8", "focus('why')", "Why", "Focus the Why panel (arrows scroll it).", show=False,
+    Control("focus_events", "5", "focus_panel('events')", "Events", "Focus the Events panel.", show=False, modes=BOTH),
+    Control("focus_drift", "6", "focus_panel('drift')", "Drift", "Focus the Drift panel.", show=False, modes=(ATTACH,)),
+    Control("focus_alarms", "7", "focus_panel('alarms')", "Alarms", "Focus the Alarms panel.", show=False, modes=BOTH),
+    Control("focus_why", "8", "focus_panel('why')", "Why", "Focus the Why panel (arrows scroll it).", show=False,
             modes=BOTH),
-    Control("focus_checks", "9", "focus('checks')", "Checks", "Focus the Checks panel (a scenario's expectations).",
+    Control("focus_checks", "9", "focus_panel('checks')", "Checks", "Focus the Checks panel (a scenario's expectations).",
             show=False),
     Control("refresh", "r", "refresh", "Refresh", "Re-read every source of the live city now (files, tmux, bd).",
             modes=(ATTACH,)),
@@ -133,10 +132,10 @@ def controls(mode: str = MODEL) -> list[Control]:
     return [c for c in CONTROLS if mode in c.modes or (mode == API and ATTACH in c.modes)]
 
 
-def bindings(*scopes: str, mode: str = MODEL) -> list[Binding]:
+def bindings(*scopes: str, mode: str = MODEL) -> list[BindingType]:
     """Bindings for the given scopes in `mode`; panel-scoped ones run on the App (`app.` prefix).
     A control not offered in `mode` is still bound, to `refuse`, which says why it is not."""
-    out = []
+    out: list[BindingType] = []
     offered_here = set(c.id for c in controls(mode))
     for c in CONTROLS:
         if c.scope not in scopes:

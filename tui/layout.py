@@ -14,8 +14,8 @@ the others.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 COMPACT_WIDTH = 100  # narrower than this, panels take turns (tabs)
 COMPACT_HEIGHT = 26  # lower than this too
@@ -63,7 +63,7 @@ def allocate(total: int, wants: Sequence[Want]) -> list[int]:
             rest -= sum(need.values())
             continue
         shares = _scaled(rest, [need[i] for i in group])
-        for i, d in zip(group, shares):
+        for i, d in zip(group, shares, strict=True):
             sizes[i] += d
         return sizes
     fills = [i for i, w in enumerate(wants) if w.fill] or [n - 1]

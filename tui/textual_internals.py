@@ -9,6 +9,8 @@ on it so the move is seen before a release.
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.widgets import DataTable
 
 try:
@@ -57,9 +59,9 @@ def missing() -> list[str]:
     from textual.app import App
 
     out += [f"App.{m}" for m in APP_METHODS if not callable(getattr(App, m, None))]
-    app = App()
+    app: App[None] = App()
     out += [f"App.{a}" for a in APP_ATTRIBUTES if not hasattr(app, a)]
-    table = DataTable()
+    table: DataTable[Any] = DataTable()
     out += [f"DataTable.{a}" for a in DATATABLE_ATTRIBUTES if not hasattr(table, a)]
     out += [f"DataTable.{m}" for m in DATATABLE_METHODS if not callable(getattr(DataTable, m, None))]
     out += [f"MessagePump.{f}" for f in NODE_CLOSE_FLAGS if not isinstance(getattr(table, f, None), bool)]

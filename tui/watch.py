@@ -10,7 +10,7 @@ may be applied and what to watch next is core.reload's business.
 from __future__ import annotations
 
 import asyncio
-from typing import Callable
+from collections.abc import Callable
 
 from watchfiles import Change, awatch
 

@@ -209,7 +209,7 @@ class BeadsFile:
         try:
             data = load_json(read_regular(self.path, STATE_MAX_BYTES))
         except ValueError as e:
-            where = f" (line {e.lineno}, column {e.colno})" if hasattr(e, "lineno") else ""
+            where = f" (line {e.lineno}, column {e.colno})" if isinstance(e, json.JSONDecodeError) else ""
             return False, [ReadWarning("beads", "bad_json", f"the bead store is not valid JSON{where}: "
                                        f"{getattr(e, 'msg', e)}; keeping the previous read", self.path,
                                        getattr(e, "lineno", None))]

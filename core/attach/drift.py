@@ -74,7 +74,7 @@ def _state(b) -> str:
     return f"state {b.state or 'active'}" + (f", sleep_reason {sr}" if sr else "")
 
 
-def compute_drift(city: "City | None", world: World, last_cycle: "Cycle | None", *, runtime_observable: bool,
+def compute_drift(city: City | None, world: World, last_cycle: Cycle | None, *, runtime_observable: bool,  # noqa: C901 - a long function issue 13 item 5 splits into named passes
                   semantics: str = "current") -> DriftReport:
     """Compare one model tick on a copy of `world` with the live state and the last cycle."""
     from core.model import Model
@@ -85,8 +85,8 @@ def compute_drift(city: "City | None", world: World, last_cycle: "Cycle | None",
     try:
         model = Model(city, copy, semantics, adopt_on_start=False)
         out = model.tick()
-    except Exception as e:  # live data is arbitrary: a model failure is reported, never raised
-        return DriftReport(error=f"the model could not tick on this city: {type(e).__name__}: {e}")
+    except Exception as err:  # live data is arbitrary: a model failure is reported, never raised
+        return DriftReport(error=f"the model could not tick on this city: {type(err).__name__}: {err}")
     desired = out.desired or model.last_desired
     rep = DriftReport(model_actions=[a.to_json() for a in out.actions],
                       model_desired=[e.to_json() for e in desired.sorted_entries()] if desired else [])
@@ -130,7 +130,7 @@ def compute_drift(city: "City | None", world: World, last_cycle: "Cycle | None",
         rep.notes.append("the runtime is unobservable: the model's post-tick starts, stops and state changes "
                          "are not compared")
     snap = last_cycle.snapshot if last_cycle else {}
-    if snap:
+    if last_cycle is not None and snap:
         theirs = last_cycle.counts("pool_desired")
         mine = desired.pool_desired
         for t in sorted(set(theirs) | set(mine)):
@@ -145,12 +145,12 @@ def compute_drift(city: "City | None", world: World, last_cycle: "Cycle | None",
         for e in desired.entries.values():
             per_template[e.template] = per_template.get(e.template, 0) + 1
         for t, row in sorted(last_cycle.templates.items()):
-            c = row.get("desired_count")
-            if isinstance(c, int) and c != per_template.get(t, 0):
+            traced = row.get("desired_count")
+            if isinstance(traced, int) and traced != per_template.get(t, 0):
                 why = [{"rule": f"desired entry ({e.source})", "detail": e.session_name}
                        for e in desired.sorted_entries() if e.template == t]
                 rep.items.append(DriftItem("template_desired", t, f"{per_template.get(t, 0)} desired session(s) of {t}",
-                                           f"{c} in its last traced cycle", why, tick_id=tick_id))
+                                           f"{traced} in its last traced cycle", why, tick_id=tick_id))
         count = snap.get("desired_session_count")
         if isinstance(count, int) and count != len(desired.entries):
             rep.items.append(DriftItem("desired_count", "(city)", f"{len(desired.entries)} desired sessions",

@@ -68,9 +68,8 @@ class EventTail:
             self.close()
         if st is None:
             return out
-        if self._f is None:
-            if not self._open(out, first=not self._started):
-                return out
+        if self._f is None and not self._open(out, first=not self._started):
+            return out
         self._started = True
         self._drain(out)
         return out
@@ -126,7 +125,8 @@ def event_refs(ev: dict[str, Any]) -> set[str]:
     """Every value an event can name its session by: top-level and payload `session_id`,
     payload `session_name`, and the subject (a bead id, session name or display name)."""
     refs = set()
-    payload = ev.get("payload") if isinstance(ev.get("payload"), dict) else {}
+    payload = ev.get("payload")
+    payload = payload if isinstance(payload, dict) else {}
     for v in (ev.get("session_id"), payload.get("session_id"), payload.get("session_name"), ev.get("subject")):
         if isinstance(v, str) and v:
             refs.add(v)

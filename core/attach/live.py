@@ -24,7 +24,7 @@ from core.tracefile.problems import ReadWarning
 from core.world.world import World
 
 if TYPE_CHECKING:
-    from core.attach.session import AttachOptions
+    from core.attach.options import AttachOptions
     from core.attach.tmux import TmuxListing
     from core.attach.trace_view import Cycle
     from core.config.model import City
@@ -37,9 +37,9 @@ class LiveCitySession:
     docstring). Subclasses provide `beads()`, `runtime_listing()`, `warnings()` and the
     snapshot blocks, and call `_note_changes` with the sources each poll changed."""
 
-    def __init__(self, options: "AttachOptions") -> None:
+    def __init__(self, options: AttachOptions) -> None:
         self.options = options
-        self.city: "City | None" = None
+        self.city: City | None = None
         self.events: deque[dict[str, Any]] = deque(maxlen=options.keep_events)
         self._alarm_memory = AlarmMemory()
         self._world: World | None = None
@@ -54,11 +54,11 @@ class LiveCitySession:
         """The session and work beads as last read."""
         raise NotImplementedError
 
-    def runtime_listing(self) -> "TmuxListing | None":
+    def runtime_listing(self) -> TmuxListing | None:
         """What runs, as last listed (None: not listed yet)."""
         raise NotImplementedError
 
-    def last_cycle(self) -> "Cycle | None":
+    def last_cycle(self) -> Cycle | None:
         """The controller's last traced cycle, when the source has a trace."""
         return None
 
@@ -84,7 +84,7 @@ class LiveCitySession:
     def _snapshot_trace(self) -> dict[str, Any]:
         return {"last_cycle": None, "decisions": []}
 
-    def _empty_city(self) -> "City":
+    def _empty_city(self) -> City:
         """The City the deferral view runs on when no config is loaded."""
         from core.config.model import City
 

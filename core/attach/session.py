@@ -30,16 +30,16 @@ Snapshot keys: `city`, `as_of`, `sources`, `sessions`, `runtime`, `deferrals`, `
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Callable, Iterable
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
 
-from core.alarms import AlarmThresholds
 from core.attach.bd import read_bd_sessions
 from core.attach.beads_source import BeadSet, BeadsFile
 from core.attach.city import CityLayout, resolve_layout
 from core.attach.events import EventTail
 from core.attach.live import MODEL_SOURCES, LiveCitySession
+from core.attach.options import AttachOptions
 from core.attach.tmux import TmuxListing, TmuxReader
 from core.attach.trace_view import Cycle, TraceView
 from core.timefmt import format_time
@@ -47,38 +47,6 @@ from core.tracefile.problems import ReadWarning, RecentWarnings
 
 SOURCES = ("config", "beads", "events", "trace", "runtime")
 __all__ = ["MODEL_SOURCES", "SOURCES", "AttachError", "AttachOptions", "AttachSession", "AttachUnreachable"]
-
-
-def _wall_clock() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-@dataclass
-class AttachOptions:
-    """How to attach to a live city: which bd and tmux to run, their timeouts, alarm thresholds,
-    and how much history to read and keep."""
-    use_bd: bool = False
-    bd: str = "bd"
-    bd_timeout: float = 10.0
-    tmux: str = "tmux"
-    tmux_socket: str = ""  # override the resolved socket: a name (-L) or a path (-S)
-    tmux_timeout: float = 2.0
-    thresholds: AlarmThresholds = field(default_factory=AlarmThresholds)
-    semantics: str = "current"
-    packs_dir: str | None = None  # --packs: local copies of remote packs, by name
-    # --run-scale-checks: a template the last traced cycle gives no demand count for gets one read
-    # of its scale_check per config revision (None: no config command ever runs)
-    scale_check_timeout: float | None = None
-    trace_history_segments: int | None = 2
-    events_backlog_bytes: int = 1 << 20
-    keep_events: int = 5000
-    show_events: int = 50
-    show_decisions: int = 50
-    max_read_warnings: int = 200
-    clock: Callable[[], datetime] = _wall_clock
-    # One read, no later poll (`citywatch attach`): every trace segment is read as finished, so
-    # a damaged batch is reported now and what follows it is read, not held for a next poll.
-    one_shot: bool = False
 
 
 class AttachError(ValueError):
@@ -126,7 +94,7 @@ class AttachSession(LiveCitySession):
 
     # ------------------------------------------------------------------ lifecycle
     @classmethod
-    def open(cls, city_dir: str, options: AttachOptions | None = None) -> "AttachSession":
+    def open(cls, city_dir: str, options: AttachOptions | None = None) -> AttachSession:
         """Open a city directory and read every source once. Raises AttachError for a path that
         is not a directory; everything else is reported as warnings."""
         s = cls(city_dir, options or AttachOptions())
@@ -342,7 +310,7 @@ def _stat_sig(path: str) -> tuple:
 
 
 def _mtime(t: float | None) -> datetime | None:
-    return datetime.fromtimestamp(t, timezone.utc) if t is not None else None
+    return datetime.fromtimestamp(t, UTC) if t is not None else None
 
 
 def _runtime_sig(listing: TmuxListing) -> tuple:

@@ -18,6 +18,7 @@ is an error naming the file, the line and the field.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -82,7 +83,7 @@ def thresholds_from_table(table: Any, where: str, text: str = "") -> AlarmThresh
     return t
 
 
-def load_thresholds(path: str | None, overrides: list[str] = ()) -> AlarmThresholds:
+def load_thresholds(path: str | None, overrides: Sequence[str] = ()) -> AlarmThresholds:
     """Thresholds from `path` (None: the default settings file if it exists), then `overrides`
     ("key=value" strings). Raises ConfigError, located, on anything invalid."""
     explicit = path is not None

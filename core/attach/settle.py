@@ -33,13 +33,16 @@ class Settle:
         if self._first is None:
             self._first = now
         self._last = now
-        return self.due_at()
+        return self._due(self._first, now)
 
     def due_at(self) -> float | None:
         """When the pending work is due (None when nothing is pending)."""
         if self._first is None or self._last is None:
             return None
-        return min(self._last + self.settle, self._first + max(self.max_delay, self.settle))
+        return self._due(self._first, self._last)
+
+    def _due(self, first: float, last: float) -> float:
+        return min(last + self.settle, first + max(self.max_delay, self.settle))
 
     def due(self, now: float) -> bool:
         at = self.due_at()

@@ -11,7 +11,7 @@ socket that does not answer is reported, and the runtime is then unobservable, n
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from core.attach.commands import run_listing
 from core.tracefile.problems import ReadWarning
@@ -56,7 +56,7 @@ def _epoch(text: str) -> datetime | None:
         v = int(text)
     except ValueError:
         return None
-    return datetime.fromtimestamp(v, timezone.utc) if v > 0 else None
+    return datetime.fromtimestamp(v, UTC) if v > 0 else None
 
 
 def parse_environment(text: str) -> dict[str, str]:

@@ -103,7 +103,8 @@ class TraceView:
                 self.cycles.popitem(last=False)
         c.last_seq = max(c.last_seq, as_int(rec.get("seq")))
         kind = rec.get("record_type")
-        fields = rec.get("fields") if isinstance(rec.get("fields"), dict) else {}
+        fields = rec.get("fields")
+        fields = fields if isinstance(fields, dict) else {}
         name = str(rec.get("session_name") or "")
         if kind == "cycle_start":
             c.started_at = str(rec.get("ts") or "")

@@ -11,8 +11,8 @@ outside; the world starts with empty memory, marked as past the startup adoption
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Mapping
 
 from core.attach.beads_source import BeadSet, LiveBead, is_ready
 from core.attach.tmux import SIGNAL_KEYS, TmuxListing

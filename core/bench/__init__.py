@@ -17,14 +17,21 @@ from __future__ import annotations
 import os
 import platform
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from time import perf_counter
-from typing import Any, Callable
+from typing import Any
 
 from core import heap
 from core.bench.census import census
 from core.bench.city import SIZES
-from core.bench.measure import history_mb_per_tick, measure_ticks, peak_rss_mb, percentiles, world_digest
+from core.bench.measure import (
+    history_mb_per_tick,
+    measure_ticks,
+    peak_rss_mb,
+    percentiles,
+    world_digest,
+)
 from core.bench.session import BenchSession, open_bench
 
 # Targets on a 2-core machine, in milliseconds or MB, by dotted path into the result. The tick

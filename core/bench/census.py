@@ -32,19 +32,19 @@ def census(city: City, world: World) -> dict[str, int]:
     open_beads = store.open_sessions()
     aliases = {b.alias: b.id for b in open_beads if b.alias}
     for b in open_beads:
-        a = city.agent(b.template)
-        if a is None:
+        agent = city.agent(b.template)
+        if agent is None:
             continue
         # A stale `name-N` bead of a canonical singleton whose canonical alias another bead holds.
-        if canonical_singleton(a) and stale_suffixed(a, b.agent_name) and aliases.get(a.qualified_name, b.id) != b.id:
+        if canonical_singleton(agent) and stale_suffixed(agent, b.agent_name) and aliases.get(agent.qualified_name, b.id) != b.id:
             out["deferral"] += 1
         s = rt.get(b.session_name)
         if s is None or not s.alive:
             continue
-        idle = try_duration(a.idle_timeout)
+        idle = try_duration(agent.idle_timeout)
         if idle and s.last_activity is not None and (world.now - s.last_activity).total_seconds() >= idle:
             out["idle_timeout_due"] += 1
-        age = try_duration(a.max_session_age)
+        age = try_duration(agent.max_session_age)
         if age and s.started_at is not None and (world.now - s.started_at).total_seconds() >= age:
             out["max_session_age_due"] += 1
     out.update({"agents": len(city.agents), "session_beads": len(store.sessions), "open_sessions": len(open_beads),

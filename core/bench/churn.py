@@ -13,12 +13,13 @@ from typing import Any
 
 from core.bench.city import rig_name
 from core.bench.world import ROUTED
-from core.driver import tick_steps
+from core.driver import Unscripted
 from core.model import Model
+from core.patrol import tick_steps
 from core.world import beads as B
 
 
-class Churn:
+class Churn(Unscripted):
     """Each press: the happenings due before the coming tick, then the tick itself. Rates are
     per rig block, so churn grows with the city."""
 

@@ -9,8 +9,8 @@ import math
 import resource
 import sys
 import tracemalloc
+from collections.abc import Iterable
 from time import perf_counter
-from typing import Iterable
 
 from core.bench.session import BenchSession
 from core.board import board

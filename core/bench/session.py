@@ -9,9 +9,10 @@ from core.bench.churn import Churn
 from core.bench.city import SIZES, Size, write_city
 from core.bench.world import build_world
 from core.driver import Driver, Start
-from core.export import world_tables
+from core.history import DEFAULT_LIMIT
 from core.model import Model
 from core.reload import load
+from core.world.tables import world_tables
 
 
 @dataclass
@@ -39,5 +40,5 @@ def open_bench(size: str | Size, root: str, seed: int = 0, history_limit: int | 
     model = Model(loaded.city, build_world(loaded.city, sz, seed))
     start = Start(loaded.city.name, loaded.source, world_tables(model.world), "current", True,
                   loaded.source.base_dir)
-    kw = {"history_limit": history_limit} if history_limit else {}
-    return BenchSession(sz, path, Driver(model, start, script=Churn(sz.blocks, seed), **kw))
+    return BenchSession(sz, path, Driver(model, start, script=Churn(sz.blocks, seed),
+                                         history_limit=history_limit or DEFAULT_LIMIT))

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from core.bench.city import NAMEPOOL, Size, rig_name
 from core.config.model import City
@@ -31,7 +31,7 @@ from core.world.beads import SessionBead, WorkBead
 from core.world.runtime import RuntimeSession
 from core.world.world import World
 
-START = datetime(2026, 7, 1, 12, 0, 0, tzinfo=timezone.utc)
+START = datetime(2026, 7, 1, 12, 0, 0, tzinfo=UTC)
 POOLS = ("worker", "polecat", "crew", "builder", "scout", "reviewer")
 ROUTED = ("worker", "crew", "scout")  # templates fed by routed, unassigned work
 SCALE_CHECKS = {"refinery": 1, "builder": 2}

@@ -3,9 +3,10 @@ a scenario file (its world after its last step), or a bare city.toml (a fresh wo
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from core.config.errors import ConfigError
 from core.config.model import City
@@ -96,16 +97,14 @@ def _scenario(path: str, packs_dir: str | None, semantics: str | None) -> Start:
         scn.semantics = semantics
     model = scn.model()
     for st in scn.steps:
-        try:
+        with contextlib.suppress(ModelError):  # a refused poke changes nothing, as in `scenario run`
             scn.apply(model, st)
-        except ModelError:
-            pass  # a refused poke changes nothing, as in `scenario run`
     return Start("scenario", path, model.pending_city or model.city, model.world, model.semantics, fresh=False)
 
 
 def _city(path: str, now: datetime | None, packs_dir: str | None, semantics: str | None) -> Start:
     city = load_config(path, packs_dir)
-    start = now or datetime.now(timezone.utc).replace(microsecond=0)
+    start = now or datetime.now(UTC).replace(microsecond=0)
     return Start("city", path, city, World(start, prefix="gc"), semantics or "current",
                  fresh=True)
 

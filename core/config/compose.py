@@ -77,10 +77,10 @@ from core.config.sections import SectionMerger, apply_agent_defaults
 from core.config.storage_checks import check_storage, storage_surface_error
 from core.config.tables import (
     agents_from_array,
+    city_relative_path,
     is_remote_source,
     make_import,
     named_from_array,
-    city_relative_path,
     patch_paths,
     relocate_paths,
     resolve_config_path,
@@ -576,7 +576,7 @@ class Composer:
                                     "pack.toml, or use separate rigs")
 
     # ================================================================== rig packs and imports
-    def expand_rig_packs(self, city: City, agents: list[Agent], named: list[NamedSession]
+    def expand_rig_packs(self, city: City, agents: list[Agent], named: list[NamedSession]  # noqa: C901 - a long function issue 13 item 5 splits into named passes
                          ) -> tuple[list[Agent], list[NamedSession], dict[str, tuple[int, int, bool]]]:
         """Per rig: its legacy includes (or, with neither includes nor imports, a pack.toml at
         the rig path), then `[rigs.imports.X]` sorted by binding. Rig agents follow every city

@@ -26,7 +26,7 @@ class ConfigError(Exception):
         self.col = col
         self.field = field
 
-    def with_file(self, file: str) -> "ConfigError":
+    def with_file(self, file: str) -> ConfigError:
         """The same error, its file spelled `file` (e.g. relative to a directory)."""
         return ConfigError(file, self.message, line=self.line, col=self.col, field=self.field)
 

@@ -14,8 +14,8 @@ Gas City stops at the first refusal; citywatch reports every reason at once, in 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Callable
 
 from core.config.errors import ConfigError
 from core.config.model import City, ConfigWarning

@@ -50,7 +50,7 @@ def _parsed_duration(value: str) -> tuple[int, str | None]:
     return _parse_go_duration(value)
 
 
-def _parse_go_duration(value: str) -> tuple[int, str | None]:
+def _parse_go_duration(value: str) -> tuple[int, str | None]:  # noqa: C901 - a long function issue 13 item 5 splits into named passes
     orig = value
     s = value
     invalid = f"time: invalid duration {go_quote(orig)}"

@@ -9,9 +9,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Any, Callable
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,7 @@ class Agent:
     def has_namepool(self) -> bool:
         return bool(self.namepool.strip()) or bool(self.namepool_names)
 
-    def with_(self, **changes: Any) -> "Agent":
+    def with_(self, **changes: Any) -> Agent:
         return replace(self, **changes)
 
     def core_fingerprint(self) -> str:

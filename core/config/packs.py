@@ -68,14 +68,14 @@ class PackResult:
     # [global] session_live commands: (pack name, commands, pack dir), this pack's after its includes'
     globals: list[tuple[str, tuple[str, ...], str]] = field(default_factory=list)
 
-    def copy(self) -> "PackResult":
+    def copy(self) -> PackResult:
         return PackResult(self.dir, self.name, list(self.agents), list(self.named), dict(self.providers),
                           list(self.requires), list(self.services), list(self.webhooks), list(self.globals))
 
     def local_globals(self) -> list[tuple[str, tuple[str, ...], str]]:
         return [g for g in self.globals if g[2] == self.dir]
 
-    def local_requires(self) -> list["Requirement"]:
+    def local_requires(self) -> list[Requirement]:
         return [r for r in self.requires if os.path.dirname(r.file) == self.dir]
 
 
@@ -318,7 +318,8 @@ def unused_defaults_warning(agents: list[Agent], defaults: dict) -> str:
 def pack_global(data: dict, pack_dir: str, name: str) -> list[tuple[str, tuple[str, ...], str]]:
     """A pack's `[global] session_live`, `{{.ConfigDir}}` replaced by the pack directory
     (resolveConfigDirInCommands), as (pack name, commands, pack dir); [] when it has none."""
-    glob = data.get("global") if isinstance(data.get("global"), dict) else {}
+    glob = data.get("global")
+    glob = glob if isinstance(glob, dict) else {}
     live = [str(c).replace("{{.ConfigDir}}", pack_dir) for c in glob.get("session_live") or []]
     return [(name, tuple(live), pack_dir)] if live else []
 
@@ -351,7 +352,7 @@ def check_pack_surface(rd: Reader, data: dict, pack_path: str, context: str, *, 
     pack.toml, all named in one error), then `[pack]` metadata. Returns [pack]."""
     rd.check_types(data, "PackConfig", pack_path, context=f"{context}{what}")
     for keys, msg in _CITY_ONLY:
-        t = data
+        t: object = data
         for k in keys:
             t = t.get(k) if isinstance(t, dict) else None
             if t is None:

@@ -48,7 +48,8 @@ def patched_agent(a: Agent, p: dict[str, Any]) -> Agent:
             extra[base] = list(extra.get(base) or []) + list(v)
         elif k in S.AGENT_FIELDS:
             extra[k] = v
-    pool = p.get("pool") if isinstance(p.get("pool"), dict) else {}
+    pool = p.get("pool")
+    pool = pool if isinstance(pool, dict) else {}
     for k, v in pool.items():
         if k in _LEGACY_POOL:
             changes[_LEGACY_POOL[k]] = v

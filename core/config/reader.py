@@ -6,7 +6,6 @@ the text of each (to find the line of a field path), and the warnings raised alo
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -16,6 +15,7 @@ from core.config import schema as S
 from core.config.errors import ConfigError
 from core.config.locate import locate, syntax_position
 from core.config.model import ConfigWarning
+from core.config.schema import short
 from core.safeio import CONFIG_MAX_BYTES, UnsafeFileError, read_regular
 
 _INDEX = re.compile(r"\[\d+\]")
@@ -24,25 +24,6 @@ _INDEX = re.compile(r"\[\d+\]")
 def toml_key(field_path: str) -> str:
     """The dotted key Gas City's decoder reports for a field path: `agent[2].foo` -> `agent.foo`."""
     return _INDEX.sub("", field_path)
-
-
-def toml_repr(value: Any) -> str:
-    """A value as TOML would spell it (`true`, `"3"`, `[1, 2]`, `{ a = 1 }`)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, list):
-        return "[" + ", ".join(toml_repr(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{k} = {toml_repr(v)}" for k, v in value.items()) + " }" if value else "{}"
-    return str(value)
-
-
-def short(value: Any) -> str:
-    """The value in TOML form, cut to 40 characters with "..." when longer."""
-    s = toml_repr(value)
-    return s if len(s) <= 40 else s[:37] + "..."
 
 
 def nesting_position(text: str, limit: int = 400) -> tuple[int, int]:
@@ -83,7 +64,7 @@ class Reader:
         except IsADirectoryError:
             why = "is a directory, not a file"
         except UnsafeFileError as e:
-            why = e.strerror
+            why = e.strerror or str(e)
         except OSError as e:
             why = (e.strerror or str(e)).lower()
         msg = f"{context}loading {what} {path}: {why}"
@@ -115,13 +96,13 @@ class Reader:
             return tomli.loads(text)
         except tomli.TOMLDecodeError as e:
             msg = str(e)
-            line, col = syntax_position(msg)
-            if line is None:
-                line = text.count("\n") + 1
-                col = len(text.rsplit("\n", 1)[-1]) + 1
+            at_line, at_col = syntax_position(msg)
+            if at_line is None:
+                at_line = text.count("\n") + 1
+                at_col = len(text.rsplit("\n", 1)[-1]) + 1
             detail = re.sub(r"\s*\(at line \d+, column \d+\)", "", msg)
             detail = re.sub(r"\s*\(at end of document\)", " at end of document", detail)
-            raise ConfigError(path, f"{context}parsing {what}: {detail}", line=line, col=col) from None
+            raise ConfigError(path, f"{context}parsing {what}: {detail}", line=at_line, col=at_col) from None
         except RecursionError as e:  # tomli's limit on nested inline arrays and tables
             line, col = nesting_position(text)
             raise ConfigError(path, f"{context}parsing {what}: {e}", line=line, col=col) from None

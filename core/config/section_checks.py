@@ -9,6 +9,7 @@ Gas City's loader would return; a warning goes to the reader.
 from __future__ import annotations
 
 import re
+from functools import partial
 
 from core.config.errors import ConfigError
 from core.config.goduration import go_quote, parse_days_duration, parse_go_duration
@@ -92,7 +93,7 @@ def section_duration_warnings(rd: Reader, city: City) -> None:
     orders = city.sections.get("orders")
     _bad_duration(rd, orders, "[orders]", "max_timeout")
     for i, ov in enumerate(orders.get("overrides", []) if orders else []):
-        if isinstance(ov, dict) and "check_timeout" in ov:
+        if orders is not None and isinstance(ov, dict) and "check_timeout" in ov:
             sec = Section(ov, orders.file, orders.at(f"overrides[{i}]"))
             _not_positive(rd, sec, f"[[orders.overrides]] {go_quote(str(ov.get('name', '')))}", "check_timeout",
                           days=False)
@@ -189,7 +190,7 @@ def check_dolt(rd: Reader, city: City) -> None:
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-def check_pr_monitors(rd: Reader, city: City) -> None:
+def check_pr_monitors(rd: Reader, city: City) -> None:  # noqa: C901 - a long function issue 13 item 5 splits into named passes
     """ValidateGitHubPRMonitors: every `[[github.pr_monitor]]` names a declared rig, a repo with
     its base branches (no repo/base watched twice), a repair route, and well-formed options."""
     rigs = {r.name for r in city.rigs}
@@ -198,9 +199,7 @@ def check_pr_monitors(rd: Reader, city: City) -> None:
     for i, mon in enumerate(city.pr_monitors):
         ctx = f"github.pr_monitor[{i}]"
         name = str(mon.get("name", "")).strip()
-
-        def fail(key: str, message: str) -> ConfigError:
-            return _refuse(rd, mon, key, message)
+        fail = partial(_refuse, rd, mon)
 
         if not name:
             raise fail("name", f"{ctx}: name is required")

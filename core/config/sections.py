@@ -216,7 +216,8 @@ class SectionMerger:
         self.services += [Section(t, file, f"service[{i}]") for i, t in enumerate(_list(data.get("service")))]
         self.webhooks += [Section(t, file, f"webhook[{i}]", hook_source)
                           for i, t in enumerate(_list(data.get("webhook")))]
-        github = data.get("github") if isinstance(data.get("github"), dict) else {}
+        github = data.get("github")
+        github = github if isinstance(github, dict) else {}
         self.pr_monitors += [Section(t, file, f"github.pr_monitor[{i}]")
                              for i, t in enumerate(_list(github.get("pr_monitor")))]
 

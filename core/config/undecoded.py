@@ -10,9 +10,10 @@ dotted key (`agent.foo`, as its messages print it).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Iterator
+from typing import Any
 
 from core.config import schema as S
 from core.config.gc_structs import STRUCTS, SUGGESTION_STRUCTS
@@ -162,12 +163,10 @@ def type_error(data: dict[str, Any], struct: str) -> tuple[str, str] | None:
 
 def _first_type_error(value: Any, kind: str, fp: str, parts: list[str], parent: str = "",
                       key: str = "") -> tuple[str, str] | None:
-    from core.config.reader import short
-
     if not _type_ok(kind, value):
         hint_key = gc_key(parts)
         return fp, f"{_expected(kind, parent, key if not kind.startswith('[') else hint_key)}, got " \
-                   f"{S.type_name(value)} {short(value)}"
+                   f"{S.type_name(value)} {S.short(value)}"
     if kind in STRUCTS:
         fields = STRUCTS[kind]
         for k, v in value.items():

@@ -4,6 +4,7 @@ run by `gc start`, controller reload and `gc config show --validate`). The first
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from core.config.errors import ConfigError
@@ -20,13 +21,12 @@ DISABLED_MARKER = "; named session disabled until its template resolves"
 ALWAYS_FRESH_MARKER = "starts a fresh provider session after every drain"
 
 
-def _line(city: City, file: str, field: str, rd: "Reader | None") -> int | None:
+def _line(city: City, file: str, field: str, rd: Reader | None) -> int | None:
     if rd is not None:
         return rd.line_of(file, field)
     if city.line_finder is not None:
         return city.line_finder(file, field)
     from core.config.locate import locate
-
     from core.safeio import CONFIG_MAX_BYTES, read_regular
 
     try:
@@ -35,8 +35,13 @@ def _line(city: City, file: str, field: str, rd: "Reader | None") -> int | None:
         return None
 
 
-def _err(city: City, rd: "Reader | None", file: str, field: str, message: str) -> ConfigError:
+def _err(city: City, rd: Reader | None, file: str, field: str, message: str) -> ConfigError:
     return ConfigError(file, message, field=field, line=_line(city, file, field, rd))
+
+
+def _failer(city: City, rd: Reader | None, file: str, base: str) -> Callable[[str, str], ConfigError]:
+    """The error-maker for one table: `fail(key, message)` names its file, field and line."""
+    return lambda key, message: _err(city, rd, file, _fp(base, key), message)
 
 
 def _fp(base: str, key: str) -> str:
@@ -45,7 +50,7 @@ def _fp(base: str, key: str) -> str:
     return f"{base}.{key}" if base else key
 
 
-def validate_named_sessions(city: City, rd: "Reader | None" = None) -> None:
+def validate_named_sessions(city: City, rd: Reader | None = None) -> None:  # noqa: C901 - a long function issue 13 item 5 splits into named passes
     """Gas City's validateNamedSessions, in declaration order: fatal errors raise; a named
     session whose backing template is missing is dropped with a warning (disabled)."""
     from core.identity import session_name_for
@@ -58,9 +63,7 @@ def validate_named_sessions(city: City, rd: "Reader | None" = None) -> None:
     disabled: list[NamedSession] = []
     for i, n in enumerate(city.named_sessions):
         f, fp = n.origin.file, n.origin.table or f"named_session[{i}]"
-
-        def fail(key: str, message: str) -> ConfigError:
-            return _err(city, rd, f, _fp(fp, key), message)
+        fail = _failer(city, rd, f, fp)
 
         if not n.template:
             raise fail("template", f"named_session[{i}]: template is required")
@@ -172,9 +175,7 @@ def validate_agents(city: City) -> None:
     by_dir_name: dict[tuple[str, str], list[Agent]] = {}
     for i, a in enumerate(city.agents):
         f, fp = a.origin.file, a.origin.table
-
-        def fail(key: str, message: str) -> ConfigError:
-            return _err(city, None, f, _fp(fp, key), message)
+        fail = _failer(city, None, f, fp)
 
         if not a.name:
             raise fail("name", f"agent[{i}]: name is required")

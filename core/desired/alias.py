@@ -70,7 +70,7 @@ def superseded_named_predecessor(b: SessionBead, owner: str) -> bool:
             and _named_signals_match(b, owner))
 
 
-def alias_holder(store: Store, alias: str, self_id: str, owner: str, named_identities: set[str],
+def alias_holder(store: Store, alias: str, self_id: str, owner: str, named_identities: set[str],  # noqa: C901 - a long function issue 13 item 5 splits into named passes
                  self_named_identity: str = "") -> tuple[SessionBead | None, str]:
     """ensureSessionAliasAvailable: the open bead (or reservation) that blocks `self_id` from
     claiming `alias`, with the rule that blocked it; (None, "") when the alias is free.

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from core.world.world import World
 
 
-def build_desired(city: City, world: "World", semantics: str = "current", actions: list[Action] | None = None,
+def build_desired(city: City, world: World, semantics: str = "current", actions: list[Action] | None = None,
                   trace: list[dict] | None = None, store_backed: bool = True) -> DesiredResult:
     """Compute this tick's desired sessions. Every entry carries its source tier and why chain;
     `actions` receives the store side effects (create_bead, normalize, defer_alias).

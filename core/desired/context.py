@@ -8,12 +8,11 @@ work route is matched to a configured agent exactly the way the controller match
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from core.actions import Action
 from core.config.model import Agent, City, NamedSession
 from core.desired.lookup import parse_qualified, template_lookup
-from core.world.suspension import suspended_rigs
 from core.desired.model import DesiredResult
 from core.identity import (
     canonical_singleton,
@@ -25,6 +24,7 @@ from core.identity import (
 )
 from core.world import beads as B
 from core.world.beads import SessionBead
+from core.world.suspension import suspended_rigs
 
 if TYPE_CHECKING:
     from core.world.world import World
@@ -102,7 +102,7 @@ def stored_template(b: SessionBead) -> str:
 class BuildContext:
     """One build's inputs (config, store, clock, semantics), its result, and cached lookups."""
 
-    def __init__(self, city: City, world: "World", semantics: str, actions: list[Action],
+    def __init__(self, city: City, world: World, semantics: str, actions: list[Action],
                  trace: list[dict] | None = None, store_backed: bool = True) -> None:
         self.city = city
         self.world = world
@@ -271,9 +271,9 @@ class BuildContext:
             self._by_template = index
         out = []
         for bid in self._by_template.get(qn, []):
-            b = self.store.session(bid)
-            if b is not None and b.open:
-                out.append(b)
+            bead = self.store.session(bid)
+            if bead is not None and bead.open:
+                out.append(bead)
         return out
 
     def track_created(self, b: SessionBead) -> None:
@@ -334,7 +334,7 @@ class BuildContext:
     def decision(self, site: str, reason: str, outcome: str, template: str = "", session_name: str = "",
                  **fields) -> None:
         """Record a trace decision in Gas City's site/reason/outcome vocabulary."""
-        rec = {"record_type": "decision", "site_code": site, "reason_code": reason, "outcome_code": outcome,
+        rec: dict[str, Any] = {"record_type": "decision", "site_code": site, "reason_code": reason, "outcome_code": outcome,
                "template": template, "session_name": session_name}
         if fields:
             rec["fields"] = fields

@@ -167,7 +167,7 @@ def _live_pool_counts(ctx: BuildContext) -> dict[str, int]:
     return counts
 
 
-def compute_counts(ctx: BuildContext, demand: Demand) -> None:
+def compute_counts(ctx: BuildContext, demand: Demand) -> None:  # noqa: C901 - a long function issue 13 item 5 splits into named passes
     """ScaleCheckCounts per template. A custom scale_check is new demand (an error or a
     non-integer marks the template partial and counts 0); the default routed-work probe counts
     ready unassigned routed work, clamped to 1 for a cold custom pool's wake probe and for an
@@ -553,7 +553,7 @@ def compute_requests(ctx: BuildContext, demand: Demand) -> dict[str, list[Reques
                 continue
             scale = res.scale_check_counts[qn]
             new_count = usage.remaining(a, scale)
-            if 0 < scale and new_count < scale:
+            if scale > 0 and new_count < scale:
                 _new_demand_cap_decision(ctx, usage, a, scale, new_count)
             pending = inflight.get(qn, [])
             n_inflight = min(len(pending), new_count)

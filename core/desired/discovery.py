@@ -78,7 +78,7 @@ def stale_creating(ctx: BuildContext, b: SessionBead) -> bool:
     return (ctx.now - anchor).total_seconds() >= STALE_CREATING_SECONDS
 
 
-def discover(ctx: BuildContext) -> None:
+def discover(ctx: BuildContext) -> None:  # noqa: C901 - a long function issue 13 item 5 splits into named passes
     """Add rediscovered beads to the desired set and record every bead's template as a root."""
     res = ctx.result
     desired_templates = {e.template for e in res.entries.values()}
@@ -128,10 +128,7 @@ def discover(ctx: BuildContext) -> None:
         if ctx.refuse_transport(a, f"bead {b.id} template {go_quote(qn)}"):
             continue
         why = [shape_why(ctx, a)]
-        if manual:
-            identity = session_qualified_name(ctx, a, b)
-        else:
-            identity = canonical_identity(ctx, a, b)
+        identity = session_qualified_name(ctx, a, b) if manual else canonical_identity(ctx, a, b)
         env = base_env(qn, b, identity)
         alias = b.alias.strip() if manual and b.alias.strip() else identity
         instance = identity

@@ -17,8 +17,14 @@ from core.config.model import Agent
 from core.desired.context import BuildContext, is_configured_named, is_manual, is_pool_managed
 from core.desired.discovery import canonical_identity
 from core.desired.model import DesiredEntry, Why
-from core.desired.realize import base_env, bead_stale_suffixed, create_pool_bead, identifies_canonical, \
-    normalize_singleton, shape_why
+from core.desired.realize import (
+    base_env,
+    bead_stale_suffixed,
+    create_pool_bead,
+    identifies_canonical,
+    normalize_singleton,
+    shape_why,
+)
 from core.identity import generic_ephemeral, qualified_instance, request_identity
 from core.world.beads import SessionBead
 
@@ -45,7 +51,7 @@ def select_or_create(ctx: BuildContext, a: Agent) -> tuple[SessionBead | None, l
         return nb, [Why("slot.reused", "reused the earliest dependency-only bead")] + why
     identity, slot = request_identity(a, 1, ctx.semantics)
     bead, why, err = create_pool_bead(ctx, a, identity, slot, "", dependency_only=True)
-    if err:
+    if bead is None:  # the create failed: err says why
         ctx.log(f"dependency floor {qn!r}: {err} (skipping)")
         return None, []
     why = [Why("slot.canonical" if slot == 0 else "slot.lowest_free", f"fresh floor bead as {identity}")] + why

@@ -10,12 +10,17 @@ are kept exactly.
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from core.config.model import Agent, City, qualify
 from core.goparse import ascii_digits, digits_value
-from core.identity import expanded_session_identities, has_configured_bound, in_bounds_slot, instance_expansion, \
-    persisted_identity_slot
+from core.identity import (
+    expanded_session_identities,
+    has_configured_bound,
+    in_bounds_slot,
+    instance_expansion,
+    persisted_identity_slot,
+)
 
 
 def parse_qualified(identity: str) -> tuple[str, str]:
@@ -24,7 +29,7 @@ def parse_qualified(identity: str) -> tuple[str, str]:
     return (dir_, name) if slash else ("", identity)
 
 
-def template_lookup(city: City, semantics: str) -> "TemplateLookup":
+def template_lookup(city: City, semantics: str) -> TemplateLookup:
     """The lookup of `city` under `semantics` (built once, kept on the city)."""
     return city.derived(("template_lookup", semantics), lambda: TemplateLookup(city, semantics))
 

@@ -169,7 +169,7 @@ class DesiredResult:
     def sorted_entries(self) -> list[DesiredEntry]:
         return [self.entries[k] for k in sorted(self.entries)]
 
-    def share_unchanged(self, previous: "DesiredResult | None") -> None:
+    def share_unchanged(self, previous: DesiredResult | None) -> None:
         """Swap each entry and request list that equals the one `previous` holds under the same
         key for `previous`'s object, so consecutive recorded builds share what did not change.
         Values stay equal; call it only once neither result is being built or synced any more

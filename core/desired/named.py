@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from core.config.goduration import go_quote
 from core.desired.context import BuildContext, is_configured_named
-from core.desired.reach import work_reachable
 from core.desired.model import DesiredEntry, Why
+from core.desired.reach import work_reachable
 from core.world import beads as B
 from core.world.beads import SessionBead
 

@@ -5,7 +5,8 @@ tmux_alias when it is a valid, unclaimed explicit name (`<alias>-<bead id>` when
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from core.config.model import Agent
 from core.identity import pool_session_name, sanitize
@@ -54,7 +55,7 @@ def derive_pool_session_name(template: str, bead_id: str, tmux_alias: str, taken
     return name
 
 
-def resolve_tmux_alias(ctx: "BuildContext", a: Agent) -> str:
+def resolve_tmux_alias(ctx: BuildContext, a: Agent) -> str:
     """ResolveTmuxAlias: expand `{{.Agent}}`, `{{.AgentBase}}`, `{{.Rig}}`, `{{.CityName}}`,
     `{{.CityRoot}}`, `{{.RigRoot}}`, `{{.WorktreesRoot}}` against the template's identity, then
     sanitize. An unknown field fails the create."""
@@ -77,7 +78,7 @@ def resolve_tmux_alias(ctx: "BuildContext", a: Agent) -> str:
     return sanitize(_FIELD.sub(field, spec).strip())
 
 
-def session_name_taken(ctx: "BuildContext", name: str, self_id: str = "") -> bool:
+def session_name_taken(ctx: BuildContext, name: str, self_id: str = "") -> bool:
     """Is `name` unavailable as a fresh session_name? Any live bead's session_name, alias or
     identifier claims it; a closed bead's session_name still does (explicit names are permanent)
     unless it was a configured named session or an ephemeral pool slot; a configured named

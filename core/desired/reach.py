@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 CITY_STORE = "city"
 
 
-def work_reachable(ctx: "BuildContext", a: "Agent", w: "WorkBead") -> bool:
+def work_reachable(ctx: BuildContext, a: Agent, w: WorkBead) -> bool:
     """assignedWorkIndexReachableFromAgent: a city-scope agent (scope = "city") serves work in
     any store; any other agent only work in its configured rig's store (ConfiguredRigName; an
     agent with no rig serves the city store). A work bead whose store is not given (`store`
@@ -25,7 +25,7 @@ def work_reachable(ctx: "BuildContext", a: "Agent", w: "WorkBead") -> bool:
     return w.store == (configured_rig_name(ctx, a) or CITY_STORE)
 
 
-def configured_rig_name(ctx: "BuildContext", a: "Agent") -> str:
+def configured_rig_name(ctx: BuildContext, a: Agent) -> str:
     """ConfiguredRigName: the rig an agent's dir names, else the rig at that path; "" for none."""
     if not a.dir:
         return ""
@@ -38,7 +38,7 @@ def configured_rig_name(ctx: "BuildContext", a: "Agent") -> str:
     return ""
 
 
-def filter_for_session_wake(ctx: "BuildContext", collected: list["WorkBead"]) -> list["WorkBead"]:
+def filter_for_session_wake(ctx: BuildContext, collected: list[WorkBead]) -> list[WorkBead]:
     """filterAssignedWorkBeadsForSessionWake: the assigned work the awake computation sees. A
     work bead is kept when its assignee is reachable from the store it lives in: a configured
     named identity or an open session's identities and template, each reachable from its agent's
@@ -63,14 +63,14 @@ def filter_for_session_wake(ctx: "BuildContext", collected: list["WorkBead"]) ->
         add(n.identity, configured_rig_name(ctx, a) or CITY_STORE)
     for b in ctx.store.open_sessions():
         template = ctx.normalized_session_template(b).strip() or b.template.strip()
-        a = ctx.find_agent_by_template(template)
-        if a is None:
+        agent = ctx.find_agent_by_template(template)
+        if agent is None:
             continue
-        if a.scope.strip() == "city":
+        if agent.scope.strip() == "city":
             cross.update(i.strip() for i in b.assignee_identities())
             cross.add(template)
             continue
-        ref = configured_rig_name(ctx, a) or CITY_STORE
+        ref = configured_rig_name(ctx, agent) or CITY_STORE
         for i in b.assignee_identities():
             add(i, ref)
         add(template, ref)

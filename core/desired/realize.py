@@ -8,13 +8,19 @@ C) results become desired entries in request order (a failed create frees its sl
 
 from __future__ import annotations
 
-from core.config.goduration import go_quote
 import hashlib
 from dataclasses import dataclass, field
 
 from core.actions import Action
+from core.config.goduration import go_quote
 from core.config.model import Agent
-from core.desired.alias import CLEAR_CONFLICT, alias_holder, defer_changes, in_deferred_state, retry_due
+from core.desired.alias import (
+    CLEAR_CONFLICT,
+    alias_holder,
+    defer_changes,
+    in_deferred_state,
+    retry_due,
+)
 from core.desired.budget import CreateBudget
 from core.desired.context import (
     BuildContext,
@@ -35,8 +41,8 @@ from core.desired.slots import claim_for_bead, claim_preferred, existing_slot
 from core.identity import request_identity, shape, stale_suffixed
 from core.timefmt import format_time
 from core.world import beads as B
-from core.world.store import StoreWriteError
 from core.world.beads import SessionBead, WorkBead, push_alias_history
+from core.world.store import StoreWriteError
 
 
 @dataclass
@@ -415,7 +421,7 @@ def select_or_plan(ctx: BuildContext, a: Agent, r: Request, prefer: SessionBead 
     return item
 
 
-def realize_template(ctx: BuildContext, a: Agent, reqs: list[Request], busy: set[str], budget: CreateBudget) -> None:
+def realize_template(ctx: BuildContext, a: Agent, reqs: list[Request], busy: set[str], budget: CreateBudget) -> None:  # noqa: C901 - a long function issue 13 item 5 splits into named passes
     """Realize one template's accepted requests in order (Phases A, B and C) into desired entries."""
     qn = a.qualified_name
     if ctx.refuse_transport(a, f"pool {go_quote(qn)}"):
@@ -456,16 +462,16 @@ def realize_template(ctx: BuildContext, a: Agent, reqs: list[Request], busy: set
         if item.skip:
             continue
         r = item.request
-        if item.create:
-            if item.create_error:
-                ctx.log(f"pool {qn!r} request: {item.create_error} (skipping)")
-                used_slots.discard(item.slot)
-                continue
-            if item.bead.id in used:
-                continue
-            used.add(item.bead.id)
+        if item.create and item.create_error:
+            ctx.log(f"pool {qn!r} request: {item.create_error} (skipping)")
+            used_slots.discard(item.slot)
+            continue
         b = item.bead
-        assert b is not None
+        assert b is not None  # a request without a create error holds its bead
+        if item.create:
+            if b.id in used:
+                continue
+            used.add(b.id)
         why = [shape_why(ctx, a)]
         rule, text = DEMAND_WHY[r.source]
         if r.inflight:

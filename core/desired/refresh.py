@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from core.world.world import World
 
 
-def refresh_desired(city: City, world: "World", semantics: str, built: DesiredResult,
+def refresh_desired(city: City, world: World, semantics: str, built: DesiredResult,
                     actions: list[Action], trace: list[dict]) -> DesiredResult:
     """A new result equal to `built` except for the overlay, recomputed over the current store.
     Base entries are shared with `built` (sync annotates them with the beads it creates); the

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from core.desired.context import BuildContext
 
 
-def _stored_template_matches(ctx: "BuildContext | None", a: Agent, b: SessionBead) -> bool:
+def _stored_template_matches(ctx: BuildContext | None, a: Agent, b: SessionBead) -> bool:
     """storedTemplateMatchesPoolTemplate (true when there is no config to compare against)."""
     if ctx is None:
         return True
@@ -40,7 +40,7 @@ def _owns_pool_name(b: SessionBead) -> bool:
     return bool(b.session_name) and owns_pool_session_name(b.session_name, b.template, b.id)
 
 
-def _identity_slots(ctx: "BuildContext | None", a: Agent, b: SessionBead) -> tuple[int, int, int, bool]:
+def _identity_slots(ctx: BuildContext | None, a: Agent, b: SessionBead) -> tuple[int, int, int, bool]:
     from core.desired.context import agent_name_of
 
     matches = _stored_template_matches(ctx, a, b)
@@ -52,7 +52,7 @@ def _identity_slots(ctx: "BuildContext | None", a: Agent, b: SessionBead) -> tup
     return agent_slot, alias_slot, sn_slot, matches
 
 
-def existing_slot(ctx: "BuildContext | None", a: Agent, b: SessionBead) -> int:
+def existing_slot(ctx: BuildContext | None, a: Agent, b: SessionBead) -> int:
     """The slot a bead already holds for template `a` (0 when none; always 0 for a canonical
     singleton). A concrete agent_name slot beats stale pool_slot metadata; an out-of-bounds
     pool_slot falls back to an identity-derived slot, or to none when the template is bounded."""
@@ -97,7 +97,7 @@ def raw_existing_slot(a: Agent, b: SessionBead, semantics: str = "current") -> i
     return 0
 
 
-def above_capacity_slot(ctx: "BuildContext | None", a: Agent, b: SessionBead) -> int:
+def above_capacity_slot(ctx: BuildContext | None, a: Agent, b: SessionBead) -> int:
     """preferredPoolSlotAboveCapacityInfo: a concrete identity slot above max_active_sessions
     (but within the namepool) that an assigned resume keeps across a capacity shrink; 0 when
     there is none."""
@@ -144,7 +144,7 @@ def claim_slot(existing: int, used: set[int]) -> int:
     return n
 
 
-def claim_for_bead(ctx: "BuildContext", a: Agent, b: SessionBead | None, used: set[int]) -> int:
+def claim_for_bead(ctx: BuildContext, a: Agent, b: SessionBead | None, used: set[int]) -> int:
     """claimDesiredPoolSlotInfo: 0 for a canonical singleton, else claim_slot of the bead's
     existing slot (a fresh create passes no bead and takes the lowest free slot)."""
     if canonical_singleton(a, ctx.semantics):
@@ -152,7 +152,7 @@ def claim_for_bead(ctx: "BuildContext", a: Agent, b: SessionBead | None, used: s
     return claim_slot(existing_slot(ctx, a, b) if b is not None else 0, used)
 
 
-def claim_preferred(ctx: "BuildContext", a: Agent, b: SessionBead, preserve: bool, used: set[int]) -> int:
+def claim_preferred(ctx: BuildContext, a: Agent, b: SessionBead, preserve: bool, used: set[int]) -> int:
     """claimPreferredPoolSlotWithConfigInfo: an assigned resume (`preserve`) keeps a concrete
     slot above a shrunken capacity; everything else is bounded like claim_for_bead."""
     if canonical_singleton(a, ctx.semantics):

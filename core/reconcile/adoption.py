@@ -11,18 +11,24 @@ from typing import TYPE_CHECKING
 
 from core.actions import Action
 from core.desired.realize import instance_token
-from core.identity import canonical_singleton, instance_expansion, qualified_instance, session_name_for, slot_in_bounds
+from core.goparse import digits_value
+from core.identity import (
+    canonical_singleton,
+    instance_expansion,
+    qualified_instance,
+    session_name_for,
+    slot_in_bounds,
+)
 from core.outcome import Outcome
 from core.world import beads as B
 from core.world.store import StoreWriteError
-from core.goparse import digits_value
 
 if TYPE_CHECKING:
     from core.config.model import City
     from core.world.world import World
 
 
-def resolve_runtime_name(city: "City", name: str, semantics: str) -> tuple[str, str, int, str]:
+def resolve_runtime_name(city: City, name: str, semantics: str) -> tuple[str, str, int, str]:
     """(template, identity, slot, how) for a runtime session name; ("", name, 0, "unknown") if none."""
     for n in city.named_sessions:
         if session_name_for(city, n.identity) == name:
@@ -33,17 +39,17 @@ def resolve_runtime_name(city: "City", name: str, semantics: str) -> tuple[str, 
             return a.qualified_name, a.qualified_name, 0, "exact"
     for a in city.agents:
         base = session_name_for(city, a.qualified_name)
-        n = digits_value(name[len(base) + 1:]) if name.startswith(base + "-") else None
-        if n is not None:
+        slot = digits_value(name[len(base) + 1:]) if name.startswith(base + "-") else None
+        if slot is not None:
             if canonical_singleton(a, semantics):
                 return a.qualified_name, a.qualified_name, 0, "stale-singleton"
-            if instance_expansion(a, semantics) and n > 0:
-                how = "pool-slot" if slot_in_bounds(a, n) else "pool-slot-out-of-bounds"
-                return a.qualified_name, qualified_instance(a, n), n, how
+            if instance_expansion(a, semantics) and slot > 0:
+                how = "pool-slot" if slot_in_bounds(a, slot) else "pool-slot-out-of-bounds"
+                return a.qualified_name, qualified_instance(a, slot), slot, how
     return "", name, 0, "unknown"
 
 
-def adoption_barrier(city: "City", world: "World", semantics: str) -> Outcome:
+def adoption_barrier(city: City, world: World, semantics: str) -> Outcome:
     """Create a session bead for every live runtime session no open bead claims (named, pool or
     singleton by its name) and return an Outcome with an "adopt" action and a log line for each."""
     out = Outcome()

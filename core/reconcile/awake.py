@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from core.config.model import City
 from core.durations import try_duration
@@ -21,6 +22,9 @@ from core.identity import session_name_for
 from core.timefmt import parse_time
 from core.world import beads as B
 from core.world.beads import SessionBead, WorkBead
+
+if TYPE_CHECKING:
+    from core.reconcile.sleep_policy import Policy
 
 ON_DEMAND_IDLE = 300.0
 
@@ -79,12 +83,12 @@ class AwakeInput:
     scale_counts: dict[str, int]
     named_demand: dict[str, bool]
     named_routed_demand: dict[str, bool]
+    now: datetime
     running: set[str] = field(default_factory=set)
     attached: set[str] = field(default_factory=set)
     pending: set[str] = field(default_factory=set)
     chat_idle_timeout: float = 0.0
     manual_grace: float = 0.0
-    now: datetime | None = None
     ready_wait: set[str] = field(default_factory=set)  # session bead ids whose durable wait is ready
     work_set: dict[str, bool] = field(default_factory=dict)  # template -> work_query found work
     named_work_query: dict[str, bool] = field(default_factory=dict)  # identity -> bridge-carried work_query
@@ -210,12 +214,13 @@ def _pool_candidate(b: AwakeBead, template: str) -> bool:
             and not b.drained and not b.dependency_only)
 
 
-def compute_awake_set(inp: AwakeInput) -> dict[str, AwakeDecision]:
+def compute_awake_set(inp: AwakeInput) -> dict[str, AwakeDecision]:  # noqa: C901 - a long function issue 13 item 5 splits into named passes
     """Decide, without side effects, whether each bead's session should be awake; keyed by session name."""
     now = inp.now
     agents = {a.qn: a for a in inp.agents}
     by_base: dict[str, AwakeAgent] = {}
     dup: set[str] = set()
+    a: AwakeAgent | None  # a configured agent, or the lookup of one that may not be configured
     for a in inp.agents:
         base = a.qn.rsplit("/", 1)[-1]
         if base in by_base and by_base[base].qn != a.qn:
@@ -367,9 +372,9 @@ def compute_awake_set(inp: AwakeInput) -> dict[str, AwakeDecision]:
             d.should_wake, d.reason = True, "pending"
         if b.id in inp.ready_wait:
             d.should_wake, d.reason = True, "wait-ready"
-        if not d.should_wake and not b.drained and not b.wait_hold and b.sleep_reason != "idle-timeout":
-            if name in inp.running and named_modes.matches(b, "on_demand"):
-                d.should_wake, d.reason = True, "on-demand:running"
+        if not d.should_wake and not b.drained and not b.wait_hold and b.sleep_reason != "idle-timeout" \
+                and name in inp.running and named_modes.matches(b, "on_demand"):
+            d.should_wake, d.reason = True, "on-demand:running"
         if not d.should_wake and b.pinned and b.state not in ("suspended", "closed") and not b.drained and \
                 not b.dependency_only and not b.wait_hold:
             a = lookup(b.template)
@@ -469,7 +474,7 @@ class WakeEval:
     reason: str
     config_suppressed: bool
     has_assigned_work: bool
-    policy: object = None
+    policy: Policy | None = None
 
 
 def wake_evals(decisions: dict[str, AwakeDecision], beads: list[AwakeBead]) -> dict[str, WakeEval]:

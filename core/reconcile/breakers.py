@@ -18,7 +18,9 @@ def observe_circuits(ctx: TickContext, ordered: list[str]) -> None:
     bead_by_identity: dict[str, str] = {}
     for bid in ordered:
         b = ctx.store.session(bid)
-        identity = b.get(B.CONFIGURED_NAMED_IDENTITY).strip() if b is not None else ""
+        if b is None:
+            continue
+        identity = b.get(B.CONFIGURED_NAMED_IDENTITY).strip()
         if not identity:
             continue
         bead_by_identity[identity] = bid
@@ -30,7 +32,7 @@ def observe_circuits(ctx: TickContext, ordered: list[str]) -> None:
         if reset:
             ctx.patch(bid, circuit.metadata(ctx.mem, cfg, identity, ctx.now))
     for identity in sorted(bead_by_identity):
-        b = ctx.store.session(bead_by_identity[identity])
+        b = ctx.store.reread(bead_by_identity[identity])
         sig = circuit.progress_signature([w for w in ctx.work_of(b) if w.status != "closed"])
         ctx.mem, changed = circuit.observe_progress(ctx.mem, identity, sig, ctx.now)
         if changed:

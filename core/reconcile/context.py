@@ -4,8 +4,9 @@ helpers every phase uses to read facts and to write beads, actions, trace record
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
 from core.actions import Action, Event
 from core.config.model import Agent, City, NamedSession
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 
 
 class TickContext:
-    def __init__(self, city: City, world: "World", semantics: str, out: Outcome) -> None:
+    def __init__(self, city: City, world: World, semantics: str, out: Outcome) -> None:
         self.city = city
         self.world = world
         self.semantics = semantics
@@ -33,7 +34,7 @@ class TickContext:
         self.store = world.store
         self.rt = world.runtime
         self.now: datetime = world.now
-        self.desired: "DesiredResult | None" = None
+        self.desired: DesiredResult | None = None
         self.startup_timeout = city.session.startup_timeout_seconds()
         self.drift_drain_timeout = try_duration(city.daemon.drift_drain_timeout, 120.0) or 120.0
         self.named_by_runtime: dict[str, NamedSession] = {
@@ -218,7 +219,7 @@ class TickContext:
     # ------------------------------------------------------------------ writes
     def patch(self, bead_id: str, changes: dict[str, str]) -> SessionBead:
         if not changes:
-            return self.store.session(bead_id)
+            return self.store.reread(bead_id)
         return self.store.update_session(bead_id, changes)
 
     def close(self, bead_id: str, code: str, *, release: bool = True, reachable_only: bool = False) -> bool:

@@ -27,7 +27,13 @@ from typing import TYPE_CHECKING
 from core.config.model import City
 from core.desired.build import build_desired
 from core.desired.context import BuildContext, is_pool_managed
-from core.desired.demand import Demand, alias_held_templates, compute_requests, filter_for_pool_demand, identity_index
+from core.desired.demand import (
+    Demand,
+    alias_held_templates,
+    compute_requests,
+    filter_for_pool_demand,
+    identity_index,
+)
 from core.desired.model import DesiredResult
 
 if TYPE_CHECKING:
@@ -35,7 +41,7 @@ if TYPE_CHECKING:
     from core.world.world import World
 
 
-def load_demand_snapshot(city: City, world: "World", semantics: str, actions: "list[Action]",
+def load_demand_snapshot(city: City, world: World, semantics: str, actions: list[Action],
                          trace: list[dict]) -> DesiredResult:
     """Build the desired state (with its store side effects) and set its `pool_desired` to Gas
     City's PoolDesiredCounts. The recomputation records its pool decisions in `trace` too, as
@@ -45,7 +51,7 @@ def load_demand_snapshot(city: City, world: "World", semantics: str, actions: "l
     return res
 
 
-def pool_desired_counts(city: City, world: "World", semantics: str, res: DesiredResult,
+def pool_desired_counts(city: City, world: World, semantics: str, res: DesiredResult,
                         trace: list[dict] | None) -> dict[str, int]:
     """PoolDesiredCounts(ComputePoolDesiredStates) over the current store and the build's assigned
     work and scale counts, then partial-read retention and the named-demand merge."""

@@ -70,11 +70,10 @@ def run_async_stops(ctx: TickContext) -> None:
 def finalize(ctx: TickContext, b: SessionBead, template: str, close_if_unassigned: bool) -> None:
     """finalizeDrainAckStoppedSession."""
     has_work = ctx.has_open_work_for_close_gate(b)
-    if close_if_unassigned and not has_work:
-        if ctx.close(b.id, "drained", reachable_only=True):
-            clear_ack_meta(ctx, b.session_name)
-            ctx.event("session.stopped", template, "drain acknowledged by agent", b.id)
-            return
+    if close_if_unassigned and not has_work and ctx.close(b.id, "drained", reachable_only=True):
+        clear_ack_meta(ctx, b.session_name)
+        ctx.event("session.stopped", template, "drain acknowledged by agent", b.id)
+        return
     if has_work:
         patch = {B.STATE: "asleep", B.STATE_REASON: "", B.SLEEP_REASON: "idle", B.LAST_WOKE_AT: "",
                  B.PENDING_CREATE_CLAIM: "", B.PENDING_CREATE_STARTED_AT: "", B.SLEEP_INTENT: "",

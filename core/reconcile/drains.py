@@ -9,8 +9,8 @@ the bead to `draining`/stop-pending (drain_ack.py).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Callable
 
 from core.reconcile.context import TickContext
 from core.timefmt import format_time
@@ -176,15 +176,14 @@ def advance_drains(ctx: TickContext, wake_evals: dict) -> None:
             ctx.decision("reconciler.drain.complete", d.reason, "complete", tpl, name)
             continue
         ev = wake_evals.get(bead_id)
-        if ev is not None and "pending" in ev.reasons and pending_cancelable(d.reason):
-            if cancel_if(ctx, b, pending_cancelable):
-                ctx.decision("reconciler.drain.cancel", d.reason, "cancel_pending", tpl, name)
-                continue
+        if ev is not None and "pending" in ev.reasons and pending_cancelable(d.reason) and \
+                cancel_if(ctx, b, pending_cancelable):
+            ctx.decision("reconciler.drain.cancel", d.reason, "cancel_pending", tpl, name)
+            continue
         if ev is not None and ev.reason == "assigned-work" and "work" in ev.reasons and \
-                assigned_work_cancelable(d.reason):
-            if cancel_if(ctx, b, assigned_work_cancelable):
-                ctx.decision("reconciler.drain.cancel", d.reason, "cancel_assigned_work", tpl, name)
-                continue
+                assigned_work_cancelable(d.reason) and cancel_if(ctx, b, assigned_work_cancelable):
+            ctx.decision("reconciler.drain.cancel", d.reason, "cancel_assigned_work", tpl, name)
+            continue
         if cancelable(d.reason) and ev is not None and ev.reasons:
             forget(ctx, bead_id)
             if d.acked:
@@ -208,6 +207,6 @@ def advance_drains(ctx: TickContext, wake_evals: dict) -> None:
                 ctx.decision("reconciler.drain.timeout", d.reason, "retry", tpl, name, error="instance token mismatch")
                 continue
             ctx.stop(name, "drain-timeout", b)
-            complete_drain(ctx, ctx.store.session(bead_id), d)
+            complete_drain(ctx, ctx.store.reread(bead_id), d)
             forget(ctx, bead_id)
             ctx.decision("reconciler.drain.timeout", d.reason, "complete", tpl, name)

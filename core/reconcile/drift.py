@@ -17,6 +17,7 @@ from core.desired.model import DesiredEntry
 from core.reconcile import drains, hashes
 from core.reconcile.context import TickContext
 from core.reconcile.lease import lease_active
+from core.reconcile.session_key import fresh_session_key
 from core.timefmt import format_time, parse_time
 from core.trackers.exits import PRIMING_KEYS
 from core.trackers.timers import timer_blocker
@@ -83,10 +84,10 @@ def _named_active_reason(ctx: TickContext, b: SessionBead, key: str) -> str:
     if last is None or (ctx.now - last).total_seconds() >= NAMED_ACTIVITY_THRESHOLD:
         return ""
     # recent activity defers for at most 30s from the first deferral of this drift
-    if b.get(B.CONFIG_DRIFT_DEFERRED_KEY) != key or parse_time(b.get(B.CONFIG_DRIFT_DEFERRED_AT)) is None:
+    first = parse_time(b.get(B.CONFIG_DRIFT_DEFERRED_AT))
+    if b.get(B.CONFIG_DRIFT_DEFERRED_KEY) != key or first is None:
         ctx.patch(b.id, {B.CONFIG_DRIFT_DEFERRED_AT: format_time(ctx.now), B.CONFIG_DRIFT_DEFERRED_KEY: key})
         return "recent_activity"
-    first = parse_time(b.get(B.CONFIG_DRIFT_DEFERRED_AT))
     return "recent_activity" if (ctx.now - first).total_seconds() < NAMED_RECENT_ACTIVITY_LIMIT else ""
 
 
@@ -110,8 +111,6 @@ def reset_named_for_drift(ctx: TickContext, b: SessionBead, alive: bool, next_st
         patch[B.SESSION_KEY] = b.get(B.SESSION_KEY)
         patch[B.STARTED_CONFIG_HASH] = b.get(B.STARTED_CONFIG_HASH)
     else:  # ConfigDriftResetPatch: a reset that does not resume mints a fresh conversation key
-        from core.reconcile.wake_apply import fresh_session_key
-
         patch[B.SESSION_KEY] = fresh_session_key(b.id, ctx.now)
     return ctx.patch(b.id, patch)
 
@@ -162,7 +161,7 @@ def alive_drift(ctx: TickContext, b: SessionBead, entry: DesiredEntry) -> tuple[
             return True, False
         if launch_only and relaunch(ctx, b, a, entry, fields):
             return True, False
-        b = ctx.store.session(b.id)  # a refused relaunch may have cleared a speculative key
+        b = ctx.store.reread(b.id)  # a refused relaunch may have cleared a speculative key
         reset_named_for_drift(ctx, b, True, "start-pending")
         ctx.action("restart", b.id, name, "config-drift", "named session restarted in place", tpl)
         ctx.decision("reconciler.session.config_drift", "config_drift", "restart_in_place", tpl, name, **fields)
@@ -180,7 +179,7 @@ def alive_drift(ctx: TickContext, b: SessionBead, entry: DesiredEntry) -> tuple[
         return True, False
     if launch_only and relaunch(ctx, b, a, entry, fields):
         return True, False
-    b = ctx.store.session(b.id)  # a refused relaunch may have cleared a speculative key
+    b = ctx.store.reread(b.id)  # a refused relaunch may have cleared a speculative key
     if drains.begin_drain(ctx, b, "config-drift", ctx.drift_drain_timeout):
         ctx.decision("reconciler.session.config_drift", "config_drift", "drain", tpl, name, **fields)
         ctx.event("session.draining", entry.identity or tpl, "config drift detected", b.id)

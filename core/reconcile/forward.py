@@ -9,13 +9,23 @@ from dataclasses import dataclass
 from core.config.goduration import go_quote
 from core.desired.model import DesiredEntry
 from core.durations import format_duration
-from core.reconcile import drain_ack, drains, drift, exits_check, hashes, progress, sleep_policy, timers
+from core.reconcile import (
+    drain_ack,
+    drains,
+    drift,
+    exits_check,
+    hashes,
+    progress,
+    sleep_policy,
+    timers,
+)
 from core.reconcile.commit import recover_running_pending_create
 from core.reconcile.context import TickContext
 from core.reconcile.heal import heal_patch
 from core.reconcile.lease import lease_expired_for_rollback, start_in_flight
 from core.reconcile.lifecycle import RECONCILER_KNOWN_STATES
 from core.reconcile.rollback import rollback_pending_create
+from core.reconcile.session_key import fresh_session_key
 from core.reconcile.starts import runtime_is_ours
 from core.reconcile.undesired import handle_undesired
 from core.timefmt import format_time, parse_time
@@ -126,7 +136,7 @@ def forward_pass(ctx: TickContext, order: list[str], names: set[str]) -> list[Wa
     return targets
 
 
-def one_session(ctx: TickContext, b: SessionBead, names: set[str]) -> WakeTarget | None:
+def one_session(ctx: TickContext, b: SessionBead, names: set[str]) -> WakeTarget | None:  # noqa: C901 - a long function issue 13 item 5 splits into named passes
     """Advance one open bead through the per-session steps (drain ack, unknown state, undesired,
     rollback, restart, heal, crash and churn, drift, age and idle), patching it as it goes;
     None if a step ended the bead's tick, otherwise its WakeTarget."""
@@ -154,14 +164,14 @@ def one_session(ctx: TickContext, b: SessionBead, names: set[str]) -> WakeTarget
         entry = handle_undesired(ctx, b, names)
         if entry is None:
             return None
-        b = ctx.store.session(b.id)
+        b = ctx.store.reread(b.id)
         template = entry.template
     # 4. observe the runtime; a zombie's pane is captured
     running, alive = ctx.running(name), ctx.alive(name)
     record_reset_stall(ctx, b, template, name, alive)
     if running and not alive:
         zombie(ctx, b, entry)
-        b = ctx.store.session(b.id)
+        b = ctx.store.reread(b.id)
     # 5. pending-create rollback
     if alive and b.pending_claim and not runtime_is_ours(ctx, b):
         rollback_pending_create(ctx, b, template, "pending_create_rollback", "live runtime belongs to another session")
@@ -175,7 +185,7 @@ def one_session(ctx: TickContext, b: SessionBead, names: set[str]) -> WakeTarget
     if drains.acked(ctx, name):
         if drain_ack_step(ctx, b, entry, alive):
             return None
-        b = ctx.store.session(b.id)
+        b = ctx.store.reread(b.id)
     # 7. progress stall: a stalled session is asked to restart, which step 8 carries out
     stalled = progress.progress_stalled(ctx, b, entry, alive)
     # 8. restart requested
@@ -201,10 +211,10 @@ def one_session(ctx: TickContext, b: SessionBead, names: set[str]) -> WakeTarget
     # 11-12. rapid crash and churn end the session's tick
     if exits_check.check_stability(ctx, b, alive):
         return None
-    b = ctx.store.session(b.id)
+    b = ctx.store.reread(b.id)
     if exits_check.check_churn(ctx, b, alive):
         return None
-    b = ctx.store.session(b.id)
+    b = ctx.store.reread(b.id)
     # 13. stable sessions clear their failure counters
     woke = X.woke_for(b, ctx.now)
     if alive and woke is not None and woke >= X.STABILITY_THRESHOLD:
@@ -226,12 +236,12 @@ def one_session(ctx: TickContext, b: SessionBead, names: set[str]) -> WakeTarget
             return None
         if restarted:
             alive = False
-        b = ctx.store.session(b.id)
+        b = ctx.store.reread(b.id)
     # 16. dead named session with a stale hash
     if not alive and b.is_named and not restarted and not drift.pending_resume_preserving_restart(ctx, b):
         if drift.asleep_named_drift(ctx, b, entry):
             return None
-        b = ctx.store.session(b.id)
+        b = ctx.store.reread(b.id)
     # 17-18. max session age, then idle timeout
     b, alive = timers.max_age_step(ctx, b, entry, alive)
     b, alive, skip = timers.idle_step(ctx, b, entry, alive)
@@ -282,7 +292,7 @@ def zombie(ctx: TickContext, b: SessionBead, entry: DesiredEntry) -> None:
         ctx.log(f"session reconciler: zombie {b.session_name}: agent process dead; scrollback captured")
 
 
-def drain_ack_step(ctx: TickContext, b: SessionBead, entry: DesiredEntry, alive: bool) -> bool:
+def drain_ack_step(ctx: TickContext, b: SessionBead, entry: DesiredEntry, alive: bool) -> bool:  # noqa: C901 - a long function issue 13 item 5 splits into named passes
     """Step 6 for a desired (or preserved) session whose runtime carries GC_DRAIN_ACK.
     True ends the session's tick."""
     name, tpl = b.session_name, entry.template
@@ -299,12 +309,12 @@ def drain_ack_step(ctx: TickContext, b: SessionBead, entry: DesiredEntry, alive:
         ctx.decision("reconciler.session.drain_ack", "store_query_partial", "deferred", tpl, name,
                      store_query_partial=True, reconciler_owned_ack=True)
         return True
-    if reconciler_owned and drains.assigned_work_cancelable(reason):
-        if alive and ctx.has_awake_work(b) and (drains.cancel_if(ctx, b, drains.assigned_work_cancelable)
-                                                or drains.cancel_recovered_ack(ctx, b, drains.assigned_work_cancelable)):
-            drains.clear_ack_meta(ctx, name)
-            ctx.decision("reconciler.drain.cancel", reason, "cancel_assigned_work", tpl, name)
-            return True
+    work_cancels = reconciler_owned and drains.assigned_work_cancelable(reason) and alive and ctx.has_awake_work(b)
+    if work_cancels and (drains.cancel_if(ctx, b, drains.assigned_work_cancelable)
+                         or drains.cancel_recovered_ack(ctx, b, drains.assigned_work_cancelable)):
+        drains.clear_ack_meta(ctx, name)
+        ctx.decision("reconciler.drain.cancel", reason, "cancel_assigned_work", tpl, name)
+        return True
     d = ctx.mem.drains.get(b.id)
     drift_ack = (reconciler_owned and reason == "config-drift") or (d is not None and d.acked and d.reason == "config-drift")
     if drift_ack:
@@ -335,7 +345,7 @@ def drain_ack_step(ctx: TickContext, b: SessionBead, entry: DesiredEntry, alive:
             return True
     if alive:
         if drain_ack.mark_stop_pending(ctx, b):
-            drain_ack.queue_async_stop(ctx, ctx.store.session(b.id))
+            drain_ack.queue_async_stop(ctx, ctx.store.reread(b.id))
             ctx.decision("reconciler.session.drain_ack", "acknowledged", "stop_pending", tpl, name)
         return True
     drain_ack.finalize(ctx, b, tpl, b.pool_managed)
@@ -371,8 +381,6 @@ def fresh_restart_session_key(ctx: TickContext, b: SessionBead, entry: DesiredEn
     the bead's stamped session_id_flag) gets a new conversation key; any other provider has its
     key cleared, so the next wake starts without resuming."""
     from core.desired.provider import resolve_provider
-    from core.reconcile.wake_apply import fresh_session_key
-
     a = ctx.agent(entry.template or ctx.template_of(b))
     rp = resolve_provider(ctx.city, a) if a is not None else None
     if rp is not None and (rp.session_id_flag.strip() or rp.resume_flag.strip() or rp.resume_command.strip()
@@ -399,7 +407,7 @@ def restart_requested(ctx: TickContext, b: SessionBead, entry: DesiredEntry, run
         if bead_req:
             ctx.patch(b.id, {B.RESTART_REQUESTED: ""})
         ctx.log(f"session reconciler: skipping abrupt restart-requested kill for pinned named session {name}")
-        return True, ctx.store.session(b.id)
+        return True, ctx.store.reread(b.id)
     if runtime_running:
         err = ctx.stop_error(name, "restart-requested", b)
         if err:  # the request stands: it is retried on the next tick

@@ -47,11 +47,11 @@ def heal_patch(b: SessionBead, alive: bool, now: datetime, startup_timeout: floa
             return {}
         target = "asleep"
         _clear_claim(b, patch)
-    if rollback_available and not alive and state in ("start-pending", "creating"):
-        if lease_expired_for_rollback(b, now, startup_timeout):
-            target = "asleep"
-            stale_rollback = True
-            _clear_claim(b, patch)
+    if rollback_available and not alive and state in ("start-pending", "creating") and \
+            lease_expired_for_rollback(b, now, startup_timeout):
+        target = "asleep"
+        stale_rollback = True
+        _clear_claim(b, patch)
     if not target:
         return {}
     if state != target:

@@ -27,5 +27,5 @@ def rollback_pending_create(ctx: TickContext, b: SessionBead, template: str, rea
     ctx.patch(b.id, {B.LAST_WOKE_AT: ""})
     ctx.close(b.id, "failed-create")
     if b.get(B.SESSION_NAME_EXPLICIT).strip() == "true":
-        ctx.store.put_session(ctx.store.session(b.id).with_meta({B.SESSION_NAME: ""}), "update")
+        ctx.store.put_session(ctx.store.reread(b.id).with_meta({B.SESSION_NAME: ""}), "update")
     return True

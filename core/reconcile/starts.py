@@ -21,13 +21,21 @@ from core.reconcile.context import TickContext
 from core.reconcile.exits_check import mark_terminal_error, record_wake_failure
 from core.reconcile.lease import start_in_flight
 from core.reconcile.rollback import rollback_pending_create
+from core.reconcile.session_key import fresh_session_key
 from core.reconcile.sync import launch_metadata
 from core.timefmt import format_time, parse_time
 from core.trackers import circuit
 from core.world import beads as B
 from core.world.beads import SessionBead, natural_key
-from core.world.runtime import META_INSTANCE_TOKEN, META_RUNTIME_EPOCH, META_SESSION_ID, PendingStart, SessionExists, \
-    StartError, terminal_error_reason
+from core.world.runtime import (
+    META_INSTANCE_TOKEN,
+    META_RUNTIME_EPOCH,
+    META_SESSION_ID,
+    PendingStart,
+    SessionExists,
+    StartError,
+    terminal_error_reason,
+)
 
 START_BATCH = 3  # defaultStartDependencyRecheckBatchSize
 
@@ -127,7 +135,7 @@ def fairness_sort(cands: list[StartCandidate]) -> list[StartCandidate]:
     return [c for _, c in sorted(rounds, key=lambda rc: rc[0])]
 
 
-def execute_starts(ctx: TickContext, cands: list[StartCandidate]) -> int:
+def execute_starts(ctx: TickContext, cands: list[StartCandidate]) -> int:  # noqa: C901 - a long function issue 13 item 5 splits into named passes
     """Start candidates in dependency waves and batches within the city's wake budget, recording
     each deferral; returns how many started."""
     if not cands:
@@ -193,7 +201,7 @@ def _lifecycle(ctx: TickContext, wave: int, c: StartCandidate, outcome: str, err
     if error:
         line += " err=" + format_lifecycle_error(error)
     ctx.log(line)
-    fields = {"wave": wave}
+    fields: dict[str, int | str] = {"wave": wave}
     if error:
         fields["error"] = error
     ctx.record("operation", "reconciler.start.execute", "start", outcome, c.template, c.name, **fields)
@@ -207,8 +215,10 @@ def format_lifecycle_error(err: str) -> str:
 def _circuit_allows(ctx: TickContext, c: StartCandidate) -> bool:
     cfg = circuit.circuit_config(ctx.city)
     b = ctx.store.session(c.bead_id)
-    identity = b.get(B.CONFIGURED_NAMED_IDENTITY) if b is not None else ""
-    if cfg is None or not identity:
+    if cfg is None or b is None:
+        return True
+    identity = b.get(B.CONFIGURED_NAMED_IDENTITY)
+    if not identity:
         return True
     mem, is_open = circuit.is_open(ctx.mem, cfg, identity, ctx.now)
     ctx.mem = mem
@@ -264,8 +274,6 @@ def mint_session_key(ctx: TickContext, b: SessionBead, template: str) -> Session
     if b.get(B.SESSION_KEY):
         return b
     from core.desired.provider import resolve_provider
-    from core.reconcile.wake_apply import fresh_session_key
-
     a = ctx.agent(template)
     rp = resolve_provider(ctx.city, a) if a is not None else None
     if rp is None or not rp.session_id_flag:
@@ -281,9 +289,11 @@ def start_command(ctx: TickContext, b: SessionBead, template: str) -> str:
     from core.desired.provider import resolve_provider, resolve_session_command, session_transport
 
     a = ctx.agent(template)
-    rp = resolve_provider(ctx.city, a) if a is not None else None
+    if a is None:
+        return ""
+    rp = resolve_provider(ctx.city, a)
     if rp is None:
-        return a.start_command if a is not None else ""
+        return a.start_command
     key = b.get(B.SESSION_KEY)
     if not key or session_transport(a, rp) == "acp":
         return rp.launch_command
@@ -398,7 +408,7 @@ def complete_async_starts(ctx: TickContext) -> int:
         line = (f"session lifecycle: op=start wave={p.wave} session={name} template={p.template} outcome=")
         took = format_duration((p.ready_at - p.started_at).total_seconds())
         current_command = b.get(B.COMMAND).strip() if b is not None else ""
-        if p.command.strip() and current_command and p.command.strip() != current_command:
+        if b is not None and p.command.strip() and current_command and p.command.strip() != current_command:
             # asyncStartPreparedCommandStaleInfo: the desired command changed while the agent
             # started; its runtime is stopped and the wake stamp released so a later tick starts
             # the new command.
@@ -407,7 +417,7 @@ def complete_async_starts(ctx: TickContext) -> int:
             ctx.patch(b.id, {B.LAST_WOKE_AT: ""})
             ctx.log(line + f"async_start_refresh_failed duration={took}")
             continue
-        if not async_start_still_current(p, b):
+        if b is None or not async_start_still_current(p, b):
             # refreshAsyncStartResult: the result is stale; the runtime it spawned (which carries
             # the prepared identity) is stopped, so the model never brings it up.
             ctx.log(f"session reconciler: ignoring stale async start result for {name}")
@@ -457,7 +467,7 @@ def start_failed(ctx: TickContext, b: SessionBead, c: StartCandidate, err: str, 
     if reason:
         mark_terminal_error(ctx, b, reason)
         if claim:
-            rollback_pending_create(ctx, ctx.store.session(b.id), c.template, "pending_create_rollback",
+            rollback_pending_create(ctx, ctx.store.reread(b.id), c.template, "pending_create_rollback",
                                     "start failed with a terminal provider error", budgeted=False)
         return
     if claim:

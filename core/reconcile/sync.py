@@ -13,10 +13,16 @@ under the deferred-singleton backoff when another open bead holds it.
 from __future__ import annotations
 
 from core.config.goduration import go_quote
+from core.config.model import Agent
 from core.desired.alias import CLEAR_CONFLICT, alias_holder, retry_due
-from core.desired.model import DesiredEntry
+from core.desired.model import DesiredEntry, DesiredResult
 from core.desired.realize import instance_token
-from core.identity import canonical_singleton, pool_session_name, resolve_pool_slot, session_name_for
+from core.identity import (
+    canonical_singleton,
+    pool_session_name,
+    resolve_pool_slot,
+    session_name_for,
+)
 from core.reconcile.context import TickContext
 from core.timefmt import format_time
 from core.world import beads as B
@@ -51,12 +57,12 @@ def run_sync(ctx: TickContext, close: bool = False) -> None:
         if e.named_identity and e.named_identity in reconfigured:
             continue
         sync_entry(ctx, e, named_ids)
-    sync_desired_pool_slots(ctx)
+    sync_desired_pool_slots(ctx, desired)
     if close:
-        close_undesired(ctx)
+        close_undesired(ctx, desired)
 
 
-def close_undesired(ctx: TickContext) -> None:
+def close_undesired(ctx: TickContext, desired: DesiredResult) -> None:
     """syncSessionBeads' close pass (skipClose off): an open bead whose session name no desired
     entry has is kept when it is a configured named bead that preserveConfiguredNamedSessionBead
     holds, or one that blocks a configured named session (logged); otherwise it is closed
@@ -65,7 +71,7 @@ def close_undesired(ctx: TickContext) -> None:
     A named bead whose [[named_session]] was removed is archived instead (retire_removed_named)."""
     from core.reconcile.undesired import configured_names, preserved_named
 
-    desired_names = set(ctx.desired.entries)
+    desired_names = set(desired.entries)
     names = configured_names(ctx)
     for b in ctx.open_beads():
         sn = b.session_name
@@ -152,7 +158,7 @@ def blocks_named_session(ctx: TickContext, b: SessionBead) -> str:
     return ""
 
 
-def sync_desired_pool_slots(ctx: TickContext) -> None:
+def sync_desired_pool_slots(ctx: TickContext, desired: DesiredResult) -> None:
     """syncDesiredPoolSlots: for each instance-expanding (not canonical-singleton) template, the
     desired pool beads whose alias already agrees get their slot written: the entry's own slot
     first, else the slot the bead already holds (existingPoolSlotWithConfig), each slot to one
@@ -162,25 +168,27 @@ def sync_desired_pool_slots(ctx: TickContext) -> None:
     from core.identity import instance_expansion
 
     by_template: dict[str, list[str]] = {}
-    for sn, e in ctx.desired.entries.items():
+    agent_of: dict[str, Agent] = {}
+    for sn, e in desired.entries.items():
         if e.manual or e.named_identity:
             continue
         a = ctx.agent(e.template)
         if a is None or not instance_expansion(a, ctx.semantics) or canonical_singleton(a, ctx.semantics):
             continue
         by_template.setdefault(e.template, []).append(sn)
+        agent_of[e.template] = a
     if not by_template:
         return
     bctx = BuildContext(ctx.city, ctx.world, ctx.semantics, [])
     for template in sorted(by_template):
-        a = ctx.agent(template)
+        a = agent_of[template]
         names = sorted(by_template[template])
         used: set[int] = set()
         slot_of: dict[str, int] = {}
         beads: dict[str, SessionBead] = {}
         for sn in names:
             holders = ctx.store.open_by(B.SESSION_NAME, sn)
-            e = ctx.desired.entries[sn]
+            e = desired.entries[sn]
             if not holders or (e.alias and holders[-1].alias != e.alias):
                 continue
             b = beads[sn] = holders[-1]
@@ -189,10 +197,8 @@ def sync_desired_pool_slots(ctx: TickContext) -> None:
                 continue
             used.add(slot)
             slot_of[sn] = slot
-        for sn in names:
-            b, slot = beads.get(sn), slot_of.get(sn, 0)
-            if b is None or slot <= 0:
-                continue
+        for sn, slot in slot_of.items():  # in name order; each name's bead holds a positive slot
+            b = beads[sn]
             batch = {}
             if b.get(B.POOL_MANAGED) != "true":
                 batch[B.POOL_MANAGED] = "true"
@@ -290,7 +296,7 @@ def _origin(e: DesiredEntry) -> str:
     return "manual" if e.manual else "ephemeral"
 
 
-def sync_entry(ctx: TickContext, e: DesiredEntry, named_ids: set[str]) -> None:
+def sync_entry(ctx: TickContext, e: DesiredEntry, named_ids: set[str]) -> None:  # noqa: C901 - a long function issue 13 item 5 splits into named passes
     """Create, reopen or update the bead for one desired entry, recording its id on the entry."""
     sn = e.session_name
     origin = _origin(e)

@@ -26,11 +26,11 @@ from core.reconcile.forward import forward_pass, topo_order
 from core.reconcile.hygiene import run_hygiene
 from core.reconcile.orphans import release_orphaned_pool_work
 from core.reconcile.route_recovery import recover_unrouted_work_routes
-from core.reconcile.waits import prepare_wait_wake_state
 from core.reconcile.starts import complete_async_starts, execute_starts
 from core.reconcile.sweep import sweep_undesired_pool
 from core.reconcile.sync import run_sync
 from core.reconcile.undesired import configured_names
+from core.reconcile.waits import prepare_wait_wake_state
 from core.reconcile.wake_apply import apply_wake_decisions, mature_idle_probes
 from core.trackers import exits as X
 from core.trackers.circuit import circuit_config
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from core.world.world import World
 
 
-def run_build(city: "City", world: "World", semantics: str) -> Outcome:
+def run_build(city: City, world: World, semantics: str) -> Outcome:
     """Only the desired-state build (with its store side effects). Its `pool_desired` is what the
     demand snapshot would derive from it (retention and named merge), computed untraced."""
     out = Outcome()
@@ -56,7 +56,7 @@ def run_build(city: "City", world: "World", semantics: str) -> Outcome:
     return out
 
 
-def run_sync_only(city: "City", world: "World", semantics: str, close: bool = False) -> Outcome:
+def run_sync_only(city: City, world: World, semantics: str, close: bool = False) -> Outcome:
     """The tick's phases up to and including session bead sync (demand snapshot, refresh, sync,
     refresh), without runtime hygiene, drain-ack finalization or the bead reconcile: what Gas
     City's syncSessionBeads tests observe, since a full tick's reconcile would act on the synced
@@ -75,7 +75,7 @@ def run_sync_only(city: "City", world: "World", semantics: str, close: bool = Fa
     return out
 
 
-def run_hygiene_only(city: "City", world: "World", semantics: str) -> Outcome:
+def run_hygiene_only(city: City, world: World, semantics: str) -> Outcome:
     """Only the tick's first phase, runtime and bead hygiene (dead corpses, runtimes bound to
     closed beads, stale creating beads): what Gas City's tests of those functions observe, since
     the rest of a tick would act on the beads they leave."""
@@ -88,7 +88,7 @@ def run_hygiene_only(city: "City", world: "World", semantics: str) -> Outcome:
     return out
 
 
-def run_async_commits(city: "City", world: "World", semantics: str, seconds: float) -> Outcome:
+def run_async_commits(city: City, world: World, semantics: str, seconds: float) -> Outcome:
     """Move the clock forward by `seconds`, committing each slow start whose provider Start
     returns on the way at the instant it returns (commitAsyncStartResultWithContext runs in the
     start's goroutine, between ticks). The clock ends `seconds` later."""
@@ -107,7 +107,7 @@ def run_async_commits(city: "City", world: "World", semantics: str, seconds: flo
     return out
 
 
-def run_tick(city: "City", world: "World", semantics: str, trigger: str = "patrol") -> Outcome:
+def run_tick(city: City, world: World, semantics: str, trigger: str = "patrol") -> Outcome:
     """One regular controller tick."""
     world.tick += 1
     out = Outcome(ticks=1)
@@ -237,8 +237,8 @@ def bead_reconcile(ctx: TickContext) -> None:
                   start_candidate_count=len(cands), planned_wake_count=woke)
     advance_drains(ctx, evals)
     for bid in sorted(ctx.mem.idle_probes.keys()):
-        b = ctx.store.session(bid)
-        if b is None or not b.open:
+        probed = ctx.store.session(bid)
+        if probed is None or not probed.open:
             ctx.mem = ctx.mem.drop("idle_probes", bid)
     ctx.operation("session_reconcile.advance_drains", site="session_reconcile.drain_advance")
     records.session_results(ctx, ordered)

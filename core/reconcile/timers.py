@@ -95,7 +95,7 @@ def idle_step(ctx: TickContext, b: SessionBead, entry: DesiredEntry, alive: bool
     else:
         ctx.mem = D.reset_defer(ctx.mem, name)
     if dec.action == T.DEFER:
-        fields = {"key": chk.key}
+        fields: dict[str, str | bool] = {"key": chk.key}
         if dec.cancel_drain:
             fields["drain_canceled"] = drains.cancel(ctx, b)
         ctx.decision("reconciler.session.idle_timeout", dec.reason, dec.outcome, tpl, name, **fields)

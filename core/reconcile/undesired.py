@@ -9,7 +9,12 @@ from core.identity import session_name_for
 from core.reconcile import drain_ack, drains, exits_check
 from core.reconcile.context import TickContext
 from core.reconcile.heal import heal_patch
-from core.reconcile.lease import lease_active, lease_expired_for_rollback, start_requested, within_spawn_claim_grace
+from core.reconcile.lease import (
+    lease_active,
+    lease_expired_for_rollback,
+    start_requested,
+    within_spawn_claim_grace,
+)
 from core.reconcile.rollback import rollback_pending_create
 from core.timefmt import parse_time
 from core.world import beads as B
@@ -67,7 +72,7 @@ def still_leased(ctx: TickContext, b: SessionBead) -> bool:
     return a is not None and not a.suspended
 
 
-def handle_undesired(ctx: TickContext, b: SessionBead, names: set[str]) -> DesiredEntry | None:
+def handle_undesired(ctx: TickContext, b: SessionBead, names: set[str]) -> DesiredEntry | None:  # noqa: C901 - a long function issue 13 item 5 splits into named passes
     """Returns a synthetic entry when a configured named bead is preserved (the caller then
     continues as if desired); None when the bead is done for this tick."""
     name = b.session_name.strip()
@@ -115,16 +120,16 @@ def handle_undesired(ctx: TickContext, b: SessionBead, names: set[str]) -> Desir
                          store_query_partial=True, provider_alive=provider_alive)
             return None
         ack_reason, _ = drains.ack_matches(ctx, b)
-        if provider_alive and ctx.has_awake_work(b):
-            if drains.cancel_if(ctx, b, drains.assigned_work_cancelable) or \
-                    drains.cancel_recovered_ack(ctx, b, drains.assigned_work_cancelable):
-                drains.clear_ack_meta(ctx, name)
-                ctx.log(f"Canceled drain-acked session '{name}' (assigned work)")
-                ctx.decision("reconciler.drain.cancel", ack_reason, "cancel_assigned_work", tpl, name)
-                return None
+        if provider_alive and ctx.has_awake_work(b) and (
+                drains.cancel_if(ctx, b, drains.assigned_work_cancelable)
+                or drains.cancel_recovered_ack(ctx, b, drains.assigned_work_cancelable)):
+            drains.clear_ack_meta(ctx, name)
+            ctx.log(f"Canceled drain-acked session '{name}' (assigned work)")
+            ctx.decision("reconciler.drain.cancel", ack_reason, "cancel_assigned_work", tpl, name)
+            return None
         if provider_alive:
             if drain_ack.mark_stop_pending(ctx, b):
-                drain_ack.queue_async_stop(ctx, ctx.store.session(b.id))
+                drain_ack.queue_async_stop(ctx, ctx.store.reread(b.id))
                 ctx.decision("reconciler.session.drain_ack", "orphaned", "stop_pending", tpl, name)
             return None
         drain_ack.finalize(ctx, b, tpl, True)

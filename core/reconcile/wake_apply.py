@@ -16,11 +16,13 @@ from core.reconcile.context import TickContext
 from core.reconcile.forward import WakeTarget, reset_circuit
 from core.reconcile.lease import start_in_flight, within_spawn_claim_grace
 from core.reconcile.lifecycle import base_state, compat_state
+from core.reconcile.session_key import fresh_session_key
 from core.reconcile.starts import StartCandidate, candidate_for
 from core.timefmt import format_time, parse_time
 from core.trackers import circuit
 from core.trackers.timers import timer_blocker
 from core.world import beads as B
+from core.world.beads import SessionBead
 from core.world.memory import IdleProbe
 
 MAX_IDLE_PROBES = 3
@@ -101,13 +103,14 @@ def apply_wake_decisions(ctx: TickContext, order: list[str], targets: list[WakeT
         policy = sleep_policy.resolve(ctx, b)
         ev.policy = policy
         dec = decisions.get(b.session_name)
-        if dec is not None and dec.should_wake and not ctx.rt.pending(b.session_name) and \
-                b.get(B.PIN_AWAKE) != "true" and sleep_policy.config_wake_suppressed(ctx, b, policy):
-            if not sleep_policy.demand_overrides(dec.reason, ev.has_assigned_work, ev.reasons, policy,
-                                                 counts.get(ctx.template_of(b), 0), bool(b.get(B.SLEEP_INTENT))):
-                ev.config_suppressed = True
-                ev.reasons = []
-                ev.reason = ""
+        suppressed = dec is not None and dec.should_wake and not ctx.rt.pending(b.session_name) and \
+            b.get(B.PIN_AWAKE) != "true" and sleep_policy.config_wake_suppressed(ctx, b, policy)
+        if suppressed and dec is not None and not sleep_policy.demand_overrides(
+                dec.reason, ev.has_assigned_work, ev.reasons, policy,
+                counts.get(ctx.template_of(b), 0), bool(b.get(B.SLEEP_INTENT))):
+            ev.config_suppressed = True
+            ev.reasons = []
+            ev.reason = ""
     ctx.out.awake = awake_rows(decisions, evals, inp.beads, inp)
     launch_idle_probes(ctx, targets, evals)
     ctx.operation("session_reconcile.compute_awake_set_and_idle_probes", site="session_reconcile.awake_set",
@@ -117,7 +120,7 @@ def apply_wake_decisions(ctx: TickContext, order: list[str], targets: list[WakeT
         b = ctx.store.session(t.bead_id)
         if b is None or not b.open:
             continue
-        apply_one(ctx, t, decisions, evals, counts, cands)
+        apply_one(ctx, t, b, decisions, evals, counts, cands)
     return cands, evals
 
 
@@ -214,10 +217,11 @@ def _idle_boundary(ctx: TickContext, b, ev) -> bool:
     return last is None or last <= p.completed_at
 
 
-def apply_one(ctx: TickContext, t: WakeTarget, decisions: dict, evals: dict, counts: dict, cands: list) -> None:
+def apply_one(ctx: TickContext, t: WakeTarget, b: SessionBead,  # noqa: C901 - a long function issue 13 item 5 splits into named passes
+              decisions: dict[str, A.AwakeDecision], evals: dict[str, A.WakeEval], counts: dict[str, int],
+              cands: list[StartCandidate]) -> None:
     """Act on one target's wake decision: queue a start candidate, cancel a drain, begin a drain,
-    or close a freeable pool bead."""
-    b = ctx.store.session(t.bead_id)
+    or close a freeable pool bead. `b` is the target's open bead."""
     name = b.session_name.strip()
     tpl = t.entry.template
     dec = decisions.get(name)
@@ -261,7 +265,7 @@ def apply_one(ctx: TickContext, t: WakeTarget, decisions: dict, evals: dict, cou
             b = ctx.patch(b.id, {B.CURRENTLY_PROCESSING: dec.assigned_work_bead})
         cands.append(candidate_for(b, t.entry, len(cands), dec.reason if dec else ""))
         return
-    if should and t.alive:
+    if should and dec is not None and t.alive:
         if dec.requires_fresh_cycle and b.get(B.WAKE_MODE) == "fresh" and fresh_reassign_cycle(ctx, b, tpl, dec):
             return
         if dec.assigned_work_bead and b.get(B.CURRENTLY_PROCESSING) != dec.assigned_work_bead:
@@ -344,15 +348,6 @@ def fresh_reassign_cycle(ctx: TickContext, b, tpl: str, dec) -> bool:
     ctx.decision("reconciler.session.bead_reassign_cycle", "fresh_cycle", "restart", tpl, name,
                  previous_bead_id=prev, new_bead_id=new_bead)
     return True
-
-
-def fresh_session_key(bead_id: str, now) -> str:
-    """A new conversation key (Gas City generates a random UUID; the model derives one from the
-    bead and the time, so a run replays identically)."""
-    import hashlib
-
-    digest = hashlib.sha256(f"{bead_id}|{format_time(now)}".encode()).hexdigest()
-    return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
 
 
 def _slot_freeable(b) -> bool:

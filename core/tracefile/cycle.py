@@ -28,9 +28,10 @@ Keys a trace record does not have are moved into `fields` rather than lost.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Mapping
+from datetime import UTC, datetime
+from typing import Any
 
 from core.tracefile.gojson import RECORD_FIELD_NAMES, datetime_to_ns, format_ts_ns, parse_ts_ns
 from core.tracefile.vocab import DETAIL_RECORD_TYPES, SCHEMA_VERSION
@@ -76,7 +77,7 @@ class CycleTracer:
         self.prov = provenance
         self.cycles = 0
 
-    def write_cycle(self, records: list[Mapping[str, Any]], now: datetime, *, trigger: str = "patrol",
+    def write_cycle(self, records: Sequence[Mapping[str, Any]], now: datetime, *, trigger: str = "patrol",
                     trigger_detail: str = "controller_tick", config_revision: str = "",
                     result_fields: Mapping[str, Any] | None = None) -> CycleWritten:
         """Write one controller cycle holding `records` at model time `now`."""
@@ -191,7 +192,7 @@ def _ns(ts: Any) -> int:
 
 
 def _dt(ns: int) -> datetime:
-    return datetime.fromtimestamp(ns // 1_000_000_000, timezone.utc).replace(microsecond=(ns % 1_000_000_000) // 1000)
+    return datetime.fromtimestamp(ns // 1_000_000_000, UTC).replace(microsecond=(ns % 1_000_000_000) // 1000)
 
 
 def _sorted(records: list[dict[str, Any]]) -> list[dict[str, Any]]:

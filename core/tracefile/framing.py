@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import zlib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from core.tracefile.gojson import encode_record
 from core.tracefile.vocab import SCHEMA_VERSION

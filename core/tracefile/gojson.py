@@ -10,9 +10,10 @@ nanoseconds.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any
 
 # SessionReconcilerTraceRecord's JSON fields in declaration order; True marks the fields
 # written even when empty (no omitempty).
@@ -77,7 +78,7 @@ def go_float(f: float) -> str:
 def format_ts_ns(ns: int) -> str:
     """RFC 3339 in UTC with trailing zeros of the nanoseconds trimmed (Go's RFC3339Nano)."""
     sec, frac = divmod(ns, 1_000_000_000)
-    base = datetime.fromtimestamp(sec, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    base = datetime.fromtimestamp(sec, UTC).strftime("%Y-%m-%dT%H:%M:%S")
     if frac:
         base += "." + f"{frac:09d}".rstrip("0")
     return base + "Z"
@@ -116,7 +117,7 @@ def parse_ts_ns(text: str) -> int | None:
 def datetime_to_ns(dt: datetime) -> int:
     """Nanoseconds since the Unix epoch; a naive datetime is taken as UTC."""
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
     whole = int(dt.replace(microsecond=0).timestamp())
     return whole * 1_000_000_000 + dt.microsecond * 1000
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 CITY_TRACE_ROOT = os.path.join(".gc", "runtime", "session-reconciler-trace")
 HEAD_FILE = "head.json"
@@ -46,7 +46,7 @@ def segment_index(name: str) -> int | None:
 
 def day_dir(root: str, when: datetime) -> str:
     """The segment directory for the UTC day of `when` under trace root `root`."""
-    d = when.astimezone(timezone.utc)
+    d = when.astimezone(UTC)
     return os.path.join(root, SEGMENTS_DIR, f"{d.year:04d}", f"{d.month:02d}", f"{d.day:02d}")
 
 
@@ -94,8 +94,8 @@ def foreign_entry(root: str) -> str:
         path = os.path.join(root, rel) if rel else root
         try:
             entries = sorted(os.scandir(path), key=lambda e: e.name)
-        except OSError as e:
-            return f"{rel or '.'} (unreadable: {e.strerror or e})"
+        except OSError as err:
+            return f"{rel or '.'} (unreadable: {err.strerror or err})"
         for e in entries:
             name = f"{rel}/{e.name}" if rel else e.name
             is_dir = e.is_dir(follow_symlinks=False)

@@ -41,13 +41,13 @@ class RunTrace:
                 f"in {len(segs)} segment(s) under {self.root}{note}")
 
 
-def city_name(run: "Run") -> str:
+def city_name(run: Run) -> str:
     """A file-safe name for the run's city: workspace, else scenario, else "city"."""
     name = run.scenario.city.workspace.name or run.scenario.name or "city"
     return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-") or "city"
 
 
-def write_run_trace(run: "Run", trace_dir: str, *, fsync: bool = True) -> RunTrace:
+def write_run_trace(run: Run, trace_dir: str, *, fsync: bool = True) -> RunTrace:
     """Write every cycle of `run` under `trace_dir` (the trace root). Raises TraceWriteRefused
     for a directory inside a city's `.gc/`, OSError when the directory cannot be written."""
     scn = run.scenario

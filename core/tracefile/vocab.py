@@ -8,7 +8,7 @@ outside the vocabulary so it can say so once, without rejecting the record.
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 SCHEMA_VERSION = 1
 

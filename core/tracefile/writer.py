@@ -25,9 +25,10 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
 
 from core.safeio import SMALL_JSON_MAX_BYTES, load_json, read_regular
 from core.tracefile import layout as L
@@ -121,10 +122,10 @@ class TraceWriter:
                 continue
             max_seq = max(max_seq, result.max_seq)
         self.seq = max_seq
-        self._save_head(datetime.fromtimestamp(self._wall_clock(), timezone.utc))
+        self._save_head(datetime.fromtimestamp(self._wall_clock(), UTC))
 
     # ------------------------------------------------------------------ appending
-    def append_batch(self, records: list[Mapping[str, Any]], now: datetime, durability: str = "durable") -> BatchWritten:
+    def append_batch(self, records: Sequence[Mapping[str, Any]], now: datetime, durability: str = "durable") -> BatchWritten:
         """Write `records` (each carrying its `ts`, trace and tick ids) and their commit as one
         batch at time `now`; returns where it went and the records as written."""
         if not records:
@@ -133,9 +134,7 @@ class TraceWriter:
         if self.low_space:
             durability = "metadata"
         day = L.day_dir(self.root, now)
-        if not self.current_rel or day != self._current_day:
-            self._open_new_segment(day)
-        elif self.current_bytes >= L.MAX_SEGMENT_BYTES or self.current_batches >= L.MAX_SEGMENT_BATCHES:
+        if not self.current_rel or day != self._current_day or self.current_bytes >= L.MAX_SEGMENT_BYTES or self.current_batches >= L.MAX_SEGMENT_BATCHES:
             self._open_new_segment(day)
         commit_ts = format_ts_ns(datetime_to_ns(now))
         batch = frame_batch(list(records), self.seq + 1, commit_ts, durability)

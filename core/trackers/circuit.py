@@ -16,8 +16,8 @@ import json
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from core.config.model import City
 from core.config.goduration import go_quote
+from core.config.model import City
 from core.durations import format_duration, try_duration
 from core.goparse import GoParseError, ascii_digits, atoi, parse_rfc3339
 from core.trackers.max_age import rfc3339nano
@@ -243,27 +243,27 @@ def read_persisted(bead: B.SessionBead) -> Circuit:
     """The breaker persisted on the bead, parsed as restoreFromMetadata parses it (the same
     order, the same checks); RestoreError names the key that failed."""
     _persisted_generation(bead)
-    values: dict[str, object] = {}
+    times: dict[str, datetime | None] = {}
     try:
         key = B.CIRCUIT_RESTARTS
-        values[key] = _circuit_times(bead.get(key))
+        restarts = _circuit_times(bead.get(key))
         for key in (B.CIRCUIT_LAST_RESTART, B.CIRCUIT_LAST_PROGRESS, B.CIRCUIT_LAST_OBSERVED, B.CIRCUIT_OPENED_AT):
-            values[key] = _circuit_time(bead.get(key))
+            times[key] = _circuit_time(bead.get(key))
         key = B.CIRCUIT_OPEN_RESTART_COUNT
         count = bead.get(key).strip()
-        values[key] = atoi(count) if count else 0
+        open_restart_count = atoi(count) if count else 0
     except GoParseError as e:
         raise RestoreError(f"parsing {key}: {e}") from None
     state = bead.get(B.CIRCUIT_STATE)  # compared untrimmed, as Gas City does
     if state not in ("", OPEN, CLOSED):
         raise RestoreError(f"parsing {B.CIRCUIT_STATE}: unknown state {go_quote(state)}")
-    last_observed = values[B.CIRCUIT_LAST_OBSERVED]
+    last_observed = times[B.CIRCUIT_LAST_OBSERVED]
     signature = bead.get(B.CIRCUIT_PROGRESS_SIGNATURE)
-    return Circuit(restarts=values[B.CIRCUIT_RESTARTS], state=OPEN if state == OPEN else CLOSED,
-                   opened_at=values[B.CIRCUIT_OPENED_AT], last_restart=values[B.CIRCUIT_LAST_RESTART],
-                   last_progress=values[B.CIRCUIT_LAST_PROGRESS], last_observed=last_observed,
+    return Circuit(restarts=restarts, state=OPEN if state == OPEN else CLOSED,
+                   opened_at=times[B.CIRCUIT_OPENED_AT], last_restart=times[B.CIRCUIT_LAST_RESTART],
+                   last_progress=times[B.CIRCUIT_LAST_PROGRESS], last_observed=last_observed,
                    signature=signature, observed=last_observed is not None or bool(signature.strip()),
-                   open_restart_count=values[B.CIRCUIT_OPEN_RESTART_COUNT])
+                   open_restart_count=open_restart_count)
 
 
 def restore(mem: Memory, cfg: CircuitConfig, identity: str, bead: B.SessionBead, now: datetime) -> tuple[Memory, bool]:

@@ -4,7 +4,7 @@ the deferral becomes a forced stop (`assigned-work-exhausted`). On by default.""
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from core.config.model import City
 from core.trackers.keys import LifecycleKeys, build_keys

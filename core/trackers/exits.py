@@ -51,7 +51,7 @@ def decide_exit(f: ExitFacts) -> str:
             return GATHER_SCREEN
         if f.screen == "rate_limit":
             return RATE_LIMIT
-    if candidate and (f.now - woke).total_seconds() < STABILITY_THRESHOLD:
+    if candidate and woke is not None and (f.now - woke).total_seconds() < STABILITY_THRESHOLD:
         return RAPID_CRASH
     if (f.pending_claim or f.subprocess_provider or f.drain_pending or f.sleep_reason in DELIBERATE_SLEEP_REASONS
             or woke is None):

@@ -4,9 +4,9 @@ idle when now minus its provider-reported last activity is strictly greater than
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable
 
 from core.config.model import City
 from core.durations import try_duration

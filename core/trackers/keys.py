@@ -13,12 +13,17 @@ exempt from the fallback.
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Sequence
 
 from core.config.model import Agent, City
-from core.identity import canonical_singleton, instance_expansion, qualified_instance, session_name_for
 from core.goparse import digits_value
+from core.identity import (
+    canonical_singleton,
+    instance_expansion,
+    qualified_instance,
+    session_name_for,
+)
 
 
 @dataclass

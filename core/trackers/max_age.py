@@ -9,9 +9,9 @@ deadline; like Gas City, a restarted session (new anchor) gets a new target.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Iterable
 
 from core.config.model import City
 from core.durations import try_duration

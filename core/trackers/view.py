@@ -9,8 +9,9 @@ breaker). Each has a `status` and Gas City's reason code when it is holding or f
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Collection
+from typing import TYPE_CHECKING, Any
 
 from core.config.sleep import resolve_sleep_policy
 from core.durations import try_duration
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
     from core.model import Model
 
 
-def tracker_rows(model: "Model", bead_ids: Collection[str] | None = None) -> list[dict[str, Any]]:
+def tracker_rows(model: Model, bead_ids: Collection[str] | None = None) -> list[dict[str, Any]]:
     """One row per open session bead (of those in `bead_ids`, when given): its idle, max-age,
     defer, wake-failure and circuit tracker state."""
     city, world, sem = model.city, model.world, model.semantics

@@ -7,10 +7,10 @@ Metadata keys are Gas City's own names, kept as constants so a typo is a NameErr
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from datetime import datetime
-from typing import Mapping
+from functools import lru_cache
 
 # ---- identity ----
 TEMPLATE = "template"
@@ -167,7 +167,7 @@ class SessionBead:
     def get(self, key: str) -> str:
         return self.metadata.get(key, "")
 
-    def with_meta(self, changes: Mapping[str, str]) -> "SessionBead":
+    def with_meta(self, changes: Mapping[str, str]) -> SessionBead:
         """A copy with metadata changes applied ("" deletes a key)."""
         md = dict(self.metadata)
         for k, v in changes.items():
@@ -338,7 +338,7 @@ class WorkBead:
     type: str = ""
     metadata: tuple[tuple[str, str], ...] = ()
 
-    def with_(self, **changes) -> "WorkBead":
+    def with_(self, **changes) -> WorkBead:
         d = {f: getattr(self, f) for f in self.__slots__}
         d.update(changes)
         if isinstance(d.get("metadata"), dict):
@@ -390,7 +390,7 @@ class WorkBead:
         and not a session bead (IsSessionBeadOrRepairable)."""
         return self.type not in ("message", "session")
 
-    def released(self, fallback_route: str = "") -> "WorkBead":
+    def released(self, fallback_route: str = "") -> WorkBead:
         """ReleaseWorkBead: unassigned, in-progress reset to open, session affinity cleared; the
         fallback route is stamped as gc.run_target only when the bead has neither a gc.run_target
         nor a gc.routed_to (gc.routed_to itself is never written here: route recovery backfills
@@ -432,7 +432,7 @@ class WaitBead:
     def terminal(self) -> bool:
         return self.state in WAIT_TERMINAL_STATES
 
-    def with_(self, **changes) -> "WaitBead":
+    def with_(self, **changes) -> WaitBead:
         d = {f: getattr(self, f) for f in self.__slots__}
         d.update(changes)
         return WaitBead(**d)

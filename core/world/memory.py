@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
+from typing import Any
 
 import immutables
 
@@ -75,20 +76,22 @@ class Memory:
     # persisted breaker snapshot is stale and not restored)
     circuit_generations: immutables.Map = field(default_factory=immutables.Map)
 
-    def with_(self, **changes) -> "Memory":
+    def with_(self, **changes) -> Memory:
         return replace(self, **changes)
 
-    def set(self, name: str, key: str, value) -> "Memory":
+    def set(self, name: str, key: str, value) -> Memory:
         m: immutables.Map = getattr(self, name)
-        return replace(self, **{name: m.set(key, value)})
+        changed: dict[str, Any] = {name: m.set(key, value)}  # one of the maps, named at run time
+        return replace(self, **changed)
 
-    def drop(self, name: str, key: str) -> "Memory":
+    def drop(self, name: str, key: str) -> Memory:
         m: immutables.Map = getattr(self, name)
         if key not in m:
             return self
-        return replace(self, **{name: m.delete(key)})
+        changed: dict[str, Any] = {name: m.delete(key)}
+        return replace(self, **changed)
 
-    def after_reload(self) -> "Memory":
+    def after_reload(self) -> Memory:
         """What survives a config reload: the drain tracker (drains, suspend confirmations,
         idle probes) and the process-wide circuit breaker; the idle, max-age and defer
         trackers are rebuilt empty."""

@@ -9,9 +9,9 @@ them, so a dead agent in a live pane is always seen as a zombie).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Mapping
 
 import immutables
 
@@ -59,7 +59,7 @@ class RuntimeSession:
     env: Mapping[str, str] = field(default_factory=dict)
     command: str = ""  # the command line the controller started it with ("" when not started by it)
 
-    def with_(self, **changes) -> "RuntimeSession":
+    def with_(self, **changes) -> RuntimeSession:
         return replace(self, **changes)
 
     @property

@@ -39,7 +39,7 @@ class ScaleCheckRun:
         """One line for people: the outcome and when it ran."""
         return f"{self.outcome()} (ran for real at {self.when()})"
 
-    def same_outcome(self, other: "ScaleCheckRun | None") -> bool:
+    def same_outcome(self, other: ScaleCheckRun | None) -> bool:
         return other is not None and (self.value, self.reason) == (other.value, other.reason)
 
     def to_json(self) -> dict[str, Any]:
@@ -47,7 +47,7 @@ class ScaleCheckRun:
                 "ran_at": format_time(self.at) if self.at is not None else "", "tick": self.tick}
 
     @classmethod
-    def from_json(cls, template: str, d: dict[str, Any]) -> "ScaleCheckRun":
+    def from_json(cls, template: str, d: dict[str, Any]) -> ScaleCheckRun:
         v = d.get("value")
         return cls(template, int(v) if v is not None else None, str(d.get("reason", "")),
                    parse_time(d.get("ran_at") or None), int(d.get("tick", 0)))

@@ -8,9 +8,9 @@ are persistent maps too, carried in the snapshot, so restoring one is O(1) as we
 from __future__ import annotations
 
 import heapq
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable, Mapping
 
 import immutables
 
@@ -28,7 +28,7 @@ class StoreState:
     sessions: immutables.Map
     work: immutables.Map
     next_id: int
-    index: "Indexes | None" = None  # None: rebuilt from the maps on restore
+    index: Indexes | None = None  # None: rebuilt from the maps on restore
     waits: immutables.Map = immutables.Map()  # wait id -> WaitBead
     read_faults: tuple = ()  # ((store, mode, ticks, message), ...)
     write_faults: tuple = ()  # ((op, remaining, message), ...)
@@ -108,7 +108,7 @@ class Store:
         if st.index is None:
             self._rebuild_indexes()
             return
-        self._idx = dict(zip(self.SESSION_KEYS, st.index.sessions))
+        self._idx = dict(zip(self.SESSION_KEYS, st.index.sessions, strict=True))
         self._work_by_assignee, self._work_by_route = st.index.work_by_assignee, st.index.work_by_route
         self._open_sorted = st.index.open_sorted
         self._order_touched = set()
@@ -174,15 +174,20 @@ class Store:
     def session(self, bead_id: str) -> SessionBead | None:
         return self.sessions.get(bead_id)
 
+    def reread(self, bead_id: str) -> SessionBead:
+        """The bead as stored now, for a caller holding an older copy of it (a write since may have
+        changed it). The bead must exist: a tick closes beads, it never removes one."""
+        return self.sessions[bead_id]
+
     def open_sessions(self) -> list[SessionBead]:
         """Open session beads in creation order (created_at, then id). The order is kept up to
         date as beads open and close (not re-sorted per call), the beads in a plain dict."""
         opened_by_id = self._open_ids()
-        if self._sorted_open_ids() is None:
-            opened = sorted(opened_by_id.values(), key=_creation_key)
-            self._open_sorted = tuple(b.id for b in opened)
+        order = self._sorted_open_ids()
+        if order is None:
+            order = self._open_sorted = tuple(b.id for b in sorted(opened_by_id.values(), key=_creation_key))
         if self._open_list is None:  # a tick reads them many times between writes
-            self._open_list = tuple(self._open[i] for i in self._open_sorted)
+            self._open_list = tuple(opened_by_id[i] for i in order)
         return list(self._open_list)
 
     def all_sessions(self) -> list[SessionBead]:
@@ -239,7 +244,8 @@ class Store:
                 self._open[new.id] = new
             else:
                 self._open.pop(new.id, None)
-        if self._open_sorted is None or (was_open == new.open and (not was_open or old.created_at == new.created_at)):
+        if self._open_sorted is None or (was_open == new.open and
+                                         (old is None or not was_open or old.created_at == new.created_at)):
             return
         # Noted, not applied: a run of writes (a sweep closing thousands of beads) would copy
         # the whole order once per write; it is brought up to date once, when next read.
@@ -442,7 +448,7 @@ class Store:
         self.journal.append(Write("work", wid, "update", fields))
         return new
 
-    def put_work_many(self, beads: "Iterable[WorkBead]") -> None:
+    def put_work_many(self, beads: Iterable[WorkBead]) -> None:
         """put_work for each of `beads` in one pass (the later of two with one id wins): the
         work map is updated once and the work indexes rebuilt once, which loading a large
         city's work needs (put_work copies a path of each map per bead)."""

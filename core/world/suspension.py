@@ -10,8 +10,9 @@ say. An agent is suspended when the city is, when it is itself, or when its rig 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from core.config.model import Agent, City
@@ -25,7 +26,7 @@ class RuntimeSuspension:
     rigs: Mapping[str, bool] = field(default_factory=dict)
     env_suspended: bool = False  # GC_SUSPENDED=1
 
-    def updated(self, t: Mapping) -> "RuntimeSuspension":
+    def updated(self, t: Mapping) -> RuntimeSuspension:
         """This state with a suspension table applied: `city` (gc suspend / gc resume), `rigs`
         (gc rig suspend / gc rig resume, merged by rig) and `gc_suspended` (GC_SUSPENDED=1)."""
         rigs = dict(self.rigs)
@@ -44,14 +45,14 @@ class RuntimeSuspension:
         return out
 
     @classmethod
-    def from_json(cls, d: Mapping | None) -> "RuntimeSuspension":
+    def from_json(cls, d: Mapping | None) -> RuntimeSuspension:
         d = d or {}
         city = d.get("city")
         return cls(None if city is None else bool(city), {str(k): bool(v) for k, v in (d.get("rigs") or {}).items()},
                    bool(d.get("gc_suspended", False)))
 
 
-def city_suspended(city: "City", st: RuntimeSuspension) -> bool:
+def city_suspended(city: City, st: RuntimeSuspension) -> bool:
     """effectiveCitySuspended: GC_SUSPENDED=1, else the explicit runtime override, else the
     workspace's suspended_on_start."""
     if st.env_suspended:
@@ -61,13 +62,13 @@ def city_suspended(city: "City", st: RuntimeSuspension) -> bool:
     return city.workspace.suspended
 
 
-def suspended_rigs(city: "City", st: RuntimeSuspension) -> set[str]:
+def suspended_rigs(city: City, st: RuntimeSuspension) -> set[str]:
     """buildEffectiveSuspendedRigNames: each rig's explicit runtime override, else its
     suspended_on_start."""
     return {r.name for r in city.rigs if st.rigs.get(r.name, r.suspended)}
 
 
-def agent_suspended(city: "City", st: RuntimeSuspension, a: "Agent", rigs: set[str] | None = None) -> bool:
+def agent_suspended(city: City, st: RuntimeSuspension, a: Agent, rigs: set[str] | None = None) -> bool:
     """isAgentEffectivelySuspendedWith: the city, the agent itself, or its rig."""
     if city_suspended(city, st) or a.suspended:
         return True
@@ -75,7 +76,7 @@ def agent_suspended(city: "City", st: RuntimeSuspension, a: "Agent", rigs: set[s
     return bool(a.dir) and a.dir in rigs
 
 
-def city_note(city: "City", st: RuntimeSuspension) -> str:
+def city_note(city: City, st: RuntimeSuspension) -> str:
     """The header's suspension note: what suspends the city, else which rigs are suspended."""
     city_why = why_suspended(city, st)
     if city_why:
@@ -84,7 +85,7 @@ def city_note(city: "City", st: RuntimeSuspension) -> str:
     return f"rig{'s' if len(rigs) > 1 else ''} {', '.join(rigs)} suspended" if rigs else ""
 
 
-def why_suspended(city: "City", st: RuntimeSuspension, a: "Agent | None" = None) -> str:
+def why_suspended(city: City, st: RuntimeSuspension, a: Agent | None = None) -> str:
     """What suspends the city (or the agent), for an operator: "" when nothing does."""
     if st.env_suspended:
         return "city suspended (GC_SUSPENDED=1)"

@@ -9,7 +9,7 @@ from typing import Any
 
 import immutables
 
-from core.timefmt import DEFAULT_START, EARLIEST, LATEST, format_time, parse_time
+from core.timefmt import DEFAULT_START, EARLIEST, LATEST, format_time, parse_stamp, parse_time
 from core.world.beads import CONFIGURED_NAMED_IDENTITY, SessionBead, WaitBead, WorkBead, natural_key
 from core.world.memory import Circuit, DeferStreak, Drain, IdleProbe, Memory
 from core.world.runtime import PendingStart, Runtime, RuntimeSession, RuntimeState
@@ -124,7 +124,7 @@ class World:
         self.detached_probe = st.detached_probe
 
     @classmethod
-    def from_state(cls, st: WorldState, prefix: str = "gc") -> "World":
+    def from_state(cls, st: WorldState, prefix: str = "gc") -> World:
         w = cls(st.now, prefix)
         w.restore(st)
         return w
@@ -138,6 +138,14 @@ class World:
     def scale_check_run(self, template: str) -> ScaleCheckRun | None:
         """The last real run of `template`'s scale_check, or None (its value is simulated)."""
         return self.scale_check_runs.get(template)
+
+    def stamp_scale_check_run(self, template: str, value: int | str | None, reason: str) -> ScaleCheckRun:
+        """The record of a real run read for the tick about to run (this world's time, its next
+        tick); a value that is not a non-negative integer is a failed read."""
+        n = value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+        if n is None and not reason:
+            reason = f"result {value!r} is not a non-negative integer"
+        return ScaleCheckRun(template, n, "" if n is not None else reason, self.now, self.tick + 1)
 
     def record_scale_check_run(self, run: ScaleCheckRun) -> None:
         self.scale_check_runs = self.scale_check_runs.set(run.template, run)
@@ -192,7 +200,7 @@ class World:
         }
 
     @classmethod
-    def from_json(cls, d: dict[str, Any]) -> "World":
+    def from_json(cls, d: dict[str, Any]) -> World:
         w = cls(parse_time(d["now"]) or DEFAULT_START, d.get("prefix", "gc"))
         w.tick = int(d.get("tick", 0))
         w.suspension = RuntimeSuspension.from_json(d.get("suspension"))
@@ -298,7 +306,7 @@ def _pending_json(p: PendingStart) -> dict[str, Any]:
 
 def _pending_from(v: dict[str, Any]) -> PendingStart:
     return PendingStart(v["name"], v["bead_id"], v.get("instance_token", ""), v.get("template", ""),
-                        dict(v.get("env", {})), parse_time(v["started_at"]), parse_time(v["ready_at"]),
+                        dict(v.get("env", {})), parse_stamp(v["started_at"]), parse_stamp(v["ready_at"]),
                         bool(v.get("claim", False)), v.get("wake_reason", ""), int(v.get("wave", 0)),
                         v.get("identity", ""), v.get("generation", ""), v.get("command", ""),
                         v.get("start_line", ""))
@@ -310,7 +318,7 @@ def _drain_json(d: Drain) -> dict[str, Any]:
 
 
 def _drain_from(v: dict[str, Any]) -> Drain:
-    return Drain(v["bead_id"], v["reason"], parse_time(v["started_at"]), parse_time(v["deadline"]),
+    return Drain(v["bead_id"], v["reason"], parse_stamp(v["started_at"]), parse_stamp(v["deadline"]),
                  v.get("generation", ""), bool(v.get("acked", False)))
 
 
@@ -322,7 +330,7 @@ def _circuit_json(c: Circuit) -> dict[str, Any]:
 
 
 def _circuit_from(v: dict[str, Any]) -> Circuit:
-    return Circuit(tuple(parse_time(t) for t in v.get("restarts", [])), v.get("state", "CIRCUIT_CLOSED"),
+    return Circuit(tuple(parse_stamp(t) for t in v.get("restarts", [])), v.get("state", "CIRCUIT_CLOSED"),
                    parse_time(v.get("opened_at")), parse_time(v.get("last_restart")),
                    parse_time(v.get("last_progress")), parse_time(v.get("last_observed")),
                    v.get("signature") or "", bool(v.get("observed", False)), int(v.get("open_restart_count", 0)),
@@ -335,5 +343,5 @@ def _probe_json(p: IdleProbe) -> dict[str, Any]:
 
 
 def _probe_from(v: dict[str, Any]) -> IdleProbe:
-    return IdleProbe(parse_time(v["started_at"]), bool(v.get("ready", False)), bool(v.get("success", False)),
+    return IdleProbe(parse_stamp(v["started_at"]), bool(v.get("ready", False)), bool(v.get("success", False)),
                      parse_time(v.get("completed_at")))

@@ -13,21 +13,22 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from gascity_fixtures import STATE
 
 from core.tracefile.cycle import CycleTracer, Provenance
 from core.tracefile.layout import CITY_TRACE_ROOT
 from core.tracefile.writer import TraceWriter
-from gascity_fixtures import STATE
 
 REAL_STATE = STATE  # Gas City's fixture files, copied into tests/fixtures/gascity
 FIXTURE_BEADS = REAL_STATE / "test__dashport__testdata__dashport__beads.json"
 FIXTURE_EVENTS = REAL_STATE / "test__dashport__testdata__dashport__events.jsonl"
 BD_CORPUS = REAL_STATE / "bd-corpus"
 
-NOW = datetime(2026, 6, 1, 12, 0, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 6, 1, 12, 0, 0, tzinfo=UTC)
 
 CITY_TOML = """\
 [workspace]

@@ -17,17 +17,17 @@ import json
 import re
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from citykit import CITY_TOML, NOW, session_beads, session_events, work_beads
+from gascity_fixtures import OPENAPI
 
 from core.attach.beads_source import coerce_metadata
 from core.config.load import load_city
-from gascity_fixtures import OPENAPI
 
 HEARTBEAT = 0.05  # seconds between heartbeats (Gas City: 15 s)
 
@@ -190,7 +190,7 @@ class Supervisor:
         self._thread: threading.Thread | None = None
 
     # ---- lifecycle
-    def __enter__(self) -> "Supervisor":
+    def __enter__(self) -> Supervisor:
         self.start()
         return self
 
@@ -235,7 +235,7 @@ class Supervisor:
         with self.lock:
             c = self.cities[city]
             seq = (c.events[-1]["seq"] if c.events else 0) + 1
-            ev = {"seq": seq, "type": type_, "ts": _ts(datetime.now(timezone.utc)), "actor": "gc", "payload": {},
+            ev = {"seq": seq, "type": type_, "ts": _ts(datetime.now(UTC)), "actor": "gc", "payload": {},
                   **fields}
             c.events.append(ev)
             self.lock.notify_all()
@@ -406,7 +406,7 @@ class _Handler(BaseHTTPRequestHandler):
                 if closing:
                     return
                 if not pending:
-                    self._frame("heartbeat", {"timestamp": _ts(datetime.now(timezone.utc))}, None)
+                    self._frame("heartbeat", {"timestamp": _ts(datetime.now(UTC))}, None)
                     continue
                 for e in pending:
                     if drop is not None and sent >= drop:
@@ -430,9 +430,9 @@ class _Handler(BaseHTTPRequestHandler):
 def allowed(method: str, path: str, query: list[tuple[str, str]]) -> bool:
     """The read-only rule, written out independently of core/attach/api/guard.py: GET, one of
     the read paths citywatch uses, and only that path's query keys, each once."""
-    from core.attach.api.guard import ENDPOINTS
-
     from urllib.parse import unquote
+
+    from core.attach.api.guard import ENDPOINTS
 
     if method != "GET":
         return False

@@ -8,7 +8,13 @@ import json
 
 import httpx
 import pytest
-from supervisorkit import Supervisor, fixture_city, response_schema, stream_frame_schema, validator_for
+from supervisorkit import (
+    Supervisor,
+    fixture_city,
+    response_schema,
+    stream_frame_schema,
+    validator_for,
+)
 
 ROUTES = [
     ("/health", "/health", {}),

@@ -9,8 +9,16 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from citykit import (BD_CORPUS, FIXTURE_BEADS, FIXTURE_EVENTS, NOW, REAL_STATE, beads_json, event_lines,
-                     session_events)
+from citykit import (
+    BD_CORPUS,
+    FIXTURE_BEADS,
+    FIXTURE_EVENTS,
+    NOW,
+    REAL_STATE,
+    beads_json,
+    event_lines,
+    session_events,
+)
 
 from core.attach.bd import BD_ARGS, bd_rows, read_bd_sessions
 from core.attach.beads_source import BeadsFile, decode_beads, is_ready, parse_file_store

@@ -10,7 +10,16 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from citykit import (NOW, CityKit, beads_json, build_city, event_lines, session_events, tree, tree_stat)
+from citykit import (
+    NOW,
+    CityKit,
+    beads_json,
+    build_city,
+    event_lines,
+    session_events,
+    tree,
+    tree_stat,
+)
 
 from core.alarms import AlarmThresholds
 from core.attach.session import AttachError, AttachOptions, AttachSession

@@ -70,7 +70,7 @@ async def test_a_burst_of_changes_recomputes_drift_once_the_city_settles(tmp_pat
             kit.write(".gc/beads.json", beads_json(edit={"gc-2": {"wake_attempts": str(i)}}), atomic=True)
             seen = app.boards
             app._changed({beads})
-            await until(pilot, lambda: app.boards > seen, f"the picture after write {i + 1}")
+            await until(pilot, lambda before=seen: app.boards > before, f"the picture after write {i + 1}")
         assert app.watch_batches == n
         assert app.settle.pending and app.board.header.drift_stale  # drift waits while the city is busy
         assert session.drift_runs == drift_runs and app.state.model_runs == model_runs
@@ -88,7 +88,7 @@ async def test_a_burst_of_changes_recomputes_drift_once_the_city_settles(tmp_pat
                                        b'"subject":"mayor","session_id":"gc-4"}\n')
         seen = app.boards
         app._changed({str(kit.root / ".gc" / "events.jsonl")})
-        await until(pilot, lambda: app.boards > seen, "the events batch")
+        await until(pilot, lambda before=seen: app.boards > before, "the events batch")
         assert not app.board.header.drift_stale and not app.settle.pending  # nothing is waiting to recompute
         assert session.drift_runs - drift_runs == 1
 
@@ -101,7 +101,7 @@ async def test_the_header_says_when_drift_waits_for_the_city_to_settle(tmp_path:
         seen = app.boards
         kit.write(".gc/beads.json", beads_json(edit={"gc-2": {"state": "active", "sleep_reason": ""}}), atomic=True)
         app._changed({str(kit.root / ".gc" / "beads.json")})
-        await until(pilot, lambda: app.boards > seen, "the new picture")
+        await until(pilot, lambda before=seen: app.boards > before, "the new picture")
         assert app.board.header.drift_stale and "drift 7 @12:00:00 (updating)" in header(app)
         assert app.settle.pending
         runs = app.state.session.drift_runs
@@ -172,6 +172,6 @@ async def test_why_follows_the_focused_table_not_background_refreshes(tmp_path: 
         assert "no action recorded" in text and "not in the desired set" not in text  # the session's chain follows
         seen = app.boards
         app.action_refresh()  # a refresh rebuilds every table; the Why panel stays on the drift row
-        await until(pilot, lambda: app.boards > seen, "the refresh")
+        await until(pilot, lambda before=seen: app.boards > before, "the refresh")
         await pilot.pause()
         assert str(why.border_subtitle) == "worker-gc-1" and "state asleep" in str(app.query_one("#why").content)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -10,7 +10,7 @@ from core.desired.alias import backoff_seconds, defer_changes, next_retry_at, re
 from core.timefmt import format_time
 from core.world.beads import SessionBead
 
-NOW = datetime(2026, 7, 19, 12, tzinfo=timezone.utc)
+NOW = datetime(2026, 7, 19, 12, tzinfo=UTC)
 
 
 def ago(**kw) -> str:

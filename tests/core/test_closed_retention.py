@@ -7,8 +7,7 @@ from datetime import timedelta
 
 from core.demo import open_demo
 from core.world import beads as B
-from core.world.beads import WaitBead, WorkBead
-from core.world.beads import natural_key
+from core.world.beads import WaitBead, WorkBead, natural_key
 from core.world.world import World
 
 

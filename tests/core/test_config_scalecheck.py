@@ -62,8 +62,8 @@ def test_refresh_writes_the_world_and_keeps_reasons(tmp_path):
 
 def run_live(model, timeout=5.0):
     """One press of the app's step with --run-scale-checks: the steps, and what they logged."""
-    from core.driver import tick_steps
     from core.outcome import Outcome
+    from core.patrol import tick_steps
 
     steps = with_live_runs(model, tick_steps(model), timeout)
     out = Outcome()

@@ -7,10 +7,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from gascity_fixtures import BUILTIN as BUILTIN_PACKS
 
 from core.config.errors import ConfigError
 from core.config.load import load_city, load_city_from_table
-from gascity_fixtures import BUILTIN as BUILTIN_PACKS
 
 PACK = '[pack]\nname = "{name}"\nschema = 2\n'
 BUILTIN = str(BUILTIN_PACKS)

@@ -3,7 +3,7 @@ with scaleCheckPartialSessionRetainableInfo) and the named-demand merge (mergeNa
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -13,7 +13,7 @@ from core.reconcile.demand_snapshot import merge_named_demand, retain_partial
 from core.world.beads import SessionBead
 from core.world.world import World
 
-T0 = datetime(2026, 5, 4, 12, tzinfo=timezone.utc)
+T0 = datetime(2026, 5, 4, 12, tzinfo=UTC)
 
 
 def ctx_with(*beads: SessionBead, agents=None, named=()) -> BuildContext:

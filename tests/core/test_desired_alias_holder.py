@@ -3,7 +3,7 @@ from claiming an alias, one case per rule."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -11,7 +11,7 @@ from core.desired.alias import alias_holder, superseded_named_predecessor
 from core.world.beads import SessionBead
 from core.world.world import World
 
-T0 = datetime(2026, 5, 4, 12, tzinfo=timezone.utc)
+T0 = datetime(2026, 5, 4, 12, tzinfo=UTC)
 
 
 def store_with(*beads: tuple[str, dict]):

@@ -3,7 +3,7 @@ may be retried."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from core.config.model import Agent, City, Rig
 from core.desired.alias import next_retry_at
@@ -13,7 +13,7 @@ from core.desired.reach import configured_rig_name
 from core.world.beads import SessionBead
 from core.world.world import World
 
-T0 = datetime(2026, 5, 4, 12, tzinfo=timezone.utc)
+T0 = datetime(2026, 5, 4, 12, tzinfo=UTC)
 
 
 def test_a_budget_without_shares_counts_down_and_refunds():

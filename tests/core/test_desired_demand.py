@@ -4,7 +4,7 @@ duplicate concrete sessions across tiers."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -16,7 +16,7 @@ from core.desired.model import Request
 from core.world.beads import SessionBead
 from core.world.world import World
 
-T0 = datetime(2026, 5, 4, 12, tzinfo=timezone.utc)
+T0 = datetime(2026, 5, 4, 12, tzinfo=UTC)
 
 
 def ctx_for(city: City, beads: list[SessionBead] = ()) -> BuildContext:

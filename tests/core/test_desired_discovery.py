@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from core.config.model import Agent, City
 from core.desired.context import BuildContext
@@ -11,7 +11,7 @@ from core.desired.model import DesiredEntry
 from core.world.beads import SessionBead
 from core.world.world import World
 
-T0 = datetime(2026, 5, 4, 12, tzinfo=timezone.utc)
+T0 = datetime(2026, 5, 4, 12, tzinfo=UTC)
 
 
 def ctx_with(agents: list[Agent], *beads: SessionBead) -> BuildContext:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -13,7 +13,7 @@ from core.identity import persisted_identity_slot, resolve_pool_slot, stale_suff
 from core.world.beads import SessionBead
 from core.world.world import World
 
-T0 = datetime(2026, 5, 16, 12, tzinfo=timezone.utc)
+T0 = datetime(2026, 5, 16, 12, tzinfo=UTC)
 
 CITY = """
 [workspace]

@@ -8,8 +8,14 @@ from hypothesis import strategies as st
 
 from core.config.model import Agent, City
 from core.desired.lookup import TemplateLookup, parse_qualified
-from core.identity import SEMANTICS, expanded_session_identities, has_configured_bound, in_bounds_slot, \
-    instance_expansion, persisted_identity_slot
+from core.identity import (
+    SEMANTICS,
+    expanded_session_identities,
+    has_configured_bound,
+    in_bounds_slot,
+    instance_expansion,
+    persisted_identity_slot,
+)
 
 
 # ---- the scans, as Gas City writes them (and as the build did before it was indexed) ----

@@ -3,17 +3,22 @@ NamedSessionBeadMatchesSpec, FindCanonicalNamedSessionInfo, FindNamedSessionConf
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from core.config.model import City
 from core.desired.context import BuildContext
-from core.desired.named import canonical_named_bead, continuity_eligible, matches_spec, named_conflict
+from core.desired.named import (
+    canonical_named_bead,
+    continuity_eligible,
+    matches_spec,
+    named_conflict,
+)
 from core.world.beads import SessionBead
 from core.world.world import World
 
-T0 = datetime(2026, 5, 4, 12, tzinfo=timezone.utc)
+T0 = datetime(2026, 5, 4, 12, tzinfo=UTC)
 NAMED = {"configured_named_session": "true", "configured_named_identity": "rig/boss"}
 
 

@@ -3,14 +3,14 @@ onto the canonical identity, field by field, and when nothing is written."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from core.config.model import Agent, City, NamedSession
 from core.desired.context import BuildContext
 from core.desired.realize import normalize_singleton
 from core.world.world import World
 
-T0 = datetime(2026, 5, 4, 12, tzinfo=timezone.utc)
+T0 = datetime(2026, 5, 4, 12, tzinfo=UTC)
 MAYOR = Agent(name="mayor", dir="town", max_active_sessions=1)
 
 

@@ -6,7 +6,12 @@ from __future__ import annotations
 import pytest
 
 from core.config.model import Agent, City, Section, SessionSettings, Workspace
-from core.desired.provider import ResolvedProvider, resolve_provider, session_transport, transport_error
+from core.desired.provider import (
+    ResolvedProvider,
+    resolve_provider,
+    session_transport,
+    transport_error,
+)
 
 
 def city(specs: dict | None = None, session_provider: str = "", workspace_provider: str = "") -> City:

@@ -3,7 +3,7 @@ normalizeSessionBeadQualifiedName), one case per rule."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -11,7 +11,7 @@ from core.config.model import Agent
 from core.desired.context import normalize_identity_for, session_qualified_name
 from core.world.beads import SessionBead
 
-T0 = datetime(2026, 5, 4, 12, tzinfo=timezone.utc)
+T0 = datetime(2026, 5, 4, 12, tzinfo=UTC)
 MULTI = Agent(name="w", dir="rig", max_active_sessions=3)
 SINGLE = Agent(name="s", dir="rig", max_active_sessions=1)
 BOUND = Agent(name="p", dir="repo", binding="gt", max_active_sessions=3)

@@ -3,7 +3,7 @@ backoff-gated deferral write (B18) and the create budget's fair share (G2)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from core.config.model import Agent, City
 from core.desired.budget import CreateBudget
@@ -15,7 +15,7 @@ from core.world import beads as B
 from core.world.beads import SessionBead
 from core.world.world import World
 
-T0 = datetime(2026, 7, 19, 12, tzinfo=timezone.utc)
+T0 = datetime(2026, 7, 19, 12, tzinfo=UTC)
 
 
 def ctx_with(agent: Agent, *beads: SessionBead) -> BuildContext:

@@ -3,7 +3,7 @@ an assignee names (FindNamedSessionSpec), and the alias-deferral record (recordD
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -14,7 +14,7 @@ from core.desired.realize import bead_stale_suffixed
 from core.world.beads import SessionBead
 from core.world.world import World
 
-T0 = datetime(2026, 5, 4, 12, tzinfo=timezone.utc)
+T0 = datetime(2026, 5, 4, 12, tzinfo=UTC)
 MAYOR = Agent(name="mayor", dir="town", max_active_sessions=1)
 POOL = Agent(name="mayor", dir="town", max_active_sessions=3)
 
@@ -62,7 +62,7 @@ def test_named_spec_by_identity_and_by_a_unique_binding_bare_name():
 
 
 def test_defer_changes_and_the_deferred_state():
-    now = datetime(2026, 5, 4, 12, 30, tzinfo=timezone.utc)
+    now = datetime(2026, 5, 4, 12, 30, tzinfo=UTC)
     b = SessionBead("b", T0, {"alias": "mayor-1", "alias_history": "mayor-0", "pool_alias_conflict_count": "2"})
     assert defer_changes(b, "mayor", now) == {
         "pool_alias_conflict": "mayor", "pool_alias_conflict_count": "3",

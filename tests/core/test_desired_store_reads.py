@@ -4,7 +4,7 @@ its release (isRecoverableUnassignedInProgressPoolWork)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -14,7 +14,7 @@ from core.desired.demand import _recoverable_unassigned
 from core.world.beads import WorkBead
 from core.world.world import World
 
-T0 = datetime(2026, 5, 4, 12, tzinfo=timezone.utc)
+T0 = datetime(2026, 5, 4, 12, tzinfo=UTC)
 
 
 def ctx_of(*agents: Agent, rigs=(), work=()) -> BuildContext:

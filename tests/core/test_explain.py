@@ -7,7 +7,13 @@ import pathlib
 
 import pytest
 
-from core.explain import ExplainError, explain_session, explain_target, known_names, render_explanation
+from core.explain import (
+    ExplainError,
+    explain_session,
+    explain_target,
+    known_names,
+    render_explanation,
+)
 from core.explain_run import run_target
 
 SCN = pathlib.Path(__file__).parent.parent / "scenarios"

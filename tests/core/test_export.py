@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pathlib
 
 import pytest
 
@@ -84,7 +85,7 @@ def test_config_edits_replay_even_after_the_file_changed_again(tmp_path):
     out = tmp_path / "sub" / "session.toml"
     out.parent.mkdir()
     path = save(d, str(out)).path
-    text = open(path).read()
+    text = pathlib.Path(path).read_text()
     assert "[[step.city.agent]]" in text  # that revision is no longer on disk: inlined
     scn = load_scenario(path)
     same_state(d, run(scn, check_invariants=False).states[-1])
@@ -135,7 +136,7 @@ def test_an_export_is_self_contained_and_replays_after_it_is_moved(tmp_path):
     for _ in range(4):
         assert d.step().ok
     saved = save(d, str(tmp_path / "out" / "demo.toml"))
-    text = open(saved.path).read()
+    text = pathlib.Path(saved.path).read_text()
     assert 'city_file = "demo.city/city.toml"' in text and "core/demo" not in text  # nothing of the install
     copied = sorted(p.name for p in (tmp_path / "out" / "demo.city").iterdir())
     assert "city.toml" in copied and "polecats.txt" in copied  # the namepool file it reads too

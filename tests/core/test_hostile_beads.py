@@ -111,9 +111,7 @@ def scenario(tmp_path_factory):
 def _world(scn, key: str, value: str) -> Model:
     model = scn.model()
     store = model.world.store
-    n = 0
     for base_id, md in SESSIONS.items():
-        n += 1
         bad = dict(md)
         bad[key] = value
         store.put_session(SessionBead(base_id, scn.start, {k: v for k, v in bad.items() if v}))

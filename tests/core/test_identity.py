@@ -78,6 +78,7 @@ def test_shape_names_the_rule_that_applied():
 
 from core.config.model import City, NamedSession, Workspace  # noqa: E402
 from core.identity import (  # noqa: E402
+    Shape,  # noqa: E402
     basename,
     has_configured_bound,
     in_bounds_slot,
@@ -86,7 +87,6 @@ from core.identity import (  # noqa: E402
     predicates,
     usable_identity_slot,
 )
-from core.identity import Shape  # noqa: E402
 
 SLOTS3 = Agent(name="polecat", dir="rig", max_active_sessions=3)
 CREW = Agent(name="worker", dir="rig", max_active_sessions=5, namepool_names=("furiosa", "nux"))

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import fields
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from core.reconcile.awake import AwakeBead, AwakeNamed, assignee_matches
 
-T0 = datetime(2026, 5, 16, 12, tzinfo=timezone.utc)
+T0 = datetime(2026, 5, 16, 12, tzinfo=UTC)
 
 
 def bead(**kw) -> AwakeBead:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from core.reconcile import awake as A
 from core.reconcile.starts import StartCandidate, fairness_sort
 from core.world.beads import WorkBead
 
-NOW = datetime(2026, 5, 16, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 5, 16, 12, 0, tzinfo=UTC)
 
 
 def bead(bid: str, name: str, template: str = "worker", state: str = "active", **kw) -> A.AwakeBead:

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from core.reconcile.hashes import CURRENT_VERSION, legacy_or_mismatched, rebaseline_outcome, version_mismatched
+from core.reconcile.hashes import (
+    CURRENT_VERSION,
+    legacy_or_mismatched,
+    rebaseline_outcome,
+    version_mismatched,
+)
 
 
 @pytest.mark.parametrize("stored, legacy, mismatched", [

@@ -3,14 +3,14 @@ TestHealStatePatchProjectsRuntimeLiveness tables it, plus the no-oscillation reg
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from core.reconcile.heal import heal_patch
 from core.world.beads import SessionBead
 
-NOW = datetime(2026, 4, 15, 14, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 4, 15, 14, 0, tzinfo=UTC)
 STARTUP = 60.0
 
 

@@ -3,15 +3,20 @@ never-started lease, and when a claim may be rolled back, one case per rule and 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core.reconcile.lease import attempt_stale, lease_active, lease_expired_for_rollback, never_started_lease_expired
+from core.reconcile.lease import (
+    attempt_stale,
+    lease_active,
+    lease_expired_for_rollback,
+    never_started_lease_expired,
+)
 from core.timefmt import format_time
 from core.world.beads import SessionBead
 
-T0 = datetime(2026, 5, 16, 12, tzinfo=timezone.utc)
+T0 = datetime(2026, 5, 16, 12, tzinfo=UTC)
 
 
 def bead(created=T0, **md) -> SessionBead:

@@ -130,8 +130,12 @@ def test_activity_older_than_the_threshold_does_not_defer(tmp_path):
 
 
 def test_an_attached_deferral_is_recorded_and_refreshed_only_once_old(tmp_path):
-    from core.reconcile.drift import ATTACHED_FALSE_NEGATIVE_LIMIT, ATTACHED_REFRESH_INTERVAL, record_attached, \
-        recently_attached
+    from core.reconcile.drift import (
+        ATTACHED_FALSE_NEGATIVE_LIMIT,
+        ATTACHED_REFRESH_INTERVAL,
+        recently_attached,
+        record_attached,
+    )
 
     ctx, m = ctx_of(tmp_path)
     record_attached(ctx, m.world.store.session("gc-1"), "x:y")

@@ -3,14 +3,14 @@ named bead sync may reopen."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from core.reconcile.sync import reopen_eligible
 from core.world.beads import SessionBead
 
-T0 = datetime(2026, 5, 4, 12, tzinfo=timezone.utc)
+T0 = datetime(2026, 5, 4, 12, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("md, want", [

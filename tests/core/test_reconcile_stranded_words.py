@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-from core.reconcile.wake_apply import fresh_session_key, stranded_message
+from core.reconcile.session_key import fresh_session_key
+from core.reconcile.wake_apply import stranded_message
 
 PREFIX = 'pool session "worker-gc-1" (template "rig/worker") terminated without clean drain'
 
@@ -22,7 +23,7 @@ def test_the_stranded_message_lists_at_most_ten_work_beads():
 
 
 def test_a_fresh_session_key_is_a_uuid_shaped_digest_of_the_bead_and_the_instant():
-    t = datetime(2026, 5, 16, 12, tzinfo=timezone.utc)
+    t = datetime(2026, 5, 16, 12, tzinfo=UTC)
     key = fresh_session_key("gc-1", t)
     assert [len(p) for p in key.split("-")] == [8, 4, 4, 4, 12] and key == fresh_session_key("gc-1", t)
     assert key != fresh_session_key("gc-2", t) and key != fresh_session_key("gc-1", t + timedelta(seconds=1))

@@ -4,8 +4,6 @@ session.crashed event (ProviderTerminalErrorReason, the crash capture of the rec
 
 from __future__ import annotations
 
-import pytest
-
 from core.scenario import load_scenario
 
 CITY = """name = "zombie"

@@ -3,17 +3,23 @@ claim across a capacity shrink."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from core.config.model import Agent, City
 from core.desired.context import BuildContext
-from core.desired.slots import above_capacity_slot, claim_preferred, claim_slot, existing_slot, lowest_free
+from core.desired.slots import (
+    above_capacity_slot,
+    claim_preferred,
+    claim_slot,
+    existing_slot,
+    lowest_free,
+)
 from core.world.beads import SessionBead
 from core.world.world import World
 
-T0 = datetime(2026, 5, 4, 12, tzinfo=timezone.utc)
+T0 = datetime(2026, 5, 4, 12, tzinfo=UTC)
 
 
 def ctx_with(*agents: Agent) -> BuildContext:

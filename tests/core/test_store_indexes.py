@@ -4,7 +4,7 @@ a store rebuilt from its beads would, whatever writes came before or after."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -13,7 +13,7 @@ from core.world import beads as B
 from core.world.beads import WorkBead
 from core.world.store import Store
 
-T0 = datetime(2026, 7, 1, tzinfo=timezone.utc)
+T0 = datetime(2026, 7, 1, tzinfo=UTC)
 VALUES = ("a", "b", "r/w-1", "")
 ops = st.lists(st.one_of(
     st.tuples(st.just("create"), st.sampled_from(VALUES), st.sampled_from(VALUES), st.sampled_from(VALUES)),

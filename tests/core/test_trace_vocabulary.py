@@ -29,16 +29,16 @@ def test_the_fixture_names_its_source_and_carries_the_license() -> None:
 
 def test_the_vocabulary_is_exactly_gas_citys() -> None:
     go = gas_city()
-    assert vocab.RECORD_TYPES == go["record_types"]
-    assert vocab.SITE_CODES == go["site_codes"]
-    assert vocab.REASON_CODES == go["reason_codes"]
-    assert vocab.OUTCOME_CODES == go["outcome_codes"]
-    assert vocab.TRACE_MODES == go["trace_modes"]
-    assert vocab.TRACE_SOURCES == go["trace_sources"]
-    assert vocab.COMPLETION_STATUSES == go["completion_statuses"]
-    assert vocab.COMPLETENESS_STATUSES == go["completeness_statuses"]
-    assert vocab.EVALUATION_STATUSES == go["evaluation_statuses"]
-    assert vocab.DURABILITY_TIERS == go["durability_tiers"]
+    assert go["record_types"] == vocab.RECORD_TYPES
+    assert go["site_codes"] == vocab.SITE_CODES
+    assert go["reason_codes"] == vocab.REASON_CODES
+    assert go["outcome_codes"] == vocab.OUTCOME_CODES
+    assert go["trace_modes"] == vocab.TRACE_MODES
+    assert go["trace_sources"] == vocab.TRACE_SOURCES
+    assert go["completion_statuses"] == vocab.COMPLETION_STATUSES
+    assert go["completeness_statuses"] == vocab.COMPLETENESS_STATUSES
+    assert go["evaluation_statuses"] == vocab.EVALUATION_STATUSES
+    assert go["durability_tiers"] == vocab.DURABILITY_TIERS
     # the declared triggers, plus the two raw strings the runtime also writes as a trigger
     assert vocab.TICK_TRIGGERS - go["tick_triggers"] == {"startup-poke", "shutdown"}
     assert go["tick_triggers"] <= vocab.TICK_TRIGGERS

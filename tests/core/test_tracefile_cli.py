@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+from gascity_fixtures import STATE
 
 from core.tracefile.reader import read_trace
-from gascity_fixtures import STATE
 from tui.cli import main
 
 SCENARIO = """\

@@ -10,8 +10,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from core.tracefile.framing import chained_crc, frame_batch
-from core.tracefile.gojson import (GoJSONError, encode_record, encode_value, format_ts_ns, go_float, go_string,
-                                   parse_ts_ns)
+from core.tracefile.gojson import (
+    GoJSONError,
+    encode_record,
+    encode_value,
+    format_ts_ns,
+    go_float,
+    go_string,
+    parse_ts_ns,
+)
 
 # Lines shaped exactly as Gas City's controller writes them (Go encoding/json of
 # SessionReconcilerTraceRecord): struct field order, omitempty, sorted map keys, HTML escapes,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import os
 import zlib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -16,7 +16,7 @@ from core.tracefile import layout as L
 from core.tracefile.reader import SegmentTail, TraceReader, read_trace, scan_segment
 from core.tracefile.writer import TraceWriter
 
-T0 = datetime(2026, 8, 21, 9, 0, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 8, 21, 9, 0, 0, tzinfo=UTC)
 SEG = "segments/2026/08/21/segment-000001.jsonl"
 
 

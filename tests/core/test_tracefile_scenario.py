@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
 from core.tracefile.reader import read_trace
 from core.tracefile.scenario_trace import write_run_trace
 
-START = datetime(2026, 5, 16, 12, 0, 0, tzinfo=timezone.utc)
+START = datetime(2026, 5, 16, 12, 0, 0, tzinfo=UTC)
 
 
 def fake_run(steps: list[tuple[str, int, list[dict]]]) -> SimpleNamespace:

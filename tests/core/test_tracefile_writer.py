@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import os
 import stat
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,7 @@ from core.tracefile.gojson import parse_ts_ns
 from core.tracefile.reader import read_trace
 from core.tracefile.writer import TraceWriter, TraceWriteRefused
 
-T0 = datetime(2026, 8, 21, 9, 0, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 8, 21, 9, 0, 0, tzinfo=UTC)
 
 
 def rec(kind: str = "decision", i: int = 0, **extra) -> dict:

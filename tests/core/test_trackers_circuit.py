@@ -4,7 +4,7 @@ persists and restores from, each at its boundary."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -14,7 +14,7 @@ from core.world import beads as B
 from core.world.beads import SessionBead
 from core.world.memory import Circuit, Memory
 
-NOW = datetime(2026, 5, 16, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 5, 16, 12, 0, tzinfo=UTC)
 CFG = C.CircuitConfig(window=600.0, max_restarts=2, reset_after=1200.0)
 
 

@@ -4,7 +4,7 @@ circuit breaker."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from core.config.model import City, Daemon
 from core.timefmt import format_time
@@ -15,7 +15,7 @@ from core.trackers.keys import LifecycleKeys
 from core.world.beads import SessionBead
 from core.world.memory import Memory
 
-NOW = datetime(2026, 5, 16, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 5, 16, 12, 0, tzinfo=UTC)
 
 
 def test_defer_streak_exhausts_after_the_limit_and_restarts_on_a_new_anchor():

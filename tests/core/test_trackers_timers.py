@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from core.config.model import Agent, City, NamedSession
 from core.trackers import timers as T
 from core.trackers.idle import build_idle_keys, check_idle
-from core.trackers.max_age import build_max_age_keys, check_max_age, fnv64a, jitter_offset, rfc3339nano
+from core.trackers.max_age import (
+    build_max_age_keys,
+    check_max_age,
+    fnv64a,
+    jitter_offset,
+    rfc3339nano,
+)
 
-NOW = datetime(2026, 5, 16, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 5, 16, 12, 0, tzinfo=UTC)
 
 
 def city(*agents: Agent, named: list[NamedSession] | None = None) -> City:
@@ -49,7 +55,7 @@ GO_OFFSETS = [
     ("rig/worker", "worker-gc-2", NOW, 600, 485_893_913_429),
     ("worker", "worker-gc-1", NOW, 1800, 1_383_849_353_439),
     ("rig/worker", "worker-gc-1", NOW + timedelta(milliseconds=120), 600, 561_449_568_913),
-    ("gascity/polecat", "polecat-gc-7", datetime(2026, 1, 1, tzinfo=timezone.utc), 3600, 2_863_127_517_213),
+    ("gascity/polecat", "polecat-gc-7", datetime(2026, 1, 1, tzinfo=UTC), 3600, 2_863_127_517_213),
 ]
 
 

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from core.world.memory import Drain, IdleProbe, Memory
-from core.world.runtime import Runtime, RuntimeSession, SessionExists, StartError, screen_rate_limited, \
-    terminal_error_reason
+from core.world.runtime import (
+    Runtime,
+    RuntimeSession,
+    SessionExists,
+    StartError,
+    screen_rate_limited,
+    terminal_error_reason,
+)
 from core.world.world import World
 
-NOW = datetime(2026, 5, 16, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 5, 16, 12, 0, tzinfo=UTC)
 
 
 def start(rt: Runtime, name: str, template: str = "worker"):

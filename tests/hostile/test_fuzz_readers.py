@@ -9,7 +9,7 @@ for a longer hunt)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -41,7 +41,7 @@ def scalars() -> st.SearchStrategy:
         st.sampled_from(HOSTILE_TEXT), st.text(max_size=12), st.sampled_from(HOSTILE_INT),
         st.integers(min_value=-(2 ** 63), max_value=2 ** 63 - 1), st.booleans(),
         st.floats(allow_nan=False, allow_infinity=False, width=32),
-        st.just(datetime(2026, 1, 1, tzinfo=timezone.utc)))
+        st.just(datetime(2026, 1, 1, tzinfo=UTC)))
 
 
 def values(depth: int = 2) -> st.SearchStrategy:
@@ -205,7 +205,7 @@ def scenario_docs(draw) -> dict:
     hostile = draw(st.integers(0, 9)) == 0  # now and then, the top level itself is wrong
     doc: dict = {"name": draw(values(0)) if hostile else "fuzzed", "city_file": "city.toml"}
     if draw(st.booleans()):
-        doc["start"] = draw(st.sampled_from(HOSTILE_TEXT + [datetime(2026, 1, 1, tzinfo=timezone.utc)])
+        doc["start"] = draw(st.sampled_from(HOSTILE_TEXT + [datetime(2026, 1, 1, tzinfo=UTC)])
                             if hostile else typed("time"))
     if draw(st.booleans()):
         doc["scale_check"] = draw(st.dictionaries(st.sampled_from(TEMPLATES), typed("scale_check value"), max_size=2))

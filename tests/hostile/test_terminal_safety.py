@@ -16,7 +16,7 @@ pytestmark = pytest.mark.timeout(60)
 
 # ESC starting an OSC title sequence, a CSI clear-screen, a C1 CSI, a right-to-left override.
 NASTY = ["\x1b]0;pwned\x07", "\x1b[2J", "\x9b31m", "\u202e", "\u2066", "\r"]
-RAW = [ch for s in NASTY for ch in s if ord(ch) < 0x20 or 0x7F <= ord(ch) <= 0x9F or 0x2000 <= ord(ch)]
+RAW = [ch for s in NASTY for ch in s if ord(ch) < 0x20 or 0x7F <= ord(ch) <= 0x9F or ord(ch) >= 0x2000]
 
 
 def toml_str(s: str) -> str:

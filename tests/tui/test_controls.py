@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pathlib
 from datetime import timedelta
 
 from textual.command import CommandPalette
@@ -315,7 +316,7 @@ async def test_every_control_has_an_id_a_binding_and_a_palette_command(small_app
         assert ids <= bound, ids - bound
         titles = {cmd.title for cmd in app.get_system_commands(app.screen)}
         wanted = {c.title for c in controls(MODEL)
-                  if c.id not in ("quit", "help", "palette") and not c.action.startswith("focus(")}
+                  if c.id not in ("quit", "help", "palette") and not c.action.startswith("focus_panel(")}
         assert wanted <= titles, wanted - titles
         await pilot.press("ctrl+p")
         await pilot.pause()
@@ -402,8 +403,8 @@ REAL_CITIES = sorted(p.parent.name for p in REAL.glob("*/city.toml"))
 
 @__import__("pytest").mark.parametrize("name", REAL_CITIES)
 async def test_each_real_city_opens_steps_and_lists_its_agents(name):
-    from core.driver import open_city
     from core.confignotes import config_notes
+    from core.driver import open_city
     from tui.app import CitywatchApp
 
     # Opened as a user opens it: a city only strict mode refuses runs as `gc start --no-strict` would.
@@ -443,7 +444,7 @@ async def test_export_dialog_saves_a_scenario_that_loads(small_driver, tmp_path)
         assert [s["do"] for s in scn.steps] == ["runtime_exit"]
         assert [s["id"] for s in scn.data["session"]] == ["gc-1", "gc-2", "gc-3"]
         assert scn.expects and check(run(scn, check_invariants=False)) == []  # it pins and checks itself
-        before = open(default).read()
+        before = pathlib.Path(default).read_text()
         await pilot.press("s")
         await settle(app, pilot)
         await pilot.press("E")
@@ -452,13 +453,13 @@ async def test_export_dialog_saves_a_scenario_that_loads(small_driver, tmp_path)
         assert isinstance(app.screen, ChoiceDialog)  # the file exists: asked, not overwritten
         await pilot.press("n")
         await settle(app, pilot)
-        assert open(default).read() == before
+        assert pathlib.Path(default).read_text() == before
         await pilot.press("E")
         await pilot.pause()
         await answer(app, pilot, default)
         await pilot.press("y")
         await settle(app, pilot)
-        assert open(default).read() != before
+        assert pathlib.Path(default).read_text() != before
         assert len(load_scenario(default).steps) == 2
 
 

@@ -9,8 +9,8 @@ import pathlib
 
 import pytest
 
-from tests.tui.conftest import SIZE, notices, settle
 import tui.app
+from tests.tui.conftest import SIZE, notices, settle
 from tui.app import CitywatchApp
 from tui.faults import FaultBook, append_fault_log, fault_log_path, guard
 

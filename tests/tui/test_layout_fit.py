@@ -95,14 +95,14 @@ async def test_tables_keep_their_key_columns_whole_and_fit_without_scrolling(siz
         from tui.widgets.sessions import FIT
         ranks = {k: i for i, k in enumerate(FIT.priority)}
         labels = {label: key for label, key in sessions.all_columns}
-        filled = dict(zip(sessions._widths[0], sessions._widths[3]))
+        filled = dict(zip(sessions._widths[0], sessions._widths[3], strict=False))
         shown = [ranks[labels[c]] for c in sessions.visible_columns]
         dropped = [ranks[labels[c]] for c in sessions.hidden_columns if filled[labels[c]]]
         assert not dropped or max(shown) < min(dropped) or any(labels[c] in FIT.keys for c in sessions.hidden_columns)
         # a cut value ends in "…" and the full one is still the row's
         for key in sessions.row_keys:
             full = sessions.cells(key)
-            for (label, col), cell in zip(sessions.all_columns, full):
+            for (_label, col), _cell in zip(sessions.all_columns, full, strict=False):
                 shown_cell = (sessions.shown_cells(key) or {}).get(col)
                 if shown_cell is None:
                     continue
@@ -306,7 +306,7 @@ def test_a_key_column_let_in_cut_gives_way_before_the_key_columns_above_it():
     labels = [4, 8, 5, 8]
     natural = [13, 15, 8, 15]
     plan = plan_columns(keys, labels, natural, 13 + 15 + 8 + 10 + 8, fit, padding=2)
-    widths = dict(zip([keys[i] for i in plan.visible], plan.widths))
+    widths = dict(zip([keys[i] for i in plan.visible], plan.widths, strict=True))
     assert widths["name"] == 13 and widths["identity"] == 15  # the keys above it stay whole
     assert widths["state"] == 6 and widths["template"] == 12  # what is not a key gives way first, then the last key
     plan = plan_columns(keys, labels, natural, 13 + 15 + 8 + 6, fit, padding=2)  # no room for even its minimum

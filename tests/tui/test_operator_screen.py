@@ -5,7 +5,6 @@ say why they are refused."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest

@@ -8,7 +8,7 @@ screen); every name and text from the supervisor is shown with control character
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from rich.text import Text
 from textual import work

@@ -54,7 +54,7 @@ class AgentsPanel(TablePanel):
         yield AgentsTable(COLUMNS, fit=FIT, id="agents")
 
     @property
-    def table(self) -> AgentsTable:
+    def table(self) -> KeyedTable:  # the attach panel shows an attach-mode table instead
         return self.query_one(AgentsTable)
 
     def show(self, board: Board, live_scale_checks: bool = False) -> None:

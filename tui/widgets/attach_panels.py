@@ -12,8 +12,8 @@ from textual.app import ComposeResult
 from textual.widgets import Static
 
 from core.history import EventLine
-from core.timefmt import format_time
 from core.safetext import printable
+from core.timefmt import format_time
 from tui.attach_board import LIFECYCLE_COLUMNS, AttachBoard, Header, TableRow, short_tick
 from tui.commands import ATTACH, bindings
 from tui.widgets.agents import COLUMNS as AGENT_COLUMNS
@@ -22,9 +22,9 @@ from tui.widgets.agents import AgentsPanel, agent_cells, agents_status, notes_st
 from tui.widgets.deferrals import FIT as DEFERRAL_FIT
 from tui.widgets.deferrals import DeferralsPanel, deferral_cells
 from tui.widgets.events import KIND_STYLE, EventsPanel
+from tui.widgets.fit import ColumnFit
 from tui.widgets.keyed_table import KeyedTable
 from tui.widgets.panel import TablePanel
-from tui.widgets.fit import ColumnFit
 from tui.widgets.sessions import COLUMNS as SESSION_COLUMNS
 from tui.widgets.sessions import FIT as SESSION_FIT
 from tui.widgets.sessions import SessionsPanel

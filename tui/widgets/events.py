@@ -10,12 +10,13 @@ of the same lines) costs no more than finding where the prefix ends.
 from __future__ import annotations
 
 from bisect import bisect_right
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import ClassVar
 
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -23,11 +24,11 @@ from textual.strip import Strip
 from core.history import EventLine
 from core.safetext import printable
 from tui.commands import bindings
+from tui.faults import Guarded
 from tui.filtering import matches
 from tui.layout import Want
 from tui.widgets.hanging import Hanging, hang
 from tui.widgets.panel import Panel
-from tui.faults import Guarded
 
 PREFIX_ROOM = 32  # cells an event line's prefix (tick, time, kind) takes at most: a shorter line fits in one row
 KIND_STYLE = {"action": "bold", "error": "bold red", "warning": "yellow", "config": "cyan", "trace": "dim",
@@ -50,7 +51,7 @@ def hanging(t: Text, message: str) -> Hanging:
 class EventLog(Guarded, ScrollView, can_focus=True):
     """The lines of the Events panel, wrapped to the current width and drawn row by row."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up,k", "scroll_back('up')", "Up", show=False),
         Binding("pageup", "scroll_back('page_up')", "Page up", show=False),
         Binding("ctrl+home", "scroll_back('home')", "Top", show=False),
@@ -172,7 +173,7 @@ class EventLog(Guarded, ScrollView, can_focus=True):
             panel.set_follow(False)
 
     @property
-    def panel(self) -> "EventsPanel | None":
+    def panel(self) -> EventsPanel | None:
         p = self.parent
         return p if isinstance(p, EventsPanel) else None
 

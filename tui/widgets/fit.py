@@ -15,8 +15,8 @@ like to be, `clip_cell` cuts; `KeyedTable` applies them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -80,7 +80,7 @@ def clip_cell(c: Cell, width: int) -> Cell:
 
 
 def _lows(keys: Sequence[str], labels: Sequence[int], natural: Sequence[int], fit: ColumnFit) -> list[int]:
-    return [min(max(fit.mins.get(k, MIN_WIDTH), label), nat) for k, label, nat in zip(keys, labels, natural)]
+    return [min(max(fit.mins.get(k, MIN_WIDTH), label), nat) for k, label, nat in zip(keys, labels, natural, strict=True)]
 
 
 def _order(keys: Sequence[str], filled: Sequence[bool], fit: ColumnFit) -> list[int]:
@@ -100,7 +100,7 @@ def wanted_width(keys: Sequence[str], labels: Sequence[int], natural: Sequence[i
     lows = _lows(keys, labels, natural, fit)
     # long free text (a reason, a message) shrinks first: showing all of it is not worth a panel's width
     whole = sum(min(nat, max(low, TEXT_WIDTH)) if k in fit.shrink_first else nat
-                for k, nat, low in zip(keys, natural, lows)) + padding * n
+                for k, nat, low in zip(keys, natural, lows, strict=True)) + padding * n
     ranked = _order(keys, filled, fit)
     key_cols = [i for i in ranked if keys[i] in fit.keys and filled[i]]
     if not key_cols:
@@ -153,7 +153,7 @@ def plan_columns(keys: Sequence[str], labels: Sequence[int], natural: Sequence[i
         budget = room - sum(widths[i] for i in visible if is_key[i])
         got = fit_widths([natural[i] for i in others], max(budget, 0), [lows[i] for i in others],
                          [others.index(i) for i in firsts])
-        widths.update(zip(others, got))
+        widths.update(zip(others, got, strict=True))
         excess = sum(widths.values()) - room
     if excess > 0 and cut_last is not None:  # the key column let in cut gives way before the ones above it
         widths[cut_last] = max(lows[cut_last], widths[cut_last] - excess)
@@ -162,7 +162,7 @@ def plan_columns(keys: Sequence[str], labels: Sequence[int], natural: Sequence[i
         key_cols = [i for i in visible if is_key[i]]
         budget = room - sum(widths[i] for i in others)
         got = fit_widths([natural[i] for i in key_cols], max(budget, 0), [lows[i] for i in key_cols])
-        widths.update(zip(key_cols, got))
+        widths.update(zip(key_cols, got, strict=True))
     return ColumnPlan(tuple(visible), tuple(widths[i] for i in visible))
 
 
@@ -174,7 +174,7 @@ def fit_widths(natural: Sequence[int], available: int, mins: Sequence[int],
     below their minimum. A column's minimum is at most its natural width. When even the minimums
     do not fit, the minimums are returned (the table scrolls)."""
     widths = list(natural)
-    lows = [min(m, n) for m, n in zip(mins, natural)]
+    lows = [min(m, n) for m, n in zip(mins, natural, strict=True)]
     excess = sum(widths) - available
     if excess <= 0:
         return widths

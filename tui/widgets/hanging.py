@@ -8,7 +8,7 @@ Its `str()` is the plain text, one logical line per line.
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.measure import Measurement

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+import contextlib
+from collections.abc import Sequence
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -15,10 +16,18 @@ from textual.strip import Strip
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, CellKey, ColumnKey, RowDoesNotExist, RowKey
 
+from tui.faults import Guarded
 from tui.textual_internals import TwoWayDict
 from tui.textual_internals import default_cell_formatter as _formatter
-from tui.widgets.fit import Cell, ColumnFit, ColumnPlan, cell_width, clip_cell, plan_columns, wanted_width
-from tui.faults import Guarded
+from tui.widgets.fit import (
+    Cell,
+    ColumnFit,
+    ColumnPlan,
+    cell_width,
+    clip_cell,
+    plan_columns,
+    wanted_width,
+)
 
 BATCH_REMOVE = 4  # removing this many rows or more renumbers the table once
 RENDERED_CELLS = 4096  # rendered cells kept across updates (a screenful is a few hundred)
@@ -63,7 +72,7 @@ class KeyedTable(Guarded, DataTable):
     def __init__(self, columns: Sequence[tuple[str, str]], key_column: str | None = None,
                  fit: ColumnFit | None = None, **kwargs) -> None:
         self._version = 0
-        self._row_versions: dict[str, int] = {}  # row key -> version of its cells
+        self._row_versions: dict[str | None, int] = {}  # row key (RowKey.value) -> version of its cells
         self._measured_widths: tuple[int, ...] = ()  # the column widths of the last measure
         self._rendered: LRUCache = LRUCache(RENDERED_CELLS)  # set first: DataTable's setup clears it
         self._lines: LRUCache = LRUCache(RENDERED_LINES)
@@ -134,7 +143,7 @@ class KeyedTable(Guarded, DataTable):
     def shown_cells(self, key: str) -> dict[str, Cell] | None:
         """The row as on screen: each visible column's key with its (perhaps cut) value."""
         cells = self._cells.get(key)
-        return None if cells is None else {k: c for (_, k), c in zip(self._columns, cells)}
+        return None if cells is None else {k: c for (_, k), c in zip(self._columns, cells, strict=False)}
 
     @property
     def visible_columns(self) -> list[str]:
@@ -147,8 +156,8 @@ class KeyedTable(Guarded, DataTable):
         shown = {k for _, k in self._columns}
         return [label for label, k in self._all_columns if k not in shown]
 
-    def show(self, rows: Sequence[tuple[str, Sequence[Cell]]]) -> None:
-        rows = [(k, tuple(cells)) for k, cells in rows]
+    def show(self, given: Sequence[tuple[str, Sequence[Cell]]]) -> None:
+        rows = [(k, tuple(cells)) for k, cells in given]
         self._given = rows
         self._full = dict(rows)
         plan = self._plan(rows)
@@ -222,7 +231,7 @@ class KeyedTable(Guarded, DataTable):
         for key, cells in rows:
             f = fitted.get(key)
             if f is None or f[1] != layout or not _same(f[0], cells):
-                f = (cells, layout, tuple(clip_cell(cells[i], w) for i, w in zip(plan.visible, plan.widths)
+                f = (cells, layout, tuple(clip_cell(cells[i], w) for i, w in zip(plan.visible, plan.widths, strict=True)
                                           if i < len(cells)))
             fresh[key] = f
             shown.append((key, f[2]))
@@ -237,7 +246,7 @@ class KeyedTable(Guarded, DataTable):
         return zoomed is not None and (zoomed is self or zoomed in self.ancestors)
 
     def _too_wide(self, plan: ColumnPlan) -> bool:
-        for i, w in zip(plan.visible, plan.widths):
+        for i, w in zip(plan.visible, plan.widths, strict=True):
             label, key = self._all_columns[i]
             col = self.columns.get(ColumnKey(key))
             if col is not None and col.content_width > max(w, cell_len(self._label(label, key))):
@@ -293,7 +302,8 @@ class KeyedTable(Guarded, DataTable):
         key column's values are sorted on (they are the keys whenever that column is not cut)."""
         position = {k: i for i, k in enumerate(keys)}
         if TwoWayDict is None or not hasattr(self, "_row_locations"):  # pragma: no cover
-            self.sort(self._key_column, key=lambda shown: position.get(str(shown), len(keys)))
+            if self._key_column is not None:  # without a key column there is nothing to sort on
+                self.sort(self._key_column, key=lambda shown: position.get(str(shown), len(keys)))
             return
         self._row_locations = TwoWayDict({rk: position[rk.value] for rk in self._row_locations})
         self._update_count += 1
@@ -313,10 +323,11 @@ class KeyedTable(Guarded, DataTable):
                 raise RowDoesNotExist(f"Row key {key!r} is not valid.")
         kept = sorted((self._row_locations.get(k), k) for k in self._row_locations if k not in gone)
         for key in keys:
-            for column_key in self._data.get(key, ()):
-                self._updated_cells.discard(CellKey(key, column_key))
-            del self.rows[key]
-            del self._data[key]
+            rk = RowKey(key)  # hashes and compares as its string
+            for column_key in self._data.get(rk, {}):
+                self._updated_cells.discard(CellKey(rk, column_key))
+            del self.rows[rk]
+            del self._data[rk]
             self._row_versions.pop(key, None)
         self._row_locations = TwoWayDict({k: i for i, (_, k) in enumerate(kept)})
         self._require_update_dimensions = True
@@ -334,12 +345,10 @@ class KeyedTable(Guarded, DataTable):
                 cells = tuple(cells)
                 if old == cells:
                     continue
-                for (_, col), new, was in zip(self._columns, cells, old or ()):
+                for (_, col), new, was in zip(self._columns, cells, old or (), strict=False):
                     if new != was:
-                        try:
+                        with contextlib.suppress(CellDoesNotExist, RowDoesNotExist):
                             self.update_cell(key, col, new, update_width=self._widens(col, new))
-                        except (CellDoesNotExist, RowDoesNotExist):
-                            pass
                 self._cells[key] = cells
         finally:
             changed, self._pending_rows = self._pending_rows, None
@@ -355,7 +364,9 @@ class KeyedTable(Guarded, DataTable):
             self.refresh()
             return
         for rk in changed:
-            self.refresh_row(self._row_locations.get(rk))
+            at = self._row_locations.get(rk)
+            if at is not None:
+                self.refresh_row(at)
 
     def _widens(self, column: str, value: Cell) -> bool:
         """Is `value` wider than its column? Only then may an update resize the column: Textual
@@ -465,6 +476,8 @@ class KeyedTable(Guarded, DataTable):
         if version is None or line_in_row:
             return super()._render_line(y, x1, x2, base_style)
         row = self._row_locations.get(row_key)
+        if row is None:
+            return super()._render_line(y, x1, x2, base_style)
         key = (version, row % 2, self.show_cursor and row == self.cursor_coordinate.row,
                self._show_hover_cursor and row == self.hover_coordinate.row, x1, x2, self.size.width,
                self._column_widths, base_style, self._pseudo_class_state, self.zebra_stripes)

@@ -7,7 +7,8 @@ share of the screen.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
+from typing import Protocol, cast
 
 from rich.text import Text
 from textual import on
@@ -15,11 +16,18 @@ from textual.containers import Vertical
 from textual.widgets import DataTable
 
 from core.sorting import order
+from tui.faults import Guarded
 from tui.filtering import matches
 from tui.layout import Want
 from tui.widgets.fit import Cell
 from tui.widgets.keyed_table import KeyedTable
-from tui.faults import Guarded
+
+
+class _Views(Protocol):
+    """The app a panel lives in: it redraws the view after a panel changes how it sorts."""
+
+    def refresh_view(self) -> None: ...
+
 
 CHROME = 2  # a panel's border: one cell each side, one line above and below
 WANTS_KEPT = 8  # a table asks for the most it needed over this many renders, so widths do not twitch
@@ -143,7 +151,7 @@ class TablePanel(Panel):
     def _header_clicked(self, event: DataTable.HeaderSelected) -> None:
         event.stop()
         self.sort_by(str(event.column_key.value))
-        self.app.refresh_view()
+        cast(_Views, self.app).refresh_view()
 
     def wanted_width(self) -> Want:
         """Its key columns whole at least, every column at best. An empty table asks only for room

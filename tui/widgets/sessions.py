@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Collection
+from collections.abc import Collection
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -11,9 +11,9 @@ from textual.widgets import Static
 from core.board import Board
 from core.plan import CHANGE, DEFER, HOLD, START, STOP, SessionRow
 from tui.commands import bindings
+from tui.layout import Want
 from tui.widgets.fit import ColumnFit
 from tui.widgets.keyed_table import KeyedTable
-from tui.layout import Want
 from tui.widgets.panel import TablePanel
 
 COLUMNS = [("", "marker"), ("session", "session"), ("identity", "identity"), ("alias", "alias"),
@@ -78,7 +78,7 @@ class SessionsPanel(TablePanel):
         yield SessionsTable(COLUMNS, key_column="session", fit=FIT, id="sessions")
 
     @property
-    def table(self) -> SessionsTable:
+    def table(self) -> KeyedTable:  # the attach panel shows an attach-mode table instead
         return self.query_one(SessionsTable)
 
     def show_sessions(self, rows: list[SessionRow], summary: str, *, changed: Collection[str] = (),

@@ -9,14 +9,14 @@ left out is in the help screen (`?`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from rich.text import Text
 from textual.widgets import Static
 
-from core.safetext import printable
 from core.identity import semantics_label
+from core.safetext import printable
 from core.timefmt import format_time
 from tui.faults import Guarded
 

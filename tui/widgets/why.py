@@ -10,8 +10,8 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from core.safetext import printable
-from tui.widgets.hanging import Hanging
 from tui.layout import Want
+from tui.widgets.hanging import Hanging
 from tui.widgets.panel import Panel
 
 

@@ -18,9 +18,10 @@ import asyncio
 import contextlib
 import os
 import threading
+from collections.abc import AsyncIterator, Awaitable, Coroutine
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator, Awaitable, Coroutine, TypeVar
+from typing import Any, TypeVar
 
 import httpx
 from httpx_sse import EventSource
@@ -144,7 +145,7 @@ class LoopThread:
         asyncio.set_event_loop(self.loop)
         self.loop.run_forever()
 
-    def submit(self, coro: Coroutine[Any, Any, T]) -> "Future[T]":
+    def submit(self, coro: Coroutine[Any, Any, T]) -> Future[T]:
         return asyncio.run_coroutine_threadsafe(coro, self.loop)
 
     def call(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
@@ -279,7 +280,7 @@ class SupervisorClient:
         are kept."""
         out = Listing(endpoint, [])
         cursor = ""
-        for n in range(max_pages):
+        for _n in range(max_pages):
             q = {**(params or {}), "limit": page}
             if cursor:
                 q["cursor"] = cursor

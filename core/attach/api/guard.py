@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import re
 import ssl
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import AsyncIterator
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 import httpx
@@ -85,7 +85,7 @@ class Origin:
     prefix: str = ""  # "" or "/edge/path" (no trailing slash)
 
     @classmethod
-    def parse(cls, url: str) -> "Origin":
+    def parse(cls, url: str) -> Origin:
         """The origin of a supervisor URL (`http://127.0.0.1:8372`, `https://edge.example/gc/`).
         Raises ValueError for anything else: another scheme, no host, a query, a fragment or
         credentials in the URL (a token goes in the environment or a file, never in a URL)."""

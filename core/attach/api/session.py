@@ -28,22 +28,43 @@ answering, everything stays as last read, `sources.api.reachable` turns false an
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any
 
-from core.attach.api.client import ApiError, ApiRefused, ApiTarget, ApiUnreachable, Listing, SupervisorClient
+from core.attach.api.client import (
+    ApiError,
+    ApiRefused,
+    ApiTarget,
+    ApiUnreachable,
+    Listing,
+    SupervisorClient,
+)
 from core.attach.api.config_map import city_from_api, compare_configs
 from core.attach.api.guard import RefusedRequest
-from core.attach.api.records import (ApiSession, CityInfo, CityStatus, ConfigView, SupervisorHealth, decode_cities,
-                                     decode_config, decode_health, decode_sessions, decode_status, event_problem)
+from core.attach.api.records import (
+    ApiSession,
+    CityInfo,
+    CityStatus,
+    ConfigView,
+    SupervisorHealth,
+    decode_cities,
+    decode_config,
+    decode_health,
+    decode_sessions,
+    decode_status,
+    event_problem,
+)
 from core.attach.api.runtime import runtime_listing
 from core.attach.api.stream import LIVE, Backoff, EventStream
 from core.attach.api.wire import problems_text
 from core.attach.beads_source import BeadSet, decode_beads
 from core.attach.live import LiveCitySession
-from core.attach.session import AttachError, AttachOptions
+from core.attach.options import AttachOptions
+from core.attach.session import AttachError
 from core.attach.tmux import TmuxListing
+from core.config.model import City
 from core.timefmt import format_time
 from core.tracefile.problems import ReadWarning, RecentWarnings
 
@@ -125,7 +146,7 @@ class ApiAttachSession(LiveCitySession):
         self.info: CityInfo | None = None
         self._config: ConfigView | None = None
         self._status: CityStatus | None = None
-        self._local_city = None
+        self._local_city: City | None = None
         self._config_notes: list[str] = []
         self._beads = BeadSet()
         self._sessions: list[ApiSession] = []
@@ -146,7 +167,7 @@ class ApiAttachSession(LiveCitySession):
 
     # ------------------------------------------------------------------ lifecycle
     @classmethod
-    def open(cls, target: ApiTarget, city: str, options: AttachOptions | None = None, **kw: Any) -> "ApiAttachSession":
+    def open(cls, target: ApiTarget, city: str, options: AttachOptions | None = None, **kw: Any) -> ApiAttachSession:
         """Connect, check that the supervisor runs `city`, read everything once and start the
         event stream. Raises ApiUnreachable (nothing answered), ApiRefused (401/403),
         CityNotFound (no such city) or ApiError."""
@@ -173,7 +194,7 @@ class ApiAttachSession(LiveCitySession):
         if problems:
             self._problems["cities"] = problems
         if self.config_dir:
-            self._load_local_config()
+            self._load_local_config(self.config_dir)
         self.poll()
         if self.unreachable_since is not None:
             raise ApiUnreachable(self._reads["beads"].error or self._reads["config"].error
@@ -205,12 +226,12 @@ class ApiAttachSession(LiveCitySession):
         return self._stream.wait_change(timeout)
 
     # ------------------------------------------------------------------ reading
-    def _load_local_config(self) -> None:
+    def _load_local_config(self, config_dir: str) -> None:
         from core.config.errors import ConfigError
         from core.config.load import load_city
 
         try:
-            self._local_city = load_city(self.config_dir, packs_dir=self.options.packs_dir)
+            self._local_city = load_city(config_dir, packs_dir=self.options.packs_dir)
         except ConfigError as e:
             raise AttachError(f"--config: {e.render()}") from None
         except OSError as e:
@@ -342,7 +363,8 @@ class ApiAttachSession(LiveCitySession):
         if reply is None:
             return
         body = reply.body if isinstance(reply.body, dict) else {}
-        items = body.get("items") if isinstance(body.get("items"), list) else []
+        items = body.get("items")
+        items = items if isinstance(items, list) else []
         good = [e for e in items if not event_problem(e)]
         if len(good) != len(items):
             self._problems["events"] = [f"{len(items) - len(good)} event(s) without an integer seq or a type"]

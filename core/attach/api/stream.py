@@ -23,9 +23,11 @@ from __future__ import annotations
 import asyncio
 import random
 import threading
+from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
 from httpx_sse import SSEError
 
@@ -106,7 +108,7 @@ class EventStream:
         self._dirty = False
         self._status = StreamStatus(last_seq=after_seq)
         self._pending = _Pending()
-        self._task = None
+        self._task: Future[None] | None = None
 
     # ------------------------------------------------------------------ any thread
     def start(self) -> None:

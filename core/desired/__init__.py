@@ -1,0 +1,1 @@
+"""The desired state: which sessions a city should have this tick, and why (buildDesiredState)."""
