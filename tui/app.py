@@ -499,6 +499,9 @@ class CitywatchApp(Guarded, App):
         if loops is None or frame.index in self._announced or not loops.raised:
             return
         self._announced.add(frame.index)
+        if len(self._announced) > 2 * len(self.driver.history):  # frames fallen off the history: forget them
+            oldest = self.driver.history.oldest.index
+            self._announced = {i for i in self._announced if i >= oldest}
         self.announce_alarms(loops.raised)
 
     def announce_alarms(self, raised) -> None:

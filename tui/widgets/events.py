@@ -48,6 +48,9 @@ def hanging(t: Text, message: str) -> Hanging:
     return Hanging([(t, len(t.plain) - len(message))])
 
 
+WRAPPED_SLACK = 256  # drawn lines kept past those shown before the gone ones are dropped
+
+
 class EventLog(Guarded, ScrollView, can_focus=True):
     """The lines of the Events panel, wrapped to the current width and drawn row by row."""
 
@@ -129,7 +132,9 @@ class EventLog(Guarded, ScrollView, can_focus=True):
         if width != self._width:
             self._width = width
             self._wrapped = {}
-        if len(self._wrapped) > 3 * len(self._lines) + 2000:  # lines long gone: forget them
+        # Lines long gone: forget them. A line's drawn rows hold Rich segments and Textual's strip
+        # caches (a few KB), so a slack of thousands of gone lines was tens of MB on a long watch.
+        if len(self._wrapped) > len(self._lines) + WRAPPED_SLACK:
             keep = {id(ln) for ln in self._lines}
             self._wrapped = {k: v for k, v in self._wrapped.items() if k in keep}
         starts, row = [], 0
