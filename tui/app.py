@@ -190,7 +190,16 @@ class CitywatchApp(Guarded, App):
                             for pid in ids:
                                 yield self.make_panel(pid)
 
+    def pin_console_size(self) -> None:
+        """Give Rich's console the screen's size. Unset, every measure of a cell (thousands a
+        table refresh) asks the operating system for the terminal's size, three system calls
+        each; set, a measure reads two numbers. The values are the ones the terminal reports."""
+        width, height = self.size
+        if width > 0 and height > 0:
+            self.console.size = (width, height)
+
     def on_mount(self) -> None:
+        self.pin_console_size()
         self.query_one(Banner).clear_error()
         self.apply_settings()
         self.sessions.focus_target().focus()
@@ -200,6 +209,7 @@ class CitywatchApp(Guarded, App):
         self.call_after_refresh(self.relayout)
 
     def on_resize(self, event) -> None:
+        self.pin_console_size()
         for p in self.query(TablePanel):
             p.forget_wants()
         self.call_after_refresh(self.relayout)
