@@ -96,3 +96,14 @@ def test_session_name_taken_by_open_closed_and_named_holders():
     assert session_name_taken(ctx, "c1") and not session_name_taken(ctx, "c1", self_id="gc-3")
     assert [session_name_taken(ctx, n) for n in ("c2", "c3", "c4", "c5", "c6")] == [False, False, False, True, False]
     assert session_name_taken(ctx, "mayor") and not session_name_taken(ctx, "deacon")
+
+
+def test_resolve_tmux_alias_path_fields_are_the_rig_root_city_root_and_worktrees_root():
+    """PathContextForQualifiedName: RigRoot is the agent's rig's path, CityRoot the city's path and
+    WorktreesRoot `<city>/.gc/worktrees`; each slash becomes `--` and each dot `__` once sanitized."""
+    a = Agent(name="crew", dir="alpha", tmux_alias="{{.RigRoot}}|{{.CityRoot}}|{{.WorktreesRoot}}")
+    ctx = ctx_of([a], rigs=[Rig(name="alpha", path="/src/alpha")])
+    assert resolve_tmux_alias(ctx, a) == "--src--alpha|--city|--city--__gc--worktrees"
+    city_agent = Agent(name="crew", tmux_alias="{{.AgentBase}}x{{.RigRoot}}")
+    # a city-level agent: AgentBase is its whole name, and it has no rig, so no rig root
+    assert resolve_tmux_alias(ctx_of([city_agent], rigs=[Rig(name="alpha", path="/src/alpha")]), city_agent) == "crewx"

@@ -138,6 +138,11 @@ CREW = Agent(name="w", max_active_sessions=2, namepool_names=("a", "b", "c"))
     (W3, {"session_name": "w-3", "alias": "x"}, 0),            # an alias stops the session-name read
     (W3, {"session_name": "w-b1"}, 0),                         # a pool session name of its own bead id is not a slot
     (SOLO, {"pool_slot": "1", "agent_name": "w-1"}, 0),        # a canonical singleton never holds a slot
+    (W3, {"pool_slot": "2", "agent_name": "w-1"}, 1),          # slot 1 is a concrete slot like any other
+    (W3, {"agent_name": "w-2"}, 2),                            # no pool_slot: a usable agent_name slot
+    (W3, {"alias": "w-9"}, 0),                                 # bounded: an unusable alias slot is no slot
+    (W3, {"session_name": "w-9"}, 0),                          # nor an unusable session-name slot
+    (FREE, {"session_name": "w-12"}, 12),
 ])
 def test_existing_slot_rules(agent, md, want):
     assert existing_slot(None, agent, bead(**md)) == want
@@ -191,3 +196,62 @@ def test_bare_numbered_names_count_for_a_rig_agent():
     assert raw_existing_slot(rig_w, bead(session_name="w-b1")) == 0              # its own pool session name
     assert raw_existing_slot(SOLO, bead(pool_slot="1", agent_name="w-1")) == 0
     assert raw_existing_slot(SOLO, bead(pool_slot="1", agent_name="w-1"), "pre-2053") == 1
+
+
+def test_a_rig_agent_without_a_binding_reads_bare_numbered_names_as_its_slots():
+    """existingPoolSlotWithConfigInfo: with no config (the stored template taken to match) a bare
+    `<name>-N` agent_name, alias or session name is slot N of a rig agent; with a config whose
+    template does not match, only the qualified spellings count."""
+    rig_w = Agent(name="w", dir="rig", max_active_sessions=3)
+    assert existing_slot(None, rig_w, bead(agent_name="w-2")) == 2
+    assert existing_slot(None, rig_w, bead(alias="w-3")) == 3
+    assert existing_slot(None, rig_w, bead(session_name="w-3")) == 3
+    ctx = ctx_with(rig_w)
+    assert existing_slot(ctx, rig_w, bead(template="rig/w", session_name="w-3")) == 3
+    assert existing_slot(ctx, rig_w, bead(template="other", agent_name="w-2")) == 0
+    assert existing_slot(ctx, rig_w, bead(template="other", agent_name="rig/w-2")) == 2
+
+
+def test_a_pool_session_name_of_the_beads_own_id_is_not_read_as_a_slot():
+    """infoOwnsPoolSessionName: `<template>-<bead id>` names the bead, not a slot, even when the id
+    is all digits."""
+    assert existing_slot(None, FREE, SessionBead("12", T0, {"template": "w", "session_name": "w-12"})) == 0
+    assert existing_slot(None, FREE, SessionBead("13", T0, {"template": "w", "session_name": "w-12"})) == 12
+
+
+def test_a_bead_without_a_stored_template_does_not_match_under_a_config():
+    """storedTemplateMatchesPoolTemplate: an empty stored template matches nothing, so a bare
+    pool_slot with no identity is not this template's slot."""
+    ctx = ctx_with(W3)
+    assert existing_slot(ctx, W3, bead(pool_slot="2")) == 0
+    assert existing_slot(ctx, W3, bead(common_name="w", pool_slot="2")) == 2   # legacy beads keep it in common_name
+
+
+def test_claims_read_the_slot_through_the_config_context():
+    """claimDesiredPoolSlotInfo and claimPreferredPoolSlotWithConfigInfo pass the config on: a bead
+    of another template keeps neither its pool_slot nor an above-capacity identity slot."""
+    from core.desired.slots import claim_for_bead
+
+    ctx = ctx_with(W3)
+    other = bead(template="other", pool_slot="2")
+    used: set[int] = set()
+    assert claim_for_bead(ctx, W3, other, used) == 1 and used == {1}
+    used = set()
+    assert claim_preferred(ctx, W3, other, False, used) == 1 and used == {1}
+    used = set()
+    assert claim_preferred(ctx, W3, bead(template="other", agent_name="w-5"), True, used) == 1
+    assert claim_preferred(ctx, W3, bead(template="w", agent_name="w-5"), True, set()) == 5
+
+
+def test_a_preserved_slot_already_claimed_gets_no_slot():
+    ctx = ctx_with(polecat())
+    a = ctx.agent(TPL)
+    used = {2}
+    assert claim_preferred(ctx, a, bead(template=TPL, agent_name="repo/gastown.nux"), True, used) == 0
+    assert used == {2}
+
+
+def test_claim_slot_refuses_slot_one_when_it_is_taken():
+    used = {1}
+    assert claim_slot(1, used) == 0 and used == {1}
+    assert claim_slot(1, set()) == 1
