@@ -128,6 +128,33 @@ def test_prune_drops_only_idle_observation_entries():
     assert set(C.prune_idle(mem, CFG, NOW + timedelta(seconds=1200)).circuits) == {"restarted", "never", "open"}
 
 
+def test_prune_looks_past_entries_it_keeps():
+    """pruneIdle visits every entry: one it keeps does not stop it dropping the idle ones after it."""
+    obs = Circuit(signature="s", observed=True, last_observed=NOW)
+    mem = Memory().set("circuits", "a-open", Circuit(state=C.OPEN, last_observed=NOW)).set("circuits", "b-idle", obs)
+    assert set(C.prune_idle(mem, CFG, NOW + timedelta(seconds=1200)).circuits) == {"a-open"}
+
+
+def test_only_an_open_breaker_auto_resets():
+    """maybeAutoResetLocked: a CLOSED entry whose last restart is older than reset_after keeps its
+    restarts and progress signature; only an OPEN one is cleared."""
+    closed = Circuit(restarts=(NOW,), last_restart=NOW, signature="s", observed=True, last_observed=NOW)
+    mem = Memory().set("circuits", "mayor", closed)
+    later = NOW + timedelta(seconds=1300)
+    mem2, is_open = C.is_open(mem, CFG, "mayor", later)
+    assert not is_open and mem2.circuits["mayor"] == closed
+    md = C.metadata(mem, CFG, "mayor", later)
+    assert md[B.CIRCUIT_PROGRESS_SIGNATURE] == "s" and md[B.CIRCUIT_LAST_RESTART] == C.rfc3339nano(NOW)
+
+
+def test_a_restart_refused_by_an_open_breaker_changes_nothing():
+    """recordRestartLocked returns at once for an OPEN entry still cooling down."""
+    opened = Circuit(restarts=(NOW,) * 3, state=C.OPEN, last_restart=NOW, opened_at=NOW, open_restart_count=3)
+    mem = Memory().set("circuits", "mayor", opened)
+    mem2, state = C.record_restart(mem, CFG, "mayor", NOW + timedelta(seconds=60))
+    assert state == C.OPEN and mem2.circuits == mem.circuits
+
+
 def test_an_explicit_reset_forgets_the_breaker_advances_its_generation_twice_and_fences_stale_snapshots():
     open_md = {B.CIRCUIT_STATE: C.OPEN, B.CIRCUIT_LAST_RESTART: "2026-05-16T11:59:00Z",
                B.CIRCUIT_RESET_GENERATION: "3"}
@@ -199,6 +226,7 @@ def _read(**md) -> Circuit:
 @pytest.mark.parametrize("raw, msg", [
     ("[", "unexpected end of JSON input"),
     ("x", "invalid character 'x' looking for beginning of value"),
+    ("[xy]", "invalid character 'x' looking for beginning of value"),  # one character, where it failed
     ("NaN", "invalid character 'N' looking for beginning of value"),
     ("{}", "json: cannot unmarshal object into Go value of type []string"),
     ("5", "json: cannot unmarshal number into Go value of type []string"),
