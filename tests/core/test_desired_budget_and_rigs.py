@@ -39,6 +39,20 @@ def test_a_budget_with_shares_spends_a_templates_share_then_the_spare():
     assert (b.remaining, b.spare) == (1, 1) and b.try_claim("a")
 
 
+def test_a_refund_adds_to_what_is_left_and_a_template_without_a_share_takes_the_spare():
+    """CreateBudget.Release adds one token (and one spare under fair share) to what is left;
+    TryClaim for a template with no reserved share reads its share as 0 and takes a spare."""
+    b = CreateBudget(4)
+    b.shares, b.spare = {"a": 1, "b": 1}, 2
+    assert b.try_claim("c") and (b.remaining, b.spare) == (3, 1)
+    b.release()
+    assert (b.remaining, b.spare) == (4, 2)
+    plain = CreateBudget(3)
+    assert plain.try_claim("a")
+    plain.release()
+    assert plain.remaining == 3 and plain.shares is None and plain.spare == 0
+
+
 def test_configured_rig_name_by_name_then_by_path():
     city = City(root="/c", path="/c/city.toml", rigs=[Rig(name="alpha", path="repos/alpha/"), Rig(name="beta", path="beta")])
     ctx = BuildContext(city, World(T0), "current", [])
@@ -47,6 +61,14 @@ def test_configured_rig_name_by_name_then_by_path():
     assert configured_rig_name(ctx, Agent(name="w", dir="repos/alpha/")) == "alpha"
     assert configured_rig_name(ctx, Agent(name="w", dir="gamma")) == ""
     assert configured_rig_name(ctx, Agent(name="w")) == ""
+
+
+def test_configured_rig_name_compares_paths_without_trailing_slashes_only():
+    """Only slashes are trimmed before the comparison: a path ending in other characters keeps them."""
+    city = City(root="/c", path="/c/city.toml", rigs=[Rig(name="gamma", path="srcX/"), Rig(name="delta", path="dst")])
+    ctx = BuildContext(city, World(T0), "current", [])
+    assert configured_rig_name(ctx, Agent(name="w", dir="srcX")) == "gamma"
+    assert configured_rig_name(ctx, Agent(name="w", dir="dstX/")) == ""
 
 
 def test_next_retry_at_follows_the_backoff():

@@ -56,3 +56,50 @@ def test_legacy_aliasless_ephemeral_bead_keeps_its_session_name_identity():
     discover(ctx)
     e = ctx.result.entries["s-gc-legacy"]
     assert (e.identity, e.manual, e.alias) == ("demo/s-gc-legacy", True, "")
+
+
+# ---------------------------------------------------------------- canonicalSessionIdentity, isStaleCreatingInfo
+
+from datetime import timedelta  # noqa: E402
+
+from core.desired.discovery import canonical_identity, has_canonical_singleton_entry, stale_creating  # noqa: E402
+
+
+def _sem_ctx(agents: list[Agent], semantics: str) -> BuildContext:
+    return BuildContext(City(root="/tmp", path="/tmp/city.toml", agents=agents), World(T0), semantics, [])
+
+
+def test_canonical_identity_follows_the_stamped_slot_under_the_build_semantics():
+    """A stamped slot names the instance identity the build's semantics give that slot: before
+    #2053 a max-1 agent with no min expands to no instance; with min set it does, where the
+    current rules keep it the canonical singleton."""
+    plain = Agent(name="w", max_active_sessions=1)
+    with_min = Agent(name="w", max_active_sessions=1, min_active_sessions=1)
+    b = SessionBead("gc-1", T0, {"template": "w", "pool_slot": "1"})
+    assert canonical_identity(_sem_ctx([plain], "pre-2053"), plain, b) == "w"
+    assert canonical_identity(_sem_ctx([with_min], "pre-2053"), with_min, b) == "w-1"
+    assert canonical_identity(_sem_ctx([with_min], "current"), with_min, b) == "w"
+
+
+def test_canonical_identity_reads_the_slot_through_the_config():
+    """A bead of another template holds no slot of this one: its identity is the template's name."""
+    w3 = Agent(name="w", max_active_sessions=3)
+    ctx = _sem_ctx([w3], "current")
+    assert canonical_identity(ctx, w3, SessionBead("gc-1", T0, {"template": "other", "pool_slot": "2"})) == "w"
+    assert canonical_identity(ctx, w3, SessionBead("gc-2", T0, {"template": "w", "pool_slot": "2"})) == "w-2"
+
+
+def test_only_a_canonical_singleton_template_has_a_canonical_singleton_entry():
+    w3 = Agent(name="w", max_active_sessions=3)
+    assert not has_canonical_singleton_entry(_sem_ctx([w3], "current"), w3)
+
+
+def test_a_creating_bead_is_stale_from_exactly_one_minute():
+    """isStaleCreatingInfo: stale once now is not before the start (pending_create_started_at, else
+    creation) plus one minute."""
+    ctx = _sem_ctx([], "current")
+    assert stale_creating(ctx, SessionBead("gc-1", T0 - timedelta(seconds=60), {}))
+    assert not stale_creating(ctx, SessionBead("gc-2", T0 - timedelta(seconds=59.999), {}))
+    started = {"pending_create_started_at": "2026-05-04T11:59:00Z"}
+    assert stale_creating(ctx, SessionBead("gc-3", T0, started))
+    assert not stale_creating(ctx, SessionBead("gc-4", T0 - timedelta(hours=1), {"pending_create_started_at": "2026-05-04T11:59:01Z"}))

@@ -38,6 +38,22 @@ def test_invalid_alias_is_rejected(alias):
         validate_explicit_name(alias)
 
 
+def test_the_name_limit_is_64_characters_and_each_refusal_says_why():
+    """ValidateExplicitName: 64 characters pass, 65 are too many; the error names the name and the rule."""
+    assert validate_explicit_name("a" * 64) == "a" * 64
+    with pytest.raises(SessionNameError, match="exceeds max length 64"):
+        validate_explicit_name("a" * 65)
+    with pytest.raises(SessionNameError, match="invalid session name: .crew demo."):
+        validate_explicit_name("crew demo")
+
+
+def test_a_claimed_fallback_name_is_refused_by_its_own_name():
+    """derivePoolSessionName checks the `<alias>-<bead id>` fallback itself before using it."""
+    taken = {"crew", "crew-gc-1"}
+    with pytest.raises(SessionNameError, match="crew-gc-1"):
+        derive_pool_session_name("crew", "gc-1", "crew", taken.__contains__)
+
+
 def test_collision_suffix_may_not_exceed_the_name_limit():
     with pytest.raises(SessionNameError):
         derive_pool_session_name("crew", "gc-1", "a" * 64, lambda n: n == "a" * 64)
