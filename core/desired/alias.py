@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from core.goparse import atoi_or
 from core.timefmt import format_time, parse_time
 from core.world import beads as B
 from core.world.beads import SessionBead, natural_key, push_alias_history
@@ -22,17 +23,19 @@ def backoff_seconds(count: int) -> float:
     return min(BACKOFF_BASE * (2 ** (count - 1)), BACKOFF_CAP)
 
 
+def conflict_count(text: str) -> int:
+    """The deferred-alias conflict count as Gas City reads pool_alias_conflict_count:
+    strconv.Atoi of the trimmed value, and 0 when that fails or is not positive."""
+    return max(atoi_or((text or "").strip(), 0), 0)
+
+
 def retry_due(at: str, count_text: str, now: datetime) -> bool:
     """deferredSingletonAliasRetryDue: due when the stamp is missing, unparseable or in the
     future; otherwise when now - at >= backoff(count)."""
     t = parse_time(at)
     if t is None or t > now:
         return True
-    try:
-        count = int(count_text or 0)
-    except ValueError:
-        count = 0
-    return (now - t).total_seconds() >= backoff_seconds(count)
+    return (now - t).total_seconds() >= backoff_seconds(conflict_count(count_text))
 
 
 def next_retry_at(bead: SessionBead) -> datetime | None:
@@ -42,21 +45,22 @@ def next_retry_at(bead: SessionBead) -> datetime | None:
     t = parse_time(bead.get(B.POOL_ALIAS_CONFLICT_AT))
     if t is None:
         return None
-    try:
-        count = int(bead.get(B.POOL_ALIAS_CONFLICT_COUNT) or 0)
-    except ValueError:
-        count = 0
-    return t + timedelta(seconds=backoff_seconds(count))
+    return t + timedelta(seconds=backoff_seconds(conflict_count(bead.get(B.POOL_ALIAS_CONFLICT_COUNT))))
 
 
 def _named_signals_match(b: SessionBead, owner: str) -> bool:
     """configuredNamedIdentitySignalsMatch: the bead's recorded named identity, alias,
     agent_name or template names `owner`."""
-    owner = owner.strip().rstrip("/")
+    owner = _named_target(owner)
     if not owner:
         return False
-    return any(v.strip().rstrip("/") == owner for v in (b.get(B.CONFIGURED_NAMED_IDENTITY), b.alias, b.agent_name,
-                                                       b.template))
+    return any(_named_target(v) == owner for v in (b.get(B.CONFIGURED_NAMED_IDENTITY), b.alias, b.agent_name,
+                                                   b.template))
+
+
+def _named_target(target: str) -> str:
+    """NormalizeNamedSessionTarget: trimmed, then one trailing slash removed."""
+    return target.strip().removesuffix("/")
 
 
 def superseded_named_predecessor(b: SessionBead, owner: str) -> bool:
@@ -119,10 +123,7 @@ def alias_holder(store: Store, alias: str, self_id: str, owner: str, named_ident
 
 def defer_changes(bead: SessionBead, alias: str, now: datetime) -> dict[str, str]:
     """recordDeferred...: clear the alias (old one to alias_history), count+1, stamp now."""
-    try:
-        count = int(bead.get(B.POOL_ALIAS_CONFLICT_COUNT) or 0)
-    except ValueError:
-        count = 0
+    count = conflict_count(bead.get(B.POOL_ALIAS_CONFLICT_COUNT))
     changes = {
         B.POOL_ALIAS_CONFLICT: alias,
         B.POOL_ALIAS_CONFLICT_COUNT: str(count + 1),

@@ -17,6 +17,7 @@ from core.config.model import Agent
 from core.desired.alias import (
     CLEAR_CONFLICT,
     alias_holder,
+    conflict_count,
     defer_changes,
     in_deferred_state,
     retry_due,
@@ -183,11 +184,7 @@ def record_deferred(ctx: BuildContext, a: Agent, b: SessionBead, who: str = "", 
     qn = a.qualified_name
     why = [Why("alias.deferred", f"{qn} is held by {who or 'another session'}"
                                  + (f" ({rule})" if rule else "") + "; retried with backoff")]
-    count_text = b.get(B.POOL_ALIAS_CONFLICT_COUNT).strip()
-    try:
-        count = max(int(count_text), 0)
-    except ValueError:
-        count = 0
+    count = conflict_count(b.get(B.POOL_ALIAS_CONFLICT_COUNT))
     if not retry_due(b.get(B.POOL_ALIAS_CONFLICT_AT), str(count), ctx.now):
         why.append(Why("alias.backoff", f"last attempt {b.get(B.POOL_ALIAS_CONFLICT_AT)} (count {count}) is "
                                         "inside the backoff window: nothing written"))

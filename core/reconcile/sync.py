@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from core.config.goduration import go_quote
 from core.config.model import Agent
-from core.desired.alias import CLEAR_CONFLICT, alias_holder, retry_due
+from core.desired.alias import CLEAR_CONFLICT, alias_holder, conflict_count, retry_due
 from core.desired.model import DesiredEntry, DesiredResult
 from core.desired.realize import instance_token
 from core.identity import (
@@ -419,10 +419,7 @@ def _record_conflict(ctx: TickContext, b: SessionBead, e: DesiredEntry, alias: s
              and b.get(B.POOL_ALIAS_CONFLICT).strip() == alias)
     if b.get(B.POOL_ALIAS_CONFLICT).strip() == alias and b.get(B.POOL_ALIAS_CONFLICT_COUNT).strip() and not retry:
         return
-    try:
-        count = max(int(b.get(B.POOL_ALIAS_CONFLICT_COUNT) or 0), 0)
-    except ValueError:
-        count = 0
+    count = conflict_count(b.get(B.POOL_ALIAS_CONFLICT_COUNT))
     if retry and not retry_due(b.get(B.POOL_ALIAS_CONFLICT_AT), str(count), ctx.now):
         return
     batch[B.POOL_ALIAS_CONFLICT] = alias

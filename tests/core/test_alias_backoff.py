@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core.desired.alias import backoff_seconds, defer_changes, next_retry_at, retry_due
+from core.desired.alias import backoff_seconds, conflict_count, defer_changes, in_deferred_state, next_retry_at, retry_due
 from core.timefmt import format_time
 from core.world.beads import SessionBead
 
@@ -53,3 +53,39 @@ def test_defer_changes_count_and_stamp_and_history():
 def test_next_retry_follows_the_recorded_attempt():
     b = SessionBead("gc-1", NOW, {"pool_alias_conflict_at": format_time(NOW), "pool_alias_conflict_count": "3"})
     assert next_retry_at(b) == NOW + timedelta(minutes=2)
+
+
+@pytest.mark.parametrize("text, want", [
+    ("", 0), ("4", 4), (" 4 ", 4), ("+4", 4), ("-2", 0), ("0", 0), ("junk", 0), ("3_0", 0), ("\u0663", 0),
+])
+def test_the_conflict_count_is_read_as_go_reads_it(text, want):
+    """strconv.Atoi of the trimmed value, kept only when positive (recordDeferred... and
+    syncSessionBeads both read it so); Python's int() would also take `3_0` and non-ASCII digits."""
+    assert conflict_count(text) == want
+
+
+@pytest.mark.parametrize("text, stored", [("-2", "1"), ("junk", "1"), (" 3 ", "4"), ("", "1")])
+def test_defer_changes_counts_on_from_what_go_reads(text, stored):
+    b = SessionBead("gc-1", NOW, {"pool_alias_conflict_count": text})
+    changes = defer_changes(b, "mayor", NOW)
+    assert changes["pool_alias_conflict_count"] == stored
+    assert "alias" not in changes and "alias_history" not in changes   # no alias to clear
+
+
+def test_next_retry_reads_an_unreadable_count_as_no_conflict_yet():
+    at = format_time(NOW)
+    assert next_retry_at(SessionBead("gc-1", NOW, {"pool_alias_conflict_at": at, "pool_alias_conflict_count": "3_0"})) \
+        == NOW + timedelta(seconds=30)
+
+
+@pytest.mark.parametrize("md, deferred", [
+    ({}, False),
+    ({"pool_alias_conflict": "mayor"}, True),
+    ({"pool_alias_conflict": "mayor", "alias": "mayor"}, False),   # an alias is no longer pending
+    ({"pending_create_claim": "true"}, True),
+    ({"state": "creating"}, True),
+    ({"state": "start-pending"}, True),
+    ({"state": "awake"}, False),
+])
+def test_in_deferred_state(md, deferred):
+    assert in_deferred_state(SessionBead("gc-1", NOW, md)) is deferred

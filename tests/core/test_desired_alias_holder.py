@@ -95,6 +95,9 @@ def test_named_signals_and_canonical_identification():
     assert not _named_signals_match(b, "") and not _named_signals_match(b, "/")
     assert _named_signals_match(SessionBead("p", T0, {"agent_name": "BOX"}), "BOX")  # only slashes are trimmed
     assert _named_signals_match(SessionBead("p", T0, {"template": "town/mayor/"}), "town/mayor")
+    # NormalizeNamedSessionTarget trims one trailing slash, not a run of them
+    assert not _named_signals_match(b, "mayor//")
+    assert not _named_signals_match(SessionBead("p", T0, {"alias": "mayor//"}), "mayor")
     assert identifies_canonical(SessionBead("p", T0, {"agent_name": " town/mayor "}), "town/mayor")
     assert identifies_canonical(SessionBead("p", T0, {}, True, "town/mayor"), "town/mayor")
     assert identifies_canonical(SessionBead("p", T0, {}, True, "", frozenset({"agent:town/mayor"})), "town/mayor")
