@@ -13,6 +13,12 @@ and tests with a [tool.mutmut] section naming that module and its tests), so the
 separate results and a rerun only tests the mutants of functions that changed. mutmut's progress
 stream goes to .mutation/<module>/run.log, never to the terminal.
 
+mutmut maps each function to the tests that reach it once, and afterwards traces only tests it
+has not seen: a test edited to reach a function, or code outside the module that now calls it,
+would leave the map stale and a mutant "surviving" tests that were never run against it. So
+when any source or test file changed since a module's last run, its map is collected again
+(one traced run of its tests); verdicts already reached are kept.
+
 The score of a module is killed / (killed + survived), where a mutant no test reaches counts as
 survived and a mutant listed in docs/mutation.md as equivalent is left out of both. A run cut by
 its time bound leaves mutants "not checked": the report says how many, and the score is then
@@ -23,6 +29,7 @@ not checked, 0 otherwise. Needs the `dev` extra (`pip install -e '.[dev]'`).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -102,11 +109,28 @@ def _config(paths: list[str], tests: list[str]) -> str:
             f"pytest_add_cli_args_test_selection = {arr(tests)}\n")
 
 
+_TRACED = ["core", "tui", "tests", "scripts"]  # what decides which tests reach which function
+
+
+def _digest() -> str:
+    h = hashlib.sha256()
+    for name in _TRACED:
+        for f in sorted((ROOT / name).rglob("*")):
+            if f.is_file() and "__pycache__" not in f.parts and ".hypothesis" not in f.parts:
+                h.update(str(f.relative_to(ROOT)).encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
 def prepare(module: str) -> Path:
-    """A fresh copy of the sources and tests in .mutation/<module>/, keeping its mutants/."""
+    """A fresh copy of the sources and tests in .mutation/<module>/, keeping its mutants/ (and
+    its verdicts); the function-to-tests map is dropped when any source or test changed."""
     paths, tests = MODULES[module]
     wd = WORK / module
     wd.mkdir(parents=True, exist_ok=True)
+    digest, marker = _digest(), wd / "sources.sha256"
+    if not marker.exists() or marker.read_text() != digest:
+        (wd / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
+    marker.write_text(digest)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".hypothesis", "snapshot_report.html")
     for name in _COPY:
         src, dst = ROOT / name, wd / name
