@@ -156,8 +156,11 @@ def _mutmut_run(wd: Path, args: list[str], children: int, seconds: float, log) -
     # A fixed seed: a property kills a mutant or not the same way on every run.
     env = dict(os.environ, HYPOTHESIS_PROFILE=os.environ.get("HYPOTHESIS_PROFILE", "ci"),
                HYPOTHESIS_SEED=os.environ.get("HYPOTHESIS_SEED", "0"))
+    # A shell starts a background job with SIGINT ignored, and mutmut would inherit that: restore
+    # the default so the Ctrl-C sent at the time bound makes it save its verdicts and stop.
     proc = subprocess.Popen([*_mutmut(), "run", "--max-children", str(children), *args], cwd=wd, stdout=log,
-                            stderr=subprocess.STDOUT, env=env, start_new_session=True)
+                            stderr=subprocess.STDOUT, env=env, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     interrupted = False
     try:
         proc.wait(timeout=max(seconds, 1))
