@@ -51,14 +51,14 @@ def next_retry_at(bead: SessionBead) -> datetime | None:
 def _named_signals_match(b: SessionBead, owner: str) -> bool:
     """configuredNamedIdentitySignalsMatch: the bead's recorded named identity, alias,
     agent_name or template names `owner`."""
-    owner = _named_target(owner)
+    owner = named_target(owner)
     if not owner:
         return False
-    return any(_named_target(v) == owner for v in (b.get(B.CONFIGURED_NAMED_IDENTITY), b.alias, b.agent_name,
+    return any(named_target(v) == owner for v in (b.get(B.CONFIGURED_NAMED_IDENTITY), b.alias, b.agent_name,
                                                    b.template))
 
 
-def _named_target(target: str) -> str:
+def named_target(target: str) -> str:
     """NormalizeNamedSessionTarget: trimmed, then one trailing slash removed."""
     return target.strip().removesuffix("/")
 

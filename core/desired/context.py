@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.actions import Action
 from core.config.model import Agent, City, NamedSession
+from core.desired.alias import named_target
 from core.desired.lookup import parse_qualified, template_lookup
 from core.desired.model import DesiredResult
 from core.identity import (
@@ -297,7 +298,7 @@ class BuildContext:
     def named_spec(self, identity: str) -> tuple[NamedSession, Agent] | None:
         """FindNamedSessionSpec: the [[named_session]] with this identity (or the unique binding
         form of a bare name) and its backing agent."""
-        identity = (identity or "").strip().rstrip("/")
+        identity = named_target(identity or "")
         if not identity:
             return None
         n = self.city.named_by_identity(identity)

@@ -8,6 +8,7 @@ identity itself. A live bead squatting its runtime name or alias blocks it for t
 from __future__ import annotations
 
 from core.config.goduration import go_quote
+from core.desired.alias import named_target
 from core.desired.context import BuildContext, is_configured_named
 from core.desired.model import DesiredEntry, Why
 from core.desired.reach import work_reachable
@@ -33,7 +34,7 @@ def matches_spec(b: SessionBead, identity: str, backing: str) -> bool:
     agent_name is the backing template."""
     if is_configured_named(b) and b.get(B.CONFIGURED_NAMED_IDENTITY).strip() == identity:
         return True
-    return b.template.strip().rstrip("/") == backing or b.agent_name.strip().rstrip("/") == backing
+    return named_target(b.template) == backing or named_target(b.agent_name) == backing
 
 
 def canonical_named_bead(ctx: BuildContext, identity: str, runtime_name: str, backing: str) -> SessionBead | None:

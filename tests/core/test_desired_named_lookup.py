@@ -38,6 +38,7 @@ def test_continuity_eligible(md, want):
     ({"configured_named_identity": "rig/boss"}, False),     # the identity without the named flag
     ({"template": "rig/worker"}, True), ({"template": " rig/worker/ "}, True), ({"agent_name": "rig/worker/"}, True),
     ({"template": "rig/work"}, False), ({}, False),
+    ({"template": "rig/worker//"}, False), ({"agent_name": "rig/worker//"}, False),   # one slash is trimmed
 ])
 def test_matches_spec(md, want):
     assert matches_spec(SessionBead("b", T0, md), "rig/boss", "rig/worker") is want

@@ -49,6 +49,7 @@ def test_named_spec_by_identity_and_by_a_unique_binding_bare_name():
     ctx = ctx_of(w, MAYOR, named=[boss, NamedSession(template="mayor", dir="town")])
     assert ctx.named_spec("rig/gt.boss") == (boss, w)
     assert ctx.named_spec(" rig/gt.boss/ ") == (boss, w)
+    assert ctx.named_spec("rig/gt.boss//") is None   # NormalizeNamedSessionTarget trims one trailing slash
     assert ctx.named_spec("town/mayor")[1] is MAYOR
     assert ctx.named_spec("") is None and ctx.named_spec("nobody") is None
     bare = ctx_of(w, named=[NamedSession(template="worker", dir="rig", binding="gt", name="boss")])
