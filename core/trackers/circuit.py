@@ -133,7 +133,8 @@ def _persisted_generation(bead: B.SessionBead) -> int:
     generation = bead.get(B.CIRCUIT_RESET_GENERATION).strip()
     if not generation:
         return 0
-    if not (ascii_digits(generation) and len(generation) <= 20 and int(generation) < 1 << 64):
+    # ParseUint takes leading zeros; the length bound only keeps int() off absurdly long input
+    if not (ascii_digits(generation) and len(generation.lstrip("0")) <= 20 and int(generation) < 1 << 64):
         why = "invalid syntax" if not ascii_digits(generation) else "value out of range"
         raise RestoreError(f"parsing {B.CIRCUIT_RESET_GENERATION}: strconv.ParseUint: parsing "
                            f"{go_quote(generation)}: {why}")

@@ -240,3 +240,11 @@ def test_a_quarantine_defers_the_timers_and_a_bead_template_names_its_agent_by_d
     m.city = dataclasses.replace(m.city)
     assert m.city.agent(bead.template) is None and m.city.find_agent(bead.template) is not None
     assert row(m, "idle")["key"] == "rig/gt.worker"
+
+
+def test_rows_for_chosen_beads_skip_the_others_and_keep_looking(model):
+    """A bead left out of `bead_ids` is skipped; the beads after it still get their rows."""
+    m = model()
+    m.world.store.create_session({"template": "rig/worker", "session_name": "extra"}, m.world.now, bead_id="gc-9")
+    assert [r["bead_id"] for r in tracker_rows(m, {"gc-9"})] == ["gc-9"]
+    assert [r["bead_id"] for r in tracker_rows(m)] == ["gc-1", "gc-9"]

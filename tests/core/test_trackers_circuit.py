@@ -171,6 +171,19 @@ def test_an_explicit_reset_forgets_the_breaker_advances_its_generation_twice_and
         C.reset_persisted(Memory(), "mayor", SessionBead("gc-1", NOW, {B.CIRCUIT_RESET_GENERATION: "x"}))
 
 
+def test_a_reset_counts_on_from_the_larger_of_the_remembered_and_the_persisted_generation():
+    """resetSessionCircuitBreakerState observes the bead's generation, then resets twice: with no
+    generation anywhere it records 2; a remembered generation above the bead's wins."""
+    _, patch = C.reset_persisted(Memory(), "mayor", SessionBead("gc-1", NOW, {}))
+    assert patch[B.CIRCUIT_RESET_GENERATION] == "2"
+    mem = Memory().set("circuit_generations", "mayor", 6)
+    mem, patch = C.reset_persisted(mem, "mayor", SessionBead("gc-1", NOW, {B.CIRCUIT_RESET_GENERATION: "3"}))
+    assert patch[B.CIRCUIT_RESET_GENERATION] == "8" and mem.circuit_generations["mayor"] == 8
+    # strconv.ParseUint takes leading zeros: 21 characters can still be a small generation
+    _, patch = C.reset_persisted(Memory(), "mayor", SessionBead("gc-1", NOW, {B.CIRCUIT_RESET_GENERATION: "0" * 20 + "1"}))
+    assert patch[B.CIRCUIT_RESET_GENERATION] == "3"
+
+
 def test_metadata_persists_an_open_breaker_and_restores_it():
     mem, _ = restarts(Memory(), 0, 10, 20.5)
     at = NOW + timedelta(seconds=30)
