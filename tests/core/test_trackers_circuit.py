@@ -301,3 +301,44 @@ def test_only_a_breaker_key_with_a_value_other_than_the_generation_is_persisted_
     assert not C.has_persisted(bead(CIRCUIT_RESET_GENERATION="3"))
     assert not C.has_persisted(bead(CIRCUIT_STATE="  ", CIRCUIT_RESTARTS=""))
     assert C.has_persisted(bead(CIRCUIT_OPEN_RESTART_COUNT="0"))
+
+
+def test_a_restored_open_breaker_still_cooling_down_is_not_reported_as_reset():
+    """restoreFromMetadata reports a reset only when maybeAutoResetLocked cleared the entry."""
+    md = {B.CIRCUIT_STATE: C.OPEN, B.CIRCUIT_LAST_RESTART: "2026-05-16T11:59:00Z"}
+    mem, was_reset = C.restore(Memory(), CFG, "mayor", SessionBead("gc-1", NOW, md), NOW)
+    assert not was_reset and mem.circuits["mayor"].state == C.OPEN
+    mem, was_reset = C.restore(Memory(), CFG, "mayor", SessionBead("gc-1", NOW, md), NOW + timedelta(seconds=1200))
+    assert was_reset and mem.circuits["mayor"].state == C.CLOSED
+
+
+def test_a_snapshot_from_before_the_last_reset_is_neither_restored_nor_reported_as_reset():
+    mem = Memory().set("circuit_generations", "mayor", 5)
+    md = {B.CIRCUIT_STATE: C.OPEN, B.CIRCUIT_LAST_RESTART: "2026-05-16T10:00:00Z", B.CIRCUIT_RESET_GENERATION: "3"}
+    assert C.restore(mem, CFG, "mayor", SessionBead("gc-1", NOW, md), NOW) == (mem, False)
+
+
+def test_the_first_observation_of_an_entry_made_by_a_restart_is_a_baseline_and_the_next_is_not_progress():
+    """ObserveProgressSignature: an entry with no observed signature takes the first as its baseline
+    (a change worth persisting); the same signature again changes nothing."""
+    mem, _ = restarts(Memory(), 0)
+    mem, changed = C.observe_progress(mem, "mayor", "sig", NOW)
+    assert changed and mem.circuits["mayor"].observed and mem.circuits["mayor"].last_progress is None
+    mem, changed = C.observe_progress(mem, "mayor", "sig", NOW + timedelta(seconds=5))
+    assert not changed and mem.circuits["mayor"].last_progress is None
+
+
+def test_metadata_carries_the_reset_generation_and_the_last_progress():
+    """metadataLocked writes the reset generation when it is above 0, and every time field."""
+    c = Circuit(last_restart=NOW, last_progress=NOW + timedelta(seconds=3), signature="s", observed=True,
+                last_observed=NOW + timedelta(seconds=3))
+    mem = Memory().set("circuits", "mayor", c).set("circuit_generations", "mayor", 1)
+    md = C.metadata(mem, CFG, "mayor", NOW + timedelta(seconds=10))
+    assert md[B.CIRCUIT_RESET_GENERATION] == "1"
+    assert md[B.CIRCUIT_LAST_PROGRESS] == "2026-05-16T12:00:03Z"
+    other = Memory().set("circuits", "mayor", c).set("circuit_generations", "deacon", 4)
+    assert C.metadata(other, CFG, "mayor", NOW)[B.CIRCUIT_RESET_GENERATION] == ""
+
+
+def test_the_persisted_signature_is_restored():
+    assert _read(CIRCUIT_PROGRESS_SIGNATURE="abc").signature == "abc"
