@@ -26,7 +26,7 @@ def backoff_seconds(count: int) -> float:
 def conflict_count(text: str) -> int:
     """The deferred-alias conflict count as Gas City reads pool_alias_conflict_count:
     strconv.Atoi of the trimmed value, and 0 when that fails or is not positive."""
-    return max(atoi_or((text or "").strip(), 0), 0)
+    return max(atoi_or(text.strip()), 0)
 
 
 def retry_due(at: str, count_text: str, now: datetime) -> bool:
