@@ -149,6 +149,8 @@ def test_exact_exit_patches():
 
 def test_clearing_patches_touch_only_what_is_set():
     assert X.clear_wake_failures_patch(SessionBead("gc-1", NOW, {"wake_attempts": "0"})) == {}
+    assert X.clear_wake_failures_patch(SessionBead("gc-1", NOW, {})) == {}   # an absent counter is not written
+    assert X.clear_churn_patch(SessionBead("gc-1", NOW, {})) == {}
     assert X.clear_wake_failures_patch(SessionBead("gc-1", NOW, {"wake_attempts": "3", "quarantined_until": "x"})) == \
         {"wake_attempts": "0", "quarantined_until": ""}
     assert X.clear_churn_patch(SessionBead("gc-1", NOW, {"churn_count": "0"})) == {}
