@@ -6,7 +6,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core.desired.alias import backoff_seconds, conflict_count, defer_changes, in_deferred_state, next_retry_at, retry_due
+from core.desired.alias import (
+    backoff_seconds,
+    conflict_count,
+    defer_changes,
+    in_deferred_state,
+    next_retry_at,
+    retry_due,
+)
 from core.timefmt import format_time
 from core.world.beads import SessionBead
 
