@@ -342,3 +342,16 @@ def test_metadata_carries_the_reset_generation_and_the_last_progress():
 
 def test_the_persisted_signature_is_restored():
     assert _read(CIRCUIT_PROGRESS_SIGNATURE="abc").signature == "abc"
+
+
+def test_a_restored_closed_breaker_is_not_reported_as_reset():
+    """maybeAutoResetLocked reports false for an entry that is not OPEN, however old its last restart."""
+    md = {B.CIRCUIT_STATE: C.CLOSED, B.CIRCUIT_LAST_RESTART: "2026-05-16T10:00:00Z"}
+    mem, was_reset = C.restore(Memory(), CFG, "mayor", SessionBead("gc-1", NOW, md), NOW)
+    assert not was_reset and mem.circuits["mayor"].last_restart == datetime(2026, 5, 16, 10, tzinfo=UTC)
+
+
+def test_an_unreadable_restart_window_reads_as_one_hour():
+    """RestartWindowDuration: durationOr(restart_window, 1h); reset_after is twice that."""
+    got = cfg_of(session_circuit_breaker=True, restart_window="bogus")
+    assert (got.window, got.reset_after) == (3600.0, 7200.0)
