@@ -166,3 +166,14 @@ def test_a_hold_or_quarantine_blocks_until_its_instant_and_not_at_it():
     assert timer_blocker(now, "", t) == "" and timer_blocker("", now, t) == ""
     assert timer_blocker("2026-05-16T12:00:01Z", "", t) == "user_hold"
     assert timer_blocker("", "2026-05-16T12:00:01Z", t) == "quarantine"
+
+
+def test_a_singleton_without_expansion_is_keyed_by_its_templated_runtime_name():
+    """A plain max-1 agent registers its runtime name, which SessionNameFor renders through the
+    workspace's session_template."""
+    from core.config.model import Workspace
+
+    ws = Workspace(name="harbor", session_template="{{.City}}-{{.Agent}}")
+    c = City(root=".", path="city.toml", workspace=ws, agents=[Agent(name="mayor", max_active_sessions=1,
+                                                                     idle_timeout="10m")])
+    assert set(build_idle_keys(c, "current", []).names) == {"harbor-mayor"}
