@@ -12,10 +12,24 @@ from core.identity import generic_ephemeral
 from core.world.beads import WorkBead
 
 
-def _known_pool_template(ctx: BuildContext, assignee: str) -> bool:
-    """isKnownPoolTemplate: an unsuspended multi-session agent answers to the assignee."""
-    return any(not a.suspended and generic_ephemeral(a) and ctx.equivalent(assignee, a.qualified_name)
-               for a in ctx.city.agents)
+def _pool_template_names(ctx: BuildContext) -> tuple[frozenset[str], frozenset[str]]:
+    """The spellings isKnownPoolTemplate accepts, gathered once per pass (it asked every agent for
+    every work bead): the unsuspended multi-session agents' qualified names, and what those
+    normalize to."""
+    names = {a.qualified_name.strip() for a in ctx.city.agents
+             if not a.suspended and generic_ephemeral(a)} - {""}
+    return frozenset(names), frozenset(ctx.normalize_template(n) for n in names)
+
+
+def _known_pool_template(ctx: BuildContext, assignee: str, pools: tuple[frozenset[str], frozenset[str]]) -> bool:
+    """isKnownPoolTemplate: an unsuspended multi-session agent answers to the assignee (is it, or
+    is equivalent to it: both normalize to the same template); `pools` from
+    `_pool_template_names`."""
+    assignee = assignee.strip()
+    if not assignee:
+        return False
+    names, normalized = pools
+    return assignee in names or ctx.normalize_template(assignee) in normalized
 
 
 def rehome_assigned_work(ctx: BuildContext, collected: list[WorkBead]) -> None:
@@ -23,11 +37,12 @@ def rehome_assigned_work(ctx: BuildContext, collected: list[WorkBead]) -> None:
     work whose assignee is a pool template's legacy form gets the canonical assignee (and route),
     unless a live session still answers to the legacy identity (the resume tier owns it)."""
     index = assignee_index(ctx)
+    pools = _pool_template_names(ctx)
     for w in collected:
         if w.status not in ("in_progress", "open"):
             continue
         assignee = w.assignee.strip()
-        if not assignee or not _known_pool_template(ctx, assignee):
+        if not assignee or not _known_pool_template(ctx, assignee, pools):
             continue
         canon_assignee = ctx.normalize_template(assignee)
         routed = w.routed_to.strip()
