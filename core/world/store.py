@@ -8,6 +8,7 @@ are persistent maps too, carried in the snapshot, so restoring one is O(1) as we
 from __future__ import annotations
 
 import heapq
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -88,6 +89,12 @@ class Store:
         self._idx: dict[str, immutables.Map] = {}
         self._work_by_assignee: immutables.Map = immutables.Map()
         self._work_by_route: immutables.Map = immutables.Map()
+        # open_work() for the work map it was computed from (the map is immutable and replaced on
+        # every work write, so the same map means the same answer)
+        self._open_work: tuple[immutables.Map, list[WorkBead]] | None = None
+        # closed_work_count() for the work map it counts: carried across put_work and forget_work,
+        # recounted after any other change of the map
+        self._closed_work: tuple[immutables.Map, int] | None = None
         self._rebuild_indexes()
 
     # ------------------------------------------------------------------ snapshots
@@ -290,6 +297,7 @@ class Store:
         """Drop closed work beads from the store (see forget_sessions; closed work is in no
         index). Returns how many were."""
         n = 0
+        before = self.work
         with self.work.mutate() as m:
             for wid in ids:
                 w = m.get(wid)
@@ -298,6 +306,12 @@ class Store:
                     n += 1
             self.work = m.finish()
         self.forgotten_work += n
+        kept = self._closed_work
+        if kept is not None and kept[0] is before:
+            self._closed_work = (self.work, kept[1] - n)
+        opened = self._open_work
+        if opened is not None and opened[0] is before:  # only closed work is forgotten
+            self._open_work = (self.work, opened[1])
         return n
 
     # ------------------------------------------------------------------ faults
@@ -415,9 +429,27 @@ class Store:
         old = self.work.get(w.id)
         if old is not None:
             self._work_index_remove(old)
+        before = self.work
         self.work = self.work.set(w.id, w)
         self._work_index_add(w)
+        kept = self._closed_work
+        if kept is not None and kept[0] is before:
+            closed = (w.status == "closed") - (old is not None and old.status == "closed")
+            self._closed_work = (self.work, kept[1] + closed)
+        opened = self._open_work
+        if opened is not None and opened[0] is before and _replace_open_work(opened[1], old, w):
+            self._open_work = (self.work, opened[1])
+        else:
+            self._open_work = None  # a restore may bring `before` back: its list is not kept
         return w
+
+    def closed_work_count(self) -> int:
+        """How many work beads are closed (kept up to date as work is written: a long watch asks
+        every step, and counting means reading every work bead)."""
+        kept = self._closed_work
+        if kept is None or kept[0] is not self.work:
+            kept = self._closed_work = (self.work, sum(1 for w in self.work.values() if w.status == "closed"))
+        return kept[1]
 
     def update_work_metadata(self, wid: str, patch: Mapping[str, str], *, assignee: str | None = None,
                              routed_to: str | None = None) -> WorkBead:
@@ -456,9 +488,15 @@ class Store:
         self._rebuild_work_indexes()
 
     def open_work(self) -> list[WorkBead]:
-        out = [w for w in self.work.values() if w.status != "closed"]
-        out.sort(key=lambda w: natural_key(w.id))
-        return out
+        """Non-closed work beads in id order. Kept, and brought up to date by put_work and
+        forget_work: a tick reads them several times, and finding them means reading every work
+        bead, closed ones included; any other change of the work map finds them again."""
+        kept = self._open_work
+        if kept is None or kept[0] is not self.work:
+            out = [w for w in self.work.values() if w.status != "closed"]
+            out.sort(key=_work_order)
+            kept = self._open_work = (self.work, out)
+        return list(kept[1])
 
     def work_assigned_to(self, identity: str) -> list[WorkBead]:
         ids = self._work_by_assignee.get(identity, ())
@@ -524,3 +562,27 @@ def _discard(index: immutables.Map, key: str, item: str) -> immutables.Map:
         return index
     rest = held - {item} if isinstance(held, frozenset) else held.delete(item)
     return index.set(key, rest) if len(rest) else index.delete(key)
+
+
+def _work_order(w: WorkBead) -> tuple:
+    return natural_key(w.id)
+
+
+def _replace_open_work(beads: list[WorkBead], old: WorkBead | None, new: WorkBead) -> bool:
+    """Bring `beads` (open work in id order) up to date, in place, for `old` written as `new`.
+    False, with `beads` left unusable, where a full sort could order them otherwise: an id that
+    sorts equal to another's (`gc-01`, `gc-1`: the sort is stable, by map order), or an open
+    `old` not where the order puts it."""
+    if old is not None and old.status != "closed":
+        key = natural_key(old.id)
+        i = bisect_left(beads, key, key=_work_order)
+        if i >= len(beads) or beads[i].id != old.id or (i + 1 < len(beads) and _work_order(beads[i + 1]) == key):
+            return False
+        del beads[i]
+    if new.status != "closed":
+        key = natural_key(new.id)
+        i = bisect_left(beads, key, key=_work_order)
+        if i < len(beads) and _work_order(beads[i]) == key:
+            return False
+        beads.insert(i, new)
+    return True

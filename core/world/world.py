@@ -82,7 +82,7 @@ class World:
         slack = keep + max(keep // 10, 1)
         store = self.store
         closed_sessions = store.closed_session_count()
-        closed_work = sum(1 for w in store.work.values() if w.status == "closed") if len(store.work) > slack else 0
+        closed_work = store.closed_work_count() if len(store.work) > slack else 0
         if closed_sessions <= slack and closed_work <= slack:
             return 0
         waited = {i for wait in store.waits.values() if wait.state in ("pending", "ready")
