@@ -361,6 +361,9 @@ class Caps:
         self.ws_used = 0
         self.seen: set[str] = set()
         self.accepted: list[tuple[Request, str]] = []  # (request, its agent's rig)
+        # the accepted requests by template and by rig, in acceptance order (the blockers of a cap)
+        self.by_template: dict[str, list[Request]] = {}
+        self.by_rig: dict[str, list[Request]] = {}
 
     def _rig_max(self, a: Agent) -> int | None:
         rig = self.ctx.city.rig(a.dir) if a.dir else None
@@ -408,10 +411,10 @@ class Caps:
         qn = a.qualified_name
         cap = self.ctx.cap(a)
         if cap is not None and cap - self.agent_used.get(qn, 0) <= new_count:
-            return "agent_cap", cap, self.agent_used.get(qn, 0), [r for r, _ in self.accepted if r.template == qn]
+            return "agent_cap", cap, self.agent_used.get(qn, 0), list(self.by_template.get(qn, ()))
         rm = self._rig_max(a)
         if rm is not None and rm - self.rig_used.get(a.dir, 0) <= new_count:
-            return "rig_cap", rm, self.rig_used.get(a.dir, 0), [r for r, rig in self.accepted if rig == a.dir]
+            return "rig_cap", rm, self.rig_used.get(a.dir, 0), list(self.by_rig.get(a.dir, ()))
         wm = self._ws_max()
         if wm is not None and wm - self.ws_used <= new_count:
             return "workspace_cap", wm, self.ws_used, [r for r, _ in self.accepted]
@@ -428,6 +431,8 @@ class Caps:
         if r.session_bead_id:
             self.seen.add(r.session_bead_id)
         self.accepted.append((r, a.dir))
+        self.by_template.setdefault(r.template, []).append(r)
+        self.by_rig.setdefault(a.dir, []).append(r)
 
 
 def _priority_order(reqs: list[Request]) -> list[Request]:
