@@ -142,6 +142,16 @@ def _first_new(items: list[_T], existing: list[_T], keys: Callable[[_T], tuple[A
 
 
 @dataclass
+class _CityExpansion:
+    """What the city's packs bring: the city's own agents and named sessions, and those stamped
+    into its rigs."""
+    city_agents: list[Agent] = field(default_factory=list)
+    city_named: list[NamedSession] = field(default_factory=list)
+    rig_agents: list[Agent] = field(default_factory=list)
+    rig_named: list[NamedSession] = field(default_factory=list)
+
+
+@dataclass
 class _RigExpansion:
     """What one rig's packs bring: its own agents and named sessions, the city-scope ones to
     hoist, and whether an include or import failed to resolve."""
@@ -494,15 +504,19 @@ class Composer:
         return overrides
 
     # ================================================================== city packs and imports
-    def expand_city_packs(self, city: City, src: _Sources) -> tuple[list[Agent], list[NamedSession]]:
-        """Legacy `workspace.includes` packs, then `[imports.X]` sorted by binding. City-scope
-        agents (scope city or unscoped) go first; unscoped and rig-scope ones are also stamped
-        into every rig that does not import the same binding itself."""
-        rd = self.rd
-        city_agents: list[Agent] = []
-        city_named: list[NamedSession] = []
-        rig_agents: list[Agent] = []
-        rig_named: list[NamedSession] = []
+    def _take_city_pack(self, city: City, src: _Sources, pack: PackResult, agents: list[Agent],
+                        named: list[NamedSession], binding: str, got: _CityExpansion) -> None:
+        """Unscoped and rig-scope agents are stamped into every rig; city-scope and unscoped
+        ones are the city's. The pack's providers join the city's."""
+        got.rig_agents += _stamp_city_agents_into_rigs(agents, city.rigs, binding)
+        got.rig_named += _stamp_city_named_into_rigs(named, city.rigs, binding)
+        got.city_agents += [a for a in agents if a.scope in ("city", "")]
+        got.city_named += [n for n in named if n.scope in ("city", "")]
+        src.providers |= set(pack.providers)
+        self.merger.add_pack_providers(pack.providers)
+
+    def _expand_city_includes(self, city: City, src: _Sources, got: _CityExpansion) -> None:
+        """Legacy `workspace.includes` packs: everything they define, services and globals too."""
         for i, inc in enumerate(src.workspace.get("includes", []) or []):
             file = src.workspace_file.get("includes", self.city_file)
             imp = Import(binding="", source=inc, declared_in=file, scope="include", field=f"workspace.includes[{i}]")
@@ -511,19 +525,18 @@ class Composer:
             if not imp.resolved:
                 continue
             pack = self.packs.load(imp.resolved_path, "", at=(file, imp.field), context=f'city pack "{inc}": ')
-            rig_agents += _stamp_city_agents_into_rigs(pack.agents, city.rigs, "")
-            rig_named += _stamp_city_named_into_rigs(pack.named, city.rigs, "")
-            city_agents += [a for a in pack.agents if a.scope in ("city", "")]
-            city_named += [n for n in pack.named if n.scope in ("city", "")]
-            src.providers |= set(pack.providers)
-            self.merger.add_pack_providers(pack.providers)
+            self._take_city_pack(city, src, pack, pack.agents, pack.named, "", got)
             self.merger.add_pack_services(pack.services, pack.webhooks)
             self.city_globals += pack.globals
             self.city_requires += pack.requires
+
+    def _expand_city_imports(self, city: City, src: _Sources, got: _CityExpansion) -> None:
+        """`[imports.X]` sorted by binding, stamped with the binding (the city's replaces any
+        nested one); a non-transitive import brings only what its own pack defines."""
         for binding in sorted(src.city_imports):
             loc = src.city_imports[binding]
             ctx = f'city import "{binding}": '
-            imp = make_import(rd, binding, loc.table, loc.file, loc.fp, "city", decl_dir=self.root,
+            imp = make_import(self.rd, binding, loc.table, loc.file, loc.fp, "city", decl_dir=self.root,
                               city_root=self.root, packs_dir=self.packs_dir, context=ctx)
             self.imports.append(imp)
             if not imp.resolved:
@@ -539,23 +552,24 @@ class Composer:
                 webhooks = [x for x in webhooks if x.source_dir == pack.dir]
             self.merger.add_pack_services(services, webhooks)
             self.city_globals += pack.globals if imp.transitive else pack.local_globals()
-            # The city is the root of composition: its binding replaces any nested one.
             agents = [rebind_depends_on(a) for a in stamp_binding(agents, binding, force=True)]
             named = stamp_binding(named, binding, force=True)
-            stamped = _stamp_city_agents_into_rigs(agents, city.rigs, binding)
             if not city.rigs:  # no rig takes this import's rig-scope agents: say so in config show
                 city.unstamped += [a for a in agents if a.scope == "rig"]
-            rig_agents += stamped
-            rig_named += _stamp_city_named_into_rigs(named, city.rigs, binding)
-            city_agents += [a for a in agents if a.scope in ("city", "")]
-            city_named += [n for n in named if n.scope in ("city", "")]
-            src.providers |= set(pack.providers)
-            self.merger.add_pack_providers(pack.providers)
-        from_packs = city_agents + rig_agents
+            self._take_city_pack(city, src, pack, agents, named, binding, got)
+
+    def expand_city_packs(self, city: City, src: _Sources) -> tuple[list[Agent], list[NamedSession]]:
+        """Legacy `workspace.includes` packs, then `[imports.X]` sorted by binding. City-scope
+        agents (scope city or unscoped) go first; unscoped and rig-scope ones are also stamped
+        into every rig that does not import the same binding itself."""
+        got = _CityExpansion()
+        self._expand_city_includes(city, src, got)
+        self._expand_city_imports(city, src, got)
+        from_packs = got.city_agents + got.rig_agents
         self.city_requires += self.root_requires
         self.check_collisions(from_packs, "city")
         agents = from_packs + src.agents
-        named = city_named + rig_named + src.named
+        named = got.city_named + got.rig_named + src.named
         if src.city_imports:
             self.shadow_warnings(agents, src)
         return agents, named
