@@ -144,14 +144,9 @@ class _Claims:
         return any(n in self._assignees for n in b.assignee_identities())
 
 
-def evaluate_alarms(world: World, events: Iterable[dict[str, Any]], now: datetime, t: AlarmThresholds,  # noqa: C901 - a long function issue 13 item 5 splits into named passes
-                    memory: AlarmMemory | None = None, city: City | None = None) -> list[Alarm]:
-    """Every alarm that holds at `now`, in a stable order (kind, subject). `events` are
-    events.jsonl-shaped records (`type`, `ts`, `session_id`, `subject`); `city` gives the
-    circuit breaker's reset time."""
-    from core.holds import CIRCUIT_OPEN, QUARANTINED, session_hold
-    from core.trackers.exits import MAX_CHURN_CYCLES
-
+def _wake_alarms(world: World, events: Iterable[dict[str, Any]], now: datetime, t: AlarmThresholds) -> list[Alarm]:
+    """Sessions woken too often in the last hour, and pool templates whose wakes past the spawn
+    grace claimed no work."""
     out: list[Alarm] = []
     hour_ago = now - timedelta(hours=1)
     grace_cut = now - timedelta(seconds=t.idle_spawn_grace_s)
@@ -179,41 +174,68 @@ def evaluate_alarms(world: World, events: Iterable[dict[str, Any]], now: datetim
             out.append(Alarm("idle_spawns", tmpl, len(ids), t.idle_spawns_per_hour,
                              f"{len(ids)} wakes of {tmpl} pool sessions in the last hour claimed no work "
                              f"(alarm at {t.idle_spawns_per_hour})", sorted(set(ids))))
-    running = world.runtime
+    return out
+
+
+def _stuck_alarms(b: SessionBead, now: datetime, t: AlarmThresholds, memory: AlarmMemory | None) -> list[Alarm]:
+    """A bead that keeps losing its alias, or has been start-pending too long."""
+    out: list[Alarm] = []
+    name = b.session_name or b.id
+    wanted = b.get(B.POOL_ALIAS_CONFLICT)
+    if wanted:
+        n = _int(b.get(B.POOL_ALIAS_CONFLICT_COUNT))
+        rises = memory.conflict.get(b.id, (n, 0))[1] if memory else 0
+        if n >= t.alias_conflict_count or rises >= t.alias_conflict_rises:
+            how = f"rose {rises} times while watched" if rises >= t.alias_conflict_rises else f"reached {n}"
+            out.append(Alarm("alias_conflict", name, n, t.alias_conflict_count,
+                             f"{b.id} keeps losing alias {wanted!r}: its conflict count {how} "
+                             f"(alarm at {t.alias_conflict_count} or {t.alias_conflict_rises} rises)", [b.id]))
+    if b.state in START_PENDING_STATES:
+        since = (parse_time(b.get(B.PENDING_CREATE_STARTED_AT)) or parse_time(b.get(B.LAST_WOKE_AT))
+                 or b.created_at)
+        age = (now - since).total_seconds()
+        if age > t.start_pending_timeout_s:
+            out.append(Alarm("start_pending", name, round(age), t.start_pending_timeout_s,
+                             f"{b.id} has been {b.state} since {format_time(since)} ({format_duration(round(age))}; "
+                             f"alarm after {format_duration(t.start_pending_timeout_s)})", [b.id]))
+    return out
+
+
+def _crash_alarm(world: World, b: SessionBead, now: datetime, t: AlarmThresholds, city: City | None) -> Alarm | None:
+    """A dead bead held by quarantine or an open circuit (when holds alarm), or one that churns."""
+    from core.holds import CIRCUIT_OPEN, QUARANTINED, session_hold
+    from core.trackers.exits import MAX_CHURN_CYCLES
+
+    name = b.session_name or b.id
+    hold = None if world.runtime.alive(b.session_name) else session_hold(b, now, city, world.memory)
+    churn = _int(b.get(B.CHURN_COUNT))
+    if hold is not None and not t.holds:
+        return None
+    if hold is not None and hold.kind == QUARANTINED:
+        return Alarm("quarantine", name, churn, t.churn_count,
+                     f"{b.id} is {hold.text()}: the controller will not wake it before then", [b.id],
+                     format_time(hold.until))
+    if hold is not None and hold.kind == CIRCUIT_OPEN:
+        return Alarm("circuit_open", name, _int(b.get(B.CIRCUIT_OPEN_RESTART_COUNT)), 0,
+                     f"{b.id}'s circuit breaker is open until {hold.clock()} ({hold.reason}): it is not "
+                     "respawned", [b.id], format_time(hold.until))
+    if churn >= t.churn_count:
+        return Alarm("churn", name, churn, t.churn_count,
+                     f"{b.id} died young after a wake {churn} times (alarm at {t.churn_count}; the "
+                     f"controller quarantines it at {MAX_CHURN_CYCLES})", [b.id])
+    return None
+
+
+def evaluate_alarms(world: World, events: Iterable[dict[str, Any]], now: datetime, t: AlarmThresholds,
+                    memory: AlarmMemory | None = None, city: City | None = None) -> list[Alarm]:
+    """Every alarm that holds at `now`, in a stable order (kind, subject). `events` are
+    events.jsonl-shaped records (`type`, `ts`, `session_id`, `subject`); `city` gives the
+    circuit breaker's reset time."""
+    out = _wake_alarms(world, events, now, t)
     for b in world.store.open_sessions():
-        name = b.session_name or b.id
-        wanted = b.get(B.POOL_ALIAS_CONFLICT)
-        if wanted:
-            n = _int(b.get(B.POOL_ALIAS_CONFLICT_COUNT))
-            rises = memory.conflict.get(b.id, (n, 0))[1] if memory else 0
-            if n >= t.alias_conflict_count or rises >= t.alias_conflict_rises:
-                how = f"rose {rises} times while watched" if rises >= t.alias_conflict_rises else f"reached {n}"
-                out.append(Alarm("alias_conflict", name, n, t.alias_conflict_count,
-                                 f"{b.id} keeps losing alias {wanted!r}: its conflict count {how} "
-                                 f"(alarm at {t.alias_conflict_count} or {t.alias_conflict_rises} rises)", [b.id]))
-        if b.state in START_PENDING_STATES:
-            since = (parse_time(b.get(B.PENDING_CREATE_STARTED_AT)) or parse_time(b.get(B.LAST_WOKE_AT))
-                     or b.created_at)
-            age = (now - since).total_seconds()
-            if age > t.start_pending_timeout_s:
-                out.append(Alarm("start_pending", name, round(age), t.start_pending_timeout_s,
-                                 f"{b.id} has been {b.state} since {format_time(since)} ({format_duration(round(age))}; "
-                                 f"alarm after {format_duration(t.start_pending_timeout_s)})", [b.id]))
-        hold = None if running.alive(b.session_name) else session_hold(b, now, city, world.memory)
-        churn = _int(b.get(B.CHURN_COUNT))
-        if hold is not None and not t.holds:
-            pass
-        elif hold is not None and hold.kind == QUARANTINED:
-            out.append(Alarm("quarantine", name, churn, t.churn_count,
-                             f"{b.id} is {hold.text()}: the controller will not wake it before then", [b.id],
-                             format_time(hold.until)))
-        elif hold is not None and hold.kind == CIRCUIT_OPEN:
-            out.append(Alarm("circuit_open", name, _int(b.get(B.CIRCUIT_OPEN_RESTART_COUNT)), 0,
-                             f"{b.id}'s circuit breaker is open until {hold.clock()} ({hold.reason}): it is not "
-                             "respawned", [b.id], format_time(hold.until)))
-        elif churn >= t.churn_count:
-            out.append(Alarm("churn", name, churn, t.churn_count,
-                             f"{b.id} died young after a wake {churn} times (alarm at {t.churn_count}; the "
-                             f"controller quarantines it at {MAX_CHURN_CYCLES})", [b.id]))
+        out += _stuck_alarms(b, now, t, memory)
+        crash = _crash_alarm(world, b, now, t, city)
+        if crash is not None:
+            out.append(crash)
     out.sort(key=lambda a: (a.kind, a.subject))
     return out

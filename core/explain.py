@@ -350,28 +350,17 @@ def _summary(entry: DesiredEntry | None, b: SessionBead | None, alias: dict[str,
     return head + "; it has no alias"
 
 
-def explain_session(model: Model, key: str, *, outcome: Outcome | None = None,  # noqa: C901 - a long function issue 13 item 5 splits into named passes
-                    history: list[dict[str, Any]] | None = None,
-                    awake: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """Explain the session `key` (any spelling, see the module doc) as the model stands.
+def _not_found(key: str) -> dict[str, Any]:
+    return {"session": key, "found": False, "summary": f"no session, bead or desired entry matches {key!r}",
+            "rules": [], "desired": False, "matched_by": "", "also_matches": [], "identity": {}, "alias": {},
+            "slot": {}, "demand": {}, "lifecycle": {}}
 
-    Returns the dictionary documented in the module doc, with `found` False (and every section
-    empty) when nothing matches. `outcome` (the last step's) adds the wake reason and what the
-    step did to the session; `history` (actions of the run) adds adoption and the history list;
-    `awake` (the last tick's awake set; default: the outcome's) adds the awake-set decision.
-    """
-    from core.state_json import deferrals
 
-    bead, entry, how, also = _resolve(model, key)
-    out: dict[str, Any] = {"session": key, "found": bead is not None or entry is not None}
-    if not out["found"]:
-        out.update(summary=f"no session, bead or desired entry matches {key!r}", rules=[], desired=False,
-                   matched_by="", also_matches=[], identity={}, alias={}, slot={}, demand={}, lifecycle={})
-        return out
-    template = entry.template if entry is not None else (bead.template if bead else "")
-    shape_rule, agent = _shape_rule(model, template)
-    if agent is not None:
-        template = agent.qualified_name
+def _rules(model: Model, entry: DesiredEntry | None, bead: SessionBead | None, agent: Any, shape_rule: dict[str, Any],
+           history: list[dict[str, Any]] | None) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
+    """The rules that made the session what it is: the desired entry's, with the floor identity
+    rule before alias.none; or, for a bead not desired, its shape, recorded identity and why not;
+    adoption first. Returns (rules, why not desired or None)."""
     why_not = None
     adopt = _adoption_rule(bead, history)
     if entry is not None:
@@ -390,17 +379,37 @@ def explain_session(model: Model, key: str, *, outcome: Outcome | None = None,  
                  {"rule": why_not[0], "detail": why_not[1]}]
     if adopt is not None:
         rules.insert(0, adopt)
-    deferral = None
-    if bead is not None:
-        deferral = next((d for d in deferrals(model) if d["bead_id"] == bead.id), None)
-    alias = alias_state(entry, bead, deferral, model.world.now)
-    name = (entry.session_name if entry else "") or (bead.session_name if bead else "")
+    return rules, why_not
+
+
+def _identity_explanation(entry: DesiredEntry | None, bead: SessionBead | None, shape_rule: dict[str, Any]) -> str:
+    if entry is not None and bead is not None and bead.agent_name and bead.agent_name != entry.identity:
+        if entry.identity == entry.session_name:
+            # Floors and rediscovered pool beads carry no instance identity of their own.
+            return (f"desired under its session name {entry.identity} "
+                    f"({'dependency floor' if entry.dependency_only else entry.source}); "
+                    f"it runs as {bead.agent_name}")
+        return (f"desired as {entry.identity}; the bead still records {bead.agent_name} "
+                "until normalization or sync rewrites it")
+    if entry is not None and _floor_identity_rule(entry) is not None:
+        # The shape rule names the canonical identity, which a floor uses only for its env.
+        return (f"desired under its session name {entry.identity} (dependency floor); "
+                f"it runs as {entry.env['GC_ALIAS']}")
+    if entry is not None:
+        return f"desired as {entry.identity} ({shape_rule['detail']})"
+    assert bead is not None  # found: with no desired entry, a bead matched
+    return f"recorded as {bead.agent_name or bead.session_name} ({shape_rule['detail']})"
+
+
+def _identity(model: Model, entry: DesiredEntry | None, bead: SessionBead | None, template: str,
+              shape_rule: dict[str, Any], name: str) -> dict[str, Any]:
+    """The identity section: template and shape, the desired and recorded names, every spelling."""
     if bead is not None:
         spellings = bead.identities()
     else:
         assert entry is not None  # found: a bead or a desired entry matched
         spellings = [v for v in (entry.session_name, entry.identity) if v]
-    identity = {
+    return {
         "template": template,
         "shape": shape_rule["rule"].removeprefix("shape.").replace("_", " "),
         "shape_rule": shape_rule["detail"],
@@ -412,25 +421,14 @@ def explain_session(model: Model, key: str, *, outcome: Outcome | None = None,  
         "canonical_instance_name": bead.get(B.CANONICAL_INSTANCE_NAME) if bead else "",
         "origin": bead.origin if bead else "",
         "spellings": spellings,
+        "explanation": _identity_explanation(entry, bead, shape_rule),
     }
-    if entry is not None and bead is not None and bead.agent_name and bead.agent_name != entry.identity:
-        if entry.identity == entry.session_name:
-            # Floors and rediscovered pool beads carry no instance identity of their own.
-            identity["explanation"] = (f"desired under its session name {entry.identity} "
-                                       f"({'dependency floor' if entry.dependency_only else entry.source}); "
-                                       f"it runs as {bead.agent_name}")
-        else:
-            identity["explanation"] = (f"desired as {entry.identity}; the bead still records {bead.agent_name} "
-                                       "until normalization or sync rewrites it")
-    elif entry is not None and (floor := _floor_identity_rule(entry)) is not None:
-        # The shape rule names the canonical identity, which a floor uses only for its env.
-        identity["explanation"] = (f"desired under its session name {entry.identity} (dependency floor); "
-                                   f"it runs as {entry.env['GC_ALIAS']}")
-    elif entry is not None:
-        identity["explanation"] = f"desired as {entry.identity} ({shape_rule['detail']})"
-    else:
-        assert bead is not None  # found: with no desired entry, a bead matched
-        identity["explanation"] = f"recorded as {bead.agent_name or bead.session_name} ({shape_rule['detail']})"
+
+
+def _lifecycle(model: Model, bead: SessionBead | None, name: str, outcome: Outcome | None,
+               awake: list[dict[str, Any]] | None) -> dict[str, Any]:
+    """The lifecycle section: the bead's state and timers, its runtime, the last step, trackers,
+    the awake-set row and the session reason, with the explanation in words."""
     runtime, last_activity = _runtime(model, name)
     last_step, wake = _last_step(outcome, bead, name)
     tracker = _tracker_row(model, bead)
@@ -465,11 +463,41 @@ def explain_session(model: Model, key: str, *, outcome: Outcome | None = None,  
         explanation.insert(0, f"REASON {reason}: {reason_words(reason)}" + (f"; {hint}" if hint else ""))
     if wake:
         explanation.append(f"woken in the last step: {wake}")
-    out.update(
-        matched_by=how, also_matches=also, desired=entry is not None, rules=rules, identity=identity, alias=alias,
-        slot=_slot(entry, bead), demand=_demand(model, entry, template, why_not), lifecycle=lifecycle,
-    )
-    out["summary"] = _summary(entry, bead, alias, why_not)
+    return lifecycle
+
+
+def explain_session(model: Model, key: str, *, outcome: Outcome | None = None,
+                    history: list[dict[str, Any]] | None = None,
+                    awake: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Explain the session `key` (any spelling, see the module doc) as the model stands.
+
+    Returns the dictionary documented in the module doc, with `found` False (and every section
+    empty) when nothing matches. `outcome` (the last step's) adds the wake reason and what the
+    step did to the session; `history` (actions of the run) adds adoption and the history list;
+    `awake` (the last tick's awake set; default: the outcome's) adds the awake-set decision.
+    """
+    from core.state_json import deferrals
+
+    bead, entry, how, also = _resolve(model, key)
+    if bead is None and entry is None:
+        return _not_found(key)
+    template = entry.template if entry is not None else (bead.template if bead else "")
+    shape_rule, agent = _shape_rule(model, template)
+    if agent is not None:
+        template = agent.qualified_name
+    rules, why_not = _rules(model, entry, bead, agent, shape_rule, history)
+    deferral = None
+    if bead is not None:
+        deferral = next((d for d in deferrals(model) if d["bead_id"] == bead.id), None)
+    alias = alias_state(entry, bead, deferral, model.world.now)
+    name = (entry.session_name if entry else "") or (bead.session_name if bead else "")
+    lifecycle = _lifecycle(model, bead, name, outcome, awake)
+    out: dict[str, Any] = {
+        "session": key, "found": True, "matched_by": how, "also_matches": also, "desired": entry is not None,
+        "rules": rules, "identity": _identity(model, entry, bead, template, shape_rule, name), "alias": alias,
+        "slot": _slot(entry, bead), "demand": _demand(model, entry, template, why_not), "lifecycle": lifecycle,
+        "summary": _summary(entry, bead, alias, why_not),
+    }
     hold = _hold(model, bead)
     if hold is not None:  # a crash loop or an open circuit is the first thing to know
         lifecycle["hold"] = {"kind": hold.kind, "until": format_time(hold.until), "reason": hold.reason}

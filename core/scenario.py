@@ -180,16 +180,15 @@ def _load_scenario_city(path: str, text: str, d: dict[str, Any], prefix: str, pa
     return city
 
 
-def load_scenario(path: str, packs_dir: str | None = None) -> Scenario:  # noqa: C901 - a long function issue 13 item 5 splits into named passes
-    """Parse and validate a scenario file (remote imports of its cities resolved from `packs_dir`
-    first, as `--packs` does). Raises ScenarioError naming file, line and field."""
+def _parse_scenario_text(path: str) -> tuple[str, dict[str, Any]]:
+    """Read and parse the scenario's TOML; any failure is a located ScenarioError."""
     try:
         raw = read_regular(path, SCENARIO_MAX_BYTES)
     except OSError as e:
         raise ScenarioError(ConfigError(path, f"cannot read scenario: {e.strerror or e}")) from None
     try:
         text = raw.decode("utf-8")
-        d = tomli.loads(text)
+        return text, tomli.loads(text)
     except UnicodeDecodeError:
         raise ScenarioError(ConfigError(path, "scenario is not UTF-8 text", line=1, col=1)) from None
     except RecursionError as e:  # tomli's limit on nested inline arrays and tables
@@ -201,6 +200,10 @@ def load_scenario(path: str, packs_dir: str | None = None) -> Scenario:  # noqa:
         at_line, at_col = syntax_position(str(e))
         detail = str(e).split(" (at line ")[0]  # the position is in the location already
         raise ScenarioError(ConfigError(path, f"parsing scenario: {detail}", line=at_line or 1, col=at_col or 1)) from None
+
+
+def _check_header(path: str, text: str, d: dict[str, Any]) -> tuple[Any, datetime]:
+    """The top-level keys, name, semantics and typed fields; returns (semantics, start)."""
     _check_keys(path, text, d, TOP_KEYS, "")
     if not isinstance(d.get("name"), str) or not d["name"].strip():
         raise _loc(path, text, "name", "name is required (a one-line story of what the scenario shows)")
@@ -210,14 +213,27 @@ def load_scenario(path: str, packs_dir: str | None = None) -> Scenario:  # noqa:
     _typed(path, text, d, SS.TOP, "")
     start = parse_time(d["start"]) if "start" in d else DEFAULT_START
     assert start is not None  # checked by _typed
-    city = _load_scenario_city(path, text, d, "", packs_dir)
-    sc = d.get("scale_check", {})
-    for k, v in sc.items():
+    return sem, start
+
+
+def _check_scale_check(path: str, text: str, d: dict[str, Any], city: City) -> None:
+    for k, v in d.get("scale_check", {}).items():
         p = SS.value_problem(SS.SCALE_OUTPUT, v, f"scale_check.{k}")
         if p is not None:
             raise _loc(path, text, p.field, p.message)
         if city.agent(k) is None:
             raise _loc(path, text, f"scale_check.{k}", f'scale_check names unknown template "{k}"')
+
+
+def _check_unique(path: str, text: str, seen: set[str], value: Any, fp: str, what: str) -> None:
+    if value in seen:
+        raise _loc(path, text, fp, f'duplicate {what} "{value}"')
+    seen.add(value)
+
+
+def _check_world_tables(path: str, text: str, d: dict[str, Any]) -> set[str]:
+    """[[session]], [[runtime]], [[work]] and [[wait]]: keys, types, required and unique ids;
+    returns the work ids."""
     ids: set[str] = set()
     for i, s in enumerate(_array(path, text, d, "session")):
         _check_keys(path, text, s, SESSION_KEYS, f"session[{i}]")
@@ -227,24 +243,23 @@ def load_scenario(path: str, packs_dir: str | None = None) -> Scenario:  # noqa:
         _typed(path, text, s, SS.SESSION, f"session[{i}]")
         if not s.get("id"):
             raise _loc(path, text, f"session[{i}].id", "session id is required")
-        if s["id"] in ids:
-            raise _loc(path, text, f"session[{i}].id", f'duplicate session id "{s["id"]}"')
-        ids.add(s["id"])
+        _check_unique(path, text, ids, s["id"], f"session[{i}].id", "session id")
     names: set[str] = set()
     for i, r in enumerate(_array(path, text, d, "runtime")):
         _check_keys(path, text, r, RUNTIME_KEYS, f"runtime[{i}]")
         _typed(path, text, r, SS.RUNTIME, f"runtime[{i}]")
         if not r.get("name"):
             raise _loc(path, text, f"runtime[{i}].name", "runtime name is required")
-        if r["name"] in names:
-            raise _loc(path, text, f"runtime[{i}].name", f'duplicate runtime name "{r["name"]}"')
-        names.add(r["name"])
+        _check_unique(path, text, names, r["name"], f"runtime[{i}].name", "runtime name")
     wids: set[str] = set()
     for i, w in enumerate(_array(path, text, d, "work")):
         _check_work(path, text, w, f"work[{i}]")
-        if w["id"] in wids:
-            raise _loc(path, text, f"work[{i}].id", f'duplicate work id "{w["id"]}"')
-        wids.add(w["id"])
+        _check_unique(path, text, wids, w["id"], f"work[{i}].id", "work id")
+    return wids
+
+
+def _check_world_inputs(path: str, text: str, d: dict[str, Any], city: City) -> None:
+    """[suspension], [work_query], [detached_probe] and [[wait]]."""
     if "suspension" in d:
         _check_suspension(path, text, d["suspension"], "suspension", city)
     wq = d.get("work_query", {})
@@ -259,78 +274,133 @@ def load_scenario(path: str, packs_dir: str | None = None) -> Scenario:  # noqa:
     wait_ids: set[str] = set()
     for i, w in enumerate(_array(path, text, d, "wait")):
         _check_wait(path, text, w, f"wait[{i}]")
-        if w["id"] in wait_ids:
-            raise _loc(path, text, f"wait[{i}].id", f'duplicate wait id "{w["id"]}"')
-        wait_ids.add(w["id"])
-    steps = []
-    templates = {a.qualified_name for a in city.agents}  # grows with each edit_config
-    cities = [city]  # the configs a step may refer to: the first and every edit so far
-    work = SS.WorkBudget(start)
-    step_tables = _array(path, text, d, "step")
+        _check_unique(path, text, wait_ids, w["id"], f"wait[{i}].id", "wait id")
+
+
+@dataclass
+class _StepScope:
+    """What a step may refer to as the steps are read in order: the configs so far (the first
+    and every edit), their templates, the work ids, and the work budget."""
+    path: str
+    text: str
+    packs_dir: str | None
+    cities: list[City]
+    templates: set[str]
+    wids: set[str]
+    work: SS.WorkBudget
+
+    def loc(self, fp: str, message: str) -> ScenarioError:
+        return _loc(self.path, self.text, fp, message)
+
+
+def _positive_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 1
+
+
+def _check_step_shape(sc: _StepScope, st: dict[str, Any], fp: str) -> str:
+    """The step's kind, keys, required keys and types, and its share of the work budget."""
+    kind = st.get("do")
+    if not isinstance(kind, str) or kind not in STEP_KEYS:
+        raise sc.loc(f"{fp}.do", f'unknown step {SS.short(kind)} (one of {", ".join(sorted(STEP_KEYS))})')
+    _check_keys(sc.path, sc.text, st, STEP_KEYS[kind] | {"do"}, fp)
+    for k in STEP_REQUIRED.get(kind, []):
+        if k not in st:
+            raise sc.loc(fp, f'step "{kind}" needs "{k}"')
+    if kind == "tick" and "count" in st and (not SS.is_int(st["count"]) or st["count"] < 1):
+        raise sc.loc(f"{fp}.count", "count must be a positive integer")
+    if kind in ("add_work", "update_work"):
+        _check_work(sc.path, sc.text, st, fp, partial=kind == "update_work", extra={"do"})
+    else:
+        _typed(sc.path, sc.text, st, SS.STEP[kind], fp)
+    problem = sc.work.add(kind, st, fp)
+    if problem is not None:
+        raise sc.loc(problem.field, problem.message)
+    return kind
+
+
+def _check_fault_step(sc: _StepScope, kind: str, st: dict[str, Any], fp: str) -> None:
+    """fail_start, fail_stop, slow_start, fail_store_read and fail_store_write."""
+    if kind in ("fail_start", "fail_stop", "slow_start") and not (st.get("name") or st.get("template")):
+        raise sc.loc(fp, f'{kind} needs "name" or "template"')
+    if kind in ("fail_start", "fail_stop", "slow_start", "fail_store_write") and "count" in st and \
+            not _positive_int(st["count"]):
+        raise sc.loc(f"{fp}.count", "count must be a positive integer")
+    if kind == "fail_store_read":
+        if st["store"] != "city" and sc.cities[-1].rig(str(st["store"])) is None:
+            raise sc.loc(f"{fp}.store", f'store must be "city" or a rig of the city, got "{st["store"]}"')
+        if st.get("mode", "error") not in ("error", "partial"):
+            raise sc.loc(f"{fp}.mode", f'mode must be "error" or "partial", got "{st["mode"]}"')
+        if "ticks" in st and not _positive_int(st["ticks"]):
+            raise sc.loc(f"{fp}.ticks", "ticks must be a positive integer")
+        if "message" in st and st.get("mode", "error") != "error":
+            raise sc.loc(f"{fp}.message", 'message is the error text of failing reads: it needs mode "error"')
+    if kind == "fail_store_write" and st.get("op", "write") not in ("write", "create"):
+        raise sc.loc(f"{fp}.op", f'op must be "write" or "create", got "{st["op"]}"')
+    if kind in ("fail_start", "fail_stop", "slow_start") and st.get("template") and st["template"] not in sc.templates:
+        raise sc.loc(f"{fp}.template", f'{kind} names unknown template "{st["template"]}"')
+
+
+def _check_step_refs(sc: _StepScope, kind: str, st: dict[str, Any], fp: str) -> None:
+    """What a step names must exist by then: work ids, templates, rigs, waits, semantics; an
+    edit_config step's city is loaded and joins the scope."""
+    if kind == "update_work" and st["id"] not in sc.wids:
+        raise sc.loc(f"{fp}.id", f'update_work names unknown work "{st["id"]}" (not in [[work]] '
+                                 "or an earlier add_work)")
+    if kind in ("add_work", "update_work"):
+        sc.wids.add(st["id"])
+    if kind == "set_scale_check" and all(c.agent(st["template"]) is None for c in sc.cities):
+        raise sc.loc(f"{fp}.template", f'unknown template "{st["template"]}"')
+    _check_fault_step(sc, kind, st, fp)
+    if kind == "edit_config":
+        sc.cities.append(_load_scenario_city(sc.path, sc.text, st, f"{fp}.", sc.packs_dir))
+        sc.templates |= {a.qualified_name for a in sc.cities[-1].agents}
+    if kind == "set_wait":
+        _check_wait(sc.path, sc.text, {k: v for k, v in st.items() if k != "do"}, fp, partial=True)
+    if kind == "set_suspension":
+        _check_suspension(sc.path, sc.text, {k: v for k, v in st.items() if k != "do"}, fp, sc.cities[-1])
+    if kind == "set_work_query":
+        _check_work_query(sc.path, sc.text, fp, st["template"], st["found"], sc.cities[-1])
+    if kind == "set_semantics" and st["semantics"] not in SEMANTICS:
+        raise sc.loc(f"{fp}.semantics", f'semantics must be one of {", ".join(SEMANTICS)}, got "{st["semantics"]}"')
+
+
+def _load_steps(sc: _StepScope, d: dict[str, Any]) -> list[dict[str, Any]]:
+    """The [[step]] tables, each checked against the scope the steps before it built."""
+    step_tables = _array(sc.path, sc.text, d, "step")
     if len(step_tables) > SS.MAX_STEPS:
-        raise _loc(path, text, f"step[{SS.MAX_STEPS}]", f"a scenario has at most {SS.MAX_STEPS} steps")
+        raise sc.loc(f"step[{SS.MAX_STEPS}]", f"a scenario has at most {SS.MAX_STEPS} steps")
+    steps = []
     for i, st in enumerate(step_tables):
         fp = f"step[{i}]"
-        kind = st.get("do")
-        if not isinstance(kind, str) or kind not in STEP_KEYS:
-            raise _loc(path, text, f"{fp}.do", f'unknown step {SS.short(kind)} (one of {", ".join(sorted(STEP_KEYS))})')
-        _check_keys(path, text, st, STEP_KEYS[kind] | {"do"}, fp)
-        for k in STEP_REQUIRED.get(kind, []):
-            if k not in st:
-                raise _loc(path, text, fp, f'step "{kind}" needs "{k}"')
-        if kind == "tick" and "count" in st and (not SS.is_int(st["count"]) or st["count"] < 1):
-            raise _loc(path, text, f"{fp}.count", "count must be a positive integer")
-        if kind in ("add_work", "update_work"):
-            _check_work(path, text, st, fp, partial=kind == "update_work", extra={"do"})
-        else:
-            _typed(path, text, st, SS.STEP[kind], fp)
-        problem = work.add(kind, st, fp)
-        if problem is not None:
-            raise _loc(path, text, problem.field, problem.message)
-        if kind == "update_work" and st["id"] not in wids:
-            raise _loc(path, text, f"{fp}.id", f'update_work names unknown work "{st["id"]}" (not in [[work]] '
-                                               "or an earlier add_work)")
-        if kind in ("add_work", "update_work"):
-            wids.add(st["id"])
-        if kind == "set_scale_check" and all(c.agent(st["template"]) is None for c in cities):
-            raise _loc(path, text, f"{fp}.template", f'unknown template "{st["template"]}"')
-        if kind in ("fail_start", "fail_stop", "slow_start") and not (st.get("name") or st.get("template")):
-            raise _loc(path, text, fp, f'{kind} needs "name" or "template"')
-        if kind in ("fail_start", "fail_stop", "slow_start", "fail_store_write") and "count" in st and \
-                (not isinstance(st["count"], int) or isinstance(st["count"], bool) or st["count"] < 1):
-            raise _loc(path, text, f"{fp}.count", "count must be a positive integer")
-        if kind == "fail_store_read":
-            if st["store"] != "city" and cities[-1].rig(str(st["store"])) is None:
-                raise _loc(path, text, f"{fp}.store", f'store must be "city" or a rig of the city, got "{st["store"]}"')
-            if st.get("mode", "error") not in ("error", "partial"):
-                raise _loc(path, text, f"{fp}.mode", f'mode must be "error" or "partial", got "{st["mode"]}"')
-            if "ticks" in st and (not isinstance(st["ticks"], int) or isinstance(st["ticks"], bool) or st["ticks"] < 1):
-                raise _loc(path, text, f"{fp}.ticks", "ticks must be a positive integer")
-            if "message" in st and st.get("mode", "error") != "error":
-                raise _loc(path, text, f"{fp}.message", 'message is the error text of failing reads: it needs mode "error"')
-        if kind == "fail_store_write" and st.get("op", "write") not in ("write", "create"):
-            raise _loc(path, text, f"{fp}.op", f'op must be "write" or "create", got "{st["op"]}"')
-        if kind in ("fail_start", "fail_stop", "slow_start") and st.get("template") and st["template"] not in templates:
-            raise _loc(path, text, f"{fp}.template", f'{kind} names unknown template "{st["template"]}"')
-        if kind == "edit_config":
-            cities.append(_load_scenario_city(path, text, st, f"{fp}.", packs_dir))
-            templates |= {a.qualified_name for a in cities[-1].agents}
-        if kind == "set_wait":
-            _check_wait(path, text, {k: v for k, v in st.items() if k != "do"}, fp, partial=True)
-        if kind == "set_suspension":
-            _check_suspension(path, text, {k: v for k, v in st.items() if k != "do"}, fp, cities[-1])
-        if kind == "set_work_query":
-            _check_work_query(path, text, fp, st["template"], st["found"], cities[-1])
-        if kind == "set_semantics" and st["semantics"] not in SEMANTICS:
-            raise _loc(path, text, f"{fp}.semantics",
-                       f'semantics must be one of {", ".join(SEMANTICS)}, got "{st["semantics"]}"')
+        kind = _check_step_shape(sc, st, fp)
+        _check_step_refs(sc, kind, st, fp)
         steps.append({**st, "_index": i})
-    expects = []
+    return steps
+
+
+def _load_expects(path: str, text: str, d: dict[str, Any], step_count: int) -> list[dict[str, Any]]:
     from core.config.schema import suggest
 
+    expects = []
     for i, ex in enumerate(_array(path, text, d, "expect")):
-        validate_expect(ex, f"expect[{i}]", len(steps), lambda fp, msg: _loc(path, text, fp, msg), suggest)
+        validate_expect(ex, f"expect[{i}]", step_count, lambda fp, msg: _loc(path, text, fp, msg), suggest)
         expects.append({**ex, "_index": i})
+    return expects
+
+
+def load_scenario(path: str, packs_dir: str | None = None) -> Scenario:
+    """Parse and validate a scenario file (remote imports of its cities resolved from `packs_dir`
+    first, as `--packs` does). Raises ScenarioError naming file, line and field."""
+    text, d = _parse_scenario_text(path)
+    sem, start = _check_header(path, text, d)
+    city = _load_scenario_city(path, text, d, "", packs_dir)
+    _check_scale_check(path, text, d, city)
+    wids = _check_world_tables(path, text, d)
+    _check_world_inputs(path, text, d, city)
+    scope = _StepScope(path, text, packs_dir, cities=[city], templates={a.qualified_name for a in city.agents},
+                       wids=wids, work=SS.WorkBudget(start))
+    steps = _load_steps(scope, d)
+    expects = _load_expects(path, text, d, len(steps))
     return Scenario(path=path, text=text, name=d["name"], source=str(d.get("source", "")), start=start,
                     semantics=sem, adopt_on_start=bool(d.get("adopt_on_start", True)), city=city, data=d,
                     steps=steps, expects=expects, xfail=str(d.get("xfail", "")), packs_dir=packs_dir)

@@ -258,8 +258,8 @@ def _check_trace_codes(row: dict[str, Any], fp: str, loc: Locate) -> None:
 # ---------------------------------------------------------------------------- evaluation
 
 
-def evaluate(e: dict[str, Any], st: dict[str, Any]) -> list[str]:  # noqa: C901 - a long function issue 13 item 5 splits into named passes
-    """The failed checks of one [[expect]] block against the state after its step."""
+def _check_world(e: dict[str, Any], st: dict[str, Any]) -> list[str]:
+    """The desired entries, counts, sessions, waits, runtimes and deferrals."""
     out: list[str] = []
     out += _desired(e, st)
     out += _counts(e, st)
@@ -276,6 +276,12 @@ def evaluate(e: dict[str, Any], st: dict[str, Any]) -> list[str]:  # noqa: C901 
         out += _check_runtime(r, st)
     for dfr in e.get("deferral", []):
         out += _check_deferral(dfr, st)
+    return out
+
+
+def _check_actions_and_requests(e: dict[str, Any], st: dict[str, Any]) -> list[str]:
+    """The actions taken and the accepted requests in total."""
+    out: list[str] = []
     for a in e.get("action", []):
         if not any(_action_matches(a, x) for x in st["actions"]):
             out.append(f"no action matching {_fmt(a)}; actions were {[_fmt_action(x) for x in st['actions']]}")
@@ -297,6 +303,12 @@ def evaluate(e: dict[str, Any], st: dict[str, Any]) -> list[str]:  # noqa: C901 
         got = sum(1 for rs in st["requests"].values() for q in rs if q["tier"] == tier)
         if got != n:
             out.append(f"request_tiers[{tier}]: want {n}, got {got}")
+    return out
+
+
+def _check_tallies(e: dict[str, Any], st: dict[str, Any]) -> list[str]:
+    """Operations, decision, action, event and request-tier counts (an empty table: exactly none)."""
+    out: list[str] = []
     for prefix, names in (e.get("operations") or {}).items():
         got_ops = sorted({rec.get("operation_name", "") for rec in st["trace"] if rec.get("record_type") == "operation"
                           and rec.get("operation_name", "").startswith(prefix)})
@@ -322,6 +334,12 @@ def evaluate(e: dict[str, Any], st: dict[str, Any]) -> list[str]:  # noqa: C901 
         got = sum(1 for x in st["events"] if x["type"] == etype)
         if got != n:
             out.append(f"event_count[{etype}]: want {n}, got {got}")
+    return out
+
+
+def _check_entries_and_trace(e: dict[str, Any], st: dict[str, Any]) -> list[str]:
+    """Desired entries wanted and unwanted, and trace records matched, tallied and absent."""
+    out: list[str] = []
     for ent in e.get("entry", []):
         out += _check_entry(ent, st)
     for ent in e.get("no_entry", []):
@@ -341,6 +359,12 @@ def evaluate(e: dict[str, Any], st: dict[str, Any]) -> list[str]:  # noqa: C901 
         if hits:
             out.append(f"unexpected trace record(s) matching {_fmt(t)}: "
                        f"{[(r.get('site_code'), r.get('reason_code'), r.get('outcome_code')) for r in hits]}")
+    return out
+
+
+def _check_events_and_logs(e: dict[str, Any], st: dict[str, Any]) -> list[str]:
+    """Events, log lines and warnings."""
+    out: list[str] = []
     for ev in e.get("event", []):
         if not any(_event_matches(ev, x) for x in st["events"]):
             out.append(f"no event matching {_fmt(ev)}; events were {[x['type'] + ':' + x['subject'] for x in st['events']]}")
@@ -367,6 +391,12 @@ def evaluate(e: dict[str, Any], st: dict[str, Any]) -> list[str]:  # noqa: C901 
     for text in e.get("warning", []):
         if not any(text in x for x in st["warnings"]):
             out.append(f"no warning containing {text!r}; warnings were {st['warnings']}")
+    return out
+
+
+def _check_trackers_work_awake(e: dict[str, Any], st: dict[str, Any]) -> list[str]:
+    """Trackers, work beads, the awake set and list reasons."""
+    out: list[str] = []
     for t in e.get("tracker", []):
         out += _check_tracker(t, st)
     for w in e.get("work", []):
@@ -384,6 +414,12 @@ def evaluate(e: dict[str, Any], st: dict[str, Any]) -> list[str]:  # noqa: C901 
                  and x["bead_id"] == a.get("bead", x["bead_id"])]
         if woken:
             out.append(f"awake set wakes {_fmt(a)} (reason {woken[0]['reason']!r})")
+    return out
+
+
+def _check_requests(e: dict[str, Any], st: dict[str, Any]) -> list[str]:
+    """Requests wanted and unwanted."""
+    out: list[str] = []
     for r in e.get("request", []):
         out += _check_request(r, st)
     for r in e.get("no_request", []):
@@ -394,6 +430,15 @@ def evaluate(e: dict[str, Any], st: dict[str, Any]) -> list[str]:  # noqa: C901 
         if hits:
             out.append(f"unexpected request(s) matching {_fmt(r)}: {hits}")
     return out
+
+
+_EXPECT_CHECKS = (_check_world, _check_actions_and_requests, _check_tallies, _check_entries_and_trace,
+                  _check_events_and_logs, _check_trackers_work_awake, _check_requests)
+
+
+def evaluate(e: dict[str, Any], st: dict[str, Any]) -> list[str]:
+    """The failed checks of one [[expect]] block against the state after its step."""
+    return [failure for check in _EXPECT_CHECKS for failure in check(e, st)]
 
 
 def _open_beads(st: dict) -> list[dict]:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
+
+from factories import write_city
 
 from tui.cli import main
 
@@ -56,7 +57,7 @@ source = "git@github.com:example/packs.git//gastown"
 
 
 def city(tmp_path: Path, text: str = CITY) -> Path:
-    (tmp_path / "city.toml").write_text(textwrap.dedent(text))
+    write_city(tmp_path, text)
     (tmp_path / "names.txt").write_text("furiosa\nnux\nslit\n")
     return tmp_path
 

@@ -9,9 +9,10 @@ import ast
 from pathlib import Path
 
 import pytest
+from factories import scenario_failures, scenario_refusal, with_expect, write_scenario
 
 from core.actions import ACTION_KINDS, EMITTED_KINDS
-from core.scenario import ScenarioError, check, load_scenario, run
+from core.scenario import load_scenario, run
 from core.scenario_expect import _NOT_EMPTY, _SUB_NOT_EMPTY, KEYS, NONE_WHEN_EMPTY, SUBS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,17 +45,11 @@ do = "tick"
 
 
 def _failures(tmp_path: Path, expect: str, after: int = 1) -> list[str]:
-    p = tmp_path / "s.toml"
-    p.write_text(CITY + f"\n[[expect]]\nafter = {after}\n" + expect + "\n")
-    return check(run(load_scenario(str(p))))
+    return scenario_failures(tmp_path, with_expect(CITY, expect, after))
 
 
 def _refusal(tmp_path: Path, expect: str) -> str:
-    p = tmp_path / "s.toml"
-    p.write_text(CITY + "\n[[expect]]\nafter = 1\n" + expect + "\n")
-    with pytest.raises(ScenarioError) as e:
-        load_scenario(str(p))
-    return str(e.value)
+    return scenario_refusal(tmp_path, with_expect(CITY, expect))
 
 
 @pytest.mark.parametrize("key", [k for k in NONE_WHEN_EMPTY if k != "named_routed_demand"])
@@ -68,10 +63,8 @@ def test_an_empty_count_table_means_exactly_none(tmp_path, key):
 
 def test_an_empty_named_routed_demand_fails_when_a_singleton_has_routed_demand(tmp_path):
     """Routed (not assigned) work on the named mayor's template is routed demand."""
-    p = tmp_path / "s.toml"
-    p.write_text(CITY.replace('assignee = "mayor"', 'routed_to = "mayor"')
-                 + '\n[[expect]]\nafter = 1\nnamed_routed_demand = {}\n')
-    got = check(run(load_scenario(str(p))))
+    got = scenario_failures(tmp_path, with_expect(CITY.replace('assignee = "mayor"', 'routed_to = "mayor"'),
+                                                  "named_routed_demand = {}"))
     assert len(got) == 1 and "named_routed_demand = {}: want no identity with demand" in got[0], got
 
 
@@ -178,8 +171,7 @@ def test_fingerprint_metadata_compares_with_the_fingerprints_of_the_running_conf
 
 
 def test_fingerprint_metadata_fails_for_a_bead_without_a_configured_agent(tmp_path):
-    p = tmp_path / "s.toml"
-    p.write_text(CITY + '''
+    got = scenario_failures(tmp_path, CITY + '''
 [[session]]
 id = "gc-9"
 [session.metadata]
@@ -192,7 +184,6 @@ after = 0
 id = "gc-9"
 fingerprint_metadata = { started_config_hash = "{core}" }
 ''')
-    got = check(run(load_scenario(str(p))))
     assert len(got) == 1 and "no configured agent to fingerprint" in got[0], got
 
 
@@ -203,9 +194,7 @@ def test_a_fingerprint_value_without_a_known_placeholder_is_refused(tmp_path, va
 
 def test_an_events_message_is_compared_whole_with_message_is(tmp_path):
     """Tick 1 of CITY wakes the mayor; its session.woke message contains the name, but is more."""
-    p = tmp_path / "s.toml"
-    p.write_text(CITY)
-    woke = next(e for e in run(load_scenario(str(p))).states[1]["events"]
+    woke = next(e for e in run(load_scenario(write_scenario(tmp_path, CITY))).states[1]["events"]
                 if e["type"] == "session.woke" and e["subject"] == "mayor")
     msg = woke["message"]
     assert _failures(tmp_path, f'[[expect.event]]\ntype = "session.woke"\nmessage_is = "{msg}"') == []

@@ -12,6 +12,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from factories import write_city
 
 from tui.app import make_driver
 from tui.cli import main
@@ -34,7 +35,7 @@ def city(tmp_path) -> tuple[Path, Path]:
     marker = tmp_path / "ran"
     d = tmp_path / "city"
     d.mkdir()
-    (d / "city.toml").write_text(city_toml(marker))
+    write_city(d, city_toml(marker))
     return d, marker
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from factories import scenario_failures, scenario_refusal, with_expect
 
-from core.scenario import ScenarioError, check, load_scenario, run
 from tui.cli import main
 
 CITY = """name = "t"
@@ -48,9 +48,7 @@ do = "tick"
 
 
 def failures(tmp_path: Path, expect: str) -> list[str]:
-    p = tmp_path / "s.toml"
-    p.write_text(CITY + "\n[[expect]]\nafter = 1\n" + expect)
-    return check(run(load_scenario(str(p))))
+    return scenario_failures(tmp_path, with_expect(CITY, expect))
 
 
 @pytest.mark.parametrize("holds, broken", [
@@ -93,10 +91,8 @@ def test_work_in_a_suspended_rig_store_is_not_demand(tmp_path):
     """w-2 (in progress, assigned to mayor) lives in the suspended rig's store: only w-1, open and
     ready, makes the named demand; the named session wakes for assigned work either way."""
     assert failures(tmp_path, 'named_demand = { mayor = true }') == []
-    p = tmp_path / "s.toml"
-    p.write_text(CITY.replace('[[work]]\nid = "w-1"\nstatus = "open"\nassignee = "mayor"\n', "")
-                 + '\n[[expect]]\nafter = 1\nnamed_demand = { mayor = false }\n')
-    assert check(run(load_scenario(str(p)))) == []
+    without_w1 = CITY.replace('[[work]]\nid = "w-1"\nstatus = "open"\nassignee = "mayor"\n', "")
+    assert scenario_failures(tmp_path, with_expect(without_w1, "named_demand = { mayor = false }")) == []
 
 
 @pytest.mark.parametrize("expect, field, says, at", [
@@ -121,11 +117,9 @@ def test_work_in_a_suspended_rig_store_is_not_demand(tmp_path):
      "[[expect.list_reason]]"),
 ])
 def test_a_wrong_typed_expectation_exits_2_with_its_line(tmp_path, capsys, expect, field, says, at):
+    text = with_expect(CITY, expect)
+    scenario_refusal(tmp_path, text)
     p = tmp_path / "s.toml"
-    text = CITY + "\n[[expect]]\nafter = 1\n" + expect + "\n"
-    p.write_text(text)
-    with pytest.raises(ScenarioError):
-        load_scenario(str(p))
     assert main(["scenario", "check", str(p)]) == 2
     out = capsys.readouterr()
     printed = out.out + out.err
@@ -187,8 +181,5 @@ metadata = { state = "start-pending", pending_create_claim = "true" }
 name = "mayor"
 alive = false
 """
-    p = tmp_path / "s.toml"
-    p.write_text(city % "sync")
-    assert check(run(load_scenario(str(p)))) == []
-    p.write_text(city % "tick")
-    assert check(run(load_scenario(str(p))))
+    assert scenario_failures(tmp_path, city % "sync") == []
+    assert scenario_failures(tmp_path, city % "tick")

@@ -30,6 +30,7 @@ from core.world.world import World
 if TYPE_CHECKING:
     from core.attach.trace_view import Cycle
     from core.config.model import City
+    from core.desired.model import DesiredResult
 
 
 @dataclass
@@ -74,7 +75,81 @@ def _state(b) -> str:
     return f"state {b.state or 'active'}" + (f", sleep_reason {sr}" if sr else "")
 
 
-def compute_drift(city: City | None, world: World, last_cycle: Cycle | None, *, runtime_observable: bool,  # noqa: C901 - a long function issue 13 item 5 splits into named passes
+def _desired_drift(world: World, desired: DesiredResult) -> list[DriftItem]:
+    """Desired sessions with no open bead, or whose bead does not carry the wanted alias."""
+    items = []
+    store = world.store
+    for name, e in sorted(desired.entries.items()):
+        why = [w.to_json() for w in e.why]
+        bead = store.session(e.bead_id) if e.bead_id else None
+        if bead is None or not bead.open:
+            found = store.open_by(B.SESSION_NAME, name)
+            bead = found[0] if found else None
+        if bead is None:
+            items.append(DriftItem("missing_bead", name, f"desired session {name} ({e.identity}, {e.source})",
+                                   "no open session bead for it", why))
+        elif e.alias and bead.alias != e.alias:
+            items.append(DriftItem("alias", name, f"{name} to carry alias {e.alias!r}",
+                                   f"alias {bead.alias or '(none)'!r} on {bead.id}", why, bead.id))
+    return items
+
+
+def _undesired_drift(world: World, desired: DesiredResult, runtime_observable: bool) -> list[DriftItem]:
+    """Open beads the desired set does not hold (failed creates aside), with the rejected
+    requests that would have kept them, when there are any."""
+    rejected: dict[str, list[dict[str, str]]] = {}
+    for req, reason in desired.rejected:
+        if req.session_bead_id:
+            rejected.setdefault(req.session_bead_id, []).append({"rule": f"rejected {req.tier} request",
+                                                                 "detail": reason})
+    items = []
+    for bead in world.store.open_sessions():
+        name = bead.session_name
+        if not name or name in desired.entries or bead.failed_create:
+            continue
+        run = ""
+        if runtime_observable:
+            run = ", running" if world.runtime.alive(name) else ", not running"
+        why = rejected.get(bead.id) or [{"rule": "not desired",
+                                         "detail": "no config entry, demand or floor asks for this session"}]
+        items.append(DriftItem("undesired", name, f"{name} not in the desired set",
+                               f"an open bead {bead.id} ({_state(bead)}{run})", why, bead.id))
+    return items
+
+
+def _cycle_drift(last_cycle: Cycle, desired: DesiredResult) -> list[DriftItem]:
+    """pool_desired per template, desired sessions per template and the desired session count,
+    against the controller's last traced cycle."""
+    items = []
+    snap, tick_id = last_cycle.snapshot, last_cycle.tick_id
+    theirs = last_cycle.counts("pool_desired")
+    mine = desired.pool_desired
+    for t in sorted(set(theirs) | set(mine)):
+        m, c = int(mine.get(t, 0) or 0), theirs.get(t, 0)
+        if m != c:
+            reqs = desired.requests.get(t, [])
+            why = [{"rule": f"{r.source} request", "detail": (f"bead {r.session_bead_id}" if r.session_bead_id else "")
+                    + (f" work {r.work_bead_id}" if r.work_bead_id else "")} for r in reqs]
+            items.append(DriftItem("pool_desired", t, f"pool_desired[{t}] = {m}",
+                                   f"{c} in its last traced cycle", why, tick_id=tick_id))
+    per_template: dict[str, int] = {}
+    for e in desired.entries.values():
+        per_template[e.template] = per_template.get(e.template, 0) + 1
+    for t, row in sorted(last_cycle.templates.items()):
+        traced = row.get("desired_count")
+        if isinstance(traced, int) and traced != per_template.get(t, 0):
+            why = [{"rule": f"desired entry ({e.source})", "detail": e.session_name}
+                   for e in desired.sorted_entries() if e.template == t]
+            items.append(DriftItem("template_desired", t, f"{per_template.get(t, 0)} desired session(s) of {t}",
+                                   f"{traced} in its last traced cycle", why, tick_id=tick_id))
+    count = snap.get("desired_session_count")
+    if isinstance(count, int) and count != len(desired.entries):
+        items.append(DriftItem("desired_count", "(city)", f"{len(desired.entries)} desired sessions",
+                               f"{count} in its last traced cycle", tick_id=tick_id))
+    return items
+
+
+def compute_drift(city: City | None, world: World, last_cycle: Cycle | None, *, runtime_observable: bool,
                   semantics: str = "current") -> DriftReport:
     """Compare one model tick on a copy of `world` with the live state and the last cycle."""
     from core.model import Model
@@ -95,66 +170,15 @@ def compute_drift(city: City | None, world: World, last_cycle: Cycle | None, *, 
         return rep
     tick_id = last_cycle.tick_id if last_cycle else ""
     rep.compared_tick_id = tick_id
-    store = world.store
-    for name, e in sorted(desired.entries.items()):
-        why = [w.to_json() for w in e.why]
-        bead = store.session(e.bead_id) if e.bead_id else None
-        if bead is None or not bead.open:
-            found = store.open_by(B.SESSION_NAME, name)
-            bead = found[0] if found else None
-        if bead is None:
-            rep.items.append(DriftItem("missing_bead", name, f"desired session {name} ({e.identity}, {e.source})",
-                                       "no open session bead for it", why))
-        elif e.alias and bead.alias != e.alias:
-            rep.items.append(DriftItem("alias", name, f"{name} to carry alias {e.alias!r}",
-                                       f"alias {bead.alias or '(none)'!r} on {bead.id}", why, bead.id))
-    rejected: dict[str, list[dict[str, str]]] = {}
-    for req, reason in desired.rejected:
-        if req.session_bead_id:
-            rejected.setdefault(req.session_bead_id, []).append({"rule": f"rejected {req.tier} request",
-                                                                 "detail": reason})
-    for bead in store.open_sessions():
-        name = bead.session_name
-        if not name or name in desired.entries or bead.failed_create:
-            continue
-        run = ""
-        if runtime_observable:
-            run = ", running" if world.runtime.alive(name) else ", not running"
-        why = rejected.get(bead.id) or [{"rule": "not desired",
-                                         "detail": "no config entry, demand or floor asks for this session"}]
-        rep.items.append(DriftItem("undesired", name, f"{name} not in the desired set",
-                                   f"an open bead {bead.id} ({_state(bead)}{run})", why, bead.id))
+    rep.items += _desired_drift(world, desired)
+    rep.items += _undesired_drift(world, desired, runtime_observable)
     if runtime_observable:
         rep.items += _post_tick(world, copy, out.actions, desired)
     else:
         rep.notes.append("the runtime is unobservable: the model's post-tick starts, stops and state changes "
                          "are not compared")
-    snap = last_cycle.snapshot if last_cycle else {}
-    if last_cycle is not None and snap:
-        theirs = last_cycle.counts("pool_desired")
-        mine = desired.pool_desired
-        for t in sorted(set(theirs) | set(mine)):
-            m, c = int(mine.get(t, 0) or 0), theirs.get(t, 0)
-            if m != c:
-                reqs = desired.requests.get(t, [])
-                why = [{"rule": f"{r.source} request", "detail": (f"bead {r.session_bead_id}" if r.session_bead_id else "")
-                        + (f" work {r.work_bead_id}" if r.work_bead_id else "")} for r in reqs]
-                rep.items.append(DriftItem("pool_desired", t, f"pool_desired[{t}] = {m}",
-                                           f"{c} in its last traced cycle", why, tick_id=tick_id))
-        per_template: dict[str, int] = {}
-        for e in desired.entries.values():
-            per_template[e.template] = per_template.get(e.template, 0) + 1
-        for t, row in sorted(last_cycle.templates.items()):
-            traced = row.get("desired_count")
-            if isinstance(traced, int) and traced != per_template.get(t, 0):
-                why = [{"rule": f"desired entry ({e.source})", "detail": e.session_name}
-                       for e in desired.sorted_entries() if e.template == t]
-                rep.items.append(DriftItem("template_desired", t, f"{per_template.get(t, 0)} desired session(s) of {t}",
-                                           f"{traced} in its last traced cycle", why, tick_id=tick_id))
-        count = snap.get("desired_session_count")
-        if isinstance(count, int) and count != len(desired.entries):
-            rep.items.append(DriftItem("desired_count", "(city)", f"{len(desired.entries)} desired sessions",
-                                       f"{count} in its last traced cycle", tick_id=tick_id))
+    if last_cycle is not None and last_cycle.snapshot:
+        rep.items += _cycle_drift(last_cycle, desired)
     for i in rep.items:
         i.tick_id = i.tick_id or tick_id
     return rep

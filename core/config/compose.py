@@ -15,8 +15,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from core.config import schema as S
 from core.config.checks import (
@@ -47,6 +48,7 @@ from core.config.model import (
 from core.config.packs import (
     PACK_FILE,
     PackLoader,
+    PackResult,
     Requirement,
     apply_pack_globals,
     check_pack_surface,
@@ -119,6 +121,46 @@ class _Sources:
     rig_patches: list[_Located] = field(default_factory=list)
     provider_patches: list[_Located] = field(default_factory=list)
     monitor_patches: list[_Located] = field(default_factory=list)
+
+
+_T = TypeVar("_T")
+
+
+def _first_new(items: list[_T], existing: list[_T], keys: Callable[[_T], tuple[Any, Any]]) -> list[_T]:
+    """The items whose two keys neither an existing one nor an earlier item has (first wins)."""
+    seen_a = {keys(x)[0] for x in existing}
+    seen_b = {keys(x)[1] for x in existing}
+    out = []
+    for x in items:
+        ka, kb = keys(x)
+        if ka in seen_a or kb in seen_b:
+            continue
+        seen_a.add(ka)
+        seen_b.add(kb)
+        out.append(x)
+    return out
+
+
+@dataclass
+class _CityExpansion:
+    """What the city's packs bring: the city's own agents and named sessions, and those stamped
+    into its rigs."""
+    city_agents: list[Agent] = field(default_factory=list)
+    city_named: list[NamedSession] = field(default_factory=list)
+    rig_agents: list[Agent] = field(default_factory=list)
+    rig_named: list[NamedSession] = field(default_factory=list)
+
+
+@dataclass
+class _RigExpansion:
+    """What one rig's packs bring: its own agents and named sessions, the city-scope ones to
+    hoist, and whether an include or import failed to resolve."""
+    partial: bool
+    agents: list[Agent] = field(default_factory=list)
+    named: list[NamedSession] = field(default_factory=list)
+    hoisted: list[Agent] = field(default_factory=list)
+    hoisted_named: list[NamedSession] = field(default_factory=list)
+
 
 
 class Composer:
@@ -462,15 +504,19 @@ class Composer:
         return overrides
 
     # ================================================================== city packs and imports
-    def expand_city_packs(self, city: City, src: _Sources) -> tuple[list[Agent], list[NamedSession]]:
-        """Legacy `workspace.includes` packs, then `[imports.X]` sorted by binding. City-scope
-        agents (scope city or unscoped) go first; unscoped and rig-scope ones are also stamped
-        into every rig that does not import the same binding itself."""
-        rd = self.rd
-        city_agents: list[Agent] = []
-        city_named: list[NamedSession] = []
-        rig_agents: list[Agent] = []
-        rig_named: list[NamedSession] = []
+    def _take_city_pack(self, city: City, src: _Sources, pack: PackResult, agents: list[Agent],
+                        named: list[NamedSession], binding: str, got: _CityExpansion) -> None:
+        """Unscoped and rig-scope agents are stamped into every rig; city-scope and unscoped
+        ones are the city's. The pack's providers join the city's."""
+        got.rig_agents += _stamp_city_agents_into_rigs(agents, city.rigs, binding)
+        got.rig_named += _stamp_city_named_into_rigs(named, city.rigs, binding)
+        got.city_agents += [a for a in agents if a.scope in ("city", "")]
+        got.city_named += [n for n in named if n.scope in ("city", "")]
+        src.providers |= set(pack.providers)
+        self.merger.add_pack_providers(pack.providers)
+
+    def _expand_city_includes(self, city: City, src: _Sources, got: _CityExpansion) -> None:
+        """Legacy `workspace.includes` packs: everything they define, services and globals too."""
         for i, inc in enumerate(src.workspace.get("includes", []) or []):
             file = src.workspace_file.get("includes", self.city_file)
             imp = Import(binding="", source=inc, declared_in=file, scope="include", field=f"workspace.includes[{i}]")
@@ -479,19 +525,18 @@ class Composer:
             if not imp.resolved:
                 continue
             pack = self.packs.load(imp.resolved_path, "", at=(file, imp.field), context=f'city pack "{inc}": ')
-            rig_agents += _stamp_city_agents_into_rigs(pack.agents, city.rigs, "")
-            rig_named += _stamp_city_named_into_rigs(pack.named, city.rigs, "")
-            city_agents += [a for a in pack.agents if a.scope in ("city", "")]
-            city_named += [n for n in pack.named if n.scope in ("city", "")]
-            src.providers |= set(pack.providers)
-            self.merger.add_pack_providers(pack.providers)
+            self._take_city_pack(city, src, pack, pack.agents, pack.named, "", got)
             self.merger.add_pack_services(pack.services, pack.webhooks)
             self.city_globals += pack.globals
             self.city_requires += pack.requires
+
+    def _expand_city_imports(self, city: City, src: _Sources, got: _CityExpansion) -> None:
+        """`[imports.X]` sorted by binding, stamped with the binding (the city's replaces any
+        nested one); a non-transitive import brings only what its own pack defines."""
         for binding in sorted(src.city_imports):
             loc = src.city_imports[binding]
             ctx = f'city import "{binding}": '
-            imp = make_import(rd, binding, loc.table, loc.file, loc.fp, "city", decl_dir=self.root,
+            imp = make_import(self.rd, binding, loc.table, loc.file, loc.fp, "city", decl_dir=self.root,
                               city_root=self.root, packs_dir=self.packs_dir, context=ctx)
             self.imports.append(imp)
             if not imp.resolved:
@@ -507,23 +552,24 @@ class Composer:
                 webhooks = [x for x in webhooks if x.source_dir == pack.dir]
             self.merger.add_pack_services(services, webhooks)
             self.city_globals += pack.globals if imp.transitive else pack.local_globals()
-            # The city is the root of composition: its binding replaces any nested one.
             agents = [rebind_depends_on(a) for a in stamp_binding(agents, binding, force=True)]
             named = stamp_binding(named, binding, force=True)
-            stamped = _stamp_city_agents_into_rigs(agents, city.rigs, binding)
             if not city.rigs:  # no rig takes this import's rig-scope agents: say so in config show
                 city.unstamped += [a for a in agents if a.scope == "rig"]
-            rig_agents += stamped
-            rig_named += _stamp_city_named_into_rigs(named, city.rigs, binding)
-            city_agents += [a for a in agents if a.scope in ("city", "")]
-            city_named += [n for n in named if n.scope in ("city", "")]
-            src.providers |= set(pack.providers)
-            self.merger.add_pack_providers(pack.providers)
-        from_packs = city_agents + rig_agents
+            self._take_city_pack(city, src, pack, agents, named, binding, got)
+
+    def expand_city_packs(self, city: City, src: _Sources) -> tuple[list[Agent], list[NamedSession]]:
+        """Legacy `workspace.includes` packs, then `[imports.X]` sorted by binding. City-scope
+        agents (scope city or unscoped) go first; unscoped and rig-scope ones are also stamped
+        into every rig that does not import the same binding itself."""
+        got = _CityExpansion()
+        self._expand_city_includes(city, src, got)
+        self._expand_city_imports(city, src, got)
+        from_packs = got.city_agents + got.rig_agents
         self.city_requires += self.root_requires
         self.check_collisions(from_packs, "city")
         agents = from_packs + src.agents
-        named = city_named + rig_named + src.named
+        named = got.city_named + got.rig_named + src.named
         if src.city_imports:
             self.shadow_warnings(agents, src)
         return agents, named
@@ -576,100 +622,102 @@ class Composer:
                                     "pack.toml, or use separate rigs")
 
     # ================================================================== rig packs and imports
-    def expand_rig_packs(self, city: City, agents: list[Agent], named: list[NamedSession]  # noqa: C901 - a long function issue 13 item 5 splits into named passes
+    def _rig_pack_refs(self, rig: Rig) -> list[tuple[str, str, str]]:
+        """A rig's legacy includes as (source, file, field); with neither includes nor imports,
+        a pack.toml at the rig's path."""
+        refs = [(inc, rig.origin.file, f"{rig.origin.table}.includes[{i}]") for i, inc in enumerate(rig.includes)]
+        if not refs and not rig.imports and rig.path.strip():
+            p = rig.path if os.path.isabs(rig.path) else os.path.join(self.root, rig.path)
+            if os.path.isfile(os.path.join(p, PACK_FILE)):
+                refs = [(p, rig.origin.file, f"{rig.origin.table}.path")]
+        return refs
+
+    def _take_rig_pack(self, got: _RigExpansion, pack: PackResult, agents: list[Agent],
+                       named: list[NamedSession]) -> None:
+        """City-scope agents and named sessions are hoisted (without the rig's dir); the rest
+        are the rig's. The pack's providers join the city's."""
+        got.hoisted += [replace(a, dir="") for a in agents if a.scope == "city"]
+        got.hoisted_named += [replace(n, dir="") for n in named if n.scope == "city"]
+        got.agents += [a for a in agents if a.scope != "city"]
+        got.named += [n for n in named if n.scope != "city"]
+        self.providers |= set(pack.providers)
+        self.merger.add_pack_providers(pack.providers)
+
+    def _expand_rig_includes(self, rig: Rig, refs: list[tuple[str, str, str]], got: _RigExpansion) -> None:
+        rd = self.rd
+        for ref, file, fp in refs:
+            imp = Import(binding="", source=ref, declared_in=file, scope=f"rig:{rig.name}", field=fp)
+            resolve_source(imp, decl_dir=self.root, city_root=self.root, packs_dir=self.packs_dir)
+            self.imports.append(imp)
+            if not imp.resolved:
+                got.partial = True
+                continue
+            pack = self.packs.load(imp.resolved_path, rig.name, at=(file, fp),
+                                   context=f'rig "{rig.name}" pack "{ref}": ')
+            if pack.services:
+                raise rd.error(file, fp, f'rig "{rig.name}" pack "{ref}": [[service]] is only allowed in '
+                                         "city-scoped packs")
+            self.rig_globals.setdefault(rig.name, []).extend(pack.globals)
+            for r in pack.requires:
+                if r.scope == "rig" and not any(a.name == r.agent for a in pack.agents):
+                    self.requirement_failed(r, f'rig "{rig.name}": pack requires rig agent "{r.agent}" — '
+                                               "include a pack that provides it")
+            self._take_rig_pack(got, pack, pack.agents, pack.named)
+
+    def _expand_rig_imports(self, rig: Rig, got: _RigExpansion) -> None:
+        """[rigs.imports.X] sorted by binding, stamped with the binding; a non-transitive import
+        brings only what its own pack defines."""
+        rd = self.rd
+        for binding in sorted(rig.imports):
+            imp = rig.imports[binding]
+            if not imp.resolved:
+                continue
+            ctx = f'rig "{rig.name}" import "{binding}": '
+            pack = self.packs.load(imp.resolved_path, rig.name, at=(imp.declared_in, f"{imp.field}.source"),
+                                   context=ctx)
+            pa, pn = pack.agents, pack.named
+            if [x for x in pack.services if imp.transitive or x.source_dir == pack.dir]:
+                raise rd.error(imp.declared_in, f"{imp.field}.source", f'{ctx}[[service]] is only allowed in '
+                                                                       "city-scoped packs")
+            self.rig_globals.setdefault(rig.name, []).extend(pack.globals if imp.transitive
+                                                             else pack.local_globals())
+            if not imp.transitive:
+                pa = [a for a in pa if a.origin.pack_dir == pack.dir]
+                pn = [n for n in pn if n.origin.pack_dir == pack.dir]
+            for r in pack.requires if imp.transitive else pack.local_requires():
+                if r.scope == "rig" and not any(a.name == r.agent for a in pa):
+                    self.requirement_failed(r, f'rig "{rig.name}": import "{binding}" requires rig agent '
+                                               f'"{r.agent}" — not found')
+            pa = [rebind_depends_on(a) for a in stamp_binding(pa, binding, force=True)]
+            pn = stamp_binding(pn, binding, force=True)
+            self._take_rig_pack(got, pack, pa, pn)
+
+    def expand_rig_packs(self, city: City, agents: list[Agent], named: list[NamedSession]
                          ) -> tuple[list[Agent], list[NamedSession], dict[str, tuple[int, int, bool]]]:
         """Per rig: its legacy includes (or, with neither includes nor imports, a pack.toml at
         the rig path), then `[rigs.imports.X]` sorted by binding. Rig agents follow every city
         agent; city-scope agents met here are hoisted to the city once (first wins)."""
-        rd = self.rd
         expanded: list[Agent] = []
         ranges: dict[str, tuple[int, int, bool]] = {}
         hoisted: list[Agent] = []
         hoisted_named: list[NamedSession] = []
         for rig in city.rigs:
-            refs = [(inc, rig.origin.file, f"{rig.origin.table}.includes[{i}]") for i, inc in enumerate(rig.includes)]
-            if not refs and not rig.imports and rig.path.strip():
-                p = rig.path if os.path.isabs(rig.path) else os.path.join(self.root, rig.path)
-                if os.path.isfile(os.path.join(p, PACK_FILE)):
-                    refs = [(p, rig.origin.file, f"{rig.origin.table}.path")]
+            refs = self._rig_pack_refs(rig)
             if not refs and not rig.imports:
                 continue  # expandPacks skips the rig: its overrides and patches are never applied
-            partial = any(not i.resolved for i in rig.imports.values())
-            this: list[Agent] = []
-            this_named: list[NamedSession] = []
-            for ref, file, fp in refs:
-                imp = Import(binding="", source=ref, declared_in=file, scope=f"rig:{rig.name}", field=fp)
-                resolve_source(imp, decl_dir=self.root, city_root=self.root, packs_dir=self.packs_dir)
-                self.imports.append(imp)
-                if not imp.resolved:
-                    partial = True
-                    continue
-                pack = self.packs.load(imp.resolved_path, rig.name, at=(file, fp),
-                                       context=f'rig "{rig.name}" pack "{ref}": ')
-                if pack.services:
-                    raise rd.error(file, fp, f'rig "{rig.name}" pack "{ref}": [[service]] is only allowed in '
-                                             "city-scoped packs")
-                self.rig_globals.setdefault(rig.name, []).extend(pack.globals)
-                for r in pack.requires:
-                    if r.scope == "rig" and not any(a.name == r.agent for a in pack.agents):
-                        self.requirement_failed(r, f'rig "{rig.name}": pack requires rig agent "{r.agent}" — '
-                                                   "include a pack that provides it")
-                hoisted += [replace(a, dir="") for a in pack.agents if a.scope == "city"]
-                hoisted_named += [replace(n, dir="") for n in pack.named if n.scope == "city"]
-                this += [a for a in pack.agents if a.scope != "city"]
-                this_named += [n for n in pack.named if n.scope != "city"]
-                self.providers |= set(pack.providers)
-                self.merger.add_pack_providers(pack.providers)
-            for binding in sorted(rig.imports):
-                imp = rig.imports[binding]
-                if not imp.resolved:
-                    continue
-                ctx = f'rig "{rig.name}" import "{binding}": '
-                pack = self.packs.load(imp.resolved_path, rig.name, at=(imp.declared_in, f"{imp.field}.source"),
-                                       context=ctx)
-                pa, pn = pack.agents, pack.named
-                if [x for x in pack.services if imp.transitive or x.source_dir == pack.dir]:
-                    raise rd.error(imp.declared_in, f"{imp.field}.source", f'{ctx}[[service]] is only allowed in '
-                                                                           "city-scoped packs")
-                self.rig_globals.setdefault(rig.name, []).extend(pack.globals if imp.transitive
-                                                                 else pack.local_globals())
-                if not imp.transitive:
-                    pa = [a for a in pa if a.origin.pack_dir == pack.dir]
-                    pn = [n for n in pn if n.origin.pack_dir == pack.dir]
-                for r in pack.requires if imp.transitive else pack.local_requires():
-                    if r.scope == "rig" and not any(a.name == r.agent for a in pa):
-                        self.requirement_failed(r, f'rig "{rig.name}": import "{binding}" requires rig agent '
-                                                   f'"{r.agent}" — not found')
-                pa = [rebind_depends_on(a) for a in stamp_binding(pa, binding, force=True)]
-                pn = stamp_binding(pn, binding, force=True)
-                hoisted += [replace(a, dir="") for a in pa if a.scope == "city"]
-                hoisted_named += [replace(n, dir="") for n in pn if n.scope == "city"]
-                this += [a for a in pa if a.scope != "city"]
-                this_named += [n for n in pn if n.scope != "city"]
-                self.providers |= set(pack.providers)
-                self.merger.add_pack_providers(pack.providers)
-            self.check_collisions(this, rig.name)
+            got = _RigExpansion(partial=any(not i.resolved for i in rig.imports.values()))
+            self._expand_rig_includes(rig, refs, got)
+            self._expand_rig_imports(rig, got)
+            hoisted += got.hoisted
+            hoisted_named += got.hoisted_named
+            self.check_collisions(got.agents, rig.name)
             start = len(agents) + len(expanded)
-            ranges[rig.name] = (start, start + len(this), partial)
-            expanded += this
-            named = named + this_named
+            ranges[rig.name] = (start, start + len(got.agents), got.partial)
+            expanded += got.agents
+            named = named + got.named
         agents = agents + expanded
-        seen_qn = {a.qualified_name for a in agents}
-        seen_dn = {(a.dir, a.name) for a in agents}
-        for a in hoisted:
-            if a.qualified_name in seen_qn or (a.dir, a.name) in seen_dn:
-                continue
-            seen_qn.add(a.qualified_name)
-            seen_dn.add((a.dir, a.name))
-            agents.append(a)
-        seen_nq = {n.identity for n in named}
-        seen_nt = {(n.dir, n.template) for n in named}
-        for n in hoisted_named:
-            if n.identity in seen_nq or (n.dir, n.template) in seen_nt:
-                continue
-            seen_nq.add(n.identity)
-            seen_nt.add((n.dir, n.template))
-            named.append(n)
+        agents += _first_new(hoisted, agents, lambda a: (a.qualified_name, (a.dir, a.name)))
+        named += _first_new(hoisted_named, named, lambda n: (n.identity, (n.dir, n.template)))
         return agents, named, ranges
 
     # ================================================================== patches, implicit agents

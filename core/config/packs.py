@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from core.config import schema as S
 from core.config.model import Agent, Import, NamedSession, Origin, Section
@@ -147,24 +148,56 @@ class PackLoader:
         return result.copy()
 
     def _load(self, pack_dir: str, rig: str, at: tuple[str, str], context: str, stack: tuple[str, ...]) -> PackResult:
+        """loadPack: the pack's includes and imports (what it inherits), then its own agents,
+        named sessions, patches, providers, requirements, services, webhooks and globals."""
         rd = self.rd
         pack_path = os.path.join(pack_dir, PACK_FILE)
         if not os.path.isdir(pack_dir):
             raise rd.error(at[0], at[1], f"{context}pack directory {pack_dir}: no such file or directory")
         data = rd.read_toml(pack_path, PACK_FILE, at=at, context=context)
         meta = check_pack_surface(rd, data, pack_path, context)
-        result = PackResult(pack_dir, str(meta.get("name", "")))
         own_providers = {name: Section(spec, pack_path, f"providers.{name}")
                          for name, spec in (data.get("providers", {}) or {}).items()}
-        providers: dict[str, Section] = {}
-        requires: list[Requirement] = []
-        services: list[Section] = []
-        webhooks: list[Section] = []
-        pack_globals: list[tuple[str, tuple[str, ...], str]] = []
+        inherited = PackResult(pack_dir, "")
+        self._load_includes(meta, pack_dir, pack_path, rig, context, stack, inherited)
+        defaults = data.get("agent_defaults") or {}
+        inherited.agents = _inherit_defaults(inherited.agents, defaults)
+        self._load_imports(data, pack_dir, pack_path, rig, context, stack, inherited)
+        own, named_own = self._own_agents(data, pack_dir, pack_path, rig, context, defaults, inherited.agents)
+        merged = inherited.agents + own
+        patches = data.get("patches") or {}
+        if patches.get("agent"):
+            pack_patches = [patch_paths(p, pack_dir, self.city_root) if isinstance(p, dict) else p
+                            for p in rd.check_array(patches["agent"], pack_path, "patches.agent")]
+            merged = apply_pack_agent_patches(rd, merged, pack_patches, pack_path, context)
+        result = PackResult(pack_dir, str(meta.get("name", "")))
+        result.agents = [qualify_depends_on(a) for a in merged]
+        result.named = inherited.named + named_own
+        result.providers = {**inherited.providers, **own_providers}
+        result.requires = inherited.requires + pack_requirements(meta, pack_path)
+        result.services = inherited.services + self._own_services(data, pack_dir, pack_path, context)
+        result.webhooks = inherited.webhooks + [Section(t, pack_path, f"webhook[{i}]", pack_dir)
+                                                for i, t in enumerate(data.get("webhook", []) or [])]
+        result.globals = inherited.globals + pack_global(data, pack_dir, str(meta.get("name", "")))
+        return result
 
-        # [pack].includes: legacy V1 packs, no binding.
-        included: list[Agent] = []
-        included_named: list[NamedSession] = []
+    @staticmethod
+    def _inherit(into: PackResult, sub: PackResult, agents: list[Agent], named: list[NamedSession],
+                 transitive: bool) -> None:
+        """Add what a loaded include or import passes on (only its own services, globals,
+        webhooks and requirements unless it is transitive); the first provider spec wins."""
+        into.agents += agents
+        into.named += named
+        into.services += [x for x in sub.services if transitive or x.source_dir == sub.dir]
+        into.globals += sub.globals if transitive else sub.local_globals()
+        into.webhooks += [x for x in sub.webhooks if transitive or x.source_dir == sub.dir]
+        for name, spec in sub.providers.items():
+            into.providers.setdefault(name, spec)
+        into.requires += sub.requires if transitive else sub.local_requires()
+
+    def _load_includes(self, meta: dict[str, Any], pack_dir: str, pack_path: str, rig: str, context: str,
+                       stack: tuple[str, ...], into: PackResult) -> None:
+        """[pack].includes: legacy V1 packs, no binding, everything passed on."""
         for i, inc in enumerate(meta.get("includes", []) or []):
             imp = Import(binding="", source=inc, declared_in=pack_path, scope=f"pack:{pack_dir}",
                          field=f"pack.includes[{i}]")
@@ -174,22 +207,16 @@ class PackLoader:
                 continue
             sub = self.load(imp.resolved_path, rig, at=(pack_path, imp.field), context=f'{context}include "{inc}": ',
                             stack=stack)
-            included += sub.agents
-            included_named += sub.named
-            services += sub.services
-            webhooks += sub.webhooks
-            pack_globals += sub.globals
-            for name, spec in sub.providers.items():
-                providers.setdefault(name, spec)
-            requires += sub.requires
-        defaults = data.get("agent_defaults") or {}
-        included = _inherit_defaults(included, defaults)
+            self._inherit(into, sub, sub.agents, sub.named, transitive=True)
 
-        # Nested [imports.X]: sorted by binding.
+    def _load_imports(self, data: dict[str, Any], pack_dir: str, pack_path: str, rig: str, context: str,
+                      stack: tuple[str, ...], into: PackResult) -> None:
+        """Nested [imports.X], sorted by binding: agents and named sessions stamped with the
+        binding; a non-transitive import passes on only what its own pack defines."""
         imports = data.get("imports", {}) or {}
         for binding in sorted(imports):
             fp = f"imports.{binding}"
-            imp = make_import(rd, binding, imports[binding], pack_path, fp, f"pack:{pack_dir}", decl_dir=pack_dir,
+            imp = make_import(self.rd, binding, imports[binding], pack_path, fp, f"pack:{pack_dir}", decl_dir=pack_dir,
                               city_root=self.city_root, packs_dir=self.packs_dir,
                               context=context)
             self.imports.append(imp)
@@ -201,16 +228,14 @@ class PackLoader:
             if not imp.transitive:
                 agents = [a for a in agents if a.origin.pack_dir == sub.dir]
                 named = [n for n in named if n.origin.pack_dir == sub.dir]
-            included += stamp_binding(agents, binding, imp.export)
-            included_named += stamp_binding(named, binding, imp.export)
-            services += [x for x in sub.services if imp.transitive or x.source_dir == sub.dir]
-            pack_globals += sub.globals if imp.transitive else sub.local_globals()
-            webhooks += [x for x in sub.webhooks if imp.transitive or x.source_dir == sub.dir]
-            for name, spec in sub.providers.items():
-                providers.setdefault(name, spec)
-            requires += sub.requires if imp.transitive else sub.local_requires()
+            self._inherit(into, sub, stamp_binding(agents, binding, imp.export), stamp_binding(named, binding, imp.export),
+                          imp.transitive)
 
-        # This pack's own agents: [[agent]] tables win over agents/<name>/ directories.
+    def _own_agents(self, data: dict[str, Any], pack_dir: str, pack_path: str, rig: str, context: str,
+                    defaults: dict[str, Any], included: list[Agent]) -> tuple[list[Agent], list[NamedSession]]:
+        """This pack's own agents ([[agent]] tables win over agents/<name>/ directories), with
+        its agent_defaults and paths relative to it, and its named sessions."""
+        rd = self.rd
         own = agents_from_array(rd, data.get("agent", []), pack_path, "agent", "pack-v1",
                                 pack_dir=pack_dir, context=context)
         own += self.discover(pack_dir, {a.name for a in own}, context)
@@ -221,29 +246,16 @@ class PackLoader:
         own = [replace(relocate_paths(a, pack_dir, self.city_root), dir=a.dir or rig) for a in own]
         named_own = named_from_array(rd, data.get("named_session", []), pack_path, "named_session", "pack",
                                      pack_dir=pack_dir, context=context)
-        named_own = [replace(n, dir=n.dir or rig) for n in named_own]
+        return own, [replace(n, dir=n.dir or rig) for n in named_own]
 
-        merged = included + own
-        patches = data.get("patches") or {}
-        if patches.get("agent"):
-            pack_patches = [patch_paths(p, pack_dir, self.city_root) if isinstance(p, dict) else p
-                            for p in rd.check_array(patches["agent"], pack_path, "patches.agent")]
-            merged = apply_pack_agent_patches(rd, merged, pack_patches, pack_path, context)
-        result.agents = [qualify_depends_on(a) for a in merged]
-        result.named = included_named + named_own
-        result.providers = {**providers, **own_providers}
-        result.requires = requires + pack_requirements(meta, pack_path)
+    def _own_services(self, data: dict[str, Any], pack_dir: str, pack_path: str, context: str) -> list[Section]:
         own_services = [Section(t, pack_path, f"service[{i}]", pack_dir)
                         for i, t in enumerate(data.get("service", []) or [])]
         for svc in own_services:
             if svc.get("publish_mode") == "direct":
-                raise rd.error(pack_path, svc.at("publish_mode"), f'{context}service "{svc.get("name", "")}": packs '
-                                                                  "may not set publish_mode=direct")
-        result.services = services + own_services
-        result.webhooks = webhooks + [Section(t, pack_path, f"webhook[{i}]", pack_dir)
-                                      for i, t in enumerate(data.get("webhook", []) or [])]
-        result.globals = pack_globals + pack_global(data, pack_dir, str(meta.get("name", "")))
-        return result
+                raise self.rd.error(pack_path, svc.at("publish_mode"), f'{context}service "{svc.get("name", "")}": '
+                                                                       "packs may not set publish_mode=direct")
+        return own_services
 
     def discover(self, pack_dir: str, skip: set[str], context: str = "") -> list[Agent]:
         """agents/<name>/ directories (names starting with `.` or `_` skipped). The directory

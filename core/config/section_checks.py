@@ -9,7 +9,9 @@ Gas City's loader would return; a warning goes to the reader.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 from core.config.errors import ConfigError
 from core.config.goduration import go_quote, parse_days_duration, parse_go_duration
@@ -190,7 +192,7 @@ def check_dolt(rd: Reader, city: City) -> None:
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-def check_pr_monitors(rd: Reader, city: City) -> None:  # noqa: C901 - a long function issue 13 item 5 splits into named passes
+def check_pr_monitors(rd: Reader, city: City) -> None:
     """ValidateGitHubPRMonitors: every `[[github.pr_monitor]]` names a declared rig, a repo with
     its base branches (no repo/base watched twice), a repair route, and well-formed options."""
     rigs = {r.name for r in city.rigs}
@@ -218,37 +220,48 @@ def check_pr_monitors(rd: Reader, city: City) -> None:  # noqa: C901 - a long fu
         bases = mon.get("base_branches") or []
         if not bases:
             raise fail("base_branches", f"{q}: base_branches is required")
-        seen: set[str] = set()
-        for base in bases:
-            base = str(base).strip()
-            if not base:
-                raise fail("base_branches", f"{q}: base_branches contains an empty branch")
-            key = base.lower()
-            if key in seen:
-                raise fail("base_branches", f"{q}: duplicate base branch {go_quote(base)}")
-            seen.add(key)
-            rb = f"{owner.lower()}/{repo.lower()}@{key}"
-            if rb in repo_base:
-                raise fail("base_branches", f"{q}: duplicate repo/base {rb} also monitored by "
-                                            f"{go_quote(repo_base[rb])}")
-            repo_base[rb] = name
-        if any(not str(r).strip() for r in mon.get("notify") or []):
-            raise fail("notify", f"{q}: notify contains an empty recipient")
-        env = str(mon.get("webhook_secret_env", ""))
-        if env.strip() and not _ENV_NAME.match(env.strip()):
-            raise fail("webhook_secret_env", f"{q}: webhook_secret_env must be an environment variable name, got "
-                                             f"{go_quote(env)}")
-        secret_key = str(mon.get("webhook_secret_key", ""))
-        if secret_key and not secret_key.strip():
-            raise fail("webhook_secret_key", f"{q}: webhook_secret_key must not be blank")
-        poll = str(mon.get("poll_interval", ""))
-        if poll.strip():
-            ns, err = parse_go_duration(poll)
-            if err:
-                raise fail("poll_interval", f"{q}: poll_interval is not a valid duration: {err}")
-            if ns <= 0:
-                raise fail("poll_interval", f"{q}: poll_interval must be positive: got {go_quote(poll)}")
-        policy = str(mon.get("merge_queue", "")).strip().lower() or "observe"
-        if policy not in ("ignore", "observe", "repair"):
-            raise fail("merge_queue", f'{q}: merge_queue must be "ignore", "observe", or "repair", got '
-                                      f"{go_quote(str(mon.get('merge_queue', '')))}")
+        _check_pr_monitor_bases(fail, q, bases, f"{owner.lower()}/{repo.lower()}", name, repo_base)
+        _check_pr_monitor_options(fail, q, mon)
+
+
+def _check_pr_monitor_bases(fail: Callable[[str, str], ConfigError], q: str, bases: list[Any], repo: str, name: str,
+                            repo_base: dict[str, str]) -> None:
+    """Base branches: none empty, none twice, no repo/base watched by another monitor."""
+    seen: set[str] = set()
+    for base in bases:
+        base = str(base).strip()
+        if not base:
+            raise fail("base_branches", f"{q}: base_branches contains an empty branch")
+        key = base.lower()
+        if key in seen:
+            raise fail("base_branches", f"{q}: duplicate base branch {go_quote(base)}")
+        seen.add(key)
+        rb = f"{repo}@{key}"
+        if rb in repo_base:
+            raise fail("base_branches", f"{q}: duplicate repo/base {rb} also monitored by "
+                                        f"{go_quote(repo_base[rb])}")
+        repo_base[rb] = name
+
+
+def _check_pr_monitor_options(fail: Callable[[str, str], ConfigError], q: str, mon: Section) -> None:
+    """notify, webhook secret, poll interval and merge-queue policy."""
+    if any(not str(r).strip() for r in mon.get("notify") or []):
+        raise fail("notify", f"{q}: notify contains an empty recipient")
+    env = str(mon.get("webhook_secret_env", ""))
+    if env.strip() and not _ENV_NAME.match(env.strip()):
+        raise fail("webhook_secret_env", f"{q}: webhook_secret_env must be an environment variable name, got "
+                                         f"{go_quote(env)}")
+    secret_key = str(mon.get("webhook_secret_key", ""))
+    if secret_key and not secret_key.strip():
+        raise fail("webhook_secret_key", f"{q}: webhook_secret_key must not be blank")
+    poll = str(mon.get("poll_interval", ""))
+    if poll.strip():
+        ns, err = parse_go_duration(poll)
+        if err:
+            raise fail("poll_interval", f"{q}: poll_interval is not a valid duration: {err}")
+        if ns <= 0:
+            raise fail("poll_interval", f"{q}: poll_interval must be positive: got {go_quote(poll)}")
+    policy = str(mon.get("merge_queue", "")).strip().lower() or "observe"
+    if policy not in ("ignore", "observe", "repair"):
+        raise fail("merge_queue", f'{q}: merge_queue must be "ignore", "observe", or "repair", got '
+                                  f"{go_quote(str(mon.get('merge_queue', '')))}")

@@ -44,7 +44,45 @@ def _fail(city: City, sec: Section, key: str, message: str) -> ConfigError:
     return ConfigError(sec.file, message, field=field, line=line)
 
 
-def validate_services(city: City) -> None:  # noqa: C901 - a long function issue 13 item 5 splits into named passes
+def _check_publication(city: City, svc: Section, q: str, mode: str) -> None:
+    """publication.visibility (public by default when published directly) and hostname."""
+    pub = _sub(svc, "publication")
+    raw_vis = _s(pub, "visibility")
+    vis = raw_vis.strip().lower() or ("public" if mode == "direct" else "private")
+    if vis not in ("private", "public", "tenant"):
+        raise _fail(city, pub, "visibility", f'service {q}: publication.visibility must be "private", "public", '
+                                             f'or "tenant", got {go_quote(raw_vis)}')
+    if _s(svc, "publish_mode") == "direct" and raw_vis and vis != "public":
+        raise _fail(city, svc, "publish_mode", f"service {q}: publish_mode=direct requires "
+                                               'publication.visibility to be omitted or "public"')
+    host = _s(pub, "hostname")
+    if host.strip().lower() and not _LABEL.match(host.strip().lower()):
+        raise _fail(city, pub, "hostname", f"service {q}: publication.hostname must be a single DNS label, "
+                                           f"got {go_quote(host)}")
+
+
+def _check_state_root(city: City, svc: Section, q: str, name: str, source: str,
+                      roots: dict[str, tuple[str, str]]) -> None:
+    """state_root stays under the services root without traversing upward, and is shared only
+    within one pack source (`roots` records the roots seen so far)."""
+    state = posixpath.normpath(_s(svc, "state_root")) if _s(svc, "state_root") else f"{SERVICES_ROOT}/{name}"
+    if not state.startswith(SERVICES_ROOT + "/"):
+        raise _fail(city, svc, "state_root", f"service {q}: state_root must stay under {SERVICES_ROOT}/, got "
+                                             f"{go_quote(state)}")
+    if "../" in state or state.endswith("/.."):
+        raise _fail(city, svc, "state_root", f"service {q}: state_root may not traverse upward, got "
+                                             f"{go_quote(state)}")
+    if state in roots:
+        other, other_source = roots[state]
+        if not other_source or not source or other_source != source:
+            raise _fail(city, svc, "state_root", f"service {q}: state_root {go_quote(state)} already used by "
+                                                 f"service {go_quote(other)}; shared state_root is only allowed "
+                                                 "within the same pack source")
+    else:
+        roots[state] = (name, source)
+
+
+def validate_services(city: City) -> None:
     """ValidateServices, then ValidateRuntimeSupport (the first problem raises)."""
     seen: set[str] = set()
     roots: dict[str, tuple[str, str]] = {}  # state root -> (service, source dir)
@@ -68,34 +106,8 @@ def validate_services(city: City) -> None:  # noqa: C901 - a long function issue
         if mode not in ("private", "direct"):
             raise _fail(city, svc, "publish_mode", f'service {q}: publish_mode must be "private" or "direct", got '
                                                    f"{go_quote(_s(svc, 'publish_mode'))}")
-        pub = _sub(svc, "publication")
-        raw_vis = _s(pub, "visibility")
-        vis = raw_vis.strip().lower() or ("public" if mode == "direct" else "private")
-        if vis not in ("private", "public", "tenant"):
-            raise _fail(city, pub, "visibility", f'service {q}: publication.visibility must be "private", "public", '
-                                                 f'or "tenant", got {go_quote(raw_vis)}')
-        if _s(svc, "publish_mode") == "direct" and raw_vis and vis != "public":
-            raise _fail(city, svc, "publish_mode", f"service {q}: publish_mode=direct requires "
-                                                   'publication.visibility to be omitted or "public"')
-        host = _s(pub, "hostname")
-        if host.strip().lower() and not _LABEL.match(host.strip().lower()):
-            raise _fail(city, pub, "hostname", f"service {q}: publication.hostname must be a single DNS label, "
-                                               f"got {go_quote(host)}")
-        state = posixpath.normpath(_s(svc, "state_root")) if _s(svc, "state_root") else f"{SERVICES_ROOT}/{name}"
-        if not state.startswith(SERVICES_ROOT + "/"):
-            raise _fail(city, svc, "state_root", f"service {q}: state_root must stay under {SERVICES_ROOT}/, got "
-                                                 f"{go_quote(state)}")
-        if "../" in state or state.endswith("/.."):
-            raise _fail(city, svc, "state_root", f"service {q}: state_root may not traverse upward, got "
-                                                 f"{go_quote(state)}")
-        if state in roots:
-            other, other_source = roots[state]
-            if not other_source or not source or other_source != source:
-                raise _fail(city, svc, "state_root", f"service {q}: state_root {go_quote(state)} already used by "
-                                                     f"service {go_quote(other)}; shared state_root is only allowed "
-                                                     "within the same pack source")
-        else:
-            roots[state] = (name, source)
+        _check_publication(city, svc, q, mode)
+        _check_state_root(city, svc, q, name, source, roots)
         if kind == "workflow" and not _s(_sub(svc, "workflow"), "contract"):
             raise _fail(city, svc, "workflow", f"service {q}: workflow.contract is required for workflow services")
         command = _sub(svc, "process").get("command") or []

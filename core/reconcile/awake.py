@@ -214,194 +214,276 @@ def _pool_candidate(b: AwakeBead, template: str) -> bool:
             and not b.drained and not b.dependency_only)
 
 
-def compute_awake_set(inp: AwakeInput) -> dict[str, AwakeDecision]:  # noqa: C901 - a long function issue 13 item 5 splits into named passes
-    """Decide, without side effects, whether each bead's session should be awake; keyed by session name."""
-    now = inp.now
-    agents = {a.qn: a for a in inp.agents}
-    by_base: dict[str, AwakeAgent] = {}
-    dup: set[str] = set()
-    a: AwakeAgent | None  # a configured agent, or the lookup of one that may not be configured
-    for a in inp.agents:
-        base = a.qn.rsplit("/", 1)[-1]
-        if base in by_base and by_base[base].qn != a.qn:
-            dup.add(base)
-        elif base not in dup:
-            by_base[base] = a
+class _Agents:
+    """The configured agents by qualified name, and by base name where that base is unique
+    (awakeAgentBaseName): a bead's template may carry either spelling."""
 
-    def lookup(name: str) -> AwakeAgent | None:
-        if name in agents:
-            return agents[name]
+    def __init__(self, agents: list[AwakeAgent]) -> None:
+        self.by_qn = {a.qn: a for a in agents}
+        self.by_base: dict[str, AwakeAgent] = {}
+        self.dup: set[str] = set()
+        for a in agents:
+            base = a.qn.rsplit("/", 1)[-1]
+            if base in self.by_base and self.by_base[base].qn != a.qn:
+                self.dup.add(base)
+            elif base not in self.dup:
+                self.by_base[base] = a
+
+    def lookup(self, name: str) -> AwakeAgent | None:
+        if name in self.by_qn:
+            return self.by_qn[name]
         base = name.rsplit("/", 1)[-1]
-        return None if base in dup else by_base.get(base)
+        return None if base in self.dup else self.by_base.get(base)
 
-    first = _FirstBeads(inp.beads)
-    named_modes = _NamedModes(inp.named)
-    widx = WorkIndex(inp.work)
-    work_of: dict[str, list[WorkBead]] = {b.id: widx.of(inp.named, b) for b in inp.beads}
-    demand_of = {bid: any(_awake_demand(w) for w in ws) for bid, ws in work_of.items()}
-    by_template: dict[str, list[AwakeBead]] = {}
-    for b in inp.beads:
-        by_template.setdefault(b.template, []).append(b)
-    desired: dict[str, str] = {}
-    for b in inp.beads:
+    def active(self, name: str) -> AwakeAgent | None:
+        """The agent for a name when it is configured and not suspended."""
+        a = self.lookup(name)
+        return a if a is not None and not a.suspended else None
+
+    def suspended(self, name: str) -> bool:
+        a = self.lookup(name)
+        return a is not None and a.suspended
+
+
+class _AwakeScan:
+    """What ComputeAwakeSet's passes share: the input, its indexes, the desired set (session name
+    -> wake reason) the Step 1 passes fill in order, and the assigned-work anchors."""
+
+    def __init__(self, inp: AwakeInput) -> None:
+        self.inp = inp
+        self.agents = _Agents(inp.agents)
+        self.first = _FirstBeads(inp.beads)
+        self.named_modes = _NamedModes(inp.named)
+        widx = WorkIndex(inp.work)
+        self.work_of: dict[str, list[WorkBead]] = {b.id: widx.of(inp.named, b) for b in inp.beads}
+        self.demand_of = {bid: any(_awake_demand(w) for w in ws) for bid, ws in self.work_of.items()}
+        self.by_template: dict[str, list[AwakeBead]] = {}
+        for b in inp.beads:
+            self.by_template.setdefault(b.template, []).append(b)
+        self.desired: dict[str, str] = {}
+        self.anchors: dict[str, str] = {}
+
+
+def _desire_pending_and_explicit(s: _AwakeScan) -> None:
+    """A bead still carrying its create claim launches at least once; an explicit wake request
+    wakes a bead of a configured, unsuspended template."""
+    for b in s.inp.beads:
         if b.pending_create:
-            desired[b.session_name] = "pending-create"
-    for b in inp.beads:
+            s.desired[b.session_name] = "pending-create"
+    for b in s.inp.beads:
         if not b.explicit_wake or b.state == "closed" or b.dependency_only:
             continue
-        a = agents.get(b.template)
+        a = s.agents.by_qn.get(b.template)
         if a is not None and not a.suspended:
-            desired[b.session_name] = "explicit-wake"
-    for n in inp.named:
-        a = lookup(n.identity)
-        if a is not None and a.suspended:
+            s.desired[b.session_name] = "explicit-wake"
+
+
+def _named_demand_reason(inp: AwakeInput, identity: str) -> str:
+    if inp.named_demand.get(identity):
+        return "named-demand"
+    if inp.named_routed_demand.get(identity):
+        return "routed-demand"
+    if inp.named_work_query.get(identity):
+        return "work-query"
+    return ""
+
+
+def _desire_named(s: _AwakeScan) -> None:
+    """Named sessions: always-on ones wake; on-demand ones wake on demand, routed demand or
+    their work query. A named session without a bead yet is desired under its identity."""
+    for n in s.inp.named:
+        if s.agents.suspended(n.identity):
             continue
         if n.mode == "always":
-            sn = _resolve_named_bead(first, n)
-            if sn:
-                bead = first.by_session.get(sn)
-                if bead is not None and not bead.dependency_only:
-                    desired[sn] = "named-always"
-            else:
-                desired[n.identity] = "named-always"
+            reason = "named-always"
         elif n.mode == "on_demand":
-            if inp.named_demand.get(n.identity):
-                reason = "named-demand"
-            elif inp.named_routed_demand.get(n.identity):
-                reason = "routed-demand"
-            elif inp.named_work_query.get(n.identity):
-                reason = "work-query"
-            else:
+            reason = _named_demand_reason(s.inp, n.identity)
+            ta = s.agents.by_qn.get(n.template)
+            if not reason or (ta is not None and ta.suspended):
                 continue
-            ta = agents.get(n.template)
-            if ta is not None and ta.suspended:
-                continue
-            sn = _resolve_named_bead(first, n)
-            if sn:
-                bead = first.by_session.get(sn)
-                if bead is not None and not bead.dependency_only and bead.state != "closed":
-                    desired[sn] = reason
-            else:
-                desired[n.identity] = reason
-    for template in sorted(inp.scale_counts):
-        count = inp.scale_counts[template]
-        if count <= 0:
+        else:
             continue
-        a = lookup(template)
-        if a is None or a.suspended:
+        sn = _resolve_named_bead(s.first, n)
+        if not sn:
+            s.desired[n.identity] = reason
             continue
-        mine = by_template.get(template, [])
+        bead = s.first.by_session.get(sn)
+        if bead is not None and not bead.dependency_only and (n.mode == "always" or bead.state != "closed"):
+            s.desired[sn] = reason
+
+
+def _desire_scaled(s: _AwakeScan) -> None:
+    """Agent templates (scaled): fill scale_check's count with pool beads, those already
+    holding awake demand first, then active ones, then ones being created."""
+    for template in sorted(s.inp.scale_counts):
+        count = s.inp.scale_counts[template]
+        if count <= 0 or s.agents.active(template) is None:
+            continue
+        mine = s.by_template.get(template, [])
         filled = sum(1 for b in mine if b.state != "closed" and not b.named_identity and not b.configured_named
-                     and not b.manual and demand_of[b.id])
-        for b in mine:
-            if filled >= count:
-                break
-            if _pool_candidate(b, template) and b.state == "active" and not demand_of[b.id]:
-                desired[b.session_name] = "scaled:demand"
-                filled += 1
-        for b in mine:
-            if filled >= count:
-                break
-            if _pool_candidate(b, template) and b.state in ("start-pending", "creating") and not demand_of[b.id]:
-                desired[b.session_name] = "scaled:creating"
-                filled += 1
-    named_templates = {n.template for n in inp.named}
-    for template in sorted(inp.work_set):  # work_query: one session when scale_check has not caught up
-        if not inp.work_set[template] or inp.scale_counts.get(template, 0) > 0:
+                     and not b.manual and s.demand_of[b.id])
+        for states, reason in ((("active",), "scaled:demand"), (("start-pending", "creating"), "scaled:creating")):
+            for b in mine:
+                if filled >= count:
+                    break
+                if _pool_candidate(b, template) and b.state in states and not s.demand_of[b.id]:
+                    s.desired[b.session_name] = reason
+                    filled += 1
+
+
+def _desire_work_query(s: _AwakeScan) -> None:
+    """WorkSet: one session for a template whose work_query found work while scale_check has
+    not caught up (its count is 0 or absent); named templates are left to their sessions."""
+    named_templates = {n.template for n in s.inp.named}
+    for template in sorted(s.inp.work_set):
+        if not s.inp.work_set[template] or s.inp.scale_counts.get(template, 0) > 0:
             continue
-        a = lookup(template)
-        if a is None or a.suspended or template in named_templates:
+        if s.agents.active(template) is None or template in named_templates:
             continue
-        mine = by_template.get(template, [])
+        mine = s.by_template.get(template, [])
         active = [b for b in mine if _pool_candidate(b, template) and b.state == "active"]
         creating = [b for b in mine if _pool_candidate(b, template) and b.state in ("start-pending", "creating")]
         if active:
-            desired[active[0].session_name] = "work-query"
+            s.desired[active[0].session_name] = "work-query"
         elif creating:
-            desired[creating[0].session_name] = "work-query"
-    for b in inp.beads:
-        if b.manual and b.state != "closed" and not b.drained and b.template in agents:
-            desired[b.session_name] = "manual"
-    anchors: dict[str, str] = {}
-    for b in inp.beads:
-        if b.state == "closed":
+            s.desired[creating[0].session_name] = "work-query"
+
+
+def _desire_manual(s: _AwakeScan) -> None:
+    """Manual sessions of a configured template stay desired until closed or drained."""
+    for b in s.inp.beads:
+        if b.manual and b.state != "closed" and not b.drained and b.template in s.agents.by_qn:
+            s.desired[b.session_name] = "manual"
+
+
+def _desire_assigned_work(s: _AwakeScan) -> None:
+    """Sessions with assigned work that has awake demand; the anchor is the bead the session
+    records as current when it is among them, else the first."""
+    for b in s.inp.beads:
+        if b.state == "closed" or s.agents.suspended(b.template):
             continue
-        a = lookup(b.template)
-        if a is not None and a.suspended:
-            continue
-        matched = [w for w in work_of[b.id] if _awake_demand(w)]
+        matched = [w for w in s.work_of[b.id] if _awake_demand(w)]
         if not matched:
             continue
         exact = next((w.id for w in matched if b.current_bead and w.id == b.current_bead), "")
-        desired[b.session_name] = "assigned-work"
-        anchors[b.session_name] = exact or matched[0].id
-    for a in inp.agents:
+        s.desired[b.session_name] = "assigned-work"
+        s.anchors[b.session_name] = exact or matched[0].id
+
+
+def _desire_min_active(s: _AwakeScan) -> None:
+    """Min-active wake: revive asleep city-stop pool beads (by id) until min_active_sessions
+    are covered."""
+    now = s.inp.now
+    for a in s.inp.agents:
         if a.suspended or a.min_active <= 0:
             continue
-        covered = _min_covered(by_template.get(a.qn, []), desired, a.qn, now)
+        covered = _min_covered(s.by_template.get(a.qn, []), s.desired, a.qn, now)
         if covered >= a.min_active:
             continue
-        stops = sorted((b for b in by_template.get(a.qn, []) if _min_pool(b, a.qn) and b.state == "asleep"
+        stops = sorted((b for b in s.by_template.get(a.qn, []) if _min_pool(b, a.qn) and b.state == "asleep"
                         and b.sleep_reason == "city-stop"), key=lambda b: b.id)
         for b in stops:
             if covered >= a.min_active:
                 break
-            if b.session_name in desired or _hard_blocked(b, now):
+            if b.session_name in s.desired or _hard_blocked(b, now):
                 continue
-            desired[b.session_name] = "min-active"
+            s.desired[b.session_name] = "min-active"
             covered += 1
-    for b in inp.beads:
+
+
+def _desire_reset_pending(s: _AwakeScan) -> None:
+    """A committed continuation reset wakes the session unless a restart or wait hold stands."""
+    for b in s.inp.beads:
         if not b.reset_pending or b.restart_requested or b.wait_hold:
             continue
-        if desired.get(b.session_name) not in ("pending-create", "explicit-wake"):
-            desired[b.session_name] = "reset-pending"
+        if s.desired.get(b.session_name) not in ("pending-create", "explicit-wake"):
+            s.desired[b.session_name] = "reset-pending"
 
-    result: dict[str, AwakeDecision] = {}
-    for b in inp.beads:
-        name = b.session_name
-        d = AwakeDecision()
-        if name in anchors:
-            d.has_assigned_work = True
-            d.assigned_work_bead = anchors[name]
-            d.requires_fresh_cycle = bool(b.current_bead) and anchors[name] != b.current_bead
-        if name in desired and (not b.wait_hold or b.pending_create or b.explicit_wake):
-            d.should_wake, d.reason = True, desired[name]
-        if name in inp.attached and not b.wait_hold:
-            d.should_wake, d.reason = True, "attached"
-        if name in inp.pending and not b.wait_hold:
-            d.should_wake, d.reason = True, "pending"
-        if b.id in inp.ready_wait:
-            d.should_wake, d.reason = True, "wait-ready"
-        if not d.should_wake and not b.drained and not b.wait_hold and b.sleep_reason != "idle-timeout" \
-                and name in inp.running and named_modes.matches(b, "on_demand"):
-            d.should_wake, d.reason = True, "on-demand:running"
-        if not d.should_wake and b.pinned and b.state not in ("suspended", "closed") and not b.drained and \
-                not b.dependency_only and not b.wait_hold:
-            a = lookup(b.template)
-            if a is not None and not a.suspended:
-                d.should_wake, d.reason = True, "pin"
-        a = lookup(b.template)
-        holds_claimed = a is not None and not a.suspended and any(w.status == "in_progress" for w in work_of[b.id])
-        if (d.should_wake and name not in inp.attached and name not in inp.pending and not b.pinned
-                and not holds_claimed and b.idle_since is not None and not named_modes.matches(b, "always")
-                and desired.get(name) not in ("assigned-work", "min-active", "reset-pending", "named-demand",
-                                              "routed-demand", "work-query")
-                and not (b.manual and inp.manual_grace > 0 and (now - b.created_at).total_seconds() < inp.manual_grace)):
-            timeout = 0.0
-            if b.manual and inp.chat_idle_timeout > 0:
-                timeout = inp.chat_idle_timeout
-            elif a is not None and a.sleep_after_idle > 0:
-                timeout = a.sleep_after_idle
-            elif named_modes.matches(b, "on_demand"):
-                timeout = ON_DEMAND_IDLE
-            if timeout > 0 and (now - b.idle_since).total_seconds() >= timeout:
-                d.should_wake, d.reason = False, "idle-sleep"
-        if b.held_until is not None and now < b.held_until:
-            d.should_wake, d.reason = False, "held"
-        if b.quarantined_until is not None and now < b.quarantined_until:
-            d.should_wake, d.reason = False, "quarantined"
-        result[name] = d
-    return result
+
+def _wake_overrides(s: _AwakeScan, b: AwakeBead, d: AwakeDecision) -> None:
+    """Step 2: the desired set (suppressed by a wait hold), then the attached, pending,
+    ready-wait, on-demand running and pin overrides."""
+    name, inp = b.session_name, s.inp
+    if name in s.desired and (not b.wait_hold or b.pending_create or b.explicit_wake):
+        d.should_wake, d.reason = True, s.desired[name]
+    if name in inp.attached and not b.wait_hold:
+        d.should_wake, d.reason = True, "attached"
+    if name in inp.pending and not b.wait_hold:
+        d.should_wake, d.reason = True, "pending"
+    if b.id in inp.ready_wait:
+        d.should_wake, d.reason = True, "wait-ready"
+    if not d.should_wake and not b.drained and not b.wait_hold and b.sleep_reason != "idle-timeout" \
+            and name in inp.running and s.named_modes.matches(b, "on_demand"):
+        d.should_wake, d.reason = True, "on-demand:running"
+    if not d.should_wake and b.pinned and b.state not in ("suspended", "closed") and not b.drained and \
+            not b.dependency_only and not b.wait_hold and s.agents.active(b.template) is not None:
+        d.should_wake, d.reason = True, "pin"
+
+
+_IDLE_EXEMPT_REASONS = ("assigned-work", "min-active", "reset-pending", "named-demand", "routed-demand", "work-query")
+
+
+def _idle_sleep_applies(s: _AwakeScan, b: AwakeBead, d: AwakeDecision) -> bool:
+    """Whether an awake decision is open to idle sleep: not attached, pending, pinned, holding
+    claimed work, always-on, woken for a reason idle does not override, or in manual grace."""
+    name, inp = b.session_name, s.inp
+    holds_claimed = s.agents.active(b.template) is not None and \
+        any(w.status == "in_progress" for w in s.work_of[b.id])
+    return (d.should_wake and name not in inp.attached and name not in inp.pending and not b.pinned
+            and not holds_claimed and b.idle_since is not None and not s.named_modes.matches(b, "always")
+            and s.desired.get(name) not in _IDLE_EXEMPT_REASONS
+            and not (b.manual and inp.manual_grace > 0
+                     and (inp.now - b.created_at).total_seconds() < inp.manual_grace))
+
+
+def _idle_timeout(s: _AwakeScan, b: AwakeBead) -> float:
+    """The idle timeout that applies: the chat timeout for manual sessions, the agent's
+    sleep_after_idle, or the on-demand default; 0 when none."""
+    a = s.agents.lookup(b.template)
+    if b.manual and s.inp.chat_idle_timeout > 0:
+        return s.inp.chat_idle_timeout
+    if a is not None and a.sleep_after_idle > 0:
+        return a.sleep_after_idle
+    if s.named_modes.matches(b, "on_demand"):
+        return ON_DEMAND_IDLE
+    return 0.0
+
+
+def _suppress(s: _AwakeScan, b: AwakeBead, d: AwakeDecision) -> None:
+    """Step 3: idle sleep, then hold, then quarantine put the session to sleep."""
+    now = s.inp.now
+    if _idle_sleep_applies(s, b, d) and b.idle_since is not None:
+        timeout = _idle_timeout(s, b)
+        if timeout > 0 and (now - b.idle_since).total_seconds() >= timeout:
+            d.should_wake, d.reason = False, "idle-sleep"
+    if b.held_until is not None and now < b.held_until:
+        d.should_wake, d.reason = False, "held"
+    if b.quarantined_until is not None and now < b.quarantined_until:
+        d.should_wake, d.reason = False, "quarantined"
+
+
+def _decide(s: _AwakeScan, b: AwakeBead) -> AwakeDecision:
+    d = AwakeDecision()
+    anchor = s.anchors.get(b.session_name)
+    if anchor is not None:
+        d.has_assigned_work = True
+        d.assigned_work_bead = anchor
+        d.requires_fresh_cycle = bool(b.current_bead) and anchor != b.current_bead
+    _wake_overrides(s, b, d)
+    _suppress(s, b, d)
+    return d
+
+
+_DESIRE_PASSES = (_desire_pending_and_explicit, _desire_named, _desire_scaled, _desire_work_query,
+                  _desire_manual, _desire_assigned_work, _desire_min_active, _desire_reset_pending)
+
+
+def compute_awake_set(inp: AwakeInput) -> dict[str, AwakeDecision]:
+    """Decide, without side effects, whether each bead's session should be awake; keyed by session name."""
+    s = _AwakeScan(inp)
+    for desire in _DESIRE_PASSES:  # Step 1: the desired set, later passes overwriting earlier ones
+        desire(s)
+    return {b.session_name: _decide(s, b) for b in inp.beads}
 
 
 def _min_pool(b: AwakeBead, template: str) -> bool:

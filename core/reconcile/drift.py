@@ -13,6 +13,7 @@ the session provider can relaunch (relaunchAgentForLaunchDrift).
 
 from __future__ import annotations
 
+from core.config.model import Agent
 from core.desired.model import DesiredEntry
 from core.reconcile import drains, hashes
 from core.reconcile.context import TickContext
@@ -115,6 +116,50 @@ def reset_named_for_drift(ctx: TickContext, b: SessionBead, alive: bool, next_st
     return ctx.patch(b.id, patch)
 
 
+def _drift_deferred_for_user(ctx: TickContext, b: SessionBead, a: Agent, tpl: str, key: str,
+                             fields: dict[str, str]) -> bool:
+    """Drift waits while a user is attached or was just attached; a manual session takes the
+    new core hash as its baseline instead of restarting. True when deferred."""
+    name = b.session_name
+    if ctx.rt.attached(name):
+        record_attached(ctx, b, key)
+        canceled = drains.cancel_if(ctx, b, lambda r: r == "config-drift")
+        ctx.decision("reconciler.session.config_drift", "config_drift", "deferred_attached", tpl, name,
+                     active_reason="attached", drain_canceled=canceled, **fields)
+        return True
+    if recently_attached(ctx, b, key):
+        ctx.decision("reconciler.session.config_drift", "config_drift", "deferred_attached", tpl, name,
+                     active_reason="attached_recently", **fields)
+        return True
+    if b.is_manual:
+        _rebaseline(ctx, b, a, core_only=True)
+        drains.cancel_if(ctx, b, lambda r: r == "config-drift")
+        ctx.decision("reconciler.session.config_drift", "config_drift", "deferred_active", tpl, name,
+                     active_reason="manual_session", **fields)
+        return True
+    return False
+
+
+def _named_drift_restart(ctx: TickContext, b: SessionBead, a: Agent, entry: DesiredEntry, tpl: str, key: str,
+                         fields: dict[str, str], launch_only: bool) -> tuple[bool, bool]:
+    """A drifted named session: deferred while active, relaunched when only its launch moved,
+    otherwise reset and restarted in place. Returns (done, restarted_in_place)."""
+    name = b.session_name
+    reason = _named_active_reason(ctx, b, key)
+    if reason:
+        ctx.decision("reconciler.session.config_drift", "config_drift", "deferred_active", tpl, name,
+                     active_reason=reason, **fields)
+        return True, False
+    if launch_only and relaunch(ctx, b, a, entry, fields):
+        return True, False
+    b = ctx.store.reread(b.id)  # a refused relaunch may have cleared a speculative key
+    reset_named_for_drift(ctx, b, True, "start-pending")
+    ctx.action("restart", b.id, name, "config-drift", "named session restarted in place", tpl)
+    ctx.decision("reconciler.session.config_drift", "config_drift", "restart_in_place", tpl, name, **fields)
+    ctx.event("session.draining", entry.identity or tpl, "config drift detected", b.id)
+    return False, True
+
+
 def alive_drift(ctx: TickContext, b: SessionBead, entry: DesiredEntry) -> tuple[bool, bool]:
     """Step 15 for a live session. Returns (done, restarted_in_place)."""
     name, tpl = b.session_name, entry.template or ctx.template_of(b)
@@ -136,37 +181,11 @@ def alive_drift(ctx: TickContext, b: SessionBead, entry: DesiredEntry) -> tuple[
         return True, False
     key = f"{stored}:{current}"
     fields = {"stored_hash": stored, "current_hash": current}
-    if ctx.rt.attached(name):
-        record_attached(ctx, b, key)
-        canceled = drains.cancel_if(ctx, b, lambda r: r == "config-drift")
-        ctx.decision("reconciler.session.config_drift", "config_drift", "deferred_attached", tpl, name,
-                     active_reason="attached", drain_canceled=canceled, **fields)
-        return True, False
-    if recently_attached(ctx, b, key):
-        ctx.decision("reconciler.session.config_drift", "config_drift", "deferred_attached", tpl, name,
-                     active_reason="attached_recently", **fields)
-        return True, False
-    if b.is_manual:
-        _rebaseline(ctx, b, a, core_only=True)
-        drains.cancel_if(ctx, b, lambda r: r == "config-drift")
-        ctx.decision("reconciler.session.config_drift", "config_drift", "deferred_active", tpl, name,
-                     active_reason="manual_session", **fields)
+    if _drift_deferred_for_user(ctx, b, a, tpl, key, fields):
         return True, False
     launch_only = launch_only_drift(b, a)
     if b.is_named:
-        reason = _named_active_reason(ctx, b, key)
-        if reason:
-            ctx.decision("reconciler.session.config_drift", "config_drift", "deferred_active", tpl, name,
-                         active_reason=reason, **fields)
-            return True, False
-        if launch_only and relaunch(ctx, b, a, entry, fields):
-            return True, False
-        b = ctx.store.reread(b.id)  # a refused relaunch may have cleared a speculative key
-        reset_named_for_drift(ctx, b, True, "start-pending")
-        ctx.action("restart", b.id, name, "config-drift", "named session restarted in place", tpl)
-        ctx.decision("reconciler.session.config_drift", "config_drift", "restart_in_place", tpl, name, **fields)
-        ctx.event("session.draining", entry.identity or tpl, "config drift detected", b.id)
-        return False, True
+        return _named_drift_restart(ctx, b, a, entry, tpl, key, fields, launch_only)
     if pending_keeps_awake(ctx, b):
         canceled = drains.cancel_if(ctx, b, drains.pending_cancelable)
         ctx.decision("reconciler.session.config_drift", "pending", "deferred_pending", tpl, name,

@@ -136,10 +136,10 @@ def forward_pass(ctx: TickContext, order: list[str], names: set[str]) -> list[Wa
     return targets
 
 
-def one_session(ctx: TickContext, b: SessionBead, names: set[str]) -> WakeTarget | None:  # noqa: C901 - a long function issue 13 item 5 splits into named passes
-    """Advance one open bead through the per-session steps (drain ack, unknown state, undesired,
-    rollback, restart, heal, crash and churn, drift, age and idle), patching it as it goes;
-    None if a step ended the bead's tick, otherwise its WakeTarget."""
+def _screen_known_desired(ctx: TickContext, b: SessionBead, names: set[str]) \
+        -> tuple[SessionBead, DesiredEntry, str] | None:
+    """Steps 1-3: a pending drain-ack stop, an unknown state, and a bead no longer desired may
+    end the bead's tick; otherwise (bead, its desired entry, template)."""
     name = b.session_name.strip()
     entry = ctx.desired.entries.get(name) if ctx.desired is not None else None
     if entry is not None:
@@ -166,88 +166,134 @@ def one_session(ctx: TickContext, b: SessionBead, names: set[str]) -> WakeTarget
             return None
         b = ctx.store.reread(b.id)
         template = entry.template
-    # 4. observe the runtime; a zombie's pane is captured
-    running, alive = ctx.running(name), ctx.alive(name)
-    record_reset_stall(ctx, b, template, name, alive)
-    if running and not alive:
-        zombie(ctx, b, entry)
-        b = ctx.store.reread(b.id)
-    # 5. pending-create rollback
-    if alive and b.pending_claim and not runtime_is_ours(ctx, b):
-        rollback_pending_create(ctx, b, template, "pending_create_rollback", "live runtime belongs to another session")
-        return None
-    if not alive and b.pending_claim and lease_expired_for_rollback(b, ctx.now, ctx.startup_timeout):
-        if exits_check.rate_limit_hold(ctx, b, alive):
-            return None
-        rollback_pending_create(ctx, b, template, "pending_create_lease_expired", "lease expired and no live runtime")
-        return None
-    # 6. drain acknowledged
-    if drains.acked(ctx, name):
-        if drain_ack_step(ctx, b, entry, alive):
-            return None
-        b = ctx.store.reread(b.id)
-    # 7. progress stall: a stalled session is asked to restart, which step 8 carries out
-    stalled = progress.progress_stalled(ctx, b, entry, alive)
-    # 8. restart requested
-    done, b = restart_requested(ctx, b, entry, running or alive, stalled)
-    if done:
-        return None
-    # 9. sleep policy; rate-limit screen before heal
-    policy = sleep_policy.resolve(ctx, b)
-    if exits_check.rate_limit_hold(ctx, b, alive):
-        return None
-    # 10. heal
-    state_before = b.state.strip()
-    patch = heal_patch(b, alive, ctx.now, ctx.startup_timeout)
+    return b, entry, template
+
+
+@dataclass
+class _SessionPass:
+    """One desired bead going through steps 4-18: the bead as last patched, its entry and
+    template, and what the runtime shows."""
+    b: SessionBead
+    entry: DesiredEntry
+    template: str
+    name: str
+    running: bool = False
+    alive: bool = False
+    state_before: str = ""
+
+
+def _observe_and_rollback(ctx: TickContext, s: _SessionPass) -> bool:
+    """Steps 4-5: observe the runtime (a zombie's pane is captured), then roll back a pending
+    create whose runtime belongs to another session or whose lease expired. True ends the tick."""
+    s.running, s.alive = ctx.running(s.name), ctx.alive(s.name)
+    record_reset_stall(ctx, s.b, s.template, s.name, s.alive)
+    if s.running and not s.alive:
+        zombie(ctx, s.b, s.entry)
+        s.b = ctx.store.reread(s.b.id)
+    b = s.b
+    if s.alive and b.pending_claim and not runtime_is_ours(ctx, b):
+        rollback_pending_create(ctx, b, s.template, "pending_create_rollback", "live runtime belongs to another session")
+        return True
+    if not s.alive and b.pending_claim and lease_expired_for_rollback(b, ctx.now, ctx.startup_timeout):
+        if not exits_check.rate_limit_hold(ctx, b, s.alive):
+            rollback_pending_create(ctx, b, s.template, "pending_create_lease_expired", "lease expired and no live runtime")
+        return True
+    return False
+
+
+def _drain_stall_restart(ctx: TickContext, s: _SessionPass) -> bool:
+    """Steps 6-8: an acknowledged drain, a progress stall (asked to restart), a requested restart."""
+    if drains.acked(ctx, s.name):
+        if drain_ack_step(ctx, s.b, s.entry, s.alive):
+            return True
+        s.b = ctx.store.reread(s.b.id)
+    stalled = progress.progress_stalled(ctx, s.b, s.entry, s.alive)
+    done, s.b = restart_requested(ctx, s.b, s.entry, s.running or s.alive, stalled)
+    return done
+
+
+def _heal(ctx: TickContext, s: _SessionPass) -> bool:
+    """Steps 9-10: resolve the sleep policy, screen a rate limit, heal the bead's state, finish a
+    pending idle stop and reconcile detached_at. True ends the tick."""
+    policy = sleep_policy.resolve(ctx, s.b)
+    if exits_check.rate_limit_hold(ctx, s.b, s.alive):
+        return True
+    s.state_before = s.b.state.strip()
+    patch = heal_patch(s.b, s.alive, ctx.now, ctx.startup_timeout)
     if patch:
-        b = ctx.patch(b.id, patch)
-    if b.get(B.SLEEP_INTENT) == "idle-stop-pending" and not running:
+        s.b = ctx.patch(s.b.id, patch)
+    if s.b.get(B.SLEEP_INTENT) == "idle-stop-pending" and not s.running:
         sp = timers.sleep_patch(ctx, "idle")
-        if b.get(B.SLEEP_POLICY_FINGERPRINT):
-            sp[B.SLEEP_POLICY_FINGERPRINT] = b.get(B.SLEEP_POLICY_FINGERPRINT)
-        b = ctx.patch(b.id, sp)
-        alive = False
-    b = sleep_policy.reconcile_detached_at(ctx, b, policy, alive)
-    # 11-12. rapid crash and churn end the session's tick
-    if exits_check.check_stability(ctx, b, alive):
-        return None
-    b = ctx.store.reread(b.id)
-    if exits_check.check_churn(ctx, b, alive):
-        return None
-    b = ctx.store.reread(b.id)
-    # 13. stable sessions clear their failure counters
-    woke = X.woke_for(b, ctx.now)
-    if alive and woke is not None and woke >= X.STABILITY_THRESHOLD:
-        b = ctx.patch(b.id, X.clear_wake_failures_patch(b))
-    if alive and woke is not None and woke >= X.PRODUCTIVITY_THRESHOLD:
-        b = ctx.patch(b.id, X.clear_churn_patch(b))
-    # 14. a live claimed bead commits its start
-    if alive and b.pending_claim:
-        if state_before in ("start-pending", "creating") and start_in_flight(b, ctx.now, ctx.startup_timeout):
+        if s.b.get(B.SLEEP_POLICY_FINGERPRINT):
+            sp[B.SLEEP_POLICY_FINGERPRINT] = s.b.get(B.SLEEP_POLICY_FINGERPRINT)
+        s.b = ctx.patch(s.b.id, sp)
+        s.alive = False
+    s.b = sleep_policy.reconcile_detached_at(ctx, s.b, policy, s.alive)
+    return False
+
+
+def _stability(ctx: TickContext, s: _SessionPass) -> bool:
+    """Steps 11-14: rapid crash and churn end the tick; a stable session clears its failure
+    counters; a live claimed bead commits its start unless one is still in flight."""
+    if exits_check.check_stability(ctx, s.b, s.alive):
+        return True
+    s.b = ctx.store.reread(s.b.id)
+    if exits_check.check_churn(ctx, s.b, s.alive):
+        return True
+    s.b = ctx.store.reread(s.b.id)
+    woke = X.woke_for(s.b, ctx.now)
+    if s.alive and woke is not None and woke >= X.STABILITY_THRESHOLD:
+        s.b = ctx.patch(s.b.id, X.clear_wake_failures_patch(s.b))
+    if s.alive and woke is not None and woke >= X.PRODUCTIVITY_THRESHOLD:
+        s.b = ctx.patch(s.b.id, X.clear_churn_patch(s.b))
+    if s.alive and s.b.pending_claim:
+        if s.state_before in ("start-pending", "creating") and start_in_flight(s.b, ctx.now, ctx.startup_timeout):
             ctx.decision("reconciler.session.rollback_pending_create", "pending_create_recovery_in_flight",
-                         "deferred", template, name)
-            return None
-        b = recover_running_pending_create(ctx, b, template)
-    # 15. config drift
+                         "deferred", s.template, s.name)
+            return True
+        s.b = recover_running_pending_create(ctx, s.b, s.template)
+    return False
+
+
+def _config_drift(ctx: TickContext, s: _SessionPass) -> bool:
+    """Steps 15-16: config drift of a live session; a dead named session with a stale hash."""
     restarted = False
-    if alive:
-        done, restarted = drift.alive_drift(ctx, b, entry)
+    if s.alive:
+        done, restarted = drift.alive_drift(ctx, s.b, s.entry)
         if done:
-            return None
+            return True
         if restarted:
-            alive = False
-        b = ctx.store.reread(b.id)
-    # 16. dead named session with a stale hash
-    if not alive and b.is_named and not restarted and not drift.pending_resume_preserving_restart(ctx, b):
-        if drift.asleep_named_drift(ctx, b, entry):
+            s.alive = False
+        s.b = ctx.store.reread(s.b.id)
+    if not s.alive and s.b.is_named and not restarted and not drift.pending_resume_preserving_restart(ctx, s.b):
+        if drift.asleep_named_drift(ctx, s.b, s.entry):
+            return True
+        s.b = ctx.store.reread(s.b.id)
+    return False
+
+
+_SESSION_PHASES = (_observe_and_rollback, _drain_stall_restart, _heal, _stability, _config_drift)
+
+
+def one_session(ctx: TickContext, b: SessionBead, names: set[str]) -> WakeTarget | None:
+    """Advance one open bead through the per-session steps (drain ack, unknown state, undesired,
+    rollback, restart, heal, crash and churn, drift, age and idle), patching it as it goes;
+    None if a step ended the bead's tick, otherwise its WakeTarget."""
+    name = b.session_name.strip()
+    screened = _screen_known_desired(ctx, b, names)
+    if screened is None:
+        return None
+    b, entry, template = screened
+    s = _SessionPass(b, entry, template, name)
+    for phase in _SESSION_PHASES:
+        if phase(ctx, s):
             return None
-        b = ctx.store.reread(b.id)
     # 17-18. max session age, then idle timeout
-    b, alive = timers.max_age_step(ctx, b, entry, alive)
-    b, alive, skip = timers.idle_step(ctx, b, entry, alive)
+    s.b, s.alive = timers.max_age_step(ctx, s.b, s.entry, s.alive)
+    s.b, s.alive, skip = timers.idle_step(ctx, s.b, s.entry, s.alive)
     if skip:
         return None
-    return WakeTarget(b.id, entry, alive)
+    return WakeTarget(s.b.id, s.entry, s.alive)
 
 
 def reset_committed_at(b: SessionBead):

@@ -362,15 +362,7 @@ def start_one(ctx: TickContext, c: StartCandidate, wave: int) -> bool:
             start_failed(ctx, b, c, err, claim)
             return False
         if delay > 0:
-            # Still starting when the tick ends: the bead stays creating with its wake stamp (the
-            # in-flight guards hold it) and the start commits once it finishes (complete_async_starts).
-            ctx.rt.pending_starts[name] = PendingStart(
-                name, b.id, b.get(B.INSTANCE_TOKEN), c.template, start_env(b, c.entry), ctx.now,
-                add_seconds(ctx.now, delay), claim, c.wake_reason, wave, c.entry.identity or c.template,
-                b.get(B.GENERATION), launch_metadata(ctx, c.entry).get(B.COMMAND, ""), start_command(ctx, b, c.template))
-            # enqueuePreparedStartWaveForCity: the start is handed to its goroutine and logged as
-            # enqueued at once (it counts against the wake budget).
-            _lifecycle(ctx, wave, c, "start_enqueued", executed=True)
+            _enqueue_slow_start(ctx, b, c, delay, claim, wave)
             return True
         try:
             ctx.rt.start(name, session_id=b.id, instance_token=b.get(B.INSTANCE_TOKEN), template=c.template,
@@ -386,13 +378,34 @@ def start_one(ctx: TickContext, c: StartCandidate, wave: int) -> bool:
     if err:
         start_failed(ctx, b, c, err, claim)
         return False
+    _commit_start(ctx, b, c, claim)
+    return True
+
+
+def _enqueue_slow_start(ctx: TickContext, b: SessionBead, c: StartCandidate, delay: float, claim: bool,
+                        wave: int) -> None:
+    """Still starting when the tick ends: the bead stays creating with its wake stamp (the
+    in-flight guards hold it) and the start commits once it finishes (complete_async_starts)."""
+    name = b.session_name
+    ctx.rt.pending_starts[name] = PendingStart(
+        name, b.id, b.get(B.INSTANCE_TOKEN), c.template, start_env(b, c.entry), ctx.now,
+        add_seconds(ctx.now, delay), claim, c.wake_reason, wave, c.entry.identity or c.template,
+        b.get(B.GENERATION), launch_metadata(ctx, c.entry).get(B.COMMAND, ""), start_command(ctx, b, c.template))
+    # enqueuePreparedStartWaveForCity: the start is handed to its goroutine and logged as
+    # enqueued at once (it counts against the wake budget).
+    _lifecycle(ctx, wave, c, "start_enqueued", executed=True)
+
+
+def _commit_start(ctx: TickContext, b: SessionBead, c: StartCandidate, claim: bool) -> None:
+    """A successful start commits: the drain ack cleared, the commit patch written, and the
+    start action, woke event and log line."""
+    name = b.session_name
     drains.clear_ack_meta(ctx, name)
     a = ctx.agent(c.template)
     b = ctx.patch(b.id, commit_patch(ctx, b, a, b.state.strip() in CONFIRMING_STATES, claim))
     ctx.action("start", b.id, name, c.wake_reason, f"generation {b.get(B.GENERATION)}", c.template)
     ctx.event("session.woke", c.entry.identity or c.template, f"woke ({c.wake_reason})", b.id)
     ctx.log(f"Woke session '{c.entry.identity or name}'")
-    return True
 
 
 def complete_async_starts(ctx: TickContext) -> int:

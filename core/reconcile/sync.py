@@ -12,6 +12,8 @@ under the deferred-singleton backoff when another open bead holds it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from core.config.goduration import go_quote
 from core.config.model import Agent
 from core.desired.alias import CLEAR_CONFLICT, alias_holder, conflict_count, retry_due
@@ -296,66 +298,84 @@ def _origin(e: DesiredEntry) -> str:
     return "manual" if e.manual else "ephemeral"
 
 
-def sync_entry(ctx: TickContext, e: DesiredEntry, named_ids: set[str]) -> None:  # noqa: C901 - a long function issue 13 item 5 splits into named passes
-    """Create, reopen or update the bead for one desired entry, recording its id on the entry."""
-    sn = e.session_name
-    origin = _origin(e)
-    slot = e.pool_slot if e.pool_slot > 0 else resolve_pool_slot(e.identity, e.template)
-    agent_name = _agent_name(e, slot)
-    managed_pool = origin == "ephemeral"
-    pool_instance = slot > 0
-    managed_alias = e.alias.strip()
-    if not managed_alias and managed_pool and pool_instance:
-        managed_alias = e.identity
-    holders = ctx.store.open_by(B.SESSION_NAME, sn)
-    b = holders[-1] if holders else None
-    if b is None and e.named_identity:
-        b = reopen_named(ctx, e, sn)
-    if b is None:
-        create_bead(ctx, e, sn, origin, slot, agent_name, managed_alias, named_ids)
+@dataclass
+class _BeadSync:
+    """One desired entry's bead as sync brings it up to date: the identity it should carry,
+    the metadata batch, and the writes that wait on its alias being available."""
+    e: DesiredEntry
+    b: SessionBead
+    origin: str
+    slot: int
+    agent_name: str
+    managed_alias: str
+    managed_pool: bool
+    pool_instance: bool
+    batch: dict[str, str] = field(default_factory=dict)
+    guarded: dict[str, str] = field(default_factory=dict)
+
+
+def _adopt_bead_pool_slot(ctx: TickContext, s: _BeadSync) -> None:
+    """A bead that already holds a pool slot keeps it; its alias defaults to the canonical
+    singleton's name, else to the agent name it records."""
+    if s.pool_instance or s.b.pool_slot <= 0:
         return
-    e.bead_id = b.id
-    e.env["GC_SESSION_ID"] = b.id
-    if e.named_identity and b.get(B.CONFIGURED_NAMED_IDENTITY) not in ("", e.named_identity):
-        ctx.log(f"session beads: configured named session {e.named_identity!r} conflicts with live bead {b.id}")
-        return
-    if not pool_instance and b.pool_slot > 0:
-        slot, pool_instance = b.pool_slot, True
-        if not managed_alias:
-            a = ctx.agent(e.template)
-            managed_alias = a.qualified_name if a is not None and canonical_singleton(a, ctx.semantics) else b.agent_name
-    batch: dict[str, str] = {}
-    guarded: dict[str, str] = {}
+    s.slot, s.pool_instance = s.b.pool_slot, True
+    if not s.managed_alias:
+        a = ctx.agent(s.e.template)
+        s.managed_alias = a.qualified_name if a is not None and canonical_singleton(a, ctx.semantics) \
+            else s.b.agent_name
+
+
+def _sync_origin(ctx: TickContext, s: _BeadSync) -> None:
+    """Template, origin and the pool/named markers."""
+    e, b, batch = s.e, s.b, s.batch
     # Only an empty or rig-unqualified template is (re)written: a bead whose configured template
     # moved (a retargeted [[named_session]], a bead recovered to another agent) keeps the old one.
     tpl_agent = ctx.agent(e.template)
     if not b.template or (tpl_agent is not None and tpl_agent.dir and "/" not in b.template):
         batch[B.TEMPLATE] = e.template
-    if b.get(B.SESSION_ORIGIN) != origin:
-        batch[B.SESSION_ORIGIN] = origin
-    if managed_pool and b.get(B.POOL_MANAGED) != "true":
+    if b.get(B.SESSION_ORIGIN) != s.origin:
+        batch[B.SESSION_ORIGIN] = s.origin
+    if s.managed_pool and b.get(B.POOL_MANAGED) != "true":
         batch[B.POOL_MANAGED] = "true"
     if e.named_identity:
         if b.get(B.POOL_MANAGED):
             batch[B.POOL_MANAGED] = ""
         if b.get(B.POOL_SLOT):
             batch[B.POOL_SLOT] = ""
-    if not managed_alias and managed_pool and not pool_instance and b.pool_managed:
-        a = ctx.agent(e.template)
-        conflict = b.get(B.POOL_ALIAS_CONFLICT).strip()
-        if a is not None and canonical_singleton(a, ctx.semantics) and conflict == a.qualified_name:
-            managed_alias = conflict
-    needs_alias_sync = b.alias != managed_alias
+
+
+def _retry_conflicted_alias(ctx: TickContext, s: _BeadSync) -> None:
+    """A managed pool bead that lost the canonical singleton alias to a conflict asks for it again."""
+    if s.managed_alias or not s.managed_pool or s.pool_instance or not s.b.pool_managed:
+        return
+    a = ctx.agent(s.e.template)
+    conflict = s.b.get(B.POOL_ALIAS_CONFLICT).strip()
+    if a is not None and canonical_singleton(a, ctx.semantics) and conflict == a.qualified_name:
+        s.managed_alias = conflict
+
+
+def _sync_slot_and_agent_name(s: _BeadSync, needs_alias_sync: bool) -> None:
+    """The pool slot (guarded when a pool instance's alias still has to be claimed) and the
+    agent name, written when empty or still the legacy template spelling."""
+    e, b = s.e, s.b
     if not b.get(B.POOL_SLOT) and not e.named_identity:
-        target = guarded if (needs_alias_sync and managed_pool and pool_instance) else batch
+        target = s.guarded if (needs_alias_sync and s.managed_pool and s.pool_instance) else s.batch
         if e.pool_slot > 0:
             target[B.POOL_SLOT] = str(e.pool_slot)
         elif resolve_pool_slot(e.identity, e.template) > 0:
             target[B.POOL_SLOT] = str(resolve_pool_slot(e.identity, e.template))
     existing_agent = b.agent_name.strip()
-    legacy = agent_name != "" and agent_name != e.template and existing_agent in (e.template, e.template.rsplit("/", 1)[-1])
-    if (existing_agent == "" or legacy) and agent_name:
-        guarded[B.AGENT_NAME] = agent_name
+    legacy = s.agent_name != "" and s.agent_name != e.template and \
+        existing_agent in (e.template, e.template.rsplit("/", 1)[-1])
+    if (existing_agent == "" or legacy) and s.agent_name:
+        s.guarded[B.AGENT_NAME] = s.agent_name
+
+
+def _sync_config_fields(ctx: TickContext, s: _BeadSync) -> None:
+    """dependency_only, the configured-named fields, wake mode, continuation epoch, launch
+    metadata, and the close fields of a reopened bead."""
+    e, b, batch = s.e, s.b, s.batch
     if b.get(B.DEPENDENCY_ONLY) != ("true" if e.dependency_only else ""):
         batch[B.DEPENDENCY_ONLY] = "true" if e.dependency_only else ""
     if e.named_identity:
@@ -379,34 +399,70 @@ def sync_entry(ctx: TickContext, e: DesiredEntry, named_ids: set[str]) -> None: 
     if b.get(B.CLOSE_REASON) or b.get(B.CLOSED_AT):
         batch[B.CLOSE_REASON] = ""
         batch[B.CLOSED_AT] = ""
-    validate = not needs_alias_sync and bool(managed_alias) and managed_pool and pool_instance
-    if needs_alias_sync or validate:
-        owner = ""
-        self_named = ""
-        if e.named_identity:
-            owner = self_named = e.named_identity
-        elif managed_pool and pool_instance:
-            owner = managed_alias
-        holder, rule = (None, "") if not managed_alias else alias_holder(
-            ctx.store, managed_alias, b.id, owner, named_ids, self_named)
-        if holder is not None or rule:
-            _record_conflict(ctx, b, e, managed_alias, batch)
-            if validate or (managed_pool and b.alias and b.alias != managed_alias):
-                batch[B.ALIAS] = ""
-            who = holder.id if holder is not None else "a configured [[named_session]]"
-            ctx.log(f"session beads: alias {managed_alias!r} for {agent_name} unavailable: held by {who}")
-        else:
-            batch.update({k: "" for k, v in CLEAR_CONFLICT.items() if b.get(k)})
-            if needs_alias_sync:
-                batch[B.ALIAS] = managed_alias
-                batch[B.ALIAS_HISTORY] = push_alias_history(b.get(B.ALIAS_HISTORY), b.alias, managed_alias)
-                if managed_alias:
-                    ctx.action("claim_alias", b.id, sn, "sync", managed_alias, e.template)
-            batch.update(guarded)
-    else:
+
+
+def _sync_alias(ctx: TickContext, s: _BeadSync, named_ids: set[str], needs_alias_sync: bool) -> None:
+    """Claim (or validate) the managed alias: on a conflict record it and keep the guarded
+    writes back; otherwise clear old conflict marks, claim the alias, apply the guarded writes."""
+    e, b, batch, alias = s.e, s.b, s.batch, s.managed_alias
+    validate = not needs_alias_sync and bool(alias) and s.managed_pool and s.pool_instance
+    if not (needs_alias_sync or validate):
         batch.update({k: "" for k, v in CLEAR_CONFLICT.items() if b.get(k)})
-        batch.update(guarded)
-    batch = {k: v for k, v in batch.items() if b.get(k) != v}
+        batch.update(s.guarded)
+        return
+    owner = self_named = ""
+    if e.named_identity:
+        owner = self_named = e.named_identity
+    elif s.managed_pool and s.pool_instance:
+        owner = alias
+    holder, rule = (None, "") if not alias else alias_holder(ctx.store, alias, b.id, owner, named_ids, self_named)
+    if holder is not None or rule:
+        _record_conflict(ctx, b, e, alias, batch)
+        if validate or (s.managed_pool and b.alias and b.alias != alias):
+            batch[B.ALIAS] = ""
+        who = holder.id if holder is not None else "a configured [[named_session]]"
+        ctx.log(f"session beads: alias {alias!r} for {s.agent_name} unavailable: held by {who}")
+        return
+    batch.update({k: "" for k, v in CLEAR_CONFLICT.items() if b.get(k)})
+    if needs_alias_sync:
+        batch[B.ALIAS] = alias
+        batch[B.ALIAS_HISTORY] = push_alias_history(b.get(B.ALIAS_HISTORY), b.alias, alias)
+        if alias:
+            ctx.action("claim_alias", b.id, e.session_name, "sync", alias, e.template)
+    batch.update(s.guarded)
+
+
+def sync_entry(ctx: TickContext, e: DesiredEntry, named_ids: set[str]) -> None:
+    """Create, reopen or update the bead for one desired entry, recording its id on the entry."""
+    sn = e.session_name
+    origin = _origin(e)
+    slot = e.pool_slot if e.pool_slot > 0 else resolve_pool_slot(e.identity, e.template)
+    agent_name = _agent_name(e, slot)
+    managed_pool = origin == "ephemeral"
+    managed_alias = e.alias.strip()
+    if not managed_alias and managed_pool and slot > 0:
+        managed_alias = e.identity
+    holders = ctx.store.open_by(B.SESSION_NAME, sn)
+    b = holders[-1] if holders else None
+    if b is None and e.named_identity:
+        b = reopen_named(ctx, e, sn)
+    if b is None:
+        create_bead(ctx, e, sn, origin, slot, agent_name, managed_alias, named_ids)
+        return
+    e.bead_id = b.id
+    e.env["GC_SESSION_ID"] = b.id
+    if e.named_identity and b.get(B.CONFIGURED_NAMED_IDENTITY) not in ("", e.named_identity):
+        ctx.log(f"session beads: configured named session {e.named_identity!r} conflicts with live bead {b.id}")
+        return
+    s = _BeadSync(e, b, origin, slot, agent_name, managed_alias, managed_pool, pool_instance=slot > 0)
+    _adopt_bead_pool_slot(ctx, s)
+    _sync_origin(ctx, s)
+    _retry_conflicted_alias(ctx, s)
+    needs_alias_sync = b.alias != s.managed_alias
+    _sync_slot_and_agent_name(s, needs_alias_sync)
+    _sync_config_fields(ctx, s)
+    _sync_alias(ctx, s, named_ids, needs_alias_sync)
+    batch = {k: v for k, v in s.batch.items() if b.get(k) != v}
     if batch:
         batch[B.SYNCED_AT] = format_time(ctx.now)
         ctx.patch(b.id, batch)

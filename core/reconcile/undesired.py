@@ -72,19 +72,91 @@ def still_leased(ctx: TickContext, b: SessionBead) -> bool:
     return a is not None and not a.suspended
 
 
-def handle_undesired(ctx: TickContext, b: SessionBead, names: set[str]) -> DesiredEntry | None:  # noqa: C901 - a long function issue 13 item 5 splits into named passes
+def _rollback_expired_lease(ctx: TickContext, b: SessionBead, tpl: str, provider_alive: bool) -> bool:
+    """A pending create whose lease expired with no runtime is rolled back (a rate-limit screen
+    holds it instead). True when the bead is done for this tick."""
+    if ctx.store_partial or provider_alive or not b.pending_claim or \
+            not lease_expired_for_rollback(b, ctx.now, ctx.startup_timeout):
+        return False
+    if exits_check.rate_limit_hold(ctx, b, provider_alive):
+        return True
+    clear_claim = b.is_named and ctx.named_spec(b) is not None
+    rollback_pending_create(ctx, b, tpl, "pending_create_lease_expired", "lease expired and no live runtime",
+                            clear_claim)
+    return True
+
+
+def _failed_create_done(ctx: TickContext, b: SessionBead, tpl: str, name: str, provider_alive: bool) -> bool:
+    """A failed create is kept while its claim is still leased, else closed once no runtime is
+    left (not at boot, on a partial read or with reachable open work). True when done."""
+    if not b.failed_create:
+        return False
+    if b.pending_claim and still_leased(ctx, b):
+        ctx.decision("reconciler.session.pending_create_preserved", "pending_create", "kept_open", tpl, name,
+                     state=b.state)
+        return True
+    if provider_alive:
+        return False
+    ctx.decision("reconciler.session.close_failed_create", "failed-create", "closed", tpl, name)
+    if not ctx.boot and not ctx.store_partial and not ctx.has_reachable_open_work(b):
+        ctx.close(b.id, "failed-create")
+    return True
+
+
+def _undesired_drain_ack(ctx: TickContext, b: SessionBead, tpl: str, name: str, provider_alive: bool) -> None:
+    """An undesired session that acknowledged its drain: deferred on a partial read, cancelled
+    for assigned work, stopped while alive, finalized once gone."""
+    if ctx.store_partial:
+        ctx.log(f"Skipping drain-ack stop for '{name}': store query partial (transient failure)")
+        ctx.decision("reconciler.session.drain_ack", "store_query_partial", "deferred", tpl, name,
+                     store_query_partial=True, provider_alive=provider_alive)
+        return
+    ack_reason, _ = drains.ack_matches(ctx, b)
+    if provider_alive and ctx.has_awake_work(b) and (
+            drains.cancel_if(ctx, b, drains.assigned_work_cancelable)
+            or drains.cancel_recovered_ack(ctx, b, drains.assigned_work_cancelable)):
+        drains.clear_ack_meta(ctx, name)
+        ctx.log(f"Canceled drain-acked session '{name}' (assigned work)")
+        ctx.decision("reconciler.drain.cancel", ack_reason, "cancel_assigned_work", tpl, name)
+        return
+    if provider_alive:
+        if drain_ack.mark_stop_pending(ctx, b):
+            drain_ack.queue_async_stop(ctx, ctx.store.reread(b.id))
+            ctx.decision("reconciler.session.drain_ack", "orphaned", "stop_pending", tpl, name)
+        return
+    drain_ack.finalize(ctx, b, tpl, True)
+
+
+def _drain_live_undesired(ctx: TickContext, b: SessionBead, tpl: str, name: str, reason: str) -> None:
+    """A live orphaned or suspended session is drained, unless it is in its spawn-claim grace,
+    has live assigned work, or is a named session whose absence is not yet confirmed."""
+    if reason == "orphaned" and within_spawn_claim_grace(b, ctx.now, ctx.startup_timeout):
+        ctx.decision("reconciler.session.orphan_or_suspended", reason, "kept_open", tpl, name,
+                     provider_alive=True, spawn_claim_grace=True)
+        return
+    if ctx.has_open_work(b):
+        ctx.decision("reconciler.session.orphan_or_suspended", reason, "kept_open", tpl, name,
+                     provider_alive=True, live_assigned_work=True)
+        ctx.log(f"Skipping drain for '{name}': live assigned work found")
+        return
+    if b.is_named:
+        n = ctx.mem.named_absence.get(b.id, 0) + 1
+        ctx.mem = ctx.mem.set("named_absence", b.id, n)
+        if n < NAMED_SUSPEND_CONFIRM_TICKS:
+            ctx.decision("reconciler.session.orphan_or_suspended", reason, "deferred_confirm", tpl, name,
+                         confirm_ticks=n, confirm_required=NAMED_SUSPEND_CONFIRM_TICKS)
+            return
+    if drains.begin_drain(ctx, b, reason):
+        ctx.decision("reconciler.session.orphan_or_suspended", reason, "drain", tpl, name, provider_alive=True)
+
+
+def handle_undesired(ctx: TickContext, b: SessionBead, names: set[str]) -> DesiredEntry | None:
     """Returns a synthetic entry when a configured named bead is preserved (the caller then
     continues as if desired); None when the bead is done for this tick."""
     name = b.session_name.strip()
     tpl = ctx.template_of(b)
     provider_alive = ctx.running(name)
-    if not ctx.store_partial and not provider_alive and b.pending_claim and \
-            lease_expired_for_rollback(b, ctx.now, ctx.startup_timeout):
-        if exits_check.rate_limit_hold(ctx, b, provider_alive):
-            return None
-        clear_claim = b.is_named and ctx.named_spec(b) is not None
-        rollback_pending_create(ctx, b, tpl, "pending_create_lease_expired", "lease expired and no live runtime",
-                                clear_claim)
+    if _rollback_expired_lease(ctx, b, tpl, provider_alive):
         return None
     preserved = preserved_named(ctx, b)
     if preserved is not None:
@@ -92,16 +164,8 @@ def handle_undesired(ctx: TickContext, b: SessionBead, names: set[str]) -> Desir
         if exits_check.rate_limit_hold(ctx, b, ctx.alive(name)):
             ctx.decision("reconciler.session.preserve_configured_named", "rate_limit", "held", tpl, name)
             return None
-    if b.failed_create:
-        if b.pending_claim and still_leased(ctx, b):
-            ctx.decision("reconciler.session.pending_create_preserved", "pending_create", "kept_open", tpl, name,
-                         state=b.state)
-            return None
-        if not provider_alive:
-            ctx.decision("reconciler.session.close_failed_create", "failed-create", "closed", tpl, name)
-            if not ctx.boot and not ctx.store_partial and not ctx.has_reachable_open_work(b):
-                ctx.close(b.id, "failed-create")
-            return None
+    if _failed_create_done(ctx, b, tpl, name, provider_alive):
+        return None
     patch = heal_patch(b, provider_alive, ctx.now, ctx.startup_timeout, rollback_available=not ctx.store_partial)
     if patch:
         b = ctx.patch(b.id, patch)
@@ -114,49 +178,14 @@ def handle_undesired(ctx: TickContext, b: SessionBead, names: set[str]) -> Desir
                      state=b.state, provider_alive=provider_alive)
         return None
     if drains.acked(ctx, name):
-        if ctx.store_partial:
-            ctx.log(f"Skipping drain-ack stop for '{name}': store query partial (transient failure)")
-            ctx.decision("reconciler.session.drain_ack", "store_query_partial", "deferred", tpl, name,
-                         store_query_partial=True, provider_alive=provider_alive)
-            return None
-        ack_reason, _ = drains.ack_matches(ctx, b)
-        if provider_alive and ctx.has_awake_work(b) and (
-                drains.cancel_if(ctx, b, drains.assigned_work_cancelable)
-                or drains.cancel_recovered_ack(ctx, b, drains.assigned_work_cancelable)):
-            drains.clear_ack_meta(ctx, name)
-            ctx.log(f"Canceled drain-acked session '{name}' (assigned work)")
-            ctx.decision("reconciler.drain.cancel", ack_reason, "cancel_assigned_work", tpl, name)
-            return None
-        if provider_alive:
-            if drain_ack.mark_stop_pending(ctx, b):
-                drain_ack.queue_async_stop(ctx, ctx.store.reread(b.id))
-                ctx.decision("reconciler.session.drain_ack", "orphaned", "stop_pending", tpl, name)
-            return None
-        drain_ack.finalize(ctx, b, tpl, True)
+        _undesired_drain_ack(ctx, b, tpl, name, provider_alive)
         return None
     reason = "suspended" if name in names else "orphaned"
     if provider_alive and ctx.store_partial:
         ctx.log(f"Skipping drain for '{name}': store query partial (transient failure)")
         return None
     if provider_alive:
-        if reason == "orphaned" and within_spawn_claim_grace(b, ctx.now, ctx.startup_timeout):
-            ctx.decision("reconciler.session.orphan_or_suspended", reason, "kept_open", tpl, name,
-                         provider_alive=True, spawn_claim_grace=True)
-            return None
-        if ctx.has_open_work(b):
-            ctx.decision("reconciler.session.orphan_or_suspended", reason, "kept_open", tpl, name,
-                         provider_alive=True, live_assigned_work=True)
-            ctx.log(f"Skipping drain for '{name}': live assigned work found")
-            return None
-        if b.is_named:
-            n = ctx.mem.named_absence.get(b.id, 0) + 1
-            ctx.mem = ctx.mem.set("named_absence", b.id, n)
-            if n < NAMED_SUSPEND_CONFIRM_TICKS:
-                ctx.decision("reconciler.session.orphan_or_suspended", reason, "deferred_confirm", tpl, name,
-                             confirm_ticks=n, confirm_required=NAMED_SUSPEND_CONFIRM_TICKS)
-                return None
-        if drains.begin_drain(ctx, b, reason):
-            ctx.decision("reconciler.session.orphan_or_suspended", reason, "drain", tpl, name, provider_alive=True)
+        _drain_live_undesired(ctx, b, tpl, name, reason)
         return None
     ctx.decision("reconciler.session.close_orphan", reason, "closed", tpl, name)
     if ctx.boot or ctx.store_partial or ctx.has_reachable_open_work(b):

@@ -217,13 +217,106 @@ def _idle_boundary(ctx: TickContext, b, ev) -> bool:
     return last is None or last <= p.completed_at
 
 
-def apply_one(ctx: TickContext, t: WakeTarget, b: SessionBead,  # noqa: C901 - a long function issue 13 item 5 splits into named passes
+def _circuit_blocks(ctx: TickContext, b: SessionBead, tpl: str, name: str) -> bool:
+    """A named session whose restart circuit is open is not started: the circuit's state is
+    written to its bead and said once."""
+    cfg = circuit.circuit_config(ctx.city)
+    identity = b.get(B.CONFIGURED_NAMED_IDENTITY)
+    if cfg is None or not identity:
+        return False
+    ctx.mem, is_open = circuit.is_open(ctx.mem, cfg, identity, ctx.now)
+    if not is_open:
+        return False
+    ctx.patch(b.id, circuit.metadata(ctx.mem, cfg, identity, ctx.now))
+    log_open_once(ctx, cfg, identity)
+    ctx.decision("reconciler.session.circuit_open", "circuit_open", "skipped", tpl, name, identity=identity)
+    return True
+
+
+def _queue_start(ctx: TickContext, t: WakeTarget, b: SessionBead, dec: A.AwakeDecision | None,
+                 cands: list[StartCandidate]) -> None:
+    """A dead session that should wake becomes a start candidate, unless its create failed, it
+    is quarantined, a start is in flight or its circuit is open."""
+    name, tpl = b.session_name.strip(), t.entry.template
+    if b.failed_create:
+        ctx.decision("reconciler.session.wake_decision", "wake", "failed_create", tpl, name)
+        return
+    qt = parse_time(b.get(B.QUARANTINED_UNTIL))
+    if qt is not None and ctx.now < qt:
+        return
+    if start_in_flight(b, ctx.now, ctx.startup_timeout):
+        ctx.decision("reconciler.session.wake_decision", "wake", "start_in_flight", tpl, name,
+                     last_woke_at=b.get(B.LAST_WOKE_AT))
+        return
+    if _circuit_blocks(ctx, b, tpl, name):
+        return
+    ctx.decision("reconciler.session.wake_decision", "wake", "start_candidate", tpl, name,
+                 wake_reason=dec.reason if dec else "")
+    if dec is not None and dec.assigned_work_bead and b.get(B.CURRENTLY_PROCESSING) != dec.assigned_work_bead:
+        b = ctx.patch(b.id, {B.CURRENTLY_PROCESSING: dec.assigned_work_bead})
+    cands.append(candidate_for(b, t.entry, len(cands), dec.reason if dec else ""))
+
+
+def _drop_ready_idle_probe(ctx: TickContext, b: SessionBead) -> None:
+    p = ctx.mem.idle_probes.get(b.id)
+    if p is not None and p.ready:
+        ctx.mem = ctx.mem.drop("idle_probes", b.id)
+
+
+def _keep_awake(ctx: TickContext, t: WakeTarget, b: SessionBead, dec: A.AwakeDecision) -> None:
+    """A live session that should stay awake: cycle it for fresh reassigned work, record its
+    current work, cancel any drain, forget a ready idle probe and a pending idle stop."""
+    if dec.requires_fresh_cycle and b.get(B.WAKE_MODE) == "fresh" and fresh_reassign_cycle(ctx, b, t.entry.template, dec):
+        return
+    if dec.assigned_work_bead and b.get(B.CURRENTLY_PROCESSING) != dec.assigned_work_bead:
+        b = ctx.patch(b.id, {B.CURRENTLY_PROCESSING: dec.assigned_work_bead})
+    drains.cancel(ctx, b)
+    _drop_ready_idle_probe(ctx, b)
+    if b.get(B.SLEEP_INTENT) == "idle-stop-pending":
+        ctx.patch(b.id, {B.SLEEP_INTENT: ""})
+
+
+def _sleep_reason(intent: str, dec: A.AwakeDecision | None, ev: A.WakeEval) -> str:
+    if intent == "idle-stop-pending":
+        return "idle"
+    if intent:
+        return intent
+    if (dec is not None and dec.reason == "idle-sleep") or ev.config_suppressed:
+        return "idle"
+    return "no-wake-reason"
+
+
+def _begin_sleep(ctx: TickContext, t: WakeTarget, b: SessionBead, dec: A.AwakeDecision | None,
+                 ev: A.WakeEval) -> None:
+    """A live session that should not be awake is drained, for its sleep intent or idleness;
+    a user hold or a fresh spawn claim cancels the drain instead, and idleness waits for its
+    boundary."""
+    intent = b.get(B.SLEEP_INTENT)
+    if intent == "" and timer_blocker(b.get(B.HELD_UNTIL), b.get(B.QUARANTINED_UNTIL), ctx.now) == "user_hold":
+        drains.cancel(ctx, b)
+        return
+    reason = _sleep_reason(intent, dec, ev)
+    if reason == "no-wake-reason" and within_spawn_claim_grace(b, ctx.now, ctx.startup_timeout):
+        drains.cancel(ctx, b)
+        return
+    if reason != "idle":
+        _drop_ready_idle_probe(ctx, b)
+    if reason == "idle" and b.id not in ctx.mem.drains:
+        if intent != "idle-stop-pending" and not _idle_boundary(ctx, b, ev):
+            return
+        if intent != "idle-stop-pending":
+            b = ctx.patch(b.id, {B.SLEEP_INTENT: "idle-stop-pending"})
+    if drains.begin_drain(ctx, b, reason):
+        ctx.decision("reconciler.session.drain", reason, "drain", t.entry.template, b.session_name.strip(),
+                     sleep_intent=intent)
+
+
+def apply_one(ctx: TickContext, t: WakeTarget, b: SessionBead,
               decisions: dict[str, A.AwakeDecision], evals: dict[str, A.WakeEval], counts: dict[str, int],
               cands: list[StartCandidate]) -> None:
     """Act on one target's wake decision: queue a start candidate, cancel a drain, begin a drain,
     or close a freeable pool bead. `b` is the target's open bead."""
     name = b.session_name.strip()
-    tpl = t.entry.template
     dec = decisions.get(name)
     should = dec is not None and dec.should_wake
     ev = evals.get(b.id) or A.WakeEval([], "", False, False)
@@ -240,77 +333,16 @@ def apply_one(ctx: TickContext, t: WakeTarget, b: SessionBead,  # noqa: C901 - a
             not b.get(B.SLEEP_INTENT) and timer_blocker(b.get(B.HELD_UNTIL), b.get(B.QUARANTINED_UNTIL), ctx.now) == "user_hold":
         should = True
     if should and not t.alive:
-        if b.failed_create:
-            ctx.decision("reconciler.session.wake_decision", "wake", "failed_create", tpl, name)
-            return
-        qt = parse_time(b.get(B.QUARANTINED_UNTIL))
-        if qt is not None and ctx.now < qt:
-            return
-        if start_in_flight(b, ctx.now, ctx.startup_timeout):
-            ctx.decision("reconciler.session.wake_decision", "wake", "start_in_flight", tpl, name,
-                         last_woke_at=b.get(B.LAST_WOKE_AT))
-            return
-        cfg = circuit.circuit_config(ctx.city)
-        identity = b.get(B.CONFIGURED_NAMED_IDENTITY)
-        if cfg is not None and identity:
-            ctx.mem, is_open = circuit.is_open(ctx.mem, cfg, identity, ctx.now)
-            if is_open:
-                ctx.patch(b.id, circuit.metadata(ctx.mem, cfg, identity, ctx.now))
-                log_open_once(ctx, cfg, identity)
-                ctx.decision("reconciler.session.circuit_open", "circuit_open", "skipped", tpl, name, identity=identity)
-                return
-        ctx.decision("reconciler.session.wake_decision", "wake", "start_candidate", tpl, name,
-                     wake_reason=dec.reason if dec else "")
-        if dec is not None and dec.assigned_work_bead and b.get(B.CURRENTLY_PROCESSING) != dec.assigned_work_bead:
-            b = ctx.patch(b.id, {B.CURRENTLY_PROCESSING: dec.assigned_work_bead})
-        cands.append(candidate_for(b, t.entry, len(cands), dec.reason if dec else ""))
-        return
-    if should and dec is not None and t.alive:
-        if dec.requires_fresh_cycle and b.get(B.WAKE_MODE) == "fresh" and fresh_reassign_cycle(ctx, b, tpl, dec):
-            return
-        if dec.assigned_work_bead and b.get(B.CURRENTLY_PROCESSING) != dec.assigned_work_bead:
-            b = ctx.patch(b.id, {B.CURRENTLY_PROCESSING: dec.assigned_work_bead})
-        drains.cancel(ctx, b)
-        p = ctx.mem.idle_probes.get(b.id)
-        if p is not None and p.ready:
-            ctx.mem = ctx.mem.drop("idle_probes", b.id)
-        if b.get(B.SLEEP_INTENT) == "idle-stop-pending":
-            ctx.patch(b.id, {B.SLEEP_INTENT: ""})
-        return
-    if not should and t.alive:
-        intent = b.get(B.SLEEP_INTENT)
-        if intent == "" and timer_blocker(b.get(B.HELD_UNTIL), b.get(B.QUARANTINED_UNTIL), ctx.now) == "user_hold":
-            drains.cancel(ctx, b)
-            return
-        if intent == "idle-stop-pending":
-            reason = "idle"
-        elif intent:
-            reason = intent
-        elif (dec is not None and dec.reason == "idle-sleep") or ev.config_suppressed:
-            reason = "idle"
-        else:
-            reason = "no-wake-reason"
-        if reason == "no-wake-reason" and within_spawn_claim_grace(b, ctx.now, ctx.startup_timeout):
-            drains.cancel(ctx, b)
-            return
-        if reason != "idle":
-            p = ctx.mem.idle_probes.get(b.id)
-            if p is not None and p.ready:
-                ctx.mem = ctx.mem.drop("idle_probes", b.id)
-        if reason == "idle" and b.id not in ctx.mem.drains:
-            if intent != "idle-stop-pending" and not _idle_boundary(ctx, b, ev):
-                return
-            if intent != "idle-stop-pending":
-                b = ctx.patch(b.id, {B.SLEEP_INTENT: "idle-stop-pending"})
-        if drains.begin_drain(ctx, b, reason):
-            ctx.decision("reconciler.session.drain", reason, "drain", tpl, name, sleep_intent=intent)
-        return
-    if not should and not t.alive and b.pool_managed and _slot_freeable(b):
+        _queue_start(ctx, t, b, dec, cands)
+    elif should and dec is not None and t.alive:
+        _keep_awake(ctx, t, b, dec)
+    elif not should and t.alive:
+        _begin_sleep(ctx, t, b, dec, ev)
+    elif not should and not t.alive and b.pool_managed and _slot_freeable(b):
         if ctx.has_reachable_open_work(b):
-            stranded(ctx, b, tpl)
+            stranded(ctx, b, t.entry.template)
             return
-        code = b.get(B.SLEEP_REASON).strip() or "drained"
-        ctx.close(b.id, code, reachable_only=True)
+        ctx.close(b.id, b.get(B.SLEEP_REASON).strip() or "drained", reachable_only=True)
 
 
 def fresh_reassign_cycle(ctx: TickContext, b, tpl: str, dec) -> bool:

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import json
 import os
-import textwrap
 from pathlib import Path
 
 import pytest
+from factories import write_city
 
 from core.config import builtin
 from core.config.load import load_city, load_city_from_table, load_city_text
@@ -23,8 +23,7 @@ PIN = builtin.CANONICAL_PIN
 
 
 def city(tmp_path: Path, body: str) -> Path:
-    (tmp_path / "city.toml").write_text(textwrap.dedent(body))
-    return tmp_path
+    return write_city(tmp_path, body).parent
 
 
 def core_import(tmp_path: Path, source: str, version: str = "") -> object:

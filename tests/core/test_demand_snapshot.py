@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from factories import session_bead
 
 from core.config.model import Agent, City, NamedSession
 from core.desired.context import BuildContext
@@ -28,7 +29,7 @@ def ctx_with(*beads: SessionBead, agents=None, named=()) -> BuildContext:
 def bead(bid: str, **md: str) -> SessionBead:
     base = {"template": "worker", "session_name": f"worker-{bid}", "pool_managed": "true"}
     base.update(md)
-    return SessionBead(bid, T0, {k: v for k, v in base.items() if v})
+    return session_bead(bid, T0, **{k: v for k, v in base.items() if v})
 
 
 @pytest.mark.parametrize("md, kept", [

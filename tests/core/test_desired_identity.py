@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from factories import session_bead as bead
 
 from core.config.load import load_city_text
 from core.desired.context import BuildContext
 from core.desired.discovery import canonical_identity
 from core.identity import persisted_identity_slot, resolve_pool_slot, stale_suffixed
-from core.world.beads import SessionBead
 from core.world.world import World
 
 T0 = datetime(2026, 5, 16, 12, tzinfo=UTC)
@@ -34,10 +34,6 @@ max_active_sessions = 1
 def ctx_for(text: str, tmp_path) -> BuildContext:
     city = load_city_text(text, str(tmp_path), "city.toml")
     return BuildContext(city, World(T0), "current", [])
-
-
-def bead(bid: str, **md: str) -> SessionBead:
-    return SessionBead(bid, T0, md)
 
 
 STAMPED = dict(template="gascity/dog", agent_name="gascity/dog", pool_slot="1", pool_managed="true",

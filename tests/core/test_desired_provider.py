@@ -4,6 +4,7 @@ check (validateAgentSessionTransportForBuild): one case per rule."""
 from __future__ import annotations
 
 import pytest
+from factories import make_city
 
 from core.config.model import Agent, City, Section, SessionSettings, Workspace
 from core.desired.provider import (
@@ -15,8 +16,8 @@ from core.desired.provider import (
 
 
 def city(specs: dict | None = None, session_provider: str = "", workspace_provider: str = "") -> City:
-    return City(root="/c", path="/c/city.toml", workspace=Workspace(name="c", provider=workspace_provider),
-                session=SessionSettings(provider=session_provider),
+    return make_city(root="/c", path="/c/city.toml", workspace=Workspace(name="c", provider=workspace_provider),
+                     session=SessionSettings(provider=session_provider),
                 provider_specs={k: Section(v, "/c/city.toml", f"providers.{k}") for k, v in (specs or {}).items()})
 
 

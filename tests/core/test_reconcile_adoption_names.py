@@ -5,6 +5,7 @@ suffix, or nothing; under a workspace session_template too."""
 from __future__ import annotations
 
 import pytest
+from factories import make_city
 
 from core.config.model import Agent, City, NamedSession, Workspace
 from core.reconcile.adoption import resolve_runtime_name
@@ -14,9 +15,8 @@ AGENTS = [Agent(name="mayor", max_active_sessions=1), Agent(name="worker", dir="
 
 
 def city(session_template: str = "") -> City:
-    return City(root="/c", path="/c/city.toml",
-                workspace=Workspace(name="town", session_template=session_template), agents=list(AGENTS),
-                named_sessions=[NamedSession(template="worker", name="boss", dir="rig")])
+    return make_city(*AGENTS, named=[NamedSession(template="worker", name="boss", dir="rig")], root="/c",
+                     path="/c/city.toml", workspace=Workspace(name="town", session_template=session_template))
 
 
 @pytest.mark.parametrize("name, want", [

@@ -5,38 +5,21 @@ that do not survive a start (clearStaleOrLegacyDrainAckBeforeStart), one case pe
 from __future__ import annotations
 
 import pytest
+from factories import NAMED_MAYOR_IDENTITY, named_mayor_scenario, scenario_model
 
-from core.scenario import load_scenario
-
-CITY = """name = "ack"
-start = "2026-05-16T12:00:00Z"
-[city.workspace]
-name = "t"
-[[city.agent]]
-name = "mayor"
-[[city.named_session]]
-template = "mayor"
-mode = "always"
-[[session]]
-id = "gc-1"
-[session.metadata]
-session_name = "mayor"
-agent_name = "mayor"
-alias = "mayor"
-template = "mayor"
-session_origin = "named"
-configured_named_session = "true"
-configured_named_identity = "mayor"
-configured_named_mode = "always"
+CITY = named_mayor_scenario("ack",
+                            NAMED_MAYOR_IDENTITY + """\
 state = "active"
 generation = "2"
 last_woke_at = "2026-05-16T11:00:00Z"
+""",
+                            after="""\
 [[runtime]]
 name = "mayor"
 session_id = "gc-1"
 alive = {alive}
 meta = {{ {meta} }}
-"""
+""")
 STALE = 'GC_DRAIN_ACK = "1", GC_DRAIN_ACK_SOURCE = "reconciler", GC_DRAIN_GENERATION = "1", GC_DRAIN_REASON = "idle"'
 NO_GEN = 'GC_DRAIN_ACK = "1", GC_DRAIN_ACK_SOURCE = "reconciler", GC_DRAIN_REASON = "idle"'
 MATCH = 'GC_DRAIN_ACK = "1", GC_DRAIN_ACK_SOURCE = "reconciler", GC_DRAIN_GENERATION = "2", GC_DRAIN_REASON = "idle"'
@@ -46,9 +29,7 @@ KEYS = ("GC_DRAIN_ACK", "GC_DRAIN_ACK_SOURCE", "GC_DRAIN_GENERATION", "GC_DRAIN_
 
 
 def tick(tmp_path, meta: str, alive: str = "true"):
-    p = tmp_path / "ack.toml"
-    p.write_text(CITY.format(meta=meta, alive=alive))
-    m = load_scenario(str(p)).model()
+    m = scenario_model(tmp_path, CITY.format(meta=meta, alive=alive), "ack.toml")
     out = m.do({"do": "tick"})
     decisions = [(t["site_code"], t["reason_code"], t["outcome_code"], t["template"], t["session_name"])
                  for t in out.trace if t["record_type"] == "decision" and "drain" in t["site_code"]]

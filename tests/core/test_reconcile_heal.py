@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from factories import session_bead
 
 from core.reconcile.heal import heal_patch
 from core.world.beads import SessionBead
@@ -15,7 +16,7 @@ STARTUP = 60.0
 
 
 def bead(md: dict[str, str], created: datetime | None = None) -> SessionBead:
-    return SessionBead("b1", created or NOW - timedelta(hours=1), md)
+    return session_bead("b1", created or NOW - timedelta(hours=1), **md)
 
 
 def applied(b: SessionBead, patch: dict[str, str]) -> dict[str, str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from factories import session_bead
 
 from core.reconcile.lease import (
     attempt_stale,
@@ -20,7 +21,7 @@ T0 = datetime(2026, 5, 16, 12, tzinfo=UTC)
 
 
 def bead(created=T0, **md) -> SessionBead:
-    return SessionBead("gc-1", created, {k: v for k, v in md.items()})
+    return session_bead("gc-1", created, **md)
 
 
 def at(seconds: float) -> str:

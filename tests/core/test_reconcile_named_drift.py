@@ -7,25 +7,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from factories import named_mayor_scenario, scenario_model
 
 from core.outcome import Outcome
 from core.reconcile.context import TickContext
 from core.reconcile.drift import _named_active_reason, reset_named_for_drift
-from core.scenario import load_scenario
 from core.timefmt import format_time
 
-CITY = """name = "drift"
-start = "2026-05-16T12:00:00Z"
-[city.workspace]
-name = "t"
-[[city.agent]]
-name = "mayor"
-[[city.named_session]]
-template = "mayor"
-mode = "always"
-[[session]]
-id = "gc-1"
-[session.metadata]
+CITY = named_mayor_scenario("drift", """\
 session_name = "mayor"
 template = "mayor"
 configured_named_session = "true"
@@ -43,18 +32,19 @@ prompt_hash = "p"
 config_drift_deferred_at = "2026-05-16T11:59:00Z"
 config_drift_deferred_key = "a:b"
 pin_awake = "{pin}"
+""",
+                            after="""\
 [[runtime]]
 name = "mayor"
 session_id = "gc-1"
 attached = {attached}
 last_activity = "{activity}"
-"""
+""")
 
 
 def ctx_of(tmp_path, key="k-1", started="v5:old", pin="", attached="false", activity="2026-05-16T11:00:00Z"):
-    p = tmp_path / "drift.toml"
-    p.write_text(CITY.format(key=key, started=started, pin=pin, attached=attached, activity=activity))
-    m = load_scenario(str(p)).model()
+    text = CITY.format(key=key, started=started, pin=pin, attached=attached, activity=activity)
+    m = scenario_model(tmp_path, text, "drift.toml")
     return TickContext(m.city, m.world, m.semantics, Outcome()), m
 
 

@@ -3,39 +3,19 @@ the bead is quarantined for five minutes and the tick reports a quarantine actio
 
 from __future__ import annotations
 
-from core.scenario import load_scenario
+from factories import NAMED_MAYOR_IDENTITY, named_mayor_scenario, scenario_model
 
-CITY = """name = "crash"
-start = "2026-05-16T12:00:00Z"
-[city.workspace]
-name = "t"
-[[city.agent]]
-name = "mayor"
-[[city.named_session]]
-template = "mayor"
-mode = "always"
-[[session]]
-id = "gc-1"
-[session.metadata]
-session_name = "mayor"
-agent_name = "mayor"
-alias = "mayor"
-template = "mayor"
-session_origin = "named"
-configured_named_session = "true"
-configured_named_identity = "mayor"
-configured_named_mode = "always"
+CITY = named_mayor_scenario("crash",
+                            NAMED_MAYOR_IDENTITY + """\
 state = "active"
 generation = "1"
 wake_attempts = "{attempts}"
 last_woke_at = "2026-05-16T11:59:50Z"
-"""
+""")
 
 
 def tick(tmp_path, attempts: int):
-    p = tmp_path / "c.toml"
-    p.write_text(CITY.format(attempts=attempts))
-    m = load_scenario(str(p)).model()
+    m = scenario_model(tmp_path, CITY.format(attempts=attempts), "c.toml")
     return m, m.do({"do": "tick"})
 
 

@@ -4,26 +4,15 @@ once per state value, escalated once after 30 minutes, and forgotten when it is 
 
 from __future__ import annotations
 
-from core.scenario import load_scenario
+from factories import named_mayor_scenario, scenario_model
 
-CITY = """name = "unknown"
-start = "2026-05-16T12:00:00Z"
-[city.workspace]
-name = "t"
-[[city.agent]]
-name = "mayor"
-[[city.named_session]]
-template = "mayor"
-mode = "always"
-[[session]]
-id = "gc-1"
-[session.metadata]
+CITY = named_mayor_scenario("unknown", """\
 session_name = "mayor"
 template = "mayor"
 configured_named_session = "true"
 configured_named_identity = "mayor"
 state = "hibernating"
-"""
+""")
 
 
 def events(out) -> list[str]:
@@ -31,9 +20,7 @@ def events(out) -> list[str]:
 
 
 def test_an_unknown_state_is_said_once_escalated_once_and_forgotten_when_known(tmp_path):
-    p = tmp_path / "u.toml"
-    p.write_text(CITY)
-    m = load_scenario(str(p)).model()
+    m = scenario_model(tmp_path, CITY, "u.toml")
     out = m.do({"do": "tick"})
     assert 'session reconciler: skipping mayor with unknown state "hibernating"' in out.logs
     assert events(out) == ['session "mayor" has unrecognized state "hibernating"; reconciler is skipping it '
@@ -70,8 +57,7 @@ def test_an_unknown_state_is_said_once_escalated_once_and_forgotten_when_known(t
 
 
 def test_an_escalation_marker_alone_is_cleared_once_the_state_is_known(tmp_path):
-    p = tmp_path / "u.toml"
-    p.write_text(CITY.replace('state = "hibernating"', 'state = "asleep"\nunknown_state_escalated_at = "2026-05-16T11:00:00Z"'))
-    m = load_scenario(str(p)).model()
+    known = CITY.replace('state = "hibernating"', 'state = "asleep"\nunknown_state_escalated_at = "2026-05-16T11:00:00Z"')
+    m = scenario_model(tmp_path, known, "u.toml")
     m.do({"do": "tick"})
     assert m.world.store.session("gc-1").get("unknown_state_escalated_at") == ""

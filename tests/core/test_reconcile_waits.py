@@ -6,9 +6,9 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
+from factories import NAMED_MAYOR_IDENTITY, named_mayor_scenario, scenario_model
 
 from core.reconcile.waits import _deps_ready
-from core.scenario import load_scenario
 from core.world.beads import WaitBead, WorkBead
 
 
@@ -33,32 +33,16 @@ def test_deps_readiness(deps, mode, status, want):
     assert _deps_ready(ctx_with(**status), WaitBead("wait-1", "gc-1", dep_ids=deps, dep_mode=mode)) == want
 
 
-CITY = """name = "waits"
-start = "2026-05-16T12:00:00Z"
-[city.workspace]
-name = "t"
-[[city.agent]]
-name = "mayor"
-[[city.named_session]]
-template = "mayor"
-mode = "always"
-[[session]]
-id = "gc-1"
-open = {open}
-[session.metadata]
-session_name = "mayor"
-agent_name = "mayor"
-alias = "mayor"
-template = "mayor"
-session_origin = "named"
-configured_named_session = "true"
-configured_named_identity = "mayor"
-configured_named_mode = "always"
+CITY = named_mayor_scenario("waits",
+                            NAMED_MAYOR_IDENTITY + """\
 state = "{bstate}"
 sleep_reason = "wait-hold"
 sleep_intent = "wait"
 wait_hold = "true"
 continuation_epoch = "{epoch}"
+""",
+                            bead="open = {open}\n",
+                            after="""\
 [[work]]
 id = "w-1"
 status = "{dep}"
@@ -71,15 +55,14 @@ deps = {deps}
 registered_epoch = "{registered}"
 expires_at = "{expires}"
 {more}
-"""
+""")
 
 
 def tick(tmp_path, *, open="true", bstate="asleep", epoch="3", dep="open", kind="deps", state="pending", deps='["w-1"]',
          registered="3", expires="", more=""):
-    p = tmp_path / "waits.toml"
-    p.write_text(CITY.format(open=open, bstate=bstate, epoch=epoch, dep=dep, kind=kind, state=state, deps=deps,
-                             registered=registered, expires=expires, more=more))
-    m = load_scenario(str(p)).model()
+    m = scenario_model(tmp_path, CITY.format(open=open, bstate=bstate, epoch=epoch, dep=dep, kind=kind, state=state,
+                                             deps=deps, registered=registered, expires=expires, more=more),
+                       "waits.toml")
     out = m.do({"do": "tick"})
     return m, out, m.world.store.waits["wait-1"], m.world.store.session("gc-1")
 

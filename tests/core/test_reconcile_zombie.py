@@ -4,43 +4,25 @@ session.crashed event (ProviderTerminalErrorReason, the crash capture of the rec
 
 from __future__ import annotations
 
-from core.scenario import load_scenario
+from factories import NAMED_MAYOR_IDENTITY, named_mayor_scenario, scenario_model
 
-CITY = """name = "zombie"
-start = "2026-05-16T12:00:00Z"
-[city.workspace]
-name = "t"
-[[city.agent]]
-name = "mayor"
-[[city.named_session]]
-template = "mayor"
-mode = "always"
-[[session]]
-id = "gc-1"
-[session.metadata]
-session_name = "mayor"
-agent_name = "mayor"
-alias = "mayor"
-template = "mayor"
-session_origin = "named"
-configured_named_session = "true"
-configured_named_identity = "mayor"
-configured_named_mode = "always"
+CITY = named_mayor_scenario("zombie",
+                            NAMED_MAYOR_IDENTITY + """\
 state = "active"
 generation = "1"
 last_woke_at = "2026-05-16T11:00:00Z"
+""",
+                            after="""\
 [[runtime]]
 name = "mayor"
 session_id = "gc-1"
 alive = false
 peek = "{peek}"
-"""
+""")
 
 
 def tick(tmp_path, peek: str):
-    p = tmp_path / "z.toml"
-    p.write_text(CITY.format(peek=peek))
-    m = load_scenario(str(p)).model()
+    m = scenario_model(tmp_path, CITY.format(peek=peek), "z.toml")
     out = m.do({"do": "tick"})
     crashed = [(e.subject, e.message, e.bead_id) for e in out.events if e.type == "session.crashed"]
     terminal = [(t["reason_code"], t["outcome_code"], t["template"], t["session_name"]) for t in out.trace

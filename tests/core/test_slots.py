@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from factories import session_bead
 
 from core.config.model import Agent, City
 from core.desired.context import BuildContext
@@ -32,7 +33,7 @@ def polecat(names: tuple[str, ...] = ("furiosa", "nux"), max_: int = 1) -> Agent
 
 
 def bead(**md: str) -> SessionBead:
-    return SessionBead("b1", T0, md)
+    return session_bead("b1", T0, **md)
 
 
 TPL = "repo/gastown.polecat"

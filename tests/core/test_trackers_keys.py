@@ -3,13 +3,11 @@ exemptions), for the identity shapes #2053 changed."""
 
 from __future__ import annotations
 
+from factories import make_city as city
+
 from core.config.model import Agent, City, NamedSession
 from core.trackers.defer import build_defer_keys, limit_for
 from core.trackers.idle import build_idle_keys
-
-
-def city(*agents: Agent, named: list[NamedSession] | None = None) -> City:
-    return City(root=".", path="city.toml", agents=list(agents), named_sessions=named or [])
 
 
 def refinery(**kw) -> Agent:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from factories import make_city as city
 
-from core.config.model import Agent, City, NamedSession
+from core.config.model import Agent
 from core.trackers import timers as T
 from core.trackers.idle import build_idle_keys, check_idle
 from core.trackers.max_age import (
@@ -18,10 +19,6 @@ from core.trackers.max_age import (
 )
 
 NOW = datetime(2026, 5, 16, 12, 0, tzinfo=UTC)
-
-
-def city(*agents: Agent, named: list[NamedSession] | None = None) -> City:
-    return City(root=".", path="city.toml", agents=list(agents), named_sessions=named or [])
 
 
 def test_fnv64a_matches_the_reference_vectors():

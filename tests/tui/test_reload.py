@@ -7,6 +7,7 @@ import os
 import time
 
 import pytest
+from factories import write_city
 
 from core.driver import open_city
 from core.reload import load, watch_targets
@@ -41,9 +42,7 @@ async def wait_for(pilot, cond, what: str, timeout: float = 10.0) -> None:
 
 @pytest.fixture
 def city(tmp_path):
-    p = tmp_path / "city.toml"
-    p.write_text(CITY)
-    return p
+    return write_city(tmp_path, CITY)
 
 
 def test_watch_targets_cover_every_file_the_loader_read(tmp_path):

@@ -4,14 +4,15 @@ default) or run for real (`--run-scale-checks`), and the event when a run's outc
 from __future__ import annotations
 
 import argparse
-import textwrap
+
+from factories import write_city
 
 from tests.tui.conftest import SIZE, settle
 from tui.app import CitywatchApp, make_driver
 
 
 def city(tmp_path, command: str):
-    (tmp_path / "city.toml").write_text(textwrap.dedent(f"""\
+    p = write_city(tmp_path, f"""\
         [workspace]
         name = "sc"
 
@@ -22,8 +23,8 @@ def city(tmp_path, command: str):
 
         [[agent]]
         name = "plain"
-        """))
-    return argparse.Namespace(scenario=None, city=str(tmp_path / "city.toml"), semantics="current", packs=None,
+        """)
+    return argparse.Namespace(scenario=None, city=str(p), semantics="current", packs=None,
                               run_scale_checks=True, scale_check_timeout="1s")
 
 
