@@ -25,6 +25,7 @@ from core.world import beads as B
 from core.world.memory import Circuit, Memory
 
 OPEN, CLOSED = "CIRCUIT_OPEN", "CIRCUIT_CLOSED"
+DEFAULT_WINDOW = 1800.0  # defaultCircuitBreakerWindow: what withDefaults gives a window of zero or less
 
 
 @dataclass(frozen=True)
@@ -45,8 +46,20 @@ def circuit_config(city: City) -> CircuitConfig | None:
         max_restarts = d.max_restarts
     if max_restarts is None or max_restarts <= 0:
         return None
-    window = try_duration(d.session_circuit_breaker_window, None) or try_duration(d.restart_window, None) or 3600.0
-    reset_after = try_duration(d.session_circuit_breaker_reset_after, None) or 2 * window
+    # The accessors (SessionCircuitBreakerWindowDuration, ...ResetAfterDuration) fall back only
+    # for an empty or unparseable value (durationOr): "0s" is a zero window, which withDefaults
+    # then raises to 30 minutes, and a zero reset_after to twice the window.
+    restart_window = try_duration(d.restart_window, None)
+    window = try_duration(d.session_circuit_breaker_window, None)
+    if window is None:
+        window = 3600.0 if restart_window is None else restart_window
+    reset_after = try_duration(d.session_circuit_breaker_reset_after, None)
+    if reset_after is None:
+        reset_after = 2 * window
+    if window <= 0:
+        window = DEFAULT_WINDOW
+    if reset_after <= 0:
+        reset_after = 2 * window
     return CircuitConfig(window, max_restarts, reset_after)
 
 

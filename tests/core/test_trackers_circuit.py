@@ -41,11 +41,15 @@ def test_config_and_its_defaults(kw, want):
     assert (got and (got.window, got.max_restarts, got.reset_after)) == want
 
 
-@pytest.mark.xfail(strict=True, reason="sessionCircuitBreakerConfig.withDefaults: a zero window (session_circuit_"
-                                       "breaker_window or restart_window = \"0s\") becomes 30 minutes; the model "
-                                       "falls through to restart_window or 1h (circuit breaker fidelity, #21)")
 def test_a_zero_window_takes_the_thirty_minute_default():
+    # sessionCircuitBreakerConfig.withDefaults: durationOr reads "0s" as zero (only an empty or
+    # unparseable value falls back), and a window of zero or less becomes 30 minutes.
     got = cfg_of(session_circuit_breaker=True, session_circuit_breaker_window="0s")
+    assert (got.window, got.reset_after) == (1800.0, 3600.0)
+    got = cfg_of(session_circuit_breaker=True, restart_window="0s")
+    assert (got.window, got.reset_after) == (1800.0, 3600.0)
+    got = cfg_of(session_circuit_breaker=True, session_circuit_breaker_window="-5m",
+                 session_circuit_breaker_reset_after="0s")
     assert (got.window, got.reset_after) == (1800.0, 3600.0)
 
 
