@@ -62,8 +62,9 @@ class StepLog:
         if not _plain(block):
             self._blocks.append(block)
             return len(self._blocks) - 1
-        h = hash(_press_key(block))
-        found = _lookup(self._interned, h, lambda i: _press_key(self._blocks[i]) == _press_key(block))
+        key = _press_key(block)
+        h = hash(key)
+        found = _lookup(self._interned, h, lambda i: _press_key(self._blocks[i]) == key)
         if found is not None:
             return found
         # A new press mostly repeats steps seen before (advance, tick, around one poke): share them.
