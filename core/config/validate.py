@@ -50,7 +50,42 @@ def _fp(base: str, key: str) -> str:
     return f"{base}.{key}" if base else key
 
 
-def validate_named_sessions(city: City, rd: Reader | None = None) -> None:  # noqa: C901 - a long function issue 13 item 5 splits into named passes
+def _check_named_fields(n: NamedSession, i: int, fail: Callable[[str, str], ConfigError]) -> None:
+    """template and name spelled as identifiers; scope and mode among the known ones."""
+    if not n.template:
+        raise fail("template", f"named_session[{i}]: template is required")
+    if not TEMPLATE_RE.match(n.template):
+        raise fail("template", f'named_session[{i}]: template "{n.template}" must match '
+                               "[a-zA-Z0-9][a-zA-Z0-9_-]* or binding.agent")
+    if n.name and not NAME_RE.match(n.name):
+        raise fail("name", f'named_session[{i}]: name "{n.name}" must match [a-zA-Z0-9][a-zA-Z0-9_-]*')
+    qn = n.identity
+    if n.scope not in ("", "city", "rig"):
+        raise fail("scope", f'named_session "{qn}": scope must be "city", "rig", or empty, got "{n.scope}"')
+    if n.effective_mode not in ("on_demand", "always"):
+        raise fail("mode", f'named_session "{qn}": mode must be "on_demand", "always", or empty, got "{n.mode}"')
+
+
+def _check_always_on(city: City, rd: Reader | None, agent: Agent, qn: str, count: int, f: str, fp: str,
+                     fail: Callable[[str, str], ConfigError]) -> None:
+    """An always-on named session: warned with wake_mode fresh; its template's capacity must
+    hold every always-on session on it (`count` so far), and it must not sleep when idle."""
+    t = agent.qualified_name
+    if agent.wake_mode == "fresh" and rd is not None:
+        rd.warn(f, f'named_session "{qn}": mode "always" with wake_mode "fresh" on template "{t}" '
+                   f"{ALWAYS_FRESH_MARKER}; use only for a deliberate restart-per-cycle actor",
+                _fp(fp, "mode"))
+    m = agent.max_active_sessions
+    if m is not None and m < count:
+        raise fail("mode", f'named_session "{qn}": mode "always" exceeds max_active_sessions capacity {m} '
+                           f'on template "{t}"')
+    value = resolve_sleep_policy(city, agent).value.strip()
+    if value and value.lower() != "off":
+        raise fail("mode", f'named_session "{qn}": mode "always" is incompatible with '
+                           f'sleep_after_idle="{value}" on template "{t}"')
+
+
+def validate_named_sessions(city: City, rd: Reader | None = None) -> None:
     """Gas City's validateNamedSessions, in declaration order: fatal errors raise; a named
     session whose backing template is missing is dropped with a warning (disabled)."""
     from core.identity import session_name_for
@@ -65,18 +100,8 @@ def validate_named_sessions(city: City, rd: Reader | None = None) -> None:  # no
         f, fp = n.origin.file, n.origin.table or f"named_session[{i}]"
         fail = _failer(city, rd, f, fp)
 
-        if not n.template:
-            raise fail("template", f"named_session[{i}]: template is required")
-        if not TEMPLATE_RE.match(n.template):
-            raise fail("template", f'named_session[{i}]: template "{n.template}" must match '
-                                   "[a-zA-Z0-9][a-zA-Z0-9_-]* or binding.agent")
-        if n.name and not NAME_RE.match(n.name):
-            raise fail("name", f'named_session[{i}]: name "{n.name}" must match [a-zA-Z0-9][a-zA-Z0-9_-]*')
+        _check_named_fields(n, i, fail)
         qn = n.identity
-        if n.scope not in ("", "city", "rig"):
-            raise fail("scope", f'named_session "{qn}": scope must be "city", "rig", or empty, got "{n.scope}"')
-        if n.effective_mode not in ("on_demand", "always"):
-            raise fail("mode", f'named_session "{qn}": mode must be "on_demand", "always", or empty, got "{n.mode}"')
         key = (n.dir, n.identity_name)
         if key in seen:
             raise fail("", f'named_session "{qn}": duplicate identity')
@@ -108,19 +133,7 @@ def validate_named_sessions(city: City, rd: Reader | None = None) -> None:  # no
         if n.effective_mode == "always":
             t = agent.qualified_name
             always[t] = always.get(t, 0) + 1
-            if agent.wake_mode == "fresh" and rd is not None:
-                rd.warn(f, f'named_session "{qn}": mode "always" with wake_mode "fresh" on template "{t}" '
-                           f"{ALWAYS_FRESH_MARKER}; use only for a deliberate restart-per-cycle actor",
-                        _fp(fp, "mode"))
-            m = agent.max_active_sessions
-            if m is not None and m < always[t]:
-                raise fail("mode", f'named_session "{qn}": mode "always" exceeds max_active_sessions capacity {m} '
-                                   f'on template "{t}"')
-            pol = resolve_sleep_policy(city, agent)
-            value = pol.value.strip()
-            if value and value.lower() != "off":
-                raise fail("mode", f'named_session "{qn}": mode "always" is incompatible with '
-                                   f'sleep_after_idle="{value}" on template "{t}"')
+            _check_always_on(city, rd, agent, qn, always[t], f, fp, fail)
     city.named_sessions = enabled
     city.disabled_named_sessions = disabled
 
