@@ -186,12 +186,34 @@ class Composer:
 
     # ================================================================== entry point
     def compose(self, data: dict[str, Any]) -> City:
+        """The City this city.toml table composes to, in the order Gas City's
+        LoadWithIncludesOptions works: read the root file and its fragments, expand packs and
+        apply patches and defaults, validate the result, then stamp files and revision."""
+        src, default_rig_imports = self.read_root_file(data)
+        city = City(root=self.root, path=self.city_file)
+        self.typed_sections(city, src)
+        rig_overrides = self.rigs(city, src)
+        named = self.expand_agents(city, src, rig_overrides)
+        if self.site_bindings:
+            self.apply_site_binding(city)
+        city.named_sessions = _expand_generic_rig_named(named, city.rigs)
+        providers = self.validate_composed(city, src)
+        city.agents = [load_namepool(self.rd, a, self.root) for a in city.agents]
+        deprecated_attachment_warning(self.rd, city, [o for ovs in rig_overrides.values() for o, _, _ in ovs])
+        self.rig_defaults(city, default_rig_imports)
+        city.providers = provider_order(sorted(providers))
+        self.stamp_revision(city, data)
+        return city
+
+    def read_root_file(self, data: dict[str, Any]) -> tuple[_Sources, list[_Located]]:
+        """Check the root city.toml's surface and gather its tables, its root pack's and its
+        fragments' into one _Sources (the parse-and-merge half of LoadWithIncludesOptions);
+        also the root pack's default rig imports."""
         rd, cf = self.rd, self.city_file
         rd.check_document(data, "City", cf, unknown="warn")
         _check_city_surface(rd, data, cf, "")
         agents_alias_warnings(rd, data, cf)
         rd.check_table(data, S.CITY_TOP, cf, "")
-        city = City(root=self.root, path=cf)
         src = _Sources()
         default_rig_imports = self.read_default_rig_imports(data)
         src.agents = agents_from_array(rd, data.get("agent", []), cf, "agent", "inline")
@@ -200,10 +222,14 @@ class Composer:
         self.root_pack(src, data)
         self.fragments(src, data)
         check_storage(rd, self.merger.sections.get("storage"))
+        return src, default_rig_imports
 
-        self.typed_sections(city, src)
-        rig_overrides = self.rigs(city, src)
-
+    def expand_agents(self, city: City, src: _Sources,
+                      rig_overrides: dict[str, list[tuple[dict, str, str]]]) -> list[NamedSession]:
+        """Expand city and rig packs, apply patches, rig overrides, pack globals, requirements,
+        implicit agents and [agent_defaults] (the pack-expansion half of LoadWithIncludesOptions);
+        sets city.agents and returns the named sessions before generic rig expansion."""
+        rd = self.rd
         agents, named = self.expand_city_packs(city, src)
         agents, named, rig_ranges = self.expand_rig_packs(city, agents, named)
         src.providers |= self.providers
@@ -213,21 +239,22 @@ class Composer:
             apply_rig_overrides(rd, rig_name, span, rig_overrides.get(rig_name, []), partial=partial)
             agents[start:end] = span
         agents = apply_pack_globals(agents, self.city_globals + self.root_globals, self.rig_globals)
-        for r in self.city_requires:
+        for r in self.city_requires:  # validateCityRequirements
             if r.scope == "city" and not any(a.name == r.agent for a in agents):
                 self.requirement_failed(r, f'pack requires city agent "{r.agent}" — include a pack that provides it')
         self.report_requirements()
         agents = self.inject_implicit(city, src, agents)
         for p in deferred:
             apply_agent_patch(rd, agents, p.table, p.file, p.fp)
-        agents = apply_agent_defaults(agents, self.merger.agent_defaults.values)
-        city.agents = agents
-        if self.site_bindings:
-            self.apply_site_binding(city)
-        city.named_sessions = _expand_generic_rig_named(named, city.rigs)
+        city.agents = apply_agent_defaults(agents, self.merger.agent_defaults.values)
+        return named
 
+    def validate_composed(self, city: City, src: _Sources) -> set[str]:
+        """Validate the composed city (named sessions, durations, storage, providers, then
+        ValidateSemantics and the doctor's advisories); returns the provider names known."""
         from core.config.validate import validate_named_sessions
 
+        rd = self.rd
         validate_named_sessions(city, rd)
         self.merger.store(city)
         check_pr_monitors(rd, city)
@@ -244,10 +271,12 @@ class Composer:
         doctor_advisories(rd, city)
         legacy_workspace_warnings(rd, src.workspace, src.workspace_file, self.city_file)
         check_provider_chains(rd, city)
-        city.agents = [load_namepool(rd, a, self.root) for a in city.agents]
-        deprecated_attachment_warning(rd, city, [o for ovs in rig_overrides.values() for o, _, _ in ovs])
-        self.rig_defaults(city, default_rig_imports)
-        city.providers = provider_order(sorted(providers))
+        return providers
+
+    def stamp_revision(self, city: City, data: dict[str, Any]) -> None:
+        """Record imports, warnings and files read, and the revision: a hash of every file's
+        path and text (as Gas City's Revision does), of the table itself when it came inline."""
+        rd = self.rd
         city.imports = self.imports
         city.warnings = rd.warnings
         city.files = list(rd.files)
@@ -260,7 +289,6 @@ class Composer:
             h.update(os.path.relpath(f, self.root).encode() if os.path.isabs(f) else f.encode())
             h.update(rd.texts.get(f, "").encode())
         city.revision = h.hexdigest()[:12]
-        return city
 
     # ================================================================== city.toml tables
     def take_city_tables(self, src: _Sources, data: dict, file: str, *, root_file: bool) -> None:
