@@ -13,7 +13,7 @@ from typing import Any
 
 from core.config.checks import singleton_session_warnings
 from core.config.errors import ConfigError
-from core.config.model import Agent, City, NamedSession, Origin
+from core.config.model import Agent, City, Import, NamedSession, Origin, Rig
 from core.config.validate import reserved_prefix_warnings
 from core.confignotes import config_notes, relative, warning_text
 from core.identity import CURRENT, predicates, session_name_for, shape
@@ -93,56 +93,66 @@ def scale_check_rows(results: list[ScaleCheckResult]) -> list[dict[str, Any]]:
     return [{"template": r.template, "command": r.command, "value": r.value, "reason": r.reason} for r in results]
 
 
+def _city_row(city: City, semantics: str) -> dict[str, Any]:
+    return {
+        "name": city.name,
+        "path": city.path,
+        "revision": city.revision,
+        "hq_prefix": city.hq_prefix,
+        "semantics": semantics,
+        "max_active_sessions": city.workspace.max_active_sessions,
+        "session_template": city.workspace.session_template,
+        "session_sleep": dict(sorted(city.session_sleep.items())),
+        "providers": list(city.providers),
+    }
+
+
+def _import_row(imp: Import, root: str) -> dict[str, Any]:
+    return {
+        "binding": imp.binding,
+        "scope": imp.scope if not imp.scope.startswith("pack:") else "pack:" + _rel(imp.scope[5:], root),
+        "source": imp.source,
+        "version": imp.version,
+        "declared_in": _rel(imp.declared_in, root),
+        "field": imp.field,
+        "resolved": imp.resolved,
+        "resolved_path": _rel(imp.resolved_path, root),
+        "resolved_via": imp.resolved_via,
+        "builtin": imp.builtin,
+        "why": imp.unresolved_reason,
+    }
+
+
+def _rig_row(r: Rig) -> dict[str, Any]:
+    return {
+        "name": r.name,
+        "path": r.path,
+        "path_source": r.path_source,
+        "prefix": r.effective_prefix,
+        "max_active_sessions": r.max_active_sessions,
+        "suspended": r.suspended,
+        "imports": sorted(r.imports),
+        "session_sleep": dict(sorted(r.session_sleep.items())),
+        "settings": {k: r.settings[k] for k in sorted(r.settings)},
+    }
+
+
 def city_summary(city: City, semantics: str = CURRENT, errors: list[ConfigError] | None = None) -> dict[str, Any]:
     """The whole summary as plain data (stable for a given city and semantics). `errors` are the
     validators' errors (validate.validation_errors), listed as `validation_errors`."""
     root = city.root
     agents = [_agent_row(a, city, root, semantics, city.named_for_template(a.qualified_name)) for a in city.agents]
-    imports = []
-    for imp in city.imports:
-        imports.append({
-            "binding": imp.binding,
-            "scope": imp.scope if not imp.scope.startswith("pack:") else "pack:" + _rel(imp.scope[5:], root),
-            "source": imp.source,
-            "version": imp.version,
-            "declared_in": _rel(imp.declared_in, root),
-            "field": imp.field,
-            "resolved": imp.resolved,
-            "resolved_path": _rel(imp.resolved_path, root),
-            "resolved_via": imp.resolved_via,
-            "builtin": imp.builtin,
-            "why": imp.unresolved_reason,
-        })
+    imports = [_import_row(imp, root) for imp in city.imports]
     defaults = []
     for a in city.rig_defaults:
         named = [n for n in city.rig_default_named if n.template_qualified == a.qualified_name]
         defaults.append(_agent_row(a, None, root, semantics, named))
     return {
-        "city": {
-            "name": city.name,
-            "path": city.path,
-            "revision": city.revision,
-            "hq_prefix": city.hq_prefix,
-            "semantics": semantics,
-            "max_active_sessions": city.workspace.max_active_sessions,
-            "session_template": city.workspace.session_template,
-            "session_sleep": dict(sorted(city.session_sleep.items())),
-            "providers": list(city.providers),
-        },
+        "city": _city_row(city, semantics),
         "agents": agents,
         "named_sessions": [_named_row(n, city, root) for n in city.named_sessions],
         "disabled_named_sessions": [_named_row(n, city, root, disabled=True) for n in city.disabled_named_sessions],
-        "rigs": [{
-            "name": r.name,
-            "path": r.path,
-            "path_source": r.path_source,
-            "prefix": r.effective_prefix,
-            "max_active_sessions": r.max_active_sessions,
-            "suspended": r.suspended,
-            "imports": sorted(r.imports),
-            "session_sleep": dict(sorted(r.session_sleep.items())),
-            "settings": {k: r.settings[k] for k in sorted(r.settings)},
-        } for r in city.rigs],
+        "rigs": [_rig_row(r) for r in city.rigs],
         "provider_specs": {name: dict(spec.table) for name, spec in sorted(city.provider_specs.items())},
         "sections": {name: dict(sec.table) for name, sec in sorted(city.sections.items())},
         "imports": imports,
@@ -217,6 +227,14 @@ def _agent_rows(agents: list[dict[str, Any]], clip: bool = True) -> list[list[st
     return rows
 
 
+_AGENT_HEADERS = ["SHAPE", "MIN", "MAX", "SCALE_CHECK", "DEPENDS_ON", "FROM"]
+
+
+def _section(title: str, headers: list[str], rows: list[list[str]]) -> list[str]:
+    """A blank line, the section's title, then its table or `(none)`."""
+    return ["", title] + (table(headers, rows) if rows else ["  (none)"])
+
+
 def render_summary(s: dict[str, Any], *, clip: bool = True) -> str:
     """The summary as text: a header line, then one table per section. With `clip`, long
     scale_check commands are cut to fit a screen; without it (output to a file or a pipe,
@@ -225,63 +243,58 @@ def render_summary(s: dict[str, Any], *, clip: bool = True) -> str:
     lines = [f"City {c['name']}  ({c['path']})  revision {c['revision']}  semantics {c['semantics']}"]
     if c["max_active_sessions"] is not None:
         lines[0] += f"  max_active_sessions {c['max_active_sessions']}"
+    lines += _section(f"Agents ({len(s['agents'])})", ["AGENT"] + _AGENT_HEADERS, _agent_rows(s["agents"], clip))
+    lines += _session_sections(s)
+    lines += _section(f"Rigs ({len(s['rigs'])})", ["RIG", "PATH", "PREFIX", "MAX", "SUSPENDED", "IMPORTS"],
+                      [[r["name"], _cell(r["path"]) + (f" ({r['path_source']})" if r["path_source"] else ""),
+                        r["prefix"], _cell(r["max_active_sessions"]), _cell(r["suspended"]), _cell(r["imports"])]
+                       for r in s["rigs"]])
+    lines += _import_sections(s)
+    lines += _template_sections(s, clip)
+    runs = s.get("scale_check_runs")
+    if runs is not None:
+        lines += _section(f"scale_check runs ({len(runs)}): --run-scale-checks ran each command once",
+                          ["TEMPLATE", "RESULT", "COMMAND"],
+                          [[r["template"], str(r["value"]) if r["value"] is not None else f"partial: {r['reason']}",
+                            _clip(r["command"], None if not clip else 60)] for r in runs])
     lines.append("")
-    lines.append(f"Agents ({len(s['agents'])})")
-    if s["agents"]:
-        lines += table(["AGENT", "SHAPE", "MIN", "MAX", "SCALE_CHECK", "DEPENDS_ON", "FROM"], _agent_rows(s["agents"], clip))
-    else:
-        lines.append("  (none)")
-    lines.append("")
-    lines.append(f"Named sessions ({len(s['named_sessions'])})")
-    if s["named_sessions"]:
-        lines += table(["IDENTITY", "MODE", "TEMPLATE", "RUNTIME NAME", "FROM"],
-                       [[n["identity"], n["mode"], n["template"], n["runtime_name"], _where(n["origin"])]
-                        for n in s["named_sessions"]])
-    else:
-        lines.append("  (none)")
+    lines.append(f"Notes and warnings ({len(s['notes'])})")
+    lines += [f"  {w}" for w in s["notes"]] or ["  (none)"]
+    return "\n".join(lines)
+
+
+def _session_sections(s: dict[str, Any]) -> list[str]:
+    """Named sessions, then the disabled ones when there are any."""
+    lines = _section(f"Named sessions ({len(s['named_sessions'])})", ["IDENTITY", "MODE", "TEMPLATE", "RUNTIME NAME", "FROM"],
+                     [[n["identity"], n["mode"], n["template"], n["runtime_name"], _where(n["origin"])]
+                      for n in s["named_sessions"]])
     if s["disabled_named_sessions"]:
-        lines.append("")
-        lines.append(f"Named sessions disabled ({len(s['disabled_named_sessions'])})")
-        lines += table(["IDENTITY", "MODE", "WHY", "FROM"],
-                       [[n["identity"], n["mode"], n["why"], _where(n["origin"])] for n in s["disabled_named_sessions"]])
-    lines.append("")
-    lines.append(f"Rigs ({len(s['rigs'])})")
-    if s["rigs"]:
-        lines += table(["RIG", "PATH", "PREFIX", "MAX", "SUSPENDED", "IMPORTS"],
-                       [[r["name"], _cell(r["path"]) + (f" ({r['path_source']})" if r["path_source"] else ""),
-                         r["prefix"], _cell(r["max_active_sessions"]), _cell(r["suspended"]), _cell(r["imports"])]
-                        for r in s["rigs"]])
-    else:
-        lines.append("  (none)")
+        lines += _section(f"Named sessions disabled ({len(s['disabled_named_sessions'])})", ["IDENTITY", "MODE", "WHY", "FROM"],
+                          [[n["identity"], n["mode"], n["why"], _where(n["origin"])] for n in s["disabled_named_sessions"]])
+    return lines
+
+
+def _import_sections(s: dict[str, Any]) -> list[str]:
+    """The builtin packs used (when any), then the imports not resolved."""
+    lines: list[str] = []
     if s["builtin_packs"]:
         lines.append("")
         lines.append(f"Builtin packs used ({len(s['builtin_packs'])}): shipped with citywatch, as gc embeds them")
         lines += [f"  {b}" for b in s["builtin_packs"]]
     unresolved = s["unresolved_imports"]
-    lines.append("")
-    lines.append(f"Imports not resolved ({len(unresolved)})")
-    if unresolved:
-        lines += table(["BINDING", "SCOPE", "SOURCE", "WHY"],
-                       [[_cell(i["binding"]), i["scope"], i["source"], i["why"]] for i in unresolved])
-    else:
-        lines.append("  (none)")
+    return lines + _section(f"Imports not resolved ({len(unresolved)})", ["BINDING", "SCOPE", "SOURCE", "WHY"],
+                            [[_cell(i["binding"]), i["scope"], i["source"], i["why"]] for i in unresolved])
+
+
+def _template_sections(s: dict[str, Any], clip: bool) -> list[str]:
+    """Rig-scope templates no rig receives and rig defaults not yet stamped, when there are any."""
+    lines: list[str] = []
     if s["unstamped"]:
-        lines.append("")
-        lines.append(f"Rig-scope templates no rig receives ({len(s['unstamped'])}): add a [[rigs]] entry to stamp them")
-        lines += table(["TEMPLATE", "SHAPE", "MIN", "MAX", "SCALE_CHECK", "DEPENDS_ON", "FROM"], _agent_rows(s["unstamped"], clip))
+        lines += _section(f"Rig-scope templates no rig receives ({len(s['unstamped'])}): add a [[rigs]] entry to stamp them",
+                          ["TEMPLATE"] + _AGENT_HEADERS, _agent_rows(s["unstamped"], clip))
     rd = s["rig_defaults"]
     if rd["agents"] or rd["named_sessions"]:
-        lines.append("")
-        lines.append(f"Rig defaults not yet stamped ({len(rd['agents'])}): `gc rig add` stamps these into each new rig")
-        lines += table(["TEMPLATE", "SHAPE", "MIN", "MAX", "SCALE_CHECK", "DEPENDS_ON", "FROM"], _agent_rows(rd["agents"], clip))
-    runs = s.get("scale_check_runs")
-    if runs is not None:
-        lines.append("")
-        lines.append(f"scale_check runs ({len(runs)}): --run-scale-checks ran each command once")
-        lines += table(["TEMPLATE", "RESULT", "COMMAND"],
-                       [[r["template"], str(r["value"]) if r["value"] is not None else f"partial: {r['reason']}",
-                         _clip(r["command"], None if not clip else 60)] for r in runs]) if runs else ["  (none)"]
-    lines.append("")
-    lines.append(f"Notes and warnings ({len(s['notes'])})")
-    lines += [f"  {w}" for w in s["notes"]] or ["  (none)"]
-    return "\n".join(lines)
+        # Only named sessions and no agents still prints the bare table header, not "(none)".
+        lines += ["", f"Rig defaults not yet stamped ({len(rd['agents'])}): `gc rig add` stamps these into each new rig"]
+        lines += table(["TEMPLATE"] + _AGENT_HEADERS, _agent_rows(rd["agents"], clip))
+    return lines
