@@ -78,8 +78,9 @@ def stale_creating(ctx: BuildContext, b: SessionBead) -> bool:
     return (ctx.now - anchor).total_seconds() >= STALE_CREATING_SECONDS
 
 
-def discover(ctx: BuildContext) -> None:  # noqa: C901 - a long function issue 13 item 5 splits into named passes
-    """Add rediscovered beads to the desired set and record every bead's template as a root."""
+def discover(ctx: BuildContext) -> None:
+    """Add rediscovered beads to the desired set and record every bead's template as a root
+    (the loop of discoverSessionBeadsWithRoots)."""
     res = ctx.result
     desired_templates = {e.template for e in res.entries.values()}
     named_templates = {e.template for e in res.entries.values() if e.named_identity}
@@ -97,59 +98,77 @@ def discover(ctx: BuildContext) -> None:  # noqa: C901 - a long function issue 1
         a = ctx.find_agent_by_template(qn)
         if a is None or ctx.in_suspended_rig(a):
             continue
-        partial = qn in res.partial_templates and preservable(b)
         res.roots.add(qn)
         manual = is_manual_for(ctx, a, b)
-        named = is_configured_named(b)
-        if not already and not manual and not named and has_canonical_singleton_entry(ctx, a) \
-                and bead_stale_suffixed(ctx, a, b):
-            continue
-        if not is_manual(b) and not named and not is_pool_managed(b) and qn in named_templates:
-            continue  # leaked plain bead beside the configured named session: the reconciler closes it
         eph = ephemeral_for(ctx, a, b)
-        if eph:
-            creating = b.state in ("creating", "start-pending")
-            pending = is_pool_managed(b) and b.pending_claim
-            managed = controller_managed(b)
-            template_desired = qn in desired_templates
-            if managed and b.drained:
-                continue
-            if managed and not manual and not named and not already and ctx.ucs(a) \
-                    and has_canonical_singleton_entry(ctx, a):
-                continue
-            partial_alive = qn in res.partial_templates and (pending or (not creating and preservable(b)))
-            if managed and not manual and not named and not already and not template_desired and not partial_alive:
-                continue
-            if not manual and (not creating or stale_creating(ctx, b)) and not template_desired and not pending \
-                    and not partial:
-                continue
+        if not _rejoins(ctx, a, b, qn, manual=manual, eph=eph, already=already,
+                        desired_templates=desired_templates, named_templates=named_templates):
+            continue
         if already:
             continue
         if ctx.refuse_transport(a, f"bead {b.id} template {go_quote(qn)}"):
             continue
-        why = [shape_why(ctx, a)]
-        identity = session_qualified_name(ctx, a, b) if manual else canonical_identity(ctx, a, b)
-        env = base_env(qn, b, identity)
-        alias = b.alias.strip() if manual and b.alias.strip() else identity
-        instance = identity
-        if eph:
-            if not manual or not b.alias.strip():
-                alias = ""
-            instance = identity if manual and identity else sn
-        source = "manual" if manual else "discovered"
-        why.append(Why("demand.manual" if manual else "demand.discovered",
-                       "an open bead of a configured template rejoins the desired set "
-                       "(the reconciler decides whether it stays awake)"))
-        if manual:
-            why.append(Why("shape.manual", "manual session: keeps its persisted identity and alias"))
-        if qn in res.partial_templates:
-            why.append(Why("demand.partial_retained", f"scale_check for {qn} failed; its sessions are retained"))
-        if alias:
-            why.append(Why("alias.kept", f"keeps alias {alias}"))
-        else:
-            why.append(Why("alias.none", "rediscovered pool capacity asks for no alias; the bead keeps its own"))
-        res.entries[sn] = DesiredEntry(
-            session_name=sn, template=qn, identity=instance, alias=alias, pool_slot=0, source=source, bead_id=b.id,
-            manual=manual,
-            dependency_only=b.dependency_only, env_identity_stamped=False, env=env, why=why)
+        res.entries[sn] = _rediscovered_entry(ctx, a, b, qn, manual=manual, eph=eph)
         desired_templates.add(qn)
+
+
+def _rejoins(ctx: BuildContext, a: Agent, b: SessionBead, qn: str, *, manual: bool, eph: bool, already: bool,
+             desired_templates: set[str], named_templates: set[str]) -> bool:
+    """Whether this open bead of a configured template may rejoin the desired set: not a stale
+    suffixed duplicate of a desired canonical singleton, not a leaked plain bead beside the
+    configured named session, and (ephemeral capacity) only while its template is wanted."""
+    named = is_configured_named(b)
+    if not already and not manual and not named and has_canonical_singleton_entry(ctx, a) \
+            and bead_stale_suffixed(ctx, a, b):
+        return False
+    if not is_manual(b) and not named and not is_pool_managed(b) and qn in named_templates:
+        return False  # leaked plain bead beside the configured named session: the reconciler closes it
+    if not eph:
+        return True
+    res = ctx.result
+    partial = qn in res.partial_templates and preservable(b)
+    creating = b.state in ("creating", "start-pending")
+    pending = is_pool_managed(b) and b.pending_claim
+    managed = controller_managed(b)
+    template_desired = qn in desired_templates
+    if managed and b.drained:
+        return False
+    if managed and not manual and not named and not already and ctx.ucs(a) \
+            and has_canonical_singleton_entry(ctx, a):
+        return False
+    partial_alive = qn in res.partial_templates and (pending or (not creating and preservable(b)))
+    if managed and not manual and not named and not already and not template_desired and not partial_alive:
+        return False
+    return not (not manual and (not creating or stale_creating(ctx, b)) and not template_desired and not pending
+                and not partial)
+
+
+def _rediscovered_entry(ctx: BuildContext, a: Agent, b: SessionBead, qn: str, *, manual: bool, eph: bool) -> DesiredEntry:
+    """The desired entry a rediscovered bead rejoins with: a manual session keeps its persisted
+    identity and alias; rediscovered ephemeral capacity asks for no alias."""
+    sn = b.session_name
+    why = [shape_why(ctx, a)]
+    identity = session_qualified_name(ctx, a, b) if manual else canonical_identity(ctx, a, b)
+    env = base_env(qn, b, identity)
+    alias = b.alias.strip() if manual and b.alias.strip() else identity
+    instance = identity
+    if eph:
+        if not manual or not b.alias.strip():
+            alias = ""
+        instance = identity if manual and identity else sn
+    source = "manual" if manual else "discovered"
+    why.append(Why("demand.manual" if manual else "demand.discovered",
+                   "an open bead of a configured template rejoins the desired set "
+                   "(the reconciler decides whether it stays awake)"))
+    if manual:
+        why.append(Why("shape.manual", "manual session: keeps its persisted identity and alias"))
+    if qn in ctx.result.partial_templates:
+        why.append(Why("demand.partial_retained", f"scale_check for {qn} failed; its sessions are retained"))
+    if alias:
+        why.append(Why("alias.kept", f"keeps alias {alias}"))
+    else:
+        why.append(Why("alias.none", "rediscovered pool capacity asks for no alias; the bead keeps its own"))
+    return DesiredEntry(
+        session_name=sn, template=qn, identity=instance, alias=alias, pool_slot=0, source=source, bead_id=b.id,
+        manual=manual,
+        dependency_only=b.dependency_only, env_identity_stamped=False, env=env, why=why)
