@@ -355,31 +355,49 @@ def select_or_plan(ctx: BuildContext, a: Agent, r: Request, prefer: SessionBead 
     """selectOrPlanPoolSessionBead: the preferred bead (resume or in-flight), else the bead that
     already carries a canonical singleton's identity, else the earliest reusable bead, else a
     fresh create (refused when the demand read was partial or the create budget is spent)."""
+    if prefer is not None and prefer.id not in used and not prefer.failed_create:
+        return _take_preferred(ctx, a, r, prefer, used_slots)
+    reused = _reuse_open_bead(ctx, a, r, used, used_slots, busy)
+    if reused is not None:
+        return reused
+    return _plan_create(ctx, a, r, used_slots, budget)
+
+
+def _take_preferred(ctx: BuildContext, a: Agent, r: Request, prefer: SessionBead, used_slots: set[int]) -> Item:
+    """The preferred bead's branch of selectOrPlanPoolSessionBead: claim its slot (skipped when
+    a concrete slot is already taken) and normalize a singleton's identity."""
+    ucs = ctx.ucs(a)
+    item = Item(r)
+    preserve = _resumes_assigned_work(ctx, r, prefer)
+    slot = claim_preferred(ctx, a, prefer, preserve, used_slots)
+    if slot == 0 and not ucs:
+        ctx.log(f"pool {a.qualified_name!r} request: pool session {prefer.id} concrete slot already claimed (skipping)")
+        item.skip = True
+        return item
+    item.slot = slot
+    if ucs:
+        item.why.append(Why("slot.canonical", "canonical singletons never take a slot (pool_slot stays empty)"))
+    elif preserve and slot > (a.max_active_sessions or 0) > 0:
+        item.why.append(Why("slot.preserved", f"assigned work keeps slot {slot} above max_active_sessions"))
+    elif existing_slot(ctx, a, prefer) == slot:
+        item.why.append(Why("slot.claimed_existing", f"kept the slot its identity names ({slot})"))
+    else:
+        item.why.append(Why("slot.lowest_free", f"its identity names no usable slot: lowest free slot ({slot})"))
+    if is_manual_for(ctx, a, prefer):
+        item.bead = prefer
+        return item
+    item.bead, nwhy = normalize_singleton(ctx, a, prefer)
+    item.why += nwhy
+    return item
+
+
+def _reuse_open_bead(ctx: BuildContext, a: Agent, r: Request, used: set[str], used_slots: set[int],
+                     busy: set[str]) -> Item | None:
+    """The reuse branch of selectOrPlanPoolSessionBead: the open bead that already carries a
+    canonical singleton's identity, else the earliest reusable bead; None when none fits."""
     qn = a.qualified_name
     ucs = ctx.ucs(a)
     item = Item(r)
-    if prefer is not None and prefer.id not in used and not prefer.failed_create:
-        preserve = _resumes_assigned_work(ctx, r, prefer)
-        slot = claim_preferred(ctx, a, prefer, preserve, used_slots)
-        if slot == 0 and not ucs:
-            ctx.log(f"pool {qn!r} request: pool session {prefer.id} concrete slot already claimed (skipping)")
-            item.skip = True
-            return item
-        item.slot = slot
-        if ucs:
-            item.why.append(Why("slot.canonical", "canonical singletons never take a slot (pool_slot stays empty)"))
-        elif preserve and slot > (a.max_active_sessions or 0) > 0:
-            item.why.append(Why("slot.preserved", f"assigned work keeps slot {slot} above max_active_sessions"))
-        elif existing_slot(ctx, a, prefer) == slot:
-            item.why.append(Why("slot.claimed_existing", f"kept the slot its identity names ({slot})"))
-        else:
-            item.why.append(Why("slot.lowest_free", f"its identity names no usable slot: lowest free slot ({slot})"))
-        if is_manual_for(ctx, a, prefer):
-            item.bead = prefer
-            return item
-        item.bead, nwhy = normalize_singleton(ctx, a, prefer)
-        item.why += nwhy
-        return item
     beads = ctx.open_for_template(qn)
     if ucs:
         for b in (x for x in beads if reusable(ctx, a, x, used, busy)):
@@ -401,6 +419,14 @@ def select_or_plan(ctx: BuildContext, a: Agent, r: Request, prefer: SessionBead 
         item.bead, nwhy = normalize_singleton(ctx, a, b)
         item.why += nwhy
         return item
+    return None
+
+
+def _plan_create(ctx: BuildContext, a: Agent, r: Request, used_slots: set[int], budget: CreateBudget) -> Item:
+    """The create branch of selectOrPlanPoolSessionBead: a fresh bead at the lowest free slot,
+    refused (its slot released) when the demand read was partial or the create budget is spent."""
+    qn = a.qualified_name
+    item = Item(r)
     slot = claim_for_bead(ctx, a, None, used_slots)
     if qn in ctx.result.partial_templates:
         used_slots.discard(slot)
@@ -413,21 +439,30 @@ def select_or_plan(ctx: BuildContext, a: Agent, r: Request, prefer: SessionBead 
         item.skip = True
         return item
     item.create, item.slot = True, slot
-    item.why.append(Why("slot.canonical", "canonical singletons never take a slot (pool_slot stays empty)") if ucs
+    item.why.append(Why("slot.canonical", "canonical singletons never take a slot (pool_slot stays empty)") if ctx.ucs(a)
                     else Why("slot.lowest_free", f"lowest free slot ({slot})"))
     return item
 
 
-def realize_template(ctx: BuildContext, a: Agent, reqs: list[Request], busy: set[str], budget: CreateBudget) -> None:  # noqa: C901 - a long function issue 13 item 5 splits into named passes
-    """Realize one template's accepted requests in order (Phases A, B and C) into desired entries."""
-    qn = a.qualified_name
-    if ctx.refuse_transport(a, f"pool {go_quote(qn)}"):
+def realize_template(ctx: BuildContext, a: Agent, reqs: list[Request], busy: set[str], budget: CreateBudget) -> None:
+    """Realize one template's accepted requests in order into desired entries, in the three
+    phases of realizePoolDesiredSessions: select or plan, create, finalize."""
+    if ctx.refuse_transport(a, f"pool {go_quote(a.qualified_name)}"):
         return
-    res = ctx.result
     used: set[str] = set()
     used_slots: set[int] = set()
+    items = _phase_a_select(ctx, a, reqs, used, used_slots, busy, budget)
+    _phase_b_create(ctx, a, items, budget)
+    _phase_c_finalize(ctx, a, items, used, used_slots)
+
+
+def _phase_a_select(ctx: BuildContext, a: Agent, reqs: list[Request], used: set[str], used_slots: set[int],
+                    busy: set[str], budget: CreateBudget) -> list[Item]:
+    """Phase A of realizePoolDesiredSessions: for each request, a bead to reuse or a create to
+    plan; a named session's bead is never taken as pool capacity, and no bead serves twice."""
+    qn = a.qualified_name
     items: list[Item] = []
-    for r in reqs:  # Phase A
+    for r in reqs:
         prefer = ctx.store.session(r.session_bead_id) if r.session_bead_id else None
         if prefer is not None and not prefer.open:
             prefer = None
@@ -443,7 +478,13 @@ def realize_template(ctx: BuildContext, a: Agent, reqs: list[Request], busy: set
             else:
                 used.add(item.bead.id)
         items.append(item)
-    for item in items:  # Phase B
+    return items
+
+
+def _phase_b_create(ctx: BuildContext, a: Agent, items: list[Item], budget: CreateBudget) -> None:
+    """Phase B of realizePoolDesiredSessions: create the planned beads; a failed create keeps
+    its error and gives its budget back."""
+    for item in items:
         if not item.create:
             continue
         identity, _ = request_identity(a, item.slot, ctx.semantics)
@@ -455,12 +496,17 @@ def realize_template(ctx: BuildContext, a: Agent, reqs: list[Request], busy: set
             continue
         item.bead = bead
         item.why += why
-    for item in items:  # Phase C
+
+
+def _phase_c_finalize(ctx: BuildContext, a: Agent, items: list[Item], used: set[str], used_slots: set[int]) -> None:
+    """Phase C of realizePoolDesiredSessions: in request order, each item that holds a bead
+    becomes a desired entry (a failed create releases its slot)."""
+    res = ctx.result
+    for item in items:
         if item.skip:
             continue
-        r = item.request
         if item.create and item.create_error:
-            ctx.log(f"pool {qn!r} request: {item.create_error} (skipping)")
+            ctx.log(f"pool {a.qualified_name!r} request: {item.create_error} (skipping)")
             used_slots.discard(item.slot)
             continue
         b = item.bead
@@ -469,24 +515,30 @@ def realize_template(ctx: BuildContext, a: Agent, reqs: list[Request], busy: set
             if b.id in used:
                 continue
             used.add(b.id)
-        why = [shape_why(ctx, a)]
-        rule, text = DEMAND_WHY[r.source]
-        if r.inflight:
-            rule, text = "demand.inflight", "an in-flight create of this template already covers new demand"
-        why.append(Why(rule, text.format(w=r.work_bead_id, wt=f"; trigger {r.work_bead_id}" if r.work_bead_id else "")))
-        why += item.why
-        b = bind_trigger(ctx, b, r)
-        if is_manual_for(ctx, a, b):
-            res.entries[b.session_name] = manual_entry(ctx, a, b, r.source, why, r.work_bead_id)
-            continue
-        identity, slot = request_identity(a, item.slot, ctx.semantics)
-        entry = pool_entry(a, b, identity, slot, r.source, why, r.work_bead_id)
-        if not entry.alias and not any(w.rule == "alias.deferred" for w in entry.why):
-            entry.why.append(Why("alias.deferred", f"alias {identity} not yet claimed "
-                                                   f"({b.get(B.POOL_ALIAS_CONFLICT) or 'pending create'}); sync claims it"))
-        elif entry.alias and not any(w.rule.startswith("alias.") for w in entry.why):
-            entry.why.append(Why("alias.claimed", f"alias {entry.alias} (the instance identity)"))
-        res.entries[b.session_name] = entry
+        b = bind_trigger(ctx, b, item.request)
+        res.entries[b.session_name] = _request_entry(ctx, a, b, item)
+
+
+def _request_entry(ctx: BuildContext, a: Agent, b: SessionBead, item: Item) -> DesiredEntry:
+    """The desired entry one realized request makes: its demand's why first, then the slot's;
+    a manual bead keeps its own entry, a pool bead says whether its alias is claimed yet."""
+    r = item.request
+    why = [shape_why(ctx, a)]
+    rule, text = DEMAND_WHY[r.source]
+    if r.inflight:
+        rule, text = "demand.inflight", "an in-flight create of this template already covers new demand"
+    why.append(Why(rule, text.format(w=r.work_bead_id, wt=f"; trigger {r.work_bead_id}" if r.work_bead_id else "")))
+    why += item.why
+    if is_manual_for(ctx, a, b):
+        return manual_entry(ctx, a, b, r.source, why, r.work_bead_id)
+    identity, slot = request_identity(a, item.slot, ctx.semantics)
+    entry = pool_entry(a, b, identity, slot, r.source, why, r.work_bead_id)
+    if not entry.alias and not any(w.rule == "alias.deferred" for w in entry.why):
+        entry.why.append(Why("alias.deferred", f"alias {identity} not yet claimed "
+                                               f"({b.get(B.POOL_ALIAS_CONFLICT) or 'pending create'}); sync claims it"))
+    elif entry.alias and not any(w.rule.startswith("alias.") for w in entry.why):
+        entry.why.append(Why("alias.claimed", f"alias {entry.alias} (the instance identity)"))
+    return entry
 
 
 def realize(ctx: BuildContext) -> None:
