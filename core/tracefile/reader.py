@@ -109,6 +109,20 @@ def _seq_range(commit: dict[str, Any]) -> str:
     return f"seq {commit.get('first_seq', '?')}-{commit.get('last_seq', '?')}"
 
 
+@dataclass
+class _Scan:
+    """Where one poll's walk over the new bytes stands: the next line's offset and number, the
+    offset and line count settled so far, the record lines awaiting their commit, and whether a
+    batch is held for another poll."""
+
+    pos: int = 0
+    number: int = 0
+    settled: int = 0
+    settled_lines: int = 0
+    pending: list[_Line] = field(default_factory=list)
+    held: bool = False
+
+
 class SegmentTail:
     """Incremental reader of one segment file: remembers the byte offset just past the last
     batch it settled, and re-reads from there on every poll."""
@@ -136,8 +150,23 @@ class SegmentTail:
         self.offset = end
         self.lines_before = data.count(b"\n", 0, end)
 
-    def poll(self, final: bool = False) -> TraceDelta:  # noqa: C901 - a long function issue 13 item 5 splits into named passes
+    def poll(self, final: bool = False) -> TraceDelta:
+        """The batches appended since the last poll whose commit verifies, and warnings for what
+        does not; with `final`, an unfinished batch or torn last line is reported, not waited for."""
         out = TraceDelta()
+        data = self._read_from_offset(out)
+        if data is None:
+            return out
+        scan = self._scan(data, final, out)
+        if final and not scan.held:
+            self._close_tail(data, scan, out)
+        self.offset += scan.settled
+        self.lines_before = scan.settled_lines
+        return out
+
+    def _read_from_offset(self, out: TraceDelta) -> bytes | None:
+        """The bytes past the settled offset (from the start again when the file was replaced);
+        None when the segment is gone or unreadable (warned once)."""
         try:
             with open_regular(self.path) as f:
                 st = os.fstat(f.fileno())
@@ -151,59 +180,61 @@ class SegmentTail:
                 data = f.read(SEGMENT_READ_MAX + 1 - self.offset)
         except FileNotFoundError:
             self.gone = True
-            return out
+            return None
         except OSError as e:
             if not self._unreadable:
                 self._unreadable = True
                 out.warnings.append(ReadWarning("trace", "unreadable", f"cannot read this segment ({e.strerror or e}); "
                                                 "skipped", self.rel))
-            return out
+            return None
         self._unreadable = False
-        pos = 0
-        number = self.lines_before
-        settled, settled_lines = 0, self.lines_before
-        pending: list[_Line] = []
-        held = False
+        return data
+
+    def _scan(self, data: bytes, final: bool, out: TraceDelta) -> _Scan:
+        """Walk the complete lines, settling each batch at its batch_commit; stops early when a
+        mismatching batch is held for another poll."""
+        scan = _Scan(number=self.lines_before, settled_lines=self.lines_before)
         while True:
-            nl = data.find(b"\n", pos)
+            nl = data.find(b"\n", scan.pos)
             if nl < 0:
                 break
-            raw = data[pos:nl].strip()
-            pos = nl + 1
-            number += 1
+            raw = data[scan.pos:nl].strip()
+            scan.pos = nl + 1
+            scan.number += 1
             if not raw:
-                if not pending:
-                    settled, settled_lines = pos, number
+                if not scan.pending:
+                    scan.settled, scan.settled_lines = scan.pos, scan.number
                 continue
             parsed = _parse(raw)
             if parsed is None or parsed.get("record_type") != "batch_commit":
-                pending.append(_Line(raw, parsed, number))
+                scan.pending.append(_Line(raw, parsed, scan.number))
                 continue
-            batch, warns, hold = self._settle(pending, parsed, number, self.offset + pos, final)
+            batch, warns, hold = self._settle(scan.pending, parsed, scan.number, self.offset + scan.pos, final)
             if hold:
-                held = True
+                scan.held = True
                 break
             out.warnings += warns
             if batch is not None:
                 out.batches.append(batch)
-            pending = []
-            settled, settled_lines = pos, number
-        if final and not held:
-            tail = data[pos:]
-            if pending:
-                first, last = pending[0].number, pending[-1].number
-                out.warnings.append(ReadWarning(
-                    "trace", "truncated_batch",
-                    f"truncated batch: {len(pending)} record line(s) (lines {first}-{last}) have no batch_commit "
-                    "after them (an interrupted write); they were skipped", self.rel, first))
-            if tail.strip():
-                out.warnings.append(ReadWarning(
-                    "trace", "torn_tail", "the segment ends in an incomplete line (a torn write); it was ignored",
-                    self.rel, number + 1))
-            settled, settled_lines = len(data), number + (1 if tail else 0)
-        self.offset += settled
-        self.lines_before = settled_lines
-        return out
+            scan.pending = []
+            scan.settled, scan.settled_lines = scan.pos, scan.number
+        return scan
+
+    def _close_tail(self, data: bytes, scan: _Scan, out: TraceDelta) -> None:
+        """On the final poll: warn of records no commit follows and of a torn last line, and
+        settle past both."""
+        tail = data[scan.pos:]
+        if scan.pending:
+            first, last = scan.pending[0].number, scan.pending[-1].number
+            out.warnings.append(ReadWarning(
+                "trace", "truncated_batch",
+                f"truncated batch: {len(scan.pending)} record line(s) (lines {first}-{last}) have no batch_commit "
+                "after them (an interrupted write); they were skipped", self.rel, first))
+        if tail.strip():
+            out.warnings.append(ReadWarning(
+                "trace", "torn_tail", "the segment ends in an incomplete line (a torn write); it was ignored",
+                self.rel, scan.number + 1))
+        scan.settled, scan.settled_lines = len(data), scan.number + (1 if tail else 0)
 
     def _settle(self, lines: list[_Line], commit: dict[str, Any], number: int, end: int,
                 final: bool) -> tuple[TraceBatch | None, list[ReadWarning], bool]:
