@@ -50,7 +50,17 @@ def _parsed_duration(value: str) -> tuple[int, str | None]:
     return _parse_go_duration(value)
 
 
-def _parse_go_duration(value: str) -> tuple[int, str | None]:  # noqa: C901 - a long function issue 13 item 5 splits into named passes
+def _leading_digits(s: str) -> tuple[str, str]:
+    """The ASCII digits `s` starts with, and the rest (the scan of Go's leadingInt and
+    leadingFraction)."""
+    i = 0
+    while i < len(s) and s[i].isascii() and s[i].isdigit():
+        i += 1
+    return s[:i], s[i:]
+
+
+def _parse_go_duration(value: str) -> tuple[int, str | None]:
+    """time.ParseDuration: signed, then one or more number-and-unit parts."""
     orig = value
     s = value
     invalid = f"time: invalid duration {go_quote(orig)}"
@@ -67,17 +77,10 @@ def _parse_go_duration(value: str) -> tuple[int, str | None]:  # noqa: C901 - a 
     while s:
         if not (s[0] == "." or s[0].isdigit() and s[0].isascii()):
             return 0, invalid
-        i = 0
-        while i < len(s) and s[i].isascii() and s[i].isdigit():
-            i += 1
-        whole, s = s[:i], s[i:]
+        whole, s = _leading_digits(s)
         frac = ""
         if s.startswith("."):
-            s = s[1:]
-            j = 0
-            while j < len(s) and s[j].isascii() and s[j].isdigit():
-                j += 1
-            frac, s = s[:j], s[j:]
+            frac, s = _leading_digits(s[1:])
         if len(whole) > 20:  # more digits than an int64 holds: Go's leadingInt overflows
             return 0, invalid
         if not whole and not frac:
