@@ -74,7 +74,7 @@ def superseded_named_predecessor(b: SessionBead, owner: str) -> bool:
             and _named_signals_match(b, owner))
 
 
-def alias_holder(store: Store, alias: str, self_id: str, owner: str, named_identities: set[str],  # noqa: C901 - a long function issue 13 item 5 splits into named passes
+def alias_holder(store: Store, alias: str, self_id: str, owner: str, named_identities: set[str],
                  self_named_identity: str = "") -> tuple[SessionBead | None, str]:
     """ensureSessionAliasAvailable: the open bead (or reservation) that blocks `self_id` from
     claiming `alias`, with the rule that blocked it; (None, "") when the alias is free.
@@ -88,6 +88,17 @@ def alias_holder(store: Store, alias: str, self_id: str, owner: str, named_ident
     alias = alias.strip()
     if not alias:
         return None, ""
+    holder, rule = _open_alias_holder(store, alias, self_id, owner)
+    if holder is not None:
+        return holder, rule
+    if alias in named_identities:
+        return None, _named_reservation(store, alias, self_id, owner, self_named_identity)
+    return None, ""
+
+
+def _open_alias_holder(store: Store, alias: str, self_id: str, owner: str) -> tuple[SessionBead | None, str]:
+    """The oldest other open bead whose session_name, alias or agent_name is `alias`, with the
+    field that matched; the owner's own agent_name and its superseded named predecessor pass."""
     seen: set[str] = set()
     cands: list[SessionBead] = []
     for key in (B.SESSION_NAME, B.ALIAS, B.AGENT_NAME):
@@ -109,16 +120,21 @@ def alias_holder(store: Store, alias: str, self_id: str, owner: str, named_ident
             if owner and owner == alias:
                 continue
             return other, "agent_name"
-    if alias in named_identities:
-        if not owner and not self_named_identity and self_id:
-            me = store.session(self_id)
-            if me is not None and me.get(B.CONFIGURED_NAMED_SESSION) == "true" \
-                    and me.get(B.CONFIGURED_NAMED_IDENTITY) == alias:
-                owner = alias
-        if (owner or self_named_identity) == alias:
-            return None, ""
-        return None, "reserved"
     return None, ""
+
+
+def _named_reservation(store: Store, alias: str, self_id: str, owner: str, self_named_identity: str) -> str:
+    """For an alias that is a configured named identity: "" when the claimant is that named
+    session (by owner, by its own named identity, or by its bead's configured identity), else
+    "reserved"."""
+    if not owner and not self_named_identity and self_id:
+        me = store.session(self_id)
+        if me is not None and me.get(B.CONFIGURED_NAMED_SESSION) == "true" \
+                and me.get(B.CONFIGURED_NAMED_IDENTITY) == alias:
+            owner = alias
+    if (owner or self_named_identity) == alias:
+        return ""
+    return "reserved"
 
 
 def defer_changes(bead: SessionBead, alias: str, now: datetime) -> dict[str, str]:
