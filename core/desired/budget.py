@@ -56,51 +56,53 @@ class CreateBudget:
             self.spare += 1
 
 
-def _fair_shares(demands: list[tuple[str, int, bool]], limit: int, seed: int) -> tuple[dict[str, int] | None, int]:  # noqa: C901 - a long function issue 13 item 5 splits into named passes
+def _fair_shares(demands: list[tuple[str, int, bool]], limit: int, seed: int) -> tuple[dict[str, int] | None, int]:
+    """configurePoolSessionCreateFairShare: each template's share of `limit` fresh creates and
+    the spare left over; (None, 0) when one template or none has demand (no sharing needed).
+    The ring starts at `seed`; floor templates get one token each first, then elastic templates
+    a quarter of the limit at most, then everyone round-robin up to their demand."""
     if limit <= 0:
         return None, 0
     active = [d for d in demands if d[1] > 0]
     if len(active) <= 1:
         return None, 0
     shares = {t: 0 for t, _, _ in active}
-    remaining = limit
     start = seed % len(active)
     ring = [active[(start + i) % len(active)] for i in range(len(active))]
     elastic_demand = sum(n for _, n, floor in active if not floor)
     elastic_reserve = min(limit // 4, elastic_demand)
-    floor_budget = limit - elastic_reserve
-    floor_used = 0
+    remaining = limit - _deal_floors(ring, shares, limit - elastic_reserve)
+    remaining -= _deal(ring, shares, min(elastic_reserve, remaining), floors=False)
+    remaining -= _deal(ring, shares, remaining, floors=True)
+    return shares, remaining
+
+
+def _deal_floors(ring: list[tuple[str, int, bool]], shares: dict[str, int], budget: int) -> int:
+    """One token to each floor template round the ring while `budget` lasts; how many went."""
+    used = 0
     for t, _, floor in ring:
-        if floor_used >= floor_budget:
+        if used >= budget:
             break
         if floor:
             shares[t] += 1
-            remaining -= 1
-            floor_used += 1
+            used += 1
+    return used
+
+
+def _deal(ring: list[tuple[str, int, bool]], shares: dict[str, int], tokens: int, *, floors: bool) -> int:
+    """Deal up to `tokens` one at a time round the ring to templates still short of their demand
+    (floor templates too only with `floors`), until none can take more; how many went."""
     given = 0
-    while given < elastic_reserve and remaining > 0:
+    while given < tokens:
         progressed = False
         for t, n, floor in ring:
-            if remaining <= 0 or given >= elastic_reserve:
+            if given >= tokens:
                 break
-            if floor or shares[t] >= n:
+            if (floor and not floors) or shares[t] >= n:
                 continue
             shares[t] += 1
-            remaining -= 1
             given += 1
             progressed = True
         if not progressed:
             break
-    while remaining > 0:
-        progressed = False
-        for t, n, _ in ring:
-            if remaining <= 0:
-                break
-            if shares[t] >= n:
-                continue
-            shares[t] += 1
-            remaining -= 1
-            progressed = True
-        if not progressed:
-            break
-    return shares, remaining
+    return given
