@@ -167,7 +167,7 @@ def _live_pool_counts(ctx: BuildContext) -> dict[str, int]:
     return counts
 
 
-def compute_counts(ctx: BuildContext, demand: Demand) -> None:  # noqa: C901 - a long function issue 13 item 5 splits into named passes
+def compute_counts(ctx: BuildContext, demand: Demand) -> None:
     """ScaleCheckCounts per template. A custom scale_check is new demand (an error or a
     non-integer marks the template partial and counts 0); the default routed-work probe counts
     ready unassigned routed work, clamped to 1 for a cold custom pool's wake probe and for an
@@ -179,52 +179,62 @@ def compute_counts(ctx: BuildContext, demand: Demand) -> None:  # noqa: C901 - a
     counts = res.scale_check_counts
     probe_reads = ProbeReads()
     for a in ctx.city.agents:
-        if a.suspended or not generic_ephemeral(a):
+        if a.suspended or not generic_ephemeral(a) or ctx.in_suspended_rig(a):
             continue
-        qn = a.qualified_name
-        named = ctx.city.named_for_template(qn)
-        mode = named[0].effective_mode if named else ""
-        if ctx.in_suspended_rig(a):
-            continue
-        cold = live.get(qn, 0) == 0 and a.min_count == 0
-        probe_clamp: int | None = None  # None = no default probe
-        if not a.has_scale_check:
-            stores = _own_probe_stores(ctx, a)
-            if named:
-                probe_reads.add(stores, qn, named=True)
-                if mode == "always":
-                    continue  # the named pass owns it; routed work would only mint {name}-N phantoms
-                probe_clamp = 1
-            else:
-                probe_clamp = 0  # authoritative, unclamped
-            probe_reads.add(stores, qn, named=False)
-        else:
-            if cold and named:
-                probe_reads.add(_active_stores(ctx), qn, named=True)
-            if cold and mode != "always":
-                probe_clamp = 1
-                probe_reads.add(_active_stores(ctx), qn, named=False)
-            raw = ctx.world.scale_check(qn)
-            value = _scale_value(raw)
-            if value is None:
-                res.partial_templates.add(qn)
-                res.partial_reasons[qn] = f"scale_check result {raw!r} is not a non-negative integer"
-                value = 0
-            counts[qn] = value
-        if probe_clamp is None:
-            continue
-        probe = ready.get(qn, [])
-        count = len(probe)
-        if probe_clamp and count > probe_clamp:
-            count = probe_clamp
-        if count > counts.get(qn, 0):
-            counts[qn] = count
-        if count > 0 and probe:
-            demand.triggers.setdefault(qn, []).extend(w.id for w in probe[:count])
+        clamp = _template_demand(ctx, a, live, probe_reads)
+        if clamp is not None:
+            _count_routed_probe(counts, demand, a.qualified_name, ready.get(a.qualified_name, []), clamp)
     for qn in control_dispatcher_demand(ctx):
         if counts.get(qn, 0) < 1:
             counts[qn] = 1
     probe_reads.report(ctx)
+
+
+def _template_demand(ctx: BuildContext, a: Agent, live: dict[str, int], probe_reads: ProbeReads) -> int | None:
+    """One template's turn of ScaleCheckCounts: run its custom scale_check (a bad result marks
+    it partial and counts 0) and note the stores its probes read; returns the clamp of its
+    default routed-work probe (0 unclamped, 1 a wake probe), None when no default probe runs."""
+    res = ctx.result
+    qn = a.qualified_name
+    named = ctx.city.named_for_template(qn)
+    mode = named[0].effective_mode if named else ""
+    if not a.has_scale_check:
+        stores = _own_probe_stores(ctx, a)
+        if not named:
+            probe_reads.add(stores, qn, named=False)
+            return 0  # authoritative, unclamped
+        probe_reads.add(stores, qn, named=True)
+        if mode == "always":
+            return None  # the named pass owns it; routed work would only mint {name}-N phantoms
+        probe_reads.add(stores, qn, named=False)
+        return 1
+    cold = live.get(qn, 0) == 0 and a.min_count == 0
+    clamp: int | None = None
+    if cold and named:
+        probe_reads.add(_active_stores(ctx), qn, named=True)
+    if cold and mode != "always":
+        clamp = 1
+        probe_reads.add(_active_stores(ctx), qn, named=False)
+    raw = ctx.world.scale_check(qn)
+    value = _scale_value(raw)
+    if value is None:
+        res.partial_templates.add(qn)
+        res.partial_reasons[qn] = f"scale_check result {raw!r} is not a non-negative integer"
+        value = 0
+    res.scale_check_counts[qn] = value
+    return clamp
+
+
+def _count_routed_probe(counts: dict[str, int], demand: Demand, qn: str, probe: list[WorkBead], clamp: int) -> None:
+    """The default probe's demand: its ready routed work (at most `clamp` when clamped) raises
+    the template's count, and the work it counts becomes the template's triggers."""
+    count = len(probe)
+    if clamp and count > clamp:
+        count = clamp
+    if count > counts.get(qn, 0):
+        counts[qn] = count
+    if count > 0 and probe:
+        demand.triggers.setdefault(qn, []).extend(w.id for w in probe[:count])
 
 
 def _report_unassigned_routed_reads(ctx: BuildContext) -> None:
