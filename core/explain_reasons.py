@@ -85,7 +85,7 @@ def source_words(source: str) -> str:
     return SOURCE_WORDS.get(source, source)
 
 
-def why_not_desired(city: City, d: DesiredResult | None, b: SessionBead, agent: Agent | None,  # noqa: C901 - a long function issue 13 item 5 splits into named passes
+def why_not_desired(city: City, d: DesiredResult | None, b: SessionBead, agent: Agent | None,
                     semantics: str) -> tuple[str, str]:
     """(rule code, sentence) saying why an existing bead has no desired entry."""
     if not b.open:
@@ -98,21 +98,37 @@ def why_not_desired(city: City, d: DesiredResult | None, b: SessionBead, agent: 
     if agent is None:
         return "undesired.no_agent", (f"template {b.template!r} is not in the config (agent removed or renamed): "
                                       "live sessions drain as orphaned, dead ones close")
-    qn = agent.qualified_name
+    return _not_desired_by_config(city, b, agent) or _not_desired_bead(b) or _not_desired_beside(d, b, agent, semantics)
+
+
+def _not_desired_by_config(city: City, b: SessionBead, agent: Agent) -> tuple[str, str] | None:
+    """The config's reason: a suspended agent or rig, or a named session no longer configured."""
     rig = city.rig(agent.dir) if agent.dir else None
     if agent.suspended or (rig is not None and rig.suspended):
         where = "agent" if agent.suspended else f"rig {agent.dir}"
-        return "undesired.suspended", f"{where} is suspended: no desired sessions for {qn}"
+        return "undesired.suspended", f"{where} is suspended: no desired sessions for {agent.qualified_name}"
     if b.is_named:
         ident = b.get(B.CONFIGURED_NAMED_IDENTITY) or b.agent_name
         if city.named_by_identity(ident) is None:
             return "undesired.named_removed", f"named session {ident} is no longer configured"
+    return None
+
+
+def _not_desired_bead(b: SessionBead) -> tuple[str, str] | None:
+    """The bead's own reason: a failed create, drained, or draining."""
     if b.failed_create:
         return "undesired.failed_create", "failed-create beads are never reused; it is closed once its lease ends"
     if b.drained:
         return "undesired.drained", "drained pool beads are neither reused nor rediscovered; demand mints new beads"
     if b.state == "draining":
         return "undesired.draining", "its stop is in flight after a drain ack; it will be closed or marked drained"
+    return None
+
+
+def _not_desired_beside(d: DesiredResult, b: SessionBead, agent: Agent, semantics: str) -> tuple[str, str]:
+    """The reason among its template's other desired entries: a newer floor or canonical holder
+    replaced it, or demand is zero or met by other beads."""
+    qn = agent.qualified_name
     same = [e for e in d.entries.values() if e.template == qn and e.bead_id != b.id]
     floor = next((e for e in same if e.dependency_only and any(
         w.rule == "demand.duplicate_floor" and b.id in w.detail for w in e.why)), None)
@@ -194,7 +210,7 @@ def alias_state(entry: DesiredEntry | None, b: SessionBead | None, deferral: dic
     return out
 
 
-def lifecycle_words(b: SessionBead | None, runtime: str, tracker: dict[str, Any]) -> list[str]:  # noqa: C901 - a long function issue 13 item 5 splits into named passes
+def lifecycle_words(b: SessionBead | None, runtime: str, tracker: dict[str, Any]) -> list[str]:
     """Sentences for the bead state, sleep reason and each tracker row that is doing something."""
     out: list[str] = []
     if b is None:
@@ -214,6 +230,12 @@ def lifecycle_words(b: SessionBead | None, runtime: str, tracker: dict[str, Any]
         out.append(f"held until {b.get(B.HELD_UNTIL)}")
     if not tracker:
         return out
+    return out + _timer_words(tracker) + _failure_words(tracker)
+
+
+def _timer_words(tracker: dict[str, Any]) -> list[str]:
+    """Sentences for the idle timeout, max session age and assigned-work deferral rows."""
+    out: list[str] = []
     idle = tracker.get("idle") or {}
     if idle.get("status") == "fired":
         out.append(f"idle timeout {idle.get('timeout')} passed (last activity {idle.get('last_activity')})")
@@ -230,6 +252,12 @@ def lifecycle_words(b: SessionBead | None, runtime: str, tracker: dict[str, Any]
         out.append(f"idle stop deferred for assigned work {defer.get('count')} of {defer.get('limit')} time(s)"
                    + (f" (anchor {defer['anchor']})" if defer.get("anchor") else "")
                    + ("; limit reached" if defer["status"] == "exhausted" else ""))
+    return out
+
+
+def _failure_words(tracker: dict[str, Any]) -> list[str]:
+    """Sentences for the wake-failure (quarantine) and respawn circuit breaker rows."""
+    out: list[str] = []
     wf = tracker.get("wake_failures") or {}
     if wf.get("status") == "quarantined":
         out.append(f"quarantined until {wf.get('quarantined_until')} ({wf.get('reason')})")
