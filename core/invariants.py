@@ -50,58 +50,93 @@ def _skipped_by_design(b: B.SessionBead) -> bool:
     return b.state not in RECONCILER_KNOWN_STATES and b.state not in ("draining", "archived")
 
 
-def bead_violations(model: Model) -> list[tuple[str, str]]:  # noqa: C901 - a long function issue 13 item 5 splits into named passes
+def bead_violations(model: Model) -> list[tuple[str, str]]:
     """(bead id or "", message) for every invariant the current world breaks."""
-    store, rt = model.world.store, model.world.runtime
     out: list[tuple[str, str]] = []
     aliases: dict[str, B.SessionBead] = {}
     open_names: dict[str, str] = {}
-    for b in store.open_sessions():
+    for b in model.world.store.open_sessions():
         if b.session_name:
             open_names[b.session_name] = b.id
-        if b.alias:
-            held = aliases.get(b.alias)
-            if held is not None and not _predecessor_pair(held, b) and not (held.failed_create or b.failed_create):
-                out.append((b.id, f"alias {b.alias!r} held by two open beads: {held.id} and {b.id}"))
-            if held is None or superseded_named_predecessor(held, b.alias) or held.failed_create:
-                aliases[b.alias] = b
+        out += _shared_alias(aliases, b)
         if _skipped_by_design(b):
             continue
-        state = b.state.strip()
-        if state not in VALID_STATES:
-            out.append((b.id, f"open bead {b.id} has {'an empty' if not state else 'an invalid'} state {state!r}"))
-        alive = bool(b.session_name) and rt.alive(b.session_name) and _owns_runtime(model, b)
-        if alive:
-            if state not in RUNTIME_STATES:
-                out.append((b.id, f"runtime {b.session_name!r} is alive while bead {b.id} has state {state!r}"))
-            if b.pending_claim and not _start_in_flight(model, b):
-                out.append((b.id, f"runtime {b.session_name!r} is alive while bead {b.id} keeps pending_create_claim"))
-            rs = rt.get(b.session_name)
-            if rs is not None and rs.env:
-                env = rs.env
-                for key, want in (("GC_SESSION_ID", b.id), ("GC_SESSION_NAME", b.session_name),
-                                  ("GC_TEMPLATE", b.template)):
-                    if key == "GC_TEMPLATE" and env.get(key, "") != want \
-                            and (env.get(key, "") == _configured_template(model, b)
-                                 or _requalified_template(model, b, env.get(key, ""))):
-                        continue
-                    if env.get(key, "") != want:
-                        out.append((b.id, f"runtime {b.session_name!r} env {key}={env.get(key, '')!r}, want {want!r}"))
-                for key in ("GC_INSTANCE_TOKEN", "GC_RUNTIME_EPOCH"):
-                    if not env.get(key):
-                        out.append((b.id, f"runtime {b.session_name!r} env {key} is empty"))
-        # Gas City's heal turns a live claimed bead into awake while its start is still in flight
-        # (healStateWithRollbackInfo); the claim stays until the start commits
-        # (TestReconcileSessionBeads_DefersPendingCreateRecoveryWhileStartInFlight).
-        awake_in_flight = state == "awake" and alive and _start_in_flight(model, b)
-        if b.pending_claim and state not in CLAIM_STATES and not _asleep_within_lease(model, b) \
-                and not awake_in_flight:
-            out.append((b.id, f"bead {b.id} has pending_create_claim with state {state!r}"))
-        d = model.world.memory.drains.get(b.id)
-        if d is not None and d.reason not in CANCELABLE_EXEMPT and alive and rt.pending(b.session_name) \
-                and not b.get(B.WAIT_HOLD) and not _blocked(b, model):
-            out.append((b.id, f"bead {b.id} has a pending interaction beside a cancelable {d.reason!r} drain"))
-    for b in store.all_sessions():
+        out += _open_bead_violations(model, b)
+    out += _closed_with_live_runtime(model, open_names)
+    return out
+
+
+def _shared_alias(aliases: dict[str, B.SessionBead], b: B.SessionBead) -> list[tuple[str, str]]:
+    """No two open beads share an alias (a failed create and a superseded named predecessor
+    excepted); `aliases` remembers which bead holds each alias seen so far."""
+    if not b.alias:
+        return []
+    out: list[tuple[str, str]] = []
+    held = aliases.get(b.alias)
+    if held is not None and not _predecessor_pair(held, b) and not (held.failed_create or b.failed_create):
+        out.append((b.id, f"alias {b.alias!r} held by two open beads: {held.id} and {b.id}"))
+    if held is None or superseded_named_predecessor(held, b.alias) or held.failed_create:
+        aliases[b.alias] = b
+    return out
+
+
+def _open_bead_violations(model: Model, b: B.SessionBead) -> list[tuple[str, str]]:
+    """One open bead's state, claim, runtime and drain invariants."""
+    rt = model.world.runtime
+    out: list[tuple[str, str]] = []
+    state = b.state.strip()
+    if state not in VALID_STATES:
+        out.append((b.id, f"open bead {b.id} has {'an empty' if not state else 'an invalid'} state {state!r}"))
+    alive = bool(b.session_name) and rt.alive(b.session_name) and _owns_runtime(model, b)
+    if alive:
+        out += _live_runtime_violations(model, b, state)
+    # Gas City's heal turns a live claimed bead into awake while its start is still in flight
+    # (healStateWithRollbackInfo); the claim stays until the start commits
+    # (TestReconcileSessionBeads_DefersPendingCreateRecoveryWhileStartInFlight).
+    awake_in_flight = state == "awake" and alive and _start_in_flight(model, b)
+    if b.pending_claim and state not in CLAIM_STATES and not _asleep_within_lease(model, b) \
+            and not awake_in_flight:
+        out.append((b.id, f"bead {b.id} has pending_create_claim with state {state!r}"))
+    d = model.world.memory.drains.get(b.id)
+    if d is not None and d.reason not in CANCELABLE_EXEMPT and alive and rt.pending(b.session_name) \
+            and not b.get(B.WAIT_HOLD) and not _blocked(b, model):
+        out.append((b.id, f"bead {b.id} has a pending interaction beside a cancelable {d.reason!r} drain"))
+    return out
+
+
+def _live_runtime_violations(model: Model, b: B.SessionBead, state: str) -> list[tuple[str, str]]:
+    """A bead whose runtime is alive: a runtime state, no claim left once the start is done, and
+    the runtime's env naming this bead (GC_TEMPLATE may name the configured or requalified
+    template) with its instance token and epoch."""
+    rt = model.world.runtime
+    out: list[tuple[str, str]] = []
+    if state not in RUNTIME_STATES:
+        out.append((b.id, f"runtime {b.session_name!r} is alive while bead {b.id} has state {state!r}"))
+    if b.pending_claim and not _start_in_flight(model, b):
+        out.append((b.id, f"runtime {b.session_name!r} is alive while bead {b.id} keeps pending_create_claim"))
+    rs = rt.get(b.session_name)
+    if rs is None or not rs.env:
+        return out
+    env = rs.env
+    for key, want in (("GC_SESSION_ID", b.id), ("GC_SESSION_NAME", b.session_name), ("GC_TEMPLATE", b.template)):
+        if key == "GC_TEMPLATE" and env.get(key, "") != want \
+                and (env.get(key, "") == _configured_template(model, b)
+                     or _requalified_template(model, b, env.get(key, ""))):
+            continue
+        if env.get(key, "") != want:
+            out.append((b.id, f"runtime {b.session_name!r} env {key}={env.get(key, '')!r}, want {want!r}"))
+    for key in ("GC_INSTANCE_TOKEN", "GC_RUNTIME_EPOCH"):
+        if not env.get(key):
+            out.append((b.id, f"runtime {b.session_name!r} env {key} is empty"))
+    return out
+
+
+def _closed_with_live_runtime(model: Model, open_names: dict[str, str]) -> list[tuple[str, str]]:
+    """A closed bead whose name no open bead took keeps no live runtime of its own (beyond the
+    tick that closed it)."""
+    rt = model.world.runtime
+    out: list[tuple[str, str]] = []
+    for b in model.world.store.all_sessions():
         if b.open or not b.session_name or b.session_name in open_names:
             continue
         rs = rt.get(b.session_name)
