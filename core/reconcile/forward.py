@@ -338,7 +338,7 @@ def zombie(ctx: TickContext, b: SessionBead, entry: DesiredEntry) -> None:
         ctx.log(f"session reconciler: zombie {b.session_name}: agent process dead; scrollback captured")
 
 
-def drain_ack_step(ctx: TickContext, b: SessionBead, entry: DesiredEntry, alive: bool) -> bool:  # noqa: C901 - a long function issue 13 item 5 splits into named passes
+def drain_ack_step(ctx: TickContext, b: SessionBead, entry: DesiredEntry, alive: bool) -> bool:
     """Step 6 for a desired (or preserved) session whose runtime carries GC_DRAIN_ACK.
     True ends the session's tick."""
     name, tpl = b.session_name, entry.template
@@ -361,34 +361,10 @@ def drain_ack_step(ctx: TickContext, b: SessionBead, entry: DesiredEntry, alive:
         drains.clear_ack_meta(ctx, name)
         ctx.decision("reconciler.drain.cancel", reason, "cancel_assigned_work", tpl, name)
         return True
-    d = ctx.mem.drains.get(b.id)
-    drift_ack = (reconciler_owned and reason == "config-drift") or (d is not None and d.acked and d.reason == "config-drift")
-    if drift_ack:
-        key = _drift_key(ctx, b, tpl)
-        if ctx.rt.attached(name):
-            if key:
-                drift.record_attached(ctx, b, key)
-            if not drains.cancel_if(ctx, b, lambda r: r == "config-drift"):
-                drains.clear_ack_meta(ctx, name)
-            ctx.decision("reconciler.session.drain_ack", "config_drift_attached", "cancel_reconciler_ack", tpl, name)
-            return True
-        if key and drift.recently_attached(ctx, b, key):
-            if not drains.cancel_if(ctx, b, lambda r: r == "config-drift"):
-                drains.clear_ack_meta(ctx, name)
-            ctx.decision("reconciler.session.drain_ack", "config_drift_recently_attached", "cancel_reconciler_ack",
-                         tpl, name)
-            return True
-    if drift.pending_keeps_awake(ctx, b):
-        canceled = False
-        if reconciler_owned and drains.pending_cancelable(reason):
-            d = ctx.mem.drains.get(b.id)
-            if d is not None and d.acked:
-                canceled = drains.cancel_if(ctx, b, drains.pending_cancelable)
-            else:
-                canceled = drains.cancel_recovered_ack(ctx, b, drains.pending_cancelable)
-        if canceled:
-            ctx.decision("reconciler.session.drain_ack", "pending", "cancel_reconciler_ack", tpl, name)
-            return True
+    if _drift_ack_canceled(ctx, b, tpl, reason, reconciler_owned):
+        return True
+    if _pending_ack_canceled(ctx, b, tpl, reason, reconciler_owned):
+        return True
     if alive:
         if drain_ack.mark_stop_pending(ctx, b):
             drain_ack.queue_async_stop(ctx, ctx.store.reread(b.id))
@@ -396,6 +372,48 @@ def drain_ack_step(ctx: TickContext, b: SessionBead, entry: DesiredEntry, alive:
         return True
     drain_ack.finalize(ctx, b, tpl, b.pool_managed)
     return True
+
+
+def _drift_ack_canceled(ctx: TickContext, b: SessionBead, tpl: str, reason: str, reconciler_owned: bool) -> bool:
+    """A config-drift drain ack is canceled while a terminal is attached, or was attached since
+    the drift began (the operator's session is not restarted under them)."""
+    name = b.session_name
+    d = ctx.mem.drains.get(b.id)
+    drift_ack = (reconciler_owned and reason == "config-drift") or (d is not None and d.acked and d.reason == "config-drift")
+    if not drift_ack:
+        return False
+    key = _drift_key(ctx, b, tpl)
+    if ctx.rt.attached(name):
+        if key:
+            drift.record_attached(ctx, b, key)
+        if not drains.cancel_if(ctx, b, lambda r: r == "config-drift"):
+            drains.clear_ack_meta(ctx, name)
+        ctx.decision("reconciler.session.drain_ack", "config_drift_attached", "cancel_reconciler_ack", tpl, name)
+        return True
+    if key and drift.recently_attached(ctx, b, key):
+        if not drains.cancel_if(ctx, b, lambda r: r == "config-drift"):
+            drains.clear_ack_meta(ctx, name)
+        ctx.decision("reconciler.session.drain_ack", "config_drift_recently_attached", "cancel_reconciler_ack",
+                     tpl, name)
+        return True
+    return False
+
+
+def _pending_ack_canceled(ctx: TickContext, b: SessionBead, tpl: str, reason: str, reconciler_owned: bool) -> bool:
+    """A reconciler-owned, pending-cancelable drain ack is canceled while a pending interaction
+    keeps the session awake."""
+    if not drift.pending_keeps_awake(ctx, b):
+        return False
+    canceled = False
+    if reconciler_owned and drains.pending_cancelable(reason):
+        d = ctx.mem.drains.get(b.id)
+        if d is not None and d.acked:
+            canceled = drains.cancel_if(ctx, b, drains.pending_cancelable)
+        else:
+            canceled = drains.cancel_recovered_ack(ctx, b, drains.pending_cancelable)
+    if canceled:
+        ctx.decision("reconciler.session.drain_ack", "pending", "cancel_reconciler_ack", tpl, b.session_name)
+    return canceled
 
 
 def _drift_key(ctx: TickContext, b: SessionBead, tpl: str) -> str:
