@@ -135,12 +135,11 @@ def fairness_sort(cands: list[StartCandidate]) -> list[StartCandidate]:
     return [c for _, c in sorted(rounds, key=lambda rc: rc[0])]
 
 
-def execute_starts(ctx: TickContext, cands: list[StartCandidate]) -> int:  # noqa: C901 - a long function issue 13 item 5 splits into named passes
+def execute_starts(ctx: TickContext, cands: list[StartCandidate]) -> int:
     """Start candidates in dependency waves and batches within the city's wake budget, recording
     each deferral; returns how many started."""
     if not cands:
         return 0
-    max_wakes = ctx.city.max_wakes_per_tick
     waves, ok = wave_order(ctx, cands)
     if not ok:
         ctx.log("session reconciler: dependency graph fallback to serial start order")
@@ -149,45 +148,64 @@ def execute_starts(ctx: TickContext, cands: list[StartCandidate]) -> int:  # noq
         in_wave = [c for i, c in enumerate(cands) if waves[i] == wave]
         if not in_wave:
             continue
-        if woke >= max_wakes:
-            for c in in_wave:
-                _lifecycle(ctx, wave, c, "deferred_by_wake_budget")
-            continue
-        ready = []
-        for c in in_wave:
-            if deps_alive(ctx, c.template):
-                ready.append(c)
-            else:
-                _lifecycle(ctx, wave, c, "blocked_on_dependencies")
-        ready = fairness_sort(ready)
-        offset = 0
-        while offset < len(ready):
-            if woke >= max_wakes:
-                for c in ready[offset:]:
-                    _lifecycle(ctx, wave, c, "deferred_by_wake_budget")
-                break
-            size = min(START_BATCH, max_wakes - woke)
-            batch, offset = ready[offset:offset + size], offset + size
-            for c in batch:
-                if not deps_alive(ctx, c.template):
-                    _lifecycle(ctx, wave, c, "blocked_on_dependencies")
-                    continue
-                if len(ctx.rt.pending_starts) >= max_wakes:
-                    # The asynchronous start limiter (CityRuntime.asyncStartLimiter, capacity
-                    # max_wakes_per_tick) is shared across ticks: starts still in flight from an
-                    # earlier tick hold their slots, and a start that finds none waits a tick.
-                    ctx.log(f"session lifecycle: op=start wave={wave} session={c.name} template={c.template} "
-                            "outcome=deferred_by_async_start_limit")
-                    continue
-                if not _circuit_allows(ctx, c):
-                    continue
-                if start_one(ctx, c, wave):
-                    woke += 1
+        woke += _start_wave(ctx, wave, in_wave, woke)
         if len(in_wave) > 1:
             # logLifecycleWave: a wave of more than one candidate is summarised (its starts run
             # in parallel in Gas City; the model's take no time).
             ctx.log(f"session lifecycle: op=start wave={wave} candidates={len(in_wave)} duration=0s")
     return woke
+
+
+def _start_wave(ctx: TickContext, wave: int, in_wave: list[StartCandidate], woke: int) -> int:
+    """One dependency wave (executePreparedStartWave): candidates whose dependencies are alive,
+    in fairness order, batch by batch while the wake budget (`woke` already spent) lasts;
+    returns how many this wave started."""
+    max_wakes = ctx.city.max_wakes_per_tick
+    if woke >= max_wakes:
+        for c in in_wave:
+            _lifecycle(ctx, wave, c, "deferred_by_wake_budget")
+        return 0
+    ready = []
+    for c in in_wave:
+        if deps_alive(ctx, c.template):
+            ready.append(c)
+        else:
+            _lifecycle(ctx, wave, c, "blocked_on_dependencies")
+    ready = fairness_sort(ready)
+    started = 0
+    offset = 0
+    while offset < len(ready):
+        if woke + started >= max_wakes:
+            for c in ready[offset:]:
+                _lifecycle(ctx, wave, c, "deferred_by_wake_budget")
+            break
+        size = min(START_BATCH, max_wakes - woke - started)
+        batch, offset = ready[offset:offset + size], offset + size
+        started += _start_batch(ctx, wave, batch)
+    return started
+
+
+def _start_batch(ctx: TickContext, wave: int, batch: list[StartCandidate]) -> int:
+    """Start one batch (runPreparedStartCandidate for each): a candidate whose dependencies died
+    meanwhile, that finds the async start limiter full or whose circuit is open waits; returns
+    how many started."""
+    started = 0
+    for c in batch:
+        if not deps_alive(ctx, c.template):
+            _lifecycle(ctx, wave, c, "blocked_on_dependencies")
+            continue
+        if len(ctx.rt.pending_starts) >= ctx.city.max_wakes_per_tick:
+            # The asynchronous start limiter (CityRuntime.asyncStartLimiter, capacity
+            # max_wakes_per_tick) is shared across ticks: starts still in flight from an
+            # earlier tick hold their slots, and a start that finds none waits a tick.
+            ctx.log(f"session lifecycle: op=start wave={wave} session={c.name} template={c.template} "
+                    "outcome=deferred_by_async_start_limit")
+            continue
+        if not _circuit_allows(ctx, c):
+            continue
+        if start_one(ctx, c, wave):
+            started += 1
+    return started
 
 
 def _lifecycle(ctx: TickContext, wave: int, c: StartCandidate, outcome: str, error: str = "",
