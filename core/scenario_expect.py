@@ -175,7 +175,7 @@ def check_value(kind: str, v: Any, fp: str, loc: Locate) -> None:
             raise loc(f"{fp}.{k}", f"expected {want}, got {_kind_of(x)}")
 
 
-def validate(e: Any, fp: str, steps: int, loc: Locate, suggest: Callable[[str, set[str]], str]) -> None:  # noqa: C901 - a long function issue 13 item 5 splits into named passes
+def validate(e: Any, fp: str, steps: int, loc: Locate, suggest: Callable[[str, set[str]], str]) -> None:
     """Check one [[expect]] table: known keys only, every value of the kind its key takes, the
     selecting keys of each sub-table present, and `after` a step number of the file."""
     if not isinstance(e, dict):
@@ -186,6 +186,20 @@ def validate(e: Any, fp: str, steps: int, loc: Locate, suggest: Callable[[str, s
     after = e.get("after")
     if not isinstance(after, int) or isinstance(after, bool) or not (0 <= after <= steps):
         raise loc(f"{fp}.after", f"after must be a step number between 0 and {steps}")
+    _validate_values(e, fp, loc)
+    for k, sub in SUBS.items():
+        if k not in e:
+            continue
+        rows = e[k]
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise loc(f"{fp}.{k}", f"{k} must be an array of tables ([[expect.{k}]])")
+        for j, row in enumerate(rows):
+            _validate_row(k, sub, row, f"{fp}.{k}[{j}]", loc, suggest)
+
+
+def _validate_values(e: dict[str, Any], fp: str, loc: Locate) -> None:
+    """The [[expect]] table's own values: each of its key's kind, none empty that must not be,
+    action kinds and trace sites the model can report, operations as arrays of names."""
     for k, kind in KEYS.items():
         if k in e:
             check_value(kind, e[k], f"{fp}.{k}", loc)
@@ -201,32 +215,30 @@ def validate(e: Any, fp: str, steps: int, loc: Locate, suggest: Callable[[str, s
             raise loc(f"{fp}.operations.{prefix}", "expected an array of operation names")
     if e.get("operations") == {}:
         raise loc(f"{fp}.operations", "an empty operations checks nothing; list what it must check, or drop the key")
-    for k, sub in SUBS.items():
-        if k not in e:
-            continue
-        rows = e[k]
-        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-            raise loc(f"{fp}.{k}", f"{k} must be an array of tables ([[expect.{k}]])")
-        for j, row in enumerate(rows):
-            rfp = f"{fp}.{k}[{j}]"
-            for rk in row:
-                if rk not in sub.keys:
-                    raise loc(f"{rfp}.{rk}", f'unknown key "{rk}"{suggest(rk, set(sub.keys))}')
-            for rk, v in row.items():
-                check_value(sub.keys[rk], v, f"{rfp}.{rk}", loc)
-            if sub.one_of and not any(x in row for x in sub.one_of):
-                raise loc(rfp, f"[[expect.{k}]] needs one of: {', '.join(sub.one_of)}")
-            for rk in _SUB_NOT_EMPTY.get(k, ()):
-                if rk in row and not row[rk]:
-                    raise loc(f"{rfp}.{rk}", f"an empty {rk} checks nothing; list what it must check, or drop the key")
-            if k in ("action", "no_action") and "kind" in row:
-                _check_action_kind(row["kind"], f"{rfp}.kind", loc)
-            if k in ("trace", "no_trace", "trace_tally"):
-                _check_trace_codes(row, rfp, loc)
-            if k == "trace_tally" and len(row) < 2:
-                raise loc(rfp, "[[expect.trace_tally]] needs a key selecting the records it counts besides count")
-            if k == "session":
-                _check_placeholders(row.get("fingerprint_metadata") or {}, f"{rfp}.fingerprint_metadata", loc)
+
+
+def _validate_row(k: str, sub: Sub, row: dict[str, Any], rfp: str, loc: Locate,
+                  suggest: Callable[[str, set[str]], str]) -> None:
+    """One row of an [[expect.<k>]] sub-table: known keys of their kinds, a selecting key, and
+    action kinds, trace codes and fingerprints that can match something."""
+    for rk in row:
+        if rk not in sub.keys:
+            raise loc(f"{rfp}.{rk}", f'unknown key "{rk}"{suggest(rk, set(sub.keys))}')
+    for rk, v in row.items():
+        check_value(sub.keys[rk], v, f"{rfp}.{rk}", loc)
+    if sub.one_of and not any(x in row for x in sub.one_of):
+        raise loc(rfp, f"[[expect.{k}]] needs one of: {', '.join(sub.one_of)}")
+    for rk in _SUB_NOT_EMPTY.get(k, ()):
+        if rk in row and not row[rk]:
+            raise loc(f"{rfp}.{rk}", f"an empty {rk} checks nothing; list what it must check, or drop the key")
+    if k in ("action", "no_action") and "kind" in row:
+        _check_action_kind(row["kind"], f"{rfp}.kind", loc)
+    if k in ("trace", "no_trace", "trace_tally"):
+        _check_trace_codes(row, rfp, loc)
+    if k == "trace_tally" and len(row) < 2:
+        raise loc(rfp, "[[expect.trace_tally]] needs a key selecting the records it counts besides count")
+    if k == "session":
+        _check_placeholders(row.get("fingerprint_metadata") or {}, f"{rfp}.fingerprint_metadata", loc)
 
 
 def _check_placeholders(table: dict[str, str], fp: str, loc: Locate) -> None:
@@ -465,7 +477,14 @@ def _desired(e: dict[str, Any], st: dict[str, Any]) -> list[str]:
     return out
 
 
-def _counts(e: dict[str, Any], st: dict[str, Any]) -> list[str]:  # noqa: C901 - a long function issue 13 item 5 splits into named passes
+def _counts(e: dict[str, Any], st: dict[str, Any]) -> list[str]:
+    """The counting keys: sessions and the awake set, demand per template and identity, and the
+    partial reads and deferrals."""
+    return _session_counts(e, st) + _demand_counts(e, st) + _partial_counts(e, st)
+
+
+def _session_counts(e: dict[str, Any], st: dict[str, Any]) -> list[str]:
+    """awake_count, awake_rows, session_count, open_sessions and no_identity."""
     out: list[str] = []
     if "awake_count" in e:
         woken = sorted(r["session_name"] for r in st["awake"] if r["should_wake"])
@@ -487,6 +506,13 @@ def _counts(e: dict[str, Any], st: dict[str, Any]) -> list[str]:  # noqa: C901 -
         holders = [s["id"] for s in _open_beads(st) if ident in (s["metadata"].get("agent_name"), s["metadata"].get("alias"))]
         if holders:
             out.append(f"no_identity {ident!r}: held by open bead(s) {holders}")
+    return out
+
+
+def _demand_counts(e: dict[str, Any], st: dict[str, Any]) -> list[str]:
+    """pool_desired, pool_requests, scale_check_counts (and which keys it has), named_demand and
+    named_routed_demand."""
+    out: list[str] = []
     for key in ("pool_desired", "pool_requests", "scale_check_counts"):
         nonzero = {t: n for t, n in st[key].items() if n}
         if e.get(key) == {} and nonzero:
@@ -507,6 +533,12 @@ def _counts(e: dict[str, Any], st: dict[str, Any]) -> list[str]:  # noqa: C901 -
             got = st[key].get(ident, False)
             if got != want:
                 out.append(f"{key}[{ident}]: want {want}, got {got}")
+    return out
+
+
+def _partial_counts(e: dict[str, Any], st: dict[str, Any]) -> list[str]:
+    """store_query_partial, partial_templates and deferral_count."""
+    out: list[str] = []
     if "store_query_partial" in e and e["store_query_partial"] != st["store_query_partial"]:
         out.append(f"store_query_partial: want {e['store_query_partial']}, got {st['store_query_partial']}")
     if "partial_templates" in e and sorted(e["partial_templates"]) != st["partial_templates"]:
@@ -551,7 +583,21 @@ def _check_deferral(dfr: dict, st: dict) -> list[str]:
             for k in ("alias", "count", "holder") if k in dfr and x[k] != dfr[k]]
 
 
-def _check_session(s: dict, st: dict) -> list[str]:  # noqa: C901 - a long function issue 13 item 5 splits into named passes
+def _first_match(cands: list[dict], errors_of: Callable[[dict], list[str]]) -> list[str]:
+    """[] when some candidate meets every check, else the first candidate's failures."""
+    best: list[str] | None = None
+    for x in cands:
+        errs = errors_of(x)
+        if not errs:
+            return []
+        if best is None:
+            best = errs
+    return best or []
+
+
+def _check_session(s: dict, st: dict) -> list[str]:
+    """An [[expect.session]] row: some bead it selects (by id, session_name or identity, an open
+    bead first) meets all its checks."""
     if "id" in s:
         cands = [x for x in st["sessions"] if x["id"] == s["id"]]
         label = s["id"]
@@ -565,36 +611,35 @@ def _check_session(s: dict, st: dict) -> list[str]:  # noqa: C901 - a long funct
         label = f"identity {ident}"
     if not cands:
         return [f"session {label}: no such bead"]
-    best: list[str] | None = None
-    for x in cands:
-        errs = []
-        if "open" in s and x["open"] != s["open"]:
-            errs.append(f"session {label}: open want {s['open']}, got {x['open']}")
-        for k, v in (s.get("metadata") or {}).items():
-            have = x["metadata"].get(k, "")
-            if have != v:
-                errs.append(f"session {label}: metadata.{k} want {v!r}, got {have!r}")
-        for k, v in (s.get("metadata_not") or {}).items():
-            if x["metadata"].get(k, "") == v:
-                errs.append(f"session {label}: metadata.{k} is still {v!r}")
-        for k in s.get("present", []):
-            if not x["metadata"].get(k, ""):
-                errs.append(f"session {label}: metadata.{k} is empty or missing")
-        errs += _check_fingerprints(s, x, label, st)
-        for lab in s.get("labels_include", []):
-            if lab not in x["labels"]:
-                errs.append(f"session {label}: label {lab!r} missing (labels {x['labels']})")
-        for lab in s.get("labels_exclude", []):
-            if lab in x["labels"]:
-                errs.append(f"session {label}: label {lab!r} present")
-        if "title" in s and x["title"] != s["title"]:
-            errs.append(f"session {label}: title want {s['title']!r}, got {x['title']!r}")
-        errs += _check_writes(s, x["id"], st)
-        if not errs:
-            return []
-        if best is None:
-            best = errs
-    return best or []
+    return _first_match(cands, lambda x: _session_errors(s, x, label, st))
+
+
+def _session_errors(s: dict, x: dict, label: str, st: dict) -> list[str]:
+    """What one bead fails of an [[expect.session]] row's checks."""
+    errs = []
+    if "open" in s and x["open"] != s["open"]:
+        errs.append(f"session {label}: open want {s['open']}, got {x['open']}")
+    for k, v in (s.get("metadata") or {}).items():
+        have = x["metadata"].get(k, "")
+        if have != v:
+            errs.append(f"session {label}: metadata.{k} want {v!r}, got {have!r}")
+    for k, v in (s.get("metadata_not") or {}).items():
+        if x["metadata"].get(k, "") == v:
+            errs.append(f"session {label}: metadata.{k} is still {v!r}")
+    for k in s.get("present", []):
+        if not x["metadata"].get(k, ""):
+            errs.append(f"session {label}: metadata.{k} is empty or missing")
+    errs += _check_fingerprints(s, x, label, st)
+    for lab in s.get("labels_include", []):
+        if lab not in x["labels"]:
+            errs.append(f"session {label}: label {lab!r} missing (labels {x['labels']})")
+    for lab in s.get("labels_exclude", []):
+        if lab in x["labels"]:
+            errs.append(f"session {label}: label {lab!r} present")
+    if "title" in s and x["title"] != s["title"]:
+        errs.append(f"session {label}: title want {s['title']!r}, got {x['title']!r}")
+    errs += _check_writes(s, x["id"], st)
+    return errs
 
 
 def _check_fingerprints(s: dict, x: dict, label: str, st: dict) -> list[str]:
@@ -654,7 +699,8 @@ def _entry_selected(ent: dict, d: dict) -> bool:
                for k in ("session_name", "identity", "bead", "template", "source", "named_identity") if k in ent)
 
 
-def _check_entry(ent: dict, st: dict) -> list[str]:  # noqa: C901 - a long function issue 13 item 5 splits into named passes
+def _check_entry(ent: dict, st: dict) -> list[str]:
+    """An [[expect.desired]] row: some desired entry it selects meets all its checks."""
     def sel(d: dict) -> bool:
         return all(d.get(k) == ent[k] for k in ("session_name", "identity") if k in ent) and \
             ("bead" not in ent or d["bead_id"] == ent["bead"])
@@ -663,31 +709,30 @@ def _check_entry(ent: dict, st: dict) -> list[str]:  # noqa: C901 - a long funct
     label = _fmt({k: ent[k] for k in ("session_name", "identity", "bead") if k in ent})
     if not cands:
         return [f"desired entry {label}: none (desired: {[d['identity'] for d in st['desired']]})"]
-    best: list[str] | None = None
-    for d in cands:
-        errs = []
-        for k, v in ent.items():
-            if k in ("session_name", "identity", "bead"):
-                continue
-            if k == "env":
-                for ek, ev in v.items():
-                    if d["env"].get(ek, "") != ev:
-                        errs.append(f"desired entry {label}: env.{ek} want {ev!r}, got {d['env'].get(ek, '')!r}")
-            elif k == "why_rules":
-                rules = [w["rule"] for w in d["why"]]
-                for r in v:
-                    if r not in rules:
-                        errs.append(f"desired entry {label}: why rule {r!r} missing (rules {rules})")
-            elif k == "work_bead":
-                if d["work_bead_id"] != v:
-                    errs.append(f"desired entry {label}: work_bead want {v!r}, got {d['work_bead_id']!r}")
-            elif d.get(k) != v:
-                errs.append(f"desired entry {label}: {k} want {v!r}, got {d.get(k)!r}")
-        if not errs:
-            return []
-        if best is None:
-            best = errs
-    return best or []
+    return _first_match(cands, lambda d: _entry_errors(ent, d, label))
+
+
+def _entry_errors(ent: dict, d: dict, label: str) -> list[str]:
+    """What one desired entry fails of an [[expect.desired]] row's checks."""
+    errs = []
+    for k, v in ent.items():
+        if k in ("session_name", "identity", "bead"):
+            continue
+        if k == "env":
+            for ek, ev in v.items():
+                if d["env"].get(ek, "") != ev:
+                    errs.append(f"desired entry {label}: env.{ek} want {ev!r}, got {d['env'].get(ek, '')!r}")
+        elif k == "why_rules":
+            rules = [w["rule"] for w in d["why"]]
+            for r in v:
+                if r not in rules:
+                    errs.append(f"desired entry {label}: why rule {r!r} missing (rules {rules})")
+        elif k == "work_bead":
+            if d["work_bead_id"] != v:
+                errs.append(f"desired entry {label}: work_bead want {v!r}, got {d['work_bead_id']!r}")
+        elif d.get(k) != v:
+            errs.append(f"desired entry {label}: {k} want {v!r}, got {d.get(k)!r}")
+    return errs
 
 
 def _trace_matches(want: dict, rec: dict) -> bool:
