@@ -1,20 +1,24 @@
-"""Factories the tests share: in-memory cities and session beads, city.toml files on disk, and
-scenario files (written, loaded, run and checked). A test that needs something more particular
-builds it from these and says what differs."""
+"""Factories the tests share: in-memory cities and session beads, city.toml files on disk,
+scenario files (written, loaded, run and checked) and the app on a scenario. A test that needs
+something more particular builds it from these and says what differs."""
 
 from __future__ import annotations
 
 import textwrap
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from core.config.model import Agent, City, NamedSession
+from core.driver import open_scenario
 from core.model import Model
 from core.scenario import ScenarioError, check, load_scenario, run
 from core.world.beads import SessionBead
+
+if TYPE_CHECKING:
+    from tui.app import CitywatchApp
 
 T0 = datetime(2026, 5, 16, 12, tzinfo=UTC)  # the start of the scenarios below
 
@@ -75,15 +79,22 @@ def scenario_refusal(tmp_path: Path, text: str) -> str:
 
 # ---------------------------------------------------------------------------- one named mayor
 
-NAMED_MAYOR_CITY = """start = "2026-05-16T12:00:00Z"
+
+def named_mayor_city(workspace: str = "") -> str:
+    """The scenario's start and a city of one agent, `mayor`, as an always-on named session;
+    `workspace` adds lines to its [city.workspace] table."""
+    return f"""start = "2026-05-16T12:00:00Z"
 [city.workspace]
 name = "t"
-[[city.agent]]
+{workspace}[[city.agent]]
 name = "mayor"
 [[city.named_session]]
 template = "mayor"
 mode = "always"
 """
+
+
+NAMED_MAYOR_CITY = named_mayor_city()
 
 NAMED_MAYOR_IDENTITY = """session_name = "mayor"
 agent_name = "mayor"
@@ -96,10 +107,56 @@ configured_named_mode = "always"
 """
 
 
-def named_mayor_scenario(name: str, metadata: str, *, bead: str = "", after: str = "") -> str:
+def named_mayor_scenario(name: str, metadata: str, *, bead: str = "", after: str = "",
+                         workspace: str = "") -> str:
     """A scenario whose city has one agent, `mayor`, as an always-on named session, and its
     session bead gc-1 with this metadata (NAMED_MAYOR_IDENTITY is the full named identity);
-    `bead` adds fields to the [[session]] table, `after` adds tables after it. The text may
-    carry str.format placeholders: they are left for the caller."""
-    return (f'name = "{name}"\n{NAMED_MAYOR_CITY}[[session]]\nid = "gc-1"\n{bead}[session.metadata]\n'
+    `bead` adds fields to the [[session]] table, `after` adds tables after it, `workspace`
+    lines to [city.workspace]. The text may carry str.format placeholders: they are left for
+    the caller."""
+    return (f'name = "{name}"\n{named_mayor_city(workspace)}[[session]]\nid = "gc-1"\n{bead}[session.metadata]\n'
             f"{metadata}{after}")
+
+
+# ---------------------------------------------------------------------------- a worker pool and a mayor
+
+
+def worker_and_mayor_scenario(*, rigs: str = "", work: str = "") -> str:
+    """A one-tick scenario whose tick desires a named mayor (on demand: work w-1 is assigned to
+    it) and a pool worker (scale_check 1), creates and starts both and records decisions, so
+    every count table has something in it. `rigs` adds [[city.rigs]] tables, `work` more
+    [[work]] tables."""
+    return f"""name = "t"
+start = "2026-07-19T12:00:00Z"
+[city.workspace]
+name = "t"
+[[city.agent]]
+name = "worker"
+max_active_sessions = 3
+scale_check = "printf 1"
+[[city.agent]]
+name = "mayor"
+max_active_sessions = 1
+[[city.named_session]]
+template = "mayor"
+mode = "on_demand"
+{rigs}[scale_check]
+worker = 1
+[[work]]
+id = "w-1"
+status = "open"
+assignee = "mayor"
+{work}[[step]]
+do = "tick"
+"""
+
+
+# ---------------------------------------------------------------------------- apps
+
+
+def scenario_app(tmp_path: Path, text: str, **options: Any) -> CitywatchApp:
+    """The app on a scenario file written from `text`, without a config watcher; any other
+    CitywatchApp option by keyword."""
+    from tui.app import CitywatchApp
+
+    return CitywatchApp(open_scenario(write_scenario(tmp_path, text)), watch=False, **options)

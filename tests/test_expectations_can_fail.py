@@ -9,7 +9,13 @@ import ast
 from pathlib import Path
 
 import pytest
-from factories import scenario_failures, scenario_refusal, with_expect, write_scenario
+from factories import (
+    scenario_failures,
+    scenario_refusal,
+    with_expect,
+    worker_and_mayor_scenario,
+    write_scenario,
+)
 
 from core.actions import ACTION_KINDS, EMITTED_KINDS
 from core.scenario import load_scenario, run
@@ -17,31 +23,7 @@ from core.scenario_expect import _NOT_EMPTY, _SUB_NOT_EMPTY, KEYS, NONE_WHEN_EMP
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# A tick of this city desires a named mayor (on demand: work is assigned to it) and a pool worker,
-# creates and starts both, and records decisions: every count table has something in it.
-CITY = """name = "t"
-start = "2026-07-19T12:00:00Z"
-[city.workspace]
-name = "t"
-[[city.agent]]
-name = "worker"
-max_active_sessions = 3
-scale_check = "printf 1"
-[[city.agent]]
-name = "mayor"
-max_active_sessions = 1
-[[city.named_session]]
-template = "mayor"
-mode = "on_demand"
-[scale_check]
-worker = 1
-[[work]]
-id = "w-1"
-status = "open"
-assignee = "mayor"
-[[step]]
-do = "tick"
-"""
+CITY = worker_and_mayor_scenario()
 
 
 def _failures(tmp_path: Path, expect: str, after: int = 1) -> list[str]:

@@ -7,44 +7,23 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from factories import scenario_failures, scenario_refusal, with_expect
+from factories import scenario_failures, scenario_refusal, with_expect, worker_and_mayor_scenario
 
 from tui.cli import main
 
-CITY = """name = "t"
-start = "2026-07-19T12:00:00Z"
-[city.workspace]
-name = "t"
-[[city.agent]]
-name = "worker"
-max_active_sessions = 3
-scale_check = "printf 1"
-[[city.agent]]
-name = "mayor"
-max_active_sessions = 1
-[[city.named_session]]
-template = "mayor"
-mode = "on_demand"
-[[city.rigs]]
+# The shared worker-and-mayor tick, beside a suspended rig whose store holds a workflow run.
+CITY = worker_and_mayor_scenario(rigs="""[[city.rigs]]
 name = "frozen"
 path = "frozen"
 suspended = true
-[scale_check]
-worker = 1
-[[work]]
-id = "w-1"
-status = "open"
-assignee = "mayor"
-[[work]]
+""", work="""[[work]]
 id = "w-2"
 status = "in_progress"
 assignee = "mayor"
 store = "frozen"
 type = "molecule"
 metadata = { "gc.kind" = "workflow", "gc.run_target" = "worker" }
-[[step]]
-do = "tick"
-"""
+""")
 
 
 def failures(tmp_path: Path, expect: str) -> list[str]:

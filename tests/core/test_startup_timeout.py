@@ -9,13 +9,11 @@ scenario with a positive timeout to show the case tells the two apart."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from factories import scenario_failures, scenario_model
 
 from core.config.model import SessionSettings
 from core.invariants import retire_bound
-from core.scenario import check, load_scenario, run
 
 
 @pytest.mark.parametrize(("raw", "seconds"), [
@@ -32,19 +30,22 @@ def test_an_unset_startup_timeout_is_60_seconds():
     assert SessionSettings().startup_timeout_seconds() == 60.0
 
 
-def _failures(tmp_path: Path, text: str) -> list[str]:
-    p = tmp_path / "s.toml"
-    p.write_text(text)
-    return check(run(load_scenario(str(p))))
+def _timed(start: str, body: str, *, top: str = "") -> str:
+    """A scenario starting at `start` whose [city.session] startup_timeout is the {timeout}
+    placeholder; `top` adds top-level keys, `body` the rest."""
+    return (f'name = "t"\nstart = "{start}"\n{top}[city.workspace]\nname = "test-city"\n'
+            '[city.session]\nstartup_timeout = "{timeout}"\n' + body)
 
 
-RESET_STALL = """name = "t"
-start = "2026-03-08T12:00:00Z"
-[city.workspace]
-name = "test-city"
-[city.session]
-startup_timeout = "{timeout}"
-[[city.agent]]
+# one tick, then the expectation checked after it
+TICK_EXPECT = """[[step]]
+do = "tick"
+[[expect]]
+after = 1
+{expect}
+"""
+
+RESET_STALL = _timed("2026-03-08T12:00:00Z", """[[city.agent]]
 name = "worker"
 start_command = "true"
 max_active_sessions = 2
@@ -59,32 +60,21 @@ instance_token = "test-token"
 continuation_reset_pending = "true"
 reset_committed_at = "2026-03-08T11:00:00Z"
 wait_hold = "true"
-[[step]]
-do = "tick"
-[[expect]]
-after = 1
-{expect}
-"""
+""" + TICK_EXPECT)
 
 
 def test_a_zero_startup_timeout_never_reports_a_reset_stall(tmp_path):
     # recordResetStallIfDue returns at once when startupTimeout <= 0: an hour-old pending reset
     # of a dead session is not a stall.
     none = 'no_log = ["reset stalled"]\nevent_count = { "session.reset_stalled" = 0 }'
-    assert _failures(tmp_path, RESET_STALL.format(timeout="0s", expect=none)) == []
-    assert _failures(tmp_path, RESET_STALL.format(timeout="-1s", expect=none)) == []
-    assert _failures(tmp_path, RESET_STALL.format(timeout="60s", expect=none)) != []
+    assert scenario_failures(tmp_path, RESET_STALL.format(timeout="0s", expect=none)) == []
+    assert scenario_failures(tmp_path, RESET_STALL.format(timeout="-1s", expect=none)) == []
+    assert scenario_failures(tmp_path, RESET_STALL.format(timeout="60s", expect=none)) != []
     one = 'event_count = { "session.reset_stalled" = 1 }'
-    assert _failures(tmp_path, RESET_STALL.format(timeout="60s", expect=one)) == []
+    assert scenario_failures(tmp_path, RESET_STALL.format(timeout="60s", expect=one)) == []
 
 
-SPAWN_GRACE = """name = "t"
-start = "2026-03-08T12:00:00Z"
-[city.workspace]
-name = "test-city"
-[city.session]
-startup_timeout = "{timeout}"
-[[city.agent]]
+SPAWN_GRACE = _timed("2026-03-08T12:00:00Z", """[[city.agent]]
 name = "other"
 [[session]]
 id = "gc-1"
@@ -103,12 +93,7 @@ last_woke_at = "2026-03-08T11:58:30Z"
 name = "worker"
 session_id = "gc-1"
 instance_token = "test-token"
-[[step]]
-do = "tick"
-[[expect]]
-after = 1
-{expect}
-"""
+""" + TICK_EXPECT)
 
 
 def test_a_zero_startup_timeout_leaves_only_the_claim_grace_to_an_orphaned_pool_worker(tmp_path):
@@ -116,19 +101,12 @@ def test_a_zero_startup_timeout_leaves_only_the_claim_grace_to_an_orphaned_pool_
     # orphaned worker is past a 0 + 60 s grace (drained) but inside a 60 + 60 s one (kept).
     drained = '[[expect.action]]\nkind = "drain"\nbead = "gc-1"\nreason = "orphaned"'
     kept = "action_count = { drain = 0 }"
-    assert _failures(tmp_path, SPAWN_GRACE.format(timeout="0s", expect=drained)) == []
-    assert _failures(tmp_path, SPAWN_GRACE.format(timeout="60s", expect=kept)) == []
-    assert _failures(tmp_path, SPAWN_GRACE.format(timeout="0s", expect=kept)) != []
+    assert scenario_failures(tmp_path, SPAWN_GRACE.format(timeout="0s", expect=drained)) == []
+    assert scenario_failures(tmp_path, SPAWN_GRACE.format(timeout="60s", expect=kept)) == []
+    assert scenario_failures(tmp_path, SPAWN_GRACE.format(timeout="0s", expect=kept)) != []
 
 
-SLOW_START = """name = "t"
-start = "2026-04-26T12:00:00Z"
-adopt_on_start = false
-[city.workspace]
-name = "test-city"
-[city.session]
-startup_timeout = "{timeout}"
-[[city.agent]]
+SLOW_START = _timed("2026-04-26T12:00:00Z", top="adopt_on_start = false\n", body="""[[city.agent]]
 name = "worker"
 [[session]]
 id = "gc-worker"
@@ -155,7 +133,7 @@ by = "5m"
 [[expect]]
 after = 2
 {expect}
-"""
+""")
 
 
 def test_a_zero_startup_timeout_sets_no_deadline_on_a_provider_start(tmp_path):
@@ -164,18 +142,15 @@ def test_a_zero_startup_timeout_sets_no_deadline_on_a_provider_start(tmp_path):
     enqueued = ('log = ["session lifecycle: op=start wave=0 session=worker template=worker '
                 'outcome=start_enqueued"]\nno_log = ["deadline exceeded"]')
     timed_out = 'log = ["outcome=deadline_exceeded"]'
-    assert _failures(tmp_path, SLOW_START.format(timeout="0s", expect=enqueued)) == []
-    assert _failures(tmp_path, SLOW_START.format(timeout="60s", expect=timed_out)) == []
+    assert scenario_failures(tmp_path, SLOW_START.format(timeout="0s", expect=enqueued)) == []
+    assert scenario_failures(tmp_path, SLOW_START.format(timeout="60s", expect=timed_out)) == []
     committed = (SLOW_START.format(timeout="0s", expect=enqueued)
                  + '[[expect]]\nafter = 3\n[[expect.session]]\nid = "gc-worker"\n'
                    'metadata = { state = "active", pending_create_claim = "" }\n')
-    assert _failures(tmp_path, committed) == []
+    assert scenario_failures(tmp_path, committed) == []
 
 
 def test_the_retire_bound_counts_the_claim_grace_from_a_zero_timeout(tmp_path):
     # The invariant's bound follows withinPoolSpawnClaimGraceInfo: 0 + 60 s grace + 300 s drain.
-    p = tmp_path / "s.toml"
-    p.write_text(SPAWN_GRACE.format(timeout="0s", expect=""))
-    assert retire_bound(load_scenario(str(p)).model()) == 360.0
-    p.write_text(SPAWN_GRACE.format(timeout="2m", expect=""))
-    assert retire_bound(load_scenario(str(p)).model()) == 480.0
+    assert retire_bound(scenario_model(tmp_path, SPAWN_GRACE.format(timeout="0s", expect=""))) == 360.0
+    assert retire_bound(scenario_model(tmp_path, SPAWN_GRACE.format(timeout="2m", expect=""))) == 480.0
