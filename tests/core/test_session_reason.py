@@ -6,12 +6,10 @@ why the awake computation lets it sleep."""
 
 from __future__ import annotations
 
-import pathlib
-
 import pytest
+from factories import NAMED_MAYOR_IDENTITY, scenario_model
 
 from core.explain import explain_session
-from core.scenario import load_scenario
 
 CITY = """
 name = "reasons"
@@ -35,14 +33,7 @@ mode = "always"
 [[session]]
 id = "gc-1"
 [session.metadata]
-session_name = "mayor"
-agent_name = "mayor"
-template = "mayor"
-session_origin = "named"
-configured_named_session = "true"
-configured_named_identity = "mayor"
-configured_named_mode = "always"
-state = "asleep"
+""" + NAMED_MAYOR_IDENTITY + """state = "asleep"
 {mayor}
 
 [[session]]
@@ -61,9 +52,8 @@ state = "asleep"
 
 def _reason(tmp_path, *, mayor: str = "", worker: str = "", worker_suspended: str = "false",
             bead: str = "gc-1") -> tuple[str, str, list[str]]:
-    p = pathlib.Path(tmp_path) / "s.toml"
-    p.write_text(CITY.format(mayor=mayor, worker=worker, worker_suspended=worker_suspended))
-    x = explain_session(load_scenario(str(p)).model(), bead)
+    x = explain_session(scenario_model(tmp_path, CITY.format(mayor=mayor, worker=worker,
+                                                            worker_suspended=worker_suspended)), bead)
     life = x["lifecycle"]
     return life["reason"], life["reason_hint"], life["explanation"]
 
@@ -95,9 +85,8 @@ def test_a_running_session_gives_the_wake_reasons_gc_session_list_shows(tmp_path
     """A running session's REASON is its comma-joined wake reasons (core.wake_reasons): the pool
     bead is within cliPoolDesired (its pool's max), and a terminal is attached."""
     runtime = '\n[[runtime]]\nname = "worker-gc-2"\nsession_id = "gc-2"\nattached = {attached}\n'
-    p = pathlib.Path(tmp_path) / "s.toml"
     for attached, want in (("true", "config,attached"), ("false", "config")):
-        p.write_text(CITY.format(mayor="", worker="", worker_suspended="false") + runtime.format(attached=attached))
-        life = explain_session(load_scenario(str(p)).model(), "gc-2")["lifecycle"]
+        text = CITY.format(mayor="", worker="", worker_suspended="false") + runtime.format(attached=attached)
+        life = explain_session(scenario_model(tmp_path, text), "gc-2")["lifecycle"]
         assert life["reason"] == want
         assert life["explanation"][0].startswith(f"REASON {want}: ")

@@ -4,44 +4,18 @@ core/world/suspension.py); the Why panel gives a sleeping session its REASON."""
 
 from __future__ import annotations
 
-from core.driver import open_scenario
+from factories import NAMED_MAYOR_IDENTITY, named_mayor_scenario, scenario_app
+
 from tests.tui.conftest import SIZE, settle
 from tui.app import CitywatchApp
 from tui.widgets.status import StatusBar
 
-SCENARIO = """
-name = "a named mayor"
-start = "2026-05-16T12:00:00Z"
-
-[city.workspace]
-name = "test-city"
-suspended_on_start = {suspended}
-
-[[city.agent]]
-name = "mayor"
-
-[[city.named_session]]
-template = "mayor"
-mode = "always"
-
-[[session]]
-id = "gc-1"
-[session.metadata]
-session_name = "mayor"
-agent_name = "mayor"
-template = "mayor"
-session_origin = "named"
-configured_named_session = "true"
-configured_named_identity = "mayor"
-configured_named_mode = "always"
-state = "asleep"
-"""
+ASLEEP_MAYOR = NAMED_MAYOR_IDENTITY + 'state = "asleep"\n'
+SCENARIO = named_mayor_scenario("a named mayor", ASLEEP_MAYOR, workspace="suspended_on_start = {suspended}\n")
 
 
 def _app(tmp_path, suspended: str) -> CitywatchApp:
-    p = tmp_path / "s.toml"
-    p.write_text(SCENARIO.format(suspended=suspended))
-    return CitywatchApp(open_scenario(str(p)), watch=False)
+    return scenario_app(tmp_path, SCENARIO.format(suspended=suspended))
 
 
 async def test_a_suspended_city_is_shown_in_the_header_the_agents_panel_and_why(tmp_path):
@@ -97,22 +71,11 @@ mode = "always"
 [[session]]
 id = "gc-1"
 [session.metadata]
-session_name = "mayor"
-agent_name = "mayor"
-template = "mayor"
-session_origin = "named"
-configured_named_session = "true"
-configured_named_identity = "mayor"
-configured_named_mode = "always"
-state = "asleep"
-{mayor}
-"""
+""" + ASLEEP_MAYOR + "{mayor}\n"
 
 
 async def _parts_app(tmp_path, pilot_fn, *, rig="false", agent="false", mayor=""):
-    p = tmp_path / "s.toml"
-    p.write_text(PARTS.format(rig=rig, agent=agent, mayor=mayor))
-    app = CitywatchApp(open_scenario(str(p)), watch=False)
+    app = scenario_app(tmp_path, PARTS.format(rig=rig, agent=agent, mayor=mayor))
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         cells = {str(app.agents.table.get_row_at(i)[0]) for i in range(app.agents.table.row_count)}
