@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from core.config.model import Agent, City, NamedSession
-from core.driver import open_scenario
+from core.driver import open_city, open_scenario
 from core.model import Model
 from core.scenario import ScenarioError, check, load_scenario, run
 from core.world.beads import SessionBead
@@ -160,3 +160,13 @@ def scenario_app(tmp_path: Path, text: str, **options: Any) -> CitywatchApp:
     from tui.app import CitywatchApp
 
     return CitywatchApp(open_scenario(write_scenario(tmp_path, text)), watch=False, **options)
+
+
+def city_app(path: Path, *, watch: bool = False, **options: Any) -> CitywatchApp:
+    """The app on the city.toml at `path`; with `watch`, its config watcher debounces edits for
+    50 ms only, so a test sees a saved edit quickly. Any other CitywatchApp option by keyword."""
+    from tui.app import CitywatchApp
+
+    if watch:
+        options.setdefault("watch_debounce_ms", 50)
+    return CitywatchApp(open_city(str(path)), watch=watch, **options)

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from factories import city_app
 
 from tests.hostile.hostile_kit import write_city, write_live_state
 from tui.cli import main
@@ -93,12 +94,10 @@ def test_attach_escapes_what_a_live_city_holds(tmp_path: Path, json_out: bool, c
 async def test_the_app_shows_names_escaped(tmp_path: Path):
     """Every panel, the status line and a banner naming the bad name: the screen (as exported)
     holds the escapes and no raw control or bidi character."""
-    from core.driver import open_city
-    from tui.app import CitywatchApp
     from tui.widgets.status import Banner
 
     root = nasty_city(tmp_path / "c")
-    app = CitywatchApp(open_city(str(root / "city.toml")), watch=False)
+    app = city_app(root / "city.toml")
     async with app.run_test(size=(200, 50)) as pilot:
         await pilot.press("s")
         await pilot.pause()

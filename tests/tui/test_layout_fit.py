@@ -5,6 +5,7 @@ warnings logged once per change, and the dependency floor's identity rule in the
 from __future__ import annotations
 
 import pytest
+from factories import city_app
 from rich.text import Text
 
 from core.demo import open_demo
@@ -288,7 +289,7 @@ from tests.tui.test_controls import REAL, REAL_CITIES  # noqa: E402  (one list o
 
 @pytest.mark.parametrize("name", REAL_CITIES)
 async def test_no_key_column_is_cut_at_160_columns_on_an_example_city(name):
-    app = CitywatchApp(open_city(str(REAL / name / "city.toml")), watch=False)
+    app = city_app(REAL / name / "city.toml")
     async with app.run_test(size=(160, 45)) as pilot:
         await stepped(app, pilot, 2)
         for table in (app.sessions.table, app.agents.table):

@@ -3,11 +3,10 @@ and the Why panel name it for the sessions it affects (core/explain_reasons.py m
 
 from __future__ import annotations
 
-from core.driver import open_scenario
+from factories import scenario_app, scenario_model
+
 from core.explain import explain_session
-from core.scenario import load_scenario
 from tests.tui.conftest import SIZE, settle
-from tui.app import CitywatchApp
 
 SCENARIO = """
 name = "a worker with a work_query and a ready wait"
@@ -35,20 +34,14 @@ state = "ready"
 """
 
 
-def _path(tmp_path):
-    p = tmp_path / "s.toml"
-    p.write_text(SCENARIO)
-    return str(p)
-
-
 def test_explain_names_each_simplification_that_affects_the_session(tmp_path):
-    notes = explain_session(load_scenario(_path(tmp_path)).model(), "gc-1")["model"]["simplifies"]
+    notes = explain_session(scenario_model(tmp_path, SCENARIO), "gc-1")["model"]["simplifies"]
     assert any(n.startswith("work_query: the controller does not run it") for n in notes), notes
     assert any("ready durable wait stays ready" in n for n in notes), notes
 
 
 async def test_the_why_panel_shows_the_model_section(tmp_path):
-    app = CitywatchApp(open_scenario(_path(tmp_path)), watch=False)
+    app = scenario_app(tmp_path, SCENARIO)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         app.sessions.focus_target().focus()

@@ -8,11 +8,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from factories import city_app
 from textual import events
 from textual.command import CommandPalette
 
 from core.demo import open_demo
-from core.driver import open_city, open_scenario
+from core.driver import open_scenario
 from core.settings import Settings
 from tests.tui.conftest import SIZE, notices, settle
 from tui.app import CitywatchApp
@@ -188,7 +189,7 @@ async def test_a_scenario_names_itself_and_checks_each_expectation_as_its_step_r
 async def test_every_agent_is_listed_and_those_without_a_session_say_why():
     from core.confignotes import config_notes
 
-    app = CitywatchApp(open_city(str(FIXTURES / "yard" / "city.toml")), watch=False)
+    app = city_app(FIXTURES / "yard" / "city.toml")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("s")
         await settle(app, pilot)
@@ -284,7 +285,7 @@ async def test_events_rewrap_when_the_terminal_is_resized(tmp_path):
     city = tmp_path / "city.toml"
     city.write_text('[workspace]\nname = "quay"\n\n[imports.far]\nsource = "https://example.com/' + "x" * 120
                     + '.git"\n')
-    app = CitywatchApp(open_city(str(city)), watch=False)
+    app = city_app(city)
     async with app.run_test(size=(200, 50)) as pilot:
         await settle(app, pilot)
         log = app.events_panel.log_widget

@@ -4,7 +4,8 @@ that did not say what they changed."""
 
 from __future__ import annotations
 
-from core.driver import open_city
+from factories import city_app, write_city
+
 from core.reload import load
 from tests.tui.conftest import SIZE, settle
 from tui.app import CitywatchApp
@@ -22,10 +23,8 @@ max_active_sessions = 2
 """
 
 
-def city_app(tmp_path, text: str = CITY) -> CitywatchApp:
-    p = tmp_path / "city.toml"
-    p.write_text(text)
-    return CitywatchApp(open_city(str(p)), watch=False)
+def _app(tmp_path, text: str = CITY) -> CitywatchApp:
+    return city_app(write_city(tmp_path, text))
 
 
 def notes(app) -> list[str]:
@@ -95,7 +94,7 @@ async def test_kill_or_crash_without_a_runtime_is_refused_with_a_warning(small_a
 
 
 async def test_scale_check_on_a_template_without_one_says_it_is_not_read(tmp_path):
-    app = city_app(tmp_path)
+    app = _app(tmp_path)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.press("1", "n")
         await pilot.pause()
@@ -103,14 +102,14 @@ async def test_scale_check_on_a_template_without_one_says_it_is_not_read(tmp_pat
 
 
 async def test_empty_sessions_panel_gives_advice_that_fits_the_city(tmp_path):
-    app = city_app(tmp_path)
+    app = _app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         assert "s: step a tick" in app.sessions.border_subtitle
         await pilot.press("s", "s")
         await settle(app, pilot)
         assert "nothing is desired (w on a template adds work)" in app.sessions.border_subtitle
         assert app.agents.border_subtitle == "1 agent"
-    empty = city_app(tmp_path, '[workspace]\nname = "bare"\n')
+    empty = _app(tmp_path, '[workspace]\nname = "bare"\n')
     async with empty.run_test(size=SIZE) as pilot:
         await pilot.press("s")
         await settle(empty, pilot)
@@ -118,7 +117,7 @@ async def test_empty_sessions_panel_gives_advice_that_fits_the_city(tmp_path):
 
 
 async def test_a_reload_that_changes_only_city_settings_says_which(tmp_path):
-    app = city_app(tmp_path)
+    app = _app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         (tmp_path / "city.toml").write_text(CITY.replace("max_active_sessions = 2\n\n", "max_active_sessions = 1\n\n"))
         loaded = load(str(tmp_path / "city.toml"))
@@ -134,7 +133,7 @@ async def test_a_reload_that_changes_only_city_settings_says_which(tmp_path):
 
 async def test_long_event_lines_wrap_instead_of_being_cut(tmp_path):
     long_name = "w" * 150
-    app = city_app(tmp_path, CITY + f'\n[imports.{long_name[:20]}]\nsource = "https://example.com/{long_name}.git"\n')
+    app = _app(tmp_path, CITY + f'\n[imports.{long_name[:20]}]\nsource = "https://example.com/{long_name}.git"\n')
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
         log = app.query_one(EventLog)

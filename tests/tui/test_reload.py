@@ -7,12 +7,10 @@ import os
 import time
 
 import pytest
-from factories import write_city
+from factories import city_app, write_city
 
-from core.driver import open_city
 from core.reload import load, watch_targets
 from tests.tui.conftest import SIZE, settle
-from tui.app import CitywatchApp
 from tui.widgets.status import Banner
 
 CITY = """[workspace]
@@ -56,7 +54,7 @@ def test_watch_targets_cover_every_file_the_loader_read(tmp_path):
 
 
 async def test_an_edit_is_queued_then_applied_at_the_next_tick(city):
-    app = CitywatchApp(open_city(str(city)), watch=True, watch_debounce_ms=50)
+    app = city_app(city, watch=True)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         old_rev = app.driver.model.city.revision
@@ -74,7 +72,7 @@ async def test_an_edit_is_queued_then_applied_at_the_next_tick(city):
 
 
 async def test_a_bad_edit_shows_a_located_banner_until_it_is_fixed(city):
-    app = CitywatchApp(open_city(str(city)), watch=True, watch_debounce_ms=50)
+    app = city_app(city, watch=True)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         banner = app.query_one(Banner)
@@ -102,7 +100,7 @@ async def test_a_bad_edit_shows_a_located_banner_until_it_is_fixed(city):
 async def test_a_reload_gas_city_refuses_keeps_the_last_good_config_and_shows_every_reason(city):
     """The edit parses, but a controller reload refuses it: an unknown key (strict mode) and two
     agents with one name (ValidateAgents). Both reasons are shown, each with its file and line."""
-    app = CitywatchApp(open_city(str(city)), watch=True, watch_debounce_ms=50)
+    app = city_app(city, watch=True)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         good_rev = app.driver.model.city.revision
@@ -126,7 +124,7 @@ async def test_an_edit_shows_its_what_if_plan_before_it_is_applied(city):
     from tui.screens.plan import PlanScreen
 
     city.write_text(CITY.replace('max_active_sessions = 2', 'max_active_sessions = 2\nmin_active_sessions = 2'))
-    app = CitywatchApp(open_city(str(city)), watch=True, watch_debounce_ms=50)
+    app = city_app(city, watch=True)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         await pilot.press("P")  # nothing edited yet: it says so instead of an empty plan
