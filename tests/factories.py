@@ -18,6 +18,7 @@ from core.scenario import ScenarioError, check, load_scenario, run
 from core.world.beads import SessionBead
 
 if TYPE_CHECKING:
+    from core.reconcile.awake import AwakeBead
     from tui.app import CitywatchApp
 
 T0 = datetime(2026, 5, 16, 12, tzinfo=UTC)  # the start of the scenarios below
@@ -35,6 +36,20 @@ def make_city(*agents: Agent, named: list[NamedSession] | None = None, root: str
 def session_bead(bid: str = "b1", created: datetime = T0, **md: str) -> SessionBead:
     """A session bead with this id, creation time and metadata (as given, empty values kept)."""
     return SessionBead(bid, created, md)
+
+
+def awake_bead(**fields: Any) -> AwakeBead:
+    """An open bead as compute_awake_set sees it: gc-1 of template `worker`, no session name or
+    state, every flag off, no timers, created at T0; any field by keyword."""
+    from core.reconcile.awake import AwakeBead
+
+    base: dict[str, Any] = dict(
+        id="gc-1", session_name="", template="worker", state="", sleep_reason="", manual=False,
+        pending_create=False, explicit_wake=False, dependency_only=False, named_identity="",
+        configured_named=False, pinned=False, drained=False, wait_hold=False, held_until=None,
+        quarantined_until=None, idle_since=None, created_at=T0, restart_requested=False,
+        reset_pending=False, current_bead="")
+    return AwakeBead(**{**base, **fields})
 
 
 # ---------------------------------------------------------------------------- on disk

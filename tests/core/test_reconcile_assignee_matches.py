@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
-from datetime import UTC, datetime
-
 import pytest
+from factories import awake_bead
 
 from core.reconcile.awake import AwakeBead, AwakeNamed, assignee_matches
 
-T0 = datetime(2026, 5, 16, 12, tzinfo=UTC)
-
 
 def bead(**kw) -> AwakeBead:
-    base = {f.name: (False if f.type in ("bool", bool) else None if "datetime | None" in str(f.type) else "")
-            for f in fields(AwakeBead)}
-    base.update(id="gc-1", session_name="boss", template="rig/worker", created_at=T0)
-    base.update(kw)
-    return AwakeBead(**base)
+    return awake_bead(**{"session_name": "boss", "template": "rig/worker", **kw})
 
 
 NAMED = [AwakeNamed("rig/boss", "rig/worker", "always", "boss"), AwakeNamed("other", "", "always", "boss"),

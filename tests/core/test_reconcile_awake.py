@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from factories import awake_bead
+
 from core.reconcile import awake as A
 from core.reconcile.starts import StartCandidate, fairness_sort
 from core.world.beads import WorkBead
@@ -12,13 +14,7 @@ NOW = datetime(2026, 5, 16, 12, 0, tzinfo=UTC)
 
 
 def bead(bid: str, name: str, template: str = "worker", state: str = "active", **kw) -> A.AwakeBead:
-    base = dict(id=bid, session_name=name, template=template, state=state, sleep_reason="", manual=False,
-                pending_create=False, explicit_wake=False, dependency_only=False, named_identity="",
-                configured_named=False, pinned=False, drained=False, wait_hold=False, held_until=None,
-                quarantined_until=None, idle_since=None, created_at=NOW, restart_requested=False,
-                reset_pending=False, current_bead="")
-    base.update(kw)
-    return A.AwakeBead(**base)
+    return awake_bead(id=bid, session_name=name, template=template, state=state, **kw)
 
 
 def run(beads, counts=None, work=(), agents=None, named=(), **kw):
