@@ -42,6 +42,7 @@ from tui.layout import Grid, Want
 from tui.screens.choice import ChoiceDialog
 from tui.screens.dialog import AskDialog
 from tui.screens.help import HelpScreen
+from tui.textual_internals import tidy_toast_racks
 from tui.widgets.agents import AgentsPanel
 from tui.widgets.alarms import AlarmsPanel
 from tui.widgets.checks import ChecksPanel
@@ -83,6 +84,7 @@ class CitywatchApp(Guarded, App):
 
     def __init__(self, driver: Driver, *, running: bool = False, speed: float = 2.0, watch: bool = True,
                  watch_debounce_ms: int = 200, settings: Settings | None = None) -> None:
+        tidy_toast_racks()  # a watch notifies for hours: expired toasts must not pile up
         super().__init__()
         self.driver = driver
         self.running = running

@@ -38,6 +38,7 @@ from tui.attach_board import (
 )
 from tui.commands import ATTACH, bindings, controls
 from tui.layout import Grid
+from tui.textual_internals import tidy_toast_racks
 from tui.widgets.alarms import AlarmsPanel
 from tui.widgets.attach_panels import (
     AttachAgentsPanel,
@@ -80,6 +81,7 @@ class AttachApp(CitywatchApp, inherit_bindings=False):
     def __init__(self, session=None, *, watch: bool = True, runtime_interval: float = 5.0,
                  watch_debounce_ms: int = 200, settle: float = 0.5, max_delay: float = 2.0,
                  settings: Settings | None = None) -> None:
+        tidy_toast_racks()
         App.__init__(self)
         self.init_view(settings)
         # None until a session is attached (`switch_session`: an API attach picks its city first)

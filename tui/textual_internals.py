@@ -25,6 +25,10 @@ try:
     from textual._compositor import CompositorUpdate  # a screen update, as the terminal gets it
 except ImportError:  # pragma: no cover - a Textual release moved it
     CompositorUpdate = None  # type: ignore[assignment,misc]
+try:
+    from textual.widgets._toast import ToastHolder, ToastRack  # the notification toasts' containers
+except ImportError:  # pragma: no cover - a Textual release moved them
+    ToastHolder = ToastRack = None  # type: ignore[assignment,misc]
 
 # The App method that hands each screen update to the driver: `citywatch bench` (tui/bench_keys.py)
 # has a headless app turn every update into terminal bytes there, as a terminal's driver would.
@@ -38,6 +42,11 @@ DATATABLE_ATTRIBUTES = ("_row_locations", "_column_locations", "_data", "_update
                         "_require_update_dimensions", "_update_count", "_show_hover_cursor",
                         "_pseudo_class_state", "_header_row_key")
 DATATABLE_METHODS = ("_render_cell", "_clear_caches", "_update_dimensions", "_render_line", "_get_offsets")
+
+# ToastRack.show drops the toast of a notification that expired before its own timer fired, but
+# keeps the ToastHolder around it: an app that notifies every few seconds gathers empty holders
+# (each with its render caches) for as long as it runs. `tidy_toast_racks` removes them too.
+TOAST_RACK_METHODS = ("show", "_toast_id")
 
 # The attribute textual.reactive keeps an object's data-bound watchers in (`_watch` creates it),
 # and the flags a message pump sets as it closes: the Footer (tui/widgets/footer.py) drops the
@@ -56,6 +65,10 @@ def missing() -> list[str]:
         out.append("textual.widgets._data_table.default_cell_formatter")
     if CompositorUpdate is None:
         out.append("textual._compositor.CompositorUpdate")
+    if ToastRack is None:
+        out.append("textual.widgets._toast.ToastRack, ToastHolder")
+    else:
+        out += [f"ToastRack.{m}" for m in TOAST_RACK_METHODS if not callable(getattr(ToastRack, m, None))]
     from textual.app import App
 
     out += [f"App.{m}" for m in APP_METHODS if not callable(getattr(App, m, None))]
@@ -81,3 +94,25 @@ def _reactive_keeps_watchers_in(attr: str) -> bool:
         return repr(attr) in inspect.getsource(reactive) or f'"{attr}"' in inspect.getsource(reactive)
     except (OSError, TypeError):  # pragma: no cover - no source shipped
         return False
+
+
+def tidy_toast_racks() -> None:
+    """Make every ToastRack remove a stale toast's holder with it (see TOAST_RACK_METHODS), so
+    the toasts on screen are only those of live notifications. Idempotent; without the private
+    names (a Textual release moved them) it changes nothing."""
+    if ToastRack is None or ToastHolder is None or getattr(ToastRack.show, "_tidies_holders", False):
+        return
+    if not all(callable(getattr(ToastRack, m, None)) for m in TOAST_RACK_METHODS):
+        return  # pragma: no cover - a Textual release changed the rack
+    show = ToastRack.show
+
+    def show_and_tidy(rack: Any, notifications: Any) -> None:
+        show(rack, notifications)
+        live = {rack._toast_id(n) for n in notifications}
+        for holder in list(rack.children):
+            if isinstance(holder, ToastHolder) and holder.id not in live:
+                holder.remove()
+
+    show_and_tidy._tidies_holders = True  # type: ignore[attr-defined]
+    show_and_tidy.__wrapped__ = show  # type: ignore[attr-defined]
+    ToastRack.show = show_and_tidy  # type: ignore[method-assign,assignment]
