@@ -16,6 +16,7 @@ import tomli
 from core.driver import Driver, Unscripted, open_scenario
 from core.model import Model
 from core.patrol import tick_steps
+from core.steps import Step
 
 DEMO_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "demo")
 DEMO_SCENARIO = os.path.join(DEMO_DIR, "demo.toml")
@@ -64,11 +65,11 @@ class DemoScript(Unscripted):
     def _phase(self, tick: int) -> int:
         return (tick - 1) % self.period + 1
 
-    def next_steps(self, model: Model) -> list[dict[str, Any]]:
+    def next_steps(self, model: Model) -> list[Step | dict[str, Any]]:
         coming = model.world.tick + 1
         phase = self._phase(coming)
         cycle = (coming - 1) // self.period
-        steps = tick_steps(model)
+        steps: list[Step | dict[str, Any]] = list(tick_steps(model))
         pokes = []
         for cue in self.cues:
             if cue.tick == phase:

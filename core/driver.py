@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from core.alarms import AlarmThresholds
 from core.config.model import City
-from core.durations import format_duration, parse_duration
 from core.history import DEFAULT_LIMIT, EventLine, Frame, History, outcome_lines
 from core.model import Model, ModelError
 from core.outcome import Outcome
@@ -27,6 +26,8 @@ from core.patrol import tick_steps
 from core.reload import ConfigSource
 from core.scenario import CheckResult
 from core.steplog import Recorded, StepLog
+from core.steps import Step, UnknownStep, as_step
+from core.steps.config import EditConfig
 from core.world.tables import world_tables
 
 if TYPE_CHECKING:
@@ -40,8 +41,8 @@ KEEP_CLOSED_SESSIONS = 2000
 class Script(Protocol):
     """Decides what one press of "step" does."""
 
-    def next_steps(self, model: Model) -> list[dict[str, Any]]:
-        """The steps of the next press (without consuming them)."""
+    def next_steps(self, model: Model) -> Sequence[Step | Mapping[str, Any]]:
+        """The steps of the next press (without consuming them): typed records, or their tables."""
         ...
 
     def done(self) -> None:
@@ -79,7 +80,7 @@ class Unscripted:
 class Ticks(Unscripted):
     """The plain script: every press is one patrol interval and one tick."""
 
-    def next_steps(self, model: Model) -> list[dict[str, Any]]:
+    def next_steps(self, model: Model) -> list[Step]:
         return tick_steps(model)
 
     def done(self) -> None:
@@ -143,7 +144,7 @@ class _Line:
 
 class Driver:
     def __init__(self, model: Model, start: Start, *, script: Script | None = None,
-                 load_step_city: Callable[[dict[str, Any]], City] | None = None,
+                 load_step_city: Callable[[EditConfig], City] | None = None,
                  history_limit: int = DEFAULT_LIMIT, start_notes: Sequence[str] = (),
                  thresholds: AlarmThresholds | None = None, keep_closed: int = KEEP_CLOSED_SESSIONS) -> None:
         self.model = model
@@ -295,7 +296,7 @@ class Driver:
             label = ", ".join(_label(s) for s in steps)
             return self._run(steps, label, scripted=True)
 
-    def apply(self, step: dict[str, Any], config: ConfigSource | None = None, label: str = "") -> Result:
+    def apply(self, step: Step | Mapping[str, Any], config: ConfigSource | None = None, label: str = "") -> Result:
         """Run one operator step (a poke such as a kill, or a config edit) now."""
         with self._lock:
             return self._run([step], label or _label(step), configs={0: config} if config else None)
@@ -307,7 +308,7 @@ class Driver:
         with self._lock:
             base = self.model.pending_city or self.model.city
             label = f"config edit queued (revision {city.revision}): {diff_cities(base, city).summary()}"
-            result = self.apply({"do": "edit_config", "_city": city}, config=source, label=label)
+            result = self.apply(EditConfig(loaded=city), config=source, label=label)
             if result.ok:
                 from core.confignotes import config_notes
 
@@ -401,7 +402,7 @@ class Driver:
     def set_semantics(self, semantics: str) -> Result:
         return self.apply({"do": "set_semantics", "semantics": semantics})
 
-    def _run(self, steps: list[dict[str, Any]], label: str,
+    def _run(self, steps: Sequence[Step | Mapping[str, Any]], label: str,
              configs: dict[int, ConfigSource] | None = None, scripted: bool = False) -> Result:
         m = self.model
         saved = (m.world.snapshot(), m.city, m.semantics, m.last_desired, m.pending_city)
@@ -416,7 +417,7 @@ class Driver:
             frame = self._frame(f"failed: {label}", Outcome(error=f"{label} failed: {msg}"), msg)
             self.history.append(frame)
             return Result(frame, msg)
-        self.steps.add([Recorded(st, (configs or {}).get(i)) for i, st in enumerate(steps)])
+        self.steps.add([Recorded(as_step(st), (configs or {}).get(i)) for i, st in enumerate(steps)])
         for i in range(len(steps)):
             if configs and configs.get(i) is not None:
                 self.config = configs[i]
@@ -434,9 +435,7 @@ class Driver:
         self.history.append(frame)
         return Result(frame, timings=out.timings)
 
-    def _step_city(self, step: dict[str, Any]) -> City:
-        if "_city" in step:
-            return step["_city"]
+    def _step_city(self, step: EditConfig) -> City:
         if self._load_step_city is None:
             raise ModelError("this session cannot load a config from a step")
         return self._load_step_city(step)
@@ -494,25 +493,19 @@ def _with_lines(frame: Frame, lines: tuple[EventLine, ...]) -> Frame:
     return replace(frame, lines=lines, _cache={})
 
 
-def _label(step: dict[str, Any]) -> str:
-    kind = step["do"]
-    if kind == "tick":
-        return "tick"
-    if kind == "advance":
-        return f"advance {format_duration(parse_duration(step.get('by', '30s')))}"
-    if kind == "edit_config":
-        return "config edit"
-    if kind == "set_scale_check" and step.get("ran"):
-        return f"scale_check {step['template']} read {step['value']}"
-    args = [str(v) for k, v in step.items() if k not in ("do",) and not k.startswith("_")]
-    return f"{kind} " + " ".join(args) if args else kind
+def _label(step: Step | Mapping[str, Any]) -> str:
+    """The step's label (core/steps); a table no kind reads is named by its `do` (running it fails)."""
+    try:
+        return as_step(step).label()
+    except UnknownStep:
+        return str(step.get("do") if isinstance(step, Mapping) else step)
 
 
 class ScenarioSteps(Unscripted):
     """A scenario's own steps, one per press; then plain ticks once they run out. With the
     scenario's [[expect]] blocks, each is evaluated as soon as the step it follows has run."""
 
-    def __init__(self, steps: list[dict[str, Any]], expects: list[dict[str, Any]] | None = None,
+    def __init__(self, steps: list[Step], expects: list[dict[str, Any]] | None = None,
                  name: str = "") -> None:
         self.all = list(steps)
         self.pending = list(steps)
@@ -520,7 +513,7 @@ class ScenarioSteps(Unscripted):
         self.expects = list(expects or [])
         self.name = name
 
-    def next_steps(self, model: Model) -> list[dict[str, Any]]:
+    def next_steps(self, model: Model) -> list[Step]:
         if self.pending:
             return [self.pending[0]]
         return tick_steps(model)
@@ -552,7 +545,7 @@ class ScenarioSteps(Unscripted):
 
     def checks(self, model: Model, outcome: Outcome | None) -> tuple[CheckResult, ...]:
         """The expectations that follow the step just taken (those after step 0 at the start)."""
-        from core.scenario import bare_step, evaluate_expect
+        from core.scenario import evaluate_expect
         from core.state_json import state
 
         if outcome is not None and not self._just_ran:
@@ -561,7 +554,7 @@ class ScenarioSteps(Unscripted):
         due = [e for e in self.expects if e["after"] == n]
         if not due:
             return ()
-        do = bare_step(self.all[n - 1])["do"] if n else ""
+        do = self.all[n - 1].do if n else ""
         st = state(model, n, do, outcome)
         return tuple(evaluate_expect(e, st) for e in due)
 
@@ -576,7 +569,7 @@ class LiveScaleChecks(Unscripted):
         self.inner = inner
         self.timeout = timeout
 
-    def next_steps(self, model: Model) -> list[dict[str, Any]]:
+    def next_steps(self, model: Model) -> list[Step]:
         from core.scalecheck import with_live_runs
 
         return with_live_runs(model, self.inner.next_steps(model), self.timeout)

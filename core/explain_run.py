@@ -14,6 +14,7 @@ from core.config.errors import ConfigError
 from core.model import Model, ModelError
 from core.outcome import Outcome
 from core.safeio import SCENARIO_MAX_BYTES, read_regular
+from core.steps import Step
 
 
 class ExplainError(Exception):
@@ -70,7 +71,7 @@ def run_target(path: str, *, semantics: str | None = None, steps: int | None = N
     return _run_city(path, semantics, steps, scale_check_timeout, packs_dir)
 
 
-def _live(model: Model, steps: list[dict[str, Any]], timeout: float | None) -> list[dict[str, Any]]:
+def _live(model: Model, steps: list[Step], timeout: float | None) -> list[Step]:
     if timeout is None:
         return steps
     from core.scalecheck import with_live_runs
@@ -89,7 +90,7 @@ def _record(ran: Ran, n: int, do: str, out: Outcome) -> None:
 
 def _run_scenario(path: str, semantics: str | None, steps: int | None, timeout: float | None,
                   packs_dir: str | None) -> Ran:
-    from core.scenario import ScenarioError, bare_step, load_scenario
+    from core.scenario import ScenarioError, load_scenario
 
     try:
         scn = load_scenario(path, packs_dir)
@@ -102,15 +103,14 @@ def _run_scenario(path: str, semantics: str | None, steps: int | None, timeout: 
     if semantics:
         model.set_semantics(semantics)
     ran = Ran(model, "scenario", path, 0, total)
-    for n, st in enumerate(scn.steps[:total if steps is None else steps], 1):
-        step = bare_step(st)
+    for n, step in enumerate(scn.steps[:total if steps is None else steps], 1):
         out = Outcome()
         try:
             for sub in _live(model, [step], timeout):
-                out.extend(scn.apply(model, st, sub))
+                out.extend(scn.apply(model, sub))
         except ModelError as e:
             out.extend(Outcome(error=str(e)))
-        _record(ran, n, step["do"], out)
+        _record(ran, n, step.do, out)
     return ran
 
 

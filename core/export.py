@@ -184,21 +184,28 @@ def config_entry(src: ConfigSource, export_dir: str, copies: ConfigCopies | None
     return {"city": _absolutize(src.table, src.base_dir)}
 
 
-def _scenario_step(step: dict[str, Any], steps_base: str, export_dir: str,
-                   copies: ConfigCopies | None = None) -> dict[str, Any]:
-    out = {k: v for k, v in step.items() if not k.startswith("_")}
-    if "city_file" in out:
-        full = os.path.normpath(os.path.join(steps_base, out["city_file"]))
-        out["city_file"] = _path_from(export_dir, full)
-        if copies is not None:
+@dataclass(frozen=True)
+class _Relocate:
+    """Where a recorded step's config files are written in the export (core/steps' Relocate):
+    a city_file relative to the export (or copied beside it), an inline city's paths absolute."""
+
+    steps_base: str
+    export_dir: str
+    copies: ConfigCopies | None
+
+    def city_file(self, city_file: str) -> str:
+        full = os.path.normpath(os.path.join(self.steps_base, city_file))
+        out = _path_from(self.export_dir, full)
+        if self.copies is not None:
             from core.reload import load
 
             loaded = load(full)
             if loaded.ok and loaded.city is not None:
-                out["city_file"] = copies.place(full, loaded.city.revision, list(loaded.city.files))
-    if isinstance(out.get("city"), dict):
-        out["city"] = _absolutize(out["city"], steps_base)
-    return out
+                out = self.copies.place(full, loaded.city.revision, list(loaded.city.files))
+        return out
+
+    def city_table(self, table: dict[str, Any]) -> dict[str, Any]:
+        return _absolutize(table, self.steps_base)
 
 
 def pinned_expectation(model: Model, after: int) -> dict[str, Any]:
@@ -254,8 +261,9 @@ def scenario_table(driver: Driver, path: str, *, name: str = "", upto: int | Non
         if key in start.world:
             d[key] = start.world[key]
     steps = []
+    relocate = _Relocate(start.steps_base, export_dir, copies)
     for rec in driver.steps.upto(n):
-        st = _scenario_step(rec.step, start.steps_base, export_dir, copies)
+        st = rec.step.export(relocate)
         if rec.config is not None:
             st.pop("city", None)
             st.pop("city_file", None)

@@ -6,20 +6,19 @@ and a scenario step do exactly the same thing.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from datetime import datetime
 from time import perf_counter
 from typing import Any
 
 from core.actions import Action, Event
 from core.config.model import City
 from core.desired.model import DesiredResult
-from core.durations import parse_duration
 from core.identity import SEMANTICS
 from core.limits import MAX_TEMPLATE_SESSIONS
 from core.outcome import Outcome
-from core.timefmt import format_time, parse_time
+from core.steps import LoadCity, Step, UnknownStep, as_step, work_from_table
+from core.timefmt import format_time
 from core.world import beads as B
 from core.world.beads import WorkBead
 from core.world.memory import Memory
@@ -378,123 +377,17 @@ class Model:
         return f"w-{n}"
 
     # ------------------------------------------------------------------ scenario steps
-    def do(self, step: dict[str, Any], load_city: Callable[[dict[str, Any]], City] | None = None) -> Outcome:
-        """Run one scenario step (the `do` table of scenario-format.md, plus citywatch's extensions)."""
+    def do(self, step: Step | Mapping[str, Any], load_city: LoadCity | None = None) -> Outcome:
+        """Run one scenario step: a typed record of core/steps, or its table (the `do` table of
+        scenario-format.md, plus citywatch's extensions). `load_city` loads the config of an
+        edit_config step that carries none. Raises ModelError for an unknown step or one that
+        cannot be done."""
         try:
-            return self._do(step, load_city)
+            return as_step(step).apply(self, load_city)
+        except UnknownStep as e:
+            raise ModelError(str(e)) from None
         except ClockRangeError as e:
             raise ModelError(str(e)) from None
-
-    def _do(self, step: dict[str, Any], load_city: Callable[[dict[str, Any]], City] | None) -> Outcome:  # noqa: C901 - a long function issue 13 item 5 splits into named passes
-        kind = step["do"]
-        if kind == "tick":
-            out = Outcome()
-            self.record_scale_check_runs(step.get("_scale_check_runs", ()))
-            every = parse_duration(step.get("every", "0s"))
-            for i in range(int(step.get("count", 1))):
-                if i and every:
-                    self.world.advance(every)
-                out.extend(self.tick())
-            return out
-        if kind == "build":
-            return self.build(store=bool(step.get("store", True)))
-        if kind == "sync":
-            return self.sync_only(close=bool(step.get("close", False)))
-        if kind == "hygiene":
-            return self.hygiene_only()
-        if kind == "advance":
-            return self.advance(parse_duration(step.get("by", "30s")))
-        if kind == "runtime_exit":
-            return self.runtime_exit(step["name"], bool(step.get("crash", False)))
-        if kind == "runtime_start":
-            extra = {k: step[k] for k in ("attached", "pending_interaction") if k in step}
-            return self.runtime_start(step["name"], step.get("session_id", ""), **extra)
-        if kind == "activity":
-            return self.activity(step["name"])
-        if kind in ("attach", "detach"):
-            return self.set_attached(step["name"], kind == "attach")
-        if kind == "drain_ack":
-            return self.drain_ack(step["name"])
-        if kind == "set_runtime":
-            changes = {k: v for k, v in step.items() if k not in ("do", "name")}
-            if "alive" in changes:
-                changes["process_alive"] = changes.pop("alive")
-            for k in ("last_activity", "started_at"):
-                if k in changes:
-                    changes[k] = parse_time(changes[k])
-            return self.set_runtime(step["name"], **changes)
-        if kind == "fail_start":
-            sel = step.get("name") or f"template:{step['template']}"
-            return self.fail_start(sel, int(step.get("count", 1)), step.get("message", ""))
-        if kind == "fail_store_read":
-            store, mode, ticks = str(step["store"]), str(step.get("mode", "error")), int(step.get("ticks", 1))
-            self.world.store.read_faults[store] = (mode, ticks, str(step.get("message", "")))
-            return Outcome(logs=[f"reads of the {store} store will {'fail' if mode == 'error' else 'come back partial'}"
-                                 f" for {ticks} tick(s)"])
-        if kind == "fail_store_write":
-            op, count = str(step.get("op", "write")), int(step.get("count", 1))
-            self.world.store.write_faults.append([op, count, str(step.get("message", ""))])
-            return Outcome(logs=[f"the next {count} session bead {op}(s) will fail"])
-        if kind == "slow_start":
-            sel = step.get("name") or f"template:{step['template']}"
-            seconds = parse_duration(step["by"])
-            self.world.runtime.slow_starts.append([sel, int(step.get("count", 1)), seconds])
-            return Outcome(logs=[f"the next {int(step.get('count', 1))} start(s) of {sel} will take {step['by']}"])
-        if kind == "fail_stop":
-            sel = step.get("name") or f"template:{step['template']}"
-            leaves = bool(step.get("leaves_running", False))
-            self.world.runtime.inject_stop_failure(sel, int(step.get("count", 1)), step.get("message", ""), leaves)
-            effect = "return but leave it running" if leaves else "fail"
-            return Outcome(logs=[f"next {int(step.get('count', 1))} stop(s) of {sel} will {effect}"])
-        if kind == "add_work":
-            return self.add_work(work_from_table(step, self.world.now))
-        if kind == "update_work":
-            changes = {k: v for k, v in step.items() if k not in ("do", "id")}
-            return self.update_work(step["id"], **changes)
-        if kind == "set_scale_check":
-            return self.set_scale_check(step["template"], step["value"], bool(step.get("ran", False)),
-                                        str(step.get("reason", "")))
-        if kind == "set_session":
-            return self.set_session(step["id"], step.get("metadata", {}))
-        if kind == "close_session":
-            return self.close_session(step["id"])
-        if kind == "edit_config":
-            assert load_city is not None
-            new = load_city(step)
-            self.pending_city = new
-            return Outcome(logs=["config edited; applied at the next tick"])
-        if kind == "restart_controller":
-            return self.restart_controller()
-        if kind == "set_wait":
-            return self.set_wait({k: v for k, v in step.items() if k != "do"})
-        if kind == "set_suspension":
-            return self.set_suspension({k: v for k, v in step.items() if k != "do"})
-        if kind == "set_work_query":
-            t, found = str(step["template"]), step["found"] is True
-            self.world.work_query = self.world.work_query.set(t, found)
-            return Outcome(logs=[f"work_query of {t}: {'work found' if found else 'no work'} (given by the scenario)"])
-        if kind == "set_semantics":
-            self.set_semantics(str(step["semantics"]))
-            return Outcome(logs=[f"semantics switched to {self.semantics}"])
-        raise ModelError(f'unknown step "{kind}"')
-
-
-def work_from_table(t: dict[str, Any], now: datetime) -> WorkBead:
-    """A WorkBead from a scenario's work table; missing fields default (status open, ready,
-    created at `now`)."""
-    return WorkBead(
-        id=str(t["id"]),
-        status=str(t.get("status", "open")),
-        assignee=str(t.get("assignee", "")),
-        routed_to=str(t.get("routed_to", "")),
-        priority=int(t.get("priority", 0)),
-        ready=bool(t.get("ready", True)),
-        created_at=parse_time(t.get("created_at")) or now,
-        title=str(t.get("title", "")),
-        store=str(t.get("store", "")),
-        type=str(t.get("type", "")),
-        metadata=tuple(sorted((str(k), str(v)) for k, v in (t.get("metadata") or {}).items())),
-    )
 
 
 __all__ = ["Model", "ModelError", "Action", "work_from_table", "B"]

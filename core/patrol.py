@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from core.steps import Step
+from core.steps.controller import Advance, Tick
 
 if TYPE_CHECKING:
     from core.model import Model
 
 
-def tick_steps(model: Model) -> list[dict[str, Any]]:
+def tick_steps(model: Model) -> list[Step]:
     """One controller tick one patrol interval after the last (the first tick runs at once)."""
-    steps: list[dict[str, Any]] = []
+    steps: list[Step] = []
     if model.world.tick > 0:
-        steps.append({"do": "advance", "by": model.city.daemon.patrol_interval or "30s"})
-    steps.append({"do": "tick"})
+        steps.append(Advance(by=model.city.daemon.patrol_interval or "30s", given=("by",)))
+    steps.append(Tick())
     return steps

@@ -20,12 +20,16 @@ import re
 import signal
 import subprocess
 import threading
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import IO, TYPE_CHECKING, Any
 
 from core.config.model import Agent, City
 from core.limits import MAX_TEMPLATE_SESSIONS
+from core.steps import Step, as_step
+from core.steps.config import SetScaleCheck
+from core.steps.controller import Tick
 
 if TYPE_CHECKING:
     from core.model import Model
@@ -182,27 +186,28 @@ def run_all(city: City, timeout: float = DEFAULT_TIMEOUT) -> list[ScaleCheckResu
         return list(pool.map(lambda a: run_scale_check(city, a, timeout), agents))
 
 
-def result_step(r: ScaleCheckResult) -> dict[str, Any]:
+def result_step(r: ScaleCheckResult) -> SetScaleCheck:
     """The recorded step that gives the model a real run's result (an export replays it)."""
-    step: dict[str, Any] = {"do": "set_scale_check", "template": r.template, "value": r.world_value, "ran": True}
-    if not r.ok:
-        step["reason"] = r.reason
-    return step
+    keys = ("template", "value", "ran") + (() if r.ok else ("reason",))
+    return SetScaleCheck(template=r.template, value=r.world_value, ran=True, reason="" if r.ok else r.reason,
+                         given=keys)
 
 
-def with_live_runs(model: Model, steps: list[dict[str, Any]], timeout: float = DEFAULT_TIMEOUT,
-                   results: list[ScaleCheckResult] | None = None) -> list[dict[str, Any]]:
+def with_live_runs(model: Model, steps: Sequence[Step | Mapping[str, Any]], timeout: float = DEFAULT_TIMEOUT,
+                   results: list[ScaleCheckResult] | None = None) -> list[Step]:
     """`steps` with every scale_check of the model's city run for real before their first tick:
     a template whose outcome (value or failure reason) changed, or that never ran, gets a
     `set_scale_check` step (logged: an event only when the outcome changes); the others are
-    passed to the tick (`_scale_check_runs`, never exported), which records when they ran."""
-    ticks = [i for i, st in enumerate(steps) if st["do"] == "tick"]
+    passed to the tick (`Tick.scale_check_runs`, never exported), which records when they ran."""
+    typed = [as_step(st) for st in steps]
+    ticks = [i for i, st in enumerate(typed) if isinstance(st, Tick)]
     if not ticks:
-        return steps
+        return typed
     if results is None:
         results = run_all(model.city, timeout)
     world = model.world
-    changed, same = [], []
+    changed: list[Step] = []
+    same = []
     for r in results:
         prev = world.scale_check_run(r.template)
         if prev is None or (prev.value, prev.reason) != (r.value, r.reason) \
@@ -211,8 +216,11 @@ def with_live_runs(model: Model, steps: list[dict[str, Any]], timeout: float = D
         else:
             same.append((r.template, r.value, r.reason))
     t = ticks[0]
-    tick = dict(steps[t], _scale_check_runs=tuple(same)) if same else steps[t]
-    return steps[:t] + changed + [tick] + steps[t + 1:]
+    tick = typed[t]
+    assert isinstance(tick, Tick)
+    if same:
+        tick = replace(tick, scale_check_runs=tuple(same))
+    return typed[:t] + changed + [tick] + typed[t + 1:]
 
 
 def refresh_scale_checks(model: Model, timeout: float = DEFAULT_TIMEOUT) -> dict[str, ScaleCheckResult]:
@@ -220,6 +228,5 @@ def refresh_scale_checks(model: Model, timeout: float = DEFAULT_TIMEOUT) -> dict
     (`set_scale_check` with `ran`): the count, or "error" with the reason. Results by template."""
     results = run_all(model.city, timeout)
     for r in results:  # sorted, so the world changes in a fixed order
-        st = result_step(r)
-        model.set_scale_check(r.template, st["value"], True, st.get("reason", ""))
+        model.set_scale_check(r.template, r.world_value, True, "" if r.ok else r.reason)
     return {r.template: r for r in results}

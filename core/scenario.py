@@ -23,13 +23,15 @@ from core.config.locate import locate, syntax_position
 from core.config.model import City
 from core.config.validate import validate_city
 from core.identity import SEMANTICS
-from core.model import Model, ModelError, work_from_table
+from core.model import Model, ModelError
 from core.outcome import Outcome
 from core.safeio import SCENARIO_MAX_BYTES, read_regular
 from core.scalecheck import simulated_value
 from core.scenario_expect import evaluate
 from core.scenario_expect import validate as validate_expect
 from core.state_json import state
+from core.steps import REGISTRY, Step, work_from_table
+from core.steps.config import EditConfig
 from core.timefmt import DEFAULT_START, parse_time
 from core.world.beads import SessionBead
 from core.world.runtime import RuntimeSession
@@ -39,15 +41,10 @@ TOP_KEYS = set(SS.TOP)
 SESSION_KEYS = set(SS.SESSION)
 RUNTIME_KEYS = set(SS.RUNTIME)
 WORK_KEYS = set(SS.WORK)
-STEP_KEYS: dict[str, set[str]] = {k: set(v) for k, v in SS.STEP.items()}
 SUSPENSION_KEYS = set(SS.SUSPENSION)
 WAIT_KEYS = set(SS.WAIT)
-STEP_REQUIRED = {
-    "runtime_exit": ["name"], "runtime_start": ["name"], "activity": ["name"], "attach": ["name"],
-    "detach": ["name"], "drain_ack": ["name"], "add_work": ["id"], "update_work": ["id"],
-    "set_scale_check": ["template", "value"], "set_session": ["id", "metadata"], "close_session": ["id"], "set_runtime": ["name"],
-    "set_semantics": ["semantics"], "set_wait": ["id"], "set_work_query": ["template", "found"], "fail_store_read": ["store"], "slow_start": ["by"],
-}
+
+
 class ScenarioError(Exception):
     """An invalid scenario file: rendered as `file: field: message (line N)` or `file:line:col: ...`."""
 
@@ -68,7 +65,7 @@ class Scenario:
     adopt_on_start: bool
     city: City
     data: dict[str, Any]
-    steps: list[dict[str, Any]] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)
     xfail: str = ""
     expects: list[dict[str, Any]] = field(default_factory=list)
     packs_dir: str | None = None  # where later config steps also find remote packs (--packs)
@@ -110,19 +107,16 @@ class Scenario:
         world.store.journal.clear()
         return Model(self.city, world, self.semantics, self.adopt_on_start)
 
-    def load_step_city(self, step: dict[str, Any]) -> City:
-        idx = step["_index"]
-        return _load_scenario_city(self.path, self.text, step, f"step[{idx}].", self.packs_dir)
+    def load_step_city(self, step: EditConfig) -> City:
+        """The config of the edit_config step `step` of this scenario, loaded now; an error is
+        located at the step's place in the file."""
+        return _load_scenario_city(self.path, self.text, step.to_table(), f"step[{step.at}].", self.packs_dir)
 
-    def apply(self, model: Model, st: dict[str, Any], step: dict[str, Any] | None = None) -> Outcome:
-        """Apply step `st` of this scenario to `model` (or `step`, one derived from it); a config the
-        step loads is located at `st`'s index in the file. Raises ModelError as Model.do does."""
-        return model.do(bare_step(st) if step is None else step, load_city=lambda _step: self.load_step_city(st))
-
-
-def bare_step(st: dict[str, Any]) -> dict[str, Any]:
-    """A scenario step without the file position the loader records in it."""
-    return {k: v for k, v in st.items() if k != "_index"}
+    def apply(self, model: Model, step: Step) -> Outcome:
+        """Apply `step` (one of this scenario's steps, or one derived from it) to `model`; a
+        config the step loads is located at its place in the file. Raises ModelError as
+        Model.do does."""
+        return model.do(step, load_city=self.load_step_city)
 
 
 def _loc(path: str, text: str, field_path: str, message: str) -> ScenarioError:
@@ -280,7 +274,8 @@ def _check_world_inputs(path: str, text: str, d: dict[str, Any], city: City) -> 
 @dataclass
 class _StepScope:
     """What a step may refer to as the steps are read in order: the configs so far (the first
-    and every edit), their templates, the work ids, and the work budget."""
+    and every edit), their templates, the work ids, and the work budget; and the located checks
+    a step kind's definition (core/steps/) calls."""
     path: str
     text: str
     packs_dir: str | None
@@ -292,90 +287,49 @@ class _StepScope:
     def loc(self, fp: str, message: str) -> ScenarioError:
         return _loc(self.path, self.text, fp, message)
 
+    def typed(self, table: dict[str, Any], spec: dict[str, str], fp: str) -> None:
+        _typed(self.path, self.text, table, spec, fp)
 
-def _positive_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool) and v >= 1
+    def check_work(self, table: dict[str, Any], fp: str, *, partial: bool) -> None:
+        _check_work(self.path, self.text, table, fp, partial=partial, extra={"do"})
+
+    def check_wait(self, table: dict[str, Any], fp: str) -> None:
+        _check_wait(self.path, self.text, table, fp, partial=True)
+
+    def check_suspension(self, table: dict[str, Any], fp: str) -> None:
+        _check_suspension(self.path, self.text, table, fp, self.cities[-1])
+
+    def check_work_query(self, fp: str, template: Any, found: Any) -> None:
+        _check_work_query(self.path, self.text, fp, template, found, self.cities[-1])
+
+    def load_city(self, table: dict[str, Any], fp: str) -> City:
+        return _load_scenario_city(self.path, self.text, table, f"{fp}.", self.packs_dir)
 
 
-def _check_step_shape(sc: _StepScope, st: dict[str, Any], fp: str) -> str:
-    """The step's kind, keys, required keys and types, and its share of the work budget."""
-    kind = st.get("do")
-    if not isinstance(kind, str) or kind not in STEP_KEYS:
-        raise sc.loc(f"{fp}.do", f'unknown step {SS.short(kind)} (one of {", ".join(sorted(STEP_KEYS))})')
-    _check_keys(sc.path, sc.text, st, STEP_KEYS[kind] | {"do"}, fp)
-    for k in STEP_REQUIRED.get(kind, []):
+def _load_step(sc: _StepScope, st: dict[str, Any], i: int) -> Step:
+    """One [[step]] table checked (its kind, keys, required keys, types, share of the work
+    budget, then what it names) and read as its kind's record."""
+    fp = f"step[{i}]"
+    do = st.get("do")
+    cls = REGISTRY.get(do) if isinstance(do, str) else None
+    if cls is None:
+        raise sc.loc(f"{fp}.do", f'unknown step {SS.short(do)} (one of {", ".join(sorted(REGISTRY))})')
+    _check_keys(sc.path, sc.text, st, set(cls.KEYS) | {"do"}, fp)
+    for k in cls.REQUIRED:
         if k not in st:
-            raise sc.loc(fp, f'step "{kind}" needs "{k}"')
-    if kind == "tick" and "count" in st and (not SS.is_int(st["count"]) or st["count"] < 1):
-        raise sc.loc(f"{fp}.count", "count must be a positive integer")
-    if kind in ("add_work", "update_work"):
-        _check_work(sc.path, sc.text, st, fp, partial=kind == "update_work", extra={"do"})
-    else:
-        _typed(sc.path, sc.text, st, SS.STEP[kind], fp)
-    problem = sc.work.add(kind, st, fp)
-    if problem is not None:
-        raise sc.loc(problem.field, problem.message)
-    return kind
+            raise sc.loc(fp, f'step "{do}" needs "{k}"')
+    cls.check_types(sc, st, fp)
+    cls.check_budget(sc, st, fp)
+    cls.check_refs(sc, st, fp)
+    return cls.from_table(st, at=i) if cls is EditConfig else cls.from_table(st)
 
 
-def _check_fault_step(sc: _StepScope, kind: str, st: dict[str, Any], fp: str) -> None:
-    """fail_start, fail_stop, slow_start, fail_store_read and fail_store_write."""
-    if kind in ("fail_start", "fail_stop", "slow_start") and not (st.get("name") or st.get("template")):
-        raise sc.loc(fp, f'{kind} needs "name" or "template"')
-    if kind in ("fail_start", "fail_stop", "slow_start", "fail_store_write") and "count" in st and \
-            not _positive_int(st["count"]):
-        raise sc.loc(f"{fp}.count", "count must be a positive integer")
-    if kind == "fail_store_read":
-        if st["store"] != "city" and sc.cities[-1].rig(str(st["store"])) is None:
-            raise sc.loc(f"{fp}.store", f'store must be "city" or a rig of the city, got "{st["store"]}"')
-        if st.get("mode", "error") not in ("error", "partial"):
-            raise sc.loc(f"{fp}.mode", f'mode must be "error" or "partial", got "{st["mode"]}"')
-        if "ticks" in st and not _positive_int(st["ticks"]):
-            raise sc.loc(f"{fp}.ticks", "ticks must be a positive integer")
-        if "message" in st and st.get("mode", "error") != "error":
-            raise sc.loc(f"{fp}.message", 'message is the error text of failing reads: it needs mode "error"')
-    if kind == "fail_store_write" and st.get("op", "write") not in ("write", "create"):
-        raise sc.loc(f"{fp}.op", f'op must be "write" or "create", got "{st["op"]}"')
-    if kind in ("fail_start", "fail_stop", "slow_start") and st.get("template") and st["template"] not in sc.templates:
-        raise sc.loc(f"{fp}.template", f'{kind} names unknown template "{st["template"]}"')
-
-
-def _check_step_refs(sc: _StepScope, kind: str, st: dict[str, Any], fp: str) -> None:
-    """What a step names must exist by then: work ids, templates, rigs, waits, semantics; an
-    edit_config step's city is loaded and joins the scope."""
-    if kind == "update_work" and st["id"] not in sc.wids:
-        raise sc.loc(f"{fp}.id", f'update_work names unknown work "{st["id"]}" (not in [[work]] '
-                                 "or an earlier add_work)")
-    if kind in ("add_work", "update_work"):
-        sc.wids.add(st["id"])
-    if kind == "set_scale_check" and all(c.agent(st["template"]) is None for c in sc.cities):
-        raise sc.loc(f"{fp}.template", f'unknown template "{st["template"]}"')
-    _check_fault_step(sc, kind, st, fp)
-    if kind == "edit_config":
-        sc.cities.append(_load_scenario_city(sc.path, sc.text, st, f"{fp}.", sc.packs_dir))
-        sc.templates |= {a.qualified_name for a in sc.cities[-1].agents}
-    if kind == "set_wait":
-        _check_wait(sc.path, sc.text, {k: v for k, v in st.items() if k != "do"}, fp, partial=True)
-    if kind == "set_suspension":
-        _check_suspension(sc.path, sc.text, {k: v for k, v in st.items() if k != "do"}, fp, sc.cities[-1])
-    if kind == "set_work_query":
-        _check_work_query(sc.path, sc.text, fp, st["template"], st["found"], sc.cities[-1])
-    if kind == "set_semantics" and st["semantics"] not in SEMANTICS:
-        raise sc.loc(f"{fp}.semantics", f'semantics must be one of {", ".join(SEMANTICS)}, got "{st["semantics"]}"')
-
-
-def _load_steps(sc: _StepScope, d: dict[str, Any]) -> list[dict[str, Any]]:
+def _load_steps(sc: _StepScope, d: dict[str, Any]) -> list[Step]:
     """The [[step]] tables, each checked against the scope the steps before it built."""
     step_tables = _array(sc.path, sc.text, d, "step")
     if len(step_tables) > SS.MAX_STEPS:
         raise sc.loc(f"step[{SS.MAX_STEPS}]", f"a scenario has at most {SS.MAX_STEPS} steps")
-    steps = []
-    for i, st in enumerate(step_tables):
-        fp = f"step[{i}]"
-        kind = _check_step_shape(sc, st, fp)
-        _check_step_refs(sc, kind, st, fp)
-        steps.append({**st, "_index": i})
-    return steps
+    return [_load_step(sc, st, i) for i, st in enumerate(step_tables)]
 
 
 def _load_expects(path: str, text: str, d: dict[str, Any], step_count: int) -> list[dict[str, Any]]:
@@ -491,23 +445,22 @@ def run(scn: Scenario, *, check_invariants: bool = True, scale_check_timeout: fl
     states = [state(model, 0, "", None)]
     failures: list[str] = []
     checker = InvariantChecker(model) if check_invariants else None
-    for n, st in enumerate(scn.steps, 1):
-        step = bare_step(st)
+    for n, step in enumerate(scn.steps, 1):
         try:
             if scale_check_timeout is None:
-                out = scn.apply(model, st)
+                out = scn.apply(model, step)
             else:
                 from core.scalecheck import with_live_runs
 
                 out = Outcome()
                 for sub in with_live_runs(model, [step], scale_check_timeout):
-                    out.extend(scn.apply(model, st, sub))
+                    out.extend(scn.apply(model, sub))
         except ModelError as e:
             out = Outcome(error=str(e))
-        states.append(state(model, n, step["do"], out))
+        states.append(state(model, n, step.do, out))
         if checker is not None:
             for msg in checker.after_step(out):
-                failures.append(f"after step {n} ({step['do']}): {msg}")
+                failures.append(f"after step {n} ({step.do}): {msg}")
     if checker is not None:
         failures += checker.finish()
     return Run(scn, states, failures)

@@ -58,37 +58,9 @@ RUNTIME: dict[str, str] = {
 WORK: dict[str, str] = {"id": STR, "status": STR, "assignee": STR, "routed_to": STR, "priority": INT,
                         "ready": BOOL, "title": STR, "created_at": TIME, "store": STR, "type": STR,
                         "metadata": STRMAP}
-STEP: dict[str, dict[str, str]] = {
-    "tick": {"count": INT, "every": DUR},
-    "build": {"store": BOOL},
-    "sync": {"close": BOOL},
-    "hygiene": {},
-    "advance": {"by": DUR},
-    "runtime_exit": {"name": STR, "crash": BOOL},
-    "runtime_start": {"name": STR, "session_id": STR, "attached": BOOL, "pending_interaction": BOOL},
-    "activity": {"name": STR},
-    "attach": {"name": STR},
-    "detach": {"name": STR},
-    "drain_ack": {"name": STR},
-    "add_work": WORK,
-    "update_work": WORK,
-    "set_scale_check": {"template": STR, "value": SCALE, "ran": BOOL, "reason": STR},
-    "set_session": {"id": STR, "metadata": STRMAP},
-    "close_session": {"id": STR},
-    "edit_config": {"city": ANY_TABLE, "city_file": STR},
-    "restart_controller": {},
-    "set_semantics": {"semantics": STR},
-    "set_runtime": {"name": STR, "alive": BOOL, "peek": STR, "pending_interaction": BOOL, "attached": BOOL,
-                    "last_activity": TIME, "meta": STRMAP, "corpse": BOOL},
-    "fail_start": {"name": STR, "template": STR, "count": INT, "message": STR},
-    "set_suspension": SUSPENSION,
-    "fail_stop": {"name": STR, "template": STR, "count": INT, "message": STR, "leaves_running": BOOL},
-    "set_wait": WAIT,
-    "fail_store_read": {"store": STR, "mode": STR, "ticks": INT, "message": STR},
-    "fail_store_write": {"op": STR, "count": INT, "message": STR},
-    "slow_start": {"name": STR, "template": STR, "by": DUR, "count": INT},
-    "set_work_query": {"template": STR, "found": BOOL},
-}
+# The keys of each [[step]] kind are in its definition (core/steps/).
+
+
 @dataclass(frozen=True)
 class TypeProblem:
     """A value of the wrong type: the field path (relative to the table checked) and the message."""
@@ -191,28 +163,22 @@ class WorkBudget:
     crosses a cap, before anything runs."""
 
     def __init__(self, start: datetime) -> None:
-        self.ticks = 0
+        self.ticks_so_far = 0
         self.now = start
 
-    def add(self, kind: str, st: dict[str, Any], fp: str) -> TypeProblem | None:
-        """Account for one (type-checked) step; the problem if it crosses a cap."""
-        if kind == "tick":
-            count = st.get("count", 1)
-            if count > MAX_TICKS_PER_STEP:
-                return TypeProblem(f"{fp}.count", f"count must be at most {MAX_TICKS_PER_STEP} (ticks in one step)")
-            self.ticks += count
-            if self.ticks > MAX_TICKS_TOTAL:
-                return TypeProblem(f"{fp}.count", f"the steps so far run {self.ticks} ticks; a scenario runs at most "
-                                                  f"{MAX_TICKS_TOTAL}")
-            return self._move((count - 1) * parse_duration(st.get("every", "0s")), f"{fp}.every")
-        if kind == "advance":
-            return self._move(parse_duration(st.get("by", "30s")), f"{fp}.by")
-        if kind in ("fail_start", "fail_stop", "fail_store_write", "slow_start") and "count" in st \
-                and not 1 <= st["count"] <= MAX_FAIL_COUNT:
-            return TypeProblem(f"{fp}.count", f"count must be from 1 to {MAX_FAIL_COUNT}")
-        return None
+    def ticks(self, count: int, every: str, fp: str) -> TypeProblem | None:
+        """Account for a (type-checked) tick step of `count` ticks `every` apart; the problem if
+        it crosses a cap."""
+        if count > MAX_TICKS_PER_STEP:
+            return TypeProblem(f"{fp}.count", f"count must be at most {MAX_TICKS_PER_STEP} (ticks in one step)")
+        self.ticks_so_far += count
+        if self.ticks_so_far > MAX_TICKS_TOTAL:
+            return TypeProblem(f"{fp}.count", f"the steps so far run {self.ticks_so_far} ticks; a scenario runs at "
+                                              f"most {MAX_TICKS_TOTAL}")
+        return self.move((count - 1) * parse_duration(every), f"{fp}.every")
 
-    def _move(self, seconds: float, fp: str) -> TypeProblem | None:
+    def move(self, seconds: float, fp: str) -> TypeProblem | None:
+        """Move the clock the steps have reached by `seconds`; the problem if it passes the latest time."""
         if seconds > (LATEST - self.now).total_seconds():
             return TypeProblem(fp, f"the clock would pass {format_time(LATEST)}, the latest time Go's clock holds "
                                    f"(it reads {format_time(self.now)} before this step)")

@@ -15,6 +15,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from core.steps import Step
+
 if TYPE_CHECKING:
     from core.reload import ConfigSource
 
@@ -22,7 +24,7 @@ if TYPE_CHECKING:
 @dataclass(frozen=True, slots=True)
 class Recorded:
     """One step the driver ran, and for a config edit the config it installed."""
-    step: dict[str, Any]
+    step: Step
     config: ConfigSource | None = None  # for edit_config steps
 
 
@@ -179,6 +181,8 @@ def _press_key(block: tuple[Recorded, ...]) -> Any:
 
 
 def _frozen(v: Any) -> Any:
+    if isinstance(v, Step):  # its kind, its table as written and its hidden fields
+        return ("step", type(v).__name__, _frozen(v.identity()))
     if isinstance(v, dict):
         return ("dict", tuple(sorted(((str(k), _frozen(x)) for k, x in v.items()), key=lambda kv: kv[0])))
     if isinstance(v, (list, tuple)):

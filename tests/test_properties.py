@@ -20,6 +20,7 @@ dev or deep to explore at random).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -33,6 +34,7 @@ from core.model import Model, ModelError
 from core.outcome import Outcome
 from core.scenario import ScenarioError, dumps_state, load_scenario, run
 from core.state_json import state
+from core.steps.config import EditConfig
 from tests import hypothesis_profiles  # noqa: F401  (selects the profile)
 from tests.test_world_roundtrip import saved_and_loaded, world_diff
 
@@ -286,7 +288,7 @@ def steps(draw, model: Model, scn, workdir, n: int) -> dict[str, Any]:
     if kind == "edit_config":
         city = draw(cities())
         try:
-            scn.load_step_city({"do": "edit_config", "city": city, "_index": n - 1})
+            scn.load_step_city(EditConfig.from_table({"city": city}, at=n - 1))
         except ScenarioError:
             return {"do": "tick", "count": 1, "every": "0s"}
         return {"do": "edit_config", "city": city}
@@ -297,7 +299,7 @@ def do(model: Model, scn, step: dict[str, Any], n: int) -> Outcome:
     """Run step `n` as the scenario runner does (an impossible poke is an error, not a crash).
     `scn` must be loaded from a file holding the step: its text locates the edit's warnings."""
     try:
-        return model.do(step, load_city=lambda s: scn.load_step_city({**s, "_index": n - 1}))
+        return model.do(step, load_city=lambda s: scn.load_step_city(replace(s, at=n - 1)))
     except ModelError as e:
         return Outcome(error=str(e))
 

@@ -16,6 +16,7 @@ from core.bench.world import ROUTED
 from core.driver import Unscripted
 from core.model import Model
 from core.patrol import tick_steps
+from core.steps import Step
 from core.world import beads as B
 
 
@@ -33,10 +34,10 @@ class Churn(Unscripted):
     def describe(self, model: Model) -> str:
         return f"benchmark churn over {self.blocks} rig blocks"
 
-    def next_steps(self, model: Model) -> list[dict[str, Any]]:
+    def next_steps(self, model: Model) -> list[Step | dict[str, Any]]:
         """The pokes before the coming tick, then an advance and the tick (`tick_steps`)."""
         rng = random.Random(self.seed * 1_000_003 + model.world.tick)
-        steps = tick_steps(model)
+        steps: list[Step | dict[str, Any]] = list(tick_steps(model))
         return steps[:-1] + self.pokes(model, rng) + steps[-1:]
 
     def pokes(self, model: Model, rng: random.Random) -> list[dict[str, Any]]:

@@ -77,7 +77,7 @@ def test_each_tick_records_the_outcome_and_when_it_ran(tmp_path):
     city = city_with(tmp_path, {"w": "cat n", "bad": "echo 'no such queue' >&2; exit 3"})
     model = Model(city)
     steps, out = run_live(model)
-    assert [s["do"] for s in steps] == ["set_scale_check", "set_scale_check", "tick"]
+    assert [s.do for s in steps] == ["set_scale_check", "set_scale_check", "tick"]
     bad = model.world.scale_check_run("api/bad")
     assert (bad.value, bad.reason, bad.tick, bad.at) == (None, "exited with status 3: no such queue", 1,
                                                         model.world.now)
@@ -89,8 +89,8 @@ def test_each_tick_records_the_outcome_and_when_it_ran(tmp_path):
 
     # unchanged outcomes: no step and no event, but the tick records that they ran again
     steps, out = run_live(model)
-    assert [s["do"] for s in steps] == ["advance", "tick"]
-    assert steps[1]["_scale_check_runs"] == (("api/bad", None, "exited with status 3: no such queue"),
+    assert [s.do for s in steps] == ["advance", "tick"]
+    assert steps[1].scale_check_runs == (("api/bad", None, "exited with status 3: no such queue"),
                                              ("api/w", 2, ""))
     assert not out.warnings and not any("scale_check" in log for log in out.logs)
     assert model.world.scale_check_run("api/bad").tick == 2
@@ -99,7 +99,7 @@ def test_each_tick_records_the_outcome_and_when_it_ran(tmp_path):
     # a changed outcome is a step (an export replays it) and an event saying what it was
     (tmp_path / "n").write_text("oops")
     steps, out = run_live(model)
-    assert steps[1] == {"do": "set_scale_check", "template": "api/w", "value": "error", "ran": True,
+    assert steps[1].to_table() == {"do": "set_scale_check", "template": "api/w", "value": "error", "ran": True,
                         "reason": 'output "oops" is not an integer'}
     assert out.warnings == ['scale_check api/w partial: output "oops" is not an integer (was 2)']
     (tmp_path / "n").write_text("4")

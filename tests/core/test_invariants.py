@@ -219,8 +219,8 @@ def test_a_runtime_env_naming_another_template_is_reported_beside_the_reload_exe
     scn = load_scenario(str(SCENARIOS / "PROP10-reload-qualifies-live-bead-template.toml"))
     model = scn.model()
     checker = InvariantChecker(model)
-    for n, step in enumerate(scn.steps[:3], 1):
-        out = model.do(step, load_city=lambda s, n=n: scn.load_step_city({**s, "_index": n - 1}))
+    for step in scn.steps[:3]:
+        out = scn.apply(model, step)
         assert checker.after_step(out) == []
     rs = model.world.runtime.get("mayor-gc-1")
     assert rs.env["GC_TEMPLATE"] == "mayor" and model.world.store.session("gc-1").template == "town/mayor"
@@ -344,8 +344,8 @@ def test_an_unqualified_gc_template_is_exempt_only_beside_a_configured_dir_agent
     scn = load_scenario(str(SCENARIOS / "PROP10-reload-qualifies-live-bead-template.toml"))
     model = scn.model()
     checker = InvariantChecker(model)
-    for n, step in enumerate(scn.steps[:3], 1):
-        checker.after_step(model.do(step, load_city=lambda s, n=n: scn.load_step_city({**s, "_index": n - 1})))
+    for step in scn.steps[:3]:
+        checker.after_step(scn.apply(model, step))
     assert checker.after_step(Outcome(ticks=1)) == []
     breach(model, "gc-1", template="nowhere/mayor")
     found = checker.after_step(Outcome(ticks=1))

@@ -24,7 +24,8 @@ from core.config.validate import validate_city
 from core.scenario import ScenarioError, check, load_scenario, run
 from core.scenario_expect import KEYS as EXPECT
 from core.scenario_expect import SUBS
-from core.scenario_schema import RUNTIME, SESSION, STEP, WORK
+from core.scenario_schema import RUNTIME, SESSION, WORK
+from core.steps import REGISTRY
 from tests import hypothesis_profiles  # noqa: F401  (selects the profile)
 
 pytestmark = pytest.mark.timeout(300)
@@ -191,8 +192,8 @@ def test_any_mutation_of_a_valid_city_loads_or_is_a_located_config_error(edits, 
 
 @st.composite
 def step_tables(draw) -> dict:
-    kind = draw(st.sampled_from(sorted(STEP) + ["sleep"]))
-    t = draw(typed_table(STEP.get(kind, {})))
+    kind = draw(st.sampled_from(sorted(REGISTRY) + ["sleep"]))
+    t = draw(typed_table(REGISTRY[kind].KEYS if kind in REGISTRY else {}))
     if kind == "tick":  # keep the run short: counts past the cap are refused before anything runs
         t["count"] = draw(st.one_of(st.integers(1, 3), st.sampled_from([0, -1, 1001, 10 ** 9, "3", 2.5])))
     if kind in ("set_scale_check", "fail_start") and draw(st.booleans()):

@@ -441,7 +441,7 @@ async def test_export_dialog_saves_a_scenario_that_loads(small_driver, tmp_path)
         assert default.startswith(str(tmp_path / "exports")) and default.endswith(".toml")  # the settings' folder
         await answer(app, pilot, None)
         scn = load_scenario(default)
-        assert [s["do"] for s in scn.steps] == ["runtime_exit"]
+        assert [s.do for s in scn.steps] == ["runtime_exit"]
         assert [s["id"] for s in scn.data["session"]] == ["gc-1", "gc-2", "gc-3"]
         assert scn.expects and check(run(scn, check_invariants=False)) == []  # it pins and checks itself
         before = pathlib.Path(default).read_text()
