@@ -27,7 +27,9 @@ from core.reload import ConfigSource
 from core.scenario import CheckResult
 from core.steplog import Recorded, StepLog
 from core.steps import Step, UnknownStep, as_step
+from core.steps.beads import AddWork, UpdateWork
 from core.steps.config import EditConfig
+from core.steps.controller import SetSemantics
 from core.world.tables import world_tables
 
 if TYPE_CHECKING:
@@ -378,7 +380,8 @@ class Driver:
         """A new ready work bead routed to `template` (its id is the next free `w-N`)."""
         with self._lock:
             wid = self.model.new_work_id()
-            return self.apply({"do": "add_work", "id": wid, "routed_to": template, "priority": priority})
+            return self.apply(AddWork(id=wid, routed_to=template, priority=priority,
+                                      given=("id", "routed_to", "priority")))
 
     def suggest_work_for(self, template: str) -> str:
         """The work bead an operator most likely wants to assign: the oldest open, unassigned bead
@@ -393,14 +396,14 @@ class Driver:
         created, routed to `template`."""
         with self._lock:
             if self.model.world.store.work_bead(work_id) is None:
-                step = {"do": "add_work", "id": work_id, "status": "in_progress", "assignee": identity}
-                if template:
-                    step["routed_to"] = template
-                return self.apply(step)
-            return self.apply({"do": "update_work", "id": work_id, "assignee": identity, "status": "in_progress"})
+                keys = ("id", "status", "assignee") + (("routed_to",) if template else ())
+                return self.apply(AddWork(id=work_id, status="in_progress", assignee=identity, routed_to=template,
+                                          given=keys))
+            return self.apply(UpdateWork(id=work_id, assignee=identity, status="in_progress",
+                                         given=("id", "assignee", "status")))
 
     def set_semantics(self, semantics: str) -> Result:
-        return self.apply({"do": "set_semantics", "semantics": semantics})
+        return self.apply(SetSemantics(semantics=semantics))
 
     def _run(self, steps: Sequence[Step | Mapping[str, Any]], label: str,
              configs: dict[int, ConfigSource] | None = None, scripted: bool = False) -> Result:

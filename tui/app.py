@@ -34,6 +34,10 @@ from core.identity import SEMANTICS, semantics_label
 from core.roster import agent_detail
 from core.safetext import printable
 from core.settings import Settings
+from core.steps import Step
+from core.steps.config import SetScaleCheck
+from core.steps.controller import Advance
+from core.steps.runtime import Activity, Attach, Detach, DrainAck, RuntimeExit
 from core.world.suspension import city_note
 from tui import layout
 from tui.commands import CONTROLS, MODEL, PANEL_KEYS, bindings, by_id, controls
@@ -670,7 +674,7 @@ class CitywatchApp(Guarded, App):
             except DurationError as e:
                 self.notify(f"not a duration: {e}", severity="error")
                 return
-            self.submit(lambda: self.driver.apply({"do": "advance", "by": value.strip()}))
+            self.submit(lambda: self.driver.apply(Advance(by=value.strip(), given=("by",))))
 
         self.push_screen(AskDialog("Advance the clock", "advance by (Go duration: 90s, 5m, 1h30m)", default), done)
 
@@ -713,7 +717,7 @@ class CitywatchApp(Guarded, App):
         return "only when attached to a live city (citywatch --attach CITY_DIR)"
 
     # ------------------------------------------------------------------ session actions
-    def _session_step(self, what: str, make: Callable[[Any], dict[str, Any] | None]) -> None:
+    def _session_step(self, what: str, make: Callable[[Any], Step | None]) -> None:
         if not self._live_only(what):
             return
         row = self.selected_session()
@@ -729,18 +733,18 @@ class CitywatchApp(Guarded, App):
             self.submit(lambda: self.driver.apply(step))
 
     def action_kill(self) -> None:
-        self._session_step("kill", lambda r: {"do": "runtime_exit", "name": r.key})
+        self._session_step("kill", lambda r: RuntimeExit(name=r.key))
 
     def action_crash(self) -> None:
-        self._session_step("crash", lambda r: {"do": "runtime_exit", "name": r.key, "crash": True})
+        self._session_step("crash", lambda r: RuntimeExit(name=r.key, crash=True))
 
     def action_activity(self) -> None:
-        self._session_step("activity", lambda r: {"do": "activity", "name": r.key})
+        self._session_step("activity", lambda r: Activity(name=r.key))
 
     def action_attach(self) -> None:
         def make(r):
             rt = self.driver.frame().model().world.runtime.get(r.key)
-            return {"do": "detach" if rt is not None and rt.attached else "attach", "name": r.key}
+            return (Detach if rt is not None and rt.attached else Attach)(name=r.key)
 
         self._session_step("attach", make)
 
@@ -751,7 +755,7 @@ class CitywatchApp(Guarded, App):
                 self.notify(f"drain ack: {r.key} has no pending drain (the controller has not asked it to drain); "
                             "nothing was done", severity="warning")
                 return None
-            return {"do": "drain_ack", "name": r.key}
+            return DrainAck(name=r.key)
 
         self._session_step("drain ack", make)
 
@@ -803,7 +807,7 @@ class CitywatchApp(Guarded, App):
                     return
             else:
                 parsed = v
-            self.submit(lambda: self.driver.apply({"do": "set_scale_check", "template": template, "value": parsed}))
+            self.submit(lambda: self.driver.apply(SetScaleCheck(template=template, value=parsed)))
 
         self.push_screen(AskDialog("Set scale_check", f"scale_check result for {template} (integer or error)",
                                    current), done)

@@ -101,9 +101,10 @@ LoadCity = Callable[[Any], "City"]  # a config edit's city, loaded (located at t
 class Step:
     """One step of a scenario (or one press of the app): the typed values of its table.
 
-    `given` is the keys the table wrote, in order (None: every field that differs from its
-    default, in field order, which is how core code builds a step). Fields named in `HIDDEN`
-    are not keys: what a step carries from the code that made it (never written to a file)."""
+    `given` is the keys the table wrote, in order (None: the required keys and every other
+    key whose value differs from its default, in field order, which is how code builds a
+    step; a step that must write a default value names its keys). Fields named in `HIDDEN` are
+    not keys: what a step carries from the code that made it (never written to a file)."""
 
     do: ClassVar[str]
     KEYS: ClassVar[dict[str, str]]
@@ -114,7 +115,8 @@ class Step:
 
     def __post_init__(self) -> None:
         if self.given is None:
-            keys = tuple(f.name for f in fields(self) if f.name in self.KEYS and getattr(self, f.name) != f.default)
+            keys = tuple(f.name for f in fields(self) if f.name in self.KEYS
+                         and (f.name in self.REQUIRED or getattr(self, f.name) != f.default))
             object.__setattr__(self, "given", keys)
 
     # ------------------------------------------------------------ the table

@@ -129,7 +129,7 @@ def test_live_scale_checks_are_recorded_as_steps(tmp_path):
     assert not running
     assert d.step().ok
     assert d.model.world.scale_check("r") == 3
-    assert {"do": "set_scale_check", "template": "r", "value": 3, "ran": True} in [r.step for r in d.steps]
+    assert {"do": "set_scale_check", "template": "r", "value": 3, "ran": True} in [r.step.to_table() for r in d.steps]
     args.run_scale_checks = False
     plain, _ = make_driver(args)
     plain.step()

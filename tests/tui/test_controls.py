@@ -128,7 +128,7 @@ async def test_kill_and_crash_the_selected_session(small_app):
         await pilot.press("K")
         await settle(app, pilot)
         assert app.driver.model.world.runtime.get("worker-gc-3") is None
-        assert app.driver.steps.last.step == {"do": "runtime_exit", "name": "worker-gc-3"}
+        assert app.driver.steps.last.step.to_table() == {"do": "runtime_exit", "name": "worker-gc-3"}
         await select(app, pilot, "refinery-gc-1")
         await pilot.press("X")
         await settle(app, pilot)
@@ -166,7 +166,7 @@ async def test_activity_attach_detach_and_drain_ack(small_app):
         await select(app, pilot, "refinery-gc-1")
         await pilot.press("D")
         await settle(app, pilot)
-        assert app.driver.steps.last.step == {"do": "drain_ack", "name": "refinery-gc-1"}
+        assert app.driver.steps.last.step.to_table() == {"do": "drain_ack", "name": "refinery-gc-1"}
 
 
 async def test_scale_check_dialog_sets_the_selected_template(small_app):
