@@ -160,6 +160,8 @@ SCENARIO = [
     Case("scn-new-bead-ids-not-strings", "", 3, "new_bead_ids[1]", says="expected a string"),
     Case("scn-detached-probe-bad-answer", "", 3, "detached_probe.tmux:gascity:soak-loop",
          says='a detached probe answers one of alive, dead, error, got "maybe"'),
+    Case("scn-set-detached-probe-bad-answer", "", 12, "step[0].answer",
+         says='a detached probe answers one of alive, dead, error, got "gone"'),
     Case("scn-update-unknown-work", "", 15, "step[0].id", says='update_work names unknown work "w-2"'),
     Case("scn-fail-start-unknown-template", "", 12, "step[0].template",
          says='fail_start names unknown template "api/polecat"'),

@@ -41,6 +41,7 @@ NOT_ABOUT_IDENTITY = {
     "CIRC04": "the once-per-incident log line of an open breaker",
     "FAULT02": "how much demand a partial store read yields (counts, not names)",
     "FAULT04": "a failed metadata write logged while the tick goes on",
+    "ORPHAN02": "the count of failed detached-work probes on one work bead (no session in question)",
     "LIFE01": "zero timestamps read as absent by the lifecycle projection of one bead",
     "LIFE02": "crash and churn counting under the subprocess provider",
     "LIMIT01": "a rate-limit screen classified on one live session",
