@@ -98,9 +98,10 @@ NAMED_PATCH_FIELDS = {"dir": STR, "name": STR, "template": STR, "mode": STR}
 
 
 def suggest(key: str, known) -> str:
-    """A "(did you mean ...)" hint: the closest of `known` within edit distance 2."""
+    """A "(did you mean ...)" hint: the closest of `known` within edit distance 2; of equally
+    close ones the first in sorted order, so the hint never depends on a set's order."""
     best, best_d = "", 3
-    for k in known:
+    for k in sorted(known):
         d = edit_distance(key, k, limit=3)
         if d < best_d:
             best, best_d = k, d
