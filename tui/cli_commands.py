@@ -92,7 +92,7 @@ def _scenario_run(args: argparse.Namespace, timeout: float | None, packs: str | 
         scn.semantics = args.semantics
     r = run(scn, scale_check_timeout=timeout)
     if args.trace_dir:
-        from core.tracefile.scenario_trace import write_run_trace
+        from core.run_trace import write_run_trace
         from core.tracefile.writer import TraceWriteRefused
 
         try:
