@@ -14,7 +14,7 @@ from core.world import beads as B
 if TYPE_CHECKING:
     from core.config.model import Agent, City
     from core.desired.model import DesiredEntry, DesiredResult
-    from core.model import Model
+    from core.model_view import ModelView
     from core.world.beads import SessionBead
 
 SOURCE_WORDS = {
@@ -332,7 +332,7 @@ def reason_words(reason: str) -> str:
     return "; ".join(WAKE_WORDS.get(r, r) for r in reason.split(","))
 
 
-def session_reason(model: Model, b: SessionBead | None, row: dict[str, Any] | None = None) -> tuple[str, str]:
+def session_reason(model: ModelView, b: SessionBead | None, row: dict[str, Any] | None = None) -> tuple[str, str]:
     """The REASON `gc session list` shows for a session (sessionReason): the lifecycle display
     reason first (LifecycleDisplayReasonWithLivenessInfo: an open circuit, the sleep reason unless
     its hold or quarantine has lapsed, an active quarantine, a wait hold, an active hold); else,
@@ -385,7 +385,7 @@ def session_reason(model: Model, b: SessionBead | None, row: dict[str, Any] | No
     return "no-demand", ""
 
 
-def model_notes(model: Model, b: SessionBead | None, template: str) -> list[str]:
+def model_notes(model: ModelView, b: SessionBead | None, template: str) -> list[str]:
     """Where the model simplifies Gas City for this session (docs/reconcile.md), one sentence
     each; [] when none applies."""
     from core.desired.lookup import template_lookup

@@ -11,15 +11,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.config.errors import ConfigError
+from core.explain import ExplainError, explain_session, known_names
 from core.model import Model, ModelError
 from core.outcome import Outcome
 from core.safeio import SCENARIO_MAX_BYTES, read_regular
-
-
-class ExplainError(Exception):
-    """The explain target cannot be run or the session is unknown: the message is for the
-    operator (file, line and field for a bad file; the known names for an unknown session)."""
-
+from core.timefmt import format_time
 
 # Top-level keys only a scenario file has; a city.toml has none of them.
 _SCENARIO_KEYS = frozenset({"step", "expect", "city", "city_file"})
@@ -140,3 +136,27 @@ def _run_city(path: str, semantics: str | None, steps: int | None, timeout: floa
             out.extend(model.do(step))
         _record(ran, n, "tick", out)
     return ran
+
+
+def explain_target(target: str, session: str, *, semantics: str | None = None,
+                   steps: int | None = None, scale_check_timeout: float | None = None,
+                   packs_dir: str | None = None) -> dict[str, Any]:
+    """Run `target` (a scenario to its end or its first `steps` steps; a city.toml for one tick,
+    or `steps` ticks, on a fresh world) and explain `session` there. With `scale_check_timeout`
+    (`--run-scale-checks`) the scale_check commands run for real before each tick. Raises
+    ExplainError for a bad file or step count, and for an unknown session (naming the known ones)."""
+    ran = run_target(target, semantics=semantics, steps=steps, scale_check_timeout=scale_check_timeout,
+                     packs_dir=packs_dir)
+    model = ran.model
+    x = explain_session(model, session, outcome=ran.last, history=ran.history, awake=ran.awake)
+    if not x["found"]:
+        names = known_names(model)
+        listing = ", ".join(names) if names else "(none: no session beads or desired entries)"
+        partial = [f"{qn} scale_check {r.describe()}" for qn, r in sorted(model.world.scale_check_runs.items())
+                   if not r.ok]
+        note = f"; demand read partial: {'; '.join(partial)}" if partial else ""
+        raise ExplainError(f"{target}: no session {session!r} after {ran.steps_run} step(s); known: {listing}{note}")
+    x["target"] = {"path": target, "kind": ran.kind, "steps_run": ran.steps_run, "steps_total": ran.steps_total,
+                   "tick": model.world.tick, "now": format_time(model.world.now), "semantics": model.semantics,
+                   "scale_checks": "run" if scale_check_timeout is not None else "simulated"}
+    return x

@@ -17,7 +17,7 @@ from core.world.runtime import META_ACTIVITY
 
 if TYPE_CHECKING:
     from core.desired.model import DesiredEntry
-    from core.model import Model
+    from core.model_view import ModelView
 
 START, STOP, CHANGE, DEFER, HOLD, SYNCED = "+", "-", "~", "!", "×", " "
 MARKER_WORDS = {START: "to start", STOP: "to stop", CHANGE: "changing", DEFER: "deferred", HOLD: "held",
@@ -63,7 +63,7 @@ class PlanSummary:
                 f"to stop {self.to_stop} · changing {self.changing} · deferred {self.deferred}{held}")
 
 
-def _runtime_text(model: Model, name: str) -> tuple[str, bool]:
+def _runtime_text(model: ModelView, name: str) -> tuple[str, bool]:
     s = model.world.runtime.get(name) if name else None
     if s is None:
         return "—", False
@@ -83,7 +83,7 @@ def _arrow(old: str, new: str) -> str:
     return f"{old or '∅'} → {new or '∅'}"
 
 
-def session_rows(model: Model) -> list[SessionRow]:
+def session_rows(model: ModelView) -> list[SessionRow]:
     """Every desired entry, open session bead and runtime session, joined by session name.
 
     Rows come sorted by template, then identity, then key (natural order), so they do not jump
@@ -126,13 +126,13 @@ def _slot(n: int | str) -> str:
     return "" if n in (0, "", "0") else str(n)
 
 
-def _deferred_aliases(model: Model) -> dict[str, dict]:
+def _deferred_aliases(model: ModelView) -> dict[str, dict]:
     from core.state_json import deferrals
 
     return {d["bead_id"]: d for d in deferrals(model)}
 
 
-def _bead_row(model: Model, b: SessionBead, e: DesiredEntry | None, name: str, deferral: dict | None) -> SessionRow:
+def _bead_row(model: ModelView, b: SessionBead, e: DesiredEntry | None, name: str, deferral: dict | None) -> SessionRow:
     from core.holds import session_hold
 
     rt, alive = _runtime_text(model, b.session_name)
@@ -176,7 +176,7 @@ def _bead_row(model: Model, b: SessionBead, e: DesiredEntry | None, name: str, d
     return SessionRow(name or b.id, marker, e.template, e.source, identity, alias, slot, b.id, state, rt, reason)
 
 
-def summarize(model: Model, rows: list[SessionRow]) -> PlanSummary:
+def summarize(model: ModelView, rows: list[SessionRow]) -> PlanSummary:
     """The count line shown above the rows."""
     n_desired = len(model.last_desired.entries) if model.last_desired else 0
     running = sum(1 for s in model.world.runtime.sessions.values() if s.process_alive)

@@ -12,11 +12,11 @@ from core.world.beads import natural_key
 from core.world.world import runtime_json, session_json, wait_json
 
 if TYPE_CHECKING:
-    from core.model import Model
+    from core.model_view import ModelView
     from core.outcome import Outcome
 
 
-def deferrals(model: Model) -> list[dict[str, Any]]:
+def deferrals(model: ModelView) -> list[dict[str, Any]]:
     """Beads waiting for an alias: the alias wanted, who holds it now, attempts, next retry."""
     store = model.world.store
     out = []
@@ -48,14 +48,14 @@ def deferrals(model: Model) -> list[dict[str, Any]]:
     return out
 
 
-def trackers(model: Model) -> list[dict[str, Any]]:
+def trackers(model: ModelView) -> list[dict[str, Any]]:
     """The model's tracker rows (see core.trackers.view.tracker_rows)."""
     from core.trackers.view import tracker_rows
 
     return tracker_rows(model)
 
 
-def session_reasons(model: Model) -> list[dict[str, Any]]:
+def session_reasons(model: ModelView) -> list[dict[str, Any]]:
     """Per open session bead, the wake reasons `gc session list` shows for it now
     (core.wake_reasons.list_wake_reasons)."""
     from core.wake_reasons import list_wake_reasons
@@ -64,7 +64,7 @@ def session_reasons(model: Model) -> list[dict[str, Any]]:
             for b in model.world.store.all_sessions() if b.open]
 
 
-def fingerprints(model: Model) -> dict[str, dict[str, str]]:
+def fingerprints(model: ModelView) -> dict[str, dict[str, str]]:
     """Per open session bead whose template names a configured agent (the template of its
     desired entry when it has one), the fingerprints the running config gives that agent now:
     `core`, `live`, `provision`, `launch` and the `breakdown` (core.reconcile.hashes), what the
@@ -89,7 +89,7 @@ def fingerprints(model: Model) -> dict[str, dict[str, str]]:
     return out
 
 
-def state(model: Model, step: int, do: str, outcome: Outcome | None) -> dict[str, Any]:
+def state(model: ModelView, step: int, do: str, outcome: Outcome | None) -> dict[str, Any]:
     """The model's full state after a step as a JSON-ready dict, with the step's outcome."""
     w = model.world
     desired = model.last_desired

@@ -24,10 +24,10 @@ from core.trackers.timers import timer_blocker
 from core.world import beads as B
 
 if TYPE_CHECKING:
-    from core.model import Model
+    from core.model_view import ModelView
 
 
-def tracker_rows(model: Model, bead_ids: Collection[str] | None = None) -> list[dict[str, Any]]:
+def tracker_rows(model: ModelView, bead_ids: Collection[str] | None = None) -> list[dict[str, Any]]:
     """One row per open session bead (of those in `bead_ids`, when given): its idle, max-age,
     defer, wake-failure and circuit tracker state."""
     city, world, sem = model.city, model.world, model.semantics

@@ -10,11 +10,10 @@ import pytest
 from core.explain import (
     ExplainError,
     explain_session,
-    explain_target,
     known_names,
     render_explanation,
 )
-from core.explain_run import run_target
+from core.explain_run import explain_target, run_target
 
 SCN = pathlib.Path(__file__).parent.parent / "scenarios"
 B9 = str(SCN / "desired" / "B9-two-tick-reclaim.toml")
