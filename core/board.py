@@ -14,6 +14,8 @@ from core.roster import AgentRow, agent_rows
 
 if TYPE_CHECKING:
     from core.model_view import ModelView
+    from core.state_json import AliasDeferral
+    from core.trackers.view import TrackerRow
 
 
 class FrameView(Protocol):
@@ -33,8 +35,8 @@ class Board:
     agents: list[AgentRow]
     sessions: list[SessionRow]
     summary: PlanSummary
-    deferrals: list[dict[str, Any]]
-    trackers: list[dict[str, Any]]
+    deferrals: list[AliasDeferral]
+    trackers: list[TrackerRow]
     warnings: list[str]  # config notes: unresolved imports, unstamped rig defaults, loader warnings
 
 

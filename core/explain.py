@@ -91,6 +91,7 @@ if TYPE_CHECKING:
     from core.desired.model import DesiredEntry
     from core.model_view import ModelView
     from core.outcome import Outcome
+    from core.trackers.view import TrackerRow
     from core.world.beads import SessionBead
 
 __all__ = ["ExplainError", "explain_session", "known_names", "render_explanation"]
@@ -316,12 +317,12 @@ def _awake_row(awake: list[dict[str, Any]], b: SessionBead | None, name: str) ->
     return {}
 
 
-def _tracker_row(model: ModelView, b: SessionBead | None) -> dict[str, Any]:
+def _tracker_row(model: ModelView, b: SessionBead | None) -> TrackerRow | None:
     if b is None or not b.open:
-        return {}
+        return None
     from core.trackers.view import tracker_rows
 
-    return next(iter(tracker_rows(model, {b.id})), {})
+    return next(iter(tracker_rows(model, {b.id})), None)
 
 
 def _hold(model: ModelView, bead: SessionBead | None):
@@ -452,7 +453,7 @@ def _lifecycle(model: ModelView, bead: SessionBead | None, name: str, outcome: O
         "last_activity": last_activity,
         "wake_reason": wake,
         "last_step": last_step,
-        "trackers": tracker,
+        "trackers": tracker.to_json() if tracker is not None else {},
         "explanation": explanation,
     }
     if awake is None:
@@ -493,7 +494,7 @@ def explain_session(model: ModelView, key: str, *, outcome: Outcome | None = Non
     rules, why_not = _rules(model, entry, bead, agent, shape_rule, history)
     deferral = None
     if bead is not None:
-        deferral = next((d for d in deferrals(model) if d["bead_id"] == bead.id), None)
+        deferral = next((d for d in deferrals(model) if d.bead_id == bead.id), None)
     alias = alias_state(entry, bead, deferral, model.world.now)
     name = (entry.session_name if entry else "") or (bead.session_name if bead else "")
     lifecycle = _lifecycle(model, bead, name, outcome, awake)

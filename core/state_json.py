@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 from core.desired.alias import next_retry_at
@@ -14,9 +15,33 @@ from core.world.world import runtime_json, session_json, wait_json
 if TYPE_CHECKING:
     from core.model_view import ModelView
     from core.outcome import Outcome
+    from core.trackers.view import TrackerRow
 
 
-def deferrals(model: ModelView) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class AliasDeferral:
+    """A session bead waiting for an alias another bead holds (the state JSON's `deferrals[]`
+    row): the alias wanted, its holder and the holder's state ("" when nobody holds it now),
+    the attempts so far, the last one and when the next is due."""
+    bead_id: str
+    session_name: str
+    alias: str
+    holder: str
+    holder_state: str
+    count: int
+    last_at: str
+    next_retry_at: str
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, row: dict[str, Any]) -> AliasDeferral:
+        """A row as `to_json` wrote it (the attach snapshot's `deferrals[]`)."""
+        return cls(**{f.name: row[f.name] for f in fields(cls)})
+
+
+def deferrals(model: ModelView) -> list[AliasDeferral]:
     """Beads waiting for an alias: the alias wanted, who holds it now, attempts, next retry."""
     store = model.world.store
     out = []
@@ -35,20 +60,20 @@ def deferrals(model: ModelView) -> list[dict[str, Any]]:
                 break
         if not holder and any(n.identity == wanted for n in model.city.named_sessions):
             holder, holder_state = "(reserved: [[named_session]])", "reserved"
-        out.append({
-            "bead_id": b.id,
-            "session_name": b.session_name,
-            "alias": wanted,
-            "holder": holder,
-            "holder_state": holder_state,
-            "count": atoi_or(b.get(B.POOL_ALIAS_CONFLICT_COUNT).strip()),
-            "last_at": b.get(B.POOL_ALIAS_CONFLICT_AT),
-            "next_retry_at": format_time(next_retry_at(b)),
-        })
+        out.append(AliasDeferral(
+            bead_id=b.id,
+            session_name=b.session_name,
+            alias=wanted,
+            holder=holder,
+            holder_state=holder_state,
+            count=atoi_or(b.get(B.POOL_ALIAS_CONFLICT_COUNT).strip()),
+            last_at=b.get(B.POOL_ALIAS_CONFLICT_AT),
+            next_retry_at=format_time(next_retry_at(b)),
+        ))
     return out
 
 
-def trackers(model: ModelView) -> list[dict[str, Any]]:
+def trackers(model: ModelView) -> list[TrackerRow]:
     """The model's tracker rows (see core.trackers.view.tracker_rows)."""
     from core.trackers.view import tracker_rows
 
@@ -119,9 +144,9 @@ def state(model: ModelView, step: int, do: str, outcome: Outcome | None) -> dict
                   "priority": x.priority, "ready": x.ready, "store": x.store, "type": x.type,
                   "metadata": x.meta}
                  for x in sorted(w.store.work.values(), key=lambda x: natural_key(x.id))],
-        "deferrals": deferrals(model),
+        "deferrals": [d.to_json() for d in deferrals(model)],
         "waits": [wait_json(x) for x in w.store.waits_in_order()],
-        "trackers": trackers(model),
+        "trackers": [t.to_json() for t in trackers(model)],
         "awake": out.awake if out else [],
         "actions": [a.to_json() for a in out.actions] if out else [],
         "trace": out.trace if out else [],
