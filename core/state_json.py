@@ -80,36 +80,59 @@ def trackers(model: ModelView) -> list[TrackerRow]:
     return tracker_rows(model)
 
 
-def session_reasons(model: ModelView) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class SessionWakeReasons:
+    """The wake reasons `gc session list` shows for one open session bead now."""
+    bead: str
+    session_name: str
+    wake_reasons: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"bead": self.bead, "session_name": self.session_name, "wake_reasons": list(self.wake_reasons)}
+
+
+def session_reasons(model: ModelView) -> list[SessionWakeReasons]:
     """Per open session bead, the wake reasons `gc session list` shows for it now
     (core.wake_reasons.list_wake_reasons)."""
     from core.wake_reasons import list_wake_reasons
 
-    return [{"bead": b.id, "session_name": b.session_name, "wake_reasons": list(list_wake_reasons(model, b))}
+    return [SessionWakeReasons(b.id, b.session_name, tuple(list_wake_reasons(model, b)))
             for b in model.world.store.all_sessions() if b.open]
 
 
-def fingerprints(model: ModelView) -> dict[str, dict[str, str]]:
+@dataclass(frozen=True)
+class Fingerprints:
+    """The fingerprints the running config gives an agent (core.reconcile.hashes): what the
+    reconciler stamps on a bead at start and compares its started hashes with."""
+    core: str
+    live: str
+    provision: str
+    launch: str
+    breakdown: str
+
+    def to_json(self) -> dict[str, str]:
+        return asdict(self)
+
+
+def fingerprints(model: ModelView) -> dict[str, Fingerprints]:
     """Per open session bead whose template names a configured agent (the template of its
-    desired entry when it has one), the fingerprints the running config gives that agent now:
-    `core`, `live`, `provision`, `launch` and the `breakdown` (core.reconcile.hashes), what the
-    reconciler stamps and compares a bead's started hashes with."""
+    desired entry when it has one), the fingerprints the running config gives that agent now."""
     from core.reconcile import hashes
 
     desired = model.last_desired
     entry_template = {e.bead_id: e.template for e in desired.entries.values() if e.bead_id} if desired else {}
     city = model.city
-    per_agent: dict[str, dict[str, str]] = {}
-    out: dict[str, dict[str, str]] = {}
+    per_agent: dict[str, Fingerprints] = {}
+    out: dict[str, Fingerprints] = {}
     for b in model.world.store.open_sessions():
         tpl = entry_template.get(b.id) or b.template
         a = (city.agent(tpl) or city.find_agent(tpl)) if tpl else None
         if a is None:
             continue
         if a.qualified_name not in per_agent:
-            per_agent[a.qualified_name] = {
-                "core": hashes.core_hash(a), "live": hashes.live_hash(a), "provision": hashes.provision_hash(a),
-                "launch": hashes.launch_hash(a), "breakdown": hashes.breakdown(a)}
+            per_agent[a.qualified_name] = Fingerprints(
+                core=hashes.core_hash(a), live=hashes.live_hash(a), provision=hashes.provision_hash(a),
+                launch=hashes.launch_hash(a), breakdown=hashes.breakdown(a))
         out[b.id] = per_agent[a.qualified_name]
     return out
 
@@ -137,8 +160,8 @@ def state(model: ModelView, step: int, do: str, outcome: Outcome | None) -> dict
         "named_demand": dict(sorted(desired.named_demand.items())) if desired else {},
         "named_routed_demand": dict(sorted(desired.named_routed_demand.items())) if desired else {},
         "sessions": [session_json(b) for b in w.store.all_sessions()],
-        "session_reasons": session_reasons(model),
-        "fingerprints": fingerprints(model),
+        "session_reasons": [r.to_json() for r in session_reasons(model)],
+        "fingerprints": {bead: f.to_json() for bead, f in fingerprints(model).items()},
         "runtime": [runtime_json(s) for s in sorted(w.runtime.sessions.values(), key=lambda s: s.name)],
         "work": [{"id": x.id, "status": x.status, "assignee": x.assignee, "routed_to": x.routed_to,
                   "priority": x.priority, "ready": x.ready, "store": x.store, "type": x.type,
