@@ -71,6 +71,7 @@ session that stayed up shows none; its awake-set row says why it is kept awake (
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from core.explain_reasons import (
@@ -95,6 +96,22 @@ if TYPE_CHECKING:
     from core.world.beads import SessionBead
 
 __all__ = ["ExplainError", "explain_session", "known_names", "render_explanation"]
+
+
+@dataclass(frozen=True)
+class RunAction:
+    """One action of an explained run: the step (1-based) and its kind that took it, the
+    action's kind, the bead and session it acted on, and its reason."""
+    step: int
+    do: str
+    kind: str
+    bead_id: str
+    session_name: str
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        """The explanation's `history[]` row (the bead is the one explained)."""
+        return {"step": self.step, "do": self.do, "kind": self.kind, "reason": self.reason}
 
 
 class ExplainError(Exception):
@@ -205,14 +222,14 @@ def _floor_identity_rule(entry: DesiredEntry) -> dict[str, str] | None:
                       f"is cleared, so it is desired and shown as {entry.session_name}"}
 
 
-def _adoption_rule(b: SessionBead | None, history: list[dict[str, Any]] | None) -> dict[str, str] | None:
+def _adoption_rule(b: SessionBead | None, history: list[RunAction] | None) -> dict[str, str] | None:
     if b is None or not history:
         return None
     for h in history:
-        if h["kind"] == "adopt" and h["bead_id"] == b.id:
-            how = h["reason"] or "unknown"
+        if h.kind == "adopt" and h.bead_id == b.id:
+            how = h.reason or "unknown"
             return {"rule": "adopt." + how.replace("-", "_"),
-                    "detail": f"the startup adoption barrier found running session {h['session_name']} without "
+                    "detail": f"the startup adoption barrier found running session {h.session_name} without "
                               f"a bead and adopted it as {b.agent_name} ({how})"}
     return None
 
@@ -363,7 +380,7 @@ def _not_found(key: str) -> dict[str, Any]:
 
 
 def _rules(model: ModelView, entry: DesiredEntry | None, bead: SessionBead | None, agent: Any, shape_rule: dict[str, Any],
-           history: list[dict[str, Any]] | None) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
+           history: list[RunAction] | None) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
     """The rules that made the session what it is: the desired entry's, with the floor identity
     rule before alias.none; or, for a bead not desired, its shape, recorded identity and why not;
     adoption first. Returns (rules, why not desired or None)."""
@@ -473,7 +490,7 @@ def _lifecycle(model: ModelView, bead: SessionBead | None, name: str, outcome: O
 
 
 def explain_session(model: ModelView, key: str, *, outcome: Outcome | None = None,
-                    history: list[dict[str, Any]] | None = None,
+                    history: list[RunAction] | None = None,
                     awake: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """Explain the session `key` (any spelling, see the module doc) as the model stands.
 
@@ -510,6 +527,5 @@ def explain_session(model: ModelView, key: str, *, outcome: Outcome | None = Non
         out["summary"] = f"{hold.headline()} · {out['summary']}"
     out["model"] = {"simplifies": model_notes(model, bead, template)}
     if history is not None and bead is not None:
-        out["history"] = [{k: h[k] for k in ("step", "do", "kind", "reason")} for h in history
-                          if h["bead_id"] == bead.id]
+        out["history"] = [h.to_json() for h in history if h.bead_id == bead.id]
     return out

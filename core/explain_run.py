@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.config.errors import ConfigError
-from core.explain import ExplainError, explain_session, known_names
+from core.explain import ExplainError, RunAction, explain_session, known_names
 from core.model import Model, ModelError
 from core.outcome import Outcome
 from core.safeio import SCENARIO_MAX_BYTES, read_regular
@@ -32,7 +32,7 @@ class Ran:
     steps_total: int
     last: Outcome | None = None
     last_do: str = ""
-    history: list[dict[str, Any]] = field(default_factory=list)  # {step, do, kind, bead_id, session_name, reason}
+    history: list[RunAction] = field(default_factory=list)  # every action of the run, in order
     awake: list[dict[str, Any]] = field(default_factory=list)  # the awake set of the last step that ticked
 
 
@@ -79,8 +79,7 @@ def _record(ran: Ran, n: int, do: str, out: Outcome) -> None:
     if out.ticks:
         ran.awake = out.awake
     for a in out.actions:
-        ran.history.append({"step": n, "do": do, "kind": a.kind, "bead_id": a.bead_id,
-                            "session_name": a.session_name, "reason": a.reason})
+        ran.history.append(RunAction(n, do, a.kind, a.bead_id, a.session_name, a.reason))
 
 
 def _run_scenario(path: str, semantics: str | None, steps: int | None, timeout: float | None,
