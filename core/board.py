@@ -7,13 +7,25 @@ worker, and cached on the frame so travelling back to it costs nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from core.plan import PlanSummary, SessionRow, session_rows, summarize
 from core.roster import AgentRow, agent_rows
 
 if TYPE_CHECKING:
-    from core.history import Frame
+    from core.model_view import ModelView
+    from core.state_json import AliasDeferral
+    from core.trackers.view import TrackerRow
+
+
+class FrameView(Protocol):
+    """What the board reads of a recorded frame (core.history.Frame): its detached model and
+    the cache the board keeps on it."""
+
+    @property
+    def _cache(self) -> dict[str, Any]: ...
+
+    def model(self) -> ModelView: ...
 
 
 @dataclass(frozen=True)
@@ -23,12 +35,12 @@ class Board:
     agents: list[AgentRow]
     sessions: list[SessionRow]
     summary: PlanSummary
-    deferrals: list[dict[str, Any]]
-    trackers: list[dict[str, Any]]
+    deferrals: list[AliasDeferral]
+    trackers: list[TrackerRow]
     warnings: list[str]  # config notes: unresolved imports, unstamped rig defaults, loader warnings
 
 
-def board(frame: Frame) -> Board:
+def board(frame: FrameView) -> Board:
     """The board of `frame` (built once per frame)."""
     cached = frame._cache.get("board")
     if cached is not None:
@@ -43,7 +55,7 @@ def board(frame: Frame) -> Board:
     return b
 
 
-def changes(frame: Frame, previous: Frame | None) -> frozenset[str]:
+def changes(frame: FrameView, previous: FrameView | None) -> frozenset[str]:
     """The keys of the Sessions rows that are new or different after `frame`'s step than after
     `previous` (none without a previous frame). Kept on the frame once computed."""
     cached = frame._cache.get("changes")

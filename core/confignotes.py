@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 
 from core.config import builtin
-from core.config.checks import singleton_session_warnings
 from core.config.errors import ConfigError
 from core.config.model import City, ConfigWarning
 
@@ -85,3 +84,16 @@ def _notes(city: City, errors: list[ConfigError] | None) -> list[str]:
     # a city that went through `gc start`'s gate carries these among its warnings already
     notes += [f"gc start: {warning_text(w, root)}" for w in reserved_prefix_warnings(city) if w not in city.warnings]
     return notes
+
+
+def singleton_session_warnings(city: City) -> list[str]:
+    """What `gc config show` adds: every canonical singleton (max 1, no namepool) that backs
+    no named session drains whenever its demand reads 0. Sorted, as gc prints them."""
+    from core.identity import canonical_singleton
+
+    backed = {n.template_qualified for n in city.named_sessions}
+    return sorted(
+        f'agent "{a.qualified_name}": max_active_sessions=1 creates a canonical singleton that drains when '
+        "scale_check returns 0; declare [[named_session]] only if you need a session that survives "
+        "empty-demand windows"
+        for a in city.agents if canonical_singleton(a) and a.qualified_name not in backed)

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.config.checks import singleton_session_warnings
 from core.config.errors import ConfigError
 from core.config.model import Agent, City, Import, NamedSession, Origin, Rig
 from core.config.validate import reserved_prefix_warnings
-from core.confignotes import config_notes, relative, warning_text
+from core.confignotes import config_notes, relative, singleton_session_warnings, warning_text
 from core.identity import CURRENT, predicates, session_name_for, shape
 from core.scalecheck import ScaleCheckResult
 

@@ -2,9 +2,10 @@
 it is not desired), the demand tier that keeps it, its alias deferral and its lifecycle, as one
 dictionary that the Why panel and `citywatch explain` render.
 
-`explain_session(model, key)` explains one session of a model as it stands; `explain_target(path,
-session, semantics=, steps=)` first runs a scenario (or ticks a city.toml on a fresh world) and
-adds what the run did to that session.
+`explain_session(model, key)` explains one session of a model as it stands (a `ModelView`: it
+changes nothing); `core.explain_run.explain_target(path, session, semantics=, steps=)` first
+runs a scenario (or ticks a city.toml on a fresh world) and adds what the run did to that
+session.
 
 The key may be any spelling of the session (`SessionBead.identities()`: bead id, session name,
 agent name, alias, named identity, title, an earlier alias) or a desired entry's identity. When
@@ -70,6 +71,7 @@ session that stayed up shows none; its awake-set row says why it is kept awake (
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from core.explain_reasons import (
@@ -82,18 +84,39 @@ from core.explain_reasons import (
     source_words,
     why_not_desired,
 )
-from core.explain_run import ExplainError, run_target
 from core.explain_text import render_explanation
 from core.timefmt import format_time
 from core.world import beads as B
 
 if TYPE_CHECKING:
     from core.desired.model import DesiredEntry
-    from core.model import Model
+    from core.model_view import ModelView
     from core.outcome import Outcome
+    from core.trackers.view import TrackerRow
     from core.world.beads import SessionBead
 
-__all__ = ["ExplainError", "explain_session", "explain_target", "known_names", "render_explanation"]
+__all__ = ["ExplainError", "explain_session", "known_names", "render_explanation"]
+
+
+@dataclass(frozen=True)
+class RunAction:
+    """One action of an explained run: the step (1-based) and its kind that took it, the
+    action's kind, the bead and session it acted on, and its reason."""
+    step: int
+    do: str
+    kind: str
+    bead_id: str
+    session_name: str
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        """The explanation's `history[]` row (the bead is the one explained)."""
+        return {"step": self.step, "do": self.do, "kind": self.kind, "reason": self.reason}
+
+
+class ExplainError(Exception):
+    """The explain target cannot be run or the session is unknown: the message is for the
+    operator (file, line and field for a bad file; the known names for an unknown session)."""
 
 _BEAD_FIELDS = (  # (rank, how, spellings of a bead)
     (1, "session name", lambda b: [b.session_name]),
@@ -111,7 +134,7 @@ _ENTRY_FIELDS = (
 )
 
 
-def _entry_of(model: Model, b: SessionBead) -> DesiredEntry | None:
+def _entry_of(model: ModelView, b: SessionBead) -> DesiredEntry | None:
     d = model.last_desired
     if d is None:
         return None
@@ -123,7 +146,7 @@ def _entry_of(model: Model, b: SessionBead) -> DesiredEntry | None:
     return e
 
 
-def _bead_of(model: Model, e: DesiredEntry) -> SessionBead | None:
+def _bead_of(model: ModelView, e: DesiredEntry) -> SessionBead | None:
     store = model.world.store
     if e.bead_id:
         return store.session(e.bead_id)
@@ -131,7 +154,7 @@ def _bead_of(model: Model, e: DesiredEntry) -> SessionBead | None:
     return found[0] if found else None
 
 
-def _resolve(model: Model, key: str) -> tuple[SessionBead | None, DesiredEntry | None, str, list[str]]:
+def _resolve(model: ModelView, key: str) -> tuple[SessionBead | None, DesiredEntry | None, str, list[str]]:
     """(bead, entry, matched_by, also_matches) for `key`; (None, None, "", []) when unknown."""
     store = model.world.store
     b = store.session(key)
@@ -163,7 +186,7 @@ def _resolve(model: Model, key: str) -> tuple[SessionBead | None, DesiredEntry |
     return bead, entry, how, also
 
 
-def known_names(model: Model) -> list[str]:
+def known_names(model: ModelView) -> list[str]:
     """Every spelling `explain` accepts for this model: bead identities and desired identities."""
     names: set[str] = set()
     for b in model.world.store.all_sessions():
@@ -174,7 +197,7 @@ def known_names(model: Model) -> list[str]:
     return sorted(names)
 
 
-def _shape_rule(model: Model, template: str) -> tuple[dict[str, str], Any]:
+def _shape_rule(model: ModelView, template: str) -> tuple[dict[str, str], Any]:
     from core.identity import shape
 
     agent = model.city.agent(template) or (model.city.find_agent(template) if template else None)
@@ -199,14 +222,14 @@ def _floor_identity_rule(entry: DesiredEntry) -> dict[str, str] | None:
                       f"is cleared, so it is desired and shown as {entry.session_name}"}
 
 
-def _adoption_rule(b: SessionBead | None, history: list[dict[str, Any]] | None) -> dict[str, str] | None:
+def _adoption_rule(b: SessionBead | None, history: list[RunAction] | None) -> dict[str, str] | None:
     if b is None or not history:
         return None
     for h in history:
-        if h["kind"] == "adopt" and h["bead_id"] == b.id:
-            how = h["reason"] or "unknown"
+        if h.kind == "adopt" and h.bead_id == b.id:
+            how = h.reason or "unknown"
             return {"rule": "adopt." + how.replace("-", "_"),
-                    "detail": f"the startup adoption barrier found running session {h['session_name']} without "
+                    "detail": f"the startup adoption barrier found running session {h.session_name} without "
                               f"a bead and adopted it as {b.agent_name} ({how})"}
     return None
 
@@ -227,7 +250,7 @@ def _slot(entry: DesiredEntry | None, b: SessionBead | None) -> dict[str, Any]:
     return out
 
 
-def _demand(model: Model, entry: DesiredEntry | None, template: str, why_not: tuple[str, str] | None) -> dict[str, Any]:
+def _demand(model: ModelView, entry: DesiredEntry | None, template: str, why_not: tuple[str, str] | None) -> dict[str, Any]:
     d = model.last_desired
     named = entry.named_identity if entry else ""
     out: dict[str, Any] = {
@@ -260,7 +283,7 @@ def _demand(model: Model, entry: DesiredEntry | None, template: str, why_not: tu
     return out
 
 
-def _scale_check(model: Model, template: str) -> dict[str, Any]:
+def _scale_check(model: ModelView, template: str) -> dict[str, Any]:
     """What the controller read from `template`'s scale_check: its last real run, or the
     simulated value ({} when the template has no scale_check)."""
     agent = model.city.agent(template)
@@ -274,7 +297,7 @@ def _scale_check(model: Model, template: str) -> dict[str, Any]:
             "ran_at": format_time(run.at), "tick": run.tick}
 
 
-def _runtime(model: Model, name: str) -> tuple[str, str]:
+def _runtime(model: ModelView, name: str) -> tuple[str, str]:
     rt = model.world.runtime.get(name) if name else None
     if rt is None:
         return "none", ""
@@ -311,15 +334,15 @@ def _awake_row(awake: list[dict[str, Any]], b: SessionBead | None, name: str) ->
     return {}
 
 
-def _tracker_row(model: Model, b: SessionBead | None) -> dict[str, Any]:
+def _tracker_row(model: ModelView, b: SessionBead | None) -> TrackerRow | None:
     if b is None or not b.open:
-        return {}
+        return None
     from core.trackers.view import tracker_rows
 
-    return next(iter(tracker_rows(model, {b.id})), {})
+    return next(iter(tracker_rows(model, {b.id})), None)
 
 
-def _hold(model: Model, bead: SessionBead | None):
+def _hold(model: ModelView, bead: SessionBead | None):
     """The hold keeping an open, not running bead down (core.holds), or None."""
     from core.holds import session_hold
 
@@ -356,8 +379,8 @@ def _not_found(key: str) -> dict[str, Any]:
             "slot": {}, "demand": {}, "lifecycle": {}}
 
 
-def _rules(model: Model, entry: DesiredEntry | None, bead: SessionBead | None, agent: Any, shape_rule: dict[str, Any],
-           history: list[dict[str, Any]] | None) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
+def _rules(model: ModelView, entry: DesiredEntry | None, bead: SessionBead | None, agent: Any, shape_rule: dict[str, Any],
+           history: list[RunAction] | None) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
     """The rules that made the session what it is: the desired entry's, with the floor identity
     rule before alias.none; or, for a bead not desired, its shape, recorded identity and why not;
     adoption first. Returns (rules, why not desired or None)."""
@@ -401,7 +424,7 @@ def _identity_explanation(entry: DesiredEntry | None, bead: SessionBead | None, 
     return f"recorded as {bead.agent_name or bead.session_name} ({shape_rule['detail']})"
 
 
-def _identity(model: Model, entry: DesiredEntry | None, bead: SessionBead | None, template: str,
+def _identity(model: ModelView, entry: DesiredEntry | None, bead: SessionBead | None, template: str,
               shape_rule: dict[str, Any], name: str) -> dict[str, Any]:
     """The identity section: template and shape, the desired and recorded names, every spelling."""
     if bead is not None:
@@ -425,7 +448,7 @@ def _identity(model: Model, entry: DesiredEntry | None, bead: SessionBead | None
     }
 
 
-def _lifecycle(model: Model, bead: SessionBead | None, name: str, outcome: Outcome | None,
+def _lifecycle(model: ModelView, bead: SessionBead | None, name: str, outcome: Outcome | None,
                awake: list[dict[str, Any]] | None) -> dict[str, Any]:
     """The lifecycle section: the bead's state and timers, its runtime, the last step, trackers,
     the awake-set row and the session reason, with the explanation in words."""
@@ -447,7 +470,7 @@ def _lifecycle(model: Model, bead: SessionBead | None, name: str, outcome: Outco
         "last_activity": last_activity,
         "wake_reason": wake,
         "last_step": last_step,
-        "trackers": tracker,
+        "trackers": tracker.to_json() if tracker is not None else {},
         "explanation": explanation,
     }
     if awake is None:
@@ -466,8 +489,8 @@ def _lifecycle(model: Model, bead: SessionBead | None, name: str, outcome: Outco
     return lifecycle
 
 
-def explain_session(model: Model, key: str, *, outcome: Outcome | None = None,
-                    history: list[dict[str, Any]] | None = None,
+def explain_session(model: ModelView, key: str, *, outcome: Outcome | None = None,
+                    history: list[RunAction] | None = None,
                     awake: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """Explain the session `key` (any spelling, see the module doc) as the model stands.
 
@@ -488,7 +511,7 @@ def explain_session(model: Model, key: str, *, outcome: Outcome | None = None,
     rules, why_not = _rules(model, entry, bead, agent, shape_rule, history)
     deferral = None
     if bead is not None:
-        deferral = next((d for d in deferrals(model) if d["bead_id"] == bead.id), None)
+        deferral = next((d for d in deferrals(model) if d.bead_id == bead.id), None)
     alias = alias_state(entry, bead, deferral, model.world.now)
     name = (entry.session_name if entry else "") or (bead.session_name if bead else "")
     lifecycle = _lifecycle(model, bead, name, outcome, awake)
@@ -504,30 +527,5 @@ def explain_session(model: Model, key: str, *, outcome: Outcome | None = None,
         out["summary"] = f"{hold.headline()} · {out['summary']}"
     out["model"] = {"simplifies": model_notes(model, bead, template)}
     if history is not None and bead is not None:
-        out["history"] = [{k: h[k] for k in ("step", "do", "kind", "reason")} for h in history
-                          if h["bead_id"] == bead.id]
+        out["history"] = [h.to_json() for h in history if h.bead_id == bead.id]
     return out
-
-
-def explain_target(target: str, session: str, *, semantics: str | None = None,
-                   steps: int | None = None, scale_check_timeout: float | None = None,
-                   packs_dir: str | None = None) -> dict[str, Any]:
-    """Run `target` (a scenario to its end or its first `steps` steps; a city.toml for one tick,
-    or `steps` ticks, on a fresh world) and explain `session` there. With `scale_check_timeout`
-    (`--run-scale-checks`) the scale_check commands run for real before each tick. Raises
-    ExplainError for a bad file or step count, and for an unknown session (naming the known ones)."""
-    ran = run_target(target, semantics=semantics, steps=steps, scale_check_timeout=scale_check_timeout,
-                     packs_dir=packs_dir)
-    model = ran.model
-    x = explain_session(model, session, outcome=ran.last, history=ran.history, awake=ran.awake)
-    if not x["found"]:
-        names = known_names(model)
-        listing = ", ".join(names) if names else "(none: no session beads or desired entries)"
-        partial = [f"{qn} scale_check {r.describe()}" for qn, r in sorted(model.world.scale_check_runs.items())
-                   if not r.ok]
-        note = f"; demand read partial: {'; '.join(partial)}" if partial else ""
-        raise ExplainError(f"{target}: no session {session!r} after {ran.steps_run} step(s); known: {listing}{note}")
-    x["target"] = {"path": target, "kind": ran.kind, "steps_run": ran.steps_run, "steps_total": ran.steps_total,
-                   "tick": model.world.tick, "now": format_time(model.world.now), "semantics": model.semantics,
-                   "scale_checks": "run" if scale_check_timeout is not None else "simulated"}
-    return x

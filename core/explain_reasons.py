@@ -14,7 +14,9 @@ from core.world import beads as B
 if TYPE_CHECKING:
     from core.config.model import Agent, City
     from core.desired.model import DesiredEntry, DesiredResult
-    from core.model import Model
+    from core.model_view import ModelView
+    from core.state_json import AliasDeferral
+    from core.trackers.view import TrackerRow
     from core.world.beads import SessionBead
 
 SOURCE_WORDS = {
@@ -159,29 +161,29 @@ def _not_desired_beside(d: DesiredResult, b: SessionBead, agent: Agent, semantic
     return "undesired.not_selected", f"demand for {qn} is {pd} and {holders} fill it"
 
 
-def alias_state(entry: DesiredEntry | None, b: SessionBead | None, deferral: dict | None,
+def alias_state(entry: DesiredEntry | None, b: SessionBead | None, deferral: AliasDeferral | None,
                 now: datetime) -> dict[str, Any]:
     """The alias section: what it is, who blocks it, and when the next attempt is due."""
     out: dict[str, Any] = {
         "desired": entry.alias if entry else "",
         "bead": b.alias if b else "",
         "history": b.alias_history() if b else [],
-        "deferred": deferral,
+        "deferred": deferral.to_json() if deferral is not None else None,
     }
     if deferral is not None:
-        count = int(deferral.get("count") or 0)
+        count = deferral.count
         backoff = format_duration(backoff_seconds(count))
-        holder, hstate = deferral.get("holder", ""), deferral.get("holder_state", "")
-        due = retry_due(deferral.get("last_at", ""), str(count), now)
+        holder, hstate = deferral.holder, deferral.holder_state
+        due = retry_due(deferral.last_at, str(count), now)
         who = f"{holder} ({hstate})" if holder else "no open bead now"
-        out.update(state="deferred", wanted=deferral["alias"], holder=holder, holder_state=hstate, attempts=count,
-                   last_attempt=deferral.get("last_at", ""), next_retry_at=deferral.get("next_retry_at", ""),
+        out.update(state="deferred", wanted=deferral.alias, holder=holder, holder_state=hstate, attempts=count,
+                   last_attempt=deferral.last_at, next_retry_at=deferral.next_retry_at,
                    backoff=backoff, retry_due=due)
         tail = ("the holder is gone, so the next sync or normalization claims it" if not holder else
                 f"retries back off 30s, doubling per attempt, capped at 30m: now {backoff}, "
-                f"{'due now' if due else 'next at ' + (deferral.get('next_retry_at') or '?')}")
-        out["explanation"] = (f"wants {deferral['alias']} but {who} holds it; {count} attempt(s), last at "
-                              f"{deferral.get('last_at') or '(no stamp)'}; {tail}")
+                f"{'due now' if due else 'next at ' + (deferral.next_retry_at or '?')}")
+        out["explanation"] = (f"wants {deferral.alias} but {who} holds it; {count} attempt(s), last at "
+                              f"{deferral.last_at or '(no stamp)'}; {tail}")
         return out
     if entry is None:
         out["state"] = "released" if b is not None and not b.open else ("held" if b and b.alias else "none")
@@ -210,7 +212,7 @@ def alias_state(entry: DesiredEntry | None, b: SessionBead | None, deferral: dic
     return out
 
 
-def lifecycle_words(b: SessionBead | None, runtime: str, tracker: dict[str, Any]) -> list[str]:
+def lifecycle_words(b: SessionBead | None, runtime: str, tracker: TrackerRow | None) -> list[str]:
     """Sentences for the bead state, sleep reason and each tracker row that is doing something."""
     out: list[str] = []
     if b is None:
@@ -228,49 +230,49 @@ def lifecycle_words(b: SessionBead | None, runtime: str, tracker: dict[str, Any]
     out.append(line)
     if b.get(B.HELD_UNTIL):
         out.append(f"held until {b.get(B.HELD_UNTIL)}")
-    if not tracker:
+    if tracker is None:
         return out
     return out + _timer_words(tracker) + _failure_words(tracker)
 
 
-def _timer_words(tracker: dict[str, Any]) -> list[str]:
+def _timer_words(tracker: TrackerRow) -> list[str]:
     """Sentences for the idle timeout, max session age and assigned-work deferral rows."""
     out: list[str] = []
-    idle = tracker.get("idle") or {}
-    if idle.get("status") == "fired":
-        out.append(f"idle timeout {idle.get('timeout')} passed (last activity {idle.get('last_activity')})")
-    elif idle.get("status") == "deferred":
-        out.append(f"idle timeout passed but deferred ({idle.get('reason')})")
-    elif idle.get("status") == "armed":
-        out.append(f"idle timeout {idle.get('timeout')} armed, fires after {idle.get('deadline')}")
-    age = tracker.get("max_age") or {}
-    if age.get("status") in ("armed", "fired", "deferred"):
-        out.append(f"max session age {age.get('max_age')} (+{age.get('offset') or '0s'} jitter): {age['status']}"
-                   + (f", deadline {age.get('deadline')}" if age.get("deadline") else ""))
-    defer = tracker.get("defer") or {}
-    if defer.get("status") in ("deferring", "exhausted"):
-        out.append(f"idle stop deferred for assigned work {defer.get('count')} of {defer.get('limit')} time(s)"
-                   + (f" (anchor {defer['anchor']})" if defer.get("anchor") else "")
-                   + ("; limit reached" if defer["status"] == "exhausted" else ""))
+    idle = tracker.idle
+    if idle.status == "fired":
+        out.append(f"idle timeout {idle.timeout} passed (last activity {idle.last_activity})")
+    elif idle.status == "deferred":
+        out.append(f"idle timeout passed but deferred ({idle.reason})")
+    elif idle.status == "armed":
+        out.append(f"idle timeout {idle.timeout} armed, fires after {idle.deadline}")
+    age = tracker.max_age
+    if age.status in ("armed", "fired", "deferred"):
+        out.append(f"max session age {age.max_age} (+{age.offset or '0s'} jitter): {age.status}"
+                   + (f", deadline {age.deadline}" if age.deadline else ""))
+    defer = tracker.defer
+    if defer.status in ("deferring", "exhausted"):
+        out.append(f"idle stop deferred for assigned work {defer.count} of {defer.limit} time(s)"
+                   + (f" (anchor {defer.anchor})" if defer.anchor else "")
+                   + ("; limit reached" if defer.status == "exhausted" else ""))
     return out
 
 
-def _failure_words(tracker: dict[str, Any]) -> list[str]:
+def _failure_words(tracker: TrackerRow) -> list[str]:
     """Sentences for the wake-failure (quarantine) and respawn circuit breaker rows."""
     out: list[str] = []
-    wf = tracker.get("wake_failures") or {}
-    if wf.get("status") == "quarantined":
-        out.append(f"quarantined until {wf.get('quarantined_until')} ({wf.get('reason')})")
-    elif wf.get("status") == "counting":
-        out.append(f"wake failures {wf.get('wake_attempts')}, churn {wf.get('churn_count')} (quarantine at 5 "
+    wf = tracker.wake_failures
+    if wf.status == "quarantined":
+        out.append(f"quarantined until {wf.quarantined_until} ({wf.reason})")
+    elif wf.status == "counting":
+        out.append(f"wake failures {wf.wake_attempts}, churn {wf.churn_count} (quarantine at 5 "
                    "failed starts or 3 churns)")
-    circuit = tracker.get("circuit") or {}
-    if circuit.get("status") == "open":
-        out.append(f"respawn circuit breaker OPEN for {circuit.get('identity')} since {circuit.get('opened_at')}; "
-                   f"resets at {circuit.get('reset_at')}")
-    elif circuit.get("status") == "closed" and circuit.get("restarts"):
-        out.append(f"respawn circuit breaker closed: {circuit.get('restarts')} of {circuit.get('max_restarts')} "
-                   f"restarts in {circuit.get('window')}")
+    circuit = tracker.circuit
+    if circuit.status == "open":
+        out.append(f"respawn circuit breaker OPEN for {circuit.identity} since {circuit.opened_at}; "
+                   f"resets at {circuit.reset_at}")
+    elif circuit.status == "closed" and circuit.restarts:
+        out.append(f"respawn circuit breaker closed: {circuit.restarts} of {circuit.max_restarts} "
+                   f"restarts in {circuit.window}")
     return out
 
 
@@ -332,7 +334,7 @@ def reason_words(reason: str) -> str:
     return "; ".join(WAKE_WORDS.get(r, r) for r in reason.split(","))
 
 
-def session_reason(model: Model, b: SessionBead | None, row: dict[str, Any] | None = None) -> tuple[str, str]:
+def session_reason(model: ModelView, b: SessionBead | None, row: dict[str, Any] | None = None) -> tuple[str, str]:
     """The REASON `gc session list` shows for a session (sessionReason): the lifecycle display
     reason first (LifecycleDisplayReasonWithLivenessInfo: an open circuit, the sleep reason unless
     its hold or quarantine has lapsed, an active quarantine, a wait hold, an active hold); else,
@@ -385,7 +387,7 @@ def session_reason(model: Model, b: SessionBead | None, row: dict[str, Any] | No
     return "no-demand", ""
 
 
-def model_notes(model: Model, b: SessionBead | None, template: str) -> list[str]:
+def model_notes(model: ModelView, b: SessionBead | None, template: str) -> list[str]:
     """Where the model simplifies Gas City for this session (docs/reconcile.md), one sentence
     each; [] when none applies."""
     from core.desired.lookup import template_lookup

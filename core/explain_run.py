@@ -11,16 +11,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.config.errors import ConfigError
+from core.explain import ExplainError, RunAction, explain_session, known_names
 from core.model import Model, ModelError
 from core.outcome import Outcome
 from core.safeio import SCENARIO_MAX_BYTES, read_regular
 from core.steps import Step
-
-
-class ExplainError(Exception):
-    """The explain target cannot be run or the session is unknown: the message is for the
-    operator (file, line and field for a bad file; the known names for an unknown session)."""
-
+from core.timefmt import format_time
 
 # Top-level keys only a scenario file has; a city.toml has none of them.
 _SCENARIO_KEYS = frozenset({"step", "expect", "city", "city_file"})
@@ -37,7 +33,7 @@ class Ran:
     steps_total: int
     last: Outcome | None = None
     last_do: str = ""
-    history: list[dict[str, Any]] = field(default_factory=list)  # {step, do, kind, bead_id, session_name, reason}
+    history: list[RunAction] = field(default_factory=list)  # every action of the run, in order
     awake: list[dict[str, Any]] = field(default_factory=list)  # the awake set of the last step that ticked
 
 
@@ -84,8 +80,7 @@ def _record(ran: Ran, n: int, do: str, out: Outcome) -> None:
     if out.ticks:
         ran.awake = out.awake
     for a in out.actions:
-        ran.history.append({"step": n, "do": do, "kind": a.kind, "bead_id": a.bead_id,
-                            "session_name": a.session_name, "reason": a.reason})
+        ran.history.append(RunAction(n, do, a.kind, a.bead_id, a.session_name, a.reason))
 
 
 def _run_scenario(path: str, semantics: str | None, steps: int | None, timeout: float | None,
@@ -140,3 +135,27 @@ def _run_city(path: str, semantics: str | None, steps: int | None, timeout: floa
             out.extend(model.do(step))
         _record(ran, n, "tick", out)
     return ran
+
+
+def explain_target(target: str, session: str, *, semantics: str | None = None,
+                   steps: int | None = None, scale_check_timeout: float | None = None,
+                   packs_dir: str | None = None) -> dict[str, Any]:
+    """Run `target` (a scenario to its end or its first `steps` steps; a city.toml for one tick,
+    or `steps` ticks, on a fresh world) and explain `session` there. With `scale_check_timeout`
+    (`--run-scale-checks`) the scale_check commands run for real before each tick. Raises
+    ExplainError for a bad file or step count, and for an unknown session (naming the known ones)."""
+    ran = run_target(target, semantics=semantics, steps=steps, scale_check_timeout=scale_check_timeout,
+                     packs_dir=packs_dir)
+    model = ran.model
+    x = explain_session(model, session, outcome=ran.last, history=ran.history, awake=ran.awake)
+    if not x["found"]:
+        names = known_names(model)
+        listing = ", ".join(names) if names else "(none: no session beads or desired entries)"
+        partial = [f"{qn} scale_check {r.describe()}" for qn, r in sorted(model.world.scale_check_runs.items())
+                   if not r.ok]
+        note = f"; demand read partial: {'; '.join(partial)}" if partial else ""
+        raise ExplainError(f"{target}: no session {session!r} after {ran.steps_run} step(s); known: {listing}{note}")
+    x["target"] = {"path": target, "kind": ran.kind, "steps_run": ran.steps_run, "steps_total": ran.steps_total,
+                   "tick": model.world.tick, "now": format_time(model.world.now), "semantics": model.semantics,
+                   "scale_checks": "run" if scale_check_timeout is not None else "simulated"}
+    return x

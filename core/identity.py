@@ -10,10 +10,11 @@ The ids are Gas City pull-request numbers, not years: people read them as `SEMAN
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from core.config.model import Agent, City, qualify
+from core.config.naming import sanitize as sanitize
+from core.config.naming import session_name_for as session_name_for
 from core.goparse import digits_value
 
 SEMANTICS = ("current", "pre-2053", "pre-1989")
@@ -143,25 +144,6 @@ def request_identity(a: Agent, slot: int, semantics: str = CURRENT) -> tuple[str
             return a.qualified_name, 0
         return qualified_instance(a, slot), slot
     return qualified_instance(a, max(slot, 1)), max(slot, 1)
-
-
-def sanitize(name: str) -> str:
-    """Runtime-safe form of an identity: `/` -> `--`, `.` -> `__`."""
-    return name.replace("/", "--").replace(".", "__")
-
-
-_TPL_FIELD = re.compile(r"\{\{\s*\.(\w+)\s*\}\}")
-
-
-def session_name_for(city: City | None, identity: str) -> str:
-    """SessionNameFor: the runtime name of a named identity (workspace.session_template, else
-    the sanitized identity)."""
-    tpl = city.workspace.session_template if city is not None else ""
-    if tpl == "":  # SessionNameFor renders any non-empty template, even one of blanks
-        return sanitize(identity)
-    dir_, _, base = identity.rpartition("/")
-    fields = {"City": city.name if city else "", "Agent": sanitize(identity), "Dir": dir_, "Name": base}
-    return _TPL_FIELD.sub(lambda m: fields.get(m.group(1), ""), tpl)
 
 
 def basename(template: str) -> str:

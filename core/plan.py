@@ -17,7 +17,8 @@ from core.world.runtime import META_ACTIVITY
 
 if TYPE_CHECKING:
     from core.desired.model import DesiredEntry
-    from core.model import Model
+    from core.model_view import ModelView
+    from core.state_json import AliasDeferral
 
 START, STOP, CHANGE, DEFER, HOLD, SYNCED = "+", "-", "~", "!", "×", " "
 MARKER_WORDS = {START: "to start", STOP: "to stop", CHANGE: "changing", DEFER: "deferred", HOLD: "held",
@@ -63,7 +64,7 @@ class PlanSummary:
                 f"to stop {self.to_stop} · changing {self.changing} · deferred {self.deferred}{held}")
 
 
-def _runtime_text(model: Model, name: str) -> tuple[str, bool]:
+def _runtime_text(model: ModelView, name: str) -> tuple[str, bool]:
     s = model.world.runtime.get(name) if name else None
     if s is None:
         return "—", False
@@ -83,7 +84,7 @@ def _arrow(old: str, new: str) -> str:
     return f"{old or '∅'} → {new or '∅'}"
 
 
-def session_rows(model: Model) -> list[SessionRow]:
+def session_rows(model: ModelView) -> list[SessionRow]:
     """Every desired entry, open session bead and runtime session, joined by session name.
 
     Rows come sorted by template, then identity, then key (natural order), so they do not jump
@@ -126,13 +127,13 @@ def _slot(n: int | str) -> str:
     return "" if n in (0, "", "0") else str(n)
 
 
-def _deferred_aliases(model: Model) -> dict[str, dict]:
+def _deferred_aliases(model: ModelView) -> dict[str, AliasDeferral]:
     from core.state_json import deferrals
 
-    return {d["bead_id"]: d for d in deferrals(model)}
+    return {d.bead_id: d for d in deferrals(model)}
 
 
-def _bead_row(model: Model, b: SessionBead, e: DesiredEntry | None, name: str, deferral: dict | None) -> SessionRow:
+def _bead_row(model: ModelView, b: SessionBead, e: DesiredEntry | None, name: str, deferral: AliasDeferral | None) -> SessionRow:
     from core.holds import session_hold
 
     rt, alive = _runtime_text(model, b.session_name)
@@ -141,7 +142,7 @@ def _bead_row(model: Model, b: SessionBead, e: DesiredEntry | None, name: str, d
     if e is None:
         if deferral is not None:
             marker = DEFER
-            reason = f"alias {deferral['alias']} deferred: held by {deferral.get('holder') or '?'}; not desired"
+            reason = f"alias {deferral.alias} deferred: held by {deferral.holder or '?'}; not desired"
         elif model.city.agent(b.template) is None and not b.is_manual:
             marker, reason = STOP, "template not in the config: will be closed (orphaned)"
         elif alive or b.state in COUNTS_AGAINST_CAP:
@@ -160,10 +161,10 @@ def _bead_row(model: Model, b: SessionBead, e: DesiredEntry | None, name: str, d
         reason = f"{hold.text()}: desired, not started before then"
     elif deferral is not None:
         marker = DEFER
-        holder = deferral.get("holder") or "?"
-        reason = f"alias {deferral['alias']} deferred: held by {holder}"
+        holder = deferral.holder or "?"
+        reason = f"alias {deferral.alias} deferred: held by {holder}"
         if not e.alias:
-            alias = f"(wants {deferral['alias']})"
+            alias = f"(wants {deferral.alias})"
     elif (b.agent_name and b.agent_name != e.identity) or b.alias != e.alias:
         marker = CHANGE
         reason = "identity or alias changes"
@@ -176,7 +177,7 @@ def _bead_row(model: Model, b: SessionBead, e: DesiredEntry | None, name: str, d
     return SessionRow(name or b.id, marker, e.template, e.source, identity, alias, slot, b.id, state, rt, reason)
 
 
-def summarize(model: Model, rows: list[SessionRow]) -> PlanSummary:
+def summarize(model: ModelView, rows: list[SessionRow]) -> PlanSummary:
     """The count line shown above the rows."""
     n_desired = len(model.last_desired.entries) if model.last_desired else 0
     running = sum(1 for s in model.world.runtime.sessions.values() if s.process_alive)

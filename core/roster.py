@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from core.identity import shape
 
 if TYPE_CHECKING:
-    from core.model import Model
+    from core.model_view import ModelView
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class AgentRow:
         return self.inactive or ("suspended" if self.suspended else "")
 
 
-def scale_check_view(model: Model, template: str) -> tuple[str, str, str]:
+def scale_check_view(model: ModelView, template: str) -> tuple[str, str, str]:
     """(cell, source, detail) of `template`'s scale_check: the last real run's value or
     "partial !" with its reason and tick, else the simulated value."""
     agent = model.city.agent(template)
@@ -58,7 +58,7 @@ UNSTAMPED = "rig-scope template no rig receives: add a [[rigs]] entry to stamp i
 RIG_DEFAULT = "rig default not yet stamped: `gc rig add` stamps it into each new rig"
 
 
-def agent_rows(model: Model) -> list[AgentRow]:
+def agent_rows(model: ModelView) -> list[AgentRow]:
     """One row per configured agent, in the config's merged order, then the templates the config
     declares that produce no session (rig-scope templates no rig receives, rig defaults not yet
     stamped), each with the reason in `inactive`, as `config show` lists them.
@@ -104,7 +104,7 @@ def agent_rows(model: Model) -> list[AgentRow]:
     return rows
 
 
-def agent_detail(model: Model, template: str) -> dict | None:
+def agent_detail(model: ModelView, template: str) -> dict | None:
     """The Why panel's view of one template (selected in the Agents panel), in the explain
     dictionary's shape: a summary, then identity and demand sections. None when unknown."""
     row = next((r for r in agent_rows(model) if r.key == template), None)

@@ -24,7 +24,7 @@ from core.world import beads as B
 
 if TYPE_CHECKING:
     from core.config.model import Agent, City
-    from core.model import Model
+    from core.model_view import ModelView
     from core.world.beads import SessionBead
     from core.world.runtime import Runtime
 
@@ -143,7 +143,7 @@ def pin_visible(city: City, semantics: str, suspended: bool, b: SessionBead, now
         _normalized_template(template_lookup(city, semantics), b)) is not None and not suspended
 
 
-def list_wake_reasons(model: Model, b: SessionBead) -> tuple[str, ...]:
+def list_wake_reasons(model: ModelView, b: SessionBead) -> tuple[str, ...]:
     """The wake reasons `gc session list` shows for bead `b` now: read against the config file as
     the CLI reads it (an edit the controller has not applied yet included), with cliPoolDesired,
     the ready waits in the store, and a scenario's [work_query] results as the work set (empty in

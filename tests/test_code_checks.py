@@ -43,47 +43,81 @@ def test_the_import_contracts_hold():
     _passes([str(lint_imports), "--no-cache"])
 
 
-def import_cycles(packages: tuple[str, ...]) -> list[list[str]]:
-    """Each set of modules that import one another round in a circle (strongly connected
-    components of more than one module), sorted; [] when the import graph has no cycle."""
+def import_graph(packages: tuple[str, ...]) -> dict[str, set[str]]:
+    """Each module of `packages` and the modules of `packages` it imports (at the top, inside a
+    function or under TYPE_CHECKING alike)."""
     grimp = pytest.importorskip("grimp")
     graph = grimp.build_graph(*packages, cache_dir=None)
+    return {m: set(graph.find_modules_directly_imported_by(m)) for m in graph.modules}
+
+
+def cycles_of(edges: dict[str, set[str]]) -> list[list[str]]:
+    """Each set of nodes that reach one another round a circle (strongly connected components
+    of more than one node), sorted; [] when the graph has no cycle."""
     index: dict[str, int] = {}
     low: dict[str, int] = {}
     stack: list[str] = []
     on_stack: set[str] = set()
     cycles: list[list[str]] = []
 
-    def visit(module: str) -> None:  # Tarjan's algorithm
-        index[module] = low[module] = len(index)
-        stack.append(module)
-        on_stack.add(module)
-        for imported in sorted(graph.find_modules_directly_imported_by(module)):
-            if imported not in index:
-                visit(imported)
-                low[module] = min(low[module], low[imported])
-            elif imported in on_stack:
-                low[module] = min(low[module], index[imported])
-        if low[module] == index[module]:
+    def visit(node: str) -> None:  # Tarjan's algorithm
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in sorted(edges.get(node, ())):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
             component = []
             while True:
                 m = stack.pop()
                 on_stack.discard(m)
                 component.append(m)
-                if m == module:
+                if m == node:
                     break
             if len(component) > 1:
                 cycles.append(sorted(component))
 
     limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(limit, 10 * len(graph.modules)))
+    sys.setrecursionlimit(max(limit, 10 * len(edges)))
     try:
-        for module in sorted(graph.modules):
-            if module not in index:
-                visit(module)
+        for node in sorted(edges):
+            if node not in index:
+                visit(node)
     finally:
         sys.setrecursionlimit(limit)
     return sorted(cycles)
+
+
+def import_cycles(packages: tuple[str, ...]) -> list[list[str]]:
+    """The import cycles among the modules of `packages` (see cycles_of)."""
+    return cycles_of(import_graph(packages))
+
+
+def collapsed(edges: dict[str, set[str]], root: str) -> dict[str, set[str]]:
+    """The import graph with every module below `root` folded into the package or module
+    directly under it (core.reconcile.tick and core.reconcile.awake are both core.reconcile);
+    imports within one of them are dropped."""
+    def top(module: str) -> str:
+        parts = module.split(".")
+        return ".".join(parts[:2]) if parts[0] == root and len(parts) > 1 else module
+
+    out: dict[str, set[str]] = {}
+    for module, imported in edges.items():
+        if module != root and not module.startswith(root + "."):
+            continue
+        node = top(module)
+        out.setdefault(node, set()).update(top(m) for m in imported
+                                           if m.startswith(root + ".") and top(m) != node)
+    return out
+
+
+def package_cycles(root: str) -> list[list[str]]:
+    """The import cycles among the top-level packages and modules of `root` (see collapsed)."""
+    return cycles_of(collapsed(import_graph((root,)), root))
 
 
 def test_no_import_cycle_among_the_modules_of_core_and_tui():
@@ -99,3 +133,23 @@ def test_the_cycle_check_sees_a_cycle_closed_by_an_import_inside_a_function(tmp_
     (pkg / "c.py").write_text("from cyclepkg import a\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     assert import_cycles(("cyclepkg",)) == [["cyclepkg.a", "cyclepkg.b"]]
+
+
+def test_no_import_cycle_among_the_packages_of_core():
+    assert package_cycles("core") == []
+
+
+def test_the_package_check_sees_a_cycle_between_two_packages_that_no_module_cycle_shows(tmp_path, monkeypatch):
+    root = tmp_path / "pkgcycle"
+    for sub in ("p", "q"):
+        (root / sub).mkdir(parents=True)
+        (root / sub / "__init__.py").write_text("")
+    (root / "__init__.py").write_text("")
+    (root / "p" / "one.py").write_text("from pkgcycle.q import two\n")
+    (root / "q" / "two.py").write_text("")
+    (root / "q" / "three.py").write_text("def later():\n    from pkgcycle.p import four\n    return four\n")
+    (root / "p" / "four.py").write_text("")
+    (root / "lone.py").write_text("from pkgcycle.p import one\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert import_cycles(("pkgcycle",)) == []
+    assert package_cycles("pkgcycle") == [["pkgcycle.p", "pkgcycle.q"]]

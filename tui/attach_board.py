@@ -26,6 +26,7 @@ from core.alarms import Alarm
 from core.board import Board
 from core.history import EventLine
 from core.plan import CHANGE, DEFER, START, STOP, SYNCED, SessionRow, summarize
+from core.state_json import AliasDeferral
 from core.timefmt import parse_time
 from core.tracefile.problems import ReadWarning
 
@@ -545,7 +546,10 @@ class AttachState:
                 f"running {running if observable else '?'} · to start {marks[START]} · to stop {marks[STOP]} · "
                 f"changing {marks[CHANGE]} · deferred {marks[DEFER]}")
         config_notes = [w["text"] for w in snap["warnings"] if w["source"] == "config"]
-        board = Board(agents, rows, summary or summarize_plain(rows), snap["deferrals"], snap["trackers"], config_notes)
+        # The model's in-memory trackers cannot be seen from outside: the lifecycle rows go to
+        # the attach board's own `trackers`, the shared board has none.
+        board = Board(agents, rows, summary or summarize_plain(rows),
+                      [AliasDeferral.from_json(d) for d in snap["deferrals"]], [], config_notes)
         drift = snap["drift"]
         banner = ""
         if not snap["city"]["config_loaded"]:

@@ -92,7 +92,7 @@ def _scenario_run(args: argparse.Namespace, timeout: float | None, packs: str | 
         scn.semantics = args.semantics
     r = run(scn, scale_check_timeout=timeout)
     if args.trace_dir:
-        from core.tracefile.scenario_trace import write_run_trace
+        from core.run_trace import write_run_trace
         from core.tracefile.writer import TraceWriteRefused
 
         try:
@@ -155,7 +155,8 @@ def cmd_config_show(args: argparse.Namespace) -> int:
 
 def cmd_explain(args: argparse.Namespace) -> int:
     """`citywatch explain`: print why a session is as it is; 2 on bad input."""
-    from core.explain import ExplainError, explain_target
+    from core.explain import ExplainError
+    from core.explain_run import explain_target
 
     try:
         timeout, packs = scale_check_timeout(args), packs_dir(args)

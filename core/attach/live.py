@@ -174,9 +174,9 @@ class LiveCitySession:
         world = self.world_view()
         extra: list[ReadWarning] = []
         try:
-            defer_rows = deferrals(Model(self.city or self._empty_city(),
-                                         World.from_state(world.snapshot(), prefix=world.store.prefix),
-                                         self.options.semantics, adopt_on_start=False))
+            defer_rows = [d.to_json() for d in deferrals(Model(
+                self.city or self._empty_city(), World.from_state(world.snapshot(), prefix=world.store.prefix),
+                self.options.semantics, adopt_on_start=False))]
         except Exception as e:  # live beads are arbitrary input: report, keep the rest of the snapshot
             defer_rows = []
             extra.append(ReadWarning("model", "deferrals_failed", f"alias deferrals could not be computed "

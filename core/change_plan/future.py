@@ -80,7 +80,7 @@ def session_ends(model: Model, start_ids: frozenset[str]) -> dict[str, SessionEn
     world = model.world
     desired = {e.bead_id: e for e in model.last_desired.entries.values() if e.bead_id} \
         if model.last_desired is not None else {}
-    waiting = {d["bead_id"]: d for d in deferrals(model)}
+    waiting = {d.bead_id: d for d in deferrals(model)}
     out: dict[str, SessionEnd] = {}
     taken: set[str] = set()
     # Open beads take the keys first, so a bead that came and went does not take the key of the
@@ -88,7 +88,7 @@ def session_ends(model: Model, start_ids: frozenset[str]) -> dict[str, SessionEn
     for b in sorted(world.store.all_sessions(), key=lambda b: (not b.open, b.created_at, b.id)):
         key = session_key(b, start_ids, taken)
         e = desired.get(b.id)
-        d = waiting.get(b.id, {})
+        d = waiting.get(b.id)
         out[key] = SessionEnd(
             key=key, bead_id=b.id, template=b.template,
             identity=b.get(B.CONFIGURED_NAMED_IDENTITY) or b.agent_name, session_name=b.session_name,
@@ -96,7 +96,7 @@ def session_ends(model: Model, start_ids: frozenset[str]) -> dict[str, SessionEn
             running=b.open and world.runtime.is_running(b.session_name), close_reason=b.get(B.CLOSE_REASON),
             named=b.is_named, dependency_only=b.dependency_only,
             source=e.source if e else "", why=tuple((w.rule, w.detail) for w in e.why) if e else (),
-            deferred_alias=str(d.get("alias", "")), deferred_holder=str(d.get("holder", "")))
+            deferred_alias=d.alias if d else "", deferred_holder=d.holder if d else "")
     return out
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 
-from core.config.goduration import duration_error, go_quote
 from core.config.model import Agent, City
 from core.config.reader import Reader
+from core.goduration import duration_error, go_quote
 from core.safeio import CONFIG_MAX_BYTES, UnsafeFileError, read_regular
 
 BUILTIN_PROVIDERS = ("claude", "codex", "gemini", "grok", "kimi", "kiro", "cursor", "copilot", "amp", "opencode",
@@ -283,20 +283,6 @@ def load_namepool(rd: Reader, a: Agent, city_root: str) -> Agent:
     if not names:
         return fail("has no names")
     return replace(a, namepool_names=tuple(names), namepool_error="")
-
-
-# ---------------------------------------------------------------------- gc config show
-def singleton_session_warnings(city: City) -> list[str]:
-    """What `gc config show` adds: every canonical singleton (max 1, no namepool) that backs
-    no named session drains whenever its demand reads 0. Sorted, as gc prints them."""
-    from core.identity import canonical_singleton
-
-    backed = {n.template_qualified for n in city.named_sessions}
-    return sorted(
-        f'agent "{a.qualified_name}": max_active_sessions=1 creates a canonical singleton that drains when '
-        "scale_check returns 0; declare [[named_session]] only if you need a session that survives "
-        "empty-demand windows"
-        for a in city.agents if canonical_singleton(a) and a.qualified_name not in backed)
 
 
 # ---------------------------------------------------------------------- gc doctor advisories

@@ -88,7 +88,7 @@ def _check_always_on(city: City, rd: Reader | None, agent: Agent, qn: str, count
 def validate_named_sessions(city: City, rd: Reader | None = None) -> None:
     """Gas City's validateNamedSessions, in declaration order: fatal errors raise; a named
     session whose backing template is missing is dropped with a warning (disabled)."""
-    from core.identity import session_name_for
+    from core.config.naming import session_name_for
 
     seen: set[tuple[str, str]] = set()
     reserved_aliases: dict[str, str] = {}
@@ -142,8 +142,8 @@ def validation_errors(city: City) -> list[ConfigError]:
     """What `gc config show` collects: the first error of each validator, in its order
     (ValidateAgents, ValidateRigs, ValidateWebhooks, ValidateServices with the runtime support
     check). Empty when the config validates."""
+    from core.config.limits import check_city_limits
     from core.config.service_checks import validate_services, validate_webhooks
-    from core.limits import check_city_limits
 
     out = []
     # citywatch's own ceiling last, after Gas City's validators

@@ -9,7 +9,6 @@ a canonical singleton that is already desired.
 
 from __future__ import annotations
 
-from core.config.goduration import go_quote
 from core.config.model import Agent
 from core.desired.context import (
     BuildContext,
@@ -23,6 +22,7 @@ from core.desired.context import (
 from core.desired.model import DesiredEntry, Why
 from core.desired.realize import base_env, bead_stale_suffixed, shape_why
 from core.desired.slots import existing_slot, raw_existing_slot
+from core.goduration import go_quote
 from core.identity import request_identity
 from core.timefmt import parse_time
 from core.world import beads as B

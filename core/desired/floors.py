@@ -12,7 +12,6 @@ as a warning of the tick.
 
 from __future__ import annotations
 
-from core.config.goduration import go_quote
 from core.config.model import Agent
 from core.desired.context import BuildContext, is_configured_named, is_manual, is_pool_managed
 from core.desired.discovery import canonical_identity
@@ -25,6 +24,7 @@ from core.desired.realize import (
     normalize_singleton,
     shape_why,
 )
+from core.goduration import go_quote
 from core.identity import generic_ephemeral, qualified_instance, request_identity
 from core.world.beads import SessionBead
 

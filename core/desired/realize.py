@@ -12,7 +12,6 @@ import hashlib
 from dataclasses import dataclass, field
 
 from core.actions import Action
-from core.config.goduration import go_quote
 from core.config.model import Agent
 from core.desired.alias import (
     CLEAR_CONFLICT,
@@ -39,6 +38,7 @@ from core.desired.naming import (
     validate_explicit_name,
 )
 from core.desired.slots import claim_for_bead, claim_preferred, existing_slot
+from core.goduration import go_quote
 from core.identity import request_identity, shape, stale_suffixed
 from core.timefmt import format_time
 from core.world import beads as B

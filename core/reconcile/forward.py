@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.config.goduration import go_quote
 from core.desired.model import DesiredEntry
 from core.durations import format_duration
+from core.goduration import go_quote
 from core.reconcile import (
     drain_ack,
     drains,

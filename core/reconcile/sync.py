@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from core.config.goduration import go_quote
 from core.config.model import Agent
 from core.desired.alias import CLEAR_CONFLICT, alias_holder, conflict_count, retry_due
 from core.desired.model import DesiredEntry, DesiredResult
 from core.desired.realize import instance_token
+from core.goduration import go_quote
 from core.identity import (
     canonical_singleton,
     pool_session_name,

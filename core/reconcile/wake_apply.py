@@ -5,10 +5,10 @@ slot-freeing closes for dead pool sessions in a terminal sleep."""
 
 from __future__ import annotations
 
-from core.config.goduration import go_quote
 from core.desired.context import BuildContext
 from core.desired.reach import filter_for_session_wake
 from core.durations import try_duration
+from core.goduration import go_quote
 from core.reconcile import awake as A
 from core.reconcile import drains, sleep_policy
 from core.reconcile.breakers import log_open_once

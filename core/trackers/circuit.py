@@ -16,9 +16,9 @@ import json
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from core.config.goduration import go_quote
 from core.config.model import City
 from core.durations import format_duration, try_duration
+from core.goduration import go_quote
 from core.goparse import GoParseError, ascii_digits, atoi, parse_rfc3339
 from core.trackers.max_age import rfc3339nano
 from core.world import beads as B

@@ -10,11 +10,10 @@ import pytest
 from core.explain import (
     ExplainError,
     explain_session,
-    explain_target,
     known_names,
     render_explanation,
 )
-from core.explain_run import run_target
+from core.explain_run import explain_target, run_target
 
 SCN = pathlib.Path(__file__).parent.parent / "scenarios"
 B9 = str(SCN / "desired" / "B9-two-tick-reclaim.toml")
@@ -117,7 +116,7 @@ def test_swept_predecessor_and_its_replacement() -> None:
 
 def test_adopted_bead_starts_its_chain_with_the_adoption() -> None:
     ran = run_target(R36)
-    adopted = [h["bead_id"] for h in ran.history if h["kind"] == "adopt"]
+    adopted = [h.bead_id for h in ran.history if h.kind == "adopt"]
     assert adopted
     x = explain_session(ran.model, adopted[0], outcome=ran.last, history=ran.history)
     assert x["rules"][0]["rule"].startswith("adopt.")

@@ -9,8 +9,8 @@ import pathlib
 
 import pytest
 
-from core.explain import explain_session, explain_target, render_explanation
-from core.explain_run import run_target
+from core.explain import explain_session, render_explanation
+from core.explain_run import explain_target, run_target
 from core.model import ModelError
 from core.outcome import Outcome
 from core.scenario import load_scenario

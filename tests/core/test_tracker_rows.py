@@ -13,6 +13,12 @@ from core.trackers.view import tracker_rows
 from core.world import beads as B
 from core.world.memory import DeferStreak
 
+
+def json_rows(m, bead_ids=None) -> list[dict]:
+    """The tracker rows in their state JSON form."""
+    return [r.to_json() for r in tracker_rows(m, bead_ids)]
+
+
 CITY = """name = "rows"
 start = "2026-07-19T12:00:00Z"
 [city.workspace]
@@ -42,7 +48,7 @@ def model(tmp_path):
 
 
 def row(m, what: str) -> dict:
-    (r,) = [r for r in tracker_rows(m) if r["bead_id"] == "gc-1"]
+    (r,) = [r for r in json_rows(m) if r["bead_id"] == "gc-1"]
     assert r["session_name"] == "worker-gc-1"
     return r[what]
 
@@ -157,7 +163,7 @@ def test_the_circuit_row_closed_counting_and_open(tmp_path):
     (bead,) = m.world.store.open_sessions()
 
     def circuit() -> dict:
-        (r,) = [r for r in tracker_rows(m) if r["bead_id"] == bead.id]
+        (r,) = [r for r in json_rows(m) if r["bead_id"] == bead.id]
         return r["circuit"]
 
     m.world.memory = m.world.memory.drop("circuits", "mayor")
@@ -191,9 +197,9 @@ def test_the_defer_row_resolves_its_limit_by_session_name_before_template():
 
     keys = LifecycleKeys(names={"mayor": Agent(name="mayor", assigned_work_defer_limit=4)},
                          templates={"rig/mayor": Agent(name="mayor", dir="rig", assigned_work_defer_limit=2)})
-    assert _defer(Memory(), keys, "mayor", "rig/mayor") == {"limit": 4, "limit_source": "name", "count": 0,
+    assert _defer(Memory(), keys, "mayor", "rig/mayor").to_json() == {"limit": 4, "limit_source": "name", "count": 0,
                                                             "anchor": "", "status": "clear"}
-    assert _defer(Memory(), keys, "mayor-2", "rig/mayor")["limit_source"] == "template"
+    assert _defer(Memory(), keys, "mayor-2", "rig/mayor").limit_source == "template"
 
 
 SINGLETON = """name = "rows"
@@ -221,7 +227,7 @@ def test_the_tracker_keys_follow_the_models_identity_rules(tmp_path):
         m = load_scenario(str(p)).model()
         m.semantics = semantics
         m.do({"do": "tick"})
-        (r,) = tracker_rows(m)
+        (r,) = json_rows(m)
         assert r["session_name"] == "mayor-gc-1"
         assert (r["idle"]["key"], r["idle"]["key_source"]) == (key, source), semantics
         assert (r["max_age"]["key"], r["max_age"]["key_source"]) == (key, source), semantics
@@ -246,5 +252,5 @@ def test_rows_for_chosen_beads_skip_the_others_and_keep_looking(model):
     """A bead left out of `bead_ids` is skipped; the beads after it still get their rows."""
     m = model()
     m.world.store.create_session({"template": "rig/worker", "session_name": "extra"}, m.world.now, bead_id="gc-9")
-    assert [r["bead_id"] for r in tracker_rows(m, {"gc-9"})] == ["gc-9"]
-    assert [r["bead_id"] for r in tracker_rows(m)] == ["gc-1", "gc-9"]
+    assert [r["bead_id"] for r in json_rows(m, {"gc-9"})] == ["gc-9"]
+    assert [r["bead_id"] for r in json_rows(m)] == ["gc-1", "gc-9"]

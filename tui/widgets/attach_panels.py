@@ -182,7 +182,7 @@ class AttachDeferralsPanel(DeferralsPanel):
         yield KeyedTable(DEFERRAL_COLUMNS, key_column="bead", fit=DEFERRAL_FIT, id="deferrals")
 
     def show(self, board) -> None:
-        hidden = self.show_rows([(d["bead_id"], deferral_cells(d)) for d in board.deferrals])
+        hidden = self.show_rows([(d.bead_id, deferral_cells(d)) for d in board.deferrals])
         self.status("no deferred aliases" if not board.deferrals else f"{len(board.deferrals)} deferred",
                     f"{hidden} hidden" if hidden else "")
 

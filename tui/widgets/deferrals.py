@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 
 from core.board import Board
+from core.state_json import AliasDeferral
 from tui.widgets.fit import ColumnFit
 from tui.widgets.keyed_table import KeyedTable
 from tui.widgets.panel import TablePanel
@@ -16,10 +17,10 @@ FIT = ColumnFit(priority=("bead", "session", "alias", "holder", "next", "count",
                 keys=("session", "alias"), mins={"alias": 12})
 
 
-def deferral_cells(d: dict) -> tuple:
+def deferral_cells(d: AliasDeferral) -> tuple:
     """One deferral's cells: bead, session, alias, holder, its state, attempts, next retry."""
-    return (d["bead_id"], d.get("session_name", ""), d["alias"], d["holder"] or "nobody now",
-            d.get("holder_state", "") or "—", str(d["count"]), (d["next_retry_at"] or "now")[11:19] or "now")
+    return (d.bead_id, d.session_name, d.alias, d.holder or "nobody now",
+            d.holder_state or "—", str(d.count), (d.next_retry_at or "now")[11:19] or "now")
 
 
 class DeferralsPanel(TablePanel):
@@ -34,6 +35,6 @@ class DeferralsPanel(TablePanel):
         yield KeyedTable(COLUMNS, key_column="bead", fit=FIT, id="deferrals")
 
     def show(self, board: Board) -> None:
-        hidden = self.show_rows([(d["bead_id"], deferral_cells(d)) for d in board.deferrals])
+        hidden = self.show_rows([(d.bead_id, deferral_cells(d)) for d in board.deferrals])
         self.status("no deferred aliases" if not board.deferrals else f"{len(board.deferrals)} deferred",
                     f"{hidden} hidden" if hidden else "")

@@ -13,7 +13,6 @@ from tui.widgets.fit import ColumnFit
 from tui.widgets.keyed_table import KeyedTable
 from tui.widgets.panel import TablePanel, counted
 
-TRACKERS = ("idle", "max_age", "defer", "wake_failures", "circuit")
 COLUMNS = [("bead", "bead"), ("session", "session"), ("idle", "idle"), ("max age", "max_age"),
            ("defer", "defer"), ("wake fail/quar.", "wake_failures"), ("circuit", "circuit")]
 
@@ -60,12 +59,12 @@ class TrackersPanel(TablePanel):
         rows = []
         any_state = False
         for t in board.trackers:
-            vals = [compact(t.get(k)) for k in TRACKERS]
+            vals = [compact(x.to_json()) for x in t.trackers().values()]
             any_state = any_state or any(v not in ("—", "off") for v in vals)
-            cells: tuple = (t["bead_id"], t.get("session_name", ""), *vals)
+            cells: tuple = (t.bead_id, t.session_name, *vals)
             if "quarantined" in vals[3] or vals[4].startswith("open"):  # a crash loop, or an open circuit
                 cells = (Text(cells[0], style="bold red"), *cells[1:])
-            rows.append((t["bead_id"], cells))
+            rows.append((t.bead_id, cells))
         hidden = self.show_rows(rows)
         extra = f"{hidden} hidden" if hidden else ""
         if not board.trackers:
