@@ -40,8 +40,9 @@ APP_ATTRIBUTES = ("_return_code",)
 # Private DataTable attributes (set on every instance) and methods KeyedTable reads or overrides.
 DATATABLE_ATTRIBUTES = ("_row_locations", "_column_locations", "_data", "_updated_cells",
                         "_require_update_dimensions", "_update_count", "_show_hover_cursor",
-                        "_pseudo_class_state", "_header_row_key")
-DATATABLE_METHODS = ("_render_cell", "_clear_caches", "_update_dimensions", "_render_line", "_get_offsets")
+                        "_pseudo_class_state", "_header_row_key", "_total_row_height", "_row_label_column_width")
+DATATABLE_METHODS = ("_render_cell", "_clear_caches", "_update_dimensions", "_render_line", "_get_offsets",
+                     "_scroll_update")
 
 # ToastRack.show drops the toast of a notification that expired before its own timer fired, but
 # keeps the ToastHolder around it: an app that notifies every few seconds gathers empty holders
