@@ -18,7 +18,7 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, CellKey, ColumnKey, RowDoesNotExist, RowKey
 
 from tui.faults import Guarded
-from tui.textual_internals import TwoWayDict
+from tui.textual_internals import TwoWayDict, set_virtual_size, sized_by_content
 from tui.textual_internals import default_cell_formatter as _formatter
 from tui.widgets.fit import (
     Cell,
@@ -159,6 +159,26 @@ class KeyedTable(Guarded, DataTable):
         return [label for label, k in self._all_columns if k not in shown]
 
     def show(self, given: Sequence[tuple[str, Sequence[Cell]]]) -> None:
+        self._show_given(given)
+        self._measure_now()
+
+    def _measure_now(self) -> None:
+        """Measure what `show` added or widened now, as DataTable does when next idle: the new
+        rows and column widths then reach the screen in the frame that shows the new cells,
+        not in a second one redrawn right after it."""
+        if not all(hasattr(self, a) for a in _IDLE_ATTRS):  # pragma: no cover - a Textual release moved them
+            return
+        if self._updated_cells:
+            updated = self._updated_cells.copy()
+            self._updated_cells.clear()
+            self._update_column_widths(updated)
+        if self._require_update_dimensions:
+            self._require_update_dimensions = False
+            new_rows = self._new_rows.copy()
+            self._new_rows.clear()
+            self._update_dimensions(new_rows)
+
+    def _show_given(self, given: Sequence[tuple[str, Sequence[Cell]]]) -> None:
         rows = [(k, tuple(cells)) for k, cells in given]
         self._given = rows
         self._full = dict(rows)
@@ -320,7 +340,7 @@ class KeyedTable(Guarded, DataTable):
         this does what it does in one pass (the same bookkeeping, on the same attributes), with a
         layout only when the table's size follows its content, falling back to it when those
         attributes are not there."""
-        batch = len(keys) >= BATCH_REMOVE or not self._sized_by_content()  # else Textual's own, one at a time
+        batch = len(keys) >= BATCH_REMOVE or not sized_by_content(self)  # else Textual's own, one at a time
         if not batch or TwoWayDict is None or not all(hasattr(self, a) for a in _REMOVE_ATTRS):
             for key in keys:
                 self.remove_row(key)
@@ -343,7 +363,7 @@ class KeyedTable(Guarded, DataTable):
         self.cursor_coordinate = self.cursor_coordinate
         self.hover_coordinate = self.hover_coordinate
         self._update_count += 1
-        self.refresh(layout=self._sized_by_content())  # the scrollable size follows when next idle
+        self.refresh(layout=sized_by_content(self))  # the scrollable size follows when next idle
 
     def _update_cells(self, rows: Sequence[tuple[str, Sequence[Cell]]]) -> None:
         self._pending_rows = set()  # repainted once at the end, not once per cell
@@ -514,27 +534,9 @@ class KeyedTable(Guarded, DataTable):
         for c, w in zip(columns, widths, strict=True):
             c.content_width = w
         header = self.header_height if self.show_header else 0
-        self._set_virtual_size(Size(sum(c.get_render_width(self) for c in columns) + self._row_label_column_width,
+        set_virtual_size(self, Size(sum(c.get_render_width(self) for c in columns) + self._row_label_column_width,
                                     sum(r.height for r in self.rows.values()) + header))  # _total_row_height, unsorted
         return True
-
-    def _set_virtual_size(self, size: Size) -> None:
-        """Set the scrollable size. Setting `virtual_size` lays the whole screen out again, which
-        a table whose own size does not follow its content (`height: 1fr`) does not need: its
-        scrollbars are updated in place instead, as Textual does when it resizes a widget
-        without a layout. A scrollbar that appears or goes still lays the screen out."""
-        if size == self.virtual_size:
-            return
-        if self._sized_by_content() or not callable(getattr(self, "_scroll_update", None)):
-            self.virtual_size = size
-            return
-        self.set_reactive(DataTable.virtual_size, size)
-        self._scroll_update(size)
-
-    def _sized_by_content(self) -> bool:
-        """Does the table's own size follow its rows or columns (an `auto` width or height)?"""
-        width, height = self.styles.width, self.styles.height
-        return width is None or width.is_auto or height is None or height.is_auto
 
     def _forget_rendered(self) -> None:
         self._rendered.clear()
@@ -607,6 +609,7 @@ class KeyedTable(Guarded, DataTable):
 
 
 _HAS_ROW_INTERNALS = all(callable(getattr(DataTable, m, None)) for m in ("_get_offsets", "_render_line"))
+_IDLE_ATTRS = ("_updated_cells", "_update_column_widths", "_require_update_dimensions", "_new_rows")  # DataTable._on_idle's
 _HAS_DIMENSION_INTERNALS = isinstance(getattr(DataTable, "_total_row_height", None), property) and isinstance(
     getattr(DataTable, "_row_label_column_width", None), property)
 _DIMENSION_ATTRS = ("_data", "_row_locations", "_require_update_dimensions", "_update_count")
