@@ -480,14 +480,7 @@ class KeyedTable(Guarded, DataTable):
             return
         console = self.app.console
         columns = self.ordered_columns
-        widths = [measure(console, c.label, 1) for c in columns]
-        for data in self._data.values():
-            for i, c in enumerate(columns):
-                value = data.get(c.key)
-                if value is not None:
-                    w = _cell_measure(console, value)
-                    if w > widths[i]:
-                        widths[i] = w
+        widths = _widest(console, columns, [measure(console, c.label, 1) for c in columns], self._data.values())
         for c, w in zip(columns, widths, strict=True):
             c.content_width = w
         self._require_update_dimensions = True  # the virtual size, when next idle
@@ -522,15 +515,7 @@ class KeyedTable(Guarded, DataTable):
             return False
         console = self.app.console
         columns = self.ordered_columns
-        widths = [c.content_width for c in columns]
-        for rk in located:
-            data = self._data.get(rk, {})
-            for i, c in enumerate(columns):
-                value = data.get(c.key)
-                if value is not None:
-                    w = _cell_measure(console, value)
-                    if w > widths[i]:
-                        widths[i] = w
+        widths = _widest(console, columns, [c.content_width for c in columns], (self._data.get(rk, {}) for rk in located))
         for c, w in zip(columns, widths, strict=True):
             c.content_width = w
         header = self.header_height if self.show_header else 0
@@ -646,6 +631,19 @@ def _same(a: tuple, b: tuple) -> bool:
 
 
 _MEASURED: LRUCache = LRUCache(8192)  # (is a str, its text) -> width: a screenful of distinct values, many times over
+
+
+def _widest(console, columns, widths: list[int], rows) -> list[int]:
+    """`widths` (one per column) widened to each row's cells (`rows`: DataTable row data, column
+    key to value)."""
+    for data in rows:
+        for i, c in enumerate(columns):
+            value = data.get(c.key)
+            if value is not None:
+                w = _cell_measure(console, value)
+                if w > widths[i]:
+                    widths[i] = w
+    return widths
 
 
 def _cell_measure(console, value) -> int:
