@@ -563,8 +563,9 @@ class KeyedTable(Guarded, DataTable):
                      cursor: bool = False, hover: bool = False):
         try:
             row_key = self._row_locations.get_key(row_index)
+            column_key = self._column_locations.get_key(column_index)
             data = self._data.get(row_key) if row_key is not None else None
-            value = _value_key(data.get(self._column_locations.get_key(column_index)) if data is not None else None)
+            value = _value_key(data.get(column_key) if data is not None and column_key is not None else None)
             row = self.rows.get(row_key) if row_key is not None else None
         except AttributeError:  # pragma: no cover - a Textual release moved DataTable's bookkeeping
             value = row = None
