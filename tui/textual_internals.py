@@ -40,8 +40,11 @@ APP_ATTRIBUTES = ("_return_code",)
 # Private DataTable attributes (set on every instance) and methods KeyedTable reads or overrides.
 DATATABLE_ATTRIBUTES = ("_row_locations", "_column_locations", "_data", "_updated_cells",
                         "_require_update_dimensions", "_update_count", "_show_hover_cursor",
-                        "_pseudo_class_state", "_header_row_key")
-DATATABLE_METHODS = ("_render_cell", "_clear_caches", "_update_dimensions", "_render_line", "_get_offsets")
+                        "_pseudo_class_state", "_header_row_key", "_total_row_height", "_row_label_column_width",
+                        "_new_rows")
+# (_scroll_update is any scrolling widget's: set_virtual_size below uses it for the event log too)
+DATATABLE_METHODS = ("_render_cell", "_clear_caches", "_update_dimensions", "_render_line", "_get_offsets",
+                     "_update_column_widths", "_scroll_update")
 
 # ToastRack.show drops the toast of a notification that expired before its own timer fired, but
 # keeps the ToastHolder around it: an app that notifies every few seconds gathers empty holders
@@ -53,6 +56,30 @@ TOAST_RACK_METHODS = ("show", "_toast_id")
 # watchers of keys that closed, which Textual's Footer keeps for ever.
 REACTIVE_WATCHERS = "__watchers"
 NODE_CLOSE_FLAGS = ("_closing", "_closed")
+
+
+def sized_by_content(widget: Any) -> bool:
+    """Does the widget's own size follow its content (an `auto` width or height)? Unset means
+    it fills the room it is given."""
+    styles = widget.styles
+    return any(d is not None and d.is_auto for d in (styles.width, styles.height))
+
+
+def set_virtual_size(widget: Any, size: Any) -> None:
+    """Set a scrolling widget's scrollable size. Setting `virtual_size` lays the whole screen out
+    again (every panel redrawn), which a widget whose own size does not follow its content (a
+    `1fr` height) does not need: its scrollbars are updated in place instead, as Textual does
+    when it resizes a widget without a layout (`Widget._size_updated`). A scrollbar that appears
+    or goes still lays the screen out (Textual does that itself)."""
+    if size == widget.virtual_size:
+        return
+    if sized_by_content(widget) or not callable(getattr(widget, "_scroll_update", None)):
+        widget.virtual_size = size
+        return
+    from textual.widget import Widget
+
+    widget.set_reactive(Widget.virtual_size, size)
+    widget._scroll_update(size)
 
 
 def missing() -> list[str]:

@@ -247,3 +247,46 @@ async def test_a_changed_cell_repaints_only_its_row():
         t.update_cell("c", "value", "v-C")
         assert asked and all(regions for regions in asked)  # a region each time, never the whole table
         assert {r.y for regions in asked for r in regions} == {t._get_row_region(2).y - t.scroll_offset.y}
+
+
+async def test_a_column_that_narrows_is_as_wide_as_a_fresh_table_makes_it_and_keeps_its_rows():
+    """A column narrows in place (the rows stay, the cursor too) to the width a table given
+    only the new rows would have; markup in a value counts as it is shown."""
+    wide = [(k, (k, "x" * 30 if k == "b" else f"[bold]{k}[/bold]")) for k in ("a", "b", "c", "d")]
+    narrow = [(k, (k, f"[bold]{k}[/bold]!")) for k in ("a", "b", "c", "d", "e")]
+    app, fresh = TableApp("key"), TableApp("key")
+    async with app.run_test() as pilot:
+        t = app.query_one(KeyedTable)
+        t.show(wide)
+        await pilot.pause()
+        t.move_cursor(row=2)
+        kept = t.rows["c"]
+        t.show(narrow)
+        await pilot.pause()
+        widths = [c.content_width for c in t.ordered_columns]
+        assert t.rows["c"] is kept and t.selected_key == "c"
+        assert shown(t) == [(k, v) for k, (_, v) in narrow]
+    async with fresh.run_test() as pilot:
+        f = fresh.query_one(KeyedTable)
+        f.show(narrow)
+        await pilot.pause()
+        assert widths == [c.content_width for c in f.ordered_columns] == [3, 5]
+
+
+async def test_rows_that_come_and_go_lay_out_no_other_widget():
+    """A table that fills its panel (`1fr`) updates its scrollbars in place as rows come and
+    go: the screen is not laid out again for it (a layout redraws every panel)."""
+    app = TableApp("key")
+    async with app.run_test(size=(40, 8)) as pilot:
+        t = app.query_one(KeyedTable)
+        t.styles.height = "1fr"
+        t.show(rows("abcdefghij"))
+        await pilot.pause()
+        layouts = getattr(t, "_layout_updates", None)  # how many layouts the table asked for (Textual's count)
+        t.show(rows("abdefghijklm"))
+        await pilot.pause()
+        assert t.virtual_size.height == 12 + 1  # the rows and the header
+        assert t.show_vertical_scrollbar
+        assert shown(t)[-1] == ("m", "v-m")
+        if layouts is not None:
+            assert t._layout_updates == layouts

@@ -27,6 +27,7 @@ from tui.commands import bindings
 from tui.faults import Guarded
 from tui.filtering import matches
 from tui.layout import Want
+from tui.textual_internals import set_virtual_size
 from tui.widgets.hanging import Hanging, hang
 from tui.widgets.panel import Panel
 
@@ -143,7 +144,7 @@ class EventLog(Guarded, ScrollView, can_focus=True):
             starts.append(row)
             row += height(ln, width)
         self._starts, self._rows = starts, row
-        self.virtual_size = Size(width, row)
+        set_virtual_size(self, Size(width, row))
         self.refresh()
 
     def render_line(self, y: int) -> Strip:

@@ -40,6 +40,10 @@ class Hanging:
     def add(self, text: Text, indent: int) -> None:
         self.lines.append((text, indent))
 
+    def height(self, console: Console, width: int) -> int:
+        """How many lines this takes rendered `width` cells wide."""
+        return sum(len(hang(console, text, indent, width)) for text, indent in self.lines)
+
     def __str__(self) -> str:
         return "\n".join(t.plain for t, _ in self.lines)
 

@@ -11,13 +11,14 @@ from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.cache import LRUCache
+from textual.geometry import Size
 from textual.render import measure
 from textual.strip import Strip
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, CellKey, ColumnKey, RowDoesNotExist, RowKey
 
 from tui.faults import Guarded
-from tui.textual_internals import TwoWayDict
+from tui.textual_internals import TwoWayDict, set_virtual_size, sized_by_content
 from tui.textual_internals import default_cell_formatter as _formatter
 from tui.widgets.fit import (
     Cell,
@@ -78,6 +79,7 @@ class KeyedTable(Guarded, DataTable):
         self._lines: LRUCache = LRUCache(RENDERED_LINES)
         self._column_widths: tuple = ()  # the columns' render widths at this render
         self._pending_rows: set | None = None  # rows whose cells changed, while _update_cells runs
+        self._meta_free = False  # rendering a line whose positions are set afterwards
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self._all_columns = list(columns)
         self._columns = list(columns)  # the columns on screen
@@ -157,6 +159,26 @@ class KeyedTable(Guarded, DataTable):
         return [label for label, k in self._all_columns if k not in shown]
 
     def show(self, given: Sequence[tuple[str, Sequence[Cell]]]) -> None:
+        self._show_given(given)
+        self._measure_now()
+
+    def _measure_now(self) -> None:
+        """Measure what `show` added or widened now, as DataTable does when next idle: the new
+        rows and column widths then reach the screen in the frame that shows the new cells,
+        not in a second one redrawn right after it."""
+        if not all(hasattr(self, a) for a in _IDLE_ATTRS):  # pragma: no cover - a Textual release moved them
+            return
+        if self._updated_cells:
+            updated = self._updated_cells.copy()
+            self._updated_cells.clear()
+            self._update_column_widths(updated)
+        if self._require_update_dimensions:
+            self._require_update_dimensions = False
+            new_rows = self._new_rows.copy()
+            self._new_rows.clear()
+            self._update_dimensions(new_rows)
+
+    def _show_given(self, given: Sequence[tuple[str, Sequence[Cell]]]) -> None:
         rows = [(k, tuple(cells)) for k, cells in given]
         self._given = rows
         self._full = dict(rows)
@@ -167,11 +189,14 @@ class KeyedTable(Guarded, DataTable):
             return
         visible = [self._all_columns[i] for i in plan.visible]
         shown = self._clip(rows, plan)
-        if visible == self._columns and not self._relabel and not self._too_wide(plan):
+        if visible == self._columns and not self._relabel:
+            narrower = self._too_wide(plan)
             self._show(shown)
+            if narrower:  # DataTable columns only ever widen: measure them again, as a rebuild would
+                self._measure_columns()
             return
         self._relabel = False
-        # a column comes or goes, or must narrow (DataTable columns only ever widen): start over
+        # a column comes or goes, or a header changed: start over
         keep, row = self.selected_key, self.cursor_row
         self.clear(columns=True)
         self._columns = visible
@@ -311,9 +336,12 @@ class KeyedTable(Guarded, DataTable):
 
     def _remove_rows(self, keys: list[str]) -> None:
         """remove_row for several rows at once. DataTable.remove_row renumbers every row, so
-        removing k of n rows one by one is O(k*n); this does what it does in one pass (the same
-        bookkeeping, on the same attributes), falling back to it when those are not there."""
-        if len(keys) < BATCH_REMOVE or TwoWayDict is None or not all(hasattr(self, a) for a in _REMOVE_ATTRS):
+        removing k of n rows one by one is O(k*n), and lays the whole screen out again for each;
+        this does what it does in one pass (the same bookkeeping, on the same attributes), with a
+        layout only when the table's size follows its content, falling back to it when those
+        attributes are not there."""
+        batch = len(keys) >= BATCH_REMOVE or not sized_by_content(self)  # else Textual's own, one at a time
+        if not batch or TwoWayDict is None or not all(hasattr(self, a) for a in _REMOVE_ATTRS):
             for key in keys:
                 self.remove_row(key)
             return
@@ -335,7 +363,7 @@ class KeyedTable(Guarded, DataTable):
         self.cursor_coordinate = self.cursor_coordinate
         self.hover_coordinate = self.hover_coordinate
         self._update_count += 1
-        self.refresh(layout=True)
+        self.refresh(layout=sized_by_content(self))  # the scrollable size follows when next idle
 
     def _update_cells(self, rows: Sequence[tuple[str, Sequence[Cell]]]) -> None:
         self._pending_rows = set()  # repainted once at the end, not once per cell
@@ -444,17 +472,56 @@ class KeyedTable(Guarded, DataTable):
         self._forget_rendered()
         super().notify_style_update()
 
+    def _measure_columns(self) -> None:
+        """Set every column's width to its header's or its widest cell's, whichever is wider (as
+        adding the rows again would, without rendering them), and lay the table out again."""
+        if not _HAS_DIMENSION_INTERNALS or not all(hasattr(self, a) for a in _DIMENSION_ATTRS):
+            self._rebuild(list(zip(self._keys, (self._cells[k] for k in self._keys), strict=True)), list(self._keys))
+            return
+        console = self.app.console
+        columns = self.ordered_columns
+        widths = _widest(console, columns, [measure(console, c.label, 1) for c in columns], self._data.values())
+        for c, w in zip(columns, widths, strict=True):
+            c.content_width = w
+        self._require_update_dimensions = True  # the virtual size, when next idle
+        self.check_idle()
+        self._update_count += 1
+        self.refresh()
+
     def _update_dimensions(self, new_rows) -> None:
         # Textual measures new rows and widened cells when the table is next idle, but keeps the
         # lines it drew before at the old widths (its line cache is keyed by the update count,
         # which measuring does not bump): a frame drawn in between would stay on screen, cut,
         # until the next update.
-        super()._update_dimensions(new_rows)
+        if not self._measure_new_rows(new_rows):
+            super()._update_dimensions(new_rows)
         widths = tuple(c.get_render_width(self) for c in self.columns.values())
         if widths != self._measured_widths:
             self._measured_widths = widths
             self._update_count += 1
             self.refresh()
+
+    def _measure_new_rows(self, new_rows) -> bool:
+        """DataTable._update_dimensions for rows of one line with no label: each column widened
+        to its new cells, measured once per distinct value (DataTable renders and measures every
+        cell of every new row, which made adding a table's worth of rows cost a frame many times
+        over). False, having done nothing, when a row needs more (a label, a height) or a
+        Textual internal moved."""
+        if not _HAS_DIMENSION_INTERNALS or not all(hasattr(self, a) for a in _DIMENSION_ATTRS):
+            return False
+        located = [rk for rk in new_rows if self._row_locations.get(rk) is not None]
+        rows = [self.rows.get(rk) for rk in located]
+        if any(r is None or r.label is not None or r.height != 1 for r in rows):
+            return False
+        console = self.app.console
+        columns = self.ordered_columns
+        widths = _widest(console, columns, [c.content_width for c in columns], (self._data.get(rk, {}) for rk in located))
+        for c, w in zip(columns, widths, strict=True):
+            c.content_width = w
+        header = self.header_height if self.show_header else 0
+        set_virtual_size(self, Size(sum(c.get_render_width(self) for c in columns) + self._row_label_column_width,
+                                    sum(r.height for r in self.rows.values()) + header))  # _total_row_height, unsorted
+        return True
 
     def _forget_rendered(self) -> None:
         self._rendered.clear()
@@ -483,30 +550,42 @@ class KeyedTable(Guarded, DataTable):
                self._column_widths, base_style, self._pseudo_class_state, self.zebra_stripes)
         kept = self._lines.get(key)
         if kept is None:
-            kept = super()._render_line(y, x1, x2, base_style).discard_meta()
+            self._meta_free = True  # the cells' positions are dropped with the line's: no need to set them
+            try:
+                kept = super()._render_line(y, x1, x2, base_style).discard_meta()
+            finally:
+                self._meta_free = False
             self._lines[key] = kept
         # where the mouse finds the row (a row cursor needs no column: the whole row is selected)
         return kept.apply_meta({"row": row, "column": 0})
 
     def _render_cell(self, row_index: int, column_index: int, base_style, width: int,
                      cursor: bool = False, hover: bool = False):
-        if row_index < 0 or column_index < 0:  # the header and row labels: as DataTable does
+        try:
+            row_key = self._row_locations.get_key(row_index)
+            column_key = self._column_locations.get_key(column_index)
+            data = self._data.get(row_key) if row_key is not None else None
+            value = _value_key(data.get(column_key) if data is not None and column_key is not None else None)
+            row = self.rows.get(row_key) if row_key is not None else None
+        except AttributeError:  # pragma: no cover - a Textual release moved DataTable's bookkeeping
+            value = row = None
+        if row_index < 0 or column_index < 0 or value is None or row is None or row.height != 1:
+            # the header and row labels, a value that is not text, a row of more lines: as DataTable does
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        row_key = self._row_locations.get_key(row_index)
-        version = self._row_versions.get(row_key.value) if row_key is not None else None
-        if version is None:
-            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        key = (version, column_index, self._column_locations.get_key(column_index), base_style, width, cursor,
-               hover, self._show_hover_cursor, self._pseudo_class_state, self.show_cursor, self.cell_padding)
+        # kept by what the cell shows, not by row: a row that moved or changed elsewhere, and every
+        # row showing the same value in this column, reuse the rendering
+        key = (value, base_style, width, cursor, hover, row_index < self.fixed_rows, column_index < self.fixed_columns,
+               self._show_hover_cursor, self._pseudo_class_state, self.show_cursor, self.cell_padding,
+               self.cursor_foreground_priority, self.cursor_background_priority)
         kept = self._rendered.get(key)
         if kept is None:
             lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        elif kept[0] != row_index:  # the row moved: the same cells, pointing at its new position
-            lines = _at(kept[1], row_index, column_index)
-        else:
-            return kept[1]
-        self._rendered[key] = (row_index, lines)
-        return lines
+            self._rendered[key] = (row_index, column_index, lines)
+            return lines
+        if self._meta_free or (kept[0], kept[1]) == (row_index, column_index):
+            return kept[2]
+        # the same cells, pointing at this position (DataTable puts it in their style, for the mouse)
+        return _at(kept[2], row_index, column_index)
 
     def select_key(self, key: str) -> bool:
         if key in self._keys:
@@ -516,6 +595,10 @@ class KeyedTable(Guarded, DataTable):
 
 
 _HAS_ROW_INTERNALS = all(callable(getattr(DataTable, m, None)) for m in ("_get_offsets", "_render_line"))
+_IDLE_ATTRS = ("_updated_cells", "_update_column_widths", "_require_update_dimensions", "_new_rows")  # DataTable._on_idle's
+_HAS_DIMENSION_INTERNALS = isinstance(getattr(DataTable, "_total_row_height", None), property) and isinstance(
+    getattr(DataTable, "_row_label_column_width", None), property)
+_DIMENSION_ATTRS = ("_data", "_row_locations", "_require_update_dimensions", "_update_count")
 _UPDATE_ATTRS = ("_data", "_row_locations", "_column_locations", "_updated_cells", "_require_update_dimensions",
                  "_update_count", "_header_row_key")
 
@@ -528,6 +611,17 @@ def _at(lines: list[list[Segment]], row: int, column: int) -> list[list[Segment]
             for line in lines]
 
 
+def _value_key(value) -> tuple | None:
+    """What a cell shows, hashable: a str (read as markup) or a rich Text with its spans and
+    styles; None for any other value (rendered without keeping)."""
+    if isinstance(value, str):
+        return (True, value)
+    if isinstance(value, Text):
+        return (False, value.plain, tuple(value.spans), value.style, value.justify, value.overflow, value.no_wrap,
+                value.end, value.tab_size)
+    return None
+
+
 def _has_value(c: Cell) -> bool:
     text = c.plain if isinstance(c, Text) else c
     return text.strip() not in ("", "—")
@@ -535,6 +629,37 @@ def _has_value(c: Cell) -> bool:
 
 def _same(a: tuple, b: tuple) -> bool:
     return a is b or a == b
+
+
+_MEASURED: LRUCache = LRUCache(8192)  # (is a str, its text) -> width: a screenful of distinct values, many times over
+
+
+def _widest(console, columns, widths: list[int], rows) -> list[int]:
+    """`widths` (one per column) widened to each row's cells (`rows`: DataTable row data, column
+    key to value)."""
+    for data in rows:
+        for i, c in enumerate(columns):
+            value = data.get(c.key)
+            if value is not None:
+                w = _cell_measure(console, value)
+                if w > widths[i]:
+                    widths[i] = w
+    return widths
+
+
+def _cell_measure(console, value) -> int:
+    """The width DataTable gives a cell's value (its markup read, its first line), remembered
+    by value: a rich Text's width is its plain text's, whatever its style."""
+    if isinstance(value, str):
+        key: tuple = (True, value)
+    elif isinstance(value, Text):
+        key = (False, value.plain)
+    else:
+        return measure(console, _renderable(value), 1)
+    w = _MEASURED.get(key)
+    if w is None:
+        w = _MEASURED[key] = measure(console, _renderable(value), 1)
+    return w
 
 
 def _renderable(value: Cell):

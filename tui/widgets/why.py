@@ -94,5 +94,16 @@ class WhyPanel(Panel):
             body.update(Text("select a session in the Sessions panel (or a template in Agents)", style="dim"))
             self.status("")
             return
-        body.update(render_explanation(explanation))
+        rendered = render_explanation(explanation)
+        body.update(rendered, layout=not _same_height(body, rendered))
         self.status(printable(key))
+
+
+def _same_height(body: Static, content: Hanging) -> bool:
+    """Does `content` take as many lines in `body` as what it shows now? Then it can replace it
+    without laying the screen out again (a layout redraws every panel: most of a travel step)."""
+    width, height = body.content_size
+    styles = body.styles
+    if width <= 0 or (styles.width is not None and styles.width.is_auto) or not (styles.height and styles.height.is_auto):
+        return False
+    return content.height(body.app.console, width) == height
