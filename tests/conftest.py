@@ -44,6 +44,6 @@ def faults_fail_tests(monkeypatch: pytest.MonkeyPatch) -> None:
     """A fault in the app's handlers fails the test that set it off: the app's safety net
     (tui/faults.py) would otherwise report it on screen and carry on. Tests of the net itself
     turn it back off."""
-    from tui.app import CitywatchApp
+    from tui.base_app import BaseApp
 
-    monkeypatch.setattr(CitywatchApp, "reraise_faults", True)
+    monkeypatch.setattr(BaseApp, "reraise_faults", True)

@@ -19,12 +19,12 @@ from textual import work
 from textual.app import App
 
 from core.safetext import printable
-from tui.attach_app import AttachApp
+from tui.attach_app import LiveApp
 from tui.commands import API, bindings
 from tui.screens.city_picker import CityPickerScreen
 
 
-class ApiAttachApp(AttachApp, inherit_bindings=False):
+class ApiAttachApp(LiveApp, inherit_bindings=False):
     """The attach app on a supervisor's cities (see the module docstring)."""
 
     TITLE = "citywatch (attached through the supervisor API, read-only)"
@@ -82,12 +82,8 @@ class ApiAttachApp(AttachApp, inherit_bindings=False):
         if self.state is None:
             self.action_pick_city()
 
-    def start_watching(self) -> None:
-        if self.watch_enabled:
-            self._watch_stream()
-
-    @work(exclusive=True, group="attach-stream", exit_on_error=False)
-    async def _watch_stream(self) -> None:
+    async def watch_changes(self) -> None:
+        """Sleep on the session's event stream; what it brings is polled as it comes."""
         from core.attach.api.session import ApiAttachSession
 
         while True:

@@ -5,7 +5,9 @@ The app shows the real controller's state: sessions from the beads and tmux, def
 decisions with their real tick ids; beside them the drift between one model tick and the
 controller, and the loop alarms. A watchfiles worker on `AttachSession.watch_paths()` re-reads
 the sources a change touched; a slow timer lists tmux (and bd) and re-reads everything. Reading
-runs on a worker thread and the screen shows each new `AttachBoard` (tui.attach_board).
+runs on a worker thread (core.attach.polling) and the screen shows each new `AttachBoard`
+(tui.attach_board). `LiveApp` is the screen on a live city; `AttachApp` is it on a city
+directory, tui.api_attach_app's `ApiAttachApp` on a supervisor's city.
 
 Nothing that changes the world or steps the model is offered: the app binds, lists and runs
 only the controls tui.commands offers in attach mode.
@@ -17,18 +19,17 @@ import argparse
 import threading
 import time
 from collections.abc import Iterable
-from typing import Any
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import App
 from textual.widgets import DataTable
 
+from core.attach.polling import PollRequests
 from core.attach.settle import Settle
 from core.safetext import printable
 from core.settings import Settings
 from tui import layout
-from tui.app import CitywatchApp
 from tui.attach_board import (
     AttachBoard,
     AttachState,
@@ -36,9 +37,9 @@ from tui.attach_board import (
     drift_explanation,
     session_explanation,
 )
+from tui.base_app import BaseApp
 from tui.commands import ATTACH, bindings, controls
 from tui.layout import Grid
-from tui.textual_internals import tidy_toast_racks
 from tui.widgets.alarms import AlarmsPanel
 from tui.widgets.attach_panels import (
     AttachAgentsPanel,
@@ -67,10 +68,11 @@ ATTACH_GRID: Grid = (
 )
 
 
-class AttachApp(CitywatchApp, inherit_bindings=False):
-    """The citywatch panels on a live city. Inherits the read-only actions (focus, zoom, filter,
-    sort, jump, copy, help, follow, the changed/all toggle) and none of the model's: its bindings
-    are rebuilt from the attach-mode controls, and every other key says why it is not offered."""
+class LiveApp(BaseApp, inherit_bindings=False):
+    """The citywatch panels on a live city, read-only: the base's read-only controls (focus,
+    zoom, filter, sort, jump, copy, help, follow, the changed/all toggle) and refresh; every
+    other key says why it is not offered. How changes are seen is each subclass's
+    (`watch_changes`): files on disk for a city directory, a supervisor's event stream."""
 
     TITLE = "citywatch (attached, read-only)"
     CSS_PATH = ["app.tcss", "attach.tcss"]
@@ -81,9 +83,7 @@ class AttachApp(CitywatchApp, inherit_bindings=False):
     def __init__(self, session=None, *, watch: bool = True, runtime_interval: float = 5.0,
                  watch_debounce_ms: int = 200, settle: float = 0.5, max_delay: float = 2.0,
                  settings: Settings | None = None) -> None:
-        tidy_toast_racks()
-        App.__init__(self)
-        self.init_view(settings)
+        super().__init__(settings)
         # None until a session is attached (`switch_session`: an API attach picks its city first)
         self.state: AttachState | None = AttachState(session) if session is not None else None
         self.watch_enabled = watch
@@ -93,12 +93,7 @@ class AttachApp(CitywatchApp, inherit_bindings=False):
         self.boards = 0  # boards shown (tests wait on it)
         self.watch_batches = 0  # batches of changes the watcher reported
         self._why_from = "sessions"  # the table whose selection the Why panel explains
-        self._why_cache: dict[tuple[int | str, ...], dict[str, Any]] = {}
-        self._pending_lock = threading.Lock()
-        self._pending_full = False
-        self._pending_paths: set[str] = set()
-        self._pending_model = False
-        self._polling = False
+        self.requests = PollRequests()  # polls asked for, merged while one runs
         self._timer = None
         self.settle = Settle(settle, max_delay)  # drift (a model tick) waits for the city to settle
         self._settle_timer = None
@@ -116,13 +111,19 @@ class AttachApp(CitywatchApp, inherit_bindings=False):
     def make_header(self):
         return AttachStatusBar(id="status")
 
-    def on_mount(self) -> None:
-        # Textual then runs CitywatchApp.on_mount too, which focuses Sessions and calls the
-        # `_set_timer` and `start_watching` hooks below.
+    def start_sources(self) -> None:
         if self.state is not None:
             self.query_one(AttachStatusBar).update(f" citywatch  ATTACHED (read-only)  reading "
                                                    f"{self.state.session.root} …")
         self.request_poll(None, model=True)
+        if self._timer is None and self.runtime_interval > 0:
+            self._timer = self.set_interval(self.runtime_interval, self._runtime_poll, name="attach-runtime")
+        if self.watch_enabled:
+            self.run_worker(self.watch_changes(), exclusive=True, group="attach-watch", exit_on_error=False)
+
+    async def watch_changes(self) -> None:
+        """Until cancelled: turn the city's changes into polls (`request_poll`)."""
+        raise NotImplementedError
 
     def switch_session(self, session) -> None:
         """Show `session` from now on (another city): the last one is closed, the panels follow
@@ -142,16 +143,8 @@ class AttachApp(CitywatchApp, inherit_bindings=False):
         return ("attached to a live city, citywatch is read-only: nothing steps the model, travels its history or "
                 "changes the world (open the city itself, citywatch CITY_DIR/city.toml, to do that)")
 
-    def _set_timer(self) -> None:
-        if self._timer is None and self.runtime_interval > 0:
-            self._timer = self.set_interval(self.runtime_interval, self._runtime_poll, name="attach-runtime")
-
     def _runtime_poll(self) -> None:
         self.request_poll(None)
-
-    def start_watching(self) -> None:
-        if self.watch_enabled:
-            self._watch_city()
 
     def on_unmount(self) -> None:
         if self.state is not None:
@@ -168,46 +161,23 @@ class AttachApp(CitywatchApp, inherit_bindings=False):
         city to settle (`self.settle`). Requests made while a poll runs are merged into the next."""
         if self.state is None:
             return
-        with self._pending_lock:
-            if paths is None:
-                self._pending_full = True
-            else:
-                self._pending_paths |= set(paths)
-            self._pending_model = self._pending_model or model
-            if self._polling:
-                return
-            self._polling = True
-        self.run_worker(self._poll_loop, thread=True, group="attach-poll", exit_on_error=False)
+        if self.requests.ask(paths, model=model):
+            self.run_worker(self._poll_loop, thread=True, group="attach-poll", exit_on_error=False)
+
+    @property
+    def _polling(self) -> bool:  # the name the snapshot tests wait on
+        return self.requests.polling
 
     def _poll_loop(self) -> None:
-        while True:
-            with self._pending_lock:
-                full, paths, model = self._pending_full, self._pending_paths, self._pending_model
-                if not full and not paths and not model:
-                    self._polling = False
-                    return
-                self._pending_full, self._pending_paths, self._pending_model = False, set(), False
+        while (req := self.requests.take()) is not None:
             state = self.state  # the city shown now (a switch makes the next board the new city's)
             assert state is not None  # request_poll starts polling only once a session is attached
-            # never raises: failures are lines
-            board = state.refresh(None if full else sorted(paths), model=model)
+            board = state.refresh(req.changed, model=req.model)  # never raises: failures are lines
             try:
                 self.call_from_thread(self._show_board, board, state)
             except Exception:  # the app is closing
-                with self._pending_lock:
-                    self._polling = False
+                self.requests.stop()
                 return
-
-    @work(exclusive=True, group="attach-watch", exit_on_error=False)
-    async def _watch_city(self) -> None:
-        from tui.attach_watch import watch_city
-
-        assert self.state is not None  # watching starts once a session is attached
-        await watch_city(self.state.watch_paths, self._changed, debounce_ms=self.watch_debounce_ms)
-
-    def _changed(self, paths: set[str]) -> None:
-        self.watch_batches += 1
-        self.request_poll(paths)
 
     def _show_board(self, board: AttachBoard, state: AttachState | None = None) -> None:
         if state is not None and state is not self.state:
@@ -331,10 +301,30 @@ class AttachApp(CitywatchApp, inherit_bindings=False):
             self.update_why()
         self.follow_focus(panel)
 
+    def note_event(self, kind: str, text: str) -> None:
+        if self.state is not None:  # before a city is attached, the notification that came with it says it
+            self.state.note(kind, text)
+            self.request_poll(None)  # the feed shows with the next picture: take one now (notes are rare)
+
     # ------------------------------------------------------------------ nothing that changes the world
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # a world-changing action is not offered while attached (its keys are bound to `refuse`: see BINDINGS)
         return action not in WORLD_CHANGING
+
+
+class AttachApp(LiveApp):
+    """The panels on a city directory: a watchfiles worker over the files the session reads
+    (tui.attach_watch) polls only the sources a change touched."""
+
+    async def watch_changes(self) -> None:
+        from tui.attach_watch import watch_city
+
+        assert self.state is not None  # watching starts once a session is attached
+        await watch_city(self.state.watch_paths, self._changed, debounce_ms=self.watch_debounce_ms)
+
+    def _changed(self, paths: set[str]) -> None:
+        self.watch_batches += 1
+        self.request_poll(paths)
 
 
 def run_attach(args: argparse.Namespace) -> int:

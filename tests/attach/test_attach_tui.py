@@ -175,3 +175,18 @@ async def test_why_follows_the_focused_table_not_background_refreshes(tmp_path: 
         await until(pilot, lambda before=seen: app.boards > before, "the refresh")
         await pilot.pause()
         assert str(why.border_subtitle) == "worker-gc-1" and "state asleep" in str(app.query_one("#why").content)
+
+
+async def test_an_unknown_keymap_id_is_a_warning_line_in_the_attached_events(tmp_path: Path) -> None:
+    from core.settings import Settings
+
+    kit = build_city(tmp_path, ticks=1)
+    settings = Settings(path="", keymap={"refresh": "f5", "no_such_control": "f6"})
+    app = open_app(kit, tmp_path, settings=settings)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await until(pilot, lambda: app.board is not None and any(
+            ln.kind == "warning" and "no_such_control" in ln.text for ln in app.board.lines), "the keymap warning")
+        assert not app.fault_book.total  # said in Events, not an internal error
+        shown = app.boards
+        await pilot.press("f5")  # rebound by id: refresh
+        await until(pilot, lambda: app.boards > shown, "the refresh the rebound key asked for")
