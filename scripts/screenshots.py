@@ -51,7 +51,8 @@ async def laid_out(app, pilot) -> None:
     table fitted to its size."""
     from tui.widgets.keyed_table import KeyedTable
 
-    app._end_highlight()
+    if isinstance(app, CitywatchApp):  # the attach apps highlight no step
+        app._end_highlight()
     await settle(app, pilot)
     for _ in range(12):
         app.refresh_view()

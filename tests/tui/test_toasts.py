@@ -41,7 +41,7 @@ async def test_without_the_tidy_the_rack_keeps_every_holder(monkeypatch):
     # it, this fails, and tidy_toast_racks can go).
     CitywatchApp(open_demo(), watch=False)  # installs the tidy
     monkeypatch.setattr(ToastRack, "show", ToastRack.show.__wrapped__)
-    monkeypatch.setattr("tui.app.tidy_toast_racks", lambda: None)
+    monkeypatch.setattr("tui.base_app.tidy_toast_racks", lambda: None)
     app = CitywatchApp(open_demo(), watch=False)
     async with app.run_test(size=(160, 45), notifications=True) as pilot:
         rack = await _expire_many(app, pilot, 10)
