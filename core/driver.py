@@ -383,6 +383,11 @@ class Driver:
             return self.apply(AddWork(id=wid, routed_to=template, priority=priority,
                                       given=("id", "routed_to", "priority")))
 
+    def has_runtime_session(self, name: str) -> bool:
+        """Whether the runtime of the frame on screen has a session named `name` (alive or not).
+        Read from the frame, not the live model, so it never waits for a tick in progress."""
+        return self.frame().model().world.runtime.get(name) is not None
+
     def suggest_work_for(self, template: str) -> str:
         """The work bead an operator most likely wants to assign: the oldest open, unassigned bead
         routed to `template`, else a fresh id."""

@@ -40,6 +40,9 @@ class SessionRow:
     bead_state: str
     runtime: str
     reason: str
+    # The identity the session has, or is changing to when `identity` shows a change: what an
+    # action on the session names (the cell above is for reading).
+    target_identity: str = ""
 
     @property
     def changed(self) -> bool:
@@ -112,7 +115,7 @@ def session_rows(model: ModelView) -> list[SessionRow]:
         marker = SYNCED if alive else START
         reason = "desired; no session bead yet" if not alive else "desired; runtime without a bead"
         rows.append(SessionRow(name, marker, e.template, e.source, e.identity, e.alias or "(deferred)",
-                               _slot(e.pool_slot), "", "", rt, reason))
+                               _slot(e.pool_slot), "", "", rt, reason, target_identity=e.identity))
     for s in model.world.runtime.sessions.values():
         if s.name in seen_runtime:
             continue
@@ -152,7 +155,7 @@ def _bead_row(model: ModelView, b: SessionBead, e: DesiredEntry | None, name: st
         else:
             marker, reason = SYNCED, f"not desired; {state}"
         return SessionRow(name or b.id, marker, b.template, "", b.agent_name, b.alias, _slot(b.get("pool_slot")),
-                          b.id, state, rt, reason)
+                          b.id, state, rt, reason, target_identity=b.agent_name)
     identity = _arrow(b.agent_name, e.identity) if b.agent_name else e.identity
     alias = _arrow(b.alias, e.alias) if (b.alias or e.alias) else ""
     slot = _arrow(_slot(b.get("pool_slot")), _slot(e.pool_slot))
@@ -174,7 +177,8 @@ def _bead_row(model: ModelView, b: SessionBead, e: DesiredEntry | None, name: st
     else:
         marker = SYNCED
         reason = ""
-    return SessionRow(name or b.id, marker, e.template, e.source, identity, alias, slot, b.id, state, rt, reason)
+    return SessionRow(name or b.id, marker, e.template, e.source, identity, alias, slot, b.id, state, rt, reason,
+                      target_identity=e.identity)
 
 
 def summarize(model: ModelView, rows: list[SessionRow]) -> PlanSummary:

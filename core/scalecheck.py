@@ -163,6 +163,18 @@ def parse_output(out: str) -> tuple[int | None, str]:
     return n, ""
 
 
+def operator_value(text: str) -> int | str:
+    """A scale_check result an operator types: "error", or text read as the command's stdout is
+    (parse_output). Raises ValueError saying why any other text is not a result."""
+    text = text.strip()
+    if text == "error":
+        return text
+    n, why = parse_output(text)
+    if n is None:
+        raise ValueError(why.replace("output", "value", 1) if why.startswith("output") else why)
+    return n
+
+
 def simulated_value(v: int | str | dict[str, str]) -> int | str:
     """A scenario's simulated scale_check result as the world stores it: an integer or "error"
     as given, or `{ output = "..." }` (the command's stdout) parsed as Gas City parses it."""

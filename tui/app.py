@@ -27,6 +27,7 @@ from core.explain import explain_session
 from core.identity import SEMANTICS, semantics_label
 from core.roster import agent_detail
 from core.safetext import printable
+from core.scalecheck import operator_value
 from core.settings import Settings
 from core.steps import Step
 from core.steps.config import SetScaleCheck
@@ -437,7 +438,7 @@ class CitywatchApp(BaseApp):
         if row is None:
             self.notify(f"{what}: select a session first", severity="warning")
             return
-        if self.driver.frame().model().world.runtime.get(row.key) is None:
+        if not self.driver.has_runtime_session(row.key):
             self.notify(f"{what}: {row.key} has no runtime session (it is not running); nothing was done",
                         severity="warning")
             return
@@ -479,7 +480,7 @@ class CitywatchApp(BaseApp):
         if row is None:
             self.notify("assign work: select a session first", severity="warning")
             return
-        identity = row.identity.split(" → ")[-1] or row.key
+        identity = row.target_identity or row.key
         suggestion = self.driver.suggest_work_for(row.template)
 
         def done(value: str | None) -> None:
@@ -511,15 +512,11 @@ class CitywatchApp(BaseApp):
         def done(value: str | None) -> None:
             if value is None:
                 return
-            v = value.strip()
-            if v != "error":
-                try:
-                    parsed: int | str = int(v)
-                except ValueError:
-                    self.notify("scale_check must be an integer or \"error\"", severity="error")
-                    return
-            else:
-                parsed = v
+            try:
+                parsed = operator_value(value)
+            except ValueError as e:
+                self.notify(f"scale_check: {e}; type a count or \"error\"", severity="error")
+                return
             self.submit(lambda: self.driver.apply(SetScaleCheck(template=template, value=parsed)))
 
         self.push_screen(AskDialog("Set scale_check", f"scale_check result for {template} (integer or error)",

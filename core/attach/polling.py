@@ -215,7 +215,7 @@ def plain_session_rows(snap: dict[str, Any]) -> list[SessionRow]:
             continue
         rows.append(SessionRow(s["session_name"] or s["bead_id"], SYNCED, s["template"], s["origin"],
                                s["agent_name"], s["alias"], "", s["bead_id"], s["state"] or "(none)", _runtime_cell(s),
-                               NO_MODEL))
+                               NO_MODEL, target_identity=s["agent_name"]))
     names = {r.key for r in rows}
     for r in snap["runtime"]:
         if r["name"] not in names:
