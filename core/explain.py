@@ -314,12 +314,11 @@ def _last_step(outcome: Outcome | None, b: SessionBead | None, name: str) -> tup
                if (bid and a.bead_id == bid) or (not bid and name and a.session_name == name)]
     decisions, wake = [], ""
     for r in outcome.trace:
-        if r.get("record_type") != "decision" or not name or r.get("session_name") != name:
+        if r.record_type != "decision" or not name or r.session_name != name:
             continue
-        decisions.append(f"{r.get('site_code')}: {r.get('reason_code')} -> {r.get('outcome_code')}")
-        fields = r.get("fields") or {}
-        if fields.get("wake_reason"):
-            wake = fields["wake_reason"]
+        decisions.append(f"{r.site_code}: {r.reason_code} -> {r.outcome_code}")
+        if r.fields.get("wake_reason"):
+            wake = r.fields["wake_reason"]
     for a in outcome.actions:
         if a.kind in ("start", "wake") and bid and a.bead_id == bid and a.reason:
             wake = a.reason

@@ -58,10 +58,10 @@ def outcome_lines(outcome: Outcome, frame: int, tick: int, at: datetime) -> list
     for e in outcome.events:
         out.append(EventLine(frame, tick, at, "event", f"{e.type} {e.subject} {e.message}".strip(), e.subject))
     for t in outcome.trace:
-        if t.get("record_type") != "decision":
+        if t.record_type != "decision":
             continue  # operations, mutations and summaries are for `gc trace`, not for reading live
-        who = t.get("session_name") or t.get("template") or ""
-        text = f"{t.get('site_code', '')} {t.get('reason_code', '')} → {t.get('outcome_code', '')} {who}"
+        who = t.session_name or t.template
+        text = f"{t.site_code} {t.reason_code} → {t.outcome_code} {who}"
         out.append(EventLine(frame, tick, at, "trace", intern(text.strip()), who))
     for line in outcome.logs:
         kind = "config" if line.startswith("config ") else "log"

@@ -19,6 +19,7 @@ from core.limits import MAX_TEMPLATE_SESSIONS
 from core.outcome import Outcome
 from core.steps import LoadCity, Step, UnknownStep, as_step, work_from_table
 from core.timefmt import format_time
+from core.tracefile.record import ReloadRecord
 from core.world import beads as B
 from core.world.beads import WorkBead
 from core.world.memory import Memory
@@ -199,11 +200,11 @@ class Model:
         out.events.append(Event("config.reloaded", new.path, line))
         # RecordConfigReload: reason unknown, outcome applied, Gas City's field names (plus the
         # changed templates, which it does not record).
-        out.trace.append({"record_type": "config_reload", "site_code": "config.reload", "reason_code": "unknown",
-                          "outcome_code": "applied",
-                          "fields": {"previous_config_revision": old_revision, "new_config_revision": new.revision,
-                                     "source": "watch", "added_templates": change.added,
-                                     "removed_templates": change.removed, "changed_templates": change.changed}})
+        out.trace.append(ReloadRecord("config_reload", "config.reload", "unknown", "applied",
+                                      fields={"previous_config_revision": old_revision,
+                                              "new_config_revision": new.revision, "source": "watch",
+                                              "added_templates": change.added, "removed_templates": change.removed,
+                                              "changed_templates": change.changed}))
         return out
 
     def set_semantics(self, semantics: str) -> None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from core.actions import Action, Event
 from core.desired.model import DesiredResult
+from core.tracefile.record import TraceRecord
 
 
 @dataclass
@@ -13,7 +14,7 @@ class Outcome:
     """What a step produced: actions, trace records, events, logs, the desired state, warnings,
     the last awake set, any error, tick count and phase timings."""
     actions: list[Action] = field(default_factory=list)
-    trace: list[dict] = field(default_factory=list)
+    trace: list[TraceRecord] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     logs: list[str] = field(default_factory=list)
     desired: DesiredResult | None = None

@@ -172,7 +172,7 @@ def state(model: ModelView, step: int, do: str, outcome: Outcome | None) -> dict
         "trackers": [t.to_json() for t in trackers(model)],
         "awake": out.awake if out else [],
         "actions": [a.to_json() for a in out.actions] if out else [],
-        "trace": out.trace if out else [],
+        "trace": [r.to_json() for r in out.trace] if out else [],
         "events": [e.to_json() for e in out.events] if out else [],
         "logs": out.logs if out else [],
         "warnings": ([x.render() for x in model.city.warnings] + (out.warnings if out else [])),

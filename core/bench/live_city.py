@@ -45,7 +45,7 @@ def write_live_city(size: str, root: str, seed: int = 0, ticks: int = TICKS) -> 
         out = Outcome()
         for st in session.driver.script.next_steps(model):
             out.extend(model.do(st))
-        tracer.write_cycle(out.trace, model.world.now, trigger="startup" if n == 0 else "patrol")
+        tracer.write_cycle([r.to_json() for r in out.trace], model.world.now, trigger="startup" if n == 0 else "patrol")
         for e in out.events:
             events.append({"seq": len(events) + 1, "type": e.type, "ts": format_time(before + timedelta(seconds=1)),
                            "actor": "gc", "subject": e.subject, "session_id": e.bead_id, "message": e.message})

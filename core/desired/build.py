@@ -25,6 +25,7 @@ from core.desired.realize import realize, shape_why
 from core.desired.rehome import rehome_assigned_work, rehome_unassigned_routed_work
 from core.desired.stamp import stamp_run_session_identity
 from core.identity import generic_ephemeral, request_identity, session_name_for
+from core.tracefile.record import TraceRecord
 from core.world.suspension import city_suspended
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 
 
 def build_desired(city: City, world: World, semantics: str = "current", actions: list[Action] | None = None,
-                  trace: list[dict] | None = None, store_backed: bool = True) -> DesiredResult:
+                  trace: list[TraceRecord] | None = None, store_backed: bool = True) -> DesiredResult:
     """Compute this tick's desired sessions. Every entry carries its source tier and why chain;
     `actions` receives the store side effects (create_bead, normalize, defer_alias).
 

@@ -8,7 +8,7 @@ work route is matched to a configured agent exactly the way the controller match
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from core.actions import Action
 from core.config.model import Agent, City, NamedSession
@@ -23,6 +23,7 @@ from core.identity import (
     resolve_pool_slot,
     session_name_for,
 )
+from core.tracefile.record import BuildRecord, TraceRecord
 from core.world import beads as B
 from core.world.beads import SessionBead
 from core.world.suspension import suspended_rigs
@@ -104,7 +105,7 @@ class BuildContext:
     """One build's inputs (config, store, clock, semantics), its result, and cached lookups."""
 
     def __init__(self, city: City, world: World, semantics: str, actions: list[Action],
-                 trace: list[dict] | None = None, store_backed: bool = True) -> None:
+                 trace: list[TraceRecord] | None = None, store_backed: bool = True) -> None:
         self.city = city
         self.world = world
         self.store = world.store
@@ -327,19 +328,13 @@ class BuildContext:
     def sub_phase(self, name: str, **fields) -> None:
         """recordDemandSubPhase: an operation record of one demand sub-phase at the demand snapshot
         site; Gas City carries the operation name in the record's fields."""
-        self.trace.append({"record_type": "operation", "site_code": "demand_snapshot.load",
-                           "reason_code": "retained", "outcome_code": "complete", "template": "",
-                           "session_name": "", "operation_name": name,
-                           "fields": {"operation_name": name, **fields}})
+        self.trace.append(BuildRecord("operation", "demand_snapshot.load", "retained", "complete",
+                                      fields={"operation_name": name, **fields}, operation_name=name))
 
     def decision(self, site: str, reason: str, outcome: str, template: str = "", session_name: str = "",
                  **fields) -> None:
         """Record a trace decision in Gas City's site/reason/outcome vocabulary."""
-        rec: dict[str, Any] = {"record_type": "decision", "site_code": site, "reason_code": reason, "outcome_code": outcome,
-               "template": template, "session_name": session_name}
-        if fields:
-            rec["fields"] = fields
-        self.trace.append(rec)
+        self.trace.append(BuildRecord("decision", site, reason, outcome, template, session_name, fields))
 
 
 def is_legacy_manual_for(ctx: BuildContext, a: Agent, b: SessionBead) -> bool:

@@ -19,13 +19,14 @@ from core.config.model import City
 from core.desired.build import apply_overlay
 from core.desired.context import BuildContext
 from core.desired.model import DesiredResult, Entries
+from core.tracefile.record import TraceRecord
 
 if TYPE_CHECKING:
     from core.world.world import World
 
 
 def refresh_desired(city: City, world: World, semantics: str, built: DesiredResult,
-                    actions: list[Action], trace: list[dict]) -> DesiredResult:
+                    actions: list[Action], trace: list[TraceRecord]) -> DesiredResult:
     """A new result equal to `built` except for the overlay, recomputed over the current store.
     Base entries are shared with `built` (sync annotates them with the beads it creates); the
     floor beads created so far this tick carry over, so a duplicate floor is recognized. Log

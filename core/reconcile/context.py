@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from core.actions import Action, Event
 from core.config.model import Agent, City, NamedSession
@@ -14,6 +14,7 @@ from core.durations import try_duration
 from core.identity import session_name_for
 from core.outcome import Outcome
 from core.timefmt import format_time
+from core.tracefile.record import TickRecord
 from core.trackers.keys import LifecycleKeys
 from core.world import beads as B
 from core.world.beads import SessionBead, WorkBead
@@ -293,26 +294,24 @@ class TickContext:
         self.out.logs.append(line)
 
     def record(self, record_type: str, site: str, reason: str = "", outcome: str = "", template: str = "",
-               session_name: str = "", **fields) -> dict:
-        """One trace record in Gas City's vocabulary (SessionReconcilerTraceRecord, plain dict)."""
+               session_name: str = "", **fields: Any) -> TickRecord:
+        """One trace record in Gas City's vocabulary (SessionReconcilerTraceRecord), stamped with
+        this tick; the caller may set its kind-specific keys."""
         self._seq += 1
-        rec = {"record_type": record_type, "seq": self._seq, "trace_id": f"cycle-{self.world.tick:016x}",
-               "tick": self.world.tick, "ts": self._ts, "site_code": site, "reason_code": reason,
-               "outcome_code": outcome, "template": template, "session_name": session_name,
-               "config_revision": self.city.revision}
-        if fields:
-            rec["fields"] = fields
+        rec = TickRecord(record_type, site, reason, outcome, template, session_name, fields, seq=self._seq,
+                         trace_id=f"cycle-{self.world.tick:016x}", tick=self.world.tick, ts=self._ts,
+                         config_revision=self.city.revision)
         self.out.trace.append(rec)
         return rec
 
     def decision(self, site: str, reason: str, outcome: str, template: str = "", session_name: str = "",
-                 **fields) -> None:
+                 **fields: Any) -> None:
         self.record("decision", site, reason, outcome, template, session_name, **fields)
 
-    def operation(self, name: str, site: str = "controller.tick.phase", **fields) -> None:
+    def operation(self, name: str, site: str = "controller.tick.phase", **fields: Any) -> None:
         """A phase record (record_type operation, reason retained, outcome complete)."""
         rec = self.record("operation", site, "retained", "complete", **fields)
-        rec["operation_name"] = name
+        rec.operation_name = name
 
     def open_beads(self) -> list[SessionBead]:
         return self.store.open_sessions()

@@ -35,6 +35,7 @@ from core.desired.demand import (
     identity_index,
 )
 from core.desired.model import DesiredResult
+from core.tracefile.record import TraceRecord
 
 if TYPE_CHECKING:
     from core.actions import Action
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
 
 
 def load_demand_snapshot(city: City, world: World, semantics: str, actions: list[Action],
-                         trace: list[dict]) -> DesiredResult:
+                         trace: list[TraceRecord]) -> DesiredResult:
     """Build the desired state (with its store side effects) and set its `pool_desired` to Gas
     City's PoolDesiredCounts. The recomputation records its pool decisions in `trace` too, as
     Gas City's traced second pass does."""
@@ -52,7 +53,7 @@ def load_demand_snapshot(city: City, world: World, semantics: str, actions: list
 
 
 def pool_desired_counts(city: City, world: World, semantics: str, res: DesiredResult,
-                        trace: list[dict] | None) -> dict[str, int]:
+                        trace: list[TraceRecord] | None) -> dict[str, int]:
     """PoolDesiredCounts(ComputePoolDesiredStates) over the current store and the build's assigned
     work and scale counts, then partial-read retention and the named-demand merge."""
     ctx = BuildContext(city, world, semantics, [], trace if trace is not None else [])

@@ -1,6 +1,6 @@
 """The per-tick trace records that frame the decisions (Gas City's baseline records):
 cycle_start, session_baseline, template_tick_summary, cycle_input_snapshot, mutation (from
-the store journal), session_result and cycle_result. Records are plain dicts with the
+the store journal), session_result and cycle_result. Records are `TickRecord`s with the
 spec's field names; writing them to disk is someone else's job."""
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from core.world import beads as B
 def cycle_start(ctx: TickContext, trigger: str) -> None:
     """Record the cycle_start trace record for this tick's trigger."""
     rec = ctx.record("cycle_start", "cycle.start")
-    rec.update({"tick_trigger": trigger, "trigger_detail": "initial_reconcile" if ctx.boot else "controller_tick",
-                "trace_mode": "baseline", "trace_source": "always_on"})
+    rec.tick_trigger = trigger
+    rec.trigger_detail = "initial_reconcile" if ctx.boot else "controller_tick"
+    rec.trace_mode, rec.trace_source = "baseline", "always_on"
 
 
 def session_baselines(ctx: TickContext) -> None:
@@ -23,7 +24,7 @@ def session_baselines(ctx: TickContext) -> None:
     for b in ctx.open_beads():
         rec = ctx.record("session_baseline", "", "", "", ctx.template_of(b), b.session_name,
                          state=b.state, sleep_reason=b.get(B.SLEEP_REASON), session_bead_id=b.id)
-        rec["trace_mode"] = "baseline"
+        rec.trace_mode = "baseline"
 
 
 def template_summaries(ctx: TickContext, pool_desired: dict[str, int]) -> None:
@@ -47,7 +48,7 @@ def template_summaries(ctx: TickContext, pool_desired: dict[str, int]) -> None:
         status, reason = ("eligible", "retained") if (dc or oc or pd) else ("skipped", "no_demand")
         rec = ctx.record("template_tick_summary", "", reason, "", qn, "", desired_count=dc, open_count=oc,
                          pool_desired=pd, work_requested=qn in requested)
-        rec["evaluation_status"] = status
+        rec.evaluation_status = status
 
 
 def cycle_input_snapshot(ctx: TickContext, pool_desired: dict[str, int]) -> None:
@@ -68,7 +69,7 @@ def mutations(ctx: TickContext) -> None:
         rec = ctx.record("mutation", "bead_metadata", "unknown", "success", ctx.template_of(b) if b else "",
                          b.session_name if b else "",
                          diffs={k: {"before": v[0], "after": v[1]} for k, v in sorted(w.fields.items())})
-        rec.update({"target_kind": w.target_kind, "target_id": w.target_id, "write_method": w.method})
+        rec.target_kind, rec.target_id, rec.write_method = w.target_kind, w.target_id, w.method
 
 
 def session_results(ctx: TickContext, evaluated: list[str]) -> None:
@@ -79,7 +80,7 @@ def session_results(ctx: TickContext, evaluated: list[str]) -> None:
             continue
         rec = ctx.record("session_result", "", "", "complete", ctx.template_of(b), b.session_name,
                          state=b.state, sleep_reason=b.get(B.SLEEP_REASON), open=b.open, session_bead_id=b.id)
-        rec["trace_mode"] = "baseline"
+        rec.trace_mode = "baseline"
 
 
 def cycle_result(ctx: TickContext, trigger: str) -> None:
@@ -92,19 +93,19 @@ def cycle_result(ctx: TickContext, trigger: str) -> None:
     outcomes: Counter = Counter()
     templates: set[str] = set()
     for r in ctx.out.trace:  # one pass: a large tick records thousands
-        kind = r.get("record_type")
+        kind = r.record_type
         if kind == "decision":
-            decisions[r["site_code"]] += 1
-            if r.get("reason_code"):
-                reasons[r["reason_code"]] += 1
-            if r.get("outcome_code"):
-                outcomes[r["outcome_code"]] += 1
-            if r.get("template"):
-                templates.add(r["template"])
+            decisions[r.site_code] += 1
+            if r.reason_code:
+                reasons[r.reason_code] += 1
+            if r.outcome_code:
+                outcomes[r.outcome_code] += 1
+            if r.template:
+                templates.add(r.template)
         elif kind == "operation":
-            ops[r.get("operation_name", r["site_code"])] += 1
+            ops[r.site_code if r.operation_name is None else r.operation_name] += 1
         elif kind == "mutation":
-            muts[r["site_code"]] += 1
+            muts[r.site_code] += 1
     touched = sorted(templates)
     ctx.record("cycle_result", "cycle.finish", "", "complete", "", "", phase="tick", trigger=trigger,
                templates_touched=touched, active_template_count=len(touched),
@@ -116,8 +117,4 @@ def cycle_result(ctx: TickContext, trigger: str) -> None:
 def finish(ctx: TickContext) -> None:
     """Number every record of the tick (build records included) and stamp its cycle."""
     for i, rec in enumerate(ctx.out.trace, 1):
-        rec["seq"] = i
-        rec.setdefault("trace_id", f"cycle-{ctx.world.tick:016x}")
-        rec.setdefault("tick", ctx.world.tick)
-        rec.setdefault("template", "")
-        rec.setdefault("session_name", "")
+        rec.stamp(i, f"cycle-{ctx.world.tick:016x}", ctx.world.tick)

@@ -72,7 +72,7 @@ def test_the_binding_cap_and_its_holders_are_traced(tmp_path: Path, ws, rig, age
     p = tmp_path / "caps.toml"
     p.write_text(CITY.format(ws=ws, rig=rig, agent=agent))
     out = load_scenario(str(p)).model().do({"do": "build"})
-    got = [(r["reason_code"], r["fields"]) for r in out.trace if r.get("site_code") == "reconciler.pool.new_demand_cap"]
+    got = [(r.reason_code, r.fields) for r in out.trace if r.site_code == "reconciler.pool.new_demand_cap"]
     assert got == ([want] if want else [])
 
 
@@ -82,6 +82,6 @@ def test_a_rig_with_no_room_at_all_is_traced_with_nothing_holding_it(tmp_path: P
     p = tmp_path / "caps.toml"
     p.write_text(CITY.format(ws="", rig="max_active_sessions = 0", agent="max_active_sessions = 5"))
     out = load_scenario(str(p)).model().do({"do": "build"})
-    got = [(r["reason_code"], r["fields"]) for r in out.trace if r.get("site_code") == "reconciler.pool.new_demand_cap"]
+    got = [(r.reason_code, r.fields) for r in out.trace if r.site_code == "reconciler.pool.new_demand_cap"]
     assert got == [("rig_cap", {"scale_check": 4, "accepted_new": 0, "blocked_new": 4, "current": 0, "max": 0,
                                 "blocking_sessions": [], "blocking_work_beads": [], "active_capacity_kind": "rig_cap"})]

@@ -31,8 +31,8 @@ KEYS = ("GC_DRAIN_ACK", "GC_DRAIN_ACK_SOURCE", "GC_DRAIN_GENERATION", "GC_DRAIN_
 def tick(tmp_path, meta: str, alive: str = "true"):
     m = scenario_model(tmp_path, CITY.format(meta=meta, alive=alive), "ack.toml")
     out = m.do({"do": "tick"})
-    decisions = [(t["site_code"], t["reason_code"], t["outcome_code"], t["template"], t["session_name"])
-                 for t in out.trace if t["record_type"] == "decision" and "drain" in t["site_code"]]
+    decisions = [(t.site_code, t.reason_code, t.outcome_code, t.template, t.session_name)
+                 for t in out.trace if t.record_type == "decision" and "drain" in t.site_code]
     return m, out, [(a.kind, a.reason) for a in out.actions], decisions
 
 

@@ -28,8 +28,8 @@ def test_an_unknown_state_is_said_once_escalated_once_and_forgotten_when_known(t
     b = m.world.store.session("gc-1")
     assert (b.get("unknown_state_first_seen"), b.get("unknown_state_value"), b.get("unknown_state_escalated_at")) == \
         ("2026-05-16T12:00:00Z", "hibernating", "")
-    assert [(t["reason_code"], t["outcome_code"]) for t in out.trace
-            if t.get("site_code") == "reconciler.session.skip_unknown_state"] == [("unknown_state_skipped", "skipped")]
+    assert [(t.reason_code, t.outcome_code) for t in out.trace
+            if t.site_code == "reconciler.session.skip_unknown_state"] == [("unknown_state_skipped", "skipped")]
     assert not any(a.kind in ("start", "stop", "close") for a in out.actions)
 
     m.do({"do": "advance", "by": "29m59s"})

@@ -25,8 +25,8 @@ def tick(tmp_path, peek: str):
     m = scenario_model(tmp_path, CITY.format(peek=peek), "z.toml")
     out = m.do({"do": "tick"})
     crashed = [(e.subject, e.message, e.bead_id) for e in out.events if e.type == "session.crashed"]
-    terminal = [(t["reason_code"], t["outcome_code"], t["template"], t["session_name"]) for t in out.trace
-                if t.get("site_code") == "reconciler.session.terminal_provider_error"]
+    terminal = [(t.reason_code, t.outcome_code, t.template, t.session_name) for t in out.trace
+                if t.site_code == "reconciler.session.terminal_provider_error"]
     return m, out, crashed, terminal
 
 
