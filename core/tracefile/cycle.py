@@ -1,6 +1,7 @@
 """From the model's per-tick trace records to complete Gas City cycles.
 
-The model emits plain dicts (`Outcome.trace`): a `record_type` plus whatever it decided
+The model emits typed records (`Outcome.trace`, core.tracefile.record); this module takes their
+JSON forms (`to_json()`, as the state JSON shows them): a `record_type` plus whatever it decided
 (`site_code`, `reason_code`, `outcome_code`, `template`, `session_name`, `fields`, ...).
 `CycleTracer.write_cycle` gives them what the controller's collector adds to every record of a
 cycle and writes the cycle the way a controller does:
