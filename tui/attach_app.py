@@ -16,6 +16,7 @@ only the controls tui.commands offers in attach mode.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import threading
 import time
 from collections.abc import Iterable
@@ -92,6 +93,7 @@ class LiveApp(BaseApp, inherit_bindings=False):
         self.board: AttachBoard | None = None
         self.boards = 0  # boards shown (tests wait on it)
         self.watch_batches = 0  # batches of changes the watcher reported
+        self.watch_halt = asyncio.Event()  # set as the app closes: the file watch ends at once
         self._why_from = "sessions"  # the table whose selection the Why panel explains
         self.requests = PollRequests()  # polls asked for, merged while one runs
         self._timer = None
@@ -147,6 +149,7 @@ class LiveApp(BaseApp, inherit_bindings=False):
         self.request_poll(None)
 
     def on_unmount(self) -> None:
+        self.watch_halt.set()
         if self.state is not None:
             self.state.close()
 
@@ -320,7 +323,8 @@ class AttachApp(LiveApp):
         from tui.attach_watch import watch_city
 
         assert self.state is not None  # watching starts once a session is attached
-        await watch_city(self.state.watch_paths, self._changed, debounce_ms=self.watch_debounce_ms)
+        await watch_city(self.state.watch_paths, self._changed, debounce_ms=self.watch_debounce_ms,
+                         halt=self.watch_halt)
 
     def _changed(self, paths: set[str]) -> None:
         self.watch_batches += 1

@@ -26,16 +26,32 @@ def split_targets(paths: list[str]) -> tuple[list[str], list[str], list[str]]:
     return dirs, parents, files
 
 
+class _Stop:
+    """The stop event watchfiles' watch thread polls: set when this watch's own event is, or the
+    caller's `halt`. Ending a watch through `halt` does not depend on a task cancellation
+    reaching awatch, which one arriving between two of its watch calls may not do."""
+
+    def __init__(self, own: asyncio.Event, halt: asyncio.Event | None) -> None:
+        self.own, self.halt = own, halt
+
+    def is_set(self) -> bool:
+        return self.own.is_set() or (self.halt is not None and self.halt.is_set())
+
+    def set(self) -> None:
+        self.own.set()
+
+
 async def watch_city(paths: Callable[[], list[str]], changed: Callable[[set[str]], None], *,
-                     debounce_ms: int = 200, recheck_ms: int = 2000) -> None:
-    """Until cancelled: call `changed(paths)` with every settled batch of changes."""
-    while True:
+                     debounce_ms: int = 200, recheck_ms: int = 2000, halt: asyncio.Event | None = None) -> None:
+    """Until cancelled or `halt` is set: call `changed(paths)` with every settled batch of
+    changes. Once `halt` is set, the watch ends within one watch step (50 ms)."""
+    while halt is None or not halt.is_set():
         wanted = paths()
         dirs, parents, files = split_targets(wanted)
         if not dirs and not parents:
             await asyncio.sleep(recheck_ms / 1000)
             continue
-        stop = asyncio.Event()  # when one watch ends, the other ends too and both are put back
+        stop = _Stop(asyncio.Event(), halt)  # when one watch ends, the other ends too and both are put back
         loops = []
         if dirs:
             loops.append(_loop(dirs, True, None, wanted, paths, changed, stop, debounce_ms, recheck_ms))
@@ -45,7 +61,7 @@ async def watch_city(paths: Callable[[], list[str]], changed: Callable[[set[str]
 
 
 async def _loop(roots: list[str], recursive: bool, only: set[str] | None, wanted: list[str],
-                paths: Callable[[], list[str]], changed: Callable[[set[str]], None], stop: asyncio.Event,
+                paths: Callable[[], list[str]], changed: Callable[[set[str]], None], stop: _Stop,
                 debounce_ms: int, recheck_ms: int) -> None:
     """One awatch over `roots`; returns when the watch paths are no longer `wanted`, a root
     went, or the other watch ended."""

@@ -288,11 +288,12 @@ async def stream_changes(session, emit: Callable[[dict[str, Any]], None], interv
                 publish()
 
     api = hasattr(session, "wait_change")
-    watcher = asyncio.create_task(stream_watch() if api else watch_city(session.watch_paths, changed))
+    watcher = asyncio.create_task(stream_watch() if api else watch_city(session.watch_paths, changed, halt=stop))
     timer = asyncio.create_task(runtime_timer())
     try:
         await stop.wait()
     finally:
+        stop.set()  # the watch thread sees it even if a cancellation never reaches awatch
         for t in (watcher, timer):
             t.cancel()
         await asyncio.gather(watcher, timer, return_exceptions=True)
