@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from core.timefmt import format_time, parse_time
+from core.formats.timefmt import format_time, parse_time
 from core.world import beads as B
 
 if TYPE_CHECKING:

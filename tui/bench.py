@@ -17,8 +17,8 @@ from core.bench import Probes
 from core.bench.city import SIZES, city_text
 from core.bench.measure import step
 from core.bench.session import BenchSession, open_bench
-from core.board import board
-from core.reload import Reloader
+from core.session.reload import Reloader
+from core.views.board import board
 from tui.bench_keys import first_frames, measure_keys
 from tui.watch import watch_config
 

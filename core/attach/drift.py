@@ -152,7 +152,7 @@ def _cycle_drift(last_cycle: Cycle, desired: DesiredResult) -> list[DriftItem]:
 def compute_drift(city: City | None, world: World, last_cycle: Cycle | None, *, runtime_observable: bool,
                   semantics: str = "current") -> DriftReport:
     """Compare one model tick on a copy of `world` with the live state and the last cycle."""
-    from core.model import Model
+    from core.model.facade import Model
 
     if city is None:
         return DriftReport(error="no drift without a loadable city.toml")

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from core.history import EventLine
-from core.timefmt import parse_time
+from core.formats.timefmt import parse_time
+from core.session.history import EventLine
 from core.tracefile.problems import ReadWarning
 
 if TYPE_CHECKING:

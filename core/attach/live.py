@@ -120,7 +120,7 @@ class LiveCitySession:
 
     def model(self):
         """A Model over a copy of the live world (None without a loadable config)."""
-        from core.model import Model
+        from core.model.facade import Model
 
         if self.city is None:
             return None
@@ -166,9 +166,9 @@ class LiveCitySession:
 
         Keys: `city`, `as_of`, `sources`, `sessions`, `runtime`, `deferrals`, `trackers`,
         `events` (newest last), `trace`, `drift`, `alarms`, `warnings`."""
-        from core.model import Model
-        from core.state_json import deferrals
-        from core.timefmt import format_time
+        from core.formats.timefmt import format_time
+        from core.model.facade import Model
+        from core.views.state_json import deferrals
 
         now = self.options.clock()
         world = self.world_view()

@@ -1,10 +1,10 @@
-"""citywatch's own ceiling on a config (see core.limits): checked after Gas City's validators."""
+"""citywatch's own ceiling on a config (see core.guards.limits): checked after Gas City's validators."""
 
 from __future__ import annotations
 
 from core.config.errors import ConfigError
 from core.config.model import City
-from core.limits import MAX_TEMPLATE_SESSIONS
+from core.guards.limits import MAX_TEMPLATE_SESSIONS
 
 
 def check_city_limits(city: City) -> None:

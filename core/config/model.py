@@ -316,7 +316,7 @@ class SessionSettings:
         it: 60 only when the value is empty or does not parse as a Go duration; "0s" is 0 and a
         negative duration stays negative. Each caller decides what a non-positive value means
         (docs/reconcile.md, Startup timeout)."""
-        from core.goduration import parse_go_duration
+        from core.formats.goduration import parse_go_duration
 
         if self.startup_timeout == "":
             return 60.0

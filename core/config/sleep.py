@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.config.model import Agent, City
-from core.durations import try_duration
+from core.formats.durations import try_duration
 
 
 @dataclass(frozen=True)

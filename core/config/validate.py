@@ -27,7 +27,7 @@ def _line(city: City, file: str, field: str, rd: Reader | None) -> int | None:
     if city.line_finder is not None:
         return city.line_finder(file, field)
     from core.config.locate import locate
-    from core.safeio import CONFIG_MAX_BYTES, read_regular
+    from core.guards.safeio import CONFIG_MAX_BYTES, read_regular
 
     try:
         return locate(read_regular(file, CONFIG_MAX_BYTES).decode("utf-8"), field)

@@ -22,9 +22,9 @@ from core.desired.context import (
 from core.desired.model import DesiredEntry, Why
 from core.desired.realize import base_env, bead_stale_suffixed, shape_why
 from core.desired.slots import existing_slot, raw_existing_slot
-from core.goduration import go_quote
+from core.formats.goduration import go_quote
+from core.formats.timefmt import parse_time
 from core.identity import request_identity
-from core.timefmt import parse_time
 from core.world import beads as B
 from core.world.beads import SessionBead
 

@@ -24,7 +24,7 @@ from core.desired.realize import (
     normalize_singleton,
     shape_why,
 )
-from core.goduration import go_quote
+from core.formats.goduration import go_quote
 from core.identity import generic_ephemeral, qualified_instance, request_identity
 from core.world.beads import SessionBead
 

@@ -11,7 +11,7 @@ from core.desired.alias import named_target
 from core.desired.context import BuildContext, is_configured_named
 from core.desired.model import DesiredEntry, Why
 from core.desired.reach import work_reachable
-from core.goduration import go_quote
+from core.formats.goduration import go_quote
 from core.world import beads as B
 from core.world.beads import SessionBead
 

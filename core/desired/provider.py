@@ -14,7 +14,7 @@ import shlex
 from dataclasses import dataclass
 
 from core.config.model import Agent, City
-from core.goduration import go_quote
+from core.formats.goduration import go_quote
 
 # The builtin provider profiles (internal/worker/builtin/profiles.go): command, args, ACP support,
 # whether an ACP launch is configured (ACPCommand or ACPArgs) and resume fields.

@@ -38,9 +38,9 @@ from core.desired.naming import (
     validate_explicit_name,
 )
 from core.desired.slots import claim_for_bead, claim_preferred, existing_slot
-from core.goduration import go_quote
+from core.formats.goduration import go_quote
+from core.formats.timefmt import format_time
 from core.identity import request_identity, shape, stale_suffixed
-from core.timefmt import format_time
 from core.world import beads as B
 from core.world.beads import SessionBead, WorkBead, push_alias_history
 from core.world.store import StoreWriteError

@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 from core.actions import Action, Event
 from core.config.model import Agent, City, NamedSession
-from core.durations import try_duration
+from core.formats.durations import try_duration
+from core.formats.timefmt import format_time
 from core.identity import session_name_for
 from core.outcome import Outcome
-from core.timefmt import format_time
 from core.tracefile.record import TickRecord
 from core.trackers.keys import LifecycleKeys
 from core.world import beads as B

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from core.config.model import Agent
 from core.desired.model import DesiredEntry
+from core.formats.timefmt import format_time, parse_time
 from core.reconcile import drains, hashes
 from core.reconcile.context import TickContext
 from core.reconcile.lease import lease_active
 from core.reconcile.session_key import fresh_session_key
-from core.timefmt import format_time, parse_time
 from core.trackers.exits import PRIMING_KEYS
 from core.trackers.timers import timer_blocker
 from core.world import beads as B

@@ -7,8 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.desired.model import DesiredEntry
-from core.durations import format_duration
-from core.goduration import go_quote
+from core.formats.durations import format_duration
+from core.formats.goduration import go_quote
+from core.formats.timefmt import format_time, parse_time
 from core.reconcile import (
     drain_ack,
     drains,
@@ -28,7 +29,6 @@ from core.reconcile.rollback import rollback_pending_create
 from core.reconcile.session_key import fresh_session_key
 from core.reconcile.starts import runtime_is_ours
 from core.reconcile.undesired import handle_undesired
-from core.timefmt import format_time, parse_time
 from core.trackers import circuit
 from core.trackers import exits as X
 from core.world import beads as B

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from core.config.model import City
-from core.durations import try_duration
+from core.formats.durations import try_duration
 from core.trackers.keys import LifecycleKeys, build_keys
 
 

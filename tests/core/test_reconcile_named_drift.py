@@ -9,10 +9,10 @@ from datetime import timedelta
 import pytest
 from factories import named_mayor_scenario, scenario_model
 
+from core.formats.timefmt import format_time
 from core.outcome import Outcome
 from core.reconcile.context import TickContext
 from core.reconcile.drift import _named_active_reason, reset_named_for_drift
-from core.timefmt import format_time
 
 CITY = named_mayor_scenario("drift", """\
 session_name = "mayor"

@@ -13,7 +13,7 @@ import pytest
 from factories import scenario_failures, scenario_model
 
 from core.config.model import SessionSettings
-from core.invariants import retire_bound
+from core.model.invariants import retire_bound
 
 
 @pytest.mark.parametrize(("raw", "seconds"), [

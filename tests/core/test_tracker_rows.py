@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from core.scenario import load_scenario
-from core.timefmt import format_time
+from core.formats.timefmt import format_time
+from core.scenario.file import load_scenario
 from core.trackers.view import tracker_rows
 from core.world import beads as B
 from core.world.memory import DeferStreak

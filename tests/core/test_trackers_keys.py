@@ -159,7 +159,7 @@ def test_a_hold_or_quarantine_blocks_until_its_instant_and_not_at_it():
     from core.trackers.timers import timer_blocker
 
     now = "2026-05-16T12:00:00Z"
-    from core.timefmt import parse_time
+    from core.formats.timefmt import parse_time
     t = parse_time(now)
     assert timer_blocker(now, "", t) == "" and timer_blocker("", now, t) == ""
     assert timer_blocker("2026-05-16T12:00:01Z", "", t) == "user_hold"

@@ -65,7 +65,7 @@ from core.attach.options import AttachOptions
 from core.attach.session import AttachError
 from core.attach.tmux import TmuxListing
 from core.config.model import City
-from core.timefmt import format_time
+from core.formats.timefmt import format_time
 from core.tracefile.problems import ReadWarning, RecentWarnings
 
 STALE_CACHE_S = 30.0  # Gas City's own clients flag a cache older than this as a stale read

@@ -8,7 +8,7 @@ from core.steps import Step
 from core.steps.controller import Advance, Tick
 
 if TYPE_CHECKING:
-    from core.model import Model
+    from core.model.facade import Model
 
 
 def tick_steps(model: Model) -> list[Step]:

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from core.desired.alias import backoff_seconds, retry_due
-from core.durations import format_duration
+from core.formats.durations import format_duration
 from core.identity import canonical_singleton
 from core.world import beads as B
 
@@ -15,8 +15,8 @@ if TYPE_CHECKING:
     from core.config.model import Agent, City
     from core.desired.model import DesiredEntry, DesiredResult
     from core.model_view import ModelView
-    from core.state_json import AliasDeferral
     from core.trackers.view import TrackerRow
+    from core.views.state_json import AliasDeferral
     from core.world.beads import SessionBead
 
 SOURCE_WORDS = {
@@ -339,13 +339,13 @@ def session_reason(model: ModelView, b: SessionBead | None, row: dict[str, Any] 
     reason first (LifecycleDisplayReasonWithLivenessInfo: an open circuit, the sleep reason unless
     its hold or quarantine has lapsed, an active quarantine, a wait hold, an active hold); else,
     for a session that is running or that the awake set wakes, its wake reasons comma-joined
-    (core.wake_reasons.list_wake_reasons; "" when it has none); else, for a sleeping session, why
+    (core.views.wake_reasons.list_wake_reasons; "" when it has none); else, for a sleeping session, why
     the awake computation lets it sleep (suspended, idle, held, quarantined, or no demand) where
     Gas City's CLI would show its approximate wake reasons. ("", "") for a closed session. The
     second value is the operator's next step when there is one (an open circuit: `gc session
     reset <identity>`)."""
-    from core.timefmt import parse_time
-    from core.wake_reasons import list_wake_reasons
+    from core.formats.timefmt import parse_time
+    from core.views.wake_reasons import list_wake_reasons
     from core.world.suspension import agent_suspended
 
     if b is None or not b.open:

@@ -9,17 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from core.plan import PlanSummary, SessionRow, session_rows, summarize
-from core.roster import AgentRow, agent_rows
+from core.views.plan import PlanSummary, SessionRow, session_rows, summarize
+from core.views.roster import AgentRow, agent_rows
 
 if TYPE_CHECKING:
     from core.model_view import ModelView
-    from core.state_json import AliasDeferral
     from core.trackers.view import TrackerRow
+    from core.views.state_json import AliasDeferral
 
 
 class FrameView(Protocol):
-    """What the board reads of a recorded frame (core.history.Frame): its detached model and
+    """What the board reads of a recorded frame (core.session.history.Frame): its detached model and
     the cache the board keeps on it."""
 
     @property
@@ -45,8 +45,8 @@ def board(frame: FrameView) -> Board:
     cached = frame._cache.get("board")
     if cached is not None:
         return cached
-    from core.confignotes import config_notes
-    from core.state_json import deferrals, trackers
+    from core.views.confignotes import config_notes
+    from core.views.state_json import deferrals, trackers
 
     m = frame.model()
     rows = session_rows(m)

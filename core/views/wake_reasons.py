@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING
 
 from core.desired.context import agent_name_of, is_configured_named, is_manual
 from core.desired.lookup import TemplateLookup, template_lookup
+from core.formats.timefmt import parse_time
 from core.identity import instance_expansion
 from core.reconcile.lease import start_requested
 from core.reconcile.sleep_policy import Policy, keep_warm_eligible, policy_for, wake_suppressed_at
-from core.timefmt import parse_time
 from core.world import beads as B
 
 if TYPE_CHECKING:

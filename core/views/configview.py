@@ -14,9 +14,9 @@ from typing import Any
 from core.config.errors import ConfigError
 from core.config.model import Agent, City, Import, NamedSession, Origin, Rig
 from core.config.validate import reserved_prefix_warnings
-from core.confignotes import config_notes, relative, singleton_session_warnings, warning_text
 from core.identity import CURRENT, predicates, session_name_for, shape
-from core.scalecheck import ScaleCheckResult
+from core.model.scalecheck import ScaleCheckResult
+from core.views.confignotes import config_notes, relative, singleton_session_warnings, warning_text
 
 _SCALE_CHECK_WIDTH = 32
 

@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.config.errors import ConfigError
-from core.explain import ExplainError, RunAction, explain_session, known_names
-from core.model import Model, ModelError
+from core.explain.explanation import ExplainError, RunAction, explain_session, known_names
+from core.formats.timefmt import format_time
+from core.guards.safeio import SCENARIO_MAX_BYTES, read_regular
+from core.model.facade import Model, ModelError
 from core.outcome import Outcome
-from core.safeio import SCENARIO_MAX_BYTES, read_regular
 from core.steps import Step
-from core.timefmt import format_time
 
 # Top-level keys only a scenario file has; a city.toml has none of them.
 _SCENARIO_KEYS = frozenset({"step", "expect", "city", "city_file"})
@@ -70,7 +70,7 @@ def run_target(path: str, *, semantics: str | None = None, steps: int | None = N
 def _live(model: Model, steps: list[Step], timeout: float | None) -> list[Step]:
     if timeout is None:
         return steps
-    from core.scalecheck import with_live_runs
+    from core.model.scalecheck import with_live_runs
 
     return with_live_runs(model, steps, timeout)
 
@@ -85,7 +85,7 @@ def _record(ran: Ran, n: int, do: str, out: Outcome) -> None:
 
 def _run_scenario(path: str, semantics: str | None, steps: int | None, timeout: float | None,
                   packs_dir: str | None) -> Ran:
-    from core.scenario import ScenarioError, load_scenario
+    from core.scenario.file import ScenarioError, load_scenario
 
     try:
         scn = load_scenario(path, packs_dir)
@@ -113,7 +113,7 @@ def _run_city(path: str, semantics: str | None, steps: int | None, timeout: floa
               packs_dir: str | None) -> Ran:
     from core.config.load import load_city
     from core.config.validate import validate_city
-    from core.patrol import tick_steps
+    from core.model.patrol import tick_steps
 
     ticks = 1 if steps is None else steps
     try:

@@ -3,7 +3,7 @@ it is not desired), the demand tier that keeps it, its alias deferral and its li
 dictionary that the Why panel and `citywatch explain` render.
 
 `explain_session(model, key)` explains one session of a model as it stands (a `ModelView`: it
-changes nothing); `core.explain_run.explain_target(path, session, semantics=, steps=)` first
+changes nothing); `core.explain.run.explain_target(path, session, semantics=, steps=)` first
 runs a scenario (or ticks a city.toml on a fresh world) and adds what the run did to that
 session.
 
@@ -74,7 +74,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from core.explain_reasons import (
+from core.explain.reasons import (
     alias_state,
     awake_words,
     lifecycle_words,
@@ -84,8 +84,8 @@ from core.explain_reasons import (
     source_words,
     why_not_desired,
 )
-from core.explain_text import render_explanation
-from core.timefmt import format_time
+from core.explain.text import render_explanation
+from core.formats.timefmt import format_time
 from core.world import beads as B
 
 if TYPE_CHECKING:
@@ -498,7 +498,7 @@ def explain_session(model: ModelView, key: str, *, outcome: Outcome | None = Non
     step did to the session; `history` (actions of the run) adds adoption and the history list;
     `awake` (the last tick's awake set; default: the outcome's) adds the awake-set decision.
     """
-    from core.state_json import deferrals
+    from core.views.state_json import deferrals
 
     bead, entry, how, also = _resolve(model, key)
     if bead is None and entry is None:

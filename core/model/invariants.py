@@ -35,7 +35,7 @@ from core.reconcile.lifecycle import RECONCILER_KNOWN_STATES
 from core.world import beads as B
 
 if TYPE_CHECKING:
-    from core.model import Model
+    from core.model.facade import Model
     from core.outcome import Outcome
 
 # knownChaosLifecycleState plus start-pending: sync creates start-pending beads with a claim,
@@ -182,7 +182,7 @@ def _asleep_within_lease(model: Model, b: B.SessionBead) -> bool:
 def _closed_this_tick(model: Model, b: B.SessionBead) -> bool:
     """A bead closed by a pending-create rollback during this tick: its runtime is reaped by the
     next tick's hygiene (reapRuntimesBoundToClosedBeads), not in the same tick."""
-    from core.timefmt import parse_time
+    from core.formats.timefmt import parse_time
 
     closed = parse_time(b.get(B.CLOSED_AT))
     return closed is not None and closed == model.world.now and b.state.strip() == "failed-create"

@@ -19,13 +19,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from core.alarms import AlarmThresholds
 from core.config.model import City
-from core.history import DEFAULT_LIMIT, EventLine, Frame, History, outcome_lines
-from core.model import Model, ModelError
+from core.model.facade import Model, ModelError
+from core.model.patrol import tick_steps
 from core.outcome import Outcome
-from core.patrol import tick_steps
-from core.reload import ConfigSource
-from core.scenario import CheckResult
-from core.steplog import Recorded, StepLog
+from core.scenario.file import CheckResult
+from core.session.history import DEFAULT_LIMIT, EventLine, Frame, History, outcome_lines
+from core.session.reload import ConfigSource
+from core.session.steplog import Recorded, StepLog
 from core.steps import Step, UnknownStep, as_step
 from core.steps.beads import AddWork, UpdateWork
 from core.steps.config import EditConfig
@@ -165,7 +165,7 @@ class Driver:
         self.fork: Fork | None = None
         self._main: _Line | None = None
         self.expects: list[dict[str, Any]] = list(getattr(self.script, "expects", []) or [])  # [[expect]] blocks
-        from core.confignotes import config_notes
+        from core.views.confignotes import config_notes
 
         self._notes = config_notes(model.city)  # the config notes last logged
         self.history.append(self._frame("start", Outcome(warnings=list(start_notes) + list(self._notes)), "",
@@ -286,7 +286,7 @@ class Driver:
         self.config = self.steps.last_config() or self.start.config
         self._counter = f.index + 1
         _restore_script(self.script, f.script_state)
-        from core.confignotes import config_notes
+        from core.views.confignotes import config_notes
 
         self._notes = config_notes(f.city)
 
@@ -305,14 +305,14 @@ class Driver:
 
     def reload(self, city: City, source: ConfigSource) -> Result:
         """Queue a new config; the model applies it at its next tick (Gas City's hot reload)."""
-        from core.model import diff_cities
+        from core.model.facade import diff_cities
 
         with self._lock:
             base = self.model.pending_city or self.model.city
             label = f"config edit queued (revision {city.revision}): {diff_cities(base, city).summary()}"
             result = self.apply(EditConfig(loaded=city), config=source, label=label)
             if result.ok:
-                from core.confignotes import config_notes
+                from core.views.confignotes import config_notes
 
                 result = Result(self._amend(self._note_lines(config_notes(city))))
             return result
@@ -349,7 +349,7 @@ class Driver:
         """Use these alarm thresholds from now on (the newest frame's alarms are recomputed)."""
         from dataclasses import replace
 
-        from core.loops import observe, recent_events
+        from core.session.loops import observe, recent_events
 
         with self._lock:
             self.thresholds = thresholds
@@ -449,7 +449,7 @@ class Driver:
         return self._load_step_city(step)
 
     def _frame(self, label: str, out: Outcome, error: str, checks: tuple[CheckResult, ...] = ()) -> Frame:
-        from core.loops import event_records, observe, recent_events
+        from core.session.loops import event_records, observe, recent_events
 
         m = self.model
         prev = self.history.latest if len(self.history) else None
@@ -553,8 +553,8 @@ class ScenarioSteps(Unscripted):
 
     def checks(self, model: Model, outcome: Outcome | None) -> tuple[CheckResult, ...]:
         """The expectations that follow the step just taken (those after step 0 at the start)."""
-        from core.scenario import evaluate_expect
-        from core.state_json import state
+        from core.scenario.file import evaluate_expect
+        from core.views.state_json import state
 
         if outcome is not None and not self._just_ran:
             return ()  # past the scenario's end: plain ticks check nothing
@@ -571,14 +571,14 @@ class LiveScaleChecks(Unscripted):
     """Wraps a script: before each tick, run every scale_check command for real (only when the
     operator opted in) and record changed outcomes as `set_scale_check` steps (`ran`, and the
     reason of a failure), so an export replays the values the commands printed; the tick records
-    when the unchanged ones ran (core/scalecheck.py `with_live_runs`)."""
+    when the unchanged ones ran (core/model/scalecheck.py `with_live_runs`)."""
 
     def __init__(self, inner: Script, timeout: float) -> None:
         self.inner = inner
         self.timeout = timeout
 
     def next_steps(self, model: Model) -> list[Step]:
-        from core.scalecheck import with_live_runs
+        from core.model.scalecheck import with_live_runs
 
         return with_live_runs(model, self.inner.next_steps(model), self.timeout)
 
@@ -609,7 +609,7 @@ def open_city(path: str, semantics: str = "current", packs_dir: str = "", *, str
     line. A city that only strict mode refuses (`gc start`'s default) is opened as
     `gc start --no-strict` would run it, the only way a controller can, and the first Events
     lines say what strict mode refused; its reloads are then not strict either."""
-    from core.reload import load
+    from core.session.reload import load
 
     if packs_dir and not os.path.isdir(packs_dir):
         raise OpenError(f"--packs {packs_dir}: not a directory")
@@ -634,8 +634,8 @@ def open_city(path: str, semantics: str = "current", packs_dir: str = "", *, str
 def open_scenario(path: str, *, script: Script | None = None, history_limit: int = DEFAULT_LIMIT) -> Driver:
     """A session on a scenario file: its config and world at step 0; "step" runs its steps.
     `history_limit`: how many recorded steps time travel keeps."""
-    from core.reload import file_source, inline_source
-    from core.scenario import ScenarioError, load_scenario
+    from core.scenario.file import ScenarioError, load_scenario
+    from core.session.reload import file_source, inline_source
 
     try:
         scn = load_scenario(path)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
-from core.goparse import parse_time_or_none
+from core.formats.goparse import parse_time_or_none
 
 UTC = UTC
 DEFAULT_START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -25,7 +25,7 @@ def in_range(dt: datetime) -> bool:
 def parse_time(text: str | None) -> datetime | None:
     """Parse an RFC 3339 string (Go's time.RFC3339Nano form) into an aware UTC datetime; None
     when empty, unparseable, Go's zero time, which Gas City reads as unset
-    (core.goparse.parse_time_or_none), or outside EARLIEST..LATEST."""
+    (core.formats.goparse.parse_time_or_none), or outside EARLIEST..LATEST."""
     dt = parse_time_or_none(text)
     return dt if dt is not None and in_range(dt) else None
 

@@ -68,7 +68,7 @@ def check_files(paths: list[str], *, packs_dir: str | None = None, semantics: st
     """Load, run and check each scenario file (with the shared city options: `packs_dir`, a
     `semantics` that overrides the file's, live scale_checks); an invalid file is an `error`
     result, never an exception."""
-    from core.scenario import ScenarioError, check, load_scenario, run
+    from core.scenario.file import ScenarioError, check, load_scenario, run
 
     results = []
     start = clock()

@@ -18,7 +18,7 @@ import tomli
 
 from core.config.errors import ConfigError
 from core.config.model import City
-from core.safeio import CONFIG_MAX_BYTES, read_regular
+from core.guards.safeio import CONFIG_MAX_BYTES, read_regular
 
 
 @dataclass(frozen=True)

@@ -16,12 +16,12 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from core.timefmt import parse_time
+from core.formats.timefmt import parse_time
 from core.tracefile.cycle import CycleTracer, CycleWritten, Provenance
 from core.tracefile.writer import TraceWriter
 
 if TYPE_CHECKING:
-    from core.scenario import Run
+    from core.scenario.file import Run
 
 
 @dataclass

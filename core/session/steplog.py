@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from core.steps import Step
 
 if TYPE_CHECKING:
-    from core.reload import ConfigSource
+    from core.session.reload import ConfigSource
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from core.alarms import Alarm, AlarmMemory, AlarmThresholds, evaluate_alarms
 
 if TYPE_CHECKING:
     from core.actions import Event
-    from core.model import Model
+    from core.model.facade import Model
 
 WINDOW = timedelta(hours=1)  # the longest look-back of any alarm (wakes per hour)
 ALARM_EVENTS = frozenset({"session.woke"})  # the event types an alarm reads

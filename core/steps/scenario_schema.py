@@ -1,6 +1,6 @@
 """What a scenario file's tables hold: every key, the type of its value, and the caps on the work a
 scenario may ask for (docs/scenario-extensions.md, "Types and limits"). The [[expect]] blocks
-have their own schema, in core/scenario_expect.py.
+have their own schema, in core/scenario/expect.py.
 
 A value of the wrong type is refused where it is written (file, field path and line), before
 anything uses it: a list as an id, a table as a template or a number as an expectation never
@@ -18,9 +18,9 @@ from core.config import schema as S
 from core.config.schema import short
 
 __all__ = ["short"]
-from core.durations import DurationError, parse_duration
-from core.limits import MAX_TEMPLATE_SESSIONS
-from core.timefmt import EARLIEST, LATEST, format_time, parse_time
+from core.formats.durations import DurationError, parse_duration
+from core.formats.timefmt import EARLIEST, LATEST, format_time, parse_time
+from core.guards.limits import MAX_TEMPLATE_SESSIONS
 
 # ---------------------------------------------------------------------- caps
 MAX_TICKS_PER_STEP = 1_000  # a `tick` step's `count`

@@ -18,7 +18,7 @@ from core.world.runtime import META_ACTIVITY
 if TYPE_CHECKING:
     from core.desired.model import DesiredEntry
     from core.model_view import ModelView
-    from core.state_json import AliasDeferral
+    from core.views.state_json import AliasDeferral
 
 START, STOP, CHANGE, DEFER, HOLD, SYNCED = "+", "-", "~", "!", "×", " "
 MARKER_WORDS = {START: "to start", STOP: "to stop", CHANGE: "changing", DEFER: "deferred", HOLD: "held",
@@ -131,7 +131,7 @@ def _slot(n: int | str) -> str:
 
 
 def _deferred_aliases(model: ModelView) -> dict[str, AliasDeferral]:
-    from core.state_json import deferrals
+    from core.views.state_json import deferrals
 
     return {d.bead_id: d for d in deferrals(model)}
 

@@ -16,23 +16,23 @@ from typing import Any
 import immutables
 import tomli
 
-from core import scenario_schema as SS
 from core.config.errors import ConfigError
 from core.config.load import load_city, load_city_from_table
 from core.config.locate import locate, syntax_position
 from core.config.model import City
 from core.config.validate import validate_city
+from core.formats.timefmt import DEFAULT_START, parse_time
+from core.guards.safeio import SCENARIO_MAX_BYTES, read_regular
 from core.identity import SEMANTICS
-from core.model import Model, ModelError
+from core.model.facade import Model, ModelError
+from core.model.scalecheck import simulated_value
 from core.outcome import Outcome
-from core.safeio import SCENARIO_MAX_BYTES, read_regular
-from core.scalecheck import simulated_value
-from core.scenario_expect import evaluate
-from core.scenario_expect import validate as validate_expect
-from core.state_json import state
+from core.scenario.expect import evaluate
+from core.scenario.expect import validate as validate_expect
 from core.steps import REGISTRY, Step, work_from_table
+from core.steps import scenario_schema as SS
 from core.steps.config import EditConfig
-from core.timefmt import DEFAULT_START, parse_time
+from core.views.state_json import state
 from core.world.beads import SessionBead
 from core.world.runtime import RuntimeSession
 from core.world.world import DETACHED_PROBE_RESULTS, World, wait_from_json
@@ -439,7 +439,7 @@ def run(scn: Scenario, *, check_invariants: bool = True, scale_check_timeout: fl
     """Run every step; states[i] is the state after step i (states[0] before any step). With
     `scale_check_timeout` (`--run-scale-checks`) the city's scale_check commands run for real
     before each tick, as in the app."""
-    from core.invariants import InvariantChecker
+    from core.model.invariants import InvariantChecker
 
     model = scn.model()
     states = [state(model, 0, "", None)]
@@ -450,7 +450,7 @@ def run(scn: Scenario, *, check_invariants: bool = True, scale_check_timeout: fl
             if scale_check_timeout is None:
                 out = scn.apply(model, step)
             else:
-                from core.scalecheck import with_live_runs
+                from core.model.scalecheck import with_live_runs
 
                 out = Outcome()
                 for sub in with_live_runs(model, [step], scale_check_timeout):
@@ -511,7 +511,7 @@ def check_summary(expects: list[dict[str, Any]], results: list[CheckResult]) -> 
 
 
 def evaluate_expect(e: dict[str, Any], st: dict[str, Any]) -> CheckResult:
-    """Evaluate one [[expect]] block against the state after its step (core.state_json.state)."""
+    """Evaluate one [[expect]] block against the state after its step (core.views.state_json.state)."""
     return CheckResult(e["_index"], e["after"], tuple(evaluate(e, st)))
 
 

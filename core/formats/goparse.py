@@ -15,7 +15,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
-from core.goduration import go_quote
+from core.formats.goduration import go_quote
 
 UTC = UTC
 _INT64_MAX = (1 << 63) - 1

@@ -6,8 +6,8 @@ from dataclasses import asdict, dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 from core.desired.alias import next_retry_at
-from core.goparse import atoi_or
-from core.timefmt import format_time
+from core.formats.goparse import atoi_or
+from core.formats.timefmt import format_time
 from core.world import beads as B
 from core.world.beads import natural_key
 from core.world.world import runtime_json, session_json, wait_json
@@ -93,8 +93,8 @@ class SessionWakeReasons:
 
 def session_reasons(model: ModelView) -> list[SessionWakeReasons]:
     """Per open session bead, the wake reasons `gc session list` shows for it now
-    (core.wake_reasons.list_wake_reasons)."""
-    from core.wake_reasons import list_wake_reasons
+    (core.views.wake_reasons.list_wake_reasons)."""
+    from core.views.wake_reasons import list_wake_reasons
 
     return [SessionWakeReasons(b.id, b.session_name, tuple(list_wake_reasons(model, b)))
             for b in model.world.store.all_sessions() if b.open]

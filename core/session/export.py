@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, Any
 import tomlkit
 
 if TYPE_CHECKING:
-    from core.driver import Driver
-    from core.model import Model
-    from core.reload import ConfigSource
+    from core.model.facade import Model
+    from core.session.driver import Driver
+    from core.session.reload import ConfigSource
 
 
 class ExportError(Exception):
@@ -157,7 +157,7 @@ def _copy(v: Any) -> Any:
 
 def _on_disk(src: ConfigSource):
     """The city as loaded now from `src`'s file, when it is still the recorded revision."""
-    from core.reload import load
+    from core.session.reload import load
 
     if src.kind != "file" or not os.path.isfile(src.path):
         return None
@@ -197,7 +197,7 @@ class _Relocate:
         full = os.path.normpath(os.path.join(self.steps_base, city_file))
         out = _path_from(self.export_dir, full)
         if self.copies is not None:
-            from core.reload import load
+            from core.session.reload import load
 
             loaded = load(full)
             if loaded.ok and loaded.city is not None:
@@ -212,7 +212,7 @@ def pinned_expectation(model: Model, after: int) -> dict[str, Any]:
     """An [[expect]] block that holds exactly when the model's state after step `after` is what it
     is now: the desired identities and their count per template, the open sessions per template
     and each one's identity, alias and state, and every alias deferral."""
-    from core.state_json import state
+    from core.views.state_json import state
 
     st = state(model, after, "", None)
     out: dict[str, Any] = {"after": after, "desired": sorted(d["identity"] for d in st["desired"])}

@@ -14,14 +14,14 @@ from datetime import datetime
 from sys import intern
 from typing import TYPE_CHECKING, Any
 
-from core.timefmt import format_time
+from core.formats.timefmt import format_time
 
 if TYPE_CHECKING:
     from core.config.model import City
     from core.desired.model import DesiredResult
-    from core.loops import LoopState
-    from core.model import Model
+    from core.model.facade import Model
     from core.outcome import Outcome
+    from core.session.loops import LoopState
     from core.world.world import WorldState
 
 DEFAULT_LIMIT = 1000
@@ -89,9 +89,9 @@ class Frame:
     error: str = ""
     adopt_on_start: bool = True
     prefix: str = "gc"
-    loops: LoopState | None = None  # the loop alarms after this step (core/loops.py)
+    loops: LoopState | None = None  # the loop alarms after this step (core/session/loops.py)
     script_state: Any = None  # where the press script stood after this step (a what-if fork resumes there)
-    checks: tuple = ()  # the scenario expectations evaluated after this step (core.scenario.CheckResult)
+    checks: tuple = ()  # the scenario expectations evaluated after this step (core.scenario.file.CheckResult)
     _cache: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -113,7 +113,7 @@ class Frame:
 
 def detached_model(frame: Frame) -> Model:
     """A new Model rebuilt from the frame's city, world and desired state, independent of the live one."""
-    from core.model import Model
+    from core.model.facade import Model
     from core.world.world import World
 
     world = World.from_state(frame.world, prefix=frame.prefix)

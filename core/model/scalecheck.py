@@ -26,13 +26,13 @@ from dataclasses import dataclass, replace
 from typing import IO, TYPE_CHECKING, Any
 
 from core.config.model import Agent, City
-from core.limits import MAX_TEMPLATE_SESSIONS
+from core.guards.limits import MAX_TEMPLATE_SESSIONS
 from core.steps import Step, as_step
 from core.steps.config import SetScaleCheck
 from core.steps.controller import Tick
 
 if TYPE_CHECKING:
-    from core.model import Model
+    from core.model.facade import Model
 
 DEFAULT_TIMEOUT = 5.0
 OUTPUT_LIMIT = 64 * 1024

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from core.goduration import parse_go_duration
+from core.formats.goduration import parse_go_duration
 
 
 class DurationError(ValueError):

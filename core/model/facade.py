@@ -14,11 +14,11 @@ from typing import Any
 from core.actions import Action, Event
 from core.config.model import City
 from core.desired.model import DesiredResult
+from core.formats.timefmt import format_time
+from core.guards.limits import MAX_TEMPLATE_SESSIONS
 from core.identity import SEMANTICS
-from core.limits import MAX_TEMPLATE_SESSIONS
 from core.outcome import Outcome
 from core.steps import LoadCity, Step, UnknownStep, as_step, work_from_table
-from core.timefmt import format_time
 from core.tracefile.record import ReloadRecord
 from core.world import beads as B
 from core.world.beads import WorkBead
