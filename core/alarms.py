@@ -33,7 +33,7 @@ from core.world.beads import SessionBead
 from core.world.world import World
 
 if TYPE_CHECKING:
-    from core.config.model import City
+    from core.config.city_config import City
 
 START_PENDING_STATES = ("start-pending", "creating")
 KINDS = ("wakes", "idle_spawns", "alias_conflict", "start_pending", "quarantine", "churn", "circuit_open")

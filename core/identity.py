@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.config.model import Agent, City, qualify
+from core.config.city_config import Agent, City, qualify
 from core.config.naming import sanitize as sanitize
 from core.config.naming import session_name_for as session_name_for
 from core.formats.goparse import digits_value

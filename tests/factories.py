@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from core.config.model import Agent, City, NamedSession
+from core.config.city_config import Agent, City, NamedSession
 from core.model.facade import Model
 from core.scenario.file import ScenarioError, check, load_scenario, run
 from core.session.driver import open_city, open_scenario

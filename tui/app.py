@@ -724,7 +724,7 @@ def make_driver(args: argparse.Namespace) -> tuple[Driver, bool]:
 def run_app(args: argparse.Namespace) -> int:
     """Open the city, scenario or live city `args` name and run the TUI until it quits; returns
     the exit status (2 if it cannot be opened)."""
-    from core import heap
+    from core import gc_tuning as heap
     from core.config.errors import ConfigError
     from core.settings import load_settings
 

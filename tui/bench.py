@@ -12,7 +12,7 @@ import threading
 import time
 from time import perf_counter, process_time
 
-from core import heap
+from core import gc_tuning as heap
 from core.bench import Probes
 from core.bench.city import SIZES, city_text
 from core.bench.measure import step

@@ -34,7 +34,7 @@ def api_only_options(args: argparse.Namespace) -> list[str]:
 def attach_options(args: argparse.Namespace, *, one_shot: bool = False):
     """The AttachOptions the shared options ask for, or an int exit code after printing why not.
     `one_shot`: the city is read once and never polled again (see AttachOptions.one_shot)."""
-    from core import heap
+    from core import gc_tuning as heap
     from core.attach.session import AttachOptions
 
     heap.tune_collector()  # a live city can hold hundreds of thousands of beads

@@ -265,7 +265,7 @@ class AttachSession(LiveCitySession):
         return out + list(self._read_warnings)
 
     def _empty_city(self):
-        from core.config.model import City
+        from core.config.city_config import City
 
         return City(root=self.root, path=self.layout.city_toml)
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from core.bench.city import NAMEPOOL, Size, rig_name
-from core.config.model import City
+from core.config.city_config import City
 from core.formats.timefmt import format_time
 from core.identity import pool_session_name, session_name_for
 from core.reconcile import hashes

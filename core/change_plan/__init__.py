@@ -16,7 +16,7 @@ from typing import Any
 from core.change_plan.diff import Change, session_changes, summary, summary_line
 from core.change_plan.future import run_futures
 from core.change_plan.source import PlanError, Start, load_config, load_start
-from core.config.model import City
+from core.config.city_config import City
 from core.model.facade import Model
 
 SCHEMA_VERSION = 1

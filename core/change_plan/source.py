@@ -8,8 +8,8 @@ import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from core.config.city_config import City
 from core.config.errors import ConfigError
-from core.config.model import City
 from core.model.facade import Model, ModelError
 from core.world.world import World
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 
-from core.config.model import Agent, City
+from core.config.city_config import Agent, City
 from core.config.reader import Reader
 from core.formats.goduration import duration_error, go_quote
 from core.guards.safeio import CONFIG_MAX_BYTES, UnsafeFileError, read_regular

@@ -10,8 +10,8 @@ Gas City refuses, with Gas City's messages.
 from __future__ import annotations
 
 from core.config.checks import BUILTIN_PROVIDERS
+from core.config.city_config import City, Section
 from core.config.errors import ConfigError
-from core.config.model import City, Section
 from core.config.reader import Reader
 from core.formats.goduration import go_quote
 

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
+from core.config.city_config import City, Section
 from core.config.errors import ConfigError
-from core.config.model import City, Section
 from core.config.reader import Reader
 from core.formats.goduration import go_quote, parse_days_duration, parse_go_duration
 

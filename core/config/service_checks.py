@@ -10,8 +10,8 @@ import ipaddress
 import posixpath
 import re
 
+from core.config.city_config import City, Section
 from core.config.errors import ConfigError
-from core.config.model import City, Section
 from core.formats.goduration import go_quote
 
 _NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_-]*$")

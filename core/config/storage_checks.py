@@ -12,8 +12,8 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
+from core.config.city_config import Section
 from core.config.errors import ConfigError
-from core.config.model import Section
 from core.config.reader import Reader
 from core.config.undecoded import undecoded
 from core.formats.goduration import go_quote

@@ -7,8 +7,8 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from core.config.city_config import Agent, City, ConfigWarning, NamedSession
 from core.config.errors import ConfigError
-from core.config.model import Agent, City, ConfigWarning, NamedSession
 from core.config.sleep import resolve_sleep_policy
 
 if TYPE_CHECKING:
@@ -142,7 +142,7 @@ def validation_errors(city: City) -> list[ConfigError]:
     """What `gc config show` collects: the first error of each validator, in its order
     (ValidateAgents, ValidateRigs, ValidateWebhooks, ValidateServices with the runtime support
     check). Empty when the config validates."""
-    from core.config.limits import check_city_limits
+    from core.config.city_limits import check_city_limits
     from core.config.service_checks import validate_services, validate_webhooks
 
     out = []

@@ -11,10 +11,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from core.actions import Action
-from core.config.model import Agent, City, NamedSession
+from core.config.city_config import Agent, City, NamedSession
 from core.desired.alias import named_target
+from core.desired.entries import DesiredResult
 from core.desired.lookup import parse_qualified, template_lookup
-from core.desired.model import DesiredResult
 from core.identity import (
     canonical_singleton,
     expanded_session_identities,
@@ -351,7 +351,7 @@ def is_manual_for(ctx: BuildContext, a: Agent, b: SessionBead) -> bool:
 
 def normalize_identity_for(a: Agent, identity: str) -> str:
     """normalizeSessionBeadQualifiedName: a bare persisted identity gets the agent's dir/binding."""
-    from core.config.model import qualify
+    from core.config.city_config import qualify
 
     identity = (identity or "").strip()
     if not identity:
@@ -366,7 +366,7 @@ def normalize_identity_for(a: Agent, identity: str) -> str:
 def session_qualified_name(ctx: BuildContext, a: Agent, b: SessionBead) -> str:
     """sessionBeadQualifiedNameInfo: the concrete identity persisted on a manual or legacy bead
     (agent_name, else an explicit or legacy session_name, else the alias)."""
-    from core.config.model import qualify
+    from core.config.city_config import qualify
 
     persisted = normalize_identity_for(a, agent_name_of(b))
     multi = multiple_sessions(a)

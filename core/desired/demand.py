@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from core.config.model import Agent
+from core.config.city_config import Agent
 from core.desired.context import (
     BuildContext,
     has_terminal_provider_error,
@@ -15,7 +15,7 @@ from core.desired.context import (
     is_manual,
     is_pool_managed,
 )
-from core.desired.model import Request
+from core.desired.entries import Request
 from core.desired.reach import work_reachable
 from core.desired.slots import raw_existing_slot
 from core.identity import generic_ephemeral

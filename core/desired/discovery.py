@@ -9,7 +9,7 @@ a canonical singleton that is already desired.
 
 from __future__ import annotations
 
-from core.config.model import Agent
+from core.config.city_config import Agent
 from core.desired.context import (
     BuildContext,
     controller_managed,
@@ -19,7 +19,7 @@ from core.desired.context import (
     is_pool_managed,
     session_qualified_name,
 )
-from core.desired.model import DesiredEntry, Why
+from core.desired.entries import DesiredEntry, Why
 from core.desired.realize import base_env, bead_stale_suffixed, shape_why
 from core.desired.slots import existing_slot, raw_existing_slot
 from core.formats.goduration import go_quote

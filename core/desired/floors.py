@@ -12,10 +12,10 @@ as a warning of the tick.
 
 from __future__ import annotations
 
-from core.config.model import Agent
+from core.config.city_config import Agent
 from core.desired.context import BuildContext, is_configured_named, is_manual, is_pool_managed
 from core.desired.discovery import canonical_identity
-from core.desired.model import DesiredEntry, Why
+from core.desired.entries import DesiredEntry, Why
 from core.desired.realize import (
     base_env,
     bead_stale_suffixed,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from core.desired.alias import named_target
 from core.desired.context import BuildContext, is_configured_named
-from core.desired.model import DesiredEntry, Why
+from core.desired.entries import DesiredEntry, Why
 from core.desired.reach import work_reachable
 from core.formats.goduration import go_quote
 from core.world import beads as B

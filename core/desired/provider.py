@@ -13,7 +13,7 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 
-from core.config.model import Agent, City
+from core.config.city_config import Agent, City
 from core.formats.goduration import go_quote
 
 # The builtin provider profiles (internal/worker/builtin/profiles.go): command, args, ACP support,

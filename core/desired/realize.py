@@ -12,7 +12,7 @@ import hashlib
 from dataclasses import dataclass, field
 
 from core.actions import Action
-from core.config.model import Agent
+from core.config.city_config import Agent
 from core.desired.alias import (
     CLEAR_CONFLICT,
     alias_holder,
@@ -29,7 +29,7 @@ from core.desired.context import (
     is_manual_for,
     session_qualified_name,
 )
-from core.desired.model import DesiredEntry, Request, Why
+from core.desired.entries import DesiredEntry, Request, Why
 from core.desired.naming import (
     SessionNameError,
     derive_pool_session_name,

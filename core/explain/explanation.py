@@ -89,7 +89,7 @@ from core.formats.timefmt import format_time
 from core.world import beads as B
 
 if TYPE_CHECKING:
-    from core.desired.model import DesiredEntry
+    from core.desired.entries import DesiredEntry
     from core.model_view import ModelView
     from core.outcome import Outcome
     from core.trackers.view import TrackerRow

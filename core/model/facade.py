@@ -12,8 +12,8 @@ from time import perf_counter
 from typing import Any
 
 from core.actions import Action, Event
-from core.config.model import City
-from core.desired.model import DesiredResult
+from core.config.city_config import City
+from core.desired.entries import DesiredResult
 from core.formats.timefmt import format_time
 from core.guards.limits import MAX_TEMPLATE_SESSIONS
 from core.identity import SEMANTICS

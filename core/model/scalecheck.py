@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import IO, TYPE_CHECKING, Any
 
-from core.config.model import Agent, City
+from core.config.city_config import Agent, City
 from core.guards.limits import MAX_TEMPLATE_SESSIONS
 from core.steps import Step, as_step
 from core.steps.config import SetScaleCheck

@@ -24,7 +24,7 @@ from core.world import beads as B
 from core.world.store import StoreWriteError
 
 if TYPE_CHECKING:
-    from core.config.model import City
+    from core.config.city_config import City
     from core.world.world import World
 
 

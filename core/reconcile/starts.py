@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from core.desired.model import DesiredEntry
+from core.desired.entries import DesiredEntry
 from core.desired.realize import instance_token, trigger_env
 from core.formats.durations import format_duration
 from core.formats.goparse import add_seconds

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from core.config.model import Agent
+from core.config.city_config import Agent
 from core.desired.alias import CLEAR_CONFLICT, alias_holder, conflict_count, retry_due
-from core.desired.model import DesiredEntry, DesiredResult
+from core.desired.entries import DesiredEntry, DesiredResult
 from core.desired.realize import instance_token
 from core.formats.goduration import go_quote
 from core.formats.timefmt import format_time

@@ -39,7 +39,7 @@ from core.trackers.idle import build_idle_keys
 from core.trackers.max_age import build_max_age_keys
 
 if TYPE_CHECKING:
-    from core.config.model import City
+    from core.config.city_config import City
     from core.world.world import World
 
 

@@ -4,7 +4,7 @@ leaving the desired set is never mistaken for a crash."""
 
 from __future__ import annotations
 
-from core.desired.model import DesiredEntry, Why
+from core.desired.entries import DesiredEntry, Why
 from core.formats.timefmt import parse_time
 from core.identity import session_name_for
 from core.reconcile import drain_ack, drains, exits_check

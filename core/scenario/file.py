@@ -16,10 +16,10 @@ from typing import Any
 import immutables
 import tomli
 
+from core.config.city_config import City
 from core.config.errors import ConfigError
 from core.config.load import load_city, load_city_from_table
 from core.config.locate import locate, syntax_position
-from core.config.model import City
 from core.config.validate import validate_city
 from core.formats.timefmt import DEFAULT_START, parse_time
 from core.guards.safeio import SCENARIO_MAX_BYTES, read_regular

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from core.alarms import AlarmThresholds
-from core.config.model import City
+from core.config.city_config import City
 from core.model.facade import Model, ModelError
 from core.model.patrol import tick_steps
 from core.outcome import Outcome

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 from core.formats.timefmt import format_time
 
 if TYPE_CHECKING:
-    from core.config.model import City
-    from core.desired.model import DesiredResult
+    from core.config.city_config import City
+    from core.desired.entries import DesiredResult
     from core.model.facade import Model
     from core.outcome import Outcome
     from core.session.loops import LoopState

@@ -16,8 +16,8 @@ from typing import Any
 
 import tomli
 
+from core.config.city_config import City
 from core.config.errors import ConfigError
-from core.config.model import City
 from core.guards.safeio import CONFIG_MAX_BYTES, read_regular
 
 

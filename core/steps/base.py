@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
 if TYPE_CHECKING:
-    from core.config.model import City
+    from core.config.city_config import City
     from core.outcome import Outcome
     from core.steps.scenario_schema import WorkBudget
     from core.world.beads import WorkBead

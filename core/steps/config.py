@@ -11,7 +11,7 @@ from core.steps import scenario_schema as SS
 from core.steps.base import LoadCity, Located, Relocate, Step, Target, kind
 
 if TYPE_CHECKING:
-    from core.config.model import City
+    from core.config.city_config import City
 
 
 @kind

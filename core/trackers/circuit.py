@@ -16,7 +16,7 @@ import json
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from core.config.model import City
+from core.config.city_config import City
 from core.formats.durations import format_duration, try_duration
 from core.formats.goduration import go_quote
 from core.formats.goparse import GoParseError, ascii_digits, atoi, parse_rfc3339

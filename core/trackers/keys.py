@@ -16,7 +16,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from core.config.model import Agent, City
+from core.config.city_config import Agent, City
 from core.formats.goparse import digits_value
 from core.identity import (
     canonical_singleton,

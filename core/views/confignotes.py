@@ -13,8 +13,8 @@ from __future__ import annotations
 import os
 
 from core.config import builtin
+from core.config.city_config import City, ConfigWarning
 from core.config.errors import ConfigError
-from core.config.model import City, ConfigWarning
 
 
 def relative(path: str, root: str) -> str:

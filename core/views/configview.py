@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.config.city_config import Agent, City, Import, NamedSession, Origin, Rig
 from core.config.errors import ConfigError
-from core.config.model import Agent, City, Import, NamedSession, Origin, Rig
 from core.config.validate import reserved_prefix_warnings
 from core.identity import CURRENT, predicates, session_name_for, shape
 from core.model.scalecheck import ScaleCheckResult

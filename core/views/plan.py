@@ -16,7 +16,7 @@ from core.world.beads import COUNTS_AGAINST_CAP, SessionBead, natural_key
 from core.world.runtime import META_ACTIVITY
 
 if TYPE_CHECKING:
-    from core.desired.model import DesiredEntry
+    from core.desired.entries import DesiredEntry
     from core.model_view import ModelView
     from core.views.state_json import AliasDeferral
 

@@ -23,7 +23,7 @@ from core.reconcile.sleep_policy import Policy, keep_warm_eligible, policy_for, 
 from core.world import beads as B
 
 if TYPE_CHECKING:
-    from core.config.model import Agent, City
+    from core.config.city_config import Agent, City
     from core.model_view import ModelView
     from core.world.beads import SessionBead
     from core.world.runtime import Runtime

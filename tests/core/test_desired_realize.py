@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from core.config.model import Agent, City
+from core.config.city_config import Agent, City
 from core.desired.budget import CreateBudget
 from core.desired.context import BuildContext
-from core.desired.model import Request
+from core.desired.entries import Request
 from core.desired.realize import realize_template, record_deferred
 from core.formats.timefmt import format_time
 from core.world import beads as B

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from core.bench.measure import step
 from core.bench.session import open_bench
-from core.desired.model import DesiredEntry, DesiredResult, Request, Why
+from core.desired.entries import DesiredEntry, DesiredResult, Request, Why
 from core.session.history import History
 from core.views.board import board
 

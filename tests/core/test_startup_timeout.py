@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 from factories import scenario_failures, scenario_model
 
-from core.config.model import SessionSettings
+from core.config.city_config import SessionSettings
 from core.model.invariants import retire_bound
 
 

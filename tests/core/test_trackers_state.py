@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from core.config.model import City, Daemon
+from core.config.city_config import City, Daemon
 from core.formats.timefmt import format_time
 from core.trackers import circuit as C
 from core.trackers import exits as X

@@ -64,7 +64,7 @@ from core.attach.live import LiveCitySession
 from core.attach.options import AttachOptions
 from core.attach.session import AttachError
 from core.attach.tmux import TmuxListing
-from core.config.model import City
+from core.config.city_config import City
 from core.formats.timefmt import format_time
 from core.tracefile.problems import ReadWarning, RecentWarnings
 
@@ -423,7 +423,7 @@ class ApiAttachSession(LiveCitySession):
         return {}
 
     def _empty_city(self):
-        from core.config.model import City
+        from core.config.city_config import City
 
         return City(root="", path=self.root + "/config")
 

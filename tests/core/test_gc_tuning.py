@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import gc
 
-from core import heap
+from core import gc_tuning
 from core.bench.measure import step
 from core.bench.session import open_bench
 
@@ -14,18 +14,18 @@ def test_tune_collector_raises_only_the_young_threshold():
     saved = gc.get_threshold()
     try:
         gc.set_threshold(700, 10, 10)
-        heap.tune_collector()
-        assert gc.get_threshold() == (heap.YOUNG_THRESHOLD, 10, 10)
-        gc.set_threshold(heap.YOUNG_THRESHOLD * 2, 5, 5)
-        heap.tune_collector()
-        assert gc.get_threshold() == (heap.YOUNG_THRESHOLD * 2, 5, 5)
+        gc_tuning.tune_collector()
+        assert gc.get_threshold() == (gc_tuning.YOUNG_THRESHOLD, 10, 10)
+        gc.set_threshold(gc_tuning.YOUNG_THRESHOLD * 2, 5, 5)
+        gc_tuning.tune_collector()
+        assert gc.get_threshold() == (gc_tuning.YOUNG_THRESHOLD * 2, 5, 5)
     finally:
         gc.set_threshold(*saved)
 
 
 def test_settle_freezes_what_is_alive():
     try:
-        heap.settle()
+        gc_tuning.settle()
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()

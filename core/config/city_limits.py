@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from core.config.city_config import City
 from core.config.errors import ConfigError
-from core.config.model import City
 from core.guards.limits import MAX_TEMPLATE_SESSIONS
 
 

@@ -29,8 +29,8 @@ from core.world.world import World
 
 if TYPE_CHECKING:
     from core.attach.trace_view import Cycle
-    from core.config.model import City
-    from core.desired.model import DesiredResult
+    from core.config.city_config import City
+    from core.desired.entries import DesiredResult
 
 
 @dataclass

@@ -13,8 +13,8 @@ the session provider can relaunch (relaunchAgentForLaunchDrift).
 
 from __future__ import annotations
 
-from core.config.model import Agent
-from core.desired.model import DesiredEntry
+from core.config.city_config import Agent
+from core.desired.entries import DesiredEntry
 from core.formats.timefmt import format_time, parse_time
 from core.reconcile import drains, hashes
 from core.reconcile.context import TickContext
