@@ -171,13 +171,18 @@ class BuildContext:
     def agent_active(self, a: Agent) -> bool:
         return not a.suspended and not self.in_suspended_rig(a)
 
-    def ucs(self, a: Agent) -> bool:
+    # The agent's identity shape under this build's semantics; each mirrors an Agent method of
+    # Gas City's internal/config/session_capacity.go.
+    def uses_canonical_singleton(self, a: Agent) -> bool:
+        """UsesCanonicalSingletonPoolIdentity: the template's one session takes the bare name."""
         return canonical_singleton(a, self.semantics)
 
-    def sie(self, a: Agent) -> bool:
+    def supports_instance_expansion(self, a: Agent) -> bool:
+        """SupportsInstanceExpansion: the template may run more than its bare-named session."""
         return instance_expansion(a, self.semantics)
 
-    def sesi(self, a: Agent) -> bool:
+    def supports_expanded_session_identities(self, a: Agent) -> bool:
+        """SupportsExpandedSessionIdentities: its sessions take suffixed (slot or namepool) names."""
         return expanded_session_identities(a, self.semantics)
 
     def cap(self, a: Agent) -> int | None:
