@@ -18,8 +18,8 @@ from core.alarms import Alarm
 from core.attach.feed import short_tick
 from core.attach.polling import NO_MODEL, Picture, Poller
 from core.formats.timefmt import parse_time
-from core.session.history import EventLine
 from core.views.board import Board
+from core.views.event_line import EventLine
 from core.views.plan import CHANGE, DEFER, START, STOP, SessionRow
 
 if TYPE_CHECKING:

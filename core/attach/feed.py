@@ -13,8 +13,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from core.formats.timefmt import parse_time
-from core.session.history import EventLine
 from core.tracefile.problems import ReadWarning
+from core.views.event_line import EventLine
 
 if TYPE_CHECKING:
     from core.attach.session import AttachSession

@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from core.alarms import Alarm
 from core.attach.feed import Feed
-from core.session.history import EventLine
 from core.views.board import Board
+from core.views.event_line import EventLine
 from core.views.plan import CHANGE, DEFER, START, STOP, SYNCED, PlanSummary, SessionRow, summarize
 from core.views.state_json import AliasDeferral
 

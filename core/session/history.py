@@ -14,7 +14,7 @@ from datetime import datetime
 from sys import intern
 from typing import TYPE_CHECKING, Any
 
-from core.formats.timefmt import format_time
+from core.views.event_line import EventLine
 
 if TYPE_CHECKING:
     from core.config.city_config import City
@@ -28,21 +28,6 @@ DEFAULT_LIMIT = 1000
 # Frames (newest first) that keep what was derived from them (their detached model and board);
 # older frames drop it and derive it again if the operator travels back to them.
 WARM_FRAMES = 4
-
-
-@dataclass(frozen=True, slots=True)
-class EventLine:
-    """One line of the Events panel: what happened, when, and of which kind."""
-
-    frame: int
-    tick: int
-    at: datetime
-    kind: str  # action | trace | event | log | warning | error | config | step | alarm | check
-    text: str
-    session: str = ""  # session name or bead id the line is about ("" = none)
-
-    def render(self) -> str:
-        return f"{self.tick:>4} {format_time(self.at)[11:19]} {self.kind:<7} {self.text}"
 
 
 def outcome_lines(outcome: Outcome, frame: int, tick: int, at: datetime) -> list[EventLine]:

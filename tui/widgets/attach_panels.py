@@ -13,7 +13,7 @@ from textual.widgets import Static
 
 from core.formats.timefmt import format_time
 from core.guards.safetext import printable
-from core.session.history import EventLine
+from core.views.event_line import EventLine
 from tui.attach_board import LIFECYCLE_COLUMNS, AttachBoard, Header, TableRow, short_tick
 from tui.commands import ATTACH, bindings
 from tui.widgets.agents import COLUMNS as AGENT_COLUMNS

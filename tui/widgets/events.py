@@ -22,7 +22,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from core.guards.safetext import printable
-from core.session.history import EventLine
+from core.views.event_line import EventLine
 from tui.commands import bindings
 from tui.faults import Guarded
 from tui.filtering import matches
