@@ -1,5 +1,5 @@
 """Loop alarms: patterns that mean a city is spinning instead of working. The same alarms are
-raised over a live city (attach) and over the model's own steps (core/loops.py).
+raised over a live city (attach) and over the model's own steps (core/session/loops.py).
 
 - `wakes`: one identity woke (`session.woke`) at least `wakes_per_hour` times in the last hour.
 - `idle_spawns`: at least `idle_spawns_per_hour` wakes of one template's pool sessions in the
@@ -26,14 +26,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from core.durations import format_duration
-from core.timefmt import format_time, parse_time
+from core.formats.durations import format_duration
+from core.formats.timefmt import format_time, parse_time
 from core.world import beads as B
 from core.world.beads import SessionBead
 from core.world.world import World
 
 if TYPE_CHECKING:
-    from core.config.model import City
+    from core.config.city_config import City
 
 START_PENDING_STATES = ("start-pending", "creating")
 KINDS = ("wakes", "idle_spawns", "alias_conflict", "start_pending", "quarantine", "churn", "circuit_open")

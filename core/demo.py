@@ -13,9 +13,9 @@ from typing import Any
 
 import tomli
 
-from core.driver import Driver, Unscripted, open_scenario
-from core.model import Model
-from core.patrol import tick_steps
+from core.model.facade import Model
+from core.model.patrol import tick_steps
+from core.session.driver import Driver, Unscripted, open_scenario
 from core.steps import Step
 
 DEMO_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "demo")

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from core.timefmt import format_time, parse_time
+from core.formats.timefmt import format_time, parse_time
 from core.world import beads as B
 
 if TYPE_CHECKING:
-    from core.config.model import City
+    from core.config.city_config import City
     from core.world.beads import SessionBead
     from core.world.memory import Memory
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.config.model import Agent, City, qualify
+from core.config.city_config import Agent, City, qualify
 from core.config.naming import sanitize as sanitize
 from core.config.naming import session_name_for as session_name_for
-from core.goparse import digits_value
+from core.formats.goparse import digits_value
 
 SEMANTICS = ("current", "pre-2053", "pre-1989")
 CURRENT = "current"

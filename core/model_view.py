@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from core.config.model import City
-    from core.desired.model import DesiredResult
+    from core.config.city_config import City
+    from core.desired.entries import DesiredResult
     from core.world.world import World
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from core.actions import Action, Event
-from core.desired.model import DesiredResult
+from core.desired.entries import DesiredResult
 from core.tracefile.record import TraceRecord
 
 

@@ -26,7 +26,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests"))  # the test kits import their fi
 os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
 
 from core.demo import DEMO_DIR, DemoScript, open_demo  # noqa: E402
-from core.driver import open_scenario  # noqa: E402
+from core.session.driver import open_scenario  # noqa: E402
 from tui.app import CitywatchApp  # noqa: E402
 
 SIZE = (180, 48)

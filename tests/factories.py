@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from core.config.model import Agent, City, NamedSession
-from core.driver import open_city, open_scenario
-from core.model import Model
-from core.scenario import ScenarioError, check, load_scenario, run
+from core.config.city_config import Agent, City, NamedSession
+from core.model.facade import Model
+from core.scenario.file import ScenarioError, check, load_scenario, run
+from core.session.driver import open_city, open_scenario
 from core.world.beads import SessionBead
 
 if TYPE_CHECKING:

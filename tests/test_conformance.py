@@ -17,7 +17,7 @@ import re
 
 import pytest
 
-from core.scenario import check, load_scenario, run
+from core.scenario.file import check, load_scenario, run
 from tests.trace_codes import code_problems
 
 ROOT = pathlib.Path(__file__).parent / "conformance"

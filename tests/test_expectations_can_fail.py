@@ -18,8 +18,8 @@ from factories import (
 )
 
 from core.actions import ACTION_KINDS, EMITTED_KINDS
-from core.scenario import load_scenario, run
-from core.scenario_expect import _NOT_EMPTY, _SUB_NOT_EMPTY, KEYS, NONE_WHEN_EMPTY, SUBS
+from core.scenario.expect import _NOT_EMPTY, _SUB_NOT_EMPTY, KEYS, NONE_WHEN_EMPTY, SUBS
+from core.scenario.file import load_scenario, run
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -15,7 +15,7 @@ from gascity_fixtures import BUILTIN, CITIES
 
 from core.config.load import load_city
 from core.config.validate import validate_city
-from core.model import Model
+from core.model.facade import Model
 from tui.cli import main
 
 REAL = CITIES

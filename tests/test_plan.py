@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from core.change_plan import PlanError, make_plan
 from core.change_plan.render import render_plan
 from core.config.load import load_city
-from core.model import Model
+from core.model.facade import Model
 from core.world.world import World
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -273,7 +273,7 @@ def test_the_worked_example_in_the_docs_is_what_the_command_prints(capsys, monke
 
 
 def test_a_plan_for_the_apps_model_leaves_the_model_as_it_was(harbor):
-    from core.scenario import load_scenario
+    from core.scenario.file import load_scenario
 
     scn = load_scenario(str(harbor / "running.toml"))
     model = scn.model()

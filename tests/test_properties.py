@@ -9,7 +9,7 @@ config edits to another drawn city, controller restarts). Most runs start from a
 (session beads of every origin, stale numbered identities, deferred alias claims, runtimes,
 assigned and routed work), the rest from an empty one. What must hold:
 
-- every invariant of core.invariants after every step;
+- every invariant of core.model.invariants after every step;
 - the same scenario gives byte-identical state JSON, run live and replayed twice from its file;
 - a world saved as JSON and loaded back loses nothing and ticks on exactly as the original.
 
@@ -29,12 +29,12 @@ from hypothesis import HealthCheck, assume, event, given, note, settings
 from hypothesis import strategies as st
 
 from core.config.errors import ConfigError
-from core.invariants import InvariantChecker
-from core.model import Model, ModelError
+from core.model.facade import Model, ModelError
+from core.model.invariants import InvariantChecker
 from core.outcome import Outcome
-from core.scenario import ScenarioError, dumps_state, load_scenario, run
-from core.state_json import state
+from core.scenario.file import ScenarioError, dumps_state, load_scenario, run
 from core.steps.config import EditConfig
+from core.views.state_json import state
 from tests import hypothesis_profiles  # noqa: F401  (selects the profile)
 from tests.test_world_roundtrip import saved_and_loaded, world_diff
 

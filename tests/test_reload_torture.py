@@ -1,6 +1,6 @@
 """Hot reload under torture: while the controller ticks, the config is rewritten 200 times in every
 way a file changes on disk (half-written in place, renamed over, deleted and recreated, its whole
-directory replaced), through the real path: watchfiles, tui.watch, core.reload, and the model
+directory replaced), through the real path: watchfiles, tui.watch, core.session.reload, and the model
 applying a queued revision at its next tick.
 
 What must hold: the model only ever runs a complete version that loads and validates; while the
@@ -26,8 +26,8 @@ import time
 
 import pytest
 
-from core.driver import open_city
-from core.reload import Reloader, digest, is_relevant, load, watch_roots
+from core.session.driver import open_city
+from core.session.reload import Reloader, digest, is_relevant, load, watch_roots
 from tui.watch import watch_config
 
 WRITES = 200
@@ -280,7 +280,7 @@ def test_a_file_that_renames_the_city_is_refused_as_gas_city_does(tmp_path):
 
 
 def test_a_file_changing_while_it_is_read_is_not_applied(tmp_path, monkeypatch):
-    import core.reload as reload_mod
+    import core.session.reload as reload_mod
 
     path = str(tmp_path / "city.toml")
     write_atomic(path, valid_version(0))

@@ -10,7 +10,7 @@ import pathlib
 
 import pytest
 
-from core.scenario import check, load_scenario, run
+from core.scenario.file import check, load_scenario, run
 from tests.trace_codes import code_problems
 
 ROOT = pathlib.Path(__file__).parent / "scenarios"

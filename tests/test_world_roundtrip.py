@@ -16,7 +16,7 @@ import immutables
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.timefmt import UTC
+from core.formats.timefmt import UTC
 from core.world.beads import SessionBead, WaitBead, WorkBead
 from core.world.memory import Circuit, DeferStreak, Drain, IdleProbe, Memory
 from core.world.runtime import RuntimeSession

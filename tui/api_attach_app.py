@@ -18,7 +18,7 @@ from collections.abc import Callable
 from textual import work
 from textual.app import App
 
-from core.safetext import printable
+from core.guards.safetext import printable
 from tui.attach_app import LiveApp
 from tui.commands import API, bindings
 from tui.screens.city_picker import CityPickerScreen

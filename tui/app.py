@@ -20,19 +20,19 @@ from textual import on, work
 from textual.widget import Widget
 from textual.widgets import DataTable
 
-from core.board import board, changes
-from core.driver import Driver, OpenError, Result
-from core.durations import DurationError, parse_duration
-from core.explain import explain_session
+from core.explain.explanation import explain_session
+from core.formats.durations import DurationError, parse_duration
+from core.guards.safetext import printable
 from core.identity import SEMANTICS, semantics_label
-from core.roster import agent_detail
-from core.safetext import printable
-from core.scalecheck import operator_value
+from core.model.scalecheck import operator_value
+from core.session.driver import Driver, OpenError, Result
 from core.settings import Settings
 from core.steps import Step
 from core.steps.config import SetScaleCheck
 from core.steps.controller import Advance
 from core.steps.runtime import Activity, Attach, Detach, DrainAck, RuntimeExit
+from core.views.board import board, changes
+from core.views.roster import agent_detail
 from core.world.suspension import city_note
 from tui import layout
 from tui.base_app import BaseApp
@@ -123,7 +123,7 @@ class CitywatchApp(BaseApp):
         loops = frame.loops
         alarms = loops.alarms if loops is not None else ()
         checks = d.checks_until(frame)
-        from core.scenario import check_summary
+        from core.scenario.file import check_summary
 
         check_line = check_summary(d.expects, checks) if d.expects else ""
         fork = f"WHAT-IF fork from tick {d.fork.from_tick} · L: back" if d.fork is not None else ""
@@ -544,7 +544,7 @@ class CitywatchApp(BaseApp):
 
     # ------------------------------------------------------------------ export
     def action_export(self) -> None:
-        from core.export import default_export_path
+        from core.session.export import default_export_path
         from tui.screens.export import ExportDialog
 
         d = self.driver
@@ -553,7 +553,7 @@ class CitywatchApp(BaseApp):
         self.push_screen(ExportDialog(default, f.steps_taken, f.tick), self._export_answered)
 
     def _export_answered(self, answer) -> None:
-        from core.export import ExportError, check_target
+        from core.session.export import ExportError, check_target
 
         if answer is None or not answer.path:
             return
@@ -576,7 +576,7 @@ class CitywatchApp(BaseApp):
                                       [("keep", "n", "Keep it"), ("replace", "y", "Replace")]), confirmed)
 
     def _export(self, path: str, pin: bool, *, overwrite: bool) -> None:
-        from core.export import ExportError, save
+        from core.session.export import ExportError, save
 
         try:
             saved = save(self.driver, path, pin=pin, overwrite=overwrite)
@@ -595,7 +595,7 @@ class CitywatchApp(BaseApp):
     def start_watching(self) -> None:
         if not self.watch_enabled:
             return
-        from core.reload import Reloader
+        from core.session.reload import Reloader
 
         src = self.driver.config
         if src.kind != "file":
@@ -701,7 +701,7 @@ def _short_paths(err):
 
 def make_driver(args: argparse.Namespace) -> tuple[Driver, bool]:
     """The session the command line asks for, and whether it starts running."""
-    from core.driver import LiveScaleChecks, open_city, open_scenario
+    from core.session.driver import LiveScaleChecks, open_city, open_scenario
 
     if args.scenario:
         driver, running = open_scenario(args.scenario), False
@@ -724,7 +724,7 @@ def make_driver(args: argparse.Namespace) -> tuple[Driver, bool]:
 def run_app(args: argparse.Namespace) -> int:
     """Open the city, scenario or live city `args` name and run the TUI until it quits; returns
     the exit status (2 if it cannot be opened)."""
-    from core import heap
+    from core import gc_tuning as heap
     from core.config.errors import ConfigError
     from core.settings import load_settings
 

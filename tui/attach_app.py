@@ -28,7 +28,7 @@ from textual.widgets import DataTable
 
 from core.attach.polling import PollRequests
 from core.attach.settle import Settle
-from core.safetext import printable
+from core.guards.safetext import printable
 from core.settings import Settings
 from tui import layout
 from tui.attach_board import (

@@ -17,14 +17,14 @@ from typing import TYPE_CHECKING, Any
 from core.alarms import Alarm
 from core.attach.feed import short_tick
 from core.attach.polling import NO_MODEL, Picture, Poller
-from core.board import Board
-from core.history import EventLine
-from core.plan import CHANGE, DEFER, START, STOP, SessionRow
-from core.timefmt import parse_time
+from core.formats.timefmt import parse_time
+from core.views.board import Board
+from core.views.event_line import EventLine
+from core.views.plan import CHANGE, DEFER, START, STOP, SessionRow
 
 if TYPE_CHECKING:
     from core.attach.session import AttachSession
-    from core.model import Model
+    from core.model.facade import Model
 
 __all__ = ["LIFECYCLE_COLUMNS", "AttachBoard", "AttachState", "DriftRow", "Header", "TableRow", "short_tick"]
 
@@ -184,7 +184,7 @@ def header(snap: dict[str, Any], now: datetime, warnings: int) -> Header:
 def _age(seconds: float | None) -> str:
     if seconds is None:
         return ""
-    from core.durations import format_duration
+    from core.formats.durations import format_duration
 
     return format_duration(round(seconds))
 
@@ -194,7 +194,7 @@ def api_phrases(snap: dict[str, Any], now: datetime) -> list[str]:
     with the age of the supervisor's cache, the event stream's state (live, or reconnecting with
     its attempt and why), and, when the supervisor stopped answering, how long the view has been
     stale (first: everything after it is as of the supervisor's last answer)."""
-    from core.safetext import printable
+    from core.guards.safetext import printable
 
     src = snap["sources"]
     api, beads, events, rt = src["api"], src["beads"], src["events"], src["runtime"]
@@ -226,7 +226,7 @@ def api_phrases(snap: dict[str, Any], now: datetime) -> list[str]:
 # ---------------------------------------------------------------------------------------- explanations
 def session_explanation(board: AttachBoard, row: SessionRow) -> dict[str, Any]:
     """The Why panel for a Sessions row: the model's explain chain over the live world."""
-    from core.explain import explain_session
+    from core.explain.explanation import explain_session
 
     if board.model is None:
         return {"found": False, "summary": f"{row.key}: {NO_MODEL}, so there is no why chain"}
@@ -236,7 +236,7 @@ def session_explanation(board: AttachBoard, row: SessionRow) -> dict[str, Any]:
 def drift_explanation(board: AttachBoard, row: DriftRow) -> dict[str, Any]:
     """The Why panel for a Drift row: the difference, then the model's why chain for its side,
     then (for a session) the usual identity, alias, slot, demand and lifecycle sections."""
-    from core.explain import explain_session
+    from core.explain.explanation import explain_session
 
     base: dict[str, Any] = {}
     if board.model is not None and row.kind not in ("pool_desired", "template_desired", "desired_count"):
@@ -259,7 +259,7 @@ def drift_explanation(board: AttachBoard, row: DriftRow) -> dict[str, Any]:
 
 def alarm_explanation(board: AttachBoard, row: Alarm) -> dict[str, Any]:
     """The Why panel for an Alarms row: the alarm, then the model's view of its first session."""
-    from core.explain import explain_session
+    from core.explain.explanation import explain_session
 
     base: dict[str, Any] = {}
     if board.model is not None and row.bead_ids:

@@ -12,13 +12,13 @@ import threading
 import time
 from time import perf_counter, process_time
 
-from core import heap
+from core import gc_tuning as heap
 from core.bench import Probes
 from core.bench.city import SIZES, city_text
 from core.bench.measure import step
 from core.bench.session import BenchSession, open_bench
-from core.board import board
-from core.reload import Reloader
+from core.session.reload import Reloader
+from core.views.board import board
 from tui.bench_keys import first_frames, measure_keys
 from tui.watch import watch_config
 

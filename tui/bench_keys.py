@@ -21,7 +21,7 @@ from typing import Any
 from textual import events
 from textual.widgets import Input
 
-from core import heap
+from core import gc_tuning as heap
 from core.bench.measure import step
 from core.bench.session import open_bench
 

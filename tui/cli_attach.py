@@ -34,13 +34,13 @@ def api_only_options(args: argparse.Namespace) -> list[str]:
 def attach_options(args: argparse.Namespace, *, one_shot: bool = False):
     """The AttachOptions the shared options ask for, or an int exit code after printing why not.
     `one_shot`: the city is read once and never polled again (see AttachOptions.one_shot)."""
-    from core import heap
+    from core import gc_tuning as heap
     from core.attach.session import AttachOptions
 
     heap.tune_collector()  # a live city can hold hundreds of thousands of beads
     from core.attach.settings import load_thresholds
     from core.config.errors import ConfigError
-    from core.timefmt import parse_time
+    from core.formats.timefmt import parse_time
 
     try:
         thresholds = load_thresholds(args.settings, args.alarm or [])
@@ -65,7 +65,7 @@ def api_target(args: argparse.Namespace):
     why not: a bad URL, a token that cannot be read, a file-only option."""
     from core.attach.api.client import ApiTarget, TokenError, read_token
     from core.attach.api.guard import Origin
-    from core.durations import DurationError, parse_duration
+    from core.formats.durations import DurationError, parse_duration
 
     target = args.attach if getattr(args, "attach", None) else args.city_dir
     stray = [f for f, v in (("--bd", args.bd), ("--tmux-socket", args.tmux_socket),
@@ -131,7 +131,7 @@ def list_supervisor_cities(target, as_json: bool) -> int:
         print_json(doc)
         return OK
     from core.attach.render import render_cities
-    from core.safetext import printable_lines
+    from core.guards.safetext import printable_lines
 
     print(printable_lines(render_cities(doc)))
     return OK
@@ -194,7 +194,7 @@ def _print_snapshot(snap: dict[str, Any], args: argparse.Namespace, *, lines: bo
         print_json(snap, indent=None if lines else 2)
     else:
         from core.attach.render import render_snapshot
-        from core.safetext import printable_lines
+        from core.guards.safetext import printable_lines
 
         print(printable_lines(render_snapshot(snap)))
     sys.stdout.flush()
@@ -207,7 +207,7 @@ def check_alarms(snap: dict[str, Any], as_json: bool) -> int:
     if as_json:
         print_json({"city": name, "as_of": snap["as_of"], "ok": not alarms, "alarms": alarms})
     else:
-        from core.safetext import printable
+        from core.guards.safetext import printable
 
         if not alarms:
             print(f"OK city {printable(name)}: no alarm active (as of {snap['as_of']})")
@@ -233,7 +233,7 @@ def watch(session, args: argparse.Namespace) -> int:
     """Print the snapshot, then a new one each time it changes, until interrupted (Ctrl-C ends
     with 130, as every command does): files under the city (or a supervisor's event stream) are
     watched, and the runtime listings (or every API endpoint) are read every `--interval`."""
-    from core.durations import DurationError, parse_duration
+    from core.formats.durations import DurationError, parse_duration
 
     try:
         interval = parse_duration(args.interval)

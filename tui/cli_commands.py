@@ -14,7 +14,7 @@ from tui.cli_options import BAD_INPUT, CHECK_FAILED, OK, UNREACHABLE, city_optio
 
 def err(msg: str, code: int = BAD_INPUT) -> int:
     """Print `citywatch: msg` on stderr (control characters escaped) and return `code`."""
-    from core.safetext import printable_lines
+    from core.guards.safetext import printable_lines
 
     print(f"citywatch: {printable_lines(msg)}", file=sys.stderr)
     return code
@@ -22,7 +22,7 @@ def err(msg: str, code: int = BAD_INPUT) -> int:
 
 def print_json(doc: dict[str, Any], *, indent: int | None = 2, schema_version: int = 1) -> None:
     """One JSON document on stdout, with its `schema_version` first among sorted keys."""
-    from core.safetext import json_text
+    from core.guards.safetext import json_text
 
     print(json_text(json.dumps({"schema_version": schema_version, **doc}, indent=indent, sort_keys=True)))
 
@@ -37,7 +37,7 @@ def scale_check_timeout(args: argparse.Namespace) -> float | None:
     ValueError with a message for a bad --scale-check-timeout."""
     if not args.run_scale_checks:
         return None
-    from core.durations import DurationError, parse_duration
+    from core.formats.durations import DurationError, parse_duration
 
     try:
         return parse_duration(args.scale_check_timeout)
@@ -61,7 +61,7 @@ def cmd_scenario(args: argparse.Namespace) -> int:
         return err(str(e))
     if args.action == "run":
         return _scenario_run(args, timeout, packs)
-    from core.scenario_report import check_files, render_text, to_json, to_junit
+    from core.scenario.report import check_files, render_text, to_json, to_junit
 
     report = check_files(args.files, packs_dir=packs, semantics=args.semantics, scale_check_timeout=timeout)
     if args.junit:
@@ -73,14 +73,14 @@ def cmd_scenario(args: argparse.Namespace) -> int:
     if args.json:
         print_json(to_json(report))
     else:
-        from core.safetext import printable_lines
+        from core.guards.safetext import printable_lines
 
         print(printable_lines(render_text(report, quiet=args.quiet)))
     return report.exit_code
 
 
 def _scenario_run(args: argparse.Namespace, timeout: float | None, packs: str | None) -> int:
-    from core.scenario import ScenarioError, dumps_state, load_scenario, run
+    from core.scenario.file import ScenarioError, dumps_state, load_scenario, run
 
     if len(args.files) != 1:
         return err("scenario run: give exactly one scenario file (scenario check takes many)")
@@ -92,7 +92,7 @@ def _scenario_run(args: argparse.Namespace, timeout: float | None, packs: str | 
         scn.semantics = args.semantics
     r = run(scn, scale_check_timeout=timeout)
     if args.trace_dir:
-        from core.run_trace import write_run_trace
+        from core.scenario.run_trace import write_run_trace
         from core.tracefile.writer import TraceWriteRefused
 
         try:
@@ -103,7 +103,7 @@ def _scenario_run(args: argparse.Namespace, timeout: float | None, packs: str | 
             return err(f"{args.trace_dir}: cannot write the trace ({e.strerror or e})")
     for st in r.states:
         if args.json:
-            from core.safetext import json_text
+            from core.guards.safetext import json_text
 
             print(json_text(dumps_state(st)))
         else:
@@ -122,7 +122,7 @@ def cmd_config_show(args: argparse.Namespace) -> int:
     from core.config.errors import ConfigError
     from core.config.load import load_city
     from core.config.validate import validation_errors
-    from core.configview import city_summary, render_summary, scale_check_rows
+    from core.views.configview import city_summary, render_summary, scale_check_rows
 
     try:
         timeout, packs = scale_check_timeout(args), packs_dir(args)
@@ -139,7 +139,7 @@ def cmd_config_show(args: argparse.Namespace) -> int:
         return BAD_INPUT
     summary = city_summary(city, args.semantics or "current", errors)
     if timeout is not None:
-        from core.scalecheck import run_all
+        from core.model.scalecheck import run_all
 
         summary["scale_check_runs"] = scale_check_rows(run_all(city, timeout))
     if args.json:
@@ -147,7 +147,7 @@ def cmd_config_show(args: argparse.Namespace) -> int:
     elif args.validate:
         print("Config valid.")
     else:
-        from core.safetext import printable_lines
+        from core.guards.safetext import printable_lines
 
         print(printable_lines(render_summary(summary, clip=not wide_output(args))))
     return OK
@@ -155,8 +155,8 @@ def cmd_config_show(args: argparse.Namespace) -> int:
 
 def cmd_explain(args: argparse.Namespace) -> int:
     """`citywatch explain`: print why a session is as it is; 2 on bad input."""
-    from core.explain import ExplainError
-    from core.explain_run import explain_target
+    from core.explain.explanation import ExplainError
+    from core.explain.run import explain_target
 
     try:
         timeout, packs = scale_check_timeout(args), packs_dir(args)
@@ -170,8 +170,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
     if args.json:
         print_json(result)
     else:
-        from core.explain import render_explanation
-        from core.safetext import printable_lines
+        from core.explain.explanation import render_explanation
+        from core.guards.safetext import printable_lines
 
         print(printable_lines(render_explanation(result)))
     return OK
@@ -181,7 +181,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     """`citywatch plan`: print what NEW would do to SOURCE; with --exit-code, 1 when it changes
     anything. 2 for bad input, 3 for a live city that cannot be read."""
     from core.change_plan import PlanError, make_plan
-    from core.timefmt import parse_time
+    from core.formats.timefmt import parse_time
 
     try:
         timeout, packs = scale_check_timeout(args), packs_dir(args)
@@ -198,7 +198,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     except PlanError as e:
         return err(str(e), UNREACHABLE if e.unreachable else BAD_INPUT)
     if args.json:
-        from core.safetext import json_text
+        from core.guards.safetext import json_text
 
         print(json_text(json.dumps(plan.to_json(), indent=2, sort_keys=True)))
     else:

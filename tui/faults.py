@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from core.safetext import printable
+from core.guards.safetext import printable
 
 FAULT_LOG_NAME = "faults.log"
 MAX_FAULTS = 50  # distinct faults remembered for the session (repeats are counted, not kept)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from watchfiles import Change, awatch
 
-from core.reload import Reloader, Verdict, is_relevant, watch_roots
+from core.session.reload import Reloader, Verdict, is_relevant, watch_roots
 
 
 async def watch_config(reloader: Reloader, current_revision: Callable[[], str], apply: Callable[[Verdict], None],

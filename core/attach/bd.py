@@ -14,7 +14,7 @@ from typing import Any
 
 from core.attach.beads_source import BeadSet, decode_beads
 from core.attach.commands import run_listing
-from core.safeio import load_json
+from core.guards.safeio import load_json
 from core.tracefile.problems import ReadWarning
 
 BD_ARGS = ["--readonly", "list", "--json", "--label=gc:session", "--include-infra", "--all", "--limit", "0"]

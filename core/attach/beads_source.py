@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from core.safeio import STATE_MAX_BYTES, load_json, read_regular
-from core.timefmt import parse_time
+from core.formats.timefmt import parse_time
+from core.guards.safeio import STATE_MAX_BYTES, load_json, read_regular
 from core.tracefile.problems import ReadWarning
 
 SESSION_LABEL = "gc:session"

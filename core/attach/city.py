@@ -16,7 +16,7 @@ from typing import Any
 
 import tomli
 
-from core.safeio import CONFIG_MAX_BYTES, read_regular
+from core.guards.safeio import CONFIG_MAX_BYTES, read_regular
 from core.tracefile.layout import CITY_TRACE_ROOT
 from core.tracefile.problems import ReadWarning
 

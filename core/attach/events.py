@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-from core.safeio import load_json, open_regular
+from core.guards.safeio import load_json, open_regular
 from core.tracefile.problems import ReadWarning
 
 # At most this much is read per poll (the rest waits for the next one), and a line longer than

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from core.history import EventLine
-from core.timefmt import parse_time
+from core.formats.timefmt import parse_time
 from core.tracefile.problems import ReadWarning
+from core.views.event_line import EventLine
 
 if TYPE_CHECKING:
     from core.attach.session import AttachSession

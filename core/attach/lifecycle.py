@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from core.timefmt import format_time, parse_time
+from core.formats.timefmt import format_time, parse_time
 from core.world import beads as B
 from core.world.world import World
 

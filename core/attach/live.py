@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.alarms import AlarmMemory, evaluate_alarms
 from core.attach.beads_source import BeadSet
-from core.attach.drift import DriftReport, compute_drift
+from core.attach.controller_drift import DriftReport, compute_drift
 from core.attach.lifecycle import lifecycle_rows
 from core.attach.snapshot import event_row, runtime_rows, session_rows
 from core.attach.world_map import live_world
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from core.attach.options import AttachOptions
     from core.attach.tmux import TmuxListing
     from core.attach.trace_view import Cycle
-    from core.config.model import City
+    from core.config.city_config import City
 
 MODEL_SOURCES = frozenset({"config", "beads", "trace", "runtime"})  # what the live world and drift read
 
@@ -86,7 +86,7 @@ class LiveCitySession:
 
     def _empty_city(self) -> City:
         """The City the deferral view runs on when no config is loaded."""
-        from core.config.model import City
+        from core.config.city_config import City
 
         return City(root="", path="")
 
@@ -120,7 +120,7 @@ class LiveCitySession:
 
     def model(self):
         """A Model over a copy of the live world (None without a loadable config)."""
-        from core.model import Model
+        from core.model.facade import Model
 
         if self.city is None:
             return None
@@ -166,9 +166,9 @@ class LiveCitySession:
 
         Keys: `city`, `as_of`, `sources`, `sessions`, `runtime`, `deferrals`, `trackers`,
         `events` (newest last), `trace`, `drift`, `alarms`, `warnings`."""
-        from core.model import Model
-        from core.state_json import deferrals
-        from core.timefmt import format_time
+        from core.formats.timefmt import format_time
+        from core.model.facade import Model
+        from core.views.state_json import deferrals
 
         now = self.options.clock()
         world = self.world_view()

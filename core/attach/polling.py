@@ -23,14 +23,14 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from core.alarms import Alarm
 from core.attach.feed import Feed
-from core.board import Board
-from core.history import EventLine
-from core.plan import CHANGE, DEFER, START, STOP, SYNCED, PlanSummary, SessionRow, summarize
-from core.state_json import AliasDeferral
+from core.views.board import Board
+from core.views.event_line import EventLine
+from core.views.plan import CHANGE, DEFER, START, STOP, SYNCED, PlanSummary, SessionRow, summarize
+from core.views.state_json import AliasDeferral
 
 if TYPE_CHECKING:
     from core.attach.session import AttachSession
-    from core.model import Model
+    from core.model.facade import Model
 
 MODEL_SOURCES = frozenset({"config", "beads", "runtime", "trace"})  # what the model view depends on
 NO_MODEL = "no model: city.toml is not loaded"
@@ -181,8 +181,8 @@ def model_board(model: Model | None, snap: dict[str, Any], observable: bool) -> 
     """The Agents, Sessions and Deferrals of the live city: the model's rows when it
     ticked, else the open beads and tmux sessions as they are; without a tmux listing, no row
     claims a session is not running or is to be started."""
-    from core.plan import session_rows
-    from core.roster import agent_rows
+    from core.views.plan import session_rows
+    from core.views.roster import agent_rows
 
     if model is not None:
         rows, agents = session_rows(model), agent_rows(model)

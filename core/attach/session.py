@@ -42,7 +42,7 @@ from core.attach.live import MODEL_SOURCES, LiveCitySession
 from core.attach.options import AttachOptions
 from core.attach.tmux import TmuxListing, TmuxReader
 from core.attach.trace_view import Cycle, TraceView
-from core.timefmt import format_time
+from core.formats.timefmt import format_time
 from core.tracefile.problems import ReadWarning, RecentWarnings
 
 SOURCES = ("config", "beads", "events", "trace", "runtime")
@@ -243,7 +243,7 @@ class AttachSession(LiveCitySession):
 
     def _fresh_scale_checks(self) -> dict[str, int]:
         """One run of the city's scale_check commands per config revision (opt-in only)."""
-        from core.scalecheck import run_all
+        from core.model.scalecheck import run_all
 
         assert self.city is not None and self.options.scale_check_timeout is not None
         if self._fresh_counts is None or self._fresh_counts[0] != self.city.revision:
@@ -265,7 +265,7 @@ class AttachSession(LiveCitySession):
         return out + list(self._read_warnings)
 
     def _empty_city(self):
-        from core.config.model import City
+        from core.config.city_config import City
 
         return City(root=self.root, path=self.layout.city_toml)
 

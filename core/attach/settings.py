@@ -27,8 +27,8 @@ import tomli
 from core.alarms import AlarmThresholds
 from core.config.errors import ConfigError
 from core.config.locate import locate, syntax_position
-from core.durations import DurationError, parse_duration
-from core.safeio import CONFIG_MAX_BYTES, read_regular
+from core.formats.durations import DurationError, parse_duration
+from core.guards.safeio import CONFIG_MAX_BYTES, read_regular
 
 # settings key -> (AlarmThresholds field, kind)
 ALARM_KEYS: dict[str, tuple[str, str]] = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.attach.tmux import SIGNAL_KEYS
-from core.timefmt import format_time
+from core.formats.timefmt import format_time
 from core.world.beads import natural_key
 from core.world.runtime import META_ACTIVITY
 from core.world.world import World

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from time import perf_counter
 from typing import Any
 
-from core import heap
+from core import gc_tuning
 from core.bench.census import census
 from core.bench.city import SIZES
 from core.bench.measure import (
@@ -73,11 +73,11 @@ def run_bench(size: str, ticks: int, include_ui: bool = True, *, seed: int = 0,
         raise ValueError("ticks must be at least 1")
     probes = probes or Probes()
     ui_size, large = (size, size) if size == "S" else (UI_SIZE, LARGE_SIZE)
-    heap.tune_collector()  # as the app does
+    gc_tuning.tune_collector()  # as the app does
     with tempfile.TemporaryDirectory(prefix="citywatch-bench-") as root:
         started = perf_counter()
         session = open_bench(size, root, seed)
-        heap.settle()
+        gc_tuning.settle()
         setup_s = perf_counter() - started
         city = census(session.model.city, session.model.world)
         result: dict[str, Any] = {"size": size, "ticks": ticks, "seed": seed, "city": city,
@@ -110,7 +110,7 @@ def measure_attach_at(size: str, seed: int = 0) -> dict[str, Any]:
 
     with tempfile.TemporaryDirectory(prefix="citywatch-bench-attach-") as root:
         now = write_live_city(size, root, seed)
-        heap.settle()
+        gc_tuning.settle()
         return {**percentiles(measure_attach(root, now)), "size": size}
 
 

@@ -3,8 +3,8 @@ model's own predicates (not from how the benchmark meant to lay them out)."""
 
 from __future__ import annotations
 
-from core.config.model import City
-from core.durations import try_duration
+from core.config.city_config import City
+from core.formats.durations import try_duration
 from core.identity import canonical_singleton, shape, stale_suffixed
 from core.world.world import World
 

@@ -19,8 +19,8 @@ from time import perf_counter
 from typing import Any
 
 from core.bench.session import open_bench
+from core.formats.timefmt import format_time
 from core.outcome import Outcome
-from core.timefmt import format_time
 from core.tracefile.cycle import CycleTracer, Provenance
 from core.tracefile.layout import CITY_TRACE_ROOT
 from core.tracefile.writer import TraceWriter

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from time import perf_counter
 
 from core.bench.session import BenchSession
-from core.board import board
+from core.views.board import board
 
 PHASES = ("prepare", "build", "sync", "reconcile", "trace")
 HISTORY_TICKS = 5  # ticks stepped under tracemalloc to size what the history keeps

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from core.bench.churn import Churn
 from core.bench.city import SIZES, Size, write_city
 from core.bench.world import build_world
-from core.driver import Driver, Start
-from core.history import DEFAULT_LIMIT
-from core.model import Model
-from core.reload import load
+from core.model.facade import Model
+from core.session.driver import Driver, Start
+from core.session.history import DEFAULT_LIMIT
+from core.session.reload import load
 from core.world.tables import world_tables
 
 

@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from core.bench.city import NAMEPOOL, Size, rig_name
-from core.config.model import City
+from core.config.city_config import City
+from core.formats.timefmt import format_time
 from core.identity import pool_session_name, session_name_for
 from core.reconcile import hashes
-from core.timefmt import format_time
 from core.world import beads as B
 from core.world.beads import SessionBead, WorkBead
 from core.world.runtime import RuntimeSession

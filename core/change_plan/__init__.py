@@ -16,8 +16,8 @@ from typing import Any
 from core.change_plan.diff import Change, session_changes, summary, summary_line
 from core.change_plan.future import run_futures
 from core.change_plan.source import PlanError, Start, load_config, load_start
-from core.config.model import City
-from core.model import Model
+from core.config.city_config import City
+from core.model.facade import Model
 
 SCHEMA_VERSION = 1
 
@@ -107,7 +107,7 @@ def plan_from(start: Start, new_label: str, new: City, *, ticks: int | None = No
 
 
 def _run_scale_checks(current, proposed, timeout: float) -> None:
-    from core.scalecheck import result_step, run_all
+    from core.model.scalecheck import result_step, run_all
 
     for model, city in ((current, current.city), (proposed, proposed.pending_city or proposed.city)):
         for r in run_all(city, timeout):

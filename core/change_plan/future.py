@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from core.actions import Action
-from core.model import Model
-from core.patrol import tick_steps
-from core.state_json import deferrals
+from core.model.facade import Model
+from core.model.patrol import tick_steps
+from core.views.state_json import deferrals
 from core.world import beads as B
 from core.world.beads import SessionBead
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from itertools import groupby
 
 from core.change_plan import Plan
-from core.safetext import printable
+from core.guards.safetext import printable
 
 _COLOURS = {"+": "\x1b[32m", "-": "\x1b[31m", "~": "\x1b[33m", "!": "\x1b[35m"}
 _RESET = "\x1b[0m"
@@ -14,7 +14,7 @@ _RESET = "\x1b[0m"
 
 def render_plan(plan: Plan, *, colour: bool = False) -> str:
     """The plan as text; `colour` adds ANSI colours to the symbols (only for a terminal). Every
-    name and value from the configs is shown escaped (core.safetext)."""
+    name and value from the configs is shown escaped (core.guards.safetext)."""
     s = plan.start
     lines = [f"citywatch plan: {printable(plan.new_path)} against {s.kind} {printable(s.path)}",
              f"  config revision {s.city.revision} → {plan.new_city.revision}; {plan.ticks} tick(s) compared; "

@@ -8,9 +8,9 @@ import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from core.config.city_config import City
 from core.config.errors import ConfigError
-from core.config.model import City
-from core.model import Model, ModelError
+from core.model.facade import Model, ModelError
 from core.world.world import World
 
 
@@ -45,8 +45,8 @@ def source_kind(path: str) -> str:
     `city` for a city.toml or a directory holding one."""
     if os.path.isdir(path):
         return "live" if os.path.isdir(os.path.join(path, ".gc")) else "city"
-    from core.explain import ExplainError
-    from core.explain_run import target_kind
+    from core.explain.explanation import ExplainError
+    from core.explain.run import target_kind
 
     try:
         return target_kind(path)
@@ -87,7 +87,7 @@ def _live(path: str, now: datetime | None, packs_dir: str | None, semantics: str
 
 
 def _scenario(path: str, packs_dir: str | None, semantics: str | None) -> Start:
-    from core.scenario import ScenarioError, load_scenario
+    from core.scenario.file import ScenarioError, load_scenario
 
     try:
         scn = load_scenario(path, packs_dir)

@@ -18,7 +18,7 @@ import tomllib
 from dataclasses import dataclass
 from functools import cache
 
-from core.safeio import read_regular
+from core.guards.safeio import read_regular
 
 REPOSITORY = "https://github.com/gastownhall/gascity.git"
 CANONICAL_PIN = "sha:f895c0ff47d6ee9334ed282a416387eb5b084d24"

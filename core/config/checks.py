@@ -9,10 +9,10 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 
-from core.config.model import Agent, City
+from core.config.city_config import Agent, City
 from core.config.reader import Reader
-from core.goduration import duration_error, go_quote
-from core.safeio import CONFIG_MAX_BYTES, UnsafeFileError, read_regular
+from core.formats.goduration import duration_error, go_quote
+from core.guards.safeio import CONFIG_MAX_BYTES, UnsafeFileError, read_regular
 
 BUILTIN_PROVIDERS = ("claude", "codex", "gemini", "grok", "kimi", "kiro", "cursor", "copilot", "amp", "opencode",
                      "mimocode", "groq", "cerebras", "auggie", "pi", "omp", "antigravity")

@@ -32,8 +32,7 @@ from core.config.checks import (
     validate_durations,
     validate_semantics,
 )
-from core.config.errors import ConfigError
-from core.config.model import (
+from core.config.city_config import (
     Agent,
     ChatSessions,
     City,
@@ -45,6 +44,7 @@ from core.config.model import (
     SessionSettings,
     Workspace,
 )
+from core.config.errors import ConfigError
 from core.config.packs import (
     PACK_FILE,
     PackLoader,

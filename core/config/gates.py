@@ -17,9 +17,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
+from core.config.city_config import City, ConfigWarning
+from core.config.city_limits import (
+    check_city_limits,  # citywatch's own ceiling, after Gas City's checks
+)
 from core.config.errors import ConfigError
-from core.config.limits import check_city_limits  # citywatch's own ceiling, after Gas City's checks
-from core.config.model import City, ConfigWarning
 from core.config.service_checks import validate_services, validate_webhooks
 from core.config.validate import reserved_prefix_warnings, validate_agents, validate_rigs
 

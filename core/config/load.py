@@ -11,9 +11,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from core.config.city_config import City
 from core.config.compose import Composer
 from core.config.errors import ConfigError
-from core.config.model import City
 from core.config.packs import PACK_FILE
 from core.config.reader import Reader
 from core.config.tables import is_remote_source

@@ -9,7 +9,7 @@ import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from core.config.model import City
+    from core.config.city_config import City
 
 
 def sanitize(name: str) -> str:

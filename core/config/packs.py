@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from core.config import schema as S
-from core.config.model import Agent, Import, NamedSession, Origin, Section
+from core.config.city_config import Agent, Import, NamedSession, Origin, Section
 from core.config.patches import apply_pack_agent_patches
 from core.config.reader import Reader
 from core.config.tables import (

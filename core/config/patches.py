@@ -12,7 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 from core.config import schema as S
-from core.config.model import Agent, City, NamedSession, qualify
+from core.config.city_config import Agent, City, NamedSession, qualify
 from core.config.reader import Reader
 from core.config.tables import AGENT_DIRECT
 

@@ -10,10 +10,10 @@ Gas City refuses, with Gas City's messages.
 from __future__ import annotations
 
 from core.config.checks import BUILTIN_PROVIDERS
+from core.config.city_config import City, Section
 from core.config.errors import ConfigError
-from core.config.model import City, Section
 from core.config.reader import Reader
-from core.goduration import go_quote
+from core.formats.goduration import go_quote
 
 # Built-in providers whose resume is a subcommand (resume_style = "subcommand"), with the
 # command a wrapper is compared against (Gas City's builtin provider profiles).

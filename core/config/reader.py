@@ -12,11 +12,11 @@ from typing import Any
 import tomli
 
 from core.config import schema as S
+from core.config.city_config import ConfigWarning
 from core.config.errors import ConfigError
 from core.config.locate import locate, syntax_position
-from core.config.model import ConfigWarning
 from core.config.schema import short
-from core.safeio import CONFIG_MAX_BYTES, UnsafeFileError, read_regular
+from core.guards.safeio import CONFIG_MAX_BYTES, UnsafeFileError, read_regular
 
 _INDEX = re.compile(r"\[\d+\]")
 

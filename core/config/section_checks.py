@@ -13,10 +13,10 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
+from core.config.city_config import City, Section
 from core.config.errors import ConfigError
-from core.config.model import City, Section
 from core.config.reader import Reader
-from core.goduration import go_quote, parse_days_duration, parse_go_duration
+from core.formats.goduration import go_quote, parse_days_duration, parse_go_duration
 
 _SESSION_DURATIONS = ("setup_timeout", "setup_max_timeout", "nudge_ready_timeout", "nudge_retry_interval",
                       "nudge_poll_interval", "nudge_lock_timeout", "startup_timeout", "progress_stall_timeout",

@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from core.config.model import Agent, City, Section
+from core.config.city_config import Agent, City, Section
 from core.config.reader import Reader
 from core.config.storage_checks import merge_storage
 

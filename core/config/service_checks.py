@@ -10,9 +10,9 @@ import ipaddress
 import posixpath
 import re
 
+from core.config.city_config import City, Section
 from core.config.errors import ConfigError
-from core.config.model import City, Section
-from core.goduration import go_quote
+from core.formats.goduration import go_quote
 
 _NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_-]*$")
 _LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")

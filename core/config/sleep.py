@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.config.model import Agent, City
-from core.durations import try_duration
+from core.config.city_config import Agent, City
+from core.formats.durations import try_duration
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,11 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
+from core.config.city_config import Section
 from core.config.errors import ConfigError
-from core.config.model import Section
 from core.config.reader import Reader
 from core.config.undecoded import undecoded
-from core.goduration import go_quote
+from core.formats.goduration import go_quote
 
 STORAGE_CLASSES = ("work", "graph", "sessions", "messaging", "orders", "nudges")
 WORK_BINDING = "work"

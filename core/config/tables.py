@@ -14,7 +14,7 @@ from typing import Any
 
 from core.config import builtin
 from core.config import schema as S
-from core.config.model import Agent, Import, NamedSession, Origin
+from core.config.city_config import Agent, Import, NamedSession, Origin
 from core.config.reader import Reader
 
 _REMOTE_PREFIXES = ("git@", "ssh://", "https://", "http://", "file://", "github.com/")

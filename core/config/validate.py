@@ -7,8 +7,8 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from core.config.city_config import Agent, City, ConfigWarning, NamedSession
 from core.config.errors import ConfigError
-from core.config.model import Agent, City, ConfigWarning, NamedSession
 from core.config.sleep import resolve_sleep_policy
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ def _line(city: City, file: str, field: str, rd: Reader | None) -> int | None:
     if city.line_finder is not None:
         return city.line_finder(file, field)
     from core.config.locate import locate
-    from core.safeio import CONFIG_MAX_BYTES, read_regular
+    from core.guards.safeio import CONFIG_MAX_BYTES, read_regular
 
     try:
         return locate(read_regular(file, CONFIG_MAX_BYTES).decode("utf-8"), field)
@@ -142,7 +142,7 @@ def validation_errors(city: City) -> list[ConfigError]:
     """What `gc config show` collects: the first error of each validator, in its order
     (ValidateAgents, ValidateRigs, ValidateWebhooks, ValidateServices with the runtime support
     check). Empty when the config validates."""
-    from core.config.limits import check_city_limits
+    from core.config.city_limits import check_city_limits
     from core.config.service_checks import validate_services, validate_webhooks
 
     out = []

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from core.goparse import atoi_or
-from core.timefmt import format_time, parse_time
+from core.formats.goparse import atoi_or
+from core.formats.timefmt import format_time, parse_time
 from core.world import beads as B
 from core.world.beads import SessionBead, natural_key, push_alias_history
 from core.world.store import Store

@@ -7,7 +7,7 @@ free, and a failed create refunds its token as spare capacity.
 
 from __future__ import annotations
 
-from core.desired.model import Request
+from core.desired.entries import Request
 
 
 class CreateBudget:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from core.actions import Action
-from core.config.model import City
+from core.config.city_config import City
 from core.desired.context import BuildContext
 from core.desired.demand import (
     Demand,
@@ -18,8 +18,8 @@ from core.desired.demand import (
     ready_unassigned_by_template,
 )
 from core.desired.discovery import discover
+from core.desired.entries import DesiredEntry, DesiredResult, Why
 from core.desired.floors import realize_floors
-from core.desired.model import DesiredEntry, DesiredResult, Why
 from core.desired.named import build_named
 from core.desired.realize import realize, shape_why
 from core.desired.rehome import rehome_assigned_work, rehome_unassigned_routed_work

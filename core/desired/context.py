@@ -11,10 +11,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from core.actions import Action
-from core.config.model import Agent, City, NamedSession
+from core.config.city_config import Agent, City, NamedSession
 from core.desired.alias import named_target
+from core.desired.entries import DesiredResult
 from core.desired.lookup import parse_qualified, template_lookup
-from core.desired.model import DesiredResult
 from core.identity import (
     canonical_singleton,
     expanded_session_identities,
@@ -171,13 +171,18 @@ class BuildContext:
     def agent_active(self, a: Agent) -> bool:
         return not a.suspended and not self.in_suspended_rig(a)
 
-    def ucs(self, a: Agent) -> bool:
+    # The agent's identity shape under this build's semantics; each mirrors an Agent method of
+    # Gas City's internal/config/session_capacity.go.
+    def uses_canonical_singleton(self, a: Agent) -> bool:
+        """UsesCanonicalSingletonPoolIdentity: the template's one session takes the bare name."""
         return canonical_singleton(a, self.semantics)
 
-    def sie(self, a: Agent) -> bool:
+    def supports_instance_expansion(self, a: Agent) -> bool:
+        """SupportsInstanceExpansion: the template may run more than its bare-named session."""
         return instance_expansion(a, self.semantics)
 
-    def sesi(self, a: Agent) -> bool:
+    def supports_expanded_session_identities(self, a: Agent) -> bool:
+        """SupportsExpandedSessionIdentities: its sessions take suffixed (slot or namepool) names."""
         return expanded_session_identities(a, self.semantics)
 
     def cap(self, a: Agent) -> int | None:
@@ -351,7 +356,7 @@ def is_manual_for(ctx: BuildContext, a: Agent, b: SessionBead) -> bool:
 
 def normalize_identity_for(a: Agent, identity: str) -> str:
     """normalizeSessionBeadQualifiedName: a bare persisted identity gets the agent's dir/binding."""
-    from core.config.model import qualify
+    from core.config.city_config import qualify
 
     identity = (identity or "").strip()
     if not identity:
@@ -366,7 +371,7 @@ def normalize_identity_for(a: Agent, identity: str) -> str:
 def session_qualified_name(ctx: BuildContext, a: Agent, b: SessionBead) -> str:
     """sessionBeadQualifiedNameInfo: the concrete identity persisted on a manual or legacy bead
     (agent_name, else an explicit or legacy session_name, else the alias)."""
-    from core.config.model import qualify
+    from core.config.city_config import qualify
 
     persisted = normalize_identity_for(a, agent_name_of(b))
     multi = multiple_sessions(a)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from core.config.model import Agent
+from core.config.city_config import Agent
 from core.desired.context import (
     BuildContext,
     has_terminal_provider_error,
@@ -15,7 +15,7 @@ from core.desired.context import (
     is_manual,
     is_pool_managed,
 )
-from core.desired.model import Request
+from core.desired.entries import Request
 from core.desired.reach import work_reachable
 from core.desired.slots import raw_existing_slot
 from core.identity import generic_ephemeral
@@ -347,7 +347,7 @@ def alias_held_templates(ctx: BuildContext) -> dict[str, str]:
     or that is a configured named session on the template. Asleep holders still hold it."""
     held: dict[str, str] = {}
     for a in ctx.city.agents:
-        if a.suspended or not ctx.ucs(a):
+        if a.suspended or not ctx.uses_canonical_singleton(a):
             continue
         qn = a.qualified_name
         cands = ctx.store.open_by(B.ALIAS, qn) + [b for b in ctx.store.open_by(B.TEMPLATE, qn) if is_configured_named(b)]
@@ -533,7 +533,7 @@ def inflight_requests(ctx: BuildContext, resumed: set[str]) -> dict[str, list[Re
         qn = a.qualified_name
         for b in by_template.get(qn, []):
             ephemeral_for = is_ephemeral(b) or (
-                ctx.sie(a) and not is_configured_named(b) and not is_manual(b)
+                ctx.supports_instance_expansion(a) and not is_configured_named(b) and not is_manual(b)
                 and raw_existing_slot(a, b, ctx.semantics) > 0)
             if not ephemeral_for:
                 continue

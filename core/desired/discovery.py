@@ -9,7 +9,7 @@ a canonical singleton that is already desired.
 
 from __future__ import annotations
 
-from core.config.model import Agent
+from core.config.city_config import Agent
 from core.desired.context import (
     BuildContext,
     controller_managed,
@@ -19,12 +19,12 @@ from core.desired.context import (
     is_pool_managed,
     session_qualified_name,
 )
-from core.desired.model import DesiredEntry, Why
+from core.desired.entries import DesiredEntry, Why
 from core.desired.realize import base_env, bead_stale_suffixed, shape_why
 from core.desired.slots import existing_slot, raw_existing_slot
-from core.goduration import go_quote
+from core.formats.goduration import go_quote
+from core.formats.timefmt import parse_time
 from core.identity import request_identity
-from core.timefmt import parse_time
 from core.world import beads as B
 from core.world.beads import SessionBead
 
@@ -40,7 +40,7 @@ def ephemeral_for(ctx: BuildContext, a: Agent, b: SessionBead) -> bool:
 
     if is_ephemeral(b):
         return True
-    if not ctx.sie(a) or is_configured_named(b) or is_manual(b):
+    if not ctx.supports_instance_expansion(a) or is_configured_named(b) or is_manual(b):
         return False
     return raw_existing_slot(a, b, ctx.semantics) > 0
 
@@ -50,7 +50,7 @@ def canonical_identity(ctx: BuildContext, a: Agent, b: SessionBead) -> str:
     stamped slot -> the instance identity; unstamped -> QN."""
     if is_configured_named(b):
         return b.get(B.CONFIGURED_NAMED_IDENTITY).strip() or a.qualified_name
-    if ctx.ucs(a):
+    if ctx.uses_canonical_singleton(a):
         return a.qualified_name
     slot = existing_slot(ctx, a, b)
     if slot > 0:
@@ -60,7 +60,7 @@ def canonical_identity(ctx: BuildContext, a: Agent, b: SessionBead) -> str:
 
 def has_canonical_singleton_entry(ctx: BuildContext, a: Agent) -> bool:
     """desiredHasCanonicalNonExpandingPoolSession."""
-    if not ctx.ucs(a):
+    if not ctx.uses_canonical_singleton(a):
         return False
     qn = a.qualified_name
     return any(e.dependency_only or e.identity == qn or e.alias == qn for e in ctx.result.entries.of_template(qn))
@@ -133,7 +133,7 @@ def _rejoins(ctx: BuildContext, a: Agent, b: SessionBead, qn: str, *, manual: bo
     template_desired = qn in desired_templates
     if managed and b.drained:
         return False
-    if managed and not manual and not named and not already and ctx.ucs(a) \
+    if managed and not manual and not named and not already and ctx.uses_canonical_singleton(a) \
             and has_canonical_singleton_entry(ctx, a):
         return False
     partial_alive = qn in res.partial_templates and (pending or (not creating and preservable(b)))

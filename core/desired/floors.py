@@ -12,10 +12,10 @@ as a warning of the tick.
 
 from __future__ import annotations
 
-from core.config.model import Agent
+from core.config.city_config import Agent
 from core.desired.context import BuildContext, is_configured_named, is_manual, is_pool_managed
 from core.desired.discovery import canonical_identity
-from core.desired.model import DesiredEntry, Why
+from core.desired.entries import DesiredEntry, Why
 from core.desired.realize import (
     base_env,
     bead_stale_suffixed,
@@ -24,7 +24,7 @@ from core.desired.realize import (
     normalize_singleton,
     shape_why,
 )
-from core.goduration import go_quote
+from core.formats.goduration import go_quote
 from core.identity import generic_ephemeral, qualified_instance, request_identity
 from core.world.beads import SessionBead
 
@@ -41,7 +41,7 @@ def select_or_create(ctx: BuildContext, a: Agent) -> tuple[SessionBead | None, l
     else the earliest reusable dependency bead (normalized), else a fresh bead at slot 1."""
     qn = a.qualified_name
     cands = [b for b in ctx.open_for_template(qn) if _reusable_dep(ctx, b, qn)]
-    if ctx.ucs(a):
+    if ctx.uses_canonical_singleton(a):
         for b in cands:
             if not bead_stale_suffixed(ctx, a, b) and identifies_canonical(b, qn):
                 nb, why = normalize_singleton(ctx, a, b)
@@ -142,7 +142,7 @@ def ensure_floor(ctx: BuildContext, a: Agent, dependent: str) -> None:
     if not any(w.rule == "demand.duplicate_floor" for w in bwhy):
         bwhy = _lingering_duplicate(ctx, a, bead) + bwhy
     identity = canonical_identity(ctx, a, bead)
-    if ctx.sie(a) and not ctx.ucs(a) and identity == qn and not is_configured_named(bead):
+    if ctx.supports_instance_expansion(a) and not ctx.uses_canonical_singleton(a) and identity == qn and not is_configured_named(bead):
         identity = qualified_instance(a, 1)
     env = base_env(qn, bead, identity)
     bwhy = bwhy + [Why("alias.none", f"a dependency floor asks for no alias; it runs as {identity}")]

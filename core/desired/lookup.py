@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from core.config.model import Agent, City, qualify
-from core.goparse import ascii_digits, digits_value
+from core.config.city_config import Agent, City, qualify
+from core.formats.goparse import ascii_digits, digits_value
 from core.identity import (
     expanded_session_identities,
     has_configured_bound,

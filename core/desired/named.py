@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from core.desired.alias import named_target
 from core.desired.context import BuildContext, is_configured_named
-from core.desired.model import DesiredEntry, Why
+from core.desired.entries import DesiredEntry, Why
 from core.desired.reach import work_reachable
-from core.goduration import go_quote
+from core.formats.goduration import go_quote
 from core.world import beads as B
 from core.world.beads import SessionBead
 
@@ -111,7 +111,7 @@ def build_named(ctx: BuildContext, ready_assigned: set[str]) -> None:
     for n, a in specs:
         identity = n.identity
         res.named_demand[identity] = ctx.store_backed and named_work_ready(ctx, identity, ready_assigned)
-        res.named_routed_demand[identity] = ctx.ucs(a) and res.scale_check_counts.get(a.qualified_name, 0) > 0
+        res.named_routed_demand[identity] = ctx.uses_canonical_singleton(a) and res.scale_check_counts.get(a.qualified_name, 0) > 0
     for n, a in specs:
         identity = n.identity
         backing = a.qualified_name

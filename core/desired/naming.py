@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from core.config.model import Agent
+from core.config.city_config import Agent
 from core.identity import pool_session_name, sanitize
 from core.world import beads as B
 

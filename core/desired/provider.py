@@ -13,8 +13,8 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 
-from core.config.model import Agent, City
-from core.goduration import go_quote
+from core.config.city_config import Agent, City
+from core.formats.goduration import go_quote
 
 # The builtin provider profiles (internal/worker/builtin/profiles.go): command, args, ACP support,
 # whether an ACP launch is configured (ACPCommand or ACPArgs) and resume fields.

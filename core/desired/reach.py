@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from core.config.model import Agent
+    from core.config.city_config import Agent
     from core.desired.context import BuildContext
     from core.world.beads import WorkBead
 

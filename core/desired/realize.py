@@ -12,7 +12,7 @@ import hashlib
 from dataclasses import dataclass, field
 
 from core.actions import Action
-from core.config.model import Agent
+from core.config.city_config import Agent
 from core.desired.alias import (
     CLEAR_CONFLICT,
     alias_holder,
@@ -29,7 +29,7 @@ from core.desired.context import (
     is_manual_for,
     session_qualified_name,
 )
-from core.desired.model import DesiredEntry, Request, Why
+from core.desired.entries import DesiredEntry, Request, Why
 from core.desired.naming import (
     SessionNameError,
     derive_pool_session_name,
@@ -38,9 +38,9 @@ from core.desired.naming import (
     validate_explicit_name,
 )
 from core.desired.slots import claim_for_bead, claim_preferred, existing_slot
-from core.goduration import go_quote
+from core.formats.goduration import go_quote
+from core.formats.timefmt import format_time
 from core.identity import request_identity, shape, stale_suffixed
-from core.timefmt import format_time
 from core.world import beads as B
 from core.world.beads import SessionBead, WorkBead, push_alias_history
 from core.world.store import StoreWriteError
@@ -86,7 +86,7 @@ def identifies_canonical(b: SessionBead, qn: str) -> bool:
 def bead_stale_suffixed(ctx: BuildContext, a: Agent, b: SessionBead) -> bool:
     """staleNonExpandingPoolSessionBeadInfo: a non-manual bead of a canonical singleton still
     carrying a numbered identity (agent_name, alias, title, an agent: label) or a pool_slot."""
-    if not ctx.ucs(a) or is_manual_for(ctx, a, b):
+    if not ctx.uses_canonical_singleton(a) or is_manual_for(ctx, a, b):
         return False
     for v in (agent_name_of(b), b.alias, b.title):
         if stale_suffixed(a, v, ctx.semantics):
@@ -129,7 +129,7 @@ def normalize_singleton(ctx: BuildContext, a: Agent, b: SessionBead) -> tuple[Se
     conflict keys cleared). When the canonical alias is held by another live bead nothing of the
     collapse is written; instead the deferral is recorded (alias cleared, pool_alias_conflict,
     count+1, at=now), throttled by the 30 s -> 30 min backoff. Returns the bead as stored."""
-    if not ctx.ucs(a) or is_manual_for(ctx, a, b) or is_configured_named(b):
+    if not ctx.uses_canonical_singleton(a) or is_manual_for(ctx, a, b) or is_configured_named(b):
         return b, []
     qn = a.qualified_name
     sem = ctx.semantics
@@ -366,16 +366,16 @@ def select_or_plan(ctx: BuildContext, a: Agent, r: Request, prefer: SessionBead 
 def _take_preferred(ctx: BuildContext, a: Agent, r: Request, prefer: SessionBead, used_slots: set[int]) -> Item:
     """The preferred bead's branch of selectOrPlanPoolSessionBead: claim its slot (skipped when
     a concrete slot is already taken) and normalize a singleton's identity."""
-    ucs = ctx.ucs(a)
+    canonical = ctx.uses_canonical_singleton(a)
     item = Item(r)
     preserve = _resumes_assigned_work(ctx, r, prefer)
     slot = claim_preferred(ctx, a, prefer, preserve, used_slots)
-    if slot == 0 and not ucs:
+    if slot == 0 and not canonical:
         ctx.log(f"pool {a.qualified_name!r} request: pool session {prefer.id} concrete slot already claimed (skipping)")
         item.skip = True
         return item
     item.slot = slot
-    if ucs:
+    if canonical:
         item.why.append(Why("slot.canonical", "canonical singletons never take a slot (pool_slot stays empty)"))
     elif preserve and slot > (a.max_active_sessions or 0) > 0:
         item.why.append(Why("slot.preserved", f"assigned work keeps slot {slot} above max_active_sessions"))
@@ -396,10 +396,10 @@ def _reuse_open_bead(ctx: BuildContext, a: Agent, r: Request, used: set[str], us
     """The reuse branch of selectOrPlanPoolSessionBead: the open bead that already carries a
     canonical singleton's identity, else the earliest reusable bead; None when none fits."""
     qn = a.qualified_name
-    ucs = ctx.ucs(a)
+    canonical = ctx.uses_canonical_singleton(a)
     item = Item(r)
     beads = ctx.open_for_template(qn)
-    if ucs:
+    if canonical:
         for b in (x for x in beads if reusable(ctx, a, x, used, busy)):
             if b.session_name.strip() and not bead_stale_suffixed(ctx, a, b) and identifies_canonical(b, qn):
                 item.slot = claim_for_bead(ctx, a, b, used_slots)
@@ -411,10 +411,10 @@ def _reuse_open_bead(ctx: BuildContext, a: Agent, r: Request, used: set[str], us
         if not b.session_name.strip() or not reusable(ctx, a, b, used, busy):
             continue
         slot = claim_for_bead(ctx, a, b, used_slots)
-        if slot == 0 and not ucs:
+        if slot == 0 and not canonical:
             continue
         item.slot = slot
-        item.why.append(Why("slot.canonical", "earliest reusable bead, collapsed onto the canonical identity") if ucs
+        item.why.append(Why("slot.canonical", "earliest reusable bead, collapsed onto the canonical identity") if canonical
                         else Why("slot.reused", f"earliest reusable bead of the template, at slot {slot}"))
         item.bead, nwhy = normalize_singleton(ctx, a, b)
         item.why += nwhy
@@ -439,7 +439,7 @@ def _plan_create(ctx: BuildContext, a: Agent, r: Request, used_slots: set[int], 
         item.skip = True
         return item
     item.create, item.slot = True, slot
-    item.why.append(Why("slot.canonical", "canonical singletons never take a slot (pool_slot stays empty)") if ctx.ucs(a)
+    item.why.append(Why("slot.canonical", "canonical singletons never take a slot (pool_slot stays empty)") if ctx.uses_canonical_singleton(a)
                     else Why("slot.lowest_free", f"lowest free slot ({slot})"))
     return item
 

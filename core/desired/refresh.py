@@ -15,10 +15,10 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from core.actions import Action
-from core.config.model import City
+from core.config.city_config import City
 from core.desired.build import apply_overlay
 from core.desired.context import BuildContext
-from core.desired.model import DesiredResult, Entries
+from core.desired.entries import DesiredResult, Entries
 from core.tracefile.record import TraceRecord
 
 if TYPE_CHECKING:

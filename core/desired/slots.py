@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from core.config.model import Agent
+from core.config.city_config import Agent
 from core.identity import (
     canonical_singleton,
     has_configured_bound,

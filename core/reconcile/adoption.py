@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from core.actions import Action
 from core.desired.realize import instance_token
-from core.goparse import digits_value
+from core.formats.goparse import digits_value
 from core.identity import (
     canonical_singleton,
     instance_expansion,
@@ -24,7 +24,7 @@ from core.world import beads as B
 from core.world.store import StoreWriteError
 
 if TYPE_CHECKING:
-    from core.config.model import City
+    from core.config.city_config import City
     from core.world.world import World
 
 

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from core.config.model import City
-from core.durations import try_duration
+from core.config.city_config import City
+from core.formats.durations import try_duration
+from core.formats.timefmt import parse_time
 from core.identity import session_name_for
-from core.timefmt import parse_time
 from core.world import beads as B
 from core.world.beads import SessionBead, WorkBead
 

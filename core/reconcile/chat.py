@@ -7,9 +7,9 @@ session here, not only chat sessions; the model does the same.
 
 from __future__ import annotations
 
-from core.durations import try_duration
+from core.formats.durations import try_duration
+from core.formats.timefmt import format_time
 from core.reconcile.context import TickContext
-from core.timefmt import format_time
 from core.world import beads as B
 
 ACTIVE_STATES = frozenset({"", "active", "awake"})  # normalizeInfoState: empty and awake mean active

@@ -3,10 +3,10 @@ start execution and by the heal of a live pending create."""
 
 from __future__ import annotations
 
-from core.config.model import Agent
+from core.config.city_config import Agent
+from core.formats.timefmt import format_time
 from core.reconcile import hashes
 from core.reconcile.context import TickContext
-from core.timefmt import format_time
 from core.world import beads as B
 from core.world.beads import SessionBead
 

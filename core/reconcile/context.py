@@ -9,11 +9,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from core.actions import Action, Event
-from core.config.model import Agent, City, NamedSession
-from core.durations import try_duration
+from core.config.city_config import Agent, City, NamedSession
+from core.formats.durations import try_duration
+from core.formats.timefmt import format_time
 from core.identity import session_name_for
 from core.outcome import Outcome
-from core.timefmt import format_time
 from core.tracefile.record import TickRecord
 from core.trackers.keys import LifecycleKeys
 from core.world import beads as B
@@ -22,7 +22,7 @@ from core.world.memory import Memory
 from core.world.suspension import city_suspended, suspended_rigs
 
 if TYPE_CHECKING:
-    from core.desired.model import DesiredResult
+    from core.desired.entries import DesiredResult
     from core.world.world import World
 
 

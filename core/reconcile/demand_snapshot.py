@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from core.config.model import City
+from core.config.city_config import City
 from core.desired.build import build_desired
 from core.desired.context import BuildContext, is_pool_managed
 from core.desired.demand import (
@@ -34,7 +34,7 @@ from core.desired.demand import (
     filter_for_pool_demand,
     identity_index,
 )
-from core.desired.model import DesiredResult
+from core.desired.entries import DesiredResult
 from core.tracefile.record import TraceRecord
 
 if TYPE_CHECKING:

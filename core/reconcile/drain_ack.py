@@ -8,9 +8,9 @@ goroutine kills and confirms within seconds, then pokes a follow-up tick)."""
 
 from __future__ import annotations
 
+from core.formats.timefmt import format_time
 from core.reconcile.context import TickContext
 from core.reconcile.drains import clear_ack_meta, forget, fresh_wake_reset
-from core.timefmt import format_time
 from core.world import beads as B
 from core.world.beads import SessionBead
 from core.world.runtime import META_INSTANCE_TOKEN

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
+from core.formats.timefmt import format_time
 from core.reconcile.context import TickContext
-from core.timefmt import format_time
 from core.world import beads as B
 from core.world.beads import SessionBead
 from core.world.memory import Drain

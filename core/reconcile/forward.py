@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.desired.model import DesiredEntry
-from core.durations import format_duration
-from core.goduration import go_quote
+from core.desired.entries import DesiredEntry
+from core.formats.durations import format_duration
+from core.formats.goduration import go_quote
+from core.formats.timefmt import format_time, parse_time
 from core.reconcile import (
+    config_drift,
     drain_ack,
     drains,
-    drift,
     exits_check,
     hashes,
     progress,
@@ -28,7 +29,6 @@ from core.reconcile.rollback import rollback_pending_create
 from core.reconcile.session_key import fresh_session_key
 from core.reconcile.starts import runtime_is_ours
 from core.reconcile.undesired import handle_undesired
-from core.timefmt import format_time, parse_time
 from core.trackers import circuit
 from core.trackers import exits as X
 from core.world import beads as B
@@ -259,14 +259,14 @@ def _config_drift(ctx: TickContext, s: _SessionPass) -> bool:
     """Steps 15-16: config drift of a live session; a dead named session with a stale hash."""
     restarted = False
     if s.alive:
-        done, restarted = drift.alive_drift(ctx, s.b, s.entry)
+        done, restarted = config_drift.alive_drift(ctx, s.b, s.entry)
         if done:
             return True
         if restarted:
             s.alive = False
         s.b = ctx.store.reread(s.b.id)
-    if not s.alive and s.b.is_named and not restarted and not drift.pending_resume_preserving_restart(ctx, s.b):
-        if drift.asleep_named_drift(ctx, s.b, s.entry):
+    if not s.alive and s.b.is_named and not restarted and not config_drift.pending_resume_preserving_restart(ctx, s.b):
+        if config_drift.asleep_named_drift(ctx, s.b, s.entry):
             return True
         s.b = ctx.store.reread(s.b.id)
     return False
@@ -385,12 +385,12 @@ def _drift_ack_canceled(ctx: TickContext, b: SessionBead, tpl: str, reason: str,
     key = _drift_key(ctx, b, tpl)
     if ctx.rt.attached(name):
         if key:
-            drift.record_attached(ctx, b, key)
+            config_drift.record_attached(ctx, b, key)
         if not drains.cancel_if(ctx, b, lambda r: r == "config-drift"):
             drains.clear_ack_meta(ctx, name)
         ctx.decision("reconciler.session.drain_ack", "config_drift_attached", "cancel_reconciler_ack", tpl, name)
         return True
-    if key and drift.recently_attached(ctx, b, key):
+    if key and config_drift.recently_attached(ctx, b, key):
         if not drains.cancel_if(ctx, b, lambda r: r == "config-drift"):
             drains.clear_ack_meta(ctx, name)
         ctx.decision("reconciler.session.drain_ack", "config_drift_recently_attached", "cancel_reconciler_ack",
@@ -402,7 +402,7 @@ def _drift_ack_canceled(ctx: TickContext, b: SessionBead, tpl: str, reason: str,
 def _pending_ack_canceled(ctx: TickContext, b: SessionBead, tpl: str, reason: str, reconciler_owned: bool) -> bool:
     """A reconciler-owned, pending-cancelable drain ack is canceled while a pending interaction
     keeps the session awake."""
-    if not drift.pending_keeps_awake(ctx, b):
+    if not config_drift.pending_keeps_awake(ctx, b):
         return False
     canceled = False
     if reconciler_owned and drains.pending_cancelable(reason):

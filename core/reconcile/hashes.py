@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from core.config.model import Agent
+from core.config.city_config import Agent
 
 CURRENT_VERSION = "v5"
 

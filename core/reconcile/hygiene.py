@@ -5,9 +5,9 @@ modeled (no processes run)."""
 
 from __future__ import annotations
 
+from core.formats.timefmt import parse_time
 from core.reconcile.context import TickContext
 from core.reconcile.lease import STALE_CREATING, STALE_PENDING_CREATE, never_started_lease_expired
-from core.timefmt import parse_time
 from core.world import beads as B
 from core.world.runtime import META_SESSION_ID
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from core.timefmt import parse_time
+from core.formats.timefmt import parse_time
 from core.world import beads as B
 from core.world.beads import SessionBead
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from core.formats.timefmt import parse_time
 from core.reconcile.lease import STALE_CREATING
-from core.timefmt import parse_time
 from core.world import beads as B
 from core.world.beads import SessionBead
 

@@ -29,7 +29,7 @@ no given answer is never released.
 
 from __future__ import annotations
 
-from core.config.model import Agent
+from core.config.city_config import Agent
 from core.desired.reach import CITY_STORE, configured_rig_name
 from core.identity import generic_ephemeral
 from core.reconcile.context import TickContext

@@ -12,10 +12,10 @@ the model does not have, which Gas City treats as healthy (fail-open).
 
 from __future__ import annotations
 
-from core.desired.model import DesiredEntry
-from core.durations import format_duration, try_duration
+from core.desired.entries import DesiredEntry
+from core.formats.durations import format_duration, try_duration
+from core.reconcile.config_drift import pending_keeps_awake
 from core.reconcile.context import TickContext
-from core.reconcile.drift import pending_keeps_awake
 from core.reconcile.lease import start_in_flight
 from core.world.beads import SessionBead
 

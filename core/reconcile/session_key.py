@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from core.timefmt import format_time
+from core.formats.timefmt import format_time
 
 
 def fresh_session_key(bead_id: str, now: datetime) -> str:

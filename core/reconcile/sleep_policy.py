@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from core.config.model import Agent, City
+from core.config.city_config import Agent, City
 from core.config.sleep import resolve_sleep_policy, sleep_class
-from core.durations import try_duration
+from core.formats.durations import try_duration
+from core.formats.timefmt import format_time, parse_time
 from core.reconcile.context import TickContext
-from core.timefmt import format_time, parse_time
 from core.world import beads as B
 from core.world.beads import SessionBead
 from core.world.runtime import Runtime

@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from core.desired.model import DesiredEntry
+from core.desired.entries import DesiredEntry
 from core.desired.realize import instance_token, trigger_env
-from core.durations import format_duration
-from core.goparse import add_seconds
+from core.formats.durations import format_duration
+from core.formats.goparse import add_seconds
+from core.formats.timefmt import format_time, parse_time
 from core.reconcile import drains
 from core.reconcile.breakers import log_open_once
 from core.reconcile.commit import CONFIRMING_STATES, commit_patch
@@ -23,7 +24,6 @@ from core.reconcile.lease import start_in_flight
 from core.reconcile.rollback import rollback_pending_create
 from core.reconcile.session_key import fresh_session_key
 from core.reconcile.sync import launch_metadata
-from core.timefmt import format_time, parse_time
 from core.trackers import circuit
 from core.world import beads as B
 from core.world.beads import SessionBead, natural_key

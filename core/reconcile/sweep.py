@@ -4,9 +4,9 @@ work, are closed `gc_swept`. Skipped on a boot reconcile."""
 
 from __future__ import annotations
 
+from core.formats.timefmt import parse_time
 from core.reconcile.context import TickContext
 from core.reconcile.lease import STALE_CREATING, lease_active
-from core.timefmt import parse_time
 from core.world import beads as B
 
 POST_CREATE_PROTECTION = 120.0

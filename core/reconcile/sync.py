@@ -14,11 +14,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from core.config.model import Agent
+from core.config.city_config import Agent
 from core.desired.alias import CLEAR_CONFLICT, alias_holder, conflict_count, retry_due
-from core.desired.model import DesiredEntry, DesiredResult
+from core.desired.entries import DesiredEntry, DesiredResult
 from core.desired.realize import instance_token
-from core.goduration import go_quote
+from core.formats.goduration import go_quote
+from core.formats.timefmt import format_time
 from core.identity import (
     canonical_singleton,
     pool_session_name,
@@ -26,7 +27,6 @@ from core.identity import (
     session_name_for,
 )
 from core.reconcile.context import TickContext
-from core.timefmt import format_time
 from core.world import beads as B
 from core.world.beads import SessionBead, natural_key, push_alias_history
 from core.world.store import StoreWriteError

@@ -39,7 +39,7 @@ from core.trackers.idle import build_idle_keys
 from core.trackers.max_age import build_max_age_keys
 
 if TYPE_CHECKING:
-    from core.config.model import City
+    from core.config.city_config import City
     from core.world.world import World
 
 
@@ -92,7 +92,7 @@ def run_async_commits(city: City, world: World, semantics: str, seconds: float) 
     """Move the clock forward by `seconds`, committing each slow start whose provider Start
     returns on the way at the instant it returns (commitAsyncStartResultWithContext runs in the
     start's goroutine, between ticks). The clock ends `seconds` later."""
-    from core.goparse import add_seconds
+    from core.formats.goparse import add_seconds
 
     out = Outcome()
     until = add_seconds(world.now, seconds)

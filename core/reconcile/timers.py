@@ -4,11 +4,11 @@ ladders ask for and executes the outcome (kill, SleepPatch, event)."""
 
 from __future__ import annotations
 
-from core.desired.model import DesiredEntry
+from core.desired.entries import DesiredEntry
+from core.formats.timefmt import format_time, parse_time
 from core.reconcile import drains
+from core.reconcile.config_drift import pending_keeps_awake
 from core.reconcile.context import TickContext
-from core.reconcile.drift import pending_keeps_awake
-from core.timefmt import format_time, parse_time
 from core.trackers import defer as D
 from core.trackers import timers as T
 from core.trackers.idle import check_idle

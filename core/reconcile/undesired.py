@@ -4,7 +4,8 @@ leaving the desired set is never mistaken for a crash."""
 
 from __future__ import annotations
 
-from core.desired.model import DesiredEntry, Why
+from core.desired.entries import DesiredEntry, Why
+from core.formats.timefmt import parse_time
 from core.identity import session_name_for
 from core.reconcile import drain_ack, drains, exits_check
 from core.reconcile.context import TickContext
@@ -16,7 +17,6 @@ from core.reconcile.lease import (
     within_spawn_claim_grace,
 )
 from core.reconcile.rollback import rollback_pending_create
-from core.timefmt import parse_time
 from core.world import beads as B
 from core.world.beads import SessionBead
 

@@ -16,8 +16,8 @@ so a ready wait stays ready until the scenario or the session closes it.
 
 from __future__ import annotations
 
+from core.formats.timefmt import format_time, parse_time
 from core.reconcile.context import TickContext
-from core.timefmt import format_time, parse_time
 from core.world import beads as B
 from core.world.beads import WaitBead
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from core.desired.context import BuildContext
 from core.desired.reach import filter_for_session_wake
-from core.durations import try_duration
-from core.goduration import go_quote
+from core.formats.durations import try_duration
+from core.formats.goduration import go_quote
+from core.formats.timefmt import format_time, parse_time
 from core.reconcile import awake as A
 from core.reconcile import drains, sleep_policy
 from core.reconcile.breakers import log_open_once
@@ -18,7 +19,6 @@ from core.reconcile.lease import start_in_flight, within_spawn_claim_grace
 from core.reconcile.lifecycle import base_state, compat_state
 from core.reconcile.session_key import fresh_session_key
 from core.reconcile.starts import StartCandidate, candidate_for
-from core.timefmt import format_time, parse_time
 from core.trackers import circuit
 from core.trackers.timers import timer_blocker
 from core.world import beads as B

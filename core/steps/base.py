@@ -2,7 +2,7 @@
 model, the driver's labels and export call on it.
 
 A kind is a frozen dataclass subclass of `Step`, registered with `@kind`: its `do` name, the keys
-of its table and their types (the vocabulary of core/scenario_schema.py, so a wrong value is
+of its table and their types (the vocabulary of core/steps/scenario_schema.py, so a wrong value is
 refused where it is written, worded as for every other table), the keys it needs, the checks
 that look past one value (references to templates, rigs, work), how it applies to the model
 (through the model's public operations), its label, and its table for export.
@@ -20,9 +20,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
 if TYPE_CHECKING:
-    from core.config.model import City
+    from core.config.city_config import City
     from core.outcome import Outcome
-    from core.scenario_schema import WorkBudget
+    from core.steps.scenario_schema import WorkBudget
     from core.world.beads import WorkBead
     from core.world.world import World
 
@@ -56,7 +56,7 @@ class Located(Protocol):
 
 
 class Target(Protocol):
-    """The model a step applies to: the public operations of core.model.Model it calls."""
+    """The model a step applies to: the public operations of core.model.facade.Model it calls."""
 
     world: World
     semantics: str
@@ -194,7 +194,7 @@ def positive_int(v: Any) -> bool:
 def work_from_table(t: Mapping[str, Any], now: datetime) -> WorkBead:
     """A WorkBead from a scenario's work table; missing fields default (status open, ready,
     created at `now`)."""
-    from core.timefmt import parse_time
+    from core.formats.timefmt import parse_time
     from core.world.beads import WorkBead
 
     return WorkBead(

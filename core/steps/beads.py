@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from core import scenario_schema as SS
 from core.outcome import Outcome
+from core.steps import scenario_schema as SS
 from core.steps.base import LoadCity, Located, Step, Target, kind, work_from_table
 
 

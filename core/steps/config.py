@@ -6,12 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from core import scenario_schema as SS
 from core.outcome import Outcome
+from core.steps import scenario_schema as SS
 from core.steps.base import LoadCity, Located, Relocate, Step, Target, kind
 
 if TYPE_CHECKING:
-    from core.config.model import City
+    from core.config.city_config import City
 
 
 @kind

@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from core import scenario_schema as SS
-from core.durations import format_duration, parse_duration
+from core.formats.durations import format_duration, parse_duration
 from core.identity import SEMANTICS
 from core.outcome import Outcome
+from core.steps import scenario_schema as SS
 from core.steps.base import LoadCity, Located, Step, Target, kind
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from core import scenario_schema as SS
 from core.outcome import Outcome
+from core.steps import scenario_schema as SS
 from core.steps.base import LoadCity, Located, Step, Target, kind
 from core.world.world import DETACHED_PROBE_RESULTS
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from core import scenario_schema as SS
-from core.durations import parse_duration
+from core.formats.durations import parse_duration
 from core.outcome import Outcome
+from core.steps import scenario_schema as SS
 from core.steps.base import LoadCity, Located, Step, Target, kind, positive_int
 
 

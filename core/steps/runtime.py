@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from core import scenario_schema as SS
+from core.formats.timefmt import parse_time
 from core.outcome import Outcome
+from core.steps import scenario_schema as SS
 from core.steps.base import LoadCity, Step, Target, kind
-from core.timefmt import parse_time
 
 
 @kind

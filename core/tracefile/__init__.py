@@ -1,5 +1,5 @@
 """Gas City's session-reconciler trace format: JSONL segments of CRC-framed batches.
-(`core.run_trace` writes a whole scenario run with these.)
+(`core.scenario.run_trace` writes a whole scenario run with these.)
 
 - `writer.TraceWriter`: append batches to a trace root exactly as the controller's store does
   (segments, rotation, `head.json`, recovery, quarantine, pruning); refuses a city's `.gc/`.

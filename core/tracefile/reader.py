@@ -31,7 +31,13 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.safeio import SMALL_JSON_MAX_BYTES, UnsafeFileError, load_json, open_regular, read_regular
+from core.guards.safeio import (
+    SMALL_JSON_MAX_BYTES,
+    UnsafeFileError,
+    load_json,
+    open_regular,
+    read_regular,
+)
 from core.tracefile import layout as L
 from core.tracefile.framing import chained_crc
 from core.tracefile.problems import ReadWarning

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from core.safeio import SMALL_JSON_MAX_BYTES, load_json, read_regular
+from core.guards.safeio import SMALL_JSON_MAX_BYTES, load_json, read_regular
 from core.tracefile import layout as L
 from core.tracefile.framing import FramedBatch, frame_batch
 from core.tracefile.gojson import datetime_to_ns, format_ts_ns

@@ -16,10 +16,10 @@ import json
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from core.config.model import City
-from core.durations import format_duration, try_duration
-from core.goduration import go_quote
-from core.goparse import GoParseError, ascii_digits, atoi, parse_rfc3339
+from core.config.city_config import City
+from core.formats.durations import format_duration, try_duration
+from core.formats.goduration import go_quote
+from core.formats.goparse import GoParseError, ascii_digits, atoi, parse_rfc3339
 from core.trackers.max_age import rfc3339nano
 from core.world import beads as B
 from core.world.memory import Circuit, Memory

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from core.config.model import City
+from core.config.city_config import City
 from core.trackers.keys import LifecycleKeys, build_keys
 from core.world.memory import DeferStreak, Memory
 

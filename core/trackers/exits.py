@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from core.timefmt import format_time, parse_time
+from core.formats.timefmt import format_time, parse_time
 from core.world import beads as B
 
 STABILITY_THRESHOLD = 30.0

@@ -16,8 +16,8 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from core.config.model import Agent, City
-from core.goparse import digits_value
+from core.config.city_config import Agent, City
+from core.formats.goparse import digits_value
 from core.identity import (
     canonical_singleton,
     instance_expansion,

@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from core.config.model import City
-from core.durations import try_duration
+from core.config.city_config import City
+from core.formats.durations import try_duration
 from core.trackers.keys import LifecycleKeys, build_keys
 
 _FNV_OFFSET = 0xCBF29CE484222325

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from core.timefmt import parse_time
+from core.formats.timefmt import parse_time
 
 NONE, GATHER_PENDING, GATHER_WORK, DEFER, STOP = "none", "gather_pending", "gather_work", "defer", "stop"
 

@@ -16,8 +16,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from core.config.sleep import resolve_sleep_policy
-from core.durations import try_duration
-from core.timefmt import format_time, parse_time
+from core.formats.durations import try_duration
+from core.formats.timefmt import format_time, parse_time
 from core.trackers import circuit as C
 from core.trackers import defer as D
 from core.trackers.idle import build_idle_keys, check_idle
@@ -270,7 +270,7 @@ def _circuit(mem, cfg, b, now) -> CircuitTracker:
 
 
 def _secs(v: float) -> str:
-    from core.durations import format_duration
+    from core.formats.durations import format_duration
 
     return format_duration(v) if v else ""
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from core.timefmt import format_time, parse_time
+from core.formats.timefmt import format_time, parse_time
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from datetime import datetime
 
 import immutables
 
-from core.timefmt import format_time
+from core.formats.timefmt import format_time
 from core.world import beads as B
 from core.world.beads import SessionBead, WaitBead, WorkBead, natural_key
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from core.config.model import Agent, City
+    from core.config.city_config import Agent, City
 
 
 @dataclass(frozen=True)

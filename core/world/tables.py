@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from core.timefmt import format_time
+from core.formats.timefmt import format_time
 
 if TYPE_CHECKING:
     from core.world.beads import SessionBead, WorkBead

@@ -9,7 +9,14 @@ from typing import Any
 
 import immutables
 
-from core.timefmt import DEFAULT_START, EARLIEST, LATEST, format_time, parse_stamp, parse_time
+from core.formats.timefmt import (
+    DEFAULT_START,
+    EARLIEST,
+    LATEST,
+    format_time,
+    parse_stamp,
+    parse_time,
+)
 from core.world.beads import CONFIGURED_NAMED_IDENTITY, SessionBead, WaitBead, WorkBead, natural_key
 from core.world.memory import Circuit, DeferStreak, Drain, IdleProbe, Memory
 from core.world.runtime import PendingStart, Runtime, RuntimeSession, RuntimeState

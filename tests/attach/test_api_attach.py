@@ -358,7 +358,7 @@ def test_an_unverifiable_certificate_is_refused_unless_the_operator_opts_out(tmp
 
 def test_a_huge_or_deep_or_non_json_reply_is_an_error_not_a_crash(supervisor) -> None:
     from core.attach.api.client import ApiError, SupervisorClient
-    from core.safeio import load_json
+    from core.guards.safeio import load_json
 
     for bad in ("[" * 100 + "]" * 100, '{"a": NaN}', '{"a": Infinity}', "nope"):
         with pytest.raises(ValueError):

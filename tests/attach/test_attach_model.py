@@ -12,7 +12,7 @@ from citykit import CITY_TOML, NOW, beads_json, build_city, session_events
 
 from core.alarms import AlarmMemory, AlarmThresholds, evaluate_alarms
 from core.attach.beads_source import parse_file_store
-from core.attach.drift import compute_drift
+from core.attach.controller_drift import compute_drift
 from core.attach.lifecycle import lifecycle_rows
 from core.attach.settings import load_thresholds
 from core.attach.tmux import TmuxListing, TmuxSession

@@ -271,13 +271,13 @@ def test_alias_conflicts_climbing_between_polls_raise_an_alarm(tmp_path: Path) -
 
 def test_a_crashing_config_loader_or_deferral_view_degrades_to_warnings(tmp_path: Path, monkeypatch) -> None:
     import core.config.load
-    import core.state_json
+    import core.views.state_json
 
     def boom(*_a, **_k):
         raise RuntimeError("unexpected shape")
 
     monkeypatch.setattr(core.config.load, "load_city", boom)
-    monkeypatch.setattr(core.state_json, "deferrals", boom)
+    monkeypatch.setattr(core.views.state_json, "deferrals", boom)
     kit = build_city(tmp_path, ticks=1)
     s = AttachSession.open(str(kit.root), opts(tmp_path))
     snap = s.snapshot()

@@ -14,7 +14,7 @@ from core.desired.alias import (
     next_retry_at,
     retry_due,
 )
-from core.timefmt import format_time
+from core.formats.timefmt import format_time
 from core.world.beads import SessionBead
 
 NOW = datetime(2026, 7, 19, 12, tzinfo=UTC)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pathlib
 
-from core.scenario import load_scenario, run
+from core.scenario.file import load_scenario, run
 
 S17 = pathlib.Path(__file__).parent.parent / "scenarios" / "incidents" / "S17-circuit-breaker-opens-then-auto-resets.toml"
 

@@ -14,7 +14,7 @@ from factories import write_city
 
 from core.config import builtin
 from core.config.load import load_city, load_city_from_table, load_city_text
-from core.driver import open_city
+from core.session.driver import open_city
 from tui.cli import main
 
 GASCITY = "https://github.com/gastownhall/gascity"

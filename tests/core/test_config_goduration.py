@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.goduration import duration_error, go_quote
+from core.formats.goduration import duration_error, go_quote
 
 
 @pytest.mark.parametrize("value", ["0", "+0", "-5m", "1h30m", "1.5h", ".5s", "250ms", "3us", "2µs", "1h0m0.5s"])

@@ -13,7 +13,7 @@ from core.config.errors import ConfigError
 from core.config.gates import gate_city
 from core.config.load import load_city
 from core.config.validate import validation_errors
-from core.reload import Reloader, load
+from core.session.reload import Reloader, load
 
 
 def write(root, files: dict[str, str]) -> str:
@@ -209,7 +209,7 @@ def test_reserved_prefixes_warn_at_start(tmp_path):
 
 
 def test_a_city_only_strict_mode_refuses_opens_as_no_strict_and_says_why(tmp_path):
-    from core.driver import OpenError, open_city
+    from core.session.driver import OpenError, open_city
 
     write(tmp_path, {"city.toml": '[workspace]\nname = "c"\n[[agent]]\nname = "w"\nmax_active_session = 2\n'})
     driver = open_city(str(tmp_path / "city.toml"))

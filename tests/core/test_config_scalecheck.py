@@ -8,8 +8,13 @@ import textwrap
 import pytest
 
 from core.config.load import load_city
-from core.model import Model
-from core.scalecheck import OUTPUT_LIMIT, refresh_scale_checks, run_scale_check, with_live_runs
+from core.model.facade import Model
+from core.model.scalecheck import (
+    OUTPUT_LIMIT,
+    refresh_scale_checks,
+    run_scale_check,
+    with_live_runs,
+)
 
 
 def city_with(tmp_path, checks: dict[str, str]):
@@ -62,8 +67,8 @@ def test_refresh_writes_the_world_and_keeps_reasons(tmp_path):
 
 def run_live(model, timeout=5.0):
     """One press of the app's step with --run-scale-checks: the steps, and what they logged."""
+    from core.model.patrol import tick_steps
     from core.outcome import Outcome
-    from core.patrol import tick_steps
 
     steps = with_live_runs(model, tick_steps(model), timeout)
     out = Outcome()
@@ -139,8 +144,8 @@ def test_runs_survive_snapshots_and_the_world_json(tmp_path):
 
 
 def test_roster_and_explain_show_the_outcome(tmp_path):
-    from core.explain import explain_session
-    from core.roster import agent_detail, agent_rows
+    from core.explain.explanation import explain_session
+    from core.views.roster import agent_detail, agent_rows
 
     city = city_with(tmp_path, {"bad": "printf abc", "good": "printf 1"})
     model = Model(city)

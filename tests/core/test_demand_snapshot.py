@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from factories import session_bead
 
-from core.config.model import Agent, City, NamedSession
+from core.config.city_config import Agent, City, NamedSession
 from core.desired.context import BuildContext
 from core.reconcile.demand_snapshot import merge_named_demand, retain_partial
 from core.world.beads import SessionBead

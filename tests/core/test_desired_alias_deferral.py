@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from core.scenario import load_scenario
+from core.scenario.file import load_scenario
 
 CITY = '''name = "held aliases"
 start = "2026-07-19T12:00:00Z"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from core.config.model import Agent, City, Rig
+from core.config.city_config import Agent, City, Rig
 from core.desired.alias import next_retry_at
 from core.desired.budget import CreateBudget
 from core.desired.context import BuildContext
@@ -91,8 +91,8 @@ def test_a_scale_check_value_is_a_non_negative_integer_or_nothing():
 
 
 def test_context_helpers_live_work_resume_checks_activity_and_caps():
-    from core.config.model import Workspace
-    from core.desired.model import Request
+    from core.config.city_config import Workspace
+    from core.desired.entries import Request
     from core.desired.realize import _resumes_assigned_work
     from core.world.beads import WorkBead
 

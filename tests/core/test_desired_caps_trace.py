@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from core.scenario import load_scenario
+from core.scenario.file import load_scenario
 
 CITY = '''name = "caps"
 start = "2026-07-19T12:00:00Z"

@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 
 import pytest
 
+from core.config.city_config import Agent, City
 from core.config.load import load_city_text
-from core.config.model import Agent, City
 from core.desired.context import BuildContext
 from core.desired.demand import Demand, alias_held_templates, apply_nested_caps, compute_requests
-from core.desired.model import Request
+from core.desired.entries import Request
 from core.world.beads import SessionBead
 from core.world.world import World
 

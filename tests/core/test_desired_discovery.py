@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from core.config.model import Agent, City
+from core.config.city_config import Agent, City
 from core.desired.context import BuildContext
 from core.desired.discovery import discover
-from core.desired.model import DesiredEntry
+from core.desired.entries import DesiredEntry
 from core.world.beads import SessionBead
 from core.world.world import World
 

@@ -3,7 +3,7 @@ steps ask instead of scanning every entry)."""
 
 from __future__ import annotations
 
-from core.desired.model import DesiredEntry, DesiredResult, Entries
+from core.desired.entries import DesiredEntry, DesiredResult, Entries
 
 
 def e(name: str, template: str) -> DesiredEntry:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.config.model import Agent, City
+from core.config.city_config import Agent, City
 from core.desired.lookup import TemplateLookup, parse_qualified
 from core.identity import (
     SEMANTICS,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core.config.model import City
+from core.config.city_config import City
 from core.desired.context import BuildContext
 from core.desired.named import (
     canonical_named_bead,
@@ -77,7 +77,7 @@ def test_a_conflict_holds_the_runtime_name_off_spec_or_the_identity_as_alias():
 
 
 def test_direct_named_demand_is_ready_work_assigned_to_the_identity_in_a_store_it_reaches():
-    from core.config.model import Agent, NamedSession, Rig
+    from core.config.city_config import Agent, NamedSession, Rig
     from core.desired.named import named_work_ready
     from core.desired.reach import work_reachable
     from core.world.beads import WorkBead

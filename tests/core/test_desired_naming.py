@@ -61,7 +61,7 @@ def test_collision_suffix_may_not_exceed_the_name_limit():
 
 # ---------------------------------------------------------------- tmux_alias and taken names
 
-from core.config.model import Agent, City, NamedSession, Rig, Workspace  # noqa: E402
+from core.config.city_config import Agent, City, NamedSession, Rig, Workspace  # noqa: E402
 from core.desired.context import BuildContext  # noqa: E402
 from core.desired.naming import resolve_tmux_alias, session_name_taken  # noqa: E402
 from core.world.world import World  # noqa: E402

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.scenario import load_scenario
+from core.scenario.file import load_scenario
 
 CITY = '''name = "no store"
 start = "2026-07-19T12:00:00Z"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from core.config.model import Agent, City, NamedSession
+from core.config.city_config import Agent, City, NamedSession
 from core.desired.context import BuildContext
 from core.desired.realize import normalize_singleton
 from core.world.world import World

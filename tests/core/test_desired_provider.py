@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from factories import make_city
 
-from core.config.model import Agent, City, Section, SessionSettings, Workspace
+from core.config.city_config import Agent, City, Section, SessionSettings, Workspace
 from core.desired.provider import (
     ResolvedProvider,
     resolve_provider,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from core.config.model import Agent
+from core.config.city_config import Agent
 from core.desired.context import normalize_identity_for, session_qualified_name
 from core.world.beads import SessionBead
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from core.config.model import Agent, City
+from core.config.city_config import Agent, City
 from core.desired.budget import CreateBudget
 from core.desired.context import BuildContext
-from core.desired.model import Request
+from core.desired.entries import Request
 from core.desired.realize import realize_template, record_deferred
-from core.timefmt import format_time
+from core.formats.timefmt import format_time
 from core.world import beads as B
 from core.world.beads import SessionBead
 from core.world.world import World
@@ -82,7 +82,7 @@ def test_a_refresh_pass_that_mints_a_second_floor_bead_records_and_explains_it()
     the entry's why chain say what happened."""
     from pathlib import Path
 
-    from core.scenario import load_scenario
+    from core.scenario.file import load_scenario
 
     scn = load_scenario(str(Path(__file__).parent.parent / "scenarios" / "reconcile"
                             / "FID02-refresh-mints-second-floor-bead.toml"))

@@ -3,7 +3,7 @@ lists that did not change (tick history keeps hundreds of builds), and only thos
 
 from __future__ import annotations
 
-from core.desired.model import DesiredEntry, DesiredResult, Entries, Request
+from core.desired.entries import DesiredEntry, DesiredResult, Entries, Request
 
 
 def entry(name: str, identity: str) -> DesiredEntry:
@@ -37,7 +37,7 @@ def test_nothing_to_share_with():
 def test_the_state_json_rows_of_an_entry_and_a_request():
     """The desired[] and requests[] rows of the state JSON (docs/scenario-format.md and
     docs/scenario-extensions.md name every key)."""
-    from core.desired.model import Why
+    from core.desired.entries import Why
 
     e = DesiredEntry(session_name="mayor", template="town/mayor", identity="town/mayor", alias="town/mayor",
                      pool_slot=0, source="named-always", bead_id="gc-1", named_identity="town/mayor",

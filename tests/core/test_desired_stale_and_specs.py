@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from core.config.model import Agent, City, NamedSession
+from core.config.city_config import Agent, City, NamedSession
 from core.desired.alias import defer_changes, in_deferred_state
 from core.desired.context import BuildContext
 from core.desired.realize import bead_stale_suffixed

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from core.config.model import Agent, City, Rig
+from core.config.city_config import Agent, City, Rig
 from core.desired.context import BuildContext
 from core.desired.demand import _recoverable_unassigned
 from core.world.beads import WorkBead

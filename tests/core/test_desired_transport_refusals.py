@@ -4,7 +4,7 @@ City's `buildDesiredState: <site>: <error> (skipping)` line, and nothing is crea
 
 from __future__ import annotations
 
-from core.scenario import load_scenario
+from core.scenario.file import load_scenario
 
 CITY = """name = "refuse"
 start = "2026-05-16T12:00:00Z"

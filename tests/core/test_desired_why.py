@@ -8,7 +8,7 @@ import pathlib
 
 import pytest
 
-from core.scenario import load_scenario, run
+from core.scenario.file import load_scenario, run
 
 SCENARIOS = sorted((pathlib.Path(__file__).parents[1] / "scenarios" / "desired").glob("*.toml"))
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from core.scenario import load_scenario
+from core.scenario.file import load_scenario
 
 DESIRED = Path(__file__).parent.parent / "scenarios" / "desired"
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from core.board import board
 from core.demo import DemoScript, open_demo
-from core.driver import OpenError, open_city, open_scenario
-from core.history import History
-from core.plan import DEFER, STOP
+from core.session.driver import OpenError, open_city, open_scenario
+from core.session.history import History
+from core.views.board import board
+from core.views.plan import DEFER, STOP
 
 SMALL = "tests/tui/fixtures/small.toml"
 

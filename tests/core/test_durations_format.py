@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.durations import format_duration
+from core.formats.durations import format_duration
 
 
 @pytest.mark.parametrize("seconds, go", [

@@ -7,13 +7,13 @@ import pathlib
 
 import pytest
 
-from core.explain import (
+from core.explain.explanation import (
     ExplainError,
     explain_session,
     known_names,
     render_explanation,
 )
-from core.explain_run import explain_target, run_target
+from core.explain.run import explain_target, run_target
 
 SCN = pathlib.Path(__file__).parent.parent / "scenarios"
 B9 = str(SCN / "desired" / "B9-two-tick-reclaim.toml")
@@ -196,7 +196,7 @@ def test_a_floor_whose_bead_records_its_session_name_says_what_it_runs_as() -> N
     """The demo's witness floor: bead and entry agree on witness-gc-N, so the identity sentence
     must still say the canonical identity is only what it runs as, not its shape's name."""
     from core.demo import open_demo
-    from core.explain import explain_session
+    from core.explain.explanation import explain_session
     d = open_demo()
     for _ in range(8):
         d.step()
@@ -213,7 +213,7 @@ def test_a_duplicate_floor_bead_is_explained_as_such() -> None:
     the build's bead, which sync has not marked dependency_only yet): the canonical alias stays
     with the earlier bead, and explain must say why it is undesired, not blame missing demand."""
     from core.demo import open_demo
-    from core.explain import explain_session
+    from core.explain.explanation import explain_session
     d = open_demo()
     for _ in range(2):
         d.step()

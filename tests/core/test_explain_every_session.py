@@ -9,11 +9,11 @@ import pathlib
 
 import pytest
 
-from core.explain import explain_session, render_explanation
-from core.explain_run import explain_target, run_target
-from core.model import ModelError
+from core.explain.explanation import explain_session, render_explanation
+from core.explain.run import explain_target, run_target
+from core.model.facade import ModelError
 from core.outcome import Outcome
-from core.scenario import load_scenario
+from core.scenario.file import load_scenario
 
 ROOT = pathlib.Path(__file__).parent.parent / "scenarios"
 FILES = sorted(ROOT.rglob("*.toml"))

@@ -8,11 +8,11 @@ import pathlib
 import pytest
 
 from core.demo import open_demo
-from core.driver import open_city
-from core.export import export_text, save
-from core.reload import load
-from core.scenario import load_scenario, run
-from core.state_json import state
+from core.scenario.file import load_scenario, run
+from core.session.driver import open_city
+from core.session.export import export_text, save
+from core.session.reload import load
+from core.views.state_json import state
 
 COMPARED = ("tick", "now", "semantics", "desired", "pool_desired", "sessions", "runtime", "work", "deferrals",
             "trackers")
@@ -103,7 +103,7 @@ def test_an_unchanged_city_file_is_referenced_relative_to_the_export(tmp_path):
 
 
 def test_saving_to_an_unwritable_place_is_a_clear_error(tmp_path):
-    from core.export import ExportError
+    from core.session.export import ExportError
 
     d = open_demo()
     blocker = tmp_path / "a-file"
@@ -114,7 +114,7 @@ def test_saving_to_an_unwritable_place_is_a_clear_error(tmp_path):
 
 
 def test_an_existing_file_is_never_overwritten_unless_asked(tmp_path):
-    from core.export import ExportExists
+    from core.session.export import ExportExists
 
     d = open_demo()
     target = tmp_path / "mine.toml"
@@ -147,7 +147,7 @@ def test_an_export_is_self_contained_and_replays_after_it_is_moved(tmp_path):
 
 
 def test_pinned_expectations_check_the_replay(tmp_path):
-    from core.scenario import check
+    from core.scenario.file import check
 
     d = open_demo()
     for _ in range(7):
@@ -166,7 +166,7 @@ def test_pinned_expectations_check_the_replay(tmp_path):
 
 
 def test_an_export_never_goes_into_the_package_nor_over_a_file_unasked(tmp_path):
-    from core.export import ExportError, default_export_path, package_dirs
+    from core.session.export import ExportError, default_export_path, package_dirs
 
     d = open_demo()
     with pytest.raises(ExportError, match="installed package"):

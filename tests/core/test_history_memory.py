@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from core.bench.measure import step
 from core.bench.session import open_bench
-from core.board import board
-from core.desired.model import DesiredEntry, DesiredResult, Request, Why
-from core.history import History
+from core.desired.entries import DesiredEntry, DesiredResult, Request, Why
+from core.session.history import History
+from core.views.board import board
 
 
 def test_only_the_newest_frames_keep_their_board(tmp_path):

@@ -19,10 +19,10 @@ from core.desired.stamp import LEGACY_WORK_DIR as STAMP_LEGACY_WORK_DIR
 from core.desired.stamp import ROOT_BEAD_ID as STAMP_ROOT_BEAD_ID
 from core.desired.stamp import SESSION_NAME as STAMP_SESSION_NAME
 from core.desired.stamp import WORK_DIR as STAMP_WORK_DIR
-from core.model import Model
+from core.model.facade import Model
 from core.reconcile.orphans import DETACHED
 from core.reconcile.route_recovery import WORKFLOW_ID
-from core.scenario import load_scenario
+from core.scenario.file import load_scenario
 from core.world import beads as B
 from core.world.beads import SessionBead, WorkBead
 

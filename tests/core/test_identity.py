@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.config.model import Agent
+from core.config.city_config import Agent
 from core.identity import (
     canonical_singleton,
     expanded_session_identities,
@@ -76,7 +76,7 @@ def test_shape_names_the_rule_that_applied():
 
 # ---------------------------------------------------------------- what an operator reads, exactly
 
-from core.config.model import City, NamedSession, Workspace  # noqa: E402
+from core.config.city_config import City, NamedSession, Workspace  # noqa: E402
 from core.identity import (  # noqa: E402
     Shape,  # noqa: E402
     basename,

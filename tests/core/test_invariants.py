@@ -7,9 +7,14 @@ from __future__ import annotations
 
 import pathlib
 
-from core.invariants import InvariantChecker, bead_violations, cap_violations, singleton_violations
+from core.model.invariants import (
+    InvariantChecker,
+    bead_violations,
+    cap_violations,
+    singleton_violations,
+)
 from core.outcome import Outcome
-from core.scenario import load_scenario
+from core.scenario.file import load_scenario
 from core.world import beads as B
 
 SCENARIOS = pathlib.Path(__file__).parent.parent / "scenarios" / "reconcile"
@@ -398,7 +403,7 @@ def test_undesired_pool_sessions_retire_within_the_bound(tmp_path):
     """Two live worker sessions lose their min fill: the model drains and stops them within the
     spawn-claim grace plus the drain deadline. A model that never acts on them (the same ticks
     with nothing done) is reported once RETIRE_TICKS ticks and the bound have passed."""
-    from core.invariants import RETIRE_TICKS, retire_bound
+    from core.model.invariants import RETIRE_TICKS, retire_bound
 
     model = model_of(tmp_path, POOL)
     checker = InvariantChecker(model)

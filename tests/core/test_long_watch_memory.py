@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 
 from core.demo import open_demo
-from core.goparse import _parsed_time
-from core.timefmt import format_time
+from core.formats.goparse import _parsed_time
+from core.formats.timefmt import format_time
 from core.world.beads import natural_key
 
 pytestmark = pytest.mark.timeout(600)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.scenario import load_scenario, run
+from core.scenario.file import load_scenario, run
 
 CITY = """
 name = "t"

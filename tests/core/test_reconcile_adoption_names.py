@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from factories import make_city
 
-from core.config.model import Agent, City, NamedSession, Workspace
+from core.config.city_config import Agent, City, NamedSession, Workspace
 from core.reconcile.adoption import resolve_runtime_name
 
 AGENTS = [Agent(name="mayor", max_active_sessions=1), Agent(name="worker", dir="rig", max_active_sessions=2),

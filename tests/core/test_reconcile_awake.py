@@ -69,7 +69,7 @@ def test_named_always_wakes_even_when_drained_and_on_demand_stays_up_while_runni
 
 def test_wake_fairness_oldest_first_then_round_robin_across_templates():
     def c(bid, tpl, minutes):
-        from core.desired.model import DesiredEntry
+        from core.desired.entries import DesiredEntry
 
         e = DesiredEntry(session_name=bid, template=tpl, identity=bid, alias="", pool_slot=0, source="new")
         return StartCandidate(bid, e, 0, "", NOW - timedelta(minutes=minutes))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from core.reconcile.chat import _short
-from core.scenario import load_scenario
+from core.scenario.file import load_scenario
 
 CITY = """name = "chat"
 start = "2026-05-16T12:00:00Z"

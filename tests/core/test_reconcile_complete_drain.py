@@ -11,7 +11,7 @@ import pytest
 from core.outcome import Outcome
 from core.reconcile.context import TickContext
 from core.reconcile.drains import complete_drain
-from core.scenario import load_scenario
+from core.scenario.file import load_scenario
 from core.world.memory import Drain
 
 CITY = """name = "drain"

@@ -9,8 +9,8 @@ import pathlib
 
 import pytest
 
-from core.invariants import InvariantChecker, bead_violations
-from core.scenario import dumps_state, load_scenario, run
+from core.model.invariants import InvariantChecker, bead_violations
+from core.scenario.file import dumps_state, load_scenario, run
 
 SCENARIOS = pathlib.Path(__file__).parent.parent / "scenarios" / "reconcile"
 

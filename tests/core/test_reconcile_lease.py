@@ -8,13 +8,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from factories import session_bead
 
+from core.formats.timefmt import format_time
 from core.reconcile.lease import (
     attempt_stale,
     lease_active,
     lease_expired_for_rollback,
     never_started_lease_expired,
 )
-from core.timefmt import format_time
 from core.world.beads import SessionBead
 
 T0 = datetime(2026, 5, 16, 12, tzinfo=UTC)

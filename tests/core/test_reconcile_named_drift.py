@@ -9,10 +9,10 @@ from datetime import timedelta
 import pytest
 from factories import named_mayor_scenario, scenario_model
 
+from core.formats.timefmt import format_time
 from core.outcome import Outcome
+from core.reconcile.config_drift import _named_active_reason, reset_named_for_drift
 from core.reconcile.context import TickContext
-from core.reconcile.drift import _named_active_reason, reset_named_for_drift
-from core.timefmt import format_time
 
 CITY = named_mayor_scenario("drift", """\
 session_name = "mayor"
@@ -120,7 +120,7 @@ def test_activity_older_than_the_threshold_does_not_defer(tmp_path):
 
 
 def test_an_attached_deferral_is_recorded_and_refreshed_only_once_old(tmp_path):
-    from core.reconcile.drift import (
+    from core.reconcile.config_drift import (
         ATTACHED_FALSE_NEGATIVE_LIMIT,
         ATTACHED_REFRESH_INTERVAL,
         recently_attached,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.scenario import load_scenario
+from core.scenario.file import load_scenario
 
 CITY = """name = "orphans"
 start = "2026-05-16T12:00:00Z"

@@ -4,7 +4,7 @@ from a closed session (stamped with gc.run_target only) returns to pool demand."
 
 from __future__ import annotations
 
-from core.scenario import load_scenario, run
+from core.scenario.file import load_scenario, run
 
 CITY = """
 name = "t"

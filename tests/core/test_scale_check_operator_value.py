@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.limits import MAX_TEMPLATE_SESSIONS
-from core.scalecheck import operator_value
+from core.guards.limits import MAX_TEMPLATE_SESSIONS
+from core.model.scalecheck import operator_value
 
 
 @pytest.mark.parametrize(("text", "value"), [("3", 3), (" 4\n", 4), ("+2", 2), ("0", 0), ("error", "error"),

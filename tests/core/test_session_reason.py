@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from factories import NAMED_MAYOR_IDENTITY, scenario_model
 
-from core.explain import explain_session
+from core.explain.explanation import explain_session
 
 CITY = """
 name = "reasons"
@@ -82,7 +82,7 @@ def test_a_suspended_agent_says_suspended_and_an_undemanded_pool_bead_no_demand(
 
 
 def test_a_running_session_gives_the_wake_reasons_gc_session_list_shows(tmp_path):
-    """A running session's REASON is its comma-joined wake reasons (core.wake_reasons): the pool
+    """A running session's REASON is its comma-joined wake reasons (core.views.wake_reasons): the pool
     bead is within cliPoolDesired (its pool's max), and a terminal is attached."""
     runtime = '\n[[runtime]]\nname = "worker-gc-2"\nsession_id = "gc-2"\nattached = {attached}\n'
     for attached, want in (("true", "config,attached"), ("false", "config")):

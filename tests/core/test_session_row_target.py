@@ -4,8 +4,8 @@ cell drawn for the operator."""
 
 from __future__ import annotations
 
-from core.board import board
 from core.demo import open_demo
+from core.views.board import board
 
 
 def test_a_changing_row_names_the_identity_it_changes_to():

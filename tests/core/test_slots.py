@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from factories import session_bead
 
-from core.config.model import Agent, City
+from core.config.city_config import Agent, City
 from core.desired.context import BuildContext
 from core.desired.slots import (
     above_capacity_slot,

@@ -12,8 +12,8 @@ from __future__ import annotations
 import pytest
 from factories import scenario_failures, scenario_model
 
-from core.config.model import SessionSettings
-from core.invariants import retire_bound
+from core.config.city_config import SessionSettings
+from core.model.invariants import retire_bound
 
 
 @pytest.mark.parametrize(("raw", "seconds"), [

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from core.model import Model, ModelError
+from core.model.facade import Model, ModelError
 from core.steps import REGISTRY, as_step
 from core.steps.config import EditConfig, SetScaleCheck
 from core.steps.controller import Advance, Tick

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.steplog import Recorded, StepLog
+from core.session.steplog import Recorded, StepLog
 
 TICK = {"do": "tick"}
 CITY = "docs/examples/harbor-deacon-always/city.toml"
@@ -51,7 +51,7 @@ def test_the_log_is_the_list_of_steps_it_was_given(given_steps, n, width):
 
 
 def test_a_city_on_the_timer_keeps_one_run():
-    from core.driver import open_city
+    from core.session.driver import open_city
 
     d = open_city(CITY)
     for _ in range(50):

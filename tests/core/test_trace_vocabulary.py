@@ -66,8 +66,8 @@ def test_a_record_outside_the_vocabulary_is_reported() -> None:
 def test_the_demo_city_writes_only_gas_city_codes() -> None:
     from core.demo import DEMO_SCENARIO, DemoScript
     from core.outcome import Outcome
-    from core.scenario import load_scenario
-    from core.state_json import state
+    from core.scenario.file import load_scenario
+    from core.views.state_json import state
 
     model = load_scenario(DEMO_SCENARIO).model()
     script = DemoScript()

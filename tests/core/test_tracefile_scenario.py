@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
-from core.run_trace import write_run_trace
+from core.scenario.run_trace import write_run_trace
 from core.tracefile.reader import read_trace
 
 START = datetime(2026, 5, 16, 12, 0, 0, tzinfo=UTC)

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from core.scenario import load_scenario
-from core.timefmt import format_time
+from core.formats.timefmt import format_time
+from core.scenario.file import load_scenario
 from core.trackers.view import tracker_rows
 from core.world import beads as B
 from core.world.memory import DeferStreak
@@ -190,7 +190,7 @@ def test_the_circuit_row_closed_counting_and_open(tmp_path):
 def test_the_defer_row_resolves_its_limit_by_session_name_before_template():
     """An on-demand named session registers by its runtime name; the row reads that entry even
     when its template registers another limit."""
-    from core.config.model import Agent
+    from core.config.city_config import Agent
     from core.trackers.keys import LifecycleKeys
     from core.trackers.view import _defer
     from core.world.memory import Memory

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core.config.model import City, Daemon
+from core.config.city_config import City, Daemon
 from core.trackers import circuit as C
 from core.world import beads as B
 from core.world.beads import SessionBead

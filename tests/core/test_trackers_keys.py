@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from factories import make_city as city
 
-from core.config.model import Agent, City, NamedSession
+from core.config.city_config import Agent, City, NamedSession
 from core.trackers.defer import build_defer_keys, limit_for
 from core.trackers.idle import build_idle_keys
 
@@ -79,7 +79,7 @@ def test_pool_instances_by_shape():
 
 
 def test_pool_instances_follow_the_session_template():
-    from core.config.model import Workspace
+    from core.config.city_config import Workspace
     from core.trackers.keys import pool_instances
 
     c = City(root=".", path="city.toml", workspace=Workspace(name="harbor", session_template="{{.City}}-{{.Agent}}"))
@@ -109,7 +109,7 @@ def test_an_always_named_backing_pool_exempts_the_named_runtime_from_the_fallbac
 
 
 def test_keys_follow_the_semantics_and_the_session_template():
-    from core.config.model import Workspace
+    from core.config.city_config import Workspace
     from core.trackers.defer import build_defer_keys
     from core.trackers.keys import pool_instances
 
@@ -159,7 +159,7 @@ def test_a_hold_or_quarantine_blocks_until_its_instant_and_not_at_it():
     from core.trackers.timers import timer_blocker
 
     now = "2026-05-16T12:00:00Z"
-    from core.timefmt import parse_time
+    from core.formats.timefmt import parse_time
     t = parse_time(now)
     assert timer_blocker(now, "", t) == "" and timer_blocker("", now, t) == ""
     assert timer_blocker("2026-05-16T12:00:01Z", "", t) == "user_hold"
@@ -169,7 +169,7 @@ def test_a_hold_or_quarantine_blocks_until_its_instant_and_not_at_it():
 def test_a_singleton_without_expansion_is_keyed_by_its_templated_runtime_name():
     """A plain max-1 agent registers its runtime name, which SessionNameFor renders through the
     workspace's session_template."""
-    from core.config.model import Workspace
+    from core.config.city_config import Workspace
 
     ws = Workspace(name="harbor", session_template="{{.City}}-{{.Agent}}")
     c = City(root=".", path="city.toml", workspace=ws, agents=[Agent(name="mayor", max_active_sessions=1,

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from core.config.model import City, Daemon
-from core.timefmt import format_time
+from core.config.city_config import City, Daemon
+from core.formats.timefmt import format_time
 from core.trackers import circuit as C
 from core.trackers import exits as X
 from core.trackers.defer import record_defer, reset_defer

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from factories import make_city as city
 
-from core.config.model import Agent
+from core.config.city_config import Agent
 from core.trackers import timers as T
 from core.trackers.idle import build_idle_keys, check_idle
 from core.trackers.max_age import (

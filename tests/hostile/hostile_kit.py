@@ -9,7 +9,7 @@ import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from core.safeio import STATE_MAX_BYTES
+from core.guards.safeio import STATE_MAX_BYTES
 
 NOW = datetime(2026, 6, 1, 12, 0, 0, tzinfo=UTC)
 

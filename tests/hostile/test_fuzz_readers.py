@@ -21,11 +21,11 @@ from core.config import schema as S
 from core.config.errors import ConfigError
 from core.config.load import load_city_text
 from core.config.validate import validate_city
-from core.scenario import ScenarioError, check, load_scenario, run
-from core.scenario_expect import KEYS as EXPECT
-from core.scenario_expect import SUBS
-from core.scenario_schema import RUNTIME, SESSION, WORK
+from core.scenario.expect import KEYS as EXPECT
+from core.scenario.expect import SUBS
+from core.scenario.file import ScenarioError, check, load_scenario, run
 from core.steps import REGISTRY
+from core.steps.scenario_schema import RUNTIME, SESSION, WORK
 from tests import hypothesis_profiles  # noqa: F401  (selects the profile)
 
 pytestmark = pytest.mark.timeout(300)
@@ -74,7 +74,7 @@ def typed(kind: str) -> st.SearchStrategy:
         "table of values": st.dictionaries(st.sampled_from(["status", "count", "x"]), scalars(), max_size=2),
         "scale_check value": st.sampled_from([0, 1, 3, "error", 10_001, -1, "x"]),
     }
-    # the [[expect]] schema's names for the same kinds (core/scenario_expect.py)
+    # the [[expect]] schema's names for the same kinds (core/scenario/expect.py)
     for alias, same in (("int", "integer"), ("bool", "boolean"), ("str", "string"), ("list_str", "array of strings"),
                         ("table_int", "table of integers"), ("table_bool", "table of booleans"),
                         ("table_str", "table of strings"), ("table_scalar", "table of values"),

@@ -1,7 +1,7 @@
 """Hot reload survives every kind of bad edit: whatever a save holds, the watcher shows a located
 error (the banner's text) and keeps watching, and the next valid save is applied.
 
-Each case runs the real watcher (tui.watch over watchfiles, core.reload) on a city directory,
+Each case runs the real watcher (tui.watch over watchfiles, core.session.reload) on a city directory,
 makes one bad edit, waits for the verdict that shows it, then saves a valid version and waits for
 it to be applied. Waits are on the verdicts the watcher hands over, with deadlines.
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from core.reload import Reloader, load
+from core.session.reload import Reloader, load
 from tui.watch import watch_config
 
 pytestmark = pytest.mark.timeout(60)
@@ -160,7 +160,7 @@ async def test_the_watcher_shows_every_bad_edit_and_applies_the_next_good_one(tm
             await w.until(lambda: w.shown[-1].kind == "apply", "the edit to load with its warning")
             city = w.shown[-1].loaded.city
             assert any(WARNED[kind] in x.render() for x in city.warnings), city.warnings
-            from core.driver import open_city
+            from core.session.driver import open_city
 
             driver = open_city(str(root / "city.toml"))
             assert driver.step().ok and driver.step().ok  # and the model ticks with it

@@ -26,7 +26,7 @@ async def settle(app, pilot) -> None:
 
 @pytest.fixture
 def small_driver():
-    from core.driver import open_scenario
+    from core.session.driver import open_scenario
 
     return open_scenario(SMALL)
 

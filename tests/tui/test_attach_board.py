@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from core.attach.session import AttachOptions, AttachSession
-from core.plan import START
+from core.views.plan import START
 from tests.attach.citykit import CITY_TOML, NOW, build_city, event_lines, session_events, tree
 from tui.attach_board import AttachState
 from tui.cli import main

@@ -403,8 +403,8 @@ REAL_CITIES = sorted(p.parent.name for p in REAL.glob("*/city.toml"))
 
 @__import__("pytest").mark.parametrize("name", REAL_CITIES)
 async def test_each_real_city_opens_steps_and_lists_its_agents(name):
-    from core.confignotes import config_notes
-    from core.driver import open_city
+    from core.session.driver import open_city
+    from core.views.confignotes import config_notes
     from tui.app import CitywatchApp
 
     # Opened as a user opens it: a city only strict mode refuses runs as `gc start --no-strict` would.
@@ -425,7 +425,7 @@ async def test_each_real_city_opens_steps_and_lists_its_agents(name):
 
 
 async def test_export_dialog_saves_a_scenario_that_loads(small_driver, tmp_path):
-    from core.scenario import check, load_scenario, run
+    from core.scenario.file import check, load_scenario, run
     from core.settings import Settings
     from tui.app import CitywatchApp
     from tui.screens.choice import ChoiceDialog

@@ -156,8 +156,8 @@ class SessionsApp(App):
 
 
 def session_board(reasons: dict[str, str]):
-    from core.board import Board
-    from core.plan import START, PlanSummary, SessionRow
+    from core.views.board import Board
+    from core.views.plan import START, PlanSummary, SessionRow
 
     sessions = [SessionRow(k, START, "t", "pool", k, "", "", "", "", "—", why) for k, why in sorted(reasons.items())]
     return Board([], sessions, PlanSummary(len(sessions), 0, len(sessions), 0, 0, 0, 0), [], [], [])

@@ -9,7 +9,7 @@ from factories import city_app
 from rich.text import Text
 
 from core.demo import open_demo
-from core.driver import open_city
+from core.session.driver import open_city
 from tests.tui.conftest import SIZE, settle
 from tests.tui.test_reload import save, wait_for
 from tui.app import CitywatchApp

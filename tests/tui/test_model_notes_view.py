@@ -1,11 +1,11 @@
 """What the model still simplifies is said where an operator looks: `explain`'s model section
-and the Why panel name it for the sessions it affects (core/explain_reasons.py model_notes)."""
+and the Why panel name it for the sessions it affects (core/explain/reasons.py model_notes)."""
 
 from __future__ import annotations
 
 from factories import scenario_app, scenario_model
 
-from core.explain import explain_session
+from core.explain.explanation import explain_session
 from tests.tui.conftest import SIZE, settle
 
 SCENARIO = """

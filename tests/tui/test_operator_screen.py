@@ -13,7 +13,7 @@ from textual import events
 from textual.command import CommandPalette
 
 from core.demo import open_demo
-from core.driver import open_scenario
+from core.session.driver import open_scenario
 from core.settings import Settings
 from tests.tui.conftest import SIZE, notices, settle
 from tui.app import CitywatchApp
@@ -187,7 +187,7 @@ async def test_a_scenario_names_itself_and_checks_each_expectation_as_its_step_r
 
 # ---------------------------------------------------------------------------- every agent, every note
 async def test_every_agent_is_listed_and_those_without_a_session_say_why():
-    from core.confignotes import config_notes
+    from core.views.confignotes import config_notes
 
     app = city_app(FIXTURES / "yard" / "city.toml")
     async with app.run_test(size=SIZE) as pilot:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from factories import city_app, write_city
 
-from core.reload import load
+from core.session.reload import load
 from tests.tui.conftest import SIZE, settle
 from tui.app import CitywatchApp
 from tui.widgets.events import EventLog

@@ -9,7 +9,7 @@ import time
 import pytest
 from factories import city_app, write_city
 
-from core.reload import load, watch_targets
+from core.session.reload import load, watch_targets
 from tests.tui.conftest import SIZE, settle
 from tui.widgets.status import Banner
 

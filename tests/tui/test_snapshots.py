@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from core.demo import open_demo
-from core.driver import open_scenario
+from core.session.driver import open_scenario
 from tests.tui.conftest import laid_out, settle, steady
 from tui.app import CitywatchApp
 

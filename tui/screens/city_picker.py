@@ -18,7 +18,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label
 
-from core.safetext import printable
+from core.guards.safetext import printable
 from tui.faults import Guarded
 
 COLUMNS = ("city", "running", "status", "error")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 
-from core.board import Board
-from core.roster import AgentRow
+from core.views.board import Board
+from core.views.roster import AgentRow
 from tui.commands import bindings
 from tui.widgets.fit import ColumnFit
 from tui.widgets.keyed_table import KeyedTable

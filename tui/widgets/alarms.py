@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 
 from core.alarms import Alarm
-from core.durations import format_duration
+from core.formats.durations import format_duration
 from tui.widgets.fit import ColumnFit
 from tui.widgets.keyed_table import KeyedTable
 from tui.widgets.panel import TablePanel, counted

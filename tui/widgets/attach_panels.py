@@ -11,9 +11,9 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Static
 
-from core.history import EventLine
-from core.safetext import printable
-from core.timefmt import format_time
+from core.formats.timefmt import format_time
+from core.guards.safetext import printable
+from core.views.event_line import EventLine
 from tui.attach_board import LIFECYCLE_COLUMNS, AttachBoard, Header, TableRow, short_tick
 from tui.commands import ATTACH, bindings
 from tui.widgets.agents import COLUMNS as AGENT_COLUMNS

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 
-from core.board import Board
-from core.state_json import AliasDeferral
+from core.views.board import Board
+from core.views.state_json import AliasDeferral
 from tui.widgets.fit import ColumnFit
 from tui.widgets.keyed_table import KeyedTable
 from tui.widgets.panel import TablePanel

@@ -21,8 +21,8 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from core.history import EventLine
-from core.safetext import printable
+from core.guards.safetext import printable
+from core.views.event_line import EventLine
 from tui.commands import bindings
 from tui.faults import Guarded
 from tui.filtering import matches

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from rich.cells import cell_len
 from rich.text import Text
 
-from core.safetext import is_printable, printable
+from core.guards.safetext import is_printable, printable
 
 Cell = str | Text
 

@@ -15,7 +15,7 @@ from textual import on
 from textual.containers import Vertical
 from textual.widgets import DataTable
 
-from core.sorting import order
+from core.views.sorting import order
 from tui.faults import Guarded
 from tui.filtering import matches
 from tui.layout import Want

@@ -8,8 +8,8 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Static
 
-from core.board import Board
-from core.plan import CHANGE, DEFER, HOLD, START, STOP, SessionRow
+from core.views.board import Board
+from core.views.plan import CHANGE, DEFER, HOLD, START, STOP, SessionRow
 from tui.commands import bindings
 from tui.layout import Want
 from tui.widgets.fit import ColumnFit

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual.widgets import Static
 
+from core.formats.timefmt import format_time
+from core.guards.safetext import printable
 from core.identity import semantics_label
-from core.safetext import printable
-from core.timefmt import format_time
 from tui.faults import Guarded
 
 

@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from core.safetext import printable
+from core.guards.safetext import printable
 from tui.layout import Want
 from tui.widgets.hanging import Hanging
 from tui.widgets.panel import Panel

@@ -35,7 +35,7 @@ from core.attach.api.guard import (
     open_client,
     tls_verification,
 )
-from core.safeio import load_json
+from core.guards.safeio import load_json
 
 T = TypeVar("T")
 TOKEN_ENV = "CITYWATCH_API_TOKEN"  # citywatch's own variable

@@ -19,7 +19,7 @@ import json
 from dataclasses import asdict
 
 from core.attach.api.records import CityStatus, ConfigView, parse_scale_label
-from core.config.model import Agent, City, NamedSession, Origin, Rig, Workspace, qualify
+from core.config.city_config import Agent, City, NamedSession, Origin, Rig, Workspace, qualify
 
 
 def city_from_api(config: ConfigView, status: CityStatus | None, *, root: str, source: str) -> tuple[City, list[str]]:

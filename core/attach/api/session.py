@@ -64,8 +64,8 @@ from core.attach.live import LiveCitySession
 from core.attach.options import AttachOptions
 from core.attach.session import AttachError
 from core.attach.tmux import TmuxListing
-from core.config.model import City
-from core.timefmt import format_time
+from core.config.city_config import City
+from core.formats.timefmt import format_time
 from core.tracefile.problems import ReadWarning, RecentWarnings
 
 STALE_CACHE_S = 30.0  # Gas City's own clients flag a cache older than this as a stale read
@@ -423,7 +423,7 @@ class ApiAttachSession(LiveCitySession):
         return {}
 
     def _empty_city(self):
-        from core.config.model import City
+        from core.config.city_config import City
 
         return City(root="", path=self.root + "/config")
 

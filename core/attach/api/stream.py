@@ -33,7 +33,7 @@ from httpx_sse import SSEError
 
 from core.attach.api.client import ApiError, SupervisorClient
 from core.attach.api.records import event_problem
-from core.safeio import load_json
+from core.guards.safeio import load_json
 from core.tracefile.problems import ReadWarning
 
 CONNECTING, LIVE, RECONNECTING, STOPPED = "connecting", "live", "reconnecting", "stopped"
@@ -72,7 +72,7 @@ class StreamStatus:
     reconnects: int = 0  # connections made after the first
 
     def to_json(self) -> dict[str, Any]:
-        from core.timefmt import format_time
+        from core.formats.timefmt import format_time
 
         return {"phase": self.phase, "attempt": self.attempt, "retry_at": format_time(self.retry_at),
                 "last_error": self.last_error, "connected_at": format_time(self.connected_at),

@@ -1,4 +1,4 @@
-"""Decoding what a supervisor sends (its JSON is parsed by core.safeio.load_json): the
+"""Decoding what a supervisor sends (its JSON is parsed by core.guards.safeio.load_json): the
 typed fields of its objects read defensively.
 
 A supervisor is a program on another machine: a reply may be damaged, hostile or simply newer
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from core.timefmt import parse_time
+from core.formats.timefmt import parse_time
 
 
 @dataclass

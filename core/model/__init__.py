@@ -1,0 +1,1 @@
+"""The model an operator drives (`facade.Model`), a patrol step, scale_check runs, invariants."""

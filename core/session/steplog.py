@@ -1,0 +1,194 @@
+"""The steps a session ran, in order, kept for export however long it runs.
+
+A session on a timer runs the same press (advance the clock, tick) thousands of times an hour;
+keeping each step would grow without bound over a day-long watch. A StepLog keeps runs: a press
+equal to the one before it (the same steps, no config installed) adds to that press's count, so
+a watch that only ticks costs one entry, while every step stays recoverable, in order, for export
+and time travel. Equal presses share one stored copy, so what a long watch adds per step is a
+few bytes (and each press it had not run before).
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from core.steps import Step
+
+if TYPE_CHECKING:
+    from core.session.reload import ConfigSource
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """One step the driver ran, and for a config edit the config it installed."""
+    step: Step
+    config: ConfigSource | None = None  # for edit_config steps
+
+
+class StepLog:
+    """An append-only sequence of Recorded steps, stored as runs of equal presses.
+
+    A run is two integers (which press, how many times in a row) and equal presses are stored
+    once, however far apart they ran: a day-long watch that ticks and now and then pokes pays a
+    few bytes a step, plus each distinct press once."""
+
+    __slots__ = ("_blocks", "_interned", "_steps", "_step_index", "_run_block", "_run_count", "_len")
+
+    def __init__(self, steps: StepLog | Sequence[Recorded] | None = None) -> None:
+        self._blocks: list[tuple[Recorded, ...]] = []  # each distinct press once
+        self._interned: dict[int, Any] = {}  # a plain press's hash -> its index in _blocks (a list on a collision)
+        self._steps: list[Recorded] = []  # each distinct step of the plain presses once
+        self._step_index: dict[int, Any] = {}  # a step's hash -> its index in _steps (a list on a collision)
+        self._run_block = array("q")  # per run: the index of its press in _blocks
+        self._run_count = array("q")  # per run: how many times in a row it ran
+        self._len = 0
+        if isinstance(steps, StepLog):
+            self._blocks = list(steps._blocks)
+            self._interned = {h: list(ix) if isinstance(ix, list) else ix for h, ix in steps._interned.items()}
+            self._steps = list(steps._steps)
+            self._step_index = {h: list(ix) if isinstance(ix, list) else ix for h, ix in steps._step_index.items()}
+            self._run_block = array("q", steps._run_block)
+            self._run_count = array("q", steps._run_count)
+            self._len = steps._len
+        elif steps:
+            self.add(steps)
+
+    def _block_index(self, block: tuple[Recorded, ...]) -> int:
+        """The index of `block` in _blocks, an earlier equal press's when there was one (a press
+        that installs a config is never shared: its config is its own). Presses, and the steps
+        of a new press, are looked up by a hash of their typed contents and compared in full, so
+        the tables cost an integer an entry, not a second copy."""
+        if not _plain(block):
+            self._blocks.append(block)
+            return len(self._blocks) - 1
+        key = _press_key(block)
+        h = hash(key)
+        found = _lookup(self._interned, h, lambda i: _press_key(self._blocks[i]) == key)
+        if found is not None:
+            return found
+        # A new press mostly repeats steps seen before (advance, tick, around one poke): share them.
+        block = tuple(self._shared_step(r) for r in block)
+        self._blocks.append(block)
+        _file(self._interned, h, len(self._blocks) - 1)
+        return len(self._blocks) - 1
+
+    def _shared_step(self, rec: Recorded) -> Recorded:
+        key = _frozen(rec.step)
+        h = hash(key)
+        found = _lookup(self._step_index, h, lambda i: _frozen(self._steps[i].step) == key)
+        if found is not None:
+            return self._steps[found]
+        self._steps.append(rec)
+        _file(self._step_index, h, len(self._steps) - 1)
+        return rec
+
+    def add(self, press: Sequence[Recorded]) -> None:
+        """Add the steps of one press after the last step (counted into the last run when the
+        press is the same as that run's and installs no config)."""
+        block = tuple(press)
+        if not block:
+            return
+        index = self._block_index(block)
+        if self._run_block and self._run_block[-1] == index and _plain(block):
+            self._run_count[-1] += 1
+        else:
+            self._run_block.append(index)
+            self._run_count.append(1)
+        self._len += len(block)
+
+    def _runs(self) -> Iterator[tuple[tuple[Recorded, ...], int]]:
+        blocks = self._blocks
+        for index, count in zip(self._run_block, self._run_count, strict=True):  # parallel arrays
+            yield blocks[index], count
+
+    def upto(self, n: int) -> StepLog:
+        """The first `n` steps (all of them when `n` is at least the length)."""
+        out = StepLog()
+        left = max(n, 0)
+        for block, count in self._runs():
+            if left <= 0:
+                break
+            whole, part = divmod(min(left, len(block) * count), len(block))
+            if whole:
+                out._run_block.append(out._block_index(block))
+                out._run_count.append(whole)
+            if part:
+                out._run_block.append(out._block_index(block[:part]))
+                out._run_count.append(1)
+            taken = whole * len(block) + part
+            out._len += taken
+            left -= taken
+        return out
+
+    def __len__(self) -> int:
+        return self._len
+
+    def __iter__(self) -> Iterator[Recorded]:
+        for block, count in self._runs():
+            for _ in range(count):
+                yield from block
+
+    def __reversed__(self) -> Iterator[Recorded]:
+        blocks = self._blocks
+        for index, count in zip(reversed(self._run_block), reversed(self._run_count), strict=True):
+            for _ in range(count):
+                yield from reversed(blocks[index])
+
+    @property
+    def last(self) -> Recorded | None:
+        """The latest step (None when the log is empty)."""
+        return self._blocks[self._run_block[-1]][-1] if self._run_block else None
+
+    def last_config(self) -> ConfigSource | None:
+        """The config the latest config-installing step installed (None when none did)."""
+        return next((r.config for r in reversed(self) if r.config is not None), None)
+
+    @property
+    def runs(self) -> int:
+        """How many entries the log keeps (runs of equal presses)."""
+        return len(self._run_block)
+
+
+def _plain(block: tuple[Recorded, ...]) -> bool:
+    return all(r.config is None for r in block)
+
+
+def _lookup(table: dict[int, Any], h: int, same: Any) -> int | None:
+    """The index filed under hash `h` for which `same(index)` holds, or None."""
+    got = table.get(h)
+    if got is None:
+        return None
+    return next((i for i in (got if isinstance(got, list) else (got,)) if same(i)), None)
+
+
+def _file(table: dict[int, Any], h: int, index: int) -> None:
+    got = table.get(h)
+    if got is None:
+        table[h] = index
+    elif isinstance(got, list):
+        got.append(index)
+    else:
+        table[h] = [got, index]
+
+
+def _press_key(block: tuple[Recorded, ...]) -> Any:
+    """A hashable key equal for two presses exactly when their steps are: types included, so
+    `1`, `1.0` and `true` stay apart (Python counts them equal; an export must not)."""
+    return tuple(_frozen(r.step) for r in block)
+
+
+def _frozen(v: Any) -> Any:
+    if isinstance(v, Step):  # its kind, its table as written and its hidden fields
+        return ("step", type(v).__name__, _frozen(v.identity()))
+    if isinstance(v, dict):
+        return ("dict", tuple(sorted(((str(k), _frozen(x)) for k, x in v.items()), key=lambda kv: kv[0])))
+    if isinstance(v, (list, tuple)):
+        return (type(v).__name__, tuple(_frozen(x) for x in v))
+    try:
+        hash(v)
+    except TypeError:  # an object compared by identity: the stored press keeps it alive, so its id stays its own
+        return ("object", id(v))
+    return (type(v).__name__, v)

@@ -1,0 +1,1 @@
+"""What the screens and JSON show, read from a ModelView: plan, roster, board, state JSON, config."""
