@@ -82,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
                         epilog=EXIT_CODES_HELP)
     ex.add_argument("target", metavar="CITY_OR_SCENARIO", help="a city.toml (or its directory) or a scenario file")
     ex.add_argument("session", metavar="SESSION", help="bead id, identity, alias, session name or any earlier alias")
-    add_json_option(ex, "the explanation (the stable form documented in core/explain.py)")
+    add_json_option(ex, "the explanation (the stable form documented in core/explain/explanation.py)")
     ex.add_argument("--steps", type=int, default=None, metavar="N",
                     help="scenario: run only its first N steps (default all); city: run N ticks a patrol "
                          "interval apart on a fresh world (default 1)")

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import hashlib
 import json
 import os
+import signal
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -247,8 +249,31 @@ def watch(session, args: argparse.Namespace) -> int:
         if not args.json:
             print("---", flush=True)
 
-    asyncio.run(stream_changes(session, emit, interval))
+    if asyncio.run(_stream_until_interrupted(session, emit, interval)):
+        raise KeyboardInterrupt  # ends with 130, as every command does on Ctrl-C
     return OK
+
+
+async def _stream_until_interrupted(session, emit: Callable[[dict[str, Any]], None], interval: float) -> bool:
+    """Stream until Ctrl-C; True when it was Ctrl-C. The interrupt sets the stream's stop event
+    (through the loop's own signal handler, which wakes the loop whichever thread the signal
+    lands on) instead of cancelling tasks, so the watch winds down the way it does on its own."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    interrupted = False
+
+    def on_interrupt() -> None:
+        nonlocal interrupted
+        interrupted = True
+        stop.set()
+
+    with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # none here: Ctrl-C cancels instead
+        loop.add_signal_handler(signal.SIGINT, on_interrupt)
+    try:
+        await stream_changes(session, emit, interval, stop)
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
+    return interrupted
 
 
 async def stream_changes(session, emit: Callable[[dict[str, Any]], None], interval: float,
