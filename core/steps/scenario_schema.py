@@ -102,45 +102,65 @@ _MAPS = {INTMAP: _map_of(_is_int, INTMAP), BOOLMAP: _map_of(lambda v: isinstance
          STRMAP: _map_of(lambda v: isinstance(v, str), STRMAP)}
 
 
-def value_problem(kind: str, v: Any, fp: str) -> TypeProblem | None:  # noqa: C901 - a long function issue 13 item 5 splits into named passes
+def _table_problem(v: Any, fp: str) -> TypeProblem | None:
+    return None if isinstance(v, dict) else TypeProblem(fp, f"expected a table, got {S.type_name(v)} {short(v)}")
+
+
+def _time_problem(v: Any, fp: str) -> TypeProblem | None:
+    if not isinstance(v, str) or parse_time(v) is None:
+        return TypeProblem(fp, f"invalid time {short(v)} (RFC 3339 UTC between {format_time(EARLIEST)} and "
+                               f'{format_time(LATEST)}, e.g. "2026-07-19T12:00:00Z")')
+    return None
+
+
+def _duration_problem(v: Any, fp: str) -> TypeProblem | None:
+    try:
+        seconds = parse_duration(v) if isinstance(v, str) else None
+    except DurationError:
+        seconds = None
+    if seconds is None or seconds < 0:
+        return TypeProblem(fp, f'invalid duration {short(v)} (Go form, e.g. "90s", "5m", "1h30m"; not '
+                               "negative, at most Go's 2562047h47m16.854775807s)")
+    return None
+
+
+def _scale_problem(v: Any, fp: str) -> TypeProblem | None:
+    if v == "error" or (_is_int(v) and 0 <= v <= MAX_SCALE_CHECK):
+        return None
+    return TypeProblem(fp, f'scale_check value must be an integer or "error" (integers from 0 to '
+                           f"{MAX_SCALE_CHECK}), got {short(v)}")
+
+
+def _scale_output_problem(v: Any, fp: str) -> TypeProblem | None:
+    if not isinstance(v, dict):
+        return _scale_problem(v, fp)
+    if set(v) != {"output"} or not isinstance(v["output"], str):
+        return TypeProblem(fp, 'a simulated scale_check output is a table with one string key, '
+                               f'output (e.g. {{ output = " 3\\n" }}), got {short(v)}')
+    return None
+
+
+def _strlist_problem(v: Any, fp: str) -> TypeProblem | None:
+    if not isinstance(v, list):
+        return TypeProblem(fp, f"expected an array of strings, got {S.type_name(v)} {short(v)}")
+    for i, item in enumerate(v):
+        if not isinstance(item, str):
+            return TypeProblem(f"{fp}[{i}]", f"expected a string, got {S.type_name(item)} {short(item)}")
+    return None
+
+
+# The kinds citywatch's scenarios add to the config schema's, each with its own check.
+_CHECKS: dict[str, Callable[[Any, str], TypeProblem | None]] = {
+    **_MAPS, ANY_TABLE: _table_problem, TIME: _time_problem, DUR: _duration_problem, SCALE: _scale_problem,
+    SCALE_OUTPUT: _scale_output_problem, STRLIST: _strlist_problem,
+}
+
+
+def value_problem(kind: str, v: Any, fp: str) -> TypeProblem | None:
     """Why `v` is not a value of `kind`, or None when it is."""
-    if kind in _MAPS:
-        return _MAPS[kind](v, fp)
-    if kind == ANY_TABLE:
-        return None if isinstance(v, dict) else TypeProblem(fp, f"expected a table, got {S.type_name(v)} {short(v)}")
-    if kind == TIME:
-        if not isinstance(v, str) or parse_time(v) is None:
-            return TypeProblem(fp, f"invalid time {short(v)} (RFC 3339 UTC between {format_time(EARLIEST)} and "
-                                   f'{format_time(LATEST)}, e.g. "2026-07-19T12:00:00Z")')
-        return None
-    if kind == DUR:
-        try:
-            seconds = parse_duration(v) if isinstance(v, str) else None
-        except DurationError:
-            seconds = None
-        if seconds is None or seconds < 0:
-            return TypeProblem(fp, f'invalid duration {short(v)} (Go form, e.g. "90s", "5m", "1h30m"; not '
-                                   "negative, at most Go's 2562047h47m16.854775807s)")
-        return None
-    if kind == SCALE:
-        if v == "error" or (_is_int(v) and 0 <= v <= MAX_SCALE_CHECK):
-            return None
-        return TypeProblem(fp, f'scale_check value must be an integer or "error" (integers from 0 to '
-                               f"{MAX_SCALE_CHECK}), got {short(v)}")
-    if kind == SCALE_OUTPUT:
-        if isinstance(v, dict):
-            if set(v) != {"output"} or not isinstance(v["output"], str):
-                return TypeProblem(fp, 'a simulated scale_check output is a table with one string key, '
-                                       f'output (e.g. {{ output = " 3\\n" }}), got {short(v)}')
-            return None
-        return value_problem(SCALE, v, fp)
-    if kind == STRLIST:
-        if not isinstance(v, list):
-            return TypeProblem(fp, f"expected an array of strings, got {S.type_name(v)} {short(v)}")
-        for i, item in enumerate(v):
-            if not isinstance(item, str):
-                return TypeProblem(f"{fp}[{i}]", f"expected a string, got {S.type_name(item)} {short(item)}")
-        return None
+    check = _CHECKS.get(kind)
+    if check is not None:
+        return check(v, fp)
     if not S.type_ok(kind, v):
         return TypeProblem(fp, f"{S.expected(kind)}, got {S.type_name(v)} {short(v)}")
     return None
