@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from core.formats.goduration import parse_go_duration
+from core.formats.memo import tick_memo
 
 
 class DurationError(ValueError):
@@ -35,7 +34,7 @@ def try_duration(text: str | None, default: float | None = None) -> float | None
         return default
 
 
-@lru_cache(maxsize=4096)  # a few distinct durations, rendered for every session of every board
+@tick_memo(4096)  # a few distinct durations, rendered for every session of every board
 def format_duration(seconds: float) -> str:
     """Render seconds exactly as Go's time.Duration.String does, to the nanosecond: "1h30m0s",
     "45s", "2m3.456789012s"; under a second in ms, µs or ns ("500ms", "1.5µs", "250ns")."""

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 
 from core.formats.goduration import go_quote
+from core.formats.memo import tick_memo
 
 UTC = UTC
 _INT64_MAX = (1 << 63) - 1
@@ -28,7 +28,7 @@ RFC3339_NANO_LAYOUT = "2006-01-02T15:04:05.999999999Z07:00"
 # tick adds durations to stored times (a deadline, a backoff), so both ends keep a margin.
 _EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
 _LATEST = datetime(9999, 1, 1, tzinfo=UTC)
-TIMES_KEPT = 1 << 15  # distinct stored times kept parsed (a large city holds tens of thousands)
+TIMES_KEPT = 1 << 16  # distinct stored times kept parsed in one tick at most (a large city holds tens of thousands)
 
 
 class GoParseError(ValueError):
@@ -110,7 +110,7 @@ def parse_time_or_none(text: str | None) -> datetime | None:
     return _parsed_time(text)
 
 
-@lru_cache(maxsize=TIMES_KEPT)
+@tick_memo(TIMES_KEPT)
 def _parsed_time(text: str) -> datetime | None:
     # A tick reads the same few stored times thousands of times; a datetime is immutable, so
     # one parse per distinct string is enough.

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 
 from core.formats.goparse import parse_time_or_none
+from core.formats.memo import tick_memo
 
 UTC = UTC
 DEFAULT_START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -39,7 +39,7 @@ def parse_stamp(text: str) -> datetime:
     return dt
 
 
-@lru_cache(maxsize=1 << 14)  # a board renders the same few instants for hundreds of sessions
+@tick_memo(1 << 14)  # a board renders the same few instants for hundreds of sessions
 def format_time(dt: datetime | None) -> str:
     """Format as RFC 3339 UTC with a Z, seconds precision unless sub-second parts exist."""
     if dt is None:

@@ -14,6 +14,7 @@ from typing import Any
 from core.actions import Action, Event
 from core.config.city_config import City
 from core.desired.entries import DesiredResult
+from core.formats.memo import new_tick
 from core.formats.timefmt import format_time
 from core.guards.limits import MAX_TEMPLATE_SESSIONS
 from core.identity import SEMANTICS
@@ -120,6 +121,7 @@ class Model:
         from core.reconcile.tick import run_tick
 
         started = perf_counter()
+        new_tick()  # parse and sort memos keep only what the last two ticks used
         out = self._apply_pending_config()
         self.world.store.journal.clear()
         self.world.runtime.starts.clear()

@@ -5,7 +5,8 @@ keeping each step would grow without bound over a day-long watch. A StepLog keep
 equal to the one before it (the same steps, no config installed) adds to that press's count, so
 a watch that only ticks costs one entry, while every step stays recoverable, in order, for export
 and time travel. Equal presses share one stored copy, so what a long watch adds per step is a
-few bytes (and each press it had not run before).
+few bytes (and each press it had not run before: the demo script's pokes name new work and new
+sessions, about a hundred bytes each, which an export must replay).
 """
 
 from __future__ import annotations
@@ -19,6 +20,13 @@ from core.steps import Step
 
 if TYPE_CHECKING:
     from core.session.reload import ConfigSource
+
+
+# How many recent presses (and steps) are looked up to share a stored copy: a watch repeats the
+# presses of the last few moments (tick, advance and tick); a press seen long ago and pressed
+# again is stored again, which costs a tuple, where an index of every press ever run would cost
+# an entry per press for the whole watch.
+RECENT_KEPT = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,10 +46,12 @@ class StepLog:
     __slots__ = ("_blocks", "_interned", "_steps", "_step_index", "_run_block", "_run_count", "_len")
 
     def __init__(self, steps: StepLog | Sequence[Recorded] | None = None) -> None:
-        self._blocks: list[tuple[Recorded, ...]] = []  # each distinct press once
-        self._interned: dict[int, Any] = {}  # a plain press's hash -> its index in _blocks (a list on a collision)
-        self._steps: list[Recorded] = []  # each distinct step of the plain presses once
-        self._step_index: dict[int, Any] = {}  # a step's hash -> its index in _steps (a list on a collision)
+        # Each distinct press once; a step that installs no config is kept bare (its Recorded is
+        # made again when read), which saves an object per step of a long watch.
+        self._blocks: list[tuple[Any, ...]] = []
+        self._interned: dict[int, Any] = {}  # a recent plain press's hash -> its index in _blocks (a list on a collision)
+        self._steps: list[Any] = []  # the recent plain presses' distinct bare steps
+        self._step_index: dict[int, Any] = {}  # a recent step's hash -> its index in _steps (a list on a collision)
         self._run_block = array("q")  # per run: the index of its press in _blocks
         self._run_count = array("q")  # per run: how many times in a row it ran
         self._len = 0
@@ -56,7 +66,7 @@ class StepLog:
         elif steps:
             self.add(steps)
 
-    def _block_index(self, block: tuple[Recorded, ...]) -> int:
+    def _block_index(self, block: tuple[Any, ...]) -> int:
         """The index of `block` in _blocks, an earlier equal press's when there was one (a press
         that installs a config is never shared: its config is its own). Presses, and the steps
         of a new press, are looked up by a hash of their typed contents and compared in full, so
@@ -70,20 +80,24 @@ class StepLog:
         if found is not None:
             return found
         # A new press mostly repeats steps seen before (advance, tick, around one poke): share them.
-        block = tuple(self._shared_step(r) for r in block)
-        self._blocks.append(block)
+        bare = tuple(self._shared_step(_bare(r)) for r in block)
+        self._blocks.append(bare)
+        if len(self._interned) >= RECENT_KEPT:  # forget the index, keep the presses
+            self._interned = {}
         _file(self._interned, h, len(self._blocks) - 1)
         return len(self._blocks) - 1
 
-    def _shared_step(self, rec: Recorded) -> Recorded:
-        key = _frozen(rec.step)
+    def _shared_step(self, step: Any) -> Any:
+        key = _frozen(step)
         h = hash(key)
-        found = _lookup(self._step_index, h, lambda i: _frozen(self._steps[i].step) == key)
+        found = _lookup(self._step_index, h, lambda i: _frozen(self._steps[i]) == key)
         if found is not None:
             return self._steps[found]
-        self._steps.append(rec)
+        if len(self._steps) >= RECENT_KEPT:  # forget the index, keep the steps (the blocks hold them)
+            self._steps, self._step_index = [], {}
+        self._steps.append(step)
         _file(self._step_index, h, len(self._steps) - 1)
-        return rec
+        return step
 
     def add(self, press: Sequence[Recorded]) -> None:
         """Add the steps of one press after the last step (counted into the last run when the
@@ -102,7 +116,7 @@ class StepLog:
     def _runs(self) -> Iterator[tuple[tuple[Recorded, ...], int]]:
         blocks = self._blocks
         for index, count in zip(self._run_block, self._run_count, strict=True):  # parallel arrays
-            yield blocks[index], count
+            yield tuple(_recorded(x) for x in blocks[index]), count
 
     def upto(self, n: int) -> StepLog:
         """The first `n` steps (all of them when `n` is at least the length)."""
@@ -134,13 +148,14 @@ class StepLog:
     def __reversed__(self) -> Iterator[Recorded]:
         blocks = self._blocks
         for index, count in zip(reversed(self._run_block), reversed(self._run_count), strict=True):
+            block = tuple(_recorded(x) for x in blocks[index])
             for _ in range(count):
-                yield from reversed(blocks[index])
+                yield from reversed(block)
 
     @property
     def last(self) -> Recorded | None:
         """The latest step (None when the log is empty)."""
-        return self._blocks[self._run_block[-1]][-1] if self._run_block else None
+        return _recorded(self._blocks[self._run_block[-1]][-1]) if self._run_block else None
 
     def last_config(self) -> ConfigSource | None:
         """The config the latest config-installing step installed (None when none did)."""
@@ -152,8 +167,17 @@ class StepLog:
         return len(self._run_block)
 
 
-def _plain(block: tuple[Recorded, ...]) -> bool:
-    return all(r.config is None for r in block)
+def _plain(block: tuple[Any, ...]) -> bool:
+    return all(not isinstance(r, Recorded) or r.config is None for r in block)
+
+
+def _bare(r: Any) -> Any:
+    """What a plain press stores for a step: the step itself."""
+    return r.step if isinstance(r, Recorded) else r
+
+
+def _recorded(x: Any) -> Recorded:
+    return x if isinstance(x, Recorded) else Recorded(x)
 
 
 def _lookup(table: dict[int, Any], h: int, same: Any) -> int | None:
@@ -177,7 +201,7 @@ def _file(table: dict[int, Any], h: int, index: int) -> None:
 def _press_key(block: tuple[Recorded, ...]) -> Any:
     """A hashable key equal for two presses exactly when their steps are: types included, so
     `1`, `1.0` and `true` stay apart (Python counts them equal; an export must not)."""
-    return tuple(_frozen(r.step) for r in block)
+    return tuple(_frozen(_bare(r)) for r in block)
 
 
 def _frozen(v: Any) -> Any:

@@ -97,7 +97,19 @@ class Relocate(Protocol):
 LoadCity = Callable[[Any], "City"]  # a config edit's city, loaded (located at the step)
 
 
-@dataclass(frozen=True, kw_only=True)
+_KEY_TUPLES: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+
+def _shared_keys(keys: tuple[str, ...]) -> tuple[str, ...]:
+    """One stored tuple per distinct key list: a long watch makes a step a press, and every
+    step of a kind mostly names the same keys (the table stays small: the keys are checked
+    against the kind's own before a step is made, and it stops sharing at its bound)."""
+    if len(_KEY_TUPLES) < 4096:
+        return _KEY_TUPLES.setdefault(keys, keys)
+    return _KEY_TUPLES.get(keys, keys)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Step:
     """One step of a scenario (or one press of the app): the typed values of its table.
 
@@ -117,7 +129,7 @@ class Step:
         if self.given is None:
             keys = tuple(f.name for f in fields(self) if f.name in self.KEYS
                          and (f.name in self.REQUIRED or getattr(self, f.name) != f.default))
-            object.__setattr__(self, "given", keys)
+            object.__setattr__(self, "given", _shared_keys(keys))
 
     # ------------------------------------------------------------ the table
     @classmethod
@@ -129,7 +141,7 @@ class Step:
         unknown = [k for k in keys if k not in cls.KEYS]
         if unknown:
             raise UnknownStep(f'step "{cls.do}" has no key "{unknown[0]}"')
-        return cls(given=keys, **{k: table[k] for k in keys}, **hidden)
+        return cls(given=_shared_keys(keys), **{k: table[k] for k in keys}, **hidden)
 
     def to_table(self) -> dict[str, Any]:
         """The step's table as it was written: `do` first, then the given keys in order."""

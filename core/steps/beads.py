@@ -23,7 +23,7 @@ class _WorkStep(Step):
 
 
 @kind
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class AddWork(_WorkStep):
     """A new work bead (created now unless `created_at` says when)."""
 
@@ -49,7 +49,7 @@ class AddWork(_WorkStep):
 
 
 @kind
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class UpdateWork(_WorkStep):
     """Change fields of the work bead `id` (only those given; metadata is merged)."""
 
@@ -78,7 +78,7 @@ class UpdateWork(_WorkStep):
 
 
 @kind
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class SetSession(Step):
     """Edit metadata of the session bead `id`."""
 
@@ -93,7 +93,7 @@ class SetSession(Step):
 
 
 @kind
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class CloseSession(Step):
     """Close the session bead `id` as a plain store close does."""
 
@@ -107,7 +107,7 @@ class CloseSession(Step):
 
 
 @kind
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class SetWait(Step):
     """Register or change a durable wait (the fields of a [[wait]] table)."""
 
@@ -131,7 +131,7 @@ class SetWait(Step):
 
 
 @kind
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class SetWorkQuery(Step):
     """What the work_query of `template` finds from now on."""
 

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 
 @kind
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class EditConfig(Step):
     """A new config (an inline `city` table or a `city_file`), applied at the next tick.
 
@@ -57,7 +57,7 @@ class EditConfig(Step):
 
 
 @kind
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class SetScaleCheck(Step):
     """The scale_check result of `template` (`ran`: what its command printed when run for real)."""
 
@@ -80,11 +80,11 @@ class SetScaleCheck(Step):
     def label(self) -> str:
         if self.ran:
             return f"scale_check {self.template} read {self.value}"
-        return super().label()
+        return super(SetScaleCheck, self).label()  # (slots: the class is rebuilt, so name it)
 
 
 @kind
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class SetSuspension(Step):
     """What `gc suspend`/`gc resume` and their rig forms write to the runtime suspension state."""
 

@@ -14,7 +14,7 @@ from core.steps.base import LoadCity, Located, Step, Target, kind
 
 
 @kind
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Tick(Step):
     """`count` controller ticks, `every` apart. `scale_check_runs` (not a key: the app sets it
     when scale_check commands run for real) are the unchanged runs read for this tick, whose
@@ -31,7 +31,7 @@ class Tick(Step):
     def check_types(cls, sc: Located, table: dict[str, Any], fp: str) -> None:
         if "count" in table and (not SS.is_int(table["count"]) or table["count"] < 1):
             raise sc.loc(f"{fp}.count", "count must be a positive integer")
-        super().check_types(sc, table, fp)
+        super(Tick, cls).check_types(sc, table, fp)  # (slots: the class is rebuilt, so name it)
 
     @classmethod
     def check_budget(cls, sc: Located, table: dict[str, Any], fp: str) -> None:
@@ -54,7 +54,7 @@ class Tick(Step):
 
 
 @kind
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Advance(Step):
     """Move the clock `by` a duration (async commits that come due land)."""
 
@@ -76,7 +76,7 @@ class Advance(Step):
 
 
 @kind
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Build(Step):
     """Only the desired-state build (`store = false`: the legacy no-store build)."""
 
@@ -89,7 +89,7 @@ class Build(Step):
 
 
 @kind
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Sync(Step):
     """The tick up to session bead sync (`close`: with sync's close pass)."""
 
@@ -102,7 +102,7 @@ class Sync(Step):
 
 
 @kind
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Hygiene(Step):
     """Only the tick's runtime and bead hygiene phase."""
 
@@ -114,7 +114,7 @@ class Hygiene(Step):
 
 
 @kind
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class RestartController(Step):
     """The controller process restarts: in-memory state is lost."""
 
@@ -126,7 +126,7 @@ class RestartController(Step):
 
 
 @kind
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class SetSemantics(Step):
     """Switch the identity rules the model follows."""
 

@@ -12,7 +12,7 @@ from core.world.world import DETACHED_PROBE_RESULTS
 
 
 @kind
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class SetDetachedProbe(Step):
     """Give or change the answer of the detached-work probe of `spec` (as `[detached_probe]`
     does at step 0): Gas City probes before releasing orphaned pool work that carries the spec

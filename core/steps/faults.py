@@ -43,7 +43,7 @@ class _Selected(_Counted):
 
 
 @kind
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class FailStart(_Selected):
     """The next `count` starts of a session (or a template's sessions) fail."""
 
@@ -59,7 +59,7 @@ class FailStart(_Selected):
 
 
 @kind
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class FailStop(_Selected):
     """The next `count` stops fail (`leaves_running`: they return but leave it running)."""
 
@@ -80,7 +80,7 @@ class FailStop(_Selected):
 
 
 @kind
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class SlowStart(_Selected):
     """The next `count` starts take `by` longer."""
 
@@ -99,7 +99,7 @@ class SlowStart(_Selected):
 
 
 @kind
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class FailStoreRead(Step):
     """Reads of a bead store fail (or come back partial) for `ticks` ticks."""
 
@@ -130,7 +130,7 @@ class FailStoreRead(Step):
 
 
 @kind
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class FailStoreWrite(_Counted):
     """The next `count` session bead writes (or creates) fail."""
 

@@ -13,7 +13,7 @@ from core.steps.base import LoadCity, Step, Target, kind
 
 
 @kind
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class RuntimeExit(Step):
     """The runtime session `name` exits (`crash`: it dies, and a crash event is logged)."""
 
@@ -28,7 +28,7 @@ class RuntimeExit(Step):
 
 
 @kind
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class RuntimeStart(Step):
     """A runtime session appears outside the controller."""
 
@@ -48,7 +48,7 @@ class RuntimeStart(Step):
 
 
 @kind
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Activity(Step):
     """Output on the runtime session `name` (its last activity is now)."""
 
@@ -62,7 +62,7 @@ class Activity(Step):
 
 
 @kind
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Attach(Step):
     """An operator attaches to the runtime session `name`."""
 
@@ -76,7 +76,7 @@ class Attach(Step):
 
 
 @kind
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Detach(Step):
     """The operator detaches from the runtime session `name`."""
 
@@ -90,7 +90,7 @@ class Detach(Step):
 
 
 @kind
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class DrainAck(Step):
     """The agent in `name` acknowledges a drain."""
 
@@ -104,7 +104,7 @@ class DrainAck(Step):
 
 
 @kind
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class SetRuntime(Step):
     """Change fields of the runtime session `name` (only those given)."""
 

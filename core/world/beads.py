@@ -10,7 +10,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
+
+from core.formats.memo import tick_memo
 
 # ---- identity ----
 TEMPLATE = "template"
@@ -438,7 +439,7 @@ class WaitBead:
         return WaitBead(**d)
 
 
-@lru_cache(maxsize=65536)
+@tick_memo()
 def natural_key(s: str) -> tuple:
     """Sort key that orders gc-2 before gc-10 (model-made ids) and strings otherwise."""
     return tuple(int(p) if p.isascii() and p.isdigit() and len(p) < 4000 else p

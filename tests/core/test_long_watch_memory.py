@@ -3,8 +3,8 @@ next to nothing that stays.
 
 What a step leaves behind is measured by tracemalloc over 1,500 steps after the history (30
 frames here) has been replaced by traced frames, against what one recorded frame costs. The
-parse and format caches (bounded LRU caches that fill during the first hour) are emptied before
-each reading, so only growth without a bound is counted. What remains is the session's step
+parse and format memos are measured with the rest: they keep what the last two ticks used
+(core/formats/memo.py), so a step leaves nothing behind in them. What remains is the session's step
 record, kept for export (each distinct press once): about 250 bytes a step on the demo, whose
 script pokes every few steps, under 2% of a frame. Without the closed-bead retention
 (World.forget_closed) the demo's store grows by half a closed session bead a step, and a step
@@ -23,9 +23,6 @@ from pathlib import Path
 import pytest
 
 from core.demo import open_demo
-from core.formats.goparse import _parsed_time
-from core.formats.timefmt import format_time
-from core.world.beads import natural_key
 
 pytestmark = pytest.mark.timeout(600)
 HERE = Path(__file__).resolve().parent
@@ -33,8 +30,6 @@ ROOT = HERE.parent.parent
 
 
 def traced() -> int:
-    for cached in (format_time, _parsed_time, natural_key):
-        cached.cache_clear()
     gc.collect()
     return tracemalloc.get_traced_memory()[0]
 

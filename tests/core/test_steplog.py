@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.session.steplog import Recorded, StepLog
+from core.session.steplog import RECENT_KEPT, Recorded, StepLog
 
 TICK = {"do": "tick"}
 CITY = "docs/examples/harbor-deacon-always/city.toml"
@@ -69,7 +69,21 @@ def test_equal_presses_far_apart_are_stored_once_and_values_keep_their_types():
     log.add([Recorded({"do": "set_scale_check", "template": "t", "value": 1.0})])
     assert log.runs == 602 and len(log) == 902
     ticks = [r for r in log if r.step == TICK]
-    assert len(ticks) == 300 and all(r is ticks[0] for r in ticks)  # one stored copy
+    assert len(ticks) == 300 and all(r.step is ticks[0].step for r in ticks)  # one stored copy
     values = [r.step["value"] for r in log if r.step["do"] == "set_scale_check"]
     assert values[-2:] == [True, 1.0] and type(values[-2]) is bool and type(values[-1]) is float
     assert [type(v) for v in values[:2]] == [int, int]
+
+
+def test_a_long_watch_keeps_an_index_of_recent_presses_only_and_loses_no_step():
+    log = StepLog()
+    pokes = RECENT_KEPT * 3
+    for i in range(pokes):  # a distinct poke between ticks, as the demo script makes them
+        log.add([Recorded(dict(TICK))])
+        log.add([Recorded({"do": "add_work", "id": f"w-{i}"})])
+    assert len(log._interned) <= RECENT_KEPT and len(log._step_index) <= RECENT_KEPT
+    assert len(log) == 2 * pokes
+    got = list(log)
+    assert [r.step for r in got[1::2]] == [{"do": "add_work", "id": f"w-{i}"} for i in range(pokes)]
+    assert all(r.step == TICK and r.config is None for r in got[::2])
+    assert len({id(r.step) for r in got[::2]}) <= 4  # the tick is stored again only when the index turns over
