@@ -53,6 +53,8 @@ def load_script(path: str = DEMO_SCRIPT) -> tuple[int, list[Cue]]:
 class DemoScript(Unscripted):
     """Each press: the cues due before the coming tick, then the tick itself."""
 
+    replayable = True  # the cues of a press depend on the coming tick and the model alone
+
     def __init__(self, path: str = DEMO_SCRIPT) -> None:
         self.period, self.cues = load_script(path)
 

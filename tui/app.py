@@ -576,13 +576,29 @@ class CitywatchApp(BaseApp):
                                       [("keep", "n", "Keep it"), ("replace", "y", "Replace")]), confirmed)
 
     def _export(self, path: str, pin: bool, *, overwrite: bool) -> None:
+        """Write the export off the UI thread: the demo script's presses are made again by
+        replaying the session (core/session/replay.py), which takes a while after a long watch."""
         from core.session.export import ExportError, save
 
-        try:
-            saved = save(self.driver, path, pin=pin, overwrite=overwrite)
-        except ExportError as e:  # ExportExists included: a file that appeared meanwhile is kept
-            self.notify(str(e), title="not exported", severity="error", timeout=8)
-            return
+        d = self.driver
+        if d.steps.scripted:
+            self.notify(f"replaying the session's {d.frame().steps_taken} steps to write them…", title="exporting",
+                        timeout=4)
+
+        def work() -> None:
+            try:
+                saved = save(d, path, pin=pin, overwrite=overwrite)
+            except Exception as e:  # noqa: BLE001 - ExportError (ExportExists included: a file that appeared
+                # meanwhile is kept), or a bug: either way the app stays and says why
+                msg = str(e) if isinstance(e, ExportError) else f"{type(e).__name__}: {e}"
+                self.call_from_thread(self.notify, msg, title="not exported", severity="error", timeout=8)
+                return
+            self.call_from_thread(self._exported, saved)
+
+        self.run_worker(work, thread=True, group="export", exit_on_error=False,
+                        description="write the session as a scenario")
+
+    def _exported(self, saved) -> None:
         self.notify(f"saved {saved.path} ({saved.steps} steps{', ' + str(saved.pinned) + ' expectations pinned' if saved.pinned else ''}); "
                     f"config copied to {saved.config_dir}" if saved.config_dir else f"saved {saved.path}",
                     title="exported", timeout=8)

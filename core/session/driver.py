@@ -25,6 +25,7 @@ from core.outcome import Outcome
 from core.scenario.file import CheckResult
 from core.session.history import DEFAULT_LIMIT, EventLine, Frame, History, outcome_lines
 from core.session.reload import ConfigSource
+from core.session.replay import Origin, replayed_steps
 from core.session.steplog import Recorded, StepLog
 from core.steps import Step, UnknownStep, as_step
 from core.steps.beads import AddWork, UpdateWork
@@ -46,6 +47,9 @@ class Script(Protocol):
     def next_steps(self, model: Model) -> Sequence[Step | Mapping[str, Any]]:
         """The steps of the next press (without consuming them): typed records, or their tables."""
         ...
+
+    # A script may say `replayable = True`: next_steps is a function of the model alone and done()
+    # changes nothing, so its presses are kept as sizes and made again for an export.
 
     def done(self) -> None:
         """The steps last returned ran: move on (a failed press is retried as it was)."""
@@ -157,6 +161,8 @@ class Driver:
         self._load_step_city = load_step_city
         self.history = History(history_limit)
         self.steps = StepLog()
+        # A replayable script's presses are kept as sizes; an export replays them from here.
+        self._origin = Origin.of(model) if getattr(self.script, "replayable", False) else None
         self.config = start.config
         self.thresholds = thresholds or AlarmThresholds()
         self._lock = threading.RLock()
@@ -425,7 +431,8 @@ class Driver:
             frame = self._frame(f"failed: {label}", Outcome(error=f"{label} failed: {msg}"), msg)
             self.history.append(frame)
             return Result(frame, msg)
-        self.steps.add([Recorded(as_step(st), (configs or {}).get(i)) for i, st in enumerate(steps)])
+        self.steps.add([Recorded(as_step(st), (configs or {}).get(i)) for i, st in enumerate(steps)],
+                       scripted=scripted and self._origin is not None)
         for i in range(len(steps)):
             if configs and configs.get(i) is not None:
                 self.config = configs[i]
@@ -442,6 +449,16 @@ class Driver:
         frame = self._frame(label, out, "", checks)
         self.history.append(frame)
         return Result(frame, timings=out.timings)
+
+    def recorded(self, upto: int | None = None) -> list[Recorded]:
+        """The steps run so far (the first `upto`), each as it ran: presses the script made are
+        made again by replaying the session from its start (core/session/replay.py)."""
+        with self._lock:
+            log = self.steps if upto is None else self.steps.upto(upto)
+            origin, script, keep = self._origin, self.script, self.keep_closed
+        if not log.scripted or origin is None:
+            return [r for r in log if isinstance(r, Recorded)]
+        return list(replayed_steps(origin, log, script.next_steps, self._step_city, keep))
 
     def _step_city(self, step: EditConfig) -> City:
         if self._load_step_city is None:

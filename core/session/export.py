@@ -262,7 +262,13 @@ def scenario_table(driver: Driver, path: str, *, name: str = "", upto: int | Non
             d[key] = start.world[key]
     steps = []
     relocate = _Relocate(start.steps_base, export_dir, copies)
-    for rec in driver.steps.upto(n):
+    from core.session.replay import ReplayError
+
+    try:
+        recorded = driver.recorded(n)
+    except ReplayError as e:
+        raise ExportError(f"{os.path.abspath(path)}: cannot make the session's steps again: {e}") from e
+    for rec in recorded:
         st = rec.step.export(relocate)
         if rec.config is not None:
             st.pop("city", None)

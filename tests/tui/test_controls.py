@@ -424,6 +424,28 @@ async def test_each_real_city_opens_steps_and_lists_its_agents(name):
             assert any(ln.kind == "warning" for ln in app.driver.lines())
 
 
+async def test_the_demo_exports_its_scripted_presses_from_a_replay(tmp_path):
+    from core.demo import open_demo
+    from core.scenario.file import load_scenario
+    from core.settings import Settings
+    from tui.app import CitywatchApp
+
+    d = open_demo()
+    for _ in range(12):
+        d.step()
+    assert d.steps.scripted == 12
+    out = tmp_path / "demo.toml"
+    app = CitywatchApp(d, watch=False, settings=Settings(export_dir=str(tmp_path)))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("E")
+        await pilot.pause()
+        await answer(app, pilot, str(out))
+        assert any("replaying the session's" in n for n in notices(app))
+        assert any(f"saved {out}" in n for n in notices(app))
+    steps = load_scenario(str(out)).steps
+    assert len(steps) == len(d.steps) and [s.to_table() for s in steps] == [r.step.to_table() for r in d.recorded()]
+
+
 async def test_export_dialog_saves_a_scenario_that_loads(small_driver, tmp_path):
     from core.scenario.file import check, load_scenario, run
     from core.settings import Settings
