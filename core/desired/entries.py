@@ -116,6 +116,19 @@ class Entries(dict):
         """The entries of `template`, in the order they were set under it."""
         return list(self._by_template.get(template, {}).values())
 
+    def share_groups(self, previous: Entries) -> None:
+        """Take `previous`'s group of a template when it holds the same entry objects in the same
+        order (recorded builds keep one copy of what did not change)."""
+        for template, group in self._by_template.items():
+            old = previous._by_template.get(template)
+            if old is not None and old is not group and _same_objects(old, group):
+                self._by_template[template] = old
+
+
+def _same_objects(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Whether two dicts hold the same keys, in the same order, with the very same values."""
+    return len(a) == len(b) and all(ka == kb and va is vb for (ka, va), (kb, vb) in zip(a.items(), b.items(), strict=True))
+
 
 @dataclass
 class DesiredResult:
@@ -171,7 +184,9 @@ class DesiredResult:
 
     def share_unchanged(self, previous: DesiredResult | None) -> None:
         """Swap each entry and request list that equals the one `previous` holds under the same
-        key for `previous`'s object, so consecutive recorded builds share what did not change.
+        key for `previous`'s object, and then each container (the entries, a template's group of
+        them, the requests, the base keys, the roots) that holds the same objects, so
+        consecutive recorded builds share what did not change.
         Values stay equal; call it only once neither result is being built or synced any more
         (entries are mutable while a tick runs)."""
         if previous is None or previous is self:
@@ -184,3 +199,13 @@ class DesiredResult:
             old_reqs = previous.requests.get(key)
             if old_reqs is not None and old_reqs is not reqs and old_reqs == reqs:
                 self.requests[key] = old_reqs
+        if _same_objects(previous.entries, self.entries):
+            self.entries = previous.entries
+        else:
+            self.entries.share_groups(previous.entries)
+        if _same_objects(previous.requests, self.requests):
+            self.requests = previous.requests
+        if self.base_keys == previous.base_keys:
+            self.base_keys = previous.base_keys
+        if self.roots == previous.roots:
+            self.roots = previous.roots

@@ -31,6 +31,7 @@ from core.steps import Step, UnknownStep, as_step
 from core.steps.beads import AddWork, UpdateWork
 from core.steps.config import EditConfig
 from core.steps.controller import SetSemantics
+from core.views.event_line import StepLines
 from core.world.tables import world_tables
 
 if TYPE_CHECKING:
@@ -347,7 +348,7 @@ class Driver:
     def _amend(self, lines: list[tuple[str, str]], session: str = "") -> Frame:
         f = self.history.latest
         extra = tuple(EventLine(f.index, f.tick, f.now, kind, text, session) for kind, text in lines)
-        frame = _with_lines(f, f.lines + extra)
+        frame = _with_lines(f, StepLines(f.index, f.tick, f.now, [*f.lines, *extra]))
         self.history.replace_latest(frame)
         return frame
 
@@ -487,7 +488,7 @@ class Driver:
         for c in checks:
             lines.append(EventLine(idx, m.world.tick, now, "check", c.line()))
         return Frame(idx, label, len(self.steps), m.world.snapshot(), m.city, m.semantics, m.last_desired,
-                     m.pending_city, tuple(lines), error, m.adopt_on_start, m.world.store.prefix, loops,
+                     m.pending_city, StepLines(idx, m.world.tick, now, lines), error, m.adopt_on_start, m.world.store.prefix, loops,
                      _checkpoint(self.script), checks)
 
 
@@ -512,7 +513,7 @@ def _restore_script(script: Script, state: Any) -> None:
         hook(state)
 
 
-def _with_lines(frame: Frame, lines: tuple[EventLine, ...]) -> Frame:
+def _with_lines(frame: Frame, lines: Sequence[EventLine]) -> Frame:
     from dataclasses import replace
 
     return replace(frame, lines=lines, _cache={})

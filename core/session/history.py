@@ -8,7 +8,7 @@ produced. Frames are never mutated, so the UI can read them while the next tick 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from sys import intern
@@ -32,8 +32,8 @@ WARM_FRAMES = 4
 
 def outcome_lines(outcome: Outcome, frame: int, tick: int, at: datetime) -> list[EventLine]:
     """Every action, decision, event and log line of a step, in the order they happened within
-    each kind (actions first: they are what an operator scans for). Action and decision texts
-    are interned: a tick mostly repeats the last one's, and every recorded frame keeps its own."""
+    each kind (actions first: they are what an operator scans for). The texts are interned: a
+    tick mostly repeats the last one's, and every recorded frame keeps its own."""
     out: list[EventLine] = []
     for a in outcome.actions:
         words = " ".join(x for x in (a.kind, a.bead_id, a.session_name) if x)
@@ -41,7 +41,7 @@ def outcome_lines(outcome: Outcome, frame: int, tick: int, at: datetime) -> list
         detail = f": {a.detail}" if a.detail else ""
         out.append(EventLine(frame, tick, at, "action", intern(words + tail + detail), a.session_name or a.bead_id))
     for e in outcome.events:
-        out.append(EventLine(frame, tick, at, "event", f"{e.type} {e.subject} {e.message}".strip(), e.subject))
+        out.append(EventLine(frame, tick, at, "event", intern(f"{e.type} {e.subject} {e.message}".strip()), e.subject))
     for t in outcome.trace:
         if t.record_type != "decision":
             continue  # operations, mutations and summaries are for `gc trace`, not for reading live
@@ -50,9 +50,9 @@ def outcome_lines(outcome: Outcome, frame: int, tick: int, at: datetime) -> list
         out.append(EventLine(frame, tick, at, "trace", intern(text.strip()), who))
     for line in outcome.logs:
         kind = "config" if line.startswith("config ") else "log"
-        out.append(EventLine(frame, tick, at, kind, line))
+        out.append(EventLine(frame, tick, at, kind, intern(line)))
     for w in outcome.warnings:
-        out.append(EventLine(frame, tick, at, "warning", w))
+        out.append(EventLine(frame, tick, at, "warning", intern(w)))
     if outcome.error:
         out.append(EventLine(frame, tick, at, "error", outcome.error))
     return out
@@ -70,7 +70,7 @@ class Frame:
     semantics: str
     desired: DesiredResult | None
     pending_city: City | None
-    lines: tuple[EventLine, ...] = ()
+    lines: Sequence[EventLine] = ()  # StepLines when the driver records it
     error: str = ""
     adopt_on_start: bool = True
     prefix: str = "gc"

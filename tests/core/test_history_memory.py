@@ -56,6 +56,25 @@ def test_unchanged_entries_and_requests_are_shared_with_the_previous_build():
     assert new.entries["c"] is c_new
     assert new.requests["r/w"] is old.requests["r/w"]
     new.share_unchanged(None)  # nothing to share with
+    assert new.entries is not old.entries and new.requests is old.requests  # every request list was shared
+
+
+def test_a_build_that_changed_nothing_shares_its_containers_too():
+    def build() -> DesiredResult:
+        r = DesiredResult(entries={"a": entry("a", "r/w-1"), "b": entry("b", "r/w-2")},
+                          requests={"r/w": [Request("r/w", "resume", "gc-1")]}, roots={"r/w"})
+        r.base_keys = frozenset(r.entries)
+        return r
+
+    old, new = build(), build()
+    new.share_unchanged(old)
+    assert new.entries is old.entries and new.requests is old.requests
+    assert new.base_keys is old.base_keys and new.roots is old.roots
+    moved = build()
+    moved.entries = type(moved.entries)({"b": moved.entries["b"], "a": moved.entries["a"]})  # another order
+    moved.share_unchanged(old)
+    assert moved.entries is not old.entries and list(moved.entries) == ["b", "a"]
+    assert moved.entries.of_template("r/w") == [old.entries["b"], old.entries["a"]]
 
 
 def test_recorded_frames_share_unchanged_entries_and_show_the_same(tmp_path):

@@ -79,7 +79,9 @@ class EventLog(Guarded, ScrollView, can_focus=True):
         super().__init__(**kwargs)
         self.draw = draw
         self._lines: list[EventLine] = []
-        self._wrapped: dict[int, tuple[EventLine, int, list[Strip]]] = {}  # id(line) -> line, width, rows
+        # line -> width, rows. Keyed by value: a recorded step's lines are made anew each time
+        # they are read (core/views/event_line.StepLines), and an EventLine names its frame.
+        self._wrapped: dict[EventLine, tuple[int, list[Strip]]] = {}
         self._starts: list[int] = []  # the first row of each line
         self._rows = 0
         self._width = 0
@@ -112,14 +114,14 @@ class EventLog(Guarded, ScrollView, can_focus=True):
 
     def _rows_of(self, ln: EventLine) -> list[Strip]:
         width = self._width or self._content_width()
-        got = self._wrapped.get(id(ln))
-        if got is not None and got[0] is ln and got[1] == width:
-            return got[2]
+        got = self._wrapped.get(ln)
+        if got is not None and got[0] == width:
+            return got[1]
         text = self.draw(ln)
         prefix = len(text.plain) - len(ln.text)
         console = self.app.console
         rows = [Strip(list(t.render(console)), t.cell_len) for t in hang(console, text, prefix, width)]
-        self._wrapped[id(ln)] = (ln, width, rows)
+        self._wrapped[ln] = (width, rows)
         return rows
 
     def _height(self, ln: EventLine, width: int) -> int:
@@ -136,7 +138,7 @@ class EventLog(Guarded, ScrollView, can_focus=True):
         # Lines long gone: forget them. A line's drawn rows hold Rich segments and Textual's strip
         # caches (a few KB), so a slack of thousands of gone lines was tens of MB on a long watch.
         if len(self._wrapped) > len(self._lines) + WRAPPED_SLACK:
-            keep = {id(ln) for ln in self._lines}
+            keep = set(self._lines)
             self._wrapped = {k: v for k, v in self._wrapped.items() if k in keep}
         starts, row = [], 0
         height = self._height
@@ -237,7 +239,7 @@ class EventsPanel(Panel):
     def show(self, lines: Sequence[EventLine]) -> None:
         lines = list(lines)
         before = len(self._shown)
-        prefix = bool(self._shown) and len(lines) >= before and lines[before - 1] is self._shown[-1]
+        prefix = bool(self._shown) and len(lines) >= before and lines[before - 1] == self._shown[-1]
         new = len(lines) - before if prefix else len(lines)
         self._shown = lines
         self.log_widget.set_lines(self._visible(), self.follow)
