@@ -48,7 +48,7 @@ def build_desired(city: City, world: World, semantics: str = "current", actions:
     if not store_backed:
         build_without_store(ctx)
         build_named(ctx, set())
-        res.base_keys = frozenset(res.entries)
+        res.base_keys = tuple(sorted(res.entries))
         return res
     demand = Demand()
     ctx.sub_phase("demand_snapshot.collect_open_session_beads", beads=len(ctx.store.open_sessions()), partial=False)
@@ -74,7 +74,7 @@ def build_desired(city: City, world: World, semantics: str = "current", actions:
     compute_requests(ctx, demand)
     realize(ctx)
     build_named(ctx, demand.ready_assigned)
-    res.base_keys = frozenset(res.entries)
+    res.base_keys = tuple(sorted(res.entries))
     apply_overlay(ctx)
     return res
 

@@ -156,8 +156,9 @@ class DesiredResult:
     collected_work_ids: list[str] = field(default_factory=list)
     roots: set[str] = field(default_factory=set)
     # The session names desired before the session-bead overlay (discovery and dependency floors):
-    # Gas City's BaseState, which each refreshDesiredState pass starts again from.
-    base_keys: frozenset[str] = frozenset()
+    # Gas City's BaseState, which each refreshDesiredState pass starts again from. Sorted; a tuple
+    # because it is only walked in order (every recorded step keeps one).
+    base_keys: tuple[str, ...] = ()
     # Beads a dependency floor created this tick, by template (the build and each refresh pass
     # add to it), and the floors a pass minted beside an earlier one its reuse lookup could not
     # see because sync had not stamped dependency_only yet: (template, new bead, earlier beads).

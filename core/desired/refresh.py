@@ -32,10 +32,10 @@ def refresh_desired(city: City, world: World, semantics: str, built: DesiredResu
     floor beads created so far this tick carry over, so a duplicate floor is recognized. Log
     lines of this pass are the new result's `logs` (the caller adds them to the tick's)."""
     ctx = BuildContext(city, world, semantics, actions, trace)
-    base = built.base_keys if (built.base_keys or not built.entries) else frozenset(built.entries)
+    base = built.base_keys if (built.base_keys or not built.entries) else tuple(sorted(built.entries))
     ctx.result = replace(
         built,
-        entries=Entries({k: built.entries[k] for k in sorted(base) if k in built.entries}),
+        entries=Entries({k: built.entries[k] for k in base if k in built.entries}),
         roots=set(),
         logs=[],
         floor_created={t: list(ids) for t, ids in built.floor_created.items()},
