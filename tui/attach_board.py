@@ -17,13 +17,16 @@ from typing import TYPE_CHECKING, Any
 from core.alarms import Alarm
 from core.attach.feed import short_tick
 from core.attach.polling import NO_MODEL, Picture, Poller
-from core.formats.timefmt import parse_time
 from core.views.board import Board
 from core.views.event_line import EventLine
 from core.views.plan import CHANGE, DEFER, START, STOP, SessionRow
 
 if TYPE_CHECKING:
+    from core.attach.controller_drift import DriftReport
+    from core.attach.lifecycle import LifecycleRow, Until
     from core.attach.session import AttachSession
+    from core.attach.snapshot import AttachSnapshot
+    from core.attach.sources import SourceRead
     from core.model.facade import Model
 
 __all__ = ["LIFECYCLE_COLUMNS", "AttachBoard", "AttachState", "DriftRow", "Header", "TableRow", "short_tick"]
@@ -120,65 +123,63 @@ def _clock(t: str) -> str:
     return t[11:19] if len(t) >= 19 and t[10:11] == "T" else t
 
 
-def lifecycle_row(t: dict[str, Any]) -> TableRow:
+def _until(u: Until) -> str:
+    return f"{'until' if u.active else 'ended'} {_clock(u.until)}"
+
+
+def lifecycle_row(t: LifecycleRow) -> TableRow:
     """One open session's persisted lifecycle keys (core.attach.lifecycle) as table cells."""
-    state = t.get("state") or "active"
-    if t.get("sleep_reason"):
-        state += f" ({t['sleep_reason']})"
-    q, hold, conflict = t.get("quarantine"), t.get("hold"), t.get("alias_conflict")
-    flags = [w for w, on in (("wait_hold", t.get("wait_hold")), ("pin_awake", t.get("pin_awake"))) if on]
-    hold_text = (f"{'until' if hold['active'] else 'ended'} {_clock(hold['until'])}" if hold else "")
-    hold_text = " ".join([hold_text] + flags).strip() or "—"
-    cells = (t["bead_id"], t.get("session_name", ""), state,
-             f"{t.get('wake_attempts', 0)}/{t.get('churn_count', 0)}",
-             (f"{'until' if q['active'] else 'ended'} {_clock(q['until'])}" if q else "—"), hold_text,
-             _clock(t.get("pending_create_started_at") or "") or "—", t.get("circuit_state") or "—",
-             (f"{conflict['alias']} ×{conflict['count']}" if conflict else "—"))
-    level = "alarm" if q and q["active"] else ("warn" if conflict or (hold and hold["active"]) else "")
-    return TableRow(t["bead_id"], cells, level)
+    state = t.state or "active"
+    if t.sleep_reason:
+        state += f" ({t.sleep_reason})"
+    q, hold, conflict = t.quarantine, t.hold, t.alias_conflict
+    flags = [w for w, on in (("wait_hold", t.wait_hold), ("pin_awake", t.pin_awake)) if on]
+    hold_text = " ".join([_until(hold) if hold else ""] + flags).strip() or "—"
+    cells = (t.bead_id, t.session_name, state, f"{t.wake_attempts}/{t.churn_count}",
+             _until(q) if q else "—", hold_text, _clock(t.pending_create_started_at) or "—", t.circuit_state or "—",
+             (f"{conflict.alias} ×{conflict.count}" if conflict else "—"))
+    level = "alarm" if q and q.active else ("warn" if conflict or (hold and hold.active) else "")
+    return TableRow(t.bead_id, cells, level)
 
 
-def drift_rows(drift: dict[str, Any]) -> list[DriftRow]:
+def drift_rows(drift: DriftReport) -> list[DriftRow]:
     """DriftRows for a drift report's items, keys made unique with "#2", "#3", ..."""
     rows, seen = [], set()
-    for i in drift.get("items") or []:
-        key = f"{i['kind']}:{i['subject']}:{i.get('bead_id', '')}"
+    for i in drift.items:
+        key = f"{i.kind}:{i.subject}:{i.bead_id}"
         n = 2
         while key in seen:
             key, n = f"{key}#{n}", n + 1
         seen.add(key)
-        rows.append(DriftRow(key, i["kind"], i["subject"], i.get("bead_id", ""), i["model"], i["controller"],
-                             i.get("tick_id", ""), tuple(i.get("why") or ())))
+        rows.append(DriftRow(key, i.kind, i.subject, i.bead_id, i.model, i.controller, i.tick_id, tuple(i.why)))
     return rows
 
 
-def header(snap: dict[str, Any], now: datetime, warnings: int) -> Header:
+def header(snap: AttachSnapshot, now: datetime, warnings: int) -> Header:
     """The attach header for a snapshot: city, last cycle, drift and alarm counts, and one phrase
     per source (tmux first)."""
-    c, src = snap["city"], snap["sources"]
-    last = (snap.get("trace") or {}).get("last_cycle") or {}
-    beads, events, trace, rt = src["beads"], src["events"], src["trace"], src["runtime"]
-    bsrc = c.get("bead_source", "file")
+    c, src = snap.city, snap.sources
+    last = snap.trace.last_cycle
+    beads, events, trace, rt = src.beads, src.events, src.trace, src.runtime
+    bsrc = c.bead_source
     phrases = [
-        (f"beads {bsrc}: {beads['sessions']} sessions, {beads['work']} work"
-         + (f", changed {_clock(beads['modified_at'])}" if bsrc == "file" and beads.get("modified_at") else "")
+        (f"beads {bsrc}: {beads.sessions} sessions, {beads.work} work"
+         + (f", changed {_clock(beads.modified_at)}" if bsrc == "file" and beads.modified_at else "")
          if bsrc != "none" else "beads: no .gc/beads.json"),
-        (f"events: last #{events['last_seq']} at {_clock(str(events.get('last_ts') or ''))}"
-         if events.get("last_seq") is not None else ("events: none yet" if events["present"] else "events: no file")),
-        (f"trace: {trace['batches_read']} batches" + (f", head seq {trace['head'].get('seq')}"
-                                                      if isinstance(trace.get("head"), dict) else "")
-         if trace["present"] else "trace: none"),
-        ("tmux: unobservable" + (f" ({rt['note']})" if rt.get("note") else "") if not rt["observable"]
-         else (f"tmux {os.path.basename(rt['socket']) or rt['socket']}: " + (f"{len(snap['runtime'])} sessions" if rt["server_running"]
-                                           else "no server"))),
+        (f"events: last #{events.last_seq} at {_clock(str(events.last_ts or ''))}"
+         if events.last_seq is not None else ("events: none yet" if events.present else "events: no file")),
+        (f"trace: {trace.batches_read} batches" + (f", head seq {trace.head.seq}" if trace.head is not None else "")
+         if trace.present else "trace: none"),
+        ("tmux: unobservable" + (f" ({rt.note})" if rt.note else "") if not rt.observable
+         else (f"tmux {os.path.basename(rt.socket) or rt.socket}: "
+               + (f"{len(snap.runtime)} sessions" if rt.server_running else "no server"))),
     ]
     # the runtime first: whether anything runs matters most
-    ordered = api_phrases(snap, now) if "api" in src else phrases[-1:] + phrases[:-1]
-    drift = snap["drift"]
-    return Header(c["name"], c["path"], c.get("config_revision", ""), c["config_loaded"],
-                  last.get("tick_id", "") or "", last.get("finished_at", "") or "", last.get("completion", "") or "",
-                  now, None if drift.get("error") else len(drift.get("items") or []), len(snap["alarms"]), warnings,
-                  tuple(ordered))
+    ordered = api_phrases(snap, now) if src.api is not None else phrases[-1:] + phrases[:-1]
+    drift = snap.drift
+    return Header(c.name, c.path, c.config_revision, c.config_loaded,
+                  last.tick_id if last else "", last.finished_at if last else "", last.completion if last else "",
+                  now, None if drift.error else len(drift.items), len(snap.alarms), warnings, tuple(ordered))
 
 
 def _age(seconds: float | None) -> str:
@@ -189,35 +190,37 @@ def _age(seconds: float | None) -> str:
     return format_duration(round(seconds))
 
 
-def api_phrases(snap: dict[str, Any], now: datetime) -> list[str]:
+def api_phrases(snap: AttachSnapshot, now: datetime) -> list[str]:
     """The source phrases of a city attached through a supervisor's API: the beads and sessions
     with the age of the supervisor's cache, the event stream's state (live, or reconnecting with
     its attempt and why), and, when the supervisor stopped answering, how long the view has been
     stale (first: everything after it is as of the supervisor's last answer)."""
     from core.guards.safetext import printable
 
-    src = snap["sources"]
-    api, beads, events, rt = src["api"], src["beads"], src["events"], src["runtime"]
+    src = snap.sources
+    api, beads, events, rt = src.api, src.beads, src.events, src.runtime
+    assert api is not None
 
-    def cache(s: dict[str, Any]) -> str:
-        age = s.get("cache_age_s")
+    def cache(read: SourceRead | None) -> str:
+        age = read.cache_age_s if read is not None else None
         return f", cache {_age(age)} old" if age else ""
 
-    stream = api.get("stream") or {}
-    phase = stream.get("phase", "off")
-    if phase == "reconnecting":
-        retry = parse_time(stream.get("retry_at") or None)
+    stream = api.stream
+    phase = stream.phase if stream is not None else "off"
+    if stream is not None and phase == "reconnecting":
+        retry = stream.retry_at
         wait = f" in {_age(max((retry - now).total_seconds(), 0))}" if retry else ""
-        stream_text = f"stream RECONNECTING (attempt {stream.get('attempt', 0)}{wait})"
+        stream_text = f"stream RECONNECTING (attempt {stream.attempt}{wait})"
     else:
         stream_text = f"stream {phase}"
-    last = f"last #{events['last_seq']}" if events.get("last_seq") is not None else "no events yet"
-    phrases = [f"runtime (api): {rt.get('running', 0)} running{cache(rt)}" if rt["observable"]
-               else f"runtime (api): unobservable ({printable(rt.get('note') or rt.get('error') or '?')})",
-               f"beads api: {beads['sessions']} sessions, {beads['work']} work{cache(beads)}",
+    last = f"last #{events.last_seq}" if events.last_seq is not None else "no events yet"
+    error = rt.read.error if rt.read is not None else ""
+    phrases = [f"runtime (api): {rt.running or 0} running{cache(rt.read)}" if rt.observable
+               else f"runtime (api): unobservable ({printable(rt.note or error or '?')})",
+               f"beads api: {beads.sessions} sessions, {beads.work} work{cache(beads.read)}",
                f"events: {stream_text}, {last}"]
-    if not api["reachable"]:
-        since = parse_time(api.get("last_ok_at") or None)
+    if not api.reachable:
+        since = api.last_ok_at
         phrases.insert(0, f"STALE {_age((now - since).total_seconds()) if since else '?'}: the supervisor "
                           "does not answer")
     return phrases
@@ -281,7 +284,7 @@ def attach_board(p: Picture) -> AttachBoard:
         h = Header(p.city, p.root, "", p.config_loaded, "", "", "", p.now, None, 0, 0, ())
         return AttachBoard(p.generation, h, p.board, "", False, (), (), (), "", p.alarms, p.lines, "", p.model,
                            p.raised)
-    drift = snap["drift"]
+    drift = snap.drift
     return AttachBoard(
         generation=p.generation,
         header=replace(header(snap, p.now, p.warnings), drift_at=p.drift_at, drift_stale=p.drift_stale,
@@ -289,10 +292,10 @@ def attach_board(p: Picture) -> AttachBoard:
         board=p.board,
         sessions_summary=sessions_line(p, snap),
         runtime_observable=p.runtime_observable,
-        trackers=tuple(lifecycle_row(t) for t in snap["trackers"]),
+        trackers=tuple(lifecycle_row(t) for t in snap.trackers),
         drift=tuple(drift_rows(drift)),
-        drift_notes=tuple(drift.get("notes") or ()),
-        drift_error=drift.get("error") or "",
+        drift_notes=tuple(drift.notes),
+        drift_error=drift.error,
         alarms=p.alarms,
         lines=p.lines,
         banner=banner(p, snap),
@@ -301,29 +304,29 @@ def attach_board(p: Picture) -> AttachBoard:
     )
 
 
-def sessions_line(p: Picture, snap: dict[str, Any]) -> str:
+def sessions_line(p: Picture, snap: AttachSnapshot) -> str:
     """The Sessions panel's count line: desired, open, running, and the rows by marker."""
     rows = p.board.sessions
     marks = {m: sum(1 for r in rows if r.marker == m) for m in (START, STOP, CHANGE, DEFER)}
-    running = sum(1 for r in snap["runtime"] if r["alive"])
-    n_open = sum(1 for r in snap["sessions"] if r["open"])
+    running = sum(1 for r in snap.runtime if r.alive)
+    n_open = sum(1 for r in snap.sessions if r.open)
     return (f"desired {p.desired if p.desired is not None else '?'} · open {n_open} · "
             f"running {running if p.runtime_observable else '?'} · to start {marks[START]} · to stop {marks[STOP]} · "
             f"changing {marks[CHANGE]} · deferred {marks[DEFER]}")
 
 
-def banner(p: Picture, snap: dict[str, Any]) -> str:
+def banner(p: Picture, snap: AttachSnapshot) -> str:
     """The line above the panels: the supervisor's state, then why the model is missing ("" when
     all is well)."""
     text = ""
-    if not snap["city"]["config_loaded"]:
-        err = next((w["text"] for w in snap["warnings"] if w["code"] == "config_error"), "")
+    if not snap.city.config_loaded:
+        err = next((w.render() for w in snap.warnings if w.code == "config_error"), "")
         text = f"city.toml is not loaded: {err or 'no city.toml'}"
         if "still shows" not in text:
             text += " · beads, tmux, trace and events still show; the model, drift and why chains need it"
     elif p.why_no_model:
         text = p.why_no_model
-    notice = (snap["sources"].get("api") or {}).get("notice")
+    notice = snap.sources.api.notice if snap.sources.api is not None else ""
     if notice:  # the supervisor's state first: everything below it is as of its last answer
         text = notice + (f" · {text}" if text else "")
     return text

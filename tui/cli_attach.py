@@ -16,10 +16,15 @@ import os
 import signal
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui.cli_commands import err, packs_dir, print_json, scale_check_timeout
 from tui.cli_options import BAD_INPUT, CHECK_FAILED, OK, UNREACHABLE
+
+if TYPE_CHECKING:
+    from core.attach.snapshot import AttachSnapshot
+
+Emit = Callable[["AttachSnapshot", dict[str, Any]], None]  # a snapshot and its JSON form
 
 
 def is_url(target: str) -> bool:
@@ -191,9 +196,11 @@ def cmd_attach(args: argparse.Namespace) -> int:
         session.close()
 
 
-def _print_snapshot(snap: dict[str, Any], args: argparse.Namespace, *, lines: bool = False) -> None:
+def _print_snapshot(snap: AttachSnapshot, args: argparse.Namespace, *, lines: bool = False,
+                    doc: dict[str, Any] | None = None) -> None:
+    """The snapshot as JSON (`doc`, its JSON form when already made) or as text."""
     if args.json:
-        print_json(snap, indent=None if lines else 2)
+        print_json(doc if doc is not None else snap.to_json(), indent=None if lines else 2)
     else:
         from core.attach.render import render_snapshot
         from core.guards.safetext import printable_lines
@@ -202,24 +209,26 @@ def _print_snapshot(snap: dict[str, Any], args: argparse.Namespace, *, lines: bo
     sys.stdout.flush()
 
 
-def check_alarms(snap: dict[str, Any], as_json: bool) -> int:
+def check_alarms(snap: AttachSnapshot, as_json: bool) -> int:
     """A monitoring probe: one line per active alarm (or one OK line), exit 1 when any is active."""
-    alarms = snap["alarms"]
-    name = snap["city"]["name"]
+    from core.formats.timefmt import format_time
+
+    alarms, name, as_of = snap.alarms, snap.city.name, format_time(snap.as_of)
     if as_json:
-        print_json({"city": name, "as_of": snap["as_of"], "ok": not alarms, "alarms": alarms})
+        print_json({"city": name, "as_of": as_of, "ok": not alarms, "alarms": [a.to_json() for a in alarms]})
     else:
         from core.guards.safetext import printable
 
         if not alarms:
-            print(f"OK city {printable(name)}: no alarm active (as of {snap['as_of']})")
+            print(f"OK city {printable(name)}: no alarm active (as of {as_of})")
         for a in alarms:
-            print(f"ALARM {a['kind']} {printable(str(a['subject']))}: {printable(a['message'])}")
+            print(f"ALARM {a.kind} {printable(str(a.subject))}: {printable(a.message)}")
     return CHECK_FAILED if alarms else OK
 
 
 def change_digest(snap: dict[str, Any]) -> str:
-    """What counts as a change between two snapshots: everything but the clock (`as_of`) and the
+    """What counts as a change between two snapshots (their JSON forms, as printed): everything
+    but the clock (`as_of`) and the
     ages that grow with it (an alarm's value and message); the set of alarms still counts."""
     stable = {k: v for k, v in snap.items() if k not in ("as_of", "alarms", "sources")}
     stable["alarms"] = [(a["kind"], a["subject"], a["threshold"]) for a in snap["alarms"]]
@@ -244,8 +253,8 @@ def watch(session, args: argparse.Namespace) -> int:
     if interval <= 0:
         return err("--interval: must be above 0")
 
-    def emit(snap: dict[str, Any]) -> None:
-        _print_snapshot(snap, args, lines=True)
+    def emit(snap: AttachSnapshot, doc: dict[str, Any]) -> None:
+        _print_snapshot(snap, args, lines=True, doc=doc)
         if not args.json:
             print("---", flush=True)
 
@@ -254,7 +263,7 @@ def watch(session, args: argparse.Namespace) -> int:
     return OK
 
 
-async def _stream_until_interrupted(session, emit: Callable[[dict[str, Any]], None], interval: float) -> bool:
+async def _stream_until_interrupted(session, emit: Emit, interval: float) -> bool:
     """Stream until Ctrl-C; True when it was Ctrl-C. The interrupt sets the stream's stop event
     (through the loop's own signal handler, which wakes the loop whichever thread the signal
     lands on) instead of cancelling tasks, so the watch winds down the way it does on its own."""
@@ -276,7 +285,7 @@ async def _stream_until_interrupted(session, emit: Callable[[dict[str, Any]], No
     return interrupted
 
 
-async def stream_changes(session, emit: Callable[[dict[str, Any]], None], interval: float,
+async def stream_changes(session, emit: Emit, interval: float,
                          stop: asyncio.Event | None = None) -> None:
     """Emit the current snapshot, then every snapshot whose `change_digest` differs from the last
     one emitted, until `stop` is set (or the task is cancelled)."""
@@ -288,10 +297,11 @@ async def stream_changes(session, emit: Callable[[dict[str, Any]], None], interv
     def publish() -> None:
         nonlocal last
         snap = session.snapshot()
-        digest = change_digest(snap)
+        doc = snap.to_json()
+        digest = change_digest(doc)
         if digest != last:
             last = digest
-            emit(snap)
+            emit(snap, doc)
 
     publish()
 

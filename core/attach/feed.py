@@ -18,6 +18,7 @@ from core.views.event_line import EventLine
 
 if TYPE_CHECKING:
     from core.attach.session import AttachSession
+    from core.attach.trace_view import DecisionRow
 
 
 def short_tick(tick_id: str) -> str:
@@ -77,7 +78,7 @@ class Feed:
             self.add(event_line(e, now))
         trace: list[tuple[str, int, EventLine]] = []
         for d in decisions:
-            trace.append((str(d.get("ts") or ""), _int(d.get("seq")), decision_line(d, now)))
+            trace.append((str(d.ts or ""), _int(d.seq), decision_line(d, now)))
         for c in list(session.trace.cycles.values()):
             if c.completion and c.trace_id not in self._cycles:
                 self._cycles.add(c.trace_id)
@@ -111,14 +112,14 @@ def event_line(e: dict[str, Any], now: datetime) -> EventLine:
     return EventLine(0, 0, _at(e.get("ts"), now), "event", text, sid or subj)
 
 
-def decision_line(d: dict[str, Any], now: datetime) -> EventLine:
+def decision_line(d: DecisionRow, now: datetime) -> EventLine:
     """One trace decision with its real tick id."""
-    who = d.get("session_name") or d.get("template") or ""
-    text = f"{d.get('site_code', '')} {d.get('reason_code', '')} → {d.get('outcome_code', '')} {who}".strip()
-    tick = str(d.get("tick_id") or "")
+    who = d.session_name or d.template or ""
+    text = f"{d.site_code} {d.reason_code} → {d.outcome_code} {who}".strip()
+    tick = str(d.tick_id or "")
     if tick:
         text += f"  tick {tick}"
-    return EventLine(0, _tick_number(tick), _at(d.get("ts"), now), "trace", text, str(who))
+    return EventLine(0, _tick_number(tick), _at(d.ts, now), "trace", text, str(who))
 
 
 def cycle_line(c: Any, now: datetime) -> EventLine:

@@ -3,7 +3,7 @@
 `LiveCitySession` holds what a city directory (`core.attach.session.AttachSession`) and a
 supervisor's HTTP API (`core.attach.api.session.ApiAttachSession`) share once their sources are
 read: the live state as a model `World`, one model tick on a copy of it for drift, the loop
-alarms over the events, and the JSON snapshot. A subclass says where the beads, the runtime,
+alarms over the events, and the snapshot (`core.attach.snapshot.AttachSnapshot`). A subclass says where the beads, the runtime,
 the last traced cycle and the warnings come from, and describes its own sources in the
 snapshot's `city`, `sources` and `trace` blocks.
 """
@@ -18,16 +18,18 @@ from core.alarms import AlarmMemory, evaluate_alarms
 from core.attach.beads_source import BeadSet
 from core.attach.controller_drift import DriftReport, compute_drift
 from core.attach.lifecycle import lifecycle_rows
-from core.attach.snapshot import event_row, runtime_rows, session_rows
+from core.attach.snapshot import AttachSnapshot, TraceBlock, event_row, runtime_rows, session_rows
 from core.attach.world_map import live_world
 from core.tracefile.problems import ReadWarning
 from core.world.world import World
 
 if TYPE_CHECKING:
     from core.attach.options import AttachOptions
+    from core.attach.sources import CityBlock, Sources
     from core.attach.tmux import TmuxListing
     from core.attach.trace_view import Cycle
     from core.config.city_config import City
+    from core.views.state_json import AliasDeferral
 
 MODEL_SOURCES = frozenset({"config", "beads", "trace", "runtime"})  # what the live world and drift read
 
@@ -75,14 +77,14 @@ class LiveCitySession:
         """True when the beads are a listing of open beads only: a blocker missing from it is closed."""
         return False
 
-    def _snapshot_city(self) -> dict[str, Any]:
+    def _snapshot_city(self) -> CityBlock:
         raise NotImplementedError
 
-    def _snapshot_sources(self) -> dict[str, Any]:
+    def _snapshot_sources(self) -> Sources:
         raise NotImplementedError
 
-    def _snapshot_trace(self) -> dict[str, Any]:
-        return {"last_cycle": None, "decisions": []}
+    def _snapshot_trace(self) -> TraceBlock:
+        return TraceBlock()
 
     def _empty_city(self) -> City:
         """The City the deferral view runs on when no config is loaded."""
@@ -160,40 +162,40 @@ class LiveCitySession:
         return [ReadWarning("model", "scale_check_unknown", "attach never runs scale_check commands and the trace "
                             f"has no scale_check_counts for {', '.join(missing)}; the model assumes 0 for them")]
 
-    def snapshot(self, *, fresh_drift: bool = True) -> dict[str, Any]:
-        """The current picture, JSON-ready and deterministic for the same inputs and clock.
-        `fresh_drift=False`: the last drift computed, even when stale (see `drift()`).
+    def snapshot(self, *, fresh_drift: bool = True) -> AttachSnapshot:
+        """The current picture, deterministic for the same inputs and clock (its `to_json()` is
+        what `attach --json` prints). `fresh_drift=False`: the last drift computed, even when
+        stale (see `drift()`)."""
+        now = self.options.clock()
+        world = self.world_view()
+        defer_rows, extra = self._deferrals(world)
+        drift = self.drift(recompute=fresh_drift)
+        alarms = evaluate_alarms(world, self.events, now, self.options.thresholds, self._alarm_memory, self.city)
+        return AttachSnapshot(
+            city=self._snapshot_city(),
+            as_of=now,
+            sources=self._snapshot_sources(),
+            sessions=tuple(session_rows(world, self.runtime_observable)),
+            runtime=tuple(runtime_rows(world)),
+            deferrals=tuple(defer_rows),
+            trackers=tuple(lifecycle_rows(world, now)),
+            events=tuple(event_row(e) for e in list(self.events)[-self.options.show_events:]),
+            trace=self._snapshot_trace(),
+            drift=drift,
+            alarms=tuple(alarms),
+            warnings=tuple(self.warnings() + extra),
+        )
 
-        Keys: `city`, `as_of`, `sources`, `sessions`, `runtime`, `deferrals`, `trackers`,
-        `events` (newest last), `trace`, `drift`, `alarms`, `warnings`."""
-        from core.formats.timefmt import format_time
+    def _deferrals(self, world: World) -> tuple[list[AliasDeferral], list[ReadWarning]]:
+        """The alias deferrals of the live world, or none and a warning when they cannot be
+        computed (live beads are arbitrary input: the rest of the snapshot still shows)."""
         from core.model.facade import Model
         from core.views.state_json import deferrals
 
-        now = self.options.clock()
-        world = self.world_view()
-        extra: list[ReadWarning] = []
         try:
-            defer_rows = [d.to_json() for d in deferrals(Model(
+            return deferrals(Model(
                 self.city or self._empty_city(), World.from_state(world.snapshot(), prefix=world.store.prefix),
-                self.options.semantics, adopt_on_start=False))]
-        except Exception as e:  # live beads are arbitrary input: report, keep the rest of the snapshot
-            defer_rows = []
-            extra.append(ReadWarning("model", "deferrals_failed", f"alias deferrals could not be computed "
-                                     f"({type(e).__name__}: {e})"))
-        drift = self.drift(recompute=fresh_drift)
-        alarms = evaluate_alarms(world, self.events, now, self.options.thresholds, self._alarm_memory, self.city)
-        return {
-            "city": self._snapshot_city(),
-            "as_of": format_time(now),
-            "sources": self._snapshot_sources(),
-            "sessions": session_rows(world, self.runtime_observable),
-            "runtime": runtime_rows(world),
-            "deferrals": defer_rows,
-            "trackers": lifecycle_rows(world, now),
-            "events": [event_row(e) for e in list(self.events)[-self.options.show_events:]],
-            "trace": self._snapshot_trace(),
-            "drift": drift.to_json(),
-            "alarms": [a.to_json() for a in alarms],
-            "warnings": [w.to_json() for w in self.warnings() + extra],
-        }
+                self.options.semantics, adopt_on_start=False)), []
+        except Exception as e:
+            return [], [ReadWarning("model", "deferrals_failed", f"alias deferrals could not be computed "
+                                    f"({type(e).__name__}: {e})")]

@@ -19,17 +19,17 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from core.alarms import Alarm
 from core.attach.feed import Feed
 from core.views.board import Board
 from core.views.event_line import EventLine
 from core.views.plan import CHANGE, DEFER, START, STOP, SYNCED, PlanSummary, SessionRow, summarize
-from core.views.state_json import AliasDeferral
 
 if TYPE_CHECKING:
     from core.attach.session import AttachSession
+    from core.attach.snapshot import AttachSnapshot, SessionBeadRow
     from core.model.facade import Model
 
 MODEL_SOURCES = frozenset({"config", "beads", "runtime", "trace"})  # what the model view depends on
@@ -48,7 +48,7 @@ class Picture:
     city: str  # the city's name and directory (all an empty picture knows)
     root: str
     config_loaded: bool  # city.toml loaded
-    snapshot: dict[str, Any] | None  # the session's snapshot (core.attach.live); None: none read yet
+    snapshot: AttachSnapshot | None  # the session's snapshot (core.attach.live); None: none read yet
     board: Board  # agents, sessions (with the model's markers), deferrals, config notes
     runtime_observable: bool
     alarms: tuple[Alarm, ...]
@@ -159,7 +159,7 @@ class Poller(Generic[T]):
         model, why_not = self._model_view()
         observable = s.runtime_observable
         board = model_board(model, snap, observable)
-        alarms = tuple(alarm_rows(snap["alarms"]))
+        alarms = snap.alarms
         before = {a.key for a in self.picture.alarms} if self.picture is not None else set()
         raised = tuple(a for a in alarms if a.key not in before)
         for a in raised:
@@ -169,7 +169,7 @@ class Poller(Generic[T]):
         self._generation += 1
         return Picture(
             generation=self._generation, now=now, city=s.layout.name, root=s.root,
-            config_loaded=bool(snap["city"]["config_loaded"]), snapshot=snap, board=board,
+            config_loaded=snap.city.config_loaded, snapshot=snap, board=board,
             runtime_observable=observable, alarms=alarms, lines=tuple(self.feed.lines), warnings=len(s.warnings()),
             desired=(len(model.last_desired.entries) if model.last_desired else 0) if model is not None else None,
             why_no_model=why_not, drift_at=s.drift_computed_at,
@@ -177,7 +177,7 @@ class Poller(Generic[T]):
             raised=raised)
 
 
-def model_board(model: Model | None, snap: dict[str, Any], observable: bool) -> Board:
+def model_board(model: Model | None, snap: AttachSnapshot, observable: bool) -> Board:
     """The Agents, Sessions and Deferrals of the live city: the model's rows when it
     ticked, else the open beads and tmux sessions as they are; without a tmux listing, no row
     claims a session is not running or is to be started."""
@@ -191,36 +191,36 @@ def model_board(model: Model | None, snap: dict[str, Any], observable: bool) -> 
     if not observable:
         rows = unobservable(rows)
     summary = summarize(model, rows) if model is not None else None
-    config_notes = [w["text"] for w in snap["warnings"] if w["source"] == "config"]
+    config_notes = [w.render() for w in snap.warnings if w.source == "config"]
     # The model's in-memory trackers cannot be seen from outside: the lifecycle rows go to the
     # attach board's own `trackers`, the shared board has none.
     return Board(agents, rows, summary or summarize_plain(rows),
-                 [AliasDeferral.from_json(d) for d in snap["deferrals"]], [], config_notes)
+                 list(snap.deferrals), [], config_notes)
 
 
-def _runtime_cell(row: dict[str, Any]) -> str:
-    if row.get("running") is None:
+def _runtime_cell(row: SessionBeadRow) -> str:
+    if row.running is None:
         return "?"
-    if not row["running"]:
+    if not row.running:
         return "—"
-    return "running" if row.get("alive") else "zombie"
+    return "running" if row.alive else "zombie"
 
 
-def plain_session_rows(snap: dict[str, Any]) -> list[SessionRow]:
+def plain_session_rows(snap: AttachSnapshot) -> list[SessionRow]:
     """Sessions without a model (the config does not load): open beads and the tmux sessions
     no bead claims, as they are, with no markers."""
     rows = []
-    for s in snap["sessions"]:
-        if not s["open"]:
+    for s in snap.sessions:
+        if not s.open:
             continue
-        rows.append(SessionRow(s["session_name"] or s["bead_id"], SYNCED, s["template"], s["origin"],
-                               s["agent_name"], s["alias"], "", s["bead_id"], s["state"] or "(none)", _runtime_cell(s),
-                               NO_MODEL, target_identity=s["agent_name"]))
+        rows.append(SessionRow(s.session_name or s.bead_id, SYNCED, s.template, s.origin, s.agent_name, s.alias, "",
+                               s.bead_id, s.state or "(none)", _runtime_cell(s), NO_MODEL,
+                               target_identity=s.agent_name))
     names = {r.key for r in rows}
-    for r in snap["runtime"]:
-        if r["name"] not in names:
-            rows.append(SessionRow(r["name"], SYNCED, r["template"], "", "", "", "", r["session_id"], "",
-                                   "running" if r["alive"] else "zombie", "runtime with no open session bead"))
+    for r in snap.runtime:
+        if r.name not in names:
+            rows.append(SessionRow(r.name, SYNCED, r.template, "", "", "", "", r.session_id, "",
+                                   "running" if r.alive else "zombie", "runtime with no open session bead"))
     return rows
 
 
@@ -233,12 +233,6 @@ def unobservable(rows: Sequence[SessionRow]) -> list[SessionRow]:
             r = replace(r, marker=SYNCED, reason="desired; runtime unobservable")
         out.append(replace(r, runtime="?") if r.runtime == "—" else r)
     return out
-
-
-def alarm_rows(alarms: list[dict[str, Any]]) -> list[Alarm]:
-    """The snapshot's alarms (JSON) as core Alarms."""
-    return [Alarm(a["kind"], a["subject"], a["value"], a["threshold"], a["message"], list(a.get("bead_ids") or ()),
-                  a.get("until", "")) for a in alarms]
 
 
 def summarize_plain(rows: Sequence[SessionRow]) -> PlanSummary:

@@ -7,7 +7,7 @@ API (what the TUI's attach mode drives)::
     s.poll(changed)       # after a watchfiles batch: re-read only the sources under `changed`
     s.poll()              # on a timer: stat every file source, and list tmux (and bd)
     s.refresh_runtime()   # only the listings (tmux, and bd with --bd)
-    s.snapshot()          # the current picture as a JSON-ready dict (see below)
+    s.snapshot()          # the current picture (core.attach.snapshot.AttachSnapshot; see below)
     s.world()             # the live state as a model World (a fresh copy each call)
     s.model()             # a Model over that copy, for the same panels and explain
     s.close()
@@ -22,7 +22,7 @@ created under the city; the only programs run are the listings of `core/attach/c
 Every source is optional: a missing, unreadable or damaged one becomes a warning and the rest
 still shows.
 
-Snapshot keys: `city`, `as_of`, `sources`, `sessions`, `runtime`, `deferrals`, `trackers`,
+Snapshot fields (and the keys of its JSON form): `city`, `as_of`, `sources`, `sessions`, `runtime`, `deferrals`, `trackers`,
 `events` (newest last), `trace` (`last_cycle`, `decisions` with their real tick ids), `drift`,
 `alarms`, `warnings`.
 """
@@ -32,7 +32,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
 
 from core.attach.bd import read_bd_sessions
 from core.attach.beads_source import BeadSet, BeadsFile
@@ -40,6 +39,15 @@ from core.attach.city import CityLayout, resolve_layout
 from core.attach.events import EventTail
 from core.attach.live import MODEL_SOURCES, LiveCitySession
 from core.attach.options import AttachOptions
+from core.attach.snapshot import TraceBlock
+from core.attach.sources import (
+    BeadsSource,
+    CityBlock,
+    EventsSource,
+    RuntimeSource,
+    Sources,
+    TraceSource,
+)
 from core.attach.tmux import TmuxListing, TmuxReader
 from core.attach.trace_view import Cycle, TraceView
 from core.formats.timefmt import format_time
@@ -269,36 +277,38 @@ class AttachSession(LiveCitySession):
 
         return City(root=self.root, path=self.layout.city_toml)
 
-    def _snapshot_city(self) -> dict[str, Any]:
-        return {"path": self.root, "name": self.layout.name, "config_loaded": self.city is not None,
-                "config_revision": self.city.revision if self.city is not None else "",
-                "tmux_socket": self.layout.tmux_socket, "session_provider": self.layout.session_provider,
-                "bead_provider": self.layout.bead_provider,
-                "bead_source": "bd" if self.options.use_bd else ("file" if self._beads_file.exists else "none")}
+    def _snapshot_city(self) -> CityBlock:
+        return CityBlock(
+            path=self.root, name=self.layout.name, config_loaded=self.city is not None,
+            config_revision=self.city.revision if self.city is not None else "",
+            tmux_socket=self.layout.tmux_socket, session_provider=self.layout.session_provider,
+            bead_provider=self.layout.bead_provider,
+            bead_source="bd" if self.options.use_bd else ("file" if self._beads_file.exists else "none"))
 
-    def _snapshot_sources(self) -> dict[str, Any]:
+    def _snapshot_sources(self) -> Sources:
         beads = self.beads()
         last = self.trace.last_cycle()
         listing = self._tmux_listing
         last_event = self.events[-1] if self.events else {}
-        return {
-            "beads": {"path": os.path.relpath(self.layout.beads_json, self.root), "present": self._beads_file.exists,
-                      "modified_at": format_time(_mtime(self._beads_file.mtime)),
-                      "sessions": len(beads.sessions()), "work": len(beads.work())},
-            "events": {"path": os.path.relpath(self.layout.events_jsonl, self.root), "present": self._events.exists,
-                       "held": len(self.events), "last_seq": last_event.get("seq"), "last_ts": last_event.get("ts")},
-            "trace": {"path": os.path.relpath(self.layout.trace_root, self.root), "present": self.trace.reader.exists,
-                      "head": self.trace.head, "batches_read": self.trace.batches_read,
-                      "last_tick_id": last.tick_id if last else ""},
-            "runtime": {"socket": self.layout.tmux_socket, "observable": self.runtime_observable,
-                        "server_running": bool(listing and listing.server_running),
-                        "note": listing.note if listing else ""},
-        }
+        return Sources(
+            beads=BeadsSource(path=os.path.relpath(self.layout.beads_json, self.root),
+                              present=self._beads_file.exists,
+                              modified_at=format_time(_mtime(self._beads_file.mtime)),
+                              sessions=len(beads.sessions()), work=len(beads.work())),
+            events=EventsSource(path=os.path.relpath(self.layout.events_jsonl, self.root), present=self._events.exists,
+                                held=len(self.events), last_seq=last_event.get("seq"), last_ts=last_event.get("ts")),
+            trace=TraceSource(path=os.path.relpath(self.layout.trace_root, self.root), present=self.trace.reader.exists,
+                              head=self.trace.head, batches_read=self.trace.batches_read,
+                              last_tick_id=last.tick_id if last else ""),
+            runtime=RuntimeSource(socket=self.layout.tmux_socket, observable=self.runtime_observable,
+                                  server_running=bool(listing and listing.server_running),
+                                  note=listing.note if listing else ""),
+        )
 
-    def _snapshot_trace(self) -> dict[str, Any]:
+    def _snapshot_trace(self) -> TraceBlock:
         last = self.trace.last_cycle()
-        return {"last_cycle": last.to_json() if last else None,
-                "decisions": list(self.trace.decisions)[-self.options.show_decisions:]}
+        return TraceBlock(last.summary() if last else None,
+                          tuple(list(self.trace.decisions)[-self.options.show_decisions:]))
 
 
 def _stat_sig(path: str) -> tuple:

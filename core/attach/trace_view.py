@@ -11,11 +11,110 @@ name), and its decisions. Only the newest cycles and decisions are kept.
 from __future__ import annotations
 
 from collections import OrderedDict, deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from core.tracefile.problems import ReadWarning
 from core.tracefile.reader import TraceReader, as_int
+
+DECISION_KEYS = ("seq", "tick_id", "trace_id", "ts", "site_code", "reason_code", "outcome_code", "template",
+                 "session_name", "trace_mode")
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionRow:
+    """The displayed fields of one decision trace record, as the trace wrote them (any JSON value:
+    the trace is live input; "" for a missing key), and its `fields` map (empty when none)."""
+
+    seq: object = ""
+    tick_id: object = ""
+    trace_id: object = ""
+    ts: object = ""
+    site_code: object = ""
+    reason_code: object = ""
+    outcome_code: object = ""
+    template: object = ""
+    session_name: object = ""
+    trace_mode: object = ""
+    fields: object = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in DECISION_KEYS} | {"fields": self.fields}
+
+
+def decision_row(rec: dict[str, Any]) -> DecisionRow:
+    """The displayed fields of a decision trace record, with its `fields` (empty if none)."""
+    return DecisionRow(**{k: rec.get(k, "") for k in DECISION_KEYS}, fields=rec.get("fields") or {})
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRecord:
+    """A session's pre- or post-tick record in a cycle (`session_baseline`/`session_result`), as
+    the trace wrote it."""
+
+    template: object
+    state: object
+    sleep_reason: object
+
+    def to_json(self) -> dict[str, Any]:
+        return {"template": self.template, "state": self.state, "sleep_reason": self.sleep_reason}
+
+
+@dataclass(frozen=True, slots=True)
+class TraceHead:
+    """The trace's head.json as last read: the writer's object, key for key (its JSON form is the
+    file's), with the field the attach header shows."""
+
+    raw: Mapping[str, object]
+
+    @property
+    def seq(self) -> object:
+        return self.raw.get("seq")
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.raw)
+
+
+@dataclass(frozen=True, slots=True)
+class CycleSummary:
+    """A finished controller cycle as the snapshot's `trace.last_cycle` shows it: its ids, times,
+    trigger, inputs per template, post-tick session records and decision count."""
+
+    trace_id: str
+    tick_id: str
+    started_at: str
+    finished_at: str
+    trigger: str
+    trigger_detail: str
+    controller: str
+    config_revision: str
+    completion: str
+    first_seq: int
+    last_seq: int
+    pool_desired: Mapping[str, int]
+    scale_check_counts: Mapping[str, int]
+    desired_session_count: object  # as the trace wrote it (None when absent)
+    open_session_count: object
+    templates: Mapping[str, Mapping[str, object]]  # template_tick_summary fields, by template (sorted)
+    session_results: Mapping[str, SessionRecord]  # by session name (sorted)
+    decision_count: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "trace_id": self.trace_id, "tick_id": self.tick_id, "started_at": self.started_at,
+            "finished_at": self.finished_at, "trigger": self.trigger, "trigger_detail": self.trigger_detail,
+            "controller": self.controller, "config_revision": self.config_revision, "completion": self.completion,
+            "seq": [self.first_seq, self.last_seq],
+            "pool_desired": dict(self.pool_desired),
+            "scale_check_counts": dict(self.scale_check_counts),
+            "desired_session_count": self.desired_session_count,
+            "open_session_count": self.open_session_count,
+            "templates": {k: dict(v) for k, v in self.templates.items()},
+            "session_results": {k: r.to_json() for k, r in self.session_results.items()},
+            "decision_count": self.decision_count,
+        }
 
 
 @dataclass
@@ -31,9 +130,9 @@ class Cycle:
     config_revision: str = ""
     snapshot: dict[str, Any] = field(default_factory=dict)  # cycle_input_snapshot fields
     templates: dict[str, dict[str, Any]] = field(default_factory=dict)  # template_tick_summary per template
-    baselines: dict[str, dict[str, Any]] = field(default_factory=dict)  # session_name -> pre-tick
-    results: dict[str, dict[str, Any]] = field(default_factory=dict)  # session_name -> post-tick
-    decisions: list[dict[str, Any]] = field(default_factory=list)
+    baselines: dict[str, SessionRecord] = field(default_factory=dict)  # session_name -> pre-tick
+    results: dict[str, SessionRecord] = field(default_factory=dict)  # session_name -> post-tick
+    decisions: list[DecisionRow] = field(default_factory=list)
     completion: str = ""  # cycle_result completion_status; "" while the cycle is still open
     finished_at: str = ""
     first_seq: int = 0
@@ -47,28 +146,19 @@ class Cycle:
             return {}
         return {str(k): v for k, v in sorted(raw.items()) if isinstance(v, int) and not isinstance(v, bool)}
 
-    def to_json(self) -> dict[str, Any]:
+    def summary(self) -> CycleSummary:
+        """The cycle as it stands now, frozen (the cycle itself keeps folding records)."""
         snap = self.snapshot
-        return {
-            "trace_id": self.trace_id, "tick_id": self.tick_id, "started_at": self.started_at,
-            "finished_at": self.finished_at, "trigger": self.trigger, "trigger_detail": self.trigger_detail,
-            "controller": self.controller, "config_revision": self.config_revision, "completion": self.completion,
-            "seq": [self.first_seq, self.last_seq],
-            "pool_desired": self.counts("pool_desired"),
-            "scale_check_counts": self.counts("scale_check_counts"),
-            "desired_session_count": snap.get("desired_session_count"),
-            "open_session_count": snap.get("open_session_count"),
-            "templates": {k: self.templates[k] for k in sorted(self.templates)},
-            "session_results": {k: self.results[k] for k in sorted(self.results)},
-            "decision_count": len(self.decisions),
-        }
+        return CycleSummary(
+            self.trace_id, self.tick_id, self.started_at, self.finished_at, self.trigger, self.trigger_detail,
+            self.controller, self.config_revision, self.completion, self.first_seq, self.last_seq,
+            MappingProxyType(self.counts("pool_desired")), MappingProxyType(self.counts("scale_check_counts")),
+            snap.get("desired_session_count"), snap.get("open_session_count"),
+            MappingProxyType({k: MappingProxyType(dict(self.templates[k])) for k in sorted(self.templates)}),
+            MappingProxyType({k: self.results[k] for k in sorted(self.results)}), len(self.decisions))
 
-
-def decision_row(rec: dict[str, Any]) -> dict[str, Any]:
-    """The displayed fields of a decision trace record, with its `fields` (empty if none)."""
-    return {k: rec.get(k, "") for k in ("seq", "tick_id", "trace_id", "ts", "site_code", "reason_code",
-                                        "outcome_code", "template", "session_name", "trace_mode")} | \
-        {"fields": rec.get("fields") or {}}
+    def to_json(self) -> dict[str, Any]:
+        return self.summary().to_json()
 
 
 class TraceView:
@@ -76,13 +166,15 @@ class TraceView:
                  keep_decisions: int = 500) -> None:
         self.reader = TraceReader(root, history_segments=history_segments)
         self.cycles: OrderedDict[str, Cycle] = OrderedDict()
-        self.decisions: deque[dict[str, Any]] = deque(maxlen=keep_decisions)
+        self.decisions: deque[DecisionRow] = deque(maxlen=keep_decisions)
         self.keep_cycles = keep_cycles
         self.batches_read = 0
 
     @property
-    def head(self) -> dict[str, Any] | None:
-        return self.reader.head
+    def head(self) -> TraceHead | None:
+        """head.json as last read (None: absent or not an object)."""
+        head = self.reader.head
+        return TraceHead(MappingProxyType(dict(head))) if head is not None else None
 
     def poll(self, final: bool = False) -> tuple[bool, list[ReadWarning]]:
         d = self.reader.poll(final=final)
@@ -116,13 +208,12 @@ class TraceView:
         elif kind == "template_tick_summary" and rec.get("template"):
             c.templates[str(rec["template"])] = dict(fields, evaluation_status=rec.get("evaluation_status", ""))
         elif kind in ("session_baseline", "session_result") and name:
-            row = {"template": rec.get("template", ""), "state": fields.get("state", ""),
-                   "sleep_reason": fields.get("sleep_reason", "")}
+            row = SessionRecord(rec.get("template", ""), fields.get("state", ""), fields.get("sleep_reason", ""))
             (c.baselines if kind == "session_baseline" else c.results)[name] = row
         elif kind == "decision":
-            row = decision_row(rec)
-            c.decisions.append(row)
-            self.decisions.append(row)
+            decision = decision_row(rec)
+            c.decisions.append(decision)
+            self.decisions.append(decision)
         elif kind == "cycle_result" and not fields.get("post_cycle_result"):
             c.completion = str(rec.get("completion_status") or "completed")
             c.finished_at = str(rec.get("ts") or "")

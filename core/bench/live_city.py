@@ -95,7 +95,7 @@ def measure_attach(root: str, now: datetime, runs: int = 3) -> list[float]:
         started = perf_counter()
         s = AttachSession.open(root, AttachOptions(one_shot=True, clock=lambda: now))
         try:
-            s.snapshot()
+            s.snapshot().to_json()  # what `attach --json` prints
         finally:
             s.close()
         samples.append((perf_counter() - started) * 1000)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from core.desired.alias import next_retry_at
@@ -34,11 +34,6 @@ class AliasDeferral:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
-
-    @classmethod
-    def from_json(cls, row: dict[str, Any]) -> AliasDeferral:
-        """A row as `to_json` wrote it (the attach snapshot's `deferrals[]`)."""
-        return cls(**{f.name: row[f.name] for f in fields(cls)})
 
 
 def deferrals(model: ModelView) -> list[AliasDeferral]:

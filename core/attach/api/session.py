@@ -6,7 +6,7 @@ API (the same as `core.attach.session.AttachSession`, which reads a city directo
     s.poll()          # re-read every endpoint, then take what the event stream brought
     s.poll([])        # only take what the event stream brought (cheap; after `wait_change`)
     s.wait_change(t)  # sleep until the stream has news (an event, a drop, a reconnect)
-    s.snapshot()      # the same JSON picture as a file attach, with the API's own sources
+    s.snapshot()      # the same picture as a file attach (AttachSnapshot), with the API's own sources
     s.world(), s.model(), s.drift()
     s.close()
 
@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -63,6 +63,17 @@ from core.attach.beads_source import BeadSet, decode_beads
 from core.attach.live import LiveCitySession
 from core.attach.options import AttachOptions
 from core.attach.session import AttachError
+from core.attach.sources import (
+    ApiLink,
+    BeadsSource,
+    CityBlock,
+    ConfigSource,
+    EventsSource,
+    RuntimeSource,
+    SourceRead,
+    Sources,
+    TraceSource,
+)
 from core.attach.tmux import TmuxListing
 from core.config.city_config import City
 from core.formats.timefmt import format_time
@@ -74,23 +85,6 @@ RELEVANT_EVENTS = ("session.", "bead.", "controller.", "city.")  # events after 
 
 class CityNotFound(AttachError):
     """The supervisor runs no city of that name (bad input)."""
-
-
-@dataclass
-class SourceRead:
-    """The last read of one endpoint group: when it succeeded, how stale the supervisor said it
-    was, whether it was partial, and the error of the last failed attempt."""
-
-    fetched_at: datetime | None = None
-    cache_age_s: float | None = None
-    partial_errors: list[str] = field(default_factory=list)
-    partial: bool = False
-    truncated: bool = False
-    error: str = ""
-
-    def to_json(self) -> dict[str, Any]:
-        return {"fetched_at": format_time(self.fetched_at), "cache_age_s": self.cache_age_s, "partial": self.partial,
-                "partial_errors": list(self.partial_errors), "truncated": self.truncated, "error": self.error}
 
 
 @dataclass(frozen=True)
@@ -280,16 +274,14 @@ class ApiAttachSession(LiveCitySession):
             return None
 
     def _failed(self, source: str, e: ApiError) -> None:
-        self._reads[source].error = str(e)
+        self._reads[source] = replace(self._reads[source], error=str(e))
         if isinstance(e, (ApiUnreachable, ApiRefused)) and self.unreachable_since is None and not self._answered:
             self.unreachable_since = self.options.clock()
 
     def _fetched(self, source: str, *, cache_age_s: float | None, partial: bool = False,
                  partial_errors: list[str] | None = None, truncated: bool = False) -> None:
-        r = self._reads[source]
         now = self.options.clock()
-        r.fetched_at, r.cache_age_s, r.error = now, cache_age_s, ""
-        r.partial, r.partial_errors, r.truncated = partial, list(partial_errors or []), truncated
+        self._reads[source] = SourceRead(now, cache_age_s, tuple(partial_errors or ()), partial, truncated)
         self.last_ok_at = now
         self._answered = True
 
@@ -439,41 +431,41 @@ class ApiAttachSession(LiveCitySession):
                     + (f": {st.last_error}" if st.last_error else ""))
         return ""
 
-    def _snapshot_city(self) -> dict[str, Any]:
+    def _snapshot_city(self) -> CityBlock:
         cfg = self._config
-        return {"path": self.root, "name": self.city_name, "config_loaded": self.city is not None,
-                "config_revision": self.city.revision if self.city is not None else "",
-                "config_source": "local" if self._local_city is not None else "api",
-                "config_dir": self.config_dir or "", "tmux_socket": "",
-                "session_provider": cfg.provider if cfg else "", "bead_provider": "api", "bead_source": "api",
-                "supervisor_path": self.info.path if self.info else ""}
+        return CityBlock(
+            path=self.root, name=self.city_name, config_loaded=self.city is not None,
+            config_revision=self.city.revision if self.city is not None else "",
+            config_source="local" if self._local_city is not None else "api",
+            config_dir=self.config_dir or "", tmux_socket="",
+            session_provider=cfg.provider if cfg else "", bead_provider="api", bead_source="api",
+            supervisor_path=self.info.path if self.info else "")
 
-    def _snapshot_sources(self) -> dict[str, Any]:
+    def _snapshot_sources(self) -> Sources:
         now = self.options.clock()
         beads = self._beads
         last_event = self.events[-1] if self.events else {}
-        st = self.stream_status
-        running = sum(1 for s in self._sessions if s.running)
-        return {
-            "api": {"url": self.client.origin.base_url, "city": self.city_name,
-                    "supervisor_version": self.supervisor.version if self.supervisor else "",
-                    "reachable": self.unreachable_since is None,
-                    "unreachable_since": format_time(self.unreachable_since),
-                    "last_ok_at": format_time(self.last_ok_at),
-                    "stale_for_s": round((now - self.last_ok_at).total_seconds(), 1)
-                    if self.unreachable_since is not None and self.last_ok_at else None,
-                    "stream": st.to_json() if st else None, "notice": self.notice()},
-            "config": {"source": "local" if self._local_city is not None else "api", **self._reads["config"].to_json()},
-            "beads": {"present": self._reads["beads"].fetched_at is not None, "sessions": len(beads.sessions()),
-                      "work": len(beads.work()), **self._reads["beads"].to_json()},
-            "events": {"present": True, "held": len(self.events), "last_seq": last_event.get("seq"),
-                       "last_ts": last_event.get("ts"), **self._reads["events"].to_json()},
-            "trace": {"present": False, "head": None, "batches_read": 0, "last_tick_id": "",
-                      "note": "the supervisor API does not expose the reconciler trace"},
-            "runtime": {"socket": "", "label": "runtime (api)", "observable": self.runtime_observable,
-                        "server_running": self._listing is not None, "running": running,
-                        "note": self._listing.note if self._listing else "", **self._reads["runtime"].to_json()},
-        }
+        reads = self._reads
+        return Sources(
+            api=ApiLink(url=self.client.origin.base_url, city=self.city_name,
+                        supervisor_version=self.supervisor.version if self.supervisor else "",
+                        reachable=self.unreachable_since is None, unreachable_since=self.unreachable_since,
+                        last_ok_at=self.last_ok_at,
+                        stale_for_s=round((now - self.last_ok_at).total_seconds(), 1)
+                        if self.unreachable_since is not None and self.last_ok_at else None,
+                        stream=self.stream_status, notice=self.notice()),
+            config=ConfigSource("local" if self._local_city is not None else "api", reads["config"]),
+            beads=BeadsSource(present=reads["beads"].fetched_at is not None, sessions=len(beads.sessions()),
+                              work=len(beads.work()), read=reads["beads"]),
+            events=EventsSource(present=True, held=len(self.events), last_seq=last_event.get("seq"),
+                                last_ts=last_event.get("ts"), read=reads["events"]),
+            trace=TraceSource(present=False, head=None, batches_read=0, last_tick_id="",
+                              note="the supervisor API does not expose the reconciler trace"),
+            runtime=RuntimeSource(socket="", label="runtime (api)", observable=self.runtime_observable,
+                                  server_running=self._listing is not None,
+                                  running=sum(1 for s in self._sessions if s.running),
+                                  note=self._listing.note if self._listing else "", read=reads["runtime"]),
+        )
 
 
 def _clock(t: datetime) -> str:
