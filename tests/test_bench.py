@@ -114,6 +114,6 @@ def test_the_live_city_reads_back_through_attach(tmp_path):
         snap = s.snapshot()
     finally:
         s.close()
-    assert not snap["warnings"]
-    assert len(snap["sessions"]) >= SIZES["S"].sessions  # every session bead, and those the ticks created
-    assert snap["events"] and snap["trace"]["last_cycle"] is not None
+    assert not snap.warnings
+    assert len(snap.sessions) >= SIZES["S"].sessions  # every session bead, and those the ticks created
+    assert snap.events and snap.trace.last_cycle is not None

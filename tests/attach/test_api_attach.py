@@ -66,11 +66,11 @@ def test_the_api_attach_shows_what_a_file_attach_shows(supervisor, tmp_path) -> 
     (tmp_path / "files").mkdir()
     kit = build_city(tmp_path / "files", ticks=0)
     file_snap = AttachSession.open(str(kit.root), AttachOptions(tmux_socket=str(tmp_path / "none"),
-                                                                clock=lambda: NOW)).snapshot()
+                                                                clock=lambda: NOW)).snapshot().to_json()
     for config_dir in (None, str(kit.root)):
         s = attach(supervisor, stream=False, config_dir=config_dir)
         try:
-            api_snap = s.snapshot()
+            api_snap = s.snapshot().to_json()
         finally:
             s.close()
         assert api_snap["drift"]["model_desired"] == file_snap["drift"]["model_desired"]
@@ -192,11 +192,11 @@ def test_a_supervisor_that_goes_away_leaves_the_last_view_marked_stale(superviso
     s = attach(supervisor)
     try:
         wait(lambda: s.stream_status.phase == LIVE, s)
-        before = s.snapshot()
+        before = s.snapshot().to_json()
         port = supervisor.port
         supervisor.stop()
         s.poll()
-        snap = s.snapshot()
+        snap = s.snapshot().to_json()
         api = snap["sources"]["api"]
         assert api["reachable"] is False and api["notice"].startswith("the supervisor has not answered since")
         assert snap["sessions"] == before["sessions"] and snap["alarms"] == before["alarms"]
@@ -208,7 +208,7 @@ def test_a_supervisor_that_goes_away_leaves_the_last_view_marked_stale(superviso
         s.poll()
         wait(lambda: seqs(s)[-1:] == [109], s)
         assert seqs(s) == list(range(100, 110))
-        assert s.snapshot()["sources"]["api"]["reachable"] is True and s.notice() == ""
+        assert s.snapshot().sources.api.reachable is True and s.notice() == ""
     finally:
         s.close()
 
@@ -219,7 +219,7 @@ def test_partial_replies_and_an_old_cache_are_warnings(supervisor) -> None:
     city.cache_age = 95.0
     s = attach(supervisor, stream=False)
     try:
-        snap = s.snapshot()
+        snap = s.snapshot().to_json()
     finally:
         s.close()
     texts = [w["text"] for w in snap["warnings"]]
@@ -258,7 +258,7 @@ def test_the_token_is_sent_but_never_shown(tmp_path, capsys, caplog, monkeypatch
         with pytest.raises(ApiRefused):
             ApiAttachSession.open(ApiTarget(sup.url, token="nope"), "fixture")
         s = ApiAttachSession.open(ApiTarget(sup.url, token=token), "fixture")
-        seen = repr(s.client.target) + repr(s.client._http.headers) + json.dumps(s.snapshot(), default=str)
+        seen = repr(s.client.target) + repr(s.client._http.headers) + json.dumps(s.snapshot().to_json())
         s.close()
         sent = [r.headers.get("Authorization") for r in sup.gets()]
         assert f"Bearer {token}" in sent  # it was sent

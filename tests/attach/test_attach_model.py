@@ -13,10 +13,10 @@ from citykit import CITY_TOML, NOW, beads_json, build_city, session_events
 from core.alarms import AlarmMemory, AlarmThresholds, evaluate_alarms
 from core.attach.beads_source import parse_file_store
 from core.attach.controller_drift import compute_drift
-from core.attach.lifecycle import lifecycle_rows
+from core.attach.lifecycle import AliasConflict, Until, lifecycle_rows
 from core.attach.settings import load_thresholds
 from core.attach.tmux import TmuxListing, TmuxSession
-from core.attach.trace_view import TraceView
+from core.attach.trace_view import SessionRecord, TraceView
 from core.attach.world_map import effective_session_name, live_world
 from core.config.errors import ConfigError
 from core.config.load import load_city_text
@@ -57,12 +57,12 @@ def test_live_world_holds_beads_work_and_runtime() -> None:
 
 
 def test_lifecycle_rows_read_the_persisted_trackers() -> None:
-    rows = {r["bead_id"]: r for r in lifecycle_rows(live_world(beads(), None, NOW), NOW)}
-    assert (rows["gc-2"]["wake_attempts"], rows["gc-2"]["churn_count"], rows["gc-2"]["sleep_reason"]) == (2, 1, "idle")
-    assert rows["gc-5"]["quarantine"] == {"until": "2026-06-01T12:10:00Z", "active": True}
-    assert rows["gc-5"]["hold"] == {"until": "2026-06-01T11:50:00Z", "active": False}
-    assert rows["gc-3"]["alias_conflict"] == {"alias": "fixture/worker-1", "count": 7, "at": "2026-06-01T11:59:00Z"}
-    assert rows["gc-1"]["quarantine"] is None and "gc-6" not in rows
+    rows = {r.bead_id: r for r in lifecycle_rows(live_world(beads(), None, NOW), NOW)}
+    assert (rows["gc-2"].wake_attempts, rows["gc-2"].churn_count, rows["gc-2"].sleep_reason) == (2, 1, "idle")
+    assert rows["gc-5"].quarantine == Until("2026-06-01T12:10:00Z", True)
+    assert rows["gc-5"].hold == Until("2026-06-01T11:50:00Z", False)
+    assert rows["gc-3"].alias_conflict == AliasConflict("fixture/worker-1", 7, "2026-06-01T11:59:00Z")
+    assert rows["gc-1"].quarantine is None and "gc-6" not in rows
 
 
 # ------------------------------------------------------------------ trace view
@@ -76,10 +76,10 @@ def test_trace_view_folds_cycles_across_batches(tmp_path: Path) -> None:
     last = v.last_cycle()
     assert last.tick_id == f"fixture-4242-{int((NOW - timedelta(hours=1)).timestamp()) * 10**9}-000002"
     assert last.completion == "completed" and last.snapshot["pool_desired"] == {"fixture/worker": 3}
-    assert last.results["worker-gc-2"] == {"template": "fixture/worker", "state": "asleep", "sleep_reason": "idle"}
+    assert last.results["worker-gc-2"] == SessionRecord("fixture/worker", "asleep", "idle")
     assert last.controller == "ctl-host:4242" and last.trigger == "patrol"
-    assert [d["tick_id"] for d in v.decisions] == [c.tick_id for c in v.cycles.values()]
-    assert v.decisions[-1]["fields"]["note"] == "<nil> & more"
+    assert [d.tick_id for d in v.decisions] == [c.tick_id for c in v.cycles.values()]
+    assert v.decisions[-1].fields["note"] == "<nil> & more"
     assert v.poll() == (False, [])
 
 

@@ -105,69 +105,69 @@ def test_polling_while_the_controller_writes_leaves_the_city_byte_for_byte_uncha
     assert tree(root) == kit.expected
     assert s.watch_paths() == [str(root / ".gc"), str(root / "city.toml")]
     first = s.snapshot()
-    base_decisions, warnings_before = len(first["trace"]["decisions"]), first["warnings"]
+    base_decisions, warnings_before = len(first.trace.decisions), first.warnings
 
     # a new cycle lands; only the trace is re-read when watchfiles names the segment
     rel, data = kit.tick(NOW)
     kit.land(rel, data)
     assert s.poll([str(root / CITY_TRACE_ROOT / rel)]) == {"trace"}
-    assert len(s.snapshot()["trace"]["decisions"]) == base_decisions + 1
+    assert len(s.snapshot().trace.decisions) == base_decisions + 1
 
     # a torn write: nothing is published until the batch's commit line is complete
     rel, data = kit.tick(NOW + timedelta(seconds=30))
     kit.append(f"{CITY_TRACE_ROOT}/{rel}", data[:-20])  # the cycle's last batch stops inside its commit
     s.poll()
     snap = s.snapshot()
-    assert len(snap["trace"]["decisions"]) == base_decisions + 1
-    assert snap["trace"]["last_cycle"]["tick_id"].endswith("-000003") and snap["warnings"] == warnings_before
+    assert len(snap.trace.decisions) == base_decisions + 1
+    assert snap.trace.last_cycle.tick_id.endswith("-000003") and snap.warnings == warnings_before
     kit.land(rel, data[-20:])
     assert "trace" in s.poll()
     snap = s.snapshot()
-    assert len(snap["trace"]["decisions"]) == base_decisions + 2
-    assert snap["trace"]["last_cycle"]["tick_id"].endswith("-000004")
+    assert len(snap.trace.decisions) == base_decisions + 2
+    assert snap.trace.last_cycle.tick_id.endswith("-000004")
 
     # a new UTC day rotates the segment
     rel, data = kit.tick(NOW + timedelta(days=1))
     assert rel.startswith("segments/2026/06/02/")
     kit.land(rel, data)
     assert "trace" in s.poll()
-    assert s.snapshot()["trace"]["last_cycle"]["tick_id"].endswith("-000005")
+    assert s.snapshot().trace.last_cycle.tick_id.endswith("-000005")
 
     # events: a torn line, then the log rotates with one more line in the old file
     more = session_events(NOW + timedelta(minutes=5), start_seq=200, wakes=3)
     kit.append(".gc/events.jsonl", event_lines(more[:1]) + event_lines(more[1:2])[:7])
     assert s.poll() == {"events"}
-    assert s.snapshot()["events"][-1]["seq"] == 200
+    assert s.snapshot().events[-1].seq == 200
     kit.append(".gc/events.jsonl", event_lines(more[1:2])[7:])
     kit.rename(".gc/events.jsonl", ".gc/events.jsonl.rotating-20260601T120500Z-seq-1-201")
     rotated = {"seq": 202, "type": "events.rotated", "ts": "2026-06-01T12:05:00Z", "actor": "events",
                "payload": {"prior_archive": "events.jsonl.archive-20260601T120500Z-seq-1-201.gz"}}
     kit.write(".gc/events.jsonl", event_lines([rotated, dict(more[2], seq=203)]))
     assert s.poll([str(root / ".gc/events.jsonl")]) == {"events"}
-    assert [e["seq"] for e in s.snapshot()["events"][-4:]] == [200, 201, 202, 203]
+    assert [e.seq for e in s.snapshot().events[-4:]] == [200, 201, 202, 203]
 
     # the bead store is rewritten whole (temp file + rename)
     kit.write(".gc/beads.json", beads_json(edit={"gc-2": {"state": "active", "sleep_reason": ""}}), atomic=True)
     assert s.poll() == {"beads"}
-    assert next(r for r in s.snapshot()["sessions"] if r["bead_id"] == "gc-2")["state"] == "active"
+    assert next(r for r in s.snapshot().sessions if r.bead_id == "gc-2").state == "active"
 
     # a damaged batch is held one poll, then reported; the next good batch still reads
     land_damaged(kit, NOW + timedelta(days=1, seconds=30))
     s.poll()
-    assert not [w for w in s.snapshot()["warnings"] if w["code"] == "crc_mismatch"]
+    assert not [w for w in s.snapshot().warnings if w.code == "crc_mismatch"]
     rel, data = kit.tick(NOW + timedelta(days=1, seconds=60))
     kit.land(rel, data)
     s.poll()
     snap = s.snapshot()
-    crc = [w for w in snap["warnings"] if w["code"] == "crc_mismatch"]
-    assert len(crc) == 1 and crc[0]["path"] == rel
-    assert snap["trace"]["last_cycle"]["tick_id"].endswith("-000007")
+    crc = [w for w in snap.warnings if w.code == "crc_mismatch"]
+    assert len(crc) == 1 and crc[0].path == rel
+    assert snap.trace.last_cycle.tick_id.endswith("-000007")
 
     # the controller quarantines an old segment at a restart
     first = "segments/2026/06/01/segment-000001.jsonl"
     kit.rename(f"{CITY_TRACE_ROOT}/{first}", f"{CITY_TRACE_ROOT}/quarantine/segment-000001.jsonl.1780315200000000000")
     s.poll()
-    assert any(w["code"] == "quarantined" for w in s.snapshot()["warnings"])
+    assert any(w.code == "quarantined" for w in s.snapshot().warnings)
 
     # attach wrote nothing: every file is exactly what the controller wrote, and nothing else exists
     assert tree(root) == kit.expected
@@ -237,8 +237,8 @@ def test_only_listings_run_and_bd_only_when_asked(tmp_path: Path, monkeypatch) -
     s.close()
     assert [c[0] for c in calls if os.path.basename(c[0]) != "tmux"] == [str(bd)]
     # the file store prints {"seq", "beads"}: neither bd shape, so bd mode says so and shows no beads
-    assert snap["city"]["bead_source"] == "bd" and snap["sessions"] == []
-    assert any(w["source"] == "bd" and "neither `issues` nor `data`" in w["message"] for w in snap["warnings"])
+    assert snap.city.bead_source == "bd" and snap.sessions == ()
+    assert any(w.source == "bd" and "neither `issues` nor `data`" in w.message for w in snap.warnings)
     assert tree(kit.root) == kit.expected
 
 
@@ -259,12 +259,12 @@ def test_alias_conflicts_climbing_between_polls_raise_an_alarm(tmp_path: Path) -
     kit = build_city(tmp_path, ticks=0)
     s = AttachSession.open(str(kit.root), opts(tmp_path, thresholds=AlarmThresholds(alias_conflict_count=100,
                                                                                     alias_conflict_rises=2)))
-    assert not [a for a in s.snapshot()["alarms"] if a["kind"] == "alias_conflict"]
+    assert not [a for a in s.snapshot().alarms if a.kind == "alias_conflict"]
     for n in (8, 9):
         kit.write(".gc/beads.json", beads_json(edit={"gc-3": {"pool_alias_conflict_count": str(n)}}), atomic=True)
         s.poll([str(kit.root / ".gc" / "beads.json")])
-    alarm = [a for a in s.snapshot()["alarms"] if a["kind"] == "alias_conflict"]
-    assert len(alarm) == 1 and "rose 2 times while watched" in alarm[0]["message"]
+    alarm = [a for a in s.snapshot().alarms if a.kind == "alias_conflict"]
+    assert len(alarm) == 1 and "rose 2 times while watched" in alarm[0].message
     s.close()
     assert tree(kit.root) == kit.expected
 
@@ -282,7 +282,7 @@ def test_a_crashing_config_loader_or_deferral_view_degrades_to_warnings(tmp_path
     s = AttachSession.open(str(kit.root), opts(tmp_path))
     snap = s.snapshot()
     s.close()
-    texts = {w["code"]: w["message"] for w in snap["warnings"]}
+    texts = {w.code: w.message for w in snap.warnings}
     assert "RuntimeError: unexpected shape" in texts["config_error"]
     assert "RuntimeError: unexpected shape" in texts["deferrals_failed"]
-    assert len(snap["sessions"]) == 6 and snap["trace"]["last_cycle"] and snap["drift"]["error"]
+    assert len(snap.sessions) == 6 and snap.trace.last_cycle and snap.drift.error
