@@ -167,10 +167,11 @@ class CityKit:
     staging: Path
     tracer: CycleTracer = field(init=False)
     expected: dict[str, bytes] = field(default_factory=dict)
+    traced_path: str = ""  # the city path the trace records name ("" for `root`)
 
     def __post_init__(self) -> None:
         self.tracer = CycleTracer(TraceWriter(str(self.staging), fsync=False),
-                                  Provenance("fixture", str(self.root), host="ctl-host", pid=4242,
+                                  Provenance("fixture", self.traced_path or str(self.root), host="ctl-host", pid=4242,
                                              started_at=NOW - timedelta(hours=1), gc_version="1.4.0",
                                              gc_commit="9e89da7c"))
 
@@ -227,10 +228,12 @@ def _sizes(root: Path) -> dict[str, int]:
     return {str(p.relative_to(root)): p.stat().st_size for p in root.rglob("*") if p.is_file()}
 
 
-def build_city(tmp: Path, now: datetime = NOW, ticks: int = 2) -> CityKit:
+def build_city(tmp: Path, now: datetime = NOW, ticks: int = 2, *, traced_path: str = "") -> CityKit:
+    """A live city under `tmp/city` with `ticks` traced cycles; `traced_path` fixes the city
+    path the trace records name (so the trace's bytes do not depend on where `tmp` is)."""
     root = tmp / "city"
     root.mkdir()
-    kit = CityKit(root, tmp / "staging")
+    kit = CityKit(root, tmp / "staging", traced_path=traced_path)
     kit.write("city.toml", CITY_TOML.encode())
     kit.write(".gc/beads.json", beads_json(now))
     kit.write(".gc/events.jsonl", FIXTURE_EVENTS.read_bytes() + event_lines(session_events(now)))
