@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from core.attach.session import AttachSession
     from core.attach.snapshot import AttachSnapshot
     from core.attach.sources import SourceRead
+    from core.desired.entries import Why
     from core.model.facade import Model
 
 __all__ = ["LIFECYCLE_COLUMNS", "AttachBoard", "AttachState", "DriftRow", "Header", "TableRow", "short_tick"]
@@ -75,7 +76,7 @@ class DriftRow:
     model: str
     controller: str
     tick_id: str
-    why: tuple[dict[str, str], ...]
+    why: tuple[Why, ...]
 
     @property
     def marker(self) -> str:
@@ -248,7 +249,7 @@ def drift_explanation(board: AttachBoard, row: DriftRow) -> dict[str, Any]:
             base = dict(x)
     where = f". Compared with the controller's tick {row.tick_id}" if row.tick_id else ""
     base["summary"] = f"{row.kind} · {row.subject}: {row.text}{where}"
-    rules = list(row.why)
+    rules = [w.to_json() for w in row.why]
     if not rules and base.get("rules"):  # the tick recorded no action for it: the session's own chain
         rules = [{"rule": "no action recorded", "detail": "the model's tick took no action that explains this "
                   "difference; the session's desired chain follows"}] + list(base["rules"])

@@ -21,26 +21,29 @@ runtime by a tick, and a start the model makes now the controller may make on it
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from core.desired.entries import Why
 from core.world import beads as B
 from core.world.world import World
 
 if TYPE_CHECKING:
+    from core.actions import Action
     from core.attach.trace_view import Cycle
     from core.config.city_config import City
-    from core.desired.entries import DesiredResult
+    from core.desired.entries import DesiredEntry, DesiredResult
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class DriftItem:
-    """One difference between what the model expects and what the controller did."""
+    """One difference between what the model expects and what the controller did, with the
+    model's why chain for it (`rule`/`detail` steps)."""
     kind: str  # missing_bead | alias | undesired | start | stop | state | pool_desired | template_desired | desired_count
     subject: str  # a session name or a template
     model: str
     controller: str
-    why: list[dict[str, str]] = field(default_factory=list)
+    why: tuple[Why, ...] = ()
     bead_id: str = ""
     tick_id: str = ""  # the controller cycle compared with, when the trace supplied one
 
@@ -50,24 +53,25 @@ class DriftItem:
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "subject": self.subject, "bead_id": self.bead_id, "model": self.model,
-                "controller": self.controller, "text": self.text, "why": self.why, "tick_id": self.tick_id}
+                "controller": self.controller, "text": self.text, "why": [w.to_json() for w in self.why],
+                "tick_id": self.tick_id}
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class DriftReport:
     """The model-versus-controller comparison for one tick: the differences, the model's actions
     and desired state, and notes or an error."""
-    items: list[DriftItem] = field(default_factory=list)
-    model_actions: list[dict[str, Any]] = field(default_factory=list)
-    model_desired: list[dict[str, Any]] = field(default_factory=list)
+    items: tuple[DriftItem, ...] = ()
+    model_actions: tuple[Action, ...] = ()
+    model_desired: tuple[DesiredEntry, ...] = ()
     compared_tick_id: str = ""
-    notes: list[str] = field(default_factory=list)
+    notes: tuple[str, ...] = ()
     error: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return {"items": [i.to_json() for i in self.items], "model_actions": self.model_actions,
-                "model_desired": self.model_desired, "compared_tick_id": self.compared_tick_id,
-                "notes": self.notes, "error": self.error}
+        return {"items": [i.to_json() for i in self.items], "model_actions": [a.to_json() for a in self.model_actions],
+                "model_desired": [e.to_json() for e in self.model_desired], "compared_tick_id": self.compared_tick_id,
+                "notes": list(self.notes), "error": self.error}
 
 
 def _state(b) -> str:
@@ -80,7 +84,7 @@ def _desired_drift(world: World, desired: DesiredResult) -> list[DriftItem]:
     items = []
     store = world.store
     for name, e in sorted(desired.entries.items()):
-        why = [w.to_json() for w in e.why]
+        why = tuple(e.why)
         bead = store.session(e.bead_id) if e.bead_id else None
         if bead is None or not bead.open:
             found = store.open_by(B.SESSION_NAME, name)
@@ -97,11 +101,10 @@ def _desired_drift(world: World, desired: DesiredResult) -> list[DriftItem]:
 def _undesired_drift(world: World, desired: DesiredResult, runtime_observable: bool) -> list[DriftItem]:
     """Open beads the desired set does not hold (failed creates aside), with the rejected
     requests that would have kept them, when there are any."""
-    rejected: dict[str, list[dict[str, str]]] = {}
+    rejected: dict[str, list[Why]] = {}
     for req, reason in desired.rejected:
         if req.session_bead_id:
-            rejected.setdefault(req.session_bead_id, []).append({"rule": f"rejected {req.tier} request",
-                                                                 "detail": reason})
+            rejected.setdefault(req.session_bead_id, []).append(Why(f"rejected {req.tier} request", reason))
     items = []
     for bead in world.store.open_sessions():
         name = bead.session_name
@@ -110,10 +113,9 @@ def _undesired_drift(world: World, desired: DesiredResult, runtime_observable: b
         run = ""
         if runtime_observable:
             run = ", running" if world.runtime.alive(name) else ", not running"
-        why = rejected.get(bead.id) or [{"rule": "not desired",
-                                         "detail": "no config entry, demand or floor asks for this session"}]
+        why = rejected.get(bead.id) or [Why("not desired", "no config entry, demand or floor asks for this session")]
         items.append(DriftItem("undesired", name, f"{name} not in the desired set",
-                               f"an open bead {bead.id} ({_state(bead)}{run})", why, bead.id))
+                               f"an open bead {bead.id} ({_state(bead)}{run})", tuple(why), bead.id))
     return items
 
 
@@ -128,8 +130,8 @@ def _cycle_drift(last_cycle: Cycle, desired: DesiredResult) -> list[DriftItem]:
         m, c = int(mine.get(t, 0) or 0), theirs.get(t, 0)
         if m != c:
             reqs = desired.requests.get(t, [])
-            why = [{"rule": f"{r.source} request", "detail": (f"bead {r.session_bead_id}" if r.session_bead_id else "")
-                    + (f" work {r.work_bead_id}" if r.work_bead_id else "")} for r in reqs]
+            why = tuple(Why(f"{r.source} request", (f"bead {r.session_bead_id}" if r.session_bead_id else "")
+                            + (f" work {r.work_bead_id}" if r.work_bead_id else "")) for r in reqs)
             items.append(DriftItem("pool_desired", t, f"pool_desired[{t}] = {m}",
                                    f"{c} in its last traced cycle", why, tick_id=tick_id))
     per_template: dict[str, int] = {}
@@ -138,8 +140,8 @@ def _cycle_drift(last_cycle: Cycle, desired: DesiredResult) -> list[DriftItem]:
     for t, row in sorted(last_cycle.templates.items()):
         traced = row.get("desired_count")
         if isinstance(traced, int) and traced != per_template.get(t, 0):
-            why = [{"rule": f"desired entry ({e.source})", "detail": e.session_name}
-                   for e in desired.sorted_entries() if e.template == t]
+            why = tuple(Why(f"desired entry ({e.source})", e.session_name)
+                        for e in desired.sorted_entries() if e.template == t)
             items.append(DriftItem("template_desired", t, f"{per_template.get(t, 0)} desired session(s) of {t}",
                                    f"{traced} in its last traced cycle", why, tick_id=tick_id))
     count = snap.get("desired_session_count")
@@ -163,42 +165,38 @@ def compute_drift(city: City | None, world: World, last_cycle: Cycle | None, *, 
     except Exception as err:  # live data is arbitrary: a model failure is reported, never raised
         return DriftReport(error=f"the model could not tick on this city: {type(err).__name__}: {err}")
     desired = out.desired or model.last_desired
-    rep = DriftReport(model_actions=[a.to_json() for a in out.actions],
-                      model_desired=[e.to_json() for e in desired.sorted_entries()] if desired else [])
+    actions, entries = tuple(out.actions), tuple(desired.sorted_entries()) if desired else ()
     if desired is None:
-        rep.error = "the model's tick produced no desired state"
-        return rep
+        return DriftReport(model_actions=actions, error="the model's tick produced no desired state")
     tick_id = last_cycle.tick_id if last_cycle else ""
-    rep.compared_tick_id = tick_id
-    rep.items += _desired_drift(world, desired)
-    rep.items += _undesired_drift(world, desired, runtime_observable)
+    items = _desired_drift(world, desired) + _undesired_drift(world, desired, runtime_observable)
+    notes: tuple[str, ...] = ()
     if runtime_observable:
-        rep.items += _post_tick(world, copy, out.actions, desired)
+        items += _post_tick(world, copy, out.actions, desired)
     else:
-        rep.notes.append("the runtime is unobservable: the model's post-tick starts, stops and state changes "
-                         "are not compared")
+        notes = ("the runtime is unobservable: the model's post-tick starts, stops and state changes are not "
+                 "compared",)
     if last_cycle is not None and last_cycle.snapshot:
-        rep.items += _cycle_drift(last_cycle, desired)
-    for i in rep.items:
-        i.tick_id = i.tick_id or tick_id
-    return rep
+        items += _cycle_drift(last_cycle, desired)
+    return DriftReport(tuple(replace(i, tick_id=i.tick_id or tick_id) for i in items), actions, entries, tick_id,
+                       notes)
 
 
 def _post_tick(live: World, after: World, actions: list, desired) -> list[DriftItem]:
     """What the model's tick changed that the controller has not: sessions it started or
     stopped, and beads whose state, sleep reason or open/closed status it changed."""
     items: list[DriftItem] = []
-    by_name: dict[str, list[dict[str, str]]] = {}
+    by_name: dict[str, list[Why]] = {}
     for a in actions:
         if a.session_name:
             by_name.setdefault(a.session_name, []).append(
-                {"rule": f"action.{a.kind}", "detail": a.reason + (f" ({a.detail})" if a.detail else "")})
+                Why(f"action.{a.kind}", a.reason + (f" ({a.detail})" if a.detail else "")))
     for name in sorted(set(live.runtime.sessions.keys()) | set(after.runtime.sessions.keys())):
         was, now = live.runtime.alive(name), after.runtime.alive(name)
         if was == now:
             continue
         entry = desired.entries.get(name)
-        why = ([w.to_json() for w in entry.why] if entry else []) + by_name.get(name, [])
+        why = tuple(entry.why if entry else ()) + tuple(by_name.get(name, ()))
         if now:
             items.append(DriftItem("start", name, f"{name} running after its tick", "it not running", why))
         else:
@@ -207,7 +205,7 @@ def _post_tick(live: World, after: World, actions: list, desired) -> list[DriftI
         m = after.store.session(b.id)
         if m is None:
             continue
-        why = by_name.get(b.session_name, [])
+        why = tuple(by_name.get(b.session_name, ()))
         if not m.open:
             items.append(DriftItem("state", b.session_name or b.id, f"bead {b.id} closed"
                                    + (f" ({m.get(B.CLOSE_REASON)})" if m.get(B.CLOSE_REASON) else ""),

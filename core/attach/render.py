@@ -95,5 +95,5 @@ def _drift_lines(drift: DriftReport) -> list[str]:
     for i in drift.items:
         lines.append(f"  {i.text}")
         for w in i.why[:4]:
-            lines.append(f"      why: {w['rule']}: {w['detail']}")
+            lines.append(f"      why: {w.rule}: {w.detail}")
     return lines

@@ -105,7 +105,7 @@ def test_drift_lists_differences_with_the_models_why(tmp_path: Path) -> None:
     assert pool.subject == "fixture/worker" and pool.controller == "3 in its last traced cycle"
     assert pool.tick_id == v.last_cycle().tick_id and pool.model.startswith("pool_desired[fixture/worker] = ")
     assert rep.compared_tick_id == v.last_cycle().tick_id
-    assert any(e["session_name"] == "mayor" and e["why"] for e in rep.model_desired)
+    assert any(e.session_name == "mayor" and e.why for e in rep.model_desired)
     for i in rep.items:
         assert i.text.startswith("model expects ") and ", controller has " in i.text
 
