@@ -89,3 +89,17 @@ def test_an_api_attach_snapshot_prints_its_pinned_json(tmp_path: Path) -> None:
         got = printed(snap.to_json(), URL=sup.url)
     assert snap.sources.api is not None and snap.city.bead_source == "api"
     assert got == (GOLDEN / "api_snapshot.json").read_text()
+
+
+def test_live_input_rows_keep_what_was_written_absent_null_or_odd() -> None:
+    """Events and trace decisions are live input: an absent key stays absent (an event) or reads
+    "" (a decision), a null stays null, a value of an odd type is shown as written."""
+    from core.attach.snapshot import EventRow
+    from core.attach.trace_view import decision_row
+
+    ev = EventRow.of({"payload": {"a": 1}, "seq": "7", "actor": None, "extra": True, "type": "session.woke"})
+    assert json.dumps(ev.to_json()) == '{"seq": "7", "type": "session.woke", "actor": null, "payload": {"a": 1}}'
+    d = decision_row({"seq": 3, "site_code": "reconciler.pool.accept", "fields": None, "template": 5})
+    assert list(d.to_json()) == ["seq", "tick_id", "trace_id", "ts", "site_code", "reason_code", "outcome_code",
+                                 "template", "session_name", "trace_mode", "fields"]
+    assert (d.seq, d.tick_id, d.template, d.fields) == (3, "", 5, {})
