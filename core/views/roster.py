@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from core.explain.records import AgentDemand, AgentDetail, AgentIdentity
 from core.identity import shape
 
 if TYPE_CHECKING:
@@ -104,9 +105,9 @@ def agent_rows(model: ModelView) -> list[AgentRow]:
     return rows
 
 
-def agent_detail(model: ModelView, template: str) -> dict | None:
-    """The Why panel's view of one template (selected in the Agents panel), in the explain
-    dictionary's shape: a summary, then identity and demand sections. None when unknown."""
+def agent_detail(model: ModelView, template: str) -> AgentDetail | None:
+    """The Why panel's view of one template (selected in the Agents panel), read like an
+    explanation: a summary, then identity and demand sections. None when unknown."""
     row = next((r for r in agent_rows(model) if r.key == template), None)
     if row is None:
         return None
@@ -119,11 +120,7 @@ def agent_detail(model: ModelView, template: str) -> dict | None:
         cell, source, detail = "—", "", row.scale_detail
     elif source == "run" and cell.startswith("partial"):
         summary = f"{template}: demand read partial, scale_check {detail}"
-    return {
-        "summary": summary,
-        "identity": {"template": template, "shape": row.shape, "shape_detail": row.shape_detail,
-                     "bounds": row.bounds, "suspended": row.suspended, "no_session": row.inactive,
-                     "suspended_by": row.suspended_by},
-        "demand": {"scale_check": detail, "source": source, "partial": partial,
-                   "desired": row.desired, "open": row.open, "running": row.running},
-    }
+    return AgentDetail(
+        summary,
+        AgentIdentity(template, row.shape, row.shape_detail, row.bounds, row.suspended, row.inactive, row.suspended_by),
+        AgentDemand(detail, source, partial, row.desired, row.open, row.running))
