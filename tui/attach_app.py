@@ -28,9 +28,10 @@ from textual.widgets import DataTable
 
 from core.attach.polling import PollRequests
 from core.attach.settle import Settle
-from core.explain.records import AgentDetail, Explanation
+from core.explain.records import Explanation
 from core.guards.safetext import printable
 from core.settings import Settings
+from core.views.roster import AgentDetail
 from tui import layout
 from tui.attach_board import (
     AttachBoard,

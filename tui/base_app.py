@@ -24,8 +24,9 @@ from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.widget import Widget
 
-from core.explain.records import AgentDetail, Explanation
+from core.explain.records import Explanation
 from core.settings import Settings
+from core.views.roster import AgentDetail
 from tui import layout
 from tui.commands import CONTROLS, MODEL, PANEL_KEYS, by_id, controls
 from tui.faults import FaultBook, Guarded, append_fault_log, guard

@@ -1,8 +1,8 @@
-"""The typed records of an explanation (`explain_session`, `explain_target`) and of a template's
-detail (`core.views.roster.agent_detail`). Core code and the app read their fields; `to_json()`
-gives the documented JSON form (core.explain.explanation's module doc), keys in a fixed order,
-and is called only where JSON leaves citywatch (`citywatch explain --json`) or where a section
-is shown field by field (the plain-text form, the Why panel)."""
+"""The typed records of an explanation (`explain_session`, `explain_target`). Core code and the
+app read their fields; `to_json()` gives the documented JSON form (core.explain.explanation's
+module doc), keys in a fixed order, and is called only where JSON leaves citywatch (`citywatch
+explain --json`) or where a section is shown field by field (the plain-text form, the Why
+panel). A template's detail (core.views.roster.AgentDetail) reads the same way."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from core.views.state_json import AliasDeferral
 
 __all__ = [
-    "AgentDemand", "AgentDetail", "AgentIdentity", "Alias", "AliasRetry", "AwakeRow", "Demand", "Explanation",
+    "Alias", "AliasRetry", "AwakeRow", "Demand", "Explanation",
     "Identity", "LastStep", "Lifecycle", "ModelNotes", "RunAction", "ScaleCheckRead", "Section", "Slot", "Target",
     "Why",
 ]
@@ -330,55 +330,3 @@ class Explanation:
         if self.target is not None:
             out["target"] = self.target.to_json()
         return out
-
-
-@dataclass(frozen=True, slots=True)
-class AgentIdentity:
-    """A template's identity in its detail: shape, bounds and what suspends it or makes it
-    produce no session."""
-    template: str
-    shape: str
-    shape_detail: str
-    bounds: str
-    suspended: bool
-    no_session: str
-    suspended_by: str
-
-    def to_json(self) -> dict[str, Any]:
-        return {"template": self.template, "shape": self.shape, "shape_detail": self.shape_detail,
-                "bounds": self.bounds, "suspended": self.suspended, "no_session": self.no_session,
-                "suspended_by": self.suspended_by}
-
-
-@dataclass(frozen=True, slots=True)
-class AgentDemand:
-    """A template's demand in its detail: its scale_check read in words, where it came from,
-    whether the read was partial, and its desired, open and running session counts."""
-    scale_check: str
-    source: str
-    partial: bool
-    desired: int
-    open: int
-    running: int
-
-    def to_json(self) -> dict[str, Any]:
-        return {"scale_check": self.scale_check, "source": self.source, "partial": self.partial,
-                "desired": self.desired, "open": self.open, "running": self.running}
-
-
-@dataclass(frozen=True, slots=True)
-class AgentDetail:
-    """The Why panel's view of one template (selected in the Agents panel): a summary, then its
-    identity and demand sections, read like an explanation with no rules."""
-    summary: str
-    identity: AgentIdentity
-    demand: AgentDemand
-    found: bool = False  # not a session's chain: the panel adds no "no rule chain" line
-    rules: tuple[Why, ...] = ()
-
-    def sections(self) -> tuple[tuple[str, Section | None], ...]:
-        """(name, section) in reading order: identity, demand."""
-        return (("identity", self.identity), ("demand", self.demand))
-
-    def to_json(self) -> dict[str, Any]:
-        return {"summary": self.summary, "identity": self.identity.to_json(), "demand": self.demand.to_json()}

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from core.explain.records import AgentDemand, AgentDetail, AgentIdentity
+from core.desired.entries import Why
 from core.identity import shape
 
 if TYPE_CHECKING:
@@ -33,6 +33,59 @@ class AgentRow:
     def note(self) -> str:
         """What the row's note column says: why it produces no session, or that it is suspended."""
         return self.inactive or ("suspended" if self.suspended else "")
+
+
+@dataclass(frozen=True, slots=True)
+class AgentIdentity:
+    """A template's identity in its detail: shape, bounds and what suspends it or makes it
+    produce no session."""
+    template: str
+    shape: str
+    shape_detail: str
+    bounds: str
+    suspended: bool
+    no_session: str
+    suspended_by: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"template": self.template, "shape": self.shape, "shape_detail": self.shape_detail,
+                "bounds": self.bounds, "suspended": self.suspended, "no_session": self.no_session,
+                "suspended_by": self.suspended_by}
+
+
+@dataclass(frozen=True, slots=True)
+class AgentDemand:
+    """A template's demand in its detail: its scale_check read in words, where it came from,
+    whether the read was partial, and its desired, open and running session counts."""
+    scale_check: str
+    source: str
+    partial: bool
+    desired: int
+    open: int
+    running: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"scale_check": self.scale_check, "source": self.source, "partial": self.partial,
+                "desired": self.desired, "open": self.open, "running": self.running}
+
+
+@dataclass(frozen=True, slots=True)
+class AgentDetail:
+    """The Why panel's view of one template (selected in the Agents panel): a summary, then its
+    identity and demand sections, read like an explanation (core.explain.records) with no
+    rules; `to_json()` keeps the form the Why panel lists field by field."""
+    summary: str
+    identity: AgentIdentity
+    demand: AgentDemand
+    found: bool = False  # not a session's chain: the panel adds no "no rule chain" line
+    rules: tuple[Why, ...] = ()
+
+    def sections(self) -> tuple[tuple[str, AgentIdentity | AgentDemand], ...]:
+        """(name, section) in reading order: identity, demand."""
+        return (("identity", self.identity), ("demand", self.demand))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"summary": self.summary, "identity": self.identity.to_json(), "demand": self.demand.to_json()}
 
 
 def scale_check_view(model: ModelView, template: str) -> tuple[str, str, str]:

@@ -15,7 +15,8 @@ from tui.widgets.hanging import Hanging
 from tui.widgets.panel import Panel
 
 if TYPE_CHECKING:
-    from core.explain.records import AgentDetail, Explanation
+    from core.explain.records import Explanation
+    from core.views.roster import AgentDetail
 
 
 def render_explanation(x: Explanation | AgentDetail) -> Hanging:
