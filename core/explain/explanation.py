@@ -73,7 +73,8 @@ session that stayed up shows none; its awake-set row says why it is kept awake (
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from core.explain.reasons import (
     alias_state,
@@ -98,6 +99,7 @@ from core.explain.records import (
     ScaleCheckRead,
     Slot,
     Why,
+    awake_set,
 )
 from core.explain.text import render_explanation
 from core.formats.timefmt import format_time
@@ -320,11 +322,11 @@ def _last_step(outcome: Outcome | None, b: SessionBead | None, name: str) -> tup
     return LastStep(tuple(actions), tuple(decisions)), wake
 
 
-def _awake_row(awake: list[dict[str, Any]], b: SessionBead | None, name: str) -> AwakeRow | None:
+def _awake_row(awake: Sequence[AwakeRow], b: SessionBead | None, name: str) -> AwakeRow | None:
     """This session's row of the awake set: by bead id, else by session name."""
     for r in awake:
-        if (b is not None and r.get("bead_id") == b.id) or (b is None and name and r.get("session_name") == name):
-            return AwakeRow.from_row(r)
+        if (b is not None and r.bead_id == b.id) or (b is None and name and r.session_name == name):
+            return r
     return None
 
 
@@ -439,7 +441,7 @@ def _identity(model: ModelView, entry: DesiredEntry | None, bead: SessionBead | 
 
 
 def _lifecycle(model: ModelView, bead: SessionBead | None, name: str, outcome: Outcome | None,
-               awake: list[dict[str, Any]] | None, hold: Hold | None) -> Lifecycle:
+               awake: Sequence[AwakeRow] | None, hold: Hold | None) -> Lifecycle:
     """The lifecycle section: the bead's state and timers, its runtime, the last step, trackers,
     the awake-set row, the session reason and the hold, with the explanation in words."""
     runtime, last_activity = _runtime(model, name)
@@ -447,7 +449,7 @@ def _lifecycle(model: ModelView, bead: SessionBead | None, name: str, outcome: O
     tracker = _tracker_row(model, bead)
     explanation = lifecycle_words(bead, runtime, tracker)
     if awake is None:
-        awake = outcome.awake if outcome is not None else []
+        awake = awake_set(outcome.awake) if outcome is not None else ()
     row = _awake_row(awake, bead, name)
     if row is not None:
         explanation.append(awake_words(row))
@@ -472,13 +474,14 @@ def _lifecycle(model: ModelView, bead: SessionBead | None, name: str, outcome: O
 
 def explain_session(model: ModelView, key: str, *, outcome: Outcome | None = None,
                     history: list[RunAction] | None = None,
-                    awake: list[dict[str, Any]] | None = None) -> Explanation:
+                    awake: Sequence[AwakeRow] | None = None) -> Explanation:
     """Explain the session `key` (any spelling, see the module doc) as the model stands.
 
     Returns the Explanation documented in the module doc, with `found` False (and no sections)
     when nothing matches. `outcome` (the last step's) adds the wake reason and what the step
     did to the session; `history` (actions of the run) adds adoption and the history list;
-    `awake` (the last tick's awake set; default: the outcome's) adds the awake-set decision.
+    `awake` (the last tick's awake set, core.explain.records.awake_set; default: the outcome's)
+    adds the awake-set decision.
     """
     from core.views.state_json import deferrals
 

@@ -6,7 +6,7 @@ panel). A template's detail (core.views.roster.AgentDetail) reads the same way."
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Alias", "AliasRetry", "AwakeRow", "Demand", "Explanation",
     "Identity", "LastStep", "Lifecycle", "ModelNotes", "RunAction", "ScaleCheckRead", "Section", "Slot", "Target",
-    "Why",
+    "Why", "awake_set",
 ]
 
 
@@ -179,8 +179,11 @@ class LastStep:
 
 @dataclass(frozen=True, slots=True)
 class AwakeRow:
-    """The session's row of the last tick's awake set (core.reconcile.wake_apply.awake_rows)
-    without its bead id and session name; `input` and `work` are that row's own tables."""
+    """A session's row of the last tick's awake set (core.reconcile.wake_apply.awake_rows): the
+    bead and session it decides for, its decision and reasons; `input` and `work` are that row's
+    own tables (what the computation was handed), kept as the awake set gives them."""
+    bead_id: str
+    session_name: str
     should_wake: bool
     reason: str
     wake_reasons: tuple[str, ...]
@@ -194,11 +197,12 @@ class AwakeRow:
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> AwakeRow:
         """The record of an awake-set row as awake_rows writes it."""
-        return cls(row["should_wake"], row["reason"], tuple(row["wake_reasons"]), row["sleep_policy_suppressed"],
-                   row["has_assigned_work"], row["assigned_work_bead"], row["requires_fresh_cycle"],
-                   row.get("input"), row.get("work"))
+        return cls(row["bead_id"], row["session_name"], row["should_wake"], row["reason"], tuple(row["wake_reasons"]),
+                   row["sleep_policy_suppressed"], row["has_assigned_work"], row["assigned_work_bead"],
+                   row["requires_fresh_cycle"], row.get("input"), row.get("work"))
 
     def to_json(self) -> dict[str, Any]:
+        """The explanation's `lifecycle.awake`: the row without its bead id and session name."""
         out: dict[str, Any] = {"should_wake": self.should_wake, "reason": self.reason,
                                "wake_reasons": list(self.wake_reasons),
                                "sleep_policy_suppressed": self.sleep_policy_suppressed,
@@ -210,6 +214,11 @@ class AwakeRow:
         if self.work is not None:
             out["work"] = dict(self.work)
         return out
+
+
+def awake_set(rows: Iterable[Mapping[str, Any]]) -> tuple[AwakeRow, ...]:
+    """The records of an awake set as an Outcome carries it (`Outcome.awake`)."""
+    return tuple(AwakeRow.from_row(r) for r in rows)
 
 
 @dataclass(frozen=True, slots=True)

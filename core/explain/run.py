@@ -8,11 +8,10 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 from core.config.errors import ConfigError
 from core.explain.explanation import ExplainError, explain_session, known_names
-from core.explain.records import Explanation, RunAction, Target
+from core.explain.records import AwakeRow, Explanation, RunAction, Target, awake_set
 from core.formats.timefmt import format_time
 from core.guards.safeio import SCENARIO_MAX_BYTES, read_regular
 from core.model.facade import Model, ModelError
@@ -35,7 +34,7 @@ class Ran:
     last: Outcome | None = None
     last_do: str = ""
     history: list[RunAction] = field(default_factory=list)  # every action of the run, in order
-    awake: list[dict[str, Any]] = field(default_factory=list)  # the awake set of the last step that ticked
+    awake: tuple[AwakeRow, ...] = ()  # the awake set of the last step that ticked
 
 
 def target_kind(path: str) -> str:
@@ -79,7 +78,7 @@ def _live(model: Model, steps: list[Step], timeout: float | None) -> list[Step]:
 def _record(ran: Ran, n: int, do: str, out: Outcome) -> None:
     ran.last, ran.last_do, ran.steps_run = out, do, n
     if out.ticks:
-        ran.awake = out.awake
+        ran.awake = awake_set(out.awake)
     for a in out.actions:
         ran.history.append(RunAction(n, do, a.kind, a.bead_id, a.session_name, a.reason))
 
