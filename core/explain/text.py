@@ -10,7 +10,6 @@ from core.explain.records import Lifecycle
 if TYPE_CHECKING:
     from core.explain.records import Explanation, Target
 
-_SECTIONS = ("identity", "alias", "slot", "demand", "lifecycle")
 # Facts already said in a section's explanation sentence, or too bulky for the text form.
 _SCALE_CHECKS = {"run": "run for real", "simulated": "simulated (--run-scale-checks runs them)"}
 _SKIP = {"explanation", "deferred", "trackers", "last_step", "spellings"}
@@ -37,15 +36,15 @@ def _section_lines(x: Explanation) -> list[str]:
     """One block per section: its explanation sentences, then its non-empty facts (the section's
     fields as its JSON form names them), then the lifecycle's last step."""
     lines: list[str] = []
-    for name, body in x.sections():
-        if name not in _SECTIONS or body is None:
+    sections = (("identity", x.identity), ("alias", x.alias), ("slot", x.slot), ("demand", x.demand),
+                ("lifecycle", x.lifecycle))
+    for name, body in sections:
+        if body is None:
             continue
         lines += ["", name]
-        fields = body.to_json()
-        expl = fields.get("explanation")
-        for sentence in (expl if isinstance(expl, list) else [expl] if expl else []):
-            lines.append(f"  {sentence}")
-        for k, v in fields.items():
+        expl = body.explanation
+        lines += [f"  {sentence}" for sentence in (list(expl) if isinstance(expl, tuple) else [expl] if expl else [])]
+        for k, v in body.to_json().items():
             if k not in _SKIP and v not in ("", None, [], {}):
                 lines.append(f"    {k}: {_fact(v)}")
         step = body.last_step if isinstance(body, Lifecycle) else None
