@@ -28,8 +28,10 @@ from textual.widgets import DataTable
 
 from core.attach.polling import PollRequests
 from core.attach.settle import Settle
+from core.explain.records import Explanation
 from core.guards.safetext import printable
 from core.settings import Settings
+from core.views.roster import AgentDetail
 from tui import layout
 from tui.attach_board import (
     AttachBoard,
@@ -262,14 +264,14 @@ class LiveApp(BaseApp, inherit_bindings=False):
             return
         why.show(row.key, self._explained(b, "sessions", row.key, lambda: session_explanation(b, row)))
 
-    def _explained(self, b: AttachBoard, where: str, key: str, make) -> dict:
+    def _explained(self, b: AttachBoard, where: str, key: str, make) -> Explanation | AgentDetail:
         ck = (b.generation, where, key)
         x = self._why_cache.get(ck)
         if x is None:
             try:
                 x = make()
             except Exception as e:  # live data is arbitrary input: say so in the panel
-                x = {"found": False, "summary": f"{key}: no explanation ({type(e).__name__}: {e})"}
+                x = Explanation(key, False, f"{key}: no explanation ({type(e).__name__}: {e})")
             self._why_cache = {ck: x}
         return x
 

@@ -12,11 +12,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from core.alarms import Alarm
 from core.attach.feed import short_tick
 from core.attach.polling import NO_MODEL, Picture, Poller
+from core.explain.records import Explanation, Why
 from core.views.board import Board
 from core.views.event_line import EventLine
 from core.views.plan import CHANGE, DEFER, START, STOP, SessionRow
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
     from core.attach.session import AttachSession
     from core.attach.snapshot import AttachSnapshot
     from core.attach.sources import SourceRead
-    from core.desired.entries import Why
     from core.model.facade import Model
 
 __all__ = ["LIFECYCLE_COLUMNS", "AttachBoard", "AttachState", "DriftRow", "Header", "TableRow", "short_tick"]
@@ -228,53 +228,47 @@ def api_phrases(snap: AttachSnapshot, now: datetime) -> list[str]:
 
 
 # ---------------------------------------------------------------------------------------- explanations
-def session_explanation(board: AttachBoard, row: SessionRow) -> dict[str, Any]:
+def session_explanation(board: AttachBoard, row: SessionRow) -> Explanation:
     """The Why panel for a Sessions row: the model's explain chain over the live world."""
     from core.explain.explanation import explain_session
 
     if board.model is None:
-        return {"found": False, "summary": f"{row.key}: {NO_MODEL}, so there is no why chain"}
+        return Explanation(row.key, False, f"{row.key}: {NO_MODEL}, so there is no why chain")
     return explain_session(board.model, row.bead_id or row.key)
 
 
-def drift_explanation(board: AttachBoard, row: DriftRow) -> dict[str, Any]:
+def drift_explanation(board: AttachBoard, row: DriftRow) -> Explanation:
     """The Why panel for a Drift row: the difference, then the model's why chain for its side,
     then (for a session) the usual identity, alias, slot, demand and lifecycle sections."""
     from core.explain.explanation import explain_session
 
-    base: dict[str, Any] = {}
+    base = Explanation(row.subject, True, "")
     if board.model is not None and row.kind not in ("pool_desired", "template_desired", "desired_count"):
         x = explain_session(board.model, row.bead_id or row.subject)
-        if x.get("found"):
-            base = dict(x)
+        if x.found:
+            base = x
     where = f". Compared with the controller's tick {row.tick_id}" if row.tick_id else ""
-    base["summary"] = f"{row.kind} · {row.subject}: {row.text}{where}"
-    rules = [w.to_json() for w in row.why]
-    if not rules and base.get("rules"):  # the tick recorded no action for it: the session's own chain
-        rules = [{"rule": "no action recorded", "detail": "the model's tick took no action that explains this "
-                  "difference; the session's desired chain follows"}] + list(base["rules"])
+    rules = tuple(row.why)
+    if not rules and base.rules:  # the tick recorded no action for it: the session's own chain
+        rules = (Why("no action recorded", "the model's tick took no action that explains this "
+                     "difference; the session's desired chain follows"), *base.rules)
     elif not rules:
-        rules = [{"rule": "no action recorded", "detail": "the model's tick took no action that explains this "
-                  "difference, and the session is not in its desired set"}]
-    base["rules"] = rules
-    base["found"] = True
-    return base
+        rules = (Why("no action recorded", "the model's tick took no action that explains this "
+                     "difference, and the session is not in its desired set"),)
+    return replace(base, summary=f"{row.kind} · {row.subject}: {row.text}{where}", rules=rules)
 
 
-def alarm_explanation(board: AttachBoard, row: Alarm) -> dict[str, Any]:
+def alarm_explanation(board: AttachBoard, row: Alarm) -> Explanation:
     """The Why panel for an Alarms row: the alarm, then the model's view of its first session."""
     from core.explain.explanation import explain_session
 
-    base: dict[str, Any] = {}
+    beads = f" (beads {', '.join(row.bead_ids)})" if row.bead_ids else ""
+    summary = f"{row.kind} · {row.subject}: {row.message}{beads}"
     if board.model is not None and row.bead_ids:
         x = explain_session(board.model, row.bead_ids[0])
-        if x.get("found"):
-            base = dict(x)
-    beads = f" (beads {', '.join(row.bead_ids)})" if row.bead_ids else ""
-    base["summary"] = f"{row.kind} · {row.subject}: {row.message}{beads}"
-    base["found"] = bool(base.get("identity"))
-    base.setdefault("rules", [])
-    return base
+        if x.found:
+            return replace(x, summary=summary)
+    return Explanation(row.subject, False, summary)
 
 
 # ---------------------------------------------------------------------------------------- the screen

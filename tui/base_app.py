@@ -24,7 +24,9 @@ from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.widget import Widget
 
+from core.explain.records import Explanation
 from core.settings import Settings
+from core.views.roster import AgentDetail
 from tui import layout
 from tui.commands import CONTROLS, MODEL, PANEL_KEYS, by_id, controls
 from tui.faults import FaultBook, Guarded, append_fault_log, guard
@@ -64,7 +66,8 @@ class BaseApp(Guarded, App):
         self.active_panel = "sessions"  # the panel the compact layout shows
         self._render_pending = False
         self._placed: dict[int, tuple] = {}  # the sizes the layout last gave each widget
-        self._why_cache: dict[tuple[int | str, ...], dict[str, Any]] = {}  # one explanation, by what it explains
+        # One explanation (or a template's detail), by what it explains.
+        self._why_cache: dict[tuple[int | str, ...], Explanation | AgentDetail] = {}
         self.fault_book = FaultBook()
         self._reporting_fault = False
 

@@ -168,7 +168,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     except ExplainError as e:
         return err(str(e))
     if args.json:
-        print_json(result)
+        print_json(result.to_json())
     else:
         from core.explain.explanation import render_explanation
         from core.guards.safetext import printable_lines

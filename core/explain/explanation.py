@@ -1,6 +1,7 @@
 """Why a session has its identity: the rules that gave it its identity, slot and alias (or why
 it is not desired), the demand tier that keeps it, its alias deferral and its lifecycle, as one
-dictionary that the Why panel and `citywatch explain` render.
+typed record (core.explain.records.Explanation) that the Why panel and `citywatch explain`
+render.
 
 `explain_session(model, key)` explains one session of a model as it stands (a `ModelView`: it
 changes nothing); `core.explain.run.explain_target(path, session, semantics=, steps=)` first
@@ -13,7 +14,8 @@ several beads match, the bead id wins, then a session name, then a desired entry
 named identity, identity), then open beads (by alias, named identity, agent name, title, alias
 history), then closed ones, newest first; `also_matches` lists the others.
 
-The JSON form (`citywatch explain --json`, keys sorted) is stable; keys may be added:
+The JSON form (`Explanation.to_json()`; `citywatch explain --json`, keys sorted) is stable; keys
+may be added:
 
     session        the key as asked
     found          false only from explain_session when nothing matches (explain_target raises)
@@ -71,8 +73,8 @@ session that stayed up shows none; its awake-set row says why it is kept awake (
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from core.explain.reasons import (
     alias_state,
@@ -84,34 +86,35 @@ from core.explain.reasons import (
     source_words,
     why_not_desired,
 )
+from core.explain.records import (
+    Alias,
+    AwakeRow,
+    Demand,
+    Explanation,
+    Identity,
+    LastStep,
+    Lifecycle,
+    ModelNotes,
+    RunAction,
+    ScaleCheckRead,
+    Slot,
+    Why,
+    awake_set,
+)
 from core.explain.text import render_explanation
 from core.formats.timefmt import format_time
 from core.world import beads as B
 
 if TYPE_CHECKING:
+    from core.config.city_config import Agent
     from core.desired.entries import DesiredEntry
+    from core.holds import Hold
     from core.model_view import ModelView
     from core.outcome import Outcome
     from core.trackers.view import TrackerRow
     from core.world.beads import SessionBead
 
-__all__ = ["ExplainError", "explain_session", "known_names", "render_explanation"]
-
-
-@dataclass(frozen=True)
-class RunAction:
-    """One action of an explained run: the step (1-based) and its kind that took it, the
-    action's kind, the bead and session it acted on, and its reason."""
-    step: int
-    do: str
-    kind: str
-    bead_id: str
-    session_name: str
-    reason: str
-
-    def to_json(self) -> dict[str, Any]:
-        """The explanation's `history[]` row (the bead is the one explained)."""
-        return {"step": self.step, "do": self.do, "kind": self.kind, "reason": self.reason}
+__all__ = ["ExplainError", "Explanation", "RunAction", "explain_session", "known_names", "render_explanation"]
 
 
 class ExplainError(Exception):
@@ -197,17 +200,17 @@ def known_names(model: ModelView) -> list[str]:
     return sorted(names)
 
 
-def _shape_rule(model: ModelView, template: str) -> tuple[dict[str, str], Any]:
+def _shape_rule(model: ModelView, template: str) -> tuple[Why, Agent | None]:
     from core.identity import shape
 
     agent = model.city.agent(template) or (model.city.find_agent(template) if template else None)
     if agent is None:
-        return {"rule": "shape.unconfigured", "detail": f"template {template or '(none)'} is not in the config"}, None
+        return Why("shape.unconfigured", f"template {template or '(none)'} is not in the config"), None
     sh = shape(agent, model.city, model.semantics)
-    return {"rule": "shape." + sh.kind.replace("-", "_"), "detail": sh.detail}, agent
+    return Why("shape." + sh.kind.replace("-", "_"), sh.detail), agent
 
 
-def _floor_identity_rule(entry: DesiredEntry) -> dict[str, str] | None:
+def _floor_identity_rule(entry: DesiredEntry) -> Why | None:
     """Why a store-backed dependency floor is desired under its session name, not the canonical
     identity its shape and environment name (ensureDependencyOnlyTemplate: the canonical
     identity resolves the floor's env, then InstanceName becomes the bead's session name and the
@@ -216,85 +219,79 @@ def _floor_identity_rule(entry: DesiredEntry) -> dict[str, str] | None:
     if not entry.dependency_only or not canonical or entry.identity != entry.session_name \
             or canonical == entry.session_name:
         return None
-    return {"rule": "identity.floor_session_name",
-            "detail": f"a dependency floor resolves the canonical identity {canonical} only for its environment "
-                      f"(GC_ALIAS); its instance name is the bead's session name {entry.session_name} and its alias "
-                      f"is cleared, so it is desired and shown as {entry.session_name}"}
+    return Why("identity.floor_session_name",
+               f"a dependency floor resolves the canonical identity {canonical} only for its environment "
+               f"(GC_ALIAS); its instance name is the bead's session name {entry.session_name} and its alias "
+               f"is cleared, so it is desired and shown as {entry.session_name}")
 
 
-def _adoption_rule(b: SessionBead | None, history: list[RunAction] | None) -> dict[str, str] | None:
+def _adoption_rule(b: SessionBead | None, history: list[RunAction] | None) -> Why | None:
     if b is None or not history:
         return None
     for h in history:
         if h.kind == "adopt" and h.bead_id == b.id:
             how = h.reason or "unknown"
-            return {"rule": "adopt." + how.replace("-", "_"),
-                    "detail": f"the startup adoption barrier found running session {h.session_name} without "
-                              f"a bead and adopted it as {b.agent_name} ({how})"}
+            return Why("adopt." + how.replace("-", "_"),
+                       f"the startup adoption barrier found running session {h.session_name} without "
+                       f"a bead and adopted it as {b.agent_name} ({how})")
     return None
 
 
-def _slot(entry: DesiredEntry | None, b: SessionBead | None) -> dict[str, Any]:
-    out: dict[str, Any] = {"desired": entry.pool_slot if entry else None, "bead": b.get(B.POOL_SLOT) if b else ""}
+def _slot(entry: DesiredEntry | None, b: SessionBead | None) -> Slot:
+    bead = b.get(B.POOL_SLOT) if b else ""
     if entry is None:
-        out["explanation"] = (f"not desired; the bead records slot {out['bead']}" if out["bead"]
-                              else "not desired; the bead records no slot")
-        return out
+        return Slot(None, bead, f"not desired; the bead records slot {bead}" if bead
+                    else "not desired; the bead records no slot")
     rule = next((w for w in entry.why if w.rule.startswith("slot.")), None)
     if entry.pool_slot == 0:
         kind = ("named session" if entry.named else "manual session" if entry.manual
                 else "dependency floor" if entry.dependency_only else "canonical or unslotted identity")
-        out["explanation"] = f"no slot: {kind}" + (f" ({rule.detail})" if rule else "")
-    else:
-        out["explanation"] = f"slot {entry.pool_slot}" + (f": {rule.rule} ({rule.detail})" if rule else "")
-    return out
+        return Slot(0, bead, f"no slot: {kind}" + (f" ({rule.detail})" if rule else ""))
+    return Slot(entry.pool_slot, bead, f"slot {entry.pool_slot}" + (f": {rule.rule} ({rule.detail})" if rule else ""))
 
 
-def _demand(model: ModelView, entry: DesiredEntry | None, template: str, why_not: tuple[str, str] | None) -> dict[str, Any]:
+def _demand(model: ModelView, entry: DesiredEntry | None, template: str, why_not: tuple[str, str] | None) -> Demand:
     d = model.last_desired
     named = entry.named_identity if entry else ""
-    out: dict[str, Any] = {
-        "desired": entry is not None,
-        "source": entry.source if entry else "",
-        "tier": source_words(entry.source) if entry else "",
-        "work_bead": entry.work_bead_id if entry else "",
-        "pool_desired": d.pool_desired.get(template, 0) if d else None,
-        "scale_check_count": d.scale_check_counts.get(template) if d else None,
-        "partial": (template in d.partial_templates) if d else False,
-        "partial_reason": "",
-        "scale_check": _scale_check(model, template),
-        "named_demand": bool(d and named and d.named_demand.get(named)),
-        "named_routed_demand": bool(d and named and d.named_routed_demand.get(named)),
-    }
-    if out["partial"]:
-        sc = out["scale_check"]
-        out["partial_reason"] = (sc.get("reason") if sc.get("source") == "run" else "") or \
-            (d.partial_reasons.get(template, "") if d else "")
+    scale_check = _scale_check(model, template)
+    partial = (template in d.partial_templates) if d else False
+    partial_reason = ""
+    if partial:
+        partial_reason = (scale_check.reason if scale_check is not None and scale_check.source == "run" else "") \
+            or (d.partial_reasons.get(template, "") if d else "")
+    tier = source_words(entry.source) if entry else ""
     if entry is not None:
         demand_rule = next((w for w in entry.why if w.rule.startswith("demand.")), None)
-        out["reason"] = demand_rule.rule if demand_rule else ""
-        out["explanation"] = out["tier"] + (f" ({demand_rule.detail})" if demand_rule else "")
+        reason = demand_rule.rule if demand_rule else ""
+        explanation = tier + (f" ({demand_rule.detail})" if demand_rule else "")
     else:
         assert why_not is not None
-        out["reason"], out["explanation"] = why_not
-    run = model.world.scale_check_run(template) if out["scale_check"] else None
+        reason, explanation = why_not
+    run = model.world.scale_check_run(template) if scale_check is not None else None
     if run is not None and not run.ok:
-        out["explanation"] += f"; scale_check {run.describe()}"
-    return out
+        explanation += f"; scale_check {run.describe()}"
+    return Demand(
+        desired=entry is not None, source=entry.source if entry else "", tier=tier,
+        work_bead=entry.work_bead_id if entry else "",
+        pool_desired=d.pool_desired.get(template, 0) if d else None,
+        scale_check_count=d.scale_check_counts.get(template) if d else None,
+        partial=partial, partial_reason=partial_reason, scale_check=scale_check,
+        named_demand=bool(d and named and d.named_demand.get(named)),
+        named_routed_demand=bool(d and named and d.named_routed_demand.get(named)),
+        reason=reason, explanation=explanation)
 
 
-def _scale_check(model: ModelView, template: str) -> dict[str, Any]:
+def _scale_check(model: ModelView, template: str) -> ScaleCheckRead | None:
     """What the controller read from `template`'s scale_check: its last real run, or the
-    simulated value ({} when the template has no scale_check)."""
+    simulated value (None when the template has no scale_check)."""
     agent = model.city.agent(template)
     if agent is None or not agent.has_scale_check:
-        return {}
+        return None
     run = model.world.scale_check_run(template)
     if run is None:
         value = model.world.scale_check(template)
-        return {"source": "simulated", "value": value, "ok": isinstance(value, int) and value >= 0}
-    return {"source": "run", "value": run.value if run.ok else "error", "ok": run.ok, "reason": run.reason,
-            "ran_at": format_time(run.at), "tick": run.tick}
+        return ScaleCheckRead("simulated", value, isinstance(value, int) and value >= 0)
+    return ScaleCheckRead("run", run.value if run.ok else "error", run.ok, run.reason, format_time(run.at), run.tick)
 
 
 def _runtime(model: ModelView, name: str) -> tuple[str, str]:
@@ -305,10 +302,10 @@ def _runtime(model: ModelView, name: str) -> tuple[str, str]:
     return kind, format_time(rt.last_activity)
 
 
-def _last_step(outcome: Outcome | None, b: SessionBead | None, name: str) -> tuple[dict[str, Any], str]:
+def _last_step(outcome: Outcome | None, b: SessionBead | None, name: str) -> tuple[LastStep | None, str]:
     """This session's actions and trace decisions in the last step, and the wake reason seen."""
     if outcome is None:
-        return {}, ""
+        return None, ""
     bid = b.id if b is not None else ""
     actions = [f"{a.kind} ({a.reason})" if a.reason else a.kind for a in outcome.actions
                if (bid and a.bead_id == bid) or (not bid and name and a.session_name == name)]
@@ -322,15 +319,15 @@ def _last_step(outcome: Outcome | None, b: SessionBead | None, name: str) -> tup
     for a in outcome.actions:
         if a.kind in ("start", "wake") and bid and a.bead_id == bid and a.reason:
             wake = a.reason
-    return {"actions": actions, "decisions": decisions}, wake
+    return LastStep(tuple(actions), tuple(decisions)), wake
 
 
-def _awake_row(awake: list[dict[str, Any]], b: SessionBead | None, name: str) -> dict[str, Any]:
+def _awake_row(awake: Sequence[AwakeRow], b: SessionBead | None, name: str) -> AwakeRow | None:
     """This session's row of the awake set: by bead id, else by session name."""
     for r in awake:
-        if (b is not None and r.get("bead_id") == b.id) or (b is None and name and r.get("session_name") == name):
-            return {k: v for k, v in r.items() if k not in ("bead_id", "session_name")}
-    return {}
+        if (b is not None and r.bead_id == b.id) or (b is None and name and r.session_name == name):
+            return r
+    return None
 
 
 def _tracker_row(model: ModelView, b: SessionBead | None) -> TrackerRow | None:
@@ -341,7 +338,7 @@ def _tracker_row(model: ModelView, b: SessionBead | None) -> TrackerRow | None:
     return next(iter(tracker_rows(model, {b.id})), None)
 
 
-def _hold(model: ModelView, bead: SessionBead | None):
+def _hold(model: ModelView, bead: SessionBead | None) -> Hold | None:
     """The hold keeping an open, not running bead down (core.holds), or None."""
     from core.holds import session_hold
 
@@ -350,8 +347,7 @@ def _hold(model: ModelView, bead: SessionBead | None):
     return session_hold(bead, model.world.now, model.city, model.world.memory)
 
 
-def _summary(entry: DesiredEntry | None, b: SessionBead | None, alias: dict[str, Any],
-             why_not: tuple[str, str] | None) -> str:
+def _summary(entry: DesiredEntry | None, b: SessionBead | None, alias: Alias, why_not: tuple[str, str] | None) -> str:
     if entry is None:
         assert b is not None and why_not is not None
         who = b.agent_name or b.session_name or b.id
@@ -359,11 +355,11 @@ def _summary(entry: DesiredEntry | None, b: SessionBead | None, alias: dict[str,
     head = f"{entry.identity} is desired ({entry.source})"
     if b is not None:
         head += f" as bead {b.id}" + (f", {b.state}" if b.state else "")
-    st = alias.get("state")
-    if st == "deferred":
-        holder = alias.get("holder") or "no open bead"
-        return head + f"; its alias {alias.get('wanted', '')} is deferred while {holder} holds it"
-    if st in ("claimed", "named"):
+    if alias.state == "deferred":
+        holder = (alias.retry.holder if alias.retry else "") or "no open bead"
+        wanted = alias.retry.wanted if alias.retry else ""
+        return head + f"; its alias {wanted} is deferred while {holder} holds it"
+    if alias.state in ("claimed", "named"):
         return head + f" under alias {entry.alias}"
     if entry.alias:
         return head + f"; alias {entry.alias} not claimed yet"
@@ -372,24 +368,22 @@ def _summary(entry: DesiredEntry | None, b: SessionBead | None, alias: dict[str,
     return head + "; it has no alias"
 
 
-def _not_found(key: str) -> dict[str, Any]:
-    return {"session": key, "found": False, "summary": f"no session, bead or desired entry matches {key!r}",
-            "rules": [], "desired": False, "matched_by": "", "also_matches": [], "identity": {}, "alias": {},
-            "slot": {}, "demand": {}, "lifecycle": {}}
+def _not_found(key: str) -> Explanation:
+    return Explanation(key, False, f"no session, bead or desired entry matches {key!r}")
 
 
-def _rules(model: ModelView, entry: DesiredEntry | None, bead: SessionBead | None, agent: Any, shape_rule: dict[str, Any],
-           history: list[RunAction] | None) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
+def _rules(model: ModelView, entry: DesiredEntry | None, bead: SessionBead | None, agent: Agent | None,
+           shape_rule: Why, history: list[RunAction] | None) -> tuple[list[Why], tuple[str, str] | None]:
     """The rules that made the session what it is: the desired entry's, with the floor identity
     rule before alias.none; or, for a bead not desired, its shape, recorded identity and why not;
     adoption first. Returns (rules, why not desired or None)."""
     why_not = None
     adopt = _adoption_rule(bead, history)
     if entry is not None:
-        rules = [w.to_json() for w in entry.why]
+        rules = list(entry.why)
         floor = _floor_identity_rule(entry)
         if floor is not None:
-            at = next((i + 1 for i, r in enumerate(rules) if r["rule"] == "alias.none"), len(rules))
+            at = next((i + 1 for i, r in enumerate(rules) if r.rule == "alias.none"), len(rules))
             rules.insert(at, floor)
     else:
         assert bead is not None
@@ -397,14 +391,13 @@ def _rules(model: ModelView, entry: DesiredEntry | None, bead: SessionBead | Non
         slot = bead.get(B.POOL_SLOT)
         recorded = (f"the bead carries agent_name {bead.agent_name or '(none)'}, alias {bead.alias or '(none)'}"
                     + (f", pool_slot {slot}" if slot else "") + f", origin {bead.origin or '(unknown)'}")
-        rules = [shape_rule, {"rule": "identity.recorded", "detail": recorded},
-                 {"rule": why_not[0], "detail": why_not[1]}]
+        rules = [shape_rule, Why("identity.recorded", recorded), Why(why_not[0], why_not[1])]
     if adopt is not None:
         rules.insert(0, adopt)
     return rules, why_not
 
 
-def _identity_explanation(entry: DesiredEntry | None, bead: SessionBead | None, shape_rule: dict[str, Any]) -> str:
+def _identity_explanation(entry: DesiredEntry | None, bead: SessionBead | None, shape_rule: Why) -> str:
     if entry is not None and bead is not None and bead.agent_name and bead.agent_name != entry.identity:
         if entry.identity == entry.session_name:
             # Floors and rediscovered pool beads carry no instance identity of their own.
@@ -418,85 +411,77 @@ def _identity_explanation(entry: DesiredEntry | None, bead: SessionBead | None, 
         return (f"desired under its session name {entry.identity} (dependency floor); "
                 f"it runs as {entry.env['GC_ALIAS']}")
     if entry is not None:
-        return f"desired as {entry.identity} ({shape_rule['detail']})"
+        return f"desired as {entry.identity} ({shape_rule.detail})"
     assert bead is not None  # found: with no desired entry, a bead matched
-    return f"recorded as {bead.agent_name or bead.session_name} ({shape_rule['detail']})"
+    return f"recorded as {bead.agent_name or bead.session_name} ({shape_rule.detail})"
 
 
 def _identity(model: ModelView, entry: DesiredEntry | None, bead: SessionBead | None, template: str,
-              shape_rule: dict[str, Any], name: str) -> dict[str, Any]:
+              shape_rule: Why, name: str) -> Identity:
     """The identity section: template and shape, the desired and recorded names, every spelling."""
     if bead is not None:
         spellings = bead.identities()
     else:
         assert entry is not None  # found: a bead or a desired entry matched
         spellings = [v for v in (entry.session_name, entry.identity) if v]
-    return {
-        "template": template,
-        "shape": shape_rule["rule"].removeprefix("shape.").replace("_", " "),
-        "shape_rule": shape_rule["detail"],
-        "semantics": model.semantics,
-        "desired_identity": entry.identity if entry else "",
-        "bead_agent_name": bead.agent_name if bead else "",
-        "session_name": name,
-        "named_identity": (entry.named_identity if entry else "") or (bead.get(B.CONFIGURED_NAMED_IDENTITY) if bead else ""),
-        "canonical_instance_name": bead.get(B.CANONICAL_INSTANCE_NAME) if bead else "",
-        "origin": bead.origin if bead else "",
-        "spellings": spellings,
-        "explanation": _identity_explanation(entry, bead, shape_rule),
-    }
+    return Identity(
+        template=template,
+        shape=shape_rule.rule.removeprefix("shape.").replace("_", " "),
+        shape_rule=shape_rule.detail,
+        semantics=model.semantics,
+        desired_identity=entry.identity if entry else "",
+        bead_agent_name=bead.agent_name if bead else "",
+        session_name=name,
+        named_identity=(entry.named_identity if entry else "") or (bead.get(B.CONFIGURED_NAMED_IDENTITY) if bead else ""),
+        canonical_instance_name=bead.get(B.CANONICAL_INSTANCE_NAME) if bead else "",
+        origin=bead.origin if bead else "",
+        spellings=tuple(spellings),
+        explanation=_identity_explanation(entry, bead, shape_rule),
+    )
 
 
 def _lifecycle(model: ModelView, bead: SessionBead | None, name: str, outcome: Outcome | None,
-               awake: list[dict[str, Any]] | None) -> dict[str, Any]:
+               awake: Sequence[AwakeRow] | None, hold: Hold | None) -> Lifecycle:
     """The lifecycle section: the bead's state and timers, its runtime, the last step, trackers,
-    the awake-set row and the session reason, with the explanation in words."""
+    the awake-set row, the session reason and the hold, with the explanation in words."""
     runtime, last_activity = _runtime(model, name)
     last_step, wake = _last_step(outcome, bead, name)
     tracker = _tracker_row(model, bead)
     explanation = lifecycle_words(bead, runtime, tracker)
-    lifecycle = {
-        "bead": bead.id if bead else "",
-        "open": bead.open if bead else False,
-        "state": bead.state if bead else "",
-        "state_reason": bead.get(B.STATE_REASON) if bead else "",
-        "sleep_reason": bead.get(B.SLEEP_REASON) if bead else "",
-        "sleep_intent": bead.get(B.SLEEP_INTENT) if bead else "",
-        "close_reason": bead.get(B.CLOSE_REASON) if bead else "",
-        "held_until": bead.get(B.HELD_UNTIL) if bead else "",
-        "quarantined_until": bead.get(B.QUARANTINED_UNTIL) if bead else "",
-        "runtime": runtime,
-        "last_activity": last_activity,
-        "wake_reason": wake,
-        "last_step": last_step,
-        "trackers": tracker.to_json() if tracker is not None else {},
-        "explanation": explanation,
-    }
     if awake is None:
-        awake = outcome.awake if outcome is not None else []
+        awake = awake_set(outcome.awake) if outcome is not None else ()
     row = _awake_row(awake, bead, name)
-    lifecycle["awake"] = row
-    if row:
+    if row is not None:
         explanation.append(awake_words(row))
     reason, hint = session_reason(model, bead, row)
-    lifecycle["reason"] = reason
-    lifecycle["reason_hint"] = hint
     if reason:
         explanation.insert(0, f"REASON {reason}: {reason_words(reason)}" + (f"; {hint}" if hint else ""))
     if wake:
         explanation.append(f"woken in the last step: {wake}")
-    return lifecycle
+    return Lifecycle(
+        bead=bead.id if bead else "",
+        open=bead.open if bead else False,
+        state=bead.state if bead else "",
+        state_reason=bead.get(B.STATE_REASON) if bead else "",
+        sleep_reason=bead.get(B.SLEEP_REASON) if bead else "",
+        sleep_intent=bead.get(B.SLEEP_INTENT) if bead else "",
+        close_reason=bead.get(B.CLOSE_REASON) if bead else "",
+        held_until=bead.get(B.HELD_UNTIL) if bead else "",
+        quarantined_until=bead.get(B.QUARANTINED_UNTIL) if bead else "",
+        runtime=runtime, last_activity=last_activity, wake_reason=wake, last_step=last_step, trackers=tracker,
+        explanation=tuple(explanation), awake=row, reason=reason, reason_hint=hint, hold=hold)
 
 
 def explain_session(model: ModelView, key: str, *, outcome: Outcome | None = None,
                     history: list[RunAction] | None = None,
-                    awake: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+                    awake: Sequence[AwakeRow] | None = None) -> Explanation:
     """Explain the session `key` (any spelling, see the module doc) as the model stands.
 
-    Returns the dictionary documented in the module doc, with `found` False (and every section
-    empty) when nothing matches. `outcome` (the last step's) adds the wake reason and what the
-    step did to the session; `history` (actions of the run) adds adoption and the history list;
-    `awake` (the last tick's awake set; default: the outcome's) adds the awake-set decision.
+    Returns the Explanation documented in the module doc, with `found` False (and no sections)
+    when nothing matches. `outcome` (the last step's) adds the wake reason and what the step
+    did to the session; `history` (actions of the run) adds adoption and the history list;
+    `awake` (the last tick's awake set, core.explain.records.awake_set; default: the outcome's)
+    adds the awake-set decision.
     """
     from core.views.state_json import deferrals
 
@@ -513,18 +498,16 @@ def explain_session(model: ModelView, key: str, *, outcome: Outcome | None = Non
         deferral = next((d for d in deferrals(model) if d.bead_id == bead.id), None)
     alias = alias_state(entry, bead, deferral, model.world.now)
     name = (entry.session_name if entry else "") or (bead.session_name if bead else "")
-    lifecycle = _lifecycle(model, bead, name, outcome, awake)
-    out: dict[str, Any] = {
-        "session": key, "found": True, "matched_by": how, "also_matches": also, "desired": entry is not None,
-        "rules": rules, "identity": _identity(model, entry, bead, template, shape_rule, name), "alias": alias,
-        "slot": _slot(entry, bead), "demand": _demand(model, entry, template, why_not), "lifecycle": lifecycle,
-        "summary": _summary(entry, bead, alias, why_not),
-    }
     hold = _hold(model, bead)
+    summary = _summary(entry, bead, alias, why_not)
     if hold is not None:  # a crash loop or an open circuit is the first thing to know
-        lifecycle["hold"] = {"kind": hold.kind, "until": format_time(hold.until), "reason": hold.reason}
-        out["summary"] = f"{hold.headline()} · {out['summary']}"
-    out["model"] = {"simplifies": model_notes(model, bead, template)}
-    if history is not None and bead is not None:
-        out["history"] = [h.to_json() for h in history if h.bead_id == bead.id]
-    return out
+        summary = f"{hold.headline()} · {summary}"
+    return Explanation(
+        session=key, found=True, summary=summary, matched_by=how, also_matches=tuple(also),
+        desired=entry is not None, rules=tuple(rules),
+        identity=_identity(model, entry, bead, template, shape_rule, name), alias=alias,
+        slot=_slot(entry, bead), demand=_demand(model, entry, template, why_not),
+        lifecycle=_lifecycle(model, bead, name, outcome, awake, hold),
+        model=ModelNotes(tuple(model_notes(model, bead, template))),
+        history=tuple(h for h in history if h.bead_id == bead.id) if history is not None and bead is not None
+        else None)

@@ -4,9 +4,10 @@ deferrals, bead states and sleep reasons, tracker rows. Pure functions of the mo
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from core.desired.alias import backoff_seconds, retry_due
+from core.explain.records import Alias, AliasRetry
 from core.formats.durations import format_duration
 from core.identity import canonical_singleton
 from core.world import beads as B
@@ -14,6 +15,7 @@ from core.world import beads as B
 if TYPE_CHECKING:
     from core.config.city_config import Agent, City
     from core.desired.entries import DesiredEntry, DesiredResult
+    from core.explain.records import AwakeRow
     from core.model_view import ModelView
     from core.trackers.view import TrackerRow
     from core.views.state_json import AliasDeferral
@@ -162,54 +164,48 @@ def _not_desired_beside(d: DesiredResult, b: SessionBead, agent: Agent, semantic
 
 
 def alias_state(entry: DesiredEntry | None, b: SessionBead | None, deferral: AliasDeferral | None,
-                now: datetime) -> dict[str, Any]:
+                now: datetime) -> Alias:
     """The alias section: what it is, who blocks it, and when the next attempt is due."""
-    out: dict[str, Any] = {
-        "desired": entry.alias if entry else "",
-        "bead": b.alias if b else "",
-        "history": b.alias_history() if b else [],
-        "deferred": deferral.to_json() if deferral is not None else None,
-    }
+    desired = entry.alias if entry else ""
+    bead = b.alias if b else ""
+    history = tuple(b.alias_history()) if b else ()
     if deferral is not None:
         count = deferral.count
         backoff = format_duration(backoff_seconds(count))
         holder, hstate = deferral.holder, deferral.holder_state
         due = retry_due(deferral.last_at, str(count), now)
         who = f"{holder} ({hstate})" if holder else "no open bead now"
-        out.update(state="deferred", wanted=deferral.alias, holder=holder, holder_state=hstate, attempts=count,
-                   last_attempt=deferral.last_at, next_retry_at=deferral.next_retry_at,
-                   backoff=backoff, retry_due=due)
         tail = ("the holder is gone, so the next sync or normalization claims it" if not holder else
                 f"retries back off 30s, doubling per attempt, capped at 30m: now {backoff}, "
                 f"{'due now' if due else 'next at ' + (deferral.next_retry_at or '?')}")
-        out["explanation"] = (f"wants {deferral.alias} but {who} holds it; {count} attempt(s), last at "
-                              f"{deferral.last_at or '(no stamp)'}; {tail}")
-        return out
+        retry = AliasRetry(deferral.alias, holder, hstate, count, deferral.last_at, deferral.next_retry_at,
+                           backoff, due)
+        return Alias(desired, bead, history, deferral, "deferred",
+                     f"wants {deferral.alias} but {who} holds it; {count} attempt(s), last at "
+                     f"{deferral.last_at or '(no stamp)'}; {tail}", retry)
+    state, explanation = _alias_words(entry, b)
+    return Alias(desired, bead, history, None, state, explanation)
+
+
+def _alias_words(entry: DesiredEntry | None, b: SessionBead | None) -> tuple[str, str]:
+    """(state, explanation) of an alias with no deferral row."""
     if entry is None:
-        out["state"] = "released" if b is not None and not b.open else ("held" if b and b.alias else "none")
-        out["explanation"] = (f"not desired; the bead {'held' if b and not b.open else 'holds'} alias {b.alias}"
-                              if b and b.alias else "not desired and holds no alias")
-        return out
+        state = "released" if b is not None and not b.open else ("held" if b and b.alias else "none")
+        return state, (f"not desired; the bead {'held' if b and not b.open else 'holds'} alias {b.alias}"
+                       if b and b.alias else "not desired and holds no alias")
     if entry.named:
-        out["state"] = "named"
-        out["explanation"] = f"the configured named identity {entry.named_identity} is reserved for this session"
-    elif entry.dependency_only:
-        out["state"] = "none"
-        out["explanation"] = "a dependency floor asks for no alias"
-    elif entry.alias and b is not None and b.alias == entry.alias:
-        out["state"] = "claimed"
-        out["explanation"] = f"holds alias {entry.alias}"
-    elif entry.alias:
-        out["state"] = "pending"
-        out["explanation"] = f"desired alias {entry.alias}; the bead has {b.alias or 'none' if b else 'no bead'} until sync claims it"
-    elif b is not None and b.get(B.POOL_ALIAS_CONFLICT):
-        out["state"] = "deferred"
-        out["explanation"] = f"deferred: alias {b.get(B.POOL_ALIAS_CONFLICT)} is not available yet"
-    else:
-        out["state"] = "none"
-        out["explanation"] = ("no alias yet: a pending create claims its instance identity at sync"
-                              if b is not None and b.pending_claim else "this entry asks for no alias")
-    return out
+        return "named", f"the configured named identity {entry.named_identity} is reserved for this session"
+    if entry.dependency_only:
+        return "none", "a dependency floor asks for no alias"
+    if entry.alias and b is not None and b.alias == entry.alias:
+        return "claimed", f"holds alias {entry.alias}"
+    if entry.alias:
+        return "pending", (f"desired alias {entry.alias}; the bead has {b.alias or 'none' if b else 'no bead'} "
+                           "until sync claims it")
+    if b is not None and b.get(B.POOL_ALIAS_CONFLICT):
+        return "deferred", f"deferred: alias {b.get(B.POOL_ALIAS_CONFLICT)} is not available yet"
+    return "none", ("no alias yet: a pending create claims its instance identity at sync"
+                    if b is not None and b.pending_claim else "this entry asks for no alias")
 
 
 def lifecycle_words(b: SessionBead | None, runtime: str, tracker: TrackerRow | None) -> list[str]:
@@ -334,7 +330,7 @@ def reason_words(reason: str) -> str:
     return "; ".join(WAKE_WORDS.get(r, r) for r in reason.split(","))
 
 
-def session_reason(model: ModelView, b: SessionBead | None, row: dict[str, Any] | None = None) -> tuple[str, str]:
+def session_reason(model: ModelView, b: SessionBead | None, row: AwakeRow | None = None) -> tuple[str, str]:
     """The REASON `gc session list` shows for a session (sessionReason): the lifecycle display
     reason first (LifecycleDisplayReasonWithLivenessInfo: an open circuit, the sleep reason unless
     its hold or quarantine has lapsed, an active quarantine, a wait hold, an active hold); else,
@@ -371,10 +367,10 @@ def session_reason(model: ModelView, b: SessionBead | None, row: dict[str, Any] 
         return "wait-hold", ""
     if held_active:
         return "user-hold", ""
-    awake = bool(row and row.get("should_wake")) or (bool(b.session_name) and model.world.runtime.alive(b.session_name))
+    awake = bool(row is not None and row.should_wake) or (bool(b.session_name) and model.world.runtime.alive(b.session_name))
     if awake:
         return ",".join(list_wake_reasons(model, b)), ""
-    reason = (row or {}).get("reason") or ""
+    reason = row.reason if row is not None else ""
     if reason == "idle-sleep":
         return "idle", ""
     if reason in ("held", "quarantined"):
@@ -411,13 +407,13 @@ def model_notes(model: ModelView, b: SessionBead | None, template: str) -> list[
     return out
 
 
-def awake_words(row: dict[str, Any]) -> str:
+def awake_words(row: AwakeRow) -> str:
     """One sentence for the session's row of the last tick's awake set (ComputeAwakeSet)."""
-    reason = row.get("reason") or ""
+    reason = row.reason
     words = AWAKE_WORDS.get(reason, reason)
-    if row.get("should_wake"):
+    if row.should_wake:
         line = f"the last tick's awake set wants it awake: {reason} ({words})"
-        if row.get("sleep_policy_suppressed"):
+        if row.sleep_policy_suppressed:
             line += "; its sleep policy suppresses this wake"
         return line
     if reason:

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
 
 from core.config.errors import ConfigError
-from core.explain.explanation import ExplainError, RunAction, explain_session, known_names
+from core.explain.explanation import ExplainError, explain_session, known_names
+from core.explain.records import AwakeRow, Explanation, RunAction, Target, awake_set
 from core.formats.timefmt import format_time
 from core.guards.safeio import SCENARIO_MAX_BYTES, read_regular
 from core.model.facade import Model, ModelError
@@ -34,7 +34,7 @@ class Ran:
     last: Outcome | None = None
     last_do: str = ""
     history: list[RunAction] = field(default_factory=list)  # every action of the run, in order
-    awake: list[dict[str, Any]] = field(default_factory=list)  # the awake set of the last step that ticked
+    awake: tuple[AwakeRow, ...] = ()  # the awake set of the last step that ticked
 
 
 def target_kind(path: str) -> str:
@@ -78,7 +78,7 @@ def _live(model: Model, steps: list[Step], timeout: float | None) -> list[Step]:
 def _record(ran: Ran, n: int, do: str, out: Outcome) -> None:
     ran.last, ran.last_do, ran.steps_run = out, do, n
     if out.ticks:
-        ran.awake = out.awake
+        ran.awake = awake_set(out.awake)
     for a in out.actions:
         ran.history.append(RunAction(n, do, a.kind, a.bead_id, a.session_name, a.reason))
 
@@ -139,7 +139,7 @@ def _run_city(path: str, semantics: str | None, steps: int | None, timeout: floa
 
 def explain_target(target: str, session: str, *, semantics: str | None = None,
                    steps: int | None = None, scale_check_timeout: float | None = None,
-                   packs_dir: str | None = None) -> dict[str, Any]:
+                   packs_dir: str | None = None) -> Explanation:
     """Run `target` (a scenario to its end or its first `steps` steps; a city.toml for one tick,
     or `steps` ticks, on a fresh world) and explain `session` there. With `scale_check_timeout`
     (`--run-scale-checks`) the scale_check commands run for real before each tick. Raises
@@ -148,14 +148,13 @@ def explain_target(target: str, session: str, *, semantics: str | None = None,
                      packs_dir=packs_dir)
     model = ran.model
     x = explain_session(model, session, outcome=ran.last, history=ran.history, awake=ran.awake)
-    if not x["found"]:
+    if not x.found:
         names = known_names(model)
         listing = ", ".join(names) if names else "(none: no session beads or desired entries)"
         partial = [f"{qn} scale_check {r.describe()}" for qn, r in sorted(model.world.scale_check_runs.items())
                    if not r.ok]
         note = f"; demand read partial: {'; '.join(partial)}" if partial else ""
         raise ExplainError(f"{target}: no session {session!r} after {ran.steps_run} step(s); known: {listing}{note}")
-    x["target"] = {"path": target, "kind": ran.kind, "steps_run": ran.steps_run, "steps_total": ran.steps_total,
-                   "tick": model.world.tick, "now": format_time(model.world.now), "semantics": model.semantics,
-                   "scale_checks": "run" if scale_check_timeout is not None else "simulated"}
-    return x
+    return replace(x, target=Target(target, ran.kind, ran.steps_run, ran.steps_total, model.world.tick,
+                                    format_time(model.world.now), model.semantics,
+                                    "run" if scale_check_timeout is not None else "simulated"))

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from core.desired.entries import Why
 from core.identity import shape
 
 if TYPE_CHECKING:
@@ -32,6 +33,59 @@ class AgentRow:
     def note(self) -> str:
         """What the row's note column says: why it produces no session, or that it is suspended."""
         return self.inactive or ("suspended" if self.suspended else "")
+
+
+@dataclass(frozen=True, slots=True)
+class AgentIdentity:
+    """A template's identity in its detail: shape, bounds and what suspends it or makes it
+    produce no session."""
+    template: str
+    shape: str
+    shape_detail: str
+    bounds: str
+    suspended: bool
+    no_session: str
+    suspended_by: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"template": self.template, "shape": self.shape, "shape_detail": self.shape_detail,
+                "bounds": self.bounds, "suspended": self.suspended, "no_session": self.no_session,
+                "suspended_by": self.suspended_by}
+
+
+@dataclass(frozen=True, slots=True)
+class AgentDemand:
+    """A template's demand in its detail: its scale_check read in words, where it came from,
+    whether the read was partial, and its desired, open and running session counts."""
+    scale_check: str
+    source: str
+    partial: bool
+    desired: int
+    open: int
+    running: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"scale_check": self.scale_check, "source": self.source, "partial": self.partial,
+                "desired": self.desired, "open": self.open, "running": self.running}
+
+
+@dataclass(frozen=True, slots=True)
+class AgentDetail:
+    """The Why panel's view of one template (selected in the Agents panel): a summary, then its
+    identity and demand sections, read like an explanation (core.explain.records) with no
+    rules; `to_json()` keeps the form the Why panel lists field by field."""
+    summary: str
+    identity: AgentIdentity
+    demand: AgentDemand
+    found: bool = False  # not a session's chain: the panel adds no "no rule chain" line
+    rules: tuple[Why, ...] = ()
+
+    def sections(self) -> tuple[tuple[str, AgentIdentity | AgentDemand], ...]:
+        """(name, section) in reading order: identity, demand."""
+        return (("identity", self.identity), ("demand", self.demand))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"summary": self.summary, "identity": self.identity.to_json(), "demand": self.demand.to_json()}
 
 
 def scale_check_view(model: ModelView, template: str) -> tuple[str, str, str]:
@@ -104,9 +158,9 @@ def agent_rows(model: ModelView) -> list[AgentRow]:
     return rows
 
 
-def agent_detail(model: ModelView, template: str) -> dict | None:
-    """The Why panel's view of one template (selected in the Agents panel), in the explain
-    dictionary's shape: a summary, then identity and demand sections. None when unknown."""
+def agent_detail(model: ModelView, template: str) -> AgentDetail | None:
+    """The Why panel's view of one template (selected in the Agents panel), read like an
+    explanation: a summary, then identity and demand sections. None when unknown."""
     row = next((r for r in agent_rows(model) if r.key == template), None)
     if row is None:
         return None
@@ -119,11 +173,7 @@ def agent_detail(model: ModelView, template: str) -> dict | None:
         cell, source, detail = "—", "", row.scale_detail
     elif source == "run" and cell.startswith("partial"):
         summary = f"{template}: demand read partial, scale_check {detail}"
-    return {
-        "summary": summary,
-        "identity": {"template": template, "shape": row.shape, "shape_detail": row.shape_detail,
-                     "bounds": row.bounds, "suspended": row.suspended, "no_session": row.inactive,
-                     "suspended_by": row.suspended_by},
-        "demand": {"scale_check": detail, "source": source, "partial": partial,
-                   "desired": row.desired, "open": row.open, "running": row.running},
-    }
+    return AgentDetail(
+        summary,
+        AgentIdentity(template, row.shape, row.shape_detail, row.bounds, row.suspended, row.inactive, row.suspended_by),
+        AgentDemand(detail, source, partial, row.desired, row.open, row.running))

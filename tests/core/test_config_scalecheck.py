@@ -157,9 +157,10 @@ def test_roster_and_explain_show_the_outcome(tmp_path):
     assert rows["api/bad"].scale_detail.startswith('partial: output "abc" is not an integer (ran for real at tick 1')
     assert rows["api/good"].scale_check == "1"
     detail = agent_detail(model, "api/bad")
-    assert detail["summary"].startswith('api/bad: demand read partial, scale_check partial: output "abc" is not')
+    assert detail is not None and detail.summary.startswith('api/bad: demand read partial, scale_check partial: output "abc" is not')
     x = explain_session(model, "api/good-1")
-    assert x["demand"]["scale_check"]["source"] == "run" and x["demand"]["scale_check"]["value"] == 1
+    read = x.demand.scale_check if x.demand is not None else None
+    assert read is not None and read.source == "run" and read.value == 1
 
 
 def test_partial_read_reaches_the_build(tmp_path):

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import json
 import pathlib
+from dataclasses import replace
 
 import pytest
 
 from core.explain.explanation import explain_session, render_explanation
+from core.explain.records import Explanation
 from core.explain.run import explain_target, run_target
 from core.model.facade import ModelError
 from core.outcome import Outcome
@@ -33,26 +35,26 @@ def test_scenarios_exist() -> None:
     assert any(p.parent.name == "incidents" for p in FILES)
 
 
-def _check(model, kind: str, key: str, where: str, outcome=None, history=None) -> dict:
+def _check(model, kind: str, key: str, where: str, outcome=None, history=None) -> Explanation:
     x = explain_session(model, key, outcome=outcome, history=history)
     where = f"{where}: explain {kind} {key!r}"
-    assert x["found"], where
-    assert x["rules"], f"{where}: empty rule list"
-    for r in x["rules"]:
-        assert r["rule"] and "." in r["rule"] and r["detail"], f"{where}: bad rule {r}"
-    assert x["summary"], where
-    json.dumps(x, sort_keys=True)
-    assert render_explanation(x).startswith(x["summary"]), where
+    assert x.found, where
+    assert x.rules, f"{where}: empty rule list"
+    for r in x.rules:
+        assert r.rule and "." in r.rule and r.detail, f"{where}: bad rule {r}"
+    assert x.summary, where
+    assert json.loads(json.dumps(x.to_json(), sort_keys=True))["summary"] == x.summary, where
+    assert render_explanation(x).startswith(x.summary), where
     if kind == "bead":
-        assert x["matched_by"] == "bead id" and x["lifecycle"]["bead"] == key, where
+        assert x.matched_by == "bead id" and x.lifecycle.bead == key, where
         desired = model.last_desired is not None and any(e.bead_id == key for e in model.last_desired.entries.values())
-        assert x["desired"] == desired, where
+        assert x.desired == desired, where
         if not desired:
-            assert x["rules"][-1]["rule"].startswith("undesired."), where
+            assert x.rules[-1].rule.startswith("undesired."), where
     else:
         # A more specific spelling (another bead's session name) may win; the answer is still
         # about something that carries that name.
-        names = {x["identity"]["desired_identity"], x["alias"]["desired"], *x["identity"]["spellings"]}
+        names = {x.identity.desired_identity, x.alias.desired, *x.identity.spellings}
         assert key in names, f"{where}: answered for {x['lifecycle']['bead']} ({names})"
     return x
 
@@ -75,6 +77,6 @@ def test_explain_target_every_session(path: pathlib.Path) -> None:
     ran = run_target(str(path))
     for kind, key in _keys(ran.model):
         x = explain_target(str(path), key)
-        assert x["target"]["steps_run"] == ran.steps_run == x["target"]["steps_total"]
-        assert x["session"] == key and x["rules"], f"{path.name}: {key}"
-        assert x == _check(ran.model, kind, key, path.name, ran.last, ran.history) | {"target": x["target"]}
+        assert x.target.steps_run == ran.steps_run == x.target.steps_total
+        assert x.session == key and x.rules, f"{path.name}: {key}"
+        assert x == replace(_check(ran.model, kind, key, path.name, ran.last, ran.history), target=x.target)

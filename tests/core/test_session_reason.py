@@ -54,8 +54,8 @@ def _reason(tmp_path, *, mayor: str = "", worker: str = "", worker_suspended: st
             bead: str = "gc-1") -> tuple[str, str, list[str]]:
     x = explain_session(scenario_model(tmp_path, CITY.format(mayor=mayor, worker=worker,
                                                             worker_suspended=worker_suspended)), bead)
-    life = x["lifecycle"]
-    return life["reason"], life["reason_hint"], life["explanation"]
+    life = x.lifecycle
+    return life.reason, life.reason_hint, list(life.explanation)
 
 
 def test_an_open_circuit_gives_circuit_open_and_the_reset_hint(tmp_path):
@@ -87,6 +87,6 @@ def test_a_running_session_gives_the_wake_reasons_gc_session_list_shows(tmp_path
     runtime = '\n[[runtime]]\nname = "worker-gc-2"\nsession_id = "gc-2"\nattached = {attached}\n'
     for attached, want in (("true", "config,attached"), ("false", "config")):
         text = CITY.format(mayor="", worker="", worker_suspended="false") + runtime.format(attached=attached)
-        life = explain_session(scenario_model(tmp_path, text), "gc-2")["lifecycle"]
-        assert life["reason"] == want
-        assert life["explanation"][0].startswith(f"REASON {want}: ")
+        life = explain_session(scenario_model(tmp_path, text), "gc-2").lifecycle
+        assert life.reason == want
+        assert life.explanation[0].startswith(f"REASON {want}: ")

@@ -35,7 +35,7 @@ state = "ready"
 
 
 def test_explain_names_each_simplification_that_affects_the_session(tmp_path):
-    notes = explain_session(scenario_model(tmp_path, SCENARIO), "gc-1")["model"]["simplifies"]
+    notes = explain_session(scenario_model(tmp_path, SCENARIO), "gc-1").model.simplifies
     assert any(n.startswith("work_query: the controller does not run it") for n in notes), notes
     assert any("ready durable wait stays ready" in n for n in notes), notes
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -14,10 +14,15 @@ from tui.layout import Want
 from tui.widgets.hanging import Hanging
 from tui.widgets.panel import Panel
 
+if TYPE_CHECKING:
+    from core.explain.records import Explanation
+    from core.views.roster import AgentDetail
 
-def render_explanation(x: dict[str, Any]) -> Hanging:
-    """The explain dict as lines an operator reads top to bottom: summary, rules, sections. A
-    wrapped line continues under its own text (a rule's name, a detail, a field's value)."""
+
+def render_explanation(x: Explanation | AgentDetail) -> Hanging:
+    """An explanation (or a template's detail) as lines an operator reads top to bottom: summary,
+    rules, sections, each section's non-empty fields as its JSON form names them. A wrapped line
+    continues under its own text (a rule's name, a detail, a field's value)."""
     out = Hanging()
 
     def line(prefix: str, text: str, style: str = "", prefix_style: str = "dim", hang: int | None = None) -> None:
@@ -25,21 +30,20 @@ def render_explanation(x: dict[str, Any]) -> Hanging:
         t.append(printable(text), style=style)
         out.add(t, len(prefix) if hang is None else hang)
 
-    line("", x.get("summary", ""), "bold", hang=2)
-    rules = x.get("rules") or []
-    if rules:
+    line("", x.summary, "bold", hang=2)
+    if x.rules:
         out.add(Text(""), 0)
         line("", "rules", "underline")
-        for i, r in enumerate(rules, 1):
-            line(f"{i:>2}. ", r.get("rule", ""), "cyan")
-            if r.get("detail"):
-                line("    ", r["detail"])
-    elif x.get("found"):
+        for i, r in enumerate(x.rules, 1):
+            line(f"{i:>2}. ", r.rule, "cyan")
+            if r.detail:
+                line("    ", r.detail)
+    elif x.found:
         out.add(Text(""), 0)
         line("", "no rule chain: the session is not in the desired set", "dim", hang=2)
-    for section in ("identity", "alias", "slot", "demand", "lifecycle", "model"):
-        body = x.get(section) or {}
-        items = [(k, v) for k, v in body.items() if v not in ("", None, [], {}, False)]
+    for section, body in x.sections():
+        fields = body.to_json() if body is not None else {}
+        items = [(k, v) for k, v in fields.items() if v not in ("", None, [], {}, False)]
         if not items:
             continue
         out.add(Text(""), 0)
@@ -81,9 +85,9 @@ class WhyPanel(Panel):
         return Want(6, 14)
 
     shown_key: str | None = None  # what the panel explains now
-    _drawn: tuple[str | None, dict[str, Any] | None] | None = None  # the key and explanation on screen
+    _drawn: tuple[str | None, Explanation | AgentDetail | None] | None = None  # the key and explanation on screen
 
-    def show(self, key: str | None, explanation: dict[str, Any] | None) -> None:
+    def show(self, key: str | None, explanation: Explanation | AgentDetail | None) -> None:
         self.shown_key = key if explanation is not None else None
         drawn = (key, explanation) if key is not None and explanation is not None else (None, None)
         if self._drawn is not None and self._drawn[0] == drawn[0] and self._drawn[1] is drawn[1]:
