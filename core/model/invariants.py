@@ -336,18 +336,28 @@ def cap_violations(model: Model) -> list[tuple[str, str]]:
     return out
 
 
-# An undesired pool session must be gone this long after it was first seen undesired: the spawn
-# claim grace (startup_timeout + 60 s from its wake), the drain deadline (300 s), and then the
-# tick that stops it; RETIRE_TICKS ticks must have run meanwhile.
+# An undesired pool session is kept open through the spawn claim grace (startup_timeout + 60 s
+# from its wake); the first tick past it drains the session with a deadline 300 s from that
+# tick; the first tick past the deadline stops it. Each stage waits for a tick, so a clock that
+# jumps between ticks moves the deadline with it: the session must be gone after a tick at
+# least DRAIN_TIMEOUT past the first tick that was past the grace, and RETIRE_TICKS ticks since
+# it left the desired set.
 RETIRE_TICKS = 3
 
 
-def retire_bound(model: Model) -> float:
-    """Seconds within which an undesired pool session is retired (see RETIRE_TICKS)."""
-    from core.reconcile.drains import DRAIN_TIMEOUT
+def retire_grace(model: Model) -> float:
+    """Seconds an undesired pool session may stay open before its drain begins."""
     from core.reconcile.lease import POOL_SPAWN_CLAIM_GRACE
 
-    return model.city.session.startup_timeout_seconds() + POOL_SPAWN_CLAIM_GRACE + DRAIN_TIMEOUT
+    return model.city.session.startup_timeout_seconds() + POOL_SPAWN_CLAIM_GRACE
+
+
+def retire_bound(model: Model) -> float:
+    """Seconds within which an undesired pool session is retired when ticks come often (the
+    grace, then the drain deadline; see RETIRE_TICKS)."""
+    from core.reconcile.drains import DRAIN_TIMEOUT
+
+    return retire_grace(model) + DRAIN_TIMEOUT
 
 
 def undesired_live_pool_sessions(model: Model) -> list[B.SessionBead]:
@@ -378,7 +388,8 @@ class InvariantChecker:
         self.base = dict(model.world.store.sessions.items())
         self.ticks = 0
         self.initial = {(bid, msg) for bid, msg in bead_violations(model)}
-        self.undesired_since: dict[str, tuple[datetime, int]] = {}  # bead id -> (first seen, ticks then)
+        # bead id -> (first seen undesired, ticks then, the first tick time past the grace or None)
+        self.undesired_since: dict[str, tuple[datetime, int, datetime | None]] = {}
         self.last = model.world.store.sessions  # the beads as the previous step left them
         self.desired_since: dict[str, int] = {}  # bead id -> tick count when a build first desired it
 
@@ -438,15 +449,20 @@ class InvariantChecker:
         self.initial |= set(bead_violations(self.model))
 
     def _retirement(self) -> list[tuple[str, str]]:
+        from core.reconcile.drains import DRAIN_TIMEOUT
+
         now = self.model.world.now
-        bound = retire_bound(self.model)
+        grace, bound = retire_grace(self.model), retire_bound(self.model)
         seen = {}
         out = []
         for b in undesired_live_pool_sessions(self.model):
-            since, ticks = self.undesired_since.get(b.id, (now, self.ticks))
-            seen[b.id] = (since, ticks)
+            since, ticks, drain_from = self.undesired_since.get(b.id, (now, self.ticks, None))
             waited = (now - since).total_seconds()
-            if self.ticks - ticks >= RETIRE_TICKS and waited > bound:
+            if drain_from is None and waited >= grace:
+                drain_from = now  # this tick drains it at the latest
+            seen[b.id] = (since, ticks, drain_from)
+            draining = (now - drain_from).total_seconds() if drain_from is not None else 0.0
+            if self.ticks - ticks >= RETIRE_TICKS and waited > bound and draining > DRAIN_TIMEOUT:
                 out.append((b.id, f"undesired pool session {b.session_name!r} (bead {b.id}) still runs "
                                   f"{waited:.0f}s and {self.ticks - ticks} ticks after it left the desired set "
                                   f"(bound {bound:.0f}s)"))

@@ -6,6 +6,7 @@ also shows the unbroken state passes, and that an exemption covers only its exac
 from __future__ import annotations
 
 import pathlib
+import textwrap
 
 from core.model.invariants import (
     InvariantChecker,
@@ -14,8 +15,9 @@ from core.model.invariants import (
     singleton_violations,
 )
 from core.outcome import Outcome
-from core.scenario.file import load_scenario
+from core.scenario.file import load_scenario, run
 from core.world import beads as B
+from tests.factories import write_scenario
 
 SCENARIOS = pathlib.Path(__file__).parent.parent / "scenarios" / "reconcile"
 
@@ -426,3 +428,76 @@ def test_undesired_pool_sessions_retire_within_the_bound(tmp_path):
         found = checker.after_step(model.do({"do": "tick"}))
         model.world.advance(60)
         assert not any("still runs" in m for m in found), found
+
+
+def test_a_clock_jump_moves_the_retirement_deadline_with_the_tick_that_drains(tmp_path):
+    """The drain of an undesired pool session begins at the first tick past the spawn-claim
+    grace and is due DRAIN_TIMEOUT after that tick, however far the clock jumped before it
+    (a property run found a city whose clock jumped 11 minutes in one step). A model that never
+    drains is still reported once a tick lands past that deadline."""
+    from core.model.invariants import RETIRE_TICKS, retire_bound
+    from core.reconcile.drains import DRAIN_TIMEOUT
+
+    model = model_of(tmp_path, POOL)
+    checker = InvariantChecker(model)
+    assert tick(model, checker) == []
+    model.city = model_of(tmp_path, POOL.replace("min_active_sessions = 2", ""), "scaled.toml").city
+    lazy = InvariantChecker(model)
+    lazy.after_step(Outcome(ticks=1, desired=model.do({"do": "build"}).desired))
+    for _ in range(RETIRE_TICKS):  # ticks with no time passing: the grace cannot end
+        assert lazy.after_step(Outcome(ticks=1)) == []
+    model.world.advance(2 * retire_bound(model))  # one jump past the whole bound
+    assert lazy.after_step(Outcome(ticks=1)) == []  # the drain begins only at this tick
+    model.world.advance(DRAIN_TIMEOUT)
+    assert lazy.after_step(Outcome(ticks=1)) == []  # exactly at the deadline: not past it
+    model.world.advance(1)
+    found = lazy.after_step(Outcome(ticks=1))
+    assert sum("still runs" in m for m in found) == 2, found
+
+
+def test_the_model_retires_a_session_whose_agent_was_suspended_across_a_clock_jump(tmp_path):
+    """The property counterexample itself, run on: the session is drained at the first tick
+    past the grace and stopped at the first tick past the drain deadline, with no breach."""
+    text = textwrap.dedent('''
+        name = "suspended across a jump"
+        source = "tests/test_properties.py counterexample"
+        start = "2026-07-19T12:00:00Z"
+        [city.workspace]
+        name = "prop"
+        [[city.agent]]
+        name = "mayor"
+        max_active_sessions = 1
+        scale_check = "printf 1"
+        [scale_check]
+        mayor = 1
+        [[step]]
+        do = "tick"
+        [[step]]
+        do = "edit_config"
+        [step.city.workspace]
+        name = "prop"
+        [[step.city.agent]]
+        name = "mayor"
+        max_active_sessions = 1
+        suspended = true
+        [[step]]
+        do = "tick"
+        [[step]]
+        do = "tick"
+        [[step]]
+        do = "tick"
+        [[step]]
+        do = "advance"
+        by = "11m"
+        [[step]]
+        do = "tick"
+        [[step]]
+        do = "advance"
+        by = "5m1s"
+        [[step]]
+        do = "tick"
+        ''')
+    result = run(load_scenario(write_scenario(tmp_path, text)))
+    assert result.invariant_failures == []
+    assert result.states[-1]["runtime"] == []  # stopped at the last tick, past the drain deadline
+    assert result.states[-3]["runtime"]  # still running (draining) right after the jump's tick
