@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from core.actions import Action, Event
+from core.awake_row import AwakeRow
 from core.desired.entries import DesiredResult
 from core.tracefile.record import TraceRecord
 
@@ -21,7 +22,7 @@ class Outcome:
     warnings: list[str] = field(default_factory=list)
     # The last tick's awake set (ComputeAwakeSet, one row per session by session name); [] when
     # the step ran no tick.
-    awake: list[dict] = field(default_factory=list)
+    awake: list[AwakeRow] = field(default_factory=list)
     error: str = ""
     # A tick that raised (Gas City's safeTick recovers a panicking tick and logs it): the log
     # line, for checkers to report as a model bug; the app keeps running.

@@ -76,6 +76,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from core.awake_row import AwakeRow
 from core.explain.reasons import (
     alias_state,
     awake_words,
@@ -88,7 +89,6 @@ from core.explain.reasons import (
 )
 from core.explain.records import (
     Alias,
-    AwakeRow,
     Demand,
     Explanation,
     Identity,
@@ -99,7 +99,6 @@ from core.explain.records import (
     ScaleCheckRead,
     Slot,
     Why,
-    awake_set,
 )
 from core.explain.text import render_explanation
 from core.formats.timefmt import format_time
@@ -449,7 +448,7 @@ def _lifecycle(model: ModelView, bead: SessionBead | None, name: str, outcome: O
     tracker = _tracker_row(model, bead)
     explanation = lifecycle_words(bead, runtime, tracker)
     if awake is None:
-        awake = awake_set(outcome.awake) if outcome is not None else ()
+        awake = outcome.awake if outcome is not None else ()
     row = _awake_row(awake, bead, name)
     if row is not None:
         explanation.append(awake_words(row))
@@ -480,7 +479,7 @@ def explain_session(model: ModelView, key: str, *, outcome: Outcome | None = Non
     Returns the Explanation documented in the module doc, with `found` False (and no sections)
     when nothing matches. `outcome` (the last step's) adds the wake reason and what the step
     did to the session; `history` (actions of the run) adds adoption and the history list;
-    `awake` (the last tick's awake set, core.explain.records.awake_set; default: the outcome's)
+    `awake` (the last tick's awake set, core.awake_row.AwakeRow; default: the outcome's)
     adds the awake-set decision.
     """
     from core.views.state_json import deferrals

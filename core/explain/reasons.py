@@ -13,9 +13,9 @@ from core.identity import canonical_singleton
 from core.world import beads as B
 
 if TYPE_CHECKING:
+    from core.awake_row import AwakeRow
     from core.config.city_config import Agent, City
     from core.desired.entries import DesiredEntry, DesiredResult
-    from core.explain.records import AwakeRow
     from core.model_view import ModelView
     from core.trackers.view import TrackerRow
     from core.views.state_json import AliasDeferral

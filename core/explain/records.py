@@ -6,7 +6,6 @@ panel). A template's detail (core.views.roster.AgentDetail) reads the same way."
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -14,14 +13,15 @@ from core.desired.entries import Why
 from core.formats.timefmt import format_time
 
 if TYPE_CHECKING:
+    from core.awake_row import AwakeRow
     from core.holds import Hold
     from core.trackers.view import TrackerRow
     from core.views.state_json import AliasDeferral
 
 __all__ = [
-    "Alias", "AliasRetry", "AwakeRow", "Demand", "Explanation",
+    "Alias", "AliasRetry", "Demand", "Explanation",
     "Identity", "LastStep", "Lifecycle", "ModelNotes", "RunAction", "ScaleCheckRead", "Section", "Slot", "Target",
-    "Why", "awake_set",
+    "Why",
 ]
 
 
@@ -178,50 +178,6 @@ class LastStep:
 
 
 @dataclass(frozen=True, slots=True)
-class AwakeRow:
-    """A session's row of the last tick's awake set (core.reconcile.wake_apply.awake_rows): the
-    bead and session it decides for, its decision and reasons; `input` and `work` are that row's
-    own tables (what the computation was handed), kept as the awake set gives them."""
-    bead_id: str
-    session_name: str
-    should_wake: bool
-    reason: str
-    wake_reasons: tuple[str, ...]
-    sleep_policy_suppressed: bool
-    has_assigned_work: bool
-    assigned_work_bead: str
-    requires_fresh_cycle: bool
-    input: Mapping[str, Any] | None = None
-    work: Mapping[str, Any] | None = None
-
-    @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> AwakeRow:
-        """The record of an awake-set row as awake_rows writes it."""
-        return cls(row["bead_id"], row["session_name"], row["should_wake"], row["reason"], tuple(row["wake_reasons"]),
-                   row["sleep_policy_suppressed"], row["has_assigned_work"], row["assigned_work_bead"],
-                   row["requires_fresh_cycle"], row.get("input"), row.get("work"))
-
-    def to_json(self) -> dict[str, Any]:
-        """The explanation's `lifecycle.awake`: the row without its bead id and session name."""
-        out: dict[str, Any] = {"should_wake": self.should_wake, "reason": self.reason,
-                               "wake_reasons": list(self.wake_reasons),
-                               "sleep_policy_suppressed": self.sleep_policy_suppressed,
-                               "has_assigned_work": self.has_assigned_work,
-                               "assigned_work_bead": self.assigned_work_bead,
-                               "requires_fresh_cycle": self.requires_fresh_cycle}
-        if self.input is not None:
-            out["input"] = dict(self.input)
-        if self.work is not None:
-            out["work"] = dict(self.work)
-        return out
-
-
-def awake_set(rows: Iterable[Mapping[str, Any]]) -> tuple[AwakeRow, ...]:
-    """The records of an awake set as an Outcome carries it (`Outcome.awake`)."""
-    return tuple(AwakeRow.from_row(r) for r in rows)
-
-
-@dataclass(frozen=True, slots=True)
 class Lifecycle:
     """The lifecycle section: the bead's state and timers, its runtime, the last step, its
     tracker row, its awake-set row, the REASON it shows and the hold keeping it down."""
@@ -254,7 +210,7 @@ class Lifecycle:
             "last_step": self.last_step.to_json() if self.last_step is not None else {},
             "trackers": self.trackers.to_json() if self.trackers is not None else {},
             "explanation": list(self.explanation),
-            "awake": self.awake.to_json() if self.awake is not None else {},
+            "awake": self.awake.decision_json() if self.awake is not None else {},
             "reason": self.reason, "reason_hint": self.reason_hint,
         }
         if self.hold is not None:

@@ -9,9 +9,10 @@ import os
 import tomllib
 from dataclasses import dataclass, field, replace
 
+from core.awake_row import AwakeRow
 from core.config.errors import ConfigError
 from core.explain.explanation import ExplainError, explain_session, known_names
-from core.explain.records import AwakeRow, Explanation, RunAction, Target, awake_set
+from core.explain.records import Explanation, RunAction, Target
 from core.formats.timefmt import format_time
 from core.guards.safeio import SCENARIO_MAX_BYTES, read_regular
 from core.model.facade import Model, ModelError
@@ -78,7 +79,7 @@ def _live(model: Model, steps: list[Step], timeout: float | None) -> list[Step]:
 def _record(ran: Ran, n: int, do: str, out: Outcome) -> None:
     ran.last, ran.last_do, ran.steps_run = out, do, n
     if out.ticks:
-        ran.awake = awake_set(out.awake)
+        ran.awake = tuple(out.awake)
     for a in out.actions:
         ran.history.append(RunAction(n, do, a.kind, a.bead_id, a.session_name, a.reason))
 

@@ -5,6 +5,7 @@ slot-freeing closes for dead pool sessions in a terminal sleep."""
 
 from __future__ import annotations
 
+from core.awake_row import AssignedWork, AwakeRow, BridgedBead
 from core.desired.context import BuildContext
 from core.desired.reach import filter_for_session_wake
 from core.formats.durations import try_duration
@@ -124,13 +125,13 @@ def apply_wake_decisions(ctx: TickContext, order: list[str], targets: list[WakeT
     return cands, evals
 
 
-def awake_rows(decisions: dict, evals: dict, beads: list, inp: A.AwakeInput | None = None) -> list[dict]:
-    """The tick's awake set as the state JSON shows it, one row per session ComputeAwakeSet
-    decided, by session name: its decision and reason, the older WakeReason vocabulary the wake
-    pass and drains use (empty when the sleep policy suppressed a config wake), the assigned
-    work behind it, and what the bridge (buildAwakeInputFromReconciler) handed the computation
-    for it: `input` (its projected template, compat state and flags) and `work` (the assigned
-    work beads whose assignee names it, with their readiness and blocked verdicts)."""
+def awake_rows(decisions: dict, evals: dict, beads: list, inp: A.AwakeInput | None = None) -> list[AwakeRow]:
+    """The tick's awake set, one row per session ComputeAwakeSet decided, by session name: its
+    decision and reason, the older WakeReason vocabulary the wake pass and drains use (empty
+    when the sleep policy suppressed a config wake), the assigned work behind it, and, given the
+    computation's input, what the bridge (buildAwakeInputFromReconciler) handed it for the
+    session: its bead (projected template, compat state and flags) and the assigned work beads
+    whose assignee names it, with their readiness and blocked verdicts."""
     rows = []
     index = A.WorkIndex(inp.work) if inp is not None else None
     for b in beads:
@@ -138,32 +139,28 @@ def awake_rows(decisions: dict, evals: dict, beads: list, inp: A.AwakeInput | No
         if d is None:
             continue
         ev = evals.get(b.id)
-        rows.append({
-            "session_name": b.session_name,
-            "bead_id": b.id,
-            "should_wake": d.should_wake,
-            "reason": d.reason,
-            "wake_reasons": list(ev.reasons) if ev is not None else [],
-            "sleep_policy_suppressed": bool(ev is not None and ev.config_suppressed and d.should_wake),
-            "has_assigned_work": d.has_assigned_work,
-            "assigned_work_bead": d.assigned_work_bead,
-            "requires_fresh_cycle": d.requires_fresh_cycle,
-            **(_row_input(b, inp, index) if inp is not None and index is not None else {}),
-        })
-    return sorted(rows, key=lambda r: r["session_name"])
+        bridged, work = _bridged(b, inp, index) if inp is not None and index is not None else (None, None)
+        rows.append(AwakeRow(
+            session_name=b.session_name, bead_id=b.id, should_wake=d.should_wake, reason=d.reason,
+            wake_reasons=tuple(ev.reasons) if ev is not None else (),
+            sleep_policy_suppressed=bool(ev is not None and ev.config_suppressed and d.should_wake),
+            has_assigned_work=d.has_assigned_work, assigned_work_bead=d.assigned_work_bead,
+            requires_fresh_cycle=d.requires_fresh_cycle, input=bridged, work=work))
+    return sorted(rows, key=lambda r: r.session_name)
 
 
-def _row_input(b: A.AwakeBead, inp: A.AwakeInput, index: A.WorkIndex) -> dict:
-    work = {}
-    for w in index.of(inp.named, b):  # the work whose assignee names `b`, in input order
-        work[w.id] = {"status": w.status, "ready": w.status == "open" and w.ready,
-                      "blocked": w.status == "in_progress" and not w.ready}
-    return {"input": {"template": b.template, "state": b.state, "sleep_reason": b.sleep_reason,
-                      "named_identity": b.named_identity, "explicit_wake": b.explicit_wake,
-                      "restart_requested": b.restart_requested, "reset_pending": b.reset_pending,
-                      "running": b.session_name in inp.running, "attached": b.session_name in inp.attached,
-                      "pending_interaction": b.session_name in inp.pending},
-            "work": work}
+def _bridged(b: A.AwakeBead, inp: A.AwakeInput, index: A.WorkIndex) -> tuple[BridgedBead, tuple[AssignedWork, ...]]:
+    """What the bridge handed the computation for `b`: its bead, and the work whose assignee
+    names it in input order (one entry per work id)."""
+    work = {w.id: AssignedWork(w.id, w.status, w.status == "open" and w.ready, w.status == "in_progress" and not w.ready)
+            for w in index.of(inp.named, b)}
+    name = b.session_name
+    bead = BridgedBead(template=b.template, state=b.state, sleep_reason=b.sleep_reason,
+                       named_identity=b.named_identity, explicit_wake=b.explicit_wake,
+                       restart_requested=b.restart_requested, reset_pending=b.reset_pending,
+                       running=name in inp.running, attached=name in inp.attached,
+                       pending_interaction=name in inp.pending)
+    return bead, tuple(work.values())
 
 
 def launch_idle_probes(ctx: TickContext, targets: list[WakeTarget], evals: dict) -> None:

@@ -165,7 +165,7 @@ def state(model: ModelView, step: int, do: str, outcome: Outcome | None) -> dict
         "deferrals": [d.to_json() for d in deferrals(model)],
         "waits": [wait_json(x) for x in w.store.waits_in_order()],
         "trackers": [t.to_json() for t in trackers(model)],
-        "awake": out.awake if out else [],
+        "awake": [r.to_json() for r in out.awake] if out else [],
         "actions": [a.to_json() for a in out.actions] if out else [],
         "trace": [r.to_json() for r in out.trace] if out else [],
         "events": [e.to_json() for e in out.events] if out else [],

@@ -80,12 +80,12 @@ def test_a_pending_wait_on_open_work_keeps_its_session_held(tmp_path):
 def test_a_wait_whose_dependency_closed_is_ready_and_wakes_its_session(tmp_path):
     _, out, w, b = tick(tmp_path, dep="closed")
     assert w.state == "ready" and "wait wait-1 for gc-1: ready" in out.logs
-    assert any(r["session_name"] == "mayor" and r["should_wake"] for r in out.awake)
+    assert any(r.session_name == "mayor" and r.should_wake for r in out.awake)
 
 
 def test_a_ready_wait_wakes_its_session_without_its_deps(tmp_path):
     _, out, w, _ = tick(tmp_path, state="ready", kind="other", deps="[]")
-    assert w.state == "ready" and any(r["session_name"] == "mayor" and r["should_wake"] for r in out.awake)
+    assert w.state == "ready" and any(r.session_name == "mayor" and r.should_wake for r in out.awake)
 
 
 def test_a_wait_of_another_kind_stays_pending(tmp_path):
