@@ -32,6 +32,32 @@ def test_ruff_finds_nothing():
     _passes(_module_tool("ruff") + ["check", "--no-cache", "core", "tui", "scripts", "tests"])
 
 
+MAX_FUNCTION_LINES = 60
+
+
+def long_functions(root: pathlib.Path) -> list[str]:
+    """Functions (and methods) of more than MAX_FUNCTION_LINES lines under `root`, longest first."""
+    import ast
+
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                lines = (node.end_lineno or node.lineno) - node.lineno + 1
+                if lines > MAX_FUNCTION_LINES:
+                    found.append((lines, f"{path.relative_to(root)}:{node.lineno} {node.name} ({lines} lines)"))
+    return [text for _, text in sorted(found, reverse=True)]
+
+
+def test_no_function_in_core_is_over_sixty_lines():
+    assert long_functions(ROOT / "core") == []
+
+
+def test_the_length_check_sees_a_long_function(tmp_path):
+    (tmp_path / "m.py").write_text("def f():\n" + "    x = 1\n" * MAX_FUNCTION_LINES + "\ndef g():\n    pass\n")
+    assert long_functions(tmp_path) == ["m.py:1 f (61 lines)"]
+
+
 def test_mypy_finds_nothing_in_core_and_tui():
     _passes(_module_tool("mypy"))  # files and strictness: [tool.mypy]
 
