@@ -1,6 +1,7 @@
 """The code checks CI runs with the suite: ruff, mypy and the import contracts (lint-imports),
-configured in pyproject.toml, and no import cycle among the modules of core and tui (lazy
-imports inside functions and TYPE_CHECKING imports count). Each check runs when its tool is
+configured in pyproject.toml, no import cycle among the modules of core and tui (lazy
+imports inside functions and TYPE_CHECKING imports count), and no function in core over 60
+lines. Each check runs when its tool is
 installed (the `test` extra installs them all) and fails with the tool's own report."""
 
 from __future__ import annotations
