@@ -6,7 +6,6 @@ also shows the unbroken state passes, and that an exemption covers only its exac
 from __future__ import annotations
 
 import pathlib
-import textwrap
 
 from core.model.invariants import (
     InvariantChecker,
@@ -458,45 +457,12 @@ def test_a_clock_jump_moves_the_retirement_deadline_with_the_tick_that_drains(tm
 def test_the_model_retires_a_session_whose_agent_was_suspended_across_a_clock_jump(tmp_path):
     """The property counterexample itself, run on: the session is drained at the first tick
     past the grace and stopped at the first tick past the drain deadline, with no breach."""
-    text = textwrap.dedent('''
-        name = "suspended across a jump"
-        source = "tests/test_properties.py counterexample"
-        start = "2026-07-19T12:00:00Z"
-        [city.workspace]
-        name = "prop"
-        [[city.agent]]
-        name = "mayor"
-        max_active_sessions = 1
-        scale_check = "printf 1"
-        [scale_check]
-        mayor = 1
-        [[step]]
-        do = "tick"
-        [[step]]
-        do = "edit_config"
-        [step.city.workspace]
-        name = "prop"
-        [[step.city.agent]]
-        name = "mayor"
-        max_active_sessions = 1
-        suspended = true
-        [[step]]
-        do = "tick"
-        [[step]]
-        do = "tick"
-        [[step]]
-        do = "tick"
-        [[step]]
-        do = "advance"
-        by = "11m"
-        [[step]]
-        do = "tick"
-        [[step]]
-        do = "advance"
-        by = "5m1s"
-        [[step]]
-        do = "tick"
-        ''')
+    ticks = '[[step]]\ndo = "tick"\n'
+    text = (SINGLETON + ticks
+            + '[[step]]\ndo = "edit_config"\n[step.city.workspace]\nname = "t"\n'
+            + '[[step.city.agent]]\nname = "mayor"\nmax_active_sessions = 1\nsuspended = true\n'
+            + ticks * 3 + '[[step]]\ndo = "advance"\nby = "11m"\n'
+            + ticks + '[[step]]\ndo = "advance"\nby = "5m1s"\n' + ticks)
     result = run(load_scenario(write_scenario(tmp_path, text)))
     assert result.invariant_failures == []
     assert result.states[-1]["runtime"] == []  # stopped at the last tick, past the drain deadline
