@@ -4,6 +4,7 @@
     .venv/bin/python scripts/mutation.py                      # every module, 20 minutes each at most
     .venv/bin/python scripts/mutation.py identity trackers    # some modules
     .venv/bin/python scripts/mutation.py --minutes 5 identity # a tighter bound
+    .venv/bin/python scripts/mutation.py --new-only reconcile # skip retrying earlier survivors
     .venv/bin/python scripts/mutation.py --report             # the scores of the last runs, no run
     .venv/bin/python scripts/mutation.py --survivors identity # each survivor's diff
     .venv/bin/python scripts/mutation.py --json               # the report as JSON
@@ -179,14 +180,16 @@ def _mutmut_run(wd: Path, args: list[str], children: int, seconds: float, log) -
         raise KeyboardInterrupt
 
 
-def run(module: str, minutes: float, children: int) -> None:
+def run(module: str, minutes: float, children: int, retry: bool = True) -> None:
     """Test again every mutant an earlier run left alive (mutmut keeps a verdict until the
     function changes, though new tests may kill it now), then run mutmut on the mutants not yet
     checked; stop (as Ctrl-C would) once `minutes` have passed. The earlier survivors go first:
     they are what new tests were written to kill, so a run cut short still retries them (those
-docs/mutation.md shows equivalent are not retried: no test can kill them)."""
+docs/mutation.md shows equivalent are not retried: no test can kill them). With `retry` False
+    only the mutants not checked yet are run: a survivor costs a run of every test that reaches
+    its function, so retrying them is worth it only after tests were added."""
     eq = equivalents()
-    alive = [n for n, status in results(module).items() if status in _SURVIVED and n not in eq]
+    alive = [n for n, status in results(module).items() if status in _SURVIVED and n not in eq] if retry else []
     wd = prepare(module)
     deadline = time.monotonic() + minutes * 60
     with (wd / "run.log").open("w") as log:
@@ -244,6 +247,8 @@ def main(argv: list[str] | None = None) -> int:
                     help=f"modules to run (default: all): {', '.join(MODULES)}")
     ap.add_argument("--minutes", type=float, default=20.0, help="time bound of each module's run (default 20)")
     ap.add_argument("--children", type=int, default=2, help="mutants tested at once (default 2)")
+    ap.add_argument("--new-only", action="store_true",
+                    help="run only the mutants not checked yet; do not retry earlier survivors")
     ap.add_argument("--threshold", type=float, default=90.0, help="lowest passing score, in percent (default 90)")
     ap.add_argument("--report", action="store_true", help="report the last runs' scores without running")
     ap.add_argument("--survivors", action="store_true", help="print the diff of every survivor")
@@ -259,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
         if not a.report and not a.survivors:
             print(f"mutation: {m}: running (at most {a.minutes:g} min, log in .mutation/{m}/run.log)",
                   file=sys.stderr, flush=True)
-            run(m, a.minutes, a.children)
+            run(m, a.minutes, a.children, retry=not a.new_only)
         scores.append(tally(m, eq))
     if a.json:
         print(json.dumps({"threshold": a.threshold, "modules": [s.to_json() for s in scores]}, indent=2))
