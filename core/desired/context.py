@@ -34,17 +34,22 @@ if TYPE_CHECKING:
 
 def is_configured_named(b: SessionBead) -> bool:
     """isNamedSessionInfo: the bead carries configured_named_session=true."""
-    return b.get(B.CONFIGURED_NAMED_SESSION) == "true"
+    return b.metadata.get(B.CONFIGURED_NAMED_SESSION) == "true"
 
 
 def is_manual(b: SessionBead) -> bool:
     """isManualSessionInfo: origin manual or manual_session=true."""
-    return b.get(B.SESSION_ORIGIN) == "manual" or b.get(B.MANUAL_SESSION) == "true"
+    md = b.metadata  # read directly: asked of every open bead several times a tick
+    return md.get(B.SESSION_ORIGIN) == "manual" or md.get(B.MANUAL_SESSION) == "true"
 
 
 def session_origin(b: SessionBead) -> str:
     """sessionOriginInfo: explicit origin, else named/manual flags, else ephemeral for raw pool
     markers or a `<template>-N` agent_name/session_name."""
+    return b.derived(_session_origin)
+
+
+def _session_origin(b: SessionBead) -> str:
     o = b.get(B.SESSION_ORIGIN).strip()
     if o:
         return o
@@ -63,17 +68,25 @@ def session_origin(b: SessionBead) -> str:
 
 def is_ephemeral(b: SessionBead) -> bool:
     """The bead's origin (explicit or derived) is ephemeral."""
-    return session_origin(b) == "ephemeral"
+    return b.derived(_session_origin) == "ephemeral"
 
 
 def is_pool_managed(b: SessionBead) -> bool:
     """isPoolManagedSessionInfo: ephemeral origin, pool_managed=true, or a pool_slot."""
+    return b.derived(_is_pool_managed)
+
+
+def _is_pool_managed(b: SessionBead) -> bool:
     return is_ephemeral(b) or b.get(B.POOL_MANAGED) == "true" or bool(b.get(B.POOL_SLOT).strip())
 
 
 def controller_managed(b: SessionBead) -> bool:
     """Raw controller-capacity markers: pool_managed, a pool_slot, or a live pending-create claim
     on a pool-managed bead."""
+    return b.derived(_controller_managed)
+
+
+def _controller_managed(b: SessionBead) -> bool:
     return (b.get(B.POOL_MANAGED) == "true" or bool(b.get(B.POOL_SLOT).strip())
             or (is_pool_managed(b) and b.pending_claim))
 
@@ -90,6 +103,10 @@ def agent_name_of(b: SessionBead) -> str:
 
 def has_terminal_provider_error(b: SessionBead) -> bool:
     """sessionHasProviderTerminalErrorInfo."""
+    return b.derived(_has_terminal_provider_error)
+
+
+def _has_terminal_provider_error(b: SessionBead) -> bool:
     if b.get(B.PROVIDER_TERMINAL_ERROR).strip():
         return True
     return (b.get(B.SESSION_HEALTH).strip() == "unhealthy" and b.get(B.SESSION_DRAINABLE) == "true"
@@ -345,7 +362,12 @@ class BuildContext:
 def is_legacy_manual_for(ctx: BuildContext, a: Agent, b: SessionBead) -> bool:
     """isLegacyManualSessionInfoForAgent: a multi-session template, origin explicitly ephemeral,
     not named, no pool markers, not dependency-only."""
-    return (multiple_sessions(a) and b.get(B.SESSION_ORIGIN).strip() == "ephemeral" and not is_configured_named(b)
+    return multiple_sessions(a) and b.derived(_legacy_manual_markers)
+
+
+def _legacy_manual_markers(b: SessionBead) -> bool:
+    """The bead's part of isLegacyManualSessionInfoForAgent."""
+    return (b.get(B.SESSION_ORIGIN).strip() == "ephemeral" and not is_configured_named(b)
             and b.get(B.POOL_MANAGED) != "true" and not b.get(B.POOL_SLOT).strip() and not b.dependency_only)
 
 

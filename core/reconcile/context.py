@@ -4,7 +4,7 @@ helpers every phase uses to read facts and to write beads, actions, trace record
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -137,7 +137,7 @@ class TickContext:
                 seen.append(v)
         return seen
 
-    def work_of(self, b: SessionBead, identities: list[str] | None = None) -> list[WorkBead]:
+    def work_of(self, b: SessionBead, identities: Sequence[str] | None = None) -> list[WorkBead]:
         """Non-closed work assigned to any of the bead's identifiers (index lookups); the
         close-release passes sessionBeadAssigneeIdentities instead (alias and alias history too)."""
         out: dict[str, WorkBead] = {}
@@ -152,7 +152,7 @@ class TickContext:
         excludeMailMessageBeads, HasNonSessionWork)."""
         return any(w.status in ("open", "in_progress") and w.releasable for w in self.work_of(b))
 
-    def reachable_work_of(self, b: SessionBead, identities: list[str] | None = None) -> list[WorkBead]:
+    def reachable_work_of(self, b: SessionBead, identities: Sequence[str] | None = None) -> list[WorkBead]:
         """work_of, limited to the stores the bead's agent can reach (reachableStoresForSessionInfo):
         every store for a city-scope agent or a bead whose agent is not configured, else its
         configured rig's store (the city store without a rig). Work without a store reference

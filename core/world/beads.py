@@ -7,9 +7,10 @@ Metadata keys are Gas City's own names, kept as constants so a typo is a NameErr
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, TypeVar
 
 from core.formats.memo import tick_memo
 
@@ -154,6 +155,9 @@ def close_reason_text(code: str) -> str:
     return code if len(code) >= 20 else f"session terminated: {code}"
 
 
+_T = TypeVar("_T")
+
+
 @dataclass(frozen=True, slots=True)
 class SessionBead:
     """A session bead. `metadata` is never mutated in place: use `with_meta`."""
@@ -164,9 +168,24 @@ class SessionBead:
     open: bool = True
     title: str = ""
     labels: frozenset[str] = field(default_factory=frozenset)
+    # what `derived` computed for this bead (created on first use; never part of its value)
+    _derived: dict[Any, Any] | None = field(default=None, init=False, repr=False, compare=False)
 
     def get(self, key: str) -> str:
         return self.metadata.get(key, "")
+
+    def derived(self, fn: Callable[[SessionBead], _T]) -> _T:
+        """`fn(self)`, computed once for this bead and kept beside it. A bead is immutable (a
+        change makes a new bead), so `fn` must read nothing but the bead itself."""
+        kept = self._derived
+        if kept is None:
+            kept = {}
+            object.__setattr__(self, "_derived", kept)
+        try:
+            return kept[fn]
+        except KeyError:
+            value = kept[fn] = fn(self)
+            return value
 
     def with_meta(self, changes: Mapping[str, str]) -> SessionBead:
         """A copy with metadata changes applied ("" deletes a key)."""
@@ -264,19 +283,10 @@ class SessionBead:
     def alias_history(self) -> list[str]:
         return [x.strip() for x in self.get(ALIAS_HISTORY).split(",") if x.strip()]
 
-    def assignee_identities(self) -> list[str]:
+    def assignee_identities(self) -> tuple[str, ...]:
         """session.AssigneeIdentities: id, session_name, named identity, alias, alias history,
         each trimmed (an identity stored as "  reviewer  " answers to work for `reviewer`)."""
-        md = self.metadata  # read directly: every tick asks this of every open bead several times
-        out = []
-        for v in (self.id, md.get(SESSION_NAME, ""), md.get(CONFIGURED_NAMED_IDENTITY, ""), md.get(ALIAS, "")):
-            v = v.strip()
-            if v:
-                out.append(v)
-        history = md.get(ALIAS_HISTORY, "")
-        if history:
-            out.extend(x.strip() for x in history.split(",") if x.strip())
-        return out
+        return self.derived(_assignee_identities)  # every tick asks this of every open bead several times
 
     def identities(self) -> list[str]:
         """Every spelling an operator might use for this session."""
@@ -286,6 +296,19 @@ class SessionBead:
             if v and v not in seen:
                 seen.append(v)
         return seen
+
+
+def _assignee_identities(b: SessionBead) -> tuple[str, ...]:
+    md = b.metadata
+    out = []
+    for v in (b.id, md.get(SESSION_NAME, ""), md.get(CONFIGURED_NAMED_IDENTITY, ""), md.get(ALIAS, "")):
+        v = v.strip()
+        if v:
+            out.append(v)
+    history = md.get(ALIAS_HISTORY, "")
+    if history:
+        out.extend(x.strip() for x in history.split(",") if x.strip())
+    return tuple(out)
 
 
 _SUFFIX = re.compile(r"-(?:gc-)?\d+$")
