@@ -36,7 +36,7 @@ def generic_ephemeral(a: Agent) -> bool:
 
 def multiple_sessions(a: Agent) -> bool:
     """SupportsMultipleSessions: namepool, or max unset, or max != 1."""
-    return a.has_namepool or a.max_active_sessions is None or a.max_active_sessions != 1
+    return a.max_active_sessions is None or a.max_active_sessions != 1 or a.has_namepool
 
 
 def canonical_singleton(a: Agent, semantics: str = CURRENT) -> bool:
@@ -44,7 +44,7 @@ def canonical_singleton(a: Agent, semantics: str = CURRENT) -> bool:
     had no such rule."""
     if semantics != CURRENT:
         return False
-    return not a.has_namepool and a.max_active_sessions == 1
+    return a.max_active_sessions == 1 and not a.has_namepool
 
 
 def instance_expansion(a: Agent, semantics: str = CURRENT) -> bool:

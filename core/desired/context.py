@@ -226,7 +226,7 @@ class BuildContext:
     def normalize_template(self, template: str) -> str:
         """normalizeAgentTemplateIdentity."""
         template = (template or "").strip()
-        a = self.find_agent_by_template(template)
+        a = self.lookup.find_agent_by_template(template)
         return a.qualified_name if a is not None else template
 
     def equivalent(self, a: str, b: str) -> bool:
@@ -258,7 +258,7 @@ class BuildContext:
         if cached is not None:
             return cached
         out = b.template
-        if out and (a := self.find_agent_by_template(out)) is not None:
+        if out and (a := self.lookup.find_agent_by_template(out)) is not None:
             out = a.qualified_name
         else:
             resolved = self.template_for_identity(agent_name_of(b)) or self.template_for_identity(b.alias.strip())
@@ -275,7 +275,7 @@ class BuildContext:
         if cached is not None:
             return cached
         t = self.normalized_session_template(b)
-        if t and self.find_agent_by_template(t) is not None:
+        if t and self.lookup.find_agent_by_template(t) is not None:
             out = self.normalize_template(t)
         else:
             st = stored_template(b)
@@ -362,7 +362,7 @@ class BuildContext:
 def is_legacy_manual_for(ctx: BuildContext, a: Agent, b: SessionBead) -> bool:
     """isLegacyManualSessionInfoForAgent: a multi-session template, origin explicitly ephemeral,
     not named, no pool markers, not dependency-only."""
-    return multiple_sessions(a) and b.derived(_legacy_manual_markers)
+    return b.derived(_legacy_manual_markers) and multiple_sessions(a)
 
 
 def _legacy_manual_markers(b: SessionBead) -> bool:

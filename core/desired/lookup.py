@@ -62,11 +62,17 @@ class TemplateLookup:
     def find_agent_by_template(self, template: str) -> Agent | None:
         """findAgentByTemplate: the exact qualified name, the V1 `dir/name` form of a
         binding-less agent, then a legacy bound form `dir/binding.name` of an unbound agent."""
+        try:
+            return self._find[template]  # the spelling as asked: most are asked many times a tick
+        except KeyError:
+            pass
+        asked = template
         template = (template or "").strip()
         if not template:
             return None
         try:
-            return self._find[template]
+            a = self._find[asked] = self._find[template]
+            return a
         except KeyError:
             pass
         a = self.city.agent(template)
@@ -76,7 +82,7 @@ class TemplateLookup:
             binding, dot, unbound = name.partition(".")
             if a is None and dot and binding.strip():
                 a = self._unbound_stripped.get((dir_.strip(), unbound.strip()))
-        self._find[template] = a
+        self._find[template] = self._find[asked] = a
         return a
 
     def legacy_pool_template(self, stored: str) -> str:

@@ -23,6 +23,7 @@ from core.world.suspension import city_suspended, suspended_rigs
 
 if TYPE_CHECKING:
     from core.desired.entries import DesiredResult
+    from core.desired.lookup import TemplateLookup
     from core.world.world import World
 
 
@@ -50,6 +51,7 @@ class TickContext:
         self.awake: dict = {}  # session name -> AwakeDecision, after the awake set
         self.policy_cache: dict = {}  # template -> sleep Policy (a function of the agent alone)
         self._agent_cache: dict = {}  # template spelling -> Agent | None (the config is fixed for a tick)
+        self._lookup: TemplateLookup | None = None
         self._ts = format_time(self.now)
         self.wake_evals: dict = {}  # bead id -> WakeEval
         self.idle_keys = LifecycleKeys()
@@ -91,10 +93,12 @@ class TickContext:
         """normalizeAgentTemplateIdentity: the qualified name of the agent a stored template
         names (findAgentByTemplate: exact, `dir/name` of a binding-less agent, or a legacy bound
         `dir/binding.name` of an agent that lost its binding), else the template trimmed."""
-        from core.desired.lookup import template_lookup
+        if self._lookup is None:
+            from core.desired.lookup import template_lookup
 
+            self._lookup = template_lookup(self.city, self.semantics)  # the config is fixed for a tick
         template = template.strip()
-        a = template_lookup(self.city, self.semantics).find_agent_by_template(template) if template else None
+        a = self._lookup.find_agent_by_template(template) if template else None
         return a.qualified_name if a is not None else template
 
     def agent_of(self, b: SessionBead) -> Agent | None:
