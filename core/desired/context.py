@@ -254,18 +254,25 @@ class BuildContext:
     def normalized_session_template(self, b: SessionBead) -> str:
         """normalizedSessionTemplateInfo: the bead's template when configured, else the template
         its agent_name (or agent: label), then its alias, resolve to; else the raw template."""
+        # The first answer for a bead id holds for the whole build (a bead the build rewrites
+        # keeps the template it was first resolved to); the answer for a bead object is kept on
+        # the lookup across builds and ticks.
         cached = self._template_cache.get((b.id, 0))
         if cached is not None:
             return cached
-        out = b.template
-        if out and (a := self.lookup.find_agent_by_template(out)) is not None:
-            out = a.qualified_name
-        else:
-            resolved = self.template_for_identity(agent_name_of(b)) or self.template_for_identity(b.alias.strip())
-            if resolved:
-                out = resolved
+        facts = self.lookup.bead_facts(b, self.world.tick)
+        out = facts.get("normalized")
+        if out is None:
+            out = facts["normalized"] = self._normalized_session_template(b)
         self._template_cache[(b.id, 0)] = out
         return out
+
+    def _normalized_session_template(self, b: SessionBead) -> str:
+        out = b.template
+        if out and (a := self.lookup.find_agent_by_template(out)) is not None:
+            return a.qualified_name
+        resolved = self.template_for_identity(agent_name_of(b)) or self.template_for_identity(b.alias.strip())
+        return resolved or out
 
     def template_of(self, b: SessionBead) -> str:
         """resolvedSessionTemplateInfo: the configured template a bead belongs to, recovering it
@@ -274,14 +281,19 @@ class BuildContext:
         cached = self._template_cache.get((b.id, 1))
         if cached is not None:
             return cached
-        t = self.normalized_session_template(b)
-        if t and self.lookup.find_agent_by_template(t) is not None:
-            out = self.normalize_template(t)
-        else:
-            st = stored_template(b)
-            out = (self.legacy_pool_template(st) or st) if st else ""
+        facts = self.lookup.bead_facts(b, self.world.tick)
+        out = facts.get("resolved")
+        if out is None:
+            out = facts["resolved"] = self._template_of(b)
         self._template_cache[(b.id, 1)] = out
         return out
+
+    def _template_of(self, b: SessionBead) -> str:
+        t = self.normalized_session_template(b)
+        if t and self.lookup.find_agent_by_template(t) is not None:
+            return self.normalize_template(t)
+        st = stored_template(b)
+        return (self.legacy_pool_template(st) or st) if st else ""
 
     def open_for_template(self, qn: str) -> list[SessionBead]:
         """Open beads whose resolved template is `qn`, in creation order (the reuse candidates).

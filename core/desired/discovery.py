@@ -99,8 +99,7 @@ def discover(ctx: BuildContext) -> None:
         if a is None or ctx.in_suspended_rig(a):
             continue
         res.roots.add(qn)
-        manual = is_manual_for(ctx, a, b)
-        eph = ephemeral_for(ctx, a, b)
+        manual, eph = _shape_for(ctx, a, b)
         if not _rejoins(ctx, a, b, qn, manual=manual, eph=eph, already=already,
                         desired_templates=desired_templates, named_templates=named_templates):
             continue
@@ -110,6 +109,17 @@ def discover(ctx: BuildContext) -> None:
             continue
         res.entries[sn] = _rediscovered_entry(ctx, a, b, qn, manual=manual, eph=eph)
         desired_templates.add(qn)
+
+
+def _shape_for(ctx: BuildContext, a: Agent, b: SessionBead) -> tuple[bool, bool]:
+    """(manual, ephemeral) of bead `b` for agent `a`: a function of the config and the bead
+    alone, so kept with the bead's facts across passes and ticks."""
+    facts = ctx.lookup.bead_facts(b, ctx.world.tick)
+    key = ("discover.shape", a.qualified_name)
+    got = facts.get(key)
+    if got is None or got[0] is not a:
+        got = facts[key] = (a, is_manual_for(ctx, a, b), ephemeral_for(ctx, a, b))
+    return got[1], got[2]
 
 
 def _rejoins(ctx: BuildContext, a: Agent, b: SessionBead, qn: str, *, manual: bool, eph: bool, already: bool,

@@ -11,6 +11,7 @@ are kept exactly.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from core.config.city_config import Agent, City, qualify
 from core.formats.goparse import ascii_digits, digits_value
@@ -21,6 +22,7 @@ from core.identity import (
     instance_expansion,
     persisted_identity_slot,
 )
+from core.world.beads import SessionBead
 
 
 def parse_qualified(identity: str) -> tuple[str, str]:
@@ -58,6 +60,27 @@ class TemplateLookup:
         self._legacy: dict[str, str] = {}
         self._identity: dict[str, str] = {}
         self._route: dict[str, str] = {}
+        self._facts_now: dict[str, tuple[SessionBead, dict[Any, Any]]] = {}
+        self._facts_before: dict[str, tuple[SessionBead, dict[Any, Any]]] = {}
+        self._facts_tick: int | None = None
+
+    def bead_facts(self, b: SessionBead, tick: int) -> dict[Any, Any]:
+        """A place to keep what bead `b` resolves to under this config and semantics (its
+        template, its agent, its shape for that agent): those depend on nothing but this lookup's
+        config and the bead, so they are kept across the build's passes and across ticks. An
+        entry answers only for the very bead object it was made for (a change makes a new bead).
+        What went unasked for a whole tick is dropped (two generations, as the tick memos keep),
+        so memory follows the beads the city has now."""
+        if tick != self._facts_tick:
+            self._facts_before, self._facts_now, self._facts_tick = self._facts_now, {}, tick
+        hit = self._facts_now.get(b.id)
+        if hit is not None and hit[0] is b:
+            return hit[1]
+        hit = self._facts_before.get(b.id)
+        if hit is None or hit[0] is not b:
+            hit = (b, {})
+        self._facts_now[b.id] = hit
+        return hit[1]
 
     def find_agent_by_template(self, template: str) -> Agent | None:
         """findAgentByTemplate: the exact qualified name, the V1 `dir/name` form of a

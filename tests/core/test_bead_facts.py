@@ -1,0 +1,73 @@
+"""What the build keeps of a bead across passes and ticks (`TemplateLookup.bead_facts`): its
+resolved template and its shape for its agent. Each kept answer must give way when any input it
+was computed from changes: the bead, the config, the semantics."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from core.config.city_config import Agent, City
+from core.desired.context import BuildContext, is_manual_for
+from core.desired.discovery import _shape_for, ephemeral_for
+from core.desired.lookup import template_lookup
+from core.world import beads as B
+from core.world.beads import SessionBead
+from core.world.world import World
+
+T0 = datetime(2026, 7, 19, 12, 0, tzinfo=UTC)
+
+
+def _city(*agents: Agent) -> City:
+    return City(root="/tmp", path="/tmp/city.toml", agents=list(agents))
+
+
+def _ctx(city: City, world: World, semantics: str = "current") -> BuildContext:
+    return BuildContext(city, world, semantics, [])
+
+
+WORKER = Agent(name="worker", dir="rig", max_active_sessions=3)
+ALIAS_ONLY = SessionBead("gc-1", T0, {B.SESSION_NAME: "s-1", B.ALIAS: "rig/worker-2"})
+
+
+def test_a_changed_bead_is_resolved_again():
+    city, world = _city(WORKER), World(T0)
+    assert _ctx(city, world).template_of(ALIAS_ONLY) == "rig/worker"
+    renamed = ALIAS_ONLY.with_meta({B.ALIAS: "nobody"})
+    assert _ctx(city, world).template_of(renamed) == ""
+    assert _ctx(city, world).normalized_session_template(renamed) == ""
+    assert _ctx(city, world).template_of(ALIAS_ONLY) == "rig/worker"
+
+
+def test_another_config_resolves_the_same_bead_again():
+    world = World(T0)
+    assert _ctx(_city(WORKER), world).template_of(ALIAS_ONLY) == "rig/worker"
+    other = _city(Agent(name="builder", dir="rig", max_active_sessions=3))
+    assert _ctx(other, world).template_of(ALIAS_ONLY) == ""
+
+
+def test_the_shape_follows_the_semantics_and_the_agent():
+    # max 1 with min set: a canonical singleton today (no slot), an expanding template before
+    # #2053, so the same bead's `worker-1` agent name is a slot there
+    solo = Agent(name="worker", dir="rig", max_active_sessions=1, min_active_sessions=1)
+    b = SessionBead("gc-1", T0, {B.TEMPLATE: "rig/worker", B.SESSION_NAME: "s-1", B.AGENT_NAME: "worker-1"})
+    city, world = _city(solo), World(T0)
+    now, before = _ctx(city, world, "current"), _ctx(city, world, "pre-2053")
+    assert _shape_for(now, solo, b) == (is_manual_for(now, solo, b), ephemeral_for(now, solo, b)) == (False, False)
+    assert _shape_for(before, solo, b) == (False, True)
+    assert _shape_for(now, solo, b) == (False, False)
+    # the same qualified name under another config: another lookup, answered afresh
+    pool = Agent(name="worker", dir="rig", max_active_sessions=3)
+    assert _shape_for(_ctx(_city(pool), world), pool, b) == (False, True)
+    # a bead made legacy-manual (origin ephemeral without pool markers) is a new bead: manual now
+    manual = b.with_meta({B.SESSION_ORIGIN: "ephemeral"})
+    pool_ctx = _ctx(_city(pool), world)
+    assert _shape_for(pool_ctx, pool, manual) == (True, True)
+
+
+def test_a_fact_unasked_for_a_whole_tick_is_dropped():
+    lookup = template_lookup(_city(WORKER), "current")
+    lookup.bead_facts(ALIAS_ONLY, 1)["x"] = 1
+    assert lookup.bead_facts(ALIAS_ONLY, 2) == {"x": 1}  # asked every tick: kept
+    assert lookup.bead_facts(ALIAS_ONLY, 3) == {"x": 1}
+    lookup.bead_facts(SessionBead("gc-2", T0, {}), 4)  # tick 4 asks only of another bead
+    assert lookup.bead_facts(ALIAS_ONLY, 5) == {}  # unasked for all of tick 4: gone
