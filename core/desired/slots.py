@@ -52,10 +52,27 @@ def _identity_slots(ctx: BuildContext | None, a: Agent, b: SessionBead) -> tuple
     return agent_slot, alias_slot, sn_slot, matches
 
 
+def _kept(ctx: BuildContext, kind: str, a: Agent, b: SessionBead, compute) -> int:
+    """compute(ctx, a, b), kept with the bead's facts: a function of the config (the lookup),
+    the agent and the bead alone."""
+    facts = ctx.lookup.bead_facts(b, ctx.world.tick)
+    key = (kind, a.qualified_name)
+    got = facts.get(key)
+    if got is None or got[0] is not a:
+        got = facts[key] = (a, compute(ctx, a, b))
+    return got[1]
+
+
 def existing_slot(ctx: BuildContext | None, a: Agent, b: SessionBead) -> int:
     """The slot a bead already holds for template `a` (0 when none; always 0 for a canonical
     singleton). A concrete agent_name slot beats stale pool_slot metadata; an out-of-bounds
     pool_slot falls back to an identity-derived slot, or to none when the template is bounded."""
+    if ctx is None:
+        return _existing_slot(ctx, a, b)
+    return _kept(ctx, "existing_slot", a, b, _existing_slot)
+
+
+def _existing_slot(ctx: BuildContext | None, a: Agent, b: SessionBead) -> int:
     semantics = ctx.semantics if ctx is not None else "current"
     if canonical_singleton(a, semantics):
         return 0
@@ -101,6 +118,12 @@ def above_capacity_slot(ctx: BuildContext | None, a: Agent, b: SessionBead) -> i
     """preferredPoolSlotAboveCapacityInfo: a concrete identity slot above max_active_sessions
     (but within the namepool) that an assigned resume keeps across a capacity shrink; 0 when
     there is none."""
+    if ctx is None:
+        return _above_capacity_slot(ctx, a, b)
+    return _kept(ctx, "above_capacity_slot", a, b, _above_capacity_slot)
+
+
+def _above_capacity_slot(ctx: BuildContext | None, a: Agent, b: SessionBead) -> int:
     from core.desired.context import agent_name_of
 
     semantics = ctx.semantics if ctx is not None else "current"

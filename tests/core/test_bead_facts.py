@@ -10,6 +10,7 @@ from core.config.city_config import Agent, City
 from core.desired.context import BuildContext, is_manual_for
 from core.desired.discovery import _shape_for, ephemeral_for
 from core.desired.lookup import template_lookup
+from core.desired.slots import above_capacity_slot, existing_slot
 from core.world import beads as B
 from core.world.beads import SessionBead
 from core.world.world import World
@@ -71,3 +72,28 @@ def test_a_fact_unasked_for_a_whole_tick_is_dropped():
     assert lookup.bead_facts(ALIAS_ONLY, 3) == {"x": 1}
     lookup.bead_facts(SessionBead("gc-2", T0, {}), 4)  # tick 4 asks only of another bead
     assert lookup.bead_facts(ALIAS_ONLY, 5) == {}  # unasked for all of tick 4: gone
+
+
+def test_a_kept_slot_follows_the_bead_the_config_and_the_semantics():
+    b = SessionBead("gc-1", T0, {B.TEMPLATE: "rig/worker", B.SESSION_NAME: "s-1", B.POOL_SLOT: "3"})
+    world = World(T0)
+    three = Agent(name="worker", dir="rig", max_active_sessions=3)
+    ctx = _ctx(_city(three), world)
+    assert existing_slot(ctx, three, b) == 3
+    assert existing_slot(ctx, three, b.with_meta({B.POOL_SLOT: "2"})) == 2  # the bead changed
+    two = Agent(name="worker", dir="rig", max_active_sessions=2)
+    assert existing_slot(_ctx(_city(two), world), two, b) == 0  # slot 3 is out of a max of 2
+    solo = Agent(name="worker", dir="rig", max_active_sessions=1)
+    b1 = b.with_meta({B.POOL_SLOT: "1"})
+    assert existing_slot(_ctx(_city(solo), world, "pre-2053"), solo, b1) == 1
+    assert existing_slot(_ctx(_city(solo), world, "current"), solo, b1) == 0  # a canonical singleton
+
+
+def test_a_kept_above_capacity_slot_follows_the_bead_and_the_config():
+    b = SessionBead("gc-1", T0, {B.TEMPLATE: "rig/worker", B.SESSION_NAME: "s-1", B.AGENT_NAME: "rig/worker-3"})
+    world = World(T0)
+    two = Agent(name="worker", dir="rig", max_active_sessions=2)
+    assert above_capacity_slot(_ctx(_city(two), world), two, b) == 3
+    assert above_capacity_slot(_ctx(_city(two), world), two, b.with_meta({B.AGENT_NAME: "rig/worker-2"})) == 0
+    four = Agent(name="worker", dir="rig", max_active_sessions=4)
+    assert above_capacity_slot(_ctx(_city(four), world), four, b) == 0
