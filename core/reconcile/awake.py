@@ -530,17 +530,18 @@ def awake_named(city: City) -> list[AwakeNamed]:
 
 def awake_bead(b: SessionBead, template: str, compat: str, drained: bool) -> AwakeBead:
     """Project a session bead's metadata into an AwakeBead for the given template and compat state."""
+    md = b.metadata
     return AwakeBead(
         id=b.id, session_name=b.session_name.strip(), template=template, state=compat,
-        sleep_reason=b.get(B.SLEEP_REASON), manual=b.is_manual, pending_create=b.pending_claim,
-        explicit_wake=b.get(B.WAKE_REQUEST).strip() == "explicit", dependency_only=b.dependency_only,
-        named_identity=b.get(B.CONFIGURED_NAMED_IDENTITY).strip(), configured_named=b.is_named,
-        pinned=b.get(B.PIN_AWAKE).strip() == "true", drained=drained, wait_hold=b.get(B.WAIT_HOLD) == "true",
-        held_until=parse_time(b.get(B.HELD_UNTIL)), quarantined_until=parse_time(b.get(B.QUARANTINED_UNTIL)),
-        idle_since=parse_time(b.get(B.DETACHED_AT)), created_at=b.created_at,
-        restart_requested=b.get(B.RESTART_REQUESTED).strip() == "true",
-        reset_pending=b.get(B.CONTINUATION_RESET_PENDING).strip() == "true" and bool(b.get(B.RESET_COMMITTED_AT).strip()),
-        current_bead=b.get(B.CURRENTLY_PROCESSING).strip())
+        sleep_reason=md.get(B.SLEEP_REASON, ""), manual=b.is_manual, pending_create=b.pending_claim,
+        explicit_wake=md.get(B.WAKE_REQUEST, "").strip() == "explicit", dependency_only=b.dependency_only,
+        named_identity=md.get(B.CONFIGURED_NAMED_IDENTITY, "").strip(), configured_named=b.is_named,
+        pinned=md.get(B.PIN_AWAKE, "").strip() == "true", drained=drained, wait_hold=md.get(B.WAIT_HOLD, "") == "true",
+        held_until=parse_time(md.get(B.HELD_UNTIL, "")), quarantined_until=parse_time(md.get(B.QUARANTINED_UNTIL, "")),
+        idle_since=parse_time(md.get(B.DETACHED_AT, "")), created_at=b.created_at,
+        restart_requested=md.get(B.RESTART_REQUESTED, "").strip() == "true",
+        reset_pending=md.get(B.CONTINUATION_RESET_PENDING, "").strip() == "true" and bool(md.get(B.RESET_COMMITTED_AT, "").strip()),
+        current_bead=md.get(B.CURRENTLY_PROCESSING, "").strip())
 
 
 REASON_TO_WAKE = {"pending-create": "create", "attached": "attached", "pending": "pending", "pin": "pin",

@@ -376,27 +376,28 @@ def _sync_config_fields(ctx: TickContext, s: _BeadSync) -> None:
     """dependency_only, the configured-named fields, wake mode, continuation epoch, launch
     metadata, and the close fields of a reopened bead."""
     e, b, batch = s.e, s.b, s.batch
-    if b.get(B.DEPENDENCY_ONLY) != ("true" if e.dependency_only else ""):
+    md = b.metadata
+    if md.get(B.DEPENDENCY_ONLY, "") != ("true" if e.dependency_only else ""):
         batch[B.DEPENDENCY_ONLY] = "true" if e.dependency_only else ""
     if e.named_identity:
         for k, v in ((B.CONFIGURED_NAMED_SESSION, "true"), (B.CONFIGURED_NAMED_IDENTITY, e.named_identity),
                      (B.CONFIGURED_NAMED_MODE, e.named_mode)):
-            if b.get(k) != v:
+            if md.get(k, "") != v:
                 batch[k] = v
     else:
         for k in (B.CONFIGURED_NAMED_SESSION, B.CONFIGURED_NAMED_IDENTITY, B.CONFIGURED_NAMED_MODE):
-            if b.get(k):
+            if md.get(k, ""):
                 batch[k] = ""
     a = ctx.agent(e.template)
     wake_mode = a.wake_mode if a is not None else ""
-    if b.get(B.WAKE_MODE) != wake_mode:
+    if md.get(B.WAKE_MODE, "") != wake_mode:
         batch[B.WAKE_MODE] = wake_mode
-    if not b.get(B.CONTINUATION_EPOCH):
+    if not md.get(B.CONTINUATION_EPOCH, ""):
         batch[B.CONTINUATION_EPOCH] = "1"
     for k, v in launch_metadata(ctx, e).items():  # refreshed when the config changes, never blanked
-        if b.get(k) != v:
+        if md.get(k, "") != v:
             batch[k] = v
-    if b.get(B.CLOSE_REASON) or b.get(B.CLOSED_AT):
+    if md.get(B.CLOSE_REASON, "") or md.get(B.CLOSED_AT, ""):
         batch[B.CLOSE_REASON] = ""
         batch[B.CLOSED_AT] = ""
 

@@ -152,14 +152,15 @@ def woke_for(bead: B.SessionBead, now: datetime) -> float | None:
 def clear_expired_timers_patch(bead: B.SessionBead, now: datetime) -> dict[str, str]:
     """healExpiredTimers: ClearExpiredHoldPatch and ClearExpiredQuarantinePatch for timers
     whose deadline has passed."""
+    md = bead.metadata
     patch: dict[str, str] = {}
-    sleep_reason = bead.get(B.SLEEP_REASON)
-    held = parse_time(bead.get(B.HELD_UNTIL))
+    sleep_reason = md.get(B.SLEEP_REASON, "")
+    held = parse_time(md.get(B.HELD_UNTIL, ""))
     if held is not None and now > held:
         patch[B.HELD_UNTIL] = ""
         if sleep_reason == "user-hold":
             patch[B.SLEEP_REASON] = ""
-    q = parse_time(bead.get(B.QUARANTINED_UNTIL))
+    q = parse_time(md.get(B.QUARANTINED_UNTIL, ""))
     if q is not None and now > q:
         patch.update({B.QUARANTINED_UNTIL: "", B.WAKE_ATTEMPTS: "0", B.CHURN_COUNT: "0"})
         if sleep_reason in ("quarantine", "context-churn", "rate_limit"):

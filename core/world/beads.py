@@ -240,20 +240,20 @@ class SessionBead:
 
     @property
     def pool_managed(self) -> bool:
-        return self.origin == "ephemeral" or self.get(POOL_MANAGED) == "true" or bool(self.get(POOL_SLOT))
+        return self.origin == "ephemeral" or self.metadata.get(POOL_MANAGED, "") == "true" or bool(self.metadata.get(POOL_SLOT, ""))
 
     @property
     def controller_managed(self) -> bool:
-        return self.get(POOL_MANAGED) == "true" or bool(self.get(POOL_SLOT)) or self.get(PENDING_CREATE_CLAIM) == "true"
+        return self.metadata.get(POOL_MANAGED, "") == "true" or bool(self.metadata.get(POOL_SLOT, "")) or self.metadata.get(PENDING_CREATE_CLAIM, "") == "true"
 
     @property
     def is_manual(self) -> bool:
-        return self.origin == "manual" or self.get(MANUAL_SESSION) == "true"
+        return self.origin == "manual" or self.metadata.get(MANUAL_SESSION, "") == "true"
 
     @property
     def drained(self) -> bool:
         s = self.state
-        return s == "drained" or (s == "asleep" and self.get(SLEEP_REASON) == "drained")
+        return s == "drained" or (s == "asleep" and self.metadata.get(SLEEP_REASON, "") == "drained")
 
     @property
     def failed_create(self) -> bool:
@@ -261,18 +261,18 @@ class SessionBead:
 
     @property
     def pending_claim(self) -> bool:
-        return self.get(PENDING_CREATE_CLAIM) == "true"
+        return self.metadata.get(PENDING_CREATE_CLAIM, "") == "true"
 
     @property
     def pool_slot(self) -> int:
         try:
-            return int(self.get(POOL_SLOT) or 0)
+            return int(self.metadata.get(POOL_SLOT, "") or 0)
         except ValueError:
             return 0
 
     @property
     def dependency_only(self) -> bool:
-        return self.get(DEPENDENCY_ONLY) == "true"
+        return self.metadata.get(DEPENDENCY_ONLY, "") == "true"
 
     def alias_history(self) -> list[str]:
         return [x.strip() for x in self.get(ALIAS_HISTORY).split(",") if x.strip()]
