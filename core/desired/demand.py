@@ -374,12 +374,27 @@ class Caps:
         # the accepted requests by template and by rig, in acceptance order (the blockers of a cap)
         self.by_template: dict[str, list[Request]] = {}
         self.by_rig: dict[str, list[Request]] = {}
+        # the limits read from the config, once per pass (the config is fixed for a build)
+        self._rig_maxes: dict[str, int | None] = {}
+        self._caps: dict[int, tuple[Agent, int | None]] = {}
+
+    def _cap(self, a: Agent) -> int | None:
+        got = self._caps.get(id(a))
+        if got is None or got[0] is not a:
+            got = self._caps[id(a)] = (a, self.ctx.cap(a))
+        return got[1]
 
     def _rig_max(self, a: Agent) -> int | None:
+        try:
+            return self._rig_maxes[a.dir]
+        except KeyError:
+            pass
         rig = self.ctx.city.rig(a.dir) if a.dir else None
-        if rig is None or rig.max_active_sessions is None or rig.max_active_sessions < 0:
-            return None
-        return rig.max_active_sessions
+        out = None
+        if rig is not None and rig.max_active_sessions is not None and rig.max_active_sessions >= 0:
+            out = rig.max_active_sessions
+        self._rig_maxes[a.dir] = out
+        return out
 
     def _ws_max(self) -> int | None:
         ws = self.ctx.city.workspace.max_active_sessions
@@ -388,7 +403,7 @@ class Caps:
     def rejection(self, a: Agent, tier: str = "new") -> tuple[str, dict]:
         """The cap a new request would exceed ("" when all have room) and its trace payload."""
         qn = a.qualified_name
-        cap = self.ctx.cap(a)
+        cap = self._cap(a)
         if cap is not None and self.agent_used.get(qn, 0) >= cap:
             return "agent_cap", {"agent_max": cap, "current": self.agent_used.get(qn, 0), "tier": tier}
         rm = self._rig_max(a)
@@ -404,7 +419,7 @@ class Caps:
         if want <= 0:
             return 0
         left = want
-        cap = self.ctx.cap(a)
+        cap = self._cap(a)
         if cap is not None:
             left = min(left, cap - self.agent_used.get(a.qualified_name, 0))
         rm = self._rig_max(a)
@@ -419,7 +434,7 @@ class Caps:
         """newDemandBlockingScope: the first cap (agent, rig, workspace) with no room beyond
         `new_count`, its max and current use, and the accepted requests that hold it."""
         qn = a.qualified_name
-        cap = self.ctx.cap(a)
+        cap = self._cap(a)
         if cap is not None and cap - self.agent_used.get(qn, 0) <= new_count:
             return "agent_cap", cap, self.agent_used.get(qn, 0), list(self.by_template.get(qn, ()))
         rm = self._rig_max(a)
