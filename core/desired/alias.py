@@ -106,7 +106,8 @@ def _open_alias_holder(store: Store, alias: str, self_id: str, owner: str) -> tu
             if b.id not in seen:
                 seen.add(b.id)
                 cands.append(b)
-    cands.sort(key=lambda b: (b.created_at, natural_key(b.id)))
+    if len(cands) > 1:
+        cands.sort(key=lambda b: (b.created_at, natural_key(b.id)))
     for other in cands:
         if other.id == self_id or other.failed_create:
             continue

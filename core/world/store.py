@@ -208,7 +208,8 @@ class Store:
         index = self._idx.get(key)
         ids = index.get(value, ()) if index is not None else ()
         out = [self.sessions[i] for i in ids]
-        out.sort(key=lambda b: (b.created_at, natural_key(b.id)))
+        if len(out) > 1:
+            out.sort(key=lambda b: (b.created_at, natural_key(b.id)))
         return out
 
     # ------------------------------------------------------------------ session writes
