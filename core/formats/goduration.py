@@ -6,16 +6,20 @@ and operators grep for it, so citywatch reproduces it rather than paraphrasing.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 _UNITS = frozenset({"ns", "us", "µs", "μs", "ms", "s", "m", "h"})
 _MAX_NS = (1 << 63) - 1
 _NS = {"ns": 1, "us": 1_000, "µs": 1_000, "μs": 1_000, "ms": 1_000_000, "s": 1_000_000_000,
        "m": 60_000_000_000, "h": 3_600_000_000_000}
+_NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f\x7f]')  # what go_quote escapes
 
 
 def go_quote(s: str) -> str:
     """Go's %q for the plain strings config values are: double quotes, backslash escapes."""
+    if _NEEDS_ESCAPE.search(s) is None:  # the usual case: nothing to escape
+        return '"' + s + '"'
     out = []
     for ch in s:
         if ch in ('"', "\\"):

@@ -40,11 +40,13 @@ class Policy:
 
 
 def resolve(ctx: TickContext, b: SessionBead) -> Policy:
-    """The session's policy (a function of its agent alone, so resolved once per tick)."""
+    """The session's policy: a function of the config and the bead's stored template alone, so
+    resolved once per config and template and kept with the config."""
     key = b.template
     cached = ctx.policy_cache.get(key)
     if cached is None:
-        cached = ctx.policy_cache[key] = policy_for(ctx.city, ctx.agent_of(b))
+        cached = ctx.policy_cache[key] = ctx.city.derived(("sleep_policy.resolve", key),
+                                                           lambda: policy_for(ctx.city, ctx.agent_of(b)))
     return cached
 
 

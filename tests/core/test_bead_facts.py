@@ -1,5 +1,5 @@
-"""What the build keeps of a bead across passes and ticks (`TemplateLookup.bead_facts`): its
-resolved template and its shape for its agent. Each kept answer must give way when any input it
+"""What the model keeps across passes and ticks: a bead's facts (`TemplateLookup.bead_facts`), its
+resolved template, its shape and slots for its agent, and a template's sleep policy. Each kept answer must give way when any input it
 was computed from changes: the bead, the config, the semantics."""
 
 from __future__ import annotations
@@ -97,3 +97,21 @@ def test_a_kept_above_capacity_slot_follows_the_bead_and_the_config():
     assert above_capacity_slot(_ctx(_city(two), world), two, b.with_meta({B.AGENT_NAME: "rig/worker-2"})) == 0
     four = Agent(name="worker", dir="rig", max_active_sessions=4)
     assert above_capacity_slot(_ctx(_city(four), world), four, b) == 0
+
+
+def test_a_kept_sleep_policy_follows_the_config_and_the_template():
+    from core.outcome import Outcome
+    from core.reconcile.context import TickContext
+    from core.reconcile.sleep_policy import resolve
+
+    world = World(T0)
+    b = SessionBead("gc-1", T0, {B.TEMPLATE: "rig/worker", B.SESSION_NAME: "s-1"})
+
+    def policy(city: City, bead: SessionBead) -> str:
+        return resolve(TickContext(city, world, "current", Outcome()), bead).effective
+
+    five = _city(Agent(name="worker", dir="rig", sleep_after_idle="5m"), Agent(name="other", dir="rig"))
+    assert policy(five, b) == "5m"
+    assert policy(five, b.with_meta({B.TEMPLATE: "rig/other"})) == "off"  # another template
+    assert policy(_city(Agent(name="worker", dir="rig", sleep_after_idle="9m")), b) == "9m"  # another config
+    assert policy(five, b) == "5m"

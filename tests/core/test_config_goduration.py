@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from core.formats.goduration import duration_error, go_quote
 
@@ -31,3 +33,10 @@ def test_invalid_matches_go(value, message):
 
 def test_quote_escapes_like_go():
     assert go_quote('a"b\\c\n') == '"a\\"b\\\\c\\n"'
+
+
+@given(st.text(alphabet=st.sampled_from(['a', 'é', '/', ' ', '"', '\\', '\n', '\t', '\x01', '\x1f', '\x7f']), max_size=8))
+def test_go_quote_escapes_exactly_what_go_does(s):
+    escapes = {'"': '\\"', '\\': '\\\\', '\n': '\\n', '\t': '\\t'}
+    want = "".join(escapes.get(ch) or (f"\\x{ord(ch):02x}" if ord(ch) < 0x20 or ord(ch) == 0x7F else ch) for ch in s)
+    assert go_quote(s) == f'"{want}"'
