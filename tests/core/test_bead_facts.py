@@ -1,6 +1,7 @@
-"""What the model keeps across passes and ticks: a bead's facts (`TemplateLookup.bead_facts`), its
-resolved template, its shape and slots for its agent, and a template's sleep policy. Each kept answer must give way when any input it
-was computed from changes: the bead, the config, the semantics."""
+"""What the model keeps across passes and ticks: a bead's facts (`TemplateLookup.bead_facts`:
+its resolved template, its shape and slots for its agent) and a template's sleep policy. Each
+kept answer must give way when any input it was computed from changes: the bead, the config,
+the semantics."""
 
 from __future__ import annotations
 
