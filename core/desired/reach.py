@@ -46,6 +46,7 @@ def filter_for_session_wake(ctx: BuildContext, collected: list[WorkBead]) -> lis
     Gas City keeps work handed over without store references."""
     reach: dict[str, set[str]] = {}
     cross: set[str] = set()
+    store_of_dir: dict[str, str] = {}  # an agent's store is a function of its dir (and the rigs)
 
     def add(ident: str, ref: str) -> None:
         ident = ident.strip()
@@ -70,7 +71,9 @@ def filter_for_session_wake(ctx: BuildContext, collected: list[WorkBead]) -> lis
             cross.update(i.strip() for i in b.assignee_identities())
             cross.add(template)
             continue
-        ref = configured_rig_name(ctx, agent) or CITY_STORE
+        ref = store_of_dir.get(agent.dir, "")
+        if not ref:
+            ref = store_of_dir[agent.dir] = configured_rig_name(ctx, agent) or CITY_STORE
         for i in b.assignee_identities():
             add(i, ref)
         add(template, ref)
