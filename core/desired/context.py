@@ -7,8 +7,9 @@ work route is matched to a configured agent exactly the way the controller match
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from core.actions import Action
 from core.config.city_config import Agent, City, NamedSession
@@ -30,6 +31,8 @@ from core.world.suspension import suspended_rigs
 
 if TYPE_CHECKING:
     from core.world.world import World
+
+_T = TypeVar("_T")
 
 
 def is_configured_named(b: SessionBead) -> bool:
@@ -294,6 +297,17 @@ class BuildContext:
             return self.normalize_template(t)
         st = stored_template(b)
         return (self.legacy_pool_template(st) or st) if st else ""
+
+    def kept_for_agent(self, kind: str, a: Agent, b: SessionBead, compute: Callable[[], _T]) -> _T:
+        """`compute()`, a `kind` of answer that depends on nothing but this build's config and
+        semantics, agent `a` and bead `b`: kept with the bead's facts across passes and ticks
+        (for this very agent object; the bead's facts are for this very bead object)."""
+        facts = self.lookup.bead_facts(b, self.world.tick)
+        key = (kind, a.qualified_name)
+        got = facts.get(key)
+        if got is None or got[0] is not a:
+            got = facts[key] = (a, compute())
+        return got[1]
 
     def open_for_template(self, qn: str) -> list[SessionBead]:
         """Open beads whose resolved template is `qn`, in creation order (the reuse candidates).

@@ -114,12 +114,7 @@ def discover(ctx: BuildContext) -> None:
 def _shape_for(ctx: BuildContext, a: Agent, b: SessionBead) -> tuple[bool, bool]:
     """(manual, ephemeral) of bead `b` for agent `a`: a function of the config and the bead
     alone, so kept with the bead's facts across passes and ticks."""
-    facts = ctx.lookup.bead_facts(b, ctx.world.tick)
-    key = ("discover.shape", a.qualified_name)
-    got = facts.get(key)
-    if got is None or got[0] is not a:
-        got = facts[key] = (a, is_manual_for(ctx, a, b), ephemeral_for(ctx, a, b))
-    return got[1], got[2]
+    return ctx.kept_for_agent("discover.shape", a, b, lambda: (is_manual_for(ctx, a, b), ephemeral_for(ctx, a, b)))
 
 
 def _rejoins(ctx: BuildContext, a: Agent, b: SessionBead, qn: str, *, manual: bool, eph: bool, already: bool,

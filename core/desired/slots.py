@@ -52,24 +52,13 @@ def _identity_slots(ctx: BuildContext | None, a: Agent, b: SessionBead) -> tuple
     return agent_slot, alias_slot, sn_slot, matches
 
 
-def _kept(ctx: BuildContext, kind: str, a: Agent, b: SessionBead, compute) -> int:
-    """compute(ctx, a, b), kept with the bead's facts: a function of the config (the lookup),
-    the agent and the bead alone."""
-    facts = ctx.lookup.bead_facts(b, ctx.world.tick)
-    key = (kind, a.qualified_name)
-    got = facts.get(key)
-    if got is None or got[0] is not a:
-        got = facts[key] = (a, compute(ctx, a, b))
-    return got[1]
-
-
 def existing_slot(ctx: BuildContext | None, a: Agent, b: SessionBead) -> int:
     """The slot a bead already holds for template `a` (0 when none; always 0 for a canonical
     singleton). A concrete agent_name slot beats stale pool_slot metadata; an out-of-bounds
     pool_slot falls back to an identity-derived slot, or to none when the template is bounded."""
     if ctx is None:
         return _existing_slot(ctx, a, b)
-    return _kept(ctx, "existing_slot", a, b, _existing_slot)
+    return ctx.kept_for_agent("existing_slot", a, b, lambda: _existing_slot(ctx, a, b))
 
 
 def _existing_slot(ctx: BuildContext | None, a: Agent, b: SessionBead) -> int:
@@ -120,7 +109,7 @@ def above_capacity_slot(ctx: BuildContext | None, a: Agent, b: SessionBead) -> i
     there is none."""
     if ctx is None:
         return _above_capacity_slot(ctx, a, b)
-    return _kept(ctx, "above_capacity_slot", a, b, _above_capacity_slot)
+    return ctx.kept_for_agent("above_capacity_slot", a, b, lambda: _above_capacity_slot(ctx, a, b))
 
 
 def _above_capacity_slot(ctx: BuildContext | None, a: Agent, b: SessionBead) -> int:
