@@ -3,7 +3,7 @@ reports (createPoolSessionBead, the singleton normalization's deferral with its 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from core.scenario.file import load_scenario
@@ -131,3 +131,17 @@ def test_an_unreadable_or_negative_conflict_count_reads_as_zero(tmp_path):
         last = out.desired.entries["mayor-gc-s"].why[-1]
         assert (last.rule, last.detail) == (
             "alias.backoff", "last attempt 2026-07-19T12:00:00Z (count 0) is inside the backoff window: nothing written")
+
+
+def test_a_deferral_moves_the_old_alias_to_the_front_of_its_history_whatever_its_name():
+    """UpdatedAliasMetadata with an empty new alias: every old alias is kept (newest first, no
+    repeats); only the new alias, which is empty, would be left out."""
+    from core.desired.alias import defer_changes
+    from core.world.beads import SessionBead
+
+    t = datetime(2026, 7, 19, 12, tzinfo=UTC)
+    for old in ("mayor-1", "XXXX", "x"):
+        b = SessionBead("gc-s", t, {"alias": old, "alias_history": f"older,{old},oldest"})
+        ch = defer_changes(b, "mayor", t)
+        assert (ch["alias"], ch["alias_history"]) == ("", f"{old},older,oldest")
+        assert (ch["pool_alias_conflict"], ch["pool_alias_conflict_count"]) == ("mayor", "1")
