@@ -17,7 +17,6 @@ from core.desired.entries import DesiredResult
 from core.desired.lookup import parse_qualified, template_lookup
 from core.identity import (
     canonical_singleton,
-    expanded_session_identities,
     instance_expansion,
     multiple_sessions,
     resolve_pool_slot,
@@ -180,10 +179,6 @@ class BuildContext:
     def supports_instance_expansion(self, a: Agent) -> bool:
         """SupportsInstanceExpansion: the template may run more than its bare-named session."""
         return instance_expansion(a, self.semantics)
-
-    def supports_expanded_session_identities(self, a: Agent) -> bool:
-        """SupportsExpandedSessionIdentities: its sessions take suffixed (slot or namepool) names."""
-        return expanded_session_identities(a, self.semantics)
 
     def cap(self, a: Agent) -> int | None:
         """ResolvedMaxActiveSessions: agent, else its rig, else the workspace; None = unlimited."""
