@@ -337,16 +337,16 @@ class BuildContext:
         self.trace.append(BuildRecord("decision", site, reason, outcome, template, session_name, fields))
 
 
-def is_legacy_manual_for(ctx: BuildContext, a: Agent, b: SessionBead) -> bool:
+def is_legacy_manual_for(a: Agent, b: SessionBead) -> bool:
     """isLegacyManualSessionInfoForAgent: a multi-session template, origin explicitly ephemeral,
     not named, no pool markers, not dependency-only."""
     return (multiple_sessions(a) and b.get(B.SESSION_ORIGIN).strip() == "ephemeral" and not is_configured_named(b)
             and b.get(B.POOL_MANAGED) != "true" and not b.get(B.POOL_SLOT).strip() and not b.dependency_only)
 
 
-def is_manual_for(ctx: BuildContext, a: Agent, b: SessionBead) -> bool:
+def is_manual_for(a: Agent, b: SessionBead) -> bool:
     """isManualSessionInfoForAgent."""
-    return is_manual(b) or is_legacy_manual_for(ctx, a, b)
+    return is_manual(b) or is_legacy_manual_for(a, b)
 
 
 def normalize_identity_for(a: Agent, identity: str) -> str:
@@ -363,7 +363,7 @@ def normalize_identity_for(a: Agent, identity: str) -> str:
     return qualify(a.dir, a.binding, identity)
 
 
-def session_qualified_name(ctx: BuildContext, a: Agent, b: SessionBead) -> str:
+def session_qualified_name(a: Agent, b: SessionBead) -> str:
     """sessionBeadQualifiedNameInfo: the concrete identity persisted on a manual or legacy bead
     (agent_name, else an explicit or legacy session_name, else the alias)."""
     from core.config.city_config import qualify

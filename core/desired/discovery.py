@@ -99,7 +99,7 @@ def discover(ctx: BuildContext) -> None:
         if a is None or ctx.in_suspended_rig(a):
             continue
         res.roots.add(qn)
-        manual = is_manual_for(ctx, a, b)
+        manual = is_manual_for(a, b)
         eph = ephemeral_for(ctx, a, b)
         if not _rejoins(ctx, a, b, qn, manual=manual, eph=eph, already=already,
                         desired_templates=desired_templates, named_templates=named_templates):
@@ -148,7 +148,7 @@ def _rediscovered_entry(ctx: BuildContext, a: Agent, b: SessionBead, qn: str, *,
     identity and alias; rediscovered ephemeral capacity asks for no alias."""
     sn = b.session_name
     why = [shape_why(ctx, a)]
-    identity = session_qualified_name(ctx, a, b) if manual else canonical_identity(ctx, a, b)
+    identity = session_qualified_name(a, b) if manual else canonical_identity(ctx, a, b)
     env = base_env(qn, b, identity)
     alias = b.alias.strip() if manual and b.alias.strip() else identity
     instance = identity

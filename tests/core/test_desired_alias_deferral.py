@@ -145,3 +145,26 @@ def test_a_deferral_moves_the_old_alias_to_the_front_of_its_history_whatever_its
         ch = defer_changes(b, "mayor", t)
         assert (ch["alias"], ch["alias_history"]) == ("", f"{old},older,oldest")
         assert (ch["pool_alias_conflict"], ch["pool_alias_conflict_count"]) == ("mayor", "1")
+
+
+def test_a_fresh_create_checks_its_alias_against_every_open_bead_whatever_its_id(tmp_path):
+    """The new bead has no id yet when its alias is checked (Gas City passes no self id), so no
+    existing bead is passed over as the bead itself."""
+    for holder in ("gc-m", "XXXX"):
+        p = tmp_path / f"{holder}.toml"
+        p.write_text(CITY.replace('id = "gc-m"', f'id = "{holder}"'))
+        out = load_scenario(str(p)).model().do({"do": "build"})
+        assert [(a.kind, a.detail) for a in out.actions if a.bead_id == "gc-1"] == [
+            ("create_bead", "worker-1"), ("defer_alias", "worker-1")], holder
+        assert out.desired.entries["worker-gc-1"].why[-1].detail == \
+            f"worker-1 unavailable at create: held by {holder} (alias)"
+
+
+def test_each_created_bead_gets_its_own_instance_token(tmp_path):
+    p = tmp_path / "two.toml"
+    p.write_text(CITY.replace("[scale_check]\nworker = 1", "[scale_check]\nworker = 2"))
+    m = load_scenario(str(p)).model()
+    m.do({"do": "build"})
+    tokens = {bid: m.world.store.session(bid).get("instance_token") for bid in ("gc-1", "gc-2")}
+    assert all(t.startswith("tok-") for t in tokens.values())
+    assert tokens["gc-1"] != tokens["gc-2"]

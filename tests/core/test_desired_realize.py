@@ -45,11 +45,12 @@ def test_deferral_inside_the_backoff_window_writes_nothing():
                                  "pool_alias_conflict_at": recent, "pool_alias_conflict": "mayor"})
     ctx = ctx_with(Agent(name="mayor", max_active_sessions=1), b)
     ctx.store.journal.clear()
-    stored, why = record_deferred(ctx, ctx.agent("mayor"), b)
+    stored, why = record_deferred(ctx, ctx.agent("mayor"), b, "gm-1", "alias")
     assert stored.get("pool_alias_conflict_count") == "5"
     assert stored.get("pool_alias_conflict_at") == recent
     assert ctx.store.journal == []
     assert [w.rule for w in why] == ["alias.deferred", "alias.backoff"]
+    assert why[0].detail == "mayor is held by gm-1 (alias); retried with backoff"
 
 
 def test_floor_template_gets_the_only_token():
