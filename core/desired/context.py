@@ -18,7 +18,6 @@ from core.desired.entries import DesiredResult
 from core.desired.lookup import parse_qualified, template_lookup
 from core.identity import (
     canonical_singleton,
-    expanded_session_identities,
     instance_expansion,
     multiple_sessions,
     resolve_pool_slot,
@@ -201,10 +200,6 @@ class BuildContext:
         """SupportsInstanceExpansion: the template may run more than its bare-named session."""
         return instance_expansion(a, self.semantics)
 
-    def supports_expanded_session_identities(self, a: Agent) -> bool:
-        """SupportsExpandedSessionIdentities: its sessions take suffixed (slot or namepool) names."""
-        return expanded_session_identities(a, self.semantics)
-
     def cap(self, a: Agent) -> int | None:
         """ResolvedMaxActiveSessions: agent, else its rig, else the workspace; None = unlimited."""
         if a.max_active_sessions is not None:
@@ -385,7 +380,7 @@ class BuildContext:
         self.trace.append(BuildRecord("decision", site, reason, outcome, template, session_name, fields))
 
 
-def is_legacy_manual_for(ctx: BuildContext, a: Agent, b: SessionBead) -> bool:
+def is_legacy_manual_for(a: Agent, b: SessionBead) -> bool:
     """isLegacyManualSessionInfoForAgent: a multi-session template, origin explicitly ephemeral,
     not named, no pool markers, not dependency-only."""
     return b.derived(_legacy_manual_markers) and multiple_sessions(a)
@@ -397,9 +392,9 @@ def _legacy_manual_markers(b: SessionBead) -> bool:
             and b.get(B.POOL_MANAGED) != "true" and not b.get(B.POOL_SLOT).strip() and not b.dependency_only)
 
 
-def is_manual_for(ctx: BuildContext, a: Agent, b: SessionBead) -> bool:
+def is_manual_for(a: Agent, b: SessionBead) -> bool:
     """isManualSessionInfoForAgent."""
-    return is_manual(b) or is_legacy_manual_for(ctx, a, b)
+    return is_manual(b) or is_legacy_manual_for(a, b)
 
 
 def normalize_identity_for(a: Agent, identity: str) -> str:
@@ -416,7 +411,7 @@ def normalize_identity_for(a: Agent, identity: str) -> str:
     return qualify(a.dir, a.binding, identity)
 
 
-def session_qualified_name(ctx: BuildContext, a: Agent, b: SessionBead) -> str:
+def session_qualified_name(a: Agent, b: SessionBead) -> str:
     """sessionBeadQualifiedNameInfo: the concrete identity persisted on a manual or legacy bead
     (agent_name, else an explicit or legacy session_name, else the alias)."""
     from core.config.city_config import qualify

@@ -114,7 +114,7 @@ def discover(ctx: BuildContext) -> None:
 def _shape_for(ctx: BuildContext, a: Agent, b: SessionBead) -> tuple[bool, bool]:
     """(manual, ephemeral) of bead `b` for agent `a`: a function of the config and the bead
     alone, so kept with the bead's facts across passes and ticks."""
-    return ctx.kept_for_agent("discover.shape", a, b, lambda: (is_manual_for(ctx, a, b), ephemeral_for(ctx, a, b)))
+    return ctx.kept_for_agent("discover.shape", a, b, lambda: (is_manual_for(a, b), ephemeral_for(ctx, a, b)))
 
 
 def _rejoins(ctx: BuildContext, a: Agent, b: SessionBead, qn: str, *, manual: bool, eph: bool, already: bool,
@@ -153,7 +153,7 @@ def _rediscovered_entry(ctx: BuildContext, a: Agent, b: SessionBead, qn: str, *,
     identity and alias; rediscovered ephemeral capacity asks for no alias."""
     sn = b.session_name
     why = [shape_why(ctx, a)]
-    identity = session_qualified_name(ctx, a, b) if manual else canonical_identity(ctx, a, b)
+    identity = session_qualified_name(a, b) if manual else canonical_identity(ctx, a, b)
     env = base_env(qn, b, identity)
     alias = b.alias.strip() if manual and b.alias.strip() else identity
     instance = identity

@@ -91,7 +91,7 @@ def _spec_chain(city: City, name: str) -> tuple[list[dict], str]:
         spec = city.provider_specs.get(name)
         if spec is None:
             return chain, name if name in _BUILTIN else ""
-        table = spec.table if isinstance(spec.table, dict) else {}
+        table = spec.table
         chain.append(table)
         base = str(table.get("base") or "").strip()
         if not base:

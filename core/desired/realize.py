@@ -74,7 +74,7 @@ def reusable(ctx: BuildContext, a: Agent, b: SessionBead, used: set[str], busy: 
     """reusablePoolSessionInfo: open, not drained, failed-create, draining or asleep, not manual
     or named, holding no assigned work, not already used, and of this template."""
     return (b.open and not b.drained and not b.failed_create and b.state.strip() not in ("draining", "asleep")
-            and not is_manual_for(ctx, a, b) and not is_configured_named(b) and b.id not in busy
+            and not is_manual_for(a, b) and not is_configured_named(b) and b.id not in busy
             and b.id not in used and ctx.template_of(b) == a.qualified_name)
 
 
@@ -86,7 +86,7 @@ def identifies_canonical(b: SessionBead, qn: str) -> bool:
 def bead_stale_suffixed(ctx: BuildContext, a: Agent, b: SessionBead) -> bool:
     """staleNonExpandingPoolSessionBeadInfo: a non-manual bead of a canonical singleton still
     carrying a numbered identity (agent_name, alias, title, an agent: label) or a pool_slot."""
-    if not ctx.uses_canonical_singleton(a) or is_manual_for(ctx, a, b):
+    if not ctx.uses_canonical_singleton(a) or is_manual_for(a, b):
         return False
     for v in (agent_name_of(b), b.alias, b.title):
         if stale_suffixed(a, v, ctx.semantics):
@@ -129,7 +129,7 @@ def normalize_singleton(ctx: BuildContext, a: Agent, b: SessionBead) -> tuple[Se
     conflict keys cleared). When the canonical alias is held by another live bead nothing of the
     collapse is written; instead the deferral is recorded (alias cleared, pool_alias_conflict,
     count+1, at=now), throttled by the 30 s -> 30 min backoff. Returns the bead as stored."""
-    if not ctx.uses_canonical_singleton(a) or is_manual_for(ctx, a, b) or is_configured_named(b):
+    if not ctx.uses_canonical_singleton(a) or is_manual_for(a, b) or is_configured_named(b):
         return b, []
     qn = a.qualified_name
     sem = ctx.semantics
@@ -178,20 +178,19 @@ def normalize_singleton(ctx: BuildContext, a: Agent, b: SessionBead) -> tuple[Se
     return nb, why
 
 
-def record_deferred(ctx: BuildContext, a: Agent, b: SessionBead, who: str = "", rule: str = "") -> tuple[SessionBead, list[Why]]:
+def record_deferred(ctx: BuildContext, a: Agent, b: SessionBead, who: str, rule: str) -> tuple[SessionBead, list[Why]]:
     """recordDeferredNonExpandingPoolAliasConflictInfo: clear the alias and count the conflict,
-    unless the backoff says the last attempt was too recent (then nothing is written)."""
+    unless the backoff says the last attempt was too recent (then nothing is written). `who` is
+    the holder's id and `rule` the field it holds the alias by."""
     qn = a.qualified_name
-    why = [Why("alias.deferred", f"{qn} is held by {who or 'another session'}"
-                                 + (f" ({rule})" if rule else "") + "; retried with backoff")]
+    why = [Why("alias.deferred", f"{qn} is held by {who} ({rule}); retried with backoff")]
     count = conflict_count(b.get(B.POOL_ALIAS_CONFLICT_COUNT))
     if not retry_due(b.get(B.POOL_ALIAS_CONFLICT_AT), str(count), ctx.now):
         why.append(Why("alias.backoff", f"last attempt {b.get(B.POOL_ALIAS_CONFLICT_AT)} (count {count}) is "
                                         "inside the backoff window: nothing written"))
         return b, why
     nb = ctx.store.update_session(b.id, defer_changes(b, qn, ctx.now))
-    ctx.actions.append(Action("defer_alias", b.id, b.session_name, "alias-held",
-                              f"{qn} held by {who} ({rule})" if who else qn, qn))
+    ctx.actions.append(Action("defer_alias", b.id, b.session_name, "alias-held", f"{qn} held by {who} ({rule})", qn))
     return nb, why
 
 
@@ -292,9 +291,9 @@ def pool_entry(a: Agent, b: SessionBead, identity: str, slot: int, source: str, 
 
 
 def manual_entry(ctx: BuildContext, a: Agent, b: SessionBead, source: str, why: list[Why],
-                 work_bead: str = "") -> DesiredEntry:
+                 work_bead: str) -> DesiredEntry:
     """A manual session keeps the identity persisted on its bead and its own alias; PoolSlot 0."""
-    identity = session_qualified_name(ctx, a, b)
+    identity = session_qualified_name(a, b)
     env = base_env(a.qualified_name, b, identity)
     alias = b.alias.strip() or identity
     return DesiredEntry(session_name=b.session_name, template=a.qualified_name, identity=identity or b.session_name,
@@ -383,7 +382,7 @@ def _take_preferred(ctx: BuildContext, a: Agent, r: Request, prefer: SessionBead
         item.why.append(Why("slot.claimed_existing", f"kept the slot its identity names ({slot})"))
     else:
         item.why.append(Why("slot.lowest_free", f"its identity names no usable slot: lowest free slot ({slot})"))
-    if is_manual_for(ctx, a, prefer):
+    if is_manual_for(a, prefer):
         item.bead = prefer
         return item
     item.bead, nwhy = normalize_singleton(ctx, a, prefer)
@@ -529,7 +528,7 @@ def _request_entry(ctx: BuildContext, a: Agent, b: SessionBead, item: Item) -> D
         rule, text = "demand.inflight", "an in-flight create of this template already covers new demand"
     why.append(Why(rule, text.format(w=r.work_bead_id, wt=f"; trigger {r.work_bead_id}" if r.work_bead_id else "")))
     why += item.why
-    if is_manual_for(ctx, a, b):
+    if is_manual_for(a, b):
         return manual_entry(ctx, a, b, r.source, why, r.work_bead_id)
     identity, slot = request_identity(a, item.slot, ctx.semantics)
     entry = pool_entry(a, b, identity, slot, r.source, why, r.work_bead_id)

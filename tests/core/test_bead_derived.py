@@ -56,7 +56,7 @@ FLIPS = [
     (is_pool_managed, {}, {B.POOL_SLOT: "2"}),
     (controller_managed, {}, {B.POOL_MANAGED: "true"}),
     (has_terminal_provider_error, {}, {B.PROVIDER_TERMINAL_ERROR: "quota"}),
-    (lambda b: is_legacy_manual_for(None, Agent(name="worker", dir="rig"), b), {B.SESSION_ORIGIN: "ephemeral"},
+    (lambda b: is_legacy_manual_for(Agent(name="worker", dir="rig"), b), {B.SESSION_ORIGIN: "ephemeral"},
      {B.POOL_MANAGED: "true"}),
     (SessionBead.assignee_identities, {}, {B.ALIAS: "helper"}),
 ]

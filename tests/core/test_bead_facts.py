@@ -54,7 +54,7 @@ def test_the_shape_follows_the_semantics_and_the_agent():
     b = SessionBead("gc-1", T0, {B.TEMPLATE: "rig/worker", B.SESSION_NAME: "s-1", B.AGENT_NAME: "worker-1"})
     city, world = _city(solo), World(T0)
     now, before = _ctx(city, world, "current"), _ctx(city, world, "pre-2053")
-    assert _shape_for(now, solo, b) == (is_manual_for(now, solo, b), ephemeral_for(now, solo, b)) == (False, False)
+    assert _shape_for(now, solo, b) == (is_manual_for(solo, b), ephemeral_for(now, solo, b)) == (False, False)
     assert _shape_for(before, solo, b) == (False, True)
     assert _shape_for(now, solo, b) == (False, False)
     # the same qualified name under another config: another lookup, answered afresh

@@ -3,7 +3,7 @@ reports (createPoolSessionBead, the singleton normalization's deferral with its 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from core.scenario.file import load_scenario
@@ -131,3 +131,40 @@ def test_an_unreadable_or_negative_conflict_count_reads_as_zero(tmp_path):
         last = out.desired.entries["mayor-gc-s"].why[-1]
         assert (last.rule, last.detail) == (
             "alias.backoff", "last attempt 2026-07-19T12:00:00Z (count 0) is inside the backoff window: nothing written")
+
+
+def test_a_deferral_moves_the_old_alias_to_the_front_of_its_history_whatever_its_name():
+    """UpdatedAliasMetadata with an empty new alias: every old alias is kept (newest first, no
+    repeats); only the new alias, which is empty, would be left out."""
+    from core.desired.alias import defer_changes
+    from core.world.beads import SessionBead
+
+    t = datetime(2026, 7, 19, 12, tzinfo=UTC)
+    for old in ("mayor-1", "XXXX", "x"):
+        b = SessionBead("gc-s", t, {"alias": old, "alias_history": f"older,{old},oldest"})
+        ch = defer_changes(b, "mayor", t)
+        assert (ch["alias"], ch["alias_history"]) == ("", f"{old},older,oldest")
+        assert (ch["pool_alias_conflict"], ch["pool_alias_conflict_count"]) == ("mayor", "1")
+
+
+def test_a_fresh_create_checks_its_alias_against_every_open_bead_whatever_its_id(tmp_path):
+    """The new bead has no id yet when its alias is checked (Gas City passes no self id), so no
+    existing bead is passed over as the bead itself."""
+    for holder in ("gc-m", "XXXX"):
+        p = tmp_path / f"{holder}.toml"
+        p.write_text(CITY.replace('id = "gc-m"', f'id = "{holder}"'))
+        out = load_scenario(str(p)).model().do({"do": "build"})
+        assert [(a.kind, a.detail) for a in out.actions if a.bead_id == "gc-1"] == [
+            ("create_bead", "worker-1"), ("defer_alias", "worker-1")], holder
+        assert out.desired.entries["worker-gc-1"].why[-1].detail == \
+            f"worker-1 unavailable at create: held by {holder} (alias)"
+
+
+def test_each_created_bead_gets_its_own_instance_token(tmp_path):
+    p = tmp_path / "two.toml"
+    p.write_text(CITY.replace("[scale_check]\nworker = 1", "[scale_check]\nworker = 2"))
+    m = load_scenario(str(p)).model()
+    m.do({"do": "build"})
+    tokens = {bid: m.world.store.session(bid).get("instance_token") for bid in ("gc-1", "gc-2")}
+    assert all(t.startswith("tok-") for t in tokens.values())
+    assert tokens["gc-1"] != tokens["gc-2"]

@@ -65,6 +65,8 @@ PRED = {"session_name": "mayor", "state": "asleep", "configured_named_session": 
     ({**PRED, "configured_named_session": "", "configured_named_identity": ""}, False),
     ({**PRED, "configured_named_identity": "boss", "template": "mayor/"}, True),   # signals: the template
     ({**PRED, "configured_named_identity": "boss"}, False),
+    # the configured_named_session flag alone marks it named; the alias carries the signal
+    ({**PRED, "configured_named_identity": "", "alias": "mayor"}, True),
 ])
 def test_an_asleep_named_predecessor_never_blocks_its_own_identity(md, superseded):
     """#4741: the predecessor holding the identity as its session name is skipped for its owner."""
@@ -84,6 +86,15 @@ def test_a_configured_named_identity_is_reserved_for_its_named_session():
     assert holder(st, "boss", self_id="x", owner="boss", named={"boss"}) == (None, "")
     assert holder(st, "boss", self_id="x", named={"boss"}, self_named="boss") == (None, "")
     assert holder(st, "boss", self_id="", named={"boss"}) == (None, "reserved")
+
+
+def test_a_declared_owner_or_named_identity_is_judged_without_the_beads_record():
+    """The bead's configured identity stands in for the owner only when none was given: a claimant
+    that declares another identity is refused the reservation even if its bead names it."""
+    st = store_with(("me", {"configured_named_session": "true", "configured_named_identity": "boss"}))
+    assert holder(st, "boss", self_id="me", owner="chief", named={"boss"}) == (None, "reserved")
+    assert holder(st, "boss", self_id="me", named={"boss"}, self_named="chief") == (None, "reserved")
+    assert holder(st, "boss", self_id="me", owner="chief", named={"boss"}, self_named="chief") == (None, "reserved")
 
 
 def test_named_signals_and_canonical_identification():

@@ -172,3 +172,23 @@ def test_without_any_known_assignee_every_ready_assigned_bead_is_probed():
     ctx.store.put_work(WorkBead("w-1", status="open", assignee="claude"))
     _, ready = _assigned_ids(ctx)
     assert ready == {"w-1"}
+
+
+@pytest.mark.parametrize("raw, count, partial", [
+    ("0", 0, False), (" 0 ", 0, False), (0, 0, False), ("3", 3, False), ("-1", 0, True), (-1, 0, True),
+    ("x", 0, True),
+])
+def test_a_scale_check_result_of_zero_is_a_count_not_an_error(tmp_path, raw, count, partial):
+    """Gas City reads the output with strconv.Atoi after trimming: "0" is a valid count of 0
+    (the template is not partial); a negative or unreadable result is an error."""
+    from core.scenario.file import load_scenario
+
+    p = tmp_path / "zero.toml"
+    p.write_text('name = "zero"\nstart = "2026-07-19T12:00:00Z"\n[city.workspace]\nname = "t"\n'
+                 '[[city.agent]]\nname = "w"\nmax_active_sessions = 5\nscale_check = "printf 0"\n'
+                 '[scale_check]\nw = 0\n')
+    m = load_scenario(str(p)).model()
+    m.world.set_scale_check("w", raw)
+    d = m.do({"do": "build"}).desired
+    assert d.scale_check_counts["w"] == count
+    assert ("w" in d.partial_templates) is partial

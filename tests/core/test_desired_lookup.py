@@ -137,3 +137,23 @@ def test_a_city_keeps_its_lookup_until_its_agents_change():
     assert first.template_for_identity("r/w-2") == "r/w"
     city.agents = [Agent("w", dir="q", max_active_sessions=3)]
     assert template_lookup(city, "current").template_for_identity("r/w-2") == ""
+
+
+def test_an_instance_of_a_template_whose_name_holds_gc_reads_its_last_legacy_suffix():
+    """`db-gc-main-gc-2` is the legacy slot-2 name of the template `db-gc-main`: the `-gc-N`
+    suffix is the last one in the identity, not the first."""
+    city = City(root="", path="", agents=[Agent("db-gc-main", max_active_sessions=3), Agent("w", max_active_sessions=3)])
+    lookup = TemplateLookup(city, "current")
+    for identity, want in [("db-gc-main-gc-2", "db-gc-main"), ("db-gc-main-2", "db-gc-main"),
+                           ("db-gc-main-gc-4", ""), ("w-gc-3", "w"), ("w-gc-x", "")]:
+        assert lookup.template_for_identity(identity) == scan_identity(city, "current", identity) == want, identity
+
+
+def test_an_empty_spelling_resolves_to_no_template():
+    """Even in a city with an agent whose name could pass for a placeholder."""
+    city = City(root="", path="", agents=[Agent("XXXX"), Agent("w", max_active_sessions=3)])
+    lookup = TemplateLookup(city, "current")
+    for blank in ("", "  ", None):
+        assert lookup.legacy_pool_template(blank) == lookup.template_for_identity(blank) == ""
+        assert lookup.find_agent_by_template(blank) is None
+    assert lookup.legacy_pool_template("XXXX") == lookup.template_for_identity("XXXX") == "XXXX"

@@ -61,6 +61,11 @@ def test_the_canonical_named_bead_is_the_eligible_named_bead_then_the_earliest_m
     assert canonical_named_bead(ctx, "rig/boss", "rig--boss", "rig/worker").id == "c"
     assert canonical_named_bead(ctx_with(("z", {"session_name": "elsewhere", "template": "rig/worker"})),
                                 "rig/boss", "rig--boss", "rig/worker") is None
+    # a named bead whose recorded identity carries blanks is missed by the exact identity query,
+    # found by its runtime name, and matches the spec by its trimmed identity (not by template)
+    padded = ctx_with(("p", {**NAMED, "configured_named_identity": "rig/boss ", "session_name": "rig--boss",
+                             "template": "rig/legacy"}))
+    assert canonical_named_bead(padded, "rig/boss", "rig--boss", "rig/worker").id == "p"
 
 
 def test_a_conflict_holds_the_runtime_name_off_spec_or_the_identity_as_alias():
@@ -74,6 +79,43 @@ def test_a_conflict_holds_the_runtime_name_off_spec_or_the_identity_as_alias():
     both = ctx_with(("first", {"session_name": "q", "alias": "rig/boss"}),
                     ("second", {"session_name": "rig--boss", "template": "rig/x"}))
     assert named_conflict(both, *spec).id == "first"
+
+
+def test_every_candidate_is_checked_until_a_conflict_is_found():
+    """FindNamedSessionConflictInfo goes on past the identity's own named bead and past a holder
+    that fits the spec; the identity's own named bead never conflicts, even holding the alias."""
+    spec = ("rig/boss", "rig--boss", "rig/worker")
+    own_alias = ctx_with(("own", {**NAMED, "session_name": "rig--boss-old", "alias": "rig/boss"}))
+    assert named_conflict(own_alias, *spec) is None
+    after_own = ctx_with(("own", {**NAMED, "session_name": "rig--boss"}),
+                         ("off", {"session_name": "q", "alias": "rig/boss"}))
+    assert named_conflict(after_own, *spec).id == "off"
+    after_fit = ctx_with(("fits", {"session_name": "rig--boss", "template": "rig/worker"}),
+                         ("off", {"session_name": "q", "alias": "rig/boss"}))
+    assert named_conflict(after_fit, *spec).id == "off"
+
+
+def test_before_1989_the_pool_takes_the_canonical_bead_only_as_a_pool_entry_of_that_bead():
+    from core.desired.entries import DesiredEntry
+    from core.desired.named import pool_took_canonical
+
+    canonical = SessionBead("c", T0, {**NAMED, "session_name": "rig--boss"})
+
+    def took(entry, semantics="pre-1989"):
+        ctx = ctx_with()
+        ctx.semantics = semantics
+        if entry is not None:
+            ctx.result.entries["rig--boss"] = entry
+        return pool_took_canonical(ctx, "rig/boss", canonical, "rig--boss")
+
+    pool = DesiredEntry("rig--boss", "rig/worker", "rig/worker-1", "rig/worker-1", 1, "resume", bead_id="c")
+    assert took(pool) is True
+    assert took(pool, "current") is False
+    assert took(None) is False
+    assert took(DesiredEntry("rig--boss", "rig/worker", "rig/worker-1", "rig/worker-1", 1, "resume", bead_id="x")) \
+        is False                                                                     # another bead's entry
+    assert took(DesiredEntry("rig--boss", "rig/worker", "rig/boss", "rig/boss", 0, "named", bead_id="c",
+                             named_identity="rig/boss")) is False                    # already the named entry
 
 
 def test_direct_named_demand_is_ready_work_assigned_to_the_identity_in_a_store_it_reaches():

@@ -114,6 +114,28 @@ def test_session_name_taken_by_open_closed_and_named_holders():
     assert session_name_taken(ctx, "mayor") and not session_name_taken(ctx, "deacon")
 
 
+def test_a_closed_explicit_name_is_kept_behind_released_holders_of_the_same_name():
+    """Every closed holder is looked at: a named or ephemeral pool bead that released the name
+    does not hide a later closed bead that still keeps it."""
+    for released in ({"configured_named_session": "true"}, {"pool_managed": "true", "session_origin": "ephemeral"}):
+        ctx = ctx_of()
+        st, now = ctx.store, ctx.now
+        st.create_session({"session_name": "c7", **released}, now, bead_id="gc-1")
+        st.create_session({"session_name": "c7"}, now, bead_id="gc-2")
+        for bid in ("gc-1", "gc-2"):
+            st.close_session(bid, "done", now)
+        assert session_name_taken(ctx, "c7"), released
+        assert not session_name_taken(ctx, "c7", self_id="gc-2")
+
+
+def test_without_a_self_id_every_holder_counts():
+    """Whatever its id: ids are the store's to choose, so no id is set aside by default."""
+    for bid in ("gc-1", "XXXX", "ext-7"):
+        ctx = ctx_of()
+        ctx.store.create_session({"session_name": "s1"}, ctx.now, bead_id=bid)
+        assert session_name_taken(ctx, "s1"), bid
+
+
 def test_resolve_tmux_alias_path_fields_are_the_rig_root_city_root_and_worktrees_root():
     """PathContextForQualifiedName: RigRoot is the agent's rig's path, CityRoot the city's path and
     WorktreesRoot `<city>/.gc/worktrees`; each slash becomes `--` and each dot `__` once sanitized."""

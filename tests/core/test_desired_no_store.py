@@ -127,3 +127,16 @@ def test_older_semantics_and_a_session_template_reach_the_names(tmp_path):
     d = load_scenario(str(p)).model().do({"do": "build", "store": False}).desired
     assert (d.entries["c-mayor-1"].identity, d.entries["c-mayor-1"].pool_slot) == ("mayor-1", 1)
     assert d.entries["c-rig--worker-2"].env["GC_SESSION_NAME"] == "c-rig--worker-2"
+
+
+def test_a_boolean_scale_check_result_is_an_error_not_a_count(tmp_path):
+    """A true/false result is no integer (Gas City's Atoi refuses "true"): the agent counts its
+    min and is partial, as for any other unreadable result."""
+    p = tmp_path / "ns.toml"
+    p.write_text(CITY)
+    m = load_scenario(str(p)).model()
+    m.world.set_scale_check("idle", True)
+    d = m.do({"do": "build", "store": False}).desired
+    assert d.scale_check_counts["idle"] == 0 and not d.entries.of_template("idle")
+    assert d.partial_templates == {"broken", "idle"}
+    assert d.partial_reasons["idle"] == "scale_check result True is not a non-negative integer"

@@ -10,6 +10,8 @@ from core.config.city_config import Agent, City, Section, SessionSettings, Works
 from core.desired.provider import (
     ResolvedProvider,
     resolve_provider,
+    resolve_resume_command,
+    resolve_session_command,
     session_transport,
     transport_error,
 )
@@ -78,6 +80,50 @@ def test_a_base_chain_ends_at_a_builtin_by_name_or_at_nothing():
     assert (shadow.builtin_ancestor, shadow.command, shadow.args, shadow.supports_acp) == ("claude", "claude", ("-v",), True)
     assert "builtin_ancestor" not in shadow.session_metadata()
     assert resolve_provider(city(specs), Agent(name="w", provider="odd")).builtin_ancestor == ""
+
+
+def test_an_explicit_builtin_base_skips_a_spec_that_shadows_the_builtin_name():
+    """`base = "builtin:claude"` names the builtin itself, not a [providers.claude] spec; a bare
+    `base = "claude"` takes the spec. A base naming neither a spec nor a builtin ends at nothing."""
+    specs = {"mine": {"base": "builtin:claude"}, "yours": {"base": "claude"},
+             "claude": {"command": "shadow", "args": ["-v"]}, "lost": {"base": "nosuch"}}
+    mine = resolve_provider(city(specs), Agent(name="w", provider="mine"))
+    assert (mine.builtin_ancestor, mine.command, mine.args) == ("claude", "claude", ())
+    yours = resolve_provider(city(specs), Agent(name="w", provider="yours"))
+    assert (yours.builtin_ancestor, yours.command, yours.args) == ("claude", "shadow", ("-v",))
+    lost = resolve_provider(city(specs), Agent(name="w", provider="lost"))
+    assert (lost.builtin_ancestor, lost.family, lost.command) == ("", "lost", "")
+
+
+@pytest.mark.parametrize("rp, want", [
+    (ResolvedProvider(resume_command="run --again {{.SessionKey}} --as {{.SessionKey}}"), "run --again K1 --as K1"),
+    (ResolvedProvider(resume_command="run {{.sessionkey}}"), "run {{.sessionkey}}"),    # the field is case-sensitive
+    (ResolvedProvider(resume_command="run", resume_flag="--resume"), "run"),
+    (ResolvedProvider(), "codex --model big"),
+    (ResolvedProvider(resume_flag="resume", resume_style="subcommand"), "codex resume K1 --model big"),
+    (ResolvedProvider(resume_flag="--resume", resume_style="flag"), "codex --model big --resume K1"),
+    (ResolvedProvider(resume_flag="--resume"), "codex --model big --resume K1"),          # flag is the default
+])
+def test_resume_command(rp, want):
+    """resolveResumeCommand: an explicit resume_command with the key expanded everywhere, else the
+    resume flag after the binary (subcommand style, split at the first space) or at the end."""
+    assert resolve_resume_command("codex --model big", "K1", rp) == want
+
+
+def test_a_subcommand_resume_of_a_bare_binary_goes_at_the_end():
+    rp = ResolvedProvider(resume_flag="resume", resume_style="subcommand")
+    assert resolve_resume_command("codex", "K1", rp) == "codex resume K1"
+
+
+@pytest.mark.parametrize("first, fresh, want", [
+    (True, False, "claude --sid K1"), (False, True, "claude --sid K1"), (True, True, "claude --sid K1"),
+    (False, False, "claude --resume K1"),
+])
+def test_session_command_names_a_new_conversation_on_a_first_or_fresh_start(first, fresh, want):
+    rp = ResolvedProvider(resume_flag="--resume", resume_style="flag", session_id_flag="--sid")
+    assert resolve_session_command("claude", "K1", rp, first, fresh) == want
+    plain = ResolvedProvider(resume_flag="--resume", resume_style="flag")
+    assert resolve_session_command("claude", "K1", plain, first, fresh) == "claude --resume K1"
 
 
 def test_session_metadata_writes_no_empty_value():

@@ -43,4 +43,4 @@ def test_normalize_identity_for(agent, identity, want):
     (BOUND, {"alias": "  "}, "repo/gt.p"),
 ])
 def test_session_qualified_name(agent, md, want):
-    assert session_qualified_name(None, agent, SessionBead("b1", T0, md)) == want
+    assert session_qualified_name(agent, SessionBead("b1", T0, md)) == want

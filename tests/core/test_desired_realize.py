@@ -45,11 +45,12 @@ def test_deferral_inside_the_backoff_window_writes_nothing():
                                  "pool_alias_conflict_at": recent, "pool_alias_conflict": "mayor"})
     ctx = ctx_with(Agent(name="mayor", max_active_sessions=1), b)
     ctx.store.journal.clear()
-    stored, why = record_deferred(ctx, ctx.agent("mayor"), b)
+    stored, why = record_deferred(ctx, ctx.agent("mayor"), b, "gm-1", "alias")
     assert stored.get("pool_alias_conflict_count") == "5"
     assert stored.get("pool_alias_conflict_at") == recent
     assert ctx.store.journal == []
     assert [w.rule for w in why] == ["alias.deferred", "alias.backoff"]
+    assert why[0].detail == "mayor is held by gm-1 (alias); retried with backoff"
 
 
 def test_floor_template_gets_the_only_token():
@@ -108,3 +109,63 @@ def test_trigger_env_names_the_work_bead_and_its_store_under_both_names():
     assert trigger_env(b) == {"GC_TRIGGER_BEAD_ID": "w-1", "GC_TRIGGER_WORK_BEAD_ID": "w-1",
                               "GC_TRIGGER_BEAD_STORE_REF": "rig:alpha", "GC_TRIGGER_WORK_STORE_REF": "rig:alpha"}
     assert trigger_env(SessionBead("gc-1", T0, {B.TRIGGER_BEAD_STORE_REF: "rig:alpha"})) == {}
+
+
+FLOOR_TWIN = {"template": "app/db", "agent_name": "app/db-1", "session_name": "", "pool_managed": "true",
+              "session_origin": "ephemeral", "state": "start-pending", "pending_create_claim": "true"}
+
+
+def floor_ctx(semantics: str, *beads: SessionBead) -> tuple[BuildContext, Agent]:
+    db = Agent(name="db", dir="app", max_active_sessions=1)
+    world = World(T0)
+    for b in beads:
+        world.store.put_session(b)
+    city = City(root="/tmp", path="/tmp/city.toml", agents=[db, Agent(name="api", dir="app", depends_on=["app/db"])])
+    return BuildContext(city, world, semantics, []), db
+
+
+def test_a_fresh_floor_beside_earlier_floor_beads_of_the_tick_names_every_one_still_open():
+    """refreshDesiredState: the floor beads this tick created for the template that are still
+    open (not the closed one, not the new bead) are named in the log and in the new entry's why,
+    and the duplicate is recorded."""
+    from core.desired.floors import ensure_floor
+
+    beads = [SessionBead(bid, T0, {**FLOOR_TWIN, "session_name": f"db-{bid}"}) for bid in ("gc-1", "gc-3", "gc-5")]
+    ctx, db = floor_ctx("current", *beads)
+    ctx.store.close_session("gc-5", "done", T0)
+    ctx.result.floor_created = {"app/db": ["gc-1", "gc-3", "gc-5"]}
+    ensure_floor(ctx, db, "app/api")
+    (entry,) = ctx.result.entries.values()
+    new = entry.bead_id
+    assert new not in ("gc-1", "gc-3", "gc-5") and ctx.result.floor_created["app/db"][-1] == new
+    assert ctx.result.duplicate_floors == [("app/db", new, ("gc-1", "gc-3"))]
+    assert f"dependency floor 'app/db': created {new} beside gc-1, gc-3, created for the same floor earlier this " \
+           "tick: sync had not stamped dependency_only on it yet, so the reuse lookup skipped it" in ctx.result.logs
+    dup = [(w.rule, w.detail) for w in entry.why if w.rule.startswith("demand.duplicate")]
+    assert dup == [("demand.duplicate_floor",
+                    "a second floor bead for app/db: gc-1, gc-3 was created for this floor earlier in the same tick, "
+                    "but floors only reuse beads marked dependency_only and sync writes that mark after the refresh "
+                    "pass (Gas City refreshDesiredState)")]
+
+
+def test_a_reused_floor_names_the_lingering_twins_of_its_own_slot_one_identity():
+    """Before #1989 a single-session template's floor identity is its slot-1 instance (app/db-1):
+    the open pool beads of that identity created before the reused floor bead, still holding
+    their create claim, are named in its why. Today the floor identity is the bare app/db, and
+    beads of app/db-1 are no twins of it."""
+    from core.desired.floors import ensure_floor
+
+    twins = [SessionBead(bid, T0, {**FLOOR_TWIN, "session_name": f"db-{bid}"}) for bid in ("gc-1", "gc-2")]
+    floor = SessionBead("gc-4", T0, {**FLOOR_TWIN, "session_name": "db-gc-4", "dependency_only": "true",
+                                     "state": "asleep", "pending_create_claim": ""})
+    ctx, db = floor_ctx("current", *twins, floor)
+    ensure_floor(ctx, db, "app/api")
+    assert not [w for w in ctx.result.entries["db-gc-4"].why if w.rule.startswith("demand.duplicate")]
+    ctx, db = floor_ctx("pre-1989", *twins, floor)
+    ensure_floor(ctx, db, "app/api")
+    entry = ctx.result.entries["db-gc-4"]
+    dup = [(w.rule, w.detail) for w in entry.why if w.rule.startswith("demand.duplicate")]
+    assert dup == [("demand.duplicate_floor",
+                    "gc-1, gc-2, an earlier floor bead for app/db that never got dependency_only, is still open with "
+                    "its create claim: a refresh pass could not reuse it and minted this one (Gas City "
+                    "refreshDesiredState); it keeps its alias until its lease lapses and the sweep closes it")]

@@ -26,6 +26,25 @@ def test_equal_values_become_the_previous_objects_and_changed_ones_stay_new():
     assert new.entries["b"].identity == "w-9"
 
 
+def test_a_template_whose_entries_did_not_change_keeps_the_previous_group():
+    """When another template changed, the entries map is new, but the per-template group of an
+    unchanged template is the previous one (one copy in the recorded history); a changed
+    template's group stays new, and both still answer of_template."""
+    def v(name: str, identity: str) -> DesiredEntry:
+        return DesiredEntry(session_name=name, template="v", identity=identity, alias=identity, pool_slot=1,
+                            source="new")
+
+    prev = result(entry("a", "w-1"), entry("b", "w-2"), v("x", "v-1"))
+    new = result(entry("a", "w-1"), entry("b", "w-2"), v("x", "v-2"))
+    new_v = new.entries._by_template["v"]
+    new.share_unchanged(prev)
+    assert new.entries is not prev.entries
+    assert new.entries._by_template["w"] is prev.entries._by_template["w"]
+    assert new.entries._by_template["v"] is new_v
+    assert [e.identity for e in new.entries.of_template("w")] == ["w-1", "w-2"]
+    assert [e.identity for e in new.entries.of_template("v")] == ["v-2"]
+
+
 def test_nothing_to_share_with():
     new = result(entry("a", "w-1"), requests={"w": [Request("w", "new")]})
     a, w = new.entries["a"], new.requests["w"]
