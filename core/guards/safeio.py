@@ -13,7 +13,6 @@ import errno
 import json
 import os
 import stat
-from collections.abc import Iterable
 from typing import Any, BinaryIO
 
 MiB = 1 << 20
@@ -101,17 +100,28 @@ def load_json(raw: bytes | str, max_depth: int = JSON_MAX_DEPTH) -> Any:
         data = json.loads(raw, parse_constant=_no_constant)
     except RecursionError:
         raise ValueError(f"nested more than {max_depth} levels deep") from None
-    stack = [(data, 1)]
-    while stack:  # iterative: the depth check itself must not recurse
-        value, depth = stack.pop()
-        children: Iterable[Any]
-        if isinstance(value, dict):
-            children = value.values()
-        elif isinstance(value, list):
-            children = value
-        else:
-            continue
-        if depth > max_depth:
-            raise ValueError(f"nested more than {max_depth} levels deep")
-        stack.extend((c, depth + 1) for c in children if isinstance(c, (dict, list)))
+    # Every array or object opens with a bracket outside a string, so text with no more opening
+    # brackets than `max_depth` cannot nest deeper: most lines of a log need no walk at all.
+    opening = raw.count("[") + raw.count("{") if isinstance(raw, str) else raw.count(b"[") + raw.count(b"{")
+    if opening > max_depth:
+        _check_depth(data, max_depth)
     return data
+
+
+def _check_depth(data: Any, max_depth: int) -> None:
+    """ValueError when `data` (as json.loads returns it: plain dicts and lists) nests arrays and
+    objects more than `max_depth` deep. Walks one level at a time, without recursion."""
+    level = [data] if type(data) is dict or type(data) is list else []
+    depth = 0
+    while level:
+        depth += 1
+        deeper: list[Any] = []
+        keep = deeper.append
+        for value in level:
+            for child in value.values() if type(value) is dict else value:
+                kind = type(child)
+                if kind is dict or kind is list:
+                    keep(child)
+        if deeper and depth >= max_depth:
+            raise ValueError(f"nested more than {max_depth} levels deep")
+        level = deeper
