@@ -27,7 +27,7 @@ _NOT_READY_LABELS = frozenset({"gc:session", "gc:order-tracking", "order-trackin
 _BLOCKING_DEPS = frozenset({"blocks", "waits-for", "conditional-blocks"})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LiveBead:
     """A bead as read from a live city (bd or the file store), statuses folded to open,
     in_progress or closed."""
@@ -69,6 +69,8 @@ def coerce_metadata(raw: Any) -> dict[str, str]:
     """Gas City's StringMap decode: strings stay, other JSON values become their JSON text."""
     if not isinstance(raw, dict):
         return {}
+    if all(type(v) is str for v in raw.values()) and all(type(k) is str for k in raw):
+        return dict(raw)  # what a store usually holds: nothing to coerce
     out: dict[str, str] = {}
     for k, v in raw.items():
         if isinstance(v, str):
@@ -88,6 +90,8 @@ def fold_status(status: Any) -> str:
 
 def _int(v: Any) -> int:
     """An integer field (a number or a numeric string) within int64, else 0."""
+    if type(v) is int:
+        return v if -(1 << 63) <= v < (1 << 63) else 0
     if isinstance(v, bool):
         return 0
     if isinstance(v, float):
@@ -117,33 +121,55 @@ def decode_bead(raw: dict[str, Any], deps: dict[str, list[tuple[str, str]]] | No
     """One bead object (file store or bd JSON). `deps` adds the file store's top-level
     dependency rows (issue id -> [(depends_on_id, type)]). A field of the wrong type reads as
     empty, never raises."""
-    bid = _text(raw.get("id"))
-    rows = list((deps or {}).get(bid, []))
-    for d in _items(raw.get("dependencies")):
+    # A store holds a hundred thousand beads: each field takes the plain case (the type Gas City
+    # writes) inline and hands anything else to the general helper, which decides the same way.
+    get = raw.get
+    bid = _text(get("id"))
+    listed = get("dependencies")
+    rows = (deps or {}).get(bid)
+    status = get("status")
+    created, updated, defer = get("created_at"), get("updated_at"), get("defer_until")
+    labels = get("labels")
+    metadata = get("metadata")
+    blocked = get("is_blocked")
+    return LiveBead(
+        id=bid,
+        title=_text(get("title")),
+        status=status if status == "open" or status == "closed" or status == "in_progress" else fold_status(status),
+        issue_type=_text(get("issue_type")) or _text(get("type")),
+        created_at=parse_time(created) if created else None,
+        updated_at=parse_time(updated) if updated else None,
+        assignee=_text(get("assignee")),
+        priority=_int(get("priority")),
+        labels=_labels(labels) if labels else (),
+        metadata=coerce_metadata(metadata) if metadata else {},
+        blockers=_blockers(bid, rows or [], listed) if rows or listed else (),
+        ephemeral=get("ephemeral") is True,
+        defer_until=parse_time(defer) if defer else None,
+        is_blocked=blocked if blocked is True or blocked is False else None,
+    )
+
+
+def _labels(v: Any) -> tuple[str, ...]:
+    """A bead's labels: the strings (and integers, as text) of a JSON array; () for anything else."""
+    items = _items(v)
+    if all(type(x) is str for x in items):
+        return tuple(items)
+    return tuple(str(x) for x in items if isinstance(x, (str, int)) and not isinstance(x, bool))
+
+
+def _blockers(bid: str, rows: list[tuple[str, str]], listed: Any) -> tuple[str, ...]:
+    """The ids bead `bid` waits on through a blocking dependency: the store's top-level `rows`
+    and the bead's own `dependencies` array (`listed`)."""
+    rows = list(rows)
+    for d in _items(listed):
         if isinstance(d, dict):
             # bd list: {issue_id, depends_on_id, type}; bd show: an expanded issue with dependency_type.
             target = _text(d.get("depends_on_id")) or _text(d.get("id"))
             kind = _text(d.get("type")) or _text(d.get("dependency_type"))
             if target and _text(d.get("issue_id")) in ("", bid):
                 rows.append((target, kind))
-    labels = tuple(str(x) for x in _items(raw.get("labels")) if isinstance(x, (str, int)) and not isinstance(x, bool))
-    blocked = raw.get("is_blocked")
-    return LiveBead(
-        id=bid,
-        title=_text(raw.get("title")),
-        status=fold_status(raw.get("status")),
-        issue_type=_text(raw.get("issue_type")) or _text(raw.get("type")),
-        created_at=parse_time(raw.get("created_at")),
-        updated_at=parse_time(raw.get("updated_at")),
-        assignee=_text(raw.get("assignee")),
-        priority=_int(raw.get("priority")),
-        labels=labels,
-        metadata=coerce_metadata(raw.get("metadata")),
-        blockers=tuple(t for t, k in rows if k in _BLOCKING_DEPS),
-        ephemeral=raw.get("ephemeral") is True,
-        defer_until=parse_time(raw.get("defer_until")),
-        is_blocked=blocked if isinstance(blocked, bool) else None,
-    )
+    return tuple(t for t, k in rows if k in _BLOCKING_DEPS)
 
 
 def is_ready(b: LiveBead, status_by_id: dict[str, str], now: datetime) -> bool:
