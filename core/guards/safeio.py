@@ -92,12 +92,17 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON value")
 
 
+# One decoder for every call: json.loads builds a new one per call when given parse_constant,
+# which costs as much as parsing a short log line.
+_DECODER = json.JSONDecoder(parse_constant=_no_constant)
+
+
 def load_json(raw: bytes | str, max_depth: int = JSON_MAX_DEPTH) -> Any:
     """Parse JSON written by someone else. Raises ValueError (never RecursionError) for text that
     does not parse, that nests arrays and objects more than `max_depth` deep, or that holds
     NaN or Infinity, which JSON does not have (Python's parser accepts them)."""
     try:
-        data = json.loads(raw, parse_constant=_no_constant)
+        data = _decode(raw)
     except RecursionError:
         raise ValueError(f"nested more than {max_depth} levels deep") from None
     # Every array or object opens with a bracket outside a string, so text with no more opening
@@ -106,6 +111,14 @@ def load_json(raw: bytes | str, max_depth: int = JSON_MAX_DEPTH) -> Any:
     if opening > max_depth:
         _check_depth(data, max_depth)
     return data
+
+
+def _decode(raw: bytes | str) -> Any:
+    """json.loads(raw, parse_constant=_no_constant), with the shared decoder."""
+    text = raw.decode(json.detect_encoding(raw), "surrogatepass") if isinstance(raw, (bytes, bytearray)) else raw
+    if isinstance(text, str) and not text.startswith("\ufeff"):
+        return _DECODER.decode(text)
+    return json.loads(text, parse_constant=_no_constant)  # json.loads raises what it raises for these
 
 
 def _check_depth(data: Any, max_depth: int) -> None:

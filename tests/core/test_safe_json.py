@@ -53,3 +53,25 @@ def test_what_json_does_not_have_is_refused(bad: str) -> None:
 def test_scalars_parse() -> None:
     assert load_json("5") == 5
     assert load_json(b'"[[["') == "[[["
+
+
+@pytest.mark.parametrize("raw", [
+    '{"a": "\\u00e9"}'.encode(),
+    '{"a": "é"}'.encode("utf-8-sig"),  # a BOM in bytes is skipped, as json.loads does
+    '{"a": "é"}'.encode("utf-16"),
+    '{"a": "é"}'.encode("utf-32-le"),
+    bytearray(b'[1, "x"]'),
+])
+def test_bytes_decode_as_json_loads_decodes_them(raw: bytes) -> None:
+    assert load_json(raw) == json.loads(raw)
+
+
+def test_a_text_that_starts_with_a_bom_is_refused_as_json_loads_refuses_it() -> None:
+    with pytest.raises(ValueError, match="BOM"):
+        load_json('\ufeff{"a": 1}')
+
+
+def test_a_refused_document_does_not_spoil_the_next_one() -> None:
+    with pytest.raises(ValueError):
+        load_json('{"a": [1, NaN]}')
+    assert load_json('{"b": [2]}') == {"b": [2]}
