@@ -10,6 +10,7 @@ covers reading every source, mapping it to a model world, drift and alarms.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
@@ -87,16 +88,21 @@ def _work_json(w: WorkBead) -> dict[str, Any]:
 
 def measure_attach(root: str, now: datetime, runs: int = 3) -> list[float]:
     """Milliseconds for `citywatch attach DIR` to read the city at `root` and make its snapshot
-    (one-shot, as the command does), `runs` times."""
+    (one-shot, as the command does), `runs` times. Each run starts as the command does, with no
+    earlier session alive: the previous one is dropped and its garbage collected, untimed."""
     from core.attach.session import AttachOptions, AttachSession
 
-    samples = []
-    for _ in range(runs):
-        started = perf_counter()
+    def attach_once() -> None:
         s = AttachSession.open(root, AttachOptions(one_shot=True, clock=lambda: now))
         try:
             s.snapshot().to_json()  # what `attach --json` prints
         finally:
             s.close()
+
+    samples = []
+    for _ in range(runs):
+        gc.collect()
+        started = perf_counter()
+        attach_once()
         samples.append((perf_counter() - started) * 1000)
     return samples
