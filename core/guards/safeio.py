@@ -105,12 +105,19 @@ def load_json(raw: bytes | str, max_depth: int = JSON_MAX_DEPTH) -> Any:
         data = _decode(raw)
     except RecursionError:
         raise ValueError(f"nested more than {max_depth} levels deep") from None
-    # Every array or object opens with a bracket outside a string, so text with no more opening
-    # brackets than `max_depth` cannot nest deeper: most lines of a log need no walk at all.
-    opening = raw.count("[") + raw.count("{") if isinstance(raw, str) else raw.count(b"[") + raw.count(b"{")
-    if opening > max_depth:
+    if len(raw) > _COUNT_BRACKETS_UP_TO or _opening_brackets(raw) > max_depth:
         _check_depth(data, max_depth)
     return data
+
+
+# Every array or object opens with a bracket outside a string, so a text with no more opening
+# brackets than the depth limit cannot nest deeper: a log line needs no walk at all. A large
+# document is walked without counting (it has far more brackets than any limit).
+_COUNT_BRACKETS_UP_TO = 1 << 16
+
+
+def _opening_brackets(raw: bytes | str) -> int:
+    return raw.count("[") + raw.count("{") if isinstance(raw, str) else raw.count(b"[") + raw.count(b"{")
 
 
 def _decode(raw: bytes | str) -> Any:
