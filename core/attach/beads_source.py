@@ -64,6 +64,11 @@ class BeadSet:
     def work(self) -> list[LiveBead]:
         return [b for b in self.beads if not b.is_session]
 
+    def counts(self) -> tuple[int, int]:
+        """(session beads, other beads), counted in one pass without listing them."""
+        sessions = sum(1 for b in self.beads if b.is_session)
+        return sessions, len(self.beads) - sessions
+
 
 def coerce_metadata(raw: Any) -> dict[str, str]:
     """Gas City's StringMap decode: strings stay, other JSON values become their JSON text."""

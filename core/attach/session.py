@@ -286,7 +286,7 @@ class AttachSession(LiveCitySession):
             bead_source="bd" if self.options.use_bd else ("file" if self._beads_file.exists else "none"))
 
     def _snapshot_sources(self) -> Sources:
-        beads = self.beads()
+        sessions, work = self.beads().counts()
         last = self.trace.last_cycle()
         listing = self._tmux_listing
         last_event = self.events[-1] if self.events else {}
@@ -294,7 +294,7 @@ class AttachSession(LiveCitySession):
             beads=BeadsSource(path=os.path.relpath(self.layout.beads_json, self.root),
                               present=self._beads_file.exists,
                               modified_at=format_time(_mtime(self._beads_file.mtime)),
-                              sessions=len(beads.sessions()), work=len(beads.work())),
+                              sessions=sessions, work=work),
             events=EventsSource(path=os.path.relpath(self.layout.events_jsonl, self.root), present=self._events.exists,
                                 held=len(self.events), last_seq=last_event.get("seq"), last_ts=last_event.get("ts")),
             trace=TraceSource(path=os.path.relpath(self.layout.trace_root, self.root), present=self.trace.reader.exists,

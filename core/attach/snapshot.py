@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.attach.tmux import SIGNAL_KEYS
 from core.formats.timefmt import format_time
-from core.world.beads import natural_key
+from core.world.beads import SessionBead, natural_key
 from core.world.runtime import META_ACTIVITY
 from core.world.world import World
 
@@ -111,7 +111,7 @@ def session_rows(world: World, runtime_observable: bool) -> list[SessionBeadRow]
     """Every session bead (open first), with whether its runtime is there (None: unobservable)."""
     rt = world.runtime
     rows = []
-    for b in sorted(world.store.all_sessions(), key=lambda b: (not b.open, natural_key(b.id))):
+    for b in sorted(world.store.sessions.values(), key=_row_order):
         name = b.session_name
         rows.append(SessionBeadRow(
             bead_id=b.id, open=b.open, session_name=name, template=b.template, alias=b.alias,
@@ -121,6 +121,13 @@ def session_rows(world: World, runtime_observable: bool) -> list[SessionBeadRow]
             alive=rt.alive(name) if runtime_observable and name else None,
         ))
     return rows
+
+
+def _row_order(b: SessionBead) -> tuple:
+    """Open beads first, then by id; beads whose ids sort alike keep the store's order
+    (Store.all_sessions: by creation, then id), in one sort."""
+    key = natural_key(b.id)
+    return (not b.open, key, b.created_at, key)
 
 
 def runtime_rows(world: World) -> list[RuntimeRow]:

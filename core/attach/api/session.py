@@ -443,7 +443,7 @@ class ApiAttachSession(LiveCitySession):
 
     def _snapshot_sources(self) -> Sources:
         now = self.options.clock()
-        beads = self._beads
+        sessions, work = self._beads.counts()
         last_event = self.events[-1] if self.events else {}
         reads = self._reads
         return Sources(
@@ -455,8 +455,8 @@ class ApiAttachSession(LiveCitySession):
                         if self.unreachable_since is not None and self.last_ok_at else None,
                         stream=self.stream_status, notice=self.notice()),
             config=ConfigSource("local" if self._local_city is not None else "api", reads["config"]),
-            beads=BeadsSource(present=reads["beads"].fetched_at is not None, sessions=len(beads.sessions()),
-                              work=len(beads.work()), read=reads["beads"]),
+            beads=BeadsSource(present=reads["beads"].fetched_at is not None, sessions=sessions, work=work,
+                              read=reads["beads"]),
             events=EventsSource(present=True, held=len(self.events), last_seq=last_event.get("seq"),
                                 last_ts=last_event.get("ts"), read=reads["events"]),
             trace=TraceSource(present=False, head=None, batches_read=0, last_tick_id="",
