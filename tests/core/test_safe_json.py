@@ -56,7 +56,7 @@ def test_scalars_parse() -> None:
 
 
 @pytest.mark.parametrize("raw", [
-    '{"a": "\\u00e9"}'.encode(),
+    b'{"a": "\\u00e9"}',
     '{"a": "é"}'.encode("utf-8-sig"),  # a BOM in bytes is skipped, as json.loads does
     '{"a": "é"}'.encode("utf-16"),
     '{"a": "é"}'.encode("utf-32-le"),
