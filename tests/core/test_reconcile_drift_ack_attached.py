@@ -1,0 +1,67 @@
+"""A reconciler config-drift drain ack on a session a user is attached to, or was attached to
+recently (the drain-ack step of reconcileSessionBeads): the ack is canceled and the session keeps
+running. The drift key is sessionConfigDriftKey, "<started hash>:<current hash>", empty when the
+bead has no started hash or it is current; an attached session records it
+(recordSessionAttachedConfigDriftDeferral) only when it is not empty, and a recent record of the
+same key cancels the ack of a session no longer attached."""
+
+from __future__ import annotations
+
+import pytest
+from factories import NAMED_MAYOR_IDENTITY, named_mayor_scenario, scenario_model
+
+from core.reconcile import hashes
+
+CITY = named_mayor_scenario("drift-ack", NAMED_MAYOR_IDENTITY + """\
+state = "active"
+generation = "2"
+instance_token = "t"
+last_woke_at = "2026-05-16T11:00:00Z"
+started_config_hash = "{stored}"
+{extra}""", after="""\
+[[runtime]]
+name = "mayor"
+session_id = "gc-1"
+instance_token = "t"
+attached = {attached}
+meta = {{ GC_DRAIN_ACK = "1", GC_DRAIN_ACK_SOURCE = "reconciler", GC_DRAIN_GENERATION = "2", \
+GC_DRAIN_REASON = "config-drift" }}
+""")
+DEFERRAL = ("attached_config_drift_deferred_key", "attached_config_drift_deferred_at")
+
+
+def tick(tmp_path, stored: str, attached: bool, extra: str = ""):
+    """One tick; `stored` may name the agent's current core hash as {current}."""
+    probe = scenario_model(tmp_path, CITY.format(stored="", attached="false", extra=""), "probe.toml")
+    current = hashes.core_hash(probe.city.agents[0])
+    text = CITY.format(stored=stored.format(current=current), attached=str(attached).lower(),
+                       extra=extra.format(current=current))
+    m = scenario_model(tmp_path, text, "d.toml")
+    out = m.do({"do": "tick"})
+    decisions = [(t.reason_code, t.outcome_code) for t in out.trace if t.site_code == "reconciler.session.drain_ack"]
+    b = m.world.store.session("gc-1")
+    return m, current, decisions, tuple(b.get(k) for k in DEFERRAL)
+
+
+def ack_canceled(m) -> bool:
+    return m.world.runtime.get_meta("mayor", "GC_DRAIN_ACK") == "" and m.world.runtime.alive("mayor")
+
+
+def test_an_attached_session_records_the_drift_key_and_its_ack_is_canceled(tmp_path):
+    m, current, decisions, deferral = tick(tmp_path, "v5:old", True)
+    assert decisions == [("config_drift_attached", "cancel_reconciler_ack")] and ack_canceled(m)
+    assert deferral == (f"v5:old:{current}", "2026-05-16T12:00:00Z")
+
+
+@pytest.mark.parametrize("stored", ["{current}", ""])
+def test_without_a_drift_key_nothing_is_recorded_but_the_ack_is_still_canceled(tmp_path, stored):
+    m, _, decisions, deferral = tick(tmp_path, stored, True)
+    assert decisions == [("config_drift_attached", "cancel_reconciler_ack")] and ack_canceled(m)
+    assert deferral == ("", "")
+
+
+def test_a_recent_record_of_the_same_key_cancels_the_ack_of_a_detached_session(tmp_path):
+    extra = 'attached_config_drift_deferred_key = "v5:old:{current}"\n' \
+            'attached_config_drift_deferred_at = "2026-05-16T11:58:00Z"\n'
+    m, _, decisions, _ = tick(tmp_path, "v5:old", False, extra)
+    assert decisions == [("config_drift_recently_attached", "cancel_reconciler_ack")] and ack_canceled(m)
