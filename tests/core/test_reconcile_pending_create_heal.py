@@ -1,0 +1,28 @@
+"""recoverRunningPendingCreate (session_lifecycle_parallel.go): a claimed bead whose runtime is
+already up and ours is committed without a Start. Heal has made it `awake` by then, so the commit
+re-confirms it (active, creation_complete) without opening a new awake interval: awake_started_at
+(StartsAwakeInterval, only for a state that confirms a pending start) is left as it was."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from factories import scenario_model
+
+R29 = Path(__file__).parent.parent / "scenarios" / "reconcile" / "R29-live-pending-create-healed.toml"
+
+
+@pytest.mark.parametrize("awake_started_at", ["", "2026-03-08T11:59:30Z"])
+def test_a_live_pending_create_is_committed_and_keeps_its_awake_interval(tmp_path, awake_started_at):
+    text = R29.read_text().replace('state = "creating"\n',
+                                   f'state = "creating"\nawake_started_at = "{awake_started_at}"\n')
+    m = scenario_model(tmp_path, text, "r29.toml")
+    out = m.do({"do": "tick"})
+    b = m.world.store.session("gc-1")
+    keys = ("state", "state_reason", "pending_create_claim", "pending_create_started_at", "awake_started_at")
+    assert {k: b.get(k) for k in keys} == {"state": "active", "state_reason": "creation_complete",
+                                          "pending_create_claim": "", "pending_create_started_at": "",
+                                          "awake_started_at": awake_started_at}
+    healed = [(t.template, t.session_name) for t in out.trace if t.reason_code == "pending_create_healed"]
+    assert healed == [("worker", "worker-gc-1")]
