@@ -386,17 +386,23 @@ def _drift_ack_canceled(ctx: TickContext, b: SessionBead, tpl: str, reason: str,
     if ctx.rt.attached(name):
         if key:
             config_drift.record_attached(ctx, b, key)
-        if not drains.cancel_if(ctx, b, lambda r: r == "config-drift"):
-            drains.clear_ack_meta(ctx, name)
-        ctx.decision("reconciler.session.drain_ack", "config_drift_attached", "cancel_reconciler_ack", tpl, name)
+        ctx.decision("reconciler.session.drain_ack", "config_drift_attached", "cancel_reconciler_ack", tpl, name,
+                     drain_canceled=_cancel_drift_ack(ctx, b))
         return True
     if key and config_drift.recently_attached(ctx, b, key):
-        if not drains.cancel_if(ctx, b, lambda r: r == "config-drift"):
-            drains.clear_ack_meta(ctx, name)
         ctx.decision("reconciler.session.drain_ack", "config_drift_recently_attached", "cancel_reconciler_ack",
-                     tpl, name)
+                     tpl, name, drain_canceled=_cancel_drift_ack(ctx, b))
         return True
     return False
+
+
+def _cancel_drift_ack(ctx: TickContext, b: SessionBead) -> bool:
+    """Cancel the tracked config-drift drain (cancelSessionConfigDriftDrainInfo), or else clear
+    the ack left on the runtime; True when a tracked drain was canceled."""
+    canceled = drains.cancel_if(ctx, b, lambda r: r == "config-drift")
+    if not canceled:
+        drains.clear_ack_meta(ctx, b.session_name)
+    return canceled
 
 
 def _pending_ack_canceled(ctx: TickContext, b: SessionBead, tpl: str, reason: str, reconciler_owned: bool) -> bool:

@@ -7,10 +7,13 @@ same key cancels the ack of a session no longer attached."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from factories import NAMED_MAYOR_IDENTITY, named_mayor_scenario, scenario_model
 
 from core.reconcile import hashes
+from core.scenario.file import load_scenario, run
 
 CITY = named_mayor_scenario("drift-ack", NAMED_MAYOR_IDENTITY + """\
 state = "active"
@@ -27,6 +30,8 @@ attached = {attached}
 meta = {{ GC_DRAIN_ACK = "1", GC_DRAIN_ACK_SOURCE = "reconciler", GC_DRAIN_GENERATION = "2", \
 GC_DRAIN_REASON = "config-drift" }}
 """)
+# the ack carries no drain tracker entry here (recovered from the runtime alone): no drain to cancel
+UNTRACKED = {"drain_canceled": False}
 DEFERRAL = ("attached_config_drift_deferred_key", "attached_config_drift_deferred_at")
 
 
@@ -38,7 +43,8 @@ def tick(tmp_path, stored: str, attached: bool, extra: str = ""):
                        extra=extra.format(current=current))
     m = scenario_model(tmp_path, text, "d.toml")
     out = m.do({"do": "tick"})
-    decisions = [(t.reason_code, t.outcome_code) for t in out.trace if t.site_code == "reconciler.session.drain_ack"]
+    decisions = [(t.reason_code, t.outcome_code, t.fields) for t in out.trace
+                 if t.site_code == "reconciler.session.drain_ack"]
     b = m.world.store.session("gc-1")
     return m, current, decisions, tuple(b.get(k) for k in DEFERRAL)
 
@@ -49,14 +55,14 @@ def ack_canceled(m) -> bool:
 
 def test_an_attached_session_records_the_drift_key_and_its_ack_is_canceled(tmp_path):
     m, current, decisions, deferral = tick(tmp_path, "v5:old", True)
-    assert decisions == [("config_drift_attached", "cancel_reconciler_ack")] and ack_canceled(m)
+    assert decisions == [("config_drift_attached", "cancel_reconciler_ack", UNTRACKED)] and ack_canceled(m)
     assert deferral == (f"v5:old:{current}", "2026-05-16T12:00:00Z")
 
 
 @pytest.mark.parametrize("stored", ["{current}", ""])
 def test_without_a_drift_key_nothing_is_recorded_but_the_ack_is_still_canceled(tmp_path, stored):
     m, _, decisions, deferral = tick(tmp_path, stored, True)
-    assert decisions == [("config_drift_attached", "cancel_reconciler_ack")] and ack_canceled(m)
+    assert decisions == [("config_drift_attached", "cancel_reconciler_ack", UNTRACKED)] and ack_canceled(m)
     assert deferral == ("", "")
 
 
@@ -64,4 +70,14 @@ def test_a_recent_record_of_the_same_key_cancels_the_ack_of_a_detached_session(t
     extra = 'attached_config_drift_deferred_key = "v5:old:{current}"\n' \
             'attached_config_drift_deferred_at = "2026-05-16T11:58:00Z"\n'
     m, _, decisions, _ = tick(tmp_path, "v5:old", False, extra)
-    assert decisions == [("config_drift_recently_attached", "cancel_reconciler_ack")] and ack_canceled(m)
+    assert decisions == [("config_drift_recently_attached", "cancel_reconciler_ack", UNTRACKED)] and ack_canceled(m)
+
+
+def test_a_tracked_config_drift_drain_is_canceled_and_the_record_says_so():
+    # the conformance port of AttachedSessionCancelsQueuedConfigDriftDrainBeforeDrainAckStop: its
+    # seventh step cancels the drain the fourth queued (the trace payload's drain_canceled)
+    path = Path(__file__).parent.parent / "conformance" / "session_reconciler_test" / \
+        "TestReconcileSessionBeads_AttachedSessionCancelsQueuedConfigDriftDrainBeforeDrainAckStop.toml"
+    st = run(load_scenario(str(path))).states[7]
+    assert [(t["reason_code"], t.get("fields")) for t in st["trace"] if t["site_code"] == "reconciler.session.drain_ack"] \
+        == [("config_drift_attached", {"drain_canceled": True})]
