@@ -11,6 +11,7 @@ import pytest
 from factories import scenario_model
 
 from core.outcome import Outcome
+from core.reconcile import hashes
 from core.reconcile.commit import recover_running_pending_create
 from core.reconcile.context import TickContext
 
@@ -30,6 +31,8 @@ def test_a_live_pending_create_is_committed_and_keeps_its_awake_interval(tmp_pat
                                           "awake_started_at": awake_started_at}
     healed = [(t.template, t.session_name) for t in out.trace if t.reason_code == "pending_create_healed"]
     assert healed == [("worker", "worker-gc-1")]
+    # the commit records the hashes of the agent as configured now (CommitStartedPatch's CoreHash)
+    assert b.get("started_config_hash") == hashes.core_hash(m.city.agents[0])
 
 
 @pytest.mark.parametrize(("state", "confirmed", "new_interval"), [
