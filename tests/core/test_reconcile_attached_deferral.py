@@ -57,3 +57,12 @@ def test_recording_the_deferral(key, ago, rewritten):
     after = ctx.store.session("gc-1")
     want = ("a:b", format_time(ctx.now)) if rewritten else (before.get(KEY_AT[0]), before.get(KEY_AT[1]))
     assert (after.get(KEY_AT[0]), after.get(KEY_AT[1])) == want
+
+
+def test_a_stamp_of_this_very_second_is_not_rewritten_however_it_is_spelled():
+    # the stamp is not after now and younger than the refresh interval: no write, the text stays
+    ctx = setup("a:b", None)
+    spelled = ctx.now.isoformat()  # 2026-05-16T12:00:00+00:00, the same instant as format_time(now)
+    ctx.store.update_session("gc-1", {KEY_AT[1]: spelled})
+    record_attached(ctx, ctx.store.session("gc-1"), "a:b")
+    assert ctx.store.session("gc-1").get(KEY_AT[1]) == spelled
