@@ -29,8 +29,9 @@ def test_a_live_pending_create_is_committed_and_keeps_its_awake_interval(tmp_pat
     assert {k: b.get(k) for k in keys} == {"state": "active", "state_reason": "creation_complete",
                                           "pending_create_claim": "", "pending_create_started_at": "",
                                           "awake_started_at": awake_started_at}
-    healed = [(t.template, t.session_name) for t in out.trace if t.reason_code == "pending_create_healed"]
-    assert healed == [("worker", "worker-gc-1")]
+    healed = [(t.site_code, t.outcome_code, t.template, t.session_name) for t in out.trace
+              if t.reason_code == "pending_create_healed"]
+    assert healed == [("reconciler.session.rollback_pending_create", "healed", "worker", "worker-gc-1")]
     # the commit records the hashes of the agent as configured now (CommitStartedPatch's CoreHash)
     assert b.get("started_config_hash") == hashes.core_hash(m.city.agents[0])
 
