@@ -10,10 +10,22 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from factories import NAMED_MAYOR_IDENTITY, named_mayor_scenario, scenario_model
+from factories import (
+    NAMED_MAYOR_IDENTITY,
+    make_city,
+    named_mayor_scenario,
+    scenario_model,
+    session_bead,
+)
 
+from core.outcome import Outcome
 from core.reconcile import hashes
+from core.reconcile.context import TickContext
+from core.reconcile.forward import _drift_ack_canceled
 from core.scenario.file import load_scenario, run
+from core.world.memory import Drain
+from core.world.runtime import RuntimeSession
+from core.world.world import World
 
 CITY = named_mayor_scenario("drift-ack", NAMED_MAYOR_IDENTITY + """\
 state = "active"
@@ -44,7 +56,7 @@ def tick(tmp_path, stored: str, attached: bool, extra: str = ""):
     m = scenario_model(tmp_path, text, "d.toml")
     out = m.do({"do": "tick"})
     decisions = [(t.reason_code, t.outcome_code, t.fields) for t in out.trace
-                 if t.site_code == "reconciler.session.drain_ack"]
+                 if t.site_code == "reconciler.session.drain_ack" and (t.template, t.session_name) == ("mayor", "mayor")]
     b = m.world.store.session("gc-1")
     return m, current, decisions, tuple(b.get(k) for k in DEFERRAL)
 
@@ -81,3 +93,36 @@ def test_a_tracked_config_drift_drain_is_canceled_and_the_record_says_so():
     st = run(load_scenario(str(path))).states[7]
     assert [(t["reason_code"], t.get("fields")) for t in st["trace"] if t["site_code"] == "reconciler.session.drain_ack"] \
         == [("config_drift_attached", {"drain_canceled": True})]
+
+
+def tracked(meta: dict[str, str], drain_reason: str | None):
+    """A tick over bead gc-1 (runtime `worker`, attached, carrying `meta`) with a tracked, acked
+    drain of this reason (None: no tracked drain)."""
+    world = World()
+    world.runtime.sessions = world.runtime.sessions.set(
+        "worker", RuntimeSession("worker", session_id="gc-1", attached=True, meta=meta))
+    b = session_bead("gc-1", session_name="worker", template="worker", generation="2")
+    world.store.put_session(b, "create")
+    if drain_reason is not None:
+        world.memory = world.memory.set("drains", "gc-1", Drain("gc-1", drain_reason, world.now, world.now, "2", True))
+    return TickContext(make_city(), world, "current", Outcome()), b
+
+
+def test_a_tracked_acked_config_drift_drain_is_a_drift_ack_whatever_the_runtime_says():
+    # the runtime's ack is not the reconciler's own (no source), the tracker's entry is
+    ctx, b = tracked({"GC_DRAIN_ACK": "1"}, "config-drift")
+    assert _drift_ack_canceled(ctx, b, "worker", "", False) is True
+    assert "gc-1" not in ctx.mem.drains
+    assert [(t.reason_code, t.template, t.session_name, t.fields) for t in ctx.out.trace] == \
+        [("config_drift_attached", "worker", "worker", {"drain_canceled": True})]
+
+
+@pytest.mark.parametrize(("reason", "owned", "drain_reason"), [
+    ("idle", True, None),  # a reconciler ack of another reason
+    ("", False, "idle"),  # a tracked drain of another reason
+    ("config-drift", False, None),  # a config-drift reason the reconciler does not own
+])
+def test_other_acks_are_not_drift_acks(reason, owned, drain_reason):
+    ctx, b = tracked({"GC_DRAIN_ACK": "1"}, drain_reason)
+    assert _drift_ack_canceled(ctx, b, "worker", reason, owned) is False
+    assert ctx.out.trace == []
