@@ -126,3 +126,8 @@ def test_other_acks_are_not_drift_acks(reason, owned, drain_reason):
     ctx, b = tracked({"GC_DRAIN_ACK": "1"}, drain_reason)
     assert _drift_ack_canceled(ctx, b, "worker", reason, owned) is False
     assert ctx.out.trace == []
+
+
+def test_a_detached_session_without_a_recent_record_is_stopped_by_its_ack(tmp_path):
+    m, _, decisions, _ = tick(tmp_path, "v5:old", False)
+    assert decisions == [("acknowledged", "stop_pending", {})] and not m.world.runtime.alive("mayor")
