@@ -4,7 +4,7 @@ helpers every phase uses to read facts and to write beads, actions, trace record
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -108,16 +108,6 @@ class TickContext:
         """isAgentEffectivelySuspendedWith: the city, the agent, or its rig is suspended."""
         return a is not None and (self.city_suspended or a.suspended or (bool(a.dir) and a.dir in self.rig_suspended))
 
-    def named_spec(self, b: SessionBead) -> NamedSession | None:
-        """The configured [[named_session]] a named bead belongs to, if still configured."""
-        identity = b.get(B.CONFIGURED_NAMED_IDENTITY)
-        if identity:
-            return self.city.named_by_identity(identity)
-        n = self.named_by_runtime.get(b.session_name)
-        if n is not None and b.template in ("", n.template_qualified):
-            return n
-        return None
-
     # ------------------------------------------------------------------ liveness
     def running(self, name: str) -> bool:
         return bool(name) and self.rt.is_running(name)
@@ -218,9 +208,6 @@ class TickContext:
     def has_awake_work(self, b: SessionBead) -> bool:
         return any(w.actionable for w in self.work_of(b))
 
-    def has_in_progress_work(self, b: SessionBead) -> bool:
-        return any(w.status == "in_progress" for w in self.work_of(b))
-
     # ------------------------------------------------------------------ writes
     def patch(self, bead_id: str, changes: dict[str, str]) -> SessionBead:
         if not changes:
@@ -319,6 +306,3 @@ class TickContext:
 
     def open_beads(self) -> list[SessionBead]:
         return self.store.open_sessions()
-
-    def beads(self, ids: Iterable[str]) -> list[SessionBead]:
-        return [b for b in (self.store.session(i) for i in ids) if b is not None]

@@ -188,7 +188,7 @@ def _observe_and_rollback(ctx: TickContext, s: _SessionPass) -> bool:
     s.running, s.alive = ctx.running(s.name), ctx.alive(s.name)
     record_reset_stall(ctx, s.b, s.template, s.name, s.alive)
     if s.running and not s.alive:
-        zombie(ctx, s.b, s.entry)
+        zombie(ctx, s.b, s.entry, s.name)
         s.b = ctx.store.reread(s.b.id)
     b = s.b
     if s.alive and b.pending_claim and not runtime_is_ours(ctx, b):
@@ -323,10 +323,10 @@ def record_reset_stall(ctx: TickContext, b: SessionBead, template: str, name: st
                  elapsed_s=int(elapsed), reset_committed_at=raw, startup_timeout_s=int(ctx.startup_timeout))
 
 
-def zombie(ctx: TickContext, b: SessionBead, entry: DesiredEntry) -> None:
-    """Running but the agent process is dead: capture the pane. A terminal provider error
-    marks the bead unhealthy; any other non-rate-limit output is a session.crashed event."""
-    rs = ctx.rt.get(b.session_name)
+def zombie(ctx: TickContext, b: SessionBead, entry: DesiredEntry, name: str) -> None:
+    """Runtime `name` runs but the agent process is dead: capture the pane. A terminal provider
+    error marks the bead unhealthy; any other non-rate-limit output is a session.crashed event."""
+    rs = ctx.rt.get(name)
     text = rs.peek if rs is not None else ""
     if not text:
         return
@@ -335,7 +335,7 @@ def zombie(ctx: TickContext, b: SessionBead, entry: DesiredEntry) -> None:
         exits_check.mark_terminal_error(ctx, b, reason)
     if not screen_rate_limited(text):
         ctx.event("session.crashed", entry.identity or entry.template, text, b.id)
-        ctx.log(f"session reconciler: zombie {b.session_name}: agent process dead; scrollback captured")
+        ctx.log(f"session reconciler: zombie {name}: agent process dead; scrollback captured")
 
 
 def drain_ack_step(ctx: TickContext, b: SessionBead, entry: DesiredEntry, alive: bool) -> bool:
@@ -386,17 +386,23 @@ def _drift_ack_canceled(ctx: TickContext, b: SessionBead, tpl: str, reason: str,
     if ctx.rt.attached(name):
         if key:
             config_drift.record_attached(ctx, b, key)
-        if not drains.cancel_if(ctx, b, lambda r: r == "config-drift"):
-            drains.clear_ack_meta(ctx, name)
-        ctx.decision("reconciler.session.drain_ack", "config_drift_attached", "cancel_reconciler_ack", tpl, name)
+        ctx.decision("reconciler.session.drain_ack", "config_drift_attached", "cancel_reconciler_ack", tpl, name,
+                     drain_canceled=_cancel_drift_ack(ctx, b))
         return True
     if key and config_drift.recently_attached(ctx, b, key):
-        if not drains.cancel_if(ctx, b, lambda r: r == "config-drift"):
-            drains.clear_ack_meta(ctx, name)
         ctx.decision("reconciler.session.drain_ack", "config_drift_recently_attached", "cancel_reconciler_ack",
-                     tpl, name)
+                     tpl, name, drain_canceled=_cancel_drift_ack(ctx, b))
         return True
     return False
+
+
+def _cancel_drift_ack(ctx: TickContext, b: SessionBead) -> bool:
+    """Cancel the tracked config-drift drain (cancelSessionConfigDriftDrainInfo), or else clear
+    the ack left on the runtime; True when a tracked drain was canceled."""
+    canceled = drains.cancel_if(ctx, b, lambda r: r == "config-drift")
+    if not canceled:
+        drains.clear_ack_meta(ctx, b.session_name)
+    return canceled
 
 
 def _pending_ack_canceled(ctx: TickContext, b: SessionBead, tpl: str, reason: str, reconciler_owned: bool) -> bool:

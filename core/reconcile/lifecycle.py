@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from core.formats.timefmt import parse_time
-from core.reconcile.lease import STALE_CREATING
+from core.reconcile.lease import attempt_stale
 from core.world import beads as B
 from core.world.beads import SessionBead
 
@@ -40,12 +39,6 @@ def compat_state(b: SessionBead) -> str:
     return {"none": "", "active": "active", "drained": "asleep", "stopped": "asleep"}.get(base, base)
 
 
-def creating_is_stale(b: SessionBead, now: datetime) -> bool:
-    """True once a creating bead has been pending for STALE_CREATING seconds or more."""
-    started = parse_time(b.get(B.PENDING_CREATE_STARTED_AT)) or b.created_at
-    return (now - started).total_seconds() >= STALE_CREATING
-
-
 def reconciled_state(b: SessionBead, alive: bool, now: datetime) -> tuple[str, bool]:
     """(state heal wants, whether the continuation resets) for an observed runtime."""
     base = base_state(b)
@@ -58,7 +51,7 @@ def reconciled_state(b: SessionBead, alive: bool, now: datetime) -> tuple[str, b
     if base == "creating":
         if b.pending_claim and not b.get(B.LAST_WOKE_AT).strip():
             return "start-pending", False
-        if not creating_is_stale(b, now):
+        if not attempt_stale(b, now):  # creatingStateIsStale
             return "creating", False
         return "asleep", _resets(base, b)
     if base == "failed-create":

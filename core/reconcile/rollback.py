@@ -11,7 +11,7 @@ MAX_ROLLBACKS_PER_TICK = 5
 
 
 def rollback_pending_create(ctx: TickContext, b: SessionBead, template: str, reason: str, detail: str,
-                            clear_claim: bool = False, budgeted: bool = True) -> bool:
+                            budgeted: bool = True) -> bool:
     """Close the bead failed-create (an explicit session_name is released). The forward
     pass's rollbacks are deferred once the per-tick budget is spent; a failed start's
     rollback is not budgeted."""

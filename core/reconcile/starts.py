@@ -26,7 +26,7 @@ from core.reconcile.session_key import fresh_session_key
 from core.reconcile.sync import launch_metadata
 from core.trackers import circuit
 from core.world import beads as B
-from core.world.beads import SessionBead, natural_key
+from core.world.beads import SessionBead
 from core.world.runtime import (
     META_INSTANCE_TOKEN,
     META_RUNTIME_EPOCH,
@@ -510,8 +510,3 @@ def start_failed(ctx: TickContext, b: SessionBead, c: StartCandidate, err: str, 
     record_wake_failure(ctx, b)
     ctx.record("operation", "reconciler.start.failed", "start", "provider_error", c.template, b.session_name,
                error=err)
-
-
-def order_key(c: StartCandidate) -> tuple:
-    """Sort key: candidate order, then natural order of bead id."""
-    return (c.order, natural_key(c.bead_id))

@@ -22,6 +22,7 @@ from core.formats.goduration import go_quote
 from core.formats.timefmt import format_time
 from core.identity import (
     canonical_singleton,
+    owns_pool_session_name,
     pool_session_name,
     resolve_pool_slot,
     session_name_for,
@@ -33,11 +34,9 @@ from core.world.store import StoreWriteError
 
 
 def owns_pool_name(b: SessionBead) -> bool:
-    """True if the bead's session name is the pool name derived from its own id."""
-    sn, tpl = b.session_name, b.template
-    if not sn:
-        return False
-    return (bool(tpl) and sn == pool_session_name(tpl, b.id)) or sn.endswith("-" + b.id)
+    """beadOwnsPoolSessionName for a bead of the duplicate pass, which has a session name: the
+    name is the pool name derived from the bead's own id."""
+    return owns_pool_session_name(b.session_name, b.template, b.id)
 
 
 def run_sync(ctx: TickContext, close: bool = False) -> None:

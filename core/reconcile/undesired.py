@@ -80,9 +80,10 @@ def _rollback_expired_lease(ctx: TickContext, b: SessionBead, tpl: str, provider
         return False
     if exits_check.rate_limit_hold(ctx, b, provider_alive):
         return True
-    clear_claim = b.is_named and ctx.named_spec(b) is not None
-    rollback_pending_create(ctx, b, tpl, "pending_create_lease_expired", "lease expired and no live runtime",
-                            clear_claim)
+    # Gas City rolls a configured named session's claim back with rollbackPendingCreateClearingClaim,
+    # which writes the store exactly as rollbackPendingCreate does and differs only in what it mirrors
+    # onto the tick's bead snapshot; the model reads the store itself, so one rollback serves both.
+    rollback_pending_create(ctx, b, tpl, "pending_create_lease_expired", "lease expired and no live runtime")
     return True
 
 

@@ -76,3 +76,14 @@ def test_wake_fairness_oldest_first_then_round_robin_across_templates():
 
     order = fairness_sort([c("a1", "a", 10), c("a2", "a", 9), c("b1", "b", 1)])
     assert [x.bead_id for x in order] == ["a1", "b1", "a2"]
+
+
+def test_only_ready_open_or_unblocked_in_progress_work_is_wake_demand():
+    # workBeadHasAwakeDemand: any other status is never demand, ready or not
+    assert A._awake_demand(WorkBead("w-1", "open", "a", ready=True))
+    assert not A._awake_demand(WorkBead("w-1", "open", "a", ready=False))
+    assert A._awake_demand(WorkBead("w-1", "in_progress", "a", ready=True))
+    assert not A._awake_demand(WorkBead("w-1", "in_progress", "a", ready=False))  # blocked
+    assert not A._awake_demand(WorkBead("w-1", "closed", "a", ready=True))
+    d = run([bead("1", "a", state="asleep")], work=[WorkBead("w-1", "closed", "a")])
+    assert not d["a"].should_wake

@@ -14,6 +14,7 @@ from core.reconcile.lease import (
     lease_active,
     lease_expired_for_rollback,
     never_started_lease_expired,
+    start_requested,
 )
 from core.world.beads import SessionBead
 
@@ -79,3 +80,17 @@ def test_the_lease_is_active(md, seconds, active):
 ])
 def test_the_lease_expires_for_rollback(md, seconds, expired):
     assert lease_expired_for_rollback(bead(**md), T0 + timedelta(seconds=seconds), 60.0) is expired
+
+
+@pytest.mark.parametrize(("md", "want"), [
+    ({"state": "start-pending"}, True),
+    ({"state": "asleep", "pending_create_claim": "true"}, True),
+    ({"state": "creating", "pending_create_started_at": at(-30)}, True),  # a fresh attempt
+    ({"state": "creating", "pending_create_started_at": at(-60)}, False),  # staleCreatingState
+    ({"state": "asleep"}, False),
+    ({"state": "active"}, False),
+])
+def test_a_start_is_requested(md, want):
+    """sessionStartRequestedInfo: start-pending, a pending-create claim, or a creating bead whose
+    attempt is not stale."""
+    assert start_requested(bead(**md), T0) is want
