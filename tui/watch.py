@@ -10,11 +10,17 @@ may be applied and what to watch next is core.reload's business.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 
 from watchfiles import Change, awatch
 
-from core.session.reload import Reloader, Verdict, is_relevant, watch_roots
+from core.session.reload import Reading, Reloader, Verdict, is_relevant, watch_roots
+
+# How long the file system must be quiet before the watcher hands over a batch of changes (and so
+# how often it looks, while changes are pending). Short: it only gathers the events of one save;
+# waiting until the files hold still is the settle's business (`settle_ms`, from the last write).
+STEP_MS = 10
 
 
 async def watch_config(reloader: Reloader, current_revision: Callable[[], str], apply: Callable[[Verdict], None],
@@ -31,8 +37,8 @@ async def watch_config(reloader: Reloader, current_revision: Callable[[], str], 
     watching is not lost."""
     settle = settle_ms / 1000
 
-    def check_and_apply() -> Verdict:
-        verdict = reloader.check(current_revision())
+    def check_and_apply(reading: Reading | None = None) -> Verdict:
+        verdict = reloader.check(current_revision(), reading)
         if verdict.kind == "apply":
             apply(verdict)
         return verdict
@@ -57,7 +63,7 @@ def _failure(reloader: Reloader, e: Exception) -> Verdict:
     return Verdict("error", error=err)
 
 
-async def _watch_once(reloader: Reloader, check_and_apply: Callable[[], Verdict],
+async def _watch_once(reloader: Reloader, check_and_apply: Callable[[Reading | None], Verdict],
                       show: Callable[[Verdict], None] | None, debounce_ms: int, settle: float) -> None:
     """One watch over the current targets, until they change (then return to be put back)."""
     while True:
@@ -75,7 +81,7 @@ async def _watch_once(reloader: Reloader, check_and_apply: Callable[[], Verdict]
         if reloader.digest() != reloader.checked:
             await _look(reloader, check_and_apply, show, settle)
         rearm = False
-        async for changes in awatch(*roots, watch_filter=relevant, debounce=debounce_ms, step=50,
+        async for changes in awatch(*roots, watch_filter=relevant, debounce=debounce_ms, step=STEP_MS,
                                     rust_timeout=max(debounce_ms, 100), yield_on_timeout=True, recursive=False):
             rearm = any(path not in files for _, path in changes)  # a directory came, went or moved
             if changes or reloader.digest() != reloader.checked:
@@ -84,21 +90,39 @@ async def _watch_once(reloader: Reloader, check_and_apply: Callable[[], Verdict]
                 return
 
 
-async def _look(reloader: Reloader, check_and_apply: Callable[[], Verdict], show: Callable[[Verdict], None] | None,
-                settle: float) -> None:
-    """Once the files hold still, check them (on a worker thread) and show the verdict."""
-    await _settled(reloader, settle)
-    verdict = await asyncio.to_thread(check_and_apply)
+async def _look(reloader: Reloader, check_and_apply: Callable[[Reading | None], Verdict],
+                show: Callable[[Verdict], None] | None, settle: float) -> None:
+    """Once the files hold still, check them (on a worker thread) and show the verdict. They
+    are read while the settle runs: the check takes that reading when the files have not
+    changed since it began, so a save costs the settle, not the settle and then a load."""
+    reading = asyncio.ensure_future(asyncio.to_thread(reloader.read))
+    try:
+        await _settled(reloader, settle)
+        early = await reading
+    except asyncio.CancelledError:
+        reading.cancel()
+        raise
+    except Exception:  # noqa: BLE001 - the check reads the files again and reports what it finds
+        early = None
+    verdict = await asyncio.to_thread(check_and_apply, early)
     if verdict.kind != "unsettled" and show is not None:
         show(verdict)
 
 
 async def _settled(reloader: Reloader, settle: float) -> None:
-    """Return once the watched files have not changed for `settle` seconds."""
-    seen = reloader.digest()
+    """Return once the watched files have not changed for `settle` seconds, counted from their
+    last write (the newest modification time among them) rather than from when the watcher
+    woke: a file saved a while ago is checked at once, one written just now when it has held
+    still for `settle`. A modification time in the future (a skewed clock, a file touched
+    ahead) counts from when the files were first seen as they are, and so does every wait after
+    a change, so a settle never lasts much longer than `settle`."""
+    seen, seen_at = reloader.stamp(), time.monotonic()
     while True:
-        await asyncio.sleep(settle)
-        now = reloader.digest()
-        if now == seen:
+        since_write = (time.time_ns() - seen.modified_ns) / 1e9 if seen.modified_ns else 0.0
+        wait = settle - max(since_write, time.monotonic() - seen_at)
+        if wait <= 0:
             return
-        seen = now
+        await asyncio.sleep(wait)
+        now = reloader.stamp()
+        if now != seen:
+            seen, seen_at = now, time.monotonic()

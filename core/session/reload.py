@@ -167,6 +167,40 @@ def digest(files: Iterable[str]) -> str:
 
 
 @dataclass(frozen=True)
+class Stamp:
+    """The watched files as they are at one moment: `digest` (their bytes, as `digest` hashes
+    them), `stats` (each file's inode, size and modification time, None when it is missing) and
+    `modified_ns`, the latest of those modification times (0 when there is none)."""
+
+    digest: str
+    stats: tuple[tuple[int, int, int] | None, ...]
+    modified_ns: int
+
+
+def stamp(files: Iterable[str]) -> Stamp:
+    """A Stamp of `files` now. Two equal stamps taken around a read mean the read saw one
+    version: a write changes the bytes, or at least the modification time, and a file renamed
+    over another brings its own inode."""
+    files = sorted(files)
+    stats: list[tuple[int, int, int] | None] = []
+    for f in files:
+        try:
+            st = os.stat(f)
+            stats.append((st.st_ino, st.st_size, st.st_mtime_ns))
+        except OSError:
+            stats.append(None)
+    return Stamp(digest(files), tuple(stats), max((s[2] for s in stats if s is not None), default=0))
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One load of the files, with their stamp taken just before it (see Reloader.read)."""
+
+    before: Stamp
+    loaded: Loaded
+
+
+@dataclass(frozen=True)
 class Verdict:
     """What one look at the config on disk means for the running model.
 
@@ -197,9 +231,10 @@ class Reloader:
     what is on disk. One check runs at a time (a lock), so verdicts come out in the order the
     files were read.
 
-    A check reads the files twice, loading and validating each time, and hashes their bytes
-    before and after: unless both loads agree and the bytes held still, the verdict is
-    "unsettled" and nothing is applied (a half-written file is never taken for a whole one).
+    A check loads and validates the files once, and stamps them (bytes, inode, size and
+    modification time) before and after: unless the stamps agree, the verdict is "unsettled"
+    and nothing is applied (a file that changed while it was read is never taken for whole).
+    Whether the files held still long enough before the check is the watcher's to wait for.
     Like Gas City's reload, a revision that changes the city's name or its `[storage]` is
     refused: both are fixed when the controller starts.
     """
@@ -231,6 +266,10 @@ class Reloader:
         """The hash of the watched files as they are now."""
         return digest(self.files)
 
+    def stamp(self) -> Stamp:
+        """The watched files' stamp as they are now."""
+        return stamp(self.files)
+
     @property
     def error(self) -> ConfigError | None:
         """The first located reason the config on disk is refused, while it is (for the banner)."""
@@ -241,23 +280,30 @@ class Reloader:
         """Every located reason the config on disk is refused, while it is."""
         return self.last.errors if self.last is not None else ()
 
-    def check(self, current_revision: str) -> Verdict:
+    def read(self) -> Reading:
+        """Stamp the files and load them, deciding nothing: `check` takes the reading once the
+        files are known to have held still (the watcher reads while it waits for that)."""
+        before = self.stamp()
+        return Reading(before, load(self.path, self.packs_dir, gate="reload", strict=self.strict))
+
+    def check(self, current_revision: str, reading: Reading | None = None) -> Verdict:
         """Look at the files now. `current_revision` is the revision the model runs, or the one it
-        has queued for its next tick."""
+        has queued for its next tick. An earlier `reading` is used when the files' stamp is
+        still the one it was taken at (they are read again when it is not)."""
         with self._lock:
             try:
-                before = self.digest()
-                first, second = (load(self.path, self.packs_dir, gate="reload", strict=self.strict),
-                                 load(self.path, self.packs_dir, gate="reload", strict=self.strict))
-                after = self.digest()
-                if before != after or _outcome(first) != _outcome(second):
-                    return Verdict("unsettled", digest=after)
-                verdict = self._judge(second, current_revision, after)
+                for earlier in ((reading, None) if reading is not None else (None,)):
+                    got = earlier or self.read()
+                    after = self.stamp()
+                    if after == got.before:
+                        break
+                else:
+                    return Verdict("unsettled", digest=after.digest)
+                verdict = self._judge(got.loaded, current_revision, after.digest)
             except Exception as e:  # noqa: BLE001 - whatever the files hold, the watcher must live on
-                after = self.digest()
                 err = ConfigError(self.path, f"the config could not be checked ({type(e).__name__}: {e})")
-                verdict = Verdict("error", refused([err]), err, after)
-            self.checked = after
+                verdict = Verdict("error", refused([err]), err, self.digest())
+            self.checked = verdict.digest
             self.last = verdict
             return verdict
 
@@ -288,10 +334,3 @@ def _storage(city: City):
     from core.config.storage_checks import storage_identity
 
     return storage_identity(city.sections.get("storage"))
-
-
-def _outcome(loaded: Loaded) -> str:
-    if loaded.ok:
-        assert loaded.city is not None
-        return "ok " + loaded.city.revision
-    return "error " + "\n".join(e.render() for e in loaded.reasons)
