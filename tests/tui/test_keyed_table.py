@@ -127,7 +127,7 @@ async def test_rows_given_as_before_are_not_measured_or_cut_again(monkeypatch):
     import tui.widgets.keyed_table as kt
 
     calls: list[object] = []
-    for name in ("cell_width", "clip_cell"):
+    for name in ("shown", "clip_cell"):
         real = getattr(kt, name)
 
         def counting(*args, _real=real, _name=name):

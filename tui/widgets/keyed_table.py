@@ -11,7 +11,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.cache import LRUCache
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.render import measure
 from textual.strip import Strip
 from textual.widgets import DataTable
@@ -20,13 +20,14 @@ from textual.widgets.data_table import CellDoesNotExist, CellKey, ColumnKey, Row
 from tui.faults import Guarded
 from tui.textual_internals import TwoWayDict, set_virtual_size, sized_by_content
 from tui.textual_internals import default_cell_formatter as _formatter
+from tui.widgets.column_widths import ColumnWidths
 from tui.widgets.fit import (
     Cell,
     ColumnFit,
     ColumnPlan,
-    cell_width,
     clip_cell,
     plan_columns,
+    shown,
     wanted_width,
 )
 
@@ -80,7 +81,16 @@ class KeyedTable(Guarded, DataTable):
         self._column_widths: tuple = ()  # the columns' render widths at this render
         self._pending_rows: set | None = None  # rows whose cells changed, while _update_cells runs
         self._meta_free = False  # rendering a line whose positions are set afterwards
+        self._line_style: Style | None = None  # the widget's style, while render_lines runs
+        self._pass_styles: dict | None = None  # component styles worked out, while render_lines runs
+        self._in_show = False  # within show: the table repaints the lines that changed when it ends
+        self._painted: dict[int, tuple] = {}  # content line -> what it showed when last rendered
+        self._painted_frame: tuple | None = None  # scroll, widths and styles those lines were rendered in
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+        self._widths_counted = ColumnWidths()  # the measured width of every cell in DataTable's data
+        # with DataTable's internals at hand and only rows of one line without a label, column
+        # widths come from those counts; otherwise DataTable measures them its own way
+        self._counting = _HAS_DIMENSION_INTERNALS and all(hasattr(self, a) for a in _DIMENSION_ATTRS)
         self._all_columns = list(columns)
         self._columns = list(columns)  # the columns on screen
         self._sort: tuple[str | None, bool] = (None, False)  # the column the rows are sorted by, reversed
@@ -159,14 +169,69 @@ class KeyedTable(Guarded, DataTable):
         return [label for label, k in self._all_columns if k not in shown]
 
     def show(self, given: Sequence[tuple[str, Sequence[Cell]]]) -> None:
-        self._show_given(given)
-        self._measure_now()
+        self._in_show = True
+        try:
+            self._show_given(given)
+            self._measure_now()
+        finally:
+            self._in_show = False
+        self._repaint_changed_lines()
+
+    def _repaint(self) -> None:
+        """Repaint the whole table, or, within `show`, leave it to the lines' comparison at its end."""
+        if not self._in_show:
+            self.refresh()
+
+    def _repaint_changed_lines(self) -> None:
+        """Repaint the visible lines that would now show something else than when they were last
+        rendered (another row, another version of it, a cursor come or gone), a region per run
+        of lines; everything when the scroll, the column widths or the styles changed. Rows that
+        came, went or moved off screen, and rows that changed there, repaint nothing."""
+        frame = self._frame() if self.is_mounted and self.size else None
+        if frame is None or frame != self._painted_frame:
+            self.refresh()
+            return
+        scroll_y = self.scroll_offset.y
+        top = scroll_y + (self.header_height if self.show_header else 0)
+        width = self.size.width
+        runs: list[list[int]] = []
+        for y in range(top, scroll_y + self.size.height):
+            if self._painted.get(y) != self._line_state(y):
+                if runs and runs[-1][1] == y:
+                    runs[-1][1] = y + 1
+                else:
+                    runs.append([y, y + 1])
+        if runs:
+            self.refresh(*(Region(0, a - scroll_y, width, b - a) for a, b in runs))
+
+    def _frame(self) -> tuple:
+        """What every rendered line depends on besides its row (see _painted)."""
+        scroll_x = self.scroll_offset.x
+        return (scroll_x, self.scroll_offset.y, self.size, tuple(c.get_render_width(self) for c in self.ordered_columns),
+                self.get_pseudo_class_state(), self.show_cursor, self._show_hover_cursor, self.zebra_stripes,
+                self.cursor_type, self.fixed_columns, self.fixed_rows)
+
+    def _line_state(self, y: int) -> tuple:
+        """What content line `y` shows: its row, that row's version and position, and whether
+        the cursor or the mouse is on it (a blank line past the last row shows nothing)."""
+        try:
+            row_key, line_in_row = self._get_offsets(y)
+        except LookupError:
+            return ()
+        row = self._row_locations.get(row_key)
+        return (row_key.value, self._row_versions.get(row_key.value), line_in_row, row,
+                row == self.cursor_coordinate.row, row == self.hover_coordinate.row)
 
     def _measure_now(self) -> None:
         """Measure what `show` added or widened now, as DataTable does when next idle: the new
         rows and column widths then reach the screen in the frame that shows the new cells,
         not in a second one redrawn right after it."""
         if not all(hasattr(self, a) for a in _IDLE_ATTRS):  # pragma: no cover - a Textual release moved them
+            return
+        if self._counting:  # the widths follow the counts, whatever changed
+            self._require_update_dimensions = False
+            self._new_rows.clear()
+            self._update_dimensions(())
             return
         if self._updated_cells:
             updated = self._updated_cells.copy()
@@ -190,10 +255,10 @@ class KeyedTable(Guarded, DataTable):
         visible = [self._all_columns[i] for i in plan.visible]
         shown = self._clip(rows, plan)
         if visible == self._columns and not self._relabel:
-            narrower = self._too_wide(plan)
+            narrower = not self._counting and self._too_wide(plan)
             self._show(shown)
-            if narrower:  # DataTable columns only ever widen: measure them again, as a rebuild would
-                self._measure_columns()
+            if narrower:  # DataTable's own measuring only ever widens a column: add the rows again
+                self._rebuild(shown, [k for k, _ in shown])
             return
         self._relabel = False
         # a column comes or goes, or a header changed: start over
@@ -222,19 +287,23 @@ class KeyedTable(Guarded, DataTable):
         that is blank or "—" has none), remembered for `wanted_width`."""
         keys = [k for _, k in self._all_columns]
         labels = [cell_len(self._label(label, k)) for label, k in self._all_columns]
-        natural = list(labels)
-        n = len(natural)
-        filled = [False] * n
+        n = len(labels)
         measured = self._measured
         self._measured = fresh = {}
+        widths: list[tuple[int, ...]] = [tuple(labels)]
+        values: list[tuple[bool, ...]] = [(False,) * n]
         for key, cells in rows:
             m = measured.get(key)
             if m is None or not _same(m[0], cells):
-                m = (cells, tuple(cell_width(c) for c in cells[:n]) + (0,) * (n - len(cells)),
-                     tuple(_has_value(c) for c in cells[:n]) + (False,) * (n - len(cells)))
+                as_shown = tuple(shown(c) for c in cells[:n])
+                m = (cells, tuple(c.cell_len if isinstance(c, Text) else cell_len(c) for c in as_shown)
+                     + (0,) * (n - len(cells)), tuple(_has_value(c) for c in cells[:n]) + (False,) * (n - len(cells)),
+                     as_shown)
             fresh[key] = m
-            natural = list(map(max, natural, m[1]))
-            filled = list(map(bool.__or__, filled, m[2]))
+            widths.append(m[1])
+            values.append(m[2])
+        natural = list(map(max, zip(*widths, strict=True)))  # column by column, in one pass
+        filled = list(map(any, zip(*values, strict=True)))
         self._widths = (keys, labels, natural, filled)
 
     def wanted_width(self) -> tuple[int, int]:
@@ -252,15 +321,17 @@ class KeyedTable(Guarded, DataTable):
         fitted = self._fitted
         self._fitted = fresh = {}
         layout = (plan.visible, plan.widths)
-        shown = []
+        measured = self._measured
+        out = []
         for key, cells in rows:
             f = fitted.get(key)
             if f is None or f[1] != layout or not _same(f[0], cells):
-                f = (cells, layout, tuple(clip_cell(cells[i], w) for i, w in zip(plan.visible, plan.widths, strict=True)
-                                          if i < len(cells)))
+                _, natural, _, as_shown = measured[key]  # _measure saw every row first
+                f = (cells, layout, tuple(as_shown[i] if natural[i] <= w else clip_cell(as_shown[i], w)
+                                          for i, w in zip(plan.visible, plan.widths, strict=True) if i < len(cells)))
             fresh[key] = f
-            shown.append((key, f[2]))
-        return shown
+            out.append((key, f[2]))
+        return out
 
     def _zoomed(self) -> bool:
         """Is the table, or the panel it is in, maximized (`z`)? Then it keeps every column."""
@@ -332,7 +403,7 @@ class KeyedTable(Guarded, DataTable):
             return
         self._row_locations = TwoWayDict({rk: position[rk.value] for rk in self._row_locations})
         self._update_count += 1
-        self.refresh()
+        self._repaint()
 
     def _remove_rows(self, keys: list[str]) -> None:
         """remove_row for several rows at once. DataTable.remove_row renumbers every row, so
@@ -352,6 +423,7 @@ class KeyedTable(Guarded, DataTable):
         kept = sorted((self._row_locations.get(k), k) for k in self._row_locations if k not in gone)
         for key in keys:
             rk = RowKey(key)  # hashes and compares as its string
+            self._count_row(rk, self._widths_counted.remove)
             for column_key in self._data.get(rk, {}):
                 self._updated_cells.discard(CellKey(rk, column_key))
             del self.rows[rk]
@@ -363,7 +435,10 @@ class KeyedTable(Guarded, DataTable):
         self.cursor_coordinate = self.cursor_coordinate
         self.hover_coordinate = self.hover_coordinate
         self._update_count += 1
-        self.refresh(layout=sized_by_content(self))  # the scrollable size follows when next idle
+        if sized_by_content(self):
+            self.refresh(layout=True)  # the scrollable size follows when next idle
+        else:
+            self._repaint()
 
     def _update_cells(self, rows: Sequence[tuple[str, Sequence[Cell]]]) -> None:
         self._pending_rows = set()  # repainted once at the end, not once per cell
@@ -376,7 +451,7 @@ class KeyedTable(Guarded, DataTable):
                 for (_, col), new, was in zip(self._columns, cells, old or (), strict=False):
                     if new != was:
                         with contextlib.suppress(CellDoesNotExist, RowDoesNotExist):
-                            self.update_cell(key, col, new, update_width=self._widens(col, new))
+                            self.update_cell(key, col, new, update_width=not self._counting)
                 self._cells[key] = cells
         finally:
             changed, self._pending_rows = self._pending_rows, None
@@ -388,6 +463,8 @@ class KeyedTable(Guarded, DataTable):
         if not changed:
             return
         self._update_count += 1
+        if self._in_show:
+            return
         if len(changed) > ROW_REPAINTS:
             self.refresh()
             return
@@ -395,17 +472,6 @@ class KeyedTable(Guarded, DataTable):
             at = self._row_locations.get(rk)
             if at is not None:
                 self.refresh_row(at)
-
-    def _widens(self, column: str, value: Cell) -> bool:
-        """Is `value` wider than its column? Only then may an update resize the column: Textual
-        re-measures the whole column for every narrower value it is asked to fit, which made
-        each refresh of a large table quadratic. Columns therefore only grow between rebuilds."""
-        col = self.columns.get(ColumnKey(column))
-        if col is None:
-            return True
-        if cell_width(value) <= col.content_width:  # markup and line breaks only ever make a value narrower
-            return False
-        return measure(self.app.console, _renderable(value), 1) > col.content_width
 
     def _rebuild(self, rows: Sequence[tuple[str, Sequence[Cell]]], keys: list[str]) -> None:
         keep = self.selected_key
@@ -432,9 +498,24 @@ class KeyedTable(Guarded, DataTable):
         self._row_versions[key.value if hasattr(key, "value") else key] = self._version
 
     def add_row(self, *cells, height: int | None = 1, key: str | None = None, label=None):
+        if label is not None or height != 1:
+            self._counting = False  # DataTable measures such rows its own way from now on
         row_key = super().add_row(*cells, height=height, key=key, label=label)
         self._bump(row_key)
+        self._count_row(row_key, self._widths_counted.add)
         return row_key
+
+    def remove_row(self, row_key) -> None:
+        self._count_row(RowKey(row_key) if isinstance(row_key, str) else row_key, self._widths_counted.remove)
+        super().remove_row(row_key)
+
+    def _count_row(self, row_key, count) -> None:
+        """`count` (ColumnWidths.add or remove) each cell of the row as DataTable holds it."""
+        if self._counting:
+            console = self.app.console
+            for column_key, value in self._data.get(row_key, {}).items():
+                if value is not None:
+                    count(column_key, _cell_measure(console, value))
 
     def update_cell(self, row_key, column_key, value, *, update_width: bool = False) -> None:
         """DataTable.update_cell, repainting only the cell's row (DataTable repaints the table)."""
@@ -446,6 +527,12 @@ class KeyedTable(Guarded, DataTable):
         ck = ColumnKey(column_key) if isinstance(column_key, str) else column_key
         if rk not in self._row_locations or ck not in self._column_locations:
             raise CellDoesNotExist(f"No cell exists for row_key={row_key!r}, column_key={column_key!r}.")
+        if self._counting:
+            console = self.app.console
+            old = self._data[rk].get(ck)
+            if old is not None:
+                self._widths_counted.remove(ck, _cell_measure(console, old))
+            self._widths_counted.add(ck, _cell_measure(console, value))
         self._data[rk][ck] = value
         if update_width:
             self._updated_cells.add(CellKey(rk, ck))
@@ -462,6 +549,7 @@ class KeyedTable(Guarded, DataTable):
 
     def clear(self, columns: bool = False):
         self._row_versions.clear()
+        self._widths_counted.clear()
         return super().clear(columns)  # which forgets the rendered cells
 
     def _clear_caches(self) -> None:
@@ -472,56 +560,34 @@ class KeyedTable(Guarded, DataTable):
         self._forget_rendered()
         super().notify_style_update()
 
-    def _measure_columns(self) -> None:
-        """Set every column's width to its header's or its widest cell's, whichever is wider (as
-        adding the rows again would, without rendering them), and lay the table out again."""
-        if not _HAS_DIMENSION_INTERNALS or not all(hasattr(self, a) for a in _DIMENSION_ATTRS):
-            self._rebuild(list(zip(self._keys, (self._cells[k] for k in self._keys), strict=True)), list(self._keys))
-            return
-        console = self.app.console
-        columns = self.ordered_columns
-        widths = _widest(console, columns, [measure(console, c.label, 1) for c in columns], self._data.values())
-        for c, w in zip(columns, widths, strict=True):
-            c.content_width = w
-        self._require_update_dimensions = True  # the virtual size, when next idle
-        self.check_idle()
-        self._update_count += 1
-        self.refresh()
-
     def _update_dimensions(self, new_rows) -> None:
         # Textual measures new rows and widened cells when the table is next idle, but keeps the
         # lines it drew before at the old widths (its line cache is keyed by the update count,
         # which measuring does not bump): a frame drawn in between would stay on screen, cut,
         # until the next update.
-        if not self._measure_new_rows(new_rows):
+        if self._counting:
+            self._set_counted_widths()
+        else:
             super()._update_dimensions(new_rows)
         widths = tuple(c.get_render_width(self) for c in self.columns.values())
         if widths != self._measured_widths:
             self._measured_widths = widths
             self._update_count += 1
-            self.refresh()
+            self._repaint()
 
-    def _measure_new_rows(self, new_rows) -> bool:
-        """DataTable._update_dimensions for rows of one line with no label: each column widened
-        to its new cells, measured once per distinct value (DataTable renders and measures every
-        cell of every new row, which made adding a table's worth of rows cost a frame many times
-        over). False, having done nothing, when a row needs more (a label, a height) or a
-        Textual internal moved."""
-        if not _HAS_DIMENSION_INTERNALS or not all(hasattr(self, a) for a in _DIMENSION_ATTRS):
-            return False
-        located = [rk for rk in new_rows if self._row_locations.get(rk) is not None]
-        rows = [self.rows.get(rk) for rk in located]
-        if any(r is None or r.label is not None or r.height != 1 for r in rows):
-            return False
+    def _set_counted_widths(self) -> None:
+        """DataTable._update_dimensions for rows of one line with no label: every column as wide
+        as its header or its widest cell (from the counts, so a column narrows as soon as its
+        widest cell goes, as in a table built afresh, without measuring it again; DataTable
+        renders and measures every cell of every new row, and columns only ever widen), and the
+        scrollable size."""
         console = self.app.console
         columns = self.ordered_columns
-        widths = _widest(console, columns, [c.content_width for c in columns], (self._data.get(rk, {}) for rk in located))
-        for c, w in zip(columns, widths, strict=True):
-            c.content_width = w
+        for c in columns:
+            c.content_width = max(_cell_measure(console, c.label), self._widths_counted.widest(c.key))
         header = self.header_height if self.show_header else 0
         set_virtual_size(self, Size(sum(c.get_render_width(self) for c in columns) + self._row_label_column_width,
                                     sum(r.height for r in self.rows.values()) + header))  # _total_row_height, unsorted
-        return True
 
     def _forget_rendered(self) -> None:
         self._rendered.clear()
@@ -529,8 +595,49 @@ class KeyedTable(Guarded, DataTable):
             self._lines.clear()
 
     def render_lines(self, crop):
-        self._column_widths = tuple(c.get_render_width(self) for c in self.ordered_columns)
-        return super().render_lines(crop)
+        frame = self._frame()
+        self._column_widths = frame[3]
+        if frame != self._painted_frame:
+            self._painted_frame = frame
+            self._painted = {}
+        # DataTable works out the widget's style, its background and its components' styles
+        # again for every line (each walks the widget's ancestors): once per render is enough
+        self._line_style = self.rich_style
+        self._pass_styles = {}
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._line_style = self._pass_styles = None
+
+    def get_component_styles(self, *names: str):
+        styles = super().get_component_styles(*names)
+        kept = self._pass_styles
+        if kept is None:
+            return styles
+        got = kept.get(names)
+        if got is None:
+            got = kept[names] = _KeptRichStyle(styles)
+        return got
+
+    @property
+    def background_colors(self):
+        kept = self._pass_styles
+        if kept is None:
+            return super().background_colors
+        got = kept.get("background")
+        if got is None:
+            got = kept["background"] = super().background_colors
+        return got
+
+    def render_line(self, y: int) -> Strip:
+        """DataTable.render_line, with the widget's style worked out once per render_lines."""
+        style = self._line_style
+        if style is None or self.fixed_rows:
+            return super().render_line(y)
+        scroll_x, scroll_y = self.scroll_offset
+        if y >= (self.header_height if self.show_header else 0):
+            y += scroll_y
+        return self._render_line(y, scroll_x, scroll_x + self.size.width, style)
 
     def _render_line(self, y: int, x1: int, x2: int, base_style) -> Strip:
         if not _HAS_ROW_INTERNALS or self.cursor_type != "row" or self.fixed_columns:
@@ -538,7 +645,10 @@ class KeyedTable(Guarded, DataTable):
         try:
             row_key, line_in_row = self._get_offsets(y)
         except LookupError:
+            self._painted[y] = ()
             return super()._render_line(y, x1, x2, base_style)
+        if row_key is not self._header_row_key:
+            self._painted[y] = self._line_state(y)
         version = self._row_versions.get(row_key.value) if row_key is not self._header_row_key else None
         if version is None or line_in_row:
             return super()._render_line(y, x1, x2, base_style)
@@ -575,8 +685,7 @@ class KeyedTable(Guarded, DataTable):
         # kept by what the cell shows, not by row: a row that moved or changed elsewhere, and every
         # row showing the same value in this column, reuse the rendering
         key = (value, base_style, width, cursor, hover, row_index < self.fixed_rows, column_index < self.fixed_columns,
-               self._show_hover_cursor, self._pseudo_class_state, self.show_cursor, self.cell_padding,
-               self.cursor_foreground_priority, self.cursor_background_priority)
+               self._cell_settings())
         kept = self._rendered.get(key)
         if kept is None:
             lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
@@ -586,6 +695,39 @@ class KeyedTable(Guarded, DataTable):
             return kept[2]
         # the same cells, pointing at this position (DataTable puts it in their style, for the mouse)
         return _at(kept[2], row_index, column_index)
+
+    def _cell_settings(self) -> tuple:
+        """The table's settings a rendered cell depends on (read once per render: each is a
+        reactive attribute, slow to read for every cell)."""
+        kept = self._pass_styles
+        got = kept.get("cell settings") if kept is not None else None
+        if got is None:
+            got = (self._show_hover_cursor, self._pseudo_class_state, self.show_cursor, self.cell_padding,
+                   self.cursor_foreground_priority, self.cursor_background_priority)
+            if kept is not None:
+                kept["cell settings"] = got
+        return got
+
+    def _render_line_in_row(self, row_key, line_no: int, base_style, cursor_location, hover_location):
+        """DataTable._render_line_in_row for a data row of a table with a row cursor and neither
+        row labels nor fixed columns (this table's rows), with the column widths and the table's
+        settings read once per render instead of once per cell."""
+        row_index = self._row_locations.get(row_key)
+        if (self._pass_styles is None or row_index is None or self.fixed_columns or self.cursor_type != "row"
+                or self._should_render_row_labels):
+            return super()._render_line_in_row(row_key, line_no, base_style, cursor_location, hover_location)
+        row_style = self._get_row_style(row_index, base_style)
+        cursor = row_index == cursor_location.row
+        hover = row_index == hover_location.row
+        render_cell = self._render_cell
+        cells = [render_cell(row_index, i, row_style, w, cursor=cursor, hover=hover)[line_no]
+                 for i, w in enumerate(self._column_widths)]
+        show_hover, _, show_cursor = self._cell_settings()[:3]
+        extend, _ = self._get_styles_to_render_cell(False, False, False, (row_index or 0) == hover_location.row, cursor,
+                                                     show_cursor, show_hover, False, False)
+        extend = row_style + extend + Style.from_meta({"row": row_index, "column": 0, "out_of_bounds": True})
+        cells.append([Segment(" " * max(0, self.size.width - sum(self._column_widths)), extend)])
+        return [], cells
 
     def select_key(self, key: str) -> bool:
         if key in self._keys:
@@ -601,6 +743,19 @@ _HAS_DIMENSION_INTERNALS = isinstance(getattr(DataTable, "_total_row_height", No
 _DIMENSION_ATTRS = ("_data", "_row_locations", "_require_update_dimensions", "_update_count")
 _UPDATE_ATTRS = ("_data", "_row_locations", "_column_locations", "_updated_cells", "_require_update_dimensions",
                  "_update_count", "_header_row_key")
+
+
+class _KeptRichStyle:
+    """A component's styles, with its rich style worked out once (for one render of a table)."""
+
+    __slots__ = ("_styles", "rich_style")
+
+    def __init__(self, styles) -> None:
+        self._styles = styles
+        self.rich_style = styles.rich_style
+
+    def __getattr__(self, name: str):
+        return getattr(self._styles, name)
 
 
 def _at(lines: list[list[Segment]], row: int, column: int) -> list[list[Segment]]:
@@ -632,19 +787,6 @@ def _same(a: tuple, b: tuple) -> bool:
 
 
 _MEASURED: LRUCache = LRUCache(8192)  # (is a str, its text) -> width: a screenful of distinct values, many times over
-
-
-def _widest(console, columns, widths: list[int], rows) -> list[int]:
-    """`widths` (one per column) widened to each row's cells (`rows`: DataTable row data, column
-    key to value)."""
-    for data in rows:
-        for i, c in enumerate(columns):
-            value = data.get(c.key)
-            if value is not None:
-                w = _cell_measure(console, value)
-                if w > widths[i]:
-                    widths[i] = w
-    return widths
 
 
 def _cell_measure(console, value) -> int:

@@ -106,7 +106,7 @@ class TablePanel(Panel):
         `filter_texts(key, cells)` gives what the filter searches (default: the cells)."""
         self._all_keys = [k for k, _ in rows]
         shown = [(k, c) for k, c in rows
-                 if matches(self.filter_text, filter_texts(k, c) if filter_texts else c)]
+                 if matches(self.filter_text, filter_texts(k, c) if filter_texts else c)] if self.filter_text else list(rows)
         shown = self._sorted(shown)
         self.table.show(shown)
         return len(rows) - len(shown)
