@@ -21,6 +21,12 @@ class TableApp(App):
         yield KeyedTable(COLUMNS, key_column=self.key_column)
 
 
+class FillingTableApp(TableApp):
+    """The table fills the screen, whatever its rows (as in the app's panels)."""
+
+    CSS = "KeyedTable { height: 1fr; }"
+
+
 def rows(keys, tag="") -> list[tuple[str, tuple[str, str]]]:
     return [(k, (k, f"v-{k}{tag}")) for k in keys]
 
@@ -290,3 +296,24 @@ async def test_rows_that_come_and_go_lay_out_no_other_widget():
         assert shown(t)[-1] == ("m", "v-m")
         if layouts is not None:
             assert t._layout_updates == layouts
+
+
+async def test_what_an_update_repaints_leaves_the_screen_as_a_full_repaint_would():
+    """The table repaints only the lines an update changed: rows that came, went, moved or
+    changed, a column that narrowed or widened, the cursor moving. Whatever it left alone must
+    be what a full repaint draws."""
+    rng = random.Random(11)
+    app = FillingTableApp("key")
+    async with app.run_test(size=(50, 12)) as pilot:  # ten rows on screen, the rest below
+        t = app.query_one(KeyedTable)
+        keys = [f"k{i:02}" for i in range(40)]
+        for step in range(40):
+            now = sorted(rng.sample(keys, rng.randrange(25, 40)))
+            t.show([(k, (k, "v" * rng.choice([1, 2, 2, 2, 3, 9]) + str(step % 2 if k < "k05" else 0))) for k in now])
+            if step % 7 == 3:
+                t.move_cursor(row=rng.randrange(0, 9), animate=False)
+            await pilot.pause()
+            partly = app.export_screenshot()
+            t.refresh()
+            await pilot.pause()
+            assert app.export_screenshot() == partly, f"step {step}"
