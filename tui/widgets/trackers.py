@@ -7,7 +7,9 @@ from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.cache import LRUCache
 
+from core.trackers.view import TrackerRow
 from core.views.board import Board
 from tui.widgets.fit import ColumnFit
 from tui.widgets.keyed_table import KeyedTable
@@ -15,6 +17,8 @@ from tui.widgets.panel import TablePanel, counted
 
 COLUMNS = [("bead", "bead"), ("session", "session"), ("idle", "idle"), ("max age", "max_age"),
            ("defer", "defer"), ("wake fail/quar.", "wake_failures"), ("circuit", "circuit")]
+
+ROWS_KEPT = 4096  # rows whose cells are kept: a few frames' worth of a large city's open sessions
 
 FIT = ColumnFit(priority=("session", "bead", "wake_failures", "circuit", "idle", "max_age", "defer"),
                 keys=("session",), mins={"session": 12})
@@ -51,6 +55,9 @@ class TrackersPanel(TablePanel):
 
     def __init__(self) -> None:
         super().__init__("Trackers")
+        # a row's cells by the row's trackers (frozen records): a step or a travel step leaves
+        # most sessions' trackers as they were, and making the cells reads every field
+        self._made: LRUCache = LRUCache(ROWS_KEPT)
 
     def compose(self) -> ComposeResult:
         yield KeyedTable(COLUMNS, key_column="bead", fit=FIT, id="trackers")
@@ -59,11 +66,8 @@ class TrackersPanel(TablePanel):
         rows = []
         any_state = False
         for t in board.trackers:
-            vals = [compact(x.to_json()) for x in t.trackers().values()]
-            any_state = any_state or any(v not in ("—", "off") for v in vals)
-            cells: tuple = (t.bead_id, t.session_name, *vals)
-            if "quarantined" in vals[3] or vals[4].startswith("open"):  # a crash loop, or an open circuit
-                cells = (Text(cells[0], style="bold red"), *cells[1:])
+            cells, has_state = self._row(t)
+            any_state = any_state or has_state
             rows.append((t.bead_id, cells))
         hidden = self.show_rows(rows)
         extra = f"{hidden} hidden" if hidden else ""
@@ -73,3 +77,18 @@ class TrackersPanel(TablePanel):
             self.status("no tracker state yet", extra)
         else:
             self.status(counted(len(board.trackers), "session"), extra)
+
+    def _row(self, t: TrackerRow) -> tuple[tuple, bool]:
+        kept = self._made.get(t)
+        if kept is None:
+            kept = self._made[t] = row_cells(t)
+        return kept
+
+
+def row_cells(t: TrackerRow) -> tuple[tuple, bool]:
+    """The table's cells for a session's trackers, and whether any tracker holds state."""
+    vals = [compact(x.to_json()) for x in t.trackers().values()]
+    cells: tuple = (t.bead_id, t.session_name, *vals)
+    if "quarantined" in vals[3] or vals[4].startswith("open"):  # a crash loop, or an open circuit
+        cells = (Text(cells[0], style="bold red"), *cells[1:])
+    return cells, any(v not in ("—", "off") for v in vals)
