@@ -124,3 +124,31 @@ def test_a_failed_stop_leaves_the_session_running_with_the_new_bead_recorded(tmp
     assert "session reconciler: stopping fresh-cycle witness: boom" in out.logs
     assert b.get("currently_processing_bead_id") == "wb-B"
     assert b.get("session_key") == "conversation-A" and b.get("continuation_reset_pending") == ""
+
+
+def test_an_unreadable_breaker_generation_stops_the_session_but_writes_no_handoff(tmp_path):
+    # resetSessionCircuitBreakerState fails after the stop: the cycle reports not run, and the
+    # wake path records the new bead as for any live session
+    m, out, b = tick(tmp_path, meta='session_circuit_reset_generation = "x"\n')
+    assert not m.world.runtime.alive("witness") and cycles(out) == []
+    assert any(line.startswith("session reconciler: clearing session circuit breaker for fresh-cycle witness: ")
+               for line in out.logs), out.logs
+    assert b.get("currently_processing_bead_id") == "wb-B"
+    assert b.get("session_key") == "conversation-A" and b.get("continuation_reset_pending") == ""
+
+
+def _key(tmp_path, name: str, bead_id: str, start: str) -> str:
+    text = CITY.format(mode="fresh", flag='session_id_flag = "--session-id"', meta="", after="", extra_city="")
+    text = text.replace('id = "gc-1"', f'id = "{bead_id}"').replace('session_id = "gc-1"', f'session_id = "{bead_id}"')
+    m = scenario_model(tmp_path, text.replace("2026-05-16T12:00:00Z", start), name)
+    out = m.do({"do": "tick"})
+    assert cycles(out)
+    return m.world.store.session(bead_id).get("session_key")
+
+
+def test_every_cycle_gets_a_conversation_key_of_its_own(tmp_path):
+    # Gas City draws a random UUID: two sessions, or one session cycled at another time, never
+    # share a key
+    first = _key(tmp_path, "a.toml", "gc-1", "2026-05-16T12:00:00Z")
+    assert first != _key(tmp_path, "b.toml", "gc-7", "2026-05-16T12:00:00Z")
+    assert first != _key(tmp_path, "c.toml", "gc-1", "2026-05-16T13:00:00Z")
