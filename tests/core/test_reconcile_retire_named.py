@@ -100,7 +100,7 @@ def test_a_failed_stop_leaves_the_bead_and_its_work_as_they_are(tmp_path):
     out = m.do({"do": "sync", "close": True})
     b = m.world.store.session("gc-1")
     assert m.world.runtime.alive("mayor")
-    assert "session beads: stopping removed named session 'mayor' (bead gc-1): boom" in out.logs
+    assert "session beads: stopping removed named session \"mayor\" (bead gc-1): boom" in out.logs
     assert b.get("state") != "archived" and b.get("retired_named_identity") == "" and b.get("alias") == "mayor"
     assert m.world.store.work_bead("w-1").assignee == "mayor"
     assert {w.id: w.state for w in m.world.store.waits_in_order()}["wait-1"] == "pending"
