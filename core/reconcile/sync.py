@@ -87,7 +87,8 @@ def close_undesired(ctx: TickContext, desired: DesiredResult) -> None:
             continue
         blocked = blocks_named_session(ctx, b)
         if blocked:
-            ctx.log(f"session beads: live bead {b.id} blocks configured named session {blocked!r}; leaving it open")
+            ctx.log(f"session beads: live bead {b.id} blocks configured named session {go_quote(blocked)}; "
+                    "leaving it open")
             continue
         reason = "suspended" if sn in names else "orphaned"
         if reason == "orphaned" and not b.pool_managed and b.template and ctx.agent(b.template) is not None \
@@ -266,7 +267,7 @@ def stop_before_mutation(ctx: TickContext, b: SessionBead, reason: str) -> bool:
     if not err and ctx.rt.get(name) is not None:
         err = "still running after stop"  # the stop returned but the session is still there
     if err:
-        ctx.log(f"session beads: stopping {reason} {name!r} (bead {b.id}): {err}")
+        ctx.log(f"session beads: stopping {reason} {go_quote(name)} (bead {b.id}): {err}")
         return False
     return True
 
