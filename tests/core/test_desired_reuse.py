@@ -54,3 +54,15 @@ def test_a_bead_whose_slot_is_already_claimed_is_passed_over_for_the_next():
     item = _reuse_open_bead(ctx, POOL, Request("town/db", "new"), set(), used_slots, set())
     assert item is not None and item.bead is not None and (item.bead.id, item.slot) == ("gc-2", 2)
     assert used_slots == {1, 2}
+
+
+def test_a_legacy_manual_bead_of_a_pool_template_is_not_reusable():
+    """isLegacyManualSessionInfoForAgent: an ephemeral bead without pool markers of a
+    multi-session template was started by hand; the same bead with pool_managed is a pool bead."""
+    from core.desired.realize import reusable
+
+    ctx = _ctx(POOL, ("gc-1", {"session_name": "s-1", "session_origin": "ephemeral", "pool_managed": ""}),
+               ("gc-2", {"session_name": "s-2", "session_origin": "ephemeral"}))
+    manual, pooled = ctx.store.session("gc-1"), ctx.store.session("gc-2")
+    assert manual is not None and pooled is not None
+    assert not reusable(ctx, POOL, manual, set(), set()) and reusable(ctx, POOL, pooled, set(), set())
