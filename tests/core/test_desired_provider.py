@@ -175,3 +175,12 @@ def test_the_session_transport_is_the_agents_else_the_providers_create_default(a
 def test_transport_errors(session, provider, runtime, want):
     a = Agent(name="w", provider=provider, extra={"session": session} if session else {})
     assert transport_error(city(session_provider=runtime), a) == want
+
+
+def test_the_opencode_family_defaults_to_acp_even_without_an_acp_launch():
+    """DefaultSessionTransport: an ACP-capable opencode-family provider is ACP by family alone,
+    before ProviderSessionCreateTransport looks at ACPCommand/ACPArgs; another family is not."""
+    a = Agent(name="w")
+    assert session_transport(a, ResolvedProvider(name="mine", builtin_ancestor="opencode", supports_acp=True)) == "acp"
+    assert session_transport(a, ResolvedProvider(name="opencode", supports_acp=True)) == "acp"
+    assert session_transport(a, ResolvedProvider(name="mine", builtin_ancestor="claude", supports_acp=True)) == ""

@@ -32,6 +32,11 @@ def ctx_of(*agents: Agent, named=(), semantics="current") -> BuildContext:
     ({"template": "town/mayor"}, "", ("agent:town/mayor-1",), True),
     ({"template": "town/mayor"}, "", ("agent: town/mayor-1 ",), True),
     ({"template": "town/mayor"}, "", ("template:town/mayor-1",), False),
+    # every agent: label counts, not only the one agent_name falls back to
+    ({"template": "town/mayor", "agent_name": "town/mayor"}, "", ("agent:town/mayor-1",), True),
+    ({"template": "town/mayor", "agent_name": "town/mayor"}, "", ("agent:town/mayor",), False),
+    # ephemeral origin without pool markers is legacy-manual only for a multi-session template
+    ({"template": "town/mayor", "agent_name": "town/mayor-1", "session_origin": "ephemeral"}, "", (), True),
     ({"template": "town/mayor", "pool_slot": " 1 "}, "", (), True),
     ({"template": "town/mayor", "pool_slot": "  "}, "", (), False),
     ({"template": "town/mayor", "agent_name": "town/mayor-1", "session_origin": "manual"}, "", (), False),
