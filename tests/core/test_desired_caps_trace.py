@@ -9,7 +9,8 @@ import pytest
 
 from core.scenario.file import load_scenario
 
-CITY = '''name = "caps"
+# The rig alpha and its agent w (scale_check 4) under the caps a test gives.
+HEAD = '''name = "caps"
 start = "2026-07-19T12:00:00Z"
 [city.workspace]
 name = "t"
@@ -23,7 +24,9 @@ name = "w"
 dir = "alpha"
 {agent}
 scale_check = "printf 4"
-[[city.agent]]
+'''
+
+CITY = HEAD + '''[[city.agent]]
 name = "v"
 dir = "alpha"
 max_active_sessions = 5
@@ -87,21 +90,7 @@ def test_a_rig_with_no_room_at_all_is_traced_with_nothing_holding_it(tmp_path: P
                                 "blocking_sessions": [], "blocking_work_beads": [], "active_capacity_kind": "rig_cap"})]
 
 
-LONE = '''name = "caps"
-start = "2026-07-19T12:00:00Z"
-[city.workspace]
-name = "t"
-{ws}
-[[city.rigs]]
-name = "alpha"
-path = "alpha"
-{rig}
-[[city.agent]]
-name = "w"
-dir = "alpha"
-{agent}
-scale_check = "printf 4"
-[scale_check]
+LONE = HEAD + '''[scale_check]
 "alpha/w" = 4
 '''
 

@@ -8,7 +8,7 @@ left as they are). A failed stop leaves the bead untouched. Run by the sync clos
 
 from __future__ import annotations
 
-from factories import scenario_model
+from factories import NAMED_MAYOR_IDENTITY, scenario_model
 
 CITY = """name = "retire"
 start = "2026-05-16T12:00:00Z"
@@ -19,15 +19,7 @@ name = "deacon"
 [[session]]
 id = "gc-1"
 [session.metadata]
-session_name = "mayor"
-agent_name = "mayor"
-alias = "mayor"
-template = "mayor"
-session_origin = "named"
-configured_named_session = "true"
-configured_named_identity = "mayor"
-configured_named_mode = "always"
-state = "asleep"
+""" + NAMED_MAYOR_IDENTITY + """state = "asleep"
 session_name_explicit = "true"
 canonical_instance_name = "mayor"
 canonical_pool_slot = "0"
