@@ -5,6 +5,7 @@
     .venv/bin/python scripts/mutation.py identity trackers    # some modules
     .venv/bin/python scripts/mutation.py --minutes 5 identity # a tighter bound
     .venv/bin/python scripts/mutation.py --new-only reconcile # skip retrying earlier survivors
+    .venv/bin/python scripts/mutation.py reconcile --only 'core.reconcile.drain.x_*'  # some mutants
     .venv/bin/python scripts/mutation.py --report             # the scores of the last runs, no run
     .venv/bin/python scripts/mutation.py --survivors identity # each survivor's diff
     .venv/bin/python scripts/mutation.py --json               # the report as JSON
@@ -180,14 +181,21 @@ def _mutmut_run(wd: Path, args: list[str], children: int, seconds: float, log) -
         raise KeyboardInterrupt
 
 
-def run(module: str, minutes: float, children: int, retry: bool = True) -> None:
+def run(module: str, minutes: float, children: int, retry: bool = True, only: list[str] | None = None) -> None:
     """Test again every mutant an earlier run left alive (mutmut keeps a verdict until the
     function changes, though new tests may kill it now), then run mutmut on the mutants not yet
     checked; stop (as Ctrl-C would) once `minutes` have passed. The earlier survivors go first:
     they are what new tests were written to kill, so a run cut short still retries them (those
 docs/mutation.md shows equivalent are not retried: no test can kill them). With `retry` False
     only the mutants not checked yet are run: a survivor costs a run of every test that reaches
-    its function, so retrying them is worth it only after tests were added."""
+    its function, so retrying them is worth it only after tests were added. With `only` (mutmut
+    name patterns, `*` matching anything) exactly the matching mutants run, checked or not: the
+    way to confirm the tests written against one function's survivors without a whole run."""
+    if only:
+        wd = prepare(module)
+        with (wd / "run.log").open("w") as log:
+            _mutmut_run(wd, only, children, minutes * 60, log)
+        return
     eq = equivalents()
     alive = [n for n, status in results(module).items() if status in _SURVIVED and n not in eq] if retry else []
     wd = prepare(module)
@@ -249,6 +257,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--children", type=int, default=2, help="mutants tested at once (default 2)")
     ap.add_argument("--new-only", action="store_true",
                     help="run only the mutants not checked yet; do not retry earlier survivors")
+    ap.add_argument("--only", action="append", metavar="PATTERN",
+                    help="run only the mutants whose name matches (mutmut's names, * for anything; "
+                         "repeatable), whatever their last verdict; needs one MODULE")
     ap.add_argument("--threshold", type=float, default=90.0, help="lowest passing score, in percent (default 90)")
     ap.add_argument("--report", action="store_true", help="report the last runs' scores without running")
     ap.add_argument("--survivors", action="store_true", help="print the diff of every survivor")
@@ -258,13 +269,15 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [m for m in modules if m not in MODULES]
     if unknown:
         ap.error(f"unknown module(s) {', '.join(unknown)}; choose from {', '.join(MODULES)}")
+    if a.only and len(modules) != 1:
+        ap.error("--only needs exactly one MODULE")
     eq = equivalents()
     scores = []
     for m in modules:
         if not a.report and not a.survivors:
             print(f"mutation: {m}: running (at most {a.minutes:g} min, log in .mutation/{m}/run.log)",
                   file=sys.stderr, flush=True)
-            run(m, a.minutes, a.children, retry=not a.new_only)
+            run(m, a.minutes, a.children, retry=not a.new_only, only=a.only)
         scores.append(tally(m, eq))
     if a.json:
         print(json.dumps({"threshold": a.threshold, "modules": [s.to_json() for s in scores]}, indent=2))

@@ -51,3 +51,23 @@ def test_each_module_config_names_its_sources_and_the_tests():
     assert 'source_paths = ["core/trackers/"]' in text
     assert 'pytest_add_cli_args_test_selection = ["tests/core/"]' in text
     assert all((ROOT / t).exists() for _, tests in m.MODULES.values() for t in tests)
+
+
+def test_only_runs_exactly_the_matching_mutants_and_needs_one_module(monkeypatch, tmp_path, capsys):
+    m = load()
+    calls = []
+    monkeypatch.setattr(m, "prepare", lambda module: tmp_path)
+    monkeypatch.setattr(m, "results", lambda module: {"core.trackers.a.x_f__mutmut_1": "survived"})
+    monkeypatch.setattr(m, "_mutmut_run", lambda wd, args, children, seconds, log: calls.append(args))
+    m.run("trackers", 1.0, 2, only=["core.trackers.a.x_g__mutmut_*"])
+    assert calls == [["core.trackers.a.x_g__mutmut_*"]]   # no retry of the earlier survivor, no full run
+    calls.clear()
+    m.run("trackers", 1.0, 2)
+    assert calls == [["core.trackers.a.x_f__mutmut_1"], []]
+    try:
+        m.main(["identity", "trackers", "--only", "core.identity.x_*"])
+    except SystemExit as e:
+        assert e.code == 2
+    else:
+        raise AssertionError("--only with two modules was accepted")
+    assert "--only needs exactly one MODULE" in capsys.readouterr().err
