@@ -61,7 +61,7 @@ EQUIVALENTS = ROOT / "docs" / "mutation.md"
 # which every surviving mutant would pay again.
 _TESTS = ["tests/core/", "tests/test_scenarios.py", "tests/test_conformance.py"]
 MODULES: dict[str, tuple[list[str], list[str]]] = {
-    "identity": (["core/identity.py"], _TESTS),
+    "identity": (["core/identity.py", "core/config/naming.py"], _TESTS),  # naming: session_name_for
     "desired": (["core/desired/"], _TESTS),
     "reconcile": (["core/reconcile/"], _TESTS),
     "trackers": (["core/trackers/"], _TESTS),
