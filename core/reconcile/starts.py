@@ -236,7 +236,7 @@ def _circuit_allows(ctx: TickContext, c: StartCandidate) -> bool:
     b = ctx.store.session(c.bead_id)
     if cfg is None or b is None:
         return True
-    identity = b.get(B.CONFIGURED_NAMED_IDENTITY)
+    identity = b.get(B.CONFIGURED_NAMED_IDENTITY).strip()  # the breaker is keyed by the trimmed identity
     if not identity:
         return True
     mem, is_open = circuit.is_open(ctx.mem, cfg, identity, ctx.now)

@@ -462,7 +462,7 @@ def sync_entry(ctx: TickContext, e: DesiredEntry, named_ids: set[str]) -> None:
         return
     e.bead_id = b.id
     e.env["GC_SESSION_ID"] = b.id
-    if e.named_identity and b.get(B.CONFIGURED_NAMED_IDENTITY) not in ("", e.named_identity):
+    if e.named_identity and b.get(B.CONFIGURED_NAMED_IDENTITY).strip() not in ("", e.named_identity):
         ctx.log(f"session beads: configured named session {e.named_identity!r} conflicts with live bead {b.id}")
         return
     s = _BeadSync(e, b, origin, slot, agent_name, managed_alias, managed_pool, pool_instance=slot > 0)
