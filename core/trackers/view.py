@@ -142,9 +142,8 @@ class TrackerRow:
     circuit: CircuitTracker
 
     def to_json(self) -> dict[str, Any]:
-        return {"bead_id": self.bead_id, "session_name": self.session_name, "idle": self.idle.to_json(),
-                "max_age": self.max_age.to_json(), "defer": self.defer.to_json(),
-                "wake_failures": self.wake_failures.to_json(), "circuit": self.circuit.to_json()}
+        return {"bead_id": self.bead_id, "session_name": self.session_name,
+                **{key: t.to_json() for key, t in self.trackers().items()}}
 
     def trackers(self) -> dict[str, IdleTracker | MaxAgeTracker | DeferTracker | WakeFailures | CircuitTracker]:
         """The five trackers by their JSON key, in column order."""

@@ -254,3 +254,14 @@ def test_rows_for_chosen_beads_skip_the_others_and_keep_looking(model):
     m.world.store.create_session({"template": "rig/worker", "session_name": "extra"}, m.world.now, bead_id="gc-9")
     assert [r["bead_id"] for r in json_rows(m, {"gc-9"})] == ["gc-9"]
     assert [r["bead_id"] for r in json_rows(m)] == ["gc-1", "gc-9"]
+
+
+def test_a_row_names_its_trackers_in_column_order(model):
+    """The state JSON row and the Trackers panel read the same five trackers, keyed and ordered
+    as the panel's columns: idle, max age, defer, wake failures, circuit."""
+    m = model()
+    (r,) = [r for r in tracker_rows(m) if r.bead_id == "gc-1"]
+    assert list(r.to_json()) == ["bead_id", "session_name", "idle", "max_age", "defer", "wake_failures", "circuit"]
+    assert list(r.trackers()) == list(r.to_json())[2:]
+    assert [r.trackers()[k] for k in ("idle", "max_age", "defer", "wake_failures", "circuit")] == [
+        r.idle, r.max_age, r.defer, r.wake_failures, r.circuit]
