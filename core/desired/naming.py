@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from core.config.city_config import Agent
+from core.desired.reach import configured_rig_name
 from core.identity import pool_session_name, sanitize
 from core.world import beads as B
 
@@ -57,13 +58,16 @@ def derive_pool_session_name(template: str, bead_id: str, tmux_alias: str, taken
 
 def resolve_tmux_alias(ctx: BuildContext, a: Agent) -> str:
     """ResolveTmuxAlias: expand `{{.Agent}}`, `{{.AgentBase}}`, `{{.Rig}}`, `{{.CityName}}`,
-    `{{.CityRoot}}`, `{{.RigRoot}}`, `{{.WorktreesRoot}}` against the template's identity, then
-    sanitize. An unknown field fails the create."""
+    `{{.CityRoot}}`, `{{.RigRoot}}`, `{{.WorktreesRoot}}` against the template's identity (the
+    rig is the one the agent's dir names or points at), then sanitize. An unknown field fails the
+    create."""
     spec = a.tmux_alias.strip()
     if not spec:
         return ""
     qn = a.qualified_name
-    rig = ctx.city.rig(a.dir) if a.dir else None
+    # ConfiguredRigName: the rig the agent's dir names, else the rig at that path; a city agent
+    # (no dir) names none, and no rig is named "" (ValidateRigs refuses it).
+    rig = ctx.city.rig(configured_rig_name(ctx, a))
     fields = {
         "Agent": qn, "AgentBase": qn.rpartition("/")[2], "Rig": rig.name if rig else "",
         "RigRoot": rig.path if rig else "", "CityRoot": ctx.city.root, "CityName": ctx.city.name,

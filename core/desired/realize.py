@@ -429,7 +429,8 @@ def _plan_create(ctx: BuildContext, a: Agent, r: Request, used_slots: set[int], 
     slot = claim_for_bead(ctx, a, None, used_slots)
     if qn in ctx.result.partial_templates:
         used_slots.discard(slot)
-        ctx.log(f"pool {qn!r} request: pool session create skipped: demand read partial (fresh create blocked)")
+        ctx.log(f"pool {qn!r} request: pool session create skipped: demand read partial "
+                "(partial demand read, fresh create blocked)")
         item.skip = True
         return item
     if not budget.try_claim(qn):

@@ -145,3 +145,13 @@ def test_resolve_tmux_alias_path_fields_are_the_rig_root_city_root_and_worktrees
     city_agent = Agent(name="crew", tmux_alias="{{.AgentBase}}x{{.RigRoot}}")
     # a city-level agent: AgentBase is its whole name, and it has no rig, so no rig root
     assert resolve_tmux_alias(ctx_of([city_agent], rigs=[Rig(name="alpha", path="/src/alpha")]), city_agent) == "crewx"
+
+
+def test_resolve_tmux_alias_finds_the_rig_an_agents_dir_points_at():
+    """PathContextForQualifiedName takes the rig from ConfiguredRigName: the rig the agent's dir
+    names, else the rig whose path the dir is; a dir that is neither gives no rig."""
+    rig = Rig(name="alpha", path="/src/alpha")
+    by_path = Agent(name="crew", dir="/src/alpha", tmux_alias="{{.Rig}}@{{.RigRoot}}")
+    assert resolve_tmux_alias(ctx_of([by_path], rigs=[rig]), by_path) == "alpha@--src--alpha"
+    elsewhere = Agent(name="crew", dir="/src/beta", tmux_alias="{{.Rig}}@{{.RigRoot}}")
+    assert resolve_tmux_alias(ctx_of([elsewhere], rigs=[rig]), elsewhere) == "@"

@@ -66,3 +66,15 @@ def test_a_legacy_manual_bead_of_a_pool_template_is_not_reusable():
     manual, pooled = ctx.store.session("gc-1"), ctx.store.session("gc-2")
     assert manual is not None and pooled is not None
     assert not reusable(ctx, POOL, manual, set(), set()) and reusable(ctx, POOL, pooled, set(), set())
+
+
+def test_the_reuse_candidates_are_the_beads_open_at_each_call():
+    """BuildContext.open_for_template keeps the template index it built at its first call, but
+    returns only beads still open at each call (Gas City's reusable-bead scans read open beads):
+    a bead closed after the index was built is no longer a candidate, and a bead the build creates
+    joins it in creation order."""
+    ctx = _ctx(POOL, ("gc-1", {}), ("gc-2", {}))
+    assert [b.id for b in ctx.open_for_template("town/db")] == ["gc-1", "gc-2"]
+    ctx.store.close_session("gc-1", "done", T0)
+    ctx.track_created(ctx.store.create_session({"template": "town/db"}, T0, bead_id="gc-3"))
+    assert [b.id for b in ctx.open_for_template("town/db")] == ["gc-2", "gc-3"]
