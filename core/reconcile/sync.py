@@ -408,13 +408,22 @@ def _sync_config_fields(ctx: TickContext, s: _BeadSync) -> None:
         batch[B.CLOSED_AT] = ""
 
 
+def _clear_conflict(ctx: TickContext, s: _BeadSync) -> None:
+    """clearAliasConflict: blank the deferred-alias conflict marks the bead carries, logged when
+    there were any."""
+    cleared = {k: "" for k in CLEAR_CONFLICT if s.b.get(k)}
+    if cleared:
+        s.batch.update(cleared)
+        ctx.log(f"session beads: clearing alias conflict for {s.agent_name}")
+
+
 def _sync_alias(ctx: TickContext, s: _BeadSync, named_ids: set[str], needs_alias_sync: bool) -> None:
     """Claim (or validate) the managed alias: on a conflict record it and keep the guarded
     writes back; otherwise clear old conflict marks, claim the alias, apply the guarded writes."""
     e, b, batch, alias = s.e, s.b, s.batch, s.managed_alias
     validate = not needs_alias_sync and bool(alias) and s.managed_pool and s.pool_instance
     if not (needs_alias_sync or validate):
-        batch.update({k: "" for k, v in CLEAR_CONFLICT.items() if b.get(k)})
+        _clear_conflict(ctx, s)
         batch.update(s.guarded)
         return
     owner = self_named = ""
@@ -430,7 +439,7 @@ def _sync_alias(ctx: TickContext, s: _BeadSync, named_ids: set[str], needs_alias
         err = alias_taken_error(alias, holder.id if holder is not None else "", rule)
         ctx.log(f"session beads: alias {go_quote(alias)} for {s.agent_name} unavailable: {err}")
         return
-    batch.update({k: "" for k, v in CLEAR_CONFLICT.items() if b.get(k)})
+    _clear_conflict(ctx, s)
     if needs_alias_sync:
         batch[B.ALIAS] = alias
         batch[B.ALIAS_HISTORY] = push_alias_history(b.get(B.ALIAS_HISTORY), b.alias, alias)

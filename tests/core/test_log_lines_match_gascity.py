@@ -307,3 +307,33 @@ name = "worker-7"
         "adopting under sessionName=agent_name (orphan?)",
         "adoption barrier: worker-7 pool slot 7 exceeds max 2 (adopt-then-drain)",
         "Adopted 3 running session(s) into bead store."]
+
+
+def test_sync_logs_clearing_a_recorded_alias_conflict_once_the_alias_is_free(tmp_path):
+    """syncSessionBeads clearAliasConflict: the bead carried conflict marks, so the clear is logged."""
+    logs = run(tmp_path, '''
+[[city.agent]]
+name = "claude"
+dir = "rig"
+max_active_sessions = 3
+scale_check = "printf 1"
+[scale_check]
+"rig/claude" = 1
+[[session]]
+id = "gc-1"
+[session.metadata]
+template = "rig/claude"
+agent_name = "rig/claude-1"
+session_name = "claude-gc-1"
+pool_slot = "1"
+pool_managed = "true"
+session_origin = "ephemeral"
+state = "active"
+pool_alias_conflict = "rig/claude-1"
+pool_alias_conflict_count = "2"
+pool_alias_conflict_at = "2026-07-19T11:00:00Z"
+[[runtime]]
+name = "claude-gc-1"
+session_id = "gc-1"
+''', [{"do": "tick"}, {"do": "tick"}])
+    assert logs == ["session beads: clearing alias conflict for rig/claude-1"]
