@@ -337,3 +337,32 @@ name = "claude-gc-1"
 session_id = "gc-1"
 ''', [{"do": "tick"}, {"do": "tick"}])
     assert logs == ["session beads: clearing alias conflict for rig/claude-1"]
+
+
+def test_a_cold_wake_probe_keys_a_rig_store_by_its_bare_name(tmp_path):
+    """defaultScaleCheckCountsAndDemand groups Ready() reads by storeKey: a template's own probe
+    keys its rig store `rig:<rig>` (defaultScaleCheckTargetForAgent) while a cold custom pool's
+    wake probe over every active store keys it by the bare rig name, so one failing rig store is
+    logged once per key."""
+    logs = run(tmp_path, '''
+[[city.rigs]]
+name = "frontend"
+path = "/tmp/frontend"
+[[city.agent]]
+name = "polecat"
+dir = "frontend"
+max_active_sessions = 2
+scale_check = "printf 0"
+[[city.agent]]
+name = "scout"
+dir = "frontend"
+max_active_sessions = 2
+[scale_check]
+"frontend/polecat" = 0
+''', [{"do": "fail_store_read", "store": "frontend", "mode": "error"}, {"do": "build"}])
+    assert logs[1:] == [
+        "collectOpenUnassignedRoutedWork: rig:frontend: List(open): store read failed",
+        "buildDesiredState: default scale_check frontend templates=frontend/polecat: Ready(): store read failed "
+        "(counts above may be a partial of one demand source)",
+        "buildDesiredState: default scale_check rig:frontend templates=frontend/scout: Ready(): store read failed "
+        "(counts above may be a partial of one demand source)"]
