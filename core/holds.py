@@ -69,7 +69,7 @@ def circuit_reset_at(b: SessionBead, city: City | None, memory: Memory | None = 
     cfg = circuit_config(city) if city is not None else None
     if cfg is None:
         return None
-    identity = b.get(B.CONFIGURED_NAMED_IDENTITY)
+    identity = b.get(B.CONFIGURED_NAMED_IDENTITY).strip()
     c = memory.circuits.get(identity) if memory is not None and identity else None
     last = c.last_restart if c is not None else parse_time(b.get(B.CIRCUIT_LAST_RESTART))
     return last + timedelta(seconds=cfg.reset_after) if last is not None else None
@@ -78,7 +78,7 @@ def circuit_reset_at(b: SessionBead, city: City | None, memory: Memory | None = 
 def _circuit_open(b: SessionBead, memory: Memory | None) -> bool:
     from core.trackers.circuit import OPEN
 
-    identity = b.get(B.CONFIGURED_NAMED_IDENTITY)
+    identity = b.get(B.CONFIGURED_NAMED_IDENTITY).strip()
     c = memory.circuits.get(identity) if memory is not None and identity else None
     if c is not None:
         return c.state == OPEN

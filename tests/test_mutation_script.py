@@ -71,3 +71,53 @@ def test_only_runs_exactly_the_matching_mutants_and_needs_one_module(monkeypatch
     else:
         raise AssertionError("--only with two modules was accepted")
     assert "--only needs exactly one MODULE" in capsys.readouterr().err
+
+
+def test_a_sample_score_carries_wilsons_interval():
+    m = load()
+    # Wilson's 95% interval for 45 of 50 is 78.64–95.65%, and for 0 of 10 is 0–27.75% (the
+    # textbook values, e.g. statsmodels' proportion_confint(method="wilson")).
+    low, high = m.Score("x", killed=45, survived=["a"] * 4, no_tests=["b"], sample=50).interval()
+    assert (round(low, 2), round(high, 2)) == (78.64, 95.65)
+    assert [round(x, 2) for x in m.Score("x", survived=["a"] * 10).interval()] == [0.0, 27.75]
+    assert m.Score("x", killed=45, survived=["a"] * 5, sample=50).to_json()["interval"] == [78.6, 95.7]
+
+
+def test_the_sample_is_the_same_for_a_seed_leaves_equivalents_out_and_tests_only_what_is_not_killed(
+        monkeypatch, tmp_path):
+    m = load()
+    res = {f"core.trackers.a.x_f__mutmut_{i}": ("killed" if i % 3 else "not checked") for i in range(1, 61)}
+    eq = {"core.trackers.a.x_f__mutmut_5": "same value"}
+    monkeypatch.setattr(m, "results", lambda module: res)
+    one, again = m.draw_sample("trackers", 20, 7, eq), m.draw_sample("trackers", 20, 7, eq)
+    assert one == again and len(one) == 20 and len(set(one)) == 20
+    assert m.draw_sample("trackers", 20, 8, eq) != one
+    assert all(m.draw_sample("trackers", 59, s, eq).count("core.trackers.a.x_f__mutmut_5") == 0 for s in range(5))
+    assert len(m.draw_sample("trackers", 500, 7, eq)) == 59       # capped at the mutants there are
+    calls = []
+    monkeypatch.setattr(m, "prepare", lambda module: tmp_path)
+    monkeypatch.setattr(m, "equivalents", lambda: eq)
+    monkeypatch.setattr(m, "_mutmut_run", lambda wd, args, children, seconds, log: calls.append(args))
+    m.run_sample("trackers", 20, 7, 1.0, 2)
+    assert calls == [[n for n in one if res[n] != "killed"]]       # the killed ones are not run again
+    s = m.tally("trackers", eq, one)
+    assert (s.sample, s.killed, s.not_checked) == (20, sum(res[n] == "killed" for n in one),
+                                                   sum(res[n] != "killed" for n in one))
+
+
+def test_a_sample_of_a_module_never_run_first_has_mutmut_generate_its_mutants(monkeypatch, tmp_path):
+    m = load()
+    state: dict[str, str] = {}
+    calls = []
+
+    def fake_run(wd, args, children, seconds, log):
+        calls.append(args)
+        if args == ["no-such-mutant"]:
+            state.update({f"core.identity.x_g__mutmut_{i}": "not checked" for i in range(1, 11)})
+
+    monkeypatch.setattr(m, "results", lambda module: dict(state))
+    monkeypatch.setattr(m, "prepare", lambda module: tmp_path)
+    monkeypatch.setattr(m, "equivalents", lambda: {})
+    monkeypatch.setattr(m, "_mutmut_run", fake_run)
+    m.run_sample("identity", 4, 1, 1.0, 2)
+    assert calls[0] == ["no-such-mutant"] and len(calls) == 2 and len(calls[1]) == 4

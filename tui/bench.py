@@ -41,7 +41,7 @@ def measure_reload(session: BenchSession, count: int = 10) -> list[float]:
 
     def apply(verdict) -> None:
         driver.reload(verdict.loaded.city, verdict.loaded.source)
-        applied.put((perf_counter(), verdict.revision))
+        applied.put((perf_counter(), verdict.loaded.source.text))
 
     def show(verdict) -> None:
         armed.set()
@@ -66,7 +66,11 @@ def measure_reload(session: BenchSession, count: int = 10) -> list[float]:
             text = city_text(session.size, revision_note=f"reload {i}")
             started = perf_counter()
             _replace(session.path, text)
-            done, _revision = applied.get(timeout=APPLY_TIMEOUT)
+            # A warm-up edit still settling when the queue was emptied is applied late: wait for
+            # this edit's own text, or the sample would time an earlier one (even negatively).
+            done, seen = applied.get(timeout=APPLY_TIMEOUT)
+            while seen != text:
+                done, seen = applied.get(timeout=APPLY_TIMEOUT)
             samples.append((done - started) * 1000)
     finally:
         loop.call_soon_threadsafe(task.cancel)

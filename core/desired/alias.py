@@ -71,7 +71,7 @@ def superseded_named_predecessor(b: SessionBead, owner: str) -> bool:
     check skips it entirely, so it keeps any alias it already has."""
     owner = owner.strip()
     return (bool(owner) and b.session_name.strip() == owner and b.state == "asleep"
-            and (b.get(B.CONFIGURED_NAMED_SESSION) == "true" or bool(b.get(B.CONFIGURED_NAMED_IDENTITY)))
+            and (b.get(B.CONFIGURED_NAMED_SESSION).strip() == "true" or bool(b.get(B.CONFIGURED_NAMED_IDENTITY).strip()))
             and _named_signals_match(b, owner))
 
 
@@ -147,8 +147,8 @@ def _named_reservation(store: Store, alias: str, self_id: str, owner: str, self_
     "reserved"."""
     if not owner and not self_named_identity and self_id:
         me = store.session(self_id)
-        if me is not None and me.get(B.CONFIGURED_NAMED_SESSION) == "true" \
-                and me.get(B.CONFIGURED_NAMED_IDENTITY) == alias:
+        if me is not None and me.get(B.CONFIGURED_NAMED_SESSION).strip() == "true" \
+                and me.get(B.CONFIGURED_NAMED_IDENTITY).strip() == alias:
             owner = alias
     if (owner or self_named_identity) == alias:
         return ""

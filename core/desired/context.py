@@ -35,8 +35,9 @@ _T = TypeVar("_T")
 
 
 def is_configured_named(b: SessionBead) -> bool:
-    """isNamedSessionInfo: the bead carries configured_named_session=true."""
-    return b.metadata.get(B.CONFIGURED_NAMED_SESSION) == "true"
+    """isNamedSessionInfo: the bead carries configured_named_session=true (trimmed, as Gas City
+    reads it)."""
+    return b.metadata.get(B.CONFIGURED_NAMED_SESSION, "").strip() == "true"
 
 
 def is_manual(b: SessionBead) -> bool:

@@ -91,7 +91,7 @@ def session_name_taken(ctx: BuildContext, name: str, self_id: str = "") -> bool:
     for b in store.all_sessions():
         if b.open or b.id == self_id or b.failed_create or b.session_name.strip() != name:
             continue
-        if b.get(B.CONFIGURED_NAMED_SESSION) == "true" or b.get(B.CONFIGURED_NAMED_IDENTITY):
+        if b.get(B.CONFIGURED_NAMED_SESSION).strip() == "true" or b.get(B.CONFIGURED_NAMED_IDENTITY).strip():
             continue
         if b.get(B.POOL_MANAGED) == "true" and b.get(B.SESSION_ORIGIN) == "ephemeral":
             continue

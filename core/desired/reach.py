@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from core.config.city_config import Agent
+    from core.config.city_config import Agent, Rig
     from core.desired.context import BuildContext
     from core.world.beads import WorkBead
 
@@ -29,13 +29,19 @@ def configured_rig_name(ctx: BuildContext, a: Agent) -> str:
     """ConfiguredRigName: the rig an agent's dir names, else the rig at that path; "" for none."""
     if not a.dir:
         return ""
-    for r in ctx.city.rigs:
-        if r.name == a.dir:
-            return r.name
-    for r in ctx.city.rigs:
-        if r.path.rstrip("/") == a.dir.rstrip("/"):
-            return r.name
-    return ""
+    names, by_path = ctx.city.derived(configured_rig_name, lambda: _rig_indexes(ctx.city.rigs))
+    if a.dir in names:
+        return a.dir
+    return by_path.get(a.dir.rstrip("/"), "")
+
+
+def _rig_indexes(rigs: list[Rig]) -> tuple[frozenset[str], dict[str, str]]:
+    """The rig names, and each rig path (trailing slashes dropped) to the first rig at it: the
+    two scans ConfiguredRigName makes, done once per config (every agent and bead asks)."""
+    by_path: dict[str, str] = {}
+    for r in rigs:
+        by_path.setdefault(r.path.rstrip("/"), r.name)
+    return frozenset(r.name for r in rigs), by_path
 
 
 def filter_for_session_wake(ctx: BuildContext, collected: list[WorkBead]) -> list[WorkBead]:

@@ -202,7 +202,7 @@ def _configured_template(model: Model, b: B.SessionBead) -> str:
     from core.desired.context import BuildContext
 
     if b.is_named:
-        spec = model.city.named_by_identity(b.get(B.CONFIGURED_NAMED_IDENTITY))
+        spec = model.city.named_by_identity(b.get(B.CONFIGURED_NAMED_IDENTITY).strip())
         if spec is not None:
             return spec.template_qualified
     return BuildContext(model.city, model.world, model.semantics, []).template_of(b)

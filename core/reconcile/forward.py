@@ -446,12 +446,13 @@ def reset_circuit(ctx: TickContext, b: SessionBead, what: str) -> bool:
     return True
 
 
-def fresh_restart_session_key(ctx: TickContext, b: SessionBead, entry: DesiredEntry) -> str:
-    """freshRestartSessionKeyInfo: a provider that takes a session id (its resolved spec, else
-    the bead's stamped session_id_flag) gets a new conversation key; any other provider has its
-    key cleared, so the next wake starts without resuming."""
+def fresh_restart_session_key(ctx: TickContext, b: SessionBead, template: str) -> str:
+    """freshRestartSessionKeyInfo: a provider that takes a session id (`template`'s resolved
+    spec, else the bead's stamped session_id_flag) gets a new conversation key; any other
+    provider, one that can only resume included, has its key cleared (""), so the next wake
+    starts without resuming a stale conversation."""
     from core.desired.provider import resolve_provider
-    a = ctx.agent(entry.template or ctx.template_of(b))
+    a = ctx.agent(template)
     rp = resolve_provider(ctx.city, a) if a is not None else None
     if rp is not None and (rp.session_id_flag.strip() or rp.resume_flag.strip() or rp.resume_command.strip()
                            or rp.resume_style.strip()):
@@ -487,7 +488,7 @@ def restart_requested(ctx: TickContext, b: SessionBead, entry: DesiredEntry, run
         return True, b
     patch = {B.RESTART_REQUESTED: "", B.STARTED_CONFIG_HASH: "", B.CONTINUATION_RESET_PENDING: "true",
              B.RESET_COMMITTED_AT: format_time(ctx.now), B.LAST_WOKE_AT: "", B.PENDING_CREATE_CLAIM: "",
-             B.PENDING_CREATE_STARTED_AT: "", B.SESSION_KEY: fresh_restart_session_key(ctx, b, entry)}
+             B.PENDING_CREATE_STARTED_AT: "", B.SESSION_KEY: fresh_restart_session_key(ctx, b, entry.template or ctx.template_of(b))}
     patch.update({k: "" for k in X.PRIMING_KEYS})
     b = ctx.patch(b.id, patch)
     # The reset marker is for the next tick: this tick's awake set must not see it (#2345).

@@ -70,6 +70,7 @@ def _resets(base: str, b: SessionBead) -> bool:
 
 
 def is_named_always(b: SessionBead) -> bool:
-    """True for a configured named session in "always" mode."""
-    return b.is_named and b.get(B.CONFIGURED_NAMED_MODE) == "always"
+    """True for a configured named session in "always" mode (isNamedSessionInfo and the trimmed
+    namedSessionModeInfo)."""
+    return b.get(B.CONFIGURED_NAMED_SESSION).strip() == "true" and b.get(B.CONFIGURED_NAMED_MODE).strip() == "always"
 

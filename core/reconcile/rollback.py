@@ -24,6 +24,18 @@ def rollback_pending_create(ctx: TickContext, b: SessionBead, template: str, rea
         ctx.rollbacks += 1
     ctx.log(f"session reconciler: rolling back pending create {b.session_name}: {detail}")
     ctx.decision("reconciler.session.rollback_pending_create", reason, "rollback", template, b.session_name)
+    close_failed_create(ctx, b)
+    return True
+
+
+def close_failed_create(ctx: TickContext, b: SessionBead) -> bool:
+    """rollbackPendingCreate's writes alone, with no log line or trace record of their own (a
+    failed start records its own): last_woke_at cleared, the bead closed `failed-create`, an
+    explicit session_name released after the close. False, writing nothing, when the bead is
+    already closed."""
+    current = ctx.store.session(b.id)
+    if current is None or not current.open:
+        return False
     ctx.patch(b.id, {B.LAST_WOKE_AT: ""})
     ctx.close(b.id, "failed-create")
     if b.get(B.SESSION_NAME_EXPLICIT).strip() == "true":

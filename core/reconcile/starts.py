@@ -19,12 +19,13 @@ from core.reconcile import drains
 from core.reconcile.breakers import log_open_once
 from core.reconcile.commit import CONFIRMING_STATES, commit_patch
 from core.reconcile.context import TickContext
-from core.reconcile.exits_check import mark_terminal_error, record_wake_failure
+from core.reconcile.exits_check import record_wake_failure
 from core.reconcile.lease import start_in_flight
-from core.reconcile.rollback import rollback_pending_create
+from core.reconcile.rollback import close_failed_create
 from core.reconcile.session_key import fresh_session_key
 from core.reconcile.sync import launch_metadata
 from core.trackers import circuit
+from core.trackers import exits as X
 from core.world import beads as B
 from core.world.beads import SessionBead
 from core.world.runtime import (
@@ -235,7 +236,7 @@ def _circuit_allows(ctx: TickContext, c: StartCandidate) -> bool:
     b = ctx.store.session(c.bead_id)
     if cfg is None or b is None:
         return True
-    identity = b.get(B.CONFIGURED_NAMED_IDENTITY)
+    identity = b.get(B.CONFIGURED_NAMED_IDENTITY).strip()  # the breaker is keyed by the trimmed identity
     if not identity:
         return True
     mem, is_open = circuit.is_open(ctx.mem, cfg, identity, ctx.now)
@@ -377,7 +378,7 @@ def start_one(ctx: TickContext, c: StartCandidate, wave: int) -> bool:
             if claim:
                 ctx.event("session.cold_start_timeout", name, f'session "{name}" cold start timed out', b.id)
             _lifecycle(ctx, wave, c, outcome, err, executed=True)
-            start_failed(ctx, b, c, err, claim)
+            start_failed(ctx, b, c, err, claim, outcome)
             return False
         if delay > 0:
             _enqueue_slow_start(ctx, b, c, delay, claim, wave)
@@ -394,7 +395,7 @@ def start_one(ctx: TickContext, c: StartCandidate, wave: int) -> bool:
             err, outcome = str(e) or "start failed", "provider_error"
     _lifecycle(ctx, wave, c, outcome, err, executed=True)
     if err:
-        start_failed(ctx, b, c, err, claim)
+        start_failed(ctx, b, c, err, claim, outcome)
         return False
     _commit_start(ctx, b, c, claim)
     return True
@@ -489,24 +490,30 @@ def async_start_still_current(p: PendingStart, b: SessionBead | None) -> bool:
     return state in ("", "start-pending", "creating", "asleep", "drained")
 
 
-def start_failed(ctx: TickContext, b: SessionBead, c: StartCandidate, err: str, claim: bool) -> None:
-    """commitStartFailure: terminal provider error, else roll back a pending create, else a
-    wake failure (5 in a row quarantine the session)."""
+def start_failed(ctx: TickContext, b: SessionBead, c: StartCandidate, err: str, claim: bool, outcome: str) -> None:
+    """commitStartFailure: the `starting` log line, then a terminal provider error marks the bead
+    (and rolls back a claimed pending create), else a claimed pending create is rolled back, else
+    a wake failure is counted (5 in a row quarantine the session). Each arm records one operation
+    carrying the start's `outcome`; the rollback itself writes no log line or decision (that is
+    the forward pass's attemptRollbackPendingCreate), and the failed start's rollback is never
+    held back by the per-tick rollback budget."""
     reason = terminal_error_reason(err)
     err = format_lifecycle_error(err)
     ctx.log(f"session reconciler: starting {b.session_name}: {err}")
     if reason:
-        mark_terminal_error(ctx, b, reason)
+        ctx.patch(b.id, X.terminal_error_patch(reason, ctx.now))
+        rec = ctx.record("operation", "reconciler.start.terminal_provider_error", "start", outcome, c.template,
+                         b.session_name, error=err)
+        rec.fields["reason"] = reason  # a payload key that shares its name with the record's reason code
         if claim:
-            rollback_pending_create(ctx, ctx.store.reread(b.id), c.template, "pending_create_rollback",
-                                    "start failed with a terminal provider error", budgeted=False)
+            close_failed_create(ctx, ctx.store.reread(b.id))
         return
     if claim:
-        ctx.record("operation", "reconciler.start.rollback_pending", "start", "provider_error", c.template,
+        ctx.record("operation", "reconciler.start.rollback_pending", "start", outcome, c.template,
                    b.session_name, error=err)
-        rollback_pending_create(ctx, b, c.template, "pending_create_rollback", f"start failed: {err}", budgeted=False)
+        close_failed_create(ctx, b)
         return
     b = ctx.patch(b.id, {B.LAST_WOKE_AT: ""})
     record_wake_failure(ctx, b)
-    ctx.record("operation", "reconciler.start.failed", "start", "provider_error", c.template, b.session_name,
+    ctx.record("operation", "reconciler.start.failed", "start", outcome, c.template, b.session_name,
                error=err)

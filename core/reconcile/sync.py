@@ -22,6 +22,7 @@ from core.desired.alias import (
     conflict_count,
     retry_due,
 )
+from core.desired.context import is_ephemeral
 from core.desired.entries import DesiredEntry, DesiredResult
 from core.desired.realize import instance_token
 from core.formats.goduration import go_quote
@@ -97,15 +98,24 @@ def close_undesired(ctx: TickContext, desired: DesiredResult) -> None:
                     "leaving it open")
             continue
         reason = "suspended" if sn in names else "orphaned"
-        if reason == "orphaned" and not b.pool_managed and b.template and ctx.agent(b.template) is not None \
-                and ctx.city.named_by_identity(b.template) is None:
-            ctx.log(f"session beads: plain template session {b.id} ({b.template}) is no longer controller-managed; "
-                    "declare [[named_session]] to keep a canonical alias-backed session")
+        if reason == "orphaned":
+            _warn_plain_template(ctx, b)
         if ctx.has_open_work(b) or not stop_before_mutation(ctx, b, f"{reason} session"):
             continue
         if ctx.has_open_work(b):
             continue
         ctx.close(b.id, "failed-create" if b.failed_create else reason)
+
+
+def _warn_plain_template(ctx: TickContext, b: SessionBead) -> None:
+    """The warning Gas City writes before closing an orphaned bead of a still-configured agent
+    that no [[named_session]] declares, unless the bead's origin is ephemeral
+    (isEphemeralSessionBead): a bead with a pool slot but a non-ephemeral origin still warns."""
+    template = b.template.strip()
+    if template and ctx.agent(template) is not None and not is_ephemeral(b) \
+            and ctx.city.named_by_identity(template) is None:
+        ctx.log(f"session beads: plain template session {b.id} ({template}) is no longer controller-managed; "
+                "declare [[named_session]] to keep a canonical alias-backed session")
 
 
 def retire_removed_named(ctx: TickContext, b: SessionBead, identity: str) -> bool:
@@ -467,7 +477,7 @@ def sync_entry(ctx: TickContext, e: DesiredEntry, named_ids: set[str]) -> None:
         return
     e.bead_id = b.id
     e.env["GC_SESSION_ID"] = b.id
-    if e.named_identity and b.get(B.CONFIGURED_NAMED_IDENTITY) not in ("", e.named_identity):
+    if e.named_identity and b.get(B.CONFIGURED_NAMED_IDENTITY).strip() not in ("", e.named_identity):
         ctx.log(f"session beads: configured named session {go_quote(e.named_identity)} conflicts with live bead {b.id}")
         return
     s = _BeadSync(e, b, origin, slot, agent_name, managed_alias, managed_pool, pool_instance=slot > 0)

@@ -31,17 +31,18 @@ def configured_names(ctx: TickContext) -> set[str]:
     names = set(ctx.named_by_runtime)
     names |= {session_name_for(ctx.city, n.identity) for n in ctx.city.disabled_named_sessions}
     for b in ctx.open_beads():
-        if b.is_named and ctx.city.named_by_identity(b.get(B.CONFIGURED_NAMED_IDENTITY)) is not None:
+        if b.is_named and ctx.city.named_by_identity(b.get(B.CONFIGURED_NAMED_IDENTITY).strip()) is not None:
             names.add(b.session_name)
     return names
 
 
 def preserved_named(ctx: TickContext, b: SessionBead) -> DesiredEntry | None:
     """preserveConfiguredNamedSessionBead: a named bead whose spec still exists under the
-    same runtime name keeps its identity (returned as a synthetic desired entry)."""
+    same runtime name keeps its identity (returned as a synthetic desired entry). The identity is
+    read trimmed (namedSessionIdentity) before it is looked up in the config."""
     if not b.is_named:
         return None
-    identity = b.get(B.CONFIGURED_NAMED_IDENTITY)
+    identity = b.get(B.CONFIGURED_NAMED_IDENTITY).strip()
     spec = ctx.city.named_by_identity(identity) if identity else None
     if spec is None or b.session_name.strip() != session_name_for(ctx.city, spec.identity):
         return None

@@ -15,10 +15,9 @@ from core.reconcile import awake as A
 from core.reconcile import drains, sleep_policy
 from core.reconcile.breakers import log_open_once
 from core.reconcile.context import TickContext
-from core.reconcile.forward import WakeTarget, reset_circuit
+from core.reconcile.forward import WakeTarget, fresh_restart_session_key, reset_circuit
 from core.reconcile.lease import start_in_flight, within_spawn_claim_grace
 from core.reconcile.lifecycle import base_state, compat_state
-from core.reconcile.session_key import fresh_session_key
 from core.reconcile.starts import StartCandidate, candidate_for
 from core.trackers import circuit
 from core.trackers.timers import timer_blocker
@@ -364,13 +363,9 @@ def fresh_reassign_cycle(ctx: TickContext, b, tpl: str, dec) -> bool:
              B.RESET_COMMITTED_AT: format_time(ctx.now), B.LAST_WOKE_AT: "", B.PENDING_CREATE_CLAIM: "",
              B.PENDING_CREATE_STARTED_AT: "", B.CURRENTLY_PROCESSING: new_bead}
     patch.update({k: "" for k in PRIMING_KEYS})
-    a = ctx.agent(tpl)
-    if a is not None:  # freshRestartSessionKeyInfo: a provider that takes --session-id gets a new key
-        from core.desired.provider import resolve_provider
-
-        rp = resolve_provider(ctx.city, a)
-        if rp is not None and rp.session_id_flag:
-            patch[B.SESSION_KEY] = fresh_session_key(b.id, ctx.now)
+    # Gas City always writes session_key here (the cycle has the capability answer even when
+    # the provider only resumes): a new key, or "" so no stale conversation is resumed.
+    patch[B.SESSION_KEY] = fresh_restart_session_key(ctx, b, tpl)
     ctx.patch(b.id, patch)
     ctx.log(f"Cycled fresh-mode session '{name}' for bead reassign: {prev} \u2192 {new_bead}")
     ctx.action("restart", b.id, name, "bead-reassign", f"fresh conversation for {new_bead} (was {prev})", tpl)

@@ -253,7 +253,7 @@ def _failures(b, now) -> WakeFailures:
 
 
 def _circuit(mem, cfg, b, now) -> CircuitTracker:
-    identity = b.get(B.CONFIGURED_NAMED_IDENTITY)
+    identity = b.get(B.CONFIGURED_NAMED_IDENTITY).strip()
     if cfg is None or not identity:
         return CircuitTracker("disabled", identity)
     c = mem.circuits.get(identity)

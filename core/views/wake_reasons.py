@@ -79,7 +79,7 @@ def _config_eligible(agent: Agent | None, b: SessionBead, template: str,
     """sessionWithinDesiredConfigInfo's verdict."""
     if agent is None:
         return False
-    always_named = is_configured_named(b) and b.get(B.CONFIGURED_NAMED_MODE) == "always"
+    always_named = is_configured_named(b) and b.get(B.CONFIGURED_NAMED_MODE).strip() == "always"
     if b.drained and not always_named:
         return False
     if b.get(B.DEPENDENCY_ONLY) == "true":
@@ -115,7 +115,7 @@ def evaluate_wake_reasons(city: City, semantics: str, rt: Runtime, b: SessionBea
         reasons.append(SESSION)
     suppressed = wake_suppressed_at(rt, now, b, policy)
     if _config_eligible(agent, b, template, pool_desired) and not wait_hold:
-        always_named = is_configured_named(b) and b.get(B.CONFIGURED_NAMED_MODE) == "always"
+        always_named = is_configured_named(b) and b.get(B.CONFIGURED_NAMED_MODE).strip() == "always"
         if not suppressed or pool_desired.get(template, 0) > 0 or always_named:
             reasons.append(CONFIG)
     if not wait_hold and work_set.get(template, False):

@@ -227,7 +227,7 @@ class SessionBead:
         o = self.metadata.get(SESSION_ORIGIN, "")
         if o:
             return o
-        if self.metadata.get(CONFIGURED_NAMED_SESSION) == "true":
+        if self.metadata.get(CONFIGURED_NAMED_SESSION, "").strip() == "true":  # IsNamedSessionBead trims
             return "named"
         if self.metadata.get(MANUAL_SESSION) == "true":
             return "manual"

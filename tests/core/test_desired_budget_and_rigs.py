@@ -71,6 +71,18 @@ def test_configured_rig_name_compares_paths_without_trailing_slashes_only():
     assert configured_rig_name(ctx, Agent(name="w", dir="dstX/")) == ""
 
 
+def test_configured_rig_name_prefers_a_name_to_an_earlier_path_and_the_first_rig_at_a_path():
+    """ConfiguredRigName looks for a rig named like the dir before any rig at that path, and
+    takes the first rig at a path; a config whose rig list is replaced is read afresh."""
+    city = City(root="/c", path="/c/city.toml",
+                rigs=[Rig(name="one", path="beta"), Rig(name="two", path="beta/"), Rig(name="beta", path="x")])
+    ctx = BuildContext(city, World(T0), "current", [])
+    assert configured_rig_name(ctx, Agent(name="w", dir="beta")) == "beta"
+    assert configured_rig_name(ctx, Agent(name="w", dir="beta/")) == "one"
+    city.rigs = [Rig(name="three", path="beta/")]
+    assert configured_rig_name(ctx, Agent(name="w", dir="beta")) == "three"
+
+
 def test_next_retry_at_follows_the_backoff():
     at = "2026-05-04T12:00:00Z"
     assert next_retry_at(SessionBead("b", T0, {})) is None

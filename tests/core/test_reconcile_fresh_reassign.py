@@ -107,11 +107,26 @@ def test_a_resume_session_keeps_its_conversation_on_reassign(tmp_path):
     assert b.get("currently_processing_bead_id") == "wb-B"
 
 
-def test_a_provider_without_a_session_id_flag_keeps_its_key(tmp_path):
-    # freshRestartSessionKeyInfo: no session-id capability, no new key; RestartRequestPatch
-    # then writes no session_key
+def test_a_provider_that_only_resumes_has_its_key_cleared_by_the_cycle(tmp_path):
+    # freshRestartSessionKeyInfo answers "", capable for a provider with a resume flag but no
+    # session-id flag, and cycleAliveSessionForFreshReassign then writes session_key = "": the
+    # next wake must not resume the old conversation (TestFreshRestartSessionKey's "ResumeFlag
+    # via ResolvedProvider clears key" row, through the cycle)
+    _, out, b = tick(tmp_path, flag='resume_flag = "--resume"')
+    assert cycles(out) and b.get("session_key") == ""
+
+
+def test_a_provider_with_no_resume_capability_has_its_key_cleared_by_the_cycle(tmp_path):
+    # TestFreshRestartSessionKey "ResolvedProvider with no resume flags clears key"
     _, out, b = tick(tmp_path, flag="")
-    assert cycles(out) and b.get("session_key") == "conversation-A"
+    assert cycles(out) and b.get("session_key") == ""
+
+
+def test_a_session_id_flag_stamped_on_the_bead_gets_a_new_key_from_the_cycle(tmp_path):
+    # TestFreshRestartSessionKey "session_id_flag via meta generates fresh UUID key": the
+    # provider spec says nothing about resuming, the bead's stamped flag does
+    _, out, b = tick(tmp_path, flag="", meta='session_id_flag = "--session-id"\n')
+    assert cycles(out) and b.get("session_key") not in ("", "conversation-A")
 
 
 def test_a_failed_stop_leaves_the_session_running_with_the_new_bead_recorded(tmp_path):
