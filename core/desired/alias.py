@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from core.formats.goduration import go_quote
 from core.formats.goparse import atoi_or
 from core.formats.timefmt import format_time, parse_time
 from core.world import beads as B
@@ -122,6 +123,22 @@ def _open_alias_holder(store: Store, alias: str, self_id: str, owner: str) -> tu
                 continue
             return other, "agent_name"
     return None, ""
+
+
+_ALIAS_TAKEN = {
+    "session_name": "conflicts with session name on",
+    "alias": "already belongs to",
+    "agent_name": "conflicts with concrete session identity on",
+}
+
+
+def alias_taken_error(alias: str, holder_id: str, rule: str) -> str:
+    """The error ensureSessionAliasAvailable returns when `rule` (an `alias_holder` rule) blocks
+    `alias`: ErrSessionAliasExists wrapped with the holder, or with the configured named session
+    that reserves it."""
+    if rule == "reserved":
+        return f"session alias already exists: {go_quote(alias)} reserved for configured named session {alias}"
+    return f"session alias already exists: {go_quote(alias)} {_ALIAS_TAKEN[rule]} {holder_id}"
 
 
 def _named_reservation(store: Store, alias: str, self_id: str, owner: str, self_named_identity: str) -> str:

@@ -211,10 +211,10 @@ def _template_demand(ctx: BuildContext, a: Agent, live: dict[str, int], probe_re
     cold = live.get(qn, 0) == 0 and a.min_count == 0
     clamp: int | None = None
     if cold and named:
-        probe_reads.add(_active_stores(ctx), qn, named=True)
+        probe_reads.add(_active_stores(ctx), qn, named=True, cold=True)
     if cold and mode != "always":
         clamp = 1
-        probe_reads.add(_active_stores(ctx), qn, named=False)
+        probe_reads.add(_active_stores(ctx), qn, named=False, cold=True)
     raw = ctx.world.scale_check(qn)
     value = _scale_value(raw)
     if value is None:
@@ -269,17 +269,22 @@ def _active_stores(ctx: BuildContext) -> list[str]:
 
 
 class ProbeReads:
-    """The Ready() reads of the default demand probes, grouped by store as Gas City groups its
-    targets (defaultScaleCheckCountsAndDemand for pool demand, defaultNamedSessionDemand for
+    """The Ready() reads of the default demand probes, grouped by store key as Gas City groups
+    its targets (defaultScaleCheckCountsAndDemand for pool demand, defaultNamedSessionDemand for
     named-session backing templates). A read that fails or comes back partial marks every
-    template of its group partial and is logged once per group."""
+    template of its group partial and is logged once per group. A template's own probe keys a
+    rig store `rig:<rig>` (defaultScaleCheckTargetForAgent); the cold wake probe over every
+    active store keys it by the bare rig name, so the same rig store can be two groups."""
 
     def __init__(self) -> None:
         self.groups: dict[tuple[bool, str], set[str]] = {}
+        self.store_of: dict[str, str] = {}
 
-    def add(self, stores: list[str], template: str, *, named: bool) -> None:
+    def add(self, stores: list[str], template: str, *, named: bool, cold: bool = False) -> None:
         for store in stores:
-            self.groups.setdefault((named, store), set()).add(template)
+            key = store if cold else _store_key(store)
+            self.store_of[key] = store
+            self.groups.setdefault((named, key), set()).add(template)
 
     def report(self, ctx: BuildContext) -> None:
         res = ctx.result
@@ -289,16 +294,17 @@ class ProbeReads:
             if targets:
                 ctx.sub_phase(phase, targets=targets)
         for named in (False, True):
-            for (is_named, store), templates in sorted(self.groups.items()):
+            for (is_named, key), templates in sorted(self.groups.items()):
                 if is_named != named:
                     continue
+                store = self.store_of[key]
                 fault = ctx.store.read_fault(store)
                 if not fault:
                     continue
                 res.store_query_partial = True
                 err = "partial result" if fault == "partial" else ctx.store.read_error(store)
                 tail = "using named demand=false" if named else "counts above may be a partial of one demand source"
-                ctx.log(f"buildDesiredState: default scale_check {_store_key(store)} "
+                ctx.log(f"buildDesiredState: default scale_check {key} "
                         f"templates={','.join(sorted(templates))}: Ready(): {err} ({tail})")
                 for t in templates:
                     res.partial_templates.add(t)

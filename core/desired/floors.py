@@ -52,7 +52,7 @@ def select_or_create(ctx: BuildContext, a: Agent) -> tuple[SessionBead | None, l
     identity, slot = request_identity(a, 1, ctx.semantics)
     bead, why, err = create_pool_bead(ctx, a, identity, slot, "", dependency_only=True)
     if bead is None:  # the create failed: err says why
-        ctx.log(f"dependency floor {qn!r}: {err} (skipping)")
+        ctx.log(f"buildDesiredState: dependency floor {go_quote(qn)}: {err} (skipping)")
         return None, []
     why = [Why("slot.canonical" if slot == 0 else "slot.lowest_free", f"fresh floor bead as {identity}")] + why
     return bead, _note_duplicate(ctx, qn, bead) + why

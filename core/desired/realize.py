@@ -16,6 +16,7 @@ from core.config.city_config import Agent
 from core.desired.alias import (
     CLEAR_CONFLICT,
     alias_holder,
+    alias_taken_error,
     conflict_count,
     defer_changes,
     in_deferred_state,
@@ -164,12 +165,13 @@ def normalize_singleton(ctx: BuildContext, a: Agent, b: SessionBead) -> tuple[Se
         holder, rule = alias_holder(ctx.store, qn, b.id, qn, ctx.named_identities)
         if holder is not None:
             who = holder.id
-            ctx.log(f"pool {qn!r}: deferring singleton pool identity normalization for bead {b.id}: "
-                    f"alias {qn!r} unavailable (held by {who})")
+            ctx.log(f"buildDesiredState: pool {go_quote(qn)}: deferring singleton pool identity normalization for "
+                    f"bead {b.id}: normalizing singleton pool identity for bead {b.id} to {go_quote(qn)}: "
+                    f"{alias_taken_error(qn, who, rule)}")
             return record_deferred(ctx, a, b, who, rule)
     labels = (b.labels - remove) | add
     nb = ctx.store.update_session(b.id, md, title=title, labels=labels)
-    ctx.log(f"pool {qn!r}: collapsing phantom pool identity for bead {b.id} to {qn!r}")
+    ctx.log(f"buildDesiredState: pool {go_quote(qn)}: collapsing phantom pool identity for bead {b.id} to {go_quote(qn)}")
     ctx.actions.append(Action("normalize", b.id, b.session_name, "canonical-singleton",
                               f"{b.agent_name or b.id} -> {qn}", qn))
     if alias_update:
@@ -370,7 +372,7 @@ def _take_preferred(ctx: BuildContext, a: Agent, r: Request, prefer: SessionBead
     preserve = _resumes_assigned_work(ctx, r, prefer)
     slot = claim_preferred(ctx, a, prefer, preserve, used_slots)
     if slot == 0 and not canonical:
-        ctx.log(f"pool {a.qualified_name!r} request: pool session {prefer.id} concrete slot already claimed (skipping)")
+        ctx.log(f"buildDesiredState: pool {go_quote(a.qualified_name)} request: pool session {prefer.id} concrete slot already claimed (skipping)")
         item.skip = True
         return item
     item.slot = slot
@@ -429,13 +431,13 @@ def _plan_create(ctx: BuildContext, a: Agent, r: Request, used_slots: set[int], 
     slot = claim_for_bead(ctx, a, None, used_slots)
     if qn in ctx.result.partial_templates:
         used_slots.discard(slot)
-        ctx.log(f"pool {qn!r} request: pool session create skipped: demand read partial "
+        ctx.log(f"buildDesiredState: pool {go_quote(qn)} request: pool session create skipped: demand read partial "
                 "(partial demand read, fresh create blocked)")
         item.skip = True
         return item
     if not budget.try_claim(qn):
         used_slots.discard(slot)
-        ctx.log(f"pool {qn!r} request: pool session create budget exhausted (fresh create deferred)")
+        ctx.log(f"buildDesiredState: pool {go_quote(qn)} request: pool session create budget exhausted (fresh create deferred)")
         item.skip = True
         return item
     item.create, item.slot = True, slot
@@ -467,8 +469,8 @@ def _phase_a_select(ctx: BuildContext, a: Agent, reqs: list[Request], used: set[
         if prefer is not None and not prefer.open:
             prefer = None
         if prefer is not None and is_configured_named(prefer) and ctx.semantics != "pre-1989":
-            ctx.log(f"pool {qn!r}: refusing to materialize named-session bead {prefer.id} as pool instance "
-                    f"(would create phantom {a.name!r}-N sibling)")
+            ctx.log(f"buildDesiredState: pool {go_quote(qn)}: refusing to materialize named-session bead {prefer.id} "
+                    f"as pool instance (would create phantom {go_quote(a.name)}-N sibling)")
             items.append(Item(r, skip=True))
             continue
         item = select_or_plan(ctx, a, r, prefer, used, used_slots, busy, budget)
@@ -506,7 +508,7 @@ def _phase_c_finalize(ctx: BuildContext, a: Agent, items: list[Item], used: set[
         if item.skip:
             continue
         if item.create and item.create_error:
-            ctx.log(f"pool {a.qualified_name!r} request: {item.create_error} (skipping)")
+            ctx.log(f"buildDesiredState: pool {go_quote(a.qualified_name)} request: {item.create_error} (skipping)")
             used_slots.discard(item.slot)
             continue
         b = item.bead
@@ -550,7 +552,7 @@ def realize(ctx: BuildContext) -> None:
     for qn, reqs in res.requests.items():
         a = ctx.agent(qn)
         if a is None:
-            ctx.log(f"pool {qn!r} has demand but no matching agent in config (skipping)")
+            ctx.log(f"buildDesiredState: pool {go_quote(qn)} has demand but no matching agent in config (skipping)")
             continue
         if ctx.in_suspended_rig(a):
             continue

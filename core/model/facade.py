@@ -133,7 +133,7 @@ class Model:
         try:
             out.extend(run_tick(self.city, self.world, self.semantics))
         except Exception as e:  # noqa: BLE001 - safeTick: a panicking tick is logged, the controller goes on
-            line = f"controller: reconciler tick panicked (trigger=patrol): {e} (type={type(e).__name__})"
+            line = f"gc start: reconciler tick panicked (trigger=patrol): {e} (type={type(e).__name__})"
             out.logs.append(line)
             out.panic = line
             out.ticks += 1

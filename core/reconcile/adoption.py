@@ -7,10 +7,12 @@ Unknown sessions are adopted permissively under their own name.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from core.actions import Action
 from core.desired.realize import instance_token
+from core.formats.goduration import go_quote
 from core.formats.goparse import digits_value
 from core.identity import (
     canonical_singleton,
@@ -26,6 +28,8 @@ from core.world.store import StoreWriteError
 if TYPE_CHECKING:
     from core.config.city_config import City
     from core.world.world import World
+
+_POOL_SLOT = re.compile(r"-([0-9]+)$")  # parsePoolSlot's pattern
 
 
 def resolve_runtime_name(city: City, name: str, semantics: str) -> tuple[str, str, int, str]:
@@ -54,6 +58,7 @@ def adoption_barrier(city: City, world: World, semantics: str) -> Outcome:
     singleton by its name) and return an Outcome with an "adopt" action and a log line for each."""
     out = Outcome()
     store = world.store
+    adopted = skipped = 0
     for rs in sorted(world.runtime.sessions.values(), key=lambda s: s.name):
         if not rs.alive or store.open_by(B.SESSION_NAME, rs.name):
             continue
@@ -75,17 +80,37 @@ def adoption_barrier(city: City, world: World, semantics: str) -> Outcome:
             if slot > 0:
                 md[B.POOL_SLOT] = str(slot)
                 md[B.CANONICAL_POOL_SLOT] = str(slot)
+        out.logs += _resolution_lines(city, rs.name, template, slot, how)
         # The runtime keeps whatever GC_SESSION_ID it carries: adoption writes only the bead.
         try:
             store.create_session(md, world.now, bead_id=bid, title=identity, labels=[f"agent:{identity}"])
         except StoreWriteError as err:
-            out.logs.append(f"adoption barrier: creating bead for {rs.name}: {err}")
+            out.logs.append(f"adoption barrier: creating session bead for {go_quote(rs.name)}: {err}")
+            skipped += 1
             continue
-        if how == "stale-singleton":
-            out.logs.append(f"adopting stale singleton suffix session {rs.name} as {identity}")
-        elif how == "pool-slot-out-of-bounds":
-            out.logs.append(f"adopting {rs.name}: slot {slot} is out of bounds for {template}")
-        else:
-            out.logs.append(f"adopting running session {rs.name} as {identity} ({how})")
+        out.logs.append(f"adopting running session {rs.name} as {identity} ({how})")
         out.actions.append(Action("adopt", bid, rs.name, how, identity, template))
+        adopted += 1
+    if adopted:
+        out.logs.append(f"Adopted {adopted} running session(s) into bead store.")
+    if skipped:
+        out.logs.append(f"gc start: adoption barrier: {skipped} session(s) failed bead creation")
     return out
+
+
+def _resolution_lines(city: City, name: str, template: str, slot: int, how: str) -> list[str]:
+    """The lines runAdoptionBarrier writes while resolving a session name, before its bead is
+    created: a stale singleton suffix, a pool slot past the template's max, or a `-N` name no
+    configured agent claims."""
+    if how == "stale-singleton":
+        return [f"adoption barrier: adopting stale singleton suffix session {name} as canonical agent {template} "
+                "without pool_slot metadata"]
+    a = city.agent(template) if template else None
+    if how == "pool-slot-out-of-bounds" and a is not None and a.max_active_sessions is not None \
+            and 0 <= a.max_active_sessions < slot:
+        return [f"adoption barrier: {name} pool slot {slot} exceeds max {a.max_active_sessions} (adopt-then-drain)"]
+    suffix = _POOL_SLOT.search(name)
+    if how == "unknown" and suffix is not None and int(suffix.group(1)) > 0:
+        return [f"adoption barrier: {name} ends in -{int(suffix.group(1))} but no configured agent (after pool-base "
+                "resolution) claims it; adopting under sessionName=agent_name (orphan?)"]
+    return []

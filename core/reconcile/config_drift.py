@@ -175,7 +175,7 @@ def alive_drift(ctx: TickContext, b: SessionBead, entry: DesiredEntry) -> tuple[
         return False, False
     if hashes.legacy_or_mismatched(stored, current):
         _rebaseline(ctx, b, a)
-        ctx.log(f"rebaselined legacy hash for {name}")
+        ctx.log(f"rebaselined legacy hash for {name} (stored={hashes.truncate_for_log(stored)} current={hashes.truncate_for_log(current)})")
         ctx.decision("reconciler.session.config_drift", "config_drift", hashes.rebaseline_outcome(stored), tpl, name,
                      stored_hash=stored, current_hash=current)
         return True, False
@@ -264,10 +264,11 @@ def live_drift(ctx: TickContext, b: SessionBead, a, entry: DesiredEntry) -> None
         ctx.patch(b.id, {B.LIVE_HASH: current, B.STARTED_LIVE_HASH: current})
     elif hashes.legacy_or_mismatched(stored, current):
         _rebaseline(ctx, b, a)
+        ctx.log(f"rebaselined legacy live hash for {b.session_name} (stored={hashes.truncate_for_log(stored)} current={hashes.truncate_for_log(current)})")
         ctx.decision("reconciler.session.live_drift", "live_drift", hashes.rebaseline_outcome(stored),
                      entry.template, b.session_name, stored_hash=stored, current_hash=current)
     else:
-        ctx.log(f"Live config changed for '{entry.identity or b.session_name}', re-applying...")
+        ctx.log(f"Live config changed for '{entry.identity or entry.template}', re-applying...")
         ctx.patch(b.id, {B.LIVE_HASH: current, B.STARTED_LIVE_HASH: current})
         ctx.decision("reconciler.session.live_drift", "live_drift", "applied", entry.template, b.session_name,
                      stored_hash=stored, current_hash=current)

@@ -26,6 +26,15 @@ if TYPE_CHECKING:
     from core.desired.lookup import TemplateLookup
     from core.world.world import World
 
+# How Gas City names a failed stop by its reason ("session reconciler: stopping aged <name>: ...");
+# a stop of another reason keeps the model's own "stopping <name> (<reason>)" line.
+_STOP_WHAT = {
+    "max-session-age": "aged",
+    "idle-timeout": "idle",
+    "assigned-work-exhausted": "idle",
+    "config-drift": "config-drift named session",
+}
+
 
 class TickContext:
     def __init__(self, city: City, world: World, semantics: str, out: Outcome) -> None:
@@ -255,7 +264,9 @@ class TickContext:
             return False
         err = self.stop_error(name, reason, bead)
         if err:
-            self.log(f"session reconciler: stopping {name} ({reason}): {err}")
+            what = _STOP_WHAT.get(reason)
+            self.log(f"session reconciler: stopping {what} {name}: {err}" if what
+                     else f"session reconciler: stopping {name} ({reason}): {err}")
             return False
         return True
 

@@ -477,7 +477,7 @@ def restart_requested(ctx: TickContext, b: SessionBead, entry: DesiredEntry, run
             ctx.rt.set_meta(name, {META_RESTART_REQUESTED: ""})
         if bead_req:
             ctx.patch(b.id, {B.RESTART_REQUESTED: ""})
-        ctx.log(f"session reconciler: skipping abrupt restart-requested kill for pinned named session {name}")
+        ctx.log(f"session reconciler: skipping abrupt restart-requested kill for pinned named session {name} (bead {b.id})")
         return True, ctx.store.reread(b.id)
     if runtime_running:
         err = ctx.stop_error(name, "restart-requested", b)

@@ -76,3 +76,12 @@ def version_mismatched(stored: str) -> bool:
 def rebaseline_outcome(stored: str) -> str:
     """rebaselineLegacyHashOutcome: the outcome code for re-baselining a stored hash."""
     return "rebaselined_version_mismatch" if version_mismatched(stored) else "rebaselined_unversioned"
+
+
+def truncate_for_log(h: str) -> str:
+    """truncateHashForLog: a hash as the rebaseline log lines show it: up to 10 characters after
+    the first ':' (the version prefix stays visible), else the first 12 characters."""
+    i = h.find(":")
+    if i >= 0:
+        return h[:i + 1 + 10]
+    return h[:12]

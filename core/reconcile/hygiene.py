@@ -5,6 +5,7 @@ modeled (no processes run)."""
 
 from __future__ import annotations
 
+from core.formats.goduration import go_quote
 from core.formats.timefmt import parse_time
 from core.reconcile.context import TickContext
 from core.reconcile.lease import STALE_CREATING, STALE_PENDING_CREATE, never_started_lease_expired
@@ -58,9 +59,9 @@ def stop_runtimes_of_closed_beads(ctx: TickContext) -> int:
             continue
         err = ctx.stop_error(name, "closed-bead", b)
         if err:
-            ctx.log(f'session reconciler: reaping runtime "{name}" bound to closed bead {live_id}: {err}')
+            ctx.log(f"session reconciler: reaping runtime {go_quote(name)} bound to closed bead {live_id}: {err}")
             continue
-        ctx.log(f'session reconciler: reaped runtime "{name}" bound to closed session bead {live_id}')
+        ctx.log(f"session reconciler: reaped runtime {go_quote(name)} bound to closed session bead {live_id}")
         done += 1
     return done
 
@@ -87,6 +88,6 @@ def reap_stale_creating(ctx: TickContext) -> int:
             if (ctx.now - started).total_seconds() < grace:
                 continue
         if ctx.close(b.id, "stale-session"):
-            ctx.log(f"WARN: reconciler: reaped stuck-creating session bead {b.id} — runtime {name!r} not found")
+            ctx.log(f"WARN: reconciler: reaped stuck-creating session bead {b.id} — tmux session {go_quote(name)} not found")
             done += 1
     return done

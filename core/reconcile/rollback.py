@@ -16,7 +16,7 @@ def rollback_pending_create(ctx: TickContext, b: SessionBead, template: str, rea
     pass's rollbacks are deferred once the per-tick budget is spent; a failed start's
     rollback is not budgeted."""
     if budgeted and ctx.rollbacks >= MAX_ROLLBACKS_PER_TICK:
-        ctx.log(f"session reconciler: deferring rollback of {b.session_name} ({detail}): rollback budget exhausted")
+        ctx.log(f"session reconciler: deferring rollback of {b.session_name} ({detail}): rollback budget exhausted this tick")
         ctx.decision("reconciler.session.rollback_pending_create", reason, "rollback_deferred", template,
                      b.session_name, rollbacks_this_tick=ctx.rollbacks, max_rollbacks_per_tick=MAX_ROLLBACKS_PER_TICK)
         return False

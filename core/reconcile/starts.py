@@ -424,7 +424,7 @@ def _commit_start(ctx: TickContext, b: SessionBead, c: StartCandidate, claim: bo
     b = ctx.patch(b.id, commit_patch(ctx, b, a, b.state.strip() in CONFIRMING_STATES, claim))
     ctx.action("start", b.id, name, c.wake_reason, f"generation {b.get(B.GENERATION)}", c.template)
     ctx.event("session.woke", c.entry.identity or c.template, f"woke ({c.wake_reason})", b.id)
-    ctx.log(f"Woke session '{c.entry.identity or name}'")
+    ctx.log(f"Woke session '{c.entry.identity or c.template}'")
 
 
 def complete_async_starts(ctx: TickContext) -> int:

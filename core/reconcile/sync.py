@@ -15,7 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from core.config.city_config import Agent
-from core.desired.alias import CLEAR_CONFLICT, alias_holder, conflict_count, retry_due
+from core.desired.alias import (
+    CLEAR_CONFLICT,
+    alias_holder,
+    alias_taken_error,
+    conflict_count,
+    retry_due,
+)
 from core.desired.context import is_ephemeral
 from core.desired.entries import DesiredEntry, DesiredResult
 from core.desired.realize import instance_token
@@ -412,13 +418,22 @@ def _sync_config_fields(ctx: TickContext, s: _BeadSync) -> None:
         batch[B.CLOSED_AT] = ""
 
 
+def _clear_conflict(ctx: TickContext, s: _BeadSync) -> None:
+    """clearAliasConflict: blank the deferred-alias conflict marks the bead carries, logged when
+    there were any."""
+    cleared = {k: "" for k in CLEAR_CONFLICT if s.b.get(k)}
+    if cleared:
+        s.batch.update(cleared)
+        ctx.log(f"session beads: clearing alias conflict for {s.agent_name}")
+
+
 def _sync_alias(ctx: TickContext, s: _BeadSync, named_ids: set[str], needs_alias_sync: bool) -> None:
     """Claim (or validate) the managed alias: on a conflict record it and keep the guarded
     writes back; otherwise clear old conflict marks, claim the alias, apply the guarded writes."""
     e, b, batch, alias = s.e, s.b, s.batch, s.managed_alias
     validate = not needs_alias_sync and bool(alias) and s.managed_pool and s.pool_instance
     if not (needs_alias_sync or validate):
-        batch.update({k: "" for k, v in CLEAR_CONFLICT.items() if b.get(k)})
+        _clear_conflict(ctx, s)
         batch.update(s.guarded)
         return
     owner = self_named = ""
@@ -431,10 +446,10 @@ def _sync_alias(ctx: TickContext, s: _BeadSync, named_ids: set[str], needs_alias
         _record_conflict(ctx, b, e, alias, batch)
         if validate or (s.managed_pool and b.alias and b.alias != alias):
             batch[B.ALIAS] = ""
-        who = holder.id if holder is not None else "a configured [[named_session]]"
-        ctx.log(f"session beads: alias {alias!r} for {s.agent_name} unavailable: held by {who}")
+        err = alias_taken_error(alias, holder.id if holder is not None else "", rule)
+        ctx.log(f"session beads: alias {go_quote(alias)} for {s.agent_name} unavailable: {err}")
         return
-    batch.update({k: "" for k, v in CLEAR_CONFLICT.items() if b.get(k)})
+    _clear_conflict(ctx, s)
     if needs_alias_sync:
         batch[B.ALIAS] = alias
         batch[B.ALIAS_HISTORY] = push_alias_history(b.get(B.ALIAS_HISTORY), b.alias, alias)
@@ -463,7 +478,7 @@ def sync_entry(ctx: TickContext, e: DesiredEntry, named_ids: set[str]) -> None:
     e.bead_id = b.id
     e.env["GC_SESSION_ID"] = b.id
     if e.named_identity and b.get(B.CONFIGURED_NAMED_IDENTITY).strip() not in ("", e.named_identity):
-        ctx.log(f"session beads: configured named session {e.named_identity!r} conflicts with live bead {b.id}")
+        ctx.log(f"session beads: configured named session {go_quote(e.named_identity)} conflicts with live bead {b.id}")
         return
     s = _BeadSync(e, b, origin, slot, agent_name, managed_alias, managed_pool, pool_instance=slot > 0)
     _adopt_bead_pool_slot(ctx, s)
@@ -510,12 +525,13 @@ def reopen_named(ctx: TickContext, e: DesiredEntry, sn: str) -> SessionBead | No
     identity = e.named_identity
     holder, rule = alias_holder(ctx.store, identity, b.id, identity, set(), identity)
     if holder is not None or rule:
-        who = holder.id if holder is not None else "a configured [[named_session]]"
-        ctx.log(f"session beads: alias {identity!r} for {identity} unavailable during reopen: held by {who}")
+        err = alias_taken_error(identity, holder.id if holder is not None else "", rule)
+        ctx.log(f"session beads: alias {go_quote(identity)} for {identity} unavailable during reopen: {err}")
         return None
     live = [o for o in ctx.store.open_by(B.SESSION_NAME, sn) if o.id != b.id]
     if live:
-        ctx.log(f"session beads: session_name {sn!r} for {identity} unavailable during reopen: held by {live[-1].id}")
+        ctx.log(f"session beads: session_name {go_quote(sn)} for {identity} unavailable during reopen: "
+                f"session name already exists: {go_quote(sn)} already belongs to {live[-1].id}")
         return None
     running = ctx.running(sn)
     changes = reopen_patch(b, "active" if running else "start-pending", format_time(ctx.now))
@@ -603,8 +619,10 @@ def create_bead(ctx: TickContext, e: DesiredEntry, sn: str, origin: str, slot: i
         owner = e.named_identity or (managed_alias if slot > 0 else "")
         holder, rule = alias_holder(ctx.store, managed_alias, bid, owner, named_ids, e.named_identity)
         if holder is not None or rule:
-            if e.named_identity:
-                ctx.log(f"session beads: alias {managed_alias!r} for {agent_name} unavailable; not creating")
+            err = alias_taken_error(managed_alias, holder.id if holder is not None else "", rule)
+            ctx.log(f"session beads: alias {go_quote(managed_alias)} for {agent_name} unavailable: {err}")
+            if e.named_identity:  # a named create stops: Gas City reports the refusal as the create's error
+                ctx.log(f"session beads: creating bead for {agent_name}: {err}")
                 return
         else:
             md[B.ALIAS] = managed_alias

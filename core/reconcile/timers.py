@@ -4,7 +4,10 @@ ladders ask for and executes the outcome (kill, SleepPatch, event)."""
 
 from __future__ import annotations
 
+import math
+
 from core.desired.entries import DesiredEntry
+from core.formats.durations import format_duration
 from core.formats.timefmt import format_time, parse_time
 from core.reconcile import drains
 from core.reconcile.config_drift import pending_keeps_awake
@@ -69,7 +72,7 @@ def max_age_step(ctx: TickContext, b: SessionBead, entry: DesiredEntry, alive: b
         ctx.decision("reconciler.session.max_session_age", dec.reason, dec.outcome, tpl, name, key=chk.key)
     elif dec.action == T.STOP:
         age = (ctx.now - anchor).total_seconds() if anchor else 0
-        ctx.log(f"session reconciler: preemptive max-age restart for {entry.identity or name} (age={age:g}s)")
+        ctx.log(f"session reconciler: preemptive max-age restart for {entry.identity or tpl} (age={format_duration(math.floor(age + 0.5))})")
         ctx.decision("reconciler.session.max_session_age", dec.reason, dec.outcome, tpl, name, key=chk.key)
         b = _kill(ctx, b, dec.sleep_reason, "session.max_age_killed", entry.identity or tpl, tpl)
         return b, False
@@ -101,7 +104,7 @@ def idle_step(ctx: TickContext, b: SessionBead, entry: DesiredEntry, alive: bool
         ctx.decision("reconciler.session.idle_timeout", dec.reason, dec.outcome, tpl, name, **fields)
         return b, alive, dec.skip_wake_pass
     if dec.action == T.STOP:
-        ctx.log(f"session reconciler: idle timeout for {entry.identity or name}")
+        ctx.log(f"session reconciler: idle timeout for {entry.identity or tpl}")
         ctx.decision("reconciler.session.idle_timeout", dec.reason, dec.outcome, tpl, name, key=chk.key)
         event = "session.idle_killed"
         b = _kill(ctx, b, dec.sleep_reason, event, entry.identity or tpl, tpl)

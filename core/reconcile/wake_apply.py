@@ -423,7 +423,7 @@ def _stranded_diagnostic_work(ctx: TickContext, work: list) -> list:
             ctx.log(f"session reconciler: clearing dead detached probe for {w.id} before session.stranded: {spec}")
             w = ctx.store.put_work(w.with_(metadata={k: v for k, v in w.metadata if k != DETACHED}))
         elif spec:
-            ctx.log(f"session reconciler: preserving session.stranded for {w.id} after detached probe error")
+            ctx.log(f"session reconciler: preserving session.stranded for {w.id} after detached probe error: probe failed")
         out.append(w)
     return out
 

@@ -106,8 +106,9 @@ def test_a_singleton_normalization_waits_for_its_alias_with_backoff(tmp_path):
     assert [(w.rule, w.detail) for w in e.why[2:]] == [
         ("slot.canonical", "canonical singletons never take a slot (pool_slot stays empty)"),
         ("alias.deferred", "mayor is held by gc-h (alias); retried with backoff")]
-    assert "pool 'mayor': deferring singleton pool identity normalization for bead gc-s: alias 'mayor' " \
-           "unavailable (held by gc-h)" in out.logs
+    assert ('buildDesiredState: pool "mayor": deferring singleton pool identity normalization for bead gc-s: '
+            'normalizing singleton pool identity for bead gc-s to "mayor": session alias already exists: "mayor" '
+            'already belongs to gc-h') in out.logs
 
     again = m.do({"do": "build"})  # inside the backoff window: nothing is written or reported
     assert not [a for a in again.actions if a.bead_id == "gc-s"]

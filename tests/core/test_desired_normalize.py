@@ -40,7 +40,8 @@ def test_a_stale_bead_collapses_onto_the_canonical_identity():
     assert [(w.rule, w.detail) for w in why] == [
         ("alias.reclaimed", "the canonical alias town/mayor was free: claimed and conflict keys cleared"),
         ("alias.normalized", "stale slot identity collapsed onto town/mayor")]
-    assert "pool 'town/mayor': collapsing phantom pool identity for bead gc-1 to 'town/mayor'" in ctx.result.logs
+    assert ('buildDesiredState: pool "town/mayor": collapsing phantom pool identity for bead gc-1 to "town/mayor"'
+            in ctx.result.logs)
 
 
 def test_a_deferred_reclaim_takes_the_free_alias_and_clears_the_conflict():
@@ -81,5 +82,6 @@ def test_a_held_canonical_alias_defers_the_collapse_and_a_named_reservation_does
     assert nb.get("agent_name") == "town/mayor-1" and nb.get("pool_alias_conflict") == "town/mayor"
     assert why[0].detail == "town/mayor is held by gc-h (alias); retried with backoff"
     assert ctx.actions[0].detail == "town/mayor held by gc-h (alias)"
-    assert "pool 'town/mayor': deferring singleton pool identity normalization for bead gc-1: alias 'town/mayor' " \
-           "unavailable (held by gc-h)" in ctx.result.logs
+    assert ('buildDesiredState: pool "town/mayor": deferring singleton pool identity normalization for bead gc-1: '
+            'normalizing singleton pool identity for bead gc-1 to "town/mayor": session alias already exists: '
+            '"town/mayor" already belongs to gc-h') in ctx.result.logs
