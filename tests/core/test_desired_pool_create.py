@@ -103,7 +103,7 @@ def test_a_refused_fresh_create_gives_its_slot_back_to_the_next_request():
 def test_a_refused_fresh_create_says_which_gate_refused_it():
     """realizePoolDesiredSessions logs a refused create with the error and the gate's consequence:
     a partial demand read blocks fresh creates, a spent budget defers them."""
-    assert ("pool 'worker' request: pool session create skipped: demand read partial "
-            "(partial demand read, fresh create blocked)") in _refused_then_resumed("partial").result.logs
-    assert ("pool 'worker' request: pool session create budget exhausted (fresh create deferred)"
+    assert ('buildDesiredState: pool "worker" request: pool session create skipped: demand read partial '
+            '(partial demand read, fresh create blocked)') in _refused_then_resumed("partial").result.logs
+    assert ('buildDesiredState: pool "worker" request: pool session create budget exhausted (fresh create deferred)'
             in _refused_then_resumed("budget").result.logs)
