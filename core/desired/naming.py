@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from core.config.city_config import Agent
 from core.desired.reach import configured_rig_name
+from core.formats.goduration import go_quote
 from core.identity import pool_session_name, sanitize
 from core.world import beads as B
 
@@ -33,11 +34,11 @@ def validate_explicit_name(name: str) -> str:
     if not name:
         return ""
     if len(name) > EXPLICIT_NAME_MAX:
-        raise SessionNameError(f"invalid session name: {name!r} exceeds max length {EXPLICIT_NAME_MAX}")
+        raise SessionNameError(f"invalid session name: {go_quote(name)} exceeds max length {EXPLICIT_NAME_MAX}")
     if name.startswith(AUTO_PREFIX):
-        raise SessionNameError(f"invalid session name: {name!r} uses reserved prefix {AUTO_PREFIX!r}")
+        raise SessionNameError(f"invalid session name: {go_quote(name)} uses reserved prefix {go_quote(AUTO_PREFIX)}")
     if not _NAME_SYNTAX.match(name):
-        raise SessionNameError(f"invalid session name: {name!r}")
+        raise SessionNameError(f"invalid session name: {go_quote(name)}")
     return name
 
 

@@ -98,5 +98,5 @@ def test_a_floor_whose_create_fails_is_skipped_with_the_reason():
     ctx, db = floor_ctx(db=Agent(name="db", dir="app", max_active_sessions=1, tmux_alias="s-db"))
     ensure_floor(ctx, db, "app/api")
     assert not ctx.result.entries and not ctx.store.all_sessions()
-    assert "dependency floor 'app/db': invalid session name: 's-db' uses reserved prefix 's-' (skipping)" \
+    assert 'buildDesiredState: dependency floor "app/db": invalid session name: "s-db" uses reserved prefix "s-" (skipping)' \
         in ctx.result.logs
