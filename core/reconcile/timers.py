@@ -38,8 +38,12 @@ def _gather(ctx: TickContext, b: SessionBead, facts: T.TimerFacts, decide, work_
     return dec
 
 
-def _kill(ctx: TickContext, b: SessionBead, reason: str, event: str, subject: str, template: str) -> SessionBead:
-    ctx.stop(b.session_name, reason, b)
+def _kill(ctx: TickContext, b: SessionBead, reason: str, event: str, subject: str, template: str) -> SessionBead | None:
+    """Stop a timed-out session and put its bead to sleep; None when the stop failed (logged
+    by ctx.stop): Gas City then records no kill, writes no sleep and leaves the session awake
+    for the rest of the tick."""
+    if ctx.rt.get(b.session_name) is not None and not ctx.stop(b.session_name, reason, b):
+        return None
     ctx.event(event, subject, f"{reason} stop", b.id)
     b = ctx.patch(b.id, sleep_patch(ctx, reason))
     ctx.action("sleep", b.id, b.session_name, reason, "", template)
@@ -74,8 +78,8 @@ def max_age_step(ctx: TickContext, b: SessionBead, entry: DesiredEntry, alive: b
         age = (ctx.now - anchor).total_seconds() if anchor else 0
         ctx.log(f"session reconciler: preemptive max-age restart for {entry.identity or tpl} (age={format_duration(math.floor(age + 0.5))})")
         ctx.decision("reconciler.session.max_session_age", dec.reason, dec.outcome, tpl, name, key=chk.key)
-        b = _kill(ctx, b, dec.sleep_reason, "session.max_age_killed", entry.identity or tpl, tpl)
-        return b, False
+        killed = _kill(ctx, b, dec.sleep_reason, "session.max_age_killed", entry.identity or tpl, tpl)
+        return (b, alive) if killed is None else (killed, False)
     return b, alive
 
 
@@ -107,6 +111,6 @@ def idle_step(ctx: TickContext, b: SessionBead, entry: DesiredEntry, alive: bool
         ctx.log(f"session reconciler: idle timeout for {entry.identity or tpl}")
         ctx.decision("reconciler.session.idle_timeout", dec.reason, dec.outcome, tpl, name, key=chk.key)
         event = "session.idle_killed"
-        b = _kill(ctx, b, dec.sleep_reason, event, entry.identity or tpl, tpl)
-        return b, False, False
+        killed = _kill(ctx, b, dec.sleep_reason, event, entry.identity or tpl, tpl)
+        return (b, alive, False) if killed is None else (killed, False, False)
     return b, alive, False
