@@ -166,6 +166,49 @@ do = "tick"
 """
 
 
+# ---------------------------------------------------------------------------- a running named witness
+
+
+def running_named_witness(timers: str, last_activity: str) -> str:
+    """The [[city.agent]], [[city.named_session]], [[session]] and [[runtime]] tables of a
+    named on-demand repo/witness (bead gc-1, runtime repo--witness) created and woken at
+    06:40, active last at `last_activity`; `timers` adds lines to the agent (max_session_age,
+    idle_timeout, ...). A scenario's head (name, start, [city.workspace]) goes before it."""
+    return f"""
+[[city.agent]]
+name = "witness"
+dir = "repo"
+max_active_sessions = 1
+{timers}
+[[city.named_session]]
+template = "witness"
+dir = "repo"
+[[session]]
+id = "gc-1"
+[session.metadata]
+template = "repo/witness"
+agent_name = "repo/witness"
+alias = "repo/witness"
+session_name = "repo--witness"
+session_origin = "named"
+configured_named_session = "true"
+configured_named_identity = "repo/witness"
+configured_named_mode = "on_demand"
+state = "active"
+state_reason = "creation_complete"
+generation = "2"
+instance_token = "tok-1"
+last_woke_at = "2026-07-19T06:40:00Z"
+creation_complete_at = "2026-07-19T06:40:00Z"
+[[runtime]]
+name = "repo--witness"
+session_id = "gc-1"
+instance_token = "tok-1"
+started_at = "2026-07-19T06:40:00Z"
+last_activity = "{last_activity}"
+"""
+
+
 # ---------------------------------------------------------------------------- apps
 
 

@@ -25,6 +25,8 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
+from factories import running_named_witness
+
 from core.config.city_config import Agent, City
 from core.desired.alias import alias_taken_error
 from core.desired.context import BuildContext
@@ -204,40 +206,7 @@ session_id = "gc-1"
     assert logs == ["Draining session 'gone': orphaned"]
 
 
-WITNESS = '''
-[[city.agent]]
-name = "witness"
-dir = "repo"
-max_active_sessions = 1
-max_session_age = "5h"
-max_session_age_jitter = "15m"
-[[city.named_session]]
-template = "witness"
-dir = "repo"
-[[session]]
-id = "gc-1"
-[session.metadata]
-template = "repo/witness"
-agent_name = "repo/witness"
-alias = "repo/witness"
-session_name = "repo--witness"
-session_origin = "named"
-configured_named_session = "true"
-configured_named_identity = "repo/witness"
-configured_named_mode = "on_demand"
-state = "active"
-state_reason = "creation_complete"
-generation = "2"
-instance_token = "tok-1"
-last_woke_at = "2026-07-19T06:40:00Z"
-creation_complete_at = "2026-07-19T06:40:00Z"
-[[runtime]]
-name = "repo--witness"
-session_id = "gc-1"
-instance_token = "tok-1"
-started_at = "2026-07-19T06:40:00Z"
-last_activity = "2026-07-19T11:59:00Z"
-'''
+WITNESS = running_named_witness('max_session_age = "5h"\nmax_session_age_jitter = "15m"', "2026-07-19T11:59:00Z")
 
 
 def test_a_max_age_restart_shows_the_age_as_a_go_duration_and_names_a_failed_stop(tmp_path):

@@ -8,46 +8,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from factories import running_named_witness
 
 from core.scenario.file import load_scenario
 
-CITY = '''name = "stops"
+HEAD = """name = "stops"
 start = "2026-07-19T12:00:00Z"
 [city.workspace]
 name = "t"
-[[city.agent]]
-name = "witness"
-dir = "repo"
-max_active_sessions = 1
-{timer}
-[[city.named_session]]
-template = "witness"
-dir = "repo"
-mode = "on_demand"
-[[session]]
-id = "gc-1"
-[session.metadata]
-template = "repo/witness"
-agent_name = "repo/witness"
-alias = "repo/witness"
-session_name = "repo--witness"
-session_origin = "named"
-configured_named_session = "true"
-configured_named_identity = "repo/witness"
-configured_named_mode = "on_demand"
-state = "active"
-state_reason = "creation_complete"
-generation = "2"
-instance_token = "tok-1"
-last_woke_at = "2026-07-19T06:40:00Z"
-creation_complete_at = "2026-07-19T06:40:00Z"
-[[runtime]]
-name = "repo--witness"
-session_id = "gc-1"
-instance_token = "tok-1"
-started_at = "2026-07-19T06:40:00Z"
-last_activity = "2026-07-19T06:41:00Z"
-'''
+"""
 
 TIMERS = {
     "max_age": ('max_session_age = "5h"', "session.max_age_killed", "stopping aged repo--witness: tmux: no server"),
@@ -57,7 +26,7 @@ TIMERS = {
 
 def model(tmp_path: Path, timer: str):
     p = tmp_path / "city.toml"
-    p.write_text(CITY.format(timer=timer))
+    p.write_text(HEAD + running_named_witness(timer, "2026-07-19T06:41:00Z"))
     return load_scenario(str(p)).model()
 
 
