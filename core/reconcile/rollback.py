@@ -12,9 +12,10 @@ MAX_ROLLBACKS_PER_TICK = 5
 
 def rollback_pending_create(ctx: TickContext, b: SessionBead, template: str, reason: str, detail: str,
                             budgeted: bool = True) -> bool:
-    """Close the bead failed-create (an explicit session_name is released). The forward
-    pass's rollbacks are deferred once the per-tick budget is spent; a failed start's
-    rollback is not budgeted."""
+    """Close the bead failed-create (an explicit session_name is released); True. The forward
+    pass's rollbacks are deferred once the per-tick budget is spent (False: nothing rolled
+    back, as attemptRollbackPendingCreate returns no batch); a failed start's rollback is not
+    budgeted."""
     if budgeted and ctx.rollbacks >= MAX_ROLLBACKS_PER_TICK:
         ctx.log(f"session reconciler: deferring rollback of {b.session_name} ({detail}): rollback budget exhausted this tick")
         ctx.decision("reconciler.session.rollback_pending_create", reason, "rollback_deferred", template,

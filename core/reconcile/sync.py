@@ -73,7 +73,8 @@ def run_sync(ctx: TickContext, close: bool = False) -> None:
 def close_undesired(ctx: TickContext, desired: DesiredResult) -> None:
     """syncSessionBeads' close pass (skipClose off): an open bead whose session name no desired
     entry has is kept when it is a configured named bead that preserveConfiguredNamedSessionBead
-    holds, or one that blocks a configured named session (logged); otherwise it is closed
+    holds, or one that blocks a configured named session (logged; one blocking several is
+    Gas City's ambiguity error, logged, and closed like the rest); otherwise it is closed
     `suspended` when its name is a configured session name, else `orphaned`, once its runtime is
     stopped and no open work is assigned to it (closeSessionBeadIfRuntimeStoppedAndUnassigned).
     A named bead whose [[named_session]] was removed is archived instead (retire_removed_named)."""
@@ -93,8 +94,12 @@ def close_undesired(ctx: TickContext, desired: DesiredResult) -> None:
         if preserved_named(ctx, b) is not None:
             continue
         blocked = blocks_named_session(ctx, b)
-        if blocked:
-            ctx.log(f"session beads: live bead {b.id} blocks configured named session {go_quote(blocked)}; "
+        if len(blocked) > 1:
+            # the lookup's error is logged and the bead is closed as any other undesired bead
+            ctx.log(f"session beads: checking named-session conflict for {b.id}: ambiguous session identifier: "
+                    f"bead {b.id} conflicts with multiple configured named sessions")
+        elif blocked:
+            ctx.log(f"session beads: live bead {b.id} blocks configured named session {go_quote(blocked[0])}; "
                     "leaving it open")
             continue
         reason = "suspended" if sn in names else "orphaned"
@@ -158,22 +163,26 @@ def unclaim_retired_work(ctx: TickContext, b: SessionBead, fallback: str) -> Non
         ctx.log(f"session beads: unclaimed work {w.id} from retired session {b.id}")
 
 
-def blocks_named_session(ctx: TickContext, b: SessionBead) -> str:
-    """FindConflictingNamedSessionSpecForBead: the identity of the configured named session
-    whose runtime name or alias this bead (not that session's own named bead) holds; ""."""
-    own = b.get(B.CONFIGURED_NAMED_IDENTITY).strip() if b.is_named else ""
+def blocks_named_session(ctx: TickContext, b: SessionBead) -> list[str]:
+    """BeadConflictsWithNamedSession over the configured named sessions, in config order
+    (FindConflictingNamedSessionSpecForBead): the identities whose runtime name this bead holds
+    without matching the spec (NamedSessionBeadMatchesSpec: not a bead of the backing template),
+    or which it holds as its alias. The named bead of an identity never blocks that identity.
+    Gas City refuses an answer naming more than one (ErrAmbiguous)."""
+    from core.desired.context import is_configured_named
+    from core.desired.named import matches_spec
+
+    blocked: list[str] = []
     for spec in ctx.city.named_sessions:
-        if own == spec.identity:
+        identity = spec.identity
+        if is_configured_named(b) and b.get(B.CONFIGURED_NAMED_IDENTITY).strip() == identity:
             continue
-        if b.session_name.strip() == session_name_for(ctx.city, spec.identity):
-            # NamedSessionBeadMatchesSpec: a bead of the backing template holds the name rightfully
-            backing = spec.template_qualified
-            if b.template.strip() != backing and b.agent_name.strip() != backing:
-                return spec.identity
-            continue
-        if b.alias.strip() == spec.identity:
-            return spec.identity
-    return ""
+        if b.session_name.strip() == session_name_for(ctx.city, identity):
+            if not matches_spec(b, identity, spec.template_qualified):
+                blocked.append(identity)
+        elif b.alias.strip() == identity:
+            blocked.append(identity)
+    return blocked
 
 
 def sync_desired_pool_slots(ctx: TickContext, desired: DesiredResult) -> None:
