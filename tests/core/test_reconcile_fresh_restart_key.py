@@ -14,7 +14,6 @@ from datetime import timedelta
 import pytest
 from factories import T0, scenario_model, session_bead
 
-from core.desired.entries import DesiredEntry
 from core.outcome import Outcome
 from core.reconcile.context import TickContext
 from core.reconcile.forward import fresh_restart_session_key
@@ -40,9 +39,8 @@ def restart_key(tmp_path, template: str, *, bead_template: str | None = None, no
     ctx.now = now
     b = session_bead(bead_id, template=template if bead_template is None else bead_template,
                      session_name=f"s-{bead_id}", session_key="old-key", **meta)
-    entry = DesiredEntry(session_name=b.session_name, template=template, identity="", alias="", pool_slot=0,
-                         source="existing")
-    return fresh_restart_session_key(ctx, b, entry)
+    # restart_requested asks with the desired entry's template, else the bead's
+    return fresh_restart_session_key(ctx, b, template or ctx.template_of(b))
 
 
 STAMPED = {"session_id_flag": "--session-id"}
