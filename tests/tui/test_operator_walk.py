@@ -31,6 +31,20 @@ def notes(app) -> list[str]:
     return [f"{n.title} {n.message}" for n in app._notifications]
 
 
+def recorded_notes(app) -> list[str]:
+    """Every notification the app raises from now on, kept: a toast expires after a few seconds,
+    which a loaded machine can spend between a key and the assertion."""
+    seen: list[str] = []
+    notify = app.notify
+
+    def record(message, *, title="", **options):
+        seen.append(f"{title} {message}")
+        return notify(message, title=title, **options)
+
+    app.notify = record
+    return seen
+
+
 async def select(app, pilot, key: str) -> None:
     app.sessions.focus_target().focus()
     assert app.sessions.table.select_key(key), app.sessions.table.row_keys
@@ -85,12 +99,13 @@ async def test_kill_or_crash_without_a_runtime_is_refused_with_a_warning(small_a
         await pilot.press("K")
         await settle(app, pilot)
         steps = app.driver.live.index
+        seen = recorded_notes(app)
         for key in ("X", "K", "a", "D"):
             await pilot.press(key)
             await settle(app, pilot)
         assert app.driver.live.index == steps  # nothing was recorded
         assert not app.last_error and "last step failed" not in str(app.query_one(StatusBar).content)
-        assert any("crash: worker-gc-3 has no runtime session" in n for n in notes(app)), notes(app)
+        assert any("crash: worker-gc-3 has no runtime session" in n for n in seen), seen
 
 
 async def test_scale_check_on_a_template_without_one_says_it_is_not_read(tmp_path):
