@@ -6,7 +6,7 @@ from datetime import datetime
 
 from core.formats.goduration import go_quote
 from core.formats.goparse import atoi_or
-from core.formats.timefmt import format_time, parse_time
+from core.formats.timefmt import format_time_seconds, parse_time
 from core.world import beads as B
 from core.world.beads import SessionBead, natural_key, push_alias_history
 from core.world.store import Store
@@ -161,7 +161,7 @@ def defer_changes(bead: SessionBead, alias: str, now: datetime) -> dict[str, str
     changes = {
         B.POOL_ALIAS_CONFLICT: alias,
         B.POOL_ALIAS_CONFLICT_COUNT: str(count + 1),
-        B.POOL_ALIAS_CONFLICT_AT: format_time(now),
+        B.POOL_ALIAS_CONFLICT_AT: format_time_seconds(now),
     }
     if bead.alias:
         changes[B.ALIAS] = ""

@@ -40,7 +40,7 @@ from core.desired.naming import (
 )
 from core.desired.slots import claim_for_bead, claim_preferred, existing_slot
 from core.formats.goduration import go_quote
-from core.formats.timefmt import format_time
+from core.formats.timefmt import format_time_seconds
 from core.identity import request_identity, shape, stale_suffixed
 from core.world import beads as B
 from core.world.beads import SessionBead, WorkBead, push_alias_history
@@ -219,7 +219,7 @@ def create_pool_bead(ctx: BuildContext, a: Agent, identity: str, slot: int, trig
     md = {
         B.TEMPLATE: qn, B.AGENT_NAME: agent_name, B.SESSION_NAME: sn,
         B.STATE: "start-pending", B.PENDING_CREATE_CLAIM: "true",
-        B.PENDING_CREATE_STARTED_AT: format_time(ctx.now), B.SESSION_ORIGIN: "ephemeral",
+        B.PENDING_CREATE_STARTED_AT: format_time_seconds(ctx.now), B.SESSION_ORIGIN: "ephemeral",
         B.POOL_MANAGED: "true", B.GENERATION: "1", B.CONTINUATION_EPOCH: "1",
         B.INSTANCE_TOKEN: instance_token(bid, "1"), B.CANONICAL_INSTANCE_NAME: agent_name,
     }

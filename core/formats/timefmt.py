@@ -41,13 +41,22 @@ def parse_stamp(text: str) -> datetime:
 
 @tick_memo(1 << 14)  # a board renders the same few instants for hundreds of sessions
 def format_time(dt: datetime | None) -> str:
-    """Format as RFC 3339 UTC with a Z, seconds precision unless sub-second parts exist."""
+    """Format as RFC 3339 UTC with a Z, seconds precision unless sub-second parts exist: Go's
+    `t.UTC().Format(time.RFC3339Nano)` (the fraction without trailing zeros, none when zero);
+    "" for None."""
     if dt is None:
         return ""
     dt = dt.astimezone(UTC)
     if dt.microsecond:
         return dt.strftime("%Y-%m-%dT%H:%M:%S.%f").rstrip("0") + "Z"
     return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def format_time_seconds(dt: datetime) -> str:
+    """Go's `t.UTC().Format(time.RFC3339)`, the form Gas City writes most bead time stamps in:
+    RFC 3339 UTC with a Z and whole seconds. A sub-second part is dropped, not rounded
+    (12:00:01.9 is written 12:00:01), so the stamp never lies after `dt`."""
+    return format_time(dt.replace(microsecond=0))
 
 
 def seconds(td: timedelta) -> float:

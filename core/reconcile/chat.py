@@ -8,7 +8,7 @@ session here, not only chat sessions; the model does the same.
 from __future__ import annotations
 
 from core.formats.durations import try_duration
-from core.formats.timefmt import format_time
+from core.formats.timefmt import format_time_seconds
 from core.reconcile.context import TickContext
 from core.world import beads as B
 
@@ -43,7 +43,7 @@ def auto_suspend_chat_sessions(ctx: TickContext) -> int:
         if err:
             ctx.log(f"gc start: auto-suspend session {b.id}: stopping runtime session: {err}")
             continue
-        ctx.patch(b.id, {B.STATE: "suspended", B.SUSPENDED_AT: format_time(ctx.now)})
+        ctx.patch(b.id, {B.STATE: "suspended", B.SUSPENDED_AT: format_time_seconds(ctx.now)})
         ctx.log(f"Session {b.id} auto-suspended (idle {_short((ctx.now - last).total_seconds())}).")
         done += 1
     return done

@@ -4,7 +4,7 @@ start execution and by the heal of a live pending create."""
 from __future__ import annotations
 
 from core.config.city_config import Agent
-from core.formats.timefmt import format_time
+from core.formats.timefmt import format_time, format_time_seconds
 from core.reconcile import hashes
 from core.reconcile.context import TickContext
 from core.world import beads as B
@@ -21,7 +21,7 @@ def commit_patch(ctx: TickContext, b: SessionBead, a: Agent | None, confirm: boo
     confirms the bead active and clears its pending-create claim. A confirmed start opens a new
     awake interval (awake_started_at) unless `starts_interval` says it does not."""
     patch = {B.CONTINUATION_RESET_PENDING: "", B.RESET_COMMITTED_AT: "",
-             B.CREATION_COMPLETE_AT: format_time(ctx.now)}
+             B.CREATION_COMPLETE_AT: format_time_seconds(ctx.now)}
     if a is not None:
         patch.update({B.STARTED_CONFIG_HASH: hashes.core_hash(a), B.LIVE_HASH: hashes.live_hash(a),
                       B.STARTED_LIVE_HASH: hashes.live_hash(a), B.CORE_HASH_BREAKDOWN: hashes.breakdown(a),

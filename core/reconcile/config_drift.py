@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from core.config.city_config import Agent
 from core.desired.entries import DesiredEntry
-from core.formats.timefmt import format_time, parse_time
+from core.formats.timefmt import format_time_seconds, parse_time
 from core.reconcile import drains, hashes
 from core.reconcile.context import TickContext
 from core.reconcile.lease import lease_active
@@ -67,14 +67,14 @@ def record_attached(ctx: TickContext, b: SessionBead, key: str) -> None:
         t = parse_time(b.get(B.ATTACHED_CONFIG_DRIFT_DEFERRED_AT))
         if t is not None and t <= ctx.now and (ctx.now - t).total_seconds() < ATTACHED_REFRESH_INTERVAL:
             return
-    ctx.patch(b.id, {B.ATTACHED_CONFIG_DRIFT_DEFERRED_AT: format_time(ctx.now), B.ATTACHED_CONFIG_DRIFT_DEFERRED_KEY: key})
+    ctx.patch(b.id, {B.ATTACHED_CONFIG_DRIFT_DEFERRED_AT: format_time_seconds(ctx.now), B.ATTACHED_CONFIG_DRIFT_DEFERRED_KEY: key})
 
 
 def _named_active_reason(ctx: TickContext, b: SessionBead, key: str) -> str:
     """shouldDeferNamedSessionConfigDrift: "" when the named session may restart now."""
     if b.get(B.PIN_AWAKE).strip() == "true":
         if b.get(B.CONFIG_DRIFT_DEFERRED_KEY) != key or not b.get(B.CONFIG_DRIFT_DEFERRED_AT):
-            ctx.patch(b.id, {B.CONFIG_DRIFT_DEFERRED_AT: format_time(ctx.now), B.CONFIG_DRIFT_DEFERRED_KEY: key})
+            ctx.patch(b.id, {B.CONFIG_DRIFT_DEFERRED_AT: format_time_seconds(ctx.now), B.CONFIG_DRIFT_DEFERRED_KEY: key})
         return "pinned"
     name = b.session_name
     if pending_keeps_awake(ctx, b):
@@ -87,7 +87,7 @@ def _named_active_reason(ctx: TickContext, b: SessionBead, key: str) -> str:
     # recent activity defers for at most 30s from the first deferral of this drift
     first = parse_time(b.get(B.CONFIG_DRIFT_DEFERRED_AT))
     if b.get(B.CONFIG_DRIFT_DEFERRED_KEY) != key or first is None:
-        ctx.patch(b.id, {B.CONFIG_DRIFT_DEFERRED_AT: format_time(ctx.now), B.CONFIG_DRIFT_DEFERRED_KEY: key})
+        ctx.patch(b.id, {B.CONFIG_DRIFT_DEFERRED_AT: format_time_seconds(ctx.now), B.CONFIG_DRIFT_DEFERRED_KEY: key})
         return "recent_activity"
     return "recent_activity" if (ctx.now - first).total_seconds() < NAMED_RECENT_ACTIVITY_LIMIT else ""
 
@@ -107,7 +107,7 @@ def reset_named_for_drift(ctx: TickContext, b: SessionBead, alive: bool, next_st
     patch.update({k: "" for k in DEFERRAL_KEYS})
     if next_state in ("start-pending", "creating"):
         patch[B.PENDING_CREATE_CLAIM] = "true"
-        patch[B.PENDING_CREATE_STARTED_AT] = format_time(ctx.now)
+        patch[B.PENDING_CREATE_STARTED_AT] = format_time_seconds(ctx.now)
     if preserve:
         patch[B.SESSION_KEY] = b.get(B.SESSION_KEY)
         patch[B.STARTED_CONFIG_HASH] = b.get(B.STARTED_CONFIG_HASH)

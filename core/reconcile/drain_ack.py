@@ -8,7 +8,7 @@ goroutine kills and confirms within seconds, then pokes a follow-up tick)."""
 
 from __future__ import annotations
 
-from core.formats.timefmt import format_time
+from core.formats.timefmt import format_time_seconds
 from core.reconcile.context import TickContext
 from core.reconcile.drains import clear_ack_meta, forget, fresh_wake_reset
 from core.world import beads as B
@@ -35,7 +35,7 @@ def mark_stop_pending(ctx: TickContext, b: SessionBead) -> bool:
     """markDrainAckStopPending: DrainAckStopPendingPatch and the drain tracker entry dropped.
     False (logged; no stop is queued) when the store refuses the write."""
     before = len(ctx.store.failed_writes)
-    ctx.patch(b.id, {B.STATE: "draining", B.STATE_REASON: STOP_PENDING, B.DRAIN_AT: format_time(ctx.now),
+    ctx.patch(b.id, {B.STATE: "draining", B.STATE_REASON: STOP_PENDING, B.DRAIN_AT: format_time_seconds(ctx.now),
                      B.PENDING_CREATE_CLAIM: "", B.PENDING_CREATE_STARTED_AT: ""})
     err = _refused_write(ctx, before)
     if err:
@@ -77,7 +77,7 @@ def finalize(ctx: TickContext, b: SessionBead, template: str, close_if_unassigne
     if has_work:
         patch = {B.STATE: "asleep", B.STATE_REASON: "", B.SLEEP_REASON: "idle", B.LAST_WOKE_AT: "",
                  B.PENDING_CREATE_CLAIM: "", B.PENDING_CREATE_STARTED_AT: "", B.SLEEP_INTENT: "",
-                 B.SLEPT_AT: format_time(ctx.now)}
+                 B.SLEPT_AT: format_time_seconds(ctx.now)}
     else:
         patch = {B.STATE: "drained", B.STATE_REASON: "", B.LAST_WOKE_AT: "", B.PENDING_CREATE_CLAIM: "",
                  B.PENDING_CREATE_STARTED_AT: ""}

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
-from core.formats.timefmt import format_time
+from core.formats.timefmt import format_time, format_time_seconds
 from core.reconcile.context import TickContext
 from core.world import beads as B
 from core.world.beads import SessionBead
@@ -146,7 +146,7 @@ def complete_drain(ctx: TickContext, b: SessionBead, d: Drain) -> None:
     the conversation)."""
     patch = {B.STATE: "asleep", B.STATE_REASON: "", B.SLEEP_REASON: d.reason, B.LAST_WOKE_AT: "",
              B.PENDING_CREATE_CLAIM: "", B.PENDING_CREATE_STARTED_AT: "", B.SLEEP_INTENT: "",
-             B.SLEPT_AT: format_time(ctx.now)}
+             B.SLEPT_AT: format_time_seconds(ctx.now)}
     if b.get(B.WAKE_MODE) == "fresh":
         patch.update(fresh_wake_reset())
     ctx.patch(b.id, patch)

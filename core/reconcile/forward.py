@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from core.desired.entries import DesiredEntry
 from core.formats.durations import format_duration
 from core.formats.goduration import go_quote
-from core.formats.timefmt import format_time, parse_time
+from core.formats.timefmt import format_time_seconds, parse_time
 from core.reconcile import (
     config_drift,
     drain_ack,
@@ -107,7 +107,7 @@ def unknown_state(ctx: TickContext, b: SessionBead) -> None:
         ctx.log(f"session reconciler: skipping {name} with unknown state {go_quote(state)}")
         ctx.event("session.unknown_state", b.id, f"session {go_quote(name)} has unrecognized state {go_quote(state)}; "
                   "reconciler is skipping it (forward-compatible rollback)", b.id)
-        patch = {B.UNKNOWN_STATE_FIRST_SEEN: format_time(ctx.now), B.UNKNOWN_STATE_VALUE: state}
+        patch = {B.UNKNOWN_STATE_FIRST_SEEN: format_time_seconds(ctx.now), B.UNKNOWN_STATE_VALUE: state}
         if b.get(B.UNKNOWN_STATE_ESCALATED_AT).strip():
             patch[B.UNKNOWN_STATE_ESCALATED_AT] = ""
         ctx.patch(b.id, patch)
@@ -118,7 +118,7 @@ def unknown_state(ctx: TickContext, b: SessionBead) -> None:
             ctx.event("session.unknown_state", b.id, f"session {go_quote(name)} still has unrecognized state "
                       f"{go_quote(state)} after {age}; reconciler continues to skip it \u2014 operator or pack "
                       "recovery required", b.id)
-            ctx.patch(b.id, {B.UNKNOWN_STATE_ESCALATED_AT: format_time(ctx.now)})
+            ctx.patch(b.id, {B.UNKNOWN_STATE_ESCALATED_AT: format_time_seconds(ctx.now)})
     ctx.decision("reconciler.session.skip_unknown_state", "unknown_state_skipped", "skipped", b.template,
                  b.session_name, state=state)
 
@@ -487,7 +487,7 @@ def restart_requested(ctx: TickContext, b: SessionBead, entry: DesiredEntry, run
     if not reset_circuit(ctx, b, f"restart-requested {name}"):
         return True, b
     patch = {B.RESTART_REQUESTED: "", B.STARTED_CONFIG_HASH: "", B.CONTINUATION_RESET_PENDING: "true",
-             B.RESET_COMMITTED_AT: format_time(ctx.now), B.LAST_WOKE_AT: "", B.PENDING_CREATE_CLAIM: "",
+             B.RESET_COMMITTED_AT: format_time_seconds(ctx.now), B.LAST_WOKE_AT: "", B.PENDING_CREATE_CLAIM: "",
              B.PENDING_CREATE_STARTED_AT: "", B.SESSION_KEY: fresh_restart_session_key(ctx, b, entry.template or ctx.template_of(b))}
     patch.update({k: "" for k in X.PRIMING_KEYS})
     b = ctx.patch(b.id, patch)

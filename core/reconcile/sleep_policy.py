@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from core.config.city_config import Agent, City
 from core.config.sleep import resolve_sleep_policy, sleep_class
 from core.formats.durations import try_duration
-from core.formats.timefmt import format_time, parse_time
+from core.formats.timefmt import format_time_seconds, parse_time
 from core.reconcile.context import TickContext
 from core.world import beads as B
 from core.world.beads import SessionBead
@@ -137,7 +137,7 @@ def reconcile_detached_at(ctx: TickContext, b: SessionBead, p: Policy, alive: bo
     if ctx.rt.attached(b.session_name):
         return ctx.patch(b.id, {B.DETACHED_AT: ""}) if b.get(B.DETACHED_AT) else b
     if not b.get(B.DETACHED_AT):
-        return ctx.patch(b.id, {B.DETACHED_AT: format_time(ctx.now)})
+        return ctx.patch(b.id, {B.DETACHED_AT: format_time_seconds(ctx.now)})
     return b
 
 

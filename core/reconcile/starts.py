@@ -14,7 +14,7 @@ from core.desired.entries import DesiredEntry
 from core.desired.realize import instance_token, trigger_env
 from core.formats.durations import format_duration
 from core.formats.goparse import add_seconds
-from core.formats.timefmt import format_time, parse_time
+from core.formats.timefmt import format_time_seconds, parse_time
 from core.reconcile import drains
 from core.reconcile.breakers import log_open_once
 from core.reconcile.commit import CONFIRMING_STATES, commit_patch
@@ -278,7 +278,7 @@ def pre_wake_patch(b: SessionBead, now: datetime) -> dict[str, str]:
                            and bool(b.get(B.STARTED_CONFIG_HASH).strip()))
     patch = {B.INSTANCE_TOKEN: instance_token(b.id, str(gen)), B.CONTINUATION_EPOCH: str(epoch),
              B.CONTINUATION_RESET_PENDING: "", B.DETACHED_AT: "", B.STATE: "creating",
-             B.PENDING_CREATE_STARTED_AT: format_time(now), B.LAST_WOKE_AT: format_time(now),
+             B.PENDING_CREATE_STARTED_AT: format_time_seconds(now), B.LAST_WOKE_AT: format_time_seconds(now),
              B.SLEEP_REASON: "idle-timeout" if b.get(B.SLEEP_REASON) == "idle-timeout" else "",
              B.SLEEP_INTENT: "", B.GENERATION: str(gen), B.WAKE_REQUEST: "", B.WAKE_REQUESTED_AT: ""}
     if fresh_mode or pending_reset_fresh:

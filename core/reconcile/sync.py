@@ -26,7 +26,7 @@ from core.desired.context import is_ephemeral
 from core.desired.entries import DesiredEntry, DesiredResult
 from core.desired.realize import instance_token
 from core.formats.goduration import go_quote
-from core.formats.timefmt import format_time
+from core.formats.timefmt import format_time_seconds
 from core.identity import (
     canonical_singleton,
     owns_pool_session_name,
@@ -132,7 +132,7 @@ def retire_removed_named(ctx: TickContext, b: SessionBead, identity: str) -> boo
     (cancelStateAssignedToRetiredSessionBead). False when the stop or the write failed."""
     if not stop_before_mutation(ctx, b, "removed named session"):
         return False
-    now = format_time(ctx.now)
+    now = format_time_seconds(ctx.now)
     patch = {B.STATE: "archived", B.STATE_REASON: "removed-configured-named-session", B.ARCHIVED_AT: now,
              B.CONTINUITY_ELIGIBLE: "false", B.PENDING_CREATE_CLAIM: "", B.PENDING_CREATE_STARTED_AT: "",
              B.ALIAS: "", B.SESSION_NAME: "", B.SESSION_NAME_EXPLICIT: "", B.CANONICAL_INSTANCE_NAME: "",
@@ -232,7 +232,7 @@ def sync_desired_pool_slots(ctx: TickContext, desired: DesiredResult) -> None:
             if b.get(B.POOL_SLOT) != str(slot):
                 batch[B.POOL_SLOT] = str(slot)
             if batch:
-                batch[B.SYNCED_AT] = format_time(ctx.now)
+                batch[B.SYNCED_AT] = format_time_seconds(ctx.now)
                 ctx.patch(b.id, batch)
 
 
@@ -499,7 +499,7 @@ def sync_entry(ctx: TickContext, e: DesiredEntry, named_ids: set[str]) -> None:
     _sync_alias(ctx, s, named_ids, needs_alias_sync)
     batch = {k: v for k, v in s.batch.items() if b.get(k) != v}
     if batch:
-        batch[B.SYNCED_AT] = format_time(ctx.now)
+        batch[B.SYNCED_AT] = format_time_seconds(ctx.now)
         ctx.patch(b.id, batch)
 
 
@@ -515,7 +515,7 @@ def _record_conflict(ctx: TickContext, b: SessionBead, e: DesiredEntry, alias: s
         return
     batch[B.POOL_ALIAS_CONFLICT] = alias
     batch[B.POOL_ALIAS_CONFLICT_COUNT] = str(count + 1)
-    batch[B.POOL_ALIAS_CONFLICT_AT] = format_time(ctx.now)
+    batch[B.POOL_ALIAS_CONFLICT_AT] = format_time_seconds(ctx.now)
     ctx.action("defer_alias", b.id, b.session_name, "alias-held", alias, e.template)
 
 
@@ -543,7 +543,7 @@ def reopen_named(ctx: TickContext, e: DesiredEntry, sn: str) -> SessionBead | No
                 f"session name already exists: {go_quote(sn)} already belongs to {live[-1].id}")
         return None
     running = ctx.running(sn)
-    changes = reopen_patch(b, "active" if running else "start-pending", format_time(ctx.now))
+    changes = reopen_patch(b, "active" if running else "start-pending", format_time_seconds(ctx.now))
     changes[B.ALIAS] = identity
     b = ctx.store.reopen_session(b.id, changes)
     if not b.open:  # the store refused the reopen: the bead stays closed as it was
@@ -606,7 +606,7 @@ def create_bead(ctx: TickContext, e: DesiredEntry, sn: str, origin: str, slot: i
     bid = ctx.store.new_id()
     md = {B.STATE: state, B.GENERATION: "1", B.CONTINUATION_EPOCH: "1", B.INSTANCE_TOKEN: instance_token(bid, "1"),
           B.AGENT_NAME: agent_name, B.CANONICAL_INSTANCE_NAME: agent_name, B.SESSION_ORIGIN: origin,
-          B.SYNCED_AT: format_time(ctx.now), B.TEMPLATE: e.template,
+          B.SYNCED_AT: format_time_seconds(ctx.now), B.TEMPLATE: e.template,
           B.SESSION_NAME: pool_session_name(e.template, bid) if slot > 0 else sn}
     a = ctx.agent(e.template)
     if a is not None and a.wake_mode:
@@ -616,7 +616,7 @@ def create_bead(ctx: TickContext, e: DesiredEntry, sn: str, origin: str, slot: i
         md[B.POOL_SLOT] = md[B.CANONICAL_POOL_SLOT] = str(slot)
     if state != "active":
         md[B.PENDING_CREATE_CLAIM] = "true"
-        md[B.PENDING_CREATE_STARTED_AT] = format_time(ctx.now)
+        md[B.PENDING_CREATE_STARTED_AT] = format_time_seconds(ctx.now)
     if e.dependency_only:
         md[B.DEPENDENCY_ONLY] = "true"
     if origin == "ephemeral":

@@ -8,7 +8,7 @@ import math
 
 from core.desired.entries import DesiredEntry
 from core.formats.durations import format_duration
-from core.formats.timefmt import format_time, parse_time
+from core.formats.timefmt import format_time_seconds, parse_time
 from core.reconcile import drains
 from core.reconcile.config_drift import pending_keeps_awake
 from core.reconcile.context import TickContext
@@ -24,7 +24,7 @@ def sleep_patch(ctx: TickContext, reason: str) -> dict[str, str]:
     """SleepPatch: asleep with a reason; the wake lease, claim and sleep intent cleared."""
     return {B.STATE: "asleep", B.STATE_REASON: "", B.SLEEP_REASON: reason, B.LAST_WOKE_AT: "",
             B.PENDING_CREATE_CLAIM: "", B.PENDING_CREATE_STARTED_AT: "", B.SLEEP_INTENT: "",
-            B.SLEPT_AT: format_time(ctx.now)}
+            B.SLEPT_AT: format_time_seconds(ctx.now)}
 
 
 def _gather(ctx: TickContext, b: SessionBead, facts: T.TimerFacts, decide, work_pred) -> T.TimerDecision:

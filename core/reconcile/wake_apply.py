@@ -10,7 +10,7 @@ from core.desired.context import BuildContext
 from core.desired.reach import filter_for_session_wake
 from core.formats.durations import try_duration
 from core.formats.goduration import go_quote
-from core.formats.timefmt import format_time, parse_time
+from core.formats.timefmt import format_time_seconds, parse_time
 from core.reconcile import awake as A
 from core.reconcile import drains, sleep_policy
 from core.reconcile.breakers import log_open_once
@@ -360,7 +360,7 @@ def fresh_reassign_cycle(ctx: TickContext, b, tpl: str, dec) -> bool:
     if not reset_circuit(ctx, b, f"fresh-cycle {name}"):
         return False
     patch = {B.RESTART_REQUESTED: "", B.STARTED_CONFIG_HASH: "", B.CONTINUATION_RESET_PENDING: "true",
-             B.RESET_COMMITTED_AT: format_time(ctx.now), B.LAST_WOKE_AT: "", B.PENDING_CREATE_CLAIM: "",
+             B.RESET_COMMITTED_AT: format_time_seconds(ctx.now), B.LAST_WOKE_AT: "", B.PENDING_CREATE_CLAIM: "",
              B.PENDING_CREATE_STARTED_AT: "", B.CURRENTLY_PROCESSING: new_bead}
     patch.update({k: "" for k in PRIMING_KEYS})
     # Gas City always writes session_key here (the cycle has the capability answer even when
@@ -396,7 +396,7 @@ def stranded(ctx: TickContext, b, tpl: str) -> None:
         if work and not shown:
             return
         ctx.event("session.stranded", b.id, stranded_message(tpl, b.session_name, [w.id for w in shown]), b.id)
-        b = ctx.patch(b.id, {B.STRANDED_EVENT_EMITTED_AT: format_time(ctx.now)})
+        b = ctx.patch(b.id, {B.STRANDED_EVENT_EMITTED_AT: format_time_seconds(ctx.now)})
     since = parse_time(b.get(B.STRANDED_EVENT_EMITTED_AT))
     if ctx.store_partial or since is None or (ctx.now - since).total_seconds() < STRANDED_REPAIR_CONFIRM_GRACE:
         return

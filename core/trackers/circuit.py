@@ -20,7 +20,7 @@ from core.config.city_config import City
 from core.formats.durations import format_duration, try_duration
 from core.formats.goduration import go_quote
 from core.formats.goparse import GoParseError, ascii_digits, atoi, parse_rfc3339
-from core.trackers.max_age import rfc3339nano
+from core.formats.timefmt import format_time
 from core.world import beads as B
 from core.world.memory import Circuit, Memory
 
@@ -163,7 +163,8 @@ def progress_signature(work: list) -> str:
 
 
 def _fmt(t: datetime | None) -> str:
-    return rfc3339nano(t) if t is not None else ""
+    """formatCircuitTime: RFC3339Nano in UTC, "" for unset (Go's zero time)."""
+    return format_time(t)
 
 
 def metadata(mem: Memory, cfg: CircuitConfig, identity: str, now: datetime) -> dict[str, str]:

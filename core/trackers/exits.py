@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from core.formats.timefmt import format_time, parse_time
+from core.formats.timefmt import format_time_seconds, parse_time
 from core.world import beads as B
 
 STABILITY_THRESHOLD = 30.0
@@ -85,7 +85,7 @@ def accrual(key: str, prior: int, threshold: int, sleep_reason: str, until: date
     `sleep_reason`. Returns the patch and whether it quarantines."""
     nxt = prior + 1
     if nxt >= threshold:
-        return {key: str(nxt), B.QUARANTINED_UNTIL: format_time(until), B.SLEEP_REASON: sleep_reason}, True
+        return {key: str(nxt), B.QUARANTINED_UNTIL: format_time_seconds(until), B.SLEEP_REASON: sleep_reason}, True
     return {key: str(nxt)}, False
 
 
@@ -115,7 +115,7 @@ def churn_patch(bead: B.SessionBead, now: datetime) -> tuple[dict[str, str], boo
 
 def rate_limit_patch(now: datetime) -> dict[str, str]:
     """RateLimitQuarantinePatch: asleep for 30 minutes, no crash counted."""
-    return {B.STATE: "asleep", B.QUARANTINED_UNTIL: format_time(now + timedelta(seconds=RATE_LIMIT_QUARANTINE)),
+    return {B.STATE: "asleep", B.QUARANTINED_UNTIL: format_time_seconds(now + timedelta(seconds=RATE_LIMIT_QUARANTINE)),
             B.SLEEP_REASON: "rate_limit", B.LAST_WOKE_AT: "", B.PENDING_CREATE_CLAIM: "",
             B.PENDING_CREATE_STARTED_AT: ""}
 
@@ -125,7 +125,7 @@ def terminal_error_patch(reason: str, now: datetime) -> dict[str, str]:
     return {B.STATE: "asleep", B.SLEEP_REASON: "provider-terminal-error", B.LAST_WOKE_AT: "",
             B.PENDING_CREATE_CLAIM: "", B.PENDING_CREATE_STARTED_AT: "", B.SESSION_HEALTH: "unhealthy",
             B.SESSION_HEALTH_REASON: reason, B.SESSION_DRAINABLE: "true", B.PROVIDER_TERMINAL_ERROR: reason,
-            B.PROVIDER_TERMINAL_ERROR_AT: format_time(now)}
+            B.PROVIDER_TERMINAL_ERROR_AT: format_time_seconds(now)}
 
 
 def clear_wake_failures_patch(bead: B.SessionBead) -> dict[str, str]:

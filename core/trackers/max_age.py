@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from core.config.city_config import City
 from core.formats.durations import try_duration
+from core.formats.timefmt import format_time
 from core.trackers.keys import LifecycleKeys, build_keys
 
 _FNV_OFFSET = 0xCBF29CE484222325
@@ -30,20 +31,12 @@ def fnv64a(data: bytes) -> int:
     return h
 
 
-def rfc3339nano(t: datetime) -> str:
-    """Go's RFC3339Nano rendering of a UTC time (trailing zeros of the fraction dropped)."""
-    base = t.strftime("%Y-%m-%dT%H:%M:%S")
-    if t.microsecond:
-        base += ("." + f"{t.microsecond:06d}").rstrip("0")
-    return base + "Z"
-
-
 def jitter_offset(template: str, session_name: str, anchor: datetime, jitter: float) -> float:
     """deterministicMaxSessionAgeOffset, in seconds (nanosecond arithmetic as in Go)."""
     jitter_ns = int(round(jitter * 1e9))
     if jitter_ns <= 0:
         return 0.0
-    data = template.encode() + b"\0" + session_name.encode() + b"\0" + rfc3339nano(anchor).encode()
+    data = template.encode() + b"\0" + session_name.encode() + b"\0" + format_time(anchor).encode()
     return (fnv64a(data) % jitter_ns) / 1e9
 
 

@@ -15,7 +15,7 @@ from datetime import datetime
 
 import immutables
 
-from core.formats.timefmt import format_time
+from core.formats.timefmt import format_time_seconds
 from core.world import beads as B
 from core.world.beads import SessionBead, WaitBead, WorkBead, natural_key
 
@@ -386,8 +386,8 @@ class Store:
             self.failed_writes.append(f"closing {bead_id}: {err}")
             self.faulted_beads.add(bead_id)
             return old
-        changes = {B.STATE: code, B.CLOSE_REASON: B.close_reason_text(code), B.CLOSED_AT: format_time(now),
-                   B.SYNCED_AT: format_time(now), B.PENDING_CREATE_CLAIM: ""}
+        changes = {B.STATE: code, B.CLOSE_REASON: B.close_reason_text(code), B.CLOSED_AT: format_time_seconds(now),
+                   B.SYNCED_AT: format_time_seconds(now), B.PENDING_CREATE_CLAIM: ""}
         if extra:
             changes.update(extra)
         new = old.with_meta(changes)

@@ -48,6 +48,18 @@ KEPT = {"session_key": "k-1", "started_config_hash": "v5:c", "started_live_hash"
         "startup_dialog_verified": "true", "primed_at": "2026-05-16T11:00:00Z", "prompt_hash": "p"}
 
 
+def test_a_completed_drain_sleeps_in_whole_seconds(tmp_path):
+    """CompleteDrainPatch writes slept_at `now.UTC().Format(time.RFC3339)`: the fraction of
+    the clock is dropped."""
+    p = tmp_path / "d.toml"
+    p.write_text(CITY.format(mode="resume"))
+    m = load_scenario(str(p)).model()
+    ctx = TickContext(m.city, m.world, m.semantics, Outcome())
+    ctx.now += timedelta(seconds=0.999)
+    complete_drain(ctx, m.world.store.session("gc-1"), Drain("gc-1", "idle", m.world.now, ctx.now, "1"))
+    assert m.world.store.session("gc-1").get("slept_at") == "2026-05-16T12:00:00Z"
+
+
 @pytest.mark.parametrize("mode", ["resume", "fresh"])
 def test_a_completed_drain(tmp_path, mode):
     p = tmp_path / "d.toml"

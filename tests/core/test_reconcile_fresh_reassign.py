@@ -82,6 +82,15 @@ def test_a_live_fresh_session_reassigned_to_new_work_starts_a_new_conversation(t
         Action("restart", "gc-1", "witness", "bead-reassign", "fresh conversation for wb-B (was wb-A)", "witness")]
 
 
+def test_the_handoff_is_stamped_in_whole_seconds(tmp_path):
+    """RestartRequestPatch writes reset_committed_at `now.UTC().Format(time.RFC3339)`."""
+    m = scenario_model(tmp_path, CITY.format(mode="fresh", flag='session_id_flag = "--session-id"', meta="", after="",
+                                             extra_city=""))
+    m.do({"do": "advance", "by": "1.4s"})
+    m.do({"do": "tick"})
+    assert m.world.store.session("gc-1").get("reset_committed_at") == "2026-05-16T12:00:01Z"
+
+
 def test_the_cycle_clears_the_handoff_fields_a_previous_incarnation_left(tmp_path):
     meta = ('last_woke_at = "2026-05-16T11:00:00Z"\nprimed_at = "2026-05-16T11:00:01Z"\n'
             'priming_attempted_at = "2026-05-16T11:00:00Z"\nprompt_hash = "p1"\n')

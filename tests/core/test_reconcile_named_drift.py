@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from factories import named_mayor_scenario, scenario_model
 
-from core.formats.timefmt import format_time
+from core.formats.timefmt import format_time_seconds
 from core.outcome import Outcome
 from core.reconcile.config_drift import _named_active_reason, reset_named_for_drift
 from core.reconcile.context import TickContext
@@ -95,6 +95,15 @@ def test_a_pinned_session_defers_and_records_the_drift_once(tmp_path):
     assert m2.world.store.session("gc-1").get("config_drift_deferred_at") == "2026-05-16T11:59:00Z"
 
 
+def test_a_deferral_is_stamped_in_whole_seconds(tmp_path):
+    """recordNamedSessionConfigDriftDeferredAt writes `t.UTC().Format(time.RFC3339)`: the
+    fraction of the clock is dropped."""
+    ctx, m = ctx_of(tmp_path, pin="true")
+    ctx.now += timedelta(milliseconds=900)
+    assert _named_active_reason(ctx, m.world.store.session("gc-1"), "x:y") == "pinned"
+    assert m.world.store.session("gc-1").get("config_drift_deferred_at") == "2026-05-16T12:00:00Z"
+
+
 def test_an_attached_session_defers(tmp_path):
     ctx, m = ctx_of(tmp_path, attached="true")
     assert _named_active_reason(ctx, m.world.store.session("gc-1"), "x:y") == "attached"
@@ -139,7 +148,7 @@ def test_an_attached_deferral_is_recorded_and_refreshed_only_once_old(tmp_path):
     ctx.now += timedelta(seconds=1)
     record_attached(ctx, b, "x:y")
     b = m.world.store.session("gc-1")
-    assert b.get("attached_config_drift_deferred_at") == format_time(ctx.now)
+    assert b.get("attached_config_drift_deferred_at") == format_time_seconds(ctx.now)
     record_attached(ctx, b, "p:q")
     assert m.world.store.session("gc-1").get("attached_config_drift_deferred_key") == "p:q"
 

@@ -8,6 +8,7 @@ import pytest
 from factories import make_city as city
 
 from core.config.city_config import Agent
+from core.formats.timefmt import format_time
 from core.trackers import timers as T
 from core.trackers.idle import build_idle_keys, check_idle
 from core.trackers.max_age import (
@@ -15,7 +16,6 @@ from core.trackers.max_age import (
     check_max_age,
     fnv64a,
     jitter_offset,
-    rfc3339nano,
 )
 
 NOW = datetime(2026, 5, 16, 12, 0, tzinfo=UTC)
@@ -27,9 +27,9 @@ def test_fnv64a_matches_the_reference_vectors():
     assert fnv64a(b"foobar") == 0x85944171F73967E8
 
 
-def test_rfc3339nano_drops_trailing_zeros_like_go():
-    assert rfc3339nano(NOW) == "2026-05-16T12:00:00Z"
-    assert rfc3339nano(NOW.replace(microsecond=120000)) == "2026-05-16T12:00:00.12Z"
+def test_the_nano_form_drops_trailing_zeros_like_go():
+    assert format_time(NOW) == "2026-05-16T12:00:00Z"
+    assert format_time(NOW.replace(microsecond=120000)) == "2026-05-16T12:00:00.12Z"
 
 
 def test_jitter_offset_is_deterministic_and_bounded():
