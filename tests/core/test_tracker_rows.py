@@ -115,7 +115,8 @@ def test_the_defer_row_counts_against_a_configured_limit(model):
     assert row(m, "defer") == {"limit": 2, "limit_source": "template", "count": 2, "anchor": "w-1",
                                "status": "deferring", "reason": "assigned_work"}
     m.world.memory = m.world.memory.set("defer", "worker-gc-1", DeferStreak("w-1", 3))
-    assert (row(m, "defer")["status"], row(m, "defer")["reason"]) == ("exhausted", "assigned_work_exhausted")
+    assert row(m, "defer") == {"limit": 2, "limit_source": "template", "count": 3, "anchor": "w-1",
+                               "status": "exhausted", "reason": "assigned_work_exhausted"}
 
 
 def test_the_wake_failure_row_counts_and_quarantines(model):

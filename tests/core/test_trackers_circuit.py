@@ -33,6 +33,11 @@ def cfg_of(**kw) -> C.CircuitConfig | None:
     ({"session_circuit_breaker": True, "max_restarts": 0}, None),
     ({"session_circuit_breaker": True, "max_restarts": 0, "session_circuit_breaker_max_restarts": 1},
      (3600.0, 1, 7200.0)),
+    # withDefaults replaces only a window or reset_after of zero or less: a second, or half of one, is kept
+    ({"session_circuit_breaker": True, "session_circuit_breaker_window": "1s"}, (1.0, 5, 2.0)),
+    ({"session_circuit_breaker": True, "session_circuit_breaker_window": "500ms"}, (0.5, 5, 1.0)),
+    ({"session_circuit_breaker": True, "session_circuit_breaker_window": "10m",
+      "session_circuit_breaker_reset_after": "1s"}, (600.0, 5, 1.0)),
 ])
 def test_config_and_its_defaults(kw, want):
     """sessionCircuitBreakerConfigFromCity: max restarts fall back to [daemon] max_restarts (5),
