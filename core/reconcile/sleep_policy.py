@@ -67,11 +67,6 @@ def _fingerprint(a: Agent, effective: str, cls: str, source: str) -> str:
                      "deps=" + ",".join(a.depends_on), "template=" + a.qualified_name])
 
 
-def idle_reference(ctx: TickContext, b: SessionBead) -> datetime | None:
-    """The later of detached_at and the provider's last activity."""
-    return idle_reference_in(ctx.rt, b)
-
-
 def idle_reference_in(rt: Runtime, b: SessionBead) -> datetime | None:
     """sessionIdleReferenceInfo: the later of detached_at and `rt`'s last activity."""
     detached = parse_time(b.get(B.DETACHED_AT))
