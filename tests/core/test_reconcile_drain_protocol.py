@@ -1,0 +1,131 @@
+"""The drain tracker's protocol (session_wake.go), function by function: beginSessionDrainInfo,
+drainReasonCancelable, cancelSessionDrainIfInfo, reconcilerDrainAckMatchesSessionInfo and
+completeDrain. Ports of session_wake_test.go's tests are named in each docstring."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from factories import make_city, session_bead
+
+from core.config.city_config import Agent
+from core.outcome import Outcome
+from core.reconcile import drains
+from core.reconcile.context import TickContext
+from core.world.memory import Drain, IdleProbe
+from core.world.runtime import RuntimeSession
+from core.world.world import World
+
+KEYS = ("GC_DRAIN_ACK", "GC_DRAIN_ACK_SOURCE", "GC_DRAIN_GENERATION", "GC_DRAIN_REASON")
+
+
+def ctx_with(meta: dict[str, str] | None = None, **md: str) -> TickContext:
+    """A tick over bead b1 of agent `worker` (session test-session, generation 5, any other
+    metadata by keyword) whose live runtime carries `meta`."""
+    world = World()
+    world.runtime.sessions = world.runtime.sessions.set(
+        "test-session", RuntimeSession("test-session", meta=meta or {}))
+    md = {"session_name": "test-session", "template": "worker", "generation": "5", **md}
+    world.store.put_session(session_bead("b1", **md))
+    return TickContext(make_city(Agent(name="worker")), world, "current", Outcome())
+
+
+def bead(ctx: TickContext):
+    return ctx.store.session("b1")
+
+
+def test_begin_records_the_reason_deadline_and_generation():
+    """TestBeginSessionDrain: the tracker entry of bead b1 with the reason, a deadline `timeout`
+    after now and the bead's generation."""
+    ctx = ctx_with()
+    assert drains.begin_drain(ctx, bead(ctx), "idle", 30.0) is True
+    assert ctx.mem.drains.get("b1") == Drain("b1", "idle", ctx.now, ctx.now + timedelta(seconds=30), "5")
+
+
+def test_a_second_begin_is_a_no_op_that_keeps_the_first_drain():
+    """TestBeginSessionDrain_AlreadyDraining: the second begin reports no transition and does not
+    overwrite the first drain's reason or deadline."""
+    ctx = ctx_with()
+    drains.begin_drain(ctx, bead(ctx), "idle", 30.0)
+    first = ctx.mem.drains.get("b1")
+    assert drains.begin_drain(ctx, bead(ctx), "config-drift", 60.0) is False
+    assert ctx.mem.drains.get("b1") == first
+    assert [a.kind for a in ctx.out.actions] == ["drain"]
+
+
+# drainReasonCancelable: a wake reason cancels every drain but these three
+@pytest.mark.parametrize(("reason", "want"), [("config-drift", False), ("orphaned", False), ("suspended", False),
+                                              ("idle", True), ("no-wake-reason", True), ("", True)])
+def test_a_wake_cancels_every_drain_but_a_config_drift_orphaned_or_suspended_one(reason, want):
+    assert drains.cancelable(reason) is want
+
+
+def test_cancel_removes_the_drain_and_its_idle_probe():
+    """TestCancelSessionDrain (with the probe: cancelSessionDrainIfInfo clears the idle probe
+    with the drain)."""
+    ctx = ctx_with()
+    drains.begin_drain(ctx, bead(ctx), "idle")
+    ctx.mem = ctx.mem.set("idle_probes", "b1", IdleProbe(ctx.now))
+    assert drains.cancel(ctx, bead(ctx)) is True
+    assert ctx.mem.drains.get("b1") is None and ctx.mem.idle_probes.get("b1") is None
+
+
+def test_cancel_of_an_acked_drain_clears_the_ack():
+    """TestCancelSessionDrain_ClearsAck."""
+    ctx = ctx_with({"GC_DRAIN_ACK": "1", "GC_DRAIN_ACK_SOURCE": "reconciler", "GC_DRAIN_GENERATION": "5",
+                    "GC_DRAIN_REASON": "idle"})
+    ctx.mem = ctx.mem.set("drains", "b1", Drain("b1", "idle", ctx.now, ctx.now, "5", True))
+    assert drains.cancel(ctx, bead(ctx)) is True
+    assert [ctx.rt.get_meta("test-session", k) for k in KEYS] == ["", "", "", ""]
+
+
+@pytest.mark.parametrize("reason", ["orphaned", "suspended", "config-drift"])
+def test_a_wake_does_not_cancel_a_non_cancelable_drain(reason):
+    """TestCancelSessionDrain_NonCancelableReason (its orphaned row, and the two other reasons
+    drainReasonCancelable refuses): the drain stays, probe and all."""
+    ctx = ctx_with()
+    drains.begin_drain(ctx, bead(ctx), reason)
+    ctx.mem = ctx.mem.set("idle_probes", "b1", IdleProbe(ctx.now))
+    assert drains.cancel(ctx, bead(ctx)) is False
+    assert ctx.mem.drains.get("b1").reason == reason and ctx.mem.idle_probes.get("b1") is not None
+
+
+@pytest.mark.parametrize("meta", [
+    {"GC_DRAIN_ACK_SOURCE": "agent", "GC_DRAIN_REASON": "idle", "GC_DRAIN_GENERATION": "5"},  # not the reconciler's
+    {"GC_DRAIN_ACK_SOURCE": "reconciler", "GC_DRAIN_GENERATION": "5"},  # no reason
+    {"GC_DRAIN_ACK_SOURCE": "reconciler", "GC_DRAIN_REASON": "idle"},  # no generation
+    {"GC_DRAIN_ACK_SOURCE": "reconciler", "GC_DRAIN_REASON": "idle", "GC_DRAIN_GENERATION": "4"},  # another one
+])
+def test_an_ack_that_is_not_this_generations_reconciler_ack_has_no_reason(meta):
+    """reconcilerDrainAckMatchesSessionInfo returns ("", false) on every mismatch: callers that
+    read the reason without the flag (the undesired path's cancel decision) see none."""
+    ctx = ctx_with(meta)
+    assert drains.ack_matches(ctx, bead(ctx)) == ("", False)
+
+
+def test_a_reconciler_ack_of_this_generation_gives_its_reason():
+    ctx = ctx_with({"GC_DRAIN_ACK_SOURCE": "reconciler", "GC_DRAIN_REASON": "idle", "GC_DRAIN_GENERATION": "5"},
+                   generation=" 5 ")
+    assert drains.ack_matches(ctx, bead(ctx)) == ("idle", True)
+
+
+FRESH_STATE = {"session_key": "k", "started_config_hash": "c", "started_live_hash": "l", "live_hash": "l",
+               "startup_dialog_verified": "true", "primed_at": "t", "priming_attempted_at": "t", "prompt_hash": "p"}
+
+
+def test_a_completed_drain_of_a_fresh_session_clears_every_priming_marker():
+    """TestCompleteDrain_FreshModeClearsIdentity, with the three priming markers
+    (clearPrimingMarkers: primed_at, priming_attempted_at, prompt_hash) set as well."""
+    ctx = ctx_with(wake_mode="fresh", **FRESH_STATE)
+    drains.complete_drain(ctx, bead(ctx), Drain("b1", "idle", ctx.now, ctx.now, "5"))
+    md = bead(ctx).metadata
+    assert {k: md.get(k, "") for k in FRESH_STATE} == {k: "" for k in FRESH_STATE}
+    assert md.get("continuation_reset_pending") == "true"
+
+
+def test_a_completed_drain_reports_a_sleep_of_the_sessions_template():
+    """completeDrain's action is the session's sleep, under its (normalized) template."""
+    ctx = ctx_with()
+    drains.complete_drain(ctx, bead(ctx), Drain("b1", "idle", ctx.now, ctx.now, "5"))
+    assert [(a.kind, a.bead_id, a.reason, a.template) for a in ctx.out.actions] == [("sleep", "b1", "idle", "worker")]
