@@ -129,3 +129,39 @@ def test_a_completed_drain_reports_a_sleep_of_the_sessions_template():
     ctx = ctx_with()
     drains.complete_drain(ctx, bead(ctx), Drain("b1", "idle", ctx.now, ctx.now, "5"))
     assert [(a.kind, a.bead_id, a.reason, a.template) for a in ctx.out.actions] == [("sleep", "b1", "idle", "worker")]
+
+
+ORPHANED_ACK = {"GC_DRAIN_ACK": "1", "GC_DRAIN_ACK_SOURCE": "reconciler", "GC_DRAIN_REASON": "orphaned",
+                "GC_DRAIN_GENERATION": "5"}
+
+
+@pytest.mark.parametrize(("tracked", "meta", "want"), [
+    ("no-wake-reason", ORPHANED_ACK, "no-wake-reason"),  # the tracked drain first
+    ("idle", ORPHANED_ACK, "orphaned"),  # a drain assigned work cannot cancel: the ack's reason
+    (None, {**ORPHANED_ACK, "GC_DRAIN_REASON": "no-wake-reason"}, "no-wake-reason"),
+    (None, {**ORPHANED_ACK, "GC_DRAIN_REASON": "idle"}, "orphaned"),  # neither may be canceled
+    (None, {"GC_DRAIN_ACK": "1", "GC_DRAIN_ACK_SOURCE": "agent"}, "orphaned"),
+])
+def test_the_reason_an_assigned_work_cancel_is_reported_under(tracked, meta, want):
+    """assignedWorkDrainCancelReasonInfo (session_reconciler.go)."""
+    ctx = ctx_with(meta)
+    if tracked is not None:
+        ctx.mem = ctx.mem.set("drains", "b1", Drain("b1", tracked, ctx.now, ctx.now, "5"))
+    assert drains.assigned_work_cancel_reason(ctx, bead(ctx)) == want
+
+
+def test_an_undesired_agent_acked_session_with_work_reports_its_tracked_drain_reason():
+    """The undesired drain-ack path (session_reconciler.go, the providerAlive && hasAssignedWork
+    cancel): an orphaned drain the reconciler tracks, acked by the agent itself, is canceled for
+    the awake work it still holds, and the cancel decision carries the drain's reason
+    (assignedWorkDrainCancelReasonInfo), not the empty reason of a non-reconciler ack."""
+    from core.reconcile.undesired import _undesired_drain_ack
+    from core.world.beads import WorkBead
+
+    ctx = ctx_with({"GC_DRAIN_ACK": "1", "GC_DRAIN_ACK_SOURCE": "agent"})
+    ctx.store.put_work(WorkBead("w-1", status="in_progress", assignee="test-session"))
+    ctx.mem = ctx.mem.set("drains", "b1", Drain("b1", "orphaned", ctx.now, ctx.now, "5"))
+    _undesired_drain_ack(ctx, bead(ctx), "worker", "test-session", True)
+    got = [(t.site_code, t.reason_code, t.outcome_code) for t in ctx.out.trace if t.record_type == "decision"]
+    assert got == [("reconciler.drain.cancel", "orphaned", "cancel_assigned_work")]
+    assert ctx.mem.drains.get("b1") is None and ctx.rt.get_meta("test-session", "GC_DRAIN_ACK") == ""
