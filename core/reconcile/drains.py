@@ -168,10 +168,7 @@ def complete_drain(ctx: TickContext, b: SessionBead, d: Drain) -> None:
 
 def advance_drains(ctx: TickContext, wake_evals: dict) -> None:
     """advanceSessionDrains, over every tracked drain in bead-id order."""
-    for bead_id in sorted(ctx.mem.drains.keys()):
-        d = ctx.mem.drains.get(bead_id)
-        if d is None:
-            continue
+    for bead_id, d in sorted(ctx.mem.drains.items()):  # a step drops only its own bead's drain
         b = ctx.store.session(bead_id)
         if b is None or not b.open:
             forget(ctx, bead_id)
