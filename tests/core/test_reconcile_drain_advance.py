@@ -214,3 +214,29 @@ def test_drains_advance_in_bead_id_order():
     ctx.mem = ctx.mem.set("drains", "b0", Drain("b0", "idle", T0, T0, "1"))
     advance_drains(ctx, {})
     assert [d[4] for d in decisions(ctx)] == ["s0", "test-session"]
+
+
+def _close(ctx: TickContext) -> None:
+    ctx.store.close_session("b1", "done", T0)
+
+
+@pytest.mark.parametrize(("setup", "evals"), [
+    (dict(), {"b1": None}),  # no evaluation: stamped, waits
+    (dict(generation="2"), {}),  # stale
+    (dict(running=False), {}),  # completed
+    (dict(reason="config-drift"), {"b1": WakeEval(["pending"], "pending", False, False)}),
+    (dict(reason="orphaned"), {"b1": WakeEval(["work"], "assigned-work", False, True)}),
+    (dict(), {"b1": WakeEval(["config"], "config", False, False)}),
+    (dict(deadline=-10, instance_token="a", meta={"GC_INSTANCE_TOKEN": "b"}), {}),  # token mismatch
+    (dict(deadline=-10), {}),  # timed out
+    ("closed", {}),
+])
+def test_every_outcome_goes_on_to_the_next_drain(setup, evals):
+    """Whatever happens to one drain, the walk advances the next (here b2, whose process exited)."""
+    ctx = ctx_with() if setup == "closed" else ctx_with(**setup)
+    if setup == "closed":
+        _close(ctx)
+    ctx.store.put_session(session_bead("b2", session_name="s2", template="worker", generation="1"))
+    ctx.mem = ctx.mem.set("drains", "b2", Drain("b2", "idle", T0, T0, "1"))
+    advance_drains(ctx, {k: v for k, v in evals.items() if v is not None})
+    assert ctx.mem.drains.get("b2") is None and ctx.store.session("b2").get("state") == "asleep"
