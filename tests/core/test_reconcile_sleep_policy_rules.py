@@ -225,3 +225,13 @@ def test_resolve_is_the_policy_of_each_beads_own_template():
     pb = resolve(ctx, session_bead("gc-2", template="b"))
     assert (pa, pb) == (policy_for(city, city.agents[0]), policy_for(city, city.agents[1]))
     assert resolve(ctx, session_bead("gc-3", template="unknown")) == policy_for(city, None)
+
+
+def test_a_zero_duration_is_never_kept_warm_even_when_slept_by_idle_timeout():
+    """sessionKeepWarmEligibleInfo's own Duration == 0 check: an idle-timeout sleep is never
+    suppressed (configWakeSuppressedInfo), so without it a zero policy would keep it warm."""
+    b = session_bead("gc-1", session_name="worker", sleep_reason="idle-timeout")
+    assert keep_warm_eligible(runtime(T0 - timedelta(seconds=60)), T0, b, ZERO) is False
+    one = Policy("interactive_resume", "1s", "1s", "agent", "full", "", "fp", 1.0)
+    active = runtime(T0 - timedelta(milliseconds=500))
+    assert keep_warm_eligible(active, T0, session_bead("gc-1", session_name="worker"), one) is True
