@@ -10,6 +10,7 @@ import pytest
 from factories import make_city, session_bead
 
 from core.config.city_config import Agent
+from core.formats.timefmt import format_time
 from core.outcome import Outcome
 from core.reconcile import drains
 from core.reconcile.context import TickContext
@@ -41,6 +42,16 @@ def test_begin_records_the_reason_deadline_and_generation():
     ctx = ctx_with()
     assert drains.begin_drain(ctx, bead(ctx), "idle", 30.0) is True
     assert ctx.mem.drains.get("b1") == Drain("b1", "idle", ctx.now, ctx.now + timedelta(seconds=30), "5")
+    # the reconciler's "Draining session '<name>': <reason>" line, and the drain as an action
+    assert ctx.out.logs == ["Draining session 'test-session': idle"]
+    assert [(a.kind, a.bead_id, a.session_name, a.reason, a.detail, a.template) for a in ctx.out.actions] == [
+        ("drain", "b1", "test-session", "idle", f"deadline {format_time(ctx.now + timedelta(seconds=30))}", "worker")]
+
+
+def test_the_default_drain_timeout_is_five_minutes():
+    ctx = ctx_with()
+    drains.begin_drain(ctx, bead(ctx), "orphaned")
+    assert ctx.mem.drains.get("b1").deadline == ctx.now + timedelta(minutes=5)
 
 
 def test_a_second_begin_is_a_no_op_that_keeps_the_first_drain():
@@ -165,3 +176,26 @@ def test_an_undesired_agent_acked_session_with_work_reports_its_tracked_drain_re
     got = [(t.site_code, t.reason_code, t.outcome_code) for t in ctx.out.trace if t.record_type == "decision"]
     assert got == [("reconciler.drain.cancel", "orphaned", "cancel_assigned_work")]
     assert ctx.mem.drains.get("b1") is None and ctx.rt.get_meta("test-session", "GC_DRAIN_ACK") == ""
+
+
+def test_cancel_of_a_drain_of_another_generation_fails():
+    """TestCancelSessionDrain_GenerationMismatch: the session was woken again since."""
+    ctx = ctx_with(generation="6")
+    ctx.mem = ctx.mem.set("drains", "b1", Drain("b1", "idle", ctx.now, ctx.now, "5", True))
+    assert drains.cancel(ctx, bead(ctx)) is False and ctx.mem.drains.get("b1") is not None
+    assert ctx.out.logs == []
+
+
+def test_cancel_without_a_drain_fails_and_a_cancel_says_so():
+    ctx = ctx_with({"GC_DRAIN_ACK": "1"})
+    assert drains.cancel(ctx, bead(ctx)) is False
+    drains.begin_drain(ctx, bead(ctx), "idle")
+    assert drains.cancel(ctx, bead(ctx)) is True
+    assert ctx.out.logs[-1] == "drain of test-session (idle) canceled"
+    assert ctx.rt.get_meta("test-session", "GC_DRAIN_ACK") == "1"  # no ack was stamped: none is cleared
+
+
+@pytest.mark.parametrize(("meta", "want"), [({"GC_DRAIN_ACK": "1"}, True), ({"GC_DRAIN_ACK": "true"}, False), ({}, False)])
+def test_a_session_is_drain_acked_by_gc_drain_ack_1(meta, want):
+    """isDrainAcked."""
+    assert drains.acked(ctx_with(meta), "test-session") is want
