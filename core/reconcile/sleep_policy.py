@@ -111,16 +111,15 @@ def keep_warm_eligible(rt: Runtime, now: datetime, b: SessionBead, p: Policy) ->
 
 def persist(ctx: TickContext, b: SessionBead, p: Policy, suppressed: bool) -> SessionBead:
     """Diff-write the policy snapshot (an idle-slept bead keeps the fingerprint it slept under)."""
-    md = b.metadata
     fingerprint = p.fingerprint
-    if ((b.state == "asleep" and md.get(B.SLEEP_REASON, "") == "idle") or md.get(B.SLEEP_INTENT, "") == "idle-stop-pending") \
-            and md.get(B.SLEEP_POLICY_FINGERPRINT, ""):
-        fingerprint = md.get(B.SLEEP_POLICY_FINGERPRINT, "")
+    if ((b.state == "asleep" and b.get(B.SLEEP_REASON) == "idle") or b.get(B.SLEEP_INTENT) == "idle-stop-pending") \
+            and b.get(B.SLEEP_POLICY_FINGERPRINT):
+        fingerprint = b.get(B.SLEEP_POLICY_FINGERPRINT)
     want = {B.REQUESTED_SLEEP_AFTER_IDLE: p.requested, B.EFFECTIVE_SLEEP_AFTER_IDLE: p.effective,
             B.SLEEP_POLICY_SOURCE: p.source, B.SLEEP_CAPABILITY: p.capability,
             B.SLEEP_POLICY_ADJUSTMENT_REASON: p.adjustment, B.SLEEP_POLICY_FINGERPRINT: fingerprint,
             B.CONFIG_WAKE_SUPPRESSED: "true" if suppressed else ""}
-    changed = {k: v for k, v in want.items() if md.get(k, "") != v}
+    changed = {k: v for k, v in want.items() if b.get(k) != v}
     return ctx.patch(b.id, changed) if changed else b
 
 
