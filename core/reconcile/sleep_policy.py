@@ -57,7 +57,7 @@ def policy_for(city: City, a: Agent | None) -> Policy:
         return Policy("noninteractive", "off", "off", "legacy_off", CAPABILITY, "", "", 0.0)
     p = resolve_sleep_policy(city, a)
     cls = sleep_class(a)
-    duration = try_duration(p.value, 0.0) or 0.0  # "off" and an unparsable value: no duration, as in Go
+    duration = try_duration(p.value) or 0.0  # "off" and an unparsable value: no duration, as in Go
     return Policy(cls, p.value, p.value, p.source, CAPABILITY, "", _fingerprint(a, p.value, cls, p.source), duration)
 
 

@@ -235,3 +235,12 @@ def test_a_zero_duration_is_never_kept_warm_even_when_slept_by_idle_timeout():
     one = Policy("interactive_resume", "1s", "1s", "agent", "full", "", "fp", 1.0)
     active = runtime(T0 - timedelta(milliseconds=500))
     assert keep_warm_eligible(active, T0, session_bead("gc-1", session_name="worker"), one) is True
+
+
+def test_an_unparsable_value_is_enabled_with_no_duration():
+    """ParseSleepAfterIdle fails: Duration stays zero while the effective value is not off, so
+    the policy is enabled and suppresses config wakes at once (configWakeSuppressedInfo)."""
+    city = make_city(Agent(name="worker", sleep_after_idle="soon"))
+    p = policy_for(city, city.agents[0])
+    assert (p.effective, p.duration, p.enabled) == ("soon", 0.0, True)
+    assert wake_suppressed_at(runtime(None), T0, session_bead("gc-1", session_name="worker"), p) is True
