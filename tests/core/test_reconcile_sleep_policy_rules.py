@@ -244,3 +244,19 @@ def test_an_unparsable_value_is_enabled_with_no_duration():
     p = policy_for(city, city.agents[0])
     assert (p.effective, p.duration, p.enabled) == ("soon", 0.0, True)
     assert wake_suppressed_at(runtime(None), T0, session_bead("gc-1", session_name="worker"), p) is True
+
+
+def test_a_no_op_returns_the_callers_snapshot_unread():
+    """An empty diff writes and reads nothing: persistSleepPolicyMetadataInfo returns the Info it
+    was given (ApplyPatchInfo is not called), and reconcileDetachedAtInfo returns no batch, so
+    the caller keeps its own snapshot even when the store has moved on since."""
+    ctx = tick()
+    snapshot = persist(ctx, ctx.store.session("gc-1"), FIVE_MIN, False)
+    ctx.store.update_session("gc-1", {"note": "written since"})
+    assert persist(ctx, snapshot, FIVE_MIN, False) is snapshot
+    assert reconcile_detached_at(ctx, snapshot, OFF, True) is snapshot
+    assert reconcile_detached_at(ctx, snapshot, FIVE_MIN, True).get("note") == "written since"  # a write: re-read
+    attached = tick(attached=True)
+    snapshot = attached.store.session("gc-1")
+    attached.store.update_session("gc-1", {"note": "written since"})
+    assert reconcile_detached_at(attached, snapshot, FIVE_MIN, True) is snapshot  # attached, nothing to clear
