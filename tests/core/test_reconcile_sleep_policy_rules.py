@@ -62,8 +62,9 @@ def test_the_agents_own_value_wins_over_the_rig_and_workspace_defaults():
                      rigs=[Rig("rig-a", session_sleep={"interactive_resume": "5m"})],
                      session_sleep={"interactive_resume": "60s"})
     p = policy_for(city, city.agents[0])
-    assert (p.sleep_class, p.requested, p.effective, p.source, p.duration) == (
-        "interactive_resume", "10s", "10s", "agent", 10.0)
+    # full capability (citywatch's provider reports activity and attachment): no adjustment
+    assert (p.sleep_class, p.requested, p.effective, p.source, p.capability, p.adjustment, p.duration) == (
+        "interactive_resume", "10s", "10s", "agent", "full", "", 10.0)
     assert p.fingerprint == ("value=10s|class=interactive_resume|source=agent|wake=resume|cap=full|deps="
                              "|template=rig-a/worker")
 
