@@ -152,9 +152,13 @@ def test_a_drain_that_survives_a_tick_stamps_the_reconciler_ack():
     assert ctx.mem.drains.get("b1") == Drain("b1", "idle", T0 - timedelta(seconds=10), T0 + timedelta(seconds=20),
                                              "3", True)
     assert ctx.follow_up is True and ctx.rt.alive("test-session")
-    muts = [(t.site_code, t.outcome_code, t.fields.get("field"), t.fields.get("after"))
+    # RecordMutation(TraceSiteMutationRuntimeMeta, TraceReasonUnknown, success, "provider_meta", name,
+    # "GC_DRAIN_ACK", {before "", after "1", the drain's reason})
+    muts = [(t.site_code, t.reason_code, t.outcome_code, t.template, t.session_name, t.fields)
             for t in ctx.out.trace if t.record_type == "mutation"]
-    assert muts == [("runtime_meta", "success", "GC_DRAIN_ACK", "1")]
+    assert muts == [("runtime_meta", "unknown", "success", "worker", "test-session", {
+        "target_kind": "provider_meta", "target_id": "test-session", "field": "GC_DRAIN_ACK", "before": "",
+        "after": "1", "drain_reason": "idle"})]
 
 
 def test_an_acked_drain_is_not_stamped_again():
