@@ -183,7 +183,8 @@ def test_a_drain_past_its_deadline_stops_the_session_and_completes():
     assert (ctx.store.session("b1").get("state"), ctx.store.session("b1").get("sleep_reason")) == (
         "asleep", "pool-excess")
     assert decisions(ctx) == [("reconciler.drain.timeout", "pool-excess", "complete", "worker", "test-session")]
-    assert [(a.kind, a.reason) for a in ctx.out.actions] == [("stop", "drain-timeout"), ("sleep", "pool-excess")]
+    assert [(a.kind, a.bead_id, a.reason, a.template) for a in ctx.out.actions] == [
+        ("stop", "b1", "drain-timeout", "worker"), ("sleep", "b1", "pool-excess", "worker")]
 
 
 def test_a_drain_at_its_deadline_waits():
