@@ -37,14 +37,22 @@ def sleep_class(agent: Agent) -> str:
     return "interactive_resume"
 
 
+def normalize_sleep_after_idle(raw: str) -> str:
+    """NormalizeSleepAfterIdle: trimmed, and "off" in any case spelled "off" (Gas City normalizes
+    every sleep value so when it loads the config)."""
+    trimmed = raw.strip()
+    return "off" if trimmed.lower() == "off" else trimmed
+
+
 def resolve_sleep_policy(city: City, agent: Agent) -> SleepPolicy:
-    """The sleep_after_idle value Gas City applies to `agent`, and where it came from."""
+    """The sleep_after_idle value Gas City applies to `agent` (normalized), and where it came
+    from."""
     cls = sleep_class(agent)
-    if agent.sleep_after_idle.strip():
-        return SleepPolicy(agent.sleep_after_idle.strip(), "agent", cls)
+    if value := normalize_sleep_after_idle(agent.sleep_after_idle):
+        return SleepPolicy(value, "agent", cls)
     rig = city.rig(agent.dir) if agent.dir else None
-    if rig is not None and rig.session_sleep.get(cls, "").strip():
-        return SleepPolicy(rig.session_sleep[cls].strip(), "rig_default", cls)
-    if city.session_sleep.get(cls, "").strip():
-        return SleepPolicy(city.session_sleep[cls].strip(), "workspace_default", cls)
+    if rig is not None and (value := normalize_sleep_after_idle(rig.session_sleep.get(cls, ""))):
+        return SleepPolicy(value, "rig_default", cls)
+    if value := normalize_sleep_after_idle(city.session_sleep.get(cls, "")):
+        return SleepPolicy(value, "workspace_default", cls)
     return SleepPolicy("off", "legacy_off", cls)

@@ -95,10 +95,10 @@ def finalize(ctx: TickContext, b: SessionBead, template: str, close_if_unassigne
     forget(ctx, b.id)
     ctx.action("sleep", b.id, b.session_name, patch.get(B.SLEEP_REASON, "drained"), "drain-ack finalized", template)
     ctx.event("session.stopped", template, "drain acknowledged by agent", b.id)
-    if has_work:
-        w = next(iter(ctx.work_of(b)), None)
+    w = next(iter(ctx.work_of(b)), None) if has_work else None
+    if w is not None:  # recordDrainAckAssignedWorkEvent records nothing when it finds no work bead
         ctx.event("session.drain_acked_with_assigned_work", template,
-                  "session drain-acked while still assigned to work bead" + (f" {w.id}" if w else ""), b.id)
+                  f"session drain-acked while still assigned to work bead {w.id}", b.id)
 
 
 def reconcile_stop_pending(ctx: TickContext, b: SessionBead, template: str, desired: bool) -> bool:

@@ -95,6 +95,19 @@ def ack_matches(ctx: TickContext, b: SessionBead) -> tuple[str, bool]:
     return reason, True
 
 
+def assigned_work_cancel_reason(ctx: TickContext, b: SessionBead) -> str:
+    """assignedWorkDrainCancelReasonInfo: the reason an assigned-work cancel of the bead's drain
+    is reported under: the tracked drain's reason when assigned work may cancel it, else a
+    matching reconciler ack's reason when it may, else "orphaned"."""
+    d = ctx.mem.drains.get(b.id)
+    if d is not None and assigned_work_cancelable(d.reason):
+        return d.reason
+    reason, ok = ack_matches(ctx, b)
+    if ok and assigned_work_cancelable(reason):
+        return reason
+    return "orphaned"
+
+
 def stale_reconciler_ack(ctx: TickContext, b: SessionBead) -> bool:
     """True if the session's drain ack came from the reconciler for a missing or other generation."""
     name = b.session_name
@@ -155,10 +168,7 @@ def complete_drain(ctx: TickContext, b: SessionBead, d: Drain) -> None:
 
 def advance_drains(ctx: TickContext, wake_evals: dict) -> None:
     """advanceSessionDrains, over every tracked drain in bead-id order."""
-    for bead_id in sorted(ctx.mem.drains.keys()):
-        d = ctx.mem.drains.get(bead_id)
-        if d is None:
-            continue
+    for bead_id, d in sorted(ctx.mem.drains.items()):  # a step drops only its own bead's drain
         b = ctx.store.session(bead_id)
         if b is None or not b.open:
             forget(ctx, bead_id)

@@ -57,7 +57,7 @@ def policy_for(city: City, a: Agent | None) -> Policy:
         return Policy("noninteractive", "off", "off", "legacy_off", CAPABILITY, "", "", 0.0)
     p = resolve_sleep_policy(city, a)
     cls = sleep_class(a)
-    duration = 0.0 if p.value.lower() == "off" else (try_duration(p.value, 0.0) or 0.0)
+    duration = try_duration(p.value) or 0.0  # "off" and an unparsable value: no duration, as in Go
     return Policy(cls, p.value, p.value, p.source, CAPABILITY, "", _fingerprint(a, p.value, cls, p.source), duration)
 
 
@@ -65,11 +65,6 @@ def _fingerprint(a: Agent, effective: str, cls: str, source: str) -> str:
     return "|".join(["value=" + effective, "class=" + cls, "source=" + source,
                      "wake=" + ("fresh" if a.wake_mode == "fresh" else "resume"), "cap=" + CAPABILITY,
                      "deps=" + ",".join(a.depends_on), "template=" + a.qualified_name])
-
-
-def idle_reference(ctx: TickContext, b: SessionBead) -> datetime | None:
-    """The later of detached_at and the provider's last activity."""
-    return idle_reference_in(ctx.rt, b)
 
 
 def idle_reference_in(rt: Runtime, b: SessionBead) -> datetime | None:
@@ -116,16 +111,15 @@ def keep_warm_eligible(rt: Runtime, now: datetime, b: SessionBead, p: Policy) ->
 
 def persist(ctx: TickContext, b: SessionBead, p: Policy, suppressed: bool) -> SessionBead:
     """Diff-write the policy snapshot (an idle-slept bead keeps the fingerprint it slept under)."""
-    md = b.metadata
     fingerprint = p.fingerprint
-    if ((b.state == "asleep" and md.get(B.SLEEP_REASON, "") == "idle") or md.get(B.SLEEP_INTENT, "") == "idle-stop-pending") \
-            and md.get(B.SLEEP_POLICY_FINGERPRINT, ""):
-        fingerprint = md.get(B.SLEEP_POLICY_FINGERPRINT, "")
+    if ((b.state == "asleep" and b.get(B.SLEEP_REASON) == "idle") or b.get(B.SLEEP_INTENT) == "idle-stop-pending") \
+            and b.get(B.SLEEP_POLICY_FINGERPRINT):
+        fingerprint = b.get(B.SLEEP_POLICY_FINGERPRINT)
     want = {B.REQUESTED_SLEEP_AFTER_IDLE: p.requested, B.EFFECTIVE_SLEEP_AFTER_IDLE: p.effective,
             B.SLEEP_POLICY_SOURCE: p.source, B.SLEEP_CAPABILITY: p.capability,
             B.SLEEP_POLICY_ADJUSTMENT_REASON: p.adjustment, B.SLEEP_POLICY_FINGERPRINT: fingerprint,
             B.CONFIG_WAKE_SUPPRESSED: "true" if suppressed else ""}
-    changed = {k: v for k, v in want.items() if md.get(k, "") != v}
+    changed = {k: v for k, v in want.items() if b.get(k) != v}
     return ctx.patch(b.id, changed) if changed else b
 
 

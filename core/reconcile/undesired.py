@@ -113,7 +113,7 @@ def _undesired_drain_ack(ctx: TickContext, b: SessionBead, tpl: str, name: str, 
         ctx.decision("reconciler.session.drain_ack", "store_query_partial", "deferred", tpl, name,
                      store_query_partial=True, provider_alive=provider_alive)
         return
-    ack_reason, _ = drains.ack_matches(ctx, b)
+    ack_reason = drains.assigned_work_cancel_reason(ctx, b)
     if provider_alive and ctx.has_awake_work(b) and (
             drains.cancel_if(ctx, b, drains.assigned_work_cancelable)
             or drains.cancel_recovered_ack(ctx, b, drains.assigned_work_cancelable)):
