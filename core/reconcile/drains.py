@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
+from core.formats.goparse import atoi_or
 from core.formats.timefmt import format_time, format_time_seconds
 from core.reconcile.context import TickContext
 from core.world import beads as B
@@ -44,11 +45,24 @@ def assigned_work_cancelable(reason: str) -> bool:
     return reason in ("orphaned", "no-wake-reason")
 
 
+def generation_number(text: str) -> int:
+    """A generation as the drain tracker holds it: the number strconv.Atoi reads, 0 for a value
+    it rejects (empty, spaced, not a number), so "02" and "2" are one generation."""
+    return atoi_or(text)
+
+
+def same_generation(b: SessionBead, d: Drain) -> bool:
+    """True if the drain was begun for the bead's current generation, compared as numbers."""
+    return generation_number(b.get(B.GENERATION)) == generation_number(d.generation)
+
+
 def begin_drain(ctx: TickContext, b: SessionBead, reason: str, timeout: float = DRAIN_TIMEOUT) -> bool:
     """beginSessionDrain: no-op (False) when the bead is already draining."""
     if b.id in ctx.mem.drains:
         return False
-    d = Drain(b.id, reason, ctx.now, ctx.now + timedelta(seconds=timeout), b.get(B.GENERATION))
+    # the tracker keeps the parsed number (drainState.generation is an int), as its decimal text
+    gen = str(generation_number(b.get(B.GENERATION)))
+    d = Drain(b.id, reason, ctx.now, ctx.now + timedelta(seconds=timeout), gen)
     ctx.mem = ctx.mem.set("drains", b.id, d)
     ctx.action("drain", b.id, b.session_name, reason, f"deadline {format_time(d.deadline)}", ctx.template_of(b))
     ctx.log(f"Draining session '{b.session_name}': {reason}")
@@ -68,7 +82,7 @@ def forget(ctx: TickContext, bead_id: str) -> None:
 def cancel_if(ctx: TickContext, b: SessionBead, can_cancel: Callable[[str], bool]) -> bool:
     """cancelSessionDrainIf: cancel a drain of this generation whose reason allows it."""
     d = ctx.mem.drains.get(b.id)
-    if d is None or not can_cancel(d.reason) or d.generation != b.get(B.GENERATION):
+    if d is None or not can_cancel(d.reason) or not same_generation(b, d):
         return False
     forget(ctx, b.id)
     if d.acked:
@@ -174,7 +188,7 @@ def advance_drains(ctx: TickContext, wake_evals: dict) -> None:
             forget(ctx, bead_id)
             continue
         name, tpl = b.session_name, ctx.template_of(b)
-        if b.get(B.GENERATION) != d.generation:
+        if not same_generation(b, d):
             forget(ctx, bead_id)
             if d.acked:
                 clear_ack_meta(ctx, name)
@@ -203,7 +217,7 @@ def advance_drains(ctx: TickContext, wake_evals: dict) -> None:
             continue
         if not d.acked:
             ctx.rt.set_meta(name, {META_DRAIN_ACK_SOURCE: "reconciler", META_DRAIN_REASON: d.reason,
-                                   META_DRAIN_GENERATION: d.generation or "0", META_DRAIN_ACK: "1"})
+                                   META_DRAIN_GENERATION: str(generation_number(d.generation)), META_DRAIN_ACK: "1"})
             d = Drain(d.bead_id, d.reason, d.started_at, d.deadline, d.generation, True)
             ctx.mem = ctx.mem.set("drains", bead_id, d)
             ctx.follow_up = True
