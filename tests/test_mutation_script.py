@@ -94,6 +94,12 @@ def test_the_sample_is_the_same_for_a_seed_leaves_equivalents_out_and_tests_only
     assert m.draw_sample("trackers", 20, 8, eq) != one
     assert all(m.draw_sample("trackers", 59, s, eq).count("core.trackers.a.x_f__mutmut_5") == 0 for s in range(5))
     assert len(m.draw_sample("trackers", 500, 7, eq)) == 59       # capped at the mutants there are
+    # a mutant going (rewritten, or listed as equivalent) changes the draw only where it was
+    gone = next(n for n in sorted(res) if n not in one and n not in eq)
+    assert m.draw_sample("trackers", 20, 7, {**eq, gone: "now equivalent"}) == one
+    dropped = one[0]
+    again = m.draw_sample("trackers", 20, 7, {**eq, dropped: "now equivalent"})
+    assert len(set(again) - set(one)) == 1 and set(one) - set(again) == {dropped}
     calls = []
     monkeypatch.setattr(m, "prepare", lambda module: tmp_path)
     monkeypatch.setattr(m, "equivalents", lambda: eq)
