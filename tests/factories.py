@@ -95,9 +95,9 @@ def scenario_refusal(tmp_path: Path, text: str) -> str:
 # ---------------------------------------------------------------------------- one named mayor
 
 
-def named_mayor_city(workspace: str = "") -> str:
-    """The scenario's start and a city of one agent, `mayor`, as an always-on named session;
-    `workspace` adds lines to its [city.workspace] table."""
+def named_mayor_city(workspace: str = "", mode: str = "always") -> str:
+    """The scenario's start and a city of one agent, `mayor`, as a named session in `mode`
+    (always-on unless told); `workspace` adds lines to its [city.workspace] table."""
     return f"""start = "2026-05-16T12:00:00Z"
 [city.workspace]
 name = "t"
@@ -105,7 +105,7 @@ name = "t"
 name = "mayor"
 [[city.named_session]]
 template = "mayor"
-mode = "always"
+mode = "{mode}"
 """
 
 

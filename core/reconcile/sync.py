@@ -22,8 +22,9 @@ from core.desired.alias import (
     conflict_count,
     retry_due,
 )
-from core.desired.context import is_ephemeral
+from core.desired.context import is_configured_named, is_ephemeral
 from core.desired.entries import DesiredEntry, DesiredResult
+from core.desired.named import matches_spec
 from core.desired.realize import instance_token
 from core.formats.goduration import go_quote
 from core.formats.timefmt import format_time_seconds
@@ -169,9 +170,6 @@ def blocks_named_session(ctx: TickContext, b: SessionBead) -> list[str]:
     without matching the spec (NamedSessionBeadMatchesSpec: not a bead of the backing template),
     or which it holds as its alias. The named bead of an identity never blocks that identity.
     Gas City refuses an answer naming more than one (ErrAmbiguous)."""
-    from core.desired.context import is_configured_named
-    from core.desired.named import matches_spec
-
     blocked: list[str] = []
     for spec in ctx.city.named_sessions:
         identity = spec.identity

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from factories import scenario_model, session_bead
+from factories import named_mayor_city, scenario_model, session_bead
 
 from core.desired.context import is_configured_named
 from core.outcome import Outcome
@@ -15,16 +15,7 @@ from core.reconcile.context import TickContext
 from core.reconcile.heal import heal_patch
 from core.reconcile.undesired import configured_names, preserved_named
 
-CITY = """name = "padded"
-start = "2026-05-16T12:00:00Z"
-[city.workspace]
-name = "t"
-[[city.agent]]
-name = "mayor"
-[[city.named_session]]
-template = "mayor"
-mode = "on_demand"
-[[session]]
+CITY = 'name = "padded"\n' + named_mayor_city(mode="on_demand") + """[[session]]
 id = "gc-1"
 [session.metadata]
 session_name = "mayor"

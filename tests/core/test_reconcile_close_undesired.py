@@ -8,18 +8,9 @@ never stops the pass for the beads after it."""
 
 from __future__ import annotations
 
-from factories import scenario_model
+from factories import named_mayor_city, scenario_model
 
-CITY = """name = "close"
-start = "2026-05-16T12:00:00Z"
-[city.workspace]
-name = "t"
-[[city.agent]]
-name = "mayor"
-[[city.named_session]]
-template = "mayor"
-mode = "on_demand"
-[[city.named_session]]
+CITY = 'name = "close"\n' + named_mayor_city(mode="on_demand") + """[[city.named_session]]
 template = "ghost"
 mode = "on_demand"
 [[session]]
