@@ -22,7 +22,6 @@ from core.desired.alias import (
     conflict_count,
     retry_due,
 )
-from core.desired.context import is_configured_named, is_ephemeral
 from core.desired.entries import DesiredEntry, DesiredResult
 from core.desired.named import matches_spec
 from core.desired.realize import instance_token
@@ -118,7 +117,7 @@ def _warn_plain_template(ctx: TickContext, b: SessionBead) -> None:
     that no [[named_session]] declares, unless the bead's origin is ephemeral
     (isEphemeralSessionBead): a bead with a pool slot but a non-ephemeral origin still warns."""
     template = b.template.strip()
-    if template and ctx.agent(template) is not None and not is_ephemeral(b) \
+    if template and ctx.agent(template) is not None and not b.is_ephemeral \
             and ctx.city.named_by_identity(template) is None:
         ctx.log(f"session beads: plain template session {b.id} ({template}) is no longer controller-managed; "
                 "declare [[named_session]] to keep a canonical alias-backed session")
@@ -173,7 +172,7 @@ def blocks_named_session(ctx: TickContext, b: SessionBead) -> list[str]:
     blocked: list[str] = []
     for spec in ctx.city.named_sessions:
         identity = spec.identity
-        if is_configured_named(b) and b.get(B.CONFIGURED_NAMED_IDENTITY).strip() == identity:
+        if b.is_named and b.get(B.CONFIGURED_NAMED_IDENTITY).strip() == identity:
             continue
         if b.session_name.strip() == session_name_for(ctx.city, identity):
             if not matches_spec(b, identity, spec.template_qualified):

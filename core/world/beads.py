@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
+from core.config.naming import resolve_pool_slot
 from core.formats.memo import tick_memo
 
 # ---- identity ----
@@ -220,35 +221,42 @@ class SessionBead:
 
     @property
     def is_named(self) -> bool:
-        return self.origin == "named"
+        """isNamedSessionBead: configured_named_session is "true" once trimmed. The flag alone
+        decides; a session_origin of "named" without it is not a configured named session."""
+        return self.metadata.get(CONFIGURED_NAMED_SESSION, "").strip() == "true"
 
     @property
     def origin(self) -> str:
-        o = self.metadata.get(SESSION_ORIGIN, "")
-        if o:
-            return o
-        if self.metadata.get(CONFIGURED_NAMED_SESSION, "").strip() == "true":  # IsNamedSessionBead trims
-            return "named"
-        if self.metadata.get(MANUAL_SESSION) == "true":
-            return "manual"
-        md = self.metadata
-        if (md.get(POOL_MANAGED) == "true" or md.get(POOL_SLOT) or md.get(DEPENDENCY_ONLY) == "true"
-                or _template_suffixed(md.get(AGENT_NAME, ""), md.get(TEMPLATE, ""))
-                or _template_suffixed(md.get(SESSION_NAME, ""), md.get(TEMPLATE, ""))):
-            return "ephemeral"
-        return ""
+        """sessionOrigin: session_origin (trimmed) when set; else "named" for the named flag,
+        "manual" for a manual session, "ephemeral" for raw pool markers or an agent or session
+        name `<template>-N` with N above 0; else ""."""
+        return self.derived(_session_origin)
+
+    @property
+    def is_ephemeral(self) -> bool:
+        """isEphemeralSessionBead: the origin, stored or derived, is "ephemeral"."""
+        return self.origin == "ephemeral"
 
     @property
     def pool_managed(self) -> bool:
-        return self.origin == "ephemeral" or self.metadata.get(POOL_MANAGED, "") == "true" or bool(self.metadata.get(POOL_SLOT, ""))
-
-    @property
-    def controller_managed(self) -> bool:
-        return self.metadata.get(POOL_MANAGED, "") == "true" or bool(self.metadata.get(POOL_SLOT, "")) or self.metadata.get(PENDING_CREATE_CLAIM, "") == "true"
+        """isPoolManagedSessionBead: ephemeral, pool_managed "true" (trimmed), or a pool_slot."""
+        return self.derived(_pool_managed)
 
     @property
     def is_manual(self) -> bool:
-        return self.origin == "manual" or self.metadata.get(MANUAL_SESSION, "") == "true"
+        """isManualSessionBead: session_origin "manual" (trimmed) or manual_session exactly "true"."""
+        md = self.metadata  # read directly: asked of every open bead several times a tick
+        return md.get(SESSION_ORIGIN, "").strip() == "manual" or md.get(MANUAL_SESSION) == "true"
+
+    @property
+    def recorded_agent_name(self) -> str:
+        """sessionBeadAgentName: agent_name, else the first `agent:` label."""
+        if self.agent_name:
+            return self.agent_name
+        for lab in sorted(self.labels):
+            if lab.startswith("agent:"):
+                return lab[len("agent:"):]
+        return ""
 
     @property
     def drained(self) -> bool:
@@ -305,15 +313,28 @@ def _assignee_identities(b: SessionBead) -> tuple[str, ...]:
     return tuple(out)
 
 
-_SUFFIX = re.compile(r"-(?:gc-)?\d+$")
+def _session_origin(b: SessionBead) -> str:
+    md = b.metadata
+    o = md.get(SESSION_ORIGIN, "").strip()
+    if o:
+        return o
+    if b.is_named:
+        return "named"
+    if b.is_manual:
+        return "manual"
+    if (md.get(POOL_MANAGED, "").strip() == "true" or md.get(POOL_SLOT, "").strip()
+            or md.get(DEPENDENCY_ONLY, "").strip() == "true"):
+        return "ephemeral"
+    template = md.get(TEMPLATE, "").strip()
+    if template and (resolve_pool_slot(b.recorded_agent_name.strip(), template) > 0
+                     or resolve_pool_slot(md.get(SESSION_NAME, "").strip(), template) > 0):
+        return "ephemeral"
+    return ""
 
 
-def _template_suffixed(value: str, template: str) -> bool:
-    if not value or not template:
-        return False
-    if not value.startswith(template + "-"):
-        return False
-    return bool(_SUFFIX.search(value[len(template):]))
+def _pool_managed(b: SessionBead) -> bool:
+    md = b.metadata
+    return b.is_ephemeral or md.get(POOL_MANAGED, "").strip() == "true" or bool(md.get(POOL_SLOT, "").strip())
 
 
 def push_alias_history(history: str, old_alias: str, current: str) -> str:
