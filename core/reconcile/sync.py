@@ -109,7 +109,7 @@ def close_undesired(ctx: TickContext, desired: DesiredResult) -> None:
             continue
         if ctx.has_open_work(b):
             continue
-        ctx.close(b.id, "failed-create" if b.failed_create else reason)
+        ctx.close_unassigned(b, reason)
 
 
 def _warn_plain_template(ctx: TickContext, b: SessionBead) -> None:
@@ -251,7 +251,7 @@ def close_duplicates(ctx: TickContext) -> None:
     for b in ctx.open_beads():
         sn = b.session_name.strip()
         if sn and owner[sn].id != b.id and not ctx.has_open_work(b):
-            ctx.close(b.id, "duplicate")
+            ctx.close_unassigned(b, "duplicate")
 
 
 def close_reconfigured_named(ctx: TickContext) -> set[str]:
@@ -274,7 +274,7 @@ def close_reconfigured_named(ctx: TickContext) -> set[str]:
         touched.add(identity)
         if ctx.has_open_work(b) or not stop_before_mutation(ctx, b, "reconfigured"):
             continue
-        ctx.close(b.id, "failed-create" if b.failed_create else "reconfigured")
+        ctx.close_unassigned(b, "reconfigured")
     return touched
 
 

@@ -265,7 +265,8 @@ class SessionBead:
 
     @property
     def failed_create(self) -> bool:
-        return self.state == "failed-create"
+        """isFailedCreateSessionInfo: the state, trimmed, is failed-create."""
+        return self.state.strip() == "failed-create"
 
     @property
     def pending_claim(self) -> bool:
