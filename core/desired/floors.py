@@ -87,8 +87,6 @@ def _note_duplicate(ctx: BuildContext, qn: str, bead: SessionBead) -> list[Why]:
     if not earlier:
         return []
     res.duplicate_floors.append((qn, bead.id, earlier))
-    ctx.log(f"dependency floor {qn!r}: created {bead.id} beside {', '.join(earlier)}, created for the same floor "
-            "earlier this tick: sync had not stamped dependency_only on it yet, so the reuse lookup skipped it")
     return [Why("demand.duplicate_floor",
                 f"a second floor bead for {qn}: {', '.join(earlier)} was created for this floor earlier in the "
                 "same tick, but floors only reuse beads marked dependency_only and sync writes that mark after "

@@ -234,7 +234,6 @@ def create_pool_bead(ctx: BuildContext, a: Agent, identity: str, slot: int, trig
         why.append(Why("alias.claimed", f"{identity} was free at create"))
     else:
         who = holder.id if holder is not None else "a configured [[named_session]]"
-        ctx.log(f"pool {qn!r}: new session {bid}: alias {identity!r} unavailable (held by {who}); created without alias")
         why.append(Why("alias.deferred", f"{identity} unavailable at create: held by {who} ({rule})"))
     try:
         bead = ctx.store.create_session(md, ctx.now, bead_id=bid, title=agent_name, labels=[f"agent:{agent_name}"])
