@@ -91,8 +91,6 @@ def pool_took_canonical(ctx: BuildContext, identity: str, canonical: SessionBead
     taken = ctx.result.entries.get(key)
     if taken is None or taken.named_identity or taken.bead_id != canonical.id:
         return False
-    ctx.log(f"named session {identity}: canonical bead {canonical.id} "
-            f"was taken by the pool resume pass as {taken.identity} (pre-1989)")
     return True
 
 
@@ -122,7 +120,6 @@ def build_named(ctx: BuildContext, ready_assigned: set[str]) -> None:
         if canonical is None:
             other = named_conflict(ctx, identity, runtime, backing) if ctx.store_backed else None
             if other is not None:
-                ctx.log(f"named session {identity}: {other.id} holds {runtime}/{identity}; skipping this tick")
                 continue
             if mode != "always" and not work:
                 continue
