@@ -146,7 +146,6 @@ def retire_removed_named(ctx: TickContext, b: SessionBead, identity: str) -> boo
     for w in ctx.store.waits_in_order():
         if w.session_id == b.id and not w.terminal:
             ctx.store.put_wait(w.with_(state="canceled", reason=""))
-            ctx.log(f"wait {w.id} for {b.id}: canceled (retired session)")
     return True
 
 
@@ -160,7 +159,6 @@ def unclaim_retired_work(ctx: TickContext, b: SessionBead, fallback: str) -> Non
         if w.status not in ("open", "in_progress") or not w.releasable:
             continue
         ctx.store.put_work(w.released(fallback))
-        ctx.log(f"session beads: unclaimed work {w.id} from retired session {b.id}")
 
 
 def blocks_named_session(ctx: TickContext, b: SessionBead) -> list[str]:
@@ -548,7 +546,6 @@ def reopen_named(ctx: TickContext, e: DesiredEntry, sn: str) -> SessionBead | No
         ctx.log(f"session beads: reopening configured named session {go_quote(identity)}: {err}")
         return None
     ctx.action("create_bead", b.id, sn, "reopen-named", identity, e.template)
-    ctx.log(f"session beads: reopened closed canonical bead {b.id} for named session {identity}")
     return b
 
 
@@ -640,4 +637,3 @@ def create_bead(ctx: TickContext, e: DesiredEntry, sn: str, origin: str, slot: i
     e.bead_id = b.id
     e.env["GC_SESSION_ID"] = b.id
     ctx.action("create_bead", b.id, b.session_name, "sync", agent_name, e.template)
-    ctx.log(f"session beads: created {b.id} for {agent_name} ({state})")
