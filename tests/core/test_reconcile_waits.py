@@ -79,8 +79,10 @@ def test_a_pending_wait_on_open_work_keeps_its_session_held(tmp_path):
 
 def test_a_wait_whose_dependency_closed_is_ready_and_wakes_its_session(tmp_path):
     _, out, w, b = tick(tmp_path, dep="closed")
-    assert w.state == "ready" and "wait wait-1 for gc-1: ready" in out.logs
+    assert w.state == "ready"
     assert any(r.session_name == "mayor" and r.should_wake for r in out.awake)
+    # prepareWaitWakeStateWithSnapshot writes no log line for a wait's transition
+    assert not any("wait-1" in line for line in out.logs)
 
 
 def test_a_ready_wait_wakes_its_session_without_its_deps(tmp_path):
@@ -96,7 +98,6 @@ def test_a_wait_of_another_kind_stays_pending(tmp_path):
 def test_a_stale_epoch_cancels_the_wait_and_clears_the_hold(tmp_path):
     _, out, w, b = tick(tmp_path, epoch="4")
     assert (w.state, w.reason) == ("canceled", "continuation-stale")
-    assert "wait wait-1 for gc-1: canceled (continuation-stale)" in out.logs
     assert (b.get("wait_hold"), b.get("sleep_intent"), b.get("sleep_reason")) == ("", "", "")
 
 
@@ -114,7 +115,6 @@ def test_a_closed_session_cancels_a_wait_registered_under_an_epoch(tmp_path):
     """A failed create is never reopened, so the bead stays closed (a fresh one takes the name)."""
     m, out, w, _ = tick(tmp_path, open="false", bstate="failed-create")
     assert (w.state, w.reason) == ("canceled", "session-closed")
-    assert "wait wait-1 for gc-1: canceled (session-closed)" in out.logs
     assert tick(tmp_path, open="false", bstate="failed-create", registered="")[2].state == "pending"
 
 
@@ -125,7 +125,6 @@ def test_a_wait_expires_at_its_instant(tmp_path, expires, want):
     assert w.state == want
     if want == "expired":
         assert w.reason == f"expired at {expires}" and not held(b)
-        assert f"wait wait-1 for gc-1: expired (expired at {expires})" in out.logs
 
 
 def test_a_missing_dependency_fails_the_wait(tmp_path):
