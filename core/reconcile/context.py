@@ -265,7 +265,6 @@ class TickContext:
             if w.status not in ("open", "in_progress") or not w.releasable:
                 continue
             self.store.put_work(w.released(route))
-            self.log(f"released work {w.id} from closed session {b.id}")
 
     def stop(self, name: str, reason: str, bead: SessionBead | None = None) -> bool:
         """Stop the runtime; True when it was there and is now gone (a failed stop is logged)."""
