@@ -89,9 +89,7 @@ def pool_took_canonical(ctx: BuildContext, identity: str, canonical: SessionBead
     if ctx.semantics != "pre-1989" or canonical is None:
         return False
     taken = ctx.result.entries.get(key)
-    if taken is None or taken.named_identity or taken.bead_id != canonical.id:
-        return False
-    return True
+    return taken is not None and not taken.named_identity and taken.bead_id == canonical.id
 
 
 def build_named(ctx: BuildContext, ready_assigned: set[str]) -> None:
