@@ -288,6 +288,8 @@ def asleep_named_drift(ctx: TickContext, b: SessionBead, entry: DesiredEntry) ->
         return False
     if hashes.legacy_or_mismatched(stored):
         _rebaseline(ctx, b, a)
+        ctx.log(f"rebaselined legacy hash for {b.session_name} (stored={hashes.truncate_for_log(stored)} "
+                f"current={hashes.truncate_for_log(current)})")
         ctx.decision("reconciler.session.config_drift", "config_drift", hashes.rebaseline_outcome(stored), tpl,
                      b.session_name, stored_hash=stored, current_hash=current)
         return True

@@ -62,6 +62,13 @@ def test_a_restart_in_place_stops_the_runtime_claims_a_start_and_keeps_the_resum
         assert b.get(k) == v, k
 
 
+def test_a_reset_into_creating_keeps_the_resume_key_too(tmp_path):
+    ctx, m = ctx_of(tmp_path)
+    b = reset_named_for_drift(ctx, m.world.store.session("gc-1"), True, "creating")
+    assert (b.state, b.get("session_key"), b.get("started_config_hash"), b.get("pending_create_claim")) == \
+        ("creating", "k-1", "v5:old", "true")
+
+
 @pytest.mark.parametrize("key, started", [("", "v5:old"), ("  ", "v5:old"), ("k-1", "")])
 def test_the_resume_key_is_kept_only_with_a_started_hash_beside_it(tmp_path, key, started):
     ctx, m = ctx_of(tmp_path, key=key, started=started)
