@@ -123,3 +123,22 @@ def test_a_first_seen_stamp_that_does_not_parse_never_escalates():
     ctx = setup(state="hibernating", unknown_state_first_seen="long ago", unknown_state_value="hibernating")
     unknown_state(ctx, ctx.store.session("gc-1"))
     assert ctx.out.events == [] and ctx.store.session("gc-1").get("unknown_state_escalated_at") == ""
+
+
+def test_the_diagnostic_names_the_trimmed_session_and_traces_the_raw_one():
+    ctx = setup(state="hibernating")
+    ctx.store.update_session("gc-1", {"session_name": " worker "})
+    unknown_state(ctx, ctx.store.session("gc-1"))
+    assert ctx.out.logs == ['session reconciler: skipping worker with unknown state "hibernating"']
+    assert ctx.out.events[0].message == FIRST
+    assert [(t.template, t.session_name) for t in ctx.out.trace] == [("worker", " worker ")]
+
+
+def test_a_new_state_value_restarts_the_window_and_lifts_the_escalation():
+    ctx = setup(state="dormant", unknown_state_first_seen="2025-12-31T00:00:00Z", unknown_state_value="hibernating",
+                unknown_state_escalated_at="2025-12-31T00:30:00Z")
+    unknown_state(ctx, ctx.store.session("gc-1"))
+    b = ctx.store.session("gc-1")
+    assert (b.get("unknown_state_first_seen"), b.get("unknown_state_value"), b.get("unknown_state_escalated_at")) == \
+        ("2026-01-01T00:00:00Z", "dormant", "")
+    assert len(ctx.out.events) == 1 and "dormant" in ctx.out.events[0].message
