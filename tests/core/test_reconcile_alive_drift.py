@@ -143,6 +143,8 @@ def test_a_legacy_or_other_version_hash_is_rebaselined_not_drained(stored, outco
     b = bead(ctx)
     live = hashes.live_hash(WORKER)
     assert (b.get("started_config_hash"), b.get("started_live_hash"), b.get("live_hash")) == (CURRENT, live, live)
+    assert (b.get("core_hash_breakdown"), b.get("started_provision_hash"), b.get("started_launch_hash")) == \
+        (hashes.breakdown(WORKER), hashes.provision_hash(WORKER), hashes.launch_hash(WORKER))
     assert decisions(ctx) == [(SITE, "config_drift", outcome, "worker", "worker", drifted(stored))]
     assert ctx.out.logs == [f"rebaselined legacy hash for worker (stored={hashes.truncate_for_log(stored)} "
                             f"current={hashes.truncate_for_log(CURRENT)})"]
@@ -175,6 +177,8 @@ def test_a_manual_session_takes_the_new_core_hash_as_its_baseline():
     b = bead(ctx)
     # the core only: the live hash stays stale so session_live is re-applied next tick
     assert (b.get("started_config_hash"), b.get("started_live_hash")) == (CURRENT, "v5:stale")
+    assert (b.get("core_hash_breakdown"), b.get("started_provision_hash"), b.get("started_launch_hash")) == \
+        (hashes.breakdown(WORKER), hashes.provision_hash(WORKER), hashes.launch_hash(WORKER))
     assert decisions(ctx) == [(SITE, "config_drift", "deferred_active", "worker", "worker",
                                {"active_reason": "manual_session", **drifted()})]
     assert dict(ctx.mem.drains) == {}
