@@ -223,10 +223,9 @@ def _heal(ctx: TickContext, s: _SessionPass) -> bool:
     if patch:
         s.b = ctx.patch(s.b.id, patch)
     if s.b.get(B.SLEEP_INTENT) == "idle-stop-pending" and not s.running:
-        sp = timers.sleep_patch(ctx, "idle")
-        if s.b.get(B.SLEEP_POLICY_FINGERPRINT):
-            sp[B.SLEEP_POLICY_FINGERPRINT] = s.b.get(B.SLEEP_POLICY_FINGERPRINT)
-        s.b = ctx.patch(s.b.id, sp)
+        # recoverPendingIdleSleep re-writes the sleep-policy fingerprint; SleepPatch never touches
+        # it, so the bead keeps it as it is
+        s.b = ctx.patch(s.b.id, timers.sleep_patch(ctx, "idle"))
         s.alive = False
     s.b = sleep_policy.reconcile_detached_at(ctx, s.b, policy, s.alive)
     return False
