@@ -599,8 +599,7 @@ def create_bead(ctx: TickContext, e: DesiredEntry, sn: str, origin: str, slot: i
     """Create the session bead for a desired entry with no holder: active if its runtime is
     running, otherwise start-pending with a claim. A held alias is left off the bead, or for a
     named entry stops the create."""
-    running = ctx.running(sn) or ctx.alive(sn)
-    state = "active" if running else "start-pending"
+    state = "active" if ctx.running(sn) else "start-pending"
     bid = ctx.store.new_id()
     md = {B.STATE: state, B.GENERATION: "1", B.CONTINUATION_EPOCH: "1", B.INSTANCE_TOKEN: instance_token(bid, "1"),
           B.AGENT_NAME: agent_name, B.CANONICAL_INSTANCE_NAME: agent_name, B.SESSION_ORIGIN: origin,
@@ -623,8 +622,8 @@ def create_bead(ctx: TickContext, e: DesiredEntry, sn: str, origin: str, slot: i
         md.update({B.CONFIGURED_NAMED_SESSION: "true", B.CONFIGURED_NAMED_IDENTITY: e.named_identity,
                    B.CONFIGURED_NAMED_MODE: e.named_mode})
     if managed_alias:
-        owner = e.named_identity or (managed_alias if slot > 0 else "")
-        holder, rule = alias_holder(ctx.store, managed_alias, bid, owner, named_ids, e.named_identity)
+        # the create asserts its managed alias as its own owner, whatever the entry's kind
+        holder, rule = alias_holder(ctx.store, managed_alias, bid, managed_alias, named_ids)
         if holder is not None or rule:
             err = alias_taken_error(managed_alias, holder.id if holder is not None else "", rule)
             ctx.log(f"session beads: alias {go_quote(managed_alias)} for {agent_name} unavailable: {err}")
