@@ -397,32 +397,21 @@ def _sync_slot_and_agent_name(s: _BeadSync, needs_alias_sync: bool) -> None:
 
 def _sync_config_fields(ctx: TickContext, s: _BeadSync) -> None:
     """dependency_only, the configured-named fields, wake mode, continuation epoch, launch
-    metadata, and the close fields of a reopened bead."""
+    metadata, and the close fields of a reopened bead. The batch holds the values the bead
+    should carry; sync_entry writes only those that differ (Gas City queues each key only when
+    it changed)."""
     e, b, batch = s.e, s.b, s.batch
-    md = b.metadata
-    if md.get(B.DEPENDENCY_ONLY, "") != ("true" if e.dependency_only else ""):
-        batch[B.DEPENDENCY_ONLY] = "true" if e.dependency_only else ""
-    if e.named_identity:
-        for k, v in ((B.CONFIGURED_NAMED_SESSION, "true"), (B.CONFIGURED_NAMED_IDENTITY, e.named_identity),
-                     (B.CONFIGURED_NAMED_MODE, e.named_mode)):
-            if md.get(k, "") != v:
-                batch[k] = v
-    else:
-        for k in (B.CONFIGURED_NAMED_SESSION, B.CONFIGURED_NAMED_IDENTITY, B.CONFIGURED_NAMED_MODE):
-            if md.get(k, ""):
-                batch[k] = ""
+    batch[B.DEPENDENCY_ONLY] = "true" if e.dependency_only else ""
+    named = e.named_identity
+    batch[B.CONFIGURED_NAMED_SESSION] = "true" if named else ""
+    batch[B.CONFIGURED_NAMED_IDENTITY] = named
+    batch[B.CONFIGURED_NAMED_MODE] = e.named_mode if named else ""
     a = ctx.agent(e.template)
-    wake_mode = a.wake_mode if a is not None else ""
-    if md.get(B.WAKE_MODE, "") != wake_mode:
-        batch[B.WAKE_MODE] = wake_mode
-    if not md.get(B.CONTINUATION_EPOCH, ""):
+    batch[B.WAKE_MODE] = a.wake_mode if a is not None else ""
+    if not b.get(B.CONTINUATION_EPOCH):
         batch[B.CONTINUATION_EPOCH] = "1"
-    for k, v in launch_metadata(ctx, e).items():  # refreshed when the config changes, never blanked
-        if md.get(k, "") != v:
-            batch[k] = v
-    if md.get(B.CLOSE_REASON, "") or md.get(B.CLOSED_AT, ""):
-        batch[B.CLOSE_REASON] = ""
-        batch[B.CLOSED_AT] = ""
+    batch.update(launch_metadata(ctx, e))  # refreshed when the config changes, never blanked
+    batch[B.CLOSE_REASON] = batch[B.CLOSED_AT] = ""
 
 
 def _clear_conflict(ctx: TickContext, s: _BeadSync) -> None:
