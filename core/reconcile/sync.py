@@ -519,7 +519,7 @@ def reopen_named(ctx: TickContext, e: DesiredEntry, sn: str) -> SessionBead | No
     closed.sort(key=lambda b: (b.created_at, natural_key(b.id)))
     b = closed[-1]
     identity = e.named_identity
-    holder, rule = alias_holder(ctx.store, identity, b.id, identity, set(), identity)
+    holder, rule = alias_holder(ctx.store, identity, b.id, identity, set())
     if holder is not None or rule:
         err = alias_taken_error(identity, holder.id if holder is not None else "", rule)
         ctx.log(f"session beads: alias {go_quote(identity)} for {identity} unavailable during reopen: {err}")
