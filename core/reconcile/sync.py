@@ -146,7 +146,7 @@ def retire_removed_named(ctx: TickContext, b: SessionBead, identity: str) -> boo
     unclaim_retired_work(ctx, b, b.fallback_route)
     for w in ctx.store.waits_in_order():
         if w.session_id == b.id and not w.terminal:
-            ctx.store.put_wait(w.with_(state="canceled", reason=""))
+            ctx.store.put_wait(w.with_(state="canceled"))  # CancelWaits sets the state alone
             ctx.log(f"wait {w.id} for {b.id}: canceled (retired session)")
     return True
 
