@@ -164,3 +164,16 @@ def test_a_removed_named_session_bead_is_archived_by_the_close_pass(tmp_path):
     b = m.world.store.session("gc-1")
     assert b.open and (b.state, b.get("retired_named_identity")) == ("archived", "deacon")
     assert not closes(out)
+
+
+def test_a_bead_holding_open_work_is_kept_and_the_pass_goes_on(tmp_path):
+    work = '[[work]]\nid = "w-1"\nstatus = "open"\nassignee = "worker-gc-1"\n'
+    m, out = direct_close(tmp_path, bead("gc-1", **POOL), bead("gc-2", **{**POOL, "session_name": "worker-gc-2"}), work)
+    assert closes(out) == [("gc-2", "orphaned")]
+
+
+def test_an_undesired_failed_create_is_closed_as_one(tmp_path):
+    """closeSessionBeadIfRuntimeStoppedAndUnassigned closes a failed create with
+    closeFailedCreateBead, whatever the pass's reason."""
+    _, out = direct_close(tmp_path, bead("gc-1", **{**POOL, "state": "failed-create"}))
+    assert closes(out) == [("gc-1", "failed-create")]

@@ -14,7 +14,7 @@ from core.config.city_config import Agent, NamedSession
 from core.desired.entries import DesiredEntry
 from core.outcome import Outcome
 from core.reconcile.context import TickContext
-from core.reconcile.sync import reopen_named, sync_entry
+from core.reconcile.sync import reopen_named, reopen_patch, sync_entry
 from core.world.runtime import RuntimeSession
 from core.world.world import World
 
@@ -124,3 +124,21 @@ def test_a_refused_reopen_is_logged_and_leaves_the_bead_closed():
     assert reopen_named(ctx, entry(), "mayor") is None
     assert not ctx.store.session("gc-1").open and not ctx.out.actions
     assert ctx.out.logs == ['session beads: reopening configured named session "mayor": disk: full']
+
+
+def test_the_reopen_patch_of_an_active_and_of_a_fresh_spawn():
+    """The batch reopenClosedConfiguredNamedSessionBead writes: the state, cleared close record
+    and claim for a running runtime; for a fresh spawn a stamped claim, cleared start markers
+    and wake blockers, zeroed crash counters and no sleep reason."""
+    b = closed("gc-1")
+    now = "2026-05-16T13:00:00Z"
+    cleared = {"state_reason": "", "close_reason": "", "closed_at": "", "synced_at": now}
+    assert reopen_patch(b, "active", now) == {"state": "active", **cleared, "pending_create_claim": "",
+                                              "pending_create_started_at": ""}
+    fresh = reopen_patch(b, "start-pending", now)
+    markers = ("creation_complete_at", "last_woke_at", "started_config_hash", "started_live_hash", "live_hash",
+               "startup_dialog_verified", "primed_at", "priming_attempted_at", "prompt_hash")
+    assert {k: fresh.pop(k) for k in markers} == dict.fromkeys(markers, "")
+    assert fresh == {"state": "start-pending", **cleared, "pending_create_claim": "true",
+                     "pending_create_started_at": now, "held_until": "", "quarantined_until": "", "wait_hold": "",
+                     "sleep_intent": "", "wake_attempts": "0", "churn_count": "0", "sleep_reason": ""}
