@@ -145,7 +145,7 @@ def retire_removed_named(ctx: TickContext, b: SessionBead, identity: str) -> boo
     unclaim_retired_work(ctx, b, b.fallback_route)
     for w in ctx.store.waits_in_order():
         if w.session_id == b.id and not w.terminal:
-            ctx.store.put_wait(w.with_(state="canceled", reason=""))
+            ctx.store.put_wait(w.with_(state="canceled"))  # CancelWaits sets the state alone
     return True
 
 
@@ -394,32 +394,21 @@ def _sync_slot_and_agent_name(s: _BeadSync, needs_alias_sync: bool) -> None:
 
 def _sync_config_fields(ctx: TickContext, s: _BeadSync) -> None:
     """dependency_only, the configured-named fields, wake mode, continuation epoch, launch
-    metadata, and the close fields of a reopened bead."""
+    metadata, and the close fields of a reopened bead. The batch holds the values the bead
+    should carry; sync_entry writes only those that differ (Gas City queues each key only when
+    it changed)."""
     e, b, batch = s.e, s.b, s.batch
-    md = b.metadata
-    if md.get(B.DEPENDENCY_ONLY, "") != ("true" if e.dependency_only else ""):
-        batch[B.DEPENDENCY_ONLY] = "true" if e.dependency_only else ""
-    if e.named_identity:
-        for k, v in ((B.CONFIGURED_NAMED_SESSION, "true"), (B.CONFIGURED_NAMED_IDENTITY, e.named_identity),
-                     (B.CONFIGURED_NAMED_MODE, e.named_mode)):
-            if md.get(k, "") != v:
-                batch[k] = v
-    else:
-        for k in (B.CONFIGURED_NAMED_SESSION, B.CONFIGURED_NAMED_IDENTITY, B.CONFIGURED_NAMED_MODE):
-            if md.get(k, ""):
-                batch[k] = ""
+    batch[B.DEPENDENCY_ONLY] = "true" if e.dependency_only else ""
+    named = e.named_identity
+    batch[B.CONFIGURED_NAMED_SESSION] = "true" if named else ""
+    batch[B.CONFIGURED_NAMED_IDENTITY] = named
+    batch[B.CONFIGURED_NAMED_MODE] = e.named_mode if named else ""
     a = ctx.agent(e.template)
-    wake_mode = a.wake_mode if a is not None else ""
-    if md.get(B.WAKE_MODE, "") != wake_mode:
-        batch[B.WAKE_MODE] = wake_mode
-    if not md.get(B.CONTINUATION_EPOCH, ""):
+    batch[B.WAKE_MODE] = a.wake_mode if a is not None else ""
+    if not b.get(B.CONTINUATION_EPOCH):
         batch[B.CONTINUATION_EPOCH] = "1"
-    for k, v in launch_metadata(ctx, e).items():  # refreshed when the config changes, never blanked
-        if md.get(k, "") != v:
-            batch[k] = v
-    if md.get(B.CLOSE_REASON, "") or md.get(B.CLOSED_AT, ""):
-        batch[B.CLOSE_REASON] = ""
-        batch[B.CLOSED_AT] = ""
+    batch.update(launch_metadata(ctx, e))  # refreshed when the config changes, never blanked
+    batch[B.CLOSE_REASON] = batch[B.CLOSED_AT] = ""
 
 
 def _clear_conflict(ctx: TickContext, s: _BeadSync) -> None:
@@ -527,7 +516,7 @@ def reopen_named(ctx: TickContext, e: DesiredEntry, sn: str) -> SessionBead | No
     closed.sort(key=lambda b: (b.created_at, natural_key(b.id)))
     b = closed[-1]
     identity = e.named_identity
-    holder, rule = alias_holder(ctx.store, identity, b.id, identity, set(), identity)
+    holder, rule = alias_holder(ctx.store, identity, b.id, identity, set())
     if holder is not None or rule:
         err = alias_taken_error(identity, holder.id if holder is not None else "", rule)
         ctx.log(f"session beads: alias {go_quote(identity)} for {identity} unavailable during reopen: {err}")
@@ -595,8 +584,7 @@ def create_bead(ctx: TickContext, e: DesiredEntry, sn: str, origin: str, slot: i
     """Create the session bead for a desired entry with no holder: active if its runtime is
     running, otherwise start-pending with a claim. A held alias is left off the bead, or for a
     named entry stops the create."""
-    running = ctx.running(sn) or ctx.alive(sn)
-    state = "active" if running else "start-pending"
+    state = "active" if ctx.running(sn) else "start-pending"
     bid = ctx.store.new_id()
     md = {B.STATE: state, B.GENERATION: "1", B.CONTINUATION_EPOCH: "1", B.INSTANCE_TOKEN: instance_token(bid, "1"),
           B.AGENT_NAME: agent_name, B.CANONICAL_INSTANCE_NAME: agent_name, B.SESSION_ORIGIN: origin,
@@ -619,8 +607,8 @@ def create_bead(ctx: TickContext, e: DesiredEntry, sn: str, origin: str, slot: i
         md.update({B.CONFIGURED_NAMED_SESSION: "true", B.CONFIGURED_NAMED_IDENTITY: e.named_identity,
                    B.CONFIGURED_NAMED_MODE: e.named_mode})
     if managed_alias:
-        owner = e.named_identity or (managed_alias if slot > 0 else "")
-        holder, rule = alias_holder(ctx.store, managed_alias, bid, owner, named_ids, e.named_identity)
+        # the create asserts its managed alias as its own owner, whatever the entry's kind
+        holder, rule = alias_holder(ctx.store, managed_alias, bid, managed_alias, named_ids)
         if holder is not None or rule:
             err = alias_taken_error(managed_alias, holder.id if holder is not None else "", rule)
             ctx.log(f"session beads: alias {go_quote(managed_alias)} for {agent_name} unavailable: {err}")
