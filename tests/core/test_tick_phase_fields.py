@@ -59,3 +59,65 @@ def test_each_refresh_counts_the_desired_sessions():
     for phase in ("refresh_desired_state.before_sync", "refresh_desired_state.after_sync"):
         (f,) = _fields(trace, phase)
         assert f["desired_session_count"] == 2
+
+
+def test_the_awake_set_phase_counts_targets_decisions_and_evals():
+    """reconcileSessionBeads' compute_awake_set_and_idle_probes record: wake_target_count,
+    awake_decision_count and awake_eval_count, the two named sessions of WAIT01 in each; the
+    apply_wake_sleep_decisions record counts the targets again and the start candidates."""
+    trace = _first_tick_trace(FIDELITY / "WAIT01-ready-wait-wakes-held-session.toml")
+    (f,) = _fields(trace, "session_reconcile.compute_awake_set_and_idle_probes")
+    assert (f["wake_target_count"], f["awake_decision_count"], f["awake_eval_count"]) == (2, 2, 2)
+    (g,) = _fields(trace, "session_reconcile.apply_wake_sleep_decisions")
+    assert g["wake_target_count"] == 2
+
+
+DEPENDENT_PAIR = """name = "a dependent pair"
+start = "2026-05-16T12:00:00Z"
+[city.workspace]
+name = "t"
+[[city.agent]]
+name = "db"
+[[city.agent]]
+name = "app"
+depends_on = ["db"]
+[[city.named_session]]
+template = "db"
+mode = "always"
+[[city.named_session]]
+template = "app"
+mode = "always"
+[[step]]
+do = "tick"
+"""
+
+
+def test_the_bead_reconcile_phases_count_what_they_saw(tmp_path):
+    """A first tick of two always-on named sessions, `app` depending on `db`: both beads are
+    created, ordered, made wake targets and start candidates, and both start. Each phase record
+    carries its count (beadReconcileTick and reconcileSessionBeads' recordPhase fields)."""
+    path = tmp_path / "pair.toml"
+    path.write_text(DEPENDENT_PAIR)
+    trace = run(load_scenario(str(path))).states[1]["trace"]
+    want = {
+        "bead_reconcile.prepare_wait_wake_state": {"configured_name_count": 2, "ready_wait_count": 0},
+        "session_reconcile.build_deps": {"dependency_template_count": 1},
+        "session_reconcile.heal_and_retire_duplicates": {"session_count": 2},
+        "session_reconcile.topo_order": {"ordered_session_count": 2},
+        "session_reconcile.circuit_breaker_restore": {"enabled": False, "session_count": 2},
+        "session_reconcile.forward_pass": {"ordered_session_count": 2, "wake_target_count": 2, "rollback_count": 0},
+        "session_reconcile.apply_wake_sleep_decisions": {"wake_target_count": 2, "start_candidate_count": 2},
+        "session_reconcile.execute_planned_starts": {"start_candidate_count": 2, "planned_wake_count": 2},
+    }
+    assert {op: _fields(trace, op) for op in want} == {op: [f] for op, f in want.items()}
+
+
+def test_the_release_and_sweep_phases_count_what_they_did():
+    """released_count = len(released) (ORPHAN01 releases one orphaned work bead); the sweep's
+    count of closed undesired pool beads (S21 sweeps one stale pool bead)."""
+    (rel,) = _fields(_first_tick_trace(FIDELITY / "ORPHAN01-orphaned-pool-work-released.toml"),
+                     "bead_reconcile.release_orphaned_pool_assignments")
+    incidents = FIDELITY.parent / "incidents"
+    (swept,) = _fields(_first_tick_trace(incidents / "S21-zero-scale-stale-pool-beads-not-desired.toml"),
+                       "bead_reconcile.sweep_undesired_pool_sessions")
+    assert rel == {"released_count": 1} and swept == {"swept": 1}
