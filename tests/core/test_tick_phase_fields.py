@@ -121,3 +121,33 @@ def test_the_release_and_sweep_phases_count_what_they_did():
     (swept,) = _fields(_first_tick_trace(incidents / "S21-zero-scale-stale-pool-beads-not-desired.toml"),
                        "bead_reconcile.sweep_undesired_pool_sessions")
     assert rel == {"released_count": 1} and swept == {"swept": 1}
+
+
+def _trace_of_step(path: pathlib.Path, step: int) -> list[dict]:
+    return run(load_scenario(str(path))).states[step]["trace"]
+
+
+def test_the_tick_head_counts_what_hygiene_and_the_drain_ack_finalize_did():
+    """CityRuntime.tick's records before the demand snapshot: runtime hygiene reaps the two dead
+    corpses of HYGIENE-dead-runtime-corpse; the drain-ack finalize finishes R26's acknowledged
+    stop on its second tick; the demand snapshot's record names the tick's trigger (patrol)."""
+    reconcile = FIDELITY.parent / "reconcile"
+    hygiene = _trace_of_step(reconcile / "HYGIENE-dead-runtime-corpse.toml", 1)
+    assert _fields(hygiene, "tick.runtime_hygiene") == [{"reaped": 2}]
+    assert _fields(hygiene, "load_demand_snapshot") == [{"trigger": "patrol"}]
+    finalized = _trace_of_step(reconcile / "R26-agent-drain-ack-desired.toml", 2)
+    assert _fields(finalized, "tick.finalize_drain_ack_stops") == [{"finalized": 1}]
+
+
+def test_a_tick_counts_once_and_times_each_phase():
+    """run_tick: the world's tick number moves by one, the outcome counts one tick, and the phase
+    timing hook has a lap for each of the tick's phases."""
+    from core.config.city_config import City
+    from core.reconcile.tick import run_tick
+    from core.world.world import World
+
+    world = World()
+    world.tick = 41  # a world some ticks in
+    out = run_tick(City(root=".", path="city.toml"), world, "current")
+    assert world.tick == 42 and out.ticks == 1
+    assert set(out.timings) == {"prepare", "build", "sync", "reconcile", "trace"}
