@@ -10,7 +10,9 @@ from core.config.city_config import Agent
 from core.desired.entries import DesiredEntry
 from core.outcome import Outcome
 from core.reconcile.context import TickContext
-from core.reconcile.awake import AwakeDecision
+from factories import awake_bead
+
+from core.reconcile.awake import AwakeDecision, WakeEval, wake_evals
 from core.reconcile.forward import WakeTarget
 from core.reconcile.starts import StartCandidate
 from core.reconcile.wake_apply import apply_one
@@ -140,3 +142,128 @@ def test_an_open_circuit_skips_the_wake_with_a_record_of_the_session():
     got = [(t["reason_code"], t["outcome_code"], t["template"], t["session_name"], t["fields"])
            for t in trace if t.get("site_code") == "reconciler.session.circuit_open"]
     assert got == [("circuit_open", "skipped", "rig-a/template-a", "rig-a--session-a", {"identity": "rig-a/session-a"})]
+
+
+def _later(seconds: float = 600.0) -> str:
+    from datetime import timedelta
+
+    from core.formats.timefmt import format_time_seconds
+
+    return format_time_seconds(World().now + timedelta(seconds=seconds))
+
+
+def _apply(md: dict[str, str], dec: AwakeDecision | None, alive: bool, ev: WakeEval | None = None,
+           template: str = "worker") -> tuple[TickContext, list[StartCandidate]]:
+    """apply_one for bead gc-1 (session `s1`, these metadata), this decision (None: none) and
+    WakeEval (None: the one the awake set makes from the decision), live or dead."""
+    ctx, world = _tick({B.TEMPLATE: "worker", B.SESSION_NAME: "s1", **md})
+    decisions = {"s1": dec} if dec is not None else {}
+    if ev is None and dec is not None:
+        ev = wake_evals(decisions, [awake_bead(id="gc-1", session_name="s1")])["gc-1"]
+    cands: list[StartCandidate] = []
+    t = WakeTarget("gc-1", DesiredEntry("s1", template, "s1", "", 0, "pool"), alive)
+    apply_one(ctx, t, world.store.reread("gc-1"), decisions, {"gc-1": ev} if ev else {}, {}, cands)
+    return ctx, cands
+
+
+HELD_WITH_WORK = AwakeDecision(False, "held", True, "w-1")
+
+
+def test_a_heartbeat_held_dead_session_with_work_respawns():
+    """TestReconcileSessionBeads_HeartbeatHeldDeadSessionRespawns (#3994): a future held_until
+    with no sleep intent defers timers, not crash recovery; a dead session the hold put to sleep
+    that still has assigned work is started."""
+    _, cands = _apply({B.STATE: "asleep", B.HELD_UNTIL: _later()}, HELD_WITH_WORK, alive=False)
+    assert [c.bead_id for c in cands] == ["gc-1"]
+
+
+def test_the_heartbeat_respawn_needs_each_of_its_conditions():
+    """Not respawned: a suspend hold (sleep_intent user-hold), no assigned work, a quarantine
+    instead of a hold, an expired hold, a config-suppressed eval; nor is a live session started."""
+    held = {B.STATE: "asleep", B.HELD_UNTIL: _later()}
+    suppressed = WakeEval([], "", True, True)
+    cases = [
+        ({**held, B.SLEEP_INTENT: "user-hold"}, HELD_WITH_WORK, False, None),
+        (held, AwakeDecision(False, "held"), False, None),
+        ({B.STATE: "asleep", B.QUARANTINED_UNTIL: _later()}, AwakeDecision(False, "quarantined", True, "w-1"), False, None),
+        ({B.STATE: "asleep", B.HELD_UNTIL: _later(-1)}, AwakeDecision(False, "", True, "w-1"), False, None),
+        (held, HELD_WITH_WORK, False, suppressed),
+        ({**held, B.STATE: "active"}, HELD_WITH_WORK, True, None),
+    ]
+    for md, dec, alive, ev in cases:
+        assert _apply(md, dec, alive, ev)[1] == [], (md, dec, alive, ev)
+
+
+def test_a_config_suppressed_wake_is_not_started():
+    """Phase 2: shouldWake && eval.ConfigSuppressed -> no wake."""
+    _, cands = _apply({B.STATE: "asleep"}, AwakeDecision(True, "scaled:demand"), alive=False,
+                      ev=WakeEval([], "", True, False))
+    assert cands == []
+
+
+def test_a_live_tick_clears_the_stranded_marker_and_a_dead_one_keeps_it():
+    """clearStrandedEventMarker: a live target ends the stranding episode (the marker is
+    cleared); a dead target's marker stays, so the episode goes on aging."""
+    marked = {B.STATE: "active", B.STRANDED_EVENT_EMITTED_AT: _later(-60)}
+    ctx, _ = _apply(marked, AwakeDecision(True, "named-always"), alive=True)
+    assert ctx.store.session("gc-1").get(B.STRANDED_EVENT_EMITTED_AT) == ""
+    ctx, _ = _apply({**marked, B.STATE: "asleep"}, AwakeDecision(True, "named-always"), alive=False)
+    assert ctx.store.session("gc-1").get(B.STRANDED_EVENT_EMITTED_AT) == _later(-60)
+
+
+def test_the_resolved_sleep_policy_is_persisted_with_the_suppression_verdict():
+    """persistSleepPolicyMetadataInfo: the eval's policy snapshot and config_wake_suppressed are
+    written to the bead whatever the decision does."""
+    from core.reconcile.sleep_policy import Policy
+
+    policy = Policy("interactive_resume", "5m", "5m", "agent", "full", "", "", 300.0)
+    ev = WakeEval([], "", True, False, policy)
+    ctx, _ = _apply({B.STATE: "asleep"}, AwakeDecision(True, "scaled:demand"), alive=False, ev=ev)
+    b = ctx.store.session("gc-1")
+    assert (b.get(B.CONFIG_WAKE_SUPPRESSED), b.get(B.SLEEP_POLICY_FINGERPRINT)) == ("true", policy.fingerprint)
+    assert b.get(B.EFFECTIVE_SLEEP_AFTER_IDLE) == "5m"
+
+
+def test_a_live_session_kept_awake_records_its_work_and_loses_its_drain():
+    """The keep-awake arm (shouldWake && alive): the assigned work bead is recorded as current
+    and a wake-cancelable drain in flight is canceled."""
+    from core.world.memory import Drain
+
+    ctx, world = _tick({B.TEMPLATE: "worker", B.SESSION_NAME: "s1", B.STATE: "active", B.GENERATION: "1"})
+    ctx.mem = ctx.mem.set("drains", "gc-1", Drain("gc-1", "no-wake-reason", world.now, world.now, "1"))
+    dec = AwakeDecision(True, "assigned-work", True, "w-3")
+    ev = wake_evals({"s1": dec}, [awake_bead(id="gc-1", session_name="s1")])["gc-1"]
+    cands: list[StartCandidate] = []
+    apply_one(ctx, _target("gc-1", "s1", True), world.store.reread("gc-1"), {"s1": dec}, {"gc-1": ev}, {}, cands)
+    assert cands == [] and "gc-1" not in ctx.mem.drains
+    assert ctx.store.session("gc-1").get(B.CURRENTLY_PROCESSING) == "w-3"
+
+
+def test_a_dead_pool_session_in_a_terminal_sleep_is_closed_to_free_its_slot():
+    """isPoolSessionSlotFreeable: a dead pool bead nobody wants awake, asleep for a freeable
+    reason, is closed with that reason (a drained bead with none, `drained`)."""
+    pool = {B.POOL_MANAGED: "true", B.POOL_SLOT: "1"}
+    ctx, _ = _apply({**pool, B.STATE: "asleep", B.SLEEP_REASON: " idle "}, AwakeDecision(False, ""), alive=False)
+    assert not ctx.store.session("gc-1").open and ctx.store.session("gc-1").state == "idle"
+    ctx, _ = _apply({**pool, B.STATE: "drained"}, AwakeDecision(False, ""), alive=False)
+    assert ctx.store.session("gc-1").state == "drained" and not ctx.store.session("gc-1").open
+    # not pool-managed, or not in a freeable sleep: left open
+    ctx, _ = _apply({B.STATE: "asleep", B.SLEEP_REASON: "idle"}, AwakeDecision(False, ""), alive=False)
+    assert ctx.store.session("gc-1").open
+    ctx, _ = _apply({**pool, B.STATE: "asleep", B.SLEEP_REASON: "wait-hold"}, AwakeDecision(False, ""), alive=False)
+    assert ctx.store.session("gc-1").open
+
+
+def test_a_live_session_the_awake_set_puts_to_sleep_is_drained_for_its_reason():
+    """The sleep arm (!shouldWake && alive): a live session decided asleep is drained, not kept
+    awake; an idle-sleep decision drains it `idle` (a noninteractive policy needs no idle probe,
+    shouldBeginIdleDrainInfo), with the idle-stop-pending intent written first."""
+    from core.reconcile.sleep_policy import Policy
+
+    policy = Policy("noninteractive", "5m", "5m", "agent", "full", "", "", 300.0)
+    dec = AwakeDecision(False, "idle-sleep")
+    ctx, _ = _apply({B.STATE: "active", B.GENERATION: "1"}, dec, alive=True, ev=WakeEval([], "idle-sleep", False, False, policy))
+    assert ctx.mem.drains["gc-1"].reason == "idle"
+    assert ctx.store.session("gc-1").get(B.SLEEP_INTENT) == "idle-stop-pending"
+    ctx, _ = _apply({B.STATE: "active"}, AwakeDecision(False, ""), alive=True)
+    assert ctx.mem.drains["gc-1"].reason == "no-wake-reason"
