@@ -267,3 +267,36 @@ def test_a_live_session_the_awake_set_puts_to_sleep_is_drained_for_its_reason():
     assert ctx.store.session("gc-1").get(B.SLEEP_INTENT) == "idle-stop-pending"
     ctx, _ = _apply({B.STATE: "active"}, AwakeDecision(False, ""), alive=True)
     assert ctx.mem.drains["gc-1"].reason == "no-wake-reason"
+
+
+def _pool_close(work: list) -> TickContext:
+    """Phase 2's slot-freeing close of dead pool bead gc-1 (session s1, asleep idle) nobody
+    wants awake, with these work beads in the store."""
+    from core.world.beads import WorkBead
+
+    ctx, world = _tick({B.TEMPLATE: "worker", B.SESSION_NAME: "s1", B.POOL_MANAGED: "true", B.POOL_SLOT: "1",
+                        B.STATE: "asleep", B.SLEEP_REASON: "idle"})
+    for w in work:
+        world.store.put_work(w if isinstance(w, WorkBead) else WorkBead(**w))
+    apply_one(ctx, _target("gc-1", "s1", False), world.store.reread("gc-1"), {"s1": AwakeDecision(False, "")},
+              {}, {}, [])
+    return ctx
+
+
+def test_the_slot_freeing_close_leaves_work_the_session_cannot_reach():
+    """closeBead with the gate's reachable scope: work assigned to the session in a store its
+    agent cannot reach (a rig store, for a city agent) neither keeps the bead open nor is
+    released by its close."""
+    ctx = _pool_close([{"id": "w-9", "status": "in_progress", "assignee": "s1", "store": "far-rig"}])
+    assert not ctx.store.session("gc-1").open
+    w = ctx.store.work_bead("w-9")
+    assert (w.status, w.assignee) == ("in_progress", "s1")
+
+
+def test_reachable_work_strands_the_session_instead_of_closing_it():
+    """A dead pool session that still owns reachable work is not closed: session.stranded is
+    emitted (emitSessionStrandedDiagnostic) naming its template and the work."""
+    ctx = _pool_close([{"id": "w-1", "status": "in_progress", "assignee": "s1"}])
+    assert ctx.store.session("gc-1").open
+    (ev,) = [e for e in ctx.out.events if e.type == "session.stranded"]
+    assert '(template "worker")' in ev.message and "w-1" in ev.message
