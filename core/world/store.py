@@ -163,6 +163,28 @@ class Store:
             if v:
                 self._idx[k] = _discard(self._idx[k], v, b.id)
 
+    def _index_move(self, old: SessionBead | None, new: SessionBead | None) -> None:
+        """Bring the session indexes from `old` (the bead as indexed, None when it was not open)
+        to `new` (None when it is not open), touching only the keys whose value changed. Most
+        writes leave every indexed key as it was; removing and adding the bead again made new
+        copies of each index's path (and of its id set) that every recorded step kept."""
+        if old is None:
+            if new is not None:
+                self._index_add(new)
+            return
+        if new is None:
+            self._index_remove(old)
+            return
+        before, after, bid = old.metadata, new.metadata, new.id
+        for k in self.SESSION_KEYS:
+            v0, v1 = before.get(k), after.get(k)
+            if v0 == v1:
+                continue
+            if v0:
+                self._idx[k] = _discard(self._idx[k], v0, bid)
+            if v1:
+                self._idx[k] = _add(self._idx[k], v1, bid)
+
     def _work_index_add(self, w: WorkBead) -> None:
         if w.status == "closed":
             return
@@ -176,6 +198,28 @@ class Store:
             self._work_by_assignee = _discard(self._work_by_assignee, w.assignee, w.id)
         if w.route:
             self._work_by_route = _discard(self._work_by_route, w.route, w.id)
+
+    def _work_index_move(self, old: WorkBead | None, new: WorkBead) -> None:
+        """Bring the work indexes from `old` (the bead as stored, if any) to `new`, touching an
+        index only where the bead's key in it changed (see _index_move: an unchanged key was
+        removed and added again, a path copy every recorded step kept)."""
+        if old is None or old.status == "closed" or new.status == "closed":
+            if old is not None:
+                self._work_index_remove(old)
+            self._work_index_add(new)
+            return
+        a0, a1 = old.assignee, new.assignee
+        if a0 != a1:
+            if a0:
+                self._work_by_assignee = _discard(self._work_by_assignee, a0, new.id)
+            if a1:
+                self._work_by_assignee = _add(self._work_by_assignee, a1, new.id)
+        r0, r1 = old.route, new.route
+        if r0 != r1:
+            if r0:
+                self._work_by_route = _discard(self._work_by_route, r0, new.id)
+            if r1:
+                self._work_by_route = _add(self._work_by_route, r1, new.id)
 
     # ------------------------------------------------------------------ session reads
     def session(self, bead_id: str) -> SessionBead | None:
@@ -228,11 +272,8 @@ class Store:
 
     def put_session(self, bead: SessionBead, method: str = "create") -> SessionBead:
         old = self.sessions.get(bead.id)
-        if old is not None and old.open:
-            self._index_remove(old)
+        self._index_move(old if old is not None and old.open else None, bead if bead.open else None)
         self.sessions = self.sessions.set(bead.id, bead)
-        if bead.open:
-            self._index_add(bead)
         self._track_open(old, bead)
         fields = {k: ((old.metadata.get(k, "") if old else ""), v) for k, v in bead.metadata.items()
                   if old is None or old.metadata.get(k, "") != v}
@@ -428,11 +469,9 @@ class Store:
 
     def put_work(self, w: WorkBead) -> WorkBead:
         old = self.work.get(w.id)
-        if old is not None:
-            self._work_index_remove(old)
+        self._work_index_move(old, w)
         before = self.work
         self.work = self.work.set(w.id, w)
-        self._work_index_add(w)
         kept = self._closed_work
         if kept is not None and kept[0] is before:
             closed = (w.status == "closed") - (old is not None and old.status == "closed")
