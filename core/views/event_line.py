@@ -37,6 +37,8 @@ class StepLines(Sequence[EventLine]):
     lines; the EventLines are made when read."""
 
     __slots__ = ("frame", "tick", "at", "_palette", "_order")
+    _palette: tuple[tuple[str, str, str], ...]
+    _order: array[int]
 
     def __init__(self, frame: int, tick: int, at: datetime, lines: Iterable[EventLine] = (),
                  previous: StepLines | None = None) -> None:

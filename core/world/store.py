@@ -274,6 +274,11 @@ class Store:
         old = self.sessions.get(bead.id)
         self._index_move(old if old is not None and old.open else None, bead if bead.open else None)
         self.sessions = self.sessions.set(bead.id, bead)
+        if old is not None and old is not bead:
+            # The version replaced lives on only in recorded steps (and with callers that read it
+            # before this write), rarely read again: it drops what was derived from it (a pure
+            # function of the bead, derived again if asked) and keeps its metadata compact.
+            old.retire()
         self._track_open(old, bead)
         fields = {k: ((old.metadata.get(k, "") if old else ""), v) for k, v in bead.metadata.items()
                   if old is None or old.metadata.get(k, "") != v}
@@ -415,7 +420,9 @@ class Store:
         new = old.with_meta(changes)
         if title is not None or labels is not None:
             new = SessionBead(new.id, new.created_at, new.metadata, new.open,
-                              old.title if title is None else title, old.labels if labels is None else labels)
+                              old.title if title is None else title,
+                              # equal labels keep the bead's own set (every recorded step keeps it)
+                              old.labels if labels is None or labels == old.labels else labels)
         return self.put_session(new, "update")
 
     def close_session(self, bead_id: str, code: str, now: datetime, extra: Mapping[str, str] | None = None) -> SessionBead:
