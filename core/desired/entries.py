@@ -240,16 +240,29 @@ class DesiredResult:
             self.entries = previous.entries
         else:
             self.entries.share_groups(previous.entries)
-            # Every recorded build kept its groups (a dict of every template and the groups that
-            # changed): only the newest needs them, to share with the next.
-            previous.entries.release_groups()
         if _same_objects(previous.requests, self.requests):
             self.requests = previous.requests
         for name in _SHARED_WHEN_EQUAL:
             mine, theirs = getattr(self, name), getattr(previous, name)
             if mine is not theirs and mine == theirs:
                 setattr(self, name, theirs)
+        if self.logs is not previous.logs:  # most of a build's log lines repeat the last build's
+            texts = {x: x for x in previous.logs}
+            self.logs[:] = [texts.get(x, x) for x in self.logs]
 
+
+    def retire(self, newer: DesiredResult) -> None:
+        """`newer` (the next recorded build) has shared with this one (share_unchanged), and no
+        build will run on this one again: drop what only a build reads and what only sharing
+        needed, which every recorded step would otherwise keep. The groups by template (a dict
+        of every template) are made again if asked; the root templates are only read while
+        dependency floors are realized, so they are emptied unless `newer` holds them."""
+        if newer is self:
+            return
+        if self.entries is not newer.entries:
+            self.entries.release_groups()
+        if self.roots is not newer.roots:
+            self.roots = set()
 
 # DesiredResult's plain containers of values (counts, flags, ids, texts): an equal one is
 # replaced by the previous build's object (share_unchanged).

@@ -473,6 +473,8 @@ class Driver:
         prev = self.history.latest if len(self.history) else None
         if m.last_desired is not None and prev is not None:
             m.last_desired.share_unchanged(prev.desired)
+            if prev.desired is not None:
+                prev.desired.retire(m.last_desired)
         idx = self._counter
         self._counter += 1
         now = m.world.now

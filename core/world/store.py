@@ -87,6 +87,10 @@ class Store:
         self._open: dict[str, SessionBead] | None = None  # open beads by id (None: rebuilt when read)
         self._open_list: tuple[SessionBead, ...] | None = None  # open_sessions() until the next write
         self._idx: dict[str, immutables.Map] = {}
+        # The session indexes as the last snapshot (or restore) took them, and the values of each
+        # index's keys written since: see _settled_indexes (None: not known, nothing to settle)
+        self._idx_base: tuple[immutables.Map, ...] | None = None
+        self._idx_touched: dict[str, set[str]] = {}
         self._work_by_assignee: immutables.Map = immutables.Map()
         self._work_by_route: immutables.Map = immutables.Map()
         # open_work() for the work map it was computed from (the map is immutable and replaced on
@@ -99,8 +103,8 @@ class Store:
 
     # ------------------------------------------------------------------ snapshots
     def snapshot(self) -> StoreState:
-        index = Indexes(tuple(self._idx[k] for k in self.SESSION_KEYS), self._work_by_assignee,
-                        self._work_by_route, self._sorted_open_ids())
+        index = Indexes(self._settled_indexes(), self._work_by_assignee, self._work_by_route,
+                        self._sorted_open_ids())
         return StoreState(self.sessions, self.work, self.next_id, index, self.waits,
                           tuple((k, *f) for k, f in sorted(self.read_faults.items())),
                           tuple(tuple(f) for f in self.write_faults), tuple(self.next_ids), self.forgotten_work)
@@ -116,6 +120,7 @@ class Store:
             self._rebuild_indexes()
             return
         self._idx = dict(zip(self.SESSION_KEYS, st.index.sessions, strict=True))
+        self._idx_base, self._idx_touched = st.index.sessions, {}
         self._work_by_assignee, self._work_by_route = st.index.work_by_assignee, st.index.work_by_route
         self._open_sorted = st.index.open_sorted
         self._order_touched = set()
@@ -132,6 +137,7 @@ class Store:
                     if v:
                         idx[k].setdefault(v, set()).add(b.id)
         self._idx = {k: _frozen_map(v) for k, v in idx.items()}
+        self._idx_base, self._idx_touched = None, {}
         self._open_sorted = None
         self._order_touched = set()
         self._open = None
@@ -156,12 +162,41 @@ class Store:
             v = b.metadata.get(k)
             if v:
                 self._idx[k] = _add(self._idx[k], v, b.id)
+                self._idx_touched.setdefault(k, set()).add(v)
 
     def _index_remove(self, b: SessionBead) -> None:
         for k in self.SESSION_KEYS:
             v = b.metadata.get(k)
             if v:
                 self._idx[k] = _discard(self._idx[k], v, b.id)
+                self._idx_touched.setdefault(k, set()).add(v)
+
+    def _settled_indexes(self) -> tuple[immutables.Map, ...]:
+        """The session indexes, rebuilt from the last snapshot's with only the keys whose ids
+        differ now. A tick often moves a bead's key and moves it back (sync and the build each
+        set agent_name their way): the index it ends with is equal to the last snapshot's, but
+        made of new copies of the id sets and map paths that the recorded step would keep."""
+        base, touched = self._idx_base, self._idx_touched
+        if base is not None and touched:
+            for k, was in zip(self.SESSION_KEYS, base, strict=True):
+                values, now = touched.get(k), self._idx[k]
+                if not values or now is was:
+                    continue
+                changed = False
+                with was.mutate() as m:
+                    for v in values:
+                        ids = now.get(v)
+                        if _same_ids(ids, was.get(v)):
+                            continue
+                        changed = True
+                        if ids is None:
+                            del m[v]
+                        else:
+                            m[v] = ids
+                    self._idx[k] = m.finish() if changed else was
+        self._idx_touched = {}
+        settled = self._idx_base = tuple(self._idx[k] for k in self.SESSION_KEYS)
+        return settled
 
     def _index_move(self, old: SessionBead | None, new: SessionBead | None) -> None:
         """Bring the session indexes from `old` (the bead as indexed, None when it was not open)
@@ -180,10 +215,13 @@ class Store:
             v0, v1 = before.get(k), after.get(k)
             if v0 == v1:
                 continue
+            touched = self._idx_touched.setdefault(k, set())
             if v0:
                 self._idx[k] = _discard(self._idx[k], v0, bid)
+                touched.add(v0)
             if v1:
                 self._idx[k] = _add(self._idx[k], v1, bid)
+                touched.add(v1)
 
     def _work_index_add(self, w: WorkBead) -> None:
         if w.status == "closed":
@@ -439,7 +477,9 @@ class Store:
         if extra:
             changes.update(extra)
         new = old.with_meta(changes)
-        new = SessionBead(new.id, new.created_at, new.metadata, False, new.title, new.labels)
+        # A closed bead is seldom written again, so every recorded step from now on keeps this
+        # version: its metadata is held compactly (equal, in the same order).
+        new = SessionBead(new.id, new.created_at, B.FrozenMeta(new.metadata), False, new.title, new.labels)
         return self.put_session(new, "close")
 
     def close_session_plain(self, bead_id: str) -> SessionBead:
@@ -602,6 +642,13 @@ def _add(index: immutables.Map, key: str, item: str) -> immutables.Map:
             return index.set(key, (*held, item))
         held = immutables.Map(dict.fromkeys(held, True))
     return index.set(key, held.set(item, True))
+
+
+def _same_ids(a: tuple[str, ...] | immutables.Map | None, b: tuple[str, ...] | immutables.Map | None) -> bool:
+    """Whether two id sets of an index (None: no set) hold the same ids."""
+    if a is None or b is None:
+        return a is b
+    return a is b or (len(a) == len(b) and all(i in b for i in a))
 
 
 def _discard(index: immutables.Map, key: str, item: str) -> immutables.Map:
