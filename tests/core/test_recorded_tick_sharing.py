@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from core.desired.entries import DesiredEntry, DesiredResult, Request, Why
 from core.views.event_line import EventLine, StepLines
 from core.world import beads as B
-from core.world.beads import FrozenMeta
+from core.world.beads import FrozenMeta, WorkBead
 from core.world.store import Store
 
 T0 = datetime(2026, 7, 1, tzinfo=UTC)
@@ -31,6 +31,18 @@ def test_a_write_that_leaves_every_indexed_key_keeps_every_index():
     assert before is not None and after is not None
     assert all(a is b for a, b in zip(before.sessions, after.sessions, strict=True))
     assert [b.id for b in s.open_by(B.AGENT_NAME, "r/w")] == [bid]
+
+
+def test_a_work_write_that_keeps_its_assignee_and_route_keeps_the_work_indexes():
+    s = Store()
+    s.put_work(WorkBead("w-1", "open", assignee="r/w-1", routed_to="r/w"))
+    by_assignee, by_route = s._work_by_assignee, s._work_by_route
+    s.put_work(WorkBead("w-1", "in_progress", assignee="r/w-1", routed_to="r/w", priority=2))
+    assert s._work_by_assignee is by_assignee and s._work_by_route is by_route
+    s.put_work(WorkBead("w-1", "in_progress", assignee="r/w-2", routed_to="r/w"))
+    assert [w.id for w in s.work_assigned_to("r/w-2")] == ["w-1"] and s.work_assigned_to("r/w-1") == []
+    s.put_work(WorkBead("w-1", "closed", assignee="r/w-2", routed_to="r/w"))
+    assert s.work_assigned_to("r/w-2") == [] and s.work_routed_to("r/w") == []
 
 
 def test_a_key_moved_and_moved_back_between_snapshots_leaves_the_index_as_it_was():
