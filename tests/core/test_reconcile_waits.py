@@ -144,7 +144,7 @@ def test_a_ready_wait_does_not_end_the_pass_over_later_waits(tmp_path):
     more = '[[wait]]\nid = "wait-2"\nsession = "gc-1"\nkind = "deps"\ndeps = ["w-1"]\n'
     m, out, w, _ = tick(tmp_path, state="ready", kind="other", deps="[]", dep="closed", more=more)
     assert w.state == "ready"
-    assert m.world.store.waits["wait-2"].state == "ready" and "wait wait-2 for gc-1: ready" in out.logs
+    assert m.world.store.waits["wait-2"].state == "ready"
 
 
 def _hold_cleared(sleep_reason: str, waits: tuple[WaitBead, ...] = ()):

@@ -138,13 +138,14 @@ def retire_ctx(tmp_path, *tables: str):
     return m, TickContext(m.city, m.world, m.semantics, Outcome())
 
 
-def test_retiring_reports_success_and_logs_the_work_and_waits_it_released(tmp_path):
+def test_retiring_reports_success_and_writes_no_line(tmp_path):
     from core.reconcile.sync import retire_removed_named
 
     m, ctx = retire_ctx(tmp_path, WORK, WAIT)
     assert retire_removed_named(ctx, ctx.store.session("gc-1"), "deacon") is True
-    assert ctx.out.logs == ["session beads: unclaimed work w-1 from retired session gc-1",
-                            "wait wait-1 for gc-1: canceled (retired session)"]
+    assert ctx.out.logs == []  # syncSessionBeads logs only refusals and failed writes
+    w = ctx.store.work["w-1"]
+    assert w.assignee == "" and ctx.store.waits["wait-1"].state == "canceled"
 
 
 def test_retiring_reports_a_failed_stop_or_a_refused_write(tmp_path):
