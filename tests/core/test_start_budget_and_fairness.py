@@ -94,8 +94,47 @@ def test_no_candidates_start_nothing(tmp_path):
 def test_a_wave_of_several_candidates_is_summarised(tmp_path):
     m = scenario_model(tmp_path, city(2))
     ctx = TickContext(m.city, m.world, m.semantics, Outcome())
-    execute_starts(ctx, [cand(*b) for b in BEADS[:3]])
-    assert ctx.out.logs[-1] == "session lifecycle: op=start wave=0 candidates=3 duration=0s"
+    execute_starts(ctx, [cand(*b) for b in BEADS[:2]])
+    assert ctx.out.logs[-1] == "session lifecycle: op=start wave=0 candidates=2 duration=0s"
     ctx = TickContext(m.city, m.world, m.semantics, Outcome())
     execute_starts(ctx, [cand(*BEADS[4])])
     assert not any("candidates=" in line for line in ctx.out.logs)
+
+
+DEPS = """name = "waves"
+start = "2026-03-08T12:00:00Z"
+[city.workspace]
+name = "test-city"
+[city.daemon]
+max_wakes_per_tick = {max_wakes}
+[[city.agent]]
+name = "db"
+[[city.agent]]
+name = "app"
+depends_on = ["db"]
+""" + "".join(f'[[session]]\nid = "{bid}"\n[session.metadata]\nsession_name = "{bid}"\ntemplate = "{t}"\n'
+              f'agent_name = "{t}"\nstate = "asleep"\n' for bid, t in
+              [("db1", "db"), ("app1", "app"), ("app2", "app"), ("app3", "app")])
+
+
+@pytest.mark.parametrize(("max_wakes", "expected"), [
+    # the budget is spent by wave 0: the whole later wave is deferred before its dependencies are read
+    (1, [("db1", "success"), ("app1", "deferred_by_wake_budget"), ("app2", "deferred_by_wake_budget"),
+         ("app3", "deferred_by_wake_budget")]),
+    # one wake left for wave 1: one start, the rest deferred
+    (2, [("db1", "success"), ("app1", "success"), ("app2", "deferred_by_wake_budget"),
+         ("app3", "deferred_by_wake_budget")]),
+])
+def test_a_later_wave_starts_within_what_earlier_waves_left_of_the_budget(tmp_path, monkeypatch, max_wakes,
+                                                                           expected):
+    m = scenario_model(tmp_path, DEPS.format(max_wakes=max_wakes))
+    # db counts alive for the wave-1 checks once started (the desired state is not built here)
+    monkeypatch.setattr("core.reconcile.starts.deps_alive", lambda ctx, t: t != "app" or ctx.rt.alive("db1"))
+    ctx = TickContext(m.city, m.world, m.semantics, Outcome())
+    woke = execute_starts(ctx, [cand("app1", "app", 9), cand("app2", "app", 8), cand("app3", "app", 7),
+                                cand("db1", "db", 1)])
+    outcomes = [(line.split("session=")[1].split()[0], line.split("outcome=")[1].split()[0])
+                for line in ctx.out.logs if line.startswith("session lifecycle:") and "outcome=" in line]
+    assert outcomes == expected
+    assert woke == max_wakes
+    assert "session lifecycle: op=start wave=1 candidates=3 duration=0s" in ctx.out.logs
