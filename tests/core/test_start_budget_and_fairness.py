@@ -118,7 +118,8 @@ depends_on = ["db"]
 
 
 @pytest.mark.parametrize(("max_wakes", "expected"), [
-    # the budget is spent by wave 0: the whole later wave is deferred before its dependencies are read
+    # the budget is spent by wave 0: the whole later wave is deferred before its dependencies are
+    # read (app's dependency is not alive here, yet no candidate is logged blocked_on_dependencies)
     (1, [("db1", "success"), ("app1", "deferred_by_wake_budget"), ("app2", "deferred_by_wake_budget"),
          ("app3", "deferred_by_wake_budget")]),
     # one wake left for wave 1: one start, the rest deferred
@@ -128,8 +129,10 @@ depends_on = ["db"]
 def test_a_later_wave_starts_within_what_earlier_waves_left_of_the_budget(tmp_path, monkeypatch, max_wakes,
                                                                            expected):
     m = scenario_model(tmp_path, DEPS.format(max_wakes=max_wakes))
-    # db counts alive for the wave-1 checks once started (the desired state is not built here)
-    monkeypatch.setattr("core.reconcile.starts.deps_alive", lambda ctx, t: t != "app" or ctx.rt.alive("db1"))
+    # db counts alive for the wave-1 checks once started when the budget leaves room for wave 1
+    # (the desired state is not built here)
+    monkeypatch.setattr("core.reconcile.starts.deps_alive",
+                        lambda ctx, t: t != "app" or (max_wakes > 1 and ctx.rt.alive("db1")))
     ctx = TickContext(m.city, m.world, m.semantics, Outcome())
     woke = execute_starts(ctx, [cand("app1", "app", 9), cand("app2", "app", 8), cand("app3", "app", 7),
                                 cand("db1", "db", 1)])
@@ -138,3 +141,22 @@ def test_a_later_wave_starts_within_what_earlier_waves_left_of_the_budget(tmp_pa
     assert outcomes == expected
     assert woke == max_wakes
     assert "session lifecycle: op=start wave=1 candidates=3 duration=0s" in ctx.out.logs
+
+
+def test_a_candidate_whose_dependency_died_since_the_wave_began_waits_alone(tmp_path, monkeypatch):
+    # runPreparedStartCandidate's batch re-check: w1's dependency dies between the wave's readiness
+    # check and its batch; it is logged blocked and the rest of its batch still starts
+    seen: dict[str, int] = {}
+
+    def deps(ctx, template):
+        seen[template] = seen.get(template, 0) + 1
+        return not (template == "worker" and seen[template] > 1)
+
+    monkeypatch.setattr("core.reconcile.starts.deps_alive", deps)
+    m = scenario_model(tmp_path, city(5))
+    ctx = TickContext(m.city, m.world, m.semantics, Outcome())
+    woke = execute_starts(ctx, [cand(*BEADS[0]), cand(*BEADS[4])])
+    outcomes = [(line.split("session=")[1].split()[0], line.split("outcome=")[1].split()[0])
+                for line in ctx.out.logs if line.startswith("session lifecycle:") and "outcome=" in line]
+    assert outcomes == [("w1", "blocked_on_dependencies"), ("h1", "success")]
+    assert woke == 1
