@@ -282,8 +282,9 @@ def pre_wake_patch(b: SessionBead, now: datetime) -> dict[str, str]:
              B.SLEEP_REASON: "idle-timeout" if b.get(B.SLEEP_REASON) == "idle-timeout" else "",
              B.SLEEP_INTENT: "", B.GENERATION: str(gen), B.WAKE_REQUEST: "", B.WAKE_REQUESTED_AT: ""}
     if fresh_mode or pending_reset_fresh:
+        # applyFreshWakeConversationReset: the startup dialog is verified again too
         patch.update({B.SESSION_KEY: "", B.STARTED_CONFIG_HASH: "", B.STARTED_LIVE_HASH: "", B.LIVE_HASH: "",
-                      B.PRIMED_AT: "", B.PRIMING_ATTEMPTED_AT: "", B.PROMPT_HASH: ""})
+                      "startup_dialog_verified": "", B.PRIMED_AT: "", B.PRIMING_ATTEMPTED_AT: "", B.PROMPT_HASH: ""})
     return patch
 
 
