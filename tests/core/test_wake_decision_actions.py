@@ -4,15 +4,13 @@ directly on a hand-built tick: the cases a whole tick does not reach or does not
 
 from __future__ import annotations
 
-from factories import make_city
+from factories import awake_bead, make_city
 
 from core.config.city_config import Agent
 from core.desired.entries import DesiredEntry
 from core.outcome import Outcome
-from core.reconcile.context import TickContext
-from factories import awake_bead
-
 from core.reconcile.awake import AwakeDecision, WakeEval, wake_evals
+from core.reconcile.context import TickContext
 from core.reconcile.forward import WakeTarget
 from core.reconcile.starts import StartCandidate
 from core.reconcile.wake_apply import apply_one
