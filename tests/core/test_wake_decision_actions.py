@@ -373,3 +373,16 @@ def test_the_bridge_hands_over_assigned_open_and_in_progress_work_and_the_demand
     assert (inp.chat_idle_timeout, inp.manual_grace) == (1800.0, 120.0)
     _, inp = _bridge({B.SESSION_NAME: "s1", B.TEMPLATE: "worker"}, work=work, desired=None)
     assert (inp.work, inp.named_demand, inp.named_routed_demand) == ([], {}, {})
+
+
+def test_a_fresh_cycle_without_a_new_work_bead_does_nothing():
+    """cycleAliveSessionForFreshReassign needs the new bead id: with none (blank) it reports no
+    cycle, stops nothing and writes nothing, so the keep-awake arm goes on as usual."""
+    from core.reconcile.wake_apply import fresh_reassign_cycle
+    from core.world.runtime import RuntimeSession
+
+    ctx, world = _tick({B.TEMPLATE: "worker", B.SESSION_NAME: "s1", B.STATE: "active", B.CURRENTLY_PROCESSING: "w-1"})
+    world.runtime.sessions = world.runtime.sessions.set("s1", RuntimeSession("s1"))
+    before = world.store.reread("gc-1")
+    assert fresh_reassign_cycle(ctx, before, "worker", AwakeDecision(True, "assigned-work", True, " ")) is False
+    assert ctx.out.actions == [] and world.store.reread("gc-1") == before and world.runtime.sessions.get("s1")
