@@ -80,3 +80,50 @@ def test_an_always_named_session_does_not_wake_a_dependency_only_canonical_bead(
                         configured_named=True, state="asleep", dependency_only=True)]
     d = run(beads, [agent("mayor")], named)
     assert decision(d, "mayor") == (False, "")
+
+
+def _named_run(mode: str, *, state: str = "asleep", demand=None, routed=None, suspended=(), extra=()):
+    """The named pass for named session `mayor` (template `mayor`, this mode) with its canonical
+    bead in `state`, the demand maps, and agents of these names suspended; `extra` named sessions
+    come first."""
+    named = [*extra, A.AwakeNamed("mayor", "mayor", mode, "mayor")]
+    beads = [awake_bead(id="gc-1", session_name="mayor", template="mayor", named_identity="mayor",
+                        configured_named=True, state=state)]
+    agents = [agent(n.identity, n.identity in suspended) for n in named]
+    inp = A.AwakeInput(agents=agents, named=named, beads=beads, work=[], scale_counts={},
+                       named_demand=demand or {}, named_routed_demand=routed or {}, now=NOW)
+    return decision(A.compute_awake_set(inp), "mayor")
+
+
+def test_on_demand_named_sessions_wake_for_their_demand_only():
+    """Named on_demand: named demand, else routed demand, wakes the canonical bead; no demand,
+    a suspended template, or a closed bead does not (an always-on session wakes even a bead in
+    the closed state, its canonical identity)."""
+    assert _named_run("on_demand", demand={"mayor": True}) == (True, "named-demand")
+    assert _named_run("on_demand", routed={"mayor": True}) == (True, "routed-demand")
+    assert _named_run("on_demand") == (False, "")
+    assert _named_run("on_demand", demand={"mayor": True}, suspended=("mayor",)) == (False, "")
+    assert _named_run("on_demand", demand={"mayor": True}, state="closed") == (False, "")
+    assert _named_run("always", state="closed") == (True, "named-always")
+    assert _named_run("sometimes", demand={"mayor": True}) == (False, "")
+
+
+def test_a_suspended_or_unknown_mode_named_session_does_not_end_the_named_pass():
+    """The pass skips a named session whose agent is suspended, or whose mode is neither always
+    nor on_demand, and goes on to the next."""
+    off = A.AwakeNamed("off", "off", "always", "off")
+    odd = A.AwakeNamed("odd", "odd", "sometimes", "odd")
+    assert _named_run("always", extra=(off,), suspended=("off",)) == (True, "named-always")
+    assert _named_run("always", extra=(odd,)) == (True, "named-always")
+
+
+def test_an_on_demand_named_session_of_a_suspended_template_stays_asleep():
+    """TestNamedOnDemand_AgentSuspended_WithWork: the backing template's agent (`boss`) is
+    suspended while no agent carries the named identity itself; demand does not wake it."""
+    named = [A.AwakeNamed("mayor", "boss", "on_demand", "mayor")]
+    beads = [awake_bead(id="gc-1", session_name="mayor", template="boss", named_identity="mayor",
+                        configured_named=True, state="asleep")]
+    for suspended, want in ((True, (False, "")), (False, (True, "named-demand"))):
+        inp = A.AwakeInput(agents=[agent("boss", suspended)], named=named, beads=beads, work=[], scale_counts={},
+                           named_demand={"mayor": True}, named_routed_demand={}, now=NOW)
+        assert decision(A.compute_awake_set(inp), "mayor") == want

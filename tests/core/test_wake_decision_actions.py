@@ -298,3 +298,91 @@ def test_reachable_work_strands_the_session_instead_of_closing_it():
     assert ctx.store.session("gc-1").open
     (ev,) = [e for e in ctx.out.events if e.type == "session.stranded"]
     assert '(template "worker")' in ev.message and "w-1" in ev.message
+
+
+def _bridge(*beads: dict[str, str], alive: tuple[str, ...] = (), work: tuple = (), desired=None, **city):
+    """buildAwakeInputFromReconciler over beads gc-1.. (every one a wake target, live when its
+    id is in `alive`), the work beads in the store, a desired result and city fields."""
+    from core.config.city_config import ChatSessions
+    from core.reconcile.wake_apply import build_input
+    from core.world.beads import WorkBead
+    from core.world.runtime import RuntimeSession
+
+    world = World()
+    for i, md in enumerate(beads, 1):
+        world.store.create_session(md, world.now, bead_id=f"gc-{i}")
+    for w in work:
+        world.store.put_work(WorkBead(**w))
+    chat = city.pop("chat", None)
+    c = make_city(Agent(name="worker"), **city)
+    if chat is not None:
+        c.chat_sessions = ChatSessions(*chat)
+    ctx = TickContext(c, world, "current", Outcome())
+    ctx.desired = desired
+    ids = [f"gc-{i}" for i in range(1, len(beads) + 1)]
+    for bid in alive:
+        b = world.store.session(bid)
+        world.runtime.sessions = world.runtime.sessions.set(
+            b.session_name, RuntimeSession(b.session_name, attached=b.get("test_attached") == "true",
+                                           pending_interaction=b.get("test_pending") == "true"))
+    targets = [_target(bid, world.store.session(bid).session_name, bid in alive) for bid in ids]
+    return ctx, build_input(ctx, ids, targets, {})
+
+
+def test_the_bridge_takes_open_named_beads_with_their_drained_flag():
+    """The session scan: closed beads and beads without a session name are left out (the scan
+    goes on past them); a drained bead is marked drained; a restart handoff committed this tick
+    is not yet a pending reset."""
+    ctx, inp = _bridge({B.SESSION_NAME: "gone", B.TEMPLATE: "worker"}, {B.SESSION_NAME: " ", B.TEMPLATE: "worker"},
+                       {B.SESSION_NAME: "d1", B.TEMPLATE: "worker", B.STATE: "drained"})
+    assert [b.session_name for b in inp.beads] == ["gone", "d1"] and inp.beads[1].drained is True
+    ctx.store.close_session("gc-1", "done", ctx.now)
+    ctx.reset_committed_this_tick.add("gc-3")
+    from core.reconcile.wake_apply import build_input
+
+    md = {B.CONTINUATION_RESET_PENDING: "true", B.RESET_COMMITTED_AT: "2026-01-01T00:00:00Z"}
+    ctx.store.update_session("gc-3", md)
+    inp = build_input(ctx, ["gc-1", "gc-2", "gc-3"], [], {})
+    assert [(b.session_name, b.drained, b.reset_pending) for b in inp.beads] == [("d1", True, False)]
+    assert inp.beads[0].reset_pending is False
+
+
+def test_the_bridge_marks_live_attached_and_pending_sessions():
+    """Runtime liveness from the wake targets, attachment and pending interactions from the
+    provider, by session name."""
+    _, inp = _bridge({B.SESSION_NAME: "a", B.TEMPLATE: "worker", "test_attached": "true"},
+                     {B.SESSION_NAME: "p", B.TEMPLATE: "worker", "test_pending": "true"},
+                     {B.SESSION_NAME: "dead", B.TEMPLATE: "worker"}, alive=("gc-1", "gc-2"))
+    assert (inp.running, inp.attached, inp.pending) == ({"a", "p"}, {"a"}, {"p"})
+
+
+def test_the_bridge_hands_over_assigned_open_and_in_progress_work_and_the_demand_maps():
+    """Work beads: the build's collected work with an assignee, open or in progress; the named
+    demand maps and the chat timeouts come from the build and the config. Without a build there
+    is no work and no demand."""
+    from core.desired.entries import DesiredResult
+
+    work = ({"id": "w-1", "status": "open", "assignee": "s1"}, {"id": "w-2", "status": "in_progress", "assignee": "s1"},
+            {"id": "w-3", "status": "closed", "assignee": "s1"}, {"id": "w-4", "status": "open"})
+    res = DesiredResult()
+    res.collected_work_ids = ["w-1", "w-2", "w-3", "w-4", "w-missing"]
+    res.named_demand, res.named_routed_demand = {"mayor": True}, {"deacon": True}
+    _, inp = _bridge({B.SESSION_NAME: "s1", B.TEMPLATE: "worker"}, work=work, desired=res, chat=("30m", "2m"))
+    assert [w.id for w in inp.work] == ["w-1", "w-2"]
+    assert (inp.named_demand, inp.named_routed_demand) == ({"mayor": True}, {"deacon": True})
+    assert (inp.chat_idle_timeout, inp.manual_grace) == (1800.0, 120.0)
+    _, inp = _bridge({B.SESSION_NAME: "s1", B.TEMPLATE: "worker"}, work=work, desired=None)
+    assert (inp.work, inp.named_demand, inp.named_routed_demand) == ([], {}, {})
+
+
+def test_a_fresh_cycle_without_a_new_work_bead_does_nothing():
+    """cycleAliveSessionForFreshReassign needs the new bead id: with none (blank) it reports no
+    cycle, stops nothing and writes nothing, so the keep-awake arm goes on as usual."""
+    from core.reconcile.wake_apply import fresh_reassign_cycle
+    from core.world.runtime import RuntimeSession
+
+    ctx, world = _tick({B.TEMPLATE: "worker", B.SESSION_NAME: "s1", B.STATE: "active", B.CURRENTLY_PROCESSING: "w-1"})
+    world.runtime.sessions = world.runtime.sessions.set("s1", RuntimeSession("s1"))
+    before = world.store.reread("gc-1")
+    assert fresh_reassign_cycle(ctx, before, "worker", AwakeDecision(True, "assigned-work", True, " ")) is False
+    assert ctx.out.actions == [] and world.store.reread("gc-1") == before and world.runtime.sessions.get("s1")
