@@ -79,7 +79,7 @@ def _rollback_expired_lease(ctx: TickContext, b: SessionBead, tpl: str, provider
     if ctx.store_partial or provider_alive or not b.pending_claim or \
             not lease_expired_for_rollback(b, ctx.now, ctx.startup_timeout):
         return False
-    if exits_check.rate_limit_hold(ctx, b, provider_alive):
+    if exits_check.rate_limit_hold(ctx, b, False):  # no runtime: a live one returned above
         return True
     # Gas City rolls a configured named session's claim back with rollbackPendingCreateClearingClaim,
     # which writes the store exactly as rollbackPendingCreate does and differs only in what it mirrors
