@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from factories import make_city
 
 from core.config.city_config import Agent, Rig, Workspace
 from core.desired.context import BuildContext
 from core.world.world import World
-from tests.factories import make_city
 
 T0 = datetime(2026, 5, 4, 12, tzinfo=UTC)
 
