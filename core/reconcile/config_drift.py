@@ -173,7 +173,7 @@ def alive_drift(ctx: TickContext, b: SessionBead, entry: DesiredEntry) -> tuple[
             b = ctx.patch(b.id, {k: "" for k in DEFERRAL_KEYS})
         live_drift(ctx, b, a, entry)
         return False, False
-    if hashes.legacy_or_mismatched(stored, current):
+    if hashes.legacy_or_mismatched(stored):
         _rebaseline(ctx, b, a)
         ctx.log(f"rebaselined legacy hash for {name} (stored={hashes.truncate_for_log(stored)} current={hashes.truncate_for_log(current)})")
         ctx.decision("reconciler.session.config_drift", "config_drift", hashes.rebaseline_outcome(stored), tpl, name,
@@ -262,7 +262,7 @@ def live_drift(ctx: TickContext, b: SessionBead, a, entry: DesiredEntry) -> None
         return
     if not stored and not a.session_live:
         ctx.patch(b.id, {B.LIVE_HASH: current, B.STARTED_LIVE_HASH: current})
-    elif hashes.legacy_or_mismatched(stored, current):
+    elif hashes.legacy_or_mismatched(stored):
         _rebaseline(ctx, b, a)
         ctx.log(f"rebaselined legacy live hash for {b.session_name} (stored={hashes.truncate_for_log(stored)} current={hashes.truncate_for_log(current)})")
         ctx.decision("reconciler.session.live_drift", "live_drift", hashes.rebaseline_outcome(stored),
@@ -286,8 +286,10 @@ def asleep_named_drift(ctx: TickContext, b: SessionBead, entry: DesiredEntry) ->
     current = hashes.core_hash(a)
     if stored == current:
         return False
-    if hashes.legacy_or_mismatched(stored, current):
+    if hashes.legacy_or_mismatched(stored):
         _rebaseline(ctx, b, a)
+        ctx.log(f"rebaselined legacy hash for {b.session_name} (stored={hashes.truncate_for_log(stored)} "
+                f"current={hashes.truncate_for_log(current)})")
         ctx.decision("reconciler.session.config_drift", "config_drift", hashes.rebaseline_outcome(stored), tpl,
                      b.session_name, stored_hash=stored, current_hash=current)
         return True

@@ -223,10 +223,9 @@ def _heal(ctx: TickContext, s: _SessionPass) -> bool:
     if patch:
         s.b = ctx.patch(s.b.id, patch)
     if s.b.get(B.SLEEP_INTENT) == "idle-stop-pending" and not s.running:
-        sp = timers.sleep_patch(ctx, "idle")
-        if s.b.get(B.SLEEP_POLICY_FINGERPRINT):
-            sp[B.SLEEP_POLICY_FINGERPRINT] = s.b.get(B.SLEEP_POLICY_FINGERPRINT)
-        s.b = ctx.patch(s.b.id, sp)
+        # recoverPendingIdleSleep re-writes the sleep-policy fingerprint; SleepPatch never touches
+        # it, so the bead keeps it as it is
+        s.b = ctx.patch(s.b.id, timers.sleep_patch(ctx, "idle"))
         s.alive = False
     s.b = sleep_policy.reconcile_detached_at(ctx, s.b, policy, s.alive)
     return False
@@ -335,7 +334,6 @@ def zombie(ctx: TickContext, b: SessionBead, entry: DesiredEntry, name: str) -> 
         exits_check.mark_terminal_error(ctx, b, reason)
     if not screen_rate_limited(text):
         ctx.event("session.crashed", entry.identity or entry.template, text, b.id)
-        ctx.log(f"session reconciler: zombie {name}: agent process dead; scrollback captured")
 
 
 def drain_ack_step(ctx: TickContext, b: SessionBead, entry: DesiredEntry, alive: bool) -> bool:

@@ -52,7 +52,7 @@ def breakdown(a: Agent) -> str:
                       separators=(",", ":"))
 
 
-def legacy_or_mismatched(stored: str, current: str = "") -> bool:
+def legacy_or_mismatched(stored: str) -> bool:
     """runtime.IsLegacyOrMismatchedVersion: a stored hash without a `version:` prefix (a bare
     pre-versioning hash) or of another fingerprint version. An empty stored hash is not legacy:
     nothing was recorded, so a live hash is applied, not silently rebaselined."""

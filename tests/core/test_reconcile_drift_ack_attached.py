@@ -7,6 +7,7 @@ same key cancels the ack of a session no longer attached."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,8 @@ from factories import (
     session_bead,
 )
 
+from core.config.city_config import Agent
+from core.formats.timefmt import format_time
 from core.outcome import Outcome
 from core.reconcile import hashes
 from core.reconcile.context import TickContext
@@ -131,3 +134,32 @@ def test_other_acks_are_not_drift_acks(reason, owned, drain_reason):
 def test_a_detached_session_without_a_recent_record_is_stopped_by_its_ack(tmp_path):
     m, _, decisions, _ = tick(tmp_path, "v5:old", False)
     assert decisions == [("acknowledged", "stop_pending", {})] and not m.world.runtime.alive("mayor")
+
+
+def test_an_unacked_tracked_config_drift_drain_is_not_a_drift_ack():
+    # the drain was begun but the agent has not acked it: only an acked drain is canceled here
+    ctx, b = tracked({"GC_DRAIN_ACK": "1"}, "config-drift")
+    ctx.mem = ctx.mem.set("drains", "gc-1", Drain("gc-1", "config-drift", ctx.now, ctx.now, "2", False))
+    assert _drift_ack_canceled(ctx, b, "worker", "", False) is False
+    assert ctx.out.trace == [] and "gc-1" in ctx.mem.drains
+
+
+def test_a_recent_record_cancels_a_tracked_drift_drain_of_a_detached_session():
+    """recentlyDeferredSessionAttachedConfigDrift with the tracker's entry: the drain is canceled
+    (cancelSessionConfigDriftDrainInfo) and the record says so."""
+    agent = Agent(name="worker")
+    key = f"v5:old:{hashes.core_hash(agent)}"
+    world = World()
+    world.runtime.sessions = world.runtime.sessions.set(
+        "worker", RuntimeSession("worker", session_id="gc-1", meta={"GC_DRAIN_ACK": "1"}))
+    b = session_bead("gc-1", session_name="worker", template="worker", generation="2", started_config_hash="v5:old",
+                     attached_config_drift_deferred_key=key,
+                     attached_config_drift_deferred_at=format_time(world.now - timedelta(minutes=1)))
+    world.store.put_session(b, "create")
+    world.memory = world.memory.set("drains", "gc-1", Drain("gc-1", "config-drift", world.now, world.now, "2", True))
+    ctx = TickContext(make_city(agent), world, "current", Outcome())
+    assert _drift_ack_canceled(ctx, b, "worker", "config-drift", True) is True
+    assert [(t.site_code, t.reason_code, t.outcome_code, t.template, t.session_name, t.fields)
+            for t in ctx.out.trace] == [("reconciler.session.drain_ack", "config_drift_recently_attached",
+                                         "cancel_reconciler_ack", "worker", "worker", {"drain_canceled": True})]
+    assert "gc-1" not in ctx.mem.drains and ctx.rt.get_meta("worker", "GC_DRAIN_ACK") == ""

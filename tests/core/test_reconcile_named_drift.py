@@ -62,6 +62,13 @@ def test_a_restart_in_place_stops_the_runtime_claims_a_start_and_keeps_the_resum
         assert b.get(k) == v, k
 
 
+def test_a_reset_into_creating_keeps_the_resume_key_too(tmp_path):
+    ctx, m = ctx_of(tmp_path)
+    b = reset_named_for_drift(ctx, m.world.store.session("gc-1"), True, "creating")
+    assert (b.state, b.get("session_key"), b.get("started_config_hash"), b.get("pending_create_claim")) == \
+        ("creating", "k-1", "v5:old", "true")
+
+
 @pytest.mark.parametrize("key, started", [("", "v5:old"), ("  ", "v5:old"), ("k-1", "")])
 def test_the_resume_key_is_kept_only_with_a_started_hash_beside_it(tmp_path, key, started):
     ctx, m = ctx_of(tmp_path, key=key, started=started)
@@ -161,3 +168,27 @@ def test_an_attached_deferral_is_recorded_and_refreshed_only_once_old(tmp_path):
     assert not recently_attached(ctx2, b2, "x:y")
     ctx2.now -= timedelta(days=1)  # a record from the future is trusted
     assert recently_attached(ctx2, b2, "x:y")
+
+
+def test_activity_exactly_the_threshold_old_does_not_defer(tmp_path):
+    """namedSessionActiveUseReasonInfo: recent is `now - last < namedSessionActivityThreshold`."""
+    ctx, m = ctx_of(tmp_path, activity="2026-05-16T11:58:00Z")
+    assert _named_active_reason(ctx, m.world.store.session("gc-1"), "x:y") == ""
+    ctx2, m2 = ctx_of(tmp_path, activity="2026-05-16T11:58:01Z")
+    assert _named_active_reason(ctx2, m2.world.store.session("gc-1"), "x:y") == "recent_activity"
+
+
+def test_a_pinned_deferral_of_this_drift_without_a_stamp_is_stamped(tmp_path):
+    ctx, m = ctx_of(tmp_path, pin="true")
+    m.world.store.update_session("gc-1", {"config_drift_deferred_at": ""})
+    assert _named_active_reason(ctx, m.world.store.session("gc-1"), "a:b") == "pinned"
+    assert m.world.store.session("gc-1").get("config_drift_deferred_at") == "2026-05-16T12:00:00Z"
+
+
+def test_a_deferral_stamp_that_does_not_parse_starts_the_window_again(tmp_path):
+    """boundedNamedSessionConfigDriftDeferral: an unparsable deferred_at is re-recorded and defers."""
+    ctx, m = ctx_of(tmp_path, activity="2026-05-16T11:59:50Z")
+    m.world.store.update_session("gc-1", {"config_drift_deferred_at": "soon"})
+    assert _named_active_reason(ctx, m.world.store.session("gc-1"), "a:b") == "recent_activity"
+    b = m.world.store.session("gc-1")
+    assert (b.get("config_drift_deferred_at"), b.get("config_drift_deferred_key")) == ("2026-05-16T12:00:00Z", "a:b")
