@@ -8,13 +8,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from factories import make_city
 
 from core.config.city_config import Agent, NamedSession
 from core.config.load import load_city_text
 from core.desired.build import build_desired
 from core.world.beads import WorkBead
 from core.world.world import World
-from tests.factories import make_city
 
 T0 = datetime(2026, 5, 4, 12, tzinfo=UTC)
 

@@ -85,3 +85,77 @@ def test_a_held_canonical_alias_defers_the_collapse_and_a_named_reservation_does
     assert ('buildDesiredState: pool "town/mayor": deferring singleton pool identity normalization for bead gc-1: '
             'normalizing singleton pool identity for bead gc-1 to "town/mayor": session alias already exists: '
             '"town/mayor" already belongs to gc-h') in ctx.result.logs
+
+
+def test_only_the_stale_fields_are_rewritten():
+    """Each field is rewritten on its own rule (normalizeNonExpandingPoolSessionInfo): a stale alias
+    does not touch an agent_name that names no slot, a custom title stays, a label outside the
+    `agent:` family stays even when its value looks like a slot; the canonical `agent:` label
+    comes with any change."""
+    md = {"template": "town/mayor", "session_name": "mayor-gc-1", "alias": "town/mayor-1", "pool_managed": "true"}
+    ctx, b = setup(md, title="Mayor's desk", labels=("owner:town/mayor-2",))
+    nb, why = normalize_singleton(ctx, MAYOR, b)
+    assert (nb.alias, nb.agent_name, nb.title) == ("town/mayor", "", "Mayor's desk")
+    assert nb.labels == {"gc:session", "owner:town/mayor-2", "agent:town/mayor"}
+    assert [w.rule for w in why] == ["alias.reclaimed", "alias.normalized"]
+
+
+def test_a_bare_slot_agent_label_is_the_agent_name_and_is_replaced():
+    """sessionBeadAgentNameInfo reads the `agent:` label when agent_name is empty: a bare
+    `agent:mayor-1` names slot 1, so agent_name is set and the label swapped for the canonical one."""
+    md = {"template": "town/mayor", "session_name": "mayor-gc-1", "alias": "town/mayor", "pool_managed": "true"}
+    ctx, b = setup(md, labels=("agent:mayor-1",))
+    nb, _ = normalize_singleton(ctx, MAYOR, b)
+    assert nb.agent_name == "town/mayor" and nb.labels == {"gc:session", "agent:town/mayor"}
+
+
+def test_a_bead_without_an_alias_or_deferral_keeps_no_alias():
+    """Only a stale alias, or no alias with the canonical one deferred, is rewritten: a bead with
+    no alias and no deferral loses its pool_slot and gets the canonical label, nothing else."""
+    md = {"template": "town/mayor", "session_name": "mayor-gc-1", "agent_name": "town/mayor", "pool_slot": "1"}
+    ctx, b = setup(md)
+    nb, why = normalize_singleton(ctx, MAYOR, b)
+    assert (nb.alias, nb.get("alias_history"), nb.get("pool_slot")) == ("", "", "")
+    assert "agent:town/mayor" in nb.labels
+    assert [w.rule for w in why] == ["alias.normalized"]
+
+
+def test_a_canonical_alias_with_a_leftover_deferral_is_not_reclaimed_again():
+    """alias == canonical clears the conflict keys only; the alias is not rewritten (no
+    alias_history entry, no reclaim) even though the deferral names it."""
+    done = {"template": "town/mayor", "session_name": "mayor-gc-1", "agent_name": "town/mayor", "alias": "town/mayor",
+            "alias_history": "town/mayor-3", "pool_alias_conflict": "town/mayor"}
+    ctx, b = setup(done)
+    nb, why = normalize_singleton(ctx, MAYOR, b)
+    assert (nb.alias, nb.get("alias_history"), nb.get("pool_alias_conflict")) == ("town/mayor", "town/mayor-3", "")
+    assert [w.rule for w in why] == ["alias.normalized"]
+
+
+def test_a_stale_title_alone_brings_the_canonical_label():
+    md = {"template": "town/mayor", "session_name": "mayor-gc-1", "agent_name": "town/mayor", "alias": "town/mayor"}
+    ctx, b = setup(md, title="town/mayor-1")
+    nb, _ = normalize_singleton(ctx, MAYOR, b)
+    assert nb.title == "town/mayor" and "agent:town/mayor" in nb.labels
+
+
+def test_a_bead_already_labelled_canonical_still_has_its_stale_fields_rewritten():
+    """The canonical label being there already adds no label, but the stale alias and pool_slot
+    are still written: the update is skipped only when nothing at all changes."""
+    md = {"template": "town/mayor", "session_name": "mayor-gc-1", "agent_name": "town/mayor", "alias": "town/mayor-1",
+          "pool_slot": "1"}
+    ctx, b = setup(md, labels=("agent:town/mayor",))
+    nb, why = normalize_singleton(ctx, MAYOR, b)
+    assert (nb.alias, nb.get("pool_slot"), nb.labels) == ("town/mayor", "", {"gc:session", "agent:town/mayor"})
+    assert len(ctx.actions) == 1 and [w.rule for w in why] == ["alias.reclaimed", "alias.normalized"]
+
+
+def test_the_reclaim_is_blocked_neither_by_the_bead_itself_nor_by_an_agent_name_of_the_canonical_identity():
+    """EnsureAliasAvailableWithConfigForOwner(store, city, canonical, info.ID, canonical): the bead's
+    own fields never block it, and another bead's agent_name equal to the canonical identity is
+    the owner's own concrete identity, which passes; only a session_name or alias blocks."""
+    md = {"template": "town/mayor", "session_name": "town/mayor", "agent_name": "town/mayor", "alias": "town/mayor-1"}
+    twin = ("gc-0", {"template": "town/mayor", "session_name": "twin", "agent_name": "town/mayor"})
+    ctx, b = setup(md, extra=[twin])
+    nb, why = normalize_singleton(ctx, MAYOR, b)
+    assert (nb.alias, nb.get("pool_alias_conflict")) == ("town/mayor", "")
+    assert [w.rule for w in why] == ["alias.reclaimed", "alias.normalized"]

@@ -184,3 +184,13 @@ def test_the_opencode_family_defaults_to_acp_even_without_an_acp_launch():
     assert session_transport(a, ResolvedProvider(name="mine", builtin_ancestor="opencode", supports_acp=True)) == "acp"
     assert session_transport(a, ResolvedProvider(name="opencode", supports_acp=True)) == "acp"
     assert session_transport(a, ResolvedProvider(name="mine", builtin_ancestor="claude", supports_acp=True)) == ""
+
+
+def test_fields_no_profile_or_spec_sets_are_empty():
+    """A provider whose profile and specs set no resume or session-id field resolves them to ""
+    (ResolvedProvider's zero values), so nothing is stamped for them."""
+    for rp in (resolve_provider(city(), Agent(name="w", provider="kiro")),
+               resolve_provider(city({"bare": {"command": "x"}}), Agent(name="w", provider="bare"))):
+        assert (rp.resume_flag, rp.resume_style, rp.resume_command, rp.session_id_flag) == ("", "", "", "")
+    assert resolve_provider(city({"bare": {"command": "x"}}), Agent(name="w", provider="bare")).session_metadata() == {
+        "command": "x", "provider": "bare", "provider_kind": "bare"}

@@ -47,3 +47,43 @@ def test_a_pool_session_stamps_its_work_dir_only_where_the_bead_already_names_it
 def test_a_session_outside_a_pool_stamps_its_work_dir_without_evidence():
     md = stamped({"session_origin": "manual", "work_dir": "/w/a"}, {"work_dir": "/w/b"})
     assert (md["gc.session_name"], md["gc.work_dir"]) == ("w-gc-1", "/w/a")
+
+
+def test_each_in_progress_bead_is_stamped_on_its_own_and_its_root_once():
+    """stampRunSessionIdentity walks every collected bead: work that is not in progress, has no
+    assignee, names no open session, or whose session has neither identifier nor work_dir is
+    skipped without stopping the walk. A session with a name but no work_dir stamps the name; one
+    with a work_dir but no identifier stamps the work_dir. A run root (gc.root_bead_id) in the same
+    store gets the session's stamps too (once, with the session's own work_dir rule); a root that
+    is the bead itself, or lives in another store, is not stamped from here."""
+    world = World(T0)
+    store = world.store
+    store.put_session(SessionBead("gc-1", T0, {"template": "w", "session_name": "w-gc-1", "session_origin": "manual",
+                                               "work_dir": "/w/a"}))
+    store.put_session(SessionBead("gc-2", T0, {"template": "w", "session_origin": "manual"}))
+    store.put_session(SessionBead("gc-3", T0, {"template": "w", "session_name": "w-gc-3", "session_origin": "manual"}))
+    store.put_session(SessionBead("gc-4", T0, {"template": "w", "session_origin": "manual", "work_dir": "/w/d"}))
+    for rid, st in (("root", ""), ("far", "r1")):
+        store.put_work(WorkBead(rid, status="open", store=st))
+    work = [WorkBead("o-1", status="open", assignee="w-gc-1"), WorkBead("b-1", status="in_progress", assignee=" "),
+            WorkBead("u-1", status="in_progress", assignee="nobody"), WorkBead("e-1", status="in_progress", assignee="gc-2"),
+            WorkBead("n-1", status="in_progress", assignee="w-gc-3"), WorkBead("d-1", status="in_progress", assignee="gc-4"),
+            WorkBead("s-1", status="in_progress", assignee="w-gc-1", metadata=(("gc.root_bead_id", "s-1"),)),
+            WorkBead("k-3", status="in_progress", assignee="w-gc-1", metadata=(("gc.root_bead_id", "far"),)),
+            WorkBead("k-1", status="in_progress", assignee="w-gc-1", metadata=(("gc.root_bead_id", " root "),)),
+            WorkBead("k-2", status="in_progress", assignee="w-gc-3", metadata=(("gc.root_bead_id", "root"),))]
+    for w in work:
+        store.put_work(w)
+    ctx = BuildContext(City(root="/c", path="/c/city.toml", agents=[Agent(name="w", max_active_sessions=3)]), world,
+                       "current", [])
+    stamp_run_session_identity(ctx, work)
+
+    def stamps(wid: str) -> tuple[str | None, str | None]:
+        md = dict(store.work_bead(wid).metadata)
+        return md.get("gc.session_name"), md.get("gc.work_dir")
+
+    assert [stamps(w) for w in ("o-1", "b-1", "u-1", "e-1")] == [(None, None)] * 4
+    assert stamps("n-1") == ("w-gc-3", None) and stamps("d-1") == (None, "/w/d")
+    assert stamps("s-1") == ("w-gc-1", "/w/a") and stamps("k-1") == ("w-gc-1", "/w/a")
+    assert stamps("root") == ("w-gc-1", "/w/a")    # k-2's session (w-gc-3) comes after the root was stamped
+    assert stamps("far") == (None, None)

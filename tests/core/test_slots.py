@@ -132,6 +132,7 @@ CREW = Agent(name="w", max_active_sessions=2, namepool_names=("a", "b", "c"))
     (W3, {"pool_slot": "5", "session_name": "w-2"}, 2),
     (W3, {"pool_slot": "5"}, 0),                               # bounded and nothing usable: no slot
     (FREE, {"pool_slot": "5"}, 5),                             # unbounded: any positive slot stands
+    (W3, {"pool_slot": "1"}, 1),                               # slot 1 is a pool_slot like any other
     (W3, {"agent_name": "w-9", "alias": "w-2"}, 2),
     (W3, {"agent_name": "w-9"}, 0),
     (FREE, {"agent_name": "w-9"}, 9),

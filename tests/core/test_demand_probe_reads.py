@@ -1,0 +1,64 @@
+"""The default demand probes' store reads (defaultScaleCheckCountsAndDemand,
+defaultNamedSessionDemand in cmd/gc/build_desired_state.go): one sub-phase record per kind with
+its target count, and per store group that fails or comes back partial, one log line naming the
+group's templates, every template marked partial with its reason."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from core.config.city_config import City
+from core.desired.context import BuildContext
+from core.desired.demand import ProbeReads
+from core.world.world import World
+
+T0 = datetime(2026, 5, 4, 12, tzinfo=UTC)
+
+
+def _ctx(faults: dict[str, tuple[str, int, str]]) -> BuildContext:
+    world = World(T0)
+    world.store.read_faults = dict(faults)
+    ctx = BuildContext(City(root="/tmp", path="/tmp/city.toml"), world, "current", [])
+    ctx.result.store_query_partial = False  # the faults are the probes' to report here
+    return ctx
+
+
+def test_each_failing_group_is_logged_once_and_marks_its_templates():
+    ctx = _ctx({"r1": ("error", 1, "boom"), "city": ("partial", 1, "")})
+    reads = ProbeReads()
+    reads.add(["r1", "city"], "r1/worker", named=False)
+    reads.add(["r1"], "r1/polecat", named=False)
+    reads.add(["city"], "mayor", named=True)
+    reads.add(["r2"], "r2/dog", named=False)
+    reads.add(["a"], "a/cat", named=False)   # a clean group between two failing ones
+    reads.report(ctx)
+    assert [(r.fields["operation_name"], r.fields["targets"]) for r in ctx.trace] == [
+        ("demand_snapshot.default_scale_demand", 5), ("demand_snapshot.named_session_demand", 1)]
+    assert ctx.result.logs == [
+        "buildDesiredState: default scale_check city templates=r1/worker: Ready(): partial result "
+        "(counts above may be a partial of one demand source)",
+        "buildDesiredState: default scale_check rig:r1 templates=r1/polecat,r1/worker: Ready(): boom "
+        "(counts above may be a partial of one demand source)",
+        "buildDesiredState: default scale_check city templates=mayor: Ready(): partial result "
+        "(using named demand=false)"]
+    assert ctx.result.store_query_partial
+    assert ctx.result.partial_templates == {"r1/worker", "r1/polecat", "mayor"}
+    assert ctx.result.partial_reasons == {
+        "r1/worker": "the default demand read of the city store came back partial",
+        "r1/polecat": "the default demand read of the rig:r1 store failed",
+        "mayor": "the default demand read of the city store came back partial"}
+
+
+def test_a_cold_probe_keys_its_group_by_the_bare_store_and_clean_reads_report_nothing():
+    ctx = _ctx({"r1": ("error", 1, "")})
+    reads = ProbeReads()
+    reads.add(["r1"], "r1/worker", named=True, cold=True)
+    reads.report(ctx)
+    assert ctx.result.logs == ["buildDesiredState: default scale_check r1 templates=r1/worker: Ready(): "
+                               f"{ctx.store.read_error('r1')} (using named demand=false)"]
+    quiet = _ctx({})
+    reads = ProbeReads()
+    reads.add(["city"], "w", named=False)
+    reads.report(quiet)
+    assert quiet.result.logs == [] and not quiet.result.store_query_partial and quiet.result.partial_templates == set()
+    assert [r.fields["operation_name"] for r in quiet.trace] == ["demand_snapshot.default_scale_demand"]
