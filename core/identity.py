@@ -13,9 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.config.city_config import Agent, City, qualify
+from core.config.naming import resolve_pool_slot as resolve_pool_slot
 from core.config.naming import sanitize as sanitize
 from core.config.naming import session_name_for as session_name_for
-from core.formats.goparse import digits_value
 
 SEMANTICS = ("current", "pre-2053", "pre-1989")
 CURRENT = "current"
@@ -159,18 +159,6 @@ def pool_session_name(template: str, bead_id: str) -> str:
 def owns_pool_session_name(session_name: str, template: str, bead_id: str) -> bool:
     """True if `session_name` is the pool session name of `template` for `bead_id`, or ends in "-<bead_id>"."""
     return session_name == pool_session_name(template, bead_id) or session_name.endswith("-" + bead_id)
-
-
-def resolve_pool_slot(name: str, template: str) -> int:
-    """resolvePoolSlot: the N of `<template>-N` (or legacy `<template>-gc-N`); 0 otherwise."""
-    prefix = template + "-"
-    if not name.startswith(prefix):
-        return 0
-    tail = name[len(prefix):]
-    n = digits_value(tail)
-    if n is None and tail.startswith("gc-"):
-        n = digits_value(tail[3:])
-    return n or 0
 
 
 def persisted_identity_slot(a: Agent, allow_local: bool, *candidates: str) -> int:

@@ -20,7 +20,6 @@ from core.identity import (
     canonical_singleton,
     instance_expansion,
     multiple_sessions,
-    resolve_pool_slot,
     session_name_for,
 )
 from core.tracefile.record import BuildRecord, TraceRecord
@@ -34,55 +33,6 @@ if TYPE_CHECKING:
 _T = TypeVar("_T")
 
 
-def is_configured_named(b: SessionBead) -> bool:
-    """isNamedSessionInfo: the bead carries configured_named_session=true (trimmed, as Gas City
-    reads it)."""
-    return b.metadata.get(B.CONFIGURED_NAMED_SESSION, "").strip() == "true"
-
-
-def is_manual(b: SessionBead) -> bool:
-    """isManualSessionInfo: origin manual or manual_session=true."""
-    md = b.metadata  # read directly: asked of every open bead several times a tick
-    return md.get(B.SESSION_ORIGIN) == "manual" or md.get(B.MANUAL_SESSION) == "true"
-
-
-def session_origin(b: SessionBead) -> str:
-    """sessionOriginInfo: explicit origin, else named/manual flags, else ephemeral for raw pool
-    markers or a `<template>-N` agent_name/session_name."""
-    return b.derived(_session_origin)
-
-
-def _session_origin(b: SessionBead) -> str:
-    o = b.get(B.SESSION_ORIGIN).strip()
-    if o:
-        return o
-    if is_configured_named(b):
-        return "named"
-    if is_manual(b):
-        return "manual"
-    if b.get(B.POOL_MANAGED) == "true" or b.get(B.POOL_SLOT).strip() or b.dependency_only:
-        return "ephemeral"
-    tmpl = b.template.strip()
-    if tmpl and (resolve_pool_slot(agent_name_of(b).strip(), tmpl) > 0
-                 or resolve_pool_slot(b.session_name.strip(), tmpl) > 0):
-        return "ephemeral"
-    return ""
-
-
-def is_ephemeral(b: SessionBead) -> bool:
-    """The bead's origin (explicit or derived) is ephemeral."""
-    return b.derived(_session_origin) == "ephemeral"
-
-
-def is_pool_managed(b: SessionBead) -> bool:
-    """isPoolManagedSessionInfo: ephemeral origin, pool_managed=true, or a pool_slot."""
-    return b.derived(_is_pool_managed)
-
-
-def _is_pool_managed(b: SessionBead) -> bool:
-    return is_ephemeral(b) or b.get(B.POOL_MANAGED) == "true" or bool(b.get(B.POOL_SLOT).strip())
-
-
 def controller_managed(b: SessionBead) -> bool:
     """Raw controller-capacity markers: pool_managed, a pool_slot, or a live pending-create claim
     on a pool-managed bead."""
@@ -91,17 +41,7 @@ def controller_managed(b: SessionBead) -> bool:
 
 def _controller_managed(b: SessionBead) -> bool:
     return (b.get(B.POOL_MANAGED) == "true" or bool(b.get(B.POOL_SLOT).strip())
-            or (is_pool_managed(b) and b.pending_claim))
-
-
-def agent_name_of(b: SessionBead) -> str:
-    """sessionBeadAgentName: agent_name, else the first `agent:` label."""
-    if b.agent_name:
-        return b.agent_name
-    for lab in sorted(b.labels):
-        if lab.startswith("agent:"):
-            return lab[len("agent:"):]
-    return ""
+            or (b.pool_managed and b.pending_claim))
 
 
 def has_terminal_provider_error(b: SessionBead) -> bool:
@@ -270,7 +210,7 @@ class BuildContext:
         out = b.template
         if out and (a := self.lookup.find_agent_by_template(out)) is not None:
             return a.qualified_name
-        resolved = self.template_for_identity(agent_name_of(b)) or self.template_for_identity(b.alias.strip())
+        resolved = self.template_for_identity(b.recorded_agent_name) or self.template_for_identity(b.alias.strip())
         return resolved or out
 
     def template_of(self, b: SessionBead) -> str:
@@ -389,13 +329,13 @@ def is_legacy_manual_for(a: Agent, b: SessionBead) -> bool:
 
 def _legacy_manual_markers(b: SessionBead) -> bool:
     """The bead's part of isLegacyManualSessionInfoForAgent."""
-    return (b.get(B.SESSION_ORIGIN).strip() == "ephemeral" and not is_configured_named(b)
+    return (b.get(B.SESSION_ORIGIN).strip() == "ephemeral" and not b.is_named
             and b.get(B.POOL_MANAGED) != "true" and not b.get(B.POOL_SLOT).strip() and not b.dependency_only)
 
 
 def is_manual_for(a: Agent, b: SessionBead) -> bool:
     """isManualSessionInfoForAgent."""
-    return is_manual(b) or is_legacy_manual_for(a, b)
+    return b.is_manual or is_legacy_manual_for(a, b)
 
 
 def normalize_identity_for(a: Agent, identity: str) -> str:
@@ -417,7 +357,7 @@ def session_qualified_name(a: Agent, b: SessionBead) -> str:
     (agent_name, else an explicit or legacy session_name, else the alias)."""
     from core.config.city_config import qualify
 
-    persisted = normalize_identity_for(a, agent_name_of(b))
+    persisted = normalize_identity_for(a, b.recorded_agent_name)
     multi = multiple_sessions(a)
     if persisted and (not multi or persisted != a.qualified_name):
         return persisted

@@ -10,10 +10,6 @@ from core.config.city_config import Agent
 from core.desired.context import (
     BuildContext,
     has_terminal_provider_error,
-    is_configured_named,
-    is_ephemeral,
-    is_manual,
-    is_pool_managed,
 )
 from core.desired.entries import Request
 from core.desired.reach import work_reachable
@@ -159,7 +155,7 @@ def _live_pool_counts(ctx: BuildContext) -> dict[str, int]:
     """Live pool sessions per normalized template (the cold-pool test)."""
     counts: dict[str, int] = {}
     for b in ctx.store.open_sessions():
-        if not is_pool_managed(b) or b.state == "asleep" or b.drained:
+        if not b.pool_managed or b.state == "asleep" or b.drained:
             continue
         t = ctx.normalize_template(b.template)
         if t:
@@ -356,10 +352,10 @@ def alias_held_templates(ctx: BuildContext) -> dict[str, str]:
         if a.suspended or not ctx.uses_canonical_singleton(a):
             continue
         qn = a.qualified_name
-        cands = ctx.store.open_by(B.ALIAS, qn) + [b for b in ctx.store.open_by(B.TEMPLATE, qn) if is_configured_named(b)]
+        cands = ctx.store.open_by(B.ALIAS, qn) + [b for b in ctx.store.open_by(B.TEMPLATE, qn) if b.is_named]
         cands.sort(key=lambda b: (b.created_at, natural_key(b.id)))
         for b in cands:
-            if is_pool_managed(b) or b.drained or b.failed_create:
+            if b.pool_managed or b.drained or b.failed_create:
                 continue
             held[qn] = b.id
             break
@@ -514,7 +510,7 @@ def resume_requests(ctx: BuildContext, demand: Demand) -> list[Request]:
         woken = False
         for w, sess in grouped.get(qn, []):
             if sess is not None:
-                if is_configured_named(sess) and ctx.semantics != "pre-1989":
+                if sess.is_named and ctx.semantics != "pre-1989":
                     continue  # the named pass owns a named session's canonical bead
                 out.append(Request(qn, "resume", sess.id, w.id, w.priority))
                 continue
@@ -542,7 +538,7 @@ def inflight_requests(ctx: BuildContext, resumed: set[str]) -> dict[str, list[Re
     demand, per template, in creation order."""
     by_template: dict[str, list[SessionBead]] = {}
     for b in ctx.store.open_sessions():
-        if has_terminal_provider_error(b) or b.id in resumed or not is_pool_managed(b) or not _consumes_new_demand(b):
+        if has_terminal_provider_error(b) or b.id in resumed or not b.pool_managed or not _consumes_new_demand(b):
             continue
         t = ctx.normalized_session_template(b)
         if t:
@@ -553,8 +549,8 @@ def inflight_requests(ctx: BuildContext, resumed: set[str]) -> dict[str, list[Re
             continue
         qn = a.qualified_name
         for b in by_template.get(qn, []):
-            ephemeral_for = is_ephemeral(b) or (
-                ctx.supports_instance_expansion(a) and not is_configured_named(b) and not is_manual(b)
+            ephemeral_for = b.is_ephemeral or (
+                ctx.supports_instance_expansion(a) and not b.is_named and not b.is_manual
                 and raw_existing_slot(a, b, ctx.semantics) > 0)
             if not ephemeral_for:
                 continue

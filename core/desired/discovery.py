@@ -13,10 +13,7 @@ from core.config.city_config import Agent
 from core.desired.context import (
     BuildContext,
     controller_managed,
-    is_configured_named,
-    is_manual,
     is_manual_for,
-    is_pool_managed,
     session_qualified_name,
 )
 from core.desired.entries import DesiredEntry, Why
@@ -36,11 +33,10 @@ STALE_CREATING_SECONDS = 60.0
 def ephemeral_for(ctx: BuildContext, a: Agent, b: SessionBead) -> bool:
     """isEphemeralSessionInfoForAgent: ephemeral origin, or an expanding template's non-named,
     non-manual bead that holds a pool slot."""
-    from core.desired.context import is_ephemeral
-
-    if is_ephemeral(b):
+    
+    if b.is_ephemeral:
         return True
-    if not ctx.supports_instance_expansion(a) or is_configured_named(b) or is_manual(b):
+    if not ctx.supports_instance_expansion(a) or b.is_named or b.is_manual:
         return False
     return raw_existing_slot(a, b, ctx.semantics) > 0
 
@@ -48,7 +44,7 @@ def ephemeral_for(ctx: BuildContext, a: Agent, b: SessionBead) -> bool:
 def canonical_identity(ctx: BuildContext, a: Agent, b: SessionBead) -> str:
     """canonicalSessionIdentity: named -> its configured identity; canonical singleton -> QN;
     stamped slot -> the instance identity; unstamped -> QN."""
-    if is_configured_named(b):
+    if b.is_named:
         return b.get(B.CONFIGURED_NAMED_IDENTITY).strip() or a.qualified_name
     if ctx.uses_canonical_singleton(a):
         return a.qualified_name
@@ -69,7 +65,7 @@ def has_canonical_singleton_entry(ctx: BuildContext, a: Agent) -> bool:
 def preservable(b: SessionBead) -> bool:
     """scaleCheckPartialSessionPreservableInfo: a non-terminal bead a partial read must keep (or a
     pool create still holding its pending claim)."""
-    return b.state.strip() in PRESERVABLE_STATES or (is_pool_managed(b) and b.pending_claim)
+    return b.state.strip() in PRESERVABLE_STATES or (b.pool_managed and b.pending_claim)
 
 
 def stale_creating(ctx: BuildContext, b: SessionBead) -> bool:
@@ -122,18 +118,18 @@ def _rejoins(ctx: BuildContext, a: Agent, b: SessionBead, qn: str, *, manual: bo
     """Whether this open bead of a configured template may rejoin the desired set: not a stale
     suffixed duplicate of a desired canonical singleton, not a leaked plain bead beside the
     configured named session, and (ephemeral capacity) only while its template is wanted."""
-    named = is_configured_named(b)
+    named = b.is_named
     if not already and not manual and not named and has_canonical_singleton_entry(ctx, a) \
             and bead_stale_suffixed(ctx, a, b):
         return False
-    if not is_manual(b) and not named and not is_pool_managed(b) and qn in named_templates:
+    if not b.is_manual and not named and not b.pool_managed and qn in named_templates:
         return False  # leaked plain bead beside the configured named session: the reconciler closes it
     if not eph:
         return True
     res = ctx.result
     partial = qn in res.partial_templates and preservable(b)
     creating = b.state in ("creating", "start-pending")
-    pending = is_pool_managed(b) and b.pending_claim
+    pending = b.pool_managed and b.pending_claim
     managed = controller_managed(b)
     template_desired = qn in desired_templates
     if managed and b.drained:

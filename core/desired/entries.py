@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 SOURCES = ("resume", "wake-known-identity", "new", "min-fill", "named-always", "named-on-demand", "discovered",
@@ -101,28 +101,46 @@ class Entries(dict):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__()
-        self._by_template: dict[str, dict[str, DesiredEntry]] = {}
+        self._by_template: dict[str, dict[str, DesiredEntry]] | None = {}
         for key, entry in dict(*args, **kwargs).items():
             self[key] = entry
 
+    def _groups(self) -> dict[str, dict[str, DesiredEntry]]:
+        groups = self._by_template
+        if groups is None:  # released (release_groups): grouped again, in the entries' order
+            groups = {}
+            for key, entry in self.items():
+                groups.setdefault(entry.template, {})[key] = entry
+            self._by_template = groups
+        return groups
+
     def __setitem__(self, key: str, entry: DesiredEntry) -> None:
+        groups = self._groups()
         old = self.get(key)
         if old is not None:
-            self._by_template.get(old.template, {}).pop(key, None)
+            groups.get(old.template, {}).pop(key, None)
         super().__setitem__(key, entry)
-        self._by_template.setdefault(entry.template, {})[key] = entry
+        groups.setdefault(entry.template, {})[key] = entry
 
     def of_template(self, template: str) -> list[DesiredEntry]:
-        """The entries of `template`, in the order they were set under it."""
-        return list(self._by_template.get(template, {}).values())
+        """The entries of `template`, in the order they were set under it (in the entries' order
+        once the groups were released)."""
+        return list(self._groups().get(template, {}).values())
 
     def share_groups(self, previous: Entries) -> None:
         """Take `previous`'s group of a template when it holds the same entry objects in the same
         order (recorded builds keep one copy of what did not change)."""
-        for template, group in self._by_template.items():
-            old = previous._by_template.get(template)
+        theirs = previous._groups()
+        for template, group in self._groups().items():
+            old = theirs.get(template)
             if old is not None and old is not group and _same_objects(old, group):
-                self._by_template[template] = old
+                self._groups()[template] = old
+
+    def release_groups(self) -> None:
+        """Drop the groups by template (derived from the entries, and only the build reads them:
+        a recorded build whose groups a newer one has shared need not keep them; they are made
+        again if asked)."""
+        self._by_template = None
 
 
 def _same_objects(a: dict[str, Any], b: dict[str, Any]) -> bool:
@@ -186,27 +204,91 @@ class DesiredResult:
     def share_unchanged(self, previous: DesiredResult | None) -> None:
         """Swap each entry and request list that equals the one `previous` holds under the same
         key for `previous`'s object, and then each container (the entries, a template's group of
-        them, the requests, the base keys, the roots) that holds the same objects, so
-        consecutive recorded builds share what did not change.
+        them, the requests, the base keys, the roots, the counts and id lists) that holds the
+        same objects or equal values, so consecutive recorded builds share what did not change.
+        Within what did change, a request equal to one of `previous`'s, an entry's field equal
+        to the previous entry's under its key, and a why step equal to one of `previous`'s
+        become `previous`'s objects too (most of a changed entry or request list repeats the
+        last build's).
         Values stay equal; call it only once neither result is being built or synced any more
         (entries are mutable while a tick runs)."""
         if previous is None or previous is self:
             return
+        whys: dict[Why, Why] | None = None
         for key, entry in self.entries.items():
             old = previous.entries.get(key)
-            if old is not None and old is not entry and old == entry:
+            if old is entry:
+                continue
+            if old is not None and old == entry:
                 self.entries[key] = old
+                continue
+            if whys is None:
+                whys = {w: w for e in previous.entries.values() for w in e.why}
+            _share_parts(entry, old, whys)
+        known: dict[tuple, Request] | None = None
         for key, reqs in self.requests.items():
             old_reqs = previous.requests.get(key)
-            if old_reqs is not None and old_reqs is not reqs and old_reqs == reqs:
+            if old_reqs is reqs:
+                continue
+            if old_reqs is not None and old_reqs == reqs:
                 self.requests[key] = old_reqs
+                continue
+            if known is None:
+                known = {_request_key(r): r for rs in previous.requests.values() for r in rs}
+            reqs[:] = [known.get(_request_key(r), r) for r in reqs]
         if _same_objects(previous.entries, self.entries):
             self.entries = previous.entries
         else:
             self.entries.share_groups(previous.entries)
         if _same_objects(previous.requests, self.requests):
             self.requests = previous.requests
-        if self.base_keys == previous.base_keys:
-            self.base_keys = previous.base_keys
-        if self.roots == previous.roots:
-            self.roots = previous.roots
+        for name in _SHARED_WHEN_EQUAL:
+            mine, theirs = getattr(self, name), getattr(previous, name)
+            if mine is not theirs and mine == theirs:
+                setattr(self, name, theirs)
+        if self.logs is not previous.logs:  # most of a build's log lines repeat the last build's
+            texts = {x: x for x in previous.logs}
+            self.logs[:] = [texts.get(x, x) for x in self.logs]
+
+
+    def retire(self, newer: DesiredResult) -> None:
+        """`newer` (the next recorded build) has shared with this one (share_unchanged), and no
+        build will run on this one again: drop what only a build reads and what only sharing
+        needed, which every recorded step would otherwise keep. The groups by template (a dict
+        of every template) are made again if asked; the root templates are only read while
+        dependency floors are realized, so they are emptied unless `newer` holds them."""
+        if newer is self:
+            return
+        if self.entries is not newer.entries:
+            self.entries.release_groups()
+        if self.roots is not newer.roots:
+            self.roots = set()
+
+# DesiredResult's plain containers of values (counts, flags, ids, texts): an equal one is
+# replaced by the previous build's object (share_unchanged).
+_SHARED_WHEN_EQUAL = ("base_keys", "roots", "scale_check_counts", "pool_requests", "pool_desired",
+                      "partial_templates", "partial_reasons", "alias_held", "named_demand", "named_routed_demand",
+                      "assigned_work_ids", "collected_work_ids", "floor_created", "duplicate_floors", "logs")
+_ENTRY_FIELDS = tuple(f.name for f in fields(DesiredEntry) if f.name != "why")
+
+
+def _share_parts(entry: DesiredEntry, old: DesiredEntry | None, whys: dict[Why, Why]) -> None:
+    """Give a changed or new `entry` the previous entry's value of each field where they are
+    equal, and the previous build's why steps where equal."""
+    if old is not None:
+        for name in _ENTRY_FIELDS:
+            mine, theirs = getattr(entry, name), getattr(old, name)
+            if mine is not theirs and mine == theirs:
+                setattr(entry, name, theirs)
+        if entry.why == old.why:
+            entry.why = old.why
+            return
+    entry.why[:] = [whys.get(w, w) for w in entry.why]
+
+
+def _request_key(r: Request) -> tuple:
+    """A request's value (Request is a mutable dataclass, so it cannot key a dict itself)."""
+    return tuple(getattr(r, name) for name in _REQUEST_FIELDS)
+
+
+_REQUEST_FIELDS = tuple(f.name for f in fields(Request))

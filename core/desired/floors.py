@@ -13,7 +13,7 @@ as a warning of the tick.
 from __future__ import annotations
 
 from core.config.city_config import Agent
-from core.desired.context import BuildContext, is_configured_named, is_manual, is_pool_managed
+from core.desired.context import BuildContext
 from core.desired.discovery import canonical_identity
 from core.desired.entries import DesiredEntry, Why
 from core.desired.realize import (
@@ -32,7 +32,7 @@ from core.world.beads import SessionBead
 def _reusable_dep(ctx: BuildContext, b: SessionBead, qn: str) -> bool:
     """reusableDependencyPoolSessionInfo: an open dependency-only bead of the template that is not
     manual, named, drained or failed-create and has a session name."""
-    return (b.open and not is_manual(b) and not b.drained and not b.failed_create and not is_configured_named(b)
+    return (b.open and not b.is_manual and not b.drained and not b.failed_create and not b.is_named
             and b.dependency_only and ctx.template_of(b) == qn and bool(b.session_name.strip()))
 
 
@@ -66,8 +66,8 @@ def _lingering_duplicate(ctx: BuildContext, a: Agent, bead: SessionBead) -> list
     qn = a.qualified_name
     floor_identity = request_identity(a, 1, ctx.semantics)[0]
     twins = sorted(b.id for b in ctx.open_for_template(qn)
-                   if b.id != bead.id and not b.dependency_only and b.pending_claim and is_pool_managed(b)
-                   and not is_manual(b) and not is_configured_named(b)
+                   if b.id != bead.id and not b.dependency_only and b.pending_claim and b.pool_managed
+                   and not b.is_manual and not b.is_named
                    and b.agent_name == floor_identity and b.created_at <= bead.created_at)
     if not twins:
         return []
@@ -87,8 +87,6 @@ def _note_duplicate(ctx: BuildContext, qn: str, bead: SessionBead) -> list[Why]:
     if not earlier:
         return []
     res.duplicate_floors.append((qn, bead.id, earlier))
-    ctx.log(f"dependency floor {qn!r}: created {bead.id} beside {', '.join(earlier)}, created for the same floor "
-            "earlier this tick: sync had not stamped dependency_only on it yet, so the reuse lookup skipped it")
     return [Why("demand.duplicate_floor",
                 f"a second floor bead for {qn}: {', '.join(earlier)} was created for this floor earlier in the "
                 "same tick, but floors only reuse beads marked dependency_only and sync writes that mark after "
@@ -142,7 +140,7 @@ def ensure_floor(ctx: BuildContext, a: Agent, dependent: str) -> None:
     if not any(w.rule == "demand.duplicate_floor" for w in bwhy):
         bwhy = _lingering_duplicate(ctx, a, bead) + bwhy
     identity = canonical_identity(ctx, a, bead)
-    if ctx.supports_instance_expansion(a) and not ctx.uses_canonical_singleton(a) and identity == qn and not is_configured_named(bead):
+    if ctx.supports_instance_expansion(a) and not ctx.uses_canonical_singleton(a) and identity == qn and not bead.is_named:
         identity = qualified_instance(a, 1)
     env = base_env(qn, bead, identity)
     bwhy = bwhy + [Why("alias.none", f"a dependency floor asks for no alias; it runs as {identity}")]

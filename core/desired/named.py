@@ -8,7 +8,7 @@ identity itself. A live bead squatting its runtime name or alias blocks it for t
 from __future__ import annotations
 
 from core.desired.alias import named_target
-from core.desired.context import BuildContext, is_configured_named
+from core.desired.context import BuildContext
 from core.desired.entries import DesiredEntry, Why
 from core.desired.reach import work_reachable
 from core.formats.goduration import go_quote
@@ -32,7 +32,7 @@ def continuity_eligible(b: SessionBead) -> bool:
 def matches_spec(b: SessionBead, identity: str, backing: str) -> bool:
     """NamedSessionBeadMatchesSpec: the named bead of this identity, or a bead whose template or
     agent_name is the backing template."""
-    if is_configured_named(b) and b.get(B.CONFIGURED_NAMED_IDENTITY).strip() == identity:
+    if b.is_named and b.get(B.CONFIGURED_NAMED_IDENTITY).strip() == identity:
         return True
     return named_target(b.template) == backing or named_target(b.agent_name) == backing
 
@@ -41,7 +41,7 @@ def canonical_named_bead(ctx: BuildContext, identity: str, runtime_name: str, ba
     """FindCanonicalNamedSessionInfo: the continuity-eligible configured-named bead of this
     identity, else a bead matching the spec whose session_name is the runtime name or identity."""
     for b in ctx.store.open_by(B.CONFIGURED_NAMED_IDENTITY, identity):
-        if continuity_eligible(b) and is_configured_named(b):
+        if continuity_eligible(b) and b.is_named:
             return b
     cands: dict[str, SessionBead] = {}
     for name in (runtime_name, identity):
@@ -58,7 +58,7 @@ def named_conflict(ctx: BuildContext, identity: str, runtime_name: str, backing:
     runtime name without matching the spec, or that holds the identity as its alias."""
     cands = {b.id: b for b in ctx.store.open_by(B.SESSION_NAME, runtime_name) + ctx.store.open_by(B.ALIAS, identity)}
     for b in sorted(cands.values(), key=lambda x: (x.created_at, x.id)):
-        if is_configured_named(b) and b.get(B.CONFIGURED_NAMED_IDENTITY).strip() == identity:
+        if b.is_named and b.get(B.CONFIGURED_NAMED_IDENTITY).strip() == identity:
             continue
         if b.session_name.strip() == runtime_name:
             if not matches_spec(b, identity, backing):
@@ -89,11 +89,7 @@ def pool_took_canonical(ctx: BuildContext, identity: str, canonical: SessionBead
     if ctx.semantics != "pre-1989" or canonical is None:
         return False
     taken = ctx.result.entries.get(key)
-    if taken is None or taken.named_identity or taken.bead_id != canonical.id:
-        return False
-    ctx.log(f"named session {identity}: canonical bead {canonical.id} "
-            f"was taken by the pool resume pass as {taken.identity} (pre-1989)")
-    return True
+    return taken is not None and not taken.named_identity and taken.bead_id == canonical.id
 
 
 def build_named(ctx: BuildContext, ready_assigned: set[str]) -> None:
@@ -122,7 +118,6 @@ def build_named(ctx: BuildContext, ready_assigned: set[str]) -> None:
         if canonical is None:
             other = named_conflict(ctx, identity, runtime, backing) if ctx.store_backed else None
             if other is not None:
-                ctx.log(f"named session {identity}: {other.id} holds {runtime}/{identity}; skipping this tick")
                 continue
             if mode != "always" and not work:
                 continue

@@ -25,8 +25,6 @@ from core.desired.alias import (
 from core.desired.budget import CreateBudget
 from core.desired.context import (
     BuildContext,
-    agent_name_of,
-    is_configured_named,
     is_manual_for,
     session_qualified_name,
 )
@@ -75,7 +73,7 @@ def reusable(ctx: BuildContext, a: Agent, b: SessionBead, used: set[str], busy: 
     """reusablePoolSessionInfo: open, not drained, failed-create, draining or asleep, not manual
     or named, holding no assigned work, not already used, and of this template."""
     return (b.open and not b.drained and not b.failed_create and b.state.strip() not in ("draining", "asleep")
-            and not is_manual_for(a, b) and not is_configured_named(b) and b.id not in busy
+            and not is_manual_for(a, b) and not b.is_named and b.id not in busy
             and b.id not in used and ctx.template_of(b) == a.qualified_name)
 
 
@@ -89,7 +87,7 @@ def bead_stale_suffixed(ctx: BuildContext, a: Agent, b: SessionBead) -> bool:
     carrying a numbered identity (agent_name, alias, title, an agent: label) or a pool_slot."""
     if not ctx.uses_canonical_singleton(a) or is_manual_for(a, b):
         return False
-    for v in (agent_name_of(b), b.alias, b.title):
+    for v in (b.recorded_agent_name, b.alias, b.title):
         if stale_suffixed(a, v, ctx.semantics):
             return True
     if any(stale_suffixed(a, lab[6:].strip(), ctx.semantics) for lab in b.labels if lab.startswith("agent:")):
@@ -130,7 +128,7 @@ def normalize_singleton(ctx: BuildContext, a: Agent, b: SessionBead) -> tuple[Se
     conflict keys cleared). When the canonical alias is held by another live bead nothing of the
     collapse is written; instead the deferral is recorded (alias cleared, pool_alias_conflict,
     count+1, at=now), throttled by the 30 s -> 30 min backoff. Returns the bead as stored."""
-    if not ctx.uses_canonical_singleton(a) or is_manual_for(a, b) or is_configured_named(b):
+    if not ctx.uses_canonical_singleton(a) or is_manual_for(a, b) or b.is_named:
         return b, []
     qn = a.qualified_name
     sem = ctx.semantics
@@ -141,7 +139,7 @@ def normalize_singleton(ctx: BuildContext, a: Agent, b: SessionBead) -> tuple[Se
     def clear_conflict() -> None:
         md.update({k: "" for k in CLEAR_CONFLICT if b.get(k)})
 
-    if stale_suffixed(a, agent_name_of(b), sem) and b.agent_name.strip() != qn:
+    if stale_suffixed(a, b.recorded_agent_name, sem) and b.agent_name.strip() != qn:
         md[B.AGENT_NAME] = qn
     alias_update = False
     if (stale_suffixed(a, alias, sem) and alias != qn) or (not alias and deferred == qn):
@@ -236,7 +234,6 @@ def create_pool_bead(ctx: BuildContext, a: Agent, identity: str, slot: int, trig
         why.append(Why("alias.claimed", f"{identity} was free at create"))
     else:
         who = holder.id if holder is not None else "a configured [[named_session]]"
-        ctx.log(f"pool {qn!r}: new session {bid}: alias {identity!r} unavailable (held by {who}); created without alias")
         why.append(Why("alias.deferred", f"{identity} unavailable at create: held by {who} ({rule})"))
     try:
         bead = ctx.store.create_session(md, ctx.now, bead_id=bid, title=agent_name, labels=[f"agent:{agent_name}"])
@@ -468,7 +465,7 @@ def _phase_a_select(ctx: BuildContext, a: Agent, reqs: list[Request], used: set[
         prefer = ctx.store.session(r.session_bead_id) if r.session_bead_id else None
         if prefer is not None and not prefer.open:
             prefer = None
-        if prefer is not None and is_configured_named(prefer) and ctx.semantics != "pre-1989":
+        if prefer is not None and prefer.is_named and ctx.semantics != "pre-1989":
             ctx.log(f"buildDesiredState: pool {go_quote(qn)}: refusing to materialize named-session bead {prefer.id} "
                     f"as pool instance (would create phantom {go_quote(a.name)}-N sibling)")
             items.append(Item(r, skip=True))

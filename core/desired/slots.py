@@ -41,10 +41,9 @@ def _owns_pool_name(b: SessionBead) -> bool:
 
 
 def _identity_slots(ctx: BuildContext | None, a: Agent, b: SessionBead) -> tuple[int, int, int, bool]:
-    from core.desired.context import agent_name_of
-
+    
     matches = _stored_template_matches(ctx, a, b)
-    agent_slot = persisted_identity_slot(a, matches, agent_name_of(b))
+    agent_slot = persisted_identity_slot(a, matches, b.recorded_agent_name)
     alias_slot = persisted_identity_slot(a, matches, b.alias)
     sn_slot = 0
     if matches and not b.alias.strip() and not _owns_pool_name(b):
@@ -89,13 +88,12 @@ def _existing_slot(ctx: BuildContext | None, a: Agent, b: SessionBead) -> int:
 def raw_existing_slot(a: Agent, b: SessionBead, semantics: str = "current") -> int:
     """existingPoolSlotInfo (no config): pool_slot, else an agent_name/alias slot, else a
     session_name slot when the bead has no alias and does not own a pool session name."""
-    from core.desired.context import agent_name_of
-
+    
     if canonical_singleton(a, semantics):
         return 0
     if b.pool_slot > 0:
         return b.pool_slot
-    n = persisted_identity_slot(a, True, agent_name_of(b), b.alias)
+    n = persisted_identity_slot(a, True, b.recorded_agent_name, b.alias)
     if n > 0:
         return n
     if not b.alias.strip() and not _owns_pool_name(b):
@@ -113,8 +111,7 @@ def above_capacity_slot(ctx: BuildContext | None, a: Agent, b: SessionBead) -> i
 
 
 def _above_capacity_slot(ctx: BuildContext | None, a: Agent, b: SessionBead) -> int:
-    from core.desired.context import agent_name_of
-
+    
     semantics = ctx.semantics if ctx is not None else "current"
     if canonical_singleton(a, semantics):
         return 0
@@ -123,7 +120,7 @@ def _above_capacity_slot(ctx: BuildContext | None, a: Agent, b: SessionBead) -> 
     m = a.max_active_sessions
     if m is None or m <= 0:
         return 0
-    slot = persisted_identity_slot(a, True, agent_name_of(b))
+    slot = persisted_identity_slot(a, True, b.recorded_agent_name)
     if slot == 0:
         slot = persisted_identity_slot(a, True, b.alias)
     if slot == 0 and not b.alias.strip() and not _owns_pool_name(b):

@@ -5,7 +5,7 @@ value differs."""
 
 from __future__ import annotations
 
-from core.desired.context import BuildContext, is_pool_managed
+from core.desired.context import BuildContext
 from core.world.beads import SessionBead, WorkBead
 
 SESSION_NAME = "gc.session_name"
@@ -72,7 +72,7 @@ def stamp_run_session_identity(ctx: BuildContext, collected: list[WorkBead]) -> 
         name, work_dir = _identifier(b), b.get("work_dir").strip()
         if not name and not work_dir:
             continue
-        allow_unowned = not is_pool_managed(b)
+        allow_unowned = not b.pool_managed
         patch = _patch(w.meta, name, work_dir, allow_unowned)
         if patch:
             _write(ctx, w, patch)

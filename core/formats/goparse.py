@@ -58,6 +58,15 @@ def atoi_or(text: str, default: int = 0) -> int:
         return default
 
 
+def atoi_ignoring_error(text: str) -> int:
+    """The int `n, _ := strconv.Atoi(text)` leaves: the value, 0 for invalid syntax, and the
+    nearest int64 for a value out of range (Go returns it beside the error)."""
+    if not isinstance(text, str) or not _ASCII_INT.match(text):
+        return 0
+    return max(_INT64_MIN, min(_INT64_MAX, int(text))) if len(text) < 4000 else (
+        _INT64_MIN if text.startswith("-") else _INT64_MAX)
+
+
 def ascii_digits(text: str) -> bool:
     """True for a non-empty run of ASCII digits (Python's isdigit also takes `²` and `٣`)."""
     return bool(text) and text.isascii() and text.isdigit()

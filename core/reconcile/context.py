@@ -225,14 +225,16 @@ class TickContext:
 
     def close(self, bead_id: str, code: str, *, release: bool = True, reachable_only: bool = False) -> bool:
         """closeBead: ClosePatch, then release the work the session held (reopened,
-        unassigned, routed back to its template). failed-create closes also clear the
-        pending-create lease and sleep intent."""
+        unassigned, routed back to its template). A `failed-create` close is
+        closeFailedCreateBead's: it also clears the pending-create lease and sleep intent, and
+        releases no work."""
         b = self.store.session(bead_id)
         if b is None or not b.open:
             return False
         extra = None
         if code == "failed-create":
             extra = {B.PENDING_CREATE_CLAIM: "", B.PENDING_CREATE_STARTED_AT: "", B.SLEEP_INTENT: ""}
+            release = False
         if self.store.close_session(bead_id, code, self.now, extra).open:
             return False  # the store refused the close (logged with the tick's failed writes)
         self.mem = self.mem.drop("drains", bead_id).drop("idle_probes", bead_id).drop("named_absence", bead_id)
@@ -240,6 +242,13 @@ class TickContext:
             self.release_work(b, reachable_only)
         self.action("close", b.id, b.session_name, code, B.close_reason_text(code), self.template_of(b))
         return True
+
+    def close_unassigned(self, b: SessionBead, code: str, *, reachable_only: bool = False) -> bool:
+        """The close of closeSessionBeadIfUnassigned and its reachable-store form, for a caller
+        whose work gate has passed: when `b` (the bead as the caller read it) is in state
+        failed-create the bead is closed `failed-create` whatever `code` the caller gave
+        (closeFailedCreateBead); otherwise it is closed `code`."""
+        return self.close(b.id, "failed-create" if b.failed_create else code, reachable_only=reachable_only)
 
     def release_work(self, b: SessionBead, reachable_only: bool = False) -> None:
         """releaseWorkFromClosedSessionBead: the open and in-progress work assigned to any of
@@ -256,7 +265,6 @@ class TickContext:
             if w.status not in ("open", "in_progress") or not w.releasable:
                 continue
             self.store.put_work(w.released(route))
-            self.log(f"released work {w.id} from closed session {b.id}")
 
     def stop(self, name: str, reason: str, bead: SessionBead | None = None) -> bool:
         """Stop the runtime; True when it was there and is now gone (a failed stop is logged)."""

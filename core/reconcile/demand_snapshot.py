@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from core.config.city_config import City
 from core.desired.build import build_desired
-from core.desired.context import BuildContext, is_pool_managed
+from core.desired.context import BuildContext
 from core.desired.demand import (
     Demand,
     alias_held_templates,
@@ -85,7 +85,7 @@ def retain_partial(ctx: BuildContext, counts: dict[str, int], partial: set[str])
     retained: dict[str, int] = {}
     for b in ctx.store.open_sessions():
         template = ctx.normalize_template(b.template.strip())
-        managed = is_pool_managed(b)
+        managed = b.pool_managed
         if template not in partial or not managed or not retainable(b.state, managed, b.pending_claim):
             continue
         retained[template] = retained.get(template, 0) + 1

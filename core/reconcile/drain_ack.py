@@ -70,7 +70,7 @@ def run_async_stops(ctx: TickContext) -> None:
 def finalize(ctx: TickContext, b: SessionBead, template: str, close_if_unassigned: bool) -> None:
     """finalizeDrainAckStoppedSession."""
     has_work = ctx.has_open_work_for_close_gate(b)
-    if close_if_unassigned and not has_work and ctx.close(b.id, "drained", reachable_only=True):
+    if close_if_unassigned and not has_work and ctx.close_unassigned(b, "drained", reachable_only=True):
         clear_ack_meta(ctx, b.session_name)
         ctx.event("session.stopped", template, "drain acknowledged by agent", b.id)
         return

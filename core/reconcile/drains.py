@@ -87,7 +87,6 @@ def cancel_if(ctx: TickContext, b: SessionBead, can_cancel: Callable[[str], bool
     forget(ctx, b.id)
     if d.acked:
         clear_ack_meta(ctx, b.session_name)
-    ctx.log(f"drain of {b.session_name} ({d.reason}) canceled")
     return True
 
 
@@ -213,7 +212,6 @@ def advance_drains(ctx: TickContext, wake_evals: dict) -> None:
             if d.acked:
                 clear_ack_meta(ctx, name)
             ctx.decision("reconciler.drain.cancel", d.reason, "cancel", tpl, name)
-            ctx.log(f"drain of {name} ({d.reason}) canceled: it has a wake reason again")
             continue
         if not d.acked:
             ctx.rt.set_meta(name, {META_DRAIN_ACK_SOURCE: "reconciler", META_DRAIN_REASON: d.reason,

@@ -89,7 +89,6 @@ def check_stability(ctx: TickContext, b: SessionBead, alive: bool) -> bool:
         return False
     b = record_wake_failure(ctx, b)
     ctx.patch(b.id, {B.LAST_WOKE_AT: ""})
-    ctx.log(f"session reconciler: {b.session_name} died {_age(ctx, b)} after waking: wake_attempts={b.get(B.WAKE_ATTEMPTS)}")
     return True
 
 
@@ -110,8 +109,3 @@ def check_churn(ctx: TickContext, b: SessionBead, alive: bool) -> bool:
     if dec == X.PRODUCTIVE_DEATH:
         ctx.patch(b.id, X.clear_churn_patch(b))
     return False
-
-
-def _age(ctx: TickContext, b: SessionBead) -> str:
-    t = X.woke_for(b, ctx.now)
-    return "?" if t is None else f"{t:g}s"

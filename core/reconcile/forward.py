@@ -334,7 +334,6 @@ def zombie(ctx: TickContext, b: SessionBead, entry: DesiredEntry, name: str) -> 
         exits_check.mark_terminal_error(ctx, b, reason)
     if not screen_rate_limited(text):
         ctx.event("session.crashed", entry.identity or entry.template, text, b.id)
-        ctx.log(f"session reconciler: zombie {name}: agent process dead; scrollback captured")
 
 
 def drain_ack_step(ctx: TickContext, b: SessionBead, entry: DesiredEntry, alive: bool) -> bool:

@@ -17,7 +17,7 @@ from core.formats.goparse import add_seconds
 from core.formats.timefmt import format_time_seconds, parse_time
 from core.reconcile import drains
 from core.reconcile.breakers import log_open_once
-from core.reconcile.commit import CONFIRMING_STATES, commit_patch
+from core.reconcile.commit import CONFIRMING_STATES, CONFIRMS_PENDING_START, commit_patch
 from core.reconcile.context import TickContext
 from core.reconcile.exits_check import record_wake_failure
 from core.reconcile.lease import start_in_flight
@@ -376,7 +376,8 @@ def start_one(ctx: TickContext, c: StartCandidate, wave: int) -> bool:
             # runPreparedStartCandidate sets no deadline at all when the timeout is not positive.
             err, outcome = f'session "{name}" startup: context deadline exceeded', "deadline_exceeded"
             if claim:
-                ctx.event("session.cold_start_timeout", name, f'session "{name}" cold start timed out', b.id)
+                # commitStartFailure's rollback arm records it with no session id
+                ctx.event("session.cold_start_timeout", name, f'session "{name}" cold start timed out')
             _lifecycle(ctx, wave, c, outcome, err, executed=True)
             start_failed(ctx, b, c, err, claim, outcome)
             return False
@@ -460,7 +461,9 @@ def complete_async_starts(ctx: TickContext) -> int:
         ctx.log(line + f"success duration={took}")
         drains.clear_ack_meta(ctx, name)
         a = ctx.agent(p.template)
-        b = ctx.patch(b.id, commit_patch(ctx, b, a, b.state.strip() in CONFIRMING_STATES, p.claim))
+        # confirmPendingStart on the refreshed bead: any pending-start state is confirmed (a
+        # bead put to sleep or drained while its start ran included)
+        b = ctx.patch(b.id, commit_patch(ctx, b, a, b.state.strip() in CONFIRMS_PENDING_START, p.claim))
         ctx.action("start", b.id, name, p.wake_reason, f"generation {b.get(B.GENERATION)}", p.template)
         ctx.event("session.woke", p.identity, f"woke ({p.wake_reason})", b.id)
         ctx.log(f"Woke session '{p.identity}'")

@@ -38,6 +38,6 @@ def sweep_undesired_pool(ctx: TickContext) -> int:
             continue
         if ctx.has_open_work(b):
             continue
-        if ctx.close(b.id, "gc_swept"):
+        if ctx.close_unassigned(b, "gc_swept"):
             n += 1
     return n

@@ -22,7 +22,6 @@ from core.desired.alias import (
     conflict_count,
     retry_due,
 )
-from core.desired.context import is_configured_named, is_ephemeral
 from core.desired.entries import DesiredEntry, DesiredResult
 from core.desired.named import matches_spec
 from core.desired.realize import instance_token
@@ -110,7 +109,7 @@ def close_undesired(ctx: TickContext, desired: DesiredResult) -> None:
             continue
         if ctx.has_open_work(b):
             continue
-        ctx.close(b.id, "failed-create" if b.failed_create else reason)
+        ctx.close_unassigned(b, reason)
 
 
 def _warn_plain_template(ctx: TickContext, b: SessionBead) -> None:
@@ -118,7 +117,7 @@ def _warn_plain_template(ctx: TickContext, b: SessionBead) -> None:
     that no [[named_session]] declares, unless the bead's origin is ephemeral
     (isEphemeralSessionBead): a bead with a pool slot but a non-ephemeral origin still warns."""
     template = b.template.strip()
-    if template and ctx.agent(template) is not None and not is_ephemeral(b) \
+    if template and ctx.agent(template) is not None and not b.is_ephemeral \
             and ctx.city.named_by_identity(template) is None:
         ctx.log(f"session beads: plain template session {b.id} ({template}) is no longer controller-managed; "
                 "declare [[named_session]] to keep a canonical alias-backed session")
@@ -146,8 +145,7 @@ def retire_removed_named(ctx: TickContext, b: SessionBead, identity: str) -> boo
     unclaim_retired_work(ctx, b, b.fallback_route)
     for w in ctx.store.waits_in_order():
         if w.session_id == b.id and not w.terminal:
-            ctx.store.put_wait(w.with_(state="canceled", reason=""))
-            ctx.log(f"wait {w.id} for {b.id}: canceled (retired session)")
+            ctx.store.put_wait(w.with_(state="canceled"))  # CancelWaits sets the state alone
     return True
 
 
@@ -161,7 +159,6 @@ def unclaim_retired_work(ctx: TickContext, b: SessionBead, fallback: str) -> Non
         if w.status not in ("open", "in_progress") or not w.releasable:
             continue
         ctx.store.put_work(w.released(fallback))
-        ctx.log(f"session beads: unclaimed work {w.id} from retired session {b.id}")
 
 
 def blocks_named_session(ctx: TickContext, b: SessionBead) -> list[str]:
@@ -173,7 +170,7 @@ def blocks_named_session(ctx: TickContext, b: SessionBead) -> list[str]:
     blocked: list[str] = []
     for spec in ctx.city.named_sessions:
         identity = spec.identity
-        if is_configured_named(b) and b.get(B.CONFIGURED_NAMED_IDENTITY).strip() == identity:
+        if b.is_named and b.get(B.CONFIGURED_NAMED_IDENTITY).strip() == identity:
             continue
         if b.session_name.strip() == session_name_for(ctx.city, identity):
             if not matches_spec(b, identity, spec.template_qualified):
@@ -252,7 +249,7 @@ def close_duplicates(ctx: TickContext) -> None:
     for b in ctx.open_beads():
         sn = b.session_name.strip()
         if sn and owner[sn].id != b.id and not ctx.has_open_work(b):
-            ctx.close(b.id, "duplicate")
+            ctx.close_unassigned(b, "duplicate")
 
 
 def close_reconfigured_named(ctx: TickContext) -> set[str]:
@@ -275,7 +272,7 @@ def close_reconfigured_named(ctx: TickContext) -> set[str]:
         touched.add(identity)
         if ctx.has_open_work(b) or not stop_before_mutation(ctx, b, "reconfigured"):
             continue
-        ctx.close(b.id, "failed-create" if b.failed_create else "reconfigured")
+        ctx.close_unassigned(b, "reconfigured")
     return touched
 
 
@@ -397,32 +394,21 @@ def _sync_slot_and_agent_name(s: _BeadSync, needs_alias_sync: bool) -> None:
 
 def _sync_config_fields(ctx: TickContext, s: _BeadSync) -> None:
     """dependency_only, the configured-named fields, wake mode, continuation epoch, launch
-    metadata, and the close fields of a reopened bead."""
+    metadata, and the close fields of a reopened bead. The batch holds the values the bead
+    should carry; sync_entry writes only those that differ (Gas City queues each key only when
+    it changed)."""
     e, b, batch = s.e, s.b, s.batch
-    md = b.metadata
-    if md.get(B.DEPENDENCY_ONLY, "") != ("true" if e.dependency_only else ""):
-        batch[B.DEPENDENCY_ONLY] = "true" if e.dependency_only else ""
-    if e.named_identity:
-        for k, v in ((B.CONFIGURED_NAMED_SESSION, "true"), (B.CONFIGURED_NAMED_IDENTITY, e.named_identity),
-                     (B.CONFIGURED_NAMED_MODE, e.named_mode)):
-            if md.get(k, "") != v:
-                batch[k] = v
-    else:
-        for k in (B.CONFIGURED_NAMED_SESSION, B.CONFIGURED_NAMED_IDENTITY, B.CONFIGURED_NAMED_MODE):
-            if md.get(k, ""):
-                batch[k] = ""
+    batch[B.DEPENDENCY_ONLY] = "true" if e.dependency_only else ""
+    named = e.named_identity
+    batch[B.CONFIGURED_NAMED_SESSION] = "true" if named else ""
+    batch[B.CONFIGURED_NAMED_IDENTITY] = named
+    batch[B.CONFIGURED_NAMED_MODE] = e.named_mode if named else ""
     a = ctx.agent(e.template)
-    wake_mode = a.wake_mode if a is not None else ""
-    if md.get(B.WAKE_MODE, "") != wake_mode:
-        batch[B.WAKE_MODE] = wake_mode
-    if not md.get(B.CONTINUATION_EPOCH, ""):
+    batch[B.WAKE_MODE] = a.wake_mode if a is not None else ""
+    if not b.get(B.CONTINUATION_EPOCH):
         batch[B.CONTINUATION_EPOCH] = "1"
-    for k, v in launch_metadata(ctx, e).items():  # refreshed when the config changes, never blanked
-        if md.get(k, "") != v:
-            batch[k] = v
-    if md.get(B.CLOSE_REASON, "") or md.get(B.CLOSED_AT, ""):
-        batch[B.CLOSE_REASON] = ""
-        batch[B.CLOSED_AT] = ""
+    batch.update(launch_metadata(ctx, e))  # refreshed when the config changes, never blanked
+    batch[B.CLOSE_REASON] = batch[B.CLOSED_AT] = ""
 
 
 def _clear_conflict(ctx: TickContext, s: _BeadSync) -> None:
@@ -530,7 +516,7 @@ def reopen_named(ctx: TickContext, e: DesiredEntry, sn: str) -> SessionBead | No
     closed.sort(key=lambda b: (b.created_at, natural_key(b.id)))
     b = closed[-1]
     identity = e.named_identity
-    holder, rule = alias_holder(ctx.store, identity, b.id, identity, set(), identity)
+    holder, rule = alias_holder(ctx.store, identity, b.id, identity, set())
     if holder is not None or rule:
         err = alias_taken_error(identity, holder.id if holder is not None else "", rule)
         ctx.log(f"session beads: alias {go_quote(identity)} for {identity} unavailable during reopen: {err}")
@@ -549,7 +535,6 @@ def reopen_named(ctx: TickContext, e: DesiredEntry, sn: str) -> SessionBead | No
         ctx.log(f"session beads: reopening configured named session {go_quote(identity)}: {err}")
         return None
     ctx.action("create_bead", b.id, sn, "reopen-named", identity, e.template)
-    ctx.log(f"session beads: reopened closed canonical bead {b.id} for named session {identity}")
     return b
 
 
@@ -599,8 +584,7 @@ def create_bead(ctx: TickContext, e: DesiredEntry, sn: str, origin: str, slot: i
     """Create the session bead for a desired entry with no holder: active if its runtime is
     running, otherwise start-pending with a claim. A held alias is left off the bead, or for a
     named entry stops the create."""
-    running = ctx.running(sn) or ctx.alive(sn)
-    state = "active" if running else "start-pending"
+    state = "active" if ctx.running(sn) else "start-pending"
     bid = ctx.store.new_id()
     md = {B.STATE: state, B.GENERATION: "1", B.CONTINUATION_EPOCH: "1", B.INSTANCE_TOKEN: instance_token(bid, "1"),
           B.AGENT_NAME: agent_name, B.CANONICAL_INSTANCE_NAME: agent_name, B.SESSION_ORIGIN: origin,
@@ -623,8 +607,8 @@ def create_bead(ctx: TickContext, e: DesiredEntry, sn: str, origin: str, slot: i
         md.update({B.CONFIGURED_NAMED_SESSION: "true", B.CONFIGURED_NAMED_IDENTITY: e.named_identity,
                    B.CONFIGURED_NAMED_MODE: e.named_mode})
     if managed_alias:
-        owner = e.named_identity or (managed_alias if slot > 0 else "")
-        holder, rule = alias_holder(ctx.store, managed_alias, bid, owner, named_ids, e.named_identity)
+        # the create asserts its managed alias as its own owner, whatever the entry's kind
+        holder, rule = alias_holder(ctx.store, managed_alias, bid, managed_alias, named_ids)
         if holder is not None or rule:
             err = alias_taken_error(managed_alias, holder.id if holder is not None else "", rule)
             ctx.log(f"session beads: alias {go_quote(managed_alias)} for {agent_name} unavailable: {err}")
@@ -641,4 +625,3 @@ def create_bead(ctx: TickContext, e: DesiredEntry, sn: str, origin: str, slot: i
     e.bead_id = b.id
     e.env["GC_SESSION_ID"] = b.id
     ctx.action("create_bead", b.id, b.session_name, "sync", agent_name, e.template)
-    ctx.log(f"session beads: created {b.id} for {agent_name} ({state})")

@@ -192,5 +192,5 @@ def handle_undesired(ctx: TickContext, b: SessionBead, names: set[str]) -> Desir
     ctx.decision("reconciler.session.close_orphan", reason, "closed", tpl, name)
     if ctx.boot or ctx.store_partial or ctx.has_reachable_open_work(b):
         return None
-    ctx.close(b.id, reason, reachable_only=True)
+    ctx.close_unassigned(b, reason, reachable_only=True)
     return None

@@ -46,7 +46,6 @@ def _deps_ready(ctx: TickContext, w: WaitBead) -> tuple[bool, str]:
 
 def _end(ctx: TickContext, w: WaitBead, state: str, reason: str) -> None:
     ctx.store.put_wait(w.with_(state=state, reason=reason))
-    ctx.log(f"wait {w.id} for {w.session_id}: {state} ({reason})")
 
 
 def _clear_hold_if_idle(ctx: TickContext, session_id: str) -> None:
@@ -99,6 +98,5 @@ def prepare_wait_wake_state(ctx: TickContext) -> set[str]:
             continue
         if ok:
             ctx.store.put_wait(w.with_(state="ready"))
-            ctx.log(f"wait {w.id} for {sid}: ready")
             ready.add(sid)
     return ready

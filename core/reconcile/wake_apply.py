@@ -402,7 +402,6 @@ def stranded(ctx: TickContext, b, tpl: str) -> None:
         return
     for w in work:
         ctx.store.put_work(w.released(b.fallback_route))
-        ctx.log(f"session beads: released work {w.id} from stranded session {b.id}")
     ctx.close(b.id, "stranded-repair", release=False)
 
 

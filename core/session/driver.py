@@ -348,7 +348,7 @@ class Driver:
     def _amend(self, lines: list[tuple[str, str]], session: str = "") -> Frame:
         f = self.history.latest
         extra = tuple(EventLine(f.index, f.tick, f.now, kind, text, session) for kind, text in lines)
-        frame = _with_lines(f, StepLines(f.index, f.tick, f.now, [*f.lines, *extra]))
+        frame = _with_lines(f, StepLines(f.index, f.tick, f.now, [*f.lines, *extra], _lines_of(f)))
         self.history.replace_latest(frame)
         return frame
 
@@ -473,6 +473,8 @@ class Driver:
         prev = self.history.latest if len(self.history) else None
         if m.last_desired is not None and prev is not None:
             m.last_desired.share_unchanged(prev.desired)
+            if prev.desired is not None:
+                prev.desired.retire(m.last_desired)
         idx = self._counter
         self._counter += 1
         now = m.world.now
@@ -488,8 +490,14 @@ class Driver:
         for c in checks:
             lines.append(EventLine(idx, m.world.tick, now, "check", c.line()))
         return Frame(idx, label, len(self.steps), m.world.snapshot(), m.city, m.semantics, m.last_desired,
-                     m.pending_city, StepLines(idx, m.world.tick, now, lines), error, m.adopt_on_start, m.world.store.prefix, loops,
+                     m.pending_city, StepLines(idx, m.world.tick, now, lines, _lines_of(prev)), error, m.adopt_on_start, m.world.store.prefix, loops,
                      _checkpoint(self.script), checks)
+
+
+def _lines_of(frame: Frame | None) -> StepLines | None:
+    """The frame's lines when they are kept as StepLines: a new step's lines share the lines
+    they repeat with them."""
+    return frame.lines if frame is not None and isinstance(frame.lines, StepLines) else None
 
 
 def _inner(script: Script) -> Script:

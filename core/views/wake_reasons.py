@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from core.desired.context import agent_name_of, is_configured_named, is_manual
 from core.desired.lookup import TemplateLookup, template_lookup
 from core.formats.timefmt import parse_time
 from core.identity import instance_expansion
@@ -59,7 +58,7 @@ def _normalized_template(lookup: TemplateLookup, b: SessionBead) -> str:
     (or agent: label), then its alias, resolve to; else the raw template."""
     if b.template and (a := lookup.find_agent_by_template(b.template)) is not None:
         return a.qualified_name
-    return (lookup.template_for_identity(agent_name_of(b)) or lookup.template_for_identity(b.alias.strip())
+    return (lookup.template_for_identity(b.recorded_agent_name) or lookup.template_for_identity(b.alias.strip())
             or b.template)
 
 
@@ -79,14 +78,14 @@ def _config_eligible(agent: Agent | None, b: SessionBead, template: str,
     """sessionWithinDesiredConfigInfo's verdict."""
     if agent is None:
         return False
-    always_named = is_configured_named(b) and b.get(B.CONFIGURED_NAMED_MODE).strip() == "always"
+    always_named = b.is_named and b.get(B.CONFIGURED_NAMED_MODE).strip() == "always"
     if b.drained and not always_named:
         return False
     if b.get(B.DEPENDENCY_ONLY) == "true":
         return False
-    if is_configured_named(b):
+    if b.is_named:
         return always_named or pool_desired.get(template, 0) > 0
-    if is_manual(b):
+    if b.is_manual:
         return True
     return pool_desired.get(template, 0) > 0
 
@@ -115,7 +114,7 @@ def evaluate_wake_reasons(city: City, semantics: str, rt: Runtime, b: SessionBea
         reasons.append(SESSION)
     suppressed = wake_suppressed_at(rt, now, b, policy)
     if _config_eligible(agent, b, template, pool_desired) and not wait_hold:
-        always_named = is_configured_named(b) and b.get(B.CONFIGURED_NAMED_MODE).strip() == "always"
+        always_named = b.is_named and b.get(B.CONFIGURED_NAMED_MODE).strip() == "always"
         if not suppressed or pool_desired.get(template, 0) > 0 or always_named:
             reasons.append(CONFIG)
     if not wait_hold and work_set.get(template, False):

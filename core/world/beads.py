@@ -7,11 +7,12 @@ Metadata keys are Gas City's own names, kept as constants so a typo is a NameErr
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
+from core.config.naming import resolve_pool_slot
 from core.formats.memo import tick_memo
 
 # ---- identity ----
@@ -155,6 +156,56 @@ def close_reason_text(code: str) -> str:
     return code if len(code) >= 20 else f"session terminated: {code}"
 
 
+class FrozenMeta(Mapping[str, str]):
+    """Metadata that will not change, held compactly: its values in a tuple, its keys (in their
+    order) in a layout shared by every FrozenMeta with the same keys in the same order. A dict
+    of 24 keys takes about 1.2 KB and a FrozenMeta about 0.3 KB; beads that a newer version
+    replaced hold their metadata this way, since every recorded step keeps the versions it
+    saw. It reads as the dict it was made from (equal, same order, same repr)."""
+
+    __slots__ = ("_layout", "_values")
+
+    def __init__(self, md: Mapping[str, str]) -> None:
+        keys = tuple(md)
+        layout = _LAYOUTS.get(keys)
+        if layout is None:
+            if len(_LAYOUTS) >= _MAX_LAYOUTS:
+                _LAYOUTS.clear()  # those in use stay with their FrozenMetas; only the sharing restarts
+            layout = _LAYOUTS[keys] = {k: i for i, k in enumerate(keys)}
+        self._layout: dict[str, int] = layout
+        self._values: tuple[str, ...] = tuple(md.values())
+
+    def __getitem__(self, key: str) -> str:
+        return self._values[self._layout[key]]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        i = self._layout.get(key)
+        return default if i is None else self._values[i]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._layout
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._layout)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, FrozenMeta) and other._layout is self._layout:
+            return self._values == other._values
+        return Mapping.__eq__(self, other)
+
+    __hash__ = None  # type: ignore[assignment]  # as a dict's
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
+
+
+# FrozenMeta layouts by key tuple (bounded: a long watch may see many key orders)
+_LAYOUTS: dict[tuple[str, ...], dict[str, int]] = {}
+_MAX_LAYOUTS = 4096
+
 _T = TypeVar("_T")
 _READ_AT_MAKE = (("template", TEMPLATE), ("session_name", SESSION_NAME), ("state", STATE), ("alias", ALIAS),
                  ("agent_name", AGENT_NAME))
@@ -201,6 +252,14 @@ class SessionBead:
             value = kept[fn] = fn(self)
             return value
 
+    def retire(self) -> None:
+        """The store replaced this version of the bead with a newer one: drop what `derived`
+        kept for it (computed again when next asked) and hold its metadata as a FrozenMeta,
+        equal to the dict it replaces. The bead's value does not change."""
+        object.__setattr__(self, "_derived", None)
+        if type(self.metadata) is dict:
+            object.__setattr__(self, "metadata", FrozenMeta(self.metadata))
+
     def with_meta(self, changes: Mapping[str, str]) -> SessionBead:
         """A copy with metadata changes applied ("" deletes a key)."""
         md = dict(self.metadata)
@@ -220,35 +279,42 @@ class SessionBead:
 
     @property
     def is_named(self) -> bool:
-        return self.origin == "named"
+        """isNamedSessionBead: configured_named_session is "true" once trimmed. The flag alone
+        decides; a session_origin of "named" without it is not a configured named session."""
+        return self.metadata.get(CONFIGURED_NAMED_SESSION, "").strip() == "true"
 
     @property
     def origin(self) -> str:
-        o = self.metadata.get(SESSION_ORIGIN, "")
-        if o:
-            return o
-        if self.metadata.get(CONFIGURED_NAMED_SESSION, "").strip() == "true":  # IsNamedSessionBead trims
-            return "named"
-        if self.metadata.get(MANUAL_SESSION) == "true":
-            return "manual"
-        md = self.metadata
-        if (md.get(POOL_MANAGED) == "true" or md.get(POOL_SLOT) or md.get(DEPENDENCY_ONLY) == "true"
-                or _template_suffixed(md.get(AGENT_NAME, ""), md.get(TEMPLATE, ""))
-                or _template_suffixed(md.get(SESSION_NAME, ""), md.get(TEMPLATE, ""))):
-            return "ephemeral"
-        return ""
+        """sessionOrigin: session_origin (trimmed) when set; else "named" for the named flag,
+        "manual" for a manual session, "ephemeral" for raw pool markers or an agent or session
+        name `<template>-N` with N above 0; else ""."""
+        return self.derived(_session_origin)
+
+    @property
+    def is_ephemeral(self) -> bool:
+        """isEphemeralSessionBead: the origin, stored or derived, is "ephemeral"."""
+        return self.origin == "ephemeral"
 
     @property
     def pool_managed(self) -> bool:
-        return self.origin == "ephemeral" or self.metadata.get(POOL_MANAGED, "") == "true" or bool(self.metadata.get(POOL_SLOT, ""))
-
-    @property
-    def controller_managed(self) -> bool:
-        return self.metadata.get(POOL_MANAGED, "") == "true" or bool(self.metadata.get(POOL_SLOT, "")) or self.metadata.get(PENDING_CREATE_CLAIM, "") == "true"
+        """isPoolManagedSessionBead: ephemeral, pool_managed "true" (trimmed), or a pool_slot."""
+        return self.derived(_pool_managed)
 
     @property
     def is_manual(self) -> bool:
-        return self.origin == "manual" or self.metadata.get(MANUAL_SESSION, "") == "true"
+        """isManualSessionBead: session_origin "manual" (trimmed) or manual_session exactly "true"."""
+        md = self.metadata  # read directly: asked of every open bead several times a tick
+        return md.get(SESSION_ORIGIN, "").strip() == "manual" or md.get(MANUAL_SESSION) == "true"
+
+    @property
+    def recorded_agent_name(self) -> str:
+        """sessionBeadAgentName: agent_name, else the first `agent:` label."""
+        if self.agent_name:
+            return self.agent_name
+        for lab in sorted(self.labels):
+            if lab.startswith("agent:"):
+                return lab[len("agent:"):]
+        return ""
 
     @property
     def drained(self) -> bool:
@@ -257,7 +323,8 @@ class SessionBead:
 
     @property
     def failed_create(self) -> bool:
-        return self.state == "failed-create"
+        """isFailedCreateSessionInfo: the state, trimmed, is failed-create."""
+        return self.state.strip() == "failed-create"
 
     @property
     def pending_claim(self) -> bool:
@@ -305,15 +372,28 @@ def _assignee_identities(b: SessionBead) -> tuple[str, ...]:
     return tuple(out)
 
 
-_SUFFIX = re.compile(r"-(?:gc-)?\d+$")
+def _session_origin(b: SessionBead) -> str:
+    md = b.metadata
+    o = md.get(SESSION_ORIGIN, "").strip()
+    if o:
+        return o
+    if b.is_named:
+        return "named"
+    if b.is_manual:
+        return "manual"
+    if (md.get(POOL_MANAGED, "").strip() == "true" or md.get(POOL_SLOT, "").strip()
+            or md.get(DEPENDENCY_ONLY, "").strip() == "true"):
+        return "ephemeral"
+    template = md.get(TEMPLATE, "").strip()
+    if template and (resolve_pool_slot(b.recorded_agent_name.strip(), template) > 0
+                     or resolve_pool_slot(md.get(SESSION_NAME, "").strip(), template) > 0):
+        return "ephemeral"
+    return ""
 
 
-def _template_suffixed(value: str, template: str) -> bool:
-    if not value or not template:
-        return False
-    if not value.startswith(template + "-"):
-        return False
-    return bool(_SUFFIX.search(value[len(template):]))
+def _pool_managed(b: SessionBead) -> bool:
+    md = b.metadata
+    return b.is_ephemeral or md.get(POOL_MANAGED, "").strip() == "true" or bool(md.get(POOL_SLOT, "").strip())
 
 
 def push_alias_history(history: str, old_alias: str, current: str) -> str:

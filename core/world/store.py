@@ -87,6 +87,10 @@ class Store:
         self._open: dict[str, SessionBead] | None = None  # open beads by id (None: rebuilt when read)
         self._open_list: tuple[SessionBead, ...] | None = None  # open_sessions() until the next write
         self._idx: dict[str, immutables.Map] = {}
+        # The session indexes as the last snapshot (or restore) took them, and the values of each
+        # index's keys written since: see _settled_indexes (None: not known, nothing to settle)
+        self._idx_base: tuple[immutables.Map, ...] | None = None
+        self._idx_touched: dict[str, set[str]] = {}
         self._work_by_assignee: immutables.Map = immutables.Map()
         self._work_by_route: immutables.Map = immutables.Map()
         # open_work() for the work map it was computed from (the map is immutable and replaced on
@@ -99,8 +103,8 @@ class Store:
 
     # ------------------------------------------------------------------ snapshots
     def snapshot(self) -> StoreState:
-        index = Indexes(tuple(self._idx[k] for k in self.SESSION_KEYS), self._work_by_assignee,
-                        self._work_by_route, self._sorted_open_ids())
+        index = Indexes(self._settled_indexes(), self._work_by_assignee, self._work_by_route,
+                        self._sorted_open_ids())
         return StoreState(self.sessions, self.work, self.next_id, index, self.waits,
                           tuple((k, *f) for k, f in sorted(self.read_faults.items())),
                           tuple(tuple(f) for f in self.write_faults), tuple(self.next_ids), self.forgotten_work)
@@ -116,6 +120,7 @@ class Store:
             self._rebuild_indexes()
             return
         self._idx = dict(zip(self.SESSION_KEYS, st.index.sessions, strict=True))
+        self._idx_base, self._idx_touched = st.index.sessions, {}
         self._work_by_assignee, self._work_by_route = st.index.work_by_assignee, st.index.work_by_route
         self._open_sorted = st.index.open_sorted
         self._order_touched = set()
@@ -132,6 +137,7 @@ class Store:
                     if v:
                         idx[k].setdefault(v, set()).add(b.id)
         self._idx = {k: _frozen_map(v) for k, v in idx.items()}
+        self._idx_base, self._idx_touched = None, {}
         self._open_sorted = None
         self._order_touched = set()
         self._open = None
@@ -156,12 +162,66 @@ class Store:
             v = b.metadata.get(k)
             if v:
                 self._idx[k] = _add(self._idx[k], v, b.id)
+                self._idx_touched.setdefault(k, set()).add(v)
 
     def _index_remove(self, b: SessionBead) -> None:
         for k in self.SESSION_KEYS:
             v = b.metadata.get(k)
             if v:
                 self._idx[k] = _discard(self._idx[k], v, b.id)
+                self._idx_touched.setdefault(k, set()).add(v)
+
+    def _settled_indexes(self) -> tuple[immutables.Map, ...]:
+        """The session indexes, rebuilt from the last snapshot's with only the keys whose ids
+        differ now. A tick often moves a bead's key and moves it back (sync and the build each
+        set agent_name their way): the index it ends with is equal to the last snapshot's, but
+        made of new copies of the id sets and map paths that the recorded step would keep."""
+        base, touched = self._idx_base, self._idx_touched
+        if base is not None and touched:
+            for k, was in zip(self.SESSION_KEYS, base, strict=True):
+                values, now = touched.get(k), self._idx[k]
+                if not values or now is was:
+                    continue
+                changed = False
+                with was.mutate() as m:
+                    for v in values:
+                        ids = now.get(v)
+                        if _same_ids(ids, was.get(v)):
+                            continue
+                        changed = True
+                        if ids is None:
+                            del m[v]
+                        else:
+                            m[v] = ids
+                    self._idx[k] = m.finish() if changed else was
+        self._idx_touched = {}
+        settled = self._idx_base = tuple(self._idx[k] for k in self.SESSION_KEYS)
+        return settled
+
+    def _index_move(self, old: SessionBead | None, new: SessionBead | None) -> None:
+        """Bring the session indexes from `old` (the bead as indexed, None when it was not open)
+        to `new` (None when it is not open), touching only the keys whose value changed. Most
+        writes leave every indexed key as it was; removing and adding the bead again made new
+        copies of each index's path (and of its id set) that every recorded step kept."""
+        if old is None:
+            if new is not None:
+                self._index_add(new)
+            return
+        if new is None:
+            self._index_remove(old)
+            return
+        before, after, bid = old.metadata, new.metadata, new.id
+        for k in self.SESSION_KEYS:
+            v0, v1 = before.get(k), after.get(k)
+            if v0 == v1:
+                continue
+            touched = self._idx_touched.setdefault(k, set())
+            if v0:
+                self._idx[k] = _discard(self._idx[k], v0, bid)
+                touched.add(v0)
+            if v1:
+                self._idx[k] = _add(self._idx[k], v1, bid)
+                touched.add(v1)
 
     def _work_index_add(self, w: WorkBead) -> None:
         if w.status == "closed":
@@ -176,6 +236,28 @@ class Store:
             self._work_by_assignee = _discard(self._work_by_assignee, w.assignee, w.id)
         if w.route:
             self._work_by_route = _discard(self._work_by_route, w.route, w.id)
+
+    def _work_index_move(self, old: WorkBead | None, new: WorkBead) -> None:
+        """Bring the work indexes from `old` (the bead as stored, if any) to `new`, touching an
+        index only where the bead's key in it changed (see _index_move: an unchanged key was
+        removed and added again, a path copy every recorded step kept)."""
+        if old is None or old.status == "closed" or new.status == "closed":
+            if old is not None:
+                self._work_index_remove(old)
+            self._work_index_add(new)
+            return
+        a0, a1 = old.assignee, new.assignee
+        if a0 != a1:
+            if a0:
+                self._work_by_assignee = _discard(self._work_by_assignee, a0, new.id)
+            if a1:
+                self._work_by_assignee = _add(self._work_by_assignee, a1, new.id)
+        r0, r1 = old.route, new.route
+        if r0 != r1:
+            if r0:
+                self._work_by_route = _discard(self._work_by_route, r0, new.id)
+            if r1:
+                self._work_by_route = _add(self._work_by_route, r1, new.id)
 
     # ------------------------------------------------------------------ session reads
     def session(self, bead_id: str) -> SessionBead | None:
@@ -228,11 +310,13 @@ class Store:
 
     def put_session(self, bead: SessionBead, method: str = "create") -> SessionBead:
         old = self.sessions.get(bead.id)
-        if old is not None and old.open:
-            self._index_remove(old)
+        self._index_move(old if old is not None and old.open else None, bead if bead.open else None)
         self.sessions = self.sessions.set(bead.id, bead)
-        if bead.open:
-            self._index_add(bead)
+        if old is not None and old is not bead:
+            # The version replaced lives on only in recorded steps (and with callers that read it
+            # before this write), rarely read again: it drops what was derived from it (a pure
+            # function of the bead, derived again if asked) and keeps its metadata compact.
+            old.retire()
         self._track_open(old, bead)
         fields = {k: ((old.metadata.get(k, "") if old else ""), v) for k, v in bead.metadata.items()
                   if old is None or old.metadata.get(k, "") != v}
@@ -374,7 +458,9 @@ class Store:
         new = old.with_meta(changes)
         if title is not None or labels is not None:
             new = SessionBead(new.id, new.created_at, new.metadata, new.open,
-                              old.title if title is None else title, old.labels if labels is None else labels)
+                              old.title if title is None else title,
+                              # equal labels keep the bead's own set (every recorded step keeps it)
+                              old.labels if labels is None or labels == old.labels else labels)
         return self.put_session(new, "update")
 
     def close_session(self, bead_id: str, code: str, now: datetime, extra: Mapping[str, str] | None = None) -> SessionBead:
@@ -391,7 +477,9 @@ class Store:
         if extra:
             changes.update(extra)
         new = old.with_meta(changes)
-        new = SessionBead(new.id, new.created_at, new.metadata, False, new.title, new.labels)
+        # A closed bead is seldom written again, so every recorded step from now on keeps this
+        # version: its metadata is held compactly (equal, in the same order).
+        new = SessionBead(new.id, new.created_at, B.FrozenMeta(new.metadata), False, new.title, new.labels)
         return self.put_session(new, "close")
 
     def close_session_plain(self, bead_id: str) -> SessionBead:
@@ -428,11 +516,9 @@ class Store:
 
     def put_work(self, w: WorkBead) -> WorkBead:
         old = self.work.get(w.id)
-        if old is not None:
-            self._work_index_remove(old)
+        self._work_index_move(old, w)
         before = self.work
         self.work = self.work.set(w.id, w)
-        self._work_index_add(w)
         kept = self._closed_work
         if kept is not None and kept[0] is before:
             closed = (w.status == "closed") - (old is not None and old.status == "closed")
@@ -556,6 +642,13 @@ def _add(index: immutables.Map, key: str, item: str) -> immutables.Map:
             return index.set(key, (*held, item))
         held = immutables.Map(dict.fromkeys(held, True))
     return index.set(key, held.set(item, True))
+
+
+def _same_ids(a: tuple[str, ...] | immutables.Map | None, b: tuple[str, ...] | immutables.Map | None) -> bool:
+    """Whether two id sets of an index (None: no set) hold the same ids."""
+    if a is None or b is None:
+        return a is b
+    return a is b or (len(a) == len(b) and all(i in b for i in a))
 
 
 def _discard(index: immutables.Map, key: str, item: str) -> immutables.Map:

@@ -11,10 +11,7 @@ from core.config.city_config import Agent
 from core.desired.context import (
     controller_managed,
     has_terminal_provider_error,
-    is_ephemeral,
     is_legacy_manual_for,
-    is_pool_managed,
-    session_origin,
 )
 from core.world import beads as B
 from core.world.beads import SessionBead
@@ -51,9 +48,9 @@ def test_derived_is_not_part_of_the_beads_value():
 # Each classification kept on a bead, and a metadata change that flips it: the changed bead is
 # a new bead, so it must answer from its own metadata, not from what its predecessor kept.
 FLIPS = [
-    (session_origin, {}, {B.SESSION_ORIGIN: "manual"}),
-    (is_ephemeral, {}, {B.POOL_MANAGED: "true"}),
-    (is_pool_managed, {}, {B.POOL_SLOT: "2"}),
+    (lambda b: b.origin, {}, {B.SESSION_ORIGIN: "manual"}),
+    (lambda b: b.is_ephemeral, {}, {B.POOL_MANAGED: "true"}),
+    (lambda b: b.pool_managed, {}, {B.POOL_SLOT: "2"}),
     (controller_managed, {}, {B.POOL_MANAGED: "true"}),
     (has_terminal_provider_error, {}, {B.PROVIDER_TERMINAL_ERROR: "quota"}),
     (lambda b: is_legacy_manual_for(Agent(name="worker", dir="rig"), b), {B.SESSION_ORIGIN: "ephemeral"},

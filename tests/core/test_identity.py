@@ -203,13 +203,26 @@ def test_semantics_labels_name_the_pull_request_and_pass_an_unknown_id_through()
     assert semantics_label("pre-9999") == "pre-9999"
 
 
-def test_resolve_pool_slot_reads_only_what_strconv_atoi_reads():
-    # resolvePoolSlot parses the suffix with strconv.Atoi: ASCII digits within int64, leading
-    # zeros allowed; a sign, a non-ASCII digit or an overflow is no slot.
+def test_resolve_pool_slot_reads_what_strconv_atoi_reads():
+    # resolvePoolSlot (session_beads.go; TestResolvePoolSlot_*) returns strconv.Atoi's value of
+    # the suffix when Atoi accepts it: ASCII digits within int64 after an optional sign, leading
+    # zeros allowed. Otherwise a legacy `gc-` suffix is read with Atoi's error dropped: 0 for
+    # invalid syntax, the clamped int64 for a value out of range.
     from core.identity import resolve_pool_slot
 
+    assert resolve_pool_slot("worker-3", "worker") == 3
+    assert resolve_pool_slot("overseer", "overseer") == 0
+    assert resolve_pool_slot("worker-abc", "worker") == 0
+    assert resolve_pool_slot("worker-gc-1", "worker") == 1
+    assert resolve_pool_slot("worker-gc-abc", "worker") == 0
+    assert resolve_pool_slot("fenrir", "worker") == 0
     assert resolve_pool_slot("rig/claude-007", "rig/claude") == 7
     assert resolve_pool_slot("rig/claude-gc-012", "rig/claude") == 12
-    for tail in ("", "+3", "-3", "٣", "gc-", "gc-+3", "gc-x", "99999999999999999999", "gc-99999999999999999999"):
+    assert resolve_pool_slot("rig/claude-+3", "rig/claude") == 3
+    assert resolve_pool_slot("rig/claude--3", "rig/claude") == -3
+    assert resolve_pool_slot("rig/claude-gc-+3", "rig/claude") == 3
+    assert resolve_pool_slot("rig/claude-gc-99999999999999999999", "rig/claude") == (1 << 63) - 1
+    assert resolve_pool_slot("rig/claude-gc--99999999999999999999", "rig/claude") == -(1 << 63)
+    for tail in ("", "+", "٣", "gc-", "gc-x", "99999999999999999999", "1_0", " 3", "0x3"):
         assert resolve_pool_slot(f"rig/claude-{tail}", "rig/claude") == 0, tail
     assert resolve_pool_slot("rig/claude-0", "rig/claude") == 0

@@ -9,7 +9,12 @@ Go call sites (cmd/gc unless noted):
   pool identity normalization"), with internal/session/names.go ensureSessionAliasAvailable's
   ErrSessionAliasExists wrapping.
 - build_desired_state.go realizePoolDesiredSessions (errPoolSessionCreateBudgetExhausted,
-  errPoolSessionCreatePartial), defaultScaleCheckCountsAndDemand's Ready() error line.
+  errPoolSessionCreatePartial, the "(skipping)" arm over selectOrPlanPoolSessionBead's concrete
+  slot refusal), defaultScaleCheckCountsAndDemand's and defaultNamedSessionDemand's Ready()
+  error lines.
+- pool_session_name.go detachedProbeAllowsOrphanRelease (the failing-probe count and release).
+- route_recovery.go recoverUnroutedWorkRoutes ("%s: route recovery (%s): %v" over
+  restoreCarriedWorkRoutes' "listing open work: %w").
 - session_beads.go syncSessionBeads ("alias %q for %s unavailable: %v", "configured named
   session %q conflicts with live bead %s").
 - session_reconciler.go reconcileSessionBeads ("Draining session '%s': %s", "preemptive
@@ -25,14 +30,19 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
+import immutables
 from factories import running_named_witness
 
 from core.config.city_config import Agent, City
 from core.desired.alias import alias_taken_error
 from core.desired.context import BuildContext
 from core.desired.realize import normalize_singleton
+from core.outcome import Outcome
+from core.reconcile import orphans
+from core.reconcile.context import TickContext
 from core.reconcile.hashes import truncate_for_log
 from core.scenario.file import load_scenario
+from core.world.beads import WorkBead
 from core.world.world import World
 
 T0 = datetime(2026, 5, 4, 12, tzinfo=UTC)
@@ -335,3 +345,78 @@ max_active_sessions = 2
         "(counts above may be a partial of one demand source)",
         "buildDesiredState: default scale_check rig:frontend templates=frontend/scout: Ready(): store read failed "
         "(counts above may be a partial of one demand source)"]
+
+
+def test_a_pool_bead_whose_concrete_slot_is_taken_is_skipped_with_the_wrapped_error(tmp_path):
+    """build_desired_state.go realizePoolDesiredSessions' default arm, "buildDesiredState: pool %q
+    request: %v (skipping)", over selectOrPlanPoolSessionBead's "pool session %s concrete slot
+    already claimed" (TestSelectOrCreatePoolSessionBead_DoesNotRetagDuplicateConcreteSlot)."""
+    logs = run(tmp_path, '''
+[[city.agent]]
+name = "kimi"
+max_active_sessions = 20
+[[session]]
+id = "gc-owner"
+[session.metadata]
+template = "kimi"
+agent_name = "kimi-9"
+alias = "kimi-9"
+pool_slot = "9"
+session_name = "kimi-owner"
+pool_managed = "true"
+session_origin = "ephemeral"
+state = "active"
+[[session]]
+id = "gc-duplicate"
+[session.metadata]
+template = "kimi"
+agent_name = "kimi-9"
+alias = "kimi-15"
+pool_slot = "9"
+session_name = "kimi-duplicate"
+pool_managed = "true"
+session_origin = "ephemeral"
+state = "creating"
+[[work]]
+id = "w-owner"
+status = "in_progress"
+assignee = "kimi-owner"
+[[work]]
+id = "w-routed"
+routed_to = "kimi"
+''', [{"do": "build"}])
+    assert 'buildDesiredState: pool "kimi" request: pool session gc-duplicate concrete slot already claimed ' \
+           "(skipping)" in logs
+
+
+def test_a_failed_named_scale_check_read_uses_named_demand_false(tmp_path):
+    """build_desired_state.go: defaultNamedSessionDemand wraps a failed Ready() as "default
+    scale_check %s templates=%s: Ready(): %w" and the build logs it "buildDesiredState: %v
+    (using named demand=false)"."""
+    logs = run(tmp_path, '''
+[[city.agent]]
+name = "mayor"
+max_active_sessions = 1
+[[city.named_session]]
+template = "mayor"
+mode = "on_demand"
+''', [{"do": "fail_store_read", "store": "city", "mode": "error"}, {"do": "build"}])
+    assert "buildDesiredState: default scale_check city templates=mayor: Ready(): store read failed " \
+           "(using named demand=false)" in logs
+
+
+def test_detached_probe_failures_count_up_to_the_release(tmp_path):
+    """pool_session_name.go detachedProbeAllowsOrphanRelease: "releaseOrphanedPoolAssignments:
+    detached probe %s for %s: %v (error %d/%d)" with the probe's status, then "releasing %s:
+    detached probe %s after %d errors: %v" on the third (detachedProbeErrorThreshold = 3). The
+    model's failing probe has status error and the error text "probe failed"."""
+    world = World(T0)
+    world.detached_probe = immutables.Map({"tmux:x": "error"})
+    ctx = TickContext(City(root="/c", path="/c/city.toml", agents=[MAYOR]), world, "current", Outcome())
+    w = WorkBead("w-1", metadata=(("gc.detached", "tmux:x"),))
+    for _ in range(3):
+        orphans._detached_probe_allows_release(ctx, w)
+    assert ctx.out.logs == [
+        "releaseOrphanedPoolAssignments: detached probe error for w-1: probe failed (error 1/3)",
+        "releaseOrphanedPoolAssignments: detached probe error for w-1: probe failed (error 2/3)",
+        "releaseOrphanedPoolAssignments: releasing w-1: detached probe error after 3 errors: probe failed"]

@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 
 from factories import named_mayor_city, scenario_model, session_bead
 
-from core.desired.context import is_configured_named
 from core.outcome import Outcome
 from core.reconcile.context import TickContext
 from core.reconcile.heal import heal_patch
@@ -56,7 +55,7 @@ def test_a_padded_named_identity_is_preserved_under_its_trimmed_name(tmp_path):
 
 def test_a_padded_named_flag_still_marks_a_configured_named_session(tmp_path):
     # IsNamedSessionBead trims configured_named_session before comparing it with "true"
-    assert is_configured_named(session_bead(configured_named_session=" true "))
+    assert session_bead(configured_named_session=" true ").is_named
     b, actions = close_pass(tmp_path, flag=" true\t")
     assert b.open and ("close", "gc-1", "suspended") not in actions
 
