@@ -142,3 +142,11 @@ def test_a_new_state_value_restarts_the_window_and_lifts_the_escalation():
     assert (b.get("unknown_state_first_seen"), b.get("unknown_state_value"), b.get("unknown_state_escalated_at")) == \
         ("2026-01-01T00:00:00Z", "dormant", "")
     assert len(ctx.out.events) == 1 and "dormant" in ctx.out.events[0].message
+
+
+def test_a_one_second_startup_timeout_still_reports_a_stall():
+    # only a timeout of zero or less turns the diagnostic off
+    ctx = setup(**RESET)
+    ctx.startup_timeout = 1.0
+    record_reset_stall(ctx, ctx.store.session("gc-1"), "tpl", "worker-rt", False)
+    assert [t.fields["startup_timeout_s"] for t in ctx.out.trace] == [1]
