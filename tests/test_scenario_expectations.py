@@ -36,7 +36,7 @@ def failures(tmp_path: Path, expect: str) -> list[str]:
     ('[[expect.no_event]]\ntype = "session.crashed"', '[[expect.no_event]]\ntype = "session.woke"'),
     ('[[expect.no_trace]]\nsite_code = "reconciler.pool.agent_cap"',
      '[[expect.no_trace]]\nsite_code = "reconciler.pool.accept"'),
-    ('no_log = ["nothing like this"]', 'no_log = ["created"]'),
+    ('no_log = ["nothing like this"]', 'no_log = ["Woke session"]'),
     ('[[expect.trace]]\nsite_code = "reconciler.pool.accept"\nfields = { tier = "new" }',
      '[[expect.trace]]\nsite_code = "reconciler.pool.accept"\nfields = { tier = "resume" }'),
     ('[[expect.work]]\nid = "w-2"\nstatus = "in_progress"\nassignee = "mayor"\nmetadata = { "gc.kind" = "workflow" }',
