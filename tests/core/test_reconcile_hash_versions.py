@@ -19,6 +19,8 @@ from core.reconcile.hashes import (
     (f"{CURRENT_VERSION}:abc", False, False),
     ("v4:abc", True, True),
     ("v12:abc", True, True),
+    ("v10:abc", True, True),
+    ("v0:abc", True, True),
     ("v:abc", True, True),
     ("x4:abc", True, False),
     (":abc", True, False),

@@ -34,6 +34,7 @@ BEADS = [
     ("p-ghost", {"template": "ghost", "agent_name": "ghost"}),
     ("p-durable", {"session_origin": "durable"}),
     ("p-running", {"session_name": "p-running"}),
+    ("p-work", {}),
     ("s-asleep", {"state": "asleep"}),
     ("s-stale-creating", {"state": "creating", "pending_create_started_at": "2026-03-08T11:58:59Z"}),
     # stale from exactly 60 s on (!now.Before(started + staleCreatingStateTimeout))
@@ -56,6 +57,7 @@ def city() -> str:
         text += f'[[session]]\nid = "{bid}"\n[session.metadata]\n' + "".join(
             f'{k} = "{v}"\n' for k, v in meta.items())
     text += '[[runtime]]\nname = "p-running"\nsession_id = "p-running"\n'
+    text += '[[work]]\nid = "w-1"\nstatus = "in_progress"\nassignee = "p-work"\n'
     return text
 
 
