@@ -107,9 +107,11 @@ def wave_order(ctx: TickContext, cands: list[StartCandidate]) -> tuple[dict[int,
             if dq in present and not dependency_alive(ctx, dq):
                 deps.setdefault(t, []).append(dq)
     indegree = {t: len(deps.get(t, [])) for t in templates}
-    dependents: dict[str, list[str]] = {}  # a dependency -> the templates waiting on it (each once)
+    # a dependency -> the templates waiting on it, once per edge: a depends_on list may name one
+    # dependency twice (validation allows it), and each edge counted in indegree is released
+    dependents: dict[str, list[str]] = {}
     for t in templates:
-        for dq in dict.fromkeys(deps.get(t, ())):
+        for dq in deps.get(t, ()):
             dependents.setdefault(dq, []).append(t)
     wave_of: dict[str, int] = {}
     wave = 0

@@ -85,3 +85,13 @@ def test_a_cycle_falls_back_to_serial_order(tmp_path, monkeypatch, extra):
     ctx = ctx_for(tmp_path)
     execute_starts(ctx, [cand("db-1", "db")])
     assert not any("fallback" in line for line in ctx.out.logs)
+
+
+def test_a_dependency_named_twice_still_layers(tmp_path):
+    # validateDependsOn refuses no repeated name; Go counts each edge in indegree and lists the
+    # dependent once per edge, so both edges are released when the dependency's wave is emitted
+    city = CITY.replace('depends_on = ["db"]', 'depends_on = ["db", "db"]')
+    m = scenario_model(tmp_path, city)
+    ctx = TickContext(m.city, m.world, m.semantics, Outcome())
+    waves, ok = wave_order(ctx, [cand("cache-1", "cache"), cand("db-1", "db")])
+    assert (waves, ok) == ({0: 1, 1: 0}, True)
