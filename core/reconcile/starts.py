@@ -371,7 +371,16 @@ def start_one(ctx: TickContext, c: StartCandidate, wave: int) -> bool:
         if claim and not runtime_is_ours(ctx, b):
             err, outcome = f'session "{name}" already exists', "session_exists"
     else:
-        if rs is not None:
+        if rs is not None and rs.running:
+            # A zombie (the pane is up, the agent process gone) is recycled; a stop that fails
+            # fails the start as a provider error, and no Start is tried (ga-yms).
+            stop_err = ctx.stop_error(name, "recycle-dead-runtime", b)
+            if stop_err:
+                err = f'recycling session "{name}" with dead agent process: {stop_err}'
+                _lifecycle(ctx, wave, c, "provider_error", err, executed=True)
+                start_failed(ctx, b, c, err, claim, "provider_error")
+                return False
+        elif rs is not None:
             ctx.stop(name, "recycle-dead-runtime", b)
         delay = ctx.rt.slow_start_delay(name, c.template)
         if ctx.startup_timeout > 0 and delay >= ctx.startup_timeout:
@@ -391,10 +400,18 @@ def start_one(ctx: TickContext, c: StartCandidate, wave: int) -> bool:
             ctx.rt.start(name, session_id=b.id, instance_token=b.get(B.INSTANCE_TOKEN), template=c.template,
                          now=ctx.now, env=start_env(b, c.entry), command=start_command(ctx, b, c.template))
         except SessionExists as e:
-            if claim and runtime_is_ours(ctx, b):
+            # the name is taken after all: observed again, a runtime that is not live is a
+            # provider error; a live one converges for a pending create that owns it, fails a
+            # pending create that does not, and is the start's own result otherwise
+            now_rs = ctx.rt.get(name)
+            if now_rs is None or not (now_rs.running and now_rs.alive):
+                err, outcome = str(e), "provider_error"
+            elif claim and runtime_is_ours(ctx, b):
                 outcome = "session_exists_converged"
-            else:
+            elif claim:
                 err, outcome = str(e), "session_exists"
+            else:
+                outcome = "session_exists"
         except StartError as e:
             err, outcome = str(e) or "start failed", "provider_error"
     _lifecycle(ctx, wave, c, outcome, err, executed=True)

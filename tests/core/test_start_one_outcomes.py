@@ -5,7 +5,7 @@ given, the outcome it ends with and whether it counts against the wake budget.
 - A live runtime already at the name is the start's own result unless the bead holds a pending
   create claim and the runtime is not its own (ErrSessionExists, outcome session_exists).
 - A zombie runtime (running, agent dead) is stopped first and the start falls through to a fresh
-  Start (the ga-yms recycle).
+  Start (the ga-yms recycle); a zombie that will not stop fails the start as a provider error.
 - A Start that outlives a positive startup timeout ends with context.DeadlineExceeded: outcome
   deadline_exceeded, a `duration=` and `err=` on its lifecycle line, a
   session.cold_start_timeout event for a pending create (commitStartFailure's rollback arm: no
@@ -131,19 +131,21 @@ def test_a_zombie_runtime_is_stopped_and_started_afresh(tmp_path):
         "session lifecycle: op=start wave=0 session=worker template=worker outcome=success duration=0s"]
 
 
-@pytest.mark.parametrize(("claim", "ours", "outcome"), [
-    (True, True, "session_exists_converged"),
-    (True, False, "session_exists"),
-    (False, True, "session_exists"),
-])
-def test_a_zombie_that_will_not_stop_leaves_the_name_taken(tmp_path, claim, ours, outcome):
+@pytest.mark.parametrize("claim", [True, False])
+@pytest.mark.parametrize("ours", [True, False])
+def test_a_zombie_that_will_not_stop_fails_the_start_as_a_provider_error(tmp_path, claim, ours):
+    # startPreparedStartCandidate: a Stop error that is not "session gone" returns "recycling
+    # session %q with dead agent process", which is no ErrSessionExists: outcome provider_error,
+    # no Start tried, nothing counted, whoever the zombie belongs to
     m = model(tmp_path, claim=claim, runtime=foreign(alive=False, session_id="gc-1" if ours else "gc-other"))
     m.world.runtime.stop_failures.append(["worker", 1, "stuck"])
     ctx, counted, b = start(m)
-    err = "" if outcome.endswith("converged") else ' err=session "worker" already exists'
     assert lifecycle(ctx) == [
-        f"session lifecycle: op=start wave=0 session=worker template=worker outcome={outcome} duration=0s{err}"]
-    assert counted is outcome.endswith("converged")
+        "session lifecycle: op=start wave=0 session=worker template=worker outcome=provider_error duration=0s"
+        ' err=recycling session "worker" with dead agent process: stuck']
+    assert counted is False
+    assert m.world.runtime.starts == []
+    assert not any(line.startswith("session reconciler: stopping") for line in ctx.out.logs)
 
 
 def test_a_start_past_the_startup_timeout_fails_with_a_deadline(tmp_path):
