@@ -175,3 +175,30 @@ def test_run_scale_checks_names_the_failure_when_nothing_is_desired(tmp_path: Pa
                         "(ran for real at tick 1, 2026-01-01T00:00:00Z)\n")
     assert main(["explain", str(tmp_path), "w-1", "--run-scale-checks", "--scale-check-timeout", "soon"]) == 2
     assert "--scale-check-timeout" in capsys.readouterr().err
+
+
+def test_a_start_candidate_left_by_the_wake_budget_still_shows_its_wake_reason(tmp_path: Path, capsys) -> None:
+    # the wake decision's trace payload is only should_wake (as Go's); the reason a candidate that
+    # did not start this tick would have woken for is the awake set's
+    city = write_city(tmp_path, """
+        [workspace]
+        name = "harbor"
+        [daemon]
+        max_wakes_per_tick = 1
+        [[agent]]
+        name = "mayor"
+        [[agent]]
+        name = "deacon"
+        [[named_session]]
+        template = "mayor"
+        mode = "always"
+        [[named_session]]
+        template = "deacon"
+        mode = "always"
+        """)
+    seen = {}
+    for who in ("mayor", "deacon"):
+        assert main(["explain", str(city), who, "--json"]) == 0
+        x = json.loads(capsys.readouterr().out)
+        seen[who] = (x["lifecycle"]["wake_reason"], any(a.startswith("start") for a in x["lifecycle"]["last_step"]["actions"]))
+    assert sorted(seen.values()) == [("named-always", False), ("named-always", True)]

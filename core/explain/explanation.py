@@ -301,8 +301,10 @@ def _runtime(model: ModelView, name: str) -> tuple[str, str]:
     return kind, format_time(rt.last_activity)
 
 
-def _last_step(outcome: Outcome | None, b: SessionBead | None, name: str) -> tuple[LastStep | None, str]:
-    """This session's actions and trace decisions in the last step, and the wake reason seen."""
+def _last_step(outcome: Outcome | None, b: SessionBead | None, name: str,
+               row: AwakeRow | None) -> tuple[LastStep | None, str]:
+    """This session's actions and trace decisions in the last step, and the wake reason seen: a
+    start's reason, else the awake set's reason for a session made a start candidate."""
     if outcome is None:
         return None, ""
     bid = b.id if b is not None else ""
@@ -313,8 +315,8 @@ def _last_step(outcome: Outcome | None, b: SessionBead | None, name: str) -> tup
         if r.record_type != "decision" or not name or r.session_name != name:
             continue
         decisions.append(f"{r.site_code}: {r.reason_code} -> {r.outcome_code}")
-        if r.fields.get("wake_reason"):
-            wake = r.fields["wake_reason"]
+        if (r.site_code, r.outcome_code) == ("reconciler.session.wake_decision", "start_candidate") and row:
+            wake = row.reason
     for a in outcome.actions:
         if a.kind in ("start", "wake") and bid and a.bead_id == bid and a.reason:
             wake = a.reason
@@ -444,12 +446,12 @@ def _lifecycle(model: ModelView, bead: SessionBead | None, name: str, outcome: O
     """The lifecycle section: the bead's state and timers, its runtime, the last step, trackers,
     the awake-set row, the session reason and the hold, with the explanation in words."""
     runtime, last_activity = _runtime(model, name)
-    last_step, wake = _last_step(outcome, bead, name)
-    tracker = _tracker_row(model, bead)
-    explanation = lifecycle_words(bead, runtime, tracker)
     if awake is None:
         awake = outcome.awake if outcome is not None else ()
     row = _awake_row(awake, bead, name)
+    last_step, wake = _last_step(outcome, bead, name, row)
+    tracker = _tracker_row(model, bead)
+    explanation = lifecycle_words(bead, runtime, tracker)
     if row is not None:
         explanation.append(awake_words(row))
     reason, hint = session_reason(model, bead, row)

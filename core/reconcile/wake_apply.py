@@ -235,19 +235,20 @@ def _queue_start(ctx: TickContext, t: WakeTarget, b: SessionBead, dec: A.AwakeDe
     is quarantined, a start is in flight or its circuit is open."""
     name, tpl = b.session_name.strip(), t.entry.template
     if b.failed_create:
-        ctx.decision("reconciler.session.wake_decision", "wake", "failed_create", tpl, name)
+        ctx.decision("reconciler.session.wake_decision", "wake", "failed_create", tpl, name,
+                     pending_create_claim=b.get(B.PENDING_CREATE_CLAIM).strip())
         return
     qt = parse_time(b.get(B.QUARANTINED_UNTIL))
     if qt is not None and ctx.now < qt:
         return
     if start_in_flight(b, ctx.now, ctx.startup_timeout):
         ctx.decision("reconciler.session.wake_decision", "wake", "start_in_flight", tpl, name,
-                     last_woke_at=b.get(B.LAST_WOKE_AT))
+                     pending_create_claim=b.get(B.PENDING_CREATE_CLAIM).strip(), last_woke_at=b.get(B.LAST_WOKE_AT))
         return
     if _circuit_blocks(ctx, b, tpl, name):
         return
-    ctx.decision("reconciler.session.wake_decision", "wake", "start_candidate", tpl, name,
-                 wake_reason=dec.reason if dec else "")
+    # only a session that should wake gets here: Go's payload is that flag
+    ctx.decision("reconciler.session.wake_decision", "wake", "start_candidate", tpl, name, should_wake=True)
     if dec is not None and dec.assigned_work_bead and b.get(B.CURRENTLY_PROCESSING) != dec.assigned_work_bead:
         b = ctx.patch(b.id, {B.CURRENTLY_PROCESSING: dec.assigned_work_bead})
     cands.append(candidate_for(b, t.entry, len(cands), dec.reason if dec else ""))

@@ -64,9 +64,10 @@ def _queue(md: dict[str, str], dec: AwakeDecision, template: str = "worker") -> 
 def test_a_failed_create_is_not_queued_and_says_so():
     """isFailedCreateSessionInfo: the wake decision is recorded failed_create for the target's
     template and the trimmed session name, and no start candidate is made."""
-    ctx, cands = _queue({B.STATE: "failed-create"}, AwakeDecision(True, "pending-create"), "rig/worker")
+    ctx, cands = _queue({B.STATE: "failed-create", B.PENDING_CREATE_CLAIM: " true "}, AwakeDecision(True, "pending-create"),
+                        "rig/worker")
     assert cands == []
-    assert _decisions(ctx, WAKE_SITE) == [("wake", "failed_create", "rig/worker", "s1", {})]
+    assert _decisions(ctx, WAKE_SITE) == [("wake", "failed_create", "rig/worker", "s1", {"pending_create_claim": "true"})]
 
 
 def test_a_start_in_flight_is_not_queued_and_records_its_wake_stamp():
@@ -79,7 +80,8 @@ def test_a_start_in_flight_is_not_queued_and_records_its_wake_stamp():
     ctx, cands = _queue({B.PENDING_CREATE_CLAIM: "true", B.STATE: "creating", B.LAST_WOKE_AT: woke},
                         AwakeDecision(True, "pending-create"), "rig/worker")
     assert cands == []
-    assert _decisions(ctx, WAKE_SITE) == [("wake", "start_in_flight", "rig/worker", "s1", {"last_woke_at": woke})]
+    assert _decisions(ctx, WAKE_SITE) == [("wake", "start_in_flight", "rig/worker", "s1",
+                                           {"pending_create_claim": "true", "last_woke_at": woke})]
 
 
 def test_a_quarantine_ends_at_its_instant():
@@ -93,14 +95,14 @@ def test_a_quarantine_ends_at_its_instant():
     assert [c.bead_id for c in cands] == ["gc-1"]
 
 
-def test_a_start_candidate_carries_the_wake_reason_and_the_assigned_work():
-    """The start_candidate decision names the template, the session and the wake reason (what
-    explain shows as the session's wake reason); the candidate carries the reason too, and the
+def test_a_start_candidate_records_should_wake_and_carries_the_reason_and_the_assigned_work():
+    """The start_candidate decision names the template and the session, with Go's payload
+    should_wake (true); the candidate carries the wake reason, and the
     assigned work bead becomes the bead's currently_processing_bead_id (recordCurrentBeadIDOnWake)."""
     dec = AwakeDecision(True, "assigned-work", True, "w-7")
     ctx, cands = _queue({B.STATE: "asleep", B.CURRENTLY_PROCESSING: "w-1"}, dec, "rig/worker")
     assert _decisions(ctx, WAKE_SITE) == [("wake", "start_candidate", "rig/worker", "s1",
-                                           {"wake_reason": "assigned-work"})]
+                                           {"should_wake": True})]
     assert [(c.bead_id, c.order, c.wake_reason) for c in cands] == [("gc-1", 0, "assigned-work")]
     assert ctx.store.session("gc-1").get(B.CURRENTLY_PROCESSING) == "w-7"
 
