@@ -15,7 +15,8 @@ They encode Gas City's guarantees, not stricter ones: a runtime belongs to a bea
 id and instance token (not by name); an asleep bead may keep its create claim while a startup
 lease longer than the 60 s stale-creating window is active; a live claimed bead may be awake
 while its start is in flight; a bead closed by a pending-create rollback may keep its runtime
-until the next tick's hygiene reaps it. Gas City's own tests require each of these states.
+until the next tick's hygiene reaps it; a named bead the sync reopened for a fresh spawn is
+`stopped` with its create claim until the reconcile heals it to start-pending. Gas City's own tests require each of these states.
 
 Bead and runtime invariants apply to states the model produced: they are checked after
 steps that ran a controller tick. A hand-written starting state may violate them; such a
@@ -50,8 +51,9 @@ def _skipped_by_design(b: B.SessionBead) -> bool:
     return b.state not in RECONCILER_KNOWN_STATES and b.state not in ("draining", "archived")
 
 
-def bead_violations(model: Model) -> list[tuple[str, str]]:
-    """(bead id or "", message) for every invariant the current world breaks."""
+def bead_violations(model: Model, *, reconciled: bool = True) -> list[tuple[str, str]]:
+    """(bead id or "", message) for every invariant the current world breaks; `reconciled` is
+    False after a step that ran a sync but no reconcile (a sync or build step)."""
     out: list[tuple[str, str]] = []
     aliases: dict[str, B.SessionBead] = {}
     open_names: dict[str, str] = {}
@@ -61,7 +63,7 @@ def bead_violations(model: Model) -> list[tuple[str, str]]:
         out += _shared_alias(aliases, b)
         if _skipped_by_design(b):
             continue
-        out += _open_bead_violations(model, b)
+        out += _open_bead_violations(model, b, reconciled)
     out += _closed_with_live_runtime(model, open_names)
     return out
 
@@ -80,7 +82,7 @@ def _shared_alias(aliases: dict[str, B.SessionBead], b: B.SessionBead) -> list[t
     return out
 
 
-def _open_bead_violations(model: Model, b: B.SessionBead) -> list[tuple[str, str]]:
+def _open_bead_violations(model: Model, b: B.SessionBead, reconciled: bool = True) -> list[tuple[str, str]]:
     """One open bead's state, claim, runtime and drain invariants."""
     rt = model.world.runtime
     out: list[tuple[str, str]] = []
@@ -94,8 +96,12 @@ def _open_bead_violations(model: Model, b: B.SessionBead) -> list[tuple[str, str
     # (healStateWithRollbackInfo); the claim stays until the start commits
     # (TestReconcileSessionBeads_DefersPendingCreateRecoveryWhileStartInFlight).
     awake_in_flight = state == "awake" and alive and _start_in_flight(model, b)
+    # reopenClosedConfiguredNamedSessionBead writes syncSessionCachedState's `stopped` with a
+    # fresh create claim for a runtime that is not running; the reconcile's heal makes it
+    # start-pending (healStateWithRollbackInfo), so it may stand only until a reconcile has run
+    reopened = state == "stopped" and not reconciled
     if b.pending_claim and state not in CLAIM_STATES and not _asleep_within_lease(model, b) \
-            and not awake_in_flight:
+            and not awake_in_flight and not reopened:
         out.append((b.id, f"bead {b.id} has pending_create_claim with state {state!r}"))
     d = model.world.memory.drains.get(b.id)
     if d is not None and d.reason not in CANCELABLE_EXEMPT and alive and rt.pending(b.session_name) \
@@ -413,7 +419,7 @@ class InvariantChecker:
         self.last = self.model.world.store.sessions
         if out.panic:
             return [f"the tick panicked (a model bug): {out.panic}"]
-        found = bead_violations(self.model) + cap_violations(self.model)
+        found = bead_violations(self.model, reconciled=out.ticks > 0) + cap_violations(self.model)
         settled = self._settled(singleton_violations(self.model), out)
         if self.ticks >= 2:
             found += settled

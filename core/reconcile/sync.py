@@ -526,8 +526,10 @@ def reopen_named(ctx: TickContext, e: DesiredEntry, sn: str) -> SessionBead | No
         ctx.log(f"session beads: session_name {go_quote(sn)} for {identity} unavailable during reopen: "
                 f"session name already exists: {go_quote(sn)} already belongs to {live[-1].id}")
         return None
+    # syncSessionCachedState for a bead not yet found: active when its runtime runs, else
+    # `stopped` (the reconcile's heal turns a claimed stopped bead into start-pending)
     running = ctx.running(sn)
-    changes = reopen_patch(b, "active" if running else "start-pending", format_time_seconds(ctx.now))
+    changes = reopen_patch(b, "active" if running else "stopped", format_time_seconds(ctx.now))
     changes[B.ALIAS] = identity
     b = ctx.store.reopen_session(b.id, changes)
     if not b.open:  # the store refused the reopen: the bead stays closed as it was

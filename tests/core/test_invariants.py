@@ -467,3 +467,17 @@ def test_the_model_retires_a_session_whose_agent_was_suspended_across_a_clock_ju
     assert result.invariant_failures == []
     assert result.states[-1]["runtime"] == []  # stopped at the last tick, past the drain deadline
     assert result.states[-3]["runtime"]  # still running (draining) right after the jump's tick
+
+
+def test_a_stopped_claim_is_allowed_only_before_a_reconcile_has_run(tmp_path):
+    # reopenClosedConfiguredNamedSessionBead writes `stopped` with a fresh create claim; the
+    # reconcile's heal makes it start-pending, so after a tick the same bead is a breach
+    model = _named(tmp_path, "stopped")
+    breach(model, "gc-1", pending_create_claim="true")
+    want = "bead gc-1 has pending_create_claim with state 'stopped'"
+    assert want not in [m for _, m in bead_violations(model, reconciled=False)]
+    assert want in _msgs(model)
+    # the same exemption does not cover another state written by a sync
+    breach(model, "gc-1", state="suspended")
+    assert "bead gc-1 has pending_create_claim with state 'suspended'" in [
+        m for _, m in bead_violations(model, reconciled=False)]
