@@ -400,18 +400,7 @@ def start_one(ctx: TickContext, c: StartCandidate, wave: int) -> bool:
             ctx.rt.start(name, session_id=b.id, instance_token=b.get(B.INSTANCE_TOKEN), template=c.template,
                          now=ctx.now, env=start_env(b, c.entry), command=start_command(ctx, b, c.template))
         except SessionExists as e:
-            # the name is taken after all: observed again, a runtime that is not live is a
-            # provider error; a live one converges for a pending create that owns it, fails a
-            # pending create that does not, and is the start's own result otherwise
-            now_rs = ctx.rt.get(name)
-            if now_rs is None or not (now_rs.running and now_rs.alive):
-                err, outcome = str(e), "provider_error"
-            elif claim and runtime_is_ours(ctx, b):
-                outcome = "session_exists_converged"
-            elif claim:
-                err, outcome = str(e), "session_exists"
-            else:
-                outcome = "session_exists"
+            err, outcome = _taken_name_outcome(ctx, b, claim, str(e))
         except StartError as e:
             err, outcome = str(e) or "start failed", "provider_error"
     _lifecycle(ctx, wave, c, outcome, err, executed=True)
@@ -420,6 +409,20 @@ def start_one(ctx: TickContext, c: StartCandidate, wave: int) -> bool:
         return False
     _commit_start(ctx, b, c, claim)
     return True
+
+
+def _taken_name_outcome(ctx: TickContext, b: SessionBead, claim: bool, error: str) -> tuple[str, str]:
+    """(error, outcome) of a Start that found its name taken: observed again, a runtime that is
+    not live is a provider error; a live one converges for a pending create that owns it, fails
+    a pending create that does not, and is the start's own result otherwise (no error)."""
+    rs = ctx.rt.get(b.session_name)
+    if rs is None or not (rs.running and rs.alive):
+        return error, "provider_error"
+    if claim and runtime_is_ours(ctx, b):
+        return "", "session_exists_converged"
+    if claim:
+        return error, "session_exists"
+    return "", "session_exists"
 
 
 def _enqueue_slow_start(ctx: TickContext, b: SessionBead, c: StartCandidate, delay: float, claim: bool,
