@@ -1,4 +1,4 @@
-"""What one step of the model produced: actions, trace records, events, log lines, the build."""
+"""What one step of the model produced: actions, trace records, events, log lines, notes, the build."""
 
 from __future__ import annotations
 
@@ -18,6 +18,10 @@ class Outcome:
     trace: list[TraceRecord] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     logs: list[str] = field(default_factory=list)
+    # What citywatch itself says of a step: an operator's poke (clock advanced, runtime exited,
+    # work added, config edited or reloaded, a fault armed) or its own bookkeeping. Gas City
+    # writes none of these lines, so they are kept apart from `logs` (which expectations count).
+    notes: list[str] = field(default_factory=list)
     desired: DesiredResult | None = None
     warnings: list[str] = field(default_factory=list)
     # The last tick's awake set (ComputeAwakeSet, one row per session by session name); [] when
@@ -40,6 +44,7 @@ class Outcome:
         self.trace += other.trace
         self.events += other.events
         self.logs += other.logs
+        self.notes += other.notes
         self.warnings += other.warnings
         if other.ticks:
             self.awake = other.awake

@@ -198,7 +198,7 @@ class Model:
         self.city = new
         self.world.memory = self.world.memory.after_reload()
         line = f"config reloaded (revision {new.revision}): {change.summary()}"
-        out.logs.append(line)
+        out.notes.append(line)
         out.events.append(Event("config.reloaded", new.path, line))
         # RecordConfigReload: reason unknown, outcome applied, Gas City's field names (plus the
         # changed templates, which it does not record).
@@ -218,7 +218,7 @@ class Model:
         """The controller process restarts: in-memory state is lost; adoption runs next tick."""
         self.world.memory = Memory()
         out = Outcome()
-        out.logs.append("controller restarted: in-memory trackers cleared; adoption barrier runs before the next tick")
+        out.notes.append("controller restarted: in-memory trackers cleared; adoption barrier runs before the next tick")
         return out
 
     # ------------------------------------------------------------------ world pokes
@@ -231,7 +231,7 @@ class Model:
             out = run_async_commits(self.city, self.world, self.semantics, seconds)
         except ClockRangeError as e:
             raise ModelError(str(e)) from None
-        out.logs.append(f"clock advanced {seconds:g}s to {format_time(self.world.now)}")
+        out.notes.append(f"clock advanced {seconds:g}s to {format_time(self.world.now)}")
         return out
 
     def _runtime(self, name: str) -> RuntimeSession:
@@ -245,7 +245,7 @@ class Model:
         self.world.runtime.stop(name)
         out = Outcome()
         kind = "crashed" if crash else "exited"
-        out.logs.append(f"runtime {name} {kind}")
+        out.notes.append(f"runtime {name} {kind}")
         if crash:
             out.events.append(Event("session.crashed", name, "runtime died (operator crash)", s.session_id))
         return out
@@ -256,31 +256,31 @@ class Model:
         now = self.world.now
         self.world.runtime.put(RuntimeSession(name=name, session_id=session_id, started_at=now, last_activity=now,
                                               **extra))
-        return Outcome(logs=[f"runtime {name} appeared outside the controller"])
+        return Outcome(notes=[f"runtime {name} appeared outside the controller"])
 
     def activity(self, name: str) -> Outcome:
         self._runtime(name)
         self.world.runtime.update(name, last_activity=self.world.now)
-        return Outcome(logs=[f"activity on {name}"])
+        return Outcome(notes=[f"activity on {name}"])
 
     def set_attached(self, name: str, attached: bool) -> Outcome:
         self._runtime(name)
         self.world.runtime.update(name, attached=attached, last_activity=self.world.now)
-        return Outcome(logs=[f"{'attached to' if attached else 'detached from'} {name}"])
+        return Outcome(notes=[f"{'attached to' if attached else 'detached from'} {name}"])
 
     def set_runtime(self, name: str, **changes: Any) -> Outcome:
         self._runtime(name)
         self.world.runtime.update(name, **changes)
-        return Outcome(logs=[f"runtime {name}: " + ", ".join(f"{k}={v}" for k, v in changes.items())])
+        return Outcome(notes=[f"runtime {name}: " + ", ".join(f"{k}={v}" for k, v in changes.items())])
 
     def drain_ack(self, name: str) -> Outcome:
         self._runtime(name)
         self.world.runtime.set_meta(name, {"GC_DRAIN_ACK": "1", "GC_DRAIN_ACK_SOURCE": "agent"})
-        return Outcome(logs=[f"{name} acknowledged a drain"])
+        return Outcome(notes=[f"{name} acknowledged a drain"])
 
     def fail_start(self, selector: str, count: int = 1, message: str = "") -> Outcome:
         self.world.runtime.inject_start_failure(selector, count, message)
-        return Outcome(logs=[f"next {count} start(s) of {selector} will fail"])
+        return Outcome(notes=[f"next {count} start(s) of {selector} will fail"])
 
     def add_work(self, w: WorkBead) -> Outcome:
         if self.world.store.work_bead(w.id) is not None:
@@ -288,7 +288,7 @@ class Model:
         if w.created_at is None:
             w = w.with_(created_at=self.world.now)
         self.world.store.put_work(w)
-        return Outcome(logs=[f"work {w.id} added" + (f" routed to {w.routed_to}" if w.routed_to else "")
+        return Outcome(notes=[f"work {w.id} added" + (f" routed to {w.routed_to}" if w.routed_to else "")
                              + (f" assigned to {w.assignee}" if w.assignee else "")])
 
     def update_work(self, wid: str, **changes: Any) -> Outcome:
@@ -304,7 +304,7 @@ class Model:
                     merged[str(k)] = str(v)
             changes["metadata"] = tuple(sorted(merged.items()))
         self.world.store.put_work(w.with_(**changes))
-        return Outcome(logs=[f"work {wid}: " + ", ".join(f"{k}={v}" for k, v in changes.items())])
+        return Outcome(notes=[f"work {wid}: " + ", ".join(f"{k}={v}" for k, v in changes.items())])
 
     def set_scale_check(self, template: str, value: int | str, ran: bool = False, reason: str = "") -> Outcome:
         """The scale_check result of `template`, an agent of the running config or of the one
@@ -319,13 +319,13 @@ class Model:
         self.world.set_scale_check(template, value)
         if not ran:
             self.world.forget_scale_check_run(template)
-            return Outcome(logs=[f"scale_check {template} = {value}"])
+            return Outcome(notes=[f"scale_check {template} = {value}"])
         before = self.world.scale_check_run(template)
         run = self.world.stamp_scale_check_run(template, value, reason)
         self.world.record_scale_check_run(run)
         was = f" (was {before.outcome()})" if before is not None else ""
         if run.ok:
-            return Outcome(logs=[f"scale_check {template} = {run.value}: its command ran{was}"])
+            return Outcome(notes=[f"scale_check {template} = {run.value}: its command ran{was}"])
         return Outcome(warnings=[f"scale_check {template} {run.outcome()}{was}"])
 
     def record_scale_check_runs(self, runs: list[tuple[str, int | None, str]]) -> None:
@@ -348,7 +348,7 @@ class Model:
         if not w.session_id:
             raise ModelError(f'wait "{w.id}" names no session')
         self.world.store.put_wait(w)
-        return Outcome(logs=[f"wait {w.id} for {w.session_id}: {w.state}"])
+        return Outcome(notes=[f"wait {w.id} for {w.session_id}: {w.state}"])
 
     def set_suspension(self, table: dict[str, Any]) -> Outcome:
         """What `gc suspend` / `gc resume` (`city`), `gc rig suspend` / `gc rig resume` (`rigs`)
@@ -356,13 +356,13 @@ class Model:
         next tick on."""
         self.world.suspension = self.world.suspension.updated(table)
         parts = [f"{k}={v}" for k, v in sorted(table.items())]
-        return Outcome(logs=["runtime suspension state: " + ", ".join(parts)])
+        return Outcome(notes=["runtime suspension state: " + ", ".join(parts)])
 
     def set_session(self, bead_id: str, metadata: dict[str, str]) -> Outcome:
         if self.world.store.session(bead_id) is None:
             raise ModelError(f'no session bead "{bead_id}"')
         self.world.store.update_session(bead_id, {k: str(v) for k, v in metadata.items()})
-        return Outcome(logs=[f"session {bead_id} edited: " + ", ".join(metadata)])
+        return Outcome(notes=[f"session {bead_id} edited: " + ", ".join(metadata)])
 
     def close_session(self, bead_id: str) -> Outcome:
         """Close a session bead outside the controller, as a plain store close (`bd close`) does:
@@ -370,7 +370,7 @@ class Model:
         if self.world.store.session(bead_id) is None:
             raise ModelError(f'no session bead "{bead_id}"')
         self.world.store.close_session_plain(bead_id)
-        return Outcome(logs=[f"session {bead_id} closed outside the controller"])
+        return Outcome(notes=[f"session {bead_id} closed outside the controller"])
 
     def new_work_id(self) -> str:
         # Forgotten closed work still counts: an id is never handed out twice in a session.

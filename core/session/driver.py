@@ -439,7 +439,7 @@ class Driver:
                 self.config = configs[i]
         forgot = m.world.forget_closed(self.keep_closed)
         if forgot and not self.forgotten:
-            out.logs.append(f"citywatch keeps the newest {self.keep_closed} closed session beads and closed work "
+            out.notes.append(f"citywatch keeps the newest {self.keep_closed} closed session beads and closed work "
                             "beads in memory; older ones nothing refers to any more are forgotten as the session "
                             "runs on")
         self.forgotten += forgot

@@ -31,7 +31,7 @@ WARM_FRAMES = 4
 
 
 def outcome_lines(outcome: Outcome, frame: int, tick: int, at: datetime) -> list[EventLine]:
-    """Every action, decision, event and log line of a step, in the order they happened within
+    """Every action, decision, event, log line and note of a step, in the order they happened within
     each kind (actions first: they are what an operator scans for). The texts are interned: a
     tick mostly repeats the last one's, and every recorded frame keeps its own."""
     out: list[EventLine] = []
@@ -49,7 +49,9 @@ def outcome_lines(outcome: Outcome, frame: int, tick: int, at: datetime) -> list
         text = f"{t.site_code} {t.reason_code} → {t.outcome_code} {who}"
         out.append(EventLine(frame, tick, at, "trace", intern(text.strip()), who))
     for line in outcome.logs:
-        kind = "config" if line.startswith("config ") else "log"
+        out.append(EventLine(frame, tick, at, "log", intern(line)))
+    for line in outcome.notes:
+        kind = "config" if line.startswith("config ") else "note"
         out.append(EventLine(frame, tick, at, kind, intern(line)))
     for w in outcome.warnings:
         out.append(EventLine(frame, tick, at, "warning", intern(w)))

@@ -148,4 +148,4 @@ class SetWorkQuery(Step):
     def apply(self, model: Target, load_city: LoadCity | None) -> Outcome:
         t, found = str(self.template), self.found is True
         model.world.work_query = model.world.work_query.set(t, found)
-        return Outcome(logs=[f"work_query of {t}: {'work found' if found else 'no work'} (given by the scenario)"])
+        return Outcome(notes=[f"work_query of {t}: {'work found' if found else 'no work'} (given by the scenario)"])

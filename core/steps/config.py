@@ -42,7 +42,7 @@ class EditConfig(Step):
             assert load_city is not None
             new = load_city(self)
         model.pending_city = new
-        return Outcome(logs=["config edited; applied at the next tick"])
+        return Outcome(notes=["config edited; applied at the next tick"])
 
     def label(self) -> str:
         return "config edit"

@@ -143,4 +143,4 @@ class SetSemantics(Step):
 
     def apply(self, model: Target, load_city: LoadCity | None) -> Outcome:
         model.set_semantics(str(self.semantics))
-        return Outcome(logs=[f"semantics switched to {model.semantics}"])
+        return Outcome(notes=[f"semantics switched to {model.semantics}"])

@@ -34,4 +34,4 @@ class SetDetachedProbe(Step):
 
     def apply(self, model: Target, load_city: LoadCity | None) -> Outcome:
         model.world.detached_probe = model.world.detached_probe.set(str(self.spec), str(self.answer))
-        return Outcome(logs=[f"the detached probe of {self.spec} answers {self.answer} (given by the scenario)"])
+        return Outcome(notes=[f"the detached probe of {self.spec} answers {self.answer} (given by the scenario)"])

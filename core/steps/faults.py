@@ -76,7 +76,7 @@ class FailStop(_Selected):
         sel, leaves = self.selector(), bool(self.leaves_running)
         model.world.runtime.inject_stop_failure(sel, int(self.count), self.message, leaves)
         effect = "return but leave it running" if leaves else "fail"
-        return Outcome(logs=[f"next {int(self.count)} stop(s) of {sel} will {effect}"])
+        return Outcome(notes=[f"next {int(self.count)} stop(s) of {sel} will {effect}"])
 
 
 @kind
@@ -95,7 +95,7 @@ class SlowStart(_Selected):
     def apply(self, model: Target, load_city: LoadCity | None) -> Outcome:
         sel = self.selector()
         model.world.runtime.slow_starts.append([sel, int(self.count), parse_duration(self.by)])
-        return Outcome(logs=[f"the next {int(self.count)} start(s) of {sel} will take {self.by}"])
+        return Outcome(notes=[f"the next {int(self.count)} start(s) of {sel} will take {self.by}"])
 
 
 @kind
@@ -125,7 +125,7 @@ class FailStoreRead(Step):
     def apply(self, model: Target, load_city: LoadCity | None) -> Outcome:
         store, mode, ticks = str(self.store), str(self.mode), int(self.ticks)
         model.world.store.read_faults[store] = (mode, ticks, str(self.message))
-        return Outcome(logs=[f"reads of the {store} store will {'fail' if mode == 'error' else 'come back partial'}"
+        return Outcome(notes=[f"reads of the {store} store will {'fail' if mode == 'error' else 'come back partial'}"
                              f" for {ticks} tick(s)"])
 
 
@@ -149,4 +149,4 @@ class FailStoreWrite(_Counted):
     def apply(self, model: Target, load_city: LoadCity | None) -> Outcome:
         op, count = str(self.op), int(self.count)
         model.world.store.write_faults.append([op, count, str(self.message)])
-        return Outcome(logs=[f"the next {count} session bead {op}(s) will fail"])
+        return Outcome(notes=[f"the next {count} session bead {op}(s) will fail"])

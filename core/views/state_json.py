@@ -170,6 +170,7 @@ def state(model: ModelView, step: int, do: str, outcome: Outcome | None) -> dict
         "trace": [r.to_json() for r in out.trace] if out else [],
         "events": [e.to_json() for e in out.events] if out else [],
         "logs": out.logs if out else [],
+        "notes": out.notes if out else [],
         "warnings": ([x.render() for x in model.city.warnings] + (out.warnings if out else [])),
         "error": out.error if out else "",
     }

@@ -97,7 +97,7 @@ def test_each_tick_records_the_outcome_and_when_it_ran(tmp_path):
     assert [s.do for s in steps] == ["advance", "tick"]
     assert steps[1].scale_check_runs == (("api/bad", None, "exited with status 3: no such queue"),
                                              ("api/w", 2, ""))
-    assert not out.warnings and not any("scale_check" in log for log in out.logs)
+    assert not out.warnings and not any("scale_check" in log for log in out.logs + out.notes)
     assert model.world.scale_check_run("api/bad").tick == 2
     assert model.world.scale_check_run("api/w").at == model.world.now
 
@@ -109,7 +109,7 @@ def test_each_tick_records_the_outcome_and_when_it_ran(tmp_path):
     assert out.warnings == ['scale_check api/w partial: output "oops" is not an integer (was 2)']
     (tmp_path / "n").write_text("4")
     _, out = run_live(model)
-    assert any(log.startswith("scale_check api/w = 4: its command ran (was partial: ") for log in out.logs)
+    assert any(log.startswith("scale_check api/w = 4: its command ran (was partial: ") for log in out.notes)
 
 
 def test_a_timeout_is_partial_with_its_reason(tmp_path):

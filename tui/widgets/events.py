@@ -33,7 +33,7 @@ from tui.widgets.panel import Panel
 
 PREFIX_ROOM = 32  # cells an event line's prefix (tick, time, kind) takes at most: a shorter line fits in one row
 KIND_STYLE = {"action": "bold", "error": "bold red", "warning": "yellow", "config": "cyan", "trace": "dim",
-              "event": "magenta", "step": "blue", "log": "", "alarm": "bold white on dark_red", "check": "bold cyan"}
+              "event": "magenta", "step": "blue", "log": "", "note": "italic", "alarm": "bold white on dark_red", "check": "bold cyan"}
 
 
 def styled(line: EventLine) -> Text:
@@ -189,8 +189,9 @@ class EventLog(Guarded, ScrollView, can_focus=True):
 class EventsPanel(Panel):
     panel_id = "events"
     HELP = ("What each step did: the step itself, actions (create, start, stop, close, defer...), Gas City "
-            "events, trace decisions, config reloads and errors, loop alarms (kind alarm) and scenario checks "
-            "(kind check). New lines follow at the bottom; scrolling up stops following, `f` or End resumes. "
+            "events, trace decisions, Gas City's log lines (kind log), what citywatch notes of an operator's step "
+            "(kind note: the clock advanced, a runtime crashed, work added), config reloads and errors, loop "
+            "alarms (kind alarm) and scenario checks (kind check). New lines follow at the bottom; scrolling up stops following, `f` or End resumes. "
             "Lines wrap to the panel's width, again after every resize.")
 
     def __init__(self) -> None:
