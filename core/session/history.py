@@ -31,10 +31,13 @@ WARM_FRAMES = 4
 
 
 def outcome_lines(outcome: Outcome, frame: int, tick: int, at: datetime) -> list[EventLine]:
-    """Every action, decision, event, log line and note of a step, in the order they happened within
-    each kind (actions first: they are what an operator scans for). The texts are interned: a
-    tick mostly repeats the last one's, and every recorded frame keeps its own."""
+    """Every note, action, decision, event and log line of a step, in the order they happened within
+    each kind (the operator's notes first, then actions: they are what an operator scans for). The
+    texts are interned: a tick mostly repeats the last one's, and every recorded frame keeps its own."""
     out: list[EventLine] = []
+    for line in outcome.notes:  # what the operator did comes before what the controller did of it
+        kind = "config" if line.startswith("config ") else "note"
+        out.append(EventLine(frame, tick, at, kind, intern(line)))
     for a in outcome.actions:
         words = " ".join(x for x in (a.kind, a.bead_id, a.session_name) if x)
         tail = f" ({a.reason})" if a.reason else ""
@@ -50,9 +53,6 @@ def outcome_lines(outcome: Outcome, frame: int, tick: int, at: datetime) -> list
         out.append(EventLine(frame, tick, at, "trace", intern(text.strip()), who))
     for line in outcome.logs:
         out.append(EventLine(frame, tick, at, "log", intern(line)))
-    for line in outcome.notes:
-        kind = "config" if line.startswith("config ") else "note"
-        out.append(EventLine(frame, tick, at, kind, intern(line)))
     for w in outcome.warnings:
         out.append(EventLine(frame, tick, at, "warning", intern(w)))
     if outcome.error:
