@@ -327,6 +327,25 @@ class Store:
         self.journal.append(Write("session", bead.id, method, fields))
         return bead
 
+    def put_sessions_many(self, beads: Iterable[SessionBead]) -> None:
+        """put_session for each of `beads`, journaling nothing (loading a live city's beads):
+        into a store that holds no session beads yet and for distinct ids, the map is written
+        once and each open bead indexed in the order given, as one put_session each leaves
+        them; otherwise it is one put_session each."""
+        beads = list(beads)
+        by_id = {b.id: b for b in beads}
+        if len(self.sessions) or len(by_id) != len(beads):
+            kept = len(self.journal)
+            for b in beads:
+                self.put_session(b)
+            del self.journal[kept:]
+            return
+        self.sessions = self.sessions.update(by_id)
+        for b in beads:
+            if b.open:
+                self._index_add(b)
+            self._track_open(None, b)
+
     def _track_open(self, old: SessionBead | None, new: SessionBead) -> None:
         """Keep the open beads and their creation order up to date after a write."""
         self._open_list = None
