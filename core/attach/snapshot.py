@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from core.attach.tmux import SIGNAL_KEYS
 from core.formats.timefmt import format_time
@@ -24,10 +24,11 @@ if TYPE_CHECKING:
     from core.views.state_json import AliasDeferral
 
 
-@dataclass(frozen=True, slots=True)
-class SessionBeadRow:
+class SessionBeadRow(NamedTuple):
     """One session bead (the snapshot's `sessions[]` row): its identity fields, and whether its
-    runtime is there and alive (None: the runtime is unobservable, or the bead names none)."""
+    runtime is there and alive (None: the runtime is unobservable, or the bead names none). A
+    named tuple: a large city has tens of thousands of session beads, and a tuple is made
+    several times faster than a frozen dataclass."""
 
     bead_id: str
     open: bool

@@ -39,9 +39,10 @@ def session_bead(b: LiveBead, now: datetime) -> SessionBead:
 
 def work_bead(b: LiveBead, status_by_id: dict[str, str], now: datetime) -> WorkBead:
     """The live bead as a model WorkBead, with its readiness computed against `status_by_id` at `now`."""
-    return WorkBead(id=b.id, status=b.status, assignee=b.assignee, routed_to=b.metadata.get(ROUTED_TO, ""),
-                    priority=b.priority, ready=is_ready(b, status_by_id, now), created_at=b.created_at,
-                    title=b.title)
+    # positional: a city holds a hundred thousand work beads (id, status, assignee, routed_to,
+    # priority, ready, created_at, title)
+    return WorkBead(b.id, b.status, b.assignee, b.metadata.get(ROUTED_TO, ""), b.priority,
+                    is_ready(b, status_by_id, now), b.created_at, b.title)
 
 
 def _next_id(beads: BeadSet, prefix: str) -> int:
@@ -57,15 +58,19 @@ def live_world(beads: BeadSet, runtime: TmuxListing | None, now: datetime, *, pr
     `open_only`: the beads are a listing of the open beads only (a supervisor's), so a blocker
     that is not among them is closed."""
     w = World(now, prefix=prefix)
-    status_by_id = {b.id: b.status for b in beads.beads}
-    if open_only:
-        status_by_id = {t: "closed" for b in beads.beads for t in b.blockers} | status_by_id
-    work = []
+    # Readiness reads other beads' statuses only through blockers: without any, none is needed.
+    status_by_id: dict[str, str] = {}
+    if any(b.blockers for b in beads.beads):
+        status_by_id = {b.id: b.status for b in beads.beads}
+        if open_only:
+            status_by_id = {t: "closed" for b in beads.beads for t in b.blockers} | status_by_id
+    sessions, work = [], []
     for b in beads.beads:
         if b.is_session:
-            w.store.put_session(session_bead(b, now))
+            sessions.append(session_bead(b, now))
         else:
             work.append(work_bead(b, status_by_id, now))
+    w.store.put_sessions_many(sessions)
     w.store.put_work_many(work)
     if runtime is not None and runtime.observable:
         for s in runtime.sessions:

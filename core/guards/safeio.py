@@ -95,6 +95,7 @@ def _no_constant(name: str) -> Any:
 # One decoder for every call: json.loads builds a new one per call when given parse_constant,
 # which costs as much as parsing a short log line.
 _DECODER = json.JSONDecoder(parse_constant=_no_constant)
+_SCAN = _DECODER.scan_once  # type: ignore[attr-defined]  # set by JSONDecoder.__init__
 
 
 def load_json(raw: bytes | str, max_depth: int = JSON_MAX_DEPTH) -> Any:
@@ -122,6 +123,17 @@ def _opening_brackets(raw: bytes | str) -> int:
 
 def _decode(raw: bytes | str) -> Any:
     """json.loads(raw, parse_constant=_no_constant), with the shared decoder."""
+    if type(raw) is bytes and raw[:2] == b'{"':
+        # A trace segment hands over tens of thousands of such lines one by one: json's own
+        # steps, taken directly (UTF-8 is what json.detect_encoding says of these two bytes; no
+        # whitespace to skip before the object), and the decoder's full path for anything past
+        # the object's end (whitespace, or extra data to report).
+        text = raw.decode("utf-8", "surrogatepass")
+        try:
+            obj, end = _SCAN(text, 0)
+        except StopIteration:
+            return _DECODER.decode(text)  # raises what json.loads raises
+        return obj if end == len(text) else _DECODER.decode(text)
     text = raw.decode(json.detect_encoding(raw), "surrogatepass") if isinstance(raw, (bytes, bytearray)) else raw
     if isinstance(text, str) and not text.startswith("\ufeff"):
         return _DECODER.decode(text)

@@ -312,11 +312,6 @@ class Store:
         old = self.sessions.get(bead.id)
         self._index_move(old if old is not None and old.open else None, bead if bead.open else None)
         self.sessions = self.sessions.set(bead.id, bead)
-        if old is not None and old is not bead:
-            # The version replaced lives on only in recorded steps (and with callers that read it
-            # before this write), rarely read again: it drops what was derived from it (a pure
-            # function of the bead, derived again if asked) and keeps its metadata compact.
-            old.retire()
         self._track_open(old, bead)
         fields = {k: ((old.metadata.get(k, "") if old else ""), v) for k, v in bead.metadata.items()
                   if old is None or old.metadata.get(k, "") != v}
@@ -325,7 +320,33 @@ class Store:
                 if k not in bead.metadata:
                     fields[k] = (old.metadata[k], "")
         self.journal.append(Write("session", bead.id, method, fields))
+        if old is not None and old is not bead:
+            # The version replaced lives on only in recorded steps (and with callers that read it
+            # before this write), rarely read again: it drops what was derived from it (a pure
+            # function of the bead, derived again if asked) and keeps its metadata compact. Only
+            # after the journal has compared it with the new version: a compact metadata map is
+            # slower to read than the dict.
+            old.retire()
         return bead
+
+    def put_sessions_many(self, beads: Iterable[SessionBead]) -> None:
+        """put_session for each of `beads`, journaling nothing (loading a live city's beads):
+        into a store that holds no session beads yet and for distinct ids, the map is written
+        once and each open bead indexed in the order given, as one put_session each leaves
+        them; otherwise it is one put_session each."""
+        beads = list(beads)
+        by_id = {b.id: b for b in beads}
+        if len(self.sessions) or len(by_id) != len(beads):
+            kept = len(self.journal)
+            for b in beads:
+                self.put_session(b)
+            del self.journal[kept:]
+            return
+        self.sessions = self.sessions.update(by_id)
+        for b in beads:
+            if b.open:
+                self._index_add(b)
+            self._track_open(None, b)
 
     def _track_open(self, old: SessionBead | None, new: SessionBead) -> None:
         """Keep the open beads and their creation order up to date after a write."""
