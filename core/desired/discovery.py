@@ -9,6 +9,8 @@ a canonical singleton that is already desired.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from core.config.city_config import Agent
 from core.desired.context import (
     BuildContext,
@@ -95,52 +97,70 @@ def discover(ctx: BuildContext) -> None:
         if a is None or ctx.in_suspended_rig(a):
             continue
         res.roots.add(qn)
-        manual, eph = _shape_for(ctx, a, b)
-        if not _rejoins(ctx, a, b, qn, manual=manual, eph=eph, already=already,
-                        desired_templates=desired_templates, named_templates=named_templates):
+        facts = _facts_for(ctx, a, b)
+        if not _rejoins(ctx, a, b, qn, facts, already=already, desired_templates=desired_templates,
+                        named_templates=named_templates):
             continue
         if already:
             continue
         if ctx.refuse_transport(a, f"bead {b.id} template {go_quote(qn)}"):
             continue
-        res.entries[sn] = _rediscovered_entry(ctx, a, b, qn, manual=manual, eph=eph)
+        res.entries[sn] = _rediscovered_entry(ctx, a, b, qn, manual=facts.manual, eph=facts.eph)
         desired_templates.add(qn)
 
 
-def _shape_for(ctx: BuildContext, a: Agent, b: SessionBead) -> tuple[bool, bool]:
-    """(manual, ephemeral) of bead `b` for agent `a`: a function of the config and the bead
-    alone, so kept with the bead's facts across passes and ticks."""
-    return ctx.kept_for_agent("discover.shape", a, b, lambda: (is_manual_for(a, b), ephemeral_for(ctx, a, b)))
+@dataclass(frozen=True, slots=True)
+class _Facts:
+    """What discovery asks of an open bead that depends on nothing but the bead, its agent, the
+    config and the semantics."""
+
+    manual: bool  # isManualSessionInfoForAgent
+    eph: bool  # isEphemeralSessionInfoForAgent
+    named: bool
+    plain: bool  # neither manual (as stored) nor named nor pool-managed
+    managed: bool  # controller_managed
+    drained: bool
+    creating: bool  # creating or start-pending
+    pending: bool  # a pool create still holding its pending claim
+    preservable: bool
 
 
-def _rejoins(ctx: BuildContext, a: Agent, b: SessionBead, qn: str, *, manual: bool, eph: bool, already: bool,
+def _facts_for(ctx: BuildContext, a: Agent, b: SessionBead) -> _Facts:
+    """The bead's _Facts for agent `a`, kept with the bead's facts across passes and ticks (each
+    refresh pass asks them of every open bead again)."""
+    return ctx.kept_for_agent("discover.facts", a, b, lambda: _Facts(
+        manual=is_manual_for(a, b), eph=ephemeral_for(ctx, a, b), named=b.is_named,
+        plain=not b.is_manual and not b.is_named and not b.pool_managed, managed=controller_managed(b),
+        drained=b.drained, creating=b.state in ("creating", "start-pending"), pending=b.pool_managed and b.pending_claim,
+        preservable=preservable(b)))
+
+
+def _rejoins(ctx: BuildContext, a: Agent, b: SessionBead, qn: str, f: _Facts, *, already: bool,
              desired_templates: set[str], named_templates: set[str]) -> bool:
     """Whether this open bead of a configured template may rejoin the desired set: not a stale
     suffixed duplicate of a desired canonical singleton, not a leaked plain bead beside the
     configured named session, and (ephemeral capacity) only while its template is wanted."""
-    named = b.is_named
+    manual, named = f.manual, f.named
     if not already and not manual and not named and has_canonical_singleton_entry(ctx, a) \
             and bead_stale_suffixed(ctx, a, b):
         return False
-    if not b.is_manual and not named and not b.pool_managed and qn in named_templates:
+    if f.plain and qn in named_templates:
         return False  # leaked plain bead beside the configured named session: the reconciler closes it
-    if not eph:
+    if not f.eph:
         return True
-    res = ctx.result
-    partial = qn in res.partial_templates and preservable(b)
-    creating = b.state in ("creating", "start-pending")
-    pending = b.pool_managed and b.pending_claim
-    managed = controller_managed(b)
+    partial_templates = ctx.result.partial_templates
+    partial = qn in partial_templates and f.preservable
+    managed = f.managed
     template_desired = qn in desired_templates
-    if managed and b.drained:
+    if managed and f.drained:
         return False
     if managed and not manual and not named and not already and ctx.uses_canonical_singleton(a) \
             and has_canonical_singleton_entry(ctx, a):
         return False
-    partial_alive = qn in res.partial_templates and (pending or (not creating and preservable(b)))
+    partial_alive = qn in partial_templates and (f.pending or (not f.creating and f.preservable))
     if managed and not manual and not named and not already and not template_desired and not partial_alive:
         return False
-    return not (not manual and (not creating or stale_creating(ctx, b)) and not template_desired and not pending
+    return not (not manual and (not f.creating or stale_creating(ctx, b)) and not template_desired and not f.pending
                 and not partial)
 
 

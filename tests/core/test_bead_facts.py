@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from core.config.city_config import Agent, City
 from core.desired.context import BuildContext, is_manual_for
-from core.desired.discovery import _shape_for, ephemeral_for
+from core.desired.discovery import _facts_for, ephemeral_for
 from core.desired.lookup import template_lookup
 from core.desired.slots import above_capacity_slot, existing_slot
 from core.world import beads as B
@@ -25,6 +25,12 @@ def _city(*agents: Agent) -> City:
 
 def _ctx(city: City, world: World, semantics: str = "current") -> BuildContext:
     return BuildContext(city, world, semantics, [])
+
+
+def _shape_for(ctx: BuildContext, a: Agent, b: SessionBead) -> tuple[bool, bool]:
+    """(manual, ephemeral) of the discovery facts kept for `b` and `a`."""
+    facts = _facts_for(ctx, a, b)
+    return facts.manual, facts.eph
 
 
 WORKER = Agent(name="worker", dir="rig", max_active_sessions=3)
