@@ -415,3 +415,26 @@ def test_a_hostile_city_list_prints_escaped(tmp_path, capsys) -> None:
         assert main(["attach", sup.url, "--city", evil.name]) == 2
         assert "\x1b" not in capsys.readouterr().err
         assert not_allowed(sup.gets()) == []
+
+
+def test_a_closed_loop_refuses_new_calls_without_leaving_them_unawaited() -> None:
+    # a poll that races the app's shutdown must get a clear error, not hang on a stopped loop or
+    # leave its coroutine never awaited
+    import gc
+    import warnings
+
+    from core.attach.api.client import ApiError, LoopThread
+
+    loop = LoopThread()
+
+    async def answer() -> int:
+        return 42
+
+    assert loop.call(answer()) == 42
+    loop.close()
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        with pytest.raises(ApiError, match="closed"):
+            loop.call(answer())
+        gc.collect()
+    assert not [w for w in seen if "never awaited" in str(w.message)]

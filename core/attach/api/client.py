@@ -146,6 +146,11 @@ class LoopThread:
         self.loop.run_forever()
 
     def submit(self, coro: Coroutine[Any, Any, T]) -> Future[T]:
+        """Schedule `coro` on the loop; raises ApiError (and never leaves `coro` unawaited) once
+        the loop was closed or has stopped, when its result would never come."""
+        if self.loop.is_closed() or not self._thread.is_alive():
+            coro.close()
+            raise ApiError("the connection to the supervisor is closed")
         return asyncio.run_coroutine_threadsafe(coro, self.loop)
 
     def call(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
