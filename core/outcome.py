@@ -19,7 +19,8 @@ class Outcome:
     events: list[Event] = field(default_factory=list)
     logs: list[str] = field(default_factory=list)
     # What citywatch itself says of a step: an operator's poke (clock advanced, runtime exited,
-    # work added, config edited or reloaded, a fault armed) or its own bookkeeping. Gas City
+    # work added, config edited or reloaded, a fault armed), which runtime adoption took as which
+    # identity, or its own bookkeeping. Gas City
     # writes none of these lines, so they are kept apart from `logs` (which expectations count).
     notes: list[str] = field(default_factory=list)
     desired: DesiredResult | None = None

@@ -88,7 +88,8 @@ def adoption_barrier(city: City, world: World, semantics: str) -> Outcome:
             out.logs.append(f"adoption barrier: creating session bead for {go_quote(rs.name)}: {err}")
             skipped += 1
             continue
-        out.logs.append(f"adopting running session {rs.name} as {identity} ({how})")
+        # Gas City logs only the count below; which runtime became which identity is citywatch's note
+        out.notes.append(f"adopting running session {rs.name} as {identity} ({how})")
         out.actions.append(Action("adopt", bid, rs.name, how, identity, template))
         adopted += 1
     if adopted:
