@@ -178,6 +178,30 @@ def test_tick_phases_run_in_gas_citys_order():
     assert kinds.index("cycle_input_snapshot") < kinds.index("session_baseline") < kinds.index("session_result")
 
 
+def test_every_trace_record_of_the_state_names_its_template_and_session_as_strings():
+    # the state JSON's trace records carry "template" and "session_name" as strings ("" when a
+    # record, such as the cycle's input snapshot, concerns no one session), never null
+    st = run(load_scenario(str(SCENARIOS / "R11-config-drift-drain.toml"))).states[1]
+    bad = [(t["record_type"], t["site_code"]) for t in st["trace"]
+           if not (isinstance(t["template"], str) and isinstance(t["session_name"], str))]
+    assert bad == [] and any(t["record_type"] == "cycle_input_snapshot" for t in st["trace"])
+
+
+def test_the_cycle_opens_with_its_cycle_start_and_each_bead_write_is_a_mutation_record():
+    # recordCycleStart (site cycle.start) comes first; every bead write of the tick is a
+    # mutation record at site bead_metadata naming the bead, how it was written and its diffs
+    st = run(load_scenario(str(SCENARIOS / "R11-config-drift-drain.toml"))).states[1]
+    first = st["trace"][0]
+    assert (first["record_type"], first["site_code"], first["tick_trigger"], first["trigger_detail"],
+            first["trace_mode"], first["trace_source"]) == \
+        ("cycle_start", "cycle.start", "patrol", "controller_tick", "baseline", "always_on")
+    writes = [(t["site_code"], t["reason_code"], t["outcome_code"], t["target_id"], t["write_method"])
+              for t in st["trace"] if t["record_type"] == "mutation"]
+    assert writes[:2] == [("bead_metadata", "unknown", "success", "gc-1", "create"),
+                          ("bead_metadata", "unknown", "success", "gc-1", "update")]
+    assert not any(t["site_code"] == "bead_metadata" and t["record_type"] != "mutation" for t in st["trace"])
+
+
 def test_live_drift_is_applied_once():
     states = run(load_scenario(str(SCENARIOS / "R16-live-only-drift.toml"))).states
 
