@@ -202,6 +202,17 @@ def test_the_cycle_opens_with_its_cycle_start_and_each_bead_write_is_a_mutation_
     assert not any(t["site_code"] == "bead_metadata" and t["record_type"] != "mutation" for t in st["trace"])
 
 
+def test_the_session_reconcile_phases_are_recorded_at_gas_citys_site_codes():
+    # recordPhase's site codes (TraceSiteSessionReconcile*), one per phase of the bead pass
+    st = run(load_scenario(str(SCENARIOS / "R11-config-drift-drain.toml"))).states[1]
+    sites = [t["site_code"] for t in st["trace"]
+             if t["record_type"] == "operation" and t.get("operation_name", "").startswith("session_reconcile.")]
+    assert sites == ["session_reconcile.build_deps", "session_reconcile.heal_retire", "session_reconcile.topo_order",
+                     "session_reconcile.circuit_breaker", "session_reconcile.forward_pass",
+                     "session_reconcile.awake_set", "session_reconcile.wake_sleep",
+                     "session_reconcile.start_execution", "session_reconcile.drain_advance"]
+
+
 def test_live_drift_is_applied_once():
     states = run(load_scenario(str(SCENARIOS / "R16-live-only-drift.toml"))).states
 
