@@ -213,6 +213,16 @@ def test_the_session_reconcile_phases_are_recorded_at_gas_citys_site_codes():
                      "session_reconcile.start_execution", "session_reconcile.drain_advance"]
 
 
+def test_the_template_summary_carries_the_counts_the_tick_started_from():
+    # recordReconcileTraceInputs: per template, desired_count, open_count, pool_desired and
+    # work_requested, eligible (retained) when any of the first three is set
+    st = run(load_scenario(str(SCENARIOS / "R11-config-drift-drain.toml"))).states[1]
+    assert [(t["template"], t["reason_code"], t["evaluation_status"], t["fields"]) for t in st["trace"]
+            if t["record_type"] == "template_tick_summary"] == \
+        [("worker", "retained", "eligible",
+          {"desired_count": 1, "open_count": 1, "pool_desired": 1, "work_requested": True})]
+
+
 def test_live_drift_is_applied_once():
     states = run(load_scenario(str(SCENARIOS / "R16-live-only-drift.toml"))).states
 
