@@ -185,6 +185,8 @@ def test_every_trace_record_of_the_state_names_its_template_and_session_as_strin
     bad = [(t["record_type"], t["site_code"]) for t in st["trace"]
            if not (isinstance(t["template"], str) and isinstance(t["session_name"], str))]
     assert bad == [] and any(t["record_type"] == "cycle_input_snapshot" for t in st["trace"])
+    # and every record is stamped with its cycle's trace id
+    assert {t["trace_id"] for t in st["trace"]} == {"cycle-0000000000000001"}
 
 
 def test_the_cycle_opens_with_its_cycle_start_and_each_bead_write_is_a_mutation_record():
