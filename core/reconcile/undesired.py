@@ -164,7 +164,8 @@ def handle_undesired(ctx: TickContext, b: SessionBead, names: set[str]) -> Desir
     if preserved is not None:
         ctx.mem = ctx.mem.drop("named_absence", b.id)
         if exits_check.rate_limit_hold(ctx, b, ctx.alive(name)):
-            ctx.decision("reconciler.session.preserve_configured_named", "rate_limit", "held", tpl, name)
+            ctx.decision("reconciler.session.preserve_configured_named", "rate_limit", "held", tpl, name,
+                         provider_alive=provider_alive)
             return None
     if _failed_create_done(ctx, b, tpl, name, provider_alive):
         return None

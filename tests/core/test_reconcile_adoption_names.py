@@ -5,10 +5,10 @@ suffix, or nothing; under a workspace session_template too."""
 from __future__ import annotations
 
 import pytest
-from factories import make_city
+from factories import make_city, named_mayor_city, scenario_model
 
 from core.config.city_config import Agent, City, NamedSession, Workspace
-from core.reconcile.adoption import resolve_runtime_name
+from core.reconcile.adoption import adoption_barrier, resolve_runtime_name
 
 AGENTS = [Agent(name="mayor", max_active_sessions=1), Agent(name="worker", dir="rig", max_active_sessions=2),
           Agent(name="helper"), Agent(name="off", max_active_sessions=0)]
@@ -44,3 +44,15 @@ def test_the_workspace_session_template_names_every_runtime():
     assert resolve_runtime_name(c, "town-rig--worker-1", "current") == ("rig/worker", "rig/worker-1", 1, "pool-slot")
     assert resolve_runtime_name(c, "mayor", "current")[3] == "unknown"
 
+
+
+def test_a_named_sessions_runtime_is_adopted_as_that_configured_named_session(tmp_path):
+    # the flag is read as isNamedSessionBead reads it, "true" once trimmed: the adopted bead is
+    # the named session from its first tick, not an unclaimed orphan to drain
+    m = scenario_model(tmp_path, 'name = "adopt"\n' + named_mayor_city(mode="on_demand") + '[[runtime]]\nname = "mayor"\n')
+    out = adoption_barrier(m.city, m.world, m.semantics)
+    [b] = m.world.store.open_sessions()
+    assert [(a.kind, a.session_name, a.reason) for a in out.actions] == [("adopt", "mayor", "named")]
+    assert b.is_named and b.get("configured_named_session") == "true"
+    assert (b.get("configured_named_identity"), b.get("configured_named_mode"), b.get("session_origin")) == \
+        ("mayor", "on_demand", "named")

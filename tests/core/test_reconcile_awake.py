@@ -67,6 +67,25 @@ def test_named_always_wakes_even_when_drained_and_on_demand_stays_up_while_runni
     assert (d["deacon"].should_wake, d["deacon"].reason) == (True, "on-demand:running")
 
 
+def test_a_named_session_without_a_runtime_name_or_bead_is_desired_under_its_identity():
+    # resolveNamedSessionBeadName gives "" when no bead carries the identity and the named
+    # session has no runtime name (the AwakeNamedSession Gas City's own tests build), so
+    # ComputeAwakeSet desires the identity itself: a bead whose session name is that identity
+    # wakes for it, though it is no configured named bead
+    named = [A.AwakeNamed("deacon", "worker", "always", "")]
+    d = run([bead("1", "deacon", state="asleep")], named=named)
+    assert (d["deacon"].should_wake, d["deacon"].reason) == (True, "named-always")
+
+
+def test_a_committed_reset_keeps_the_pending_create_reason():
+    # ComputeAwakeSet's continuation-reset pass wakes the session as reset-pending only when
+    # nothing stronger (a pending create, an explicit wake) already desires it
+    d = run([bead("1", "a", state="creating", pending_create=True, reset_pending=True),
+             bead("2", "b", state="asleep", reset_pending=True)])
+    assert (d["a"].should_wake, d["a"].reason) == (True, "pending-create")
+    assert (d["b"].should_wake, d["b"].reason) == (True, "reset-pending")
+
+
 def test_wake_fairness_oldest_first_then_round_robin_across_templates():
     def c(bid, tpl, minutes):
         from core.desired.entries import DesiredEntry

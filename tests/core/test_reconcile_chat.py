@@ -55,6 +55,20 @@ def test_an_active_detached_session_idle_exactly_the_timeout_is_suspended(tmp_pa
     assert "Session gc-1 auto-suspended (idle 30m)." in out.logs
 
 
+def test_the_suspend_stops_the_sessions_own_runtime_and_reports_it_as_that_sessions_stop(tmp_path):
+    # handle.Stop of the session's worker handle: the stop is the session's, by its bead and
+    # template, and a stop fault on that template keeps it running and active
+    m, out = tick(tmp_path)
+    stops = [(a.bead_id, a.session_name, a.reason, a.template) for a in out.actions if a.kind == "stop"]
+    assert stops == [("gc-1", "chat-1", "chat-auto-suspend", "helper")]
+    p = tmp_path / "chat.toml"
+    m = load_scenario(str(p)).model()
+    m.world.runtime.stop_failures = [["template:helper", 1, "pane busy"]]
+    out = m.do({"do": "tick"})
+    assert not suspended(m) and m.world.runtime.alive("chat-1")
+    assert "gc start: auto-suspend session gc-1: stopping runtime session: pane busy" in out.logs
+
+
 @pytest.mark.parametrize("kw", [
     {"timeout": ""}, {"timeout": "0s"}, {"timeout": "soon"}, {"timeout": "31m"},
     {"attached": "true"}, {"state": "draining"}, {"state": "archived"}, {"activity": ""},

@@ -163,3 +163,25 @@ def test_a_recent_record_cancels_a_tracked_drift_drain_of_a_detached_session():
             for t in ctx.out.trace] == [("reconciler.session.drain_ack", "config_drift_recently_attached",
                                          "cancel_reconciler_ack", "worker", "worker", {"drain_canceled": True})]
     assert "gc-1" not in ctx.mem.drains and ctx.rt.get_meta("worker", "GC_DRAIN_ACK") == ""
+
+
+def test_a_pending_interaction_cancels_a_tracked_acked_reconciler_drain():
+    """cancelReconcilerAckedDrainInfo at the drain-ack step: a question waiting on the session
+    (pendingInteractionKeepsAwake) cancels the tracker's acked drain of this generation, clears
+    the ack on the runtime and records drain_ack / pending / cancel_reconciler_ack."""
+    from core.reconcile.forward import _pending_ack_canceled
+
+    world = World()
+    world.runtime.sessions = world.runtime.sessions.set(
+        "worker", RuntimeSession("worker", session_id="gc-1", pending_interaction=True,
+                                 meta={"GC_DRAIN_ACK": "1", "GC_DRAIN_ACK_SOURCE": "reconciler",
+                                       "GC_DRAIN_GENERATION": "2", "GC_DRAIN_REASON": "no-wake-reason"}))
+    b = session_bead("gc-1", session_name="worker", template="worker", generation="2")
+    world.store.put_session(b, "create")
+    world.memory = world.memory.set("drains", "gc-1",
+                                    Drain("gc-1", "no-wake-reason", world.now, world.now, "2", True))
+    ctx = TickContext(make_city(Agent(name="worker")), world, "current", Outcome())
+    assert _pending_ack_canceled(ctx, b, "worker", "no-wake-reason", True) is True
+    assert [(t.site_code, t.reason_code, t.outcome_code, t.template, t.session_name) for t in ctx.out.trace] == \
+        [("reconciler.session.drain_ack", "pending", "cancel_reconciler_ack", "worker", "worker")]
+    assert "gc-1" not in ctx.mem.drains and ctx.rt.get_meta("worker", "GC_DRAIN_ACK") == ""

@@ -178,6 +178,53 @@ def test_tick_phases_run_in_gas_citys_order():
     assert kinds.index("cycle_input_snapshot") < kinds.index("session_baseline") < kinds.index("session_result")
 
 
+def test_every_trace_record_of_the_state_names_its_template_and_session_as_strings():
+    # the state JSON's trace records carry "template" and "session_name" as strings ("" when a
+    # record, such as the cycle's input snapshot, concerns no one session), never null
+    st = run(load_scenario(str(SCENARIOS / "R11-config-drift-drain.toml"))).states[1]
+    bad = [(t["record_type"], t["site_code"]) for t in st["trace"]
+           if not (isinstance(t["template"], str) and isinstance(t["session_name"], str))]
+    assert bad == [] and any(t["record_type"] == "cycle_input_snapshot" for t in st["trace"])
+    # and every record is stamped with its cycle's trace id
+    assert {t["trace_id"] for t in st["trace"]} == {"cycle-0000000000000001"}
+
+
+def test_the_cycle_opens_with_its_cycle_start_and_each_bead_write_is_a_mutation_record():
+    # recordCycleStart (site cycle.start) comes first; every bead write of the tick is a
+    # mutation record at site bead_metadata naming the bead, how it was written and its diffs
+    st = run(load_scenario(str(SCENARIOS / "R11-config-drift-drain.toml"))).states[1]
+    first = st["trace"][0]
+    assert (first["record_type"], first["site_code"], first["tick_trigger"], first["trigger_detail"],
+            first["trace_mode"], first["trace_source"]) == \
+        ("cycle_start", "cycle.start", "patrol", "controller_tick", "baseline", "always_on")
+    writes = [(t["site_code"], t["reason_code"], t["outcome_code"], t["target_id"], t["write_method"])
+              for t in st["trace"] if t["record_type"] == "mutation"]
+    assert writes[:2] == [("bead_metadata", "unknown", "success", "gc-1", "create"),
+                          ("bead_metadata", "unknown", "success", "gc-1", "update")]
+    assert not any(t["site_code"] == "bead_metadata" and t["record_type"] != "mutation" for t in st["trace"])
+
+
+def test_the_session_reconcile_phases_are_recorded_at_gas_citys_site_codes():
+    # recordPhase's site codes (TraceSiteSessionReconcile*), one per phase of the bead pass
+    st = run(load_scenario(str(SCENARIOS / "R11-config-drift-drain.toml"))).states[1]
+    sites = [t["site_code"] for t in st["trace"]
+             if t["record_type"] == "operation" and t.get("operation_name", "").startswith("session_reconcile.")]
+    assert sites == ["session_reconcile.build_deps", "session_reconcile.heal_retire", "session_reconcile.topo_order",
+                     "session_reconcile.circuit_breaker", "session_reconcile.forward_pass",
+                     "session_reconcile.awake_set", "session_reconcile.wake_sleep",
+                     "session_reconcile.start_execution", "session_reconcile.drain_advance"]
+
+
+def test_the_template_summary_carries_the_counts_the_tick_started_from():
+    # recordReconcileTraceInputs: per template, desired_count, open_count, pool_desired and
+    # work_requested, eligible (retained) when any of the first three is set
+    st = run(load_scenario(str(SCENARIOS / "R11-config-drift-drain.toml"))).states[1]
+    assert [(t["template"], t["reason_code"], t["evaluation_status"], t["fields"]) for t in st["trace"]
+            if t["record_type"] == "template_tick_summary"] == \
+        [("worker", "retained", "eligible",
+          {"desired_count": 1, "open_count": 1, "pool_desired": 1, "work_requested": True})]
+
+
 def test_live_drift_is_applied_once():
     states = run(load_scenario(str(SCENARIOS / "R16-live-only-drift.toml"))).states
 

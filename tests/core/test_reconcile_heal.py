@@ -87,3 +87,15 @@ def test_stale_creating_claim_does_not_oscillate_back_to_creating():
 def test_closed_beads_are_never_healed():
     b = SessionBead("b1", NOW, {"state": "asleep"}, open=False)
     assert heal_patch(b, True, NOW, STARTUP) == {}
+
+
+def test_a_failed_create_claim_keeps_its_lease_for_a_minute_after_its_wake_whatever_the_startup_timeout():
+    # healStatePatchWithRollback asks pendingCreateLeaseActiveInfo with a zero startup timeout,
+    # which the in-flight window reads as one minute (+7 s): a 5 s startup timeout changes nothing
+    md = {"state": "failed-create", "pending_create_claim": "true",
+          "pending_create_started_at": "2026-04-15T13:58:00Z"}  # two minutes ago: the attempt itself is stale
+    woke_30s_ago = bead({**md, "last_woke_at": "2026-04-15T13:59:30Z"})
+    assert heal_patch(woke_30s_ago, False, NOW, 5.0) == {}
+    woke_70s_ago = bead({**md, "last_woke_at": "2026-04-15T13:58:50Z"})
+    assert heal_patch(woke_70s_ago, False, NOW, 5.0) == {
+        "state": "asleep", "sleep_reason": "failed-create", "pending_create_claim": "", "pending_create_started_at": ""}
