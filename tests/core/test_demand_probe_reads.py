@@ -62,3 +62,21 @@ def test_a_cold_probe_keys_its_group_by_the_bare_store_and_clean_reads_report_no
     reads.report(quiet)
     assert quiet.result.logs == [] and not quiet.result.store_query_partial and quiet.result.partial_templates == set()
     assert [r.fields["operation_name"] for r in quiet.trace] == ["demand_snapshot.default_scale_demand"]
+
+
+def test_an_agent_whose_dir_is_no_rig_probes_the_city_store_alone():
+    """defaultScaleCheckTargetForAgent: only an agent of a configured rig reads its rig's store
+    (plus the city-store guard); an agent whose dir names no rig has the city target alone."""
+    from core.config.city_config import Agent, Rig
+    from core.desired.demand import Demand, compute_counts
+
+    def targets(rigs: list) -> int:
+        city = City(root="/tmp", path="/tmp/city.toml", rigs=rigs,
+                    agents=[Agent(name="w", dir="tools", max_active_sessions=3)])
+        ctx = BuildContext(city, World(T0), "current", [])
+        compute_counts(ctx, Demand())
+        return sum(r.fields["targets"] for r in ctx.trace
+                   if r.fields.get("operation_name") == "demand_snapshot.default_scale_demand")
+
+    assert targets([]) == 1
+    assert targets([Rig(name="tools", path="tools")]) == 2

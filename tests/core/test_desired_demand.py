@@ -192,3 +192,29 @@ def test_a_scale_check_result_of_zero_is_a_count_not_an_error(tmp_path, raw, cou
     d = m.do({"do": "build"}).desired
     assert d.scale_check_counts["w"] == count
     assert ("w" in d.partial_templates) is partial
+
+
+def test_min_fill_skips_only_the_alias_held_template_and_fills_the_ones_after_it():
+    """applyNestedCaps: a template whose alias a named session holds gets no floor; the agents
+    configured after it are still filled to their min."""
+    city = City(root="/tmp", path="/tmp/city.toml", agents=[
+        Agent(name="mayor", max_active_sessions=1, min_active_sessions=1),
+        Agent(name="worker", max_active_sessions=5, min_active_sessions=2)])
+    accepted = apply_nested_caps(ctx_for(city), [], {"mayor": "sess-mayor"})
+    assert "mayor" not in accepted
+    assert [(r.template, r.tier, r.floor) for r in accepted["worker"]] == [("worker", "new", True)] * 2
+
+
+def test_each_min_fill_names_its_template_and_traces_the_count_before_it():
+    """A floor request is a `new` request of the agent's template; each min_fill decision records
+    the min and the template's accepted count before that request, counting earlier demand."""
+    city = City(root="/tmp", path="/tmp/city.toml", agents=[Agent(name="worker", max_active_sessions=5,
+                                                                  min_active_sessions=3)])
+    ctx = ctx_for(city)
+    accepted = apply_nested_caps(ctx, [Request("worker", "new", "sess-1")], {})["worker"]
+    assert [(r.template, r.session_bead_id, r.floor) for r in accepted] == [
+        ("worker", "sess-1", False), ("worker", "", True), ("worker", "", True)]
+    fills = [r for r in ctx.trace if r.site_code == "reconciler.pool.min_fill"]
+    assert [(r.template, r.fields) for r in fills] == [
+        ("worker", {"min": 3, "current": 1, "tier": "new"}),
+        ("worker", {"min": 3, "current": 2, "tier": "new"})]
