@@ -218,3 +218,15 @@ def test_each_min_fill_names_its_template_and_traces_the_count_before_it():
     assert [(r.template, r.fields) for r in fills] == [
         ("worker", {"min": 3, "current": 1, "tier": "new"}),
         ("worker", {"min": 3, "current": 2, "tier": "new"})]
+
+
+def test_a_floor_cut_by_its_rig_cap_stops_only_that_agent_s_fill():
+    """applyNestedCaps' min fill: a floor request a cap rejects ends that agent's fill; the agents
+    after it are still filled."""
+    from core.config.city_config import Rig
+
+    city = City(root="/tmp", path="/tmp/city.toml", rigs=[Rig(name="r1", path="r1", max_active_sessions=1)],
+                agents=[Agent(name="a", dir="r1", max_active_sessions=5, min_active_sessions=2),
+                        Agent(name="b", max_active_sessions=5, min_active_sessions=1)])
+    accepted = apply_nested_caps(ctx_for(city), [], {})
+    assert {k: len(v) for k, v in accepted.items()} == {"r1/a": 1, "b": 1}
