@@ -80,3 +80,24 @@ def test_an_agent_whose_dir_is_no_rig_probes_the_city_store_alone():
 
     assert targets([]) == 1
     assert targets([Rig(name="tools", path="tools")]) == 2
+
+
+def test_a_failed_city_store_read_is_logged_under_the_city_ref_and_marks_a_city_agent_partial():
+    """A city agent's default probe reads the city store (defaultScaleCheckTargetForAgent's
+    "city" key): a failed read of that store marks the template partial with the city group's
+    line, and collectOpenUnassignedRoutedWork logs it under `city:<city name>`."""
+    from core.config.city_config import Agent, Workspace
+    from core.desired.demand import Demand, compute_counts
+
+    world = World(T0)
+    world.store.read_faults = {"city": ("error", 1, "boom")}
+    city = City(root="/tmp", path="/tmp/city.toml", workspace=Workspace(name="town"),
+                agents=[Agent(name="w", max_active_sessions=3)])
+    ctx = BuildContext(city, world, "current", [])
+    compute_counts(ctx, Demand())
+    err = world.store.read_error("city")
+    assert ctx.result.logs == [
+        f"collectOpenUnassignedRoutedWork: city:town: List(open): {err}",
+        f"buildDesiredState: default scale_check city templates=w: Ready(): {err} "
+        "(counts above may be a partial of one demand source)"]
+    assert ctx.result.partial_templates == {"w"}
