@@ -101,3 +101,6 @@ def test_a_failed_city_store_read_is_logged_under_the_city_ref_and_marks_a_city_
         f"buildDesiredState: default scale_check city templates=w: Ready(): {err} "
         "(counts above may be a partial of one demand source)"]
     assert ctx.result.partial_templates == {"w"}
+    # recordDemandSubPhase: a controller operation at the demand snapshot site
+    assert [(r.record_type, r.site_code, r.reason_code, r.outcome_code, r.operation_name) for r in ctx.trace] == [
+        ("operation", "demand_snapshot.load", "retained", "complete", "demand_snapshot.default_scale_demand")]
