@@ -230,3 +230,23 @@ def test_a_floor_cut_by_its_rig_cap_stops_only_that_agent_s_fill():
                         Agent(name="b", max_active_sessions=5, min_active_sessions=1)])
     accepted = apply_nested_caps(ctx_for(city), [], {})
     assert {k: len(v) for k, v in accepted.items()} == {"r1/a": 1, "b": 1}
+
+
+def test_work_assigned_to_the_template_identity_schedules_one_wake_and_each_accept_is_traced():
+    """resumeRequests' wake-known-identity tier records the work bead it wakes the template for;
+    applyNestedCaps records each accepted request (cap, accepted) with its tier."""
+    from core.desired.demand import resume_requests
+    from core.world.beads import WorkBead
+
+    city = City(root="/tmp", path="/tmp/city.toml", agents=[Agent(name="claude", max_active_sessions=3)])
+    ctx = ctx_for(city)
+    demand = Demand(assigned=[WorkBead("w-1", status="in_progress", assignee="claude", routed_to="claude"),
+                              WorkBead("w-2", status="open", assignee="claude", routed_to="claude")])
+    reqs = resume_requests(ctx, demand)
+    assert [(r.tier, r.work_bead_id) for r in reqs] == [("wake-known-identity", "w-1")]
+    apply_nested_caps(ctx, reqs, {})
+    wake, accept = ctx.trace
+    assert (wake.site_code, wake.reason_code, wake.outcome_code, wake.template, wake.fields["work_bead"]) == (
+        "reconciler.pool.wake_known_identity", "assigned_work", "scheduled", "claude", "w-1")
+    assert (accept.site_code, accept.reason_code, accept.outcome_code, accept.template, accept.fields) == (
+        "reconciler.pool.accept", "cap", "accepted", "claude", {"tier": "wake-known-identity"})
