@@ -250,3 +250,20 @@ def test_work_assigned_to_the_template_identity_schedules_one_wake_and_each_acce
         "reconciler.pool.wake_known_identity", "assigned_work", "scheduled", "claude", "w-1")
     assert (accept.site_code, accept.reason_code, accept.outcome_code, accept.template, accept.fields) == (
         "reconciler.pool.accept", "cap", "accepted", "claude", {"tier": "wake-known-identity"})
+
+
+def test_a_request_over_its_rig_cap_is_rejected_with_the_rig_its_max_use_and_tier():
+    """nestedCapUsage.rejection's rig scope: site and reason rig_cap, with the rig, its max, its
+    use and the request's tier."""
+    from core.config.city_config import Rig
+
+    city = City(root="/tmp", path="/tmp/city.toml", rigs=[Rig(name="r1", path="r1", max_active_sessions=1)],
+                agents=[Agent(name="a", dir="r1", max_active_sessions=5)])
+    ctx = ctx_for(city)
+    accepted = apply_nested_caps(ctx, [Request("r1/a", "resume", "s-1", "w-1"), Request("r1/a", "new")], {})
+    assert [r.tier for r in accepted["r1/a"]] == ["resume"]
+    rejected = [(r.site_code, r.reason_code, r.outcome_code, r.template, r.fields) for r in ctx.trace
+                if r.outcome_code == "rejected"]
+    assert rejected == [("reconciler.pool.rig_cap", "rig_cap", "rejected", "r1/a",
+                         {"rig": "r1", "rig_max": 1, "current": 1, "tier": "new"})]
+    assert [(r.tier, why) for r, why in ctx.result.rejected] == [("new", "rig_cap")]
