@@ -211,9 +211,10 @@ def test_each_min_fill_names_its_template_and_traces_the_count_before_it():
     city = City(root="/tmp", path="/tmp/city.toml", agents=[Agent(name="worker", max_active_sessions=5,
                                                                   min_active_sessions=3)])
     ctx = ctx_for(city)
-    accepted = apply_nested_caps(ctx, [Request("worker", "new", "sess-1")], {})["worker"]
-    assert [(r.template, r.session_bead_id, r.floor) for r in accepted] == [
-        ("worker", "sess-1", False), ("worker", "", True), ("worker", "", True)]
+    accepted = apply_nested_caps(ctx, [Request("worker", "new", "sess-1", priority=2)], {})["worker"]
+    # a floor request carries no work, so no bead priority (the state JSON's requests rows show it)
+    assert [(r.template, r.session_bead_id, r.floor, r.priority) for r in accepted] == [
+        ("worker", "sess-1", False, 2), ("worker", "", True, 0), ("worker", "", True, 0)]
     fills = [r for r in ctx.trace if r.site_code == "reconciler.pool.min_fill"]
     assert [(r.template, r.fields) for r in fills] == [
         ("worker", {"min": 3, "current": 1, "tier": "new"}),
