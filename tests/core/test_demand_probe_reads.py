@@ -104,3 +104,15 @@ def test_a_failed_city_store_read_is_logged_under_the_city_ref_and_marks_a_city_
     # recordDemandSubPhase: a controller operation at the demand snapshot site
     assert [(r.record_type, r.site_code, r.reason_code, r.outcome_code, r.operation_name) for r in ctx.trace] == [
         ("operation", "demand_snapshot.load", "retained", "complete", "demand_snapshot.default_scale_demand")]
+
+
+def test_a_failing_read_of_an_active_rig_store_makes_the_build_store_partial_from_the_start():
+    """storeQueryPartial: a fault on any store the build reads (the city store, or a rig store
+    whose rig is not suspended) marks the whole build partial, work or no work."""
+    from core.config.city_config import Rig
+
+    city = City(root="/tmp", path="/tmp/city.toml", rigs=[Rig(name="r1", path="r1")])
+    for faults, want in (({"r1": ("error", 1, "")}, True), ({"r1": ("partial", 1, "")}, True), ({}, False)):
+        world = World(T0)
+        world.store.read_faults = dict(faults)
+        assert BuildContext(city, world, "current", []).result.store_query_partial is want, faults
