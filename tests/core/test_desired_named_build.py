@@ -225,3 +225,16 @@ def test_an_always_named_session_explains_its_shape_demand_and_alias(tmp_path):
         ("shape.named", "[[named_session]] mayor (mode always) on template mayor"),
         ("demand.named_always", 'mode = "always": kept materialized every tick'),
         ("alias.claimed", "named identity mayor is reserved for this session")]
+
+
+def test_a_suspended_city_desires_nothing_and_says_so(tmp_path):
+    """buildDesiredStateWithSessionBeads returns an empty result for an effectively suspended
+    city; the result records that the city was suspended."""
+    from dataclasses import replace
+
+    city = load_city_text(LAST, str(tmp_path), "city.toml")
+    world = World(T0)
+    world.suspension = replace(world.suspension, city=True)
+    res = build_desired(city, world)
+    assert res.suspended and res.entries == {}
+    assert not build_desired(city, World(T0)).suspended
