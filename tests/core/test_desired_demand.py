@@ -192,3 +192,79 @@ def test_a_scale_check_result_of_zero_is_a_count_not_an_error(tmp_path, raw, cou
     d = m.do({"do": "build"}).desired
     assert d.scale_check_counts["w"] == count
     assert ("w" in d.partial_templates) is partial
+
+
+def test_min_fill_skips_only_the_alias_held_template_and_fills_the_ones_after_it():
+    """applyNestedCaps: a template whose alias a named session holds gets no floor; the agents
+    configured after it are still filled to their min."""
+    city = City(root="/tmp", path="/tmp/city.toml", agents=[
+        Agent(name="mayor", max_active_sessions=1, min_active_sessions=1),
+        Agent(name="worker", max_active_sessions=5, min_active_sessions=2)])
+    accepted = apply_nested_caps(ctx_for(city), [], {"mayor": "sess-mayor"})
+    assert "mayor" not in accepted
+    assert [(r.template, r.tier, r.floor) for r in accepted["worker"]] == [("worker", "new", True)] * 2
+
+
+def test_each_min_fill_names_its_template_and_traces_the_count_before_it():
+    """A floor request is a `new` request of the agent's template; each min_fill decision records
+    the min and the template's accepted count before that request, counting earlier demand."""
+    city = City(root="/tmp", path="/tmp/city.toml", agents=[Agent(name="worker", max_active_sessions=5,
+                                                                  min_active_sessions=3)])
+    ctx = ctx_for(city)
+    accepted = apply_nested_caps(ctx, [Request("worker", "new", "sess-1", priority=2)], {})["worker"]
+    # a floor request carries no work, so no bead priority (the state JSON's requests rows show it)
+    assert [(r.template, r.session_bead_id, r.floor, r.priority) for r in accepted] == [
+        ("worker", "sess-1", False, 2), ("worker", "", True, 0), ("worker", "", True, 0)]
+    fills = [r for r in ctx.trace if r.site_code == "reconciler.pool.min_fill"]
+    assert [(r.template, r.fields) for r in fills] == [
+        ("worker", {"min": 3, "current": 1, "tier": "new"}),
+        ("worker", {"min": 3, "current": 2, "tier": "new"})]
+
+
+def test_a_floor_cut_by_its_rig_cap_stops_only_that_agent_s_fill():
+    """applyNestedCaps' min fill: a floor request a cap rejects ends that agent's fill; the agents
+    after it are still filled."""
+    from core.config.city_config import Rig
+
+    city = City(root="/tmp", path="/tmp/city.toml", rigs=[Rig(name="r1", path="r1", max_active_sessions=1)],
+                agents=[Agent(name="a", dir="r1", max_active_sessions=5, min_active_sessions=2),
+                        Agent(name="b", max_active_sessions=5, min_active_sessions=1)])
+    accepted = apply_nested_caps(ctx_for(city), [], {})
+    assert {k: len(v) for k, v in accepted.items()} == {"r1/a": 1, "b": 1}
+
+
+def test_work_assigned_to_the_template_identity_schedules_one_wake_and_each_accept_is_traced():
+    """resumeRequests' wake-known-identity tier records the work bead it wakes the template for;
+    applyNestedCaps records each accepted request (cap, accepted) with its tier."""
+    from core.desired.demand import resume_requests
+    from core.world.beads import WorkBead
+
+    city = City(root="/tmp", path="/tmp/city.toml", agents=[Agent(name="claude", max_active_sessions=3)])
+    ctx = ctx_for(city)
+    demand = Demand(assigned=[WorkBead("w-1", status="in_progress", assignee="claude", routed_to="claude"),
+                              WorkBead("w-2", status="open", assignee="claude", routed_to="claude")])
+    reqs = resume_requests(ctx, demand)
+    assert [(r.tier, r.work_bead_id) for r in reqs] == [("wake-known-identity", "w-1")]
+    apply_nested_caps(ctx, reqs, {})
+    wake, accept = ctx.trace
+    assert (wake.site_code, wake.reason_code, wake.outcome_code, wake.template, wake.fields["work_bead"]) == (
+        "reconciler.pool.wake_known_identity", "assigned_work", "scheduled", "claude", "w-1")
+    assert (accept.site_code, accept.reason_code, accept.outcome_code, accept.template, accept.fields) == (
+        "reconciler.pool.accept", "cap", "accepted", "claude", {"tier": "wake-known-identity"})
+
+
+def test_a_request_over_its_rig_cap_is_rejected_with_the_rig_its_max_use_and_tier():
+    """nestedCapUsage.rejection's rig scope: site and reason rig_cap, with the rig, its max, its
+    use and the request's tier."""
+    from core.config.city_config import Rig
+
+    city = City(root="/tmp", path="/tmp/city.toml", rigs=[Rig(name="r1", path="r1", max_active_sessions=1)],
+                agents=[Agent(name="a", dir="r1", max_active_sessions=5)])
+    ctx = ctx_for(city)
+    accepted = apply_nested_caps(ctx, [Request("r1/a", "resume", "s-1", "w-1"), Request("r1/a", "new")], {})
+    assert [r.tier for r in accepted["r1/a"]] == ["resume"]
+    rejected = [(r.site_code, r.reason_code, r.outcome_code, r.template, r.fields) for r in ctx.trace
+                if r.outcome_code == "rejected"]
+    assert rejected == [("reconciler.pool.rig_cap", "rig_cap", "rejected", "r1/a",
+                         {"rig": "r1", "rig_max": 1, "current": 1, "tier": "new"})]
+    assert [(r.tier, why) for r, why in ctx.result.rejected] == [("new", "rig_cap")]

@@ -35,6 +35,22 @@ def test_stale_max_one_bead_skipped_when_a_dependency_floor_is_desired():
     assert "gascity/db" in ctx.result.roots
 
 
+def test_a_plain_bead_with_a_stale_numbered_alias_is_not_rediscovered_beside_the_canonical_singleton():
+    """The stale-duplicate guard is not limited to controller capacity: a plain (not pool-managed,
+    not ephemeral) bead whose alias still names an old `db-1` identity stays out of the desired
+    set once the canonical singleton is desired; a manual bead with the same alias rejoins."""
+    stale = SessionBead("gc-plain", T0, {"template": "gascity/db", "alias": "gascity/db-1",
+                                         "session_name": "s-db-plain", "state": "awake"})
+    manual = SessionBead("gc-manual", T0, {"template": "gascity/db", "alias": "gascity/db-1",
+                                           "session_name": "s-db-manual", "state": "awake",
+                                           "session_origin": "manual"})
+    ctx = ctx_with([Agent(name="db", dir="gascity", max_active_sessions=1)], stale, manual)
+    ctx.result.entries["s-db"] = DesiredEntry("s-db", "gascity/db", "gascity/db", "gascity/db", 0, "new")
+    discover(ctx)
+    assert "s-db-plain" not in ctx.result.entries
+    assert ctx.result.entries["s-db-manual"].source == "manual"
+
+
 def test_drained_controller_bead_is_not_rediscovered_even_when_the_template_is_desired():
     drained = SessionBead("gc-d", T0, {"template": "claude", "session_name": "s-drained", "state": "asleep",
                                        "sleep_reason": "drained", "pool_managed": "true"})
@@ -103,3 +119,15 @@ def test_a_creating_bead_is_stale_from_exactly_one_minute():
     started = {"pending_create_started_at": "2026-05-04T11:59:00Z"}
     assert stale_creating(ctx, SessionBead("gc-3", T0, started))
     assert not stale_creating(ctx, SessionBead("gc-4", T0 - timedelta(hours=1), {"pending_create_started_at": "2026-05-04T11:59:01Z"}))
+
+
+def test_a_slot_carrying_bead_of_a_max_one_template_with_a_min_is_ephemeral_only_with_the_carve_out():
+    """isEphemeralSessionInfoForAgent asks SupportsInstanceExpansion under the build's semantics:
+    max 1 with a min expands since #1989 (so before #2053 an alias `w-2` makes the bead pool
+    capacity), never before #1989."""
+    from core.desired.discovery import ephemeral_for
+
+    a = Agent(name="w", max_active_sessions=1, min_active_sessions=1)
+    b = SessionBead("gc-1", T0, {"template": "w", "alias": "w-2", "session_name": "s-w", "state": "awake"})
+    assert ephemeral_for(_sem_ctx([a], "pre-2053"), a, b)
+    assert not ephemeral_for(_sem_ctx([a], "pre-1989"), a, b)

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -157,3 +159,26 @@ def test_an_empty_spelling_resolves_to_no_template():
         assert lookup.legacy_pool_template(blank) == lookup.template_for_identity(blank) == ""
         assert lookup.find_agent_by_template(blank) is None
     assert lookup.legacy_pool_template("XXXX") == lookup.template_for_identity("XXXX") == "XXXX"
+
+
+def test_a_leading_slash_is_the_v1_dir_and_name_form_of_a_city_agent():
+    """AgentMatchesIdentity's V1 fallback: `/w` parses to dir "" and name "w", which is the
+    unbound city agent `w`; a bound agent is not found by its bare dir and name."""
+    city = City(root="", path="", agents=[Agent("w", max_active_sessions=3),
+                                          Agent("p", binding="pk", max_active_sessions=3)])
+    lookup = TemplateLookup(city, "current")
+    assert lookup.find_agent_by_template("/w") is city.agents[0]
+    assert lookup.find_agent_by_template("/p") is None
+    assert lookup.template_for_identity("/w") == "w"
+
+
+def test_normalize_template_trims_and_leaves_a_blank_template_blank():
+    """normalizeAgentTemplateIdentity: blank -> "", a configured spelling -> its qualified name,
+    anything else -> itself trimmed; a city with an agent named like a placeholder changes
+    nothing for a blank template."""
+    from core.desired.context import BuildContext
+    from core.world.world import World
+
+    city = City(root="/tmp", path="/tmp/city.toml", agents=[Agent("XXXX"), Agent("w", max_active_sessions=3)])
+    ctx = BuildContext(city, World(datetime(2026, 5, 4, 12, tzinfo=UTC)), "current", [])
+    assert [ctx.normalize_template(t) for t in ("", "   ", " /w ", "ghost ")] == ["", "", "w", "ghost"]

@@ -215,3 +215,26 @@ def test_a_canonical_bead_keys_the_entry_by_its_session_name_else_the_runtime_na
     assert (e.session_name, e.bead_id, e.env["GC_SESSION_ID"], e.env["GC_SESSION_NAME"]) == (key, "gc-4", "gc-4", key)
     assert (e.identity, e.alias, e.named_identity, e.named_mode, e.pool_slot) == ("mayor", "mayor", "mayor", "always", 0)
     assert e.source == "named-always"
+
+
+def test_an_always_named_session_explains_its_shape_demand_and_alias(tmp_path):
+    """The why chain of an `always` named entry, as `explain` shows it: the spec that shapes it,
+    the mode that keeps it desired, and the alias it reserves."""
+    res = build_desired(load_city_text(LAST, str(tmp_path), "city.toml"), World(T0))
+    assert [(w.rule, w.detail) for w in res.entries["mayor"].why] == [
+        ("shape.named", "[[named_session]] mayor (mode always) on template mayor"),
+        ("demand.named_always", 'mode = "always": kept materialized every tick'),
+        ("alias.claimed", "named identity mayor is reserved for this session")]
+
+
+def test_a_suspended_city_desires_nothing_and_says_so(tmp_path):
+    """buildDesiredStateWithSessionBeads returns an empty result for an effectively suspended
+    city; the result records that the city was suspended."""
+    from dataclasses import replace
+
+    city = load_city_text(LAST, str(tmp_path), "city.toml")
+    world = World(T0)
+    world.suspension = replace(world.suspension, city=True)
+    res = build_desired(city, world)
+    assert res.suspended and res.entries == {}
+    assert not build_desired(city, World(T0)).suspended

@@ -167,3 +167,18 @@ def test_a_reused_floor_names_the_lingering_twins_of_its_own_slot_one_identity()
                     "gc-1, gc-2, an earlier floor bead for app/db that never got dependency_only, is still open with "
                     "its create claim: a refresh pass could not reuse it and minted this one (Gas City "
                     "refreshDesiredState); it keeps its alias until its lease lapses and the sweep closes it")]
+
+
+def test_a_refused_trigger_bind_logs_the_store_error_whole():
+    """bindPoolSessionTriggerBead's failure line carries the update's error as the store gave it,
+    colons and all; the bead is handed on as stored."""
+    from core.desired.realize import bind_trigger
+
+    bead = SessionBead("gc-1", T0, {"session_name": "s-w", "template": "w", "pool_managed": "true",
+                                    "state": "awake"})
+    ctx = ctx_with(Agent(name="w", max_active_sessions=3), bead)
+    ctx.store.write_faults = [["write", 1, "update rejected: bead gc-1: locked"]]
+    out = bind_trigger(ctx, ctx.store.session("gc-1"), Request("w", "new", "gc-1", "wb-9"))
+    assert out.get(B.TRIGGER_BEAD_ID) == ""
+    assert ctx.result.logs == ['buildDesiredState: pool "w" session gc-1 trigger bead wb-9: '
+                               'update rejected: bead gc-1: locked (continuing without trigger env)']

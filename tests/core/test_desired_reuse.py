@@ -54,6 +54,7 @@ def test_a_bead_whose_slot_is_already_claimed_is_passed_over_for_the_next():
     item = _reuse_open_bead(ctx, POOL, Request("town/db", "new"), set(), used_slots, set())
     assert item is not None and item.bead is not None and (item.bead.id, item.slot) == ("gc-2", 2)
     assert used_slots == {1, 2}
+    assert ("slot.reused", "earliest reusable bead of the template, at slot 2") in [(w.rule, w.detail) for w in item.why]
 
 
 def test_a_legacy_manual_bead_of_a_pool_template_is_not_reusable():

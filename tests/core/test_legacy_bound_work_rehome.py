@@ -44,3 +44,18 @@ def test_each_legacy_bead_is_rehomed_on_its_own():
     assert [row(w.id) for w in work] == [
         ("r1/pack.w", ""), (" ", ""), ("r1/other", ""), ("r1/kit.z", ""), ("r1/w", ""), ("r1/pack.w", ""),
         ("r1/v", ""), ("r1/v", "r1/v"), ("r1/v", "r1/v")]
+
+
+def test_an_unassigned_route_without_a_binding_dot_is_never_rewritten():
+    """canonicalizeLegacyBoundUnassignedRoutedWork rewrites only a legacy bound form (a dot in the
+    local name): `/w` also resolves to the city agent `w` (the V1 dir/name form) but is left as
+    routed, while `pk.w` is rewritten to `w`."""
+    world = World(datetime(2026, 5, 4, 12, tzinfo=UTC))
+    world.store.put_work(WorkBead("w-1", status="open", routed_to="/w"))
+    world.store.put_work(WorkBead("w-2", status="open", routed_to="pk.w"))
+    ctx = BuildContext(City(root="/tmp", path="/tmp/city.toml", agents=[Agent(name="w", max_active_sessions=3)]),
+                       world, "current", [])
+    from core.desired.rehome import rehome_unassigned_routed_work
+
+    rehome_unassigned_routed_work(ctx)
+    assert [world.store.work_bead(i).routed_to for i in ("w-1", "w-2")] == ["/w", "w"]

@@ -257,3 +257,13 @@ def test_claim_slot_refuses_slot_one_when_it_is_taken():
     used = {1}
     assert claim_slot(1, used) == 0 and used == {1}
     assert claim_slot(1, set()) == 1
+
+
+def test_a_legacy_unqualified_stored_template_matches_its_rig_pool():
+    """storedTemplateMatchesPoolTemplate: a stored `w` names no agent, but resolves (as a legacy
+    pool template) to the one expanding agent whose local name is `w`, so the bead's bare `w-3`
+    identity is that rig pool's slot 3; with two such agents it matches neither."""
+    rig_w = Agent(name="w", dir="rig", max_active_sessions=5)
+    legacy = bead(template="w", agent_name="w-3")
+    assert existing_slot(ctx_with(rig_w), rig_w, legacy) == 3
+    assert existing_slot(ctx_with(rig_w, Agent(name="w", dir="other", max_active_sessions=5)), rig_w, legacy) == 0
