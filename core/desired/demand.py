@@ -523,7 +523,8 @@ def resume_requests(ctx: BuildContext, demand: Demand) -> list[Request]:
                 continue
             woken = True
             out.append(Request(qn, "wake-known-identity", "", w.id, w.priority))
-            ctx.decision("reconciler.pool.wake_known_identity", "assigned_work", "scheduled", qn, work_bead=w.id)
+            ctx.decision("reconciler.pool.wake_known_identity", "assigned_work", "scheduled", qn,
+                         tier="wake-known-identity", work_bead=w.id)
     return out
 
 

@@ -247,8 +247,9 @@ def test_work_assigned_to_the_template_identity_schedules_one_wake_and_each_acce
     assert [(r.tier, r.work_bead_id) for r in reqs] == [("wake-known-identity", "w-1")]
     apply_nested_caps(ctx, reqs, {})
     wake, accept = ctx.trace
-    assert (wake.site_code, wake.reason_code, wake.outcome_code, wake.template, wake.fields["work_bead"]) == (
-        "reconciler.pool.wake_known_identity", "assigned_work", "scheduled", "claude", "w-1")
+    assert (wake.site_code, wake.reason_code, wake.outcome_code, wake.template, dict(wake.fields)) == (
+        "reconciler.pool.wake_known_identity", "assigned_work", "scheduled", "claude",
+        {"tier": "wake-known-identity", "work_bead": "w-1"})
     assert (accept.site_code, accept.reason_code, accept.outcome_code, accept.template, accept.fields) == (
         "reconciler.pool.accept", "cap", "accepted", "claude", {"tier": "wake-known-identity"})
 
