@@ -147,3 +147,19 @@ def test_direct_named_demand_is_ready_work_assigned_to_the_identity_in_a_store_i
     assert work_reachable(ctx, Agent(name="x", scope="city"), WorkBead("w", store="beta"))
     assert work_reachable(ctx, Agent(name="x"), WorkBead("w", store="city"))
     assert not work_reachable(ctx, Agent(name="x"), WorkBead("w", store="alpha"))
+
+
+def test_a_named_session_the_pool_took_skips_only_itself(monkeypatch):
+    # buildDesiredState's named loop moves on to the next [[named_session]] after one whose
+    # canonical bead the pre-#1989 pool pass already realized: the others are still desired
+    from core.config.city_config import Agent, NamedSession
+    from core.desired import named
+
+    city = City(root="/tmp", path="/tmp/city.toml",
+                agents=[Agent(name="boss", max_active_sessions=1), Agent(name="mayor", max_active_sessions=1)],
+                named_sessions=[NamedSession(template="boss", mode="always"),
+                                NamedSession(template="mayor", mode="always")])
+    ctx = BuildContext(city, World(T0), "pre-1989", [])
+    monkeypatch.setattr(named, "pool_took_canonical", lambda ctx, identity, canonical, key: identity == "boss")
+    named.build_named(ctx, set())
+    assert [(e.named_identity, e.source) for e in ctx.result.entries.values()] == [("mayor", "named-always")]
