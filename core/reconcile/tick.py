@@ -72,6 +72,7 @@ def run_sync_only(city: City, world: World, semantics: str, close: bool = False)
     out.desired = ctx.desired
     report_failed_writes(world.store, out)
     records.mutations(ctx)
+    records.finish(ctx)
     return out
 
 
@@ -85,6 +86,7 @@ def run_hygiene_only(city: City, world: World, semantics: str) -> Outcome:
     run_hygiene(ctx)
     report_failed_writes(world.store, out)
     records.mutations(ctx)
+    records.finish(ctx)
     return out
 
 

@@ -43,3 +43,4 @@ def test_log_total_counts_only_gas_citys_lines(tmp_path):
     scn = CITY + '\n[[step]]\ndo = "advance"\nby = "5s"\n'
     assert scenario_failures(tmp_path, with_expect(scn, "log_total = 0")) == []
     assert scenario_failures(tmp_path, with_expect(scn, "log_total = 1")) != []
+
