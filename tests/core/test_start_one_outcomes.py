@@ -216,3 +216,16 @@ def test_a_provider_error_without_a_message_reads_start_failed(tmp_path, monkeyp
     ctx, counted, _ = start(m)
     assert counted is False
     assert lifecycle(ctx)[0].endswith("outcome=provider_error duration=0s err=start failed")
+
+
+@pytest.mark.parametrize("claim", [True, False])
+def test_a_dead_pane_that_will_not_go_leaves_the_name_taken_as_a_provider_error(tmp_path, claim):
+    # the Start finds the name taken (ErrSessionExists) and the runtime observed again is not
+    # live: runPreparedStartCandidate's outcome is provider_error, whoever the pane belonged to
+    m = model(tmp_path, claim=claim, runtime=foreign(alive=False, session_id="gc-1") + "corpse = true\n")
+    m.world.runtime.stop_failures.append(["worker", 1, "stuck"])
+    ctx, counted, b = start(m)
+    assert lifecycle(ctx) == [
+        "session lifecycle: op=start wave=0 session=worker template=worker outcome=provider_error duration=0s"
+        ' err=session "worker" already exists']
+    assert counted is False
