@@ -111,6 +111,19 @@ mode = "{mode}"
 
 NAMED_MAYOR_CITY = named_mayor_city()
 
+
+def one_worker_city(name: str, agent: str = "min_active_sessions = 1\n") -> str:
+    """A scenario city named `name` with one agent, `worker` (max 1), plus the `agent` lines
+    (by default a min of 1, so a tick starts it)."""
+    return f"""name = "{name}"
+start = "2026-07-19T12:00:00Z"
+[city.workspace]
+name = "t"
+[[city.agent]]
+name = "worker"
+max_active_sessions = 1
+{agent}"""
+
 NAMED_MAYOR_IDENTITY = """session_name = "mayor"
 agent_name = "mayor"
 alias = "mayor"

@@ -4,7 +4,7 @@ no idle decision is recorded for it."""
 
 from __future__ import annotations
 
-from factories import scenario_model
+from factories import one_worker_city, scenario_model
 
 from core.desired.entries import DesiredEntry
 from core.outcome import Outcome
@@ -13,14 +13,7 @@ from core.reconcile.timers import idle_step
 from core.trackers.defer import DeferStreak
 from core.trackers.idle import build_idle_keys
 
-CITY = """name = "idle"
-start = "2026-07-19T12:00:00Z"
-[city.workspace]
-name = "t"
-[[city.agent]]
-name = "worker"
-max_active_sessions = 1
-idle_timeout = "1m"
+CITY = one_worker_city("idle", 'idle_timeout = "1m"\n') + """
 [[session]]
 id = "gc-1"
 [session.metadata]

@@ -5,19 +5,11 @@ shows every note."""
 
 from __future__ import annotations
 
-from factories import scenario_failures, scenario_model, with_expect
+from factories import one_worker_city, scenario_failures, scenario_model, with_expect
 
 from core.session.history import outcome_lines
 
-CITY = """name = "notes"
-start = "2026-07-19T12:00:00Z"
-[city.workspace]
-name = "t"
-[[city.agent]]
-name = "worker"
-max_active_sessions = 1
-min_active_sessions = 1
-"""
+CITY = one_worker_city("notes")
 
 
 def test_an_operator_step_writes_a_note_and_no_log_line(tmp_path):

@@ -3,17 +3,9 @@ does (records.finish)."""
 
 from __future__ import annotations
 
-from factories import scenario_model
+from factories import one_worker_city, scenario_model
 
-CITY = """name = "records"
-start = "2026-07-19T12:00:00Z"
-[city.workspace]
-name = "t"
-[[city.agent]]
-name = "worker"
-max_active_sessions = 1
-min_active_sessions = 1
-"""
+CITY = one_worker_city("records")
 
 
 def test_a_sync_or_hygiene_step_stamps_every_record_with_its_cycle(tmp_path):
